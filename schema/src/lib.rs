@@ -1,0 +1,19 @@
+//! The ktriage bundle contract, shared by the collector and the analyzer: where things live in
+//! a bundle ([`layout`]), what the manifest says ([`manifest`]), recorded API discovery
+//! ([`discovery`]), how bundles are written ([`writer`]) and safely read ([`reader`]), and the
+//! DuckDB views that rules query ([`sql`]).
+//!
+//! This crate is deliberately light: no async runtime, no Kubernetes client, no database.
+//! See `schema/README.md` for the format specification.
+
+pub mod discovery;
+pub mod error;
+pub mod host;
+pub mod layout;
+pub mod manifest;
+pub mod reader;
+pub mod sql;
+pub mod writer;
+
+pub use error::BundleError;
+pub use manifest::Manifest;

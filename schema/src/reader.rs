@@ -1,0 +1,466 @@
+//! Opens a bundle safely. A bundle comes from a customer and is treated as hostile: every
+//! entry is checked before a byte of it reaches the disk, and nothing is ever written outside
+//! the caller's work directory.
+//!
+//! Rejected: absolute paths, `..`, links, device files and anything but regular files and
+//! directories; entries or totals over the limits; a compression ratio that says "bomb"; a
+//! truncated stream; duplicate entries; files the manifest does not list or lists with
+//! another size or checksum; a newer major format; malformed NDJSON lines.
+
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::BundleError;
+use crate::layout;
+use crate::manifest::{FORMAT_MAJOR, Manifest};
+
+/// Bounds on what one bundle may unpack to.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest single entry.
+    pub max_entry_bytes: u64,
+    /// Largest total of all entries.
+    pub max_total_bytes: u64,
+    /// Most entries.
+    pub max_entries: u64,
+    /// Highest unpacked/packed ratio, checked once `ratio_floor_bytes` have been unpacked.
+    pub max_ratio: u64,
+    /// Unpacked bytes below which the ratio is not judged (small files compress very well).
+    pub ratio_floor_bytes: u64,
+    /// Longest NDJSON line (one object): etcd's own limit is 1.5 MiB.
+    pub max_line_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_entry_bytes: 4 << 30,
+            max_total_bytes: 32 << 30,
+            max_entries: 2_000_000,
+            max_ratio: 250,
+            ratio_floor_bytes: 256 << 20,
+            max_line_bytes: 16 << 20,
+        }
+    }
+}
+
+/// A bundle ready to read: its files on disk under `root`, its manifest checked.
+#[derive(Debug, Clone)]
+pub struct OpenBundle {
+    /// Where the bundle's files are (the unpacked copy, or the directory given).
+    pub root: PathBuf,
+    /// The bundle's manifest.
+    pub manifest: Manifest,
+    /// The path the user gave.
+    pub source: PathBuf,
+}
+
+impl OpenBundle {
+    /// Absolute path of a bundle-relative path.
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+}
+
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// Opens `source`: a `.tar.zst` (or plain `.tar`) unpacked into `work` (which must not exist
+/// yet or be empty), or an unpacked bundle directory used in place.
+pub fn open(source: &Path, work: &Path, limits: &Limits) -> Result<OpenBundle, BundleError> {
+    let meta = fs::metadata(source).map_err(|e| BundleError::io(source, e))?;
+    let root = if meta.is_dir() {
+        check_directory(source)?;
+        source.to_path_buf()
+    } else {
+        unpack(source, work, limits)?;
+        work.to_path_buf()
+    };
+    let manifest = read_manifest(source, &root)?;
+    verify_entries(source, &root, &manifest, limits)?;
+    Ok(OpenBundle { root, manifest, source: source.to_path_buf() })
+}
+
+/// Unpacks the archive at `source` into `dest`, entry by entry, under `limits`.
+pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleError> {
+    let mut file = File::open(source).map_err(|e| BundleError::io(source, e))?;
+    let mut magic = [0u8; 4];
+    let n = read_up_to(&mut file, &mut magic).map_err(|e| BundleError::io(source, e))?;
+    drop(file);
+    let file = File::open(source).map_err(|e| BundleError::io(source, e))?;
+    let packed = CountingReader::new(BufReader::new(file));
+    let packed_count = packed.counter();
+    let stream: Box<dyn Read> = if n == 4 && magic == ZSTD_MAGIC {
+        Box::new(zstd::Decoder::with_buffer(packed).map_err(|e| BundleError::io(source, e))?)
+    } else {
+        Box::new(packed)
+    };
+    fs::create_dir_all(dest).map_err(|e| BundleError::io(dest, e))?;
+    let mut archive = tar::Archive::new(stream);
+    let entries = archive.entries().map_err(|e| archive_error(source, e))?;
+    let mut total: u64 = 0;
+    let mut count: u64 = 0;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| archive_error(source, e))?;
+        count += 1;
+        if count > limits.max_entries {
+            return Err(BundleError::limit(source, format!("more than {} entries", limits.max_entries)));
+        }
+        let raw_path = String::from_utf8(entry.path_bytes().into_owned())
+            .map_err(|_| BundleError::unsafe_entry(source, "<non-UTF-8 name>", "name is not UTF-8"))?;
+        let rel = safe_relative_path(&raw_path).ok_or_else(|| {
+            BundleError::unsafe_entry(source, &raw_path, "absolute path or '..' component")
+        })?;
+        let kind = entry.header().entry_type();
+        if kind.is_dir() {
+            fs::create_dir_all(dest.join(&rel)).map_err(|e| BundleError::io(dest, e))?;
+            continue;
+        }
+        if !(kind.is_file() || kind == tar::EntryType::Continuous) {
+            return Err(BundleError::unsafe_entry(
+                source,
+                &raw_path,
+                &format!("{} entries are not allowed", entry_kind_name(kind)),
+            ));
+        }
+        let size = entry.size();
+        if size > limits.max_entry_bytes {
+            return Err(BundleError::limit(
+                source,
+                format!("entry {raw_path} is {size} bytes, over the {} byte limit", limits.max_entry_bytes),
+            ));
+        }
+        total = total.saturating_add(size);
+        if total > limits.max_total_bytes {
+            return Err(BundleError::limit(
+                source,
+                format!("unpacks to more than {} bytes", limits.max_total_bytes),
+            ));
+        }
+        let target = dest.join(&rel);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent).map_err(|e| BundleError::io(parent, e))?;
+        }
+        let mut out = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&target)
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::AlreadyExists => {
+                    BundleError::unsafe_entry(source, &raw_path, "duplicate entry")
+                }
+                _ => BundleError::io(&target, e),
+            })?;
+        let copied = copy_checking_ratio(&mut entry, &mut out, total - size, &packed_count, limits)
+            .map_err(|e| match e {
+                CopyError::Io(e) => archive_error(source, e),
+                CopyError::Bomb(ratio) => BundleError::limit(
+                    source,
+                    format!("compression ratio {ratio}:1 exceeds {}:1 (decompression bomb?)", limits.max_ratio),
+                ),
+            })?;
+        if copied != size {
+            return Err(BundleError::Truncated { file: source.to_path_buf() });
+        }
+    }
+    Ok(())
+}
+
+/// Reads and checks `manifest.json` under `root`.
+pub fn read_manifest(source: &Path, root: &Path) -> Result<Manifest, BundleError> {
+    let path = root.join(layout::MANIFEST);
+    let data = match fs::read(&path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(BundleError::NoManifest { file: source.to_path_buf() });
+        }
+        Err(e) => return Err(BundleError::io(&path, e)),
+    };
+    let manifest: Manifest = serde_json::from_slice(&data).map_err(|e| BundleError::Json {
+        file: source.join(layout::MANIFEST),
+        line: e.line() as u64,
+        message: e.to_string(),
+    })?;
+    match manifest.format_major() {
+        Some(major) if major <= FORMAT_MAJOR => Ok(manifest),
+        _ => Err(BundleError::NewerFormat {
+            file: source.to_path_buf(),
+            found: manifest.format_version.clone(),
+            supported: FORMAT_MAJOR,
+        }),
+    }
+}
+
+/// Checks that the files under `root` are exactly those the manifest lists, with the listed
+/// sizes and checksums, and that every NDJSON file holds one JSON object per line.
+pub fn verify_entries(
+    source: &Path,
+    root: &Path,
+    manifest: &Manifest,
+    limits: &Limits,
+) -> Result<(), BundleError> {
+    let mut listed = std::collections::HashSet::new();
+    for entry in &manifest.entries {
+        let rel = safe_relative_path(&entry.path).ok_or_else(|| {
+            BundleError::unsafe_entry(source, &entry.path, "manifest lists an unsafe path")
+        })?;
+        if !listed.insert(rel.clone()) {
+            return Err(BundleError::unsafe_entry(source, &entry.path, "listed twice in the manifest"));
+        }
+        let path = root.join(&rel);
+        let meta = fs::symlink_metadata(&path).map_err(|_| BundleError::Missing {
+            file: source.to_path_buf(),
+            entry: entry.path.clone(),
+        })?;
+        if !meta.file_type().is_file() {
+            return Err(BundleError::unsafe_entry(source, &entry.path, "not a regular file"));
+        }
+        if meta.len() != entry.size {
+            return Err(BundleError::Checksum {
+                file: source.to_path_buf(),
+                entry: entry.path.clone(),
+                detail: format!("size {} but the manifest says {}", meta.len(), entry.size),
+            });
+        }
+        let ndjson = entry.path.ends_with(layout::NDJSON_EXT);
+        let digest = hash_and_validate(&path, ndjson, limits).map_err(|e| match e {
+            ValidateError::Io(e) => BundleError::io(&path, e),
+            ValidateError::Json { line, message } => BundleError::Json {
+                file: source.join(&entry.path),
+                line,
+                message,
+            },
+        })?;
+        if digest != entry.sha256 {
+            return Err(BundleError::Checksum {
+                file: source.to_path_buf(),
+                entry: entry.path.clone(),
+                detail: "sha256 does not match the manifest".into(),
+            });
+        }
+    }
+    // Anything on disk the manifest does not list was smuggled in (or the manifest is stale).
+    for file in walk_files(source, root)? {
+        let rel = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
+        if rel == Path::new(layout::MANIFEST) {
+            continue;
+        }
+        if !listed.contains(&rel) {
+            return Err(BundleError::unsafe_entry(
+                source,
+                &rel.to_string_lossy(),
+                "not listed in the manifest",
+            ));
+        }
+    }
+    Ok(())
+}
+
+enum ValidateError {
+    Io(io::Error),
+    Json { line: u64, message: String },
+}
+
+/// SHA-256 of a file; for NDJSON, also checks that each non-empty line is a JSON object.
+fn hash_and_validate(path: &Path, ndjson: bool, limits: &Limits) -> Result<String, ValidateError> {
+    let file = File::open(path).map_err(ValidateError::Io)?;
+    let mut hasher = Sha256::new();
+    if !ndjson {
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        loop {
+            let buf = reader.fill_buf().map_err(ValidateError::Io)?;
+            if buf.is_empty() {
+                break;
+            }
+            hasher.update(buf);
+            let n = buf.len();
+            reader.consume(n);
+        }
+        return Ok(hex::encode(hasher.finalize()));
+    }
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        let n = (&mut reader)
+            .take(limits.max_line_bytes as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(ValidateError::Io)?;
+        if n == 0 {
+            break;
+        }
+        number += 1;
+        hasher.update(&line);
+        if line.len() > limits.max_line_bytes {
+            return Err(ValidateError::Json {
+                line: number,
+                message: format!("line longer than {} bytes", limits.max_line_bytes),
+            });
+        }
+        let text = trim_ascii(&line);
+        if text.is_empty() {
+            continue;
+        }
+        if text.first() != Some(&b'{') {
+            return Err(ValidateError::Json { line: number, message: "expected a JSON object".into() });
+        }
+        serde_json::from_slice::<serde::de::IgnoredAny>(text)
+            .map_err(|e| ValidateError::Json { line: number, message: e.to_string() })?;
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn trim_ascii(b: &[u8]) -> &[u8] {
+    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |i| i + 1);
+    &b[start..end]
+}
+
+/// Rejects links and special files anywhere in an unpacked bundle directory.
+fn check_directory(root: &Path) -> Result<(), BundleError> {
+    walk_files(root, root).map(|_| ())
+}
+
+/// Regular files under `dir`; a link or special file is an error.
+fn walk_files(source: &Path, dir: &Path) -> Result<Vec<PathBuf>, BundleError> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).map_err(|e| BundleError::io(&d, e))? {
+            let entry = entry.map_err(|e| BundleError::io(&d, e))?;
+            let kind = entry.file_type().map_err(|e| BundleError::io(&entry.path(), e))?;
+            let path = entry.path();
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file() {
+                files.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().into_owned();
+                return Err(BundleError::unsafe_entry(source, &rel, "links and special files are not allowed"));
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// A relative path made only of normal components, or `None`.
+pub fn safe_relative_path(raw: &str) -> Option<PathBuf> {
+    if raw.is_empty() || raw.contains('\0') || raw.contains('\\') {
+        return None;
+    }
+    let path = Path::new(raw);
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::Normal(part) => out.push(part),
+            Component::CurDir => {}
+            Component::ParentDir | Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    if out.as_os_str().is_empty() { None } else { Some(out) }
+}
+
+fn entry_kind_name(kind: tar::EntryType) -> &'static str {
+    match kind {
+        tar::EntryType::Symlink => "symbolic link",
+        tar::EntryType::Link => "hard link",
+        tar::EntryType::Char => "character device",
+        tar::EntryType::Block => "block device",
+        tar::EntryType::Fifo => "FIFO",
+        tar::EntryType::GNUSparse => "sparse file",
+        _ => "special",
+    }
+}
+
+fn archive_error(source: &Path, e: io::Error) -> BundleError {
+    let text = e.to_string();
+    let truncated = e.kind() == io::ErrorKind::UnexpectedEof
+        || text.contains("incomplete frame")
+        || text.contains("unexpected end")
+        || text.contains("failed to fill whole buffer")
+        || text.contains("Unexpected EOF");
+    if truncated {
+        BundleError::Truncated { file: source.to_path_buf() }
+    } else {
+        BundleError::Corrupt { file: source.to_path_buf(), detail: text }
+    }
+}
+
+enum CopyError {
+    Io(io::Error),
+    Bomb(u64),
+}
+
+fn copy_checking_ratio(
+    from: &mut impl Read,
+    to: &mut impl Write,
+    unpacked_before: u64,
+    packed: &std::rc::Rc<std::cell::Cell<u64>>,
+    limits: &Limits,
+) -> Result<u64, CopyError> {
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut copied = 0u64;
+    loop {
+        let n = from.read(&mut buf).map_err(CopyError::Io)?;
+        if n == 0 {
+            return Ok(copied);
+        }
+        copied += n as u64;
+        let unpacked = unpacked_before + copied;
+        if unpacked > limits.ratio_floor_bytes {
+            let ratio = unpacked / packed.get().max(1);
+            if ratio > limits.max_ratio {
+                return Err(CopyError::Bomb(ratio));
+            }
+        }
+        to.write_all(&buf[..n]).map_err(CopyError::Io)?;
+    }
+}
+
+/// Counts bytes read from the packed file, for the compression-ratio check.
+struct CountingReader<R> {
+    inner: R,
+    count: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R> CountingReader<R> {
+    fn new(inner: R) -> Self {
+        CountingReader { inner, count: Default::default() }
+    }
+    fn counter(&self) -> std::rc::Rc<std::cell::Cell<u64>> {
+        self.count.clone()
+    }
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for CountingReader<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.count.set(self.count.get() + amt as u64);
+        self.inner.consume(amt)
+    }
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}

@@ -1,0 +1,152 @@
+//! Writes a bundle: one `tar` stream inside one `zstd` frame, every entry checksummed, the
+//! manifest written last so it can list them all.
+//!
+//! Headers are deterministic (fixed mtime, uid/gid 0, mode 0644), so the same content gives the
+//! same archive byte for byte.
+
+use std::collections::HashSet;
+use std::io::{self, Read, Write};
+
+use sha2::{Digest, Sha256};
+
+use crate::layout;
+use crate::manifest::{Entry, Manifest};
+
+/// How to write.
+#[derive(Debug, Clone)]
+pub struct WriterOptions {
+    /// zstd level (1..=19). 3 is zstd's default: fast, and JSON still shrinks well.
+    pub level: i32,
+    /// zstd worker threads; 0 compresses on the calling thread.
+    pub workers: u32,
+    /// Modification time stamped on every entry (seconds since the epoch).
+    pub mtime: u64,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions { level: 3, workers: 0, mtime: 0 }
+    }
+}
+
+/// Streams entries into a `.tar.zst`.
+pub struct BundleWriter<W: Write> {
+    tar: tar::Builder<zstd::Encoder<'static, W>>,
+    entries: Vec<Entry>,
+    paths: HashSet<String>,
+    mtime: u64,
+}
+
+impl<W: Write> BundleWriter<W> {
+    /// Starts a bundle on `out`.
+    pub fn new(out: W, options: &WriterOptions) -> io::Result<Self> {
+        let mut encoder = zstd::Encoder::new(out, options.level)?;
+        if options.workers > 0 {
+            encoder.multithread(options.workers)?;
+        }
+        let mut tar = tar::Builder::new(encoder);
+        tar.mode(tar::HeaderMode::Deterministic);
+        Ok(BundleWriter { tar, entries: Vec::new(), paths: HashSet::new(), mtime: options.mtime })
+    }
+
+    /// Adds one file from memory.
+    pub fn add_bytes(&mut self, path: &str, data: &[u8]) -> io::Result<()> {
+        self.add_reader(path, data.len() as u64, data, None)
+    }
+
+    /// Adds one file of exactly `size` bytes read from `reader`; `truncated` records why the
+    /// content was cut short, when it was.
+    pub fn add_reader(
+        &mut self,
+        path: &str,
+        size: u64,
+        reader: impl Read,
+        truncated: Option<String>,
+    ) -> io::Result<()> {
+        check_path(path)?;
+        if path == layout::MANIFEST || !self.paths.insert(path.to_string()) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("bundle entry {path} written twice"),
+            ));
+        }
+        let mut header = tar::Header::new_gnu();
+        header.set_size(size);
+        header.set_mode(0o644);
+        header.set_mtime(self.mtime);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_entry_type(tar::EntryType::Regular);
+        let mut hashing = HashingReader { inner: reader.take(size), hasher: Sha256::new(), count: 0 };
+        self.tar.append_data(&mut header, path, &mut hashing)?;
+        if hashing.count != size {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("bundle entry {path}: expected {size} bytes, got {}", hashing.count),
+            ));
+        }
+        self.entries.push(Entry {
+            path: path.to_string(),
+            size,
+            sha256: hex::encode(hashing.hasher.finalize()),
+            truncated,
+        });
+        Ok(())
+    }
+
+    /// Entries written so far.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Bytes handed to the output so far is not tracked by zstd; this counts entry payloads.
+    pub fn payload_bytes(&self) -> u64 {
+        self.entries.iter().map(|e| e.size).sum()
+    }
+
+    /// Writes `manifest` (its `entries` replaced by what was written) and closes the archive.
+    /// Without this the archive is truncated.
+    pub fn finish(mut self, mut manifest: Manifest) -> io::Result<W> {
+        manifest.entries = std::mem::take(&mut self.entries);
+        let json = serde_json::to_vec_pretty(&manifest).map_err(io::Error::other)?;
+        let mut header = tar::Header::new_gnu();
+        header.set_size(json.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(self.mtime);
+        header.set_entry_type(tar::EntryType::Regular);
+        self.tar.append_data(&mut header, layout::MANIFEST, json.as_slice())?;
+        let encoder = self.tar.into_inner()?;
+        encoder.finish()
+    }
+}
+
+fn check_path(path: &str) -> io::Result<()> {
+    let ok = !path.is_empty()
+        && !path.starts_with('/')
+        && path.split('/').all(layout::is_safe_component);
+    if ok {
+        Ok(())
+    } else {
+        Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unsafe bundle path {path:?}")))
+    }
+}
+
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    count: u64,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+/// Lower-case hex SHA-256 of `data`.
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
