@@ -1,5 +1,29 @@
-//! The SQL that turns loaded bundle data into the tables and views rules query. Files run in
-//! the order listed; each may depend on the ones before.
+//! The SQL that turns loaded bundle data into the tables and views rules query.
+//!
+//! `00_raw.sql` declares the raw tables the analyzer's loader fills from bundle files; the
+//! rest derive typed tables from them, parsing JSON once so rules never re-parse documents.
+//! Files run in the order listed; each may use the ones before. `schema/README.md` documents
+//! every table.
 
-/// `(name, SQL)` in execution order.
-pub const VIEWS: &[(&str, &str)] = &[];
+/// `(file name, SQL)` of the raw tables, created before loading.
+pub const RAW: (&str, &str) = ("00_raw.sql", include_str!("../sql/00_raw.sql"));
+
+/// `(file name, SQL)` run after loading, in order.
+pub const DERIVED: &[(&str, &str)] = &[
+    ("01_macros.sql", include_str!("../sql/01_macros.sql")),
+    ("02_objects.sql", include_str!("../sql/02_objects.sql")),
+    ("03_workloads.sql", include_str!("../sql/03_workloads.sql")),
+    ("04_cluster.sql", include_str!("../sql/04_cluster.sql")),
+    ("05_host.sql", include_str!("../sql/05_host.sql")),
+    ("06_logs.sql", include_str!("../sql/06_logs.sql")),
+];
+
+/// Raw tables that the loader fills and that rules should not need.
+pub const RAW_TABLES: &[&str] = &[
+    "raw_objects",
+    "raw_log_lines",
+    "raw_host_facts",
+    "raw_host_records",
+    "raw_host_files",
+    "raw_kubelet_configz",
+];

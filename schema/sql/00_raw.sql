@@ -1,0 +1,96 @@
+-- Raw tables, filled by the analyzer's loader straight from the bundle files.
+-- Every table carries bundle_id: several bundles (a cluster and its nodes, or several
+-- clusters) load into one database as one case.
+
+CREATE TABLE bundles (
+    bundle_id VARCHAR PRIMARY KEY,
+    kind VARCHAR,              -- 'cluster' or 'host'
+    label VARCHAR,             -- context, cluster id or node name
+    source_path VARCHAR,
+    producer VARCHAR,
+    producer_version VARCHAR,
+    format_version VARCHAR,
+    started_at TIMESTAMP,
+    collected_at TIMESTAMP,    -- the reference time: rules compare against this, never now()
+    partial BOOLEAN,
+    server_version VARCHAR,
+    cluster_id VARCHAR,
+    context VARCHAR,
+    server VARCHAR,
+    node_name VARCHAR,
+    hostname VARCHAR,
+    redaction_enabled BOOLEAN,
+    redaction JSON,
+    options JSON
+);
+
+-- One row per object line of cluster/<group>/<version>/<resource>.ndjson.
+CREATE TABLE raw_objects (
+    bundle_id VARCHAR,
+    api_group VARCHAR,
+    version VARCHAR,
+    resource VARCHAR,
+    doc JSON
+);
+
+-- Recorded discovery.
+CREATE TABLE api_resources (
+    bundle_id VARCHAR,
+    api_group VARCHAR,
+    version VARCHAR,
+    resource VARCHAR,
+    kind VARCHAR,
+    namespaced BOOLEAN,
+    verbs VARCHAR[],
+    short_names VARCHAR[]
+);
+
+-- What could not be collected (manifest gaps).
+CREATE TABLE gaps (
+    bundle_id VARCHAR,
+    what VARCHAR,
+    location VARCHAR,
+    reason VARCHAR,
+    detail VARCHAR
+);
+
+-- Every file in the bundle as the manifest lists it.
+CREATE TABLE bundle_entries (
+    bundle_id VARCHAR,
+    path VARCHAR,
+    size BIGINT,
+    truncated VARCHAR
+);
+
+-- Log lines, read in Rust (lossy UTF-8). source: 'container' (logs/), 'node' (nodes/<n>/logs,
+-- fetched through the API) or 'host' (host/logs in a node bundle).
+CREATE TABLE raw_log_lines (
+    bundle_id VARCHAR,
+    source VARCHAR,
+    namespace VARCHAR,
+    pod VARCHAR,
+    container VARCHAR,
+    previous BOOLEAN,
+    node VARCHAR,
+    service VARCHAR,
+    line_no BIGINT,
+    line VARCHAR
+);
+
+-- host/facts.json of node bundles.
+CREATE TABLE raw_host_facts (bundle_id VARCHAR, doc JSON);
+
+-- host/certificates.ndjson, host/kubeconfigs.ndjson, host/key-files.ndjson.
+CREATE TABLE raw_host_records (bundle_id VARCHAR, record VARCHAR, doc JSON);
+
+-- host/files/**: content as text (lossy) and, for YAML/JSON/TOML files, parsed as JSON.
+CREATE TABLE raw_host_files (
+    bundle_id VARCHAR,
+    path VARCHAR,          -- the absolute path on the host
+    size BIGINT,
+    content VARCHAR,
+    parsed JSON
+);
+
+-- nodes/<node>/configz.json of cluster bundles.
+CREATE TABLE raw_kubelet_configz (bundle_id VARCHAR, node VARCHAR, doc JSON);

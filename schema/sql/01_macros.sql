@@ -1,0 +1,45 @@
+-- Helpers shared by views and rules.
+
+-- Kubernetes timestamps are RFC 3339 in UTC ('2026-01-15T12:00:00Z'); the bundled DuckDB has
+-- no ICU, so parse them as plain TIMESTAMP (UTC).
+CREATE MACRO k8s_ts(s) AS
+    TRY_CAST(replace(replace(replace(CAST(s AS VARCHAR), 'T', ' '), 'Z', ''), '+00:00', '') AS TIMESTAMP);
+
+-- A Kubernetes quantity ('128Mi', '0.5', '250m', '1e3', '2G') as a number of base units.
+CREATE MACRO k8s_quantity(q) AS (
+    CASE WHEN q IS NULL OR trim(CAST(q AS VARCHAR)) = '' THEN NULL ELSE
+        TRY_CAST(regexp_extract(trim(CAST(q AS VARCHAR)), '^([+-]?[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)', 1) AS DOUBLE)
+        * CASE regexp_extract(trim(CAST(q AS VARCHAR)), '^[+-]?[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?([A-Za-z]*)$', 1)
+            WHEN '' THEN 1.0 WHEN 'n' THEN 1e-9 WHEN 'u' THEN 1e-6 WHEN 'm' THEN 1e-3
+            WHEN 'k' THEN 1e3 WHEN 'K' THEN 1e3 WHEN 'M' THEN 1e6 WHEN 'G' THEN 1e9
+            WHEN 'T' THEN 1e12 WHEN 'P' THEN 1e15 WHEN 'E' THEN 1e18
+            WHEN 'Ki' THEN 1024.0 WHEN 'Mi' THEN 1048576.0 WHEN 'Gi' THEN 1073741824.0
+            WHEN 'Ti' THEN 1099511627776.0 WHEN 'Pi' THEN 1125899906842624.0
+            WHEN 'Ei' THEN 1152921504606846976.0
+            ELSE NULL END
+    END
+);
+
+-- The unit suffix of a quantity ('' when none).
+CREATE MACRO k8s_quantity_suffix(q) AS
+    regexp_extract(trim(CAST(q AS VARCHAR)), '^[+-]?[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?([A-Za-z]*)$', 1);
+
+-- The registry host of an image reference ('docker.io' when none is named).
+CREATE MACRO image_registry(img) AS (
+    CASE WHEN strpos(img, '/') = 0 THEN 'docker.io'
+         WHEN regexp_matches(split_part(img, '/', 1), '[.:]') OR split_part(img, '/', 1) = 'localhost'
+             THEN lower(split_part(img, '/', 1))
+         ELSE 'docker.io' END
+);
+
+-- Days from a to b (fractional).
+CREATE MACRO days_between(a, b) AS (epoch(b) - epoch(a)) / 86400.0;
+
+-- Major.minor of a version string ('v1.29.3-eks-1' -> 1.29 as (1, 29)).
+CREATE MACRO version_major(v) AS TRY_CAST(regexp_extract(v, 'v?([0-9]+)\.([0-9]+)', 1) AS INTEGER);
+CREATE MACRO version_minor(v) AS TRY_CAST(regexp_extract(v, 'v?([0-9]+)\.([0-9]+)', 2) AS INTEGER);
+-- Orderable number for major.minor.patch: 1.29.3 -> 1029003.
+CREATE MACRO version_num(v) AS
+    TRY_CAST(regexp_extract(v, '([0-9]+)\.([0-9]+)(?:\.([0-9]+))?', 1) AS INTEGER) * 1000000
+    + TRY_CAST(regexp_extract(v, '([0-9]+)\.([0-9]+)(?:\.([0-9]+))?', 2) AS INTEGER) * 1000
+    + coalesce(TRY_CAST(nullif(regexp_extract(v, '([0-9]+)\.([0-9]+)(?:\.([0-9]+))?', 3), '') AS INTEGER), 0);

@@ -1,0 +1,152 @@
+-- Pods, with the fields rules ask about most.
+CREATE TABLE pods AS
+WITH p AS (
+    SELECT o.*, from_json(doc, '{"spec":{"nodeName":"VARCHAR","serviceAccountName":"VARCHAR","hostNetwork":"BOOLEAN","priorityClassName":"VARCHAR","schedulerName":"VARCHAR","nodeSelector":"JSON","affinity":"JSON","tolerations":"JSON","volumes":"JSON"},"status":{"phase":"VARCHAR","reason":"VARCHAR","message":"VARCHAR","qosClass":"VARCHAR","podIP":"VARCHAR","hostIP":"VARCHAR","startTime":"VARCHAR","nominatedNodeName":"VARCHAR","conditions":[{"type":"VARCHAR","status":"VARCHAR","reason":"VARCHAR","message":"VARCHAR","lastTransitionTime":"VARCHAR"}]}}') AS s
+    FROM objects o
+    WHERE o.api_group = '' AND o.resource = 'pods'
+)
+SELECT bundle_id, namespace, name, uid, labels, annotations, created_at, deleted_at, finalizers,
+    owner_kind, owner_name, owner_uid,
+    s.spec.nodeName AS node,
+    s.spec.serviceAccountName AS service_account,
+    coalesce(s.spec.hostNetwork, false) AS host_network,
+    s.spec.priorityClassName AS priority_class,
+    s.spec.schedulerName AS scheduler_name,
+    s.spec.nodeSelector AS node_selector,
+    s.spec.affinity AS affinity,
+    s.spec.tolerations AS tolerations,
+    s.spec.volumes AS volumes,
+    s.status.phase AS phase,
+    s.status.reason AS reason,
+    s.status.message AS message,
+    s.status.qosClass AS qos_class,
+    s.status.podIP AS pod_ip,
+    s.status.hostIP AS host_ip,
+    k8s_ts(s.status.startTime) AS started_at,
+    coalesce(list_filter(s.status.conditions, lambda c: c.type = 'Ready')[1].status = 'True', false) AS ready,
+    list_filter(s.status.conditions, lambda c: c.type = 'PodScheduled')[1].reason AS scheduled_reason,
+    list_filter(s.status.conditions, lambda c: c.type = 'PodScheduled')[1].message AS scheduled_message,
+    s.status.conditions AS conditions,
+    doc
+FROM p;
+
+-- Every container of every pod (init, regular, ephemeral) joined with its status.
+CREATE TABLE containers AS
+WITH spec AS (
+    SELECT bundle_id, namespace, name AS pod, uid AS pod_uid, doc,
+        from_json(doc, '{"spec":{"nodeName":"VARCHAR","initContainers":["JSON"],"containers":["JSON"],"ephemeralContainers":["JSON"]},"status":{"initContainerStatuses":["JSON"],"containerStatuses":["JSON"],"ephemeralContainerStatuses":["JSON"]}}') AS s
+    FROM objects WHERE api_group = '' AND resource = 'pods'
+),
+c AS (
+    SELECT bundle_id, namespace, pod, pod_uid, s.spec.nodeName AS node, 'init' AS container_type,
+        unnest(coalesce(s.spec.initContainers, [])) AS spec, s.status.initContainerStatuses AS statuses,
+        generate_subscripts(coalesce(s.spec.initContainers, []), 1) AS position
+    FROM spec
+    UNION ALL
+    SELECT bundle_id, namespace, pod, pod_uid, s.spec.nodeName, 'regular',
+        unnest(coalesce(s.spec.containers, [])), s.status.containerStatuses,
+        generate_subscripts(coalesce(s.spec.containers, []), 1)
+    FROM spec
+    UNION ALL
+    SELECT bundle_id, namespace, pod, pod_uid, s.spec.nodeName, 'ephemeral',
+        unnest(coalesce(s.spec.ephemeralContainers, [])), s.status.ephemeralContainerStatuses,
+        generate_subscripts(coalesce(s.spec.ephemeralContainers, []), 1)
+    FROM spec
+),
+typed AS (
+    SELECT bundle_id, namespace, pod, pod_uid, node, container_type, position, spec,
+        from_json(spec, '{"name":"VARCHAR","image":"VARCHAR","command":"JSON","args":"JSON","env":"JSON","ports":"JSON","resources":{"requests":"MAP(VARCHAR, VARCHAR)","limits":"MAP(VARCHAR, VARCHAR)"},"securityContext":"JSON","volumeMounts":"JSON"}') AS cs,
+        statuses
+    FROM c
+),
+joined AS (
+    SELECT t.*,
+        list_filter(coalesce(t.statuses, []), lambda x: (x->>'name') = t.cs.name)[1] AS status
+    FROM typed t
+),
+st AS (
+    SELECT j.*,
+        from_json(status, '{"ready":"BOOLEAN","started":"BOOLEAN","restartCount":"BIGINT","image":"VARCHAR","imageID":"VARCHAR","containerID":"VARCHAR","state":{"waiting":{"reason":"VARCHAR","message":"VARCHAR"},"running":{"startedAt":"VARCHAR"},"terminated":{"reason":"VARCHAR","message":"VARCHAR","exitCode":"BIGINT","finishedAt":"VARCHAR","startedAt":"VARCHAR"}},"lastState":{"terminated":{"reason":"VARCHAR","message":"VARCHAR","exitCode":"BIGINT","finishedAt":"VARCHAR","startedAt":"VARCHAR"}}}') AS ss
+    FROM joined j
+)
+SELECT bundle_id, namespace, pod, pod_uid, node, container_type, position,
+    cs.name AS name,
+    cs.image AS image,
+    image_registry(cs.image) AS registry,
+    cs.command AS command,
+    cs.args AS args,
+    cs.env AS env,
+    cs.ports AS ports,
+    cs.resources.requests AS requests,
+    cs.resources.limits AS limits,
+    cs.resources.requests['memory'] AS memory_request,
+    cs.resources.limits['memory'] AS memory_limit,
+    k8s_quantity(cs.resources.limits['memory']) AS memory_limit_bytes,
+    k8s_quantity(cs.resources.requests['memory']) AS memory_request_bytes,
+    cs.resources.requests['cpu'] AS cpu_request,
+    cs.resources.limits['cpu'] AS cpu_limit,
+    coalesce(ss.ready, false) AS ready,
+    ss.started AS started,
+    coalesce(ss.restartCount, 0) AS restart_count,
+    ss.imageID AS image_id,
+    CASE WHEN ss.state.waiting IS NOT NULL THEN 'waiting'
+         WHEN ss.state.terminated IS NOT NULL THEN 'terminated'
+         WHEN ss.state.running IS NOT NULL THEN 'running' END AS state,
+    coalesce(ss.state.waiting.reason, ss.state.terminated.reason) AS state_reason,
+    coalesce(ss.state.waiting.message, ss.state.terminated.message) AS state_message,
+    ss.state.terminated.exitCode AS exit_code,
+    ss.lastState.terminated.reason AS last_reason,
+    ss.lastState.terminated.message AS last_message,
+    ss.lastState.terminated.exitCode AS last_exit_code,
+    k8s_ts(ss.lastState.terminated.finishedAt) AS last_finished_at,
+    spec,
+    status
+FROM st;
+
+-- Pod templates of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs in
+-- one shape.
+CREATE TABLE workloads AS
+WITH w AS (
+    SELECT o.*,
+        CASE WHEN kind = 'CronJob' THEN doc->'$.spec.jobTemplate.spec.template' ELSE doc->'$.spec.template' END AS template,
+        from_json(doc, '{"spec":{"replicas":"BIGINT","selector":"JSON","strategy":"JSON","updateStrategy":"JSON","schedule":"VARCHAR","suspend":"BOOLEAN"},"status":{"replicas":"BIGINT","readyReplicas":"BIGINT","availableReplicas":"BIGINT","updatedReplicas":"BIGINT","desiredNumberScheduled":"BIGINT","numberReady":"BIGINT","numberAvailable":"BIGINT","currentNumberScheduled":"BIGINT","numberMisscheduled":"BIGINT","active":"BIGINT","succeeded":"BIGINT","failed":"BIGINT"}}') AS s
+    FROM objects o
+    WHERE (api_group = 'apps' AND resource IN ('deployments', 'statefulsets', 'daemonsets', 'replicasets'))
+       OR (api_group = 'batch' AND resource IN ('jobs', 'cronjobs'))
+)
+SELECT bundle_id, kind, namespace, name, uid, labels, annotations, created_at, deleted_at,
+    owner_kind, owner_name, owner_uid,
+    CASE WHEN kind = 'DaemonSet' THEN s.status.desiredNumberScheduled ELSE s.spec.replicas END AS desired,
+    CASE WHEN kind = 'DaemonSet' THEN s.status.numberReady ELSE s.status.readyReplicas END AS ready,
+    CASE WHEN kind = 'DaemonSet' THEN s.status.numberAvailable ELSE s.status.availableReplicas END AS available,
+    s.status.updatedReplicas AS updated,
+    s.spec.selector AS selector,
+    coalesce(s.spec.strategy, s.spec.updateStrategy) AS strategy,
+    s.spec.schedule AS schedule,
+    s.status.active AS active,
+    s.status.succeeded AS succeeded,
+    s.status.failed AS failed,
+    template,
+    doc
+FROM w;
+
+-- Containers of workload templates.
+CREATE TABLE workload_containers AS
+WITH c AS (
+    SELECT bundle_id, kind, namespace, name AS workload, 'init' AS container_type,
+        unnest(from_json(template->'$.spec.initContainers', '["JSON"]')) AS spec FROM workloads
+    UNION ALL
+    SELECT bundle_id, kind, namespace, name, 'regular',
+        unnest(from_json(template->'$.spec.containers', '["JSON"]')) FROM workloads
+)
+SELECT bundle_id, kind, namespace, workload, container_type,
+    spec->>'$.name' AS name,
+    spec->>'$.image' AS image,
+    image_registry(spec->>'$.image') AS registry,
+    spec->'$.args' AS args,
+    spec->'$.command' AS command,
+    spec->'$.ports' AS ports,
+    spec->>'$.resources.limits.memory' AS memory_limit,
+    spec->>'$.resources.requests.memory' AS memory_request,
+    spec
+FROM c;
