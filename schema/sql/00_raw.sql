@@ -41,8 +41,8 @@ CREATE TABLE api_resources (
     resource VARCHAR,
     kind VARCHAR,
     namespaced BOOLEAN,
-    verbs VARCHAR[],
-    short_names VARCHAR[]
+    verbs VARCHAR,            -- comma-separated
+    short_names VARCHAR       -- comma-separated
 );
 
 -- What could not be collected (manifest gaps).

@@ -1,0 +1,64 @@
+//! A case: one or more bundles opened safely and loaded into one database.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use duckdb::Connection;
+use ktriage_schema::reader::{self, Limits, OpenBundle};
+
+use crate::progress::Progress;
+
+/// Bundles opened and loaded, ready for rules and queries.
+pub struct Case {
+    /// The database.
+    pub conn: Connection,
+    /// The bundles, in the order given.
+    pub bundles: Vec<OpenBundle>,
+    /// Unpacked archives live here until the case is dropped.
+    _work: tempfile::TempDir,
+}
+
+/// An input the user named that could not be used: exit code 2, one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+impl Case {
+    /// Opens `paths` (archives or directories) and loads them.
+    pub fn open(paths: &[PathBuf], limits: &Limits, progress: &Progress) -> Result<Case> {
+        let work = tempfile::Builder::new().prefix("ktriage-").tempdir().context("creating a work directory")?;
+        let mut bundles = Vec::with_capacity(paths.len());
+        for (i, path) in paths.iter().enumerate() {
+            let spinner = progress.spinner(&format!("checking {}", path.display()));
+            let dest = work.path().join(format!("bundle-{i}"));
+            let bundle = reader::open(path, &dest, limits).map_err(|e| BadInput(e.to_string()))?;
+            spinner.finish_and_clear();
+            bundles.push(bundle);
+        }
+        let conn = crate::db::open()?;
+        let files: u64 = bundles.iter().map(|b| b.manifest.entries.len() as u64).sum();
+        let bar = progress.bar(files, "loading");
+        for bundle in &bundles {
+            crate::load::load_bundle(&conn, bundle, &|path| {
+                bar.set_message(short(path));
+                bar.inc(1);
+            })
+            .map_err(|e| BadInput(format!("{e:#}")))?;
+        }
+        bar.finish_and_clear();
+        let spinner = progress.spinner("building tables");
+        crate::db::derive(&conn)?;
+        crate::db::seal(&conn)?;
+        spinner.finish_and_clear();
+        Ok(Case { conn, bundles, _work: work })
+    }
+
+    /// Where a bundle came from, for messages.
+    pub fn describe(&self) -> String {
+        self.bundles.iter().map(|b| b.source.display().to_string()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+fn short(path: &str) -> String {
+    Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}

@@ -1,0 +1,149 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::rules::{Lang, Severity};
+
+/// Offline Kubernetes support-bundle analyzer.
+#[derive(Debug, Parser)]
+#[command(name = "ktriage", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyze bundles with the rules and write HTML, Markdown and JSON reports.
+    Analyze(AnalyzeArgs),
+    /// Run SQL over bundles: one query with -c, or an interactive prompt.
+    Sql(SqlArgs),
+    /// List the rules: ids, severities, FAQ ids and titles.
+    Rules(RulesArgs),
+    /// Match a pasted error message or log excerpt against the FAQ knowledge.
+    Explain(ExplainArgs),
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// `report.html`, self-contained.
+    Html,
+    /// `report.md`.
+    Md,
+    /// `findings.json`.
+    Json,
+}
+
+/// Options shared by commands that read bundles.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Bundle archives (.tar.zst) or unpacked bundle directories. Several bundles (a cluster
+    /// and its node bundles, or several clusters) are analyzed as one case.
+    #[arg(required = true, value_name = "BUNDLE")]
+    pub bundles: Vec<PathBuf>,
+    /// Largest total size a bundle may unpack to, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 32 * 1024)]
+    pub max_unpacked_mib: u64,
+    /// No progress bars.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `ktriage analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Bundles.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output directory for the reports.
+    #[arg(short, long, value_name = "DIR", default_value = "ktriage-report")]
+    pub output: PathBuf,
+    /// Report formats, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values = ["html", "md", "json"])]
+    pub format: Vec<Format>,
+    /// Report language.
+    #[arg(long, value_enum, default_value = "zh")]
+    pub lang: Lang,
+    /// Rule selection.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Exit with code 1 when a finding of this severity or higher exists.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+}
+
+/// `ktriage sql`.
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// Bundles.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Run this query and exit.
+    #[arg(short = 'c', long = "command", value_name = "QUERY")]
+    pub query: Option<String>,
+    /// Output format of results.
+    #[arg(long, value_enum, default_value = "table")]
+    pub output: SqlOutput,
+}
+
+/// How `ktriage sql` prints rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqlOutput {
+    /// Aligned columns.
+    Table,
+    /// Tab-separated, with a header line.
+    Tsv,
+    /// One JSON object per row.
+    Json,
+}
+
+/// `ktriage rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Rule selection.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Language of titles shown first.
+    #[arg(long, value_enum, default_value = "zh")]
+    pub lang: Lang,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `ktriage explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The error message or log text.
+    #[arg(value_name = "TEXT", required_unless_present = "file")]
+    pub text: Option<String>,
+    /// Read the text from a file (`-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Output language.
+    #[arg(long, value_enum, default_value = "zh")]
+    pub lang: Lang,
+    /// Rule selection.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// Which rules to use.
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// Extra rule directories (*.sql), added to the built-in rules.
+    #[arg(long = "rules", value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Use only the rules of --rules directories (for developing or replacing rule sets).
+    #[arg(long, requires = "dirs")]
+    pub no_builtin_rules: bool,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| format!("unknown severity {s:?} (info, low, medium, high, critical)"))
+}

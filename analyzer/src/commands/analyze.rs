@@ -1,0 +1,97 @@
+//! `ktriage analyze`: load, run every rule, write the reports.
+
+use std::fs;
+
+use anyhow::{Context, Result};
+use ktriage_schema::reader::Limits;
+
+use crate::case::Case;
+use crate::cli::{AnalyzeArgs, Format};
+use crate::progress::Progress;
+use crate::report::{self, Report};
+use crate::rules::{self, RuleRun, Severity};
+
+/// What the analysis found, for the exit code.
+pub struct Outcome {
+    /// Highest severity found, if any finding.
+    pub worst: Option<Severity>,
+    /// Rules that failed to run.
+    pub rule_errors: usize,
+}
+
+/// Runs the analysis and writes the reports.
+pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
+    let progress = Progress::new(args.input.quiet);
+    let rules = rules::load_all(builtin, args.rules.no_builtin_rules, &args.rules.dirs)?;
+    let case = Case::open(&args.input.bundles, &limits(args.input.max_unpacked_mib), &progress)?;
+    let bar = progress.bar(rules.len() as u64, "rules");
+    let runs: Vec<RuleRun> = rules
+        .iter()
+        .map(|rule| {
+            bar.set_message(rule.meta.id.clone());
+            let run = rules::engine::run_rule(&case.conn, rule);
+            bar.inc(1);
+            run
+        })
+        .collect();
+    bar.finish_and_clear();
+    for run in &runs {
+        if let Some(e) = &run.error {
+            eprintln!("ktriage: rule {} failed: {e}", run.rule_id);
+        }
+    }
+    let report = report::model::build(&case.conn, &rules, &runs, args.lang)?;
+    write_reports(&report, args)?;
+    let worst = runs.iter().flat_map(|r| &r.findings).filter(|f| !is_benign(&rules, &f.rule_id)).map(|f| f.severity).max();
+    print_summary(&report, args);
+    Ok(Outcome { worst, rule_errors: report.rule_errors.len() })
+}
+
+/// Limits for opening bundles from the command line.
+pub fn limits(max_unpacked_mib: u64) -> Limits {
+    Limits { max_total_bytes: max_unpacked_mib.saturating_mul(1 << 20), ..Limits::default() }
+}
+
+fn is_benign(rules: &[rules::Rule], id: &str) -> bool {
+    rules.iter().any(|r| r.meta.id == id && r.meta.benign)
+}
+
+fn write_reports(report: &Report, args: &AnalyzeArgs) -> Result<()> {
+    fs::create_dir_all(&args.output).with_context(|| format!("creating {}", args.output.display()))?;
+    for format in &args.format {
+        let (name, text) = match format {
+            Format::Html => ("report.html", report::render::html(report)?),
+            Format::Md => ("report.md", report::render::markdown(report)?),
+            Format::Json => ("findings.json", report::render::json(report)?),
+        };
+        let path = args.output.join(name);
+        fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn print_summary(report: &Report, args: &AnalyzeArgs) {
+    let counts: Vec<String> = report
+        .summary
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    let findings = if counts.is_empty() { "no findings".to_string() } else { counts.join(", ") };
+    let formats: Vec<&str> = args
+        .format
+        .iter()
+        .map(|f| match f {
+            Format::Html => "report.html",
+            Format::Md => "report.md",
+            Format::Json => "findings.json",
+        })
+        .collect();
+    eprintln!(
+        "ktriage: {} rules, {findings}, {} collection gaps -> {}/{{{}}}",
+        report.rules_run,
+        report.gaps.len(),
+        args.output.display(),
+        formats.join(",")
+    );
+}

@@ -1,0 +1,6 @@
+//! One module per subcommand.
+
+pub mod analyze;
+pub mod explain;
+pub mod rules_list;
+pub mod sql;

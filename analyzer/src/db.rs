@@ -1,0 +1,48 @@
+//! The case database: an in-process DuckDB configured for hostile input and air-gapped use.
+//!
+//! Extensions are never installed or loaded from the network. After loading, external access
+//! is switched off and the configuration locked, so no rule (ours or a user's) can read or
+//! write files.
+
+use anyhow::{Context, Result};
+use duckdb::{Config, Connection};
+
+/// Opens an empty in-memory database with the raw tables created.
+pub fn open() -> Result<Connection> {
+    let threads = std::thread::available_parallelism().map(|n| n.get() as i64).unwrap_or(2);
+    let config = Config::default()
+        .enable_autoload_extension(false)
+        .context("configuring DuckDB")?
+        .threads(threads)
+        .context("configuring DuckDB")?;
+    let conn = Connection::open_in_memory_with_flags(config).context("opening DuckDB")?;
+    let (name, sql) = ktriage_schema::sql::RAW;
+    conn.execute_batch(sql).with_context(|| format!("schema {name}"))?;
+    Ok(conn)
+}
+
+/// Builds the derived tables from the raw ones.
+pub fn derive(conn: &Connection) -> Result<()> {
+    for (name, sql) in ktriage_schema::sql::DERIVED {
+        conn.execute_batch(sql).with_context(|| format!("schema {name}"))?;
+    }
+    Ok(())
+}
+
+/// Drops the raw tables rules do not need, switches off file access and locks the
+/// configuration. Nothing can reach the file system after this.
+pub fn seal(conn: &Connection) -> Result<()> {
+    for table in ktriage_schema::sql::RAW_TABLES {
+        if *table != "raw_objects" {
+            conn.execute_batch(&format!("DROP TABLE IF EXISTS {table}"))?;
+        }
+    }
+    conn.execute_batch("SET enable_external_access = false; SET lock_configuration = true;")
+        .context("locking DuckDB configuration")?;
+    Ok(())
+}
+
+/// Quotes `s` as a SQL string literal.
+pub fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}

@@ -1,0 +1,235 @@
+//! Loads opened bundles into the raw tables. API objects stream through DuckDB's own NDJSON
+//! reader; logs and host files are read here (logs are not always UTF-8, and YAML/TOML host
+//! files are parsed to JSON once so rules can query them).
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use duckdb::{Connection, params};
+use ktriage_schema::discovery::Discovery;
+use ktriage_schema::layout;
+use ktriage_schema::manifest::Source;
+use ktriage_schema::reader::OpenBundle;
+use serde_json::Value;
+
+use crate::db::quote;
+
+/// Loads `bundle` into the raw tables of `conn`. `tick` is called once per file loaded.
+pub fn load_bundle(conn: &Connection, bundle: &OpenBundle, tick: &dyn Fn(&str)) -> Result<()> {
+    let id = bundle.manifest.bundle_id.as_str();
+    insert_bundle_row(conn, bundle)?;
+    insert_manifest_tables(conn, bundle)?;
+    if bundle.path(layout::DISCOVERY).exists() {
+        insert_discovery(conn, id, &bundle.path(layout::DISCOVERY))?;
+    }
+    let mut logs = conn.appender("raw_log_lines")?;
+    for entry in &bundle.manifest.entries {
+        let path = entry.path.as_str();
+        let file = bundle.path(path);
+        tick(path);
+        if let Some((group, version, resource)) = layout::parse_resource_path(path) {
+            conn.execute_batch(&format!(
+                "INSERT INTO raw_objects SELECT {}, {}, {}, {}, json FROM read_ndjson_objects({}, maximum_object_size = 67108864)",
+                quote(id), quote(&group), quote(&version), quote(&resource), quote(&file.to_string_lossy())
+            ))
+            .with_context(|| format!("{}: loading {path}", bundle.source.display()))?;
+        } else if let Some(log) = layout::parse_container_log_path(path) {
+            append_log_lines(&mut logs, id, "container", Some(&log.namespace), Some(&log.pod), Some(&log.container), log.previous, None, None, &file)?;
+        } else if let Some((node, service)) = parse_node_log_path(path) {
+            append_log_lines(&mut logs, id, "node", None, None, None, false, Some(node), Some(service), &file)?;
+        } else if let Some(service) = path.strip_prefix(layout::HOST_LOGS_DIR).and_then(|s| s.strip_prefix('/')).and_then(|s| s.strip_suffix(layout::LOG_SUFFIX)) {
+            append_log_lines(&mut logs, id, "host", None, None, None, false, None, Some(service), &file)?;
+        } else if path == layout::HOST_FACTS {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {path}"))?;
+            conn.execute("INSERT INTO raw_host_facts VALUES (?, ?)", params![id, text])?;
+        } else if let Some(record) = host_record_kind(path) {
+            conn.execute_batch(&format!(
+                "INSERT INTO raw_host_records SELECT {}, {}, json FROM read_ndjson_objects({})",
+                quote(id), quote(record), quote(&file.to_string_lossy())
+            ))
+            .with_context(|| format!("{}: loading {path}", bundle.source.display()))?;
+        } else if let Some(host_path) = path.strip_prefix(layout::HOST_FILES_DIR) {
+            insert_host_file(conn, id, host_path, &file)?;
+        } else if let Some(node) = parse_configz_path(path) {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {path}"))?;
+            conn.execute("INSERT INTO raw_kubelet_configz VALUES (?, ?, ?)", params![id, node, text])?;
+        }
+    }
+    // An error in the implicit flush on drop would be lost: flush explicitly.
+    logs.flush().context("loading log lines")?;
+    Ok(())
+}
+
+fn insert_bundle_row(conn: &Connection, b: &OpenBundle) -> Result<()> {
+    let m = &b.manifest;
+    let (kind, server_version, cluster_id, context, server, node_name, hostname) = match &m.source {
+        Source::Cluster(c) => ("cluster", c.server_version.as_str(), c.cluster_id.as_str(), c.context.as_str(), c.server.as_str(), "", ""),
+        Source::Host(h) => ("host", "", "", "", "", h.node_name.as_str(), h.hostname.as_str()),
+    };
+    conn.execute(
+        "INSERT INTO bundles VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![
+            m.bundle_id,
+            kind,
+            m.label(),
+            b.source.to_string_lossy(),
+            m.producer,
+            m.producer_version,
+            m.format_version,
+            m.started_at.naive_utc().to_string(),
+            m.finished_at.naive_utc().to_string(),
+            m.partial,
+            server_version,
+            cluster_id,
+            context,
+            server,
+            node_name,
+            hostname,
+            m.redaction.enabled,
+            serde_json::to_string(&m.redaction.counts)?,
+            serde_json::to_string(&m.options)?,
+        ],
+    )
+    .with_context(|| format!("{}: duplicate bundle id {} (the same bundle given twice?)", b.source.display(), m.bundle_id))?;
+    Ok(())
+}
+
+fn insert_manifest_tables(conn: &Connection, b: &OpenBundle) -> Result<()> {
+    let id = b.manifest.bundle_id.as_str();
+    let mut gaps = conn.appender("gaps")?;
+    for g in &b.manifest.gaps {
+        gaps.append_row(params![id, g.what, g.location, g.reason.as_str(), g.detail])?;
+    }
+    gaps.flush()?;
+    let mut entries = conn.appender("bundle_entries")?;
+    for e in &b.manifest.entries {
+        entries.append_row(params![id, e.path, e.size as i64, e.truncated])?;
+    }
+    entries.flush()?;
+    Ok(())
+}
+
+fn insert_discovery(conn: &Connection, id: &str, path: &Path) -> Result<()> {
+    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let discovery: Discovery = serde_json::from_slice(&text)
+        .with_context(|| format!("{}: malformed discovery", path.display()))?;
+    let mut app = conn.appender("api_resources")?;
+    for r in discovery.resources() {
+        app.append_row(params![
+            id,
+            r.group,
+            r.version,
+            r.resource.name,
+            r.resource.kind,
+            r.resource.namespaced,
+            r.resource.verbs.join(","),
+            r.resource.short_names.join(","),
+        ])?;
+    }
+    app.flush()?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn append_log_lines(
+    app: &mut duckdb::Appender<'_>,
+    id: &str,
+    source: &str,
+    namespace: Option<&str>,
+    pod: Option<&str>,
+    container: Option<&str>,
+    previous: bool,
+    node: Option<&str>,
+    service: Option<&str>,
+    file: &Path,
+) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line));
+        app.append_row(params![id, source, namespace, pod, container, previous, node, service, (i + 1) as i64, line.as_ref()])?;
+    }
+    Ok(())
+}
+
+fn insert_host_file(conn: &Connection, id: &str, host_path: &str, file: &Path) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let content = String::from_utf8_lossy(&bytes);
+    let parsed = parse_config(host_path, &content).map(|v| v.to_string());
+    conn.execute(
+        "INSERT INTO raw_host_files VALUES (?, ?, ?, ?, ?)",
+        params![id, host_path, bytes.len() as i64, content.as_ref(), parsed],
+    )?;
+    Ok(())
+}
+
+/// Parses YAML, JSON and TOML configuration files to JSON; `None` for anything else or when
+/// the content does not parse (the text stays queryable).
+pub fn parse_config(path: &str, content: &str) -> Option<Value> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    match ext {
+        "json" | "conflist" => serde_json::from_str(content).ok(),
+        "conf" if content.trim_start().starts_with('{') => serde_json::from_str(content).ok(),
+        "toml" => toml::from_str::<toml::Value>(content).ok().and_then(|v| serde_json::to_value(v).ok()),
+        "yaml" | "yml" => {
+            let docs: Vec<Value> = serde_yaml_ng::Deserializer::from_str(content)
+                .filter_map(|d| serde::Deserialize::deserialize(d).ok())
+                .filter(|v: &Value| !v.is_null())
+                .collect();
+            match docs.len() {
+                0 => None,
+                1 => docs.into_iter().next(),
+                _ => Some(Value::Array(docs)),
+            }
+        }
+        _ => None,
+    }
+}
+
+fn parse_node_log_path(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix(layout::NODES_DIR)?.strip_prefix('/')?;
+    let (node, rest) = rest.split_once('/')?;
+    let service = rest.strip_prefix("logs/")?.strip_suffix(layout::LOG_SUFFIX)?;
+    (!service.contains('/')).then_some((node, service))
+}
+
+fn parse_configz_path(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix(layout::NODES_DIR)?.strip_prefix('/')?;
+    let (node, file) = rest.split_once('/')?;
+    (file == "configz.json").then_some(node)
+}
+
+fn host_record_kind(path: &str) -> Option<&'static str> {
+    match path {
+        layout::HOST_CERTIFICATES => Some("certificate"),
+        layout::HOST_KUBECONFIGS => Some("kubeconfig"),
+        layout::HOST_KEY_FILES => Some("key-file"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_config_formats() {
+        let v = parse_config("/etc/containerd/config.toml", "version = 2\n[plugins.x]\nSystemdCgroup = true\n").expect("toml");
+        assert_eq!(v["version"], 2);
+        let v = parse_config("/var/lib/kubelet/config.yaml", "kind: KubeletConfiguration\ncgroupDriver: systemd\n").expect("yaml");
+        assert_eq!(v["cgroupDriver"], "systemd");
+        assert!(parse_config("/etc/resolv.conf", "nameserver 1.1.1.1").is_none());
+        let v = parse_config("/etc/cni/net.d/10-flannel.conflist", r#"{"plugins":[{"type":"flannel"}]}"#).expect("json");
+        assert_eq!(v["plugins"][0]["type"], "flannel");
+    }
+
+    #[test]
+    fn node_paths() {
+        assert_eq!(parse_node_log_path("nodes/n1/logs/kubelet.log"), Some(("n1", "kubelet")));
+        assert_eq!(parse_configz_path("nodes/n1/configz.json"), Some("n1"));
+        assert_eq!(parse_configz_path("nodes/n1/logs/kubelet.log"), None);
+    }
+}

@@ -1,0 +1,46 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use ktriage::case::BadInput;
+use ktriage::cli::{Cli, Command};
+use ktriage::commands;
+use ktriage::exit;
+
+mod builtin_rules;
+
+use builtin_rules::BUILTIN_RULES;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("ktriage: {}", one_line(&format!("{e:#}")));
+            let bad_input = e.downcast_ref::<BadInput>().is_some() || e.chain().any(|c| c.is::<std::io::Error>());
+            ExitCode::from(if bad_input { exit::BAD_INPUT } else { exit::ERROR })
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    Ok(match cli.command {
+        Command::Analyze(args) => {
+            let outcome = commands::analyze::run(&args, BUILTIN_RULES)?;
+            match args.fail_on {
+                Some(threshold) if outcome.worst.is_some_and(|w| w >= threshold) => exit::FINDINGS,
+                _ if outcome.rule_errors > 0 => exit::ERROR,
+                _ => exit::OK,
+            }
+        }
+        Command::Sql(args) => if commands::sql::run(&args)? { exit::OK } else { exit::FINDINGS },
+        Command::Rules(args) => {
+            commands::rules_list::run(&args, BUILTIN_RULES).map_err(|e| anyhow::Error::new(BadInput(format!("{e:#}"))))?;
+            exit::OK
+        }
+        Command::Explain(args) => if commands::explain::run(&args, BUILTIN_RULES)? { exit::OK } else { exit::FINDINGS },
+    })
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
