@@ -1,0 +1,331 @@
+//! Service logs of the node: kubelet, container runtimes, k3s/rke2.
+//!
+//! Sources, first that applies: the journal through `journalctl -u UNIT` (the running host's
+//! journal when the root is `/`, else the journal files under the root with `--directory`,
+//! when this system has `journalctl`); the service's own file under `/var/log`; the service's
+//! lines in `/var/log/messages` or `/var/log/syslog`. The journal is read from `--since`; files
+//! have no common time format, so they are bounded by bytes only. The tail is kept.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use ktriage_schema::layout;
+use ktriage_schema::manifest::{Gap, GapReason};
+
+use super::Sink;
+use super::cmd;
+use super::facts::find_on_path;
+use super::hostfs::HostFs;
+
+/// A service whose log is collected.
+struct Service {
+    /// Name in the bundle (`host/logs/<name>.log`).
+    name: &'static str,
+    /// systemd units.
+    units: &'static [&'static str],
+    /// Its own log files under `/var/log`, first present wins.
+    files: &'static [&'static str],
+    /// Syslog tag.
+    tag: &'static str,
+}
+
+const SERVICES: &[Service] = &[
+    Service {
+        name: "kubelet",
+        units: &["kubelet.service"],
+        files: &["/var/log/kubelet.log", "/var/log/kubelet/kubelet.log"],
+        tag: "kubelet",
+    },
+    Service {
+        name: "containerd",
+        units: &["containerd.service"],
+        files: &["/var/log/containerd.log", "/var/log/containerd/containerd.log"],
+        tag: "containerd",
+    },
+    Service {
+        name: "docker",
+        units: &["docker.service"],
+        files: &["/var/log/docker.log", "/var/log/upstart/docker.log"],
+        tag: "dockerd",
+    },
+    Service { name: "crio", units: &["crio.service"], files: &["/var/log/crio.log"], tag: "crio" },
+    Service {
+        name: "k3s",
+        units: &["k3s.service", "k3s-agent.service"],
+        files: &["/var/log/k3s.log", "/var/log/k3s-service.log"],
+        tag: "k3s",
+    },
+    Service {
+        name: "rke2",
+        units: &["rke2-server.service", "rke2-agent.service"],
+        files: &["/var/log/rke2.log"],
+        tag: "rke2",
+    },
+];
+
+/// Syslog files searched for a service's lines when it has no file of its own.
+const SYSLOG_FILES: &[&str] = &["/var/log/messages", "/var/log/syslog"];
+/// Journal directories under the root.
+const JOURNAL_DIRS: &[&str] = &["/var/log/journal", "/run/log/journal"];
+/// Time allowed to one `journalctl`.
+const JOURNAL_TIME_LIMIT: Duration = Duration::from_secs(120);
+/// How much more of a syslog file is read than is kept, to find enough of one service's lines.
+const SYSLOG_READ_FACTOR: u64 = 8;
+
+/// How logs are bounded.
+#[derive(Debug, Clone, Copy)]
+pub struct LogBounds {
+    /// Journal entries from this long ago.
+    pub since: Duration,
+    /// Most bytes kept per service (the tail).
+    pub max_bytes: u64,
+}
+
+enum Journal {
+    Live(String),
+    Directory(String, String),
+    None,
+}
+
+/// Collects every service's log that can be found.
+pub fn collect<W: Write>(fs: &HostFs, sink: &mut Sink<W>, bounds: LogBounds) -> anyhow::Result<()> {
+    let journal = find_journal(fs);
+    for service in SERVICES {
+        let got = match &journal {
+            Journal::Live(bin) => from_journal(sink, service, bin, None, bounds)?,
+            Journal::Directory(bin, dir) => from_journal(sink, service, bin, Some(dir), bounds)?,
+            Journal::None => false,
+        };
+        if !got && !from_file(fs, sink, service, bounds)? {
+            from_syslog(fs, sink, service, bounds)?;
+        }
+    }
+    Ok(())
+}
+
+fn find_journal(fs: &HostFs) -> Journal {
+    let own = HostFs::new(Path::new("/"));
+    let Some(bin) = find_on_path(&own, "journalctl") else { return Journal::None };
+    if fs.is_live() {
+        return Journal::Live(bin);
+    }
+    for dir in JOURNAL_DIRS {
+        if let Ok(real) = fs.resolve(dir)
+            && real.is_dir()
+        {
+            return Journal::Directory(bin, real.to_string_lossy().into_owned());
+        }
+    }
+    Journal::None
+}
+
+/// Reads a service's units from the journal; false when the journal holds nothing for them.
+fn from_journal<W: Write>(
+    sink: &mut Sink<W>,
+    service: &Service,
+    bin: &str,
+    directory: Option<&str>,
+    bounds: LogBounds,
+) -> anyhow::Result<bool> {
+    let mut args = vec![
+        "--no-pager".to_string(),
+        "--output=short-iso".to_string(),
+        format!("--since=-{}s", bounds.since.as_secs().max(1)),
+    ];
+    if let Some(dir) = directory {
+        args.push(format!("--directory={dir}"));
+    }
+    for unit in service.units {
+        args.push(format!("--unit={unit}"));
+    }
+    let location = format!("journal:{}", service.units.join(","));
+    let max = usize::try_from(bounds.max_bytes).unwrap_or(usize::MAX);
+    let out = match cmd::run_tail(Path::new(bin), &args, JOURNAL_TIME_LIMIT, max) {
+        Ok(o) => o,
+        Err(e) => {
+            sink.gap(Gap {
+                what: "host-log".into(),
+                location,
+                reason: GapReason::Error,
+                detail: format!("journalctl: {e}"),
+            });
+            return Ok(false);
+        }
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let has_entries = text.lines().any(|l| !l.starts_with("-- ") && !l.trim().is_empty());
+    if !has_entries {
+        if out.stderr.to_ascii_lowercase().contains("permission") {
+            sink.gap(Gap {
+                what: "host-log".into(),
+                location,
+                reason: GapReason::Forbidden,
+                detail: out.stderr,
+            });
+        }
+        return Ok(false);
+    }
+    let mut truncated = (out.total > out.stdout.len() as u64).then(|| {
+        format!("kept the last {} of {} bytes", out.stdout.len(), out.total)
+    });
+    if out.timed_out {
+        truncated = Some(format!(
+            "journalctl stopped after {} s; {}",
+            JOURNAL_TIME_LIMIT.as_secs(),
+            truncated.unwrap_or_else(|| "output may be incomplete".into())
+        ));
+    }
+    let clean = sink.scrub.log(&out.stdout);
+    sink.add(&layout::host_log_path(service.name), &clean, truncated)?;
+    Ok(true)
+}
+
+/// Reads the service's own log file; false when it has none.
+fn from_file<W: Write>(
+    fs: &HostFs,
+    sink: &mut Sink<W>,
+    service: &Service,
+    bounds: LogBounds,
+) -> anyhow::Result<bool> {
+    for path in service.files {
+        let mut read = match fs.read_tail(path, bounds.max_bytes) {
+            Ok(r) => r,
+            Err(e) if e.is_not_found() => continue,
+            Err(e) => {
+                sink.gap(e.gap("host-log", path));
+                continue;
+            }
+        };
+        if read.cut_from.is_some() {
+            cmd::align_to_line(&mut read.data);
+        }
+        let truncated = read.cut_from.map(|total| {
+            format!("kept the last {} of {} bytes of {path}", read.data.len(), total)
+        });
+        let clean = sink.scrub.log(&read.data);
+        sink.add(&layout::host_log_path(service.name), &clean, truncated)?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Keeps the service's lines from the system log; false when there are none.
+fn from_syslog<W: Write>(
+    fs: &HostFs,
+    sink: &mut Sink<W>,
+    service: &Service,
+    bounds: LogBounds,
+) -> anyhow::Result<bool> {
+    let read_max = bounds.max_bytes.saturating_mul(SYSLOG_READ_FACTOR);
+    for path in SYSLOG_FILES {
+        let read = match fs.read_tail(path, read_max) {
+            Ok(r) => r,
+            Err(e) if e.is_not_found() => continue,
+            Err(e) => {
+                sink.gap(e.gap("host-log", path));
+                continue;
+            }
+        };
+        let text = String::from_utf8_lossy(&read.data);
+        let tag_pid = format!(" {}[", service.tag);
+        let tag_colon = format!(" {}:", service.tag);
+        let lines: Vec<&str> = text
+            .lines()
+            .skip(usize::from(read.cut_from.is_some()))
+            .filter(|l| l.contains(&tag_pid) || l.contains(&tag_colon))
+            .collect();
+        if lines.is_empty() {
+            continue;
+        }
+        let mut kept = String::new();
+        let mut dropped = 0usize;
+        let max = usize::try_from(bounds.max_bytes).unwrap_or(usize::MAX);
+        let mut size = 0usize;
+        let mut start = lines.len();
+        while start > 0 && size + lines[start - 1].len() < max {
+            size += lines[start - 1].len() + 1;
+            start -= 1;
+        }
+        dropped += start;
+        for l in &lines[start..] {
+            kept.push_str(l);
+            kept.push('\n');
+        }
+        let mut notes = vec![format!("lines tagged {:?} from {path}", service.tag)];
+        if read.cut_from.is_some() {
+            notes.push(format!("only the last {read_max} bytes of {path} were searched"));
+        }
+        if dropped > 0 {
+            notes.push(format!("{dropped} older matching lines dropped"));
+        }
+        let truncated = (read.cut_from.is_some() || dropped > 0).then(|| notes.join("; "));
+        let clean = sink.scrub.log(kept.as_bytes());
+        sink.add(&layout::host_log_path(service.name), &clean, truncated)?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Parses a duration such as `90s`, `30m`, `24h`, `7d` or `1h30m` (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err("empty duration".into());
+    }
+    if let Ok(secs) = t.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total: u64 = 0;
+    let mut number = String::new();
+    let mut chars = t.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let mut unit = c.to_string();
+        while let Some(&n) = chars.peek() {
+            if n.is_ascii_alphabetic() {
+                unit.push(n);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        let n: u64 = number.parse().map_err(|_| format!("invalid duration {text:?}"))?;
+        number.clear();
+        let factor = match unit.as_str() {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "w" => 7 * 86_400,
+            _ => return Err(format!("invalid duration {text:?}: unknown unit {unit:?} (use s, m, h, d, w)")),
+        };
+        total = n
+            .checked_mul(factor)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| format!("duration {text:?} is too long"))?;
+    }
+    if !number.is_empty() {
+        return Err(format!("invalid duration {text:?}: a number needs a unit"));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5_400)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        assert!(parse_duration("5x").is_err());
+        assert!(parse_duration("1h5").is_err());
+        assert!(parse_duration("").is_err());
+    }
+}

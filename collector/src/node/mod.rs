@@ -1,0 +1,330 @@
+//! Node mode: `ktriage-collect node` gathers what only the host can tell (resolver and
+//! runtime configuration, kernel settings and modules, certificates, kubeconfigs, service
+//! logs) into one bundle whose source is the host.
+//!
+//! Everything is read under `--root` (default `/`), so the collector can run in a privileged
+//! pod with the host mounted at `/host`, or against a copied host tree. Nothing is ever fatal
+//! but failing to write the bundle: what cannot be read becomes a [`Gap`] in the manifest.
+//!
+//! Module map: [`hostfs`] resolves host paths safely under the root; [`files`] copies
+//! configuration files; [`kubeconfig`] and [`certs`] describe credentials without copying
+//! them; [`facts`] builds `host/facts.json`; [`logs`] gathers service logs; [`scrub`] redacts.
+
+pub mod certs;
+pub mod cmd;
+pub mod facts;
+pub mod files;
+pub mod hostfs;
+pub mod kubeconfig;
+pub mod logs;
+pub mod scrub;
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::Args;
+use ktriage_schema::layout;
+use ktriage_schema::manifest::{Gap, HostSource, Manifest, Source};
+use ktriage_schema::writer::{BundleWriter, WriterOptions};
+use serde::Serialize;
+
+use crate::redact::{RedactConfig, Redactor};
+use hostfs::{HostFs, ReadError};
+use scrub::Scrubber;
+
+/// Name of the producer in the manifest.
+const PRODUCER: &str = "ktriage-collect";
+
+/// `ktriage-collect node`: collect this node's host data.
+#[derive(Debug, Clone, Args)]
+pub struct NodeArgs {
+    /// Where the host's file system is: `/` on the host itself, `/host` in a pod that mounts
+    /// the host there.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+
+    /// Kubernetes node name [default: $NODE_NAME, else the host name].
+    #[arg(long, value_name = "NAME")]
+    pub node_name: Option<String>,
+
+    /// How far back service logs go (journal): e.g. 30m, 24h, 7d.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = logs::parse_duration)]
+    pub since: Duration,
+
+    /// Most bytes kept of each service log (its most recent part).
+    #[arg(long, value_name = "N", default_value_t = 16 << 20)]
+    pub log_max_bytes: u64,
+
+    /// Output file [default: ktriage-node-<name>-<UTC time>.tar.zst in the current directory].
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Extra redaction rules (YAML or JSON: `literals`, `regexes`).
+    #[arg(long, value_name = "FILE")]
+    pub redact: Option<PathBuf>,
+
+    /// Turn redaction off (private keys are still never copied).
+    #[arg(long)]
+    pub no_redact: bool,
+}
+
+impl NodeArgs {
+    /// The defaults for a host at `root`, as the command line would give them.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        NodeArgs {
+            root: root.into(),
+            node_name: None,
+            since: Duration::from_secs(24 * 3600),
+            log_max_bytes: 16 << 20,
+            output: None,
+            redact: None,
+            no_redact: false,
+        }
+    }
+}
+
+/// What a node collection produced.
+#[derive(Debug, Clone)]
+pub struct NodeOutcome {
+    /// The bundle written.
+    pub output: PathBuf,
+    /// The manifest written into it.
+    pub manifest: Manifest,
+}
+
+impl NodeOutcome {
+    /// Number of gaps recorded.
+    pub fn gap_count(&self) -> usize {
+        self.manifest.gaps.len()
+    }
+}
+
+/// Where collected data goes: the bundle, the gaps, and the redaction in front of both.
+pub struct Sink<W: Write> {
+    writer: BundleWriter<W>,
+    gaps: Vec<Gap>,
+    /// The redaction every copied byte passes through.
+    pub scrub: Scrubber,
+}
+
+impl<W: Write> Sink<W> {
+    /// Records a gap.
+    pub fn gap(&mut self, gap: Gap) {
+        self.gaps.push(gap);
+    }
+
+    /// Records a gap unless the thing is merely absent (optional data).
+    pub fn optional_gap(&mut self, what: &str, location: &str, err: &ReadError) {
+        if !err.is_not_found() {
+            self.gaps.push(err.gap(what, location));
+        }
+    }
+
+    /// Adds a file to the bundle.
+    pub fn add(&mut self, path: &str, data: &[u8], truncated: Option<String>) -> anyhow::Result<()> {
+        self.writer
+            .add_reader(path, data.len() as u64, data, truncated)
+            .with_context(|| format!("writing {path} into the bundle"))
+    }
+
+    /// Adds records as NDJSON, one object per line.
+    pub fn add_ndjson<T: Serialize>(&mut self, path: &str, records: &[T]) -> anyhow::Result<()> {
+        let mut buf = Vec::new();
+        for r in records {
+            serde_json::to_writer(&mut buf, r)?;
+            buf.push(b'\n');
+        }
+        self.add(path, &buf, None)
+    }
+}
+
+/// Runs node mode: collects the host at `args.root` and writes one bundle.
+pub fn run(args: &NodeArgs) -> anyhow::Result<NodeOutcome> {
+    let started_at = Utc::now();
+    let root_meta = fs::metadata(&args.root)
+        .with_context(|| format!("--root {}", args.root.display()))?;
+    anyhow::ensure!(root_meta.is_dir(), "--root {} is not a directory", args.root.display());
+    let redactor = if args.no_redact {
+        Redactor::disabled()
+    } else {
+        let config = match &args.redact {
+            Some(path) => RedactConfig::from_file(path)?,
+            None => RedactConfig::default(),
+        };
+        Redactor::new(&config)?
+    };
+    let host = HostFs::new(&args.root);
+    let hostname = host_name(&host);
+    let node_name = args
+        .node_name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .or_else(|| std::env::var("NODE_NAME").ok().filter(|n| !n.is_empty()))
+        .unwrap_or_else(|| hostname.clone());
+    let output = match &args.output {
+        Some(p) => p.clone(),
+        None => PathBuf::from(default_output_name(&node_name, started_at)),
+    };
+    let (tmp, file) = create_beside(&output)?;
+    let result = collect(&host, args, file, started_at, &node_name, &hostname, redactor);
+    match result {
+        Ok(manifest) => {
+            tmp.persist(&output)
+                .with_context(|| format!("moving the bundle to {}", output.display()))?;
+            Ok(NodeOutcome { output, manifest })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn collect(
+    host: &HostFs,
+    args: &NodeArgs,
+    file: File,
+    started_at: DateTime<Utc>,
+    node_name: &str,
+    hostname: &str,
+    redactor: Redactor,
+) -> anyhow::Result<Manifest> {
+    let writer = BundleWriter::new(BufWriter::new(file), &WriterOptions::default())?;
+    let mut sink = Sink { writer, gaps: Vec::new(), scrub: Scrubber::new(redactor) };
+
+    let copied = files::collect(host, &mut sink)?;
+
+    let mut summaries = Vec::new();
+    for (path, referenced) in kubeconfig::candidates(host, &copied.texts, &copied.kubeconfigs) {
+        match kubeconfig::summarise(host, &path) {
+            Ok(s) => summaries.push(s),
+            Err(e) if e.is_not_found() && !referenced => {}
+            Err(e) => sink.gap(e.gap("kubeconfig", &path)),
+        }
+    }
+    sink.add_ndjson(layout::HOST_KUBECONFIGS, &summaries)?;
+
+    let pki = certs::collect(host, &mut sink);
+    sink.add_ndjson(layout::HOST_CERTIFICATES, &pki.certificates)?;
+    sink.add_ndjson(layout::HOST_KEY_FILES, &pki.key_files)?;
+
+    let facts = facts::collect(host, &mut sink);
+    let facts_json = serde_json::to_vec_pretty(&facts)?;
+    sink.add(layout::HOST_FACTS, &facts_json, None)?;
+
+    logs::collect(
+        host,
+        &mut sink,
+        logs::LogBounds { since: args.since, max_bytes: args.log_max_bytes },
+    )?;
+
+    let manifest = Manifest {
+        format_version: Manifest::current_format_version(),
+        producer: PRODUCER.into(),
+        producer_version: env!("CARGO_PKG_VERSION").into(),
+        bundle_id: bundle_id(),
+        started_at,
+        finished_at: Utc::now(),
+        source: Source::Host(HostSource {
+            node_name: node_name.to_string(),
+            hostname: hostname.to_string(),
+        }),
+        options: serde_json::json!({
+            "mode": "node",
+            "root": args.root.display().to_string(),
+            "since_seconds": args.since.as_secs(),
+            "log_max_bytes": args.log_max_bytes,
+            "redaction_rules": args.redact.as_ref().map(|p| p.display().to_string()),
+        }),
+        entries: Vec::new(),
+        gaps: std::mem::take(&mut sink.gaps),
+        redaction: sink.scrub.summary(),
+        partial: false,
+    };
+    let mut written = manifest.clone();
+    written.entries = sink.writer.entries().to_vec();
+    let mut out = sink.writer.finish(manifest)?;
+    out.flush()?;
+    let file = out.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    Ok(written)
+}
+
+/// The host's name: `/etc/hostname` under the root, else the kernel's.
+fn host_name(host: &HostFs) -> String {
+    let from_file = host
+        .read_text("/etc/hostname", 4096)
+        .ok()
+        .and_then(|t| t.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string));
+    if let Some(name) = from_file {
+        return name;
+    }
+    if host.is_live() {
+        return rustix::system::uname().nodename().to_string_lossy().into_owned();
+    }
+    host.read_text("/proc/sys/kernel/hostname", 4096)
+        .map(|t| t.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// `ktriage-node-<name>-<YYYYMMDDTHHMMSSZ>.tar.zst`, the name made safe for a file name.
+pub fn default_output_name(node_name: &str, at: DateTime<Utc>) -> String {
+    let safe: String = node_name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .collect();
+    let safe = if safe.is_empty() || safe.chars().all(|c| c == '.') { "unknown".into() } else { safe };
+    format!("ktriage-node-{safe}-{}.tar.zst", at.format("%Y%m%dT%H%M%SZ"))
+}
+
+/// A temporary file next to `output`, renamed over it once the bundle is complete, so a
+/// failed run never leaves a truncated bundle under the final name.
+fn create_beside(output: &Path) -> anyhow::Result<(tempfile::TempPath, File)> {
+    let dir = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".ktriage-node-")
+        .suffix(".partial")
+        .tempfile_in(&dir)
+        .with_context(|| format!("creating the bundle in {}", dir.display()))?;
+    let (file, path) = tmp.into_parts();
+    Ok((path, file))
+}
+
+/// A random id in UUID v4 form.
+fn bundle_id() -> String {
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+        b[..8].copy_from_slice(&nanos.to_le_bytes());
+        b[8..12].copy_from_slice(&std::process::id().to_le_bytes());
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_names() {
+        let at = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).expect("time");
+        assert_eq!(default_output_name("node-1", at), "ktriage-node-node-1-20231114T221320Z.tar.zst");
+        assert_eq!(default_output_name("a/b", at), "ktriage-node-a_b-20231114T221320Z.tar.zst");
+        assert_eq!(default_output_name("", at), "ktriage-node-unknown-20231114T221320Z.tar.zst");
+    }
+
+    #[test]
+    fn bundle_ids_look_like_uuids() {
+        let id = bundle_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert_ne!(id, bundle_id());
+    }
+}
