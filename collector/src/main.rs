@@ -1,0 +1,3 @@
+//! The `ktriage-collect` binary.
+
+fn main() {}

@@ -1,0 +1,151 @@
+//! Redaction of Kubernetes objects as JSON. Some secrets are known by where they sit, not by
+//! what they look like: every value of a Secret, the value of an environment variable named
+//! like a credential, a ConfigMap entry whose key names a credential. Everything else is left
+//! to the text rules, applied to every string of the tree. Strings that hold JSON themselves
+//! (the `last-applied-configuration` annotation of a Secret, a config file) are parsed and
+//! redacted as objects, so a Secret inside an annotation is treated as a Secret.
+
+use serde_json::{Map, Value};
+
+use super::names::is_credential_name;
+use super::rules::{REDACTED_PREFIX, replacement};
+use super::{Kind, Redactor};
+
+/// How deep JSON nested in strings is followed.
+const MAX_EMBEDDED_DEPTH: u32 = 4;
+
+/// Redacts `value` in place; true when anything changed.
+pub(super) fn walk(r: &Redactor, value: &mut Value, depth: u32) -> bool {
+    match value {
+        Value::String(s) => redact_string(r, s, depth),
+        Value::Array(items) => {
+            let mut changed = false;
+            for item in items {
+                changed |= walk(r, item, depth);
+            }
+            changed
+        }
+        Value::Object(map) => {
+            let mut changed = redact_by_position(r, map);
+            for (_, v) in map.iter_mut() {
+                changed |= walk(r, v, depth);
+            }
+            changed
+        }
+        _ => false,
+    }
+}
+
+/// Object-shaped secrets: Secret values, ConfigMap credential entries, credential env vars.
+fn redact_by_position(r: &Redactor, map: &mut Map<String, Value>) -> bool {
+    let kind = map.get("kind").and_then(Value::as_str);
+    let is_object = map.get("apiVersion").is_some_and(Value::is_string);
+    match kind {
+        Some("Secret") if is_object => {
+            let mut changed = false;
+            for (field, base64) in [("data", true), ("stringData", false)] {
+                if let Some(Value::Object(entries)) = map.get_mut(field) {
+                    for (_, v) in entries.iter_mut() {
+                        changed |= redact_whole(r, v, Kind::SecretData, base64, true);
+                    }
+                }
+            }
+            changed
+        }
+        Some("ConfigMap") if is_object => {
+            let mut changed = false;
+            for (field, base64) in [("data", false), ("binaryData", true)] {
+                if let Some(Value::Object(entries)) = map.get_mut(field) {
+                    for (key, v) in entries.iter_mut() {
+                        if is_credential_name(key) {
+                            changed |= redact_whole(r, v, Kind::ConfigMapCredential, base64, false);
+                        }
+                    }
+                }
+            }
+            changed
+        }
+        _ => redact_env_var(r, map),
+    }
+}
+
+/// `{"name": "DB_PASSWORD", "value": "..."}`: an environment variable (or an HTTP header of a
+/// probe) whose name says it holds a credential.
+fn redact_env_var(r: &Redactor, map: &mut Map<String, Value>) -> bool {
+    let credential = map
+        .get("name")
+        .and_then(Value::as_str)
+        .is_some_and(is_credential_name);
+    if !credential {
+        return false;
+    }
+    match map.get_mut("value") {
+        Some(v @ Value::String(_)) => redact_whole(r, v, Kind::EnvCredential, false, false),
+        _ => false,
+    }
+}
+
+/// Replaces a whole value by `<redacted len=N>`. For base64 data N is the decoded length.
+/// Empty values stay: an empty password is a finding, not a secret. `any_type` also replaces
+/// values that are not strings (a malformed Secret).
+fn redact_whole(r: &Redactor, v: &mut Value, kind: Kind, base64: bool, any_type: bool) -> bool {
+    let len = match v {
+        Value::String(s) if s.is_empty() || s.as_bytes().starts_with(REDACTED_PREFIX) => {
+            return false;
+        }
+        Value::String(s) if base64 => decoded_len(s),
+        Value::String(s) => s.len(),
+        Value::Null => return false,
+        ref other if any_type => other.to_string().len(),
+        _ => return false,
+    };
+    *v = Value::String(replacement(len));
+    r.counts.add(kind, 1);
+    true
+}
+
+/// Length of the bytes a base64 string decodes to (ignoring whitespace), without decoding.
+fn decoded_len(s: &str) -> usize {
+    let significant: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    let padding = significant.iter().rev().take_while(|&&b| b == b'=').count();
+    let chars = significant.len() - padding;
+    chars * 3 / 4
+}
+
+fn redact_string(r: &Redactor, s: &mut String, depth: u32) -> bool {
+    let trimmed = s.trim_start();
+    if depth < MAX_EMBEDDED_DEPTH && (trimmed.starts_with('{') || trimmed.starts_with('[')) {
+        if let Ok(mut inner) = serde_json::from_str::<Value>(s) {
+            if inner.is_object() || inner.is_array() {
+                if walk(r, &mut inner, depth + 1) {
+                    // Serialising a parsed Value cannot fail; keep the text rules as a fallback.
+                    if let Ok(text) = serde_json::to_string(&inner) {
+                        *s = text;
+                        return true;
+                    }
+                }
+                return false;
+            }
+        }
+    }
+    let redacted = r.redact_text(s);
+    if let std::borrow::Cow::Owned(new) = redacted {
+        *s = new;
+        true
+    } else {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_decoded_length() {
+        assert_eq!(decoded_len("aGVsbG8="), 5);
+        assert_eq!(decoded_len("aGVsbG8h"), 6);
+        assert_eq!(decoded_len("aGVsbA=="), 4);
+        assert_eq!(decoded_len(""), 0);
+    }
+}

@@ -1,0 +1,307 @@
+//! Canary tests: unique strings planted where secrets hide must never survive redaction.
+
+use serde_json::json;
+
+use super::*;
+
+fn redactor() -> Redactor {
+    Redactor::new(&RedactConfig::default()).expect("built-in rules compile")
+}
+
+fn assert_gone(haystack: &str, canaries: &[&str]) {
+    for c in canaries {
+        assert!(!haystack.contains(c), "canary {c} survived in:\n{haystack}");
+    }
+}
+
+const PEM: &str = "-----BEGIN RSA PRIVATE KEY-----\nMIIEcanaryPEMbody0123456789abcdef\nQmFzZTY0Y2FuYXJ5\n-----END RSA PRIVATE KEY-----";
+
+#[test]
+fn secret_values_are_replaced_keeping_keys_type_and_length() {
+    let r = redactor();
+    let mut secret = json!({
+        "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+        "metadata": {"name": "db", "namespace": "app"},
+        "data": {"password": "Y2FuYXJ5LXNlY3JldC1kYXRh", "empty": ""},
+        "stringData": {"token": "canary-string-data"}
+    });
+    r.redact_json(&mut secret);
+    let text = secret.to_string();
+    assert_gone(&text, &["Y2FuYXJ5LXNlY3JldC1kYXRh", "canary-string-data"]);
+    assert_eq!(secret["data"]["password"], "<redacted len=18>");
+    assert_eq!(secret["data"]["empty"], "");
+    assert_eq!(secret["stringData"]["token"], "<redacted len=18>");
+    assert_eq!(secret["type"], "Opaque");
+    assert_eq!(r.counts()["secret-data"], 2);
+}
+
+#[test]
+fn secrets_inside_lists_and_last_applied_annotations() {
+    let r = redactor();
+    let inner = json!({"apiVersion": "v1", "kind": "Secret", "data": {"k": "bGFzdC1hcHBsaWVkLWNhbmFyeQ=="}});
+    let mut list = json!({
+        "apiVersion": "v1", "kind": "List",
+        "items": [{
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"annotations": {
+                "kubectl.kubernetes.io/last-applied-configuration": inner.to_string()
+            }},
+            "data": {"k": "aXRlbS1jYW5hcnk="}
+        }]
+    });
+    r.redact_json(&mut list);
+    assert_gone(
+        &list.to_string(),
+        &["bGFzdC1hcHBsaWVkLWNhbmFyeQ==", "aXRlbS1jYW5hcnk="],
+    );
+}
+
+#[test]
+fn credential_env_vars_and_probe_headers() {
+    let r = redactor();
+    let mut pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "spec": {"containers": [{
+            "name": "app",
+            "env": [
+                {"name": "DB_PASSWORD", "value": "env-canary-1"},
+                {"name": "API_KEY", "value": "env-canary-2"},
+                {"name": "LOG_LEVEL", "value": "debug"},
+                {"name": "TOKEN_FROM", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}
+            ],
+            "livenessProbe": {"httpGet": {"httpHeaders": [{"name": "Authorization", "value": "header-canary"}]}}
+        }]}
+    });
+    r.redact_json(&mut pod);
+    let text = pod.to_string();
+    assert_gone(&text, &["env-canary-1", "env-canary-2", "header-canary"]);
+    assert!(text.contains("debug"));
+    assert_eq!(
+        pod["spec"]["containers"][0]["env"][3]["valueFrom"]["secretKeyRef"]["name"],
+        "s"
+    );
+    assert_eq!(r.counts()["env-credential"], 3);
+}
+
+#[test]
+fn configmap_credentials_by_key_and_by_content() {
+    let r = redactor();
+    let kubeconfig = "apiVersion: v1\nusers:\n- name: admin\n  user:\n    token: kubeconfig-token-canary\n    client-key-data: Y2xpZW50LWtleS1jYW5hcnk=\n";
+    let mut cm = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "data": {
+            "db.password": "cm-password-canary",
+            "kubeconfig": kubeconfig,
+            "app.properties": "url=jdbc:postgresql://db/app\nspring.datasource.password=props-canary\n",
+            "tls.key": PEM,
+            "plain": "hello"
+        }
+    });
+    r.redact_json(&mut cm);
+    let text = cm.to_string();
+    assert_gone(
+        &text,
+        &[
+            "cm-password-canary",
+            "kubeconfig-token-canary",
+            "Y2xpZW50LWtleS1jYW5hcnk=",
+            "props-canary",
+            "MIIEcanaryPEMbody",
+            "QmFzZTY0Y2FuYXJ5",
+        ],
+    );
+    assert_eq!(cm["data"]["plain"], "hello");
+    assert!(
+        cm["data"]["kubeconfig"]
+            .as_str()
+            .expect("string")
+            .contains("name: admin")
+    );
+    assert_eq!(r.counts()["configmap-credential"], 1);
+    assert!(r.counts()["pem-private-key"] >= 1);
+}
+
+#[test]
+fn text_rules_in_any_string() {
+    let r = redactor();
+    let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjYW5hcnkifQ.c2lnbmF0dXJlY2FuYXJ5";
+    let cases = [
+        (
+            format!("Authorization: Bearer bearer-canary-0123456789"),
+            "bearer-canary-0123456789",
+        ),
+        (
+            format!("connecting to postgres://app:url-canary-pw@db:5432/app"),
+            "url-canary-pw",
+        ),
+        (format!("token {jwt} accepted"), "c2lnbmF0dXJlY2FuYXJ5"),
+        (
+            format!("{{\"level\":\"info\",\"password\":\"json-field-canary\"}}"),
+            "json-field-canary",
+        ),
+        (format!("--client-secret=flag-canary --v=2"), "flag-canary"),
+        (
+            format!("Authorization: Basic YmFzaWMtY2FuYXJ5OnB3"),
+            "YmFzaWMtY2FuYXJ5OnB3",
+        ),
+        (format!("redis://:redis-canary@cache:6379"), "redis-canary"),
+    ];
+    for (input, canary) in &cases {
+        let out = r.redact_text(input);
+        assert!(!out.contains(canary), "{canary} survived: {out}");
+        assert!(out.contains("<redacted len="), "{out}");
+    }
+    // Prefixes and context stay readable.
+    assert_eq!(
+        r.redact_text("postgres://app:secretpw@db/x"),
+        "postgres://app:<redacted len=8>@db/x"
+    );
+    assert_eq!(r.redact_text("token: abc123"), "token: <redacted len=6>");
+}
+
+#[test]
+fn harmless_text_is_untouched_and_borrowed() {
+    let r = redactor();
+    for s in [
+        "plain log line",
+        "automountServiceAccountToken: true",
+        "tokens: 5",
+        "password: null",
+        "http://example.com:8080/path@v1",
+        "the bearer of bad news",
+        "<redacted len=5>",
+    ] {
+        assert!(
+            matches!(r.redact_text(s), Cow::Borrowed(_)),
+            "{s} was changed to {}",
+            r.redact_text(s)
+        );
+    }
+}
+
+#[test]
+fn redaction_is_idempotent() {
+    let r = redactor();
+    let once = r
+        .redact_text("password=abc token: def Bearer 0123456789abcdef")
+        .into_owned();
+    let twice = r.redact_text(&once).into_owned();
+    assert_eq!(once, twice);
+}
+
+#[test]
+fn bytes_keep_invalid_utf8_outside_matches() {
+    let r = redactor();
+    let mut log = b"\xff\xfe binary \x80 prefix\n".to_vec();
+    log.extend_from_slice(b"GET /x Authorization: Bearer byte-canary-0123456789 \xc3\x28 tail\n");
+    log.extend_from_slice(PEM.as_bytes());
+    log.extend_from_slice(b"\nafter \xff\n");
+    let out = r.redact_bytes(&log);
+    let hay = String::from_utf8_lossy(&out);
+    assert_gone(
+        &hay,
+        &[
+            "byte-canary-0123456789",
+            "MIIEcanaryPEMbody",
+            "QmFzZTY0Y2FuYXJ5",
+        ],
+    );
+    assert!(out.starts_with(b"\xff\xfe binary \x80 prefix\n"));
+    assert!(out.windows(3).any(|w| w == b"\xc3\x28 "));
+    assert!(out.ends_with(b"\nafter \xff\n"));
+}
+
+#[test]
+fn unterminated_private_key_is_redacted_to_the_end() {
+    let r = redactor();
+    let out = r.redact_text("key:\n-----BEGIN PRIVATE KEY-----\ncut-off-canary");
+    assert!(!out.contains("cut-off-canary"), "{out}");
+}
+
+#[test]
+fn line_redactor_follows_a_key_across_lines() {
+    let r = redactor();
+    let mut lines = r.lines();
+    let mut out = Vec::new();
+    let pem = format!("{PEM}\n");
+    for line in pem
+        .split_inclusive('\n')
+        .chain(["next line password=line-canary\n", "ok\n"])
+    {
+        out.extend_from_slice(&lines.line(line.as_bytes()));
+    }
+    let text = String::from_utf8(out).expect("utf8");
+    assert_gone(
+        &text,
+        &["MIIEcanaryPEMbody", "QmFzZTY0Y2FuYXJ5", "line-canary"],
+    );
+    assert!(text.ends_with("ok\n"), "{text}");
+    assert_eq!(text.lines().count(), 6);
+}
+
+#[test]
+fn custom_literals_and_regexes() {
+    let config = RedactConfig {
+        literals: vec!["acme-internal".into()],
+        regexes: vec![r"cust-[0-9]{4}".into(), r"id=(?P<secret>[a-z]+)".into()],
+    };
+    let r = Redactor::new(&config).expect("compiles");
+    let out = r.redact_text("host acme-internal.example cust-1234 id=abc");
+    assert_eq!(
+        out,
+        "host <redacted len=13>.example <redacted len=9> id=<redacted len=3>"
+    );
+    let counts = r.counts();
+    assert_eq!(counts["custom-literal"], 1);
+    assert_eq!(counts["custom-regex"], 2);
+    assert!(
+        Redactor::new(&RedactConfig {
+            literals: vec![],
+            regexes: vec!["(".into()]
+        })
+        .is_err()
+    );
+    assert!(
+        Redactor::new(&RedactConfig {
+            literals: vec![],
+            regexes: vec!["a*".into()]
+        })
+        .is_err()
+    );
+    assert!(
+        Redactor::new(&RedactConfig {
+            literals: vec!["".into()],
+            regexes: vec![]
+        })
+        .is_err()
+    );
+}
+
+#[test]
+fn disabled_redactor_passes_everything_and_says_so() {
+    let r = Redactor::disabled();
+    let mut secret = json!({"apiVersion": "v1", "kind": "Secret", "data": {"k": "dmFsdWU="}});
+    r.redact_json(&mut secret);
+    assert_eq!(secret["data"]["k"], "dmFsdWU=");
+    assert_eq!(r.redact_text("password=x"), "password=x");
+    let summary = r.summary();
+    assert!(!summary.enabled);
+    assert!(summary.counts.is_empty());
+}
+
+#[test]
+fn counts_list_every_builtin_and_no_values() {
+    let r = redactor();
+    r.redact_text("password=counted-canary");
+    let counts = r.counts();
+    assert_eq!(counts["kubeconfig-credential"], 1);
+    assert!(counts.contains_key("jwt") && !counts.contains_key("custom-literal"));
+    let json = serde_json::to_string(&r.summary()).expect("serialises");
+    assert!(!json.contains("counted-canary"));
+}
+
+#[test]
+fn redactor_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Redactor>();
+}
