@@ -386,7 +386,18 @@ fn archive_error(source: &Path, e: io::Error) -> BundleError {
     if truncated {
         BundleError::Truncated { file: source.to_path_buf() }
     } else {
-        BundleError::Corrupt { file: source.to_path_buf(), detail: text }
+        BundleError::Corrupt { file: source.to_path_buf(), detail: one_line(&text, 160) }
+    }
+}
+
+/// Decoder messages can quote the hostile bytes themselves: keep them to one short line.
+fn one_line(text: &str, max: usize) -> String {
+    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let clean = clean.split_whitespace().collect::<Vec<_>>().join(" ");
+    if clean.chars().count() > max {
+        format!("{}…", clean.chars().take(max).collect::<String>())
+    } else {
+        clean
     }
 }
 
