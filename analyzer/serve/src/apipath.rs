@@ -42,20 +42,13 @@ pub struct Target {
     pub watch: bool,
 }
 
-impl Target {
-    /// `resource` or `resource/subresource`, as in discovery and RBAC.
-    pub fn resource_path(&self) -> String {
-        match &self.subresource {
-            Some(s) => format!("{}/{s}", self.resource),
-            None => self.resource.clone(),
-        }
-    }
-}
-
 /// Parses a request path; `None` when it is not an API path.
 pub fn parse(path: &str) -> Option<ApiPath> {
-    let segments: Vec<String> =
-        path.split('/').filter(|s| !s.is_empty()).map(percent_decode).collect::<Option<_>>()?;
+    let segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect::<Option<_>>()?;
     let mut it = segments.into_iter();
     let (group, version) = match it.next()?.as_str() {
         "api" => match it.next() {
@@ -73,13 +66,19 @@ pub fn parse(path: &str) -> Option<ApiPath> {
     if rest.is_empty() {
         return Some(ApiPath::Resources { group, version });
     }
-    let mut target = Target { group, version, ..Target::default() };
+    let mut target = Target {
+        group,
+        version,
+        ..Target::default()
+    };
     if rest[0] == "watch" {
         target.watch = true;
         rest.remove(0);
     }
     // `/namespaces/{ns}/{resource}...` unless it is the namespace's own subresource.
-    let namespaced = rest.len() >= 3 && rest[0] == "namespaces" && !matches!(rest[2].as_str(), "status" | "finalize");
+    let namespaced = rest.len() >= 3
+        && rest[0] == "namespaces"
+        && !matches!(rest[2].as_str(), "status" | "finalize");
     let mut rest = rest.into_iter();
     if namespaced {
         rest.next();
@@ -129,23 +128,48 @@ mod tests {
         assert_eq!(parse("/api"), Some(ApiPath::CoreVersions));
         assert_eq!(parse("/apis/"), Some(ApiPath::Groups));
         assert_eq!(parse("/apis/apps"), Some(ApiPath::Group("apps".into())));
-        assert_eq!(parse("/api/v1"), Some(ApiPath::Resources { group: "".into(), version: "v1".into() }));
+        assert_eq!(
+            parse("/api/v1"),
+            Some(ApiPath::Resources {
+                group: "".into(),
+                version: "v1".into()
+            })
+        );
         assert_eq!(parse("/version"), None);
     }
 
     #[test]
     fn object_paths() {
         let t = target("/api/v1/namespaces/ns/pods/p/log");
-        assert_eq!((t.namespace.as_deref(), t.resource.as_str(), t.name.as_deref()), (Some("ns"), "pods", Some("p")));
-        assert_eq!(t.resource_path(), "pods/log");
+        assert_eq!(
+            (
+                t.namespace.as_deref(),
+                t.resource.as_str(),
+                t.name.as_deref()
+            ),
+            (Some("ns"), "pods", Some("p"))
+        );
+        assert_eq!(t.subresource.as_deref(), Some("log"));
         let t = target("/api/v1/namespaces/kube-system");
-        assert_eq!((t.namespace, t.resource.as_str(), t.name.as_deref()), (None, "namespaces", Some("kube-system")));
+        assert_eq!(
+            (t.namespace, t.resource.as_str(), t.name.as_deref()),
+            (None, "namespaces", Some("kube-system"))
+        );
         let t = target("/api/v1/namespaces/kube-system/status");
-        assert_eq!((t.resource.as_str(), t.subresource.as_deref()), ("namespaces", Some("status")));
+        assert_eq!(
+            (t.resource.as_str(), t.subresource.as_deref()),
+            ("namespaces", Some("status"))
+        );
         let t = target("/apis/apps/v1/namespaces/ns/deployments");
-        assert_eq!((t.group.as_str(), t.namespace.as_deref(), t.name), ("apps", Some("ns"), None));
+        assert_eq!(
+            (t.group.as_str(), t.namespace.as_deref(), t.name),
+            ("apps", Some("ns"), None)
+        );
         let t = target("/api/v1/nodes/n1/proxy/configz");
-        assert_eq!((t.subresource.as_deref(), t.rest.clone()), (Some("proxy"), vec!["configz".to_string()]));
+        assert_eq!(
+            (t.subresource.as_deref(), t.rest.clone()),
+            (Some("proxy"), vec!["configz".to_string()])
+        );
         let t = target("/api/v1/watch/namespaces/ns/pods");
         assert!(t.watch);
         let t = target("/apis/rbac.authorization.k8s.io/v1/clusterroles/system%3Aadmin");

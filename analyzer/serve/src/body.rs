@@ -21,7 +21,11 @@ impl Sink {
     /// Appends `data`, sending a chunk when enough has gathered.
     pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
         self.buf.extend_from_slice(data);
-        if self.buf.len() >= CHUNK { self.flush() } else { Ok(()) }
+        if self.buf.len() >= CHUNK {
+            self.flush()
+        } else {
+            Ok(())
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -43,20 +47,29 @@ where
 {
     let (tx, rx) = mpsc::channel(4);
     tokio::task::spawn_blocking(move || {
-        let mut sink = Sink { tx, buf: Vec::with_capacity(CHUNK) };
+        let mut sink = Sink {
+            tx,
+            buf: Vec::with_capacity(CHUNK),
+        };
         if let Err(e) = producer(&mut sink).and_then(|()| sink.flush()) {
             let _ = sink.tx.blocking_send(Err(e));
         }
     });
-    let chunks = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
     let mut response = Response::new(Body::from_stream(chunks));
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
 
 /// A complete JSON response.
 pub fn json(content_type: &'static str, data: Vec<u8>) -> Response {
     let mut response = Response::new(Body::from(data));
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }

@@ -41,7 +41,11 @@ pub enum ResourceData {
 impl Resource {
     /// `apiVersion` of its objects.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 
     /// The index, when the bundle holds the file.
@@ -78,12 +82,17 @@ impl Catalog {
         let recorded = manifest.entries.iter().any(|e| e.path == layout::DISCOVERY);
         let mut discovery = if recorded {
             let path = root.join(layout::DISCOVERY);
-            let data = std::fs::read(&path).map_err(|e| ServeError::new(format!("{}: {e}", layout::DISCOVERY)))?;
-            serde_json::from_slice::<Discovery>(&data)
-                .map_err(|e| ServeError::new(format!("{}: malformed discovery: {e}", layout::DISCOVERY)))?
+            let data = std::fs::read(&path)
+                .map_err(|e| ServeError::new(format!("{}: {e}", layout::DISCOVERY)))?;
+            serde_json::from_slice::<Discovery>(&data).map_err(|e| {
+                ServeError::new(format!("{}: malformed discovery: {e}", layout::DISCOVERY))
+            })?
         } else {
             let mut d = discovery::builtin();
-            add_crd_resources(&mut d, indexes.iter().find(|(k, _)| is_crd_file(k)).map(|(_, i)| i))?;
+            add_crd_resources(
+                &mut d,
+                indexes.iter().find(|(k, _)| is_crd_file(k)).map(|(_, i)| i),
+            )?;
             d
         };
         for ((group, version, plural), index) in &indexes {
@@ -102,7 +111,11 @@ impl Catalog {
             if gvr.resource.is_subresource() {
                 continue;
             }
-            let key: Key = (gvr.group.to_string(), gvr.version.to_string(), gvr.resource.name.clone());
+            let key: Key = (
+                gvr.group.to_string(),
+                gvr.version.to_string(),
+                gvr.resource.name.clone(),
+            );
             let data = match indexes.remove(&key) {
                 Some(index) => ResourceData::Indexed(index),
                 None => match gaps.get(&key) {
@@ -118,17 +131,17 @@ impl Catalog {
             };
             resources.insert(key, Arc::new(resource));
         }
-        Ok(Catalog { discovery, resources })
+        Ok(Catalog {
+            discovery,
+            resources,
+        })
     }
 
     /// The resource `plural` of `group`/`version`.
     pub fn get(&self, group: &str, version: &str, plural: &str) -> Option<Arc<Resource>> {
-        self.resources.get(&(group.to_string(), version.to_string(), plural.to_string())).cloned()
-    }
-
-    /// The discovery entry of a subresource (`pods/log`), when served.
-    pub fn subresource(&self, group: &str, version: &str, name: &str) -> Option<&ApiResource> {
-        find(&self.discovery, group, version, name)
+        self.resources
+            .get(&(group.to_string(), version.to_string(), plural.to_string()))
+            .cloned()
     }
 
     /// Every resource with a file, for diagnostics.
@@ -138,7 +151,9 @@ impl Catalog {
 }
 
 fn find<'a>(d: &'a Discovery, group: &str, version: &str, name: &str) -> Option<&'a ApiResource> {
-    d.resources().find(|r| r.group == group && r.version == version && r.resource.name == name).map(|r| r.resource)
+    d.resources()
+        .find(|r| r.group == group && r.version == version && r.resource.name == name)
+        .map(|r| r.resource)
 }
 
 fn is_crd_file(key: &Key) -> bool {
@@ -146,13 +161,18 @@ fn is_crd_file(key: &Key) -> bool {
 }
 
 /// Indexes the resource files, largest first, on a few threads.
-fn index_all(root: &Path, files: &[(Key, String, u64)]) -> Result<HashMap<Key, ResourceIndex>, ServeError> {
+fn index_all(
+    root: &Path,
+    files: &[(Key, String, u64)],
+) -> Result<HashMap<Key, ResourceIndex>, ServeError> {
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].2));
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(Key, ResourceIndex)>> = Mutex::new(Vec::new());
     let first_error: Mutex<Option<ServeError>> = Mutex::new(None);
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
@@ -161,9 +181,15 @@ fn index_all(root: &Path, files: &[(Key, String, u64)]) -> Result<HashMap<Key, R
                     let Some(&i) = order.get(n) else { break };
                     let (key, rel, _) = &files[i];
                     match ResourceIndex::build(&root.join(rel), rel) {
-                        Ok(index) => results.lock().unwrap_or_else(|e| e.into_inner()).push((key.clone(), index)),
+                        Ok(index) => results
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((key.clone(), index)),
                         Err(e) => {
-                            first_error.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(ServeError::new(e.to_string()));
+                            first_error
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .get_or_insert(ServeError::new(e.to_string()));
                             break;
                         }
                     }
@@ -174,35 +200,60 @@ fn index_all(root: &Path, files: &[(Key, String, u64)]) -> Result<HashMap<Key, R
     if let Some(e) = first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(e);
     }
-    Ok(results.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().collect())
+    Ok(results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .collect())
 }
 
 /// Adds the resources that the bundle's CRDs define (used when no discovery was recorded).
 fn add_crd_resources(d: &mut Discovery, crds: Option<&ResourceIndex>) -> Result<(), ServeError> {
     let Some(crds) = crds else { return Ok(()) };
     for i in 0..crds.len() {
-        let bytes = crds.read(i).map_err(|e| ServeError::new(format!("reading CRDs: {e}")))?;
-        let Ok(crd) = serde_json::from_slice::<Value>(&bytes) else { continue };
+        let bytes = crds
+            .read(i)
+            .map_err(|e| ServeError::new(format!("reading CRDs: {e}")))?;
+        let Ok(crd) = serde_json::from_slice::<Value>(&bytes) else {
+            continue;
+        };
         let spec = &crd["spec"];
-        let (Some(group), Some(plural), Some(kind)) =
-            (spec["group"].as_str(), spec["names"]["plural"].as_str(), spec["names"]["kind"].as_str())
-        else {
+        let (Some(group), Some(plural), Some(kind)) = (
+            spec["group"].as_str(),
+            spec["names"]["plural"].as_str(),
+            spec["names"]["kind"].as_str(),
+        ) else {
             continue;
         };
         let strings = |v: &Value| -> Vec<String> {
-            v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
         };
         let resource = ApiResource {
             name: plural.to_string(),
-            singular_name: spec["names"]["singular"].as_str().unwrap_or(&kind.to_lowercase()).to_string(),
+            singular_name: spec["names"]["singular"]
+                .as_str()
+                .unwrap_or(&kind.to_lowercase())
+                .to_string(),
             namespaced: spec["scope"].as_str() != Some("Cluster"),
             kind: kind.to_string(),
-            verbs: ["get", "list", "watch"].iter().map(|s| s.to_string()).collect(),
+            verbs: ["get", "list", "watch"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             short_names: strings(&spec["names"]["shortNames"]),
             categories: strings(&spec["names"]["categories"]),
         };
         let versions = spec["versions"].as_array().cloned().unwrap_or_default();
-        for v in versions.iter().filter(|v| v["served"].as_bool() != Some(false)) {
+        for v in versions
+            .iter()
+            .filter(|v| v["served"].as_bool() != Some(false))
+        {
             if let Some(version) = v["name"].as_str() {
                 d.add(group, version, resource.clone());
             }
@@ -218,7 +269,10 @@ fn inferred(plural: &str, index: &ResourceIndex) -> ApiResource {
         None => {
             let singular = plural.strip_suffix('s').unwrap_or(plural);
             let mut chars = singular.chars();
-            chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
         }
     };
     ApiResource {
@@ -226,7 +280,10 @@ fn inferred(plural: &str, index: &ResourceIndex) -> ApiResource {
         singular_name: kind.to_lowercase(),
         namespaced: index.any_namespaced(),
         kind,
-        verbs: ["get", "list", "watch"].iter().map(|s| s.to_string()).collect(),
+        verbs: ["get", "list", "watch"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         short_names: Vec::new(),
         categories: Vec::new(),
     }
@@ -238,7 +295,11 @@ fn gap_key(location: &str) -> Option<Key> {
     match parts.as_slice() {
         [version, plural] => Some((String::new(), version.to_string(), plural.to_string())),
         [group, version, plural] => {
-            let group = if *group == layout::CORE_GROUP_DIR { "" } else { group };
+            let group = if *group == layout::CORE_GROUP_DIR {
+                ""
+            } else {
+                group
+            };
             Some((group.to_string(), version.to_string(), plural.to_string()))
         }
         _ => None,

@@ -47,8 +47,14 @@ fn group_json(g: &DiscoveryGroup) -> Value {
 
 /// `GET /apis`: every named group.
 pub fn groups(state: &ServeState) -> Response {
-    let groups: Vec<Value> =
-        state.catalog.discovery.groups.iter().filter(|g| !g.name.is_empty()).map(group_json).collect();
+    let groups: Vec<Value> = state
+        .catalog
+        .discovery
+        .groups
+        .iter()
+        .filter(|g| !g.name.is_empty())
+        .map(group_json)
+        .collect();
     respond(&json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}))
 }
 
@@ -78,7 +84,11 @@ pub fn resources(state: &ServeState, group: &str, version: &str) -> Result<Respo
         .flat_map(|g| g.versions.iter())
         .find(|v| v.version == version)
         .ok_or_else(ApiError::no_such_resource)?;
-    let group_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    let group_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
     Ok(respond(&json!({
         "kind": "APIResourceList",
         "apiVersion": "v1",

@@ -66,7 +66,13 @@ pub struct FaultRule {
 impl FaultRule {
     /// A rule applying `fault` to every request.
     pub fn new(fault: Fault) -> FaultRule {
-        FaultRule { fault, resource: None, namespace: None, path_contains: None, times: None }
+        FaultRule {
+            fault,
+            resource: None,
+            namespace: None,
+            path_contains: None,
+            times: None,
+        }
     }
 
     /// Only requests on `resource`: `pods`, `deployments.apps`, or a subresource such as
@@ -95,17 +101,25 @@ impl FaultRule {
     }
 
     fn matches(&self, path: &str) -> bool {
-        if self.path_contains.as_deref().is_some_and(|p| !path.contains(p)) {
+        if self
+            .path_contains
+            .as_deref()
+            .is_some_and(|p| !path.contains(p))
+        {
             return false;
         }
         if self.resource.is_none() && self.namespace.is_none() {
             return true;
         }
-        let Some(ApiPath::Objects(t)) = apipath::parse(path) else { return false };
-        if let Some(ns) = &self.namespace {
-            if t.namespace.as_deref() != Some(ns.as_str()) {
-                return false;
-            }
+        let Some(ApiPath::Objects(t)) = apipath::parse(path) else {
+            return false;
+        };
+        if self
+            .namespace
+            .as_ref()
+            .is_some_and(|ns| t.namespace.as_ref() != Some(ns))
+        {
+            return false;
         }
         if let Some(wanted) = &self.resource {
             let (name, sub) = match wanted.split_once('/') {
@@ -116,7 +130,10 @@ impl FaultRule {
                 Some((p, g)) => (p, Some(g)),
                 None => (name, None),
             };
-            if t.resource != plural || group.is_some_and(|g| g != t.group) || t.subresource.as_deref() != sub {
+            if t.resource != plural
+                || group.is_some_and(|g| g != t.group)
+                || t.subresource.as_deref() != sub
+            {
                 return false;
             }
         }
@@ -162,14 +179,23 @@ impl FaultLayer {
         let rules = plan
             .rules
             .into_iter()
-            .map(|rule| Armed { rule, fired: AtomicU32::new(0), pages: AtomicU32::new(0) })
+            .map(|rule| Armed {
+                rule,
+                fired: AtomicU32::new(0),
+                pages: AtomicU32::new(0),
+            })
             .collect();
-        FaultLayer { rules: Arc::new(rules) }
+        FaultLayer {
+            rules: Arc::new(rules),
+        }
     }
 
     /// How many times each rule has applied its fault, in plan order.
     pub fn fired(&self) -> Vec<u32> {
-        self.rules.iter().map(|a| a.fired.load(Ordering::SeqCst)).collect()
+        self.rules
+            .iter()
+            .map(|a| a.fired.load(Ordering::SeqCst))
+            .collect()
     }
 
     fn decide(&self, req: &Request) -> Option<Fault> {
@@ -180,14 +206,18 @@ impl FaultLayer {
             if !armed.rule.matches(path) {
                 continue;
             }
-            if armed.rule.times.is_some_and(|n| armed.fired.load(Ordering::SeqCst) >= n) {
+            if armed
+                .rule
+                .times
+                .is_some_and(|n| armed.fired.load(Ordering::SeqCst) >= n)
+            {
                 continue;
             }
-            if let Fault::ExpireContinue { after_pages } = armed.rule.fault {
-                if !(has_continue && armed.pages.load(Ordering::SeqCst) >= after_pages) {
-                    armed.pages.fetch_add(1, Ordering::SeqCst);
-                    continue;
-                }
+            if let Fault::ExpireContinue { after_pages } = armed.rule.fault
+                && !(has_continue && armed.pages.load(Ordering::SeqCst) >= after_pages)
+            {
+                armed.pages.fetch_add(1, Ordering::SeqCst);
+                continue;
             }
             armed.fired.fetch_add(1, Ordering::SeqCst);
             return Some(armed.rule.fault.clone());
@@ -200,7 +230,10 @@ impl<S> Layer<S> for FaultLayer {
     type Service = FaultService<S>;
 
     fn layer(&self, inner: S) -> FaultService<S> {
-        FaultService { layer: self.clone(), inner }
+        FaultService {
+            layer: self.clone(),
+            inner,
+        }
     }
 }
 
@@ -232,8 +265,12 @@ where
         Box::pin(async move {
             match fault {
                 None => inner.call(req).await,
-                Some(Fault::Status(code)) => Ok(ApiError::new(code, injected_message(code)).into_response()),
-                Some(Fault::ExpireContinue { .. }) => Ok(ApiError::new(410, EXPIRED).into_response()),
+                Some(Fault::Status(code)) => {
+                    Ok(ApiError::new(code, injected_message(code)).into_response())
+                }
+                Some(Fault::ExpireContinue { .. }) => {
+                    Ok(ApiError::new(410, EXPIRED).into_response())
+                }
                 Some(Fault::Delay(d)) => {
                     tokio::time::sleep(d).await;
                     inner.call(req).await
@@ -261,7 +298,10 @@ fn injected_message(code: u16) -> String {
 /// without writing the response head, so the client sees the connection drop.
 fn reset() -> Response {
     let failing = futures_util::stream::once(async {
-        Err::<Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected reset"))
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "injected reset",
+        ))
     });
     Response::new(Body::from_stream(failing))
 }
@@ -272,7 +312,9 @@ mod tests {
 
     #[test]
     fn rules_match_resources_namespaces_and_paths() {
-        let r = FaultRule::new(Fault::Reset).resource("deployments.apps").namespace("prod");
+        let r = FaultRule::new(Fault::Reset)
+            .resource("deployments.apps")
+            .namespace("prod");
         assert!(r.matches("/apis/apps/v1/namespaces/prod/deployments"));
         assert!(!r.matches("/apis/apps/v1/namespaces/dev/deployments"));
         assert!(!r.matches("/apis/apps/v1/deployments"));

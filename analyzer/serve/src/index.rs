@@ -45,7 +45,13 @@ pub fn is_indexed(path: &str) -> bool {
 }
 
 /// Paths read for every object, before [`INDEXED_FIELDS`].
-const META: &[&str] = &["apiVersion", "kind", "metadata.namespace", "metadata.name", "metadata.resourceVersion"];
+const META: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata.namespace",
+    "metadata.name",
+    "metadata.resourceVersion",
+];
 const LABELS: &str = "metadata.labels";
 
 /// Why a resource file could not be indexed.
@@ -146,7 +152,11 @@ impl<'a> RowRef<'a> {
     /// The value of label `key`.
     pub fn label(&self, key: &str) -> Option<&'a str> {
         let strings = &self.index.strings;
-        self.row.labels.iter().find(|(k, _)| strings.get(*k) == key).map(|(_, v)| strings.get(*v))
+        self.row
+            .labels
+            .iter()
+            .find(|(k, _)| strings.get(*k) == key)
+            .map(|(_, v)| strings.get(*v))
     }
 
     /// The value of an indexed field: `None` when `path` is not indexed, `Some("")` when the
@@ -158,7 +168,12 @@ impl<'a> RowRef<'a> {
             _ => {}
         }
         let slot = INDEXED_FIELDS.iter().position(|f| *f == path)? as u8;
-        let value = self.row.fields.iter().find(|(s, _)| *s == slot).map_or(0, |(_, v)| *v);
+        let value = self
+            .row
+            .fields
+            .iter()
+            .find(|(s, _)| *s == slot)
+            .map_or(0, |(_, v)| *v);
         Some(self.index.strings.get(value))
     }
 
@@ -171,7 +186,10 @@ impl<'a> RowRef<'a> {
 impl ResourceIndex {
     /// Indexes the NDJSON file at `path`; `rel` names it in errors.
     pub fn build(path: &Path, rel: &str) -> Result<ResourceIndex, IndexError> {
-        let io_err = |source| IndexError::Io { file: rel.to_string(), source };
+        let io_err = |source| IndexError::Io {
+            file: rel.to_string(),
+            source,
+        };
         let file = File::open(path).map_err(io_err)?;
         let mut reader = BufReader::with_capacity(1 << 20, file.try_clone().map_err(io_err)?);
         let mut scalars: Vec<&str> = META.to_vec();
@@ -194,16 +212,22 @@ impl ResourceIndex {
             let start = offset;
             offset += n as u64;
             let Some(trimmed) = trim(&line) else { continue };
-            let malformed = |message: String| IndexError::Malformed { file: rel.to_string(), line: number, message };
-            let picked = wanted.pick(&line[trimmed.clone()]).map_err(|e| malformed(e.to_string()))?;
+            let malformed = |message: String| IndexError::Malformed {
+                file: rel.to_string(),
+                line: number,
+                message,
+            };
+            let picked = wanted
+                .pick(&line[trimmed.clone()])
+                .map_err(|e| malformed(e.to_string()))?;
             let mut values = picked.scalars.into_iter();
             let mut next = || values.next().flatten();
             let (api_version, kind, namespace, name, rv) = (next(), next(), next(), next(), next());
-            let name = name.filter(|n| !n.is_empty()).ok_or_else(|| malformed("object has no metadata.name".into()))?;
-            if first_type.is_none() {
-                if let (Some(a), Some(k)) = (&api_version, &kind) {
-                    first_type = Some((a.clone(), k.clone()));
-                }
+            let name = name
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| malformed("object has no metadata.name".into()))?;
+            if let (None, Some(a), Some(k)) = (&first_type, &api_version, &kind) {
+                first_type = Some((a.clone(), k.clone()));
             }
             if let Some(rv) = rv.and_then(|rv| rv.parse::<u64>().ok()) {
                 max_resource_version = max_resource_version.max(rv);
@@ -211,9 +235,13 @@ impl ResourceIndex {
             let fields: Vec<(u8, u32)> = (0..INDEXED_FIELDS.len())
                 .filter_map(|slot| next().map(|v| (slot as u8, strings.intern(&v))))
                 .collect();
-            let labels: Vec<(u32, u32)> =
-                picked.map.iter().map(|(k, v)| (strings.intern(k), strings.intern(v))).collect();
-            let len = u32::try_from(trimmed.len()).map_err(|_| malformed("object too large".into()))?;
+            let labels: Vec<(u32, u32)> = picked
+                .map
+                .iter()
+                .map(|(k, v)| (strings.intern(k), strings.intern(v)))
+                .collect();
+            let len =
+                u32::try_from(trimmed.len()).map_err(|_| malformed("object too large".into()))?;
             rows.push(Row {
                 offset: start + trimmed.start as u64,
                 len,
@@ -225,9 +253,16 @@ impl ResourceIndex {
             });
         }
         rows.sort_by(|a, b| {
-            (strings.get(a.namespace), strings.get(a.name)).cmp(&(strings.get(b.namespace), strings.get(b.name)))
+            (strings.get(a.namespace), strings.get(a.name))
+                .cmp(&(strings.get(b.namespace), strings.get(b.name)))
         });
-        Ok(ResourceIndex { file, rows, strings, max_resource_version, first_type })
+        Ok(ResourceIndex {
+            file,
+            rows,
+            strings,
+            max_resource_version,
+            first_type,
+        })
     }
 
     /// Number of objects.
@@ -250,8 +285,12 @@ impl ResourceIndex {
         match namespace {
             None => 0..self.rows.len(),
             Some(ns) => {
-                let start = self.rows.partition_point(|r| self.strings.get(r.namespace) < ns);
-                let end = self.rows.partition_point(|r| self.strings.get(r.namespace) <= ns);
+                let start = self
+                    .rows
+                    .partition_point(|r| self.strings.get(r.namespace) < ns);
+                let end = self
+                    .rows
+                    .partition_point(|r| self.strings.get(r.namespace) <= ns);
                 start..end
             }
         }
@@ -261,13 +300,18 @@ impl ResourceIndex {
     pub fn find(&self, namespace: &str, name: &str) -> Option<usize> {
         let key = (namespace, name);
         self.rows
-            .binary_search_by(|r| (self.strings.get(r.namespace), self.strings.get(r.name)).cmp(&key))
+            .binary_search_by(|r| {
+                (self.strings.get(r.namespace), self.strings.get(r.name)).cmp(&key)
+            })
             .ok()
     }
 
     /// The stored JSON of the object at position `i`.
     pub fn read(&self, i: usize) -> io::Result<Vec<u8>> {
-        let row = self.rows.get(i).ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such row"))?;
+        let row = self
+            .rows
+            .get(i)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such row"))?;
         let mut buf = vec![0u8; row.len as usize];
         self.file.read_exact_at(&mut buf, row.offset)?;
         Ok(buf)
@@ -280,7 +324,9 @@ impl ResourceIndex {
 
     /// `(apiVersion, kind)` of the first object that carries both.
     pub fn first_type(&self) -> Option<(&str, &str)> {
-        self.first_type.as_ref().map(|(a, k)| (a.as_str(), k.as_str()))
+        self.first_type
+            .as_ref()
+            .map(|(a, k)| (a.as_str(), k.as_str()))
     }
 
     /// Whether any object has a namespace.
@@ -292,7 +338,10 @@ impl ResourceIndex {
 /// The byte range of `line` without surrounding whitespace, or `None` when blank.
 fn trim(line: &[u8]) -> Option<Range<usize>> {
     let start = line.iter().position(|c| !c.is_ascii_whitespace())?;
-    let end = line.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |i| i + 1);
+    let end = line
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
     Some(start..end)
 }
 
@@ -317,7 +366,10 @@ mod tests {
             r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"z","namespace":"ns1"}}"#,
         );
         let idx = build(text).expect("indexes");
-        let names: Vec<_> = (0..idx.len()).filter_map(|i| idx.row(i)).map(|r| (r.namespace(), r.name())).collect();
+        let names: Vec<_> = (0..idx.len())
+            .filter_map(|i| idx.row(i))
+            .map(|r| (r.namespace(), r.name()))
+            .collect();
         assert_eq!(names, vec![("ns1", "z"), ("ns2", "a"), ("ns2", "b")]);
         assert_eq!(idx.range(Some("ns2")), 1..3);
         assert_eq!(idx.range(Some("nope")).len(), 0);
@@ -338,7 +390,11 @@ mod tests {
 
     #[test]
     fn nameless_object_is_a_one_line_error() {
-        let err = build("{\"metadata\":{\"name\":\"a\"}}\n{\"metadata\":{}}\n").expect_err("refused");
-        assert_eq!(err.to_string(), "cluster/core/v1/pods.ndjson:2: object has no metadata.name");
+        let err =
+            build("{\"metadata\":{\"name\":\"a\"}}\n{\"metadata\":{}}\n").expect_err("refused");
+        assert_eq!(
+            err.to_string(),
+            "cluster/core/v1/pods.ndjson:2: object has no metadata.name"
+        );
     }
 }

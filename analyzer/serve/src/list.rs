@@ -47,7 +47,11 @@ struct Token {
 
 impl ListQuery {
     /// Validates the list parameters of a request on `resource_key` (`group/version/plural`).
-    pub fn from_params(params: &Params, namespace: Option<String>, resource_key: &str) -> Result<ListQuery, ApiError> {
+    pub fn from_params(
+        params: &Params,
+        namespace: Option<String>,
+        resource_key: &str,
+    ) -> Result<ListQuery, ApiError> {
         let labels = LabelSelector::parse(params.get("labelSelector").unwrap_or(""))
             .map_err(|e| ApiError::bad_request(format!("unable to parse labelSelector: {e}")))?;
         let fields = FieldSelector::parse(params.get("fieldSelector").unwrap_or(""))
@@ -55,7 +59,9 @@ impl ListQuery {
         let limit = match params.get("limit") {
             None | Some("") => None,
             Some(l) => {
-                let n: i64 = l.parse().map_err(|_| ApiError::bad_request(format!("invalid limit {l:?}")))?;
+                let n: i64 = l
+                    .parse()
+                    .map_err(|_| ApiError::bad_request(format!("invalid limit {l:?}")))?;
                 usize::try_from(n).ok().filter(|n| *n > 0)
             }
         };
@@ -63,7 +69,13 @@ impl ListQuery {
             None | Some("") => 0,
             Some(token) => decode(token, resource_key)?,
         };
-        Ok(ListQuery { namespace, labels, fields, limit, start })
+        Ok(ListQuery {
+            namespace,
+            labels,
+            fields,
+            limit,
+            start,
+        })
     }
 
     /// Selects one page from `index`. Reads objects only when a field selector names a path
@@ -87,8 +99,15 @@ impl ListQuery {
         Ok(Page { rows, next })
     }
 
-    fn matches(&self, index: &ResourceIndex, i: usize, needs_object: bool) -> Result<bool, ApiError> {
-        let Some(row) = index.row(i) else { return Ok(false) };
+    fn matches(
+        &self,
+        index: &ResourceIndex,
+        i: usize,
+        needs_object: bool,
+    ) -> Result<bool, ApiError> {
+        let Some(row) = index.row(i) else {
+            return Ok(false);
+        };
         if !self.labels.matches(|k| row.label(k)) {
             return Ok(false);
         }
@@ -104,13 +123,19 @@ impl ListQuery {
 
 /// An opaque continue token for position `pos` of `resource_key`.
 pub fn encode(resource_key: &str, pos: usize) -> String {
-    let token = Token { v: 1, r: resource_key.to_string(), p: pos };
+    let token = Token {
+        v: 1,
+        r: resource_key.to_string(),
+        p: pos,
+    };
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default())
 }
 
 fn decode(token: &str, resource_key: &str) -> Result<usize, ApiError> {
     let invalid = |why: &str| ApiError::bad_request(format!("continue key is not valid: {why}"));
-    let bytes = URL_SAFE_NO_PAD.decode(token.trim_end_matches('=')).map_err(|_| invalid("not base64"))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(token.trim_end_matches('='))
+        .map_err(|_| invalid("not base64"))?;
     let token: Token = serde_json::from_slice(&bytes).map_err(|_| invalid("malformed"))?;
     if token.v != 1 || token.r != resource_key {
         return Err(invalid("issued for another list"));

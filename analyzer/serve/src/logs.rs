@@ -29,17 +29,27 @@ pub async fn pod_log(
 ) -> Result<Response, ApiError> {
     objects::check_collected(&pods)?;
     let not_found = || ApiError::not_found("", "pods", pod);
-    let i = pods.index().and_then(|idx| idx.find(namespace, pod)).ok_or_else(not_found)?;
+    let i = pods
+        .index()
+        .and_then(|idx| idx.find(namespace, pod))
+        .ok_or_else(not_found)?;
     let reading = pods.clone();
     let object = tokio::task::spawn_blocking(move || objects::read_object(&reading, i))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))??;
     let container = choose_container(&object, pod, params.get("container"))?;
     let previous = params.flag("previous");
-    if ![namespace, pod, container.as_str()].iter().all(|c| layout::is_safe_component(c)) {
-        return Err(ApiError::bad_request("invalid namespace, pod or container name"));
+    if ![namespace, pod, container.as_str()]
+        .iter()
+        .all(|c| layout::is_safe_component(c))
+    {
+        return Err(ApiError::bad_request(
+            "invalid namespace, pod or container name",
+        ));
     }
-    let path = state.path(&layout::container_log_path(namespace, pod, &container, previous));
+    let path = state.path(&layout::container_log_path(
+        namespace, pod, &container, previous,
+    ));
     if !path.is_file() {
         if previous {
             return Err(ApiError::bad_request(format!(
@@ -47,10 +57,14 @@ pub async fn pod_log(
             )));
         }
         let gap = state.gap("logs", |l| l.ends_with(&format!("{pod}/{container}")));
-        let why = gap.map(|g| format!(": {} ({})", g.detail, g.reason.as_str())).unwrap_or_default();
+        let why = gap
+            .map(|g| format!(": {} ({})", g.detail, g.reason.as_str()))
+            .unwrap_or_default();
         return Err(ApiError::new(
             404,
-            format!("the log of container \"{container}\" in pod \"{pod}\" was not collected in this bundle{why}"),
+            format!(
+                "the log of container \"{container}\" in pod \"{pod}\" was not collected in this bundle{why}"
+            ),
         ));
     }
     let tail = params.number("tailLines")?;
@@ -64,16 +78,26 @@ pub async fn pod_log(
 /// The container a log request is for, as the API server picks it.
 fn choose_container(pod: &Value, name: &str, asked: Option<&str>) -> Result<String, ApiError> {
     let names = |path: &str| -> Vec<String> {
-        crate::table::list(pod, path).iter().map(|c| crate::table::text(c, "name").to_string()).collect()
+        crate::table::list(pod, path)
+            .iter()
+            .map(|c| crate::table::text(c, "name").to_string())
+            .collect()
     };
     let containers = names("spec.containers");
     let init = names("spec.initContainers");
     let ephemeral = names("spec.ephemeralContainers");
     if let Some(asked) = asked.filter(|a| !a.is_empty()) {
-        if containers.iter().chain(&init).chain(&ephemeral).any(|c| c == asked) {
+        if containers
+            .iter()
+            .chain(&init)
+            .chain(&ephemeral)
+            .any(|c| c == asked)
+        {
             return Ok(asked.to_string());
         }
-        return Err(ApiError::bad_request(format!("container {asked} is not valid for pod {name}")));
+        return Err(ApiError::bad_request(format!(
+            "container {asked} is not valid for pod {name}"
+        )));
     }
     if containers.len() == 1 {
         return Ok(containers[0].clone());
@@ -85,9 +109,15 @@ fn choose_container(pod: &Value, name: &str, asked: Option<&str>) -> Result<Stri
     if let Some(d) = default {
         return Ok(d.to_string());
     }
-    let mut message = format!("a container name must be specified for pod {name}, choose one of: [{}]", containers.join(" "));
+    let mut message = format!(
+        "a container name must be specified for pod {name}, choose one of: [{}]",
+        containers.join(" ")
+    );
     if !init.is_empty() {
-        message.push_str(&format!(" or one of the init containers: [{}]", init.join(" ")));
+        message.push_str(&format!(
+            " or one of the init containers: [{}]",
+            init.join(" ")
+        ));
     }
     Err(ApiError::bad_request(message))
 }
@@ -142,30 +172,55 @@ fn tail_start(file: &mut File, size: u64, lines: u64) -> io::Result<u64> {
 
 /// `GET /api/v1/nodes/{node}/proxy/...`: `configz`, and node service logs
 /// (`logs/?query=kubelet`) when they were collected.
-pub async fn node_proxy(state: Arc<ServeState>, node: &str, rest: &[String], params: &Params) -> Result<Response, ApiError> {
+pub async fn node_proxy(
+    state: Arc<ServeState>,
+    node: &str,
+    rest: &[String],
+    params: &Params,
+) -> Result<Response, ApiError> {
     if !layout::is_safe_component(node) {
         return Err(ApiError::bad_request("invalid node name"));
     }
     let (relative, what, content_type) = match rest {
-        [configz] if configz == "configz" => (layout::node_configz_path(node), "configz", "application/json"),
+        [configz] if configz == "configz" => (
+            layout::node_configz_path(node),
+            "configz",
+            "application/json",
+        ),
         [logs] if logs == "logs" => {
-            let service = params.get("query").filter(|s| layout::is_safe_component(s)).ok_or_else(|| {
-                ApiError::bad_request("node log query: the query parameter must name one service")
-            })?;
-            (layout::node_log_path(node, service), "node-log", "text/plain")
+            let service = params
+                .get("query")
+                .filter(|s| layout::is_safe_component(s))
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "node log query: the query parameter must name one service",
+                    )
+                })?;
+            (
+                layout::node_log_path(node, service),
+                "node-log",
+                "text/plain",
+            )
         }
         _ => {
             return Err(ApiError::new(
                 404,
-                format!("only configz and collected node logs can be proxied to node {node} from a bundle"),
+                format!(
+                    "only configz and collected node logs can be proxied to node {node} from a bundle"
+                ),
             ));
         }
     };
     let path = state.path(&relative);
     if !path.is_file() {
         let gap = state.gap(what, |l| l == node || l.starts_with(&format!("{node}/")));
-        let why = gap.map(|g| format!(": {} ({})", g.detail, g.reason.as_str())).unwrap_or_default();
-        return Err(ApiError::new(404, format!("{what} of node {node} was not collected in this bundle{why}")));
+        let why = gap
+            .map(|g| format!(": {} ({})", g.detail, g.reason.as_str()))
+            .unwrap_or_default();
+        return Err(ApiError::new(
+            404,
+            format!("{what} of node {node} was not collected in this bundle{why}"),
+        ));
     }
     let data = tokio::task::spawn_blocking(move || std::fs::read(path))
         .await
@@ -182,7 +237,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("c.log");
         std::fs::write(&path, "one\ntwo\nthree\n").expect("write");
-        let read = |t, l| String::from_utf8(read_log(path.clone(), t, l).expect("reads")).expect("utf8");
+        let read =
+            |t, l| String::from_utf8(read_log(path.clone(), t, l).expect("reads")).expect("utf8");
         assert_eq!(read(Some(2), None), "two\nthree\n");
         assert_eq!(read(Some(0), None), "");
         assert_eq!(read(Some(9), None), "one\ntwo\nthree\n");
@@ -200,9 +256,20 @@ mod tests {
         let pod = serde_json::json!({"metadata":{"annotations":{}},
             "spec":{"containers":[{"name":"a"},{"name":"b"}],"initContainers":[{"name":"i"}]}});
         let err = choose_container(&pod, "p", None).expect_err("ambiguous");
-        assert_eq!(err.message, "a container name must be specified for pod p, choose one of: [a b] or one of the init containers: [i]");
-        assert_eq!(choose_container(&pod, "p", Some("i")).expect("init ok"), "i");
-        assert_eq!(choose_container(&pod, "p", Some("x")).expect_err("bad").code, 400);
+        assert_eq!(
+            err.message,
+            "a container name must be specified for pod p, choose one of: [a b] or one of the init containers: [i]"
+        );
+        assert_eq!(
+            choose_container(&pod, "p", Some("i")).expect("init ok"),
+            "i"
+        );
+        assert_eq!(
+            choose_container(&pod, "p", Some("x"))
+                .expect_err("bad")
+                .code,
+            400
+        );
         let pod = serde_json::json!({"metadata":{"annotations":{DEFAULT_CONTAINER:"b"}},
             "spec":{"containers":[{"name":"a"},{"name":"b"}]}});
         assert_eq!(choose_container(&pod, "p", None).expect("default"), "b");

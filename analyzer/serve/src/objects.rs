@@ -25,7 +25,11 @@ fn resource_key(r: &Resource) -> String {
 
 /// `plural` or `plural.group`, as the API server names a resource in messages.
 fn qualified(r: &Resource) -> String {
-    if r.group.is_empty() { r.api.name.clone() } else { format!("{}.{}", r.api.name, r.group) }
+    if r.group.is_empty() {
+        r.api.name.clone()
+    } else {
+        format!("{}.{}", r.api.name, r.group)
+    }
 }
 
 /// Fails when the bundle records that the resource could not be collected.
@@ -33,7 +37,12 @@ pub fn check_collected(r: &Resource) -> Result<(), ApiError> {
     match &r.data {
         ResourceData::Gap(gap) => Err(ApiError::new(
             catalog::gap_code(gap.reason),
-            format!("{} were not collected in this bundle ({}): {}", qualified(r), gap.reason.as_str(), gap.detail),
+            format!(
+                "{} were not collected in this bundle ({}): {}",
+                qualified(r),
+                gap.reason.as_str(),
+                gap.detail
+            ),
         )),
         _ => Ok(()),
     }
@@ -68,11 +77,15 @@ pub async fn list(
     check_collected(&resource)?;
     let key = resource_key(&resource);
     let query = ListQuery::from_params(params, target.namespace.clone(), &key)?;
-    let include = IncludeObject::parse(params.get("includeObject")).map_err(ApiError::bad_request)?;
+    let include =
+        IncludeObject::parse(params.get("includeObject")).map_err(ApiError::bad_request)?;
     let selecting = resource.clone();
     let page = tokio::task::spawn_blocking(move || match selecting.index() {
         Some(index) => query.select(index, &key),
-        None => Ok(Page { rows: Vec::new(), next: None }),
+        None => Ok(Page {
+            rows: Vec::new(),
+            next: None,
+        }),
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))??;
@@ -88,7 +101,8 @@ pub async fn list(
                         sink.write(b",")?;
                     }
                     let object = read_object(&resource, i)?;
-                    let row = table::row(printer.as_ref(), object, state.collected_at(), include, tv);
+                    let row =
+                        table::row(printer.as_ref(), object, state.collected_at(), include, tv);
                     sink.write(row.to_string().as_bytes())?;
                 }
                 sink.write(b"]}")
@@ -129,18 +143,29 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     check_collected(&resource)?;
     let not_found = || ApiError::not_found(&resource.group, &resource.api.name, name);
-    let i = resource.index().and_then(|idx| idx.find(namespace, name)).ok_or_else(not_found)?;
+    let i = resource
+        .index()
+        .and_then(|idx| idx.find(namespace, name))
+        .ok_or_else(not_found)?;
     let reading = resource.clone();
     let bytes = tokio::task::spawn_blocking(move || read_bytes(&reading, i))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))??;
     match table_version(headers) {
         Some(tv) => {
-            let include = IncludeObject::parse(params.get("includeObject")).map_err(ApiError::bad_request)?;
-            let object: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::internal(e.to_string()))?;
+            let include =
+                IncludeObject::parse(params.get("includeObject")).map_err(ApiError::bad_request)?;
+            let object: Value =
+                serde_json::from_slice(&bytes).map_err(|e| ApiError::internal(e.to_string()))?;
             let printer = state.printer(&resource);
             let mut table = table::head(tv, &resource_version(&resource), None, &printer.columns());
-            table["rows"] = json!([table::row(printer.as_ref(), object, state.collected_at(), include, tv)]);
+            table["rows"] = json!([table::row(
+                printer.as_ref(),
+                object,
+                state.collected_at(),
+                include,
+                tv
+            )]);
             Ok(body::json(JSON, table.to_string().into_bytes()))
         }
         None => Ok(body::json(JSON, bytes)),
@@ -149,7 +174,11 @@ pub async fn get(
 
 /// The stored object at `i` as a JSON value, `apiVersion` and `kind` filled in.
 pub fn read_object(resource: &Resource, i: usize) -> std::io::Result<Value> {
-    let bytes = resource.index().map(|idx| idx.read(i)).transpose()?.unwrap_or_default();
+    let bytes = resource
+        .index()
+        .map(|idx| idx.read(i))
+        .transpose()?
+        .unwrap_or_default();
     let mut object: Value = serde_json::from_slice(&bytes).map_err(std::io::Error::other)?;
     fill_type_meta(&mut object, resource);
     Ok(object)
@@ -157,7 +186,9 @@ pub fn read_object(resource: &Resource, i: usize) -> std::io::Result<Value> {
 
 /// The stored bytes of the object at `i`, re-encoded only when `apiVersion` or `kind` is missing.
 fn read_bytes(resource: &Resource, i: usize) -> std::io::Result<Vec<u8>> {
-    let Some(index) = resource.index() else { return Ok(Vec::new()) };
+    let Some(index) = resource.index() else {
+        return Ok(Vec::new());
+    };
     let needs = index.row(i).is_some_and(|r| r.needs_type_meta());
     if !needs {
         return index.read(i);
@@ -168,8 +199,10 @@ fn read_bytes(resource: &Resource, i: usize) -> std::io::Result<Vec<u8>> {
 
 fn fill_type_meta(object: &mut Value, resource: &Resource) {
     if let Some(map) = object.as_object_mut() {
-        map.entry("apiVersion").or_insert_with(|| json!(resource.api_version()));
-        map.entry("kind").or_insert_with(|| json!(resource.api.kind));
+        map.entry("apiVersion")
+            .or_insert_with(|| json!(resource.api_version()));
+        map.entry("kind")
+            .or_insert_with(|| json!(resource.api.kind));
     }
 }
 
@@ -177,11 +210,16 @@ fn fill_type_meta(object: &mut Value, resource: &Resource) {
 /// items can follow (and `]}` closes both).
 fn write_open(sink: &mut Sink, head: &Value, field: &str) -> std::io::Result<()> {
     let text = head.to_string();
-    let open = text.strip_suffix('}').ok_or_else(|| std::io::Error::other("list head is not an object"))?;
+    let open = text
+        .strip_suffix('}')
+        .ok_or_else(|| std::io::Error::other("list head is not an object"))?;
     sink.write(open.as_bytes())?;
     sink.write(format!(",\"{field}\":[").as_bytes())
 }
 
 fn resource_version(r: &Resource) -> String {
-    r.index().map_or(0, |i| i.max_resource_version()).max(1).to_string()
+    r.index()
+        .map_or(0, |i| i.max_resource_version())
+        .max(1)
+        .to_string()
 }

@@ -19,7 +19,10 @@ impl Params {
 
     /// The value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Whether `name` is set to `true` (or `1`).
@@ -36,7 +39,11 @@ impl Params {
                 .ok()
                 .and_then(|n| u64::try_from(n).ok())
                 .map(Some)
-                .ok_or_else(|| ApiError::bad_request(format!("{name}: must be a non-negative integer, got {v:?}"))),
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "{name}: must be a non-negative integer, got {v:?}"
+                    ))
+                }),
         }
     }
 }

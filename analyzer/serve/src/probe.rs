@@ -43,14 +43,24 @@ impl Wanted {
             insert(&mut root, path, Node::Scalar(slot));
         }
         insert(&mut root, map, Node::StringMap);
-        Wanted { root, scalars: scalars.len() }
+        Wanted {
+            root,
+            scalars: scalars.len(),
+        }
     }
 
     /// Picks the wanted values out of `json`, which must be one JSON value.
     pub fn pick(&self, json: &[u8]) -> Result<Picked, serde_json::Error> {
-        let mut out = Picked { scalars: vec![None; self.scalars], map: Vec::new() };
+        let mut out = Picked {
+            scalars: vec![None; self.scalars],
+            map: Vec::new(),
+        };
         let mut de = serde_json::Deserializer::from_slice(json);
-        NodeSeed { node: &self.root, out: &mut out }.deserialize(&mut de)?;
+        NodeSeed {
+            node: &self.root,
+            out: &mut out,
+        }
+        .deserialize(&mut de)?;
         de.end()?;
         Ok(out)
     }
@@ -148,7 +158,10 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
             Node::Branch(children) => {
                 while let Some(found) = map.next_key_seed(KeyLookup(children))? {
                     match found {
-                        Some(i) => map.next_value_seed(NodeSeed { node: &children[i].1, out: self.out })?,
+                        Some(i) => map.next_value_seed(NodeSeed {
+                            node: &children[i].1,
+                            out: self.out,
+                        })?,
                         None => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -239,7 +252,15 @@ mod tests {
 
     #[test]
     fn picks_paths_and_labels_and_tolerates_odd_types() {
-        let w = Wanted::new(&["metadata.name", "spec.nodeName", "status.phase", "spec.replicas"], "metadata.labels");
+        let w = Wanted::new(
+            &[
+                "metadata.name",
+                "spec.nodeName",
+                "status.phase",
+                "spec.replicas",
+            ],
+            "metadata.labels",
+        );
         let obj = br#"{"metadata":{"name":"a\"b","labels":{"app":"x","n":3},"annotations":{"k":"v"}},
             "spec":{"nodeName":{"odd":1},"replicas":3,"containers":[{"name":"c"}]},"status":"weird"}"#;
         let p = w.pick(obj).expect("parses");

@@ -51,8 +51,12 @@ impl LabelSelector {
             LabelRequirement::NotIn(k, vs) => label(k).is_none_or(|l| vs.iter().all(|v| v != l)),
             LabelRequirement::Exists(k) => label(k).is_some(),
             LabelRequirement::NotExists(k) => label(k).is_none(),
-            LabelRequirement::GreaterThan(k, n) => label(k).and_then(|l| l.parse::<i64>().ok()).is_some_and(|l| l > *n),
-            LabelRequirement::LessThan(k, n) => label(k).and_then(|l| l.parse::<i64>().ok()).is_some_and(|l| l < *n),
+            LabelRequirement::GreaterThan(k, n) => label(k)
+                .and_then(|l| l.parse::<i64>().ok())
+                .is_some_and(|l| l > *n),
+            LabelRequirement::LessThan(k, n) => label(k)
+                .and_then(|l| l.parse::<i64>().ok())
+                .is_some_and(|l| l < *n),
         })
     }
 }
@@ -80,7 +84,10 @@ fn parse_requirement(part: &str) -> Result<LabelRequirement, String> {
     let bad = |why: &str| format!("unable to parse requirement {part:?}: {why}");
     let key = |k: &str| -> Result<String, String> {
         let k = k.trim();
-        if k.is_empty() || k.contains(char::is_whitespace) || k.contains(['=', '!', '(', ')', '<', '>']) {
+        if k.is_empty()
+            || k.contains(char::is_whitespace)
+            || k.contains(['=', '!', '(', ')', '<', '>'])
+        {
             Err(bad("invalid label key"))
         } else {
             Ok(k.to_string())
@@ -90,7 +97,9 @@ fn parse_requirement(part: &str) -> Result<LabelRequirement, String> {
         return Ok(LabelRequirement::NotExists(key(rest)?));
     }
     if let Some(open) = part.find('(') {
-        let close = part.rfind(')').filter(|c| *c > open && part[c + 1..].trim().is_empty());
+        let close = part
+            .rfind(')')
+            .filter(|c| *c > open && part[c + 1..].trim().is_empty());
         let close = close.ok_or_else(|| bad("expected ')'"))?;
         let head = part[..open].trim_end();
         let values: Vec<String> = part[open + 1..close]
@@ -98,7 +107,9 @@ fn parse_requirement(part: &str) -> Result<LabelRequirement, String> {
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
             .collect();
-        let op_at = head.rfind(char::is_whitespace).ok_or_else(|| bad("expected 'in' or 'notin'"))?;
+        let op_at = head
+            .rfind(char::is_whitespace)
+            .ok_or_else(|| bad("expected 'in' or 'notin'"))?;
         let k = key(&head[..op_at])?;
         return match head[op_at..].trim() {
             "in" => Ok(LabelRequirement::In(k, values)),
@@ -118,9 +129,16 @@ fn parse_requirement(part: &str) -> Result<LabelRequirement, String> {
     }
     for (op, gt) in [('>', true), ('<', false)] {
         if let Some((k, v)) = part.split_once(op) {
-            let n = v.trim().parse::<i64>().map_err(|_| bad("value must be an integer"))?;
+            let n = v
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| bad("value must be an integer"))?;
             let k = key(k)?;
-            return Ok(if gt { LabelRequirement::GreaterThan(k, n) } else { LabelRequirement::LessThan(k, n) });
+            return Ok(if gt {
+                LabelRequirement::GreaterThan(k, n)
+            } else {
+                LabelRequirement::LessThan(k, n)
+            });
         }
     }
     Ok(LabelRequirement::Exists(key(part)?))
@@ -149,14 +167,20 @@ impl FieldSelector {
             }
             let (path, equal, raw) = split_term(&part)
                 .ok_or_else(|| format!("invalid selector: '{text}'; can't understand '{part}'"))?;
-            terms.push(FieldTerm { path: path.trim().to_string(), equal, value: unescape(raw) });
+            terms.push(FieldTerm {
+                path: path.trim().to_string(),
+                equal,
+                value: unescape(raw),
+            });
         }
         Ok(FieldSelector { terms })
     }
 
     /// Whether matching needs the object itself (a path the index does not hold).
     pub fn needs_object(&self) -> bool {
-        self.terms.iter().any(|t| !crate::index::is_indexed(&t.path))
+        self.terms
+            .iter()
+            .any(|t| !crate::index::is_indexed(&t.path))
     }
 
     /// Matches against the index: `None` when some term's path is not indexed.
@@ -170,7 +194,9 @@ impl FieldSelector {
 
     /// Matches against a whole object.
     pub fn matches_object(&self, object: &Value) -> bool {
-        self.terms.iter().all(|t| (field_text(object, &t.path) == t.value) == t.equal)
+        self.terms
+            .iter()
+            .all(|t| (field_text(object, &t.path) == t.value) == t.equal)
     }
 
     /// Whether the selector selects everything.
@@ -222,8 +248,8 @@ fn split_term(term: &str) -> Option<(&str, bool, &str)> {
     for (i, _) in term.char_indices() {
         let rest = &term[i..];
         for (op, equal) in [("!=", false), ("==", true), ("=", true)] {
-            if rest.starts_with(op) {
-                return Some((&term[..i], equal, &rest[op.len()..]));
+            if let Some(value) = rest.strip_prefix(op) {
+                return Some((&term[..i], equal, value));
             }
         }
     }
@@ -252,7 +278,9 @@ mod tests {
 
     fn sel(text: &str, labels: &[(&str, &str)]) -> bool {
         let map: HashMap<&str, &str> = labels.iter().copied().collect();
-        LabelSelector::parse(text).expect("parses").matches(|k| map.get(k).copied())
+        LabelSelector::parse(text)
+            .expect("parses")
+            .matches(|k| map.get(k).copied())
     }
 
     #[test]
@@ -277,7 +305,8 @@ mod tests {
 
     #[test]
     fn field_terms_and_escapes() {
-        let f = FieldSelector::parse(r"spec.nodeName=n1,status.phase!=Failed,metadata.name==a\,b").expect("parses");
+        let f = FieldSelector::parse(r"spec.nodeName=n1,status.phase!=Failed,metadata.name==a\,b")
+            .expect("parses");
         let obj = serde_json::json!({"metadata":{"name":"a,b"},"spec":{"nodeName":"n1"},"status":{"phase":"Running"}});
         assert!(f.matches_object(&obj));
         let obj = serde_json::json!({"metadata":{"name":"a,b"},"spec":{"nodeName":"n1"},"status":{"phase":"Failed"}});
@@ -285,6 +314,9 @@ mod tests {
         let missing = FieldSelector::parse("spec.other=").expect("parses");
         assert!(missing.matches_object(&obj));
         assert!(FieldSelector::parse("nonsense").is_err());
-        assert_eq!(field_text(&serde_json::json!({"spec":{"x":true}}), "spec.x"), "true");
+        assert_eq!(
+            field_text(&serde_json::json!({"spec":{"x":true}}), "spec.x"),
+            "true"
+        );
     }
 }

@@ -19,14 +19,24 @@ pub fn router(state: Arc<ServeState>) -> Router {
     Router::new().fallback(handle).with_state(state)
 }
 
-async fn handle(State(state): State<Arc<ServeState>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+async fn handle(
+    State(state): State<Arc<ServeState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     match route(state, &method, &uri, &headers).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
     }
 }
 
-async fn route(state: Arc<ServeState>, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<Response, ApiError> {
+async fn route(
+    state: Arc<ServeState>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     if method != Method::GET && method != Method::HEAD {
         return Err(ApiError::method_not_allowed());
     }
@@ -49,7 +59,10 @@ async fn route(state: Arc<ServeState>, method: &Method, uri: &Uri, headers: &Hea
 }
 
 fn watch_refused() -> ApiError {
-    ApiError { message: "watch is not supported: a bundle is a snapshot".into(), ..ApiError::method_not_allowed() }
+    ApiError {
+        message: "watch is not supported: a bundle is a snapshot".into(),
+        ..ApiError::method_not_allowed()
+    }
 }
 
 async fn objects_route(
@@ -61,20 +74,29 @@ async fn objects_route(
     if t.watch {
         return Err(watch_refused());
     }
-    let resource = state.catalog.get(&t.group, &t.version, &t.resource).ok_or_else(ApiError::no_such_resource)?;
+    let resource = state
+        .catalog
+        .get(&t.group, &t.version, &t.resource)
+        .ok_or_else(ApiError::no_such_resource)?;
     let namespaced = resource.api.namespaced;
     // A namespaced object is addressed inside its namespace; a cluster-scoped one never is.
-    if (t.namespace.is_some() && !namespaced) || (namespaced && t.name.is_some() && t.namespace.is_none()) {
+    if (t.namespace.is_some() && !namespaced)
+        || (namespaced && t.name.is_some() && t.namespace.is_none())
+    {
         return Err(ApiError::no_such_resource());
     }
     let namespace = t.namespace.clone().unwrap_or_default();
     match (t.name.as_deref(), t.subresource.as_deref()) {
         (None, _) => objects::list(state, resource, &t, params, headers).await,
-        (Some(name), None) if t.rest.is_empty() => objects::get(state, resource, &namespace, name, params, headers).await,
+        (Some(name), None) if t.rest.is_empty() => {
+            objects::get(state, resource, &namespace, name, params, headers).await
+        }
         (Some(name), Some("status")) if t.rest.is_empty() => {
             objects::get(state, resource, &namespace, name, params, headers).await
         }
-        (Some(pod), Some("log")) if t.group.is_empty() && t.resource == "pods" && t.rest.is_empty() => {
+        (Some(pod), Some("log"))
+            if t.group.is_empty() && t.resource == "pods" && t.rest.is_empty() =>
+        {
             logs::pod_log(state, resource, &namespace, pod, params).await
         }
         (Some(node), Some("proxy")) if t.group.is_empty() && t.resource == "nodes" => {

@@ -34,7 +34,9 @@ impl ServeState {
         let bundle = bundles
             .iter()
             .find(|b| matches!(b.manifest.source, Source::Cluster(_)))
-            .ok_or_else(|| ServeError::new("no cluster bundle to serve (host bundles have no Kubernetes API)"))?;
+            .ok_or_else(|| {
+                ServeError::new("no cluster bundle to serve (host bundles have no Kubernetes API)")
+            })?;
         ServeState::for_bundle(bundle)
     }
 
@@ -67,7 +69,11 @@ impl ServeState {
 
     /// Number of objects served, over all resources.
     pub fn object_count(&self) -> usize {
-        self.catalog.resources().filter_map(|r| r.index()).map(|i| i.len()).sum()
+        self.catalog
+            .resources()
+            .filter_map(|r| r.index())
+            .map(|i| i.len())
+            .sum()
     }
 
     pub(crate) fn version(&self) -> &Value {
@@ -81,7 +87,9 @@ impl ServeState {
 
     /// The gap recorded for `what` whose location satisfies `matches`, if any.
     pub(crate) fn gap(&self, what: &str, matches: impl Fn(&str) -> bool) -> Option<&Gap> {
-        self.gaps.iter().find(|g| g.what == what && matches(&g.location))
+        self.gaps
+            .iter()
+            .find(|g| g.what == what && matches(&g.location))
     }
 
     /// The table printer of a resource.
@@ -93,10 +101,16 @@ impl ServeState {
 
 /// `cluster/version.json`, or one made from the manifest's server version.
 fn read_version(bundle: &OpenBundle) -> Result<Value, ServeError> {
-    if bundle.manifest.entries.iter().any(|e| e.path == layout::VERSION) {
+    if bundle
+        .manifest
+        .entries
+        .iter()
+        .any(|e| e.path == layout::VERSION)
+    {
         let data = std::fs::read(bundle.path(layout::VERSION))
             .map_err(|e| ServeError::new(format!("{}: {e}", layout::VERSION)))?;
-        return serde_json::from_slice(&data).map_err(|e| ServeError::new(format!("{}: {e}", layout::VERSION)));
+        return serde_json::from_slice(&data)
+            .map_err(|e| ServeError::new(format!("{}: {e}", layout::VERSION)));
     }
     let git_version = match &bundle.manifest.source {
         Source::Cluster(c) if !c.server_version.is_empty() => c.server_version.clone(),
@@ -119,18 +133,31 @@ fn read_version(bundle: &OpenBundle) -> Result<Value, ServeError> {
 }
 
 /// The printer columns of every custom resource version the bundle's CRDs declare.
-fn crd_columns(catalog: &Catalog) -> Result<HashMap<(String, String, String), CrdColumns>, ServeError> {
+fn crd_columns(
+    catalog: &Catalog,
+) -> Result<HashMap<(String, String, String), CrdColumns>, ServeError> {
     let mut out = HashMap::new();
-    let Some(crds) = catalog.get("apiextensions.k8s.io", "v1", "customresourcedefinitions") else { return Ok(out) };
-    let Some(index) = crds.index() else { return Ok(out) };
+    let Some(crds) = catalog.get("apiextensions.k8s.io", "v1", "customresourcedefinitions") else {
+        return Ok(out);
+    };
+    let Some(index) = crds.index() else {
+        return Ok(out);
+    };
     for i in 0..index.len() {
-        let bytes = index.read(i).map_err(|e| ServeError::new(format!("reading CRDs: {e}")))?;
-        let Ok(crd) = serde_json::from_slice::<Value>(&bytes) else { continue };
+        let bytes = index
+            .read(i)
+            .map_err(|e| ServeError::new(format!("reading CRDs: {e}")))?;
+        let Ok(crd) = serde_json::from_slice::<Value>(&bytes) else {
+            continue;
+        };
         let group = table::text(&crd, "spec.group").to_string();
         let plural = table::text(&crd, "spec.names.plural").to_string();
         for v in table::list(&crd, "spec.versions") {
             let version = table::text(v, "name").to_string();
-            out.insert((group.clone(), version.clone(), plural.clone()), CrdColumns::from_crd(&crd, &version));
+            out.insert(
+                (group.clone(), version.clone(), plural.clone()),
+                CrdColumns::from_crd(&crd, &version),
+            );
         }
     }
     Ok(out)

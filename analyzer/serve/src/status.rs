@@ -21,12 +21,21 @@ pub struct ApiError {
 impl ApiError {
     /// A Status with the usual reason for `code`.
     pub fn new(code: u16, message: impl Into<String>) -> ApiError {
-        ApiError { code, reason: reason_for(code), message: message.into(), details: None }
+        ApiError {
+            code,
+            reason: reason_for(code),
+            message: message.into(),
+            details: None,
+        }
     }
 
     /// `pods "x" not found` (resource is `plural` or `plural.group`).
     pub fn not_found(group: &str, plural: &str, name: &str) -> ApiError {
-        let qualified = if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") };
+        let qualified = if group.is_empty() {
+            plural.to_string()
+        } else {
+            format!("{plural}.{group}")
+        };
         ApiError {
             details: Some(json!({"name": name, "group": group, "kind": plural})),
             ..ApiError::new(404, format!("{qualified} \"{name}\" not found"))
@@ -77,7 +86,10 @@ impl IntoResponse for ApiError {
         let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = self.to_status().to_string();
         let mut response = (code, body).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         response
     }
 }

@@ -15,11 +15,17 @@ fn containers(o: &Value) -> (String, String) {
 
 /// A `LabelSelector` as text (`metav1.LabelSelectorAsSelector(...).String()`).
 fn selector(o: &Value) -> String {
-    let Some(sel) = at(o, "spec.selector") else { return String::new() };
+    let Some(sel) = at(o, "spec.selector") else {
+        return String::new();
+    };
     let mut parts: Vec<(String, String)> = sel
         .get("matchLabels")
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), format!("{k}={}", v.as_str().unwrap_or("")))).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), format!("{k}={}", v.as_str().unwrap_or(""))))
+                .collect()
+        })
         .unwrap_or_default();
     for e in list(sel, "matchExpressions") {
         let key = text(e, "key");
@@ -35,11 +41,19 @@ fn selector(o: &Value) -> String {
         parts.push((key.to_string(), part));
     }
     parts.sort();
-    parts.into_iter().map(|(_, p)| p).collect::<Vec<_>>().join(",")
+    parts
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn wide_columns() -> [Column; 3] {
-    [Column::wide("Containers", "string"), Column::wide("Images", "string"), Column::wide("Selector", "string")]
+    [
+        Column::wide("Containers", "string"),
+        Column::wide("Images", "string"),
+        Column::wide("Selector", "string"),
+    ]
 }
 
 /// Deployments: NAME READY UP-TO-DATE AVAILABLE AGE.
@@ -61,7 +75,11 @@ impl Printer for Deployments {
         let (names, images) = containers(d);
         vec![
             json!(text(d, "metadata.name")),
-            json!(format!("{}/{}", int(d, "status.readyReplicas"), int(d, "spec.replicas"))),
+            json!(format!(
+                "{}/{}",
+                int(d, "status.readyReplicas"),
+                int(d, "spec.replicas")
+            )),
             json!(int(d, "status.updatedReplicas")),
             json!(int(d, "status.availableReplicas")),
             json!(age(d, now)),
@@ -119,7 +137,11 @@ impl Printer for StatefulSets {
         let (names, images) = containers(s);
         vec![
             json!(text(s, "metadata.name")),
-            json!(format!("{}/{}", int(s, "status.readyReplicas"), int(s, "spec.replicas"))),
+            json!(format!(
+                "{}/{}",
+                int(s, "status.readyReplicas"),
+                int(s, "spec.replicas")
+            )),
             json!(age(s, now)),
             json!(names),
             json!(images),

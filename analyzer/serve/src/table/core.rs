@@ -29,8 +29,16 @@ impl Printer for Pods {
             (Some(when), n) if n != 0 => format!("{n} ({} ago)", since(when, now)),
             (_, n) => n.to_string(),
         };
-        let or_none = |v: &str| if v.is_empty() { "<none>".to_string() } else { v.to_string() };
-        let ip = list(pod, "status.podIPs").first().map_or("", |ip| text(ip, "ip"));
+        let or_none = |v: &str| {
+            if v.is_empty() {
+                "<none>".to_string()
+            } else {
+                v.to_string()
+            }
+        };
+        let ip = list(pod, "status.podIPs")
+            .first()
+            .map_or("", |ip| text(ip, "ip"));
         let gates = list(pod, "spec.readinessGates");
         let readiness = if gates.is_empty() {
             "<none>".to_string()
@@ -62,10 +70,14 @@ impl Printer for Pods {
 
     fn conditions(&self, pod: &Value) -> Option<Value> {
         match text(pod, "status.phase") {
-            "Succeeded" => Some(json!([{"type": "Completed", "status": "True", "reason": "Succeeded",
-                "message": "The pod has completed successfully."}])),
-            "Failed" => Some(json!([{"type": "Completed", "status": "True", "reason": "Failed",
-                "message": "The pod failed."}])),
+            "Succeeded" => Some(
+                json!([{"type": "Completed", "status": "True", "reason": "Succeeded",
+                "message": "The pod has completed successfully."}]),
+            ),
+            "Failed" => Some(
+                json!([{"type": "Completed", "status": "True", "reason": "Failed",
+                "message": "The pod failed."}]),
+            ),
             _ => None,
         }
     }
@@ -94,15 +106,28 @@ pub fn pod_summary(pod: &Value) -> PodSummary {
         r => r.to_string(),
     };
     let conditions = list(pod, "status.conditions");
-    let condition_true = |kind: &str| conditions.iter().any(|c| text(c, "type") == kind && text(c, "status") == "True");
-    if conditions.iter().any(|c| text(c, "type") == "PodScheduled" && text(c, "reason") == "SchedulingGated") {
+    let condition_true = |kind: &str| {
+        conditions
+            .iter()
+            .any(|c| text(c, "type") == kind && text(c, "status") == "True")
+    };
+    if conditions
+        .iter()
+        .any(|c| text(c, "type") == "PodScheduled" && text(c, "reason") == "SchedulingGated")
+    {
         reason = "SchedulingGated".into();
     }
     let init_specs = list(pod, "spec.initContainers");
-    let restartable =
-        |name: &str| init_specs.iter().any(|c| text(c, "name") == name && text(c, "restartPolicy") == "Always");
-    let mut total = list(pod, "spec.containers").len()
-        + init_specs.iter().filter(|c| text(c, "restartPolicy") == "Always").count();
+    let restartable = |name: &str| {
+        init_specs
+            .iter()
+            .any(|c| text(c, "name") == name && text(c, "restartPolicy") == "Always")
+    };
+    let total = list(pod, "spec.containers").len()
+        + init_specs
+            .iter()
+            .filter(|c| text(c, "restartPolicy") == "Always")
+            .count();
     let mut ready = 0usize;
     let mut restarts = 0i64;
     let mut last_restart: Option<String> = None;
@@ -165,13 +190,19 @@ pub fn pod_summary(pod: &Value) -> PodSummary {
                     ("", signal) => format!("Signal:{signal}"),
                     (r, _) => r.to_string(),
                 };
-            } else if at(c, "ready").and_then(Value::as_bool) == Some(true) && at(c, "state.running").is_some() {
+            } else if at(c, "ready").and_then(Value::as_bool) == Some(true)
+                && at(c, "state.running").is_some()
+            {
                 has_running = true;
                 ready += 1;
             }
         }
         if reason == "Completed" && has_running {
-            reason = if condition_true("Ready") { "Running".into() } else { "NotReady".into() };
+            reason = if condition_true("Ready") {
+                "Running".into()
+            } else {
+                "NotReady".into()
+            };
         }
     }
     let deleting = at(pod, "metadata.deletionTimestamp").is_some_and(|d| !d.is_null());
@@ -180,13 +211,21 @@ pub fn pod_summary(pod: &Value) -> PodSummary {
     } else if deleting && !matches!(phase, "Succeeded" | "Failed") {
         reason = "Terminating".into();
     }
-    total = total.max(0);
-    PodSummary { reason, ready, total, restarts, last_restart }
+    PodSummary {
+        reason,
+        ready,
+        total,
+        restarts,
+        last_restart,
+    }
 }
 
 /// Whether RFC 3339 time `a` is after `b` (unparsable times are never newer).
 fn newer(a: &str, b: &str) -> bool {
-    match (DateTime::parse_from_rfc3339(a), DateTime::parse_from_rfc3339(b)) {
+    match (
+        DateTime::parse_from_rfc3339(a),
+        DateTime::parse_from_rfc3339(b),
+    ) {
         (Ok(a), Ok(b)) => a > b,
         (Ok(_), Err(_)) => true,
         _ => false,
@@ -218,7 +257,13 @@ impl Printer for Nodes {
             .iter()
             .filter(|c| text(c, "type") == "Ready")
             .take(1)
-            .map(|c| if text(c, "status") == "True" { "Ready".into() } else { "NotReady".into() })
+            .map(|c| {
+                if text(c, "status") == "True" {
+                    "Ready".into()
+                } else {
+                    "NotReady".into()
+                }
+            })
             .collect();
         if status.is_empty() {
             status.push("Unknown".into());
@@ -234,7 +279,9 @@ impl Printer for Nodes {
                     .filter_map(|(k, v)| match k.strip_prefix("node-role.kubernetes.io/") {
                         Some(role) if !role.is_empty() => Some(role.to_string()),
                         Some(_) => None,
-                        None if k == "kubernetes.io/role" => v.as_str().filter(|v| !v.is_empty()).map(String::from),
+                        None if k == "kubernetes.io/role" => {
+                            v.as_str().filter(|v| !v.is_empty()).map(String::from)
+                        }
                         None => None,
                     })
                     .collect()
@@ -242,7 +289,11 @@ impl Printer for Nodes {
             .unwrap_or_default();
         roles.sort();
         roles.dedup();
-        let roles = if roles.is_empty() { "<none>".to_string() } else { roles.join(",") };
+        let roles = if roles.is_empty() {
+            "<none>".to_string()
+        } else {
+            roles.join(",")
+        };
         let address = |kind: &str| {
             list(node, "status.addresses")
                 .iter()
@@ -273,10 +324,18 @@ pub struct Namespaces;
 
 impl Printer for Namespaces {
     fn columns(&self) -> Vec<Column> {
-        vec![Column::name(), Column::new("Status", "string"), Column::age()]
+        vec![
+            Column::name(),
+            Column::new("Status", "string"),
+            Column::age(),
+        ]
     }
     fn cells(&self, ns: &Value, now: DateTime<Utc>) -> Vec<Value> {
-        vec![json!(text(ns, "metadata.name")), json!(text(ns, "status.phase")), json!(age(ns, now))]
+        vec![
+            json!(text(ns, "metadata.name")),
+            json!(text(ns, "status.phase")),
+            json!(age(ns, now)),
+        ]
     }
 }
 
@@ -304,7 +363,10 @@ impl Printer for Services {
             .or_else(|| Some(text(svc, "spec.clusterIP")).filter(|s| !s.is_empty()))
             .unwrap_or("<none>");
         let strings = |path: &str| -> Vec<String> {
-            list(svc, path).iter().filter_map(|v| v.as_str().map(String::from)).collect()
+            list(svc, path)
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
         };
         let external_ips = strings("spec.externalIPs");
         let external = match kind {
@@ -326,7 +388,11 @@ impl Printer for Services {
                     })
                     .collect();
                 ips.extend(external_ips);
-                if ips.is_empty() { "<pending>".to_string() } else { ips.join(",") }
+                if ips.is_empty() {
+                    "<pending>".to_string()
+                } else {
+                    ips.join(",")
+                }
             }
             "ExternalName" => text(svc, "spec.externalName").to_string(),
             _ => "<unknown>".to_string(),
@@ -344,7 +410,11 @@ impl Printer for Services {
                 }
             })
             .collect();
-        let ports = if ports.is_empty() { "<none>".to_string() } else { ports.join(",") };
+        let ports = if ports.is_empty() {
+            "<none>".to_string()
+        } else {
+            ports.join(",")
+        };
         vec![
             json!(text(svc, "metadata.name")),
             json!(kind),
@@ -372,7 +442,10 @@ impl Printer for Events {
             Column::new("Message", "string"),
             Column::wide("First Seen", "string"),
             Column::wide("Count", "string"),
-            Column { format: "name".into(), ..Column::wide("Name", "string") },
+            Column {
+                format: "name".into(),
+                ..Column::wide("Name", "string")
+            },
         ]
     }
 
@@ -400,16 +473,27 @@ impl Printer for Events {
         } else if count == 0 {
             count = 1;
         }
-        let object = at(e, "involvedObject").or_else(|| at(e, "regarding")).cloned().unwrap_or(Value::Null);
+        let object = at(e, "involvedObject")
+            .or_else(|| at(e, "regarding"))
+            .cloned()
+            .unwrap_or(Value::Null);
         let kind = text(&object, "kind").to_lowercase();
         let target = match text(&object, "name") {
             "" => kind,
             name => format!("{kind}/{name}"),
         };
         let component = pick("source.component", "reportingController");
-        let component = if component.is_empty() { pick("deprecatedSource.component", "reportingController") } else { component };
+        let component = if component.is_empty() {
+            pick("deprecatedSource.component", "reportingController")
+        } else {
+            component
+        };
         let host = pick("source.host", "reportingInstance");
-        let source = if host.is_empty() { component } else { format!("{component}, {host}") };
+        let source = if host.is_empty() {
+            component
+        } else {
+            format!("{component}, {host}")
+        };
         vec![
             json!(last),
             json!(text(e, "type")),
@@ -439,7 +523,10 @@ mod tests {
             {"name":"a","ready":false,"restartCount":7,"state":{"waiting":{"reason":"CrashLoopBackOff"}},
              "lastState":{"terminated":{"exitCode":1,"finishedAt":"2024-01-01T00:00:00Z"}}}]}});
         let s = pod_summary(&crash);
-        assert_eq!((s.reason.as_str(), s.ready, s.total, s.restarts), ("CrashLoopBackOff", 0, 1, 7));
+        assert_eq!(
+            (s.reason.as_str(), s.ready, s.total, s.restarts),
+            ("CrashLoopBackOff", 0, 1, 7)
+        );
         assert_eq!(s.last_restart.as_deref(), Some("2024-01-01T00:00:00Z"));
         let init = json!({"spec":{"initContainers":[{"name":"i1"},{"name":"i2"}],"containers":[{"name":"a"}]},
             "status":{"phase":"Pending","initContainerStatuses":[
@@ -467,7 +554,10 @@ mod tests {
               "initContainerStatuses":[{"name":"s","started":true,"ready":true,"restartCount":2,"state":{"running":{}}}],
               "containerStatuses":[{"name":"a","ready":true,"restartCount":1,"state":{"running":{}}}]}});
         let s = pod_summary(&sidecar);
-        assert_eq!((s.reason.as_str(), s.ready, s.total, s.restarts), ("Running", 2, 2, 3));
+        assert_eq!(
+            (s.reason.as_str(), s.ready, s.total, s.restarts),
+            ("Running", 2, 2, 3)
+        );
     }
 
     #[test]

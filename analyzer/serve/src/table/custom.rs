@@ -16,7 +16,9 @@ pub struct CrdColumns {
 impl CrdColumns {
     /// The columns `crd` declares for `version`; Age alone when it declares none.
     pub fn from_crd(crd: &Value, version: &str) -> CrdColumns {
-        let versioned = list(crd, "spec.versions").iter().find(|v| text(v, "name") == version);
+        let versioned = list(crd, "spec.versions")
+            .iter()
+            .find(|v| text(v, "name") == version);
         let declared = versioned
             .and_then(|v| v.get("additionalPrinterColumns"))
             .or_else(|| crd.pointer("/spec/additionalPrinterColumns"))
@@ -33,7 +35,11 @@ impl CrdColumns {
                         name: text(c, "name").to_string(),
                         kind: text(c, "type").to_string(),
                         format: text(c, "format").to_string(),
-                        priority: c.get("priority").and_then(Value::as_u64).unwrap_or(0).min(255) as u8,
+                        priority: c
+                            .get("priority")
+                            .and_then(Value::as_u64)
+                            .unwrap_or(0)
+                            .min(255) as u8,
                         description: text(c, "description").to_string(),
                     };
                     (column, path.to_string())
@@ -50,7 +56,14 @@ impl Printer for CrdColumns {
         let mut c = vec![Column::name()];
         c.extend(self.columns.iter().map(|(c, _)| {
             // Dates are turned into ages here, so kubectl gets text.
-            if c.kind == "date" { Column { kind: "string".into(), ..c.clone() } } else { c.clone() }
+            if c.kind == "date" {
+                Column {
+                    kind: "string".into(),
+                    ..c.clone()
+                }
+            } else {
+                c.clone()
+            }
         }));
         c
     }
@@ -81,12 +94,18 @@ fn scalar_text(v: &Value) -> String {
 
 /// Evaluates the JSONPath subset on `o`; every match, in order.
 pub fn json_path(o: &Value, path: &str) -> Vec<Value> {
-    let path = path.trim().trim_start_matches('{').trim_end_matches('}').trim_start_matches('$');
+    let path = path
+        .trim()
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .trim_start_matches('$');
     let mut current = vec![o.clone()];
     let mut rest = path;
     while !rest.is_empty() {
         if let Some(after) = rest.strip_prefix('[') {
-            let Some(close) = after.find(']') else { return Vec::new() };
+            let Some(close) = after.find(']') else {
+                return Vec::new();
+            };
             let inner = &after[..close];
             rest = &after[close + 1..];
             current = current.iter().flat_map(|v| subscript(v, inner)).collect();
@@ -115,15 +134,30 @@ fn subscript(v: &Value, inner: &str) -> Vec<Value> {
     }
     if let Ok(i) = inner.parse::<i64>() {
         let i = if i < 0 { items.len() as i64 + i } else { i };
-        return usize::try_from(i).ok().and_then(|i| items.get(i)).cloned().into_iter().collect();
+        return usize::try_from(i)
+            .ok()
+            .and_then(|i| items.get(i))
+            .cloned()
+            .into_iter()
+            .collect();
     }
     // ?(@.field=="value")
-    let Some(expr) = inner.strip_prefix("?(@.").and_then(|e| e.strip_suffix(')')) else { return Vec::new() };
-    let Some((field, value)) = expr.split_once("==") else { return Vec::new() };
+    let Some(expr) = inner.strip_prefix("?(@.").and_then(|e| e.strip_suffix(')')) else {
+        return Vec::new();
+    };
+    let Some((field, value)) = expr.split_once("==") else {
+        return Vec::new();
+    };
     let value = value.trim().trim_matches(['"', '\'']);
     items
         .iter()
-        .filter(|item| json_path(item, &format!(".{}", field.trim())).first().map(scalar_text).as_deref() == Some(value))
+        .filter(|item| {
+            json_path(item, &format!(".{}", field.trim()))
+                .first()
+                .map(scalar_text)
+                .as_deref()
+                == Some(value)
+        })
         .cloned()
         .collect()
 }
@@ -135,10 +169,19 @@ mod tests {
     #[test]
     fn json_path_subset() {
         let o = json!({"status":{"conditions":[{"type":"A","status":"False"},{"type":"Ready","status":"True"}],"n":3}});
-        assert_eq!(json_path(&o, ".status.conditions[?(@.type==\"Ready\")].status"), vec![json!("True")]);
+        assert_eq!(
+            json_path(&o, ".status.conditions[?(@.type==\"Ready\")].status"),
+            vec![json!("True")]
+        );
         assert_eq!(json_path(&o, "{.status.n}"), vec![json!(3)]);
-        assert_eq!(json_path(&o, ".status.conditions[*].type"), vec![json!("A"), json!("Ready")]);
-        assert_eq!(json_path(&o, ".status.conditions[-1].type"), vec![json!("Ready")]);
+        assert_eq!(
+            json_path(&o, ".status.conditions[*].type"),
+            vec![json!("A"), json!("Ready")]
+        );
+        assert_eq!(
+            json_path(&o, ".status.conditions[-1].type"),
+            vec![json!("Ready")]
+        );
         assert!(json_path(&o, ".spec.x").is_empty());
     }
 
@@ -150,7 +193,10 @@ mod tests {
         let p = CrdColumns::from_crd(&crd, "v1");
         let names: Vec<String> = p.columns().into_iter().map(|c| c.name).collect();
         assert_eq!(names, ["Name", "Size", "Phase"]);
-        let cells = p.cells(&json!({"metadata":{"name":"w"},"spec":{"size":4}}), Utc::now());
+        let cells = p.cells(
+            &json!({"metadata":{"name":"w"},"spec":{"size":4}}),
+            Utc::now(),
+        );
         assert_eq!(cells, vec![json!("w"), json!(4), Value::Null]);
         let plain = CrdColumns::from_crd(&crd, "v2");
         assert_eq!(plain.columns().len(), 2);

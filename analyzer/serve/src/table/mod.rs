@@ -31,12 +31,21 @@ pub struct Column {
 impl Column {
     /// A column shown always.
     pub fn new(name: &str, kind: &str) -> Column {
-        Column { name: name.into(), kind: kind.into(), format: String::new(), priority: 0, description: String::new() }
+        Column {
+            name: name.into(),
+            kind: kind.into(),
+            format: String::new(),
+            priority: 0,
+            description: String::new(),
+        }
     }
 
     /// A column shown only with `-o wide`.
     pub fn wide(name: &str, kind: &str) -> Column {
-        Column { priority: 1, ..Column::new(name, kind) }
+        Column {
+            priority: 1,
+            ..Column::new(name, kind)
+        }
     }
 
     /// The `Name` column.
@@ -98,13 +107,20 @@ impl IncludeObject {
             None | Some("") | Some("Metadata") => Ok(IncludeObject::Metadata),
             Some("None") => Ok(IncludeObject::None),
             Some("Object") => Ok(IncludeObject::Object),
-            Some(other) => Err(format!("unsupported includeObject {other:?}: must be None, Metadata or Object")),
+            Some(other) => Err(format!(
+                "unsupported includeObject {other:?}: must be None, Metadata or Object"
+            )),
         }
     }
 }
 
 /// The start of a Table document, up to the opening of `rows`.
-pub fn head(table_version: &str, resource_version: &str, next: Option<&str>, columns: &[Column]) -> Value {
+pub fn head(
+    table_version: &str,
+    resource_version: &str,
+    next: Option<&str>,
+    columns: &[Column],
+) -> Value {
     let mut metadata = json!({"resourceVersion": resource_version});
     if let Some(next) = next {
         metadata["continue"] = json!(next);
@@ -118,7 +134,13 @@ pub fn head(table_version: &str, resource_version: &str, next: Option<&str>, col
 }
 
 /// One row for `object`.
-pub fn row(printer: &dyn Printer, object: Value, now: DateTime<Utc>, include: IncludeObject, table_version: &str) -> Value {
+pub fn row(
+    printer: &dyn Printer,
+    object: Value,
+    now: DateTime<Utc>,
+    include: IncludeObject,
+    table_version: &str,
+) -> Value {
     let mut row = json!({ "cells": printer.cells(&object, now) });
     if let Some(conditions) = printer.conditions(&object) {
         row["conditions"] = conditions;
@@ -180,7 +202,9 @@ pub fn int(o: &Value, path: &str) -> i64 {
 
 /// The array at dotted `path`, empty when absent.
 pub fn list<'a>(o: &'a Value, path: &str) -> &'a [Value] {
-    at(o, path).and_then(Value::as_array).map_or(&[], Vec::as_slice)
+    at(o, path)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
 }
 
 /// The value at dotted `path`.
@@ -217,7 +241,11 @@ pub fn human_duration(d: chrono::TimeDelta) -> String {
     let minutes = seconds / 60;
     if minutes < 10 {
         let s = seconds % 60;
-        return if s == 0 { format!("{minutes}m") } else { format!("{minutes}m{s}s") };
+        return if s == 0 {
+            format!("{minutes}m")
+        } else {
+            format!("{minutes}m{s}s")
+        };
     }
     if minutes < 60 * 3 {
         return format!("{minutes}m");
@@ -225,21 +253,33 @@ pub fn human_duration(d: chrono::TimeDelta) -> String {
     let hours = minutes / 60;
     if hours < 8 {
         let m = minutes % 60;
-        return if m == 0 { format!("{hours}h") } else { format!("{hours}h{m}m") };
+        return if m == 0 {
+            format!("{hours}h")
+        } else {
+            format!("{hours}h{m}m")
+        };
     }
     if hours < 48 {
         return format!("{hours}h");
     }
     if hours < 24 * 8 {
         let h = hours % 24;
-        return if h == 0 { format!("{}d", hours / 24) } else { format!("{}d{h}h", hours / 24) };
+        return if h == 0 {
+            format!("{}d", hours / 24)
+        } else {
+            format!("{}d{h}h", hours / 24)
+        };
     }
     if hours < 24 * 365 * 2 {
         return format!("{}d", hours / 24);
     }
     if hours < 24 * 365 * 8 {
         let dy = (hours / 24) % 365;
-        return if dy == 0 { format!("{}y", hours / 24 / 365) } else { format!("{}y{dy}d", hours / 24 / 365) };
+        return if dy == 0 {
+            format!("{}y", hours / 24 / 365)
+        } else {
+            format!("{}y{dy}d", hours / 24 / 365)
+        };
     }
     format!("{}y", hours / 24 / 365)
 }
@@ -248,7 +288,11 @@ pub fn human_duration(d: chrono::TimeDelta) -> String {
 pub fn format_labels(map: Option<&Value>) -> String {
     let mut pairs: Vec<String> = map
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect()
+        })
         .unwrap_or_default();
     if pairs.is_empty() {
         return "<none>".into();
@@ -290,7 +334,9 @@ mod tests {
 
     #[test]
     fn ages_are_relative_to_the_given_time() {
-        let now = DateTime::parse_from_rfc3339("2024-05-01T12:00:00Z").expect("time").with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2024-05-01T12:00:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
         let o = json!({"metadata":{"creationTimestamp":"2024-04-30T12:00:00Z"}});
         assert_eq!(age(&o, now), "24h");
         assert_eq!(age(&json!({}), now), "<unknown>");

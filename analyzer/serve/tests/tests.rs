@@ -1,0 +1,6 @@
+//! Integration tests of ktriage-serve, compiled as one binary.
+
+mod api;
+mod common;
+mod faults;
+mod kubectl;
