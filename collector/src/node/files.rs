@@ -5,10 +5,9 @@
 use std::io::Write;
 
 use ktriage_schema::layout;
-use ktriage_schema::manifest::GapReason;
 
 use super::Sink;
-use super::hostfs::{HostFs, ReadError};
+use super::hostfs::HostFs;
 
 /// Largest host file copied; longer ones keep their first bytes.
 pub const MAX_FILE_BYTES: u64 = 4 << 20;
@@ -80,6 +79,9 @@ const SPECS: &[Spec] = &[
 /// What copying found that other collectors need.
 #[derive(Debug, Default)]
 pub struct Copied {
+    /// Real paths under the root already copied: a file reached twice (`/lib` is a link to
+    /// `/usr/lib` on most distributions) is stored once, under the first path listed.
+    seen: std::collections::HashSet<std::path::PathBuf>,
     /// Host paths of the files copied (redacted text kept for the kubelet flags search).
     pub texts: Vec<(String, String)>,
     /// Files that turned out to be kubeconfigs: summarise, do not copy.
@@ -166,8 +168,16 @@ fn copy<W: Write>(
     core: bool,
     copied: &mut Copied,
 ) -> anyhow::Result<()> {
-    let read = match fs.read_head(path, MAX_FILE_BYTES) {
-        Ok(r) => r,
+    let read = match fs.resolve(path).and_then(|real| {
+        let read = fs.read_head(path, MAX_FILE_BYTES)?;
+        Ok((real, read))
+    }) {
+        Ok((real, read)) => {
+            if !copied.seen.insert(real) {
+                return Ok(());
+            }
+            read
+        }
         Err(e) if e.is_not_found() && !core => return Ok(()),
         Err(e) => {
             sink.gap(e.gap("file", path));
@@ -191,13 +201,9 @@ fn copy<W: Write>(
 pub fn looks_like_kubeconfig(data: &[u8]) -> bool {
     let text = String::from_utf8_lossy(data);
     let top = |key: &str| text.lines().any(|l| l.starts_with(key));
-    (top("kind: Config") || top("current-context:")) && top("clusters:") && top("users:")
-        || top("\"kind\": \"Config\"")
-}
-
-/// Whether a read error is only "not there".
-pub fn is_absent(e: &ReadError) -> bool {
-    e.reason == GapReason::NotFound
+    let yaml = (top("kind: Config") || top("current-context:")) && top("clusters:") && top("users:");
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    yaml || compact.contains("\"kind\":\"Config\"") && compact.contains("\"users\":")
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ const WELL_KNOWN: &[&str] = &[
 
 static KUBECONFIG_FLAG: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)]
-    Regex::new(r#"--(?:bootstrap-)?kubeconfig[= ]["']?([^\s"']+)"#).expect("valid regex")
+    Regex::new(r#"--(bootstrap-)?kubeconfig[= ]["']?([^\s"']+)"#).expect("valid regex")
 });
 
 /// Kubeconfig paths to summarise: the well-known ones, every `/etc/kubernetes/*.conf`, the
@@ -57,9 +57,12 @@ pub fn candidates(
     };
     for (_, text) in flag_texts {
         for cap in KUBECONFIG_FLAG.captures_iter(text) {
-            let p = &cap[1];
+            // The bootstrap kubeconfig is gone once the kubelet has its certificate: its
+            // absence is normal. The kubeconfig proper is not.
+            let bootstrap = cap.get(1).is_some();
+            let p = &cap[2];
             if p.starts_with('/') {
-                push(p.to_string(), true, &mut out);
+                push(p.to_string(), !bootstrap, &mut out);
             }
         }
     }
@@ -226,7 +229,7 @@ mod tests {
             "Environment=\"KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf\"".to_string(),
         )];
         let c = candidates(&fs, &texts, &[]);
-        assert_eq!(c[0], ("/etc/kubernetes/bootstrap-kubelet.conf".to_string(), true));
+        assert_eq!(c[0], ("/etc/kubernetes/bootstrap-kubelet.conf".to_string(), false));
         assert_eq!(c[1], ("/etc/kubernetes/kubelet.conf".to_string(), true));
         assert!(c.iter().filter(|(p, _)| p == "/etc/kubernetes/kubelet.conf").count() == 1);
     }
