@@ -54,7 +54,9 @@ fn fill(dir: &Path, values: &BTreeMap<&str, String>) {
         if kind.is_dir() {
             fill(&entry.path(), values);
         } else if kind.is_file() {
-            let Ok(mut text) = fs::read_to_string(entry.path()) else { continue };
+            let Ok(mut text) = fs::read_to_string(entry.path()) else {
+                continue;
+            };
             if !text.contains('@') {
                 continue;
             }
@@ -102,14 +104,26 @@ impl Pki {
         params.serial_number = Some(SerialNumber::from(vec![0x0a, 0xbc]));
         let ca_pem = params.self_signed(&ca_key).expect("CA").pem();
         let secrets = vec![RSA_CA_KEY.to_string()];
-        Pki { ca_key, ca_params: params, ca_pem, secrets }
+        Pki {
+            ca_key,
+            ca_params: params,
+            ca_pem,
+            secrets,
+        }
     }
 
     /// A leaf (EC P-256) valid between the given years; returns (cert PEM, key PEM).
-    fn leaf(&mut self, cn: &str, sans: &[&str], from: i32, until: (i32, u8, u8)) -> (String, String) {
+    fn leaf(
+        &mut self,
+        cn: &str,
+        sans: &[&str],
+        from: i32,
+        until: (i32, u8, u8),
+    ) -> (String, String) {
         let key = KeyPair::generate().expect("key");
         let mut params =
-            CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>()).expect("params");
+            CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .expect("params");
         params.distinguished_name.push(DnType::CommonName, cn);
         params.not_before = date_time_ymd(from, 1, 1);
         params.not_after = date_time_ymd(until.0, until.1, until.2);
@@ -161,12 +175,20 @@ impl Collected {
         );
     }
     fn gap(&self, location: &str) -> Option<&ktriage_schema::manifest::Gap> {
-        self.bundle.manifest.gaps.iter().find(|g| g.location == location)
+        self.bundle
+            .manifest
+            .gaps
+            .iter()
+            .find(|g| g.location == location)
     }
 }
 
 /// Copies fixture `name`, lets `prepare` change the copy, collects it.
-fn collect(name: &str, prepare: impl FnOnce(&Path) -> BTreeMap<&'static str, String>, args: impl FnOnce(&mut NodeArgs)) -> Collected {
+fn collect(
+    name: &str,
+    prepare: impl FnOnce(&Path) -> BTreeMap<&'static str, String>,
+    args: impl FnOnce(&mut NodeArgs),
+) -> Collected {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("root");
     copy_tree(&fixtures().join(name), &root);
@@ -177,9 +199,18 @@ fn collect(name: &str, prepare: impl FnOnce(&Path) -> BTreeMap<&'static str, Str
     fs::create_dir_all(dir.path().join("out")).expect("mkdir");
     args(&mut a);
     let outcome = node::run(&a).expect("node mode runs");
-    let bundle =
-        reader::open(&outcome.output, &dir.path().join("unpacked"), &Limits::default()).expect("bundle opens");
-    Collected { _dir: dir, root, bundle, outcome }
+    let bundle = reader::open(
+        &outcome.output,
+        &dir.path().join("unpacked"),
+        &Limits::default(),
+    )
+    .expect("bundle opens");
+    Collected {
+        _dir: dir,
+        root,
+        bundle,
+        outcome,
+    }
 }
 
 #[test]
@@ -195,26 +226,68 @@ fn node_kubeadm_control_plane() {
             write(root, "/etc/kubernetes/pki/ca.key", RSA_CA_KEY, 0o600);
             let (crt, key) = pki.leaf(
                 "kube-apiserver",
-                &["cp-1", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "10.96.0.1", "192.168.122.10"],
+                &[
+                    "cp-1",
+                    "kubernetes",
+                    "kubernetes.default",
+                    "kubernetes.default.svc",
+                    "10.96.0.1",
+                    "192.168.122.10",
+                ],
                 2024,
                 (2025, 1, 1),
             );
             write(root, "/etc/kubernetes/pki/apiserver.crt", &crt, 0o644);
             write(root, "/etc/kubernetes/pki/apiserver.key", &key, 0o600);
             let (crt, key) = pki.leaf("kube-apiserver-kubelet-client", &[], 2023, (2024, 1, 1));
-            write(root, "/etc/kubernetes/pki/apiserver-kubelet-client.crt", &crt, 0o644);
-            write(root, "/etc/kubernetes/pki/apiserver-kubelet-client.key", &key, 0o600);
-            let (crt, key) = pki.leaf("kube-etcd", &["cp-1", "localhost", "127.0.0.1"], 2024, (2030, 6, 30));
+            write(
+                root,
+                "/etc/kubernetes/pki/apiserver-kubelet-client.crt",
+                &crt,
+                0o644,
+            );
+            write(
+                root,
+                "/etc/kubernetes/pki/apiserver-kubelet-client.key",
+                &key,
+                0o600,
+            );
+            let (crt, key) = pki.leaf(
+                "kube-etcd",
+                &["cp-1", "localhost", "127.0.0.1"],
+                2024,
+                (2030, 6, 30),
+            );
             write(root, "/etc/kubernetes/pki/etcd/server.crt", &crt, 0o644);
             write(root, "/etc/kubernetes/pki/etcd/server.key", &key, 0o600);
-            write(root, "/etc/kubernetes/pki/sa.key", &pki.leaf("sa", &[], 2024, (2034, 1, 1)).1, 0o600);
+            write(
+                root,
+                "/etc/kubernetes/pki/sa.key",
+                &pki.leaf("sa", &[], 2024, (2034, 1, 1)).1,
+                0o600,
+            );
             // A chain: leaf then CA.
             let (front, front_key) = pki.leaf("front-proxy-client", &[], 2024, (2025, 1, 1));
-            write(root, "/etc/kubernetes/pki/front-proxy-client.crt", &format!("{front}{ca}"), 0o644);
-            write(root, "/etc/kubernetes/pki/front-proxy-client.key", &front_key, 0o600);
+            write(
+                root,
+                "/etc/kubernetes/pki/front-proxy-client.crt",
+                &format!("{front}{ca}"),
+                0o644,
+            );
+            write(
+                root,
+                "/etc/kubernetes/pki/front-proxy-client.key",
+                &front_key,
+                0o600,
+            );
             // The kubelet's rotated client certificate: certificate and key in one file.
             let (kc, kk) = pki.leaf("system:node:cp-1", &[], 2024, (2026, 3, 15));
-            write(root, "/var/lib/kubelet/pki/kubelet-client-2024-03-15-10-00-00.pem", &format!("{kc}{kk}"), 0o600);
+            write(
+                root,
+                "/var/lib/kubelet/pki/kubelet-client-2024-03-15-10-00-00.pem",
+                &format!("{kc}{kk}"),
+                0o600,
+            );
             symlink(
                 "/var/lib/kubelet/pki/kubelet-client-2024-03-15-10-00-00.pem",
                 root.join("var/lib/kubelet/pki/kubelet-client-current.pem"),
@@ -244,9 +317,14 @@ fn node_kubeadm_control_plane() {
 
     // Manifest: a host source named after the host.
     let m = &c.bundle.manifest;
-    let Source::Host(src) = &m.source else { panic!("not a host bundle: {:?}", m.source) };
+    let Source::Host(src) = &m.source else {
+        panic!("not a host bundle: {:?}", m.source)
+    };
     assert_eq!(src.hostname, "cp-1");
-    let expected_node = std::env::var("NODE_NAME").ok().filter(|n| !n.is_empty()).unwrap_or("cp-1".into());
+    let expected_node = std::env::var("NODE_NAME")
+        .ok()
+        .filter(|n| !n.is_empty())
+        .unwrap_or("cp-1".into());
     assert_eq!(src.node_name, expected_node);
     assert!(m.redaction.enabled);
     assert!(m.gaps.is_empty(), "unexpected gaps: {:#?}", m.gaps);
@@ -255,29 +333,63 @@ fn node_kubeadm_control_plane() {
     // Files, links resolved inside the root.
     let resolv = c.text(&layout::host_file_path("/etc/resolv.conf"));
     assert!(resolv.contains("nameserver 127.0.0.53"), "{resolv}");
-    assert!(c.text(&layout::host_file_path("/run/systemd/resolve/resolv.conf")).contains("nameserver 192.168.122.1"));
-    assert!(c.text(&layout::host_file_path("/var/lib/kubelet/config.yaml")).contains("cgroupDriver: systemd"));
-    assert!(c.text(&layout::host_file_path("/etc/containerd/config.toml")).contains("SystemdCgroup = true"));
-    assert!(c.text(&layout::host_file_path("/etc/cni/net.d/10-flannel.conflist")).contains("\"type\": \"portmap\""));
-    assert!(c.has(&layout::host_file_path("/etc/containerd/certs.d/registry.internal:5000/hosts.toml")));
-    assert!(c.has(&layout::host_file_path("/etc/kubernetes/manifests/kube-apiserver.yaml")));
-    assert!(c.has(&layout::host_file_path("/etc/sysctl.d/99-kubernetes-cri.conf")));
-    assert!(c.text(&layout::host_file_path("/etc/os-release")).contains("ID=ubuntu"));
+    assert!(
+        c.text(&layout::host_file_path("/run/systemd/resolve/resolv.conf"))
+            .contains("nameserver 192.168.122.1")
+    );
+    assert!(
+        c.text(&layout::host_file_path("/var/lib/kubelet/config.yaml"))
+            .contains("cgroupDriver: systemd")
+    );
+    assert!(
+        c.text(&layout::host_file_path("/etc/containerd/config.toml"))
+            .contains("SystemdCgroup = true")
+    );
+    assert!(
+        c.text(&layout::host_file_path(
+            "/etc/cni/net.d/10-flannel.conflist"
+        ))
+        .contains("\"type\": \"portmap\"")
+    );
+    assert!(c.has(&layout::host_file_path(
+        "/etc/containerd/certs.d/registry.internal:5000/hosts.toml"
+    )));
+    assert!(c.has(&layout::host_file_path(
+        "/etc/kubernetes/manifests/kube-apiserver.yaml"
+    )));
+    assert!(c.has(&layout::host_file_path(
+        "/etc/sysctl.d/99-kubernetes-cri.conf"
+    )));
+    assert!(
+        c.text(&layout::host_file_path("/etc/os-release"))
+            .contains("ID=ubuntu")
+    );
     // /lib is a link to /usr/lib: the drop-in is stored once, under its first listed path.
-    assert!(c.has(&layout::host_file_path("/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf")));
-    assert!(!c.has(&layout::host_file_path("/lib/systemd/system/kubelet.service.d/10-kubeadm.conf")));
+    assert!(c.has(&layout::host_file_path(
+        "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"
+    )));
+    assert!(!c.has(&layout::host_file_path(
+        "/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"
+    )));
     // A private key in a copied file is redacted; the file itself is kept.
     let planted = c.text(&layout::host_file_path("/etc/cni/net.d/99-canary-key.pem"));
     assert!(planted.contains("<redacted len="), "{planted}");
     // Kubeconfigs are never copied.
-    for kc in ["/etc/kubernetes/admin.conf", "/etc/kubernetes/kubelet.conf", "/etc/kubernetes/scheduler.conf"] {
+    for kc in [
+        "/etc/kubernetes/admin.conf",
+        "/etc/kubernetes/kubelet.conf",
+        "/etc/kubernetes/scheduler.conf",
+    ] {
         assert!(!c.has(&layout::host_file_path(kc)), "{kc} copied");
     }
 
     // Certificates.
     let certs: Vec<CertificateInfo> = c.ndjson(layout::HOST_CERTIFICATES);
     let by_path = |p: &str, i: u32| {
-        certs.iter().find(|x| x.path == p && x.index == i).unwrap_or_else(|| panic!("no certificate {p}#{i}"))
+        certs
+            .iter()
+            .find(|x| x.path == p && x.index == i)
+            .unwrap_or_else(|| panic!("no certificate {p}#{i}"))
     };
     let ca = by_path("/etc/kubernetes/pki/ca.crt", 0);
     assert!(ca.is_ca);
@@ -288,17 +400,38 @@ fn node_kubeadm_control_plane() {
     assert_eq!(ca.not_before, "2024-01-01T00:00:00Z");
     assert_eq!(ca.not_after, "2034-01-01T00:00:00Z");
     let ca_der = pem_der(&ca_fingerprint_input);
-    assert_eq!(ca.fingerprint_sha256, ktriage_schema::writer::sha256_hex(&ca_der));
+    assert_eq!(
+        ca.fingerprint_sha256,
+        ktriage_schema::writer::sha256_hex(&ca_der)
+    );
     let api = by_path("/etc/kubernetes/pki/apiserver.crt", 0);
     assert!(!api.is_ca);
     assert_eq!(api.issuer, "CN=kubernetes");
     assert_eq!((api.key_algorithm.as_str(), api.key_bits), ("EC", 256));
-    for san in ["DNS:kubernetes.default.svc", "DNS:cp-1", "IP:10.96.0.1", "IP:192.168.122.10"] {
-        assert!(api.sans.iter().any(|s| s == san), "{san} missing from {:?}", api.sans);
+    for san in [
+        "DNS:kubernetes.default.svc",
+        "DNS:cp-1",
+        "IP:10.96.0.1",
+        "IP:192.168.122.10",
+    ] {
+        assert!(
+            api.sans.iter().any(|s| s == san),
+            "{san} missing from {:?}",
+            api.sans
+        );
     }
-    assert_eq!(by_path("/etc/kubernetes/pki/apiserver-kubelet-client.crt", 0).not_after, "2024-01-01T00:00:00Z");
-    assert_eq!(by_path("/etc/kubernetes/pki/etcd/server.crt", 0).not_after, "2030-06-30T00:00:00Z");
-    assert_eq!(by_path("/etc/kubernetes/pki/front-proxy-client.crt", 1).fingerprint_sha256, ca.fingerprint_sha256);
+    assert_eq!(
+        by_path("/etc/kubernetes/pki/apiserver-kubelet-client.crt", 0).not_after,
+        "2024-01-01T00:00:00Z"
+    );
+    assert_eq!(
+        by_path("/etc/kubernetes/pki/etcd/server.crt", 0).not_after,
+        "2030-06-30T00:00:00Z"
+    );
+    assert_eq!(
+        by_path("/etc/kubernetes/pki/front-proxy-client.crt", 1).fingerprint_sha256,
+        ca.fingerprint_sha256
+    );
     let kubelet_client = by_path("/var/lib/kubelet/pki/kubelet-client-current.pem", 0);
     assert_eq!(kubelet_client.subject, "CN=system:node:cp-1");
     assert_eq!(kubelet_client.not_after, "2026-03-15T00:00:00Z");
@@ -311,24 +444,43 @@ fn node_kubeadm_control_plane() {
         "/etc/kubernetes/pki/etcd/server.key",
         "/var/lib/kubelet/pki/kubelet-client-current.pem",
     ] {
-        let k = keys.iter().find(|k| k.path == p).unwrap_or_else(|| panic!("no key file {p}"));
+        let k = keys
+            .iter()
+            .find(|k| k.path == p)
+            .unwrap_or_else(|| panic!("no key file {p}"));
         assert_eq!(k.mode, "0600");
     }
 
     // Kubeconfig summaries.
     let kcs: Vec<KubeconfigSummary> = c.ndjson(layout::HOST_KUBECONFIGS);
-    let kc = |p: &str| kcs.iter().find(|k| k.path == p).unwrap_or_else(|| panic!("no kubeconfig {p}"));
+    let kc = |p: &str| {
+        kcs.iter()
+            .find(|k| k.path == p)
+            .unwrap_or_else(|| panic!("no kubeconfig {p}"))
+    };
     let admin = kc("/etc/kubernetes/admin.conf");
     assert_eq!(admin.current_context, "kubernetes-admin@kubernetes");
     assert_eq!(admin.clusters[0].server, "https://192.168.122.10:6443");
     assert!(admin.clusters[0].ca_embedded);
-    assert_eq!(admin.clusters[0].ca_fingerprint_sha256, ca.fingerprint_sha256);
+    assert_eq!(
+        admin.clusters[0].ca_fingerprint_sha256,
+        ca.fingerprint_sha256
+    );
     assert_eq!(admin.users[0].auth, "client-certificate-data");
-    assert_eq!(admin.users[0].client_certificate_not_after, "2025-06-01T00:00:00Z");
+    assert_eq!(
+        admin.users[0].client_certificate_not_after,
+        "2025-06-01T00:00:00Z"
+    );
     let kubelet = kc("/etc/kubernetes/kubelet.conf");
     assert_eq!(kubelet.users[0].auth, "client-certificate");
-    assert_eq!(kubelet.users[0].client_certificate_path, "/var/lib/kubelet/pki/kubelet-client-current.pem");
-    assert_eq!(kubelet.users[0].client_certificate_not_after, "2026-03-15T00:00:00Z");
+    assert_eq!(
+        kubelet.users[0].client_certificate_path,
+        "/var/lib/kubelet/pki/kubelet-client-current.pem"
+    );
+    assert_eq!(
+        kubelet.users[0].client_certificate_not_after,
+        "2026-03-15T00:00:00Z"
+    );
     let sched = kc("/etc/kubernetes/scheduler.conf");
     assert!(sched.clusters[0].insecure_skip_tls_verify);
     assert!(!sched.clusters[0].ca_embedded);
@@ -342,7 +494,10 @@ fn node_kubeadm_control_plane() {
     assert_eq!(f.kernel.machine, "x86_64");
     assert_eq!(f.os_release["ID"], "ubuntu");
     assert_eq!(f.os_release["VERSION_ID"], "22.04");
-    assert!(f.cmdline.starts_with("BOOT_IMAGE=/vmlinuz-5.15.0-91-generic"));
+    assert!(
+        f.cmdline
+            .starts_with("BOOT_IMAGE=/vmlinuz-5.15.0-91-generic")
+    );
     assert_eq!(f.memory_bytes, 8_137_524 * 1024);
     assert_eq!(f.cpus, 4);
     assert_eq!(f.sysctls["fs.inotify.max_user_watches"], "8192");
@@ -356,14 +511,22 @@ fn node_kubeadm_control_plane() {
     assert_eq!(f.cgroup.version, 2);
     assert!(f.cgroup.controllers.iter().any(|c| c == "pids"));
     assert!(f.swaps.is_empty());
-    assert_eq!(f.binaries["ebtables"].as_deref(), Some("/usr/sbin/ebtables"));
+    assert_eq!(
+        f.binaries["ebtables"].as_deref(),
+        Some("/usr/sbin/ebtables")
+    );
     assert_eq!(f.binaries["socat"].as_deref(), Some("/usr/bin/socat"));
     assert_eq!(f.binaries["docker"], None);
     assert_eq!(f.binaries["xfs_info"], None);
-    assert_eq!(f.runtime_sockets["/run/containerd/containerd.sock"], true);
-    assert_eq!(f.runtime_sockets["/var/run/docker.sock"], false);
+    assert!(f.runtime_sockets["/run/containerd/containerd.sock"]);
+    assert!(!f.runtime_sockets["/var/run/docker.sock"]);
     assert!(f.cni_bin.iter().any(|b| b == "flannel") && f.cni_bin.iter().any(|b| b == "portmap"));
-    let fs_of = |p: &str| f.filesystems.iter().find(|x| x.path == p).unwrap_or_else(|| panic!("no filesystem {p}"));
+    let fs_of = |p: &str| {
+        f.filesystems
+            .iter()
+            .find(|x| x.path == p)
+            .unwrap_or_else(|| panic!("no filesystem {p}"))
+    };
     assert_eq!(fs_of("/").fstype, "ext4");
     assert!(fs_of("/").size_bytes > 0);
     assert_eq!(fs_of("/var/lib/kubelet").fstype, "ext4");
@@ -371,7 +534,11 @@ fn node_kubeadm_control_plane() {
     assert_eq!(f.leftover_dirs.len(), 1);
     assert_eq!(f.leftover_dirs[0].path, "/var/lib/karmada-etcd");
     assert_eq!(f.leftover_dirs[0].entries, 1);
-    assert!(f.mounts.iter().any(|m| m.mountpoint == "/var/lib/containerd" && m.fstype == "xfs"));
+    assert!(
+        f.mounts
+            .iter()
+            .any(|m| m.mountpoint == "/var/lib/containerd" && m.fstype == "xfs")
+    );
 
     // Service logs from syslog, each with its own lines only.
     let kubelet_log = c.text(&layout::host_log_path("kubelet"));
@@ -385,7 +552,10 @@ fn node_kubeadm_control_plane() {
     for s in &secrets {
         c.assert_absent(&pem_body(s));
         c.assert_absent(&b64(s));
-        for line in s.lines().filter(|l| !l.starts_with("-----") && l.len() > 20) {
+        for line in s
+            .lines()
+            .filter(|l| !l.starts_with("-----") && l.len() > 20)
+        {
             c.assert_absent(line);
         }
     }
@@ -395,8 +565,14 @@ fn node_kubeadm_control_plane() {
 }
 
 fn pem_der(pem: &str) -> Vec<u8> {
-    let body: String = pem.lines().take_while(|l| !l.starts_with("-----END")).filter(|l| !l.starts_with("-----")).collect();
-    base64::engine::general_purpose::STANDARD.decode(body).expect("base64")
+    let body: String = pem
+        .lines()
+        .take_while(|l| !l.starts_with("-----END"))
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .expect("base64")
 }
 
 #[test]
@@ -416,8 +592,14 @@ fn node_legacy_worker_with_unreadable_entries() {
             // a FIFO where /etc/hosts should be (opening it would block),
             let hosts = root.join("etc/hosts");
             fs::remove_file(&hosts).expect("rm");
-            rustix::fs::mknodat(rustix::fs::CWD, &hosts, rustix::fs::FileType::Fifo, 0o644.into(), 0)
-                .expect("mkfifo");
+            rustix::fs::mknodat(
+                rustix::fs::CWD,
+                &hosts,
+                rustix::fs::FileType::Fifo,
+                0o644.into(),
+                0,
+            )
+            .expect("mkfifo");
             // a dangling link for /etc/os-release,
             fs::remove_file(root.join("usr/lib/os-release")).expect("rm");
             // a directory where /etc/sysctl.conf should be,
@@ -429,8 +611,11 @@ fn node_legacy_worker_with_unreadable_entries() {
             symlink("../../../outside-secret.txt", root.join("etc/crictl.yaml")).expect("symlink");
             // and, when permissions mean something, a file nobody may read.
             if !is_root {
-                fs::set_permissions(root.join("etc/docker/daemon.json"), fs::Permissions::from_mode(0o000))
-                    .expect("chmod");
+                fs::set_permissions(
+                    root.join("etc/docker/daemon.json"),
+                    fs::Permissions::from_mode(0o000),
+                )
+                .expect("chmod");
             }
             BTreeMap::from([
                 ("CA_DATA", b64(&pki.ca_pem)),
@@ -446,47 +631,106 @@ fn node_legacy_worker_with_unreadable_entries() {
         },
     );
     let m = &c.bundle.manifest;
-    let Source::Host(src) = &m.source else { panic!("not a host bundle") };
-    assert_eq!((src.node_name.as_str(), src.hostname.as_str()), ("worker-2", "Worker-2"));
+    let Source::Host(src) = &m.source else {
+        panic!("not a host bundle")
+    };
+    assert_eq!(
+        (src.node_name.as_str(), src.hostname.as_str()),
+        ("worker-2", "Worker-2")
+    );
 
     // Gaps for what could not be read; the rest of the collection went on.
     let hosts = c.gap("/etc/hosts").expect("gap for the FIFO");
     assert_eq!(hosts.what, "file");
     assert_eq!(hosts.reason, GapReason::Error);
     assert!(hosts.detail.contains("FIFO"), "{}", hosts.detail);
-    assert_eq!(c.gap("/etc/os-release").expect("gap for the dangling link").reason, GapReason::NotFound);
-    assert_eq!(c.gap("/etc/sysctl.conf").expect("gap for the directory").reason, GapReason::Error);
+    assert_eq!(
+        c.gap("/etc/os-release")
+            .expect("gap for the dangling link")
+            .reason,
+        GapReason::NotFound
+    );
+    assert_eq!(
+        c.gap("/etc/sysctl.conf")
+            .expect("gap for the directory")
+            .reason,
+        GapReason::Error
+    );
     if !is_root {
-        assert_eq!(c.gap("/etc/docker/daemon.json").expect("gap").reason, GapReason::Forbidden);
+        assert_eq!(
+            c.gap("/etc/docker/daemon.json").expect("gap").reason,
+            GapReason::Forbidden
+        );
     } else {
-        assert!(c.text(&layout::host_file_path("/etc/docker/daemon.json")).contains("native.cgroupdriver=cgroupfs"));
+        assert!(
+            c.text(&layout::host_file_path("/etc/docker/daemon.json"))
+                .contains("native.cgroupdriver=cgroupfs")
+        );
     }
     // The escaping link resolved inside the root, found nothing there, and read nothing outside.
     assert!(!c.has(&layout::host_file_path("/etc/crictl.yaml")));
     assert!(c.root.join("etc/crictl.yaml").is_symlink());
 
     let resolv = c.text(&layout::host_file_path("/etc/resolv.conf"));
-    assert_eq!(resolv.lines().filter(|l| l.starts_with("nameserver")).count(), 4);
+    assert_eq!(
+        resolv
+            .lines()
+            .filter(|l| l.starts_with("nameserver"))
+            .count(),
+        4
+    );
     let containerd = c.text(&layout::host_file_path("/etc/containerd/config.toml"));
     assert!(containerd.contains("version = 3") && containerd.contains("SystemdCgroup = false"));
-    assert!(containerd.contains("[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]"));
-    let auth = c.text(&layout::host_file_path("/etc/containerd/conf.d/10-registry-auth.toml"));
-    assert!(auth.contains("username = 'puller'") && auth.contains("password = '<redacted len="), "{auth}");
-    assert!(c.text(&layout::host_file_path("/etc/cni/net.d/10-calico.conflist")).contains("\"type\": \"calico\""));
+    assert!(
+        containerd
+            .contains("[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]")
+    );
+    let auth = c.text(&layout::host_file_path(
+        "/etc/containerd/conf.d/10-registry-auth.toml",
+    ));
+    assert!(
+        auth.contains("username = 'puller'") && auth.contains("password = '<redacted len="),
+        "{auth}"
+    );
+    assert!(
+        c.text(&layout::host_file_path("/etc/cni/net.d/10-calico.conflist"))
+            .contains("\"type\": \"calico\"")
+    );
     assert!(!c.has(&layout::host_file_path("/etc/cni/net.d/calico-kubeconfig")));
     let rke2 = c.text(&layout::host_file_path("/etc/rancher/rke2/config.yaml"));
-    assert!(rke2.contains("server: https://10.0.0.10:9345") && rke2.contains("token: <redacted len="), "{rke2}");
-    assert!(c.text(&layout::host_file_path("/etc/rancher/rke2/registries.yaml")).contains("username: puller"));
-    assert!(c.text(&layout::host_file_path("/etc/sysconfig/kubelet")).contains("--node-ip=10.0.0.12"));
+    assert!(
+        rke2.contains("server: https://10.0.0.10:9345") && rke2.contains("token: <redacted len="),
+        "{rke2}"
+    );
+    assert!(
+        c.text(&layout::host_file_path("/etc/rancher/rke2/registries.yaml"))
+            .contains("username: puller")
+    );
+    assert!(
+        c.text(&layout::host_file_path("/etc/sysconfig/kubelet"))
+            .contains("--node-ip=10.0.0.12")
+    );
 
     let kcs: Vec<KubeconfigSummary> = c.ndjson(layout::HOST_KUBECONFIGS);
-    let kubelet = kcs.iter().find(|k| k.path == "/etc/kubernetes/kubelet.conf").expect("kubelet.conf");
+    let kubelet = kcs
+        .iter()
+        .find(|k| k.path == "/etc/kubernetes/kubelet.conf")
+        .expect("kubelet.conf");
     assert_eq!(kubelet.clusters[0].ca_path, "/etc/kubernetes/pki/ca.crt");
     assert!(!kubelet.clusters[0].ca_embedded);
-    assert_eq!(kubelet.clusters[0].ca_fingerprint_sha256, ktriage_schema::writer::sha256_hex(&pem_der(&ca_pem)));
+    assert_eq!(
+        kubelet.clusters[0].ca_fingerprint_sha256,
+        ktriage_schema::writer::sha256_hex(&pem_der(&ca_pem))
+    );
     assert_eq!(kubelet.users[0].auth, "client-certificate-data");
-    assert_eq!(kubelet.users[0].client_certificate_not_after, "2023-05-01T00:00:00Z");
-    let calico = kcs.iter().find(|k| k.path == "/etc/cni/net.d/calico-kubeconfig").expect("calico kubeconfig");
+    assert_eq!(
+        kubelet.users[0].client_certificate_not_after,
+        "2023-05-01T00:00:00Z"
+    );
+    let calico = kcs
+        .iter()
+        .find(|k| k.path == "/etc/cni/net.d/calico-kubeconfig")
+        .expect("calico kubeconfig");
     assert_eq!(calico.users[0].auth, "token");
     assert_eq!(calico.clusters[0].server, "https://10.96.0.1:443");
     assert!(calico.clusters[0].ca_embedded);
@@ -502,32 +746,68 @@ fn node_legacy_worker_with_unreadable_entries() {
     assert!(f.cgroup.controllers.iter().any(|c| c == "memory"));
     assert!(!f.cgroup.controllers.iter().any(|c| c == "pids"));
     assert_eq!(f.swaps.len(), 1);
-    assert_eq!((f.swaps[0].kind.as_str(), f.swaps[0].size_kib), ("partition", 4_194_300));
-    assert!(f.mounts.iter().any(|m| m.mountpoint == "/usr" && m.options.split(',').any(|o| o == "ro")));
+    assert_eq!(
+        (f.swaps[0].kind.as_str(), f.swaps[0].size_kib),
+        ("partition", 4_194_300)
+    );
+    assert!(
+        f.mounts
+            .iter()
+            .any(|m| m.mountpoint == "/usr" && m.options.split(',').any(|o| o == "ro"))
+    );
     assert!(!f.modules.iter().any(|m| m == "nf_conntrack"));
     assert!(!f.sysctls.contains_key("net.netfilter.nf_conntrack_max"));
     assert_eq!(f.sysctls["net.bridge.bridge-nf-call-ip6tables"], "0");
     for tool in ["ebtables", "ethtool", "conntrack", "socat"] {
         assert_eq!(f.binaries[tool], None, "{tool}");
     }
-    assert_eq!(f.binaries["crictl"], None, "a file without exec bits is not a tool");
+    assert_eq!(
+        f.binaries["crictl"], None,
+        "a file without exec bits is not a tool"
+    );
     assert_eq!(f.binaries["docker"].as_deref(), Some("/usr/bin/docker"));
-    assert_eq!(f.binaries["xfs_info"].as_deref(), Some("/usr/sbin/xfs_info"));
+    assert_eq!(
+        f.binaries["xfs_info"].as_deref(),
+        Some("/usr/sbin/xfs_info")
+    );
     assert!(!f.cni_bin.iter().any(|b| b == "portmap" || b == "flannel"));
-    assert_eq!(f.extra.get("selinux_enforce").map(String::as_str), Some("1"));
+    assert_eq!(
+        f.extra.get("selinux_enforce").map(String::as_str),
+        Some("1")
+    );
     let root_fs = f.filesystems.iter().find(|x| x.path == "/").expect("/");
     assert_eq!(root_fs.fstype, "xfs");
-    assert_eq!(root_fs.xfs_ftype, None, "xfs_info runs only on the live host");
+    assert_eq!(
+        root_fs.xfs_ftype, None,
+        "xfs_info runs only on the live host"
+    );
     assert!(f.runtime_sockets.values().all(|present| !present));
 
     // Logs from /var/log/messages, bounded to the newest bytes.
-    let entry = m.entries.iter().find(|e| e.path == layout::host_log_path("kubelet")).expect("kubelet log");
+    let entry = m
+        .entries
+        .iter()
+        .find(|e| e.path == layout::host_log_path("kubelet"))
+        .expect("kubelet log");
     assert!(entry.size <= 400);
-    assert!(entry.truncated.as_deref().is_some_and(|t| t.contains("older matching lines dropped")), "{:?}", entry.truncated);
+    assert!(
+        entry
+            .truncated
+            .as_deref()
+            .is_some_and(|t| t.contains("older matching lines dropped")),
+        "{:?}",
+        entry.truncated
+    );
     let kubelet_log = c.text(&layout::host_log_path("kubelet"));
-    assert!(kubelet_log.ends_with("10.0.0.2 10.0.0.3 10.0.1.2\"\n"), "{kubelet_log}");
+    assert!(
+        kubelet_log.ends_with("10.0.0.2 10.0.0.3 10.0.1.2\"\n"),
+        "{kubelet_log}"
+    );
     assert!(!kubelet_log.contains("Started kubelet"));
-    assert!(c.text(&layout::host_log_path("docker")).contains("Docker daemon"));
+    assert!(
+        c.text(&layout::host_log_path("docker"))
+            .contains("Docker daemon")
+    );
 
     c.assert_absent(CANARY_TOKEN);
     c.assert_absent(CANARY_PASSWORD);
@@ -541,7 +821,10 @@ fn node_redaction_off_still_drops_private_keys() {
         "kubeadm-ubuntu",
         |_| {
             BTreeMap::from([
-                ("CANARY_KEY_BODY", b64("planted key body, still never copied")),
+                (
+                    "CANARY_KEY_BODY",
+                    b64("planted key body, still never copied"),
+                ),
                 ("CANARY_BEARER", CANARY_BEARER.to_string()),
             ])
         },
@@ -549,7 +832,17 @@ fn node_redaction_off_still_drops_private_keys() {
     );
     assert!(!c.bundle.manifest.redaction.enabled);
     c.assert_absent(&b64("planted key body, still never copied"));
-    assert!(c.bundle.manifest.redaction.counts.get(node::scrub::COUNT_PRIVATE_KEY).is_some_and(|n| *n >= 1));
+    assert!(
+        c.bundle
+            .manifest
+            .redaction
+            .counts
+            .get(node::scrub::COUNT_PRIVATE_KEY)
+            .is_some_and(|n| *n >= 1)
+    );
     // Without redaction the log keeps its text.
-    assert!(c.text(&layout::host_log_path("kubelet")).contains(CANARY_BEARER));
+    assert!(
+        c.text(&layout::host_log_path("kubelet"))
+            .contains(CANARY_BEARER)
+    );
 }

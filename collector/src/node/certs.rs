@@ -188,7 +188,11 @@ fn describe(path: &str, index: u32, der: &[u8]) -> Option<CertificateInfo> {
         not_before: rfc3339(cert.validity().not_before.timestamp()),
         not_after: rfc3339(cert.validity().not_after.timestamp()),
         serial: format!("{:x}", cert.tbs_certificate.serial),
-        is_ca: cert.basic_constraints().ok().flatten().is_some_and(|bc| bc.value.ca),
+        is_ca: cert
+            .basic_constraints()
+            .ok()
+            .flatten()
+            .is_some_and(|bc| bc.value.ca),
         key_algorithm,
         key_bits,
         fingerprint_sha256: sha256_hex(der),
@@ -297,6 +301,12 @@ mod tests {
     fn keys_are_seen() {
         assert!(holds_private_key(b"-----BEGIN RSA PRIVATE KEY-----\nx\n"));
         assert!(!holds_private_key(b"-----BEGIN CERTIFICATE-----\n"));
-        assert!(parse_certificates("/x", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").is_empty());
+        assert!(
+            parse_certificates(
+                "/x",
+                b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+            )
+            .is_empty()
+        );
     }
 }

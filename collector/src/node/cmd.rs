@@ -23,7 +23,12 @@ pub struct Output {
 
 /// Runs `program args` with no standard input, killing it after `limit`, keeping the last
 /// `max` bytes of its standard output.
-pub fn run_tail(program: &Path, args: &[String], limit: Duration, max: usize) -> std::io::Result<Output> {
+pub fn run_tail(
+    program: &Path,
+    args: &[String],
+    limit: Duration,
+    max: usize,
+) -> std::io::Result<Output> {
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -124,11 +129,21 @@ mod tests {
 
     #[test]
     fn commands_time_out() {
-        let out = run_tail(Path::new("sleep"), &["5".into()], Duration::from_millis(100), 10)
-            .expect("runs");
+        let out = run_tail(
+            Path::new("sleep"),
+            &["5".into()],
+            Duration::from_millis(100),
+            10,
+        )
+        .expect("runs");
         assert!(out.timed_out && !out.success);
-        let out = run_tail(Path::new("echo"), &["hi".into()], Duration::from_secs(5), 10)
-            .expect("runs");
+        let out = run_tail(
+            Path::new("echo"),
+            &["hi".into()],
+            Duration::from_secs(5),
+            10,
+        )
+        .expect("runs");
         assert!(out.success);
         assert_eq!(out.stdout, b"hi\n");
     }

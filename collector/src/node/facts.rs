@@ -69,8 +69,14 @@ pub const BINARIES: &[&str] = &[
 ];
 
 /// The standard PATH, searched in this order under the root.
-pub const PATH_DIRS: &[&str] =
-    &["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+pub const PATH_DIRS: &[&str] = &[
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
 
 /// Container runtime sockets looked for.
 pub const RUNTIME_SOCKETS: &[&str] = &[
@@ -96,8 +102,20 @@ pub const LEFTOVER_DIRS: &[&str] = &["/var/lib/karmada-etcd", "/var/lib/etcd"];
 
 /// Known cgroup v1 controller names, to tell them from other mount options.
 const CGROUP_V1_CONTROLLERS: &[&str] = &[
-    "cpuset", "cpu", "cpuacct", "blkio", "memory", "devices", "freezer", "net_cls",
-    "perf_event", "net_prio", "hugetlb", "pids", "rdma", "misc",
+    "cpuset",
+    "cpu",
+    "cpuacct",
+    "blkio",
+    "memory",
+    "devices",
+    "freezer",
+    "net_cls",
+    "perf_event",
+    "net_prio",
+    "hugetlb",
+    "pids",
+    "rdma",
+    "misc",
 ];
 
 /// Gathers the facts; what cannot be read is recorded as a gap and left at its default.
@@ -107,7 +125,10 @@ pub fn collect<W: Write>(fs: &HostFs, sink: &mut Sink<W>) -> HostFacts {
         kernel: g.kernel(),
         hostname: g.hostname(),
         os_release: g.os_release(),
-        cmdline: g.proc_text("/proc/cmdline").map(|s| s.trim().to_string()).unwrap_or_default(),
+        cmdline: g
+            .proc_text("/proc/cmdline")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default(),
         memory_bytes: g.memory(),
         cpus: g.cpus(),
         sysctls: g.sysctls(),
@@ -118,8 +139,10 @@ pub fn collect<W: Write>(fs: &HostFs, sink: &mut Sink<W>) -> HostFacts {
     };
     facts.cgroup = g.cgroup(&facts.mounts);
     facts.binaries = g.binaries();
-    facts.runtime_sockets =
-        RUNTIME_SOCKETS.iter().map(|s| (s.to_string(), g.fs.exists(s))).collect();
+    facts.runtime_sockets = RUNTIME_SOCKETS
+        .iter()
+        .map(|s| (s.to_string(), g.fs.exists(s)))
+        .collect();
     facts.cni_bin = g.cni_bin();
     facts.filesystems = g.filesystems(&facts.mounts, &facts.binaries);
     facts.leftover_dirs = g.leftover_dirs();
@@ -177,9 +200,18 @@ impl<W: Write> Gather<'_, W> {
         // same kernel as the pod, so its own uname is right, while a copied tree just lacks it.
         let machine = match self.fs.read_text("/proc/sys/kernel/arch", 256) {
             Ok(s) => s.trim().to_string(),
+            Err(_) if self.fs.has_live_proc() => rustix::system::uname()
+                .machine()
+                .to_string_lossy()
+                .into_owned(),
             Err(_) => String::new(),
         };
-        Kernel { sysname, release, version, machine }
+        Kernel {
+            sysname,
+            release,
+            version,
+            machine,
+        }
     }
 
     fn hostname(&mut self) -> String {
@@ -193,7 +225,10 @@ impl<W: Write> Gather<'_, W> {
             return from_file;
         }
         if self.fs.is_live() {
-            return rustix::system::uname().nodename().to_string_lossy().into_owned();
+            return rustix::system::uname()
+                .nodename()
+                .to_string_lossy()
+                .into_owned();
         }
         self.fs
             .read_text("/proc/sys/kernel/hostname", 4096)
@@ -226,8 +261,9 @@ impl<W: Write> Gather<'_, W> {
             return n;
         }
         let text = self.proc_text("/proc/cpuinfo").unwrap_or_default();
-        text.lines().filter(|l| l.split(':').next().is_some_and(|k| k.trim() == "processor")).count()
-            as u32
+        text.lines()
+            .filter(|l| l.split(':').next().is_some_and(|k| k.trim() == "processor"))
+            .count() as u32
     }
 
     fn sysctls(&mut self) -> BTreeMap<String, String> {
@@ -235,7 +271,10 @@ impl<W: Write> Gather<'_, W> {
         for name in SYSCTLS {
             let path = format!("/proc/sys/{}", name.replace('.', "/"));
             if let Some(v) = self.optional_text(&path) {
-                out.insert(name.to_string(), v.split_whitespace().collect::<Vec<_>>().join(" "));
+                out.insert(
+                    name.to_string(),
+                    v.split_whitespace().collect::<Vec<_>>().join(" "),
+                );
             }
         }
         out
@@ -243,10 +282,22 @@ impl<W: Write> Gather<'_, W> {
 
     fn modules(&mut self) -> Vec<String> {
         let text = self.proc_text("/proc/modules").unwrap_or_default();
-        text.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_string).collect()
+        text.lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .map(str::to_string)
+            .collect()
     }
 
+    /// The host's mounts. Under a root other than `/` with a live procfs, `/proc/mounts`
+    /// would show this process's own mount namespace (a pod's); the host's init process
+    /// (`/proc/1/mounts` of the host's procfs) shows the host's.
     fn mounts(&mut self) -> Vec<Mount> {
+        if !self.fs.is_live()
+            && self.fs.has_live_proc()
+            && let Ok(text) = self.fs.read_text("/proc/1/mounts", MAX_PROC_BYTES)
+        {
+            return parse_mounts(&text);
+        }
         let text = self.proc_text("/proc/mounts").unwrap_or_default();
         parse_mounts(&text)
     }
@@ -257,7 +308,9 @@ impl<W: Write> Gather<'_, W> {
     }
 
     fn cgroup(&mut self, mounts: &[Mount]) -> Cgroup {
-        let v2_root = mounts.iter().any(|m| m.mountpoint == "/sys/fs/cgroup" && m.fstype == "cgroup2");
+        let v2_root = mounts
+            .iter()
+            .any(|m| m.mountpoint == "/sys/fs/cgroup" && m.fstype == "cgroup2");
         let v1 = mounts.iter().any(|m| m.fstype == "cgroup");
         let controllers_file = "/sys/fs/cgroup/cgroup.controllers";
         if v2_root || (!v1 && self.fs.exists(controllers_file)) {
@@ -265,7 +318,10 @@ impl<W: Write> Gather<'_, W> {
                 .optional_text(controllers_file)
                 .map(|t| t.split_whitespace().map(str::to_string).collect())
                 .unwrap_or_default();
-            return Cgroup { version: 2, controllers };
+            return Cgroup {
+                version: 2,
+                controllers,
+            };
         }
         if v1 {
             let mut controllers: Vec<String> = mounts
@@ -277,7 +333,10 @@ impl<W: Write> Gather<'_, W> {
                 .collect();
             controllers.sort();
             controllers.dedup();
-            return Cgroup { version: 1, controllers };
+            return Cgroup {
+                version: 1,
+                controllers,
+            };
         }
         Cgroup::default()
     }
@@ -291,7 +350,11 @@ impl<W: Write> Gather<'_, W> {
 
     fn cni_bin(&mut self) -> Vec<String> {
         match self.fs.list_dir("/opt/cni/bin") {
-            Ok(entries) => entries.into_iter().filter(|e| !e.is_dir).map(|e| e.name).collect(),
+            Ok(entries) => entries
+                .into_iter()
+                .filter(|e| !e.is_dir)
+                .map(|e| e.name)
+                .collect(),
             Err(e) => {
                 self.sink.optional_gap("fact", "/opt/cni/bin", &e);
                 Vec::new()
@@ -306,22 +369,30 @@ impl<W: Write> Gather<'_, W> {
     ) -> Vec<Filesystem> {
         let mut out = Vec::new();
         for path in FILESYSTEMS {
-            let Ok(real) = self.fs.resolve(path) else { continue };
+            let Ok(real) = self.fs.resolve(path) else {
+                continue;
+            };
             if !real.is_dir() {
                 continue;
             }
-            let mut f = Filesystem { path: path.to_string(), ..Default::default() };
+            let mut f = Filesystem {
+                path: path.to_string(),
+                ..Default::default()
+            };
             if let Some(m) = mount_of(mounts, path) {
                 f.fstype = m.fstype.clone();
             }
             match rustix::fs::statvfs(&real) {
                 Ok(st) => {
                     f.size_bytes = st.f_blocks.saturating_mul(st.f_frsize);
-                    f.used_bytes = st.f_blocks.saturating_sub(st.f_bfree).saturating_mul(st.f_frsize);
+                    f.used_bytes = st
+                        .f_blocks
+                        .saturating_sub(st.f_bfree)
+                        .saturating_mul(st.f_frsize);
                 }
-                Err(e) => self.sink.gap(
-                    ReadError::from_errno(e).gap("fact", &format!("statvfs {path}")),
-                ),
+                Err(e) => self
+                    .sink
+                    .gap(ReadError::from_errno(e).gap("fact", &format!("statvfs {path}"))),
             }
             if f.fstype == "xfs"
                 && self.fs.is_live()
@@ -338,9 +409,10 @@ impl<W: Write> Gather<'_, W> {
         let mut out = Vec::new();
         for path in LEFTOVER_DIRS {
             match self.fs.list_dir(path) {
-                Ok(entries) => {
-                    out.push(LeftoverDir { path: path.to_string(), entries: entries.len() as u64 })
-                }
+                Ok(entries) => out.push(LeftoverDir {
+                    path: path.to_string(),
+                    entries: entries.len() as u64,
+                }),
                 Err(e) => self.sink.optional_gap("fact", path, &e),
             }
         }
@@ -365,7 +437,9 @@ impl<W: Write> Gather<'_, W> {
             ("kubelet", &["--version"][..]),
             ("crictl", &["--version"][..]),
         ] {
-            let Some(Some(path)) = binaries.get(tool) else { continue };
+            let Some(Some(path)) = binaries.get(tool) else {
+                continue;
+            };
             let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
             if let Ok(o) = cmd::run_tail(Path::new(path), &args, Duration::from_secs(5), 4096)
                 && o.success
@@ -384,7 +458,8 @@ impl<W: Write> Gather<'_, W> {
 pub fn find_on_path(fs: &HostFs, name: &str) -> Option<String> {
     PATH_DIRS.iter().map(|d| format!("{d}/{name}")).find(|p| {
         use std::os::unix::fs::PermissionsExt;
-        fs.metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        fs.metadata(p)
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     })
 }
 
@@ -394,7 +469,9 @@ pub fn mount_of<'a>(mounts: &'a [Mount], path: &str) -> Option<&'a Mount> {
         .iter()
         .filter(|m| {
             let mp = m.mountpoint.trim_end_matches('/');
-            path == m.mountpoint || mp.is_empty() || path.strip_prefix(mp).is_some_and(|r| r.starts_with('/'))
+            path == m.mountpoint
+                || mp.is_empty()
+                || path.strip_prefix(mp).is_some_and(|r| r.starts_with('/'))
         })
         // The last of equal length wins: later mounts hide earlier ones.
         .fold(None, |best: Option<&Mount>, m| match best {
@@ -429,7 +506,10 @@ pub fn parse_os_release(text: &str) -> BTreeMap<String, String> {
                 .and_then(|v| v.strip_suffix('"'))
                 .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
                 .unwrap_or(v);
-            (k.trim().to_string(), v.replace("\\\"", "\"").replace("\\\\", "\\"))
+            (
+                k.trim().to_string(),
+                v.replace("\\\"", "\"").replace("\\\\", "\\"),
+            )
         })
         .collect()
 }
@@ -522,10 +602,13 @@ mod tests {
 
     #[test]
     fn parses_proc_formats() {
-        let m = parse_mounts("/dev/sda1 / ext4 rw,relatime 0 0\n/dev/sdb1 /var/lib/my\\040disk xfs ro 0 0\n");
+        let m = parse_mounts(
+            "/dev/sda1 / ext4 rw,relatime 0 0\n/dev/sdb1 /var/lib/my\\040disk xfs ro 0 0\n",
+        );
         assert_eq!(m[1].mountpoint, "/var/lib/my disk");
         assert_eq!(m[1].fstype, "xfs");
-        let s = parse_swaps("Filename\tType\tSize\tUsed\tPriority\n/swap.img  file  2097148  0  -2\n");
+        let s =
+            parse_swaps("Filename\tType\tSize\tUsed\tPriority\n/swap.img  file  2097148  0  -2\n");
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].kind, "file");
         assert_eq!(s[0].priority, -2);
@@ -541,9 +624,18 @@ mod tests {
         let m = parse_mounts(
             "/dev/sda1 / ext4 rw 0 0\n/dev/sdb1 /var/lib xfs rw 0 0\n/dev/sdc1 /var/lib/kube ext4 rw 0 0\n",
         );
-        assert_eq!(mount_of(&m, "/var/lib/kubelet").map(|m| m.fstype.as_str()), Some("xfs"));
-        assert_eq!(mount_of(&m, "/var/lib/kube").map(|m| m.device.as_str()), Some("/dev/sdc1"));
+        assert_eq!(
+            mount_of(&m, "/var/lib/kubelet").map(|m| m.fstype.as_str()),
+            Some("xfs")
+        );
+        assert_eq!(
+            mount_of(&m, "/var/lib/kube").map(|m| m.device.as_str()),
+            Some("/dev/sdc1")
+        );
         assert_eq!(mount_of(&m, "/").map(|m| m.fstype.as_str()), Some("ext4"));
-        assert_eq!(mount_of(&m, "/etc").map(|m| m.device.as_str()), Some("/dev/sda1"));
+        assert_eq!(
+            mount_of(&m, "/etc").map(|m| m.device.as_str()),
+            Some("/dev/sda1")
+        );
     }
 }

@@ -193,7 +193,10 @@ fn copy<W: Write>(
         .cut_from
         .map(|size| format!("file is {size} bytes; the first {MAX_FILE_BYTES} bytes were kept"));
     sink.add(&layout::host_file_path(path), &clean, truncated)?;
-    copied.texts.push((path.to_string(), String::from_utf8_lossy(&clean).into_owned()));
+    copied.texts.push((
+        path.to_string(),
+        String::from_utf8_lossy(&clean).into_owned(),
+    ));
     Ok(())
 }
 
@@ -201,7 +204,8 @@ fn copy<W: Write>(
 pub fn looks_like_kubeconfig(data: &[u8]) -> bool {
     let text = String::from_utf8_lossy(data);
     let top = |key: &str| text.lines().any(|l| l.starts_with(key));
-    let yaml = (top("kind: Config") || top("current-context:")) && top("clusters:") && top("users:");
+    let yaml =
+        (top("kind: Config") || top("current-context:")) && top("clusters:") && top("users:");
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     yaml || compact.contains("\"kind\":\"Config\"") && compact.contains("\"users\":")
 }

@@ -24,7 +24,10 @@ pub struct ReadError {
 
 impl ReadError {
     fn new(reason: GapReason, detail: impl Into<String>) -> Self {
-        ReadError { reason, detail: detail.into() }
+        ReadError {
+            reason,
+            detail: detail.into(),
+        }
     }
 
     /// From a failed system call.
@@ -72,13 +75,26 @@ pub struct Bounded {
 pub struct HostFs {
     root: PathBuf,
     live: bool,
+    live_proc: bool,
 }
 
 impl HostFs {
     /// The host at `root` (`/` for the running host).
     pub fn new(root: &Path) -> Self {
         let live = root.components().all(|c| matches!(c, Component::RootDir));
-        HostFs { root: root.to_path_buf(), live }
+        let live_proc = rustix::fs::statfs(root.join("proc"))
+            .is_ok_and(|st| st.f_type == rustix::fs::PROC_SUPER_MAGIC);
+        HostFs {
+            root: root.to_path_buf(),
+            live,
+            live_proc,
+        }
+    }
+
+    /// Whether `/proc` under the root is a mounted procfs (the running kernel's), rather than
+    /// copied files. A host mounted into a pod runs the pod's kernel.
+    pub fn has_live_proc(&self) -> bool {
+        self.live_proc
     }
 
     /// Whether the root is `/`: the running host itself, so system calls and commands that
@@ -126,7 +142,10 @@ impl HostFs {
             if meta.file_type().is_symlink() && (follow_last || !is_last) {
                 links += 1;
                 if links > MAX_LINKS {
-                    return Err(ReadError::new(GapReason::Error, "too many levels of symbolic links"));
+                    return Err(ReadError::new(
+                        GapReason::Error,
+                        "too many levels of symbolic links",
+                    ));
                 }
                 let target = fs::read_link(&candidate).map_err(|e| ReadError::from_io(&e))?;
                 let target = target.to_string_lossy().into_owned();
@@ -137,7 +156,10 @@ impl HostFs {
                 continue;
             }
             if !is_last && !meta.is_dir() {
-                return Err(ReadError::new(GapReason::NotFound, "a path component is not a directory"));
+                return Err(ReadError::new(
+                    GapReason::NotFound,
+                    "a path component is not a directory",
+                ));
             }
             resolved.push(part);
         }
@@ -170,7 +192,10 @@ impl HostFs {
     pub fn read_head(&self, path: &str, max: u64) -> Result<Bounded, ReadError> {
         let (mut file, size) = self.open_regular(path)?;
         let mut data = Vec::with_capacity(size.min(max) as usize);
-        (&mut file).take(max).read_to_end(&mut data).map_err(|e| ReadError::from_io(&e))?;
+        (&mut file)
+            .take(max)
+            .read_to_end(&mut data)
+            .map_err(|e| ReadError::from_io(&e))?;
         let cut_from = (size > max).then_some(size);
         Ok(Bounded { data, cut_from })
     }
@@ -181,11 +206,14 @@ impl HostFs {
         let (mut file, size) = self.open_regular(path)?;
         let mut cut_from = None;
         if size > max {
-            file.seek(SeekFrom::Start(size - max)).map_err(|e| ReadError::from_io(&e))?;
+            file.seek(SeekFrom::Start(size - max))
+                .map_err(|e| ReadError::from_io(&e))?;
             cut_from = Some(size);
         }
         let mut data = Vec::with_capacity(size.min(max) as usize);
-        file.take(max).read_to_end(&mut data).map_err(|e| ReadError::from_io(&e))?;
+        file.take(max)
+            .read_to_end(&mut data)
+            .map_err(|e| ReadError::from_io(&e))?;
         Ok(Bounded { data, cut_from })
     }
 
@@ -226,7 +254,11 @@ impl HostFs {
             let entry = entry.map_err(|e| ReadError::from_io(&e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-            out.push(DirEntry { path: child(path, &name), name, is_dir });
+            out.push(DirEntry {
+                path: child(path, &name),
+                name,
+                is_dir,
+            });
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
@@ -260,7 +292,11 @@ pub fn parent(path: &str) -> &str {
 /// Resolves `path` as written in a configuration file located in `base_dir`: absolute paths
 /// stay, relative ones are taken from `base_dir`. Purely textual.
 pub fn join_host(base_dir: &str, path: &str) -> String {
-    if path.starts_with('/') { path.to_string() } else { child(base_dir, path) }
+    if path.starts_with('/') {
+        path.to_string()
+    } else {
+        child(base_dir, path)
+    }
 }
 
 fn components_rev(path: &str) -> Vec<String> {
@@ -296,10 +332,16 @@ mod tests {
         let root = dir.path();
         fs::create_dir_all(root.join("etc")).expect("mkdir");
         fs::create_dir_all(root.join("run/systemd/resolve")).expect("mkdir");
-        fs::write(root.join("run/systemd/resolve/stub-resolv.conf"), "nameserver 127.0.0.53\n")
-            .expect("write");
-        symlink("../run/systemd/resolve/stub-resolv.conf", root.join("etc/resolv.conf"))
-            .expect("link");
+        fs::write(
+            root.join("run/systemd/resolve/stub-resolv.conf"),
+            "nameserver 127.0.0.53\n",
+        )
+        .expect("write");
+        symlink(
+            "../run/systemd/resolve/stub-resolv.conf",
+            root.join("etc/resolv.conf"),
+        )
+        .expect("link");
         symlink("../../../../../../../etc/passwd", root.join("etc/escape")).expect("link");
         symlink("/run/systemd", root.join("etc/abs")).expect("link");
         let fs = HostFs::new(root);
@@ -310,7 +352,8 @@ mod tests {
         let err = fs.read_text("/etc/escape", 100).expect_err("stays inside");
         assert!(err.is_not_found());
         assert_eq!(
-            fs.resolve("/etc/abs/resolve/stub-resolv.conf").expect("resolves"),
+            fs.resolve("/etc/abs/resolve/stub-resolv.conf")
+                .expect("resolves"),
             root.join("run/systemd/resolve/stub-resolv.conf")
         );
     }
@@ -333,7 +376,10 @@ mod tests {
     fn path_helpers() {
         assert_eq!(parent("/etc/kubernetes/kubelet.conf"), "/etc/kubernetes");
         assert_eq!(parent("/x"), "/");
-        assert_eq!(join_host("/etc/kubernetes", "pki/ca.crt"), "/etc/kubernetes/pki/ca.crt");
+        assert_eq!(
+            join_host("/etc/kubernetes", "pki/ca.crt"),
+            "/etc/kubernetes/pki/ca.crt"
+        );
         assert_eq!(join_host("/etc/kubernetes", "/a/b"), "/a/b");
         assert!(HostFs::new(Path::new("/")).is_live());
         assert!(!HostFs::new(Path::new("/host")).is_live());

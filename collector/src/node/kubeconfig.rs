@@ -36,7 +36,6 @@ const WELL_KNOWN: &[&str] = &[
 ];
 
 static KUBECONFIG_FLAG: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::expect_used)]
     Regex::new(r#"--(bootstrap-)?kubeconfig[= ]["']?([^\s"']+)"#).expect("valid regex")
 });
 
@@ -70,7 +69,10 @@ pub fn candidates(
         push(p.to_string(), false, &mut out);
     }
     if let Ok(entries) = fs.list_dir("/etc/kubernetes") {
-        for e in entries.into_iter().filter(|e| !e.is_dir && e.name.ends_with(".conf")) {
+        for e in entries
+            .into_iter()
+            .filter(|e| !e.is_dir && e.name.ends_with(".conf"))
+        {
             push(e.path, false, &mut out);
         }
     }
@@ -88,7 +90,9 @@ pub fn summarise(fs: &HostFs, path: &str) -> Result<KubeconfigSummary, ReadError
         // The parser's message may quote the document; keep only where it failed.
         detail: format!(
             "not a readable kubeconfig (YAML error{})",
-            e.location().map(|l| format!(" at line {}", l.line())).unwrap_or_default()
+            e.location()
+                .map(|l| format!(" at line {}", l.line()))
+                .unwrap_or_default()
         ),
     })?;
     let base = parent(path);
@@ -114,8 +118,9 @@ pub fn summarise(fs: &HostFs, path: &str) -> Result<KubeconfigSummary, ReadError
                 .unwrap_or_default();
         } else if !ca_path.is_empty() {
             let abs = hostfs::join_host(base, &ca_path);
-            cluster.ca_fingerprint_sha256 =
-                read_first_cert(fs, &abs).map(|c| c.fingerprint_sha256).unwrap_or_default();
+            cluster.ca_fingerprint_sha256 = read_first_cert(fs, &abs)
+                .map(|c| c.fingerprint_sha256)
+                .unwrap_or_default();
             cluster.ca_path = abs;
         }
         summary.clusters.push(cluster);
@@ -135,8 +140,9 @@ pub fn summarise(fs: &HostFs, path: &str) -> Result<KubeconfigSummary, ReadError
                 .unwrap_or_default();
         } else if !cert_path.is_empty() {
             let abs = hostfs::join_host(base, &cert_path);
-            user.client_certificate_not_after =
-                read_first_cert(fs, &abs).map(|c| c.not_after).unwrap_or_default();
+            user.client_certificate_not_after = read_first_cert(fs, &abs)
+                .map(|c| c.not_after)
+                .unwrap_or_default();
             user.client_certificate_path = abs;
         }
         summary.users.push(user);
@@ -175,7 +181,9 @@ fn first_cert(data: &[u8]) -> Option<ktriage_schema::host::CertificateInfo> {
 
 fn decode_b64(text: &str) -> Option<Vec<u8>> {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD.decode(compact).ok()
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()
 }
 
 fn str_at(v: &Value, key: &str) -> String {
@@ -229,8 +237,16 @@ mod tests {
             "Environment=\"KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf\"".to_string(),
         )];
         let c = candidates(&fs, &texts, &[]);
-        assert_eq!(c[0], ("/etc/kubernetes/bootstrap-kubelet.conf".to_string(), false));
+        assert_eq!(
+            c[0],
+            ("/etc/kubernetes/bootstrap-kubelet.conf".to_string(), false)
+        );
         assert_eq!(c[1], ("/etc/kubernetes/kubelet.conf".to_string(), true));
-        assert!(c.iter().filter(|(p, _)| p == "/etc/kubernetes/kubelet.conf").count() == 1);
+        assert!(
+            c.iter()
+                .filter(|(p, _)| p == "/etc/kubernetes/kubelet.conf")
+                .count()
+                == 1
+        );
     }
 }

@@ -40,7 +40,10 @@ const SERVICES: &[Service] = &[
     Service {
         name: "containerd",
         units: &["containerd.service"],
-        files: &["/var/log/containerd.log", "/var/log/containerd/containerd.log"],
+        files: &[
+            "/var/log/containerd.log",
+            "/var/log/containerd/containerd.log",
+        ],
         tag: "containerd",
     },
     Service {
@@ -49,7 +52,12 @@ const SERVICES: &[Service] = &[
         files: &["/var/log/docker.log", "/var/log/upstart/docker.log"],
         tag: "dockerd",
     },
-    Service { name: "crio", units: &["crio.service"], files: &["/var/log/crio.log"], tag: "crio" },
+    Service {
+        name: "crio",
+        units: &["crio.service"],
+        files: &["/var/log/crio.log"],
+        tag: "crio",
+    },
     Service {
         name: "k3s",
         units: &["k3s.service", "k3s-agent.service"],
@@ -72,6 +80,8 @@ const JOURNAL_DIRS: &[&str] = &["/var/log/journal", "/run/log/journal"];
 const JOURNAL_TIME_LIMIT: Duration = Duration::from_secs(120);
 /// How much more of a syslog file is read than is kept, to find enough of one service's lines.
 const SYSLOG_READ_FACTOR: u64 = 8;
+/// Most bytes of a syslog file searched.
+const SYSLOG_READ_MAX: u64 = 64 << 20;
 
 /// How logs are bounded.
 #[derive(Debug, Clone, Copy)]
@@ -106,7 +116,9 @@ pub fn collect<W: Write>(fs: &HostFs, sink: &mut Sink<W>, bounds: LogBounds) -> 
 
 fn find_journal(fs: &HostFs) -> Journal {
     let own = HostFs::new(Path::new("/"));
-    let Some(bin) = find_on_path(&own, "journalctl") else { return Journal::None };
+    let Some(bin) = find_on_path(&own, "journalctl") else {
+        return Journal::None;
+    };
     if fs.is_live() {
         return Journal::Live(bin);
     }
@@ -154,7 +166,9 @@ fn from_journal<W: Write>(
         }
     };
     let text = String::from_utf8_lossy(&out.stdout);
-    let has_entries = text.lines().any(|l| !l.starts_with("-- ") && !l.trim().is_empty());
+    let has_entries = text
+        .lines()
+        .any(|l| !l.starts_with("-- ") && !l.trim().is_empty());
     if !has_entries {
         if out.stderr.to_ascii_lowercase().contains("permission") {
             sink.gap(Gap {
@@ -166,9 +180,8 @@ fn from_journal<W: Write>(
         }
         return Ok(false);
     }
-    let mut truncated = (out.total > out.stdout.len() as u64).then(|| {
-        format!("kept the last {} of {} bytes", out.stdout.len(), out.total)
-    });
+    let mut truncated = (out.total > out.stdout.len() as u64)
+        .then(|| format!("kept the last {} of {} bytes", out.stdout.len(), out.total));
     if out.timed_out {
         truncated = Some(format!(
             "journalctl stopped after {} s; {}",
@@ -201,7 +214,11 @@ fn from_file<W: Write>(
             cmd::align_to_line(&mut read.data);
         }
         let truncated = read.cut_from.map(|total| {
-            format!("kept the last {} of {} bytes of {path}", read.data.len(), total)
+            format!(
+                "kept the last {} of {} bytes of {path}",
+                read.data.len(),
+                total
+            )
         });
         let clean = sink.scrub.log(&read.data);
         sink.add(&layout::host_log_path(service.name), &clean, truncated)?;
@@ -217,7 +234,10 @@ fn from_syslog<W: Write>(
     service: &Service,
     bounds: LogBounds,
 ) -> anyhow::Result<bool> {
-    let read_max = bounds.max_bytes.saturating_mul(SYSLOG_READ_FACTOR);
+    let read_max = bounds
+        .max_bytes
+        .saturating_mul(SYSLOG_READ_FACTOR)
+        .min(SYSLOG_READ_MAX.max(bounds.max_bytes));
     for path in SYSLOG_FILES {
         let read = match fs.read_tail(path, read_max) {
             Ok(r) => r,
@@ -254,7 +274,9 @@ fn from_syslog<W: Write>(
         }
         let mut notes = vec![format!("lines tagged {:?} from {path}", service.tag)];
         if read.cut_from.is_some() {
-            notes.push(format!("only the last {read_max} bytes of {path} were searched"));
+            notes.push(format!(
+                "only the last {read_max} bytes of {path} were searched"
+            ));
         }
         if dropped > 0 {
             notes.push(format!("{dropped} older matching lines dropped"));
@@ -293,7 +315,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
                 break;
             }
         }
-        let n: u64 = number.parse().map_err(|_| format!("invalid duration {text:?}"))?;
+        let n: u64 = number
+            .parse()
+            .map_err(|_| format!("invalid duration {text:?}"))?;
         number.clear();
         let factor = match unit.as_str() {
             "s" => 1,
@@ -301,7 +325,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "h" => 3600,
             "d" => 86_400,
             "w" => 7 * 86_400,
-            _ => return Err(format!("invalid duration {text:?}: unknown unit {unit:?} (use s, m, h, d, w)")),
+            _ => {
+                return Err(format!(
+                    "invalid duration {text:?}: unknown unit {unit:?} (use s, m, h, d, w)"
+                ));
+            }
         };
         total = n
             .checked_mul(factor)

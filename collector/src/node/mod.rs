@@ -125,7 +125,12 @@ impl<W: Write> Sink<W> {
     }
 
     /// Adds a file to the bundle.
-    pub fn add(&mut self, path: &str, data: &[u8], truncated: Option<String>) -> anyhow::Result<()> {
+    pub fn add(
+        &mut self,
+        path: &str,
+        data: &[u8],
+        truncated: Option<String>,
+    ) -> anyhow::Result<()> {
         self.writer
             .add_reader(path, data.len() as u64, data, truncated)
             .with_context(|| format!("writing {path} into the bundle"))
@@ -145,9 +150,13 @@ impl<W: Write> Sink<W> {
 /// Runs node mode: collects the host at `args.root` and writes one bundle.
 pub fn run(args: &NodeArgs) -> anyhow::Result<NodeOutcome> {
     let started_at = Utc::now();
-    let root_meta = fs::metadata(&args.root)
-        .with_context(|| format!("--root {}", args.root.display()))?;
-    anyhow::ensure!(root_meta.is_dir(), "--root {} is not a directory", args.root.display());
+    let root_meta =
+        fs::metadata(&args.root).with_context(|| format!("--root {}", args.root.display()))?;
+    anyhow::ensure!(
+        root_meta.is_dir(),
+        "--root {} is not a directory",
+        args.root.display()
+    );
     let redactor = if args.no_redact {
         Redactor::disabled()
     } else {
@@ -170,7 +179,9 @@ pub fn run(args: &NodeArgs) -> anyhow::Result<NodeOutcome> {
         None => PathBuf::from(default_output_name(&node_name, started_at)),
     };
     let (tmp, file) = create_beside(&output)?;
-    let result = collect(&host, args, file, started_at, &node_name, &hostname, redactor);
+    let result = collect(
+        &host, args, file, started_at, &node_name, &hostname, redactor,
+    );
     match result {
         Ok(manifest) => {
             tmp.persist(&output)
@@ -191,7 +202,11 @@ fn collect(
     redactor: Redactor,
 ) -> anyhow::Result<Manifest> {
     let writer = BundleWriter::new(BufWriter::new(file), &WriterOptions::default())?;
-    let mut sink = Sink { writer, gaps: Vec::new(), scrub: Scrubber::new(redactor) };
+    let mut sink = Sink {
+        writer,
+        gaps: Vec::new(),
+        scrub: Scrubber::new(redactor),
+    };
 
     let copied = files::collect(host, &mut sink)?;
 
@@ -216,7 +231,10 @@ fn collect(
     logs::collect(
         host,
         &mut sink,
-        logs::LogBounds { since: args.since, max_bytes: args.log_max_bytes },
+        logs::LogBounds {
+            since: args.since,
+            max_bytes: args.log_max_bytes,
+        },
     )?;
 
     let manifest = Manifest {
@@ -253,15 +271,20 @@ fn collect(
 
 /// The host's name: `/etc/hostname` under the root, else the kernel's.
 fn host_name(host: &HostFs) -> String {
-    let from_file = host
-        .read_text("/etc/hostname", 4096)
-        .ok()
-        .and_then(|t| t.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string));
+    let from_file = host.read_text("/etc/hostname", 4096).ok().and_then(|t| {
+        t.lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+    });
     if let Some(name) = from_file {
         return name;
     }
     if host.is_live() {
-        return rustix::system::uname().nodename().to_string_lossy().into_owned();
+        return rustix::system::uname()
+            .nodename()
+            .to_string_lossy()
+            .into_owned();
     }
     host.read_text("/proc/sys/kernel/hostname", 4096)
         .map(|t| t.trim().to_string())
@@ -272,10 +295,23 @@ fn host_name(host: &HostFs) -> String {
 pub fn default_output_name(node_name: &str, at: DateTime<Utc>) -> String {
     let safe: String = node_name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    let safe = if safe.is_empty() || safe.chars().all(|c| c == '.') { "unknown".into() } else { safe };
-    format!("ktriage-node-{safe}-{}.tar.zst", at.format("%Y%m%dT%H%M%SZ"))
+    let safe = if safe.is_empty() || safe.chars().all(|c| c == '.') {
+        "unknown".into()
+    } else {
+        safe
+    };
+    format!(
+        "ktriage-node-{safe}-{}.tar.zst",
+        at.format("%Y%m%dT%H%M%SZ")
+    )
 }
 
 /// A temporary file next to `output`, renamed over it once the bundle is complete, so a
@@ -305,7 +341,14 @@ fn bundle_id() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex::encode(b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 #[cfg(test)]
@@ -315,9 +358,52 @@ mod tests {
     #[test]
     fn output_names() {
         let at = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).expect("time");
-        assert_eq!(default_output_name("node-1", at), "ktriage-node-node-1-20231114T221320Z.tar.zst");
-        assert_eq!(default_output_name("a/b", at), "ktriage-node-a_b-20231114T221320Z.tar.zst");
-        assert_eq!(default_output_name("", at), "ktriage-node-unknown-20231114T221320Z.tar.zst");
+        assert_eq!(
+            default_output_name("node-1", at),
+            "ktriage-node-node-1-20231114T221320Z.tar.zst"
+        );
+        assert_eq!(
+            default_output_name("a/b", at),
+            "ktriage-node-a_b-20231114T221320Z.tar.zst"
+        );
+        assert_eq!(
+            default_output_name("", at),
+            "ktriage-node-unknown-20231114T221320Z.tar.zst"
+        );
+    }
+
+    #[test]
+    fn flags_parse() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            node: NodeArgs,
+        }
+        let cli = Cli::try_parse_from(["x"]).expect("defaults");
+        assert_eq!(cli.node.root, PathBuf::from("/"));
+        assert_eq!(cli.node.since, Duration::from_secs(86_400));
+        assert_eq!(cli.node.log_max_bytes, NodeArgs::new("/").log_max_bytes);
+        let cli = Cli::try_parse_from([
+            "x",
+            "--root",
+            "/host",
+            "--node-name",
+            "n1",
+            "--since",
+            "2h",
+            "--log-max-bytes",
+            "1000",
+            "-o",
+            "out.tar.zst",
+        ])
+        .expect("parses");
+        assert_eq!(cli.node.root, PathBuf::from("/host"));
+        assert_eq!(cli.node.node_name.as_deref(), Some("n1"));
+        assert_eq!(cli.node.since, Duration::from_secs(7200));
+        assert_eq!(cli.node.log_max_bytes, 1000);
+        assert_eq!(cli.node.output, Some(PathBuf::from("out.tar.zst")));
+        assert!(Cli::try_parse_from(["x", "--since", "soon"]).is_err());
     }
 
     #[test]

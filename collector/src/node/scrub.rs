@@ -21,7 +21,6 @@ pub const COUNT_PRIVATE_KEY: &str = "host-private-key";
 pub const COUNT_CONFIG_SECRET: &str = "host-config-secret";
 
 static PEM_PRIVATE_KEY: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::expect_used)]
     Regex::new(
         r"(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)",
     )
@@ -29,7 +28,6 @@ static PEM_PRIVATE_KEY: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static SECRET_VALUE: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::expect_used)]
     Regex::new(
         r#"(?im)(?P<key>["']?[a-z0-9_.-]*(?:token|password|passwd|secret|auth|credentials?|api[-_]?key|key-data)["']?[ \t]*[:=][ \t]*)(?P<value>"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s,}\]#"']+)"#,
     )
@@ -50,7 +48,10 @@ pub struct Scrubber {
 impl Scrubber {
     /// Wraps `redactor` (possibly [`Redactor::disabled`]).
     pub fn new(redactor: Redactor) -> Self {
-        Scrubber { redactor, counts: BTreeMap::new() }
+        Scrubber {
+            redactor,
+            counts: BTreeMap::new(),
+        }
     }
 
     /// Whether redaction is on.
@@ -77,7 +78,9 @@ impl Scrubber {
             return self.redactor.redact_bytes(data).into_owned();
         }
         match PEM_PRIVATE_KEY.is_match(&String::from_utf8_lossy(data)) {
-            true => self.strip_private_keys(&String::from_utf8_lossy(data)).into_bytes(),
+            true => self
+                .strip_private_keys(&String::from_utf8_lossy(data))
+                .into_bytes(),
             false => data.to_vec(),
         }
     }
@@ -98,7 +101,10 @@ impl Scrubber {
             let key = &c["key"];
             let value = &c["value"];
             let (quote, bare) = match value.chars().next() {
-                Some(q @ ('"' | '\'')) => (q.to_string(), &value[1..value.len().saturating_sub(1).max(1)]),
+                Some(q @ ('"' | '\'')) => (
+                    q.to_string(),
+                    &value[1..value.len().saturating_sub(1).max(1)],
+                ),
                 _ => (String::new(), value),
             };
             if is_harmless_value(bare) || key.to_ascii_lowercase().contains("file") {
@@ -155,7 +161,10 @@ mod tests {
         let mut s = Scrubber::new(Redactor::disabled());
         let text = "a\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\nb\n";
         let out = String::from_utf8(s.config(text.as_bytes())).expect("utf-8");
-        assert!(out.starts_with("a\n<redacted len=") && out.ends_with(">\nb\n"), "{out}");
+        assert!(
+            out.starts_with("a\n<redacted len=") && out.ends_with(">\nb\n"),
+            "{out}"
+        );
         assert_eq!(s.summary().counts.get(COUNT_PRIVATE_KEY), Some(&1));
         let cut = String::from_utf8(s.log(b"x\n-----BEGIN PRIVATE KEY-----\nMIIE")).expect("utf-8");
         assert!(!cut.contains("MIIE"), "{cut}");
@@ -176,17 +185,28 @@ mod tests {
         assert!(out.contains("write-kubeconfig-mode: \"0644\""), "{out}");
         let toml = "[plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"r\".auth]\n  password = \"hunter2\"\n  auth = \"dXNlcjpwYXNz\"\n  identitytoken = \"idt0k\"\n";
         let out = config(toml);
-        assert!(!out.contains("hunter2") && !out.contains("dXNlcjpwYXNz") && !out.contains("idt0k"), "{out}");
+        assert!(
+            !out.contains("hunter2") && !out.contains("dXNlcjpwYXNz") && !out.contains("idt0k"),
+            "{out}"
+        );
         assert!(out.contains("password = \"<redacted len=7>\""), "{out}");
         let flags = "ExecStart=/usr/bin/k3s agent --token=abc123 --token-file=/etc/t --enable-bootstrap-token-auth=true";
         let out = config(flags);
         assert!(!out.contains("abc123"), "{out}");
         assert!(out.contains("--token-file=/etc/t"), "{out}");
         assert!(out.contains("--enable-bootstrap-token-auth=true"), "{out}");
-        let kubelet = "authentication:\n  anonymous:\n    enabled: false\nauthorization:\n  mode: Webhook\n";
+        let kubelet =
+            "authentication:\n  anonymous:\n    enabled: false\nauthorization:\n  mode: Webhook\n";
         assert_eq!(config(kubelet), kubelet);
         let json = "{\"auths\": {\"r.example\": {\"auth\": \"c2VjcmV0\"}}}";
         assert!(!config(json).contains("c2VjcmV0"));
-        assert!(s.summary().counts.get(COUNT_CONFIG_SECRET).copied().unwrap_or(0) >= 5);
+        assert!(
+            s.summary()
+                .counts
+                .get(COUNT_CONFIG_SECRET)
+                .copied()
+                .unwrap_or(0)
+                >= 5
+        );
     }
 }
