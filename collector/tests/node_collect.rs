@@ -609,6 +609,8 @@ fn node_legacy_worker_with_unreadable_entries() {
             let outside = root.parent().expect("parent").join("outside-secret.txt");
             fs::write(&outside, CANARY_PASSWORD).expect("write");
             symlink("../../../outside-secret.txt", root.join("etc/crictl.yaml")).expect("symlink");
+            // a file name a bundle cannot hold,
+            fs::write(root.join("etc/cni/net.d/odd\\name.conflist"), "{}").expect("write");
             // and, when permissions mean something, a file nobody may read.
             if !is_root {
                 fs::set_permissions(
@@ -667,6 +669,12 @@ fn node_legacy_worker_with_unreadable_entries() {
                 .contains("native.cgroupdriver=cgroupfs")
         );
     }
+    let odd = m
+        .gaps
+        .iter()
+        .find(|g| g.location.ends_with("odd\\name.conflist"))
+        .expect("gap for the odd name");
+    assert_eq!(odd.reason, GapReason::Error);
     // The escaping link resolved inside the root, found nothing there, and read nothing outside.
     assert!(!c.has(&layout::host_file_path("/etc/crictl.yaml")));
     assert!(c.root.join("etc/crictl.yaml").is_symlink());

@@ -215,26 +215,7 @@ impl<W: Write> Gather<'_, W> {
     }
 
     fn hostname(&mut self) -> String {
-        let from_file = self
-            .fs
-            .read_text("/etc/hostname", 4096)
-            .ok()
-            .and_then(|s| first_word(&s))
-            .unwrap_or_default();
-        if !from_file.is_empty() {
-            return from_file;
-        }
-        if self.fs.is_live() {
-            return rustix::system::uname()
-                .nodename()
-                .to_string_lossy()
-                .into_owned();
-        }
-        self.fs
-            .read_text("/proc/sys/kernel/hostname", 4096)
-            .ok()
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default()
+        super::host_name(self.fs)
     }
 
     fn os_release(&mut self) -> BTreeMap<String, String> {
@@ -587,13 +568,6 @@ fn unescape_octal(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-fn first_word(s: &str) -> Option<String> {
-    s.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
 }
 
 #[cfg(test)]

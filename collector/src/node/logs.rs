@@ -77,7 +77,7 @@ const SYSLOG_FILES: &[&str] = &["/var/log/messages", "/var/log/syslog"];
 /// Journal directories under the root.
 const JOURNAL_DIRS: &[&str] = &["/var/log/journal", "/run/log/journal"];
 /// Time allowed to one `journalctl`.
-const JOURNAL_TIME_LIMIT: Duration = Duration::from_secs(120);
+const JOURNAL_TIME_LIMIT: Duration = Duration::from_secs(60);
 /// How much more of a syslog file is read than is kept, to find enough of one service's lines.
 const SYSLOG_READ_FACTOR: u64 = 8;
 /// Most bytes of a syslog file searched.

@@ -106,6 +106,7 @@ impl NodeOutcome {
 /// Where collected data goes: the bundle, the gaps, and the redaction in front of both.
 pub struct Sink<W: Write> {
     writer: BundleWriter<W>,
+    added: std::collections::HashSet<String>,
     gaps: Vec<Gap>,
     /// The redaction every copied byte passes through.
     pub scrub: Scrubber,
@@ -124,13 +125,27 @@ impl<W: Write> Sink<W> {
         }
     }
 
-    /// Adds a file to the bundle.
+    /// Adds a file to the bundle. A path the bundle cannot hold (a host file name with a
+    /// backslash, say) becomes a gap; a path already added is skipped. Only a failure to write
+    /// is an error.
     pub fn add(
         &mut self,
         path: &str,
         data: &[u8],
         truncated: Option<String>,
     ) -> anyhow::Result<()> {
+        if !path.split('/').all(layout::is_safe_component) {
+            self.gaps.push(Gap {
+                what: "file".into(),
+                location: path.to_string(),
+                reason: ktriage_schema::manifest::GapReason::Error,
+                detail: "the name cannot be stored in a bundle".into(),
+            });
+            return Ok(());
+        }
+        if !self.added.insert(path.to_string()) {
+            return Ok(());
+        }
         self.writer
             .add_reader(path, data.len() as u64, data, truncated)
             .with_context(|| format!("writing {path} into the bundle"))
@@ -204,6 +219,7 @@ fn collect(
     let writer = BundleWriter::new(BufWriter::new(file), &WriterOptions::default())?;
     let mut sink = Sink {
         writer,
+        added: Default::default(),
         gaps: Vec::new(),
         scrub: Scrubber::new(redactor),
     };
@@ -270,7 +286,7 @@ fn collect(
 }
 
 /// The host's name: `/etc/hostname` under the root, else the kernel's.
-fn host_name(host: &HostFs) -> String {
+pub(crate) fn host_name(host: &HostFs) -> String {
     let from_file = host.read_text("/etc/hostname", 4096).ok().and_then(|t| {
         t.lines()
             .map(str::trim)
