@@ -1,3 +1,106 @@
-//! The `ktriage-collect` binary.
+//! The `ktriage-collect` binary: parses the command line, runs cluster mode (or node mode),
+//! turns SIGINT/SIGTERM into a clean partial bundle, prints the summary and exits with the
+//! status documented in `collector/README.md`.
 
-fn main() {}
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use ktriage_collect::cli::{Cli, ClusterArgs, Command};
+use ktriage_collect::progress::Ui;
+use ktriage_collect::stop::{Stop, StopReason};
+use ktriage_collect::summary::{self, Status};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Node(args)) => node(&args),
+        None => cluster(cli.cluster),
+    }
+}
+
+fn node(args: &ktriage_collect::node::NodeArgs) -> ExitCode {
+    match ktriage_collect::node::run(args) {
+        Ok(outcome) => {
+            println!(
+                "{}: {} ({} entries, {} gaps)",
+                outcome.manifest.label(),
+                outcome.output.display(),
+                outcome.manifest.entries.len(),
+                outcome.gap_count()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ktriage-collect node: {e:#}");
+            ExitCode::from(Status::Failed.code())
+        }
+    }
+}
+
+fn cluster(args: ClusterArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("ktriage-collect: cannot start the async runtime: {e}");
+            return ExitCode::from(Status::Failed.code());
+        }
+    };
+    let quiet = args.quiet;
+    runtime.block_on(async move {
+        let stop = Stop::new();
+        let ui = Arc::new(Ui::new(quiet));
+        watch_signals(stop.clone(), ui.clone());
+        match ktriage_collect::run::run(&args, stop, ui).await {
+            Ok(outcome) => {
+                for c in &outcome.clusters {
+                    match &c.result {
+                        Ok(collected) if !quiet => println!("{}", summary::line(collected)),
+                        Ok(_) => {}
+                        Err(e) => eprintln!("ktriage-collect: {}: {e:#}", c.label),
+                    }
+                }
+                ExitCode::from(outcome.status().code())
+            }
+            Err(e) => {
+                eprintln!("ktriage-collect: {e:#}");
+                ExitCode::from(Status::Usage.code())
+            }
+        }
+    })
+}
+
+/// First SIGINT/SIGTERM: stop and close the bundles. Second: quit at once.
+fn watch_signals(stop: Stop, ui: Arc<Ui>) {
+    tokio::spawn(async move {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut count = 0;
+        loop {
+            let terminate = async {
+                match term.as_mut() {
+                    Some(t) => {
+                        t.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => if r.is_err() { return },
+                _ = terminate => {}
+            }
+            count += 1;
+            if count > 1 {
+                eprintln!(
+                    "ktriage-collect: interrupted again: quitting without closing the bundles"
+                );
+                std::process::exit(i32::from(Status::Interrupted.code()));
+            }
+            ui.message("ktriage-collect: interrupted: closing the bundles with what was collected (interrupt again to quit at once)");
+            stop.stop(StopReason::Signal);
+        }
+    });
+}

@@ -114,18 +114,19 @@ fn decoded_len(s: &str) -> usize {
 
 fn redact_string(r: &Redactor, s: &mut String, depth: u32) -> bool {
     let trimmed = s.trim_start();
-    if depth < MAX_EMBEDDED_DEPTH && (trimmed.starts_with('{') || trimmed.starts_with('[')) {
-        if let Ok(mut inner) = serde_json::from_str::<Value>(s) {
-            if inner.is_object() || inner.is_array() {
-                if walk(r, &mut inner, depth + 1) {
-                    // Serialising a parsed Value cannot fail; keep the text rules as a fallback.
-                    if let Ok(text) = serde_json::to_string(&inner) {
-                        *s = text;
-                        return true;
-                    }
-                }
-                return false;
+    if depth < MAX_EMBEDDED_DEPTH
+        && (trimmed.starts_with('{') || trimmed.starts_with('['))
+        && let Ok(mut inner) = serde_json::from_str::<Value>(s)
+        && (inner.is_object() || inner.is_array())
+    {
+        if walk(r, &mut inner, depth + 1) {
+            // Serialising a parsed value cannot fail; if it did, the text rules still run.
+            if let Ok(text) = serde_json::to_string(&inner) {
+                *s = text;
+                return true;
             }
+        } else {
+            return false;
         }
     }
     let redacted = r.redact_text(s);

@@ -48,10 +48,10 @@ impl<'r> LineRedactor<'r> {
                 }
             };
         }
-        if let Some(begin) = markers.begin.find_iter(line).last() {
-            if !markers.end.is_match(&line[begin.end()..]) {
-                self.in_private_key = true;
-            }
+        if let Some(begin) = markers.begin.find_iter(line).last()
+            && !markers.end.is_match(&line[begin.end()..])
+        {
+            self.in_private_key = true;
         }
         // The newline stays out of the text rules: a key cut off at the end of the line is
         // redacted up to the end of the text, and the line must keep its end.

@@ -1,0 +1,411 @@
+//! One cluster's collection, start to finish: connect, record `/version`, the cluster's
+//! identity and its discovery, then run every task (resources first, logs and node data as
+//! the pod and node lists arrive), and close the bundle with its manifest, even when stopped
+//! early.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use ktriage_schema::Manifest;
+use ktriage_schema::layout;
+use ktriage_schema::manifest::{ClusterSource, Gap, GapReason, Source};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::api::{Api, ApiError};
+use crate::client::Target;
+use crate::options::Options;
+use crate::progress::Ui;
+use crate::redact::Redactor;
+use crate::stop::{Stop, StopReason};
+use crate::tasks::{self, Ctx, Output};
+use crate::{discovery, logs, sink};
+
+/// Name of the producer in the manifest.
+pub const PRODUCER: &str = "ktriage-collect";
+
+/// How long running tasks get to wrap up once the run is stopped.
+const GRACE: Duration = Duration::from_secs(3);
+
+/// What the run shares between clusters.
+pub struct Shared {
+    /// Resolved options.
+    pub options: Arc<Options>,
+    /// Deadline and signals.
+    pub stop: Stop,
+    /// Run-wide concurrency limit.
+    pub permits: Arc<Semaphore>,
+    /// Progress display.
+    pub ui: Arc<Ui>,
+}
+
+/// A bundle written.
+#[derive(Debug, Clone)]
+pub struct Collected {
+    /// The cluster's label (context).
+    pub label: String,
+    /// The bundle.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Objects collected.
+    pub objects: u64,
+    /// Resource files written.
+    pub resources: usize,
+    /// Logs written (container and kubelet).
+    pub logs: u64,
+    /// All gaps.
+    pub gaps: usize,
+    /// Gaps in API data: discovery or resource lists.
+    pub api_gaps: usize,
+    /// Why the collection stopped early, if it did.
+    pub stopped: Option<StopReason>,
+    /// The manifest as written.
+    pub manifest: Manifest,
+}
+
+/// Collects `target` into a bundle at `output`.
+pub async fn collect(target: &Target, output: &Path, shared: &Shared) -> anyhow::Result<Collected> {
+    let options = &shared.options;
+    let label = target.label().to_string();
+    let started_at = Utc::now();
+    let redactor = Arc::new(match &options.redaction {
+        Some(config) => Redactor::new(config).context("redaction rules")?,
+        None => Redactor::disabled(),
+    });
+    let client = target.client(options.request_timeout)?;
+    let api = Api::new(client, options.request_timeout, shared.stop.clone());
+    let mut gaps: Vec<Gap> = Vec::new();
+
+    let version = match api.get_json("/version").await {
+        Ok(v) => Some(v),
+        Err(
+            e
+            @ (ApiError::Transport(_) | ApiError::Timeout(_) | ApiError::Status { code: 401, .. }),
+        ) => {
+            bail!(
+                "context {label}: cannot reach the API server at {}: {e}",
+                target.server()
+            );
+        }
+        Err(e) => {
+            gaps.push(e.gap("version", "/version", &shared.stop));
+            None
+        }
+    };
+    let server_version = version
+        .as_ref()
+        .and_then(|v| v.get("gitVersion"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+
+    let dir = output_dir(output);
+    let (file, temp_path) = tempfile::Builder::new()
+        .prefix(".ktriage-collect-")
+        .suffix(".part")
+        .tempfile_in(&dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?
+        .into_parts();
+    let progress = shared.ui.cluster(&label);
+    let written = progress.clone();
+    let (sink, writer) = sink::spawn(file, Arc::new(move |n| written.written(n)))
+        .with_context(|| format!("cannot start writing {}", output.display()))?;
+
+    let ctx = Arc::new(Ctx {
+        api: api.clone(),
+        options: options.clone(),
+        redactor: redactor.clone(),
+        sink,
+        progress: progress.clone(),
+        spool_dir: dir,
+        permits: shared.permits.clone(),
+        started_at,
+    });
+
+    let run = Run::new(ctx.clone(), gaps).collect(version).await;
+    let Run {
+        gaps,
+        notes,
+        logs,
+        writer_failed,
+        resources,
+        cluster_id,
+        ..
+    } = run;
+    drop(ctx);
+    progress.finish();
+
+    let stopped = shared.stop.reason();
+    let mut options_json = options.to_manifest_json();
+    if !notes.is_empty() {
+        options_json["events"] = Value::Array(notes);
+    }
+    let manifest = Manifest {
+        format_version: Manifest::current_format_version(),
+        producer: PRODUCER.into(),
+        producer_version: env!("CARGO_PKG_VERSION").into(),
+        bundle_id: bundle_id(),
+        started_at,
+        finished_at: Utc::now(),
+        source: Source::Cluster(ClusterSource {
+            server_version,
+            cluster_id,
+            context: target.context.clone(),
+            server: target.server(),
+        }),
+        options: options_json,
+        entries: Vec::new(),
+        gaps,
+        redaction: redactor.summary(),
+        partial: stopped.is_some() || writer_failed,
+    };
+    let (file, manifest) = writer
+        .finish(manifest)
+        .await
+        .with_context(|| format!("writing {}", output.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    drop(file);
+    temp_path
+        .persist(output)
+        .with_context(|| format!("cannot move the bundle to {}", output.display()))?;
+    let api_gaps = manifest
+        .gaps
+        .iter()
+        .filter(|g| g.what == "resource" || g.what == "discovery")
+        .count();
+    Ok(Collected {
+        label,
+        path: output.to_path_buf(),
+        size,
+        objects: progress.object_count(),
+        resources,
+        logs,
+        gaps: manifest.gaps.len(),
+        api_gaps,
+        stopped,
+        manifest,
+    })
+}
+
+fn output_dir(output: &Path) -> PathBuf {
+    match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A random UUID (version 4).
+pub fn bundle_id() -> String {
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        // No OS randomness: fall back to time and process id, still unique in practice.
+        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default() as u128;
+        b = (nanos ^ ((std::process::id() as u128) << 64)).to_be_bytes();
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+/// What a task was doing, to name it in a gap if it has to be abandoned.
+#[derive(Clone)]
+struct Doing {
+    what: &'static str,
+    location: String,
+}
+
+/// The task loop of one cluster.
+struct Run {
+    ctx: Arc<Ctx>,
+    set: JoinSet<Output>,
+    doing: HashMap<tokio::task::Id, Doing>,
+    gaps: Vec<Gap>,
+    notes: Vec<Value>,
+    logs: u64,
+    resources: usize,
+    writer_failed: bool,
+    cluster_id: String,
+}
+
+impl Run {
+    fn new(ctx: Arc<Ctx>, gaps: Vec<Gap>) -> Self {
+        Run {
+            ctx,
+            set: JoinSet::new(),
+            doing: HashMap::new(),
+            gaps,
+            notes: Vec::new(),
+            logs: 0,
+            resources: 0,
+            writer_failed: false,
+            cluster_id: String::new(),
+        }
+    }
+
+    async fn collect(mut self, version: Option<Value>) -> Self {
+        let ctx = self.ctx.clone();
+        let stop = ctx.api.stop().clone();
+        if let Some(version) = version {
+            let data = serde_json::to_vec_pretty(&version).unwrap_or_default();
+            self.writer_failed |= ctx
+                .sink
+                .bytes(layout::VERSION.into(), data, None)
+                .await
+                .is_err();
+        }
+        match ctx.api.get_json("/api/v1/namespaces/kube-system").await {
+            Ok(ns) => {
+                self.cluster_id = ns
+                    .pointer("/metadata/uid")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+            }
+            Err(e) => self
+                .gaps
+                .push(e.gap("cluster-id", "core/v1/namespaces/kube-system", &stop)),
+        }
+        let found = discovery::discover(&ctx.api, ctx.options.concurrency).await;
+        self.gaps.extend(found.gaps);
+        match serde_json::to_vec_pretty(&found.discovery) {
+            Ok(data) => {
+                self.writer_failed |= ctx
+                    .sink
+                    .bytes(layout::DISCOVERY.into(), data, None)
+                    .await
+                    .is_err()
+            }
+            Err(e) => self.gaps.push(Gap {
+                what: "discovery".into(),
+                location: layout::DISCOVERY.into(),
+                reason: GapReason::Error,
+                detail: e.to_string(),
+            }),
+        }
+        let planned = discovery::plan(&found.discovery, &ctx.options.resources);
+        ctx.progress.add_resources(planned.len() as u64);
+        for p in planned {
+            let doing = Doing {
+                what: "resource",
+                location: p.label(),
+            };
+            self.spawn(doing, tasks::list_resource(ctx.clone(), p));
+        }
+        self.drive().await;
+        self
+    }
+
+    fn spawn(&mut self, doing: Doing, task: impl Future<Output = Output> + Send + 'static) {
+        let handle = self.set.spawn(task);
+        self.doing.insert(handle.id(), doing);
+    }
+
+    /// Runs tasks to completion; once stopped, gives them [`GRACE`] and abandons the rest.
+    async fn drive(&mut self) {
+        let stop = self.ctx.api.stop().clone();
+        let mut grace_until: Option<tokio::time::Instant> = None;
+        let mut abandoned = false;
+        loop {
+            let grace_sleep = async {
+                match grace_until {
+                    Some(t) if !abandoned => tokio::time::sleep_until(t).await,
+                    _ => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                joined = self.set.join_next_with_id() => match joined {
+                    None => break,
+                    Some(Ok((id, output))) => {
+                        self.doing.remove(&id);
+                        self.absorb(output);
+                    }
+                    Some(Err(e)) => {
+                        let doing = self.doing.remove(&e.id());
+                        if let Some(d) = doing {
+                            let (reason, detail) = if e.is_cancelled() {
+                                (stop.gap_reason(), "abandoned: the collection stopped while it was running".to_string())
+                            } else {
+                                (GapReason::Error, format!("internal error: {e}"))
+                            };
+                            self.gaps.push(Gap { what: d.what.into(), location: d.location, reason, detail });
+                        }
+                    }
+                },
+                _ = stop.stopped(), if grace_until.is_none() => {
+                    grace_until = Some(tokio::time::Instant::now() + GRACE);
+                }
+                _ = grace_sleep => {
+                    abandoned = true;
+                    self.set.abort_all();
+                }
+            }
+        }
+    }
+
+    fn absorb(&mut self, output: Output) {
+        self.gaps.extend(output.gaps);
+        self.notes.extend(output.notes);
+        self.logs += output.logs;
+        if output.writer_failed && !self.writer_failed {
+            self.writer_failed = true;
+            // Nothing more can be written: stop this cluster's remaining work.
+            self.set.abort_all();
+        }
+        let ctx = self.ctx.clone();
+        if output.resource_written {
+            self.resources += 1;
+        }
+        if let Some(pods) = output.pods {
+            if ctx.options.logs.enabled {
+                let jobs: Vec<_> = logs::jobs(&pods)
+                    .into_iter()
+                    .filter(|j| ctx.options.wants_namespace(&j.namespace))
+                    .collect();
+                ctx.progress.add_logs(jobs.len() as u64);
+                for job in jobs {
+                    let doing = Doing {
+                        what: "logs",
+                        location: job.label(),
+                    };
+                    self.spawn(doing, tasks::fetch_log(ctx.clone(), job));
+                }
+            }
+        } else if let Some(nodes) = output.nodes {
+            for node in nodes {
+                let doing = Doing {
+                    what: "configz",
+                    location: node.clone(),
+                };
+                self.spawn(doing, tasks::fetch_configz(ctx.clone(), node.clone()));
+                if ctx.options.logs.enabled {
+                    ctx.progress.add_logs(1);
+                    let doing = Doing {
+                        what: "node-log",
+                        location: node.clone(),
+                    };
+                    let progress = ctx.progress.clone();
+                    let task = tasks::fetch_node_log(ctx.clone(), node);
+                    self.spawn(doing, async move {
+                        let out = task.await;
+                        progress.log_done();
+                        out
+                    });
+                }
+            }
+        }
+    }
+}
