@@ -1,0 +1,188 @@
+/* ---
+id = "cgroup-driver-mismatch"
+severity = "high"
+faq = ["KADM-03"]
+category = "nodes"
+patterns = [
+  "kubelet cgroup driver: \\\\?\"\\w+\\\\?\" is different from docker cgroup driver: \\\\?\"\\w+",
+  "misconfiguration: kubelet cgroup driver",
+  "expected cgroupsPath to be of format \\\\?\"slice:prefix:name\\\\?\" for systemd cgroups",
+  "\\[apiclient\\] Created API client, waiting for the control plane to become ready",
+  "waiting for the kubelet to boot up the control plane as static Pods",
+]
+[title]
+en = "kubelet and container runtime use different cgroup drivers"
+zh = "kubelet 与容器运行时使用的 cgroup 驱动不一致"
+[remediation]
+en = """
+When the kubelet's `cgroupDriver` differs from the runtime's, `kubeadm init` hangs after
+`[apiclient] Created API client, waiting for the control plane to become ready`: the kubelet
+refuses to start (docker: `misconfiguration: kubelet cgroup driver: "systemd" is different from
+docker cgroup driver: "cgroupfs"`) or the control-plane containers keep crashing. Use the same
+driver on both sides, `systemd` on systemd hosts (the kubeadm default since v1.22):
+
+- kubelet: `cgroupDriver: systemd` in `/var/lib/kubelet/config.yaml` (and no `--cgroup-driver` flag in `/var/lib/kubelet/kubeadm-flags.env`)
+- containerd: `SystemdCgroup = true` under `[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]` in `/etc/containerd/config.toml`
+- docker: `"exec-opts": ["native.cgroupdriver=systemd"]` in `/etc/docker/daemon.json`
+- CRI-O: `cgroup_manager = "systemd"` in `/etc/crio/crio.conf`
+
+then restart the runtime and the kubelet. Check the control-plane containers with `docker ps` /
+`docker logs`, or `crictl ps -a` / `crictl logs` for other runtimes.
+```
+grep -i cgroup /var/lib/kubelet/config.yaml /var/lib/kubelet/kubeadm-flags.env
+grep SystemdCgroup /etc/containerd/config.toml
+systemctl restart containerd && systemctl restart kubelet
+crictl ps -a | grep -E 'kube-apiserver|etcd'
+```
+See https://kubernetes.io/docs/tasks/administer-cluster/kubeadm/configure-cgroup-driver/
+"""
+zh = """
+kubelet 的 `cgroupDriver` 与容器运行时不一致时，`kubeadm init` 会在打印
+`[apiclient] Created API client, waiting for the control plane to become ready` 后挂起：kubelet 拒绝启动
+（docker：`misconfiguration: kubelet cgroup driver: "systemd" is different from docker cgroup driver: "cgroupfs"`），
+或控制平面容器反复崩溃。两侧请使用相同的驱动，systemd 主机上使用 `systemd`（kubeadm 自 v1.22 起的默认值）：
+
+- kubelet：`/var/lib/kubelet/config.yaml` 中 `cgroupDriver: systemd`（且 `/var/lib/kubelet/kubeadm-flags.env` 中没有 `--cgroup-driver` 参数）
+- containerd：`/etc/containerd/config.toml` 的 `[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]` 下 `SystemdCgroup = true`
+- docker：`/etc/docker/daemon.json` 中 `"exec-opts": ["native.cgroupdriver=systemd"]`
+- CRI-O：`/etc/crio/crio.conf` 中 `cgroup_manager = "systemd"`
+
+然后重启运行时和 kubelet。可用 `docker ps` / `docker logs`（其他运行时用 `crictl ps -a` / `crictl logs`）检查控制平面容器。
+```
+grep -i cgroup /var/lib/kubelet/config.yaml /var/lib/kubelet/kubeadm-flags.env
+grep SystemdCgroup /etc/containerd/config.toml
+systemctl restart containerd && systemctl restart kubelet
+crictl ps -a | grep -E 'kube-apiserver|etcd'
+```
+参见 https://kubernetes.io/zh-cn/docs/tasks/administer-cluster/kubeadm/configure-cgroup-driver/
+"""
+[thresholds]
+# kubelet minor from which the driver is taken from the runtime (KubeletCgroupDriverFromCRI
+# on by default) when the runtime reports it (containerd >= 2.0, CRI-O >= 1.28).
+cri_driver_kubelet_minor = 31
+--- */
+WITH hn AS (
+    SELECT h.bundle_id, h.node, n.kubelet_version, n.container_runtime_version AS crv,
+        coalesce(hf.cgroup_version, 0) AS cgroup_version
+    FROM host_nodes h
+    LEFT JOIN nodes n ON n.name = h.node
+    LEFT JOIN host_facts hf ON hf.bundle_id = h.bundle_id
+),
+kubelet_flag AS (
+    SELECT node, max(regexp_extract(content, '--cgroup-driver[= ]"?([a-z]+)', 1)) AS driver
+    FROM host_files
+    WHERE (path IN ('/var/lib/kubelet/kubeadm-flags.env', '/etc/default/kubelet', '/etc/sysconfig/kubelet')
+           OR path LIKE '%/kubelet.service.d/%')
+      AND regexp_matches(content, '--cgroup-driver[= ]"?[a-z]+')
+    GROUP BY node
+),
+kubelet_driver AS (
+    SELECT node,
+        coalesce(
+            max(config->>'$.cgroupDriver') FILTER (WHERE source = 'configz'),
+            (SELECT driver FROM kubelet_flag f WHERE f.node = k.node),
+            max(config->>'$.cgroupDriver') FILTER (WHERE source = 'file'),
+            'cgroupfs') AS driver,
+        CASE WHEN count(*) FILTER (WHERE source = 'configz') > 0 THEN 'kubelet configz'
+             WHEN (SELECT driver FROM kubelet_flag f WHERE f.node = k.node) IS NOT NULL THEN 'kubelet --cgroup-driver flag'
+             WHEN max(config->>'$.cgroupDriver') FILTER (WHERE source = 'file') IS NOT NULL THEN '/var/lib/kubelet/config.yaml'
+             ELSE 'kubelet default' END AS source
+    FROM kubelet_configs k
+    GROUP BY node
+),
+containerd AS (
+    SELECT node,
+        flatten(list(regexp_extract_all(content, '(?m)^\s*SystemdCgroup\s*=\s*(true|false)', 1))) AS vals,
+        bool_or(path = '/etc/containerd/config.toml') AS has_main
+    FROM host_files
+    WHERE path = '/etc/containerd/config.toml' OR path LIKE '/etc/containerd/conf.d/%'
+    GROUP BY node
+),
+docker AS (
+    SELECT node, regexp_extract(CAST(parsed->'$."exec-opts"' AS VARCHAR), 'native\.cgroupdriver=(\w+)', 1) AS driver
+    FROM host_files WHERE path = '/etc/docker/daemon.json'
+),
+crio AS (
+    SELECT node, max(regexp_extract(content, '(?m)^\s*cgroup_manager\s*=\s*"(\w+)"', 1)) AS driver
+    FROM host_files WHERE path = '/etc/crio/crio.conf' OR path LIKE '/etc/crio/crio.conf.d/%'
+    GROUP BY node
+),
+runtime AS (
+    SELECT hn.bundle_id, hn.node, hn.kubelet_version, hn.crv,
+        CASE WHEN hn.crv LIKE 'containerd://%' THEN 'containerd'
+             WHEN hn.crv LIKE 'docker://%' THEN 'docker'
+             WHEN hn.crv LIKE 'cri-o://%' THEN 'cri-o'
+             WHEN c.node IS NOT NULL AND c.has_main THEN 'containerd'
+             WHEN cr.node IS NOT NULL THEN 'cri-o'
+             WHEN d.node IS NOT NULL THEN 'docker' END AS runtime,
+        c.vals, c.has_main, d.driver AS docker_driver, d.node AS docker_file, cr.driver AS crio_driver, cr.node AS crio_file,
+        hn.cgroup_version
+    FROM hn
+    LEFT JOIN containerd c ON c.node = hn.node
+    LEFT JOIN docker d ON d.node = hn.node
+    LEFT JOIN crio cr ON cr.node = hn.node
+),
+runtime_driver AS (
+    SELECT *,
+        CASE runtime
+            WHEN 'containerd' THEN CASE WHEN list_contains(vals, 'true') THEN 'systemd'
+                                        WHEN list_contains(vals, 'false') OR has_main THEN 'cgroupfs' END
+            WHEN 'docker' THEN CASE WHEN nullif(docker_driver, '') IS NOT NULL THEN docker_driver
+                                    WHEN cgroup_version = 2 THEN 'systemd' WHEN cgroup_version = 1 THEN 'cgroupfs' END
+            WHEN 'cri-o' THEN coalesce(nullif(crio_driver, ''), 'systemd') END AS driver,
+        CASE runtime
+            WHEN 'containerd' THEN CASE WHEN len(vals) > 0 THEN 'SystemdCgroup = ' || vals[1] || ' in containerd config'
+                                        ELSE 'containerd default (no SystemdCgroup in /etc/containerd/config.toml)' END
+            WHEN 'docker' THEN CASE WHEN nullif(docker_driver, '') IS NOT NULL THEN 'native.cgroupdriver=' || docker_driver || ' in /etc/docker/daemon.json'
+                                    ELSE 'docker default on cgroup v' || cgroup_version END
+            WHEN 'cri-o' THEN CASE WHEN nullif(crio_driver, '') IS NOT NULL THEN 'cgroup_manager = "' || crio_driver || '" in CRI-O config'
+                                   ELSE 'CRI-O default' END END AS driver_source,
+        -- The kubelet asks the runtime for its driver and follows it.
+        (version_minor(kubelet_version) >= ${cri_driver_kubelet_minor}
+         AND ((runtime = 'containerd' AND version_major(regexp_replace(crv, '^[a-z-]+://', '')) >= 2)
+              OR (runtime = 'cri-o' AND version_num(regexp_replace(crv, '^[a-z-]+://', '')) >= 1028000))) AS follows_runtime
+    FROM runtime
+),
+config_mismatch AS (
+    SELECT r.bundle_id, r.node, k.driver AS kubelet_driver, k.source AS kubelet_source,
+        r.runtime, r.driver AS runtime_driver, r.driver_source
+    FROM runtime_driver r JOIN kubelet_driver k ON k.node = r.node
+    WHERE r.driver IS NOT NULL AND k.driver IS NOT NULL AND r.driver <> k.driver AND NOT coalesce(r.follows_runtime, false)
+),
+log_hits AS (
+    SELECT bundle_id, node, line AS text FROM log_lines
+    WHERE contains(line, 'is different from docker cgroup driver')
+       OR (contains(line, 'expected cgroupsPath to be of format') AND contains(line, 'for systemd cgroups'))
+    UNION ALL
+    SELECT bundle_id, source_host, message FROM events
+    WHERE contains(message, 'is different from docker cgroup driver')
+       OR (contains(message, 'expected cgroupsPath to be of format') AND contains(message, 'for systemd cgroups'))
+),
+logs AS (
+    SELECT node, any_value(bundle_id) AS bundle_id, count(*) AS n, list(DISTINCT text)[1:3] AS lines FROM log_hits GROUP BY node
+),
+crashing AS (
+    SELECT node, list(DISTINCT pod || ' (' || coalesce(state_reason, last_reason, '?') || ', restarts ' || restart_count || ')') AS pods
+    FROM containers
+    WHERE namespace = 'kube-system'
+      AND regexp_matches(pod, '^(kube-apiserver|kube-controller-manager|kube-scheduler|etcd)-')
+      AND (state_reason IN ('CrashLoopBackOff', 'RunContainerError', 'CreateContainerError', 'Error') OR restart_count >= 5)
+    GROUP BY node
+)
+SELECT
+    coalesce('node/' || coalesce(m.node, l.node), 'cluster') AS resource,
+    coalesce(m.node, l.node) AS node,
+    coalesce(m.bundle_id, l.bundle_id) AS bundle_id,
+    concat_ws('; ',
+        CASE WHEN m.node IS NOT NULL THEN 'kubelet cgroupDriver is ' || m.kubelet_driver || ' (' || m.kubelet_source || ') but '
+            || m.runtime || ' uses ' || m.runtime_driver || ' (' || m.driver_source || ')' END,
+        CASE WHEN l.n > 0 THEN l.n || ' cgroup driver mismatch errors in kubelet/runtime logs or events' END,
+        CASE WHEN c.pods IS NOT NULL THEN 'control-plane static pods crash-looping: ' || array_to_string(c.pods, ', ') END) AS message,
+    list_concat(
+        CASE WHEN m.node IS NOT NULL THEN ['kubelet: cgroupDriver ' || m.kubelet_driver || ' from ' || m.kubelet_source,
+                                           m.runtime || ': ' || m.runtime_driver || ' from ' || m.driver_source] ELSE [] END,
+        coalesce(l.lines, []), coalesce(c.pods, [])) AS evidence
+FROM config_mismatch m
+FULL OUTER JOIN logs l ON l.node = m.node
+LEFT JOIN crashing c ON c.node = coalesce(m.node, l.node)
+ORDER BY 1

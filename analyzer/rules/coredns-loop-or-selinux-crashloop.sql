@@ -1,0 +1,128 @@
+/* ---
+id = "coredns-loop-or-selinux-crashloop"
+severity = "high"
+faq = ["KADM-13"]
+category = "dns"
+patterns = [
+  "plugin/loop: Loop \\([^)]*\\) detected for zone",
+  "\\[FATAL\\] plugin/loop",
+  "coredns.io/plugins/loop#troubleshooting",
+]
+references = ["https://github.com/coredns/coredns/tree/master/plugin/loop#troubleshooting-loops-in-kubernetes-clusters"]
+[title]
+en = "CoreDNS crash-looping: forwarding loop to a local resolver, or old Docker with SELinux"
+zh = "CoreDNS 反复崩溃：转发到本地解析器形成环路，或旧版 Docker 与 SELinux"
+[remediation]
+en = """
+**Loop.** CoreDNS forwards to the nameservers of the `resolv.conf` the kubelet gives it. When that
+file lists a local stub such as `127.0.0.53` (systemd-resolved) or `127.0.0.1` (dnsmasq), CoreDNS
+forwards to itself, logs `[FATAL] plugin/loop: Loop (127.0.0.1:xxxxx -> :53) detected for zone "."`
+and exits, and Kubernetes keeps restarting it. Point the kubelet's `resolvConf` at a file with the
+real upstream servers (`/run/systemd/resolve/resolv.conf` with systemd-resolved), or replace
+`forward . /etc/resolv.conf` in the Corefile with upstream IPs, then restart CoreDNS. See
+https://github.com/coredns/coredns/tree/master/plugin/loop#troubleshooting-loops-in-kubernetes-clusters
+
+**SELinux.** On nodes with an old Docker and SELinux enabled, CoreDNS may fail to start. Upgrade
+Docker, or disable SELinux, or set `allowPrivilegeEscalation` to `true` in the coredns Deployment:
+```
+kubectl -n kube-system get deployment coredns -o yaml | \\
+  sed 's/allowPrivilegeEscalation: false/allowPrivilegeEscalation: true/g' | \\
+  kubectl apply -f -
+```
+Warning: disabling SELinux or setting `allowPrivilegeEscalation` to `true` can weaken the cluster's security.
+"""
+zh = """
+**环路。** CoreDNS 转发到 kubelet 提供给它的 `resolv.conf` 中的 nameserver。若该文件列出本地存根解析器，如 `127.0.0.53`
+（systemd-resolved）或 `127.0.0.1`（dnsmasq），CoreDNS 会转发给自己，报
+`[FATAL] plugin/loop: Loop (127.0.0.1:xxxxx -> :53) detected for zone "."` 并退出，Kubernetes 会不断重启它。
+请将 kubelet 的 `resolvConf` 指向包含真实上游服务器的文件（使用 systemd-resolved 时为 `/run/systemd/resolve/resolv.conf`），
+或将 Corefile 中的 `forward . /etc/resolv.conf` 改为上游 IP，然后重启 CoreDNS。参见
+https://github.com/coredns/coredns/tree/master/plugin/loop#troubleshooting-loops-in-kubernetes-clusters
+
+**SELinux。** 如果有些节点运行旧版本 Docker 且启用了 SELinux，`coredns` Pod 可能无法启动。可以升级 Docker、禁用 SELinux，
+或修改 `coredns` Deployment，将 `allowPrivilegeEscalation` 设置为 `true`：
+```
+kubectl -n kube-system get deployment coredns -o yaml | \\
+  sed 's/allowPrivilegeEscalation: false/allowPrivilegeEscalation: true/g' | \\
+  kubectl apply -f -
+```
+警告：禁用 SELinux 或设置 `allowPrivilegeEscalation` 为 `true` 可能会损害集群的安全性。
+"""
+[thresholds]
+# Docker releases older than this major version count as "old" for the SELinux issue.
+old_docker_major = 17
+--- */
+WITH coredns_pods AS (
+    SELECT bundle_id, namespace, name, node FROM pods
+    WHERE namespace = 'kube-system'
+      AND (name LIKE 'coredns-%' OR labels->>'$."k8s-app"' = 'kube-dns')
+),
+loop_logs AS (
+    SELECT bundle_id, namespace, pod, node, count(*) AS n, list(DISTINCT line)[1:2] AS lines FROM log_lines
+    WHERE source = 'container' AND contains(line, 'plugin/loop') AND contains(line, 'detected for zone')
+    GROUP BY ALL
+),
+-- The resolv.conf the kubelet hands to dnsPolicy: Default pods (CoreDNS), per node.
+kubelet_resolv AS (
+    SELECT h.bundle_id, h.node,
+        coalesce(
+            (SELECT max(config->>'$.resolvConf') FROM kubelet_configs k WHERE k.node = h.node AND k.source = 'configz'),
+            (SELECT max(regexp_extract(f.content, '--resolv-conf[= ]"?([^" \n]+)', 1)) FROM host_files f
+              WHERE f.bundle_id = h.bundle_id AND contains(f.content, '--resolv-conf')
+                AND (f.path IN ('/var/lib/kubelet/kubeadm-flags.env', '/etc/default/kubelet', '/etc/sysconfig/kubelet') OR f.path LIKE '%/kubelet.service.d/%')),
+            (SELECT max(config->>'$.resolvConf') FROM kubelet_configs k WHERE k.node = h.node AND k.source = 'file'),
+            CASE WHEN EXISTS (SELECT 1 FROM kubelet_configs k WHERE k.node = h.node) THEN '/etc/resolv.conf' END) AS path
+    FROM host_nodes h
+),
+local_stub AS (
+    SELECT r.bundle_id, r.node, r.path,
+        list(trim(l.line) ORDER BY l.line_no) FILTER (WHERE regexp_matches(l.line, '^\s*nameserver\s+(127\.|::1\s*$|0\.0\.0\.0)')) AS local_lines
+    FROM kubelet_resolv r
+    JOIN host_file_lines l ON l.bundle_id = r.bundle_id AND l.path = r.path
+    GROUP BY ALL
+    HAVING len(list(l.line) FILTER (WHERE regexp_matches(l.line, '^\s*nameserver\s+(127\.|::1\s*$|0\.0\.0\.0)'))) > 0
+),
+crashing AS (
+    SELECT c.bundle_id, c.namespace, c.pod, c.node, c.name AS container, c.restart_count,
+        coalesce(c.state_reason, c.last_reason) AS reason, coalesce(nullif(c.state_message, ''), c.last_message) AS msg
+    FROM containers c JOIN coredns_pods p ON p.bundle_id = c.bundle_id AND p.name = c.pod
+    WHERE c.state_reason IN ('CrashLoopBackOff', 'RunContainerError', 'CreateContainerError', 'Error') OR c.last_reason = 'Error'
+),
+selinux_old_docker AS (
+    SELECT hf.bundle_id, hf.node, n.container_runtime_version AS crv
+    FROM host_facts hf JOIN nodes n ON n.name = hf.node
+    WHERE hf.doc->>'$.extra.selinux_enforce' = '1'
+      AND n.container_runtime_version LIKE 'docker://%'
+      AND version_major(n.container_runtime_version) < ${old_docker_major}
+)
+-- CoreDNS logged the loop.
+SELECT
+    'pod/' || g.namespace || '/' || g.pod AS resource,
+    g.namespace, g.pod AS name, g.node, g.bundle_id,
+    'CoreDNS detected a forwarding loop (' || g.n || ' "plugin/loop: Loop ... detected" lines)'
+        || coalesce('; the kubelet on ' || s.node || ' gives pods ' || s.path || ' with local nameserver '
+                    || array_to_string(s.local_lines, ', '), '') AS message,
+    list_concat(g.lines, coalesce(s.local_lines, [])) AS evidence,
+    'high' AS severity
+FROM loop_logs g
+LEFT JOIN local_stub s ON s.node = g.node
+UNION ALL
+-- The kubelet hands a local stub resolver to CoreDNS: the loop is certain once CoreDNS runs there.
+SELECT 'node/' || s.node, NULL, NULL, s.node, s.bundle_id,
+    'kubelet resolvConf ' || s.path || ' on node ' || s.node || ' lists a local nameserver (' || array_to_string(s.local_lines, ', ')
+        || '): CoreDNS pods there forward to themselves and exit with "Loop ... detected"'
+        || coalesce('; coredns pods on this node: ' || (SELECT string_agg(p.name, ', ') FROM coredns_pods p WHERE p.node = s.node), ''),
+    s.local_lines,
+    CASE WHEN EXISTS (SELECT 1 FROM coredns_pods p WHERE p.node = s.node) THEN 'high' ELSE 'medium' END
+FROM local_stub s
+WHERE s.node NOT IN (SELECT node FROM loop_logs WHERE node IS NOT NULL)
+UNION ALL
+-- Old Docker with SELinux enforcing.
+SELECT 'pod/' || c.namespace || '/' || c.pod, c.namespace, c.pod, c.node, c.bundle_id,
+    'coredns container ' || c.container || ' is ' || c.reason || ' (restarts ' || c.restart_count || ') on node ' || c.node
+        || ' running ' || d.crv || ' with SELinux enforcing',
+    ['state: ' || c.reason || coalesce(': ' || c.msg, '')],
+    'high'
+FROM crashing c JOIN selinux_old_docker d ON d.node = c.node
+WHERE c.pod NOT IN (SELECT pod FROM loop_logs)
+ORDER BY 1

@@ -1,0 +1,67 @@
+/* ---
+id = "duplicate-node-ip-flannel-iface"
+severity = "high"
+faq = ["KADM-11"]
+category = "network"
+patterns = [
+  "Error from server \\(NotFound\\): the server could not find the requested resource",
+  "10\\.0\\.2\\.15",
+  "--iface",
+]
+[title]
+en = "Several nodes report the same IP (Vagrant NAT NIC 10.0.2.15): flannel needs --iface"
+zh = "多个节点报告相同的 IP（Vagrant NAT 网卡 10.0.2.15）：flannel 需要指定 --iface"
+[remediation]
+en = """
+Vagrant gives every VM two interfaces; the first has the address `10.0.2.15` on every host, for
+NATed outside traffic. flannel defaults to the host's first interface, so all hosts believe
+they have the same public IP and the pod network breaks (symptoms include
+`Error from server (NotFound): the server could not find the requested resource`). Pass
+`--iface eth1` to flannel so it picks the second interface, and give the kubelet the right
+address with `--node-ip` (kubeadm `nodeRegistration.kubeletExtraArgs`).
+```
+kubectl get nodes -o wide
+kubectl -n kube-flannel edit ds kube-flannel-ds    # args: [--ip-masq, --kube-subnet-mgr, --iface=eth1]
+```
+"""
+zh = """
+Vagrant 通常为所有 VM 分配两个网卡，第一个网卡在所有主机上的 IP 都是 `10.0.2.15`，用于 NAT 外部流量。
+flannel 默认使用主机上的第一个网卡，导致所有主机认为它们具有相同的公共 IP，Pod 网络出现问题（可能表现为
+`Error from server (NotFound): the server could not find the requested resource`）。请向 flannel 传递 `--iface eth1`
+以选择第二个网卡，并通过 `--node-ip`（kubeadm `nodeRegistration.kubeletExtraArgs`）为 kubelet 指定正确地址。
+```
+kubectl get nodes -o wide
+kubectl -n kube-flannel edit ds kube-flannel-ds    # args: [--ip-masq, --kube-subnet-mgr, --iface=eth1]
+```
+"""
+--- */
+WITH ips AS (
+    SELECT bundle_id, node, address AS ip, 'InternalIP' AS what FROM node_addresses WHERE type = 'InternalIP'
+    UNION ALL
+    SELECT bundle_id, name, json_extract_string(annotations, '$."flannel.alpha.coreos.com/public-ip"'), 'flannel public-ip'
+    FROM nodes WHERE json_extract_string(annotations, '$."flannel.alpha.coreos.com/public-ip"') IS NOT NULL
+),
+dups AS (
+    SELECT bundle_id, ip, list(DISTINCT what) AS whats, list(DISTINCT node ORDER BY node) AS nodes
+    FROM ips GROUP BY bundle_id, ip
+    HAVING count(DISTINCT node) > 1
+),
+flannel AS (
+    SELECT bundle_id, namespace, workload, name,
+        CAST(coalesce(args, '[]') AS VARCHAR) || CAST(coalesce(command, '[]') AS VARCHAR) AS argv
+    FROM workload_containers
+    WHERE kind = 'DaemonSet' AND (workload LIKE '%flannel%' OR image LIKE '%flannel%') AND container_type = 'regular'
+      AND (image LIKE '%flannel%' OR name LIKE '%flannel%')
+)
+SELECT
+    'nodes/' || d.ip AS resource,
+    d.bundle_id,
+    len(d.nodes) || ' nodes report the same IP ' || d.ip || ' (' || array_to_string(d.whats, ', ') || '): '
+        || array_to_string(d.nodes, ', ')
+        || CASE WHEN d.ip = '10.0.2.15' THEN '; 10.0.2.15 is the Vagrant/VirtualBox NAT interface' ELSE '' END
+        || coalesce((SELECT '; flannel DaemonSet ' || any_value(f.namespace || '/' || f.workload)
+                        || CASE WHEN bool_and(NOT contains(f.argv, '--iface')) THEN ' runs without --iface' ELSE ' sets --iface' END
+                     FROM flannel f WHERE f.bundle_id = d.bundle_id), '') AS message,
+    list_transform(d.nodes, lambda n: n || ': ' || d.ip) AS evidence
+FROM dups d
+ORDER BY 1

@@ -1,0 +1,105 @@
+/* ---
+id = "hostport-without-portmap"
+severity = "medium"
+faq = ["KADM-07"]
+category = "network"
+patterns = ["failed to find plugin \\\\?\"portmap\\\\?\"", "hostPort", "portmap"]
+[title]
+en = "Pods use hostPort but the node's CNI configuration has no portmap plugin"
+zh = "Pod 使用了 hostPort，但节点的 CNI 配置中没有 portmap 插件"
+[remediation]
+en = """
+`hostPort` (and `hostIP`) only work when the pod network add-on supports them, usually by
+chaining the CNI `portmap` plugin (Calico, Canal and Flannel are verified to). Traffic to
+`<node>:<hostPort>` goes nowhere when the node's CNI configuration (the first file in
+`/etc/cni/net.d`) has no `portmap` plugin, or when `/opt/cni/bin/portmap` is missing. Add
+`{"type": "portmap", "capabilities": {"portMappings": true}}` to the plugin list (ask the network
+add-on's authors how), or use a `NodePort` Service or `hostNetwork: true` instead.
+```
+ls /etc/cni/net.d/ && cat /etc/cni/net.d/*.conflist
+ls /opt/cni/bin/portmap
+```
+See https://github.com/containernetworking/plugins/blob/master/plugins/meta/portmap/README.md
+"""
+zh = """
+`hostPort`（以及 `hostIP`）是否可用取决于 Pod 网络插件，通常需要链式调用 CNI `portmap` 插件
+（已验证 Calico、Canal 和 Flannel 支持）。若节点的 CNI 配置（`/etc/cni/net.d` 中的第一个文件）中没有 `portmap` 插件，
+或 `/opt/cni/bin/portmap` 不存在，访问 `<节点>:<hostPort>` 的流量将无法到达 Pod。请在插件列表中加入
+`{"type": "portmap", "capabilities": {"portMappings": true}}`（向网络插件作者确认方法），或改用 `NodePort` 类型的 Service
+或 `HostNetwork=true`。
+```
+ls /etc/cni/net.d/ && cat /etc/cni/net.d/*.conflist
+ls /opt/cni/bin/portmap
+```
+参见 https://github.com/containernetworking/plugins/blob/master/plugins/meta/portmap/README.md
+"""
+[thresholds]
+# CNI plugins that implement hostPort themselves or delegate the whole configuration.
+native_hostport_types = "cilium-cni|multus|multus-shim|ovn-k8s-cni-overlay|antrea|kube-ovn|nsx"
+--- */
+WITH host_port_pods AS (
+    SELECT c.bundle_id, c.node, c.namespace, c.pod,
+        list_filter(from_json(c.ports, '[{"containerPort":"BIGINT","hostPort":"BIGINT","protocol":"VARCHAR"}]'),
+                    lambda p: coalesce(p.hostPort, 0) > 0) AS hp
+    FROM containers c
+    JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
+    WHERE NOT p.host_network AND c.ports IS NOT NULL AND c.node IS NOT NULL
+),
+hp_by_node AS (
+    SELECT node, list(DISTINCT namespace || '/' || pod || ' hostPort ' || CAST(x.hostPort AS VARCHAR)) AS pods
+    FROM (SELECT node, namespace, pod, unnest(hp) AS x FROM host_port_pods WHERE len(hp) > 0)
+    GROUP BY node
+),
+cni_files AS (
+    SELECT bundle_id, node, path, parsed,
+        row_number() OVER (PARTITION BY bundle_id ORDER BY path) AS rn
+    FROM host_files
+    WHERE regexp_matches(path, '^/etc/cni/net\.d/[^/]+\.(conf|conflist|json)$')
+),
+primary_cni AS (
+    SELECT bundle_id, node, path,
+        CASE WHEN json_type(parsed, '$.plugins') = 'ARRAY'
+             THEN list_transform(from_json(parsed->'$.plugins', '["JSON"]'), lambda p: p->>'$.type')
+             ELSE [parsed->>'$.type'] END AS types
+    FROM cni_files WHERE rn = 1 AND parsed IS NOT NULL
+),
+cni_bin AS (
+    SELECT node, list(name) AS names FROM host_cni_bin GROUP BY node
+),
+portmap_missing_logs AS (
+    SELECT node, count(*) AS n, list(DISTINCT line)[1:2] AS lines FROM (
+        SELECT node, line FROM log_lines WHERE regexp_matches(line, 'failed to find plugin \\?"portmap\\?"')
+        UNION ALL
+        SELECT source_host, message FROM events WHERE regexp_matches(message, 'failed to find plugin \\?"portmap\\?"'))
+    WHERE node IS NOT NULL
+    GROUP BY node
+),
+findings AS (
+    SELECT c.bundle_id, c.node,
+        CASE WHEN NOT list_contains(c.types, 'portmap')
+             THEN c.path || ' chains ' || array_to_string(c.types, ', ') || ' without portmap'
+             ELSE c.path || ' chains portmap but /opt/cni/bin/portmap is missing' END AS what,
+        c.types
+    FROM primary_cni c
+    LEFT JOIN cni_bin b ON b.node = c.node
+    WHERE NOT list_has_any(c.types, string_split(${native_hostport_types}, '|'))
+      AND (NOT list_contains(c.types, 'portmap')
+           OR (b.names IS NOT NULL AND len(b.names) > 0 AND NOT list_contains(b.names, 'portmap')))
+)
+SELECT
+    'node/' || h.node AS resource,
+    h.node,
+    f.bundle_id,
+    'hostPort pods on node ' || h.node || ' are unreachable through their hostPort: '
+        || concat_ws('; ', f.what, CASE WHEN l.n > 0 THEN l.n || ' "failed to find plugin \"portmap\"" errors' END) AS message,
+    list_concat(h.pods[1:10], coalesce(l.lines, [])) AS evidence
+FROM hp_by_node h
+JOIN findings f ON f.node = h.node
+LEFT JOIN portmap_missing_logs l ON l.node = h.node
+UNION ALL
+SELECT 'node/' || h.node, h.node, NULL,
+    'hostPort pods on node ' || h.node || ': ' || l.n || ' "failed to find plugin \"portmap\"" errors',
+    list_concat(h.pods[1:10], l.lines)
+FROM hp_by_node h JOIN portmap_missing_logs l ON l.node = h.node
+WHERE h.node NOT IN (SELECT node FROM findings)
+ORDER BY 1

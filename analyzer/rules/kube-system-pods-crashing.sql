@@ -1,0 +1,81 @@
+/* ---
+id = "kube-system-pods-crashing"
+severity = "high"
+faq = ["KADM-05"]
+category = "control-plane"
+patterns = ["RunContainerError", "CrashLoopBackOff", "Back-off restarting failed container"]
+[title]
+en = "kube-system pods in RunContainerError, CrashLoopBackOff or Error"
+zh = "kube-system 中的 Pod 处于 RunContainerError、CrashLoopBackOff 或 Error 状态"
+[remediation]
+en = """
+After `kubeadm init` no pod should be in `RunContainerError`, `CrashLoopBackOff` or `Error`;
+`coredns` (or `kube-dns`) stays `Pending` only until a pod network add-on is installed. If
+pods crash after `kubeadm init` itself, it is a kubeadm issue: report it at
+https://github.com/kubernetes/kubeadm/issues. If they crash after installing the network add-on
+while `coredns` is still `Pending`, the network add-on is most likely not working: it may need
+more RBAC privileges or a newer version; raise it with the network provider. Read the
+container's previous log first:
+```
+kubectl -n kube-system get pods -o wide
+kubectl -n kube-system describe pod <pod>
+kubectl -n kube-system logs <pod> -c <container> --previous
+```
+"""
+zh = """
+`kubeadm init` 完成后，不应有 Pod 处于 `RunContainerError`、`CrashLoopBackOff` 或 `Error` 状态；
+`coredns`（或 `kube-dns`）在部署网络插件之前处于 `Pending` 是正常的。若 `kubeadm init` 之后就有 Pod 处于这些状态，
+请在 https://github.com/kubernetes/kubeadm/issues 提交 issue。若部署网络插件之后 Pod 出现这些状态且 `coredns` 仍为 `Pending`，
+很可能是网络插件无法工作：可能需要授予它更多 RBAC 权限或使用较新版本，请向网络插件提供方提交问题。先查看容器上一次的日志：
+```
+kubectl -n kube-system get pods -o wide
+kubectl -n kube-system describe pod <pod>
+kubectl -n kube-system logs <pod> -c <container> --previous
+```
+"""
+[thresholds]
+log_tail_lines = 5
+--- */
+WITH bad AS (
+    SELECT c.bundle_id, c.namespace, c.pod, c.node, c.name AS container, c.restart_count, c.image,
+        c.state_reason, c.state_message, c.exit_code, c.last_reason, c.last_exit_code, c.last_message, p.owner_kind
+    FROM containers c
+    JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
+    WHERE c.namespace = 'kube-system' AND p.deleted_at IS NULL
+      AND (c.state_reason IN ('CrashLoopBackOff', 'RunContainerError')
+           OR (c.state = 'terminated' AND c.state_reason = 'Error' AND coalesce(p.owner_kind, '') <> 'Job'))
+),
+lg AS (
+    SELECT bundle_id, namespace, pod, container, previous, line_no, line,
+        max(line_no) OVER (PARTITION BY bundle_id, namespace, pod, container, previous) AS last_no,
+        bool_or(previous) OVER (PARTITION BY bundle_id, namespace, pod, container) AS has_prev
+    FROM log_lines
+    WHERE source = 'container' AND namespace = 'kube-system'
+      AND EXISTS (SELECT 1 FROM bad x WHERE x.bundle_id = log_lines.bundle_id AND x.pod = log_lines.pod AND x.container = log_lines.container)
+),
+tail AS (
+    SELECT bundle_id, namespace, pod, container, any_value(previous) AS previous, list(line ORDER BY line_no) AS lines
+    FROM lg WHERE previous = has_prev AND line_no > last_no - ${log_tail_lines}
+    GROUP BY ALL
+),
+dns_pending AS (
+    SELECT bundle_id, count(*) AS n FROM pods
+    WHERE namespace = 'kube-system' AND phase = 'Pending'
+      AND (name LIKE 'coredns-%' OR name LIKE 'kube-dns-%' OR labels->>'$."k8s-app"' = 'kube-dns')
+    GROUP BY bundle_id
+)
+SELECT
+    'pod/kube-system/' || b.pod AS resource,
+    b.namespace, b.pod AS name, b.node, b.container, b.bundle_id,
+    'container ' || b.container || ' is ' || b.state_reason
+        || ' (restarts ' || b.restart_count
+        || coalesce(', last exit ' || coalesce(b.last_reason, '') || ' code ' || b.last_exit_code, ', exit code ' || b.exit_code, '') || ')'
+        || CASE WHEN d.n > 0 THEN '; ' || d.n || ' coredns/kube-dns pod(s) still Pending: the pod network add-on is probably not working' ELSE '' END AS message,
+    list_concat(
+        ['state: ' || b.state_reason || coalesce(': ' || nullif(b.state_message, ''), '')],
+        CASE WHEN b.last_message IS NOT NULL AND b.last_message <> '' THEN ['last termination: ' || b.last_message] ELSE [] END,
+        CASE WHEN t.lines IS NOT NULL THEN list_transform(t.lines, lambda l: CASE WHEN t.previous THEN '[previous] ' ELSE '' END || l) ELSE [] END) AS evidence
+FROM bad b
+LEFT JOIN tail t ON t.bundle_id = b.bundle_id AND t.pod = b.pod AND t.container = b.container
+LEFT JOIN dns_pending d ON d.bundle_id = b.bundle_id
+ORDER BY b.pod, b.container
