@@ -3,7 +3,7 @@ id = "container-oomkilled"
 severity = "high"
 faq = ["DCE-01"]
 category = "workloads"
-patterns = ["OOMKilled", "Memory cgroup out of memory", "exit code 137"]
+patterns = ["OOMKilled", "Memory cgroup out of memory", "exit code 137", "helm_operation_job_template_resources"]
 [title]
 en = "Containers killed for exceeding their memory limit (OOMKilled)"
 zh = "容器因超出内存限制被终止 (OOMKilled)"
@@ -32,6 +32,24 @@ kubectl -n <ns> set resources deploy/<name> --limits=memory=512Mi
 [thresholds]
 helm_job_min_memory_mib = 400
 --- */
+WITH oom AS (
+    SELECT c.*,
+        (c.pod LIKE '%helm-operation%' OR c.pod LIKE '%helm%install%' OR c.pod LIKE '%helm%upgrade%'
+         OR c.image LIKE '%/kpanda-shell:%' OR c.image LIKE '%/kpanda-shell@%') AS helm_job
+    FROM containers c
+    WHERE c.state_reason = 'OOMKilled' OR c.last_reason = 'OOMKilled'
+),
+-- DCE cluster settings (kpanda-system/<cluster>-setting): the resources given to Helm operation Jobs.
+settings AS (
+    SELECT bundle_id, namespace, name,
+        json_extract_string(cs, '$.addon_setting.helm_operation_job_template_resources.limits.memory') AS memory_limit,
+        json_extract_string(cs, '$.addon_setting.helm_operation_base_image') AS base_image
+    FROM (SELECT bundle_id, namespace, name,
+              CASE WHEN json_valid(doc->>'$.data.clusterSetting') THEN doc->>'$.data.clusterSetting' END AS cs
+          FROM objects
+          WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kpanda-system')
+    WHERE cs IS NOT NULL
+)
 SELECT
     'pod/' || namespace || '/' || pod AS resource,
     namespace, pod AS name, node, name AS container, bundle_id,
@@ -39,12 +57,25 @@ SELECT
         || CASE WHEN state_reason = 'OOMKilled' THEN ' (current state)' ELSE ' (last termination)' END
         || coalesce(', memory limit ' || memory_limit, ', no memory limit')
         || ', restarts ' || restart_count
-        || CASE WHEN (pod LIKE 'helm-operation%' OR pod LIKE '%helm%install%' OR pod LIKE '%helm%upgrade%')
-                 AND memory_limit_bytes < ${helm_job_min_memory_mib} * 1048576
-            THEN '; Helm operation Job with a limit below ${helm_job_min_memory_mib}Mi' ELSE '' END AS message,
+        || CASE WHEN helm_job AND coalesce(memory_limit_bytes < ${helm_job_min_memory_mib} * 1048576, false)
+                THEN '; Helm operation Job with a limit below ${helm_job_min_memory_mib}Mi'
+                WHEN helm_job THEN '; Helm operation Job' ELSE '' END AS message,
     ['state: ' || coalesce(state_reason, state, '?') || coalesce(' exit ' || exit_code, ''),
      'lastState: ' || coalesce(last_reason, '-') || coalesce(' exit ' || last_exit_code, ''),
-     'image: ' || image] AS evidence
-FROM containers
-WHERE state_reason = 'OOMKilled' OR last_reason = 'OOMKilled'
-ORDER BY namespace, pod, name
+     'image: ' || image] AS evidence,
+    NULL::VARCHAR AS severity
+FROM oom
+UNION ALL
+SELECT
+    'configmap/' || s.namespace || '/' || s.name,
+    s.namespace, s.name, NULL, NULL, s.bundle_id,
+    'cluster setting ' || s.name || ' gives Helm operation Jobs a memory limit of ' || s.memory_limit
+        || ', below ${helm_job_min_memory_mib}Mi: Helm installs can be OOMKilled'
+        || CASE WHEN EXISTS (SELECT 1 FROM oom o WHERE o.helm_job)
+                THEN ' (Helm operation pods were OOMKilled in this case)' ELSE '' END,
+    list_concat(['clusterSetting.addon_setting.helm_operation_job_template_resources.limits.memory: ' || s.memory_limit],
+        CASE WHEN s.base_image IS NOT NULL THEN ['helm_operation_base_image: ' || s.base_image] ELSE [] END),
+    CASE WHEN EXISTS (SELECT 1 FROM oom o WHERE o.helm_job) THEN 'high' ELSE 'medium' END
+FROM settings s
+WHERE s.memory_limit IS NOT NULL AND k8s_quantity(s.memory_limit) < ${helm_job_min_memory_mib} * 1048576
+ORDER BY 1

@@ -7,21 +7,39 @@ patterns = [
   "Failed to pull image",
   "ErrImagePull",
   "ImagePullBackOff",
-  "dial tcp [0-9.:]+:443: (i/o timeout|connect: connection refused)",
+  "PullImage .*failed",
+  "failed to (get|pull) sandbox image",
+  "failed to pull and unpack image",
+  "dial tcp [0-9a-f.:\\[\\]]+:443: (i/o timeout|connect: connection refused|connect: no route to host|connect: network is unreachable)",
+  "request canceled while waiting for connection \\(Client\\.Timeout exceeded while awaiting headers\\)",
+  "(registry\\.k8s\\.io|k8s\\.gcr\\.io|gcr\\.io).*(i/o timeout|connection refused|deadline exceeded)",
   "kpanda-shell",
 ]
 [title]
 en = "Images cannot be pulled: registry unreachable or image missing"
 zh = "镜像拉取失败：镜像仓库不可达或镜像不存在"
+[thresholds]
+# Registries commonly unreachable from China and air-gapped sites.
+blocked_registries = "registry.k8s.io,k8s.gcr.io,gcr.io,us.gcr.io,eu.gcr.io,asia.gcr.io,ghcr.io,quay.io,docker.io,registry-1.docker.io"
 [remediation]
 en = """
 The node cannot pull the image. When the registry is `registry.k8s.io`, `k8s.gcr.io` or
 `gcr.io` and the error is a timeout or refused connection, the site cannot reach it (common in
 China and air-gapped sites): pull from a reachable mirror instead, e.g. for Karmada
-`karmadactl init --kube-image-registry=registry.cn-hangzhou.aliyuncs.com/google_containers`,
-or push the images to the private registry and point the workloads (or the containerd mirror
-configuration) at it. For `kpanda-shell` in DCE, sync the image to the offline registry and
-check the node's registry mirror settings.
+`karmadactl init --kube-image-registry=registry.cn-hangzhou.aliyuncs.com/google_containers`
+or rewrite the manifests:
+```
+sed -i'' -e "s#registry.k8s.io#registry.aliyuncs.com/google_containers#g" artifacts/deploy/karmada-etcd.yaml
+sed -i'' -e "s#registry.k8s.io#registry.aliyuncs.com/google_containers#g" artifacts/deploy/karmada-apiserver.yaml
+sed -i'' -e "s#registry.k8s.io#registry.aliyuncs.com/google_containers#g" artifacts/deploy/kube-controller-manager.yaml
+export GOPROXY=https://goproxy.cn     # when building Karmada from source in mainland China
+```
+A sandbox (pause) image that cannot be pulled blocks every pod of the node
+(`FailedCreatePodSandBox ... failed to get sandbox image`): set containerd's `sandbox_image` (or
+the kubelet's `--pod-infra-container-image`) to a reachable copy. Otherwise push the images to the private registry and point the workloads (or the containerd mirror
+configuration) at it. For `kpanda-shell` in DCE (Helm installs of an offline-installed, attached
+cluster), open Cluster Operations → Cluster Settings → Advanced and set the Helm operation base
+image to a `kpanda-shell` image this cluster can pull.
 ```
 kubectl -n <ns> describe pod <pod>          # Events: Failed to pull image ...
 crictl pull <image>                          # on the node, to see the runtime's own error
@@ -31,8 +49,16 @@ zh = """
 节点无法拉取镜像。若镜像仓库为 `registry.k8s.io`、`k8s.gcr.io` 或 `gcr.io` 且报错为超时或连接被拒绝，
 说明当前环境无法访问该仓库（国内及离线环境常见）：改用可访问的镜像源，例如 Karmada 可使用
 `karmadactl init --kube-image-registry=registry.cn-hangzhou.aliyuncs.com/google_containers`，
-或将镜像同步到私有仓库并修改工作负载（或 containerd 镜像加速配置）。DCE 中 `kpanda-shell` 镜像拉取失败时，
-请将镜像同步到离线仓库并检查节点的仓库配置。
+或修改部署清单：
+```
+sed -i'' -e "s#registry.k8s.io#registry.aliyuncs.com/google_containers#g" artifacts/deploy/karmada-etcd.yaml
+sed -i'' -e "s#registry.k8s.io#registry.aliyuncs.com/google_containers#g" artifacts/deploy/karmada-apiserver.yaml
+sed -i'' -e "s#registry.k8s.io#registry.aliyuncs.com/google_containers#g" artifacts/deploy/kube-controller-manager.yaml
+export GOPROXY=https://goproxy.cn     # 在中国大陆从源码构建 Karmada 时
+```
+sandbox（pause）镜像拉取失败会使该节点上所有 Pod 无法创建（`FailedCreatePodSandBox ... failed to get sandbox image`）：
+将 containerd 的 `sandbox_image`（或 kubelet 的 `--pod-infra-container-image`）改为可拉取的镜像。也可将镜像同步到私有仓库并修改工作负载（或 containerd 镜像加速配置）。DCE 中（离线安装后接入的集群安装 Helm 应用时）`kpanda-shell` 镜像拉取失败，
+请到 集群运维 → 集群设置 → 高级配置，将 Helm 操作基础镜像改为该集群能正常拉取的 `kpanda-shell` 镜像。
 ```
 kubectl -n <ns> describe pod <pod>          # Events: Failed to pull image ...
 crictl pull <image>                          # 在节点上查看运行时报错
@@ -44,23 +70,100 @@ WITH waiting AS (
     FROM containers
     WHERE state_reason IN ('ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull')
 ),
+-- Pull failures told by events: the container's image, or the sandbox (pause) image.
 pull_events AS (
-    SELECT bundle_id, namespace, object_name AS pod,
-        list(DISTINCT message ORDER BY message)[1:3] AS messages, sum(count) AS n
+    SELECT bundle_id, namespace, object_name AS pod, source_host AS node, reason, message, count,
+        nullif(regexp_extract(message, '(?:pull(?:ing)?(?: and unpack)? image|sandbox image) \\?"([^"\\]+)', 1), '') AS image,
+        reason = 'FailedCreatePodSandBox' AS sandbox
     FROM events
     WHERE object_kind = 'Pod'
-      AND (reason IN ('Failed', 'ErrImagePull', 'BackOff') AND (message LIKE '%ailed to pull image%' OR message LIKE '%Back-off pulling image%' OR message LIKE '%ErrImagePull%'))
+      AND ((reason IN ('Failed', 'ErrImagePull', 'BackOff') AND (message LIKE '%ailed to pull image%' OR message LIKE '%Back-off pulling image%' OR message LIKE '%ErrImagePull%'))
+           OR (reason = 'FailedCreatePodSandBox' AND regexp_matches(message, '(failed to (get|pull) sandbox image|failed to pull image|failed to pull and unpack image)')))
+),
+pod_events AS (
+    SELECT bundle_id, namespace, pod, list(DISTINCT message ORDER BY message)[1:3] AS messages, sum(count) AS n
+    FROM pull_events GROUP BY ALL
+),
+-- Pods whose only trace is events: the sandbox image, or a pod no longer listed.
+event_only AS (
+    SELECT e.bundle_id, e.namespace, e.pod, any_value(coalesce(p.node, e.node)) AS node, e.image, bool_or(e.sandbox) AS sandbox,
+        list(DISTINCT e.message ORDER BY e.message)[1:3] AS messages, sum(e.count) AS n
+    FROM pull_events e
+    LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND p.namespace = e.namespace AND p.name = e.pod
+    WHERE e.image IS NOT NULL AND e.reason <> 'BackOff'
+      AND (p.name IS NULL OR (p.phase = 'Pending' AND NOT EXISTS (
+            SELECT 1 FROM containers c WHERE c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name AND c.state = 'running')))
+      AND NOT EXISTS (SELECT 1 FROM waiting w WHERE w.bundle_id = e.bundle_id AND w.namespace = e.namespace AND w.pod = e.pod AND w.image = e.image)
+    GROUP BY e.bundle_id, e.namespace, e.pod, e.image
+),
+-- Pull failures in the kubelet / container runtime logs of the nodes.
+log_hits AS (
+    SELECT bundle_id, node, coalesce(service, container) AS service, line,
+        nullif(coalesce(nullif(regexp_extract(line, 'PullImage \\?"([^"\\]+)\\?" failed', 1), ''),
+                        nullif(regexp_extract(line, '(?:pull(?:ing)?(?: and unpack)? image|sandbox image) \\?"([^"\\]+)', 1), ''),
+                        nullif(regexp_extract(line, ' image="([^"]+)"', 1), '')), '') AS image,
+        nullif(regexp_extract(line, 'https://([^/"\\]+)/v2/', 1), '') AS url_host
+    FROM log_lines
+    WHERE source IN ('node', 'host')
+      AND regexp_matches(line, '(PullImage \\?".*\\?" failed|PullImage from image service failed|Failed to pull image|failed to pull and unpack image|failed to get sandbox image|Error response from daemon: (Get|Head) )')
+      AND NOT contains(line, 'Back-off pulling image')
+),
+log_only AS (
+    SELECT bundle_id, node, coalesce(image, url_host) AS image, list(DISTINCT service) AS services,
+        list(line ORDER BY line)[1:3] AS lines, count(*) AS n
+    FROM log_hits
+    WHERE coalesce(image, url_host) IS NOT NULL
+      AND coalesce(image, url_host) NOT IN (SELECT image FROM waiting UNION SELECT image FROM event_only)
     GROUP BY ALL
+),
+findings AS (
+    SELECT 'pod/' || w.namespace || '/' || w.pod AS resource, w.namespace, w.pod AS name, w.node, w.container, w.bundle_id,
+        w.image, w.registry, w.state_reason AS how, false AS sandbox,
+        list_concat(['waiting: ' || w.state_reason || coalesce(': ' || w.state_message, '')], coalesce(e.messages, [])) AS evidence,
+        coalesce(e.n, 1) AS n, 'container status' AS seen
+    FROM waiting w LEFT JOIN pod_events e USING (bundle_id, namespace, pod)
+    UNION ALL
+    SELECT 'pod/' || namespace || '/' || pod, namespace, pod, node, NULL, bundle_id,
+        image, image_registry(image), CASE WHEN sandbox THEN 'FailedCreatePodSandBox' ELSE 'Failed' END, sandbox,
+        messages, n, 'events'
+    FROM event_only
+    UNION ALL
+    SELECT 'node/' || node, NULL, NULL, node, NULL, bundle_id,
+        image, CASE WHEN contains(image, '/') OR contains(image, ':') THEN image_registry(image) ELSE image END,
+        'pull failures', false, lines, n, array_to_string(services, '/') || ' log'
+    FROM log_only
+),
+classified AS (
+    SELECT f.*,
+        array_to_string(f.evidence, ' ') AS txt
+    FROM findings f
+),
+causes AS (
+    SELECT c.*,
+        CASE WHEN regexp_matches(txt, '(i/o timeout|deadline exceeded|Client\.Timeout exceeded|TLS handshake timeout|net/http: request canceled)') THEN 'connection timed out'
+             WHEN contains(txt, 'connection refused') THEN 'connection refused'
+             WHEN regexp_matches(txt, '(no route to host|network is unreachable)') THEN 'network unreachable'
+             WHEN regexp_matches(txt, '(no such host|server misbehaving|Temporary failure in name resolution)') THEN 'registry name does not resolve'
+             WHEN regexp_matches(txt, '(HTTP response to HTTPS client|x509:|tls: )') THEN 'TLS / plain-HTTP mismatch with the registry'
+             WHEN regexp_matches(txt, '(?i)(unauthorized|authentication required|denied|403 Forbidden|401)') THEN 'authentication or authorization refused'
+             WHEN regexp_matches(txt, '(?i)(not found|manifest unknown|NotFound)') THEN 'image or tag not found'
+             ELSE NULL END AS cause
+    FROM classified c
 )
-SELECT
-    'pod/' || w.namespace || '/' || w.pod AS resource,
-    w.namespace, w.pod AS name, w.node, w.container, w.bundle_id,
-    'cannot pull ' || w.image || ' from ' || w.registry || ' (' || w.state_reason || ')'
-        || CASE WHEN w.registry IN ('registry.k8s.io', 'k8s.gcr.io', 'gcr.io') THEN '; registry often unreachable: use a mirror' ELSE '' END
-        || CASE WHEN w.image LIKE '%kpanda-shell%' THEN '; kpanda-shell image (DCE)' ELSE '' END AS message,
-    list_concat(
-        ['waiting: ' || w.state_reason || coalesce(': ' || w.state_message, '')],
-        coalesce(e.messages, [])) AS evidence
-FROM waiting w
-LEFT JOIN pull_events e USING (bundle_id, namespace, pod)
-ORDER BY w.namespace, w.pod, w.container
+SELECT resource, namespace, name, node, container, bundle_id,
+    CASE WHEN sandbox THEN 'cannot pull sandbox image ' ELSE 'cannot pull ' END || image || ' from ' || registry
+        || ' (' || how || coalesce(': ' || cause, '') || '; seen in ' || seen || ')'
+        || CASE WHEN cause IN ('connection timed out', 'connection refused', 'network unreachable', 'registry name does not resolve')
+                THEN CASE WHEN list_contains(string_split(${blocked_registries}, ','), registry)
+                          THEN '; ' || registry || ' is not reachable from this site: pull from a reachable mirror'
+                               || CASE WHEN registry IN ('registry.k8s.io', 'k8s.gcr.io', 'gcr.io') THEN ' (e.g. registry.aliyuncs.com/google_containers)' ELSE '' END
+                          ELSE '; the node cannot reach registry ' || registry || ' (network, firewall or proxy)' END
+                WHEN registry IN ('registry.k8s.io', 'k8s.gcr.io', 'gcr.io') AND cause IS NULL
+                THEN '; ' || registry || ' is often unreachable: use a reachable mirror'
+                ELSE '' END
+        || CASE WHEN image LIKE '%kpanda-shell%' THEN '; kpanda-shell is the DCE Helm operation base image: set one this cluster can pull in the cluster settings' ELSE '' END AS message,
+    evidence,
+    n AS count,
+    CASE WHEN seen LIKE '% log' THEN 'medium' END AS severity
+FROM causes
+ORDER BY resource, container

@@ -1,0 +1,66 @@
+/* ---
+id = "conntrack-module-not-loaded"
+severity = "high"
+faq = ["DCE-13"]
+category = "nodes"
+patterns = [
+  "modprobe: FATAL: Module (nf_conntrack|ip_conntrack|nf_conntrack_ipv4) not found",
+  "/proc/sys/net/netfilter/nf_conntrack_max: no such file or directory",
+  "net\\.netfilter\\.nf_conntrack_max.*(No such file or directory|cannot stat)",
+  "lsmod \\| ?grep conntrack",
+]
+[title]
+en = "Kernel module nf_conntrack not loaded on the node"
+zh = "节点未加载内核模块 nf_conntrack（conntrack）"
+[remediation]
+en = """
+Connection tracking is not available on the node: `nf_conntrack` is not loaded, so kernel
+tuning of the new cluster (`net.netfilter.nf_conntrack_max` and friends) fails, cluster creation
+with "kernel tuning for the new cluster" enabled fails, and kube-proxy/Service NAT cannot work.
+Check and load the module, and make it load at boot:
+```
+lsmod | grep conntrack
+modprobe ip_conntrack        # nf_conntrack on current kernels
+echo nf_conntrack > /etc/modules-load.d/conntrack.conf
+```
+If the kernel was upgraded without a reboot, the modules of the running kernel may be missing
+(`/lib/modules/$(uname -r)`): reboot into the new kernel, then create the cluster again.
+"""
+zh = """
+节点上连接跟踪不可用：`nf_conntrack` 未加载，导致新建集群的内核调优（`net.netfilter.nf_conntrack_max` 等）失败，
+启用 **为新建集群内核调优** 时集群创建失败，kube-proxy/Service 的 NAT 也无法工作。检查并加载该模块，并设置开机加载：
+```
+lsmod | grep conntrack
+modprobe ip_conntrack        # 新内核上为 nf_conntrack
+echo nf_conntrack > /etc/modules-load.d/conntrack.conf
+```
+若内核进行了升级但未重启，当前运行内核的模块可能缺失（`/lib/modules/$(uname -r)`），同样会导致集群创建失败：
+重启进入新内核后再创建集群。
+"""
+--- */
+WITH facts AS (
+    -- Nodes whose module list was collected.
+    SELECT f.bundle_id, f.node, f.kernel_release,
+        (SELECT list(m.module ORDER BY m.module) FROM host_modules m WHERE m.bundle_id = f.bundle_id) AS modules,
+        (SELECT any_value(s.value) FROM host_sysctls s WHERE s.bundle_id = f.bundle_id AND s.key = 'net.netfilter.nf_conntrack_max') AS conntrack_max
+    FROM host_facts f
+),
+log_hits AS (
+    SELECT node, list(DISTINCT line)[1:2] AS lines
+    FROM log_lines
+    WHERE regexp_matches(line, '(Module (nf_conntrack|ip_conntrack|nf_conntrack_ipv4) not found|/proc/sys/net/netfilter/nf_conntrack_max: no such file or directory|nf_conntrack_max.*(No such file or directory|cannot stat))')
+    GROUP BY node
+)
+SELECT 'node/' || f.node AS resource, f.node, f.bundle_id,
+    'nf_conntrack is not loaded on node ' || f.node || ' (not in /proc/modules, no net.netfilter.nf_conntrack_max)'
+        || coalesce(' (kernel ' || f.kernel_release || ')', '')
+        || CASE WHEN l.node IS NOT NULL THEN '; logs confirm conntrack is missing' ELSE '' END AS message,
+    list_concat(['conntrack-related modules loaded: ' || coalesce(nullif(array_to_string(list_filter(f.modules, lambda m: m LIKE '%conntrack%' OR m LIKE 'nf_nat%'), ', '), ''), 'none')],
+                coalesce(l.lines, [])) AS evidence
+FROM facts f
+LEFT JOIN log_hits l ON l.node = f.node
+WHERE len(f.modules) > 0
+  AND NOT list_has_any(f.modules, ['nf_conntrack', 'nf_conntrack_ipv4', 'ip_conntrack'])
+  -- Built into the kernel: no module, but the sysctl exists.
+  AND f.conntrack_max IS NULL
+ORDER BY 1

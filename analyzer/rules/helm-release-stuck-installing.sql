@@ -1,0 +1,99 @@
+/* ---
+id = "helm-release-stuck-installing"
+severity = "medium"
+faq = ["DCE-05"]
+category = "workloads"
+patterns = [
+  "helmreleases\\.helm\\.kpanda\\.io",
+  "another operation \\(install/upgrade/rollback\\) is in progress",
+  "pending-install",
+  "pending-upgrade",
+]
+[title]
+en = "Helm application stuck installing and cannot be deleted"
+zh = "Helm 应用卡在安装中，无法删除"
+[thresholds]
+min_age_minutes = 30
+[remediation]
+en = """
+A Helm installation failed half-way and the application stays "installing": its
+`helmreleases.helm.kpanda.io` custom resource still carries a finalizer (and/or Helm's release
+record stays `pending-install`), so the application can neither be deleted nor installed again.
+In DCE, open Custom Resources, find the `helmreleases.helm.kpanda.io` CRD and delete the
+application's HelmRelease CR; then install again. From the command line:
+```
+kubectl get helmreleases.helm.kpanda.io -A
+kubectl -n <ns> delete helmreleases.helm.kpanda.io <name>
+# if it stays Terminating because its controller is gone:
+kubectl -n <ns> patch helmreleases.helm.kpanda.io <name> --type=merge -p '{"metadata":{"finalizers":[]}}'
+# a Helm release stuck in pending-install / pending-upgrade:
+helm -n <ns> history <release>
+helm -n <ns> uninstall <release>      # or: helm -n <ns> rollback <release> <last good revision>
+```
+"""
+zh = """
+Helm 安装中途失败，应用一直处于“安装中”：其 `helmreleases.helm.kpanda.io` 自定义资源仍带有 finalizer
+（和/或 Helm 的 release 记录停留在 `pending-install`），因此既不能删除也不能重新安装。
+在 DCE 中进入 自定义资源 页面，找到 `helmreleases.helm.kpanda.io` CRD，删除对应应用的 HelmRelease CR，然后重新安装。
+命令行方式：
+```
+kubectl get helmreleases.helm.kpanda.io -A
+kubectl -n <ns> delete helmreleases.helm.kpanda.io <name>
+# 若因控制器已不存在而一直 Terminating：
+kubectl -n <ns> patch helmreleases.helm.kpanda.io <name> --type=merge -p '{"metadata":{"finalizers":[]}}'
+# Helm release 停留在 pending-install / pending-upgrade：
+helm -n <ns> history <release>
+helm -n <ns> uninstall <release>      # 或：helm -n <ns> rollback <release> <上一个正常版本>
+```
+"""
+--- */
+WITH releases AS (
+    -- HelmRelease custom resources (DCE kpanda, and other Helm controllers).
+    SELECT o.bundle_id, o.kind, o.api_group, o.resource, o.namespace, o.name, o.finalizers, o.deleted_at,
+        coalesce(o.doc->>'$.status.phase', o.doc->>'$.status.status', o.doc->>'$.status.state') AS phase,
+        days_between(o.deleted_at, b.collected_at) * 1440 AS deleting_minutes
+    FROM objects o JOIN bundles b USING (bundle_id)
+    WHERE (o.api_group LIKE '%kpanda.io' AND o.resource IN ('helmreleases', 'helmoperations'))
+       OR (o.resource = 'helmreleases' AND o.api_group <> '')
+),
+-- Helm's own release records: Secrets (default driver) or ConfigMaps labelled owner=helm.
+pending AS (
+    SELECT o.bundle_id, o.namespace,
+        json_extract_string(o.labels, '$.name') AS release,
+        json_extract_string(o.labels, '$.status') AS status,
+        json_extract_string(o.labels, '$.version') AS revision,
+        (epoch(b.collected_at) - coalesce(TRY_CAST(json_extract_string(o.labels, '$.modifiedAt') AS DOUBLE), epoch(o.created_at))) / 60 AS minutes
+    FROM objects o JOIN bundles b USING (bundle_id)
+    WHERE o.api_group = '' AND o.resource IN ('secrets', 'configmaps')
+      AND json_extract_string(o.labels, '$.owner') = 'helm'
+      AND json_extract_string(o.labels, '$.status') IN ('pending-install', 'pending-upgrade', 'pending-rollback')
+      AND (epoch(b.collected_at) - coalesce(TRY_CAST(json_extract_string(o.labels, '$.modifiedAt') AS DOUBLE), epoch(o.created_at))) / 60 >= ${min_age_minutes}
+      -- Only the newest revision of the release counts.
+      AND NOT EXISTS (
+          SELECT 1 FROM objects n
+          WHERE n.bundle_id = o.bundle_id AND n.namespace = o.namespace AND n.resource = o.resource
+            AND json_extract_string(n.labels, '$.owner') = 'helm'
+            AND json_extract_string(n.labels, '$.name') = json_extract_string(o.labels, '$.name')
+            AND TRY_CAST(json_extract_string(n.labels, '$.version') AS INTEGER) > TRY_CAST(json_extract_string(o.labels, '$.version') AS INTEGER))
+)
+SELECT lower(r.kind) || '/' || r.namespace || '/' || r.name AS resource, r.namespace, r.name, r.bundle_id,
+    r.kind || ' ' || r.name || ' (' || r.resource || '.' || r.api_group || ') has been deleting for '
+        || CAST(round(r.deleting_minutes) AS BIGINT) || ' minutes, held by finalizers ' || array_to_string(r.finalizers, ', ')
+        || coalesce('; status ' || r.phase, '')
+        || coalesce('; Helm release record is ' || p.status || ' (revision ' || p.revision || ')', '')
+        || ': the application cannot be removed or reinstalled' AS message,
+    list_concat(['deletionTimestamp: ' || strftime(r.deleted_at, '%Y-%m-%dT%H:%M:%SZ'),
+                 'finalizers: ' || array_to_string(r.finalizers, ', ')],
+                CASE WHEN r.phase IS NOT NULL THEN ['status: ' || r.phase] ELSE [] END) AS evidence
+FROM releases r
+LEFT JOIN pending p ON p.bundle_id = r.bundle_id AND p.namespace = r.namespace AND p.release = r.name
+WHERE r.deleted_at IS NOT NULL AND len(r.finalizers) > 0 AND r.deleting_minutes >= ${min_age_minutes}
+UNION ALL
+SELECT 'helmrelease/' || p.namespace || '/' || p.release, p.namespace, p.release, p.bundle_id,
+    'Helm release ' || p.release || ' has been ' || p.status || ' for ' || CAST(round(p.minutes) AS BIGINT)
+        || ' minutes (revision ' || p.revision || '): the install never finished and blocks deleting or reinstalling the application',
+    ['helm release record: sh.helm.release.v1.' || p.release || '.v' || p.revision || ' status=' || p.status]
+FROM pending p
+WHERE NOT EXISTS (SELECT 1 FROM releases r WHERE r.bundle_id = p.bundle_id AND r.namespace = p.namespace AND r.name = p.release
+                  AND r.deleted_at IS NOT NULL AND len(r.finalizers) > 0 AND r.deleting_minutes >= ${min_age_minutes})
+ORDER BY 1

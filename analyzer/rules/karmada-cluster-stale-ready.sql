@@ -1,0 +1,104 @@
+/* ---
+id = "karmada-cluster-stale-ready"
+severity = "high"
+faq = ["KMD-02"]
+category = "multicluster"
+patterns = [
+  "Failed to do cluster health check for cluster",
+  "Failed to get Kubernetes version for Cluster",
+  "Failed to sync cache for cluster",
+  "cluster is not reachable",
+  "ClusterNotReachable",
+]
+[title]
+en = "Karmada member cluster reported Ready while it cannot be reached"
+zh = "Karmada 成员集群显示就绪，但实际已无法访问"
+[thresholds]
+# A pull-mode cluster lease renewed longer ago than this is stale (lease duration is 40s by default).
+stale_lease_minutes = 5
+[remediation]
+en = """
+Karmada still shows the member cluster `Ready` although the control plane can no longer reach
+it: a firewall put between Karmada and a Push-mode member does not close the TCP connection that
+already exists, so health checks keep succeeding over it and the status never turns to failed.
+Close the existing connection on the node running the member cluster's kube-apiserver
+(`ens192` is the interface the member uses to talk to Karmada), then watch the status change:
+```
+tcpkill -9 -i ens192 src host ${KARMADA_APISERVER_IP} and dst port ${MEMBER_CLUTER_APISERVER_IP}
+kubectl --kubeconfig karmada-apiserver.config get clusters
+kubectl --kubeconfig karmada-apiserver.config -n karmada-cluster get lease
+```
+For Pull-mode clusters check the `karmada-agent` in the member cluster: its lease in the
+`karmada-cluster` namespace must be renewed every few seconds.
+"""
+zh = """
+Karmada 仍显示成员集群为 `Ready`，但控制面已无法访问该集群：在 Karmada 与推送（Push）模式成员集群之间开启防火墙后，
+防火墙不会关闭已存在的 TCP 连接，健康检查沿用该连接继续成功，集群状态因此一直不会变为失败。
+登录成员集群 apiserver 所在节点，用 `tcpkill` 关闭该 TCP 连接（`ens192` 为成员集群与 Karmada 通信的网卡），再观察状态变化：
+```
+tcpkill -9 -i ens192 src host ${KARMADA_APISERVER_IP} and dst port ${MEMBER_CLUTER_APISERVER_IP}
+kubectl --kubeconfig karmada-apiserver.config get clusters
+kubectl --kubeconfig karmada-apiserver.config -n karmada-cluster get lease
+```
+拉取（Pull）模式的集群请检查成员集群中的 `karmada-agent`：其在 `karmada-cluster` 命名空间中的 Lease 应每隔几秒续约一次。
+"""
+--- */
+WITH clusters AS (
+    SELECT o.bundle_id, o.name,
+        coalesce(o.doc->>'$.spec.syncMode', 'Push') AS sync_mode,
+        o.doc->>'$.spec.apiEndpoint' AS endpoint,
+        nullif(regexp_extract(coalesce(o.doc->>'$.spec.apiEndpoint', ''), '^[a-z]+://([^/:]+)', 1), '') AS endpoint_host,
+        c.last_transition,
+        '(^|[^a-z0-9.-])' || replace(o.name, '.', '\.') || '([^a-z0-9-]|$)' AS name_re
+    FROM objects o
+    JOIN object_conditions c ON c.bundle_id = o.bundle_id AND c.api_group = o.api_group AND c.resource = o.resource
+        AND c.name = o.name AND c.type = 'Ready'
+    WHERE o.api_group = 'cluster.karmada.io' AND o.resource = 'clusters' AND c.status = 'True'
+),
+-- Pull mode: the agent renews a Lease named after the cluster in karmada-cluster.
+leases AS (
+    SELECT l.bundle_id, l.name, k8s_ts(l.doc->>'$.spec.renewTime') AS renewed,
+        days_between(k8s_ts(l.doc->>'$.spec.renewTime'), b.collected_at) * 1440 AS age_minutes
+    FROM objects l JOIN bundles b USING (bundle_id)
+    WHERE l.api_group = 'coordination.k8s.io' AND l.resource = 'leases' AND l.namespace = 'karmada-cluster'
+),
+component_errors AS (
+    SELECT coalesce(pod, service, '?') AS who, line
+    FROM log_lines
+    WHERE (namespace = 'karmada-system' OR pod LIKE 'karmada-%' OR container LIKE 'karmada-%')
+      AND (regexp_matches(line, '(Failed to do cluster health check for cluster|Failed to get Kubernetes version for Cluster|Failed to sync cache for cluster|Failed to get any APIs installed in Cluster|Failed to create a ClusterClient|Failed to build dynamic cluster client)')
+           OR (regexp_matches(line, '(?i)(cluster|member)')
+               AND regexp_matches(line, '(i/o timeout|connect: connection refused|no route to host|network is unreachable|context deadline exceeded|Client\.Timeout exceeded|TLS handshake timeout|connection reset by peer|http2: client connection lost)')))
+),
+signals AS (
+    SELECT c.bundle_id, c.name, 'lease karmada-cluster/' || c.name || ' not renewed for '
+            || CAST(round(l.age_minutes) AS BIGINT) || ' minutes' AS what,
+        'renewTime: ' || strftime(l.renewed, '%Y-%m-%dT%H:%M:%SZ') AS line
+    FROM clusters c JOIN leases l ON l.bundle_id = c.bundle_id AND l.name = c.name
+    WHERE c.sync_mode = 'Pull' AND l.age_minutes > ${stale_lease_minutes}
+    UNION ALL
+    -- karmada-controller-manager / agent / aggregated-apiserver / estimator failing to reach it.
+    SELECT c.bundle_id, c.name, 'karmada component logs (' || g.who || ') fail to reach it', g.line
+    FROM clusters c JOIN component_errors g ON regexp_matches(g.line, c.name_re)
+    UNION ALL
+    -- Works of the cluster's execution namespace that could not be applied for network reasons.
+    SELECT c.bundle_id, c.name, 'Work objects in karmada-es-' || c.name || ' fail to apply', 'Work ' || w.name || ': ' || coalesce(w.message, w.reason, '')
+    FROM clusters c JOIN object_conditions w ON w.bundle_id = c.bundle_id AND w.namespace = 'karmada-es-' || c.name
+    WHERE w.api_group = 'work.karmada.io' AND w.resource = 'works' AND w.type = 'Applied' AND w.status = 'False'
+      AND regexp_matches(coalesce(w.message, ''), '(i/o timeout|connection refused|no route to host|network is unreachable|context deadline exceeded|Client\.Timeout exceeded|TLS handshake timeout|connection reset by peer)')
+    UNION ALL
+    -- What the collector could not reach.
+    SELECT c.bundle_id, c.name, 'collection errors name it', g.what || ' ' || g.location || ': ' || coalesce(g.detail, g.reason)
+    FROM clusters c JOIN gaps g ON (regexp_matches(coalesce(g.location, '') || ' ' || coalesce(g.detail, ''), c.name_re)
+                                   OR (c.endpoint_host IS NOT NULL AND contains(coalesce(g.detail, '') || ' ' || coalesce(g.location, ''), c.endpoint_host)))
+    WHERE g.reason IN ('timeout', 'unavailable', 'error')
+)
+SELECT 'cluster.karmada.io/' || c.name AS resource, c.name, c.bundle_id,
+    'member cluster ' || c.name || ' (' || c.sync_mode || ' mode' || coalesce(', ' || c.endpoint, '') || ') is Ready'
+        || coalesce(' since ' || strftime(c.last_transition, '%Y-%m-%dT%H:%M:%SZ'), '')
+        || ' but is not reachable: ' || array_to_string(list(DISTINCT s.what ORDER BY s.what), '; ') AS message,
+    list(s.line ORDER BY s.line)[1:5] AS evidence,
+    count(*) AS count
+FROM clusters c JOIN signals s ON s.bundle_id = c.bundle_id AND s.name = c.name
+GROUP BY c.bundle_id, c.name, c.sync_mode, c.endpoint, c.last_transition
+ORDER BY 1

@@ -1,0 +1,82 @@
+/* ---
+id = "pod-unschedulable-affinity-mismatch"
+severity = "medium"
+faq = ["DCE-06"]
+category = "scheduling"
+patterns = [
+  "node\\(s\\) didn't match Pod's node affinity/selector",
+  "node\\(s\\) didn't match node selector",
+  "node\\(s\\) didn't match Pod's node affinity",
+  "node\\(s\\) didn't match pod (anti-)?affinity rules",
+  "node\\(s\\) didn't match pod affinity/anti-affinity",
+  "node\\(s\\) didn't satisfy existing pods anti-affinity rules",
+]
+[title]
+en = "Pods Pending: no node matches their node selector / affinity rules"
+zh = "Pod 处于 Pending：没有节点满足其节点选择器/亲和性规则"
+[thresholds]
+min_pending_minutes = 5
+[remediation]
+en = """
+The scheduler finds no node that satisfies the pod's `nodeSelector`, node affinity or pod
+(anti-)affinity. A common cause is a scheduling policy that was removed in the UI but not
+completely: a leftover term still pins the workload to labels no node has. Edit the workload
+and delete all remaining policies (or fix the node labels), then let the pods be recreated:
+```
+kubectl -n <ns> describe pod <pod>       # Events: FailedScheduling ... didn't match Pod's node affinity/selector
+kubectl -n <ns> get deploy <name> -o jsonpath='{.spec.template.spec.affinity}{"\\n"}{.spec.template.spec.nodeSelector}'
+kubectl get nodes --show-labels
+kubectl -n <ns> edit deploy <name>       # remove the leftover nodeSelector / affinity terms
+```
+"""
+zh = """
+调度器找不到满足该 Pod `nodeSelector`、节点亲和性或 Pod（反）亲和性的节点。常见原因是在界面上删除了节点亲和性等调度策略，
+但策略没有删除干净：残留的条件仍把工作负载限定在没有任何节点具备的标签上。编辑工作负载，删除所有残留策略
+（或修正节点标签），然后让 Pod 重新创建：
+```
+kubectl -n <ns> describe pod <pod>       # Events: FailedScheduling ... didn't match Pod's node affinity/selector
+kubectl -n <ns> get deploy <name> -o jsonpath='{.spec.template.spec.affinity}{"\\n"}{.spec.template.spec.nodeSelector}'
+kubectl get nodes --show-labels
+kubectl -n <ns> edit deploy <name>       # 删除残留的 nodeSelector / affinity 条件
+```
+"""
+--- */
+WITH pending AS (
+    SELECT p.*, days_between(p.created_at, b.collected_at) * 1440 AS age_minutes
+    FROM pods p JOIN bundles b USING (bundle_id)
+    WHERE p.phase = 'Pending' AND p.node IS NULL AND p.deleted_at IS NULL
+),
+sched_events AS (
+    SELECT bundle_id, object_namespace AS namespace, object_name AS pod,
+        arg_max(message, last_seen) AS message, sum(count) AS n
+    FROM events
+    WHERE reason = 'FailedScheduling' AND regexp_matches(message, '(didn''t match Pod''s node affinity|didn''t match node selector|didn''t match pod affinity|didn''t match pod anti-affinity|didn''t satisfy existing pods anti-affinity|MatchNodeSelector|node\(s\) didn''t match pod affinity/anti-affinity)')
+    GROUP BY ALL
+),
+-- nodeSelector entries that no node carries.
+selector_misses AS (
+    SELECT p.bundle_id, p.namespace, p.name,
+        list(e.key || '=' || e.value ORDER BY e.key) AS missing
+    FROM (SELECT bundle_id, namespace, name,
+              unnest(map_entries(from_json(node_selector, 'MAP(VARCHAR, VARCHAR)'))) AS e
+          FROM pending WHERE node_selector IS NOT NULL) p
+    WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.bundle_id = p.bundle_id
+                      AND json_extract_string(n.labels, '$."' || e.key || '"') = e.value)
+    GROUP BY ALL
+)
+SELECT 'pod/' || p.namespace || '/' || p.name AS resource, p.namespace, p.name, p.bundle_id,
+    'Pending for ' || CAST(round(p.age_minutes) AS BIGINT) || ' minutes: '
+        || coalesce(e.message, p.scheduled_message)
+        || CASE WHEN len(m.missing) > 0 THEN '; no node has nodeSelector label ' || array_to_string(m.missing, ', ') ELSE '' END
+        || coalesce('; owner ' || p.owner_kind || '/' || p.owner_name, '') AS message,
+    list_concat(
+        CASE WHEN p.node_selector IS NOT NULL THEN ['nodeSelector: ' || CAST(p.node_selector AS VARCHAR)] ELSE [] END,
+        CASE WHEN p.affinity IS NOT NULL THEN ['affinity: ' || CAST(p.affinity AS VARCHAR)] ELSE [] END,
+        ['scheduler: ' || coalesce(e.message, p.scheduled_message)]) AS evidence,
+    coalesce(e.n, 1) AS count
+FROM pending p
+LEFT JOIN sched_events e ON e.bundle_id = p.bundle_id AND e.namespace = p.namespace AND e.pod = p.name
+LEFT JOIN selector_misses m ON m.bundle_id = p.bundle_id AND m.namespace = p.namespace AND m.name = p.name
+WHERE p.age_minutes >= ${min_pending_minutes}
+  AND (e.pod IS NOT NULL OR regexp_matches(coalesce(p.scheduled_message, ''), '(didn''t match Pod''s node affinity|didn''t match node selector|didn''t match pod affinity|didn''t match pod anti-affinity|didn''t satisfy existing pods anti-affinity|MatchNodeSelector|node\(s\) didn''t match pod affinity/anti-affinity)'))
+ORDER BY 1

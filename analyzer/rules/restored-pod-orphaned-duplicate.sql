@@ -1,0 +1,82 @@
+/* ---
+id = "restored-pod-orphaned-duplicate"
+severity = "medium"
+faq = ["DCE-14"]
+category = "backup"
+patterns = ["velero\\.io/restore-name", "restore.*(2|two|duplicate).*pods?", "还原.*(2 ?个|两个).*Pod"]
+[title]
+en = "Extra pods outside their workload (e.g. after a restore): labels no longer match the owner"
+zh = "游离于工作负载之外的多余 Pod（如备份还原后）：标签与父资源不匹配"
+[remediation]
+en = """
+A pod has no owner although it belongs to a Deployment/ReplicaSet by name or labels. This is
+what a backup that contains both the pod and its Deployment produces when the pod's labels were
+changed: on restore the pod no longer matches its ReplicaSet's selector, is released, and the
+ReplicaSet starts a new pod, so twice as many pods run. Avoid changing the labels of one
+resource of a related set before backing up; after the restore, delete the orphaned pod (or
+exclude pods from the backup and let the workloads recreate them):
+```
+kubectl -n <ns> get pods --show-labels -l velero.io/restore-name
+kubectl -n <ns> get pod <pod> -o jsonpath='{.metadata.ownerReferences}'
+kubectl -n <ns> delete pod <orphaned pod>
+velero backup create <name> --include-namespaces <ns> --exclude-resources pods
+```
+"""
+zh = """
+某个 Pod 按名称或标签属于某个 Deployment/ReplicaSet，却没有父资源。同时备份了 Pod 和 Deployment、且修改过 Pod 标签时，
+还原后 Pod 标签与备份时的父资源 ReplicaSet / Deployment 标签不匹配，Pod 被释放，ReplicaSet 又创建新 Pod，于是出现 2 倍数量的 Pod。
+尽量避免修改关联资源中某一资源的标签；还原后删除游离的 Pod（或备份时排除 Pod，由工作负载重新创建）：
+```
+kubectl -n <ns> get pods --show-labels -l velero.io/restore-name
+kubectl -n <ns> get pod <pod> -o jsonpath='{.metadata.ownerReferences}'
+kubectl -n <ns> delete pod <游离的 Pod>
+velero backup create <name> --include-namespaces <ns> --exclude-resources pods
+```
+"""
+--- */
+WITH owners AS (
+    SELECT w.bundle_id, w.kind, w.namespace, w.name, w.desired,
+        from_json(w.selector->'$.matchLabels', 'MAP(VARCHAR, VARCHAR)') AS match_labels
+    FROM workloads w
+    WHERE w.kind IN ('Deployment', 'ReplicaSet', 'StatefulSet') AND w.deleted_at IS NULL
+      -- ReplicaSets owned by a Deployment are judged through the Deployment.
+      AND NOT (w.kind = 'ReplicaSet' AND w.owner_kind = 'Deployment')
+),
+orphans AS (
+    SELECT p.bundle_id, p.namespace, p.name, p.node, p.phase, p.ready, p.labels,
+        json_extract_string(p.labels, '$."velero.io/restore-name"') AS restore,
+        json_extract_string(p.labels, '$."velero.io/backup-name"') AS backup
+    FROM pods p
+    WHERE p.owner_kind IS NULL AND p.deleted_at IS NULL AND p.phase IN ('Pending', 'Running')
+),
+matches AS (
+    SELECT o.*, w.kind AS owner_kind, w.name AS owner_name, w.desired, w.match_labels,
+        -- All of the selector's labels on the pod.
+        len(w.match_labels) > 0 AND len(list_filter(map_entries(w.match_labels),
+            lambda e: json_extract_string(o.labels, '$."' || e.key || '"') IS DISTINCT FROM e.value)) = 0 AS selector_match,
+        -- Named after the workload (<deploy>-<hash>-<id>, <rs>-<id>, <sts>-<n>).
+        regexp_matches(o.name, '^' || replace(w.name, '.', '\.') || '-([a-z0-9]{8,10}-)?[a-z0-9]{5}$')
+            OR (w.kind = 'StatefulSet' AND regexp_matches(o.name, '^' || replace(w.name, '.', '\.') || '-[0-9]+$')) AS name_match
+    FROM orphans o JOIN owners w ON w.bundle_id = o.bundle_id AND w.namespace = o.namespace
+),
+judged AS (
+    SELECT m.*,
+        (SELECT count(*) FROM pods p2 WHERE p2.bundle_id = m.bundle_id AND p2.namespace = m.namespace AND p2.deleted_at IS NULL
+            AND p2.phase = 'Running' AND p2.owner_kind IS NOT NULL
+            AND len(list_filter(map_entries(m.match_labels),
+                lambda e: json_extract_string(p2.labels, '$."' || e.key || '"') IS DISTINCT FROM e.value)) = 0) AS owned_running
+    FROM matches m
+    WHERE m.selector_match OR (m.name_match AND m.restore IS NOT NULL)
+)
+SELECT 'pod/' || namespace || '/' || name AS resource, namespace, name, node, bundle_id,
+    'pod ' || name || ' has no owner but '
+        || CASE WHEN selector_match THEN 'matches the selector of ' ELSE 'is named after ' END
+        || owner_kind || ' ' || owner_name
+        || CASE WHEN restore IS NOT NULL THEN ' (restored by Velero restore ' || restore || coalesce(' from backup ' || backup, '') || ')' ELSE '' END
+        || '; ' || owner_kind || ' wants ' || coalesce(desired, 1) || ' replicas and has ' || owned_running || ' running pods of its own, so '
+        || (owned_running + 1) || ' pods run' AS message,
+    list_concat(['labels: ' || CAST(labels AS VARCHAR)],
+                ['selector: ' || coalesce(CAST(to_json(match_labels) AS VARCHAR), '{}')],
+                ['phase: ' || phase || CASE WHEN ready THEN ', ready' ELSE '' END]) AS evidence
+FROM judged
+ORDER BY 1
