@@ -3,7 +3,7 @@ id = "resolv-conf-too-many-nameservers"
 severity = "medium"
 faq = ["CRN-18"]
 category = "dns"
-patterns = ["Nameserver limits were exceeded", "some nameservers have been omitted", "DNSConfigForming"]
+patterns = ["Nameserver limits were exceeded", "Nameserver limits exceeded", "some nameservers have been omitted", "DNSConfigForming"]
 [title]
 en = "More than 3 nameservers in resolv.conf: kubelet drops the rest"
 zh = "resolv.conf 中 nameserver 超过 3 个：kubelet 丢弃多余的条目"
@@ -30,30 +30,39 @@ grep -c '^nameserver' /etc/resolv.conf
 max_nameservers = 3
 --- */
 WITH resolv_paths AS (
-    -- The file the kubelet reads: its resolvConf setting, else /etc/resolv.conf.
-    SELECT DISTINCT h.bundle_id, h.node, coalesce(k.config->>'$.resolvConf', '/etc/resolv.conf') AS path
-    FROM host_nodes h LEFT JOIN kubelet_configs k ON k.node = h.node
+    -- The files the kubelet may read: its resolvConf setting (config file or --resolv-conf flag),
+    -- and /etc/resolv.conf.
+    SELECT h.bundle_id, h.node, coalesce(nullif(k.config->>'$.resolvConf', ''), '/etc/resolv.conf') AS path
+    FROM host_nodes h LEFT JOIN kubelet_configs k ON lower(k.node) = lower(h.node)
+    UNION
+    SELECT bundle_id, node, regexp_extract(content, '--resolv-conf[= ]["'']?([^\s"'']+)', 1)
+    FROM host_files WHERE path LIKE '%kubelet%' AND contains(content, '--resolv-conf')
+    UNION
+    SELECT bundle_id, node, '/etc/resolv.conf' FROM host_nodes
 ),
 files AS (
     SELECT l.bundle_id, l.node, l.path,
         list(trim(l.line) ORDER BY l.line_no) FILTER (WHERE regexp_matches(l.line, '^\s*nameserver\s')) AS servers
     FROM host_file_lines l
-    JOIN resolv_paths r ON r.bundle_id = l.bundle_id AND (l.path = r.path OR l.path = '/etc/resolv.conf')
+    JOIN resolv_paths r ON r.bundle_id = l.bundle_id AND l.path = r.path
     GROUP BY ALL
 ),
 file_findings AS (
-    SELECT bundle_id, node, 'file ' || path || ' has ' || len(servers) || ' nameserver lines' AS what, servers AS lines
+    SELECT node, any_value(bundle_id) AS bundle_id,
+        string_agg('file ' || path || ' has ' || len(servers) || ' nameserver lines', ', ' ORDER BY path) AS what,
+        flatten(list(servers ORDER BY path)) AS lines
     FROM files WHERE len(servers) > ${max_nameservers}
+    GROUP BY node
 ),
 signals AS (
-    SELECT bundle_id, coalesce(source_host, '') AS node, 'event DNSConfigForming' AS what, message AS line
+    SELECT bundle_id, coalesce(source_host, '') AS node, 'event DNSConfigForming' AS what, message AS line, count AS n
     FROM events WHERE reason = 'DNSConfigForming' OR message LIKE '%Nameserver limits were exceeded%'
     UNION ALL
-    SELECT bundle_id, coalesce(node, ''), source || ' log ' || coalesce(service, container, ''), line
-    FROM log_lines WHERE contains(line, 'Nameserver limits were exceeded')
+    SELECT bundle_id, coalesce(node, ''), source || ' log ' || coalesce(service, container, ''), line, 1
+    FROM log_lines WHERE contains(line, 'Nameserver limits were exceeded') OR contains(line, 'Nameserver limits exceeded')
 ),
 log_findings AS (
-    SELECT node, list(DISTINCT what) AS whats, list(line ORDER BY line)[1:3] AS lines, count(*) AS n,
+    SELECT node, list(DISTINCT what) AS whats, list(DISTINCT line)[1:3] AS lines, sum(n) AS n,
         any_value(bundle_id) AS bundle_id
     FROM signals GROUP BY node
 )
@@ -61,8 +70,9 @@ SELECT
     CASE WHEN coalesce(f.node, l.node) = '' THEN 'cluster' ELSE 'node/' || coalesce(f.node, l.node) END AS resource,
     nullif(coalesce(f.node, l.node), '') AS node,
     coalesce(f.bundle_id, l.bundle_id) AS bundle_id,
-    concat_ws('; ', f.what, CASE WHEN l.n > 0 THEN l.n || ' kubelet warnings "Nameserver limits were exceeded" (' || array_to_string(l.whats, ', ') || ')' END) AS message,
+    concat_ws('; ', f.what,
+        CASE WHEN l.n > 0 THEN l.n || ' kubelet warnings "Nameserver limits were exceeded" (' || array_to_string(list_sort(l.whats), ', ') || ')' END) AS message,
     list_concat(coalesce(f.lines, []), coalesce(l.lines, [])) AS evidence
 FROM file_findings f
-FULL OUTER JOIN log_findings l ON l.node = f.node
+FULL OUTER JOIN log_findings l ON lower(l.node) = lower(f.node)
 ORDER BY 1

@@ -1,0 +1,220 @@
+/* ---
+id = "cluster-dns-service-cidr-mismatch"
+severity = "high"
+faq = ["CRN-05"]
+category = "network"
+patterns = [
+  "is not within the (configured )?service CIDR",
+  "ClusterIPOutOfRange",
+  "service-cluster-ip-range",
+  "CALICO_IPV4POOL_CIDR",
+  "clusterDNS",
+  "--cluster-dns",
+]
+[title]
+en = "Service/pod CIDR changed but not everywhere: kubelet clusterDNS, DNS Service IP, ClusterIPs or Calico pool disagree"
+zh = "Service/Pod 网段变更不完整：kubelet clusterDNS、DNS Service IP、ClusterIP 或 Calico 地址池不一致"
+[remediation]
+en = """
+A ClusterIP range change has to reach every component:
+1. change `--service-cluster-ip-range` on **all** kube-apiservers and restart them;
+2. give the DNS Service (`kube-system/kube-dns`) a ClusterIP in the new range (Services keep
+   their old IP: delete and re-create them);
+3. point every kubelet's `clusterDNS` at the new DNS IP and restart the kubelets:
+```
+sed -i 's/10.96.0.10/10.9.0.10/g' /etc/systemd/system/kubelet.service.d/10-kubelet.conf
+sed -i 's/10.96.0.10/10.9.0.10/g' /var/lib/kubelet/config.yaml
+systemctl daemon-reload
+systemctl restart kubelet
+```
+A pod CIDR change (Calico `CALICO_IPV4POOL_CIDR`) only applies to a new IPPool: create the pool
+for the new CIDR (matching the controller-manager `--cluster-cidr`), disable the old one, then
+restart all pods (or wait for the iptables rules to be refreshed).
+```
+kubectl -n kube-system get svc kube-dns -o wide
+kubectl get ippools.crd.projectcalico.org -o yaml | grep cidr
+```
+"""
+zh = """
+ClusterIP 地址段变更需要覆盖所有组件：
+1. 修改**所有** kube-apiserver 的 `--service-cluster-ip-range` 参数并重启 apiServer；
+2. 修改 DNS Service（`kube-system/kube-dns`）的 ClusterIP 到新网段（已有 Service 不会自动改变 IP，需要删除重建）；
+3. 变更所有 kubelet 配置中的 `clusterDNS` 并重启 kubelet：
+```
+sed -i 's/10.96.0.10/10.9.0.10/g' /etc/systemd/system/kubelet.service.d/10-kubelet.conf
+sed -i 's/10.96.0.10/10.9.0.10/g' /var/lib/kubelet/config.yaml
+systemctl daemon-reload
+systemctl restart kubelet
+```
+Pod 网段变更（修改 Calico 的 `CALICO_IPV4POOL_CIDR`）只对新建的 IPPool 生效：为新网段创建地址池（与 controller-manager 的
+`--cluster-cidr` 一致）并禁用旧池，然后重启所有 Pod（或者等待 iptables 等规则下一次更新）。
+```
+kubectl -n kube-system get svc kube-dns -o wide
+kubectl get ippools.crd.projectcalico.org -o yaml | grep cidr
+```
+"""
+--- */
+WITH settings AS (
+    -- (cluster bundle, which range, where it was read, value, priority: running flags first)
+    SELECT bundle_id, 'service' AS what, 'pod ' || namespace || '/' || pod || ' --service-cluster-ip-range' AS src,
+        regexp_extract(coalesce(CAST(command AS VARCHAR), '') || ' ' || coalesce(CAST(args AS VARCHAR), ''),
+                       '--service-cluster-ip-range[= ]([0-9a-fA-F.:/,]+)', 1) AS value, 1 AS prio
+    FROM containers WHERE namespace = 'kube-system' AND name = 'kube-apiserver'
+    UNION ALL
+    SELECT bundle_id, 'pod', 'pod ' || namespace || '/' || pod || ' --cluster-cidr',
+        regexp_extract(coalesce(CAST(command AS VARCHAR), '') || ' ' || coalesce(CAST(args AS VARCHAR), ''),
+                       '--cluster-cidr[= ]([0-9a-fA-F.:/,]+)', 1), 1
+    FROM containers WHERE namespace = 'kube-system' AND name = 'kube-controller-manager'
+    UNION ALL
+    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), 'service', 'file ' || f.path || ' on ' || f.node,
+        regexp_extract(f.content, '--service-cluster-ip-range[= ]([0-9a-fA-F.:/,]+)', 1), 2
+    FROM host_files f LEFT JOIN host_nodes h USING (bundle_id) WHERE f.path LIKE '/etc/kubernetes/manifests/%'
+    UNION ALL
+    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), 'pod', 'file ' || f.path || ' on ' || f.node,
+        regexp_extract(f.content, '--cluster-cidr[= ]([0-9a-fA-F.:/,]+)', 1), 2
+    FROM host_files f LEFT JOIN host_nodes h USING (bundle_id) WHERE f.path LIKE '/etc/kubernetes/manifests/%kube-controller-manager%'
+    UNION ALL
+    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), 'service', 'file ' || f.path || ' on ' || f.node,
+        regexp_extract(f.content, '(?m)^service-cidr:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1), 2
+    FROM host_files f LEFT JOIN host_nodes h USING (bundle_id) WHERE f.path LIKE '/etc/rancher/%config.yaml%'
+    UNION ALL
+    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), 'pod', 'file ' || f.path || ' on ' || f.node,
+        regexp_extract(f.content, '(?m)^cluster-cidr:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1), 2
+    FROM host_files f LEFT JOIN host_nodes h USING (bundle_id) WHERE f.path LIKE '/etc/rancher/%config.yaml%'
+    UNION ALL
+    SELECT bundle_id, 'service', 'ConfigMap kube-system/kubeadm-config serviceSubnet',
+        regexp_extract(doc->>'$.data.ClusterConfiguration', 'serviceSubnet:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1), 3
+    FROM objects WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kube-system' AND name = 'kubeadm-config'
+    UNION ALL
+    SELECT bundle_id, 'pod', 'ConfigMap kube-system/kubeadm-config podSubnet',
+        regexp_extract(doc->>'$.data.ClusterConfiguration', 'podSubnet:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1), 3
+    FROM objects WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kube-system' AND name = 'kubeadm-config'
+),
+effective AS (
+    SELECT bundle_id, what, arg_min(value, prio) AS value, arg_min(src, prio) AS src
+    FROM settings WHERE value IS NOT NULL AND value <> ''
+    GROUP BY ALL
+),
+ranges AS (
+    SELECT bundle_id, what, src, value, c AS cidr,
+        TRY_CAST(split_part(c, '/', 2) AS INTEGER) AS prefix,
+        TRY_CAST(split_part(split_part(c, '/', 1), '.', 1) AS BIGINT) * 16777216
+          + TRY_CAST(split_part(split_part(c, '/', 1), '.', 2) AS BIGINT) * 65536
+          + TRY_CAST(split_part(split_part(c, '/', 1), '.', 3) AS BIGINT) * 256
+          + TRY_CAST(split_part(split_part(c, '/', 1), '.', 4) AS BIGINT) AS net
+    FROM (SELECT *, unnest(string_split(value, ',')) AS c FROM effective)
+    WHERE contains(c, '.') AND contains(c, '/')
+),
+svc AS (
+    SELECT bundle_id, namespace, name, cluster_ip,
+        (namespace = 'kube-system' AND (name IN ('kube-dns', 'coredns') OR json_extract_string(labels, '$."k8s-app"') = 'kube-dns')) AS is_dns,
+        TRY_CAST(split_part(cluster_ip, '.', 1) AS BIGINT) * 16777216
+          + TRY_CAST(split_part(cluster_ip, '.', 2) AS BIGINT) * 65536
+          + TRY_CAST(split_part(cluster_ip, '.', 3) AS BIGINT) * 256
+          + TRY_CAST(split_part(cluster_ip, '.', 4) AS BIGINT) AS ip
+    FROM services
+    WHERE regexp_matches(coalesce(cluster_ip, ''), '^\d+\.\d+\.\d+\.\d+$')
+),
+svc_out AS (
+    -- ClusterIPs outside every IPv4 service range the API server was given.
+    SELECT s.bundle_id, any_value(r.value) AS range_value, any_value(r.src) AS range_src,
+        list(s.namespace || '/' || s.name || ' ' || s.cluster_ip ORDER BY NOT s.is_dns, s.namespace, s.name) AS outside,
+        bool_or(s.is_dns) AS dns_outside
+    FROM svc s JOIN ranges r ON r.bundle_id = s.bundle_id AND r.what = 'service'
+    GROUP BY s.bundle_id, s.namespace, s.name, s.cluster_ip, s.is_dns
+    HAVING NOT bool_or(r.prefix BETWEEN 0 AND 32 AND s.ip // (1::BIGINT << (32 - r.prefix)) = r.net // (1::BIGINT << (32 - r.prefix)))
+),
+svc_out_by_cluster AS (
+    SELECT bundle_id, any_value(range_value) AS range_value, any_value(range_src) AS range_src,
+        flatten(list(outside)) AS outside, bool_or(dns_outside) AS dns_outside
+    FROM svc_out GROUP BY bundle_id
+),
+out_of_range_events AS (
+    SELECT bundle_id, list(DISTINCT message)[1:3] AS messages
+    FROM events WHERE reason = 'ClusterIPOutOfRange' OR regexp_matches(message, '(?i)is not within the (configured )?service CIDR')
+    GROUP BY bundle_id
+),
+kubelet_dns AS (
+    SELECT coalesce(h.cluster_bundle_id, k.bundle_id) AS cluster, k.bundle_id, k.node,
+        'kubelet ' || CASE WHEN k.source = 'file' THEN '/var/lib/kubelet/config.yaml' ELSE 'configz' END || ' clusterDNS' AS src,
+        from_json(k.config->'$.clusterDNS', '["VARCHAR"]') AS ips
+    FROM kubelet_configs k LEFT JOIN host_nodes h ON h.bundle_id = k.bundle_id
+    WHERE json_type(k.config->'$.clusterDNS') = 'ARRAY'
+    UNION ALL
+    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), f.bundle_id, f.node, 'kubelet flag --cluster-dns in ' || f.path,
+        string_split(regexp_extract(f.content, '--cluster-dns[= ]["'']?([0-9a-fA-F.:,]+)', 1), ',')
+    FROM host_files f LEFT JOIN host_nodes h USING (bundle_id)
+    WHERE contains(f.content, '--cluster-dns') AND f.path LIKE '%kubelet%'
+),
+dns_mismatch AS (
+    SELECT k.node, any_value(k.bundle_id) AS bundle_id, d.namespace || '/' || d.name AS dns_svc, d.cluster_ip AS dns_ip,
+        list(DISTINCT k.src || ': ' || array_to_string(k.ips, ', ')) AS lines,
+        list_distinct(flatten(list(k.ips))) AS ips
+    FROM kubelet_dns k
+    JOIN svc d ON d.bundle_id = k.cluster AND d.is_dns
+    WHERE len(k.ips) > 0
+      AND NOT list_contains(k.ips, d.cluster_ip)
+      -- NodeLocal DNSCache: the kubelet points at a link-local address on purpose
+      AND NOT list_bool_or(list_transform(k.ips, lambda x: x LIKE '169.254.%'))
+    GROUP BY ALL
+),
+pools AS (
+    SELECT bundle_id, name, doc->>'$.spec.cidr' AS cidr,
+        TRY_CAST(split_part(doc->>'$.spec.cidr', '/', 2) AS INTEGER) AS prefix,
+        TRY_CAST(split_part(split_part(doc->>'$.spec.cidr', '/', 1), '.', 1) AS BIGINT) * 16777216
+          + TRY_CAST(split_part(split_part(doc->>'$.spec.cidr', '/', 1), '.', 2) AS BIGINT) * 65536
+          + TRY_CAST(split_part(split_part(doc->>'$.spec.cidr', '/', 1), '.', 3) AS BIGINT) * 256
+          + TRY_CAST(split_part(split_part(doc->>'$.spec.cidr', '/', 1), '.', 4) AS BIGINT) AS net
+    FROM objects
+    WHERE api_group IN ('crd.projectcalico.org', 'projectcalico.org') AND resource = 'ippools'
+      AND contains(coalesce(doc->>'$.spec.cidr', ''), '.')
+      AND NOT coalesce(TRY_CAST(doc->>'$.spec.disabled' AS BOOLEAN), false)
+),
+pool_out AS (
+    SELECT p.bundle_id, p.name, p.cidr, any_value(r.value) AS range_value, any_value(r.src) AS range_src
+    FROM pools p JOIN ranges r ON r.bundle_id = p.bundle_id AND r.what = 'pod'
+    GROUP BY ALL
+    HAVING NOT bool_or(r.prefix BETWEEN 0 AND 32 AND p.prefix >= r.prefix
+                       AND p.net // (1::BIGINT << (32 - r.prefix)) = r.net // (1::BIGINT << (32 - r.prefix)))
+),
+env_cidr AS (
+    -- CALICO_IPV4POOL_CIDR changed in calico-node while no pool has that CIDR.
+    SELECT bundle_id, namespace, workload,
+        list_filter(from_json(spec->'$.env', '[{"name":"VARCHAR","value":"VARCHAR"}]'), lambda e: e.name = 'CALICO_IPV4POOL_CIDR')[1].value AS cidr
+    FROM workload_containers WHERE kind = 'DaemonSet' AND name = 'calico-node'
+),
+env_no_pool AS (
+    SELECT e.bundle_id, e.namespace, e.workload, e.cidr, list(p.name || ' ' || p.cidr ORDER BY p.name) AS pool_lines
+    FROM env_cidr e JOIN pools p ON p.bundle_id = e.bundle_id
+    WHERE e.cidr IS NOT NULL
+    GROUP BY ALL
+    HAVING NOT bool_or(p.cidr = e.cidr)
+)
+SELECT 'node/' || node AS resource, node, bundle_id,
+    'kubelet on node ' || node || ' sends pods to DNS server ' || array_to_string(list_sort(ips), ', ')
+        || ' but the DNS Service ' || dns_svc || ' has ClusterIP ' || dns_ip || ': pods on this node cannot resolve names' AS message,
+    list_concat(lines, ['Service ' || dns_svc || ' clusterIP: ' || dns_ip]) AS evidence,
+    'high' AS severity
+FROM dns_mismatch
+UNION ALL
+SELECT 'cluster', NULL, o.bundle_id,
+    len(o.outside) || ' Service ClusterIPs lie outside the service range ' || o.range_value || ' (' || o.range_src || ')'
+        || CASE WHEN o.dns_outside THEN ', including the DNS Service' ELSE '' END
+        || ': ' || array_to_string(o.outside[1:5], ', ') || CASE WHEN len(o.outside) > 5 THEN ', ...' ELSE '' END,
+    list_concat(o.outside[1:10], coalesce(ev.messages, [])),
+    CASE WHEN o.dns_outside THEN 'high' ELSE 'medium' END
+FROM svc_out_by_cluster o LEFT JOIN out_of_range_events ev USING (bundle_id)
+UNION ALL
+SELECT 'ippool/' || name, NULL, bundle_id,
+    'Calico IPPool ' || name || ' (' || cidr || ') is outside the cluster pod CIDR ' || range_value || ' (' || range_src || ')',
+    ['IPPool ' || name || ' spec.cidr: ' || cidr, range_src || ': ' || range_value],
+    'medium'
+FROM pool_out
+UNION ALL
+SELECT 'daemonset/' || namespace || '/' || workload, NULL, bundle_id,
+    'calico-node CALICO_IPV4POOL_CIDR=' || cidr || ' but no IPPool has that CIDR (existing: ' || array_to_string(pool_lines, ', ')
+        || '): the variable only applies when a pool is created',
+    list_concat(['CALICO_IPV4POOL_CIDR=' || cidr], pool_lines),
+    'medium'
+FROM env_no_pool
+ORDER BY 1

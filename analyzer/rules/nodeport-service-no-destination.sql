@@ -1,0 +1,110 @@
+/* ---
+id = "nodeport-service-no-destination"
+severity = "medium"
+faq = ["CRN-14"]
+category = "network"
+patterns = [
+  "IPVS: \\w+: (TCP|UDP|SCTP) [0-9a-fA-F.:\\[\\]]+:\\d+ - no destination available",
+  "no destination available",
+]
+[title]
+en = "NodePort/LoadBalancer Service without a ready endpoint (IPVS: \"no destination available\")"
+zh = "NodePort/LoadBalancer Service 没有就绪的后端（IPVS: \"no destination available\"）"
+[remediation]
+en = """
+Traffic to the Service's NodePort reaches IPVS, which has no real server for it and drops it
+(`IPVS: rr: TCP 10.200.1.206:44693 - no destination available`). Either the pods behind the
+Service are not ready (or gone), or the Service has `externalTrafficPolicy: Local` and the
+node that received the traffic runs none of them. For an Istio ingress gateway, deploy the
+IstioOperator and declare the gateway there (otherwise later changes can overwrite it), then
+restart or scale the gateway:
+```
+kubectl -n istio-system get pods,endpoints | grep ingressgateway
+kubectl rollout restart deployment/aws-ingressgateway -n istio-system
+#or
+kubectl scale deployment/aws-ingressgateway -n istio-system --replicas=3
+istioctl operator init
+```
+"""
+zh = """
+发往该 Service NodePort 的流量进入 IPVS 后没有可用的后端，被直接丢弃
+（`IPVS: rr: TCP 10.200.1.206:44693 - no destination available`）。原因是 Service 后端的 Pod 未就绪（或不存在），
+或 Service 设置了 `externalTrafficPolicy: Local` 而接收流量的节点上没有后端 Pod。若是 Istio ingressgateway，
+部署 Istio 后一定要部署 IstioOperator 并在其中配置 ingressgateway（否则任意修改都可能篡改 ingressgateway），然后重启或扩容网关：
+```
+kubectl -n istio-system get pods,endpoints | grep ingressgateway
+kubectl rollout restart deployment/aws-ingressgateway -n istio-system
+#or
+kubectl scale deployment/aws-ingressgateway -n istio-system --replicas=3
+istioctl operator init
+```
+"""
+--- */
+WITH svc AS (
+    SELECT s.bundle_id, s.namespace, s.name, s.type, s.cluster_ip,
+        coalesce(s.doc->>'$.spec.externalTrafficPolicy', 'Cluster') AS etp,
+        coalesce(from_json(s.ports, '[{"name":"VARCHAR","port":"BIGINT","nodePort":"BIGINT","protocol":"VARCHAR"}]'), []) AS ports,
+        coalesce(from_json(s.load_balancer_ingress, '[{"ip":"VARCHAR"}]'), []) AS lb,
+        (s.name LIKE '%ingressgateway%' OR coalesce(json_extract_string(s.labels, '$.istio'), '') LIKE '%ingressgateway%'
+            OR coalesce(json_extract_string(s.labels, '$.app'), '') LIKE '%ingressgateway%') AS is_gateway
+    FROM services s
+    WHERE s.type <> 'ExternalName'
+),
+backends AS (
+    -- Ready endpoints from Endpoints and from EndpointSlices; a Service with neither object
+    -- collected is left alone.
+    SELECT bundle_id, namespace, name, ready_addresses AS ready FROM endpoints
+    UNION ALL
+    SELECT bundle_id, namespace, json_extract_string(labels, '$."kubernetes.io/service-name"'),
+        len(list_filter(coalesce(from_json(doc->'$.endpoints', '[{"conditions":{"ready":"BOOLEAN"}}]'), []),
+                        lambda e: coalesce(e.conditions.ready, true)))
+    FROM objects WHERE api_group = 'discovery.k8s.io' AND resource = 'endpointslices'
+),
+ready AS (
+    SELECT bundle_id, namespace, name, max(ready) AS ready FROM backends GROUP BY ALL
+),
+ready_nodes AS (
+    SELECT bundle_id, namespace, name, list(DISTINCT node ORDER BY node) AS nodes
+    FROM endpoint_addresses WHERE ready AND node IS NOT NULL GROUP BY ALL
+),
+ipvs AS (
+    SELECT bundle_id, node, line, line_no,
+        regexp_extract(line, 'IPVS: \w+: (TCP|UDP|SCTP) ', 1) AS proto,
+        regexp_extract(line, 'IPVS: \w+: \w+ \[?([0-9a-fA-F.:]+?)\]?:(\d+) - no destination available', 1) AS ip,
+        TRY_CAST(regexp_extract(line, 'IPVS: \w+: \w+ \[?([0-9a-fA-F.:]+?)\]?:(\d+) - no destination available', 2) AS BIGINT) AS port
+    FROM log_lines
+    WHERE contains(line, 'no destination available') AND contains(line, 'IPVS')
+),
+ipvs_hits AS (
+    -- A line names the Service by its NodePort, or by its ClusterIP / load-balancer IP and port.
+    SELECT s.bundle_id, s.namespace, s.name, count(*) AS n, list(DISTINCT i.node) FILTER (WHERE i.node IS NOT NULL) AS nodes,
+        list(i.line ORDER BY i.line_no)[1:3] AS lines
+    FROM ipvs i
+    JOIN svc s ON list_bool_or(list_transform(s.ports,
+        lambda p: (p.nodePort = i.port OR (p.port = i.port AND (i.ip = s.cluster_ip OR list_contains(list_transform(s.lb, lambda l: l.ip), i.ip))))
+                  AND upper(coalesce(p.protocol, 'TCP')) = i.proto))
+    GROUP BY ALL
+),
+candidates AS (
+    SELECT s.*, r.ready, rn.nodes AS ready_nodes, h.n AS log_n, h.nodes AS log_nodes, h.lines
+    FROM svc s
+    LEFT JOIN ready r USING (bundle_id, namespace, name)
+    LEFT JOIN ready_nodes rn USING (bundle_id, namespace, name)
+    LEFT JOIN ipvs_hits h USING (bundle_id, namespace, name)
+    WHERE (s.type IN ('NodePort', 'LoadBalancer') AND r.ready = 0) OR h.n > 0
+)
+SELECT 'service/' || namespace || '/' || name AS resource, namespace, name, bundle_id,
+    s_type || ' Service ' || namespace || '/' || name
+        || CASE WHEN ready = 0 THEN ' has no ready endpoint' ELSE '' END
+        || CASE WHEN log_n > 0 THEN CASE WHEN ready = 0 THEN ' and' ELSE '' END || ' IPVS dropped traffic to it ' || log_n || ' times ("no destination available")' ELSE '' END
+        || CASE WHEN coalesce(ready, 0) > 0 AND etp = 'Local' AND log_n > 0
+                THEN ' (externalTrafficPolicy: Local, ready endpoints only on ' || coalesce(array_to_string(ready_nodes, ', '), '?')
+                     || ', traffic arrived on ' || coalesce(array_to_string(log_nodes, ', '), '?') || ')' ELSE '' END
+        || CASE WHEN is_gateway THEN ': ingress gateway traffic is dropped' ELSE '' END AS message,
+    list_concat(
+        ['nodePorts: ' || array_to_string(list_transform(list_filter(ports, lambda p: p.nodePort IS NOT NULL), lambda p: p.port || ':' || p.nodePort || '/' || coalesce(p.protocol, 'TCP')), ', '),
+         'ready endpoints: ' || coalesce(CAST(ready AS VARCHAR), 'unknown')],
+        coalesce(lines, [])) AS evidence,
+    CASE WHEN is_gateway OR log_n > 0 THEN 'high' ELSE 'medium' END AS severity
+FROM (SELECT *, type AS s_type FROM candidates)
+ORDER BY 1

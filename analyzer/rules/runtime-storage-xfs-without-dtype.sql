@@ -1,0 +1,83 @@
+/* ---
+id = "runtime-storage-xfs-without-dtype"
+severity = "high"
+faq = ["CRN-01"]
+category = "runtime"
+patterns = [
+  "does not support d_type",
+  "formatted without d_type support",
+  "Supports d_type:\\s*false",
+  "reformat (the filesystem )?with ftype=1",
+  "ftype=0",
+]
+[title]
+en = "Container runtime storage on xfs formatted with ftype=0 (no d_type): overlay driver unusable"
+zh = "容器运行时存储所在 xfs 以 ftype=0 格式化（不支持 d_type）：overlay 驱动无法正常使用"
+[remediation]
+en = """
+The overlay storage driver of Docker (`overlay2`) and the overlayfs snapshotter of containerd
+need `d_type` support from the backing filesystem. An xfs filesystem created with `ftype=0`
+does not have it: dockerd refuses to start (or warns "the backing xfs filesystem is formatted
+without d_type support") and containerd fails to load the overlayfs snapshotter ("does not
+support d_type"), so no pod can start on the node.
+
+`ftype` cannot be changed in place: move the data off, re-create the filesystem with `ftype=1`,
+and restore (or re-pull the images).
+```
+xfs_info /var/lib/containerd | grep ftype     # or /var/lib/docker
+docker info | grep 'Supports d_type'
+systemctl stop kubelet containerd docker
+mkfs.xfs -f -n ftype=1 /dev/xxx
+```
+"""
+zh = """
+Docker 的 `overlay2` 存储驱动和 containerd 的 overlayfs snapshotter 都要求底层文件系统支持 `d_type`。
+以 `ftype=0` 创建的 xfs 不支持：dockerd 会拒绝启动（或告警 "the backing xfs filesystem is formatted without
+d_type support"），containerd 无法加载 overlayfs snapshotter（"does not support d_type"），节点上的 Pod 都无法启动。
+
+`ftype` 不能在线修改：迁出数据后用 `ftype=1` 重新格式化磁盘，再恢复数据（或重新拉取镜像）。
+```
+xfs_info /var/lib/containerd | grep ftype     # 或 /var/lib/docker
+docker info | grep 'Supports d_type'
+systemctl stop kubelet containerd docker
+mkfs.xfs -f -n ftype=1 /dev/xxx
+```
+"""
+--- */
+WITH driver AS (
+    -- Docker configured with a driver that is not overlay: d_type does not matter to it.
+    SELECT bundle_id, node, parsed->>'$."storage-driver"' AS storage_driver
+    FROM host_files WHERE path = '/etc/docker/daemon.json'
+),
+fs AS (
+    SELECT f.bundle_id, f.node,
+        list(f.path || ' on xfs with ftype=0' ORDER BY f.path) AS what
+    FROM host_filesystems f
+    LEFT JOIN driver d ON d.bundle_id = f.bundle_id AND d.node = f.node
+    WHERE f.fstype = 'xfs' AND f.xfs_ftype = 0
+      AND f.path IN ('/var/lib/containerd', '/var/lib/docker', '/var/lib/rancher')
+      AND NOT (f.path = '/var/lib/docker' AND coalesce(d.storage_driver, 'overlay2') NOT LIKE 'overlay%')
+    GROUP BY ALL
+),
+logs AS (
+    SELECT coalesce(node, '') AS node, any_value(bundle_id) AS bundle_id, count(*) AS n,
+        list(DISTINCT source || ' log ' || coalesce(service, container, '')) AS whats,
+        list(line ORDER BY line_no)[1:3] AS lines
+    FROM log_lines
+    WHERE contains(line, 'does not support d_type')
+       OR contains(line, 'formatted without d_type support')
+       OR regexp_matches(line, 'Supports d_type:\s*false')
+    GROUP BY 1
+)
+SELECT
+    CASE WHEN coalesce(f.node, l.node, '') = '' THEN 'cluster' ELSE 'node/' || coalesce(f.node, l.node) END AS resource,
+    nullif(coalesce(f.node, l.node), '') AS node,
+    coalesce(f.bundle_id, l.bundle_id) AS bundle_id,
+    concat_ws('; ',
+        CASE WHEN f.node IS NOT NULL THEN array_to_string(f.what, ', ') || ' (xfs_info): overlay needs d_type (ftype=1)' END,
+        CASE WHEN l.n > 0 THEN l.n || ' runtime log lines report missing d_type support (' || array_to_string(l.whats, ', ') || ')' END
+    ) AS message,
+    list_concat(coalesce(f.what, []), coalesce(l.lines, [])) AS evidence
+FROM fs f
+FULL OUTER JOIN logs l ON l.node = f.node
+ORDER BY 1
