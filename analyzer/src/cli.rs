@@ -26,6 +26,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Match a pasted error message or log excerpt against the FAQ knowledge.
     Explain(ExplainArgs),
+    /// Serve bundles as a read-only Kubernetes API that kubectl works against.
+    Serve(ServeArgs),
 }
 
 /// Report formats.
@@ -142,6 +144,20 @@ pub struct RuleArgs {
     /// Use only the rules of --rules directories (for developing or replacing rule sets).
     #[arg(long, requires = "dirs")]
     pub no_builtin_rules: bool,
+}
+
+/// `ktriage serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Bundles (the first cluster bundle is served).
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Loopback address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8001")]
+    pub addr: String,
+    /// Where to write the kubeconfig for kubectl (default: inside the temporary work directory).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig_out: Option<PathBuf>,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {

@@ -38,6 +38,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             exit::OK
         }
         Command::Explain(args) => if commands::explain::run(&args, BUILTIN_RULES)? { exit::OK } else { exit::FINDINGS },
+        Command::Serve(args) => {
+            commands::serve::run(&args)?;
+            exit::OK
+        }
     })
 }
 

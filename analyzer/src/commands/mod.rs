@@ -3,4 +3,5 @@
 pub mod analyze;
 pub mod explain;
 pub mod rules_list;
+pub mod serve;
 pub mod sql;
