@@ -720,6 +720,84 @@ async fn without_recorded_discovery_or_version() {
     );
 }
 
+#[tokio::test]
+async fn paging_a_larger_list_is_complete_and_ordered() {
+    // Written in reverse order across namespaces; served sorted by namespace, then name.
+    let pods: Vec<Value> = (0..2500)
+        .rev()
+        .map(|i| {
+            json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":format!("p-{i:05}"),"namespace":format!("ns-{}", i % 7),
+                "labels":{"shard":format!("{}", i % 3)}},"spec":{"nodeName":format!("n{}", i % 5)},"status":{"phase":"Running"}})
+        })
+        .collect();
+    let mut expected: Vec<String> = pods
+        .iter()
+        .map(|p| {
+            format!(
+                "{}/{}",
+                p["metadata"]["namespace"].as_str().unwrap_or(""),
+                p["metadata"]["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    expected.sort();
+    let api = api(BundleBuilder::new().objects("", "v1", "pods", &pods));
+    let walk = |base: String| {
+        let api = &api;
+        async move {
+            let (mut seen, mut uri) = (Vec::new(), format!("{base}limit=333"));
+            loop {
+                let page = api.get(&uri).await.json();
+                let items = names(&page);
+                assert!(items.len() <= 333);
+                seen.extend(items);
+                match page["metadata"]["continue"].as_str() {
+                    Some(t) => uri = format!("{base}limit=333&continue={t}"),
+                    None => return seen,
+                }
+            }
+        }
+    };
+    assert_eq!(walk("/api/v1/pods?".into()).await, expected);
+    let shard: Vec<String> = pods
+        .iter()
+        .filter(|p| p["metadata"]["labels"]["shard"] == "1" && p["spec"]["nodeName"] == "n2")
+        .map(|p| {
+            format!(
+                "{}/{}",
+                p["metadata"]["namespace"].as_str().unwrap_or(""),
+                p["metadata"]["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        walk("/api/v1/pods?labelSelector=shard%3D1&fieldSelector=spec.nodeName%3Dn2&".into()).await,
+        shard
+    );
+    let ns3: Vec<String> = expected
+        .iter()
+        .filter(|n| n.starts_with("ns-3/"))
+        .cloned()
+        .collect();
+    assert_eq!(walk("/api/v1/namespaces/ns-3/pods?".into()).await, ns3);
+}
+
+#[test]
+fn host_bundles_are_not_served() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = BundleBuilder::new()
+        .host()
+        .file("host/facts.json", "{}")
+        .open(dir.path());
+    let err = ServeState::new(&[bundle]).expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "no cluster bundle to serve (host bundles have no Kubernetes API)"
+    );
+}
+
 #[test]
 fn malformed_objects_fail_with_one_line() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -155,6 +155,12 @@ fn kubectl_get_lists_and_tables() {
         assert_eq!(line(&out, "web"), ["web", "2/3", "3", "2", "5d"]);
         let out = kubectl(&k, &server, &["get", "ns"]).ok().to_string();
         assert_eq!(line(&out, "shop"), ["shop", "Active", "30d"]);
+        let out = kubectl(&k, &server, &["get", "all", "-n", "shop"])
+            .ok()
+            .to_string();
+        for want in ["pod/web-1", "service/web", "deployment.apps/web"] {
+            assert!(out.contains(want), "{want} missing:\n{out}");
+        }
     }
 }
 
@@ -356,6 +362,9 @@ fn kubectl_writes_and_watches_fail_fast() {
         assert!(r.elapsed < Duration::from_secs(10), "took {:?}", r.elapsed);
         let r = kubectl(&k, &server, &["get", "pods", "-n", "shop", "--watch"]);
         assert_ne!(r.code, Some(0), "{r:?}");
+        assert!(r.elapsed < Duration::from_secs(10), "took {:?}", r.elapsed);
+        // No OpenAPI document: explain fails, but quickly.
+        let r = kubectl(&k, &server, &["explain", "pods"]);
         assert!(r.elapsed < Duration::from_secs(10), "took {:?}", r.elapsed);
         let r = kubectl(&k, &server, &["get", "secrets", "-A"]);
         assert_ne!(r.code, Some(0), "{r:?}");

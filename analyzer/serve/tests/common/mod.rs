@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use ktriage_schema::discovery::{self, ApiResource, Discovery};
 use ktriage_schema::layout;
-use ktriage_schema::manifest::{ClusterSource, Gap, GapReason, Manifest, Redaction, Source};
+use ktriage_schema::manifest::{
+    ClusterSource, Gap, GapReason, HostSource, Manifest, Redaction, Source,
+};
 use ktriage_schema::reader::{self, Limits, OpenBundle};
 use ktriage_schema::writer::{BundleWriter, WriterOptions};
 use ktriage_serve::ServeState;
@@ -35,6 +37,7 @@ pub struct BundleBuilder {
     files: Vec<(String, Vec<u8>)>,
     gaps: Vec<Gap>,
     server_version: String,
+    host: bool,
 }
 
 impl BundleBuilder {
@@ -43,7 +46,14 @@ impl BundleBuilder {
             files: Vec::new(),
             gaps: Vec::new(),
             server_version: "v1.29.3".into(),
+            host: false,
         }
+    }
+
+    /// Makes it a node-mode (host) bundle.
+    pub fn host(mut self) -> BundleBuilder {
+        self.host = true;
+        self
     }
 
     pub fn file(mut self, path: &str, data: impl Into<Vec<u8>>) -> BundleBuilder {
@@ -94,12 +104,19 @@ impl BundleBuilder {
             bundle_id: "test-bundle".into(),
             started_at: collected() - chrono::TimeDelta::seconds(30),
             finished_at: collected(),
-            source: Source::Cluster(ClusterSource {
-                server_version: self.server_version.clone(),
-                cluster_id: "c1".into(),
-                context: "test".into(),
-                server: "https://example.invalid".into(),
-            }),
+            source: if self.host {
+                Source::Host(HostSource {
+                    node_name: "node-1".into(),
+                    hostname: "node-1".into(),
+                })
+            } else {
+                Source::Cluster(ClusterSource {
+                    server_version: self.server_version.clone(),
+                    cluster_id: "c1".into(),
+                    context: "test".into(),
+                    server: "https://example.invalid".into(),
+                })
+            },
             options: json!({}),
             entries: Vec::new(),
             gaps: self.gaps,
@@ -412,7 +429,11 @@ pub fn kubectls() -> Vec<PathBuf> {
             .stdin(Stdio::null())
             .output()
             .is_ok_and(|o| {
-                o.status.success() && String::from_utf8_lossy(&o.stdout).contains("Client Version")
+                let text = String::from_utf8_lossy(&o.stdout);
+                // A gcloud dispatcher stub is not a kubectl.
+                o.status.success()
+                    && text.contains("Client Version")
+                    && !text.contains("dispatcher")
             });
         assert!(
             works,
