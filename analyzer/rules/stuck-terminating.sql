@@ -20,6 +20,13 @@ kubectl delete pods --force <pod> --grace-period=0
 kubectl patch pod <pod> -p '{"metadata":{"finalizers":null}}'
 kubectl get ns --field-selector status.phase=Terminating
 kubectl patch ns <ns> -p '{"metadata":{"finalizers":[]}}' --type=merge
+# all Terminating namespaces at once
+kubectl patch ns -p '{"metadata":{"finalizers":[]}}' --type=merge $(kubectl get ns --field-selector status.phase=Terminating -o jsonpath='{..metadata.name}')
+# Rancher: `get all` does not return the cattle.io resources (try ketall); list and patch them
+for grp in management.cattle.io catalog.cattle.io project.cattle.io; do
+  for res in $(kubectl api-resources --namespaced=true --api-group $grp -o name); do kubectl get --all-namespaces $res; done
+done
+kubectl -n <ns> patch <resource> -p '{"metadata":{"finalizers":[]}}' --type=merge
 ```
 """
 zh = """
@@ -32,6 +39,13 @@ kubectl delete pods --force <pod> --grace-period=0
 kubectl patch pod <pod> -p '{"metadata":{"finalizers":null}}'
 kubectl get ns --field-selector status.phase=Terminating
 kubectl patch ns <ns> -p '{"metadata":{"finalizers":[]}}' --type=merge
+# 批量处理所有 Terminating 命名空间
+kubectl patch ns -p '{"metadata":{"finalizers":[]}}' --type=merge $(kubectl get ns --field-selector status.phase=Terminating -o jsonpath='{..metadata.name}')
+# Rancher：get all 不会返回 cattle.io 资源（可尝试 ketall），需逐个列出并 patch
+for grp in management.cattle.io catalog.cattle.io project.cattle.io; do
+  for res in $(kubectl api-resources --namespaced=true --api-group $grp -o name); do kubectl get --all-namespaces $res; done
+done
+kubectl -n <ns> patch <resource> -p '{"metadata":{"finalizers":[]}}' --type=merge
 ```
 """
 [thresholds]
@@ -52,6 +66,20 @@ blocking AS (
     WHERE resource = 'namespaces' AND status = 'True'
       AND type IN ('NamespaceContentRemaining', 'NamespaceFinalizersRemaining', 'NamespaceDeletionContentFailure', 'NamespaceDeletionDiscoveryFailure', 'NamespaceDeletionGroupVersionParsingFailure')
     GROUP BY ALL
+),
+-- What still holds finalizers inside each namespace being deleted (Rancher project
+-- namespaces: *.cattle.io resources).
+inside AS (
+    SELECT o.bundle_id, o.namespace,
+        count(*) AS n,
+        count(*) FILTER (WHERE o.api_group LIKE '%cattle.io') AS cattle,
+        list(lower(o.kind) || '.' || CASE WHEN o.api_group = '' THEN 'core' ELSE o.api_group END || '/' || o.name
+             || ' [' || array_to_string(o.finalizers, ', ') || ']' ORDER BY o.api_group, o.kind, o.name) AS what
+    FROM objects o
+    JOIN stuck s ON s.bundle_id = o.bundle_id AND s.kind = 'Namespace' AND s.name = o.namespace
+    WHERE len(o.finalizers) > 0 AND o.resource <> 'events'
+      AND NOT (o.kind = 'PersistentVolumeClaim' AND o.finalizers = ['kubernetes.io/pvc-protection'] AND o.deleted_at IS NULL)
+    GROUP BY ALL
 )
 SELECT
     lower(s.kind) || '/' || CASE WHEN s.namespace = '' THEN '' ELSE s.namespace || '/' END || s.name AS resource,
@@ -63,10 +91,15 @@ SELECT
         || CASE WHEN len(s.finalizers) + len(s.spec_finalizers) > 0
                 THEN ', finalizers: ' || array_to_string(list_concat(s.finalizers, s.spec_finalizers), ', ')
                 ELSE ', no finalizers left (deletion may be waiting on a grace period or the kubelet)' END
-        || CASE WHEN s.api_group LIKE '%cattle.io' THEN ' (Rancher resource)' ELSE '' END AS message,
-    list_concat(['deletionTimestamp: ' || strftime(s.deleted_at, '%Y-%m-%dT%H:%M:%SZ')], coalesce(bl.why, [])) AS evidence,
+        || CASE WHEN s.api_group LIKE '%cattle.io' THEN ' (Rancher resource)' ELSE '' END
+        || CASE WHEN i.n > 0 THEN '; ' || i.n || ' resources inside still hold finalizers'
+                || CASE WHEN i.cattle > 0 THEN ' (' || i.cattle || ' Rancher *.cattle.io resources)' ELSE '' END
+                ELSE '' END AS message,
+    list_concat(['deletionTimestamp: ' || strftime(s.deleted_at, '%Y-%m-%dT%H:%M:%SZ')], coalesce(bl.why, []),
+        coalesce(i.what, [])[1:8]) AS evidence,
     CASE WHEN s.kind = 'Namespace' OR s.minutes >= 1440 THEN 'medium' ELSE 'low' END AS severity
 FROM stuck s
 LEFT JOIN blocking bl ON bl.bundle_id = s.bundle_id AND s.kind = 'Namespace' AND bl.namespace = s.name
+LEFT JOIN inside i ON i.bundle_id = s.bundle_id AND s.kind = 'Namespace' AND i.namespace = s.name
 WHERE len(s.finalizers) + len(s.spec_finalizers) > 0 OR s.kind = 'Pod'
 ORDER BY s.kind, s.namespace, s.name

@@ -1,0 +1,79 @@
+/* ---
+id = "cluster-scale-limits"
+severity = "medium"
+faq = ["WNR-10"]
+category = "capacity"
+patterns = []
+[title]
+en = "Cluster beyond the tested Kubernetes scale limits (5000 nodes, 150000 pods, 300000 containers, 110 pods per node)"
+zh = "集群规模超出 Kubernetes 测试上限（5000 节点、150000 Pod、300000 容器、每节点 110 Pod）"
+[remediation]
+en = """
+Kubernetes is tested up to (upstream "Building large clusters"): no more than **5000 nodes**,
+**150000 pods** in total, **300000 containers** in total and **110 pods per node**. Beyond these
+the control plane (etcd, API server, scheduler) and the kubelet degrade: slow lists and
+watches, scheduling delays, PLEG/relist timeouts on crowded nodes. Split the workload over more
+nodes (lower `maxPods`, add nodes) or over several clusters; size the control plane for the
+cluster (see the master sizing table).
+```
+kubectl get nodes --no-headers | wc -l
+kubectl get pods -A --no-headers | wc -l
+kubectl get pods -A -o wide --no-headers | awk '{print $8}' | sort | uniq -c | sort -rn | head
+```
+"""
+zh = """
+Kubernetes 的测试上限（上游 "Building large clusters"）：不超过 **5000 个节点**、总计 **150000 个 Pod**、
+总计 **300000 个容器**、每个节点 **110 个 Pod**。超过后控制面（etcd、API Server、调度器）和 kubelet 性能下降：
+list/watch 变慢、调度延迟、节点上 PLEG relist 超时。将负载分散到更多节点（降低 `maxPods`、扩容节点）或拆分为多个集群，
+并按集群规模配置控制面（参见集群 Master 性能推荐）。
+```
+kubectl get nodes --no-headers | wc -l
+kubectl get pods -A --no-headers | wc -l
+kubectl get pods -A -o wide --no-headers | awk '{print $8}' | sort | uniq -c | sort -rn | head
+```
+"""
+[thresholds]
+max_nodes = 5000
+max_pods = 150000
+max_containers = 300000
+max_pods_per_node = 110
+# Report a total once it reaches this share of its limit.
+warn_ratio = 0.8
+--- */
+WITH live_pods AS (
+    SELECT bundle_id, namespace, name, node FROM pods
+    WHERE coalesce(phase, '') NOT IN ('Succeeded', 'Failed') AND deleted_at IS NULL
+),
+totals AS (
+    SELECT b.bundle_id,
+        (SELECT count(*) FROM nodes n WHERE n.bundle_id = b.bundle_id) AS nodes,
+        (SELECT count(*) FROM live_pods p WHERE p.bundle_id = b.bundle_id) AS pods,
+        (SELECT count(*) FROM containers c JOIN live_pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
+          WHERE c.bundle_id = b.bundle_id AND c.container_type <> 'ephemeral') AS containers
+    FROM bundles b WHERE b.kind = 'cluster'
+),
+total_rows AS (
+    SELECT * FROM (
+        SELECT bundle_id, 'nodes' AS what, nodes AS n, ${max_nodes} AS lim FROM totals
+        UNION ALL SELECT bundle_id, 'pods', pods, ${max_pods} FROM totals
+        UNION ALL SELECT bundle_id, 'containers', containers, ${max_containers} FROM totals)
+    WHERE n >= lim * ${warn_ratio}
+),
+per_node AS (
+    SELECT bundle_id, node, count(*) AS n FROM live_pods WHERE node IS NOT NULL GROUP BY ALL
+    HAVING count(*) > ${max_pods_per_node}
+)
+SELECT 'cluster' AS resource, NULL AS node, bundle_id,
+    'the cluster has ' || n || ' ' || what || CASE WHEN n > lim THEN ', above' ELSE ', close to' END
+        || ' the tested limit of ' || lim AS message,
+    [what || ': ' || n || ' / ' || lim] AS evidence,
+    CASE WHEN n > lim THEN 'high' ELSE 'medium' END AS severity
+FROM total_rows
+UNION ALL
+SELECT 'node/' || p.node, p.node, p.bundle_id,
+    'node ' || p.node || ' runs ' || p.n || ' pods, above the tested limit of ${max_pods_per_node} pods per node'
+        || coalesce(' (its capacity allows ' || CAST(n.capacity_pods AS BIGINT) || ')', ''),
+    ['pods on node: ' || p.n, 'capacity.pods: ' || coalesce(CAST(CAST(n.capacity_pods AS BIGINT) AS VARCHAR), '?')],
+    'medium'
+FROM per_node p LEFT JOIN nodes n ON n.bundle_id = p.bundle_id AND n.name = p.node
+ORDER BY 1

@@ -1,0 +1,91 @@
+/* ---
+id = "cni-flannel-plugin-missing"
+severity = "high"
+faq = ["WNR-06"]
+category = "network"
+patterns = [
+  "failed to find plugin \"flannel\" in path",
+  "plugin type=\"flannel\" failed \\(add\\): failed to find plugin",
+]
+[title]
+en = "CNI config uses flannel but /opt/cni/bin has no flannel binary (no longer shipped in cni-plugins)"
+zh = "CNI 配置使用 flannel，但 /opt/cni/bin 中没有 flannel 二进制（cni-plugins 已不再包含 flannel）"
+[remediation]
+en = """
+Since containernetworking/plugins v1.0 the `flannel` CNI plugin is no longer part of the
+`cni-plugins` package: it lives in its own repository, flannel-io/cni-plugin
+(containernetworking/plugins#655). A node whose `/etc/cni/net.d/*.conflist` says
+`"type": "flannel"` but whose `/opt/cni/bin` holds only the standard plugins cannot set up pod
+networking: sandboxes fail with `failed to find plugin "flannel" in path [/opt/cni/bin]`.
+Install the flannel CNI binary (recent kube-flannel manifests copy it with the
+`install-cni-plugin` init container; otherwise download it from the flannel-io/cni-plugin
+releases) into `/opt/cni/bin/flannel` on every node, then recreate the failing pods.
+```
+ls /opt/cni/bin
+cat /etc/cni/net.d/10-flannel.conflist
+kubectl -n kube-flannel get ds kube-flannel-ds -o yaml | grep -A5 install-cni-plugin
+```
+"""
+zh = """
+自 containernetworking/plugins v1.0 起，`flannel` CNI 插件不再包含在 `cni-plugins` 中，而是独立为
+flannel-io/cni-plugin 仓库（containernetworking/plugins#655）。节点的 `/etc/cni/net.d/*.conflist` 写着
+`"type": "flannel"`，但 `/opt/cni/bin` 中只有标准插件时，无法配置 Pod 网络：沙箱创建失败，报
+`failed to find plugin "flannel" in path [/opt/cni/bin]`。在每个节点的 `/opt/cni/bin/flannel` 安装 flannel CNI
+二进制（新版 kube-flannel 清单通过 `install-cni-plugin` init 容器复制；否则从 flannel-io/cni-plugin 的发布页下载），
+然后重建失败的 Pod。
+```
+ls /opt/cni/bin
+cat /etc/cni/net.d/10-flannel.conflist
+kubectl -n kube-flannel get ds kube-flannel-ds -o yaml | grep -A5 install-cni-plugin
+```
+"""
+--- */
+WITH conf AS (
+    SELECT bundle_id, node, list(path ORDER BY path) AS paths
+    FROM host_files
+    WHERE path LIKE '/etc/cni/net.d/%' AND regexp_matches(content, '"type"\s*:\s*"flannel"')
+    GROUP BY ALL
+),
+other_bin_dir AS (
+    -- containerd pointed at another CNI bin directory: /opt/cni/bin is not what it uses.
+    SELECT DISTINCT node FROM host_files
+    WHERE path = '/etc/containerd/config.toml'
+      AND regexp_extract(content, '\n\s*bin_dir\s*=\s*"([^"]+)"', 1) NOT IN ('', '/opt/cni/bin', '/opt/cni/bin/')
+),
+unknown_bin AS (
+    SELECT DISTINCT h.node FROM gaps g JOIN host_nodes h USING (bundle_id)
+    WHERE g.what = 'fact' AND g.location = '/opt/cni/bin' AND g.reason <> 'not-found'
+),
+missing AS (
+    SELECT c.bundle_id, c.node, c.paths,
+        (SELECT list(b.name ORDER BY b.name) FROM host_cni_bin b WHERE b.bundle_id = c.bundle_id) AS bins
+    FROM conf c
+    WHERE NOT EXISTS (SELECT 1 FROM host_cni_bin b WHERE b.bundle_id = c.bundle_id AND b.name = 'flannel')
+      AND c.node NOT IN (SELECT node FROM other_bin_dir)
+      AND c.node NOT IN (SELECT node FROM unknown_bin)
+),
+errs AS (
+    SELECT bundle_id, coalesce(source_host, (SELECT any_value(p.node) FROM pods p WHERE p.bundle_id = e.bundle_id AND p.namespace = e.object_namespace AND p.name = e.object_name)) AS node,
+        message AS line, count AS n, 'event ' || reason AS what
+    FROM events e
+    WHERE contains(message, 'failed to find plugin "flannel"')
+    UNION ALL
+    SELECT bundle_id, node, line, 1, source || ' log ' || coalesce(service, container, '')
+    FROM log_lines
+    WHERE contains(line, 'failed to find plugin \"flannel\"') OR contains(line, 'failed to find plugin "flannel"')
+),
+err_nodes AS (
+    SELECT node, any_value(bundle_id) AS bundle_id, sum(n) AS n, string_agg(DISTINCT what, ', ' ORDER BY what) AS seen,
+        list(DISTINCT line ORDER BY line)[1:2] AS lines
+    FROM errs GROUP BY node
+)
+SELECT coalesce('node/' || coalesce(m.node, e.node), 'cluster') AS resource,
+    coalesce(m.node, e.node) AS node, coalesce(m.node, e.node) AS name, coalesce(m.bundle_id, e.bundle_id) AS bundle_id,
+    concat_ws('; ',
+        CASE WHEN m.node IS NOT NULL THEN array_to_string(m.paths, ', ') || ' on ' || m.node || ' uses "type": "flannel" but /opt/cni/bin has no flannel binary'
+            || CASE WHEN len(coalesce(m.bins, [])) = 0 THEN ' (the directory is empty)' ELSE ' (has ' || len(m.bins) || ' other plugins: cni-plugins without flannel)' END END,
+        CASE WHEN e.n > 0 THEN 'pod sandboxes failed ' || e.n || ' times with: failed to find plugin "flannel" in path (' || e.seen || ')' END) AS message,
+    list_concat(CASE WHEN m.node IS NOT NULL THEN ['/opt/cni/bin: ' || array_to_string(coalesce(m.bins, []), ' ')] ELSE [] END, coalesce(e.lines, [])) AS evidence
+FROM missing m
+FULL OUTER JOIN err_nodes e ON e.node IS NOT DISTINCT FROM m.node
+ORDER BY 1

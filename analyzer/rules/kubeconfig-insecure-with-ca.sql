@@ -1,0 +1,69 @@
+/* ---
+id = "kubeconfig-insecure-with-ca"
+severity = "medium"
+faq = ["WNR-19"]
+category = "certificates"
+patterns = ["specifying a root certificates file with the insecure flag is not allowed"]
+[title]
+en = "kubeconfig sets both insecure-skip-tls-verify and a CA: \"specifying a root certificates file with the insecure flag is not allowed\""
+zh = "kubeconfig 同时设置了 insecure-skip-tls-verify 和 CA 证书：\"specifying a root certificates file with the insecure flag is not allowed\""
+[remediation]
+en = """
+client-go refuses a cluster entry that has `insecure-skip-tls-verify: true` **and** a root
+certificate (`certificate-authority` or `certificate-authority-data`): every kubectl or
+controller call fails with `error: specifying a root certificates file with the insecure flag is
+not allowed`. `insecure-skip-tls-verify` cannot be combined with the root CA: keep the CA and
+drop the insecure flag (preferred), or remove the CA. Better still, create a dedicated account
+(sub-account / ServiceAccount) with its own kubeconfig instead of editing the admin one.
+```
+kubectl config view --raw -o jsonpath='{.clusters[*].cluster}'
+kubectl config set-cluster <cluster> --insecure-skip-tls-verify=false
+# or remove the CA instead:
+kubectl config unset clusters.<cluster>.certificate-authority-data
+```
+"""
+zh = """
+client-go 不接受同时设置了 `insecure-skip-tls-verify: true` **和** 根证书（`certificate-authority` 或
+`certificate-authority-data`）的集群条目：所有 kubectl 或控制器请求都会报
+`error: specifying a root certificates file with the insecure flag is not allowed`。
+`insecure-skip-tls-verify` 不能与根证书同时使用：保留 CA、去掉 insecure 选项（推荐），或删除 CA。
+更好的做法是新建子账号（或 ServiceAccount）并生成独立的 kubeconfig，而不是修改管理员的 kubeconfig。
+```
+kubectl config view --raw -o jsonpath='{.clusters[*].cluster}'
+kubectl config set-cluster <cluster> --insecure-skip-tls-verify=false
+# 或删除 CA：
+kubectl config unset clusters.<cluster>.certificate-authority-data
+```
+"""
+--- */
+WITH bad AS (
+    SELECT bundle_id, node, path, name, server,
+        CASE WHEN ca_embedded THEN 'certificate-authority-data' ELSE 'certificate-authority: ' || ca_path END AS ca
+    FROM kubeconfig_clusters
+    WHERE insecure_skip_tls_verify AND (ca_embedded OR coalesce(ca_path, '') <> '')
+),
+log_hits AS (
+    SELECT bundle_id, node,
+        coalesce(source || ' log ' || coalesce(namespace || '/' || pod || '/' || container, service), source) AS origin, line
+    FROM log_lines
+    WHERE contains(line, 'specifying a root certificates file with the insecure flag is not allowed')
+    UNION ALL
+    SELECT bundle_id, source_host, 'event ' || reason || ' on ' || coalesce(object_kind || ' ', '') || coalesce(object_namespace || '/', '') || coalesce(object_name, ''), message
+    FROM events
+    WHERE contains(message, 'specifying a root certificates file with the insecure flag is not allowed')
+)
+SELECT 'kubeconfig/' || b.node || ':' || b.path || '#' || b.name AS resource,
+    b.node, b.name, b.bundle_id,
+    'kubeconfig ' || b.path || ' on ' || b.node || ': cluster entry "' || b.name || '" (' || coalesce(b.server, '?')
+        || ') sets insecure-skip-tls-verify together with ' || split_part(b.ca, ':', 1)
+        || '; client-go rejects it with "specifying a root certificates file with the insecure flag is not allowed"' AS message,
+    ['insecure-skip-tls-verify: true', b.ca] AS evidence
+FROM bad b
+UNION ALL
+SELECT coalesce('node/' || node, 'cluster'), node, NULL, any_value(bundle_id),
+    count(*) || ' "specifying a root certificates file with the insecure flag is not allowed" errors ('
+        || string_agg(DISTINCT origin, ', ' ORDER BY origin) || '): a kubeconfig in use combines insecure-skip-tls-verify with a CA',
+    list(line ORDER BY line)[1:3]
+FROM log_hits
+GROUP BY node
+ORDER BY 1

@@ -1,0 +1,161 @@
+/* ---
+id = "kubernetes-object-limits"
+severity = "medium"
+faq = ["WNR-04"]
+category = "capacity"
+patterns = [
+  "etcdserver: request is too large",
+  "Request entity too large: limit is [0-9]+",
+  "metadata\\.annotations: Too long: must have at most 262144 bytes",
+  "must be no more than 63 characters",
+  "(received|trying to send) message larger than max",
+  "mvcc: database space exceeded",
+  "Too many pods",
+  "OutOfpods",
+]
+[title]
+en = "Objects or nodes at Kubernetes/etcd limits (110 pods/node, 1 MiB objects, 256 KiB annotations, 63-char names, etcd quota)"
+zh = "对象或节点接近 Kubernetes/etcd 限制（每节点 110 Pod、对象 1 MiB、注解 256 KiB、名称 63 字符、etcd 配额）"
+[remediation]
+en = """
+Kubernetes and etcd have hard limits:
+- **pods per node**: `maxPods` (110 by default, less on some clouds); a full node rejects pods (`Too many pods`). Add nodes or raise `maxPods` within what the node and CNI can hold.
+- **1 MB per object** (etcd `--max-request-bytes=1.5MiB`, kubernetes/kubernetes#19781): large CRDs hit it (embed fewer external definitions, kubernetes/kubernetes#82292); split large ConfigMaps/Secrets.
+- **all annotations together ≤ 256 KiB** (`TotalAnnotationSizeLimitB`): client-side `kubectl apply` stores the whole object in `kubectl.kubernetes.io/last-applied-configuration`, so objects above 256 KiB fail with `metadata.annotations: Too long` — use `kubectl apply --server-side` or `kubectl create`/`replace`.
+- **63 characters** for DNS labels (RFC 1123): names of Services, Namespaces, label values; a StatefulSet longer than 52 characters cannot create pods (its `controller-revision-hash` label exceeds 63).
+- **etcd** `--quota-backend-bytes` (2 GB default, keep it ≤ 8 GB); past the quota etcd answers `mvcc: database space exceeded`: compact, defragment and disarm the alarm.
+- gRPC messages are usually limited to 4 MB.
+```
+kubectl get nodes -o custom-columns=NAME:.metadata.name,PODS:.status.capacity.pods
+kubectl get cm -A -o json | jq -r '.items[] | "\\(.metadata.namespace)/\\(.metadata.name) \\(tostring|length)"' | sort -k2 -n | tail
+kubectl apply --server-side -f big-crd.yaml
+ETCDCTL_API=3 etcdctl endpoint status -w table
+ETCDCTL_API=3 etcdctl defrag && ETCDCTL_API=3 etcdctl alarm disarm
+```
+"""
+zh = """
+Kubernetes 与 etcd 有硬性限制：
+- **每节点 Pod 数**：`maxPods`（默认 110，部分云更少）；节点满后拒绝 Pod（`Too many pods`）。扩容节点，或在节点和 CNI 能承受的范围内调大 `maxPods`。
+- **每个对象 1 MB**（etcd `--max-request-bytes=1.5MiB`，kubernetes/kubernetes#19781）：大型 CRD 定义可能达到这个限制（减少 embed 外部定义，kubernetes/kubernetes#82292）；ConfigMap/Secret 过大建议拆分。
+- **所有 annotation KV 加起来不超过 256Kb**（`TotalAnnotationSizeLimitB`）：客户端 `kubectl apply` 会把整个对象写入 `kubectl.kubernetes.io/last-applied-configuration`，超过 256 KiB 的对象会报 `metadata.annotations: Too long`——改用 `kubectl apply --server-side` 或 `kubectl create`/`replace`。
+- **DNS LabelName 最长 63 字符**（RFC-1123）：Service、Namespace 名称和 label 值等；名称超过 52 字符的 StatefulSet 无法创建 Pod（其 `controller-revision-hash` 标签超过 63 字符）。
+- **etcd** `--quota-backend-bytes`（默认 2GB，建议不超过 8GB）；超出配额后 etcd 报 `mvcc: database space exceeded`：需压缩、碎片整理并解除告警。
+- gRPC 通常限制为 4MB。
+```
+kubectl get nodes -o custom-columns=NAME:.metadata.name,PODS:.status.capacity.pods
+kubectl get cm -A -o json | jq -r '.items[] | "\\(.metadata.namespace)/\\(.metadata.name) \\(tostring|length)"' | sort -k2 -n | tail
+kubectl apply --server-side -f big-crd.yaml
+ETCDCTL_API=3 etcdctl endpoint status -w table
+ETCDCTL_API=3 etcdctl defrag && ETCDCTL_API=3 etcdctl alarm disarm
+```
+"""
+[thresholds]
+# Share of a node's pod capacity in use before it is reported.
+pod_capacity_ratio = 0.95
+# Objects (as stored, without managedFields) above this size are close to etcd's limit.
+object_warn_bytes = 819200
+annotation_warn_bytes = 204800
+annotation_limit_bytes = 262144
+dns_label_max = 63
+statefulset_name_max = 52
+etcd_quota_max_bytes = 8589934592
+--- */
+WITH live_pods AS (
+    SELECT bundle_id, node FROM pods
+    WHERE coalesce(phase, '') NOT IN ('Succeeded', 'Failed') AND deleted_at IS NULL AND node IS NOT NULL
+),
+full_nodes AS (
+    SELECT n.bundle_id, n.name, count(*) AS pods, CAST(n.capacity_pods AS BIGINT) AS cap
+    FROM nodes n JOIN live_pods p ON p.bundle_id = n.bundle_id AND p.node = n.name
+    WHERE n.capacity_pods > 0
+    GROUP BY n.bundle_id, n.name, n.capacity_pods
+    HAVING count(*) >= n.capacity_pods * ${pod_capacity_ratio}
+),
+errors AS (
+    SELECT bundle_id, coalesce(object_kind || ' ' || coalesce(object_namespace || '/', '') || object_name, '') AS origin, message AS line, count AS n
+    FROM events
+    WHERE contains(message, 'request is too large') OR contains(message, 'Request entity too large')
+       OR contains(message, 'Too long: must have at most') OR contains(message, 'must be no more than 63 characters')
+       OR contains(message, 'message larger than max') OR contains(message, 'database space exceeded')
+       OR (reason = 'FailedScheduling' AND contains(message, 'Too many pods')) OR reason = 'OutOfpods'
+    UNION ALL
+    SELECT bundle_id, 'Pod ' || namespace || '/' || name, coalesce(message, reason), 1
+    FROM pods WHERE reason = 'OutOfpods'
+    UNION ALL
+    SELECT bundle_id, source || ' log ' || coalesce(namespace || '/' || pod || '/' || container, service, ''), line, 1
+    FROM log_lines
+    WHERE contains(line, 'request is too large') OR contains(line, 'Request entity too large')
+       OR contains(line, 'Too long: must have at most') OR contains(line, 'must be no more than 63 characters')
+       OR contains(line, 'message larger than max') OR contains(line, 'database space exceeded')
+),
+etcd_quota_src AS (
+    SELECT bundle_id, node, 'pod ' || namespace || '/' || pod AS origin,
+        TRY_CAST(regexp_extract(coalesce(CAST(command AS VARCHAR), '') || ' ' || coalesce(CAST(args AS VARCHAR), ''), 'quota-backend-bytes[= ]+"?([0-9]+)', 1) AS HUGEINT) AS bytes
+    FROM containers
+    WHERE contains(coalesce(CAST(command AS VARCHAR), '') || ' ' || coalesce(CAST(args AS VARCHAR), ''), 'quota-backend-bytes')
+    UNION ALL
+    SELECT bundle_id, node, 'file ' || path,
+        TRY_CAST(regexp_extract(content, 'quota-backend-bytes[= :]+"?([0-9]+)', 1) AS HUGEINT)
+    FROM host_files
+    WHERE contains(content, 'quota-backend-bytes')
+),
+etcd_quota AS (
+    SELECT node, bytes, any_value(bundle_id) AS bundle_id, string_agg(DISTINCT origin, ', ' ORDER BY origin) AS origin
+    FROM etcd_quota_src WHERE bytes IS NOT NULL GROUP BY node, bytes
+),
+rows AS (
+    SELECT 'node/' || name AS resource, NULL AS namespace, name, name AS node, bundle_id,
+        'node ' || name || ' runs ' || pods || ' pods of its capacity of ' || cap || ' (pods per node limit, maxPods)' AS message,
+        ['pods: ' || pods || ' / ' || cap] AS evidence,
+        CASE WHEN pods >= cap THEN 'high' ELSE 'medium' END AS severity
+    FROM full_nodes
+    UNION ALL
+    SELECT lower(kind) || '/' || CASE WHEN namespace = '' THEN '' ELSE namespace || '/' END || name, namespace, name, NULL, bundle_id,
+        kind || ' ' || CASE WHEN namespace = '' THEN '' ELSE namespace || '/' END || name || ' is ' || CAST(round(doc_bytes / 1024.0) AS BIGINT)
+            || ' KiB, close to etcd''s 1 MiB object limit'
+            || CASE WHEN doc_bytes > ${annotation_limit_bytes} THEN '; too big for client-side kubectl apply (last-applied annotation over 256 KiB)' ELSE '' END,
+        ['size: ' || doc_bytes || ' bytes (without managedFields)'],
+        'medium'
+    FROM objects
+    WHERE doc_bytes >= ${object_warn_bytes} AND resource <> 'events'
+    UNION ALL
+    SELECT lower(kind) || '/' || CASE WHEN namespace = '' THEN '' ELSE namespace || '/' END || name, namespace, name, NULL, bundle_id,
+        kind || ' ' || name || ' carries ' || CAST(round(strlen(CAST(annotations AS VARCHAR)) / 1024.0) AS BIGINT)
+            || ' KiB of annotations, close to the 256 KiB limit for all annotations together',
+        list_transform(list_filter(json_keys(annotations), lambda k: strlen(CAST(json_extract(annotations, '$."' || k || '"') AS VARCHAR)) > 10240),
+            lambda k: 'annotation ' || k),
+        'medium'
+    FROM objects
+    WHERE strlen(CAST(annotations AS VARCHAR)) >= ${annotation_warn_bytes} AND resource <> 'events'
+    UNION ALL
+    SELECT 'statefulset/' || namespace || '/' || name, namespace, name, NULL, bundle_id,
+        'StatefulSet ' || namespace || '/' || name || ' has a ' || strlen(name) || '-character name: its pods'' controller-revision-hash label exceeds '
+            || ${dns_label_max} || ' characters, so it cannot create pods',
+        ['name length ' || strlen(name) || ' > ' || ${statefulset_name_max}],
+        'high'
+    FROM workloads
+    WHERE kind = 'StatefulSet' AND strlen(name) > ${statefulset_name_max}
+    UNION ALL
+    SELECT 'etcd/' || coalesce(node, 'cluster'), NULL, NULL, node, bundle_id,
+        'etcd --quota-backend-bytes is ' || CAST(round(bytes / 1073741824.0, 1) AS VARCHAR) || ' GiB (' || origin || '), above the recommended maximum of 8 GiB',
+        ['quota-backend-bytes=' || bytes],
+        'medium'
+    FROM etcd_quota
+    WHERE bytes > ${etcd_quota_max_bytes}
+    UNION ALL
+    SELECT 'cluster', NULL, NULL, NULL, any_value(bundle_id),
+        sum(n) || ' errors from Kubernetes/etcd size limits ('
+            || concat_ws(', ',
+                CASE WHEN bool_or(contains(line, 'Too many pods') OR contains(line, 'OutOfpods') OR contains(line, 'resource: pods')) THEN 'pods per node' END,
+                CASE WHEN bool_or(contains(line, 'request is too large') OR contains(line, 'Request entity too large')) THEN 'object size' END,
+                CASE WHEN bool_or(contains(line, 'Too long: must have at most')) THEN 'annotation size' END,
+                CASE WHEN bool_or(contains(line, 'must be no more than 63 characters')) THEN '63-character DNS label' END,
+                CASE WHEN bool_or(contains(line, 'message larger than max')) THEN 'gRPC 4 MB message' END,
+                CASE WHEN bool_or(contains(line, 'database space exceeded')) THEN 'etcd quota exceeded' END) || ')',
+        list(DISTINCT origin || ': ' || line)[1:4],
+        CASE WHEN bool_or(contains(line, 'database space exceeded')) THEN 'critical' ELSE 'high' END
+    FROM errors
+    HAVING count(*) > 0
+)
+SELECT * FROM rows
+ORDER BY resource

@@ -1,0 +1,91 @@
+/* ---
+id = "mount-volume-setup-timeout"
+severity = "medium"
+faq = ["WNR-23"]
+category = "storage"
+patterns = [
+  "MountVolume\\.SetUp failed for volume \"[^\"]*\" : failed to sync (secret|configmap) cache: timed out waiting for the condition",
+  "MountVolume\\.SetUp failed for volume .*(timed out waiting for the condition|context deadline exceeded)",
+  "Unable to attach or mount volumes: unmounted volumes=\\[.*\\]: timed out waiting for the condition",
+  "timeout expired waiting for volumes to attach or mount for pod",
+]
+[title]
+en = "Pod volumes not mounted: MountVolume.SetUp failed ... timed out waiting for the condition"
+zh = "Pod 卷挂载失败：MountVolume.SetUp failed ... timed out waiting for the condition"
+[remediation]
+en = """
+The kubelet waited for a condition before it could mount the volume (the Secret/ConfigMap
+cache to sync, the volume to attach) and the wait timed out, e.g.
+`MountVolume.SetUp failed for volume "config-volume" : failed to sync secret cache: timed out
+waiting for the condition`. The pod stays `Pending` with `ContainersReady` False. The kubelet
+retries by itself: wait, or delete the pod so it is recreated. If it does not recover, check
+that the Secret/ConfigMap exists in the pod's namespace, that the kubelet can reach the API
+server (node Ready, no throttling), and for attached volumes the CSI driver / attach-detach
+controller.
+```
+kubectl -n <ns> describe pod <pod>        # Events: FailedMount
+kubectl -n <ns> get pod <pod> -o yaml     # status.conditions: which one is False
+kubectl -n <ns> get secret,configmap
+kubectl -n <ns> delete pod <pod>
+```
+"""
+zh = """
+kubelet 在挂载卷之前需等待某个条件（Secret/ConfigMap 缓存同步、卷完成 attach），等待超时，例如
+`MountVolume.SetUp failed for volume "config-volume" : failed to sync secret cache: timed out waiting for the condition`。
+条件未满足，无法继续执行：Pod 停在 `Pending`，`ContainersReady` 为 False。kubelet 会自动重试：可以等待，或删除 Pod 让其重建。
+若仍不恢复，检查 Pod 所在命名空间中 Secret/ConfigMap 是否存在、kubelet 能否正常访问 API Server（节点 Ready、无限流），
+以及需要 attach 的卷对应的 CSI 驱动 / attach-detach 控制器。
+```
+kubectl -n <ns> describe pod <pod>        # Events: FailedMount
+kubectl -n <ns> get pod <pod> -o yaml     # status.conditions：查看哪一项为 False
+kubectl -n <ns> get secret,configmap
+kubectl -n <ns> delete pod <pod>
+```
+"""
+--- */
+WITH hits AS (
+    SELECT bundle_id, object_namespace AS namespace, object_name AS pod, object_uid AS pod_uid, message AS line, count AS n,
+        'event ' || reason AS what
+    FROM events
+    WHERE object_kind = 'Pod' AND reason IN ('FailedMount', 'FailedAttachVolume')
+      AND (contains(message, 'timed out waiting for the condition') OR contains(message, 'timeout expired waiting for volumes')
+           OR (contains(message, 'MountVolume.SetUp failed') AND contains(message, 'context deadline exceeded')))
+    UNION ALL
+    SELECT bundle_id,
+        nullif(split_part(regexp_extract(line, '\spod="([^"/]+/[^"]+)"', 1), '/', 1), ''),
+        nullif(split_part(regexp_extract(line, '\spod="([^"/]+/[^"]+)"', 1), '/', 2), ''),
+        coalesce(nullif(regexp_extract(line, '\(UID: \\?"([0-9a-f-]{36})', 1), ''),
+                 nullif(regexp_extract(line, 'podUID="?([0-9a-f-]{36})', 1), '')),
+        line, 1, source || ' log ' || coalesce(service, container, '')
+    FROM log_lines
+    WHERE (contains(line, 'MountVolume.SetUp failed') OR contains(line, 'Unable to attach or mount volumes')
+           OR contains(line, 'timeout expired waiting for volumes'))
+      AND (contains(line, 'timed out waiting for the condition') OR contains(line, 'context deadline exceeded')
+           OR contains(line, 'timeout expired waiting for volumes'))
+),
+vols AS (
+    SELECT p.bundle_id, p.namespace, p.name AS pod, p.node, p.phase, p.ready, p.conditions, h.line, h.n, h.what,
+        coalesce(nullif(regexp_extract(h.line, 'for volume \\?"([^"\\]+)', 1), ''),
+                 nullif(regexp_extract(h.line, 'unmounted volumes=\[([^\]]*)\]', 1), ''),
+                 '?') AS volume
+    FROM hits h
+    JOIN pods p ON p.bundle_id = h.bundle_id
+        AND ((p.namespace = h.namespace AND p.name = h.pod) OR p.uid = h.pod_uid)
+    WHERE p.deleted_at IS NULL AND (p.phase = 'Pending' OR NOT p.ready) AND p.phase NOT IN ('Succeeded', 'Failed')
+)
+SELECT
+    'pod/' || namespace || '/' || pod AS resource,
+    namespace, pod AS name, node, bundle_id,
+    'volume ' || volume || ' of pod ' || namespace || '/' || pod || ' failed to mount '
+        || sum(n) || ' times (timed out waiting for the condition'
+        || CASE WHEN bool_or(contains(line, 'secret cache')) THEN ', secret cache not synced'
+                WHEN bool_or(contains(line, 'configmap cache')) THEN ', configmap cache not synced' ELSE '' END
+        || '); pod is ' || phase || CASE WHEN ready THEN '' ELSE ', not Ready' END
+        || ' (seen in ' || string_agg(DISTINCT what, ', ' ORDER BY what) || ')' AS message,
+    sum(n) AS count,
+    list_concat(list(DISTINCT line ORDER BY line)[1:3],
+        coalesce(list_transform(list_filter(any_value(conditions), lambda c: c.status <> 'True'),
+            lambda c: 'condition ' || c.type || '=' || c.status || coalesce(' (' || c.reason || ')', '')), [])) AS evidence
+FROM vols
+GROUP BY bundle_id, namespace, pod, volume, node, phase, ready
+ORDER BY 1, volume

@@ -1,0 +1,130 @@
+/* ---
+id = "pvc-unbound-immediate"
+severity = "high"
+faq = ["WNR-20"]
+category = "storage"
+patterns = [
+  "pod has unbound immediate PersistentVolumeClaims",
+  "running \"VolumeBinding\" filter plugin for pod \"[^\"]*\": pod has unbound immediate PersistentVolumeClaims",
+  "no persistent volumes available for this claim and no storage class is set",
+  "storageclass\\.storage\\.k8s\\.io \"[^\"]*\" not found",
+  "waiting for a volume to be created,? either by external provisioner",
+]
+[title]
+en = "Pods wait on unbound PersistentVolumeClaims (pod has unbound immediate PersistentVolumeClaims)"
+zh = "Pod 等待未绑定的 PVC（pod has unbound immediate PersistentVolumeClaims）"
+[remediation]
+en = """
+The scheduler will not place a pod whose `Immediate`-binding PVC is still `Pending`:
+`running "VolumeBinding" filter plugin for pod "web-0": pod has unbound immediate
+PersistentVolumeClaims`. Find out why the claim is not bound — the finding names the cause:
+- the claim names a StorageClass that does not exist → create it or fix `storageClassName`;
+- the claim names no StorageClass and the cluster has no default one → mark one default, or set `storageClassName`;
+- the class's provisioner is not running (no CSI driver / provisioner pod) → install or fix it;
+- `kubernetes.io/no-provisioner` or `storageClassName: ""` → create a matching PersistentVolume by hand.
+```
+kubectl get pvc -A | grep Pending
+kubectl -n <ns> describe pvc <pvc>        # Events: ProvisioningFailed / ExternalProvisioning / FailedBinding
+kubectl get storageclass
+kubectl patch storageclass <name> -p '{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}'
+```
+"""
+zh = """
+PVC 为 `Immediate` 绑定模式且仍处于 `Pending` 时，调度器不会调度使用它的 Pod：
+`running "VolumeBinding" filter plugin for pod "web-0": pod has unbound immediate PersistentVolumeClaims`。
+需找出 PVC 未绑定的原因（结果中已指出）：
+- PVC 指定的 StorageClass 不存在 → 创建它或修正 `storageClassName`；
+- PVC 未指定 StorageClass 且集群没有默认 StorageClass → 设置一个默认 StorageClass，或指定 `storageClassName`；
+- StorageClass 的 provisioner 未运行（没有 CSI 驱动 / provisioner Pod）→ 安装或修复；
+- `kubernetes.io/no-provisioner` 或 `storageClassName: ""` → 手动创建匹配的 PersistentVolume。
+```
+kubectl get pvc -A | grep Pending
+kubectl -n <ns> describe pvc <pvc>        # Events: ProvisioningFailed / ExternalProvisioning / FailedBinding
+kubectl get storageclass
+kubectl patch storageclass <name> -p '{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}'
+```
+"""
+[thresholds]
+min_pending_minutes = 5
+--- */
+WITH pending AS (
+    SELECT c.bundle_id, c.namespace, c.name, c.storage_class,
+        days_between(c.created_at, b.collected_at) * 1440 AS minutes,
+        json_type(c.doc->'$.spec.storageClassName') IS NOT NULL AS class_field_set
+    FROM pvcs c JOIN bundles b USING (bundle_id)
+    WHERE c.phase = 'Pending' AND c.deleted_at IS NULL
+      AND coalesce(c.volume_name, '') = ''
+),
+sched_events AS (
+    SELECT bundle_id, object_namespace AS namespace, object_name AS pod, sum(count) AS n, any_value(message) AS message
+    FROM events
+    WHERE reason = 'FailedScheduling' AND contains(message, 'unbound immediate PersistentVolumeClaims')
+    GROUP BY ALL
+),
+pod_volumes AS (
+    SELECT bundle_id, namespace, name, phase, scheduled_message,
+        unnest(from_json(coalesce(volumes, '[]'), '["JSON"]')) AS v
+    FROM pods WHERE deleted_at IS NULL
+),
+users AS (
+    SELECT pv.bundle_id, pv.namespace, pv.v->>'$.persistentVolumeClaim.claimName' AS claim,
+        list(pv.name || ' (' || coalesce(pv.phase, '?') || coalesce(': ' || pv.scheduled_message, '') || ')' ORDER BY pv.name) AS pods,
+        bool_or(contains(coalesce(pv.scheduled_message, ''), 'unbound immediate PersistentVolumeClaims')) AS sched_msg,
+        sum(se.n) AS ev_n, any_value(se.message) AS ev_msg
+    FROM pod_volumes pv
+    LEFT JOIN sched_events se ON se.bundle_id = pv.bundle_id AND se.namespace = pv.namespace AND se.pod = pv.name
+    WHERE pv.v->>'$.persistentVolumeClaim.claimName' IS NOT NULL
+    GROUP BY ALL
+),
+pvc_events AS (
+    SELECT bundle_id, object_namespace AS namespace, object_name AS claim,
+        list(DISTINCT reason || ': ' || message) AS lines
+    FROM events
+    WHERE object_kind = 'PersistentVolumeClaim' AND reason IN ('ProvisioningFailed', 'ExternalProvisioning', 'FailedBinding')
+    GROUP BY ALL
+),
+defaults AS (
+    SELECT bundle_id, list(name ORDER BY name) AS names FROM storage_classes WHERE is_default GROUP BY bundle_id
+),
+classified AS (
+    SELECT p.*, sc.name AS sc_name, sc.provisioner, sc.binding_mode, d.names AS default_classes,
+        -- the class the claim ended up with: its own, or the default the admission plugin would have set
+        CASE
+            WHEN p.storage_class IS NOT NULL AND p.storage_class <> '' AND sc.name IS NULL
+                THEN 'StorageClass "' || p.storage_class || '" does not exist'
+            WHEN NOT p.class_field_set AND d.names IS NULL
+                THEN 'no storageClassName and the cluster has no default StorageClass'
+            WHEN NOT p.class_field_set
+                THEN 'no storageClassName (default StorageClass ' || array_to_string(d.names, ', ') || ' exists now but was not applied to this claim)'
+            WHEN p.storage_class = '' OR sc.provisioner = 'kubernetes.io/no-provisioner'
+                THEN 'needs a pre-created PersistentVolume (' || CASE WHEN p.storage_class = '' THEN 'storageClassName ""' ELSE 'provisioner kubernetes.io/no-provisioner' END || ') and none matches'
+            WHEN sc.provisioner IS NOT NULL AND sc.provisioner NOT LIKE 'kubernetes.io/%'
+                 AND NOT EXISTS (SELECT 1 FROM objects o WHERE o.bundle_id = p.bundle_id AND o.api_group = 'storage.k8s.io' AND o.resource = 'csidrivers' AND o.name = sc.provisioner)
+                 AND NOT EXISTS (SELECT 1 FROM pods x WHERE x.bundle_id = p.bundle_id AND x.phase = 'Running' AND contains(CAST(x.doc AS VARCHAR), sc.provisioner))
+                THEN 'provisioner "' || sc.provisioner || '" of StorageClass ' || sc.name || ' is not running (no CSIDriver, no pod mentions it)'
+            WHEN sc.provisioner IS NOT NULL
+                THEN 'not provisioned by "' || sc.provisioner || '" yet'
+            ELSE 'not bound'
+        END AS cause
+    FROM pending p
+    LEFT JOIN storage_classes sc ON sc.bundle_id = p.bundle_id AND sc.name = p.storage_class
+    LEFT JOIN defaults d ON d.bundle_id = p.bundle_id
+)
+SELECT 'persistentvolumeclaim/' || c.namespace || '/' || c.name AS resource,
+    c.namespace, c.name, c.bundle_id,
+    'PVC ' || c.namespace || '/' || c.name || ' is Pending for ' ||
+        CASE WHEN c.minutes >= 2880 THEN CAST(round(c.minutes / 1440) AS BIGINT) || ' days'
+             WHEN c.minutes >= 120 THEN CAST(round(c.minutes / 60) AS BIGINT) || ' hours'
+             ELSE CAST(round(c.minutes) AS BIGINT) || ' minutes' END
+        || ': ' || c.cause
+        || CASE WHEN u.pods IS NOT NULL THEN '; ' || len(u.pods) || ' pod(s) wait on it' ELSE '' END
+        || CASE WHEN u.sched_msg OR u.ev_n > 0 THEN ' (pod has unbound immediate PersistentVolumeClaims)' ELSE '' END AS message,
+    list_concat(coalesce(u.pods, []), coalesce(pe.lines, [])[1:3],
+        CASE WHEN u.ev_msg IS NOT NULL THEN ['FailedScheduling x' || u.ev_n || ': ' || u.ev_msg] ELSE [] END) AS evidence,
+    CASE WHEN u.pods IS NULL THEN 'medium' ELSE 'high' END AS severity
+FROM classified c
+LEFT JOIN users u ON u.bundle_id = c.bundle_id AND u.namespace = c.namespace AND u.claim = c.name
+LEFT JOIN pvc_events pe ON pe.bundle_id = c.bundle_id AND pe.namespace = c.namespace AND pe.claim = c.name
+WHERE c.minutes >= ${min_pending_minutes}
+  AND coalesce(c.binding_mode, 'Immediate') = 'Immediate'
+ORDER BY 1
