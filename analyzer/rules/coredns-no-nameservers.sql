@@ -46,7 +46,8 @@ hits AS (
     WHERE source = 'container' AND contains(line, 'no nameservers found')
     UNION ALL
     -- terminationMessagePolicy: FallbackToLogsOnError puts the last lines in the status
-    SELECT bundle_id, namespace, pod, node, name, coalesce(state_message, last_message), 0, false
+    SELECT bundle_id, namespace, pod, node, name,
+        CASE WHEN contains(coalesce(state_message, ''), 'no nameservers found') THEN state_message ELSE last_message END, 0, false
     FROM containers
     WHERE contains(coalesce(state_message, '') || ' ' || coalesce(last_message, ''), 'no nameservers found')
 ),

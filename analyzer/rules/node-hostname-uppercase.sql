@@ -41,7 +41,7 @@ WITH signals AS (
     SELECT bundle_id, node, 'host name ' || hostname AS what, 'hostname: ' || hostname AS line, false AS failing
     FROM host_facts WHERE regexp_matches(hostname, '[A-Z]')
     UNION ALL
-    SELECT bundle_id, node, 'file /etc/hostname', '/etc/hostname: ' || trim(content), false
+    SELECT bundle_id, node, 'file /etc/hostname', '/etc/hostname: ' || trim(content, chr(10) || chr(13) || ' '), false
     FROM host_files WHERE path = '/etc/hostname' AND regexp_matches(content, '[A-Z]')
     UNION ALL
     SELECT bundle_id, node, 'kubelet hostnameOverride', 'hostnameOverride: ' || (config->>'$.hostnameOverride'), false

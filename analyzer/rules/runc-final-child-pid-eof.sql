@@ -48,7 +48,8 @@ WITH hits AS (
     LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND e.object_kind = 'Pod' AND p.namespace = e.object_namespace AND p.name = e.object_name
     WHERE regexp_matches(e.message, '(?i)getting the final child''?s pid from pipe caused|can''t get final child''s PID from pipe')
     UNION ALL
-    SELECT bundle_id, node, 'container status', namespace || '/' || pod || ' ' || name || ': ' || coalesce(state_message, last_message), 1,
+    SELECT bundle_id, node, 'container status', namespace || '/' || pod || ' ' || name || ': '
+            || CASE WHEN regexp_matches(coalesce(state_message, ''), '(?i)getting the final child''?s pid from pipe caused|can''t get final child''s PID from pipe') THEN state_message ELSE last_message END, 1,
         namespace || '/' || pod
     FROM containers
     WHERE regexp_matches(coalesce(state_message, '') || ' ' || coalesce(last_message, ''), '(?i)getting the final child''?s pid from pipe caused|can''t get final child''s PID from pipe')

@@ -104,7 +104,8 @@ pending AS (
 spread AS (
     SELECT count(DISTINCT short) AS kinds,
         list(node || ': ' || image || ' (' || src || ')' ORDER BY node) AS lines,
-        list(DISTINCT short ORDER BY short) AS shorts, any_value(bundle_id) AS bundle_id
+        list(DISTINCT short ORDER BY short) AS shorts,
+        coalesce((SELECT min(bundle_id) FROM bundles WHERE kind = 'cluster'), any_value(bundle_id)) AS bundle_id
     FROM effective
 )
 SELECT 'cluster' AS resource, NULL AS node, bundle_id,
