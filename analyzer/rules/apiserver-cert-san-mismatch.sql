@@ -62,17 +62,12 @@ used AS (
         'kubeconfig ' || path || ' on ' || node || ' (' || server || ')' AS origin, 'config' AS kind, NULL AS line, node AS only_node
     FROM kubeconfig_clusters
     WHERE NOT insecure_skip_tls_verify AND server LIKE 'https://%'
-      AND (coalesce(ca_fingerprint_sha256, '') = '' OR ca_fingerprint_sha256 IN (SELECT fingerprint_sha256 FROM cas))
-    UNION ALL
-    SELECT lower(regexp_extract(server, '^[A-Za-z]+://\[?([^\]/:]+)', 1)), 'collection server URL ' || server, 'config', NULL, NULL
-    FROM bundles WHERE kind = 'cluster' AND server LIKE 'https://%'
+      -- only entries provably for this cluster: their CA is one collected from its nodes
+      AND ca_fingerprint_sha256 IN (SELECT fingerprint_sha256 FROM cas)
     UNION ALL
     SELECT lower(regexp_extract(doc->>'$.data.ClusterConfiguration', 'controlPlaneEndpoint:\s*"?\[?([^\]:"\s]+)', 1)),
         'kubeadm-config controlPlaneEndpoint', 'config', NULL, NULL
     FROM objects WHERE kind = 'ConfigMap' AND namespace = 'kube-system' AND name = 'kubeadm-config'
-    UNION ALL
-    SELECT n.internal_ip, 'InternalIP of control-plane node ' || n.name, 'config', NULL, n.name
-    FROM nodes n WHERE n.internal_ip IS NOT NULL AND n.name IN (SELECT node FROM certs)
     UNION ALL
     SELECT lower(coalesce(
             nullif(regexp_extract(line, 'certificate is valid for .*?, not ([^\s",\\)]+)', 1), ''),

@@ -80,9 +80,10 @@ svc_rows AS (
                 || CASE WHEN s.not_ready > 0 THEN ' (' || s.not_ready || ' not ready)' ELSE '' END || ': name resolution fails on every node' END,
             CASE WHEN len(coalesce(p.stuck, [])) > 0 THEN (p.total - p.ready) || ' of ' || p.total || ' DNS pods not Ready' END) AS message,
         coalesce(p.stuck, []) AS evidence,
-        CASE WHEN s.ready = 0 THEN 'critical' ELSE 'high' END AS severity
+        CASE WHEN s.ready = 0 AND (s.has_endpoints OR EXISTS (SELECT 1 FROM endpoints x WHERE x.bundle_id = s.bundle_id)) THEN 'critical' ELSE 'high' END AS severity
     FROM dns_svc s LEFT JOIN pod_summary p USING (bundle_id)
-    WHERE s.ready = 0 OR len(coalesce(p.stuck, [])) > 0
+    WHERE (s.ready = 0 AND (s.has_endpoints OR EXISTS (SELECT 1 FROM endpoints x WHERE x.bundle_id = s.bundle_id)))
+       OR len(coalesce(p.stuck, [])) > 0
 ),
 dns_ips AS (
     SELECT DISTINCT cluster_ip FROM dns_svc WHERE cluster_ip IS NOT NULL AND cluster_ip <> 'None'

@@ -6,7 +6,7 @@ category = "storage"
 patterns = [
   "MountVolume\\.SetUp failed for volume \"[^\"]*\" : failed to sync (secret|configmap) cache: timed out waiting for the condition",
   "MountVolume\\.SetUp failed for volume .*(timed out waiting for the condition|context deadline exceeded)",
-  "Unable to attach or mount volumes: unmounted volumes=\\[.*\\]: timed out waiting for the condition",
+  "Unable to attach or mount volumes: unmounted volumes=\\[.*\\]: (timed out waiting for the condition|context deadline exceeded)",
   "timeout expired waiting for volumes to attach or mount for pod",
 ]
 [title]
@@ -49,7 +49,8 @@ WITH hits AS (
     FROM events
     WHERE object_kind = 'Pod' AND reason IN ('FailedMount', 'FailedAttachVolume')
       AND (contains(message, 'timed out waiting for the condition') OR contains(message, 'timeout expired waiting for volumes')
-           OR (contains(message, 'MountVolume.SetUp failed') AND contains(message, 'context deadline exceeded')))
+           OR ((contains(message, 'MountVolume.SetUp failed') OR contains(message, 'Unable to attach or mount volumes'))
+               AND contains(message, 'context deadline exceeded')))
     UNION ALL
     SELECT bundle_id,
         nullif(split_part(regexp_extract(line, '\spod="([^"/]+/[^"]+)"', 1), '/', 1), ''),
