@@ -1,0 +1,91 @@
+/* ---
+id = "kubelet-cgroup-cpu-not-mounted"
+severity = "high"
+faq = ["WNR-32"]
+category = "nodes"
+patterns = [
+  "failed to run Kubelet: mountpoint for cpu not found",
+  "mountpoint for \\w+ not found",
+  "Following Cgroup subsystem not mounted",
+  "CGROUPS_CPU: missing",
+]
+[title]
+en = "kubelet cannot start: the cgroup cpu controller is not mounted"
+zh = "kubelet 无法启动：未挂载 cgroup cpu 控制器"
+[remediation]
+en = """
+The kubelet needs the cgroup hierarchies mounted (cgroup v1: one `cgroup` mount per controller
+under `/sys/fs/cgroup`, at least `cpu`, `cpuacct`, `cpuset`, `memory`, `pids`; cgroup v2: the
+unified `cgroup2` mount at `/sys/fs/cgroup` with `cpu` among its controllers). Without them it
+exits with `failed to run Kubelet: mountpoint for cpu not found`. This usually happens on
+minimal or non-systemd distributions (Alpine/OpenRC, some embedded systems) where nothing
+mounts cgroups at boot. Mount them, e.g. start the cgroups service:
+```
+service cgroups start
+# OpenRC: make it permanent
+rc-update add cgroups boot
+grep cgroup /proc/mounts
+cat /sys/fs/cgroup/cgroup.controllers   # cgroup v2
+```
+then restart the kubelet (or k3s/k0s). On cgroup v2 make sure the kernel command line does
+not disable the cpu controller (`cgroup_disable=cpu`).
+"""
+zh = """
+kubelet 需要挂载 cgroup 层级（cgroup v1：`/sys/fs/cgroup` 下每个控制器一个 `cgroup` 挂载，至少包含 `cpu`、
+`cpuacct`、`cpuset`、`memory`、`pids`；cgroup v2：`/sys/fs/cgroup` 上的统一 `cgroup2` 挂载，控制器中包含 `cpu`）。
+缺少时 kubelet 报 `failed to run Kubelet: mountpoint for cpu not found` 后退出。应该是没有挂载 cgroups，
+常见于精简或非 systemd 的发行版（Alpine/OpenRC、部分嵌入式系统），开机时没有任何服务挂载 cgroup。挂载方法，例如启动 cgroups 服务：
+```
+service cgroups start
+# OpenRC：设为开机启动
+rc-update add cgroups boot
+grep cgroup /proc/mounts
+cat /sys/fs/cgroup/cgroup.controllers   # cgroup v2
+```
+然后重启 kubelet（或 k3s/k0s）。cgroup v2 下还需确认内核启动参数没有禁用 cpu 控制器（`cgroup_disable=cpu`）。
+"""
+--- */
+WITH log_hits AS (
+    SELECT bundle_id, node, coalesce(service, container, source) AS service, line
+    FROM log_lines
+    WHERE regexp_matches(line, '(mountpoint for (cpu|cpuacct|cpuset|memory|pids|cgroup)[a-z,]* not found|Following Cgroup subsystem not mounted|CGROUPS_CPU: missing)')
+),
+logs AS (
+    SELECT node, any_value(bundle_id) AS bundle_id, count(*) AS n, list(DISTINCT service) AS services,
+        list(DISTINCT line)[1:3] AS lines
+    FROM log_hits GROUP BY node
+),
+facts AS (
+    SELECT f.bundle_id, f.node, f.cgroup_version, coalesce(f.cgroup_controllers, []) AS controllers, f.cmdline,
+        (SELECT count(*) FROM host_mounts m WHERE m.bundle_id = f.bundle_id) AS mounts,
+        (SELECT list(m.mountpoint || ' ' || m.fstype || ' ' || m.options ORDER BY m.mountpoint)
+         FROM host_mounts m WHERE m.bundle_id = f.bundle_id AND m.fstype IN ('cgroup', 'cgroup2')) AS cgroup_mounts
+    FROM host_facts f
+),
+bad_facts AS (
+    SELECT *,
+        CASE WHEN coalesce(cgroup_version, 0) = 0 THEN 'no cgroup or cgroup2 filesystem is mounted'
+             WHEN cgroup_version = 1 THEN 'cgroup v1 is mounted without the cpu controller (mounted: '
+                  || CASE WHEN len(controllers) = 0 THEN 'none' ELSE array_to_string(controllers, ', ') END || ')'
+             ELSE 'cgroup v2 has no cpu controller (cgroup.controllers: '
+                  || CASE WHEN len(controllers) = 0 THEN 'empty' ELSE array_to_string(controllers, ' ') END || ')' END
+            || CASE WHEN regexp_matches(coalesce(cmdline, ''), 'cgroup_disable=[a-z,]*cpu') THEN '; the kernel command line has ' || regexp_extract(cmdline, 'cgroup_disable=[a-z,]*') ELSE '' END AS what
+    FROM facts
+    -- Facts with no mounts at all were not collected: nothing to judge.
+    WHERE mounts > 0 AND NOT list_contains(controllers, 'cpu')
+      -- cgroup v2 with cgroup.controllers unread: unknown, not missing.
+      AND NOT (cgroup_version = 2 AND len(controllers) = 0)
+),
+nodes_seen AS (
+    SELECT node FROM bad_facts UNION SELECT node FROM logs
+)
+SELECT 'node/' || coalesce(s.node, '?') AS resource, s.node, s.node AS name, coalesce(f.bundle_id, l.bundle_id) AS bundle_id,
+    concat_ws('; ',
+        CASE WHEN l.n > 0 THEN array_to_string(l.services, '/') || ' logged "' || regexp_extract(l.lines[1], '(mountpoint for [a-z,]+ not found|Following Cgroup subsystem not mounted: \[[^\]]*\]|CGROUPS_CPU: missing)') || '" ' || l.n || ' times' END,
+        CASE WHEN f.node IS NOT NULL THEN 'node ' || f.node || ': ' || f.what END) AS message,
+    list_concat(coalesce(l.lines, []), coalesce(f.cgroup_mounts, []), CASE WHEN f.node IS NOT NULL AND len(coalesce(f.cgroup_mounts, [])) = 0 THEN ['/proc/mounts has no cgroup entries'] ELSE [] END) AS evidence,
+    coalesce(l.n, 1) AS count
+FROM nodes_seen s
+LEFT JOIN bad_facts f ON f.node IS NOT DISTINCT FROM s.node
+LEFT JOIN logs l ON l.node IS NOT DISTINCT FROM s.node
+ORDER BY 1

@@ -1,0 +1,132 @@
+/* ---
+id = "kubelet-no-reserved-resources"
+severity = "low"
+faq = ["WNR-28"]
+category = "nodes"
+patterns = ["kube-reserved", "system-reserved", "kubeReserved", "systemReserved", "eviction-hard", "enforce-node-allocatable"]
+[title]
+en = "No resources reserved for system daemons: node allocatable equals capacity"
+zh = "未给系统守护进程预留资源：节点 allocatable 等于 capacity"
+[remediation]
+en = """
+Without `kubeReserved` / `systemReserved` (and with only the default hard-eviction threshold)
+the scheduler may hand all of the node's CPU and memory to pods; under load the kubelet, the
+container runtime, sshd and journald starve or get OOM-killed and the node goes NotReady.
+Reserve resources for them in the kubelet configuration (`/var/lib/kubelet/config.yaml`:
+`kubeReserved`, `systemReserved`, `evictionHard`, `enforceNodeAllocatable`) or with the flags,
+then restart the kubelet. See
+[Reserve Compute Resources for System Daemons](https://kubernetes.io/docs/tasks/administer-cluster/reserve-compute-resources/).
+```
+--kube-reserved=[cpu=100m][,][memory=100Mi][,][ephemeral-storage=1Gi][,][pid=1000]
+--system-reserved=[cpu=100m][,][memory=100Mi][,][ephemeral-storage=1Gi][,][pid=1000]
+--reserved-cpus=0-3
+# threshold at which eviction starts
+--eviction-hard=[memory.available<500Mi]
+--enforce-node-allocatable=pods[,][system-reserved][,][kube-reserved]
+
+# point at existing cgroups
+--kube-reserved-cgroup=
+--system-reserved-cgroup=
+```
+k3s / RKE2: `kubelet-arg: ["kube-reserved=cpu=200m,memory=512Mi", "system-reserved=cpu=200m,memory=512Mi"]`
+in `/etc/rancher/k3s/config.yaml` (or `/etc/rancher/rke2/config.yaml`).
+"""
+zh = """
+未配置 `kubeReserved` / `systemReserved`（且只有默认的硬驱逐阈值）时，调度器可能把节点全部 CPU 和内存分给 Pod；
+负载高时 kubelet、容器运行时、sshd、journald 等会资源不足或被 OOM 杀掉，节点变为 NotReady。
+请在 kubelet 配置（`/var/lib/kubelet/config.yaml` 的 `kubeReserved`、`systemReserved`、`evictionHard`、
+`enforceNodeAllocatable`）或启动参数中为它们预留资源，然后重启 kubelet。参考
+[Reserve Compute Resources for System Daemons](https://kubernetes.io/docs/tasks/administer-cluster/reserve-compute-resources/)。
+```
+--kube-reserved=[cpu=100m][,][memory=100Mi][,][ephemeral-storage=1Gi][,][pid=1000]
+--system-reserved=[cpu=100m][,][memory=100Mi][,][ephemeral-storage=1Gi][,][pid=1000]
+--reserved-cpus=0-3
+# 开始驱逐的阀值
+--eviction-hard=[memory.available<500Mi]
+--enforce-node-allocatable=pods[,][system-reserved][,][kube-reserved]
+
+# 指向现有的 cgroup
+--kube-reserved-cgroup=
+--system-reserved-cgroup=
+```
+k3s / RKE2：在 `/etc/rancher/k3s/config.yaml`（或 `/etc/rancher/rke2/config.yaml`）中设置
+`kubelet-arg: ["kube-reserved=cpu=200m,memory=512Mi", "system-reserved=cpu=200m,memory=512Mi"]`。
+"""
+[thresholds]
+# Held back from pods below these amounts counts as nothing reserved (the kubelet's default
+# hard-eviction threshold alone is memory.available<100Mi).
+min_reserved_millicpu = 50
+min_reserved_memory_mib = 200
+--- */
+WITH node_res AS (
+    SELECT bundle_id, name AS node, capacity_cpu, allocatable_cpu, capacity_memory_bytes, allocatable_memory_bytes,
+        (capacity_cpu - allocatable_cpu) * 1000 AS reserved_millicpu,
+        (capacity_memory_bytes - allocatable_memory_bytes) / 1048576.0 AS reserved_mib
+    FROM nodes
+    WHERE capacity_cpu IS NOT NULL AND allocatable_cpu IS NOT NULL
+      AND capacity_memory_bytes IS NOT NULL AND allocatable_memory_bytes IS NOT NULL
+      AND coalesce(os, 'linux') = 'linux'
+),
+-- What the kubelet configuration says, from configz and /var/lib/kubelet/config.yaml.
+cfg AS (
+    SELECT node,
+        bool_or(coalesce(len(json_keys(config->'$.kubeReserved')), 0) > 0
+             OR coalesce(len(json_keys(config->'$.systemReserved')), 0) > 0
+             OR coalesce(config->>'$.reservedSystemCPUs', '') <> '') AS reserves,
+        list(DISTINCT source || ': kubeReserved ' || coalesce(CAST(config->'$.kubeReserved' AS VARCHAR), 'unset')
+             || ', systemReserved ' || coalesce(CAST(config->'$.systemReserved' AS VARCHAR), 'unset')
+             || ', evictionHard ' || coalesce(CAST(config->'$.evictionHard' AS VARCHAR), 'default')) AS seen,
+        max(TRY_CAST(k8s_quantity(config->>'$.evictionHard."memory.available"') AS DOUBLE)) / 1048576.0 AS eviction_mib
+    FROM kubelet_configs
+    WHERE node IS NOT NULL
+    GROUP BY node
+),
+-- Reservation flags in the kubelet's environment files, unit drop-ins and k3s/RKE2 configs.
+flags AS (
+    SELECT node, list(DISTINCT path ORDER BY path) AS paths
+    FROM host_files
+    WHERE regexp_matches(path, '^(/var/lib/kubelet/kubeadm-flags\.env|/etc/default/kubelet|/etc/sysconfig/kubelet|/(etc|usr/lib|lib)/systemd/system/kubelet\.service(\.d/.*)?|/etc/rancher/(k3s|rke2)/config\.yaml(\.d/.*)?)$')
+      AND regexp_matches(content, '(kube-reserved|system-reserved|reserved-cpus)\s*[=:]')
+    GROUP BY node
+),
+-- Signs that the node already ran short.
+pressure AS (
+    SELECT node, list(DISTINCT what ORDER BY what) AS whats FROM (
+        SELECT node, type || '=True' AS what FROM node_conditions
+        WHERE type IN ('MemoryPressure', 'PIDPressure') AND status = 'True'
+        UNION ALL
+        SELECT coalesce(source_host, CASE WHEN object_kind = 'Node' THEN object_name END), 'event ' || reason
+        FROM events WHERE reason IN ('SystemOOM', 'EvictionThresholdMet', 'NodeHasInsufficientMemory', 'NodeHasInsufficientPID')
+    ) WHERE node IS NOT NULL
+    GROUP BY node
+),
+candidates AS (
+    -- Nodes whose status shows nothing held back from pods.
+    SELECT r.bundle_id, r.node,
+        'allocatable equals capacity: cpu ' || regexp_replace(CAST(round(r.allocatable_cpu, 3) AS VARCHAR), '\.0$', '') || ' of ' || regexp_replace(CAST(round(r.capacity_cpu, 3) AS VARCHAR), '\.0$', '')
+            || ', memory ' || CAST(round(r.allocatable_memory_bytes / 1073741824.0, 2) AS VARCHAR) || ' GiB of '
+            || CAST(round(r.capacity_memory_bytes / 1073741824.0, 2) AS VARCHAR) || ' GiB ('
+            || CAST(round(r.reserved_mib) AS BIGINT) || ' MiB held back, the hard-eviction threshold)' AS what
+    FROM node_res r
+    WHERE r.reserved_millicpu < ${min_reserved_millicpu} AND r.reserved_mib < ${min_reserved_memory_mib}
+    UNION ALL
+    -- Nodes known only from a node bundle: judge by the configuration.
+    SELECT h.bundle_id, h.node, 'kubelet configuration reserves nothing for system daemons'
+    FROM host_nodes h
+    JOIN cfg c ON c.node = h.node
+    WHERE NOT EXISTS (SELECT 1 FROM node_res r WHERE r.node = h.node)
+      AND NOT c.reserves AND coalesce(c.eviction_mib, 100) < ${min_reserved_memory_mib}
+      AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.node = h.node)
+)
+SELECT 'node/' || k.node AS resource, k.node, k.node AS name, k.bundle_id,
+    'node ' || k.node || ': ' || k.what
+        || CASE WHEN c.node IS NOT NULL AND NOT c.reserves THEN '; kubelet config sets no kubeReserved/systemReserved/reservedSystemCPUs' ELSE '' END
+        || CASE WHEN c.node IS NOT NULL AND coalesce(c.eviction_mib, 100) <= 100 THEN ' and the default evictionHard (memory.available<100Mi)' ELSE '' END
+        || CASE WHEN p.whats IS NOT NULL THEN '; the node already ran short: ' || array_to_string(p.whats, ', ') ELSE '' END AS message,
+    list_concat(coalesce(c.seen, []), coalesce(list_transform(f.paths, lambda x: 'reservation flags in ' || x), [])) AS evidence,
+    CASE WHEN p.whats IS NOT NULL THEN 'medium' END AS severity
+FROM candidates k
+LEFT JOIN cfg c ON c.node = k.node
+LEFT JOIN flags f ON f.node = k.node
+LEFT JOIN pressure p ON p.node = k.node
+ORDER BY 1

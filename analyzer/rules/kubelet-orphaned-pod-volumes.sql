@@ -1,0 +1,89 @@
+/* ---
+id = "kubelet-orphaned-pod-volumes"
+severity = "low"
+faq = ["WNR-33"]
+category = "storage"
+patterns = [
+  "orphaned pod .* found, but",
+  "orphaned pod found, but error not a directory occurred when trying to remove the volumes dir",
+  "found, but volume paths are still present on disk",
+  "found, but error occurred when trying to remove the volumes dir",
+]
+[title]
+en = "kubelet cannot clean up the volume directories of orphaned pods"
+zh = "kubelet 无法清理孤儿 Pod 的卷目录（orphaned pod）"
+[remediation]
+en = """
+The pod is gone but `/var/lib/kubelet/pods/<uid>/volumes` is still on disk (a file where a
+directory is expected, a mount left behind, a subpath still present). The kubelet retries every
+few seconds, floods its log with `orphaned pod "<uid>" found, but ...` and never frees the
+space. See kubernetes#105536.
+
+For each pod UID the kubelet names: check that no pod with that UID exists any more and that
+nothing is mounted below its directory, then remove the directory:
+```
+kubectl get pods -A -o custom-columns=UID:.metadata.uid | grep <uid>   # must print nothing
+mount | grep <uid>                                                      # unmount what is left: umount <path>
+# collect the UIDs from the kubelet log (k0s: /var/log/k0s.log; kubeadm: journalctl -u kubelet)
+pods=$(tail -n 1000 /var/log/k0s.log | grep 'orphaned pod' | sed -r 's/.*pod[^"]+"([^\\\\"]+).*/\\1/' | uniq)
+for i in $pods; do
+  echo "Deleting Orphaned pod id: $i"
+  rm -rf /var/lib/kubelet/pods/$i
+done
+```
+"""
+zh = """
+Pod 已删除，但 `/var/lib/kubelet/pods/<uid>/volumes` 仍留在磁盘上（本应是目录的位置是文件、残留挂载或 subpath）。
+kubelet 每隔几秒重试一次，日志中不断出现 `orphaned pod "<uid>" found, but ...`，空间也无法释放。参考 kubernetes#105536。
+
+对 kubelet 报出的每个 Pod UID：确认已不存在该 UID 的 Pod，且其目录下没有挂载，然后删除该目录：
+```
+kubectl get pods -A -o custom-columns=UID:.metadata.uid | grep <uid>   # 应无输出
+mount | grep <uid>                                                      # 如有残留挂载先 umount <path>
+# 从 kubelet 日志中提取 UID（k0s：/var/log/k0s.log；kubeadm：journalctl -u kubelet）
+pods=$(tail -n 1000 /var/log/k0s.log | grep 'orphaned pod' | sed -r 's/.*pod[^"]+"([^\\\\"]+).*/\\1/' | uniq)
+for i in $pods; do
+  echo "Deleting Orphaned pod id: $i"
+  rm -rf /var/lib/kubelet/pods/$i
+done
+```
+"""
+--- */
+WITH hits AS (
+    SELECT bundle_id, node, coalesce(service, container, source) AS service, line,
+        regexp_extract(line, '[Oo]rphaned pod \\?"([0-9a-fA-F-]{8,})\\?" found', 1) AS uid,
+        CASE WHEN regexp_matches(line, 'not a directory') THEN 'not a directory'
+             WHEN contains(line, 'volume paths are still present on disk') THEN 'volume paths still present on disk'
+             WHEN contains(line, 'volume subpaths are still present on disk') THEN 'volume subpaths still present on disk'
+             WHEN regexp_matches(line, 'failed to rmdir\(\) (volume|subpath)') THEN 'failed to rmdir() a volume'
+             WHEN regexp_matches(line, 'device or resource busy') THEN 'device or resource busy'
+             ELSE 'cleanup error' END AS why
+    FROM log_lines
+    WHERE regexp_matches(line, '[Oo]rphaned pod \\?"[^"\\]*\\?" found, but')
+),
+per_node AS (
+    SELECT h.node, any_value(h.bundle_id) AS bundle_id, count(*) AS n,
+        list(DISTINCT h.service) AS services,
+        list(DISTINCT h.uid ORDER BY h.uid) FILTER (WHERE h.uid <> '') AS uids,
+        list(DISTINCT h.why ORDER BY h.why) AS whys,
+        list(DISTINCT h.line)[1:3] AS lines
+    FROM hits h GROUP BY h.node
+),
+-- A UID still used by a listed pod is not an orphan: say so.
+alive AS (
+    SELECT coalesce(list(DISTINCT uid) FILTER (WHERE uid IS NOT NULL), []) AS uids FROM pods
+)
+SELECT 'node/' || coalesce(p.node, '?') AS resource, p.node, p.node AS name, p.bundle_id,
+    array_to_string(p.services, '/') || ' on ' || coalesce(p.node, 'an unknown node') || ' logged "orphaned pod ... found, but" '
+        || p.n || ' times for ' || len(coalesce(p.uids, [])) || ' pod UID(s) (' || array_to_string(p.whys, ', ') || ')'
+        || CASE WHEN len(coalesce(p.uids, [])) > 0 THEN
+                CASE WHEN list_has_any(p.whys, ['volume paths still present on disk', 'volume subpaths still present on disk', 'device or resource busy', 'failed to rmdir() a volume'])
+                     THEN ': unmount what is left (mount | grep <uid>), then remove /var/lib/kubelet/pods/<uid> for '
+                     ELSE ': remove /var/lib/kubelet/pods/<uid> for ' END || array_to_string(p.uids[1:5], ', ')
+                    || CASE WHEN len(p.uids) > 5 THEN ' and ' || (len(p.uids) - 5) || ' more' ELSE '' END ELSE '' END
+        || coalesce('; still used by a listed pod: ' || nullif(array_to_string(list_intersect(coalesce(p.uids, []), a.uids), ', '), ''), '') AS message,
+    list_concat(p.lines, list_transform(coalesce(p.uids, [])[1:10], lambda u: '/var/lib/kubelet/pods/' || u)) AS evidence,
+    p.n AS count
+FROM per_node p
+CROSS JOIN alive a
+ORDER BY 1

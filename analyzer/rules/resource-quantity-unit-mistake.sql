@@ -1,0 +1,139 @@
+/* ---
+id = "resource-quantity-unit-mistake"
+severity = "medium"
+faq = ["WNR-34"]
+category = "workloads"
+patterns = [
+  "memory limit too low",
+  "minimum memory limit allowed is",
+  "Insufficient cpu",
+  "must be less than or equal to cpu limit",
+]
+[title]
+en = "Resource quantities with a wrong unit (memory in millibytes, CPU in thousands of cores)"
+zh = "资源数量单位写错（内存写成毫字节、CPU 写成上千核）"
+[remediation]
+en = """
+Kubernetes quantities are plain numbers with a suffix:
+
+- cpu: `1.0` = 1 vCPU = `1000m`; `500` is 500 cores, not 500 millicores.
+- memory, ephemeral-storage, storage: decimal `k, M, G, T, P, E` (base 1000) or binary
+  `Ki, Mi, Gi, Ti, Pi, Ei` (base 1024). A lower-case `m` means **milli**: `memory: 512m` is
+  0.512 bytes, not 512 MiB, and a number without suffix is bytes.
+- `hugepages-<size>` is requested like memory.
+
+A memory limit of a few bytes stops the container from starting (`container init was
+OOM-killed (memory limit too low?)`); a CPU request larger than any node keeps the pod Pending
+(`Insufficient cpu`). Fix the unit in the workload (and in LimitRange defaults), e.g.:
+```
+kubectl -n <ns> set resources deploy/<name> -c <container> --requests=memory=512Mi --limits=memory=512Mi
+kubectl -n <ns> set resources deploy/<name> -c <container> --requests=cpu=500m
+```
+"""
+zh = """
+Kubernetes 的资源数量是带后缀的数字：
+
+- cpu：`1.0` = 1 vcpu = `1000m`；`500` 表示 500 核，而不是 500 毫核。
+- memory、ephemeral-storage、storage：十进制 `k, M, G, T, P, E`（base 1000）或二进制 `Ki, Mi, Gi, Ti, Pi, Ei`（2^n）。
+  小写 `m` 表示**毫**：`memory: 512m` 是 0.512 字节而不是 512 MiB；不带后缀的数字单位是字节。
+- `hugepages-<size>` 的写法与内存相同。
+
+只有几个字节的内存 limit 会导致容器无法启动（`container init was OOM-killed (memory limit too low?)`）；
+CPU request 大于任何节点的容量会让 Pod 一直 Pending（`Insufficient cpu`）。请修正工作负载（以及 LimitRange 默认值）中的单位，例如：
+```
+kubectl -n <ns> set resources deploy/<name> -c <container> --requests=memory=512Mi --limits=memory=512Mi
+kubectl -n <ns> set resources deploy/<name> -c <container> --requests=cpu=500m
+```
+"""
+[thresholds]
+# Memory / ephemeral-storage below this many bytes is no real amount (runc refuses limits
+# under 6 MB).
+min_memory_bytes = 4194304
+# Without Node objects, a CPU amount above this many cores is taken as a unit mistake.
+max_cpu_cores = 256
+--- */
+WITH owners AS (
+    SELECT bundle_id, kind, namespace, name, owner_kind FROM workloads
+),
+-- Pod templates of top-level workloads (a Deployment's ReplicaSets and a CronJob's Jobs are
+-- judged through their owner).
+tmpl AS (
+    SELECT c.bundle_id, c.kind, c.namespace, c.workload AS name, c.name AS container, c.spec
+    FROM workload_containers c
+    JOIN owners o ON o.bundle_id = c.bundle_id AND o.kind = c.kind AND o.namespace = c.namespace AND o.name = c.workload
+    WHERE NOT (c.kind = 'ReplicaSet' AND o.owner_kind = 'Deployment')
+      AND NOT (c.kind = 'Job' AND o.owner_kind = 'CronJob')
+    UNION ALL
+    -- Pods without a collected controller (bare pods, static pods, operator-made pods).
+    SELECT c.bundle_id, 'Pod', c.namespace, c.pod, c.name, c.spec
+    FROM containers c
+    JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
+    WHERE c.container_type <> 'ephemeral'
+      AND (p.owner_kind IS NULL OR p.owner_kind = 'Node'
+           OR NOT EXISTS (SELECT 1 FROM owners o WHERE o.bundle_id = p.bundle_id AND o.kind = p.owner_kind
+                          AND o.namespace = p.namespace AND o.name = p.owner_name))
+),
+amounts AS (
+    SELECT bundle_id, kind, namespace, name, container, 'requests' AS section, e.key AS res, e.value AS q
+    FROM (SELECT *, unnest(map_entries(coalesce(from_json(spec->'$.resources.requests', '"MAP(VARCHAR, VARCHAR)"'), MAP {}))) AS e FROM tmpl)
+    UNION ALL
+    SELECT bundle_id, kind, namespace, name, container, 'limits', e.key, e.value
+    FROM (SELECT *, unnest(map_entries(coalesce(from_json(spec->'$.resources.limits', '"MAP(VARCHAR, VARCHAR)"'), MAP {}))) AS e FROM tmpl)
+    UNION ALL
+    -- LimitRange defaults are copied into every new container of the namespace.
+    SELECT o.bundle_id, 'LimitRange', o.namespace, o.name, coalesce(l.type, 'Container'), s.section, e.key, e.value
+    FROM objects o,
+        unnest(coalesce(from_json(o.doc->'$.spec.limits', '[{"type":"VARCHAR","default":"MAP(VARCHAR, VARCHAR)","defaultRequest":"MAP(VARCHAR, VARCHAR)","max":"MAP(VARCHAR, VARCHAR)","min":"MAP(VARCHAR, VARCHAR)"}]'), [])) AS t(l),
+        unnest([{'section': 'default', 'm': l."default"}, {'section': 'defaultRequest', 'm': l.defaultRequest}]) AS u(s),
+        unnest(map_entries(coalesce(s.m, MAP {}))) AS v(e)
+    WHERE o.api_group = '' AND o.resource = 'limitranges'
+),
+biggest AS (
+    SELECT max(capacity_cpu) AS cpu FROM nodes
+),
+judged AS (
+    SELECT a.*, k8s_quantity(a.q) AS v, k8s_quantity_suffix(a.q) AS suffix,
+        CASE
+            WHEN a.res IN ('memory', 'ephemeral-storage') OR a.res LIKE 'hugepages-%' THEN
+                CASE WHEN k8s_quantity_suffix(a.q) = 'm' THEN a.res || ' ' || a.q || ' is ' || CAST(k8s_quantity(a.q) AS VARCHAR) || ' bytes (m = milli): did you mean ' || regexp_replace(a.q, 'm$', 'Mi') || '?'
+                     WHEN k8s_quantity(a.q) > 0 AND k8s_quantity(a.q) < ${min_memory_bytes} THEN a.res || ' ' || a.q || ' is only ' || CAST(CAST(k8s_quantity(a.q) AS BIGINT) AS VARCHAR) || ' bytes'
+                          || CASE WHEN k8s_quantity_suffix(a.q) = '' THEN ' (no unit means bytes): did you mean ' || a.q || 'Mi?' ELSE '' END
+                END
+            WHEN a.res = 'cpu' THEN
+                CASE WHEN k8s_quantity(a.q) > coalesce(b.cpu, ${max_cpu_cores})
+                     THEN 'cpu ' || a.q || ' is ' || regexp_replace(CAST(k8s_quantity(a.q) AS VARCHAR), '\.0$', '') || ' cores'
+                          || CASE WHEN b.cpu IS NOT NULL THEN ', more than the largest node has (' || regexp_replace(CAST(b.cpu AS VARCHAR), '\.0$', '') || ')' ELSE '' END
+                          || CASE WHEN k8s_quantity_suffix(a.q) = '' THEN ': did you mean ' || a.q || 'm?' ELSE '' END
+                END
+        END AS what,
+        CASE
+            WHEN a.res = 'cpu' AND a.section IN ('requests', 'defaultRequest') THEN 'high'
+            WHEN a.res = 'cpu' THEN 'medium'
+            WHEN a.section IN ('limits', 'default') THEN 'high'
+            ELSE 'medium' END AS sev
+    FROM amounts a CROSS JOIN biggest b
+),
+-- What the affected pods show (containers that cannot start, pods that cannot be placed).
+symptoms AS (
+    SELECT c.bundle_id, c.namespace, c.pod, c.name AS container,
+        CASE WHEN regexp_matches(coalesce(c.last_message, ''), '(memory limit too low|minimum memory limit|OOM-killed|memory\.limit_in_bytes|memory\.max)')
+             THEN c.last_reason || ': ' || c.last_message ELSE c.state_reason || ': ' || c.state_message END AS what
+    FROM containers c
+    WHERE regexp_matches(coalesce(c.state_message, '') || coalesce(c.last_message, ''), '(memory limit too low|minimum memory limit|OOM-killed|memory\.limit_in_bytes|memory\.max)')
+    UNION ALL
+    SELECT bundle_id, namespace, name, NULL, 'Pending: ' || scheduled_message
+    FROM pods WHERE node IS NULL AND contains(coalesce(scheduled_message, ''), 'Insufficient cpu')
+)
+SELECT lower(j.kind) || '/' || j.namespace || '/' || j.name AS resource, j.namespace, j.name, j.bundle_id,
+    CASE WHEN j.kind = 'LimitRange' THEN 'LimitRange ' || j.name || ' (' || j.container || ')' ELSE 'container ' || j.container END
+        || ': ' || string_agg(j.section || ' ' || j.what, '; ' ORDER BY j.section, j.res) AS message,
+    list_concat(list(j.section || '.' || j.res || ': ' || j.q ORDER BY j.section, j.res),
+        coalesce((SELECT list(DISTINCT s.pod || coalesce('/' || s.container, '') || ' ' || s.what)[1:3] FROM symptoms s
+                  WHERE s.bundle_id = j.bundle_id AND s.namespace = j.namespace
+                    AND (s.pod = j.name OR (starts_with(s.pod, j.name || '-') AND j.kind <> 'LimitRange'))
+                    AND (s.container IS NULL OR s.container = j.container)), [])) AS evidence,
+    CASE WHEN bool_or(j.sev = 'high') THEN 'high' ELSE 'medium' END AS severity
+FROM judged j
+WHERE j.what IS NOT NULL
+GROUP BY j.bundle_id, j.kind, j.namespace, j.name, j.container
+ORDER BY 1, message

@@ -1,0 +1,125 @@
+/* ---
+id = "workload-pods-packed-on-one-node"
+severity = "low"
+faq = ["WNR-30"]
+category = "scheduling"
+patterns = ["podAntiAffinity", "topologySpreadConstraints", "descheduler"]
+[title]
+en = "Replicas of a workload packed on one node while other nodes are free"
+zh = "工作负载的副本集中在同一节点上，而其他节点空闲"
+[remediation]
+en = """
+The scheduler places each pod once and never moves it: after a node restart, a scale-up or a
+node joining later, the replicas can all end up on one node, and losing that node takes the
+whole workload down. To keep them balanced:
+
+1. Configure anti-affinity (or `topologySpreadConstraints`) on the pod template, e.g.
+   ```yaml
+   affinity:
+     podAntiAffinity:
+       preferredDuringSchedulingIgnoredDuringExecution:
+       - weight: 100
+         podAffinityTerm:
+           topologyKey: kubernetes.io/hostname
+           labelSelector:
+             matchLabels: {app: <app>}
+   ```
+2. Kill a pod to have it rescheduled: `kubectl -n <ns> delete pod <pod>`
+3. Try a rollout to reschedule them all: `kubectl -n <ns> rollout restart deploy/<name>`
+4. Use a tool like [kubernetes-sigs/descheduler](https://github.com/kubernetes-sigs/descheduler)
+   to keep the balance automatically.
+"""
+zh = """
+调度器只在创建 Pod 时做一次调度，之后不会迁移：节点重启、扩容或节点后加入之后，副本可能全部落在同一节点上，
+该节点故障时整个工作负载都会中断。保持负载均衡的方法：
+
+1. 在 Pod 模板中配置反亲和（或 `topologySpreadConstraints`），例如
+   ```yaml
+   affinity:
+     podAntiAffinity:
+       preferredDuringSchedulingIgnoredDuringExecution:
+       - weight: 100
+         podAffinityTerm:
+           topologyKey: kubernetes.io/hostname
+           labelSelector:
+             matchLabels: {app: <app>}
+   ```
+2. kill pod 触发重新调度：`kubectl -n <ns> delete pod <pod>`
+3. 尝试 rollout 重新调度：`kubectl -n <ns> rollout restart deploy/<name>`
+4. 使用类似 [kubernetes-sigs/descheduler](https://github.com/kubernetes-sigs/descheduler) 这样的工具自动维护均衡。
+"""
+[thresholds]
+# Workloads with fewer running replicas are not judged.
+min_replicas = 2
+# Share of the replicas on the busiest node at or above which they count as packed.
+packed_share = 0.75
+--- */
+WITH rs_owner AS (
+    SELECT bundle_id, namespace, name, owner_kind, owner_name FROM workloads WHERE kind = 'ReplicaSet'
+),
+running AS (
+    SELECT p.bundle_id, p.namespace, p.name AS pod, p.node,
+        CASE WHEN p.owner_kind = 'ReplicaSet' AND r.owner_kind = 'Deployment' THEN 'Deployment' ELSE p.owner_kind END AS wkind,
+        CASE WHEN p.owner_kind = 'ReplicaSet' AND r.owner_kind = 'Deployment' THEN r.owner_name ELSE p.owner_name END AS wname
+    FROM pods p
+    LEFT JOIN rs_owner r ON r.bundle_id = p.bundle_id AND r.namespace = p.namespace AND r.name = p.owner_name
+    WHERE p.node IS NOT NULL AND p.deleted_at IS NULL AND p.phase = 'Running'
+      AND p.owner_kind IN ('ReplicaSet', 'StatefulSet')
+),
+wl AS (
+    SELECT w.bundle_id, w.kind, w.namespace, w.name, w.desired,
+        coalesce(from_json(w.template->'$.spec.tolerations', '[{"key":"VARCHAR","operator":"VARCHAR","value":"VARCHAR","effect":"VARCHAR"}]'), []) AS tols,
+        coalesce(from_json(w.template->'$.spec.nodeSelector', '"MAP(VARCHAR, VARCHAR)"'), MAP {}) AS selector,
+        (w.template->'$.spec.affinity.podAntiAffinity') IS NOT NULL AS anti_affinity,
+        coalesce(json_array_length(w.template->'$.spec.topologySpreadConstraints'), 0) > 0 AS spread,
+        (w.template->'$.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution') IS NOT NULL AS node_affinity
+    FROM workloads w
+    WHERE w.kind IN ('Deployment', 'StatefulSet') AND w.deleted_at IS NULL
+),
+-- Nodes the workload's pods may use: Ready, schedulable, taints tolerated, nodeSelector met.
+eligible AS (
+    SELECT w.bundle_id, w.kind, w.namespace, w.name, list(n.name ORDER BY n.name) AS nodes
+    FROM wl w
+    JOIN nodes n ON n.bundle_id = w.bundle_id AND n.ready AND NOT n.unschedulable AND n.deleted_at IS NULL
+        AND len(list_filter(n.taints, lambda t: t.effect IN ('NoSchedule', 'NoExecute')
+                AND len(list_filter(w.tols, lambda o: (coalesce(o.effect, '') = '' OR o.effect = t.effect)
+                    AND ((coalesce(o.key, '') = '' AND o.operator = 'Exists')
+                         OR (o.key = t.key AND (o.operator = 'Exists' OR coalesce(o.value, '') = coalesce(t.value, '')))))) = 0)) = 0
+        AND len(list_filter(map_entries(w.selector), lambda s: json_extract_string(n.labels, '$."' || s.key || '"') IS DISTINCT FROM s.value)) = 0
+    GROUP BY ALL
+),
+per_node AS (
+    SELECT bundle_id, wkind, namespace, wname, node, count(*) AS n, list(pod ORDER BY pod) AS pods
+    FROM running WHERE wname IS NOT NULL
+    GROUP BY ALL
+),
+per_wl AS (
+    SELECT bundle_id, wkind, namespace, wname, sum(n) AS total, max(n) AS busiest,
+        arg_max(node, n) AS busiest_node, count(*) AS used_nodes,
+        list(node || ': ' || n ORDER BY n DESC, node) AS spread_text,
+        arg_max(pods, n) AS busiest_pods
+    FROM per_node GROUP BY ALL
+)
+SELECT lower(p.wkind) || '/' || p.namespace || '/' || p.wname AS resource,
+    p.namespace, p.wname AS name, p.busiest_node AS node, p.bundle_id,
+    CASE WHEN p.busiest = p.total THEN 'all ' || p.total || ' running replicas are on node ' || p.busiest_node
+         ELSE p.busiest || ' of ' || p.total || ' running replicas are on node ' || p.busiest_node END
+        || ' while ' || (len(e.nodes) - 1) || ' other eligible node(s) are available ('
+        || array_to_string(list_filter(e.nodes, lambda x: x <> p.busiest_node)[1:5], ', ') || ')'
+        || CASE WHEN w.anti_affinity OR w.spread
+                THEN '; the pod template has ' || concat_ws(' and ', CASE WHEN w.anti_affinity THEN 'podAntiAffinity' END, CASE WHEN w.spread THEN 'topologySpreadConstraints' END)
+                     || ' but they are not enforced (preferred / ScheduleAnyway): delete a pod or use the descheduler to rebalance'
+                ELSE '; the pod template has no podAntiAffinity or topologySpreadConstraints' END AS message,
+    list_concat(['pods per node: ' || array_to_string(p.spread_text, ', ')],
+                list_transform(p.busiest_pods[1:5], lambda x: 'on ' || p.busiest_node || ': ' || x)) AS evidence
+FROM per_wl p
+JOIN wl w ON w.bundle_id = p.bundle_id AND w.kind = p.wkind AND w.namespace = p.namespace AND w.name = p.wname
+JOIN eligible e ON e.bundle_id = p.bundle_id AND e.kind = p.wkind AND e.namespace = p.namespace AND e.name = p.wname
+WHERE p.total >= ${min_replicas}
+  AND p.busiest >= ${packed_share} * p.total
+  AND len(e.nodes) >= 2
+  AND list_contains(e.nodes, p.busiest_node)
+  -- More replicas than the busiest node holds could have gone elsewhere.
+  AND p.busiest > ceil(p.total / len(e.nodes))
+  AND NOT w.node_affinity
+ORDER BY 1
