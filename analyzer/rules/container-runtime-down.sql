@@ -8,7 +8,7 @@ patterns = [
   "Container runtime not ready",
   "RuntimeReady=false",
   "Cannot connect to the Docker daemon at unix://",
-  "dial unix [^ ]+\\.sock: connect: (no such file or directory|connection refused)",
+  "dial unix [^ ]*(containerd|docker|crio|cri-dockerd)\\.sock: connect: (no such file or directory|connection refused)",
   "\\[reset\\] Removing kubernetes-managed containers",
   "CRI v1 runtime API is not implemented for endpoint",
 ]
@@ -99,7 +99,7 @@ log_hits AS (
            OR contains(line, 'RuntimeReady=false')
            OR contains(line, 'Cannot connect to the Docker daemon')
            OR contains(line, 'CRI v1 runtime API is not implemented')
-           OR regexp_matches(line, 'dial unix [^ ]*\.sock: connect: (no such file or directory|connection refused)'))
+           OR regexp_matches(line, 'dial unix [^ ]*(containerd|docker|dockershim|crio|cri-dockerd)\.sock: connect: (no such file or directory|connection refused)'))
 ),
 logs AS (
     SELECT node, any_value(bundle_id) AS bundle_id, count(*) AS n, list(line ORDER BY line)[1:3] AS lines

@@ -100,7 +100,7 @@ SELECT
     'pod/' || g.namespace || '/' || g.pod AS resource,
     g.namespace, g.pod AS name, g.node, g.bundle_id,
     'CoreDNS detected a forwarding loop (' || g.n || ' "plugin/loop: Loop ... detected" lines)'
-        || coalesce('; the kubelet on ' || s.node || ' gives pods ' || s.path || ' with local nameserver '
+        || coalesce('; the kubelet on ' || s.node || ' gives pods ' || s.path || ' pointing at a local resolver: '
                     || array_to_string(s.local_lines, ', '), '') AS message,
     list_concat(g.lines, coalesce(s.local_lines, [])) AS evidence,
     'high' AS severity

@@ -61,6 +61,7 @@ empty_netd AS (
       AND NOT EXISTS (SELECT 1 FROM host_files f WHERE f.bundle_id = h.bundle_id
                       AND regexp_matches(f.path, '^/etc/cni/net\.d/[^/]+\.(conf|conflist|json)$'))
       AND EXISTS (SELECT 1 FROM host_facts hf WHERE hf.bundle_id = h.bundle_id)
+      AND NOT EXISTS (SELECT 1 FROM gaps g WHERE g.bundle_id = h.bundle_id AND g.location LIKE '/etc/cni/net.d%')
 ),
 node_ready AS (SELECT name, ready FROM nodes),
 dns_pending AS (

@@ -43,15 +43,15 @@ yum install docker-ce-18.06.1.ce-3.el7.x86_64
 min_restarts = 3
 --- */
 WITH exec_errors AS (
-    SELECT bundle_id, coalesce(node, '') AS node, line AS text FROM log_lines
+    SELECT bundle_id, coalesce(node, '') AS node, line AS text, 1 AS n FROM log_lines
     WHERE contains(line, 'decoding init error from pipe') AND contains(line, 'read parent: connection reset by peer')
     UNION ALL
-    SELECT e.bundle_id, coalesce(p.node, e.source_host, ''), e.message FROM events e
+    SELECT e.bundle_id, coalesce(p.node, e.source_host, ''), e.message, e.count FROM events e
     LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND p.namespace = e.object_namespace AND p.name = e.object_name
     WHERE contains(e.message, 'decoding init error from pipe') AND contains(e.message, 'read parent: connection reset by peer')
 ),
 errs AS (
-    SELECT node, any_value(bundle_id) AS bundle_id, count(*) AS n, list(DISTINCT text)[1:2] AS lines FROM exec_errors GROUP BY node
+    SELECT node, any_value(bundle_id) AS bundle_id, sum(n) AS n, list(DISTINCT text)[1:2] AS lines FROM exec_errors GROUP BY node
 ),
 bad_docker AS (
     SELECT bundle_id, name AS node, container_runtime_version AS crv, os_image FROM nodes

@@ -44,6 +44,7 @@ WITH host_port_pods AS (
     FROM containers c
     JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
     WHERE NOT p.host_network AND c.ports IS NOT NULL AND c.node IS NOT NULL
+      AND p.phase IN ('Running', 'Pending') AND p.deleted_at IS NULL
 ),
 hp_by_node AS (
     SELECT node, list(DISTINCT namespace || '/' || pod || ' hostPort ' || CAST(x.hostPort AS VARCHAR)) AS pods

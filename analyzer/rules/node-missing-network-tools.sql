@@ -32,11 +32,13 @@ kube-proxy 依赖 `iptables` 与 `conntrack`，`kubectl port-forward` 依赖 `so
 --- */
 WITH tools AS (
     SELECT * FROM (VALUES
-        ('iptables', 'high', 'kube-proxy and CNI plugins program iptables'),
-        ('conntrack', 'high', 'kubeadm preflight error; kube-proxy cleans conntrack entries with it'),
+        ('iptables', 'medium', 'kubeadm preflight error (init/join/upgrade stop); CNI plugins and host-run kube-proxy need it'),
+        ('conntrack', 'medium', 'kubeadm preflight error (init/join/upgrade stop); kube-proxy cleans conntrack entries with it'),
+        ('ip', 'medium', 'kubeadm preflight error'),
+        ('nsenter', 'medium', 'kubeadm preflight error'),
         ('ebtables', 'low', 'kubeadm preflight warning'),
         ('ethtool', 'low', 'kubeadm preflight warning'),
-        ('socat', 'low', 'needed by kubectl port-forward on dockershim nodes')
+        ('socat', 'low', 'kubeadm preflight warning; kubectl port-forward on older runtimes needs it')
     ) AS t(name, sev, why)
 ),
 -- k3s and RKE2 ship these tools in their own data dir, off the PATH.
@@ -54,14 +56,14 @@ missing AS (
 preflight AS (
     SELECT bundle_id, node, regexp_extract(line, '([a-z0-9]+) not found in system path', 1) AS name, line
     FROM log_lines
-    WHERE regexp_matches(line, '(ebtables|ethtool|conntrack|socat|iptables|ip6tables) not found in system path')
+    WHERE regexp_matches(line, '(ebtables|ethtool|conntrack|socat|iptables|ip6tables|nsenter|ip) not found in system path')
 ),
 per_node AS (
     SELECT coalesce(m.bundle_id, p.bundle_id) AS bundle_id, coalesce(m.node, p.node) AS node,
         list(DISTINCT coalesce(m.name, p.name) ORDER BY coalesce(m.name, p.name)) AS names,
         list(DISTINCT m.name || ': ' || m.why) FILTER (WHERE m.name IS NOT NULL) AS whys,
         list(DISTINCT p.line) FILTER (WHERE p.line IS NOT NULL) AS lines,
-        max(CASE coalesce(m.sev, CASE WHEN p.name IN ('iptables', 'conntrack') THEN 'high' ELSE 'low' END)
+        max(CASE coalesce(m.sev, CASE WHEN p.name IN ('iptables', 'conntrack', 'ip', 'nsenter') THEN 'medium' ELSE 'low' END)
             WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END) AS rank,
         bool_or(m.name IS NOT NULL) AS from_facts, bool_or(p.line IS NOT NULL) AS from_logs
     FROM missing m FULL OUTER JOIN preflight p ON p.node = m.node AND p.name = m.name
