@@ -92,6 +92,19 @@ socket_findings AS (
     GROUP BY e.bundle_id, e.node
     HAVING NOT bool_or(s.present)
 ),
+-- The runtime's own service log ends with systemd stopping it or recording its failure.
+svc_stopped AS (
+    SELECT l.bundle_id, l.node,
+        l.service || ' service is not running (last journal line: ' || arg_max(l.line, l.line_no) || ')' AS what
+    FROM log_lines l
+    JOIN expected e ON e.node = l.node
+    WHERE l.source IN ('host', 'node')
+      AND l.service = CASE WHEN e.crv LIKE 'containerd://%' THEN 'containerd' WHEN e.crv LIKE 'docker://%' THEN 'docker'
+                           WHEN e.crv LIKE 'cri-o://%' THEN 'crio' END
+    GROUP BY l.bundle_id, l.node, l.service
+    HAVING regexp_matches(arg_max(l.line, l.line_no),
+        '(Stopped (containerd container runtime|Docker Application Container Engine|Container Runtime Interface for OCI)|\.service: (Failed with result|Main process exited|Deactivated successfully)|Stopping (containerd|Docker|Container Runtime))')
+),
 log_hits AS (
     SELECT bundle_id, node, line FROM log_lines
     WHERE source IN ('node', 'host')
@@ -113,22 +126,26 @@ cond AS (
            OR contains(coalesce(message, ''), 'RuntimeReady=false')
            OR contains(lower(coalesce(message, '')), 'container runtime not ready'))
 ),
+state AS (
+    SELECT bundle_id, node, what FROM socket_findings
+    UNION ALL SELECT bundle_id, node, what FROM svc_stopped
+),
 nodes_all AS (
-    SELECT node FROM socket_findings UNION SELECT node FROM cond
+    SELECT node FROM state UNION SELECT node FROM cond
     UNION SELECT node FROM logs WHERE n >= ${min_log_lines}
 )
 SELECT
     'node/' || a.node AS resource,
     a.node,
-    coalesce((SELECT any_value(bundle_id) FROM socket_findings s WHERE s.node = a.node),
+    coalesce((SELECT any_value(bundle_id) FROM state s WHERE s.node = a.node),
              (SELECT any_value(bundle_id) FROM cond c WHERE c.node = a.node), l.bundle_id) AS bundle_id,
     'container runtime down on node ' || a.node || ': ' || concat_ws('; ',
-        (SELECT string_agg(what, '; ') FROM socket_findings s WHERE s.node = a.node),
+        (SELECT string_agg(what, '; ') FROM state s WHERE s.node = a.node),
         (SELECT string_agg(what, '; ') FROM cond c WHERE c.node = a.node),
         CASE WHEN l.n > 0 THEN l.n || ' kubelet/runtime log lines (container runtime is down / socket unreachable)' END) AS message,
     list_concat(coalesce(l.lines, []),
         coalesce((SELECT list(what) FROM cond c WHERE c.node = a.node), [])) AS evidence,
-    CASE WHEN a.node IN (SELECT node FROM socket_findings UNION SELECT node FROM cond) THEN 'high' ELSE 'medium' END AS severity
+    CASE WHEN a.node IN (SELECT node FROM state UNION SELECT node FROM cond) THEN 'high' ELSE 'medium' END AS severity
 FROM nodes_all a
 LEFT JOIN logs l ON l.node = a.node
 ORDER BY 1
