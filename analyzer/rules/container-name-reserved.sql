@@ -1,0 +1,107 @@
+/* ---
+id = "container-name-reserved"
+severity = "medium"
+faq = ["WNR-35"]
+category = "runtime"
+patterns = [
+  "failed to reserve container name \".*\": name \".*\" is reserved for",
+  "failed to reserve sandbox name",
+  "error reserving (ctr|pod) name .* name is reserved",
+  "is reserved for \"[0-9a-f]+\"",
+]
+[title]
+en = "Container creation stalls: \"failed to reserve container name\""
+zh = "容器创建卡住：\"failed to reserve container name\""
+[remediation]
+en = """
+The kubelet asked the runtime to create the container, timed out (`context deadline exceeded`)
+and retried, while containerd was still creating the first one under the same name: every
+retry fails with `failed to reserve container name "...": name "..." is reserved for "<id>"`
+until the first attempt completes. The runtime is slow, not broken:
+
+- The disk is probably slow: it can only be waited out. Check the I/O load of the node:
+  `iostat -d -x 1` (look at `%util`), `pidstat -d 1` to find the process.
+- The zfs snapshotter may be in use: `zfs list` is very slow with many datasets
+  (`ps aux | grep zfs`). Prefer overlayfs on a zvol/ext4/xfs for `/var/lib/containerd`.
+- See containerd/containerd#4604 (comment 1027293621).
+
+List the containers containerd has reserved:
+```
+# reserved containerd
+ctr -n k8s.io c ls
+iostat -d -x 1
+pidstat -d 1
+```
+"""
+zh = """
+kubelet 请求运行时创建容器时超时（`context deadline exceeded`）并重试，而 containerd 仍在以同一名称创建第一个容器：
+在第一次创建完成之前，每次重试都会报 `failed to reserve container name "...": name "..." is reserved for "<id>"`。
+运行时只是慢，并没有坏：
+
+- 可能磁盘慢导致，只能等。检查节点 I/O：`iostat -d -x 1` 看 `%util`，`pidstat -d 1` 排查进程。
+- 可能是用了 zfs snapshotter：数据集很多时 `zfs list` 非常慢（`ps aux | grep zfs`）。`/var/lib/containerd` 建议使用 overlayfs（放在 zvol/ext4/xfs 上）。
+- 参考 containerd/containerd#4604（comment 1027293621）。
+
+查看 containerd 保留的容器：
+```
+# reserved containerd
+ctr -n k8s.io c ls
+iostat -d -x 1
+pidstat -d 1
+```
+"""
+--- */
+WITH ev AS (
+    SELECT e.bundle_id, coalesce(e.source_host, p.node) AS node, e.namespace, e.object_name AS pod, e.message AS line, e.count AS n,
+        'events' AS seen
+    FROM events e
+    LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND p.namespace = e.namespace AND p.name = e.object_name
+    WHERE regexp_matches(e.message, '(failed to reserve (container|sandbox) name|error reserving (ctr|pod) name)')
+),
+logs AS (
+    SELECT bundle_id, node, NULL AS namespace,
+        nullif(regexp_extract(line, 'pod="?([^" ]+/[^" ]+)"?', 1), '') AS pod, line, 1 AS n,
+        coalesce(service, container, source) || ' log' AS seen
+    FROM log_lines
+    WHERE regexp_matches(line, '(failed to reserve (container|sandbox) name|error reserving (ctr|pod) name)')
+),
+status AS (
+    -- Containers still waiting on it (events may have expired).
+    SELECT bundle_id, node, namespace, pod, state_message, 1, 'container status'
+    FROM containers
+    WHERE regexp_matches(coalesce(state_message, ''), '(failed to reserve (container|sandbox) name|error reserving (ctr|pod) name)')
+      AND NOT EXISTS (SELECT 1 FROM ev WHERE ev.bundle_id = containers.bundle_id AND ev.namespace = containers.namespace AND ev.pod = containers.pod)
+),
+hits AS (
+    SELECT * FROM ev UNION ALL SELECT * FROM logs UNION ALL SELECT * FROM status
+),
+per_node AS (
+    SELECT node, any_value(bundle_id) AS bundle_id, sum(n) AS n,
+        count(DISTINCT CASE WHEN namespace IS NOT NULL THEN namespace || '/' || pod ELSE pod END) AS pods,
+        list(DISTINCT CASE WHEN namespace IS NOT NULL THEN namespace || '/' || pod ELSE pod END) FILTER (WHERE pod IS NOT NULL) AS pod_names,
+        list(DISTINCT seen ORDER BY seen) AS seen, list(DISTINCT line)[1:3] AS lines,
+        bool_or(contains(line, 'sandbox name') OR contains(line, 'reserving pod name')) AS sandbox
+    FROM hits GROUP BY node
+),
+-- The zfs snapshotter, named by the FAQ as a cause.
+zfs AS (
+    SELECT node, list(DISTINCT what ORDER BY what) AS whats FROM (
+        SELECT node, path || ': snapshotter = "zfs"' AS what FROM host_files
+        WHERE (path LIKE '/etc/containerd/%' AND regexp_matches(content, '(?m)^\s*snapshotter\s*=\s*"zfs"'))
+           OR (path LIKE '/etc/rancher/%' AND regexp_matches(content, '(?m)^\s*snapshotter:\s*"?zfs'))
+        UNION ALL
+        SELECT node, path || ' is on zfs' FROM host_filesystems
+        WHERE fstype = 'zfs' AND path IN ('/var/lib/containerd', '/var/lib/rancher', '/var/lib/docker')
+    ) GROUP BY node
+)
+SELECT 'node/' || coalesce(p.node, '?') AS resource, p.node, p.node AS name, p.bundle_id,
+    p.n || ' "failed to reserve ' || CASE WHEN p.sandbox THEN 'container/sandbox' ELSE 'container' END || ' name" errors'
+        || CASE WHEN p.pods > 0 THEN ' for ' || p.pods || ' pod(s)' ELSE '' END
+        || ' on node ' || coalesce(p.node, '?') || ' (' || array_to_string(p.seen, ', ') || '): the runtime is slower than the kubelet''s timeout'
+        || CASE WHEN z.whats IS NOT NULL THEN '; containerd uses the zfs snapshotter (' || array_to_string(z.whats, '; ') || '), whose zfs list is very slow'
+                ELSE '; check the disk I/O of the node (iostat -d -x 1)' END AS message,
+    list_concat(p.lines, coalesce(p.pod_names[1:5], [])) AS evidence,
+    p.n AS count
+FROM per_node p
+LEFT JOIN zfs z ON z.node IS NOT DISTINCT FROM p.node
+ORDER BY 1

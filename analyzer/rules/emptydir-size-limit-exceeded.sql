@@ -1,0 +1,136 @@
+/* ---
+id = "emptydir-size-limit-exceeded"
+severity = "medium"
+faq = ["WNR-42"]
+category = "workloads"
+patterns = [
+  "Usage of EmptyDir volume \"?[^\"]*\"? exceeds the limit",
+  "exceeds the limit \"?[0-9.]+m\"?",
+]
+[title]
+en = "Pods evicted: \"Usage of EmptyDir volume exceeds the limit\""
+zh = "Pod 被驱逐：\"Usage of EmptyDir volume exceeds the limit\""
+[remediation]
+en = """
+The kubelet evicts a pod as soon as an `emptyDir` holds more than its `sizeLimit`. Check the
+limit and its unit: `sizeLimit: 1m` is one **milli**byte (any write evicts the pod); write
+`1Mi`/`1Gi`. An emptyDir with `medium: Memory` is a tmpfs mount: what it holds is RAM and also
+counts against the container's memory limit, so size both together.
+```yaml
+volumes:
+- name: cache
+  emptyDir:
+    medium: Memory      # tmpfs
+    sizeLimit: 64Mi
+```
+```
+kubectl get pods -A --field-selector status.phase=Failed -o wide | grep Evicted
+kubectl -n <ns> get pod <pod> -o jsonpath='{.status.message}'
+kubectl -n <ns> delete pods --field-selector status.phase=Failed
+```
+"""
+zh = """
+emptyDir 中的数据超过 `sizeLimit` 时 kubelet 会立即驱逐该 Pod。请检查 limit 及其单位：`sizeLimit: 1m` 表示 1 **毫**字节
+（任何写入都会导致驱逐），应写成 `1Mi`/`1Gi`。`medium: Memory` 的 emptyDir 使用 tmpfs 挂载：其中的数据占用内存，
+并计入容器的内存 limit，两者需一起规划。
+```yaml
+volumes:
+- name: cache
+  emptyDir:
+    medium: Memory      # tmpfs
+    sizeLimit: 64Mi
+```
+```
+kubectl get pods -A --field-selector status.phase=Failed -o wide | grep Evicted
+kubectl -n <ns> get pod <pod> -o jsonpath='{.status.message}'
+kubectl -n <ns> delete pods --field-selector status.phase=Failed
+```
+"""
+[thresholds]
+# A sizeLimit below this many bytes is no real amount (a unit mistake).
+min_size_limit_bytes = 1048576
+--- */
+WITH rs_owner AS (
+    SELECT bundle_id, namespace, name, owner_kind, owner_name FROM workloads WHERE kind IN ('ReplicaSet', 'Job')
+),
+-- Evictions told by pod status, events and kubelet logs.
+evicted AS (
+    SELECT p.bundle_id, p.namespace, p.name AS pod, p.node, p.message AS line, 'pod status' AS seen
+    FROM pods p WHERE contains(coalesce(p.message, ''), 'Usage of EmptyDir volume')
+    UNION ALL
+    SELECT e.bundle_id, e.namespace, e.object_name, coalesce(e.source_host, p.node), e.message, 'events'
+    FROM events e
+    LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND p.namespace = e.namespace AND p.name = e.object_name
+    WHERE contains(e.message, 'Usage of EmptyDir volume')
+    UNION ALL
+    SELECT bundle_id, split_part(regexp_extract(line, 'pod="([^"]+)"', 1), '/', 1),
+        nullif(split_part(regexp_extract(line, 'pod="([^"]+)"', 1), '/', 2), ''), node, line, coalesce(service, source) || ' log'
+    FROM log_lines WHERE contains(line, 'Usage of EmptyDir volume')
+),
+tagged AS (
+    SELECT e.*,
+        regexp_extract(e.line, 'EmptyDir volume \\?"([^"\\]+)\\?"', 1) AS vol,
+        regexp_extract(e.line, 'exceeds the limit \\?"([^"\\]+)\\?"', 1) AS lim,
+        CASE WHEN p.owner_kind IN ('ReplicaSet', 'Job') AND r.owner_kind IN ('Deployment', 'CronJob') THEN lower(r.owner_kind) || '/' || r.owner_name
+             WHEN p.owner_kind IS NOT NULL THEN lower(p.owner_kind) || '/' || p.owner_name
+             WHEN e.pod IS NOT NULL THEN 'pod/' || e.pod END AS owner,
+        CASE WHEN p.owner_kind IN ('ReplicaSet', 'Job') AND r.owner_kind IN ('Deployment', 'CronJob') THEN r.owner_kind ELSE p.owner_kind END AS owner_kind,
+        CASE WHEN p.owner_kind IN ('ReplicaSet', 'Job') AND r.owner_kind IN ('Deployment', 'CronJob') THEN r.owner_name ELSE p.owner_name END AS owner_name
+    FROM evicted e
+    LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND p.namespace = e.namespace AND p.name = e.pod
+    LEFT JOIN rs_owner r ON r.bundle_id = p.bundle_id AND r.namespace = p.namespace AND r.name = p.owner_name
+),
+per_owner AS (
+    SELECT bundle_id, namespace, owner, any_value(owner_kind) AS owner_kind, any_value(owner_name) AS owner_name,
+        count(DISTINCT pod) AS pods, list(DISTINCT node) FILTER (WHERE node IS NOT NULL) AS nodes,
+        list(DISTINCT vol || ' limit ' || lim ORDER BY vol || ' limit ' || lim) FILTER (WHERE vol <> '') AS vols,
+        list(DISTINCT seen ORDER BY seen) AS seen, list(DISTINCT line)[1:3] AS lines
+    FROM tagged
+    GROUP BY bundle_id, namespace, owner
+),
+-- emptyDir volumes declared in pod templates and bare pods.
+declared AS (
+    SELECT bundle_id, namespace, lower(kind) || '/' || name AS owner, v->>'$.name' AS vol,
+        v->>'$.emptyDir.sizeLimit' AS size_limit, v->>'$.emptyDir.medium' AS medium
+    FROM (SELECT bundle_id, namespace, kind, name, unnest(coalesce(from_json(template->'$.spec.volumes', '["JSON"]'), [])) AS v
+          FROM workloads WHERE kind NOT IN ('ReplicaSet') AND NOT (kind = 'Job' AND owner_kind = 'CronJob'))
+    WHERE (v->'$.emptyDir') IS NOT NULL
+    UNION ALL
+    SELECT bundle_id, namespace, 'pod/' || name, v->>'$.name', v->>'$.emptyDir.sizeLimit', v->>'$.emptyDir.medium'
+    FROM (SELECT bundle_id, namespace, name, unnest(coalesce(from_json(volumes, '["JSON"]'), [])) AS v FROM pods WHERE owner_kind IS NULL)
+    WHERE (v->'$.emptyDir') IS NOT NULL
+),
+absurd AS (
+    SELECT *, k8s_quantity(size_limit) AS bytes FROM declared
+    WHERE size_limit IS NOT NULL AND k8s_quantity(size_limit) < ${min_size_limit_bytes}
+),
+declared_text AS (
+    SELECT bundle_id, namespace, owner,
+        string_agg(vol || ' sizeLimit ' || size_limit || coalesce(' medium ' || medium, '')
+                   || CASE WHEN k8s_quantity(size_limit) < ${min_size_limit_bytes}
+                           THEN ' (= ' || CAST(k8s_quantity(size_limit) AS VARCHAR) || ' bytes'
+                                || CASE WHEN k8s_quantity_suffix(size_limit) = 'm' THEN ', m = milli: did you mean ' || regexp_replace(size_limit, 'm$', 'Mi') || '?' ELSE '' END || ')'
+                           ELSE '' END, '; ' ORDER BY vol) AS what,
+        bool_or(k8s_quantity(size_limit) < ${min_size_limit_bytes}) AS has_absurd
+    FROM declared WHERE size_limit IS NOT NULL
+    GROUP BY ALL
+)
+SELECT o.owner AS resource, o.namespace, coalesce(o.owner_name, split_part(o.owner, '/', 2)) AS name, o.nodes[1] AS node, o.bundle_id,
+    o.pods || ' pod(s) of ' || o.owner || ' evicted: Usage of EmptyDir volume exceeds the limit'
+        || CASE WHEN len(coalesce(o.vols, [])) > 0 THEN ' (' || array_to_string(o.vols, ', ') || ')' ELSE '' END
+        || ' [' || array_to_string(o.seen, ', ') || ']'
+        || coalesce('; emptyDir ' || d.what, '') AS message,
+    o.lines AS evidence,
+    o.pods AS count,
+    CASE WHEN coalesce(d.has_absurd, false) THEN 'high' END AS severity
+FROM per_owner o
+LEFT JOIN declared_text d ON d.bundle_id = o.bundle_id AND d.namespace = o.namespace AND d.owner = o.owner
+UNION ALL
+-- A sizeLimit of a few bytes evicts the pod on its first write, before any eviction is seen.
+SELECT a.owner, a.namespace, split_part(a.owner, '/', 2), NULL, a.bundle_id,
+    a.owner || ': emptyDir ' || d.what || ': the pod is evicted on its first write',
+    a.vols, 1, 'medium'
+FROM (SELECT bundle_id, namespace, owner, list(vol || ': sizeLimit ' || size_limit ORDER BY vol) AS vols FROM absurd GROUP BY ALL) a
+JOIN declared_text d ON d.bundle_id = a.bundle_id AND d.namespace = a.namespace AND d.owner = a.owner
+WHERE NOT EXISTS (SELECT 1 FROM per_owner o WHERE o.bundle_id = a.bundle_id AND o.namespace = a.namespace AND o.owner = a.owner)
+ORDER BY 1

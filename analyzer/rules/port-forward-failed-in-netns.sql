@@ -1,0 +1,74 @@
+/* ---
+id = "port-forward-failed-in-netns"
+severity = "low"
+faq = ["WNR-45"]
+category = "network"
+patterns = [
+  "failed to execute portforward in network namespace",
+  "error forwarding port \\d+ to pod",
+  "an error occurred forwarding \\d+ -> \\d+",
+  "unable to do port forwarding: socat not found",
+]
+[title]
+en = "kubectl port-forward fails: \"failed to execute portforward in network namespace\""
+zh = "kubectl port-forward 失败：\"failed to execute portforward in network namespace\""
+[remediation]
+en = """
+`kubectl port-forward` reaches the pod through the kubelet and the container runtime, which
+connect to `localhost:<port>` **inside the pod's network namespace**. The error comes back when
+that connection fails:
+
+- `connect: connection refused`: nothing listens on that port on the pod's loopback. The
+  application may listen on another port, not have started yet, or bind only to the pod IP /
+  a specific interface instead of `0.0.0.0`/`127.0.0.1`. Check inside the pod:
+  ```
+  kubectl -n <ns> exec <pod> -- netstat -lntp    # or: ss -lntp
+  kubectl -n <ns> port-forward pod/<pod> <local>:<containerPort>
+  ```
+- `socat not found` / `socat command returns error` (dockershim, older containerd): install
+  `socat` on the node.
+- The IPv6 part (`dial tcp6 [::1]:<port>`) is only the fallback attempt and can be ignored when
+  the pod has no IPv6 loopback.
+"""
+zh = """
+`kubectl port-forward` 经由 kubelet 和容器运行时，在 **Pod 的网络命名空间内** 连接 `localhost:<port>`。该连接失败时就会返回此错误：
+
+- `connect: connection refused`：Pod 的 loopback 上没有进程监听该端口。可能应用监听的是其他端口、尚未启动，
+  或者只绑定了 Pod IP / 某个网卡，而不是 `0.0.0.0`/`127.0.0.1`。在 Pod 内检查：
+  ```
+  kubectl -n <ns> exec <pod> -- netstat -lntp    # 或：ss -lntp
+  kubectl -n <ns> port-forward pod/<pod> <local>:<containerPort>
+  ```
+- `socat not found` / `socat command returns error`（dockershim、旧版 containerd）：在节点上安装 `socat`。
+- IPv6 部分（`dial tcp6 [::1]:<port>`）只是回退尝试，Pod 没有 IPv6 loopback 时可以忽略。
+"""
+--- */
+WITH hits AS (
+    SELECT bundle_id, node, coalesce(service, container, source) AS service, line,
+        coalesce(nullif(regexp_extract(line, 'failed to connect to localhost:(\d+)', 1), ''),
+                 nullif(regexp_extract(line, 'error forwarding port (\d+)', 1), ''),
+                 nullif(regexp_extract(line, 'AF=\d+ [0-9.]+:(\d+)', 1), '')) AS port,
+        nullif(regexp_extract(line, 'inside namespace \\?"([0-9a-f]{12,})', 1), '') AS sandbox,
+        CASE WHEN regexp_matches(line, 'socat not found|socat command returns error') THEN 'socat missing or failing on the node'
+             WHEN regexp_matches(line, '(?i)127\.0\.0\.1:\d+: connect: connection refused|connect\(\d+, AF=2 127\.0\.0\.1:\d+, \d+\): Connection refused')
+                 THEN 'nothing listens on localhost:port inside the pod (wrong port, not started, or bound to the pod IP only)'
+             WHEN regexp_matches(line, '(?i)(timeout|deadline exceeded)') THEN 'timed out'
+             ELSE 'other' END AS cause
+    FROM log_lines
+    WHERE regexp_matches(line, '(failed to execute portforward in network namespace|unable to do port forwarding: socat not found)')
+),
+socat AS (
+    SELECT node, bool_or(present) AS present FROM host_binaries WHERE name = 'socat' GROUP BY node
+)
+SELECT 'node/' || coalesce(h.node, '?') AS resource, h.node, h.node AS name, any_value(h.bundle_id) AS bundle_id,
+    count(*) || ' port-forward failures "failed to execute portforward in network namespace" in the '
+        || string_agg(DISTINCT h.service, '/') || ' log of node ' || coalesce(h.node, '?')
+        || CASE WHEN count(h.port) > 0 THEN ' (port ' || string_agg(DISTINCT h.port, ', ' ORDER BY h.port) || ')' ELSE '' END
+        || ': ' || string_agg(DISTINCT h.cause, '; ' ORDER BY h.cause)
+        || CASE WHEN any_value(s.present) = false THEN '; socat is not installed on the node' ELSE '' END AS message,
+    list(DISTINCT h.line)[1:3] AS evidence,
+    count(*) AS count
+FROM hits h
+LEFT JOIN socat s ON s.node IS NOT DISTINCT FROM h.node
+GROUP BY h.node
+ORDER BY 1

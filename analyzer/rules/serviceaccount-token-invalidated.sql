@@ -1,0 +1,107 @@
+/* ---
+id = "serviceaccount-token-invalidated"
+severity = "medium"
+faq = ["WNR-37"]
+category = "auth"
+patterns = [
+  "invalid bearer token, Token has been invalidated",
+  "invalid bearer token, service account token has been invalidated",
+  "Token has been invalidated",
+  "service account token has been invalidated",
+  "kubernetes\\.io/legacy-token-invalid-since",
+]
+[title]
+en = "Clients present invalidated ServiceAccount tokens (\"invalid bearer token, Token has been invalidated\")"
+zh = "客户端使用了已失效的 ServiceAccount token（\"invalid bearer token, Token has been invalidated\"）"
+[remediation]
+en = """
+The API server rejects a ServiceAccount token whose ServiceAccount, token Secret or pod no
+longer matches what the token names: the ServiceAccount or the namespace was deleted and
+re-created (new UID), the legacy token Secret was deleted or regenerated, or (v1.29+) the
+legacy token cleaner labelled an unused token Secret `kubernetes.io/legacy-token-invalid-since`.
+Every request of that client then fails with `401 Unauthorized` and the API server logs
+`Unable to authenticate the request ... [invalid bearer token, Token has been invalidated]`.
+
+- Pods keep the token they started with: restart the pods of the ServiceAccount so the kubelet
+  mounts a fresh one: `kubectl -n <ns> rollout restart deploy/<name>`.
+- External clients (CI, kubeconfigs, other clusters) with a copied token: issue a new one
+  (`kubectl -n <ns> create token <sa>`, or a new `kubernetes.io/service-account-token` Secret)
+  and replace it where it is configured.
+- A Secret labelled `kubernetes.io/legacy-token-invalid-since` can be revived by removing the
+  label, but prefer moving the client to a bound token.
+```
+kubectl get secrets -A -l kubernetes.io/legacy-token-invalid-since
+kubectl -n <ns> get sa <sa> -o jsonpath='{.metadata.uid} {.metadata.creationTimestamp}'
+```
+"""
+zh = """
+当 token 中记录的 ServiceAccount、token Secret 或 Pod 与现状不符时，API Server 会拒绝该 token：ServiceAccount 或命名空间被删除后重建
+（UID 变化）、legacy token Secret 被删除或重新生成，或（v1.29+）legacy token 清理器给长期未使用的 token Secret 打上了
+`kubernetes.io/legacy-token-invalid-since` 标签。该客户端的所有请求都会返回 `401 Unauthorized`，API Server 日志中出现
+`Unable to authenticate the request ... [invalid bearer token, Token has been invalidated]`。
+
+- Pod 会一直使用启动时挂载的 token：重启该 ServiceAccount 的 Pod 让 kubelet 挂载新 token：`kubectl -n <ns> rollout restart deploy/<name>`。
+- 复制了 token 的外部客户端（CI、kubeconfig、其他集群）：签发新 token（`kubectl -n <ns> create token <sa>`，或新建
+  `kubernetes.io/service-account-token` 类型的 Secret）并替换原配置。
+- 带 `kubernetes.io/legacy-token-invalid-since` 标签的 Secret 删除该标签即可恢复，但更推荐让客户端改用 bound token。
+```
+kubectl get secrets -A -l kubernetes.io/legacy-token-invalid-since
+kubectl -n <ns> get sa <sa> -o jsonpath='{.metadata.uid} {.metadata.creationTimestamp}'
+```
+"""
+--- */
+WITH log_hits AS (
+    SELECT bundle_id, node, source,
+        CASE WHEN source = 'container' THEN container ELSE coalesce(service, source) END AS component,
+        line
+    FROM log_lines
+    WHERE regexp_matches(line, '(?i)(invalid bearer token.*has been invalidated|token has been invalidated)')
+),
+by_component AS (
+    SELECT component, any_value(bundle_id) AS bundle_id, count(*) AS n, list(DISTINCT node) FILTER (WHERE node IS NOT NULL) AS nodes,
+        list(DISTINCT line)[1:3] AS lines
+    FROM log_hits GROUP BY component
+),
+-- Legacy token Secrets the token cleaner (v1.29+) marked invalid.
+invalid_secrets AS (
+    SELECT bundle_id, namespace, name,
+        json_extract_string(labels, '$."kubernetes.io/legacy-token-invalid-since"') AS since,
+        json_extract_string(annotations, '$."kubernetes.io/service-account.name"') AS sa
+    FROM objects
+    WHERE api_group = '' AND resource = 'secrets'
+      AND json_extract_string(labels, '$."kubernetes.io/legacy-token-invalid-since"') IS NOT NULL
+),
+-- Pods still running with a token of an earlier incarnation of their ServiceAccount.
+sas AS (
+    SELECT bundle_id, namespace, name, uid, created_at FROM objects WHERE api_group = '' AND resource = 'serviceaccounts'
+),
+stale_pods AS (
+    SELECT p.bundle_id, p.namespace, coalesce(p.owner_name, p.name) AS owner, coalesce(p.service_account, 'default') AS sa, s.created_at AS sa_created,
+        list(p.name ORDER BY p.name) AS pods, min(coalesce(p.started_at, p.created_at)) AS started
+    FROM pods p
+    JOIN sas s ON s.bundle_id = p.bundle_id AND s.namespace = p.namespace AND s.name = coalesce(p.service_account, 'default')
+    WHERE p.deleted_at IS NULL AND p.phase = 'Running'
+      AND coalesce(p.started_at, p.created_at) < s.created_at
+      AND (contains(CAST(p.volumes AS VARCHAR), 'serviceAccountToken') OR regexp_matches(CAST(p.volumes AS VARCHAR), '-token-[a-z0-9]{5}'))
+    GROUP BY ALL
+)
+SELECT 'component/' || component AS resource, NULL AS namespace, component AS name, nodes[1] AS node, bundle_id,
+    component || ' rejected ' || n || ' requests with "invalid bearer token, ... has been invalidated"'
+        || coalesce(' (nodes: ' || nullif(array_to_string(nodes, ', '), '') || ')', '')
+        || CASE WHEN (SELECT count(*) FROM stale_pods) + (SELECT count(*) FROM invalid_secrets) > 0
+                THEN '; likely clients: ' || concat_ws(', ',
+                    (SELECT nullif(string_agg(namespace || '/' || owner || ' (ServiceAccount ' || sa || ' re-created)', ', '), '') FROM stale_pods),
+                    (SELECT nullif(string_agg('users of Secret ' || namespace || '/' || name, ', '), '') FROM invalid_secrets))
+                ELSE '; restart the pods or replace the copied tokens of the clients using them' END AS message,
+    list_concat(lines, coalesce((SELECT list('Secret ' || namespace || '/' || name || ' kubernetes.io/legacy-token-invalid-since=' || since) FROM invalid_secrets), [])) AS evidence,
+    n AS count, NULL AS severity
+FROM by_component
+UNION ALL
+SELECT 'pod/' || namespace || '/' || pods[1], namespace, owner, NULL, bundle_id,
+    len(pods) || ' pod(s) of ' || owner || ' started ' || strftime(started, '%Y-%m-%dT%H:%M:%SZ') || ' with a token of ServiceAccount ' || sa
+        || ', which was re-created ' || strftime(sa_created, '%Y-%m-%dT%H:%M:%SZ') || ' (new UID): their token is invalidated; restart them',
+    pods[1:5], len(pods),
+    -- Without rejected requests in the logs the pods may not use their token at all.
+    CASE WHEN (SELECT count(*) FROM by_component) = 0 THEN 'low' END
+FROM stale_pods
+ORDER BY 1

@@ -1,0 +1,128 @@
+/* ---
+id = "tls-cert-file-permission-denied"
+severity = "high"
+faq = ["WNR-41"]
+category = "workloads"
+patterns = [
+  "could not load server certificate file .*Permission denied",
+  "could not load private key file .*Permission denied",
+  "could not access private key file .*Permission denied",
+  "private key file .* has group or world access",
+  "cannot load certificate( key)? .*Permission denied",
+  "open \\S+\\.(crt|key|pem): permission denied",
+]
+[title]
+en = "Server cannot read its TLS certificate/key file: Permission denied"
+zh = "服务无法读取 TLS 证书/私钥文件：Permission denied"
+[remediation]
+en = """
+The process runs as a non-root user (PostgreSQL as 999/`postgres`, nginx workers, ...) but the
+certificate or key file it loads is owned by root with a mode it cannot read, e.g. a Secret
+volume mounted with `defaultMode: 0400`. Kubernetes does not support changing the owner of
+Secret/ConfigMap volume files (kubernetes#81089); PostgreSQL additionally refuses a key with
+group or world access (docker-library/postgres#777). Options:
+
+- Give the files to the process's group: set the pod's `securityContext.fsGroup` to the
+  process's group and the volume's `defaultMode` to `0640` (PostgreSQL accepts `u=rw,g=r`
+  when the file is owned by root):
+  ```yaml
+  securityContext:
+    fsGroup: 999
+  volumes:
+  - name: certs
+    secret:
+      secretName: pg-tls
+      defaultMode: 0640
+  ```
+- Or copy the files in an initContainer to an `emptyDir`, then `chown`/`chmod 600` them there.
+- For host services, fix the owner/mode of the file on the node (`ls -l <file>`; `chmod 600`,
+  `chown <user> <file>`).
+"""
+zh = """
+进程以非 root 用户运行（PostgreSQL 为 999/`postgres`、nginx worker 等），而它加载的证书或私钥文件属于 root 且权限不允许其读取，
+例如以 `defaultMode: 0400` 挂载的 Secret 卷。Kubernetes 不支持修改 Secret/ConfigMap 卷中文件的 owner（kubernetes#81089）；
+PostgreSQL 还会拒绝组或其他用户可访问的私钥（docker-library/postgres#777）。可选方案：
+
+- 把文件交给进程所在的组：Pod 设置 `securityContext.fsGroup` 为进程的组，卷的 `defaultMode` 设为 `0640`
+  （文件属于 root 时 PostgreSQL 接受 `u=rw,g=r`）：
+  ```yaml
+  securityContext:
+    fsGroup: 999
+  volumes:
+  - name: certs
+    secret:
+      secretName: pg-tls
+      defaultMode: 0640
+  ```
+- 或在 initContainer 中把文件复制到 `emptyDir`，再在其中 `chown`/`chmod 600`。
+- 主机上的服务：在节点上修正文件的 owner/权限（`ls -l <file>`；`chmod 600`、`chown <user> <file>`）。
+"""
+--- */
+WITH hits AS (
+    SELECT bundle_id, source, namespace, pod, container, node, service, line,
+        coalesce(nullif(regexp_extract(line, '(?:certificate file|private key file|certificate key|certificate|open) \\?"?([^"\\:\s]+\.(?:crt|key|pem|cert))', 1), ''), '') AS file,
+        CASE WHEN regexp_matches(line, 'has group or world access') THEN 'too open' ELSE 'denied' END AS kind
+    FROM log_lines
+    WHERE regexp_matches(line, '(?i)(could not (load|access) (server certificate|private key) file .*permission denied|private key file .* has group or world access|cannot load certificate( key)? .*permission denied|open \S+\.(crt|key|pem|cert): permission denied)')
+),
+grouped AS (
+    SELECT bundle_id, source, namespace, pod, container, service, any_value(node) AS node, kind,
+        count(*) AS n, list(DISTINCT file) FILTER (WHERE file <> '') AS files, list(DISTINCT line)[1:3] AS lines
+    FROM hits GROUP BY ALL
+),
+-- Secret / ConfigMap volumes of the pods, with their modes (decimal in the API) and mounts.
+vols AS (
+    SELECT bundle_id, namespace, pod, v->>'$.name' AS vol,
+        coalesce(v->>'$.secret.secretName', v->>'$.configMap.name', 'projected') AS source_name,
+        CASE WHEN (v->'$.secret') IS NOT NULL THEN 'secret' WHEN (v->'$.configMap') IS NOT NULL THEN 'configMap' ELSE 'projected' END AS vtype,
+        coalesce(TRY_CAST(coalesce(v->>'$.secret.defaultMode', v->>'$.configMap.defaultMode', v->>'$.projected.defaultMode') AS INTEGER), 420) AS mode
+    FROM (SELECT bundle_id, namespace, name AS pod, unnest(coalesce(from_json(volumes, '["JSON"]'), [])) AS v FROM pods)
+    WHERE (v->'$.secret') IS NOT NULL OR (v->'$.configMap') IS NOT NULL OR (v->'$.projected') IS NOT NULL
+),
+mounts AS (
+    SELECT c.bundle_id, c.namespace, c.pod, c.name AS container, m->>'$.name' AS vol, m->>'$.mountPath' AS path,
+        c.spec->>'$.securityContext.runAsUser' AS run_as_user
+    FROM (SELECT *, unnest(coalesce(from_json(spec->'$.volumeMounts', '["JSON"]'), [])) AS m FROM containers) c
+),
+pod_ctx AS (
+    SELECT bundle_id, namespace, name AS pod,
+        doc->>'$.spec.securityContext.runAsUser' AS run_as_user,
+        doc->>'$.spec.securityContext.fsGroup' AS fs_group
+    FROM pods
+),
+-- The volume each logged file lives in (longest mount path that prefixes it).
+file_vol AS (
+    SELECT g.bundle_id, g.namespace, g.pod, g.container, f AS file,
+        arg_max(v.vtype || ' volume ' || v.vol || ' (' || v.source_name || ') at ' || m.path || ' with mode 0'
+                || CAST(v.mode // 64 % 8 AS VARCHAR) || CAST(v.mode // 8 % 8 AS VARCHAR) || CAST(v.mode % 8 AS VARCHAR), length(m.path)) AS vol_text
+    FROM (SELECT *, unnest(files) AS f FROM grouped WHERE source = 'container') g
+    JOIN mounts m ON m.bundle_id = g.bundle_id AND m.namespace = g.namespace AND m.pod = g.pod AND m.container = g.container
+        AND (starts_with(f, rtrim(m.path, '/') || '/') OR f = m.path)
+    JOIN vols v ON v.bundle_id = m.bundle_id AND v.namespace = m.namespace AND v.pod = m.pod AND v.vol = m.vol
+    GROUP BY ALL
+),
+-- Host files: owner and mode as node mode saw them.
+host_keys AS (
+    SELECT g.bundle_id, g.node, f AS file, k.mode, k.uid, k.gid
+    FROM (SELECT *, unnest(files) AS f FROM grouped WHERE source <> 'container') g
+    JOIN key_files k ON k.node IS NOT DISTINCT FROM g.node AND k.path = f
+)
+SELECT
+    CASE WHEN g.source = 'container' THEN 'pod/' || g.namespace || '/' || g.pod ELSE 'node/' || coalesce(g.node, '?') END AS resource,
+    g.namespace, coalesce(g.pod, g.service) AS name, g.node, g.container, g.bundle_id,
+    CASE WHEN g.source = 'container' THEN 'container ' || g.container ELSE coalesce(g.service, 'service') || ' on ' || coalesce(g.node, '?') END
+        || CASE WHEN g.kind = 'too open' THEN ' refuses its private key: group or world access' ELSE ' cannot read its TLS certificate/key: Permission denied' END
+        || CASE WHEN len(coalesce(g.files, [])) > 0 THEN ' (' || array_to_string(g.files, ', ') || ')' ELSE '' END
+        || ' (' || g.n || ' log lines)'
+        || coalesce('; file from ' || (SELECT string_agg(DISTINCT fv.vol_text, '; ') FROM file_vol fv
+                                        WHERE fv.bundle_id = g.bundle_id AND fv.namespace = g.namespace AND fv.pod = g.pod AND fv.container = g.container), '')
+        || CASE WHEN g.source = 'container' THEN
+                coalesce('; pod runs as uid ' || coalesce((SELECT any_value(m.run_as_user) FROM mounts m WHERE m.bundle_id = g.bundle_id AND m.namespace = g.namespace AND m.pod = g.pod AND m.container = g.container AND m.run_as_user IS NOT NULL), pc.run_as_user), '')
+                || CASE WHEN pc.fs_group IS NULL THEN '; no fsGroup set: Secret files stay owned by root' ELSE '; fsGroup ' || pc.fs_group END
+           ELSE coalesce('; on the node: ' || (SELECT string_agg(hk.file || ' mode ' || hk.mode || ' uid ' || hk.uid || ' gid ' || hk.gid, ', ')
+                                                FROM host_keys hk WHERE hk.node IS NOT DISTINCT FROM g.node), '') END AS message,
+    g.lines AS evidence,
+    g.n AS count
+FROM grouped g
+LEFT JOIN pod_ctx pc ON pc.bundle_id = g.bundle_id AND pc.namespace = g.namespace AND pc.pod = g.pod
+ORDER BY 1, g.container
