@@ -84,7 +84,7 @@ local_stub AS (
 ),
 crashing AS (
     SELECT c.bundle_id, c.namespace, c.pod, c.node, c.name AS container, c.restart_count,
-        coalesce(c.state_reason, c.last_reason) AS reason, coalesce(nullif(c.state_message, ''), c.last_message) AS msg
+        coalesce(c.state_reason, c.last_reason) AS reason, c.state_message AS msg, c.last_reason, c.last_message
     FROM containers c JOIN coredns_pods p ON p.bundle_id = c.bundle_id AND p.name = c.pod
     WHERE c.state_reason IN ('CrashLoopBackOff', 'RunContainerError', 'CreateContainerError', 'Error') OR c.last_reason = 'Error'
 ),
@@ -121,7 +121,8 @@ UNION ALL
 SELECT 'pod/' || c.namespace || '/' || c.pod, c.namespace, c.pod, c.node, c.bundle_id,
     'coredns container ' || c.container || ' is ' || c.reason || ' (restarts ' || c.restart_count || ') on node ' || c.node
         || ' running ' || d.crv || ' with SELinux enforcing',
-    ['state: ' || c.reason || coalesce(': ' || c.msg, '')],
+    list_concat(['state: ' || c.reason || coalesce(': ' || nullif(c.msg, ''), '')],
+        CASE WHEN c.last_message IS NOT NULL THEN ['last termination: ' || coalesce(c.last_reason, '') || ': ' || c.last_message] ELSE [] END),
     'high'
 FROM crashing c JOIN selinux_old_docker d ON d.node = c.node
 WHERE c.pod NOT IN (SELECT pod FROM loop_logs)

@@ -48,7 +48,7 @@ dups AS (
 ),
 flannel AS (
     SELECT bundle_id, namespace, workload, name,
-        CAST(coalesce(args, '[]') AS VARCHAR) || CAST(coalesce(command, '[]') AS VARCHAR) AS argv
+        concat_ws(' ', CAST(command AS VARCHAR), CAST(args AS VARCHAR), CAST(spec->'$.env' AS VARCHAR)) AS argv
     FROM workload_containers
     WHERE kind = 'DaemonSet' AND (workload LIKE '%flannel%' OR image LIKE '%flannel%') AND container_type = 'regular'
       AND (image LIKE '%flannel%' OR name LIKE '%flannel%')
@@ -60,7 +60,7 @@ SELECT
         || array_to_string(d.nodes, ', ')
         || CASE WHEN d.ip = '10.0.2.15' THEN '; 10.0.2.15 is the Vagrant/VirtualBox NAT interface' ELSE '' END
         || coalesce((SELECT '; flannel DaemonSet ' || any_value(f.namespace || '/' || f.workload)
-                        || CASE WHEN bool_and(NOT contains(f.argv, '--iface')) THEN ' runs without --iface' ELSE ' sets --iface' END
+                        || CASE WHEN bool_and(NOT contains(f.argv, '--iface') AND NOT contains(f.argv, 'FLANNELD_IFACE')) THEN ' runs without --iface' ELSE ' sets --iface' END
                      FROM flannel f WHERE f.bundle_id = d.bundle_id), '') AS message,
     list_transform(d.nodes, lambda n: n || ': ' || d.ip) AS evidence
 FROM dups d

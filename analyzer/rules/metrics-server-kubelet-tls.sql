@@ -5,7 +5,7 @@ faq = ["KADM-20"]
 category = "certificates"
 patterns = [
   "--kubelet-insecure-tls",
-  "x509: certificate is valid for [^,]+(, [^,]+)*, not [0-9a-zA-Z.:-]+",
+  "x509: certificate is valid for .+,? not [0-9a-zA-Z.:-]+",
   "x509: cannot validate certificate for [0-9a-f.:]+ because it doesn't contain any IP SANs",
   "Failed to scrape node.*x509: certificate signed by unknown authority",
   "unable to fully scrape metrics.*x509",
@@ -49,7 +49,7 @@ kubectl -n kube-system logs deploy/metrics-server
 --- */
 WITH ms AS (
     SELECT bundle_id, namespace, workload, name,
-        CAST(coalesce(args, '[]') AS VARCHAR) || CAST(coalesce(command, '[]') AS VARCHAR) AS argv
+        concat_ws(' ', CAST(command AS VARCHAR), CAST(args AS VARCHAR)) AS argv
     FROM workload_containers
     WHERE kind = 'Deployment' AND container_type = 'regular'
       AND (workload LIKE '%metrics-server%' OR image LIKE '%metrics-server%')
@@ -60,7 +60,7 @@ ms_logs AS (
     WHERE source = 'container' AND (pod LIKE '%metrics-server%' OR container = 'metrics-server')
       AND contains(line, 'x509')
       AND (contains(line, 'certificate signed by unknown authority')
-           OR regexp_matches(line, 'x509: certificate is valid for .*, not ')
+           OR regexp_matches(line, 'x509: certificate is valid for .+ not ')
            OR contains(line, 'doesn''t contain any IP SANs'))
     GROUP BY ALL
 ),
