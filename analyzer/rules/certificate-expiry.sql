@@ -3,7 +3,12 @@ id = "certificate-expiry"
 severity = "high"
 faq = ["WNR-39"]
 category = "certificates"
-patterns = ["certificate has expired or is not yet valid", "x509: certificate has expired"]
+patterns = [
+  "certificate has expired or is not yet valid",
+  "x509: certificate has expired",
+  "kubeadm certs check-expiration",
+  "certificate rotat",
+]
 [title]
 en = "Certificates expired or expiring soon"
 zh = "证书已过期或即将过期"
@@ -33,16 +38,90 @@ openssl x509 -noout -enddate -in /etc/kubernetes/pki/apiserver.crt
 """
 [thresholds]
 warn_days = 30
+# Below this many days left, a certificate that has not expired yet is high.
+urgent_days = 14
 --- */
+-- Certificate files on the nodes (kubeadm, kubelet, etcd, k3s/RKE2 directories).
+WITH files AS (
+    SELECT c.bundle_id, c.node, c.path,
+        regexp_replace(c.path, '^.*/', '') || CASE WHEN c.idx > 0 THEN '#' || c.idx ELSE '' END AS label,
+        c.idx, c.subject, c.issuer, c.not_after, c.days_left, c.is_ca, c.sans
+    FROM certificates c
+    -- A dated kubelet certificate the kubelet rotated away from (the -current.pem link points
+    -- at a newer one) is history, not in use.
+    WHERE NOT (regexp_matches(c.path, '/kubelet-(client|server)-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}\.pem$')
+               AND EXISTS (SELECT 1 FROM certificates cur WHERE cur.bundle_id = c.bundle_id
+                           AND cur.path = regexp_replace(c.path, '-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}\.pem$', '-current.pem')))
+),
+-- Client certificates embedded in kubeconfigs (admin.conf, controller-manager.conf,
+-- scheduler.conf, k3s/RKE2 kubeconfigs): `kubeadm certs check-expiration` lists them too.
+embedded AS (
+    SELECT u.bundle_id, u.node, u.path, regexp_replace(u.path, '^.*/', '') || ' (embedded, user ' || u.name || ')' AS label,
+        0 AS idx, 'client certificate of user ' || u.name AS subject,
+        NULL AS issuer, u.client_certificate_not_after AS not_after,
+        days_between(b.collected_at, u.client_certificate_not_after) AS days_left, false AS is_ca, [] AS sans
+    FROM kubeconfig_users u JOIN bundles b ON b.bundle_id = u.bundle_id
+    WHERE u.client_certificate_not_after IS NOT NULL AND u.auth = 'client-certificate-data'
+),
+due AS (
+    SELECT *,
+        -- A distribution's files are renewed together: one group for all of them.
+        CASE flavour WHEN 'kubeadm' THEN 'kubeadm certificates (/etc/kubernetes)' WHEN 'k3s' THEN 'k3s certificates'
+                     WHEN 'rke2' THEN 'RKE2 certificates' WHEN 'k0s' THEN 'k0s certificates'
+                     ELSE 'certificates in ' || regexp_replace(path, '/[^/]+$', '') END AS dir,
+        -- Control-plane material: its expiry stops the cluster, not one node.
+        flavour IN ('kubeadm', 'k3s', 'rke2', 'k0s') AND path <> '/etc/kubernetes/kubelet.conf'
+            AND NOT regexp_matches(path, '^/var/lib/rancher/(k3s|rke2)/agent/') AS control_plane
+    FROM (
+        SELECT *,
+            CASE WHEN path LIKE '/var/lib/rancher/k3s/%' OR path LIKE '/etc/rancher/k3s/%' THEN 'k3s'
+                 WHEN path LIKE '/var/lib/rancher/rke2/%' OR path LIKE '/etc/rancher/rke2/%' THEN 'rke2'
+                 WHEN path LIKE '/var/lib/k0s/%' THEN 'k0s'
+                 WHEN path = '/var/lib/kubelet/pki/kubelet.crt' THEN 'kubelet-serving-selfsigned'
+                 WHEN path LIKE '/var/lib/kubelet/pki/%' THEN 'kubelet'
+                 WHEN path LIKE '/etc/kubernetes/%' THEN 'kubeadm'
+                 WHEN label LIKE '%(embedded, user %' THEN 'kubeconfig'
+                 ELSE 'other' END AS flavour
+        FROM (SELECT * FROM files UNION ALL SELECT * FROM embedded)
+        WHERE days_left < ${warn_days}
+    )
+),
+grouped AS (
+    SELECT bundle_id, node, dir, flavour, CAST(not_after AS DATE) AS day, min(days_left) AS days_left, min(not_after) AS not_after,
+        count(*) AS n, bool_or(is_ca) AS has_ca, bool_or(control_plane) AS control_plane,
+        list(label || CASE WHEN starts_with(subject, 'client certificate of') THEN '' ELSE ' (' || subject || CASE WHEN is_ca THEN ', CA' ELSE '' END || ')' END
+             ORDER BY starts_with(subject, 'client certificate of'), path, idx) AS names,
+        list(path || CASE WHEN idx > 0 THEN '#' || idx ELSE '' END || ': notAfter ' || strftime(not_after, '%Y-%m-%dT%H:%M:%SZ')
+             || ', subject ' || subject || coalesce(', issuer ' || issuer, '')
+             || CASE WHEN len(sans) > 0 THEN ', sans ' || array_to_string(sans, ', ') ELSE '' END ORDER BY path, idx) AS lines,
+        min(path) AS first_path
+    FROM due GROUP BY bundle_id, node, dir, flavour, CAST(not_after AS DATE)
+)
 SELECT
-    'certificate/' || node || ':' || path || CASE WHEN idx > 0 THEN '#' || idx ELSE '' END AS resource,
+    'certificate/' || coalesce(node, '?') || ':' || CASE WHEN n = 1 THEN first_path ELSE flavour || ':' || strftime(day, '%Y-%m-%d') END AS resource,
     node, bundle_id,
-    CASE WHEN days_left < 0 THEN path || ' expired ' || CAST(floor(-days_left) AS BIGINT) || ' days ago'
-         ELSE path || ' expires in ' || CAST(floor(days_left) AS BIGINT) || ' days' END
-        || ' (' || subject || ')' AS message,
-    ['subject: ' || subject, 'issuer: ' || coalesce(issuer, ''), 'notAfter: ' || strftime(not_after, '%Y-%m-%dT%H:%M:%SZ'),
-     'sans: ' || array_to_string(sans, ', ')] AS evidence,
-    CASE WHEN days_left < 0 THEN 'critical' WHEN days_left < 7 THEN 'high' ELSE 'medium' END AS severity
-FROM certificates
-WHERE days_left < ${warn_days}
-ORDER BY days_left
+    CASE WHEN n = 1 THEN first_path ELSE n || ' ' || dir END
+        || ' on ' || coalesce(node, '?')
+        || CASE WHEN days_left < 0 THEN ' expired ' || CAST(floor(-days_left) AS BIGINT) || ' days ago'
+                ELSE CASE WHEN n = 1 THEN ' expires' ELSE ' expire' END || ' in ' || CAST(floor(days_left) AS BIGINT) || ' days' END
+        || ' (' || strftime(not_after, '%Y-%m-%dT%H:%M:%SZ') || '): ' || array_to_string(names[1:8], ', ')
+        || CASE WHEN n > 8 THEN ' and ' || (n - 8) || ' more' ELSE '' END
+        || '; ' || CASE flavour
+            WHEN 'kubeadm' THEN CASE WHEN has_ca THEN 'a CA is among them: kubeadm certs renew does not renew CAs, plan a CA rotation'
+                                     ELSE 'renew with kubeadm certs renew all and restart the control-plane static pods' END
+            WHEN 'kubelet' THEN 'the kubelet rotates these itself when rotateCertificates is on: check its CSRs and rotation'
+            WHEN 'kubelet-serving-selfsigned' THEN 'the kubelet''s self-signed serving certificate: delete it and restart the kubelet to regenerate it (or enable serverTLSBootstrap)'
+            WHEN 'k3s' THEN 'k3s renews certificates that expire within 90 days when it starts: systemctl restart k3s (or k3s certificate rotate)'
+            WHEN 'rke2' THEN 'RKE2 renews them when it starts: systemctl restart rke2-server (or rke2 certificate rotate)'
+            WHEN 'k0s' THEN 'k0s renews them when it restarts: restart the k0s service'
+            WHEN 'kubeconfig' THEN 're-issue this kubeconfig (a copy of a kubeadm admin.conf: copy /etc/kubernetes/admin.conf again after kubeadm certs renew)'
+            ELSE 'renew them with the tool that issued them' END AS message,
+    lines AS evidence,
+    n AS count,
+    CASE WHEN days_left < 0 AND flavour = 'kubelet-serving-selfsigned' THEN 'medium'
+         WHEN days_left < 0 AND control_plane THEN 'critical'
+         WHEN days_left < 0 THEN 'high'
+         WHEN days_left < ${urgent_days} OR has_ca THEN 'high'
+         ELSE 'medium' END AS severity
+FROM grouped
+ORDER BY days_left, resource
