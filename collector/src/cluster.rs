@@ -128,16 +128,15 @@ pub async fn collect(target: &Target, output: &Path, shared: &Shared) -> anyhow:
         started_at,
     });
 
-    let run = Run::new(ctx.clone(), gaps).collect(version).await;
-    let Run {
+    let Finished {
         gaps,
         notes,
         logs,
         writer_failed,
         resources,
         cluster_id,
-        ..
-    } = run;
+    } = Run::new(ctx.clone(), gaps).collect(version).await;
+    // Every sender must be gone before the writer can finish.
     drop(ctx);
     progress.finish();
 
@@ -228,6 +227,18 @@ struct Doing {
     location: String,
 }
 
+/// What the task loop leaves once every task is done (and every [`Sink`] clone dropped).
+///
+/// [`Sink`]: crate::sink::Sink
+struct Finished {
+    gaps: Vec<Gap>,
+    notes: Vec<Value>,
+    logs: u64,
+    resources: usize,
+    writer_failed: bool,
+    cluster_id: String,
+}
+
 /// The task loop of one cluster.
 struct Run {
     ctx: Arc<Ctx>,
@@ -256,7 +267,7 @@ impl Run {
         }
     }
 
-    async fn collect(mut self, version: Option<Value>) -> Self {
+    async fn collect(mut self, version: Option<Value>) -> Finished {
         let ctx = self.ctx.clone();
         let stop = ctx.api.stop().clone();
         if let Some(version) = version {
@@ -306,7 +317,14 @@ impl Run {
             self.spawn(doing, tasks::list_resource(ctx.clone(), p));
         }
         self.drive().await;
-        self
+        Finished {
+            gaps: self.gaps,
+            notes: self.notes,
+            logs: self.logs,
+            resources: self.resources,
+            writer_failed: self.writer_failed,
+            cluster_id: self.cluster_id,
+        }
     }
 
     fn spawn(&mut self, doing: Doing, task: impl Future<Output = Output> + Send + 'static) {

@@ -1,0 +1,10 @@
+//! End-to-end tests of cluster collection against `ktriage serve`: one test binary, one
+//! module per concern. Every server binds to 127.0.0.1:0 and every test is bounded in time.
+
+mod common;
+
+mod canaries;
+mod contexts;
+mod faults;
+mod interrupt;
+mod roundtrip;
