@@ -164,7 +164,10 @@ stuck_design AS (
              ELSE 'strategy RollingUpdate (maxSurge ' || max_surge || ', maxUnavailable ' || max_unavailable || ') with '
                   || coalesce(desired, 1) || ' replicas on ' || nodes || ' eligible node(s): the surge pod finds no free port and no old pod is removed first' END AS why
     FROM risk
-    WHERE surge > 0 AND (kind = 'DaemonSet' OR (coalesce(unavailable, 0) = 0 AND nodes <= coalesce(desired, 1)))
+    WHERE surge > 0
+      AND (kind = 'DaemonSet'
+           -- Without Node objects the node count is unknown: no judgement.
+           OR (coalesce(unavailable, 0) = 0 AND nodes > 0 AND coalesce(desired, 1) > 0 AND nodes <= coalesce(desired, 1)))
 ),
 -- Who holds each port on the nodes.
 holders AS (

@@ -96,7 +96,10 @@ judged AS (
         CASE
             WHEN a.res IN ('memory', 'ephemeral-storage') OR a.res LIKE 'hugepages-%' THEN
                 CASE WHEN k8s_quantity_suffix(a.q) = 'm' THEN a.res || ' ' || a.q || ' is ' || CAST(k8s_quantity(a.q) AS VARCHAR) || ' bytes (m = milli): did you mean ' || regexp_replace(a.q, 'm$', 'Mi') || '?'
-                     WHEN k8s_quantity(a.q) > 0 AND k8s_quantity(a.q) < ${min_memory_bytes} THEN a.res || ' ' || a.q || ' is only ' || CAST(CAST(k8s_quantity(a.q) AS BIGINT) AS VARCHAR) || ' bytes'
+                     -- Plain bytes, or a limit too small to start a container; a small request
+                     -- with a unit (1Mi for a sidecar) is deliberate.
+                     WHEN k8s_quantity(a.q) > 0 AND k8s_quantity(a.q) < ${min_memory_bytes}
+                          AND (k8s_quantity_suffix(a.q) = '' OR a.section IN ('limits', 'default')) THEN a.res || ' ' || a.q || ' is only ' || CAST(CAST(k8s_quantity(a.q) AS BIGINT) AS VARCHAR) || ' bytes'
                           || CASE WHEN k8s_quantity_suffix(a.q) = '' THEN ' (no unit means bytes): did you mean ' || a.q || 'Mi?' ELSE '' END
                 END
             WHEN a.res = 'cpu' THEN

@@ -88,6 +88,17 @@ eligible AS (
         AND len(list_filter(map_entries(w.selector), lambda s: json_extract_string(n.labels, '$."' || s.key || '"') IS DISTINCT FROM s.value)) = 0
     GROUP BY ALL
 ),
+-- Pods tied to a node by a local volume (PV node affinity on the host name) cannot spread.
+pinned AS (
+    SELECT DISTINCT r.bundle_id, r.namespace, r.wkind, r.wname
+    FROM running r
+    JOIN pods p ON p.bundle_id = r.bundle_id AND p.namespace = r.namespace AND p.name = r.pod
+    JOIN pvcs c ON c.bundle_id = p.bundle_id AND c.namespace = p.namespace
+        AND contains(CAST(p.volumes AS VARCHAR), '"claimName":"' || c.name || '"')
+    JOIN objects v ON v.bundle_id = c.bundle_id AND v.api_group = '' AND v.resource = 'persistentvolumes' AND v.name = c.volume_name
+    WHERE contains(CAST(v.doc->'$.spec.nodeAffinity' AS VARCHAR), 'kubernetes.io/hostname')
+       OR (v.doc->'$.spec.local') IS NOT NULL OR (v.doc->'$.spec.hostPath') IS NOT NULL
+),
 per_node AS (
     SELECT bundle_id, wkind, namespace, wname, node, count(*) AS n, list(pod ORDER BY pod) AS pods
     FROM running WHERE wname IS NOT NULL
@@ -122,4 +133,5 @@ WHERE p.total >= ${min_replicas}
   -- More replicas than the busiest node holds could have gone elsewhere.
   AND p.busiest > ceil(p.total / len(e.nodes))
   AND NOT w.node_affinity
+  AND NOT EXISTS (SELECT 1 FROM pinned x WHERE x.bundle_id = p.bundle_id AND x.namespace = p.namespace AND x.wkind = p.wkind AND x.wname = p.wname)
 ORDER BY 1
