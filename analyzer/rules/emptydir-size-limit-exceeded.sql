@@ -69,8 +69,8 @@ evicted AS (
 ),
 tagged AS (
     SELECT e.*,
-        regexp_extract(e.line, 'EmptyDir volume \\?"([^"\\]+)\\?"', 1) AS vol,
-        regexp_extract(e.line, 'exceeds the limit \\?"([^"\\]+)\\?"', 1) AS lim,
+        coalesce(nullif(regexp_extract(e.line, 'EmptyDir volume \\?"?([^"\\ ]+)', 1), 'exceeds'), '') AS vol,
+        regexp_extract(e.line, 'exceeds the limit \\?"?([^"\\ ]+?)\\?"?\.?(\s|$)', 1) AS lim,
         CASE WHEN p.owner_kind IN ('ReplicaSet', 'Job') AND r.owner_kind IN ('Deployment', 'CronJob') THEN lower(r.owner_kind) || '/' || r.owner_name
              WHEN p.owner_kind IS NOT NULL THEN lower(p.owner_kind) || '/' || p.owner_name
              WHEN e.pod IS NOT NULL THEN 'pod/' || e.pod END AS owner,

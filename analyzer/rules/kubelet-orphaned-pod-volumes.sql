@@ -51,7 +51,8 @@ done
 --- */
 WITH hits AS (
     SELECT bundle_id, node, coalesce(service, container, source) AS service, line,
-        regexp_extract(line, '[Oo]rphaned pod \\?"([0-9a-fA-F-]{8,})\\?" found', 1) AS uid,
+        coalesce(nullif(regexp_extract(line, '[Oo]rphaned pod \\?"([0-9a-fA-F-]{8,})\\?" found', 1), ''),
+                 regexp_extract(line, 'pod(?:UID|_uid)=\\?"?([0-9a-fA-F-]{36})', 1)) AS uid,
         CASE WHEN regexp_matches(line, 'not a directory') THEN 'not a directory'
              WHEN contains(line, 'volume paths are still present on disk') THEN 'volume paths still present on disk'
              WHEN contains(line, 'volume subpaths are still present on disk') THEN 'volume subpaths still present on disk'
@@ -59,7 +60,7 @@ WITH hits AS (
              WHEN regexp_matches(line, 'device or resource busy') THEN 'device or resource busy'
              ELSE 'cleanup error' END AS why
     FROM log_lines
-    WHERE regexp_matches(line, '[Oo]rphaned pod \\?"[^"\\]*\\?" found, but')
+    WHERE regexp_matches(line, '[Oo]rphaned pod (\\?"[^"\\]*\\?" )?found, but')
 ),
 per_node AS (
     SELECT h.node, any_value(h.bundle_id) AS bundle_id, count(*) AS n,
