@@ -113,7 +113,7 @@ log_only AS (
         list(line ORDER BY line)[1:3] AS lines, count(*) AS n
     FROM log_hits
     WHERE coalesce(image, url_host) IS NOT NULL
-      AND coalesce(image, url_host) NOT IN (SELECT image FROM waiting UNION SELECT image FROM event_only)
+      AND coalesce(image, url_host) NOT IN (SELECT image FROM waiting WHERE image IS NOT NULL UNION SELECT image FROM event_only)
     GROUP BY ALL
 ),
 findings AS (

@@ -58,7 +58,7 @@ selector_misses AS (
     SELECT p.bundle_id, p.namespace, p.name,
         list(e.key || '=' || e.value ORDER BY e.key) AS missing
     FROM (SELECT bundle_id, namespace, name,
-              unnest(map_entries(from_json(node_selector, 'MAP(VARCHAR, VARCHAR)'))) AS e
+              unnest(map_entries(from_json(node_selector, '"MAP(VARCHAR, VARCHAR)"'))) AS e
           FROM pending WHERE node_selector IS NOT NULL) p
     WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.bundle_id = p.bundle_id
                       AND json_extract_string(n.labels, '$."' || e.key || '"') = e.value)

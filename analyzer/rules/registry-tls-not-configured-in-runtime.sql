@@ -107,8 +107,18 @@ judged AS (
         EXISTS (SELECT 1 FROM host_nodes h WHERE h.node = p.node) AS node_collected,
         (SELECT list(f.path ORDER BY f.path) FROM runtime_files f WHERE f.node = p.node) AS files,
         (SELECT list(f.path ORDER BY f.path) FROM runtime_files f
-         WHERE f.node = p.node AND (contains(f.content, p.registry) OR f.path = '/etc/containerd/certs.d/' || p.registry || '/hosts.toml')) AS configured_in
-    FROM per_node p
+         WHERE f.node = p.node AND (
+               -- containerd: registry.mirrors."<r>" / registry.configs."<r>" (or "http://<r>")
+               ((f.path = '/etc/containerd/config.toml' OR f.path LIKE '/etc/containerd/conf.d/%')
+                 AND regexp_matches(f.content, '(mirrors|configs)\."(https?://)?' || p.re || '"'))
+               -- containerd config_path: certs.d/<r>/hosts.toml
+            OR f.path = '/etc/containerd/certs.d/' || p.registry || '/hosts.toml'
+               -- docker: "insecure-registries" / "registry-mirrors" entries
+            OR (f.path = '/etc/docker/daemon.json' AND regexp_matches(f.content, '"(https?://)?' || p.re || '/?"'))
+               -- k3s / RKE2 registries.yaml: mirrors/configs keys
+            OR (f.path LIKE '/etc/rancher/%/registries.yaml' AND regexp_matches(f.content, '(?m)^\s+["'']?' || p.re || '["'']?\s*:'))
+         )) AS configured_in
+    FROM (SELECT *, replace(registry, '.', '\.') AS re FROM per_node) p
 )
 SELECT 'registry/' || registry || coalesce('@' || node, '') AS resource, node, bundle_id,
     'pulls from ' || registry || ' fail (' || cause || '; ' || array_to_string(seen, ', ') || ')'

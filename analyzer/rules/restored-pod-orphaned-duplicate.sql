@@ -36,7 +36,7 @@ velero backup create <name> --include-namespaces <ns> --exclude-resources pods
 --- */
 WITH owners AS (
     SELECT w.bundle_id, w.kind, w.namespace, w.name, w.desired,
-        from_json(w.selector->'$.matchLabels', 'MAP(VARCHAR, VARCHAR)') AS match_labels
+        from_json(w.selector->'$.matchLabels', '"MAP(VARCHAR, VARCHAR)"') AS match_labels
     FROM workloads w
     WHERE w.kind IN ('Deployment', 'ReplicaSet', 'StatefulSet') AND w.deleted_at IS NULL
       -- ReplicaSets owned by a Deployment are judged through the Deployment.
@@ -52,7 +52,7 @@ orphans AS (
 matches AS (
     SELECT o.*, w.kind AS owner_kind, w.name AS owner_name, w.desired, w.match_labels,
         -- All of the selector's labels on the pod.
-        len(w.match_labels) > 0 AND len(list_filter(map_entries(w.match_labels),
+        cardinality(w.match_labels) > 0 AND len(list_filter(map_entries(w.match_labels),
             lambda e: json_extract_string(o.labels, '$."' || e.key || '"') IS DISTINCT FROM e.value)) = 0 AS selector_match,
         -- Named after the workload (<deploy>-<hash>-<id>, <rs>-<id>, <sts>-<n>).
         regexp_matches(o.name, '^' || replace(w.name, '.', '\.') || '-([a-z0-9]{8,10}-)?[a-z0-9]{5}$')
