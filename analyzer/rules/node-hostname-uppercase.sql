@@ -6,8 +6,6 @@ category = "nodes"
 patterns = [
   "is not allowed to modify node",
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters",
-  "Unable to register node .* with API server",
-  "system:node:[^\\s\"]*[A-Z]",
 ]
 [title]
 en = "Node host name has upper-case letters: the kubelet cannot register or update its Node"
