@@ -73,8 +73,11 @@ dns_pending AS (
 ),
 bad_nodes AS (
     SELECT node FROM net_not_ready
-    UNION SELECT e.node FROM empty_netd e JOIN node_ready r ON r.name = e.node WHERE NOT r.ready
-    UNION SELECT e.node FROM empty_netd e WHERE EXISTS (SELECT 1 FROM dns_pending)
+    -- An empty /etc/cni/net.d counts with a network symptom: the kubelet/runtime logs say so, or
+    -- CoreDNS waits for nodes to lose the not-ready / network-unavailable taint.
+    UNION SELECT e.node FROM empty_netd e JOIN net_logs l ON l.node = e.node
+    UNION SELECT e.node FROM empty_netd e
+        WHERE EXISTS (SELECT 1 FROM dns_pending d WHERE regexp_matches(coalesce(d.why, ''), 'node\.kubernetes\.io/(not-ready|network-unavailable)'))
     UNION SELECT l.node FROM net_logs l JOIN node_ready r ON r.name = l.node WHERE NOT r.ready
 )
 SELECT
