@@ -4,10 +4,9 @@ severity = "medium"
 faq = ["WNR-34"]
 category = "workloads"
 patterns = [
-  "memory limit too low",
+  "container init was OOM-killed \\(memory limit too low\\?\\)",
   "minimum memory limit allowed is",
-  "Insufficient cpu",
-  "must be less than or equal to cpu limit",
+  "memory:\\s*\"?[0-9.]+m\"?\\s*$",
 ]
 [title]
 en = "Resource quantities with a wrong unit (memory in millibytes, CPU in thousands of cores)"
