@@ -70,6 +70,12 @@ WITH args AS (
         list_transform(coalesce(from_json(parsed->'$."kube-controller-manager-arg"', '["VARCHAR"]'), []), lambda a: '--' || ltrim(a, '-'))
     FROM host_files
     WHERE regexp_matches(path, '^/etc/rancher/(k3s|rke2)/config\.yaml(\.d/.*)?$') AND parsed IS NOT NULL
+    UNION ALL
+    -- ... and the command line k3s logs when it starts the embedded controller manager.
+    SELECT bundle_id, coalesce(service, 'k3s') || ' log ' || coalesce(node, ''), node,
+        regexp_extract_all(line, '--[a-z-]+=[^ "]+')
+    FROM log_lines
+    WHERE source IN ('node', 'host') AND contains(line, 'Running kube-controller-manager') AND contains(line, '--controllers=')
 ),
 flags AS (
     SELECT bundle_id, source, node,
@@ -83,7 +89,7 @@ judged AS (
     FROM flags f WHERE f.controllers IS NOT NULL
 ),
 missing AS (
-    SELECT any_value(j.bundle_id) AS bundle_id, string_agg(j.source, ', ' ORDER BY j.source) AS source, j.node, j.controllers,
+    SELECT any_value(j.bundle_id) AS bundle_id, string_agg(DISTINCT j.source, ', ' ORDER BY j.source) AS source, j.node, j.controllers,
         list_filter(['csrapproving', 'csrcleaner', 'csrsigning', 'ttl-after-finished', 'bootstrapsigner'],
             lambda c: list_contains(j.toks, '-' || c)
                    OR NOT (list_contains(j.toks, c) OR (list_contains(j.toks, '*') AND c <> 'bootstrapsigner'))) AS off

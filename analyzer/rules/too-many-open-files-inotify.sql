@@ -55,8 +55,10 @@ WITH hits AS (
 ),
 grouped AS (
     SELECT bundle_id, source, namespace, pod, container, service, any_value(node) AS node,
-        count(*) AS n, list(line ORDER BY line)[1:3] AS lines
-    FROM hits GROUP BY ALL
+        count(*) AS n, list(line ORDER BY line)[1:3] AS lines,
+        -- accept/socket/open failures are file descriptors (nofile), not inotify.
+        bool_and(regexp_matches(line, '(accept4?|socket|dial tcp [^ ]*|open [^ ]+|pipe2?|epollcreate1?): too many open files')) AS fd_only
+    FROM hits GROUP BY bundle_id, source, namespace, pod, container, service
 ),
 limits AS (
     SELECT node,
@@ -75,7 +77,8 @@ SELECT
     namespace, pod AS name, node, container, bundle_id,
     CASE WHEN source = 'container' THEN 'container ' || container ELSE coalesce(service, 'service') || ' on ' || coalesce(node, '?') END
         || ' logged "too many open files" ' || n || ' times'
-        || CASE WHEN low THEN '; node ' || node || ' has fs.inotify.max_user_watches=' || coalesce(CAST(watches AS VARCHAR), '?')
+        || CASE WHEN fd_only THEN '; the process ran out of file descriptors: raise its open-file limit (LimitNOFILE / ulimit -n)'
+                WHEN low THEN '; node ' || node || ' has fs.inotify.max_user_watches=' || coalesce(CAST(watches AS VARCHAR), '?')
                     || ', fs.inotify.max_user_instances=' || coalesce(CAST(instances AS VARCHAR), '?')
                     || ' (below ${min_max_user_watches} / ${min_max_user_instances})'
                 WHEN known THEN '; inotify limits of node ' || node || ' are already high (' || watches || ' / ' || instances
@@ -83,6 +86,6 @@ SELECT
                 ELSE '; inotify limits of the node not collected' END AS message,
     lines AS evidence,
     n AS count,
-    CASE WHEN known AND NOT low THEN 'medium' END AS severity
+    CASE WHEN fd_only OR (known AND NOT low) THEN 'medium' END AS severity
 FROM judged
 ORDER BY 1, container
