@@ -32,10 +32,9 @@ pub fn derive(conn: &Connection) -> Result<()> {
 /// Drops the raw tables rules do not need, switches off file access and locks the
 /// configuration. Nothing can reach the file system after this.
 pub fn seal(conn: &Connection) -> Result<()> {
+    // Derived tables hold copies of what rules need; the raw ones would only double memory.
     for table in ktriage_schema::sql::RAW_TABLES {
-        if *table != "raw_objects" {
-            conn.execute_batch(&format!("DROP TABLE IF EXISTS {table}"))?;
-        }
+        conn.execute_batch(&format!("DROP TABLE IF EXISTS {table}"))?;
     }
     conn.execute_batch("SET enable_external_access = false; SET lock_configuration = true;")
         .context("locking DuckDB configuration")?;
