@@ -108,10 +108,16 @@ unsigned AS (
 )
 SELECT 'cluster' AS resource, b.bundle_id, NULL AS node,
     'Kubernetes ' || b.server_version || ' is below v' || ${min_version}
-        || ': the console cannot get a user certificate through a CSR; upgrade the cluster' AS message,
+        || ': the console cannot get a user certificate through a CSR; upgrade the cluster'
+        || CASE WHEN d.bundle_id IS NULL THEN ' (matters when the cluster is managed by DCE / kpanda)' ELSE '' END AS message,
     ['serverVersion: ' || b.server_version] AS evidence,
-    NULL AS severity
+    CASE WHEN d.bundle_id IS NULL THEN 'info' END AS severity
 FROM bundles b
+LEFT JOIN (
+    -- Managed by DCE container management (kpanda): its namespace or its API groups are there.
+    SELECT DISTINCT bundle_id FROM objects
+    WHERE (api_group = '' AND resource = 'namespaces' AND name = 'kpanda-system') OR api_group LIKE '%kpanda.io'
+) d ON d.bundle_id = b.bundle_id
 WHERE b.kind = 'cluster' AND version_num(b.server_version) < version_num(${min_version})
 UNION ALL
 SELECT 'kube-controller-manager/' || coalesce(m.node, 'cluster'), m.bundle_id, m.node,
