@@ -3,7 +3,7 @@
 //! the pod and node lists arrive), and close the bundle with its manifest, even when stopped
 //! early.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +19,7 @@ use tokio::task::JoinSet;
 
 use crate::api::{Api, ApiError};
 use crate::client::Target;
+use crate::logs::LogJob;
 use crate::options::Options;
 use crate::progress::Ui;
 use crate::redact::Redactor;
@@ -239,10 +240,22 @@ struct Finished {
     cluster_id: String,
 }
 
+/// Work waiting to be spawned: logs and node data are many (thousands of containers), so
+/// they wait here as plain data and are spawned a window at a time.
+enum Pending {
+    Log(LogJob),
+    Configz(String),
+    NodeLog(String),
+}
+
+/// Tasks in flight (running or waiting for a permit) per allowed concurrent request.
+const WINDOW_PER_PERMIT: usize = 4;
+
 /// The task loop of one cluster.
 struct Run {
     ctx: Arc<Ctx>,
     set: JoinSet<Output>,
+    pending: VecDeque<Pending>,
     doing: HashMap<tokio::task::Id, Doing>,
     gaps: Vec<Gap>,
     notes: Vec<Value>,
@@ -257,6 +270,7 @@ impl Run {
         Run {
             ctx,
             set: JoinSet::new(),
+            pending: VecDeque::new(),
             doing: HashMap::new(),
             gaps,
             notes: Vec::new(),
@@ -338,6 +352,11 @@ impl Run {
         let mut grace_until: Option<tokio::time::Instant> = None;
         let mut abandoned = false;
         loop {
+            if stop.is_stopped() || self.writer_failed {
+                self.drop_pending();
+            } else {
+                self.top_up();
+            }
             let grace_sleep = async {
                 match grace_until {
                     Some(t) if !abandoned => tokio::time::sleep_until(t).await,
@@ -374,6 +393,65 @@ impl Run {
         }
     }
 
+    /// Spawns pending work while fewer than the window's tasks are in flight.
+    fn top_up(&mut self) {
+        let window = self.ctx.options.concurrency * WINDOW_PER_PERMIT;
+        while self.set.len() < window {
+            let Some(next) = self.pending.pop_front() else {
+                break;
+            };
+            let ctx = self.ctx.clone();
+            match next {
+                Pending::Log(job) => {
+                    let doing = Doing {
+                        what: "logs",
+                        location: job.label(),
+                    };
+                    self.spawn(doing, tasks::fetch_log(ctx, job));
+                }
+                Pending::Configz(node) => {
+                    let doing = Doing {
+                        what: "configz",
+                        location: node.clone(),
+                    };
+                    self.spawn(doing, tasks::fetch_configz(ctx, node));
+                }
+                Pending::NodeLog(node) => {
+                    let doing = Doing {
+                        what: "node-log",
+                        location: node.clone(),
+                    };
+                    let progress = ctx.progress.clone();
+                    let task = tasks::fetch_node_log(ctx, node);
+                    self.spawn(doing, async move {
+                        let out = task.await;
+                        progress.log_done();
+                        out
+                    });
+                }
+            }
+        }
+    }
+
+    /// Once stopped, pending work will not run: each becomes a gap.
+    fn drop_pending(&mut self) {
+        let ctx = self.ctx.clone();
+        for p in self.pending.drain(..) {
+            let (what, location) = match p {
+                Pending::Log(job) => {
+                    ctx.progress.log_done();
+                    ("logs", job.label())
+                }
+                Pending::Configz(node) => ("configz", node),
+                Pending::NodeLog(node) => {
+                    ctx.progress.log_done();
+                    ("node-log", node)
+                }
+            };
+            self.gaps.push(tasks::stopped_gap(&ctx, what, location));
+        }
+    }
+
     fn absorb(&mut self, output: Output) {
         self.gaps.extend(output.gaps);
         self.notes.extend(output.notes);
@@ -387,41 +465,22 @@ impl Run {
         if output.resource_written {
             self.resources += 1;
         }
-        if let Some(pods) = output.pods {
-            if ctx.options.logs.enabled {
-                let jobs: Vec<_> = logs::jobs(&pods)
-                    .into_iter()
-                    .filter(|j| ctx.options.wants_namespace(&j.namespace))
-                    .collect();
-                ctx.progress.add_logs(jobs.len() as u64);
-                for job in jobs {
-                    let doing = Doing {
-                        what: "logs",
-                        location: job.label(),
-                    };
-                    self.spawn(doing, tasks::fetch_log(ctx.clone(), job));
-                }
-            }
-        } else if let Some(nodes) = output.nodes {
+        if let Some(pods) = output.pods
+            && ctx.options.logs.enabled
+        {
+            let jobs: Vec<_> = logs::jobs(&pods)
+                .into_iter()
+                .filter(|j| ctx.options.wants_namespace(&j.namespace))
+                .collect();
+            ctx.progress.add_logs(jobs.len() as u64);
+            self.pending.extend(jobs.into_iter().map(Pending::Log));
+        }
+        if let Some(nodes) = output.nodes {
             for node in nodes {
-                let doing = Doing {
-                    what: "configz",
-                    location: node.clone(),
-                };
-                self.spawn(doing, tasks::fetch_configz(ctx.clone(), node.clone()));
+                self.pending.push_back(Pending::Configz(node.clone()));
                 if ctx.options.logs.enabled {
                     ctx.progress.add_logs(1);
-                    let doing = Doing {
-                        what: "node-log",
-                        location: node.clone(),
-                    };
-                    let progress = ctx.progress.clone();
-                    let task = tasks::fetch_node_log(ctx.clone(), node);
-                    self.spawn(doing, async move {
-                        let out = task.await;
-                        progress.log_done();
-                        out
-                    });
+                    self.pending.push_back(Pending::NodeLog(node));
                 }
             }
         }
