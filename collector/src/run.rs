@@ -61,7 +61,11 @@ pub async fn run(args: &ClusterArgs, stop: Stop, ui: Arc<Ui>) -> anyhow::Result<
     };
     let targets = tokio::select! {
         t = client::targets(&options) => t,
-        _ = stop.stopped() => Err(anyhow::anyhow!("stopped while reading the cluster configuration")),
+        // Stopped before any cluster was reached: nothing to close, no bundle.
+        _ = stop.stopped() => {
+            deadline.abort();
+            return Ok(RunOutcome { clusters: Vec::new(), stopped: stop.reason() });
+        }
     };
     let targets = match targets {
         Ok(t) => t,

@@ -30,8 +30,15 @@ async fn sigint_leaves_a_partial_readable_bundle() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn ktriage-collect");
-    // Wait until logs are being fetched (the first 400 ms responses), then interrupt.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Wait until logs are being fetched (the slowed log requests have started), then interrupt.
+    let waiting = Instant::now();
+    while s.server.faults.fired()[0] < 2 {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(30),
+            "no log request within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
