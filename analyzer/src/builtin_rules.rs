@@ -3,86 +3,332 @@
 
 /// `(file name, text)` of every built-in rule, sorted by file name.
 pub const BUILTIN_RULES: ktriage::rules::Builtin = &[
-    ("apiserver-cert-san-mismatch.sql", include_str!("../rules/apiserver-cert-san-mismatch.sql")),
-    ("apiserver-tls-handshake-noise.sql", include_str!("../rules/apiserver-tls-handshake-noise.sql")),
-    ("apiservice-unavailable.sql", include_str!("../rules/apiservice-unavailable.sql")),
-    ("autoscaler-crds-left-after-uninstall.sql", include_str!("../rules/autoscaler-crds-left-after-uninstall.sql")),
-    ("calico-ipip-mode-mismatch.sql", include_str!("../rules/calico-ipip-mode-mismatch.sql")),
-    ("certificate-expiry.sql", include_str!("../rules/certificate-expiry.sql")),
-    ("cgroup-driver-mismatch.sql", include_str!("../rules/cgroup-driver-mismatch.sql")),
-    ("cluster-dns-service-cidr-mismatch.sql", include_str!("../rules/cluster-dns-service-cidr-mismatch.sql")),
-    ("cluster-dns-unavailable.sql", include_str!("../rules/cluster-dns-unavailable.sql")),
-    ("cluster-scale-limits.sql", include_str!("../rules/cluster-scale-limits.sql")),
-    ("cni-flannel-plugin-missing.sql", include_str!("../rules/cni-flannel-plugin-missing.sql")),
-    ("conntrack-module-not-loaded.sql", include_str!("../rules/conntrack-module-not-loaded.sql")),
-    ("container-name-reserved.sql", include_str!("../rules/container-name-reserved.sql")),
-    ("container-oomkilled.sql", include_str!("../rules/container-oomkilled.sql")),
-    ("container-runtime-down.sql", include_str!("../rules/container-runtime-down.sql")),
-    ("control-plane-flag-repeated.sql", include_str!("../rules/control-plane-flag-repeated.sql")),
-    ("control-plane-undersized.sql", include_str!("../rules/control-plane-undersized.sql")),
-    ("coredns-loop-or-selinux-crashloop.sql", include_str!("../rules/coredns-loop-or-selinux-crashloop.sql")),
-    ("coredns-no-nameservers.sql", include_str!("../rules/coredns-no-nameservers.sql")),
-    ("coredns-pending-no-pod-network.sql", include_str!("../rules/coredns-pending-no-pod-network.sql")),
-    ("csr-controllers-unavailable.sql", include_str!("../rules/csr-controllers-unavailable.sql")),
-    ("duplicate-node-ip-flannel-iface.sql", include_str!("../rules/duplicate-node-ip-flannel-iface.sql")),
-    ("emptydir-size-limit-exceeded.sql", include_str!("../rules/emptydir-size-limit-exceeded.sql")),
-    ("etcd-restarts-docker-exec-bug.sql", include_str!("../rules/etcd-restarts-docker-exec-bug.sql")),
-    ("eviction-metric-zone-noise.sql", include_str!("../rules/eviction-metric-zone-noise.sql")),
-    ("flexvolume-dir-on-readonly-usr.sql", include_str!("../rules/flexvolume-dir-on-readonly-usr.sql")),
-    ("hairpin-mode-disabled.sql", include_str!("../rules/hairpin-mode-disabled.sql")),
-    ("helm-release-stuck-installing.sql", include_str!("../rules/helm-release-stuck-installing.sql")),
-    ("hostport-no-free-ports.sql", include_str!("../rules/hostport-no-free-ports.sql")),
-    ("hostport-without-portmap.sql", include_str!("../rules/hostport-without-portmap.sql")),
-    ("image-filesystem-capacity-zero.sql", include_str!("../rules/image-filesystem-capacity-zero.sql")),
-    ("image-k8s-gcr-io.sql", include_str!("../rules/image-k8s-gcr-io.sql")),
-    ("image-pull-unreachable-registry.sql", include_str!("../rules/image-pull-unreachable-registry.sql")),
-    ("istio-init-iptables-restore-failed.sql", include_str!("../rules/istio-init-iptables-restore-failed.sql")),
-    ("karmada-cluster-stale-ready.sql", include_str!("../rules/karmada-cluster-stale-ready.sql")),
-    ("karmada-x509-leftover-etcd-data.sql", include_str!("../rules/karmada-x509-leftover-etcd-data.sql")),
-    ("kernel-too-old.sql", include_str!("../rules/kernel-too-old.sql")),
-    ("kube-proxy-node-ip-unknown.sql", include_str!("../rules/kube-proxy-node-ip-unknown.sql")),
-    ("kube-proxy-nodeport-addresses-mismatch.sql", include_str!("../rules/kube-proxy-nodeport-addresses-mismatch.sql")),
-    ("kube-system-pods-crashing.sql", include_str!("../rules/kube-system-pods-crashing.sql")),
-    ("kubeadm-join-get-nodes-rbac-missing.sql", include_str!("../rules/kubeadm-join-get-nodes-rbac-missing.sql")),
-    ("kubeconfig-ca-mismatch.sql", include_str!("../rules/kubeconfig-ca-mismatch.sql")),
-    ("kubeconfig-insecure-with-ca.sql", include_str!("../rules/kubeconfig-insecure-with-ca.sql")),
-    ("kubelet-cgroup-cpu-not-mounted.sql", include_str!("../rules/kubelet-cgroup-cpu-not-mounted.sql")),
-    ("kubelet-client-cert-rotation-failed.sql", include_str!("../rules/kubelet-client-cert-rotation-failed.sql")),
-    ("kubelet-csimigration-upgrade.sql", include_str!("../rules/kubelet-csimigration-upgrade.sql")),
-    ("kubelet-no-podsandbox-found.sql", include_str!("../rules/kubelet-no-podsandbox-found.sql")),
-    ("kubelet-no-reserved-resources.sql", include_str!("../rules/kubelet-no-reserved-resources.sql")),
-    ("kubelet-orphaned-pod-volumes.sql", include_str!("../rules/kubelet-orphaned-pod-volumes.sql")),
-    ("kubelet-port-unreachable-node-ip.sql", include_str!("../rules/kubelet-port-unreachable-node-ip.sql")),
-    ("kubelet-qos-pids-cgroup-missing.sql", include_str!("../rules/kubelet-qos-pids-cgroup-missing.sql")),
-    ("kubernetes-object-limits.sql", include_str!("../rules/kubernetes-object-limits.sql")),
-    ("metrics-server-kubelet-tls.sql", include_str!("../rules/metrics-server-kubelet-tls.sql")),
-    ("mount-volume-setup-timeout.sql", include_str!("../rules/mount-volume-setup-timeout.sql")),
-    ("namespace-terminating-apiservice-unavailable.sql", include_str!("../rules/namespace-terminating-apiservice-unavailable.sql")),
-    ("node-disk-pressure.sql", include_str!("../rules/node-disk-pressure.sql")),
-    ("node-hostname-uppercase.sql", include_str!("../rules/node-hostname-uppercase.sql")),
-    ("node-missing-network-tools.sql", include_str!("../rules/node-missing-network-tools.sql")),
-    ("nodeport-service-no-destination.sql", include_str!("../rules/nodeport-service-no-destination.sql")),
-    ("pod-sandbox-create-timeout.sql", include_str!("../rules/pod-sandbox-create-timeout.sql")),
-    ("pod-unschedulable-affinity-mismatch.sql", include_str!("../rules/pod-unschedulable-affinity-mismatch.sql")),
-    ("port-forward-failed-in-netns.sql", include_str!("../rules/port-forward-failed-in-netns.sql")),
-    ("pvc-unbound-immediate.sql", include_str!("../rules/pvc-unbound-immediate.sql")),
-    ("registry-tls-not-configured-in-runtime.sql", include_str!("../rules/registry-tls-not-configured-in-runtime.sql")),
-    ("resolv-conf-too-many-nameservers.sql", include_str!("../rules/resolv-conf-too-many-nameservers.sql")),
-    ("resource-quantity-unit-mistake.sql", include_str!("../rules/resource-quantity-unit-mistake.sql")),
-    ("restored-pod-orphaned-duplicate.sql", include_str!("../rules/restored-pod-orphaned-duplicate.sql")),
-    ("runc-final-child-pid-eof.sql", include_str!("../rules/runc-final-child-pid-eof.sql")),
-    ("runc-setns-exit-status-40.sql", include_str!("../rules/runc-setns-exit-status-40.sql")),
-    ("runtime-snapshot-or-stats-cache-errors.sql", include_str!("../rules/runtime-snapshot-or-stats-cache-errors.sql")),
-    ("runtime-storage-xfs-without-dtype.sql", include_str!("../rules/runtime-storage-xfs-without-dtype.sql")),
-    ("sandbox-pause-image-changed.sql", include_str!("../rules/sandbox-pause-image-changed.sql")),
-    ("serviceaccount-token-invalidated.sql", include_str!("../rules/serviceaccount-token-invalidated.sql")),
-    ("serviceaccount-token-secret-missing.sql", include_str!("../rules/serviceaccount-token-secret-missing.sql")),
-    ("stuck-terminating.sql", include_str!("../rules/stuck-terminating.sql")),
-    ("swap-enabled.sql", include_str!("../rules/swap-enabled.sql")),
-    ("tls-cert-file-permission-denied.sql", include_str!("../rules/tls-cert-file-permission-denied.sql")),
-    ("too-many-open-files-inotify.sql", include_str!("../rules/too-many-open-files-inotify.sql")),
-    ("velero-cross-cluster-restore-candidates.sql", include_str!("../rules/velero-cross-cluster-restore-candidates.sql")),
-    ("velero-unhealthy.sql", include_str!("../rules/velero-unhealthy.sql")),
-    ("volume-node-affinity-conflict.sql", include_str!("../rules/volume-node-affinity-conflict.sql")),
-    ("workload-pods-packed-on-one-node.sql", include_str!("../rules/workload-pods-packed-on-one-node.sql")),
+    (
+        "apiserver-cert-san-mismatch.sql",
+        include_str!("../rules/apiserver-cert-san-mismatch.sql"),
+    ),
+    (
+        "apiserver-tls-handshake-noise.sql",
+        include_str!("../rules/apiserver-tls-handshake-noise.sql"),
+    ),
+    (
+        "apiservice-unavailable.sql",
+        include_str!("../rules/apiservice-unavailable.sql"),
+    ),
+    (
+        "autoscaler-crds-left-after-uninstall.sql",
+        include_str!("../rules/autoscaler-crds-left-after-uninstall.sql"),
+    ),
+    (
+        "calico-ipip-mode-mismatch.sql",
+        include_str!("../rules/calico-ipip-mode-mismatch.sql"),
+    ),
+    (
+        "certificate-expiry.sql",
+        include_str!("../rules/certificate-expiry.sql"),
+    ),
+    (
+        "cgroup-driver-mismatch.sql",
+        include_str!("../rules/cgroup-driver-mismatch.sql"),
+    ),
+    (
+        "cluster-dns-service-cidr-mismatch.sql",
+        include_str!("../rules/cluster-dns-service-cidr-mismatch.sql"),
+    ),
+    (
+        "cluster-dns-unavailable.sql",
+        include_str!("../rules/cluster-dns-unavailable.sql"),
+    ),
+    (
+        "cluster-scale-limits.sql",
+        include_str!("../rules/cluster-scale-limits.sql"),
+    ),
+    (
+        "cni-flannel-plugin-missing.sql",
+        include_str!("../rules/cni-flannel-plugin-missing.sql"),
+    ),
+    (
+        "conntrack-module-not-loaded.sql",
+        include_str!("../rules/conntrack-module-not-loaded.sql"),
+    ),
+    (
+        "container-name-reserved.sql",
+        include_str!("../rules/container-name-reserved.sql"),
+    ),
+    (
+        "container-oomkilled.sql",
+        include_str!("../rules/container-oomkilled.sql"),
+    ),
+    (
+        "container-runtime-down.sql",
+        include_str!("../rules/container-runtime-down.sql"),
+    ),
+    (
+        "control-plane-flag-repeated.sql",
+        include_str!("../rules/control-plane-flag-repeated.sql"),
+    ),
+    (
+        "control-plane-undersized.sql",
+        include_str!("../rules/control-plane-undersized.sql"),
+    ),
+    (
+        "coredns-loop-or-selinux-crashloop.sql",
+        include_str!("../rules/coredns-loop-or-selinux-crashloop.sql"),
+    ),
+    (
+        "coredns-no-nameservers.sql",
+        include_str!("../rules/coredns-no-nameservers.sql"),
+    ),
+    (
+        "coredns-pending-no-pod-network.sql",
+        include_str!("../rules/coredns-pending-no-pod-network.sql"),
+    ),
+    (
+        "csr-controllers-unavailable.sql",
+        include_str!("../rules/csr-controllers-unavailable.sql"),
+    ),
+    (
+        "duplicate-node-ip-flannel-iface.sql",
+        include_str!("../rules/duplicate-node-ip-flannel-iface.sql"),
+    ),
+    (
+        "emptydir-size-limit-exceeded.sql",
+        include_str!("../rules/emptydir-size-limit-exceeded.sql"),
+    ),
+    (
+        "etcd-restarts-docker-exec-bug.sql",
+        include_str!("../rules/etcd-restarts-docker-exec-bug.sql"),
+    ),
+    (
+        "eviction-metric-zone-noise.sql",
+        include_str!("../rules/eviction-metric-zone-noise.sql"),
+    ),
+    (
+        "flexvolume-dir-on-readonly-usr.sql",
+        include_str!("../rules/flexvolume-dir-on-readonly-usr.sql"),
+    ),
+    (
+        "hairpin-mode-disabled.sql",
+        include_str!("../rules/hairpin-mode-disabled.sql"),
+    ),
+    (
+        "helm-release-stuck-installing.sql",
+        include_str!("../rules/helm-release-stuck-installing.sql"),
+    ),
+    (
+        "hostport-no-free-ports.sql",
+        include_str!("../rules/hostport-no-free-ports.sql"),
+    ),
+    (
+        "hostport-without-portmap.sql",
+        include_str!("../rules/hostport-without-portmap.sql"),
+    ),
+    (
+        "image-filesystem-capacity-zero.sql",
+        include_str!("../rules/image-filesystem-capacity-zero.sql"),
+    ),
+    (
+        "image-k8s-gcr-io.sql",
+        include_str!("../rules/image-k8s-gcr-io.sql"),
+    ),
+    (
+        "image-pull-unreachable-registry.sql",
+        include_str!("../rules/image-pull-unreachable-registry.sql"),
+    ),
+    (
+        "istio-init-iptables-restore-failed.sql",
+        include_str!("../rules/istio-init-iptables-restore-failed.sql"),
+    ),
+    (
+        "karmada-cluster-stale-ready.sql",
+        include_str!("../rules/karmada-cluster-stale-ready.sql"),
+    ),
+    (
+        "karmada-x509-leftover-etcd-data.sql",
+        include_str!("../rules/karmada-x509-leftover-etcd-data.sql"),
+    ),
+    (
+        "kernel-too-old.sql",
+        include_str!("../rules/kernel-too-old.sql"),
+    ),
+    (
+        "kube-proxy-node-ip-unknown.sql",
+        include_str!("../rules/kube-proxy-node-ip-unknown.sql"),
+    ),
+    (
+        "kube-proxy-nodeport-addresses-mismatch.sql",
+        include_str!("../rules/kube-proxy-nodeport-addresses-mismatch.sql"),
+    ),
+    (
+        "kube-system-pods-crashing.sql",
+        include_str!("../rules/kube-system-pods-crashing.sql"),
+    ),
+    (
+        "kubeadm-join-get-nodes-rbac-missing.sql",
+        include_str!("../rules/kubeadm-join-get-nodes-rbac-missing.sql"),
+    ),
+    (
+        "kubeconfig-ca-mismatch.sql",
+        include_str!("../rules/kubeconfig-ca-mismatch.sql"),
+    ),
+    (
+        "kubeconfig-insecure-with-ca.sql",
+        include_str!("../rules/kubeconfig-insecure-with-ca.sql"),
+    ),
+    (
+        "kubelet-cgroup-cpu-not-mounted.sql",
+        include_str!("../rules/kubelet-cgroup-cpu-not-mounted.sql"),
+    ),
+    (
+        "kubelet-client-cert-rotation-failed.sql",
+        include_str!("../rules/kubelet-client-cert-rotation-failed.sql"),
+    ),
+    (
+        "kubelet-csimigration-upgrade.sql",
+        include_str!("../rules/kubelet-csimigration-upgrade.sql"),
+    ),
+    (
+        "kubelet-no-podsandbox-found.sql",
+        include_str!("../rules/kubelet-no-podsandbox-found.sql"),
+    ),
+    (
+        "kubelet-no-reserved-resources.sql",
+        include_str!("../rules/kubelet-no-reserved-resources.sql"),
+    ),
+    (
+        "kubelet-orphaned-pod-volumes.sql",
+        include_str!("../rules/kubelet-orphaned-pod-volumes.sql"),
+    ),
+    (
+        "kubelet-port-unreachable-node-ip.sql",
+        include_str!("../rules/kubelet-port-unreachable-node-ip.sql"),
+    ),
+    (
+        "kubelet-qos-pids-cgroup-missing.sql",
+        include_str!("../rules/kubelet-qos-pids-cgroup-missing.sql"),
+    ),
+    (
+        "kubernetes-object-limits.sql",
+        include_str!("../rules/kubernetes-object-limits.sql"),
+    ),
+    (
+        "metrics-server-kubelet-tls.sql",
+        include_str!("../rules/metrics-server-kubelet-tls.sql"),
+    ),
+    (
+        "mount-volume-setup-timeout.sql",
+        include_str!("../rules/mount-volume-setup-timeout.sql"),
+    ),
+    (
+        "namespace-terminating-apiservice-unavailable.sql",
+        include_str!("../rules/namespace-terminating-apiservice-unavailable.sql"),
+    ),
+    (
+        "node-disk-pressure.sql",
+        include_str!("../rules/node-disk-pressure.sql"),
+    ),
+    (
+        "node-hostname-uppercase.sql",
+        include_str!("../rules/node-hostname-uppercase.sql"),
+    ),
+    (
+        "node-missing-network-tools.sql",
+        include_str!("../rules/node-missing-network-tools.sql"),
+    ),
+    (
+        "nodeport-service-no-destination.sql",
+        include_str!("../rules/nodeport-service-no-destination.sql"),
+    ),
+    (
+        "pod-sandbox-create-timeout.sql",
+        include_str!("../rules/pod-sandbox-create-timeout.sql"),
+    ),
+    (
+        "pod-unschedulable-affinity-mismatch.sql",
+        include_str!("../rules/pod-unschedulable-affinity-mismatch.sql"),
+    ),
+    (
+        "port-forward-failed-in-netns.sql",
+        include_str!("../rules/port-forward-failed-in-netns.sql"),
+    ),
+    (
+        "pvc-unbound-immediate.sql",
+        include_str!("../rules/pvc-unbound-immediate.sql"),
+    ),
+    (
+        "registry-tls-not-configured-in-runtime.sql",
+        include_str!("../rules/registry-tls-not-configured-in-runtime.sql"),
+    ),
+    (
+        "resolv-conf-too-many-nameservers.sql",
+        include_str!("../rules/resolv-conf-too-many-nameservers.sql"),
+    ),
+    (
+        "resource-quantity-unit-mistake.sql",
+        include_str!("../rules/resource-quantity-unit-mistake.sql"),
+    ),
+    (
+        "restored-pod-orphaned-duplicate.sql",
+        include_str!("../rules/restored-pod-orphaned-duplicate.sql"),
+    ),
+    (
+        "runc-final-child-pid-eof.sql",
+        include_str!("../rules/runc-final-child-pid-eof.sql"),
+    ),
+    (
+        "runc-setns-exit-status-40.sql",
+        include_str!("../rules/runc-setns-exit-status-40.sql"),
+    ),
+    (
+        "runtime-snapshot-or-stats-cache-errors.sql",
+        include_str!("../rules/runtime-snapshot-or-stats-cache-errors.sql"),
+    ),
+    (
+        "runtime-storage-xfs-without-dtype.sql",
+        include_str!("../rules/runtime-storage-xfs-without-dtype.sql"),
+    ),
+    (
+        "sandbox-pause-image-changed.sql",
+        include_str!("../rules/sandbox-pause-image-changed.sql"),
+    ),
+    (
+        "serviceaccount-token-invalidated.sql",
+        include_str!("../rules/serviceaccount-token-invalidated.sql"),
+    ),
+    (
+        "serviceaccount-token-secret-missing.sql",
+        include_str!("../rules/serviceaccount-token-secret-missing.sql"),
+    ),
+    (
+        "stuck-terminating.sql",
+        include_str!("../rules/stuck-terminating.sql"),
+    ),
+    (
+        "swap-enabled.sql",
+        include_str!("../rules/swap-enabled.sql"),
+    ),
+    (
+        "tls-cert-file-permission-denied.sql",
+        include_str!("../rules/tls-cert-file-permission-denied.sql"),
+    ),
+    (
+        "too-many-open-files-inotify.sql",
+        include_str!("../rules/too-many-open-files-inotify.sql"),
+    ),
+    (
+        "velero-cross-cluster-restore-candidates.sql",
+        include_str!("../rules/velero-cross-cluster-restore-candidates.sql"),
+    ),
+    (
+        "velero-unhealthy.sql",
+        include_str!("../rules/velero-unhealthy.sql"),
+    ),
+    (
+        "volume-node-affinity-conflict.sql",
+        include_str!("../rules/volume-node-affinity-conflict.sql"),
+    ),
+    (
+        "workload-pods-packed-on-one-node.sql",
+        include_str!("../rules/workload-pods-packed-on-one-node.sql"),
+    ),
 ];

@@ -9,7 +9,9 @@ use duckdb::{Config, Connection};
 
 /// Opens an empty in-memory database with the raw tables created.
 pub fn open() -> Result<Connection> {
-    let threads = std::thread::available_parallelism().map(|n| n.get() as i64).unwrap_or(2);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get() as i64)
+        .unwrap_or(2);
     let config = Config::default()
         .enable_autoload_extension(false)
         .context("configuring DuckDB")?
@@ -17,14 +19,16 @@ pub fn open() -> Result<Connection> {
         .context("configuring DuckDB")?;
     let conn = Connection::open_in_memory_with_flags(config).context("opening DuckDB")?;
     let (name, sql) = ktriage_schema::sql::RAW;
-    conn.execute_batch(sql).with_context(|| format!("schema {name}"))?;
+    conn.execute_batch(sql)
+        .with_context(|| format!("schema {name}"))?;
     Ok(conn)
 }
 
 /// Builds the derived tables from the raw ones.
 pub fn derive(conn: &Connection) -> Result<()> {
     for (name, sql) in ktriage_schema::sql::DERIVED {
-        conn.execute_batch(sql).with_context(|| format!("schema {name}"))?;
+        conn.execute_batch(sql)
+            .with_context(|| format!("schema {name}"))?;
     }
     Ok(())
 }

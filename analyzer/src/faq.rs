@@ -7,10 +7,22 @@ use serde::Serialize;
 
 /// Source documents, by file name, with a readable title.
 const DOCUMENTS: &[(&str, &str)] = &[
-    ("000_8825c64ab75de424.txt", "Karmada 故障定位 (Karmada troubleshooting)"),
-    ("001_6c758e38845562cc.txt", "DCE 常见问题 (DaoCloud Enterprise FAQ)"),
-    ("002_cc9bd452c2813cb5.txt", "对 kubeadm 进行故障排查 (kubeadm troubleshooting)"),
-    ("003_3ae197d3b21d8357.txt", "Kubernetes 部署注意事项 (deployment notes)"),
+    (
+        "000_8825c64ab75de424.txt",
+        "Karmada 故障定位 (Karmada troubleshooting)",
+    ),
+    (
+        "001_6c758e38845562cc.txt",
+        "DCE 常见问题 (DaoCloud Enterprise FAQ)",
+    ),
+    (
+        "002_cc9bd452c2813cb5.txt",
+        "对 kubeadm 进行故障排查 (kubeadm troubleshooting)",
+    ),
+    (
+        "003_3ae197d3b21d8357.txt",
+        "Kubernetes 部署注意事项 (deployment notes)",
+    ),
     ("004_15c3481e3b7d2bd4.txt", "K8S 常见问题 (Kubernetes FAQ)"),
 ];
 
@@ -47,8 +59,18 @@ fn parse(tsv: &str) -> Vec<Entry> {
         .skip(1)
         .filter_map(|line| {
             let mut f = line.split('\t');
-            let (id, source, section, class, evidence) = (f.next()?, f.next()?, f.next()?, f.next()?, f.next().unwrap_or(""));
-            let document = DOCUMENTS.iter().find(|(s, _)| *s == source).map(|(_, t)| *t).unwrap_or(source);
+            let (id, source, section, class, evidence) = (
+                f.next()?,
+                f.next()?,
+                f.next()?,
+                f.next()?,
+                f.next().unwrap_or(""),
+            );
+            let document = DOCUMENTS
+                .iter()
+                .find(|(s, _)| *s == source)
+                .map(|(_, t)| *t)
+                .unwrap_or(source);
             Some(Entry {
                 id: id.to_string(),
                 source: source.to_string(),
@@ -70,7 +92,12 @@ mod tests {
         let c = catalog();
         assert!(c.len() >= 100, "{}", c.len());
         for e in c {
-            assert!(matches!(e.class.as_str(), "detect" | "benign" | "knowledge"), "{}: {}", e.id, e.class);
+            assert!(
+                matches!(e.class.as_str(), "detect" | "benign" | "knowledge"),
+                "{}: {}",
+                e.id,
+                e.class
+            );
             assert!(!e.section.is_empty(), "{}", e.id);
         }
         assert_eq!(find("KADM-13").map(|e| e.class.as_str()), Some("detect"));
@@ -79,9 +106,15 @@ mod tests {
 
     #[test]
     fn embedded_catalog_matches_the_shared_one_when_present() {
-        let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/faq/catalog.tsv");
+        let shared =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/faq/catalog.tsv");
         if let Ok(text) = std::fs::read_to_string(&shared) {
-            assert_eq!(text, include_str!("../faq/catalog.tsv"), "analyzer/faq/catalog.tsv is stale: copy it from {}", shared.display());
+            assert_eq!(
+                text,
+                include_str!("../faq/catalog.tsv"),
+                "analyzer/faq/catalog.tsv is stale: copy it from {}",
+                shared.display()
+            );
         }
     }
 }

@@ -34,25 +34,70 @@ pub fn load_bundle(conn: &Connection, bundle: &OpenBundle, tick: &dyn Fn(&str)) 
             ))
             .with_context(|| format!("{}: loading {path}", bundle.source.display()))?;
         } else if let Some(log) = layout::parse_container_log_path(path) {
-            append_log_lines(&mut logs, id, "container", Some(&log.namespace), Some(&log.pod), Some(&log.container), log.previous, None, None, &file)?;
+            append_log_lines(
+                &mut logs,
+                id,
+                "container",
+                Some(&log.namespace),
+                Some(&log.pod),
+                Some(&log.container),
+                log.previous,
+                None,
+                None,
+                &file,
+            )?;
         } else if let Some((node, service)) = parse_node_log_path(path) {
-            append_log_lines(&mut logs, id, "node", None, None, None, false, Some(node), Some(service), &file)?;
-        } else if let Some(service) = path.strip_prefix(layout::HOST_LOGS_DIR).and_then(|s| s.strip_prefix('/')).and_then(|s| s.strip_suffix(layout::LOG_SUFFIX)) {
-            append_log_lines(&mut logs, id, "host", None, None, None, false, None, Some(service), &file)?;
+            append_log_lines(
+                &mut logs,
+                id,
+                "node",
+                None,
+                None,
+                None,
+                false,
+                Some(node),
+                Some(service),
+                &file,
+            )?;
+        } else if let Some(service) = path
+            .strip_prefix(layout::HOST_LOGS_DIR)
+            .and_then(|s| s.strip_prefix('/'))
+            .and_then(|s| s.strip_suffix(layout::LOG_SUFFIX))
+        {
+            append_log_lines(
+                &mut logs,
+                id,
+                "host",
+                None,
+                None,
+                None,
+                false,
+                None,
+                Some(service),
+                &file,
+            )?;
         } else if path == layout::HOST_FACTS {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {path}"))?;
-            conn.execute("INSERT INTO raw_host_facts VALUES (?, ?)", params![id, text])?;
+            conn.execute(
+                "INSERT INTO raw_host_facts VALUES (?, ?)",
+                params![id, text],
+            )?;
         } else if let Some(record) = host_record_kind(path) {
             conn.execute_batch(&format!(
                 "INSERT INTO raw_host_records SELECT {}, {}, json FROM read_ndjson_objects({})",
-                quote(id), quote(record), quote(&file.to_string_lossy())
+                quote(id),
+                quote(record),
+                quote(&file.to_string_lossy())
             ))
             .with_context(|| format!("{}: loading {path}", bundle.source.display()))?;
         } else if let Some(host_path) = path.strip_prefix(layout::HOST_FILES_DIR) {
             insert_host_file(conn, id, host_path, &file)?;
         } else if let Some(node) = parse_configz_path(path) {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {path}"))?;
-            conn.execute("INSERT INTO raw_kubelet_configz VALUES (?, ?, ?)", params![id, node, text])?;
+            conn.execute(
+                "INSERT INTO raw_kubelet_configz VALUES (?, ?, ?)",
+                params![id, node, text],
+            )?;
         }
     }
     // An error in the implicit flush on drop would be lost: flush explicitly.
@@ -63,8 +108,24 @@ pub fn load_bundle(conn: &Connection, bundle: &OpenBundle, tick: &dyn Fn(&str)) 
 fn insert_bundle_row(conn: &Connection, b: &OpenBundle) -> Result<()> {
     let m = &b.manifest;
     let (kind, server_version, cluster_id, context, server, node_name, hostname) = match &m.source {
-        Source::Cluster(c) => ("cluster", c.server_version.as_str(), c.cluster_id.as_str(), c.context.as_str(), c.server.as_str(), "", ""),
-        Source::Host(h) => ("host", "", "", "", "", h.node_name.as_str(), h.hostname.as_str()),
+        Source::Cluster(c) => (
+            "cluster",
+            c.server_version.as_str(),
+            c.cluster_id.as_str(),
+            c.context.as_str(),
+            c.server.as_str(),
+            "",
+            "",
+        ),
+        Source::Host(h) => (
+            "host",
+            "",
+            "",
+            "",
+            "",
+            h.node_name.as_str(),
+            h.hostname.as_str(),
+        ),
     };
     conn.execute(
         "INSERT INTO bundles VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -149,7 +210,18 @@ fn append_log_lines(
             continue;
         }
         let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line));
-        app.append_row(params![id, source, namespace, pod, container, previous, node, service, (i + 1) as i64, line.as_ref()])?;
+        app.append_row(params![
+            id,
+            source,
+            namespace,
+            pod,
+            container,
+            previous,
+            node,
+            service,
+            (i + 1) as i64,
+            line.as_ref()
+        ])?;
     }
     Ok(())
 }
@@ -173,7 +245,9 @@ pub fn parse_config(path: &str, content: &str) -> Option<Value> {
     match ext {
         "json" | "conflist" => serde_json::from_str(content).ok(),
         "conf" if content.trim_start().starts_with('{') => serde_json::from_str(content).ok(),
-        "toml" => toml::from_str::<toml::Value>(content).ok().and_then(|v| serde_json::to_value(v).ok()),
+        "toml" => toml::from_str::<toml::Value>(content)
+            .ok()
+            .and_then(|v| serde_json::to_value(v).ok()),
         "yaml" | "yml" => {
             let docs: Vec<Value> = serde_yaml_ng::Deserializer::from_str(content)
                 .filter_map(|d| serde::Deserialize::deserialize(d).ok())
@@ -192,7 +266,9 @@ pub fn parse_config(path: &str, content: &str) -> Option<Value> {
 fn parse_node_log_path(path: &str) -> Option<(&str, &str)> {
     let rest = path.strip_prefix(layout::NODES_DIR)?.strip_prefix('/')?;
     let (node, rest) = rest.split_once('/')?;
-    let service = rest.strip_prefix("logs/")?.strip_suffix(layout::LOG_SUFFIX)?;
+    let service = rest
+        .strip_prefix("logs/")?
+        .strip_suffix(layout::LOG_SUFFIX)?;
     (!service.contains('/')).then_some((node, service))
 }
 
@@ -217,18 +293,33 @@ mod tests {
 
     #[test]
     fn parses_config_formats() {
-        let v = parse_config("/etc/containerd/config.toml", "version = 2\n[plugins.x]\nSystemdCgroup = true\n").expect("toml");
+        let v = parse_config(
+            "/etc/containerd/config.toml",
+            "version = 2\n[plugins.x]\nSystemdCgroup = true\n",
+        )
+        .expect("toml");
         assert_eq!(v["version"], 2);
-        let v = parse_config("/var/lib/kubelet/config.yaml", "kind: KubeletConfiguration\ncgroupDriver: systemd\n").expect("yaml");
+        let v = parse_config(
+            "/var/lib/kubelet/config.yaml",
+            "kind: KubeletConfiguration\ncgroupDriver: systemd\n",
+        )
+        .expect("yaml");
         assert_eq!(v["cgroupDriver"], "systemd");
         assert!(parse_config("/etc/resolv.conf", "nameserver 1.1.1.1").is_none());
-        let v = parse_config("/etc/cni/net.d/10-flannel.conflist", r#"{"plugins":[{"type":"flannel"}]}"#).expect("json");
+        let v = parse_config(
+            "/etc/cni/net.d/10-flannel.conflist",
+            r#"{"plugins":[{"type":"flannel"}]}"#,
+        )
+        .expect("json");
         assert_eq!(v["plugins"][0]["type"], "flannel");
     }
 
     #[test]
     fn node_paths() {
-        assert_eq!(parse_node_log_path("nodes/n1/logs/kubelet.log"), Some(("n1", "kubelet")));
+        assert_eq!(
+            parse_node_log_path("nodes/n1/logs/kubelet.log"),
+            Some(("n1", "kubelet"))
+        );
         assert_eq!(parse_configz_path("nodes/n1/configz.json"), Some("n1"));
         assert_eq!(parse_configz_path("nodes/n1/logs/kubelet.log"), None);
     }

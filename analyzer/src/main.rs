@@ -16,8 +16,13 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("ktriage: {}", one_line(&format!("{e:#}")));
-            let bad_input = e.downcast_ref::<BadInput>().is_some() || e.chain().any(|c| c.is::<std::io::Error>());
-            ExitCode::from(if bad_input { exit::BAD_INPUT } else { exit::ERROR })
+            let bad_input = e.downcast_ref::<BadInput>().is_some()
+                || e.chain().any(|c| c.is::<std::io::Error>());
+            ExitCode::from(if bad_input {
+                exit::BAD_INPUT
+            } else {
+                exit::ERROR
+            })
         }
     }
 }
@@ -32,12 +37,25 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 _ => exit::OK,
             }
         }
-        Command::Sql(args) => if commands::sql::run(&args)? { exit::OK } else { exit::FINDINGS },
+        Command::Sql(args) => {
+            if commands::sql::run(&args)? {
+                exit::OK
+            } else {
+                exit::FINDINGS
+            }
+        }
         Command::Rules(args) => {
-            commands::rules_list::run(&args, BUILTIN_RULES).map_err(|e| anyhow::Error::new(BadInput(format!("{e:#}"))))?;
+            commands::rules_list::run(&args, BUILTIN_RULES)
+                .map_err(|e| anyhow::Error::new(BadInput(format!("{e:#}"))))?;
             exit::OK
         }
-        Command::Explain(args) => if commands::explain::run(&args, BUILTIN_RULES)? { exit::OK } else { exit::FINDINGS },
+        Command::Explain(args) => {
+            if commands::explain::run(&args, BUILTIN_RULES)? {
+                exit::OK
+            } else {
+                exit::FINDINGS
+            }
+        }
         Command::Serve(args) => {
             commands::serve::run(&args)?;
             exit::OK

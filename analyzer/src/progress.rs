@@ -13,7 +13,9 @@ pub struct Progress {
 impl Progress {
     /// Draws when stderr is a terminal and `quiet` is false.
     pub fn new(quiet: bool) -> Progress {
-        Progress { enabled: !quiet && std::io::stderr().is_terminal() }
+        Progress {
+            enabled: !quiet && std::io::stderr().is_terminal(),
+        }
     }
 
     /// Never draws.
@@ -27,7 +29,8 @@ impl Progress {
             return ProgressBar::hidden();
         }
         let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} {msg}") {
+        if let Ok(style) = ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} {msg}")
+        {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_prefix(prefix.to_string());

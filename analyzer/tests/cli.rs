@@ -9,7 +9,10 @@ fn repo() -> PathBuf {
 }
 
 fn ktriage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ktriage")).args(args).output().expect("ktriage runs")
+    Command::new(env!("CARGO_BIN_EXE_ktriage"))
+        .args(args)
+        .output()
+        .expect("ktriage runs")
 }
 
 fn stderr(o: &Output) -> String {
@@ -35,25 +38,69 @@ fn analyze_sample_writes_three_reports_with_the_planted_problems() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let bundles = build_case(&repo().join("tests/fixtures/sample"), tmp.path());
     let out = tmp.path().join("report");
-    let mut args: Vec<&str> = vec!["analyze", "-q", "-o", out.to_str().expect("utf-8"), "--lang", "en"];
+    let mut args: Vec<&str> = vec![
+        "analyze",
+        "-q",
+        "-o",
+        out.to_str().expect("utf-8"),
+        "--lang",
+        "en",
+    ];
     args.extend(bundles.iter().map(String::as_str));
     let o = ktriage(&args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
     let md = std::fs::read_to_string(out.join("report.md")).expect("report.md");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("findings.json")).expect("findings.json")).expect("json");
-    let found: Vec<String> = json["groups"].as_array().expect("groups").iter().map(|g| g["rule_id"].as_str().unwrap_or("").to_string()).collect();
-    for rule in ["container-oomkilled", "image-pull-unreachable-registry", "stuck-terminating", "resolv-conf-too-many-nameservers",
-                 "certificate-expiry", "coredns-no-nameservers", "apiservice-unavailable"] {
-        assert!(found.iter().any(|f| f == rule), "sample should trigger {rule}; found {found:?}");
-        assert!(html.contains(rule) && md.contains(rule), "{rule} in both reports");
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("findings.json")).expect("findings.json"),
+    )
+    .expect("json");
+    let found: Vec<String> = json["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| g["rule_id"].as_str().unwrap_or("").to_string())
+        .collect();
+    for rule in [
+        "container-oomkilled",
+        "image-pull-unreachable-registry",
+        "stuck-terminating",
+        "resolv-conf-too-many-nameservers",
+        "certificate-expiry",
+        "coredns-no-nameservers",
+        "apiservice-unavailable",
+    ] {
+        assert!(
+            found.iter().any(|f| f == rule),
+            "sample should trigger {rule}; found {found:?}"
+        );
+        assert!(
+            html.contains(rule) && md.contains(rule),
+            "{rule} in both reports"
+        );
     }
-    let benign: Vec<&str> = json["benign"].as_array().expect("benign").iter().filter_map(|g| g["rule_id"].as_str()).collect();
-    assert!(benign.contains(&"apiserver-tls-handshake-noise"), "benign noise section: {benign:?}");
+    let benign: Vec<&str> = json["benign"]
+        .as_array()
+        .expect("benign")
+        .iter()
+        .filter_map(|g| g["rule_id"].as_str())
+        .collect();
+    assert!(
+        benign.contains(&"apiserver-tls-handshake-noise"),
+        "benign noise section: {benign:?}"
+    );
     // Self-contained: no external resources.
-    for needle in ["<script src", "<link ", "http://", "https://fonts", "@import"] {
-        assert!(!html.contains(needle), "report.html must be self-contained, found {needle:?}");
+    for needle in [
+        "<script src",
+        "<link ",
+        "http://",
+        "https://fonts",
+        "@import",
+    ] {
+        assert!(
+            !html.contains(needle),
+            "report.html must be self-contained, found {needle:?}"
+        );
     }
     assert!(html.contains("<svg"), "an inline chart");
     assert!(html.contains("What to do") && md.contains("What to do"));
@@ -64,31 +111,62 @@ fn chinese_report_is_the_default() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let bundles = build_case(&repo().join("tests/fixtures/sample"), tmp.path());
     let out = tmp.path().join("r");
-    let mut args = vec!["analyze", "-q", "--format", "md", "-o", out.to_str().expect("utf-8")];
+    let mut args = vec![
+        "analyze",
+        "-q",
+        "--format",
+        "md",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ];
     args.extend(bundles.iter().map(String::as_str));
     let o = ktriage(&args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let md = std::fs::read_to_string(out.join("report.md")).expect("md");
     assert!(md.contains("诊断报告") && md.contains("处理建议"), "{md}");
-    assert!(!out.join("report.html").exists(), "only the formats asked for");
+    assert!(
+        !out.join("report.html").exists(),
+        "only the formats asked for"
+    );
 }
 
 #[test]
 fn fail_on_sets_exit_code_one_and_baseline_passes() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let sample = build_case(&repo().join("tests/fixtures/sample"), &tmp.path().join("s").tap_mkdir());
-    let mut args: Vec<String> = ["analyze", "-q", "--fail-on", "high", "-o"].map(String::from).to_vec();
+    let sample = build_case(
+        &repo().join("tests/fixtures/sample"),
+        &tmp.path().join("s").tap_mkdir(),
+    );
+    let mut args: Vec<String> = ["analyze", "-q", "--fail-on", "high", "-o"]
+        .map(String::from)
+        .to_vec();
     args.push(tmp.path().join("r1").to_string_lossy().into_owned());
     args.extend(sample);
-    let o = Command::new(env!("CARGO_BIN_EXE_ktriage")).args(&args).output().expect("runs");
+    let o = Command::new(env!("CARGO_BIN_EXE_ktriage"))
+        .args(&args)
+        .output()
+        .expect("runs");
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 
-    let baseline = build_case(&repo().join("tests/fixtures/baseline"), &tmp.path().join("b").tap_mkdir());
-    let mut args: Vec<String> = ["analyze", "-q", "--fail-on", "low", "-o"].map(String::from).to_vec();
+    let baseline = build_case(
+        &repo().join("tests/fixtures/baseline"),
+        &tmp.path().join("b").tap_mkdir(),
+    );
+    let mut args: Vec<String> = ["analyze", "-q", "--fail-on", "low", "-o"]
+        .map(String::from)
+        .to_vec();
     args.push(tmp.path().join("r2").to_string_lossy().into_owned());
     args.extend(baseline);
-    let o = Command::new(env!("CARGO_BIN_EXE_ktriage")).args(&args).output().expect("runs");
-    assert_eq!(o.status.code(), Some(0), "baseline must not reach --fail-on low: {}", stderr(&o));
+    let o = Command::new(env!("CARGO_BIN_EXE_ktriage"))
+        .args(&args)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "baseline must not reach --fail-on low: {}",
+        stderr(&o)
+    );
 }
 
 trait TapMkdir {
@@ -109,11 +187,20 @@ fn hostile_bundles_exit_two_with_one_line() {
     for line in expect.lines().skip(1) {
         let (file, expected) = line.split_once('\t').expect("tsv");
         let path = corpus.join(file);
-        let o = ktriage(&["analyze", "-q", "-o", tmp.path().join("r").to_str().expect("utf-8"), path.to_str().expect("utf-8")]);
+        let o = ktriage(&[
+            "analyze",
+            "-q",
+            "-o",
+            tmp.path().join("r").to_str().expect("utf-8"),
+            path.to_str().expect("utf-8"),
+        ]);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{file}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{file}: one line: {err}");
-        assert!(err.contains(expected) && err.contains(file), "{file}: {err}");
+        assert!(
+            err.contains(expected) && err.contains(file),
+            "{file}: {err}"
+        );
         assert!(!err.contains("panicked"), "{file}: {err}");
     }
 }
@@ -136,18 +223,40 @@ fn rules_lists_ids_severities_faq_ids_and_both_titles() {
     let o = ktriage(&["rules", "--lang", "en"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    let line = out.lines().find(|l| l.starts_with("container-oomkilled")).expect("oom rule listed");
-    assert!(line.contains("high") && line.contains("DCE-01") && line.contains("OOMKilled") && line.contains("容器"), "{line}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("container-oomkilled"))
+        .expect("oom rule listed");
+    assert!(
+        line.contains("high")
+            && line.contains("DCE-01")
+            && line.contains("OOMKilled")
+            && line.contains("容器"),
+        "{line}"
+    );
 }
 
 #[test]
 fn explain_matches_faq_error_texts() {
-    let o = ktriage(&["explain", "--lang", "en", "[ERROR] plugin/forward: no nameservers found"]);
+    let o = ktriage(&[
+        "explain",
+        "--lang",
+        "en",
+        "[ERROR] plugin/forward: no nameservers found",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("CRN-07") && out.contains("coredns-no-nameservers"), "{out}");
+    assert!(
+        out.contains("CRN-07") && out.contains("coredns-no-nameservers"),
+        "{out}"
+    );
 
-    let o = ktriage(&["explain", "--lang", "en", "everything is fine, nothing to see"]);
+    let o = ktriage(&[
+        "explain",
+        "--lang",
+        "en",
+        "everything is fine, nothing to see",
+    ]);
     assert_eq!(o.status.code(), Some(1));
 }
 
@@ -155,14 +264,37 @@ fn explain_matches_faq_error_texts() {
 fn sql_runs_a_query_over_a_bundle() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let bundles = build_case(&repo().join("tests/fixtures/baseline"), tmp.path());
-    let o = ktriage(&["sql", "-q", "--output", "tsv", &bundles[0], "-c", "SELECT count(*) AS n FROM nodes"]);
+    let o = ktriage(&[
+        "sql",
+        "-q",
+        "--output",
+        "tsv",
+        &bundles[0],
+        "-c",
+        "SELECT count(*) AS n FROM nodes",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    let n: i64 = out.lines().nth(1).expect("a row").trim().parse().expect("a number");
+    let n: i64 = out
+        .lines()
+        .nth(1)
+        .expect("a row")
+        .trim()
+        .parse()
+        .expect("a number");
     assert!(n >= 1, "{out}");
 
     // Rules and ad-hoc SQL cannot reach the file system.
-    let o = ktriage(&["sql", "-q", &bundles[0], "-c", "SELECT * FROM read_text('/etc/passwd')"]);
+    let o = ktriage(&[
+        "sql",
+        "-q",
+        &bundles[0],
+        "-c",
+        "SELECT * FROM read_text('/etc/passwd')",
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(!String::from_utf8_lossy(&o.stdout).contains("root:"), "file access must be off");
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("root:"),
+        "file access must be off"
+    );
 }

@@ -26,7 +26,10 @@ fn disk_rules() -> Vec<Rule> {
 }
 
 fn fixture_dir(rule: &Rule, case: &str) -> PathBuf {
-    repo().join("tests/fixtures/rules").join(&rule.meta.id).join(case)
+    repo()
+        .join("tests/fixtures/rules")
+        .join(&rule.meta.id)
+        .join(case)
 }
 
 /// Builds every bundle source of `dir` into a temp dir and opens them as one case.
@@ -36,7 +39,8 @@ fn open_case(dir: &Path) -> (Case, tempfile::TempDir) {
     let mut archives = Vec::new();
     for (i, src) in sources.iter().enumerate() {
         let out = tmp.path().join(format!("b{i}.tar.zst"));
-        ktriage_tests::source::build(src, &out).unwrap_or_else(|e| panic!("{}: {e:#}", src.display()));
+        ktriage_tests::source::build(src, &out)
+            .unwrap_or_else(|e| panic!("{}: {e:#}", src.display()));
         archives.push(out);
     }
     let case = Case::open(&archives, &Limits::default(), &Progress::hidden())
@@ -59,7 +63,9 @@ struct Expect {
 }
 
 fn selected(rule: &Rule) -> bool {
-    std::env::var("KTRIAGE_RULE").map(|only| only == rule.meta.id).unwrap_or(true)
+    std::env::var("KTRIAGE_RULE")
+        .map(|only| only == rule.meta.id)
+        .unwrap_or(true)
 }
 
 #[test]
@@ -69,7 +75,12 @@ fn every_rule_fires_on_its_case_and_stays_quiet_on_its_near_miss() {
         let fire = fixture_dir(rule, "fire");
         let quiet = fixture_dir(rule, "quiet");
         if !fire.is_dir() || !quiet.is_dir() {
-            failures.push(format!("{}: needs fixtures {} and {}", rule.meta.id, fire.display(), quiet.display()));
+            failures.push(format!(
+                "{}: needs fixtures {} and {}",
+                rule.meta.id,
+                fire.display(),
+                quiet.display()
+            ));
             continue;
         }
         let (case, _tmp) = open_case(&fire);
@@ -84,26 +95,51 @@ fn every_rule_fires_on_its_case_and_stays_quiet_on_its_near_miss() {
         let expect_path = fire.join("expect.toml");
         if expect_path.exists() {
             let text = std::fs::read_to_string(&expect_path).expect("read expect.toml");
-            let expect: Expect = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", expect_path.display()));
+            let expect: Expect =
+                toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", expect_path.display()));
             if let Some(n) = expect.count {
                 if run.findings.len() != n {
-                    failures.push(format!("{}: expected {n} findings, got {}: {:#?}", rule.meta.id, run.findings.len(), run.findings));
+                    failures.push(format!(
+                        "{}: expected {n} findings, got {}: {:#?}",
+                        rule.meta.id,
+                        run.findings.len(),
+                        run.findings
+                    ));
                 }
             }
-            let haystack: Vec<String> = run.findings.iter().map(|f| format!("{}\n{}", f.message, f.evidence.clone().unwrap_or_default())).collect();
+            let haystack: Vec<String> = run
+                .findings
+                .iter()
+                .map(|f| format!("{}\n{}", f.message, f.evidence.clone().unwrap_or_default()))
+                .collect();
             for needle in &expect.contains {
                 if !haystack.iter().any(|h| h.contains(needle.as_str())) {
-                    failures.push(format!("{}: no finding mentions {needle:?}; got {haystack:#?}", rule.meta.id));
+                    failures.push(format!(
+                        "{}: no finding mentions {needle:?}; got {haystack:#?}",
+                        rule.meta.id
+                    ));
                 }
             }
             if let Some(sev) = &expect.severity {
-                let worst = run.findings.iter().map(|f| f.severity).max().map(|s| s.as_str().to_string());
+                let worst = run
+                    .findings
+                    .iter()
+                    .map(|f| f.severity)
+                    .max()
+                    .map(|s| s.as_str().to_string());
                 if worst.as_deref() != Some(sev.as_str()) {
-                    failures.push(format!("{}: expected severity {sev}, got {worst:?}", rule.meta.id));
+                    failures.push(format!(
+                        "{}: expected severity {sev}, got {worst:?}",
+                        rule.meta.id
+                    ));
                 }
             }
             for node in &expect.nodes {
-                if !run.findings.iter().any(|f| f.node.as_deref() == Some(node.as_str())) {
+                if !run
+                    .findings
+                    .iter()
+                    .any(|f| f.node.as_deref() == Some(node.as_str()))
+                {
                     failures.push(format!("{}: no finding names node {node}", rule.meta.id));
                 }
             }
@@ -113,18 +149,32 @@ fn every_rule_fires_on_its_case_and_stays_quiet_on_its_near_miss() {
         if let Some(e) = &run.error {
             failures.push(format!("{}: failed on quiet: {e}", rule.meta.id));
         } else if !run.findings.is_empty() {
-            failures.push(format!("{}: fired on its quiet near-miss: {:#?}", rule.meta.id, run.findings));
+            failures.push(format!(
+                "{}: fired on its quiet near-miss: {:#?}",
+                rule.meta.id, run.findings
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} problems:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn every_detect_and_benign_faq_entry_has_a_rule() {
-    let covered: BTreeSet<String> = disk_rules().iter().flat_map(|r| r.meta.faq.clone()).collect();
+    let covered: BTreeSet<String> = disk_rules()
+        .iter()
+        .flat_map(|r| r.meta.faq.clone())
+        .collect();
     let catalog = ktriage::faq::catalog();
     for id in &covered {
-        assert!(catalog.iter().any(|e| &e.id == id), "a rule names {id}, which is not in the catalog");
+        assert!(
+            catalog.iter().any(|e| &e.id == id),
+            "a rule names {id}, which is not in the catalog"
+        );
     }
     let missing: Vec<&str> = catalog
         .iter()
@@ -132,7 +182,12 @@ fn every_detect_and_benign_faq_entry_has_a_rule() {
         .filter(|e| !covered.contains(&e.id))
         .map(|e| e.id.as_str())
         .collect();
-    assert!(missing.is_empty(), "{} catalog entries have no rule: {}", missing.len(), missing.join(", "));
+    assert!(
+        missing.is_empty(),
+        "{} catalog entries have no rule: {}",
+        missing.len(),
+        missing.join(", ")
+    );
 }
 
 #[test]
@@ -142,7 +197,11 @@ fn benign_entries_are_benign_rules() {
         for id in &rule.meta.faq {
             let benign = catalog.iter().any(|e| &e.id == id && e.class == "benign");
             if benign {
-                assert!(rule.meta.benign, "{} covers benign {id} but is not marked benign", rule.meta.id);
+                assert!(
+                    rule.meta.benign,
+                    "{} covers benign {id} but is not marked benign",
+                    rule.meta.id
+                );
             }
         }
     }
@@ -155,14 +214,22 @@ fn healthy_baseline_yields_nothing_above_info() {
     for rule in disk_rules() {
         let run = engine::run_rule(&case.conn, &rule);
         assert!(run.error.is_none(), "{}: {:?}", rule.meta.id, run.error);
-        loud.extend(run.findings.into_iter().filter(|f| f.severity > Severity::Info));
+        loud.extend(
+            run.findings
+                .into_iter()
+                .filter(|f| f.severity > Severity::Info),
+        );
     }
-    assert!(loud.is_empty(), "the healthy baseline raised findings: {loud:#?}");
+    assert!(
+        loud.is_empty(),
+        "the healthy baseline raised findings: {loud:#?}"
+    );
 }
 
 #[test]
 fn embedded_rule_list_matches_the_rules_directory() {
-    let list = std::fs::read_to_string(repo().join("analyzer/src/builtin_rules.rs")).expect("builtin_rules.rs");
+    let list = std::fs::read_to_string(repo().join("analyzer/src/builtin_rules.rs"))
+        .expect("builtin_rules.rs");
     let mut on_disk: Vec<String> = std::fs::read_dir(repo().join("analyzer/rules"))
         .expect("rules dir")
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
@@ -171,11 +238,22 @@ fn embedded_rule_list_matches_the_rules_directory() {
     on_disk.sort();
     let listed: Vec<String> = list
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("(\"").and_then(|r| r.split('"').next()).map(String::from))
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("(\"")
+                .and_then(|r| r.split('"').next())
+                .map(String::from)
+        })
         .collect();
     for name in &listed {
         let line = format!("(\"{name}\", include_str!(\"../rules/{name}\")),");
-        assert!(list.contains(&line), "builtin_rules.rs: malformed entry for {name}");
+        assert!(
+            list.contains(&line),
+            "builtin_rules.rs: malformed entry for {name}"
+        );
     }
-    assert_eq!(listed, on_disk, "analyzer/src/builtin_rules.rs must list every analyzer/rules/*.sql, sorted");
+    assert_eq!(
+        listed, on_disk,
+        "analyzer/src/builtin_rules.rs must list every analyzer/rules/*.sql, sorted"
+    );
 }

@@ -99,7 +99,10 @@ impl Discovery {
     pub fn find_kind(&self, api_version: &str, kind: &str) -> Option<GroupVersionResource<'_>> {
         let (group, version) = split_api_version(api_version);
         self.resources().find(|r| {
-            r.group == group && r.version == version && r.resource.kind == kind && !r.resource.is_subresource()
+            r.group == group
+                && r.version == version
+                && r.resource.kind == kind
+                && !r.resource.is_subresource()
         })
     }
 
@@ -119,7 +122,10 @@ impl Discovery {
         let v = match g.versions.iter().position(|v| v.version == version) {
             Some(i) => &mut g.versions[i],
             None => {
-                g.versions.push(DiscoveryVersion { version: version.to_string(), resources: Vec::new() });
+                g.versions.push(DiscoveryVersion {
+                    version: version.to_string(),
+                    resources: Vec::new(),
+                });
                 g.versions.last_mut().expect("just pushed")
             }
         };
@@ -138,58 +144,427 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
 }
 
 const READ_VERBS: &[&str] = &["get", "list", "watch"];
-const ALL_VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const ALL_VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
 /// (group, version, plural, singular, kind, namespaced, short names, in category `all`)
-type Builtin = (&'static str, &'static str, &'static str, &'static str, &'static str, bool, &'static [&'static str], bool);
+type Builtin = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+    &'static [&'static str],
+    bool,
+);
 
 /// The built-in resources of a current Kubernetes release that a bundle commonly holds.
 /// Used when a source (a hand-written fixture, the generator) has no recorded discovery.
 const BUILTINS: &[Builtin] = &[
     ("", "v1", "pods", "pod", "Pod", true, &["po"], true),
     ("", "v1", "nodes", "node", "Node", false, &["no"], false),
-    ("", "v1", "namespaces", "namespace", "Namespace", false, &["ns"], false),
-    ("", "v1", "services", "service", "Service", true, &["svc"], true),
-    ("", "v1", "endpoints", "endpoints", "Endpoints", true, &["ep"], false),
+    (
+        "",
+        "v1",
+        "namespaces",
+        "namespace",
+        "Namespace",
+        false,
+        &["ns"],
+        false,
+    ),
+    (
+        "",
+        "v1",
+        "services",
+        "service",
+        "Service",
+        true,
+        &["svc"],
+        true,
+    ),
+    (
+        "",
+        "v1",
+        "endpoints",
+        "endpoints",
+        "Endpoints",
+        true,
+        &["ep"],
+        false,
+    ),
     ("", "v1", "events", "event", "Event", true, &["ev"], false),
-    ("", "v1", "configmaps", "configmap", "ConfigMap", true, &["cm"], false),
+    (
+        "",
+        "v1",
+        "configmaps",
+        "configmap",
+        "ConfigMap",
+        true,
+        &["cm"],
+        false,
+    ),
     ("", "v1", "secrets", "secret", "Secret", true, &[], false),
-    ("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, &["sa"], false),
-    ("", "v1", "persistentvolumes", "persistentvolume", "PersistentVolume", false, &["pv"], false),
-    ("", "v1", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", true, &["pvc"], false),
-    ("", "v1", "replicationcontrollers", "replicationcontroller", "ReplicationController", true, &["rc"], true),
-    ("", "v1", "resourcequotas", "resourcequota", "ResourceQuota", true, &["quota"], false),
-    ("", "v1", "limitranges", "limitrange", "LimitRange", true, &["limits"], false),
-    ("apps", "v1", "deployments", "deployment", "Deployment", true, &["deploy"], true),
-    ("apps", "v1", "replicasets", "replicaset", "ReplicaSet", true, &["rs"], true),
-    ("apps", "v1", "statefulsets", "statefulset", "StatefulSet", true, &["sts"], true),
-    ("apps", "v1", "daemonsets", "daemonset", "DaemonSet", true, &["ds"], true),
-    ("apps", "v1", "controllerrevisions", "controllerrevision", "ControllerRevision", true, &[], false),
+    (
+        "",
+        "v1",
+        "serviceaccounts",
+        "serviceaccount",
+        "ServiceAccount",
+        true,
+        &["sa"],
+        false,
+    ),
+    (
+        "",
+        "v1",
+        "persistentvolumes",
+        "persistentvolume",
+        "PersistentVolume",
+        false,
+        &["pv"],
+        false,
+    ),
+    (
+        "",
+        "v1",
+        "persistentvolumeclaims",
+        "persistentvolumeclaim",
+        "PersistentVolumeClaim",
+        true,
+        &["pvc"],
+        false,
+    ),
+    (
+        "",
+        "v1",
+        "replicationcontrollers",
+        "replicationcontroller",
+        "ReplicationController",
+        true,
+        &["rc"],
+        true,
+    ),
+    (
+        "",
+        "v1",
+        "resourcequotas",
+        "resourcequota",
+        "ResourceQuota",
+        true,
+        &["quota"],
+        false,
+    ),
+    (
+        "",
+        "v1",
+        "limitranges",
+        "limitrange",
+        "LimitRange",
+        true,
+        &["limits"],
+        false,
+    ),
+    (
+        "apps",
+        "v1",
+        "deployments",
+        "deployment",
+        "Deployment",
+        true,
+        &["deploy"],
+        true,
+    ),
+    (
+        "apps",
+        "v1",
+        "replicasets",
+        "replicaset",
+        "ReplicaSet",
+        true,
+        &["rs"],
+        true,
+    ),
+    (
+        "apps",
+        "v1",
+        "statefulsets",
+        "statefulset",
+        "StatefulSet",
+        true,
+        &["sts"],
+        true,
+    ),
+    (
+        "apps",
+        "v1",
+        "daemonsets",
+        "daemonset",
+        "DaemonSet",
+        true,
+        &["ds"],
+        true,
+    ),
+    (
+        "apps",
+        "v1",
+        "controllerrevisions",
+        "controllerrevision",
+        "ControllerRevision",
+        true,
+        &[],
+        false,
+    ),
     ("batch", "v1", "jobs", "job", "Job", true, &[], true),
-    ("batch", "v1", "cronjobs", "cronjob", "CronJob", true, &["cj"], true),
-    ("autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, &["hpa"], true),
-    ("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true, &["pdb"], false),
-    ("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", true, &["ing"], false),
-    ("networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy", true, &["netpol"], false),
-    ("networking.k8s.io", "v1", "ingressclasses", "ingressclass", "IngressClass", false, &[], false),
-    ("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, &[], false),
-    ("storage.k8s.io", "v1", "storageclasses", "storageclass", "StorageClass", false, &["sc"], false),
-    ("storage.k8s.io", "v1", "csidrivers", "csidriver", "CSIDriver", false, &[], false),
-    ("storage.k8s.io", "v1", "csinodes", "csinode", "CSINode", false, &[], false),
-    ("storage.k8s.io", "v1", "volumeattachments", "volumeattachment", "VolumeAttachment", false, &[], false),
-    ("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", false, &[], false),
-    ("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false, &[], false),
-    ("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, &[], false),
-    ("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", true, &[], false),
-    ("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", false, &["crd", "crds"], false),
-    ("apiregistration.k8s.io", "v1", "apiservices", "apiservice", "APIService", false, &[], false),
-    ("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "validatingwebhookconfiguration", "ValidatingWebhookConfiguration", false, &[], false),
-    ("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "mutatingwebhookconfiguration", "MutatingWebhookConfiguration", false, &[], false),
-    ("certificates.k8s.io", "v1", "certificatesigningrequests", "certificatesigningrequest", "CertificateSigningRequest", false, &["csr"], false),
-    ("coordination.k8s.io", "v1", "leases", "lease", "Lease", true, &[], false),
-    ("scheduling.k8s.io", "v1", "priorityclasses", "priorityclass", "PriorityClass", false, &["pc"], false),
-    ("node.k8s.io", "v1", "runtimeclasses", "runtimeclass", "RuntimeClass", false, &[], false),
-    ("events.k8s.io", "v1", "events", "event", "Event", true, &["ev"], false),
+    (
+        "batch",
+        "v1",
+        "cronjobs",
+        "cronjob",
+        "CronJob",
+        true,
+        &["cj"],
+        true,
+    ),
+    (
+        "autoscaling",
+        "v2",
+        "horizontalpodautoscalers",
+        "horizontalpodautoscaler",
+        "HorizontalPodAutoscaler",
+        true,
+        &["hpa"],
+        true,
+    ),
+    (
+        "policy",
+        "v1",
+        "poddisruptionbudgets",
+        "poddisruptionbudget",
+        "PodDisruptionBudget",
+        true,
+        &["pdb"],
+        false,
+    ),
+    (
+        "networking.k8s.io",
+        "v1",
+        "ingresses",
+        "ingress",
+        "Ingress",
+        true,
+        &["ing"],
+        false,
+    ),
+    (
+        "networking.k8s.io",
+        "v1",
+        "networkpolicies",
+        "networkpolicy",
+        "NetworkPolicy",
+        true,
+        &["netpol"],
+        false,
+    ),
+    (
+        "networking.k8s.io",
+        "v1",
+        "ingressclasses",
+        "ingressclass",
+        "IngressClass",
+        false,
+        &[],
+        false,
+    ),
+    (
+        "discovery.k8s.io",
+        "v1",
+        "endpointslices",
+        "endpointslice",
+        "EndpointSlice",
+        true,
+        &[],
+        false,
+    ),
+    (
+        "storage.k8s.io",
+        "v1",
+        "storageclasses",
+        "storageclass",
+        "StorageClass",
+        false,
+        &["sc"],
+        false,
+    ),
+    (
+        "storage.k8s.io",
+        "v1",
+        "csidrivers",
+        "csidriver",
+        "CSIDriver",
+        false,
+        &[],
+        false,
+    ),
+    (
+        "storage.k8s.io",
+        "v1",
+        "csinodes",
+        "csinode",
+        "CSINode",
+        false,
+        &[],
+        false,
+    ),
+    (
+        "storage.k8s.io",
+        "v1",
+        "volumeattachments",
+        "volumeattachment",
+        "VolumeAttachment",
+        false,
+        &[],
+        false,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterroles",
+        "clusterrole",
+        "ClusterRole",
+        false,
+        &[],
+        false,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterrolebindings",
+        "clusterrolebinding",
+        "ClusterRoleBinding",
+        false,
+        &[],
+        false,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "roles",
+        "role",
+        "Role",
+        true,
+        &[],
+        false,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "rolebindings",
+        "rolebinding",
+        "RoleBinding",
+        true,
+        &[],
+        false,
+    ),
+    (
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "customresourcedefinition",
+        "CustomResourceDefinition",
+        false,
+        &["crd", "crds"],
+        false,
+    ),
+    (
+        "apiregistration.k8s.io",
+        "v1",
+        "apiservices",
+        "apiservice",
+        "APIService",
+        false,
+        &[],
+        false,
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "v1",
+        "validatingwebhookconfigurations",
+        "validatingwebhookconfiguration",
+        "ValidatingWebhookConfiguration",
+        false,
+        &[],
+        false,
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "v1",
+        "mutatingwebhookconfigurations",
+        "mutatingwebhookconfiguration",
+        "MutatingWebhookConfiguration",
+        false,
+        &[],
+        false,
+    ),
+    (
+        "certificates.k8s.io",
+        "v1",
+        "certificatesigningrequests",
+        "certificatesigningrequest",
+        "CertificateSigningRequest",
+        false,
+        &["csr"],
+        false,
+    ),
+    (
+        "coordination.k8s.io",
+        "v1",
+        "leases",
+        "lease",
+        "Lease",
+        true,
+        &[],
+        false,
+    ),
+    (
+        "scheduling.k8s.io",
+        "v1",
+        "priorityclasses",
+        "priorityclass",
+        "PriorityClass",
+        false,
+        &["pc"],
+        false,
+    ),
+    (
+        "node.k8s.io",
+        "v1",
+        "runtimeclasses",
+        "runtimeclass",
+        "RuntimeClass",
+        false,
+        &[],
+        false,
+    ),
+    (
+        "events.k8s.io",
+        "v1",
+        "events",
+        "event",
+        "Event",
+        true,
+        &["ev"],
+        false,
+    ),
 ];
 
 /// Discovery of the built-in resources in [`BUILTINS`], with full verbs and the usual
@@ -197,20 +572,36 @@ const BUILTINS: &[Builtin] = &[
 pub fn builtin() -> Discovery {
     let mut d = Discovery::default();
     for &(group, version, plural, singular, kind, namespaced, short, all) in BUILTINS {
-        d.add(group, version, ApiResource {
-            name: plural.into(),
-            singular_name: singular.into(),
-            namespaced,
-            kind: kind.into(),
-            verbs: ALL_VERBS.iter().map(|s| s.to_string()).collect(),
-            short_names: short.iter().map(|s| s.to_string()).collect(),
-            categories: if all { vec!["all".into()] } else { vec![] },
-        });
+        d.add(
+            group,
+            version,
+            ApiResource {
+                name: plural.into(),
+                singular_name: singular.into(),
+                namespaced,
+                kind: kind.into(),
+                verbs: ALL_VERBS.iter().map(|s| s.to_string()).collect(),
+                short_names: short.iter().map(|s| s.to_string()).collect(),
+                categories: if all { vec!["all".into()] } else { vec![] },
+            },
+        );
     }
     d.add("", "v1", subresource("pods/log", "Pod", true, &["get"]));
-    d.add("", "v1", subresource("pods/status", "Pod", true, READ_VERBS));
-    d.add("", "v1", subresource("nodes/proxy", "NodeProxyOptions", false, &["get"]));
-    d.add("", "v1", subresource("nodes/status", "Node", false, READ_VERBS));
+    d.add(
+        "",
+        "v1",
+        subresource("pods/status", "Pod", true, READ_VERBS),
+    );
+    d.add(
+        "",
+        "v1",
+        subresource("nodes/proxy", "NodeProxyOptions", false, &["get"]),
+    );
+    d.add(
+        "",
+        "v1",
+        subresource("nodes/status", "Node", false, READ_VERBS),
+    );
     d
 }
 
@@ -237,7 +628,10 @@ mod tests {
         let r = d.find_kind("v1", "Node").expect("nodes");
         assert!(!r.resource.namespaced);
         assert!(r.resource.is_listable());
-        let log = d.resources().find(|r| r.resource.name == "pods/log").expect("pods/log");
+        let log = d
+            .resources()
+            .find(|r| r.resource.name == "pods/log")
+            .expect("pods/log");
         assert!(!log.resource.is_listable());
         assert!(d.find_kind("apps/v1", "Pod").is_none());
     }
@@ -245,8 +639,16 @@ mod tests {
     #[test]
     fn add_keeps_first_entry() {
         let mut d = Discovery::default();
-        d.add("x.io", "v1", subresource("things", "Thing", true, &["list"]));
-        d.add("x.io", "v1", subresource("things", "Other", true, &["list"]));
+        d.add(
+            "x.io",
+            "v1",
+            subresource("things", "Thing", true, &["list"]),
+        );
+        d.add(
+            "x.io",
+            "v1",
+            subresource("things", "Other", true, &["list"]),
+        );
         assert_eq!(d.resources().count(), 1);
         assert_eq!(d.groups[0].preferred_version, "v1");
     }

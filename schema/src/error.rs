@@ -93,12 +93,22 @@ pub enum BundleError {
 
 impl BundleError {
     pub(crate) fn io(file: &Path, source: std::io::Error) -> Self {
-        BundleError::Io { file: file.to_path_buf(), source }
+        BundleError::Io {
+            file: file.to_path_buf(),
+            source,
+        }
     }
     pub(crate) fn unsafe_entry(file: &Path, entry: &str, why: &str) -> Self {
-        BundleError::UnsafeEntry { file: file.to_path_buf(), entry: entry.to_string(), why: why.to_string() }
+        BundleError::UnsafeEntry {
+            file: file.to_path_buf(),
+            entry: entry.to_string(),
+            why: why.to_string(),
+        }
     }
     pub(crate) fn limit(file: &Path, detail: String) -> Self {
-        BundleError::Limit { file: file.to_path_buf(), detail }
+        BundleError::Limit {
+            file: file.to_path_buf(),
+            detail,
+        }
     }
 }

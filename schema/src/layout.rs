@@ -43,7 +43,11 @@ pub const CORE_GROUP_DIR: &str = "core";
 
 /// `cluster/<group|core>/<version>/<resource>.ndjson`
 pub fn resource_path(group: &str, version: &str, resource: &str) -> String {
-    let group = if group.is_empty() { CORE_GROUP_DIR } else { group };
+    let group = if group.is_empty() {
+        CORE_GROUP_DIR
+    } else {
+        group
+    };
     format!("{CLUSTER_DIR}/{group}/{version}/{resource}{NDJSON_EXT}")
 }
 
@@ -62,7 +66,11 @@ pub fn parse_resource_path(path: &str) -> Option<(String, String, String)> {
 
 /// `logs/<namespace>/<pod>/<container>.log` or `.previous.log`.
 pub fn container_log_path(namespace: &str, pod: &str, container: &str, previous: bool) -> String {
-    let suffix = if previous { PREVIOUS_LOG_SUFFIX } else { LOG_SUFFIX };
+    let suffix = if previous {
+        PREVIOUS_LOG_SUFFIX
+    } else {
+        LOG_SUFFIX
+    };
     format!("{LOGS_DIR}/{namespace}/{pod}/{container}{suffix}")
 }
 
@@ -131,7 +139,10 @@ mod tests {
 
     #[test]
     fn resource_paths_round_trip() {
-        assert_eq!(resource_path("", "v1", "pods"), "cluster/core/v1/pods.ndjson");
+        assert_eq!(
+            resource_path("", "v1", "pods"),
+            "cluster/core/v1/pods.ndjson"
+        );
         assert_eq!(
             parse_resource_path("cluster/apps/v1/deployments.ndjson"),
             Some(("apps".into(), "v1".into(), "deployments".into()))
@@ -158,7 +169,10 @@ mod tests {
 
     #[test]
     fn host_paths() {
-        assert_eq!(host_file_path("/etc/resolv.conf"), "host/files/etc/resolv.conf");
+        assert_eq!(
+            host_file_path("/etc/resolv.conf"),
+            "host/files/etc/resolv.conf"
+        );
         assert!(!is_safe_component(".."));
         assert!(!is_safe_component("a/b"));
         assert!(is_safe_component("node-1"));

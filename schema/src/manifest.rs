@@ -196,10 +196,14 @@ mod tests {
         let v = serde_json::to_value(&gap).expect("serialises");
         assert_eq!(v["reason"], "not-found");
         assert_eq!(v["where"], "metrics.k8s.io/v1beta1");
-        let s: Source = serde_json::from_str(r#"{"kind":"host","node_name":"n1"}"#).expect("parses");
+        let s: Source =
+            serde_json::from_str(r#"{"kind":"host","node_name":"n1"}"#).expect("parses");
         assert_eq!(
             s,
-            Source::Host(HostSource { node_name: "n1".into(), hostname: String::new() })
+            Source::Host(HostSource {
+                node_name: "n1".into(),
+                hostname: String::new()
+            })
         );
     }
 }

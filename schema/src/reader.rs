@@ -80,7 +80,11 @@ pub fn open(source: &Path, work: &Path, limits: &Limits) -> Result<OpenBundle, B
     };
     let manifest = read_manifest(source, &root)?;
     verify_entries(source, &root, &manifest, limits)?;
-    Ok(OpenBundle { root, manifest, source: source.to_path_buf() })
+    Ok(OpenBundle {
+        root,
+        manifest,
+        source: source.to_path_buf(),
+    })
 }
 
 /// Unpacks the archive at `source` into `dest`, entry by entry, under `limits`.
@@ -106,10 +110,14 @@ pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleE
         let mut entry = entry.map_err(|e| archive_error(source, e))?;
         count += 1;
         if count > limits.max_entries {
-            return Err(BundleError::limit(source, format!("more than {} entries", limits.max_entries)));
+            return Err(BundleError::limit(
+                source,
+                format!("more than {} entries", limits.max_entries),
+            ));
         }
-        let raw_path = String::from_utf8(entry.path_bytes().into_owned())
-            .map_err(|_| BundleError::unsafe_entry(source, "<non-UTF-8 name>", "name is not UTF-8"))?;
+        let raw_path = String::from_utf8(entry.path_bytes().into_owned()).map_err(|_| {
+            BundleError::unsafe_entry(source, "<non-UTF-8 name>", "name is not UTF-8")
+        })?;
         let rel = safe_relative_path(&raw_path).ok_or_else(|| {
             BundleError::unsafe_entry(source, &raw_path, "absolute path or '..' component")
         })?;
@@ -129,7 +137,10 @@ pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleE
         if size > limits.max_entry_bytes {
             return Err(BundleError::limit(
                 source,
-                format!("entry {raw_path} is {size} bytes, over the {} byte limit", limits.max_entry_bytes),
+                format!(
+                    "entry {raw_path} is {size} bytes, over the {} byte limit",
+                    limits.max_entry_bytes
+                ),
             ));
         }
         total = total.saturating_add(size);
@@ -158,11 +169,16 @@ pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleE
                 CopyError::Io(e) => archive_error(source, e),
                 CopyError::Bomb(ratio) => BundleError::limit(
                     source,
-                    format!("compression ratio {ratio}:1 exceeds {}:1 (decompression bomb?)", limits.max_ratio),
+                    format!(
+                        "compression ratio {ratio}:1 exceeds {}:1 (decompression bomb?)",
+                        limits.max_ratio
+                    ),
                 ),
             })?;
         if copied != size {
-            return Err(BundleError::Truncated { file: source.to_path_buf() });
+            return Err(BundleError::Truncated {
+                file: source.to_path_buf(),
+            });
         }
     }
     Ok(())
@@ -174,7 +190,9 @@ pub fn read_manifest(source: &Path, root: &Path) -> Result<Manifest, BundleError
     let data = match fs::read(&path) {
         Ok(d) => d,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(BundleError::NoManifest { file: source.to_path_buf() });
+            return Err(BundleError::NoManifest {
+                file: source.to_path_buf(),
+            });
         }
         Err(e) => return Err(BundleError::io(&path, e)),
     };
@@ -207,7 +225,11 @@ pub fn verify_entries(
             BundleError::unsafe_entry(source, &entry.path, "manifest lists an unsafe path")
         })?;
         if !listed.insert(rel.clone()) {
-            return Err(BundleError::unsafe_entry(source, &entry.path, "listed twice in the manifest"));
+            return Err(BundleError::unsafe_entry(
+                source,
+                &entry.path,
+                "listed twice in the manifest",
+            ));
         }
         let path = root.join(&rel);
         let meta = fs::symlink_metadata(&path).map_err(|_| BundleError::Missing {
@@ -215,7 +237,11 @@ pub fn verify_entries(
             entry: entry.path.clone(),
         })?;
         if !meta.file_type().is_file() {
-            return Err(BundleError::unsafe_entry(source, &entry.path, "not a regular file"));
+            return Err(BundleError::unsafe_entry(
+                source,
+                &entry.path,
+                "not a regular file",
+            ));
         }
         if meta.len() != entry.size {
             return Err(BundleError::Checksum {
@@ -305,17 +331,28 @@ fn hash_and_validate(path: &Path, ndjson: bool, limits: &Limits) -> Result<Strin
             continue;
         }
         if text.first() != Some(&b'{') {
-            return Err(ValidateError::Json { line: number, message: "expected a JSON object".into() });
+            return Err(ValidateError::Json {
+                line: number,
+                message: "expected a JSON object".into(),
+            });
         }
-        serde_json::from_slice::<serde::de::IgnoredAny>(text)
-            .map_err(|e| ValidateError::Json { line: number, message: e.to_string() })?;
+        serde_json::from_slice::<serde::de::IgnoredAny>(text).map_err(|e| ValidateError::Json {
+            line: number,
+            message: e.to_string(),
+        })?;
     }
     Ok(hex::encode(hasher.finalize()))
 }
 
 fn trim_ascii(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |i| i + 1);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
     &b[start..end]
 }
 
@@ -331,15 +368,25 @@ fn walk_files(source: &Path, dir: &Path) -> Result<Vec<PathBuf>, BundleError> {
     while let Some(d) = stack.pop() {
         for entry in fs::read_dir(&d).map_err(|e| BundleError::io(&d, e))? {
             let entry = entry.map_err(|e| BundleError::io(&d, e))?;
-            let kind = entry.file_type().map_err(|e| BundleError::io(&entry.path(), e))?;
+            let kind = entry
+                .file_type()
+                .map_err(|e| BundleError::io(&entry.path(), e))?;
             let path = entry.path();
             if kind.is_dir() {
                 stack.push(path);
             } else if kind.is_file() {
                 files.push(path);
             } else {
-                let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().into_owned();
-                return Err(BundleError::unsafe_entry(source, &rel, "links and special files are not allowed"));
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .into_owned();
+                return Err(BundleError::unsafe_entry(
+                    source,
+                    &rel,
+                    "links and special files are not allowed",
+                ));
             }
         }
     }
@@ -361,7 +408,11 @@ pub fn safe_relative_path(raw: &str) -> Option<PathBuf> {
             Component::ParentDir | Component::RootDir | Component::Prefix(_) => return None,
         }
     }
-    if out.as_os_str().is_empty() { None } else { Some(out) }
+    if out.as_os_str().is_empty() {
+        None
+    } else {
+        Some(out)
+    }
 }
 
 fn entry_kind_name(kind: tar::EntryType) -> &'static str {
@@ -384,15 +435,23 @@ fn archive_error(source: &Path, e: io::Error) -> BundleError {
         || text.contains("failed to fill whole buffer")
         || text.contains("Unexpected EOF");
     if truncated {
-        BundleError::Truncated { file: source.to_path_buf() }
+        BundleError::Truncated {
+            file: source.to_path_buf(),
+        }
     } else {
-        BundleError::Corrupt { file: source.to_path_buf(), detail: one_line(&text, 160) }
+        BundleError::Corrupt {
+            file: source.to_path_buf(),
+            detail: one_line(&text, 160),
+        }
     }
 }
 
 /// Decoder messages can quote the hostile bytes themselves: keep them to one short line.
 fn one_line(text: &str, max: usize) -> String {
-    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let clean = clean.split_whitespace().collect::<Vec<_>>().join(" ");
     if clean.chars().count() > max {
         format!("{}…", clean.chars().take(max).collect::<String>())
@@ -440,7 +499,10 @@ struct CountingReader<R> {
 
 impl<R> CountingReader<R> {
     fn new(inner: R) -> Self {
-        CountingReader { inner, count: Default::default() }
+        CountingReader {
+            inner,
+            count: Default::default(),
+        }
     }
     fn counter(&self) -> std::rc::Rc<std::cell::Cell<u64>> {
         self.count.clone()

@@ -25,7 +25,11 @@ pub struct WriterOptions {
 
 impl Default for WriterOptions {
     fn default() -> Self {
-        WriterOptions { level: 3, workers: 0, mtime: 0 }
+        WriterOptions {
+            level: 3,
+            workers: 0,
+            mtime: 0,
+        }
     }
 }
 
@@ -46,7 +50,12 @@ impl<W: Write> BundleWriter<W> {
         }
         let mut tar = tar::Builder::new(encoder);
         tar.mode(tar::HeaderMode::Deterministic);
-        Ok(BundleWriter { tar, entries: Vec::new(), paths: HashSet::new(), mtime: options.mtime })
+        Ok(BundleWriter {
+            tar,
+            entries: Vec::new(),
+            paths: HashSet::new(),
+            mtime: options.mtime,
+        })
     }
 
     /// Adds one file from memory.
@@ -77,12 +86,19 @@ impl<W: Write> BundleWriter<W> {
         header.set_uid(0);
         header.set_gid(0);
         header.set_entry_type(tar::EntryType::Regular);
-        let mut hashing = HashingReader { inner: reader.take(size), hasher: Sha256::new(), count: 0 };
+        let mut hashing = HashingReader {
+            inner: reader.take(size),
+            hasher: Sha256::new(),
+            count: 0,
+        };
         self.tar.append_data(&mut header, path, &mut hashing)?;
         if hashing.count != size {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
-                format!("bundle entry {path}: expected {size} bytes, got {}", hashing.count),
+                format!(
+                    "bundle entry {path}: expected {size} bytes, got {}",
+                    hashing.count
+                ),
             ));
         }
         self.entries.push(Entry {
@@ -114,7 +130,8 @@ impl<W: Write> BundleWriter<W> {
         header.set_mode(0o644);
         header.set_mtime(self.mtime);
         header.set_entry_type(tar::EntryType::Regular);
-        self.tar.append_data(&mut header, layout::MANIFEST, json.as_slice())?;
+        self.tar
+            .append_data(&mut header, layout::MANIFEST, json.as_slice())?;
         let encoder = self.tar.into_inner()?;
         encoder.finish()
     }
@@ -127,7 +144,10 @@ fn check_path(path: &str) -> io::Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unsafe bundle path {path:?}")))
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("unsafe bundle path {path:?}"),
+        ))
     }
 }
 

@@ -31,13 +31,21 @@ fn manifest(entries: Vec<Entry>) -> Manifest {
         options: serde_json::Value::Null,
         entries,
         gaps: vec![],
-        redaction: Redaction { enabled: true, counts: Default::default() },
+        redaction: Redaction {
+            enabled: true,
+            counts: Default::default(),
+        },
         partial: false,
     }
 }
 
 fn entry(path: &str, data: &[u8]) -> Entry {
-    Entry { path: path.into(), size: data.len() as u64, sha256: sha256_hex(data), truncated: None }
+    Entry {
+        path: path.into(),
+        size: data.len() as u64,
+        sha256: sha256_hex(data),
+        truncated: None,
+    }
 }
 
 /// A raw tar header with any name and type, bypassing the tar crate's path checks.
@@ -59,7 +67,10 @@ fn raw_header(name: &str, kind: tar::EntryType, size: u64, link: Option<&str>) -
 }
 
 /// `(name, type, data, link)` entries plus `manifest.json` into a `.tar.zst`.
-fn archive(entries: &[(&str, tar::EntryType, &[u8], Option<&str>)], manifest: Option<&Manifest>) -> Result<Vec<u8>> {
+fn archive(
+    entries: &[(&str, tar::EntryType, &[u8], Option<&str>)],
+    manifest: Option<&Manifest>,
+) -> Result<Vec<u8>> {
     let mut tar = tar::Builder::new(Vec::new());
     for (name, kind, data, link) in entries {
         let h = raw_header(name, *kind, data.len() as u64, *link);
@@ -67,7 +78,15 @@ fn archive(entries: &[(&str, tar::EntryType, &[u8], Option<&str>)], manifest: Op
     }
     if let Some(m) = manifest {
         let json = serde_json::to_vec(m)?;
-        tar.append(&raw_header("manifest.json", tar::EntryType::Regular, json.len() as u64, None), json.as_slice())?;
+        tar.append(
+            &raw_header(
+                "manifest.json",
+                tar::EntryType::Regular,
+                json.len() as u64,
+                None,
+            ),
+            json.as_slice(),
+        )?;
     }
     let tar = tar.into_inner()?;
     Ok(zstd::encode_all(tar.as_slice(), 3)?)
@@ -78,7 +97,10 @@ const PODS: &str = "cluster/core/v1/pods.ndjson";
 const REG: tar::EntryType = tar::EntryType::Regular;
 
 fn valid_pods(data: &[u8]) -> Result<Vec<u8>> {
-    archive(&[(PODS, REG, data, None)], Some(&manifest(vec![entry(PODS, data)])))
+    archive(
+        &[(PODS, REG, data, None)],
+        Some(&manifest(vec![entry(PODS, data)])),
+    )
 }
 
 /// Every case of the corpus.
@@ -146,8 +168,16 @@ pub fn corpus() -> Result<Vec<Case>> {
             } },
     ];
     let good = valid_pods(POD)?;
-    cases.push(Case { name: "truncated.tar.zst", expect: "archive is truncated", bytes: good[..good.len() / 2].to_vec() });
-    cases.push(Case { name: "bomb.tar.zst", expect: "decompression bomb", bytes: bomb()? });
+    cases.push(Case {
+        name: "truncated.tar.zst",
+        expect: "archive is truncated",
+        bytes: good[..good.len() / 2].to_vec(),
+    });
+    cases.push(Case {
+        name: "bomb.tar.zst",
+        expect: "decompression bomb",
+        bytes: bomb()?,
+    });
     Ok(cases)
 }
 

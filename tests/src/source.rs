@@ -20,9 +20,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Duration, Utc};
 use ktriage_schema::discovery::{self, ApiResource, Discovery};
+use ktriage_schema::layout;
 use ktriage_schema::manifest::{ClusterSource, Gap, HostSource, Manifest, Redaction, Source};
 use ktriage_schema::writer::{BundleWriter, WriterOptions};
-use ktriage_schema::layout;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -56,12 +56,16 @@ pub struct BundleSpec {
 
 /// Default collection time of fixtures: fixed, so fixture ages are stable.
 pub fn default_collected_at() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-01-15T12:00:00Z").map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+    DateTime::parse_from_rfc3339("2026-01-15T12:00:00Z")
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
 }
 
 /// Whether `dir` is one bundle source (as opposed to a directory of several).
 pub fn is_bundle_source(dir: &Path) -> bool {
-    ["bundle.yaml", "objects", "logs", "nodes", "host"].iter().any(|n| dir.join(n).exists())
+    ["bundle.yaml", "objects", "logs", "nodes", "host"]
+        .iter()
+        .any(|n| dir.join(n).exists())
 }
 
 /// The bundle sources in `dir`: `dir` itself, or each subdirectory that is one, sorted.
@@ -78,7 +82,10 @@ pub fn bundle_sources(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     out.sort();
     if out.is_empty() {
-        bail!("{}: no bundle source (bundle.yaml, objects/, logs/, nodes/ or host/) found", dir.display());
+        bail!(
+            "{}: no bundle source (bundle.yaml, objects/, logs/, nodes/ or host/) found",
+            dir.display()
+        );
     }
     Ok(out)
 }
@@ -87,7 +94,10 @@ pub fn bundle_sources(dir: &Path) -> Result<Vec<PathBuf>> {
 pub fn build(src: &Path, out: &Path) -> Result<()> {
     let file = fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
     let writer = build_into(src, std::io::BufWriter::new(file))?;
-    writer.into_inner().map_err(|e| e.into_error()).with_context(|| format!("writing {}", out.display()))?;
+    writer
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(|| format!("writing {}", out.display()))?;
     Ok(())
 }
 
@@ -95,8 +105,15 @@ pub fn build(src: &Path, out: &Path) -> Result<()> {
 pub fn build_into<W: std::io::Write>(src: &Path, out: W) -> Result<W> {
     let spec = read_spec(src)?;
     let finished = spec.collected_at.unwrap_or_else(default_collected_at);
-    let dir_name = src.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let options = WriterOptions { level: 9, workers: 0, mtime: finished.timestamp().max(0) as u64 };
+    let dir_name = src
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let options = WriterOptions {
+        level: 9,
+        workers: 0,
+        mtime: finished.timestamp().max(0) as u64,
+    };
     let mut w = BundleWriter::new(out, &options)?;
 
     let objects = read_objects(&src.join("objects"))?;
@@ -107,14 +124,24 @@ pub fn build_into<W: std::io::Write>(src: &Path, out: W) -> Result<W> {
     let is_host = spec.kind.as_deref() == Some("host");
     if !is_host {
         w.add_bytes(layout::DISCOVERY, &serde_json::to_vec(&disc)?)?;
-        let version = spec.server_version.clone().unwrap_or_else(|| "v1.29.3".into());
-        w.add_bytes(layout::VERSION, &serde_json::to_vec(&version_doc(&version))?)?;
+        let version = spec
+            .server_version
+            .clone()
+            .unwrap_or_else(|| "v1.29.3".into());
+        w.add_bytes(
+            layout::VERSION,
+            &serde_json::to_vec(&version_doc(&version))?,
+        )?;
     }
     let mut cluster_id = spec.cluster_id.clone().unwrap_or_default();
     for ((group, version, resource), mut items) in by_resource {
         items.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
         if cluster_id.is_empty() && resource == "namespaces" {
-            if let Some(uid) = items.iter().find(|o| o["metadata"]["name"] == "kube-system").and_then(|o| o["metadata"]["uid"].as_str()) {
+            if let Some(uid) = items
+                .iter()
+                .find(|o| o["metadata"]["name"] == "kube-system")
+                .and_then(|o| o["metadata"]["uid"].as_str())
+            {
                 cluster_id = uid.to_string();
             }
         }
@@ -131,10 +158,16 @@ pub fn build_into<W: std::io::Write>(src: &Path, out: W) -> Result<W> {
 
     let source = if is_host {
         let hostname = spec.hostname.clone().unwrap_or_default();
-        Source::Host(HostSource { node_name: spec.node_name.clone().unwrap_or_else(|| hostname.clone()), hostname })
+        Source::Host(HostSource {
+            node_name: spec.node_name.clone().unwrap_or_else(|| hostname.clone()),
+            hostname,
+        })
     } else {
         Source::Cluster(ClusterSource {
-            server_version: spec.server_version.clone().unwrap_or_else(|| "v1.29.3".into()),
+            server_version: spec
+                .server_version
+                .clone()
+                .unwrap_or_else(|| "v1.29.3".into()),
             cluster_id,
             context: spec.context.clone().unwrap_or_default(),
             server: String::new(),
@@ -144,14 +177,20 @@ pub fn build_into<W: std::io::Write>(src: &Path, out: W) -> Result<W> {
         format_version: Manifest::current_format_version(),
         producer: "ktriage-fixture".into(),
         producer_version: env!("CARGO_PKG_VERSION").into(),
-        bundle_id: spec.bundle_id.clone().unwrap_or_else(|| format!("fixture-{dir_name}")),
+        bundle_id: spec
+            .bundle_id
+            .clone()
+            .unwrap_or_else(|| format!("fixture-{dir_name}")),
         started_at: finished - Duration::seconds(60),
         finished_at: finished,
         source,
         options: serde_json::json!({ "built_from": "fixture source" }),
         entries: Vec::new(),
         gaps: spec.gaps.clone(),
-        redaction: Redaction { enabled: true, counts: spec.redaction.clone().unwrap_or_default() },
+        redaction: Redaction {
+            enabled: true,
+            counts: spec.redaction.clone().unwrap_or_default(),
+        },
         partial: spec.partial,
     };
     Ok(w.finish(manifest)?)
@@ -163,7 +202,8 @@ fn read_spec(src: &Path) -> Result<BundleSpec> {
         return Ok(BundleSpec::default());
     }
     let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    serde_yaml_ng::from_str(&text).with_context(|| format!("{}: invalid bundle spec", path.display()))
+    serde_yaml_ng::from_str(&text)
+        .with_context(|| format!("{}: invalid bundle spec", path.display()))
 }
 
 fn version_doc(git_version: &str) -> Value {
@@ -190,13 +230,18 @@ pub fn read_objects(dir: &Path) -> Result<Vec<Value>> {
         if !matches!(ext, "yaml" | "yml" | "json") {
             continue;
         }
-        let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
         let docs: Vec<Value> = if ext == "json" {
-            vec![serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON", path.display()))?]
+            vec![
+                serde_json::from_str(&text)
+                    .with_context(|| format!("{}: invalid JSON", path.display()))?,
+            ]
         } else {
             let mut docs = Vec::new();
             for doc in serde_yaml_ng::Deserializer::from_str(&text) {
-                let v = Value::deserialize(doc).with_context(|| format!("{}: invalid YAML", path.display()))?;
+                let v = Value::deserialize(doc)
+                    .with_context(|| format!("{}: invalid YAML", path.display()))?;
                 if !v.is_null() {
                     docs.push(v);
                 }
@@ -220,8 +265,14 @@ fn expand(doc: Value, path: &Path, out: &mut Vec<Value>) -> Result<()> {
         }
         return Ok(());
     }
-    if kind.is_empty() || doc["apiVersion"].as_str().is_none() || doc["metadata"]["name"].as_str().is_none() {
-        bail!("{}: object without apiVersion, kind or metadata.name", path.display());
+    if kind.is_empty()
+        || doc["apiVersion"].as_str().is_none()
+        || doc["metadata"]["name"].as_str().is_none()
+    {
+        bail!(
+            "{}: object without apiVersion, kind or metadata.name",
+            path.display()
+        );
     }
     out.push(clean(doc));
     Ok(())
@@ -240,44 +291,76 @@ fn clean(mut doc: Value) -> Value {
 
 /// Adds resources declared by CRDs among the objects to the discovery.
 fn add_crds(disc: &mut Discovery, objects: &[Value]) {
-    for crd in objects.iter().filter(|o| o["kind"] == "CustomResourceDefinition") {
+    for crd in objects
+        .iter()
+        .filter(|o| o["kind"] == "CustomResourceDefinition")
+    {
         let spec = &crd["spec"];
         let group = spec["group"].as_str().unwrap_or_default();
         let names = &spec["names"];
         let strings = |v: &Value| -> Vec<String> {
-            v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
         };
         for version in spec["versions"].as_array().into_iter().flatten() {
             if version["served"] == false {
                 continue;
             }
-            disc.add(group, version["name"].as_str().unwrap_or("v1"), ApiResource {
-                name: names["plural"].as_str().unwrap_or_default().into(),
-                singular_name: names["singular"].as_str().unwrap_or_default().into(),
-                namespaced: spec["scope"] != "Cluster",
-                kind: names["kind"].as_str().unwrap_or_default().into(),
-                verbs: ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"]
+            disc.add(
+                group,
+                version["name"].as_str().unwrap_or("v1"),
+                ApiResource {
+                    name: names["plural"].as_str().unwrap_or_default().into(),
+                    singular_name: names["singular"].as_str().unwrap_or_default().into(),
+                    namespaced: spec["scope"] != "Cluster",
+                    kind: names["kind"].as_str().unwrap_or_default().into(),
+                    verbs: [
+                        "delete",
+                        "deletecollection",
+                        "get",
+                        "list",
+                        "patch",
+                        "create",
+                        "update",
+                        "watch",
+                    ]
                     .iter()
                     .map(|s| s.to_string())
                     .collect(),
-                short_names: strings(&names["shortNames"]),
-                categories: strings(&names["categories"]),
-            });
+                    short_names: strings(&names["shortNames"]),
+                    categories: strings(&names["categories"]),
+                },
+            );
         }
     }
 }
 
 type ResourceKey = (String, String, String);
 
-fn group_by_resource(disc: &Discovery, objects: Vec<Value>) -> Result<BTreeMap<ResourceKey, Vec<Value>>> {
+fn group_by_resource(
+    disc: &Discovery,
+    objects: Vec<Value>,
+) -> Result<BTreeMap<ResourceKey, Vec<Value>>> {
     let mut out: BTreeMap<ResourceKey, Vec<Value>> = BTreeMap::new();
     for obj in objects {
         let api_version = obj["apiVersion"].as_str().unwrap_or_default().to_string();
         let kind = obj["kind"].as_str().unwrap_or_default().to_string();
         let Some(r) = disc.find_kind(&api_version, &kind) else {
-            bail!("no resource known for {api_version} {kind} (object {}): add its CRD to the fixture", obj["metadata"]["name"]);
+            bail!(
+                "no resource known for {api_version} {kind} (object {}): add its CRD to the fixture",
+                obj["metadata"]["name"]
+            );
         };
-        let key = (r.group.to_string(), r.version.to_string(), r.resource.name.clone());
+        let key = (
+            r.group.to_string(),
+            r.version.to_string(),
+            r.resource.name.clone(),
+        );
         out.entry(key).or_default().push(obj);
     }
     Ok(out)
@@ -285,7 +368,10 @@ fn group_by_resource(disc: &Discovery, objects: Vec<Value>) -> Result<BTreeMap<R
 
 fn sort_key(v: &Value) -> (String, String) {
     let m = &v["metadata"];
-    (m["namespace"].as_str().unwrap_or("").to_string(), m["name"].as_str().unwrap_or("").to_string())
+    (
+        m["namespace"].as_str().unwrap_or("").to_string(),
+        m["name"].as_str().unwrap_or("").to_string(),
+    )
 }
 
 fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -306,13 +392,21 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Copies `src/<sub>` into the bundle under `prefix` (default `sub`), byte for byte.
-fn copy_tree<W: std::io::Write>(w: &mut BundleWriter<W>, src: &Path, sub: &str, prefix: Option<&str>) -> Result<()> {
+fn copy_tree<W: std::io::Write>(
+    w: &mut BundleWriter<W>,
+    src: &Path,
+    sub: &str,
+    prefix: Option<&str>,
+) -> Result<()> {
     let dir = src.join(sub);
     if !dir.exists() {
         return Ok(());
     }
     for path in files_under(&dir)? {
-        let rel = path.strip_prefix(&dir)?.to_string_lossy().replace('\\', "/");
+        let rel = path
+            .strip_prefix(&dir)?
+            .to_string_lossy()
+            .replace('\\', "/");
         let data = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         w.add_bytes(&format!("{}/{rel}", prefix.unwrap_or(sub)), &data)?;
     }
@@ -325,8 +419,13 @@ fn add_nodes<W: std::io::Write>(w: &mut BundleWriter<W>, src: &Path) -> Result<(
         return Ok(());
     }
     for path in files_under(&dir)? {
-        let rel = path.strip_prefix(&dir)?.to_string_lossy().replace('\\', "/");
-        let (node, file) = rel.split_once('/').with_context(|| format!("{}: expected nodes/<node>/...", path.display()))?;
+        let rel = path
+            .strip_prefix(&dir)?
+            .to_string_lossy()
+            .replace('\\', "/");
+        let (node, file) = rel
+            .split_once('/')
+            .with_context(|| format!("{}: expected nodes/<node>/...", path.display()))?;
         if file == "configz.yaml" || file == "configz.json" {
             let doc = read_yaml_or_json(&path)?;
             w.add_bytes(&layout::node_configz_path(node), &serde_json::to_vec(&doc)?)?;
@@ -355,7 +454,9 @@ fn add_host<W: std::io::Write>(w: &mut BundleWriter<W>, src: &Path) -> Result<()
             }
             let doc = read_yaml_or_json(&path)?;
             let bytes = if ndjson {
-                let Value::Array(items) = doc else { bail!("{}: expected a list", path.display()) };
+                let Value::Array(items) = doc else {
+                    bail!("{}: expected a list", path.display())
+                };
                 let mut buf = Vec::new();
                 for item in items {
                     serde_json::to_writer(&mut buf, &item)?;

@@ -24,9 +24,20 @@ fn committed_corpus_is_what_the_generator_makes() {
     let expect = expectations();
     assert_eq!(cases.len(), expect.len(), "expect.tsv lists every case");
     for case in cases {
-        let committed = std::fs::read(corpus_dir().join(case.name)).unwrap_or_else(|e| panic!("{}: {e}", case.name));
-        assert!(committed == case.bytes, "{} differs from the generator: run `cargo run -p ktriage-tests --bin mkhostile -- tests/fixtures/hostile`", case.name);
-        assert!(expect.iter().any(|(f, e)| f == case.name && e == case.expect), "{} expectation", case.name);
+        let committed = std::fs::read(corpus_dir().join(case.name))
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        assert!(
+            committed == case.bytes,
+            "{} differs from the generator: run `cargo run -p ktriage-tests --bin mkhostile -- tests/fixtures/hostile`",
+            case.name
+        );
+        assert!(
+            expect
+                .iter()
+                .any(|(f, e)| f == case.name && e == case.expect),
+            "{} expectation",
+            case.name
+        );
     }
 }
 
@@ -37,25 +48,45 @@ fn every_hostile_bundle_is_rejected_with_one_clear_line() {
         let path = corpus_dir().join(&file);
         // The work dir is nested so that a '..' escape would land in `outside`.
         let work = outside.path().join("a/b/work");
-        let err = open(&path, &work, &Limits::default()).err().unwrap_or_else(|| panic!("{file}: accepted"));
+        let err = open(&path, &work, &Limits::default())
+            .err()
+            .unwrap_or_else(|| panic!("{file}: accepted"));
         let msg = err.to_string();
-        assert!(msg.contains(&expected), "{file}: {msg:?} should contain {expected:?}");
-        assert!(msg.contains(&file), "{file}: error must name the file: {msg}");
+        assert!(
+            msg.contains(&expected),
+            "{file}: {msg:?} should contain {expected:?}"
+        );
+        assert!(
+            msg.contains(&file),
+            "{file}: error must name the file: {msg}"
+        );
         assert!(!msg.contains('\n'), "{file}: one line: {msg:?}");
         let _ = std::fs::remove_dir_all(outside.path().join("a"));
     }
     let leftovers: Vec<_> = std::fs::read_dir(outside.path()).expect("read").collect();
-    assert!(leftovers.is_empty(), "something was written outside the work dir: {leftovers:?}");
-    assert!(!Path::new("/tmp/ktriage-escape-abs").exists(), "absolute path escaped");
+    assert!(
+        leftovers.is_empty(),
+        "something was written outside the work dir: {leftovers:?}"
+    );
+    assert!(
+        !Path::new("/tmp/ktriage-escape-abs").exists(),
+        "absolute path escaped"
+    );
 }
 
 #[test]
 fn total_size_limit_is_enforced() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = small_bundle(dir.path());
-    let limits = Limits { max_total_bytes: 1024, ..Limits::default() };
+    let limits = Limits {
+        max_total_bytes: 1024,
+        ..Limits::default()
+    };
     let err = open(&out, &dir.path().join("w"), &limits).expect_err("over the total limit");
-    assert!(err.to_string().contains("unpacks to more than 1024 bytes"), "{err}");
+    assert!(
+        err.to_string().contains("unpacks to more than 1024 bytes"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -71,7 +102,10 @@ fn a_valid_bundle_round_trips_through_writer_and_reader() {
     // Building twice gives the same bytes: fixtures are reproducible.
     let again = dir.path().join("again.tar.zst");
     ktriage_tests::source::build(&dir.path().join("src"), &again).expect("build");
-    assert_eq!(std::fs::read(&out).expect("read"), std::fs::read(&again).expect("read"));
+    assert_eq!(
+        std::fs::read(&out).expect("read"),
+        std::fs::read(&again).expect("read")
+    );
 }
 
 /// Builds a small but complete cluster bundle from a source written here.
@@ -84,7 +118,11 @@ fn small_bundle(dir: &Path) -> PathBuf {
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: default\nspec:\n  containers:\n  - name: app\n    image: nginx:1.25\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: kube-system\n  uid: 0b0e4a0c-0000-4000-8000-000000000001\n",
     )
     .expect("write");
-    std::fs::write(src.join("logs/default/web/app.log"), b"started\n\xff not utf-8\n").expect("write");
+    std::fs::write(
+        src.join("logs/default/web/app.log"),
+        b"started\n\xff not utf-8\n",
+    )
+    .expect("write");
     let out = dir.join("b.tar.zst");
     ktriage_tests::source::build(&src, &out).expect("build");
     out

@@ -66,16 +66,30 @@ pub fn explain(text: &str, lang: Lang, rules: &[rules::Rule]) -> Result<Vec<Matc
         let matched: Vec<String> = k
             .patterns
             .iter()
-            .filter(|p| regex::RegexBuilder::new(p).case_insensitive(true).build().is_ok_and(|re| re.is_match(text)))
+            .filter(|p| {
+                regex::RegexBuilder::new(p)
+                    .case_insensitive(true)
+                    .build()
+                    .is_ok_and(|re| re.is_match(text))
+            })
             .cloned()
             .collect();
         if !matched.is_empty() {
-            let title = faq::find(&id).map(|e| e.section.clone()).unwrap_or_else(|| id.clone());
-            matches.push(Match { faq: vec![id], rule: None, title, remediation: k.remediation.get(lang).to_string(), matched });
+            let title = faq::find(&id)
+                .map(|e| e.section.clone())
+                .unwrap_or_else(|| id.clone());
+            matches.push(Match {
+                faq: vec![id],
+                rule: None,
+                title,
+                remediation: k.remediation.get(lang).to_string(),
+                matched,
+            });
         }
     }
     // The longest matched pattern is the most specific explanation.
-    matches.sort_by_key(|m| std::cmp::Reverse(m.matched.iter().map(String::len).max().unwrap_or(0)));
+    matches
+        .sort_by_key(|m| std::cmp::Reverse(m.matched.iter().map(String::len).max().unwrap_or(0)));
     Ok(matches)
 }
 
@@ -84,11 +98,14 @@ pub fn run(args: &ExplainArgs, builtin: rules::Builtin) -> Result<bool> {
     let text = match (&args.text, &args.file) {
         (_, Some(path)) if path.as_os_str() == "-" => {
             let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s).context("reading standard input")?;
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("reading standard input")?;
             s
         }
         (_, Some(path)) => {
-            let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
             String::from_utf8_lossy(&bytes).into_owned()
         }
         (Some(text), None) => text.clone(),
@@ -97,10 +114,13 @@ pub fn run(args: &ExplainArgs, builtin: rules::Builtin) -> Result<bool> {
     let rules = rules::load_all(builtin, args.rules.no_builtin_rules, &args.rules.dirs)?;
     let matches = explain(&text, args.lang, &rules)?;
     if matches.is_empty() {
-        println!("{}", match args.lang {
-            Lang::Zh => "没有匹配的 FAQ 条目。",
-            Lang::En => "No FAQ entry matches this text.",
-        });
+        println!(
+            "{}",
+            match args.lang {
+                Lang::Zh => "没有匹配的 FAQ 条目。",
+                Lang::En => "No FAQ entry matches this text.",
+            }
+        );
         return Ok(false);
     }
     for m in &matches {
@@ -112,7 +132,14 @@ pub fn run(args: &ExplainArgs, builtin: rules::Builtin) -> Result<bool> {
                 None => id.clone(),
             })
             .collect();
-        println!("== {} {}", m.title, m.rule.as_ref().map(|r| format!("[{r}]")).unwrap_or_default());
+        println!(
+            "== {} {}",
+            m.title,
+            m.rule
+                .as_ref()
+                .map(|r| format!("[{r}]"))
+                .unwrap_or_default()
+        );
         println!("   FAQ: {}", sources.join("; "));
         println!("   matched: {}", m.matched.join(" | "));
         for line in m.remediation.trim().lines() {

@@ -23,9 +23,22 @@ pub fn run(args: &RulesArgs, builtin: rules::Builtin) -> Result<()> {
         Lang::Zh => (Lang::Zh, Lang::En),
         Lang::En => (Lang::En, Lang::Zh),
     };
-    let id_width = rules.iter().map(|r| r.meta.id.len()).max().unwrap_or(2).max(2);
-    let faq_width = rules.iter().map(|r| r.meta.faq.join(",").len()).max().unwrap_or(3).max(3);
-    println!("{:<id_width$}  {:<8}  {:<faq_width$}  TITLE", "ID", "SEVERITY", "FAQ");
+    let id_width = rules
+        .iter()
+        .map(|r| r.meta.id.len())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    let faq_width = rules
+        .iter()
+        .map(|r| r.meta.faq.join(",").len())
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    println!(
+        "{:<id_width$}  {:<8}  {:<faq_width$}  TITLE",
+        "ID", "SEVERITY", "FAQ"
+    );
     for r in &rules {
         println!(
             "{:<id_width$}  {:<8}  {:<faq_width$}  {} / {}",

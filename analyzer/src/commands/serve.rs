@@ -13,17 +13,32 @@ use crate::progress::Progress;
 
 /// Opens the bundles, writes a kubeconfig, serves until interrupted.
 pub fn run(args: &ServeArgs) -> Result<()> {
-    let addr: SocketAddr = args.addr.parse().map_err(|_| BadInput(format!("--addr {:?}: not an address like 127.0.0.1:8001", args.addr)))?;
+    let addr: SocketAddr = args.addr.parse().map_err(|_| {
+        BadInput(format!(
+            "--addr {:?}: not an address like 127.0.0.1:8001",
+            args.addr
+        ))
+    })?;
     if !addr.ip().is_loopback() {
-        return Err(BadInput(format!("--addr {addr}: ktriage serve listens on loopback only (it has no authentication)")).into());
+        return Err(BadInput(format!(
+            "--addr {addr}: ktriage serve listens on loopback only (it has no authentication)"
+        ))
+        .into());
     }
-    let work = tempfile::Builder::new().prefix("ktriage-serve-").tempdir().context("creating a work directory")?;
+    let work = tempfile::Builder::new()
+        .prefix("ktriage-serve-")
+        .tempdir()
+        .context("creating a work directory")?;
     let progress = Progress::new(args.input.quiet);
     let mut bundles = Vec::new();
     for (i, path) in args.input.bundles.iter().enumerate() {
         let spinner = progress.spinner(&format!("checking {}", path.display()));
-        let bundle = reader::open(path, &work.path().join(format!("bundle-{i}")), &limits(args.input.max_unpacked_mib))
-            .map_err(|e| BadInput(e.to_string()))?;
+        let bundle = reader::open(
+            path,
+            &work.path().join(format!("bundle-{i}")),
+            &limits(args.input.max_unpacked_mib),
+        )
+        .map_err(|e| BadInput(e.to_string()))?;
         spinner.finish_and_clear();
         bundles.push(bundle);
     }
@@ -31,22 +46,33 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     let state = ktriage_serve::ServeState::new(&bundles).map_err(|e| BadInput(e.to_string()))?;
     spinner.finish_and_clear();
     let objects = state.object_count();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr}"))?;
         let local = listener.local_addr()?;
         let url = format!("http://{local}");
         let kubeconfig = match &args.kubeconfig_out {
             Some(p) => p.clone(),
             None => work.path().join("kubeconfig"),
         };
-        ktriage_serve::write_kubeconfig(&kubeconfig, &url).with_context(|| format!("writing {}", kubeconfig.display()))?;
-        eprintln!("ktriage: serving {objects} objects of {} at {url} (read-only); Ctrl-C to stop", bundles[0].source.display());
+        ktriage_serve::write_kubeconfig(&kubeconfig, &url)
+            .with_context(|| format!("writing {}", kubeconfig.display()))?;
+        eprintln!(
+            "ktriage: serving {objects} objects of {} at {url} (read-only); Ctrl-C to stop",
+            bundles[0].source.display()
+        );
         println!("export KUBECONFIG={}", kubeconfig.display());
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        ktriage_serve::serve_until(listener, ktriage_serve::router(Arc::new(state)), shutdown).await.context("serving")?;
+        ktriage_serve::serve_until(listener, ktriage_serve::router(Arc::new(state)), shutdown)
+            .await
+            .context("serving")?;
         eprintln!("ktriage: stopped");
         anyhow::Ok(())
     })

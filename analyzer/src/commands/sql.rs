@@ -15,9 +15,19 @@ const MAX_ROWS: usize = 10_000;
 
 /// Runs one query, or a prompt reading queries until EOF / `.quit`.
 pub fn run(args: &SqlArgs) -> Result<bool> {
-    let case = Case::open(&args.input.bundles, &limits(args.input.max_unpacked_mib), &Progress::new(args.input.quiet))?;
+    let case = Case::open(
+        &args.input.bundles,
+        &limits(args.input.max_unpacked_mib),
+        &Progress::new(args.input.quiet),
+    )?;
     if let Some(query) = &args.query {
-        return Ok(print_query(&case.conn, query, args.output, &mut std::io::stdout().lock()).is_ok());
+        return Ok(print_query(
+            &case.conn,
+            query,
+            args.output,
+            &mut std::io::stdout().lock(),
+        )
+        .is_ok());
     }
     repl(&case, args.output)
 }
@@ -25,14 +35,24 @@ pub fn run(args: &SqlArgs) -> Result<bool> {
 fn repl(case: &Case, output: SqlOutput) -> Result<bool> {
     let interactive = std::io::stdin().is_terminal();
     if interactive {
-        eprintln!("ktriage sql over {}. Tables: .tables   Columns: .schema TABLE   Quit: .quit", case.describe());
+        eprintln!(
+            "ktriage sql over {}. Tables: .tables   Columns: .schema TABLE   Quit: .quit",
+            case.describe()
+        );
     }
     let stdin = std::io::stdin();
     let mut buffer = String::new();
     let mut ok = true;
     loop {
         if interactive {
-            eprint!("{}", if buffer.is_empty() { "ktriage> " } else { "     ...> " });
+            eprint!(
+                "{}",
+                if buffer.is_empty() {
+                    "ktriage> "
+                } else {
+                    "     ...> "
+                }
+            );
             std::io::stderr().flush()?;
         }
         let mut line = String::new();
@@ -49,9 +69,15 @@ fn repl(case: &Case, output: SqlOutput) -> Result<bool> {
                     continue;
                 }
                 _ if trimmed.starts_with(".schema") => {
-                    let table = trimmed.trim_start_matches(".schema").trim().replace('\'', "''");
-                    let q = format!("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '{table}' ORDER BY ordinal_position");
-                    ok &= print_query(&case.conn, &q, output, &mut std::io::stdout().lock()).is_ok();
+                    let table = trimmed
+                        .trim_start_matches(".schema")
+                        .trim()
+                        .replace('\'', "''");
+                    let q = format!(
+                        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '{table}' ORDER BY ordinal_position"
+                    );
+                    ok &=
+                        print_query(&case.conn, &q, output, &mut std::io::stdout().lock()).is_ok();
                     continue;
                 }
                 _ => {}
@@ -60,24 +86,47 @@ fn repl(case: &Case, output: SqlOutput) -> Result<bool> {
         buffer.push_str(&line);
         if trimmed.ends_with(';') {
             let query = std::mem::take(&mut buffer);
-            ok &= print_query(&case.conn, query.trim().trim_end_matches(';'), output, &mut std::io::stdout().lock()).is_ok();
+            ok &= print_query(
+                &case.conn,
+                query.trim().trim_end_matches(';'),
+                output,
+                &mut std::io::stdout().lock(),
+            )
+            .is_ok();
         }
     }
     if !buffer.trim().is_empty() {
-        ok &= print_query(&case.conn, buffer.trim(), output, &mut std::io::stdout().lock()).is_ok();
+        ok &= print_query(
+            &case.conn,
+            buffer.trim(),
+            output,
+            &mut std::io::stdout().lock(),
+        )
+        .is_ok();
     }
     Ok(ok)
 }
 
 /// Runs `query` and prints its rows; errors go to stderr as one line.
-pub fn print_query(conn: &Connection, query: &str, output: SqlOutput, out: &mut impl Write) -> Result<(), ()> {
+pub fn print_query(
+    conn: &Connection,
+    query: &str,
+    output: SqlOutput,
+    out: &mut impl Write,
+) -> Result<(), ()> {
     match query_text(conn, query) {
         Ok((columns, rows, total)) => {
             let _ = render(&columns, &rows, total, output, out);
             Ok(())
         }
         Err(e) => {
-            eprintln!("error: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "));
+            eprintln!(
+                "error: {}",
+                e.to_string()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
             Err(())
         }
     }
@@ -88,9 +137,16 @@ type Rows = Vec<Vec<Option<String>>>;
 /// Runs `query` with every column cast to text.
 pub fn query_text(conn: &Connection, query: &str) -> Result<(Vec<String>, Rows, usize)> {
     let mut describe = conn.prepare(&format!("DESCRIBE {query}"))?;
-    let columns: Vec<String> = describe.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<_, _>>()?;
-    let casts: Vec<String> = (0..columns.len()).map(|i| format!("CAST(#{} AS VARCHAR)", i + 1)).collect();
-    let sql = format!("SELECT {}, count(*) OVER () FROM ({query}) LIMIT {MAX_ROWS}", casts.join(", "));
+    let columns: Vec<String> = describe
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<_, _>>()?;
+    let casts: Vec<String> = (0..columns.len())
+        .map(|i| format!("CAST(#{} AS VARCHAR)", i + 1))
+        .collect();
+    let sql = format!(
+        "SELECT {}, count(*) OVER () FROM ({query}) LIMIT {MAX_ROWS}",
+        casts.join(", ")
+    );
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();
@@ -106,14 +162,27 @@ pub fn query_text(conn: &Connection, query: &str) -> Result<(Vec<String>, Rows, 
     Ok((columns, out, total))
 }
 
-fn render(columns: &[String], rows: &Rows, total: usize, output: SqlOutput, out: &mut impl Write) -> std::io::Result<()> {
+fn render(
+    columns: &[String],
+    rows: &Rows,
+    total: usize,
+    output: SqlOutput,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     match output {
         SqlOutput::Json => {
             for row in rows {
                 let obj: serde_json::Map<String, serde_json::Value> = columns
                     .iter()
                     .zip(row)
-                    .map(|(c, v)| (c.clone(), v.clone().map(serde_json::Value::String).unwrap_or(serde_json::Value::Null)))
+                    .map(|(c, v)| {
+                        (
+                            c.clone(),
+                            v.clone()
+                                .map(serde_json::Value::String)
+                                .unwrap_or(serde_json::Value::Null),
+                        )
+                    })
                     .collect();
                 writeln!(out, "{}", serde_json::Value::Object(obj))?;
             }
@@ -121,27 +190,59 @@ fn render(columns: &[String], rows: &Rows, total: usize, output: SqlOutput, out:
         SqlOutput::Tsv => {
             writeln!(out, "{}", columns.join("\t"))?;
             for row in rows {
-                let cells: Vec<String> = row.iter().map(|v| v.clone().unwrap_or_default().replace(['\t', '\n'], " ")).collect();
+                let cells: Vec<String> = row
+                    .iter()
+                    .map(|v| v.clone().unwrap_or_default().replace(['\t', '\n'], " "))
+                    .collect();
                 writeln!(out, "{}", cells.join("\t"))?;
             }
         }
         SqlOutput::Table => {
             const MAX_WIDTH: usize = 60;
             let cell = |v: &Option<String>| -> String {
-                let s = v.clone().unwrap_or_else(|| "NULL".into()).replace('\n', "⏎");
-                if s.chars().count() > MAX_WIDTH { format!("{}…", s.chars().take(MAX_WIDTH - 1).collect::<String>()) } else { s }
+                let s = v
+                    .clone()
+                    .unwrap_or_else(|| "NULL".into())
+                    .replace('\n', "⏎");
+                if s.chars().count() > MAX_WIDTH {
+                    format!("{}…", s.chars().take(MAX_WIDTH - 1).collect::<String>())
+                } else {
+                    s
+                }
             };
-            let cells: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(cell).collect()).collect();
+            let cells: Vec<Vec<String>> =
+                rows.iter().map(|r| r.iter().map(cell).collect()).collect();
             let widths: Vec<usize> = columns
                 .iter()
                 .enumerate()
-                .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).max().unwrap_or(0).max(c.chars().count()))
+                .map(|(i, c)| {
+                    cells
+                        .iter()
+                        .map(|r| r[i].chars().count())
+                        .max()
+                        .unwrap_or(0)
+                        .max(c.chars().count())
+                })
                 .collect();
             let line = |vals: &[String]| -> String {
-                vals.iter().zip(&widths).map(|(v, w)| format!("{v}{}", " ".repeat(w - v.chars().count()))).collect::<Vec<_>>().join("  ").trim_end().to_string()
+                vals.iter()
+                    .zip(&widths)
+                    .map(|(v, w)| format!("{v}{}", " ".repeat(w - v.chars().count())))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+                    .trim_end()
+                    .to_string()
             };
             writeln!(out, "{}", line(columns))?;
-            writeln!(out, "{}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "))?;
+            writeln!(
+                out,
+                "{}",
+                widths
+                    .iter()
+                    .map(|w| "-".repeat(*w))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+            )?;
             for r in &cells {
                 writeln!(out, "{}", line(r))?;
             }

@@ -193,7 +193,12 @@ pub fn build(conn: &Connection, rules: &[Rule], runs: &[RuleRun], lang: Lang) ->
         if run.findings.is_empty() {
             continue;
         }
-        let severity = run.findings.iter().map(|f| f.severity).max().unwrap_or(rule.meta.severity);
+        let severity = run
+            .findings
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(rule.meta.severity);
         let alt = match lang {
             Lang::Zh => Lang::En,
             Lang::En => Lang::Zh,
@@ -210,11 +215,23 @@ pub fn build(conn: &Connection, rules: &[Rule], runs: &[RuleRun], lang: Lang) ->
                 .faq
                 .iter()
                 .map(|id| match faq::find(id) {
-                    Some(e) => FaqRef { id: id.clone(), document: e.document.clone(), section: e.section.clone() },
-                    None => FaqRef { id: id.clone(), document: String::new(), section: String::new() },
+                    Some(e) => FaqRef {
+                        id: id.clone(),
+                        document: e.document.clone(),
+                        section: e.section.clone(),
+                    },
+                    None => FaqRef {
+                        id: id.clone(),
+                        document: String::new(),
+                        section: String::new(),
+                    },
                 })
                 .collect(),
-            occurrences: run.findings.iter().map(|f| f.count.unwrap_or(1)).sum::<i64>()
+            occurrences: run
+                .findings
+                .iter()
+                .map(|f| f.count.unwrap_or(1))
+                .sum::<i64>()
                 + (run.total.saturating_sub(run.findings.len())) as i64,
             findings: run.findings.clone(),
             total: run.total,
@@ -230,7 +247,17 @@ pub fn build(conn: &Connection, rules: &[Rule], runs: &[RuleRun], lang: Lang) ->
     let summary: Vec<(Severity, usize)> = Severity::ALL
         .iter()
         .rev()
-        .map(|s| (*s, groups.iter().chain(&benign).flat_map(|g| &g.findings).filter(|f| f.severity == *s).count()))
+        .map(|s| {
+            (
+                *s,
+                groups
+                    .iter()
+                    .chain(&benign)
+                    .flat_map(|g| &g.findings)
+                    .filter(|f| f.severity == *s)
+                    .count(),
+            )
+        })
         .collect();
     Ok(Report {
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -255,7 +282,8 @@ fn bundles(conn: &Connection) -> Result<Vec<BundleInfo>> {
     )?;
     let rows = stmt.query_map([], |r| {
         let redaction: String = r.get(8)?;
-        let counts: std::collections::BTreeMap<String, u64> = serde_json::from_str(&redaction).unwrap_or_default();
+        let counts: std::collections::BTreeMap<String, u64> =
+            serde_json::from_str(&redaction).unwrap_or_default();
         Ok(BundleInfo {
             id: r.get(0)?,
             kind: r.get(1)?,
@@ -301,11 +329,17 @@ fn clusters(conn: &Connection) -> Result<Vec<ClusterOverview>> {
         let mut stmt = conn.prepare(
             "SELECT coalesce(phase, 'Unknown'), count(*) FROM pods WHERE bundle_id = ? GROUP BY ALL",
         )?;
-        let counts: Vec<(String, i64)> =
-            stmt.query_map([&c.bundle_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        let counts: Vec<(String, i64)> = stmt
+            .query_map([&c.bundle_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
         c.pod_phases = PHASES
             .iter()
-            .map(|p| (p.to_string(), counts.iter().filter(|(k, _)| k == p).map(|(_, n)| *n).sum()))
+            .map(|p| {
+                (
+                    p.to_string(),
+                    counts.iter().filter(|(k, _)| k == p).map(|(_, n)| *n).sum(),
+                )
+            })
             .collect();
         let mut stmt = conn.prepare(
             "SELECT n.name, n.ready, array_to_string(n.roles, ','), coalesce(n.kubelet_version, ''),
@@ -368,7 +402,13 @@ fn gaps(conn: &Connection) -> Result<Vec<GapRow>> {
          ORDER BY b.label, g.what, g.location",
     )?;
     let rows = stmt.query_map([], |r| {
-        Ok(GapRow { bundle: r.get(0)?, what: r.get(1)?, location: r.get(2)?, reason: r.get(3)?, detail: r.get(4)? })
+        Ok(GapRow {
+            bundle: r.get(0)?,
+            what: r.get(1)?,
+            location: r.get(2)?,
+            reason: r.get(3)?,
+            detail: r.get(4)?,
+        })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

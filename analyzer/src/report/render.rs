@@ -21,8 +21,12 @@ fn environment() -> Result<Environment<'static>> {
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.add_template("report.html.j2", HTML_TEMPLATE)?;
     env.add_template("report.md.j2", MD_TEMPLATE)?;
-    env.add_filter("markdown", |s: String| Value::from_safe_string(markdown_to_html(&s)));
-    env.add_filter("md_cell", |s: String| s.replace('|', "\\|").replace('\n', " "));
+    env.add_filter("markdown", |s: String| {
+        Value::from_safe_string(markdown_to_html(&s))
+    });
+    env.add_filter("md_cell", |s: String| {
+        s.replace('|', "\\|").replace('\n', " ")
+    });
     Ok(env)
 }
 
@@ -33,7 +37,10 @@ fn strings(lang: Lang) -> Result<toml::Table> {
         Lang::Zh => "zh",
         Lang::En => "en",
     };
-    all.get(key).and_then(|v| v.as_table()).cloned().context("reports/strings.toml: missing language table")
+    all.get(key)
+        .and_then(|v| v.as_table())
+        .cloned()
+        .context("reports/strings.toml: missing language table")
 }
 
 /// The self-contained HTML report.

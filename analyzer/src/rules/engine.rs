@@ -15,8 +15,16 @@ use super::rule::{Rule, Severity};
 /// Columns a rule must return.
 pub const REQUIRED_COLUMNS: &[&str] = &["resource", "message"];
 /// Columns a rule may return.
-pub const OPTIONAL_COLUMNS: &[&str] =
-    &["namespace", "name", "node", "container", "severity", "evidence", "bundle_id", "count"];
+pub const OPTIONAL_COLUMNS: &[&str] = &[
+    "namespace",
+    "name",
+    "node",
+    "container",
+    "severity",
+    "evidence",
+    "bundle_id",
+    "count",
+];
 
 /// Findings kept per rule; the rest are counted.
 pub const MAX_FINDINGS_PER_RULE: usize = 500;
@@ -74,9 +82,17 @@ fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 pub fn check_columns(conn: &Connection, rule: &Rule) -> Result<Vec<(String, String)>> {
     let mut stmt = conn
         .prepare(&format!("DESCRIBE {}", rule.sql))
-        .map_err(|e| anyhow::anyhow!("{}: SQL does not compile: {}", rule.origin, one_line(&e.to_string())))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{}: SQL does not compile: {}",
+                rule.origin,
+                one_line(&e.to_string())
+            )
+        })?;
     let columns: Vec<(String, String)> = stmt
-        .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?
         .collect::<Result<_, _>>()?;
     for required in REQUIRED_COLUMNS {
         if !columns.iter().any(|(n, _)| n == required) {
@@ -84,7 +100,8 @@ pub fn check_columns(conn: &Connection, rule: &Rule) -> Result<Vec<(String, Stri
         }
     }
     for (name, _) in &columns {
-        if !REQUIRED_COLUMNS.contains(&name.as_str()) && !OPTIONAL_COLUMNS.contains(&name.as_str()) {
+        if !REQUIRED_COLUMNS.contains(&name.as_str()) && !OPTIONAL_COLUMNS.contains(&name.as_str())
+        {
             bail!(
                 "{}: unknown column `{name}` (allowed: {}, {})",
                 rule.origin,
@@ -103,7 +120,13 @@ pub fn run_rule(conn: &Connection, rule: &Rule) -> RuleRun {
     let result = run_rule_inner(conn, rule);
     let elapsed = start.elapsed();
     match result {
-        Ok((findings, total)) => RuleRun { rule_id: rule.meta.id.clone(), findings, total, elapsed, error: None },
+        Ok((findings, total)) => RuleRun {
+            rule_id: rule.meta.id.clone(),
+            findings,
+            total,
+            elapsed,
+            error: None,
+        },
         Err(e) => RuleRun {
             rule_id: rule.meta.id.clone(),
             findings: Vec::new(),
@@ -120,14 +143,24 @@ fn run_rule_inner(conn: &Connection, rule: &Rule) -> Result<(Vec<Finding>, usize
         match columns.iter().find(|(n, _)| n == name) {
             None => "NULL::VARCHAR".to_string(),
             Some((_, ty)) if name == "evidence" && ty.ends_with("[]") => {
-                "array_to_string(list_transform(evidence, lambda x: CAST(x AS VARCHAR)), chr(10))".to_string()
+                "array_to_string(list_transform(evidence, lambda x: CAST(x AS VARCHAR)), chr(10))"
+                    .to_string()
             }
             Some(_) if name == "count" => "TRY_CAST(count AS BIGINT)".to_string(),
             Some(_) => format!("CAST(\"{name}\" AS VARCHAR)"),
         }
     };
     let select = [
-        "resource", "message", "namespace", "name", "node", "container", "severity", "evidence", "bundle_id", "count",
+        "resource",
+        "message",
+        "namespace",
+        "name",
+        "node",
+        "container",
+        "severity",
+        "evidence",
+        "bundle_id",
+        "count",
     ]
     .iter()
     .map(|c| col(c))
@@ -137,7 +170,9 @@ fn run_rule_inner(conn: &Connection, rule: &Rule) -> Result<(Vec<Finding>, usize
         "SELECT {select}, count(*) OVER () FROM ({}) AS finding LIMIT {}",
         rule.sql, MAX_FINDINGS_PER_RULE
     );
-    let mut stmt = conn.prepare(&sql).with_context(|| format!("{}: preparing", rule.origin))?;
+    let mut stmt = conn
+        .prepare(&sql)
+        .with_context(|| format!("{}: preparing", rule.origin))?;
     let mut rows = stmt.query([])?;
     let mut findings = Vec::new();
     let mut total = 0usize;
@@ -145,11 +180,19 @@ fn run_rule_inner(conn: &Connection, rule: &Rule) -> Result<(Vec<Finding>, usize
         let text = |i: usize| -> Result<Option<String>> { Ok(row.get::<_, Option<String>>(i)?) };
         let severity = match text(6)? {
             None => rule.meta.severity,
-            Some(s) => Severity::parse(&s)
-                .with_context(|| format!("{}: row severity {s:?} is not one of info, low, medium, high, critical", rule.origin))?,
+            Some(s) => Severity::parse(&s).with_context(|| {
+                format!(
+                    "{}: row severity {s:?} is not one of info, low, medium, high, critical",
+                    rule.origin
+                )
+            })?,
         };
         // Benign noise never rises above info, whatever a row says.
-        let severity = if rule.meta.benign { Severity::Info } else { severity };
+        let severity = if rule.meta.benign {
+            Severity::Info
+        } else {
+            severity
+        };
         findings.push(Finding {
             rule_id: rule.meta.id.clone(),
             severity,

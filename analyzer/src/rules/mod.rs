@@ -43,7 +43,8 @@ pub fn from_dir(dir: &Path) -> Result<Vec<Rule>> {
     paths
         .iter()
         .map(|p| {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
             Rule::parse(&p.display().to_string(), &text)
         })
         .collect()
@@ -51,16 +52,31 @@ pub fn from_dir(dir: &Path) -> Result<Vec<Rule>> {
 
 /// Built-in rules (unless `no_builtin`) plus those of `dirs`; ids must be unique and match
 /// the file stem.
-pub fn load_all(files: Builtin, no_builtin: bool, dirs: &[std::path::PathBuf]) -> Result<Vec<Rule>> {
-    let mut rules = if no_builtin { Vec::new() } else { builtin(files)? };
+pub fn load_all(
+    files: Builtin,
+    no_builtin: bool,
+    dirs: &[std::path::PathBuf],
+) -> Result<Vec<Rule>> {
+    let mut rules = if no_builtin {
+        Vec::new()
+    } else {
+        builtin(files)?
+    };
     for dir in dirs {
         rules.extend(from_dir(dir)?);
     }
     let mut seen = BTreeSet::new();
     for r in &rules {
-        let stem = Path::new(&r.origin).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = Path::new(&r.origin)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if stem != r.meta.id {
-            bail!("{}: rule id {:?} must match the file name", r.origin, r.meta.id);
+            bail!(
+                "{}: rule id {:?} must match the file name",
+                r.origin,
+                r.meta.id
+            );
         }
         if !seen.insert(r.meta.id.clone()) {
             bail!("{}: rule id {:?} is defined twice", r.origin, r.meta.id);

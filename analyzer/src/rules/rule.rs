@@ -42,7 +42,13 @@ pub enum Severity {
 
 impl Severity {
     /// All severities, lowest first.
-    pub const ALL: [Severity; 5] = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
 
     /// Lower-case name.
     pub fn as_str(self) -> &'static str {
@@ -57,7 +63,9 @@ impl Severity {
 
     /// Parses a lower-case name.
     pub fn parse(s: &str) -> Option<Severity> {
-        Severity::ALL.into_iter().find(|v| v.as_str() == s.trim().to_ascii_lowercase())
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s.trim().to_ascii_lowercase())
     }
 }
 
@@ -171,13 +179,23 @@ impl Rule {
         let Some((header, body)) = rest.split_once(HEADER_CLOSE) else {
             bail!("{origin}: metadata header is not closed with `{HEADER_CLOSE}`");
         };
-        let meta: RuleMeta = toml::from_str(header).map_err(|e| anyhow::anyhow!("{origin}: invalid metadata: {}", one_line(&e.to_string())))?;
+        let meta: RuleMeta = toml::from_str(header).map_err(|e| {
+            anyhow::anyhow!("{origin}: invalid metadata: {}", one_line(&e.to_string()))
+        })?;
         validate_meta(origin, &meta)?;
-        let sql = substitute(origin, body.trim().trim_end_matches(';').trim(), &meta.thresholds)?;
+        let sql = substitute(
+            origin,
+            body.trim().trim_end_matches(';').trim(),
+            &meta.thresholds,
+        )?;
         if sql.is_empty() {
             bail!("{origin}: no SELECT after the header");
         }
-        Ok(Rule { meta, sql, origin: origin.to_string() })
+        Ok(Rule {
+            meta,
+            sql,
+            origin: origin.to_string(),
+        })
     }
 
     /// Compiled `patterns`.
@@ -185,15 +203,27 @@ impl Rule {
         self.meta
             .patterns
             .iter()
-            .map(|p| regex::RegexBuilder::new(p).case_insensitive(true).build().with_context(|| format!("{}: bad pattern {p:?}", self.origin)))
+            .map(|p| {
+                regex::RegexBuilder::new(p)
+                    .case_insensitive(true)
+                    .build()
+                    .with_context(|| format!("{}: bad pattern {p:?}", self.origin))
+            })
             .collect()
     }
 }
 
 fn validate_meta(origin: &str, meta: &RuleMeta) -> Result<()> {
-    let id_ok = !meta.id.is_empty() && meta.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let id_ok = !meta.id.is_empty()
+        && meta
+            .id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !id_ok {
-        bail!("{origin}: rule id {:?} must be lower-case letters, digits and dashes", meta.id);
+        bail!(
+            "{origin}: rule id {:?} must be lower-case letters, digits and dashes",
+            meta.id
+        );
     }
     if meta.faq.is_empty() {
         bail!("{origin}: names no FAQ catalog id (faq = [...])");
@@ -219,7 +249,9 @@ fn substitute(origin: &str, sql: &str, thresholds: &BTreeMap<String, Threshold>)
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else { bail!("{origin}: unclosed ${{ in SQL") };
+        let Some(end) = after.find('}') else {
+            bail!("{origin}: unclosed ${{ in SQL")
+        };
         let name = &after[..end];
         let Some(value) = thresholds.get(name) else {
             bail!("{origin}: SQL uses ${{{name}}} but [thresholds] does not define it");
@@ -273,13 +305,21 @@ SELECT 'x' AS resource, 'y' AS message WHERE 1 < ${limit_mib} AND 'a' <> ${name}
             ("SELECT 1", "metadata header"),
             (&GOOD.replace("--- */", "") as &str, "not closed"),
             (&GOOD.replace("${limit_mib}", "${nope}"), "nope"),
-            (&GOOD.replace("zh = \"演示\"", "zh = \"\""), "both en and zh"),
-            (&GOOD.replace("severity = \"high\"", "severity = \"urgent\""), "invalid metadata"),
+            (
+                &GOOD.replace("zh = \"演示\"", "zh = \"\""),
+                "both en and zh",
+            ),
+            (
+                &GOOD.replace("severity = \"high\"", "severity = \"urgent\""),
+                "invalid metadata",
+            ),
             (&GOOD.replace("faq = [\"DCE-01\"]", "faq = []"), "FAQ"),
             (&GOOD.replace("category", "categry"), "invalid metadata"),
         ];
         for (text, expected) in cases {
-            let err = Rule::parse("bad.sql", text).expect_err("must fail").to_string();
+            let err = Rule::parse("bad.sql", text)
+                .expect_err("must fail")
+                .to_string();
             assert!(err.starts_with("bad.sql: "), "{err}");
             assert!(err.contains(expected), "{err} should mention {expected}");
             assert!(!err.contains('\n'), "one line: {err}");

@@ -18,7 +18,10 @@ fn main() -> ExitCode {
         }
         std::fs::create_dir_all(out)?;
         for s in source::bundle_sources(src)? {
-            let name = s.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = s
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             source::build(&s, &out.join(format!("{name}.tar.zst")))?;
         }
         Ok(())
