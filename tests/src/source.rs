@@ -135,15 +135,15 @@ pub fn build_into<W: std::io::Write>(src: &Path, out: W) -> Result<W> {
     }
     let mut cluster_id = spec.cluster_id.clone().unwrap_or_default();
     for ((group, version, resource), mut items) in by_resource {
-        items.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
-        if cluster_id.is_empty() && resource == "namespaces" {
-            if let Some(uid) = items
+        items.sort_by_key(sort_key);
+        if cluster_id.is_empty()
+            && resource == "namespaces"
+            && let Some(uid) = items
                 .iter()
                 .find(|o| o["metadata"]["name"] == "kube-system")
                 .and_then(|o| o["metadata"]["uid"].as_str())
-            {
-                cluster_id = uid.to_string();
-            }
+        {
+            cluster_id = uid.to_string();
         }
         let mut buf = Vec::new();
         for item in &items {

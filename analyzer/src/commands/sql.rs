@@ -26,8 +26,7 @@ pub fn run(args: &SqlArgs) -> Result<bool> {
             query,
             args.output,
             &mut std::io::stdout().lock(),
-        )
-        .is_ok());
+        ));
     }
     repl(&case, args.output)
 }
@@ -65,7 +64,12 @@ fn repl(case: &Case, output: SqlOutput) -> Result<bool> {
                 "" => continue,
                 ".quit" | ".exit" | "\\q" => break,
                 ".tables" => {
-                    ok &= print_query(&case.conn, "SELECT table_name AS name, table_type AS type FROM information_schema.tables ORDER BY 1", output, &mut std::io::stdout().lock()).is_ok();
+                    ok &= print_query(
+                        &case.conn,
+                        "SELECT table_name AS name, table_type AS type FROM information_schema.tables ORDER BY 1",
+                        output,
+                        &mut std::io::stdout().lock(),
+                    );
                     continue;
                 }
                 _ if trimmed.starts_with(".schema") => {
@@ -76,8 +80,7 @@ fn repl(case: &Case, output: SqlOutput) -> Result<bool> {
                     let q = format!(
                         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '{table}' ORDER BY ordinal_position"
                     );
-                    ok &=
-                        print_query(&case.conn, &q, output, &mut std::io::stdout().lock()).is_ok();
+                    ok &= print_query(&case.conn, &q, output, &mut std::io::stdout().lock());
                     continue;
                 }
                 _ => {}
@@ -91,8 +94,7 @@ fn repl(case: &Case, output: SqlOutput) -> Result<bool> {
                 query.trim().trim_end_matches(';'),
                 output,
                 &mut std::io::stdout().lock(),
-            )
-            .is_ok();
+            );
         }
     }
     if !buffer.trim().is_empty() {
@@ -101,23 +103,23 @@ fn repl(case: &Case, output: SqlOutput) -> Result<bool> {
             buffer.trim(),
             output,
             &mut std::io::stdout().lock(),
-        )
-        .is_ok();
+        );
     }
     Ok(ok)
 }
 
-/// Runs `query` and prints its rows; errors go to stderr as one line.
+/// Runs `query` and prints its rows; errors go to stderr as one line. Returns whether the
+/// query ran.
 pub fn print_query(
     conn: &Connection,
     query: &str,
     output: SqlOutput,
     out: &mut impl Write,
-) -> Result<(), ()> {
+) -> bool {
     match query_text(conn, query) {
         Ok((columns, rows, total)) => {
             let _ = render(&columns, &rows, total, output, out);
-            Ok(())
+            true
         }
         Err(e) => {
             eprintln!(
@@ -127,7 +129,7 @@ pub fn print_query(
                     .collect::<Vec<_>>()
                     .join(" ")
             );
-            Err(())
+            false
         }
     }
 }
