@@ -97,15 +97,15 @@ fn every_rule_fires_on_its_case_and_stays_quiet_on_its_near_miss() {
             let text = std::fs::read_to_string(&expect_path).expect("read expect.toml");
             let expect: Expect =
                 toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", expect_path.display()));
-            if let Some(n) = expect.count {
-                if run.findings.len() != n {
-                    failures.push(format!(
-                        "{}: expected {n} findings, got {}: {:#?}",
-                        rule.meta.id,
-                        run.findings.len(),
-                        run.findings
-                    ));
-                }
+            if let Some(n) = expect.count
+                && run.findings.len() != n
+            {
+                failures.push(format!(
+                    "{}: expected {n} findings, got {}: {:#?}",
+                    rule.meta.id,
+                    run.findings.len(),
+                    run.findings
+                ));
             }
             let haystack: Vec<String> = run
                 .findings
