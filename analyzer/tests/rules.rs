@@ -248,3 +248,132 @@ fn embedded_rule_list_matches_the_rules_directory() {
         "analyzer/src/builtin_rules.rs must list every analyzer/rules/*.sql, one per line, sorted"
     );
 }
+
+/// What a customer pastes into a ticket, as the FAQ quotes it, and the entry it must find.
+const FAQ_TEXTS: &[(&str, &str)] = &[
+    (
+        "E1224 11:13:31.677889    3680 dns.go:135] Nameserver limits were exceeded, some nameservers have been omitted, the applied nameserver line is: 10.100.20.105 10.100.105.11 10.100.21.240",
+        "CRN-18",
+    ),
+    ("plugin/forward: no nameservers found", "CRN-07"),
+    (
+        "E1121 06:33:46.169909       1 webhook.go:132] webhook server exits unexpectedly: too many open files",
+        "KMD-04",
+    ),
+    (
+        "Failed to start ContainerManager failed to build map of initial containers from runtime: no PodsandBox found with Id 'a3c0e2b1'",
+        "CRN-16",
+    ),
+    (
+        "OCI runtime create failed: container_linux.go:349: starting container process caused \"process_linux.go:319: getting the final child's pid from pipe caused \\\"EOF\\\"\": unknown",
+        "CRN-20",
+    ),
+    (
+        "Error response from daemon: OCI runtime create failed: container_linux.go:348: starting container process caused \"process_linux.go:301: running exec setns process for init caused \\\"exit status 40\\\"\": unknown",
+        "CRN-22",
+    ),
+    (
+        "Unable to connect to the server: x509: certificate is valid for 10.10.1.2, 10.43.0.1, 127.0.0.1, 192.168.1.10, not 123.123.123.123",
+        "WNR-17",
+    ),
+    (
+        "error: specifying a root certificates file with the insecure flag is not allowed",
+        "WNR-19",
+    ),
+    (
+        "running \"VolumeBinding\" filter plugin for pod \"web-0\": pod has unbound immediate PersistentVolumeClaims",
+        "WNR-20",
+    ),
+    (
+        "MountVolume.SetUp failed for volume \"config-volume\" : failed to sync secret cache: timed out waiting for the condition",
+        "WNR-23",
+    ),
+    (
+        "0/3 nodes are available: 1 node(s) didn't have free ports for the requested pod ports.",
+        "WNR-25",
+    ),
+    (
+        "0/3 nodes are available: 1 node(s) had volume node affinity conflict",
+        "WNR-29",
+    ),
+    (
+        "failed to run Kubelet: mountpoint for cpu not found",
+        "WNR-32",
+    ),
+    (
+        "orphaned pod \"2b4ebd5e-0f0e-4f6c-a3c1-1d5b0c8b7f11\" found, but error not a directory occurred when trying to remove the volumes dir",
+        "WNR-33",
+    ),
+    (
+        "failed to reserve container name \"nginx_web-0_default_1\": name \"nginx_web-0_default_1\" is reserved for \"4f3c\"",
+        "WNR-35",
+    ),
+    ("invalid bearer token, Token has been invalidated", "WNR-37"),
+    (
+        "could not load server certificate file \"server.crt\": Permission denied",
+        "WNR-41",
+    ),
+    (
+        "Usage of EmptyDir volume \"cache\" exceeds the limit \"1m\".",
+        "WNR-42",
+    ),
+    (
+        "error forwarding port 8080 to pod abc, uid : failed to execute portforward in network namespace \"/var/run/netns/cni-1\": failed to connect to localhost:8080",
+        "WNR-45",
+    ),
+    (
+        "I0301 10:00:00.000000 1 node_lifecycle_controller.go:1433] Initializing eviction metric for zone: us-east-1a",
+        "WNR-07",
+    ),
+    (
+        "http: TLS handshake error from 10.0.0.5:51234: read tcp 10.0.0.1:6443->10.0.0.5:51234: read: connection reset by peer",
+        "CRN-09",
+    ),
+];
+
+#[test]
+fn explain_recognises_the_faq_error_texts() {
+    let rules = disk_rules();
+    let mut misses = Vec::new();
+    for (text, id) in FAQ_TEXTS {
+        let matches =
+            ktriage::commands::explain::explain(text, rules::Lang::En, &rules).expect("explain");
+        if !matches.iter().any(|m| m.faq.iter().any(|f| f == id)) {
+            let got: Vec<_> = matches.iter().flat_map(|m| m.faq.clone()).collect();
+            misses.push(format!("{id}: {text:?} matched {got:?}"));
+        }
+    }
+    assert!(misses.is_empty(), "explain missed:\n{}", misses.join("\n"));
+}
+
+#[test]
+fn explain_knowledge_entries_compile_and_name_catalog_ids() {
+    let knowledge = ktriage::commands::explain::knowledge().expect("knowledge.toml parses");
+    for (id, k) in &knowledge {
+        assert!(
+            ktriage::faq::find(id).is_some(),
+            "knowledge.toml names unknown id {id}"
+        );
+        assert!(!k.patterns.is_empty(), "{id}: no patterns");
+        for p in &k.patterns {
+            regex::Regex::new(p).unwrap_or_else(|e| panic!("{id}: bad pattern {p:?}: {e}"));
+        }
+        assert!(
+            !k.remediation.en.trim().is_empty() && !k.remediation.zh.trim().is_empty(),
+            "{id}"
+        );
+    }
+    let knowledge_ids: Vec<_> = ktriage::faq::catalog()
+        .iter()
+        .filter(|e| e.class == "knowledge")
+        .map(|e| e.id.clone())
+        .collect();
+    let missing: Vec<_> = knowledge_ids
+        .iter()
+        .filter(|id| !knowledge.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "knowledge entries without explain text: {missing:?}"
+    );
+}
