@@ -1,6 +1,7 @@
 //! A case: one or more bundles opened safely and loaded into one database.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use duckdb::Connection;
@@ -14,6 +15,8 @@ pub struct Case {
     pub conn: Connection,
     /// The bundles, in the order given.
     pub bundles: Vec<OpenBundle>,
+    /// Wall time of each phase of opening: `open` (unpack and verify), `load`, `derive`.
+    pub timings: Vec<(&'static str, Duration)>,
     /// Unpacked archives live here until the case is dropped.
     _work: tempfile::TempDir,
 }
@@ -26,7 +29,12 @@ pub struct BadInput(pub String);
 impl Case {
     /// Opens `paths` (archives or directories) and loads them.
     pub fn open(paths: &[PathBuf], limits: &Limits, progress: &Progress) -> Result<Case> {
-        let work = tempfile::Builder::new().prefix("ktriage-").tempdir().context("creating a work directory")?;
+        let work = tempfile::Builder::new()
+            .prefix("ktriage-")
+            .tempdir()
+            .context("creating a work directory")?;
+        let mut timings = Vec::new();
+        let mut phase = Instant::now();
         let mut bundles = Vec::with_capacity(paths.len());
         for (i, path) in paths.iter().enumerate() {
             let spinner = progress.spinner(&format!("checking {}", path.display()));
@@ -35,8 +43,13 @@ impl Case {
             spinner.finish_and_clear();
             bundles.push(bundle);
         }
+        timings.push(("open", phase.elapsed()));
+        phase = Instant::now();
         let conn = crate::db::open()?;
-        let files: u64 = bundles.iter().map(|b| b.manifest.entries.len() as u64).sum();
+        let files: u64 = bundles
+            .iter()
+            .map(|b| b.manifest.entries.len() as u64)
+            .sum();
         let bar = progress.bar(files, "loading");
         for bundle in &bundles {
             crate::load::load_bundle(&conn, bundle, &|path| {
@@ -46,19 +59,34 @@ impl Case {
             .map_err(|e| BadInput(format!("{e:#}")))?;
         }
         bar.finish_and_clear();
+        timings.push(("load", phase.elapsed()));
+        phase = Instant::now();
         let spinner = progress.spinner("building tables");
         crate::db::derive(&conn)?;
         crate::db::seal(&conn)?;
         spinner.finish_and_clear();
-        Ok(Case { conn, bundles, _work: work })
+        timings.push(("derive", phase.elapsed()));
+        Ok(Case {
+            conn,
+            bundles,
+            timings,
+            _work: work,
+        })
     }
 
     /// Where a bundle came from, for messages.
     pub fn describe(&self) -> String {
-        self.bundles.iter().map(|b| b.source.display().to_string()).collect::<Vec<_>>().join(", ")
+        self.bundles
+            .iter()
+            .map(|b| b.source.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
 fn short(path: &str) -> String {
-    Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }

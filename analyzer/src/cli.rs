@@ -77,6 +77,9 @@ pub struct AnalyzeArgs {
     /// Exit with code 1 when a finding of this severity or higher exists.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
+    /// Write phase and per-rule wall times (milliseconds) to this JSON file.
+    #[arg(long, value_name = "FILE")]
+    pub timings: Option<PathBuf>,
 }
 
 /// `ktriage sql`.
@@ -161,5 +164,6 @@ pub struct ServeArgs {
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
-    Severity::parse(s).ok_or_else(|| format!("unknown severity {s:?} (info, low, medium, high, critical)"))
+    Severity::parse(s)
+        .ok_or_else(|| format!("unknown severity {s:?} (info, low, medium, high, critical)"))
 }

@@ -1,6 +1,7 @@
 //! `ktriage analyze`: load, run every rule, write the reports.
 
 use std::fs;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use ktriage_schema::reader::Limits;
@@ -23,7 +24,12 @@ pub struct Outcome {
 pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
     let progress = Progress::new(args.input.quiet);
     let rules = rules::load_all(builtin, args.rules.no_builtin_rules, &args.rules.dirs)?;
-    let case = Case::open(&args.input.bundles, &limits(args.input.max_unpacked_mib), &progress)?;
+    let case = Case::open(
+        &args.input.bundles,
+        &limits(args.input.max_unpacked_mib),
+        &progress,
+    )?;
+    let rules_start = Instant::now();
     let bar = progress.bar(rules.len() as u64, "rules");
     let runs: Vec<RuleRun> = rules
         .iter()
@@ -35,21 +41,51 @@ pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
         })
         .collect();
     bar.finish_and_clear();
+    let rules_elapsed = rules_start.elapsed();
     for run in &runs {
         if let Some(e) = &run.error {
             eprintln!("ktriage: rule {} failed: {e}", run.rule_id);
         }
     }
+    let report_start = Instant::now();
     let report = report::model::build(&case.conn, &rules, &runs, args.lang)?;
     write_reports(&report, args)?;
-    let worst = runs.iter().flat_map(|r| &r.findings).filter(|f| !is_benign(&rules, &f.rule_id)).map(|f| f.severity).max();
+    if let Some(path) = &args.timings {
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        let mut phases = serde_json::Map::new();
+        for (name, d) in &case.timings {
+            phases.insert((*name).to_string(), ms(*d).into());
+        }
+        phases.insert("rules".into(), ms(rules_elapsed).into());
+        phases.insert("report".into(), ms(report_start.elapsed()).into());
+        let per_rule: Vec<serde_json::Value> = runs
+            .iter()
+            .map(|r| serde_json::json!({"rule_id": r.rule_id, "ms": ms(r.elapsed), "rows": r.total, "error": r.error}))
+            .collect();
+        let text = serde_json::to_string_pretty(
+            &serde_json::json!({"phases_ms": phases, "rules": per_rule}),
+        )?;
+        fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let worst = runs
+        .iter()
+        .flat_map(|r| &r.findings)
+        .filter(|f| !is_benign(&rules, &f.rule_id))
+        .map(|f| f.severity)
+        .max();
     print_summary(&report, args);
-    Ok(Outcome { worst, rule_errors: report.rule_errors.len() })
+    Ok(Outcome {
+        worst,
+        rule_errors: report.rule_errors.len(),
+    })
 }
 
 /// Limits for opening bundles from the command line.
 pub fn limits(max_unpacked_mib: u64) -> Limits {
-    Limits { max_total_bytes: max_unpacked_mib.saturating_mul(1 << 20), ..Limits::default() }
+    Limits {
+        max_total_bytes: max_unpacked_mib.saturating_mul(1 << 20),
+        ..Limits::default()
+    }
 }
 
 fn is_benign(rules: &[rules::Rule], id: &str) -> bool {
@@ -57,7 +93,8 @@ fn is_benign(rules: &[rules::Rule], id: &str) -> bool {
 }
 
 fn write_reports(report: &Report, args: &AnalyzeArgs) -> Result<()> {
-    fs::create_dir_all(&args.output).with_context(|| format!("creating {}", args.output.display()))?;
+    fs::create_dir_all(&args.output)
+        .with_context(|| format!("creating {}", args.output.display()))?;
     for format in &args.format {
         let (name, text) = match format {
             Format::Html => ("report.html", report::render::html(report)?),
@@ -77,7 +114,11 @@ fn print_summary(report: &Report, args: &AnalyzeArgs) {
         .filter(|(_, n)| *n > 0)
         .map(|(s, n)| format!("{n} {s}"))
         .collect();
-    let findings = if counts.is_empty() { "no findings".to_string() } else { counts.join(", ") };
+    let findings = if counts.is_empty() {
+        "no findings".to_string()
+    } else {
+        counts.join(", ")
+    };
     let formats: Vec<&str> = args
         .format
         .iter()

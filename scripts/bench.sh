@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# Scale benchmarks: collection, analysis, bundle size and rule timings on synthetic clusters.
+#
+#   scripts/bench.sh            S (500 nodes / 15,000 pods) and L (5,000 nodes / 150,000 pods)
+#   scripts/bench.sh --smoke    tiny sizes (10/300 and 20/600), under 2 minutes once built
+#
+# Options: --small SIZE --large SIZE (XS, S, M, L or NODES:PODS), --no-full-collect (skip the
+# collections with logs), --no-build (use the binaries already built).
+# Environment: KTRIAGE_BENCH_DIR (cache and results, default ~/.cache/ktriage-bench),
+# CARGO_TARGET_DIR (default ~/.cache/ktriage-target), KTRIAGE_KUBECTL (kubectl binary; default
+# the 1.37 client that scripts/install-test-tools.sh installs), and KTRIAGE_BIN, COLLECT_BIN,
+# GEN_BIN to use other binaries.
+#
+# Generated clusters are cached under $KTRIAGE_BENCH_DIR/data/<size>-<generator hash> and made
+# again when missing or when the generator changes. Each run writes its logs, outputs and
+# results.md into $KTRIAGE_BENCH_DIR/runs/<UTC time>/ and prints the table. Run one benchmark at
+# a time on an otherwise idle machine: every number here is wall time.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH_DIR="${KTRIAGE_BENCH_DIR:-$HOME/.cache/ktriage-bench}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ktriage-target}"
+SMALL=S
+LARGE=L
+SMOKE=0
+FULL_COLLECT=1
+BUILD=1
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --smoke) SMOKE=1; SMALL=10:300; LARGE=XS ;;
+        --small) SMALL="$2"; shift ;;
+        --large) LARGE="$2"; shift ;;
+        --no-full-collect) FULL_COLLECT=0 ;;
+        --no-build) BUILD=0 ;;
+        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+say() { echo "bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+# --- tools -------------------------------------------------------------------------------
+if [[ ! -x /usr/bin/time ]]; then
+    say "installing GNU time (peak RSS)"
+    apt-get install -y time >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }
+fi
+KUBECTL="${KTRIAGE_KUBECTL:-$HOME/.cache/ktriage-tools/k137/kubectl}"
+KUBECTL="${KUBECTL%%:*}"
+if [[ ! -x "$KUBECTL" ]]; then
+    say "installing kubectl clients"
+    bash "$ROOT/scripts/install-test-tools.sh" >/dev/null
+fi
+[[ -x "$KUBECTL" ]] || die "no kubectl at $KUBECTL"
+if ! python3 -c 'import duckdb' 2>/dev/null; then
+    say "installing the duckdb Python package (the DuckDB floor)"
+    python3 -m pip install --quiet duckdb || die "cannot install duckdb for the floor"
+fi
+for t in curl zstd tar gzip python3; do command -v "$t" >/dev/null || die "$t is needed"; done
+
+# --- build -------------------------------------------------------------------------------
+if [[ $BUILD == 1 ]]; then
+    say "building (dev profile, $CARGO_TARGET_DIR)"
+    # The analyzer on its own: built together with the collector, cargo would unify other
+    # features for DuckDB's build-script dependencies and compile DuckDB a second time.
+    (cd "$ROOT" && cargo build --quiet -p ktriage-collect -p ktriage-tests --bins && cargo build --quiet -p ktriage)
+fi
+KTRIAGE="${KTRIAGE_BIN:-$CARGO_TARGET_DIR/debug/ktriage}"
+COLLECT="${COLLECT_BIN:-$CARGO_TARGET_DIR/debug/ktriage-collect}"
+GEN="${GEN_BIN:-$CARGO_TARGET_DIR/debug/gen-cluster}"
+for b in "$KTRIAGE" "$COLLECT" "$GEN"; do [[ -x "$b" ]] || die "missing binary $b"; done
+
+RUN="$BENCH_DIR/runs/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$RUN"
+RESULTS="$RUN/results.tsv"
+: > "$RESULTS"
+record() { printf '%s\t%s\n' "$1" "$2" >> "$RESULTS"; }
+
+SERVER_PID=""
+cleanup() {
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -INT "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+}
+trap cleanup EXIT
+
+# measure NAME CMD...: runs CMD with stdout to $RUN/NAME.out, stderr to $RUN/NAME.err;
+# records NAME.wall (s) and NAME.rss (KiB, peak resident set). OK_CODES lists accepted exits.
+measure() {
+    local name=$1; shift
+    local start end rc=0
+    start=$(date +%s.%N)
+    /usr/bin/time -v -o "$RUN/$name.time" "$@" > "$RUN/$name.out" 2> "$RUN/$name.err" || rc=$?
+    end=$(date +%s.%N)
+    if [[ " ${OK_CODES:-0} " != *" $rc "* ]]; then
+        tail -5 "$RUN/$name.err" >&2
+        die "$name failed with exit code $rc (see $RUN/$name.err)"
+    fi
+    local wall rss
+    wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
+    rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$RUN/$name.time")
+    record "$name.wall" "$wall"
+    record "$name.rss" "$rss"
+    say "$name: ${wall}s, $((rss / 1024)) MiB peak RSS"
+}
+
+# --- data --------------------------------------------------------------------------------
+GEN_KEY=$(cat "$ROOT/tests/src/generate.rs" "$ROOT/tests/src/bin/gen-cluster.rs" | sha256sum | cut -c1-10)
+data_dir() { echo "$BENCH_DIR/data/${1//:/x}-$GEN_KEY"; }
+ensure_data() {
+    local size=$1 dir
+    dir=$(data_dir "$size")
+    if [[ ! -f "$dir/cluster.tar.zst" ]]; then
+        # Bundles of an older generator are of no further use.
+        rm -rf "$BENCH_DIR/data/${size//:/x}-"*
+        say "generating $size into $dir"
+        "$GEN" "$size" "$dir.tmp" 2> "$RUN/gen-$size.log" || die "gen-cluster $size failed (see $RUN/gen-$size.log)"
+        mv "$dir.tmp" "$dir"
+    fi
+    if [[ ! -d "$dir/extracted" ]]; then
+        mkdir -p "$dir/extracted.tmp"
+        zstd -dc -q "$dir/cluster.tar.zst" | tar -x -C "$dir/extracted.tmp"
+        mv "$dir/extracted.tmp" "$dir/extracted"
+    fi
+}
+ensure_data "$SMALL"
+ensure_data "$LARGE"
+S_DIR=$(data_dir "$SMALL")
+L_DIR=$(data_dir "$LARGE")
+record small "$SMALL"
+record large "$LARGE"
+record large.pods "$(wc -l < "$L_DIR/extracted/cluster/core/v1/pods.ndjson")"
+record large.nodes "$(wc -l < "$L_DIR/extracted/cluster/core/v1/nodes.ndjson")"
+record large.ndjson_bytes "$(cat "$L_DIR"/extracted/cluster/*/*/*.ndjson | wc -c)"
+
+# --- 1. collection -----------------------------------------------------------------------
+start_server() {
+    local bundle=$1 tag=$2 kc="$RUN/$2.kubeconfig" i
+    rm -f "$kc"
+    "$KTRIAGE" serve "$bundle" --addr 127.0.0.1:0 --kubeconfig-out "$kc" --quiet \
+        > "$RUN/serve-$tag.out" 2> "$RUN/serve-$tag.err" &
+    SERVER_PID=$!
+    for i in $(seq 1 1200); do
+        [[ -s "$kc" ]] && grep -q 'server:' "$kc" && break
+        kill -0 "$SERVER_PID" 2>/dev/null || die "ktriage serve exited (see $RUN/serve-$tag.err)"
+        sleep 0.1
+    done
+    URL=$(awk '/server:/ { print $2; exit }' "$kc")
+    for i in $(seq 1 100); do curl -sf "$URL/version" > /dev/null && break; sleep 0.1; done
+    KUBECONFIG_FILE="$kc"
+}
+stop_server() {
+    kill -INT "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
+collect_size() {
+    local tag=$1 dir=$2
+    start_server "$dir/cluster.tar.zst" "$tag"
+    say "serving $tag at $URL"
+    OK_CODES="0" measure "collect-objects-$tag" "$COLLECT" --kubeconfig "$KUBECONFIG_FILE" \
+        -o "$RUN/collect-objects-$tag.tar.zst" --no-logs --timeout 60m --quiet
+    if [[ $tag == L ]]; then
+        # kubectl asks for the same kinds the collector lists: every listable resource.
+        local kinds
+        kinds=$("$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" api-resources --verbs=list -o name | paste -sd, -)
+        echo "$kinds" > "$RUN/kubectl-kinds.txt"
+        OK_CODES="0" measure "kubectl-$tag" "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" get "$kinds" -A -o json --chunk-size=500
+    fi
+    if [[ $FULL_COLLECT == 1 ]]; then
+        OK_CODES="0" measure "collect-full-$tag" "$COLLECT" --kubeconfig "$KUBECONFIG_FILE" \
+            -o "$RUN/collect-full-$tag.tar.zst" --timeout 60m --quiet
+    fi
+    stop_server
+}
+collect_size S "$S_DIR"
+collect_size L "$L_DIR"
+
+# --- 2. analysis -------------------------------------------------------------------------
+mapfile -t HOSTS < <(ls "$L_DIR"/node-*.tar.zst 2>/dev/null || true)
+OK_CODES="0 1 3" measure analyze-L "$KTRIAGE" analyze "$L_DIR/cluster.tar.zst" "${HOSTS[@]}" \
+    -o "$RUN/report-L" --lang en --timings "$RUN/timings-L.json" --quiet
+grep -h 'rule .* failed' "$RUN/analyze-L.err" > "$RUN/rule-errors.txt" || true
+record rule_errors "$(wc -l < "$RUN/rule-errors.txt")"
+
+# The floor: DuckDB (same engine version) loading the same NDJSON files into tables, one per
+# file, nothing else. Raw JSON documents (the least work) and auto-typed columns (read_json).
+cat > "$RUN/floor.py" <<'EOF'
+import glob, os, sys, duckdb
+root, mode = sys.argv[1], sys.argv[2]
+con = duckdb.connect(":memory:", config={"threads": os.cpu_count(), "autoload_known_extensions": False})
+files = sorted(glob.glob(os.path.join(root, "cluster", "**", "*.ndjson"), recursive=True))
+rows = 0
+for i, f in enumerate(files):
+    q = f.replace("'", "''")
+    if mode == "raw":
+        con.execute(f"CREATE TABLE t{i} AS SELECT json FROM read_ndjson_objects('{q}', maximum_object_size = 67108864)")
+    else:
+        con.execute(f"CREATE TABLE t{i} AS SELECT * FROM read_json('{q}', format = 'newline_delimited', maximum_object_size = 67108864)")
+    rows += con.execute(f"SELECT count(*) FROM t{i}").fetchone()[0]
+print(f"{len(files)} files, {rows} rows")
+EOF
+OK_CODES="0" measure floor-raw-L python3 "$RUN/floor.py" "$L_DIR/extracted" raw
+OK_CODES="0" measure floor-typed-L python3 "$RUN/floor.py" "$L_DIR/extracted" typed
+rm -rf "$RUN/extract-L"; mkdir -p "$RUN/extract-L"
+OK_CODES="0" measure extract-L bash -c "zstd -dc -q '$L_DIR/cluster.tar.zst' | tar -x -C '$RUN/extract-L'"
+rm -rf "$RUN/extract-L"
+
+# --- 3. size -----------------------------------------------------------------------------
+record bundle.collected "$(stat -c %s "$RUN/collect-objects-L.tar.zst")"
+record bundle.generated "$(stat -c %s "$L_DIR/cluster.tar.zst")"
+record kubectl_json "$(stat -c %s "$RUN/kubectl-L.out")"
+OK_CODES="0" measure gzip-L bash -c "gzip -6 -c '$RUN/kubectl-L.out' > '$RUN/kubectl-L.json.gz'"
+record kubectl_json_gz "$(stat -c %s "$RUN/kubectl-L.json.gz")"
+rm -f "$RUN/kubectl-L.out" "$RUN/collect-full-"*.tar.zst
+
+# --- table -------------------------------------------------------------------------------
+python3 - "$RUN" <<'EOF' | tee "$RUN/results.md"
+import json, os, platform, subprocess, sys
+run = sys.argv[1]
+r = {}
+for line in open(os.path.join(run, "results.tsv")):
+    k, v = line.rstrip("\n").split("\t")
+    r[k] = v
+f = lambda k: float(r[k])
+mib = lambda k: f(k) / 1024.0
+def cpu():
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal")) / 1048576
+print(f"Machine: {os.cpu_count()} CPUs ({cpu()}), {mem:.1f} GiB RAM. Sizes: small {r['small']}, large {r['large']} "
+      f"({int(r['large.nodes']):,} nodes, {int(r['large.pods']):,} pods, {f('large.ndjson_bytes')/1048576:.0f} MiB of NDJSON).")
+print()
+rows = []
+def row(what, ours, ref, ratio, target, met):
+    rows.append((what, ours, ref, ratio, target, "yes" if met else "**no**") if met is not None else (what, ours, ref, ratio, target, ""))
+t = lambda k: f"{f(k + '.wall'):.1f} s"
+m = lambda k: f"{mib(k + '.rss'):.0f} MiB"
+ratio = f("collect-objects-L.wall") / f("kubectl-L.wall")
+row("Collection of L, wall (ktriage-collect --no-logs vs kubectl get -o json)", t("collect-objects-L"), t("kubectl-L"), f"{ratio:.2f}", "≤ 0.5", ratio <= 0.5)
+row("Collection of L, peak RSS (vs kubectl)", m("collect-objects-L"), m("kubectl-L"), f"{mib('collect-objects-L.rss')/mib('kubectl-L.rss'):.2f}", "≤ 150 MiB", mib("collect-objects-L.rss") <= 150)
+ratio = f("collect-objects-L.rss") / f("collect-objects-S.rss")
+row("Collector peak RSS, L vs S (--no-logs)", m("collect-objects-L"), m("collect-objects-S"), f"{ratio:.2f}", "≤ 1.2", ratio <= 1.2)
+if "collect-full-L.wall" in r:
+    row("Full collection (with logs) of L, wall (vs S)", t("collect-full-L"), t("collect-full-S"), f"{f('collect-full-L.wall')/f('collect-full-S.wall'):.1f}", "", None)
+    ratio = f("collect-full-L.rss") / f("collect-full-S.rss")
+    row("Full collection (with logs), peak RSS L vs S", m("collect-full-L"), m("collect-full-S"), f"{ratio:.2f}", "≤ 150 MiB, ≤ 1.2", mib("collect-full-L.rss") <= 150 and ratio <= 1.2)
+ratio = f("analyze-L.wall") / f("floor-raw-L.wall")
+row("Analysis of L end to end vs DuckDB floor (raw JSON tables)", t("analyze-L"), t("floor-raw-L"), f"{ratio:.2f}", "≤ 1.5", ratio <= 1.5)
+row("  … vs floor with typed columns (read_json)", t("analyze-L"), t("floor-typed-L"), f"{f('analyze-L.wall')/f('floor-typed-L.wall'):.2f}", "", None)
+row("  … vs floor plus decompressing the archive (zstd -dc | tar -x)", t("analyze-L"), f"{f('floor-raw-L.wall') + f('extract-L.wall'):.1f} s", f"{f('analyze-L.wall')/(f('floor-raw-L.wall') + f('extract-L.wall')):.2f}", "", None)
+row("Analysis of L, peak RSS (vs floor)", m("analyze-L"), m("floor-raw-L"), f"{mib('analyze-L.rss')/mib('floor-raw-L.rss'):.2f}", "≤ 2048 MiB", mib("analyze-L.rss") <= 2048)
+ratio = f("bundle.collected") / f("kubectl_json_gz")
+row("Bundle of L (collected, objects) vs gzip -6 of kubectl's pretty JSON", f"{f('bundle.collected')/1048576:.1f} MiB", f"{f('kubectl_json_gz')/1048576:.1f} MiB", f"{ratio:.2f}", "≤ 0.5", ratio <= 0.5)
+row("  (uncompressed pretty JSON; generated bundle with logs)", f"{f('bundle.generated')/1048576:.1f} MiB", f"{f('kubectl_json')/1048576:.0f} MiB", "", "", None)
+tim = json.load(open(os.path.join(run, "timings-L.json")))
+rules = sorted(tim["rules"], key=lambda x: -x["ms"])
+total = sum(x["ms"] for x in rules)
+row(f"All {len(rules)} rules on L (sum of rule wall times)", f"{total/1000:.2f} s", "", "", "≤ 2 s", total <= 2000)
+print("| Measure | ktriage | Reference | Ratio | Target | Met |")
+print("|---|---|---|---|---|---|")
+for x in rows:
+    print("| " + " | ".join(x) + " |")
+print()
+ph = tim["phases_ms"]
+print("Analysis phases on L: " + ", ".join(f"{k} {v/1000:.1f} s" for k, v in ph.items()) + f"; rule errors: {r['rule_errors']}")
+print()
+print("Slowest rules on L:")
+print()
+print("| Rule | ms | rows |")
+print("|---|---:|---:|")
+for x in rules[:15]:
+    print(f"| {x['rule_id']}{' (failed)' if x.get('error') else ''} | {x['ms']:.0f} | {x['rows']} |")
+with open(os.path.join(run, "rules-L.tsv"), "w") as out:
+    for x in rules:
+        out.write(f"{x['rule_id']}\t{x['ms']:.1f}\t{x['rows']}\t{x.get('error') or ''}\n")
+print()
+print(f"Run directory: {run}")
+EOF
