@@ -80,7 +80,7 @@ record() { printf '%s\t%s\n' "$1" "$2" >> "$RESULTS"; }
 SERVER_PID=""
 cleanup() {
     if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -INT "$SERVER_PID" 2>/dev/null || true
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
     fi
 }
@@ -147,12 +147,12 @@ start_server() {
         kill -0 "$SERVER_PID" 2>/dev/null || die "ktriage serve exited (see $RUN/serve-$tag.err)"
         sleep 0.1
     done
-    URL=$(awk '/server:/ { print $2; exit }' "$kc")
+    URL=$(awk '/server:/ { gsub(/"/, "", $2); print $2; exit }' "$kc")
     for i in $(seq 1 100); do curl -sf "$URL/version" > /dev/null && break; sleep 0.1; done
     KUBECONFIG_FILE="$kc"
 }
 stop_server() {
-    kill -INT "$SERVER_PID" 2>/dev/null || true
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
 }
