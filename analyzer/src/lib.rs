@@ -15,6 +15,11 @@ pub mod progress;
 pub mod report;
 pub mod rules;
 
+/// Collapses whitespace, newlines included, so an error prints as one line.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Exit codes, documented in the README.
 pub mod exit {
     /// Ran, nothing at or above `--fail-on`.

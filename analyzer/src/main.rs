@@ -9,6 +9,7 @@ use ktriage::exit;
 mod builtin_rules;
 
 use builtin_rules::BUILTIN_RULES;
+use ktriage::one_line;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -61,8 +62,4 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             exit::OK
         }
     })
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

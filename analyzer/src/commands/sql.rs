@@ -122,13 +122,7 @@ pub fn print_query(
             true
         }
         Err(e) => {
-            eprintln!(
-                "error: {}",
-                e.to_string()
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            );
+            eprintln!("error: {}", crate::one_line(&e.to_string()));
             false
         }
     }

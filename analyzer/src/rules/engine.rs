@@ -11,6 +11,7 @@ use duckdb::Connection;
 use serde::Serialize;
 
 use super::rule::{Rule, Severity};
+use crate::one_line;
 
 /// Columns a rule must return.
 pub const REQUIRED_COLUMNS: &[&str] = &["resource", "message"];
@@ -218,8 +219,4 @@ fn truncate(mut s: String, max: usize) -> String {
         s.push_str("\n…");
     }
     s
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

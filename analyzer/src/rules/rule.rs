@@ -21,6 +21,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::one_line;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
@@ -261,10 +262,6 @@ fn substitute(origin: &str, sql: &str, thresholds: &BTreeMap<String, Threshold>)
     }
     out.push_str(rest);
     Ok(out)
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
