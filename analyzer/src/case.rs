@@ -21,6 +21,15 @@ pub struct Case {
     _work: tempfile::TempDir,
 }
 
+/// How to open a case.
+#[derive(Debug, Clone, Default)]
+pub struct CaseOptions {
+    /// Limits on unpacking each bundle.
+    pub limits: Limits,
+    /// Memory the database may hold; `None` leaves DuckDB's default (80% of RAM).
+    pub memory_limit_mib: Option<u64>,
+}
+
 /// An input the user named that could not be used: exit code 2, one line.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -28,7 +37,7 @@ pub struct BadInput(pub String);
 
 impl Case {
     /// Opens `paths` (archives or directories) and loads them.
-    pub fn open(paths: &[PathBuf], limits: &Limits, progress: &Progress) -> Result<Case> {
+    pub fn open(paths: &[PathBuf], options: &CaseOptions, progress: &Progress) -> Result<Case> {
         let work = tempfile::Builder::new()
             .prefix("ktriage-")
             .tempdir()
@@ -39,20 +48,22 @@ impl Case {
         for (i, path) in paths.iter().enumerate() {
             let spinner = progress.spinner(&format!("checking {}", path.display()));
             let dest = work.path().join(format!("bundle-{i}"));
-            let bundle = reader::open(path, &dest, limits).map_err(|e| BadInput(e.to_string()))?;
+            let bundle =
+                reader::open(path, &dest, &options.limits).map_err(|e| BadInput(e.to_string()))?;
             spinner.finish_and_clear();
             bundles.push(bundle);
         }
         timings.push(("open", phase.elapsed()));
         phase = Instant::now();
-        let conn = crate::db::open()?;
+        let spill = work.path().join("spill");
+        let conn = crate::db::open(&spill, options.memory_limit_mib)?;
         let files: u64 = bundles
             .iter()
             .map(|b| b.manifest.entries.len() as u64)
             .sum();
         let bar = progress.bar(files, "loading");
         for bundle in &bundles {
-            crate::load::load_bundle(&conn, bundle, &|path| {
+            crate::load::load_bundle(&conn, bundle, options.limits.max_line_bytes, &|path| {
                 bar.set_message(short(path));
                 bar.inc(1);
             })

@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use ktriage_schema::reader::Limits;
+
+use crate::case::CaseOptions;
 use crate::rules::{Lang, Severity};
 
 /// Offline Kubernetes support-bundle analyzer.
@@ -51,9 +54,46 @@ pub struct InputArgs {
     /// Largest total size a bundle may unpack to, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 32 * 1024)]
     pub max_unpacked_mib: u64,
+    /// Memory the database may use, in MiB. Beyond it, tables spill to the work directory
+    /// (under TMPDIR) instead of growing the process. 0: DuckDB's default, 80% of RAM.
+    #[arg(long, value_name = "MIB", default_value_t = 1536,
+          value_parser = parse_memory_mib)]
+    pub memory_mib: u64,
     /// No progress bars.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// Below this, loading alone can fail: DuckDB's JSON reader holds two buffers of the
+/// longest object line (16 MiB) per thread.
+const MIN_MEMORY_MIB: u64 = 256;
+
+fn parse_memory_mib(s: &str) -> Result<u64, String> {
+    let mib: u64 = s.parse().map_err(|e| format!("{e}"))?;
+    if mib != 0 && mib < MIN_MEMORY_MIB {
+        return Err(format!(
+            "at least {MIN_MEMORY_MIB} MiB (or 0 for DuckDB's default)"
+        ));
+    }
+    Ok(mib)
+}
+
+impl InputArgs {
+    /// Limits on unpacking each bundle.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_total_bytes: self.max_unpacked_mib.saturating_mul(1 << 20),
+            ..Limits::default()
+        }
+    }
+
+    /// How to open the bundles as one case.
+    pub fn case_options(&self) -> CaseOptions {
+        CaseOptions {
+            limits: self.limits(),
+            memory_limit_mib: (self.memory_mib > 0).then_some(self.memory_mib),
+        }
+    }
 }
 
 /// `ktriage analyze`.

@@ -2,7 +2,7 @@
 //! reader; logs and host files are read here (logs are not always UTF-8, and YAML/TOML host
 //! files are parsed to JSON once so rules can query them).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use duckdb::{Connection, params};
@@ -14,68 +14,31 @@ use serde_json::Value;
 
 use crate::db::quote;
 
-/// Loads `bundle` into the raw tables of `conn`. `tick` is called once per file loaded.
-pub fn load_bundle(conn: &Connection, bundle: &OpenBundle, tick: &dyn Fn(&str)) -> Result<()> {
+/// Loads `bundle` into the raw tables of `conn`. `max_object_bytes` is the longest object
+/// line the reader let through (DuckDB's JSON reader keeps buffers of twice that per thread).
+/// `tick` is called once per file loaded.
+pub fn load_bundle(
+    conn: &Connection,
+    bundle: &OpenBundle,
+    max_object_bytes: usize,
+    tick: &dyn Fn(&str),
+) -> Result<()> {
     let id = bundle.manifest.bundle_id.as_str();
     insert_bundle_row(conn, bundle)?;
     insert_manifest_tables(conn, bundle)?;
     if bundle.path(layout::DISCOVERY).exists() {
         insert_discovery(conn, id, &bundle.path(layout::DISCOVERY))?;
     }
-    let mut logs = conn.appender("raw_log_lines")?;
+    let mut logs = Vec::new();
+    let mut resources = Vec::new();
     for entry in &bundle.manifest.entries {
         let path = entry.path.as_str();
         let file = bundle.path(path);
         tick(path);
-        if let Some((group, version, resource)) = layout::parse_resource_path(path) {
-            conn.execute_batch(&format!(
-                "INSERT INTO raw_objects SELECT {}, {}, {}, {}, json FROM read_ndjson_objects({}, maximum_object_size = 67108864)",
-                quote(id), quote(&group), quote(&version), quote(&resource), quote(&file.to_string_lossy())
-            ))
-            .with_context(|| format!("{}: loading {path}", bundle.source.display()))?;
-        } else if let Some(log) = layout::parse_container_log_path(path) {
-            append_log_lines(
-                &mut logs,
-                id,
-                "container",
-                Some(&log.namespace),
-                Some(&log.pod),
-                Some(&log.container),
-                log.previous,
-                None,
-                None,
-                &file,
-            )?;
-        } else if let Some((node, service)) = parse_node_log_path(path) {
-            append_log_lines(
-                &mut logs,
-                id,
-                "node",
-                None,
-                None,
-                None,
-                false,
-                Some(node),
-                Some(service),
-                &file,
-            )?;
-        } else if let Some(service) = path
-            .strip_prefix(layout::HOST_LOGS_DIR)
-            .and_then(|s| s.strip_prefix('/'))
-            .and_then(|s| s.strip_suffix(layout::LOG_SUFFIX))
-        {
-            append_log_lines(
-                &mut logs,
-                id,
-                "host",
-                None,
-                None,
-                None,
-                false,
-                None,
-                Some(service),
-                &file,
-            )?;
+        if let Some(origin) = LogOrigin::of(path) {
+            logs.push((origin, file));
+        } else if let Some((group, version, resource)) = layout::parse_resource_path(path) {
+            resources.push((file, group, version, resource));
         } else if path == layout::HOST_FACTS {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {path}"))?;
             conn.execute(
@@ -100,9 +63,109 @@ pub fn load_bundle(conn: &Connection, bundle: &OpenBundle, tick: &dyn Fn(&str)) 
             )?;
         }
     }
+    insert_objects(conn, id, &resources, max_object_bytes)
+        .with_context(|| format!("{}: loading API objects", bundle.source.display()))?;
+    let mut app = conn.appender("raw_log_lines")?;
+    for (origin, file) in logs {
+        append_log_lines(&mut app, id, &origin, &file)?;
+    }
     // An error in the implicit flush on drop would be lost: flush explicitly.
-    logs.flush().context("loading log lines")?;
+    app.flush().context("loading log lines")?;
     Ok(())
+}
+
+/// Loads every resource file of a bundle in one statement. One INSERT per file is several
+/// times slower at scale: after a few hundred thousand rows, DuckDB starts compressing the
+/// table's earlier row groups on each new statement (13 s for the 47,000 events of a
+/// 150,000-pod cluster, against 4 s for all 510,000 objects at once). The file order, and
+/// with it the row order, is kept.
+fn insert_objects(
+    conn: &Connection,
+    id: &str,
+    files: &[(PathBuf, String, String, String)],
+    max_object_bytes: usize,
+) -> Result<()> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let paths: Vec<String> = files
+        .iter()
+        .map(|(file, ..)| quote(&file.to_string_lossy()))
+        .collect();
+    let kinds: Vec<String> = files
+        .iter()
+        .map(|(file, group, version, resource)| {
+            format!(
+                "{}: {{'g': {}, 'v': {}, 'r': {}}}",
+                quote(&file.to_string_lossy()),
+                quote(group),
+                quote(version),
+                quote(resource)
+            )
+        })
+        .collect();
+    conn.execute_batch(&format!(
+        "INSERT INTO raw_objects SELECT {}, f.g, f.v, f.r, json FROM (
+            SELECT json, MAP {{{}}}[filename] AS f
+            FROM read_ndjson_objects([{}], maximum_object_size = {}, filename = true))",
+        quote(id),
+        kinds.join(", "),
+        paths.join(", "),
+        max_object_bytes + 1
+    ))?;
+    Ok(())
+}
+
+/// Where a log file's lines come from, as the raw_log_lines columns say it.
+struct LogOrigin {
+    source: &'static str,
+    namespace: Option<String>,
+    pod: Option<String>,
+    container: Option<String>,
+    previous: bool,
+    node: Option<String>,
+    service: Option<String>,
+}
+
+impl LogOrigin {
+    fn of(path: &str) -> Option<LogOrigin> {
+        let none = LogOrigin {
+            source: "",
+            namespace: None,
+            pod: None,
+            container: None,
+            previous: false,
+            node: None,
+            service: None,
+        };
+        if let Some(log) = layout::parse_container_log_path(path) {
+            return Some(LogOrigin {
+                source: "container",
+                namespace: Some(log.namespace),
+                pod: Some(log.pod),
+                container: Some(log.container),
+                previous: log.previous,
+                ..none
+            });
+        }
+        if let Some((node, service)) = parse_node_log_path(path) {
+            return Some(LogOrigin {
+                source: "node",
+                node: Some(node.to_string()),
+                service: Some(service.to_string()),
+                ..none
+            });
+        }
+        let service = path
+            .strip_prefix(layout::HOST_LOGS_DIR)?
+            .strip_prefix('/')?
+            .strip_suffix(layout::LOG_SUFFIX)?;
+        Some(LogOrigin {
+            source: "host",
+            service: Some(service.to_string()),
+            ..none
+        })
+    }
 }
 
 fn insert_bundle_row(conn: &Connection, b: &OpenBundle) -> Result<()> {
@@ -195,13 +258,7 @@ fn insert_discovery(conn: &Connection, id: &str, path: &Path) -> Result<()> {
 fn append_log_lines(
     app: &mut duckdb::Appender<'_>,
     id: &str,
-    source: &str,
-    namespace: Option<&str>,
-    pod: Option<&str>,
-    container: Option<&str>,
-    previous: bool,
-    node: Option<&str>,
-    service: Option<&str>,
+    origin: &LogOrigin,
     file: &Path,
 ) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
@@ -212,13 +269,13 @@ fn append_log_lines(
         let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line));
         app.append_row(params![
             id,
-            source,
-            namespace,
-            pod,
-            container,
-            previous,
-            node,
-            service,
+            origin.source,
+            origin.namespace,
+            origin.pod,
+            origin.container,
+            origin.previous,
+            origin.node,
+            origin.service,
             (i + 1) as i64,
             line.as_ref()
         ])?;

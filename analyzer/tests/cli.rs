@@ -298,3 +298,32 @@ fn sql_runs_a_query_over_a_bundle() {
         "file access must be off"
     );
 }
+
+#[test]
+fn memory_limit_bounds_the_database_and_spills_to_the_work_directory() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let bundles = build_case(&repo().join("tests/fixtures/baseline"), tmp.path());
+    let setting = |args: &[&str]| {
+        let mut all = vec!["sql", "-q", "--output", "tsv"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&[
+            &bundles[0],
+            "-c",
+            "SELECT (SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'), \
+             (SELECT value FROM duckdb_settings() WHERE name = 'temp_directory')",
+        ]);
+        let o = ktriage(&all);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        let row = out.lines().nth(1).expect("a row").to_string();
+        let (limit, spill) = row.split_once('\t').expect("two columns");
+        (limit.to_string(), spill.to_string())
+    };
+    let (limit, spill) = setting(&[]);
+    assert_eq!(limit, "1.5 GiB", "default limit");
+    assert!(
+        spill.contains("ktriage-") && spill.ends_with("spill"),
+        "spill inside the case's work directory: {spill}"
+    );
+    assert_eq!(setting(&["--memory-mib", "300"]).0, "300.0 MiB");
+}

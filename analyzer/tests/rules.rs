@@ -8,10 +8,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use ktriage::case::Case;
+use ktriage::case::{Case, CaseOptions};
 use ktriage::progress::Progress;
 use ktriage::rules::{self, Rule, Severity, engine};
-use ktriage_schema::reader::Limits;
 use serde::Deserialize;
 
 fn repo() -> PathBuf {
@@ -43,7 +42,7 @@ fn open_case(dir: &Path) -> (Case, tempfile::TempDir) {
             .unwrap_or_else(|e| panic!("{}: {e:#}", src.display()));
         archives.push(out);
     }
-    let case = Case::open(&archives, &Limits::default(), &Progress::hidden())
+    let case = Case::open(&archives, &CaseOptions::default(), &Progress::hidden())
         .unwrap_or_else(|e| panic!("{}: {e:#}", dir.display()));
     (case, tmp)
 }

@@ -31,6 +31,9 @@ SELECT
     doc
 FROM p;
 
+-- objects now holds every document: the raw copy would only double memory from here on.
+DROP TABLE raw_objects;
+
 -- status.conditions of every object that has them (APIServices, Karmada clusters,
 -- BackupStorageLocations, CRDs, ...). Pods and nodes have their own tables too.
 CREATE TABLE object_conditions AS

@@ -4,7 +4,6 @@ use std::fs;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use ktriage_schema::reader::Limits;
 
 use crate::case::Case;
 use crate::cli::{AnalyzeArgs, Format};
@@ -24,11 +23,7 @@ pub struct Outcome {
 pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
     let progress = Progress::new(args.input.quiet);
     let rules = rules::load_all(builtin, args.rules.no_builtin_rules, &args.rules.dirs)?;
-    let case = Case::open(
-        &args.input.bundles,
-        &limits(args.input.max_unpacked_mib),
-        &progress,
-    )?;
+    let case = Case::open(&args.input.bundles, &args.input.case_options(), &progress)?;
     let rules_start = Instant::now();
     let bar = progress.bar(rules.len() as u64, "rules");
     let runs: Vec<RuleRun> = rules
@@ -78,14 +73,6 @@ pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
         worst,
         rule_errors: report.rule_errors.len(),
     })
-}
-
-/// Limits for opening bundles from the command line.
-pub fn limits(max_unpacked_mib: u64) -> Limits {
-    Limits {
-        max_total_bytes: max_unpacked_mib.saturating_mul(1 << 20),
-        ..Limits::default()
-    }
 }
 
 fn is_benign(rules: &[rules::Rule], id: &str) -> bool {

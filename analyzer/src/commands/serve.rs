@@ -8,7 +8,6 @@ use ktriage_schema::reader;
 
 use crate::case::BadInput;
 use crate::cli::ServeArgs;
-use crate::commands::analyze::limits;
 use crate::progress::Progress;
 
 /// Opens the bundles, writes a kubeconfig, serves until interrupted.
@@ -36,7 +35,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         let bundle = reader::open(
             path,
             &work.path().join(format!("bundle-{i}")),
-            &limits(args.input.max_unpacked_mib),
+            &args.input.limits(),
         )
         .map_err(|e| BadInput(e.to_string()))?;
         spinner.finish_and_clear();

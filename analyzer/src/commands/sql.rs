@@ -7,7 +7,6 @@ use duckdb::Connection;
 
 use crate::case::Case;
 use crate::cli::{SqlArgs, SqlOutput};
-use crate::commands::analyze::limits;
 use crate::progress::Progress;
 
 /// Rows printed per query at most; the rest are counted.
@@ -17,7 +16,7 @@ const MAX_ROWS: usize = 10_000;
 pub fn run(args: &SqlArgs) -> Result<bool> {
     let case = Case::open(
         &args.input.bundles,
-        &limits(args.input.max_unpacked_mib),
+        &args.input.case_options(),
         &Progress::new(args.input.quiet),
     )?;
     if let Some(query) = &args.query {
