@@ -150,7 +150,8 @@ pub async fn list_resource(ctx: Arc<Ctx>, planned: Planned) -> Output {
             });
         }
     };
-    let observer = if planned.is_core("pods") {
+    // Pods are remembered only to fetch their logs: without logs, nothing per pod is kept.
+    let observer = if planned.is_core("pods") && ctx.options.logs.enabled {
         AnyObserver::Pods(PodObserver::default())
     } else if planned.is_core("nodes") {
         AnyObserver::Nodes(NodeObserver::default())

@@ -15,8 +15,13 @@ use crate::manifest::{Entry, Manifest};
 /// How to write.
 #[derive(Debug, Clone)]
 pub struct WriterOptions {
-    /// zstd level (1..=19). 3 is zstd's default: fast, and JSON still shrinks well.
+    /// zstd level (1..=19).
     pub level: i32,
+    /// log2 of zstd's long-distance-matching window, or `None` for none. Objects of one
+    /// kind repeat the same keys and values across a whole resource file, far beyond the
+    /// window of a plain level: matching across 16 MiB makes bundles about 12% smaller at
+    /// the same speed. Decoders accept windows up to 2^27 by default.
+    pub long_window_log: Option<u32>,
     /// zstd worker threads; 0 compresses on the calling thread.
     pub workers: u32,
     /// Modification time stamped on every entry (seconds since the epoch).
@@ -25,8 +30,12 @@ pub struct WriterOptions {
 
 impl Default for WriterOptions {
     fn default() -> Self {
+        // Measured on the objects of a 150,000-pod cluster (docs/benchmarks.md): level 8
+        // with a 16 MiB long-distance window is about 0.5x the size of the same objects as
+        // gzip'd JSON, compresses about 70 MB/s on one core, and needs about 40 MiB.
         WriterOptions {
-            level: 3,
+            level: 8,
+            long_window_log: Some(24),
             workers: 0,
             mtime: 0,
         }
@@ -45,6 +54,10 @@ impl<W: Write> BundleWriter<W> {
     /// Starts a bundle on `out`.
     pub fn new(out: W, options: &WriterOptions) -> io::Result<Self> {
         let mut encoder = zstd::Encoder::new(out, options.level)?;
+        if let Some(window_log) = options.long_window_log {
+            encoder.long_distance_matching(true)?;
+            encoder.window_log(window_log)?;
+        }
         if options.workers > 0 {
             encoder.multithread(options.workers)?;
         }

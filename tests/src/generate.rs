@@ -170,6 +170,7 @@ fn generate_cluster(spec: &Spec, out: &Path) -> Result<()> {
     let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
     let options = WriterOptions {
         level: 3,
+        long_window_log: None,
         workers: 0,
         mtime: now.timestamp() as u64,
     };
@@ -1295,6 +1296,7 @@ fn generate_host(spec: &Spec, node: &str, out: &Path) -> Result<()> {
         BufWriter::new(file),
         &WriterOptions {
             level: 3,
+            long_window_log: None,
             workers: 0,
             mtime: now.timestamp() as u64,
         },

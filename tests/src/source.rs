@@ -111,6 +111,7 @@ pub fn build_into<W: std::io::Write>(src: &Path, out: W) -> Result<W> {
         .unwrap_or_default();
     let options = WriterOptions {
         level: 9,
+        long_window_log: None,
         workers: 0,
         mtime: finished.timestamp().max(0) as u64,
     };
