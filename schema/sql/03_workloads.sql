@@ -130,23 +130,33 @@ SELECT bundle_id, kind, namespace, name, uid, labels, annotations, created_at, d
     doc
 FROM w;
 
--- Containers of workload templates.
+-- Containers of workload templates. Each template and each container is parsed once.
 CREATE TABLE workload_containers AS
-WITH c AS (
-    SELECT bundle_id, kind, namespace, name AS workload, 'init' AS container_type,
-        unnest(from_json(template->'$.spec.initContainers', '["JSON"]')) AS spec FROM workloads
+WITH t AS (
+    SELECT bundle_id, kind, namespace, name AS workload,
+        from_json(template, '{"spec":{"initContainers":["JSON"],"containers":["JSON"]}}').spec AS s
+    FROM workloads
+),
+c AS (
+    SELECT bundle_id, kind, namespace, workload, 'init' AS container_type,
+        unnest(s.initContainers) AS spec FROM t
     UNION ALL
-    SELECT bundle_id, kind, namespace, name, 'regular',
-        unnest(from_json(template->'$.spec.containers', '["JSON"]')) FROM workloads
+    SELECT bundle_id, kind, namespace, workload, 'regular',
+        unnest(s.containers) FROM t
+),
+typed AS (
+    SELECT c.*,
+        from_json(spec, '{"name":"VARCHAR","image":"VARCHAR","args":"JSON","command":"JSON","ports":"JSON","resources":{"limits":{"memory":"VARCHAR"},"requests":{"memory":"VARCHAR"}}}') AS cs
+    FROM c
 )
 SELECT bundle_id, kind, namespace, workload, container_type,
-    spec->>'$.name' AS name,
-    spec->>'$.image' AS image,
-    image_registry(spec->>'$.image') AS registry,
-    spec->'$.args' AS args,
-    spec->'$.command' AS command,
-    spec->'$.ports' AS ports,
-    spec->>'$.resources.limits.memory' AS memory_limit,
-    spec->>'$.resources.requests.memory' AS memory_request,
+    cs.name AS name,
+    cs.image AS image,
+    image_registry(cs.image) AS registry,
+    cs.args AS args,
+    cs.command AS command,
+    cs.ports AS ports,
+    cs.resources.limits.memory AS memory_limit,
+    cs.resources.requests.memory AS memory_request,
     spec
-FROM c;
+FROM typed;
