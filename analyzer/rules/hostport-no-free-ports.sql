@@ -66,16 +66,26 @@ pod_wl AS (
     FROM pods p
     LEFT JOIN rs_owner r ON r.bundle_id = p.bundle_id AND r.namespace = p.namespace AND r.name = p.owner_name
 ),
--- Host ports each pod asks for; with hostNetwork every containerPort is a host port.
+-- Host ports each pod asks for; with hostNetwork every containerPort is a host port. Only
+-- containers naming a hostPort, and containers of hostNetwork pods, are parsed.
 pod_ports AS (
     SELECT bundle_id, namespace, pod, list(DISTINCT CAST(port AS VARCHAR) || '/' || proto ORDER BY CAST(port AS VARCHAR) || '/' || proto) AS ports
     FROM (
-        SELECT c.bundle_id, c.namespace, c.pod,
-            coalesce(nullif(x.hostPort, 0), CASE WHEN w.host_network THEN x.containerPort END) AS port,
+        SELECT bundle_id, namespace, pod,
+            coalesce(nullif(x.hostPort, 0), CASE WHEN host_network THEN x.containerPort END) AS port,
             coalesce(x.protocol, 'TCP') AS proto
-        FROM (SELECT bundle_id, namespace, pod, unnest(from_json(ports, '[{"containerPort":"BIGINT","hostPort":"BIGINT","protocol":"VARCHAR"}]')) AS x
-              FROM containers WHERE ports IS NOT NULL AND container_type <> 'ephemeral') c
-        JOIN pod_wl w ON w.bundle_id = c.bundle_id AND w.namespace = c.namespace AND w.pod = c.pod
+        FROM (SELECT c.bundle_id, c.namespace, c.pod, p.host_network,
+                  unnest(from_json(c.ports, '[{"containerPort":"BIGINT","hostPort":"BIGINT","protocol":"VARCHAR"}]')) AS x
+              FROM containers c
+              JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
+              WHERE c.ports IS NOT NULL AND c.container_type <> 'ephemeral' AND contains(CAST(c.ports AS VARCHAR), 'hostPort')
+              UNION ALL
+              SELECT c.bundle_id, c.namespace, c.pod, p.host_network,
+                  unnest(from_json(c.ports, '[{"containerPort":"BIGINT","hostPort":"BIGINT","protocol":"VARCHAR"}]')) AS x
+              FROM pods p
+              JOIN containers c ON c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name
+              WHERE p.host_network
+                AND c.ports IS NOT NULL AND c.container_type <> 'ephemeral' AND NOT contains(CAST(c.ports AS VARCHAR), 'hostPort'))
     )
     WHERE port IS NOT NULL AND port > 0
     GROUP BY ALL
@@ -105,7 +115,17 @@ pending AS (
     FROM sched_events e
     WHERE NOT EXISTS (SELECT 1 FROM pods p WHERE p.bundle_id = e.bundle_id AND p.namespace = e.namespace AND p.name = e.pod)
 ),
--- Nodes a workload's pods can go to: Ready, schedulable, taints tolerated, nodeSelector met.
+-- Deployments and DaemonSets whose template names hostPort or hostNetwork: the others have no
+-- host port, so their templates need not be parsed. (One scan per kind: an equality filter
+-- spares reading the other kinds' templates.)
+hp_keys AS (
+    SELECT DISTINCT bundle_id, kind, namespace, name
+    FROM (SELECT bundle_id, kind, namespace, name, deleted_at, template FROM workloads WHERE kind = 'Deployment'
+          UNION ALL
+          SELECT bundle_id, kind, namespace, name, deleted_at, template FROM workloads WHERE kind = 'DaemonSet')
+    WHERE deleted_at IS NULL AND regexp_matches(CAST(template AS VARCHAR), 'host(Port|Network)')
+),
+-- Host ports of each workload; with hostNetwork every containerPort is a host port.
 wl AS (
     SELECT w.bundle_id, w.kind, w.namespace, w.name, w.desired, w.available, w.strategy,
         coalesce(from_json(w.template->'$.spec.tolerations', '[{"key":"VARCHAR","operator":"VARCHAR","value":"VARCHAR","effect":"VARCHAR"}]'), []) AS tols,
@@ -118,7 +138,10 @@ wl AS (
                 lambda c: coalesce(from_json(c->'$.ports', '[{"containerPort":"BIGINT","hostPort":"BIGINT","protocol":"VARCHAR"}]'), [])),
             lambda l: len(l) > 0) AS port_lists
     FROM workloads w
-    WHERE w.kind IN ('Deployment', 'DaemonSet') AND w.deleted_at IS NULL
+    -- Picked by row id, so that only these workloads' templates are read again.
+    WHERE w.rowid IN (SELECT x.rowid FROM workloads x
+                      JOIN hp_keys k ON k.bundle_id = x.bundle_id AND k.kind = x.kind AND k.namespace = x.namespace AND k.name = x.name
+                      WHERE x.kind IN ('Deployment', 'DaemonSet') AND x.deleted_at IS NULL)
 ),
 wl_ports AS (
     SELECT bundle_id, kind, namespace, name,
@@ -127,6 +150,8 @@ wl_ports AS (
             lambda x: CAST(coalesce(nullif(x.hostPort, 0), x.containerPort) AS VARCHAR) || '/' || coalesce(x.protocol, 'TCP')))) AS ports
     FROM wl
 ),
+-- Nodes a workload's pods can go to: Ready, schedulable, taints tolerated, nodeSelector met.
+-- Counted for the workloads with host ports only.
 eligible AS (
     SELECT w.bundle_id, w.kind, w.namespace, w.name, count(n.name) AS nodes
     FROM wl w
@@ -136,6 +161,8 @@ eligible AS (
                     AND ((coalesce(o.key, '') = '' AND o.operator = 'Exists')
                          OR (o.key = t.key AND (o.operator = 'Exists' OR coalesce(o.value, '') = coalesce(t.value, '')))))) = 0)) = 0
         AND len(list_filter(map_entries(w.selector), lambda s: json_extract_string(n.labels, '$."' || s.key || '"') IS DISTINCT FROM s.value)) = 0
+    WHERE EXISTS (SELECT 1 FROM wl_ports p WHERE p.bundle_id = w.bundle_id AND p.kind = w.kind AND p.namespace = w.namespace
+                  AND p.name = w.name AND len(p.ports) > 0)
     GROUP BY ALL
 ),
 -- maxSurge rounds up, maxUnavailable rounds down (defaults 25% / 25% for Deployments,
@@ -171,9 +198,9 @@ stuck_design AS (
 ),
 -- Who holds each port on the nodes.
 holders AS (
-    SELECT w.bundle_id, port, list(DISTINCT w.namespace || '/' || w.pod || ' on ' || w.node ORDER BY w.namespace || '/' || w.pod || ' on ' || w.node) AS pods
+    SELECT w.bundle_id, port, list(DISTINCT w.namespace || '/' || w.name || ' on ' || w.node ORDER BY w.namespace || '/' || w.name || ' on ' || w.node) AS pods
     FROM (SELECT bundle_id, namespace, pod, unnest(ports) AS port FROM pod_ports) pp
-    JOIN pod_wl w ON w.bundle_id = pp.bundle_id AND w.namespace = pp.namespace AND w.pod = pp.pod
+    JOIN pods w ON w.bundle_id = pp.bundle_id AND w.namespace = pp.namespace AND w.name = pp.pod
     WHERE w.node IS NOT NULL AND w.phase IN ('Running', 'Pending')
     GROUP BY ALL
 ),

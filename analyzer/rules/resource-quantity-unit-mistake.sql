@@ -57,55 +57,66 @@ WITH owners AS (
 -- Pod templates of top-level workloads (a Deployment's ReplicaSets and a CronJob's Jobs are
 -- judged through their owner).
 tmpl AS (
-    SELECT c.bundle_id, c.kind, c.namespace, c.workload AS name, c.name AS container, c.spec
+    SELECT c.bundle_id, c.kind, c.namespace, c.workload AS name, c.name AS container, c.spec->'$.resources' AS resources
     FROM workload_containers c
     JOIN owners o ON o.bundle_id = c.bundle_id AND o.kind = c.kind AND o.namespace = c.namespace AND o.name = c.workload
     WHERE NOT (c.kind = 'ReplicaSet' AND o.owner_kind = 'Deployment')
       AND NOT (c.kind = 'Job' AND o.owner_kind = 'CronJob')
     UNION ALL
-    -- Pods without a collected controller (bare pods, static pods, operator-made pods).
-    SELECT c.bundle_id, 'Pod', c.namespace, c.pod, c.name, c.spec
+    -- Pods without a collected controller (bare pods, static pods, operator-made pods), found
+    -- before their containers are joined.
+    SELECT c.bundle_id, 'Pod', c.namespace, c.pod, c.name, c.spec->'$.resources'
     FROM containers c
-    JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
+    JOIN (SELECT p.bundle_id, p.namespace, p.name FROM pods p
+          WHERE p.owner_kind IS NULL OR p.owner_kind = 'Node'
+             OR NOT EXISTS (SELECT 1 FROM owners o WHERE o.bundle_id = p.bundle_id AND o.kind = p.owner_kind
+                            AND o.namespace = p.namespace AND o.name = p.owner_name)) p
+        ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
     WHERE c.container_type <> 'ephemeral'
-      AND (p.owner_kind IS NULL OR p.owner_kind = 'Node'
-           OR NOT EXISTS (SELECT 1 FROM owners o WHERE o.bundle_id = p.bundle_id AND o.kind = p.owner_kind
-                          AND o.namespace = p.namespace AND o.name = p.owner_name))
 ),
-amounts AS (
-    SELECT bundle_id, kind, namespace, name, container, 'requests' AS section, e.key AS res, e.value AS q
-    FROM (SELECT *, unnest(map_entries(coalesce(from_json(spec->'$.resources.requests', '"MAP(VARCHAR, VARCHAR)"'), MAP {}))) AS e FROM tmpl)
+-- Requests and limits of each distinct resources block (templates repeat a few of them).
+resource_entries AS (
+    SELECT resources, 'requests' AS section, e.key AS res, e.value AS q
+    FROM (SELECT resources, unnest(map_entries(coalesce(from_json(resources->'$.requests', '"MAP(VARCHAR, VARCHAR)"'), MAP {}))) AS e
+          FROM (SELECT DISTINCT resources FROM tmpl))
     UNION ALL
-    SELECT bundle_id, kind, namespace, name, container, 'limits', e.key, e.value
-    FROM (SELECT *, unnest(map_entries(coalesce(from_json(spec->'$.resources.limits', '"MAP(VARCHAR, VARCHAR)"'), MAP {}))) AS e FROM tmpl)
-    UNION ALL
-    -- LimitRange defaults are copied into every new container of the namespace.
-    SELECT o.bundle_id, 'LimitRange', o.namespace, o.name, coalesce(l.type, 'Container'), s.section, e.key, e.value
-    FROM objects o,
+    SELECT resources, 'limits', e.key, e.value
+    FROM (SELECT resources, unnest(map_entries(coalesce(from_json(resources->'$.limits', '"MAP(VARCHAR, VARCHAR)"'), MAP {}))) AS e
+          FROM (SELECT DISTINCT resources FROM tmpl))
+),
+-- LimitRange defaults are copied into every new container of the namespace.
+limit_amounts AS (
+    SELECT o.bundle_id, 'LimitRange' AS kind, o.namespace, o.name, coalesce(l.type, 'Container') AS container, s.section, e.key AS res, e.value AS q
+    FROM (SELECT bundle_id, namespace, name, doc FROM objects WHERE api_group = '' AND resource = 'limitranges') o,
         unnest(coalesce(from_json(o.doc->'$.spec.limits', '[{"type":"VARCHAR","default":"MAP(VARCHAR, VARCHAR)","defaultRequest":"MAP(VARCHAR, VARCHAR)","max":"MAP(VARCHAR, VARCHAR)","min":"MAP(VARCHAR, VARCHAR)"}]'), [])) AS t(l),
         unnest([{'section': 'default', 'm': l."default"}, {'section': 'defaultRequest', 'm': l.defaultRequest}]) AS u(s),
         unnest(map_entries(coalesce(s.m, MAP {}))) AS v(e)
-    WHERE o.api_group = '' AND o.resource = 'limitranges'
 ),
 biggest AS (
     SELECT max(capacity_cpu) AS cpu FROM nodes
 ),
-judged AS (
-    SELECT a.*, k8s_quantity(a.q) AS v, k8s_quantity_suffix(a.q) AS suffix,
+-- The judgement depends on the resource, section and amount only: made once per distinct
+-- value, not once per container.
+quantities AS (
+    SELECT res, section, q, k8s_quantity(q) AS v, k8s_quantity_suffix(q) AS suffix
+    FROM (SELECT res, section, q FROM resource_entries UNION SELECT res, section, q FROM limit_amounts)
+),
+verdicts AS (
+    SELECT a.res, a.section, a.q,
         CASE
             WHEN a.res IN ('memory', 'ephemeral-storage') OR a.res LIKE 'hugepages-%' THEN
-                CASE WHEN k8s_quantity_suffix(a.q) = 'm' THEN a.res || ' ' || a.q || ' is ' || CAST(k8s_quantity(a.q) AS VARCHAR) || ' bytes (m = milli): did you mean ' || regexp_replace(a.q, 'm$', 'Mi') || '?'
+                CASE WHEN a.suffix = 'm' THEN a.res || ' ' || a.q || ' is ' || CAST(a.v AS VARCHAR) || ' bytes (m = milli): did you mean ' || regexp_replace(a.q, 'm$', 'Mi') || '?'
                      -- Plain bytes, or a limit too small to start a container; a small request
                      -- with a unit (1Mi for a sidecar) is deliberate.
-                     WHEN k8s_quantity(a.q) > 0 AND k8s_quantity(a.q) < ${min_memory_bytes}
-                          AND (k8s_quantity_suffix(a.q) = '' OR a.section IN ('limits', 'default')) THEN a.res || ' ' || a.q || ' is only ' || CAST(CAST(k8s_quantity(a.q) AS BIGINT) AS VARCHAR) || ' bytes'
-                          || CASE WHEN k8s_quantity_suffix(a.q) = '' THEN ' (no unit means bytes): did you mean ' || a.q || 'Mi?' ELSE '' END
+                     WHEN a.v > 0 AND a.v < ${min_memory_bytes}
+                          AND (a.suffix = '' OR a.section IN ('limits', 'default')) THEN a.res || ' ' || a.q || ' is only ' || CAST(CAST(a.v AS BIGINT) AS VARCHAR) || ' bytes'
+                          || CASE WHEN a.suffix = '' THEN ' (no unit means bytes): did you mean ' || a.q || 'Mi?' ELSE '' END
                 END
             WHEN a.res = 'cpu' THEN
-                CASE WHEN k8s_quantity(a.q) > coalesce(b.cpu, ${max_cpu_cores})
-                     THEN 'cpu ' || a.q || ' is ' || regexp_replace(CAST(k8s_quantity(a.q) AS VARCHAR), '\.0$', '') || ' cores'
+                CASE WHEN a.v > coalesce(b.cpu, ${max_cpu_cores})
+                     THEN 'cpu ' || a.q || ' is ' || regexp_replace(CAST(a.v AS VARCHAR), '\.0$', '') || ' cores'
                           || CASE WHEN b.cpu IS NOT NULL THEN ', more than the largest node has (' || regexp_replace(CAST(b.cpu AS VARCHAR), '\.0$', '') || ')' ELSE '' END
-                          || CASE WHEN k8s_quantity_suffix(a.q) = '' THEN ': did you mean ' || a.q || 'm?' ELSE '' END
+                          || CASE WHEN a.suffix = '' THEN ': did you mean ' || a.q || 'm?' ELSE '' END
                 END
         END AS what,
         CASE
@@ -113,7 +124,18 @@ judged AS (
             WHEN a.res = 'cpu' THEN 'medium'
             WHEN a.section IN ('limits', 'default') THEN 'high'
             ELSE 'medium' END AS sev
-    FROM amounts a CROSS JOIN biggest b
+    FROM quantities a CROSS JOIN biggest b
+),
+-- Every container (and LimitRange) with its judged amounts.
+judged AS (
+    SELECT t.bundle_id, t.kind, t.namespace, t.name, t.container, r.section, r.res, r.q, j.what, j.sev
+    FROM tmpl t
+    JOIN resource_entries r ON r.resources = t.resources
+    JOIN verdicts j ON j.res = r.res AND j.section = r.section AND j.q IS NOT DISTINCT FROM r.q
+    UNION ALL
+    SELECT a.*, j.what, j.sev
+    FROM limit_amounts a
+    JOIN verdicts j ON j.res = a.res AND j.section = a.section AND j.q IS NOT DISTINCT FROM a.q
 ),
 -- What the affected pods show (containers that cannot start, pods that cannot be placed).
 symptoms AS (
@@ -125,14 +147,22 @@ symptoms AS (
     UNION ALL
     SELECT bundle_id, namespace, name, NULL, 'Pending: ' || scheduled_message
     FROM pods WHERE node IS NULL AND contains(coalesce(scheduled_message, ''), 'Insufficient cpu')
+),
+-- Each symptom under the names it is judged with: its pod's own name, and (for workloads, whose
+-- pods are named <workload>-<suffix>) every prefix of it that a '-' follows.
+symptom_names AS (
+    SELECT *, pod AS owner, true AS own FROM symptoms
+    UNION ALL
+    SELECT *, unnest(list_transform(range(1, len(string_split(pod, '-'))), lambda k: array_to_string(string_split(pod, '-')[1:k], '-'))), false
+    FROM symptoms
 )
 SELECT lower(j.kind) || '/' || j.namespace || '/' || j.name AS resource, j.namespace, j.name, j.bundle_id,
     CASE WHEN j.kind = 'LimitRange' THEN 'LimitRange ' || j.name || ' (' || j.container || ')' ELSE 'container ' || j.container END
         || ': ' || string_agg(j.section || ' ' || j.what, '; ' ORDER BY j.section, j.res) AS message,
     list_concat(list(j.section || '.' || j.res || ': ' || j.q ORDER BY j.section, j.res),
-        coalesce((SELECT list(DISTINCT s.pod || coalesce('/' || s.container, '') || ' ' || s.what)[1:3] FROM symptoms s
-                  WHERE s.bundle_id = j.bundle_id AND s.namespace = j.namespace
-                    AND (s.pod = j.name OR (starts_with(s.pod, j.name || '-') AND j.kind <> 'LimitRange'))
+        coalesce((SELECT list(DISTINCT s.pod || coalesce('/' || s.container, '') || ' ' || s.what)[1:3] FROM symptom_names s
+                  WHERE s.bundle_id = j.bundle_id AND s.namespace = j.namespace AND s.owner = j.name
+                    AND (s.own OR j.kind <> 'LimitRange')
                     AND (s.container IS NULL OR s.container = j.container)), [])) AS evidence,
     CASE WHEN bool_or(j.sev = 'high') THEN 'high' ELSE 'medium' END AS severity
 FROM judged j

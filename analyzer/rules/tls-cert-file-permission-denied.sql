@@ -70,25 +70,38 @@ grouped AS (
         count(*) AS n, list(DISTINCT file) FILTER (WHERE file <> '') AS files, list(DISTINCT line)[1:3] AS lines
     FROM hits GROUP BY ALL
 ),
+-- Only the pods and containers that logged a hit are looked at below, picked by row id so that
+-- the JSON of the others is not read.
+hit_pod_rows AS (
+    SELECT p.rowid AS pod_row FROM pods p
+    WHERE EXISTS (SELECT 1 FROM grouped g WHERE g.bundle_id = p.bundle_id AND g.namespace = p.namespace AND g.pod = p.name)
+),
+hit_containers AS (
+    SELECT DISTINCT bundle_id, namespace, pod, container FROM grouped
+),
 -- Secret / ConfigMap volumes of the pods, with their modes (decimal in the API) and mounts.
 vols AS (
     SELECT bundle_id, namespace, pod, v->>'$.name' AS vol,
         coalesce(v->>'$.secret.secretName', v->>'$.configMap.name', 'projected') AS source_name,
         CASE WHEN (v->'$.secret') IS NOT NULL THEN 'secret' WHEN (v->'$.configMap') IS NOT NULL THEN 'configMap' ELSE 'projected' END AS vtype,
         coalesce(TRY_CAST(coalesce(v->>'$.secret.defaultMode', v->>'$.configMap.defaultMode', v->>'$.projected.defaultMode') AS INTEGER), 420) AS mode
-    FROM (SELECT bundle_id, namespace, name AS pod, unnest(coalesce(from_json(volumes, '["JSON"]'), [])) AS v FROM pods)
+    FROM (SELECT bundle_id, namespace, name AS pod, unnest(coalesce(from_json(volumes, '["JSON"]'), [])) AS v
+          FROM pods WHERE rowid IN (SELECT pod_row FROM hit_pod_rows))
     WHERE (v->'$.secret') IS NOT NULL OR (v->'$.configMap') IS NOT NULL OR (v->'$.projected') IS NOT NULL
 ),
 mounts AS (
     SELECT c.bundle_id, c.namespace, c.pod, c.name AS container, m->>'$.name' AS vol, m->>'$.mountPath' AS path,
         c.spec->>'$.securityContext.runAsUser' AS run_as_user
-    FROM (SELECT *, unnest(coalesce(from_json(spec->'$.volumeMounts', '["JSON"]'), [])) AS m FROM containers) c
+    FROM (SELECT *, unnest(coalesce(from_json(spec->'$.volumeMounts', '["JSON"]'), [])) AS m
+          FROM containers
+          WHERE rowid IN (SELECT c.rowid FROM containers c
+                          JOIN hit_containers h ON h.bundle_id = c.bundle_id AND h.namespace = c.namespace AND h.pod = c.pod AND h.container = c.name)) c
 ),
 pod_ctx AS (
     SELECT bundle_id, namespace, name AS pod,
         doc->>'$.spec.securityContext.runAsUser' AS run_as_user,
         doc->>'$.spec.securityContext.fsGroup' AS fs_group
-    FROM pods
+    FROM pods WHERE rowid IN (SELECT pod_row FROM hit_pod_rows)
 ),
 -- The volume each logged file lives in (longest mount path that prefixes it).
 file_vol AS (

@@ -66,6 +66,31 @@ running AS (
     WHERE p.node IS NOT NULL AND p.deleted_at IS NULL AND p.phase = 'Running'
       AND p.owner_kind IN ('ReplicaSet', 'StatefulSet')
 ),
+-- Workloads whose running replicas are packed on one node: only these are judged further, so
+-- the work below is done for a handful of workloads, not for every workload and node.
+packed_keys AS (
+    SELECT bundle_id, wkind, namespace, wname
+    FROM (SELECT bundle_id, wkind, namespace, wname, node, count(*) AS n FROM running WHERE wname IS NOT NULL GROUP BY ALL)
+    GROUP BY ALL
+    HAVING sum(n) >= ${min_replicas} AND max(n) >= ${packed_share} * sum(n)
+),
+per_node AS (
+    SELECT bundle_id, wkind, namespace, wname, node, count(*) AS n, list(pod ORDER BY pod) AS pods
+    FROM running r WHERE wname IS NOT NULL
+      AND EXISTS (SELECT 1 FROM packed_keys k WHERE k.bundle_id = r.bundle_id AND k.wkind = r.wkind AND k.namespace = r.namespace AND k.wname = r.wname)
+    GROUP BY ALL
+),
+per_wl AS (
+    SELECT bundle_id, wkind, namespace, wname, sum(n) AS total, max(n) AS busiest,
+        arg_max(node, n) AS busiest_node, count(*) AS used_nodes,
+        list(node || ': ' || n ORDER BY n DESC, node) AS spread_text,
+        arg_max(pods, n) AS busiest_pods
+    FROM per_node GROUP BY ALL
+),
+packed AS (
+    SELECT * FROM per_wl
+    WHERE total >= ${min_replicas} AND busiest >= ${packed_share} * total
+),
 wl AS (
     SELECT w.bundle_id, w.kind, w.namespace, w.name, w.desired,
         coalesce(from_json(w.template->'$.spec.tolerations', '[{"key":"VARCHAR","operator":"VARCHAR","value":"VARCHAR","effect":"VARCHAR"}]'), []) AS tols,
@@ -74,19 +99,53 @@ wl AS (
         coalesce(json_array_length(w.template->'$.spec.topologySpreadConstraints'), 0) > 0 AS spread,
         (w.template->'$.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution') IS NOT NULL AS node_affinity
     FROM workloads w
-    WHERE w.kind IN ('Deployment', 'StatefulSet') AND w.deleted_at IS NULL
+    -- Picked by row id, so that only these workloads' templates are read.
+    WHERE w.rowid IN (SELECT x.rowid FROM workloads x
+                      JOIN packed p ON p.bundle_id = x.bundle_id AND p.wkind = x.kind AND p.namespace = x.namespace AND p.wname = x.name
+                      WHERE x.kind IN ('Deployment', 'StatefulSet') AND x.deleted_at IS NULL)
 ),
 -- Nodes the workload's pods may use: Ready, schedulable, taints tolerated, nodeSelector met.
-eligible AS (
-    SELECT w.bundle_id, w.kind, w.namespace, w.name, list(n.name ORDER BY n.name) AS nodes
-    FROM wl w
-    JOIN nodes n ON n.bundle_id = w.bundle_id AND n.ready AND NOT n.unschedulable AND n.deleted_at IS NULL
-        AND len(list_filter(n.taints, lambda t: t.effect IN ('NoSchedule', 'NoExecute')
+-- Judged once per distinct (tolerations, nodeSelector) of the workloads and distinct taints of
+-- the nodes, then handed to every workload of that placement.
+wl_sig AS (
+    SELECT *, CAST(to_json(tols) AS VARCHAR) AS tols_sig, CAST(to_json(selector) AS VARCHAR) AS selector_sig FROM wl
+),
+placements AS (
+    SELECT bundle_id, tols_sig, selector_sig, any_value(tols) AS tols, any_value(selector) AS selector
+    FROM wl_sig GROUP BY bundle_id, tols_sig, selector_sig
+),
+ready_nodes AS (
+    SELECT bundle_id, name, labels, taints, CAST(to_json(taints) AS VARCHAR) AS taints_sig
+    FROM nodes WHERE ready AND NOT unschedulable AND deleted_at IS NULL
+),
+taint_sets AS (
+    SELECT bundle_id, taints_sig, any_value(taints) AS taints FROM ready_nodes GROUP BY bundle_id, taints_sig
+),
+-- MATERIALIZED: keeps the planner from folding the taint and nodeSelector tests into a join
+-- with every node, which would run them once per placement and node again.
+tolerated AS MATERIALIZED (
+    SELECT w.bundle_id, w.tols_sig, w.selector_sig, w.selector, n.taints_sig
+    FROM placements w
+    JOIN taint_sets n ON n.bundle_id = w.bundle_id
+    WHERE len(list_filter(n.taints, lambda t: t.effect IN ('NoSchedule', 'NoExecute')
                 AND len(list_filter(w.tols, lambda o: (coalesce(o.effect, '') = '' OR o.effect = t.effect)
                     AND ((coalesce(o.key, '') = '' AND o.operator = 'Exists')
                          OR (o.key = t.key AND (o.operator = 'Exists' OR coalesce(o.value, '') = coalesce(t.value, '')))))) = 0)) = 0
-        AND len(list_filter(map_entries(w.selector), lambda s: json_extract_string(n.labels, '$."' || s.key || '"') IS DISTINCT FROM s.value)) = 0
-    GROUP BY ALL
+),
+node_pairs AS MATERIALIZED (
+    SELECT w.bundle_id, w.tols_sig, w.selector_sig, w.selector, n.name, n.labels
+    FROM tolerated w
+    JOIN ready_nodes n ON n.bundle_id = w.bundle_id AND n.taints_sig = w.taints_sig
+),
+placement_nodes AS (
+    SELECT bundle_id, tols_sig, selector_sig, name FROM node_pairs
+    WHERE len(list_filter(map_entries(selector), lambda s: json_extract_string(labels, '$."' || s.key || '"') IS DISTINCT FROM s.value)) = 0
+),
+eligible AS (
+    SELECT w.bundle_id, w.kind, w.namespace, w.name, list(n.name ORDER BY n.name) AS nodes
+    FROM wl_sig w
+    JOIN placement_nodes n ON n.bundle_id = w.bundle_id AND n.tols_sig = w.tols_sig AND n.selector_sig = w.selector_sig
+    GROUP BY w.bundle_id, w.kind, w.namespace, w.name
 ),
 -- Pods tied to a node by a local volume (PV node affinity on the host name) cannot spread.
 pinned AS (
@@ -96,20 +155,9 @@ pinned AS (
     JOIN pvcs c ON c.bundle_id = p.bundle_id AND c.namespace = p.namespace
         AND contains(CAST(p.volumes AS VARCHAR), '"claimName":"' || c.name || '"')
     JOIN objects v ON v.bundle_id = c.bundle_id AND v.api_group = '' AND v.resource = 'persistentvolumes' AND v.name = c.volume_name
-    WHERE contains(CAST(v.doc->'$.spec.nodeAffinity' AS VARCHAR), 'kubernetes.io/hostname')
-       OR (v.doc->'$.spec.local') IS NOT NULL OR (v.doc->'$.spec.hostPath') IS NOT NULL
-),
-per_node AS (
-    SELECT bundle_id, wkind, namespace, wname, node, count(*) AS n, list(pod ORDER BY pod) AS pods
-    FROM running WHERE wname IS NOT NULL
-    GROUP BY ALL
-),
-per_wl AS (
-    SELECT bundle_id, wkind, namespace, wname, sum(n) AS total, max(n) AS busiest,
-        arg_max(node, n) AS busiest_node, count(*) AS used_nodes,
-        list(node || ': ' || n ORDER BY n DESC, node) AS spread_text,
-        arg_max(pods, n) AS busiest_pods
-    FROM per_node GROUP BY ALL
+    WHERE EXISTS (SELECT 1 FROM packed k WHERE k.bundle_id = r.bundle_id AND k.wkind = r.wkind AND k.namespace = r.namespace AND k.wname = r.wname)
+      AND (contains(CAST(v.doc->'$.spec.nodeAffinity' AS VARCHAR), 'kubernetes.io/hostname')
+           OR (v.doc->'$.spec.local') IS NOT NULL OR (v.doc->'$.spec.hostPath') IS NOT NULL)
 )
 SELECT lower(p.wkind) || '/' || p.namespace || '/' || p.wname AS resource,
     p.namespace, p.wname AS name, p.busiest_node AS node, p.bundle_id,
@@ -123,12 +171,10 @@ SELECT lower(p.wkind) || '/' || p.namespace || '/' || p.wname AS resource,
                 ELSE '; the pod template has no podAntiAffinity or topologySpreadConstraints' END AS message,
     list_concat(['pods per node: ' || array_to_string(p.spread_text, ', ')],
                 list_transform(p.busiest_pods[1:5], lambda x: 'on ' || p.busiest_node || ': ' || x)) AS evidence
-FROM per_wl p
+FROM packed p
 JOIN wl w ON w.bundle_id = p.bundle_id AND w.kind = p.wkind AND w.namespace = p.namespace AND w.name = p.wname
 JOIN eligible e ON e.bundle_id = p.bundle_id AND e.kind = p.wkind AND e.namespace = p.namespace AND e.name = p.wname
-WHERE p.total >= ${min_replicas}
-  AND p.busiest >= ${packed_share} * p.total
-  AND len(e.nodes) >= 2
+WHERE len(e.nodes) >= 2
   AND list_contains(e.nodes, p.busiest_node)
   -- More replicas than the busiest node holds could have gone elsewhere.
   AND p.busiest > ceil(p.total / len(e.nodes))
