@@ -11,6 +11,7 @@ pub mod error;
 pub mod host;
 pub mod layout;
 pub mod manifest;
+mod ndjson;
 pub mod reader;
 pub mod sql;
 pub mod writer;

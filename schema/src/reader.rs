@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::error::BundleError;
 use crate::layout;
 use crate::manifest::{FORMAT_MAJOR, Manifest};
+use crate::ndjson::ValidateError;
 
 /// Bounds on what one bundle may unpack to.
 #[derive(Debug, Clone)]
@@ -284,76 +285,24 @@ pub fn verify_entries(
     Ok(())
 }
 
-enum ValidateError {
-    Io(io::Error),
-    Json { line: u64, message: String },
-}
-
 /// SHA-256 of a file; for NDJSON, also checks that each non-empty line is a JSON object.
 fn hash_and_validate(path: &Path, ndjson: bool, limits: &Limits) -> Result<String, ValidateError> {
     let file = File::open(path).map_err(ValidateError::Io)?;
-    let mut hasher = Sha256::new();
-    if !ndjson {
-        let mut reader = BufReader::with_capacity(1 << 20, file);
-        loop {
-            let buf = reader.fill_buf().map_err(ValidateError::Io)?;
-            if buf.is_empty() {
-                break;
-            }
-            hasher.update(buf);
-            let n = buf.len();
-            reader.consume(n);
-        }
-        return Ok(hex::encode(hasher.finalize()));
-    }
     let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut line = Vec::new();
-    let mut number = 0u64;
+    if ndjson {
+        return crate::ndjson::hash_and_validate(reader, limits.max_line_bytes);
+    }
+    let mut hasher = Sha256::new();
     loop {
-        line.clear();
-        let n = (&mut reader)
-            .take(limits.max_line_bytes as u64 + 1)
-            .read_until(b'\n', &mut line)
-            .map_err(ValidateError::Io)?;
-        if n == 0 {
+        let buf = reader.fill_buf().map_err(ValidateError::Io)?;
+        if buf.is_empty() {
             break;
         }
-        number += 1;
-        hasher.update(&line);
-        if line.len() > limits.max_line_bytes {
-            return Err(ValidateError::Json {
-                line: number,
-                message: format!("line longer than {} bytes", limits.max_line_bytes),
-            });
-        }
-        let text = trim_ascii(&line);
-        if text.is_empty() {
-            continue;
-        }
-        if text.first() != Some(&b'{') {
-            return Err(ValidateError::Json {
-                line: number,
-                message: "expected a JSON object".into(),
-            });
-        }
-        serde_json::from_slice::<serde::de::IgnoredAny>(text).map_err(|e| ValidateError::Json {
-            line: number,
-            message: e.to_string(),
-        })?;
+        hasher.update(buf);
+        let n = buf.len();
+        reader.consume(n);
     }
     Ok(hex::encode(hasher.finalize()))
-}
-
-fn trim_ascii(b: &[u8]) -> &[u8] {
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let end = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(start, |i| i + 1);
-    &b[start..end]
 }
 
 /// Rejects links and special files anywhere in an unpacked bundle directory.
