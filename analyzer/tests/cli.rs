@@ -297,6 +297,19 @@ fn sql_runs_a_query_over_a_bundle() {
         !String::from_utf8_lossy(&o.stdout).contains("root:"),
         "file access must be off"
     );
+
+    // Statements that cannot be a subquery still run: a rule's plan, a table's columns.
+    let run = |query: &str| {
+        let o = ktriage(&["sql", "-q", "--output", "tsv", &bundles[0], "-c", query]);
+        assert_eq!(o.status.code(), Some(0), "{query}: {}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let plan = run("EXPLAIN SELECT namespace, count(*) FROM pods GROUP BY namespace");
+    assert!(plan.starts_with("explain_key\texplain_value"), "{plan}");
+    assert!(plan.contains("Seq Scan"), "{plan}");
+    let columns = run("PRAGMA table_info('pods')");
+    assert!(columns.starts_with("cid\tname\ttype"), "{columns}");
+    assert!(columns.contains("\tphase\tVARCHAR\t"), "{columns}");
 }
 
 #[test]

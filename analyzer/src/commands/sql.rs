@@ -4,6 +4,7 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::Result;
 use duckdb::Connection;
+use duckdb::types::Value;
 
 use crate::case::Case;
 use crate::cli::{SqlArgs, SqlOutput};
@@ -129,9 +130,55 @@ pub fn print_query(
 
 type Rows = Vec<Vec<Option<String>>>;
 
-/// Runs `query` with every column cast to text.
+/// One value as text; `None` for NULL.
+fn value_text(value: Value) -> Option<String> {
+    Some(match value {
+        Value::Null => return None,
+        Value::Text(text) => text,
+        Value::Boolean(b) => b.to_string(),
+        Value::TinyInt(n) => n.to_string(),
+        Value::SmallInt(n) => n.to_string(),
+        Value::Int(n) => n.to_string(),
+        Value::BigInt(n) => n.to_string(),
+        Value::HugeInt(n) => n.to_string(),
+        Value::UTinyInt(n) => n.to_string(),
+        Value::USmallInt(n) => n.to_string(),
+        Value::UInt(n) => n.to_string(),
+        Value::UBigInt(n) => n.to_string(),
+        Value::Float(n) => n.to_string(),
+        Value::Double(n) => n.to_string(),
+        other => format!("{other:?}"),
+    })
+}
+
+/// Runs a statement that cannot be wrapped, printing each value as DuckDB renders it.
+fn query_as_is(conn: &Connection, query: &str) -> Result<(Vec<String>, Rows, usize)> {
+    let mut stmt = conn.prepare(query)?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    let mut total = 0usize;
+    while let Some(row) = rows.next()? {
+        total += 1;
+        if out.len() >= MAX_ROWS {
+            continue;
+        }
+        let width = row.as_ref().column_count();
+        let mut values = Vec::with_capacity(width);
+        for i in 0..width {
+            values.push(value_text(row.get::<_, Value>(i)?));
+        }
+        out.push(values);
+    }
+    let columns = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
+    Ok((columns, out, total))
+}
+
+/// Runs `query` with every column cast to text. Statements that cannot be a subquery
+/// (`EXPLAIN ANALYZE`, `PRAGMA`, `SUMMARIZE`, ...) run as they are.
 pub fn query_text(conn: &Connection, query: &str) -> Result<(Vec<String>, Rows, usize)> {
-    let mut describe = conn.prepare(&format!("DESCRIBE {query}"))?;
+    let Ok(mut describe) = conn.prepare(&format!("DESCRIBE {query}")) else {
+        return query_as_is(conn, query);
+    };
     let columns: Vec<String> = describe
         .query_map([], |r| r.get::<_, String>(0))?
         .collect::<Result<_, _>>()?;
