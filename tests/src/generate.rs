@@ -1103,63 +1103,60 @@ fn pod_events(
         }
         Trouble::ImagePull => {
             let n = 1 + rng.below(100);
-            event(
-                rng,
-                "Normal",
-                "Pulling",
-                "kubelet",
-                format!("Pulling image \"{image0}\""),
-                n,
-                Some(&field),
-                now - Duration::hours(1),
-                now - Duration::minutes(3),
-            );
-            event(
-                rng,
-                "Warning",
-                "Failed",
-                "kubelet",
-                format!(
-                    "Failed to pull image \"{image0}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image0}\": failed to resolve reference \"{image0}\": not found"
+            let first = now - Duration::hours(1);
+            let (pulling, backing_off) = (now - Duration::minutes(3), now - Duration::minutes(1));
+            let sequence = [
+                (
+                    "Normal",
+                    "Pulling",
+                    format!("Pulling image \"{image0}\""),
+                    n,
+                    pulling,
                 ),
-                n,
-                Some(&field),
-                now - Duration::hours(1),
-                now - Duration::minutes(3),
-            );
-            event(
-                rng,
-                "Warning",
-                "Failed",
-                "kubelet",
-                "Error: ErrImagePull".into(),
-                n,
-                Some(&field),
-                now - Duration::hours(1),
-                now - Duration::minutes(3),
-            );
-            event(
-                rng,
-                "Normal",
-                "BackOff",
-                "kubelet",
-                format!("Back-off pulling image \"{image0}\""),
-                n * 4,
-                Some(&field),
-                now - Duration::hours(1),
-                now - Duration::minutes(1),
-            );
-            event(
-                rng,
-                "Warning",
-                "Failed",
-                "kubelet",
-                "Error: ImagePullBackOff".into(),
-                n * 4,
-                Some(&field),
-                now - Duration::hours(1),
-                now - Duration::minutes(1),
-            );
+                (
+                    "Warning",
+                    "Failed",
+                    format!(
+                        "Failed to pull image \"{image0}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image0}\": failed to resolve reference \"{image0}\": not found"
+                    ),
+                    n,
+                    pulling,
+                ),
+                (
+                    "Warning",
+                    "Failed",
+                    "Error: ErrImagePull".into(),
+                    n,
+                    pulling,
+                ),
+                (
+                    "Normal",
+                    "BackOff",
+                    format!("Back-off pulling image \"{image0}\""),
+                    n * 4,
+                    backing_off,
+                ),
+                (
+                    "Warning",
+                    "Failed",
+                    "Error: ImagePullBackOff".into(),
+                    n * 4,
+                    backing_off,
+                ),
+            ];
+            for (kind, reason, message, count, last) in sequence {
+                event(
+                    rng,
+                    kind,
+                    reason,
+                    "kubelet",
+                    message,
+                    count,
+                    Some(&field),
+                    first,
+                    last,
+                );
+            }
         }
         Trouble::OomRestarted => {
             let n = 1 + rng.below(4);
@@ -1195,39 +1192,17 @@ fn pod_events(
         );
         for (c, image) in containers {
             let f = format!("spec.containers{{{c}}}");
-            event(
-                rng,
-                "Normal",
-                "Pulled",
-                "kubelet",
-                format!("Container image \"{image}\" already present on machine"),
-                1,
-                Some(&f),
-                t,
-                t,
-            );
-            event(
-                rng,
-                "Normal",
-                "Created",
-                "kubelet",
-                format!("Created container {c}"),
-                1,
-                Some(&f),
-                t,
-                t,
-            );
-            event(
-                rng,
-                "Normal",
-                "Started",
-                "kubelet",
-                format!("Started container {c}"),
-                1,
-                Some(&f),
-                t,
-                t,
-            );
+            let started = [
+                (
+                    "Pulled",
+                    format!("Container image \"{image}\" already present on machine"),
+                ),
+                ("Created", format!("Created container {c}")),
+                ("Started", format!("Started container {c}")),
+            ];
+            for (reason, message) in started {
+                event(rng, "Normal", reason, "kubelet", message, 1, Some(&f), t, t);
+            }
         }
     }
     out
