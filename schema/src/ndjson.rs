@@ -27,6 +27,16 @@ struct Batch {
     data: Vec<u8>,
 }
 
+impl Batch {
+    fn starting_at(first_line: u64) -> Batch {
+        Batch {
+            first_line,
+            // Room for the line that crosses the threshold, so it rarely reallocates.
+            data: Vec::with_capacity(BATCH_BYTES + (64 << 10)),
+        }
+    }
+}
+
 /// The first bad line seen so far.
 #[derive(Default)]
 struct FirstError(Mutex<Option<(u64, String)>>);
@@ -70,10 +80,7 @@ pub(crate) fn hash_and_validate(
             });
         }
         let mut hasher = Sha256::new();
-        let mut batch = Batch {
-            first_line: 1,
-            data: Vec::with_capacity(BATCH_BYTES + (64 << 10)),
-        };
+        let mut batch = Batch::starting_at(1);
         let mut number = 0u64;
         loop {
             let start = batch.data.len();
@@ -93,13 +100,7 @@ pub(crate) fn hash_and_validate(
                 break;
             }
             if batch.data.len() >= BATCH_BYTES {
-                let full = std::mem::replace(
-                    &mut batch,
-                    Batch {
-                        first_line: number + 1,
-                        data: Vec::with_capacity(BATCH_BYTES + (64 << 10)),
-                    },
-                );
+                let full = std::mem::replace(&mut batch, Batch::starting_at(number + 1));
                 if tx.send(full).is_err() || failed.load(Ordering::Relaxed) {
                     break;
                 }
@@ -154,7 +155,7 @@ mod tests {
     #[test]
     fn hash_covers_every_byte_and_blank_lines_pass() {
         let text = "{\"a\":1}\n\n  \n{\"b\":[2]}";
-        let want = hex::encode(Sha256::digest(text.as_bytes()));
+        let want = crate::writer::sha256_hex(text.as_bytes());
         assert_eq!(check(text), Ok(want));
     }
 

@@ -293,15 +293,7 @@ fn hash_and_validate(path: &Path, ndjson: bool, limits: &Limits) -> Result<Strin
         return crate::ndjson::hash_and_validate(reader, limits.max_line_bytes);
     }
     let mut hasher = Sha256::new();
-    loop {
-        let buf = reader.fill_buf().map_err(ValidateError::Io)?;
-        if buf.is_empty() {
-            break;
-        }
-        hasher.update(buf);
-        let n = buf.len();
-        reader.consume(n);
-    }
+    io::copy(&mut reader, &mut hasher).map_err(ValidateError::Io)?;
     Ok(hex::encode(hasher.finalize()))
 }
 
