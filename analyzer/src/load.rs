@@ -88,22 +88,18 @@ fn insert_objects(
     if files.is_empty() {
         return Ok(());
     }
-    let paths: Vec<String> = files
-        .iter()
-        .map(|(file, ..)| quote(&file.to_string_lossy()))
-        .collect();
-    let kinds: Vec<String> = files
-        .iter()
-        .map(|(file, group, version, resource)| {
-            format!(
-                "{}: {{'g': {}, 'v': {}, 'r': {}}}",
-                quote(&file.to_string_lossy()),
-                quote(group),
-                quote(version),
-                quote(resource)
-            )
-        })
-        .collect();
+    let mut paths = Vec::with_capacity(files.len());
+    let mut kinds = Vec::with_capacity(files.len());
+    for (file, group, version, resource) in files {
+        let path = quote(&file.to_string_lossy());
+        kinds.push(format!(
+            "{path}: {{'g': {}, 'v': {}, 'r': {}}}",
+            quote(group),
+            quote(version),
+            quote(resource)
+        ));
+        paths.push(path);
+    }
     conn.execute_batch(&format!(
         "INSERT INTO raw_objects SELECT {}, f.g, f.v, f.r, json FROM (
             SELECT json, MAP {{{}}}[filename] AS f
@@ -117,6 +113,7 @@ fn insert_objects(
 }
 
 /// Where a log file's lines come from, as the raw_log_lines columns say it.
+#[derive(Default)]
 struct LogOrigin {
     source: &'static str,
     namespace: Option<String>,
@@ -129,15 +126,6 @@ struct LogOrigin {
 
 impl LogOrigin {
     fn of(path: &str) -> Option<LogOrigin> {
-        let none = LogOrigin {
-            source: "",
-            namespace: None,
-            pod: None,
-            container: None,
-            previous: false,
-            node: None,
-            service: None,
-        };
         if let Some(log) = layout::parse_container_log_path(path) {
             return Some(LogOrigin {
                 source: "container",
@@ -145,7 +133,7 @@ impl LogOrigin {
                 pod: Some(log.pod),
                 container: Some(log.container),
                 previous: log.previous,
-                ..none
+                ..LogOrigin::default()
             });
         }
         if let Some((node, service)) = parse_node_log_path(path) {
@@ -153,7 +141,7 @@ impl LogOrigin {
                 source: "node",
                 node: Some(node.to_string()),
                 service: Some(service.to_string()),
-                ..none
+                ..LogOrigin::default()
             });
         }
         let service = path
@@ -163,7 +151,7 @@ impl LogOrigin {
         Some(LogOrigin {
             source: "host",
             service: Some(service.to_string()),
-            ..none
+            ..LogOrigin::default()
         })
     }
 }

@@ -465,9 +465,8 @@ impl Run {
         if output.resource_written {
             self.resources += 1;
         }
-        if let Some(pods) = output.pods
-            && ctx.options.logs.enabled
-        {
+        // Pods are only observed when logs are collected (tasks::list_resource).
+        if let Some(pods) = output.pods {
             let jobs: Vec<_> = logs::jobs(&pods)
                 .into_iter()
                 .filter(|j| ctx.options.wants_namespace(&j.namespace))

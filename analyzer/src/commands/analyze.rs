@@ -1,7 +1,8 @@
 //! `ktriage analyze`: load, run every rule, write the reports.
 
 use std::fs;
-use std::time::Instant;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
@@ -46,21 +47,10 @@ pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
     let report = report::model::build(&case.conn, &rules, &runs, args.lang)?;
     write_reports(&report, args)?;
     if let Some(path) = &args.timings {
-        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-        let mut phases = serde_json::Map::new();
-        for (name, d) in &case.timings {
-            phases.insert((*name).to_string(), ms(*d).into());
-        }
-        phases.insert("rules".into(), ms(rules_elapsed).into());
-        phases.insert("report".into(), ms(report_start.elapsed()).into());
-        let per_rule: Vec<serde_json::Value> = runs
-            .iter()
-            .map(|r| serde_json::json!({"rule_id": r.rule_id, "ms": ms(r.elapsed), "rows": r.total, "error": r.error}))
-            .collect();
-        let text = serde_json::to_string_pretty(
-            &serde_json::json!({"phases_ms": phases, "rules": per_rule}),
-        )?;
-        fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        let mut phases = case.timings.clone();
+        phases.push(("rules", rules_elapsed));
+        phases.push(("report", report_start.elapsed()));
+        write_timings(path, &phases, &runs)?;
     }
     let worst = runs
         .iter()
@@ -73,6 +63,22 @@ pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
         worst,
         rule_errors: report.rule_errors.len(),
     })
+}
+
+/// `--timings`: each phase's and each rule's wall time in milliseconds, and rule row counts.
+fn write_timings(path: &Path, phases: &[(&str, Duration)], runs: &[RuleRun]) -> Result<()> {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let phases: serde_json::Map<String, serde_json::Value> = phases
+        .iter()
+        .map(|(name, d)| ((*name).to_string(), ms(*d).into()))
+        .collect();
+    let per_rule: Vec<serde_json::Value> = runs
+        .iter()
+        .map(|r| serde_json::json!({"rule_id": r.rule_id, "ms": ms(r.elapsed), "rows": r.total, "error": r.error}))
+        .collect();
+    let text =
+        serde_json::to_string_pretty(&serde_json::json!({"phases_ms": phases, "rules": per_rule}))?;
+    fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
 fn is_benign(rules: &[rules::Rule], id: &str) -> bool {
