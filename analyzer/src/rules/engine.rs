@@ -1,15 +1,19 @@
 //! Runs rules against the case database and turns their rows into findings.
 //!
-//! A rule's columns are checked with `DESCRIBE` before it runs (statement metadata is not
-//! reliable before execution), then the rule runs wrapped in a SELECT that casts every
-//! finding column to text, so any column type a rule author chooses renders the same way.
+//! A rule runs as one statement that adds the total row count and a limit; its columns are
+//! checked against the contract once it has run, and values of any type become text in
+//! [`super::render`]. Each rule is planned once: planning, not execution, is most of a
+//! rule's time on small clusters.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use duckdb::Connection;
+use duckdb::arrow::datatypes::DataType;
+use duckdb::types::Value;
 use serde::Serialize;
 
+use super::render;
 use super::rule::{Rule, Severity};
 use crate::one_line;
 
@@ -26,6 +30,9 @@ pub const OPTIONAL_COLUMNS: &[&str] = &[
     "bundle_id",
     "count",
 ];
+
+/// The row total the engine adds to every rule's result.
+const TOTAL_COLUMN: &str = "__ktriage_total";
 
 /// Findings kept per rule; the rest are counted.
 pub const MAX_FINDINGS_PER_RULE: usize = 500;
@@ -79,39 +86,57 @@ fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64() * 1000.0)
 }
 
-/// Checks a rule's columns against the contract; returns (name, type) pairs.
-pub fn check_columns(conn: &Connection, rule: &Rule) -> Result<Vec<(String, String)>> {
-    let mut stmt = conn
-        .prepare(&format!("DESCRIBE {}", rule.sql))
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "{}: SQL does not compile: {}",
-                rule.origin,
-                one_line(&e.to_string())
-            )
-        })?;
-    let columns: Vec<(String, String)> = stmt
-        .query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    for required in REQUIRED_COLUMNS {
-        if !columns.iter().any(|(n, _)| n == required) {
-            bail!("{}: missing required column `{required}`", rule.origin);
+/// Where each finding column sits in a rule's result, checked against the contract.
+struct ColumnIndex {
+    names: Vec<String>,
+}
+
+impl ColumnIndex {
+    /// Checks `names` (a rule's result columns, of `types`) against the contract. Columns of
+    /// the NULL type (an uncast `NULL AS node`) are left out: they never hold a value.
+    fn check(rule: &Rule, names: Vec<String>, types: &[DataType]) -> Result<ColumnIndex> {
+        for required in REQUIRED_COLUMNS {
+            if !names.iter().any(|n| n == required) {
+                bail!("{}: missing required column `{required}`", rule.origin);
+            }
         }
-    }
-    for (name, _) in &columns {
-        if !REQUIRED_COLUMNS.contains(&name.as_str()) && !OPTIONAL_COLUMNS.contains(&name.as_str())
-        {
-            bail!(
-                "{}: unknown column `{name}` (allowed: {}, {})",
-                rule.origin,
-                REQUIRED_COLUMNS.join(", "),
-                OPTIONAL_COLUMNS.join(", ")
-            );
+        for name in &names {
+            if !REQUIRED_COLUMNS.contains(&name.as_str())
+                && !OPTIONAL_COLUMNS.contains(&name.as_str())
+            {
+                bail!(
+                    "{}: unknown column `{name}` (allowed: {}, {})",
+                    rule.origin,
+                    REQUIRED_COLUMNS.join(", "),
+                    OPTIONAL_COLUMNS.join(", ")
+                );
+            }
         }
+        for (name, ty) in names.iter().zip(types) {
+            if *ty != DataType::Null && !render::readable(ty) {
+                bail!(
+                    "{}: column `{name}` has a type findings cannot show ({ty}); cast it to VARCHAR",
+                    rule.origin
+                );
+            }
+        }
+        let names = names
+            .into_iter()
+            .zip(types)
+            .map(|(name, ty)| {
+                if *ty == DataType::Null {
+                    String::new()
+                } else {
+                    name
+                }
+            })
+            .collect();
+        Ok(ColumnIndex { names })
     }
-    Ok(columns)
+
+    fn get(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
 }
 
 /// Runs one rule. Errors are returned in the run, not raised: one broken rule must not stop
@@ -139,47 +164,52 @@ pub fn run_rule(conn: &Connection, rule: &Rule) -> RuleRun {
 }
 
 fn run_rule_inner(conn: &Connection, rule: &Rule) -> Result<(Vec<Finding>, usize)> {
-    let columns = check_columns(conn, rule)?;
-    let col = |name: &str| -> String {
-        match columns.iter().find(|(n, _)| n == name) {
-            None => "NULL::VARCHAR".to_string(),
-            Some((_, ty)) if name == "evidence" && ty.ends_with("[]") => {
-                "array_to_string(list_transform(evidence, lambda x: CAST(x AS VARCHAR)), chr(10))"
-                    .to_string()
-            }
-            Some(_) if name == "count" => "TRY_CAST(count AS BIGINT)".to_string(),
-            Some(_) => format!("CAST(\"{name}\" AS VARCHAR)"),
-        }
-    };
-    let select = [
-        "resource",
-        "message",
-        "namespace",
-        "name",
-        "node",
-        "container",
-        "severity",
-        "evidence",
-        "bundle_id",
-        "count",
-    ]
-    .iter()
-    .map(|c| col(c))
-    .collect::<Vec<_>>()
-    .join(", ");
+    // One statement, planned once: the rule's own columns plus the row total. Column types
+    // are whatever the rule chose; `render` turns values into text.
     let sql = format!(
-        "SELECT {select}, count(*) OVER () FROM ({}) AS finding LIMIT {}",
+        "SELECT *, count(*) OVER () AS \"{TOTAL_COLUMN}\" FROM ({}) AS finding LIMIT {}",
         rule.sql, MAX_FINDINGS_PER_RULE
     );
-    let mut stmt = conn
-        .prepare(&sql)
-        .with_context(|| format!("{}: preparing", rule.origin))?;
-    let mut rows = stmt.query([])?;
+    let mut stmt = conn.prepare(&sql).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: SQL does not compile: {}",
+            rule.origin,
+            one_line(&e.to_string())
+        )
+    })?;
+    let mut rows = stmt
+        .query([])
+        .with_context(|| format!("{}: running", rule.origin))?;
+    let Some(executed) = rows.as_ref() else {
+        bail!("{}: the statement returned no result", rule.origin);
+    };
+    let mut names = executed.column_names();
+    let types: Vec<DataType> = (0..names.len()).map(|i| executed.column_type(i)).collect();
+    let total_at = names
+        .pop()
+        .filter(|n| n == TOTAL_COLUMN)
+        .map(|_| names.len());
+    let Some(total_at) = total_at else {
+        bail!("{}: the result has no row total", rule.origin);
+    };
+    let columns = ColumnIndex::check(rule, names, &types)?;
+    let at = |name: &str| columns.get(name);
+    let (resource, message) = (at("resource"), at("message"));
+    let (namespace, name, node, container) =
+        (at("namespace"), at("name"), at("node"), at("container"));
+    let (severity_at, evidence, bundle_id, count) =
+        (at("severity"), at("evidence"), at("bundle_id"), at("count"));
     let mut findings = Vec::new();
     let mut total = 0usize;
     while let Some(row) = rows.next()? {
-        let text = |i: usize| -> Result<Option<String>> { Ok(row.get::<_, Option<String>>(i)?) };
-        let severity = match text(6)? {
+        let value = |i: Option<usize>| -> Result<Value> {
+            match i {
+                Some(i) => Ok(row.get::<_, Value>(i)?),
+                None => Ok(Value::Null),
+            }
+        };
+        let text = |i: Option<usize>| -> Result<Option<String>> { Ok(render::text(&value(i)?)) };
+        let severity = match text(severity_at)? {
             None => rule.meta.severity,
             Some(s) => Severity::parse(&s).with_context(|| {
                 format!(
@@ -197,17 +227,17 @@ fn run_rule_inner(conn: &Connection, rule: &Rule) -> Result<(Vec<Finding>, usize
         findings.push(Finding {
             rule_id: rule.meta.id.clone(),
             severity,
-            resource: text(0)?.unwrap_or_default(),
-            message: text(1)?.unwrap_or_default(),
-            namespace: text(2)?.filter(|s| !s.is_empty()),
-            name: text(3)?,
-            node: text(4)?,
-            container: text(5)?,
-            evidence: text(7)?.map(|e| truncate(e, MAX_EVIDENCE_CHARS)),
-            bundle_id: text(8)?,
-            count: row.get::<_, Option<i64>>(9)?,
+            resource: text(resource)?.unwrap_or_default(),
+            message: text(message)?.unwrap_or_default(),
+            namespace: text(namespace)?.filter(|s| !s.is_empty()),
+            name: text(name)?,
+            node: text(node)?,
+            container: text(container)?,
+            evidence: render::evidence(&value(evidence)?).map(|e| truncate(e, MAX_EVIDENCE_CHARS)),
+            bundle_id: text(bundle_id)?,
+            count: render::integer(&value(count)?),
         });
-        total = row.get::<_, i64>(10)? as usize;
+        total = row.get::<_, i64>(total_at)? as usize;
     }
     Ok((findings, total))
 }
@@ -219,4 +249,99 @@ fn truncate(mut s: String, max: usize) -> String {
         s.push_str("\n…");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(sql: &str) -> Rule {
+        let text = format!(
+            "/* ---\nid = \"t\"\nseverity = \"medium\"\nfaq = [\"DCE-01\"]\ncategory = \"workloads\"\n\
+             [title]\nen = \"T\"\nzh = \"T\"\n[remediation]\nen = \"R\"\nzh = \"R\"\n--- */\n{sql}"
+        );
+        Rule::parse("t.sql", &text).expect("test rule parses")
+    }
+
+    fn run(sql: &str) -> RuleRun {
+        let conn = Connection::open_in_memory().expect("in-memory database");
+        run_rule(&conn, &rule(sql))
+    }
+
+    #[test]
+    fn renders_columns_of_any_type_as_text() {
+        let run = run(
+            "SELECT 42 AS resource, 1.5::DOUBLE AS message, true AS name, \
+             TIMESTAMP '2026-01-02 03:04:05' AS node, DATE '2026-01-02' AS container, \
+             NULL AS namespace, 'high' AS severity, ['a', NULL, 'c'] AS evidence, '7' AS count",
+        );
+        assert_eq!(run.error, None);
+        let f = &run.findings[0];
+        assert_eq!(f.resource, "42");
+        assert_eq!(f.message, "1.5");
+        assert_eq!(f.name.as_deref(), Some("true"));
+        assert_eq!(f.node.as_deref(), Some("2026-01-02 03:04:05"));
+        assert_eq!(f.container.as_deref(), Some("2026-01-02"));
+        assert_eq!(f.namespace, None);
+        assert_eq!(f.severity, Severity::High);
+        assert_eq!(f.evidence.as_deref(), Some("a\nNULL\nc"));
+        assert_eq!(f.count, Some(7));
+    }
+
+    #[test]
+    fn text_evidence_and_numeric_counts_pass_through() {
+        let run = run(
+            "SELECT 'r' AS resource, 'm' AS message, 'one line' AS evidence, \
+             2.6::DOUBLE AS count UNION ALL \
+             SELECT 'r', 'm', NULL, NULL",
+        );
+        assert_eq!(run.error, None);
+        assert_eq!(run.findings[0].evidence.as_deref(), Some("one line"));
+        assert_eq!(run.findings[0].count, Some(3));
+        assert_eq!(run.findings[1].evidence, None);
+        assert_eq!(run.findings[1].count, None);
+    }
+
+    #[test]
+    fn keeps_the_first_findings_and_counts_them_all() {
+        let run = run("SELECT 'pod/' || i AS resource, 'm' AS message FROM range(1234) t(i)");
+        assert_eq!(run.error, None);
+        assert_eq!(run.findings.len(), MAX_FINDINGS_PER_RULE);
+        assert_eq!(run.total, 1234);
+    }
+
+    #[test]
+    fn no_rows_is_no_findings() {
+        let run = run("SELECT 'r' AS resource, 'm' AS message WHERE false");
+        assert_eq!((run.error, run.findings.len(), run.total), (None, 0, 0));
+    }
+
+    #[test]
+    fn contract_violations_name_the_rule_and_the_column() {
+        let missing = run("SELECT 'r' AS resource");
+        assert_eq!(
+            missing.error.as_deref(),
+            Some("t.sql: missing required column `message`")
+        );
+        let unknown = run("SELECT 'r' AS resource, 'm' AS message, 1 AS pod");
+        let error = unknown.error.expect("an unknown column is an error");
+        assert!(error.starts_with("t.sql: unknown column `pod`"), "{error}");
+        let unreadable = run("SELECT 'r' AS resource, 'm' AS message, [NULL] AS evidence");
+        let error = unreadable.error.expect("a nested NULL type is an error");
+        assert!(
+            error.contains("column `evidence`") && error.contains("cast it to VARCHAR"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn broken_sql_and_bad_severities_are_errors_of_the_run() {
+        let broken = run("SELECT resource, message FROM no_such_table");
+        let error = broken.error.expect("a missing table is an error");
+        assert!(error.starts_with("t.sql: SQL does not compile:"), "{error}");
+        assert!(!error.contains('\n'));
+        let severity = run("SELECT 'r' AS resource, 'm' AS message, 'urgent' AS severity");
+        let error = severity.error.expect("an unknown severity is an error");
+        assert!(error.contains("row severity \"urgent\""), "{error}");
+    }
 }

@@ -6,6 +6,7 @@
 //! can be changed without rebuilding them.
 
 pub mod engine;
+mod render;
 pub mod rule;
 
 use std::collections::BTreeSet;
