@@ -27,15 +27,11 @@ pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
     let case = Case::open(&args.input.bundles, &args.input.case_options(), &progress)?;
     let rules_start = Instant::now();
     let bar = progress.bar(rules.len() as u64, "rules");
-    let runs: Vec<RuleRun> = rules
-        .iter()
-        .map(|rule| {
-            bar.set_message(rule.meta.id.clone());
-            let run = rules::engine::run_rule(&case.conn, rule);
-            bar.inc(1);
-            run
-        })
-        .collect();
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let runs = rules::engine::run_all(&case.conn, &rules, workers, &|rule| {
+        bar.set_message(rule.meta.id.clone());
+        bar.inc(1);
+    })?;
     bar.finish_and_clear();
     let rules_elapsed = rules_start.elapsed();
     for run in &runs {

@@ -5,6 +5,7 @@
 //! [`super::render`]. Each rule is planned once: planning, not execution, is most of a
 //! rule's time on small clusters.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -137,6 +138,45 @@ impl ColumnIndex {
     fn get(&self, name: &str) -> Option<usize> {
         self.names.iter().position(|n| n == name)
     }
+}
+
+/// Runs `rules` on `workers` connections at once and returns their runs in the order of
+/// `rules`; `on_done` hears each rule as it finishes. Most of a rule's time is planning, which
+/// DuckDB does on the calling thread, so rules run side by side rather than one after another.
+pub fn run_all(
+    conn: &Connection,
+    rules: &[Rule],
+    workers: usize,
+    on_done: &(dyn Fn(&Rule) + Sync),
+) -> Result<Vec<RuleRun>> {
+    let connections = (0..workers.clamp(1, rules.len().max(1)))
+        .map(|_| conn.try_clone())
+        .collect::<Result<Vec<_>, _>>()
+        .context("opening a connection for rules")?;
+    let next = AtomicUsize::new(0);
+    let mut runs: Vec<(usize, RuleRun)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = connections
+            .into_iter()
+            .map(|conn| {
+                let next = &next;
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(rule) = rules.get(i) else { break done };
+                        done.push((i, run_rule(&conn, rule)));
+                        on_done(rule);
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a rule worker panicked"))
+            .collect()
+    });
+    runs.sort_by_key(|(i, _)| *i);
+    Ok(runs.into_iter().map(|(_, run)| run).collect())
 }
 
 /// Runs one rule. Errors are returned in the run, not raised: one broken rule must not stop
@@ -314,6 +354,32 @@ mod tests {
     fn no_rows_is_no_findings() {
         let run = run("SELECT 'r' AS resource, 'm' AS message WHERE false");
         assert_eq!((run.error, run.findings.len(), run.total), (None, 0, 0));
+    }
+
+    #[test]
+    fn runs_side_by_side_keep_the_order_of_the_rules() {
+        let conn = Connection::open_in_memory().expect("in-memory database");
+        let rules: Vec<Rule> = (0..9)
+            .map(|i| {
+                rule(&format!(
+                    "SELECT '{i}' AS resource, 'm' AS message FROM range({i}) t(n)"
+                ))
+            })
+            .collect();
+        let finished = AtomicUsize::new(0);
+        let runs = run_all(&conn, &rules, 3, &|_| {
+            finished.fetch_add(1, Ordering::Relaxed);
+        })
+        .expect("runs");
+        assert_eq!(finished.load(Ordering::Relaxed), 9);
+        let totals: Vec<usize> = runs.iter().map(|r| r.total).collect();
+        assert_eq!(totals, (0..9).collect::<Vec<_>>());
+        assert!(
+            runs.iter()
+                .skip(1)
+                .enumerate()
+                .all(|(i, r)| r.findings[0].resource == (i + 1).to_string())
+        );
     }
 
     #[test]
