@@ -88,16 +88,19 @@ per_owner AS (
     FROM tagged
     GROUP BY bundle_id, namespace, owner
 ),
--- emptyDir volumes declared in pod templates and bare pods.
+-- emptyDir volumes with a sizeLimit, declared in pod templates and bare pods (a text test
+-- first: volumes without a sizeLimit are never parsed).
 declared AS (
     SELECT bundle_id, namespace, lower(kind) || '/' || name AS owner, v->>'$.name' AS vol,
         v->>'$.emptyDir.sizeLimit' AS size_limit, v->>'$.emptyDir.medium' AS medium
     FROM (SELECT bundle_id, namespace, kind, name, unnest(coalesce(from_json(template->'$.spec.volumes', '["JSON"]'), [])) AS v
-          FROM workloads WHERE kind NOT IN ('ReplicaSet') AND NOT (kind = 'Job' AND owner_kind = 'CronJob'))
+          FROM workloads WHERE kind NOT IN ('ReplicaSet') AND NOT (kind = 'Job' AND owner_kind = 'CronJob')
+              AND contains(CAST(template AS VARCHAR), 'sizeLimit'))
     WHERE (v->'$.emptyDir') IS NOT NULL
     UNION ALL
     SELECT bundle_id, namespace, 'pod/' || name, v->>'$.name', v->>'$.emptyDir.sizeLimit', v->>'$.emptyDir.medium'
-    FROM (SELECT bundle_id, namespace, name, unnest(coalesce(from_json(volumes, '["JSON"]'), [])) AS v FROM pods WHERE owner_kind IS NULL)
+    FROM (SELECT bundle_id, namespace, name, unnest(coalesce(from_json(volumes, '["JSON"]'), [])) AS v FROM pods
+          WHERE owner_kind IS NULL AND contains(CAST(volumes AS VARCHAR), 'sizeLimit'))
     WHERE (v->'$.emptyDir') IS NOT NULL
 ),
 absurd AS (

@@ -41,31 +41,9 @@ istioctl operator init
 """
 --- */
 WITH svc AS (
-    SELECT s.bundle_id, s.namespace, s.name, s.type, s.cluster_ip,
-        coalesce(s.doc->>'$.spec.externalTrafficPolicy', 'Cluster') AS etp,
-        coalesce(from_json(s.ports, '[{"name":"VARCHAR","port":"BIGINT","nodePort":"BIGINT","protocol":"VARCHAR"}]'), []) AS ports,
-        coalesce(from_json(s.load_balancer_ingress, '[{"ip":"VARCHAR"}]'), []) AS lb,
-        (s.name LIKE '%ingressgateway%' OR coalesce(json_extract_string(s.labels, '$.istio'), '') LIKE '%ingressgateway%'
-            OR coalesce(json_extract_string(s.labels, '$.app'), '') LIKE '%ingressgateway%') AS is_gateway
-    FROM services s
-    WHERE s.type <> 'ExternalName'
-),
-backends AS (
-    -- Ready endpoints from Endpoints and from EndpointSlices; a Service with neither object
-    -- collected is left alone.
-    SELECT bundle_id, namespace, name, ready_addresses AS ready FROM endpoints
-    UNION ALL
-    SELECT bundle_id, namespace, json_extract_string(labels, '$."kubernetes.io/service-name"'),
-        len(list_filter(coalesce(from_json(doc->'$.endpoints', '[{"conditions":{"ready":"BOOLEAN"}}]'), []),
-                        lambda e: coalesce(e.conditions.ready, true)))
-    FROM objects WHERE api_group = 'discovery.k8s.io' AND resource = 'endpointslices'
-),
-ready AS (
-    SELECT bundle_id, namespace, name, max(ready) AS ready FROM backends GROUP BY ALL
-),
-ready_nodes AS (
-    SELECT bundle_id, namespace, name, list(DISTINCT node ORDER BY node) AS nodes
-    FROM endpoint_addresses WHERE ready AND node IS NOT NULL GROUP BY ALL
+    SELECT bundle_id, namespace, name, type, cluster_ip, ports, load_balancer_ingress, labels, doc
+    FROM services
+    WHERE type <> 'ExternalName'
 ),
 ipvs AS (
     SELECT bundle_id, node, line, line_no,
@@ -75,19 +53,61 @@ ipvs AS (
     FROM log_lines
     WHERE contains(line, 'no destination available') AND contains(line, 'IPVS')
 ),
+-- Ports and load-balancer IPs, parsed only when IPVS lines need matching.
+svc_ports AS (
+    SELECT bundle_id, namespace, name, cluster_ip,
+        coalesce(from_json(ports, '[{"port":"BIGINT","nodePort":"BIGINT","protocol":"VARCHAR"}]'), []) AS ports,
+        coalesce(from_json(load_balancer_ingress, '[{"ip":"VARCHAR"}]'), []) AS lb
+    FROM svc
+    WHERE EXISTS (SELECT 1 FROM ipvs)
+),
 ipvs_hits AS (
     -- A line names the Service by its NodePort, or by its ClusterIP / load-balancer IP and port.
     SELECT s.bundle_id, s.namespace, s.name, count(*) AS n, list(DISTINCT i.node) FILTER (WHERE i.node IS NOT NULL) AS nodes,
         list(i.line ORDER BY i.line_no)[1:3] AS lines
     FROM ipvs i
-    JOIN svc s ON list_bool_or(list_transform(s.ports,
+    JOIN svc_ports s ON list_bool_or(list_transform(s.ports,
         lambda p: (p.nodePort = i.port OR (p.port = i.port AND (i.ip = s.cluster_ip OR list_contains(list_transform(s.lb, lambda l: l.ip), i.ip))))
                   AND upper(coalesce(p.protocol, 'TCP')) = i.proto))
     GROUP BY ALL
 ),
+-- The Services judged: those reachable from outside, and those IPVS named.
+watched AS (
+    SELECT bundle_id, namespace, name FROM svc WHERE type IN ('NodePort', 'LoadBalancer')
+    UNION
+    SELECT bundle_id, namespace, name FROM ipvs_hits
+),
+backends AS (
+    -- Ready endpoints from Endpoints and from EndpointSlices; a Service with neither object
+    -- collected is left alone.
+    SELECT bundle_id, namespace, name, ready_addresses AS ready
+    FROM endpoints SEMI JOIN watched USING (bundle_id, namespace, name)
+    UNION ALL
+    SELECT bundle_id, namespace, name,
+        len(list_filter(coalesce(from_json(doc->'$.endpoints', '[{"conditions":{"ready":"BOOLEAN"}}]'), []),
+                        lambda e: coalesce(e.conditions.ready, true)))
+    FROM (SELECT bundle_id, namespace, json_extract_string(labels, '$."kubernetes.io/service-name"') AS name, doc
+          FROM objects WHERE api_group = 'discovery.k8s.io' AND resource = 'endpointslices')
+        SEMI JOIN watched USING (bundle_id, namespace, name)
+),
+ready AS (
+    SELECT bundle_id, namespace, name, max(ready) AS ready FROM backends GROUP BY ALL
+),
+ready_nodes AS (
+    SELECT bundle_id, namespace, name, list(DISTINCT node ORDER BY node) AS nodes
+    FROM endpoint_addresses SEMI JOIN watched USING (bundle_id, namespace, name)
+    WHERE ready AND node IS NOT NULL
+    GROUP BY ALL
+),
 candidates AS (
-    SELECT s.*, r.ready, rn.nodes AS ready_nodes, h.n AS log_n, h.nodes AS log_nodes, h.lines
+    SELECT s.bundle_id, s.namespace, s.name, s.type AS s_type,
+        coalesce(s.doc->>'$.spec.externalTrafficPolicy', 'Cluster') AS etp,
+        coalesce(from_json(s.ports, '[{"port":"BIGINT","nodePort":"BIGINT","protocol":"VARCHAR"}]'), []) AS ports,
+        (s.name LIKE '%ingressgateway%' OR coalesce(json_extract_string(s.labels, '$.istio'), '') LIKE '%ingressgateway%'
+            OR coalesce(json_extract_string(s.labels, '$.app'), '') LIKE '%ingressgateway%') AS is_gateway,
+        r.ready, rn.nodes AS ready_nodes, h.n AS log_n, h.nodes AS log_nodes, h.lines
     FROM svc s
+    SEMI JOIN watched USING (bundle_id, namespace, name)
     LEFT JOIN ready r USING (bundle_id, namespace, name)
     LEFT JOIN ready_nodes rn USING (bundle_id, namespace, name)
     LEFT JOIN ipvs_hits h USING (bundle_id, namespace, name)
@@ -106,5 +126,5 @@ SELECT 'service/' || namespace || '/' || name AS resource, namespace, name, bund
          'ready endpoints: ' || coalesce(CAST(ready AS VARCHAR), 'unknown')],
         coalesce(lines, [])) AS evidence,
     CASE WHEN is_gateway OR log_n > 0 THEN 'high' ELSE 'medium' END AS severity
-FROM (SELECT *, type AS s_type FROM candidates)
+FROM candidates
 ORDER BY 1

@@ -64,7 +64,11 @@ sched_events AS (
 pod_volumes AS (
     SELECT bundle_id, namespace, name, phase, scheduled_message,
         unnest(from_json(coalesce(volumes, '[]'), '["JSON"]')) AS v
-    FROM pods WHERE deleted_at IS NULL
+    FROM pods
+    -- Only pods that can use a pending claim: the same namespace, a claim among their volumes
+    -- (a text test first, so the other pods' volumes are never parsed).
+    WHERE deleted_at IS NULL AND contains(CAST(volumes AS VARCHAR), 'persistentVolumeClaim')
+      AND EXISTS (SELECT 1 FROM pending c WHERE c.bundle_id = pods.bundle_id AND c.namespace = pods.namespace)
 ),
 users AS (
     SELECT pv.bundle_id, pv.namespace, pv.v->>'$.persistentVolumeClaim.claimName' AS claim,

@@ -91,6 +91,8 @@ node_images AS (
                         lambda x: x NOT LIKE '%@sha256:%'),
             lambda x: regexp_extract(x, '([^/]+)$', 1))) AS shorts
     FROM nodes
+    -- Only nodes whose sandbox image is known; the others' image lists are never parsed.
+    WHERE lower(name) IN (SELECT key_node FROM effective)
 ),
 pending AS (
     -- The runtime is set to a pause image the node does not hold, while it holds another one:

@@ -81,7 +81,8 @@ pod_refs AS (
     SELECT p.bundle_id, p.namespace, p.name, p.node, p.phase, p.service_account,
         p.v->>'$.secret.secretName' AS secret
     FROM (SELECT bundle_id, namespace, name, node, phase, service_account,
-              unnest(coalesce(from_json(volumes, '["JSON"]'), [])) AS v FROM pods) p
+              unnest(coalesce(from_json(volumes, '["JSON"]'), [])) AS v
+          FROM pods WHERE contains(CAST(volumes AS VARCHAR), '-token-')) p
     WHERE regexp_matches(coalesce(p.v->>'$.secret.secretName', ''), '-token-[a-z0-9]{5}$')
       AND coalesce(p.v->>'$.secret.optional', 'false') <> 'true'
       AND EXISTS (SELECT 1 FROM secrets s WHERE s.bundle_id = p.bundle_id)
