@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use futures::AsyncReadExt;
 use ktriage_schema::manifest::{Gap, GapReason};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::stop::Stop;
@@ -178,6 +179,11 @@ impl Api {
 
     /// GETs `path` (with its query) and parses the JSON answer.
     pub async fn get_json(&self, path: &str) -> Result<Value, ApiError> {
+        self.get_as(path).await
+    }
+
+    /// GETs `path` (with its query) and decodes the JSON answer as `T`.
+    pub async fn get_as<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
         self.with_retries(|| async {
             let text = self
                 .client

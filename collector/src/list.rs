@@ -2,6 +2,10 @@
 //! file as it arrives so no whole list is ever held in memory. The spool is handed to the
 //! archive writer once the list is complete (a tar header needs the size first).
 //!
+//! A page is kept as its objects' raw JSON text, and each object becomes a JSON tree only
+//! while it is cleaned and redacted: a parsed page of 500 pods takes several times the
+//! memory of its text, and several lists run at once.
+//!
 //! An expired `continue` token (410 Gone) restarts the list from the start, discarding what
 //! the expired pass had spooled; after [`MAX_RESTARTS`] restarts the list is read in one
 //! request without `limit` as a last resort. Both are reported so the manifest can say so.
@@ -10,7 +14,9 @@ use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::api::{Api, ApiError, encode_query};
 use crate::redact::Redactor;
@@ -24,8 +30,8 @@ const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 /// One page of a list.
 #[derive(Debug, Default)]
 pub struct Page {
-    /// The objects.
-    pub items: Vec<Value>,
+    /// The objects, as JSON text.
+    pub items: Vec<Box<RawValue>>,
     /// The `continue` token of the next page, if any.
     pub next: Option<String>,
 }
@@ -49,7 +55,7 @@ pub trait PageSink {
     /// Forgets everything accepted since `mark`.
     fn rollback(&mut self, mark: Self::Mark) -> io::Result<()>;
     /// Takes the objects of one page.
-    fn accept(&mut self, items: Vec<Value>) -> io::Result<()>;
+    fn accept(&mut self, items: Vec<Box<RawValue>>) -> io::Result<()>;
 }
 
 /// How a list went.
@@ -150,19 +156,26 @@ impl PageSource for ApiPages<'_> {
         };
         let api = self.api;
         async move {
-            let mut list = api.get_json(&url).await?;
-            let items = match list.get_mut("items").map(Value::take) {
-                Some(Value::Array(items)) => items,
-                Some(Value::Null) | None => Vec::new(),
-                Some(_) => return Err(ApiError::Decode("list `items` is not an array".into())),
-            };
-            let next = list
-                .pointer("/metadata/continue")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            Ok(Page { items, next })
+            let list: RawList = api.get_as(&url).await?;
+            Ok(Page {
+                items: list.items.unwrap_or_default(),
+                next: list.metadata.and_then(|m| m.continue_token),
+            })
         }
     }
+}
+
+/// A list answer with its objects left as text.
+#[derive(Deserialize)]
+struct RawList {
+    items: Option<Vec<Box<RawValue>>>,
+    metadata: Option<RawListMeta>,
+}
+
+#[derive(Deserialize)]
+struct RawListMeta {
+    #[serde(rename = "continue")]
+    continue_token: Option<String>,
 }
 
 /// Receives each object of a list before it is cleaned and redacted (to note pods and nodes).
@@ -273,9 +286,13 @@ impl<O: Observer> PageSink for Spool<'_, O> {
         Ok(())
     }
 
-    fn accept(&mut self, items: Vec<Value>) -> io::Result<()> {
+    fn accept(&mut self, items: Vec<Box<RawValue>>) -> io::Result<()> {
         let mut added = 0;
-        for mut item in items {
+        for raw in items {
+            let mut item: Value = serde_json::from_str(raw.get()).map_err(|e| {
+                io::Error::new(io::ErrorKind::InvalidData, format!("list item: {e}"))
+            })?;
+            drop(raw);
             let namespace = item
                 .pointer("/metadata/namespace")
                 .and_then(Value::as_str)
@@ -369,15 +386,21 @@ mod tests {
             self.0.truncate(mark);
             Ok(())
         }
-        fn accept(&mut self, items: Vec<Value>) -> io::Result<()> {
-            self.0.extend(items);
+        fn accept(&mut self, items: Vec<Box<RawValue>>) -> io::Result<()> {
+            for item in items {
+                self.0.push(serde_json::from_str(item.get())?);
+            }
             Ok(())
         }
     }
 
+    fn raw(value: Value) -> Box<RawValue> {
+        serde_json::value::to_raw_value(&value).expect("a JSON value is valid JSON")
+    }
+
     fn page(ids: &[u64], next: Option<&str>) -> Result<Page, ApiError> {
         Ok(Page {
-            items: ids.iter().map(|i| json!({"id": i})).collect(),
+            items: ids.iter().map(|i| raw(json!({"id": i}))).collect(),
             next: next.map(str::to_string),
         })
     }
@@ -527,7 +550,11 @@ mod tests {
             NoObserver,
             &on_objects,
         );
-        let secret = |ns: &str| json!({"metadata": {"name": "s", "namespace": ns}, "data": {"k": "c3Bvb2wtY2FuYXJ5"}});
+        let secret = |ns: &str| {
+            raw(
+                json!({"metadata": {"name": "s", "namespace": ns}, "data": {"k": "c3Bvb2wtY2FuYXJ5"}}),
+            )
+        };
         let mark = spool.mark();
         spool.accept(vec![secret("a")]).expect("accept");
         spool.rollback(mark).expect("rollback");
@@ -543,5 +570,28 @@ mod tests {
         assert!(!text.contains("c3Bvb2wtY2FuYXJ5"));
         assert!(text.contains("\"kind\":\"Secret\""));
         assert_eq!(counted.load(std::sync::atomic::Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn list_answers_keep_items_as_text() {
+        let list: RawList = serde_json::from_str(
+            r#"{"kind":"PodList","metadata":{"continue":"abc","resourceVersion":"7"},
+                "items":[{"metadata":{"name":"a"}}, {"metadata":{"name":"b"},"spec":{"x":[1,2]}}]}"#,
+        )
+        .expect("a list decodes");
+        let items = list.items.expect("items");
+        assert_eq!(
+            items[1].get(),
+            r#"{"metadata":{"name":"b"},"spec":{"x":[1,2]}}"#
+        );
+        assert_eq!(
+            list.metadata.and_then(|m| m.continue_token).as_deref(),
+            Some("abc")
+        );
+        let empty: RawList =
+            serde_json::from_str(r#"{"items":null,"metadata":{}}"#).expect("decodes");
+        assert!(empty.items.is_none() && empty.metadata.and_then(|m| m.continue_token).is_none());
+        assert!(serde_json::from_str::<RawList>(r#"{"items":"nope"}"#).is_err());
+        assert!(serde_json::from_str::<RawList>(r#"{"items":[{"a":1}"#).is_err());
     }
 }
