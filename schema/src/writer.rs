@@ -31,13 +31,13 @@ pub struct WriterOptions {
 impl Default for WriterOptions {
     fn default() -> Self {
         // Measured on the objects of a 150,000-pod cluster (docs/benchmarks.md): level 8
-        // with a 16 MiB long-distance window is about 0.51x the size of the same objects as
-        // gzip'd JSON and needs about 40 MiB. One worker thread: zstd's multi-threaded mode
-        // compresses that data 4% smaller and 1.6x faster than its single-threaded one (it
-        // matches across whole jobs), and the caller no longer waits for compression.
+        // with a 64 MiB long-distance window is 0.49x the size of the same objects as gzip'd
+        // JSON (16 MiB: 0.51x) and needs about 90 MiB (16 MiB: 40). One worker thread:
+        // zstd's multi-threaded mode compresses that data 4% smaller and 1.6x faster than
+        // its single-threaded one, and the caller no longer waits for compression.
         WriterOptions {
             level: 8,
-            long_window_log: Some(24),
+            long_window_log: Some(26),
             workers: 1,
             mtime: 0,
         }
