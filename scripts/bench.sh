@@ -323,8 +323,10 @@ row("Bundle of L (collected, objects) vs the same objects as gzip -6 pretty JSON
 row("  (generated bundle with logs; uncompressed pretty JSON)", f"{f('bundle.generated')/1048576:.1f} MiB", f"{f('pretty_json')/1048576:.0f} MiB", "", "", None)
 tim = json.load(open(os.path.join(run, "timings-L.json")))
 rules = sorted(tim["rules"], key=lambda x: -x["ms"])
-total = sum(x["ms"] for x in rules)
-row(f"All {len(rules)} rules on L (sum of rule wall times)", f"{total/1000:.2f} s", "", "", "≤ 2 s", total <= 2000)
+# Rules run side by side (one connection per core): the phase's wall time is what they take
+# together; a rule's own time includes waiting for the cores it shares.
+total = tim["phases_ms"]["rules"]
+row(f"All {len(rules)} rules on L (wall time of the rules phase)", f"{total/1000:.2f} s", "", "", "≤ 2 s", total <= 2000)
 print("| Measure | ktriage | Reference | Ratio | Target | Met |")
 print("|---|---|---|---|---|---|")
 for x in rows:
