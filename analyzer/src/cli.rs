@@ -117,7 +117,8 @@ pub struct AnalyzeArgs {
     /// Exit with code 1 when a finding of this severity or higher exists.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
-    /// Write phase and per-rule wall times (milliseconds) to this JSON file.
+    /// Write phase and per-rule wall times (milliseconds) to this JSON file. Rules run one
+    /// per core at a time, so a rule's time includes waiting for the core it shares.
     #[arg(long, value_name = "FILE")]
     pub timings: Option<PathBuf>,
 }

@@ -38,6 +38,7 @@ fn analyze_sample_writes_three_reports_with_the_planted_problems() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let bundles = build_case(&repo().join("tests/fixtures/sample"), tmp.path());
     let out = tmp.path().join("report");
+    let timings = tmp.path().join("timings.json");
     let mut args: Vec<&str> = vec![
         "analyze",
         "-q",
@@ -45,6 +46,8 @@ fn analyze_sample_writes_three_reports_with_the_planted_problems() {
         out.to_str().expect("utf-8"),
         "--lang",
         "en",
+        "--timings",
+        timings.to_str().expect("utf-8"),
     ];
     args.extend(bundles.iter().map(String::as_str));
     let o = ktriage(&args);
@@ -104,6 +107,34 @@ fn analyze_sample_writes_three_reports_with_the_planted_problems() {
     }
     assert!(html.contains("<svg"), "an inline chart");
     assert!(html.contains("What to do") && md.contains("What to do"));
+
+    // --timings: every phase, and every rule once, in the rules' order, with its rows.
+    let timings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&timings).expect("timings.json"))
+            .expect("timings are JSON");
+    for phase in ["open", "load", "derive", "rules", "report"] {
+        assert!(
+            timings["phases_ms"][phase]
+                .as_f64()
+                .is_some_and(|ms| ms >= 0.0),
+            "phase {phase} in {timings}"
+        );
+    }
+    assert!(timings["rule_workers"].as_u64().is_some_and(|n| n >= 1));
+    let per_rule = timings["rules"].as_array().expect("rules");
+    let ids: Vec<&str> = per_rule
+        .iter()
+        .filter_map(|r| r["rule_id"].as_str())
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(ids, sorted, "each rule once, sorted by id");
+    let oom = per_rule
+        .iter()
+        .find(|r| r["rule_id"] == "container-oomkilled")
+        .expect("container-oomkilled timed");
+    assert!(oom["rows"].as_u64().is_some_and(|n| n > 0) && oom["error"].is_null());
 }
 
 #[test]

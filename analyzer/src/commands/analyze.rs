@@ -46,7 +46,7 @@ pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
         let mut phases = case.timings.clone();
         phases.push(("rules", rules_elapsed));
         phases.push(("report", report_start.elapsed()));
-        write_timings(path, &phases, &runs)?;
+        write_timings(path, &phases, workers, &runs)?;
     }
     let worst = runs
         .iter()
@@ -61,8 +61,14 @@ pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
     })
 }
 
-/// `--timings`: each phase's and each rule's wall time in milliseconds, and rule row counts.
-fn write_timings(path: &Path, phases: &[(&str, Duration)], runs: &[RuleRun]) -> Result<()> {
+/// `--timings`: each phase's and each rule's wall time in milliseconds, rule row counts, and
+/// how many rules ran at once (a rule's time includes waiting for the cores it shares).
+fn write_timings(
+    path: &Path,
+    phases: &[(&str, Duration)],
+    workers: usize,
+    runs: &[RuleRun],
+) -> Result<()> {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let phases: serde_json::Map<String, serde_json::Value> = phases
         .iter()
@@ -72,8 +78,9 @@ fn write_timings(path: &Path, phases: &[(&str, Duration)], runs: &[RuleRun]) -> 
         .iter()
         .map(|r| serde_json::json!({"rule_id": r.rule_id, "ms": ms(r.elapsed), "rows": r.total, "error": r.error}))
         .collect();
-    let text =
-        serde_json::to_string_pretty(&serde_json::json!({"phases_ms": phases, "rules": per_rule}))?;
+    let text = serde_json::to_string_pretty(
+        &serde_json::json!({"phases_ms": phases, "rule_workers": workers, "rules": per_rule}),
+    )?;
     fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
