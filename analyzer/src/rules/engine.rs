@@ -329,6 +329,19 @@ mod tests {
     }
 
     #[test]
+    fn nested_values_render_as_duckdb_prints_them() {
+        let run = run(
+            "SELECT 'r' AS resource, {'a': 1, 'b': [2, NULL]} AS message, \
+             MAP {'k': 'v'} AS name, [[1, 2], [3]] AS evidence",
+        );
+        assert_eq!(run.error, None);
+        let f = &run.findings[0];
+        assert_eq!(f.message, "{'a': 1, 'b': [2, NULL]}");
+        assert_eq!(f.name.as_deref(), Some("{k=v}"));
+        assert_eq!(f.evidence.as_deref(), Some("[1, 2]\n[3]"));
+    }
+
+    #[test]
     fn text_evidence_and_numeric_counts_pass_through() {
         let run = run(
             "SELECT 'r' AS resource, 'm' AS message, 'one line' AS evidence, \

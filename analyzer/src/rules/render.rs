@@ -157,47 +157,25 @@ fn write(value: &Value, out: &mut String) -> bool {
             Ok(())
         }
         Value::List(items) | Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                if !write(item, out) {
-                    out.push_str("NULL");
-                }
-            }
-            out.push(']');
+            write_joined(
+                out,
+                ('[', ']'),
+                items.iter().map(|item| (String::new(), item)),
+            );
             Ok(())
         }
         Value::Struct(fields) => {
-            out.push('{');
-            for (i, (key, item)) in fields.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                let _ = write!(out, "'{key}': ");
-                if !write(item, out) {
-                    out.push_str("NULL");
-                }
-            }
-            out.push('}');
+            let fields = fields
+                .iter()
+                .map(|(key, item)| (format!("'{key}': "), item));
+            write_joined(out, ('{', '}'), fields);
             Ok(())
         }
         Value::Map(entries) => {
-            out.push('{');
-            for (i, (key, item)) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                if !write(key, out) {
-                    out.push_str("NULL");
-                }
-                out.push('=');
-                if !write(item, out) {
-                    out.push_str("NULL");
-                }
-            }
-            out.push('}');
+            let entries = entries
+                .iter()
+                .map(|(key, item)| (text(key).unwrap_or_else(|| "NULL".into()) + "=", item));
+            write_joined(out, ('{', '}'), entries);
             Ok(())
         }
         Value::Union(inner) => return write(inner, out),
@@ -205,6 +183,26 @@ fn write(value: &Value, out: &mut String) -> bool {
         other => write!(out, "{other:?}"),
     };
     true
+}
+
+/// Appends `(prefix, value)` pairs between `brackets`, comma-separated, as DuckDB prints
+/// lists (`[a, b]`), structs (`{'k': v}`) and maps (`{k=v}`).
+fn write_joined<'a>(
+    out: &mut String,
+    brackets: (char, char),
+    items: impl Iterator<Item = (String, &'a Value)>,
+) {
+    out.push(brackets.0);
+    for (i, (prefix, item)) in items.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&prefix);
+        if !write(item, out) {
+            out.push_str("NULL");
+        }
+    }
+    out.push(brackets.1);
 }
 
 fn micros(unit: TimeUnit, t: i64) -> i64 {
