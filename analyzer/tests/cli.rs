@@ -250,6 +250,63 @@ fn missing_bundle_and_bad_rule_dir_are_bad_input() {
 }
 
 #[test]
+fn user_rules_cannot_read_files_and_fail_alone() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let bundles = build_case(&repo().join("tests/fixtures/sample"), tmp.path());
+    let rules = tmp.path().join("rules");
+    std::fs::create_dir(&rules).expect("mkdir");
+    let header = |id: &str| {
+        format!(
+            "/* ---\nid = \"{id}\"\nseverity = \"high\"\nfaq = [\"DCE-01\"]\ncategory = \"workloads\"\n\
+             [title]\nen = \"T\"\nzh = \"T\"\n[remediation]\nen = \"R\"\nzh = \"R\"\n--- */\n"
+        )
+    };
+    std::fs::write(
+        rules.join("read-passwd.sql"),
+        header("read-passwd")
+            + "SELECT 'r' AS resource, content AS message FROM read_text('/etc/passwd')",
+    )
+    .expect("write");
+    std::fs::write(
+        rules.join("node-count.sql"),
+        header("node-count")
+            + "SELECT 'cluster' AS resource, count(*) || ' nodes' AS message FROM nodes",
+    )
+    .expect("write");
+    let out = tmp.path().join("r");
+    let mut args = vec![
+        "analyze",
+        "-q",
+        "--no-builtin-rules",
+        "--rules",
+        rules.to_str().expect("utf-8"),
+        "--format",
+        "json",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ];
+    args.extend(bundles.iter().map(String::as_str));
+    let o = ktriage(&args);
+    // The failed rule makes the run an error; the other rule's finding is still reported.
+    let error = Some(i32::from(ktriage::exit::ERROR));
+    assert_eq!(o.status.code(), error, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("rule read-passwd failed"),
+        "{}",
+        stderr(&o)
+    );
+    let findings = std::fs::read_to_string(out.join("findings.json")).expect("findings.json");
+    assert!(
+        !findings.contains("root:"),
+        "file access must be off for rules"
+    );
+    assert!(
+        findings.contains(" nodes"),
+        "node-count still ran: {findings}"
+    );
+}
+
+#[test]
 fn rules_lists_ids_severities_faq_ids_and_both_titles() {
     let o = ktriage(&["rules", "--lang", "en"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
