@@ -20,16 +20,38 @@ fn main() -> ExitCode {
 }
 
 fn node(args: &ktriage_collect::node::NodeArgs) -> ExitCode {
-    match ktriage_collect::node::run(args) {
+    // Node mode is synchronous; a small runtime on its own thread turns signals into the stop.
+    let stop = Stop::new();
+    let watcher = stop.clone();
+    let signals = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map(|runtime| {
+            std::thread::spawn(move || {
+                runtime.block_on(watch_signals(watcher, Arc::new(Ui::new(false))))
+            })
+        });
+    if let Err(e) = signals {
+        eprintln!("ktriage-collect node: cannot watch for signals: {e}");
+    }
+    match ktriage_collect::node::run(args, &stop) {
         Ok(outcome) => {
             println!(
-                "{}: {} ({} entries, {} gaps)",
+                "{}: {} ({} entries, {} gaps){}",
                 outcome.manifest.label(),
                 outcome.output.display(),
                 outcome.manifest.entries.len(),
-                outcome.gap_count()
+                outcome.gap_count(),
+                if outcome.manifest.partial {
+                    ", PARTIAL"
+                } else {
+                    ""
+                }
             );
-            ExitCode::SUCCESS
+            match stop.reason() {
+                Some(StopReason::Signal) => ExitCode::from(Status::Interrupted.code()),
+                _ => ExitCode::SUCCESS,
+            }
         }
         Err(e) => {
             eprintln!("ktriage-collect node: {e:#}");
@@ -53,7 +75,7 @@ fn cluster(args: ClusterArgs) -> ExitCode {
     runtime.block_on(async move {
         let stop = Stop::new();
         let ui = Arc::new(Ui::new(quiet));
-        watch_signals(stop.clone(), ui.clone());
+        tokio::spawn(watch_signals(stop.clone(), ui.clone()));
         match ktriage_collect::run::run(&args, stop, ui).await {
             Ok(outcome) => {
                 for c in &outcome.clusters {
@@ -74,33 +96,28 @@ fn cluster(args: ClusterArgs) -> ExitCode {
 }
 
 /// First SIGINT/SIGTERM: stop and close the bundles. Second: quit at once.
-fn watch_signals(stop: Stop, ui: Arc<Ui>) {
-    tokio::spawn(async move {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let mut count = 0;
-        loop {
-            let terminate = async {
-                match term.as_mut() {
-                    Some(t) => {
-                        t.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
+async fn watch_signals(stop: Stop, ui: Arc<Ui>) {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let mut count = 0;
+    loop {
+        let terminate = async {
+            match term.as_mut() {
+                Some(t) => {
+                    t.recv().await;
                 }
-            };
-            tokio::select! {
-                r = tokio::signal::ctrl_c() => if r.is_err() { return },
-                _ = terminate => {}
+                None => std::future::pending::<()>().await,
             }
-            count += 1;
-            if count > 1 {
-                eprintln!(
-                    "ktriage-collect: interrupted again: quitting without closing the bundles"
-                );
-                std::process::exit(i32::from(Status::Interrupted.code()));
-            }
-            ui.message("ktriage-collect: interrupted: closing the bundles with what was collected (interrupt again to quit at once)");
-            stop.stop(StopReason::Signal);
+        };
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => if r.is_err() { return },
+            _ = terminate => {}
         }
-    });
+        count += 1;
+        if count > 1 {
+            eprintln!("ktriage-collect: interrupted again: quitting without closing the bundles");
+            std::process::exit(i32::from(Status::Interrupted.code()));
+        }
+        ui.message("ktriage-collect: interrupted: closing the bundles with what was collected (interrupt again to quit at once)");
+        stop.stop(StopReason::Signal);
+    }
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use ktriage_collect::node::{self, NodeArgs};
+use ktriage_collect::stop::{Stop, StopReason};
 use ktriage_schema::host::{CertificateInfo, HostFacts, KeyFile, KubeconfigSummary};
 use ktriage_schema::layout;
 use ktriage_schema::manifest::{GapReason, Source};
@@ -189,6 +190,16 @@ fn collect(
     prepare: impl FnOnce(&Path) -> BTreeMap<&'static str, String>,
     args: impl FnOnce(&mut NodeArgs),
 ) -> Collected {
+    collect_until(name, prepare, args, &Stop::new())
+}
+
+/// [`collect`] with a stop switch.
+fn collect_until(
+    name: &str,
+    prepare: impl FnOnce(&Path) -> BTreeMap<&'static str, String>,
+    args: impl FnOnce(&mut NodeArgs),
+    stop: &Stop,
+) -> Collected {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("root");
     copy_tree(&fixtures().join(name), &root);
@@ -198,7 +209,7 @@ fn collect(
     a.output = Some(dir.path().join("out").join("node.tar.zst"));
     fs::create_dir_all(dir.path().join("out")).expect("mkdir");
     args(&mut a);
-    let outcome = node::run(&a).expect("node mode runs");
+    let outcome = node::run(&a, stop).expect("node mode runs");
     let bundle = reader::open(
         &outcome.output,
         &dir.path().join("unpacked"),
@@ -852,5 +863,31 @@ fn node_redaction_off_still_drops_private_keys() {
     assert!(
         c.text(&layout::host_log_path("kubelet"))
             .contains(CANARY_BEARER)
+    );
+}
+
+#[test]
+fn node_stopped_by_a_signal_closes_a_partial_bundle_with_gaps() {
+    let stop = Stop::new();
+    stop.stop(StopReason::Signal);
+    let c = collect_until("centos7-worker", |_| BTreeMap::new(), |_| {}, &stop);
+    let m = &c.bundle.manifest;
+    assert!(m.partial, "a stopped collection is partial");
+    for step in [
+        "host files and kubeconfigs",
+        "certificates and keys",
+        layout::HOST_FACTS,
+        "kubelet",
+    ] {
+        let gap = c
+            .gap(step)
+            .unwrap_or_else(|| panic!("a gap for {step}: {:?}", m.gaps));
+        assert_eq!(gap.reason, GapReason::Interrupted, "{gap:?}");
+        assert!(gap.detail.contains("interrupted"), "{gap:?}");
+    }
+    assert!(
+        m.entries.iter().all(|e| e.path != layout::HOST_FACTS),
+        "nothing is collected after the stop: {:?}",
+        m.entries
     );
 }

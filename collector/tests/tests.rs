@@ -1,5 +1,6 @@
-//! End-to-end tests of cluster collection against `ktriage serve`: one test binary, one
-//! module per concern. Every server binds to 127.0.0.1:0 and every test is bounded in time.
+//! End-to-end tests of cluster collection against `ktriage serve`, and of node mode against
+//! fake host trees: one test binary, one module per concern. Every server binds to
+//! 127.0.0.1:0 and every test is bounded in time.
 
 mod common;
 
@@ -7,4 +8,5 @@ mod canaries;
 mod contexts;
 mod faults;
 mod interrupt;
+mod node_collect;
 mod roundtrip;

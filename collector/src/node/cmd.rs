@@ -6,6 +6,8 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::stop::Stop;
+
 /// What a command printed.
 #[derive(Debug)]
 pub struct Output {
@@ -17,6 +19,8 @@ pub struct Output {
     pub success: bool,
     /// Whether it was killed at the time limit.
     pub timed_out: bool,
+    /// Whether it was killed because the collection was stopped.
+    pub interrupted: bool,
     /// The start of its standard error, for gap details.
     pub stderr: String,
 }
@@ -28,6 +32,17 @@ pub fn run_tail(
     args: &[String],
     limit: Duration,
     max: usize,
+) -> std::io::Result<Output> {
+    run_tail_until(program, args, limit, max, &Stop::new())
+}
+
+/// [`run_tail`] that also kills the command as soon as `stop` is thrown.
+pub fn run_tail_until(
+    program: &Path,
+    args: &[String],
+    limit: Duration,
+    max: usize,
+    stop: &Stop,
 ) -> std::io::Result<Output> {
     let mut child = Command::new(program)
         .args(args)
@@ -52,13 +67,14 @@ pub fn run_tail(
         None => String::new(),
     });
     let deadline = Instant::now() + limit;
-    let mut timed_out = false;
+    let (mut timed_out, mut interrupted) = (false, false);
     let status = loop {
         if let Some(status) = child.try_wait()? {
             break Some(status);
         }
-        if Instant::now() >= deadline {
-            timed_out = true;
+        timed_out = Instant::now() >= deadline;
+        interrupted = stop.is_stopped();
+        if timed_out || interrupted {
             let _ = child.kill();
             let _ = child.wait();
             break None;
@@ -72,6 +88,7 @@ pub fn run_tail(
         total,
         success: status.is_some_and(|s| s.success()),
         timed_out,
+        interrupted,
         stderr,
     })
 }
@@ -146,5 +163,26 @@ mod tests {
         .expect("runs");
         assert!(out.success);
         assert_eq!(out.stdout, b"hi\n");
+    }
+
+    #[test]
+    fn commands_end_when_stopped() {
+        let stop = Stop::new();
+        let thrower = stop.clone();
+        let started = Instant::now();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            thrower.stop(crate::stop::StopReason::Signal);
+        });
+        let out = run_tail_until(
+            Path::new("sleep"),
+            &["30".into()],
+            Duration::from_secs(60),
+            10,
+            &stop,
+        )
+        .expect("runs");
+        assert!(out.interrupted && !out.timed_out && !out.success);
+        assert!(started.elapsed() < Duration::from_secs(10));
     }
 }

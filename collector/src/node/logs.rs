@@ -102,6 +102,9 @@ enum Journal {
 pub fn collect<W: Write>(fs: &HostFs, sink: &mut Sink<W>, bounds: LogBounds) -> anyhow::Result<()> {
     let journal = find_journal(fs);
     for service in SERVICES {
+        if sink.stopped_before("host-log", service.name) {
+            continue;
+        }
         let got = match &journal {
             Journal::Live(bin) => from_journal(sink, service, bin, None, bounds)?,
             Journal::Directory(bin, dir) => from_journal(sink, service, bin, Some(dir), bounds)?,
@@ -153,7 +156,8 @@ fn from_journal<W: Write>(
     }
     let location = format!("journal:{}", service.units.join(","));
     let max = usize::try_from(bounds.max_bytes).unwrap_or(usize::MAX);
-    let out = match cmd::run_tail(Path::new(bin), &args, JOURNAL_TIME_LIMIT, max) {
+    let out = match cmd::run_tail_until(Path::new(bin), &args, JOURNAL_TIME_LIMIT, max, &sink.stop)
+    {
         Ok(o) => o,
         Err(e) => {
             sink.gap(Gap {
@@ -182,10 +186,13 @@ fn from_journal<W: Write>(
     }
     let mut truncated = (out.total > out.stdout.len() as u64)
         .then(|| format!("kept the last {} of {} bytes", out.stdout.len(), out.total));
-    if out.timed_out {
+    if out.timed_out || out.interrupted {
+        let why = match sink.stop.reason() {
+            Some(reason) if out.interrupted => format!(": {}", reason.describe()),
+            _ => format!(" after {} s", JOURNAL_TIME_LIMIT.as_secs()),
+        };
         truncated = Some(format!(
-            "journalctl stopped after {} s; {}",
-            JOURNAL_TIME_LIMIT.as_secs(),
+            "journalctl stopped{why}; {}",
             truncated.unwrap_or_else(|| "output may be incomplete".into())
         ));
     }

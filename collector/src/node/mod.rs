@@ -33,6 +33,7 @@ use ktriage_schema::writer::{BundleWriter, WriterOptions};
 use serde::Serialize;
 
 use crate::redact::{RedactConfig, Redactor};
+use crate::stop::Stop;
 use hostfs::{HostFs, ReadError};
 use scrub::Scrubber;
 
@@ -110,12 +111,28 @@ pub struct Sink<W: Write> {
     gaps: Vec<Gap>,
     /// The redaction every copied byte passes through.
     pub scrub: Scrubber,
+    /// Thrown by SIGINT/SIGTERM: what is left is recorded as gaps, not collected.
+    pub stop: Stop,
 }
 
 impl<W: Write> Sink<W> {
     /// Records a gap.
     pub fn gap(&mut self, gap: Gap) {
         self.gaps.push(gap);
+    }
+
+    /// True, with a gap for `what` at `location`, once the collection is stopped.
+    pub fn stopped_before(&mut self, what: &str, location: &str) -> bool {
+        let Some(reason) = self.stop.reason() else {
+            return false;
+        };
+        self.gaps.push(Gap {
+            what: what.into(),
+            location: location.into(),
+            reason: reason.gap_reason(),
+            detail: format!("not collected: {}", reason.describe()),
+        });
+        true
     }
 
     /// Records a gap unless the thing is merely absent (optional data).
@@ -162,8 +179,9 @@ impl<W: Write> Sink<W> {
     }
 }
 
-/// Runs node mode: collects the host at `args.root` and writes one bundle.
-pub fn run(args: &NodeArgs) -> anyhow::Result<NodeOutcome> {
+/// Runs node mode: collects the host at `args.root` and writes one bundle. Once `stop` is
+/// thrown, the rest is recorded as gaps and the bundle is closed, marked partial.
+pub fn run(args: &NodeArgs, stop: &Stop) -> anyhow::Result<NodeOutcome> {
     let started_at = Utc::now();
     let root_meta =
         fs::metadata(&args.root).with_context(|| format!("--root {}", args.root.display()))?;
@@ -194,9 +212,14 @@ pub fn run(args: &NodeArgs) -> anyhow::Result<NodeOutcome> {
         None => PathBuf::from(default_output_name(&node_name, started_at)),
     };
     let (tmp, file) = create_beside(&output)?;
-    let result = collect(
-        &host, args, file, started_at, &node_name, &hostname, redactor,
-    );
+    let sink = Sink {
+        writer: BundleWriter::new(BufWriter::new(file), &WriterOptions::default())?,
+        added: Default::default(),
+        gaps: Vec::new(),
+        scrub: Scrubber::new(redactor),
+        stop: stop.clone(),
+    };
+    let result = collect(&host, args, sink, started_at, &node_name, &hostname);
     match result {
         Ok(manifest) => {
             tmp.persist(&output)
@@ -210,39 +233,35 @@ pub fn run(args: &NodeArgs) -> anyhow::Result<NodeOutcome> {
 fn collect(
     host: &HostFs,
     args: &NodeArgs,
-    file: File,
+    mut sink: Sink<BufWriter<File>>,
     started_at: DateTime<Utc>,
     node_name: &str,
     hostname: &str,
-    redactor: Redactor,
 ) -> anyhow::Result<Manifest> {
-    let writer = BundleWriter::new(BufWriter::new(file), &WriterOptions::default())?;
-    let mut sink = Sink {
-        writer,
-        added: Default::default(),
-        gaps: Vec::new(),
-        scrub: Scrubber::new(redactor),
-    };
-
-    let copied = files::collect(host, &mut sink)?;
-
-    let mut summaries = Vec::new();
-    for (path, referenced) in kubeconfig::candidates(host, &copied.texts, &copied.kubeconfigs) {
-        match kubeconfig::summarise(host, &path) {
-            Ok(s) => summaries.push(s),
-            Err(e) if e.is_not_found() && !referenced => {}
-            Err(e) => sink.gap(e.gap("kubeconfig", &path)),
+    if !sink.stopped_before("file", "host files and kubeconfigs") {
+        let copied = files::collect(host, &mut sink)?;
+        let mut summaries = Vec::new();
+        for (path, referenced) in kubeconfig::candidates(host, &copied.texts, &copied.kubeconfigs) {
+            match kubeconfig::summarise(host, &path) {
+                Ok(s) => summaries.push(s),
+                Err(e) if e.is_not_found() && !referenced => {}
+                Err(e) => sink.gap(e.gap("kubeconfig", &path)),
+            }
         }
+        sink.add_ndjson(layout::HOST_KUBECONFIGS, &summaries)?;
     }
-    sink.add_ndjson(layout::HOST_KUBECONFIGS, &summaries)?;
 
-    let pki = certs::collect(host, &mut sink);
-    sink.add_ndjson(layout::HOST_CERTIFICATES, &pki.certificates)?;
-    sink.add_ndjson(layout::HOST_KEY_FILES, &pki.key_files)?;
+    if !sink.stopped_before("certificate", "certificates and keys") {
+        let pki = certs::collect(host, &mut sink);
+        sink.add_ndjson(layout::HOST_CERTIFICATES, &pki.certificates)?;
+        sink.add_ndjson(layout::HOST_KEY_FILES, &pki.key_files)?;
+    }
 
-    let facts = facts::collect(host, &mut sink);
-    let facts_json = serde_json::to_vec_pretty(&facts)?;
-    sink.add(layout::HOST_FACTS, &facts_json, None)?;
+    if !sink.stopped_before("host-facts", layout::HOST_FACTS) {
+        let facts = facts::collect(host, &mut sink);
+        let facts_json = serde_json::to_vec_pretty(&facts)?;
+        sink.add(layout::HOST_FACTS, &facts_json, None)?;
+    }
 
     logs::collect(
         host,
@@ -274,7 +293,7 @@ fn collect(
         entries: Vec::new(),
         gaps: std::mem::take(&mut sink.gaps),
         redaction: sink.scrub.summary(),
-        partial: false,
+        partial: sink.stop.is_stopped(),
     };
     let mut written = manifest.clone();
     written.entries = sink.writer.entries().to_vec();
