@@ -193,7 +193,7 @@ pub struct RuleArgs {
 /// `ktriage serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Bundles (the first cluster bundle is served).
+    /// Bundles: every cluster bundle is served, one kubeconfig context each, in the order given.
     #[command(flatten)]
     pub input: InputArgs,
     /// Loopback address to listen on; port 0 picks a free port.

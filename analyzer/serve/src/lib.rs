@@ -28,8 +28,11 @@ pub mod table;
 
 use std::future::Future;
 
-pub use kubeconfig::{CONTEXT, kubeconfig, write_kubeconfig};
-pub use server::router;
+pub use kubeconfig::{
+    CONTEXT, cluster_url, context_name, kubeconfig, kubeconfig_for, write_kubeconfig,
+    write_kubeconfig_for,
+};
+pub use server::{router, router_for};
 pub use state::ServeState;
 
 /// Why a bundle cannot be served. Renders as one line.

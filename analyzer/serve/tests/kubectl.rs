@@ -375,3 +375,42 @@ fn kubectl_writes_and_watches_fail_fast() {
         );
     }
 }
+
+#[test]
+fn kubectl_contexts_reach_each_served_cluster() {
+    let second = common::BundleBuilder::new().objects(
+        "",
+        "v1",
+        "namespaces",
+        &[serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": "only-in-second", "uid": "u-2", "creationTimestamp": common::ago(60)},
+            "status": {"phase": "Active"}})],
+    );
+    let server = TestServer::start_many(vec![common::standard(), second]);
+    for k in kubectls() {
+        let first = kubectl(&k, &server, &["get", "namespaces", "-o", "name"])
+            .ok()
+            .to_string();
+        assert!(
+            first.contains("namespace/shop") && !first.contains("only-in-second"),
+            "{first}"
+        );
+        let second = kubectl(
+            &k,
+            &server,
+            &["--context", "ktriage-1", "get", "namespaces", "-o", "name"],
+        )
+        .ok()
+        .to_string();
+        assert_eq!(second.trim(), "namespace/only-in-second");
+        let pods = kubectl(
+            &k,
+            &server,
+            &["--context", "ktriage-1", "get", "pods", "-A"],
+        );
+        assert!(
+            !pods.stdout.contains("coredns"),
+            "the second cluster has no pods: {pods:?}"
+        );
+    }
+}

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use ktriage_schema::manifest::Source;
 use ktriage_schema::reader;
 
 use crate::case::BadInput;
@@ -41,10 +42,21 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         spinner.finish_and_clear();
         bundles.push(bundle);
     }
+    // Every cluster bundle is served, each under its own context; host bundles have no API.
     let spinner = progress.spinner("indexing");
-    let state = ktriage_serve::ServeState::new(&bundles).map_err(|e| BadInput(e.to_string()))?;
+    let states = bundles
+        .iter()
+        .filter(|b| matches!(b.manifest.source, Source::Cluster(_)))
+        .map(|b| ktriage_serve::ServeState::for_bundle(b).map(Arc::new))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| BadInput(e.to_string()))?;
     spinner.finish_and_clear();
-    let objects = state.object_count();
+    if states.is_empty() {
+        return Err(BadInput(
+            "no cluster bundle to serve (host bundles have no Kubernetes API)".into(),
+        )
+        .into());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -59,17 +71,23 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             Some(p) => p.clone(),
             None => work.path().join("kubeconfig"),
         };
-        ktriage_serve::write_kubeconfig(&kubeconfig, &url)
+        ktriage_serve::write_kubeconfig_for(&kubeconfig, &url, states.len())
             .with_context(|| format!("writing {}", kubeconfig.display()))?;
-        eprintln!(
-            "ktriage: serving {objects} objects of {} at {url} (read-only); Ctrl-C to stop",
-            bundles[0].source.display()
-        );
+        for (n, state) in states.iter().enumerate() {
+            eprintln!(
+                "ktriage: serving {} objects of {} at {} as context {} (read-only)",
+                state.object_count(),
+                state.source().display(),
+                ktriage_serve::cluster_url(&url, n),
+                ktriage_serve::context_name(n),
+            );
+        }
+        eprintln!("ktriage: Ctrl-C to stop");
         println!("export KUBECONFIG={}", kubeconfig.display());
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        ktriage_serve::serve_until(listener, ktriage_serve::router(Arc::new(state)), shutdown)
+        ktriage_serve::serve_until(listener, ktriage_serve::router_for(states), shutdown)
             .await
             .context("serving")?;
         eprintln!("ktriage: stopped");

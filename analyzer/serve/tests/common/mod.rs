@@ -339,6 +339,8 @@ pub fn standard() -> BundleBuilder {
 pub struct TestServer {
     pub url: String,
     pub dir: tempfile::TempDir,
+    /// Cluster bundles served (one kubeconfig context each).
+    clusters: usize,
 }
 
 impl TestServer {
@@ -354,40 +356,64 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let bundle = builder.open(dir.path());
         let state = Arc::new(ServeState::new(&[bundle]).expect("state builds"));
-        let router = wrap(ktriage_serve::router(state));
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                tx.send(listener.local_addr().expect("addr"))
-                    .expect("send addr");
-                let _ = ktriage_serve::serve(listener, router).await;
-            });
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("server starts");
+        let url = spawn(wrap(ktriage_serve::router(state)));
         TestServer {
-            url: format!("http://{addr}"),
+            url,
             dir,
+            clusters: 1,
         }
+    }
+
+    /// One server for several cluster bundles, as `ktriage serve a b` runs it.
+    pub fn start_many(builders: Vec<BundleBuilder>) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let states: Vec<Arc<ServeState>> = builders
+            .into_iter()
+            .enumerate()
+            .map(|(n, builder)| {
+                let sub = dir.path().join(format!("cluster-{n}"));
+                std::fs::create_dir(&sub).expect("mkdir");
+                Arc::new(ServeState::for_bundle(&builder.open(&sub)).expect("state builds"))
+            })
+            .collect();
+        let clusters = states.len();
+        let url = spawn(ktriage_serve::router_for(states));
+        TestServer { url, dir, clusters }
     }
 
     /// A kubeconfig for this server (written once).
     pub fn kubeconfig(&self) -> PathBuf {
         let path = self.dir.path().join("kubeconfig");
         if !path.exists() {
-            ktriage_serve::write_kubeconfig(&path, &self.url).expect("kubeconfig");
+            ktriage_serve::write_kubeconfig_for(&path, &self.url, self.clusters)
+                .expect("kubeconfig");
         }
         path
     }
+}
+
+/// Serves `router` on `127.0.0.1:0` from its own runtime thread; returns its URL.
+fn spawn(router: axum::Router) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            tx.send(listener.local_addr().expect("addr"))
+                .expect("send addr");
+            let _ = ktriage_serve::serve(listener, router).await;
+        });
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("server starts");
+    format!("http://{addr}")
 }
 
 /// What one kubectl run gave.
