@@ -207,6 +207,8 @@ fn collect_until(
     fill(&root, &values);
     let mut a = NodeArgs::new(&root);
     a.output = Some(dir.path().join("out").join("node.tar.zst"));
+    // The fixtures' service logs are stamped in January 2024: a window that takes them all.
+    a.since = std::time::Duration::from_secs(5 * 365 * 86400);
     fs::create_dir_all(dir.path().join("out")).expect("mkdir");
     args(&mut a);
     let outcome = node::run(&a, stop).expect("node mode runs");
@@ -889,5 +891,31 @@ fn node_stopped_by_a_signal_closes_a_partial_bundle_with_gaps() {
         m.entries.iter().all(|e| e.path != layout::HOST_FACTS),
         "nothing is collected after the stop: {:?}",
         m.entries
+    );
+}
+
+#[test]
+fn node_file_logs_older_than_since_are_dropped() {
+    // The default window is 24 hours; every line of the fixture's syslog is from January.
+    let c = collect(
+        "kubeadm-ubuntu",
+        |_| BTreeMap::new(),
+        |a| a.since = std::time::Duration::from_secs(86400),
+    );
+    let entry = c
+        .bundle
+        .manifest
+        .entries
+        .iter()
+        .find(|e| e.path == layout::host_log_path("kubelet"))
+        .expect("kubelet log entry");
+    assert_eq!(entry.size, 0, "no kubelet line is from the last 24 hours");
+    assert!(
+        entry
+            .truncated
+            .as_deref()
+            .is_some_and(|t| t.contains("--since")),
+        "{:?}",
+        entry.truncated
     );
 }

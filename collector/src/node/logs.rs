@@ -3,13 +3,15 @@
 //! Sources, first that applies: the journal through `journalctl -u UNIT` (the running host's
 //! journal when the root is `/`, else the journal files under the root with `--directory`,
 //! when this system has `journalctl`); the service's own file under `/var/log`; the service's
-//! lines in `/var/log/messages` or `/var/log/syslog`. The journal is read from `--since`; files
-//! have no common time format, so they are bounded by bytes only. The tail is kept.
+//! lines in `/var/log/messages` or `/var/log/syslog`. The journal is read from `--since`; of a
+//! file, the last `--log-max-bytes` are read and the lines stamped before `--since` dropped
+//! (see [`since`] for the stamps understood).
 
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
+use chrono::Utc;
 use ktriage_schema::layout;
 use ktriage_schema::manifest::{Gap, GapReason};
 
@@ -17,6 +19,7 @@ use super::Sink;
 use super::cmd;
 use super::facts::find_on_path;
 use super::hostfs::HostFs;
+use super::since;
 
 /// A service whose log is collected.
 struct Service {
@@ -220,13 +223,19 @@ fn from_file<W: Write>(
         if read.cut_from.is_some() {
             cmd::align_to_line(&mut read.data);
         }
-        let truncated = read.cut_from.map(|total| {
-            format!(
-                "kept the last {} of {} bytes of {path}",
-                read.data.len(),
-                total
-            )
-        });
+        let mut notes: Vec<String> = read
+            .cut_from
+            .map(|total| {
+                format!(
+                    "kept the last {} of {} bytes of {path}",
+                    read.data.len(),
+                    total
+                )
+            })
+            .into_iter()
+            .collect();
+        notes.extend(drop_older(&mut read.data, bounds.since));
+        let truncated = (!notes.is_empty()).then(|| notes.join("; "));
         let clean = sink.scrub.log(&read.data);
         sink.add(&layout::host_log_path(service.name), &clean, truncated)?;
         return Ok(true);
@@ -267,6 +276,7 @@ fn from_syslog<W: Write>(
         }
         let mut kept = String::new();
         let mut dropped = 0usize;
+        // Lines are selected by their tag first, so the time cut applies to this service's.
         let max = usize::try_from(bounds.max_bytes).unwrap_or(usize::MAX);
         let mut size = 0usize;
         let mut start = lines.len();
@@ -288,12 +298,32 @@ fn from_syslog<W: Write>(
         if dropped > 0 {
             notes.push(format!("{dropped} older matching lines dropped"));
         }
-        let truncated = (read.cut_from.is_some() || dropped > 0).then(|| notes.join("; "));
-        let clean = sink.scrub.log(kept.as_bytes());
+        let mut kept = kept.into_bytes();
+        let by_time = drop_older(&mut kept, bounds.since);
+        let truncated = (read.cut_from.is_some() || dropped > 0 || by_time.is_some()).then(|| {
+            notes.extend(by_time);
+            notes.join("; ")
+        });
+        let clean = sink.scrub.log(&kept);
         sink.add(&layout::host_log_path(service.name), &clean, truncated)?;
         return Ok(true);
     }
     Ok(false)
+}
+
+/// Drops the lines of a file log stamped before `since` ago (see [`since`]); says what it
+/// dropped, if anything.
+fn drop_older(data: &mut Vec<u8>, since: Duration) -> Option<String> {
+    let now = Utc::now();
+    let cutoff = chrono::Duration::from_std(since)
+        .ok()
+        .and_then(|d| now.checked_sub_signed(d))?;
+    let start = since::recent_start(data, cutoff, now).filter(|&s| s > 0)?;
+    data.drain(..start);
+    Some(format!(
+        "dropped the first {start} bytes: lines stamped more than {} s ago (--since)",
+        since.as_secs()
+    ))
 }
 
 /// Parses a duration such as `90s`, `30m`, `24h`, `7d` or `1h30m` (a bare number is seconds).

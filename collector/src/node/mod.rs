@@ -18,6 +18,7 @@ pub mod hostfs;
 pub mod kubeconfig;
 pub mod logs;
 pub mod scrub;
+pub mod since;
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -52,7 +53,7 @@ pub struct NodeArgs {
     #[arg(long, value_name = "NAME")]
     pub node_name: Option<String>,
 
-    /// How far back service logs go (journal): e.g. 30m, 24h, 7d.
+    /// How far back service logs go (journal and stamped lines of log files): e.g. 30m, 24h, 7d.
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = logs::parse_duration)]
     pub since: Duration,
 
