@@ -19,13 +19,14 @@ use tokio::task::JoinSet;
 
 use crate::api::{Api, ApiError};
 use crate::client::Target;
+use crate::jobspool::LogJobReader;
 use crate::logs::LogJob;
 use crate::options::Options;
 use crate::progress::Ui;
 use crate::redact::Redactor;
 use crate::stop::{Stop, StopReason};
 use crate::tasks::{self, Ctx, Output};
-use crate::{discovery, logs, sink};
+use crate::{discovery, sink};
 
 /// Name of the producer in the manifest.
 pub const PRODUCER: &str = "ktriage-collect";
@@ -256,6 +257,8 @@ struct Run {
     ctx: Arc<Ctx>,
     set: JoinSet<Output>,
     pending: VecDeque<Pending>,
+    /// Container logs still to fetch, read from their spool file as the window has room.
+    log_jobs: Option<LogJobReader>,
     doing: HashMap<tokio::task::Id, Doing>,
     gaps: Vec<Gap>,
     notes: Vec<Value>,
@@ -271,6 +274,7 @@ impl Run {
             ctx,
             set: JoinSet::new(),
             pending: VecDeque::new(),
+            log_jobs: None,
             doing: HashMap::new(),
             gaps,
             notes: Vec::new(),
@@ -397,7 +401,7 @@ impl Run {
     fn top_up(&mut self) {
         let window = self.ctx.options.concurrency * WINDOW_PER_PERMIT;
         while self.set.len() < window {
-            let Some(next) = self.pending.pop_front() else {
+            let Some(next) = self.next_pending() else {
                 break;
             };
             let ctx = self.ctx.clone();
@@ -433,10 +437,17 @@ impl Run {
         }
     }
 
+    /// The next work to spawn: node data first, then container logs.
+    fn next_pending(&mut self) -> Option<Pending> {
+        self.pending
+            .pop_front()
+            .or_else(|| self.log_jobs.as_mut()?.next().map(Pending::Log))
+    }
+
     /// Once stopped, pending work will not run: each becomes a gap.
     fn drop_pending(&mut self) {
         let ctx = self.ctx.clone();
-        for p in self.pending.drain(..) {
+        while let Some(p) = self.next_pending() {
             let (what, location) = match p {
                 Pending::Log(job) => {
                     ctx.progress.log_done();
@@ -466,13 +477,9 @@ impl Run {
             self.resources += 1;
         }
         // Pods are only observed when logs are collected (tasks::list_resource).
-        if let Some(pods) = output.pods {
-            let jobs: Vec<_> = logs::jobs(&pods)
-                .into_iter()
-                .filter(|j| ctx.options.wants_namespace(&j.namespace))
-                .collect();
-            ctx.progress.add_logs(jobs.len() as u64);
-            self.pending.extend(jobs.into_iter().map(Pending::Log));
+        if let Some(jobs) = output.log_jobs {
+            ctx.progress.add_logs(jobs.jobs);
+            self.log_jobs = Some(LogJobReader::new(jobs));
         }
         if let Some(nodes) = output.nodes {
             for node in nodes {

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod client;
 pub mod cluster;
 pub mod discovery;
+pub mod jobspool;
 pub mod list;
 pub mod logs;
 pub mod node;

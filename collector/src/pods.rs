@@ -1,6 +1,6 @@
 //! What the log and node collectors need to know from the pod and node lists, noted while
 //! those lists stream past (see [`crate::list::Observer`]): pod containers with their restart
-//! counts, and node names. Nothing else of the lists is kept in memory.
+//! counts (turned into log jobs on disk by [`crate::jobspool`]), and node names.
 
 use serde_json::Value;
 
@@ -75,26 +75,6 @@ impl PodInfo {
             name,
             containers,
         })
-    }
-}
-
-/// Notes pods as their list streams past.
-#[derive(Debug, Default)]
-pub struct PodObserver(pub Vec<PodInfo>);
-
-impl Observer for PodObserver {
-    fn observe(&mut self, object: &Value) {
-        if let Some(pod) = PodInfo::from_object(object)
-            && !pod.containers.is_empty()
-        {
-            self.0.push(pod);
-        }
-    }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn truncate(&mut self, len: usize) {
-        self.0.truncate(len)
     }
 }
 

@@ -203,9 +203,7 @@ impl Writer {
                 .thread
                 .join()
                 .map_err(|_| io::Error::other("the bundle writer thread panicked"))??;
-            let mut written = manifest.clone();
-            written.entries = bundle.entries().to_vec();
-            let out = bundle.finish(manifest)?;
+            let (out, written) = bundle.finish_with(manifest)?;
             let file = out.into_inner().map_err(|e| e.into_error())?;
             file.sync_all()?;
             Ok((file, written))

@@ -14,11 +14,12 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::api::Api;
 use crate::discovery::Planned;
+use crate::jobspool::{LogJobFile, LogJobWriter};
 use crate::list::{ApiPages, ListError, ListReport, Observer, Spool, paginate};
 use crate::logs::LogJob;
 use crate::nodes;
 use crate::options::Options;
-use crate::pods::{NodeObserver, PodInfo, PodObserver};
+use crate::pods::NodeObserver;
 use crate::progress::Progress;
 use crate::redact::Redactor;
 use crate::sink::Sink;
@@ -52,8 +53,8 @@ pub struct Output {
     pub notes: Vec<Value>,
     /// Logs written.
     pub logs: u64,
-    /// Pods noted while listing pods.
-    pub pods: Option<Vec<PodInfo>>,
+    /// The container logs noted while listing pods.
+    pub log_jobs: Option<LogJobFile>,
     /// Node names noted while listing nodes.
     pub nodes: Option<Vec<String>>,
     /// Whether a resource file was written.
@@ -91,7 +92,7 @@ async fn permit(ctx: &Ctx) -> Option<OwnedSemaphorePermit> {
 
 enum AnyObserver {
     None,
-    Pods(PodObserver),
+    Pods(LogJobWriter),
     Nodes(NodeObserver),
 }
 
@@ -150,9 +151,28 @@ pub async fn list_resource(ctx: Arc<Ctx>, planned: Planned) -> Output {
             });
         }
     };
-    // Pods are remembered only to fetch their logs: without logs, nothing per pod is kept.
+    // Pods are noted only to fetch their logs: without logs, nothing per pod is kept.
     let observer = if planned.is_core("pods") && ctx.options.logs.enabled {
-        AnyObserver::Pods(PodObserver::default())
+        match tempfile::tempfile_in(&ctx.spool_dir) {
+            Ok(jobs) => {
+                let options = ctx.clone();
+                AnyObserver::Pods(LogJobWriter::new(jobs, move |ns| {
+                    options.options.wants_namespace(ns)
+                }))
+            }
+            Err(e) => {
+                out.gaps.push(Gap {
+                    what: "logs".into(),
+                    location: label.clone(),
+                    reason: GapReason::Error,
+                    detail: format!(
+                        "cannot create a spool file in {}: {e}",
+                        ctx.spool_dir.display()
+                    ),
+                });
+                AnyObserver::None
+            }
+        }
     } else if planned.is_core("nodes") {
         AnyObserver::Nodes(NodeObserver::default())
     } else {
@@ -237,7 +257,15 @@ pub async fn list_resource(ctx: Arc<Ctx>, planned: Planned) -> Output {
         }
     };
     match observer {
-        AnyObserver::Pods(p) => out.pods = Some(p.0),
+        AnyObserver::Pods(jobs) => match jobs.finish() {
+            Ok(jobs) => out.log_jobs = Some(jobs),
+            Err(e) => out.gaps.push(Gap {
+                what: "logs".into(),
+                location: label.clone(),
+                reason: GapReason::Error,
+                detail: format!("log list spool file: {e}"),
+            }),
+        },
         AnyObserver::Nodes(n) => out.nodes = Some(n.0),
         AnyObserver::None => {}
     }

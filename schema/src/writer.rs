@@ -44,6 +44,20 @@ impl Default for WriterOptions {
     }
 }
 
+/// Counts bytes written and drops them.
+struct CountingWriter(u64);
+
+impl Write for CountingWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Streams entries into a `.tar.zst`.
 pub struct BundleWriter<W: Write> {
     tar: tar::Builder<zstd::Encoder<'static, W>>,
@@ -137,18 +151,33 @@ impl<W: Write> BundleWriter<W> {
 
     /// Writes `manifest` (its `entries` replaced by what was written) and closes the archive.
     /// Without this the archive is truncated.
-    pub fn finish(mut self, mut manifest: Manifest) -> io::Result<W> {
+    pub fn finish(self, manifest: Manifest) -> io::Result<W> {
+        self.finish_with(manifest).map(|(out, _)| out)
+    }
+
+    /// [`finish`](Self::finish), also handing back the manifest as written (with its entries).
+    pub fn finish_with(mut self, mut manifest: Manifest) -> io::Result<(W, Manifest)> {
         manifest.entries = std::mem::take(&mut self.entries);
-        let json = serde_json::to_vec_pretty(&manifest).map_err(io::Error::other)?;
+        // A manifest lists every entry and gap (hundreds of thousands in a large cluster):
+        // it is serialised twice, once to learn its size for the tar header and once into
+        // the archive, rather than held as text.
+        let mut counter = CountingWriter(0);
+        serde_json::to_writer_pretty(&mut counter, &manifest).map_err(io::Error::other)?;
         let mut header = tar::Header::new_gnu();
-        header.set_size(json.len() as u64);
+        header.set_size(counter.0);
         header.set_mode(0o644);
         header.set_mtime(self.mtime);
         header.set_entry_type(tar::EntryType::Regular);
-        self.tar
-            .append_data(&mut header, layout::MANIFEST, json.as_slice())?;
+        header.set_path(layout::MANIFEST)?;
+        header.set_cksum();
+        let out = self.tar.get_mut();
+        out.write_all(header.as_bytes())?;
+        serde_json::to_writer_pretty(&mut *out, &manifest).map_err(io::Error::other)?;
+        // Entries are padded to whole 512-byte blocks.
+        let padding = (512 - counter.0 % 512) % 512;
+        out.write_all(&[0u8; 512][..padding as usize])?;
         let encoder = self.tar.into_inner()?;
-        encoder.finish()
+        Ok((encoder.finish()?, manifest))
     }
 }
 

@@ -296,9 +296,7 @@ fn collect(
         redaction: sink.scrub.summary(),
         partial: sink.stop.is_stopped(),
     };
-    let mut written = manifest.clone();
-    written.entries = sink.writer.entries().to_vec();
-    let mut out = sink.writer.finish(manifest)?;
+    let (mut out, written) = sink.writer.finish_with(manifest)?;
     out.flush()?;
     let file = out.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
