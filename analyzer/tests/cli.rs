@@ -247,6 +247,18 @@ fn missing_bundle_and_bad_rule_dir_are_bad_input() {
     let o = ktriage(&["rules", "--rules", tmp.path().to_str().expect("utf-8")]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("broken.sql"), "{}", stderr(&o));
+
+    // A host bundle alone has no API to serve.
+    let host = repo().join("tests/fixtures/built/sample/sh-cp-1.tar.zst");
+    let o = ktriage(&[
+        "serve",
+        "-q",
+        "--addr",
+        "127.0.0.1:0",
+        host.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no cluster bundle"), "{}", stderr(&o));
 }
 
 #[test]
