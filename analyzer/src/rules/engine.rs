@@ -356,6 +356,24 @@ mod tests {
     }
 
     #[test]
+    fn counts_of_any_numeric_type_become_whole_numbers() {
+        for (count, want) in [
+            ("sum(n)", Some(6)),
+            ("sum(n)::HUGEINT", Some(6)),
+            ("CAST(2.5 AS DECIMAL(9, 1))", Some(3)),
+            ("CAST(-2.4 AS DECIMAL(9, 1))", Some(-2)),
+            ("'12'", Some(12)),
+            ("'many'", None),
+        ] {
+            let run = run(&format!(
+                "SELECT 'r' AS resource, 'm' AS message, {count} AS count FROM (VALUES (1), (2), (3)) t(n)"
+            ));
+            assert_eq!(run.error, None, "{count}");
+            assert_eq!(run.findings[0].count, want, "{count}");
+        }
+    }
+
+    #[test]
     fn keeps_the_first_findings_and_counts_them_all() {
         let run = run("SELECT 'pod/' || i AS resource, 'm' AS message FROM range(1234) t(i)");
         assert_eq!(run.error, None);

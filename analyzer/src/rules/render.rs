@@ -86,6 +86,17 @@ pub fn integer(value: &Value) -> Option<i64> {
         Value::UHugeInt(n) => i64::try_from(n).ok(),
         Value::Float(f) => float_to_integer(f.into()),
         Value::Double(f) => float_to_integer(f),
+        // Rounded half away from zero, as DuckDB casts a DECIMAL.
+        Value::Decimal(d) => {
+            let unit = 10i128.checked_pow(d.scale().into())?;
+            let (whole, rest) = (d.value() / unit, d.value() % unit);
+            let rounded = if rest.abs() * 2 >= unit {
+                whole + d.value().signum()
+            } else {
+                whole
+            };
+            i64::try_from(rounded).ok()
+        }
         Value::Boolean(b) => Some(b.into()),
         Value::Text(ref s) => s.trim().parse().ok(),
         _ => None,
