@@ -76,7 +76,7 @@ impl Observer for LogJobWriter {
             && let Some(pod) = PodInfo::from_object(object)
             && (self.wants)(&pod.namespace)
         {
-            for job in logs::jobs(std::slice::from_ref(&pod)) {
+            for job in logs::jobs(&pod) {
                 if let Err(e) = self.write(&job) {
                     self.error = Some(e);
                     break;

@@ -74,25 +74,19 @@ impl LogJob {
     }
 }
 
-/// Every log of `pods`: current, and previous for restarted containers.
-pub fn jobs(pods: &[PodInfo]) -> Vec<LogJob> {
-    let mut jobs = Vec::new();
-    for pod in pods {
-        for c in &pod.containers {
-            for previous in [false, true] {
-                if previous && !c.restarted {
-                    continue;
-                }
-                jobs.push(LogJob {
-                    namespace: pod.namespace.clone(),
-                    pod: pod.name.clone(),
-                    container: c.name.clone(),
-                    previous,
-                });
-            }
-        }
-    }
-    jobs
+/// Every log of `pod`: current, and previous for restarted containers.
+pub fn jobs(pod: &PodInfo) -> impl Iterator<Item = LogJob> + '_ {
+    pod.containers.iter().flat_map(move |c| {
+        [false, true]
+            .into_iter()
+            .filter(|&previous| !previous || c.restarted)
+            .map(move |previous| LogJob {
+                namespace: pod.namespace.clone(),
+                pod: pod.name.clone(),
+                container: c.name.clone(),
+                previous,
+            })
+    })
 }
 
 /// Why a log was cut, for the manifest entry's `truncated`, or `None` when it is whole.
@@ -129,7 +123,7 @@ mod tests {
 
     #[test]
     fn previous_logs_only_for_restarted_containers() {
-        let pods = vec![PodInfo {
+        let pod = PodInfo {
             namespace: "ns".into(),
             name: "p".into(),
             containers: vec![
@@ -142,11 +136,15 @@ mod tests {
                     restarted: false,
                 },
             ],
-        }];
-        let labels: Vec<String> = jobs(&pods).iter().map(LogJob::label).collect();
+        };
+        let labels: Vec<String> = jobs(&pod).map(|j| j.label()).collect();
         assert_eq!(labels, vec!["ns/p/a", "ns/p/a (previous)", "ns/p/b"]);
         assert_eq!(
-            jobs(&pods)[1].bundle_path().expect("safe"),
+            jobs(&pod)
+                .nth(1)
+                .expect("a second log")
+                .bundle_path()
+                .expect("safe"),
             "logs/ns/p/a.previous.log"
         );
     }

@@ -80,56 +80,43 @@ pub struct Writer {
 const NEIGHBOURS: &[[(&str, &str); 2]] =
     &[[("", "endpoints"), ("discovery.k8s.io", "endpointslices")]];
 
-/// The pair a job belongs to, if any.
-fn pair_of(job: &Job) -> Option<usize> {
-    let (group, resource) = list_of(job)?;
-    NEIGHBOURS
-        .iter()
-        .position(|pair| pair.iter().any(|&(g, r)| g == group && r == resource))
-}
-
-/// Whether a job is the first of its pair.
-fn is_first(job: &Job) -> bool {
-    list_of(job).is_some_and(|(group, resource)| {
-        NEIGHBOURS
+/// Where a job stands in [`NEIGHBOURS`]: (pair, 0 for first or 1 for second), if anywhere.
+fn slot(job: &Job) -> Option<(usize, usize)> {
+    let Job::File { path, .. } = job else {
+        return None;
+    };
+    let (group, _, resource) = layout::parse_resource_path(path)?;
+    NEIGHBOURS.iter().enumerate().find_map(|(pair, lists)| {
+        lists
             .iter()
-            .any(|[(g, r), _]| *g == group && *r == resource)
+            .position(|&(g, r)| g == group && r == resource)
+            .map(|at| (pair, at))
     })
-}
-
-/// The (group, resource) of a spooled resource list.
-fn list_of(job: &Job) -> Option<(String, String)> {
-    match job {
-        Job::File { path, .. } => {
-            layout::parse_resource_path(path).map(|(group, _, resource)| (group, resource))
-        }
-        Job::Bytes { .. } => None,
-    }
 }
 
 /// Holds the first-arriving list of a [`NEIGHBOURS`] pair until the other arrives.
 #[derive(Default)]
 struct Neighbours {
-    held: Vec<Job>,
+    held: Vec<((usize, usize), Job)>,
 }
 
 impl Neighbours {
     /// Takes the next job; returns those to write now, in order.
     fn ready(&mut self, job: Job) -> Vec<Job> {
-        let Some(pair) = pair_of(&job) else {
+        let Some((pair, at)) = slot(&job) else {
             return vec![job];
         };
-        match self.held.iter().position(|h| pair_of(h) == Some(pair)) {
-            Some(at) => {
-                let partner = self.held.swap_remove(at);
-                if is_first(&job) {
+        match self.held.iter().position(|((p, _), _)| *p == pair) {
+            Some(i) => {
+                let ((_, partner_at), partner) = self.held.swap_remove(i);
+                if at <= partner_at {
                     vec![job, partner]
                 } else {
                     vec![partner, job]
                 }
             }
             None => {
-                self.held.push(job);
+                self.held.push(((pair, at), job));
                 Vec::new()
             }
         }
@@ -137,7 +124,7 @@ impl Neighbours {
 
     /// The jobs still held, whose partner never came.
     fn rest(self) -> Vec<Job> {
-        self.held
+        self.held.into_iter().map(|(_, job)| job).collect()
     }
 }
 

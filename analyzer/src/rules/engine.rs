@@ -89,7 +89,8 @@ fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 
 /// Where each finding column sits in a rule's result, checked against the contract.
 struct ColumnIndex {
-    names: Vec<String>,
+    /// Each result column's name, `None` for a column of the NULL type.
+    names: Vec<Option<String>>,
 }
 
 impl ColumnIndex {
@@ -124,19 +125,14 @@ impl ColumnIndex {
         let names = names
             .into_iter()
             .zip(types)
-            .map(|(name, ty)| {
-                if *ty == DataType::Null {
-                    String::new()
-                } else {
-                    name
-                }
-            })
+            .map(|(name, ty)| (*ty != DataType::Null).then_some(name))
             .collect();
         Ok(ColumnIndex { names })
     }
 
+    /// Where column `name` is, if the rule returns it with values.
     fn get(&self, name: &str) -> Option<usize> {
-        self.names.iter().position(|n| n == name)
+        self.names.iter().position(|n| n.as_deref() == Some(name))
     }
 }
 

@@ -223,17 +223,11 @@ fn from_file<W: Write>(
         if read.cut_from.is_some() {
             cmd::align_to_line(&mut read.data);
         }
-        let mut notes: Vec<String> = read
-            .cut_from
-            .map(|total| {
-                format!(
-                    "kept the last {} of {} bytes of {path}",
-                    read.data.len(),
-                    total
-                )
-            })
-            .into_iter()
-            .collect();
+        let mut notes = Vec::new();
+        if let Some(total) = read.cut_from {
+            let kept = read.data.len();
+            notes.push(format!("kept the last {kept} of {total} bytes of {path}"));
+        }
         notes.extend(drop_older(&mut read.data, bounds.since));
         let truncated = (!notes.is_empty()).then(|| notes.join("; "));
         let clean = sink.scrub.log(&read.data);
@@ -300,10 +294,9 @@ fn from_syslog<W: Write>(
         }
         let mut kept = kept.into_bytes();
         let by_time = drop_older(&mut kept, bounds.since);
-        let truncated = (read.cut_from.is_some() || dropped > 0 || by_time.is_some()).then(|| {
-            notes.extend(by_time);
-            notes.join("; ")
-        });
+        let cut = read.cut_from.is_some() || dropped > 0 || by_time.is_some();
+        notes.extend(by_time);
+        let truncated = cut.then(|| notes.join("; "));
         let clean = sink.scrub.log(&kept);
         sink.add(&layout::host_log_path(service.name), &clean, truncated)?;
         return Ok(true);
