@@ -15,6 +15,13 @@ fn ktriage(args: &[&str]) -> Output {
         .expect("ktriage runs")
 }
 
+/// Runs `ktriage flags... bundles...`.
+fn ktriage_on(flags: &[&str], bundles: &[String]) -> Output {
+    let mut args = flags.to_vec();
+    args.extend(bundles.iter().map(String::as_str));
+    ktriage(&args)
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -39,18 +46,19 @@ fn analyze_sample_writes_three_reports_with_the_planted_problems() {
     let bundles = build_case(&repo().join("tests/fixtures/sample"), tmp.path());
     let out = tmp.path().join("report");
     let timings = tmp.path().join("timings.json");
-    let mut args: Vec<&str> = vec![
-        "analyze",
-        "-q",
-        "-o",
-        out.to_str().expect("utf-8"),
-        "--lang",
-        "en",
-        "--timings",
-        timings.to_str().expect("utf-8"),
-    ];
-    args.extend(bundles.iter().map(String::as_str));
-    let o = ktriage(&args);
+    let o = ktriage_on(
+        &[
+            "analyze",
+            "-q",
+            "-o",
+            out.to_str().expect("utf-8"),
+            "--lang",
+            "en",
+            "--timings",
+            timings.to_str().expect("utf-8"),
+        ],
+        &bundles,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
     let md = std::fs::read_to_string(out.join("report.md")).expect("report.md");
@@ -142,16 +150,17 @@ fn chinese_report_is_the_default() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let bundles = build_case(&repo().join("tests/fixtures/sample"), tmp.path());
     let out = tmp.path().join("r");
-    let mut args = vec![
-        "analyze",
-        "-q",
-        "--format",
-        "md",
-        "-o",
-        out.to_str().expect("utf-8"),
-    ];
-    args.extend(bundles.iter().map(String::as_str));
-    let o = ktriage(&args);
+    let o = ktriage_on(
+        &[
+            "analyze",
+            "-q",
+            "--format",
+            "md",
+            "-o",
+            out.to_str().expect("utf-8"),
+        ],
+        &bundles,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let md = std::fs::read_to_string(out.join("report.md")).expect("md");
     assert!(md.contains("诊断报告") && md.contains("处理建议"), "{md}");
@@ -286,19 +295,20 @@ fn user_rules_cannot_read_files_and_fail_alone() {
     )
     .expect("write");
     let out = tmp.path().join("r");
-    let mut args = vec![
-        "analyze",
-        "-q",
-        "--no-builtin-rules",
-        "--rules",
-        rules.to_str().expect("utf-8"),
-        "--format",
-        "json",
-        "-o",
-        out.to_str().expect("utf-8"),
-    ];
-    args.extend(bundles.iter().map(String::as_str));
-    let o = ktriage(&args);
+    let o = ktriage_on(
+        &[
+            "analyze",
+            "-q",
+            "--no-builtin-rules",
+            "--rules",
+            rules.to_str().expect("utf-8"),
+            "--format",
+            "json",
+            "-o",
+            out.to_str().expect("utf-8"),
+        ],
+        &bundles,
+    );
     // The failed rule makes the run an error; the other rule's finding is still reported.
     let error = Some(i32::from(ktriage::exit::ERROR));
     assert_eq!(o.status.code(), error, "{}", stderr(&o));
