@@ -90,6 +90,19 @@ pvc_events AS (
 defaults AS (
     SELECT bundle_id, list(name ORDER BY name) AS names FROM storage_classes WHERE is_default GROUP BY bundle_id
 ),
+-- External provisioners of pending claims that a running pod names, in a container's spec
+-- (image, args, env) or in its volumes (the driver's socket directory): the driver is
+-- deployed. Nothing is searched when no claim is pending.
+mentioned_provisioners AS (
+    SELECT DISTINCT sc.bundle_id, sc.provisioner
+    FROM (SELECT DISTINCT s.bundle_id, s.provisioner
+          FROM pending p JOIN storage_classes s ON s.bundle_id = p.bundle_id AND s.name = p.storage_class
+          WHERE s.provisioner NOT LIKE 'kubernetes.io/%') sc
+    JOIN pods x ON x.bundle_id = sc.bundle_id AND x.phase = 'Running'
+    LEFT JOIN containers c ON c.bundle_id = x.bundle_id AND c.namespace = x.namespace AND c.pod = x.name
+    WHERE contains(coalesce(CAST(x.volumes AS VARCHAR), ''), sc.provisioner)
+       OR contains(coalesce(CAST(c.spec AS VARCHAR), ''), sc.provisioner)
+),
 classified AS (
     SELECT p.*, sc.name AS sc_name, sc.provisioner, sc.binding_mode, d.names AS default_classes,
         -- the class the claim ended up with: its own, or the default the admission plugin would have set
@@ -104,7 +117,7 @@ classified AS (
                 THEN 'needs a pre-created PersistentVolume (' || CASE WHEN p.storage_class = '' THEN 'storageClassName ""' ELSE 'provisioner kubernetes.io/no-provisioner' END || ') and none matches'
             WHEN sc.provisioner IS NOT NULL AND sc.provisioner NOT LIKE 'kubernetes.io/%'
                  AND NOT EXISTS (SELECT 1 FROM objects o WHERE o.bundle_id = p.bundle_id AND o.api_group = 'storage.k8s.io' AND o.resource = 'csidrivers' AND o.name = sc.provisioner)
-                 AND NOT EXISTS (SELECT 1 FROM pods x WHERE x.bundle_id = p.bundle_id AND x.phase = 'Running' AND contains(CAST(x.doc AS VARCHAR), sc.provisioner))
+                 AND mp.provisioner IS NULL
                 THEN 'provisioner "' || sc.provisioner || '" of StorageClass ' || sc.name || ' is not running (no CSIDriver, no pod mentions it)'
             WHEN sc.provisioner IS NOT NULL
                 THEN 'not provisioned by "' || sc.provisioner || '" yet'
@@ -113,6 +126,7 @@ classified AS (
     FROM pending p
     LEFT JOIN storage_classes sc ON sc.bundle_id = p.bundle_id AND sc.name = p.storage_class
     LEFT JOIN defaults d ON d.bundle_id = p.bundle_id
+    LEFT JOIN mentioned_provisioners mp ON mp.bundle_id = p.bundle_id AND mp.provisioner = sc.provisioner
 )
 SELECT 'persistentvolumeclaim/' || c.namespace || '/' || c.name AS resource,
     c.namespace, c.name, c.bundle_id,

@@ -99,8 +99,8 @@ mounts AS (
 ),
 pod_ctx AS (
     SELECT bundle_id, namespace, name AS pod,
-        doc->>'$.spec.securityContext.runAsUser' AS run_as_user,
-        doc->>'$.spec.securityContext.fsGroup' AS fs_group
+        security_context->>'$.runAsUser' AS run_as_user,
+        security_context->>'$.fsGroup' AS fs_group
     FROM pods WHERE rowid IN (SELECT pod_row FROM hit_pod_rows)
 ),
 -- The volume each logged file lives in (longest mount path that prefixes it).

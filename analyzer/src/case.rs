@@ -28,6 +28,10 @@ pub struct CaseOptions {
     pub limits: Limits,
     /// Memory the database may hold; `None` leaves DuckDB's default (80% of RAM).
     pub memory_limit_mib: Option<u64>,
+    /// Threads each query may use once the case is loaded; `None`: one per core. Rules run
+    /// one per core, each on one thread: a query given more threads than it has work for
+    /// keeps its own thread polling for tasks, taking a core from the rule beside it.
+    pub query_threads: Option<usize>,
 }
 
 /// An input the user named that could not be used: exit code 2, one line.
@@ -74,7 +78,7 @@ impl Case {
         phase = Instant::now();
         let spinner = progress.spinner("building tables");
         crate::db::derive(&conn)?;
-        crate::db::seal(&conn)?;
+        crate::db::seal(&conn, options.query_threads)?;
         spinner.finish_and_clear();
         timings.push(("derive", phase.elapsed()));
         Ok(Case {

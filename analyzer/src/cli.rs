@@ -92,6 +92,7 @@ impl InputArgs {
         CaseOptions {
             limits: self.limits(),
             memory_limit_mib: (self.memory_mib > 0).then_some(self.memory_mib),
+            query_threads: None,
         }
     }
 }

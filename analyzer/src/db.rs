@@ -47,11 +47,16 @@ pub fn derive(conn: &Connection) -> Result<()> {
 }
 
 /// Drops the raw tables rules do not need, switches off file access and locks the
-/// configuration. Nothing can reach the file system after this.
-pub fn seal(conn: &Connection) -> Result<()> {
+/// configuration. Nothing can reach the file system after this. With `query_threads`, each
+/// query from here on runs on that many threads.
+pub fn seal(conn: &Connection, query_threads: Option<usize>) -> Result<()> {
     // Derived tables hold copies of what rules need; the raw ones would only double memory.
     for table in ktriage_schema::sql::RAW_TABLES {
         conn.execute_batch(&format!("DROP TABLE IF EXISTS {table}"))?;
+    }
+    if let Some(threads) = query_threads {
+        conn.execute_batch(&format!("SET threads = {}", threads.max(1)))
+            .context("setting DuckDB threads")?;
     }
     conn.execute_batch("SET enable_external_access = false; SET lock_configuration = true;")
         .context("locking DuckDB configuration")?;

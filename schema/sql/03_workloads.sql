@@ -1,7 +1,7 @@
 -- Pods, with the fields rules ask about most.
 CREATE TABLE pods AS
 WITH p AS (
-    SELECT o.*, from_json(doc, '{"spec":{"nodeName":"VARCHAR","serviceAccountName":"VARCHAR","hostNetwork":"BOOLEAN","priorityClassName":"VARCHAR","schedulerName":"VARCHAR","nodeSelector":"JSON","affinity":"JSON","tolerations":"JSON","volumes":"JSON"},"status":{"phase":"VARCHAR","reason":"VARCHAR","message":"VARCHAR","qosClass":"VARCHAR","podIP":"VARCHAR","hostIP":"VARCHAR","startTime":"VARCHAR","nominatedNodeName":"VARCHAR","conditions":[{"type":"VARCHAR","status":"VARCHAR","reason":"VARCHAR","message":"VARCHAR","lastTransitionTime":"VARCHAR"}]}}') AS s
+    SELECT o.*, from_json(doc, '{"spec":{"nodeName":"VARCHAR","serviceAccountName":"VARCHAR","hostNetwork":"BOOLEAN","priorityClassName":"VARCHAR","schedulerName":"VARCHAR","nodeSelector":"JSON","affinity":"JSON","tolerations":"JSON","volumes":"JSON","securityContext":"JSON"},"status":{"phase":"VARCHAR","reason":"VARCHAR","message":"VARCHAR","qosClass":"VARCHAR","podIP":"VARCHAR","hostIP":"VARCHAR","startTime":"VARCHAR","nominatedNodeName":"VARCHAR","conditions":[{"type":"VARCHAR","status":"VARCHAR","reason":"VARCHAR","message":"VARCHAR","lastTransitionTime":"VARCHAR"}]}}') AS s
     FROM objects o
     WHERE o.api_group = '' AND o.resource = 'pods'
 )
@@ -16,6 +16,7 @@ SELECT bundle_id, namespace, name, uid, labels, annotations, created_at, deleted
     s.spec.affinity AS affinity,
     s.spec.tolerations AS tolerations,
     s.spec.volumes AS volumes,
+    s.spec.securityContext AS security_context,
     s.status.phase AS phase,
     s.status.reason AS reason,
     s.status.message AS message,
@@ -26,8 +27,7 @@ SELECT bundle_id, namespace, name, uid, labels, annotations, created_at, deleted
     coalesce(list_filter(s.status.conditions, lambda c: c.type = 'Ready')[1].status = 'True', false) AS ready,
     list_filter(s.status.conditions, lambda c: c.type = 'PodScheduled')[1].reason AS scheduled_reason,
     list_filter(s.status.conditions, lambda c: c.type = 'PodScheduled')[1].message AS scheduled_message,
-    s.status.conditions AS conditions,
-    doc
+    s.status.conditions AS conditions
 FROM p;
 
 -- Every container of every pod (init, regular, ephemeral) joined with its status.
@@ -126,8 +126,7 @@ SELECT bundle_id, kind, namespace, name, uid, labels, annotations, created_at, d
     s.status.active AS active,
     s.status.succeeded AS succeeded,
     s.status.failed AS failed,
-    template,
-    doc
+    template
 FROM w;
 
 -- Containers of workload templates. Each template and each container is parsed once.

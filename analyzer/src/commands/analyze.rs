@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::case::Case;
+use crate::case::{Case, CaseOptions};
 use crate::cli::{AnalyzeArgs, Format};
 use crate::progress::Progress;
 use crate::report::{self, Report};
@@ -24,7 +24,11 @@ pub struct Outcome {
 pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
     let progress = Progress::new(args.input.quiet);
     let rules = rules::load_all(builtin, args.rules.no_builtin_rules, &args.rules.dirs)?;
-    let case = Case::open(&args.input.bundles, &args.input.case_options(), &progress)?;
+    let options = CaseOptions {
+        query_threads: Some(1),
+        ..args.input.case_options()
+    };
+    let case = Case::open(&args.input.bundles, &options, &progress)?;
     let rules_start = Instant::now();
     let bar = progress.bar(rules.len() as u64, "rules");
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
