@@ -57,7 +57,7 @@ WITH owners AS (
 -- Pod templates of top-level workloads (a Deployment's ReplicaSets and a CronJob's Jobs are
 -- judged through their owner).
 tmpl AS (
-    SELECT c.bundle_id, c.kind, c.namespace, c.workload AS name, c.name AS container, c.spec->'$.resources' AS resources
+    SELECT c.bundle_id, c.kind, c.namespace, c.workload AS name, c.name AS container, c.requests, c.limits
     FROM workload_containers c
     JOIN owners o ON o.bundle_id = c.bundle_id AND o.kind = c.kind AND o.namespace = c.namespace AND o.name = c.workload
     WHERE NOT (c.kind = 'ReplicaSet' AND o.owner_kind = 'Deployment')
@@ -65,7 +65,7 @@ tmpl AS (
     UNION ALL
     -- Pods without a collected controller (bare pods, static pods, operator-made pods), found
     -- before their containers are joined.
-    SELECT c.bundle_id, 'Pod', c.namespace, c.pod, c.name, c.spec->'$.resources'
+    SELECT c.bundle_id, 'Pod', c.namespace, c.pod, c.name, c.requests, c.limits
     FROM containers c
     JOIN (SELECT p.bundle_id, p.namespace, p.name FROM pods p
           WHERE p.owner_kind IS NULL OR p.owner_kind = 'Node'
@@ -74,15 +74,13 @@ tmpl AS (
         ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
     WHERE c.container_type <> 'ephemeral'
 ),
--- Requests and limits of each distinct resources block (templates repeat a few of them).
+-- Requests and limits of each container.
 resource_entries AS (
-    SELECT resources, 'requests' AS section, e.key AS res, e.value AS q
-    FROM (SELECT resources, unnest(map_entries(coalesce(from_json(resources->'$.requests', '"MAP(VARCHAR, VARCHAR)"'), MAP {}))) AS e
-          FROM (SELECT DISTINCT resources FROM tmpl))
+    SELECT t.bundle_id, t.kind, t.namespace, t.name, t.container, 'requests' AS section, e.key AS res, e.value AS q
+    FROM (SELECT *, unnest(map_entries(coalesce(requests, MAP {}))) AS e FROM tmpl) t
     UNION ALL
-    SELECT resources, 'limits', e.key, e.value
-    FROM (SELECT resources, unnest(map_entries(coalesce(from_json(resources->'$.limits', '"MAP(VARCHAR, VARCHAR)"'), MAP {}))) AS e
-          FROM (SELECT DISTINCT resources FROM tmpl))
+    SELECT t.bundle_id, t.kind, t.namespace, t.name, t.container, 'limits', e.key, e.value
+    FROM (SELECT *, unnest(map_entries(coalesce(limits, MAP {}))) AS e FROM tmpl) t
 ),
 -- LimitRange defaults are copied into every new container of the namespace.
 limit_amounts AS (
@@ -128,9 +126,8 @@ verdicts AS (
 ),
 -- Every container (and LimitRange) with its judged amounts.
 judged AS (
-    SELECT t.bundle_id, t.kind, t.namespace, t.name, t.container, r.section, r.res, r.q, j.what, j.sev
-    FROM tmpl t
-    JOIN resource_entries r ON r.resources = t.resources
+    SELECT r.*, j.what, j.sev
+    FROM resource_entries r
     JOIN verdicts j ON j.res = r.res AND j.section = r.section AND j.q IS NOT DISTINCT FROM r.q
     UNION ALL
     SELECT a.*, j.what, j.sev

@@ -9,6 +9,12 @@ use ktriage::exit;
 mod builtin_rules;
 
 use builtin_rules::BUILTIN_RULES;
+
+// mimalloc serves every allocation of the process, DuckDB's included (its `override` feature
+// replaces malloc and free): planning a rule allocates and frees many small nodes, and the
+// system allocator made the rules phase about 10% slower.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use ktriage::one_line;
 
 fn main() -> ExitCode {

@@ -145,7 +145,7 @@ c AS (
 ),
 typed AS (
     SELECT c.*,
-        from_json(spec, '{"name":"VARCHAR","image":"VARCHAR","args":"JSON","command":"JSON","ports":"JSON","resources":{"limits":{"memory":"VARCHAR"},"requests":{"memory":"VARCHAR"}}}') AS cs
+        from_json(spec, '{"name":"VARCHAR","image":"VARCHAR","args":"JSON","command":"JSON","ports":"JSON","resources":{"requests":"MAP(VARCHAR, VARCHAR)","limits":"MAP(VARCHAR, VARCHAR)"}}') AS cs
     FROM c
 )
 SELECT bundle_id, kind, namespace, workload, container_type,
@@ -155,7 +155,9 @@ SELECT bundle_id, kind, namespace, workload, container_type,
     cs.args AS args,
     cs.command AS command,
     cs.ports AS ports,
-    cs.resources.limits.memory AS memory_limit,
-    cs.resources.requests.memory AS memory_request,
+    cs.resources.requests AS requests,
+    cs.resources.limits AS limits,
+    cs.resources.limits['memory'] AS memory_limit,
+    cs.resources.requests['memory'] AS memory_request,
     spec
 FROM typed;
