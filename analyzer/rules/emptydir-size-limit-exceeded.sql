@@ -93,9 +93,9 @@ per_owner AS (
 declared AS (
     SELECT bundle_id, namespace, lower(kind) || '/' || name AS owner, v->>'$.name' AS vol,
         v->>'$.emptyDir.sizeLimit' AS size_limit, v->>'$.emptyDir.medium' AS medium
-    FROM (SELECT bundle_id, namespace, kind, name, unnest(coalesce(from_json(template->'$.spec.volumes', '["JSON"]'), [])) AS v
+    FROM (SELECT bundle_id, namespace, kind, name, unnest(coalesce(from_json(volumes, '["JSON"]'), [])) AS v
           FROM workloads WHERE kind NOT IN ('ReplicaSet') AND NOT (kind = 'Job' AND owner_kind = 'CronJob')
-              AND contains(CAST(template AS VARCHAR), 'sizeLimit'))
+              AND contains(CAST(volumes AS VARCHAR), 'sizeLimit'))
     WHERE (v->'$.emptyDir') IS NOT NULL
     UNION ALL
     SELECT bundle_id, namespace, 'pod/' || name, v->>'$.name', v->>'$.emptyDir.sizeLimit', v->>'$.emptyDir.medium'

@@ -115,15 +115,16 @@ pending AS (
     FROM sched_events e
     WHERE NOT EXISTS (SELECT 1 FROM pods p WHERE p.bundle_id = e.bundle_id AND p.namespace = e.namespace AND p.name = e.pod)
 ),
--- Deployments and DaemonSets whose template names hostPort or hostNetwork: the others have no
--- host port, so their templates need not be parsed. (One scan per kind: an equality filter
--- spares reading the other kinds' templates.)
+-- Deployments and DaemonSets on the host network or with a container naming a hostPort: the
+-- others have no host port, so their templates need not be parsed.
 hp_keys AS (
-    SELECT DISTINCT bundle_id, kind, namespace, name
-    FROM (SELECT bundle_id, kind, namespace, name, deleted_at, template FROM workloads WHERE kind = 'Deployment'
-          UNION ALL
-          SELECT bundle_id, kind, namespace, name, deleted_at, template FROM workloads WHERE kind = 'DaemonSet')
-    WHERE deleted_at IS NULL AND regexp_matches(CAST(template AS VARCHAR), 'host(Port|Network)')
+    SELECT bundle_id, kind, namespace, name FROM workloads
+    WHERE kind IN ('Deployment', 'DaemonSet') AND deleted_at IS NULL AND host_network
+    UNION
+    SELECT c.bundle_id, c.kind, c.namespace, c.workload FROM workload_containers c
+    WHERE c.kind IN ('Deployment', 'DaemonSet') AND contains(CAST(c.ports AS VARCHAR), 'hostPort')
+      AND EXISTS (SELECT 1 FROM workloads w WHERE w.bundle_id = c.bundle_id AND w.kind = c.kind AND w.namespace = c.namespace
+                  AND w.name = c.workload AND w.deleted_at IS NULL)
 ),
 -- Host ports of each workload; with hostNetwork every containerPort is a host port.
 wl AS (

@@ -104,15 +104,21 @@ SELECT bundle_id, namespace, pod, pod_uid, node, container_type, position,
 FROM st;
 
 -- Pod templates of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs in
--- one shape.
+-- one shape. The template's spec is parsed here, once, for the columns rules test most
+-- (host network, volumes) and for workload_containers.
 CREATE TABLE workloads AS
-WITH w AS (
+WITH t AS (
     SELECT o.*,
-        CASE WHEN kind = 'CronJob' THEN doc->'$.spec.jobTemplate.spec.template' ELSE doc->'$.spec.template' END AS template,
-        from_json(doc, '{"spec":{"replicas":"BIGINT","selector":"JSON","strategy":"JSON","updateStrategy":"JSON","schedule":"VARCHAR","suspend":"BOOLEAN"},"status":{"replicas":"BIGINT","readyReplicas":"BIGINT","availableReplicas":"BIGINT","updatedReplicas":"BIGINT","desiredNumberScheduled":"BIGINT","numberReady":"BIGINT","numberAvailable":"BIGINT","currentNumberScheduled":"BIGINT","numberMisscheduled":"BIGINT","active":"BIGINT","succeeded":"BIGINT","failed":"BIGINT"}}') AS s
+        CASE WHEN kind = 'CronJob' THEN doc->'$.spec.jobTemplate.spec.template' ELSE doc->'$.spec.template' END AS template
     FROM objects o
     WHERE (api_group = 'apps' AND resource IN ('deployments', 'statefulsets', 'daemonsets', 'replicasets'))
        OR (api_group = 'batch' AND resource IN ('jobs', 'cronjobs'))
+),
+w AS (
+    SELECT t.*,
+        from_json(template, '{"spec":{"hostNetwork":"BOOLEAN","volumes":"JSON","initContainers":["JSON"],"containers":["JSON"]}}').spec AS ts,
+        from_json(doc, '{"spec":{"replicas":"BIGINT","selector":"JSON","strategy":"JSON","updateStrategy":"JSON","schedule":"VARCHAR","suspend":"BOOLEAN"},"status":{"replicas":"BIGINT","readyReplicas":"BIGINT","availableReplicas":"BIGINT","updatedReplicas":"BIGINT","desiredNumberScheduled":"BIGINT","numberReady":"BIGINT","numberAvailable":"BIGINT","currentNumberScheduled":"BIGINT","numberMisscheduled":"BIGINT","active":"BIGINT","succeeded":"BIGINT","failed":"BIGINT"}}') AS s
+    FROM t
 )
 SELECT bundle_id, kind, namespace, name, uid, labels, annotations, created_at, deleted_at,
     owner_kind, owner_name, owner_uid,
@@ -126,22 +132,21 @@ SELECT bundle_id, kind, namespace, name, uid, labels, annotations, created_at, d
     s.status.active AS active,
     s.status.succeeded AS succeeded,
     s.status.failed AS failed,
+    coalesce(ts.hostNetwork, false) AS host_network,
+    ts.volumes AS volumes,
+    ts.initContainers AS init_container_specs,
+    ts.containers AS container_specs,
     template
 FROM w;
 
--- Containers of workload templates. Each template and each container is parsed once.
+-- Containers of workload templates, from the specs workloads parsed.
 CREATE TABLE workload_containers AS
-WITH t AS (
-    SELECT bundle_id, kind, namespace, name AS workload,
-        from_json(template, '{"spec":{"initContainers":["JSON"],"containers":["JSON"]}}').spec AS s
-    FROM workloads
-),
-c AS (
-    SELECT bundle_id, kind, namespace, workload, 'init' AS container_type,
-        unnest(s.initContainers) AS spec FROM t
+WITH c AS (
+    SELECT bundle_id, kind, namespace, name AS workload, 'init' AS container_type,
+        unnest(init_container_specs) AS spec FROM workloads
     UNION ALL
-    SELECT bundle_id, kind, namespace, workload, 'regular',
-        unnest(s.containers) FROM t
+    SELECT bundle_id, kind, namespace, name, 'regular',
+        unnest(container_specs) FROM workloads
 ),
 typed AS (
     SELECT c.*,
@@ -161,3 +166,7 @@ SELECT bundle_id, kind, namespace, workload, container_type,
     cs.resources.requests['memory'] AS memory_request,
     spec
 FROM typed;
+
+-- The container specs now live in workload_containers.
+ALTER TABLE workloads DROP COLUMN init_container_specs;
+ALTER TABLE workloads DROP COLUMN container_specs;
