@@ -64,14 +64,17 @@ pending AS (
         json_extract_string(o.labels, '$.version') AS revision,
         (epoch(b.collected_at) - coalesce(TRY_CAST(json_extract_string(o.labels, '$.modifiedAt') AS DOUBLE), epoch(o.created_at))) / 60 AS minutes
     FROM objects o JOIN bundles b USING (bundle_id)
+    -- A text test first: only labels that can match are parsed.
     WHERE o.api_group = '' AND o.resource IN ('secrets', 'configmaps')
+      AND contains(CAST(o.labels AS VARCHAR), 'pending-')
       AND json_extract_string(o.labels, '$.owner') = 'helm'
       AND json_extract_string(o.labels, '$.status') IN ('pending-install', 'pending-upgrade', 'pending-rollback')
       AND (epoch(b.collected_at) - coalesce(TRY_CAST(json_extract_string(o.labels, '$.modifiedAt') AS DOUBLE), epoch(o.created_at))) / 60 >= ${min_age_minutes}
       -- Only the newest revision of the release counts.
       AND NOT EXISTS (
           SELECT 1 FROM objects n
-          WHERE n.bundle_id = o.bundle_id AND n.namespace = o.namespace AND n.resource = o.resource
+          WHERE n.bundle_id = o.bundle_id AND n.api_group = '' AND n.namespace = o.namespace AND n.resource = o.resource
+            AND contains(CAST(n.labels AS VARCHAR), 'helm')
             AND json_extract_string(n.labels, '$.owner') = 'helm'
             AND json_extract_string(n.labels, '$.name') = json_extract_string(o.labels, '$.name')
             AND TRY_CAST(json_extract_string(n.labels, '$.version') AS INTEGER) > TRY_CAST(json_extract_string(o.labels, '$.version') AS INTEGER))

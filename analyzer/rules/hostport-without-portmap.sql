@@ -37,14 +37,19 @@ ls /opt/cni/bin/portmap
 # CNI plugins that implement hostPort themselves or delegate the whole configuration.
 native_hostport_types = "cilium-cni|multus|multus-shim|ovn-k8s-cni-overlay|antrea|kube-ovn|nsx"
 --- */
-WITH host_port_pods AS (
+-- A text test first: only ports naming a hostPort are parsed or joined (MATERIALIZED keeps
+-- the planner from parsing every container's ports before the test).
+WITH hp_containers AS MATERIALIZED (
+    SELECT bundle_id, node, namespace, pod, ports FROM containers
+    WHERE contains(CAST(ports AS VARCHAR), 'hostPort') AND node IS NOT NULL
+),
+host_port_pods AS (
     SELECT c.bundle_id, c.node, c.namespace, c.pod,
         list_filter(from_json(c.ports, '[{"containerPort":"BIGINT","hostPort":"BIGINT","protocol":"VARCHAR"}]'),
                     lambda p: coalesce(p.hostPort, 0) > 0) AS hp
-    FROM containers c
+    FROM hp_containers c
     JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
-    WHERE NOT p.host_network AND c.ports IS NOT NULL AND c.node IS NOT NULL
-      AND p.phase IN ('Running', 'Pending') AND p.deleted_at IS NULL
+    WHERE NOT p.host_network AND p.phase IN ('Running', 'Pending') AND p.deleted_at IS NULL
 ),
 hp_by_node AS (
     SELECT node, list(DISTINCT namespace || '/' || pod || ' hostPort ' || CAST(x.hostPort AS VARCHAR)) AS pods

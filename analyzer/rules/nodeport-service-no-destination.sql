@@ -87,8 +87,12 @@ backends AS (
         len(list_filter(coalesce(from_json(doc->'$.endpoints', '[{"conditions":{"ready":"BOOLEAN"}}]'), []),
                         lambda e: coalesce(e.conditions.ready, true)))
     FROM (SELECT bundle_id, namespace, json_extract_string(labels, '$."kubernetes.io/service-name"') AS name, doc
-          FROM objects WHERE api_group = 'discovery.k8s.io' AND resource = 'endpointslices')
-        SEMI JOIN watched USING (bundle_id, namespace, name)
+          FROM objects
+          -- Picked by row id, so that only the watched Services' slices are read.
+          WHERE rowid IN (SELECT x.rowid FROM objects x
+                          JOIN watched w ON w.bundle_id = x.bundle_id AND w.namespace = x.namespace
+                              AND w.name = json_extract_string(x.labels, '$."kubernetes.io/service-name"')
+                          WHERE x.api_group = 'discovery.k8s.io' AND x.resource = 'endpointslices'))
 ),
 ready AS (
     SELECT bundle_id, namespace, name, max(ready) AS ready FROM backends GROUP BY ALL

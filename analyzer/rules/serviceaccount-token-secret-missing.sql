@@ -135,7 +135,10 @@ SELECT 'secret/' || s.namespace || '/' || s.name, s.namespace, s.name, NULL, s.b
     ['type: kubernetes.io/service-account-token', 'data keys: ' || coalesce(array_to_string(json_keys(s.doc->'$.data'), ', '), '(none)')],
     1
 FROM secrets s JOIN bundles b ON b.bundle_id = s.bundle_id
-WHERE s.doc->>'$.type' = 'kubernetes.io/service-account-token'
+-- The API requires the service-account.name annotation on this type: testing the small
+-- annotations first spares parsing every other Secret.
+WHERE contains(CAST(s.annotations AS VARCHAR), 'kubernetes.io/service-account.name')
+  AND s.doc->>'$.type' = 'kubernetes.io/service-account-token'
   AND (s.doc->'$.data.token') IS NULL
   AND days_between(s.created_at, b.collected_at) * 1440 > ${unpopulated_minutes}
 ORDER BY 1
