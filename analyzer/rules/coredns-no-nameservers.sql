@@ -49,7 +49,8 @@ hits AS (
     SELECT bundle_id, namespace, pod, node, name,
         CASE WHEN contains(coalesce(state_message, ''), 'no nameservers found') THEN state_message ELSE last_message END, 0, false
     FROM containers
-    WHERE contains(coalesce(state_message, '') || ' ' || coalesce(last_message, ''), 'no nameservers found')
+    WHERE (state_message IS NOT NULL OR last_message IS NOT NULL)
+      AND contains(coalesce(state_message, '') || ' ' || coalesce(last_message, ''), 'no nameservers found')
 ),
 pod_hits AS (
     SELECT h.bundle_id, h.namespace, h.pod, h.node, any_value(h.container) AS container,

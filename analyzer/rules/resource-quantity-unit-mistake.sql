@@ -140,7 +140,8 @@ symptoms AS (
         CASE WHEN regexp_matches(coalesce(c.last_message, ''), '(memory limit too low|minimum memory limit|OOM-killed|memory\.limit_in_bytes|memory\.max)')
              THEN c.last_reason || ': ' || c.last_message ELSE c.state_reason || ': ' || c.state_message END AS what
     FROM containers c
-    WHERE regexp_matches(coalesce(c.state_message, '') || coalesce(c.last_message, ''), '(memory limit too low|minimum memory limit|OOM-killed|memory\.limit_in_bytes|memory\.max)')
+    WHERE (c.state_message IS NOT NULL OR c.last_message IS NOT NULL)
+      AND regexp_matches(coalesce(c.state_message, '') || coalesce(c.last_message, ''), '(memory limit too low|minimum memory limit|OOM-killed|memory\.limit_in_bytes|memory\.max)')
     UNION ALL
     SELECT bundle_id, namespace, name, NULL, 'Pending: ' || scheduled_message
     FROM pods WHERE node IS NULL AND contains(coalesce(scheduled_message, ''), 'Insufficient cpu')

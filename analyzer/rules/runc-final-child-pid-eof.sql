@@ -52,7 +52,8 @@ WITH hits AS (
             || CASE WHEN regexp_matches(coalesce(state_message, ''), '(?i)getting the final child''?s pid from pipe caused|can''t get final child''s PID from pipe') THEN state_message ELSE last_message END, 1,
         namespace || '/' || pod
     FROM containers
-    WHERE regexp_matches(coalesce(state_message, '') || ' ' || coalesce(last_message, ''), '(?i)getting the final child''?s pid from pipe caused|can''t get final child''s PID from pipe')
+    WHERE (state_message IS NOT NULL OR last_message IS NOT NULL)
+      AND regexp_matches(coalesce(state_message, '') || ' ' || coalesce(last_message, ''), '(?i)getting the final child''?s pid from pipe caused|can''t get final child''s PID from pipe')
     UNION ALL
     SELECT bundle_id, node, source || ' log ' || coalesce(service, container, ''), line, 1,
         CASE WHEN source = 'container' THEN namespace || '/' || pod ELSE '' END

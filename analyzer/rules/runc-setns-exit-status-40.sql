@@ -46,7 +46,8 @@ WITH hits AS (
             || CASE WHEN regexp_matches(coalesce(state_message, ''), '(?i)running exec setns process for init caused .{0,4}exit status 40') THEN state_message ELSE last_message END, 1,
         namespace || '/' || pod
     FROM containers
-    WHERE regexp_matches(coalesce(state_message, '') || ' ' || coalesce(last_message, ''), '(?i)running exec setns process for init caused .{0,4}exit status 40')
+    WHERE (state_message IS NOT NULL OR last_message IS NOT NULL)
+      AND regexp_matches(coalesce(state_message, '') || ' ' || coalesce(last_message, ''), '(?i)running exec setns process for init caused .{0,4}exit status 40')
     UNION ALL
     SELECT bundle_id, node, source || ' log ' || coalesce(service, container, ''), line, 1,
         CASE WHEN source = 'container' THEN namespace || '/' || pod ELSE '' END
