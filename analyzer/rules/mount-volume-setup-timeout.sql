@@ -69,9 +69,16 @@ vols AS (
         coalesce(nullif(regexp_extract(h.line, 'for volume \\?"([^"\\]+)', 1), ''),
                  nullif(regexp_extract(h.line, 'unmounted volumes=\[([^\]]*)\]', 1), ''),
                  '?') AS volume
-    FROM hits h
-    JOIN pods p ON p.bundle_id = h.bundle_id
-        AND ((p.namespace = h.namespace AND p.name = h.pod) OR p.uid = h.pod_uid)
+    -- A hit names its pod by namespace and name, or by UID (kubelet lines): two equi-joins,
+    -- the second for the pairs the first does not make, rather than one join on an OR that
+    -- would compare every hit with every pod.
+    FROM (SELECT h.*, p.rowid AS pod_row FROM hits h
+          JOIN pods p ON p.bundle_id = h.bundle_id AND p.namespace = h.namespace AND p.name = h.pod
+          UNION ALL
+          SELECT h.*, p.rowid FROM hits h
+          JOIN pods p ON p.bundle_id = h.bundle_id AND p.uid = h.pod_uid
+          WHERE NOT coalesce(p.namespace = h.namespace AND p.name = h.pod, false)) h
+    JOIN pods p ON p.rowid = h.pod_row
     WHERE p.deleted_at IS NULL AND (p.phase = 'Pending' OR NOT p.ready) AND p.phase NOT IN ('Succeeded', 'Failed')
 )
 SELECT

@@ -82,7 +82,9 @@ effective AS (
     FROM configured WHERE image IS NOT NULL
     GROUP BY 1
 ),
-node_images AS (
+-- MATERIALIZED: keeps the planner from pushing the image-count test below into the scan of
+-- nodes, where it would parse every node's image list, not only these nodes'.
+node_images AS MATERIALIZED (
     SELECT lower(name) AS key_node, name AS node, bundle_id,
         coalesce(json_array_length(doc->'$.status.images'), 0) AS n_images,
         list_distinct(list_transform(
