@@ -67,3 +67,45 @@ pub fn seal(conn: &Connection, query_threads: Option<usize>) -> Result<()> {
 pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn threads(conn: &Connection) -> i64 {
+        conn.query_row("SELECT current_setting('threads')::BIGINT", [], |r| {
+            r.get(0)
+        })
+        .expect("threads setting")
+    }
+
+    #[test]
+    fn seal_sets_query_threads_then_locks_the_configuration() {
+        let spill = tempfile::tempdir().expect("tempdir");
+        let conn = open(spill.path(), Some(256)).expect("open");
+        seal(&conn, Some(1)).expect("seal");
+        assert_eq!(threads(&conn), 1);
+        let err = conn
+            .execute_batch("SET threads = 4")
+            .expect_err("configuration is locked");
+        assert!(err.to_string().contains("locked"), "{err}");
+        let err = conn
+            .execute_batch("COPY (SELECT 1) TO '/tmp/ktriage-should-not-exist.csv'")
+            .expect_err("file access is off");
+        assert!(
+            !std::path::Path::new("/tmp/ktriage-should-not-exist.csv").exists(),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn seal_without_query_threads_keeps_one_per_core() {
+        let spill = tempfile::tempdir().expect("tempdir");
+        let conn = open(spill.path(), Some(256)).expect("open");
+        let before = threads(&conn);
+        seal(&conn, None).expect("seal");
+        assert_eq!(threads(&conn), before);
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as i64;
+        assert_eq!(before, cores);
+    }
+}
