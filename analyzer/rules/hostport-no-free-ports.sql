@@ -116,15 +116,14 @@ pending AS (
     WHERE NOT EXISTS (SELECT 1 FROM pods p WHERE p.bundle_id = e.bundle_id AND p.namespace = e.namespace AND p.name = e.pod)
 ),
 -- Deployments and DaemonSets on the host network or with a container naming a hostPort: the
--- others have no host port, so their templates need not be parsed.
+-- others have no host port, so their templates need not be parsed. (wl leaves out the
+-- deleted ones.)
 hp_keys AS (
     SELECT bundle_id, kind, namespace, name FROM workloads
-    WHERE kind IN ('Deployment', 'DaemonSet') AND deleted_at IS NULL AND host_network
+    WHERE kind IN ('Deployment', 'DaemonSet') AND host_network
     UNION
-    SELECT c.bundle_id, c.kind, c.namespace, c.workload FROM workload_containers c
-    WHERE c.kind IN ('Deployment', 'DaemonSet') AND contains(CAST(c.ports AS VARCHAR), 'hostPort')
-      AND EXISTS (SELECT 1 FROM workloads w WHERE w.bundle_id = c.bundle_id AND w.kind = c.kind AND w.namespace = c.namespace
-                  AND w.name = c.workload AND w.deleted_at IS NULL)
+    SELECT bundle_id, kind, namespace, workload FROM workload_containers
+    WHERE kind IN ('Deployment', 'DaemonSet') AND contains(CAST(ports AS VARCHAR), 'hostPort')
 ),
 -- Host ports of each workload; with hostNetwork every containerPort is a host port.
 wl AS (
