@@ -116,7 +116,8 @@ fn analyze_sample_writes_three_reports_with_the_planted_problems() {
     assert!(html.contains("<svg"), "an inline chart");
     assert!(html.contains("What to do") && md.contains("What to do"));
 
-    // --timings: every phase, and every rule once, in the rules' order, with its rows.
+    // --timings: every phase, and every rule once, in the rules' order, with its rows and
+    // planning time.
     let timings: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&timings).expect("timings.json"))
             .expect("timings are JSON");
@@ -138,6 +139,13 @@ fn analyze_sample_writes_three_reports_with_the_planted_problems() {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(ids, sorted, "each rule once, sorted by id");
+    for r in per_rule {
+        let (ms, planning) = (r["ms"].as_f64(), r["planning_ms"].as_f64());
+        assert!(
+            matches!((ms, planning), (Some(ms), Some(p)) if p > 0.0 && p <= ms),
+            "planning is part of a rule's time: {r}"
+        );
+    }
     let oom = per_rule
         .iter()
         .find(|r| r["rule_id"] == "container-oomkilled")

@@ -80,7 +80,7 @@ fn write_timings(
         .collect();
     let per_rule: Vec<serde_json::Value> = runs
         .iter()
-        .map(|r| serde_json::json!({"rule_id": r.rule_id, "ms": ms(r.elapsed), "rows": r.total, "error": r.error}))
+        .map(|r| serde_json::json!({"rule_id": r.rule_id, "ms": ms(r.elapsed), "planning_ms": ms(r.planning), "rows": r.total, "error": r.error}))
         .collect();
     let text = serde_json::to_string_pretty(
         &serde_json::json!({"phases_ms": phases, "rule_workers": workers, "rules": per_rule}),

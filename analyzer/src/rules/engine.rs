@@ -79,6 +79,10 @@ pub struct RuleRun {
     /// Wall time.
     #[serde(serialize_with = "ser_ms")]
     pub elapsed: Duration,
+    /// The part of `elapsed` DuckDB spent parsing, binding, optimising and planning the
+    /// statement, before it read a row.
+    #[serde(serialize_with = "ser_ms")]
+    pub planning: Duration,
     /// Set when the rule failed to run.
     pub error: Option<String>,
 }
@@ -179,7 +183,8 @@ pub fn run_all(
 /// the others.
 pub fn run_rule(conn: &Connection, rule: &Rule) -> RuleRun {
     let start = Instant::now();
-    let result = run_rule_inner(conn, rule);
+    let mut planning = Duration::ZERO;
+    let result = run_rule_inner(conn, rule, &mut planning);
     let elapsed = start.elapsed();
     match result {
         Ok((findings, total)) => RuleRun {
@@ -187,6 +192,7 @@ pub fn run_rule(conn: &Connection, rule: &Rule) -> RuleRun {
             findings,
             total,
             elapsed,
+            planning,
             error: None,
         },
         Err(e) => RuleRun {
@@ -194,19 +200,28 @@ pub fn run_rule(conn: &Connection, rule: &Rule) -> RuleRun {
             findings: Vec::new(),
             total: 0,
             elapsed,
+            planning,
             error: Some(one_line(&format!("{e:#}"))),
         },
     }
 }
 
-fn run_rule_inner(conn: &Connection, rule: &Rule) -> Result<(Vec<Finding>, usize)> {
+/// Runs `rule`'s statement; `planning` is set to the time DuckDB took to prepare it.
+fn run_rule_inner(
+    conn: &Connection,
+    rule: &Rule,
+    planning: &mut Duration,
+) -> Result<(Vec<Finding>, usize)> {
     // One statement, planned once: the rule's own columns plus the row total. Column types
     // are whatever the rule chose; `render` turns values into text.
     let sql = format!(
         "SELECT *, count(*) OVER () AS \"{TOTAL_COLUMN}\" FROM ({}) AS finding LIMIT {}",
         rule.sql, MAX_FINDINGS_PER_RULE
     );
-    let mut stmt = conn.prepare(&sql).map_err(|e| {
+    let prepare_start = Instant::now();
+    let prepared = conn.prepare(&sql);
+    *planning = prepare_start.elapsed();
+    let mut stmt = prepared.map_err(|e| {
         anyhow::anyhow!(
             "{}: SQL does not compile: {}",
             rule.origin,
