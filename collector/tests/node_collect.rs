@@ -560,6 +560,12 @@ fn node_kubeadm_control_plane() {
     let containerd_log = c.text(&layout::host_log_path("containerd"));
     assert!(containerd_log.contains("failed to load cni during init"));
     assert!(!c.has(&layout::host_log_path("docker")));
+    // The kernel's log from rsyslog's kern.log, whole: IPVS dropping NodePort traffic is
+    // only ever logged there.
+    let kernel_log = c.text(&layout::host_log_path("kernel"));
+    assert!(kernel_log.starts_with("Jan 15 09:59:40 cp-1 kernel: [    0.000000] Linux version"));
+    assert!(kernel_log.contains("IPVS: rr: TCP 192.168.122.10:30443 - no destination available"));
+    assert!(!kernel_log.contains("kubelet"));
 
     // Nothing secret left the host.
     for s in &secrets {
@@ -829,11 +835,70 @@ fn node_legacy_worker_with_unreadable_entries() {
         c.text(&layout::host_log_path("docker"))
             .contains("Docker daemon")
     );
+    // No kern.log: the kernel's lines of /var/log/messages.
+    assert_eq!(
+        c.text(&layout::host_log_path("kernel")),
+        "Jan 15 10:00:03 Worker-2 kernel: XFS (sdb1): Mounting V5 Filesystem\n"
+    );
 
     c.assert_absent(CANARY_TOKEN);
     c.assert_absent(CANARY_PASSWORD);
     c.assert_absent(&pem_body(&kubelet_key));
     c.assert_absent(&b64(&kubelet_key));
+}
+
+#[test]
+fn node_k0s_certificates_are_read_keys_only_listed() {
+    let mut key_pem = String::new();
+    let c = collect(
+        "centos7-worker",
+        |root| {
+            let mut pki = Pki::new("kubernetes-ca");
+            write(root, "/var/lib/k0s/pki/ca.crt", &pki.ca_pem, 0o644);
+            let (crt, key) = pki.leaf("etcd-server", &[], 2024, (2025, 1, 10));
+            write(root, "/var/lib/k0s/pki/etcd/server.crt", &crt, 0o644);
+            write(root, "/var/lib/k0s/pki/etcd/server.key", &key, 0o600);
+            let (crt, key) = pki.leaf("system:node:worker-2", &[], 2024, (2025, 2, 1));
+            write(
+                root,
+                "/var/lib/k0s/kubelet/pki/kubelet-client-current.pem",
+                &format!("{crt}{key}"),
+                0o600,
+            );
+            key_pem = key;
+            BTreeMap::new()
+        },
+        |_| {},
+    );
+    let certs: Vec<CertificateInfo> = c.ndjson(layout::HOST_CERTIFICATES);
+    let not_after = |p: &str| {
+        certs
+            .iter()
+            .find(|x| x.path == p)
+            .map(|x| x.not_after.clone())
+    };
+    assert!(
+        certs
+            .iter()
+            .any(|x| x.path == "/var/lib/k0s/pki/ca.crt" && x.is_ca)
+    );
+    assert_eq!(
+        not_after("/var/lib/k0s/pki/etcd/server.crt").as_deref(),
+        Some("2025-01-10T00:00:00Z")
+    );
+    assert_eq!(
+        not_after("/var/lib/k0s/kubelet/pki/kubelet-client-current.pem").as_deref(),
+        Some("2025-02-01T00:00:00Z")
+    );
+    let keys: Vec<KeyFile> = c.ndjson(layout::HOST_KEY_FILES);
+    for p in [
+        "/var/lib/k0s/pki/etcd/server.key",
+        "/var/lib/k0s/kubelet/pki/kubelet-client-current.pem",
+    ] {
+        assert!(keys.iter().any(|k| k.path == p), "no key file {p}");
+    }
+    c.assert_absent(&pem_body(&key_pem));
+    c.assert_absent("PRIVATE KEY-----");
 }
 
 #[test]

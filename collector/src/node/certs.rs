@@ -31,6 +31,9 @@ pub const PKI_DIRS: &[(&str, bool)] = &[
     ("/var/lib/rancher/k3s/agent", false),
     ("/var/lib/rancher/rke2/server/tls", true),
     ("/var/lib/rancher/rke2/agent", false),
+    // k0s: the controller's PKI (etcd's in pki/etcd) and its kubelet's rotated certificates.
+    ("/var/lib/k0s/pki", true),
+    ("/var/lib/k0s/kubelet/pki", true),
 ];
 
 /// File name endings read as certificates.

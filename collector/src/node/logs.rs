@@ -1,9 +1,9 @@
-//! Service logs of the node: kubelet, container runtimes, k3s/rke2.
+//! Logs of the node: kubelet, container runtimes, k3s/rke2, and the kernel's.
 //!
-//! Sources, first that applies: the journal through `journalctl -u UNIT` (the running host's
-//! journal when the root is `/`, else the journal files under the root with `--directory`,
-//! when this system has `journalctl`); the service's own file under `/var/log`; the service's
-//! lines in `/var/log/messages` or `/var/log/syslog`. The journal is read from `--since`; of a
+//! Sources, first that applies: the journal through `journalctl` (`--unit=UNIT` for a service,
+//! the kernel transport for the kernel; the running host's journal when the root is `/`, else
+//! the journal files under the root with `--directory`, when this system has `journalctl`); the
+//! log's own file under `/var/log`; its lines in `/var/log/messages` or `/var/log/syslog`. The journal is read from `--since`; of a
 //! file, the last `--log-max-bytes` are read and the lines stamped before `--since` dropped
 //! (see [`since`] for the stamps understood).
 
@@ -21,12 +21,12 @@ use super::facts::find_on_path;
 use super::hostfs::HostFs;
 use super::since;
 
-/// A service whose log is collected.
+/// A log that is collected.
 struct Service {
     /// Name in the bundle (`host/logs/<name>.log`).
     name: &'static str,
-    /// systemd units.
-    units: &'static [&'static str],
+    /// journalctl arguments that select its entries: `--unit=` for each systemd unit.
+    journal: &'static [&'static str],
     /// Its own log files under `/var/log`, first present wins.
     files: &'static [&'static str],
     /// Syslog tag.
@@ -36,13 +36,13 @@ struct Service {
 const SERVICES: &[Service] = &[
     Service {
         name: "kubelet",
-        units: &["kubelet.service"],
+        journal: &["--unit=kubelet.service"],
         files: &["/var/log/kubelet.log", "/var/log/kubelet/kubelet.log"],
         tag: "kubelet",
     },
     Service {
         name: "containerd",
-        units: &["containerd.service"],
+        journal: &["--unit=containerd.service"],
         files: &[
             "/var/log/containerd.log",
             "/var/log/containerd/containerd.log",
@@ -51,27 +51,36 @@ const SERVICES: &[Service] = &[
     },
     Service {
         name: "docker",
-        units: &["docker.service"],
+        journal: &["--unit=docker.service"],
         files: &["/var/log/docker.log", "/var/log/upstart/docker.log"],
         tag: "dockerd",
     },
     Service {
         name: "crio",
-        units: &["crio.service"],
+        journal: &["--unit=crio.service"],
         files: &["/var/log/crio.log"],
         tag: "crio",
     },
     Service {
         name: "k3s",
-        units: &["k3s.service", "k3s-agent.service"],
+        journal: &["--unit=k3s.service", "--unit=k3s-agent.service"],
         files: &["/var/log/k3s.log", "/var/log/k3s-service.log"],
         tag: "k3s",
     },
     Service {
         name: "rke2",
-        units: &["rke2-server.service", "rke2-agent.service"],
+        journal: &["--unit=rke2-server.service", "--unit=rke2-agent.service"],
         files: &["/var/log/rke2.log"],
         tag: "rke2",
+    },
+    // Kernel messages, e.g. IPVS dropping NodePort traffic ("no destination available"),
+    // conntrack table full, OOM kills: the journal's kernel transport across boots, then
+    // rsyslog's kern.log, then the "kernel:" lines of the system log.
+    Service {
+        name: "kernel",
+        journal: &["_TRANSPORT=kernel"],
+        files: &["/var/log/kern.log"],
+        tag: "kernel",
     },
 ];
 
@@ -138,7 +147,7 @@ fn find_journal(fs: &HostFs) -> Journal {
     Journal::None
 }
 
-/// Reads a service's units from the journal; false when the journal holds nothing for them.
+/// Reads a log's entries from the journal; false when the journal holds none.
 fn from_journal<W: Write>(
     sink: &mut Sink<W>,
     service: &Service,
@@ -154,10 +163,13 @@ fn from_journal<W: Write>(
     if let Some(dir) = directory {
         args.push(format!("--directory={dir}"));
     }
-    for unit in service.units {
-        args.push(format!("--unit={unit}"));
-    }
-    let location = format!("journal:{}", service.units.join(","));
+    args.extend(service.journal.iter().map(|a| a.to_string()));
+    let selectors: Vec<&str> = service
+        .journal
+        .iter()
+        .map(|a| a.strip_prefix("--unit=").unwrap_or(a))
+        .collect();
+    let location = format!("journal:{}", selectors.join(","));
     let max = usize::try_from(bounds.max_bytes).unwrap_or(usize::MAX);
     let out = match cmd::run_tail_until(Path::new(bin), &args, JOURNAL_TIME_LIMIT, max, &sink.stop)
     {
