@@ -59,21 +59,26 @@ WITH certs AS (
 cas AS (SELECT DISTINCT fingerprint_sha256 FROM certificates WHERE is_ca AND fingerprint_sha256 IS NOT NULL),
 used AS (
     SELECT lower(regexp_extract(server, '^[A-Za-z]+://\[?([^\]/:]+)', 1)) AS host,
-        'kubeconfig ' || path || ' on ' || node || ' (' || server || ')' AS origin, 'config' AS kind, NULL AS line, node AS only_node
+        'kubeconfig ' || path || ' on ' || node || ' (' || server || ')' AS origin,
+        '节点 ' || node || ' 上的 kubeconfig ' || path || '（' || server || '）' AS origin_zh,
+        'config' AS kind, NULL AS line, node AS only_node
     FROM kubeconfig_clusters
     WHERE NOT insecure_skip_tls_verify AND server LIKE 'https://%'
       -- only entries provably for this cluster: their CA is one collected from its nodes
       AND ca_fingerprint_sha256 IN (SELECT fingerprint_sha256 FROM cas)
     UNION ALL
     SELECT lower(regexp_extract(doc->>'$.data.ClusterConfiguration', 'controlPlaneEndpoint:\s*"?\[?([^\]:"\s]+)', 1)),
-        'kubeadm-config controlPlaneEndpoint', 'config', NULL, NULL
+        'kubeadm-config controlPlaneEndpoint', 'kubeadm-config 的 controlPlaneEndpoint', 'config', NULL, NULL
     FROM objects WHERE kind = 'ConfigMap' AND namespace = 'kube-system' AND name = 'kubeadm-config'
     UNION ALL
     SELECT lower(coalesce(
             nullif(regexp_extract(line, 'certificate is valid for .*?, not ([^\s",\\)]+)', 1), ''),
             nullif(regexp_extract(line, 'wanted to match ([^\s",\\)]+)', 1), ''),
             nullif(regexp_extract(line, 'cannot validate certificate for ([^\s",\\)]+) because', 1), ''))),
-        source || ' log ' || coalesce(namespace || '/' || pod || '/' || container, service, ''), 'log', line, NULL
+        source || ' log ' || coalesce(namespace || '/' || pod || '/' || container, service, ''),
+        CASE source WHEN 'container' THEN '容器' WHEN 'node' THEN '节点' WHEN 'host' THEN '主机' ELSE source || ' ' END
+            || '日志 ' || coalesce(namespace || '/' || pod || '/' || container, service, ''),
+        'log', line, NULL
     FROM log_lines
     WHERE contains(line, 'certificate is valid for') OR contains(line, 'certificate is not valid for any names')
        OR contains(line, 'because it doesn''t contain any IP SANs')
@@ -82,7 +87,9 @@ used AS (
             nullif(regexp_extract(message, 'certificate is valid for .*?, not ([^\s",\\)]+)', 1), ''),
             nullif(regexp_extract(message, 'wanted to match ([^\s",\\)]+)', 1), ''),
             nullif(regexp_extract(message, 'cannot validate certificate for ([^\s",\\)]+) because', 1), ''))),
-        'event ' || reason || ' ' || coalesce(object_kind || ' ', '') || coalesce(object_namespace || '/', '') || coalesce(object_name, ''), 'log', message, NULL
+        'event ' || reason || ' ' || coalesce(object_kind || ' ', '') || coalesce(object_namespace || '/', '') || coalesce(object_name, ''),
+        '事件 ' || reason || ' ' || coalesce(object_kind || ' ', '') || coalesce(object_namespace || '/', '') || coalesce(object_name, ''),
+        'log', message, NULL
     FROM events
     WHERE contains(message, 'certificate is valid for') OR contains(message, 'certificate is not valid for any names')
        OR contains(message, 'because it doesn''t contain any IP SANs')
@@ -97,6 +104,7 @@ checked AS (
                     OR (lower(s) LIKE 'dns:*.%' AND u.host LIKE '%.' || substr(lower(s), 7)
                         AND strpos(substr(u.host, 1, strlen(u.host) - strlen(lower(s)) + 5), '.') = 0))) > 0) AS n_covering,
         (SELECT list(DISTINCT c.path || ' on ' || c.node) FROM certs c WHERE (u.only_node IS NULL OR c.node = u.only_node)) AS cert_paths,
+        (SELECT list(DISTINCT '节点 ' || c.node || ' 上的 ' || c.path) FROM certs c WHERE (u.only_node IS NULL OR c.node = u.only_node)) AS cert_paths_zh,
         (SELECT list(DISTINCT s) FROM certs c, unnest(c.sans) AS t(s) WHERE (u.only_node IS NULL OR c.node = u.only_node)) AS all_sans
     FROM used u
     WHERE coalesce(u.host, '') <> ''
@@ -104,11 +112,13 @@ checked AS (
 per_host AS (
     SELECT host,
         list(DISTINCT origin ORDER BY origin) AS origins,
+        list(DISTINCT origin_zh ORDER BY origin_zh) AS origins_zh,
         list(DISTINCT line ORDER BY line) FILTER (WHERE line IS NOT NULL) AS lines,
         bool_or(kind = 'config' AND n_certs > 0 AND n_covering = 0) AS config_uncovered,
         bool_or(kind = 'log') AS from_logs,
         max(n_certs) AS n_certs, max(n_covering) AS n_covering,
         any_value(cert_paths) FILTER (WHERE n_certs > 0) AS cert_paths,
+        any_value(cert_paths_zh) FILTER (WHERE n_certs > 0) AS cert_paths_zh,
         any_value(all_sans) FILTER (WHERE n_certs > 0) AS all_sans
     FROM checked
     GROUP BY host
@@ -119,6 +129,11 @@ SELECT 'address/' || host AS resource, host AS name,
               || ', which clients use: ' || array_to_string(origins, '; ')
          ELSE 'TLS certificate name mismatch for ' || host || ' ("x509: certificate is valid for ..., not ' || host || '"): '
               || array_to_string(origins, '; ') END AS message,
+    CASE WHEN config_uncovered OR (from_logs AND n_certs > 0 AND n_covering = 0)
+         THEN 'API Server 证书（' || array_to_string(cert_paths_zh, '、') || '）不包含 ' || host
+              || '，但客户端在使用该地址：' || array_to_string(origins_zh, '；')
+         ELSE host || ' 的 TLS 证书名称不匹配（"x509: certificate is valid for ..., not ' || host || '"）：'
+              || array_to_string(origins_zh, '；') END AS message_zh,
     list_concat(coalesce(lines, [])[1:3], CASE WHEN all_sans IS NOT NULL THEN ['certificate SANs: ' || array_to_string(list_sort(all_sans), ', ')] ELSE [] END) AS evidence,
     CASE WHEN config_uncovered OR (from_logs AND n_certs > 0 AND n_covering = 0) THEN 'high' ELSE 'medium' END AS severity
 FROM per_host

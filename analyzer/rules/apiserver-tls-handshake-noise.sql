@@ -21,6 +21,7 @@ SELECT
     coalesce('pod/' || namespace || '/' || pod, 'node/' || node, 'cluster') AS resource,
     namespace, pod AS name, node, bundle_id,
     count(*) || ' "http: TLS handshake error" lines (connection reset/EOF from health checks or load balancers)' AS message,
+    count(*) || ' 行 "http: TLS handshake error" 日志（健康检查或负载均衡器造成的 connection reset/EOF）' AS message_zh,
     count(*) AS count,
     list(line ORDER BY line_no)[1:2] AS evidence
 FROM log_lines

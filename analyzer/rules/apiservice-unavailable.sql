@@ -66,6 +66,11 @@ SELECT
         || coalesce((SELECT '; ' || count(*) || ' log lines report discovery failures for it ('
                         || string_agg(DISTINCT m.origin, ', ' ORDER BY m.origin) || ')'
                      FROM matched m WHERE m.name = a.name HAVING count(*) > 0), '') AS message,
+    'APIService ' || a.name || ' 不可用' || coalesce('（' || a.reason || '）', '')
+        || coalesce('，后端服务 ' || a.service_namespace || '/' || a.service_name, '')
+        || coalesce((SELECT '；' || count(*) || ' 行日志报告了它的发现失败（'
+                        || string_agg(DISTINCT m.origin, ', ' ORDER BY m.origin) || '）'
+                     FROM matched m WHERE m.name = a.name HAVING count(*) > 0), '') AS message_zh,
     list_concat(
         [coalesce(a.message, '')],
         coalesce((SELECT list(g.what || ' ' || g.location || ': ' || g.detail) FROM gaps g
@@ -76,6 +81,7 @@ UNION ALL
 -- Discovery failures recorded during collection with no matching APIService object.
 SELECT 'discovery/' || g.location, NULL, g.bundle_id,
     'API group ' || g.location || ' failed discovery during collection (' || g.reason || ')',
+    'API 组 ' || g.location || ' 在采集期间发现失败（' || g.reason || '）',
     [g.detail]
 FROM gaps g
 WHERE g.what = 'discovery'
@@ -85,6 +91,8 @@ UNION ALL
 SELECT 'discovery/logs', NULL, any_value(l.bundle_id),
     count(*) || ' log lines report "unable to retrieve the complete list of server APIs" / failed group discovery ('
         || string_agg(DISTINCT l.origin, ', ' ORDER BY l.origin) || ')',
+    count(*) || ' 行日志报告 "unable to retrieve the complete list of server APIs" 或 API 组发现失败（'
+        || string_agg(DISTINCT l.origin, ', ' ORDER BY l.origin) || '）',
     list(l.line ORDER BY l.line)[1:3]
 FROM disco_logs l
 WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.line = l.line)

@@ -59,6 +59,9 @@ SELECT 'addon/' || lower(l.addon) AS resource, l.bundle_id, NULL AS name,
     l.addon || ' CRDs still installed but no ' || l.addon || ' controller runs: '
         || string_agg(l.crd || ' (' || l.objects || ' ' || l.crd_kind || ' objects)', ', ' ORDER BY l.crd)
         || '; the autoscaling records stay visible and are not acted on' AS message,
+    l.addon || ' 的 CRD 仍然存在，但集群中没有运行 ' || l.addon || ' 控制器：'
+        || string_agg(l.crd || '（' || l.objects || ' 个 ' || l.crd_kind || ' 对象）', '、' ORDER BY l.crd)
+        || '；这些伸缩记录仍然可见，但不会生效' AS message_zh,
     list_concat(list(l.crd ORDER BY l.crd), flatten(list(coalesce(l.examples, []) ORDER BY l.crd))) AS evidence,
     sum(l.objects) AS count
 FROM leftover l

@@ -117,6 +117,8 @@ module_only AS (
 SELECT 'ippool/' || name AS resource, NULL AS node, name, bundle_id,
     'IPPool ' || name || ' (' || cidr || ') has ipipMode ' || mode || ' but ' || src
         || ' asks for ' || want || ': the variable only applies when the pool is created' AS message,
+    'IPPool ' || name || '（' || cidr || '）的 ipipMode 为 ' || mode || '，但 ' || src
+        || ' 要求 ' || want || '：该变量只在创建 IP 池时生效' AS message_zh,
     ['IPPool ' || name || ' spec.ipipMode: ' || mode, src] AS evidence,
     'medium' AS severity
 FROM mismatch
@@ -124,12 +126,15 @@ UNION ALL
 SELECT 'node/' || node, node, node, bundle_id,
     'IPIP is off in every IPv4 pool but node ' || node || ' still has its IPIP tunnel address ('
         || array_to_string(what, ', ') || '): delete the leftover tunl0 interface',
+    '所有 IPv4 IP 池都已关闭 IPIP，但节点 ' || node || ' 仍保留 IPIP 隧道地址（'
+        || array_to_string(what, ', ') || '）：请删除残留的 tunl0 网卡',
     list_concat(what, pool_lines),
     'medium'
 FROM leftover
 UNION ALL
 SELECT 'node/' || node, node, node, bundle_id,
     'IPIP is off in every IPv4 pool but the ipip kernel module is still loaded on node ' || node || ' (tunl0 exists)',
+    '所有 IPv4 IP 池都已关闭 IPIP，但节点 ' || node || ' 仍加载着 ipip 内核模块（存在 tunl0）',
     list_concat(['kernel module: ipip'], pool_lines),
     'low'
 FROM module_only

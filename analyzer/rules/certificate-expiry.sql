@@ -45,6 +45,7 @@ urgent_days = 14
 WITH files AS (
     SELECT c.bundle_id, c.node, c.path,
         regexp_replace(c.path, '^.*/', '') || CASE WHEN c.idx > 0 THEN '#' || c.idx ELSE '' END AS label,
+        regexp_replace(c.path, '^.*/', '') || CASE WHEN c.idx > 0 THEN '#' || c.idx ELSE '' END AS label_zh,
         c.idx, c.subject, c.issuer, c.not_after, c.days_left, c.is_ca, c.sans
     FROM certificates c
     -- A dated kubelet certificate the kubelet rotated away from (the -current.pem link points
@@ -57,6 +58,7 @@ WITH files AS (
 -- scheduler.conf, k3s/RKE2 kubeconfigs): `kubeadm certs check-expiration` lists them too.
 embedded AS (
     SELECT u.bundle_id, u.node, u.path, regexp_replace(u.path, '^.*/', '') || ' (embedded, user ' || u.name || ')' AS label,
+        regexp_replace(u.path, '^.*/', '') || '（内嵌，用户 ' || u.name || '）' AS label_zh,
         0 AS idx, 'client certificate of user ' || u.name AS subject,
         NULL AS issuer, u.client_certificate_not_after AS not_after,
         days_between(b.collected_at, u.client_certificate_not_after) AS days_left, false AS is_ca, [] AS sans
@@ -69,6 +71,9 @@ due AS (
         CASE flavour WHEN 'kubeadm' THEN 'kubeadm certificates (/etc/kubernetes)' WHEN 'k3s' THEN 'k3s certificates'
                      WHEN 'rke2' THEN 'RKE2 certificates' WHEN 'k0s' THEN 'k0s certificates'
                      ELSE 'certificates in ' || regexp_replace(path, '/[^/]+$', '') END AS dir,
+        CASE flavour WHEN 'kubeadm' THEN 'kubeadm 证书（/etc/kubernetes）' WHEN 'k3s' THEN 'k3s 证书'
+                     WHEN 'rke2' THEN 'RKE2 证书' WHEN 'k0s' THEN 'k0s 证书'
+                     ELSE regexp_replace(path, '/[^/]+$', '') || ' 中的证书' END AS dir_zh,
         -- Control-plane material: its expiry stops the cluster, not one node.
         flavour IN ('kubeadm', 'k3s', 'rke2', 'k0s') AND path <> '/etc/kubernetes/kubelet.conf'
             AND NOT regexp_matches(path, '^/var/lib/rancher/(k3s|rke2)/agent/') AS control_plane
@@ -87,10 +92,12 @@ due AS (
     )
 ),
 grouped AS (
-    SELECT bundle_id, node, dir, flavour, CAST(not_after AS DATE) AS day, min(days_left) AS days_left, min(not_after) AS not_after,
+    SELECT bundle_id, node, dir, any_value(dir_zh) AS dir_zh, flavour, CAST(not_after AS DATE) AS day, min(days_left) AS days_left, min(not_after) AS not_after,
         count(*) AS n, bool_or(is_ca) AS has_ca, bool_or(control_plane) AS control_plane,
         list(label || CASE WHEN starts_with(subject, 'client certificate of') THEN '' ELSE ' (' || subject || CASE WHEN is_ca THEN ', CA' ELSE '' END || ')' END
              ORDER BY starts_with(subject, 'client certificate of'), path, idx) AS names,
+        list(label_zh || CASE WHEN starts_with(subject, 'client certificate of') THEN '' ELSE ' (' || subject || CASE WHEN is_ca THEN ', CA' ELSE '' END || ')' END
+             ORDER BY starts_with(subject, 'client certificate of'), path, idx) AS names_zh,
         list(path || CASE WHEN idx > 0 THEN '#' || idx ELSE '' END || ': notAfter ' || strftime(not_after, '%Y-%m-%dT%H:%M:%SZ')
              || ', subject ' || subject || coalesce(', issuer ' || issuer, '')
              || CASE WHEN len(sans) > 0 THEN ', sans ' || array_to_string(sans, ', ') ELSE '' END ORDER BY path, idx) AS lines,
@@ -116,6 +123,21 @@ SELECT
             WHEN 'k0s' THEN 'k0s renews them when it restarts: restart the k0s service'
             WHEN 'kubeconfig' THEN 're-issue this kubeconfig (a copy of a kubeadm admin.conf: copy /etc/kubernetes/admin.conf again after kubeadm certs renew)'
             ELSE 'renew them with the tool that issued them' END AS message,
+    '节点 ' || coalesce(node, '?') || ' 上的 ' || CASE WHEN n = 1 THEN first_path || ' ' ELSE n || ' 个 ' || dir_zh END
+        || CASE WHEN days_left < 0 THEN '已过期 ' || CAST(floor(-days_left) AS BIGINT) || ' 天'
+                ELSE '将在 ' || CAST(floor(days_left) AS BIGINT) || ' 天后过期' END
+        || '（' || strftime(not_after, '%Y-%m-%dT%H:%M:%SZ') || '）：' || array_to_string(names_zh[1:8], ', ')
+        || CASE WHEN n > 8 THEN ' 等，另有 ' || (n - 8) || ' 个' ELSE '' END
+        || '；' || CASE flavour
+            WHEN 'kubeadm' THEN CASE WHEN has_ca THEN '其中包含 CA：kubeadm certs renew 不会续期 CA，请规划 CA 轮换'
+                                     ELSE '使用 kubeadm certs renew all 续期，并重启控制面静态 Pod' END
+            WHEN 'kubelet' THEN '开启 rotateCertificates 时 kubelet 会自行轮换这些证书：检查其 CSR 和证书轮换情况'
+            WHEN 'kubelet-serving-selfsigned' THEN 'kubelet 自签名的服务证书：删除该证书并重启 kubelet 以重新生成（或开启 serverTLSBootstrap）'
+            WHEN 'k3s' THEN 'k3s 启动时会续期 90 天内到期的证书：systemctl restart k3s（或 k3s certificate rotate）'
+            WHEN 'rke2' THEN 'RKE2 启动时会续期这些证书：systemctl restart rke2-server（或 rke2 certificate rotate）'
+            WHEN 'k0s' THEN 'k0s 重启时会续期这些证书：重启 k0s 服务'
+            WHEN 'kubeconfig' THEN '重新签发该 kubeconfig（若是 kubeadm admin.conf 的副本：在 kubeadm certs renew 之后重新复制 /etc/kubernetes/admin.conf）'
+            ELSE '使用签发这些证书的工具续期' END AS message_zh,
     lines AS evidence,
     n AS count,
     CASE WHEN days_left < 0 AND flavour = 'kubelet-serving-selfsigned' THEN 'medium'

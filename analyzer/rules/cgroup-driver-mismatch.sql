@@ -86,7 +86,11 @@ kubelet_driver AS (
         CASE WHEN count(*) FILTER (WHERE source = 'configz') > 0 THEN 'kubelet configz'
              WHEN (SELECT driver FROM kubelet_flag f WHERE f.node = k.node) IS NOT NULL THEN 'kubelet --cgroup-driver flag'
              WHEN max(config->>'$.cgroupDriver') FILTER (WHERE source = 'file') IS NOT NULL THEN '/var/lib/kubelet/config.yaml'
-             ELSE 'kubelet default' END AS source
+             ELSE 'kubelet default' END AS source,
+        CASE WHEN count(*) FILTER (WHERE source = 'configz') > 0 THEN 'kubelet configz'
+             WHEN (SELECT driver FROM kubelet_flag f WHERE f.node = k.node) IS NOT NULL THEN 'kubelet --cgroup-driver 参数'
+             WHEN max(config->>'$.cgroupDriver') FILTER (WHERE source = 'file') IS NOT NULL THEN '/var/lib/kubelet/config.yaml'
+             ELSE 'kubelet 默认值' END AS source_zh
     FROM kubelet_configs k
     GROUP BY node
 ),
@@ -137,6 +141,13 @@ runtime_driver AS (
                                     ELSE 'docker default on cgroup v' || cgroup_version END
             WHEN 'cri-o' THEN CASE WHEN nullif(crio_driver, '') IS NOT NULL THEN 'cgroup_manager = "' || crio_driver || '" in CRI-O config'
                                    ELSE 'CRI-O default' END END AS driver_source,
+        CASE runtime
+            WHEN 'containerd' THEN CASE WHEN len(vals) > 0 THEN 'containerd 配置中 SystemdCgroup = ' || vals[1]
+                                        ELSE 'containerd 默认值（/etc/containerd/config.toml 中没有 SystemdCgroup）' END
+            WHEN 'docker' THEN CASE WHEN nullif(docker_driver, '') IS NOT NULL THEN '/etc/docker/daemon.json 中 native.cgroupdriver=' || docker_driver
+                                    ELSE 'cgroup v' || cgroup_version || ' 上的 docker 默认值' END
+            WHEN 'cri-o' THEN CASE WHEN nullif(crio_driver, '') IS NOT NULL THEN 'CRI-O 配置中 cgroup_manager = "' || crio_driver || '"'
+                                   ELSE 'CRI-O 默认值' END END AS driver_source_zh,
         -- The kubelet asks the runtime for its driver and follows it.
         (version_minor(kubelet_version) >= ${cri_driver_kubelet_minor}
          AND ((runtime = 'containerd' AND version_major(regexp_replace(crv, '^[a-z-]+://', '')) >= 2)
@@ -145,7 +156,8 @@ runtime_driver AS (
 ),
 config_mismatch AS (
     SELECT r.bundle_id, r.node, k.driver AS kubelet_driver, k.source AS kubelet_source,
-        r.runtime, r.driver AS runtime_driver, r.driver_source
+        r.runtime, r.driver AS runtime_driver, r.driver_source,
+        k.source_zh AS kubelet_source_zh, r.driver_source_zh
     FROM runtime_driver r JOIN kubelet_driver k ON k.node = r.node
     WHERE r.driver IS NOT NULL AND k.driver IS NOT NULL AND r.driver <> k.driver AND NOT coalesce(r.follows_runtime, false)
 ),
@@ -162,7 +174,8 @@ logs AS (
     SELECT node, any_value(bundle_id) AS bundle_id, count(*) AS n, list(DISTINCT text)[1:3] AS lines FROM log_hits GROUP BY node
 ),
 crashing AS (
-    SELECT node, list(DISTINCT pod || ' (' || coalesce(state_reason, last_reason, '?') || ', restarts ' || restart_count || ')') AS pods
+    SELECT node, list(DISTINCT pod || ' (' || coalesce(state_reason, last_reason, '?') || ', restarts ' || restart_count || ')') AS pods,
+        list(DISTINCT pod || '（' || coalesce(state_reason, last_reason, '?') || '，已重启 ' || restart_count || ' 次）') AS pods_zh
     FROM containers
     WHERE namespace = 'kube-system'
       AND regexp_matches(pod, '^(kube-apiserver|kube-controller-manager|kube-scheduler|etcd)-')
@@ -178,6 +191,11 @@ SELECT
             || m.runtime || ' uses ' || m.runtime_driver || ' (' || m.driver_source || ')' END,
         CASE WHEN l.n > 0 THEN l.n || ' cgroup driver mismatch errors in kubelet/runtime logs or events' END,
         CASE WHEN c.pods IS NOT NULL THEN 'control-plane static pods crash-looping: ' || array_to_string(c.pods, ', ') END) AS message,
+    concat_ws('；',
+        CASE WHEN m.node IS NOT NULL THEN 'kubelet 的 cgroupDriver 为 ' || m.kubelet_driver || '（' || m.kubelet_source_zh || '），但 '
+            || m.runtime || ' 使用 ' || m.runtime_driver || '（' || m.driver_source_zh || '）' END,
+        CASE WHEN l.n > 0 THEN 'kubelet/运行时日志或事件中有 ' || l.n || ' 条 cgroup driver 不一致的错误' END,
+        CASE WHEN c.pods IS NOT NULL THEN '控制面静态 Pod 反复崩溃：' || array_to_string(c.pods_zh, '、') END) AS message_zh,
     list_concat(
         CASE WHEN m.node IS NOT NULL THEN ['kubelet: cgroupDriver ' || m.kubelet_driver || ' from ' || m.kubelet_source,
                                            m.runtime || ': ' || m.runtime_driver || ' from ' || m.driver_source] ELSE [] END,

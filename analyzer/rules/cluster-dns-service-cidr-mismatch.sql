@@ -57,46 +57,47 @@ kubectl get ippools.crd.projectcalico.org -o yaml | grep cidr
 WITH settings AS (
     -- (cluster bundle, which range, where it was read, value, priority: running flags first)
     SELECT bundle_id, 'service' AS what, 'pod ' || namespace || '/' || pod || ' --service-cluster-ip-range' AS src,
+        'Pod ' || namespace || '/' || pod || ' 的 --service-cluster-ip-range' AS src_zh,
         regexp_extract(coalesce(CAST(command AS VARCHAR), '') || ' ' || coalesce(CAST(args AS VARCHAR), ''),
                        '--service-cluster-ip-range[= ]([0-9a-fA-F.:/,]+)', 1) AS value, 1 AS prio
     FROM containers WHERE namespace = 'kube-system' AND name = 'kube-apiserver'
     UNION ALL
-    SELECT bundle_id, 'pod', 'pod ' || namespace || '/' || pod || ' --cluster-cidr',
+    SELECT bundle_id, 'pod', 'pod ' || namespace || '/' || pod || ' --cluster-cidr', 'Pod ' || namespace || '/' || pod || ' 的 --cluster-cidr',
         regexp_extract(coalesce(CAST(command AS VARCHAR), '') || ' ' || coalesce(CAST(args AS VARCHAR), ''),
                        '--cluster-cidr[= ]([0-9a-fA-F.:/,]+)', 1), 1
     FROM containers WHERE namespace = 'kube-system' AND name = 'kube-controller-manager'
     UNION ALL
-    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), 'service', 'file ' || f.path || ' on ' || f.node,
+    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), 'service', 'file ' || f.path || ' on ' || f.node, '节点 ' || f.node || ' 上的文件 ' || f.path,
         regexp_extract(f.content, '--service-cluster-ip-range[= ]([0-9a-fA-F.:/,]+)', 1), 2
     FROM host_files f LEFT JOIN host_nodes h USING (bundle_id) WHERE f.path LIKE '/etc/kubernetes/manifests/%'
     UNION ALL
-    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), 'pod', 'file ' || f.path || ' on ' || f.node,
+    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), 'pod', 'file ' || f.path || ' on ' || f.node, '节点 ' || f.node || ' 上的文件 ' || f.path,
         regexp_extract(f.content, '--cluster-cidr[= ]([0-9a-fA-F.:/,]+)', 1), 2
     FROM host_files f LEFT JOIN host_nodes h USING (bundle_id) WHERE f.path LIKE '/etc/kubernetes/manifests/%kube-controller-manager%'
     UNION ALL
-    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), 'service', 'file ' || f.path || ' on ' || f.node,
+    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), 'service', 'file ' || f.path || ' on ' || f.node, '节点 ' || f.node || ' 上的文件 ' || f.path,
         regexp_extract(f.content, '(?m)^service-cidr:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1), 2
     FROM host_files f LEFT JOIN host_nodes h USING (bundle_id) WHERE f.path LIKE '/etc/rancher/%config.yaml%'
     UNION ALL
-    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), 'pod', 'file ' || f.path || ' on ' || f.node,
+    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), 'pod', 'file ' || f.path || ' on ' || f.node, '节点 ' || f.node || ' 上的文件 ' || f.path,
         regexp_extract(f.content, '(?m)^cluster-cidr:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1), 2
     FROM host_files f LEFT JOIN host_nodes h USING (bundle_id) WHERE f.path LIKE '/etc/rancher/%config.yaml%'
     UNION ALL
-    SELECT bundle_id, 'service', 'ConfigMap kube-system/kubeadm-config serviceSubnet',
+    SELECT bundle_id, 'service', 'ConfigMap kube-system/kubeadm-config serviceSubnet', 'ConfigMap kube-system/kubeadm-config 的 serviceSubnet',
         regexp_extract(doc->>'$.data.ClusterConfiguration', 'serviceSubnet:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1), 3
     FROM objects WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kube-system' AND name = 'kubeadm-config'
     UNION ALL
-    SELECT bundle_id, 'pod', 'ConfigMap kube-system/kubeadm-config podSubnet',
+    SELECT bundle_id, 'pod', 'ConfigMap kube-system/kubeadm-config podSubnet', 'ConfigMap kube-system/kubeadm-config 的 podSubnet',
         regexp_extract(doc->>'$.data.ClusterConfiguration', 'podSubnet:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1), 3
     FROM objects WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kube-system' AND name = 'kubeadm-config'
 ),
 effective AS (
-    SELECT bundle_id, what, arg_min(value, prio) AS value, arg_min(src, prio) AS src
+    SELECT bundle_id, what, arg_min(value, prio) AS value, arg_min(src, prio) AS src, arg_min(src_zh, prio) AS src_zh
     FROM settings WHERE value IS NOT NULL AND value <> ''
     GROUP BY ALL
 ),
 ranges AS (
-    SELECT bundle_id, what, src, value, c AS cidr,
+    SELECT bundle_id, what, src, src_zh, value, c AS cidr,
         TRY_CAST(split_part(c, '/', 2) AS INTEGER) AS prefix,
         TRY_CAST(split_part(split_part(c, '/', 1), '.', 1) AS BIGINT) * 16777216
           + TRY_CAST(split_part(split_part(c, '/', 1), '.', 2) AS BIGINT) * 65536
@@ -117,7 +118,7 @@ svc AS (
 ),
 svc_out AS (
     -- ClusterIPs outside every IPv4 service range the API server was given.
-    SELECT s.bundle_id, any_value(r.value) AS range_value, any_value(r.src) AS range_src,
+    SELECT s.bundle_id, any_value(r.value) AS range_value, any_value(r.src) AS range_src, any_value(r.src_zh) AS range_src_zh,
         list(s.namespace || '/' || s.name || ' ' || s.cluster_ip ORDER BY NOT s.is_dns, s.namespace, s.name) AS outside,
         bool_or(s.is_dns) AS dns_outside
     FROM svc s JOIN ranges r ON r.bundle_id = s.bundle_id AND r.what = 'service'
@@ -125,7 +126,7 @@ svc_out AS (
     HAVING NOT bool_or(r.prefix BETWEEN 0 AND 32 AND s.ip // (1::BIGINT << (32 - r.prefix)) = r.net // (1::BIGINT << (32 - r.prefix)))
 ),
 svc_out_by_cluster AS (
-    SELECT bundle_id, any_value(range_value) AS range_value, any_value(range_src) AS range_src,
+    SELECT bundle_id, any_value(range_value) AS range_value, any_value(range_src) AS range_src, any_value(range_src_zh) AS range_src_zh,
         flatten(list(outside)) AS outside, bool_or(dns_outside) AS dns_outside
     FROM svc_out GROUP BY bundle_id
 ),
@@ -171,7 +172,7 @@ pools AS (
       AND NOT coalesce(TRY_CAST(doc->>'$.spec.disabled' AS BOOLEAN), false)
 ),
 pool_out AS (
-    SELECT p.bundle_id, p.name, p.cidr, any_value(r.value) AS range_value, any_value(r.src) AS range_src
+    SELECT p.bundle_id, p.name, p.cidr, any_value(r.value) AS range_value, any_value(r.src) AS range_src, any_value(r.src_zh) AS range_src_zh
     FROM pools p JOIN ranges r ON r.bundle_id = p.bundle_id AND r.what = 'pod'
     GROUP BY ALL
     HAVING NOT bool_or(r.prefix BETWEEN 0 AND 32 AND p.prefix >= r.prefix
@@ -193,6 +194,8 @@ env_no_pool AS (
 SELECT 'node/' || node AS resource, node, bundle_id,
     'kubelet on node ' || node || ' sends pods to DNS server ' || array_to_string(list_sort(ips), ', ')
         || ' but the DNS Service ' || dns_svc || ' has ClusterIP ' || dns_ip || ': pods on this node cannot resolve names' AS message,
+    '节点 ' || node || ' 上的 kubelet 为 Pod 配置的 DNS 服务器是 ' || array_to_string(list_sort(ips), ', ')
+        || '，但 DNS Service ' || dns_svc || ' 的 ClusterIP 是 ' || dns_ip || '：该节点上的 Pod 无法解析域名' AS message_zh,
     list_concat(lines, ['Service ' || dns_svc || ' clusterIP: ' || dns_ip]) AS evidence,
     'high' AS severity
 FROM dns_mismatch
@@ -201,12 +204,16 @@ SELECT 'cluster', NULL, o.bundle_id,
     len(o.outside) || ' Service ClusterIPs lie outside the service range ' || o.range_value || ' (' || o.range_src || ')'
         || CASE WHEN o.dns_outside THEN ', including the DNS Service' ELSE '' END
         || ': ' || array_to_string(o.outside[1:5], ', ') || CASE WHEN len(o.outside) > 5 THEN ', ...' ELSE '' END,
+    len(o.outside) || ' 个 Service 的 ClusterIP 不在 Service 网段 ' || o.range_value || '（' || o.range_src_zh || '）内'
+        || CASE WHEN o.dns_outside THEN '，其中包括 DNS Service' ELSE '' END
+        || '：' || array_to_string(o.outside[1:5], ', ') || CASE WHEN len(o.outside) > 5 THEN ', ...' ELSE '' END,
     list_concat(o.outside[1:10], coalesce(ev.messages, [])),
     CASE WHEN o.dns_outside THEN 'high' ELSE 'medium' END
 FROM svc_out_by_cluster o LEFT JOIN out_of_range_events ev USING (bundle_id)
 UNION ALL
 SELECT 'ippool/' || name, NULL, bundle_id,
     'Calico IPPool ' || name || ' (' || cidr || ') is outside the cluster pod CIDR ' || range_value || ' (' || range_src || ')',
+    'Calico IPPool ' || name || '（' || cidr || '）不在集群 Pod 网段 ' || range_value || '（' || range_src_zh || '）内',
     ['IPPool ' || name || ' spec.cidr: ' || cidr, range_src || ': ' || range_value],
     'medium'
 FROM pool_out
@@ -214,6 +221,8 @@ UNION ALL
 SELECT 'daemonset/' || namespace || '/' || workload, NULL, bundle_id,
     'calico-node CALICO_IPV4POOL_CIDR=' || cidr || ' but no IPPool has that CIDR (existing: ' || array_to_string(pool_lines, ', ')
         || '): the variable only applies when a pool is created',
+    'calico-node 的 CALICO_IPV4POOL_CIDR=' || cidr || '，但没有 IPPool 使用该 CIDR（现有：' || array_to_string(pool_lines, ', ')
+        || '）：该变量只在创建 IP 池时生效',
     list_concat(['CALICO_IPV4POOL_CIDR=' || cidr], pool_lines),
     'medium'
 FROM env_no_pool

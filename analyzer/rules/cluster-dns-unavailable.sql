@@ -79,6 +79,10 @@ svc_rows AS (
             CASE WHEN s.ready = 0 THEN 'cluster DNS service ' || s.namespace || '/' || s.name || ' (' || coalesce(s.cluster_ip, '?') || ') has no ready endpoints'
                 || CASE WHEN s.not_ready > 0 THEN ' (' || s.not_ready || ' not ready)' ELSE '' END || ': name resolution fails on every node' END,
             CASE WHEN len(coalesce(p.stuck, [])) > 0 THEN (p.total - p.ready) || ' of ' || p.total || ' DNS pods not Ready' END) AS message,
+        concat_ws('；',
+            CASE WHEN s.ready = 0 THEN '集群 DNS 服务 ' || s.namespace || '/' || s.name || '（' || coalesce(s.cluster_ip, '?') || '）没有就绪的 endpoint'
+                || CASE WHEN s.not_ready > 0 THEN '（' || s.not_ready || ' 个地址未就绪）' ELSE '' END || '：所有节点上的域名解析都会失败' END,
+            CASE WHEN len(coalesce(p.stuck, [])) > 0 THEN p.total || ' 个 DNS Pod 中有 ' || (p.total - p.ready) || ' 个未 Ready' END) AS message_zh,
         coalesce(p.stuck, []) AS evidence,
         CASE WHEN s.ready = 0 AND (s.has_endpoints OR EXISTS (SELECT 1 FROM endpoints x WHERE x.bundle_id = s.bundle_id)) THEN 'critical' ELSE 'high' END AS severity
     FROM dns_svc s LEFT JOIN pod_summary p USING (bundle_id)
@@ -101,17 +105,21 @@ node_rows AS (
     SELECT any_value(t.bundle_id) AS bundle_id, 'node/' || coalesce(t.node, '?') AS resource, NULL AS namespace, t.node AS name,
         count(*) || ' DNS lookups to ' || string_agg(DISTINCT t.dns_ip, ', ') || ':53 timed out or were refused from pods on node '
             || coalesce(t.node, '(unknown)') || ' (' || count(DISTINCT t.pod) || ' pods)' AS message,
+        '节点 ' || coalesce(t.node, '（未知）') || ' 上的 Pod 向 ' || string_agg(DISTINCT t.dns_ip, ', ') || ':53 发起的 '
+            || count(*) || ' 次 DNS 查询超时或被拒绝（涉及 ' || count(DISTINCT t.pod) || ' 个 Pod）' AS message_zh,
         list(t.line ORDER BY t.line)[1:3] AS evidence,
         'high' AS severity
     FROM timeouts t
     WHERE t.dns_ip IN (SELECT cluster_ip FROM dns_ips)
     GROUP BY t.node
 )
-SELECT resource, namespace, name, NULL AS node, bundle_id, message, evidence, severity FROM svc_rows
+SELECT resource, namespace, name, NULL AS node, bundle_id, message, message_zh, evidence, severity FROM svc_rows
 UNION ALL
 SELECT resource, namespace, name, name, bundle_id,
     message || CASE WHEN (SELECT count(DISTINCT node) FROM timeouts) = 1 AND NOT EXISTS (SELECT 1 FROM svc_rows)
                     THEN ': only this node is affected, look at its network (CNI, interface)' ELSE '' END,
+    message_zh || CASE WHEN (SELECT count(DISTINCT node) FROM timeouts) = 1 AND NOT EXISTS (SELECT 1 FROM svc_rows)
+                    THEN '：只有该节点受影响，请检查其网络（CNI、网卡）' ELSE '' END,
     evidence, severity
 FROM node_rows
 ORDER BY 1

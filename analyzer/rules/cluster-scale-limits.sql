@@ -66,6 +66,8 @@ per_node AS (
 SELECT 'cluster' AS resource, NULL AS node, bundle_id,
     'the cluster has ' || n || ' ' || what || CASE WHEN n > lim THEN ', above' ELSE ', close to' END
         || ' the tested limit of ' || lim AS message,
+    '集群共有 ' || n || ' 个' || CASE what WHEN 'nodes' THEN '节点' WHEN 'pods' THEN ' Pod' WHEN 'containers' THEN '容器' ELSE ' ' || what END
+        || CASE WHEN n > lim THEN '，超过' ELSE '，接近' END || '测试上限 ' || lim AS message_zh,
     [what || ': ' || n || ' / ' || lim] AS evidence,
     CASE WHEN n > lim THEN 'high' ELSE 'medium' END AS severity
 FROM total_rows
@@ -73,6 +75,8 @@ UNION ALL
 SELECT 'node/' || p.node, p.node, p.bundle_id,
     'node ' || p.node || ' runs ' || p.n || ' pods, above the tested limit of ${max_pods_per_node} pods per node'
         || coalesce(' (its capacity allows ' || CAST(n.capacity_pods AS BIGINT) || ')', ''),
+    '节点 ' || p.node || ' 运行了 ' || p.n || ' 个 Pod，超过每节点 ${max_pods_per_node} 个 Pod 的测试上限'
+        || coalesce('（其容量允许 ' || CAST(n.capacity_pods AS BIGINT) || ' 个）', ''),
     ['pods on node: ' || p.n, 'capacity.pods: ' || coalesce(CAST(CAST(n.capacity_pods AS BIGINT) AS VARCHAR), '?')],
     'medium'
 FROM per_node p LEFT JOIN nodes n ON n.bundle_id = p.bundle_id AND n.name = p.node

@@ -66,16 +66,19 @@ missing AS (
 ),
 errs AS (
     SELECT bundle_id, coalesce(source_host, (SELECT any_value(p.node) FROM pods p WHERE p.bundle_id = e.bundle_id AND p.namespace = e.object_namespace AND p.name = e.object_name)) AS node,
-        message AS line, count AS n, 'event ' || reason AS what
+        message AS line, count AS n, 'event ' || reason AS what, '事件 ' || reason AS what_zh
     FROM events e
     WHERE contains(message, 'failed to find plugin "flannel"')
     UNION ALL
-    SELECT bundle_id, node, line, 1, source || ' log ' || coalesce(service, container, '')
+    SELECT bundle_id, node, line, 1, source || ' log ' || coalesce(service, container, ''),
+        CASE source WHEN 'container' THEN '容器' WHEN 'node' THEN '节点' WHEN 'host' THEN '主机' ELSE source || ' ' END
+            || '日志 ' || coalesce(service, container, '')
     FROM log_lines
     WHERE contains(line, 'failed to find plugin \"flannel\"') OR contains(line, 'failed to find plugin "flannel"')
 ),
 err_nodes AS (
     SELECT node, any_value(bundle_id) AS bundle_id, sum(n) AS n, string_agg(DISTINCT what, ', ' ORDER BY what) AS seen,
+        string_agg(DISTINCT what_zh, '、' ORDER BY what_zh) AS seen_zh,
         list(DISTINCT line ORDER BY line)[1:2] AS lines
     FROM errs GROUP BY node
 )
@@ -85,6 +88,10 @@ SELECT coalesce('node/' || coalesce(m.node, e.node), 'cluster') AS resource,
         CASE WHEN m.node IS NOT NULL THEN array_to_string(m.paths, ', ') || ' on ' || m.node || ' uses "type": "flannel" but /opt/cni/bin has no flannel binary'
             || CASE WHEN len(coalesce(m.bins, [])) = 0 THEN ' (the directory is empty)' ELSE ' (has ' || len(m.bins) || ' other plugins: cni-plugins without flannel)' END END,
         CASE WHEN e.n > 0 THEN 'pod sandboxes failed ' || e.n || ' times with: failed to find plugin "flannel" in path (' || e.seen || ')' END) AS message,
+    concat_ws('；',
+        CASE WHEN m.node IS NOT NULL THEN '节点 ' || m.node || ' 上的 ' || array_to_string(m.paths, ', ') || ' 使用 "type": "flannel"，但 /opt/cni/bin 中没有 flannel 二进制文件'
+            || CASE WHEN len(coalesce(m.bins, [])) = 0 THEN '（该目录为空）' ELSE '（其中有 ' || len(m.bins) || ' 个其他插件：cni-plugins 不含 flannel）' END END,
+        CASE WHEN e.n > 0 THEN 'Pod 沙箱创建失败 ' || e.n || ' 次，报错 failed to find plugin "flannel" in path（' || e.seen_zh || '）' END) AS message_zh,
     list_concat(CASE WHEN m.node IS NOT NULL THEN ['/opt/cni/bin: ' || array_to_string(coalesce(m.bins, []), ' ')] ELSE [] END, coalesce(e.lines, [])) AS evidence
 FROM missing m
 FULL OUTER JOIN err_nodes e ON e.node IS NOT DISTINCT FROM m.node

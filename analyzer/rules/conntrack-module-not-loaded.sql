@@ -55,6 +55,9 @@ SELECT 'node/' || f.node AS resource, f.node, f.bundle_id,
     'nf_conntrack is not loaded on node ' || f.node || ' (not in /proc/modules, no net.netfilter.nf_conntrack_max)'
         || coalesce(' (kernel ' || f.kernel_release || ')', '')
         || CASE WHEN l.node IS NOT NULL THEN '; logs confirm conntrack is missing' ELSE '' END AS message,
+    '节点 ' || f.node || ' 未加载 nf_conntrack（/proc/modules 中没有该模块，也没有 net.netfilter.nf_conntrack_max'
+        || coalesce('；内核 ' || f.kernel_release, '') || '）'
+        || CASE WHEN l.node IS NOT NULL THEN '；日志也证实缺少 conntrack' ELSE '' END AS message_zh,
     list_concat(['conntrack-related modules loaded: ' || coalesce(nullif(array_to_string(list_filter(f.modules, lambda m: m LIKE '%conntrack%' OR m LIKE 'nf_nat%'), ', '), ''), 'none')],
                 coalesce(l.lines, [])) AS evidence
 FROM facts f

@@ -100,6 +100,15 @@ SELECT 'node/' || coalesce(p.node, '?') AS resource, p.node, p.node AS name, p.b
         || ' on node ' || coalesce(p.node, '?') || ' (' || array_to_string(p.seen, ', ') || '): the runtime is slower than the kubelet''s timeout'
         || CASE WHEN z.whats IS NOT NULL THEN '; containerd uses the zfs snapshotter (' || array_to_string(z.whats, '; ') || '), whose zfs list is very slow'
                 ELSE '; check the disk I/O of the node (iostat -d -x 1)' END AS message,
+    '节点 ' || coalesce(p.node, '?') || ' 上出现 ' || p.n || ' 次 "failed to reserve ' || CASE WHEN p.sandbox THEN 'container/sandbox' ELSE 'container' END || ' name" 错误'
+        || CASE WHEN p.pods > 0 THEN '，涉及 ' || p.pods || ' 个 Pod' ELSE '' END
+        || '（' || array_to_string(list_transform(p.seen, lambda s: CASE WHEN s = 'events' THEN '事件' WHEN s = 'container status' THEN '容器状态'
+                                                                      ELSE regexp_replace(s, ' log$', ' 日志') END), '、')
+        || '）：运行时的响应慢于 kubelet 的超时'
+        || CASE WHEN z.whats IS NOT NULL THEN '；containerd 使用 zfs snapshotter（'
+                    || array_to_string(list_transform(z.whats, lambda w: regexp_replace(w, '^(.*) is on zfs$', '\1 位于 zfs 上')), '；')
+                    || '），而 zfs list 非常慢'
+                ELSE '；请检查节点的磁盘 I/O（iostat -d -x 1）' END AS message_zh,
     list_concat(p.lines, coalesce(p.pod_names[1:5], [])) AS evidence,
     p.n AS count
 FROM per_node p

@@ -60,6 +60,13 @@ SELECT
         || CASE WHEN helm_job AND coalesce(memory_limit_bytes < ${helm_job_min_memory_mib} * 1048576, false)
                 THEN '; Helm operation Job with a limit below ${helm_job_min_memory_mib}Mi'
                 WHEN helm_job THEN '; Helm operation Job' ELSE '' END AS message,
+    '容器 ' || name || ' 被 OOMKilled'
+        || CASE WHEN state_reason = 'OOMKilled' THEN '（当前状态）' ELSE '（上次终止）' END
+        || coalesce('，内存限制 ' || memory_limit, '，未设置内存限制')
+        || '，已重启 ' || restart_count || ' 次'
+        || CASE WHEN helm_job AND coalesce(memory_limit_bytes < ${helm_job_min_memory_mib} * 1048576, false)
+                THEN '；Helm operation Job 的内存限制低于 ${helm_job_min_memory_mib}Mi'
+                WHEN helm_job THEN '；Helm operation Job' ELSE '' END AS message_zh,
     ['state: ' || coalesce(state_reason, state, '?') || coalesce(' exit ' || exit_code, ''),
      'lastState: ' || coalesce(last_reason, '-') || coalesce(' exit ' || last_exit_code, ''),
      'image: ' || image] AS evidence,
@@ -73,6 +80,10 @@ SELECT
         || ', below ${helm_job_min_memory_mib}Mi: Helm installs can be OOMKilled'
         || CASE WHEN EXISTS (SELECT 1 FROM oom o WHERE o.helm_job)
                 THEN ' (Helm operation pods were OOMKilled in this case)' ELSE '' END,
+    '集群设置 ' || s.name || ' 为 Helm operation Job 设置的内存限制为 ' || s.memory_limit
+        || '，低于 ${helm_job_min_memory_mib}Mi：Helm 安装可能被 OOMKilled'
+        || CASE WHEN EXISTS (SELECT 1 FROM oom o WHERE o.helm_job)
+                THEN '（本例中已有 Helm operation Pod 被 OOMKilled）' ELSE '' END,
     list_concat(['clusterSetting.addon_setting.helm_operation_job_template_resources.limits.memory: ' || s.memory_limit],
         CASE WHEN s.base_image IS NOT NULL THEN ['helm_operation_base_image: ' || s.base_image] ELSE [] END),
     CASE WHEN EXISTS (SELECT 1 FROM oom o WHERE o.helm_job) THEN 'high' ELSE 'medium' END

@@ -81,12 +81,14 @@ sockets AS (
 ),
 socket_findings AS (
     SELECT e.bundle_id, e.node,
-        'runtime socket ' || s.path || ' does not exist' || coalesce(' (node runtime ' || e.crv || ')', '') AS what
+        'runtime socket ' || s.path || ' does not exist' || coalesce(' (node runtime ' || e.crv || ')', '') AS what,
+        '运行时 socket ' || s.path || ' 不存在' || coalesce('（节点运行时 ' || e.crv || '）', '') AS what_zh
     FROM expected e JOIN sockets s ON s.node = e.node AND s.socket = e.socket
     WHERE NOT s.present
     UNION ALL
     -- Runtime unknown: not one of the usual sockets exists.
-    SELECT e.bundle_id, e.node, 'none of the container runtime sockets exists (' || string_agg(s.path, ', ' ORDER BY s.path) || ')'
+    SELECT e.bundle_id, e.node, 'none of the container runtime sockets exists (' || string_agg(s.path, ', ' ORDER BY s.path) || ')',
+        '所有容器运行时 socket 都不存在（' || string_agg(s.path, ', ' ORDER BY s.path) || '）'
     FROM expected e JOIN sockets s ON s.node = e.node
     WHERE e.socket IS NULL OR e.socket NOT IN (SELECT socket FROM sockets x WHERE x.node = e.node)
     GROUP BY e.bundle_id, e.node
@@ -95,7 +97,8 @@ socket_findings AS (
 -- The runtime's own service log ends with systemd stopping it or recording its failure.
 svc_stopped AS (
     SELECT l.bundle_id, l.node,
-        l.service || ' service is not running (last journal line: ' || arg_max(l.line, l.line_no) || ')' AS what
+        l.service || ' service is not running (last journal line: ' || arg_max(l.line, l.line_no) || ')' AS what,
+        l.service || ' 服务未在运行（journal 最后一行：' || arg_max(l.line, l.line_no) || '）' AS what_zh
     FROM log_lines l
     JOIN expected e ON e.node = l.node
     WHERE l.source IN ('host', 'node')
@@ -119,7 +122,8 @@ logs AS (
     FROM log_hits WHERE node IS NOT NULL GROUP BY node
 ),
 cond AS (
-    SELECT bundle_id, node, 'node Ready=' || status || ': ' || coalesce(message, reason, '') AS what
+    SELECT bundle_id, node, 'node Ready=' || status || ': ' || coalesce(message, reason, '') AS what,
+        '节点 Ready=' || status || '：' || coalesce(message, reason, '') AS what_zh
     FROM node_conditions
     WHERE type = 'Ready' AND status <> 'True'
       AND (contains(lower(coalesce(message, '')), 'container runtime is down')
@@ -127,8 +131,8 @@ cond AS (
            OR contains(lower(coalesce(message, '')), 'container runtime not ready'))
 ),
 state AS (
-    SELECT bundle_id, node, what FROM socket_findings
-    UNION ALL SELECT bundle_id, node, what FROM svc_stopped
+    SELECT bundle_id, node, what, what_zh FROM socket_findings
+    UNION ALL SELECT bundle_id, node, what, what_zh FROM svc_stopped
 ),
 nodes_all AS (
     SELECT node FROM state UNION SELECT node FROM cond
@@ -143,6 +147,10 @@ SELECT
         (SELECT string_agg(what, '; ') FROM state s WHERE s.node = a.node),
         (SELECT string_agg(what, '; ') FROM cond c WHERE c.node = a.node),
         CASE WHEN l.n > 0 THEN l.n || ' kubelet/runtime log lines (container runtime is down / socket unreachable)' END) AS message,
+    '节点 ' || a.node || ' 上的容器运行时不可用：' || concat_ws('；',
+        (SELECT string_agg(what_zh, '；') FROM state s WHERE s.node = a.node),
+        (SELECT string_agg(what_zh, '；') FROM cond c WHERE c.node = a.node),
+        CASE WHEN l.n > 0 THEN l.n || ' 行 kubelet/运行时日志（container runtime is down / socket 无法连接）' END) AS message_zh,
     list_concat(coalesce(l.lines, []),
         coalesce((SELECT list(what) FROM cond c WHERE c.node = a.node), [])) AS evidence,
     CASE WHEN a.node IN (SELECT node FROM state UNION SELECT node FROM cond) THEN 'high' ELSE 'medium' END AS severity

@@ -113,6 +113,10 @@ SELECT
     component || ' flag --' || flag || ' is given ' || n || ' times in ' || src || ' ('
         || array_to_string(list_transform(vals, lambda v: '"' || v || '"'), ', ') || '): only the last value "'
         || vals[-1] || '" takes effect' AS message,
+    component || ' 的参数 --' || flag || ' 在 ' || CASE WHEN src LIKE 'pod %' THEN 'Pod ' || substr(src, 5) ELSE src END
+        || ' 中出现了 ' || n || ' 次（'
+        || array_to_string(list_transform(vals, lambda v: '"' || v || '"'), ', ') || '）：只有最后一个值 "'
+        || vals[-1] || '" 生效' AS message_zh,
     list_transform(vals, lambda v: '--' || flag || '=' || v) AS evidence
 FROM repeated
 ORDER BY 1, flag

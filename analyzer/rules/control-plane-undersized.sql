@@ -103,6 +103,11 @@ SELECT 'node/' || c.name AS resource, c.name AS node, c.name, c.bundle_id,
         || r.cpu || ' CPU and ' || r.mem_gb || ' GB (' || concat_ws(' and ',
             CASE WHEN c.cpu < r.cpu THEN 'CPU short' END,
             CASE WHEN c.mem < r.mem_gb * 1e9 * ${mem_tolerance} THEN 'memory short' END) || ')' AS message,
+    '控制面节点 ' || c.name || ' 有 ' || CAST(round(c.cpu) AS BIGINT) || ' 核 CPU、'
+        || CAST(round(c.mem / 1073741824.0, 1) AS VARCHAR) || ' GiB 内存；' || r.nodes || ' 个节点的集群至少需要 '
+        || r.cpu || ' 核 CPU、' || r.mem_gb || ' GB 内存（' || concat_ws('，',
+            CASE WHEN c.cpu < r.cpu THEN 'CPU 不足' END,
+            CASE WHEN c.mem < r.mem_gb * 1e9 * ${mem_tolerance} THEN '内存不足' END) || '）' AS message_zh,
     ['cluster nodes: ' || r.nodes || ' (tier ' || r.tier || ')', 'recommended: ' || r.cpu || ' CPU, ' || r.mem_gb || ' GB',
      'node: ' || CAST(round(c.cpu) AS BIGINT) || ' CPU, ' || CAST(c.mem AS BIGINT) || ' bytes (' || c.source || ')'] AS evidence
 FROM cp c JOIN rec r USING (bundle_id)

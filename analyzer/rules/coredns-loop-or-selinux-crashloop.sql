@@ -102,6 +102,9 @@ SELECT
     'CoreDNS detected a forwarding loop (' || g.n || ' "plugin/loop: Loop ... detected" lines)'
         || coalesce('; the kubelet on ' || s.node || ' gives pods ' || s.path || ' pointing at a local resolver: '
                     || array_to_string(s.local_lines, ', '), '') AS message,
+    'CoreDNS 检测到转发环路（' || g.n || ' 行 "plugin/loop: Loop ... detected" 日志）'
+        || coalesce('；节点 ' || s.node || ' 上的 kubelet 提供给 Pod 的 ' || s.path || ' 指向本地解析器：'
+                    || array_to_string(s.local_lines, ', '), '') AS message_zh,
     list_concat(g.lines, coalesce(s.local_lines, [])) AS evidence,
     'high' AS severity
 FROM loop_logs g
@@ -112,6 +115,9 @@ SELECT 'node/' || s.node, NULL, NULL, s.node, s.bundle_id,
     'kubelet resolvConf ' || s.path || ' on node ' || s.node || ' lists a local nameserver (' || array_to_string(s.local_lines, ', ')
         || '): CoreDNS pods there forward to themselves and exit with "Loop ... detected"'
         || coalesce('; coredns pods on this node: ' || (SELECT string_agg(p.name, ', ') FROM coredns_pods p WHERE p.node = s.node), ''),
+    '节点 ' || s.node || ' 上 kubelet 的 resolvConf ' || s.path || ' 列出了本地 nameserver（' || array_to_string(s.local_lines, ', ')
+        || '）：该节点上的 CoreDNS Pod 会转发给自己，并以 "Loop ... detected" 退出'
+        || coalesce('；该节点上的 coredns Pod：' || (SELECT string_agg(p.name, ', ') FROM coredns_pods p WHERE p.node = s.node), ''),
     s.local_lines,
     CASE WHEN EXISTS (SELECT 1 FROM coredns_pods p WHERE p.node = s.node) THEN 'high' ELSE 'medium' END
 FROM local_stub s
@@ -121,6 +127,8 @@ UNION ALL
 SELECT 'pod/' || c.namespace || '/' || c.pod, c.namespace, c.pod, c.node, c.bundle_id,
     'coredns container ' || c.container || ' is ' || c.reason || ' (restarts ' || c.restart_count || ') on node ' || c.node
         || ' running ' || d.crv || ' with SELinux enforcing',
+    'coredns 容器 ' || c.container || ' 处于 ' || c.reason || ' 状态（已重启 ' || c.restart_count || ' 次），所在节点 ' || c.node
+        || ' 运行 ' || d.crv || ' 且 SELinux 为 enforcing',
     list_concat(['state: ' || c.reason || coalesce(': ' || nullif(c.msg, ''), '')],
         CASE WHEN c.last_message IS NOT NULL THEN ['last termination: ' || coalesce(c.last_reason, '') || ': ' || c.last_message] ELSE [] END),
     'high'

@@ -59,7 +59,8 @@ pod_hits AS (
 ),
 states AS (
     SELECT bundle_id, namespace, pod, name AS container,
-        coalesce(state_reason, state) || ', ' || restart_count || ' restarts' AS state_text
+        coalesce(state_reason, state) || ', ' || restart_count || ' restarts' AS state_text,
+        coalesce(state_reason, state) || '，已重启 ' || restart_count || ' 次' AS state_text_zh
     FROM containers
 )
 SELECT
@@ -69,6 +70,10 @@ SELECT
          ELSE 'CoreDNS terminated with "plugin/forward: no nameservers found"' END
         || coalesce(' (' || s.state_text || ')', '')
         || CASE WHEN e.node IS NOT NULL THEN '; ' || e.path || ' on node ' || e.node || ' has no nameserver line' ELSE '' END AS message,
+    CASE WHEN h.n > 0 THEN 'CoreDNS 报 "plugin/forward: no nameservers found" ' || h.n || ' 次'
+         ELSE 'CoreDNS 因 "plugin/forward: no nameservers found" 退出' END
+        || coalesce('（' || s.state_text_zh || '）', '')
+        || CASE WHEN e.node IS NOT NULL THEN '；节点 ' || e.node || ' 上的 ' || e.path || ' 中没有 nameserver 行' ELSE '' END AS message_zh,
     h.lines AS evidence
 FROM pod_hits h
 LEFT JOIN states s ON s.bundle_id = h.bundle_id AND s.namespace = h.namespace AND s.pod = h.pod AND s.container = h.container
@@ -76,6 +81,7 @@ LEFT JOIN empty_resolv e ON lower(e.node) = lower(h.node)
 UNION ALL
 SELECT 'node/' || e.node, NULL, NULL, e.node, NULL, e.bundle_id,
     e.path || ' on node ' || e.node || ' has no nameserver line; CoreDNS pods on it will fail with "no nameservers found"',
+    '节点 ' || e.node || ' 上的 ' || e.path || ' 中没有 nameserver 行；该节点上的 CoreDNS Pod 会报 "no nameservers found" 并失败',
     [e.path || ': no nameserver line']
 FROM empty_resolv e
 WHERE lower(e.node) NOT IN (SELECT lower(node) FROM pod_hits WHERE node IS NOT NULL)

@@ -89,6 +89,11 @@ SELECT
         CASE WHEN e.node IS NOT NULL THEN '/etc/cni/net.d holds no CNI configuration' END,
         CASE WHEN l.n > 0 THEN l.n || ' kubelet/runtime "cni not initialized" log lines' END,
         CASE WHEN d.n > 0 THEN d.n || ' coredns pod(s) Pending' END) AS message,
+    '节点 ' || b.node || ' 的 Pod 网络未就绪：' || concat_ws('；',
+        CASE WHEN c.node IS NOT NULL THEN 'NotReady（' || c.why || '）' END,
+        CASE WHEN e.node IS NOT NULL THEN '/etc/cni/net.d 中没有 CNI 配置' END,
+        CASE WHEN l.n > 0 THEN l.n || ' 行 kubelet/运行时 "cni not initialized" 日志' END,
+        CASE WHEN d.n > 0 THEN d.n || ' 个 coredns Pod 处于 Pending' END) AS message_zh,
     list_concat(
         CASE WHEN c.node IS NOT NULL THEN ['Ready condition: ' || c.why] ELSE [] END,
         coalesce(l.lines, []),
@@ -102,6 +107,7 @@ UNION ALL
 -- coredns Pending on a cluster whose nodes all carry the not-ready / network-unavailable taint.
 SELECT 'deployment/kube-system/coredns', NULL, d.bundle_id,
     d.n || ' coredns pod(s) Pending: ' || coalesce(d.why, 'not scheduled') || '; no node has a working pod network yet',
+    d.n || ' 个 coredns Pod 处于 Pending：' || coalesce(d.why, '未调度') || '；还没有任何节点的 Pod 网络可用',
     list_concat(d.pods, CASE WHEN d.why IS NOT NULL THEN [d.why] ELSE [] END)
 FROM dns_pending d
 WHERE NOT EXISTS (SELECT 1 FROM bad_nodes)

@@ -110,6 +110,9 @@ SELECT 'cluster' AS resource, b.bundle_id, NULL AS node,
     'Kubernetes ' || b.server_version || ' is below v' || ${min_version}
         || ': the console cannot get a user certificate through a CSR; upgrade the cluster'
         || CASE WHEN d.bundle_id IS NULL THEN ' (matters when the cluster is managed by DCE / kpanda)' ELSE '' END AS message,
+    'Kubernetes ' || b.server_version || ' 低于 v' || ${min_version}
+        || '：控制台无法通过 CSR 获取用户证书，请升级集群'
+        || CASE WHEN d.bundle_id IS NULL THEN '（集群由 DCE / kpanda 管理时才有影响）' ELSE '' END AS message_zh,
     ['serverVersion: ' || b.server_version] AS evidence,
     CASE WHEN d.bundle_id IS NULL THEN 'info' END AS severity
 FROM bundles b
@@ -125,6 +128,10 @@ SELECT 'kube-controller-manager/' || coalesce(m.node, 'cluster'), m.bundle_id, m
         || ' (--controllers=' || m.controllers || ')'
         || coalesce('; ' || u.n || ' approved CSRs were never signed', '')
         || CASE WHEN list_has_any(m.off, ['csrapproving', 'csrsigning', 'csrcleaner']) THEN ': CSR-based user certificates (console) fail' ELSE '' END,
+    'kube-controller-manager（' || m.source || '）没有运行 ' || array_to_string(m.off, ', ')
+        || '（--controllers=' || m.controllers || '）'
+        || coalesce('；' || u.n || ' 个已批准的 CSR 一直未签发', '')
+        || CASE WHEN list_has_any(m.off, ['csrapproving', 'csrsigning', 'csrcleaner']) THEN '：基于 CSR 的用户证书（控制台）申请会失败' ELSE '' END,
     list_concat(['--controllers=' || m.controllers], coalesce(u.names, [])),
     CASE WHEN NOT list_has_any(m.off, ['csrapproving', 'csrsigning', 'csrcleaner', 'ttl-after-finished']) THEN 'low' END
 FROM missing m LEFT JOIN unsigned u ON u.bundle_id = m.bundle_id
@@ -132,6 +139,7 @@ WHERE len(m.off) > 0
 UNION ALL
 SELECT 'certificatesigningrequests', u.bundle_id, NULL,
     u.n || ' CertificateSigningRequests approved more than ${unsigned_minutes} minutes ago were never signed: the csrsigning controller is not running or has no signing key',
+    u.n || ' 个 CertificateSigningRequest 批准已超过 ${unsigned_minutes} 分钟仍未签发：csrsigning controller 未运行或没有签名密钥',
     u.names, NULL
 FROM unsigned u
 WHERE NOT EXISTS (SELECT 1 FROM missing m WHERE m.bundle_id = u.bundle_id AND len(m.off) > 0)

@@ -62,6 +62,12 @@ SELECT
         || coalesce((SELECT '; flannel DaemonSet ' || any_value(f.namespace || '/' || f.workload)
                         || CASE WHEN bool_and(NOT contains(f.argv, '--iface') AND NOT contains(f.argv, 'FLANNELD_IFACE')) THEN ' runs without --iface' ELSE ' sets --iface' END
                      FROM flannel f WHERE f.bundle_id = d.bundle_id), '') AS message,
+    len(d.nodes) || ' 个节点上报了相同的 IP ' || d.ip || '（' || array_to_string(d.whats, ', ') || '）：'
+        || array_to_string(d.nodes, ', ')
+        || CASE WHEN d.ip = '10.0.2.15' THEN '；10.0.2.15 是 Vagrant/VirtualBox 的 NAT 网卡' ELSE '' END
+        || coalesce((SELECT '；flannel DaemonSet ' || any_value(f.namespace || '/' || f.workload)
+                        || CASE WHEN bool_and(NOT contains(f.argv, '--iface') AND NOT contains(f.argv, 'FLANNELD_IFACE')) THEN ' 运行时未设置 --iface' ELSE ' 设置了 --iface' END
+                     FROM flannel f WHERE f.bundle_id = d.bundle_id), '') AS message_zh,
     list_transform(d.nodes, lambda n: n || ': ' || d.ip) AS evidence
 FROM dups d
 ORDER BY 1

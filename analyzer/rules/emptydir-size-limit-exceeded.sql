@@ -84,6 +84,7 @@ per_owner AS (
     SELECT bundle_id, namespace, owner, any_value(owner_kind) AS owner_kind, any_value(owner_name) AS owner_name,
         count(DISTINCT pod) AS pods, list(DISTINCT node) FILTER (WHERE node IS NOT NULL) AS nodes,
         list(DISTINCT vol || ' limit ' || lim ORDER BY vol || ' limit ' || lim) FILTER (WHERE vol <> '') AS vols,
+        list(DISTINCT vol || ' 限制 ' || lim ORDER BY vol || ' 限制 ' || lim) FILTER (WHERE vol <> '') AS vols_zh,
         list(DISTINCT seen ORDER BY seen) AS seen, list(DISTINCT line)[1:3] AS lines
     FROM tagged
     GROUP BY bundle_id, namespace, owner
@@ -114,6 +115,11 @@ declared_text AS (
                            THEN ' (= ' || CAST(k8s_quantity(size_limit) AS VARCHAR) || ' bytes'
                                 || CASE WHEN k8s_quantity_suffix(size_limit) = 'm' THEN ', m = milli: did you mean ' || regexp_replace(size_limit, 'm$', 'Mi') || '?' ELSE '' END || ')'
                            ELSE '' END, '; ' ORDER BY vol) AS what,
+        string_agg(vol || ' sizeLimit ' || size_limit || coalesce(' medium ' || medium, '')
+                   || CASE WHEN k8s_quantity(size_limit) < ${min_size_limit_bytes}
+                           THEN '（= ' || CAST(k8s_quantity(size_limit) AS VARCHAR) || ' 字节'
+                                || CASE WHEN k8s_quantity_suffix(size_limit) = 'm' THEN '，m 表示 milli（毫）：是否应为 ' || regexp_replace(size_limit, 'm$', 'Mi') || '？' ELSE '' END || '）'
+                           ELSE '' END, '；' ORDER BY vol) AS what_zh,
         bool_or(k8s_quantity(size_limit) < ${min_size_limit_bytes}) AS has_absurd
     FROM declared WHERE size_limit IS NOT NULL
     GROUP BY ALL
@@ -123,6 +129,12 @@ SELECT o.owner AS resource, o.namespace, coalesce(o.owner_name, split_part(o.own
         || CASE WHEN len(coalesce(o.vols, [])) > 0 THEN ' (' || array_to_string(o.vols, ', ') || ')' ELSE '' END
         || ' [' || array_to_string(o.seen, ', ') || ']'
         || coalesce('; emptyDir ' || d.what, '') AS message,
+    o.owner || ' 的 ' || o.pods || ' 个 Pod 被驱逐：Usage of EmptyDir volume exceeds the limit'
+        || CASE WHEN len(coalesce(o.vols_zh, [])) > 0 THEN '（' || array_to_string(o.vols_zh, ', ') || '）' ELSE '' END
+        || ' [来源：' || array_to_string(list_transform(o.seen, lambda s: CASE WHEN s = 'pod status' THEN 'Pod 状态'
+                                                                      WHEN s = 'events' THEN '事件'
+                                                                      ELSE regexp_replace(s, ' log$', ' 日志') END), ', ') || ']'
+        || coalesce('；emptyDir ' || d.what_zh, '') AS message_zh,
     o.lines AS evidence,
     o.pods AS count,
     CASE WHEN coalesce(d.has_absurd, false) THEN 'high' END AS severity
@@ -132,6 +144,7 @@ UNION ALL
 -- A sizeLimit of a few bytes evicts the pod on its first write, before any eviction is seen.
 SELECT a.owner, a.namespace, split_part(a.owner, '/', 2), NULL, a.bundle_id,
     a.owner || ': emptyDir ' || d.what || ': the pod is evicted on its first write',
+    a.owner || '：emptyDir ' || d.what_zh || '：Pod 在首次写入时即被驱逐',
     a.vols, 1, 'medium'
 FROM (SELECT bundle_id, namespace, owner, list(vol || ': sizeLimit ' || size_limit ORDER BY vol) AS vols FROM absurd GROUP BY ALL) a
 JOIN declared_text d ON d.bundle_id = a.bundle_id AND d.namespace = a.namespace AND d.owner = a.owner

@@ -71,6 +71,10 @@ SELECT
         CASE WHEN e.pod IS NOT NULL THEN 'etcd restarted ' || e.restart_count || ' times' || coalesce(' (last: ' || e.reason || ')', '') END,
         CASE WHEN d.node IS NOT NULL THEN 'node ' || d.node || ' runs ' || d.crv || ' on ' || d.os_image END,
         CASE WHEN x.n > 0 THEN x.n || ' "exec failed ... decoding init error from pipe ... read parent: connection reset by peer" errors' END) AS message,
+    concat_ws('；',
+        CASE WHEN e.pod IS NOT NULL THEN 'etcd 已重启 ' || e.restart_count || ' 次' || coalesce('（上次：' || e.reason || '）', '') END,
+        CASE WHEN d.node IS NOT NULL THEN '节点 ' || d.node || ' 在 ' || d.os_image || ' 上运行 ' || d.crv END,
+        CASE WHEN x.n > 0 THEN x.n || ' 条 "exec failed ... decoding init error from pipe ... read parent: connection reset by peer" 错误' END) AS message_zh,
     list_concat(coalesce(x.lines, []), CASE WHEN d.node IS NOT NULL THEN [d.node || ': ' || d.crv || ', ' || d.os_image] ELSE [] END) AS evidence
 FROM etcd e
 FULL OUTER JOIN bad_docker d ON d.node = e.node

@@ -36,6 +36,9 @@ SELECT
     namespace, pod AS name, node, container, bundle_id,
     count(*) || ' "Initializing eviction metric for zone" lines from the node lifecycle controller (zones: '
         || string_agg(DISTINCT zone, ', ' ORDER BY zone) || ')' AS message,
+    count(*) || ' 条来自节点生命周期控制器的 "Initializing eviction metric for zone" 日志（可用区：'
+        || string_agg(DISTINCT CASE WHEN zone = '<no zone label>' THEN '<无可用区标签>' ELSE zone END, ', '
+                      ORDER BY CASE WHEN zone = '<no zone label>' THEN '<无可用区标签>' ELSE zone END) || '）' AS message_zh,
     count(*) AS count,
     list(line ORDER BY line_no)[1:2] AS evidence
 FROM hits

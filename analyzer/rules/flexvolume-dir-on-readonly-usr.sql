@@ -122,6 +122,11 @@ SELECT
         || CASE WHEN k.node IS NOT NULL AND (k.flag = '' OR k.flag LIKE '/usr/%')
                 THEN '; kube-controller-manager here also uses ' || coalesce(nullif(k.flag, ''), 'the default /usr/libexec/kubernetes/kubelet-plugins/volume/exec/') ELSE '' END
         || CASE WHEN l.n > 0 THEN '; ' || l.n || ' "read-only file system" errors for it in the logs' ELSE '' END AS message,
+    'FlexVolume 目录 ' || p.dir || ' 位于节点 ' || i.node || ' 的只读 /usr 上'
+        || '（' || concat_ws('，', CASE WHEN i.os IS NOT NULL THEN i.os END, CASE WHEN i.mount IS NOT NULL THEN '/usr 以只读方式挂载' END) || '）'
+        || CASE WHEN k.node IS NOT NULL AND (k.flag = '' OR k.flag LIKE '/usr/%')
+                THEN '；该节点上的 kube-controller-manager 也使用 ' || coalesce(nullif(k.flag, ''), '默认目录 /usr/libexec/kubernetes/kubelet-plugins/volume/exec/') ELSE '' END
+        || CASE WHEN l.n > 0 THEN '；日志中有 ' || l.n || ' 条与之相关的 "read-only file system" 错误' ELSE '' END AS message_zh,
     list_concat(
         ['volumePluginDir: ' || p.dir],
         CASE WHEN i.mount IS NOT NULL THEN ['mount: ' || i.mount] ELSE [] END,

@@ -36,10 +36,12 @@ hostname -i
 """
 --- */
 WITH kubelet_none AS (
-    SELECT bundle_id, node, 'kubelet hairpinMode: none (' || CASE source WHEN 'configz' THEN 'configz' ELSE '/var/lib/kubelet/config.yaml' END || ')' AS what
+    SELECT bundle_id, node, 'kubelet hairpinMode: none (' || CASE source WHEN 'configz' THEN 'configz' ELSE '/var/lib/kubelet/config.yaml' END || ')' AS what,
+        'kubelet 配置 hairpinMode: none（' || CASE source WHEN 'configz' THEN 'configz' ELSE '/var/lib/kubelet/config.yaml' END || '）' AS what_zh
     FROM kubelet_configs WHERE config->>'$.hairpinMode' = 'none'
     UNION ALL
-    SELECT bundle_id, node, 'kubelet flag --hairpin-mode=none in ' || path
+    SELECT bundle_id, node, 'kubelet flag --hairpin-mode=none in ' || path,
+        path || ' 中设置了 kubelet 参数 --hairpin-mode=none'
     FROM host_files
     WHERE (path IN ('/var/lib/kubelet/kubeadm-flags.env', '/etc/default/kubelet', '/etc/sysconfig/kubelet') OR path LIKE '%/kubelet.service.d/%')
       AND regexp_matches(content, '--hairpin-mode[= ]"?none')
@@ -58,11 +60,13 @@ plugins AS (
 ),
 cni_off AS (
     SELECT bundle_id, node,
-        path || ': bridge plugin ' || coalesce('"' || (plugin->>'$.bridge') || '" ', '') || 'without "hairpinMode": true' AS what
+        path || ': bridge plugin ' || coalesce('"' || (plugin->>'$.bridge') || '" ', '') || 'without "hairpinMode": true' AS what,
+        path || '：bridge 插件 ' || coalesce('"' || (plugin->>'$.bridge') || '" ', '') || '未设置 "hairpinMode": true' AS what_zh
     FROM plugins
     WHERE plugin->>'$.type' = 'bridge' AND coalesce(plugin->>'$.hairpinMode', 'false') <> 'true'
     UNION ALL
-    SELECT bundle_id, node, path || ': flannel delegate sets "hairpinMode": false'
+    SELECT bundle_id, node, path || ': flannel delegate sets "hairpinMode": false',
+        path || '：flannel delegate 设置了 "hairpinMode": false'
     FROM plugins
     WHERE plugin->>'$.type' = 'flannel' AND plugin->>'$.delegate.hairpinMode' = 'false'
 ),
@@ -73,6 +77,9 @@ SELECT
     'hairpin mode is off on node ' || a.node || ': ' || string_agg(DISTINCT a.what, '; ')
         || CASE WHEN NOT bool_or(a.cni) AND version_minor(any_value(n.kubelet_version)) >= 24
                 THEN ' (since v1.24 the kubelet setting only matters to network plugins that honour it)' ELSE '' END AS message,
+    '节点 ' || a.node || ' 上 hairpin 模式已关闭：' || string_agg(DISTINCT a.what_zh, '；')
+        || CASE WHEN NOT bool_or(a.cni) AND version_minor(any_value(n.kubelet_version)) >= 24
+                THEN '（自 v1.24 起，kubelet 的该设置仅对支持它的网络插件生效）' ELSE '' END AS message_zh,
     list(DISTINCT a.what) AS evidence,
     CASE WHEN bool_or(a.cni) OR coalesce(version_minor(any_value(n.kubelet_version)), 0) < 24 THEN 'medium' ELSE 'low' END AS severity
 FROM alls a

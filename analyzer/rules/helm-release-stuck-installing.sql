@@ -85,6 +85,11 @@ SELECT lower(r.kind) || '/' || r.namespace || '/' || r.name AS resource, r.names
         || coalesce('; status ' || r.phase, '')
         || coalesce('; Helm release record is ' || p.status || ' (revision ' || p.revision || ')', '')
         || ': the application cannot be removed or reinstalled' AS message,
+    r.kind || ' ' || r.name || '（' || r.resource || '.' || r.api_group || '）处于删除中已 '
+        || CAST(round(r.deleting_minutes) AS BIGINT) || ' 分钟，被 finalizer ' || array_to_string(r.finalizers, ', ') || ' 阻塞'
+        || coalesce('；状态 ' || r.phase, '')
+        || coalesce('；Helm release 记录为 ' || p.status || '（revision ' || p.revision || '）', '')
+        || '：应用无法删除或重新安装' AS message_zh,
     list_concat(['deletionTimestamp: ' || strftime(r.deleted_at, '%Y-%m-%dT%H:%M:%SZ'),
                  'finalizers: ' || array_to_string(r.finalizers, ', ')],
                 CASE WHEN r.phase IS NOT NULL THEN ['status: ' || r.phase] ELSE [] END) AS evidence
@@ -95,6 +100,8 @@ UNION ALL
 SELECT 'helmrelease/' || p.namespace || '/' || p.release, p.namespace, p.release, p.bundle_id,
     'Helm release ' || p.release || ' has been ' || p.status || ' for ' || CAST(round(p.minutes) AS BIGINT)
         || ' minutes (revision ' || p.revision || '): the install never finished and blocks deleting or reinstalling the application',
+    'Helm release ' || p.release || ' 已处于 ' || p.status || ' 状态 ' || CAST(round(p.minutes) AS BIGINT)
+        || ' 分钟（revision ' || p.revision || '）：安装一直未完成，导致应用无法删除或重新安装',
     ['helm release record: sh.helm.release.v1.' || p.release || '.v' || p.revision || ' status=' || p.status]
 FROM pending p
 WHERE NOT EXISTS (SELECT 1 FROM releases r WHERE r.bundle_id = p.bundle_id AND r.namespace = p.namespace AND r.name = p.release

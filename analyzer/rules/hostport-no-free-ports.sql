@@ -189,7 +189,10 @@ stuck_design AS (
     SELECT *,
         CASE WHEN kind = 'DaemonSet' THEN 'DaemonSet rollingUpdate.maxSurge ' || max_surge || ' with hostPort: the surge pod can never start beside the old one on its node'
              ELSE 'strategy RollingUpdate (maxSurge ' || max_surge || ', maxUnavailable ' || max_unavailable || ') with '
-                  || coalesce(desired, 1) || ' replicas on ' || nodes || ' eligible node(s): the surge pod finds no free port and no old pod is removed first' END AS why
+                  || coalesce(desired, 1) || ' replicas on ' || nodes || ' eligible node(s): the surge pod finds no free port and no old pod is removed first' END AS why,
+        CASE WHEN kind = 'DaemonSet' THEN 'DaemonSet 设置了 rollingUpdate.maxSurge ' || max_surge || ' 且使用 hostPort：surge Pod 永远无法与旧 Pod 在同一节点上同时启动'
+             ELSE '策略 RollingUpdate（maxSurge ' || max_surge || '，maxUnavailable ' || max_unavailable || '），'
+                  || coalesce(desired, 1) || ' 个副本、' || nodes || ' 个符合调度条件的节点：surge Pod 找不到空闲端口，而旧 Pod 也不会先被删除' END AS why_zh
     FROM risk
     WHERE surge > 0
       AND (kind = 'DaemonSet'
@@ -219,7 +222,7 @@ findings AS (
         coalesce(p.wname, s.name) AS name,
         p.pods, p.n, p.pod_names, p.message,
         list_sort(list_distinct(list_concat(coalesce(p.ports, []), coalesce(s.ports, [])))) AS ports,
-        s.why
+        s.why, s.why_zh
     FROM pending_wl p
     FULL OUTER JOIN stuck_design s ON s.bundle_id = p.bundle_id AND s.namespace = p.namespace AND s.kind = p.wkind AND s.name = p.wname
 )
@@ -231,6 +234,11 @@ SELECT
         CASE WHEN len(f.ports) > 0 THEN 'host ports ' || array_to_string(f.ports, ', ') END,
         f.why,
         CASE WHEN f.pods > 0 AND f.why IS NULL THEN 'every candidate node already runs a pod holding the port' END) AS message,
+    concat_ws('；',
+        CASE WHEN f.pods > 0 THEN f.pods || ' 个 Pod 处于 Pending："' || regexp_replace(f.message, '\s+preemption:.*$', '') || '"' END,
+        CASE WHEN len(f.ports) > 0 THEN 'hostPort ' || array_to_string(f.ports, ', ') END,
+        f.why_zh,
+        CASE WHEN f.pods > 0 AND f.why IS NULL THEN '所有候选节点上都已有 Pod 占用该端口' END) AS message_zh,
     list_concat(
         coalesce(list_transform(f.pod_names[1:3], lambda x: 'pending pod ' || x), []),
         coalesce(CASE WHEN f.message IS NOT NULL THEN [f.message] END, []),

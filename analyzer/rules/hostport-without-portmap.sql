@@ -85,6 +85,9 @@ findings AS (
         CASE WHEN NOT list_contains(c.types, 'portmap')
              THEN c.path || ' chains ' || array_to_string(c.types, ', ') || ' without portmap'
              ELSE c.path || ' chains portmap but /opt/cni/bin/portmap is missing' END AS what,
+        CASE WHEN NOT list_contains(c.types, 'portmap')
+             THEN c.path || ' 链式调用了 ' || array_to_string(c.types, ', ') || '，但没有 portmap'
+             ELSE c.path || ' 链式调用了 portmap，但 /opt/cni/bin/portmap 不存在' END AS what_zh,
         c.types
     FROM primary_cni c
     LEFT JOIN cni_bin b ON b.node = c.node
@@ -98,6 +101,8 @@ SELECT
     f.bundle_id,
     'hostPort pods on node ' || h.node || ' are unreachable through their hostPort: '
         || concat_ws('; ', f.what, CASE WHEN l.n > 0 THEN l.n || ' "failed to find plugin \"portmap\"" errors' END) AS message,
+    '节点 ' || h.node || ' 上的 hostPort Pod 无法通过其 hostPort 访问：'
+        || concat_ws('；', f.what_zh, CASE WHEN l.n > 0 THEN l.n || ' 条 "failed to find plugin \"portmap\"" 错误' END) AS message_zh,
     list_concat(h.pods[1:10], coalesce(l.lines, [])) AS evidence
 FROM hp_by_node h
 JOIN findings f ON f.node = h.node
@@ -105,6 +110,7 @@ LEFT JOIN portmap_missing_logs l ON l.node = h.node
 UNION ALL
 SELECT 'node/' || h.node, h.node, NULL,
     'hostPort pods on node ' || h.node || ': ' || l.n || ' "failed to find plugin \"portmap\"" errors',
+    '节点 ' || h.node || ' 上的 hostPort Pod：' || l.n || ' 条 "failed to find plugin \"portmap\"" 错误',
     list_concat(h.pods[1:10], l.lines)
 FROM hp_by_node h JOIN portmap_missing_logs l ON l.node = h.node
 WHERE h.node NOT IN (SELECT node FROM findings)

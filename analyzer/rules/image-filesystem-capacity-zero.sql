@@ -41,16 +41,18 @@ min_repeats = 3
 --- */
 WITH signals AS (
     SELECT bundle_id, coalesce(source_host, CASE WHEN object_kind = 'Node' THEN object_name END) AS node,
-        count AS n, message AS line, 'event ' || reason AS what
+        count AS n, message AS line, 'event ' || reason AS what, '事件 ' || reason AS what_zh
     FROM events
     WHERE reason = 'InvalidDiskCapacity' OR contains(message, 'invalid capacity 0 on image filesystem')
     UNION ALL
-    SELECT bundle_id, node, 1, line, source || ' log ' || coalesce(service, container, '')
+    SELECT bundle_id, node, 1, line, source || ' log ' || coalesce(service, container, ''), source || ' 日志 ' || coalesce(service, container, '')
     FROM log_lines
     WHERE contains(line, 'invalid capacity 0 on image filesystem')
 ),
 per_node AS (
     SELECT node, any_value(bundle_id) AS bundle_id, sum(n) AS n, string_agg(DISTINCT what, ', ' ORDER BY what) AS seen,
+        -- In the order of the English list (sorted by what).
+        nullif(array_to_string(list_transform(list_sort(list_distinct(list({'k': what, 'v': what_zh}) FILTER (WHERE what IS NOT NULL))), lambda x: x.v), ', '), '') AS seen_zh,
         list(DISTINCT line ORDER BY line)[1:2] AS lines
     FROM signals GROUP BY node
 ),
@@ -62,7 +64,7 @@ cg AS (
     WHERE len(coalesce(cgroup_controllers, [])) > 0 AND NOT list_contains(cgroup_controllers, 'memory')
 ),
 j AS (
-    SELECT coalesce(p.node, c.node) AS node, coalesce(c.bundle_id, p.bundle_id) AS bundle_id, p.n, p.seen, p.lines,
+    SELECT coalesce(p.node, c.node) AS node, coalesce(c.bundle_id, p.bundle_id) AS bundle_id, p.n, p.seen, p.seen_zh, p.lines,
         c.node IS NOT NULL AS memory_missing, c.cgroup_version, c.cmdline, c.cmdline_ok, c.cmdline_disables, c.cgroup_controllers
     FROM per_node p FULL OUTER JOIN cg c ON c.node IS NOT DISTINCT FROM p.node
 )
@@ -72,6 +74,11 @@ SELECT coalesce('node/' || node, 'cluster') AS resource, node, node AS name, bun
         CASE WHEN memory_missing THEN 'the memory cgroup controller is not available on ' || node || ' (cgroup v' || coalesce(CAST(cgroup_version AS VARCHAR), '?') || ')'
             || CASE WHEN cmdline_disables THEN ' and /proc/cmdline has cgroup_disable=memory'
                     WHEN NOT cmdline_ok THEN ' and /proc/cmdline lacks cgroup_enable=memory cgroup_memory=1' ELSE '' END END) AS message,
+    concat_ws('；',
+        CASE WHEN n > 0 THEN coalesce('节点 ' || node || ' 上 ', '') || '"invalid capacity 0 on image filesystem" 出现 ' || n || ' 次（' || seen_zh || '）' END,
+        CASE WHEN memory_missing THEN '节点 ' || node || ' 上 memory cgroup 控制器不可用（cgroup v' || coalesce(CAST(cgroup_version AS VARCHAR), '?') || '）'
+            || CASE WHEN cmdline_disables THEN '，且 /proc/cmdline 中有 cgroup_disable=memory'
+                    WHEN NOT cmdline_ok THEN '，且 /proc/cmdline 缺少 cgroup_enable=memory cgroup_memory=1' ELSE '' END END) AS message_zh,
     list_concat(coalesce(lines, []),
         CASE WHEN memory_missing THEN ['/proc/cmdline: ' || coalesce(cmdline, ''), 'cgroup controllers: ' || array_to_string(cgroup_controllers, ' ')] ELSE [] END) AS evidence,
     n AS count,

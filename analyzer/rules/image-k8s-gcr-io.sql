@@ -69,7 +69,12 @@ host_refs AS (
              WHEN contains(line, 'sandbox_image') THEN 'containerd sandbox_image'
              WHEN contains(line, 'pause_image') THEN 'CRI-O pause_image'
              WHEN contains(line, 'pod-infra-container-image') THEN 'kubelet --pod-infra-container-image'
-             ELSE 'configuration' END AS place
+             ELSE 'configuration' END AS place,
+        CASE WHEN path LIKE '/etc/kubernetes/manifests/%' THEN '静态 Pod 清单'
+             WHEN contains(line, 'sandbox_image') THEN 'containerd sandbox_image'
+             WHEN contains(line, 'pause_image') THEN 'CRI-O pause_image'
+             WHEN contains(line, 'pod-infra-container-image') THEN 'kubelet --pod-infra-container-image'
+             ELSE '配置' END AS place_zh
     FROM host_file_lines
     -- The registry itself, not a mirror path that happens to contain the name.
     WHERE regexp_matches(line, '(^|[\s"''=:])k8s\.gcr\.io/') AND NOT regexp_matches(trim(line), '^#')
@@ -80,18 +85,30 @@ SELECT
     namespace, name, NULL AS node, bundle_id,
     any_value(place) || ' uses ' || string_agg(DISTINCT image, ', ' ORDER BY image) || ' from the frozen k8s.gcr.io registry: move to '
         || string_agg(DISTINCT replace(image, 'k8s.gcr.io/', 'registry.k8s.io/'), ', ' ORDER BY replace(image, 'k8s.gcr.io/', 'registry.k8s.io/')) AS message,
+    CASE any_value(place) WHEN 'pod template' THEN 'Pod 模板' WHEN 'static pod' THEN '静态 Pod ' WHEN 'pod' THEN 'Pod '
+         ELSE regexp_replace(any_value(place), '^pod of (.*)$', '\1 的 Pod ') END
+        || '使用了已冻结的 k8s.gcr.io 仓库中的镜像 ' || string_agg(DISTINCT image, ', ' ORDER BY image) || '：请改为 '
+        || string_agg(DISTINCT replace(image, 'k8s.gcr.io/', 'registry.k8s.io/'), ', ' ORDER BY replace(image, 'k8s.gcr.io/', 'registry.k8s.io/')) AS message_zh,
     list(DISTINCT image ORDER BY image) AS evidence
 FROM refs
 GROUP BY bundle_id, kind, namespace, name
 UNION ALL
 SELECT 'configmap/kube-system/kubeadm-config', namespace, name, NULL, bundle_id,
     'kubeadm ClusterConfiguration imageRepository is k8s.gcr.io: kubeadm upgrade and join will pull the control-plane images from the frozen registry',
+    'kubeadm ClusterConfiguration 的 imageRepository 为 k8s.gcr.io：kubeadm upgrade 和 join 将从这个已冻结的仓库拉取控制平面镜像',
     ['imageRepository: ' || repo]
 FROM kubeadm_cfg WHERE repo = 'k8s.gcr.io'
 UNION ALL
 SELECT 'node/' || coalesce(node, '?'), NULL, node, node, any_value(bundle_id),
     'node ' || coalesce(node, '?') || ': ' || string_agg(DISTINCT place || ' ' || image || ' (' || path || ')', '; ' ORDER BY place || ' ' || image || ' (' || path || ')')
         || ' from the frozen k8s.gcr.io registry: use registry.k8s.io',
+    '节点 ' || coalesce(node, '?') || '：'
+        -- In the order of the English list.
+        || nullif(array_to_string(list_transform(list_sort(list_distinct(list({'k': place || ' ' || image || ' (' || path || ')',
+                                                                               'v': place_zh || ' ' || image || '（' || path || '）'})
+                                                                          FILTER (WHERE place || ' ' || image || ' (' || path || ')' IS NOT NULL))),
+                                                 lambda x: x.v), '；'), '')
+        || '使用已冻结的 k8s.gcr.io 仓库：请改用 registry.k8s.io',
     list(DISTINCT path || ': ' || line)
 FROM host_refs h
 -- Static pods already reported through their mirror pods are not repeated.

@@ -162,6 +162,27 @@ SELECT resource, namespace, name, node, container, bundle_id,
                 THEN '; ' || registry || ' is often unreachable: use a reachable mirror'
                 ELSE '' END
         || CASE WHEN image LIKE '%kpanda-shell%' THEN '; kpanda-shell is the DCE Helm operation base image: set one this cluster can pull in the cluster settings' ELSE '' END AS message,
+    '无法从 ' || registry || ' 拉取' || CASE WHEN sandbox THEN ' sandbox 镜像 ' ELSE '镜像 ' END || image
+        || '（' || CASE WHEN how = 'pull failures' THEN '拉取失败' ELSE how END
+        || coalesce('：' || CASE cause WHEN 'connection timed out' THEN '连接超时'
+                                      WHEN 'connection refused' THEN '连接被拒绝'
+                                      WHEN 'network unreachable' THEN '网络不可达'
+                                      WHEN 'registry name does not resolve' THEN '镜像仓库域名无法解析'
+                                      WHEN 'TLS / plain-HTTP mismatch with the registry' THEN '与镜像仓库的 TLS / 明文 HTTP 不匹配'
+                                      WHEN 'authentication or authorization refused' THEN '认证或授权被拒绝'
+                                      WHEN 'image or tag not found' THEN '镜像或 tag 不存在'
+                                      ELSE cause END, '')
+        || '；来源：' || CASE WHEN seen = 'container status' THEN '容器状态' WHEN seen = 'events' THEN '事件'
+                             ELSE regexp_replace(seen, ' log$', ' 日志') END || '）'
+        || CASE WHEN cause IN ('connection timed out', 'connection refused', 'network unreachable', 'registry name does not resolve')
+                THEN CASE WHEN list_contains(string_split(${blocked_registries}, ','), registry)
+                          THEN '；当前环境无法访问 ' || registry || '：请从可访问的镜像源拉取'
+                               || CASE WHEN registry IN ('registry.k8s.io', 'k8s.gcr.io', 'gcr.io') THEN '（例如 registry.aliyuncs.com/google_containers）' ELSE '' END
+                          ELSE '；节点无法访问镜像仓库 ' || registry || '（网络、防火墙或代理问题）' END
+                WHEN registry IN ('registry.k8s.io', 'k8s.gcr.io', 'gcr.io') AND cause IS NULL
+                THEN '；' || registry || ' 经常无法访问：请使用可访问的镜像源'
+                ELSE '' END
+        || CASE WHEN image LIKE '%kpanda-shell%' THEN '；kpanda-shell 是 DCE Helm 操作的基础镜像：请在集群设置中改用本集群能拉取的镜像' ELSE '' END AS message_zh,
     evidence,
     n AS count,
     CASE WHEN seen LIKE '% log' THEN 'medium' END AS severity

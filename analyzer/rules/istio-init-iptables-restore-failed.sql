@@ -75,6 +75,11 @@ SELECT 'pod/' || namespace || '/' || pod AS resource, namespace, pod AS name, no
                     || restart_count || ' restarts)', '')
         || CASE WHEN log_n > 0 THEN ': "iptables-restore: line 2 failed" / "panic: exit status 1" in its log' ELSE '' END
         || CASE WHEN list_contains(string_split(${bad_versions}, ','), version) THEN '; image ' || image || ' is a release known to hit this' ELSE '' END AS message,
+    'Pod ' || namespace || '/' || pod || ' 的 istio-init 失败'
+        || coalesce('（' || coalesce(state_reason, last_reason) || '，退出码 ' || coalesce(nullif(exit_code, 0), last_exit_code) || '，已重启 '
+                    || restart_count || ' 次）', '')
+        || CASE WHEN log_n > 0 THEN '：其日志中有 "iptables-restore: line 2 failed" / "panic: exit status 1"' ELSE '' END
+        || CASE WHEN list_contains(string_split(${bad_versions}, ','), version) THEN '；镜像 ' || image || ' 属于已知会出现此问题的版本' ELSE '' END AS message_zh,
     list_concat(['image: ' || image], coalesce(lines, []), CASE WHEN backoff_message IS NOT NULL THEN [backoff_message] ELSE [] END) AS evidence,
     'high' AS severity
 FROM failing
@@ -82,6 +87,7 @@ UNION ALL
 -- Sidecars on the releases known to hit it, with no failure seen yet.
 SELECT 'image/' || image, NULL, NULL, NULL, 'istio-init', any_value(bundle_id),
     count(DISTINCT namespace || '/' || pod) || ' pods run istio-init from ' || image || ', a release known to fail with "iptables-restore: line 2 failed" when istio-init is re-run',
+    count(DISTINCT namespace || '/' || pod) || ' 个 Pod 运行 ' || image || ' 中的 istio-init，该版本已知在 istio-init 重新运行时会报 "iptables-restore: line 2 failed"',
     list(DISTINCT namespace || '/' || pod ORDER BY namespace || '/' || pod)[1:10],
     'low'
 FROM inits i

@@ -73,22 +73,25 @@ component_errors AS (
 signals AS (
     SELECT c.bundle_id, c.name, 'lease karmada-cluster/' || c.name || ' not renewed for '
             || CAST(round(l.age_minutes) AS BIGINT) || ' minutes' AS what,
+        'Lease karmada-cluster/' || c.name || ' 已有 ' || CAST(round(l.age_minutes) AS BIGINT) || ' 分钟未续约' AS what_zh,
         'renewTime: ' || strftime(l.renewed, '%Y-%m-%dT%H:%M:%SZ') AS line
     FROM clusters c JOIN leases l ON l.bundle_id = c.bundle_id AND l.name = c.name
     WHERE c.sync_mode = 'Pull' AND l.age_minutes > ${stale_lease_minutes}
     UNION ALL
     -- karmada-controller-manager / agent / aggregated-apiserver / estimator failing to reach it.
-    SELECT c.bundle_id, c.name, 'karmada component logs (' || g.who || ') fail to reach it', g.line
+    SELECT c.bundle_id, c.name, 'karmada component logs (' || g.who || ') fail to reach it',
+        'Karmada 组件日志（' || g.who || '）显示无法访问该集群', g.line
     FROM clusters c JOIN component_errors g ON regexp_matches(g.line, c.name_re)
     UNION ALL
     -- Works of the cluster's execution namespace that could not be applied for network reasons.
-    SELECT c.bundle_id, c.name, 'Work objects in karmada-es-' || c.name || ' fail to apply', 'Work ' || w.name || ': ' || coalesce(w.message, w.reason, '')
+    SELECT c.bundle_id, c.name, 'Work objects in karmada-es-' || c.name || ' fail to apply',
+        'karmada-es-' || c.name || ' 中的 Work 对象应用失败', 'Work ' || w.name || ': ' || coalesce(w.message, w.reason, '')
     FROM clusters c JOIN object_conditions w ON w.bundle_id = c.bundle_id AND w.namespace = 'karmada-es-' || c.name
     WHERE w.api_group = 'work.karmada.io' AND w.resource = 'works' AND w.type = 'Applied' AND w.status = 'False'
       AND regexp_matches(coalesce(w.message, ''), '(i/o timeout|connection refused|no route to host|network is unreachable|context deadline exceeded|Client\.Timeout exceeded|TLS handshake timeout|connection reset by peer)')
     UNION ALL
     -- What the collector could not reach.
-    SELECT c.bundle_id, c.name, 'collection errors name it', g.what || ' ' || g.location || ': ' || coalesce(g.detail, g.reason)
+    SELECT c.bundle_id, c.name, 'collection errors name it', '采集错误中提到了该集群', g.what || ' ' || g.location || ': ' || coalesce(g.detail, g.reason)
     FROM clusters c JOIN gaps g ON (regexp_matches(coalesce(g.location, '') || ' ' || coalesce(g.detail, ''), c.name_re)
                                    OR (c.endpoint_host IS NOT NULL AND contains(coalesce(g.detail, '') || ' ' || coalesce(g.location, ''), c.endpoint_host)))
     WHERE g.reason IN ('timeout', 'unavailable', 'error')
@@ -97,6 +100,12 @@ SELECT 'cluster.karmada.io/' || c.name AS resource, c.name, c.bundle_id,
     'member cluster ' || c.name || ' (' || c.sync_mode || ' mode' || coalesce(', ' || c.endpoint, '') || ') is Ready'
         || coalesce(' since ' || strftime(c.last_transition, '%Y-%m-%dT%H:%M:%SZ'), '')
         || ' but is not reachable: ' || array_to_string(list(DISTINCT s.what ORDER BY s.what), '; ') AS message,
+    '成员集群 ' || c.name || '（' || c.sync_mode || ' 模式' || coalesce('，' || c.endpoint, '') || '）'
+        || coalesce('自 ' || strftime(c.last_transition, '%Y-%m-%dT%H:%M:%SZ') || ' 起', '')
+        || '处于 Ready 状态，但无法访问：'
+        -- In the order of the English list (sorted by what).
+        || array_to_string(list_transform(list_sort(list_distinct(list({'k': s.what, 'v': s.what_zh}) FILTER (WHERE s.what IS NOT NULL))),
+                                          lambda x: x.v), '；') AS message_zh,
     list(s.line ORDER BY s.line)[1:5] AS evidence,
     count(*) AS count
 FROM clusters c JOIN signals s ON s.bundle_id = c.bundle_id AND s.name = c.name

@@ -46,14 +46,14 @@ kubectl karmada init
 WITH errors AS (
     -- Karmada components (and their etcd) rejecting the certificates.
     SELECT bundle_id, 'pod/' || namespace || '/' || pod AS resource, namespace, pod AS name, node,
-        'logs of ' || coalesce(container, pod) AS seen, line AS text
+        'logs of ' || coalesce(container, pod) AS seen, coalesce(container, pod) || ' 的日志' AS seen_zh, line AS text
     FROM log_lines
     WHERE source = 'container'
       AND contains(line, 'x509: certificate signed by unknown authority')
       AND (namespace LIKE 'karmada%' OR pod LIKE 'karmada-%' OR container LIKE 'karmada-%')
     UNION ALL
     SELECT bundle_id, lower(coalesce(object_kind, 'object')) || '/' || coalesce(object_namespace || '/', '') || coalesce(object_name, ''),
-        object_namespace, object_name, source_host, 'event ' || reason, message
+        object_namespace, object_name, source_host, 'event ' || reason, '事件 ' || reason, message
     FROM events
     WHERE contains(message, 'x509: certificate signed by unknown authority')
       AND (namespace LIKE 'karmada%' OR object_name LIKE 'karmada-%' OR contains(message, 'karmada'))
@@ -67,7 +67,8 @@ etcd_paths AS (
     UNION SELECT '/var/lib/karmada-etcd'
 ),
 leftovers AS (
-    SELECT list(d.node || ':' || d.path || ' (' || d.entries || ' entries)' ORDER BY d.node) AS dirs
+    SELECT list(d.node || ':' || d.path || ' (' || d.entries || ' entries)' ORDER BY d.node) AS dirs,
+        list(d.node || ':' || d.path || '（' || d.entries || ' 个条目）' ORDER BY d.node) AS dirs_zh
     FROM host_leftover_dirs d
     WHERE d.entries > 0 AND d.path IN (SELECT path FROM etcd_paths)
 )
@@ -77,6 +78,11 @@ SELECT e.resource, e.namespace, e.name, any_value(e.node) AS node, any_value(e.b
                     || ': likely left from an earlier Karmada install'
                 ELSE '; check the karmada-etcd data directory (' || (SELECT string_agg(path, ', ' ORDER BY path) FROM etcd_paths)
                     || ') for data left from an earlier install' END AS message,
+    count(*) || ' 条 x509 "certificate signed by unknown authority" 错误（' || string_agg(DISTINCT e.seen_zh, ', ') || '）'
+        || CASE WHEN len(l.dirs) > 0 THEN '；karmada-etcd 数据目录中有数据：' || array_to_string(any_value(l.dirs_zh), ', ')
+                    || '，很可能是之前安装 Karmada 时残留的'
+                ELSE '；请检查 karmada-etcd 数据目录（' || (SELECT string_agg(path, ', ' ORDER BY path) FROM etcd_paths)
+                    || '）中是否有之前安装残留的数据' END AS message_zh,
     list(e.text ORDER BY e.text)[1:3] AS evidence,
     count(*) AS count
 FROM errors e CROSS JOIN leftovers l

@@ -47,6 +47,8 @@ old AS (
 SELECT 'node/' || node AS resource, node, node AS name, bundle_id,
     'node ' || node || ' runs kernel ' || kernel || ', older than the required ' || ${min_kernel}
         || ' (seen in ' || array_to_string(list_transform(seen, lambda s: split_part(s, ':', 1)), ', ') || ')' AS message,
+    '节点 ' || node || ' 的内核版本为 ' || kernel || '，低于要求的 ' || ${min_kernel}
+        || '（来源：' || array_to_string(list_transform(seen, lambda s: split_part(s, ':', 1)), ', ') || '）' AS message_zh,
     seen AS evidence
 FROM old
 ORDER BY node

@@ -73,6 +73,10 @@ SELECT
         || coalesce('; node still tainted node.cloudprovider.kubernetes.io/uninitialized ('
                     || CAST(round(u.minutes) AS BIGINT) || ' minutes after joining)', '')
         || CASE WHEN u.node IS NULL THEN '; the node has since been initialised: restart this kube-proxy pod' ELSE '' END AS message,
+    '节点 ' || coalesce(l.node, '?') || ' 上的 kube-proxy 无法获取节点 IP（' || l.n || ' 条日志），以 127.0.0.1 作为节点 IP 进行代理'
+        || coalesce('；节点仍带有 node.cloudprovider.kubernetes.io/uninitialized 污点（加入后已 '
+                    || CAST(round(u.minutes) AS BIGINT) || ' 分钟）', '')
+        || CASE WHEN u.node IS NULL THEN '；该节点此后已完成初始化：请重启此 kube-proxy Pod' ELSE '' END AS message_zh,
     l.lines AS evidence,
     'high' AS severity
 FROM proxy_logs l
@@ -83,6 +87,10 @@ SELECT 'node/' || u.node, NULL, NULL, u.node, u.bundle_id,
         || CAST(round(u.minutes) AS BIGINT) || ' minutes after joining: the cloud controller manager has not initialised it'
         || coalesce('; kube-proxy pod ' || (SELECT any_value(p.name) FROM proxy_pods p WHERE p.node = u.node) || ' already runs there and may have no node IP', '')
         || CASE WHEN u.internal_ip IS NULL THEN '; the node has no InternalIP yet' ELSE '' END,
+    '节点 ' || u.node || ' 加入 ' || CAST(round(u.minutes) AS BIGINT)
+        || ' 分钟后仍带有 node.cloudprovider.kubernetes.io/uninitialized 污点：云控制管理器尚未完成其初始化'
+        || coalesce('；kube-proxy Pod ' || (SELECT any_value(p.name) FROM proxy_pods p WHERE p.node = u.node) || ' 已在该节点上运行，可能没有节点 IP', '')
+        || CASE WHEN u.internal_ip IS NULL THEN '；该节点尚无 InternalIP' ELSE '' END,
     ['taint: ' || u.taint],
     'medium'
 FROM uninit u

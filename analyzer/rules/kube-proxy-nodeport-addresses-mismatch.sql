@@ -111,6 +111,8 @@ scoped AS (
 config_findings AS (
     SELECT bundle_id, node, src || ' nodePortAddresses [' || array_to_string(all_cidrs, ', ') || ']'
             || ' contains none of the node''s addresses ' || array_to_string(list_sort(addresses), ', ') AS what,
+        src || ' 中的 nodePortAddresses [' || array_to_string(all_cidrs, ', ') || ']'
+            || ' 不包含节点的任何地址 ' || array_to_string(list_sort(addresses), ', ') AS what_zh,
         [src || ': nodePortAddresses ' || array_to_string(all_cidrs, ', '), 'node addresses: ' || array_to_string(list_sort(addresses), ', ')] AS lines
     FROM scoped
     WHERE NOT matched AND NOT has_v6
@@ -128,6 +130,9 @@ SELECT 'node/' || coalesce(c.node, l.node) AS resource,
     'NodePorts are not served on node ' || coalesce(c.node, l.node) || ': '
         || concat_ws('; ', c.what,
             CASE WHEN l.n > 0 THEN 'kube-proxy logged ' || l.n || ' times "Failed to get node ip address matching nodeport cidrs"' END) AS message,
+    '节点 ' || coalesce(c.node, l.node) || ' 上无法提供 NodePort 服务：'
+        || concat_ws('；', c.what_zh,
+            CASE WHEN l.n > 0 THEN 'kube-proxy 日志中 ' || l.n || ' 次出现 "Failed to get node ip address matching nodeport cidrs"' END) AS message_zh,
     list_concat(coalesce(c.lines, []), coalesce(l.lines, [])) AS evidence
 FROM config_findings c
 FULL OUTER JOIN log_findings l ON l.node = c.node

@@ -71,6 +71,10 @@ SELECT
         || ' (restarts ' || b.restart_count
         || coalesce(', last exit ' || coalesce(b.last_reason, '') || ' code ' || b.last_exit_code, ', exit code ' || b.exit_code, '') || ')'
         || CASE WHEN d.n > 0 THEN '; ' || d.n || ' coredns/kube-dns pod(s) still Pending: the pod network add-on is probably not working' ELSE '' END AS message,
+    '容器 ' || b.container || ' 处于 ' || b.state_reason || ' 状态'
+        || '（已重启 ' || b.restart_count || ' 次'
+        || coalesce('，上次退出：' || coalesce(b.last_reason || '，', '') || '退出码 ' || b.last_exit_code, '，退出码 ' || b.exit_code, '') || '）'
+        || CASE WHEN d.n > 0 THEN '；' || d.n || ' 个 coredns/kube-dns Pod 仍处于 Pending：Pod 网络插件很可能未正常工作' ELSE '' END AS message_zh,
     list_concat(
         ['state: ' || b.state_reason || coalesce(': ' || nullif(b.state_message, ''), '')],
         CASE WHEN b.last_message IS NOT NULL AND b.last_message <> '' THEN ['last termination: ' || b.last_message] ELSE [] END,

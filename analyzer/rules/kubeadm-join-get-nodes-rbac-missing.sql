@@ -122,7 +122,8 @@ binding AS (
 ),
 newer_nodes AS (
     SELECT n.bundle_id,
-        list(n.name || ' (kubelet ' || n.kubelet_version || ')' ORDER BY n.name) AS nodes
+        list(n.name || ' (kubelet ' || n.kubelet_version || ')' ORDER BY n.name) AS nodes,
+        list(n.name || '（kubelet ' || n.kubelet_version || '）' ORDER BY n.name) AS nodes_zh
     FROM nodes n JOIN clusters c USING (bundle_id)
     WHERE version_major(n.kubelet_version) = 1 AND version_minor(n.kubelet_version) >= ${get_nodes_since_minor}
       AND version_major(c.server_version) = 1 AND version_minor(c.server_version) < ${get_nodes_since_minor}
@@ -150,6 +151,15 @@ SELECT
         || CASE WHEN e.n > 0 THEN '; ' || e.n || ' bootstrap-token "cannot get resource \"nodes\"" errors seen' ELSE '' END
         || CASE WHEN nn.bundle_id IS NULL AND coalesce(e.n, 0) = 0
                 THEN '; kubeadm join v1.' || ${get_nodes_since_minor} || '+ will fail with "cannot get Node"' ELSE '' END AS message,
+    'ClusterRole/ClusterRoleBinding kubeadm:get-nodes '
+        || CASE WHEN r.bundle_id IS NULL THEN '不存在' ELSE '未绑定到 system:bootstrappers:kubeadm:default-node-token' END
+        || '（API server ' || coalesce(c.server_version, '?') || '）'
+        || CASE WHEN nn.bundle_id IS NOT NULL
+                THEN '；v1.' || ${get_nodes_since_minor} || '+ 的 kubelet 已加入或正在加入 v1.' || version_minor(c.server_version) || ' 的控制平面：' || array_to_string(nn.nodes_zh, ', ')
+                ELSE '' END
+        || CASE WHEN e.n > 0 THEN '；发现 ' || e.n || ' 条 bootstrap-token "cannot get resource \"nodes\"" 错误' ELSE '' END
+        || CASE WHEN nn.bundle_id IS NULL AND coalesce(e.n, 0) = 0
+                THEN '；kubeadm join v1.' || ${get_nodes_since_minor} || '+ 将失败并报 "cannot get Node"' ELSE '' END AS message_zh,
     list_concat(
         ['server version: ' || coalesce(c.server_version, '?')],
         coalesce(nn.nodes, []),

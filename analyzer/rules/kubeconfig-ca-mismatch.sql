@@ -67,7 +67,8 @@ cluster_servers AS (
 configs AS (
     SELECT k.bundle_id, k.node, k.path, k.name, k.server, k.ca_fingerprint_sha256 AS fp,
         coalesce(n.fp, (SELECT fp FROM cluster_ca)) AS ref_fp,
-        CASE WHEN n.fp IS NOT NULL THEN '/etc/kubernetes/pki/ca.crt on ' || k.node ELSE 'the cluster CA of the other nodes' END AS ref
+        CASE WHEN n.fp IS NOT NULL THEN '/etc/kubernetes/pki/ca.crt on ' || k.node ELSE 'the cluster CA of the other nodes' END AS ref,
+        CASE WHEN n.fp IS NOT NULL THEN '节点 ' || k.node || ' 上的 /etc/kubernetes/pki/ca.crt' ELSE '其他节点的集群 CA' END AS ref_zh
     FROM kubeconfig_clusters k
     LEFT JOIN node_ca n ON n.bundle_id = k.bundle_id
     WHERE k.ca_fingerprint_sha256 IS NOT NULL AND NOT k.insecure_skip_tls_verify
@@ -76,7 +77,8 @@ configs AS (
 ),
 config_rows AS (
     SELECT bundle_id, node, path, server,
-        path || ' (cluster ' || name || ', ' || server || ') trusts CA ' || left(fp, 16) || '… but ' || ref || ' is ' || left(ref_fp, 16) || '…' AS what
+        path || ' (cluster ' || name || ', ' || server || ') trusts CA ' || left(fp, 16) || '… but ' || ref || ' is ' || left(ref_fp, 16) || '…' AS what,
+        path || '（cluster ' || name || '，' || server || '）信任的 CA 为 ' || left(fp, 16) || '…，但' || ref_zh || ' 为 ' || left(ref_fp, 16) || '…' AS what_zh
     FROM configs
     WHERE ref_fp IS NOT NULL AND fp <> ref_fp
 ),
@@ -93,6 +95,7 @@ SELECT
     'kubeconfig/' || r.node || ':' || r.path AS resource,
     r.node, r.bundle_id,
     r.what || CASE WHEN l.n > 0 THEN '; ' || l.n || ' "x509: certificate signed by unknown authority ... candidate authority certificate \"kubernetes\"" log lines on this node' ELSE '' END AS message,
+    r.what_zh || CASE WHEN l.n > 0 THEN '；该节点上有 ' || l.n || ' 条 "x509: certificate signed by unknown authority ... candidate authority certificate \"kubernetes\"" 日志' ELSE '' END AS message_zh,
     list_concat([r.what], coalesce(l.lines, [])) AS evidence
 FROM config_rows r
 LEFT JOIN logs l ON l.node = r.node
@@ -100,6 +103,8 @@ UNION ALL
 SELECT coalesce('node/' || l.node, 'cluster'), l.node, l.bundle_id,
     l.n || ' "x509: certificate signed by unknown authority ... candidate authority certificate \"kubernetes\"" errors ('
         || array_to_string(l.whos, ', ') || '): a kubeconfig trusts another CA than the cluster''s',
+    l.n || ' 条 "x509: certificate signed by unknown authority ... candidate authority certificate \"kubernetes\"" 错误（'
+        || array_to_string(l.whos, ', ') || '）：某个 kubeconfig 信任的 CA 与集群的 CA 不同',
     l.lines
 FROM logs l
 WHERE l.node IS NULL OR l.node NOT IN (SELECT node FROM config_rows)

@@ -44,11 +44,13 @@ WITH bad AS (
 ),
 log_hits AS (
     SELECT bundle_id, node,
-        coalesce(source || ' log ' || coalesce(namespace || '/' || pod || '/' || container, service), source) AS origin, line
+        coalesce(source || ' log ' || coalesce(namespace || '/' || pod || '/' || container, service), source) AS origin,
+        coalesce(source || ' 日志 ' || coalesce(namespace || '/' || pod || '/' || container, service), source) AS origin_zh, line
     FROM log_lines
     WHERE contains(line, 'specifying a root certificates file with the insecure flag is not allowed')
     UNION ALL
-    SELECT bundle_id, source_host, 'event ' || reason || ' on ' || coalesce(object_kind || ' ', '') || coalesce(object_namespace || '/', '') || coalesce(object_name, ''), message
+    SELECT bundle_id, source_host, 'event ' || reason || ' on ' || coalesce(object_kind || ' ', '') || coalesce(object_namespace || '/', '') || coalesce(object_name, ''),
+        coalesce(object_kind || ' ', '') || coalesce(object_namespace || '/', '') || coalesce(object_name, '') || ' 的事件 ' || reason, message
     FROM events
     WHERE contains(message, 'specifying a root certificates file with the insecure flag is not allowed')
 )
@@ -57,12 +59,19 @@ SELECT 'kubeconfig/' || b.node || ':' || b.path || '#' || b.name AS resource,
     'kubeconfig ' || b.path || ' on ' || b.node || ': cluster entry "' || b.name || '" (' || coalesce(b.server, '?')
         || ') sets insecure-skip-tls-verify together with ' || split_part(b.ca, ':', 1)
         || '; client-go rejects it with "specifying a root certificates file with the insecure flag is not allowed"' AS message,
+    '节点 ' || b.node || ' 上的 kubeconfig ' || b.path || '：集群条目 "' || b.name || '"（' || coalesce(b.server, '?')
+        || '）同时设置了 insecure-skip-tls-verify 和 ' || split_part(b.ca, ':', 1)
+        || '；client-go 会拒绝该配置并报 "specifying a root certificates file with the insecure flag is not allowed"' AS message_zh,
     ['insecure-skip-tls-verify: true', b.ca] AS evidence
 FROM bad b
 UNION ALL
 SELECT coalesce('node/' || node, 'cluster'), node, NULL, any_value(bundle_id),
     count(*) || ' "specifying a root certificates file with the insecure flag is not allowed" errors ('
         || string_agg(DISTINCT origin, ', ' ORDER BY origin) || '): a kubeconfig in use combines insecure-skip-tls-verify with a CA',
+    count(*) || ' 条 "specifying a root certificates file with the insecure flag is not allowed" 错误（'
+        -- In the order of the English list (sorted by origin).
+        || nullif(array_to_string(list_transform(list_sort(list_distinct(list({'k': origin, 'v': origin_zh}) FILTER (WHERE origin IS NOT NULL))), lambda x: x.v), ', '), '')
+        || '）：正在使用的某个 kubeconfig 同时设置了 insecure-skip-tls-verify 和 CA',
     list(line ORDER BY line)[1:3]
 FROM log_hits
 GROUP BY node

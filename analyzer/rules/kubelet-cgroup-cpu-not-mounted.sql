@@ -69,7 +69,13 @@ bad_facts AS (
                   || CASE WHEN len(controllers) = 0 THEN 'none' ELSE array_to_string(controllers, ', ') END || ')'
              ELSE 'cgroup v2 has no cpu controller (cgroup.controllers: '
                   || CASE WHEN len(controllers) = 0 THEN 'empty' ELSE array_to_string(controllers, ' ') END || ')' END
-            || CASE WHEN regexp_matches(coalesce(cmdline, ''), 'cgroup_disable=[a-z,]*cpu') THEN '; the kernel command line has ' || regexp_extract(cmdline, 'cgroup_disable=[a-z,]*') ELSE '' END AS what
+            || CASE WHEN regexp_matches(coalesce(cmdline, ''), 'cgroup_disable=[a-z,]*cpu') THEN '; the kernel command line has ' || regexp_extract(cmdline, 'cgroup_disable=[a-z,]*') ELSE '' END AS what,
+        CASE WHEN coalesce(cgroup_version, 0) = 0 THEN '未挂载任何 cgroup 或 cgroup2 文件系统'
+             WHEN cgroup_version = 1 THEN 'cgroup v1 已挂载但缺少 cpu 控制器（已挂载：'
+                  || CASE WHEN len(controllers) = 0 THEN '无' ELSE array_to_string(controllers, ', ') END || '）'
+             ELSE 'cgroup v2 没有 cpu 控制器（cgroup.controllers：'
+                  || CASE WHEN len(controllers) = 0 THEN '空' ELSE array_to_string(controllers, ' ') END || '）' END
+            || CASE WHEN regexp_matches(coalesce(cmdline, ''), 'cgroup_disable=[a-z,]*cpu') THEN '；内核启动参数包含 ' || regexp_extract(cmdline, 'cgroup_disable=[a-z,]*') ELSE '' END AS what_zh
     FROM facts
     -- Facts with no mounts at all were not collected: nothing to judge.
     WHERE mounts > 0 AND NOT list_contains(controllers, 'cpu')
@@ -83,6 +89,9 @@ SELECT 'node/' || coalesce(s.node, '?') AS resource, s.node, s.node AS name, coa
     concat_ws('; ',
         CASE WHEN l.n > 0 THEN array_to_string(l.services, '/') || ' logged "' || regexp_extract(l.lines[1], '(mountpoint for [a-z,]+ not found|Following Cgroup subsystem not mounted: \[[^\]]*\]|CGROUPS_CPU: missing)') || '" ' || l.n || ' times' END,
         CASE WHEN f.node IS NOT NULL THEN 'node ' || f.node || ': ' || f.what END) AS message,
+    concat_ws('；',
+        CASE WHEN l.n > 0 THEN array_to_string(l.services, '/') || ' 日志中出现 "' || regexp_extract(l.lines[1], '(mountpoint for [a-z,]+ not found|Following Cgroup subsystem not mounted: \[[^\]]*\]|CGROUPS_CPU: missing)') || '" ' || l.n || ' 次' END,
+        CASE WHEN f.node IS NOT NULL THEN '节点 ' || f.node || '：' || f.what_zh END) AS message_zh,
     list_concat(coalesce(l.lines, []), coalesce(f.cgroup_mounts, []), CASE WHEN f.node IS NOT NULL AND len(coalesce(f.cgroup_mounts, [])) = 0 THEN ['/proc/mounts has no cgroup entries'] ELSE [] END) AS evidence,
     coalesce(l.n, 1) AS count
 FROM nodes_seen s

@@ -72,6 +72,8 @@ WITH cert_rows AS (
     SELECT bundle_id, node, path,
         CASE WHEN days_left < 0 THEN path || ' expired ' || CAST(floor(-days_left) AS BIGINT) || ' days ago'
              ELSE path || ' expires in ' || CAST(floor(days_left) AS BIGINT) || ' days, past its rotation deadline' END AS what,
+        CASE WHEN days_left < 0 THEN path || ' 已于 ' || CAST(floor(-days_left) AS BIGINT) || ' 天前过期'
+             ELSE path || ' 将在 ' || CAST(floor(days_left) AS BIGINT) || ' 天后过期，已超过轮换期限' END AS what_zh,
         'notAfter: ' || strftime(not_after, '%Y-%m-%dT%H:%M:%SZ') || ' (' || subject || ')' AS ev,
         CASE WHEN days_left < 0 THEN 3 ELSE 2 END AS rank
     FROM certificates
@@ -88,6 +90,10 @@ embedded AS (
             || coalesce(CASE WHEN u.client_certificate_not_after < b.collected_at
                              THEN '; the embedded certificate expired ' || CAST(floor(days_between(u.client_certificate_not_after, b.collected_at)) AS BIGINT) || ' days ago'
                              ELSE '; the embedded certificate expires in ' || CAST(floor(days_between(b.collected_at, u.client_certificate_not_after)) AS BIGINT) || ' days' END, '') AS what,
+        u.path || ' 内嵌 client-certificate-data，而不是指向 /var/lib/kubelet/pki/kubelet-client-current.pem'
+            || coalesce(CASE WHEN u.client_certificate_not_after < b.collected_at
+                             THEN '；内嵌证书已于 ' || CAST(floor(days_between(u.client_certificate_not_after, b.collected_at)) AS BIGINT) || ' 天前过期'
+                             ELSE '；内嵌证书将在 ' || CAST(floor(days_between(b.collected_at, u.client_certificate_not_after)) AS BIGINT) || ' 天后过期' END, '') AS what_zh,
         'user ' || u.name || ': auth ' || u.auth AS ev,
         CASE WHEN u.client_certificate_not_after < b.collected_at THEN 3
              WHEN days_between(b.collected_at, u.client_certificate_not_after) < ${warn_days} THEN 2 ELSE 1 END AS rank
@@ -119,12 +125,13 @@ pending_csrs AS (
       AND days_between(o.created_at, b.collected_at) * 1440 > ${csr_pending_minutes}
 ),
 node_signals AS (
-    SELECT bundle_id, node, what, ev, rank FROM cert_rows
-    UNION ALL SELECT bundle_id, node, what, ev, rank FROM embedded
-    UNION ALL SELECT bundle_id, node, n || ' kubelet certificate rotation errors in its log', NULL, 2 FROM kubelet_logs
+    SELECT bundle_id, node, what, what_zh, ev, rank FROM cert_rows
+    UNION ALL SELECT bundle_id, node, what, what_zh, ev, rank FROM embedded
+    UNION ALL SELECT bundle_id, node, n || ' kubelet certificate rotation errors in its log', '日志中有 ' || n || ' 条 kubelet 证书轮换错误', NULL, 2 FROM kubelet_logs
 ),
 per_node AS (
     SELECT node, any_value(bundle_id) AS bundle_id, list(what ORDER BY rank DESC) AS whats,
+        list(what_zh ORDER BY rank DESC) AS whats_zh,
         list(ev) FILTER (WHERE ev IS NOT NULL) AS evs, max(rank) AS rank
     FROM node_signals GROUP BY node
 )
@@ -134,6 +141,9 @@ SELECT
     'kubelet client certificate on ' || p.node || ': ' || array_to_string(p.whats, '; ')
         || CASE WHEN a.n > 0 THEN '; kube-apiserver logged "x509: certificate has expired or is not yet valid" ' || a.n || ' times' ELSE '' END
         || CASE WHEN c.n > 0 THEN '; ' || c.n || ' kubelet client CSRs pending' ELSE '' END AS message,
+    '节点 ' || p.node || ' 的 kubelet 客户端证书：' || array_to_string(p.whats_zh, '；')
+        || CASE WHEN a.n > 0 THEN '；kube-apiserver 日志中出现 "x509: certificate has expired or is not yet valid" ' || a.n || ' 次' ELSE '' END
+        || CASE WHEN c.n > 0 THEN '；有 ' || c.n || ' 个 kubelet 客户端 CSR 待批准' ELSE '' END AS message_zh,
     list_concat(p.evs, coalesce(l.lines, []), coalesce(a.lines, []), coalesce(c.names, [])) AS evidence,
     CASE p.rank WHEN 3 THEN 'high' WHEN 2 THEN 'high' ELSE 'medium' END AS severity
 FROM per_node p
@@ -144,6 +154,8 @@ UNION ALL
 SELECT 'cluster', NULL, a.bundle_id,
     'kube-apiserver logged "x509: certificate has expired or is not yet valid" ' || a.n || ' times: a client (often a kubelet whose certificate rotation failed) presents an expired certificate'
         || CASE WHEN c.n > 0 THEN '; ' || c.n || ' kubelet client CSRs pending' ELSE '' END,
+    'kube-apiserver 日志中出现 "x509: certificate has expired or is not yet valid" ' || a.n || ' 次：有客户端（通常是证书轮换失败的 kubelet）出示了已过期的证书'
+        || CASE WHEN c.n > 0 THEN '；有 ' || c.n || ' 个 kubelet 客户端 CSR 待批准' ELSE '' END,
     list_concat(a.lines, coalesce(c.names, [])),
     'medium'
 FROM apiserver_logs a LEFT JOIN pending_csrs c ON true

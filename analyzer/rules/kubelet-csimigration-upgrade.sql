@@ -94,6 +94,12 @@ SELECT 'node/' || node AS resource, node, bundle_id,
             CASE WHEN NOT ready THEN 'the node is NotReady' END,
             CASE WHEN proxy_missing THEN 'no kube-proxy pod runs on it'
                  WHEN proxy_running = false THEN 'kube-proxy is not running on it' END) AS message,
+    '节点 ' || node || ' 上的 kubelet ' || kubelet_version || ' 未设置 CSIMigration=false，且'
+        || concat_ws('，',
+            CASE WHEN err_n > 0 OR ready_csinode THEN '无法初始化其 CSINode' END,
+            CASE WHEN NOT ready THEN '节点处于 NotReady' END,
+            CASE WHEN proxy_missing THEN '该节点上没有运行任何 kube-proxy Pod'
+                 WHEN proxy_running = false THEN 'kube-proxy 未在该节点上正常运行' END) AS message_zh,
     list_concat(
         coalesce(err_lines, []),
         CASE WHEN ready_csinode THEN ['Ready condition: ' || ready_message] ELSE [] END,

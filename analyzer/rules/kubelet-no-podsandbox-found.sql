@@ -72,6 +72,11 @@ SELECT
         || h.n || ' log lines)'
         || coalesce('; Docker storage driver ' || array_to_string(d.driver_list, ', ')
                     || CASE WHEN list_bool_or(list_transform(d.driver_list, lambda x: x <> 'overlay2')) THEN ' (not overlay2)' ELSE '' END, '') AS message,
+    CASE WHEN h.node = '' THEN 'kubelet' ELSE '节点 ' || h.node || ' 上的 kubelet' END
+        || ' 无法启动 ContainerManager："no PodsandBox found with Id' || coalesce(' ''' || h.sandbox_id || '''', '') || '"（'
+        || h.n || ' 行日志）'
+        || coalesce('；Docker 存储驱动为 ' || array_to_string(d.driver_list, ', ')
+                    || CASE WHEN list_bool_or(list_transform(d.driver_list, lambda x: x <> 'overlay2')) THEN '（不是 overlay2）' ELSE '' END, '') AS message_zh,
     list_concat(h.lines, coalesce(d.whats, [])) AS evidence,
     'high' AS severity
 FROM hits h LEFT JOIN node_driver d ON lower(d.node) = lower(h.node)
@@ -79,6 +84,8 @@ UNION ALL
 SELECT 'node/' || d.node, d.node, d.bundle_id,
     'Docker on node ' || d.node || ' uses the ' || array_to_string(d.driver_list, ', ')
         || ' storage driver, not overlay2: it leaves containers without their pod sandbox ("no PodsandBox found")',
+    '节点 ' || d.node || ' 上的 Docker 使用 ' || array_to_string(d.driver_list, ', ')
+        || ' 存储驱动而不是 overlay2：它会遗留失去 Pod sandbox 的容器（"no PodsandBox found"）',
     d.whats,
     'low'
 FROM node_driver d

@@ -91,11 +91,11 @@ flags AS (
 ),
 -- Signs that the node already ran short.
 pressure AS (
-    SELECT node, list(DISTINCT what ORDER BY what) AS whats FROM (
-        SELECT node, type || '=True' AS what FROM node_conditions
+    SELECT node, list(DISTINCT what ORDER BY what) AS whats, list(DISTINCT what_zh ORDER BY what_zh) AS whats_zh FROM (
+        SELECT node, type || '=True' AS what, type || '=True' AS what_zh FROM node_conditions
         WHERE type IN ('MemoryPressure', 'PIDPressure') AND status = 'True'
         UNION ALL
-        SELECT coalesce(source_host, CASE WHEN object_kind = 'Node' THEN object_name END), 'event ' || reason
+        SELECT coalesce(source_host, CASE WHEN object_kind = 'Node' THEN object_name END), 'event ' || reason, '事件 ' || reason
         FROM events WHERE reason IN ('SystemOOM', 'EvictionThresholdMet', 'NodeHasInsufficientMemory', 'NodeHasInsufficientPID')
     ) WHERE node IS NOT NULL
     GROUP BY node
@@ -106,12 +106,16 @@ candidates AS (
         'allocatable equals capacity: cpu ' || regexp_replace(CAST(round(r.allocatable_cpu, 3) AS VARCHAR), '\.0$', '') || ' of ' || regexp_replace(CAST(round(r.capacity_cpu, 3) AS VARCHAR), '\.0$', '')
             || ', memory ' || CAST(round(r.allocatable_memory_bytes / 1073741824.0, 2) AS VARCHAR) || ' GiB of '
             || CAST(round(r.capacity_memory_bytes / 1073741824.0, 2) AS VARCHAR) || ' GiB ('
-            || CAST(round(r.reserved_mib) AS BIGINT) || ' MiB held back, the hard-eviction threshold)' AS what
+            || CAST(round(r.reserved_mib) AS BIGINT) || ' MiB held back, the hard-eviction threshold)' AS what,
+        'allocatable 等于 capacity：cpu ' || regexp_replace(CAST(round(r.allocatable_cpu, 3) AS VARCHAR), '\.0$', '') || '/' || regexp_replace(CAST(round(r.capacity_cpu, 3) AS VARCHAR), '\.0$', '')
+            || '，内存 ' || CAST(round(r.allocatable_memory_bytes / 1073741824.0, 2) AS VARCHAR) || ' GiB/'
+            || CAST(round(r.capacity_memory_bytes / 1073741824.0, 2) AS VARCHAR) || ' GiB（仅预留 '
+            || CAST(round(r.reserved_mib) AS BIGINT) || ' MiB，即硬驱逐阈值）' AS what_zh
     FROM node_res r
     WHERE r.reserved_millicpu < ${min_reserved_millicpu} AND r.reserved_mib < ${min_reserved_memory_mib}
     UNION ALL
     -- Nodes known only from a node bundle: judge by the configuration.
-    SELECT h.bundle_id, h.node, 'kubelet configuration reserves nothing for system daemons'
+    SELECT h.bundle_id, h.node, 'kubelet configuration reserves nothing for system daemons', 'kubelet 配置没有为系统守护进程预留任何资源'
     FROM host_nodes h
     JOIN cfg c ON c.node = h.node
     WHERE NOT EXISTS (SELECT 1 FROM node_res r WHERE r.node = h.node)
@@ -123,6 +127,10 @@ SELECT 'node/' || k.node AS resource, k.node, k.node AS name, k.bundle_id,
         || CASE WHEN c.node IS NOT NULL AND NOT c.reserves THEN '; kubelet config sets no kubeReserved/systemReserved/reservedSystemCPUs' ELSE '' END
         || CASE WHEN c.node IS NOT NULL AND coalesce(c.eviction_mib, 100) <= 100 THEN ' and the default evictionHard (memory.available<100Mi)' ELSE '' END
         || CASE WHEN p.whats IS NOT NULL THEN '; the node already ran short: ' || array_to_string(p.whats, ', ') ELSE '' END AS message,
+    '节点 ' || k.node || '：' || k.what_zh
+        || CASE WHEN c.node IS NOT NULL AND NOT c.reserves THEN '；kubelet 配置未设置 kubeReserved/systemReserved/reservedSystemCPUs' ELSE '' END
+        || CASE WHEN c.node IS NOT NULL AND coalesce(c.eviction_mib, 100) <= 100 THEN '，且使用默认的 evictionHard（memory.available<100Mi）' ELSE '' END
+        || CASE WHEN p.whats IS NOT NULL THEN '；节点已出现资源不足：' || array_to_string(p.whats_zh, '、') ELSE '' END AS message_zh,
     list_concat(coalesce(c.seen, []), coalesce(list_transform(f.paths, lambda x: 'reservation flags in ' || x), [])) AS evidence,
     CASE WHEN p.whats IS NOT NULL THEN 'medium' END AS severity
 FROM candidates k

@@ -83,6 +83,14 @@ SELECT 'node/' || coalesce(p.node, '?') AS resource, p.node, p.node AS name, p.b
                      ELSE ': remove /var/lib/kubelet/pods/<uid> for ' END || array_to_string(p.uids[1:5], ', ')
                     || CASE WHEN len(p.uids) > 5 THEN ' and ' || (len(p.uids) - 5) || ' more' ELSE '' END ELSE '' END
         || coalesce('; still used by a listed pod: ' || nullif(array_to_string(list_intersect(coalesce(p.uids, []), a.uids), ', '), ''), '') AS message,
+    array_to_string(p.services, '/') || ' 在' || coalesce('节点 ' || p.node, '未知节点') || ' 上记录 "orphaned pod ... found, but" '
+        || p.n || ' 次，涉及 ' || len(coalesce(p.uids, [])) || ' 个 Pod UID（' || array_to_string(p.whys, ', ') || '）'
+        || CASE WHEN len(coalesce(p.uids, [])) > 0 THEN
+                CASE WHEN list_has_any(p.whys, ['volume paths still present on disk', 'volume subpaths still present on disk', 'device or resource busy', 'failed to rmdir() a volume'])
+                     THEN '：先卸载残留的挂载（mount | grep <uid>），再删除 /var/lib/kubelet/pods/<uid>，UID：'
+                     ELSE '：删除 /var/lib/kubelet/pods/<uid>，UID：' END || array_to_string(p.uids[1:5], ', ')
+                    || CASE WHEN len(p.uids) > 5 THEN '，另有 ' || (len(p.uids) - 5) || ' 个' ELSE '' END ELSE '' END
+        || coalesce('；仍被现有 Pod 使用：' || nullif(array_to_string(list_intersect(coalesce(p.uids, []), a.uids), ', '), ''), '') AS message_zh,
     list_concat(p.lines, list_transform(coalesce(p.uids, [])[1:10], lambda u: '/var/lib/kubelet/pods/' || u)) AS evidence,
     p.n AS count
 FROM per_node p

@@ -44,19 +44,20 @@ systemctl restart kubelet
 """
 --- */
 WITH hits AS (
-    SELECT bundle_id, coalesce(source || ' ' || coalesce(service, namespace || '/' || pod), 'log') AS src, line AS text
+    SELECT bundle_id, coalesce(source || ' ' || coalesce(service, namespace || '/' || pod), 'log') AS src,
+        coalesce(source || ' ' || coalesce(service, namespace || '/' || pod), '日志') AS src_zh, line AS text
     FROM log_lines
     WHERE contains(line, ':10250') AND contains(line, 'no route to host')
     UNION ALL
-    SELECT bundle_id, 'event ' || coalesce(reason, ''), message FROM events
+    SELECT bundle_id, 'event ' || coalesce(reason, ''), '事件 ' || coalesce(reason, ''), message FROM events
     WHERE contains(message, ':10250') AND contains(message, 'no route to host')
     UNION ALL
-    SELECT bundle_id, 'collection gap ' || location, detail FROM gaps
+    SELECT bundle_id, 'collection gap ' || location, '采集缺失 ' || location, detail FROM gaps
     WHERE contains(coalesce(detail, ''), ':10250') AND contains(detail, 'no route to host')
 ),
 by_ip AS (
     SELECT regexp_extract(text, 'dial tcp \[?([0-9a-fA-F.:]+?)\]?:10250', 1) AS ip,
-        any_value(bundle_id) AS bundle_id, count(*) AS n, list(DISTINCT src) AS srcs, list(DISTINCT text)[1:3] AS lines
+        any_value(bundle_id) AS bundle_id, count(*) AS n, list(DISTINCT src) AS srcs, list(DISTINCT src_zh) AS srcs_zh, list(DISTINCT text)[1:3] AS lines
     FROM hits GROUP BY 1
 )
 SELECT
@@ -68,6 +69,12 @@ SELECT
                 ELSE ': the kubelet address is not routable from the control plane' END
         || coalesce('; its other addresses: ' || (SELECT string_agg(x.type || ' ' || x.address, ', ' ORDER BY x.type)
                                                FROM node_addresses x WHERE x.node = a.node AND x.address <> b.ip AND x.type <> 'Hostname'), '') AS message,
+    b.n || ' 条 "dial tcp ' || coalesce(nullif(b.ip, ''), '?') || ':10250: ... no route to host" 错误（'
+        || array_to_string(b.srcs_zh, ', ') || '）'
+        || CASE WHEN a.node IS NOT NULL THEN '：节点 ' || a.node || ' 将 ' || b.ip || ' 注册为其 ' || a.type || '，而控制平面无法路由到该地址'
+                ELSE '：控制平面无法路由到 kubelet 的地址' END
+        || coalesce('；该节点的其他地址：' || (SELECT string_agg(x.type || ' ' || x.address, ', ' ORDER BY x.type)
+                                               FROM node_addresses x WHERE x.node = a.node AND x.address <> b.ip AND x.type <> 'Hostname'), '') AS message_zh,
     b.lines AS evidence,
     b.n AS count
 FROM by_ip b

@@ -75,6 +75,11 @@ SELECT 'node/' || coalesce(k.node, p.node, l.node) AS resource,
             CASE WHEN k.key IS NOT NULL THEN 'kernel ' || k.kernel || ' is older than ' || ${min_kernel} END,
             CASE WHEN p.key IS NOT NULL THEN 'no pids cgroup controller' END,
             CASE WHEN l.n > 0 THEN 'kubelet logged "failed to find subsystem mount for required subsystem: pids" ' || l.n || ' times (QoS cgroups not applied)' END) AS message,
+    '节点 ' || coalesce(k.node, p.node, l.node) || '：'
+        || concat_ws('；',
+            CASE WHEN k.key IS NOT NULL THEN '内核 ' || k.kernel || ' 低于 ' || ${min_kernel} END,
+            CASE WHEN p.key IS NOT NULL THEN '没有 pids cgroup 控制器' END,
+            CASE WHEN l.n > 0 THEN 'kubelet 日志中出现 "failed to find subsystem mount for required subsystem: pids" ' || l.n || ' 次（QoS cgroup 未生效）' END) AS message_zh,
     list_concat(coalesce(k.whats, []), CASE WHEN p.key IS NOT NULL THEN [p.what] ELSE [] END, coalesce(l.lines, [])) AS evidence,
     CASE WHEN l.n > 0 OR p.key IS NOT NULL THEN 'high' ELSE 'medium' END AS severity
 FROM keys

@@ -106,6 +106,7 @@ etcd_quota AS (
 rows AS (
     SELECT 'node/' || name AS resource, NULL AS namespace, name, name AS node, bundle_id,
         'node ' || name || ' runs ' || pods || ' pods of its capacity of ' || cap || ' (pods per node limit, maxPods)' AS message,
+        '节点 ' || name || ' 运行了 ' || pods || ' 个 Pod，容量为 ' || cap || '（每节点 Pod 数上限，maxPods）' AS message_zh,
         ['pods: ' || pods || ' / ' || cap] AS evidence,
         CASE WHEN pods >= cap THEN 'high' ELSE 'medium' END AS severity
     FROM full_nodes
@@ -114,6 +115,9 @@ rows AS (
         kind || ' ' || CASE WHEN namespace = '' THEN '' ELSE namespace || '/' END || name || ' is ' || CAST(round(doc_bytes / 1024.0) AS BIGINT)
             || ' KiB, close to etcd''s 1 MiB object limit'
             || CASE WHEN doc_bytes > ${annotation_limit_bytes} THEN '; too big for client-side kubectl apply (last-applied annotation over 256 KiB)' ELSE '' END,
+        kind || ' ' || CASE WHEN namespace = '' THEN '' ELSE namespace || '/' END || name || ' 大小为 ' || CAST(round(doc_bytes / 1024.0) AS BIGINT)
+            || ' KiB，接近 etcd 的 1 MiB 对象大小限制'
+            || CASE WHEN doc_bytes > ${annotation_limit_bytes} THEN '；对客户端 kubectl apply 来说过大（last-applied annotation 超过 256 KiB）' ELSE '' END,
         ['size: ' || doc_bytes || ' bytes (without managedFields)'],
         'medium'
     FROM objects
@@ -122,6 +126,8 @@ rows AS (
     SELECT lower(kind) || '/' || CASE WHEN namespace = '' THEN '' ELSE namespace || '/' END || name, namespace, name, NULL, bundle_id,
         kind || ' ' || name || ' carries ' || CAST(round(strlen(CAST(annotations AS VARCHAR)) / 1024.0) AS BIGINT)
             || ' KiB of annotations, close to the 256 KiB limit for all annotations together',
+        kind || ' ' || name || ' 的 annotation 共 ' || CAST(round(strlen(CAST(annotations AS VARCHAR)) / 1024.0) AS BIGINT)
+            || ' KiB，接近所有 annotation 合计 256 KiB 的限制',
         list_transform(list_filter(json_keys(annotations), lambda k: strlen(CAST(json_extract(annotations, '$."' || k || '"') AS VARCHAR)) > 10240),
             lambda k: 'annotation ' || k),
         'medium'
@@ -131,6 +137,8 @@ rows AS (
     SELECT 'statefulset/' || namespace || '/' || name, namespace, name, NULL, bundle_id,
         'StatefulSet ' || namespace || '/' || name || ' has a ' || strlen(name) || '-character name: its pods'' controller-revision-hash label exceeds '
             || ${dns_label_max} || ' characters, so it cannot create pods',
+        'StatefulSet ' || namespace || '/' || name || ' 的名称长度为 ' || strlen(name) || ' 个字符：其 Pod 的 controller-revision-hash 标签超过 '
+            || ${dns_label_max} || ' 个字符，因此无法创建 Pod',
         ['name length ' || strlen(name) || ' > ' || ${statefulset_name_max}],
         'high'
     FROM workloads
@@ -138,6 +146,7 @@ rows AS (
     UNION ALL
     SELECT 'etcd/' || coalesce(node, 'cluster'), NULL, NULL, node, bundle_id,
         'etcd --quota-backend-bytes is ' || CAST(round(bytes / 1073741824.0, 1) AS VARCHAR) || ' GiB (' || origin || '), above the recommended maximum of 8 GiB',
+        'etcd --quota-backend-bytes 为 ' || CAST(round(bytes / 1073741824.0, 1) AS VARCHAR) || ' GiB（' || origin || '），超过建议的最大值 8 GiB',
         ['quota-backend-bytes=' || bytes],
         'medium'
     FROM etcd_quota
@@ -152,6 +161,14 @@ rows AS (
                 CASE WHEN bool_or(contains(line, 'must be no more than 63 characters')) THEN '63-character DNS label' END,
                 CASE WHEN bool_or(contains(line, 'message larger than max')) THEN 'gRPC 4 MB message' END,
                 CASE WHEN bool_or(contains(line, 'database space exceeded')) THEN 'etcd quota exceeded' END) || ')',
+        sum(n) || ' 个错误来自 Kubernetes/etcd 的大小限制（'
+            || concat_ws('、',
+                CASE WHEN bool_or(contains(line, 'Too many pods') OR contains(line, 'OutOfpods') OR contains(line, 'resource: pods')) THEN '每节点 Pod 数' END,
+                CASE WHEN bool_or(contains(line, 'request is too large') OR contains(line, 'Request entity too large')) THEN '对象大小' END,
+                CASE WHEN bool_or(contains(line, 'Too long: must have at most')) THEN 'annotation 大小' END,
+                CASE WHEN bool_or(contains(line, 'must be no more than 63 characters')) THEN '63 字符的 DNS label' END,
+                CASE WHEN bool_or(contains(line, 'message larger than max')) THEN 'gRPC 4 MB 消息' END,
+                CASE WHEN bool_or(contains(line, 'database space exceeded')) THEN 'etcd 配额超限' END) || '）',
         list(DISTINCT origin || ': ' || line)[1:4],
         CASE WHEN bool_or(contains(line, 'database space exceeded')) THEN 'critical' ELSE 'high' END
     FROM errors

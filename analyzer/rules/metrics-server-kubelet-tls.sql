@@ -73,12 +73,15 @@ SELECT
     l.namespace, 'metrics-server' AS name, l.bundle_id,
     'metrics-server cannot verify kubelet serving certificates (' || l.n || ' x509 errors in its logs)'
         || CASE WHEN s.total > 0 AND s.on_nodes = 0 THEN '; no kubelet has serverTLSBootstrap: true, their serving certificates are self-signed' ELSE '' END AS message,
+    'metrics-server 无法验证 kubelet 服务证书（其日志中有 ' || l.n || ' 条 x509 错误）'
+        || CASE WHEN s.total > 0 AND s.on_nodes = 0 THEN '；没有任何 kubelet 设置 serverTLSBootstrap: true，其服务证书均为自签名' ELSE '' END AS message_zh,
     l.lines AS evidence,
     'high' AS severity
 FROM ms_logs l, server_tls_bootstrap s
 UNION ALL
 SELECT 'deployment/' || m.namespace || '/' || m.workload, m.namespace, m.workload, m.bundle_id,
     'metrics-server runs with --kubelet-insecure-tls: kubelet serving certificates are not verified (not recommended in production)',
+    'metrics-server 以 --kubelet-insecure-tls 运行：不校验 kubelet 服务证书（不建议在生产环境中使用）',
     ['container ' || m.name || ' args: ' || m.argv],
     'low'
 FROM ms m

@@ -45,7 +45,7 @@ kubectl -n <ns> delete pod <pod>
 --- */
 WITH hits AS (
     SELECT bundle_id, object_namespace AS namespace, object_name AS pod, object_uid AS pod_uid, message AS line, count AS n,
-        'event ' || reason AS what
+        'event ' || reason AS what, '事件 ' || reason AS what_zh
     FROM events
     WHERE object_kind = 'Pod' AND reason IN ('FailedMount', 'FailedAttachVolume')
       AND (contains(message, 'timed out waiting for the condition') OR contains(message, 'timeout expired waiting for volumes')
@@ -57,7 +57,7 @@ WITH hits AS (
         nullif(split_part(regexp_extract(line, '\spod="([^"/]+/[^"]+)"', 1), '/', 2), ''),
         coalesce(nullif(regexp_extract(line, '\(UID: \\?"([0-9a-f-]{36})', 1), ''),
                  nullif(regexp_extract(line, 'podUID="?([0-9a-f-]{36})', 1), '')),
-        line, 1, source || ' log ' || coalesce(service, container, '')
+        line, 1, source || ' log ' || coalesce(service, container, ''), source || ' 日志 ' || coalesce(service, container, '')
     FROM log_lines
     WHERE (contains(line, 'MountVolume.SetUp failed') OR contains(line, 'Unable to attach or mount volumes')
            OR contains(line, 'timeout expired waiting for volumes'))
@@ -65,7 +65,7 @@ WITH hits AS (
            OR contains(line, 'timeout expired waiting for volumes'))
 ),
 vols AS (
-    SELECT p.bundle_id, p.namespace, p.name AS pod, p.node, p.phase, p.ready, p.conditions, h.line, h.n, h.what,
+    SELECT p.bundle_id, p.namespace, p.name AS pod, p.node, p.phase, p.ready, p.conditions, h.line, h.n, h.what, h.what_zh,
         coalesce(nullif(regexp_extract(h.line, 'for volume \\?"([^"\\]+)', 1), ''),
                  nullif(regexp_extract(h.line, 'unmounted volumes=\[([^\]]*)\]', 1), ''),
                  '?') AS volume
@@ -90,6 +90,12 @@ SELECT
                 WHEN bool_or(contains(line, 'configmap cache')) THEN ', configmap cache not synced' ELSE '' END
         || '); pod is ' || phase || CASE WHEN ready THEN '' ELSE ', not Ready' END
         || ' (seen in ' || string_agg(DISTINCT what, ', ' ORDER BY what) || ')' AS message,
+    'Pod ' || namespace || '/' || pod || ' 的卷 ' || volume || ' 挂载失败 '
+        || sum(n) || ' 次（timed out waiting for the condition'
+        || CASE WHEN bool_or(contains(line, 'secret cache')) THEN '，secret cache 未同步'
+                WHEN bool_or(contains(line, 'configmap cache')) THEN '，configmap cache 未同步' ELSE '' END
+        || '）；Pod 处于 ' || phase || CASE WHEN ready THEN '' ELSE '，未 Ready' END
+        || '（见于 ' || string_agg(DISTINCT what_zh, '、' ORDER BY what_zh) || '）' AS message_zh,
     sum(n) AS count,
     list_concat(list(DISTINCT line ORDER BY line)[1:3],
         coalesce(list_transform(list_filter(any_value(conditions), lambda c: c.status <> 'True'),

@@ -62,6 +62,11 @@ SELECT 'namespace/' || t.name AS resource, t.name AS namespace, t.name, t.bundle
             || CASE WHEN d.service_namespace = t.name THEN ' served from this namespace' ELSE '' END, ', ' ORDER BY d.name)
         || ' is unavailable'
         || CASE WHEN bool_or(contains(coalesce(t.why, ''), d."group" || '/' || d.version)) THEN ': namespace deletion is blocked by its discovery failure' ELSE '' END AS message,
+    '命名空间 ' || t.name || ' 已处于 Terminating 状态'
+        || coalesce(' ' || CAST(round(t.minutes) AS BIGINT) || ' 分钟', '')
+        || '，而以下 APIService 不可用：' || string_agg(d.name || coalesce('（' || d.reason || '）', '')
+            || CASE WHEN d.service_namespace = t.name THEN '（由该命名空间提供服务）' ELSE '' END, '、' ORDER BY d.name)
+        || CASE WHEN bool_or(contains(coalesce(t.why, ''), d."group" || '/' || d.version)) THEN '；其 API 发现失败阻塞了命名空间删除' ELSE '' END AS message_zh,
     list_concat(CASE WHEN t.why IS NOT NULL THEN [t.why] ELSE [] END,
                 list(d.name || ': ' || coalesce(d.message, d.reason, 'Available=False') ORDER BY d.name)) AS evidence
 FROM terminating t JOIN down d ON d.bundle_id = t.bundle_id

@@ -56,28 +56,29 @@ used_pct_warn = 85
 --- */
 WITH signals AS (
     SELECT bundle_id, node, 'condition DiskPressure=True' || coalesce(' (' || reason || ')', '') AS what,
+        '节点状况 DiskPressure=True' || coalesce('（' || reason || '）', '') AS what_zh,
         coalesce(message, 'DiskPressure') AS line, 1 AS n, 3 AS weight
     FROM node_conditions WHERE type = 'DiskPressure' AND status = 'True'
     UNION ALL
-    SELECT bundle_id, node, 'taint node.kubernetes.io/disk-pressure:' || coalesce(effect, ''), key || ':' || coalesce(effect, ''), 1, 3
+    SELECT bundle_id, node, 'taint node.kubernetes.io/disk-pressure:' || coalesce(effect, ''), '污点 node.kubernetes.io/disk-pressure:' || coalesce(effect, ''), key || ':' || coalesce(effect, ''), 1, 3
     FROM node_taints WHERE key = 'node.kubernetes.io/disk-pressure'
     UNION ALL
-    SELECT bundle_id, node, 'pods evicted for disk', namespace || '/' || name || ': ' || coalesce(message, reason), 1, 2
+    SELECT bundle_id, node, 'pods evicted for disk', '因磁盘不足驱逐 Pod', namespace || '/' || name || ': ' || coalesce(message, reason), 1, 2
     FROM pods
     WHERE reason = 'Evicted' AND (contains(message, 'ephemeral-storage') OR contains(message, 'DiskPressure')
                                    OR contains(message, 'nodefs') OR contains(message, 'imagefs'))
     UNION ALL
-    SELECT bundle_id, coalesce(source_host, CASE WHEN object_kind = 'Node' THEN object_name END), 'event ' || reason, message, count, 1
+    SELECT bundle_id, coalesce(source_host, CASE WHEN object_kind = 'Node' THEN object_name END), 'event ' || reason, '事件 ' || reason, message, count, 1
     FROM events
     WHERE reason IN ('NodeHasDiskPressure', 'FreeDiskSpaceFailed', 'ImageGCFailed')
        OR (reason = 'EvictionThresholdMet' AND (contains(message, 'ephemeral-storage') OR contains(message, 'nodefs') OR contains(message, 'imagefs')))
     UNION ALL
-    SELECT bundle_id, node, 'filesystem above ${used_pct_warn}%',
+    SELECT bundle_id, node, 'filesystem above ${used_pct_warn}%', '文件系统使用率超过 ${used_pct_warn}%',
         path || ' (' || coalesce(fstype, '?') || ') ' || CAST(round(used_pct, 1) AS VARCHAR) || '% used of '
             || CAST(round(size_bytes / 1073741824.0, 1) AS VARCHAR) || ' GiB', 1, 2
     FROM host_filesystems WHERE used_pct >= ${used_pct_warn}
     UNION ALL
-    SELECT bundle_id, node, source || ' log ' || coalesce(service, container, ''), line, 1, 1
+    SELECT bundle_id, node, source || ' log ' || coalesce(service, container, ''), source || ' 日志 ' || coalesce(service, container, ''), line, 1, 1
     FROM log_lines
     WHERE (contains(line, 'eviction manager') AND contains(line, 'ephemeral-storage') AND contains(line, 'reclaim'))
        OR (contains(line, 'over the high threshold') AND contains(line, 'image filesystem'))
@@ -86,6 +87,9 @@ SELECT 'node/' || node AS resource, node, node AS name, any_value(bundle_id) AS 
     'node ' || node || ' is short of disk: ' || string_agg(DISTINCT what, ', ' ORDER BY what)
         || CASE WHEN count(*) FILTER (WHERE what = 'pods evicted for disk') > 0
                 THEN ' (' || count(*) FILTER (WHERE what = 'pods evicted for disk') || ' pods evicted)' ELSE '' END AS message,
+    '节点 ' || node || ' 磁盘空间不足：' || string_agg(DISTINCT what_zh, '、' ORDER BY what_zh)
+        || CASE WHEN count(*) FILTER (WHERE what = 'pods evicted for disk') > 0
+                THEN '（已驱逐 ' || count(*) FILTER (WHERE what = 'pods evicted for disk') || ' 个 Pod）' ELSE '' END AS message_zh,
     list(line ORDER BY weight DESC, line)[1:6] AS evidence,
     sum(n) AS count,
     CASE max(weight) WHEN 3 THEN 'high' WHEN 2 THEN 'medium' ELSE 'low' END AS severity

@@ -36,23 +36,24 @@ openssl x509 -noout -subject -in /var/lib/kubelet/pki/kubelet-client-current.pem
 """
 --- */
 WITH signals AS (
-    SELECT bundle_id, node, 'host name ' || hostname AS what, 'hostname: ' || hostname AS line, false AS failing
+    SELECT bundle_id, node, 'host name ' || hostname AS what, '主机名 ' || hostname AS what_zh, 'hostname: ' || hostname AS line, false AS failing
     FROM host_facts WHERE regexp_matches(hostname, '[A-Z]')
     UNION ALL
-    SELECT bundle_id, node, 'file /etc/hostname', '/etc/hostname: ' || trim(content, chr(10) || chr(13) || ' '), false
+    SELECT bundle_id, node, 'file /etc/hostname', '文件 /etc/hostname', '/etc/hostname: ' || trim(content, chr(10) || chr(13) || ' '), false
     FROM host_files WHERE path = '/etc/hostname' AND regexp_matches(content, '[A-Z]')
     UNION ALL
-    SELECT bundle_id, node, 'kubelet hostnameOverride', 'hostnameOverride: ' || (config->>'$.hostnameOverride'), false
+    SELECT bundle_id, node, 'kubelet hostnameOverride', 'kubelet hostnameOverride', 'hostnameOverride: ' || (config->>'$.hostnameOverride'), false
     FROM kubelet_configs WHERE regexp_matches(coalesce(config->>'$.hostnameOverride', ''), '[A-Z]')
     UNION ALL
-    SELECT bundle_id, node, 'certificate ' || path, 'subject: ' || subject, false
+    SELECT bundle_id, node, 'certificate ' || path, '证书 ' || path, 'subject: ' || subject, false
     FROM certificates WHERE regexp_matches(subject, 'system:node:[^,/]*[A-Z]')
     UNION ALL
-    SELECT bundle_id, node, 'kubeconfig ' || path || ' user ' || name, 'user: ' || name, false
+    SELECT bundle_id, node, 'kubeconfig ' || path || ' user ' || name, 'kubeconfig ' || path || ' 用户 ' || name, 'user: ' || name, false
     FROM kubeconfig_users WHERE regexp_matches(name, '^system:node:.*[A-Z]')
     UNION ALL
     -- journal lines carry the host name: "Dec 21 13:01:03 BJ-M8-HADOOP-105-145 kubelet[353352]: ..."
     SELECT any_value(bundle_id), node, 'journal host name ' || any_value(regexp_extract(line, '^\w{3} +\d+ [\d:]+ (\S+) ', 1)),
+        'journal 中的主机名 ' || any_value(regexp_extract(line, '^\w{3} +\d+ [\d:]+ (\S+) ', 1)),
         arg_min(line, line_no), false
     FROM log_lines
     WHERE node IS NOT NULL AND service IS NOT NULL
@@ -60,7 +61,8 @@ WITH signals AS (
     GROUP BY node
     UNION ALL
     -- the registration failures themselves
-    SELECT bundle_id, node, source || ' log ' || coalesce(service, container, '') || ' registration refused', line, true
+    SELECT bundle_id, node, source || ' log ' || coalesce(service, container, '') || ' registration refused',
+        source || ' 日志 ' || coalesce(service, container, '') || ' 注册被拒绝', line, true
     FROM log_lines
     WHERE node IS NOT NULL
       AND (regexp_matches(line, 'node \\?"[^"\\]*[A-Z][^"\\]*\\?" is not allowed to modify node')
@@ -69,6 +71,8 @@ WITH signals AS (
 SELECT 'node/' || node AS resource, node, node AS name, any_value(bundle_id) AS bundle_id,
     'node ' || node || ' has an upper-case host name (' || array_to_string(list(DISTINCT what ORDER BY what), ', ') || ')'
         || CASE WHEN bool_or(failing) THEN '; the API server refused the kubelet''s registration' ELSE '' END AS message,
+    '节点 ' || node || ' 的主机名包含大写字母（' || array_to_string(list(DISTINCT what_zh ORDER BY what_zh), '、') || '）'
+        || CASE WHEN bool_or(failing) THEN '；API Server 拒绝了 kubelet 的注册' ELSE '' END AS message_zh,
     list(DISTINCT line ORDER BY line)[1:6] AS evidence,
     CASE WHEN bool_or(failing) THEN 'high' ELSE 'medium' END AS severity
 FROM signals

@@ -76,6 +76,10 @@ SELECT
         || CASE WHEN node IS NOT NULL THEN ' of node ' || node ELSE '' END
         || ' (' || concat_ws(', ', CASE WHEN from_facts THEN 'host PATH check' END,
                                    CASE WHEN from_logs THEN 'kubeadm preflight output' END) || ')' AS message,
+    array_to_string(names, ', ') || ' 不在'
+        || CASE WHEN node IS NOT NULL THEN '节点 ' || node || ' 的' ELSE '' END
+        || '系统路径中（' || concat_ws('、', CASE WHEN from_facts THEN '主机 PATH 检查' END,
+                                   CASE WHEN from_logs THEN 'kubeadm 预检输出' END) || '）' AS message_zh,
     list_concat(coalesce(whys, []), coalesce(lines, [])[1:3]) AS evidence,
     CASE rank WHEN 3 THEN 'high' WHEN 2 THEN 'medium' ELSE 'low' END AS severity
 FROM per_node

@@ -125,6 +125,13 @@ SELECT 'service/' || namespace || '/' || name AS resource, namespace, name, bund
                 THEN ' (externalTrafficPolicy: Local, ready endpoints only on ' || coalesce(array_to_string(ready_nodes, ', '), '?')
                      || ', traffic arrived on ' || coalesce(array_to_string(log_nodes, ', '), '?') || ')' ELSE '' END
         || CASE WHEN is_gateway THEN ': ingress gateway traffic is dropped' ELSE '' END AS message,
+    s_type || ' Service ' || namespace || '/' || name
+        || CASE WHEN ready = 0 THEN ' 没有就绪的 endpoint' ELSE '' END
+        || CASE WHEN log_n > 0 THEN CASE WHEN ready = 0 THEN '，且其流量' ELSE ' 的流量' END || '被 IPVS 丢弃 ' || log_n || ' 次（"no destination available"）' ELSE '' END
+        || CASE WHEN coalesce(ready, 0) > 0 AND etp = 'Local' AND log_n > 0
+                THEN '（externalTrafficPolicy: Local，就绪的 endpoint 仅在 ' || coalesce(array_to_string(ready_nodes, ', '), '?')
+                     || ' 上，而流量到达的是 ' || coalesce(array_to_string(log_nodes, ', '), '?') || '）' ELSE '' END
+        || CASE WHEN is_gateway THEN '：ingress gateway 的流量被丢弃' ELSE '' END AS message_zh,
     list_concat(
         ['nodePorts: ' || array_to_string(list_transform(list_filter(ports, lambda p: p.nodePort IS NOT NULL), lambda p: p.port || ':' || p.nodePort || '/' || coalesce(p.protocol, 'TCP')), ', '),
          'ready endpoints: ' || coalesce(CAST(ready AS VARCHAR), 'unknown')],

@@ -70,7 +70,7 @@ YAML
 WITH ev AS (
     SELECT e.bundle_id, coalesce(e.source_host, p.node) AS node,
         e.object_namespace || '/' || e.object_name AS pod, e.count AS n, e.message AS line,
-        p.phase, coalesce(p.ready, false) AS ready, 'event' AS what
+        p.phase, coalesce(p.ready, false) AS ready, 'event' AS what, '事件' AS what_zh
     FROM events e
     LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND p.namespace = e.object_namespace AND p.name = e.object_name
     WHERE e.reason = 'FailedCreatePodSandBox'
@@ -79,7 +79,8 @@ WITH ev AS (
 logs AS (
     SELECT bundle_id, node,
         nullif(regexp_extract(line, '\spod="([^"]+)"', 1), '') AS pod,
-        1 AS n, line, NULL AS phase, NULL AS ready, source || ' log ' || coalesce(service, container, '') AS what
+        1 AS n, line, NULL AS phase, NULL AS ready, source || ' log ' || coalesce(service, container, '') AS what,
+        source || ' 日志 ' || coalesce(service, container, '') AS what_zh
     FROM log_lines
     WHERE (contains(line, 'context deadline exceeded') OR contains(line, 'DeadlineExceeded') OR contains(line, 'operation timeout'))
       AND (contains(line, 'RunPodSandbox') OR contains(line, 'CreatePodSandbox') OR contains(line, 'create pod sandbox')
@@ -93,6 +94,7 @@ per_node AS (
         count(DISTINCT pod) AS pods,
         count(DISTINCT pod) FILTER (WHERE what = 'event' AND phase = 'Pending') AS pending,
         string_agg(DISTINCT what, ', ' ORDER BY what) AS seen,
+        string_agg(DISTINCT what_zh, '、' ORDER BY what_zh) AS seen_zh,
         list(DISTINCT 'pod ' || pod ORDER BY 'pod ' || pod) FILTER (WHERE pod IS NOT NULL) AS pod_list,
         list(line ORDER BY what, line) AS lines,
         sum(n) AS total
@@ -109,6 +111,14 @@ SELECT
         || ', ' || pods || ' pod(s) affected'
         || CASE WHEN pending > 0 THEN ', ' || pending || ' still Pending' ELSE '' END
         || ' (seen in ' || seen || ')' AS message,
+    CASE WHEN node IS NULL THEN '' ELSE '节点 ' || node || ' 上的 ' END
+        || 'Pod sandbox 创建超时（context deadline exceeded）：'
+        || concat_ws('，',
+            CASE WHEN ev_n > 0 THEN ev_n || ' 个 FailedCreatePodSandBox 事件' END,
+            CASE WHEN log_n > 0 THEN log_n || ' 行运行时/kubelet 日志' END)
+        || '，' || pods || ' 个 Pod 受影响'
+        || CASE WHEN pending > 0 THEN '，其中 ' || pending || ' 个仍处于 Pending' ELSE '' END
+        || '（见于 ' || seen_zh || '）' AS message_zh,
     total AS count,
     list_concat(coalesce(pod_list, [])[1:5], lines[1:3]) AS evidence,
     CASE WHEN pending > 0 THEN 'high' ELSE 'medium' END AS severity

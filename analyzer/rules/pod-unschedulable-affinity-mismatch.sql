@@ -69,6 +69,10 @@ SELECT 'pod/' || p.namespace || '/' || p.name AS resource, p.namespace, p.name, 
         || coalesce(e.message, p.scheduled_message)
         || CASE WHEN len(m.missing) > 0 THEN '; no node has nodeSelector label ' || array_to_string(m.missing, ', ') ELSE '' END
         || coalesce('; owner ' || p.owner_kind || '/' || p.owner_name, '') AS message,
+    '已 Pending ' || CAST(round(p.age_minutes) AS BIGINT) || ' 分钟：'
+        || coalesce(e.message, p.scheduled_message)
+        || CASE WHEN len(m.missing) > 0 THEN '；没有任何节点带有 nodeSelector 标签 ' || array_to_string(m.missing, ', ') ELSE '' END
+        || coalesce('；所属 ' || p.owner_kind || '/' || p.owner_name, '') AS message_zh,
     list_concat(
         CASE WHEN p.node_selector IS NOT NULL THEN ['nodeSelector: ' || CAST(p.node_selector AS VARCHAR)] ELSE [] END,
         CASE WHEN p.affinity IS NOT NULL THEN ['affinity: ' || CAST(p.affinity AS VARCHAR)] ELSE [] END,

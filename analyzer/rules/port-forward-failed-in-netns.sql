@@ -53,7 +53,12 @@ WITH hits AS (
              WHEN regexp_matches(line, '(?i)127\.0\.0\.1:\d+: connect: connection refused|connect\(\d+, AF=2 127\.0\.0\.1:\d+, \d+\): Connection refused')
                  THEN 'nothing listens on localhost:port inside the pod (wrong port, not started, or bound to the pod IP only)'
              WHEN regexp_matches(line, '(?i)(timeout|deadline exceeded)') THEN 'timed out'
-             ELSE 'other' END AS cause
+             ELSE 'other' END AS cause,
+        CASE WHEN regexp_matches(line, 'socat not found|socat command returns error') THEN '节点上缺少 socat 或 socat 执行出错'
+             WHEN regexp_matches(line, '(?i)127\.0\.0\.1:\d+: connect: connection refused|connect\(\d+, AF=2 127\.0\.0\.1:\d+, \d+\): Connection refused')
+                 THEN 'Pod 内没有进程监听 localhost:port（端口错误、应用未启动，或只绑定了 Pod IP）'
+             WHEN regexp_matches(line, '(?i)(timeout|deadline exceeded)') THEN '超时'
+             ELSE '其他错误' END AS cause_zh
     FROM log_lines
     WHERE regexp_matches(line, '(failed to execute portforward in network namespace|unable to do port forwarding: socat not found)')
 ),
@@ -66,6 +71,11 @@ SELECT 'node/' || coalesce(h.node, '?') AS resource, h.node, h.node AS name, any
         || CASE WHEN count(h.port) > 0 THEN ' (port ' || string_agg(DISTINCT h.port, ', ' ORDER BY h.port) || ')' ELSE '' END
         || ': ' || string_agg(DISTINCT h.cause, '; ' ORDER BY h.cause)
         || CASE WHEN any_value(s.present) = false THEN '; socat is not installed on the node' ELSE '' END AS message,
+    '节点 ' || coalesce(h.node, '?') || ' 的 ' || string_agg(DISTINCT h.service, '/') || ' 日志中有 '
+        || count(*) || ' 次 port-forward 失败 "failed to execute portforward in network namespace"'
+        || CASE WHEN count(h.port) > 0 THEN '（端口 ' || string_agg(DISTINCT h.port, ', ' ORDER BY h.port) || '）' ELSE '' END
+        || '：' || string_agg(DISTINCT h.cause_zh, '；' ORDER BY h.cause_zh)
+        || CASE WHEN any_value(s.present) = false THEN '；节点上未安装 socat' ELSE '' END AS message_zh,
     list(DISTINCT h.line)[1:3] AS evidence,
     count(*) AS count
 FROM hits h

@@ -122,7 +122,24 @@ classified AS (
             WHEN sc.provisioner IS NOT NULL
                 THEN 'not provisioned by "' || sc.provisioner || '" yet'
             ELSE 'not bound'
-        END AS cause
+        END AS cause,
+        CASE
+            WHEN p.storage_class IS NOT NULL AND p.storage_class <> '' AND sc.name IS NULL
+                THEN 'StorageClass "' || p.storage_class || '" 不存在'
+            WHEN NOT p.class_field_set AND d.names IS NULL
+                THEN '未设置 storageClassName，且集群没有默认 StorageClass'
+            WHEN NOT p.class_field_set
+                THEN '未设置 storageClassName（默认 StorageClass ' || array_to_string(d.names, ', ') || ' 现已存在，但未应用到该 PVC）'
+            WHEN p.storage_class = '' OR sc.provisioner = 'kubernetes.io/no-provisioner'
+                THEN '需要预先创建的 PersistentVolume（' || CASE WHEN p.storage_class = '' THEN 'storageClassName ""' ELSE 'provisioner kubernetes.io/no-provisioner' END || '），但没有匹配的 PV'
+            WHEN sc.provisioner IS NOT NULL AND sc.provisioner NOT LIKE 'kubernetes.io/%'
+                 AND NOT EXISTS (SELECT 1 FROM objects o WHERE o.bundle_id = p.bundle_id AND o.api_group = 'storage.k8s.io' AND o.resource = 'csidrivers' AND o.name = sc.provisioner)
+                 AND mp.provisioner IS NULL
+                THEN 'StorageClass ' || sc.name || ' 的 provisioner "' || sc.provisioner || '" 未运行（没有 CSIDriver，也没有 Pod 提及它）'
+            WHEN sc.provisioner IS NOT NULL
+                THEN '尚未由 "' || sc.provisioner || '" 完成供应'
+            ELSE '未绑定'
+        END AS cause_zh
     FROM pending p
     LEFT JOIN storage_classes sc ON sc.bundle_id = p.bundle_id AND sc.name = p.storage_class
     LEFT JOIN defaults d ON d.bundle_id = p.bundle_id
@@ -137,6 +154,13 @@ SELECT 'persistentvolumeclaim/' || c.namespace || '/' || c.name AS resource,
         || ': ' || c.cause
         || CASE WHEN u.pods IS NOT NULL THEN '; ' || len(u.pods) || ' pod(s) wait on it' ELSE '' END
         || CASE WHEN u.sched_msg OR u.ev_n > 0 THEN ' (pod has unbound immediate PersistentVolumeClaims)' ELSE '' END AS message,
+    'PVC ' || c.namespace || '/' || c.name || ' 已处于 Pending 状态 ' ||
+        CASE WHEN c.minutes >= 2880 THEN CAST(round(c.minutes / 1440) AS BIGINT) || ' 天'
+             WHEN c.minutes >= 120 THEN CAST(round(c.minutes / 60) AS BIGINT) || ' 小时'
+             ELSE CAST(round(c.minutes) AS BIGINT) || ' 分钟' END
+        || '：' || c.cause_zh
+        || CASE WHEN u.pods IS NOT NULL THEN '；有 ' || len(u.pods) || ' 个 Pod 在等待它' ELSE '' END
+        || CASE WHEN u.sched_msg OR u.ev_n > 0 THEN '（pod has unbound immediate PersistentVolumeClaims）' ELSE '' END AS message_zh,
     list_concat(coalesce(u.pods, []), coalesce(pe.lines, [])[1:3],
         CASE WHEN u.ev_msg IS NOT NULL THEN ['FailedScheduling x' || u.ev_n || ': ' || u.ev_msg] ELSE [] END) AS evidence,
     CASE WHEN u.pods IS NULL THEN 'medium' ELSE 'high' END AS severity

@@ -127,6 +127,20 @@ SELECT 'registry/' || registry || coalesce('@' || node, '') AS resource, node, b
                     || ' but pulls still fail: check the syntax and restart the runtime'
                 ELSE '; node ' || node || ' has no mirror/insecure setting for ' || registry
                     || CASE WHEN len(files) > 0 THEN ' in ' || array_to_string(files, ', ') ELSE ' (no containerd/docker registry configuration found)' END END AS message,
+    '从 ' || registry || ' 拉取镜像失败（'
+        || CASE WHEN cause = 'registry speaks plain HTTP' THEN '仓库使用明文 HTTP'
+                ELSE '证书不受信任：' || substr(cause, length('certificate not trusted: ') + 1) END
+        || '；' || array_to_string(list_transform(seen, lambda x:
+                CASE WHEN x = 'container status' THEN '容器状态'
+                     WHEN x LIKE 'event %' THEN '事件 ' || substr(x, 7)
+                     WHEN x LIKE '% log' THEN substr(x, 1, length(x) - 4) || ' 日志'
+                     ELSE x END), '、') || '）'
+        || CASE WHEN NOT node_collected THEN coalesce('；未收集节点 ' || node || ' 的运行时配置', '')
+                WHEN len(configured_in) > 0 THEN '；节点 ' || node || ' 已在 ' || array_to_string(configured_in, '、')
+                    || ' 中配置了该仓库，但拉取仍然失败：请检查配置语法并重启运行时'
+                ELSE '；节点 ' || node
+                    || CASE WHEN len(files) > 0 THEN ' 的 ' || array_to_string(files, '、') || ' 中没有 ' || registry || ' 的 mirror/insecure 配置'
+                            ELSE ' 没有 ' || registry || ' 的 mirror/insecure 配置（未找到 containerd/docker 仓库配置）' END END AS message_zh,
     lines AS evidence,
     n AS count
 FROM judged

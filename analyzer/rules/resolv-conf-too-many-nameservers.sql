@@ -50,6 +50,7 @@ files AS (
 file_findings AS (
     SELECT node, any_value(bundle_id) AS bundle_id,
         string_agg('file ' || path || ' has ' || len(servers) || ' nameserver lines', ', ' ORDER BY path) AS what,
+        string_agg('文件 ' || path || ' 中有 ' || len(servers) || ' 条 nameserver', '，' ORDER BY path) AS what_zh,
         flatten(list(servers ORDER BY path)) AS lines
     FROM files WHERE len(servers) > ${max_nameservers}
     GROUP BY node
@@ -72,6 +73,9 @@ SELECT
     coalesce(f.bundle_id, l.bundle_id) AS bundle_id,
     concat_ws('; ', f.what,
         CASE WHEN l.n > 0 THEN l.n || ' kubelet warnings "Nameserver limits were exceeded" (' || array_to_string(list_sort(l.whats), ', ') || ')' END) AS message,
+    concat_ws('；', f.what_zh,
+        CASE WHEN l.n > 0 THEN l.n || ' 条 kubelet 告警 "Nameserver limits were exceeded"（'
+            || array_to_string(list_transform(list_sort(l.whats), lambda w: CASE WHEN w LIKE 'event %' THEN '事件 ' || substr(w, 7) ELSE replace(w, ' log ', ' 日志 ') END), '、') || '）' END) AS message_zh,
     list_concat(coalesce(f.lines, []), coalesce(l.lines, [])) AS evidence
 FROM file_findings f
 FULL OUTER JOIN log_findings l ON lower(l.node) = lower(f.node)

@@ -118,6 +118,20 @@ verdicts AS (
                 END
         END AS what,
         CASE
+            WHEN a.res IN ('memory', 'ephemeral-storage') OR a.res LIKE 'hugepages-%' THEN
+                CASE WHEN a.suffix = 'm' THEN a.res || ' ' || a.q || ' 为 ' || CAST(a.v AS VARCHAR) || ' 字节（m 表示毫）：是否应为 ' || regexp_replace(a.q, 'm$', 'Mi') || '？'
+                     WHEN a.v > 0 AND a.v < ${min_memory_bytes}
+                          AND (a.suffix = '' OR a.section IN ('limits', 'default')) THEN a.res || ' ' || a.q || ' 仅为 ' || CAST(CAST(a.v AS BIGINT) AS VARCHAR) || ' 字节'
+                          || CASE WHEN a.suffix = '' THEN '（不带单位即为字节）：是否应为 ' || a.q || 'Mi？' ELSE '' END
+                END
+            WHEN a.res = 'cpu' THEN
+                CASE WHEN a.v > coalesce(b.cpu, ${max_cpu_cores})
+                     THEN 'cpu ' || a.q || ' 为 ' || regexp_replace(CAST(a.v AS VARCHAR), '\.0$', '') || ' 核'
+                          || CASE WHEN b.cpu IS NOT NULL THEN '，超过最大节点的 CPU 容量（' || regexp_replace(CAST(b.cpu AS VARCHAR), '\.0$', '') || '）' ELSE '' END
+                          || CASE WHEN a.suffix = '' THEN '：是否应为 ' || a.q || 'm？' ELSE '' END
+                END
+        END AS what_zh,
+        CASE
             WHEN a.res = 'cpu' AND a.section IN ('requests', 'defaultRequest') THEN 'high'
             WHEN a.res = 'cpu' THEN 'medium'
             WHEN a.section IN ('limits', 'default') THEN 'high'
@@ -126,11 +140,11 @@ verdicts AS (
 ),
 -- Every container (and LimitRange) with its judged amounts.
 judged AS (
-    SELECT r.*, j.what, j.sev
+    SELECT r.*, j.what, j.what_zh, j.sev
     FROM resource_entries r
     JOIN verdicts j ON j.res = r.res AND j.section = r.section AND j.q IS NOT DISTINCT FROM r.q
     UNION ALL
-    SELECT a.*, j.what, j.sev
+    SELECT a.*, j.what, j.what_zh, j.sev
     FROM limit_amounts a
     JOIN verdicts j ON j.res = a.res AND j.section = a.section AND j.q IS NOT DISTINCT FROM a.q
 ),
@@ -157,6 +171,8 @@ symptom_names AS (
 SELECT lower(j.kind) || '/' || j.namespace || '/' || j.name AS resource, j.namespace, j.name, j.bundle_id,
     CASE WHEN j.kind = 'LimitRange' THEN 'LimitRange ' || j.name || ' (' || j.container || ')' ELSE 'container ' || j.container END
         || ': ' || string_agg(j.section || ' ' || j.what, '; ' ORDER BY j.section, j.res) AS message,
+    CASE WHEN j.kind = 'LimitRange' THEN 'LimitRange ' || j.name || '（' || j.container || '）' ELSE '容器 ' || j.container END
+        || '：' || string_agg(j.section || ' ' || j.what_zh, '；' ORDER BY j.section, j.res) AS message_zh,
     list_concat(list(j.section || '.' || j.res || ': ' || j.q ORDER BY j.section, j.res),
         coalesce((SELECT list(DISTINCT s.pod || coalesce('/' || s.container, '') || ' ' || s.what)[1:3] FROM symptom_names s
                   WHERE s.bundle_id = j.bundle_id AND s.namespace = j.namespace AND s.owner = j.name

@@ -75,6 +75,12 @@ SELECT 'pod/' || namespace || '/' || name AS resource, namespace, name, node, bu
         || CASE WHEN restore IS NOT NULL THEN ' (restored by Velero restore ' || restore || coalesce(' from backup ' || backup, '') || ')' ELSE '' END
         || '; ' || owner_kind || ' wants ' || coalesce(desired, 1) || ' replicas and has ' || owned_running || ' running pods of its own, so '
         || (owned_running + 1) || ' pods run' AS message,
+    'Pod ' || name || ' 没有父资源，但'
+        || CASE WHEN selector_match THEN '匹配 ' || owner_kind || ' ' || owner_name || ' 的 selector'
+                ELSE '按名称属于 ' || owner_kind || ' ' || owner_name END
+        || CASE WHEN restore IS NOT NULL THEN '（由 Velero restore ' || restore || coalesce(' 从备份 ' || backup, '') || ' 还原）' ELSE '' END
+        || '；' || owner_kind || ' 期望 ' || coalesce(desired, 1) || ' 个副本，自身已有 ' || owned_running || ' 个运行中的 Pod，因此共有 '
+        || (owned_running + 1) || ' 个 Pod 在运行' AS message_zh,
     list_concat(['labels: ' || CAST(labels AS VARCHAR)],
                 ['selector: ' || coalesce(CAST(to_json(match_labels) AS VARCHAR), '{}')],
                 ['phase: ' || phase || CASE WHEN ready THEN ', ready' ELSE '' END]) AS evidence

@@ -76,6 +76,15 @@ SELECT CASE WHEN coalesce(h.node, '') = '' THEN 'cluster' ELSE 'node/' || h.node
         || CASE WHEN any_value(k.kernel) IS NULL THEN ''
                 WHEN any_value(k.kernel) LIKE '3.10.%' THEN '; kernel ' || any_value(k.kernel) || ': upgrade the kernel'
                 ELSE '; kernel ' || any_value(k.kernel) END AS message,
+    CASE WHEN coalesce(h.node, '') = '' THEN '容器' ELSE '节点 ' || h.node || ' 上的容器' END
+        || '启动失败，报错 "getting the final child''s pid from pipe caused EOF"（' || sum(h.n) || ' 次，'
+        || array_to_string(list_transform(list(DISTINCT h.what ORDER BY h.what), lambda w:
+                CASE WHEN w = 'container status' THEN '容器状态'
+                     WHEN w LIKE 'event %' THEN '事件 ' || substr(w, 7)
+                     ELSE replace(w, ' log ', ' 日志 ') END), '、') || '）'
+        || CASE WHEN any_value(k.kernel) IS NULL THEN ''
+                WHEN any_value(k.kernel) LIKE '3.10.%' THEN '；内核 ' || any_value(k.kernel) || '：请升级内核'
+                ELSE '；内核 ' || any_value(k.kernel) END AS message_zh,
     list(DISTINCT h.line)[1:4] AS evidence,
     sum(h.n) AS count
 FROM hits h LEFT JOIN kernel k ON k.key = lower(h.node)

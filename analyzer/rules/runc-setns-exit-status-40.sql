@@ -68,6 +68,13 @@ SELECT CASE WHEN coalesce(h.node, '') = '' THEN 'cluster' ELSE 'node/' || h.node
         || ' fail to start with "running exec setns process for init caused exit status 40" (' || sum(h.n) || ' times, '
         || array_to_string(list(DISTINCT h.what ORDER BY h.what), ', ') || '): drop the page cache on the node'
         || coalesce('; kernel ' || any_value(k.kernel), '') AS message,
+    CASE WHEN coalesce(h.node, '') = '' THEN '容器' ELSE '节点 ' || h.node || ' 上的容器' END
+        || '启动失败，报错 "running exec setns process for init caused exit status 40"（' || sum(h.n) || ' 次，'
+        || array_to_string(list_transform(list(DISTINCT h.what ORDER BY h.what), lambda w:
+                CASE WHEN w = 'container status' THEN '容器状态'
+                     WHEN w LIKE 'event %' THEN '事件 ' || substr(w, 7)
+                     ELSE replace(w, ' log ', ' 日志 ') END), '、') || '）：请清除该节点的页缓存'
+        || coalesce('；内核 ' || any_value(k.kernel), '') AS message_zh,
     list(DISTINCT h.line)[1:4] AS evidence,
     sum(h.n) AS count
 FROM hits h LEFT JOIN kernel k ON k.key = lower(h.node)

@@ -87,6 +87,16 @@ SELECT 'node/' || coalesce(node, '?') AS resource, node, node AS name, bundle_id
               || CASE WHEN len(coalesce(images, [])) > 0 THEN '; remove and pull again: ' || array_to_string(images[1:5], ', ') ELSE '' END
          ELSE 'kubelet stats: ' || n || ' "unable to find data in memory cache" errors on node ' || coalesce(node, '?') || ' ('
               || array_to_string(seen, ', ') || '): cAdvisor has no data for some cgroups (kubectl top / eviction stats incomplete)' END AS message,
+    CASE WHEN kind = 'snapshot'
+         THEN '节点 ' || coalesce(node, '?') || ' 上的 containerd 快照链已损坏：' || n || ' 次 "parent snapshot ... does not exist: not found" 错误（'
+              || array_to_string(list_transform(seen, lambda x:
+                    CASE WHEN x = 'events' THEN '事件' WHEN x = 'container status' THEN '容器状态'
+                         WHEN x LIKE '% log' THEN substr(x, 1, length(x) - 4) || ' 日志' ELSE x END), '、') || '）'
+              || CASE WHEN len(coalesce(images, [])) > 0 THEN '；请删除并重新拉取镜像：' || array_to_string(images[1:5], ', ') ELSE '' END
+         ELSE 'kubelet stats：节点 ' || coalesce(node, '?') || ' 上有 ' || n || ' 次 "unable to find data in memory cache" 错误（'
+              || array_to_string(list_transform(seen, lambda x:
+                    CASE WHEN x = 'events' THEN '事件' WHEN x = 'container status' THEN '容器状态'
+                         WHEN x LIKE '% log' THEN substr(x, 1, length(x) - 4) || ' 日志' ELSE x END), '、') || '）：cAdvisor 缺少部分 cgroup 的数据（kubectl top / 驱逐统计不完整）' END AS message_zh,
     lines AS evidence,
     n AS count,
     CASE WHEN kind = 'cache' THEN 'low' END AS severity

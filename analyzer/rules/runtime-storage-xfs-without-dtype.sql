@@ -51,7 +51,8 @@ WITH driver AS (
 ),
 fs AS (
     SELECT f.bundle_id, f.node,
-        list(f.path || ' on xfs with ftype=0' ORDER BY f.path) AS what
+        list(f.path || ' on xfs with ftype=0' ORDER BY f.path) AS what,
+        list(f.path || ' 位于 ftype=0 的 xfs 上' ORDER BY f.path) AS what_zh
     FROM host_filesystems f
     LEFT JOIN driver d ON d.bundle_id = f.bundle_id AND d.node = f.node
     WHERE f.fstype = 'xfs' AND f.xfs_ftype = 0
@@ -77,6 +78,10 @@ SELECT
         CASE WHEN f.node IS NOT NULL THEN array_to_string(f.what, ', ') || ' (xfs_info): overlay needs d_type (ftype=1)' END,
         CASE WHEN l.n > 0 THEN l.n || ' runtime log lines report missing d_type support (' || array_to_string(l.whats, ', ') || ')' END
     ) AS message,
+    concat_ws('；',
+        CASE WHEN f.node IS NOT NULL THEN array_to_string(f.what_zh, '、') || '（xfs_info）：overlay 需要 d_type 支持（ftype=1）' END,
+        CASE WHEN l.n > 0 THEN l.n || ' 行运行时日志报告不支持 d_type（' || array_to_string(list_transform(l.whats, lambda w: replace(w, ' log ', ' 日志 ')), '、') || '）' END
+    ) AS message_zh,
     list_concat(coalesce(f.what, []), coalesce(l.lines, [])) AS evidence
 FROM fs f
 FULL OUTER JOIN logs l ON l.node = f.node

@@ -115,12 +115,20 @@ spread AS (
 SELECT 'cluster' AS resource, NULL AS node, bundle_id,
     'nodes run different pause (sandbox) images: ' || array_to_string(shorts, ' vs ')
         || ' (pause image changed on part of the cluster)' AS message,
+    '各节点使用的 pause（sandbox）镜像不一致：' || array_to_string(shorts, ' vs ')
+        || '（集群中部分节点更换了 pause 镜像）' AS message_zh,
     lines AS evidence
 FROM spread WHERE kinds > 1
 UNION ALL
 SELECT 'node/' || node, node, bundle_id,
     'node ' || node || ' is configured for sandbox image ' || image || ' (' || src || ') but holds only '
         || array_to_string(held, ', ') || ', the pause its running pod sandboxes were created from',
+    '节点 ' || node || ' 配置的 sandbox 镜像为 ' || image || '（'
+        || CASE WHEN src LIKE 'file %' THEN '文件 ' || substr(src, 6)
+                WHEN src LIKE 'kubelet flag in %' THEN 'kubelet 参数，位于 ' || substr(src, 17)
+                WHEN src LIKE '% log kubelet flags' THEN substr(src, 1, length(src) - 18) || ' 日志中的 kubelet 参数'
+                ELSE replace(src, ' log ', ' 日志 ') END
+        || '），但节点上只有 ' || array_to_string(held, '、') || '，即当前运行中 Pod 的 sandbox 所基于的 pause 镜像',
     ['configured: ' || image || ' (' || src || ')', 'pause images on the node: ' || array_to_string(held, ', ')]
 FROM pending WHERE len(held) > 0
 ORDER BY 1

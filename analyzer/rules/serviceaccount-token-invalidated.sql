@@ -93,6 +93,13 @@ SELECT 'component/' || component AS resource, NULL AS namespace, component AS na
                     (SELECT nullif(string_agg(namespace || '/' || owner || ' (ServiceAccount ' || sa || ' re-created)', ', '), '') FROM stale_pods),
                     (SELECT nullif(string_agg('users of Secret ' || namespace || '/' || name, ', '), '') FROM invalid_secrets))
                 ELSE '; restart the pods or replace the copied tokens of the clients using them' END AS message,
+    component || ' 以 "invalid bearer token, ... has been invalidated" 拒绝了 ' || n || ' 个请求'
+        || coalesce('（节点：' || nullif(array_to_string(nodes, '、'), '') || '）', '')
+        || CASE WHEN (SELECT count(*) FROM stale_pods) + (SELECT count(*) FROM invalid_secrets) > 0
+                THEN '；可能的客户端：' || concat_ws('、',
+                    (SELECT nullif(string_agg(namespace || '/' || owner || '（ServiceAccount ' || sa || ' 已重建）', '、'), '') FROM stale_pods),
+                    (SELECT nullif(string_agg('Secret ' || namespace || '/' || name || ' 的使用者', '、'), '') FROM invalid_secrets))
+                ELSE '；请重启使用这些 token 的 Pod，或替换客户端中复制的 token' END AS message_zh,
     list_concat(lines, coalesce((SELECT list('Secret ' || namespace || '/' || name || ' kubernetes.io/legacy-token-invalid-since=' || since) FROM invalid_secrets), [])) AS evidence,
     n AS count, NULL AS severity
 FROM by_component
@@ -100,6 +107,8 @@ UNION ALL
 SELECT 'pod/' || namespace || '/' || pods[1], namespace, owner, NULL, bundle_id,
     len(pods) || ' pod(s) of ' || owner || ' started ' || strftime(started, '%Y-%m-%dT%H:%M:%SZ') || ' with a token of ServiceAccount ' || sa
         || ', which was re-created ' || strftime(sa_created, '%Y-%m-%dT%H:%M:%SZ') || ' (new UID): their token is invalidated; restart them',
+    owner || ' 的 ' || len(pods) || ' 个 Pod 于 ' || strftime(started, '%Y-%m-%dT%H:%M:%SZ') || ' 启动，使用的是 ServiceAccount ' || sa
+        || ' 的 token，而该 ServiceAccount 已于 ' || strftime(sa_created, '%Y-%m-%dT%H:%M:%SZ') || ' 重建（新 UID）：这些 Pod 的 token 已失效，请重启它们',
     pods[1:5], len(pods),
     -- Without rejected requests in the logs the pods may not use their token at all.
     CASE WHEN (SELECT count(*) FROM by_component) = 0 THEN 'low' END

@@ -115,6 +115,11 @@ SELECT 'pod/' || f.namespace || '/' || f.name AS resource, f.namespace, f.name, 
     'mounts ServiceAccount token Secret ' || f.secret || ', which does not exist (' || f.seen || ')'
         || coalesce('; pod is ' || f.phase, '')
         || '; Kubernetes ' || coalesce(v.server_version, '?') || ' no longer generates token Secrets for ServiceAccounts' AS message,
+    '挂载了不存在的 ServiceAccount token Secret ' || f.secret || '（见于 '
+        || CASE f.seen WHEN 'pod spec and FailedMount events' THEN 'Pod spec 和 FailedMount 事件'
+                       WHEN 'pod spec' THEN 'Pod spec' ELSE 'FailedMount 事件' END || '）'
+        || coalesce('；Pod 处于 ' || f.phase || ' 状态', '')
+        || '；Kubernetes ' || coalesce(v.server_version, '?') || ' 不再为 ServiceAccount 自动生成 token Secret' AS message_zh,
     list_concat(['secret: ' || f.secret, 'serviceAccountName: ' || coalesce(f.service_account, '?')], f.messages) AS evidence,
     f.n AS count
 FROM findings f JOIN versions v ON v.bundle_id = f.bundle_id
@@ -123,6 +128,7 @@ UNION ALL
 -- Karmada (karmadactl join, cluster controller, agent) waiting for a ServiceAccount's token Secret.
 SELECT coalesce('pod/' || namespace || '/' || pod, 'node/' || node, 'cluster'), namespace, pod, node, bundle_id,
     count(*) || ' log lines "failed to get serviceAccount secret": waiting for a ServiceAccount token Secret, which Kubernetes 1.24+ no longer generates',
+    count(*) || ' 行日志 "failed to get serviceAccount secret"：正在等待 ServiceAccount token Secret，而 Kubernetes 1.24+ 已不再自动生成此类 Secret',
     list(line ORDER BY line)[1:3], count(*)
 FROM log_hits
 GROUP BY bundle_id, namespace, pod, node
@@ -132,6 +138,9 @@ SELECT 'secret/' || s.namespace || '/' || s.name, s.namespace, s.name, NULL, s.b
     'ServiceAccount token Secret ' || s.name || ' (for ' || coalesce(json_extract_string(s.annotations, '$."kubernetes.io/service-account.name"'), '?')
         || ') has no token after ' || CAST(round(days_between(s.created_at, b.collected_at) * 1440) AS BIGINT)
         || ' minutes: the token controller is not populating it',
+    'ServiceAccount token Secret ' || s.name || '（对应 ServiceAccount ' || coalesce(json_extract_string(s.annotations, '$."kubernetes.io/service-account.name"'), '?')
+        || '）创建 ' || CAST(round(days_between(s.created_at, b.collected_at) * 1440) AS BIGINT)
+        || ' 分钟后仍没有 token：token controller 未向其填充 token',
     ['type: kubernetes.io/service-account-token', 'data keys: ' || coalesce(array_to_string(json_keys(s.doc->'$.data'), ', '), '(none)')],
     1
 FROM secrets s JOIN bundles b ON b.bundle_id = s.bundle_id

@@ -95,6 +95,17 @@ SELECT
         || CASE WHEN i.n > 0 THEN '; ' || i.n || ' resources inside still hold finalizers'
                 || CASE WHEN i.cattle > 0 THEN ' (' || i.cattle || ' Rancher *.cattle.io resources)' ELSE '' END
                 ELSE '' END AS message,
+    s.kind || ' ' || s.name || ' 已处于 Terminating 状态 '
+        || CASE WHEN s.minutes >= 2880 THEN CAST(round(s.minutes / 1440) AS BIGINT) || ' 天'
+                WHEN s.minutes >= 120 THEN CAST(round(s.minutes / 60) AS BIGINT) || ' 小时'
+                ELSE CAST(round(s.minutes) AS BIGINT) || ' 分钟' END
+        || CASE WHEN len(s.finalizers) + len(s.spec_finalizers) > 0
+                THEN '，finalizers：' || array_to_string(list_concat(s.finalizers, s.spec_finalizers), ', ')
+                ELSE '，已没有 finalizer（删除可能在等待优雅终止期或 kubelet）' END
+        || CASE WHEN s.api_group LIKE '%cattle.io' THEN '（Rancher 资源）' ELSE '' END
+        || CASE WHEN i.n > 0 THEN '；命名空间内仍有 ' || i.n || ' 个资源持有 finalizer'
+                || CASE WHEN i.cattle > 0 THEN '（其中 ' || i.cattle || ' 个为 Rancher *.cattle.io 资源）' ELSE '' END
+                ELSE '' END AS message_zh,
     list_concat(['deletionTimestamp: ' || strftime(s.deleted_at, '%Y-%m-%dT%H:%M:%SZ')], coalesce(bl.why, []),
         coalesce(i.what, [])[1:8]) AS evidence,
     CASE WHEN s.kind = 'Namespace' OR s.minutes >= 1440 THEN 'medium' ELSE 'low' END AS severity

@@ -89,6 +89,17 @@ SELECT coalesce('node/' || node, 'cluster') AS resource, node, node AS name, coa
                     CASE WHEN fail_swap_off THEN 'failSwapOn: false' END,
                     CASE WHEN paths IS NOT NULL THEN '--fail-swap-on=false in ' || array_to_string(paths, ', ') END)
                 || ') with ' || coalesce('memorySwap.swapBehavior ' || swap_behavior, 'no memorySwap.swapBehavior configured') END) AS message,
+    concat_ws('；',
+        CASE WHEN size_kib IS NOT NULL THEN '节点 ' || node || ' 上启用了 swap（' || CAST(round(size_kib / 1048576.0, 1) AS VARCHAR)
+            || ' GiB，已使用 ' || CAST(round(used_kib / 1024.0) AS BIGINT) || ' MiB）' END,
+        CASE WHEN refused_n > 0 THEN 'kubelet 拒绝启动 ' || refused_n || ' 次："running with swap on is not supported"' END,
+        CASE WHEN size_kib IS NULL THEN NULL
+             WHEN NOT tolerated THEN 'kubelet failSwapOn 为 ' || CASE WHEN seen IS NULL THEN '未知（默认 true）' ELSE 'true' END
+                || '：swap 开启时 kubelet 无法启动'
+             ELSE 'kubelet 允许 swap（' || concat_ws('，',
+                    CASE WHEN fail_swap_off THEN 'failSwapOn: false' END,
+                    CASE WHEN paths IS NOT NULL THEN array_to_string(paths, '、') || ' 中设置了 --fail-swap-on=false' END)
+                || '），' || coalesce('memorySwap.swapBehavior 为 ' || swap_behavior, '未配置 memorySwap.swapBehavior') END) AS message_zh,
     list_concat(coalesce(swap_lines, []), coalesce(seen, []),
         coalesce(list_transform(paths, lambda p: p || ': --fail-swap-on=false'), []), coalesce(refused_lines, [])) AS evidence,
     CASE WHEN refused_n > 0 OR NOT tolerated THEN 'high' ELSE 'medium' END AS severity

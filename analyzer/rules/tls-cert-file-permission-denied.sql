@@ -107,7 +107,9 @@ pod_ctx AS (
 file_vol AS (
     SELECT g.bundle_id, g.namespace, g.pod, g.container, f AS file,
         arg_max(v.vtype || ' volume ' || v.vol || ' (' || v.source_name || ') at ' || m.path || ' with mode 0'
-                || CAST(v.mode // 64 % 8 AS VARCHAR) || CAST(v.mode // 8 % 8 AS VARCHAR) || CAST(v.mode % 8 AS VARCHAR), length(m.path)) AS vol_text
+                || CAST(v.mode // 64 % 8 AS VARCHAR) || CAST(v.mode // 8 % 8 AS VARCHAR) || CAST(v.mode % 8 AS VARCHAR), length(m.path)) AS vol_text,
+        arg_max(v.vtype || ' 卷 ' || v.vol || '（' || v.source_name || '），挂载于 ' || m.path || '，权限 0'
+                || CAST(v.mode // 64 % 8 AS VARCHAR) || CAST(v.mode // 8 % 8 AS VARCHAR) || CAST(v.mode % 8 AS VARCHAR), length(m.path)) AS vol_text_zh
     FROM (SELECT *, unnest(files) AS f FROM grouped WHERE source = 'container') g
     JOIN mounts m ON m.bundle_id = g.bundle_id AND m.namespace = g.namespace AND m.pod = g.pod AND m.container = g.container
         AND (starts_with(f, rtrim(m.path, '/') || '/') OR f = m.path)
@@ -134,6 +136,17 @@ SELECT
                 || CASE WHEN pc.fs_group IS NULL THEN '; no fsGroup set: Secret files stay owned by root' ELSE '; fsGroup ' || pc.fs_group END
            ELSE coalesce('; on the node: ' || (SELECT string_agg(hk.file || ' mode ' || hk.mode || ' uid ' || hk.uid || ' gid ' || hk.gid, ', ')
                                                 FROM host_keys hk WHERE hk.node IS NOT DISTINCT FROM g.node), '') END AS message,
+    CASE WHEN g.source = 'container' THEN '容器 ' || g.container ELSE '节点 ' || coalesce(g.node, '?') || ' 上的 ' || coalesce(g.service, 'service') END
+        || CASE WHEN g.kind = 'too open' THEN ' 拒绝使用其私钥：私钥文件允许组或其他用户访问（group or world access）' ELSE ' 无法读取其 TLS 证书/私钥：Permission denied' END
+        || CASE WHEN len(coalesce(g.files, [])) > 0 THEN '（' || array_to_string(g.files, ', ') || '）' ELSE '' END
+        || '（' || g.n || ' 行日志）'
+        || coalesce('；文件来自 ' || (SELECT string_agg(DISTINCT fv.vol_text_zh, '；') FROM file_vol fv
+                                        WHERE fv.bundle_id = g.bundle_id AND fv.namespace = g.namespace AND fv.pod = g.pod AND fv.container = g.container), '')
+        || CASE WHEN g.source = 'container' THEN
+                coalesce('；Pod 以 uid ' || coalesce((SELECT any_value(m.run_as_user) FROM mounts m WHERE m.bundle_id = g.bundle_id AND m.namespace = g.namespace AND m.pod = g.pod AND m.container = g.container AND m.run_as_user IS NOT NULL), pc.run_as_user) || ' 运行', '')
+                || CASE WHEN pc.fs_group IS NULL THEN '；未设置 fsGroup：Secret 文件的属主仍为 root' ELSE '；fsGroup 为 ' || pc.fs_group END
+           ELSE coalesce('；节点上的文件：' || (SELECT string_agg(hk.file || ' 权限 ' || hk.mode || ' uid ' || hk.uid || ' gid ' || hk.gid, '，')
+                                                FROM host_keys hk WHERE hk.node IS NOT DISTINCT FROM g.node), '') END AS message_zh,
     g.lines AS evidence,
     g.n AS count
 FROM grouped g

@@ -68,7 +68,7 @@ limits AS (
 ),
 judged AS (
     SELECT g.*, l.watches, l.instances,
-        l.node IS NOT NULL AS known,
+        (l.watches IS NOT NULL OR l.instances IS NOT NULL) AS known,
         coalesce(l.watches < ${min_max_user_watches} OR l.instances < ${min_max_user_instances}, false) AS low
     FROM grouped g LEFT JOIN limits l ON l.node = g.node
 )
@@ -81,9 +81,20 @@ SELECT
                 WHEN low THEN '; node ' || node || ' has fs.inotify.max_user_watches=' || coalesce(CAST(watches AS VARCHAR), '?')
                     || ', fs.inotify.max_user_instances=' || coalesce(CAST(instances AS VARCHAR), '?')
                     || ' (below ${min_max_user_watches} / ${min_max_user_instances})'
-                WHEN known THEN '; inotify limits of node ' || node || ' are already high (' || watches || ' / ' || instances
+                WHEN known THEN '; inotify limits of node ' || node || ' are already high (' || coalesce(CAST(watches AS VARCHAR), '?')
+                    || ' / ' || coalesce(CAST(instances AS VARCHAR), '?')
                     || '): check the open-file limit (LimitNOFILE) instead'
                 ELSE '; inotify limits of the node not collected' END AS message,
+    CASE WHEN source = 'container' THEN '容器 ' || container ELSE '节点 ' || coalesce(node, '?') || ' 上的 ' || coalesce(service, 'service') END
+        || ' 的日志中出现 ' || n || ' 次 "too many open files"'
+        || CASE WHEN fd_only THEN '；进程耗尽了文件描述符：请调大其打开文件数限制（LimitNOFILE / ulimit -n）'
+                WHEN low THEN '；节点 ' || node || ' 的 fs.inotify.max_user_watches=' || coalesce(CAST(watches AS VARCHAR), '?')
+                    || '，fs.inotify.max_user_instances=' || coalesce(CAST(instances AS VARCHAR), '?')
+                    || '（低于 ${min_max_user_watches} / ${min_max_user_instances}）'
+                WHEN known THEN '；节点 ' || node || ' 的 inotify 限制已经足够高（' || coalesce(CAST(watches AS VARCHAR), '?')
+                    || ' / ' || coalesce(CAST(instances AS VARCHAR), '?')
+                    || '）：请改为检查打开文件数限制（LimitNOFILE）'
+                ELSE '；未收集该节点的 inotify 限制' END AS message_zh,
     lines AS evidence,
     n AS count,
     CASE WHEN fd_only OR (known AND NOT low) THEN 'medium' END AS severity

@@ -45,18 +45,22 @@ bsl AS (
 ),
 -- Why a cluster's Velero is not healthy (none: healthy), as Kcoral checks it.
 problems AS (
-    SELECT c.bundle_id, list(p.what ORDER BY p.what) FILTER (WHERE p.what IS NOT NULL) AS why
+    SELECT c.bundle_id, list(p.what ORDER BY p.what) FILTER (WHERE p.what IS NOT NULL) AS why,
+        list(p.what_zh ORDER BY p.what) FILTER (WHERE p.what IS NOT NULL) AS why_zh
     FROM clusters c
     LEFT JOIN (
-        SELECT w.bundle_id, 'velero ' || coalesce(w.available, 0) || '/' || coalesce(w.desired, 1) || ' available' AS what
+        SELECT w.bundle_id, 'velero ' || coalesce(w.available, 0) || '/' || coalesce(w.desired, 1) || ' available' AS what,
+            'velero ' || coalesce(w.available, 0) || '/' || coalesce(w.desired, 1) || ' 可用' AS what_zh
         FROM workloads w WHERE w.kind = 'Deployment' AND w.name = 'velero' AND coalesce(w.available, 0) < coalesce(w.desired, 1)
         UNION ALL
-        SELECT w.bundle_id, w.name || ' ' || coalesce(w.ready, 0) || '/' || coalesce(w.desired, 0) || ' ready'
+        SELECT w.bundle_id, w.name || ' ' || coalesce(w.ready, 0) || '/' || coalesce(w.desired, 0) || ' ready',
+            w.name || ' ' || coalesce(w.ready, 0) || '/' || coalesce(w.desired, 0) || ' 就绪'
         FROM workloads w WHERE w.kind = 'DaemonSet' AND w.name IN ('node-agent', 'restic') AND coalesce(w.ready, 0) < coalesce(w.desired, 0)
         UNION ALL
-        SELECT b.bundle_id, 'BackupStorageLocation ' || b.name || ' ' || b.phase FROM bsl b WHERE b.phase <> 'Available'
+        SELECT b.bundle_id, 'BackupStorageLocation ' || b.name || ' ' || b.phase, 'BackupStorageLocation ' || b.name || ' 状态为 ' || b.phase
+        FROM bsl b WHERE b.phase <> 'Available'
         UNION ALL
-        SELECT i.bundle_id, 'no velero Deployment'
+        SELECT i.bundle_id, 'no velero Deployment', '没有 velero Deployment'
         FROM (SELECT DISTINCT bundle_id FROM bsl) i
         WHERE NOT EXISTS (SELECT 1 FROM workloads w WHERE w.bundle_id = i.bundle_id AND w.kind = 'Deployment' AND w.name = 'velero')
     ) p ON p.bundle_id = c.bundle_id
@@ -64,7 +68,7 @@ problems AS (
 ),
 members AS (
     SELECT DISTINCT b.url, b.bucket, c.cluster, c.bundle_id, coalesce(len(p.why), 0) = 0 AS healthy,
-        array_to_string(p.why, ', ') AS why
+        array_to_string(p.why, ', ') AS why, array_to_string(p.why_zh, '，') AS why_zh
     FROM bsl b JOIN clusters c USING (bundle_id) JOIN problems p USING (bundle_id)
 ),
 velero_clusters AS (SELECT count(DISTINCT bundle_id) AS n FROM bsl)
@@ -73,6 +77,9 @@ SELECT 'backupstorage/' || m.url || '/' || m.bucket AS resource, NULL AS bundle_
     'MinIO ' || m.url || ' bucket ' || m.bucket || ' is shared by ' || count(DISTINCT m.cluster) || ' clusters; restore candidates: '
         || coalesce(string_agg(DISTINCT m.cluster, ', ' ORDER BY m.cluster) FILTER (WHERE m.healthy), 'none')
         || coalesce('; excluded (Velero not healthy): ' || string_agg(DISTINCT m.cluster || ' (' || m.why || ')', ', ') FILTER (WHERE NOT m.healthy), '') AS message,
+    'MinIO ' || m.url || ' 的 bucket ' || m.bucket || ' 被 ' || count(DISTINCT m.cluster) || ' 个集群共用；可执行还原的集群：'
+        || coalesce(string_agg(DISTINCT m.cluster, '、' ORDER BY m.cluster) FILTER (WHERE m.healthy), '无')
+        || coalesce('；已排除（Velero 状态异常）：' || string_agg(DISTINCT m.cluster || '（' || m.why_zh || '）', '；' ORDER BY m.cluster || '（' || m.why_zh || '）') FILTER (WHERE NOT m.healthy), '') AS message_zh,
     list(m.cluster || ': ' || CASE WHEN m.healthy THEN 'Velero healthy' ELSE m.why END ORDER BY m.cluster) AS evidence,
     CASE WHEN bool_or(NOT m.healthy) THEN 'low' END AS severity
 FROM members m
@@ -84,6 +91,9 @@ SELECT 'cluster/' || c.cluster, c.bundle_id,
     'cluster ' || c.cluster || CASE
         WHEN NOT EXISTS (SELECT 1 FROM bsl b WHERE b.bundle_id = c.bundle_id) THEN ' has no Velero installed: Kcoral never lists it as a restore target'
         ELSE ' shares no MinIO bucket with the other clusters of this case: it cannot restore their backups' END,
+    '集群 ' || c.cluster || CASE
+        WHEN NOT EXISTS (SELECT 1 FROM bsl b WHERE b.bundle_id = c.bundle_id) THEN ' 未安装 Velero：Kcoral 不会将其列为还原目标'
+        ELSE ' 与本案例中的其他集群没有共用的 MinIO bucket：无法还原它们的备份' END,
     ['backup storage: ' || coalesce((SELECT string_agg(DISTINCT b.url || ' bucket ' || b.bucket, ', ') FROM bsl b WHERE b.bundle_id = c.bundle_id), 'none')],
     NULL
 FROM clusters c, velero_clusters v

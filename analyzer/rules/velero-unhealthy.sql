@@ -51,14 +51,18 @@ checks AS (
     -- Control plane: Deployment velero at its desired replicas.
     SELECT i.bundle_id, i.namespace, 3 AS weight,
         CASE WHEN w.name IS NULL THEN 'Deployment velero missing'
-             ELSE 'Deployment velero ' || coalesce(w.available, 0) || '/' || coalesce(w.desired, 1) || ' available' END AS what
+             ELSE 'Deployment velero ' || coalesce(w.available, 0) || '/' || coalesce(w.desired, 1) || ' available' END AS what,
+        CASE WHEN w.name IS NULL THEN 'Deployment velero 缺失'
+             ELSE 'Deployment velero ' || coalesce(w.available, 0) || '/' || coalesce(w.desired, 1) || ' 可用' END AS what_zh
     FROM installs i LEFT JOIN workloads w ON w.bundle_id = i.bundle_id AND w.namespace = i.namespace AND w.kind = 'Deployment' AND w.name = 'velero'
     WHERE w.name IS NULL OR coalesce(w.available, 0) < coalesce(w.desired, 1) OR coalesce(w.desired, 1) = 0
     UNION ALL
     -- Data plane: DaemonSet node-agent (restic before Velero 1.10) fully ready.
     SELECT i.bundle_id, i.namespace, CASE WHEN w.name IS NULL THEN 1 ELSE 2 END,
         CASE WHEN w.name IS NULL THEN 'DaemonSet node-agent missing (Kcoral requires the data plane)'
-             ELSE 'DaemonSet ' || w.name || ' ' || coalesce(w.ready, 0) || '/' || coalesce(w.desired, 0) || ' ready' END
+             ELSE 'DaemonSet ' || w.name || ' ' || coalesce(w.ready, 0) || '/' || coalesce(w.desired, 0) || ' ready' END,
+        CASE WHEN w.name IS NULL THEN 'DaemonSet node-agent 缺失（Kcoral 要求部署数据面）'
+             ELSE 'DaemonSet ' || w.name || ' ' || coalesce(w.ready, 0) || '/' || coalesce(w.desired, 0) || ' 就绪' END
     FROM installs i
     LEFT JOIN workloads w ON w.bundle_id = i.bundle_id AND w.namespace = i.namespace AND w.kind = 'DaemonSet' AND w.name IN ('node-agent', 'restic')
     WHERE w.name IS NULL OR coalesce(w.ready, 0) < coalesce(w.desired, 0)
@@ -67,6 +71,9 @@ checks AS (
     SELECT o.bundle_id, o.namespace, 3,
         'BackupStorageLocation ' || o.name || ' is ' || coalesce(o.doc->>'$.status.phase', 'not validated (no phase)')
             || coalesce(' (' || nullif(o.doc->>'$.status.message', '') || ')', '')
+            || coalesce(' [' || (o.doc->>'$.spec.config.s3Url') || ', bucket ' || (o.doc->>'$.spec.objectStorage.bucket') || ']', ''),
+        'BackupStorageLocation ' || o.name || coalesce(' 状态为 ' || (o.doc->>'$.status.phase'), ' 尚未校验（没有 phase）')
+            || coalesce('（' || nullif(o.doc->>'$.status.message', '') || '）', '')
             || coalesce(' [' || (o.doc->>'$.spec.config.s3Url') || ', bucket ' || (o.doc->>'$.spec.objectStorage.bucket') || ']', '')
     FROM objects o
     WHERE o.api_group = 'velero.io' AND o.resource = 'backupstoragelocations'
@@ -82,6 +89,8 @@ velero_logs AS (
 SELECT 'namespace/' || c.namespace AS resource, c.namespace, 'velero' AS name, c.bundle_id,
     'Velero in ' || c.namespace || ' is not healthy: ' || string_agg(c.what, '; ' ORDER BY c.weight DESC, c.what)
         || '; Kcoral lists this cluster as Velero abnormal' AS message,
+    '命名空间 ' || c.namespace || ' 中的 Velero 状态异常：' || string_agg(c.what_zh, '；' ORDER BY c.weight DESC, c.what)
+        || '；Kcoral 会将此集群显示为 Velero 异常' AS message_zh,
     list_concat(list(c.what ORDER BY c.weight DESC, c.what), coalesce(any_value(l.lines), [])) AS evidence,
     CASE WHEN max(c.weight) >= 3 THEN 'high' WHEN max(c.weight) = 2 THEN 'medium' ELSE 'low' END AS severity
 FROM checks c LEFT JOIN velero_logs l ON l.namespace = c.namespace

@@ -149,6 +149,11 @@ per_pod AS (
                      WHEN len(coalesce(pp.ok_nodes, [])) = 0 THEN ': no Ready schedulable node satisfies it'
                      ELSE ': satisfied by ' || array_to_string(pp.ok_nodes[1:5], ', ') END
              ORDER BY pp.claim) FILTER (WHERE pp.affinity IS NOT NULL AND pp.affinity <> '') AS pv_lines,
+        list(pp.pv || '（claim ' || pp.claim || '，StorageClass ' || coalesce(pp.storage_class, '-') || '）要求 ' || pp.affinity
+             || CASE WHEN len(pp.gone_hosts) > 0 THEN '：节点 ' || array_to_string(pp.gone_hosts, ', ') || ' 已不在集群中'
+                     WHEN len(coalesce(pp.ok_nodes, [])) = 0 THEN '：没有 Ready 且可调度的节点满足该条件'
+                     ELSE '：满足条件的节点有 ' || array_to_string(pp.ok_nodes[1:5], ', ') END
+             ORDER BY pp.claim) FILTER (WHERE pp.affinity IS NOT NULL AND pp.affinity <> '') AS pv_lines_zh,
         count(pp.affinity) FILTER (WHERE pp.affinity <> '') AS with_affinity,
         list(pp.ok_nodes) FILTER (WHERE pp.affinity <> '') AS node_sets,
         bool_or(len(pp.gone_hosts) > 0) AS gone
@@ -186,6 +191,9 @@ SELECT 'pod/' || namespace || '/' || pod AS resource, namespace, pod AS name, bu
     'pod Pending: "' || regexp_replace(message, '\s+preemption:.*$', '') || '"'
         || CASE WHEN len(coalesce(pv_lines, [])) > 0 THEN '; ' || array_to_string(pv_lines, '; ') ELSE '' END
         || coalesce('; ' || split, '') AS message,
+    'Pod Pending："' || regexp_replace(message, '\s+preemption:.*$', '') || '"'
+        || CASE WHEN len(coalesce(pv_lines_zh, [])) > 0 THEN '；' || array_to_string(pv_lines_zh, '；') ELSE '' END
+        || CASE WHEN split IS NOT NULL THEN '；该 Pod 的多个卷没有共同的可用节点（位于不同可用区/节点）' ELSE '' END AS message_zh,
     list_concat([message], coalesce(pv_lines, [])) AS evidence,
     n AS count,
     NULL AS severity
@@ -196,6 +204,10 @@ SELECT 'storageclass/' || name, NULL, name, bundle_id,
         || pvs || ' PV(s) are pinned by node affinity (' || affinity || ')'
         || CASE WHEN zone_count >= 2 THEN ' in a cluster spread over ' || zone_count || ' zones' ELSE '' END
         || ': pods can hit "volume node affinity conflict"; use volumeBindingMode: WaitForFirstConsumer',
+    'StorageClass ' || name || '（' || provisioner || '）以 Immediate 模式在 Pod 调度之前就绑定卷，而其 '
+        || pvs || ' 个 PV 被节点亲和性固定了位置（' || affinity || '）'
+        || CASE WHEN zone_count >= 2 THEN '，且集群分布在 ' || zone_count || ' 个可用区' ELSE '' END
+        || '：Pod 可能遇到 "volume node affinity conflict"；请使用 volumeBindingMode: WaitForFirstConsumer',
     examples, pvs, 'low'
 FROM immediate
 ORDER BY 1

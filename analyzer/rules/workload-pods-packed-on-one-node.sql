@@ -169,6 +169,14 @@ SELECT lower(p.wkind) || '/' || p.namespace || '/' || p.wname AS resource,
                 THEN '; the pod template has ' || concat_ws(' and ', CASE WHEN w.anti_affinity THEN 'podAntiAffinity' END, CASE WHEN w.spread THEN 'topologySpreadConstraints' END)
                      || ' but they are not enforced (preferred / ScheduleAnyway): delete a pod or use the descheduler to rebalance'
                 ELSE '; the pod template has no podAntiAffinity or topologySpreadConstraints' END AS message,
+    CASE WHEN p.busiest = p.total THEN '全部 ' || p.total || ' 个运行中的副本都在节点 ' || p.busiest_node || ' 上'
+         ELSE p.total || ' 个运行中的副本中有 ' || p.busiest || ' 个在节点 ' || p.busiest_node || ' 上' END
+        || '，而另有 ' || (len(e.nodes) - 1) || ' 个符合条件的节点可用（'
+        || array_to_string(list_filter(e.nodes, lambda x: x <> p.busiest_node)[1:5], ', ') || '）'
+        || CASE WHEN w.anti_affinity OR w.spread
+                THEN '；Pod 模板设置了 ' || concat_ws(' 和 ', CASE WHEN w.anti_affinity THEN 'podAntiAffinity' END, CASE WHEN w.spread THEN 'topologySpreadConstraints' END)
+                     || '，但不是强制约束（preferred / ScheduleAnyway）：删除一个 Pod 或使用 descheduler 重新均衡'
+                ELSE '；Pod 模板没有设置 podAntiAffinity 或 topologySpreadConstraints' END AS message_zh,
     list_concat(['pods per node: ' || array_to_string(p.spread_text, ', ')],
                 list_transform(p.busiest_pods[1:5], lambda x: 'on ' || p.busiest_node || ': ' || x)) AS evidence
 FROM packed p

@@ -115,6 +115,28 @@ fn analyze_sample_writes_three_reports_with_the_planted_problems() {
     }
     assert!(html.contains("<svg"), "an inline chart");
     assert!(html.contains("What to do") && md.contains("What to do"));
+    // English reports show the English message; findings.json carries both.
+    assert!(
+        md.contains("container helm was OOMKilled (last termination)"),
+        "{md}"
+    );
+    assert!(!md.contains("被 OOMKilled"), "{md}");
+    let oom = json["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["rule_id"] == "container-oomkilled")
+        .expect("container-oomkilled group");
+    let finding = &oom["findings"][0];
+    assert!(
+        finding["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("was OOMKilled"))
+            && finding["message_zh"]
+                .as_str()
+                .is_some_and(|m| m.contains("被 OOMKilled")),
+        "{finding}"
+    );
 
     // --timings: every phase, and every rule once, in the rules' order, with its rows and
     // planning time.
@@ -172,6 +194,12 @@ fn chinese_report_is_the_default() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let md = std::fs::read_to_string(out.join("report.md")).expect("md");
     assert!(md.contains("诊断报告") && md.contains("处理建议"), "{md}");
+    // Findings speak Chinese too: the rule's message_zh, not its English message.
+    assert!(
+        md.contains("容器 helm 被 OOMKilled（上次终止），内存限制 128Mi"),
+        "{md}"
+    );
+    assert!(!md.contains("container helm was OOMKilled"), "{md}");
     assert!(
         !out.join("report.html").exists(),
         "only the formats asked for"

@@ -55,6 +55,8 @@ struct Expect {
     count: Option<usize>,
     /// Substrings that must each appear in some finding's message or evidence.
     contains: Vec<String>,
+    /// Substrings that must each appear in some finding's Chinese message.
+    contains_zh: Vec<String>,
     /// Highest severity expected.
     severity: Option<String>,
     /// Nodes that must be named by findings.
@@ -91,6 +93,21 @@ fn every_rule_fires_on_its_case_and_stays_quiet_on_its_near_miss() {
         if run.findings.is_empty() {
             failures.push(format!("{}: no finding on its fire fixture", rule.meta.id));
         }
+        for f in &run.findings {
+            if f.message.trim().is_empty() {
+                failures.push(format!(
+                    "{}: finding {} has no message",
+                    rule.meta.id, f.resource
+                ));
+            }
+            let zh = f.message_zh.as_deref().unwrap_or_default();
+            if !zh.chars().any(is_chinese) {
+                failures.push(format!(
+                    "{}: finding {} has no Chinese message (message_zh: {zh:?})",
+                    rule.meta.id, f.resource
+                ));
+            }
+        }
         let expect_path = fire.join("expect.toml");
         if expect_path.exists() {
             let text = std::fs::read_to_string(&expect_path).expect("read expect.toml");
@@ -115,6 +132,18 @@ fn every_rule_fires_on_its_case_and_stays_quiet_on_its_near_miss() {
                 if !haystack.iter().any(|h| h.contains(needle.as_str())) {
                     failures.push(format!(
                         "{}: no finding mentions {needle:?}; got {haystack:#?}",
+                        rule.meta.id
+                    ));
+                }
+            }
+            for needle in &expect.contains_zh {
+                if !run.findings.iter().any(|f| {
+                    f.message_zh
+                        .as_deref()
+                        .is_some_and(|m| m.contains(needle.as_str()))
+                }) {
+                    failures.push(format!(
+                        "{}: no Chinese message mentions {needle:?}",
                         rule.meta.id
                     ));
                 }
@@ -160,6 +189,11 @@ fn every_rule_fires_on_its_case_and_stays_quiet_on_its_near_miss() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// A CJK unified ideograph: what a Chinese message cannot do without.
+fn is_chinese(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
 }
 
 #[test]

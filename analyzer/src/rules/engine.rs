@@ -22,6 +22,7 @@ use crate::one_line;
 pub const REQUIRED_COLUMNS: &[&str] = &["resource", "message"];
 /// Columns a rule may return.
 pub const OPTIONAL_COLUMNS: &[&str] = &[
+    "message_zh",
     "namespace",
     "name",
     "node",
@@ -49,8 +50,10 @@ pub struct Finding {
     pub severity: Severity,
     /// What is affected, e.g. `pod/shop/cart-1`.
     pub resource: String,
-    /// What is wrong.
+    /// What is wrong, in English.
     pub message: String,
+    /// What is wrong, in Chinese, when the rule says it.
+    pub message_zh: Option<String>,
     /// Namespace, when it applies.
     pub namespace: Option<String>,
     /// Object name.
@@ -245,7 +248,7 @@ fn run_rule_inner(
     };
     let columns = ColumnIndex::check(rule, names, &types)?;
     let at = |name: &str| columns.get(name);
-    let (resource, message) = (at("resource"), at("message"));
+    let (resource, message, message_zh) = (at("resource"), at("message"), at("message_zh"));
     let (namespace, name, node, container) =
         (at("namespace"), at("name"), at("node"), at("container"));
     let (severity_at, evidence, bundle_id, count) =
@@ -280,6 +283,7 @@ fn run_rule_inner(
             severity,
             resource: text(resource)?.unwrap_or_default(),
             message: text(message)?.unwrap_or_default(),
+            message_zh: text(message_zh)?.filter(|s| !s.is_empty()),
             namespace: text(namespace)?.filter(|s| !s.is_empty()),
             name: text(name)?,
             node: text(node)?,
