@@ -52,6 +52,12 @@ flannel AS (
     FROM workload_containers
     WHERE kind = 'DaemonSet' AND (workload LIKE '%flannel%' OR image LIKE '%flannel%') AND container_type = 'regular'
       AND (image LIKE '%flannel%' OR name LIKE '%flannel%')
+),
+-- Per bundle, the flannel DaemonSet and whether it pins the interface.
+flannel_ds AS (
+    SELECT bundle_id, any_value(namespace || '/' || workload) AS daemonset,
+        bool_and(NOT contains(argv, '--iface') AND NOT contains(argv, 'FLANNELD_IFACE')) AS without_iface
+    FROM flannel GROUP BY bundle_id
 )
 SELECT
     'nodes/' || d.ip AS resource,
@@ -59,15 +65,14 @@ SELECT
     len(d.nodes) || ' nodes report the same IP ' || d.ip || ' (' || array_to_string(d.whats, ', ') || '): '
         || array_to_string(d.nodes, ', ')
         || CASE WHEN d.ip = '10.0.2.15' THEN '; 10.0.2.15 is the Vagrant/VirtualBox NAT interface' ELSE '' END
-        || coalesce((SELECT '; flannel DaemonSet ' || any_value(f.namespace || '/' || f.workload)
-                        || CASE WHEN bool_and(NOT contains(f.argv, '--iface') AND NOT contains(f.argv, 'FLANNELD_IFACE')) THEN ' runs without --iface' ELSE ' sets --iface' END
-                     FROM flannel f WHERE f.bundle_id = d.bundle_id), '') AS message,
+        || coalesce('; flannel DaemonSet ' || f.daemonset
+                    || CASE WHEN f.without_iface THEN ' runs without --iface' ELSE ' sets --iface' END, '') AS message,
     len(d.nodes) || ' 个节点上报了相同的 IP ' || d.ip || '（' || array_to_string(d.whats, ', ') || '）：'
         || array_to_string(d.nodes, ', ')
         || CASE WHEN d.ip = '10.0.2.15' THEN '；10.0.2.15 是 Vagrant/VirtualBox 的 NAT 网卡' ELSE '' END
-        || coalesce((SELECT '；flannel DaemonSet ' || any_value(f.namespace || '/' || f.workload)
-                        || CASE WHEN bool_and(NOT contains(f.argv, '--iface') AND NOT contains(f.argv, 'FLANNELD_IFACE')) THEN ' 运行时未设置 --iface' ELSE ' 设置了 --iface' END
-                     FROM flannel f WHERE f.bundle_id = d.bundle_id), '') AS message_zh,
+        || coalesce('；flannel DaemonSet ' || f.daemonset
+                    || CASE WHEN f.without_iface THEN ' 运行时未设置 --iface' ELSE ' 设置了 --iface' END, '') AS message_zh,
     list_transform(d.nodes, lambda n: n || ': ' || d.ip) AS evidence
 FROM dups d
+LEFT JOIN flannel_ds f ON f.bundle_id = d.bundle_id
 ORDER BY 1

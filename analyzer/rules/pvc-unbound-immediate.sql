@@ -116,7 +116,7 @@ classified AS (
             WHEN p.storage_class = '' OR sc.provisioner = 'kubernetes.io/no-provisioner'
                 THEN 'needs a pre-created PersistentVolume (' || CASE WHEN p.storage_class = '' THEN 'storageClassName ""' ELSE 'provisioner kubernetes.io/no-provisioner' END || ') and none matches'
             WHEN sc.provisioner IS NOT NULL AND sc.provisioner NOT LIKE 'kubernetes.io/%'
-                 AND NOT EXISTS (SELECT 1 FROM objects o WHERE o.bundle_id = p.bundle_id AND o.api_group = 'storage.k8s.io' AND o.resource = 'csidrivers' AND o.name = sc.provisioner)
+                 AND drv.name IS NULL
                  AND mp.provisioner IS NULL
                 THEN 'provisioner "' || sc.provisioner || '" of StorageClass ' || sc.name || ' is not running (no CSIDriver, no pod mentions it)'
             WHEN sc.provisioner IS NOT NULL
@@ -133,7 +133,7 @@ classified AS (
             WHEN p.storage_class = '' OR sc.provisioner = 'kubernetes.io/no-provisioner'
                 THEN '需要预先创建的 PersistentVolume（' || CASE WHEN p.storage_class = '' THEN 'storageClassName ""' ELSE 'provisioner kubernetes.io/no-provisioner' END || '），但没有匹配的 PV'
             WHEN sc.provisioner IS NOT NULL AND sc.provisioner NOT LIKE 'kubernetes.io/%'
-                 AND NOT EXISTS (SELECT 1 FROM objects o WHERE o.bundle_id = p.bundle_id AND o.api_group = 'storage.k8s.io' AND o.resource = 'csidrivers' AND o.name = sc.provisioner)
+                 AND drv.name IS NULL
                  AND mp.provisioner IS NULL
                 THEN 'StorageClass ' || sc.name || ' 的 provisioner "' || sc.provisioner || '" 未运行（没有 CSIDriver，也没有 Pod 提及它）'
             WHEN sc.provisioner IS NOT NULL
@@ -144,6 +144,9 @@ classified AS (
     LEFT JOIN storage_classes sc ON sc.bundle_id = p.bundle_id AND sc.name = p.storage_class
     LEFT JOIN defaults d ON d.bundle_id = p.bundle_id
     LEFT JOIN mentioned_provisioners mp ON mp.bundle_id = p.bundle_id AND mp.provisioner = sc.provisioner
+    -- a CSIDriver object registered under the provisioner's name
+    LEFT JOIN (SELECT DISTINCT bundle_id, name FROM objects WHERE api_group = 'storage.k8s.io' AND resource = 'csidrivers') drv
+        ON drv.bundle_id = p.bundle_id AND drv.name = sc.provisioner
 )
 SELECT 'persistentvolumeclaim/' || c.namespace || '/' || c.name AS resource,
     c.namespace, c.name, c.bundle_id,

@@ -75,7 +75,7 @@ invalid_secrets AS (
 sas AS (
     SELECT bundle_id, namespace, name, uid, created_at FROM objects WHERE api_group = '' AND resource = 'serviceaccounts'
 ),
-stale_pods AS (
+stale_pods AS MATERIALIZED (
     SELECT p.bundle_id, p.namespace, coalesce(p.owner_name, p.name) AS owner, coalesce(p.service_account, 'default') AS sa, s.created_at AS sa_created,
         list(p.name ORDER BY p.name) AS pods, min(coalesce(p.started_at, p.created_at)) AS started
     FROM pods p
@@ -84,25 +84,35 @@ stale_pods AS (
       AND coalesce(p.started_at, p.created_at) < s.created_at
       AND (contains(CAST(p.volumes AS VARCHAR), 'serviceAccountToken') OR regexp_matches(CAST(p.volumes AS VARCHAR), '-token-[a-z0-9]{5}'))
     GROUP BY ALL
+),
+-- The likely clients, aggregated once for the per-component findings.
+stale_clients AS (
+    SELECT count(*) AS n_clients,
+        nullif(string_agg(namespace || '/' || owner || ' (ServiceAccount ' || sa || ' re-created)', ', '), '') AS en,
+        nullif(string_agg(namespace || '/' || owner || '（ServiceAccount ' || sa || ' 已重建）', '、'), '') AS zh
+    FROM stale_pods
+),
+secret_clients AS (
+    SELECT count(*) AS n_clients,
+        nullif(string_agg('users of Secret ' || namespace || '/' || name, ', '), '') AS en,
+        nullif(string_agg('Secret ' || namespace || '/' || name || ' 的使用者', '、'), '') AS zh,
+        list('Secret ' || namespace || '/' || name || ' kubernetes.io/legacy-token-invalid-since=' || since) AS secret_lines
+    FROM invalid_secrets
 )
 SELECT 'component/' || component AS resource, NULL AS namespace, component AS name, nodes[1] AS node, bundle_id,
     component || ' rejected ' || n || ' requests with "invalid bearer token, ... has been invalidated"'
         || coalesce(' (nodes: ' || nullif(array_to_string(nodes, ', '), '') || ')', '')
-        || CASE WHEN (SELECT count(*) FROM stale_pods) + (SELECT count(*) FROM invalid_secrets) > 0
-                THEN '; likely clients: ' || concat_ws(', ',
-                    (SELECT nullif(string_agg(namespace || '/' || owner || ' (ServiceAccount ' || sa || ' re-created)', ', '), '') FROM stale_pods),
-                    (SELECT nullif(string_agg('users of Secret ' || namespace || '/' || name, ', '), '') FROM invalid_secrets))
+        || CASE WHEN sp.n_clients + ss.n_clients > 0
+                THEN '; likely clients: ' || concat_ws(', ', sp.en, ss.en)
                 ELSE '; restart the pods or replace the copied tokens of the clients using them' END AS message,
     component || ' 以 "invalid bearer token, ... has been invalidated" 拒绝了 ' || n || ' 个请求'
         || coalesce('（节点：' || nullif(array_to_string(nodes, '、'), '') || '）', '')
-        || CASE WHEN (SELECT count(*) FROM stale_pods) + (SELECT count(*) FROM invalid_secrets) > 0
-                THEN '；可能的客户端：' || concat_ws('、',
-                    (SELECT nullif(string_agg(namespace || '/' || owner || '（ServiceAccount ' || sa || ' 已重建）', '、'), '') FROM stale_pods),
-                    (SELECT nullif(string_agg('Secret ' || namespace || '/' || name || ' 的使用者', '、'), '') FROM invalid_secrets))
+        || CASE WHEN sp.n_clients + ss.n_clients > 0
+                THEN '；可能的客户端：' || concat_ws('、', sp.zh, ss.zh)
                 ELSE '；请重启使用这些 token 的 Pod，或替换客户端中复制的 token' END AS message_zh,
-    list_concat(lines, coalesce((SELECT list('Secret ' || namespace || '/' || name || ' kubernetes.io/legacy-token-invalid-since=' || since) FROM invalid_secrets), [])) AS evidence,
+    list_concat(lines, coalesce(ss.secret_lines, [])) AS evidence,
     n AS count, NULL AS severity
-FROM by_component
+FROM by_component, stale_clients sp, secret_clients ss
 UNION ALL
 SELECT 'pod/' || namespace || '/' || pods[1], namespace, owner, NULL, bundle_id,
     len(pods) || ' pod(s) of ' || owner || ' started ' || strftime(started, '%Y-%m-%dT%H:%M:%SZ') || ' with a token of ServiceAccount ' || sa
