@@ -105,41 +105,17 @@ mentioned_provisioners AS (
 ),
 classified AS (
     SELECT p.*, sc.name AS sc_name, sc.provisioner, sc.binding_mode, d.names AS default_classes,
-        -- the class the claim ended up with: its own, or the default the admission plugin would have set
+        -- why it is unbound, judged once; both languages word the same verdict
         CASE
-            WHEN p.storage_class IS NOT NULL AND p.storage_class <> '' AND sc.name IS NULL
-                THEN 'StorageClass "' || p.storage_class || '" does not exist'
-            WHEN NOT p.class_field_set AND d.names IS NULL
-                THEN 'no storageClassName and the cluster has no default StorageClass'
-            WHEN NOT p.class_field_set
-                THEN 'no storageClassName (default StorageClass ' || array_to_string(d.names, ', ') || ' exists now but was not applied to this claim)'
-            WHEN p.storage_class = '' OR sc.provisioner = 'kubernetes.io/no-provisioner'
-                THEN 'needs a pre-created PersistentVolume (' || CASE WHEN p.storage_class = '' THEN 'storageClassName ""' ELSE 'provisioner kubernetes.io/no-provisioner' END || ') and none matches'
+            WHEN p.storage_class IS NOT NULL AND p.storage_class <> '' AND sc.name IS NULL THEN 'missing-class'
+            WHEN NOT p.class_field_set AND d.names IS NULL THEN 'no-default'
+            WHEN NOT p.class_field_set THEN 'default-not-applied'
+            WHEN p.storage_class = '' OR sc.provisioner = 'kubernetes.io/no-provisioner' THEN 'static-pv'
             WHEN sc.provisioner IS NOT NULL AND sc.provisioner NOT LIKE 'kubernetes.io/%'
-                 AND drv.name IS NULL
-                 AND mp.provisioner IS NULL
-                THEN 'provisioner "' || sc.provisioner || '" of StorageClass ' || sc.name || ' is not running (no CSIDriver, no pod mentions it)'
-            WHEN sc.provisioner IS NOT NULL
-                THEN 'not provisioned by "' || sc.provisioner || '" yet'
-            ELSE 'not bound'
-        END AS cause,
-        CASE
-            WHEN p.storage_class IS NOT NULL AND p.storage_class <> '' AND sc.name IS NULL
-                THEN 'StorageClass "' || p.storage_class || '" 不存在'
-            WHEN NOT p.class_field_set AND d.names IS NULL
-                THEN '未设置 storageClassName，且集群没有默认 StorageClass'
-            WHEN NOT p.class_field_set
-                THEN '未设置 storageClassName（默认 StorageClass ' || array_to_string(d.names, ', ') || ' 现已存在，但未应用到该 PVC）'
-            WHEN p.storage_class = '' OR sc.provisioner = 'kubernetes.io/no-provisioner'
-                THEN '需要预先创建的 PersistentVolume（' || CASE WHEN p.storage_class = '' THEN 'storageClassName ""' ELSE 'provisioner kubernetes.io/no-provisioner' END || '），但没有匹配的 PV'
-            WHEN sc.provisioner IS NOT NULL AND sc.provisioner NOT LIKE 'kubernetes.io/%'
-                 AND drv.name IS NULL
-                 AND mp.provisioner IS NULL
-                THEN 'StorageClass ' || sc.name || ' 的 provisioner "' || sc.provisioner || '" 未运行（没有 CSIDriver，也没有 Pod 提及它）'
-            WHEN sc.provisioner IS NOT NULL
-                THEN '尚未由 "' || sc.provisioner || '" 完成供应'
-            ELSE '未绑定'
-        END AS cause_zh
+                 AND drv.name IS NULL AND mp.provisioner IS NULL THEN 'provisioner-missing'
+            WHEN sc.provisioner IS NOT NULL THEN 'provisioning'
+            ELSE 'unbound'
+        END AS verdict
     FROM pending p
     LEFT JOIN storage_classes sc ON sc.bundle_id = p.bundle_id AND sc.name = p.storage_class
     LEFT JOIN defaults d ON d.bundle_id = p.bundle_id
@@ -147,6 +123,28 @@ classified AS (
     -- a CSIDriver object registered under the provisioner's name
     LEFT JOIN (SELECT DISTINCT bundle_id, name FROM objects WHERE api_group = 'storage.k8s.io' AND resource = 'csidrivers') drv
         ON drv.bundle_id = p.bundle_id AND drv.name = sc.provisioner
+),
+worded AS (
+    SELECT c.*,
+        CASE c.verdict
+            WHEN 'missing-class' THEN 'StorageClass "' || c.storage_class || '" does not exist'
+            WHEN 'no-default' THEN 'no storageClassName and the cluster has no default StorageClass'
+            WHEN 'default-not-applied' THEN 'no storageClassName (default StorageClass ' || array_to_string(c.default_classes, ', ') || ' exists now but was not applied to this claim)'
+            WHEN 'static-pv' THEN 'needs a pre-created PersistentVolume (' || CASE WHEN c.storage_class = '' THEN 'storageClassName ""' ELSE 'provisioner kubernetes.io/no-provisioner' END || ') and none matches'
+            WHEN 'provisioner-missing' THEN 'provisioner "' || c.provisioner || '" of StorageClass ' || c.sc_name || ' is not running (no CSIDriver, no pod mentions it)'
+            WHEN 'provisioning' THEN 'not provisioned by "' || c.provisioner || '" yet'
+            ELSE 'not bound'
+        END AS cause,
+        CASE c.verdict
+            WHEN 'missing-class' THEN 'StorageClass "' || c.storage_class || '" 不存在'
+            WHEN 'no-default' THEN '未设置 storageClassName，且集群没有默认 StorageClass'
+            WHEN 'default-not-applied' THEN '未设置 storageClassName（默认 StorageClass ' || array_to_string(c.default_classes, ', ') || ' 现已存在，但未应用到该 PVC）'
+            WHEN 'static-pv' THEN '需要预先创建的 PersistentVolume（' || CASE WHEN c.storage_class = '' THEN 'storageClassName ""' ELSE 'provisioner kubernetes.io/no-provisioner' END || '），但没有匹配的 PV'
+            WHEN 'provisioner-missing' THEN 'StorageClass ' || c.sc_name || ' 的 provisioner "' || c.provisioner || '" 未运行（没有 CSIDriver，也没有 Pod 提及它）'
+            WHEN 'provisioning' THEN '尚未由 "' || c.provisioner || '" 完成供应'
+            ELSE '未绑定'
+        END AS cause_zh
+    FROM classified c
 )
 SELECT 'persistentvolumeclaim/' || c.namespace || '/' || c.name AS resource,
     c.namespace, c.name, c.bundle_id,
@@ -167,7 +165,7 @@ SELECT 'persistentvolumeclaim/' || c.namespace || '/' || c.name AS resource,
     list_concat(coalesce(u.pods, []), coalesce(pe.lines, [])[1:3],
         CASE WHEN u.ev_msg IS NOT NULL THEN ['FailedScheduling x' || u.ev_n || ': ' || u.ev_msg] ELSE [] END) AS evidence,
     CASE WHEN u.pods IS NULL THEN 'medium' ELSE 'high' END AS severity
-FROM classified c
+FROM worded c
 LEFT JOIN users u ON u.bundle_id = c.bundle_id AND u.namespace = c.namespace AND u.claim = c.name
 LEFT JOIN pvc_events pe ON pe.bundle_id = c.bundle_id AND pe.namespace = c.namespace AND pe.claim = c.name
 WHERE c.minutes >= ${min_pending_minutes}

@@ -16,7 +16,7 @@ const MD_TEMPLATE: &str = include_str!("../../../reports/report.md.j2");
 const CSS: &str = include_str!("../../../reports/report.css");
 const STRINGS: &str = include_str!("../../../reports/strings.toml");
 
-fn environment() -> Result<Environment<'static>> {
+fn environment(lang: Lang) -> Result<Environment<'static>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.add_template("report.html.j2", HTML_TEMPLATE)?;
@@ -27,6 +27,17 @@ fn environment() -> Result<Environment<'static>> {
     env.add_filter("md_cell", |s: String| {
         s.replace('|', "\\|").replace('\n', " ")
     });
+    // A finding's message in the report language: the rule's Chinese one when it gave one.
+    env.add_filter(
+        "message",
+        move |finding: Value| -> Result<Value, minijinja::Error> {
+            let zh = finding.get_attr("message_zh")?;
+            if lang == Lang::Zh && zh.is_true() {
+                return Ok(zh);
+            }
+            finding.get_attr("message")
+        },
+    );
     Ok(env)
 }
 
@@ -45,14 +56,14 @@ fn strings(lang: Lang) -> Result<toml::Table> {
 
 /// The self-contained HTML report.
 pub fn html(report: &Report) -> Result<String> {
-    let env = environment()?;
+    let env = environment(report.lang)?;
     let tmpl = env.get_template("report.html.j2")?;
     Ok(tmpl.render(context! { r => report, t => strings(report.lang)?, css => CSS })?)
 }
 
 /// The Markdown report.
 pub fn markdown(report: &Report) -> Result<String> {
-    let env = environment()?;
+    let env = environment(report.lang)?;
     let tmpl = env.get_template("report.md.j2")?;
     Ok(tmpl.render(context! { r => report, t => strings(report.lang)? })?)
 }

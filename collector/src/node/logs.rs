@@ -3,9 +3,9 @@
 //! Sources, first that applies: the journal through `journalctl` (`--unit=UNIT` for a service,
 //! the kernel transport for the kernel; the running host's journal when the root is `/`, else
 //! the journal files under the root with `--directory`, when this system has `journalctl`); the
-//! log's own file under `/var/log`; its lines in `/var/log/messages` or `/var/log/syslog`. The journal is read from `--since`; of a
-//! file, the last `--log-max-bytes` are read and the lines stamped before `--since` dropped
-//! (see [`since`] for the stamps understood).
+//! log's own file under `/var/log`; its lines in `/var/log/messages` or `/var/log/syslog`. The
+//! journal is read from `--since`; of a file, the last `--log-max-bytes` are read and the lines
+//! stamped before `--since` dropped (see [`since`] for the stamps understood).
 
 use std::io::Write;
 use std::path::Path;
