@@ -5,9 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
 use duckdb::{Connection, params};
 use ktriage_schema::discovery::Discovery;
 use ktriage_schema::layout;
+use ktriage_schema::logtime;
 use ktriage_schema::manifest::Source;
 use ktriage_schema::reader::OpenBundle;
 use serde_json::Value;
@@ -65,9 +67,13 @@ pub fn load_bundle(
     }
     insert_objects(conn, id, &resources, max_object_bytes)
         .with_context(|| format!("{}: loading API objects", bundle.source.display()))?;
+    let clock = LogClock {
+        api_stamped: bundle.manifest.container_logs_stamped(),
+        reference: bundle.manifest.finished_at,
+    };
     let mut app = conn.appender("raw_log_lines")?;
     for (origin, file) in logs {
-        append_log_lines(&mut app, id, &origin, &file)?;
+        append_log_lines(&mut app, id, &origin, &file, &clock)?;
     }
     // An error in the implicit flush on drop would be lost: flush explicitly.
     app.flush().context("loading log lines")?;
@@ -242,19 +248,51 @@ fn insert_discovery(conn: &Connection, id: &str, path: &Path) -> Result<()> {
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How the lines of a bundle's logs are dated.
+struct LogClock {
+    /// Container log lines begin with the API's stamp (format 1.1 on).
+    api_stamped: bool,
+    /// The collection time, which settles the year of year-less stamps.
+    reference: DateTime<Utc>,
+}
+
+impl LogClock {
+    /// The time of `line` and the line without the API's stamp. A line without a stamp of its
+    /// own (a continuation, a stack trace) takes the time of the line before it, `last`.
+    fn date<'a>(
+        &self,
+        origin: &LogOrigin,
+        line: &'a [u8],
+        last: Option<DateTime<Utc>>,
+    ) -> (Option<DateTime<Utc>>, &'a [u8]) {
+        if self.api_stamped
+            && origin.source == "container"
+            && let Some((t, rest)) = logtime::split_api_stamp(line)
+        {
+            return (Some(t), rest);
+        }
+        let own = logtime::line_stamp(line, self.reference).map(logtime::Stamp::time);
+        (own.or(last), line)
+    }
+}
+
 fn append_log_lines(
     app: &mut duckdb::Appender<'_>,
     id: &str,
     origin: &LogOrigin,
     file: &Path,
+    clock: &LogClock,
 ) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let mut last = None;
     for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
         if line.is_empty() {
             continue;
         }
-        let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line));
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let (ts, line) = clock.date(origin, line, last);
+        last = ts;
+        let line = String::from_utf8_lossy(line);
         app.append_row(params![
             id,
             origin.source,
@@ -265,6 +303,7 @@ fn append_log_lines(
             origin.node,
             origin.service,
             (i + 1) as i64,
+            ts.map(|t| t.timestamp_micros()),
             line.as_ref()
         ])?;
     }

@@ -72,7 +72,8 @@ fn selected(rule: &Rule) -> bool {
 #[test]
 fn every_rule_fires_on_its_case_and_stays_quiet_on_its_near_miss() {
     let mut failures = Vec::new();
-    for rule in disk_rules().iter().filter(|r| selected(r)) {
+    let rules = disk_rules();
+    for rule in rules.iter().filter(|r| selected(r)) {
         let fire = fixture_dir(rule, "fire");
         let quiet = fixture_dir(rule, "quiet");
         if !fire.is_dir() || !quiet.is_dir() {
@@ -182,6 +183,9 @@ fn every_rule_fires_on_its_case_and_stays_quiet_on_its_near_miss() {
                 rule.meta.id, run.findings
             ));
         }
+        for benign in benign_look_alikes(rule) {
+            failures.extend(loud_on_look_alike(rule, &rules, &benign));
+        }
     }
     assert!(
         failures.is_empty(),
@@ -189,6 +193,82 @@ fn every_rule_fires_on_its_case_and_stays_quiet_on_its_near_miss() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// A rule's `quiet-<case>` fixtures: benign look-alikes seen on real clusters.
+fn benign_look_alikes(rule: &Rule) -> Vec<PathBuf> {
+    let dir = repo().join("tests/fixtures/rules").join(&rule.meta.id);
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.is_dir()
+                        && p.file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with("quiet-"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    cases.sort();
+    cases
+}
+
+/// Runs `rule` with the root-cause rules it names on a benign look-alike: problems when it
+/// fails or raises anything above info there.
+fn loud_on_look_alike(rule: &Rule, all: &[Rule], dir: &Path) -> Vec<String> {
+    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+    let with_causes: Vec<Rule> = all
+        .iter()
+        .filter(|r| r.meta.id == rule.meta.id || rule.meta.symptom_of.contains(&r.meta.id))
+        .cloned()
+        .collect();
+    let (case, _tmp) = open_case(dir);
+    let runs = engine::run_case(&case.conn, &with_causes, 1, &|_| {}).expect("rules run");
+    let run = runs
+        .iter()
+        .find(|r| r.rule_id == rule.meta.id)
+        .expect("the rule ran");
+    if let Some(e) = &run.error {
+        return vec![format!("{}: failed on {name}: {e}", rule.meta.id)];
+    }
+    let loud: Vec<_> = run
+        .findings
+        .iter()
+        .filter(|f| f.severity > Severity::Info)
+        .collect();
+    if loud.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!(
+            "{}: raised findings above info on its benign look-alike {name}: {loud:#?}",
+            rule.meta.id
+        )]
+    }
+}
+
+#[test]
+fn log_rules_say_how_recent_and_frequent_their_evidence_must_be() {
+    let rules = disk_rules();
+    let ids: BTreeSet<&str> = rules.iter().map(|r| r.meta.id.as_str()).collect();
+    let mut missing = Vec::new();
+    for rule in &rules {
+        if rule.sql.contains("log_lines") && rule.meta.recent_window().is_none() {
+            missing.push(format!(
+                "{}: reads log_lines but declares no recent window",
+                rule.meta.id
+            ));
+        }
+        for cause in &rule.meta.symptom_of {
+            if !ids.contains(cause.as_str()) {
+                missing.push(format!(
+                    "{}: symptom_of names no rule {cause:?}",
+                    rule.meta.id
+                ));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
 
 /// A CJK unified ideograph: what a Chinese message cannot do without.

@@ -1,7 +1,8 @@
 //! Container logs: the current log of every container that has run (init, regular and
 //! ephemeral), and the previous instance's log when it restarted. Bounded by
 //! `--log-tail-lines` (asked of the server), `--since`, and `--log-max-bytes` (the most recent
-//! bytes are kept). Read as bytes and kept as bytes: logs are not always UTF-8.
+//! bytes are kept). Read as bytes and kept as bytes: logs are not always UTF-8. Each line
+//! begins with the API's RFC 3339 time stamp and a space (`timestamps=true`).
 
 use ktriage_schema::layout;
 use ktriage_schema::manifest::{Gap, GapReason};
@@ -53,9 +54,13 @@ impl LogJob {
         ))
     }
 
-    /// The API path with the bounds as query.
+    /// The API path with the bounds as query. Lines come stamped by the API
+    /// (`timestamps=true`, as `kubectl logs --timestamps`): bundle format 1.1.
     pub fn api_path(&self, bounds: &LogOptions) -> String {
-        let mut query = vec![format!("container={}", encode_query(&self.container))];
+        let mut query = vec![
+            format!("container={}", encode_query(&self.container)),
+            "timestamps=true".to_string(),
+        ];
         if self.previous {
             query.push("previous=true".into());
         }
@@ -159,7 +164,7 @@ mod tests {
         };
         assert_eq!(
             job.api_path(&bounds()),
-            "/api/v1/namespaces/ns/pods/p/log?container=c&previous=true&tailLines=3&sinceSeconds=3600"
+            "/api/v1/namespaces/ns/pods/p/log?container=c&timestamps=true&previous=true&tailLines=3&sinceSeconds=3600"
         );
         let unsafe_job = LogJob {
             container: "..".into(),

@@ -74,7 +74,8 @@ CREATE TABLE raw_log_lines (
     node VARCHAR,
     service VARCHAR,
     line_no BIGINT,
-    line VARCHAR
+    ts_us BIGINT,              -- the line's time, microseconds since the epoch (UTC); NULL when unknown
+    line VARCHAR               -- without the API's time stamp
 );
 
 -- host/facts.json of node bundles.

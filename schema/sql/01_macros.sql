@@ -43,3 +43,8 @@ CREATE MACRO version_num(v) AS
     TRY_CAST(regexp_extract(v, '([0-9]+)\.([0-9]+)(?:\.([0-9]+))?', 1) AS INTEGER) * 1000000
     + TRY_CAST(regexp_extract(v, '([0-9]+)\.([0-9]+)(?:\.([0-9]+))?', 2) AS INTEGER) * 1000
     + coalesce(TRY_CAST(nullif(regexp_extract(v, '([0-9]+)\.([0-9]+)(?:\.([0-9]+))?', 3), '') AS INTEGER), 0);
+
+-- Whether a log line of `age` (log_lines.age) is inside a rule's `${recent}` window. A line
+-- of unknown time counts: bundles of format 1.0 carry no container log times, and their
+-- evidence is judged as it always was.
+CREATE MACRO in_window(age, win) AS coalesce(age <= win, true);

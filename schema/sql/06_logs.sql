@@ -1,11 +1,17 @@
 -- Every log line of the case: container logs (with the pod's node and owner), node service
 -- logs fetched through the API, and host service logs from node bundles.
+-- `ts` is the line's time (the API's stamp for container logs of format 1.1, the line's own
+-- stamp otherwise, or the time of the line before it); `age` is how long before the
+-- collection it was written. Both are NULL when nothing tells the time.
 CREATE TABLE log_lines AS
 SELECT l.bundle_id, l.source, l.namespace, l.pod, l.container, l.previous,
     coalesce(l.node, p.node, h.node) AS node,
     l.service, l.line_no, l.line,
-    p.owner_kind, p.owner_name
+    p.owner_kind, p.owner_name,
+    make_timestamp(l.ts_us)::TIMESTAMPTZ AS ts,
+    b.collected_at - make_timestamp(l.ts_us) AS age
 FROM raw_log_lines l
+JOIN bundles b ON b.bundle_id = l.bundle_id
 LEFT JOIN pods p ON l.source = 'container' AND p.bundle_id = l.bundle_id AND p.namespace = l.namespace AND p.name = l.pod
 LEFT JOIN host_nodes h ON l.source = 'host' AND h.bundle_id = l.bundle_id;
 

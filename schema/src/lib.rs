@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod error;
 pub mod host;
 pub mod layout;
+pub mod logtime;
 pub mod manifest;
 mod ndjson;
 pub mod reader;

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 /// Major version of the bundle format. A reader refuses a newer major version.
 pub const FORMAT_MAJOR: u32 = 1;
-/// Minor version: additions that older readers can ignore.
-pub const FORMAT_MINOR: u32 = 0;
+/// Minor version: additions that older readers can ignore. 1.1: container log lines begin
+/// with the API's RFC 3339 time stamp and a space (`timestamps=true`).
+pub const FORMAT_MINOR: u32 = 1;
 
 /// `manifest.json` at the root of every bundle.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -162,6 +163,21 @@ impl Manifest {
     /// The major part of `format_version`, if it parses.
     pub fn format_major(&self) -> Option<u32> {
         self.format_version.split('.').next()?.parse().ok()
+    }
+
+    /// The minor part of `format_version`, 0 when absent.
+    pub fn format_minor(&self) -> u32 {
+        self.format_version
+            .split('.')
+            .nth(1)
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Whether container log lines begin with the API's time stamp (format 1.1 on).
+    pub fn container_logs_stamped(&self) -> bool {
+        self.format_major().is_some_and(|major| major > 1)
+            || (self.format_major() == Some(1) && self.format_minor() >= 1)
     }
 
     /// The current format version string.

@@ -153,7 +153,7 @@ pub fn build_into<W: std::io::Write>(src: &Path, out: W) -> Result<W> {
         }
         w.add_bytes(&layout::resource_path(&group, &version, &resource), &buf)?;
     }
-    copy_tree(&mut w, src, "logs", None)?;
+    add_container_logs(&mut w, src, finished - Duration::seconds(60))?;
     add_nodes(&mut w, src)?;
     add_host(&mut w, src)?;
 
@@ -410,6 +410,37 @@ fn copy_tree<W: std::io::Write>(
             .replace('\\', "/");
         let data = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         w.add_bytes(&format!("{}/{rel}", prefix.unwrap_or(sub)), &data)?;
+    }
+    Ok(())
+}
+
+/// Copies `src/logs` as the API returns logs with `timestamps=true`: a line that starts with
+/// an RFC 3339 stamp keeps it, any other line is stamped `now`.
+fn add_container_logs<W: std::io::Write>(
+    w: &mut BundleWriter<W>,
+    src: &Path,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let dir = src.join("logs");
+    if !dir.exists() {
+        return Ok(());
+    }
+    let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+    for path in files_under(&dir)? {
+        let rel = path
+            .strip_prefix(&dir)?
+            .to_string_lossy()
+            .replace('\\', "/");
+        let data = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let mut stamped = Vec::with_capacity(data.len() + data.len() / 4);
+        for line in data.split_inclusive(|&b| b == b'\n') {
+            if ktriage_schema::logtime::split_api_stamp(line).is_none() {
+                stamped.extend_from_slice(stamp.as_bytes());
+                stamped.push(b' ');
+            }
+            stamped.extend_from_slice(line);
+        }
+        w.add_bytes(&format!("logs/{rel}"), &stamped)?;
     }
     Ok(())
 }

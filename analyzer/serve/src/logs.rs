@@ -1,4 +1,5 @@
-//! Files served as they were collected: container logs (`pods/{pod}/log`) and what was fetched
+//! Files served as they were collected: container logs (`pods/{pod}/log`, with the API's time
+//! stamps only when `timestamps=true` asks for them) and what was fetched
 //! through the node proxy (`nodes/{node}/proxy/configz`, node service logs).
 
 use std::fs::File;
@@ -69,9 +70,21 @@ pub async fn pod_log(
     }
     let tail = params.number("tailLines")?;
     let limit = params.number("limitBytes")?;
-    let data = tokio::task::spawn_blocking(move || read_log(path, tail, limit))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))??;
+    // Stamps kept in the bundle are shown only when asked for; a bundle without them (format
+    // 1.0) has none to show.
+    let unstamp = state.logs_stamped() && !params.flag("timestamps");
+    let data = tokio::task::spawn_blocking(move || {
+        if !unstamp {
+            return read_log(path, tail, limit);
+        }
+        let mut data = strip_stamps(&read_log(path, tail, None)?);
+        if let Some(limit) = limit {
+            data.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        }
+        Ok(data)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))??;
     Ok(body::json("text/plain", data))
 }
 
@@ -120,6 +133,18 @@ fn choose_container(pod: &Value, name: &str, asked: Option<&str>) -> Result<Stri
         ));
     }
     Err(ApiError::bad_request(message))
+}
+
+/// The log without the API's stamp at the start of each line.
+fn strip_stamps(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        match ktriage_schema::logtime::split_api_stamp(line) {
+            Some((_, rest)) => out.extend_from_slice(rest),
+            None => out.extend_from_slice(line),
+        }
+    }
+    out
 }
 
 /// The log at `path`: its last `tail` lines when given, at most `limit` bytes when given.

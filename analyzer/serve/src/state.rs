@@ -22,6 +22,8 @@ pub struct ServeState {
     collected_at: DateTime<Utc>,
     version: Value,
     gaps: Vec<Gap>,
+    /// Container log lines begin with the API's time stamp (format 1.1 on).
+    logs_stamped: bool,
     /// Printer columns of custom resources, by (group, version, plural).
     crd_columns: HashMap<(String, String, String), CrdColumns>,
 }
@@ -53,6 +55,7 @@ impl ServeState {
             collected_at: bundle.manifest.finished_at,
             version,
             gaps: bundle.manifest.gaps.clone(),
+            logs_stamped: bundle.manifest.container_logs_stamped(),
             crd_columns,
         })
     }
@@ -60,6 +63,11 @@ impl ServeState {
     /// When the bundle was collected: ages are shown relative to it.
     pub fn collected_at(&self) -> DateTime<Utc> {
         self.collected_at
+    }
+
+    /// Whether container log lines begin with the API's time stamp.
+    pub fn logs_stamped(&self) -> bool {
+        self.logs_stamped
     }
 
     /// The path of the served bundle, as the user gave it.

@@ -560,6 +560,14 @@ async fn pod_logs() {
         .get("/api/v1/namespaces/shop/pods/web-1/log?limitBytes=5")
         .await;
     assert_eq!(limited.text(), "GET /");
+    // The bundle keeps the API's stamps: served only when asked for, as the API does.
+    let stamped = api
+        .get("/api/v1/namespaces/shop/pods/web-1/log?timestamps=true&tailLines=2")
+        .await;
+    assert_eq!(
+        stamped.text(),
+        "2026-01-15T11:58:30Z GET /health 200\n2026-01-15T11:59:00.5Z GET /cart 500\n"
+    );
     // Two containers: the default-container annotation picks db.
     let db = api.get("/api/v1/namespaces/shop/pods/db-0/log").await;
     assert_eq!(

@@ -32,7 +32,7 @@ pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
     let rules_start = Instant::now();
     let bar = progress.bar(rules.len() as u64, "rules");
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let runs = rules::engine::run_all(&case.conn, &rules, workers, &|rule| {
+    let runs = rules::engine::run_case(&case.conn, &rules, workers, &|rule| {
         bar.set_message(rule.meta.id.clone());
         bar.inc(1);
     })?;

@@ -38,7 +38,62 @@ fn environment(lang: Lang) -> Result<Environment<'static>> {
             finding.get_attr("message")
         },
     );
+    // When a finding's log evidence was first and last seen, and how often.
+    env.add_filter(
+        "seen",
+        move |finding: Value| -> Result<String, minijinja::Error> {
+            let attr = |name: &str| -> Result<Option<String>, minijinja::Error> {
+                let v = finding.get_attr(name)?;
+                Ok((!v.is_none() && !v.is_undefined()).then(|| v.to_string()))
+            };
+            Ok(seen_line(
+                lang,
+                attr("first_seen")?.as_deref(),
+                attr("last_seen")?.as_deref(),
+                attr("count")?.and_then(|c| c.parse().ok()),
+            ))
+        },
+    );
     Ok(env)
+}
+
+/// "first seen 2026-01-14 03:00:00 UTC, last seen …, 42 times", or empty without times.
+fn seen_line(lang: Lang, first: Option<&str>, last: Option<&str>, count: Option<i64>) -> String {
+    let short = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .map(|t| t.to_utc().format("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .unwrap_or_else(|_| t.to_string())
+    };
+    let (first, last) = (first.map(short), last.map(short));
+    let mut parts = Vec::new();
+    match lang {
+        Lang::En => {
+            match (&first, &last) {
+                (Some(f), Some(l)) if f == l => parts.push(format!("seen {f}")),
+                _ => {
+                    parts.extend(first.map(|f| format!("first seen {f}")));
+                    parts.extend(last.map(|l| format!("last seen {l}")));
+                }
+            }
+            if !parts.is_empty() {
+                parts.extend(count.map(|n| format!("{n} times")));
+            }
+            parts.join(", ")
+        }
+        Lang::Zh => {
+            match (&first, &last) {
+                (Some(f), Some(l)) if f == l => parts.push(format!("出现于 {f}")),
+                _ => {
+                    parts.extend(first.map(|f| format!("首次出现 {f}")));
+                    parts.extend(last.map(|l| format!("最近出现 {l}")));
+                }
+            }
+            if !parts.is_empty() {
+                parts.extend(count.map(|n| format!("共 {n} 次")));
+            }
+            parts.join("，")
+        }
+    }
 }
 
 /// UI strings of the report in `lang`.
@@ -87,6 +142,24 @@ pub fn markdown_to_html(md: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn says_when_log_evidence_was_seen() {
+        let (first, last) = (Some("2026-01-14T03:00:00Z"), Some("2026-01-15T11:59:00Z"));
+        assert_eq!(
+            seen_line(Lang::En, first, last, Some(42)),
+            "first seen 2026-01-14 03:00:00 UTC, last seen 2026-01-15 11:59:00 UTC, 42 times"
+        );
+        assert_eq!(
+            seen_line(Lang::Zh, first, last, Some(42)),
+            "首次出现 2026-01-14 03:00:00 UTC，最近出现 2026-01-15 11:59:00 UTC，共 42 次"
+        );
+        assert_eq!(
+            seen_line(Lang::En, last, last, None),
+            "seen 2026-01-15 11:59:00 UTC"
+        );
+        assert_eq!(seen_line(Lang::En, None, None, Some(3)), "");
+    }
 
     #[test]
     fn markdown_never_passes_raw_html() {

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
 use duckdb::Connection;
 use duckdb::arrow::datatypes::DataType;
 use duckdb::types::Value;
@@ -31,6 +32,9 @@ pub const OPTIONAL_COLUMNS: &[&str] = &[
     "evidence",
     "bundle_id",
     "count",
+    "first_seen",
+    "last_seen",
+    "recent_count",
 ];
 
 /// The row total the engine adds to every rule's result.
@@ -68,6 +72,14 @@ pub struct Finding {
     pub bundle_id: Option<String>,
     /// How many occurrences this row stands for.
     pub count: Option<i64>,
+    /// When its earliest evidence was written (log evidence).
+    pub first_seen: Option<DateTime<Utc>>,
+    /// When its latest evidence was written (log evidence).
+    pub last_seen: Option<DateTime<Utc>>,
+    /// Evidence inside the rule's `recent` window before collection.
+    pub recent_count: Option<i64>,
+    /// The root-cause rule this finding is a symptom of (see `symptom_of`).
+    pub symptom_of: Option<String>,
 }
 
 /// The outcome of running one rule.
@@ -253,6 +265,12 @@ fn run_rule_inner(
         (at("namespace"), at("name"), at("node"), at("container"));
     let (severity_at, evidence, bundle_id, count) =
         (at("severity"), at("evidence"), at("bundle_id"), at("count"));
+    let (first_seen, last_seen, recent_count) =
+        (at("first_seen"), at("last_seen"), at("recent_count"));
+    let judge = match rule.meta.recent_window() {
+        Some(window) => Some(Recency::new(conn, rule, window)?),
+        None => None,
+    };
     let mut findings = Vec::new();
     let mut total = 0usize;
     while let Some(row) = rows.next()? {
@@ -278,7 +296,7 @@ fn run_rule_inner(
         } else {
             severity
         };
-        findings.push(Finding {
+        let mut finding = Finding {
             rule_id: rule.meta.id.clone(),
             severity,
             resource: text(resource)?.unwrap_or_default(),
@@ -291,10 +309,203 @@ fn run_rule_inner(
             evidence: render::evidence(&value(evidence)?).map(|e| truncate(e, MAX_EVIDENCE_CHARS)),
             bundle_id: text(bundle_id)?,
             count: render::integer(&value(count)?),
-        });
+            first_seen: render::instant(&value(first_seen)?),
+            last_seen: render::instant(&value(last_seen)?),
+            recent_count: render::integer(&value(recent_count)?),
+            symptom_of: None,
+        };
+        if let Some(judge) = &judge {
+            judge.apply(&mut finding);
+        }
+        findings.push(finding);
         total = row.get::<_, i64>(total_at)? as usize;
     }
     Ok((findings, total))
+}
+
+/// Judges log evidence by the rule's `recent` window and `min_count`: a row with fewer
+/// current hits is history, shown as info with when it was last seen.
+struct Recency {
+    window: Duration,
+    min_count: u32,
+    /// Collection time per bundle, and the case's latest for rows that name no bundle.
+    collected: Vec<(String, DateTime<Utc>)>,
+}
+
+impl Recency {
+    fn new(conn: &Connection, rule: &Rule, window: Duration) -> Result<Recency> {
+        let mut stmt = conn
+            .prepare("SELECT bundle_id, CAST(collected_at AS VARCHAR) FROM bundles")
+            .with_context(|| format!("{}: reading collection times", rule.origin))?;
+        let collected = stmt
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
+            })?
+            .filter_map(|row| {
+                let (id, at) = row.ok()?;
+                Some((id, render::instant(&Value::Text(at?))?))
+            })
+            .collect();
+        Ok(Recency {
+            window,
+            min_count: rule.meta.min_count(),
+            collected,
+        })
+    }
+
+    fn collected_at(&self, bundle_id: Option<&str>) -> Option<DateTime<Utc>> {
+        match bundle_id {
+            Some(id) => self
+                .collected
+                .iter()
+                .find(|(b, _)| b == id)
+                .map(|(_, t)| *t),
+            None => self.collected.iter().map(|(_, t)| *t).max(),
+        }
+    }
+
+    /// Turns `f` into history when its current hits are fewer than the rule needs. Rows
+    /// without `recent_count` are not log evidence and keep their severity.
+    fn apply(&self, f: &mut Finding) {
+        let Some(recent) = f.recent_count else { return };
+        if recent >= i64::from(self.min_count) {
+            return;
+        }
+        f.severity = Severity::Info;
+        let window = Span(self.window.as_secs());
+        let since = f
+            .last_seen
+            .zip(self.collected_at(f.bundle_id.as_deref()))
+            .map(|(last, at)| Span((at - last).num_seconds().max(0) as u64));
+        let (en, zh) = match (recent, since) {
+            (0, Some(ago)) => (
+                format!(" (last seen {} before collection, not since)", ago.en()),
+                format!("（最近一次出现在收集前 {}，此后未再出现）", ago.zh()),
+            ),
+            (0, None) => (
+                format!(" (not seen in the {} before collection)", window.en()),
+                format!("（收集前 {} 内未出现）", window.zh()),
+            ),
+            (n, _) => (
+                format!(
+                    " (seen {n} times in the {} before collection, fewer than the {} that show a current problem)",
+                    window.en(),
+                    self.min_count
+                ),
+                format!(
+                    "（收集前 {} 内仅出现 {n} 次，少于判定为当前问题所需的 {} 次）",
+                    window.zh(),
+                    self.min_count
+                ),
+            ),
+        };
+        f.message.push_str(&en);
+        if let Some(m) = &mut f.message_zh {
+            m.push_str(&zh);
+        }
+    }
+}
+
+/// A length of time in whole units, for messages.
+#[derive(Debug, Clone, Copy)]
+struct Span(u64);
+
+impl Span {
+    fn unit(self) -> (u64, &'static str, &'static str) {
+        match self.0 {
+            s if s >= 2 * 86400 => (s / 86400, "days", "天"),
+            s if s >= 2 * 3600 => (s / 3600, "hours", "小时"),
+            s if s >= 2 * 60 => (s / 60, "minutes", "分钟"),
+            s => (s, "seconds", "秒"),
+        }
+    }
+
+    fn en(self) -> String {
+        let (n, unit, _) = self.unit();
+        format!("{n} {unit}")
+    }
+
+    fn zh(self) -> String {
+        let (n, _, unit) = self.unit();
+        format!("{n} {unit}")
+    }
+}
+
+/// Each bundle's cluster: a cluster bundle is its own, a node bundle belongs to the cluster
+/// bundle holding its Node object (itself when none does).
+pub fn clusters(conn: &Connection) -> Result<std::collections::HashMap<String, String>> {
+    let mut stmt = conn.prepare(
+        "SELECT b.bundle_id, coalesce(h.cluster_bundle_id, b.bundle_id)
+         FROM bundles b LEFT JOIN host_nodes h USING (bundle_id)",
+    )?;
+    let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Runs `rules` like [`run_all`], then links symptoms to their causes ([`link_symptoms`]).
+pub fn run_case(
+    conn: &Connection,
+    rules: &[Rule],
+    workers: usize,
+    on_done: &(dyn Fn(&Rule) + Sync),
+) -> Result<Vec<RuleRun>> {
+    let mut runs = run_all(conn, rules, workers, on_done)?;
+    let clusters = clusters(conn).context("mapping bundles to clusters")?;
+    link_symptoms(rules, &mut runs, &|bundle| {
+        clusters
+            .get(bundle)
+            .cloned()
+            .unwrap_or_else(|| bundle.to_string())
+    });
+    Ok(runs)
+}
+
+/// Marks findings of rules with `symptom_of` as symptoms of a root cause found in the same
+/// cluster (and on the same node when both name one): they drop to info and name the cause.
+/// `cluster_of` maps a bundle to its cluster (node bundles to the cluster their node is in).
+pub fn link_symptoms(rules: &[Rule], runs: &mut [RuleRun], cluster_of: &dyn Fn(&str) -> String) {
+    let causes: Vec<(String, Option<String>, Option<String>, String)> = runs
+        .iter()
+        .flat_map(|run| run.findings.iter())
+        .filter(|f| f.severity > Severity::Info)
+        .map(|f| {
+            (
+                f.rule_id.clone(),
+                f.bundle_id.as_deref().map(cluster_of),
+                f.node.clone(),
+                f.resource.clone(),
+            )
+        })
+        .collect();
+    for run in runs.iter_mut() {
+        let Some(rule) = rules.iter().find(|r| r.meta.id == run.rule_id) else {
+            continue;
+        };
+        if rule.meta.symptom_of.is_empty() {
+            continue;
+        }
+        for f in run
+            .findings
+            .iter_mut()
+            .filter(|f| f.severity > Severity::Info)
+        {
+            let cluster = f.bundle_id.as_deref().map(cluster_of);
+            let cause = causes.iter().find(|(id, c_cluster, c_node, _)| {
+                rule.meta.symptom_of.contains(id)
+                    && (cluster.is_none() || c_cluster.is_none() || cluster == *c_cluster)
+                    && !matches!((&f.node, c_node), (Some(a), Some(b)) if a != b)
+            });
+            if let Some((id, _, _, resource)) = cause {
+                f.severity = Severity::Info;
+                f.message
+                    .push_str(&format!(" (a symptom of {id}: {resource})"));
+                if let Some(m) = &mut f.message_zh {
+                    m.push_str(&format!("（是 {id} 的表现：{resource}）"));
+                }
+                f.symptom_of = Some(id.clone());
+            }
+        }
+    }
 }
 
 fn truncate(mut s: String, max: usize) -> String {
@@ -444,6 +655,144 @@ mod tests {
             error.contains("column `evidence`") && error.contains("cast it to VARCHAR"),
             "{error}"
         );
+    }
+
+    fn windowed(sql: &str) -> RuleRun {
+        let conn = Connection::open_in_memory().expect("in-memory database");
+        conn.execute_batch(
+            "CREATE TABLE bundles (bundle_id VARCHAR, collected_at TIMESTAMP);
+             INSERT INTO bundles VALUES ('b1', '2026-01-15 12:00:00');",
+        )
+        .expect("bundles");
+        let text = format!(
+            "/* ---\nid = \"t\"\nseverity = \"high\"\nfaq = [\"DCE-01\"]\ncategory = \"x\"\n\
+             recent = \"6h\"\nmin_count = 3\n\
+             [title]\nen = \"T\"\nzh = \"T\"\n[remediation]\nen = \"R\"\nzh = \"R\"\n--- */\n{sql}"
+        );
+        run_rule(&conn, &Rule::parse("t.sql", &text).expect("parses"))
+    }
+
+    #[test]
+    fn log_evidence_outside_the_window_or_too_rare_is_history() {
+        let run = windowed(
+            "SELECT * FROM (VALUES
+               ('current', 'm', '消息', 'b1', TIMESTAMP '2026-01-15 11:00:00', 5),
+               ('old', 'm', '消息', 'b1', TIMESTAMP '2025-12-27 12:00:00', 0),
+               ('rare', 'm', '消息', 'b1', TIMESTAMP '2026-01-15 11:59:00', 2),
+               ('objects', 'm', '消息', 'b1', NULL, NULL))
+             t(resource, message, message_zh, bundle_id, last_seen, recent_count)
+             WHERE recent_count IS NULL OR recent_count >= 0 AND ${min_count} = 3",
+        );
+        assert_eq!(run.error, None);
+        let by = |r: &str| {
+            run.findings
+                .iter()
+                .find(|f| f.resource == r)
+                .expect("finding")
+                .clone()
+        };
+        assert_eq!(by("current").severity, Severity::High);
+        assert_eq!(by("current").message, "m");
+        let old = by("old");
+        assert_eq!(old.severity, Severity::Info);
+        assert_eq!(
+            old.message,
+            "m (last seen 19 days before collection, not since)"
+        );
+        assert_eq!(
+            old.message_zh.as_deref(),
+            Some("消息（最近一次出现在收集前 19 天，此后未再出现）")
+        );
+        assert_eq!(
+            old.last_seen.map(|t| t.to_rfc3339()),
+            Some("2025-12-27T12:00:00+00:00".into())
+        );
+        let rare = by("rare");
+        assert_eq!(rare.severity, Severity::Info);
+        assert!(
+            rare.message
+                .contains("seen 2 times in the 6 hours before collection"),
+            "{}",
+            rare.message
+        );
+        assert_eq!(by("objects").severity, Severity::High);
+    }
+
+    #[test]
+    fn symptoms_defer_to_their_cause_in_the_same_cluster_and_node() {
+        let finding = |rule: &str, bundle: &str, node: Option<&str>| Finding {
+            rule_id: rule.into(),
+            severity: Severity::High,
+            resource: format!("node/{}", node.unwrap_or("-")),
+            message: "m".into(),
+            message_zh: Some("消息".into()),
+            namespace: None,
+            name: None,
+            node: node.map(Into::into),
+            container: None,
+            evidence: None,
+            bundle_id: Some(bundle.into()),
+            count: None,
+            first_seen: None,
+            last_seen: None,
+            recent_count: None,
+            symptom_of: None,
+        };
+        let run = |id: &str, findings: Vec<Finding>| RuleRun {
+            rule_id: id.into(),
+            total: findings.len(),
+            findings,
+            elapsed: Duration::ZERO,
+            planning: Duration::ZERO,
+            error: None,
+        };
+        let mut symptom = rule("SELECT 'r' AS resource, 'm' AS message");
+        symptom.meta.id = "dns-timeouts".into();
+        symptom.meta.symptom_of = vec!["stale-cluster-dns".into()];
+        let mut cause = rule("SELECT 'r' AS resource, 'm' AS message");
+        cause.meta.id = "stale-cluster-dns".into();
+        let mut runs = vec![
+            run(
+                "dns-timeouts",
+                vec![
+                    finding("dns-timeouts", "node-bundle-a", Some("a")),
+                    finding("dns-timeouts", "c1", Some("b")),
+                    finding("dns-timeouts", "c2", Some("a")),
+                ],
+            ),
+            run(
+                "stale-cluster-dns",
+                vec![finding("stale-cluster-dns", "c1", Some("a"))],
+            ),
+        ];
+        // The node bundle of node a belongs to cluster c1.
+        let cluster_of = |b: &str| {
+            if b == "node-bundle-a" {
+                "c1".into()
+            } else {
+                b.to_string()
+            }
+        };
+        link_symptoms(&[symptom, cause], &mut runs, &cluster_of);
+        let got: Vec<(Severity, Option<&str>)> = runs[0]
+            .findings
+            .iter()
+            .map(|f| (f.severity, f.symptom_of.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Severity::Info, Some("stale-cluster-dns")),
+                // Another node of the same cluster, and the same node name in another cluster.
+                (Severity::High, None),
+                (Severity::High, None),
+            ]
+        );
+        assert_eq!(
+            runs[0].findings[0].message,
+            "m (a symptom of stale-cluster-dns: node/a)"
+        );
+        assert_eq!(runs[1].findings[0].severity, Severity::High);
     }
 
     #[test]

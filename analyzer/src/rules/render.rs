@@ -103,6 +103,27 @@ pub fn integer(value: &Value) -> Option<i64> {
     }
 }
 
+/// A time value as an instant (UTC): a TIMESTAMP of any unit or zone, or text DuckDB wrote
+/// (`2026-01-15 11:59:00[.123][+00]`) or RFC 3339.
+pub fn instant(value: &Value) -> Option<DateTime<chrono::Utc>> {
+    match value {
+        Value::Timestamp(unit, t) => DateTime::from_timestamp_micros(micros(*unit, *t)),
+        Value::Text(s) => {
+            let s = s.trim();
+            let s = s.strip_suffix("+00").unwrap_or(s);
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.to_utc())
+                .ok()
+                .or_else(|| {
+                    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+                        .ok()
+                        .map(|t| t.and_utc())
+                })
+        }
+        _ => None,
+    }
+}
+
 fn float_to_integer(f: f64) -> Option<i64> {
     // 2^63 is exact as a float; i64::MAX is not.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;

@@ -114,6 +114,9 @@ pub enum Threshold {
     Number(f64),
     /// A string (quoted as a SQL literal).
     Text(String),
+    /// SQL made by the engine from the header (`${recent}`); never read from a file.
+    #[serde(skip)]
+    Sql(String),
 }
 
 impl Threshold {
@@ -122,6 +125,7 @@ impl Threshold {
             Threshold::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
             Threshold::Number(n) => format!("{n}"),
             Threshold::Text(s) => crate::db::quote(s),
+            Threshold::Sql(s) => s.clone(),
         }
     }
 }
@@ -154,6 +158,45 @@ pub struct RuleMeta {
     /// Named thresholds.
     #[serde(default)]
     pub thresholds: BTreeMap<String, Threshold>,
+    /// How recent log evidence must be to count as current (`90s`, `30m`, `6h`, `2d`):
+    /// `${recent}` in the SQL. Every rule that reads `log_lines` declares it.
+    #[serde(default)]
+    pub recent: Option<String>,
+    /// Current log hits a finding needs (`${min_count}`, default 1); rows with fewer become
+    /// info.
+    #[serde(default)]
+    pub min_count: Option<u32>,
+    /// Root-cause rules: when one of them has a finding above info in the same cluster (and
+    /// on the same node when both name one), this rule's findings there are its symptoms.
+    #[serde(default)]
+    pub symptom_of: Vec<String>,
+}
+
+impl RuleMeta {
+    /// The `recent` window, once validated.
+    pub fn recent_window(&self) -> Option<std::time::Duration> {
+        self.recent.as_deref().and_then(parse_window)
+    }
+
+    /// Current log hits a finding needs.
+    pub fn min_count(&self) -> u32 {
+        self.min_count.unwrap_or(1)
+    }
+}
+
+/// `90s`, `30m`, `6h`, `2d` as a duration.
+pub fn parse_window(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    let unit = text.chars().last()?;
+    let n: u64 = text[..text.len() - unit.len_utf8()].trim().parse().ok()?;
+    let seconds = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86400,
+        _ => return None,
+    };
+    (n > 0).then(|| std::time::Duration::from_secs(n.checked_mul(seconds)?))?
 }
 
 /// A loaded rule.
@@ -184,11 +227,23 @@ impl Rule {
             anyhow::anyhow!("{origin}: invalid metadata: {}", one_line(&e.to_string()))
         })?;
         validate_meta(origin, &meta)?;
-        let sql = substitute(
-            origin,
-            body.trim().trim_end_matches(';').trim(),
-            &meta.thresholds,
-        )?;
+        let mut values = meta.thresholds.clone();
+        if let Some(window) = meta.recent_window() {
+            for name in ["recent", "min_count"] {
+                if values.contains_key(name) {
+                    bail!("{origin}: [thresholds] cannot define `{name}`, the header does");
+                }
+            }
+            values.insert(
+                "recent".into(),
+                Threshold::Sql(format!("INTERVAL '{} seconds'", window.as_secs())),
+            );
+            values.insert(
+                "min_count".into(),
+                Threshold::Number(f64::from(meta.min_count())),
+            );
+        }
+        let sql = substitute(origin, body.trim().trim_end_matches(';').trim(), &values)?;
         if sql.is_empty() {
             bail!("{origin}: no SELECT after the header");
         }
@@ -240,6 +295,20 @@ fn validate_meta(origin: &str, meta: &RuleMeta) -> Result<()> {
     for p in &meta.patterns {
         regex::Regex::new(p).with_context(|| format!("{origin}: bad pattern {p:?}"))?;
     }
+    if let Some(recent) = &meta.recent
+        && parse_window(recent).is_none()
+    {
+        bail!("{origin}: recent = {recent:?} is not a window such as \"30m\", \"6h\" or \"2d\"");
+    }
+    if meta.min_count.is_some() && meta.recent.is_none() {
+        bail!("{origin}: min_count needs a recent window");
+    }
+    if meta.min_count == Some(0) {
+        bail!("{origin}: min_count must be at least 1");
+    }
+    if meta.symptom_of.iter().any(|id| *id == meta.id) {
+        bail!("{origin}: a rule cannot be a symptom of itself");
+    }
     Ok(())
 }
 
@@ -255,6 +324,9 @@ fn substitute(origin: &str, sql: &str, thresholds: &BTreeMap<String, Threshold>)
         };
         let name = &after[..end];
         let Some(value) = thresholds.get(name) else {
+            if matches!(name, "recent" | "min_count") {
+                bail!("{origin}: SQL uses ${{{name}}}: declare recent = \"6h\" in the header");
+            }
             bail!("{origin}: SQL uses ${{{name}}} but [thresholds] does not define it");
         };
         out.push_str(&value.to_sql());
@@ -297,6 +369,39 @@ SELECT 'x' AS resource, 'y' AS message WHERE 1 < ${limit_mib} AND 'a' <> ${name}
     }
 
     #[test]
+    fn the_window_and_count_become_sql() {
+        let text = GOOD
+            .replace("[title]", "recent = \"6h\"\nmin_count = 3\n[title]")
+            .replace(
+                "WHERE 1 < ${limit_mib}",
+                "WHERE age <= ${recent} AND n >= ${min_count} AND 1 < ${limit_mib}",
+            );
+        let r = Rule::parse("demo.sql", &text).expect("parses");
+        assert!(
+            r.sql.contains("age <= INTERVAL '21600 seconds' AND n >= 3"),
+            "{}",
+            r.sql
+        );
+        assert_eq!(
+            r.meta.recent_window(),
+            Some(std::time::Duration::from_secs(21600))
+        );
+        for (text, secs) in [("90s", 90), ("30m", 1800), ("2d", 172_800)] {
+            assert_eq!(
+                parse_window(text),
+                Some(std::time::Duration::from_secs(secs))
+            );
+        }
+        for bad in ["", "6", "h", "0h", "-1h", "6w"] {
+            assert_eq!(parse_window(bad), None, "{bad}");
+        }
+        // Without a window, ${recent} is an unknown name.
+        let err = Rule::parse("demo.sql", &GOOD.replace("${limit_mib}", "${recent}"))
+            .expect_err("no window");
+        assert!(err.to_string().contains("recent"), "{err}");
+    }
+
+    #[test]
     fn rejects_malformed_rules_naming_the_file() {
         let cases = [
             ("SELECT 1", "metadata header"),
@@ -312,6 +417,18 @@ SELECT 'x' AS resource, 'y' AS message WHERE 1 < ${limit_mib} AND 'a' <> ${name}
             ),
             (&GOOD.replace("faq = [\"DCE-01\"]", "faq = []"), "FAQ"),
             (&GOOD.replace("category", "categry"), "invalid metadata"),
+            (
+                &GOOD.replace("[title]", "recent = \"6 hours\"\n[title]"),
+                "not a window",
+            ),
+            (
+                &GOOD.replace("[title]", "min_count = 3\n[title]"),
+                "needs a recent window",
+            ),
+            (
+                &GOOD.replace("[title]", "symptom_of = [\"demo-rule\"]\n[title]"),
+                "symptom of itself",
+            ),
         ];
         for (text, expected) in cases {
             let err = Rule::parse("bad.sql", text)

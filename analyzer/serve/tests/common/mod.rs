@@ -313,15 +313,15 @@ pub fn standard() -> BundleBuilder {
         .objects("example.com", "v1", "widgets", &widgets())
         .file(
             &layout::container_log_path("shop", "web-1", "web", false),
-            "GET / 200\nGET /health 200\nGET /cart 500\n",
+            "2026-01-15T11:58:00.000000001Z GET / 200\n2026-01-15T11:58:30Z GET /health 200\n2026-01-15T11:59:00.5Z GET /cart 500\n",
         )
         .file(
             &layout::container_log_path("shop", "db-0", "db", false),
-            "starting postgres\nFATAL: could not open data dir\n",
+            "2026-01-15T11:50:00Z starting postgres\n2026-01-15T11:50:01Z FATAL: could not open data dir\n",
         )
         .file(
             &layout::container_log_path("shop", "db-0", "db", true),
-            "previous run: out of disk\n",
+            "2026-01-15T10:00:00Z previous run: out of disk\n",
         )
         .file(
             &layout::node_configz_path("node-1"),
