@@ -4,11 +4,19 @@ severity = "high"
 faq = ["WNR-22"]
 category = "dns"
 patterns = [
-  "lookup \\S+ on [0-9.]+:53: read udp [0-9.:]+->[0-9.:]+: i/o timeout",
-  "dial udp [0-9.]+:53: i/o timeout",
+  "lookup \\S+ on [0-9.]+:53: read udp [0-9.:]+->[0-9.:]+: (i/o timeout|read: connection refused)",
+  "dial udp [0-9.]+:53: (i/o timeout|connect: connection refused|connect: network is unreachable)",
   ";; connection timed out; no servers could be reached",
   "lookup \\S+ on [0-9.]+:53: (server misbehaving|dial udp .*: connect: connection refused)",
+  "Temporary failure in name resolution",
+  "getaddrinfo EAI_AGAIN",
 ]
+# Resolver failures are an outage only when they are current, several and from several pods;
+# the DNS Service without ready endpoints (objects) is what proves it.
+recent = "30m"
+min_count = 2
+# A kubelet clusterDNS left on an old address makes every lookup from its node time out.
+symptom_of = ["cluster-dns-service-cidr-mismatch"]
 [title]
 en = "Cluster DNS (kube-dns / CoreDNS) not answering"
 zh = "集群 DNS（kube-dns / CoreDNS）不可用"
@@ -47,19 +55,23 @@ systemctl restart k3s
 """
 [thresholds]
 min_not_ready_minutes = 5
+# Resolver failures from fewer pods than this on a node (with the DNS Service healthy) are one
+# application's trouble, not the cluster DNS.
+min_pods = 2
 --- */
 WITH dns_svc AS (
-    SELECT s.bundle_id, s.namespace, s.name, s.cluster_ip, s.selector,
-        coalesce(e.ready_addresses, 0) AS ready, coalesce(e.not_ready_addresses, 0) AS not_ready, e.name IS NOT NULL AS has_endpoints
+    SELECT s.bundle_id, s.namespace, s.name, s.cluster_ip,
+        coalesce(e.ready_addresses, 0) AS ready, coalesce(e.not_ready_addresses, 0) AS not_ready,
+        -- Endpoints known: this Service's object, or any Endpoints collected in the bundle.
+        (e.name IS NOT NULL OR EXISTS (SELECT 1 FROM endpoints x WHERE x.bundle_id = s.bundle_id)) AS endpoints_known
     FROM services s
     LEFT JOIN endpoints e ON e.bundle_id = s.bundle_id AND e.namespace = s.namespace AND e.name = s.name
     WHERE s.namespace = 'kube-system'
       AND (s.labels->>'$."k8s-app"' = 'kube-dns' OR s.name IN ('kube-dns', 'coredns', 'rke2-coredns-rke2-coredns'))
 ),
 dns_pods AS (
-    SELECT p.bundle_id, p.name, p.node, p.phase, p.ready,
+    SELECT p.bundle_id, p.namespace, p.name, p.node, p.phase, p.ready,
         days_between(coalesce(k8s_ts(list_filter(p.conditions, lambda c: c.type = 'Ready')[1].lastTransitionTime), p.created_at), b.collected_at) * 1440 AS minutes,
-        coalesce(list_filter(p.conditions, lambda c: c.type = 'Ready')[1].message, p.message, p.reason, '') AS why,
         (SELECT string_agg(c.name || ': ' || coalesce(c.state_reason, c.state, '?') || ' restarts ' || c.restart_count, ', ')
            FROM containers c WHERE c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name AND c.container_type = 'regular') AS states
     FROM pods p JOIN bundles b USING (bundle_id)
@@ -73,53 +85,119 @@ pod_summary AS (
              || coalesce(' (' || states || ')', '') ORDER BY name) FILTER (WHERE NOT ready AND minutes >= ${min_not_ready_minutes}) AS stuck
     FROM dns_pods GROUP BY bundle_id
 ),
+svc_judged AS (
+    SELECT s.*, p.total, p.ready AS pods_ready, coalesce(p.stuck, []) AS stuck,
+        s.endpoints_known AND s.ready = 0 AS no_endpoints,
+        -- Every DNS pod not Ready for a while: no server is left even where endpoints are unknown.
+        coalesce(p.total > 0 AND p.ready = 0 AND len(p.stuck) = p.total, false) AS no_pods
+    FROM dns_svc s LEFT JOIN pod_summary p USING (bundle_id)
+),
 svc_rows AS (
     SELECT s.bundle_id, 'service/' || s.namespace || '/' || s.name AS resource, s.namespace, s.name,
         concat_ws('; ',
-            CASE WHEN s.ready = 0 THEN 'cluster DNS service ' || s.namespace || '/' || s.name || ' (' || coalesce(s.cluster_ip, '?') || ') has no ready endpoints'
+            CASE WHEN s.no_endpoints THEN 'cluster DNS service ' || s.namespace || '/' || s.name || ' (' || coalesce(s.cluster_ip, '?') || ') has no ready endpoints'
                 || CASE WHEN s.not_ready > 0 THEN ' (' || s.not_ready || ' not ready)' ELSE '' END || ': name resolution fails on every node' END,
-            CASE WHEN len(coalesce(p.stuck, [])) > 0 THEN (p.total - p.ready) || ' of ' || p.total || ' DNS pods not Ready' END) AS message,
+            CASE WHEN len(s.stuck) > 0 THEN (s.total - s.pods_ready) || ' of ' || s.total || ' DNS pods not Ready'
+                || CASE WHEN NOT s.no_endpoints AND NOT s.no_pods THEN ' (the others still answer: DNS is degraded, not down)' ELSE '' END END) AS message,
         concat_ws('；',
-            CASE WHEN s.ready = 0 THEN '集群 DNS 服务 ' || s.namespace || '/' || s.name || '（' || coalesce(s.cluster_ip, '?') || '）没有就绪的 endpoint'
+            CASE WHEN s.no_endpoints THEN '集群 DNS 服务 ' || s.namespace || '/' || s.name || '（' || coalesce(s.cluster_ip, '?') || '）没有就绪的 endpoint'
                 || CASE WHEN s.not_ready > 0 THEN '（' || s.not_ready || ' 个地址未就绪）' ELSE '' END || '：所有节点上的域名解析都会失败' END,
-            CASE WHEN len(coalesce(p.stuck, [])) > 0 THEN p.total || ' 个 DNS Pod 中有 ' || (p.total - p.ready) || ' 个未 Ready' END) AS message_zh,
-        coalesce(p.stuck, []) AS evidence,
-        CASE WHEN s.ready = 0 AND (s.has_endpoints OR EXISTS (SELECT 1 FROM endpoints x WHERE x.bundle_id = s.bundle_id)) THEN 'critical' ELSE 'high' END AS severity
-    FROM dns_svc s LEFT JOIN pod_summary p USING (bundle_id)
-    WHERE (s.ready = 0 AND (s.has_endpoints OR EXISTS (SELECT 1 FROM endpoints x WHERE x.bundle_id = s.bundle_id)))
-       OR len(coalesce(p.stuck, [])) > 0
+            CASE WHEN len(s.stuck) > 0 THEN s.total || ' 个 DNS Pod 中有 ' || (s.total - s.pods_ready) || ' 个未 Ready'
+                || CASE WHEN NOT s.no_endpoints AND NOT s.no_pods THEN '（其余 Pod 仍在应答：DNS 性能下降，但未中断）' ELSE '' END END) AS message_zh,
+        s.stuck AS evidence,
+        CASE WHEN s.no_endpoints THEN 'critical' WHEN s.no_pods THEN 'high' ELSE 'medium' END AS severity,
+        s.no_endpoints OR s.no_pods AS outage
+    FROM svc_judged s
+    WHERE s.no_endpoints OR len(s.stuck) > 0
 ),
+outage AS (
+    SELECT DISTINCT bundle_id FROM svc_rows WHERE outage
+),
+-- The addresses pods send lookups to: the DNS Service, every kubelet's clusterDNS (a stale one
+-- included), and the kubeadm / k3s defaults.
 dns_ips AS (
-    SELECT DISTINCT cluster_ip FROM dns_svc WHERE cluster_ip IS NOT NULL AND cluster_ip <> 'None'
-    UNION SELECT '10.96.0.10' UNION SELECT '10.43.0.10'
+    SELECT DISTINCT bundle_id, cluster_ip AS ip FROM dns_svc WHERE cluster_ip IS NOT NULL AND cluster_ip <> 'None'
+    UNION
+    SELECT DISTINCT coalesce(h.cluster_bundle_id, k.bundle_id), unnest(from_json(k.config->'$.clusterDNS', '["VARCHAR"]'))
+    FROM kubelet_configs k LEFT JOIN host_nodes h ON h.bundle_id = k.bundle_id
+    WHERE json_type(k.config->'$.clusterDNS') = 'ARRAY'
+    UNION
+    SELECT bundle_id, unnest(['10.96.0.10', '10.43.0.10']) FROM bundles WHERE kind = 'cluster'
 ),
-timeouts AS (
-    SELECT l.bundle_id, l.node, l.namespace || '/' || l.pod AS pod, l.line,
-        regexp_extract(l.line, '(?:on |dial udp )([0-9.]+):53', 1) AS dns_ip
+hits AS MATERIALIZED (
+    SELECT l.bundle_id, l.node, l.namespace, l.pod, l.line, l.line_no, l.ts, l.age,
+        nullif(regexp_extract(l.line, '(?:on |dial udp |->)([0-9.]+):53\b', 1), '') AS dns_ip
     FROM log_lines l
     WHERE l.source = 'container'
-      AND (regexp_matches(l.line, 'lookup \S+ on [0-9.]+:53: (read udp \S+: i/o timeout|dial udp \S+: (i/o timeout|connect: connection refused)|server misbehaving)')
-           OR regexp_matches(l.line, 'dial udp [0-9.]+:53: (i/o timeout|connect: connection refused)'))
+      AND (regexp_matches(l.line, 'lookup \S+ on [0-9.]+:53: (read udp \S+: (i/o timeout|read: connection refused)|dial udp \S+: (i/o timeout|connect: (connection refused|network is unreachable))|server misbehaving)')
+           OR regexp_matches(l.line, 'dial udp [0-9.]+:53: (i/o timeout|connect: (connection refused|network is unreachable))')
+           OR contains(l.line, 'no servers could be reached')
+           OR contains(l.line, 'Temporary failure in name resolution')
+           OR contains(l.line, 'getaddrinfo EAI_AGAIN'))
+),
+timeouts AS (
+    -- A line naming an address counts when it is a cluster DNS address; a line naming none
+    -- (glibc, Node.js, nslookup) when its pod resolves through the cluster DNS (not host network).
+    -- The DNS pods' own upstream errors are not counted.
+    SELECT h.*
+    FROM hits h
+    LEFT JOIN pods p ON p.bundle_id = h.bundle_id AND p.namespace = h.namespace AND p.name = h.pod
+    WHERE NOT (h.namespace = 'kube-system' AND (h.pod LIKE 'coredns-%' OR h.pod LIKE 'kube-dns-%'))
+      AND CASE WHEN h.dns_ip IS NOT NULL
+               THEN EXISTS (SELECT 1 FROM dns_ips d WHERE d.bundle_id = h.bundle_id AND d.ip = h.dns_ip)
+               ELSE NOT coalesce(p.host_network, false) END
 ),
 node_rows AS (
-    SELECT any_value(t.bundle_id) AS bundle_id, 'node/' || coalesce(t.node, '?') AS resource, NULL AS namespace, t.node AS name,
-        count(*) || ' DNS lookups to ' || string_agg(DISTINCT t.dns_ip, ', ') || ':53 timed out or were refused from pods on node '
-            || coalesce(t.node, '(unknown)') || ' (' || count(DISTINCT t.pod) || ' pods)' AS message,
-        '节点 ' || coalesce(t.node, '（未知）') || ' 上的 Pod 向 ' || string_agg(DISTINCT t.dns_ip, ', ') || ':53 发起的 '
-            || count(*) || ' 次 DNS 查询超时或被拒绝（涉及 ' || count(DISTINCT t.pod) || ' 个 Pod）' AS message_zh,
-        list(t.line ORDER BY t.line)[1:3] AS evidence,
-        'high' AS severity
+    SELECT t.bundle_id, 'node/' || coalesce(t.node, '?') AS resource, t.node,
+        coalesce(string_agg(DISTINCT t.dns_ip, ', ' ORDER BY t.dns_ip) || ':53', 'the cluster DNS') AS target,
+        count(*) AS n,
+        count(DISTINCT t.pod) AS pods,
+        count(DISTINCT t.pod) FILTER (WHERE in_window(t.age, ${recent})) AS recent_pods,
+        count(*) FILTER (WHERE in_window(t.age, ${recent})) AS recent_count,
+        min(t.ts) AS first_seen, max(t.ts) AS last_seen,
+        list(t.line ORDER BY t.ts DESC NULLS LAST, t.line_no DESC)[1:3] AS evidence,
+        t.bundle_id IN (SELECT bundle_id FROM outage) AS proven,
+        -- Addresses that are not the DNS Service's: a stale kubelet clusterDNS or default.
+        list(DISTINCT t.dns_ip ORDER BY t.dns_ip) FILTER (WHERE t.dns_ip IS NOT NULL
+            AND t.dns_ip NOT IN (SELECT s.cluster_ip FROM dns_svc s WHERE s.bundle_id = t.bundle_id AND s.cluster_ip IS NOT NULL)
+            AND EXISTS (SELECT 1 FROM dns_svc s WHERE s.bundle_id = t.bundle_id AND s.cluster_ip IS NOT NULL)) AS foreign_ips,
+        (SELECT string_agg(DISTINCT s.cluster_ip, ', ') FROM dns_svc s WHERE s.bundle_id = t.bundle_id) AS svc_ips
     FROM timeouts t
-    WHERE t.dns_ip IN (SELECT cluster_ip FROM dns_ips)
-    GROUP BY t.node
+    GROUP BY t.bundle_id, t.node
+),
+affected AS (
+    SELECT bundle_id, count(*) AS nodes FROM node_rows WHERE recent_count > 0 GROUP BY bundle_id
 )
-SELECT resource, namespace, name, NULL AS node, bundle_id, message, message_zh, evidence, severity FROM svc_rows
+SELECT resource, namespace, name, NULL AS node, bundle_id, message, message_zh, evidence, severity,
+    NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen, NULL::BIGINT AS recent_count, NULL::BIGINT AS count
+FROM svc_rows
 UNION ALL
-SELECT resource, namespace, name, name, bundle_id,
-    message || CASE WHEN (SELECT count(DISTINCT node) FROM timeouts) = 1 AND NOT EXISTS (SELECT 1 FROM svc_rows)
-                    THEN ': only this node is affected, look at its network (CNI, interface)' ELSE '' END,
-    message_zh || CASE WHEN (SELECT count(DISTINCT node) FROM timeouts) = 1 AND NOT EXISTS (SELECT 1 FROM svc_rows)
-                    THEN '：只有该节点受影响，请检查其网络（CNI、网卡）' ELSE '' END,
-    evidence, severity
-FROM node_rows
+SELECT r.resource, NULL, r.node, r.node, r.bundle_id,
+    r.n || ' DNS lookups to ' || r.target || ' timed out or were refused from pods on node '
+        || coalesce(r.node, '(unknown)') || ' (' || r.pods || ' pods)'
+        || CASE WHEN r.proven THEN ': the cluster DNS is down (see the DNS Service finding)'
+                WHEN len(r.foreign_ips) > 0
+                    THEN ': ' || array_to_string(r.foreign_ips, ', ') || ' is not the DNS Service address ' || r.svc_ips
+                         || ', check the kubelet clusterDNS of this node'
+                WHEN r.recent_pods BETWEEN 1 AND ${min_pods} - 1
+                    THEN ': only ' || r.recent_pods || ' pod(s) failed lately, too few to blame the cluster DNS (their own network or a busy resolver)'
+                WHEN a.nodes = 1 THEN ': only this node is affected, look at its network (CNI, interface)'
+                ELSE '' END,
+    '节点 ' || coalesce(r.node, '（未知）') || ' 上的 Pod 向 ' || replace(r.target, 'the cluster DNS', '集群 DNS') || ' 发起的 '
+        || r.n || ' 次 DNS 查询超时或被拒绝（涉及 ' || r.pods || ' 个 Pod）'
+        || CASE WHEN r.proven THEN '：集群 DNS 已不可用（见 DNS Service 的发现）'
+                WHEN len(r.foreign_ips) > 0
+                    THEN '：' || array_to_string(r.foreign_ips, ', ') || ' 不是 DNS Service 的地址 ' || r.svc_ips
+                         || '，请检查该节点 kubelet 的 clusterDNS'
+                WHEN r.recent_pods BETWEEN 1 AND ${min_pods} - 1
+                    THEN '：近期只有 ' || r.recent_pods || ' 个 Pod 解析失败，不足以说明集群 DNS 有问题（可能是其自身网络或解析器繁忙）'
+                WHEN a.nodes = 1 THEN '：只有该节点受影响，请检查其网络（CNI、网卡）'
+                ELSE '' END,
+    r.evidence,
+    -- Lookups failing from several pods are a DNS problem worth a look; an outage is proven
+    -- from the DNS Service and its pods, not from application logs.
+    CASE WHEN r.proven OR r.recent_pods >= ${min_pods} THEN 'medium' ELSE 'info' END,
+    r.first_seen, r.last_seen, r.recent_count, r.n
+FROM node_rows r
+LEFT JOIN affected a ON a.bundle_id = r.bundle_id
 ORDER BY 1
