@@ -6,7 +6,10 @@ category = "nodes"
 patterns = [
   "is not allowed to modify node",
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters",
+  "User \\\\?\"system:node:[^\"\\\\]*[A-Z]",
 ]
+# The kubelet retries its registration every few seconds while it is refused.
+recent = "6h"
 [title]
 en = "Node host name has upper-case letters: the kubelet cannot register or update its Node"
 zh = "节点主机名包含大写字母：kubelet 无法注册或更新 Node"
@@ -35,46 +38,126 @@ openssl x509 -noout -subject -in /var/lib/kubelet/pki/kubelet-client-current.pem
 ```
 """
 --- */
-WITH signals AS (
-    SELECT bundle_id, node, 'host name ' || hostname AS what, '主机名 ' || hostname AS what_zh, 'hostname: ' || hostname AS line, false AS failing
-    FROM host_facts WHERE regexp_matches(hostname, '[A-Z]')
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, node, cluster_bundle_id, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
+),
+-- Upper case where the host name is set: not a problem by itself (the kubelet lower-cases
+-- the name it registers), but the reason for the failures below.
+names AS (
+    SELECT f.bundle_id, h.cluster, f.node, 'host name ' || f.hostname AS what, '主机名 ' || f.hostname AS what_zh, 'hostname: ' || f.hostname AS line
+    FROM host_facts f JOIN hn h ON h.host_bundle = f.bundle_id
+    WHERE regexp_matches(f.hostname, '[A-Z]')
     UNION ALL
-    SELECT bundle_id, node, 'file /etc/hostname', '文件 /etc/hostname', '/etc/hostname: ' || trim(content, chr(10) || chr(13) || ' '), false
-    FROM host_files WHERE path = '/etc/hostname' AND regexp_matches(content, '[A-Z]')
+    SELECT f.bundle_id, h.cluster, f.node, 'file /etc/hostname', '文件 /etc/hostname', '/etc/hostname: ' || trim(f.content, chr(10) || chr(13) || ' ')
+    FROM host_files f JOIN hn h ON h.host_bundle = f.bundle_id
+    WHERE f.path = '/etc/hostname' AND regexp_matches(f.content, '[A-Z]')
     UNION ALL
-    SELECT bundle_id, node, 'kubelet hostnameOverride', 'kubelet hostnameOverride', 'hostnameOverride: ' || (config->>'$.hostnameOverride'), false
-    FROM kubelet_configs WHERE regexp_matches(coalesce(config->>'$.hostnameOverride', ''), '[A-Z]')
+    SELECT k.bundle_id, coalesce(h.cluster, k.bundle_id), k.node, 'kubelet hostnameOverride', 'kubelet hostnameOverride', 'hostnameOverride: ' || (k.config->>'$.hostnameOverride')
+    FROM kubelet_configs k LEFT JOIN hn h ON h.host_bundle = k.bundle_id
+    WHERE regexp_matches(coalesce(k.config->>'$.hostnameOverride', ''), '[A-Z]')
     UNION ALL
-    SELECT bundle_id, node, 'certificate ' || path, '证书 ' || path, 'subject: ' || subject, false
-    FROM certificates WHERE regexp_matches(subject, 'system:node:[^,/]*[A-Z]')
+    -- The host name a journal line carries, in any of journalctl's formats:
+    -- "Dec 21 13:01:03 BJ-M8-HADOOP-105-145 kubelet[353352]: ...", short-iso
+    -- "2026-01-15T11:58:00+0000 Master1 kubelet[812]: ...", short-precise, short-iso-precise.
+    SELECT any_value(l.bundle_id), h.cluster, l.node,
+        'journal host name ' || any_value(regexp_extract(l.line, '^(?:\w{3} +\d+ [\d:.]+|\d{4}-\d\d-\d\d[T ][\d:.]+(?:Z|[+-]\d\d:?\d\d)?) (\S+) ', 1)),
+        'journal 中的主机名 ' || any_value(regexp_extract(l.line, '^(?:\w{3} +\d+ [\d:.]+|\d{4}-\d\d-\d\d[T ][\d:.]+(?:Z|[+-]\d\d:?\d\d)?) (\S+) ', 1)),
+        arg_min(l.line, l.line_no)
+    FROM log_lines l JOIN hn h ON h.host_bundle = l.bundle_id
+    WHERE l.source = 'host' AND l.node IS NOT NULL
+      AND regexp_matches(l.line, '^(?:\w{3} +\d+ [\d:.]+|\d{4}-\d\d-\d\d[T ][\d:.]+(?:Z|[+-]\d\d:?\d\d)?) \S*[A-Z]\S* (kubelet|containerd|dockerd|k3s|rke2|systemd)(\[\d+\])?:')
+    GROUP BY h.cluster, l.node
+),
+-- The node client certificate and kubeconfig user carry the upper-case name kubeadm wrote:
+-- the node authorizer refuses "system:node:Master1" access to node "master1".
+identities AS (
+    SELECT c.bundle_id, h.cluster, c.node, 'certificate ' || c.path AS what, '证书 ' || c.path AS what_zh, 'subject: ' || c.subject AS line
+    FROM certificates c JOIN hn h ON h.host_bundle = c.bundle_id
+    WHERE regexp_matches(c.subject, 'system:node:[^,/]*[A-Z]')
     UNION ALL
-    SELECT bundle_id, node, 'kubeconfig ' || path || ' user ' || name, 'kubeconfig ' || path || ' 用户 ' || name, 'user: ' || name, false
-    FROM kubeconfig_users WHERE regexp_matches(name, '^system:node:.*[A-Z]')
-    UNION ALL
-    -- journal lines carry the host name: "Dec 21 13:01:03 BJ-M8-HADOOP-105-145 kubelet[353352]: ..."
-    SELECT any_value(bundle_id), node, 'journal host name ' || any_value(regexp_extract(line, '^\w{3} +\d+ [\d:]+ (\S+) ', 1)),
-        'journal 中的主机名 ' || any_value(regexp_extract(line, '^\w{3} +\d+ [\d:]+ (\S+) ', 1)),
-        arg_min(line, line_no), false
-    FROM log_lines
-    WHERE node IS NOT NULL AND service IS NOT NULL
-      AND regexp_matches(line, '^\w{3} +\d+ [\d:]+ \S*[A-Z]\S* (kubelet|containerd|dockerd|k3s|rke2)\[')
-    GROUP BY node
-    UNION ALL
-    -- the registration failures themselves
-    SELECT bundle_id, node, source || ' log ' || coalesce(service, container, '') || ' registration refused',
-        source || ' 日志 ' || coalesce(service, container, '') || ' 注册被拒绝', line, true
-    FROM log_lines
-    WHERE node IS NOT NULL
-      AND (regexp_matches(line, 'node \\?"[^"\\]*[A-Z][^"\\]*\\?" is not allowed to modify node')
-           OR (contains(line, 'a lowercase RFC 1123 subdomain') AND regexp_matches(line, 'Invalid value: \\?"[^"\\]*[A-Z]')))
+    SELECT u.bundle_id, h.cluster, u.node, 'kubeconfig ' || u.path || ' user ' || u.name, 'kubeconfig ' || u.path || ' 用户 ' || u.name, 'user: ' || u.name
+    FROM kubeconfig_users u JOIN hn h ON h.host_bundle = u.bundle_id
+    WHERE regexp_matches(u.name, '^system:node:.*[A-Z]')
+),
+-- The refusals themselves, wherever the line's prefix is (journal, klog, container stamp).
+refusals AS (
+    SELECT l.bundle_id, coalesce(h.cluster, l.bundle_id) AS cluster, l.node,
+        l.source || ' log ' || coalesce(l.service, l.container, '') AS src,
+        l.source || ' 日志 ' || coalesce(l.service, l.container, '') AS src_zh,
+        l.line, l.line_no, l.ts, l.age
+    FROM log_lines l LEFT JOIN hn h ON h.host_bundle = l.bundle_id
+    WHERE l.node IS NOT NULL
+      AND (regexp_matches(l.line, 'node \\?"[^"\\]*[A-Z][^"\\]*\\?" is not allowed to modify node')
+           OR regexp_matches(l.line, 'is forbidden: User \\?"system:node:[^"\\]*[A-Z]')
+           OR (contains(l.line, 'a lowercase RFC 1123 subdomain') AND regexp_matches(l.line, 'Invalid value: \\?"[^"\\]*[A-Z]')))
+),
+refused AS (
+    SELECT cluster, node, any_value(bundle_id) AS bundle_id, count(*) AS n,
+        count(*) FILTER (WHERE in_window(age, ${recent})) AS recent_n,
+        min(ts) AS first_seen, max(ts) AS last_seen,
+        list(DISTINCT src ORDER BY src) AS srcs, list(DISTINCT src_zh ORDER BY src_zh) AS srcs_zh,
+        list(line ORDER BY ts DESC NULLS LAST, line_no DESC)[1:2] AS lines
+    FROM refusals GROUP BY cluster, node
+),
+per_name AS (
+    SELECT cluster, node, any_value(bundle_id) AS bundle_id,
+        list(DISTINCT what ORDER BY what) AS whats, list(DISTINCT what_zh ORDER BY what_zh) AS whats_zh,
+        list(DISTINCT line ORDER BY line) AS lines
+    FROM names GROUP BY cluster, node
+),
+per_id AS (
+    SELECT cluster, node, any_value(bundle_id) AS bundle_id,
+        list(DISTINCT what ORDER BY what) AS whats, list(DISTINCT what_zh ORDER BY what_zh) AS whats_zh,
+        list(DISTINCT line ORDER BY line) AS lines
+    FROM identities GROUP BY cluster, node
+),
+keys AS (
+    SELECT cluster, node FROM per_name UNION SELECT cluster, node FROM per_id UNION SELECT cluster, node FROM refused
+),
+j AS (
+    SELECT k.node, coalesce(r.bundle_id, i.bundle_id, p.bundle_id) AS bundle_id,
+        p.whats AS name_whats, p.whats_zh AS name_whats_zh, p.lines AS name_lines,
+        i.whats AS id_whats, i.whats_zh AS id_whats_zh, i.lines AS id_lines,
+        r.n, r.recent_n, r.first_seen, r.last_seen, r.srcs, r.srcs_zh, r.lines AS refused_lines,
+        -- The Node object in the node's own cluster: Ready or not.
+        (SELECT any_value(n.ready) FROM nodes n WHERE n.bundle_id = k.cluster AND lower(n.name) = lower(k.node)) AS node_ready,
+        -- A node bundle that no Node object of the collected clusters matches: never registered.
+        (EXISTS (SELECT 1 FROM hn h WHERE h.cluster = k.cluster AND h.node = k.node AND h.cluster_bundle_id IS NULL)
+         AND EXISTS (SELECT 1 FROM bundles b WHERE b.kind = 'cluster')
+         AND NOT EXISTS (SELECT 1 FROM nodes n WHERE lower(n.name) = lower(k.node))) AS unregistered
+    FROM keys k
+    LEFT JOIN per_name p ON p.cluster = k.cluster AND p.node = k.node
+    LEFT JOIN per_id i ON i.cluster = k.cluster AND i.node = k.node
+    LEFT JOIN refused r ON r.cluster = k.cluster AND r.node = k.node
 )
-SELECT 'node/' || node AS resource, node, node AS name, any_value(bundle_id) AS bundle_id,
-    'node ' || node || ' has an upper-case host name (' || array_to_string(list(DISTINCT what ORDER BY what), ', ') || ')'
-        || CASE WHEN bool_or(failing) THEN '; the API server refused the kubelet''s registration' ELSE '' END AS message,
-    '节点 ' || node || ' 的主机名包含大写字母（' || array_to_string(list(DISTINCT what_zh ORDER BY what_zh), '、') || '）'
-        || CASE WHEN bool_or(failing) THEN '；API Server 拒绝了 kubelet 的注册' ELSE '' END AS message_zh,
-    list(DISTINCT line ORDER BY line)[1:6] AS evidence,
-    CASE WHEN bool_or(failing) THEN 'high' ELSE 'medium' END AS severity
-FROM signals
-GROUP BY node
+SELECT 'node/' || node AS resource, node, node AS name, bundle_id,
+    'node ' || node || ' has an upper-case host name ('
+        || array_to_string(list_sort(list_distinct(list_concat(coalesce(name_whats, []), coalesce(id_whats, []),
+               CASE WHEN n > 0 THEN list_transform(srcs, lambda s: s || ' registration refused') ELSE [] END))), ', ') || ')'
+        || CASE WHEN n > 0 THEN '; the API server refused the kubelet''s registration'
+                    || CASE WHEN unregistered THEN ' and the node is not registered in the cluster'
+                            WHEN node_ready = false THEN ' and the node is NotReady' ELSE '' END
+                WHEN id_whats IS NOT NULL THEN '; its node credentials carry the upper-case name, which the node authorizer refuses for node ' || node
+                    || CASE WHEN node_ready THEN ' (the node is Ready now: the authorizer does not enforce it here)' ELSE '' END
+                ELSE ': the kubelet registers the lower-cased name, and no refused registration or upper-case node credential was found: this alone does no harm' END AS message,
+    '节点 ' || node || ' 的主机名包含大写字母（'
+        || array_to_string(list_sort(list_distinct(list_concat(coalesce(name_whats_zh, []), coalesce(id_whats_zh, []),
+               CASE WHEN n > 0 THEN list_transform(srcs_zh, lambda s: s || ' 注册被拒绝') ELSE [] END))), '、') || '）'
+        || CASE WHEN n > 0 THEN '；API Server 拒绝了 kubelet 的注册'
+                    || CASE WHEN unregistered THEN '，该节点未在集群中注册'
+                            WHEN node_ready = false THEN '，该节点处于 NotReady' ELSE '' END
+                WHEN id_whats IS NOT NULL THEN '；节点凭据中使用了大写主机名，节点鉴权会拒绝其访问节点 ' || node
+                    || CASE WHEN node_ready THEN '（该节点目前 Ready：此集群未强制该鉴权）' ELSE '' END
+                ELSE '：kubelet 注册时使用小写名称，且未发现注册被拒绝或使用大写名称的节点凭据：仅此一项并无影响' END AS message_zh,
+    list_concat(coalesce(refused_lines, []), coalesce(id_lines, []), coalesce(name_lines, []))[1:6] AS evidence,
+    -- Refused now and the node missing or NotReady: the outage is proven from objects.
+    CASE WHEN n > 0 AND (unregistered OR node_ready = false) THEN 'high'
+         WHEN n > 0 THEN 'medium'
+         WHEN id_whats IS NOT NULL THEN CASE WHEN node_ready THEN 'low' ELSE 'medium' END
+         ELSE 'info' END AS severity,
+    first_seen, last_seen,
+    -- Refusals alone are judged by their time; credentials are read now.
+    CASE WHEN n > 0 AND id_whats IS NULL THEN recent_n END AS recent_count,
+    n AS count
+FROM j
 ORDER BY node
