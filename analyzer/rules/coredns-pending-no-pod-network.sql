@@ -10,7 +10,11 @@ patterns = [
   "No CNI configuration file in /etc/cni/net\\.d",
   "no network config found in /etc/cni/net\\.d",
   "container runtime network not ready",
+  "network is not ready: container runtime network not ready",
 ]
+# The kubelet repeats "network not ready" every few seconds while the CNI is missing: a line
+# older than this is a boot or install moment that has passed.
+recent = "15m"
 [title]
 en = "No working pod network: coredns Pending, nodes NotReady (CNI not initialized)"
 zh = "Pod 网络未就绪：coredns 处于 Pending，节点 NotReady（CNI 未初始化）"
@@ -41,75 +45,115 @@ ls /etc/cni/net.d /opt/cni/bin
 ```
 参见 https://kubernetes.io/zh-cn/docs/concepts/cluster-administration/addons/
 """
+[thresholds]
+# CoreDNS pods Pending, or a node NotReady, for less than this are passing through (a rollout,
+# a drain, a reboot waiting seconds for its CNI pod).
+pending_minutes = 5
 --- */
+-- Nodes whose pod network is not ready now: the Node's Ready condition says so (current
+-- object), or its kubelet/runtime keeps logging it (recent lines) while the node is NotReady
+-- or its /etc/cni/net.d is empty. Every node is tied to its cluster bundle.
 WITH net_not_ready AS (
-    SELECT bundle_id, node, coalesce(message, reason) AS why FROM node_conditions
-    WHERE type = 'Ready' AND status <> 'True'
-      AND regexp_matches(coalesce(message, ''), '(?i)(NetworkPluginNotReady|network plugin is not ready|cni config uninitiali[sz]ed|cni plugin not initiali[sz]ed|no (valid )?(cni|network) config|No CNI configuration file)')
+    SELECT c.bundle_id, c.node, coalesce(c.message, c.reason) AS why
+    FROM node_conditions c JOIN bundles b USING (bundle_id)
+    WHERE c.type = 'Ready' AND c.status <> 'True'
+      -- NotReady for a while: a node that just rebooted waits seconds for its CNI pod.
+      AND coalesce(days_between(c.last_transition, b.collected_at) * 1440 >= ${pending_minutes}, true)
+      AND regexp_matches(coalesce(c.message, ''), '(?i)(NetworkPluginNotReady|network plugin is not ready|cni config uninitiali[sz]ed|cni plugin not initiali[sz]ed|no (valid )?(cni|network) config|No CNI configuration file)')
+),
+net_log_lines AS (
+    SELECT coalesce(h.cluster_bundle_id, l.bundle_id) AS bundle_id, l.node, l.line, l.ts, l.age
+    FROM log_lines l
+    LEFT JOIN host_nodes h ON l.source = 'host' AND h.bundle_id = l.bundle_id
+    WHERE l.source IN ('node', 'host') AND l.node IS NOT NULL
+      AND regexp_matches(l.line, '(?i)(NetworkPluginNotReady|cni config uninitiali[sz]ed|cni plugin not initiali[sz]ed|no network config found in /etc/cni/net\.d|No CNI configuration file in)')
 ),
 net_logs AS (
-    SELECT node, count(*) AS n, list(DISTINCT line)[1:2] AS lines FROM log_lines
-    WHERE source IN ('node', 'host') AND node IS NOT NULL
-      AND regexp_matches(line, '(?i)(NetworkPluginNotReady|cni config uninitiali[sz]ed|cni plugin not initiali[sz]ed|no network config found in /etc/cni/net\.d|No CNI configuration file in)')
-    GROUP BY node
+    SELECT bundle_id, node, count(*) AS n,
+        count(*) FILTER (WHERE in_window(age, ${recent})) AS recent_n,
+        min(ts) AS first_seen, max(ts) AS last_seen,
+        list(DISTINCT line ORDER BY line)[1:2] AS lines
+    FROM net_log_lines
+    GROUP BY ALL
 ),
 -- Node bundles with no CNI network configuration in /etc/cni/net.d (k3s keeps its own elsewhere).
 empty_netd AS (
-    SELECT h.bundle_id, h.node FROM host_nodes h
-    LEFT JOIN nodes n ON n.name = h.node
-    WHERE coalesce(n.kubelet_version, '') NOT LIKE '%k3s%'
+    SELECT h.cluster_bundle_id AS bundle_id, h.node FROM host_nodes h
+    LEFT JOIN nodes n ON n.bundle_id = h.cluster_bundle_id AND n.name = h.node
+    WHERE h.cluster_bundle_id IS NOT NULL
+      AND coalesce(n.kubelet_version, '') NOT LIKE '%k3s%'
       AND NOT EXISTS (SELECT 1 FROM host_files f WHERE f.bundle_id = h.bundle_id
                       AND regexp_matches(f.path, '^/etc/cni/net\.d/[^/]+\.(conf|conflist|json)$'))
       AND EXISTS (SELECT 1 FROM host_facts hf WHERE hf.bundle_id = h.bundle_id)
       AND NOT EXISTS (SELECT 1 FROM gaps g WHERE g.bundle_id = h.bundle_id AND g.location LIKE '/etc/cni/net.d%')
 ),
-node_ready AS (SELECT name, ready FROM nodes),
-dns_pending AS (
-    SELECT bundle_id, list(name ORDER BY name) AS pods, any_value(scheduled_message) AS why, count(*) AS n
-    FROM pods
-    WHERE namespace = 'kube-system' AND phase = 'Pending' AND deleted_at IS NULL
-      AND (name LIKE 'coredns-%' OR name LIKE 'kube-dns-%' OR labels->>'$."k8s-app"' = 'kube-dns')
-    GROUP BY bundle_id
+-- CoreDNS pods Pending now, for a while, and not for a reason unrelated to the network
+-- (CPU, memory, affinity): unscheduled because every node is not-ready / network-unavailable,
+-- or scheduled and waiting for a sandbox on a node without a pod network.
+dns_pods AS (
+    SELECT p.bundle_id, p.name, p.node, p.scheduled_message,
+        days_between(coalesce(k8s_ts(list_filter(p.conditions, lambda c: c.type = 'PodScheduled')[1].lastTransitionTime), p.created_at), b.collected_at) * 1440 AS minutes
+    FROM pods p JOIN bundles b USING (bundle_id)
+    WHERE p.namespace = 'kube-system' AND p.phase = 'Pending' AND p.deleted_at IS NULL
+      AND (p.name LIKE 'coredns-%' OR p.name LIKE 'kube-dns-%' OR p.labels->>'$."k8s-app"' = 'kube-dns')
 ),
 bad_nodes AS (
-    SELECT node FROM net_not_ready
-    -- An empty /etc/cni/net.d counts with a network symptom: the kubelet/runtime logs say so, or
-    -- CoreDNS waits for nodes to lose the not-ready / network-unavailable taint.
-    UNION SELECT e.node FROM empty_netd e JOIN net_logs l ON l.node = e.node
-    UNION SELECT e.node FROM empty_netd e
-        WHERE EXISTS (SELECT 1 FROM dns_pending d WHERE regexp_matches(coalesce(d.why, ''), 'node\.kubernetes\.io/(not-ready|network-unavailable)'))
-    UNION SELECT l.node FROM net_logs l JOIN node_ready r ON r.name = l.node WHERE NOT r.ready
+    SELECT bundle_id, node FROM net_not_ready
+    UNION SELECT e.bundle_id, e.node FROM empty_netd e
+        JOIN net_logs l ON l.bundle_id = e.bundle_id AND l.node = e.node AND l.recent_n > 0
+    UNION SELECT e.bundle_id, e.node FROM empty_netd e
+        WHERE EXISTS (SELECT 1 FROM dns_pods d WHERE d.bundle_id = e.bundle_id AND d.node IS NULL
+                      AND regexp_matches(coalesce(d.scheduled_message, ''), 'node\.kubernetes\.io/(not-ready|network-unavailable)'))
+    UNION SELECT l.bundle_id, l.node FROM net_logs l
+        JOIN nodes n ON n.bundle_id = l.bundle_id AND n.name = l.node
+        WHERE l.recent_n > 0 AND NOT n.ready
+),
+dns_pending AS (
+    SELECT d.bundle_id, list(d.name ORDER BY d.name) AS pods, any_value(d.scheduled_message) AS why, count(*) AS n
+    FROM dns_pods d
+    WHERE d.minutes >= ${pending_minutes}
+      AND (regexp_matches(coalesce(d.scheduled_message, ''), 'node\.kubernetes\.io/(not-ready|network-unavailable)')
+           OR EXISTS (SELECT 1 FROM bad_nodes b WHERE b.bundle_id = d.bundle_id AND b.node = d.node))
+    GROUP BY d.bundle_id
 )
 SELECT
     'node/' || b.node AS resource,
     b.node,
-    coalesce(c.bundle_id, e.bundle_id, (SELECT any_value(bundle_id) FROM nodes WHERE name = b.node)) AS bundle_id,
+    b.bundle_id,
     'pod network not ready on node ' || b.node || ': ' || concat_ws('; ',
         CASE WHEN c.node IS NOT NULL THEN 'NotReady (' || c.why || ')' END,
         CASE WHEN e.node IS NOT NULL THEN '/etc/cni/net.d holds no CNI configuration' END,
-        CASE WHEN l.n > 0 THEN l.n || ' kubelet/runtime "cni not initialized" log lines' END,
-        CASE WHEN d.n > 0 THEN d.n || ' coredns pod(s) Pending' END) AS message,
+        CASE WHEN l.recent_n > 0 THEN l.n || ' kubelet/runtime "cni not initialized" log lines' END,
+        d.n || ' coredns pod(s) Pending') AS message,
     '节点 ' || b.node || ' 的 Pod 网络未就绪：' || concat_ws('；',
         CASE WHEN c.node IS NOT NULL THEN 'NotReady（' || c.why || '）' END,
         CASE WHEN e.node IS NOT NULL THEN '/etc/cni/net.d 中没有 CNI 配置' END,
-        CASE WHEN l.n > 0 THEN l.n || ' 行 kubelet/运行时 "cni not initialized" 日志' END,
-        CASE WHEN d.n > 0 THEN d.n || ' 个 coredns Pod 处于 Pending' END) AS message_zh,
+        CASE WHEN l.recent_n > 0 THEN l.n || ' 行 kubelet/运行时 "cni not initialized" 日志' END,
+        d.n || ' 个 coredns Pod 处于 Pending') AS message_zh,
     list_concat(
         CASE WHEN c.node IS NOT NULL THEN ['Ready condition: ' || c.why] ELSE [] END,
-        coalesce(l.lines, []),
-        CASE WHEN d.n > 0 THEN ['Pending: ' || array_to_string(d.pods, ', ') || coalesce(' (' || d.why || ')', '')] ELSE [] END) AS evidence
+        CASE WHEN l.recent_n > 0 THEN l.lines ELSE [] END,
+        ['Pending: ' || array_to_string(d.pods, ', ') || coalesce(' (' || d.why || ')', '')]) AS evidence,
+    -- The Node's own condition proves it now; otherwise the node's files and recent logs do.
+    CASE WHEN c.node IS NOT NULL THEN 'high' ELSE 'medium' END AS severity,
+    CASE WHEN l.recent_n > 0 THEN l.first_seen END AS first_seen,
+    CASE WHEN l.recent_n > 0 THEN l.last_seen END AS last_seen,
+    -- Judged by recency only when the log lines are the proof.
+    CASE WHEN c.node IS NULL AND e.node IS NULL THEN l.recent_n END AS recent_count,
+    CASE WHEN l.recent_n > 0 THEN l.n END AS count
 FROM bad_nodes b
-LEFT JOIN net_not_ready c ON c.node = b.node
-LEFT JOIN empty_netd e ON e.node = b.node
-LEFT JOIN net_logs l ON l.node = b.node
-LEFT JOIN dns_pending d ON true
+JOIN dns_pending d ON d.bundle_id = b.bundle_id
+LEFT JOIN net_not_ready c ON c.bundle_id = b.bundle_id AND c.node = b.node
+LEFT JOIN empty_netd e ON e.bundle_id = b.bundle_id AND e.node = b.node
+LEFT JOIN net_logs l ON l.bundle_id = b.bundle_id AND l.node = b.node
 UNION ALL
--- coredns Pending on a cluster whose nodes all carry the not-ready / network-unavailable taint.
+-- CoreDNS Pending on a cluster whose nodes all carry the not-ready / network-unavailable taint.
 SELECT 'deployment/kube-system/coredns', NULL, d.bundle_id,
     d.n || ' coredns pod(s) Pending: ' || coalesce(d.why, 'not scheduled') || '; no node has a working pod network yet',
     d.n || ' 个 coredns Pod 处于 Pending：' || coalesce(d.why, '未调度') || '；还没有任何节点的 Pod 网络可用',
-    list_concat(d.pods, CASE WHEN d.why IS NOT NULL THEN [d.why] ELSE [] END)
+    list_concat(d.pods, CASE WHEN d.why IS NOT NULL THEN [d.why] ELSE [] END),
+    'high', NULL, NULL, NULL, NULL
 FROM dns_pending d
-WHERE NOT EXISTS (SELECT 1 FROM bad_nodes)
+WHERE NOT EXISTS (SELECT 1 FROM bad_nodes b WHERE b.bundle_id = d.bundle_id)
   AND regexp_matches(coalesce(d.why, ''), 'node\.kubernetes\.io/(not-ready|network-unavailable)')
 ORDER BY 1
