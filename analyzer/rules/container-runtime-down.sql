@@ -12,6 +12,11 @@ patterns = [
   "\\[reset\\] Removing kubernetes-managed containers",
   "CRI v1 runtime API is not implemented for endpoint",
 ]
+# The kubelet logs "container runtime is down" every few seconds while it cannot reach the
+# runtime, and a few times at every boot or runtime restart: a down runtime shows as at least
+# 3 such lines in the last 15 minutes before collection.
+recent = "15m"
+min_count = 3
 [title]
 en = "Container runtime not running or not answering on the node"
 zh = "节点上的容器运行时未运行或无响应"
@@ -45,84 +50,102 @@ sudo kubeadm reset
 ```
 参见 https://kubernetes.io/zh-cn/docs/tasks/debug/debug-cluster/crictl/
 """
-[thresholds]
-# Log lines needed to report a node on logs alone (the kubelet logs a few at every boot).
-min_log_lines = 3
 --- */
+-- Only positive evidence counts: the node's Ready condition naming the runtime, or the kubelet
+-- saying now that it cannot reach it. A socket the collector did not find, or a runtime service
+-- whose journal ends with "Stopped", only corroborates: k0s, MicroK8s and other distributions
+-- keep their runtime socket where the collector does not look.
 WITH hn AS (
-    SELECT h.bundle_id, h.node, n.kubelet_version, n.container_runtime_version AS crv,
-        json_extract_string(n.annotations, '$."kubeadm.alpha.kubernetes.io/cri-socket"') AS cri_annotation
-    FROM host_nodes h LEFT JOIN nodes n ON n.name = h.node
+    SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
+),
+node_obj AS (
+    SELECT bundle_id AS cluster, name AS node, ready, kubelet_version, container_runtime_version AS crv,
+        json_extract_string(annotations, '$."kubeadm.alpha.kubernetes.io/cri-socket"') AS cri_annotation
+    FROM nodes
+),
+-- The endpoint the kubelet is configured with (never guessed from the runtime's name).
+cfg_endpoint AS (
+    SELECT coalesce(h.cluster, k.bundle_id) AS cluster, k.node, max(k.config->>'$.containerRuntimeEndpoint') AS ep
+    FROM kubelet_configs k LEFT JOIN hn h ON h.host_bundle = k.bundle_id
+    WHERE k.config->>'$.containerRuntimeEndpoint' IS NOT NULL
+    GROUP BY ALL
 ),
 flag_endpoint AS (
-    SELECT node, max(regexp_extract(content, '--container-runtime-endpoint[= ]"?([^" \n]+)', 1)) AS ep
-    FROM host_files
-    WHERE (path IN ('/var/lib/kubelet/kubeadm-flags.env', '/etc/default/kubelet', '/etc/sysconfig/kubelet')
-           OR path LIKE '%/kubelet.service.d/%')
-      AND contains(content, '--container-runtime-endpoint')
-    GROUP BY node
+    SELECT h.cluster, h.node, max(regexp_extract(f.content, '--container-runtime-endpoint[= ]"?([^" \n]+)', 1)) AS ep
+    FROM host_files f JOIN hn h ON h.host_bundle = f.bundle_id
+    WHERE (f.path IN ('/var/lib/kubelet/kubeadm-flags.env', '/etc/default/kubelet', '/etc/sysconfig/kubelet')
+           OR f.path LIKE '%/kubelet.service.d/%')
+      AND contains(f.content, '--container-runtime-endpoint')
+    GROUP BY ALL
+),
+-- Every node seen: from the API, from node bundles, or both.
+node_keys AS (
+    SELECT cluster, node FROM node_obj
+    UNION SELECT cluster, node FROM hn
 ),
 expected AS (
-    SELECT hn.bundle_id, hn.node, hn.crv,
+    SELECT k.cluster, k.node, o.crv, o.ready, o.node IS NOT NULL AS known, o.kubelet_version,
         regexp_replace(regexp_replace(coalesce(
-            (SELECT max(k.config->>'$.containerRuntimeEndpoint') FROM kubelet_configs k WHERE k.node = hn.node),
-            (SELECT f.ep FROM flag_endpoint f WHERE f.node = hn.node),
-            hn.cri_annotation,
-            CASE WHEN hn.kubelet_version LIKE '%k3s%' THEN '/run/k3s/containerd/containerd.sock'
-                 WHEN hn.crv LIKE 'containerd://%' THEN '/run/containerd/containerd.sock'
-                 WHEN hn.crv LIKE 'cri-o://%' THEN '/run/crio/crio.sock'
-                 WHEN hn.crv LIKE 'docker://%' AND version_minor(hn.kubelet_version) < 24 THEN '/var/run/docker.sock'
-                 WHEN hn.crv LIKE 'docker://%' THEN '/var/run/cri-dockerd.sock' END),
+            c.ep, f.ep, o.cri_annotation,
+            CASE WHEN o.kubelet_version LIKE '%k3s%' OR o.kubelet_version LIKE '%rke2%' THEN '/run/k3s/containerd/containerd.sock' END),
             '^unix://', ''), '^/var/run/', '/run/') AS socket
-    FROM hn
+    FROM node_keys k
+    LEFT JOIN node_obj o ON o.cluster = k.cluster AND o.node = k.node
+    LEFT JOIN cfg_endpoint c ON c.cluster = k.cluster AND c.node = k.node
+    LEFT JOIN flag_endpoint f ON f.cluster = k.cluster AND f.node = k.node
 ),
 sockets AS (
-    SELECT bundle_id, node, regexp_replace(path, '^/var/run/', '/run/') AS socket, path, present FROM host_runtime_sockets
+    SELECT h.cluster, s.node, regexp_replace(s.path, '^/var/run/', '/run/') AS socket, s.path, s.present
+    FROM host_runtime_sockets s JOIN hn h ON h.host_bundle = s.bundle_id
 ),
-socket_findings AS (
-    SELECT e.bundle_id, e.node,
-        'runtime socket ' || s.path || ' does not exist' || coalesce(' (node runtime ' || e.crv || ')', '') AS what,
-        '运行时 socket ' || s.path || ' 不存在' || coalesce('（节点运行时 ' || e.crv || '）', '') AS what_zh
-    FROM expected e JOIN sockets s ON s.node = e.node AND s.socket = e.socket
-    WHERE NOT s.present
-    UNION ALL
-    -- Runtime unknown: not one of the usual sockets exists.
-    SELECT e.bundle_id, e.node, 'none of the container runtime sockets exists (' || string_agg(s.path, ', ' ORDER BY s.path) || ')',
-        '所有容器运行时 socket 都不存在（' || string_agg(s.path, ', ' ORDER BY s.path) || '）'
-    FROM expected e JOIN sockets s ON s.node = e.node
-    WHERE e.socket IS NULL OR e.socket NOT IN (SELECT socket FROM sockets x WHERE x.node = e.node)
-    GROUP BY e.bundle_id, e.node
-    HAVING NOT bool_or(s.present)
+-- The kubelet (or k3s/RKE2) saying it cannot reach the runtime.
+log_hits AS (
+    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END AS cluster, l.node, l.line, l.line_no, l.ts, l.age,
+        nullif(regexp_replace(regexp_extract(l.line, 'dial unix ([^ :"\\]+\.sock)', 1), '^/var/run/', '/run/'), '') AS sock
+    FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
+    WHERE l.source IN ('node', 'host') AND l.node IS NOT NULL
+      AND coalesce(l.service, '') NOT IN ('kernel', 'containerd', 'docker', 'crio')
+      AND (contains(l.line, 'container runtime is down')
+           OR contains(l.line, 'RuntimeReady=false')
+           OR contains(l.line, 'Cannot connect to the Docker daemon')
+           OR contains(l.line, 'CRI v1 runtime API is not implemented')
+           OR regexp_matches(l.line, 'dial unix [^ ]*(containerd|docker|dockershim|crio|cri-dockerd)\.sock: connect: (no such file or directory|connection refused)'))
 ),
--- The runtime's own service log ends with systemd stopping it or recording its failure.
+logs AS (
+    SELECT cluster, node, count(*) AS n,
+        count(*) FILTER (WHERE in_window(age, ${recent})) AS n_recent,
+        min(ts) AS first_seen, max(ts) AS last_seen,
+        list(line ORDER BY line_no DESC)[1:3] AS lines,
+        list(DISTINCT sock) FILTER (WHERE sock IS NOT NULL) AS socks
+    FROM log_hits GROUP BY ALL
+),
+-- A socket the kubelet is configured with, or names in its errors, that the collector measured absent.
+missing AS (
+    SELECT e.cluster, e.node, list(DISTINCT s.path ORDER BY s.path) AS paths
+    FROM expected e
+    LEFT JOIN logs l ON l.cluster = e.cluster AND l.node = e.node
+    JOIN sockets s ON s.cluster = e.cluster AND s.node = e.node AND NOT s.present
+        AND (s.socket = e.socket OR list_contains(coalesce(l.socks, []), s.socket))
+    GROUP BY ALL
+),
+-- The runtime's own service journal ends with systemd stopping it or recording its failure
+-- (not for k3s/RKE2, whose containerd runs inside their own service).
 svc_stopped AS (
-    SELECT l.bundle_id, l.node,
-        l.service || ' service is not running (last journal line: ' || arg_max(l.line, l.line_no) || ')' AS what,
-        l.service || ' 服务未在运行（journal 最后一行：' || arg_max(l.line, l.line_no) || '）' AS what_zh
+    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END AS cluster, l.node, l.service,
+        arg_max(l.line, l.line_no) AS last_line
     FROM log_lines l
-    JOIN expected e ON e.node = l.node
+    LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
+    JOIN expected e ON e.cluster = CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END AND e.node = l.node
     WHERE l.source IN ('host', 'node')
+      AND coalesce(e.kubelet_version, '') NOT LIKE '%k3s%' AND coalesce(e.kubelet_version, '') NOT LIKE '%rke2%'
       AND l.service = CASE WHEN e.crv LIKE 'containerd://%' THEN 'containerd' WHEN e.crv LIKE 'docker://%' THEN 'docker'
                            WHEN e.crv LIKE 'cri-o://%' THEN 'crio' END
-    GROUP BY l.bundle_id, l.node, l.service
+    GROUP BY ALL
     HAVING regexp_matches(arg_max(l.line, l.line_no),
         '(Stopped (containerd container runtime|Docker Application Container Engine|Container Runtime Interface for OCI)|\.service: (Failed with result|Main process exited|Deactivated successfully)|Stopping (containerd|Docker|Container Runtime))')
 ),
-log_hits AS (
-    SELECT bundle_id, node, line FROM log_lines
-    WHERE source IN ('node', 'host')
-      AND (contains(line, 'container runtime is down')
-           OR contains(line, 'RuntimeReady=false')
-           OR contains(line, 'Cannot connect to the Docker daemon')
-           OR contains(line, 'CRI v1 runtime API is not implemented')
-           OR regexp_matches(line, 'dial unix [^ ]*(containerd|docker|dockershim|crio|cri-dockerd)\.sock: connect: (no such file or directory|connection refused)'))
-),
-logs AS (
-    SELECT node, any_value(bundle_id) AS bundle_id, count(*) AS n, list(line ORDER BY line)[1:3] AS lines
-    FROM log_hits WHERE node IS NOT NULL GROUP BY node
-),
 cond AS (
-    SELECT bundle_id, node, 'node Ready=' || status || ': ' || coalesce(message, reason, '') AS what,
+    SELECT bundle_id AS cluster, node, 'node Ready=' || status || ': ' || coalesce(message, reason, '') AS what,
         '节点 Ready=' || status || '：' || coalesce(message, reason, '') AS what_zh
     FROM node_conditions
     WHERE type = 'Ready' AND status <> 'True'
@@ -130,30 +153,49 @@ cond AS (
            OR contains(coalesce(message, ''), 'RuntimeReady=false')
            OR contains(lower(coalesce(message, '')), 'container runtime not ready'))
 ),
-state AS (
-    SELECT bundle_id, node, what, what_zh FROM socket_findings
-    UNION ALL SELECT bundle_id, node, what, what_zh FROM svc_stopped
+j AS (
+    SELECT e.cluster, e.node, e.crv, e.known, e.ready,
+        m.paths, s.service, s.last_line, c.what, c.what_zh,
+        l.n, l.n_recent, l.first_seen, l.last_seen, l.lines
+    FROM expected e
+    LEFT JOIN missing m ON m.cluster = e.cluster AND m.node = e.node
+    LEFT JOIN svc_stopped s ON s.cluster = e.cluster AND s.node = e.node
+    LEFT JOIN cond c ON c.cluster = e.cluster AND c.node = e.node
+    LEFT JOIN logs l ON l.cluster = e.cluster AND l.node = e.node
 ),
-nodes_all AS (
-    SELECT node FROM state UNION SELECT node FROM cond
-    UNION SELECT node FROM logs WHERE n >= ${min_log_lines}
+judged AS (
+    SELECT j.*,
+        -- What proves the runtime down without counting log lines: the node's condition, or the
+        -- runtime's state on a node that is not Ready.
+        what IS NOT NULL
+            OR (known AND NOT ready AND (paths IS NOT NULL OR service IS NOT NULL)) AS proven,
+        paths IS NOT NULL OR service IS NOT NULL OR (known AND NOT ready) AS corroborated
+    FROM j
 )
 SELECT
-    'node/' || a.node AS resource,
-    a.node,
-    coalesce((SELECT any_value(bundle_id) FROM state s WHERE s.node = a.node),
-             (SELECT any_value(bundle_id) FROM cond c WHERE c.node = a.node), l.bundle_id) AS bundle_id,
-    'container runtime down on node ' || a.node || ': ' || concat_ws('; ',
-        (SELECT string_agg(what, '; ') FROM state s WHERE s.node = a.node),
-        (SELECT string_agg(what, '; ') FROM cond c WHERE c.node = a.node),
-        CASE WHEN l.n > 0 THEN l.n || ' kubelet/runtime log lines (container runtime is down / socket unreachable)' END) AS message,
-    '节点 ' || a.node || ' 上的容器运行时不可用：' || concat_ws('；',
-        (SELECT string_agg(what_zh, '；') FROM state s WHERE s.node = a.node),
-        (SELECT string_agg(what_zh, '；') FROM cond c WHERE c.node = a.node),
-        CASE WHEN l.n > 0 THEN l.n || ' 行 kubelet/运行时日志（container runtime is down / socket 无法连接）' END) AS message_zh,
-    list_concat(coalesce(l.lines, []),
-        coalesce((SELECT list(what) FROM cond c WHERE c.node = a.node), [])) AS evidence,
-    CASE WHEN a.node IN (SELECT node FROM state UNION SELECT node FROM cond) THEN 'high' ELSE 'medium' END AS severity
-FROM nodes_all a
-LEFT JOIN logs l ON l.node = a.node
+    'node/' || node AS resource,
+    node,
+    cluster AS bundle_id,
+    'container runtime down on node ' || node || ': ' || concat_ws('; ',
+        CASE WHEN paths IS NOT NULL THEN 'runtime socket ' || array_to_string(paths, ', ') || ' does not exist' || coalesce(' (node runtime ' || crv || ')', '') END,
+        CASE WHEN service IS NOT NULL THEN service || ' service is not running (last journal line: ' || last_line || ')' END,
+        what,
+        CASE WHEN n > 0 THEN n || ' kubelet/runtime log lines (container runtime is down / socket unreachable)' END,
+        CASE WHEN known AND ready THEN 'the node is Ready now: the runtime answers again' END) AS message,
+    '节点 ' || node || ' 上的容器运行时不可用：' || concat_ws('；',
+        CASE WHEN paths IS NOT NULL THEN '运行时 socket ' || array_to_string(paths, ', ') || ' 不存在' || coalesce('（节点运行时 ' || crv || '）', '') END,
+        CASE WHEN service IS NOT NULL THEN service || ' 服务未在运行（journal 最后一行：' || last_line || '）' END,
+        what_zh,
+        CASE WHEN n > 0 THEN n || ' 行 kubelet/运行时日志（container runtime is down / socket 无法连接）' END,
+        CASE WHEN known AND ready THEN '节点当前为 Ready：运行时已恢复响应' END) AS message_zh,
+    list_concat(coalesce(lines, []), CASE WHEN what IS NOT NULL THEN [what] ELSE [] END) AS evidence,
+    first_seen, last_seen, n AS count,
+    -- Rows proven from the node's state are not judged by their log lines.
+    CASE WHEN NOT proven THEN n_recent END AS recent_count,
+    CASE WHEN proven THEN 'high'
+         WHEN known AND ready THEN 'low'
+         WHEN corroborated THEN 'high'
+         ELSE 'medium' END AS severity
+FROM judged
+WHERE proven OR n >= ${min_count}
 ORDER BY 1
