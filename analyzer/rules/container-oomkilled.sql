@@ -11,6 +11,9 @@ zh = "容器因超出内存限制被终止 (OOMKilled)"
 en = """
 The kernel killed the container because it used more memory than its limit. Raise
 `resources.limits.memory` of the workload (and the request with it) or find what grows.
+Kubernetes keeps the last termination in `lastState` until the container terminates again, so
+a kill from weeks ago stays visible on a container that has run fine since: such a kill (older
+than 24 hours) is reported as info, a recent one that repeats or keeps the container down as high.
 For Helm install/upgrade Jobs (kpanda/helm operation pods), the FAQ fix is to give the Job at
 least 400Mi: edit the cluster's `<cluster>-setting` ConfigMap in the global service cluster
 (`helm_operation_job_template_resources`) and retry the installation.
@@ -21,7 +24,9 @@ kubectl -n <ns> set resources deploy/<name> --limits=memory=512Mi
 """
 zh = """
 容器内存使用超出限制，被内核终止。调大工作负载的 `resources.limits.memory`（同时调整 request），
-或排查内存增长原因。对于 Helm 安装/升级 Job（kpanda helm operation Pod），按 FAQ 处理：
+或排查内存增长原因。Kubernetes 会在 `lastState` 中保留上一次终止记录，直到容器再次终止，因此数周前的
+OOM 记录会一直显示在此后运行正常的容器上：超过 24 小时的旧记录报告为 info，近期反复发生或导致容器停止的报告为 high。
+对于 Helm 安装/升级 Job（kpanda helm operation Pod），按 FAQ 处理：
 在全局服务集群中修改对应集群的 `<集群名>-setting` ConfigMap（`helm_operation_job_template_resources`），
 将 Job 内存限制调到不低于 400Mi，然后重新安装应用。
 ```
@@ -31,13 +36,43 @@ kubectl -n <ns> set resources deploy/<name> --limits=memory=512Mi
 """
 [thresholds]
 helm_job_min_memory_mib = 400
+# An OOM kill counts as current when it ended at most this many hours before collection; an
+# older one (kept in lastState until the container restarts again) is reported as info.
+recent_hours = 24
+# Restarts at or above this, with a recent OOM kill, mean the container keeps being killed.
+repeated_restarts = 2
 --- */
 WITH oom AS (
-    SELECT c.*,
+    SELECT c.*, b.collected_at,
         (c.pod LIKE '%helm-operation%' OR c.pod LIKE '%helm%install%' OR c.pod LIKE '%helm%upgrade%'
-         OR c.image LIKE '%/kpanda-shell:%' OR c.image LIKE '%/kpanda-shell@%') AS helm_job
-    FROM containers c
+         OR c.image LIKE '%/kpanda-shell:%' OR c.image LIKE '%/kpanda-shell@%') AS helm_job,
+        -- When the OOM kill happened: the current termination, or the last one kept in lastState.
+        CASE WHEN c.state_reason = 'OOMKilled' THEN k8s_ts(c.status->>'$.state.terminated.finishedAt')
+             ELSE c.last_finished_at END AS oom_at
+    FROM containers c JOIN bundles b ON b.bundle_id = c.bundle_id
     WHERE c.state_reason = 'OOMKilled' OR c.last_reason = 'OOMKilled'
+),
+judged AS (
+    SELECT o.*,
+        (epoch(o.collected_at) - epoch(o.oom_at)) / 60 AS minutes_ago,
+        -- Unknown time is not old: judged as before.
+        coalesce((epoch(o.collected_at) - epoch(o.oom_at)) / 3600 <= ${recent_hours}, true) AS recent,
+        -- Not running now because of it: still terminated, or waiting to restart after it.
+        (o.state_reason = 'OOMKilled' OR (o.state = 'waiting' AND o.last_reason = 'OOMKilled')) AS down,
+        o.restart_count >= ${repeated_restarts} AS repeated
+    FROM oom o
+),
+worded AS (
+    SELECT j.*,
+        CASE WHEN minutes_ago IS NULL THEN NULL
+             WHEN minutes_ago < 120 THEN CAST(round(greatest(minutes_ago, 0)) AS BIGINT) || ' minutes'
+             WHEN minutes_ago < 2880 THEN CAST(round(minutes_ago / 60) AS BIGINT) || ' hours'
+             ELSE CAST(round(minutes_ago / 1440) AS BIGINT) || ' days' END AS ago,
+        CASE WHEN minutes_ago IS NULL THEN NULL
+             WHEN minutes_ago < 120 THEN CAST(round(greatest(minutes_ago, 0)) AS BIGINT) || ' 分钟'
+             WHEN minutes_ago < 2880 THEN CAST(round(minutes_ago / 60) AS BIGINT) || ' 小时'
+             ELSE CAST(round(minutes_ago / 1440) AS BIGINT) || ' 天' END AS ago_zh
+    FROM judged j
 ),
 -- DCE cluster settings (kpanda-system/<cluster>-setting): the resources given to Helm operation Jobs.
 settings AS (
@@ -57,36 +92,48 @@ SELECT
         || CASE WHEN state_reason = 'OOMKilled' THEN ' (current state)' ELSE ' (last termination)' END
         || coalesce(', memory limit ' || memory_limit, ', no memory limit')
         || ', restarts ' || restart_count
+        || coalesce(', ' || ago || ' before collection', '')
         || CASE WHEN helm_job AND coalesce(memory_limit_bytes < ${helm_job_min_memory_mib} * 1048576, false)
                 THEN '; Helm operation Job with a limit below ${helm_job_min_memory_mib}Mi'
-                WHEN helm_job THEN '; Helm operation Job' ELSE '' END AS message,
+                WHEN helm_job THEN '; Helm operation Job' ELSE '' END
+        || CASE WHEN NOT recent AND state = 'running' THEN '; an old kill kept in the container status, the container has run since'
+                WHEN NOT recent THEN '; an old kill, not a current problem'
+                WHEN NOT down AND NOT repeated AND NOT helm_job THEN '; once, the container runs again' ELSE '' END AS message,
     '容器 ' || name || ' 被 OOMKilled'
         || CASE WHEN state_reason = 'OOMKilled' THEN '（当前状态）' ELSE '（上次终止）' END
         || coalesce('，内存限制 ' || memory_limit, '，未设置内存限制')
         || '，已重启 ' || restart_count || ' 次'
+        || coalesce('，发生于采集前 ' || ago_zh, '')
         || CASE WHEN helm_job AND coalesce(memory_limit_bytes < ${helm_job_min_memory_mib} * 1048576, false)
                 THEN '；Helm operation Job 的内存限制低于 ${helm_job_min_memory_mib}Mi'
-                WHEN helm_job THEN '；Helm operation Job' ELSE '' END AS message_zh,
-    ['state: ' || coalesce(state_reason, state, '?') || coalesce(' exit ' || exit_code, ''),
-     'lastState: ' || coalesce(last_reason, '-') || coalesce(' exit ' || last_exit_code, ''),
-     'image: ' || image] AS evidence,
-    NULL::VARCHAR AS severity
-FROM oom
+                WHEN helm_job THEN '；Helm operation Job' ELSE '' END
+        || CASE WHEN NOT recent AND state = 'running' THEN '；这是保留在容器状态中的旧记录，此后容器一直在运行'
+                WHEN NOT recent THEN '；这是旧的记录，不是当前的问题'
+                WHEN NOT down AND NOT repeated AND NOT helm_job THEN '；仅发生一次，容器已恢复运行' ELSE '' END AS message_zh,
+    list_concat(
+        ['state: ' || coalesce(state_reason, state, '?') || coalesce(' exit ' || exit_code, ''),
+         'lastState: ' || coalesce(last_reason, '-') || coalesce(' exit ' || last_exit_code, ''),
+         'image: ' || image],
+        CASE WHEN oom_at IS NOT NULL THEN ['OOMKilled finishedAt: ' || strftime(oom_at, '%Y-%m-%dT%H:%M:%SZ')] ELSE [] END) AS evidence,
+    CASE WHEN NOT recent THEN 'info'
+         WHEN down OR repeated OR helm_job THEN 'high'
+         ELSE 'medium' END AS severity
+FROM worded
 UNION ALL
 SELECT
     'configmap/' || s.namespace || '/' || s.name,
     s.namespace, s.name, NULL, NULL, s.bundle_id,
     'cluster setting ' || s.name || ' gives Helm operation Jobs a memory limit of ' || s.memory_limit
         || ', below ${helm_job_min_memory_mib}Mi: Helm installs can be OOMKilled'
-        || CASE WHEN EXISTS (SELECT 1 FROM oom o WHERE o.helm_job)
+        || CASE WHEN EXISTS (SELECT 1 FROM judged o WHERE o.helm_job AND o.recent)
                 THEN ' (Helm operation pods were OOMKilled in this case)' ELSE '' END,
     '集群设置 ' || s.name || ' 为 Helm operation Job 设置的内存限制为 ' || s.memory_limit
         || '，低于 ${helm_job_min_memory_mib}Mi：Helm 安装可能被 OOMKilled'
-        || CASE WHEN EXISTS (SELECT 1 FROM oom o WHERE o.helm_job)
+        || CASE WHEN EXISTS (SELECT 1 FROM judged o WHERE o.helm_job AND o.recent)
                 THEN '（本例中已有 Helm operation Pod 被 OOMKilled）' ELSE '' END,
     list_concat(['clusterSetting.addon_setting.helm_operation_job_template_resources.limits.memory: ' || s.memory_limit],
         CASE WHEN s.base_image IS NOT NULL THEN ['helm_operation_base_image: ' || s.base_image] ELSE [] END),
-    CASE WHEN EXISTS (SELECT 1 FROM oom o WHERE o.helm_job) THEN 'high' ELSE 'medium' END
+    CASE WHEN EXISTS (SELECT 1 FROM judged o WHERE o.helm_job AND o.recent) THEN 'high' ELSE 'medium' END
 FROM settings s
 WHERE s.memory_limit IS NOT NULL AND k8s_quantity(s.memory_limit) < ${helm_job_min_memory_mib} * 1048576
 ORDER BY 1
