@@ -9,7 +9,12 @@ patterns = [
   "failed to create fsnotify watcher: too many open files",
   "inotify_init: too many open files",
   "inotify_add_watch .*: no space left on device",
+  "User limit of inotify (instances|watches) reached",
+  "inotify resources exhausted",
 ]
+# A component that cannot get an inotify instance fails at every start: a current problem
+# shows within hours.
+recent = "6h"
 [title]
 en = "Components crash with \"too many open files\": inotify limits of the node too low"
 zh = "组件因 \"too many open files\" 崩溃：节点 inotify 限制过低"
@@ -45,58 +50,100 @@ sysctl -w fs.inotify.max_user_instances=100000
 则应调大容器运行时或服务的文件句柄上限（containerd/docker 的 `LimitNOFILE`）。相关 Issue：kubernetes-sigs/kind#2928。
 """
 --- */
-WITH hits AS (
-    SELECT bundle_id, source, namespace, pod, container, node, service, line
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, node, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
+),
+hits AS (
+    SELECT bundle_id, source, namespace, pod, container, node, service, line, line_no, ts, age,
+        -- The line names inotify or a file watcher: the inotify limits (fsnotify, tail -f,
+        -- kubectl logs -f, Java's WatchService, cAdvisor).
+        regexp_matches(line, '(?i)(inotify|fsnotify|file watcher|failed to watch|watchservice)') AS inotify,
+        -- The line names a file-descriptor operation or runtime that fails with EMFILE/ENFILE:
+        -- the process's open-file limit (nofile), not inotify.
+        regexp_matches(line, '(?i)((accept4?|socket|dial (tcp|udp)[^:]*|open [^ :]+|pipe2?|epoll_?create1?|fork/exec [^ :]+|lstat [^ :]+|readdirent|dup[23]?|eventfd): too many open files'
+            || '|java\.[\w.$]*(exception|error):.*too many open files'
+            || '|\(24: too many open files\)|\[errno 24\]|errno 24|\bemfile\b|too many open files in system'
+            || '|(accept4?|socket|open|pipe)\(\) failed)') AS fd
     FROM log_lines
-    WHERE (contains(lower(line), 'too many open files')
-           OR regexp_matches(line, 'inotify_add_watch.*no space left on device'))
+    WHERE regexp_matches(line, '(?i)(too many open files|inotify_add_watch.*no space left on device|user limit of inotify (instances|watches) reached|inotify resources exhausted|failed to watch file .*no space left on device)')
       -- A setting or a limit being reported is not the error.
       AND NOT regexp_matches(lower(line), '(ulimit|rlimit_nofile|max open files|open files limit|nofile)\s*[=:]')
 ),
 grouped AS (
     SELECT bundle_id, source, namespace, pod, container, service, any_value(node) AS node,
-        count(*) AS n, list(line ORDER BY line)[1:3] AS lines,
-        -- accept/socket/open failures are file descriptors (nofile), not inotify.
-        bool_and(regexp_matches(line, '(accept4?|socket|dial tcp [^ ]*|open [^ ]+|pipe2?|epollcreate1?): too many open files')) AS fd_only
+        count(*) AS n,
+        count(*) FILTER (WHERE in_window(age, ${recent})) AS recent_n,
+        min(ts) AS first_seen, max(ts) AS last_seen,
+        list(line ORDER BY inotify DESC, ts DESC NULLS LAST, line_no DESC)[1:3] AS lines,
+        CASE WHEN bool_or(inotify) THEN 'inotify'
+             WHEN bool_and(fd AND NOT inotify) THEN 'fd'
+             ELSE 'bare' END AS kind
     FROM hits GROUP BY bundle_id, source, namespace, pod, container, service
 ),
 limits AS (
-    SELECT node,
-        max(TRY_CAST(value AS BIGINT)) FILTER (WHERE key = 'fs.inotify.max_user_watches') AS watches,
-        max(TRY_CAST(value AS BIGINT)) FILTER (WHERE key = 'fs.inotify.max_user_instances') AS instances
-    FROM host_sysctls GROUP BY node
+    SELECT h.host_bundle, h.cluster, s.node,
+        max(TRY_CAST(s.value AS BIGINT)) FILTER (WHERE s.key = 'fs.inotify.max_user_watches') AS watches,
+        max(TRY_CAST(s.value AS BIGINT)) FILTER (WHERE s.key = 'fs.inotify.max_user_instances') AS instances
+    FROM host_sysctls s JOIN hn h ON h.host_bundle = s.bundle_id
+    GROUP BY h.host_bundle, h.cluster, s.node
+),
+-- The container that logged it: crashing or not Ready is the impact the FAQ describes.
+state AS (
+    SELECT bundle_id, namespace, pod, name,
+        any_value(restart_count) AS restarts, any_value(coalesce(state_reason, state)) AS st,
+        bool_or(state_reason IN ('CrashLoopBackOff', 'Error', 'RunContainerError')
+                OR (NOT ready AND restart_count > 0)) AS crashing
+    FROM containers GROUP BY ALL
 ),
 judged AS (
     SELECT g.*, l.watches, l.instances,
         (l.watches IS NOT NULL OR l.instances IS NOT NULL) AS known,
-        coalesce(l.watches < ${min_max_user_watches} OR l.instances < ${min_max_user_instances}, false) AS low
-    FROM grouped g LEFT JOIN limits l ON l.node = g.node
+        coalesce(l.watches < ${min_max_user_watches} OR l.instances < ${min_max_user_instances}, false) AS low,
+        coalesce(c.crashing, false) AS crashing, c.st, c.restarts
+    FROM grouped g
+    LEFT JOIN limits l ON CASE WHEN g.source = 'host' THEN l.host_bundle = g.bundle_id
+                               ELSE l.cluster = g.bundle_id AND l.node = g.node END
+    LEFT JOIN state c ON g.source = 'container' AND c.bundle_id = g.bundle_id AND c.namespace = g.namespace
+                     AND c.pod = g.pod AND c.name = g.container
 )
 SELECT
     CASE WHEN source = 'container' THEN 'pod/' || namespace || '/' || pod ELSE 'node/' || coalesce(node, '?') END AS resource,
     namespace, pod AS name, node, container, bundle_id,
     CASE WHEN source = 'container' THEN 'container ' || container ELSE coalesce(service, 'service') || ' on ' || coalesce(node, '?') END
         || ' logged "too many open files" ' || n || ' times'
-        || CASE WHEN fd_only THEN '; the process ran out of file descriptors: raise its open-file limit (LimitNOFILE / ulimit -n)'
+        || CASE WHEN kind = 'fd' THEN '; the process ran out of file descriptors: raise its open-file limit (LimitNOFILE / ulimit -n); not an inotify limit'
                 WHEN low THEN '; node ' || node || ' has fs.inotify.max_user_watches=' || coalesce(CAST(watches AS VARCHAR), '?')
                     || ', fs.inotify.max_user_instances=' || coalesce(CAST(instances AS VARCHAR), '?')
                     || ' (below ${min_max_user_watches} / ${min_max_user_instances})'
                 WHEN known THEN '; inotify limits of node ' || node || ' are already high (' || coalesce(CAST(watches AS VARCHAR), '?')
                     || ' / ' || coalesce(CAST(instances AS VARCHAR), '?')
                     || '): check the open-file limit (LimitNOFILE) instead'
-                ELSE '; inotify limits of the node not collected' END AS message,
+                ELSE '; inotify limits of the node not collected' END
+        || CASE WHEN kind = 'inotify' THEN '; the errors name inotify / file watchers' ELSE '' END
+        || CASE WHEN crashing AND kind <> 'fd' THEN '; the container keeps failing (' || coalesce(st, '?') || ', ' || restarts || ' restarts)' ELSE '' END AS message,
     CASE WHEN source = 'container' THEN '容器 ' || container ELSE '节点 ' || coalesce(node, '?') || ' 上的 ' || coalesce(service, 'service') END
         || ' 的日志中出现 ' || n || ' 次 "too many open files"'
-        || CASE WHEN fd_only THEN '；进程耗尽了文件描述符：请调大其打开文件数限制（LimitNOFILE / ulimit -n）'
+        || CASE WHEN kind = 'fd' THEN '；进程耗尽了文件描述符：请调大其打开文件数限制（LimitNOFILE / ulimit -n）；与 inotify 限制无关'
                 WHEN low THEN '；节点 ' || node || ' 的 fs.inotify.max_user_watches=' || coalesce(CAST(watches AS VARCHAR), '?')
                     || '，fs.inotify.max_user_instances=' || coalesce(CAST(instances AS VARCHAR), '?')
                     || '（低于 ${min_max_user_watches} / ${min_max_user_instances}）'
                 WHEN known THEN '；节点 ' || node || ' 的 inotify 限制已经足够高（' || coalesce(CAST(watches AS VARCHAR), '?')
                     || ' / ' || coalesce(CAST(instances AS VARCHAR), '?')
                     || '）：请改为检查打开文件数限制（LimitNOFILE）'
-                ELSE '；未收集该节点的 inotify 限制' END AS message_zh,
+                ELSE '；未收集该节点的 inotify 限制' END
+        || CASE WHEN kind = 'inotify' THEN '；错误信息指明了 inotify / 文件监视' ELSE '' END
+        || CASE WHEN crashing AND kind <> 'fd' THEN '；该容器反复失败（' || coalesce(st, '?') || '，已重启 ' || restarts || ' 次）' ELSE '' END AS message_zh,
     lines AS evidence,
-    n AS count,
-    CASE WHEN fd_only OR (known AND NOT low) THEN 'medium' END AS severity
+    -- File-descriptor exhaustion (Java, nginx, accept4) is another limit: info here. A bare
+    -- "too many open files" is the FAQ's inotify case when the node's limits are low; the
+    -- crash of the component that logged it is the impact.
+    CASE WHEN kind = 'fd' THEN 'info'
+         WHEN kind = 'bare' AND known AND NOT low THEN 'info'
+         WHEN kind = 'inotify' AND known AND NOT low THEN 'low'
+         WHEN low AND crashing THEN 'high'
+         WHEN low OR crashing THEN 'medium'
+         WHEN kind = 'inotify' THEN 'medium'
+         ELSE 'low' END AS severity,
+    first_seen, last_seen, recent_n AS recent_count, n AS count
 FROM judged
 ORDER BY 1, container
