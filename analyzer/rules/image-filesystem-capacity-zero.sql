@@ -4,6 +4,12 @@ severity = "high"
 faq = ["WNR-13"]
 category = "nodes"
 patterns = ["invalid capacity 0 on image filesystem", "InvalidDiskCapacity", "cgroup_enable=memory", "failed to find memory cgroup", "missing cgroups: memory"]
+# At every start the kubelet's first image GC finds no stats yet: one "Image garbage
+# collection failed once" line and one InvalidDiskCapacity event are normal. A broken image
+# filesystem keeps failing the GC every 5 minutes: 3 failures after the first in the hour
+# before collection.
+recent = "1h"
+min_count = 3
 [title]
 en = "kubelet: \"invalid capacity 0 on image filesystem\" / memory cgroup not enabled in the kernel command line"
 zh = "kubelet：\"invalid capacity 0 on image filesystem\" / 内核启动参数未启用 memory cgroup"
@@ -36,53 +42,75 @@ cat /proc/cmdline | grep cgroup_enable
 grep memory /proc/cgroups
 ```
 """
-[thresholds]
-min_repeats = 3
 --- */
-WITH signals AS (
-    SELECT bundle_id, coalesce(source_host, CASE WHEN object_kind = 'Node' THEN object_name END) AS node,
-        count AS n, message AS line, 'event ' || reason AS what, '事件 ' || reason AS what_zh
-    FROM events
-    WHERE reason = 'InvalidDiskCapacity' OR contains(message, 'invalid capacity 0 on image filesystem')
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
+),
+-- Every occurrence, and how many of them are repeats: the kubelet's image GC failing again
+-- after its first run (the first run after a start may find no stats yet).
+signals AS (
+    SELECT e.bundle_id AS cluster, coalesce(e.source_host, CASE WHEN e.object_kind = 'Node' THEN e.object_name END) AS node,
+        e.count AS n,
+        -- InvalidDiskCapacity: one at the kubelet's start, then one per failed GC; ImageGCFailed
+        -- is only recorded for a repeated failure.
+        CASE WHEN e.reason = 'ImageGCFailed' THEN e.count ELSE greatest(e.count - 1, 0) END AS repeats,
+        b.collected_at - e.last_seen AS age, CAST(e.first_seen AS TIMESTAMPTZ) AS ts_first, CAST(e.last_seen AS TIMESTAMPTZ) AS ts_last,
+        e.message AS line, 'event ' || e.reason AS what, '事件 ' || e.reason AS what_zh, false AS is_log
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE e.reason = 'InvalidDiskCapacity' OR contains(e.message, 'invalid capacity 0 on image filesystem')
     UNION ALL
-    SELECT bundle_id, node, 1, line, source || ' log ' || coalesce(service, container, ''), source || ' 日志 ' || coalesce(service, container, '')
-    FROM log_lines
-    WHERE contains(line, 'invalid capacity 0 on image filesystem')
+    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END, l.node, 1,
+        CASE WHEN contains(l.line, 'failed once') THEN 0 ELSE 1 END,
+        l.age, l.ts, l.ts,
+        l.line, l.source || ' log ' || coalesce(l.service, l.container, ''), l.source || ' 日志 ' || coalesce(l.service, l.container, ''), true
+    FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
+    WHERE contains(l.line, 'invalid capacity 0 on image filesystem')
 ),
 per_node AS (
-    SELECT node, any_value(bundle_id) AS bundle_id, sum(n) AS n, string_agg(DISTINCT what, ', ' ORDER BY what) AS seen,
+    SELECT cluster, node, sum(n) AS n, sum(repeats) AS repeats,
+        sum(repeats) FILTER (WHERE in_window(age, ${recent})) AS recent_repeats,
+        min(ts_first) AS first_seen, max(ts_last) AS last_seen,
+        string_agg(DISTINCT what, ', ' ORDER BY what) AS seen,
         -- In the order of the English list (sorted by what).
         nullif(array_to_string(list_transform(list_sort(list_distinct(list({'k': what, 'v': what_zh}) FILTER (WHERE what IS NOT NULL))), lambda x: x.v), ', '), '') AS seen_zh,
         list(DISTINCT line ORDER BY line)[1:2] AS lines
-    FROM signals GROUP BY node
+    FROM signals GROUP BY cluster, node
 ),
 cg AS (
-    SELECT bundle_id, node, cgroup_version, cmdline, cgroup_controllers,
-        regexp_matches(coalesce(cmdline, ''), '(^|\s)(cgroup_enable=memory|cgroup_memory=1)(\s|$)') AS cmdline_ok,
-        regexp_matches(coalesce(cmdline, ''), '(^|\s)cgroup_disable=memory(\s|$)') AS cmdline_disables
-    FROM host_facts
-    WHERE len(coalesce(cgroup_controllers, [])) > 0 AND NOT list_contains(cgroup_controllers, 'memory')
+    SELECT h.cluster, f.node, f.cgroup_version, f.cmdline, f.cgroup_controllers,
+        regexp_matches(coalesce(f.cmdline, ''), '(^|\s)(cgroup_enable=memory|cgroup_memory=1)(\s|$)') AS cmdline_ok,
+        regexp_matches(coalesce(f.cmdline, ''), '(^|\s)cgroup_disable=memory(\s|$)') AS cmdline_disables
+    FROM host_facts f JOIN hn h ON h.host_bundle = f.bundle_id
+    -- An empty list means the controllers could not be read: unknown, not missing.
+    WHERE len(coalesce(f.cgroup_controllers, [])) > 0 AND NOT list_contains(f.cgroup_controllers, 'memory')
 ),
 j AS (
-    SELECT coalesce(p.node, c.node) AS node, coalesce(c.bundle_id, p.bundle_id) AS bundle_id, p.n, p.seen, p.seen_zh, p.lines,
+    SELECT coalesce(p.node, c.node) AS node, coalesce(p.cluster, c.cluster) AS bundle_id, p.n, p.repeats, p.recent_repeats,
+        p.first_seen, p.last_seen, p.seen, p.seen_zh, p.lines,
         c.node IS NOT NULL AS memory_missing, c.cgroup_version, c.cmdline, c.cmdline_ok, c.cmdline_disables, c.cgroup_controllers
-    FROM per_node p FULL OUTER JOIN cg c ON c.node IS NOT DISTINCT FROM p.node
+    FROM per_node p FULL OUTER JOIN cg c ON c.cluster = p.cluster AND c.node IS NOT DISTINCT FROM p.node
 )
 SELECT coalesce('node/' || node, 'cluster') AS resource, node, node AS name, bundle_id,
     concat_ws('; ',
-        CASE WHEN n > 0 THEN '"invalid capacity 0 on image filesystem" ' || n || ' times' || coalesce(' on node ' || node, '') || ' (' || seen || ')' END,
+        CASE WHEN n > 0 THEN '"invalid capacity 0 on image filesystem" ' || n || ' times' || coalesce(' on node ' || node, '') || ' (' || seen || ')'
+            || CASE WHEN repeats > 0 THEN ', ' || repeats || ' of them image GC runs failing again after the kubelet''s first'
+                    ELSE ', only the first image GC after a kubelet start (stats not ready yet: harmless)' END END,
         CASE WHEN memory_missing THEN 'the memory cgroup controller is not available on ' || node || ' (cgroup v' || coalesce(CAST(cgroup_version AS VARCHAR), '?') || ')'
             || CASE WHEN cmdline_disables THEN ' and /proc/cmdline has cgroup_disable=memory'
                     WHEN NOT cmdline_ok THEN ' and /proc/cmdline lacks cgroup_enable=memory cgroup_memory=1' ELSE '' END END) AS message,
     concat_ws('；',
-        CASE WHEN n > 0 THEN coalesce('节点 ' || node || ' 上 ', '') || '"invalid capacity 0 on image filesystem" 出现 ' || n || ' 次（' || seen_zh || '）' END,
+        CASE WHEN n > 0 THEN coalesce('节点 ' || node || ' 上 ', '') || '"invalid capacity 0 on image filesystem" 出现 ' || n || ' 次（' || seen_zh || '）'
+            || CASE WHEN repeats > 0 THEN '，其中 ' || repeats || ' 次是 kubelet 首次镜像回收之后再次失败'
+                    ELSE '，仅为 kubelet 启动后的首次镜像回收（统计尚未就绪，无害）' END END,
         CASE WHEN memory_missing THEN '节点 ' || node || ' 上 memory cgroup 控制器不可用（cgroup v' || coalesce(CAST(cgroup_version AS VARCHAR), '?') || '）'
             || CASE WHEN cmdline_disables THEN '，且 /proc/cmdline 中有 cgroup_disable=memory'
                     WHEN NOT cmdline_ok THEN '，且 /proc/cmdline 缺少 cgroup_enable=memory cgroup_memory=1' ELSE '' END END) AS message_zh,
     list_concat(coalesce(lines, []),
         CASE WHEN memory_missing THEN ['/proc/cmdline: ' || coalesce(cmdline, ''), 'cgroup controllers: ' || array_to_string(cgroup_controllers, ' ')] ELSE [] END) AS evidence,
-    n AS count,
+    n AS count, first_seen, last_seen,
+    -- The missing controller is measured on the host: that row is not judged by its log lines.
+    CASE WHEN NOT memory_missing THEN coalesce(recent_repeats, 0) END AS recent_count,
     CASE WHEN memory_missing THEN 'high' ELSE 'medium' END AS severity
 FROM j
-WHERE memory_missing OR n >= ${min_repeats}
+WHERE memory_missing OR repeats >= ${min_count}
 ORDER BY 1
