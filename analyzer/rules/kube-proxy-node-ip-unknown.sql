@@ -5,12 +5,16 @@ faq = ["KADM-16"]
 category = "network"
 patterns = [
   "Failed to retrieve node IP: host IP unknown; known addresses: \\[\\]",
+  "\"Failed to retrieve node IPs\" err=\"host IP unknown",
   "Failed to retrieve node IP",
   "invalid nodeIP, initializing kube-proxy with 127\\.0\\.0\\.1 as nodeIP",
   "Can't determine this node's IP, assuming (127\\.0\\.0\\.1|loopback)",
   "node\\.cloudprovider\\.kubernetes\\.io/uninitialized",
 ]
 references = ["https://github.com/kubernetes/kubeadm/issues/1027"]
+# kube-proxy decides its node IP once, at start, and keeps it while it runs: the lines of the
+# running instance's log stay true until it restarts, however old they are.
+recent = "30d"
 [title]
 en = "kube-proxy started before the cloud controller manager set the node's IP"
 zh = "kube-proxy 在云控制管理器初始化节点地址之前就被调度"
@@ -45,12 +49,37 @@ kubectl -n kube-system delete pod -l k8s-app=kube-proxy --field-selector spec.no
 # A node normally loses the uninitialized taint within minutes of joining.
 uninitialized_taint_minutes = 10
 --- */
-WITH proxy_logs AS (
-    SELECT bundle_id, node, pod, count(*) AS n, list(DISTINCT line)[1:2] AS lines FROM log_lines
-    WHERE source = 'container' AND (pod LIKE 'kube-proxy%' OR container = 'kube-proxy')
+-- The running kube-proxy's own log (not the previous instance's): the node IP it settled on at
+-- start. Old releases log "Failed to retrieve node IP: ..." once and fall back to 127.0.0.1
+-- ("invalid nodeIP ..."); newer ones retry ("Failed to retrieve node IPs") and either log
+-- "Successfully retrieved node IP(s)" or give up ("Can't determine this node's IP, assuming
+-- loopback").
+WITH proxy_lines AS (
+    SELECT bundle_id, node, namespace, pod, container, line, line_no, ts, age,
+        CASE WHEN contains(line, 'Successfully retrieved node IP') THEN 'ok'
+             WHEN contains(line, 'invalid nodeIP, initializing kube-proxy with 127.0.0.1')
+               OR regexp_matches(line, 'Can''t determine this node''s IP, assuming (127\.0\.0\.1|loopback)')
+               OR regexp_matches(line, 'Failed to retrieve node IP: ') THEN 'fallback'
+             ELSE 'retry' END AS kind
+    FROM log_lines
+    WHERE source = 'container' AND NOT previous
+      AND (pod LIKE 'kube-proxy%' OR container = 'kube-proxy')
       AND (contains(line, 'Failed to retrieve node IP')
+           OR contains(line, 'Successfully retrieved node IP')
            OR contains(line, 'invalid nodeIP, initializing kube-proxy with 127.0.0.1')
            OR regexp_matches(line, 'Can''t determine this node''s IP, assuming (127\.0\.0\.1|loopback)'))
+),
+-- Failures after the last success of the same log: a retry that then found the IP is fine.
+proxy_logs AS (
+    SELECT f.bundle_id, f.node, f.namespace, f.pod, count(*) AS n,
+        count(*) FILTER (WHERE in_window(f.age, ${recent})) AS recent_count,
+        min(f.ts) AS first_seen, max(f.ts) AS last_seen,
+        bool_or(f.kind = 'fallback') AS fallback,
+        list(DISTINCT f.line)[1:2] AS lines
+    FROM proxy_lines f
+    WHERE f.kind <> 'ok'
+      AND NOT EXISTS (SELECT 1 FROM proxy_lines s WHERE s.kind = 'ok' AND s.bundle_id = f.bundle_id
+                      AND s.namespace = f.namespace AND s.pod = f.pod AND s.container = f.container AND s.line_no > f.line_no)
     GROUP BY ALL
 ),
 uninit AS (
@@ -67,33 +96,37 @@ proxy_pods AS (
     WHERE namespace = 'kube-system' AND (name LIKE 'kube-proxy-%' OR labels->>'$."k8s-app"' = 'kube-proxy')
 )
 SELECT
-    'pod/kube-system/' || l.pod AS resource,
-    'kube-system' AS namespace, l.pod AS name, l.node, l.bundle_id,
-    'kube-proxy on node ' || coalesce(l.node, '?') || ' could not retrieve the node IP (' || l.n || ' log lines) and proxies with 127.0.0.1'
+    'pod/' || l.namespace || '/' || l.pod AS resource,
+    l.namespace, l.pod AS name, l.node, l.bundle_id,
+    'kube-proxy on node ' || coalesce(l.node, '?') || ' could not retrieve the node IP (' || l.n || ' log lines)'
+        || CASE WHEN l.fallback THEN ' and proxies with 127.0.0.1' ELSE ' and has not logged finding it since' END
         || coalesce('; node still tainted node.cloudprovider.kubernetes.io/uninitialized ('
                     || CAST(round(u.minutes) AS BIGINT) || ' minutes after joining)', '')
         || CASE WHEN u.node IS NULL THEN '; the node has since been initialised: restart this kube-proxy pod' ELSE '' END AS message,
-    '节点 ' || coalesce(l.node, '?') || ' 上的 kube-proxy 无法获取节点 IP（' || l.n || ' 条日志），以 127.0.0.1 作为节点 IP 进行代理'
+    '节点 ' || coalesce(l.node, '?') || ' 上的 kube-proxy 无法获取节点 IP（' || l.n || ' 条日志）'
+        || CASE WHEN l.fallback THEN '，以 127.0.0.1 作为节点 IP 进行代理' ELSE '，此后也未记录成功获取' END
         || coalesce('；节点仍带有 node.cloudprovider.kubernetes.io/uninitialized 污点（加入后已 '
                     || CAST(round(u.minutes) AS BIGINT) || ' 分钟）', '')
         || CASE WHEN u.node IS NULL THEN '；该节点此后已完成初始化：请重启此 kube-proxy Pod' ELSE '' END AS message_zh,
     l.lines AS evidence,
-    'high' AS severity
+    -- The running instance said it fell back to 127.0.0.1: that is the broken state itself.
+    CASE WHEN l.fallback THEN 'high' ELSE 'medium' END AS severity,
+    l.first_seen, l.last_seen, l.recent_count, l.n AS count
 FROM proxy_logs l
-LEFT JOIN uninit u ON u.node = l.node
+LEFT JOIN uninit u ON u.bundle_id = l.bundle_id AND u.node = l.node
 UNION ALL
 SELECT 'node/' || u.node, NULL, NULL, u.node, u.bundle_id,
     'node ' || u.node || ' still carries node.cloudprovider.kubernetes.io/uninitialized '
         || CAST(round(u.minutes) AS BIGINT) || ' minutes after joining: the cloud controller manager has not initialised it'
-        || coalesce('; kube-proxy pod ' || (SELECT any_value(p.name) FROM proxy_pods p WHERE p.node = u.node) || ' already runs there and may have no node IP', '')
+        || coalesce('; kube-proxy pod ' || (SELECT any_value(p.name) FROM proxy_pods p WHERE p.bundle_id = u.bundle_id AND p.node = u.node) || ' already runs there and may have no node IP', '')
         || CASE WHEN u.internal_ip IS NULL THEN '; the node has no InternalIP yet' ELSE '' END,
     '节点 ' || u.node || ' 加入 ' || CAST(round(u.minutes) AS BIGINT)
         || ' 分钟后仍带有 node.cloudprovider.kubernetes.io/uninitialized 污点：云控制管理器尚未完成其初始化'
-        || coalesce('；kube-proxy Pod ' || (SELECT any_value(p.name) FROM proxy_pods p WHERE p.node = u.node) || ' 已在该节点上运行，可能没有节点 IP', '')
+        || coalesce('；kube-proxy Pod ' || (SELECT any_value(p.name) FROM proxy_pods p WHERE p.bundle_id = u.bundle_id AND p.node = u.node) || ' 已在该节点上运行，可能没有节点 IP', '')
         || CASE WHEN u.internal_ip IS NULL THEN '；该节点尚无 InternalIP' ELSE '' END,
     ['taint: ' || u.taint],
-    'medium'
+    'medium', NULL, NULL, NULL, NULL
 FROM uninit u
 WHERE u.minutes >= ${uninitialized_taint_minutes}
-  AND u.node NOT IN (SELECT node FROM proxy_logs WHERE node IS NOT NULL)
+  AND NOT EXISTS (SELECT 1 FROM proxy_logs l WHERE l.bundle_id = u.bundle_id AND l.node = u.node)
 ORDER BY 1
