@@ -4,6 +4,9 @@ severity = "medium"
 faq = ["WNR-24"]
 category = "nodes"
 patterns = ["running with swap on is not supported", "please disable swap", "--fail-swap-on", "failSwapOn"]
+# systemd restarts a kubelet that refuses to start every 10 s: a current refusal shows
+# within the hour; one from before swap was turned off is history.
+recent = "6h"
 [title]
 en = "Swap is active on Kubernetes nodes"
 zh = "Kubernetes 节点启用了 swap"
@@ -36,46 +39,82 @@ sed -i '/\\sswap\\s/ s/^/#/' /etc/fstab
 systemctl restart kubelet
 ```
 """
+[thresholds]
+# kubelet minor from which memorySwap.swapBehavior defaults to NoSwap (NodeSwap beta2, on
+# by default): pods get no swap unless LimitedSwap is chosen.
+noswap_default_minor = 30
+# kubelet minor from which swapBehavior NoSwap / LimitedSwap exist (NodeSwap beta).
+swap_behavior_minor = 28
 --- */
-WITH swap AS (
-    SELECT bundle_id, node, sum(size_kib) AS size_kib, sum(used_kib) AS used_kib,
-        list(filename || ' ' || coalesce("type", '') || ' ' || size_kib || ' KiB, used ' || used_kib || ' KiB' ORDER BY filename) AS lines
-    FROM host_swaps WHERE size_kib > 0
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, node, cluster_bundle_id, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
+),
+swap AS (
+    SELECT s.bundle_id, h.cluster, s.node, sum(s.size_kib) AS size_kib, sum(s.used_kib) AS used_kib,
+        list(s.filename || ' ' || coalesce(s."type", '') || ' ' || s.size_kib || ' KiB, used ' || s.used_kib || ' KiB' ORDER BY s.filename) AS lines
+    FROM host_swaps s JOIN hn h ON h.host_bundle = s.bundle_id
+    WHERE s.size_kib > 0
     GROUP BY ALL
 ),
 cfg AS (
-    SELECT node,
-        bool_or(lower(config->>'$.failSwapOn') = 'false') AS fail_swap_off,
-        bool_or(lower(config->>'$.failSwapOn') = 'true') AS fail_swap_on,
-        max(config->>'$.memorySwap.swapBehavior') AS swap_behavior,
-        list(DISTINCT source || ': failSwapOn=' || coalesce(config->>'$.failSwapOn', '(default true)')
-             || coalesce(', memorySwap.swapBehavior=' || (config->>'$.memorySwap.swapBehavior'), '')) AS seen
-    FROM kubelet_configs GROUP BY node
+    SELECT coalesce(h.cluster, k.bundle_id) AS cluster, k.node,
+        bool_or(lower(k.config->>'$.failSwapOn') = 'false') AS fail_swap_off,
+        max(k.config->>'$.memorySwap.swapBehavior') AS swap_behavior,
+        bool_or(lower(k.config->>'$.featureGates.NodeSwap') = 'true') AS node_swap_gate,
+        list(DISTINCT k.source || ': failSwapOn=' || coalesce(k.config->>'$.failSwapOn', '(default true)')
+             || coalesce(', memorySwap.swapBehavior=' || (k.config->>'$.memorySwap.swapBehavior'), '')
+             || coalesce(', featureGates.NodeSwap=' || (k.config->>'$.featureGates.NodeSwap'), '')) AS seen
+    FROM kubelet_configs k LEFT JOIN hn h ON h.host_bundle = k.bundle_id
+    GROUP BY 1, 2
 ),
 flags AS (
-    SELECT node, list(DISTINCT path) AS paths
-    FROM host_files
-    WHERE regexp_matches(content, 'fail-swap-on(=|:\s*|\s+)"?false')
-    GROUP BY node
+    SELECT h.cluster, f.node, list(DISTINCT f.path) AS paths,
+        bool_or(regexp_matches(f.content, 'feature-gates[= ]"?[^"\s]*NodeSwap=true')) AS node_swap_gate
+    FROM host_files f JOIN hn h ON h.host_bundle = f.bundle_id
+    WHERE regexp_matches(f.content, 'fail-swap-on(=|:\s*|\s+)"?false')
+    GROUP BY 1, 2
+),
+refusals AS (
+    SELECT coalesce(h.cluster, l.bundle_id) AS cluster, l.node, l.bundle_id, l.line, l.line_no, l.ts, l.age
+    FROM log_lines l LEFT JOIN hn h ON h.host_bundle = l.bundle_id
+    WHERE l.node IS NOT NULL AND contains(l.line, 'running with swap on is not supported')
 ),
 refused AS (
-    SELECT node, count(*) AS n, list(line ORDER BY line_no)[1:2] AS lines, any_value(bundle_id) AS bundle_id
-    FROM log_lines
-    WHERE contains(line, 'running with swap on is not supported')
-    GROUP BY node
+    SELECT cluster, node, any_value(bundle_id) AS bundle_id, count(*) AS n,
+        count(*) FILTER (WHERE in_window(age, ${recent})) AS recent_n,
+        min(ts) AS first_seen, max(ts) AS last_seen,
+        list(line ORDER BY ts DESC NULLS LAST, line_no DESC)[1:2] AS lines
+    FROM refusals GROUP BY cluster, node
 ),
 nodes_seen AS (
-    SELECT node FROM swap UNION SELECT node FROM refused
+    SELECT cluster, node FROM swap UNION SELECT cluster, node FROM refused
 ),
 j AS (
     SELECT n.node, s.bundle_id AS swap_bundle, r.bundle_id AS log_bundle, s.size_kib, s.used_kib, s.lines AS swap_lines,
         coalesce(c.fail_swap_off, false) OR f.paths IS NOT NULL AS tolerated,
-        coalesce(c.fail_swap_off, false) AS fail_swap_off, c.swap_behavior, c.seen, f.paths, r.n AS refused_n, r.lines AS refused_lines
+        coalesce(c.fail_swap_off, false) AS fail_swap_off, c.swap_behavior, c.seen, f.paths,
+        coalesce(c.node_swap_gate, false) OR coalesce(f.node_swap_gate, false) AS node_swap_gate,
+        r.n AS refused_n, r.recent_n AS refused_recent, r.first_seen, r.last_seen, r.lines AS refused_lines,
+        k.kubelet_version, version_minor(k.kubelet_version) AS minor, k.ready,
+        -- The node's swaps were read (and none is active when size_kib is NULL).
+        EXISTS (SELECT 1 FROM host_facts hf JOIN hn h ON h.host_bundle = hf.bundle_id
+                WHERE h.cluster = n.cluster AND hf.node = n.node) AS facts_read
     FROM nodes_seen n
-    LEFT JOIN swap s ON s.node IS NOT DISTINCT FROM n.node
-    LEFT JOIN cfg c ON c.node IS NOT DISTINCT FROM n.node
-    LEFT JOIN flags f ON f.node IS NOT DISTINCT FROM n.node
-    LEFT JOIN refused r ON r.node IS NOT DISTINCT FROM n.node
+    LEFT JOIN swap s ON s.cluster = n.cluster AND s.node = n.node
+    LEFT JOIN cfg c ON c.cluster = n.cluster AND c.node = n.node
+    LEFT JOIN flags f ON f.cluster = n.cluster AND f.node = n.node
+    LEFT JOIN refused r ON r.cluster = n.cluster AND r.node = n.node
+    LEFT JOIN nodes k ON k.bundle_id = n.cluster AND k.name = n.node
+),
+judged AS (
+    SELECT *,
+        -- The kubelet keeps swap away from pods: NoSwap / LimitedSwap where they exist, the
+        -- NoSwap default from 1.30, or the NodeSwap gate's LimitedSwap default before 1.28.
+        tolerated AND coalesce(
+            (swap_behavior IN ('NoSwap', 'LimitedSwap') AND coalesce(minor >= ${swap_behavior_minor}, true))
+            OR (swap_behavior IS NULL AND minor >= ${noswap_default_minor})
+            OR (node_swap_gate AND coalesce(swap_behavior, 'LimitedSwap') = 'LimitedSwap'), false) AS managed
+    FROM j
 )
 SELECT coalesce('node/' || node, 'cluster') AS resource, node, node AS name, coalesce(swap_bundle, log_bundle) AS bundle_id,
     concat_ws('; ',
@@ -88,7 +127,12 @@ SELECT coalesce('node/' || node, 'cluster') AS resource, node, node AS name, coa
              ELSE 'kubelet tolerates it (' || concat_ws(', ',
                     CASE WHEN fail_swap_off THEN 'failSwapOn: false' END,
                     CASE WHEN paths IS NOT NULL THEN '--fail-swap-on=false in ' || array_to_string(paths, ', ') END)
-                || ') with ' || coalesce('memorySwap.swapBehavior ' || swap_behavior, 'no memorySwap.swapBehavior configured') END) AS message,
+                || ') with ' || coalesce('memorySwap.swapBehavior ' || swap_behavior, 'no memorySwap.swapBehavior configured')
+                || coalesce(' on kubelet ' || kubelet_version, '')
+                || ': choose memorySwap.swapBehavior (NoSwap or LimitedSwap) or turn swap off' END,
+        CASE WHEN size_kib IS NULL AND refused_n > 0 THEN
+            concat_ws(', ', CASE WHEN facts_read THEN 'no swap is active now' ELSE 'swap on the node was not collected' END,
+                CASE WHEN ready = false THEN 'the node is NotReady' END) END) AS message,
     concat_ws('；',
         CASE WHEN size_kib IS NOT NULL THEN '节点 ' || node || ' 上启用了 swap（' || CAST(round(size_kib / 1048576.0, 1) AS VARCHAR)
             || ' GiB，已使用 ' || CAST(round(used_kib / 1024.0) AS BIGINT) || ' MiB）' END,
@@ -99,10 +143,28 @@ SELECT coalesce('node/' || node, 'cluster') AS resource, node, node AS name, coa
              ELSE 'kubelet 允许 swap（' || concat_ws('，',
                     CASE WHEN fail_swap_off THEN 'failSwapOn: false' END,
                     CASE WHEN paths IS NOT NULL THEN array_to_string(paths, '、') || ' 中设置了 --fail-swap-on=false' END)
-                || '），' || coalesce('memorySwap.swapBehavior 为 ' || swap_behavior, '未配置 memorySwap.swapBehavior') END) AS message_zh,
+                || '），' || coalesce('memorySwap.swapBehavior 为 ' || swap_behavior, '未配置 memorySwap.swapBehavior')
+                || coalesce('（kubelet ' || kubelet_version || '）', '')
+                || '：请设置 memorySwap.swapBehavior（NoSwap 或 LimitedSwap）或关闭 swap' END,
+        CASE WHEN size_kib IS NULL AND refused_n > 0 THEN
+            concat_ws('，', CASE WHEN facts_read THEN '目前没有启用 swap' ELSE '未采集到该节点的 swap 信息' END,
+                CASE WHEN ready = false THEN '该节点处于 NotReady' END) END) AS message_zh,
     list_concat(coalesce(swap_lines, []), coalesce(seen, []),
         coalesce(list_transform(paths, lambda p: p || ': --fail-swap-on=false'), []), coalesce(refused_lines, [])) AS evidence,
-    CASE WHEN refused_n > 0 OR NOT tolerated THEN 'high' ELSE 'medium' END AS severity
-FROM j
-WHERE refused_n > 0 OR NOT tolerated OR coalesce(swap_behavior, 'NoSwap') NOT IN ('LimitedSwap')
+    CASE
+        -- Swap on and the kubelet refusing it: down now if it refused lately or the node is NotReady,
+        -- down at its next restart otherwise.
+        WHEN size_kib IS NOT NULL AND NOT tolerated THEN
+            CASE WHEN refused_recent > 0 OR ready = false THEN 'high' ELSE 'medium' END
+        WHEN size_kib IS NOT NULL THEN 'low'
+        -- Refusals alone: the kubelet down now (NotReady) is proven; swap read as off now
+        -- makes them history; otherwise they are judged by their time below.
+        WHEN ready = false THEN 'high'
+        WHEN facts_read THEN 'info'
+        ELSE 'medium' END AS severity,
+    first_seen, last_seen,
+    CASE WHEN size_kib IS NULL THEN refused_recent END AS recent_count,
+    refused_n AS count
+FROM judged
+WHERE (size_kib IS NOT NULL AND NOT managed) OR (size_kib IS NULL AND refused_n > 0)
 ORDER BY 1
