@@ -10,6 +10,9 @@ patterns = [
   "nodeport-addresses",
   "node_port_address",
 ]
+# kube-proxy repeats "Failed to get node ip address matching nodeport cidrs" at every sync of
+# its rules (at least hourly): older lines are from before a fix.
+recent = "2h"
 [title]
 en = "NodePort unreachable: kube-proxy nodePortAddresses matches none of the node's addresses"
 zh = "NodePort 无法访问：kube-proxy 的 nodePortAddresses 不包含节点的任何地址"
@@ -26,7 +29,10 @@ kubectl -n kube-system get cm kube-proxy -o yaml | grep -A3 nodePortAddresses
 kubectl -n kube-system edit cm kube-proxy        # nodePortAddresses: ["10.200.0.0/16"]
 kubectl -n kube-system rollout restart ds/kube-proxy
 kubectl get nodes -o wide                        # the node addresses
+ip -o addr                                       # on the node: every interface's addresses
 ```
+Limiting NodePorts to a secondary interface on purpose is fine: kube-proxy then finds an
+address of that interface and logs no error.
 """
 zh = """
 kube-proxy 只在 `nodePortAddresses`（`--nodeport-addresses`）范围内的节点地址上开放 NodePort。
@@ -38,7 +44,9 @@ kubectl -n kube-system get cm kube-proxy -o yaml | grep -A3 nodePortAddresses
 kubectl -n kube-system edit cm kube-proxy        # nodePortAddresses: ["10.200.0.0/16"]
 kubectl -n kube-system rollout restart ds/kube-proxy
 kubectl get nodes -o wide                        # 查看节点地址
+ip -o addr                                       # 在节点上查看每个网卡的地址
 ```
+有意只在第二块网卡上提供 NodePort 是正常的：kube-proxy 能在该网卡上找到地址，不会报错。
 """
 --- */
 WITH sources AS (
@@ -57,11 +65,12 @@ WITH sources AS (
     FROM workload_containers
     WHERE kind = 'DaemonSet' AND contains(coalesce(CAST(command AS VARCHAR), '') || coalesce(CAST(args AS VARCHAR), ''), '--nodeport-addresses')
     UNION ALL
-    -- kube-proxy as a static pod on a node.
-    SELECT bundle_id, node, 'file ' || path,
-        regexp_extract(content, '--nodeport-addresses[= ]([0-9a-fA-F.:/,]+)', 1)
-    FROM host_files
-    WHERE path LIKE '/etc/kubernetes/manifests/%' AND contains(content, '--nodeport-addresses')
+    -- kube-proxy as a static pod on a node (the node bundle's cluster).
+    SELECT h.cluster_bundle_id, f.node, 'file ' || f.path,
+        regexp_extract(f.content, '--nodeport-addresses[= ]([0-9a-fA-F.:/,]+)', 1)
+    FROM host_files f JOIN host_nodes h ON h.bundle_id = f.bundle_id
+    WHERE f.path LIKE '/etc/kubernetes/manifests/%' AND contains(f.content, '--nodeport-addresses')
+      AND h.cluster_bundle_id IS NOT NULL
 ),
 cidrs AS (
     SELECT bundle_id, node, src, raw, regexp_extract_all(raw, '[0-9a-fA-F.:]+/[0-9]{1,3}') AS all_cidrs
@@ -78,21 +87,33 @@ cidr4 AS (
     FROM (SELECT *, unnest(all_cidrs) AS c FROM cidrs)
     WHERE contains(c, '.')
 ),
+-- The node's addresses the API knows: its InternalIP and ExternalIP, and the interface
+-- addresses network plugins record (Calico's BGP address, flannel's public IP). Other
+-- interfaces of the host are not known here: kube-proxy's log is what tells.
+known_addresses AS (
+    SELECT bundle_id, node, address FROM node_addresses WHERE type IN ('InternalIP', 'ExternalIP')
+    UNION
+    SELECT bundle_id, name, split_part(json_extract_string(annotations, '$."projectcalico.org/IPv4Address"'), '/', 1) FROM nodes
+    WHERE json_extract_string(annotations, '$."projectcalico.org/IPv4Address"') IS NOT NULL
+    UNION
+    SELECT bundle_id, name, json_extract_string(annotations, '$."flannel.alpha.coreos.com/public-ip"') FROM nodes
+    WHERE json_extract_string(annotations, '$."flannel.alpha.coreos.com/public-ip"') IS NOT NULL
+),
 addr4 AS (
     SELECT bundle_id, node, address,
         TRY_CAST(split_part(address, '.', 1) AS BIGINT) * 16777216
           + TRY_CAST(split_part(address, '.', 2) AS BIGINT) * 65536
           + TRY_CAST(split_part(address, '.', 3) AS BIGINT) * 256
           + TRY_CAST(split_part(address, '.', 4) AS BIGINT) AS ip
-    FROM node_addresses
-    WHERE type IN ('InternalIP', 'ExternalIP') AND regexp_matches(address, '^\d+\.\d+\.\d+\.\d+$')
+    FROM known_addresses
+    WHERE regexp_matches(address, '^\d+\.\d+\.\d+\.\d+$')
 ),
 pairs AS (
     -- Every (configuration, node address) pair it applies to: cluster-wide sources apply to
     -- every node of their cluster, a static pod manifest to its own node.
     SELECT c.bundle_id, c.src, c.raw, c.all_cidrs, a.node, a.address, a.ip
     FROM cidrs c
-    JOIN addr4 a ON (c.node IS NULL AND a.bundle_id = c.bundle_id) OR (c.node IS NOT NULL AND lower(a.node) = lower(c.node))
+    JOIN addr4 a ON a.bundle_id = c.bundle_id AND (c.node IS NULL OR lower(a.node) = lower(c.node))
 ),
 matches AS (
     SELECT DISTINCT p.bundle_id, p.src, p.node
@@ -117,23 +138,52 @@ config_findings AS (
     FROM scoped
     WHERE NOT matched AND NOT has_v6
 ),
+-- kube-proxy's own log on each node (the running instance; a host service or the k3s/RKE2
+-- process that embeds it), tied to the node's cluster.
+proxy_log AS (
+    SELECT coalesce(h.cluster_bundle_id, l.bundle_id) AS bundle_id, l.node, l.line, l.line_no, l.ts, l.age,
+        regexp_matches(l.line, '(?i)failed to get node ip address matching nodeport cidr') OR contains(l.line, 'no addresses found for cidrs') AS hit
+    FROM log_lines l
+    LEFT JOIN host_nodes h ON l.source = 'host' AND h.bundle_id = l.bundle_id
+    WHERE l.node IS NOT NULL AND NOT coalesce(l.previous, false)
+      AND ((l.source = 'container' AND (l.pod LIKE 'kube-proxy%' OR l.container = 'kube-proxy'))
+           OR (l.source IN ('node', 'host') AND l.service IN ('kube-proxy', 'k3s', 'k3s-agent', 'rke2-server', 'rke2-agent')))
+),
 log_findings AS (
-    SELECT node, any_value(bundle_id) AS bundle_id, count(*) AS n, list(line ORDER BY line_no)[1:2] AS lines
-    FROM log_lines
-    WHERE node IS NOT NULL
-      AND (regexp_matches(line, '(?i)failed to get node ip address matching nodeport cidr') OR contains(line, 'no addresses found for cidrs'))
-    GROUP BY node
+    SELECT bundle_id, node, count(*) AS n,
+        count(*) FILTER (WHERE in_window(age, ${recent})) AS recent_count,
+        min(ts) AS first_seen, max(ts) AS last_seen,
+        list(line ORDER BY line_no)[1:2] AS lines
+    FROM proxy_log WHERE hit
+    GROUP BY ALL
+),
+-- Nodes whose kube-proxy log was collected and is recent, without that error: kube-proxy found
+-- an address of the node inside the range (another interface than the ones the API knows).
+clean_logs AS (
+    SELECT bundle_id, node FROM proxy_log
+    GROUP BY ALL
+    HAVING NOT bool_or(hit) AND bool_or(in_window(age, ${recent}))
 )
 SELECT 'node/' || coalesce(c.node, l.node) AS resource,
     coalesce(c.node, l.node) AS node,
     coalesce(c.bundle_id, l.bundle_id) AS bundle_id,
-    'NodePorts are not served on node ' || coalesce(c.node, l.node) || ': '
+    CASE WHEN l.node IS NULL THEN 'NodePorts may not be served on node ' ELSE 'NodePorts are not served on node ' END
+        || coalesce(c.node, l.node) || ': '
         || concat_ws('; ', c.what,
-            CASE WHEN l.n > 0 THEN 'kube-proxy logged ' || l.n || ' times "Failed to get node ip address matching nodeport cidrs"' END) AS message,
-    '节点 ' || coalesce(c.node, l.node) || ' 上无法提供 NodePort 服务：'
+            CASE WHEN l.n > 0 THEN 'kube-proxy logged ' || l.n || ' times "Failed to get node ip address matching nodeport cidrs"' END,
+            CASE WHEN l.node IS NULL THEN 'kube-proxy''s log of this node was not collected: check that no other interface of the node is in the range' END) AS message,
+    '节点 ' || coalesce(c.node, l.node) || CASE WHEN l.node IS NULL THEN ' 上可能无法提供 NodePort 服务：' ELSE ' 上无法提供 NodePort 服务：' END
         || concat_ws('；', c.what_zh,
-            CASE WHEN l.n > 0 THEN 'kube-proxy 日志中 ' || l.n || ' 次出现 "Failed to get node ip address matching nodeport cidrs"' END) AS message_zh,
-    list_concat(coalesce(c.lines, []), coalesce(l.lines, [])) AS evidence
+            CASE WHEN l.n > 0 THEN 'kube-proxy 日志中 ' || l.n || ' 次出现 "Failed to get node ip address matching nodeport cidrs"' END,
+            CASE WHEN l.node IS NULL THEN '未收集到该节点的 kube-proxy 日志：请确认节点上没有其他网卡的地址在该范围内' END) AS message_zh,
+    list_concat(coalesce(c.lines, []), coalesce(l.lines, [])) AS evidence,
+    -- kube-proxy itself found no address in the range: proven. The configuration alone only
+    -- shows that the addresses the API knows are outside it.
+    CASE WHEN l.node IS NOT NULL AND c.node IS NOT NULL THEN 'high'
+         WHEN l.node IS NOT NULL THEN 'medium'
+         ELSE 'low' END AS severity,
+    l.first_seen, l.last_seen, l.recent_count, l.n AS count
 FROM config_findings c
-FULL OUTER JOIN log_findings l ON l.node = c.node
+FULL OUTER JOIN log_findings l ON l.bundle_id = c.bundle_id AND l.node = c.node
+WHERE NOT EXISTS (SELECT 1 FROM clean_logs k WHERE k.bundle_id = coalesce(c.bundle_id, l.bundle_id) AND k.node = coalesce(c.node, l.node))
 ORDER BY 1
