@@ -14,6 +14,9 @@ patterns = [
   "FreeDiskSpaceFailed",
   "Disk usage on image filesystem is at .* which is over the high threshold",
 ]
+# The kubelet's eviction manager logs every 10 s while it reclaims disk; an eviction or
+# event older than a day is history (old Evicted pods stay listed for weeks).
+recent = "24h"
 [title]
 en = "Nodes under disk pressure (DiskPressure, node.kubernetes.io/disk-pressure taint, ephemeral-storage evictions)"
 zh = "节点磁盘压力（DiskPressure、node.kubernetes.io/disk-pressure 污点、ephemeral-storage 驱逐）"
@@ -54,46 +57,89 @@ kubectl taint nodes <nodename> node.kubernetes.io/disk-pressure-
 [thresholds]
 used_pct_warn = 85
 --- */
-WITH signals AS (
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, node, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
+),
+evictions AS (
+    SELECT p.bundle_id, p.node, p.namespace, p.name, p.reason, p.message,
+        -- When it was evicted: the latest time the pod records (its conditions' transitions,
+        -- its start); leftover Evicted pods stay listed for weeks after.
+        greatest(p.started_at, p.created_at,
+                 list_max(list_transform(coalesce(p.conditions, []), lambda c: k8s_ts(c.lastTransitionTime)))) AS evicted_at,
+        b.collected_at
+    FROM pods p JOIN bundles b ON b.bundle_id = p.bundle_id
+    WHERE p.reason = 'Evicted' AND (contains(p.message, 'ephemeral-storage') OR contains(p.message, 'DiskPressure')
+                                     OR contains(p.message, 'nodefs') OR contains(p.message, 'imagefs'))
+),
+signals AS (
     SELECT bundle_id, node, 'condition DiskPressure=True' || coalesce(' (' || reason || ')', '') AS what,
         '节点状况 DiskPressure=True' || coalesce('（' || reason || '）', '') AS what_zh,
-        coalesce(message, 'DiskPressure') AS line, 1 AS n, 3 AS weight
+        coalesce(message, 'DiskPressure') AS line, 1 AS n, 3 AS weight,
+        false AS is_log, false AS is_eviction, NULL::TIMESTAMPTZ AS ts, NULL::INTERVAL AS age
     FROM node_conditions WHERE type = 'DiskPressure' AND status = 'True'
     UNION ALL
-    SELECT bundle_id, node, 'taint node.kubernetes.io/disk-pressure:' || coalesce(effect, ''), '污点 node.kubernetes.io/disk-pressure:' || coalesce(effect, ''), key || ':' || coalesce(effect, ''), 1, 3
+    SELECT bundle_id, node, 'taint node.kubernetes.io/disk-pressure:' || coalesce(effect, ''), '污点 node.kubernetes.io/disk-pressure:' || coalesce(effect, ''),
+        key || ':' || coalesce(effect, ''), 1, 3, false, false, NULL, NULL
     FROM node_taints WHERE key = 'node.kubernetes.io/disk-pressure'
     UNION ALL
-    SELECT bundle_id, node, 'pods evicted for disk', '因磁盘不足驱逐 Pod', namespace || '/' || name || ': ' || coalesce(message, reason), 1, 2
-    FROM pods
-    WHERE reason = 'Evicted' AND (contains(message, 'ephemeral-storage') OR contains(message, 'DiskPressure')
-                                   OR contains(message, 'nodefs') OR contains(message, 'imagefs'))
+    SELECT bundle_id, node,
+        CASE WHEN collected_at - evicted_at <= ${recent} THEN 'pods evicted for disk' ELSE 'pods evicted for disk long ago' END,
+        CASE WHEN collected_at - evicted_at <= ${recent} THEN '因磁盘不足驱逐 Pod' ELSE '很久以前因磁盘不足驱逐的 Pod' END,
+        namespace || '/' || name || ': ' || coalesce(message, reason), 1,
+        CASE WHEN collected_at - evicted_at <= ${recent} THEN 2 ELSE 0 END, false, true, evicted_at::TIMESTAMPTZ, NULL
+    FROM evictions
     UNION ALL
-    SELECT bundle_id, coalesce(source_host, CASE WHEN object_kind = 'Node' THEN object_name END), 'event ' || reason, '事件 ' || reason, message, count, 1
-    FROM events
-    WHERE reason IN ('NodeHasDiskPressure', 'FreeDiskSpaceFailed', 'ImageGCFailed')
-       OR (reason = 'EvictionThresholdMet' AND (contains(message, 'ephemeral-storage') OR contains(message, 'nodefs') OR contains(message, 'imagefs')))
+    SELECT e.bundle_id, coalesce(e.source_host, CASE WHEN e.object_kind = 'Node' THEN e.object_name END), 'event ' || e.reason, '事件 ' || e.reason,
+        e.message, e.count, 1, false, false, NULL, NULL
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE (e.reason IN ('NodeHasDiskPressure', 'FreeDiskSpaceFailed', 'ImageGCFailed')
+           OR (e.reason = 'EvictionThresholdMet' AND (contains(e.message, 'ephemeral-storage') OR contains(e.message, 'nodefs') OR contains(e.message, 'imagefs'))))
+      AND b.collected_at - coalesce(e.last_seen, e.first_seen) <= ${recent}
     UNION ALL
-    SELECT bundle_id, node, 'filesystem above ${used_pct_warn}%', '文件系统使用率超过 ${used_pct_warn}%',
-        path || ' (' || coalesce(fstype, '?') || ') ' || CAST(round(used_pct, 1) AS VARCHAR) || '% used of '
-            || CAST(round(size_bytes / 1073741824.0, 1) AS VARCHAR) || ' GiB', 1, 2
-    FROM host_filesystems WHERE used_pct >= ${used_pct_warn}
+    SELECT h.cluster, f.node, 'filesystem above ${used_pct_warn}%', '文件系统使用率超过 ${used_pct_warn}%',
+        f.path || ' (' || coalesce(f.fstype, '?') || ') ' || CAST(round(f.used_pct, 1) AS VARCHAR) || '% used of '
+            || CAST(round(f.size_bytes / 1073741824.0, 1) AS VARCHAR) || ' GiB', 1, 2, false, false, NULL, NULL
+    FROM host_filesystems f JOIN hn h ON h.host_bundle = f.bundle_id
+    WHERE f.used_pct >= ${used_pct_warn}
     UNION ALL
-    SELECT bundle_id, node, source || ' log ' || coalesce(service, container, ''), source || ' 日志 ' || coalesce(service, container, ''), line, 1, 1
-    FROM log_lines
-    WHERE (contains(line, 'eviction manager') AND contains(line, 'ephemeral-storage') AND contains(line, 'reclaim'))
-       OR (contains(line, 'over the high threshold') AND contains(line, 'image filesystem'))
+    SELECT coalesce(h.cluster, l.bundle_id), l.node, l.source || ' log ' || coalesce(l.service, l.container, ''), l.source || ' 日志 ' || coalesce(l.service, l.container, ''),
+        l.line, 1, CASE WHEN in_window(l.age, ${recent}) THEN 1 ELSE 0 END, true, false, l.ts, l.age
+    FROM log_lines l LEFT JOIN hn h ON h.host_bundle = l.bundle_id
+    WHERE (contains(lower(l.line), 'eviction manager') AND contains(l.line, 'ephemeral-storage') AND contains(l.line, 'reclaim'))
+       OR (contains(l.line, 'over the high threshold') AND contains(l.line, 'image filesystem'))
+),
+per_node AS (
+    SELECT bundle_id, node, max(weight) AS weight, sum(n) AS n,
+        list(DISTINCT what ORDER BY what) FILTER (WHERE weight > 0 OR NOT is_log) AS whats,
+        list(DISTINCT what_zh ORDER BY what_zh) FILTER (WHERE weight > 0 OR NOT is_log) AS whats_zh,
+        count(*) FILTER (WHERE is_eviction AND weight > 0) AS evicted_now,
+        count(*) FILTER (WHERE is_eviction AND weight = 0) AS evicted_old,
+        max(ts) FILTER (WHERE is_eviction) AS last_eviction,
+        bool_and(is_log) AS logs_only,
+        count(*) FILTER (WHERE is_log) AS log_n,
+        count(*) FILTER (WHERE is_log AND in_window(age, ${recent})) AS log_recent,
+        min(ts) FILTER (WHERE is_log) AS first_seen, max(ts) FILTER (WHERE is_log) AS last_seen,
+        list(line ORDER BY weight DESC, ts DESC NULLS LAST, line)[1:6] AS evidence
+    FROM signals
+    WHERE node IS NOT NULL
+    GROUP BY bundle_id, node
 )
-SELECT 'node/' || node AS resource, node, node AS name, any_value(bundle_id) AS bundle_id,
-    'node ' || node || ' is short of disk: ' || string_agg(DISTINCT what, ', ' ORDER BY what)
-        || CASE WHEN count(*) FILTER (WHERE what = 'pods evicted for disk') > 0
-                THEN ' (' || count(*) FILTER (WHERE what = 'pods evicted for disk') || ' pods evicted)' ELSE '' END AS message,
-    '节点 ' || node || ' 磁盘空间不足：' || string_agg(DISTINCT what_zh, '、' ORDER BY what_zh)
-        || CASE WHEN count(*) FILTER (WHERE what = 'pods evicted for disk') > 0
-                THEN '（已驱逐 ' || count(*) FILTER (WHERE what = 'pods evicted for disk') || ' 个 Pod）' ELSE '' END AS message_zh,
-    list(line ORDER BY weight DESC, line)[1:6] AS evidence,
-    sum(n) AS count,
-    CASE max(weight) WHEN 3 THEN 'high' WHEN 2 THEN 'medium' ELSE 'low' END AS severity
-FROM signals
-WHERE node IS NOT NULL
-GROUP BY node
+SELECT 'node/' || p.node AS resource, p.node, p.node AS name, p.bundle_id,
+    CASE WHEN p.weight = 0 AND p.evicted_old > 0 AND NOT p.logs_only
+         THEN 'node ' || p.node || ' evicted ' || p.evicted_old || ' pods for disk, the last ' || CAST(round(days_between(p.last_eviction::TIMESTAMP, b.collected_at)) AS BIGINT)
+              || ' days before collection; no disk pressure now (delete the leftover Evicted pods)'
+         ELSE 'node ' || p.node || ' is short of disk: ' || coalesce(array_to_string(p.whats, ', '), 'no current sign')
+              || CASE WHEN p.evicted_now > 0 THEN ' (' || p.evicted_now || ' pods evicted)' ELSE '' END END AS message,
+    CASE WHEN p.weight = 0 AND p.evicted_old > 0 AND NOT p.logs_only
+         THEN '节点 ' || p.node || ' 曾因磁盘不足驱逐 ' || p.evicted_old || ' 个 Pod，最近一次在收集前 ' || CAST(round(days_between(p.last_eviction::TIMESTAMP, b.collected_at)) AS BIGINT)
+              || ' 天；目前没有磁盘压力（可删除残留的 Evicted Pod）'
+         ELSE '节点 ' || p.node || ' 磁盘空间不足：' || coalesce(array_to_string(p.whats_zh, '、'), '目前无迹象')
+              || CASE WHEN p.evicted_now > 0 THEN '（已驱逐 ' || p.evicted_now || ' 个 Pod）' ELSE '' END END AS message_zh,
+    p.evidence,
+    p.n AS count,
+    CASE p.weight WHEN 3 THEN 'high' WHEN 2 THEN 'medium' WHEN 1 THEN 'low' ELSE 'info' END AS severity,
+    p.first_seen, p.last_seen,
+    -- Only a row that rests on log lines alone is judged by their time.
+    CASE WHEN p.logs_only THEN p.log_recent END AS recent_count
+FROM per_node p JOIN bundles b ON b.bundle_id = p.bundle_id
 ORDER BY 1
