@@ -11,10 +11,11 @@ zh = "资源卡在 Terminating 状态（finalizers 未清除）"
 en = """
 The object was deleted but a finalizer is still set, so the API server keeps it. First find
 and fix the controller that should remove the finalizer (its pods, its webhook, its
-APIService); if it is gone for good, remove the finalizers by hand. For namespaces, the
-`NamespaceContentRemaining` / `NamespaceFinalizersRemaining` conditions name what blocks it;
-in Rancher project namespaces, the `*.cattle.io` resources inside hold finalizers that must be
-patched first.
+APIService); if it is gone for good, remove the finalizers by hand (FAQ WNR-15). For
+namespaces, the `NamespaceContentRemaining` / `NamespaceFinalizersRemaining` conditions name
+what blocks it. A namespace whose deletion waits on an unavailable APIService is reported by
+namespace-terminating-apiservice-unavailable (here as info); a claim or volume kept by storage
+protection while a pod or claim still uses it is working as designed (info).
 ```
 kubectl delete pods --force <pod> --grace-period=0
 kubectl patch pod <pod> -p '{"metadata":{"finalizers":null}}'
@@ -22,7 +23,11 @@ kubectl get ns --field-selector status.phase=Terminating
 kubectl patch ns <ns> -p '{"metadata":{"finalizers":[]}}' --type=merge
 # all Terminating namespaces at once
 kubectl patch ns -p '{"metadata":{"finalizers":[]}}' --type=merge $(kubectl get ns --field-selector status.phase=Terminating -o jsonpath='{..metadata.name}')
-# Rancher: `get all` does not return the cattle.io resources (try ketall); list and patch them
+```
+Only when the finding names Rancher `*.cattle.io` resources or finalizers (FAQ WNR-16): in
+Rancher project namespaces those resources hold finalizers that must be patched first, and
+`kubectl get all` does not return them (try ketall):
+```
 for grp in management.cattle.io catalog.cattle.io project.cattle.io; do
   for res in $(kubectl api-resources --namespaced=true --api-group $grp -o name); do kubectl get --all-namespaces $res; done
 done
@@ -31,9 +36,9 @@ kubectl -n <ns> patch <resource> -p '{"metadata":{"finalizers":[]}}' --type=merg
 """
 zh = """
 对象已被删除，但仍有 finalizer 未清除，API Server 会一直保留它。先找到并修复负责移除该 finalizer 的控制器
-（其 Pod、Webhook 或 APIService）；若控制器已不存在，可手工移除 finalizers。对于命名空间，
-`NamespaceContentRemaining` / `NamespaceFinalizersRemaining` 条件会指出阻塞原因；
-Rancher 项目命名空间中的 `*.cattle.io` 资源带有 finalizer，需先 patch 掉才能删除。
+（其 Pod、Webhook 或 APIService）；若控制器已不存在，可手工移除 finalizers（FAQ WNR-15）。对于命名空间，
+`NamespaceContentRemaining` / `NamespaceFinalizersRemaining` 条件会指出阻塞原因。因 APIService 不可用而无法删除的命名空间
+由 namespace-terminating-apiservice-unavailable 报告（此处为 info）；存储保护机制在 Pod 或 PVC 仍在使用时保留的 PVC/PV 属预期行为（info）。
 ```
 kubectl delete pods --force <pod> --grace-period=0
 kubectl patch pod <pod> -p '{"metadata":{"finalizers":null}}'
@@ -41,7 +46,10 @@ kubectl get ns --field-selector status.phase=Terminating
 kubectl patch ns <ns> -p '{"metadata":{"finalizers":[]}}' --type=merge
 # 批量处理所有 Terminating 命名空间
 kubectl patch ns -p '{"metadata":{"finalizers":[]}}' --type=merge $(kubectl get ns --field-selector status.phase=Terminating -o jsonpath='{..metadata.name}')
-# Rancher：get all 不会返回 cattle.io 资源（可尝试 ketall），需逐个列出并 patch
+```
+仅当结果中出现 Rancher `*.cattle.io` 资源或 finalizer 时（FAQ WNR-16）：Rancher 项目命名空间中的这些资源带有 finalizer，
+需先 patch 掉才能删除，且 `kubectl get all` 不会返回它们（可尝试 ketall）：
+```
 for grp in management.cattle.io catalog.cattle.io project.cattle.io; do
   for res in $(kubectl api-resources --namespaced=true --api-group $grp -o name); do kubectl get --all-namespaces $res; done
 done
@@ -52,7 +60,7 @@ kubectl -n <ns> patch <resource> -p '{"metadata":{"finalizers":[]}}' --type=merg
 min_age_minutes = 30
 --- */
 WITH stuck AS (
-    SELECT o.bundle_id, o.kind, o.api_group, o.namespace, o.name, o.finalizers, o.deleted_at,
+    SELECT o.bundle_id, o.kind, o.api_group, o.namespace, o.name, o.finalizers, o.deleted_at, o.doc,
         days_between(o.deleted_at, b.collected_at) * 24 * 60 AS minutes,
         CASE WHEN o.kind = 'Namespace' THEN coalesce(from_json(o.doc->'$.spec.finalizers', '["VARCHAR"]'), []) ELSE [] END AS spec_finalizers
     FROM objects o JOIN bundles b USING (bundle_id)
@@ -67,12 +75,25 @@ blocking AS (
       AND type IN ('NamespaceContentRemaining', 'NamespaceFinalizersRemaining', 'NamespaceDeletionContentFailure', 'NamespaceDeletionDiscoveryFailure', 'NamespaceDeletionGroupVersionParsingFailure')
     GROUP BY ALL
 ),
+-- Namespaces whose deletion waits on an unavailable APIService (discovery failed or not
+-- reported): namespace-terminating-apiservice-unavailable reports that problem, this rule
+-- only notes it.
+apiservice_blocked AS (
+    SELECT s.bundle_id, s.name AS namespace, string_agg(a.name, ', ' ORDER BY a.name) AS apis
+    FROM stuck s
+    JOIN apiservices a ON a.bundle_id = s.bundle_id AND a.available = 'False'
+    WHERE s.kind = 'Namespace'
+      AND coalesce((SELECT any_value(c.status) FROM object_conditions c
+                    WHERE c.bundle_id = s.bundle_id AND c.resource = 'namespaces' AND c.name = s.name
+                      AND c.type = 'NamespaceDeletionDiscoveryFailure'), '') <> 'False'
+    GROUP BY ALL
+),
 -- What still holds finalizers inside each namespace being deleted (Rancher project
 -- namespaces: *.cattle.io resources).
 inside AS (
     SELECT o.bundle_id, o.namespace,
         count(*) AS n,
-        count(*) FILTER (WHERE o.api_group LIKE '%cattle.io') AS cattle,
+        count(*) FILTER (WHERE o.api_group LIKE '%cattle.io' OR list_bool_or(list_transform(o.finalizers, lambda f: contains(f, 'cattle.io')))) AS cattle,
         list(lower(o.kind) || '.' || CASE WHEN o.api_group = '' THEN 'core' ELSE o.api_group END || '/' || o.name
              || ' [' || array_to_string(o.finalizers, ', ') || ']' ORDER BY o.api_group, o.kind, o.name) AS what
     FROM objects o
@@ -80,6 +101,36 @@ inside AS (
     WHERE len(o.finalizers) > 0 AND o.resource <> 'events'
       AND NOT (o.kind = 'PersistentVolumeClaim' AND o.finalizers = ['kubernetes.io/pvc-protection'] AND o.deleted_at IS NULL)
     GROUP BY ALL
+),
+-- Storage protection working as designed: a claim kept while a pod still mounts it, a volume
+-- kept while its claim still exists.
+protected AS (
+    SELECT s.bundle_id, s.kind, s.namespace, s.name,
+        CASE WHEN s.kind = 'PersistentVolumeClaim' THEN
+            (SELECT string_agg(p.name, ', ' ORDER BY p.name) FROM pods p
+             WHERE p.bundle_id = s.bundle_id AND p.namespace = s.namespace
+               AND coalesce(p.phase, '') NOT IN ('Succeeded', 'Failed')
+               AND contains(CAST(p.volumes AS VARCHAR), '"claimName":"' || s.name || '"'))
+        ELSE
+            (SELECT any_value(c.namespace || '/' || c.name) FROM pvcs c
+             WHERE c.bundle_id = s.bundle_id AND c.namespace = json_extract_string(s.doc, '$.spec.claimRef.namespace')
+               AND c.name = json_extract_string(s.doc, '$.spec.claimRef.name'))
+        END AS user_of
+    FROM stuck s
+    WHERE (s.kind = 'PersistentVolumeClaim' AND s.finalizers = ['kubernetes.io/pvc-protection'])
+       OR (s.kind = 'PersistentVolume' AND s.finalizers = ['kubernetes.io/pv-protection'])
+),
+rows AS (
+    SELECT s.*, bl.why, i.n AS inside_n, i.cattle AS inside_cattle, i.what AS inside_what,
+        ab.apis AS blocked_by_apis, pr.user_of,
+        (s.api_group LIKE '%cattle.io' OR list_bool_or(list_transform(s.finalizers, lambda f: contains(f, 'cattle.io')))
+         OR coalesce(i.cattle, 0) > 0) AS rancher
+    FROM stuck s
+    LEFT JOIN blocking bl ON bl.bundle_id = s.bundle_id AND s.kind = 'Namespace' AND bl.namespace = s.name
+    LEFT JOIN inside i ON i.bundle_id = s.bundle_id AND s.kind = 'Namespace' AND i.namespace = s.name
+    LEFT JOIN apiservice_blocked ab ON ab.bundle_id = s.bundle_id AND s.kind = 'Namespace' AND ab.namespace = s.name
+    LEFT JOIN protected pr ON pr.bundle_id = s.bundle_id AND pr.kind = s.kind AND pr.namespace = s.namespace AND pr.name = s.name
+    WHERE len(s.finalizers) + len(s.spec_finalizers) > 0 OR s.kind = 'Pod'
 )
 SELECT
     lower(s.kind) || '/' || CASE WHEN s.namespace = '' THEN '' ELSE s.namespace || '/' END || s.name AS resource,
@@ -92,8 +143,16 @@ SELECT
                 THEN ', finalizers: ' || array_to_string(list_concat(s.finalizers, s.spec_finalizers), ', ')
                 ELSE ', no finalizers left (deletion may be waiting on a grace period or the kubelet)' END
         || CASE WHEN s.api_group LIKE '%cattle.io' THEN ' (Rancher resource)' ELSE '' END
-        || CASE WHEN i.n > 0 THEN '; ' || i.n || ' resources inside still hold finalizers'
-                || CASE WHEN i.cattle > 0 THEN ' (' || i.cattle || ' Rancher *.cattle.io resources)' ELSE '' END
+        || CASE WHEN s.inside_n > 0 THEN '; ' || s.inside_n || ' resources inside still hold finalizers'
+                || CASE WHEN s.inside_cattle > 0 THEN ' (' || s.inside_cattle || ' Rancher *.cattle.io resources)' ELSE '' END
+                ELSE '' END
+        || CASE WHEN s.rancher THEN '; Rancher project resources: patch their *.cattle.io finalizers first (FAQ WNR-16)' ELSE '' END
+        || CASE WHEN s.blocked_by_apis IS NOT NULL
+                THEN '; its deletion waits on unavailable APIService ' || s.blocked_by_apis || ' (see namespace-terminating-apiservice-unavailable)'
+                WHEN s.user_of IS NOT NULL AND s.kind = 'PersistentVolumeClaim'
+                THEN '; still mounted by pod ' || s.user_of || ': storage protection keeps it until the pod is gone, as designed'
+                WHEN s.user_of IS NOT NULL
+                THEN '; its claim ' || s.user_of || ' still exists: storage protection keeps it until the claim is gone, as designed'
                 ELSE '' END AS message,
     s.kind || ' ' || s.name || ' 已处于 Terminating 状态 '
         || CASE WHEN s.minutes >= 2880 THEN CAST(round(s.minutes / 1440) AS BIGINT) || ' 天'
@@ -103,14 +162,22 @@ SELECT
                 THEN '，finalizers：' || array_to_string(list_concat(s.finalizers, s.spec_finalizers), ', ')
                 ELSE '，已没有 finalizer（删除可能在等待优雅终止期或 kubelet）' END
         || CASE WHEN s.api_group LIKE '%cattle.io' THEN '（Rancher 资源）' ELSE '' END
-        || CASE WHEN i.n > 0 THEN '；命名空间内仍有 ' || i.n || ' 个资源持有 finalizer'
-                || CASE WHEN i.cattle > 0 THEN '（其中 ' || i.cattle || ' 个为 Rancher *.cattle.io 资源）' ELSE '' END
+        || CASE WHEN s.inside_n > 0 THEN '；命名空间内仍有 ' || s.inside_n || ' 个资源持有 finalizer'
+                || CASE WHEN s.inside_cattle > 0 THEN '（其中 ' || s.inside_cattle || ' 个为 Rancher *.cattle.io 资源）' ELSE '' END
+                ELSE '' END
+        || CASE WHEN s.rancher THEN '；Rancher 项目资源：需先 patch 掉 *.cattle.io 的 finalizer（FAQ WNR-16）' ELSE '' END
+        || CASE WHEN s.blocked_by_apis IS NOT NULL
+                THEN '；其删除在等待不可用的 APIService ' || s.blocked_by_apis || '（见 namespace-terminating-apiservice-unavailable）'
+                WHEN s.user_of IS NOT NULL AND s.kind = 'PersistentVolumeClaim'
+                THEN '；仍被 Pod ' || s.user_of || ' 挂载：存储保护机制会保留它直到 Pod 删除，属预期行为'
+                WHEN s.user_of IS NOT NULL
+                THEN '；其 PVC ' || s.user_of || ' 仍存在：存储保护机制会保留它直到 PVC 删除，属预期行为'
                 ELSE '' END AS message_zh,
-    list_concat(['deletionTimestamp: ' || strftime(s.deleted_at, '%Y-%m-%dT%H:%M:%SZ')], coalesce(bl.why, []),
-        coalesce(i.what, [])[1:8]) AS evidence,
-    CASE WHEN s.kind = 'Namespace' OR s.minutes >= 1440 THEN 'medium' ELSE 'low' END AS severity
-FROM stuck s
-LEFT JOIN blocking bl ON bl.bundle_id = s.bundle_id AND s.kind = 'Namespace' AND bl.namespace = s.name
-LEFT JOIN inside i ON i.bundle_id = s.bundle_id AND s.kind = 'Namespace' AND i.namespace = s.name
-WHERE len(s.finalizers) + len(s.spec_finalizers) > 0 OR s.kind = 'Pod'
+    list_concat(['deletionTimestamp: ' || strftime(s.deleted_at, '%Y-%m-%dT%H:%M:%SZ')], coalesce(s.why, []),
+        coalesce(s.inside_what, [])[1:8]) AS evidence,
+    -- One problem, one finding: a namespace held by an unavailable APIService is that rule's
+    -- finding; storage protection waiting for its user is no problem.
+    CASE WHEN s.blocked_by_apis IS NOT NULL OR s.user_of IS NOT NULL THEN 'info'
+         WHEN s.kind = 'Namespace' OR s.minutes >= 1440 THEN 'medium' ELSE 'low' END AS severity
+FROM rows s
 ORDER BY s.kind, s.namespace, s.name
