@@ -10,6 +10,9 @@ patterns = [
   "\\[apiclient\\] Created API client, waiting for the control plane to become ready",
   "waiting for the kubelet to boot up the control plane as static Pods",
 ]
+# A kubelet that refuses the driver is restarted by systemd every 10 s: a current mismatch
+# logs within the hour.
+recent = "6h"
 [title]
 en = "kubelet and container runtime use different cgroup drivers"
 zh = "kubelet 与容器运行时使用的 cgroup 驱动不一致"
@@ -62,57 +65,66 @@ crictl ps -a | grep -E 'kube-apiserver|etcd'
 cri_driver_kubelet_minor = 31
 --- */
 WITH hn AS (
-    SELECT h.bundle_id, h.node, n.kubelet_version, n.container_runtime_version AS crv,
-        coalesce(hf.cgroup_version, 0) AS cgroup_version
+    SELECT h.bundle_id, coalesce(h.cluster_bundle_id, h.bundle_id) AS cluster, h.node, n.kubelet_version,
+        n.container_runtime_version AS crv, coalesce(hf.cgroup_version, 0) AS cgroup_version
     FROM host_nodes h
-    LEFT JOIN nodes n ON n.name = h.node
+    LEFT JOIN nodes n ON n.bundle_id = h.cluster_bundle_id AND n.name = h.node
     LEFT JOIN host_facts hf ON hf.bundle_id = h.bundle_id
 ),
+files AS (
+    SELECT h.cluster, f.node, f.path, f.content, f.parsed
+    FROM host_files f JOIN hn h ON h.bundle_id = f.bundle_id
+),
 kubelet_flag AS (
-    SELECT node, max(regexp_extract(content, '--cgroup-driver[= ]"?([a-z]+)', 1)) AS driver
-    FROM host_files
+    SELECT cluster, node, max(regexp_extract(content, '--cgroup-driver[= ]"?([a-z]+)', 1)) AS driver
+    FROM files
     WHERE (path IN ('/var/lib/kubelet/kubeadm-flags.env', '/etc/default/kubelet', '/etc/sysconfig/kubelet')
            OR path LIKE '%/kubelet.service.d/%')
       AND regexp_matches(content, '--cgroup-driver[= ]"?[a-z]+')
-    GROUP BY node
+    GROUP BY cluster, node
+),
+kubelet_cfg AS (
+    SELECT coalesce(h.cluster, k.bundle_id) AS cluster, k.node, k.source, k.config
+    FROM kubelet_configs k LEFT JOIN hn h ON h.bundle_id = k.bundle_id
 ),
 kubelet_driver AS (
-    SELECT node,
+    SELECT k.cluster, k.node,
         coalesce(
             max(config->>'$.cgroupDriver') FILTER (WHERE source = 'configz'),
-            (SELECT driver FROM kubelet_flag f WHERE f.node = k.node),
+            any_value(f.driver),
             max(config->>'$.cgroupDriver') FILTER (WHERE source = 'file'),
             'cgroupfs') AS driver,
         CASE WHEN count(*) FILTER (WHERE source = 'configz') > 0 THEN 'kubelet configz'
-             WHEN (SELECT driver FROM kubelet_flag f WHERE f.node = k.node) IS NOT NULL THEN 'kubelet --cgroup-driver flag'
+             WHEN any_value(f.driver) IS NOT NULL THEN 'kubelet --cgroup-driver flag'
              WHEN max(config->>'$.cgroupDriver') FILTER (WHERE source = 'file') IS NOT NULL THEN '/var/lib/kubelet/config.yaml'
              ELSE 'kubelet default' END AS source,
         CASE WHEN count(*) FILTER (WHERE source = 'configz') > 0 THEN 'kubelet configz'
-             WHEN (SELECT driver FROM kubelet_flag f WHERE f.node = k.node) IS NOT NULL THEN 'kubelet --cgroup-driver 参数'
+             WHEN any_value(f.driver) IS NOT NULL THEN 'kubelet --cgroup-driver 参数'
              WHEN max(config->>'$.cgroupDriver') FILTER (WHERE source = 'file') IS NOT NULL THEN '/var/lib/kubelet/config.yaml'
              ELSE 'kubelet 默认值' END AS source_zh
-    FROM kubelet_configs k
-    GROUP BY node
+    FROM kubelet_cfg k
+    LEFT JOIN kubelet_flag f ON f.cluster = k.cluster AND f.node = k.node
+    GROUP BY k.cluster, k.node
 ),
 containerd AS (
-    SELECT node,
+    SELECT cluster, node,
         flatten(list(regexp_extract_all(content, '(?m)^\s*SystemdCgroup\s*=\s*(true|false)', 1))) AS vals,
         bool_or(path = '/etc/containerd/config.toml') AS has_main
-    FROM host_files
+    FROM files
     WHERE path = '/etc/containerd/config.toml' OR path LIKE '/etc/containerd/conf.d/%'
-    GROUP BY node
+    GROUP BY cluster, node
 ),
 docker AS (
-    SELECT node, regexp_extract(CAST(parsed->'$."exec-opts"' AS VARCHAR), 'native\.cgroupdriver=(\w+)', 1) AS driver
-    FROM host_files WHERE path = '/etc/docker/daemon.json'
+    SELECT cluster, node, regexp_extract(CAST(parsed->'$."exec-opts"' AS VARCHAR), 'native\.cgroupdriver=(\w+)', 1) AS driver
+    FROM files WHERE path = '/etc/docker/daemon.json'
 ),
 crio AS (
-    SELECT node, max(regexp_extract(content, '(?m)^\s*cgroup_manager\s*=\s*"(\w+)"', 1)) AS driver
-    FROM host_files WHERE path = '/etc/crio/crio.conf' OR path LIKE '/etc/crio/crio.conf.d/%'
-    GROUP BY node
+    SELECT cluster, node, max(regexp_extract(content, '(?m)^\s*cgroup_manager\s*=\s*"(\w+)"', 1)) AS driver
+    FROM files WHERE path = '/etc/crio/crio.conf' OR path LIKE '/etc/crio/crio.conf.d/%'
+    GROUP BY cluster, node
 ),
 runtime AS (
-    SELECT hn.bundle_id, hn.node, hn.kubelet_version, hn.crv,
+    SELECT hn.bundle_id, hn.cluster, hn.node, hn.kubelet_version, hn.crv,
         CASE WHEN hn.crv LIKE 'containerd://%' THEN 'containerd'
              WHEN hn.crv LIKE 'docker://%' THEN 'docker'
              WHEN hn.crv LIKE 'cri-o://%' THEN 'cri-o'
@@ -122,9 +134,9 @@ runtime AS (
         c.vals, c.has_main, d.driver AS docker_driver, d.node AS docker_file, cr.driver AS crio_driver, cr.node AS crio_file,
         hn.cgroup_version
     FROM hn
-    LEFT JOIN containerd c ON c.node = hn.node
-    LEFT JOIN docker d ON d.node = hn.node
-    LEFT JOIN crio cr ON cr.node = hn.node
+    LEFT JOIN containerd c ON c.cluster = hn.cluster AND c.node = hn.node
+    LEFT JOIN docker d ON d.cluster = hn.cluster AND d.node = hn.node
+    LEFT JOIN crio cr ON cr.cluster = hn.cluster AND cr.node = hn.node
 ),
 runtime_driver AS (
     SELECT *,
@@ -155,52 +167,81 @@ runtime_driver AS (
     FROM runtime
 ),
 config_mismatch AS (
-    SELECT r.bundle_id, r.node, k.driver AS kubelet_driver, k.source AS kubelet_source,
+    SELECT r.bundle_id, r.cluster, r.node, k.driver AS kubelet_driver, k.source AS kubelet_source,
         r.runtime, r.driver AS runtime_driver, r.driver_source,
         k.source_zh AS kubelet_source_zh, r.driver_source_zh
-    FROM runtime_driver r JOIN kubelet_driver k ON k.node = r.node
+    FROM runtime_driver r JOIN kubelet_driver k ON k.cluster = r.cluster AND k.node = r.node
     WHERE r.driver IS NOT NULL AND k.driver IS NOT NULL AND r.driver <> k.driver AND NOT coalesce(r.follows_runtime, false)
 ),
+config_ok AS (
+    SELECT r.cluster, r.node, r.runtime, r.driver
+    FROM runtime_driver r JOIN kubelet_driver k ON k.cluster = r.cluster AND k.node = r.node
+    WHERE r.driver IS NOT NULL AND (r.driver = k.driver OR coalesce(r.follows_runtime, false))
+),
 log_hits AS (
-    SELECT bundle_id, node, line AS text FROM log_lines
-    WHERE contains(line, 'is different from docker cgroup driver')
-       OR (contains(line, 'expected cgroupsPath to be of format') AND contains(line, 'for systemd cgroups'))
+    SELECT l.bundle_id, coalesce(h.cluster, l.bundle_id) AS cluster, l.node, l.line AS text, l.ts, l.age, l.line_no
+    FROM log_lines l LEFT JOIN hn h ON h.bundle_id = l.bundle_id
+    WHERE contains(l.line, 'is different from docker cgroup driver')
+       OR (contains(l.line, 'expected cgroupsPath to be of format') AND contains(l.line, 'for systemd cgroups'))
     UNION ALL
-    SELECT bundle_id, source_host, message FROM events
-    WHERE contains(message, 'is different from docker cgroup driver')
-       OR (contains(message, 'expected cgroupsPath to be of format') AND contains(message, 'for systemd cgroups'))
+    SELECT e.bundle_id, e.bundle_id, e.source_host, e.message, coalesce(e.last_seen, e.first_seen)::TIMESTAMPTZ,
+        b.collected_at - coalesce(e.last_seen, e.first_seen), 0
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE contains(e.message, 'is different from docker cgroup driver')
+       OR (contains(e.message, 'expected cgroupsPath to be of format') AND contains(e.message, 'for systemd cgroups'))
 ),
 logs AS (
-    SELECT node, any_value(bundle_id) AS bundle_id, count(*) AS n, list(DISTINCT text)[1:3] AS lines FROM log_hits GROUP BY node
+    SELECT cluster, node, any_value(bundle_id) AS bundle_id, count(*) AS n,
+        count(*) FILTER (WHERE in_window(age, ${recent})) AS recent_n,
+        min(ts) AS first_seen, max(ts) AS last_seen,
+        list(DISTINCT text)[1:3] AS lines
+    FROM log_hits GROUP BY cluster, node
 ),
 crashing AS (
-    SELECT node, list(DISTINCT pod || ' (' || coalesce(state_reason, last_reason, '?') || ', restarts ' || restart_count || ')') AS pods,
+    SELECT bundle_id, node, list(DISTINCT pod || ' (' || coalesce(state_reason, last_reason, '?') || ', restarts ' || restart_count || ')') AS pods,
         list(DISTINCT pod || '（' || coalesce(state_reason, last_reason, '?') || '，已重启 ' || restart_count || ' 次）') AS pods_zh
     FROM containers
     WHERE namespace = 'kube-system'
       AND regexp_matches(pod, '^(kube-apiserver|kube-controller-manager|kube-scheduler|etcd)-')
       AND (state_reason IN ('CrashLoopBackOff', 'RunContainerError', 'CreateContainerError', 'Error') OR restart_count >= 5)
-    GROUP BY node
+    GROUP BY bundle_id, node
+),
+keys AS (
+    SELECT cluster, node FROM config_mismatch UNION SELECT cluster, node FROM logs
 )
 SELECT
-    coalesce('node/' || coalesce(m.node, l.node), 'cluster') AS resource,
-    coalesce(m.node, l.node) AS node,
+    coalesce('node/' || k.node, 'cluster') AS resource,
+    k.node,
     coalesce(m.bundle_id, l.bundle_id) AS bundle_id,
     concat_ws('; ',
         CASE WHEN m.node IS NOT NULL THEN 'kubelet cgroupDriver is ' || m.kubelet_driver || ' (' || m.kubelet_source || ') but '
             || m.runtime || ' uses ' || m.runtime_driver || ' (' || m.driver_source || ')' END,
         CASE WHEN l.n > 0 THEN l.n || ' cgroup driver mismatch errors in kubelet/runtime logs or events' END,
-        CASE WHEN c.pods IS NOT NULL THEN 'control-plane static pods crash-looping: ' || array_to_string(c.pods, ', ') END) AS message,
+        CASE WHEN c.pods IS NOT NULL THEN 'control-plane static pods crash-looping: ' || array_to_string(c.pods, ', ') END,
+        CASE WHEN m.node IS NULL AND n.ready = false THEN 'the node is NotReady' END,
+        CASE WHEN ok.node IS NOT NULL THEN 'the kubelet and ' || ok.runtime || ' both use ' || ok.driver || ' now' END) AS message,
     concat_ws('；',
         CASE WHEN m.node IS NOT NULL THEN 'kubelet 的 cgroupDriver 为 ' || m.kubelet_driver || '（' || m.kubelet_source_zh || '），但 '
             || m.runtime || ' 使用 ' || m.runtime_driver || '（' || m.driver_source_zh || '）' END,
         CASE WHEN l.n > 0 THEN 'kubelet/运行时日志或事件中有 ' || l.n || ' 条 cgroup driver 不一致的错误' END,
-        CASE WHEN c.pods IS NOT NULL THEN '控制面静态 Pod 反复崩溃：' || array_to_string(c.pods_zh, '、') END) AS message_zh,
+        CASE WHEN c.pods IS NOT NULL THEN '控制面静态 Pod 反复崩溃：' || array_to_string(c.pods_zh, '、') END,
+        CASE WHEN m.node IS NULL AND n.ready = false THEN '该节点处于 NotReady' END,
+        CASE WHEN ok.node IS NOT NULL THEN 'kubelet 与 ' || ok.runtime || ' 目前都使用 ' || ok.driver END) AS message_zh,
     list_concat(
         CASE WHEN m.node IS NOT NULL THEN ['kubelet: cgroupDriver ' || m.kubelet_driver || ' from ' || m.kubelet_source,
                                            m.runtime || ': ' || m.runtime_driver || ' from ' || m.driver_source] ELSE [] END,
-        coalesce(l.lines, []), coalesce(c.pods, [])) AS evidence
-FROM config_mismatch m
-FULL OUTER JOIN logs l ON l.node = m.node
-LEFT JOIN crashing c ON c.node = coalesce(m.node, l.node)
+        coalesce(l.lines, []), coalesce(c.pods, [])) AS evidence,
+    -- The configurations read now prove the mismatch; errors alone are an outage only with
+    -- the node NotReady or its control plane crashing.
+    CASE WHEN m.node IS NOT NULL OR c.pods IS NOT NULL OR n.ready = false THEN 'high'
+         WHEN ok.node IS NOT NULL THEN 'low' ELSE 'medium' END AS severity,
+    l.first_seen, l.last_seen,
+    CASE WHEN m.node IS NULL THEN l.recent_n END AS recent_count,
+    l.n AS count
+FROM keys k
+LEFT JOIN config_mismatch m ON m.cluster = k.cluster AND m.node = k.node
+LEFT JOIN logs l ON l.cluster = k.cluster AND l.node IS NOT DISTINCT FROM k.node
+LEFT JOIN crashing c ON c.bundle_id = k.cluster AND c.node = k.node
+LEFT JOIN nodes n ON n.bundle_id = k.cluster AND n.name = k.node
+LEFT JOIN config_ok ok ON ok.cluster = k.cluster AND ok.node = k.node
 ORDER BY 1
