@@ -15,6 +15,13 @@ patterns = [
   "(registry\\.k8s\\.io|k8s\\.gcr\\.io|gcr\\.io).*(i/o timeout|connection refused|deadline exceeded)",
   "kpanda-shell",
 ]
+# The kubelet retries a failing pull with a back-off of at most 5 minutes, two log lines per
+# attempt: a pull still failing shows at least twice in the hour before collection.
+recent = "1h"
+min_count = 2
+# A registry served over plain HTTP (or with an untrusted certificate) that the runtime is not
+# configured for makes every pull from it fail: that finding is the cause, these the symptoms.
+symptom_of = ["registry-tls-not-configured-in-runtime"]
 [title]
 en = "Images cannot be pulled: registry unreachable or image missing"
 zh = "镜像拉取失败：镜像仓库不可达或镜像不存在"
@@ -65,29 +72,35 @@ crictl pull <image>                          # 在节点上查看运行时报错
 ```
 """
 --- */
-WITH waiting AS (
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
+),
+waiting AS (
     SELECT bundle_id, namespace, pod, node, name AS container, image, registry, state_reason, state_message
     FROM containers
     WHERE state_reason IN ('ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull')
 ),
 -- Pull failures told by events: the container's image, or the sandbox (pause) image.
 pull_events AS (
-    SELECT bundle_id, namespace, object_name AS pod, source_host AS node, reason, message, count,
+    SELECT e.bundle_id, e.namespace, e.object_name AS pod, e.source_host AS node, e.reason, e.message, e.count,
+        b.collected_at - e.last_seen AS age, CAST(e.first_seen AS TIMESTAMPTZ) AS first_seen, CAST(e.last_seen AS TIMESTAMPTZ) AS last_seen,
         nullif(regexp_extract(message, '(?:pull(?:ing)?(?: and unpack)? image|sandbox image) \\?"([^"\\]+)', 1), '') AS image,
-        reason = 'FailedCreatePodSandBox' AS sandbox
-    FROM events
-    WHERE object_kind = 'Pod'
-      AND ((reason IN ('Failed', 'ErrImagePull', 'BackOff') AND (message LIKE '%ailed to pull image%' OR message LIKE '%Back-off pulling image%' OR message LIKE '%ErrImagePull%'))
-           OR (reason = 'FailedCreatePodSandBox' AND regexp_matches(message, '(failed to (get|pull) sandbox image|failed to pull image|failed to pull and unpack image)')))
+        e.reason = 'FailedCreatePodSandBox' AS sandbox
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE e.object_kind = 'Pod'
+      AND ((e.reason IN ('Failed', 'ErrImagePull', 'BackOff') AND (e.message LIKE '%ailed to pull image%' OR e.message LIKE '%Back-off pulling image%' OR e.message LIKE '%ErrImagePull%'))
+           OR (e.reason = 'FailedCreatePodSandBox' AND regexp_matches(e.message, '(failed to (get|pull) sandbox image|failed to pull image|failed to pull and unpack image)')))
 ),
 pod_events AS (
-    SELECT bundle_id, namespace, pod, list(DISTINCT message ORDER BY message)[1:3] AS messages, sum(count) AS n
+    SELECT bundle_id, namespace, pod, list(DISTINCT message ORDER BY message)[1:3] AS messages, sum(count) AS n,
+        min(first_seen) AS first_seen, max(last_seen) AS last_seen
     FROM pull_events GROUP BY ALL
 ),
 -- Pods whose only trace is events: the sandbox image, or a pod no longer listed.
 event_only AS (
     SELECT e.bundle_id, e.namespace, e.pod, any_value(coalesce(p.node, e.node)) AS node, e.image, bool_or(e.sandbox) AS sandbox,
-        list(DISTINCT e.message ORDER BY e.message)[1:3] AS messages, sum(e.count) AS n
+        list(DISTINCT e.message ORDER BY e.message)[1:3] AS messages, sum(e.count) AS n,
+        min(e.first_seen) AS first_seen, max(e.last_seen) AS last_seen, min(e.age) AS age, bool_or(p.name IS NULL) AS gone
     FROM pull_events e
     LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND p.namespace = e.namespace AND p.name = e.pod
     WHERE e.image IS NOT NULL AND e.reason <> 'BackOff'
@@ -96,42 +109,87 @@ event_only AS (
       AND NOT EXISTS (SELECT 1 FROM waiting w WHERE w.bundle_id = e.bundle_id AND w.namespace = e.namespace AND w.pod = e.pod AND w.image = e.image)
     GROUP BY e.bundle_id, e.namespace, e.pod, e.image
 ),
+-- A later success: the kubelet pulled the image (or found it present), a container runs it on
+-- the node now, or the runtime returned it. `age` is how long before collection.
+pulled AS (
+    SELECT e.bundle_id AS cluster, e.source_host AS node,
+        regexp_replace(regexp_replace(regexp_extract(e.message, 'image \\?"([^"\\]+)', 1), '^docker\.io/library/', ''), '^docker\.io/', '') AS image,
+        b.collected_at - e.last_seen AS age, false AS running
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE e.reason = 'Pulled' AND (starts_with(e.message, 'Successfully pulled image') OR starts_with(e.message, 'Container image'))
+    UNION ALL
+    SELECT bundle_id, node, regexp_replace(regexp_replace(image, '^docker\.io/library/', ''), '^docker\.io/', ''), NULL, true
+    FROM containers WHERE state = 'running'
+    UNION ALL
+    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END, l.node,
+        regexp_replace(regexp_replace(regexp_extract(l.line, 'PullImage \\?"([^"\\]+)\\?" returns image reference', 1), '^docker\.io/library/', ''), '^docker\.io/', ''),
+        l.age, false
+    FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
+    WHERE l.source IN ('node', 'host') AND contains(l.line, 'returns image reference')
+),
+-- A sandbox exists again on the node: a container there started after the failure.
+sandbox_ok AS (
+    SELECT c.bundle_id AS cluster, c.node, min(b.collected_at - k8s_ts(c.status->>'$.state.running.startedAt')) AS age
+    FROM containers c JOIN bundles b ON b.bundle_id = c.bundle_id
+    WHERE c.state = 'running' AND c.node IS NOT NULL
+    GROUP BY ALL
+),
 -- Pull failures in the kubelet / container runtime logs of the nodes.
 log_hits AS (
-    SELECT bundle_id, node, coalesce(service, container) AS service, line,
-        nullif(coalesce(nullif(regexp_extract(line, 'PullImage \\?"([^"\\]+)\\?" failed', 1), ''),
-                        nullif(regexp_extract(line, '(?:pull(?:ing)?(?: and unpack)? image|sandbox image) \\?"([^"\\]+)', 1), ''),
-                        nullif(regexp_extract(line, ' image="([^"]+)"', 1), '')), '') AS image,
-        nullif(regexp_extract(line, 'https://([^/"\\]+)/v2/', 1), '') AS url_host
-    FROM log_lines
-    WHERE source IN ('node', 'host')
-      AND regexp_matches(line, '(PullImage \\?".*\\?" failed|PullImage from image service failed|Failed to pull image|failed to pull and unpack image|failed to get sandbox image|Error response from daemon: (Get|Head) )')
-      AND NOT contains(line, 'Back-off pulling image')
+    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END AS cluster, l.node,
+        coalesce(l.service, l.container) AS service, l.line, l.line_no, l.ts, l.age,
+        nullif(coalesce(nullif(regexp_extract(l.line, 'PullImage \\?"([^"\\]+)\\?" failed', 1), ''),
+                        nullif(regexp_extract(l.line, '(?:pull(?:ing)?(?: and unpack)? image|sandbox image) \\?"([^"\\]+)', 1), ''),
+                        nullif(regexp_extract(l.line, ' image="([^"]+)"', 1), '')), '') AS image,
+        nullif(regexp_extract(l.line, 'https://([^/"\\]+)/v2/', 1), '') AS url_host
+    FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
+    WHERE l.source IN ('node', 'host')
+      AND regexp_matches(l.line, '(PullImage \\?".*\\?" failed|PullImage from image service failed|Failed to pull image|failed to pull and unpack image|failed to get sandbox image|Error response from daemon: (Get|Head) )')
+      AND NOT contains(l.line, 'Back-off pulling image')
 ),
 log_only AS (
-    SELECT bundle_id, node, coalesce(image, url_host) AS image, list(DISTINCT service) AS services,
-        list(line ORDER BY line)[1:3] AS lines, count(*) AS n
+    SELECT cluster AS bundle_id, node, coalesce(image, url_host) AS image, list(DISTINCT service) AS services,
+        list(line ORDER BY line_no DESC)[1:3] AS lines, count(*) AS n,
+        count(*) FILTER (WHERE in_window(age, ${recent})) AS n_recent,
+        min(ts) AS first_seen, max(ts) AS last_seen, min(age) AS age
     FROM log_hits
     WHERE coalesce(image, url_host) IS NOT NULL
-      AND coalesce(image, url_host) NOT IN (SELECT image FROM waiting WHERE image IS NOT NULL UNION SELECT image FROM event_only)
+      AND NOT EXISTS (SELECT 1 FROM waiting w WHERE w.bundle_id = log_hits.cluster AND w.image = coalesce(log_hits.image, log_hits.url_host))
+      AND NOT EXISTS (SELECT 1 FROM event_only w WHERE w.bundle_id = log_hits.cluster AND w.image = coalesce(log_hits.image, log_hits.url_host))
     GROUP BY ALL
 ),
 findings AS (
     SELECT 'pod/' || w.namespace || '/' || w.pod AS resource, w.namespace, w.pod AS name, w.node, w.container, w.bundle_id,
         w.image, w.registry, w.state_reason AS how, false AS sandbox,
         list_concat(['waiting: ' || w.state_reason || coalesce(': ' || w.state_message, '')], coalesce(e.messages, [])) AS evidence,
-        coalesce(e.n, 1) AS n, 'container status' AS seen
+        coalesce(e.n, 1) AS n, 'container status' AS seen,
+        e.first_seen, e.last_seen, NULL::BIGINT AS recent_count, false AS pulled_since, NULL AS sev
     FROM waiting w LEFT JOIN pod_events e USING (bundle_id, namespace, pod)
     UNION ALL
     SELECT 'pod/' || namespace || '/' || pod, namespace, pod, node, NULL, bundle_id,
         image, image_registry(image), CASE WHEN sandbox THEN 'FailedCreatePodSandBox' ELSE 'Failed' END, sandbox,
-        messages, n, 'events'
-    FROM event_only
+        messages, n, 'events', first_seen, last_seen, NULL, pulled_since,
+        -- A pod still Pending on it is the impact; a failure that stopped, or a pod gone, less so.
+        CASE WHEN pulled_since OR NOT in_window(age, ${recent}) THEN 'info' WHEN gone THEN 'medium' END
+    FROM (
+        SELECT x.*,
+            CASE WHEN x.sandbox THEN EXISTS (SELECT 1 FROM sandbox_ok s WHERE s.cluster = x.bundle_id AND s.node = x.node AND s.age < x.age)
+                 ELSE EXISTS (SELECT 1 FROM pulled pl WHERE pl.cluster = x.bundle_id AND pl.node = x.node AND (pl.running OR pl.age <= x.age)
+                              AND pl.image = regexp_replace(regexp_replace(x.image, '^docker\.io/library/', ''), '^docker\.io/', '')) END AS pulled_since
+        FROM event_only x
+    )
     UNION ALL
     SELECT 'node/' || node, NULL, NULL, node, NULL, bundle_id,
         image, CASE WHEN contains(image, '/') OR contains(image, ':') THEN image_registry(image) ELSE image END,
-        'pull failures', false, lines, n, array_to_string(services, '/') || ' log'
-    FROM log_only
+        'pull failures', false, lines, n, array_to_string(services, '/') || ' log',
+        first_seen, last_seen, n_recent, pulled_since,
+        CASE WHEN pulled_since THEN 'info' ELSE 'medium' END
+    FROM (
+        SELECT x.*,
+            EXISTS (SELECT 1 FROM pulled pl WHERE pl.cluster = x.bundle_id AND pl.node = x.node AND (pl.running OR pl.age <= x.age)
+                    AND pl.image = regexp_replace(regexp_replace(x.image, '^docker\.io/library/', ''), '^docker\.io/', '')) AS pulled_since
+        FROM log_only x
+    )
 ),
 classified AS (
     SELECT f.*,
@@ -151,7 +209,7 @@ causes AS (
     FROM classified c
 )
 SELECT resource, namespace, name, node, container, bundle_id,
-    CASE WHEN sandbox THEN 'cannot pull sandbox image ' ELSE 'cannot pull ' END || image || ' from ' || registry
+    CASE WHEN pulled_since THEN 'could not pull ' ELSE 'cannot pull ' END || CASE WHEN sandbox THEN 'sandbox image ' ELSE '' END || image || ' from ' || registry
         || ' (' || how || coalesce(': ' || cause, '') || '; seen in ' || seen || ')'
         || CASE WHEN cause IN ('connection timed out', 'connection refused', 'network unreachable', 'registry name does not resolve')
                 THEN CASE WHEN list_contains(string_split(${blocked_registries}, ','), registry)
@@ -161,7 +219,8 @@ SELECT resource, namespace, name, node, container, bundle_id,
                 WHEN registry IN ('registry.k8s.io', 'k8s.gcr.io', 'gcr.io') AND cause IS NULL
                 THEN '; ' || registry || ' is often unreachable: use a reachable mirror'
                 ELSE '' END
-        || CASE WHEN image LIKE '%kpanda-shell%' THEN '; kpanda-shell is the DCE Helm operation base image: set one this cluster can pull in the cluster settings' ELSE '' END AS message,
+        || CASE WHEN image LIKE '%kpanda-shell%' THEN '; kpanda-shell is the DCE Helm operation base image: set one this cluster can pull in the cluster settings' ELSE '' END
+        || CASE WHEN pulled_since THEN '; pulled on the node since: no longer failing' ELSE '' END AS message,
     '无法从 ' || registry || ' 拉取' || CASE WHEN sandbox THEN ' sandbox 镜像 ' ELSE '镜像 ' END || image
         || '（' || CASE WHEN how = 'pull failures' THEN '拉取失败' ELSE how END
         || coalesce('：' || CASE cause WHEN 'connection timed out' THEN '连接超时'
@@ -182,9 +241,10 @@ SELECT resource, namespace, name, node, container, bundle_id,
                 WHEN registry IN ('registry.k8s.io', 'k8s.gcr.io', 'gcr.io') AND cause IS NULL
                 THEN '；' || registry || ' 经常无法访问：请使用可访问的镜像源'
                 ELSE '' END
-        || CASE WHEN image LIKE '%kpanda-shell%' THEN '；kpanda-shell 是 DCE Helm 操作的基础镜像：请在集群设置中改用本集群能拉取的镜像' ELSE '' END AS message_zh,
+        || CASE WHEN image LIKE '%kpanda-shell%' THEN '；kpanda-shell 是 DCE Helm 操作的基础镜像：请在集群设置中改用本集群能拉取的镜像' ELSE '' END
+        || CASE WHEN pulled_since THEN '；此后该节点已成功拉取：不再失败' ELSE '' END AS message_zh,
     evidence,
-    n AS count,
-    CASE WHEN seen LIKE '% log' THEN 'medium' END AS severity
+    n AS count, first_seen, last_seen, recent_count,
+    sev AS severity
 FROM causes
 ORDER BY resource, container

@@ -12,6 +12,10 @@ patterns = [
   "insecure-registries",
   "insecure_skip_verify",
 ]
+# The kubelet retries a failing pull with a back-off of at most 5 minutes: a registry still
+# refused shows in the runtime/kubelet logs at least twice in the hour before collection.
+recent = "1h"
+min_count = 2
 [title]
 en = "Image pulls from a private registry fail on TLS: the node's container runtime has no insecure/mirror setting for it"
 zh = "从私有仓库拉取镜像因 TLS 失败：节点容器运行时未为该仓库配置 insecure/镜像代理"
@@ -63,25 +67,34 @@ containerd：修改 `/etc/containerd/config.toml`（注意空格和换行符，�
 `/etc/containerd/certs.d/<仓库地址>/hosts.toml`（`skip_verify = true`）。
 """
 --- */
-WITH texts AS (
-    SELECT bundle_id, node, 'container status' AS seen, state_message AS text, image
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
+),
+texts AS (
+    -- Containers waiting on the pull now.
+    SELECT bundle_id AS cluster, node, 'container status' AS seen, state_message AS text, image,
+        NULL::TIMESTAMPTZ AS ts_first, NULL::TIMESTAMPTZ AS ts_last, INTERVAL 0 SECOND AS age, 1 AS n
     FROM containers
     WHERE state_reason IN ('ErrImagePull', 'ImagePullBackOff') AND state_message IS NOT NULL
     UNION ALL
     -- Events of pods that are still waiting (a pod running now pulled its image in the end).
-    SELECT e.bundle_id, coalesce(e.source_host, p.node), 'event ' || e.reason, e.message, NULL
+    SELECT e.bundle_id, coalesce(e.source_host, p.node), 'event ' || e.reason, e.message, NULL,
+        CAST(e.first_seen AS TIMESTAMPTZ), CAST(e.last_seen AS TIMESTAMPTZ), b.collected_at - e.last_seen, e.count
     FROM events e
+    JOIN bundles b ON b.bundle_id = e.bundle_id
     LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND p.namespace = e.object_namespace AND p.name = e.object_name
     WHERE e.reason IN ('Failed', 'ErrImagePull', 'FailedCreatePodSandBox')
       AND (p.name IS NULL OR (p.phase = 'Pending' AND NOT EXISTS (
             SELECT 1 FROM containers c WHERE c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name AND c.state = 'running')))
     UNION ALL
-    SELECT bundle_id, node, coalesce(service, container, source) || ' log', line, NULL
-    FROM log_lines
-    WHERE source IN ('node', 'host') AND regexp_matches(line, '(?i)(pull|image|/v2/)')
+    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END, l.node, coalesce(l.service, l.container, l.source) || ' log', l.line, NULL,
+        l.ts, l.ts, l.age, 1
+    FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
+    WHERE l.source IN ('node', 'host') AND regexp_matches(l.line, '(?i)(pull|image|/v2/)')
+      AND (contains(l.line, 'server gave HTTP response to HTTPS client') OR contains(l.line, 'x509: '))
 ),
 errors AS (
-    SELECT bundle_id, node, seen, text,
+    SELECT cluster, node, seen, text, ts_first, ts_last, age, n,
         coalesce(nullif(regexp_extract(text, 'https://([^/"\\\s]+)/v2/', 1), ''),
                  CASE WHEN img IS NOT NULL THEN image_registry(img) END) AS registry,
         CASE WHEN contains(text, 'server gave HTTP response to HTTPS client') THEN 'registry speaks plain HTTP'
@@ -91,23 +104,42 @@ errors AS (
     WHERE contains(text, 'server gave HTTP response to HTTPS client') OR regexp_matches(text, 'x509: ')
 ),
 per_node AS (
-    SELECT registry, node, any_value(bundle_id) AS bundle_id, any_value(cause) AS cause,
-        list(DISTINCT seen) AS seen, list(DISTINCT text)[1:2] AS lines, count(*) AS n
+    SELECT registry, cluster, node, any_value(cause) AS cause,
+        list(DISTINCT seen) AS seen, list(DISTINCT text)[1:2] AS lines, sum(n) AS n,
+        -- Log lines in the window; other sources are judged on their own below.
+        count(*) FILTER (WHERE seen LIKE '% log' AND in_window(age, ${recent})) AS log_recent,
+        min(ts_first) AS first_seen, max(ts_last) AS last_seen, min(age) AS age
     FROM errors WHERE registry IS NOT NULL
-    GROUP BY registry, node
+    GROUP BY registry, cluster, node
+),
+-- Pulls from the registry that worked on the node since: an image of it running there now, a
+-- Pulled event, or the runtime returning an image of it.
+pulled AS (
+    SELECT bundle_id AS cluster, node, registry, NULL::INTERVAL AS age, true AS running
+    FROM containers WHERE state = 'running'
+    UNION ALL
+    SELECT e.bundle_id, e.source_host, image_registry(regexp_extract(e.message, 'image \\?"([^"\\]+)', 1)),
+        b.collected_at - e.last_seen, false
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE e.reason = 'Pulled' AND starts_with(e.message, 'Successfully pulled image')
+    UNION ALL
+    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END, l.node,
+        image_registry(regexp_extract(l.line, 'PullImage \\?"([^"\\]+)\\?" returns image reference', 1)), l.age, false
+    FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
+    WHERE l.source IN ('node', 'host') AND contains(l.line, 'returns image reference')
 ),
 -- Runtime registry settings collected from the nodes.
 runtime_files AS (
-    SELECT node, path, content FROM host_files
-    WHERE path IN ('/etc/containerd/config.toml', '/etc/docker/daemon.json', '/etc/rancher/k3s/registries.yaml', '/etc/rancher/rke2/registries.yaml')
-       OR path LIKE '/etc/containerd/conf.d/%' OR path LIKE '/etc/containerd/certs.d/%/hosts.toml'
+    SELECT h.cluster, f.node, f.path, f.content FROM host_files f JOIN hn h ON h.host_bundle = f.bundle_id
+    WHERE f.path IN ('/etc/containerd/config.toml', '/etc/docker/daemon.json', '/etc/rancher/k3s/registries.yaml', '/etc/rancher/rke2/registries.yaml')
+       OR f.path LIKE '/etc/containerd/conf.d/%' OR f.path LIKE '/etc/containerd/certs.d/%/hosts.toml'
 ),
 judged AS (
     SELECT p.*,
-        EXISTS (SELECT 1 FROM host_nodes h WHERE h.node = p.node) AS node_collected,
-        (SELECT list(f.path ORDER BY f.path) FROM runtime_files f WHERE f.node = p.node) AS files,
+        EXISTS (SELECT 1 FROM hn h WHERE h.cluster = p.cluster AND h.node = p.node) AS node_collected,
+        (SELECT list(f.path ORDER BY f.path) FROM runtime_files f WHERE f.cluster = p.cluster AND f.node = p.node) AS files,
         (SELECT list(f.path ORDER BY f.path) FROM runtime_files f
-         WHERE f.node = p.node AND (
+         WHERE f.cluster = p.cluster AND f.node = p.node AND (
                -- containerd: registry.mirrors."<r>" / registry.configs."<r>" (or "http://<r>")
                ((f.path = '/etc/containerd/config.toml' OR f.path LIKE '/etc/containerd/conf.d/%')
                  AND regexp_matches(f.content, '(mirrors|configs)\."(https?://)?' || p.re || '"'))
@@ -117,16 +149,20 @@ judged AS (
             OR (f.path = '/etc/docker/daemon.json' AND regexp_matches(f.content, '"(https?://)?' || p.re || '/?"'))
                -- k3s / RKE2 registries.yaml: mirrors/configs keys
             OR (f.path LIKE '/etc/rancher/%/registries.yaml' AND regexp_matches(f.content, '(?m)^\s+["'']?' || p.re || '["'']?\s*:'))
-         )) AS configured_in
+         )) AS configured_in,
+        EXISTS (SELECT 1 FROM pulled pl WHERE pl.cluster = p.cluster AND pl.node = p.node AND pl.registry = p.registry
+                AND (pl.running OR pl.age <= p.age)) AS pulled_since,
+        list_has_any(p.seen, ['container status']) OR list_filter(p.seen, lambda x: x LIKE 'event %') <> [] AS from_objects
     FROM (SELECT *, replace(registry, '.', '\.') AS re FROM per_node) p
 )
-SELECT 'registry/' || registry || coalesce('@' || node, '') AS resource, node, bundle_id,
-    'pulls from ' || registry || ' fail (' || cause || '; ' || array_to_string(seen, ', ') || ')'
+SELECT 'registry/' || registry || coalesce('@' || node, '') AS resource, node, cluster AS bundle_id,
+    'pulls from ' || registry || CASE WHEN pulled_since AND NOT from_objects THEN ' failed (' ELSE ' fail (' END || cause || '; ' || array_to_string(seen, ', ') || ')'
         || CASE WHEN NOT node_collected THEN coalesce('; runtime configuration of node ' || node || ' not collected', '')
                 WHEN len(configured_in) > 0 THEN '; node ' || node || ' names it in ' || array_to_string(configured_in, ', ')
                     || ' but pulls still fail: check the syntax and restart the runtime'
                 ELSE '; node ' || node || ' has no mirror/insecure setting for ' || registry
-                    || CASE WHEN len(files) > 0 THEN ' in ' || array_to_string(files, ', ') ELSE ' (no containerd/docker registry configuration found)' END END AS message,
+                    || CASE WHEN len(files) > 0 THEN ' in ' || array_to_string(files, ', ') ELSE ' (no containerd/docker registry configuration found)' END END
+        || CASE WHEN pulled_since AND NOT from_objects THEN '; images from ' || registry || ' were pulled on the node since' ELSE '' END AS message,
     '从 ' || registry || ' 拉取镜像失败（'
         || CASE WHEN cause = 'registry speaks plain HTTP' THEN '仓库使用明文 HTTP'
                 ELSE '证书不受信任：' || substr(cause, length('certificate not trusted: ') + 1) END
@@ -140,10 +176,18 @@ SELECT 'registry/' || registry || coalesce('@' || node, '') AS resource, node, b
                     || ' 中配置了该仓库，但拉取仍然失败：请检查配置语法并重启运行时'
                 ELSE '；节点 ' || node
                     || CASE WHEN len(files) > 0 THEN ' 的 ' || array_to_string(files, '、') || ' 中没有 ' || registry || ' 的 mirror/insecure 配置'
-                            ELSE ' 没有 ' || registry || ' 的 mirror/insecure 配置（未找到 containerd/docker 仓库配置）' END END AS message_zh,
+                            ELSE ' 没有 ' || registry || ' 的 mirror/insecure 配置（未找到 containerd/docker 仓库配置）' END END
+        || CASE WHEN pulled_since AND NOT from_objects THEN '；此后该节点已成功从 ' || registry || ' 拉取镜像' ELSE '' END AS message_zh,
     lines AS evidence,
-    n AS count
+    n AS count, first_seen, last_seen,
+    -- A pod waiting on the pull now proves the failure; logs alone are judged by their window.
+    CASE WHEN NOT from_objects THEN log_recent END AS recent_count,
+    CASE WHEN from_objects AND list_has_any(seen, ['container status']) THEN NULL
+         WHEN from_objects AND in_window(age, ${recent}) THEN NULL
+         WHEN from_objects THEN 'info'
+         WHEN pulled_since THEN 'info'
+         ELSE 'medium' END AS severity
 FROM judged
 -- Runtime logs keep old failures: alone, they count only while the node still lacks the setting.
-WHERE list_has_any(seen, ['container status']) OR list_filter(seen, lambda x: x LIKE 'event %') <> [] OR coalesce(len(configured_in), 0) = 0
+WHERE from_objects OR coalesce(len(configured_in), 0) = 0
 ORDER BY 1
