@@ -3,10 +3,16 @@ id = "apiservice-unavailable"
 severity = "high"
 faq = ["WNR-21"]
 category = "control-plane"
-patterns = ["unable to retrieve the complete list of server APIs", "the server is currently unable to handle the request", "FailedDiscoveryCheck", "MissingEndpoints", "failed to discover some groups", "failing or missing response from", "an error on the server \\(\"\"\\) has prevented the request from succeeding"]
+patterns = ["unable to retrieve the complete list of server APIs", "the server is currently unable to handle the request", "FailedDiscoveryCheck", "MissingEndpoints", "failed to discover some groups", "failing or missing response from", "an error on the server \\(\"\"\\) has prevented the request from succeeding", "couldn't get resource list for", "stale GroupVersion discovery"]
+# Discovery errors in logs only tell that an APIService failed at some time; the finding rests
+# on the APIService's own Available condition. Log lines count as current within an hour.
+recent = "1h"
 [title]
 en = "Aggregated APIs unavailable: discovery incomplete (unable to retrieve the complete list of server APIs)"
 zh = "聚合 API 不可用：发现不完整 (unable to retrieve the complete list of server APIs)"
+[thresholds]
+# An APIService unavailable for less than this many minutes may be a backend restarting.
+min_down_minutes = 5
 [remediation]
 en = """
 An APIService whose backend does not answer breaks discovery: kubectl prints
@@ -16,7 +22,8 @@ fix or restart its pods, or delete the APIService if the add-on was removed. Whe
 APIService is available and the error still comes and goes (`write: broken pipe`,
 `an error on the server ("") has prevented the request from succeeding`), the network between
 kubectl and the API server is unstable (e.g. through sshuttle): use an SSH port forward instead,
-`ssh -vNL 6443:10.10.1.1:6443 admin@192.168.1.2 -o ExitOnForwardFailure=yes`.
+`ssh -vNL 6443:10.10.1.1:6443 admin@192.168.1.2 -o ExitOnForwardFailure=yes`. Discovery errors
+in component logs while every APIService is Available now are a past or passing failure (info).
 ```
 kubectl api-resources                # fails intermittently
 kubectl get apiservices | grep False
@@ -30,7 +37,8 @@ zh = """
 若组件已卸载，删除该 APIService。若所有 APIService 都可用但错误时有时无（`write: broken pipe`、
 `an error on the server ("") has prevented the request from succeeding`），可能是 kubectl 与 API Server 之间网络不稳定
 （例如使用 sshuttle 时偶尔出现）：可改用 SSH 端口转发
-`ssh -vNL 6443:10.10.1.1:6443 admin@192.168.1.2 -o ExitOnForwardFailure=yes`。
+`ssh -vNL 6443:10.10.1.1:6443 admin@192.168.1.2 -o ExitOnForwardFailure=yes`。若组件日志中有发现失败但当前所有
+APIService 均可用，说明是过去或短暂的失败（info）。
 ```
 kubectl api-resources                # 概率失败
 kubectl get apiservices | grep False
@@ -40,61 +48,92 @@ kubectl describe apiservice v1beta1.metrics.k8s.io
 """
 --- */
 WITH down AS (
-    SELECT a.* FROM apiservices a WHERE a.available = 'False'
+    SELECT a.*, days_between(a.last_transition, b.collected_at) * 1440 AS down_minutes
+    FROM apiservices a JOIN bundles b ON b.bundle_id = a.bundle_id
+    WHERE a.available = 'False'
 ),
 disco_logs AS (
-    -- client-go discovery errors ("unable to retrieve the complete list of server APIs: metrics.k8s.io/v1beta1: ..."),
-    -- controllers' "failed to discover some groups: map[metrics.k8s.io/v1beta1:...]" and the
+    -- client-go discovery errors ("unable to retrieve the complete list of server APIs: metrics.k8s.io/v1beta1: ...",
+    -- "couldn't get resource list for metrics.k8s.io/v1beta1"), controllers' "failed to discover some
+    -- groups: map[metrics.k8s.io/v1beta1:...]" and "stale GroupVersion discovery: ...", and the
     -- API server's "v1beta1.metrics.k8s.io failed with: failing or missing response from ...".
-    SELECT bundle_id, node, line,
+    SELECT bundle_id, node, line, ts, age,
         coalesce(nullif(source || ' ' || coalesce(namespace || '/' || pod || '/' || container, service, ''), ''), source) AS origin
     FROM log_lines
     WHERE contains(line, 'unable to retrieve the complete list of server APIs')
        OR contains(line, 'failed to discover some groups')
+       OR contains(line, 'couldn''t get resource list for')
+       OR contains(line, 'stale GroupVersion discovery')
        OR (contains(line, 'failing or missing response from') AND contains(line, '/apis/'))
 ),
 matched AS (
-    SELECT d.name, l.line, l.origin
+    SELECT d.bundle_id, d.name, l.line, l.origin, l.ts, l.age
     FROM down d JOIN disco_logs l
-      ON contains(l.line, d."group" || '/' || d.version) OR contains(l.line, d.name)
+      ON l.bundle_id = d.bundle_id AND (contains(l.line, d."group" || '/' || d.version) OR contains(l.line, d.name))
+),
+-- APIServices that are Available now: discovery errors about them are history.
+up AS (
+    SELECT bundle_id, "group", version, name FROM apiservices WHERE available = 'True'
 )
 SELECT
     'apiservice/' || a.name AS resource,
     a.name, a.bundle_id,
     'APIService ' || a.name || ' is not available' || coalesce(' (' || a.reason || ')', '')
         || coalesce(', backend service ' || a.service_namespace || '/' || a.service_name, '')
+        || CASE WHEN a.down_minutes < ${min_down_minutes}
+                THEN ', since ' || CAST(round(greatest(a.down_minutes, 0)) AS BIGINT) || ' minutes only (its backend may be restarting)' ELSE '' END
         || coalesce((SELECT '; ' || count(*) || ' log lines report discovery failures for it ('
                         || string_agg(DISTINCT m.origin, ', ' ORDER BY m.origin) || ')'
-                     FROM matched m WHERE m.name = a.name HAVING count(*) > 0), '') AS message,
+                     FROM matched m WHERE m.bundle_id = a.bundle_id AND m.name = a.name HAVING count(*) > 0), '') AS message,
     'APIService ' || a.name || ' 不可用' || coalesce('（' || a.reason || '）', '')
         || coalesce('，后端服务 ' || a.service_namespace || '/' || a.service_name, '')
+        || CASE WHEN a.down_minutes < ${min_down_minutes}
+                THEN '，仅持续了 ' || CAST(round(greatest(a.down_minutes, 0)) AS BIGINT) || ' 分钟（其后端可能正在重启）' ELSE '' END
         || coalesce((SELECT '；' || count(*) || ' 行日志报告了它的发现失败（'
                         || string_agg(DISTINCT m.origin, ', ' ORDER BY m.origin) || '）'
-                     FROM matched m WHERE m.name = a.name HAVING count(*) > 0), '') AS message_zh,
+                     FROM matched m WHERE m.bundle_id = a.bundle_id AND m.name = a.name HAVING count(*) > 0), '') AS message_zh,
     list_concat(
         [coalesce(a.message, '')],
         coalesce((SELECT list(g.what || ' ' || g.location || ': ' || g.detail) FROM gaps g
                   WHERE g.bundle_id = a.bundle_id AND g.location LIKE a."group" || '%'), []),
-        coalesce((SELECT list(m.line ORDER BY m.line)[1:2] FROM matched m WHERE m.name = a.name), [])) AS evidence
+        coalesce((SELECT list(m.line ORDER BY m.ts DESC NULLS LAST, m.line)[1:2] FROM matched m WHERE m.bundle_id = a.bundle_id AND m.name = a.name), [])) AS evidence,
+    -- The APIService's own condition proves it; only a very fresh transition may be a restart.
+    CASE WHEN a.down_minutes < ${min_down_minutes} THEN 'medium' ELSE 'high' END AS severity,
+    (SELECT min(m.ts) FROM matched m WHERE m.bundle_id = a.bundle_id AND m.name = a.name) AS first_seen,
+    (SELECT max(m.ts) FROM matched m WHERE m.bundle_id = a.bundle_id AND m.name = a.name) AS last_seen,
+    NULL::BIGINT AS recent_count,
+    NULL::BIGINT AS count
 FROM down a
 UNION ALL
--- Discovery failures recorded during collection with no matching APIService object.
+-- Discovery failures recorded during collection with no matching unavailable APIService.
 SELECT 'discovery/' || g.location, NULL, g.bundle_id,
-    'API group ' || g.location || ' failed discovery during collection (' || g.reason || ')',
-    'API 组 ' || g.location || ' 在采集期间发现失败（' || g.reason || '）',
-    [g.detail]
+    'API group ' || g.location || ' failed discovery during collection (' || g.reason || ')'
+        || CASE WHEN u.name IS NOT NULL THEN '; APIService ' || u.name || ' is Available now: a passing failure' ELSE '' END,
+    'API 组 ' || g.location || ' 在采集期间发现失败（' || g.reason || '）'
+        || CASE WHEN u.name IS NOT NULL THEN '；APIService ' || u.name || ' 现已可用：短暂的失败' ELSE '' END,
+    [g.detail],
+    CASE WHEN u.name IS NOT NULL THEN 'info' ELSE 'medium' END,
+    NULL, NULL, NULL, NULL
 FROM gaps g
+LEFT JOIN up u ON u.bundle_id = g.bundle_id AND g.location = u."group" || '/' || u.version
 WHERE g.what = 'discovery'
   AND NOT EXISTS (SELECT 1 FROM down a WHERE a.bundle_id = g.bundle_id AND g.location LIKE a."group" || '%')
 UNION ALL
--- Discovery failures in component logs that no unavailable APIService explains.
-SELECT 'discovery/logs', NULL, any_value(l.bundle_id),
+-- Discovery failures in component logs that no unavailable APIService explains: without the
+-- APIService object's Available=False they tell of a past or passing failure (info).
+SELECT 'discovery/logs', NULL, l.bundle_id,
     count(*) || ' log lines report "unable to retrieve the complete list of server APIs" / failed group discovery ('
-        || string_agg(DISTINCT l.origin, ', ' ORDER BY l.origin) || ')',
+        || string_agg(DISTINCT l.origin, ', ' ORDER BY l.origin) || ')'
+        || '; no unavailable APIService explains them',
     count(*) || ' 行日志报告 "unable to retrieve the complete list of server APIs" 或 API 组发现失败（'
-        || string_agg(DISTINCT l.origin, ', ' ORDER BY l.origin) || '）',
-    list(l.line ORDER BY l.line)[1:3]
+        || string_agg(DISTINCT l.origin, ', ' ORDER BY l.origin) || '）'
+        || '；当前没有不可用的 APIService 能解释这些日志',
+    list(l.line ORDER BY l.ts DESC NULLS LAST, l.line)[1:3],
+    'info',
+    min(l.ts), max(l.ts),
+    count(*) FILTER (WHERE in_window(l.age, ${recent})),
+    count(*)
 FROM disco_logs l
-WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.line = l.line)
-HAVING count(*) > 0
+WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.bundle_id = l.bundle_id AND m.line = l.line)
+GROUP BY l.bundle_id
 ORDER BY 1
