@@ -7,6 +7,10 @@ patterns = [
   "IPVS: \\w+: (TCP|UDP|SCTP) [0-9a-fA-F.:\\[\\]]+:\\d+ - no destination available",
   "no destination available",
 ]
+# IPVS logs a drop for each connection it cannot place (rate-limited): a handful in the last
+# half hour is traffic being lost now; older ones are a rollout that has passed.
+recent = "30m"
+min_count = 3
 [title]
 en = "NodePort/LoadBalancer Service without a ready endpoint (IPVS: \"no destination available\")"
 zh = "NodePort/LoadBalancer Service 没有就绪的后端（IPVS: \"no destination available\"）"
@@ -15,7 +19,8 @@ en = """
 Traffic to the Service's NodePort reaches IPVS, which has no real server for it and drops it
 (`IPVS: rr: TCP 10.200.1.206:44693 - no destination available`). Either the pods behind the
 Service are not ready (or gone), or the Service has `externalTrafficPolicy: Local` and the
-node that received the traffic runs none of them. For an Istio ingress gateway, deploy the
+node that received the traffic runs none of them (by design: the load balancer's health check
+on `healthCheckNodePort` keeps traffic off such nodes, so drops there are not a fault). For an Istio ingress gateway, deploy the
 IstioOperator and declare the gateway there (otherwise later changes can overwrite it), then
 restart or scale the gateway:
 ```
@@ -29,7 +34,8 @@ istioctl operator init
 zh = """
 发往该 Service NodePort 的流量进入 IPVS 后没有可用的后端，被直接丢弃
 （`IPVS: rr: TCP 10.200.1.206:44693 - no destination available`）。原因是 Service 后端的 Pod 未就绪（或不存在），
-或 Service 设置了 `externalTrafficPolicy: Local` 而接收流量的节点上没有后端 Pod。若是 Istio ingressgateway，
+或 Service 设置了 `externalTrafficPolicy: Local` 而接收流量的节点上没有后端 Pod（这是设计如此：负载均衡器通过
+`healthCheckNodePort` 的健康检查避开这些节点，在这些节点上的丢弃不算故障）。若是 Istio ingressgateway，
 部署 Istio 后一定要部署 IstioOperator 并在其中配置 ingressgateway（否则任意修改都可能篡改 ingressgateway），然后重启或扩容网关：
 ```
 kubectl -n istio-system get pods,endpoints | grep ingressgateway
@@ -45,37 +51,39 @@ WITH svc AS (
     FROM services
     WHERE type <> 'ExternalName'
 ),
+-- IPVS drops, tied to the node's cluster (kernel logs come from node bundles).
 ipvs AS (
-    SELECT bundle_id, node, line, line_no,
-        regexp_extract(line, 'IPVS: \w+: (TCP|UDP|SCTP) ', 1) AS proto,
-        regexp_extract(line, 'IPVS: \w+: \w+ \[?([0-9a-fA-F.:]+?)\]?:(\d+) - no destination available', 1) AS ip,
-        TRY_CAST(regexp_extract(line, 'IPVS: \w+: \w+ \[?([0-9a-fA-F.:]+?)\]?:(\d+) - no destination available', 2) AS BIGINT) AS port
-    FROM log_lines
-    WHERE contains(line, 'no destination available') AND contains(line, 'IPVS')
+    SELECT coalesce(h.cluster_bundle_id, l.bundle_id) AS bundle_id, l.node, l.line, l.line_no, l.ts, l.age,
+        regexp_extract(l.line, 'IPVS: \w+: (TCP|UDP|SCTP) ', 1) AS proto,
+        regexp_extract(l.line, 'IPVS: \w+: \w+ \[?([0-9a-fA-F.:]+?)\]?:(\d+) - no destination available', 1) AS ip,
+        TRY_CAST(regexp_extract(l.line, 'IPVS: \w+: \w+ \[?([0-9a-fA-F.:]+?)\]?:(\d+) - no destination available', 2) AS BIGINT) AS port
+    FROM log_lines l
+    LEFT JOIN host_nodes h ON l.source = 'host' AND h.bundle_id = l.bundle_id
+    WHERE contains(l.line, 'no destination available') AND contains(l.line, 'IPVS')
 ),
 -- Ports and load-balancer IPs, parsed only when IPVS lines need matching.
 svc_ports AS (
     SELECT bundle_id, namespace, name, cluster_ip,
+        coalesce(doc->>'$.spec.externalTrafficPolicy', 'Cluster') AS etp,
         coalesce(from_json(ports, '[{"port":"BIGINT","nodePort":"BIGINT","protocol":"VARCHAR"}]'), []) AS ports,
         coalesce(from_json(load_balancer_ingress, '[{"ip":"VARCHAR"}]'), []) AS lb
     FROM svc
     WHERE EXISTS (SELECT 1 FROM ipvs)
 ),
-ipvs_hits AS (
-    -- A line names the Service by its NodePort, or by its ClusterIP / load-balancer IP and port.
-    SELECT s.bundle_id, s.namespace, s.name, count(*) AS n, list(DISTINCT i.node) FILTER (WHERE i.node IS NOT NULL) AS nodes,
-        list(i.line ORDER BY i.line_no)[1:3] AS lines
+-- A line names the Service by its NodePort, or by its ClusterIP / load-balancer IP and port.
+ipvs_matched AS (
+    SELECT s.bundle_id, s.namespace, s.name, s.etp, i.node, i.line, i.line_no, i.ts, i.age,
+        i.ip = s.cluster_ip AS via_cluster_ip
     FROM ipvs i
-    JOIN svc_ports s ON list_bool_or(list_transform(s.ports,
+    JOIN svc_ports s ON s.bundle_id = i.bundle_id AND list_bool_or(list_transform(s.ports,
         lambda p: (p.nodePort = i.port OR (p.port = i.port AND (i.ip = s.cluster_ip OR list_contains(list_transform(s.lb, lambda l: l.ip), i.ip))))
                   AND upper(coalesce(p.protocol, 'TCP')) = i.proto))
-    GROUP BY ALL
 ),
 -- The Services judged: those reachable from outside, and those IPVS named.
 watched AS (
     SELECT bundle_id, namespace, name FROM svc WHERE type IN ('NodePort', 'LoadBalancer')
     UNION
-    SELECT bundle_id, namespace, name FROM ipvs_hits
+    SELECT bundle_id, namespace, name FROM ipvs_matched
 ),
 backends AS (
     -- Ready endpoints from Endpoints and from EndpointSlices; a Service with neither object
@@ -103,17 +111,31 @@ ready_nodes AS (
     WHERE ready AND node IS NOT NULL
     GROUP BY ALL
 ),
+-- Drops that mean lost traffic. With externalTrafficPolicy: Local a node without a ready
+-- endpoint of its own has none by design (the load balancer's health check avoids it): its
+-- drops of NodePort / load-balancer traffic are not counted while the Service has endpoints.
+ipvs_hits AS (
+    SELECT m.bundle_id, m.namespace, m.name, count(*) AS n,
+        count(*) FILTER (WHERE in_window(m.age, ${recent})) AS recent_count,
+        min(m.ts) AS first_seen, max(m.ts) AS last_seen,
+        list(DISTINCT m.node) FILTER (WHERE m.node IS NOT NULL) AS nodes,
+        list(m.line ORDER BY m.ts DESC NULLS LAST, m.line_no DESC)[1:3] AS lines
+    FROM ipvs_matched m
+    LEFT JOIN ready r USING (bundle_id, namespace, name)
+    LEFT JOIN ready_nodes rn USING (bundle_id, namespace, name)
+    WHERE NOT (m.etp = 'Local' AND coalesce(r.ready, 0) > 0 AND NOT m.via_cluster_ip
+               AND NOT list_contains(coalesce(rn.nodes, []), m.node))
+    GROUP BY ALL
+),
 candidates AS (
     SELECT s.bundle_id, s.namespace, s.name, s.type AS s_type,
-        coalesce(s.doc->>'$.spec.externalTrafficPolicy', 'Cluster') AS etp,
         coalesce(from_json(s.ports, '[{"port":"BIGINT","nodePort":"BIGINT","protocol":"VARCHAR"}]'), []) AS ports,
         (s.name LIKE '%ingressgateway%' OR coalesce(json_extract_string(s.labels, '$.istio'), '') LIKE '%ingressgateway%'
             OR coalesce(json_extract_string(s.labels, '$.app'), '') LIKE '%ingressgateway%') AS is_gateway,
-        r.ready, rn.nodes AS ready_nodes, h.n AS log_n, h.nodes AS log_nodes, h.lines
+        r.ready, h.n AS log_n, h.recent_count, h.first_seen, h.last_seen, h.lines
     FROM svc s
     SEMI JOIN watched USING (bundle_id, namespace, name)
     LEFT JOIN ready r USING (bundle_id, namespace, name)
-    LEFT JOIN ready_nodes rn USING (bundle_id, namespace, name)
     LEFT JOIN ipvs_hits h USING (bundle_id, namespace, name)
     WHERE (s.type IN ('NodePort', 'LoadBalancer') AND r.ready = 0) OR h.n > 0
 )
@@ -121,21 +143,22 @@ SELECT 'service/' || namespace || '/' || name AS resource, namespace, name, bund
     s_type || ' Service ' || namespace || '/' || name
         || CASE WHEN ready = 0 THEN ' has no ready endpoint' ELSE '' END
         || CASE WHEN log_n > 0 THEN CASE WHEN ready = 0 THEN ' and' ELSE '' END || ' IPVS dropped traffic to it ' || log_n || ' times ("no destination available")' ELSE '' END
-        || CASE WHEN coalesce(ready, 0) > 0 AND etp = 'Local' AND log_n > 0
-                THEN ' (externalTrafficPolicy: Local, ready endpoints only on ' || coalesce(array_to_string(ready_nodes, ', '), '?')
-                     || ', traffic arrived on ' || coalesce(array_to_string(log_nodes, ', '), '?') || ')' ELSE '' END
+        || CASE WHEN coalesce(ready, 0) > 0 AND log_n > 0 THEN ' although it has ' || ready || ' ready endpoints: kube-proxy lags behind or the pods were replaced' ELSE '' END
         || CASE WHEN is_gateway THEN ': ingress gateway traffic is dropped' ELSE '' END AS message,
     s_type || ' Service ' || namespace || '/' || name
         || CASE WHEN ready = 0 THEN ' 没有就绪的 endpoint' ELSE '' END
         || CASE WHEN log_n > 0 THEN CASE WHEN ready = 0 THEN '，且其流量' ELSE ' 的流量' END || '被 IPVS 丢弃 ' || log_n || ' 次（"no destination available"）' ELSE '' END
-        || CASE WHEN coalesce(ready, 0) > 0 AND etp = 'Local' AND log_n > 0
-                THEN '（externalTrafficPolicy: Local，就绪的 endpoint 仅在 ' || coalesce(array_to_string(ready_nodes, ', '), '?')
-                     || ' 上，而流量到达的是 ' || coalesce(array_to_string(log_nodes, ', '), '?') || '）' ELSE '' END
+        || CASE WHEN coalesce(ready, 0) > 0 AND log_n > 0 THEN '，尽管它有 ' || ready || ' 个就绪的 endpoint：kube-proxy 未及时同步或 Pod 已被替换' ELSE '' END
         || CASE WHEN is_gateway THEN '：ingress gateway 的流量被丢弃' ELSE '' END AS message_zh,
     list_concat(
         ['nodePorts: ' || array_to_string(list_transform(list_filter(ports, lambda p: p.nodePort IS NOT NULL), lambda p: p.port || ':' || p.nodePort || '/' || coalesce(p.protocol, 'TCP')), ', '),
          'ready endpoints: ' || coalesce(CAST(ready AS VARCHAR), 'unknown')],
         coalesce(lines, [])) AS evidence,
-    CASE WHEN is_gateway OR log_n > 0 THEN 'high' ELSE 'medium' END AS severity
+    -- No ready endpoint is proven from the objects: high for an ingress gateway or while IPVS
+    -- is dropping its traffic now. Drops alone (endpoints ready) are judged by their recency.
+    CASE WHEN ready = 0 AND (is_gateway OR coalesce(recent_count, 0) > 0) THEN 'high' ELSE 'medium' END AS severity,
+    first_seen, last_seen,
+    CASE WHEN coalesce(ready, 1) > 0 THEN recent_count END AS recent_count,
+    log_n AS count
 FROM candidates
 ORDER BY 1
