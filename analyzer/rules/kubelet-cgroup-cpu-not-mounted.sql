@@ -9,6 +9,9 @@ patterns = [
   "Following Cgroup subsystem not mounted",
   "CGROUPS_CPU: missing",
 ]
+# The kubelet (or k3s/k0s) exits at start and is restarted every few seconds: a current
+# failure logs within the hour.
+recent = "6h"
 [title]
 en = "kubelet cannot start: the cgroup cpu controller is not mounted"
 zh = "kubelet 无法启动：未挂载 cgroup cpu 控制器"
@@ -45,32 +48,42 @@ cat /sys/fs/cgroup/cgroup.controllers   # cgroup v2
 然后重启 kubelet（或 k3s/k0s）。cgroup v2 下还需确认内核启动参数没有禁用 cpu 控制器（`cgroup_disable=cpu`）。
 """
 --- */
-WITH log_hits AS (
-    SELECT bundle_id, node, coalesce(service, container, source) AS service, line
-    FROM log_lines
-    WHERE regexp_matches(line, '(mountpoint for (cpu|cpuacct|cpuset|memory|pids|cgroup)[a-z,]* not found|Following Cgroup subsystem not mounted|CGROUPS_CPU: missing)')
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, node, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
+),
+log_hits AS (
+    SELECT l.bundle_id, coalesce(h.cluster, l.bundle_id) AS cluster, l.node, coalesce(l.service, l.container, l.source) AS service,
+        l.line, l.line_no, l.ts, l.age
+    FROM log_lines l LEFT JOIN hn h ON h.host_bundle = l.bundle_id
+    WHERE regexp_matches(l.line, '(mountpoint for (cpu|cpuacct|cpuset|memory|pids|cgroup)[a-z,]* not found|Following Cgroup subsystem not mounted|CGROUPS_CPU: missing)')
 ),
 logs AS (
-    SELECT node, any_value(bundle_id) AS bundle_id, count(*) AS n, list(DISTINCT service) AS services,
+    SELECT cluster, node, any_value(bundle_id) AS bundle_id, count(*) AS n,
+        count(*) FILTER (WHERE in_window(age, ${recent})) AS recent_n,
+        min(ts) AS first_seen, max(ts) AS last_seen,
+        list(DISTINCT service ORDER BY service) AS services,
         list(DISTINCT line)[1:3] AS lines
-    FROM log_hits GROUP BY node
+    FROM log_hits GROUP BY cluster, node
 ),
 facts AS (
-    SELECT f.bundle_id, f.node, f.cgroup_version, coalesce(f.cgroup_controllers, []) AS controllers, f.cmdline,
+    SELECT f.bundle_id, h.cluster, f.node, f.cgroup_version, coalesce(f.cgroup_controllers, []) AS controllers, f.cmdline,
         (SELECT count(*) FROM host_mounts m WHERE m.bundle_id = f.bundle_id) AS mounts,
         (SELECT list(m.mountpoint || ' ' || m.fstype || ' ' || m.options ORDER BY m.mountpoint)
-         FROM host_mounts m WHERE m.bundle_id = f.bundle_id AND m.fstype IN ('cgroup', 'cgroup2')) AS cgroup_mounts
-    FROM host_facts f
+         FROM host_mounts m WHERE m.bundle_id = f.bundle_id AND m.fstype IN ('cgroup', 'cgroup2')) AS cgroup_mounts,
+        -- A cgroup v1 hierarchy mounted with the cpu controller among its options.
+        EXISTS (SELECT 1 FROM host_mounts m WHERE m.bundle_id = f.bundle_id AND m.fstype = 'cgroup'
+                AND list_contains(string_split(m.options, ','), 'cpu')) AS v1_cpu_mount
+    FROM host_facts f JOIN hn h ON h.host_bundle = f.bundle_id
 ),
 bad_facts AS (
     SELECT *,
-        CASE WHEN coalesce(cgroup_version, 0) = 0 THEN 'no cgroup or cgroup2 filesystem is mounted'
+        CASE WHEN len(coalesce(cgroup_mounts, [])) = 0 THEN 'no cgroup or cgroup2 filesystem is mounted'
              WHEN cgroup_version = 1 THEN 'cgroup v1 is mounted without the cpu controller (mounted: '
                   || CASE WHEN len(controllers) = 0 THEN 'none' ELSE array_to_string(controllers, ', ') END || ')'
              ELSE 'cgroup v2 has no cpu controller (cgroup.controllers: '
                   || CASE WHEN len(controllers) = 0 THEN 'empty' ELSE array_to_string(controllers, ' ') END || ')' END
             || CASE WHEN regexp_matches(coalesce(cmdline, ''), 'cgroup_disable=[a-z,]*cpu') THEN '; the kernel command line has ' || regexp_extract(cmdline, 'cgroup_disable=[a-z,]*') ELSE '' END AS what,
-        CASE WHEN coalesce(cgroup_version, 0) = 0 THEN '未挂载任何 cgroup 或 cgroup2 文件系统'
+        CASE WHEN len(coalesce(cgroup_mounts, [])) = 0 THEN '未挂载任何 cgroup 或 cgroup2 文件系统'
              WHEN cgroup_version = 1 THEN 'cgroup v1 已挂载但缺少 cpu 控制器（已挂载：'
                   || CASE WHEN len(controllers) = 0 THEN '无' ELSE array_to_string(controllers, ', ') END || '）'
              ELSE 'cgroup v2 没有 cpu 控制器（cgroup.controllers：'
@@ -78,23 +91,44 @@ bad_facts AS (
             || CASE WHEN regexp_matches(coalesce(cmdline, ''), 'cgroup_disable=[a-z,]*cpu') THEN '；内核启动参数包含 ' || regexp_extract(cmdline, 'cgroup_disable=[a-z,]*') ELSE '' END AS what_zh
     FROM facts
     -- Facts with no mounts at all were not collected: nothing to judge.
-    WHERE mounts > 0 AND NOT list_contains(controllers, 'cpu')
-      -- cgroup v2 with cgroup.controllers unread: unknown, not missing.
-      AND NOT (cgroup_version = 2 AND len(controllers) = 0)
+    WHERE mounts > 0
+      AND CASE WHEN len(coalesce(cgroup_mounts, [])) = 0 THEN true
+               WHEN cgroup_version = 1 THEN NOT list_contains(controllers, 'cpu') AND NOT v1_cpu_mount
+               -- cgroup v2 with cgroup.controllers unread: unknown, not missing.
+               WHEN cgroup_version = 2 THEN len(controllers) > 0 AND NOT list_contains(controllers, 'cpu')
+               -- cgroup mounts but no version told: unknown.
+               ELSE false END
+),
+-- The node's cgroups read now and the cpu controller there.
+good_facts AS (
+    SELECT cluster, node FROM facts
+    WHERE mounts > 0 AND (list_contains(controllers, 'cpu') OR v1_cpu_mount)
 ),
 nodes_seen AS (
-    SELECT node FROM bad_facts UNION SELECT node FROM logs
+    SELECT cluster, node FROM bad_facts UNION SELECT cluster, node FROM logs
 )
 SELECT 'node/' || coalesce(s.node, '?') AS resource, s.node, s.node AS name, coalesce(f.bundle_id, l.bundle_id) AS bundle_id,
     concat_ws('; ',
         CASE WHEN l.n > 0 THEN array_to_string(l.services, '/') || ' logged "' || regexp_extract(l.lines[1], '(mountpoint for [a-z,]+ not found|Following Cgroup subsystem not mounted: \[[^\]]*\]|CGROUPS_CPU: missing)') || '" ' || l.n || ' times' END,
-        CASE WHEN f.node IS NOT NULL THEN 'node ' || f.node || ': ' || f.what END) AS message,
+        CASE WHEN f.node IS NOT NULL THEN 'node ' || f.node || ': ' || f.what END,
+        CASE WHEN f.node IS NULL AND g.node IS NOT NULL THEN 'the cpu cgroup controller is mounted now' END,
+        CASE WHEN f.node IS NULL AND n.ready = false THEN 'the node is NotReady' END) AS message,
     concat_ws('；',
         CASE WHEN l.n > 0 THEN array_to_string(l.services, '/') || ' 日志中出现 "' || regexp_extract(l.lines[1], '(mountpoint for [a-z,]+ not found|Following Cgroup subsystem not mounted: \[[^\]]*\]|CGROUPS_CPU: missing)') || '" ' || l.n || ' 次' END,
-        CASE WHEN f.node IS NOT NULL THEN '节点 ' || f.node || '：' || f.what_zh END) AS message_zh,
+        CASE WHEN f.node IS NOT NULL THEN '节点 ' || f.node || '：' || f.what_zh END,
+        CASE WHEN f.node IS NULL AND g.node IS NOT NULL THEN '目前 cpu cgroup 控制器已挂载' END,
+        CASE WHEN f.node IS NULL AND n.ready = false THEN '该节点处于 NotReady' END) AS message_zh,
     list_concat(coalesce(l.lines, []), coalesce(f.cgroup_mounts, []), CASE WHEN f.node IS NOT NULL AND len(coalesce(f.cgroup_mounts, [])) = 0 THEN ['/proc/mounts has no cgroup entries'] ELSE [] END) AS evidence,
+    -- The mounts read now prove it; the kubelet's error alone does with the node NotReady.
+    CASE WHEN f.node IS NOT NULL OR n.ready = false THEN 'high'
+         WHEN g.node IS NOT NULL THEN 'info'
+         ELSE 'medium' END AS severity,
+    l.first_seen, l.last_seen,
+    CASE WHEN f.node IS NULL THEN l.recent_n END AS recent_count,
     coalesce(l.n, 1) AS count
 FROM nodes_seen s
-LEFT JOIN bad_facts f ON f.node IS NOT DISTINCT FROM s.node
-LEFT JOIN logs l ON l.node IS NOT DISTINCT FROM s.node
+LEFT JOIN bad_facts f ON f.cluster = s.cluster AND f.node IS NOT DISTINCT FROM s.node
+LEFT JOIN logs l ON l.cluster = s.cluster AND l.node IS NOT DISTINCT FROM s.node
+LEFT JOIN (SELECT DISTINCT cluster, node FROM good_facts) g ON g.cluster = s.cluster AND g.node IS NOT DISTINCT FROM s.node
+LEFT JOIN nodes n ON n.bundle_id = s.cluster AND n.name = s.node
 ORDER BY 1
