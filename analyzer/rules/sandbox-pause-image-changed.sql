@@ -9,17 +9,23 @@ patterns = [
   "SandboxChanged",
   "Pod sandbox changed, it will be killed and re-created",
 ]
+# Log lines here are configuration, not events: containerd prints its CRI configuration
+# (SandboxImage) at each start and the kubelet its flags; the latest start-up line is the
+# configuration in force, however old. The window only bounds how far back a change of it on
+# one node is told.
+recent = "30d"
 [title]
-en = "Pause (sandbox) image changed on a running cluster: nodes disagree or pods run on an older pause"
-zh = "在运行中的集群上更换了 pause（sandbox）镜像：节点配置不一致或 Pod 仍运行在旧 pause 上"
+en = "Pause (sandbox) image changed on a node whose running pods use another pause"
+zh = "节点更换了 pause（sandbox）镜像，而其上运行中的 Pod 仍使用另一个 pause"
 [remediation]
 en = """
 Do not upgrade the pause image of a cluster that is in use: every pod sandbox is built on it,
 and moving to another pause image recreates the sandboxes, which restarts **all** pods.
-Keep one pause image for all nodes (containerd `sandbox_image`, CRI-O `pause_image`, or the
-kubelet's `--pod-infra-container-image` with Docker). If it has already been changed on some
-nodes, either set it back to the image the running pods use, or roll the change out node by
-node in a maintenance window (drain the node first).
+Keep each node on the pause image its running pods were created with (containerd
+`sandbox_image`, CRI-O `pause_image`, or the kubelet's `--pod-infra-container-image` with Docker);
+node pools that have always used different pause images are fine. If it has already been
+changed on a node, either set it back to the image the running pods use, or roll the change
+out node by node in a maintenance window (drain the node first).
 ```
 grep -n sandbox_image /etc/containerd/config.toml
 crictl images | grep pause
@@ -29,9 +35,9 @@ systemctl restart containerd && kubectl uncordon <node>
 """
 zh = """
 正在使用的集群不要对 pause 进行升级：所有 Pod 的 sandbox 都基于它，换成另一个 pause 镜像会重建 sandbox，
-从而重启**所有** Pod。所有节点应使用同一个 pause 镜像（containerd 的 `sandbox_image`、CRI-O 的 `pause_image`，
-Docker 下为 kubelet 的 `--pod-infra-container-image`）。如果已经在部分节点上修改，要么改回正在运行的 Pod
-所用的镜像，要么在维护窗口内逐个节点变更（先驱逐节点）。
+从而重启**所有** Pod。每个节点应保持其上运行中的 Pod 创建时所用的 pause 镜像（containerd 的 `sandbox_image`、
+CRI-O 的 `pause_image`，Docker 下为 kubelet 的 `--pod-infra-container-image`）。如果已经在某个节点上修改，要么改回正在运行的 Pod
+所用的镜像，要么在维护窗口内逐个节点变更（先驱逐节点）。一直使用不同 pause 镜像的节点池无需处理。
 ```
 grep -n sandbox_image /etc/containerd/config.toml
 crictl images | grep pause
@@ -44,91 +50,129 @@ systemctl restart containerd && kubectl uncordon <node>
 # list is complete, so an image missing from it is not on the node.
 node_status_max_images = 50
 --- */
-WITH runtime AS (
-    SELECT lower(name) AS node, container_runtime_version AS rt FROM nodes
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
+),
+runtime AS (
+    SELECT bundle_id AS cluster, name AS node, container_runtime_version AS rt FROM nodes
+),
+-- Log lines of the nodes, keyed by cluster.
+node_logs AS (
+    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END AS cluster, l.node, l.source, l.service, l.container,
+        l.line, l.line_no, l.ts, l.age
+    FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
+    WHERE l.node IS NOT NULL AND l.source IN ('host', 'node')
+      AND (contains(l.line, 'SandboxImage:') OR contains(l.line, 'FLAG: --pod-infra-container-image'))
+),
+-- containerd prints its CRI configuration at start-up: "... SandboxImage:registry.k8s.io/pause:3.6 ...".
+startups AS (
+    SELECT cluster, node, source || ' log ' || coalesce(service, container, '') AS src, ts, age, line_no,
+        nullif(regexp_extract(line, 'SandboxImage:([^\s,}]+)', 1), '') AS image
+    FROM node_logs WHERE contains(line, 'SandboxImage:')
 ),
 configured AS (
     -- containerd 1.x `sandbox_image`, 2.x `[plugins."io.containerd.cri.v1.images".pinned_images] sandbox`
-    SELECT bundle_id, node, 1 AS prio, 'file ' || path AS src,
-        coalesce(nullif(regexp_extract(content, '(?m)^[ \t]*sandbox_image[ \t]*=[ \t]*["'']([^"'']+)', 1), ''),
-                 nullif(regexp_extract(content, '(?m)^[ \t]*sandbox[ \t]*=[ \t]*["'']([^"'']+)', 1), '')) AS image
-    FROM host_files WHERE path = '/etc/containerd/config.toml' OR path LIKE '/etc/containerd/conf.d/%'
+    SELECT h.cluster, f.node, 1 AS prio, 'file ' || f.path AS src,
+        coalesce(nullif(regexp_extract(f.content, '(?m)^[ \t]*sandbox_image[ \t]*=[ \t]*["'']([^"'']+)', 1), ''),
+                 nullif(regexp_extract(f.content, '(?m)^[ \t]*sandbox[ \t]*=[ \t]*["'']([^"'']+)', 1), '')) AS image
+    FROM host_files f JOIN hn h ON h.host_bundle = f.bundle_id
+    WHERE f.path = '/etc/containerd/config.toml' OR f.path LIKE '/etc/containerd/conf.d/%'
     UNION ALL
-    SELECT bundle_id, node, 1, 'file ' || path,
-        nullif(regexp_extract(content, '(?m)^[ \t]*pause_image[ \t]*=[ \t]*["'']([^"'']+)', 1), '')
-    FROM host_files WHERE path = '/etc/crio/crio.conf' OR path LIKE '/etc/crio/crio.conf.d/%'
+    SELECT h.cluster, f.node, 1, 'file ' || f.path,
+        nullif(regexp_extract(f.content, '(?m)^[ \t]*pause_image[ \t]*=[ \t]*["'']([^"'']+)', 1), '')
+    FROM host_files f JOIN hn h ON h.host_bundle = f.bundle_id
+    WHERE f.path = '/etc/crio/crio.conf' OR f.path LIKE '/etc/crio/crio.conf.d/%'
     UNION ALL
-    -- containerd prints its CRI configuration at start-up: "... SandboxImage:registry.k8s.io/pause:3.6 ..."
-    SELECT bundle_id, node, 2, source || ' log ' || coalesce(service, container, ''),
-        nullif(regexp_extract(line, 'SandboxImage:([^\s,}]+)', 1), '')
-    FROM log_lines WHERE node IS NOT NULL AND contains(line, 'SandboxImage:')
+    -- The runtime's latest start-up line: the configuration it runs with now.
+    SELECT cluster, node, 2, arg_max(src, (coalesce(-epoch(age), 0), line_no)), arg_max(image, (coalesce(-epoch(age), 0), line_no))
+    FROM startups WHERE image IS NOT NULL
+    GROUP BY cluster, node
     UNION ALL
     -- The kubelet flag decides only with Docker (dockershim/cri-dockerd) or an unknown runtime.
-    SELECT f.bundle_id, f.node, 3, 'kubelet flag in ' || f.path,
+    SELECT h.cluster, f.node, 3, 'kubelet flag in ' || f.path,
         nullif(regexp_extract(f.content, '--pod-infra-container-image[= ]["'']?([^\s"'']+)', 1), '')
-    FROM host_files f LEFT JOIN runtime r ON r.node = lower(f.node)
+    FROM host_files f JOIN hn h ON h.host_bundle = f.bundle_id
+    LEFT JOIN runtime r ON r.cluster = h.cluster AND r.node = f.node
     WHERE contains(f.content, '--pod-infra-container-image') AND coalesce(r.rt, 'docker://') LIKE 'docker://%'
     UNION ALL
-    SELECT l.bundle_id, l.node, 4, l.source || ' log kubelet flags',
-        nullif(regexp_extract(l.line, 'FLAG: --pod-infra-container-image="([^"]+)"', 1), '')
-    FROM log_lines l LEFT JOIN runtime r ON r.node = lower(l.node)
-    WHERE l.node IS NOT NULL AND contains(l.line, 'FLAG: --pod-infra-container-image')
+    SELECT l.cluster, l.node, 4, l.source || ' log kubelet flags',
+        arg_max(nullif(regexp_extract(l.line, 'FLAG: --pod-infra-container-image="([^"]+)"', 1), ''), (coalesce(-epoch(l.age), 0), l.line_no))
+    FROM node_logs l LEFT JOIN runtime r ON r.cluster = l.cluster AND r.node = l.node
+    WHERE contains(l.line, 'FLAG: --pod-infra-container-image')
       AND coalesce(r.rt, 'docker://') LIKE 'docker://%'
+    GROUP BY l.cluster, l.node, l.source
 ),
 effective AS (
-    SELECT lower(node) AS key_node, any_value(node) AS node, arg_min(bundle_id, prio) AS bundle_id,
-        arg_min(image, prio) AS image, arg_min(src, prio) AS src,
+    SELECT cluster, node, arg_min(image, prio) AS image, arg_min(src, prio) AS src,
         regexp_extract(arg_min(image, prio), '([^/]+)$', 1) AS short
     FROM configured WHERE image IS NOT NULL
-    GROUP BY 1
+    GROUP BY cluster, node
+),
+-- The same node's runtime started with another sandbox image within the window: the change itself.
+changed AS (
+    SELECT s.cluster, s.node, list(DISTINCT s.image ORDER BY s.image) AS images, min(s.ts) AS first_seen, max(s.ts) AS last_seen
+    FROM startups s
+    WHERE s.image IS NOT NULL AND in_window(s.age, ${recent})
+    GROUP BY s.cluster, s.node
+    HAVING count(DISTINCT s.image) > 1
 ),
 -- MATERIALIZED: keeps the planner from pushing the image-count test below into the scan of
 -- nodes, where it would parse every node's image list, not only these nodes'.
 node_images AS MATERIALIZED (
-    SELECT lower(name) AS key_node, name AS node, bundle_id,
-        coalesce(json_array_length(doc->'$.status.images'), 0) AS n_images,
+    SELECT n.bundle_id AS cluster, n.name AS node,
+        coalesce(json_array_length(n.doc->'$.status.images'), 0) AS n_images,
         list_distinct(list_transform(
-            list_filter(flatten(list_transform(coalesce(from_json(doc->'$.status.images', '[{"names":["VARCHAR"]}]'), []),
+            list_filter(flatten(list_transform(coalesce(from_json(n.doc->'$.status.images', '[{"names":["VARCHAR"]}]'), []),
                                                lambda i: coalesce(i.names, []))),
                         lambda x: x NOT LIKE '%@sha256:%'),
             lambda x: regexp_extract(x, '([^/]+)$', 1))) AS shorts
-    FROM nodes
+    FROM nodes n
     -- Only nodes whose sandbox image is known; the others' image lists are never parsed.
-    WHERE lower(name) IN (SELECT key_node FROM effective)
+    WHERE (n.bundle_id, n.name) IN (SELECT (cluster, node) FROM effective)
 ),
+-- The runtime is set to a pause image the node does not hold, while it holds another one:
+-- the running pods' sandboxes come from that other image. A node whose configuration matches
+-- the pause it holds is consistent, whatever other node pools use.
 pending AS (
-    -- The runtime is set to a pause image the node does not hold, while it holds another one:
-    -- the running pods' sandboxes come from that other image.
-    SELECT e.node, coalesce(ni.bundle_id, e.bundle_id) AS bundle_id, e.image, e.src,
+    SELECT e.cluster, e.node, e.image, e.src, c.images AS changed_from, c.first_seen, c.last_seen,
         list_filter(ni.shorts, lambda s: regexp_matches(s, '^(pause|pause-amd64|pause-arm64|mirrored-pause)[:@]')) AS held
-    FROM effective e JOIN node_images ni ON ni.key_node = e.key_node
+    FROM effective e JOIN node_images ni ON ni.cluster = e.cluster AND ni.node = e.node
+    LEFT JOIN changed c ON c.cluster = e.cluster AND c.node = e.node
     WHERE ni.n_images < ${node_status_max_images}
       AND NOT list_contains(ni.shorts, e.short)
 ),
+-- The spread of pause images over the cluster, told only beside a node that changed.
 spread AS (
-    SELECT count(DISTINCT short) AS kinds,
-        list(node || ': ' || image || ' (' || src || ')' ORDER BY node) AS lines,
-        list(DISTINCT short ORDER BY short) AS shorts,
-        coalesce((SELECT min(bundle_id) FROM bundles WHERE kind = 'cluster'), any_value(bundle_id)) AS bundle_id
-    FROM effective
+    SELECT e.cluster, count(DISTINCT e.short) AS kinds,
+        list(e.node || ': ' || e.image || ' (' || e.src || ')' ORDER BY e.node) AS lines,
+        list(DISTINCT e.short ORDER BY e.short) AS shorts
+    FROM effective e
+    WHERE e.cluster IN (SELECT cluster FROM pending WHERE len(held) > 0)
+    GROUP BY e.cluster
 )
-SELECT 'cluster' AS resource, NULL AS node, bundle_id,
+SELECT 'cluster' AS resource, NULL AS node, cluster AS bundle_id,
     'nodes run different pause (sandbox) images: ' || array_to_string(shorts, ' vs ')
         || ' (pause image changed on part of the cluster)' AS message,
     '各节点使用的 pause（sandbox）镜像不一致：' || array_to_string(shorts, ' vs ')
         || '（集群中部分节点更换了 pause 镜像）' AS message_zh,
-    lines AS evidence
+    lines AS evidence,
+    NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen,
+    -- Context for the node finding below, not a second problem.
+    'info' AS severity
 FROM spread WHERE kinds > 1
 UNION ALL
-SELECT 'node/' || node, node, bundle_id,
+SELECT 'node/' || node, node, cluster,
     'node ' || node || ' is configured for sandbox image ' || image || ' (' || src || ') but holds only '
-        || array_to_string(held, ', ') || ', the pause its running pod sandboxes were created from',
+        || array_to_string(held, ', ') || ', the pause its running pod sandboxes were created from'
+        || coalesce('; its runtime started with ' || array_to_string(changed_from, ' and ') || ' in the 30 days before collection', ''),
     '节点 ' || node || ' 配置的 sandbox 镜像为 ' || image || '（'
         || CASE WHEN src LIKE 'file %' THEN '文件 ' || substr(src, 6)
                 WHEN src LIKE 'kubelet flag in %' THEN 'kubelet 参数，位于 ' || substr(src, 17)
                 WHEN src LIKE '% log kubelet flags' THEN substr(src, 1, length(src) - 18) || ' 日志中的 kubelet 参数'
                 ELSE replace(src, ' log ', ' 日志 ') END
-        || '），但节点上只有 ' || array_to_string(held, '、') || '，即当前运行中 Pod 的 sandbox 所基于的 pause 镜像',
-    ['configured: ' || image || ' (' || src || ')', 'pause images on the node: ' || array_to_string(held, ', ')]
+        || '），但节点上只有 ' || array_to_string(held, '、') || '，即当前运行中 Pod 的 sandbox 所基于的 pause 镜像'
+        || coalesce('；收集前 30 天内其运行时先后以 ' || array_to_string(changed_from, ' 和 ') || ' 启动', ''),
+    ['configured: ' || image || ' (' || src || ')', 'pause images on the node: ' || array_to_string(held, ', ')],
+    first_seen, last_seen, NULL
 FROM pending WHERE len(held) > 0
 ORDER BY 1
