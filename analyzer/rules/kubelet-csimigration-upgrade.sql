@@ -8,6 +8,9 @@ patterns = [
   "error updating CSINode annotation",
   "CSIMigration",
 ]
+# The kubelet retries CSINode initialisation at start and exits when it gives up: a current
+# failure logs within hours.
+recent = "6h"
 [title]
 en = "kubelet 1.17 after an upgrade from 1.16: CSINode initialisation fails, kube-proxy does not start (CSIMigration)"
 zh = "1.16 升级 1.17 后 kubelet 初始化 CSINode 失败，kube-proxy 无法正常启动（CSIMigration）"
@@ -48,64 +51,91 @@ kubectl -n kube-system get pods -l k8s-app=kube-proxy -o wide
 first_minor = 17
 last_minor = 24
 --- */
-WITH kubelets AS (
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, node, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
+),
+kubelets AS (
     SELECT bundle_id, name AS node, kubelet_version, version_minor(kubelet_version) AS minor, ready, ready_message
     FROM nodes
     WHERE version_major(kubelet_version) = 1 AND version_minor(kubelet_version) BETWEEN ${first_minor} AND ${last_minor}
 ),
 gate_off AS (
     -- CSIMigration=false in the kubelet configuration (configz or config.yaml) or its flags.
-    SELECT DISTINCT lower(node) AS key FROM kubelet_configs
-    WHERE lower(coalesce(config->>'$.featureGates.CSIMigration', '')) = 'false'
+    SELECT DISTINCT coalesce(h.cluster, k.bundle_id) AS cluster, k.node FROM kubelet_configs k
+    LEFT JOIN hn h ON h.host_bundle = k.bundle_id
+    WHERE lower(coalesce(k.config->>'$.featureGates.CSIMigration', '')) = 'false'
     UNION
-    SELECT DISTINCT lower(node) FROM host_files
-    WHERE path LIKE '%kubelet%' AND regexp_matches(content, '--feature-gates[= ]["'']?[^\s"'']*CSIMigration=false')
+    SELECT DISTINCT h.cluster, f.node FROM host_files f JOIN hn h ON h.host_bundle = f.bundle_id
+    WHERE f.path LIKE '%kubelet%' AND regexp_matches(f.content, '--feature-gates[= ]["'']?[^\s"'']*CSIMigration=false')
 ),
 csinode_errors AS (
-    SELECT lower(node) AS key, count(*) AS n, list(line ORDER BY line_no)[1:2] AS lines
-    FROM log_lines
-    WHERE node IS NOT NULL AND (contains(line, 'Failed to initialize CSINode') OR contains(line, 'error updating CSINode annotation'))
-    GROUP BY 1
+    SELECT coalesce(h.cluster, l.bundle_id) AS cluster, l.node, count(*) AS n,
+        count(*) FILTER (WHERE in_window(l.age, ${recent})) AS recent_n,
+        min(l.ts) AS first_seen, max(l.ts) AS last_seen,
+        list(l.line ORDER BY l.ts DESC NULLS LAST, l.line_no DESC)[1:2] AS lines
+    FROM log_lines l LEFT JOIN hn h ON h.host_bundle = l.bundle_id
+    WHERE l.node IS NOT NULL AND (contains(l.line, 'Failed to initialize CSINode') OR contains(l.line, 'error updating CSINode annotation'))
+    GROUP BY 1, 2
 ),
 proxy_pods AS (
-    SELECT lower(node) AS key, bool_or(phase = 'Running' AND ready) AS running,
+    SELECT bundle_id, node, bool_or(phase = 'Running' AND ready) AS running,
         list(name || ' ' || coalesce(phase, '?') || CASE WHEN ready THEN ' ready' ELSE ' not ready' END) AS states
     FROM pods
     WHERE namespace = 'kube-system' AND (name LIKE 'kube-proxy%' OR json_extract_string(labels, '$."k8s-app"') = 'kube-proxy')
       AND node IS NOT NULL
-    GROUP BY 1
+    GROUP BY bundle_id, node
 ),
 proxy_ds AS (
     SELECT bundle_id FROM workloads WHERE kind = 'DaemonSet' AND namespace = 'kube-system' AND name = 'kube-proxy'
 ),
 candidates AS (
-    SELECT k.*, e.n AS err_n, e.lines AS err_lines, p.running AS proxy_running, p.states AS proxy_states,
-        (p.key IS NULL AND EXISTS (SELECT 1 FROM proxy_ds d WHERE d.bundle_id = k.bundle_id)) AS proxy_missing,
+    SELECT k.*, e.n AS err_n, e.recent_n AS err_recent, e.first_seen, e.last_seen, e.lines AS err_lines,
+        p.running AS proxy_running, p.states AS proxy_states,
+        (p.node IS NULL AND EXISTS (SELECT 1 FROM proxy_ds d WHERE d.bundle_id = k.bundle_id)) AS proxy_missing,
         contains(coalesce(k.ready_message, ''), 'CSINode') AS ready_csinode
     FROM kubelets k
-    LEFT JOIN csinode_errors e ON e.key = lower(k.node)
-    LEFT JOIN proxy_pods p ON p.key = lower(k.node)
-    WHERE lower(k.node) NOT IN (SELECT key FROM gate_off)
+    LEFT JOIN csinode_errors e ON e.cluster = k.bundle_id AND e.node = k.node
+    LEFT JOIN proxy_pods p ON p.bundle_id = k.bundle_id AND p.node = k.node
+    WHERE NOT EXISTS (SELECT 1 FROM gate_off g WHERE g.cluster = k.bundle_id AND g.node = k.node)
+),
+judged AS (
+    SELECT *,
+        -- The impact the FAQ describes, read from the objects now.
+        (ready_csinode OR NOT ready OR proxy_missing OR proxy_running = false) AS impact
+    FROM candidates
 )
 SELECT 'node/' || node AS resource, node, bundle_id,
     'kubelet ' || kubelet_version || ' on node ' || node || ' runs without CSIMigration=false and '
         || concat_ws(', ',
-            CASE WHEN err_n > 0 OR ready_csinode THEN 'cannot initialize its CSINode' END,
+            CASE WHEN ready_csinode OR (err_n > 0 AND impact) THEN 'cannot initialize its CSINode'
+                 WHEN err_n > 0 THEN 'failed to initialize its CSINode' END,
             CASE WHEN NOT ready THEN 'the node is NotReady' END,
             CASE WHEN proxy_missing THEN 'no kube-proxy pod runs on it'
-                 WHEN proxy_running = false THEN 'kube-proxy is not running on it' END) AS message,
+                 WHEN proxy_running = false THEN 'kube-proxy is not running on it' END,
+            CASE WHEN NOT impact THEN 'the node is Ready with kube-proxy running now' END) AS message,
     '节点 ' || node || ' 上的 kubelet ' || kubelet_version || ' 未设置 CSIMigration=false，且'
         || concat_ws('，',
-            CASE WHEN err_n > 0 OR ready_csinode THEN '无法初始化其 CSINode' END,
+            CASE WHEN ready_csinode OR (err_n > 0 AND impact) THEN '无法初始化其 CSINode'
+                 WHEN err_n > 0 THEN '曾无法初始化其 CSINode' END,
             CASE WHEN NOT ready THEN '节点处于 NotReady' END,
             CASE WHEN proxy_missing THEN '该节点上没有运行任何 kube-proxy Pod'
-                 WHEN proxy_running = false THEN 'kube-proxy 未在该节点上正常运行' END) AS message_zh,
+                 WHEN proxy_running = false THEN 'kube-proxy 未在该节点上正常运行' END,
+            CASE WHEN NOT impact THEN '目前节点 Ready 且 kube-proxy 正常运行' END) AS message_zh,
     list_concat(
         coalesce(err_lines, []),
         CASE WHEN ready_csinode THEN ['Ready condition: ' || ready_message] ELSE [] END,
         coalesce(proxy_states, []),
-        ['featureGates: CSIMigration not set to false']) AS evidence
-FROM candidates
+        ['featureGates: CSIMigration not set to false']) AS evidence,
+    -- CSINode failing with the node NotReady or kube-proxy down: proven now. kube-proxy down on
+    -- a 1.17 kubelet without any CSINode error may have another cause. Errors on a node that
+    -- is Ready with kube-proxy running are judged by their time.
+    CASE WHEN impact AND (err_n > 0 OR ready_csinode) THEN 'high'
+         WHEN impact THEN 'medium'
+         ELSE 'low' END AS severity,
+    first_seen, last_seen,
+    CASE WHEN NOT impact THEN err_recent END AS recent_count,
+    err_n AS count
+FROM judged
 WHERE err_n > 0 OR ready_csinode
    -- the 1.16 -> 1.17 upgrade case: kube-proxy down on a 1.17 kubelet
    OR (minor = ${first_minor} AND (proxy_missing OR proxy_running = false))
