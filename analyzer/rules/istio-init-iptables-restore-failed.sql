@@ -4,12 +4,15 @@ severity = "high"
 faq = ["CRN-11"]
 category = "service-mesh"
 patterns = [
-  "iptables-restore: line \\d+ failed",
+  "ip6?tables-restore( v[0-9.]+ \\([a-z_]+\\))?: line \\d+ failed",
   "panic: exit status 1",
   "istio-iptables/pkg/dependencies.*RunOrFail",
   "executeIptablesRestoreCommand",
   "restarting failed container istio-init",
 ]
+# istio-init runs when the pod (re)starts: a failure more than a day old on a pod whose
+# istio-init has since completed is history.
+recent = "1d"
 [title]
 en = "Istio sidecar init (istio-init) fails: \"iptables-restore: line 2 failed\" / \"panic: exit status 1\""
 zh = "Istio Sidecar 初始化容器 istio-init 异常退出：\"iptables-restore: line 2 failed\" / \"panic: exit status 1\""
@@ -44,16 +47,28 @@ bad_versions = "1.6.6,1.7.1"
 WITH inits AS (
     SELECT bundle_id, namespace, pod, node, name AS container, image, restart_count, state_reason, exit_code,
         last_reason, last_exit_code, coalesce(state_message, last_message) AS term_message,
-        regexp_extract(image, ':v?([0-9]+\.[0-9]+\.[0-9]+)', 1) AS version
+        regexp_extract(image, ':v?([0-9]+\.[0-9]+\.[0-9]+)', 1) AS version,
+        -- Failing now: waiting to be restarted after a failure, or terminated non-zero.
+        (state_reason IN ('CrashLoopBackOff', 'Error', 'RunContainerError') OR coalesce(exit_code, 0) <> 0) AS failing_now
     FROM containers
     WHERE container_type = 'init' AND (name = 'istio-init' OR image LIKE '%istio/proxyv2%' OR image LIKE '%istio/proxy_init%')
 ),
+-- The FAQ's message, in the container's log (this run or the previous one) or in its
+-- termination message; the Go panic that follows it is kept as evidence.
+restore_re AS (SELECT 'ip6?tables-restore( v[0-9.]+ \([a-z_]+\))?: line \d+ failed' AS re),
 log_hits AS (
-    SELECT bundle_id, namespace, pod, container, count(*) AS n, list(line ORDER BY previous DESC, line_no)[1:3] AS lines
-    FROM log_lines
-    WHERE source = 'container'
-      AND (regexp_matches(line, 'iptables-restore: line \d+ failed') OR starts_with(line, 'panic: exit status'))
+    SELECT l.bundle_id, l.namespace, l.pod, l.container,
+        count(*) FILTER (WHERE regexp_matches(l.line, (SELECT re FROM restore_re))) AS n,
+        count(*) FILTER (WHERE regexp_matches(l.line, (SELECT re FROM restore_re)) AND in_window(l.age, ${recent})) AS recent_n,
+        min(l.ts) FILTER (WHERE regexp_matches(l.line, (SELECT re FROM restore_re))) AS first_seen,
+        max(l.ts) FILTER (WHERE regexp_matches(l.line, (SELECT re FROM restore_re))) AS last_seen,
+        list(l.line ORDER BY l.previous DESC, l.line_no)[1:3] AS lines
+    FROM log_lines l
+    SEMI JOIN inits i ON i.bundle_id = l.bundle_id AND i.namespace = l.namespace AND i.pod = l.pod AND i.container = l.container
+    WHERE l.source = 'container'
+      AND (regexp_matches(l.line, (SELECT re FROM restore_re)) OR starts_with(l.line, 'panic: exit status'))
     GROUP BY ALL
+    HAVING count(*) FILTER (WHERE regexp_matches(l.line, (SELECT re FROM restore_re))) > 0
 ),
 backoff AS (
     SELECT bundle_id, namespace, object_name AS pod, sum(count) AS n, any_value(message) AS message
@@ -62,26 +77,38 @@ backoff AS (
     GROUP BY ALL
 ),
 failing AS (
-    SELECT i.*, l.n AS log_n, l.lines, b.n AS backoff_n, b.message AS backoff_message
+    SELECT i.*, l.n AS log_n, l.recent_n, l.first_seen, l.last_seen, l.lines, b.n AS backoff_n, b.message AS backoff_message,
+        regexp_matches(coalesce(i.term_message, ''), (SELECT re FROM restore_re)) AS in_term
     FROM inits i
     LEFT JOIN log_hits l ON l.bundle_id = i.bundle_id AND l.namespace = i.namespace AND l.pod = i.pod AND l.container = i.container
     LEFT JOIN backoff b ON b.bundle_id = i.bundle_id AND b.namespace = i.namespace AND b.pod = i.pod
-    WHERE coalesce(i.exit_code, 0) <> 0 OR coalesce(i.last_exit_code, 0) <> 0
-       OR i.state_reason IN ('CrashLoopBackOff', 'Error') OR l.n > 0
+    WHERE l.n > 0 OR regexp_matches(coalesce(i.term_message, ''), (SELECT re FROM restore_re))
 )
 SELECT 'pod/' || namespace || '/' || pod AS resource, namespace, pod AS name, node, container, bundle_id,
-    'istio-init of pod ' || namespace || '/' || pod || ' failed'
-        || coalesce(' (' || coalesce(state_reason, last_reason) || ', exit ' || coalesce(nullif(exit_code, 0), last_exit_code) || ', '
-                    || restart_count || ' restarts)', '')
-        || CASE WHEN log_n > 0 THEN ': "iptables-restore: line 2 failed" / "panic: exit status 1" in its log' ELSE '' END
+    'istio-init of pod ' || namespace || '/' || pod || CASE WHEN failing_now THEN ' failed' ELSE ' failed before and has since completed' END
+        || CASE WHEN failing_now
+                THEN coalesce(' (' || coalesce(state_reason, last_reason) || ', exit ' || coalesce(nullif(exit_code, 0), last_exit_code) || ', '
+                              || restart_count || ' restarts)', '')
+                ELSE coalesce(' (earlier run: ' || last_reason || ', exit ' || last_exit_code || '; ' || restart_count || ' restarts)', '') END
+        || ': "iptables-restore: line 2 failed" / "panic: exit status 1" in its '
+        || CASE WHEN coalesce(log_n, 0) > 0 THEN 'log' ELSE 'termination message' END
         || CASE WHEN list_contains(string_split(${bad_versions}, ','), version) THEN '; image ' || image || ' is a release known to hit this' ELSE '' END AS message,
-    'Pod ' || namespace || '/' || pod || ' 的 istio-init 失败'
-        || coalesce('（' || coalesce(state_reason, last_reason) || '，退出码 ' || coalesce(nullif(exit_code, 0), last_exit_code) || '，已重启 '
-                    || restart_count || ' 次）', '')
-        || CASE WHEN log_n > 0 THEN '：其日志中有 "iptables-restore: line 2 failed" / "panic: exit status 1"' ELSE '' END
+    'Pod ' || namespace || '/' || pod || ' 的 istio-init ' || CASE WHEN failing_now THEN '失败' ELSE '曾经失败，此后已完成' END
+        || CASE WHEN failing_now
+                THEN coalesce('（' || coalesce(state_reason, last_reason) || '，退出码 ' || coalesce(nullif(exit_code, 0), last_exit_code) || '，已重启 '
+                              || restart_count || ' 次）', '')
+                ELSE coalesce('（上一次运行：' || last_reason || '，退出码 ' || last_exit_code || '；已重启 ' || restart_count || ' 次）', '') END
+        || '：其' || CASE WHEN coalesce(log_n, 0) > 0 THEN '日志' ELSE '终止消息' END || '中有 "iptables-restore: line 2 failed" / "panic: exit status 1"'
         || CASE WHEN list_contains(string_split(${bad_versions}, ','), version) THEN '；镜像 ' || image || ' 属于已知会出现此问题的版本' ELSE '' END AS message_zh,
-    list_concat(['image: ' || image], coalesce(lines, []), CASE WHEN backoff_message IS NOT NULL THEN [backoff_message] ELSE [] END) AS evidence,
-    'high' AS severity
+    list_concat(['image: ' || image], coalesce(lines, []),
+        CASE WHEN in_term AND coalesce(log_n, 0) = 0 THEN ['termination message: ' || term_message] ELSE [] END,
+        CASE WHEN backoff_message IS NOT NULL THEN [backoff_message] ELSE [] END) AS evidence,
+    -- Failing now (the container status) with the FAQ's message: the pod cannot start. Once
+    -- istio-init has completed, the failure is history, shown low while recent.
+    CASE WHEN failing_now THEN 'high' ELSE 'low' END AS severity,
+    first_seen, last_seen,
+    CASE WHEN NOT failing_now THEN coalesce(recent_n, 0) END AS recent_count,
+    log_n AS count
 FROM failing
 UNION ALL
 -- Sidecars on the releases known to hit it, with no failure seen yet.
@@ -89,7 +116,7 @@ SELECT 'image/' || image, NULL, NULL, NULL, 'istio-init', any_value(bundle_id),
     count(DISTINCT namespace || '/' || pod) || ' pods run istio-init from ' || image || ', a release known to fail with "iptables-restore: line 2 failed" when istio-init is re-run',
     count(DISTINCT namespace || '/' || pod) || ' 个 Pod 运行 ' || image || ' 中的 istio-init，该版本已知在 istio-init 重新运行时会报 "iptables-restore: line 2 failed"',
     list(DISTINCT namespace || '/' || pod ORDER BY namespace || '/' || pod)[1:10],
-    'low'
+    'low', NULL, NULL, NULL, NULL
 FROM inits i
 WHERE list_contains(string_split(${bad_versions}, ','), version)
   AND NOT EXISTS (SELECT 1 FROM failing f WHERE f.bundle_id = i.bundle_id AND f.namespace = i.namespace AND f.pod = i.pod)
