@@ -30,6 +30,10 @@ systemctl restart kubelet
 A pod CIDR change (Calico `CALICO_IPV4POOL_CIDR`) only applies to a new IPPool: create the pool
 for the new CIDR (matching the controller-manager `--cluster-cidr`), disable the old one, then
 restart all pods (or wait for the iptables rules to be refreshed).
+A node's clusterDNS is read where it takes effect: the running kubelet (configz), else a
+`--cluster-dns` flag (it overrides the config file), else `/var/lib/kubelet/config.yaml`; an old
+address left only in a setting the kubelet does not use is info. Any Service serving DNS counts
+(NodeLocal DNSCache's `kube-dns-upstream` too), and ServiceCIDR objects extend the service range.
 ```
 kubectl -n kube-system get svc kube-dns -o wide
 kubectl get ippools.crd.projectcalico.org -o yaml | grep cidr
@@ -48,6 +52,9 @@ systemctl restart kubelet
 ```
 Pod 网段变更（修改 Calico 的 `CALICO_IPV4POOL_CIDR`）只对新建的 IPPool 生效：为新网段创建地址池（与 controller-manager 的
 `--cluster-cidr` 一致）并禁用旧池，然后重启所有 Pod（或者等待 iptables 等规则下一次更新）。
+节点的 clusterDNS 按实际生效的位置读取：运行中的 kubelet（configz），其次是 `--cluster-dns` 参数（它覆盖配置文件），
+最后是 `/var/lib/kubelet/config.yaml`；旧地址只残留在 kubelet 未使用的配置中时报告为 info。任何提供 DNS 的 Service 都算数
+（包括 NodeLocal DNSCache 的 `kube-dns-upstream`），ServiceCIDR 对象也会扩展 Service 网段。
 ```
 kubectl -n kube-system get svc kube-dns -o wide
 kubectl get ippools.crd.projectcalico.org -o yaml | grep cidr
@@ -103,7 +110,14 @@ ranges AS (
           + TRY_CAST(split_part(split_part(c, '/', 1), '.', 2) AS BIGINT) * 65536
           + TRY_CAST(split_part(split_part(c, '/', 1), '.', 3) AS BIGINT) * 256
           + TRY_CAST(split_part(split_part(c, '/', 1), '.', 4) AS BIGINT) AS net
-    FROM (SELECT *, unnest(string_split(value, ',')) AS c FROM effective)
+    FROM (SELECT *, unnest(string_split(value, ',')) AS c FROM effective
+          UNION ALL
+          -- ServiceCIDR objects (networking.k8s.io, Kubernetes 1.31+) extend the service range
+          -- the supported way: ClusterIPs from them are in range.
+          SELECT bundle_id, 'service', array_to_string(from_json(doc->'$.spec.cidrs', '["VARCHAR"]'), ','),
+              'ServiceCIDR ' || name, 'ServiceCIDR ' || name,
+              unnest(from_json(doc->'$.spec.cidrs', '["VARCHAR"]'))
+          FROM objects WHERE api_group = 'networking.k8s.io' AND resource = 'servicecidrs')
     WHERE contains(c, '.') AND contains(c, '/')
 ),
 svc AS (
@@ -136,28 +150,53 @@ out_of_range_events AS (
     GROUP BY bundle_id
 ),
 kubelet_dns AS (
-    SELECT coalesce(h.cluster_bundle_id, k.bundle_id) AS cluster, k.bundle_id, k.node,
+    -- Every place a node's clusterDNS is read, with its precedence: the running kubelet
+    -- (configz), a --cluster-dns flag (flags override the config file), the config file.
+    SELECT coalesce(h.cluster_bundle_id, k.bundle_id) AS cluster, k.node,
+        CASE WHEN k.source = 'configz' THEN 1 ELSE 3 END AS prio,
         'kubelet ' || CASE WHEN k.source = 'file' THEN '/var/lib/kubelet/config.yaml' ELSE 'configz' END || ' clusterDNS' AS src,
         from_json(k.config->'$.clusterDNS', '["VARCHAR"]') AS ips
     FROM kubelet_configs k LEFT JOIN host_nodes h ON h.bundle_id = k.bundle_id
     WHERE json_type(k.config->'$.clusterDNS') = 'ARRAY'
     UNION ALL
-    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), f.bundle_id, f.node, 'kubelet flag --cluster-dns in ' || f.path,
-        string_split(regexp_extract(f.content, '--cluster-dns[= ]["'']?([0-9a-fA-F.:,]+)', 1), ',')
+    -- The flag in a kubelet unit, drop-in or environment file; commented-out lines do not count.
+    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), f.node, 2, 'kubelet flag --cluster-dns in ' || f.path,
+        string_split(regexp_extract(f.content, '(?m)^[^#\n]*--cluster-dns[= ]["'']?([0-9a-fA-F.:,]+)', 1), ',')
     FROM host_files f LEFT JOIN host_nodes h USING (bundle_id)
     WHERE contains(f.content, '--cluster-dns') AND f.path LIKE '%kubelet%'
+      AND regexp_matches(f.content, '(?m)^[^#\n]*--cluster-dns[= ]')
+),
+-- Services pods may be sent to for DNS: the cluster DNS Service(s) and anything serving port 53
+-- (NodeLocal DNSCache's kube-dns-upstream carries the kube-dns label too).
+dns_targets AS (
+    SELECT s.bundle_id, s.namespace, s.name, s.cluster_ip, s.is_dns
+    FROM svc s JOIN services x ON x.bundle_id = s.bundle_id AND x.namespace = s.namespace AND x.name = s.name
+    WHERE s.is_dns OR contains(coalesce(CAST(x.ports AS VARCHAR), ''), '"port":53')
+),
+dns_main AS (
+    -- The one named in messages: kube-system/kube-dns first.
+    SELECT bundle_id, arg_min(namespace || '/' || name, CASE WHEN name = 'kube-dns' THEN 0 WHEN is_dns THEN 1 ELSE 2 END) AS dns_svc,
+        arg_min(cluster_ip, CASE WHEN name = 'kube-dns' THEN 0 WHEN is_dns THEN 1 ELSE 2 END) AS dns_ip,
+        list(DISTINCT cluster_ip) AS ips
+    FROM dns_targets GROUP BY bundle_id
+),
+node_dns AS (
+    SELECT k.cluster AS bundle_id, k.node,
+        arg_min(k.ips, k.prio) AS eff_ips, arg_min(k.src, k.prio) AS eff_src,
+        list(k.src || ': ' || array_to_string(k.ips, ', ') ORDER BY k.prio, k.src) AS lines,
+        -- sources that name no DNS Service (link-local: NodeLocal DNSCache, on purpose)
+        list(k.src || ': ' || array_to_string(k.ips, ', ') ORDER BY k.prio, k.src)
+            FILTER (WHERE NOT list_has_any(k.ips, d.ips) AND NOT list_bool_or(list_transform(k.ips, lambda x: x LIKE '169.254.%'))) AS stale,
+        any_value(d.dns_svc) AS dns_svc, any_value(d.dns_ip) AS dns_ip, any_value(d.ips) AS dns_ips
+    FROM kubelet_dns k JOIN dns_main d ON d.bundle_id = k.cluster
+    WHERE len(k.ips) > 0 AND k.node IS NOT NULL
+    GROUP BY k.cluster, k.node
 ),
 dns_mismatch AS (
-    SELECT k.node, any_value(k.bundle_id) AS bundle_id, d.namespace || '/' || d.name AS dns_svc, d.cluster_ip AS dns_ip,
-        list(DISTINCT k.src || ': ' || array_to_string(k.ips, ', ')) AS lines,
-        list_distinct(flatten(list(k.ips))) AS ips
-    FROM kubelet_dns k
-    JOIN svc d ON d.bundle_id = k.cluster AND d.is_dns
-    WHERE len(k.ips) > 0
-      AND NOT list_contains(k.ips, d.cluster_ip)
-      -- NodeLocal DNSCache: the kubelet points at a link-local address on purpose
-      AND NOT list_bool_or(list_transform(k.ips, lambda x: x LIKE '169.254.%'))
-    GROUP BY ALL
+    SELECT *,
+        NOT list_has_any(eff_ips, dns_ips) AND NOT list_bool_or(list_transform(eff_ips, lambda x: x LIKE '169.254.%')) AS broken
+    FROM node_dns
+    WHERE len(coalesce(stale, [])) > 0
 ),
 pools AS (
     SELECT bundle_id, name, doc->>'$.spec.cidr' AS cidr,
@@ -171,12 +210,18 @@ pools AS (
       AND contains(coalesce(doc->>'$.spec.cidr', ''), '.')
       AND NOT coalesce(TRY_CAST(doc->>'$.spec.disabled' AS BOOLEAN), false)
 ),
-pool_out AS (
-    SELECT p.bundle_id, p.name, p.cidr, any_value(r.value) AS range_value, any_value(r.src) AS range_src, any_value(r.src_zh) AS range_src_zh
+pool_in AS (
+    SELECT p.bundle_id, p.name, p.cidr,
+        bool_or(r.prefix BETWEEN 0 AND 32 AND p.prefix >= r.prefix
+                AND p.net // (1::BIGINT << (32 - r.prefix)) = r.net // (1::BIGINT << (32 - r.prefix))) AS inside,
+        any_value(r.value) AS range_value, any_value(r.src) AS range_src, any_value(r.src_zh) AS range_src_zh
     FROM pools p JOIN ranges r ON r.bundle_id = p.bundle_id AND r.what = 'pod'
     GROUP BY ALL
-    HAVING NOT bool_or(r.prefix BETWEEN 0 AND 32 AND p.prefix >= r.prefix
-                       AND p.net // (1::BIGINT << (32 - r.prefix)) = r.net // (1::BIGINT << (32 - r.prefix)))
+),
+pool_out AS (
+    -- A pool outside the pod CIDR; beside a pool inside it, it is an extra pool made on purpose.
+    SELECT o.*, EXISTS (SELECT 1 FROM pool_in i WHERE i.bundle_id = o.bundle_id AND i.inside) AS has_inside
+    FROM pool_in o WHERE NOT o.inside
 ),
 env_cidr AS (
     -- CALICO_IPV4POOL_CIDR changed in calico-node while no pool has that CIDR.
@@ -191,13 +236,24 @@ env_no_pool AS (
     GROUP BY ALL
     HAVING NOT bool_or(p.cidr = e.cidr)
 )
+-- The node's kubelet is named in `node` and the row carries the cluster bundle, so that
+-- cluster-dns-unavailable, which names this rule as its root cause, links per node.
 SELECT 'node/' || node AS resource, node, bundle_id,
-    'kubelet on node ' || node || ' sends pods to DNS server ' || array_to_string(list_sort(ips), ', ')
-        || ' but the DNS Service ' || dns_svc || ' has ClusterIP ' || dns_ip || ': pods on this node cannot resolve names' AS message,
-    '节点 ' || node || ' 上的 kubelet 为 Pod 配置的 DNS 服务器是 ' || array_to_string(list_sort(ips), ', ')
-        || '，但 DNS Service ' || dns_svc || ' 的 ClusterIP 是 ' || dns_ip || '：该节点上的 Pod 无法解析域名' AS message_zh,
+    CASE WHEN broken THEN
+        'kubelet on node ' || node || ' sends pods to DNS server ' || array_to_string(list_sort(eff_ips), ', ')
+            || ' but the DNS Service ' || dns_svc || ' has ClusterIP ' || dns_ip || ': pods on this node cannot resolve names'
+    ELSE
+        'kubelet on node ' || node || ' sends pods to ' || array_to_string(list_sort(eff_ips), ', ') || ' (' || eff_src
+            || '), but a setting it does not use still names an old DNS address: ' || array_to_string(stale, '; ')
+            || ' (fix it before it is used)' END AS message,
+    CASE WHEN broken THEN
+        '节点 ' || node || ' 上的 kubelet 为 Pod 配置的 DNS 服务器是 ' || array_to_string(list_sort(eff_ips), ', ')
+            || '，但 DNS Service ' || dns_svc || ' 的 ClusterIP 是 ' || dns_ip || '：该节点上的 Pod 无法解析域名'
+    ELSE
+        '节点 ' || node || ' 上的 kubelet 为 Pod 配置的 DNS 是 ' || array_to_string(list_sort(eff_ips), ', ') || '（' || eff_src
+            || '），但未生效的配置中仍是旧的 DNS 地址：' || array_to_string(stale, '；') || '（请在其生效前修正）' END AS message_zh,
     list_concat(lines, ['Service ' || dns_svc || ' clusterIP: ' || dns_ip]) AS evidence,
-    'high' AS severity
+    CASE WHEN broken THEN 'high' ELSE 'info' END AS severity
 FROM dns_mismatch
 UNION ALL
 SELECT 'cluster', NULL, o.bundle_id,
@@ -212,10 +268,12 @@ SELECT 'cluster', NULL, o.bundle_id,
 FROM svc_out_by_cluster o LEFT JOIN out_of_range_events ev USING (bundle_id)
 UNION ALL
 SELECT 'ippool/' || name, NULL, bundle_id,
-    'Calico IPPool ' || name || ' (' || cidr || ') is outside the cluster pod CIDR ' || range_value || ' (' || range_src || ')',
-    'Calico IPPool ' || name || '（' || cidr || '）不在集群 Pod 网段 ' || range_value || '（' || range_src_zh || '）内',
+    'Calico IPPool ' || name || ' (' || cidr || ') is outside the cluster pod CIDR ' || range_value || ' (' || range_src || ')'
+        || CASE WHEN has_inside THEN '; another enabled pool lies inside it, so this one is an extra pool' ELSE '' END,
+    'Calico IPPool ' || name || '（' || cidr || '）不在集群 Pod 网段 ' || range_value || '（' || range_src_zh || '）内'
+        || CASE WHEN has_inside THEN '；另有启用的地址池位于该网段内，此池为额外添加的地址池' ELSE '' END,
     ['IPPool ' || name || ' spec.cidr: ' || cidr, range_src || ': ' || range_value],
-    'medium'
+    CASE WHEN has_inside THEN 'info' ELSE 'medium' END
 FROM pool_out
 UNION ALL
 SELECT 'daemonset/' || namespace || '/' || workload, NULL, bundle_id,
