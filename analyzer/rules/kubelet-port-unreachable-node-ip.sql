@@ -8,6 +8,11 @@ patterns = [
   "Get \"?https://[0-9a-f.:\\[\\]]+:10250/containerLogs/",
   "no route to host",
 ]
+# metrics-server scrapes every kubelet each minute and the API server fails every
+# `kubectl logs/exec`: an unreachable kubelet port shows several times within hours; one
+# blip (a node rebooting) does not make it.
+recent = "6h"
+min_count = 3
 [title]
 en = "Control plane cannot reach the kubelet port 10250 (no route to host): the node IP is not routable"
 zh = "控制平面无法访问 kubelet 10250 端口 (no route to host)：节点 IP 不可路由"
@@ -43,40 +48,71 @@ systemctl restart kubelet
 ```
 """
 --- */
-WITH hits AS (
-    SELECT bundle_id, coalesce(source || ' ' || coalesce(service, namespace || '/' || pod), 'log') AS src,
-        coalesce(source || ' ' || coalesce(service, namespace || '/' || pod), '日志') AS src_zh, line AS text
-    FROM log_lines
-    WHERE contains(line, ':10250') AND contains(line, 'no route to host')
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
+),
+hits AS (
+    SELECT coalesce(h.cluster, l.bundle_id) AS bundle_id,
+        coalesce(l.source || ' ' || coalesce(l.service, l.namespace || '/' || l.pod), 'log') AS src,
+        coalesce(l.source || ' ' || coalesce(l.service, l.namespace || '/' || l.pod), '日志') AS src_zh,
+        l.line AS text, l.ts, l.age, 1 AS n, false AS during_collection
+    FROM log_lines l LEFT JOIN hn h ON h.host_bundle = l.bundle_id
+    WHERE contains(l.line, ':10250') AND contains(l.line, 'no route to host')
     UNION ALL
-    SELECT bundle_id, 'event ' || coalesce(reason, ''), '事件 ' || coalesce(reason, ''), message FROM events
-    WHERE contains(message, ':10250') AND contains(message, 'no route to host')
+    SELECT e.bundle_id, 'event ' || coalesce(e.reason, ''), '事件 ' || coalesce(e.reason, ''), e.message,
+        coalesce(e.last_seen, e.first_seen)::TIMESTAMPTZ, b.collected_at - coalesce(e.last_seen, e.first_seen), e.count, false
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE contains(e.message, ':10250') AND contains(e.message, 'no route to host')
     UNION ALL
-    SELECT bundle_id, 'collection gap ' || location, '采集缺失 ' || location, detail FROM gaps
+    -- The collector itself could not reach the kubelet: happening at collection time.
+    SELECT bundle_id, 'collection gap ' || location, '采集缺失 ' || location, detail, NULL, NULL, 1, true FROM gaps
     WHERE contains(coalesce(detail, ''), ':10250') AND contains(detail, 'no route to host')
 ),
 by_ip AS (
-    SELECT regexp_extract(text, 'dial tcp \[?([0-9a-fA-F.:]+?)\]?:10250', 1) AS ip,
-        any_value(bundle_id) AS bundle_id, count(*) AS n, list(DISTINCT src) AS srcs, list(DISTINCT src_zh) AS srcs_zh, list(DISTINCT text)[1:3] AS lines
-    FROM hits GROUP BY 1
+    SELECT bundle_id, regexp_extract(text, 'dial tcp \[?([0-9a-fA-F.:]+?)\]?:10250', 1) AS ip,
+        sum(n) AS n,
+        sum(n) FILTER (WHERE in_window(age, ${recent})) AS recent_n,
+        bool_or(during_collection) AS during_collection,
+        min(ts) AS first_seen, max(ts) AS last_seen,
+        list(DISTINCT src ORDER BY src) AS srcs, list(DISTINCT src_zh ORDER BY src_zh) AS srcs_zh,
+        list(text ORDER BY ts DESC NULLS FIRST)[1:3] AS lines
+    FROM hits GROUP BY 1, 2
+),
+j AS (
+    SELECT b.*, a.node, a.type, n.ready,
+        (SELECT string_agg(x.type || ' ' || x.address, ', ' ORDER BY x.type)
+         FROM node_addresses x WHERE x.bundle_id = a.bundle_id AND x.node = a.node AND x.address <> b.ip AND x.type <> 'Hostname') AS others
+    FROM by_ip b
+    LEFT JOIN node_addresses a ON a.bundle_id = b.bundle_id AND a.address = b.ip AND a.type <> 'Hostname'
+    LEFT JOIN nodes n ON n.bundle_id = a.bundle_id AND n.name = a.node
 )
 SELECT
-    coalesce('node/' || a.node, 'ip/' || nullif(b.ip, ''), 'cluster') AS resource,
-    a.node, b.bundle_id,
-    b.n || ' "dial tcp ' || coalesce(nullif(b.ip, ''), '?') || ':10250: ... no route to host" errors ('
-        || array_to_string(b.srcs, ', ') || ')'
-        || CASE WHEN a.node IS NOT NULL THEN ': node ' || a.node || ' registered ' || b.ip || ' as its ' || a.type || ', which the control plane cannot route to'
-                ELSE ': the kubelet address is not routable from the control plane' END
-        || coalesce('; its other addresses: ' || (SELECT string_agg(x.type || ' ' || x.address, ', ' ORDER BY x.type)
-                                               FROM node_addresses x WHERE x.node = a.node AND x.address <> b.ip AND x.type <> 'Hostname'), '') AS message,
-    b.n || ' 条 "dial tcp ' || coalesce(nullif(b.ip, ''), '?') || ':10250: ... no route to host" 错误（'
-        || array_to_string(b.srcs_zh, ', ') || '）'
-        || CASE WHEN a.node IS NOT NULL THEN '：节点 ' || a.node || ' 将 ' || b.ip || ' 注册为其 ' || a.type || '，而控制平面无法路由到该地址'
-                ELSE '：控制平面无法路由到 kubelet 的地址' END
-        || coalesce('；该节点的其他地址：' || (SELECT string_agg(x.type || ' ' || x.address, ', ' ORDER BY x.type)
-                                               FROM node_addresses x WHERE x.node = a.node AND x.address <> b.ip AND x.type <> 'Hostname'), '') AS message_zh,
-    b.lines AS evidence,
-    b.n AS count
-FROM by_ip b
-LEFT JOIN node_addresses a ON a.address = b.ip AND a.type <> 'Hostname'
+    coalesce('node/' || node, 'ip/' || nullif(ip, ''), 'cluster') AS resource,
+    node, bundle_id,
+    n || ' "dial tcp ' || coalesce(nullif(ip, ''), '?') || ':10250: ... no route to host" errors ('
+        || array_to_string(srcs, ', ') || ')'
+        || CASE WHEN node IS NOT NULL AND ready THEN ': node ' || node || ' registered ' || ip || ' as its ' || type
+                    || ', which the control plane cannot route to (the node is Ready: its kubelet reaches the API server, not the other way)'
+                WHEN node IS NOT NULL THEN ': node ' || node || ' registered ' || ip || ' as its ' || type
+                    || ', but the node is NotReady: it is down or cut off, not only its kubelet port'
+                ELSE ': no node has this address now (a removed or re-addressed node)' END
+        || coalesce('; its other addresses: ' || others, '') AS message,
+    n || ' 条 "dial tcp ' || coalesce(nullif(ip, ''), '?') || ':10250: ... no route to host" 错误（'
+        || array_to_string(srcs_zh, ', ') || '）'
+        || CASE WHEN node IS NOT NULL AND ready THEN '：节点 ' || node || ' 将 ' || ip || ' 注册为其 ' || type
+                    || '，而控制平面无法路由到该地址（节点 Ready：kubelet 能访问 API Server，反之不行）'
+                WHEN node IS NOT NULL THEN '：节点 ' || node || ' 将 ' || ip || ' 注册为其 ' || type
+                    || '，但该节点处于 NotReady：节点已宕机或失联，而不只是 kubelet 端口不可达'
+                ELSE '：目前没有节点使用该地址（节点已删除或更换了地址）' END
+        || coalesce('；该节点的其他地址：' || others, '') AS message_zh,
+    lines AS evidence,
+    -- The FAQ's case: the node is Ready (the kubelet reaches the API server) and the API
+    -- server cannot reach the kubelet. A NotReady node is down (another rule's finding); an
+    -- address no node has is history.
+    CASE WHEN node IS NOT NULL AND ready THEN 'medium' ELSE 'info' END AS severity,
+    first_seen, last_seen,
+    -- A collection gap is failing at collection time: not judged by log times.
+    CASE WHEN NOT during_collection THEN coalesce(recent_n, 0) END AS recent_count,
+    n AS count
+FROM j
 ORDER BY 1
