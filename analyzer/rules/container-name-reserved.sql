@@ -9,6 +9,11 @@ patterns = [
   "error reserving (ctr|pod) name .* name is reserved",
   "is reserved for \"[0-9a-f]+\"",
 ]
+# Under load a retry of a slow CreateContainer hits the name the first attempt still holds:
+# a few such errors that then clear are the runtime catching up. A node stuck on it keeps
+# failing: 3 errors in the hour before collection, or a container waiting on it now.
+recent = "1h"
+min_count = 3
 [title]
 en = "Container creation stalls: \"failed to reserve container name\""
 zh = "容器创建卡住：\"failed to reserve container name\""
@@ -51,53 +56,72 @@ pidstat -d 1
 ```
 """
 --- */
-WITH ev AS (
-    SELECT e.bundle_id, coalesce(e.source_host, p.node) AS node, e.namespace, e.object_name AS pod, e.message AS line, e.count AS n,
-        'events' AS seen
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
+),
+ev AS (
+    SELECT e.bundle_id AS cluster, coalesce(e.source_host, p.node) AS node, e.namespace, e.object_name AS pod, e.message AS line, e.count AS n,
+        'events' AS seen, b.collected_at - e.last_seen AS age,
+        CAST(e.first_seen AS TIMESTAMPTZ) AS ts_first, CAST(e.last_seen AS TIMESTAMPTZ) AS ts_last
     FROM events e
+    JOIN bundles b ON b.bundle_id = e.bundle_id
     LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND p.namespace = e.namespace AND p.name = e.object_name
     WHERE regexp_matches(e.message, '(failed to reserve (container|sandbox) name|error reserving (ctr|pod) name)')
 ),
 logs AS (
-    SELECT bundle_id, node, NULL AS namespace,
-        nullif(regexp_extract(line, 'pod="?([^" ]+/[^" ]+)"?', 1), '') AS pod, line, 1 AS n,
-        coalesce(service, container, source) || ' log' AS seen
-    FROM log_lines
-    WHERE regexp_matches(line, '(failed to reserve (container|sandbox) name|error reserving (ctr|pod) name)')
+    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END AS cluster, l.node, NULL AS namespace,
+        nullif(regexp_extract(l.line, 'pod="?([^" ]+/[^" ]+)"?', 1), '') AS pod, l.line, 1 AS n,
+        coalesce(l.service, l.container, l.source) || ' log' AS seen, l.age, l.ts AS ts_first, l.ts AS ts_last
+    FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
+    WHERE regexp_matches(l.line, '(failed to reserve (container|sandbox) name|error reserving (ctr|pod) name)')
+),
+-- Containers waiting on it now: the current impact (events may have expired).
+waiting AS (
+    SELECT bundle_id AS cluster, node, namespace, pod, state_message AS line
+    FROM containers
+    WHERE state = 'waiting'
+      AND regexp_matches(coalesce(state_message, ''), '(failed to reserve (container|sandbox) name|error reserving (ctr|pod) name)')
 ),
 status AS (
-    -- Containers still waiting on it (events may have expired).
-    SELECT bundle_id, node, namespace, pod, state_message, 1, 'container status'
-    FROM containers
-    WHERE regexp_matches(coalesce(state_message, ''), '(failed to reserve (container|sandbox) name|error reserving (ctr|pod) name)')
-      AND NOT EXISTS (SELECT 1 FROM ev WHERE ev.bundle_id = containers.bundle_id AND ev.namespace = containers.namespace AND ev.pod = containers.pod)
+    SELECT cluster, node, namespace, pod, line, 1 AS n, 'container status' AS seen, INTERVAL 0 SECOND AS age,
+        NULL::TIMESTAMPTZ AS ts_first, NULL::TIMESTAMPTZ AS ts_last
+    FROM waiting w
+    WHERE NOT EXISTS (SELECT 1 FROM ev WHERE ev.cluster = w.cluster AND ev.namespace = w.namespace AND ev.pod = w.pod)
 ),
 hits AS (
     SELECT * FROM ev UNION ALL SELECT * FROM logs UNION ALL SELECT * FROM status
 ),
 per_node AS (
-    SELECT node, any_value(bundle_id) AS bundle_id, sum(n) AS n,
+    SELECT cluster, node, sum(n) AS n,
+        sum(n) FILTER (WHERE in_window(age, ${recent})) AS n_recent,
+        min(ts_first) AS first_seen, max(ts_last) AS last_seen,
         count(DISTINCT CASE WHEN namespace IS NOT NULL THEN namespace || '/' || pod ELSE pod END) AS pods,
         list(DISTINCT CASE WHEN namespace IS NOT NULL THEN namespace || '/' || pod ELSE pod END) FILTER (WHERE pod IS NOT NULL) AS pod_names,
         list(DISTINCT seen ORDER BY seen) AS seen, list(DISTINCT line)[1:3] AS lines,
         bool_or(contains(line, 'sandbox name') OR contains(line, 'reserving pod name')) AS sandbox
-    FROM hits GROUP BY node
+    FROM hits GROUP BY cluster, node
+),
+stuck AS (
+    SELECT cluster, node, count(*) AS n FROM waiting GROUP BY ALL
 ),
 -- The zfs snapshotter, named by the FAQ as a cause.
 zfs AS (
-    SELECT node, list(DISTINCT what ORDER BY what) AS whats FROM (
-        SELECT node, path || ': snapshotter = "zfs"' AS what FROM host_files
-        WHERE (path LIKE '/etc/containerd/%' AND regexp_matches(content, '(?m)^\s*snapshotter\s*=\s*"zfs"'))
-           OR (path LIKE '/etc/rancher/%' AND regexp_matches(content, '(?m)^\s*snapshotter:\s*"?zfs'))
+    SELECT cluster, node, list(DISTINCT what ORDER BY what) AS whats FROM (
+        SELECT h.cluster, f.node, f.path || ': snapshotter = "zfs"' AS what
+        FROM host_files f JOIN hn h ON h.host_bundle = f.bundle_id
+        WHERE (f.path LIKE '/etc/containerd/%' AND regexp_matches(f.content, '(?m)^\s*snapshotter\s*=\s*"zfs"'))
+           OR (f.path LIKE '/etc/rancher/%' AND regexp_matches(f.content, '(?m)^\s*snapshotter:\s*"?zfs'))
         UNION ALL
-        SELECT node, path || ' is on zfs' FROM host_filesystems
-        WHERE fstype = 'zfs' AND path IN ('/var/lib/containerd', '/var/lib/rancher', '/var/lib/docker')
-    ) GROUP BY node
+        SELECT h.cluster, f.node, f.path || ' is on zfs'
+        FROM host_filesystems f JOIN hn h ON h.host_bundle = f.bundle_id
+        WHERE f.fstype = 'zfs' AND f.path IN ('/var/lib/containerd', '/var/lib/rancher', '/var/lib/docker')
+    ) GROUP BY cluster, node
 )
-SELECT 'node/' || coalesce(p.node, '?') AS resource, p.node, p.node AS name, p.bundle_id,
+SELECT 'node/' || coalesce(p.node, '?') AS resource, p.node, p.node AS name, p.cluster AS bundle_id,
     p.n || ' "failed to reserve ' || CASE WHEN p.sandbox THEN 'container/sandbox' ELSE 'container' END || ' name" errors'
         || CASE WHEN p.pods > 0 THEN ' for ' || p.pods || ' pod(s)' ELSE '' END
         || ' on node ' || coalesce(p.node, '?') || ' (' || array_to_string(p.seen, ', ') || '): the runtime is slower than the kubelet''s timeout'
+        || CASE WHEN s.n > 0 THEN '; ' || s.n || ' container(s) waiting on it now' ELSE '' END
         || CASE WHEN z.whats IS NOT NULL THEN '; containerd uses the zfs snapshotter (' || array_to_string(z.whats, '; ') || '), whose zfs list is very slow'
                 ELSE '; check the disk I/O of the node (iostat -d -x 1)' END AS message,
     '节点 ' || coalesce(p.node, '?') || ' 上出现 ' || p.n || ' 次 "failed to reserve ' || CASE WHEN p.sandbox THEN 'container/sandbox' ELSE 'container' END || ' name" 错误'
@@ -105,12 +129,19 @@ SELECT 'node/' || coalesce(p.node, '?') AS resource, p.node, p.node AS name, p.b
         || '（' || array_to_string(list_transform(p.seen, lambda s: CASE WHEN s = 'events' THEN '事件' WHEN s = 'container status' THEN '容器状态'
                                                                       ELSE regexp_replace(s, ' log$', ' 日志') END), '、')
         || '）：运行时的响应慢于 kubelet 的超时'
+        || CASE WHEN s.n > 0 THEN '；当前有 ' || s.n || ' 个容器仍在等待' ELSE '' END
         || CASE WHEN z.whats IS NOT NULL THEN '；containerd 使用 zfs snapshotter（'
                     || array_to_string(list_transform(z.whats, lambda w: regexp_replace(w, '^(.*) is on zfs$', '\1 位于 zfs 上')), '；')
                     || '），而 zfs list 非常慢'
                 ELSE '；请检查节点的磁盘 I/O（iostat -d -x 1）' END AS message_zh,
     list_concat(p.lines, coalesce(p.pod_names[1:5], [])) AS evidence,
-    p.n AS count
+    p.n AS count, p.first_seen, p.last_seen,
+    -- A container waiting on it now is the impact itself, whatever the logs say.
+    CASE WHEN s.n IS NULL THEN coalesce(p.n_recent, 0) END AS recent_count,
+    -- Errors that cleared are the runtime catching up; stuck containers or the zfs snapshotter
+    -- make it a problem of the node.
+    CASE WHEN s.n > 0 OR z.whats IS NOT NULL THEN 'medium' ELSE 'low' END AS severity
 FROM per_node p
-LEFT JOIN zfs z ON z.node IS NOT DISTINCT FROM p.node
+LEFT JOIN stuck s ON s.cluster = p.cluster AND s.node IS NOT DISTINCT FROM p.node
+LEFT JOIN zfs z ON z.cluster = p.cluster AND z.node IS NOT DISTINCT FROM p.node
 ORDER BY 1
