@@ -4,6 +4,9 @@ severity = "high"
 faq = ["CRN-07"]
 category = "dns"
 patterns = ["plugin/forward: no nameservers found", "no nameservers found"]
+# CoreDNS exits at start with this error and is restarted at most every 5 minutes: a line
+# older than an hour from a CoreDNS that runs now is a start that has since been fixed.
+recent = "1h"
 [title]
 en = "CoreDNS cannot start: no upstream nameservers (plugin/forward: no nameservers found)"
 zh = "CoreDNS 无法启动：没有上游 nameserver (plugin/forward: no nameservers found)"
@@ -29,38 +32,56 @@ kubectl -n kube-system rollout restart deploy/coredns
 ```
 """
 --- */
+-- Per node bundle, its cluster and the file CoreDNS (dnsPolicy: Default) gets: the kubelet's
+-- resolvConf, else /etc/resolv.conf.
 WITH resolv_paths AS (
-    -- The file CoreDNS (dnsPolicy: Default) gets: the kubelet's resolvConf, else /etc/resolv.conf.
-    SELECT DISTINCT h.bundle_id, h.node, coalesce(nullif(k.config->>'$.resolvConf', ''), '/etc/resolv.conf') AS path
-    FROM host_nodes h LEFT JOIN kubelet_configs k ON lower(k.node) = lower(h.node)
+    SELECT DISTINCT h.bundle_id, h.cluster_bundle_id, h.node,
+        coalesce(nullif(k.config->>'$.resolvConf', ''), '/etc/resolv.conf') AS path
+    FROM host_nodes h
+    LEFT JOIN kubelet_configs k ON k.bundle_id IN (h.bundle_id, h.cluster_bundle_id) AND lower(k.node) = lower(h.node)
 ),
 empty_resolv AS (
     -- Nodes whose resolv.conf was collected and has no nameserver line.
-    SELECT f.node, f.bundle_id, f.path
+    SELECT r.cluster_bundle_id, f.node, f.bundle_id, f.path
     FROM host_files f JOIN resolv_paths r ON r.bundle_id = f.bundle_id AND r.path = f.path
     WHERE NOT regexp_matches(f.content, '(^|\n)[ \t]*nameserver[ \t]+\S')
 ),
-hits AS (
-    SELECT bundle_id, namespace, pod, node, container, line AS text, line_no AS ord, true AS from_log
+-- Clusters whose Corefile forwards only to explicit servers: the node's file does not matter.
+explicit_upstream AS (
+    SELECT DISTINCT bundle_id FROM objects
+    WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kube-system'
+      AND name IN ('coredns', 'rke2-coredns-rke2-coredns')
+      AND doc->>'$.data.Corefile' IS NOT NULL
+      AND NOT contains(doc->>'$.data.Corefile', 'resolv.conf')
+),
+log_hits AS (
+    SELECT bundle_id, namespace, pod, node, container, line, ts, age
     FROM log_lines
     WHERE source = 'container' AND contains(line, 'no nameservers found')
-    UNION ALL
-    -- terminationMessagePolicy: FallbackToLogsOnError puts the last lines in the status
-    SELECT bundle_id, namespace, pod, node, name,
-        CASE WHEN contains(coalesce(state_message, ''), 'no nameservers found') THEN state_message ELSE last_message END, 0, false
+),
+-- terminationMessagePolicy: FallbackToLogsOnError puts the last lines in the status.
+term_hits AS (
+    SELECT bundle_id, namespace, pod, node, name AS container,
+        CASE WHEN contains(coalesce(state_message, ''), 'no nameservers found') THEN state_message ELSE last_message END AS text
     FROM containers
     WHERE (state_message IS NOT NULL OR last_message IS NOT NULL)
       AND contains(coalesce(state_message, '') || ' ' || coalesce(last_message, ''), 'no nameservers found')
 ),
 pod_hits AS (
-    SELECT h.bundle_id, h.namespace, h.pod, h.node, any_value(h.container) AS container,
-        count(*) FILTER (WHERE h.from_log) AS n, list(DISTINCT h.text)[1:3] AS lines
-    FROM hits h GROUP BY ALL
+    SELECT bundle_id, namespace, pod, any_value(node) AS node, any_value(container) AS container,
+        count(line) AS n, count(line) FILTER (WHERE in_window(age, ${recent})) AS recent_n,
+        min(ts) AS first_seen, max(ts) AS last_seen,
+        list(DISTINCT text)[1:3] AS lines
+    FROM (SELECT bundle_id, namespace, pod, node, container, line, ts, age, line AS text FROM log_hits
+          UNION ALL
+          SELECT bundle_id, namespace, pod, node, container, NULL, NULL, NULL, text FROM term_hits)
+    GROUP BY ALL
 ),
 states AS (
     SELECT bundle_id, namespace, pod, name AS container,
         coalesce(state_reason, state) || ', ' || restart_count || ' restarts' AS state_text,
-        coalesce(state_reason, state) || '，已重启 ' || restart_count || ' 次' AS state_text_zh
+        coalesce(state_reason, state) || '，已重启 ' || restart_count || ' 次' AS state_text_zh,
+        (state_reason IN ('CrashLoopBackOff', 'Error', 'RunContainerError') OR coalesce(exit_code, 0) <> 0) AS failing_now
     FROM containers
 )
 SELECT
@@ -69,22 +90,34 @@ SELECT
     CASE WHEN h.n > 0 THEN 'CoreDNS logged "plugin/forward: no nameservers found" ' || h.n || ' times'
          ELSE 'CoreDNS terminated with "plugin/forward: no nameservers found"' END
         || coalesce(' (' || s.state_text || ')', '')
-        || CASE WHEN e.node IS NOT NULL THEN '; ' || e.path || ' on node ' || e.node || ' has no nameserver line' ELSE '' END AS message,
+        || CASE WHEN e.node IS NOT NULL THEN '; ' || e.path || ' on node ' || e.node || ' has no nameserver line' ELSE '' END
+        || CASE WHEN NOT coalesce(s.failing_now, false) AND e.node IS NULL THEN '; it runs now: the file was fixed since' ELSE '' END AS message,
     CASE WHEN h.n > 0 THEN 'CoreDNS 报 "plugin/forward: no nameservers found" ' || h.n || ' 次'
          ELSE 'CoreDNS 因 "plugin/forward: no nameservers found" 退出' END
         || coalesce('（' || s.state_text_zh || '）', '')
-        || CASE WHEN e.node IS NOT NULL THEN '；节点 ' || e.node || ' 上的 ' || e.path || ' 中没有 nameserver 行' ELSE '' END AS message_zh,
-    h.lines AS evidence
+        || CASE WHEN e.node IS NOT NULL THEN '；节点 ' || e.node || ' 上的 ' || e.path || ' 中没有 nameserver 行' ELSE '' END
+        || CASE WHEN NOT coalesce(s.failing_now, false) AND e.node IS NULL THEN '；它现在正常运行：该文件此后已修复' ELSE '' END AS message_zh,
+    h.lines AS evidence,
+    -- CoreDNS failing now, or the node's file still empty, proves it; otherwise the lines are
+    -- judged by their age.
+    CASE WHEN coalesce(s.failing_now, false) OR e.node IS NOT NULL THEN 'high' ELSE 'medium' END AS severity,
+    h.first_seen, h.last_seen,
+    CASE WHEN NOT (coalesce(s.failing_now, false) OR e.node IS NOT NULL) THEN h.recent_n END AS recent_count,
+    h.n AS count
 FROM pod_hits h
 LEFT JOIN states s ON s.bundle_id = h.bundle_id AND s.namespace = h.namespace AND s.pod = h.pod AND s.container = h.container
-LEFT JOIN empty_resolv e ON lower(e.node) = lower(h.node)
+LEFT JOIN empty_resolv e ON e.cluster_bundle_id = h.bundle_id AND lower(e.node) = lower(h.node)
 UNION ALL
+-- The node's file is empty and CoreDNS runs there: it fails at its next start.
 SELECT 'node/' || e.node, NULL, NULL, e.node, NULL, e.bundle_id,
-    e.path || ' on node ' || e.node || ' has no nameserver line; CoreDNS pods on it will fail with "no nameservers found"',
-    '节点 ' || e.node || ' 上的 ' || e.path || ' 中没有 nameserver 行；该节点上的 CoreDNS Pod 会报 "no nameservers found" 并失败',
-    [e.path || ': no nameserver line']
+    e.path || ' on node ' || e.node || ' has no nameserver line; CoreDNS pods on it will fail with "no nameservers found" when they restart',
+    '节点 ' || e.node || ' 上的 ' || e.path || ' 中没有 nameserver 行；该节点上的 CoreDNS Pod 重启时会报 "no nameservers found" 并失败',
+    [e.path || ': no nameserver line'],
+    'medium', NULL, NULL, NULL, NULL
 FROM empty_resolv e
-WHERE lower(e.node) NOT IN (SELECT lower(node) FROM pod_hits WHERE node IS NOT NULL)
-  AND EXISTS (SELECT 1 FROM pods p WHERE lower(p.node) = lower(e.node) AND p.namespace = 'kube-system'
+WHERE e.cluster_bundle_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM pod_hits h WHERE h.bundle_id = e.cluster_bundle_id AND lower(h.node) = lower(e.node))
+  AND e.cluster_bundle_id NOT IN (SELECT bundle_id FROM explicit_upstream)
+  AND EXISTS (SELECT 1 FROM pods p WHERE p.bundle_id = e.cluster_bundle_id AND lower(p.node) = lower(e.node) AND p.namespace = 'kube-system'
               AND (p.name LIKE 'coredns%' OR p.labels->>'$."k8s-app"' = 'kube-dns'))
 ORDER BY 1
