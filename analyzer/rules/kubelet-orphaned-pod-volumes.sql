@@ -9,6 +9,9 @@ patterns = [
   "found, but volume paths are still present on disk",
   "found, but error occurred when trying to remove the volumes dir",
 ]
+# The kubelet's housekeeping retries every 2 s while the directory is there: a current
+# orphan logs many times an hour; lines from before it was cleaned up are history.
+recent = "6h"
 [title]
 en = "kubelet cannot clean up the volume directories of orphaned pods"
 zh = "kubelet 无法清理孤儿 Pod 的卷目录（orphaned pod）"
@@ -49,8 +52,12 @@ done
 ```
 """
 --- */
-WITH hits AS (
-    SELECT bundle_id, node, coalesce(service, container, source) AS service, line,
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
+),
+hits AS (
+    SELECT l.bundle_id, coalesce(h.cluster, l.bundle_id) AS cluster, l.node, coalesce(l.service, l.container, l.source) AS service,
+        l.line, l.line_no, l.ts, l.age,
         coalesce(nullif(regexp_extract(line, '[Oo]rphaned pod \\?"([0-9a-fA-F-]{8,})\\?" found', 1), ''),
                  regexp_extract(line, 'pod(?:UID|_uid)=\\?"?([0-9a-fA-F-]{36})', 1)) AS uid,
         CASE WHEN regexp_matches(line, 'not a directory') THEN 'not a directory'
@@ -59,20 +66,22 @@ WITH hits AS (
              WHEN regexp_matches(line, 'failed to rmdir\(\) (volume|subpath)') THEN 'failed to rmdir() a volume'
              WHEN regexp_matches(line, 'device or resource busy') THEN 'device or resource busy'
              ELSE 'cleanup error' END AS why
-    FROM log_lines
-    WHERE regexp_matches(line, '[Oo]rphaned pod (\\?"[^"\\]*\\?" )?found, but')
+    FROM log_lines l LEFT JOIN hn h ON h.host_bundle = l.bundle_id
+    WHERE regexp_matches(l.line, '[Oo]rphaned pod (\\?"[^"\\]*\\?" )?found, but')
 ),
 per_node AS (
-    SELECT h.node, any_value(h.bundle_id) AS bundle_id, count(*) AS n,
+    SELECT h.cluster, h.node, any_value(h.bundle_id) AS bundle_id, count(*) AS n,
+        count(*) FILTER (WHERE in_window(h.age, ${recent})) AS recent_n,
+        min(h.ts) AS first_seen, max(h.ts) AS last_seen,
         list(DISTINCT h.service) AS services,
         list(DISTINCT h.uid ORDER BY h.uid) FILTER (WHERE h.uid <> '') AS uids,
         list(DISTINCT h.why ORDER BY h.why) AS whys,
-        list(DISTINCT h.line)[1:3] AS lines
-    FROM hits h GROUP BY h.node
+        list(h.line ORDER BY h.ts DESC NULLS LAST, h.line_no DESC)[1:3] AS lines
+    FROM hits h GROUP BY h.cluster, h.node
 ),
--- A UID still used by a listed pod is not an orphan: say so.
+-- A UID still used by a pod listed in the node's cluster is not an orphan: say so.
 alive AS (
-    SELECT coalesce(list(DISTINCT uid) FILTER (WHERE uid IS NOT NULL), []) AS uids FROM pods
+    SELECT bundle_id, coalesce(list(DISTINCT uid) FILTER (WHERE uid IS NOT NULL), []) AS uids FROM pods GROUP BY bundle_id
 )
 SELECT 'node/' || coalesce(p.node, '?') AS resource, p.node, p.node AS name, p.bundle_id,
     array_to_string(p.services, '/') || ' on ' || coalesce(p.node, 'an unknown node') || ' logged "orphaned pod ... found, but" '
@@ -82,7 +91,7 @@ SELECT 'node/' || coalesce(p.node, '?') AS resource, p.node, p.node AS name, p.b
                      THEN ': unmount what is left (mount | grep <uid>), then remove /var/lib/kubelet/pods/<uid> for '
                      ELSE ': remove /var/lib/kubelet/pods/<uid> for ' END || array_to_string(p.uids[1:5], ', ')
                     || CASE WHEN len(p.uids) > 5 THEN ' and ' || (len(p.uids) - 5) || ' more' ELSE '' END ELSE '' END
-        || coalesce('; still used by a listed pod: ' || nullif(array_to_string(list_intersect(coalesce(p.uids, []), a.uids), ', '), ''), '') AS message,
+        || coalesce('; still used by a listed pod: ' || nullif(array_to_string(list_intersect(coalesce(p.uids, []), coalesce(a.uids, [])), ', '), ''), '') AS message,
     array_to_string(p.services, '/') || ' 在' || coalesce('节点 ' || p.node, '未知节点') || ' 上记录 "orphaned pod ... found, but" '
         || p.n || ' 次，涉及 ' || len(coalesce(p.uids, [])) || ' 个 Pod UID（' || array_to_string(p.whys, ', ') || '）'
         || CASE WHEN len(coalesce(p.uids, [])) > 0 THEN
@@ -90,9 +99,10 @@ SELECT 'node/' || coalesce(p.node, '?') AS resource, p.node, p.node AS name, p.b
                      THEN '：先卸载残留的挂载（mount | grep <uid>），再删除 /var/lib/kubelet/pods/<uid>，UID：'
                      ELSE '：删除 /var/lib/kubelet/pods/<uid>，UID：' END || array_to_string(p.uids[1:5], ', ')
                     || CASE WHEN len(p.uids) > 5 THEN '，另有 ' || (len(p.uids) - 5) || ' 个' ELSE '' END ELSE '' END
-        || coalesce('；仍被现有 Pod 使用：' || nullif(array_to_string(list_intersect(coalesce(p.uids, []), a.uids), ', '), ''), '') AS message_zh,
+        || coalesce('；仍被现有 Pod 使用：' || nullif(array_to_string(list_intersect(coalesce(p.uids, []), coalesce(a.uids, [])), ', '), ''), '') AS message_zh,
     list_concat(p.lines, list_transform(coalesce(p.uids, [])[1:10], lambda u: '/var/lib/kubelet/pods/' || u)) AS evidence,
-    p.n AS count
+    p.n AS count,
+    p.first_seen, p.last_seen, p.recent_n AS recent_count
 FROM per_node p
-CROSS JOIN alive a
+LEFT JOIN alive a ON a.bundle_id = p.cluster
 ORDER BY 1
