@@ -13,6 +13,9 @@ patterns = [
   "Too many pods",
   "OutOfpods",
 ]
+# Size-limit errors (events, log lines) count while they are current: within 6 hours before
+# collection. Older ones are history: the row is info.
+recent = "6h"
 [title]
 en = "Objects or nodes at Kubernetes/etcd limits (110 pods/node, 1 MiB objects, 256 KiB annotations, 63-char names, etcd quota)"
 zh = "对象或节点接近 Kubernetes/etcd 限制（每节点 110 Pod、对象 1 MiB、注解 256 KiB、名称 63 字符、etcd 配额）"
@@ -25,6 +28,9 @@ Kubernetes and etcd have hard limits:
 - **63 characters** for DNS labels (RFC 1123): names of Services, Namespaces, label values; a StatefulSet longer than 52 characters cannot create pods (its `controller-revision-hash` label exceeds 63).
 - **etcd** `--quota-backend-bytes` (2 GB default, keep it ≤ 8 GB); past the quota etcd answers `mvcc: database space exceeded`: compact, defragment and disarm the alarm.
 - gRPC messages are usually limited to 4 MB.
+
+Errors from these limits (events, log lines) count while current, within 6 hours of collection;
+older ones are reported as info. A full node is high when pods were turned away for it lately.
 ```
 kubectl get nodes -o custom-columns=NAME:.metadata.name,PODS:.status.capacity.pods
 kubectl get cm -A -o json | jq -r '.items[] | "\\(.metadata.namespace)/\\(.metadata.name) \\(tostring|length)"' | sort -k2 -n | tail
@@ -41,6 +47,8 @@ Kubernetes 与 etcd 有硬性限制：
 - **DNS LabelName 最长 63 字符**（RFC-1123）：Service、Namespace 名称和 label 值等；名称超过 52 字符的 StatefulSet 无法创建 Pod（其 `controller-revision-hash` 标签超过 63 字符）。
 - **etcd** `--quota-backend-bytes`（默认 2GB，建议不超过 8GB）；超出配额后 etcd 报 `mvcc: database space exceeded`：需压缩、碎片整理并解除告警。
 - gRPC 通常限制为 4MB。
+
+这些限制导致的错误（事件、日志）在采集前 6 小时内出现才算当前问题，更早的报告为 info。节点 Pod 已满且近期有 Pod 因此被拒绝时为 high。
 ```
 kubectl get nodes -o custom-columns=NAME:.metadata.name,PODS:.status.capacity.pods
 kubectl get cm -A -o json | jq -r '.items[] | "\\(.metadata.namespace)/\\(.metadata.name) \\(tostring|length)"' | sort -k2 -n | tail
@@ -52,8 +60,10 @@ ETCDCTL_API=3 etcdctl defrag && ETCDCTL_API=3 etcdctl alarm disarm
 [thresholds]
 # Share of a node's pod capacity in use before it is reported.
 pod_capacity_ratio = 0.95
-# Objects (as stored, without managedFields) above this size are close to etcd's limit.
+# Objects (as stored, without managedFields) above this size are close to etcd's limit, and
+# above object_limit_bytes at it.
 object_warn_bytes = 819200
+object_limit_bytes = 1048576
 annotation_warn_bytes = 204800
 annotation_limit_bytes = 262144
 dns_label_max = 63
@@ -72,21 +82,30 @@ full_nodes AS (
     HAVING count(*) >= n.capacity_pods * ${pod_capacity_ratio}
 ),
 errors AS (
-    SELECT bundle_id, coalesce(object_kind || ' ' || coalesce(object_namespace || '/', '') || object_name, '') AS origin, message AS line, count AS n
-    FROM events
-    WHERE contains(message, 'request is too large') OR contains(message, 'Request entity too large')
-       OR contains(message, 'Too long: must have at most') OR contains(message, 'must be no more than 63 characters')
-       OR contains(message, 'message larger than max') OR contains(message, 'database space exceeded')
-       OR (reason = 'FailedScheduling' AND contains(message, 'Too many pods')) OR reason = 'OutOfpods'
+    SELECT e.bundle_id, coalesce(e.object_kind || ' ' || coalesce(e.object_namespace || '/', '') || e.object_name, '') AS origin,
+        e.message AS line, e.count AS n,
+        CAST(e.last_seen AS TIMESTAMPTZ) AS ts, b.collected_at - e.last_seen AS age, CAST(e.first_seen AS TIMESTAMPTZ) AS first_ts
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE contains(e.message, 'request is too large') OR contains(e.message, 'Request entity too large')
+       OR contains(e.message, 'Too long: must have at most') OR contains(e.message, 'must be no more than 63 characters')
+       OR contains(e.message, 'message larger than max') OR contains(e.message, 'database space exceeded')
+       OR (e.reason = 'FailedScheduling' AND contains(e.message, 'Too many pods')) OR e.reason = 'OutOfpods'
     UNION ALL
-    SELECT bundle_id, 'Pod ' || namespace || '/' || name, coalesce(message, reason), 1
+    -- A pod rejected for a full node (OutOfpods) is current as long as it exists.
+    SELECT bundle_id, 'Pod ' || namespace || '/' || name, coalesce(message, reason), 1, NULL, NULL, NULL
     FROM pods WHERE reason = 'OutOfpods'
     UNION ALL
-    SELECT bundle_id, source || ' log ' || coalesce(namespace || '/' || pod || '/' || container, service, ''), line, 1
+    SELECT bundle_id, source || ' log ' || coalesce(namespace || '/' || pod || '/' || container, service, ''), line, 1, ts, age, ts
     FROM log_lines
     WHERE contains(line, 'request is too large') OR contains(line, 'Request entity too large')
        OR contains(line, 'Too long: must have at most') OR contains(line, 'must be no more than 63 characters')
        OR contains(line, 'message larger than max') OR contains(line, 'database space exceeded')
+),
+-- Nodes are full in fact when pods were turned away lately for it.
+pods_turned_away AS (
+    SELECT DISTINCT bundle_id FROM errors
+    WHERE (contains(line, 'Too many pods') OR contains(line, 'OutOfpods') OR contains(line, 'resource: pods'))
+      AND in_window(age, ${recent})
 ),
 etcd_quota_src AS (
     SELECT bundle_id, node, 'pod ' || namespace || '/' || pod AS origin,
@@ -108,7 +127,8 @@ rows AS (
         'node ' || name || ' runs ' || pods || ' pods of its capacity of ' || cap || ' (pods per node limit, maxPods)' AS message,
         '节点 ' || name || ' 运行了 ' || pods || ' 个 Pod，容量为 ' || cap || '（每节点 Pod 数上限，maxPods）' AS message_zh,
         ['pods: ' || pods || ' / ' || cap] AS evidence,
-        CASE WHEN pods >= cap THEN 'high' ELSE 'medium' END AS severity
+        CASE WHEN pods >= cap AND bundle_id IN (SELECT bundle_id FROM pods_turned_away) THEN 'high' ELSE 'medium' END AS severity,
+        NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen, NULL::BIGINT AS recent_count, NULL::BIGINT AS count
     FROM full_nodes
     UNION ALL
     SELECT lower(kind) || '/' || CASE WHEN namespace = '' THEN '' ELSE namespace || '/' END || name, namespace, name, NULL, bundle_id,
@@ -119,7 +139,8 @@ rows AS (
             || ' KiB，接近 etcd 的 1 MiB 对象大小限制'
             || CASE WHEN doc_bytes > ${annotation_limit_bytes} THEN '；对客户端 kubectl apply 来说过大（last-applied annotation 超过 256 KiB）' ELSE '' END,
         ['size: ' || doc_bytes || ' bytes (without managedFields)'],
-        'medium'
+        CASE WHEN doc_bytes >= ${object_limit_bytes} THEN 'medium' ELSE 'low' END,
+        NULL, NULL, NULL, NULL
     FROM objects
     WHERE doc_bytes >= ${object_warn_bytes} AND resource <> 'events'
     UNION ALL
@@ -130,7 +151,8 @@ rows AS (
             || ' KiB，接近所有 annotation 合计 256 KiB 的限制',
         list_transform(list_filter(json_keys(annotations), lambda k: strlen(CAST(json_extract(annotations, '$."' || k || '"') AS VARCHAR)) > 10240),
             lambda k: 'annotation ' || k),
-        'medium'
+        'medium',
+        NULL, NULL, NULL, NULL
     FROM objects
     WHERE strlen(CAST(annotations AS VARCHAR)) >= ${annotation_warn_bytes} AND resource <> 'events'
     UNION ALL
@@ -140,7 +162,8 @@ rows AS (
         'StatefulSet ' || namespace || '/' || name || ' 的名称长度为 ' || strlen(name) || ' 个字符：其 Pod 的 controller-revision-hash 标签超过 '
             || ${dns_label_max} || ' 个字符，因此无法创建 Pod',
         ['name length ' || strlen(name) || ' > ' || ${statefulset_name_max}],
-        'high'
+        'high',
+        NULL, NULL, NULL, NULL
     FROM workloads
     WHERE kind = 'StatefulSet' AND strlen(name) > ${statefulset_name_max}
     UNION ALL
@@ -148,11 +171,13 @@ rows AS (
         'etcd --quota-backend-bytes is ' || CAST(round(bytes / 1073741824.0, 1) AS VARCHAR) || ' GiB (' || origin || '), above the recommended maximum of 8 GiB',
         'etcd --quota-backend-bytes 为 ' || CAST(round(bytes / 1073741824.0, 1) AS VARCHAR) || ' GiB（' || origin || '），超过建议的最大值 8 GiB',
         ['quota-backend-bytes=' || bytes],
-        'medium'
+        -- A recommendation (keep it at most 8 GB), not a failure.
+        'low',
+        NULL, NULL, NULL, NULL
     FROM etcd_quota
     WHERE bytes > ${etcd_quota_max_bytes}
     UNION ALL
-    SELECT 'cluster', NULL, NULL, NULL, any_value(bundle_id),
+    SELECT 'cluster', NULL, NULL, NULL, bundle_id,
         sum(n) || ' errors from Kubernetes/etcd size limits ('
             || concat_ws(', ',
                 CASE WHEN bool_or(contains(line, 'Too many pods') OR contains(line, 'OutOfpods') OR contains(line, 'resource: pods')) THEN 'pods per node' END,
@@ -170,8 +195,14 @@ rows AS (
                 CASE WHEN bool_or(contains(line, 'message larger than max')) THEN 'gRPC 4 MB 消息' END,
                 CASE WHEN bool_or(contains(line, 'database space exceeded')) THEN 'etcd 配额超限' END) || '）',
         list(DISTINCT origin || ': ' || line)[1:4],
-        CASE WHEN bool_or(contains(line, 'database space exceeded')) THEN 'critical' ELSE 'high' END
+        -- etcd past its quota refuses every write: an outage while it is current. The other
+        -- limits fail the requests that hit them.
+        CASE WHEN bool_or(contains(line, 'database space exceeded') AND in_window(age, ${recent})) THEN 'critical' ELSE 'medium' END,
+        min(first_ts), max(ts),
+        CAST(coalesce(sum(n) FILTER (WHERE in_window(age, ${recent})), 0) AS BIGINT),
+        CAST(sum(n) AS BIGINT)
     FROM errors
+    GROUP BY bundle_id
     HAVING count(*) > 0
 )
 SELECT * FROM rows
