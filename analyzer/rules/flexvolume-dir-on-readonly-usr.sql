@@ -8,6 +8,10 @@ patterns = [
   "/usr/libexec/kubernetes/kubelet-plugins/volume/exec/?.*read-only file system",
   "Error initializing dynamic plugin prober",
 ]
+# The kubelet logs the read-only error when it starts its plugin prober (and the
+# controller-manager when it probes): a kubelet started days ago logged it days ago, while
+# the mounts and the plugin directory read now still tell the state.
+recent = "7d"
 [title]
 en = "FlexVolume plugin directory is under the read-only /usr (Flatcar, Fedora CoreOS)"
 zh = "FlexVolume 插件目录位于只读的 /usr 下（Flatcar、Fedora CoreOS）"
@@ -70,49 +74,57 @@ nodeRegistration:
 """
 --- */
 WITH hn AS (
-    SELECT h.bundle_id, h.node, n.os_image, hf.os_pretty_name, hf.os_id
+    SELECT h.bundle_id, coalesce(h.cluster_bundle_id, h.bundle_id) AS cluster, h.node, n.os_image, hf.os_pretty_name, hf.os_id
     FROM host_nodes h
-    LEFT JOIN nodes n ON n.name = h.node
+    LEFT JOIN nodes n ON n.bundle_id = h.cluster_bundle_id AND n.name = h.node
     LEFT JOIN host_facts hf ON hf.bundle_id = h.bundle_id
 ),
 ro_usr AS (
-    SELECT node, any_value(device || ' on ' || mountpoint || ' (' || options || ')') AS mount
+    SELECT bundle_id, any_value(device || ' on ' || mountpoint || ' (' || options || ')') AS mount
     FROM host_mounts
     WHERE mountpoint = '/usr' AND regexp_matches(options, '(^|,)ro(,|$)')
-    GROUP BY node
+    GROUP BY bundle_id
 ),
 immutable AS (
-    SELECT hn.bundle_id, hn.node, coalesce(hn.os_image, hn.os_pretty_name) AS os, r.mount
-    FROM hn LEFT JOIN ro_usr r ON r.node = hn.node
-    WHERE r.node IS NOT NULL
+    SELECT hn.bundle_id, hn.cluster, hn.node, coalesce(hn.os_image, hn.os_pretty_name) AS os, r.mount
+    FROM hn LEFT JOIN ro_usr r ON r.bundle_id = hn.bundle_id
+    WHERE r.bundle_id IS NOT NULL
        OR regexp_matches(coalesce(hn.os_image, '') || ' ' || coalesce(hn.os_pretty_name, '') || ' ' || coalesce(hn.os_id, ''), '(?i)flatcar|fedora coreos|container linux')
     UNION ALL
     -- Cluster-only bundles: the node's OS image is all there is.
-    SELECT n.bundle_id, n.name, n.os_image, NULL FROM nodes n
+    SELECT n.bundle_id, n.bundle_id, n.name, n.os_image, NULL FROM nodes n
     WHERE regexp_matches(coalesce(n.os_image, ''), '(?i)flatcar|fedora coreos|container linux')
-      AND n.name NOT IN (SELECT node FROM hn WHERE node IS NOT NULL)
+      AND NOT EXISTS (SELECT 1 FROM hn WHERE hn.cluster = n.bundle_id AND hn.node = n.name)
+),
+kubelet_cfg AS (
+    SELECT coalesce(h.cluster, k.bundle_id) AS cluster, k.node, k.source, k.config
+    FROM kubelet_configs k LEFT JOIN hn h ON h.bundle_id = k.bundle_id
 ),
 plugin_dir AS (
-    SELECT i.node,
+    SELECT i.cluster, i.node,
         coalesce(
-            (SELECT max(config->>'$.volumePluginDir') FROM kubelet_configs k WHERE k.node = i.node AND k.source = 'configz'),
+            (SELECT max(config->>'$.volumePluginDir') FROM kubelet_cfg k WHERE k.cluster = i.cluster AND k.node = i.node AND k.source = 'configz'),
             (SELECT max(regexp_extract(f.content, '--volume-plugin-dir[= ]"?([^" \n]+)', 1)) FROM host_files f
-              WHERE f.node = i.node AND contains(f.content, '--volume-plugin-dir')
+              WHERE f.bundle_id = i.bundle_id AND contains(f.content, '--volume-plugin-dir')
                 AND (f.path IN ('/var/lib/kubelet/kubeadm-flags.env', '/etc/default/kubelet', '/etc/sysconfig/kubelet') OR f.path LIKE '%/kubelet.service.d/%')),
-            (SELECT max(config->>'$.volumePluginDir') FROM kubelet_configs k WHERE k.node = i.node AND k.source = 'file'),
+            (SELECT max(config->>'$.volumePluginDir') FROM kubelet_cfg k WHERE k.cluster = i.cluster AND k.node = i.node AND k.source = 'file'),
             '/usr/libexec/kubernetes/kubelet-plugins/volume/exec/') AS dir
     FROM immutable i
 ),
 kcm AS (
-    SELECT c.node,
+    SELECT c.bundle_id, c.node,
         coalesce(regexp_extract(CAST(c.command AS VARCHAR) || CAST(coalesce(c.args, '[]') AS VARCHAR), '--flex-volume-plugin-dir=([^",\]]+)', 1), '') AS flag
     FROM containers c
     WHERE c.namespace = 'kube-system' AND c.name = 'kube-controller-manager'
 ),
 ro_logs AS (
-    SELECT node, count(*) AS n, list(DISTINCT line)[1:2] AS lines FROM log_lines
-    WHERE contains(line, '/usr/libexec/kubernetes') AND contains(line, 'read-only file system')
-    GROUP BY node
+    SELECT coalesce(h.cluster, l.bundle_id) AS cluster, l.node, count(*) AS n,
+        count(*) FILTER (WHERE in_window(l.age, ${recent})) AS recent_n,
+        min(l.ts) AS first_seen, max(l.ts) AS last_seen,
+        list(l.line ORDER BY l.ts DESC NULLS LAST, l.line_no DESC)[1:2] AS lines
+    FROM log_lines l LEFT JOIN hn h ON h.bundle_id = l.bundle_id
+    WHERE contains(l.line, '/usr/libexec/kubernetes') AND contains(l.line, 'read-only file system')
+    GROUP BY 1, 2
 )
 SELECT
     'node/' || i.node AS resource,
@@ -131,10 +143,13 @@ SELECT
         ['volumePluginDir: ' || p.dir],
         CASE WHEN i.mount IS NOT NULL THEN ['mount: ' || i.mount] ELSE [] END,
         coalesce(l.lines, [])) AS evidence,
-    CASE WHEN l.n > 0 THEN 'medium' ELSE 'low' END AS severity
+    -- The directory and the mounts are read now; the errors confirm FlexVolume cannot work
+    -- when they are recent.
+    CASE WHEN l.recent_n > 0 THEN 'medium' ELSE 'low' END AS severity,
+    l.first_seen, l.last_seen, l.n AS count
 FROM immutable i
-JOIN plugin_dir p ON p.node = i.node
-LEFT JOIN kcm k ON k.node = i.node
-LEFT JOIN ro_logs l ON l.node = i.node
+JOIN plugin_dir p ON p.cluster = i.cluster AND p.node = i.node
+LEFT JOIN kcm k ON k.bundle_id = i.cluster AND k.node = i.node
+LEFT JOIN ro_logs l ON l.cluster = i.cluster AND l.node = i.node
 WHERE p.dir LIKE '/usr/%'
 ORDER BY 1
