@@ -8,6 +8,9 @@ patterns = [
   "failed to build map of initial containers from runtime",
   "Failed to start ContainerManager",
 ]
+# The kubelet exits on this error at every start: while it lasts, systemd restarts it every
+# few seconds and the node is NotReady. A line in the hour before collection is current.
+recent = "1h"
 [title]
 en = "kubelet cannot start: \"failed to build map of initial containers from runtime: no PodsandBox found\""
 zh = "kubelet 无法启动：\"failed to build map of initial containers from runtime: no PodsandBox found\""
@@ -39,56 +42,86 @@ systemctl restart kubelet
 ```
 """
 --- */
-WITH hits AS (
-    SELECT coalesce(node, '') AS node, any_value(bundle_id) AS bundle_id, count(*) AS n,
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
+),
+node_logs AS (
+    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END AS cluster, l.node, l.line, l.line_no, l.ts, l.age
+    FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
+    WHERE contains(l.line, 'PodsandBox') OR contains(l.line, 'graphdriver(s)=') OR contains(l.line, 'using prior storage driver')
+),
+hits AS (
+    SELECT cluster, coalesce(node, '') AS node, count(*) AS n,
+        count(*) FILTER (WHERE in_window(age, ${recent})) AS n_recent,
+        min(ts) AS first_seen, max(ts) AS last_seen,
         list(line ORDER BY line_no)[1:3] AS lines,
         max(nullif(regexp_extract(line, 'no PodsandBox found with Id \\?[''"]?([0-9a-f]{12,64})', 1), '')) AS sandbox_id
-    FROM log_lines
+    FROM node_logs
     WHERE contains(line, 'no PodsandBox found with Id')
        OR (contains(line, 'failed to build map of initial containers from runtime') AND contains(line, 'PodsandBox'))
-    GROUP BY 1
+    GROUP BY 1, 2
 ),
 drivers AS (
-    -- Docker's storage driver: /etc/docker/daemon.json, or what dockerd says at start-up.
-    SELECT bundle_id, node, 'daemon.json storage-driver: ' || (parsed->>'$."storage-driver"') AS what,
-        parsed->>'$."storage-driver"' AS driver
-    FROM host_files WHERE path = '/etc/docker/daemon.json' AND parsed->>'$."storage-driver"' IS NOT NULL
+    -- Docker's storage driver: /etc/docker/daemon.json, or what dockerd said at its latest start.
+    SELECT h.cluster, f.node, 1 AS prio, 'daemon.json storage-driver: ' || (f.parsed->>'$."storage-driver"') AS what,
+        f.parsed->>'$."storage-driver"' AS driver
+    FROM host_files f JOIN hn h ON h.host_bundle = f.bundle_id
+    WHERE f.path = '/etc/docker/daemon.json' AND f.parsed->>'$."storage-driver"' IS NOT NULL
     UNION ALL
-    SELECT bundle_id, node, 'dockerd: ' || regexp_extract(line, '(graphdriver\(s\)=\w+|using prior storage driver:? \\?"?\w+)', 1),
-        coalesce(nullif(regexp_extract(line, 'graphdriver\(s\)=(\w+)', 1), ''), regexp_extract(line, 'using prior storage driver:? \\?"?(\w+)', 1))
-    FROM log_lines
-    WHERE node IS NOT NULL AND (contains(line, 'graphdriver(s)=') OR contains(line, 'using prior storage driver'))
+    SELECT cluster, node, 2, 'dockerd: ' || regexp_extract(last_line, '(graphdriver\(s\)=\w+|using prior storage driver:? \\?"?\w+)', 1),
+        coalesce(nullif(regexp_extract(last_line, 'graphdriver\(s\)=(\w+)', 1), ''),
+                 regexp_extract(last_line, 'using prior storage driver:? \\?"?(\w+)', 1))
+    FROM (
+        SELECT cluster, node, arg_max(line, (coalesce(-epoch(age), 0), line_no)) AS last_line
+        FROM node_logs
+        WHERE node IS NOT NULL AND (contains(line, 'graphdriver(s)=') OR contains(line, 'using prior storage driver'))
+        GROUP BY cluster, node
+    )
 ),
 node_driver AS (
-    SELECT node, any_value(bundle_id) AS bundle_id, list(DISTINCT what) AS whats,
-        list(DISTINCT driver) FILTER (WHERE driver IS NOT NULL AND driver <> '') AS driver_list
-    FROM drivers GROUP BY node
+    SELECT cluster, node, list(what ORDER BY prio) AS whats, [arg_min(driver, prio)] AS driver_list
+    FROM drivers WHERE driver IS NOT NULL AND driver <> '' GROUP BY cluster, node
+),
+j AS (
+    SELECT h.*, d.whats, d.driver_list, n.name IS NOT NULL AS known, coalesce(n.ready, false) AS ready
+    FROM hits h
+    LEFT JOIN node_driver d ON d.cluster = h.cluster AND lower(d.node) = lower(h.node)
+    LEFT JOIN nodes n ON n.bundle_id = h.cluster AND lower(n.name) = lower(h.node)
 )
 SELECT
-    CASE WHEN h.node = '' THEN 'cluster' ELSE 'node/' || h.node END AS resource,
-    nullif(h.node, '') AS node, h.bundle_id,
-    'kubelet' || CASE WHEN h.node = '' THEN '' ELSE ' on node ' || h.node END
-        || ' cannot start its ContainerManager: "no PodsandBox found with Id' || coalesce(' ''' || h.sandbox_id || '''', '') || '" ('
-        || h.n || ' log lines)'
-        || coalesce('; Docker storage driver ' || array_to_string(d.driver_list, ', ')
-                    || CASE WHEN list_bool_or(list_transform(d.driver_list, lambda x: x <> 'overlay2')) THEN ' (not overlay2)' ELSE '' END, '') AS message,
-    CASE WHEN h.node = '' THEN 'kubelet' ELSE '节点 ' || h.node || ' 上的 kubelet' END
-        || ' 无法启动 ContainerManager："no PodsandBox found with Id' || coalesce(' ''' || h.sandbox_id || '''', '') || '"（'
-        || h.n || ' 行日志）'
-        || coalesce('；Docker 存储驱动为 ' || array_to_string(d.driver_list, ', ')
-                    || CASE WHEN list_bool_or(list_transform(d.driver_list, lambda x: x <> 'overlay2')) THEN '（不是 overlay2）' ELSE '' END, '') AS message_zh,
-    list_concat(h.lines, coalesce(d.whats, [])) AS evidence,
-    'high' AS severity
-FROM hits h LEFT JOIN node_driver d ON lower(d.node) = lower(h.node)
+    CASE WHEN node = '' THEN 'cluster' ELSE 'node/' || node END AS resource,
+    nullif(node, '') AS node, cluster AS bundle_id,
+    'kubelet' || CASE WHEN node = '' THEN '' ELSE ' on node ' || node END
+        || ' cannot start its ContainerManager: "no PodsandBox found with Id' || coalesce(' ''' || sandbox_id || '''', '') || '" ('
+        || n || ' log lines)'
+        || coalesce('; Docker storage driver ' || array_to_string(driver_list, ', ')
+                    || CASE WHEN list_bool_or(list_transform(driver_list, lambda x: x <> 'overlay2')) THEN ' (not overlay2)' ELSE '' END, '')
+        || CASE WHEN known AND NOT ready THEN '; the node is NotReady'
+                WHEN known AND ready THEN '; the node is Ready now: the kubelet started since' ELSE '' END AS message,
+    CASE WHEN node = '' THEN 'kubelet' ELSE '节点 ' || node || ' 上的 kubelet' END
+        || ' 无法启动 ContainerManager："no PodsandBox found with Id' || coalesce(' ''' || sandbox_id || '''', '') || '"（'
+        || n || ' 行日志）'
+        || coalesce('；Docker 存储驱动为 ' || array_to_string(driver_list, ', ')
+                    || CASE WHEN list_bool_or(list_transform(driver_list, lambda x: x <> 'overlay2')) THEN '（不是 overlay2）' ELSE '' END, '')
+        || CASE WHEN known AND NOT ready THEN '；节点处于 NotReady'
+                WHEN known AND ready THEN '；节点当前为 Ready：kubelet 此后已正常启动' ELSE '' END AS message_zh,
+    list_concat(lines, coalesce(whats, [])) AS evidence,
+    n AS count, first_seen, last_seen,
+    -- A NotReady node proves the kubelet down now, however old its last words are.
+    CASE WHEN NOT (known AND NOT ready) THEN n_recent END AS recent_count,
+    CASE WHEN known AND NOT ready THEN 'high'
+         WHEN known AND ready THEN 'info'
+         ELSE 'medium' END AS severity
+FROM j
 UNION ALL
-SELECT 'node/' || d.node, d.node, d.bundle_id,
+SELECT 'node/' || d.node, d.node, d.cluster,
     'Docker on node ' || d.node || ' uses the ' || array_to_string(d.driver_list, ', ')
         || ' storage driver, not overlay2: it leaves containers without their pod sandbox ("no PodsandBox found")',
     '节点 ' || d.node || ' 上的 Docker 使用 ' || array_to_string(d.driver_list, ', ')
         || ' 存储驱动而不是 overlay2：它会遗留失去 Pod sandbox 的容器（"no PodsandBox found"）',
-    d.whats,
+    d.whats, NULL, NULL, NULL, NULL,
     'low'
 FROM node_driver d
 WHERE list_bool_or(list_transform(d.driver_list, lambda x: x IN ('devicemapper', 'overlay', 'aufs', 'vfs')))
-  AND lower(d.node) NOT IN (SELECT lower(node) FROM hits)
+  AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.cluster = d.cluster AND lower(h.node) = lower(d.node))
 ORDER BY 1
