@@ -5,6 +5,8 @@ benign = true
 faq = ["WNR-07"]
 category = "noise"
 patterns = ["Initializing eviction metric for zone"]
+# Known-benign noise, always info: the window only says whether it is still being logged.
+recent = "24h"
 [title]
 en = "kube-controller-manager \"Initializing eviction metric for zone\": known-benign noise"
 zh = "kube-controller-manager \"Initializing eviction metric for zone\"：已知无害的日志"
@@ -24,7 +26,7 @@ zone 为空只表示节点没有可用区标签（k3s 和裸金属集群常见�
 """
 --- */
 WITH hits AS (
-    SELECT bundle_id, namespace, pod, node, container, line_no, line,
+    SELECT bundle_id, namespace, pod, node, container, line_no, line, ts, age,
         coalesce(nullif(regexp_extract(line, 'zone="([^"]*)"', 1), ''),
                  nullif(regexp_extract(line, 'for zone:\s*(\S+)', 1), ''),
                  '<no zone label>') AS zone
@@ -40,6 +42,8 @@ SELECT
         || string_agg(DISTINCT CASE WHEN zone = '<no zone label>' THEN '<无可用区标签>' ELSE zone END, ', '
                       ORDER BY CASE WHEN zone = '<no zone label>' THEN '<无可用区标签>' ELSE zone END) || '）' AS message_zh,
     count(*) AS count,
+    count(*) FILTER (WHERE in_window(age, ${recent})) AS recent_count,
+    min(ts) AS first_seen, max(ts) AS last_seen,
     list(line ORDER BY line_no)[1:2] AS evidence
 FROM hits
 GROUP BY bundle_id, namespace, pod, node, container
