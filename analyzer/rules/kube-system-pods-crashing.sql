@@ -4,6 +4,8 @@ severity = "high"
 faq = ["KADM-05"]
 category = "control-plane"
 patterns = ["RunContainerError", "CrashLoopBackOff", "Back-off restarting failed container"]
+# Findings rest on the containers' current state; the log tail is evidence only.
+recent = "1h"
 [title]
 en = "kube-system pods in RunContainerError, CrashLoopBackOff or Error"
 zh = "kube-system 中的 Pod 处于 RunContainerError、CrashLoopBackOff 或 Error 状态"
@@ -14,8 +16,9 @@ After `kubeadm init` no pod should be in `RunContainerError`, `CrashLoopBackOff`
 pods crash after `kubeadm init` itself, it is a kubeadm issue: report it at
 https://github.com/kubernetes/kubeadm/issues. If they crash after installing the network add-on
 while `coredns` is still `Pending`, the network add-on is most likely not working: it may need
-more RBAC privileges or a newer version; raise it with the network provider. Read the
-container's previous log first:
+more RBAC privileges or a newer version; raise it with the network provider. A pod that has
+ended (`Failed` after an eviction or a node shutdown) is never restarted and is reported as info;
+delete it once its controller runs a replacement. Read the container's previous log first:
 ```
 kubectl -n kube-system get pods -o wide
 kubectl -n kube-system describe pod <pod>
@@ -26,7 +29,8 @@ zh = """
 `kubeadm init` 完成后，不应有 Pod 处于 `RunContainerError`、`CrashLoopBackOff` 或 `Error` 状态；
 `coredns`（或 `kube-dns`）在部署网络插件之前处于 `Pending` 是正常的。若 `kubeadm init` 之后就有 Pod 处于这些状态，
 请在 https://github.com/kubernetes/kubeadm/issues 提交 issue。若部署网络插件之后 Pod 出现这些状态且 `coredns` 仍为 `Pending`，
-很可能是网络插件无法工作：可能需要授予它更多 RBAC 权限或使用较新版本，请向网络插件提供方提交问题。先查看容器上一次的日志：
+很可能是网络插件无法工作：可能需要授予它更多 RBAC 权限或使用较新版本，请向网络插件提供方提交问题。已结束的 Pod
+（驱逐或节点关机后处于 `Failed`）不会再重启，报告为 info；其控制器已运行替代 Pod 后可将其删除。先查看容器上一次的日志：
 ```
 kubectl -n kube-system get pods -o wide
 kubectl -n kube-system describe pod <pod>
@@ -38,7 +42,11 @@ log_tail_lines = 5
 --- */
 WITH bad AS (
     SELECT c.bundle_id, c.namespace, c.pod, c.node, c.name AS container, c.restart_count, c.image,
-        c.state_reason, c.state_message, c.exit_code, c.last_reason, c.last_exit_code, c.last_message, p.owner_kind
+        c.state_reason, c.state_message, c.exit_code, c.last_reason, c.last_exit_code, c.last_message, p.owner_kind,
+        p.phase, p.reason AS pod_reason, p.message AS pod_message,
+        -- A pod that ended (Failed/Succeeded: evicted, shut down with its node) is never restarted:
+        -- its controller has made another one. What it shows is history.
+        coalesce(p.phase IN ('Failed', 'Succeeded'), false) AS ended
     FROM containers c
     JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
     WHERE c.namespace = 'kube-system' AND p.deleted_at IS NULL
@@ -61,7 +69,7 @@ tail AS (
 dns_pending AS (
     SELECT bundle_id, count(*) AS n FROM pods
     WHERE namespace = 'kube-system' AND phase = 'Pending'
-      AND (name LIKE 'coredns-%' OR name LIKE 'kube-dns-%' OR labels->>'$."k8s-app"' = 'kube-dns')
+      AND (name LIKE 'coredns-%' OR name LIKE 'kube-dns-%' OR json_extract_string(labels, '$."k8s-app"') = 'kube-dns')
     GROUP BY bundle_id
 )
 SELECT
@@ -70,15 +78,27 @@ SELECT
     'container ' || b.container || ' is ' || b.state_reason
         || ' (restarts ' || b.restart_count
         || coalesce(', last exit ' || coalesce(b.last_reason, '') || ' code ' || b.last_exit_code, ', exit code ' || b.exit_code, '') || ')'
-        || CASE WHEN d.n > 0 THEN '; ' || d.n || ' coredns/kube-dns pod(s) still Pending: the pod network add-on is probably not working' ELSE '' END AS message,
+        || CASE WHEN b.ended THEN '; the pod has ended (' || b.phase || coalesce(': ' || nullif(b.pod_reason, ''), '') || '), a leftover that is never restarted'
+                WHEN b.state_reason = 'Error' THEN '; it is about to be restarted'
+                ELSE '' END
+        || CASE WHEN d.n > 0 AND NOT b.ended THEN '; ' || d.n || ' coredns/kube-dns pod(s) still Pending: the pod network add-on is probably not working' ELSE '' END AS message,
     '容器 ' || b.container || ' 处于 ' || b.state_reason || ' 状态'
         || '（已重启 ' || b.restart_count || ' 次'
         || coalesce('，上次退出：' || coalesce(b.last_reason || '，', '') || '退出码 ' || b.last_exit_code, '，退出码 ' || b.exit_code, '') || '）'
-        || CASE WHEN d.n > 0 THEN '；' || d.n || ' 个 coredns/kube-dns Pod 仍处于 Pending：Pod 网络插件很可能未正常工作' ELSE '' END AS message_zh,
+        || CASE WHEN b.ended THEN '；该 Pod 已结束（' || b.phase || coalesce('：' || nullif(b.pod_reason, ''), '') || '），是不会再重启的残留'
+                WHEN b.state_reason = 'Error' THEN '；即将被重启'
+                ELSE '' END
+        || CASE WHEN d.n > 0 AND NOT b.ended THEN '；' || d.n || ' 个 coredns/kube-dns Pod 仍处于 Pending：Pod 网络插件很可能未正常工作' ELSE '' END AS message_zh,
     list_concat(
         ['state: ' || b.state_reason || coalesce(': ' || nullif(b.state_message, ''), '')],
         CASE WHEN b.last_message IS NOT NULL AND b.last_message <> '' THEN ['last termination: ' || b.last_message] ELSE [] END,
-        CASE WHEN t.lines IS NOT NULL THEN list_transform(t.lines, lambda l: CASE WHEN t.previous THEN '[previous] ' ELSE '' END || l) ELSE [] END) AS evidence
+        CASE WHEN b.ended AND b.pod_message IS NOT NULL THEN ['pod: ' || b.pod_message] ELSE [] END,
+        CASE WHEN t.lines IS NOT NULL THEN list_transform(t.lines, lambda l: CASE WHEN t.previous THEN '[previous] ' ELSE '' END || l) ELSE [] END) AS evidence,
+    -- Crash loops and containers that cannot start are current; a container caught between an
+    -- error and its restart is likely one; an ended pod is history.
+    CASE WHEN b.ended THEN 'info'
+         WHEN b.state_reason = 'Error' THEN 'medium'
+         ELSE 'high' END AS severity
 FROM bad b
 LEFT JOIN tail t ON t.bundle_id = b.bundle_id AND t.pod = b.pod AND t.container = b.container
 LEFT JOIN dns_pending d ON d.bundle_id = b.bundle_id
