@@ -9,6 +9,11 @@ patterns = [
   "RunPodSandbox from runtime service failed.*(context deadline exceeded|DeadlineExceeded)",
   "CreatePodSandboxError.*context deadline exceeded",
 ]
+# A sandbox that times out once on a busy node and then starts is noise. The FAQ's case (a
+# node that stopped creating sandboxes) keeps failing: a pod still Pending on it, or at least
+# 3 failures in the hour before collection.
+recent = "1h"
+min_count = 3
 [title]
 en = "Pod sandboxes time out on creation (FailedCreatePodSandBox: context deadline exceeded)"
 zh = "Pod 沙箱创建超时 (FailedCreatePodSandBox: context deadline exceeded)"
@@ -67,42 +72,55 @@ YAML
 ```
 """
 --- */
-WITH ev AS (
-    SELECT e.bundle_id, coalesce(e.source_host, p.node) AS node,
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
+),
+ev AS (
+    SELECT e.bundle_id AS cluster, coalesce(e.source_host, p.node) AS node,
         e.object_namespace || '/' || e.object_name AS pod, e.count AS n, e.message AS line,
-        p.phase, coalesce(p.ready, false) AS ready, 'event' AS what, '事件' AS what_zh
+        -- Still waiting for its sandbox: Pending, no container of it started.
+        p.phase = 'Pending' AND NOT EXISTS (
+            SELECT 1 FROM containers c WHERE c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name
+              AND c.state IN ('running', 'terminated')) AS pending,
+        b.collected_at - e.last_seen AS age, CAST(e.first_seen AS TIMESTAMPTZ) AS ts_first, CAST(e.last_seen AS TIMESTAMPTZ) AS ts_last,
+        'event' AS what, '事件' AS what_zh
     FROM events e
+    JOIN bundles b ON b.bundle_id = e.bundle_id
     LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND p.namespace = e.object_namespace AND p.name = e.object_name
     WHERE e.reason = 'FailedCreatePodSandBox'
       AND (contains(e.message, 'context deadline exceeded') OR contains(e.message, 'DeadlineExceeded') OR contains(e.message, 'operation timeout'))
 ),
 logs AS (
-    SELECT bundle_id, node,
-        nullif(regexp_extract(line, '\spod="([^"]+)"', 1), '') AS pod,
-        1 AS n, line, NULL AS phase, NULL AS ready, source || ' log ' || coalesce(service, container, '') AS what,
-        source || ' 日志 ' || coalesce(service, container, '') AS what_zh
-    FROM log_lines
-    WHERE (contains(line, 'context deadline exceeded') OR contains(line, 'DeadlineExceeded') OR contains(line, 'operation timeout'))
-      AND (contains(line, 'RunPodSandbox') OR contains(line, 'CreatePodSandbox') OR contains(line, 'create pod sandbox')
-           OR contains(line, 'create sandbox for pod') OR contains(line, 'create a sandbox for pod'))
+    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END AS cluster, l.node,
+        nullif(regexp_extract(l.line, '\spod="([^"]+)"', 1), '') AS pod,
+        1 AS n, l.line, NULL::BOOLEAN AS pending, l.age, l.ts AS ts_first, l.ts AS ts_last,
+        l.source || ' log ' || coalesce(l.service, l.container, '') AS what,
+        l.source || ' 日志 ' || coalesce(l.service, l.container, '') AS what_zh
+    FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
+    WHERE (contains(l.line, 'context deadline exceeded') OR contains(l.line, 'DeadlineExceeded') OR contains(l.line, 'operation timeout'))
+      AND (contains(l.line, 'RunPodSandbox') OR contains(l.line, 'CreatePodSandbox') OR contains(l.line, 'create pod sandbox')
+           OR contains(l.line, 'create sandbox for pod') OR contains(l.line, 'create a sandbox for pod'))
 ),
 allhits AS (SELECT * FROM ev UNION ALL SELECT * FROM logs),
 per_node AS (
-    SELECT node, any_value(bundle_id) AS bundle_id,
+    SELECT cluster, node,
         coalesce(sum(n) FILTER (WHERE what = 'event'), 0) AS ev_n,
         count(*) FILTER (WHERE what <> 'event') AS log_n,
         count(DISTINCT pod) AS pods,
-        count(DISTINCT pod) FILTER (WHERE what = 'event' AND phase = 'Pending') AS pending,
+        count(DISTINCT pod) FILTER (WHERE what = 'event' AND pending) AS pending,
         string_agg(DISTINCT what, ', ' ORDER BY what) AS seen,
         string_agg(DISTINCT what_zh, '、' ORDER BY what_zh) AS seen_zh,
         list(DISTINCT 'pod ' || pod ORDER BY 'pod ' || pod) FILTER (WHERE pod IS NOT NULL) AS pod_list,
         list(line ORDER BY what, line) AS lines,
-        sum(n) AS total
+        sum(n) AS total,
+        -- Events count with their last time: an event in the window stands for its repeats.
+        coalesce(sum(n) FILTER (WHERE in_window(age, ${recent})), 0) AS recent_n,
+        min(ts_first) AS first_seen, max(ts_last) AS last_seen
     FROM allhits
-    GROUP BY node
+    GROUP BY cluster, node
 )
 SELECT
-    coalesce('node/' || node, 'cluster') AS resource, node, node AS name, bundle_id,
+    coalesce('node/' || node, 'cluster') AS resource, node, node AS name, cluster AS bundle_id,
     'pod sandbox creation timed out (context deadline exceeded)'
         || CASE WHEN node IS NULL THEN '' ELSE ' on node ' || node END || ': '
         || concat_ws(', ',
@@ -119,7 +137,9 @@ SELECT
         || '，' || pods || ' 个 Pod 受影响'
         || CASE WHEN pending > 0 THEN '，其中 ' || pending || ' 个仍处于 Pending' ELSE '' END
         || '（见于 ' || seen_zh || '）' AS message_zh,
-    total AS count,
+    total AS count, first_seen, last_seen,
+    -- A pod still waiting for its sandbox is the impact itself.
+    CASE WHEN pending = 0 THEN recent_n END AS recent_count,
     list_concat(coalesce(pod_list, [])[1:5], lines[1:3]) AS evidence,
     CASE WHEN pending > 0 THEN 'high' ELSE 'medium' END AS severity
 FROM per_node
