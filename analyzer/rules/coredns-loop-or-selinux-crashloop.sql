@@ -9,6 +9,9 @@ patterns = [
   "coredns.io/plugins/loop#troubleshooting",
 ]
 references = ["https://github.com/coredns/coredns/tree/master/plugin/loop#troubleshooting-loops-in-kubernetes-clusters"]
+# CoreDNS exits at the loop it detects and is restarted at most every 5 minutes: a loop line
+# older than an hour from a CoreDNS that runs now was fixed since.
+recent = "1h"
 [title]
 en = "CoreDNS crash-looping: forwarding loop to a local resolver, or old Docker with SELinux"
 zh = "CoreDNS 反复崩溃：转发到本地解析器形成环路，或旧版 Docker 与 SELinux"
@@ -53,44 +56,68 @@ kubectl -n kube-system get deployment coredns -o yaml | \\
 old_docker_major = 17
 --- */
 WITH coredns_pods AS (
-    SELECT bundle_id, namespace, name, node FROM pods
-    WHERE namespace = 'kube-system'
-      AND (name LIKE 'coredns-%' OR labels->>'$."k8s-app"' = 'kube-dns')
+    SELECT p.bundle_id, p.namespace, p.name, p.node,
+        coalesce(bool_or(c.state_reason IN ('CrashLoopBackOff', 'RunContainerError', 'CreateContainerError', 'Error')
+                         OR coalesce(c.exit_code, 0) <> 0), false) AS failing_now
+    FROM pods p
+    LEFT JOIN containers c ON c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name AND c.container_type = 'regular'
+    WHERE p.namespace = 'kube-system' AND p.deleted_at IS NULL
+      AND (p.name LIKE 'coredns-%' OR p.labels->>'$."k8s-app"' = 'kube-dns')
+    GROUP BY ALL
 ),
 loop_logs AS (
-    SELECT bundle_id, namespace, pod, node, count(*) AS n, list(DISTINCT line)[1:2] AS lines FROM log_lines
+    SELECT bundle_id, namespace, pod, node, count(*) AS n,
+        count(*) FILTER (WHERE in_window(age, ${recent})) AS recent_n,
+        min(ts) AS first_seen, max(ts) AS last_seen,
+        list(DISTINCT line)[1:2] AS lines
+    FROM log_lines
     WHERE source = 'container' AND contains(line, 'plugin/loop') AND contains(line, 'detected for zone')
     GROUP BY ALL
 ),
--- The resolv.conf the kubelet hands to dnsPolicy: Default pods (CoreDNS), per node.
+-- Clusters whose Corefile forwards only to explicit servers: the node's file cannot loop.
+explicit_upstream AS (
+    SELECT DISTINCT bundle_id FROM objects
+    WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kube-system'
+      AND name IN ('coredns', 'rke2-coredns-rke2-coredns')
+      AND doc->>'$.data.Corefile' IS NOT NULL
+      AND NOT contains(doc->>'$.data.Corefile', 'resolv.conf')
+),
+-- The resolv.conf the kubelet hands to dnsPolicy: Default pods (CoreDNS), per node bundle,
+-- with the cluster it belongs to.
 kubelet_resolv AS (
-    SELECT h.bundle_id, h.node,
+    SELECT h.bundle_id, h.cluster_bundle_id, h.node,
         coalesce(
-            (SELECT max(config->>'$.resolvConf') FROM kubelet_configs k WHERE k.node = h.node AND k.source = 'configz'),
+            (SELECT max(config->>'$.resolvConf') FROM kubelet_configs k
+              WHERE k.bundle_id = h.cluster_bundle_id AND k.node = h.node AND k.source = 'configz'),
             (SELECT max(regexp_extract(f.content, '--resolv-conf[= ]"?([^" \n]+)', 1)) FROM host_files f
               WHERE f.bundle_id = h.bundle_id AND contains(f.content, '--resolv-conf')
                 AND (f.path IN ('/var/lib/kubelet/kubeadm-flags.env', '/etc/default/kubelet', '/etc/sysconfig/kubelet') OR f.path LIKE '%/kubelet.service.d/%')),
-            (SELECT max(config->>'$.resolvConf') FROM kubelet_configs k WHERE k.node = h.node AND k.source = 'file'),
-            CASE WHEN EXISTS (SELECT 1 FROM kubelet_configs k WHERE k.node = h.node) THEN '/etc/resolv.conf' END) AS path
+            (SELECT max(config->>'$.resolvConf') FROM kubelet_configs k WHERE k.bundle_id = h.bundle_id AND k.source = 'file'),
+            CASE WHEN EXISTS (SELECT 1 FROM kubelet_configs k WHERE k.bundle_id IN (h.bundle_id, h.cluster_bundle_id) AND k.node = h.node)
+                 THEN '/etc/resolv.conf' END) AS path
     FROM host_nodes h
 ),
 local_stub AS (
-    SELECT r.bundle_id, r.node, r.path,
+    SELECT r.bundle_id, r.cluster_bundle_id, r.node, r.path,
         list(trim(l.line) ORDER BY l.line_no) FILTER (WHERE regexp_matches(l.line, '^\s*nameserver\s+(127\.|::1\s*$|0\.0\.0\.0)')) AS local_lines
     FROM kubelet_resolv r
     JOIN host_file_lines l ON l.bundle_id = r.bundle_id AND l.path = r.path
+    WHERE coalesce(r.cluster_bundle_id, '') NOT IN (SELECT bundle_id FROM explicit_upstream)
     GROUP BY ALL
     HAVING len(list(l.line) FILTER (WHERE regexp_matches(l.line, '^\s*nameserver\s+(127\.|::1\s*$|0\.0\.0\.0)'))) > 0
 ),
+-- CoreDNS containers failing now (not a crash long ago that was followed by a good run).
 crashing AS (
     SELECT c.bundle_id, c.namespace, c.pod, c.node, c.name AS container, c.restart_count,
         coalesce(c.state_reason, c.last_reason) AS reason, c.state_message AS msg, c.last_reason, c.last_message
-    FROM containers c JOIN coredns_pods p ON p.bundle_id = c.bundle_id AND p.name = c.pod
-    WHERE c.state_reason IN ('CrashLoopBackOff', 'RunContainerError', 'CreateContainerError', 'Error') OR c.last_reason = 'Error'
+    FROM containers c JOIN coredns_pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
+    WHERE c.state_reason IN ('CrashLoopBackOff', 'RunContainerError', 'CreateContainerError', 'Error')
 ),
 selinux_old_docker AS (
-    SELECT hf.bundle_id, hf.node, n.container_runtime_version AS crv
-    FROM host_facts hf JOIN nodes n ON n.name = hf.node
+    SELECT h.cluster_bundle_id AS bundle_id, hf.node, n.container_runtime_version AS crv
+    FROM host_facts hf
+    JOIN host_nodes h ON h.bundle_id = hf.bundle_id
+    JOIN nodes n ON n.bundle_id = h.cluster_bundle_id AND n.name = h.node
     WHERE hf.doc->>'$.extra.selinux_enforce' = '1'
       AND n.container_runtime_version LIKE 'docker://%'
       AND version_major(n.container_runtime_version) < ${old_docker_major}
@@ -101,27 +128,42 @@ SELECT
     g.namespace, g.pod AS name, g.node, g.bundle_id,
     'CoreDNS detected a forwarding loop (' || g.n || ' "plugin/loop: Loop ... detected" lines)'
         || coalesce('; the kubelet on ' || s.node || ' gives pods ' || s.path || ' pointing at a local resolver: '
-                    || array_to_string(s.local_lines, ', '), '') AS message,
+                    || array_to_string(s.local_lines, ', '), '')
+        || CASE WHEN NOT coalesce(p.failing_now, false) THEN '; CoreDNS runs now' ELSE '' END AS message,
     'CoreDNS 检测到转发环路（' || g.n || ' 行 "plugin/loop: Loop ... detected" 日志）'
         || coalesce('；节点 ' || s.node || ' 上的 kubelet 提供给 Pod 的 ' || s.path || ' 指向本地解析器：'
-                    || array_to_string(s.local_lines, ', '), '') AS message_zh,
+                    || array_to_string(s.local_lines, ', '), '')
+        || CASE WHEN NOT coalesce(p.failing_now, false) THEN '；CoreDNS 目前正常运行' ELSE '' END AS message_zh,
     list_concat(g.lines, coalesce(s.local_lines, [])) AS evidence,
-    'high' AS severity
+    -- Crash-looping now: proven. Otherwise the loop lines are judged by their age.
+    CASE WHEN coalesce(p.failing_now, false) THEN 'high' ELSE 'medium' END AS severity,
+    g.first_seen, g.last_seen,
+    CASE WHEN NOT coalesce(p.failing_now, false) THEN g.recent_n END AS recent_count,
+    g.n AS count
 FROM loop_logs g
-LEFT JOIN local_stub s ON s.node = g.node
+LEFT JOIN coredns_pods p ON p.bundle_id = g.bundle_id AND p.namespace = g.namespace AND p.name = g.pod
+LEFT JOIN local_stub s ON s.cluster_bundle_id = g.bundle_id AND s.node = g.node
 UNION ALL
--- The kubelet hands a local stub resolver to CoreDNS: the loop is certain once CoreDNS runs there.
+-- The kubelet hands a local stub resolver to CoreDNS (dnsPolicy: Default): CoreDNS forwarding
+-- to /etc/resolv.conf there forwards to itself.
 SELECT 'node/' || s.node, NULL, NULL, s.node, s.bundle_id,
     'kubelet resolvConf ' || s.path || ' on node ' || s.node || ' lists a local nameserver (' || array_to_string(s.local_lines, ', ')
         || '): CoreDNS pods there forward to themselves and exit with "Loop ... detected"'
-        || coalesce('; coredns pods on this node: ' || (SELECT string_agg(p.name, ', ') FROM coredns_pods p WHERE p.node = s.node), ''),
+        || coalesce('; coredns pods on this node: ' || (SELECT string_agg(p.name || CASE WHEN p.failing_now THEN ' (failing)' ELSE ' (running)' END, ', ')
+                                                      FROM coredns_pods p WHERE p.bundle_id = s.cluster_bundle_id AND p.node = s.node), ''),
     '节点 ' || s.node || ' 上 kubelet 的 resolvConf ' || s.path || ' 列出了本地 nameserver（' || array_to_string(s.local_lines, ', ')
         || '）：该节点上的 CoreDNS Pod 会转发给自己，并以 "Loop ... detected" 退出'
-        || coalesce('；该节点上的 coredns Pod：' || (SELECT string_agg(p.name, ', ') FROM coredns_pods p WHERE p.node = s.node), ''),
+        || coalesce('；该节点上的 coredns Pod：' || (SELECT string_agg(p.name || CASE WHEN p.failing_now THEN '（失败）' ELSE '（运行中）' END, ', ')
+                                                  FROM coredns_pods p WHERE p.bundle_id = s.cluster_bundle_id AND p.node = s.node), ''),
     s.local_lines,
-    CASE WHEN EXISTS (SELECT 1 FROM coredns_pods p WHERE p.node = s.node) THEN 'high' ELSE 'medium' END
+    -- CoreDNS failing on the node: high. CoreDNS running there despite the file: it does not
+    -- read it (hostNetwork, another dnsPolicy): low. None there yet: medium.
+    CASE WHEN EXISTS (SELECT 1 FROM coredns_pods p WHERE p.bundle_id = s.cluster_bundle_id AND p.node = s.node AND p.failing_now) THEN 'high'
+         WHEN EXISTS (SELECT 1 FROM coredns_pods p WHERE p.bundle_id = s.cluster_bundle_id AND p.node = s.node) THEN 'low'
+         ELSE 'medium' END,
+    NULL, NULL, NULL, NULL
 FROM local_stub s
-WHERE s.node NOT IN (SELECT node FROM loop_logs WHERE node IS NOT NULL)
+WHERE NOT EXISTS (SELECT 1 FROM loop_logs g WHERE g.bundle_id = s.cluster_bundle_id AND g.node = s.node)
 UNION ALL
 -- Old Docker with SELinux enforcing.
 SELECT 'pod/' || c.namespace || '/' || c.pod, c.namespace, c.pod, c.node, c.bundle_id,
@@ -131,7 +173,7 @@ SELECT 'pod/' || c.namespace || '/' || c.pod, c.namespace, c.pod, c.node, c.bund
         || ' 运行 ' || d.crv || ' 且 SELinux 为 enforcing',
     list_concat(['state: ' || c.reason || coalesce(': ' || nullif(c.msg, ''), '')],
         CASE WHEN c.last_message IS NOT NULL THEN ['last termination: ' || coalesce(c.last_reason, '') || ': ' || c.last_message] ELSE [] END),
-    'high'
-FROM crashing c JOIN selinux_old_docker d ON d.node = c.node
-WHERE c.pod NOT IN (SELECT pod FROM loop_logs)
+    'high', NULL, NULL, NULL, NULL
+FROM crashing c JOIN selinux_old_docker d ON d.bundle_id = c.bundle_id AND d.node = c.node
+WHERE NOT EXISTS (SELECT 1 FROM loop_logs g WHERE g.bundle_id = c.bundle_id AND g.namespace = c.namespace AND g.pod = c.pod)
 ORDER BY 1
