@@ -7,6 +7,9 @@ patterns = [
   "Usage of EmptyDir volume \"?[^\"]*\"? exceeds the limit",
   "exceeds the limit \"?[0-9.]+m\"?",
 ]
+# An eviction (pod status, event, kubelet line) within a day is current; Evicted pods stay
+# listed for weeks after.
+recent = "24h"
 [title]
 en = "Pods evicted: \"Usage of EmptyDir volume exceeds the limit\""
 zh = "Pod 被驱逐：\"Usage of EmptyDir volume exceeds the limit\""
@@ -53,19 +56,30 @@ min_size_limit_bytes = 1048576
 WITH rs_owner AS (
     SELECT bundle_id, namespace, name, owner_kind, owner_name FROM workloads WHERE kind IN ('ReplicaSet', 'Job')
 ),
--- Evictions told by pod status, events and kubelet logs.
+-- Evictions told by pod status, events and kubelet logs, each with when it happened: the
+-- pod's latest recorded time (start, conditions), the event's last time, the line's time.
 evicted AS (
-    SELECT p.bundle_id, p.namespace, p.name AS pod, p.node, p.message AS line, 'pod status' AS seen
-    FROM pods p WHERE contains(coalesce(p.message, ''), 'Usage of EmptyDir volume')
+    SELECT p.bundle_id, p.namespace, p.name AS pod, p.node, p.message AS line, 'pod status' AS seen,
+        greatest(p.started_at, p.created_at,
+                 list_max(list_transform(coalesce(p.conditions, []), lambda c: k8s_ts(c.lastTransitionTime))))::TIMESTAMPTZ AS ts,
+        b.collected_at - greatest(p.started_at, p.created_at,
+                 list_max(list_transform(coalesce(p.conditions, []), lambda c: k8s_ts(c.lastTransitionTime)))) AS age,
+        false AS is_log
+    FROM pods p JOIN bundles b ON b.bundle_id = p.bundle_id
+    WHERE contains(coalesce(p.message, ''), 'Usage of EmptyDir volume')
     UNION ALL
-    SELECT e.bundle_id, e.namespace, e.object_name, coalesce(e.source_host, p.node), e.message, 'events'
+    SELECT e.bundle_id, e.namespace, e.object_name, coalesce(e.source_host, p.node), e.message, 'events',
+        coalesce(e.last_seen, e.first_seen)::TIMESTAMPTZ, b.collected_at - coalesce(e.last_seen, e.first_seen), false
     FROM events e
+    JOIN bundles b ON b.bundle_id = e.bundle_id
     LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND p.namespace = e.namespace AND p.name = e.object_name
     WHERE contains(e.message, 'Usage of EmptyDir volume')
     UNION ALL
-    SELECT bundle_id, split_part(regexp_extract(line, 'pod="([^"]+)"', 1), '/', 1),
-        nullif(split_part(regexp_extract(line, 'pod="([^"]+)"', 1), '/', 2), ''), node, line, coalesce(service, source) || ' log'
-    FROM log_lines WHERE contains(line, 'Usage of EmptyDir volume')
+    SELECT coalesce(h.cluster_bundle_id, l.bundle_id), split_part(regexp_extract(l.line, 'pod="([^"]+)"', 1), '/', 1),
+        nullif(split_part(regexp_extract(l.line, 'pod="([^"]+)"', 1), '/', 2), ''), l.node, l.line, coalesce(l.service, l.source) || ' log',
+        l.ts, l.age, true
+    FROM log_lines l LEFT JOIN host_nodes h ON h.bundle_id = l.bundle_id
+    WHERE contains(l.line, 'Usage of EmptyDir volume')
 ),
 tagged AS (
     SELECT e.*,
@@ -85,7 +99,12 @@ per_owner AS (
         count(DISTINCT pod) AS pods, list(DISTINCT node) FILTER (WHERE node IS NOT NULL) AS nodes,
         list(DISTINCT vol || ' limit ' || lim ORDER BY vol || ' limit ' || lim) FILTER (WHERE vol <> '') AS vols,
         list(DISTINCT vol || ' 限制 ' || lim ORDER BY vol || ' 限制 ' || lim) FILTER (WHERE vol <> '') AS vols_zh,
-        list(DISTINCT seen ORDER BY seen) AS seen, list(DISTINCT line)[1:3] AS lines
+        list(DISTINCT seen ORDER BY seen) AS seen, list(DISTINCT line)[1:3] AS lines,
+        bool_and(is_log) AS logs_only,
+        count(*) FILTER (WHERE is_log) AS log_n,
+        count(*) FILTER (WHERE is_log AND in_window(age, ${recent})) AS log_recent,
+        min(ts) AS first_seen, max(ts) AS last_seen,
+        bool_or(coalesce(age <= ${recent}, true)) AS current
     FROM tagged
     GROUP BY bundle_id, namespace, owner
 ),
@@ -128,24 +147,37 @@ SELECT o.owner AS resource, o.namespace, coalesce(o.owner_name, split_part(o.own
     o.pods || ' pod(s) of ' || o.owner || ' evicted: Usage of EmptyDir volume exceeds the limit'
         || CASE WHEN len(coalesce(o.vols, [])) > 0 THEN ' (' || array_to_string(o.vols, ', ') || ')' ELSE '' END
         || ' [' || array_to_string(o.seen, ', ') || ']'
-        || coalesce('; emptyDir ' || d.what, '') AS message,
+        || coalesce('; emptyDir ' || d.what, '')
+        || CASE WHEN NOT o.current THEN '; the last eviction was ' || CAST(round(days_between(o.last_seen::TIMESTAMP, b.collected_at)) AS BIGINT)
+                    || ' days before collection (leftover Evicted pods)' ELSE '' END AS message,
     o.owner || ' 的 ' || o.pods || ' 个 Pod 被驱逐：Usage of EmptyDir volume exceeds the limit'
         || CASE WHEN len(coalesce(o.vols_zh, [])) > 0 THEN '（' || array_to_string(o.vols_zh, ', ') || '）' ELSE '' END
         || ' [来源：' || array_to_string(list_transform(o.seen, lambda s: CASE WHEN s = 'pod status' THEN 'Pod 状态'
                                                                       WHEN s = 'events' THEN '事件'
                                                                       ELSE regexp_replace(s, ' log$', ' 日志') END), ', ') || ']'
-        || coalesce('；emptyDir ' || d.what_zh, '') AS message_zh,
+        || coalesce('；emptyDir ' || d.what_zh, '')
+        || CASE WHEN NOT o.current THEN '；最近一次驱逐在收集前 ' || CAST(round(days_between(o.last_seen::TIMESTAMP, b.collected_at)) AS BIGINT)
+                    || ' 天（残留的 Evicted Pod）' ELSE '' END AS message_zh,
     o.lines AS evidence,
     o.pods AS count,
-    CASE WHEN coalesce(d.has_absurd, false) THEN 'high' END AS severity
+    -- Evicted within the day: medium, high when the limit is no real amount (every pod is
+    -- evicted on its first write). Older evictions: the absurd limit is still there (medium),
+    -- otherwise they are history (info).
+    CASE WHEN o.current AND coalesce(d.has_absurd, false) THEN 'high'
+         WHEN o.current THEN 'medium'
+         WHEN coalesce(d.has_absurd, false) THEN 'medium'
+         ELSE 'info' END AS severity,
+    o.first_seen, o.last_seen,
+    CASE WHEN o.logs_only THEN o.log_recent END AS recent_count
 FROM per_owner o
+JOIN bundles b ON b.bundle_id = o.bundle_id
 LEFT JOIN declared_text d ON d.bundle_id = o.bundle_id AND d.namespace = o.namespace AND d.owner = o.owner
 UNION ALL
 -- A sizeLimit of a few bytes evicts the pod on its first write, before any eviction is seen.
 SELECT a.owner, a.namespace, split_part(a.owner, '/', 2), NULL, a.bundle_id,
     a.owner || ': emptyDir ' || d.what || ': the pod is evicted on its first write',
     a.owner || '：emptyDir ' || d.what_zh || '：Pod 在首次写入时即被驱逐',
-    a.vols, 1, 'medium'
+    a.vols, 1, 'medium', NULL::TIMESTAMPTZ, NULL::TIMESTAMPTZ, NULL::BIGINT
 FROM (SELECT bundle_id, namespace, owner, list(vol || ': sizeLimit ' || size_limit ORDER BY vol) AS vols FROM absurd GROUP BY ALL) a
 JOIN declared_text d ON d.bundle_id = a.bundle_id AND d.namespace = a.namespace AND d.owner = a.owner
 WHERE NOT EXISTS (SELECT 1 FROM per_owner o WHERE o.bundle_id = a.bundle_id AND o.namespace = a.namespace AND o.owner = a.owner)
