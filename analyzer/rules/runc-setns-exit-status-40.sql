@@ -6,6 +6,10 @@ category = "runtime"
 patterns = [
   "running exec setns process for init caused .{0,4}exit status 40",
 ]
+# runc fails this way on a container start now and then on an affected node: a container
+# failing on it now is current; otherwise 2 failures in the day before collection are.
+recent = "24h"
+min_count = 2
 [title]
 en = "Containers fail to start: \"running exec setns process for init caused exit status 40\" (kernel memory)"
 zh = "容器无法启动：\"running exec setns process for init caused exit status 40\"（系统内存问题）"
@@ -34,49 +38,72 @@ free -m; cat /proc/buddyinfo
 ```
 """
 --- */
-WITH hits AS (
-    SELECT e.bundle_id, coalesce(e.source_host, p.node) AS node, 'event ' || e.reason AS what,
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
+),
+hits AS (
+    SELECT e.bundle_id AS cluster, coalesce(e.source_host, p.node) AS node, 'event ' || e.reason AS what,
         coalesce(e.object_namespace || '/', '') || coalesce(e.object_name, '') || ': ' || e.message AS line, e.count AS n,
-        coalesce(e.object_namespace || '/' || e.object_name, '') AS pod
+        false AS current, b.collected_at - e.last_seen AS age,
+        CAST(e.first_seen AS TIMESTAMPTZ) AS ts_first, CAST(e.last_seen AS TIMESTAMPTZ) AS ts_last
     FROM events e
+    JOIN bundles b ON b.bundle_id = e.bundle_id
     LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND e.object_kind = 'Pod' AND p.namespace = e.object_namespace AND p.name = e.object_name
     WHERE regexp_matches(e.message, '(?i)running exec setns process for init caused .{0,4}exit status 40')
     UNION ALL
-    SELECT bundle_id, node, 'container status', namespace || '/' || pod || ' ' || name || ': '
-            || CASE WHEN regexp_matches(coalesce(state_message, ''), '(?i)running exec setns process for init caused .{0,4}exit status 40') THEN state_message ELSE last_message END, 1,
-        namespace || '/' || pod
-    FROM containers
-    WHERE (state_message IS NOT NULL OR last_message IS NOT NULL)
-      AND regexp_matches(coalesce(state_message, '') || ' ' || coalesce(last_message, ''), '(?i)running exec setns process for init caused .{0,4}exit status 40')
+    -- A container not running now whose last start failed so is failing now; one running again
+    -- only tells when its last failure was.
+    SELECT c.bundle_id, c.node, 'container status', c.namespace || '/' || c.pod || ' ' || c.name || ': '
+            || CASE WHEN regexp_matches(coalesce(c.state_message, ''), '(?i)running exec setns process for init caused .{0,4}exit status 40') THEN c.state_message ELSE c.last_message END, 1,
+        coalesce(c.state, '') <> 'running',
+        CASE WHEN coalesce(c.state, '') <> 'running' THEN INTERVAL 0 SECOND ELSE b.collected_at - c.last_finished_at END,
+        CAST(c.last_finished_at AS TIMESTAMPTZ), CAST(c.last_finished_at AS TIMESTAMPTZ)
+    FROM containers c JOIN bundles b ON b.bundle_id = c.bundle_id
+    WHERE (c.state_message IS NOT NULL OR c.last_message IS NOT NULL)
+      AND regexp_matches(coalesce(c.state_message, '') || ' ' || coalesce(c.last_message, ''), '(?i)running exec setns process for init caused .{0,4}exit status 40')
     UNION ALL
-    SELECT bundle_id, node, source || ' log ' || coalesce(service, container, ''), line, 1,
-        CASE WHEN source = 'container' THEN namespace || '/' || pod ELSE '' END
-    FROM log_lines
-    WHERE regexp_matches(line, '(?i)running exec setns process for init caused .{0,4}exit status 40')
+    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END, l.node,
+        l.source || ' log ' || coalesce(l.service, l.container, ''), l.line, 1, false, l.age, l.ts, l.ts
+    FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
+    WHERE regexp_matches(l.line, '(?i)running exec setns process for init caused .{0,4}exit status 40')
 ),
 kernels AS (
-    SELECT lower(name) AS key, kernel_version AS kernel FROM nodes WHERE kernel_version IS NOT NULL
+    SELECT bundle_id AS cluster, lower(name) AS key, kernel_version AS kernel FROM nodes WHERE kernel_version IS NOT NULL
     UNION ALL
-    SELECT lower(node), kernel_release FROM host_facts WHERE coalesce(kernel_release, '') <> ''
+    SELECT h.cluster, lower(f.node), f.kernel_release FROM host_facts f JOIN hn h ON h.host_bundle = f.bundle_id
+    WHERE coalesce(f.kernel_release, '') <> ''
 ),
 kernel AS (
-    SELECT key, any_value(kernel) AS kernel FROM kernels GROUP BY key
+    SELECT cluster, key, any_value(kernel) AS kernel FROM kernels GROUP BY cluster, key
+),
+per_node AS (
+    SELECT h.cluster, h.node, sum(h.n) AS n,
+        coalesce(sum(h.n) FILTER (WHERE in_window(h.age, ${recent})), 0) AS recent_n,
+        count(*) FILTER (WHERE h.current) AS current,
+        min(h.ts_first) AS first_seen, max(h.ts_last) AS last_seen,
+        list(DISTINCT h.what ORDER BY h.what) AS whats,
+        list(DISTINCT h.line)[1:4] AS lines,
+        any_value(k.kernel) AS kernel
+    FROM hits h LEFT JOIN kernel k ON k.cluster = h.cluster AND k.key = lower(h.node)
+    GROUP BY h.cluster, h.node
 )
-SELECT CASE WHEN coalesce(h.node, '') = '' THEN 'cluster' ELSE 'node/' || h.node END AS resource,
-    nullif(h.node, '') AS node, any_value(h.bundle_id) AS bundle_id,
-    CASE WHEN coalesce(h.node, '') = '' THEN 'containers' ELSE 'containers on node ' || h.node END
-        || ' fail to start with "running exec setns process for init caused exit status 40" (' || sum(h.n) || ' times, '
-        || array_to_string(list(DISTINCT h.what ORDER BY h.what), ', ') || '): drop the page cache on the node'
-        || coalesce('; kernel ' || any_value(k.kernel), '') AS message,
-    CASE WHEN coalesce(h.node, '') = '' THEN '容器' ELSE '节点 ' || h.node || ' 上的容器' END
-        || '启动失败，报错 "running exec setns process for init caused exit status 40"（' || sum(h.n) || ' 次，'
-        || array_to_string(list_transform(list(DISTINCT h.what ORDER BY h.what), lambda w:
+SELECT CASE WHEN coalesce(node, '') = '' THEN 'cluster' ELSE 'node/' || node END AS resource,
+    nullif(node, '') AS node, cluster AS bundle_id,
+    CASE WHEN coalesce(node, '') = '' THEN 'containers' ELSE 'containers on node ' || node END
+        || ' fail to start with "running exec setns process for init caused exit status 40" (' || n || ' times, '
+        || array_to_string(whats, ', ') || '): drop the page cache on the node' || coalesce('; kernel ' || kernel, '')
+        || CASE WHEN current > 0 THEN '; ' || current || ' container(s) not running now because of it' ELSE '' END AS message,
+    CASE WHEN coalesce(node, '') = '' THEN '容器' ELSE '节点 ' || node || ' 上的容器' END
+        || '启动失败，报错 "running exec setns process for init caused exit status 40"（' || n || ' 次，'
+        || array_to_string(list_transform(whats, lambda w:
                 CASE WHEN w = 'container status' THEN '容器状态'
                      WHEN w LIKE 'event %' THEN '事件 ' || substr(w, 7)
-                     ELSE replace(w, ' log ', ' 日志 ') END), '、') || '）：请清除该节点的页缓存'
-        || coalesce('；内核 ' || any_value(k.kernel), '') AS message_zh,
-    list(DISTINCT h.line)[1:4] AS evidence,
-    sum(h.n) AS count
-FROM hits h LEFT JOIN kernel k ON k.key = lower(h.node)
-GROUP BY h.node
+                     ELSE replace(w, ' log ', ' 日志 ') END), '、') || '）：请清除该节点的页缓存' || coalesce('；内核 ' || kernel, '')
+        || CASE WHEN current > 0 THEN '；当前有 ' || current || ' 个容器因此未运行' ELSE '' END AS message_zh,
+    lines AS evidence,
+    n AS count, first_seen, last_seen,
+    -- A container failing on it now is the impact itself.
+    CASE WHEN current = 0 THEN recent_n END AS recent_count,
+    CASE WHEN current > 0 THEN 'high' ELSE 'medium' END AS severity
+FROM per_node
 ORDER BY 1
