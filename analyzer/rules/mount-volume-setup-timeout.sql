@@ -9,6 +9,9 @@ patterns = [
   "Unable to attach or mount volumes: unmounted volumes=\\[.*\\]: (timed out waiting for the condition|context deadline exceeded)",
   "timeout expired waiting for volumes to attach or mount for pod",
 ]
+# The kubelet retries the mount every two minutes and the FailedMount event's last time
+# moves with it: a mount still failing shows within the hour.
+recent = "1h"
 [title]
 en = "Pod volumes not mounted: MountVolume.SetUp failed ... timed out waiting for the condition"
 zh = "Pod 卷挂载失败：MountVolume.SetUp failed ... timed out waiting for the condition"
@@ -44,28 +47,30 @@ kubectl -n <ns> delete pod <pod>
 """
 --- */
 WITH hits AS (
-    SELECT bundle_id, object_namespace AS namespace, object_name AS pod, object_uid AS pod_uid, message AS line, count AS n,
-        'event ' || reason AS what, '事件 ' || reason AS what_zh
-    FROM events
+    SELECT e.bundle_id, e.object_namespace AS namespace, e.object_name AS pod, e.object_uid AS pod_uid, e.message AS line, e.count AS n,
+        'event ' || e.reason AS what, '事件 ' || e.reason AS what_zh,
+        coalesce(e.last_seen, e.first_seen)::TIMESTAMPTZ AS ts, b.collected_at - coalesce(e.last_seen, e.first_seen) AS age
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
     WHERE object_kind = 'Pod' AND reason IN ('FailedMount', 'FailedAttachVolume')
       AND (contains(message, 'timed out waiting for the condition') OR contains(message, 'timeout expired waiting for volumes')
            OR ((contains(message, 'MountVolume.SetUp failed') OR contains(message, 'Unable to attach or mount volumes'))
                AND contains(message, 'context deadline exceeded')))
     UNION ALL
-    SELECT bundle_id,
+    SELECT coalesce(hn.cluster_bundle_id, l.bundle_id),
         nullif(split_part(regexp_extract(line, '\spod="([^"/]+/[^"]+)"', 1), '/', 1), ''),
         nullif(split_part(regexp_extract(line, '\spod="([^"/]+/[^"]+)"', 1), '/', 2), ''),
         coalesce(nullif(regexp_extract(line, '\(UID: \\?"([0-9a-f-]{36})', 1), ''),
                  nullif(regexp_extract(line, 'podUID="?([0-9a-f-]{36})', 1), '')),
-        line, 1, source || ' log ' || coalesce(service, container, ''), source || ' 日志 ' || coalesce(service, container, '')
-    FROM log_lines
+        line, 1, source || ' log ' || coalesce(service, container, ''), source || ' 日志 ' || coalesce(service, container, ''),
+        l.ts, l.age
+    FROM log_lines l LEFT JOIN host_nodes hn ON hn.bundle_id = l.bundle_id
     WHERE (contains(line, 'MountVolume.SetUp failed') OR contains(line, 'Unable to attach or mount volumes')
            OR contains(line, 'timeout expired waiting for volumes'))
       AND (contains(line, 'timed out waiting for the condition') OR contains(line, 'context deadline exceeded')
            OR contains(line, 'timeout expired waiting for volumes'))
 ),
 vols AS (
-    SELECT p.bundle_id, p.namespace, p.name AS pod, p.node, p.phase, p.ready, p.conditions, h.line, h.n, h.what, h.what_zh,
+    SELECT p.bundle_id, p.namespace, p.name AS pod, p.node, p.phase, p.ready, p.conditions, h.line, h.n, h.what, h.what_zh, h.ts, h.age,
         coalesce(nullif(regexp_extract(h.line, 'for volume \\?"([^"\\]+)', 1), ''),
                  nullif(regexp_extract(h.line, 'unmounted volumes=\[([^\]]*)\]', 1), ''),
                  '?') AS volume
@@ -79,7 +84,14 @@ vols AS (
           JOIN pods p ON p.bundle_id = h.bundle_id AND p.uid = h.pod_uid
           WHERE NOT coalesce(p.namespace = h.namespace AND p.name = h.pod, false)) h
     JOIN pods p ON p.rowid = h.pod_row
-    WHERE p.deleted_at IS NULL AND (p.phase = 'Pending' OR NOT p.ready) AND p.phase NOT IN ('Succeeded', 'Failed')
+    WHERE p.deleted_at IS NULL AND p.phase NOT IN ('Succeeded', 'Failed')
+      -- Still waiting for its volumes: a container waits to be created (ContainerCreating,
+      -- PodInitializing), or the pod is Pending with no container started. A pod whose
+      -- containers run has its volumes mounted, whatever made it not Ready.
+      AND (EXISTS (SELECT 1 FROM containers c WHERE c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name
+                   AND c.state = 'waiting' AND c.state_reason IN ('ContainerCreating', 'PodInitializing'))
+           OR (p.phase = 'Pending' AND NOT EXISTS (SELECT 1 FROM containers c WHERE c.bundle_id = p.bundle_id AND c.namespace = p.namespace
+                   AND c.pod = p.name AND c.state IN ('running', 'terminated'))))
 )
 SELECT
     'pod/' || namespace || '/' || pod AS resource,
@@ -97,6 +109,9 @@ SELECT
         || '）；Pod 处于 ' || phase || CASE WHEN ready THEN '' ELSE '，未 Ready' END
         || '（见于 ' || string_agg(DISTINCT what_zh, '、' ORDER BY what_zh) || '）' AS message_zh,
     sum(n) AS count,
+    min(ts) AS first_seen, max(ts) AS last_seen,
+    -- Events and kubelet lines within the hour: the mount is failing now.
+    coalesce(sum(n) FILTER (WHERE in_window(age, ${recent})), 0) AS recent_count,
     list_concat(list(DISTINCT line ORDER BY line)[1:3],
         coalesce(list_transform(list_filter(any_value(conditions), lambda c: c.status <> 'True'),
             lambda c: 'condition ' || c.type || '=' || c.status || coalesce(' (' || c.reason || ')', '')), [])) AS evidence
