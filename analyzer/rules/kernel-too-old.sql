@@ -31,18 +31,20 @@ bash check-config.sh /boot/config-$(uname -r)   # 或：./check-config.sh kernel
 min_kernel = "3.10"
 --- */
 WITH kernels AS (
-    SELECT bundle_id, name AS node, kernel_version AS kernel, 'Node status.nodeInfo.kernelVersion' AS source
+    SELECT bundle_id AS cluster, bundle_id, name AS node, kernel_version AS kernel, 'Node status.nodeInfo.kernelVersion' AS source
     FROM nodes WHERE kernel_version IS NOT NULL AND coalesce(os, 'linux') = 'linux'
     UNION ALL
-    SELECT bundle_id, node, kernel_release, 'host uname -r'
-    FROM host_facts WHERE kernel_release IS NOT NULL AND kernel_release <> ''
+    -- A node bundle belongs to its Node's cluster (or stands alone when none matched).
+    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), f.bundle_id, f.node, f.kernel_release, 'host uname -r'
+    FROM host_facts f JOIN host_nodes h ON h.bundle_id = f.bundle_id
+    WHERE f.kernel_release IS NOT NULL AND f.kernel_release <> ''
 ),
 old AS (
-    SELECT node, any_value(kernel ORDER BY source) AS kernel, list(DISTINCT source || ': ' || kernel) AS seen,
-        any_value(bundle_id) AS bundle_id
+    SELECT cluster, node, any_value(kernel ORDER BY source) AS kernel, list(DISTINCT source || ': ' || kernel) AS seen,
+        any_value(bundle_id ORDER BY source) AS bundle_id
     FROM kernels
     WHERE version_num(kernel) IS NOT NULL AND version_num(kernel) < version_num(${min_kernel})
-    GROUP BY node
+    GROUP BY cluster, node
 )
 SELECT 'node/' || node AS resource, node, node AS name, bundle_id,
     'node ' || node || ' runs kernel ' || kernel || ', older than the required ' || ${min_kernel}
