@@ -7,6 +7,9 @@ patterns = [
   "failed to find plugin \"flannel\" in path",
   "plugin type=\"flannel\" failed \\(add\\): failed to find plugin",
 ]
+# The kubelet retries a pod's sandbox every few seconds while the plugin is missing: errors
+# older than an hour were fixed since (the binary installed, the pods gone).
+recent = "1h"
 [title]
 en = "CNI config uses flannel but /opt/cni/bin has no flannel binary (no longer shipped in cni-plugins)"
 zh = "CNI 配置使用 flannel，但 /opt/cni/bin 中没有 flannel 二进制（cni-plugins 已不再包含 flannel）"
@@ -40,50 +43,65 @@ kubectl -n kube-flannel get ds kube-flannel-ds -o yaml | grep -A5 install-cni-pl
 ```
 """
 --- */
-WITH conf AS (
-    SELECT bundle_id, node, list(path ORDER BY path) AS paths
+-- The network configuration the runtime uses: the first file of /etc/cni/net.d. A flannel
+-- file left behind after moving to another plugin is not read.
+WITH cni_files AS (
+    SELECT bundle_id, node, path, content,
+        row_number() OVER (PARTITION BY bundle_id ORDER BY path) AS rn
     FROM host_files
-    WHERE path LIKE '/etc/cni/net.d/%' AND regexp_matches(content, '"type"\s*:\s*"flannel"')
-    GROUP BY ALL
+    WHERE regexp_matches(path, '^/etc/cni/net\.d/[^/]+\.(conf|conflist|json)$')
+),
+conf AS (
+    SELECT bundle_id, node, [path] AS paths
+    FROM cni_files
+    WHERE rn = 1 AND regexp_matches(content, '"type"\s*:\s*"flannel"')
 ),
 other_bin_dir AS (
     -- containerd pointed at another CNI bin directory: /opt/cni/bin is not what it uses.
-    SELECT DISTINCT node FROM host_files
+    SELECT DISTINCT bundle_id FROM host_files
     WHERE path = '/etc/containerd/config.toml'
       AND regexp_extract(content, '\n\s*bin_dir\s*=\s*"([^"]+)"', 1) NOT IN ('', '/opt/cni/bin', '/opt/cni/bin/')
 ),
 unknown_bin AS (
-    SELECT DISTINCT h.node FROM gaps g JOIN host_nodes h USING (bundle_id)
-    WHERE g.what = 'fact' AND g.location = '/opt/cni/bin' AND g.reason <> 'not-found'
+    SELECT DISTINCT bundle_id FROM gaps
+    WHERE what = 'fact' AND location = '/opt/cni/bin' AND reason <> 'not-found'
 ),
 missing AS (
-    SELECT c.bundle_id, c.node, c.paths,
+    SELECT coalesce(h.cluster_bundle_id, c.bundle_id) AS cluster, c.bundle_id, c.node, c.paths,
         (SELECT list(b.name ORDER BY b.name) FROM host_cni_bin b WHERE b.bundle_id = c.bundle_id) AS bins
     FROM conf c
+    JOIN host_nodes h ON h.bundle_id = c.bundle_id
     WHERE NOT EXISTS (SELECT 1 FROM host_cni_bin b WHERE b.bundle_id = c.bundle_id AND b.name = 'flannel')
-      AND c.node NOT IN (SELECT node FROM other_bin_dir)
-      AND c.node NOT IN (SELECT node FROM unknown_bin)
+      AND c.bundle_id NOT IN (SELECT bundle_id FROM other_bin_dir)
+      AND c.bundle_id NOT IN (SELECT bundle_id FROM unknown_bin)
 ),
+-- Sandbox failures, from events (their last time) and logs, tied to the node's cluster.
 errs AS (
-    SELECT bundle_id, coalesce(source_host, (SELECT any_value(p.node) FROM pods p WHERE p.bundle_id = e.bundle_id AND p.namespace = e.object_namespace AND p.name = e.object_name)) AS node,
-        message AS line, count AS n, 'event ' || reason AS what, '事件 ' || reason AS what_zh
-    FROM events e
-    WHERE contains(message, 'failed to find plugin "flannel"')
+    SELECT e.bundle_id AS cluster, coalesce(e.source_host, (SELECT any_value(p.node) FROM pods p WHERE p.bundle_id = e.bundle_id AND p.namespace = e.object_namespace AND p.name = e.object_name)) AS node,
+        e.message AS line, e.count AS n, e.first_seen AS first_ts, e.last_seen AS ts, b.collected_at - e.last_seen AS age,
+        'event ' || e.reason AS what, '事件 ' || e.reason AS what_zh
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE contains(e.message, 'failed to find plugin') AND regexp_matches(e.message, 'failed to find plugin \\*"flannel\\*"')
     UNION ALL
-    SELECT bundle_id, node, line, 1, source || ' log ' || coalesce(service, container, ''),
-        CASE source WHEN 'container' THEN '容器' WHEN 'node' THEN '节点' WHEN 'host' THEN '主机' ELSE source || ' ' END
-            || '日志 ' || coalesce(service, container, '')
-    FROM log_lines
-    WHERE contains(line, 'failed to find plugin \"flannel\"') OR contains(line, 'failed to find plugin "flannel"')
+    SELECT coalesce(h.cluster_bundle_id, l.bundle_id), l.node, l.line, 1, l.ts, l.ts, l.age,
+        l.source || ' log ' || coalesce(l.service, l.container, ''),
+        CASE l.source WHEN 'container' THEN '容器' WHEN 'node' THEN '节点' WHEN 'host' THEN '主机' ELSE l.source || ' ' END
+            || '日志 ' || coalesce(l.service, l.container, '')
+    FROM log_lines l
+    LEFT JOIN host_nodes h ON l.source = 'host' AND h.bundle_id = l.bundle_id
+    -- Structured kubelet lines escape the quotes once or twice (inside err="...").
+    WHERE contains(l.line, 'failed to find plugin') AND regexp_matches(l.line, 'failed to find plugin \\*"flannel\\*"')
 ),
 err_nodes AS (
-    SELECT node, any_value(bundle_id) AS bundle_id, sum(n) AS n, string_agg(DISTINCT what, ', ' ORDER BY what) AS seen,
+    SELECT cluster, node, sum(n) AS n, coalesce(sum(n) FILTER (WHERE in_window(age, ${recent})), 0) AS recent_n,
+        min(first_ts) AS first_seen, max(ts) AS last_seen,
+        string_agg(DISTINCT what, ', ' ORDER BY what) AS seen,
         string_agg(DISTINCT what_zh, '、' ORDER BY what_zh) AS seen_zh,
         list(DISTINCT line ORDER BY line)[1:2] AS lines
-    FROM errs GROUP BY node
+    FROM errs GROUP BY cluster, node
 )
 SELECT coalesce('node/' || coalesce(m.node, e.node), 'cluster') AS resource,
-    coalesce(m.node, e.node) AS node, coalesce(m.node, e.node) AS name, coalesce(m.bundle_id, e.bundle_id) AS bundle_id,
+    coalesce(m.node, e.node) AS node, coalesce(m.node, e.node) AS name, coalesce(m.bundle_id, e.cluster) AS bundle_id,
     concat_ws('; ',
         CASE WHEN m.node IS NOT NULL THEN array_to_string(m.paths, ', ') || ' on ' || m.node || ' uses "type": "flannel" but /opt/cni/bin has no flannel binary'
             || CASE WHEN len(coalesce(m.bins, [])) = 0 THEN ' (the directory is empty)' ELSE ' (has ' || len(m.bins) || ' other plugins: cni-plugins without flannel)' END END,
@@ -92,7 +110,12 @@ SELECT coalesce('node/' || coalesce(m.node, e.node), 'cluster') AS resource,
         CASE WHEN m.node IS NOT NULL THEN '节点 ' || m.node || ' 上的 ' || array_to_string(m.paths, ', ') || ' 使用 "type": "flannel"，但 /opt/cni/bin 中没有 flannel 二进制文件'
             || CASE WHEN len(coalesce(m.bins, [])) = 0 THEN '（该目录为空）' ELSE '（其中有 ' || len(m.bins) || ' 个其他插件：cni-plugins 不含 flannel）' END END,
         CASE WHEN e.n > 0 THEN 'Pod 沙箱创建失败 ' || e.n || ' 次，报错 failed to find plugin "flannel" in path（' || e.seen_zh || '）' END) AS message_zh,
-    list_concat(CASE WHEN m.node IS NOT NULL THEN ['/opt/cni/bin: ' || array_to_string(coalesce(m.bins, []), ' ')] ELSE [] END, coalesce(e.lines, [])) AS evidence
+    list_concat(CASE WHEN m.node IS NOT NULL THEN ['/opt/cni/bin: ' || array_to_string(coalesce(m.bins, []), ' ')] ELSE [] END, coalesce(e.lines, [])) AS evidence,
+    -- The node's files prove it now; errors alone are judged by their age.
+    CASE WHEN m.node IS NOT NULL THEN 'high' ELSE 'medium' END AS severity,
+    e.first_seen, e.last_seen,
+    CASE WHEN m.node IS NULL THEN e.recent_n END AS recent_count,
+    e.n AS count
 FROM missing m
-FULL OUTER JOIN err_nodes e ON e.node IS NOT DISTINCT FROM m.node
+FULL OUTER JOIN err_nodes e ON e.cluster = m.cluster AND e.node IS NOT DISTINCT FROM m.node
 ORDER BY 1
