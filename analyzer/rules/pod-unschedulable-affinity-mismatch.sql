@@ -21,7 +21,9 @@ en = """
 The scheduler finds no node that satisfies the pod's `nodeSelector`, node affinity or pod
 (anti-)affinity. A common cause is a scheduling policy that was removed in the UI but not
 completely: a leftover term still pins the workload to labels no node has. Edit the workload
-and delete all remaining policies (or fix the node labels), then let the pods be recreated:
+and delete all remaining policies (or fix the node labels), then let the pods be recreated.
+When the same message also says `Insufficient ...` the nodes the affinity allows are full (a
+capacity problem), and a DaemonSet pod matches only its own node by design: both are info.
 ```
 kubectl -n <ns> describe pod <pod>       # Events: FailedScheduling ... didn't match Pod's node affinity/selector
 kubectl -n <ns> get deploy <name> -o jsonpath='{.spec.template.spec.affinity}{"\\n"}{.spec.template.spec.nodeSelector}'
@@ -32,7 +34,8 @@ kubectl -n <ns> edit deploy <name>       # remove the leftover nodeSelector / af
 zh = """
 调度器找不到满足该 Pod `nodeSelector`、节点亲和性或 Pod（反）亲和性的节点。常见原因是在界面上删除了节点亲和性等调度策略，
 但策略没有删除干净：残留的条件仍把工作负载限定在没有任何节点具备的标签上。编辑工作负载，删除所有残留策略
-（或修正节点标签），然后让 Pod 重新创建：
+（或修正节点标签），然后让 Pod 重新创建。
+若同一消息中还有 `Insufficient ...`，说明满足亲和性的节点资源已满（容量问题）；DaemonSet 的 Pod 按设计只匹配其所在节点：两者均报告为 info。
 ```
 kubectl -n <ns> describe pod <pod>       # Events: FailedScheduling ... didn't match Pod's node affinity/selector
 kubectl -n <ns> get deploy <name> -o jsonpath='{.spec.template.spec.affinity}{"\\n"}{.spec.template.spec.nodeSelector}'
@@ -63,24 +66,44 @@ selector_misses AS (
     WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.bundle_id = p.bundle_id
                       AND json_extract_string(n.labels, '$."' || e.key || '"') = e.value)
     GROUP BY ALL
+),
+judged AS (
+    SELECT p.*, e.n, e.pod AS event_pod, m.missing,
+        -- The scheduler's current word: the pod's own PodScheduled condition, else its latest event.
+        coalesce(CASE WHEN regexp_matches(coalesce(p.scheduled_message, ''), '(didn''t match Pod''s node affinity|didn''t match node selector|didn''t match pod affinity|didn''t match pod anti-affinity|didn''t satisfy existing pods anti-affinity|MatchNodeSelector|node\(s\) didn''t match pod affinity/anti-affinity)')
+                      THEN p.scheduled_message END, e.message, p.scheduled_message) AS said,
+        -- Nodes that passed the affinity but are full: the affinity is not what blocks the pod.
+        regexp_matches(coalesce(coalesce(p.scheduled_message, e.message), ''), '(Insufficient [a-z]|Too many pods|didn''t have free ports)') AS full_nodes,
+        -- A DaemonSet pod is pinned to its one node on purpose; every other node "does not match".
+        coalesce(p.owner_kind = 'DaemonSet', false) AS daemon
+    FROM pending p
+    LEFT JOIN sched_events e ON e.bundle_id = p.bundle_id AND e.namespace = p.namespace AND e.pod = p.name
+    LEFT JOIN selector_misses m ON m.bundle_id = p.bundle_id AND m.namespace = p.namespace AND m.name = p.name
+    WHERE p.age_minutes >= ${min_pending_minutes}
+      AND (e.pod IS NOT NULL OR regexp_matches(coalesce(p.scheduled_message, ''), '(didn''t match Pod''s node affinity|didn''t match node selector|didn''t match pod affinity|didn''t match pod anti-affinity|didn''t satisfy existing pods anti-affinity|MatchNodeSelector|node\(s\) didn''t match pod affinity/anti-affinity)'))
 )
 SELECT 'pod/' || p.namespace || '/' || p.name AS resource, p.namespace, p.name, p.bundle_id,
     'Pending for ' || CAST(round(p.age_minutes) AS BIGINT) || ' minutes: '
-        || coalesce(e.message, p.scheduled_message)
-        || CASE WHEN len(m.missing) > 0 THEN '; no node has nodeSelector label ' || array_to_string(m.missing, ', ') ELSE '' END
-        || coalesce('; owner ' || p.owner_kind || '/' || p.owner_name, '') AS message,
+        || p.said
+        || CASE WHEN len(p.missing) > 0 THEN '; no node has nodeSelector label ' || array_to_string(p.missing, ', ') ELSE '' END
+        || coalesce('; owner ' || p.owner_kind || '/' || p.owner_name, '')
+        || CASE WHEN coalesce(len(p.missing), 0) > 0 THEN ''
+                WHEN p.daemon THEN '; a DaemonSet pod matches only its own node by design: what keeps it Pending is that node'
+                WHEN p.full_nodes THEN '; the nodes its affinity allows are full: a capacity problem, not an affinity mismatch'
+                ELSE '' END AS message,
     '已 Pending ' || CAST(round(p.age_minutes) AS BIGINT) || ' 分钟：'
-        || coalesce(e.message, p.scheduled_message)
-        || CASE WHEN len(m.missing) > 0 THEN '；没有任何节点带有 nodeSelector 标签 ' || array_to_string(m.missing, ', ') ELSE '' END
-        || coalesce('；所属 ' || p.owner_kind || '/' || p.owner_name, '') AS message_zh,
+        || p.said
+        || CASE WHEN len(p.missing) > 0 THEN '；没有任何节点带有 nodeSelector 标签 ' || array_to_string(p.missing, ', ') ELSE '' END
+        || coalesce('；所属 ' || p.owner_kind || '/' || p.owner_name, '')
+        || CASE WHEN coalesce(len(p.missing), 0) > 0 THEN ''
+                WHEN p.daemon THEN '；DaemonSet 的 Pod 按设计只匹配其所在节点：使其 Pending 的是该节点本身'
+                WHEN p.full_nodes THEN '；满足其亲和性的节点资源已满：这是容量问题，而非亲和性不匹配'
+                ELSE '' END AS message_zh,
     list_concat(
         CASE WHEN p.node_selector IS NOT NULL THEN ['nodeSelector: ' || CAST(p.node_selector AS VARCHAR)] ELSE [] END,
         CASE WHEN p.affinity IS NOT NULL THEN ['affinity: ' || CAST(p.affinity AS VARCHAR)] ELSE [] END,
-        ['scheduler: ' || coalesce(e.message, p.scheduled_message)]) AS evidence,
-    coalesce(e.n, 1) AS count
-FROM pending p
-LEFT JOIN sched_events e ON e.bundle_id = p.bundle_id AND e.namespace = p.namespace AND e.pod = p.name
-LEFT JOIN selector_misses m ON m.bundle_id = p.bundle_id AND m.namespace = p.namespace AND m.name = p.name
-WHERE p.age_minutes >= ${min_pending_minutes}
-  AND (e.pod IS NOT NULL OR regexp_matches(coalesce(p.scheduled_message, ''), '(didn''t match Pod''s node affinity|didn''t match node selector|didn''t match pod affinity|didn''t match pod anti-affinity|didn''t satisfy existing pods anti-affinity|MatchNodeSelector|node\(s\) didn''t match pod affinity/anti-affinity)'))
+        ['scheduler: ' || p.said]) AS evidence,
+    coalesce(p.n, 1) AS count,
+    CASE WHEN coalesce(len(p.missing), 0) = 0 AND (p.daemon OR p.full_nodes) THEN 'info' END AS severity
+FROM judged p
 ORDER BY 1
