@@ -89,27 +89,42 @@ rec AS (
     FROM sizes
 ),
 cp AS (
+    -- A size that could not be read (0 or missing in the node facts or the Node's capacity)
+    -- is unknown, never a measured zero: each dimension is judged only where it is known.
     SELECT n.bundle_id, n.name,
-        coalesce(h.cpus, n.capacity_cpu) AS cpu,
-        coalesce(h.memory_bytes, n.capacity_memory_bytes) AS mem,
-        CASE WHEN h.cpus IS NOT NULL THEN 'host facts' ELSE 'node capacity' END AS source
+        coalesce(nullif(h.cpus, 0), nullif(n.capacity_cpu, 0)) AS cpu,
+        coalesce(nullif(h.memory_bytes, 0), nullif(n.capacity_memory_bytes, 0)) AS mem,
+        CASE WHEN nullif(h.cpus, 0) IS NOT NULL THEN 'host facts' WHEN nullif(n.capacity_cpu, 0) IS NOT NULL THEN 'node capacity' END AS cpu_source,
+        CASE WHEN nullif(h.memory_bytes, 0) IS NOT NULL THEN 'host facts' WHEN nullif(n.capacity_memory_bytes, 0) IS NOT NULL THEN 'node capacity' END AS mem_source
     FROM nodes n
-    LEFT JOIN host_facts h ON h.node = n.name
+    LEFT JOIN host_nodes hn ON hn.cluster_bundle_id = n.bundle_id AND hn.node = n.name
+    LEFT JOIN host_facts h ON h.bundle_id = hn.bundle_id
     WHERE list_contains(n.roles, 'control-plane') OR list_contains(n.roles, 'master')
+),
+judged AS (
+    SELECT c.*, r.nodes, r.cpu AS rec_cpu, r.mem_gb, r.tier,
+        coalesce(c.cpu < r.cpu, false) AS cpu_short,
+        coalesce(c.mem < r.mem_gb * 1e9 * ${mem_tolerance}, false) AS mem_short,
+        coalesce(CAST(CAST(round(c.cpu) AS BIGINT) AS VARCHAR) || ' CPU', 'an unknown number of CPUs') AS cpu_text,
+        coalesce(CAST(round(c.mem / 1073741824.0, 1) AS VARCHAR) || ' GiB', 'unknown memory') AS mem_text,
+        coalesce(CAST(CAST(round(c.cpu) AS BIGINT) AS VARCHAR) || ' 核 CPU', '未知数量的 CPU') AS cpu_text_zh,
+        coalesce(CAST(round(c.mem / 1073741824.0, 1) AS VARCHAR) || ' GiB 内存', '未知大小的内存') AS mem_text_zh
+    FROM cp c JOIN rec r USING (bundle_id)
 )
-SELECT 'node/' || c.name AS resource, c.name AS node, c.name, c.bundle_id,
-    'control-plane node ' || c.name || ' has ' || CAST(round(c.cpu) AS BIGINT) || ' CPU and '
-        || CAST(round(c.mem / 1073741824.0, 1) AS VARCHAR) || ' GiB; a cluster of ' || r.nodes || ' nodes should have at least '
-        || r.cpu || ' CPU and ' || r.mem_gb || ' GB (' || concat_ws(' and ',
-            CASE WHEN c.cpu < r.cpu THEN 'CPU short' END,
-            CASE WHEN c.mem < r.mem_gb * 1e9 * ${mem_tolerance} THEN 'memory short' END) || ')' AS message,
-    '控制面节点 ' || c.name || ' 有 ' || CAST(round(c.cpu) AS BIGINT) || ' 核 CPU、'
-        || CAST(round(c.mem / 1073741824.0, 1) AS VARCHAR) || ' GiB 内存；' || r.nodes || ' 个节点的集群至少需要 '
-        || r.cpu || ' 核 CPU、' || r.mem_gb || ' GB 内存（' || concat_ws('，',
-            CASE WHEN c.cpu < r.cpu THEN 'CPU 不足' END,
-            CASE WHEN c.mem < r.mem_gb * 1e9 * ${mem_tolerance} THEN '内存不足' END) || '）' AS message_zh,
-    ['cluster nodes: ' || r.nodes || ' (tier ' || r.tier || ')', 'recommended: ' || r.cpu || ' CPU, ' || r.mem_gb || ' GB',
-     'node: ' || CAST(round(c.cpu) AS BIGINT) || ' CPU, ' || CAST(c.mem AS BIGINT) || ' bytes (' || c.source || ')'] AS evidence
-FROM cp c JOIN rec r USING (bundle_id)
-WHERE c.cpu < r.cpu OR c.mem < r.mem_gb * 1e9 * ${mem_tolerance}
-ORDER BY c.name
+SELECT 'node/' || name AS resource, name AS node, name, bundle_id,
+    'control-plane node ' || name || ' has ' || cpu_text || ' and ' || mem_text
+        || '; a cluster of ' || nodes || ' nodes should have at least '
+        || rec_cpu || ' CPU and ' || mem_gb || ' GB (' || concat_ws(' and ',
+            CASE WHEN cpu_short THEN 'CPU short' END,
+            CASE WHEN mem_short THEN 'memory short' END) || ')' AS message,
+    '控制面节点 ' || name || ' 有 ' || cpu_text_zh || '、' || mem_text_zh
+        || '；' || nodes || ' 个节点的集群至少需要 '
+        || rec_cpu || ' 核 CPU、' || mem_gb || ' GB 内存（' || concat_ws('，',
+            CASE WHEN cpu_short THEN 'CPU 不足' END,
+            CASE WHEN mem_short THEN '内存不足' END) || '）' AS message_zh,
+    ['cluster nodes: ' || nodes || ' (tier ' || tier || ')', 'recommended: ' || rec_cpu || ' CPU, ' || mem_gb || ' GB',
+     'node: ' || coalesce(CAST(CAST(round(cpu) AS BIGINT) AS VARCHAR) || ' CPU (' || cpu_source || ')', 'CPUs unknown') || ', '
+        || coalesce(CAST(CAST(mem AS BIGINT) AS VARCHAR) || ' bytes (' || mem_source || ')', 'memory unknown')] AS evidence
+FROM judged
+WHERE cpu_short OR mem_short
+ORDER BY name
