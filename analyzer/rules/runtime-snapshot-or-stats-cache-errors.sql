@@ -8,6 +8,11 @@ patterns = [
   "failed to prepare extraction snapshot",
   "unable to find data in memory cache",
 ]
+# A broken snapshot chain fails every pull of the image until it is removed: a failure in the
+# hour before collection not followed by a successful pull is current. Stats cache misses are
+# normal for a few minutes after the kubelet starts; they count from min_cache_errors lines
+# later than that, in the same hour.
+recent = "1h"
 [title]
 en = "Container runtime state out of sync: \"parent snapshot does not exist\" / \"unable to find data in memory cache\""
 zh = "容器运行时状态不一致：\"parent snapshot does not exist\" / \"unable to find data in memory cache\""
@@ -56,50 +61,113 @@ zh = """
 # this many lines on a node.
 min_cache_errors = 5
 --- */
-WITH hits AS (
-    SELECT bundle_id, node, coalesce(service, container, source) || ' log' AS seen, line, 1 AS n,
-        CASE WHEN regexp_matches(line, 'parent snapshot \S*\s*does not exist') THEN 'snapshot' ELSE 'cache' END AS kind,
-        nullif(regexp_extract(line, '(?:pull(?:ing)?(?: and unpack)? image|unpack image|image) \\?"([^"\\]+)\\?"', 1), '') AS image
-    FROM log_lines
-    WHERE regexp_matches(line, '(parent snapshot \S*\s*does not exist|unable to find data in memory cache)')
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
+),
+node_logs AS (
+    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END AS cluster, l.node, l.source, l.service, l.container,
+        l.line, l.line_no, l.ts, l.age
+    FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
+    WHERE regexp_matches(l.line, '(parent snapshot \S*\s*does not exist|unable to find data in memory cache|Started kubelet|returns image reference)')
+),
+-- When the kubelet (or k3s/RKE2) started: cAdvisor has no data for a while after.
+starts AS (
+    SELECT cluster, node, age FROM node_logs WHERE contains(line, 'Started kubelet') AND age IS NOT NULL
+),
+hits AS (
+    SELECT l.cluster, l.node, coalesce(l.service, l.container, l.source) || ' log' AS seen, l.line, 1 AS n,
+        CASE WHEN regexp_matches(l.line, 'parent snapshot \S*\s*does not exist') THEN 'snapshot' ELSE 'cache' END AS kind,
+        nullif(regexp_extract(l.line, '(?:pull(?:ing)?(?: and unpack)? image|unpack image|image) \\?"([^"\\]+)\\?"', 1), '') AS image,
+        l.age, l.ts AS ts_first, l.ts AS ts_last, false AS current,
+        -- Within 5 minutes after the latest kubelet start before it.
+        EXISTS (SELECT 1 FROM starts s WHERE s.cluster = l.cluster AND s.node = l.node
+                AND s.age >= l.age AND s.age - l.age < INTERVAL 5 MINUTE) AS after_start
+    FROM node_logs l
+    WHERE regexp_matches(l.line, '(parent snapshot \S*\s*does not exist|unable to find data in memory cache)')
     UNION ALL
     SELECT e.bundle_id, coalesce(e.source_host, p.node), 'events', e.message, e.count,
         CASE WHEN regexp_matches(e.message, 'parent snapshot \S*\s*does not exist') THEN 'snapshot' ELSE 'cache' END,
-        nullif(regexp_extract(e.message, '(?:pull(?:ing)?(?: and unpack)? image|unpack image|image) \\?"([^"\\]+)\\?"', 1), '')
+        nullif(regexp_extract(e.message, '(?:pull(?:ing)?(?: and unpack)? image|unpack image|image) \\?"([^"\\]+)\\?"', 1), ''),
+        b.collected_at - e.last_seen, CAST(e.first_seen AS TIMESTAMPTZ), CAST(e.last_seen AS TIMESTAMPTZ), false, false
     FROM events e
+    JOIN bundles b ON b.bundle_id = e.bundle_id
     LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND p.namespace = e.namespace AND p.name = e.object_name
     WHERE regexp_matches(e.message, '(parent snapshot \S*\s*does not exist|unable to find data in memory cache)')
     UNION ALL
-    SELECT bundle_id, node, 'container status', state_message, 1, 'snapshot', image
+    -- A container waiting on it now.
+    SELECT bundle_id, node, 'container status', state_message, 1, 'snapshot', image,
+        INTERVAL 0 SECOND, NULL::TIMESTAMPTZ, NULL::TIMESTAMPTZ, true, false
     FROM containers
-    WHERE regexp_matches(coalesce(state_message, ''), 'parent snapshot \S*\s*does not exist')
+    WHERE state = 'waiting' AND regexp_matches(coalesce(state_message, ''), 'parent snapshot \S*\s*does not exist')
+),
+-- Images pulled on the node since: the runtime returned them, the kubelet reported them
+-- pulled, or a container runs them.
+pulled AS (
+    SELECT cluster, node, regexp_extract(line, 'PullImage \\?"([^"\\]+)\\?" returns image reference', 1) AS image, age, false AS running
+    FROM node_logs WHERE contains(line, 'returns image reference')
+    UNION ALL
+    SELECT e.bundle_id, e.source_host, regexp_extract(e.message, 'image \\?"([^"\\]+)', 1), b.collected_at - e.last_seen, false
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE e.reason = 'Pulled' AND starts_with(e.message, 'Successfully pulled image')
+    UNION ALL
+    SELECT bundle_id, node, image, NULL, true FROM containers WHERE state = 'running'
 ),
 grouped AS (
-    SELECT node, kind, any_value(bundle_id) AS bundle_id, sum(n) AS n, list(DISTINCT seen ORDER BY seen) AS seen,
+    SELECT cluster, node, kind, sum(n) AS n,
+        sum(n) FILTER (WHERE in_window(age, ${recent})) AS n_recent,
+        count(*) FILTER (WHERE current) AS current,
+        min(ts_first) AS first_seen, max(ts_last) AS last_seen, min(age) AS age,
+        list(DISTINCT seen ORDER BY seen) AS seen,
         list(DISTINCT image ORDER BY image) FILTER (WHERE image IS NOT NULL) AS images,
         list(DISTINCT line)[1:3] AS lines
-    FROM hits GROUP BY node, kind
+    FROM hits
+    WHERE NOT after_start
+    GROUP BY cluster, node, kind
+),
+-- Each image the snapshot errors name, pulled on the node after its last error.
+image_ok AS (
+    SELECT h.cluster, h.node, h.image,
+        bool_or(p.running OR p.age <= h.age) AS ok
+    FROM (SELECT cluster, node, image, min(age) AS age FROM hits
+          WHERE kind = 'snapshot' AND image IS NOT NULL GROUP BY ALL) h
+    LEFT JOIN pulled p ON p.cluster = h.cluster AND p.node = h.node AND p.image = h.image
+    GROUP BY ALL
+),
+judged AS (
+    SELECT g.*,
+        g.kind = 'snapshot' AND g.current = 0 AND len(coalesce(g.images, [])) > 0
+            AND coalesce((SELECT bool_and(coalesce(o.ok, false)) FROM image_ok o WHERE o.cluster = g.cluster AND o.node IS NOT DISTINCT FROM g.node), false) AS pulled_since
+    FROM grouped g
 )
-SELECT 'node/' || coalesce(node, '?') AS resource, node, node AS name, bundle_id,
+SELECT 'node/' || coalesce(node, '?') AS resource, node, node AS name, cluster AS bundle_id,
     CASE WHEN kind = 'snapshot'
-         THEN 'containerd snapshot chain broken on node ' || coalesce(node, '?') || ': ' || n || ' "parent snapshot ... does not exist: not found" errors ('
+         THEN 'containerd snapshot chain ' || CASE WHEN pulled_since THEN 'was broken' ELSE 'broken' END || ' on node ' || coalesce(node, '?') || ': ' || n || ' "parent snapshot ... does not exist: not found" errors ('
               || array_to_string(seen, ', ') || ')'
-              || CASE WHEN len(coalesce(images, [])) > 0 THEN '; remove and pull again: ' || array_to_string(images[1:5], ', ') ELSE '' END
+              || CASE WHEN pulled_since THEN '; ' || array_to_string(images[1:5], ', ') || ' pulled on the node since'
+                      WHEN len(coalesce(images, [])) > 0 THEN '; remove and pull again: ' || array_to_string(images[1:5], ', ') ELSE '' END
          ELSE 'kubelet stats: ' || n || ' "unable to find data in memory cache" errors on node ' || coalesce(node, '?') || ' ('
-              || array_to_string(seen, ', ') || '): cAdvisor has no data for some cgroups (kubectl top / eviction stats incomplete)' END AS message,
+              || array_to_string(seen, ', ') || '): cAdvisor has no data for some cgroups (kubectl top / eviction stats incomplete)'
+              || CASE WHEN coalesce(n_recent, 0) < ${min_cache_errors} THEN '; fewer than ' || ${min_cache_errors} || ' in the hour before collection' ELSE '' END END AS message,
     CASE WHEN kind = 'snapshot'
-         THEN '节点 ' || coalesce(node, '?') || ' 上的 containerd 快照链已损坏：' || n || ' 次 "parent snapshot ... does not exist: not found" 错误（'
+         THEN '节点 ' || coalesce(node, '?') || ' 上的 containerd 快照链' || CASE WHEN pulled_since THEN '曾损坏：' ELSE '已损坏：' END || n || ' 次 "parent snapshot ... does not exist: not found" 错误（'
               || array_to_string(list_transform(seen, lambda x:
                     CASE WHEN x = 'events' THEN '事件' WHEN x = 'container status' THEN '容器状态'
                          WHEN x LIKE '% log' THEN substr(x, 1, length(x) - 4) || ' 日志' ELSE x END), '、') || '）'
-              || CASE WHEN len(coalesce(images, [])) > 0 THEN '；请删除并重新拉取镜像：' || array_to_string(images[1:5], ', ') ELSE '' END
+              || CASE WHEN pulled_since THEN '；此后节点已重新拉取 ' || array_to_string(images[1:5], ', ')
+                      WHEN len(coalesce(images, [])) > 0 THEN '；请删除并重新拉取镜像：' || array_to_string(images[1:5], ', ') ELSE '' END
          ELSE 'kubelet stats：节点 ' || coalesce(node, '?') || ' 上有 ' || n || ' 次 "unable to find data in memory cache" 错误（'
               || array_to_string(list_transform(seen, lambda x:
                     CASE WHEN x = 'events' THEN '事件' WHEN x = 'container status' THEN '容器状态'
-                         WHEN x LIKE '% log' THEN substr(x, 1, length(x) - 4) || ' 日志' ELSE x END), '、') || '）：cAdvisor 缺少部分 cgroup 的数据（kubectl top / 驱逐统计不完整）' END AS message_zh,
+                         WHEN x LIKE '% log' THEN substr(x, 1, length(x) - 4) || ' 日志' ELSE x END), '、') || '）：cAdvisor 缺少部分 cgroup 的数据（kubectl top / 驱逐统计不完整）'
+              || CASE WHEN coalesce(n_recent, 0) < ${min_cache_errors} THEN '；收集前一小时内少于 ' || ${min_cache_errors} || ' 次' ELSE '' END END AS message_zh,
     lines AS evidence,
-    n AS count,
-    CASE WHEN kind = 'cache' THEN 'low' END AS severity
-FROM grouped
+    n AS count, first_seen, last_seen,
+    -- A container waiting on a broken snapshot now is the impact itself.
+    CASE WHEN current = 0 THEN coalesce(n_recent, 0) END AS recent_count,
+    CASE WHEN kind = 'snapshot' AND pulled_since THEN 'info'
+         WHEN kind = 'snapshot' THEN 'medium'
+         WHEN coalesce(n_recent, 0) >= ${min_cache_errors} THEN 'low'
+         ELSE 'info' END AS severity
+FROM judged
 WHERE kind = 'snapshot' OR n >= ${min_cache_errors}
 ORDER BY 1, kind DESC
