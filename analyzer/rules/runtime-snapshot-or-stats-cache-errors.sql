@@ -121,7 +121,7 @@ grouped AS (
         list(DISTINCT image ORDER BY image) FILTER (WHERE image IS NOT NULL) AS images,
         list(DISTINCT line)[1:3] AS lines
     FROM hits
-    WHERE NOT after_start
+    WHERE NOT (kind = 'cache' AND after_start)
     GROUP BY cluster, node, kind
 ),
 -- Each image the snapshot errors name, pulled on the node after its last error.
