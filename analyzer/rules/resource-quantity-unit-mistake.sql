@@ -23,7 +23,9 @@ Kubernetes quantities are plain numbers with a suffix:
 
 A memory limit of a few bytes stops the container from starting (`container init was
 OOM-killed (memory limit too low?)`); a CPU request larger than any node keeps the pod Pending
-(`Insufficient cpu`). Fix the unit in the workload (and in LimitRange defaults), e.g.:
+(`Insufficient cpu`). A CPU *limit* above the node (`limits.cpu: "32"` on 16 cores) only means
+no limit and is often meant: it is reported when it reads as millicores without their `m`
+(`1000`, `500`). Fix the unit in the workload (and in LimitRange defaults), e.g.:
 ```
 kubectl -n <ns> set resources deploy/<name> -c <container> --requests=memory=512Mi --limits=memory=512Mi
 kubectl -n <ns> set resources deploy/<name> -c <container> --requests=cpu=500m
@@ -38,7 +40,8 @@ Kubernetes 的资源数量是带后缀的数字：
 - `hugepages-<size>` 的写法与内存相同。
 
 只有几个字节的内存 limit 会导致容器无法启动（`container init was OOM-killed (memory limit too low?)`）；
-CPU request 大于任何节点的容量会让 Pod 一直 Pending（`Insufficient cpu`）。请修正工作负载（以及 LimitRange 默认值）中的单位，例如：
+CPU request 大于任何节点的容量会让 Pod 一直 Pending（`Insufficient cpu`）。CPU *limit* 大于节点容量（16 核节点上
+`limits.cpu: "32"`）只是等于不设限制，通常是有意为之：只有当它看起来是漏写了 `m` 的毫核（`1000`、`500`）时才报告。请修正工作负载（以及 LimitRange 默认值）中的单位，例如：
 ```
 kubectl -n <ns> set resources deploy/<name> -c <container> --requests=memory=512Mi --limits=memory=512Mi
 kubectl -n <ns> set resources deploy/<name> -c <container> --requests=cpu=500m
@@ -50,6 +53,9 @@ kubectl -n <ns> set resources deploy/<name> -c <container> --requests=cpu=500m
 min_memory_bytes = 4194304
 # Without Node objects, a CPU amount above this many cores is taken as a unit mistake.
 max_cpu_cores = 256
+# A CPU limit above the largest node is no limit at all, often on purpose; written without a
+# unit and at least this large it reads as millicores that lost their "m".
+min_unitless_cpu_limit = 100
 --- */
 WITH owners AS (
     SELECT bundle_id, kind, namespace, name, owner_kind FROM workloads
@@ -111,7 +117,11 @@ verdicts AS (
                           || CASE WHEN a.suffix = '' THEN ' (no unit means bytes): did you mean ' || a.q || 'Mi?' ELSE '' END
                 END
             WHEN a.res = 'cpu' THEN
+                -- A request above every node can never be placed. A limit above the node is only
+                -- no limit at all, often on purpose: it is a mistake when it reads as millicores
+                -- written without their unit.
                 CASE WHEN a.v > coalesce(b.cpu, ${max_cpu_cores})
+                          AND (a.section IN ('requests', 'defaultRequest') OR (a.suffix = '' AND a.v >= ${min_unitless_cpu_limit}))
                      THEN 'cpu ' || a.q || ' is ' || regexp_replace(CAST(a.v AS VARCHAR), '\.0$', '') || ' cores'
                           || CASE WHEN b.cpu IS NOT NULL THEN ', more than the largest node has (' || regexp_replace(CAST(b.cpu AS VARCHAR), '\.0$', '') || ')' ELSE '' END
                           || CASE WHEN a.suffix = '' THEN ': did you mean ' || a.q || 'm?' ELSE '' END
@@ -126,6 +136,7 @@ verdicts AS (
                 END
             WHEN a.res = 'cpu' THEN
                 CASE WHEN a.v > coalesce(b.cpu, ${max_cpu_cores})
+                          AND (a.section IN ('requests', 'defaultRequest') OR (a.suffix = '' AND a.v >= ${min_unitless_cpu_limit}))
                      THEN 'cpu ' || a.q || ' 为 ' || regexp_replace(CAST(a.v AS VARCHAR), '\.0$', '') || ' 核'
                           || CASE WHEN b.cpu IS NOT NULL THEN '，超过最大节点的 CPU 容量（' || regexp_replace(CAST(b.cpu AS VARCHAR), '\.0$', '') || '）' ELSE '' END
                           || CASE WHEN a.suffix = '' THEN '：是否应为 ' || a.q || 'm？' ELSE '' END
