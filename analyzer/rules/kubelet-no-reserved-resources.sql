@@ -57,52 +57,61 @@ k3s / RKE2：在 `/etc/rancher/k3s/config.yaml`（或 `/etc/rancher/rke2/config.
 # hard-eviction threshold alone is memory.available<100Mi).
 min_reserved_millicpu = 50
 min_reserved_memory_mib = 200
+# A SystemOOM / eviction event counts as "the node already ran short" within this many hours.
+pressure_event_hours = 24
 --- */
-WITH node_res AS (
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, node, cluster_bundle_id, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
+),
+node_res AS (
     SELECT bundle_id, name AS node, capacity_cpu, allocatable_cpu, capacity_memory_bytes, allocatable_memory_bytes,
         (capacity_cpu - allocatable_cpu) * 1000 AS reserved_millicpu,
         (capacity_memory_bytes - allocatable_memory_bytes) / 1048576.0 AS reserved_mib
     FROM nodes
-    WHERE capacity_cpu IS NOT NULL AND allocatable_cpu IS NOT NULL
-      AND capacity_memory_bytes IS NOT NULL AND allocatable_memory_bytes IS NOT NULL
+    -- Sizes not reported (or reported as 0) are unknown: nothing to compare.
+    WHERE nullif(capacity_cpu, 0) IS NOT NULL AND allocatable_cpu IS NOT NULL
+      AND nullif(capacity_memory_bytes, 0) IS NOT NULL AND allocatable_memory_bytes IS NOT NULL
       AND coalesce(os, 'linux') = 'linux'
 ),
 -- What the kubelet configuration says, from configz and /var/lib/kubelet/config.yaml.
 cfg AS (
-    SELECT node,
-        bool_or(coalesce(len(json_keys(config->'$.kubeReserved')), 0) > 0
-             OR coalesce(len(json_keys(config->'$.systemReserved')), 0) > 0
-             OR coalesce(config->>'$.reservedSystemCPUs', '') <> '') AS reserves,
-        list(DISTINCT source || ': kubeReserved ' || coalesce(CAST(config->'$.kubeReserved' AS VARCHAR), 'unset')
-             || ', systemReserved ' || coalesce(CAST(config->'$.systemReserved' AS VARCHAR), 'unset')
-             || ', evictionHard ' || coalesce(CAST(config->'$.evictionHard' AS VARCHAR), 'default')) AS seen,
-        max(TRY_CAST(k8s_quantity(config->>'$.evictionHard."memory.available"') AS DOUBLE)) / 1048576.0 AS eviction_mib
-    FROM kubelet_configs
-    WHERE node IS NOT NULL
-    GROUP BY node
+    SELECT coalesce(h.cluster, k.bundle_id) AS cluster, k.node,
+        bool_or(coalesce(len(json_keys(k.config->'$.kubeReserved')), 0) > 0
+             OR coalesce(len(json_keys(k.config->'$.systemReserved')), 0) > 0
+             OR coalesce(k.config->>'$.reservedSystemCPUs', '') <> '') AS reserves,
+        list(DISTINCT k.source || ': kubeReserved ' || coalesce(CAST(k.config->'$.kubeReserved' AS VARCHAR), 'unset')
+             || ', systemReserved ' || coalesce(CAST(k.config->'$.systemReserved' AS VARCHAR), 'unset')
+             || ', evictionHard ' || coalesce(CAST(k.config->'$.evictionHard' AS VARCHAR), 'default')) AS seen,
+        max(TRY_CAST(k8s_quantity(k.config->>'$.evictionHard."memory.available"') AS DOUBLE)) / 1048576.0 AS eviction_mib
+    FROM kubelet_configs k LEFT JOIN hn h ON h.host_bundle = k.bundle_id
+    WHERE k.node IS NOT NULL
+    GROUP BY 1, 2
 ),
 -- Reservation flags in the kubelet's environment files, unit drop-ins and k3s/RKE2 configs.
 flags AS (
-    SELECT node, list(DISTINCT path ORDER BY path) AS paths
-    FROM host_files
-    WHERE regexp_matches(path, '^(/var/lib/kubelet/kubeadm-flags\.env|/etc/default/kubelet|/etc/sysconfig/kubelet|/(etc|usr/lib|lib)/systemd/system/kubelet\.service(\.d/.*)?|/etc/rancher/(k3s|rke2)/config\.yaml(\.d/.*)?)$')
-      AND regexp_matches(content, '(kube-reserved|system-reserved|reserved-cpus)\s*[=:]')
-    GROUP BY node
+    SELECT h.cluster, f.node, list(DISTINCT f.path ORDER BY f.path) AS paths
+    FROM host_files f JOIN hn h ON h.host_bundle = f.bundle_id
+    WHERE regexp_matches(f.path, '^(/var/lib/kubelet/kubeadm-flags\.env|/etc/default/kubelet|/etc/sysconfig/kubelet|/(etc|usr/lib|lib)/systemd/system/kubelet\.service(\.d/.*)?|/etc/rancher/(k3s|rke2)/config\.yaml(\.d/.*)?)$')
+      AND regexp_matches(f.content, '(kube-reserved|system-reserved|reserved-cpus)\s*[=:]')
+    GROUP BY 1, 2
 ),
--- Signs that the node already ran short.
+-- Signs that the node already ran short: pressure conditions now, OOM / eviction events
+-- of the last day.
 pressure AS (
-    SELECT node, list(DISTINCT what ORDER BY what) AS whats, list(DISTINCT what_zh ORDER BY what_zh) AS whats_zh FROM (
-        SELECT node, type || '=True' AS what, type || '=True' AS what_zh FROM node_conditions
+    SELECT bundle_id, node, list(DISTINCT what ORDER BY what) AS whats, list(DISTINCT what_zh ORDER BY what_zh) AS whats_zh FROM (
+        SELECT bundle_id, node, type || '=True' AS what, type || '=True' AS what_zh FROM node_conditions
         WHERE type IN ('MemoryPressure', 'PIDPressure') AND status = 'True'
         UNION ALL
-        SELECT coalesce(source_host, CASE WHEN object_kind = 'Node' THEN object_name END), 'event ' || reason, '事件 ' || reason
-        FROM events WHERE reason IN ('SystemOOM', 'EvictionThresholdMet', 'NodeHasInsufficientMemory', 'NodeHasInsufficientPID')
+        SELECT e.bundle_id, coalesce(e.source_host, CASE WHEN e.object_kind = 'Node' THEN e.object_name END), 'event ' || e.reason, '事件 ' || e.reason
+        FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+        WHERE e.reason IN ('SystemOOM', 'EvictionThresholdMet', 'NodeHasInsufficientMemory', 'NodeHasInsufficientPID')
+          AND b.collected_at - coalesce(e.last_seen, e.first_seen) <= INTERVAL (${pressure_event_hours}) HOUR
     ) WHERE node IS NOT NULL
-    GROUP BY node
+    GROUP BY bundle_id, node
 ),
 candidates AS (
     -- Nodes whose status shows nothing held back from pods.
-    SELECT r.bundle_id, r.node,
+    SELECT r.bundle_id, r.bundle_id AS cluster, r.node,
         'allocatable equals capacity: cpu ' || regexp_replace(CAST(round(r.allocatable_cpu, 3) AS VARCHAR), '\.0$', '') || ' of ' || regexp_replace(CAST(round(r.capacity_cpu, 3) AS VARCHAR), '\.0$', '')
             || ', memory ' || CAST(round(r.allocatable_memory_bytes / 1073741824.0, 2) AS VARCHAR) || ' GiB of '
             || CAST(round(r.capacity_memory_bytes / 1073741824.0, 2) AS VARCHAR) || ' GiB ('
@@ -114,13 +123,14 @@ candidates AS (
     FROM node_res r
     WHERE r.reserved_millicpu < ${min_reserved_millicpu} AND r.reserved_mib < ${min_reserved_memory_mib}
     UNION ALL
-    -- Nodes known only from a node bundle: judge by the configuration.
-    SELECT h.bundle_id, h.node, 'kubelet configuration reserves nothing for system daemons', 'kubelet 配置没有为系统守护进程预留任何资源'
-    FROM host_nodes h
-    JOIN cfg c ON c.node = h.node
-    WHERE NOT EXISTS (SELECT 1 FROM node_res r WHERE r.node = h.node)
+    -- Nodes known only from a node bundle (no Node object in a collected cluster): judge by
+    -- the configuration.
+    SELECT h.host_bundle, h.cluster, h.node, 'kubelet configuration reserves nothing for system daemons', 'kubelet 配置没有为系统守护进程预留任何资源'
+    FROM hn h
+    JOIN cfg c ON c.cluster = h.cluster AND c.node = h.node
+    WHERE NOT EXISTS (SELECT 1 FROM node_res r WHERE r.bundle_id = h.cluster AND r.node = h.node)
       AND NOT c.reserves AND coalesce(c.eviction_mib, 100) < ${min_reserved_memory_mib}
-      AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.node = h.node)
+      AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.cluster = h.cluster AND f.node = h.node)
 )
 SELECT 'node/' || k.node AS resource, k.node, k.node AS name, k.bundle_id,
     'node ' || k.node || ': ' || k.what
@@ -134,7 +144,7 @@ SELECT 'node/' || k.node AS resource, k.node, k.node AS name, k.bundle_id,
     list_concat(coalesce(c.seen, []), coalesce(list_transform(f.paths, lambda x: 'reservation flags in ' || x), [])) AS evidence,
     CASE WHEN p.whats IS NOT NULL THEN 'medium' END AS severity
 FROM candidates k
-LEFT JOIN cfg c ON c.node = k.node
-LEFT JOIN flags f ON f.node = k.node
-LEFT JOIN pressure p ON p.node = k.node
+LEFT JOIN cfg c ON c.cluster = k.cluster AND c.node = k.node
+LEFT JOIN flags f ON f.cluster = k.cluster AND f.node = k.node
+LEFT JOIN pressure p ON p.bundle_id = k.cluster AND p.node = k.node
 ORDER BY 1
