@@ -3,7 +3,10 @@ id = "hostport-without-portmap"
 severity = "medium"
 faq = ["KADM-07"]
 category = "network"
-patterns = ["failed to find plugin \\\\?\"portmap\\\\?\"", "hostPort", "portmap"]
+patterns = ["failed to find plugin \\\\*\"portmap\\\\*\"", "hostPort", "portmap"]
+# The kubelet retries a hostPort pod's sandbox every few seconds while portmap is missing:
+# errors older than an hour were fixed since.
+recent = "1h"
 [title]
 en = "Pods use hostPort but the node's CNI configuration has no portmap plugin"
 zh = "Pod 使用了 hostPort，但节点的 CNI 配置中没有 portmap 插件"
@@ -52,36 +55,48 @@ host_port_pods AS (
     WHERE NOT p.host_network AND p.phase IN ('Running', 'Pending') AND p.deleted_at IS NULL
 ),
 hp_by_node AS (
-    SELECT node, list(DISTINCT namespace || '/' || pod || ' hostPort ' || CAST(x.hostPort AS VARCHAR)) AS pods
-    FROM (SELECT node, namespace, pod, unnest(hp) AS x FROM host_port_pods WHERE len(hp) > 0)
-    GROUP BY node
+    SELECT bundle_id, node, list(DISTINCT namespace || '/' || pod || ' hostPort ' || CAST(x.hostPort AS VARCHAR)) AS pods
+    FROM (SELECT bundle_id, node, namespace, pod, unnest(hp) AS x FROM host_port_pods WHERE len(hp) > 0)
+    GROUP BY bundle_id, node
 ),
+-- Each node bundle's first CNI file (the one the runtime uses), tied to its cluster.
 cni_files AS (
-    SELECT bundle_id, node, path, parsed,
-        row_number() OVER (PARTITION BY bundle_id ORDER BY path) AS rn
-    FROM host_files
-    WHERE regexp_matches(path, '^/etc/cni/net\.d/[^/]+\.(conf|conflist|json)$')
+    SELECT f.bundle_id, h.cluster_bundle_id, f.node, f.path, f.parsed,
+        row_number() OVER (PARTITION BY f.bundle_id ORDER BY f.path) AS rn
+    FROM host_files f JOIN host_nodes h ON h.bundle_id = f.bundle_id
+    WHERE regexp_matches(f.path, '^/etc/cni/net\.d/[^/]+\.(conf|conflist|json)$')
 ),
 primary_cni AS (
-    SELECT bundle_id, node, path,
+    SELECT bundle_id, cluster_bundle_id, node, path,
         CASE WHEN json_type(parsed, '$.plugins') = 'ARRAY'
              THEN list_transform(from_json(parsed->'$.plugins', '["JSON"]'), lambda p: p->>'$.type')
              ELSE [parsed->>'$.type'] END AS types
     FROM cni_files WHERE rn = 1 AND parsed IS NOT NULL
 ),
 cni_bin AS (
-    SELECT node, list(name) AS names FROM host_cni_bin GROUP BY node
+    SELECT bundle_id, list(name) AS names FROM host_cni_bin GROUP BY bundle_id
+),
+-- "failed to find plugin portmap" from logs and events, tied to the node's cluster; structured
+-- kubelet lines escape the quotes once or twice.
+portmap_errors AS (
+    SELECT coalesce(h.cluster_bundle_id, l.bundle_id) AS bundle_id, l.node, l.line, l.ts AS first_ts, l.ts, l.age, 1 AS n
+    FROM log_lines l
+    LEFT JOIN host_nodes h ON l.source = 'host' AND h.bundle_id = l.bundle_id
+    WHERE contains(l.line, 'failed to find plugin') AND regexp_matches(l.line, 'failed to find plugin \\*"portmap\\*"')
+    UNION ALL
+    SELECT e.bundle_id, e.source_host, e.message, e.first_seen, e.last_seen, b.collected_at - e.last_seen, e.count
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE contains(e.message, 'failed to find plugin') AND regexp_matches(e.message, 'failed to find plugin \\*"portmap\\*"')
 ),
 portmap_missing_logs AS (
-    SELECT node, count(*) AS n, list(DISTINCT line)[1:2] AS lines FROM (
-        SELECT node, line FROM log_lines WHERE regexp_matches(line, 'failed to find plugin \\?"portmap\\?"')
-        UNION ALL
-        SELECT source_host, message FROM events WHERE regexp_matches(message, 'failed to find plugin \\?"portmap\\?"'))
+    SELECT bundle_id, node, sum(n) AS n, coalesce(sum(n) FILTER (WHERE in_window(age, ${recent})), 0) AS recent_n,
+        min(first_ts) AS first_seen, max(ts) AS last_seen, list(DISTINCT line)[1:2] AS lines
+    FROM portmap_errors
     WHERE node IS NOT NULL
-    GROUP BY node
+    GROUP BY bundle_id, node
 ),
 findings AS (
-    SELECT c.bundle_id, c.node,
+    SELECT coalesce(c.cluster_bundle_id, c.bundle_id) AS bundle_id, c.node,
         CASE WHEN NOT list_contains(c.types, 'portmap')
              THEN c.path || ' chains ' || array_to_string(c.types, ', ') || ' without portmap'
              ELSE c.path || ' chains portmap but /opt/cni/bin/portmap is missing' END AS what,
@@ -90,28 +105,36 @@ findings AS (
              ELSE c.path || ' 链式调用了 portmap，但 /opt/cni/bin/portmap 不存在' END AS what_zh,
         c.types
     FROM primary_cni c
-    LEFT JOIN cni_bin b ON b.node = c.node
+    LEFT JOIN cni_bin b ON b.bundle_id = c.bundle_id
     WHERE NOT list_has_any(c.types, string_split(${native_hostport_types}, '|'))
       AND (NOT list_contains(c.types, 'portmap')
            OR (b.names IS NOT NULL AND len(b.names) > 0 AND NOT list_contains(b.names, 'portmap')))
 )
+-- The node's CNI configuration (current files) cannot map hostPorts.
 SELECT
     'node/' || h.node AS resource,
     h.node,
-    f.bundle_id,
+    h.bundle_id,
     'hostPort pods on node ' || h.node || ' are unreachable through their hostPort: '
-        || concat_ws('; ', f.what, CASE WHEN l.n > 0 THEN l.n || ' "failed to find plugin \"portmap\"" errors' END) AS message,
+        || concat_ws('; ', f.what, CASE WHEN l.recent_n > 0 THEN l.n || ' "failed to find plugin \"portmap\"" errors' END) AS message,
     '节点 ' || h.node || ' 上的 hostPort Pod 无法通过其 hostPort 访问：'
-        || concat_ws('；', f.what_zh, CASE WHEN l.n > 0 THEN l.n || ' 条 "failed to find plugin \"portmap\"" 错误' END) AS message_zh,
-    list_concat(h.pods[1:10], coalesce(l.lines, [])) AS evidence
+        || concat_ws('；', f.what_zh, CASE WHEN l.recent_n > 0 THEN l.n || ' 条 "failed to find plugin \"portmap\"" 错误' END) AS message_zh,
+    list_concat(h.pods[1:10], CASE WHEN l.recent_n > 0 THEN l.lines ELSE [] END) AS evidence,
+    'medium' AS severity,
+    CASE WHEN l.recent_n > 0 THEN l.first_seen END AS first_seen,
+    CASE WHEN l.recent_n > 0 THEN l.last_seen END AS last_seen,
+    NULL::BIGINT AS recent_count,
+    CASE WHEN l.recent_n > 0 THEN l.n END AS count
 FROM hp_by_node h
-JOIN findings f ON f.node = h.node
-LEFT JOIN portmap_missing_logs l ON l.node = h.node
+JOIN findings f ON f.bundle_id = h.bundle_id AND f.node = h.node
+LEFT JOIN portmap_missing_logs l ON l.bundle_id = h.bundle_id AND l.node = h.node
 UNION ALL
-SELECT 'node/' || h.node, h.node, NULL,
+-- Errors alone: judged by their age.
+SELECT 'node/' || h.node, h.node, h.bundle_id,
     'hostPort pods on node ' || h.node || ': ' || l.n || ' "failed to find plugin \"portmap\"" errors',
     '节点 ' || h.node || ' 上的 hostPort Pod：' || l.n || ' 条 "failed to find plugin \"portmap\"" 错误',
-    list_concat(h.pods[1:10], l.lines)
-FROM hp_by_node h JOIN portmap_missing_logs l ON l.node = h.node
-WHERE h.node NOT IN (SELECT node FROM findings)
+    list_concat(h.pods[1:10], l.lines),
+    'medium', l.first_seen, l.last_seen, l.recent_n, l.n
+FROM hp_by_node h JOIN portmap_missing_logs l ON l.bundle_id = h.bundle_id AND l.node = h.node
+WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.bundle_id = h.bundle_id AND f.node = h.node)
 ORDER BY 1
