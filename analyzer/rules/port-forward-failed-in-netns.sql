@@ -9,6 +9,10 @@ patterns = [
   "an error occurred forwarding \\d+ -> \\d+",
   "unable to do port forwarding: socat not found",
 ]
+# Port-forwarding is interactive: failures from the last hours are someone stuck now; one
+# failure is a mistyped port, a retrying session logs several.
+recent = "6h"
+min_count = 2
 [title]
 en = "kubectl port-forward fails: \"failed to execute portforward in network namespace\""
 zh = "kubectl port-forward 失败：\"failed to execute portforward in network namespace\""
@@ -44,7 +48,8 @@ zh = """
 """
 --- */
 WITH hits AS (
-    SELECT bundle_id, node, coalesce(service, container, source) AS service, line,
+    SELECT l.bundle_id, coalesce(h.cluster_bundle_id, l.bundle_id) AS cluster, l.node,
+        coalesce(l.service, l.container, l.source) AS service, l.line, l.ts, l.age,
         coalesce(nullif(regexp_extract(line, 'failed to connect to localhost:(\d+)', 1), ''),
                  nullif(regexp_extract(line, 'error forwarding port (\d+)', 1), ''),
                  nullif(regexp_extract(line, 'AF=\d+ [0-9.]+:(\d+)', 1), '')) AS port,
@@ -59,13 +64,17 @@ WITH hits AS (
                  THEN 'Pod 内没有进程监听 localhost:port（端口错误、应用未启动，或只绑定了 Pod IP）'
              WHEN regexp_matches(line, '(?i)(timeout|deadline exceeded)') THEN '超时'
              ELSE '其他错误' END AS cause_zh
-    FROM log_lines
-    WHERE regexp_matches(line, '(failed to execute portforward in network namespace|unable to do port forwarding: socat not found)')
+    FROM log_lines l
+    LEFT JOIN host_nodes h ON l.source = 'host' AND h.bundle_id = l.bundle_id
+    WHERE regexp_matches(l.line, '(failed to execute portforward in network namespace|unable to do port forwarding: socat not found)')
 ),
+-- socat on the node, from its node bundle, keyed by cluster and node.
 socat AS (
-    SELECT node, bool_or(present) AS present FROM host_binaries WHERE name = 'socat' GROUP BY node
+    SELECT coalesce(h.cluster_bundle_id, b.bundle_id) AS cluster, b.node, bool_or(b.present) AS present
+    FROM host_binaries b JOIN host_nodes h ON h.bundle_id = b.bundle_id
+    WHERE b.name = 'socat' GROUP BY ALL
 )
-SELECT 'node/' || coalesce(h.node, '?') AS resource, h.node, h.node AS name, any_value(h.bundle_id) AS bundle_id,
+SELECT 'node/' || coalesce(h.node, '?') AS resource, h.node, h.node AS name, h.cluster AS bundle_id,
     count(*) || ' port-forward failures "failed to execute portforward in network namespace" in the '
         || string_agg(DISTINCT h.service, '/') || ' log of node ' || coalesce(h.node, '?')
         || CASE WHEN count(h.port) > 0 THEN ' (port ' || string_agg(DISTINCT h.port, ', ' ORDER BY h.port) || ')' ELSE '' END
@@ -77,8 +86,10 @@ SELECT 'node/' || coalesce(h.node, '?') AS resource, h.node, h.node AS name, any
         || '：' || string_agg(DISTINCT h.cause_zh, '；' ORDER BY h.cause_zh)
         || CASE WHEN any_value(s.present) = false THEN '；节点上未安装 socat' ELSE '' END AS message_zh,
     list(DISTINCT h.line)[1:3] AS evidence,
+    min(h.ts) AS first_seen, max(h.ts) AS last_seen,
+    count(*) FILTER (WHERE in_window(h.age, ${recent})) AS recent_count,
     count(*) AS count
 FROM hits h
-LEFT JOIN socat s ON s.node IS NOT DISTINCT FROM h.node
-GROUP BY h.node
+LEFT JOIN socat s ON s.cluster = h.cluster AND s.node IS NOT DISTINCT FROM h.node
+GROUP BY h.cluster, h.node
 ORDER BY 1
