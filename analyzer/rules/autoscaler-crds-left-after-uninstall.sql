@@ -24,7 +24,9 @@ kubectl delete crd verticalpodautoscalers.autoscaling.k8s.io verticalpodautoscal
 kubectl delete crd cronhorizontalpodautoscalers.autoscaling.alibabacloud.com
 ```
 If the add-on is meant to stay, reinstall it instead: its objects are not acted on while the
-controller is missing.
+controller is missing. CRDs without any object left (installed by a chart that bundles them) and
+bundles that did not collect every workload are info: nothing stale shows, or the controller may
+run unseen.
 """
 zh = """
 `helm uninstall` 不会卸载 chart 安装的 CRD，因此通过 Helm 插件市场卸载 VPA、CronHPA（或 KEDA）后，CRD 和所有伸缩对象依然存在，
@@ -34,13 +36,22 @@ kubectl get crd | grep -E 'verticalpodautoscaler|cronhorizontalpodautoscaler|ked
 kubectl delete crd verticalpodautoscalers.autoscaling.k8s.io verticalpodautoscalercheckpoints.autoscaling.k8s.io
 kubectl delete crd cronhorizontalpodautoscalers.autoscaling.alibabacloud.com
 ```
-若仍需使用该插件，请重新安装：控制器缺失期间其对象不会生效。
+若仍需使用该插件，请重新安装：控制器缺失期间其对象不会生效。没有任何残留对象的 CRD（由捆绑这些 CRD 的 chart 安装）
+以及未采集全部工作负载的情况报告为 info：不会显示过期记录，或其控制器可能在未采集的范围内运行。
 """
 --- */
 WITH addons(addon, grp, image_re) AS (
     VALUES ('VPA', 'autoscaling.k8s.io', '(vpa-recommender|vpa-updater|vpa-admission-controller)'),
            ('CronHPA', 'autoscaling.alibabacloud.com', '(cron-?hpa)'),
            ('KEDA', 'keda.sh', '(kedacore/keda|/keda:|keda-operator)')
+),
+-- Where the workloads could not all be read (a gap on pods or Deployments, or a collection
+-- limited to some namespaces), "no controller runs" is unknown, not proven.
+blind AS (
+    SELECT DISTINCT bundle_id FROM gaps
+    WHERE what = 'resource' AND (location LIKE '%pods%' OR location LIKE '%deployments%')
+    UNION
+    SELECT bundle_id FROM bundles WHERE coalesce(json_array_length(options->'$.namespaces'), 0) > 0
 ),
 leftover AS (
     SELECT c.bundle_id, a.addon, c.name AS crd, c.crd_kind, c.plural, c."group",
@@ -58,12 +69,21 @@ leftover AS (
 SELECT 'addon/' || lower(l.addon) AS resource, l.bundle_id, NULL AS name,
     l.addon || ' CRDs still installed but no ' || l.addon || ' controller runs: '
         || string_agg(l.crd || ' (' || l.objects || ' ' || l.crd_kind || ' objects)', ', ' ORDER BY l.crd)
-        || '; the autoscaling records stay visible and are not acted on' AS message,
+        || CASE WHEN l.bundle_id IN (SELECT bundle_id FROM blind)
+                THEN '; not every workload was collected, so its controller may run unseen'
+                WHEN sum(l.objects) = 0 THEN '; no custom resources are left, so no stale record shows'
+                ELSE '; the autoscaling records stay visible and are not acted on' END AS message,
     l.addon || ' 的 CRD 仍然存在，但集群中没有运行 ' || l.addon || ' 控制器：'
         || string_agg(l.crd || '（' || l.objects || ' 个 ' || l.crd_kind || ' 对象）', '、' ORDER BY l.crd)
-        || '；这些伸缩记录仍然可见，但不会生效' AS message_zh,
+        || CASE WHEN l.bundle_id IN (SELECT bundle_id FROM blind)
+                THEN '；并非所有工作负载都已采集，其控制器可能在未采集的范围内运行'
+                WHEN sum(l.objects) = 0 THEN '；没有残留的自定义资源，因此不会显示过期的记录'
+                ELSE '；这些伸缩记录仍然可见，但不会生效' END AS message_zh,
     list_concat(list(l.crd ORDER BY l.crd), flatten(list(coalesce(l.examples, []) ORDER BY l.crd))) AS evidence,
-    sum(l.objects) AS count
+    sum(l.objects) AS count,
+    -- The FAQ's problem is the records left behind: without any, or without knowing whether the
+    -- controller runs, there is nothing to act on.
+    CASE WHEN sum(l.objects) = 0 OR l.bundle_id IN (SELECT bundle_id FROM blind) THEN 'info' END AS severity
 FROM leftover l
 GROUP BY l.bundle_id, l.addon
 ORDER BY 1
