@@ -10,6 +10,9 @@ patterns = [
   "reformat (the filesystem )?with ftype=1",
   "ftype=0",
 ]
+# The runtime reports missing d_type once, when it starts: a warning belongs to the runtime
+# running now unless the runtime started again after it, and counts within 7 days.
+recent = "7d"
 [title]
 en = "Container runtime storage on xfs formatted with ftype=0 (no d_type): overlay driver unusable"
 zh = "容器运行时存储所在 xfs 以 ftype=0 格式化（不支持 d_type）：overlay 驱动无法正常使用"
@@ -44,45 +47,72 @@ mkfs.xfs -f -n ftype=1 /dev/xxx
 ```
 """
 --- */
-WITH driver AS (
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
+),
+driver AS (
     -- Docker configured with a driver that is not overlay: d_type does not matter to it.
     SELECT bundle_id, node, parsed->>'$."storage-driver"' AS storage_driver
     FROM host_files WHERE path = '/etc/docker/daemon.json'
 ),
 fs AS (
-    SELECT f.bundle_id, f.node,
+    SELECT h.cluster, f.node,
         list(f.path || ' on xfs with ftype=0' ORDER BY f.path) AS what,
         list(f.path || ' 位于 ftype=0 的 xfs 上' ORDER BY f.path) AS what_zh
     FROM host_filesystems f
+    JOIN hn h ON h.host_bundle = f.bundle_id
     LEFT JOIN driver d ON d.bundle_id = f.bundle_id AND d.node = f.node
     WHERE f.fstype = 'xfs' AND f.xfs_ftype = 0
       AND f.path IN ('/var/lib/containerd', '/var/lib/docker', '/var/lib/rancher')
       AND NOT (f.path = '/var/lib/docker' AND coalesce(d.storage_driver, 'overlay2') NOT LIKE 'overlay%')
     GROUP BY ALL
 ),
+runtime_logs AS (
+    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END AS cluster, coalesce(l.node, '') AS node,
+        l.source, coalesce(l.service, l.container, '') AS service, l.line, l.line_no, l.ts, l.age,
+        contains(l.line, 'does not support d_type') OR contains(l.line, 'formatted without d_type support')
+            OR regexp_matches(l.line, 'Supports d_type:\s*false') AS hit
+    FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
+    WHERE contains(l.line, 'd_type')
+       OR regexp_matches(l.line, '(msg="starting containerd"|Starting containerd container runtime|msg="Starting up"|Starting Docker Application Container Engine|Starting Container Runtime Interface for OCI)')
+),
+-- The latest start of each runtime's log: warnings before it belong to an earlier run.
+last_start AS (
+    SELECT cluster, node, source, service, min(age) AS age
+    FROM runtime_logs WHERE NOT hit AND age IS NOT NULL
+    GROUP BY ALL
+),
 logs AS (
-    SELECT coalesce(node, '') AS node, any_value(bundle_id) AS bundle_id, count(*) AS n,
-        list(DISTINCT source || ' log ' || coalesce(service, container, '')) AS whats,
-        list(line ORDER BY line_no)[1:3] AS lines
-    FROM log_lines
-    WHERE contains(line, 'does not support d_type')
-       OR contains(line, 'formatted without d_type support')
-       OR regexp_matches(line, 'Supports d_type:\s*false')
-    GROUP BY 1
+    SELECT r.cluster, r.node, count(*) AS n,
+        count(*) FILTER (WHERE (s.age IS NULL OR r.age IS NULL OR r.age <= s.age) AND in_window(r.age, ${recent})) AS n_recent,
+        bool_and(s.age IS NOT NULL AND r.age > s.age) AS superseded,
+        min(r.ts) AS first_seen, max(r.ts) AS last_seen,
+        list(DISTINCT r.source || ' log ' || r.service) AS whats,
+        list(r.line ORDER BY r.line_no)[1:3] AS lines
+    FROM runtime_logs r
+    LEFT JOIN last_start s ON s.cluster = r.cluster AND s.node = r.node AND s.source = r.source AND s.service = r.service
+    WHERE r.hit
+    GROUP BY r.cluster, r.node
 )
 SELECT
     CASE WHEN coalesce(f.node, l.node, '') = '' THEN 'cluster' ELSE 'node/' || coalesce(f.node, l.node) END AS resource,
     nullif(coalesce(f.node, l.node), '') AS node,
-    coalesce(f.bundle_id, l.bundle_id) AS bundle_id,
+    coalesce(f.cluster, l.cluster) AS bundle_id,
     concat_ws('; ',
         CASE WHEN f.node IS NOT NULL THEN array_to_string(f.what, ', ') || ' (xfs_info): overlay needs d_type (ftype=1)' END,
-        CASE WHEN l.n > 0 THEN l.n || ' runtime log lines report missing d_type support (' || array_to_string(l.whats, ', ') || ')' END
+        CASE WHEN l.n > 0 THEN l.n || ' runtime log lines report missing d_type support (' || array_to_string(l.whats, ', ') || ')'
+            || CASE WHEN l.superseded THEN ', none since the runtime''s latest start' ELSE '' END END
     ) AS message,
     concat_ws('；',
         CASE WHEN f.node IS NOT NULL THEN array_to_string(f.what_zh, '、') || '（xfs_info）：overlay 需要 d_type 支持（ftype=1）' END,
-        CASE WHEN l.n > 0 THEN l.n || ' 行运行时日志报告不支持 d_type（' || array_to_string(list_transform(l.whats, lambda w: replace(w, ' log ', ' 日志 ')), '、') || '）' END
+        CASE WHEN l.n > 0 THEN l.n || ' 行运行时日志报告不支持 d_type（' || array_to_string(list_transform(l.whats, lambda w: replace(w, ' log ', ' 日志 ')), '、') || '）'
+            || CASE WHEN l.superseded THEN '，运行时最近一次启动后未再出现' ELSE '' END END
     ) AS message_zh,
-    list_concat(coalesce(f.what, []), coalesce(l.lines, [])) AS evidence
+    list_concat(coalesce(f.what, []), coalesce(l.lines, [])) AS evidence,
+    l.n AS count, l.first_seen, l.last_seen,
+    -- The filesystem is measured now: that row is not judged by its log lines.
+    CASE WHEN f.node IS NULL THEN l.n_recent END AS recent_count,
+    CASE WHEN f.node IS NOT NULL THEN 'high' ELSE 'medium' END AS severity
 FROM fs f
-FULL OUTER JOIN logs l ON l.node = f.node
+FULL OUTER JOIN logs l ON l.cluster = f.cluster AND l.node = f.node
 ORDER BY 1
