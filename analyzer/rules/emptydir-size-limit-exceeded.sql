@@ -104,7 +104,8 @@ per_owner AS (
         count(*) FILTER (WHERE is_log) AS log_n,
         count(*) FILTER (WHERE is_log AND in_window(age, ${recent})) AS log_recent,
         min(ts) AS first_seen, max(ts) AS last_seen,
-        bool_or(coalesce(age <= ${recent}, true)) AS current
+        bool_or(coalesce(age <= ${recent}, true)) AS current,
+        min(age) AS last_age
     FROM tagged
     GROUP BY bundle_id, namespace, owner
 ),
@@ -148,7 +149,7 @@ SELECT o.owner AS resource, o.namespace, coalesce(o.owner_name, split_part(o.own
         || CASE WHEN len(coalesce(o.vols, [])) > 0 THEN ' (' || array_to_string(o.vols, ', ') || ')' ELSE '' END
         || ' [' || array_to_string(o.seen, ', ') || ']'
         || coalesce('; emptyDir ' || d.what, '')
-        || CASE WHEN NOT o.current THEN '; the last eviction was ' || CAST(round(days_between(o.last_seen::TIMESTAMP, b.collected_at)) AS BIGINT)
+        || CASE WHEN NOT o.current THEN '; the last eviction was ' || CAST(round(epoch(o.last_age) / 86400.0) AS BIGINT)
                     || ' days before collection (leftover Evicted pods)' ELSE '' END AS message,
     o.owner || ' 的 ' || o.pods || ' 个 Pod 被驱逐：Usage of EmptyDir volume exceeds the limit'
         || CASE WHEN len(coalesce(o.vols_zh, [])) > 0 THEN '（' || array_to_string(o.vols_zh, ', ') || '）' ELSE '' END
@@ -156,7 +157,7 @@ SELECT o.owner AS resource, o.namespace, coalesce(o.owner_name, split_part(o.own
                                                                       WHEN s = 'events' THEN '事件'
                                                                       ELSE regexp_replace(s, ' log$', ' 日志') END), ', ') || ']'
         || coalesce('；emptyDir ' || d.what_zh, '')
-        || CASE WHEN NOT o.current THEN '；最近一次驱逐在收集前 ' || CAST(round(days_between(o.last_seen::TIMESTAMP, b.collected_at)) AS BIGINT)
+        || CASE WHEN NOT o.current THEN '；最近一次驱逐在收集前 ' || CAST(round(epoch(o.last_age) / 86400.0) AS BIGINT)
                     || ' 天（残留的 Evicted Pod）' ELSE '' END AS message_zh,
     o.lines AS evidence,
     o.pods AS count,
@@ -170,7 +171,6 @@ SELECT o.owner AS resource, o.namespace, coalesce(o.owner_name, split_part(o.own
     o.first_seen, o.last_seen,
     CASE WHEN o.logs_only THEN o.log_recent END AS recent_count
 FROM per_owner o
-JOIN bundles b ON b.bundle_id = o.bundle_id
 LEFT JOIN declared_text d ON d.bundle_id = o.bundle_id AND d.namespace = o.namespace AND d.owner = o.owner
 UNION ALL
 -- A sizeLimit of a few bytes evicts the pod on its first write, before any eviction is seen.

@@ -86,7 +86,7 @@ signals AS (
         CASE WHEN collected_at - evicted_at <= ${recent} THEN 'pods evicted for disk' ELSE 'pods evicted for disk long ago' END,
         CASE WHEN collected_at - evicted_at <= ${recent} THEN '因磁盘不足驱逐 Pod' ELSE '很久以前因磁盘不足驱逐的 Pod' END,
         namespace || '/' || name || ': ' || coalesce(message, reason), 1,
-        CASE WHEN collected_at - evicted_at <= ${recent} THEN 2 ELSE 0 END, false, true, evicted_at::TIMESTAMPTZ, NULL
+        CASE WHEN collected_at - evicted_at <= ${recent} THEN 2 ELSE 0 END, false, true, evicted_at::TIMESTAMPTZ, collected_at - evicted_at
     FROM evictions
     UNION ALL
     SELECT e.bundle_id, coalesce(e.source_host, CASE WHEN e.object_kind = 'Node' THEN e.object_name END), 'event ' || e.reason, '事件 ' || e.reason,
@@ -114,7 +114,7 @@ per_node AS (
         list(DISTINCT what_zh ORDER BY what_zh) FILTER (WHERE weight > 0 OR NOT is_log) AS whats_zh,
         count(*) FILTER (WHERE is_eviction AND weight > 0) AS evicted_now,
         count(*) FILTER (WHERE is_eviction AND weight = 0) AS evicted_old,
-        max(ts) FILTER (WHERE is_eviction) AS last_eviction,
+        min(age) FILTER (WHERE is_eviction) AS last_eviction_age,
         bool_and(is_log) AS logs_only,
         count(*) FILTER (WHERE is_log) AS log_n,
         count(*) FILTER (WHERE is_log AND in_window(age, ${recent})) AS log_recent,
@@ -126,12 +126,12 @@ per_node AS (
 )
 SELECT 'node/' || p.node AS resource, p.node, p.node AS name, p.bundle_id,
     CASE WHEN p.weight = 0 AND p.evicted_old > 0 AND NOT p.logs_only
-         THEN 'node ' || p.node || ' evicted ' || p.evicted_old || ' pods for disk, the last ' || CAST(round(days_between(p.last_eviction::TIMESTAMP, b.collected_at)) AS BIGINT)
+         THEN 'node ' || p.node || ' evicted ' || p.evicted_old || ' pods for disk, the last ' || CAST(round(epoch(p.last_eviction_age) / 86400.0) AS BIGINT)
               || ' days before collection; no disk pressure now (delete the leftover Evicted pods)'
          ELSE 'node ' || p.node || ' is short of disk: ' || coalesce(array_to_string(p.whats, ', '), 'no current sign')
               || CASE WHEN p.evicted_now > 0 THEN ' (' || p.evicted_now || ' pods evicted)' ELSE '' END END AS message,
     CASE WHEN p.weight = 0 AND p.evicted_old > 0 AND NOT p.logs_only
-         THEN '节点 ' || p.node || ' 曾因磁盘不足驱逐 ' || p.evicted_old || ' 个 Pod，最近一次在收集前 ' || CAST(round(days_between(p.last_eviction::TIMESTAMP, b.collected_at)) AS BIGINT)
+         THEN '节点 ' || p.node || ' 曾因磁盘不足驱逐 ' || p.evicted_old || ' 个 Pod，最近一次在收集前 ' || CAST(round(epoch(p.last_eviction_age) / 86400.0) AS BIGINT)
               || ' 天；目前没有磁盘压力（可删除残留的 Evicted Pod）'
          ELSE '节点 ' || p.node || ' 磁盘空间不足：' || coalesce(array_to_string(p.whats_zh, '、'), '目前无迹象')
               || CASE WHEN p.evicted_now > 0 THEN '（已驱逐 ' || p.evicted_now || ' 个 Pod）' ELSE '' END END AS message_zh,
@@ -141,5 +141,5 @@ SELECT 'node/' || p.node AS resource, p.node, p.node AS name, p.bundle_id,
     p.first_seen, p.last_seen,
     -- Only a row that rests on log lines alone is judged by their time.
     CASE WHEN p.logs_only THEN p.log_recent END AS recent_count
-FROM per_node p JOIN bundles b ON b.bundle_id = p.bundle_id
+FROM per_node p
 ORDER BY 1
