@@ -70,11 +70,14 @@ Pod 使用的 PersistentVolume 带有 `nodeAffinity`（云盘为可用区，本�
 [thresholds]
 # Pods Pending for fewer minutes than this are still being scheduled.
 min_pending_minutes = 5
+# A conflict event counts, for a pod without a scheduler message of its own, when seen this recently.
+event_recent_minutes = 60
 --- */
 WITH conflict_events AS (
-    SELECT bundle_id, namespace, object_name AS pod, sum(count) AS n, arg_max(message, last_seen) AS message
-    FROM events
-    WHERE object_kind = 'Pod' AND contains(message, 'volume node affinity conflict')
+    SELECT e.bundle_id, e.namespace, e.object_name AS pod, sum(e.count) AS n, arg_max(e.message, e.last_seen) AS message,
+        max(e.last_seen) AS last_seen, any_value(b.collected_at) AS collected_at
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE e.object_kind = 'Pod' AND contains(e.message, 'volume node affinity conflict')
     GROUP BY ALL
 ),
 stuck AS (
@@ -85,7 +88,12 @@ stuck AS (
     JOIN bundles b ON b.bundle_id = p.bundle_id
     LEFT JOIN conflict_events e ON e.bundle_id = p.bundle_id AND e.namespace = p.namespace AND e.pod = p.name
     WHERE p.node IS NULL AND p.deleted_at IS NULL AND p.phase = 'Pending'
-      AND (contains(p.scheduled_message, 'volume node affinity conflict') OR e.pod IS NOT NULL)
+      -- The scheduler's current word on the pod names the conflict; or, when the pod carries no
+      -- word of its own, a recent event does. An old event under a pod now Pending for another
+      -- reason is history.
+      AND (contains(p.scheduled_message, 'volume node affinity conflict')
+           OR (e.pod IS NOT NULL AND coalesce(p.scheduled_message, '') = ''
+               AND days_between(e.last_seen, e.collected_at) * 1440 <= ${event_recent_minutes}))
       AND days_between(p.created_at, b.collected_at) * 1440 >= ${min_pending_minutes}
 ),
 claims AS (
@@ -169,6 +177,14 @@ judged AS (
              THEN 'the pod''s volumes have no node in common (different zones/nodes)' END AS split
     FROM per_pod
 ),
+judged_cap AS (
+    -- Nodes that would take every volume exist but are full: a capacity problem first.
+    SELECT *,
+        contains(message, 'Insufficient ') AND len(coalesce(pv_lines, [])) > 0
+            AND NOT list_bool_or(list_transform(node_sets, lambda x: len(coalesce(x, [])) = 0))
+            AND NOT coalesce(gone, false) AND split IS NULL AS capacity
+    FROM judged
+),
 -- Immediate binding provisions the volume before the pod is placed: in a cluster spread over
 -- zones (or for node-local volumes) it can land where the pod cannot go.
 zones AS (
@@ -190,14 +206,16 @@ immediate AS (
 SELECT 'pod/' || namespace || '/' || pod AS resource, namespace, pod AS name, bundle_id,
     'pod Pending: "' || regexp_replace(message, '\s+preemption:.*$', '') || '"'
         || CASE WHEN len(coalesce(pv_lines, [])) > 0 THEN '; ' || array_to_string(pv_lines, '; ') ELSE '' END
-        || coalesce('; ' || split, '') AS message,
+        || coalesce('; ' || split, '')
+        || CASE WHEN capacity THEN '; nodes that satisfy its volumes exist but are full: a capacity problem first' ELSE '' END AS message,
     'Pod Pending："' || regexp_replace(message, '\s+preemption:.*$', '') || '"'
         || CASE WHEN len(coalesce(pv_lines_zh, [])) > 0 THEN '；' || array_to_string(pv_lines_zh, '；') ELSE '' END
-        || CASE WHEN split IS NOT NULL THEN '；该 Pod 的多个卷没有共同的可用节点（位于不同可用区/节点）' ELSE '' END AS message_zh,
+        || CASE WHEN split IS NOT NULL THEN '；该 Pod 的多个卷没有共同的可用节点（位于不同可用区/节点）' ELSE '' END
+        || CASE WHEN capacity THEN '；满足其卷要求的节点存在但资源已满：首先是容量问题' ELSE '' END AS message_zh,
     list_concat([message], coalesce(pv_lines, [])) AS evidence,
     n AS count,
-    NULL AS severity
-FROM judged
+    CASE WHEN capacity THEN 'medium' END AS severity
+FROM judged_cap
 UNION ALL
 SELECT 'storageclass/' || name, NULL, name, bundle_id,
     'StorageClass ' || name || ' (' || provisioner || ') binds volumes Immediately, before the pod is scheduled, while its '
