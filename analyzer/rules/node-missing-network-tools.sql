@@ -8,6 +8,9 @@ patterns = [
   "\\[(WARNING|ERROR) FileExisting-[a-z0-9]+\\]: [a-z0-9]+ not found in system path",
   "(ebtables|ethtool|conntrack|socat|iptables) not found in system path",
 ]
+# kubeadm prints these at init/join/upgrade; a line older than a day is an install that has
+# passed (the node's own PATH check says what is missing now).
+recent = "1d"
 [title]
 en = "Node is missing ebtables/ethtool or other tools kubeadm and kube-proxy need"
 zh = "节点缺少 ebtables/ethtool 等 kubeadm 与 kube-proxy 依赖的可执行文件"
@@ -30,43 +33,65 @@ kube-proxy 依赖 `iptables` 与 `conntrack`，`kubectl port-forward` 依赖 `so
 - CentOS/Fedora 用户：`yum install ebtables ethtool`（缺少时同时安装 `conntrack-tools socat iptables`）
 """
 --- */
+-- (tool, severity on a kubeadm node, severity on another node, why)
 WITH tools AS (
     SELECT * FROM (VALUES
-        ('iptables', 'medium', 'kubeadm preflight error (init/join/upgrade stop); CNI plugins and host-run kube-proxy need it'),
-        ('conntrack', 'medium', 'kubeadm preflight error (init/join/upgrade stop); kube-proxy cleans conntrack entries with it'),
-        ('ip', 'medium', 'kubeadm preflight error'),
-        ('nsenter', 'medium', 'kubeadm preflight error'),
-        ('ebtables', 'low', 'kubeadm preflight warning'),
-        ('ethtool', 'low', 'kubeadm preflight warning'),
-        ('socat', 'low', 'kubeadm preflight warning; kubectl port-forward on older runtimes needs it')
-    ) AS t(name, sev, why)
+        ('iptables', 'medium', 'medium', 'kubeadm preflight error (init/join/upgrade stop); CNI plugins (portmap, bridge) and host-run kube-proxy need it'),
+        ('conntrack', 'medium', 'low', 'kubeadm preflight error (init/join/upgrade stop); a host-run kube-proxy cleans conntrack entries with it'),
+        ('ip', 'medium', 'low', 'kubeadm preflight error'),
+        ('nsenter', 'medium', 'low', 'kubeadm preflight error'),
+        ('ebtables', 'low', NULL, 'kubeadm preflight warning'),
+        ('ethtool', 'low', NULL, 'kubeadm preflight warning'),
+        ('socat', 'low', NULL, 'kubeadm preflight warning; kubectl port-forward on older runtimes needs it')
+    ) AS t(name, sev, other_sev, why)
+),
+nodes_of AS (
+    SELECT h.bundle_id, h.cluster_bundle_id, h.node FROM host_nodes h
 ),
 -- k3s and RKE2 ship these tools in their own data dir, off the PATH.
 bundled_distro AS (
-    SELECT DISTINCT h.node FROM host_nodes h
-    LEFT JOIN nodes n ON n.name = h.node
+    SELECT DISTINCT h.bundle_id FROM nodes_of h
+    LEFT JOIN nodes n ON n.bundle_id = h.cluster_bundle_id AND n.name = h.node
     WHERE n.kubelet_version LIKE '%k3s%' OR n.kubelet_version LIKE '%rke2%'
        OR h.bundle_id IN (SELECT bundle_id FROM host_files WHERE path LIKE '/etc/rancher/%')
 ),
-missing AS (
-    SELECT b.bundle_id, b.node, t.name, t.sev, t.why
-    FROM host_binaries b JOIN tools t ON t.name = b.name
-    WHERE NOT b.present AND b.node NOT IN (SELECT node FROM bundled_distro)
+-- Nodes kubeadm set up (its preflight is what asks for the warning-level tools): the kubeadm
+-- binary, its kubelet flags file, or the cluster's kubeadm-config.
+kubeadm_nodes AS (
+    SELECT h.bundle_id FROM nodes_of h
+    WHERE EXISTS (SELECT 1 FROM host_binaries b WHERE b.bundle_id = h.bundle_id AND b.name = 'kubeadm' AND b.present)
+       OR EXISTS (SELECT 1 FROM host_files f WHERE f.bundle_id = h.bundle_id AND f.path = '/var/lib/kubelet/kubeadm-flags.env')
+       OR EXISTS (SELECT 1 FROM objects o WHERE o.bundle_id = h.cluster_bundle_id AND o.api_group = '' AND o.resource = 'configmaps'
+                  AND o.namespace = 'kube-system' AND o.name = 'kubeadm-config')
 ),
+missing AS (
+    SELECT coalesce(h.cluster_bundle_id, b.bundle_id) AS cluster, b.node, t.name, t.why,
+        CASE WHEN b.bundle_id IN (SELECT bundle_id FROM kubeadm_nodes) THEN t.sev ELSE t.other_sev END AS sev
+    FROM host_binaries b
+    JOIN nodes_of h ON h.bundle_id = b.bundle_id
+    JOIN tools t ON t.name = b.name
+    WHERE NOT b.present AND b.bundle_id NOT IN (SELECT bundle_id FROM bundled_distro)
+),
+-- kubeadm's own preflight output, wherever it was logged.
 preflight AS (
-    SELECT bundle_id, node, regexp_extract(line, '([a-z0-9]+) not found in system path', 1) AS name, line
-    FROM log_lines
-    WHERE regexp_matches(line, '(ebtables|ethtool|conntrack|socat|iptables|ip6tables|nsenter|ip) not found in system path')
+    SELECT coalesce(h.cluster_bundle_id, l.bundle_id) AS cluster, l.node,
+        regexp_extract(l.line, '([a-z0-9]+) not found in system path', 1) AS name, l.line, l.ts, l.age
+    FROM log_lines l
+    LEFT JOIN host_nodes h ON l.source = 'host' AND h.bundle_id = l.bundle_id
+    WHERE regexp_matches(l.line, '(ebtables|ethtool|conntrack|socat|iptables|ip6tables|nsenter|ip) not found in system path')
 ),
 per_node AS (
-    SELECT coalesce(m.bundle_id, p.bundle_id) AS bundle_id, coalesce(m.node, p.node) AS node,
+    SELECT coalesce(m.cluster, p.cluster) AS bundle_id, coalesce(m.node, p.node) AS node,
         list(DISTINCT coalesce(m.name, p.name) ORDER BY coalesce(m.name, p.name)) AS names,
         list(DISTINCT m.name || ': ' || m.why) FILTER (WHERE m.name IS NOT NULL) AS whys,
         list(DISTINCT p.line) FILTER (WHERE p.line IS NOT NULL) AS lines,
-        max(CASE coalesce(m.sev, CASE WHEN p.name IN ('iptables', 'conntrack', 'ip', 'nsenter') THEN 'medium' ELSE 'low' END)
-            WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END) AS rank,
-        bool_or(m.name IS NOT NULL) AS from_facts, bool_or(p.line IS NOT NULL) AS from_logs
-    FROM missing m FULL OUTER JOIN preflight p ON p.node = m.node AND p.name = m.name
+        max(CASE coalesce(m.sev, CASE WHEN m.name IS NULL THEN CASE WHEN p.name IN ('iptables', 'conntrack', 'ip', 'nsenter') THEN 'medium' ELSE 'low' END END)
+            WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END) AS rank,
+        bool_or(m.name IS NOT NULL) AS from_facts, bool_or(p.line IS NOT NULL) AS from_logs,
+        min(p.ts) AS first_seen, max(p.ts) AS last_seen,
+        count(p.line) AS n, count(p.line) FILTER (WHERE in_window(p.age, ${recent})) AS recent_n
+    FROM (SELECT * FROM missing WHERE sev IS NOT NULL) m
+    FULL OUTER JOIN preflight p ON p.cluster = m.cluster AND p.node = m.node AND p.name = m.name
     GROUP BY ALL
 )
 SELECT
@@ -81,6 +106,10 @@ SELECT
         || '系统路径中（' || concat_ws('、', CASE WHEN from_facts THEN '主机 PATH 检查' END,
                                    CASE WHEN from_logs THEN 'kubeadm 预检输出' END) || '）' AS message_zh,
     list_concat(coalesce(whys, []), coalesce(lines, [])[1:3]) AS evidence,
-    CASE rank WHEN 3 THEN 'high' WHEN 2 THEN 'medium' ELSE 'low' END AS severity
+    CASE rank WHEN 3 THEN 'high' WHEN 2 THEN 'medium' ELSE 'low' END AS severity,
+    first_seen, last_seen,
+    -- The node's PATH check is the current state; preflight lines alone are judged by age.
+    CASE WHEN NOT from_facts THEN recent_n END AS recent_count,
+    CASE WHEN from_logs THEN n END AS count
 FROM per_node
 ORDER BY resource
