@@ -8,6 +8,11 @@ patterns = [
   "decoding init error from pipe caused .*read parent: connection reset by peer",
   "read parent: connection reset by peer",
 ]
+# The liveness probe execs into etcd every few seconds: while the bug bites, the exec error
+# repeats and etcd keeps restarting. Restarts and errors count within the 6 hours before
+# collection; 3 errors are needed when etcd is not restarting.
+recent = "6h"
+min_count = 3
 [title]
 en = "etcd keeps restarting: Docker 1.13.1 on CentOS 7 breaks exec into the etcd container"
 zh = "etcd Pod 持续重启：CentOS 7 上的 Docker 1.13.1 导致无法在 etcd 容器中执行命令"
@@ -42,42 +47,77 @@ yum install docker-ce-18.06.1.ce-3.el7.x86_64
 [thresholds]
 min_restarts = 3
 --- */
-WITH exec_errors AS (
-    SELECT bundle_id, coalesce(node, '') AS node, line AS text, 1 AS n FROM log_lines
-    WHERE contains(line, 'decoding init error from pipe') AND contains(line, 'read parent: connection reset by peer')
+WITH hn AS (
+    SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
+),
+exec_errors AS (
+    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END AS cluster, coalesce(l.node, '') AS node,
+        l.line AS text, 1 AS n, l.age, l.ts AS ts_first, l.ts AS ts_last
+    FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
+    WHERE contains(l.line, 'decoding init error from pipe') AND contains(l.line, 'read parent: connection reset by peer')
     UNION ALL
-    SELECT e.bundle_id, coalesce(p.node, e.source_host, ''), e.message, e.count FROM events e
+    SELECT e.bundle_id, coalesce(p.node, e.source_host, ''), e.message, e.count, b.collected_at - e.last_seen,
+        CAST(e.first_seen AS TIMESTAMPTZ), CAST(e.last_seen AS TIMESTAMPTZ)
+    FROM events e
+    JOIN bundles b ON b.bundle_id = e.bundle_id
     LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND p.namespace = e.object_namespace AND p.name = e.object_name
     WHERE contains(e.message, 'decoding init error from pipe') AND contains(e.message, 'read parent: connection reset by peer')
 ),
 errs AS (
-    SELECT node, any_value(bundle_id) AS bundle_id, sum(n) AS n, list(DISTINCT text)[1:2] AS lines FROM exec_errors GROUP BY node
+    SELECT cluster, node, sum(n) AS n, coalesce(sum(n) FILTER (WHERE in_window(age, ${recent})), 0) AS n_recent,
+        min(ts_first) AS first_seen, max(ts_last) AS last_seen, list(DISTINCT text)[1:2] AS lines
+    FROM exec_errors GROUP BY cluster, node
 ),
 bad_docker AS (
-    SELECT bundle_id, name AS node, container_runtime_version AS crv, os_image FROM nodes
+    SELECT bundle_id AS cluster, name AS node, container_runtime_version AS crv, os_image FROM nodes
     WHERE container_runtime_version LIKE 'docker://1.13.1%' AND os_image LIKE 'CentOS Linux 7%'
 ),
 etcd AS (
-    SELECT c.bundle_id, c.pod, c.node, c.restart_count, coalesce(c.last_reason, c.state_reason) AS reason
-    FROM containers c
+    SELECT c.bundle_id AS cluster, c.pod, c.node, c.restart_count, coalesce(c.last_reason, c.state_reason) AS reason,
+        -- Restarting now: not ready, or its last restart inside the window.
+        NOT c.ready OR coalesce(b.collected_at - c.last_finished_at <= ${recent}, false) AS restarting,
+        b.collected_at - c.last_finished_at AS since_last
+    FROM containers c JOIN bundles b ON b.bundle_id = c.bundle_id
     WHERE c.namespace = 'kube-system' AND c.name = 'etcd' AND c.restart_count >= ${min_restarts}
+),
+j AS (
+    SELECT coalesce(e.cluster, d.cluster, x.cluster) AS cluster,
+        e.pod, e.restart_count, e.reason, e.restarting, e.since_last,
+        nullif(coalesce(e.node, d.node, x.node), '') AS node,
+        d.node AS bad_node, d.crv, d.os_image,
+        x.n, x.n_recent, x.first_seen, x.last_seen, x.lines
+    FROM etcd e
+    FULL OUTER JOIN bad_docker d ON d.cluster = e.cluster AND d.node = e.node
+    FULL OUTER JOIN errs x ON x.cluster = coalesce(e.cluster, d.cluster) AND x.node = coalesce(e.node, d.node)
+),
+judged AS (
+    SELECT j.*,
+        -- etcd restarting now, on the affected Docker or with the exec error in the window.
+        coalesce(restarting, false) AND (bad_node IS NOT NULL OR coalesce(n_recent, 0) >= ${min_count}) AS proven
+    FROM j
 )
 SELECT
-    coalesce('pod/kube-system/' || e.pod, 'node/' || nullif(coalesce(d.node, x.node), ''), 'cluster') AS resource,
-    CASE WHEN e.pod IS NOT NULL THEN 'kube-system' END AS namespace, e.pod AS name,
-    nullif(coalesce(e.node, d.node, x.node), '') AS node,
-    coalesce(e.bundle_id, d.bundle_id, x.bundle_id) AS bundle_id,
+    coalesce('pod/kube-system/' || pod, 'node/' || node, 'cluster') AS resource,
+    CASE WHEN pod IS NOT NULL THEN 'kube-system' END AS namespace, pod AS name,
+    node, cluster AS bundle_id,
     concat_ws('; ',
-        CASE WHEN e.pod IS NOT NULL THEN 'etcd restarted ' || e.restart_count || ' times' || coalesce(' (last: ' || e.reason || ')', '') END,
-        CASE WHEN d.node IS NOT NULL THEN 'node ' || d.node || ' runs ' || d.crv || ' on ' || d.os_image END,
-        CASE WHEN x.n > 0 THEN x.n || ' "exec failed ... decoding init error from pipe ... read parent: connection reset by peer" errors' END) AS message,
+        CASE WHEN pod IS NOT NULL THEN 'etcd restarted ' || restart_count || ' times' || coalesce(' (last: ' || reason || ')', '')
+            || CASE WHEN NOT restarting THEN ', none in the 6 hours before collection' ELSE '' END END,
+        CASE WHEN bad_node IS NOT NULL THEN 'node ' || bad_node || ' runs ' || crv || ' on ' || os_image END,
+        CASE WHEN n > 0 THEN n || ' "exec failed ... decoding init error from pipe ... read parent: connection reset by peer" errors' END) AS message,
     concat_ws('；',
-        CASE WHEN e.pod IS NOT NULL THEN 'etcd 已重启 ' || e.restart_count || ' 次' || coalesce('（上次：' || e.reason || '）', '') END,
-        CASE WHEN d.node IS NOT NULL THEN '节点 ' || d.node || ' 在 ' || d.os_image || ' 上运行 ' || d.crv END,
-        CASE WHEN x.n > 0 THEN x.n || ' 条 "exec failed ... decoding init error from pipe ... read parent: connection reset by peer" 错误' END) AS message_zh,
-    list_concat(coalesce(x.lines, []), CASE WHEN d.node IS NOT NULL THEN [d.node || ': ' || d.crv || ', ' || d.os_image] ELSE [] END) AS evidence
-FROM etcd e
-FULL OUTER JOIN bad_docker d ON d.node = e.node
-FULL OUTER JOIN errs x ON x.node = coalesce(e.node, d.node)
-WHERE x.n > 0 OR (e.pod IS NOT NULL AND d.node IS NOT NULL)
+        CASE WHEN pod IS NOT NULL THEN 'etcd 已重启 ' || restart_count || ' 次' || coalesce('（上次：' || reason || '）', '')
+            || CASE WHEN NOT restarting THEN '，收集前 6 小时内没有重启' ELSE '' END END,
+        CASE WHEN bad_node IS NOT NULL THEN '节点 ' || bad_node || ' 在 ' || os_image || ' 上运行 ' || crv END,
+        CASE WHEN n > 0 THEN n || ' 条 "exec failed ... decoding init error from pipe ... read parent: connection reset by peer" 错误' END) AS message_zh,
+    list_concat(coalesce(lines, []), CASE WHEN bad_node IS NOT NULL THEN [bad_node || ': ' || crv || ', ' || os_image] ELSE [] END) AS evidence,
+    n AS count, first_seen, last_seen,
+    -- etcd restarting now proves the impact; otherwise the exec errors are judged by their window.
+    CASE WHEN NOT proven AND n > 0 THEN n_recent END AS recent_count,
+    CASE WHEN proven THEN 'high'
+         WHEN n > 0 THEN 'medium'
+         -- Old restarts on the affected Docker, no error: a risk to know, not a failure now.
+         ELSE 'info' END AS severity
+FROM judged
+WHERE n > 0 OR (pod IS NOT NULL AND bad_node IS NOT NULL)
 ORDER BY 1
