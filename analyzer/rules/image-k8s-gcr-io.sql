@@ -63,7 +63,7 @@ kubeadm_cfg AS (
 ),
 -- Node configuration: static pod manifests, the pause image of the runtime and the kubelet.
 host_refs AS (
-    SELECT bundle_id, node, path, trim(line) AS line,
+    SELECT coalesce(h.cluster_bundle_id, l.bundle_id) AS cluster, l.bundle_id, l.node, path, trim(line) AS line,
         regexp_extract(line, '(?:^|[\s"''=:])(k8s\.gcr\.io/[A-Za-z0-9._/-]+(?::[A-Za-z0-9._-]+)?)', 1) AS image,
         CASE WHEN path LIKE '/etc/kubernetes/manifests/%' THEN 'static pod manifest'
              WHEN contains(line, 'sandbox_image') THEN 'containerd sandbox_image'
@@ -75,7 +75,7 @@ host_refs AS (
              WHEN contains(line, 'pause_image') THEN 'CRI-O pause_image'
              WHEN contains(line, 'pod-infra-container-image') THEN 'kubelet --pod-infra-container-image'
              ELSE '配置' END AS place_zh
-    FROM host_file_lines
+    FROM host_file_lines l JOIN host_nodes h ON h.bundle_id = l.bundle_id
     -- The registry itself, not a mirror path that happens to contain the name.
     WHERE regexp_matches(line, '(^|[\s"''=:])k8s\.gcr\.io/') AND NOT regexp_matches(trim(line), '^#')
       AND regexp_matches(path, '^(/etc/kubernetes/manifests/|/etc/containerd/|/etc/crio/|/var/lib/kubelet/kubeadm-flags\.env$|/etc/default/kubelet$|/etc/sysconfig/kubelet$|/etc/systemd/system/kubelet\.service|/(usr/)?lib/systemd/system/kubelet\.service|/etc/rancher/)')
@@ -99,7 +99,7 @@ SELECT 'configmap/kube-system/kubeadm-config', namespace, name, NULL, bundle_id,
     ['imageRepository: ' || repo]
 FROM kubeadm_cfg WHERE repo = 'k8s.gcr.io'
 UNION ALL
-SELECT 'node/' || coalesce(node, '?'), NULL, node, node, any_value(bundle_id),
+SELECT 'node/' || coalesce(node, '?'), NULL, node, node, cluster,
     'node ' || coalesce(node, '?') || ': ' || string_agg(DISTINCT place || ' ' || image || ' (' || path || ')', '; ' ORDER BY place || ' ' || image || ' (' || path || ')')
         || ' from the frozen k8s.gcr.io registry: use registry.k8s.io',
     '节点 ' || coalesce(node, '?') || '：'
@@ -112,6 +112,6 @@ SELECT 'node/' || coalesce(node, '?'), NULL, node, node, any_value(bundle_id),
     list(DISTINCT path || ': ' || line)
 FROM host_refs h
 -- Static pods already reported through their mirror pods are not repeated.
-WHERE NOT (place = 'static pod manifest' AND EXISTS (SELECT 1 FROM refs r WHERE r.place = 'static pod' AND r.image = h.image))
-GROUP BY node
+WHERE NOT (place = 'static pod manifest' AND EXISTS (SELECT 1 FROM refs r WHERE r.bundle_id = h.cluster AND r.place = 'static pod' AND r.image = h.image))
+GROUP BY cluster, bundle_id, node
 ORDER BY 1
