@@ -22,6 +22,8 @@ PersistentVolumeClaims`. Find out why the claim is not bound — the finding nam
 - the claim names no StorageClass and the cluster has no default one → mark one default, or set `storageClassName`;
 - the class's provisioner is not running (no CSI driver / provisioner pod) → install or fix it;
 - `kubernetes.io/no-provisioner` or `storageClassName: ""` → create a matching PersistentVolume by hand.
+
+A Pending claim no pod uses is low, and info after a week: a leftover to delete, not an outage.
 ```
 kubectl get pvc -A | grep Pending
 kubectl -n <ns> describe pvc <pvc>        # Events: ProvisioningFailed / ExternalProvisioning / FailedBinding
@@ -37,6 +39,8 @@ PVC 为 `Immediate` 绑定模式且仍处于 `Pending` 时，调度器不会调�
 - PVC 未指定 StorageClass 且集群没有默认 StorageClass → 设置一个默认 StorageClass，或指定 `storageClassName`；
 - StorageClass 的 provisioner 未运行（没有 CSI 驱动 / provisioner Pod）→ 安装或修复；
 - `kubernetes.io/no-provisioner` 或 `storageClassName: ""` → 手动创建匹配的 PersistentVolume。
+
+没有 Pod 使用的 Pending PVC 报告为 low，超过一周报告为 info：这是应清理的残留，而非故障。
 ```
 kubectl get pvc -A | grep Pending
 kubectl -n <ns> describe pvc <pvc>        # Events: ProvisioningFailed / ExternalProvisioning / FailedBinding
@@ -46,6 +50,8 @@ kubectl patch storageclass <name> -p '{"metadata":{"annotations":{"storageclass.
 """
 [thresholds]
 min_pending_minutes = 5
+# A Pending claim no pod uses, older than this, is a leftover: info.
+leftover_days = 7
 --- */
 WITH pending AS (
     SELECT c.bundle_id, c.namespace, c.name, c.storage_class,
@@ -124,6 +130,10 @@ classified AS (
     LEFT JOIN (SELECT DISTINCT bundle_id, name FROM objects WHERE api_group = 'storage.k8s.io' AND resource = 'csidrivers') drv
         ON drv.bundle_id = p.bundle_id AND drv.name = sc.provisioner
 ),
+-- Bundles whose pods could not all be listed: "no pod uses it" is unknown there.
+pods_unseen AS (
+    SELECT DISTINCT bundle_id FROM gaps WHERE what = 'resource' AND location LIKE '%pods%'
+),
 worded AS (
     SELECT c.*,
         CASE c.verdict
@@ -154,17 +164,23 @@ SELECT 'persistentvolumeclaim/' || c.namespace || '/' || c.name AS resource,
              ELSE CAST(round(c.minutes) AS BIGINT) || ' minutes' END
         || ': ' || c.cause
         || CASE WHEN u.pods IS NOT NULL THEN '; ' || len(u.pods) || ' pod(s) wait on it' ELSE '' END
-        || CASE WHEN u.sched_msg OR u.ev_n > 0 THEN ' (pod has unbound immediate PersistentVolumeClaims)' ELSE '' END AS message,
+        || CASE WHEN u.sched_msg OR u.ev_n > 0 THEN ' (pod has unbound immediate PersistentVolumeClaims)' ELSE '' END
+        || CASE WHEN u.pods IS NULL AND c.minutes >= ${leftover_days} * 1440 AND c.bundle_id NOT IN (SELECT bundle_id FROM pods_unseen) THEN '; no pod uses it: a leftover claim' ELSE '' END AS message,
     'PVC ' || c.namespace || '/' || c.name || ' 已处于 Pending 状态 ' ||
         CASE WHEN c.minutes >= 2880 THEN CAST(round(c.minutes / 1440) AS BIGINT) || ' 天'
              WHEN c.minutes >= 120 THEN CAST(round(c.minutes / 60) AS BIGINT) || ' 小时'
              ELSE CAST(round(c.minutes) AS BIGINT) || ' 分钟' END
         || '：' || c.cause_zh
         || CASE WHEN u.pods IS NOT NULL THEN '；有 ' || len(u.pods) || ' 个 Pod 在等待它' ELSE '' END
-        || CASE WHEN u.sched_msg OR u.ev_n > 0 THEN '（pod has unbound immediate PersistentVolumeClaims）' ELSE '' END AS message_zh,
+        || CASE WHEN u.sched_msg OR u.ev_n > 0 THEN '（pod has unbound immediate PersistentVolumeClaims）' ELSE '' END
+        || CASE WHEN u.pods IS NULL AND c.minutes >= ${leftover_days} * 1440 AND c.bundle_id NOT IN (SELECT bundle_id FROM pods_unseen) THEN '；没有 Pod 使用它：是残留的 PVC' ELSE '' END AS message_zh,
     list_concat(coalesce(u.pods, []), coalesce(pe.lines, [])[1:3],
         CASE WHEN u.ev_msg IS NOT NULL THEN ['FailedScheduling x' || u.ev_n || ': ' || u.ev_msg] ELSE [] END) AS evidence,
-    CASE WHEN u.pods IS NULL THEN 'medium' ELSE 'high' END AS severity
+    -- Pods waiting on it: an outage of those pods. None: nothing fails now; a claim nobody has
+    -- used for a week is a leftover (of a deleted app or a scaled-down StatefulSet).
+    CASE WHEN u.pods IS NOT NULL THEN 'high'
+         WHEN c.minutes >= ${leftover_days} * 1440 AND c.bundle_id NOT IN (SELECT bundle_id FROM pods_unseen) THEN 'info'
+         ELSE 'low' END AS severity
 FROM worded c
 LEFT JOIN users u ON u.bundle_id = c.bundle_id AND u.namespace = c.namespace AND u.claim = c.name
 LEFT JOIN pvc_events pe ON pe.bundle_id = c.bundle_id AND pe.namespace = c.namespace AND pe.claim = c.name
