@@ -33,6 +33,9 @@ kubectl -n <ns> delete pod <游离的 Pod>
 velero backup create <name> --include-namespaces <ns> --exclude-resources pods
 ```
 """
+[thresholds]
+# Pods without an owner younger than this may still be adopted by their controller.
+min_age_minutes = 5
 --- */
 WITH owners AS (
     SELECT w.bundle_id, w.kind, w.namespace, w.name, w.desired,
@@ -47,7 +50,10 @@ orphans AS (
         json_extract_string(p.labels, '$."velero.io/restore-name"') AS restore,
         json_extract_string(p.labels, '$."velero.io/backup-name"') AS backup
     FROM pods p
+    JOIN bundles b ON b.bundle_id = p.bundle_id
     WHERE p.owner_kind IS NULL AND p.deleted_at IS NULL AND p.phase IN ('Pending', 'Running')
+      -- A pod orphaned a moment ago may still be adopted by its controller.
+      AND coalesce(days_between(p.created_at, b.collected_at) * 1440 >= ${min_age_minutes}, true)
 ),
 matches AS (
     SELECT o.*, w.kind AS owner_kind, w.name AS owner_name, w.desired, w.match_labels,
@@ -59,14 +65,22 @@ matches AS (
             OR (w.kind = 'StatefulSet' AND regexp_matches(o.name, '^' || replace(w.name, '.', '\.') || '-[0-9]+$')) AS name_match
     FROM orphans o JOIN owners w ON w.bundle_id = o.bundle_id AND w.namespace = o.namespace
 ),
+candidates AS (
+    SELECT * FROM matches m WHERE m.selector_match OR (m.name_match AND m.restore IS NOT NULL)
+),
+-- Running pods the owner made itself, matched by its selector.
 judged AS (
-    SELECT m.*,
-        (SELECT count(*) FROM pods p2 WHERE p2.bundle_id = m.bundle_id AND p2.namespace = m.namespace AND p2.deleted_at IS NULL
-            AND p2.phase = 'Running' AND p2.owner_kind IS NOT NULL
-            AND len(list_filter(map_entries(m.match_labels),
-                lambda e: json_extract_string(p2.labels, '$."' || e.key || '"') IS DISTINCT FROM e.value)) = 0) AS owned_running
-    FROM matches m
-    WHERE m.selector_match OR (m.name_match AND m.restore IS NOT NULL)
+    SELECT m.bundle_id, m.namespace, m.name, any_value(m.node) AS node, any_value(m.phase) AS phase,
+        any_value(m.ready) AS ready, any_value(m.labels) AS labels, any_value(m.restore) AS restore,
+        any_value(m.backup) AS backup, m.owner_kind, m.owner_name, any_value(m.desired) AS desired,
+        any_value(m.match_labels) AS match_labels, bool_or(m.selector_match) AS selector_match,
+        count(p2.name) AS owned_running
+    FROM candidates m
+    LEFT JOIN pods p2 ON p2.bundle_id = m.bundle_id AND p2.namespace = m.namespace AND p2.deleted_at IS NULL
+        AND p2.phase = 'Running' AND p2.owner_kind IS NOT NULL
+        AND len(list_filter(map_entries(m.match_labels),
+            lambda e: json_extract_string(p2.labels, '$."' || e.key || '"') IS DISTINCT FROM e.value)) = 0
+    GROUP BY m.bundle_id, m.namespace, m.name, m.owner_kind, m.owner_name
 )
 SELECT 'pod/' || namespace || '/' || name AS resource, namespace, name, node, bundle_id,
     'pod ' || name || ' has no owner but '
