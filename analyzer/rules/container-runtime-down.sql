@@ -59,9 +59,11 @@ WITH hn AS (
     SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
 ),
 node_obj AS (
-    SELECT bundle_id AS cluster, name AS node, ready, kubelet_version, container_runtime_version AS crv,
-        json_extract_string(annotations, '$."kubeadm.alpha.kubernetes.io/cri-socket"') AS cri_annotation
-    FROM nodes
+    -- ready: the Ready condition, NULL when the node reports none (unknown, not NotReady).
+    SELECT n.bundle_id AS cluster, n.name AS node, c.status = 'True' AS ready, n.kubelet_version, n.container_runtime_version AS crv,
+        json_extract_string(n.annotations, '$."kubeadm.alpha.kubernetes.io/cri-socket"') AS cri_annotation
+    FROM nodes n
+    LEFT JOIN node_conditions c ON c.bundle_id = n.bundle_id AND c.node = n.name AND c.type = 'Ready'
 ),
 -- The endpoint the kubelet is configured with (never guessed from the runtime's name).
 cfg_endpoint AS (
@@ -84,7 +86,7 @@ node_keys AS (
     UNION SELECT cluster, node FROM hn
 ),
 expected AS (
-    SELECT k.cluster, k.node, o.crv, o.ready, o.node IS NOT NULL AS known, o.kubelet_version,
+    SELECT k.cluster, k.node, o.crv, o.ready, o.ready IS NOT NULL AS known, o.kubelet_version,
         regexp_replace(regexp_replace(coalesce(
             c.ep, f.ep, o.cri_annotation,
             CASE WHEN o.kubelet_version LIKE '%k3s%' OR o.kubelet_version LIKE '%rke2%' THEN '/run/k3s/containerd/containerd.sock' END),

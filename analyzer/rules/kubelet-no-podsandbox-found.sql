@@ -83,10 +83,11 @@ node_driver AS (
     FROM drivers WHERE driver IS NOT NULL AND driver <> '' GROUP BY cluster, node
 ),
 j AS (
-    SELECT h.*, d.whats, d.driver_list, n.name IS NOT NULL AS known, coalesce(n.ready, false) AS ready
+    -- The node's Ready condition; a node reporting none is unknown, not NotReady.
+    SELECT h.*, d.whats, d.driver_list, c.status IS NOT NULL AS known, coalesce(c.status = 'True', false) AS ready
     FROM hits h
     LEFT JOIN node_driver d ON d.cluster = h.cluster AND lower(d.node) = lower(h.node)
-    LEFT JOIN nodes n ON n.bundle_id = h.cluster AND lower(n.name) = lower(h.node)
+    LEFT JOIN node_conditions c ON c.bundle_id = h.cluster AND lower(c.node) = lower(h.node) AND c.type = 'Ready'
 )
 SELECT
     CASE WHEN node = '' THEN 'cluster' ELSE 'node/' || node END AS resource,
