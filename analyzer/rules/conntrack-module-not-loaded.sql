@@ -9,6 +9,9 @@ patterns = [
   "net\\.netfilter\\.nf_conntrack_max.*(No such file or directory|cannot stat)",
   "lsmod \\| ?grep conntrack",
 ]
+# modprobe / sysctl failures are printed while a cluster is being created or tuned: a day
+# covers an install in progress.
+recent = "1d"
 [title]
 en = "Kernel module nf_conntrack not loaded on the node"
 zh = "节点未加载内核模块 nf_conntrack（conntrack）"
@@ -39,31 +42,55 @@ echo nf_conntrack > /etc/modules-load.d/conntrack.conf
 """
 --- */
 WITH facts AS (
-    -- Nodes whose module list was collected.
-    SELECT f.bundle_id, f.node, f.kernel_release,
+    -- Node bundles whose module list and sysctls were both collected: a sysctl that cannot be
+    -- read is only "missing" when others could be.
+    SELECT f.bundle_id, h.cluster_bundle_id, f.node, f.kernel_release,
         (SELECT list(m.module ORDER BY m.module) FROM host_modules m WHERE m.bundle_id = f.bundle_id) AS modules,
-        (SELECT any_value(s.value) FROM host_sysctls s WHERE s.bundle_id = f.bundle_id AND s.key = 'net.netfilter.nf_conntrack_max') AS conntrack_max
-    FROM host_facts f
+        (SELECT any_value(s.value) FROM host_sysctls s WHERE s.bundle_id = f.bundle_id AND s.key = 'net.netfilter.nf_conntrack_max') AS conntrack_max,
+        (SELECT count(*) FROM host_sysctls s WHERE s.bundle_id = f.bundle_id) AS sysctls
+    FROM host_facts f JOIN host_nodes h ON h.bundle_id = f.bundle_id
 ),
 log_hits AS (
-    SELECT node, list(DISTINCT line)[1:2] AS lines
+    SELECT bundle_id, source, node, line, ts, age
     FROM log_lines
     WHERE regexp_matches(line, '(Module (nf_conntrack|ip_conntrack|nf_conntrack_ipv4) not found|/proc/sys/net/netfilter/nf_conntrack_max: no such file or directory|nf_conntrack_max.*(No such file or directory|cannot stat))')
-    GROUP BY node
+),
+-- The node's log lines: from its own bundle, or from the cluster's node logs.
+node_logs AS (
+    SELECT f.bundle_id, count(*) AS n, count(*) FILTER (WHERE in_window(l.age, ${recent})) AS recent_n,
+        min(l.ts) AS first_seen, max(l.ts) AS last_seen, list(DISTINCT l.line)[1:2] AS lines
+    FROM facts f
+    JOIN log_hits l ON l.bundle_id = f.bundle_id OR (l.bundle_id = f.cluster_bundle_id AND l.node = f.node)
+    GROUP BY f.bundle_id
+),
+not_loaded AS (
+    SELECT f.*, n.ready AS node_ready
+    FROM facts f
+    LEFT JOIN nodes n ON n.bundle_id = f.cluster_bundle_id AND n.name = f.node
+    WHERE len(f.modules) > 0 AND f.sysctls > 0
+      AND NOT list_has_any(f.modules, ['nf_conntrack', 'nf_conntrack_ipv4', 'ip_conntrack'])
+      -- Built into the kernel: no module, but the sysctl exists.
+      AND f.conntrack_max IS NULL
 )
 SELECT 'node/' || f.node AS resource, f.node, f.bundle_id,
     'nf_conntrack is not loaded on node ' || f.node || ' (not in /proc/modules, no net.netfilter.nf_conntrack_max)'
         || coalesce(' (kernel ' || f.kernel_release || ')', '')
-        || CASE WHEN l.node IS NOT NULL THEN '; logs confirm conntrack is missing' ELSE '' END AS message,
+        || CASE WHEN l.recent_n > 0 THEN '; logs confirm conntrack is missing' ELSE '' END
+        || CASE WHEN f.node_ready THEN '; the node is Ready without it: only kernel tuning of nf_conntrack settings would fail' ELSE '' END AS message,
     '节点 ' || f.node || ' 未加载 nf_conntrack（/proc/modules 中没有该模块，也没有 net.netfilter.nf_conntrack_max'
         || coalesce('；内核 ' || f.kernel_release, '') || '）'
-        || CASE WHEN l.node IS NOT NULL THEN '；日志也证实缺少 conntrack' ELSE '' END AS message_zh,
+        || CASE WHEN l.recent_n > 0 THEN '；日志也证实缺少 conntrack' ELSE '' END
+        || CASE WHEN f.node_ready THEN '；该节点在没有它的情况下已 Ready：只有针对 nf_conntrack 参数的内核调优会失败' ELSE '' END AS message_zh,
     list_concat(['conntrack-related modules loaded: ' || coalesce(nullif(array_to_string(list_filter(f.modules, lambda m: m LIKE '%conntrack%' OR m LIKE 'nf_nat%'), ', '), ''), 'none')],
-                coalesce(l.lines, [])) AS evidence
-FROM facts f
-LEFT JOIN log_hits l ON l.node = f.node
-WHERE len(f.modules) > 0
-  AND NOT list_has_any(f.modules, ['nf_conntrack', 'nf_conntrack_ipv4', 'ip_conntrack'])
-  -- Built into the kernel: no module, but the sysctl exists.
-  AND f.conntrack_max IS NULL
+                CASE WHEN l.recent_n > 0 THEN l.lines ELSE [] END) AS evidence,
+    -- A node being installed (not in a cluster of the case), not Ready, or with recent
+    -- modprobe/sysctl errors: cluster creation and tuning fail, high. A Ready node runs
+    -- without it (no iptables NAT needs it there): info.
+    CASE WHEN l.recent_n > 0 OR NOT coalesce(f.node_ready, false) THEN 'high' ELSE 'info' END AS severity,
+    CASE WHEN l.recent_n > 0 THEN l.first_seen END AS first_seen,
+    CASE WHEN l.recent_n > 0 THEN l.last_seen END AS last_seen,
+    NULL::BIGINT AS recent_count,
+    CASE WHEN l.recent_n > 0 THEN l.n END AS count
+FROM not_loaded f
+LEFT JOIN node_logs l ON l.bundle_id = f.bundle_id
 ORDER BY 1
