@@ -4,6 +4,9 @@ severity = "medium"
 faq = ["CRN-18"]
 category = "dns"
 patterns = ["Nameserver limits were exceeded", "Nameserver limits exceeded", "some nameservers have been omitted", "DNSConfigForming"]
+# The kubelet warns at every sync of an affected pod: warnings older than an hour are from a
+# file that has been fixed since.
+recent = "1h"
 [title]
 en = "More than 3 nameservers in resolv.conf: kubelet drops the rest"
 zh = "resolv.conf 中 nameserver 超过 3 个：kubelet 丢弃多余的条目"
@@ -29,54 +32,70 @@ grep -c '^nameserver' /etc/resolv.conf
 [thresholds]
 max_nameservers = 3
 --- */
-WITH resolv_paths AS (
-    -- The files the kubelet may read: its resolvConf setting (config file or --resolv-conf flag),
-    -- and /etc/resolv.conf.
-    SELECT h.bundle_id, h.node, coalesce(nullif(k.config->>'$.resolvConf', ''), '/etc/resolv.conf') AS path
-    FROM host_nodes h LEFT JOIN kubelet_configs k ON lower(k.node) = lower(h.node)
-    UNION
-    SELECT bundle_id, node, regexp_extract(content, '--resolv-conf[= ]["'']?([^\s"'']+)', 1)
-    FROM host_files WHERE path LIKE '%kubelet%' AND contains(content, '--resolv-conf')
-    UNION
-    SELECT bundle_id, node, '/etc/resolv.conf' FROM host_nodes
+-- Per node bundle: its cluster and the file the kubelet reads (its resolvConf from configz, the
+-- node's config file or the --resolv-conf flag; /etc/resolv.conf when none says otherwise).
+WITH kubelet_path AS (
+    SELECT h.bundle_id, h.cluster_bundle_id, h.node,
+        coalesce(
+            (SELECT max(nullif(k.config->>'$.resolvConf', '')) FROM kubelet_configs k
+              WHERE k.bundle_id IN (h.bundle_id, h.cluster_bundle_id) AND lower(k.node) = lower(h.node)),
+            (SELECT max(nullif(regexp_extract(f.content, '--resolv-conf[= ]["'']?([^\s"'']+)', 1), '')) FROM host_files f
+              WHERE f.bundle_id = h.bundle_id AND f.path LIKE '%kubelet%' AND contains(f.content, '--resolv-conf')),
+            '/etc/resolv.conf') AS path
+    FROM host_nodes h
 ),
 files AS (
-    SELECT l.bundle_id, l.node, l.path,
+    SELECT r.bundle_id, r.cluster_bundle_id, r.node, l.path,
         list(trim(l.line) ORDER BY l.line_no) FILTER (WHERE regexp_matches(l.line, '^\s*nameserver\s')) AS servers
-    FROM host_file_lines l
-    JOIN resolv_paths r ON r.bundle_id = l.bundle_id AND l.path = r.path
+    FROM kubelet_path r
+    JOIN host_file_lines l ON l.bundle_id = r.bundle_id AND l.path = r.path
     GROUP BY ALL
 ),
 file_findings AS (
-    SELECT node, any_value(bundle_id) AS bundle_id,
+    SELECT coalesce(cluster_bundle_id, bundle_id) AS cluster, node, any_value(bundle_id) AS bundle_id,
         string_agg('file ' || path || ' has ' || len(servers) || ' nameserver lines', ', ' ORDER BY path) AS what,
         string_agg('文件 ' || path || ' 中有 ' || len(servers) || ' 条 nameserver', '，' ORDER BY path) AS what_zh,
         flatten(list(servers ORDER BY path)) AS lines
     FROM files WHERE len(servers) > ${max_nameservers}
-    GROUP BY node
+    GROUP BY ALL
 ),
+-- The kubelet's warnings: DNSConfigForming events (by their last time) and log lines, tied to
+-- the node's cluster.
 signals AS (
-    SELECT bundle_id, coalesce(source_host, '') AS node, 'event DNSConfigForming' AS what, message AS line, count AS n
-    FROM events WHERE reason = 'DNSConfigForming' OR message LIKE '%Nameserver limits were exceeded%'
+    SELECT e.bundle_id AS cluster, coalesce(e.source_host, '') AS node, 'event DNSConfigForming' AS what, e.message AS line, e.count AS n,
+        e.first_seen, e.last_seen AS ts, b.collected_at - e.last_seen AS age
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE e.reason = 'DNSConfigForming' OR e.message LIKE '%Nameserver limits were exceeded%'
     UNION ALL
-    SELECT bundle_id, coalesce(node, ''), source || ' log ' || coalesce(service, container, ''), line, 1
-    FROM log_lines WHERE contains(line, 'Nameserver limits were exceeded') OR contains(line, 'Nameserver limits exceeded')
+    SELECT coalesce(h.cluster_bundle_id, l.bundle_id), coalesce(l.node, ''), l.source || ' log ' || coalesce(l.service, l.container, ''), l.line, 1,
+        l.ts, l.ts, l.age
+    FROM log_lines l
+    LEFT JOIN host_nodes h ON l.source = 'host' AND h.bundle_id = l.bundle_id
+    WHERE contains(l.line, 'Nameserver limits were exceeded') OR contains(l.line, 'Nameserver limits exceeded')
 ),
 log_findings AS (
-    SELECT node, list(DISTINCT what) AS whats, list(DISTINCT line)[1:3] AS lines, sum(n) AS n,
-        any_value(bundle_id) AS bundle_id
-    FROM signals GROUP BY node
+    SELECT cluster, node, list(DISTINCT what) AS whats, list(DISTINCT line)[1:3] AS lines, sum(n) AS n,
+        coalesce(sum(n) FILTER (WHERE in_window(age, ${recent})), 0) AS recent_n,
+        min(first_seen) AS first_seen, max(ts) AS last_seen
+    FROM signals GROUP BY cluster, node
 )
 SELECT
     CASE WHEN coalesce(f.node, l.node) = '' THEN 'cluster' ELSE 'node/' || coalesce(f.node, l.node) END AS resource,
     nullif(coalesce(f.node, l.node), '') AS node,
-    coalesce(f.bundle_id, l.bundle_id) AS bundle_id,
+    coalesce(f.bundle_id, l.cluster) AS bundle_id,
     concat_ws('; ', f.what,
         CASE WHEN l.n > 0 THEN l.n || ' kubelet warnings "Nameserver limits were exceeded" (' || array_to_string(list_sort(l.whats), ', ') || ')' END) AS message,
     concat_ws('；', f.what_zh,
         CASE WHEN l.n > 0 THEN l.n || ' 条 kubelet 告警 "Nameserver limits were exceeded"（'
             || array_to_string(list_transform(list_sort(l.whats), lambda w: CASE WHEN w LIKE 'event %' THEN '事件 ' || substr(w, 7) ELSE replace(w, ' log ', ' 日志 ') END), '、') || '）' END) AS message_zh,
-    list_concat(coalesce(f.lines, []), coalesce(l.lines, [])) AS evidence
+    list_concat(coalesce(f.lines, []), coalesce(l.lines, [])) AS evidence,
+    -- Pods get the first three servers: the rest are dropped, with a warning at every sync.
+    -- The file alone is low; the kubelet warning now (pods actually affected) is medium.
+    CASE WHEN coalesce(l.recent_n, 0) > 0 THEN 'medium' ELSE 'low' END AS severity,
+    l.first_seen, l.last_seen,
+    -- The file is the current state; warnings alone are judged by their age.
+    CASE WHEN f.node IS NULL THEN l.recent_n END AS recent_count,
+    l.n AS count
 FROM file_findings f
-FULL OUTER JOIN log_findings l ON lower(l.node) = lower(f.node)
+FULL OUTER JOIN log_findings l ON l.cluster = f.cluster AND lower(l.node) = lower(f.node)
 ORDER BY 1
