@@ -28,6 +28,9 @@ whole workload down. To keep them balanced:
 3. Try a rollout to reschedule them all: `kubectl -n <ns> rollout restart deploy/<name>`
 4. Use a tool like [kubernetes-sigs/descheduler](https://github.com/kubernetes-sigs/descheduler)
    to keep the balance automatically.
+
+When no other eligible node has room left for one more replica's requests, the packing is forced
+by capacity and reported as info: add capacity before rebalancing.
 """
 zh = """
 调度器只在创建 Pod 时做一次调度，之后不会迁移：节点重启、扩容或节点后加入之后，副本可能全部落在同一节点上，
@@ -47,6 +50,8 @@ zh = """
 2. kill pod 触发重新调度：`kubectl -n <ns> delete pod <pod>`
 3. 尝试 rollout 重新调度：`kubectl -n <ns> rollout restart deploy/<name>`
 4. 使用类似 [kubernetes-sigs/descheduler](https://github.com/kubernetes-sigs/descheduler) 这样的工具自动维护均衡。
+
+若其他符合条件的节点都没有足够的剩余资源容纳一个副本的 requests，说明副本集中是容量所致，报告为 info：应先扩容再均衡。
 """
 [thresholds]
 # Workloads with fewer running replicas are not judged.
@@ -147,6 +152,39 @@ eligible AS (
     JOIN placement_nodes n ON n.bundle_id = w.bundle_id AND n.tols_sig = w.tols_sig AND n.selector_sig = w.selector_sig
     GROUP BY w.bundle_id, w.kind, w.namespace, w.name
 ),
+-- What one more replica asks of a node (the template's requests), what each eligible node has
+-- left of its allocatable: other nodes without room for a replica could not have taken one.
+replica_req AS (
+    SELECT c.bundle_id, c.kind, c.namespace, c.workload,
+        sum(coalesce(k8s_quantity(c.requests['cpu']), 0)) AS cpu,
+        sum(coalesce(k8s_quantity(c.requests['memory']), 0)) AS mem
+    FROM workload_containers c
+    WHERE c.container_type = 'regular'
+      AND EXISTS (SELECT 1 FROM wl w WHERE w.bundle_id = c.bundle_id AND w.kind = c.kind AND w.namespace = c.namespace AND w.name = c.workload)
+    GROUP BY ALL
+),
+eligible_nodes AS (
+    SELECT DISTINCT bundle_id, unnest(nodes) AS node FROM eligible
+),
+node_used AS (
+    SELECT c.bundle_id, c.node, sum(coalesce(k8s_quantity(c.cpu_request), 0)) AS cpu, sum(coalesce(c.memory_request_bytes, 0)) AS mem
+    FROM containers c
+    JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
+    JOIN eligible_nodes en ON en.bundle_id = c.bundle_id AND en.node = c.node
+    WHERE c.container_type = 'regular' AND p.deleted_at IS NULL AND coalesce(p.phase, '') NOT IN ('Succeeded', 'Failed')
+    GROUP BY ALL
+),
+roomy AS (
+    SELECT e.bundle_id, e.kind, e.namespace, e.name, list(n.name ORDER BY n.name) AS nodes
+    FROM (SELECT bundle_id, kind, namespace, name, unnest(nodes) AS node FROM eligible) e
+    JOIN nodes n ON n.bundle_id = e.bundle_id AND n.name = e.node
+    LEFT JOIN node_used u ON u.bundle_id = e.bundle_id AND u.node = e.node
+    LEFT JOIN replica_req r ON r.bundle_id = e.bundle_id AND r.kind = e.kind AND r.namespace = e.namespace AND r.workload = e.name
+    -- Unknown allocatable is not "full".
+    WHERE (n.allocatable_cpu IS NULL OR n.allocatable_cpu - coalesce(u.cpu, 0) >= coalesce(r.cpu, 0))
+      AND (n.allocatable_memory_bytes IS NULL OR n.allocatable_memory_bytes - coalesce(u.mem, 0) >= coalesce(r.mem, 0))
+    GROUP BY ALL
+),
 -- Pods tied to a node by a local volume (PV node affinity on the host name) cannot spread.
 pinned AS (
     SELECT DISTINCT r.bundle_id, r.namespace, r.wkind, r.wname
@@ -168,7 +206,10 @@ SELECT lower(p.wkind) || '/' || p.namespace || '/' || p.wname AS resource,
         || CASE WHEN w.anti_affinity OR w.spread
                 THEN '; the pod template has ' || concat_ws(' and ', CASE WHEN w.anti_affinity THEN 'podAntiAffinity' END, CASE WHEN w.spread THEN 'topologySpreadConstraints' END)
                      || ' but they are not enforced (preferred / ScheduleAnyway): delete a pod or use the descheduler to rebalance'
-                ELSE '; the pod template has no podAntiAffinity or topologySpreadConstraints' END AS message,
+                ELSE '; the pod template has no podAntiAffinity or topologySpreadConstraints' END
+        || CASE WHEN len(list_filter(coalesce(rm.nodes, []), lambda x: x <> p.busiest_node)) = 0
+                THEN '; none of the other nodes has room left for another replica''s requests, so the scheduler could not spread them'
+                ELSE '' END AS message,
     CASE WHEN p.busiest = p.total THEN '全部 ' || p.total || ' 个运行中的副本都在节点 ' || p.busiest_node || ' 上'
          ELSE p.total || ' 个运行中的副本中有 ' || p.busiest || ' 个在节点 ' || p.busiest_node || ' 上' END
         || '，而另有 ' || (len(e.nodes) - 1) || ' 个符合条件的节点可用（'
@@ -176,12 +217,18 @@ SELECT lower(p.wkind) || '/' || p.namespace || '/' || p.wname AS resource,
         || CASE WHEN w.anti_affinity OR w.spread
                 THEN '；Pod 模板设置了 ' || concat_ws(' 和 ', CASE WHEN w.anti_affinity THEN 'podAntiAffinity' END, CASE WHEN w.spread THEN 'topologySpreadConstraints' END)
                      || '，但不是强制约束（preferred / ScheduleAnyway）：删除一个 Pod 或使用 descheduler 重新均衡'
-                ELSE '；Pod 模板没有设置 podAntiAffinity 或 topologySpreadConstraints' END AS message_zh,
+                ELSE '；Pod 模板没有设置 podAntiAffinity 或 topologySpreadConstraints' END
+        || CASE WHEN len(list_filter(coalesce(rm.nodes, []), lambda x: x <> p.busiest_node)) = 0
+                THEN '；其他节点都没有足够的剩余资源容纳一个副本的 requests，调度器无法将其分散'
+                ELSE '' END AS message_zh,
     list_concat(['pods per node: ' || array_to_string(p.spread_text, ', ')],
-                list_transform(p.busiest_pods[1:5], lambda x: 'on ' || p.busiest_node || ': ' || x)) AS evidence
+                list_transform(p.busiest_pods[1:5], lambda x: 'on ' || p.busiest_node || ': ' || x)) AS evidence,
+    -- Packed because nowhere else had room: forced by capacity, not a placement to fix.
+    CASE WHEN len(list_filter(coalesce(rm.nodes, []), lambda x: x <> p.busiest_node)) = 0 THEN 'info' END AS severity
 FROM packed p
 JOIN wl w ON w.bundle_id = p.bundle_id AND w.kind = p.wkind AND w.namespace = p.namespace AND w.name = p.wname
 JOIN eligible e ON e.bundle_id = p.bundle_id AND e.kind = p.wkind AND e.namespace = p.namespace AND e.name = p.wname
+LEFT JOIN roomy rm ON rm.bundle_id = p.bundle_id AND rm.kind = p.wkind AND rm.namespace = p.namespace AND rm.name = p.wname
 WHERE len(e.nodes) >= 2
   AND list_contains(e.nodes, p.busiest_node)
   -- More replicas than the busiest node holds could have gone elsewhere.
