@@ -35,16 +35,20 @@ hostname -i
 参见 https://kubernetes.io/zh-cn/docs/tasks/debug/debug-application/debug-service/#a-pod-fails-to-reach-itself-via-the-service-ip
 """
 --- */
+-- Every setting is tied to its node within its cluster (configz: the cluster bundle; files: the
+-- node bundle's cluster).
 WITH kubelet_none AS (
-    SELECT bundle_id, node, 'kubelet hairpinMode: none (' || CASE source WHEN 'configz' THEN 'configz' ELSE '/var/lib/kubelet/config.yaml' END || ')' AS what,
-        'kubelet 配置 hairpinMode: none（' || CASE source WHEN 'configz' THEN 'configz' ELSE '/var/lib/kubelet/config.yaml' END || '）' AS what_zh
-    FROM kubelet_configs WHERE config->>'$.hairpinMode' = 'none'
+    SELECT coalesce(h.cluster_bundle_id, k.bundle_id) AS cluster, k.bundle_id, k.node,
+        'kubelet hairpinMode: none (' || CASE k.source WHEN 'configz' THEN 'configz' ELSE '/var/lib/kubelet/config.yaml' END || ')' AS what,
+        'kubelet 配置 hairpinMode: none（' || CASE k.source WHEN 'configz' THEN 'configz' ELSE '/var/lib/kubelet/config.yaml' END || '）' AS what_zh
+    FROM kubelet_configs k LEFT JOIN host_nodes h ON h.bundle_id = k.bundle_id
+    WHERE k.config->>'$.hairpinMode' = 'none'
     UNION ALL
-    SELECT bundle_id, node, 'kubelet flag --hairpin-mode=none in ' || path,
-        path || ' 中设置了 kubelet 参数 --hairpin-mode=none'
-    FROM host_files
-    WHERE (path IN ('/var/lib/kubelet/kubeadm-flags.env', '/etc/default/kubelet', '/etc/sysconfig/kubelet') OR path LIKE '%/kubelet.service.d/%')
-      AND regexp_matches(content, '--hairpin-mode[= ]"?none')
+    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), f.bundle_id, f.node, 'kubelet flag --hairpin-mode=none in ' || f.path,
+        f.path || ' 中设置了 kubelet 参数 --hairpin-mode=none'
+    FROM host_files f LEFT JOIN host_nodes h ON h.bundle_id = f.bundle_id
+    WHERE (f.path IN ('/var/lib/kubelet/kubeadm-flags.env', '/etc/default/kubelet', '/etc/sysconfig/kubelet') OR f.path LIKE '%/kubelet.service.d/%')
+      AND regexp_matches(f.content, '--hairpin-mode[= ]"?none')
 ),
 -- The CNI configuration the runtime uses: the first file of /etc/cni/net.d.
 cni_files AS (
@@ -53,36 +57,50 @@ cni_files AS (
     WHERE regexp_matches(path, '^/etc/cni/net\.d/[^/]+\.(conf|conflist|json)$') AND parsed IS NOT NULL
 ),
 plugins AS (
-    SELECT bundle_id, node, path,
-        unnest(CASE WHEN json_type(parsed, '$.plugins') = 'ARRAY' THEN from_json(parsed->'$.plugins', '["JSON"]')
-                    ELSE [parsed] END) AS plugin
-    FROM cni_files WHERE rn = 1
+    SELECT c.bundle_id, coalesce(h.cluster_bundle_id, c.bundle_id) AS cluster, c.node, c.path,
+        unnest(CASE WHEN json_type(c.parsed, '$.plugins') = 'ARRAY' THEN from_json(c.parsed->'$.plugins', '["JSON"]')
+                    ELSE [c.parsed] END) AS plugin
+    FROM cni_files c LEFT JOIN host_nodes h ON h.bundle_id = c.bundle_id
+    WHERE c.rn = 1
 ),
 cni_off AS (
-    SELECT bundle_id, node,
+    -- A bridge in promiscuous mode (kubenet's way) delivers hairpin traffic too.
+    SELECT cluster, bundle_id, node,
         path || ': bridge plugin ' || coalesce('"' || (plugin->>'$.bridge') || '" ', '') || 'without "hairpinMode": true' AS what,
         path || '：bridge 插件 ' || coalesce('"' || (plugin->>'$.bridge') || '" ', '') || '未设置 "hairpinMode": true' AS what_zh
     FROM plugins
     WHERE plugin->>'$.type' = 'bridge' AND coalesce(plugin->>'$.hairpinMode', 'false') <> 'true'
+      AND coalesce(plugin->>'$.promiscMode', 'false') <> 'true'
     UNION ALL
-    SELECT bundle_id, node, path || ': flannel delegate sets "hairpinMode": false',
+    SELECT cluster, bundle_id, node, path || ': flannel delegate sets "hairpinMode": false',
         path || '：flannel delegate 设置了 "hairpinMode": false'
     FROM plugins
     WHERE plugin->>'$.type' = 'flannel' AND plugin->>'$.delegate.hairpinMode' = 'false'
 ),
-alls AS (SELECT *, false AS cni FROM kubelet_none UNION ALL SELECT *, true FROM cni_off)
+alls AS (SELECT *, false AS cni FROM kubelet_none UNION ALL SELECT *, true FROM cni_off),
+judged AS (
+    SELECT a.cluster, a.node, any_value(a.bundle_id) AS bundle_id, bool_or(a.cni) AS cni,
+        string_agg(DISTINCT a.what, '; ') AS what, string_agg(DISTINCT a.what_zh, '；') AS what_zh, list(DISTINCT a.what) AS evidence,
+        version_minor(any_value(n.kubelet_version)) AS minor
+    FROM alls a
+    LEFT JOIN nodes n ON n.bundle_id = a.cluster AND n.name = a.node
+    GROUP BY a.cluster, a.node
+)
 SELECT
-    'node/' || a.node AS resource,
-    a.node, any_value(a.bundle_id) AS bundle_id,
-    'hairpin mode is off on node ' || a.node || ': ' || string_agg(DISTINCT a.what, '; ')
-        || CASE WHEN NOT bool_or(a.cni) AND version_minor(any_value(n.kubelet_version)) >= 24
-                THEN ' (since v1.24 the kubelet setting only matters to network plugins that honour it)' ELSE '' END AS message,
-    '节点 ' || a.node || ' 上 hairpin 模式已关闭：' || string_agg(DISTINCT a.what_zh, '；')
-        || CASE WHEN NOT bool_or(a.cni) AND version_minor(any_value(n.kubelet_version)) >= 24
-                THEN '（自 v1.24 起，kubelet 的该设置仅对支持它的网络插件生效）' ELSE '' END AS message_zh,
-    list(DISTINCT a.what) AS evidence,
-    CASE WHEN bool_or(a.cni) OR coalesce(version_minor(any_value(n.kubelet_version)), 0) < 24 THEN 'medium' ELSE 'low' END AS severity
-FROM alls a
-LEFT JOIN nodes n ON n.name = a.node
-GROUP BY a.node
+    'node/' || node AS resource,
+    node, bundle_id,
+    'hairpin mode is off on node ' || node || ': ' || what
+        || CASE WHEN NOT cni AND coalesce(minor, 0) >= 24
+                THEN ' (since v1.24 the kubelet setting only matters to network plugins that honour it)'
+                WHEN NOT cni THEN ' (the kubelet setting matters to kubenet and the Docker bridge; CNI plugins set hairpin themselves)' ELSE '' END AS message,
+    '节点 ' || node || ' 上 hairpin 模式已关闭：' || what_zh
+        || CASE WHEN NOT cni AND coalesce(minor, 0) >= 24
+                THEN '（自 v1.24 起，kubelet 的该设置仅对支持它的网络插件生效）'
+                WHEN NOT cni THEN '（kubelet 的该设置只对 kubenet 和 Docker 网桥生效；CNI 插件自行设置 hairpin）' ELSE '' END AS message_zh,
+    evidence,
+    -- The bridge the pods hang off has hairpin off: a pod cannot reach itself through its
+    -- Service. The kubelet setting alone does nothing for CNI plugins: low before v1.24
+    -- (kubenet, Docker bridge), info from v1.24 (no kubelet-managed bridge is left).
+    CASE WHEN cni THEN 'medium' WHEN minor IS NULL OR minor < 24 THEN 'low' ELSE 'info' END AS severity
+FROM judged
 ORDER BY 1
