@@ -30,6 +30,8 @@ kubectl -n <ns> patch helmreleases.helm.kpanda.io <name> --type=merge -p '{"meta
 helm -n <ns> history <release>
 helm -n <ns> uninstall <release>      # or: helm -n <ns> rollback <release> <last good revision>
 ```
+A release record still pending while a Helm client for it runs (a helm operation pod running
+`helm install <release>`) is an install in progress, reported as info.
 """
 zh = """
 Helm 安装中途失败，应用一直处于“安装中”：其 `helmreleases.helm.kpanda.io` 自定义资源仍带有 finalizer
@@ -45,6 +47,7 @@ kubectl -n <ns> patch helmreleases.helm.kpanda.io <name> --type=merge -p '{"meta
 helm -n <ns> history <release>
 helm -n <ns> uninstall <release>      # 或：helm -n <ns> rollback <release> <上一个正常版本>
 ```
+若该 release 的 Helm 客户端仍在运行（helm operation Pod 正在执行 `helm install <release>`），pending 记录表示安装仍在进行中，报告为 info。
 """
 --- */
 WITH releases AS (
@@ -78,6 +81,18 @@ pending AS (
             AND json_extract_string(n.labels, '$.owner') = 'helm'
             AND json_extract_string(n.labels, '$.name') = json_extract_string(o.labels, '$.name')
             AND TRY_CAST(json_extract_string(n.labels, '$.version') AS INTEGER) > TRY_CAST(json_extract_string(o.labels, '$.version') AS INTEGER))
+),
+-- A Helm client running right now for the release (a kpanda helm operation pod, any pod running
+-- `helm install|upgrade|rollback <release>`): the operation is still going on.
+running_ops AS (
+    SELECT DISTINCT p.bundle_id, pe.namespace, pe.release, p.namespace || '/' || p.name AS pod
+    FROM pending pe
+    JOIN containers c ON c.bundle_id = pe.bundle_id
+    JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
+    WHERE p.phase IN ('Running', 'Pending') AND p.deleted_at IS NULL
+      AND regexp_matches(coalesce(CAST(c.command AS VARCHAR), '') || ' ' || coalesce(CAST(c.args AS VARCHAR), ''),
+                         '(?:"(?:install|upgrade|rollback)"\s*,\s*(?:"--?[^"]*"\s*,\s*)*"' || replace(pe.release, '.', '\.') || '"'
+                         || '|helm\s+(?:install|upgrade|rollback)\s+(?:--?\S+\s+)*' || replace(pe.release, '.', '\.') || '\b)')
 )
 SELECT lower(r.kind) || '/' || r.namespace || '/' || r.name AS resource, r.namespace, r.name, r.bundle_id,
     r.kind || ' ' || r.name || ' (' || r.resource || '.' || r.api_group || ') has been deleting for '
@@ -92,18 +107,27 @@ SELECT lower(r.kind) || '/' || r.namespace || '/' || r.name AS resource, r.names
         || '：应用无法删除或重新安装' AS message_zh,
     list_concat(['deletionTimestamp: ' || strftime(r.deleted_at, '%Y-%m-%dT%H:%M:%SZ'),
                  'finalizers: ' || array_to_string(r.finalizers, ', ')],
-                CASE WHEN r.phase IS NOT NULL THEN ['status: ' || r.phase] ELSE [] END) AS evidence
+                CASE WHEN r.phase IS NOT NULL THEN ['status: ' || r.phase] ELSE [] END) AS evidence,
+    NULL AS severity
 FROM releases r
 LEFT JOIN pending p ON p.bundle_id = r.bundle_id AND p.namespace = r.namespace AND p.release = r.name
 WHERE r.deleted_at IS NOT NULL AND len(r.finalizers) > 0 AND r.deleting_minutes >= ${min_age_minutes}
 UNION ALL
 SELECT 'helmrelease/' || p.namespace || '/' || p.release, p.namespace, p.release, p.bundle_id,
     'Helm release ' || p.release || ' has been ' || p.status || ' for ' || CAST(round(p.minutes) AS BIGINT)
-        || ' minutes (revision ' || p.revision || '): the install never finished and blocks deleting or reinstalling the application',
+        || ' minutes (revision ' || p.revision || ')'
+        || CASE WHEN o.pod IS NOT NULL THEN ': the operation is still running (pod ' || o.pod || '), not stuck yet'
+                ELSE ': the install never finished and blocks deleting or reinstalling the application' END,
     'Helm release ' || p.release || ' 已处于 ' || p.status || ' 状态 ' || CAST(round(p.minutes) AS BIGINT)
-        || ' 分钟（revision ' || p.revision || '）：安装一直未完成，导致应用无法删除或重新安装',
-    ['helm release record: sh.helm.release.v1.' || p.release || '.v' || p.revision || ' status=' || p.status]
+        || ' 分钟（revision ' || p.revision || '）'
+        || CASE WHEN o.pod IS NOT NULL THEN '：该操作仍在运行（Pod ' || o.pod || '），尚未卡住'
+                ELSE '：安装一直未完成，导致应用无法删除或重新安装' END,
+    list_concat(['helm release record: sh.helm.release.v1.' || p.release || '.v' || p.revision || ' status=' || p.status],
+                CASE WHEN o.pod IS NOT NULL THEN ['running: pod ' || o.pod] ELSE [] END),
+    CASE WHEN o.pod IS NOT NULL THEN 'info' END
 FROM pending p
+LEFT JOIN (SELECT bundle_id, namespace, release, min(pod) AS pod FROM running_ops GROUP BY ALL) o
+    ON o.bundle_id = p.bundle_id AND o.namespace = p.namespace AND o.release = p.release
 WHERE NOT EXISTS (SELECT 1 FROM releases r WHERE r.bundle_id = p.bundle_id AND r.namespace = p.namespace AND r.name = p.release
                   AND r.deleted_at IS NOT NULL AND len(r.finalizers) > 0 AND r.deleting_minutes >= ${min_age_minutes})
 ORDER BY 1
