@@ -35,14 +35,22 @@ kubectl -n kube-flannel edit ds kube-flannel-ds    # args: [--ip-masq, --kube-su
 ```
 """
 --- */
-WITH ips AS (
-    SELECT bundle_id, node, address AS ip, 'InternalIP' AS what FROM node_addresses WHERE type = 'InternalIP'
+-- Addresses of live Nodes (not being deleted, not virtual kubelets), with their readiness.
+WITH live AS (
+    SELECT bundle_id, name, ready, annotations FROM nodes
+    WHERE deleted_at IS NULL AND coalesce(json_extract_string(labels, '$.type'), '') <> 'virtual-kubelet'
+),
+ips AS (
+    SELECT a.bundle_id, a.node, a.address AS ip, 'InternalIP' AS what, l.ready
+    FROM node_addresses a JOIN live l ON l.bundle_id = a.bundle_id AND l.name = a.node
+    WHERE a.type = 'InternalIP'
     UNION ALL
-    SELECT bundle_id, name, json_extract_string(annotations, '$."flannel.alpha.coreos.com/public-ip"'), 'flannel public-ip'
-    FROM nodes WHERE json_extract_string(annotations, '$."flannel.alpha.coreos.com/public-ip"') IS NOT NULL
+    SELECT bundle_id, name, json_extract_string(annotations, '$."flannel.alpha.coreos.com/public-ip"'), 'flannel public-ip', ready
+    FROM live WHERE json_extract_string(annotations, '$."flannel.alpha.coreos.com/public-ip"') IS NOT NULL
 ),
 dups AS (
-    SELECT bundle_id, ip, list(DISTINCT what) AS whats, list(DISTINCT node ORDER BY node) AS nodes
+    SELECT bundle_id, ip, list(DISTINCT what) AS whats, list(DISTINCT node ORDER BY node) AS nodes,
+        list(DISTINCT node ORDER BY node) FILTER (WHERE ready) AS ready_nodes
     FROM ips GROUP BY bundle_id, ip
     HAVING count(DISTINCT node) > 1
 ),
@@ -65,14 +73,19 @@ SELECT
     len(d.nodes) || ' nodes report the same IP ' || d.ip || ' (' || array_to_string(d.whats, ', ') || '): '
         || array_to_string(d.nodes, ', ')
         || CASE WHEN d.ip = '10.0.2.15' THEN '; 10.0.2.15 is the Vagrant/VirtualBox NAT interface' ELSE '' END
+        || CASE WHEN len(coalesce(d.ready_nodes, [])) < 2 THEN '; only ' || len(coalesce(d.ready_nodes, [])) || ' of them is Ready: the others look like stale Node objects of replaced machines' ELSE '' END
         || coalesce('; flannel DaemonSet ' || f.daemonset
                     || CASE WHEN f.without_iface THEN ' runs without --iface' ELSE ' sets --iface' END, '') AS message,
     len(d.nodes) || ' 个节点上报了相同的 IP ' || d.ip || '（' || array_to_string(d.whats, ', ') || '）：'
         || array_to_string(d.nodes, ', ')
         || CASE WHEN d.ip = '10.0.2.15' THEN '；10.0.2.15 是 Vagrant/VirtualBox 的 NAT 网卡' ELSE '' END
+        || CASE WHEN len(coalesce(d.ready_nodes, [])) < 2 THEN '；其中只有 ' || len(coalesce(d.ready_nodes, [])) || ' 个节点 Ready：其余的看起来是已被替换机器遗留的 Node 对象' ELSE '' END
         || coalesce('；flannel DaemonSet ' || f.daemonset
                     || CASE WHEN f.without_iface THEN ' 运行时未设置 --iface' ELSE ' 设置了 --iface' END, '') AS message_zh,
-    list_transform(d.nodes, lambda n: n || ': ' || d.ip) AS evidence
+    list_transform(d.nodes, lambda n: n || ': ' || d.ip || CASE WHEN list_contains(coalesce(d.ready_nodes, []), n) THEN '' ELSE ' (not Ready)' END) AS evidence,
+    -- Two working nodes with one address break the pod network between them. When at most one
+    -- of them is Ready, the others are stale Node objects of replaced machines: info.
+    CASE WHEN len(coalesce(d.ready_nodes, [])) >= 2 THEN 'high' ELSE 'info' END AS severity
 FROM dups d
 LEFT JOIN flannel_ds f ON f.bundle_id = d.bundle_id
 ORDER BY 1
