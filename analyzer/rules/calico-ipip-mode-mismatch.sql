@@ -111,16 +111,22 @@ module_only AS (
     FROM host_modules m
     JOIN host_nodes h ON h.bundle_id = m.bundle_id
     JOIN ipip_off o ON o.bundle_id = h.cluster_bundle_id
-    WHERE m.module = 'ipip' AND m.node NOT IN (SELECT node FROM leftover)
+    WHERE m.module = 'ipip'
+      AND NOT EXISTS (SELECT 1 FROM leftover l WHERE l.bundle_id = h.cluster_bundle_id AND l.node = m.node)
     GROUP BY m.node
 )
 SELECT 'ippool/' || name AS resource, NULL AS node, name, bundle_id,
     'IPPool ' || name || ' (' || cidr || ') has ipipMode ' || mode || ' but ' || src
-        || ' asks for ' || want || ': the variable only applies when the pool is created' AS message,
+        || ' asks for ' || want || ': the variable only applies when the pool is created'
+        || CASE WHEN want = 'Always' THEN ' (it is the install default: the pool was most likely changed on purpose)' ELSE '' END AS message,
     'IPPool ' || name || '（' || cidr || '）的 ipipMode 为 ' || mode || '，但 ' || src
-        || ' 要求 ' || want || '：该变量只在创建 IP 池时生效' AS message_zh,
+        || ' 要求 ' || want || '：该变量只在创建 IP 池时生效'
+        || CASE WHEN want = 'Always' THEN '（这是安装时的默认值：IP 池多半是有意修改的）' ELSE '' END AS message_zh,
     ['IPPool ' || name || ' spec.ipipMode: ' || mode, src] AS evidence,
-    'medium' AS severity
+    -- Asked to turn IPIP off or down (Crane calico_type: Off) and the pool still encapsulates:
+    -- the switch did not take. The install default (Always) beside a pool changed later is
+    -- the pool edited on purpose, the variable a leftover: info.
+    CASE WHEN want = 'Always' THEN 'info' ELSE 'medium' END AS severity
 FROM mismatch
 UNION ALL
 SELECT 'node/' || node, node, node, bundle_id,
