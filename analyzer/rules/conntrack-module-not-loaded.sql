@@ -76,11 +76,11 @@ SELECT 'node/' || f.node AS resource, f.node, f.bundle_id,
     'nf_conntrack is not loaded on node ' || f.node || ' (not in /proc/modules, no net.netfilter.nf_conntrack_max)'
         || coalesce(' (kernel ' || f.kernel_release || ')', '')
         || CASE WHEN l.recent_n > 0 THEN '; logs confirm conntrack is missing' ELSE '' END
-        || CASE WHEN f.node_ready THEN '; the node is Ready without it: only kernel tuning of nf_conntrack settings would fail' ELSE '' END AS message,
+        || CASE WHEN f.node_ready AND coalesce(l.recent_n, 0) = 0 THEN '; the node is Ready without it: only kernel tuning of nf_conntrack settings would fail' ELSE '' END AS message,
     '节点 ' || f.node || ' 未加载 nf_conntrack（/proc/modules 中没有该模块，也没有 net.netfilter.nf_conntrack_max'
         || coalesce('；内核 ' || f.kernel_release, '') || '）'
         || CASE WHEN l.recent_n > 0 THEN '；日志也证实缺少 conntrack' ELSE '' END
-        || CASE WHEN f.node_ready THEN '；该节点在没有它的情况下已 Ready：只有针对 nf_conntrack 参数的内核调优会失败' ELSE '' END AS message_zh,
+        || CASE WHEN f.node_ready AND coalesce(l.recent_n, 0) = 0 THEN '；该节点在没有它的情况下已 Ready：只有针对 nf_conntrack 参数的内核调优会失败' ELSE '' END AS message_zh,
     list_concat(['conntrack-related modules loaded: ' || coalesce(nullif(array_to_string(list_filter(f.modules, lambda m: m LIKE '%conntrack%' OR m LIKE 'nf_nat%'), ', '), ''), 'none')],
                 CASE WHEN l.recent_n > 0 THEN l.lines ELSE [] END) AS evidence,
     -- A node being installed (not in a cluster of the case), not Ready, or with recent
