@@ -73,13 +73,15 @@ WITH hn AS (
 texts AS (
     -- Containers waiting on the pull now.
     SELECT bundle_id AS cluster, node, 'container status' AS seen, state_message AS text, image,
-        NULL::TIMESTAMPTZ AS ts_first, NULL::TIMESTAMPTZ AS ts_last, INTERVAL 0 SECOND AS age, 1 AS n
+        NULL::TIMESTAMPTZ AS ts_first, NULL::TIMESTAMPTZ AS ts_last, INTERVAL 0 SECOND AS age, 1 AS n, true AS waiting
     FROM containers
     WHERE state_reason IN ('ErrImagePull', 'ImagePullBackOff') AND state_message IS NOT NULL
     UNION ALL
-    -- Events of pods that are still waiting (a pod running now pulled its image in the end).
+    -- Events of pods that are still waiting (a pod running now pulled its image in the end), or
+    -- of pods gone since (history, judged like log lines).
     SELECT e.bundle_id, coalesce(e.source_host, p.node), 'event ' || e.reason, e.message, NULL,
-        CAST(e.first_seen AS TIMESTAMPTZ), CAST(e.last_seen AS TIMESTAMPTZ), b.collected_at - e.last_seen, e.count
+        CAST(e.first_seen AS TIMESTAMPTZ), CAST(e.last_seen AS TIMESTAMPTZ), b.collected_at - e.last_seen, e.count,
+        p.name IS NOT NULL
     FROM events e
     JOIN bundles b ON b.bundle_id = e.bundle_id
     LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND p.namespace = e.object_namespace AND p.name = e.object_name
@@ -88,13 +90,13 @@ texts AS (
             SELECT 1 FROM containers c WHERE c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name AND c.state = 'running')))
     UNION ALL
     SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END, l.node, coalesce(l.service, l.container, l.source) || ' log', l.line, NULL,
-        l.ts, l.ts, l.age, 1
+        l.ts, l.ts, l.age, 1, false
     FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
     WHERE l.source IN ('node', 'host') AND regexp_matches(l.line, '(?i)(pull|image|/v2/)')
       AND (contains(l.line, 'server gave HTTP response to HTTPS client') OR contains(l.line, 'x509: '))
 ),
 errors AS (
-    SELECT cluster, node, seen, text, ts_first, ts_last, age, n,
+    SELECT cluster, node, seen, text, ts_first, ts_last, age, n, waiting,
         coalesce(nullif(regexp_extract(text, 'https://([^/"\\\s]+)/v2/', 1), ''),
                  CASE WHEN img IS NOT NULL THEN image_registry(img) END) AS registry,
         CASE WHEN contains(text, 'server gave HTTP response to HTTPS client') THEN 'registry speaks plain HTTP'
@@ -106,8 +108,9 @@ errors AS (
 per_node AS (
     SELECT registry, cluster, node, any_value(cause) AS cause,
         list(DISTINCT seen) AS seen, list(DISTINCT text)[1:2] AS lines, sum(n) AS n,
-        -- Log lines in the window; other sources are judged on their own below.
-        count(*) FILTER (WHERE seen LIKE '% log' AND in_window(age, ${recent})) AS log_recent,
+        bool_or(waiting) AS from_objects,
+        -- Log lines and events of gone pods in the window: a pod waiting now is judged on its own.
+        coalesce(sum(n) FILTER (WHERE NOT waiting AND in_window(age, ${recent})), 0) AS log_recent,
         min(ts_first) AS first_seen, max(ts_last) AS last_seen, min(age) AS age
     FROM errors WHERE registry IS NOT NULL
     GROUP BY registry, cluster, node
@@ -151,8 +154,7 @@ judged AS (
             OR (f.path LIKE '/etc/rancher/%/registries.yaml' AND regexp_matches(f.content, '(?m)^\s+["'']?' || p.re || '["'']?\s*:'))
          )) AS configured_in,
         EXISTS (SELECT 1 FROM pulled pl WHERE pl.cluster = p.cluster AND pl.node = p.node AND pl.registry = p.registry
-                AND (pl.running OR pl.age <= p.age)) AS pulled_since,
-        list_has_any(p.seen, ['container status']) OR list_filter(p.seen, lambda x: x LIKE 'event %') <> [] AS from_objects
+                AND (pl.running OR pl.age <= p.age)) AS pulled_since
     FROM (SELECT *, replace(registry, '.', '\.') AS re FROM per_node) p
 )
 SELECT 'registry/' || registry || coalesce('@' || node, '') AS resource, node, cluster AS bundle_id,
