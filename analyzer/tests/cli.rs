@@ -486,3 +486,70 @@ fn memory_limit_bounds_the_database_and_spills_to_the_work_directory() {
     );
     assert_eq!(setting(&["--memory-mib", "300"]).0, "300.0 MiB");
 }
+
+#[test]
+fn a_bundle_of_format_1_0_still_analyzes() {
+    // The sample case as format 1.0 wrote it: container log lines without the API's stamps.
+    let dir = repo().join("tests/fixtures/legacy/format-1.0");
+    let mut bundles: Vec<String> = std::fs::read_dir(&dir)
+        .expect("legacy fixtures")
+        .map(|e| e.expect("entry").path().to_string_lossy().into_owned())
+        .collect();
+    bundles.sort();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("report");
+    let o = ktriage_on(
+        &[
+            "analyze",
+            "-q",
+            "-o",
+            out.to_str().expect("utf-8"),
+            "--lang",
+            "en",
+        ],
+        &bundles,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("findings.json")).expect("findings.json"),
+    )
+    .expect("json");
+    assert_eq!(json["rule_errors"].as_array().map(Vec::len), Some(0));
+    let found: Vec<&str> = json["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["rule_id"].as_str())
+        .collect();
+    for rule in [
+        "container-oomkilled",
+        "coredns-no-nameservers",
+        "stuck-terminating",
+    ] {
+        assert!(found.contains(&rule), "{rule}: {found:?}");
+    }
+    // Lines keep their text; a line is dated by its own stamp, else it has no time.
+    let query = |sql: &str| {
+        let o = ktriage(&["sql", "-q", "--output", "tsv", &bundles[0], "-c", sql]);
+        assert_eq!(o.status.code(), Some(0), "{sql}: {}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let own = query(
+        "SELECT CAST(ts AS VARCHAR) AS ts, CAST(age AS VARCHAR) AS age FROM log_lines \
+         WHERE line LIKE '2025-01-14T10:27:45.114Z%starting cart service%'",
+    );
+    assert_eq!(
+        own.lines().nth(1),
+        Some("2025-01-14 10:27:45.114+00\t366 days 01:32:14.886"),
+        "{own}"
+    );
+    let unknown = query(
+        "SELECT count(*) FROM log_lines WHERE source = 'container' AND ts IS NULL AND age IS NULL",
+    );
+    let n: i64 = unknown
+        .lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .expect("a count");
+    assert!(n > 0, "lines without a stamp have no time: {unknown}");
+}

@@ -511,8 +511,8 @@ fn node_kubeadm_control_plane() {
         f.cmdline
             .starts_with("BOOT_IMAGE=/vmlinuz-5.15.0-91-generic")
     );
-    assert_eq!(f.memory_bytes, 8_137_524 * 1024);
-    assert_eq!(f.cpus, 4);
+    assert_eq!(f.memory_bytes, Some(8_137_524 * 1024));
+    assert_eq!(f.cpus, Some(4));
     assert_eq!(f.sysctls["fs.inotify.max_user_watches"], "8192");
     assert_eq!(f.sysctls["net.bridge.bridge-nf-call-iptables"], "1");
     assert_eq!(f.sysctls["fs.file-nr"], "2080 0 9223372036854775807");
@@ -767,8 +767,8 @@ fn node_legacy_worker_with_unreadable_entries() {
     assert_eq!(f.kernel.release, "3.10.0-1160.el7.x86_64");
     assert_eq!(f.kernel.machine, "");
     assert!(f.os_release.is_empty());
-    assert_eq!(f.cpus, 2);
-    assert_eq!(f.memory_bytes, 3_880_412 * 1024);
+    assert_eq!(f.cpus, Some(2));
+    assert_eq!(f.memory_bytes, Some(3_880_412 * 1024));
     assert_eq!(f.cgroup.version, 1);
     assert!(f.cgroup.controllers.iter().any(|c| c == "memory"));
     assert!(!f.cgroup.controllers.iter().any(|c| c == "pids"));
@@ -983,4 +983,35 @@ fn node_file_logs_older_than_since_are_dropped() {
         "{:?}",
         entry.truncated
     );
+}
+
+#[test]
+fn node_facts_that_cannot_be_read_are_absent_not_zero() {
+    let c = collect(
+        "kubeadm-ubuntu",
+        |root| {
+            fs::remove_file(root.join("proc/meminfo")).expect("rm meminfo");
+            fs::write(root.join("proc/cpuinfo"), "vendor_id : x\n").expect("write cpuinfo");
+            let _ = fs::remove_file(root.join("sys/devices/system/cpu/online"));
+            BTreeMap::new()
+        },
+        |_| {},
+    );
+    let f = c.facts();
+    assert_eq!((f.memory_bytes, f.cpus), (None, None));
+    let facts = fs::read_to_string(c.bundle.path(layout::HOST_FACTS)).expect("facts.json");
+    assert!(
+        !facts.contains("memory_bytes") && !facts.contains("\"cpus\""),
+        "{facts}"
+    );
+    let gaps: Vec<(&str, &str)> = c
+        .bundle
+        .manifest
+        .gaps
+        .iter()
+        .map(|g| (g.what.as_str(), g.location.as_str()))
+        .collect();
+    for location in ["/proc/meminfo", "/proc/cpuinfo"] {
+        assert!(gaps.contains(&("fact", location)), "{location}: {gaps:?}");
+    }
 }

@@ -23,8 +23,9 @@ SELECT f.bundle_id, h.node,
     f.doc->>'$.os_release.VERSION_ID' AS os_version_id,
     f.doc->>'$.os_release.PRETTY_NAME' AS os_pretty_name,
     f.doc->>'$.cmdline' AS cmdline,
-    TRY_CAST(f.doc->>'$.memory_bytes' AS BIGINT) AS memory_bytes,
-    TRY_CAST(f.doc->>'$.cpus' AS INTEGER) AS cpus,
+    -- 0 is how format 1.0 collectors wrote a value they could not read: unknown, not zero.
+    nullif(TRY_CAST(f.doc->>'$.memory_bytes' AS BIGINT), 0) AS memory_bytes,
+    nullif(TRY_CAST(f.doc->>'$.cpus' AS INTEGER), 0) AS cpus,
     TRY_CAST(f.doc->>'$.cgroup.version' AS INTEGER) AS cgroup_version,
     from_json(f.doc->'$.cgroup.controllers', '["VARCHAR"]') AS cgroup_controllers,
     f.doc

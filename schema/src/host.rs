@@ -17,10 +17,12 @@ pub struct HostFacts {
     pub os_release: BTreeMap<String, String>,
     /// `/proc/cmdline`.
     pub cmdline: String,
-    /// Total memory in bytes (`MemTotal`).
-    pub memory_bytes: u64,
-    /// Online CPUs.
-    pub cpus: u32,
+    /// Total memory in bytes (`MemTotal`); absent when it could not be read (with a gap).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<u64>,
+    /// Online CPUs; absent when they could not be read (with a gap).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<u32>,
     /// Selected sysctls, name (dotted) to value as text.
     pub sysctls: BTreeMap<String, String>,
     /// Loaded kernel modules (`/proc/modules` first column).

@@ -196,7 +196,8 @@ pub fn parse_window(text: &str) -> Option<std::time::Duration> {
         'd' => 86400,
         _ => return None,
     };
-    (n > 0).then(|| std::time::Duration::from_secs(n.checked_mul(seconds)?))?
+    let seconds = n.checked_mul(seconds).filter(|_| n > 0)?;
+    Some(std::time::Duration::from_secs(seconds))
 }
 
 /// A loaded rule.

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ktriage_schema::host::{Cgroup, Filesystem, HostFacts, Kernel, LeftoverDir, Mount, Swap};
+use ktriage_schema::manifest::{Gap, GapReason};
 
 use super::Sink;
 use super::cmd;
@@ -226,25 +227,45 @@ impl<W: Write> Gather<'_, W> {
         text.map(|t| parse_os_release(&t)).unwrap_or_default()
     }
 
-    fn memory(&mut self) -> u64 {
-        let text = self.proc_text("/proc/meminfo").unwrap_or_default();
-        text.lines()
+    /// `MemTotal`, or `None` with a gap: unknown is not zero.
+    fn memory(&mut self) -> Option<u64> {
+        let text = self.proc_text("/proc/meminfo")?;
+        let kib = text
+            .lines()
             .find_map(|l| l.strip_prefix("MemTotal:"))
-            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-            .map(|kib| kib * 1024)
-            .unwrap_or(0)
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok());
+        if kib.is_none() {
+            self.unreadable_fact("/proc/meminfo", "no MemTotal line");
+        }
+        kib.map(|kib| kib * 1024)
     }
 
-    fn cpus(&mut self) -> u32 {
+    /// Online CPUs, or `None` with a gap.
+    fn cpus(&mut self) -> Option<u32> {
         if let Ok(t) = self.fs.read_text("/sys/devices/system/cpu/online", 4096)
             && let Some(n) = count_cpu_list(t.trim())
         {
-            return n;
+            return Some(n);
         }
-        let text = self.proc_text("/proc/cpuinfo").unwrap_or_default();
-        text.lines()
+        let text = self.proc_text("/proc/cpuinfo")?;
+        let n = text
+            .lines()
             .filter(|l| l.split(':').next().is_some_and(|k| k.trim() == "processor"))
-            .count() as u32
+            .count() as u32;
+        if n == 0 {
+            self.unreadable_fact("/proc/cpuinfo", "no processor lines");
+        }
+        (n > 0).then_some(n)
+    }
+
+    /// A fact file that was read but did not say what it should.
+    fn unreadable_fact(&mut self, path: &str, detail: &str) {
+        self.sink.gap(Gap {
+            what: "fact".into(),
+            location: path.into(),
+            reason: GapReason::Error,
+            detail: detail.into(),
+        });
     }
 
     fn sysctls(&mut self) -> BTreeMap<String, String> {
