@@ -35,6 +35,7 @@ pub const OPTIONAL_COLUMNS: &[&str] = &[
     "first_seen",
     "last_seen",
     "recent_count",
+    "symptom_key",
 ];
 
 /// The row total the engine adds to every rule's result.
@@ -78,6 +79,9 @@ pub struct Finding {
     pub last_seen: Option<DateTime<Utc>>,
     /// Evidence inside the rule's `recent` window before collection.
     pub recent_count: Option<i64>,
+    /// What a symptom and its cause must share besides cluster and node (a registry host, a
+    /// DNS address), when both rules say it.
+    pub symptom_key: Option<String>,
     /// The root-cause rule this finding is a symptom of (see `symptom_of`).
     pub symptom_of: Option<String>,
 }
@@ -265,8 +269,12 @@ fn run_rule_inner(
         (at("namespace"), at("name"), at("node"), at("container"));
     let (severity_at, evidence, bundle_id, count) =
         (at("severity"), at("evidence"), at("bundle_id"), at("count"));
-    let (first_seen, last_seen, recent_count) =
-        (at("first_seen"), at("last_seen"), at("recent_count"));
+    let (first_seen, last_seen, recent_count, symptom_key) = (
+        at("first_seen"),
+        at("last_seen"),
+        at("recent_count"),
+        at("symptom_key"),
+    );
     let judge = match rule.meta.recent_window() {
         Some(window) => Some(Recency::new(conn, rule, window)?),
         None => None,
@@ -312,6 +320,7 @@ fn run_rule_inner(
             first_seen: render::instant(&value(first_seen)?),
             last_seen: render::instant(&value(last_seen)?),
             recent_count: render::integer(&value(recent_count)?),
+            symptom_key: text(symptom_key)?,
             symptom_of: None,
         };
         if let Some(judge) = &judge {
@@ -464,19 +473,28 @@ pub fn run_case(
 /// cluster (and on the same node when both name one): they drop to info and name the cause.
 /// `cluster_of` maps a bundle to its cluster (node bundles to the cluster their node is in).
 pub fn link_symptoms(rules: &[Rule], runs: &mut [RuleRun], cluster_of: &dyn Fn(&str) -> String) {
-    let causes: Vec<(String, Option<String>, Option<String>, String)> = runs
+    struct Cause {
+        rule_id: String,
+        cluster: Option<String>,
+        node: Option<String>,
+        key: Option<String>,
+        resource: String,
+    }
+    let causes: Vec<Cause> = runs
         .iter()
         .flat_map(|run| run.findings.iter())
         .filter(|f| f.severity > Severity::Info)
-        .map(|f| {
-            (
-                f.rule_id.clone(),
-                f.bundle_id.as_deref().map(cluster_of),
-                f.node.clone(),
-                f.resource.clone(),
-            )
+        .map(|f| Cause {
+            rule_id: f.rule_id.clone(),
+            cluster: f.bundle_id.as_deref().map(cluster_of),
+            node: f.node.clone(),
+            key: f.symptom_key.clone(),
+            resource: f.resource.clone(),
         })
         .collect();
+    // Two values differ only when both are known.
+    let differ =
+        |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(a), Some(b)) if a != b);
     for run in runs.iter_mut() {
         let Some(rule) = rules.iter().find(|r| r.meta.id == run.rule_id) else {
             continue;
@@ -490,12 +508,18 @@ pub fn link_symptoms(rules: &[Rule], runs: &mut [RuleRun], cluster_of: &dyn Fn(&
             .filter(|f| f.severity > Severity::Info)
         {
             let cluster = f.bundle_id.as_deref().map(cluster_of);
-            let cause = causes.iter().find(|(id, c_cluster, c_node, _)| {
-                rule.meta.symptom_of.contains(id)
-                    && (cluster.is_none() || c_cluster.is_none() || cluster == *c_cluster)
-                    && !matches!((&f.node, c_node), (Some(a), Some(b)) if a != b)
+            let cause = causes.iter().find(|c| {
+                rule.meta.symptom_of.contains(&c.rule_id)
+                    && !differ(&cluster, &c.cluster)
+                    && !differ(&f.node, &c.node)
+                    && !differ(&f.symptom_key, &c.key)
             });
-            if let Some((id, _, _, resource)) = cause {
+            if let Some(Cause {
+                rule_id: id,
+                resource,
+                ..
+            }) = cause
+            {
                 f.severity = Severity::Info;
                 f.message
                     .push_str(&format!(" (a symptom of {id}: {resource})"));
@@ -736,6 +760,7 @@ mod tests {
             first_seen: None,
             last_seen: None,
             recent_count: None,
+            symptom_key: None,
             symptom_of: None,
         };
         let run = |id: &str, findings: Vec<Finding>| RuleRun {
@@ -751,6 +776,10 @@ mod tests {
         symptom.meta.symptom_of = vec!["stale-cluster-dns".into()];
         let mut cause = rule("SELECT 'r' AS resource, 'm' AS message");
         cause.meta.id = "stale-cluster-dns".into();
+        let keyed = |key: &str| Finding {
+            symptom_key: Some(key.into()),
+            ..finding("dns-timeouts", "c1", Some("a"))
+        };
         let mut runs = vec![
             run(
                 "dns-timeouts",
@@ -758,11 +787,16 @@ mod tests {
                     finding("dns-timeouts", "node-bundle-a", Some("a")),
                     finding("dns-timeouts", "c1", Some("b")),
                     finding("dns-timeouts", "c2", Some("a")),
+                    keyed("10.96.0.10"),
+                    keyed("10.0.0.2"),
                 ],
             ),
             run(
                 "stale-cluster-dns",
-                vec![finding("stale-cluster-dns", "c1", Some("a"))],
+                vec![Finding {
+                    symptom_key: Some("10.96.0.10".into()),
+                    ..finding("stale-cluster-dns", "c1", Some("a"))
+                }],
             ),
         ];
         // The node bundle of node a belongs to cluster c1.
@@ -785,6 +819,9 @@ mod tests {
                 (Severity::Info, Some("stale-cluster-dns")),
                 // Another node of the same cluster, and the same node name in another cluster.
                 (Severity::High, None),
+                (Severity::High, None),
+                // The same key as the cause's, and another one.
+                (Severity::Info, Some("stale-cluster-dns")),
                 (Severity::High, None),
             ]
         );
