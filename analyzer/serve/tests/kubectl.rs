@@ -307,6 +307,15 @@ fn kubectl_logs() {
             .ok()
             .to_string();
         assert_eq!(out, "GET /cart 500\n");
+        // The bundle keeps the API's stamps: shown with --timestamps only.
+        let out = kubectl(
+            &k,
+            &server,
+            &["logs", "web-1", "-n", "shop", "--tail=1", "--timestamps"],
+        )
+        .ok()
+        .to_string();
+        assert_eq!(out, "2026-01-15T11:59:00.5Z GET /cart 500\n");
         let out = kubectl(
             &k,
             &server,
