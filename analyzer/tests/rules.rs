@@ -339,6 +339,56 @@ fn healthy_baseline_yields_nothing_above_info() {
     );
 }
 
+/// Healthy clusters with the noise real ones carry (`tests/fixtures/noisy/<case>/`): all rules
+/// run together, as a report runs them (symptoms linked to their causes), and nothing may come
+/// out above info.
+#[test]
+fn noisy_baselines_yield_nothing_above_info() {
+    let dir = repo().join("tests/fixtures/noisy");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty(), "no case under {}", dir.display());
+    let rules = disk_rules();
+    let mut loud = Vec::new();
+    for case_dir in &cases {
+        let name = case_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (case, _tmp) = open_case(case_dir);
+        let runs = engine::run_case(&case.conn, &rules, 1, &|_| {})
+            .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        for (rule, run) in rules.iter().zip(runs) {
+            assert!(
+                run.error.is_none(),
+                "{name}: {}: {:?}",
+                rule.meta.id,
+                run.error
+            );
+            for f in run
+                .findings
+                .into_iter()
+                .filter(|f| f.severity > Severity::Info)
+            {
+                loud.push(format!(
+                    "{name}: {} [{:?}] {}: {}",
+                    f.rule_id, f.severity, f.resource, f.message
+                ));
+            }
+        }
+    }
+    assert!(
+        loud.is_empty(),
+        "the noisy healthy clusters raised {} findings above info:\n{}",
+        loud.len(),
+        loud.join("\n")
+    );
+}
+
 #[test]
 fn embedded_rule_list_matches_the_rules_directory() {
     let list = std::fs::read_to_string(repo().join("analyzer/src/builtin_rules.rs"))
