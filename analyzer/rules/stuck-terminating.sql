@@ -120,9 +120,16 @@ protected AS (
     WHERE (s.kind = 'PersistentVolumeClaim' AND s.finalizers = ['kubernetes.io/pvc-protection'])
        OR (s.kind = 'PersistentVolume' AND s.finalizers = ['kubernetes.io/pv-protection'])
 ),
+-- Pods whose node is not Ready: the kubelet that would confirm the deletion is not there.
+pod_node AS (
+    SELECT p.bundle_id, p.namespace, p.name, p.node, NOT n.ready AS node_down
+    FROM pods p LEFT JOIN nodes n ON n.bundle_id = p.bundle_id AND n.name = p.node
+    WHERE p.deleted_at IS NOT NULL AND p.node IS NOT NULL
+),
 rows AS (
     SELECT s.*, bl.why, i.n AS inside_n, i.cattle AS inside_cattle, i.what AS inside_what,
-        ab.apis AS blocked_by_apis, pr.user_of,
+        ab.apis AS blocked_by_apis, pr.user_of, pn.node AS pod_node,
+        CASE WHEN pn.node_down THEN pn.node END AS down_node,
         (s.api_group LIKE '%cattle.io' OR list_bool_or(list_transform(s.finalizers, lambda f: contains(f, 'cattle.io')))
          OR coalesce(i.cattle, 0) > 0) AS rancher
     FROM stuck s
@@ -130,11 +137,12 @@ rows AS (
     LEFT JOIN inside i ON i.bundle_id = s.bundle_id AND s.kind = 'Namespace' AND i.namespace = s.name
     LEFT JOIN apiservice_blocked ab ON ab.bundle_id = s.bundle_id AND s.kind = 'Namespace' AND ab.namespace = s.name
     LEFT JOIN protected pr ON pr.bundle_id = s.bundle_id AND pr.kind = s.kind AND pr.namespace = s.namespace AND pr.name = s.name
+    LEFT JOIN pod_node pn ON pn.bundle_id = s.bundle_id AND s.kind = 'Pod' AND pn.namespace = s.namespace AND pn.name = s.name
     WHERE len(s.finalizers) + len(s.spec_finalizers) > 0 OR s.kind = 'Pod'
 )
 SELECT
     lower(s.kind) || '/' || CASE WHEN s.namespace = '' THEN '' ELSE s.namespace || '/' END || s.name AS resource,
-    s.namespace, s.name, s.bundle_id,
+    s.namespace, s.name, s.pod_node AS node, s.bundle_id,
     s.kind || ' ' || s.name || ' has been Terminating for '
         || CASE WHEN s.minutes >= 2880 THEN CAST(round(s.minutes / 1440) AS BIGINT) || ' days'
                 WHEN s.minutes >= 120 THEN CAST(round(s.minutes / 60) AS BIGINT) || ' hours'
@@ -153,6 +161,8 @@ SELECT
                 THEN '; still mounted by pod ' || s.user_of || ': storage protection keeps it until the pod is gone, as designed'
                 WHEN s.user_of IS NOT NULL
                 THEN '; its claim ' || s.user_of || ' still exists: storage protection keeps it until the claim is gone, as designed'
+                WHEN s.down_node IS NOT NULL
+                THEN '; its node ' || s.down_node || ' is not Ready, so no kubelet confirms the deletion (fix the node, or force-delete the pod)'
                 ELSE '' END AS message,
     s.kind || ' ' || s.name || ' 已处于 Terminating 状态 '
         || CASE WHEN s.minutes >= 2880 THEN CAST(round(s.minutes / 1440) AS BIGINT) || ' 天'
@@ -172,6 +182,8 @@ SELECT
                 THEN '；仍被 Pod ' || s.user_of || ' 挂载：存储保护机制会保留它直到 Pod 删除，属预期行为'
                 WHEN s.user_of IS NOT NULL
                 THEN '；其 PVC ' || s.user_of || ' 仍存在：存储保护机制会保留它直到 PVC 删除，属预期行为'
+                WHEN s.down_node IS NOT NULL
+                THEN '；其所在节点 ' || s.down_node || ' 未 Ready，没有 kubelet 确认删除（修复节点，或强制删除该 Pod）'
                 ELSE '' END AS message_zh,
     list_concat(['deletionTimestamp: ' || strftime(s.deleted_at, '%Y-%m-%dT%H:%M:%SZ')], coalesce(s.why, []),
         coalesce(s.inside_what, [])[1:8]) AS evidence,
