@@ -1,6 +1,6 @@
 /* ---
 id = "kubelet-no-reserved-resources"
-severity = "low"
+severity = "info"
 faq = ["WNR-28"]
 category = "nodes"
 patterns = ["kube-reserved", "system-reserved", "kubeReserved", "systemReserved", "eviction-hard", "enforce-node-allocatable"]
@@ -142,7 +142,9 @@ SELECT 'node/' || k.node AS resource, k.node, k.node AS name, k.bundle_id,
         || CASE WHEN c.node IS NOT NULL AND coalesce(c.eviction_mib, 100) <= 100 THEN '，且使用默认的 evictionHard（memory.available<100Mi）' ELSE '' END
         || CASE WHEN p.whats IS NOT NULL THEN '；节点已出现资源不足：' || array_to_string(p.whats_zh, '、') ELSE '' END AS message_zh,
     list_concat(coalesce(c.seen, []), coalesce(list_transform(f.paths, lambda x: 'reservation flags in ' || x), [])) AS evidence,
-    CASE WHEN p.whats IS NOT NULL THEN 'medium' END AS severity
+    -- Nothing reserved is the default of many installs (k3s, kubeadm without a config):
+    -- advice on a healthy node, a problem once the node ran short.
+    CASE WHEN p.whats IS NOT NULL THEN 'medium' ELSE 'info' END AS severity
 FROM candidates k
 LEFT JOIN cfg c ON c.cluster = k.cluster AND c.node = k.node
 LEFT JOIN flags f ON f.cluster = k.cluster AND f.node = k.node
