@@ -19,6 +19,10 @@ Renew before expiry. kubeadm clusters: `kubeadm certs check-expiration`, then
 (move the manifests out of `/etc/kubernetes/manifests` and back) and the kubelet. The kubelet
 client certificate rotates by itself when `rotateCertificates: true`. k3s/k0s rotate
 certificates that expire within 90 days on restart (`systemctl restart k3s`); RKE2 likewise.
+The kubelet's self-signed serving certificate (`/var/lib/kubelet/pki/kubelet.crt`, used while
+`serverTLSBootstrap` is off) is never renewed and not verified by its clients: it is listed as
+info only; with `serverTLSBootstrap: true` the kubelet serves `kubelet-server-current.pem`, which
+it rotates through CSRs.
 ```
 kubeadm certs check-expiration
 kubeadm certs renew all
@@ -30,6 +34,9 @@ zh = """
 `kubeadm certs renew all`，并重启控制面静态 Pod（将清单移出 `/etc/kubernetes/manifests` 再移回）和 kubelet。
 kubelet 客户端证书在 `rotateCertificates: true` 时会自动轮换。k3s/k0s 在重启时轮换 90 天内到期的证书
 （`systemctl restart k3s`），RKE2 同理。
+kubelet 自签名的服务证书（`/var/lib/kubelet/pki/kubelet.crt`，未开启 `serverTLSBootstrap` 时使用）不会被续期，
+其客户端也不校验它：仅作为 info 列出；开启 `serverTLSBootstrap: true` 后 kubelet 使用 `kubelet-server-current.pem`，
+并通过 CSR 自动轮换。
 ```
 kubeadm certs check-expiration
 kubeadm certs renew all
@@ -42,11 +49,41 @@ warn_days = 30
 urgent_days = 14
 --- */
 -- Certificate files on the nodes (kubeadm, kubelet, etcd, k3s/RKE2 directories).
-WITH files AS (
+WITH
+-- The kubelet's own serving certificate (kubelet.crt, written when no --tls-cert-file is given
+-- and serverTLSBootstrap is off): self-signed, or signed by the "<host>-ca@<time>" CA embedded
+-- in the same file. The kubelet never renews it and its clients (the API server, metrics-server)
+-- do not verify it by default, so its expiry is not an outage.
+selfsigned_serving AS (
+    SELECT DISTINCT l.bundle_id, l.path FROM certificates l
+    WHERE regexp_matches(l.path, '/kubelet\.crt$') AND coalesce(l.idx, 0) = 0
+      AND (l.issuer = l.subject
+           OR EXISTS (SELECT 1 FROM certificates ca WHERE ca.bundle_id = l.bundle_id AND ca.path = l.path
+                      AND ca.idx > 0 AND ca.subject = l.issuer))
+),
+-- Nodes whose kubelet requests its serving certificate from the cluster (serverTLSBootstrap /
+-- --rotate-server-certificates): there kubelet-server-current.pem is in use, kubelet.crt is not.
+-- NULL when neither the configuration nor the flags could be read.
+server_tls_bootstrap AS (
+    SELECT h.bundle_id,
+        bool_or(coalesce(k.config->>'$.serverTLSBootstrap', 'false') = 'true') FILTER (WHERE k.config IS NOT NULL)
+            OR coalesce(bool_or(regexp_matches(f.content, '--rotate-server-certificates(=true)?([\s"'']|$)')), false) AS enabled
+    FROM host_nodes h
+    LEFT JOIN kubelet_configs k
+        ON (k.source = 'file' AND k.bundle_id = h.bundle_id)
+        OR (k.source = 'configz' AND k.bundle_id = h.cluster_bundle_id AND k.node = h.node)
+    LEFT JOIN host_files f ON f.bundle_id = h.bundle_id
+        AND (f.path IN ('/var/lib/kubelet/kubeadm-flags.env', '/etc/default/kubelet', '/etc/sysconfig/kubelet')
+             OR f.path LIKE '%/kubelet.service.d/%')
+        AND contains(f.content, '--rotate-server-certificates')
+    GROUP BY h.bundle_id
+),
+files AS (
     SELECT c.bundle_id, c.node, c.path,
         regexp_replace(c.path, '^.*/', '') || CASE WHEN c.idx > 0 THEN '#' || c.idx ELSE '' END AS label,
         regexp_replace(c.path, '^.*/', '') || CASE WHEN c.idx > 0 THEN '#' || c.idx ELSE '' END AS label_zh,
-        c.idx, c.subject, c.issuer, c.not_after, c.days_left, c.is_ca, c.sans
+        c.idx, c.subject, c.issuer, c.not_after, c.days_left, c.is_ca, c.sans,
+        EXISTS (SELECT 1 FROM selfsigned_serving s WHERE s.bundle_id = c.bundle_id AND s.path = c.path) AS selfsigned_serving
     FROM certificates c
     -- A dated kubelet certificate the kubelet rotated away from (the -current.pem link points
     -- at a newer one) is history, not in use.
@@ -61,7 +98,8 @@ embedded AS (
         regexp_replace(u.path, '^.*/', '') || '（内嵌，用户 ' || u.name || '）' AS label_zh,
         0 AS idx, 'client certificate of user ' || u.name AS subject,
         NULL AS issuer, u.client_certificate_not_after AS not_after,
-        days_between(b.collected_at, u.client_certificate_not_after) AS days_left, false AS is_ca, [] AS sans
+        days_between(b.collected_at, u.client_certificate_not_after) AS days_left, false AS is_ca, [] AS sans,
+        false AS selfsigned_serving
     FROM kubeconfig_users u JOIN bundles b ON b.bundle_id = u.bundle_id
     WHERE u.client_certificate_not_after IS NOT NULL AND u.auth = 'client-certificate-data'
 ),
@@ -82,7 +120,7 @@ due AS (
             CASE WHEN path LIKE '/var/lib/rancher/k3s/%' OR path LIKE '/etc/rancher/k3s/%' THEN 'k3s'
                  WHEN path LIKE '/var/lib/rancher/rke2/%' OR path LIKE '/etc/rancher/rke2/%' THEN 'rke2'
                  WHEN path LIKE '/var/lib/k0s/%' THEN 'k0s'
-                 WHEN path = '/var/lib/kubelet/pki/kubelet.crt' THEN 'kubelet-serving-selfsigned'
+                 WHEN selfsigned_serving THEN 'kubelet-serving-selfsigned'
                  WHEN path LIKE '/var/lib/kubelet/pki/%' THEN 'kubelet'
                  WHEN path LIKE '/etc/kubernetes/%' THEN 'kubeadm'
                  WHEN label LIKE '%(embedded, user %' THEN 'kubeconfig'
@@ -103,6 +141,10 @@ grouped AS (
              || CASE WHEN len(sans) > 0 THEN ', sans ' || array_to_string(sans, ', ') ELSE '' END ORDER BY path, idx) AS lines,
         min(path) AS first_path
     FROM due GROUP BY bundle_id, node, dir, flavour, CAST(not_after AS DATE)
+),
+judged AS (
+    SELECT g.*, t.enabled AS server_tls_bootstrap
+    FROM grouped g LEFT JOIN server_tls_bootstrap t ON t.bundle_id = g.bundle_id
 )
 SELECT
     'certificate/' || coalesce(node, '?') || ':' || CASE WHEN n = 1 THEN first_path ELSE flavour || ':' || strftime(day, '%Y-%m-%d') END AS resource,
@@ -117,7 +159,9 @@ SELECT
             WHEN 'kubeadm' THEN CASE WHEN has_ca THEN 'a CA is among them: kubeadm certs renew does not renew CAs, plan a CA rotation'
                                      ELSE 'renew with kubeadm certs renew all and restart the control-plane static pods' END
             WHEN 'kubelet' THEN 'the kubelet rotates these itself when rotateCertificates is on: check its CSRs and rotation'
-            WHEN 'kubelet-serving-selfsigned' THEN 'the kubelet''s self-signed serving certificate: delete it and restart the kubelet to regenerate it (or enable serverTLSBootstrap)'
+            WHEN 'kubelet-serving-selfsigned' THEN CASE WHEN server_tls_bootstrap
+                THEN 'the kubelet''s old self-signed serving certificate, not in use: serverTLSBootstrap is on and the kubelet serves kubelet-server-current.pem; the file can be deleted'
+                ELSE 'the kubelet''s self-signed serving certificate: the kubelet never renews it, and the API server and metrics-server (with --kubelet-insecure-tls) do not verify it, so nothing breaks; to renew it delete kubelet.crt/kubelet.key and restart the kubelet, or enable serverTLSBootstrap for CA-signed, rotated serving certificates' END
             WHEN 'k3s' THEN 'k3s renews certificates that expire within 90 days when it starts: systemctl restart k3s (or k3s certificate rotate)'
             WHEN 'rke2' THEN 'RKE2 renews them when it starts: systemctl restart rke2-server (or rke2 certificate rotate)'
             WHEN 'k0s' THEN 'k0s renews them when it restarts: restart the k0s service'
@@ -132,7 +176,9 @@ SELECT
             WHEN 'kubeadm' THEN CASE WHEN has_ca THEN '其中包含 CA：kubeadm certs renew 不会续期 CA，请规划 CA 轮换'
                                      ELSE '使用 kubeadm certs renew all 续期，并重启控制面静态 Pod' END
             WHEN 'kubelet' THEN '开启 rotateCertificates 时 kubelet 会自行轮换这些证书：检查其 CSR 和证书轮换情况'
-            WHEN 'kubelet-serving-selfsigned' THEN 'kubelet 自签名的服务证书：删除该证书并重启 kubelet 以重新生成（或开启 serverTLSBootstrap）'
+            WHEN 'kubelet-serving-selfsigned' THEN CASE WHEN server_tls_bootstrap
+                THEN 'kubelet 旧的自签名服务证书，未在使用：已开启 serverTLSBootstrap，kubelet 使用的是 kubelet-server-current.pem；该文件可以删除'
+                ELSE 'kubelet 自签名的服务证书：kubelet 从不续期它，API Server 和 metrics-server（使用 --kubelet-insecure-tls 时）也不校验它，因此不影响使用；如需更新，删除 kubelet.crt/kubelet.key 并重启 kubelet，或开启 serverTLSBootstrap 以使用 CA 签发并自动轮换的服务证书' END
             WHEN 'k3s' THEN 'k3s 启动时会续期 90 天内到期的证书：systemctl restart k3s（或 k3s certificate rotate）'
             WHEN 'rke2' THEN 'RKE2 启动时会续期这些证书：systemctl restart rke2-server（或 rke2 certificate rotate）'
             WHEN 'k0s' THEN 'k0s 重启时会续期这些证书：重启 k0s 服务'
@@ -140,10 +186,11 @@ SELECT
             ELSE '使用签发这些证书的工具续期' END AS message_zh,
     lines AS evidence,
     n AS count,
-    CASE WHEN days_left < 0 AND flavour = 'kubelet-serving-selfsigned' THEN 'medium'
+    -- Nothing verifies the kubelet's self-signed serving certificate: its expiry is a note.
+    CASE WHEN flavour = 'kubelet-serving-selfsigned' THEN 'info'
          WHEN days_left < 0 AND control_plane THEN 'critical'
          WHEN days_left < 0 THEN 'high'
          WHEN days_left < ${urgent_days} OR has_ca THEN 'high'
          ELSE 'medium' END AS severity
-FROM grouped
+FROM judged
 ORDER BY days_left, resource
