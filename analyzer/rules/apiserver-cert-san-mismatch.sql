@@ -3,6 +3,9 @@ id = "apiserver-cert-san-mismatch"
 severity = "high"
 faq = ["WNR-17"]
 category = "certificates"
+# A client that cannot reach the API server retries all the time: two lines in 6 hours.
+recent = "6h"
+min_count = 2
 patterns = [
   "x509: certificate is valid for .*, not \\S+",
   "Unable to connect to the server: x509: certificate is valid for",
@@ -51,91 +54,152 @@ kubeadm init phase certs apiserver --config kubeadm.yaml
 ```
 """
 --- */
-WITH certs AS (
-    SELECT bundle_id, node, path, sans FROM certificates
-    WHERE idx = 0 AND days_left > 0
-      AND (path LIKE '%/pki/apiserver.crt' OR path LIKE '%/tls/serving-kube-apiserver.crt')
+-- Each node bundle belongs to the cluster of its Node object (itself when none matches).
+WITH hb AS (
+    SELECT bundle_id, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
 ),
-cas AS (SELECT DISTINCT fingerprint_sha256 FROM certificates WHERE is_ca AND fingerprint_sha256 IS NOT NULL),
-used AS (
-    SELECT lower(regexp_extract(server, '^[A-Za-z]+://\[?([^\]/:]+)', 1)) AS host,
-        'kubeconfig ' || path || ' on ' || node || ' (' || server || ')' AS origin,
-        '节点 ' || node || ' 上的 kubeconfig ' || path || '（' || server || '）' AS origin_zh,
-        'config' AS kind, NULL AS line, node AS only_node
-    FROM kubeconfig_clusters
-    WHERE NOT insecure_skip_tls_verify AND server LIKE 'https://%'
+certs AS (
+    SELECT c.bundle_id, coalesce(h.cluster, c.bundle_id) AS cluster, c.node, c.path, c.sans
+    FROM certificates c LEFT JOIN hb h ON h.bundle_id = c.bundle_id
+    WHERE c.idx = 0 AND c.days_left > 0
+      AND (c.path LIKE '%/pki/apiserver.crt' OR c.path LIKE '%/tls/serving-kube-apiserver.crt')
+),
+cas AS (
+    SELECT DISTINCT coalesce(h.cluster, c.bundle_id) AS cluster, c.fingerprint_sha256
+    FROM certificates c LEFT JOIN hb h ON h.bundle_id = c.bundle_id
+    WHERE c.is_ca AND c.fingerprint_sha256 IS NOT NULL
+),
+-- Addresses clients are configured to reach the API server by.
+configured AS (
+    SELECT coalesce(h.cluster, k.bundle_id) AS cluster,
+        lower(regexp_extract(k.server, '^[A-Za-z]+://\[?([^\]/:]+)', 1)) AS host,
+        'kubeconfig ' || k.path || ' on ' || k.node || ' (' || k.server || ')' AS origin,
+        '节点 ' || k.node || ' 上的 kubeconfig ' || k.path || '（' || k.server || '）' AS origin_zh,
+        k.bundle_id AS only_bundle
+    FROM kubeconfig_clusters k LEFT JOIN hb h ON h.bundle_id = k.bundle_id
+    WHERE NOT k.insecure_skip_tls_verify AND k.server LIKE 'https://%'
       -- only entries provably for this cluster: their CA is one collected from its nodes
-      AND ca_fingerprint_sha256 IN (SELECT fingerprint_sha256 FROM cas)
+      AND EXISTS (SELECT 1 FROM cas WHERE cas.cluster = coalesce(h.cluster, k.bundle_id)
+                  AND cas.fingerprint_sha256 = k.ca_fingerprint_sha256)
     UNION ALL
-    SELECT lower(regexp_extract(doc->>'$.data.ClusterConfiguration', 'controlPlaneEndpoint:\s*"?\[?([^\]:"\s]+)', 1)),
-        'kubeadm-config controlPlaneEndpoint', 'kubeadm-config 的 controlPlaneEndpoint', 'config', NULL, NULL
+    SELECT bundle_id, lower(regexp_extract(doc->>'$.data.ClusterConfiguration', 'controlPlaneEndpoint:\s*"?\[?([^\]:"\s]+)', 1)),
+        'kubeadm-config controlPlaneEndpoint', 'kubeadm-config 的 controlPlaneEndpoint', NULL
     FROM objects WHERE kind = 'ConfigMap' AND namespace = 'kube-system' AND name = 'kubeadm-config'
+),
+-- Every address the API server answers on: the above, the kubernetes Service and its endpoints.
+apiserver_hosts AS (
+    SELECT DISTINCT cluster, host FROM configured WHERE coalesce(host, '') <> ''
+    UNION SELECT bundle_id, cluster_ip FROM services WHERE namespace = 'default' AND name = 'kubernetes' AND cluster_ip IS NOT NULL
+    UNION SELECT bundle_id, ip FROM endpoint_addresses WHERE namespace = 'default' AND name = 'kubernetes' AND ip IS NOT NULL
+),
+-- "certificate is valid for …, not X" and its variants, in logs and events.
+mentions AS (
+    SELECT coalesce(h.cluster, l.bundle_id) AS cluster, l.bundle_id, l.line AS text,
+        l.source || ' log ' || coalesce(l.namespace || '/' || l.pod || '/' || l.container, l.service, '') AS origin,
+        CASE l.source WHEN 'container' THEN '容器' WHEN 'node' THEN '节点' WHEN 'host' THEN '主机' ELSE l.source || ' ' END
+            || '日志 ' || coalesce(l.namespace || '/' || l.pod || '/' || l.container, l.service, '') AS origin_zh,
+        coalesce(l.pod, '') || ' ' || coalesce(l.container, '') AS who,
+        l.ts, CAST(l.age AS INTERVAL) AS age, 1 AS n
+    FROM log_lines l LEFT JOIN hb h ON h.bundle_id = l.bundle_id
+    WHERE contains(l.line, 'certificate is valid for') OR contains(l.line, 'certificate is not valid for any names')
+       OR contains(l.line, 'because it doesn''t contain any IP SANs')
     UNION ALL
-    SELECT lower(coalesce(
-            nullif(regexp_extract(line, 'certificate is valid for .*?, not ([^\s",\\)]+)', 1), ''),
-            nullif(regexp_extract(line, 'wanted to match ([^\s",\\)]+)', 1), ''),
-            nullif(regexp_extract(line, 'cannot validate certificate for ([^\s",\\)]+) because', 1), ''))),
-        source || ' log ' || coalesce(namespace || '/' || pod || '/' || container, service, ''),
-        CASE source WHEN 'container' THEN '容器' WHEN 'node' THEN '节点' WHEN 'host' THEN '主机' ELSE source || ' ' END
-            || '日志 ' || coalesce(namespace || '/' || pod || '/' || container, service, ''),
-        'log', line, NULL
-    FROM log_lines
-    WHERE contains(line, 'certificate is valid for') OR contains(line, 'certificate is not valid for any names')
-       OR contains(line, 'because it doesn''t contain any IP SANs')
+    SELECT e.bundle_id, e.bundle_id, e.message,
+        'event ' || e.reason || ' ' || coalesce(e.object_kind || ' ', '') || coalesce(e.object_namespace || '/', '') || coalesce(e.object_name, ''),
+        '事件 ' || e.reason || ' ' || coalesce(e.object_kind || ' ', '') || coalesce(e.object_namespace || '/', '') || coalesce(e.object_name, ''),
+        coalesce(e.object_name, '') || ' ' || coalesce(e.source_component, ''),
+        CAST(e.last_seen AS TIMESTAMPTZ), b.collected_at - e.last_seen, coalesce(e.count, 1)
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE contains(e.message, 'certificate is valid for') OR contains(e.message, 'certificate is not valid for any names')
+       OR contains(e.message, 'because it doesn''t contain any IP SANs')
+),
+targeted AS (
+    SELECT m.*,
+        lower(coalesce(
+            nullif(regexp_extract(text, 'certificate is valid for .*?, not ([^\s",\\)]+)', 1), ''),
+            nullif(regexp_extract(text, 'wanted to match ([^\s",\\)]+)', 1), ''),
+            nullif(regexp_extract(text, 'cannot validate certificate for ([^\s",\\)]+) because', 1), ''))) AS host
+    FROM mentions m
+),
+-- Only errors about the API server's certificate: kubectl's "Unable to connect to the server",
+-- a connection to port 6443, a certificate naming kubernetes.default, or an address the API
+-- server answers on. metrics-server scraping kubelets (:10250), webhooks and registries have
+-- their own certificates and rules.
+log_used AS (
+    SELECT t.* FROM targeted t
+    WHERE coalesce(t.host, '') <> ''
+      AND (contains(t.text, 'Unable to connect to the server: x509')
+           OR (NOT regexp_matches(t.text, '(?i)(:10250\b|failed calling webhook|scrape|/v2/)')
+               AND NOT (contains(t.who, 'metrics-server') AND regexp_matches(t.text, '(?i)(kubelet|node)'))
+               AND (regexp_matches(t.text, ':6443\b')
+                    OR regexp_matches(t.text, 'certificate is valid for [^"]*\bkubernetes\.default\b')
+                    OR EXISTS (SELECT 1 FROM apiserver_hosts a WHERE a.cluster = t.cluster AND a.host = t.host))))
+),
+used AS (
+    SELECT cluster, host, origin, origin_zh, 'config' AS kind, NULL AS line, only_bundle,
+        NULL::TIMESTAMPTZ AS ts, NULL::INTERVAL AS age, 0 AS n
+    FROM configured
     UNION ALL
-    SELECT lower(coalesce(
-            nullif(regexp_extract(message, 'certificate is valid for .*?, not ([^\s",\\)]+)', 1), ''),
-            nullif(regexp_extract(message, 'wanted to match ([^\s",\\)]+)', 1), ''),
-            nullif(regexp_extract(message, 'cannot validate certificate for ([^\s",\\)]+) because', 1), ''))),
-        'event ' || reason || ' ' || coalesce(object_kind || ' ', '') || coalesce(object_namespace || '/', '') || coalesce(object_name, ''),
-        '事件 ' || reason || ' ' || coalesce(object_kind || ' ', '') || coalesce(object_namespace || '/', '') || coalesce(object_name, ''),
-        'log', message, NULL
-    FROM events
-    WHERE contains(message, 'certificate is valid for') OR contains(message, 'certificate is not valid for any names')
-       OR contains(message, 'because it doesn''t contain any IP SANs')
+    SELECT cluster, host, origin, origin_zh, 'log', text, NULL, ts, age, n FROM log_used
 ),
 checked AS (
     SELECT u.*,
-        (SELECT count(*) FROM certs c WHERE (u.only_node IS NULL OR c.node = u.only_node)) AS n_certs,
+        (SELECT count(*) FROM certs c WHERE c.cluster = u.cluster AND (u.only_bundle IS NULL OR c.bundle_id = u.only_bundle)) AS n_certs,
         (SELECT count(*) FROM certs c
-          WHERE (u.only_node IS NULL OR c.node = u.only_node)
+          WHERE c.cluster = u.cluster AND (u.only_bundle IS NULL OR c.bundle_id = u.only_bundle)
             AND len(list_filter(c.sans, lambda s:
                     lower(s) = 'ip:' || u.host OR lower(s) = 'dns:' || u.host
                     OR (lower(s) LIKE 'dns:*.%' AND u.host LIKE '%.' || substr(lower(s), 7)
                         AND strpos(substr(u.host, 1, strlen(u.host) - strlen(lower(s)) + 5), '.') = 0))) > 0) AS n_covering,
-        (SELECT list(DISTINCT c.path || ' on ' || c.node) FROM certs c WHERE (u.only_node IS NULL OR c.node = u.only_node)) AS cert_paths,
-        (SELECT list(DISTINCT '节点 ' || c.node || ' 上的 ' || c.path) FROM certs c WHERE (u.only_node IS NULL OR c.node = u.only_node)) AS cert_paths_zh,
-        (SELECT list(DISTINCT s) FROM certs c, unnest(c.sans) AS t(s) WHERE (u.only_node IS NULL OR c.node = u.only_node)) AS all_sans
+        (SELECT list(DISTINCT c.path || ' on ' || c.node) FROM certs c WHERE c.cluster = u.cluster AND (u.only_bundle IS NULL OR c.bundle_id = u.only_bundle)) AS cert_paths,
+        (SELECT list(DISTINCT '节点 ' || c.node || ' 上的 ' || c.path) FROM certs c WHERE c.cluster = u.cluster AND (u.only_bundle IS NULL OR c.bundle_id = u.only_bundle)) AS cert_paths_zh,
+        (SELECT list(DISTINCT s) FROM certs c, unnest(c.sans) AS t(s) WHERE c.cluster = u.cluster AND (u.only_bundle IS NULL OR c.bundle_id = u.only_bundle)) AS all_sans
     FROM used u
     WHERE coalesce(u.host, '') <> ''
 ),
 per_host AS (
-    SELECT host,
+    SELECT cluster, host,
         list(DISTINCT origin ORDER BY origin) AS origins,
         list(DISTINCT origin_zh ORDER BY origin_zh) AS origins_zh,
         list(DISTINCT line ORDER BY line) FILTER (WHERE line IS NOT NULL) AS lines,
         bool_or(kind = 'config' AND n_certs > 0 AND n_covering = 0) AS config_uncovered,
         bool_or(kind = 'log') AS from_logs,
-        max(n_certs) AS n_certs, max(n_covering) AS n_covering,
+        sum(n) FILTER (WHERE kind = 'log') AS log_n,
+        coalesce(sum(n) FILTER (WHERE kind = 'log' AND in_window(age, ${recent})), 0) AS log_recent,
+        min(ts) FILTER (WHERE kind = 'log') AS first_seen, max(ts) FILTER (WHERE kind = 'log') AS last_seen,
+        max(n_certs) FILTER (WHERE kind = 'log') AS n_certs, max(n_covering) FILTER (WHERE kind = 'log') AS n_covering,
         any_value(cert_paths) FILTER (WHERE n_certs > 0) AS cert_paths,
         any_value(cert_paths_zh) FILTER (WHERE n_certs > 0) AS cert_paths_zh,
         any_value(all_sans) FILTER (WHERE n_certs > 0) AS all_sans
     FROM checked
-    GROUP BY host
+    GROUP BY cluster, host
+),
+judged AS (
+    SELECT *,
+        -- the certificate collected from the nodes does not cover what clients use
+        config_uncovered OR (from_logs AND n_certs > 0 AND n_covering = 0) AS proven,
+        from_logs AND n_certs > 0 AND n_covering = n_certs AS covered_now
+    FROM per_host
 )
-SELECT 'address/' || host AS resource, host AS name,
-    CASE WHEN config_uncovered OR (from_logs AND n_certs > 0 AND n_covering = 0)
+SELECT 'address/' || host AS resource, host AS name, cluster AS bundle_id,
+    CASE WHEN proven
          THEN 'the API server certificate (' || array_to_string(cert_paths, ', ') || ') is not valid for ' || host
               || ', which clients use: ' || array_to_string(origins, '; ')
-         ELSE 'TLS certificate name mismatch for ' || host || ' ("x509: certificate is valid for ..., not ' || host || '"): '
-              || array_to_string(origins, '; ') END AS message,
-    CASE WHEN config_uncovered OR (from_logs AND n_certs > 0 AND n_covering = 0)
+         ELSE 'TLS certificate name mismatch for the API server address ' || host || ' ("x509: certificate is valid for ..., not ' || host || '"): '
+              || array_to_string(origins, '; ')
+              || CASE WHEN covered_now THEN '; the API server certificates collected from the nodes do cover it now' ELSE '' END END AS message,
+    CASE WHEN proven
          THEN 'API Server 证书（' || array_to_string(cert_paths_zh, '、') || '）不包含 ' || host
               || '，但客户端在使用该地址：' || array_to_string(origins_zh, '；')
-         ELSE host || ' 的 TLS 证书名称不匹配（"x509: certificate is valid for ..., not ' || host || '"）：'
-              || array_to_string(origins_zh, '；') END AS message_zh,
+         ELSE 'API Server 地址 ' || host || ' 的 TLS 证书名称不匹配（"x509: certificate is valid for ..., not ' || host || '"）：'
+              || array_to_string(origins_zh, '；')
+              || CASE WHEN covered_now THEN '；从节点收集到的 API Server 证书现在已包含该地址' ELSE '' END END AS message_zh,
     list_concat(coalesce(lines, [])[1:3], CASE WHEN all_sans IS NOT NULL THEN ['certificate SANs: ' || array_to_string(list_sort(all_sans), ', ')] ELSE [] END) AS evidence,
-    CASE WHEN config_uncovered OR (from_logs AND n_certs > 0 AND n_covering = 0) THEN 'high' ELSE 'medium' END AS severity
-FROM per_host
+    CASE WHEN proven THEN 'high' WHEN covered_now THEN 'low' ELSE 'medium' END AS severity,
+    first_seen, last_seen,
+    -- A kubeconfig in use with an uncovered address is proven by the files: not judged by time.
+    CASE WHEN NOT config_uncovered THEN log_recent END AS recent_count,
+    log_n AS count
+FROM judged
 WHERE config_uncovered OR from_logs
 ORDER BY 1
