@@ -3,6 +3,9 @@ id = "kubelet-client-cert-rotation-failed"
 severity = "high"
 faq = ["KADM-10"]
 category = "certificates"
+# The kubelet retries rotation and re-bootstraps for hours; the API server rejects it on every request.
+recent = "6h"
+min_count = 2
 patterns = [
   "x509: certificate has expired or is not yet valid",
   "Part of the existing bootstrap client certificate in /etc/kubernetes/kubelet\\.conf is expired",
@@ -68,24 +71,28 @@ warn_days = 30
 # Kubelet CSRs pending longer than this are evidence of a stuck rotation.
 csr_pending_minutes = 15
 --- */
-WITH cert_rows AS (
-    SELECT bundle_id, node, path,
-        CASE WHEN days_left < 0 THEN path || ' expired ' || CAST(floor(-days_left) AS BIGINT) || ' days ago'
-             ELSE path || ' expires in ' || CAST(floor(days_left) AS BIGINT) || ' days, past its rotation deadline' END AS what,
-        CASE WHEN days_left < 0 THEN path || ' 已于 ' || CAST(floor(-days_left) AS BIGINT) || ' 天前过期'
-             ELSE path || ' 将在 ' || CAST(floor(days_left) AS BIGINT) || ' 天后过期，已超过轮换期限' END AS what_zh,
-        'notAfter: ' || strftime(not_after, '%Y-%m-%dT%H:%M:%SZ') || ' (' || subject || ')' AS ev,
-        CASE WHEN days_left < 0 THEN 3 ELSE 2 END AS rank
-    FROM certificates
-    WHERE regexp_matches(path, '^/var/lib/kubelet/pki/kubelet-client[^/]*\.pem$')
-      AND (path = '/var/lib/kubelet/pki/kubelet-client-current.pem'
-           OR NOT EXISTS (SELECT 1 FROM certificates c2 WHERE c2.bundle_id = certificates.bundle_id
+-- Each node bundle belongs to the cluster of its Node object (itself when none matches).
+WITH hb AS (
+    SELECT bundle_id, node, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
+),
+cert_rows AS (
+    SELECT c.bundle_id, h.cluster, c.node, c.path,
+        CASE WHEN c.days_left < 0 THEN c.path || ' expired ' || CAST(floor(-c.days_left) AS BIGINT) || ' days ago'
+             ELSE c.path || ' expires in ' || CAST(floor(c.days_left) AS BIGINT) || ' days, past its rotation deadline' END AS what,
+        CASE WHEN c.days_left < 0 THEN c.path || ' 已于 ' || CAST(floor(-c.days_left) AS BIGINT) || ' 天前过期'
+             ELSE c.path || ' 将在 ' || CAST(floor(c.days_left) AS BIGINT) || ' 天后过期，已超过轮换期限' END AS what_zh,
+        'notAfter: ' || strftime(c.not_after, '%Y-%m-%dT%H:%M:%SZ') || ' (' || c.subject || ')' AS ev,
+        CASE WHEN c.days_left < 0 THEN 3 ELSE 2 END AS rank
+    FROM certificates c JOIN hb h ON h.bundle_id = c.bundle_id
+    WHERE regexp_matches(c.path, '^/var/lib/kubelet/pki/kubelet-client[^/]*\.pem$')
+      AND (c.path = '/var/lib/kubelet/pki/kubelet-client-current.pem'
+           OR NOT EXISTS (SELECT 1 FROM certificates c2 WHERE c2.bundle_id = c.bundle_id
                           AND c2.path = '/var/lib/kubelet/pki/kubelet-client-current.pem'))
-      AND (days_left < 0
-           OR days_left / nullif(days_between(not_before, not_after), 0) < ${overdue_fraction_left})
+      AND (c.days_left < 0
+           OR c.days_left / nullif(days_between(c.not_before, c.not_after), 0) < ${overdue_fraction_left})
 ),
 embedded AS (
-    SELECT u.bundle_id, u.node, u.path,
+    SELECT u.bundle_id, h.cluster, u.node, u.path,
         u.path || ' embeds client-certificate-data instead of pointing at /var/lib/kubelet/pki/kubelet-client-current.pem'
             || coalesce(CASE WHEN u.client_certificate_not_after < b.collected_at
                              THEN '; the embedded certificate expired ' || CAST(floor(days_between(u.client_certificate_not_after, b.collected_at)) AS BIGINT) || ' days ago'
@@ -97,67 +104,116 @@ embedded AS (
         'user ' || u.name || ': auth ' || u.auth AS ev,
         CASE WHEN u.client_certificate_not_after < b.collected_at THEN 3
              WHEN days_between(b.collected_at, u.client_certificate_not_after) < ${warn_days} THEN 2 ELSE 1 END AS rank
-    FROM kubeconfig_users u JOIN bundles b ON b.bundle_id = u.bundle_id
+    FROM kubeconfig_users u JOIN bundles b ON b.bundle_id = u.bundle_id JOIN hb h ON h.bundle_id = u.bundle_id
     WHERE u.path = '/etc/kubernetes/kubelet.conf' AND u.auth = 'client-certificate-data'
 ),
-kubelet_logs AS (
-    SELECT node, any_value(bundle_id) AS bundle_id, count(*) AS n, list(DISTINCT line)[1:3] AS lines FROM log_lines
-    WHERE (service = 'kubelet' OR source IN ('node', 'host'))
-      AND (contains(line, 'Part of the existing bootstrap client certificate')
-           OR contains(line, 'Failed while requesting a signed certificate from the control plane')
-           OR (contains(line, 'kube-apiserver-client-kubelet') AND regexp_matches(line, '(?i)(fail|error)'))
-           OR (service = 'kubelet' AND contains(line, 'certificate has expired or is not yet valid')
-               AND NOT regexp_matches(line, '(?i)pull|registry')))
-      AND node IS NOT NULL
-    GROUP BY node
+-- The kubelet's own words about its client certificate (node logs through the API, host
+-- logs from node bundles). Not its serving certificate (kubernetes.io/kubelet-serving), and
+-- not "x509: certificate has expired" when it verifies the API server's certificate.
+kubelet_hits AS (
+    SELECT coalesce(h.cluster, l.bundle_id) AS cluster, l.node, l.bundle_id, l.line, l.ts, l.age
+    FROM log_lines l LEFT JOIN hb h ON h.bundle_id = l.bundle_id
+    WHERE l.source IN ('node', 'host') AND coalesce(l.service, 'kubelet') IN ('kubelet', 'k3s', 'k3s-agent', 'rke2-agent', 'rke2-server')
+      AND l.node IS NOT NULL
+      AND NOT contains(l.line, 'kubelet-serving')
+      AND (contains(l.line, 'Part of the existing bootstrap client certificate')
+           OR contains(l.line, 'Failed while requesting a signed certificate from the control plane')
+           OR contains(l.line, 'Reached backoff limit, still unable to rotate certs')
+           OR (contains(l.line, 'kube-apiserver-client-kubelet') AND regexp_matches(l.line, '(?i)(fail|error)')))
 ),
+kubelet_logs AS (
+    SELECT cluster, node, any_value(bundle_id) AS bundle_id, count(*) AS n,
+        count(*) FILTER (WHERE in_window(age, ${recent})) AS n_recent,
+        min(ts) AS first_seen, max(ts) AS last_seen,
+        list(DISTINCT line)[1:3] AS lines
+    FROM kubelet_hits GROUP BY cluster, node
+),
+-- The API server refusing a client certificate that has expired ("Unable to authenticate the
+-- request"): a client, maybe a kubelet, authenticates with an expired certificate. Not the API
+-- server calling a webhook whose serving certificate expired ("failed calling webhook").
 apiserver_logs AS (
-    SELECT any_value(bundle_id) AS bundle_id, count(*) AS n, list(DISTINCT line)[1:2] AS lines FROM log_lines
+    SELECT bundle_id, count(*) AS n,
+        count(*) FILTER (WHERE in_window(age, ${recent})) AS n_recent,
+        min(ts) AS first_seen, max(ts) AS last_seen,
+        list(DISTINCT line)[1:2] AS lines
+    FROM log_lines
     WHERE contains(line, 'certificate has expired or is not yet valid')
-      AND (pod LIKE 'kube-apiserver%' OR container = 'kube-apiserver')
+      AND contains(line, 'Unable to authenticate the request')
+      AND NOT regexp_matches(line, '(?i)webhook|failed to verify certificate|dial tcp|Post "https|Get "https')
+      AND ((source = 'container' AND (pod LIKE 'kube-apiserver%' OR container = 'kube-apiserver'))
+           OR service IN ('kube-apiserver', 'k3s', 'rke2-server'))
+    GROUP BY bundle_id
 ),
 pending_csrs AS (
-    SELECT count(*) AS n, list(o.name || ' (' || coalesce(o.doc->>'$.spec.username', '?') || ')' ORDER BY o.name)[1:3] AS names
+    SELECT o.bundle_id, count(*) AS n, list(o.name || ' (' || coalesce(o.doc->>'$.spec.username', '?') || ')' ORDER BY o.name)[1:3] AS names
     FROM objects o JOIN bundles b ON b.bundle_id = o.bundle_id
     WHERE o.api_group = 'certificates.k8s.io' AND o.resource = 'certificatesigningrequests'
       AND o.doc->>'$.spec.signerName' = 'kubernetes.io/kube-apiserver-client-kubelet'
       AND coalesce(json_array_length(o.doc->'$.status.conditions'), 0) = 0
       AND days_between(o.created_at, b.collected_at) * 1440 > ${csr_pending_minutes}
+    GROUP BY o.bundle_id
 ),
 node_signals AS (
-    SELECT bundle_id, node, what, what_zh, ev, rank FROM cert_rows
-    UNION ALL SELECT bundle_id, node, what, what_zh, ev, rank FROM embedded
-    UNION ALL SELECT bundle_id, node, n || ' kubelet certificate rotation errors in its log', '日志中有 ' || n || ' 条 kubelet 证书轮换错误', NULL, 2 FROM kubelet_logs
+    SELECT bundle_id, cluster, node, what, what_zh, ev, rank, false AS from_logs FROM cert_rows
+    UNION ALL SELECT bundle_id, cluster, node, what, what_zh, ev, rank, false FROM embedded
+    UNION ALL SELECT bundle_id, cluster, node, n || ' kubelet client certificate rotation errors in its log', '日志中有 ' || n || ' 条 kubelet 客户端证书轮换错误', NULL, 2, true FROM kubelet_logs
 ),
 per_node AS (
-    SELECT node, any_value(bundle_id) AS bundle_id, list(what ORDER BY rank DESC) AS whats,
+    SELECT cluster, node, any_value(bundle_id) AS bundle_id, list(what ORDER BY rank DESC) AS whats,
         list(what_zh ORDER BY rank DESC) AS whats_zh,
-        list(ev) FILTER (WHERE ev IS NOT NULL) AS evs, max(rank) AS rank
-    FROM node_signals GROUP BY node
+        list(ev) FILTER (WHERE ev IS NOT NULL) AS evs,
+        max(rank) FILTER (WHERE NOT from_logs) AS file_rank,
+        bool_or(from_logs) AS has_logs
+    FROM node_signals GROUP BY cluster, node
+),
+-- The Node object of the same cluster: NotReady proves the kubelet lost the API server.
+node_state AS (
+    SELECT p.cluster, p.node, c.status = 'True' AS ready, c.reason AS ready_reason
+    FROM per_node p JOIN node_conditions c ON c.bundle_id = p.cluster AND c.node = p.node AND c.type = 'Ready'
 )
 SELECT
     'node/' || p.node AS resource,
     p.node, p.bundle_id,
     'kubelet client certificate on ' || p.node || ': ' || array_to_string(p.whats, '; ')
-        || CASE WHEN a.n > 0 THEN '; kube-apiserver logged "x509: certificate has expired or is not yet valid" ' || a.n || ' times' ELSE '' END
+        || CASE WHEN ns.ready = false THEN '; the node is NotReady' || coalesce(' (' || ns.ready_reason || ')', '') ELSE '' END
+        || CASE WHEN a.n_recent > 0 THEN '; kube-apiserver logged "x509: certificate has expired or is not yet valid" ' || a.n_recent || ' times' ELSE '' END
         || CASE WHEN c.n > 0 THEN '; ' || c.n || ' kubelet client CSRs pending' ELSE '' END AS message,
     '节点 ' || p.node || ' 的 kubelet 客户端证书：' || array_to_string(p.whats_zh, '；')
-        || CASE WHEN a.n > 0 THEN '；kube-apiserver 日志中出现 "x509: certificate has expired or is not yet valid" ' || a.n || ' 次' ELSE '' END
+        || CASE WHEN ns.ready = false THEN '；节点处于 NotReady' || coalesce('（' || ns.ready_reason || '）', '') ELSE '' END
+        || CASE WHEN a.n_recent > 0 THEN '；kube-apiserver 日志中出现 "x509: certificate has expired or is not yet valid" ' || a.n_recent || ' 次' ELSE '' END
         || CASE WHEN c.n > 0 THEN '；有 ' || c.n || ' 个 kubelet 客户端 CSR 待批准' ELSE '' END AS message_zh,
-    list_concat(p.evs, coalesce(l.lines, []), coalesce(a.lines, []), coalesce(c.names, [])) AS evidence,
-    CASE p.rank WHEN 3 THEN 'high' WHEN 2 THEN 'high' ELSE 'medium' END AS severity
+    list_concat(p.evs, coalesce(l.lines, []), CASE WHEN a.n_recent > 0 THEN a.lines ELSE [] END, coalesce(c.names, [])) AS evidence,
+    -- Files prove it: an expired or overdue certificate in use. Logs alone are medium unless
+    -- the Node shows the kubelet cut off.
+    CASE WHEN p.file_rank >= 2 THEN 'high'
+         WHEN ns.ready = false AND coalesce(l.n_recent, 0) >= ${min_count} THEN 'high'
+         ELSE 'medium' END AS severity,
+    l.first_seen, l.last_seen,
+    -- Rows the files prove are not judged by the age of the log lines.
+    CASE WHEN p.file_rank IS NULL THEN l.n_recent END AS recent_count,
+    l.n AS count
 FROM per_node p
-LEFT JOIN kubelet_logs l ON l.node = p.node
-LEFT JOIN apiserver_logs a ON true
-LEFT JOIN pending_csrs c ON true
+LEFT JOIN kubelet_logs l ON l.cluster = p.cluster AND l.node = p.node
+LEFT JOIN node_state ns ON ns.cluster = p.cluster AND ns.node = p.node
+LEFT JOIN apiserver_logs a ON a.bundle_id = p.cluster
+LEFT JOIN pending_csrs c ON c.bundle_id = p.cluster
 UNION ALL
+-- Only the API server's complaint: some client presents an expired certificate. A kubelet
+-- when a node is NotReady or kubelet CSRs are stuck; otherwise maybe any client.
 SELECT 'cluster', NULL, a.bundle_id,
-    'kube-apiserver logged "x509: certificate has expired or is not yet valid" ' || a.n || ' times: a client (often a kubelet whose certificate rotation failed) presents an expired certificate'
+    'kube-apiserver logged "x509: certificate has expired or is not yet valid" ' || a.n || ' times when authenticating a client certificate: a client presents an expired certificate'
+        || CASE WHEN nr.nodes IS NOT NULL THEN '; NotReady nodes (kubelets whose rotation may have failed): ' || nr.nodes ELSE '' END
         || CASE WHEN c.n > 0 THEN '; ' || c.n || ' kubelet client CSRs pending' ELSE '' END,
-    'kube-apiserver 日志中出现 "x509: certificate has expired or is not yet valid" ' || a.n || ' 次：有客户端（通常是证书轮换失败的 kubelet）出示了已过期的证书'
+    'kube-apiserver 在认证客户端证书时记录了 ' || a.n || ' 次 "x509: certificate has expired or is not yet valid"：有客户端出示了已过期的证书'
+        || CASE WHEN nr.nodes IS NOT NULL THEN '；处于 NotReady 的节点（kubelet 证书轮换可能失败）：' || nr.nodes ELSE '' END
         || CASE WHEN c.n > 0 THEN '；有 ' || c.n || ' 个 kubelet 客户端 CSR 待批准' ELSE '' END,
     list_concat(a.lines, coalesce(c.names, [])),
-    'medium'
-FROM apiserver_logs a LEFT JOIN pending_csrs c ON true
-WHERE a.n > 0 AND NOT EXISTS (SELECT 1 FROM per_node)
+    CASE WHEN nr.nodes IS NOT NULL OR c.n > 0 THEN 'medium' ELSE 'low' END,
+    a.first_seen, a.last_seen, a.n_recent, a.n
+FROM apiserver_logs a
+LEFT JOIN pending_csrs c ON c.bundle_id = a.bundle_id
+LEFT JOIN (SELECT bundle_id, string_agg(node, ', ' ORDER BY node) AS nodes FROM node_conditions
+           WHERE type = 'Ready' AND status <> 'True' GROUP BY bundle_id) nr
+    ON nr.bundle_id = a.bundle_id
+WHERE NOT EXISTS (SELECT 1 FROM per_node p WHERE p.cluster = a.bundle_id)
 ORDER BY 1
