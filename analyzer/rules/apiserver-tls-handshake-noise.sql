@@ -4,6 +4,8 @@ severity = "info"
 benign = true
 faq = ["CRN-09"]
 category = "noise"
+# Known-benign either way; the window only says whether the noise is still going on.
+recent = "24h"
 patterns = ["http: TLS handshake error from .*: (EOF|read: connection reset by peer|connection reset by peer)"]
 [title]
 en = "kube-apiserver \"TLS handshake error ... connection reset by peer\": known-benign noise"
@@ -23,7 +25,9 @@ SELECT
     count(*) || ' "http: TLS handshake error" lines (connection reset/EOF from health checks or load balancers)' AS message,
     count(*) || ' 行 "http: TLS handshake error" 日志（健康检查或负载均衡器造成的 connection reset/EOF）' AS message_zh,
     count(*) AS count,
-    list(line ORDER BY line_no)[1:2] AS evidence
+    list(line ORDER BY line_no)[1:2] AS evidence,
+    min(ts) AS first_seen, max(ts) AS last_seen,
+    count(*) FILTER (WHERE in_window(age, ${recent})) AS recent_count
 FROM log_lines
 WHERE contains(line, 'TLS handshake error from')
   AND (contains(line, 'connection reset by peer') OR regexp_matches(line, ':\s*EOF\s*$'))
