@@ -3,6 +3,9 @@ id = "metrics-server-kubelet-tls"
 severity = "high"
 faq = ["KADM-20"]
 category = "certificates"
+# metrics-server scrapes every node each 15-60 s: a kubelet it cannot verify fails every time.
+recent = "1h"
+min_count = 2
 patterns = [
   "--kubelet-insecure-tls",
   "x509: certificate is valid for .+,? not [0-9a-zA-Z.:-]+",
@@ -56,7 +59,11 @@ WITH ms AS (
       AND image LIKE '%metrics-server%'
 ),
 ms_logs AS (
-    SELECT bundle_id, namespace, count(*) AS n, list(DISTINCT line)[1:3] AS lines FROM log_lines
+    SELECT bundle_id, namespace, count(*) AS n,
+        count(*) FILTER (WHERE in_window(age, ${recent})) AS n_recent,
+        min(ts) AS first_seen, max(ts) AS last_seen,
+        list(DISTINCT line)[1:3] AS lines
+    FROM log_lines
     WHERE source = 'container' AND (pod LIKE '%metrics-server%' OR container = 'metrics-server')
       AND contains(line, 'x509')
       AND (contains(line, 'certificate signed by unknown authority')
@@ -64,27 +71,52 @@ ms_logs AS (
            OR contains(line, 'doesn''t contain any IP SANs'))
     GROUP BY ALL
 ),
+-- Whether the kubelets of each cluster request CA-signed serving certificates (configz through
+-- the API, or /var/lib/kubelet/config.yaml of node bundles).
 server_tls_bootstrap AS (
-    SELECT count(*) FILTER (WHERE (config->>'$.serverTLSBootstrap') = 'true') AS on_nodes, count(*) AS total
-    FROM kubelet_configs
+    SELECT coalesce(h.cluster_bundle_id, k.bundle_id) AS bundle_id,
+        count(*) FILTER (WHERE (k.config->>'$.serverTLSBootstrap') = 'true') AS on_nodes, count(*) AS total
+    FROM kubelet_configs k LEFT JOIN host_nodes h ON k.source = 'file' AND h.bundle_id = k.bundle_id
+    GROUP BY ALL
+),
+-- What stops working without node metrics: the metrics API (kubectl top, HPA) is unavailable,
+-- or metrics-server itself is not ready (it reports ready only once it has scraped nodes).
+impact AS (
+    SELECT bundle_id, list(what ORDER BY what) AS whats, list(what_zh ORDER BY what) AS whats_zh FROM (
+        SELECT bundle_id, 'APIService ' || name || ' is not Available (' || coalesce(reason, '?') || ')' AS what,
+            'APIService ' || name || ' 不可用（' || coalesce(reason, '?') || '）' AS what_zh
+        FROM apiservices WHERE "group" = 'metrics.k8s.io' AND available IN ('False', 'Unknown')
+        UNION ALL
+        SELECT bundle_id, 'deployment ' || namespace || '/' || name || ' has ' || coalesce(ready, 0) || '/' || desired || ' ready replicas',
+            'Deployment ' || namespace || '/' || name || ' 就绪副本 ' || coalesce(ready, 0) || '/' || desired
+        FROM workloads WHERE kind = 'Deployment' AND name LIKE '%metrics-server%' AND desired > 0 AND coalesce(ready, 0) = 0
+    ) GROUP BY bundle_id
 )
 SELECT
     'deployment/' || l.namespace || '/metrics-server' AS resource,
     l.namespace, 'metrics-server' AS name, l.bundle_id,
     'metrics-server cannot verify kubelet serving certificates (' || l.n || ' x509 errors in its logs)'
-        || CASE WHEN s.total > 0 AND s.on_nodes = 0 THEN '; no kubelet has serverTLSBootstrap: true, their serving certificates are self-signed' ELSE '' END AS message,
+        || CASE WHEN s.total > 0 AND s.on_nodes = 0 THEN '; no kubelet has serverTLSBootstrap: true, their serving certificates are self-signed' ELSE '' END
+        || coalesce('; ' || array_to_string(i.whats, '; ') || ': node metrics (kubectl top, HPA) are unavailable', '') AS message,
     'metrics-server 无法验证 kubelet 服务证书（其日志中有 ' || l.n || ' 条 x509 错误）'
-        || CASE WHEN s.total > 0 AND s.on_nodes = 0 THEN '；没有任何 kubelet 设置 serverTLSBootstrap: true，其服务证书均为自签名' ELSE '' END AS message_zh,
-    l.lines AS evidence,
-    'high' AS severity
-FROM ms_logs l, server_tls_bootstrap s
+        || CASE WHEN s.total > 0 AND s.on_nodes = 0 THEN '；没有任何 kubelet 设置 serverTLSBootstrap: true，其服务证书均为自签名' ELSE '' END
+        || coalesce('；' || array_to_string(i.whats_zh, '；') || '：节点指标（kubectl top、HPA）不可用', '') AS message_zh,
+    list_concat(l.lines, coalesce(i.whats, [])) AS evidence,
+    -- The errors alone may concern a few nodes; the metrics API down is an outage.
+    CASE WHEN i.bundle_id IS NOT NULL THEN 'high' ELSE 'medium' END AS severity,
+    l.first_seen, l.last_seen, l.n_recent AS recent_count, l.n AS count
+FROM ms_logs l
+LEFT JOIN server_tls_bootstrap s ON s.bundle_id = l.bundle_id
+LEFT JOIN impact i ON i.bundle_id = l.bundle_id
 UNION ALL
 SELECT 'deployment/' || m.namespace || '/' || m.workload, m.namespace, m.workload, m.bundle_id,
     'metrics-server runs with --kubelet-insecure-tls: kubelet serving certificates are not verified (not recommended in production)',
     'metrics-server 以 --kubelet-insecure-tls 运行：不校验 kubelet 服务证书（不建议在生产环境中使用）',
     ['container ' || m.name || ' args: ' || m.argv],
-    'low'
+    'low',
+    NULL, NULL, NULL, NULL
 FROM ms m
 WHERE regexp_matches(m.argv, '--kubelet-insecure-tls(=true)?"')
-  AND m.namespace NOT IN (SELECT namespace FROM ms_logs)
+  AND NOT EXISTS (SELECT 1 FROM ms_logs l WHERE l.bundle_id = m.bundle_id AND l.namespace = m.namespace
+                  AND l.n_recent >= ${min_count})
 ORDER BY 1
