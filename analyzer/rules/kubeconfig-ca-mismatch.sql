@@ -3,6 +3,9 @@ id = "kubeconfig-ca-mismatch"
 severity = "high"
 faq = ["KADM-09"]
 category = "certificates"
+# A client with the wrong CA fails on every request; kubelets and controllers retry all the time.
+recent = "6h"
+min_count = 2
 patterns = [
   "x509: certificate signed by unknown authority \\(possibly because of \\\\?\"crypto/rsa: verification error\\\\?\" while trying to verify candidate authority certificate \\\\?\"kubernetes\\\\?\"\\)",
   "candidate authority certificate \\\\?\"kubernetes\\\\?\"",
@@ -47,65 +50,88 @@ sudo chown $(id -u):$(id -g) $HOME/.kube/config
 ```
 """
 --- */
-WITH node_ca AS (
-    SELECT bundle_id, node, any_value(fingerprint_sha256) AS fp, any_value(subject) AS subject
-    FROM certificates
-    WHERE path = '/etc/kubernetes/pki/ca.crt' AND coalesce(idx, 0) = 0 AND fingerprint_sha256 IS NOT NULL
-    GROUP BY bundle_id, node
+-- Each node bundle belongs to the cluster of its Node object (itself when none matches).
+WITH hb AS (
+    SELECT bundle_id, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
 ),
--- The cluster CA when all nodes agree on it: the reference for nodes without their own copy.
+node_ca AS (
+    SELECT c.bundle_id, h.cluster, c.node, any_value(c.fingerprint_sha256) AS fp, any_value(c.subject) AS subject
+    FROM certificates c JOIN hb h ON h.bundle_id = c.bundle_id
+    WHERE c.path = '/etc/kubernetes/pki/ca.crt' AND coalesce(c.idx, 0) = 0 AND c.fingerprint_sha256 IS NOT NULL
+    GROUP BY c.bundle_id, h.cluster, c.node
+),
+-- The cluster CA when all its nodes agree on it: the reference for nodes without their own copy.
 cluster_ca AS (
-    SELECT any_value(fp) AS fp FROM node_ca HAVING count(DISTINCT fp) = 1
+    SELECT cluster, any_value(fp) AS fp FROM node_ca GROUP BY cluster HAVING count(DISTINCT fp) = 1
 ),
--- API server URLs of this cluster, as kubeadm's own kubeconfigs name them.
+-- API server URLs of each cluster, as kubeadm's own kubeconfigs name them.
 cluster_servers AS (
-    SELECT DISTINCT server FROM kubeconfig_clusters
-    WHERE regexp_matches(path, '^/etc/kubernetes/(admin|super-admin|kubelet|controller-manager|scheduler|bootstrap-kubelet)\.conf$')
+    SELECT DISTINCT h.cluster, k.server FROM kubeconfig_clusters k JOIN hb h ON h.bundle_id = k.bundle_id
+    WHERE regexp_matches(k.path, '^/etc/kubernetes/(admin|super-admin|kubelet|controller-manager|scheduler|bootstrap-kubelet)\.conf$')
     UNION
-    SELECT DISTINCT 'https://' || address || ':6443' FROM node_addresses WHERE type = 'InternalIP'
+    SELECT DISTINCT bundle_id, 'https://' || address || ':6443' FROM node_addresses WHERE type = 'InternalIP'
 ),
 configs AS (
-    SELECT k.bundle_id, k.node, k.path, k.name, k.server, k.ca_fingerprint_sha256 AS fp,
-        coalesce(n.fp, (SELECT fp FROM cluster_ca)) AS ref_fp,
+    SELECT k.bundle_id, h.cluster, k.node, k.path, k.name, k.server, k.ca_fingerprint_sha256 AS fp,
+        coalesce(n.fp, (SELECT c.fp FROM cluster_ca c WHERE c.cluster = h.cluster)) AS ref_fp,
         CASE WHEN n.fp IS NOT NULL THEN '/etc/kubernetes/pki/ca.crt on ' || k.node ELSE 'the cluster CA of the other nodes' END AS ref,
         CASE WHEN n.fp IS NOT NULL THEN '节点 ' || k.node || ' 上的 /etc/kubernetes/pki/ca.crt' ELSE '其他节点的集群 CA' END AS ref_zh
     FROM kubeconfig_clusters k
+    JOIN hb h ON h.bundle_id = k.bundle_id
     LEFT JOIN node_ca n ON n.bundle_id = k.bundle_id
     WHERE k.ca_fingerprint_sha256 IS NOT NULL AND NOT k.insecure_skip_tls_verify
       AND (regexp_matches(k.path, '^/etc/kubernetes/[^/]+\.conf$')
-           OR k.server IN (SELECT server FROM cluster_servers))
+           OR EXISTS (SELECT 1 FROM cluster_servers s WHERE s.cluster = h.cluster AND s.server = k.server))
 ),
 config_rows AS (
-    SELECT bundle_id, node, path, server,
+    SELECT bundle_id, cluster, node, path, server,
         path || ' (cluster ' || name || ', ' || server || ') trusts CA ' || left(fp, 16) || '… but ' || ref || ' is ' || left(ref_fp, 16) || '…' AS what,
-        path || '（cluster ' || name || '，' || server || '）信任的 CA 为 ' || left(fp, 16) || '…，但' || ref_zh || ' 为 ' || left(ref_fp, 16) || '…' AS what_zh
+        path || '（cluster ' || name || '，' || server || '）信任的 CA 为 ' || left(fp, 16) || '…，但' || ref_zh || ' 为 ' || left(ref_fp, 16) || '…' AS what_zh,
+        -- The kubelet and the control plane stop with a wrong CA; a user's kubectl config is one person's problem.
+        regexp_matches(path, '^/etc/kubernetes/(kubelet|bootstrap-kubelet|controller-manager|scheduler|super-admin)\.conf$') AS component
     FROM configs
     WHERE ref_fp IS NOT NULL AND fp <> ref_fp
 ),
 log_hits AS (
-    SELECT bundle_id, node, coalesce(service, container) AS who, line FROM log_lines
-    WHERE contains(line, 'certificate signed by unknown authority')
-      AND regexp_matches(line, 'candidate authority certificate \\?"kubernetes\\?"')
+    SELECT l.bundle_id, coalesce(h.cluster, l.bundle_id) AS cluster, l.node, coalesce(l.service, l.container) AS who,
+        l.service = 'kubelet' AS from_kubelet, l.line, l.ts, l.age
+    FROM log_lines l LEFT JOIN hb h ON h.bundle_id = l.bundle_id
+    WHERE contains(l.line, 'certificate signed by unknown authority')
+      AND regexp_matches(l.line, 'candidate authority certificate \\?"kubernetes\\?"')
 ),
 logs AS (
-    SELECT node, any_value(bundle_id) AS bundle_id, list(DISTINCT who) AS whos, count(*) AS n, list(DISTINCT line)[1:3] AS lines
-    FROM log_hits GROUP BY node
+    SELECT cluster, node, any_value(bundle_id) AS bundle_id, list(DISTINCT who) AS whos, count(*) AS n,
+        count(*) FILTER (WHERE in_window(age, ${recent})) AS n_recent,
+        count(*) FILTER (WHERE in_window(age, ${recent}) AND from_kubelet) AS n_recent_kubelet,
+        min(ts) AS first_seen, max(ts) AS last_seen,
+        list(DISTINCT line)[1:3] AS lines
+    FROM log_hits GROUP BY cluster, node
 )
 SELECT
     'kubeconfig/' || r.node || ':' || r.path AS resource,
     r.node, r.bundle_id,
-    r.what || CASE WHEN l.n > 0 THEN '; ' || l.n || ' "x509: certificate signed by unknown authority ... candidate authority certificate \"kubernetes\"" log lines on this node' ELSE '' END AS message,
-    r.what_zh || CASE WHEN l.n > 0 THEN '；该节点上有 ' || l.n || ' 条 "x509: certificate signed by unknown authority ... candidate authority certificate \"kubernetes\"" 日志' ELSE '' END AS message_zh,
-    list_concat([r.what], coalesce(l.lines, [])) AS evidence
+    r.what || CASE WHEN l.n_recent > 0 THEN '; ' || l.n_recent || ' "x509: certificate signed by unknown authority ... candidate authority certificate \"kubernetes\"" log lines on this node' ELSE '' END AS message,
+    r.what_zh || CASE WHEN l.n_recent > 0 THEN '；该节点上有 ' || l.n_recent || ' 条 "x509: certificate signed by unknown authority ... candidate authority certificate \"kubernetes\"" 日志' ELSE '' END AS message_zh,
+    list_concat([r.what], CASE WHEN l.n_recent > 0 THEN l.lines ELSE [] END) AS evidence,
+    CASE WHEN r.component THEN 'high' ELSE 'medium' END AS severity,
+    -- The files prove it: not judged by the age of log lines.
+    l.first_seen, l.last_seen, NULL::BIGINT AS recent_count, l.n AS count
 FROM config_rows r
-LEFT JOIN logs l ON l.node = r.node
+LEFT JOIN logs l ON l.cluster = r.cluster AND l.node = r.node
 UNION ALL
 SELECT coalesce('node/' || l.node, 'cluster'), l.node, l.bundle_id,
     l.n || ' "x509: certificate signed by unknown authority ... candidate authority certificate \"kubernetes\"" errors ('
-        || array_to_string(l.whos, ', ') || '): a kubeconfig trusts another CA than the cluster''s',
+        || array_to_string(l.whos, ', ') || '): a kubeconfig trusts another CA than the cluster''s'
+        || CASE WHEN nr.node IS NOT NULL AND l.n_recent_kubelet > 0 THEN '; the kubelet logs them and the node is NotReady' ELSE '' END,
     l.n || ' 条 "x509: certificate signed by unknown authority ... candidate authority certificate \"kubernetes\"" 错误（'
-        || array_to_string(l.whos, ', ') || '）：某个 kubeconfig 信任的 CA 与集群的 CA 不同',
-    l.lines
+        || array_to_string(l.whos, ', ') || '）：某个 kubeconfig 信任的 CA 与集群的 CA 不同'
+        || CASE WHEN nr.node IS NOT NULL AND l.n_recent_kubelet > 0 THEN '；kubelet 记录了这些错误，且节点处于 NotReady' ELSE '' END,
+    l.lines,
+    -- Log lines alone: medium, unless the kubelet is the client and its node is NotReady.
+    CASE WHEN nr.node IS NOT NULL AND l.n_recent_kubelet >= ${min_count} THEN 'high' ELSE 'medium' END,
+    l.first_seen, l.last_seen, l.n_recent, l.n
 FROM logs l
-WHERE l.node IS NULL OR l.node NOT IN (SELECT node FROM config_rows)
+LEFT JOIN (SELECT bundle_id, node FROM node_conditions WHERE type = 'Ready' AND status <> 'True') nr
+    ON nr.bundle_id = l.cluster AND nr.node = l.node
+WHERE l.node IS NULL OR NOT EXISTS (SELECT 1 FROM config_rows r WHERE r.cluster = l.cluster AND r.node = l.node)
 ORDER BY 1
