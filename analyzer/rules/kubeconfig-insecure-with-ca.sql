@@ -3,6 +3,8 @@ id = "kubeconfig-insecure-with-ca"
 severity = "medium"
 faq = ["WNR-19"]
 category = "certificates"
+# client-go refuses the configuration outright: one current line is a client that cannot start.
+recent = "6h"
 patterns = ["specifying a root certificates file with the insecure flag is not allowed"]
 [title]
 en = "kubeconfig sets both insecure-skip-tls-verify and a CA: \"specifying a root certificates file with the insecure flag is not allowed\""
@@ -45,14 +47,16 @@ WITH bad AS (
 log_hits AS (
     SELECT bundle_id, node,
         coalesce(source || ' log ' || coalesce(namespace || '/' || pod || '/' || container, service), source) AS origin,
-        coalesce(source || ' 日志 ' || coalesce(namespace || '/' || pod || '/' || container, service), source) AS origin_zh, line
+        coalesce(source || ' 日志 ' || coalesce(namespace || '/' || pod || '/' || container, service), source) AS origin_zh, line,
+        ts, age, 1 AS n
     FROM log_lines
     WHERE contains(line, 'specifying a root certificates file with the insecure flag is not allowed')
     UNION ALL
-    SELECT bundle_id, source_host, 'event ' || reason || ' on ' || coalesce(object_kind || ' ', '') || coalesce(object_namespace || '/', '') || coalesce(object_name, ''),
-        coalesce(object_kind || ' ', '') || coalesce(object_namespace || '/', '') || coalesce(object_name, '') || ' 的事件 ' || reason, message
-    FROM events
-    WHERE contains(message, 'specifying a root certificates file with the insecure flag is not allowed')
+    SELECT e.bundle_id, e.source_host, 'event ' || e.reason || ' on ' || coalesce(e.object_kind || ' ', '') || coalesce(e.object_namespace || '/', '') || coalesce(e.object_name, ''),
+        coalesce(e.object_kind || ' ', '') || coalesce(e.object_namespace || '/', '') || coalesce(e.object_name, '') || ' 的事件 ' || e.reason, e.message,
+        CAST(e.last_seen AS TIMESTAMPTZ), b.collected_at - e.last_seen, coalesce(e.count, 1)
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE contains(e.message, 'specifying a root certificates file with the insecure flag is not allowed')
 )
 SELECT 'kubeconfig/' || b.node || ':' || b.path || '#' || b.name AS resource,
     b.node, b.name, b.bundle_id,
@@ -62,17 +66,19 @@ SELECT 'kubeconfig/' || b.node || ':' || b.path || '#' || b.name AS resource,
     '节点 ' || b.node || ' 上的 kubeconfig ' || b.path || '：集群条目 "' || b.name || '"（' || coalesce(b.server, '?')
         || '）同时设置了 insecure-skip-tls-verify 和 ' || split_part(b.ca, ':', 1)
         || '；client-go 会拒绝该配置并报 "specifying a root certificates file with the insecure flag is not allowed"' AS message_zh,
-    ['insecure-skip-tls-verify: true', b.ca] AS evidence
+    ['insecure-skip-tls-verify: true', b.ca] AS evidence,
+    NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen, NULL::BIGINT AS recent_count, NULL::BIGINT AS count
 FROM bad b
 UNION ALL
-SELECT coalesce('node/' || node, 'cluster'), node, NULL, any_value(bundle_id),
-    count(*) || ' "specifying a root certificates file with the insecure flag is not allowed" errors ('
+SELECT coalesce('node/' || node, 'cluster'), node, NULL, bundle_id,
+    sum(n) || ' "specifying a root certificates file with the insecure flag is not allowed" errors ('
         || string_agg(DISTINCT origin, ', ' ORDER BY origin) || '): a kubeconfig in use combines insecure-skip-tls-verify with a CA',
-    count(*) || ' 条 "specifying a root certificates file with the insecure flag is not allowed" 错误（'
+    sum(n) || ' 条 "specifying a root certificates file with the insecure flag is not allowed" 错误（'
         -- In the order of the English list (sorted by origin).
         || nullif(array_to_string(list_transform(list_sort(list_distinct(list({'k': origin, 'v': origin_zh}) FILTER (WHERE origin IS NOT NULL))), lambda x: x.v), ', '), '')
         || '）：正在使用的某个 kubeconfig 同时设置了 insecure-skip-tls-verify 和 CA',
-    list(line ORDER BY line)[1:3]
+    list(line ORDER BY line)[1:3],
+    min(ts), max(ts), coalesce(sum(n) FILTER (WHERE in_window(age, ${recent})), 0), sum(n)
 FROM log_hits
-GROUP BY node
+GROUP BY bundle_id, node
 ORDER BY 1
