@@ -3,6 +3,8 @@ id = "tls-cert-file-permission-denied"
 severity = "high"
 faq = ["WNR-41"]
 category = "workloads"
+# The server exits at start with this: one line per (re)start of a crash-looping container.
+recent = "6h"
 patterns = [
   "could not load server certificate file .*Permission denied",
   "could not load private key file .*Permission denied",
@@ -59,7 +61,7 @@ PostgreSQL 还会拒绝组或其他用户可访问的私钥（docker-library/pos
 """
 --- */
 WITH hits AS (
-    SELECT bundle_id, source, namespace, pod, container, node, service, line,
+    SELECT bundle_id, source, namespace, pod, container, node, service, line, previous, ts, age,
         coalesce(nullif(regexp_extract(line, '(?:certificate file|private key file|certificate key|certificate|open) \\?"?([^"\\:\s]+\.(?:crt|key|pem|cert))', 1), ''), '') AS file,
         CASE WHEN regexp_matches(line, 'has group or world access') THEN 'too open' ELSE 'denied' END AS kind
     FROM log_lines
@@ -67,8 +69,11 @@ WITH hits AS (
 ),
 grouped AS (
     SELECT bundle_id, source, namespace, pod, container, service, any_value(node) AS node, kind,
-        count(*) AS n, list(DISTINCT file) FILTER (WHERE file <> '') AS files, list(DISTINCT line)[1:3] AS lines
-    FROM hits GROUP BY ALL
+        count(*) AS n, list(DISTINCT file) FILTER (WHERE file <> '') AS files, list(DISTINCT line)[1:3] AS lines,
+        count(*) FILTER (WHERE in_window(age, ${recent})) AS n_recent, min(ts) AS first_seen, max(ts) AS last_seen,
+        -- only the previous instance complained: the running one started without the error
+        coalesce(bool_and(previous), false) AS only_previous
+    FROM hits GROUP BY bundle_id, source, namespace, pod, container, service, kind
 ),
 -- Only the pods and containers that logged a hit are looked at below, picked by row id so that
 -- the JSON of the others is not read.
@@ -116,11 +121,24 @@ file_vol AS (
     JOIN vols v ON v.bundle_id = m.bundle_id AND v.namespace = m.namespace AND v.pod = m.pod AND v.vol = m.vol
     GROUP BY ALL
 ),
--- Host files: owner and mode as node mode saw them.
+-- Host files: owner and mode as node mode saw them, from the node bundle of the same node
+-- (host logs are in it; node logs through the API belong to its cluster).
 host_keys AS (
     SELECT g.bundle_id, g.node, f AS file, k.mode, k.uid, k.gid
     FROM (SELECT *, unnest(files) AS f FROM grouped WHERE source <> 'container') g
-    JOIN key_files k ON k.node IS NOT DISTINCT FROM g.node AND k.path = f
+    JOIN key_files k ON k.path = f
+        AND (k.bundle_id = g.bundle_id
+             OR EXISTS (SELECT 1 FROM host_nodes h WHERE h.bundle_id = k.bundle_id
+                        AND h.cluster_bundle_id = g.bundle_id AND h.node = g.node))
+),
+-- The container now: not running ready proves the server is down.
+cstate AS (
+    SELECT c.bundle_id, c.namespace, c.pod, c.name AS container,
+        c.status IS NOT NULL AND (c.state IN ('waiting', 'terminated') OR NOT c.ready) AS down,
+        c.status IS NOT NULL AND c.state = 'running' AND c.ready AS up,
+        c.state, c.state_reason, c.restart_count
+    FROM containers c JOIN hit_containers h ON h.bundle_id = c.bundle_id AND h.namespace = c.namespace
+        AND h.pod = c.pod AND h.container = c.name
 )
 SELECT
     CASE WHEN g.source = 'container' THEN 'pod/' || g.namespace || '/' || g.pod ELSE 'node/' || coalesce(g.node, '?') END AS resource,
@@ -135,7 +153,10 @@ SELECT
                 coalesce('; pod runs as uid ' || coalesce((SELECT any_value(m.run_as_user) FROM mounts m WHERE m.bundle_id = g.bundle_id AND m.namespace = g.namespace AND m.pod = g.pod AND m.container = g.container AND m.run_as_user IS NOT NULL), pc.run_as_user), '')
                 || CASE WHEN pc.fs_group IS NULL THEN '; no fsGroup set: Secret files stay owned by root' ELSE '; fsGroup ' || pc.fs_group END
            ELSE coalesce('; on the node: ' || (SELECT string_agg(hk.file || ' mode ' || hk.mode || ' uid ' || hk.uid || ' gid ' || hk.gid, ', ')
-                                                FROM host_keys hk WHERE hk.node IS NOT DISTINCT FROM g.node), '') END AS message,
+                                                FROM host_keys hk WHERE hk.bundle_id = g.bundle_id AND hk.node IS NOT DISTINCT FROM g.node), '') END
+        || CASE WHEN st.down THEN '; the container is ' || coalesce(st.state_reason, st.state, 'not ready') || ' (' || st.restart_count || ' restarts)'
+                WHEN st.up AND g.only_previous THEN '; the container has run ready since (the error is from its previous instance)'
+                ELSE '' END AS message,
     CASE WHEN g.source = 'container' THEN '容器 ' || g.container ELSE '节点 ' || coalesce(g.node, '?') || ' 上的 ' || coalesce(g.service, 'service') END
         || CASE WHEN g.kind = 'too open' THEN ' 拒绝使用其私钥：私钥文件允许组或其他用户访问（group or world access）' ELSE ' 无法读取其 TLS 证书/私钥：Permission denied' END
         || CASE WHEN len(coalesce(g.files, [])) > 0 THEN '（' || array_to_string(g.files, ', ') || '）' ELSE '' END
@@ -146,9 +167,18 @@ SELECT
                 coalesce('；Pod 以 uid ' || coalesce((SELECT any_value(m.run_as_user) FROM mounts m WHERE m.bundle_id = g.bundle_id AND m.namespace = g.namespace AND m.pod = g.pod AND m.container = g.container AND m.run_as_user IS NOT NULL), pc.run_as_user) || ' 运行', '')
                 || CASE WHEN pc.fs_group IS NULL THEN '；未设置 fsGroup：Secret 文件的属主仍为 root' ELSE '；fsGroup 为 ' || pc.fs_group END
            ELSE coalesce('；节点上的文件：' || (SELECT string_agg(hk.file || ' 权限 ' || hk.mode || ' uid ' || hk.uid || ' gid ' || hk.gid, '，')
-                                                FROM host_keys hk WHERE hk.node IS NOT DISTINCT FROM g.node), '') END AS message_zh,
+                                                FROM host_keys hk WHERE hk.bundle_id = g.bundle_id AND hk.node IS NOT DISTINCT FROM g.node), '') END
+        || CASE WHEN st.down THEN '；容器当前处于 ' || coalesce(st.state_reason, st.state, '未就绪') || '（已重启 ' || st.restart_count || ' 次）'
+                WHEN st.up AND g.only_previous THEN '；容器此后已正常运行并就绪（错误来自上一个实例）'
+                ELSE '' END AS message_zh,
     g.lines AS evidence,
+    -- The message says the server could not start; the container's state says whether it still cannot.
+    CASE WHEN st.down THEN 'high'
+         WHEN st.up AND g.only_previous THEN 'low'
+         ELSE 'medium' END AS severity,
+    g.first_seen, g.last_seen, g.n_recent AS recent_count,
     g.n AS count
 FROM grouped g
 LEFT JOIN pod_ctx pc ON pc.bundle_id = g.bundle_id AND pc.namespace = g.namespace AND pc.pod = g.pod
+LEFT JOIN cstate st ON st.bundle_id = g.bundle_id AND st.namespace = g.namespace AND st.pod = g.pod AND st.container = g.container
 ORDER BY 1, g.container
