@@ -3,11 +3,12 @@ id = "serviceaccount-token-invalidated"
 severity = "medium"
 faq = ["WNR-37"]
 category = "auth"
+# A client with an invalidated token fails every request and retries: several rejections in 2 hours.
+recent = "2h"
+min_count = 3
 patterns = [
   "invalid bearer token, Token has been invalidated",
   "invalid bearer token, service account token has been invalidated",
-  "Token has been invalidated",
-  "service account token has been invalidated",
   "kubernetes\\.io/legacy-token-invalid-since",
 ]
 [title]
@@ -50,17 +51,25 @@ kubectl -n <ns> get sa <sa> -o jsonpath='{.metadata.uid} {.metadata.creationTime
 ```
 """
 --- */
+-- The API server's rejection, as it logs it ("Unable to authenticate the request" err="[invalid
+-- bearer token, Token has been invalidated]", "service account token has been invalidated" since
+-- v1.2x), and as components that delegate authentication to it (kubelets, aggregated API
+-- servers) relay it. An application's own "token has been invalidated" (OAuth, sessions) is not it.
 WITH log_hits AS (
     SELECT bundle_id, node, source,
         CASE WHEN source = 'container' THEN container ELSE coalesce(service, source) END AS component,
-        line
+        line, ts, age
     FROM log_lines
-    WHERE regexp_matches(line, '(?i)(invalid bearer token.*has been invalidated|token has been invalidated)')
+    WHERE contains(line, 'invalid bearer token')
+      AND regexp_matches(line, 'invalid bearer token, (service account token|Token) has been invalidated')
 ),
 by_component AS (
-    SELECT component, any_value(bundle_id) AS bundle_id, count(*) AS n, list(DISTINCT node) FILTER (WHERE node IS NOT NULL) AS nodes,
+    SELECT bundle_id, component, count(*) AS n,
+        count(*) FILTER (WHERE in_window(age, ${recent})) AS n_recent,
+        min(ts) AS first_seen, max(ts) AS last_seen,
+        list(DISTINCT node) FILTER (WHERE node IS NOT NULL) AS nodes,
         list(DISTINCT line)[1:3] AS lines
-    FROM log_hits GROUP BY component
+    FROM log_hits GROUP BY bundle_id, component
 ),
 -- Legacy token Secrets the token cleaner (v1.29+) marked invalid.
 invalid_secrets AS (
@@ -87,32 +96,35 @@ stale_pods AS MATERIALIZED (
 ),
 -- The likely clients, aggregated once for the per-component findings.
 stale_clients AS (
-    SELECT count(*) AS n_clients,
+    SELECT bundle_id, count(*) AS n_clients,
         nullif(string_agg(namespace || '/' || owner || ' (ServiceAccount ' || sa || ' re-created)', ', '), '') AS en,
         nullif(string_agg(namespace || '/' || owner || '（ServiceAccount ' || sa || ' 已重建）', '、'), '') AS zh
-    FROM stale_pods
+    FROM stale_pods GROUP BY bundle_id
 ),
 secret_clients AS (
-    SELECT count(*) AS n_clients,
+    SELECT bundle_id, count(*) AS n_clients,
         nullif(string_agg('users of Secret ' || namespace || '/' || name, ', '), '') AS en,
         nullif(string_agg('Secret ' || namespace || '/' || name || ' 的使用者', '、'), '') AS zh,
         list('Secret ' || namespace || '/' || name || ' kubernetes.io/legacy-token-invalid-since=' || since) AS secret_lines
-    FROM invalid_secrets
+    FROM invalid_secrets GROUP BY bundle_id
 )
-SELECT 'component/' || component AS resource, NULL AS namespace, component AS name, nodes[1] AS node, bundle_id,
+SELECT 'component/' || component AS resource, NULL AS namespace, component AS name, nodes[1] AS node, c.bundle_id,
     component || ' rejected ' || n || ' requests with "invalid bearer token, ... has been invalidated"'
         || coalesce(' (nodes: ' || nullif(array_to_string(nodes, ', '), '') || ')', '')
-        || CASE WHEN sp.n_clients + ss.n_clients > 0
+        || CASE WHEN coalesce(sp.n_clients, 0) + coalesce(ss.n_clients, 0) > 0
                 THEN '; likely clients: ' || concat_ws(', ', sp.en, ss.en)
                 ELSE '; restart the pods or replace the copied tokens of the clients using them' END AS message,
     component || ' 以 "invalid bearer token, ... has been invalidated" 拒绝了 ' || n || ' 个请求'
         || coalesce('（节点：' || nullif(array_to_string(nodes, '、'), '') || '）', '')
-        || CASE WHEN sp.n_clients + ss.n_clients > 0
+        || CASE WHEN coalesce(sp.n_clients, 0) + coalesce(ss.n_clients, 0) > 0
                 THEN '；可能的客户端：' || concat_ws('、', sp.zh, ss.zh)
                 ELSE '；请重启使用这些 token 的 Pod，或替换客户端中复制的 token' END AS message_zh,
     list_concat(lines, coalesce(ss.secret_lines, [])) AS evidence,
-    n AS count, NULL AS severity
-FROM by_component, stale_clients sp, secret_clients ss
+    n AS count, NULL AS severity,
+    first_seen, last_seen, n_recent AS recent_count
+FROM by_component c
+LEFT JOIN stale_clients sp ON sp.bundle_id = c.bundle_id
+LEFT JOIN secret_clients ss ON ss.bundle_id = c.bundle_id
 UNION ALL
 SELECT 'pod/' || namespace || '/' || pods[1], namespace, owner, NULL, bundle_id,
     len(pods) || ' pod(s) of ' || owner || ' started ' || strftime(started, '%Y-%m-%dT%H:%M:%SZ') || ' with a token of ServiceAccount ' || sa
@@ -120,7 +132,9 @@ SELECT 'pod/' || namespace || '/' || pods[1], namespace, owner, NULL, bundle_id,
     owner || ' 的 ' || len(pods) || ' 个 Pod 于 ' || strftime(started, '%Y-%m-%dT%H:%M:%SZ') || ' 启动，使用的是 ServiceAccount ' || sa
         || ' 的 token，而该 ServiceAccount 已于 ' || strftime(sa_created, '%Y-%m-%dT%H:%M:%SZ') || ' 重建（新 UID）：这些 Pod 的 token 已失效，请重启它们',
     pods[1:5], len(pods),
-    -- Without rejected requests in the logs the pods may not use their token at all.
-    CASE WHEN (SELECT count(*) FROM by_component) = 0 THEN 'low' END
+    -- Without current rejected requests in the logs the pods may not use their token at all.
+    CASE WHEN NOT EXISTS (SELECT 1 FROM by_component c WHERE c.bundle_id = stale_pods.bundle_id
+                          AND c.n_recent >= ${min_count}) THEN 'low' END,
+    NULL, NULL, NULL
 FROM stale_pods
 ORDER BY 1
