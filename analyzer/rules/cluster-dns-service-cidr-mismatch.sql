@@ -253,7 +253,9 @@ SELECT 'node/' || node AS resource, node, bundle_id,
         '节点 ' || node || ' 上的 kubelet 为 Pod 配置的 DNS 是 ' || array_to_string(list_sort(eff_ips), ', ') || '（' || eff_src
             || '），但未生效的配置中仍是旧的 DNS 地址：' || array_to_string(stale, '；') || '（请在其生效前修正）' END AS message_zh,
     list_concat(lines, ['Service ' || dns_svc || ' clusterIP: ' || dns_ip]) AS evidence,
-    CASE WHEN broken THEN 'high' ELSE 'info' END AS severity
+    CASE WHEN broken THEN 'high' ELSE 'info' END AS severity,
+    -- The address the node's pods are sent to: lookups timing out against it are symptoms.
+    'dns ' || list_sort(eff_ips)[1] AS symptom_key
 FROM dns_mismatch
 UNION ALL
 SELECT 'cluster', NULL, o.bundle_id,
@@ -264,7 +266,7 @@ SELECT 'cluster', NULL, o.bundle_id,
         || CASE WHEN o.dns_outside THEN '，其中包括 DNS Service' ELSE '' END
         || '：' || array_to_string(o.outside[1:5], ', ') || CASE WHEN len(o.outside) > 5 THEN ', ...' ELSE '' END,
     list_concat(o.outside[1:10], coalesce(ev.messages, [])),
-    CASE WHEN o.dns_outside THEN 'high' ELSE 'medium' END
+    CASE WHEN o.dns_outside THEN 'high' ELSE 'medium' END, NULL
 FROM svc_out_by_cluster o LEFT JOIN out_of_range_events ev USING (bundle_id)
 UNION ALL
 SELECT 'ippool/' || name, NULL, bundle_id,
@@ -273,7 +275,7 @@ SELECT 'ippool/' || name, NULL, bundle_id,
     'Calico IPPool ' || name || '（' || cidr || '）不在集群 Pod 网段 ' || range_value || '（' || range_src_zh || '）内'
         || CASE WHEN has_inside THEN '；另有启用的地址池位于该网段内，此池为额外添加的地址池' ELSE '' END,
     ['IPPool ' || name || ' spec.cidr: ' || cidr, range_src || ': ' || range_value],
-    CASE WHEN has_inside THEN 'info' ELSE 'medium' END
+    CASE WHEN has_inside THEN 'info' ELSE 'medium' END, NULL
 FROM pool_out
 UNION ALL
 SELECT 'daemonset/' || namespace || '/' || workload, NULL, bundle_id,
@@ -282,6 +284,6 @@ SELECT 'daemonset/' || namespace || '/' || workload, NULL, bundle_id,
     'calico-node 的 CALICO_IPV4POOL_CIDR=' || cidr || '，但没有 IPPool 使用该 CIDR（现有：' || array_to_string(pool_lines, ', ')
         || '）：该变量只在创建 IP 池时生效',
     list_concat(['CALICO_IPV4POOL_CIDR=' || cidr], pool_lines),
-    'medium'
+    'medium', NULL
 FROM env_no_pool
 ORDER BY 1

@@ -168,8 +168,12 @@ node_rows AS (
 affected AS (
     SELECT bundle_id, count(*) AS nodes FROM node_rows WHERE recent_count > 0 GROUP BY bundle_id
 )
+-- symptom_key: lookups sent to an address that is not the DNS Service's are a symptom of a
+-- node's stale clusterDNS naming that address (cluster-dns-service-cidr-mismatch); the DNS
+-- Service's own outage is never a symptom of it.
 SELECT resource, namespace, name, NULL AS node, bundle_id, message, message_zh, evidence, severity,
-    NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen, NULL::BIGINT AS recent_count, NULL::BIGINT AS count
+    NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen, NULL::BIGINT AS recent_count, NULL::BIGINT AS count,
+    'dns service' AS symptom_key
 FROM svc_rows
 UNION ALL
 SELECT r.resource, NULL, r.node, r.node, r.bundle_id,
@@ -197,7 +201,8 @@ SELECT r.resource, NULL, r.node, r.node, r.bundle_id,
     -- Lookups failing from several pods are a DNS problem worth a look; an outage is proven
     -- from the DNS Service and its pods, not from application logs.
     CASE WHEN r.proven OR r.recent_pods >= ${min_pods} THEN 'medium' ELSE 'info' END,
-    r.first_seen, r.last_seen, r.recent_count, r.n
+    r.first_seen, r.last_seen, r.recent_count, r.n,
+    coalesce('dns ' || r.foreign_ips[1], 'dns service')
 FROM node_rows r
 LEFT JOIN affected a ON a.bundle_id = r.bundle_id
 ORDER BY 1

@@ -79,8 +79,8 @@ pub struct Finding {
     pub last_seen: Option<DateTime<Utc>>,
     /// Evidence inside the rule's `recent` window before collection.
     pub recent_count: Option<i64>,
-    /// What a symptom and its cause must share besides cluster and node (a registry host, a
-    /// DNS address), when both rules say it.
+    /// What a symptom must share with its cause besides cluster and node (a registry host, a
+    /// DNS address): a symptom with a key is linked only to a cause with the same key.
     pub symptom_key: Option<String>,
     /// The root-cause rule this finding is a symptom of (see `symptom_of`).
     pub symptom_of: Option<String>,
@@ -512,7 +512,7 @@ pub fn link_symptoms(rules: &[Rule], runs: &mut [RuleRun], cluster_of: &dyn Fn(&
                 rule.meta.symptom_of.contains(&c.rule_id)
                     && !differ(&cluster, &c.cluster)
                     && !differ(&f.node, &c.node)
-                    && !differ(&f.symptom_key, &c.key)
+                    && (f.symptom_key.is_none() || f.symptom_key == c.key)
             });
             if let Some(Cause {
                 rule_id: id,
@@ -789,14 +789,21 @@ mod tests {
                     finding("dns-timeouts", "c2", Some("a")),
                     keyed("10.96.0.10"),
                     keyed("10.0.0.2"),
+                    Finding {
+                        symptom_key: Some("kube-dns".into()),
+                        ..finding("dns-timeouts", "c3", None)
+                    },
                 ],
             ),
             run(
                 "stale-cluster-dns",
-                vec![Finding {
-                    symptom_key: Some("10.96.0.10".into()),
-                    ..finding("stale-cluster-dns", "c1", Some("a"))
-                }],
+                vec![
+                    Finding {
+                        symptom_key: Some("10.96.0.10".into()),
+                        ..finding("stale-cluster-dns", "c1", Some("a"))
+                    },
+                    finding("stale-cluster-dns", "c3", None),
+                ],
             ),
         ];
         // The node bundle of node a belongs to cluster c1.
@@ -822,6 +829,8 @@ mod tests {
                 (Severity::High, None),
                 // The same key as the cause's, and another one.
                 (Severity::Info, Some("stale-cluster-dns")),
+                (Severity::High, None),
+                // A keyed symptom needs a cause with the same key.
                 (Severity::High, None),
             ]
         );
