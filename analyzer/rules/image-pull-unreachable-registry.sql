@@ -245,6 +245,8 @@ SELECT resource, namespace, name, node, container, bundle_id,
         || CASE WHEN pulled_since THEN '；此后该节点已成功拉取：不再失败' ELSE '' END AS message_zh,
     evidence,
     n AS count, first_seen, last_seen, recent_count,
-    sev AS severity
+    sev AS severity,
+    -- A symptom of registry-tls-not-configured-in-runtime only for that registry.
+    'registry ' || registry AS symptom_key
 FROM causes
 ORDER BY resource, container

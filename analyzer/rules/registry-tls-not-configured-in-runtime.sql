@@ -188,7 +188,9 @@ SELECT 'registry/' || registry || coalesce('@' || node, '') AS resource, node, c
          WHEN from_objects AND in_window(age, ${recent}) THEN NULL
          WHEN from_objects THEN 'info'
          WHEN pulled_since THEN 'info'
-         ELSE 'medium' END AS severity
+         ELSE 'medium' END AS severity,
+    -- image-pull-unreachable-registry's failures from this registry are symptoms of this one.
+    'registry ' || registry AS symptom_key
 FROM judged
 -- Runtime logs keep old failures: alone, they count only while the node still lacks the setting.
 WHERE from_objects OR coalesce(len(configured_in), 0) = 0
