@@ -100,6 +100,20 @@ fn analyze_sample_writes_three_reports_with_the_planted_problems() {
         benign.contains(&"apiserver-tls-handshake-noise"),
         "benign noise section: {benign:?}"
     );
+    // Log evidence says when it was first and last seen and how often, in every format.
+    let pull = json["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter(|g| g["rule_id"] == "image-pull-unreachable-registry")
+        .flat_map(|g| g["findings"].as_array().expect("findings"))
+        .find(|f| f["resource"] == "pod/kube-system/metrics-server-5c6d8b9f7d-q56dc")
+        .expect("the metrics-server pull failure");
+    assert_eq!(pull["first_seen"], "2026-01-09T05:58:34Z", "{pull}");
+    assert_eq!(pull["last_seen"], "2026-01-15T11:59:37Z", "{pull}");
+    assert_eq!(pull["count"], 3625, "{pull}");
+    let seen = "first seen 2026-01-09 05:58:34 UTC, last seen 2026-01-15 11:59:37 UTC, 3625 times";
+    assert!(html.contains(seen) && md.contains(seen), "{seen}");
     // Self-contained: no external resources.
     for needle in [
         "<script src",
@@ -200,6 +214,12 @@ fn chinese_report_is_the_default() {
         "{md}"
     );
     assert!(!md.contains("container helm was OOMKilled"), "{md}");
+    assert!(
+        md.contains(
+            "首次出现 2026-01-09 05:58:34 UTC，最近出现 2026-01-15 11:59:37 UTC，共 3625 次"
+        ),
+        "{md}"
+    );
     assert!(
         !out.join("report.html").exists(),
         "only the formats asked for"
