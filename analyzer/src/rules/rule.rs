@@ -307,7 +307,7 @@ fn validate_meta(origin: &str, meta: &RuleMeta) -> Result<()> {
     if meta.min_count == Some(0) {
         bail!("{origin}: min_count must be at least 1");
     }
-    if meta.symptom_of.iter().any(|id| *id == meta.id) {
+    if meta.symptom_of.contains(&meta.id) {
         bail!("{origin}: a rule cannot be a symptom of itself");
     }
     Ok(())
