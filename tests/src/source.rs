@@ -399,6 +399,18 @@ fn copy_tree<W: std::io::Write>(
     sub: &str,
     prefix: Option<&str>,
 ) -> Result<()> {
+    copy_tree_with(w, src, sub, prefix, |data| data)
+}
+
+/// Copies `src/<sub>` into the bundle under `prefix` (default `sub`), each file's bytes as
+/// `transform` makes them.
+fn copy_tree_with<W: std::io::Write>(
+    w: &mut BundleWriter<W>,
+    src: &Path,
+    sub: &str,
+    prefix: Option<&str>,
+    transform: impl Fn(Vec<u8>) -> Vec<u8>,
+) -> Result<()> {
     let dir = src.join(sub);
     if !dir.exists() {
         return Ok(());
@@ -409,7 +421,10 @@ fn copy_tree<W: std::io::Write>(
             .to_string_lossy()
             .replace('\\', "/");
         let data = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        w.add_bytes(&format!("{}/{rel}", prefix.unwrap_or(sub)), &data)?;
+        w.add_bytes(
+            &format!("{}/{rel}", prefix.unwrap_or(sub)),
+            &transform(data),
+        )?;
     }
     Ok(())
 }
@@ -421,17 +436,8 @@ fn add_container_logs<W: std::io::Write>(
     src: &Path,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let dir = src.join("logs");
-    if !dir.exists() {
-        return Ok(());
-    }
     let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
-    for path in files_under(&dir)? {
-        let rel = path
-            .strip_prefix(&dir)?
-            .to_string_lossy()
-            .replace('\\', "/");
-        let data = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    copy_tree_with(w, src, "logs", None, |data| {
         let mut stamped = Vec::with_capacity(data.len() + data.len() / 4);
         for line in data.split_inclusive(|&b| b == b'\n') {
             if ktriage_schema::logtime::split_api_stamp(line).is_none() {
@@ -440,9 +446,8 @@ fn add_container_logs<W: std::io::Write>(
             }
             stamped.extend_from_slice(line);
         }
-        w.add_bytes(&format!("logs/{rel}"), &stamped)?;
-    }
-    Ok(())
+        stamped
+    })
 }
 
 fn add_nodes<W: std::io::Write>(w: &mut BundleWriter<W>, src: &Path) -> Result<()> {
