@@ -1292,8 +1292,8 @@ fn generate_host(spec: &Spec, node: &str, out: &Path) -> Result<()> {
         .map(|(k, v)| (k.into(), v.into()))
         .into(),
         cmdline: "BOOT_IMAGE=/vmlinuz-5.15.0-91-generic root=/dev/sda1 ro".into(),
-        memory_bytes: 67_422_613_504,
-        cpus: 16,
+        memory_bytes: Some(67_422_613_504),
+        cpus: Some(16),
         sysctls: [
             ("fs.inotify.max_user_watches", "524288"),
             ("fs.inotify.max_user_instances", "8192"),
