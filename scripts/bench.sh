@@ -3,6 +3,8 @@
 #
 #   scripts/bench.sh            S (500 nodes / 15,000 pods) and L (5,000 nodes / 150,000 pods)
 #   scripts/bench.sh --smoke    tiny sizes (10/300 and 20/600), under 2 minutes once built
+#   scripts/bench.sh --analysis-only   the analysis of L and its DuckDB floor only (no collection
+#                               or size measures): a few minutes once the data is generated
 #
 # Options: --small SIZE --large SIZE (XS, S, M, L or NODES:PODS), --no-full-collect (skip the
 # collections with logs), --no-build (use the binaries already built).
@@ -24,6 +26,7 @@ SMALL=S
 LARGE=L
 SMOKE=0
 FULL_COLLECT=1
+ANALYSIS_ONLY=0
 BUILD=1
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -31,8 +34,9 @@ while [[ $# -gt 0 ]]; do
         --small) SMALL="$2"; shift ;;
         --large) LARGE="$2"; shift ;;
         --no-full-collect) FULL_COLLECT=0 ;;
+        --analysis-only) ANALYSIS_ONLY=1 ;;
         --no-build) BUILD=0 ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -204,8 +208,10 @@ collect_size() {
     fi
     stop_server
 }
-collect_size S "$S_DIR"
-collect_size L "$L_DIR"
+if [[ $ANALYSIS_ONLY == 0 ]]; then
+    collect_size S "$S_DIR"
+    collect_size L "$L_DIR"
+fi
 
 # --- 2. analysis -------------------------------------------------------------------------
 mapfile -t HOSTS < <(ls "$L_DIR"/node-*.tar.zst 2>/dev/null || true)
@@ -238,6 +244,7 @@ OK_CODES="0" measure extract-L bash -c "zstd -dc -q '$L_DIR/cluster.tar.zst' | t
 rm -rf "$RUN/extract-L"
 
 # --- 3. size -----------------------------------------------------------------------------
+if [[ $ANALYSIS_ONLY == 0 ]]; then
 # The same objects as the collected bundle, as other tools ship them: one pretty-printed List
 # per resource (kubectl's 4-space indent), gzip -6.
 cat > "$RUN/pretty_gz.py" <<'EOF'
@@ -274,6 +281,7 @@ record pretty_json_gz "$(stat -c %s "$RUN/pretty-L.json.gz")"
 record bundle.collected "$(stat -c %s "$RUN/collect-objects-L.tar.zst")"
 record bundle.generated "$(stat -c %s "$L_DIR/cluster.tar.zst")"
 rm -rf "$RUN/collected-L" "$RUN/pretty-L.json.gz" "$RUN/collect-full-"*.tar.zst
+fi
 
 # --- table -------------------------------------------------------------------------------
 python3 - "$RUN" <<'EOF' | tee "$RUN/results.md"
@@ -299,16 +307,17 @@ def row(what, ours, ref, ratio, target, met):
     rows.append((what, ours, ref, ratio, target, "yes" if met else "**no**") if met is not None else (what, ours, ref, ratio, target, ""))
 t = lambda k: f"{f(k + '.wall'):.1f} s"
 m = lambda k: f"{mib(k + '.rss'):.0f} MiB"
-for tag in ("L", "S"):
+for tag in ("L", "S") if "collect-objects-L.wall" in r else ():
     killed = r.get(f"kubectl-{tag}.killed") == "1"
     ratio = f(f"collect-objects-{tag}.wall") / f(f"kubectl-{tag}.wall")
     ref = f"> {f(f'kubectl-{tag}.wall'):.1f} s (killed at the RSS cap)" if killed else t(f"kubectl-{tag}")
     row(f"Collection of {tag}, wall (ktriage-collect --no-logs vs kubectl get -o json)", t(f"collect-objects-{tag}"), ref,
         f"< {ratio:.2f}" if killed else f"{ratio:.2f}", "≤ 0.5" if tag == "L" else "", (ratio <= 0.5) if tag == "L" else None)
-killed = " (killed)" if r.get("kubectl-L.killed") == "1" else ""
-row("Collection of L, peak RSS (vs kubectl)", m("collect-objects-L"), m("kubectl-L") + killed, f"{mib('collect-objects-L.rss')/mib('kubectl-L.rss'):.3f}", "≤ 150 MiB", mib("collect-objects-L.rss") <= 150)
-ratio = f("collect-objects-L.rss") / f("collect-objects-S.rss")
-row("Collector peak RSS, L vs S (--no-logs)", m("collect-objects-L"), m("collect-objects-S"), f"{ratio:.2f}", "≤ 1.2", ratio <= 1.2)
+if "collect-objects-L.wall" in r:
+    killed = " (killed)" if r.get("kubectl-L.killed") == "1" else ""
+    row("Collection of L, peak RSS (vs kubectl)", m("collect-objects-L"), m("kubectl-L") + killed, f"{mib('collect-objects-L.rss')/mib('kubectl-L.rss'):.3f}", "≤ 150 MiB", mib("collect-objects-L.rss") <= 150)
+    ratio = f("collect-objects-L.rss") / f("collect-objects-S.rss")
+    row("Collector peak RSS, L vs S (--no-logs)", m("collect-objects-L"), m("collect-objects-S"), f"{ratio:.2f}", "≤ 1.2", ratio <= 1.2)
 if "collect-full-L.wall" in r:
     row("Full collection (with logs) of L, wall (vs S)", t("collect-full-L"), t("collect-full-S"), f"{f('collect-full-L.wall')/f('collect-full-S.wall'):.1f}", "", None)
     ratio = f("collect-full-L.rss") / f("collect-full-S.rss")
@@ -318,15 +327,20 @@ row("Analysis of L end to end vs DuckDB floor (raw JSON tables)", t("analyze-L")
 row("  … vs floor with typed columns (read_json)", t("analyze-L"), t("floor-typed-L"), f"{f('analyze-L.wall')/f('floor-typed-L.wall'):.2f}", "", None)
 row("  … vs floor plus decompressing the archive (zstd -dc | tar -x)", t("analyze-L"), f"{f('floor-raw-L.wall') + f('extract-L.wall'):.1f} s", f"{f('analyze-L.wall')/(f('floor-raw-L.wall') + f('extract-L.wall')):.2f}", "", None)
 row("Analysis of L, peak RSS (vs floor)", m("analyze-L"), m("floor-raw-L"), f"{mib('analyze-L.rss')/mib('floor-raw-L.rss'):.2f}", "≤ 2048 MiB", mib("analyze-L.rss") <= 2048)
-ratio = f("bundle.collected") / f("pretty_json_gz")
-row("Bundle of L (collected, objects) vs the same objects as gzip -6 pretty JSON lists", f"{f('bundle.collected')/1048576:.1f} MiB", f"{f('pretty_json_gz')/1048576:.1f} MiB", f"{ratio:.2f}", "≤ 0.5", ratio <= 0.5)
-row("  (generated bundle with logs; uncompressed pretty JSON)", f"{f('bundle.generated')/1048576:.1f} MiB", f"{f('pretty_json')/1048576:.0f} MiB", "", "", None)
+if "bundle.collected" in r:
+    ratio = f("bundle.collected") / f("pretty_json_gz")
+    row("Bundle of L (collected, objects) vs the same objects as gzip -6 pretty JSON lists", f"{f('bundle.collected')/1048576:.1f} MiB", f"{f('pretty_json_gz')/1048576:.1f} MiB", f"{ratio:.2f}", "≤ 0.5", ratio <= 0.5)
+    row("  (generated bundle with logs; uncompressed pretty JSON)", f"{f('bundle.generated')/1048576:.1f} MiB", f"{f('pretty_json')/1048576:.0f} MiB", "", "", None)
 tim = json.load(open(os.path.join(run, "timings-L.json")))
 rules = sorted(tim["rules"], key=lambda x: -x["ms"])
 # Rules run side by side (one connection per core): the phase's wall time is what they take
 # together; a rule's own time includes waiting for the cores it shares.
 total = tim["phases_ms"]["rules"]
 row(f"All {len(rules)} rules on L (wall time of the rules phase)", f"{total/1000:.2f} s", "", "", "≤ 2 s", total <= 2000)
+# Seconds move with the machine's state by up to 2x; the ratio to the floor measured in the
+# same run does not.
+ratio = total / 1000 / f("floor-raw-L.wall")
+row("  … vs the DuckDB floor (raw JSON tables) of the same run", f"{total/1000:.2f} s", t("floor-raw-L"), f"{ratio:.2f}", "≤ 0.65", ratio <= 0.65)
 print("| Measure | ktriage | Reference | Ratio | Target | Met |")
 print("|---|---|---|---|---|---|")
 for x in rows:
