@@ -113,7 +113,8 @@ SELECT 'deployment/' || m.namespace || '/' || m.workload, m.namespace, m.workloa
     'metrics-server runs with --kubelet-insecure-tls: kubelet serving certificates are not verified (not recommended in production)',
     'metrics-server 以 --kubelet-insecure-tls 运行：不校验 kubelet 服务证书（不建议在生产环境中使用）',
     ['container ' || m.name || ' args: ' || m.argv],
-    'low',
+    -- The FAQ's own workaround, common on healthy clusters: advice, not a failure.
+    'info',
     NULL, NULL, NULL, NULL
 FROM ms m
 WHERE regexp_matches(m.argv, '--kubelet-insecure-tls(=true)?"')
