@@ -3,6 +3,9 @@ id = "csr-controllers-unavailable"
 severity = "medium"
 faq = ["DCE-10"]
 category = "control-plane"
+# Only k3s's start-up line is read from logs, and only the latest one: it is the configuration in
+# force however long ago it was written, so its rows are not judged by age.
+recent = "30d"
 patterns = [
   "certificatesigningrequests.*(not found|the server could not find the requested resource)",
   "csr.*(请求失败|failed)",
@@ -71,14 +74,17 @@ WITH args AS (
     FROM host_files
     WHERE regexp_matches(path, '^/etc/rancher/(k3s|rke2)/config\.yaml(\.d/.*)?$') AND parsed IS NOT NULL
     UNION ALL
-    -- ... and the command line k3s logs when it starts the embedded controller manager.
+    -- ... and the command line k3s logs when it starts the embedded controller manager: the
+    -- latest start only, earlier ones ran with a configuration since replaced.
     SELECT bundle_id, coalesce(service, 'k3s') || ' log ' || coalesce(node, ''), node,
         regexp_extract_all(line, '--[a-z-]+=[^ "]+')
     FROM log_lines
-    WHERE source IN ('node', 'host') AND contains(line, 'Running kube-controller-manager') AND contains(line, '--controllers=')
+    WHERE source IN ('node', 'host') AND contains(line, 'Running kube-controller-manager')
+    QUALIFY row_number() OVER (PARTITION BY bundle_id, node, service ORDER BY ts DESC NULLS LAST, line_no DESC) = 1
 ),
 flags AS (
-    SELECT bundle_id, source, node,
+    SELECT coalesce((SELECT coalesce(h.cluster_bundle_id, h.bundle_id) FROM host_nodes h WHERE h.bundle_id = args.bundle_id), bundle_id) AS bundle_id,
+        source, node,
         coalesce(
             nullif(regexp_extract(list_filter(argv, lambda a: a LIKE '--controllers=%')[1], '^--controllers=(.*)$', 1), ''),
             argv[list_position(argv, '--controllers') + 1]) AS controllers
@@ -94,7 +100,7 @@ missing AS (
             lambda c: list_contains(j.toks, '-' || c)
                    OR NOT (list_contains(j.toks, c) OR (list_contains(j.toks, '*') AND c <> 'bootstrapsigner'))) AS off
     FROM judged j
-    GROUP BY j.node, j.controllers, j.toks
+    GROUP BY j.bundle_id, j.node, j.controllers, j.toks
 ),
 unsigned AS (
     -- CSRs approved long ago that never got a certificate: signing does not work.
@@ -133,7 +139,10 @@ SELECT 'kube-controller-manager/' || coalesce(m.node, 'cluster'), m.bundle_id, m
         || coalesce('；' || u.n || ' 个已批准的 CSR 一直未签发', '')
         || CASE WHEN list_has_any(m.off, ['csrapproving', 'csrsigning', 'csrcleaner']) THEN '：基于 CSR 的用户证书（控制台）申请会失败' ELSE '' END,
     list_concat(['--controllers=' || m.controllers], coalesce(u.names, [])),
-    CASE WHEN NOT list_has_any(m.off, ['csrapproving', 'csrsigning', 'csrcleaner', 'ttl-after-finished']) THEN 'low' END
+    -- bootstrapsigner signs the cluster-info ConfigMap for bootstrap-token joins, not CSRs:
+    -- off by default outside kubeadm (k3s, RKE2), it alone is a note.
+    CASE WHEN NOT list_has_any(m.off, ['csrapproving', 'csrsigning', 'csrcleaner', 'ttl-after-finished']) THEN 'info'
+         WHEN NOT list_has_any(m.off, ['csrapproving', 'csrsigning', 'csrcleaner']) THEN 'low' END
 FROM missing m LEFT JOIN unsigned u ON u.bundle_id = m.bundle_id
 WHERE len(m.off) > 0
 UNION ALL
