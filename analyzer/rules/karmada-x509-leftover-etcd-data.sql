@@ -3,6 +3,9 @@ id = "karmada-x509-leftover-etcd-data"
 severity = "high"
 faq = ["KMD-03"]
 category = "multicluster"
+# Karmada components retry their informers every few seconds: two current errors in 6 hours.
+recent = "6h"
+min_count = 2
 patterns = [
   "x509: certificate signed by unknown authority \\(possibly because of \"crypto/rsa: verification error\" while trying to verify candidate authority certificate \"karmada\"\\)",
   "candidate authority certificate \"karmada\"",
@@ -46,45 +49,69 @@ kubectl karmada init
 WITH errors AS (
     -- Karmada components (and their etcd) rejecting the certificates.
     SELECT bundle_id, 'pod/' || namespace || '/' || pod AS resource, namespace, pod AS name, node,
-        'logs of ' || coalesce(container, pod) AS seen, coalesce(container, pod) || ' 的日志' AS seen_zh, line AS text
+        'logs of ' || coalesce(container, pod) AS seen, coalesce(container, pod) || ' 的日志' AS seen_zh, line AS text,
+        ts, age, 1 AS n
     FROM log_lines
     WHERE source = 'container'
       AND contains(line, 'x509: certificate signed by unknown authority')
       AND (namespace LIKE 'karmada%' OR pod LIKE 'karmada-%' OR container LIKE 'karmada-%')
     UNION ALL
-    SELECT bundle_id, lower(coalesce(object_kind, 'object')) || '/' || coalesce(object_namespace || '/', '') || coalesce(object_name, ''),
-        object_namespace, object_name, source_host, 'event ' || reason, '事件 ' || reason, message
-    FROM events
-    WHERE contains(message, 'x509: certificate signed by unknown authority')
-      AND (namespace LIKE 'karmada%' OR object_name LIKE 'karmada-%' OR contains(message, 'karmada'))
+    SELECT e.bundle_id, lower(coalesce(e.object_kind, 'object')) || '/' || coalesce(e.object_namespace || '/', '') || coalesce(e.object_name, ''),
+        e.object_namespace, e.object_name, e.source_host, 'event ' || e.reason, '事件 ' || e.reason, e.message,
+        CAST(e.last_seen AS TIMESTAMPTZ), b.collected_at - e.last_seen, coalesce(e.count, 1)
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE contains(e.message, 'x509: certificate signed by unknown authority')
+      AND (e.namespace LIKE 'karmada%' OR e.object_name LIKE 'karmada-%' OR contains(e.message, 'karmada'))
 ),
 -- hostPath data directories of karmada-etcd (the --etcd-data directory, /var/lib/karmada-etcd by default).
 etcd_paths AS (
-    SELECT DISTINCT v->>'$.hostPath.path' AS path
-    FROM (SELECT unnest(from_json(template->'$.spec.volumes', '["JSON"]')) AS v
+    SELECT DISTINCT bundle_id, v->>'$.hostPath.path' AS path
+    FROM (SELECT bundle_id, unnest(from_json(template->'$.spec.volumes', '["JSON"]')) AS v
           FROM workloads WHERE (namespace LIKE 'karmada%' OR name LIKE 'karmada-%') AND name LIKE '%etcd%')
     WHERE v->>'$.hostPath.path' IS NOT NULL
-    UNION SELECT '/var/lib/karmada-etcd'
+    UNION SELECT bundle_id, '/var/lib/karmada-etcd' FROM bundles WHERE kind = 'cluster'
 ),
+-- Data in those directories on the nodes of the same cluster.
 leftovers AS (
-    SELECT list(d.node || ':' || d.path || ' (' || d.entries || ' entries)' ORDER BY d.node) AS dirs,
+    SELECT h.cluster_bundle_id AS bundle_id,
+        list(d.node || ':' || d.path || ' (' || d.entries || ' entries)' ORDER BY d.node) AS dirs,
         list(d.node || ':' || d.path || '（' || d.entries || ' 个条目）' ORDER BY d.node) AS dirs_zh
-    FROM host_leftover_dirs d
-    WHERE d.entries > 0 AND d.path IN (SELECT path FROM etcd_paths)
+    FROM host_leftover_dirs d JOIN host_nodes h ON h.bundle_id = d.bundle_id
+    WHERE d.entries > 0
+      AND EXISTS (SELECT 1 FROM etcd_paths p WHERE p.bundle_id = h.cluster_bundle_id AND p.path = d.path)
+    GROUP BY h.cluster_bundle_id
+),
+grouped AS (
+    SELECT e.bundle_id, e.resource, e.namespace, e.name, any_value(e.node) AS node,
+        sum(e.n) AS n, coalesce(sum(e.n) FILTER (WHERE in_window(e.age, ${recent})), 0) AS n_recent,
+        min(e.ts) AS first_seen, max(e.ts) AS last_seen,
+        string_agg(DISTINCT e.seen, ', ') AS seen, string_agg(DISTINCT e.seen_zh, ', ') AS seen_zh,
+        -- The FAQ's form: two CAs both named "karmada" (this install's and the one the old data trusts).
+        bool_or(contains(e.text, 'candidate authority certificate "karmada"')) AS karmada_ca,
+        list(e.text ORDER BY e.text)[1:3] AS lines
+    FROM errors e
+    GROUP BY e.bundle_id, e.resource, e.namespace, e.name
 )
-SELECT e.resource, e.namespace, e.name, any_value(e.node) AS node, any_value(e.bundle_id) AS bundle_id,
-    count(*) || ' x509 "certificate signed by unknown authority" errors (' || string_agg(DISTINCT e.seen, ', ') || ')'
-        || CASE WHEN len(l.dirs) > 0 THEN '; karmada-etcd data directory holds data on ' || array_to_string(l.dirs, ', ')
+SELECT g.resource, g.namespace, g.name, g.node, g.bundle_id,
+    g.n || ' x509 "certificate signed by unknown authority" errors (' || g.seen || ')'
+        || CASE WHEN g.karmada_ca THEN ', checked against another CA also named "karmada"' ELSE '' END
+        || CASE WHEN l.dirs IS NOT NULL THEN '; karmada-etcd data directory holds data on ' || array_to_string(l.dirs, ', ')
                     || ': likely left from an earlier Karmada install'
-                ELSE '; check the karmada-etcd data directory (' || (SELECT string_agg(path, ', ' ORDER BY path) FROM etcd_paths)
+                ELSE '; check the karmada-etcd data directory (' || (SELECT string_agg(DISTINCT p.path, ', ' ORDER BY p.path) FROM etcd_paths p WHERE p.bundle_id = g.bundle_id)
                     || ') for data left from an earlier install' END AS message,
-    count(*) || ' 条 x509 "certificate signed by unknown authority" 错误（' || string_agg(DISTINCT e.seen_zh, ', ') || '）'
-        || CASE WHEN len(l.dirs) > 0 THEN '；karmada-etcd 数据目录中有数据：' || array_to_string(any_value(l.dirs_zh), ', ')
+    g.n || ' 条 x509 "certificate signed by unknown authority" 错误（' || g.seen_zh || '）'
+        || CASE WHEN g.karmada_ca THEN '，证书被另一个同样名为 "karmada" 的 CA 校验' ELSE '' END
+        || CASE WHEN l.dirs IS NOT NULL THEN '；karmada-etcd 数据目录中有数据：' || array_to_string(l.dirs_zh, ', ')
                     || '，很可能是之前安装 Karmada 时残留的'
-                ELSE '；请检查 karmada-etcd 数据目录（' || (SELECT string_agg(path, ', ' ORDER BY path) FROM etcd_paths)
+                ELSE '；请检查 karmada-etcd 数据目录（' || (SELECT string_agg(DISTINCT p.path, ', ' ORDER BY p.path) FROM etcd_paths p WHERE p.bundle_id = g.bundle_id)
                     || '）中是否有之前安装残留的数据' END AS message_zh,
-    list(e.text ORDER BY e.text)[1:3] AS evidence,
-    count(*) AS count
-FROM errors e CROSS JOIN leftovers l
-GROUP BY e.resource, e.namespace, e.name, l.dirs
+    g.lines AS evidence,
+    -- "certificate signed by unknown authority" alone may be any CA problem (a member cluster's,
+    -- a proxy); the FAQ's "candidate authority certificate \"karmada\"" means two Karmada CAs, and
+    -- data in the etcd directory on the nodes makes the earlier install the likely cause.
+    CASE WHEN g.karmada_ca AND l.dirs IS NOT NULL THEN 'high'
+         WHEN g.karmada_ca OR l.dirs IS NOT NULL THEN 'medium'
+         ELSE 'low' END AS severity,
+    g.first_seen, g.last_seen, g.n_recent AS recent_count, g.n AS count
+FROM grouped g LEFT JOIN leftovers l ON l.bundle_id = g.bundle_id
 ORDER BY 1
