@@ -3,6 +3,9 @@ id = "karmada-cluster-stale-ready"
 severity = "high"
 faq = ["KMD-02"]
 category = "multicluster"
+# Health checks and syncs run every few seconds: two current failures in an hour.
+recent = "1h"
+min_count = 2
 patterns = [
   "Failed to do cluster health check for cluster",
   "Failed to get Kubernetes version for Cluster",
@@ -63,7 +66,7 @@ leases AS (
     WHERE l.api_group = 'coordination.k8s.io' AND l.resource = 'leases' AND l.namespace = 'karmada-cluster'
 ),
 component_errors AS (
-    SELECT coalesce(pod, service, '?') AS who, line
+    SELECT bundle_id, coalesce(pod, service, '?') AS who, line, ts, age
     FROM log_lines
     WHERE (namespace = 'karmada-system' OR pod LIKE 'karmada-%' OR container LIKE 'karmada-%')
       AND (regexp_matches(line, '(Failed to do cluster health check for cluster|Failed to get Kubernetes version for Cluster|Failed to sync cache for cluster|Failed to get any APIs installed in Cluster|Failed to create a ClusterClient|Failed to build dynamic cluster client)')
@@ -74,24 +77,28 @@ signals AS (
     SELECT c.bundle_id, c.name, 'lease karmada-cluster/' || c.name || ' not renewed for '
             || CAST(round(l.age_minutes) AS BIGINT) || ' minutes' AS what,
         'Lease karmada-cluster/' || c.name || ' 已有 ' || CAST(round(l.age_minutes) AS BIGINT) || ' 分钟未续约' AS what_zh,
-        'renewTime: ' || strftime(l.renewed, '%Y-%m-%dT%H:%M:%SZ') AS line
+        'renewTime: ' || strftime(l.renewed, '%Y-%m-%dT%H:%M:%SZ') AS line,
+        false AS from_logs, NULL::TIMESTAMPTZ AS ts, NULL::INTERVAL AS age
     FROM clusters c JOIN leases l ON l.bundle_id = c.bundle_id AND l.name = c.name
     WHERE c.sync_mode = 'Pull' AND l.age_minutes > ${stale_lease_minutes}
     UNION ALL
     -- karmada-controller-manager / agent / aggregated-apiserver / estimator failing to reach it.
     SELECT c.bundle_id, c.name, 'karmada component logs (' || g.who || ') fail to reach it',
-        'Karmada 组件日志（' || g.who || '）显示无法访问该集群', g.line
-    FROM clusters c JOIN component_errors g ON regexp_matches(g.line, c.name_re)
+        'Karmada 组件日志（' || g.who || '）显示无法访问该集群', g.line,
+        true, g.ts, g.age
+    FROM clusters c JOIN component_errors g ON g.bundle_id = c.bundle_id AND regexp_matches(g.line, c.name_re)
     UNION ALL
     -- Works of the cluster's execution namespace that could not be applied for network reasons.
     SELECT c.bundle_id, c.name, 'Work objects in karmada-es-' || c.name || ' fail to apply',
-        'karmada-es-' || c.name || ' 中的 Work 对象应用失败', 'Work ' || w.name || ': ' || coalesce(w.message, w.reason, '')
+        'karmada-es-' || c.name || ' 中的 Work 对象应用失败', 'Work ' || w.name || ': ' || coalesce(w.message, w.reason, ''),
+        false, NULL, NULL
     FROM clusters c JOIN object_conditions w ON w.bundle_id = c.bundle_id AND w.namespace = 'karmada-es-' || c.name
     WHERE w.api_group = 'work.karmada.io' AND w.resource = 'works' AND w.type = 'Applied' AND w.status = 'False'
       AND regexp_matches(coalesce(w.message, ''), '(i/o timeout|connection refused|no route to host|network is unreachable|context deadline exceeded|Client\.Timeout exceeded|TLS handshake timeout|connection reset by peer)')
     UNION ALL
     -- What the collector could not reach.
-    SELECT c.bundle_id, c.name, 'collection errors name it', '采集错误中提到了该集群', g.what || ' ' || g.location || ': ' || coalesce(g.detail, g.reason)
+    SELECT c.bundle_id, c.name, 'collection errors name it', '采集错误中提到了该集群', g.what || ' ' || g.location || ': ' || coalesce(g.detail, g.reason),
+        false, NULL, NULL
     FROM clusters c JOIN gaps g ON (regexp_matches(coalesce(g.location, '') || ' ' || coalesce(g.detail, ''), c.name_re)
                                    OR (c.endpoint_host IS NOT NULL AND contains(coalesce(g.detail, '') || ' ' || coalesce(g.location, ''), c.endpoint_host)))
     WHERE g.reason IN ('timeout', 'unavailable', 'error')
@@ -107,7 +114,12 @@ SELECT 'cluster.karmada.io/' || c.name AS resource, c.name, c.bundle_id,
         || array_to_string(list_transform(list_sort(list_distinct(list({'k': s.what, 'v': s.what_zh}) FILTER (WHERE s.what IS NOT NULL))),
                                           lambda x: x.v), '；') AS message_zh,
     list(s.line ORDER BY s.line)[1:5] AS evidence,
-    count(*) AS count
+    count(*) AS count,
+    -- Objects (a stale lease, Works failing to apply, collection errors) prove it now; failing
+    -- component logs alone are medium and must be current.
+    CASE WHEN bool_or(NOT s.from_logs) THEN 'high' ELSE 'medium' END AS severity,
+    min(s.ts) FILTER (WHERE s.from_logs) AS first_seen, max(s.ts) FILTER (WHERE s.from_logs) AS last_seen,
+    CASE WHEN bool_and(s.from_logs) THEN count(*) FILTER (WHERE in_window(s.age, ${recent})) END AS recent_count
 FROM clusters c JOIN signals s ON s.bundle_id = c.bundle_id AND s.name = c.name
 GROUP BY c.bundle_id, c.name, c.sync_mode, c.endpoint, c.last_transition
 ORDER BY 1
