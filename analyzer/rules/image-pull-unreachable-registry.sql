@@ -109,31 +109,6 @@ event_only AS (
       AND NOT EXISTS (SELECT 1 FROM waiting w WHERE w.bundle_id = e.bundle_id AND w.namespace = e.namespace AND w.pod = e.pod AND w.image = e.image)
     GROUP BY e.bundle_id, e.namespace, e.pod, e.image
 ),
--- A later success: the kubelet pulled the image (or found it present), a container runs it on
--- the node now, or the runtime returned it. `age` is how long before collection.
-pulled AS (
-    SELECT e.bundle_id AS cluster, e.source_host AS node,
-        regexp_replace(regexp_replace(regexp_extract(e.message, 'image \\?"([^"\\]+)', 1), '^docker\.io/library/', ''), '^docker\.io/', '') AS image,
-        b.collected_at - e.last_seen AS age, false AS running
-    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
-    WHERE e.reason = 'Pulled' AND (starts_with(e.message, 'Successfully pulled image') OR starts_with(e.message, 'Container image'))
-    UNION ALL
-    SELECT bundle_id, node, regexp_replace(regexp_replace(image, '^docker\.io/library/', ''), '^docker\.io/', ''), NULL, true
-    FROM containers WHERE state = 'running'
-    UNION ALL
-    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END, l.node,
-        regexp_replace(regexp_replace(regexp_extract(l.line, 'PullImage \\?"([^"\\]+)\\?" returns image reference', 1), '^docker\.io/library/', ''), '^docker\.io/', ''),
-        l.age, false
-    FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
-    WHERE l.source IN ('node', 'host') AND contains(l.line, 'returns image reference')
-),
--- A sandbox exists again on the node: a container there started after the failure.
-sandbox_ok AS (
-    SELECT c.bundle_id AS cluster, c.node, min(b.collected_at - k8s_ts(c.status->>'$.state.running.startedAt')) AS age
-    FROM containers c JOIN bundles b ON b.bundle_id = c.bundle_id
-    WHERE c.state = 'running' AND c.node IS NOT NULL
-    GROUP BY ALL
-),
 -- Pull failures in the kubelet / container runtime logs of the nodes.
 log_hits AS (
     SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END AS cluster, l.node,
@@ -146,6 +121,40 @@ log_hits AS (
     WHERE l.source IN ('node', 'host')
       AND regexp_matches(l.line, '(PullImage \\?".*\\?" failed|PullImage from image service failed|Failed to pull image|failed to pull and unpack image|failed to get sandbox image|Error response from daemon: (Get|Head) )')
       AND NOT contains(l.line, 'Back-off pulling image')
+),
+-- Nodes with a failure told only by events or logs: the successes below are looked for on
+-- these nodes only, not among every running container of the cluster.
+candidates AS MATERIALIZED (
+    SELECT DISTINCT bundle_id, node FROM event_only WHERE node IS NOT NULL
+    UNION
+    SELECT DISTINCT cluster, node FROM log_hits WHERE node IS NOT NULL
+),
+-- A later success: the kubelet pulled the image (or found it present), a container runs it on
+-- the node now, or the runtime returned it. `age` is how long before collection.
+pulled AS (
+    SELECT e.bundle_id AS cluster, e.source_host AS node,
+        regexp_replace(regexp_replace(regexp_extract(e.message, 'image \\?"([^"\\]+)', 1), '^docker\.io/library/', ''), '^docker\.io/', '') AS image,
+        b.collected_at - e.last_seen AS age, false AS running
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE e.reason = 'Pulled' AND (starts_with(e.message, 'Successfully pulled image') OR starts_with(e.message, 'Container image'))
+    UNION ALL
+    SELECT c.bundle_id, c.node, regexp_replace(regexp_replace(c.image, '^docker\.io/library/', ''), '^docker\.io/', ''), NULL, true
+    FROM containers c JOIN candidates k ON k.bundle_id = c.bundle_id AND k.node = c.node
+    WHERE c.state = 'running'
+    UNION ALL
+    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END, l.node,
+        regexp_replace(regexp_replace(regexp_extract(l.line, 'PullImage \\?"([^"\\]+)\\?" returns image reference', 1), '^docker\.io/library/', ''), '^docker\.io/', ''),
+        l.age, false
+    FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
+    WHERE l.source IN ('node', 'host') AND contains(l.line, 'returns image reference')
+),
+-- A sandbox exists again on the node: a container there started after the failure.
+sandbox_ok AS (
+    SELECT c.bundle_id AS cluster, c.node, min(b.collected_at - k8s_ts(c.status->>'$.state.running.startedAt')) AS age
+    FROM containers c JOIN bundles b ON b.bundle_id = c.bundle_id
+    JOIN candidates k ON k.bundle_id = c.bundle_id AND k.node = c.node
+    WHERE c.state = 'running'
+    GROUP BY ALL
 ),
 log_only AS (
     SELECT cluster AS bundle_id, node, coalesce(image, url_host) AS image, list(DISTINCT service) AS services,
