@@ -52,7 +52,7 @@ WITH down AS (
     FROM apiservices a JOIN bundles b ON b.bundle_id = a.bundle_id
     WHERE a.available = 'False'
 ),
-disco_logs AS (
+disco_logs AS MATERIALIZED (
     -- client-go discovery errors ("unable to retrieve the complete list of server APIs: metrics.k8s.io/v1beta1: ...",
     -- "couldn't get resource list for metrics.k8s.io/v1beta1"), controllers' "failed to discover some
     -- groups: map[metrics.k8s.io/v1beta1:...]" and "stale GroupVersion discovery: ...", and the
@@ -66,10 +66,23 @@ disco_logs AS (
        OR contains(line, 'stale GroupVersion discovery')
        OR (contains(line, 'failing or missing response from') AND contains(line, '/apis/'))
 ),
-matched AS (
-    SELECT d.bundle_id, d.name, l.line, l.origin, l.ts, l.age
+matched AS MATERIALIZED (
+    SELECT d.bundle_id, d.name, l.line, l.origin, l.ts
     FROM down d JOIN disco_logs l
       ON l.bundle_id = d.bundle_id AND (contains(l.line, d."group" || '/' || d.version) OR contains(l.line, d.name))
+),
+-- The log evidence of each unavailable APIService, aggregated once.
+per_api AS (
+    SELECT bundle_id, name, count(*) AS n, string_agg(DISTINCT origin, ', ' ORDER BY origin) AS origins,
+        list(line ORDER BY ts DESC NULLS LAST, line)[1:2] AS lines, min(ts) AS first_seen, max(ts) AS last_seen
+    FROM matched
+    GROUP BY bundle_id, name
+),
+-- Collection gaps of each unavailable APIService's group.
+gap_lines AS (
+    SELECT a.bundle_id, a.name, list(g.what || ' ' || g.location || ': ' || g.detail) AS gaps
+    FROM down a JOIN gaps g ON g.bundle_id = a.bundle_id AND g.location LIKE a."group" || '%'
+    GROUP BY a.bundle_id, a.name
 ),
 -- APIServices that are Available now: discovery errors about them are history.
 up AS (
@@ -82,28 +95,25 @@ SELECT
         || coalesce(', backend service ' || a.service_namespace || '/' || a.service_name, '')
         || CASE WHEN a.down_minutes < ${min_down_minutes}
                 THEN ', since ' || CAST(round(greatest(a.down_minutes, 0)) AS BIGINT) || ' minutes only (its backend may be restarting)' ELSE '' END
-        || coalesce((SELECT '; ' || count(*) || ' log lines report discovery failures for it ('
-                        || string_agg(DISTINCT m.origin, ', ' ORDER BY m.origin) || ')'
-                     FROM matched m WHERE m.bundle_id = a.bundle_id AND m.name = a.name HAVING count(*) > 0), '') AS message,
+        || coalesce('; ' || p.n || ' log lines report discovery failures for it (' || p.origins || ')', '') AS message,
     'APIService ' || a.name || ' 不可用' || coalesce('（' || a.reason || '）', '')
         || coalesce('，后端服务 ' || a.service_namespace || '/' || a.service_name, '')
         || CASE WHEN a.down_minutes < ${min_down_minutes}
                 THEN '，仅持续了 ' || CAST(round(greatest(a.down_minutes, 0)) AS BIGINT) || ' 分钟（其后端可能正在重启）' ELSE '' END
-        || coalesce((SELECT '；' || count(*) || ' 行日志报告了它的发现失败（'
-                        || string_agg(DISTINCT m.origin, ', ' ORDER BY m.origin) || '）'
-                     FROM matched m WHERE m.bundle_id = a.bundle_id AND m.name = a.name HAVING count(*) > 0), '') AS message_zh,
+        || coalesce('；' || p.n || ' 行日志报告了它的发现失败（' || p.origins || '）', '') AS message_zh,
     list_concat(
         [coalesce(a.message, '')],
-        coalesce((SELECT list(g.what || ' ' || g.location || ': ' || g.detail) FROM gaps g
-                  WHERE g.bundle_id = a.bundle_id AND g.location LIKE a."group" || '%'), []),
-        coalesce((SELECT list(m.line ORDER BY m.ts DESC NULLS LAST, m.line)[1:2] FROM matched m WHERE m.bundle_id = a.bundle_id AND m.name = a.name), [])) AS evidence,
+        coalesce(gl.gaps, []),
+        coalesce(p.lines, [])) AS evidence,
     -- The APIService's own condition proves it; only a very fresh transition may be a restart.
     CASE WHEN a.down_minutes < ${min_down_minutes} THEN 'medium' ELSE 'high' END AS severity,
-    (SELECT min(m.ts) FROM matched m WHERE m.bundle_id = a.bundle_id AND m.name = a.name) AS first_seen,
-    (SELECT max(m.ts) FROM matched m WHERE m.bundle_id = a.bundle_id AND m.name = a.name) AS last_seen,
+    p.first_seen,
+    p.last_seen,
     NULL::BIGINT AS recent_count,
     NULL::BIGINT AS count
 FROM down a
+LEFT JOIN per_api p ON p.bundle_id = a.bundle_id AND p.name = a.name
+LEFT JOIN gap_lines gl ON gl.bundle_id = a.bundle_id AND gl.name = a.name
 UNION ALL
 -- Discovery failures recorded during collection with no matching unavailable APIService.
 SELECT 'discovery/' || g.location, NULL, g.bundle_id,
