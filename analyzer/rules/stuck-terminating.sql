@@ -59,7 +59,7 @@ kubectl -n <ns> patch <resource> -p '{"metadata":{"finalizers":[]}}' --type=merg
 [thresholds]
 min_age_minutes = 30
 --- */
-WITH stuck AS (
+WITH stuck AS NOT MATERIALIZED (
     SELECT o.bundle_id, o.kind, o.api_group, o.namespace, o.name, o.finalizers, o.deleted_at, o.doc,
         days_between(o.deleted_at, b.collected_at) * 24 * 60 AS minutes,
         CASE WHEN o.kind = 'Namespace' THEN coalesce(from_json(o.doc->'$.spec.finalizers', '["VARCHAR"]'), []) ELSE [] END AS spec_finalizers
@@ -105,20 +105,20 @@ inside AS (
 -- Storage protection working as designed: a claim kept while a pod still mounts it, a volume
 -- kept while its claim still exists.
 protected AS (
-    SELECT s.bundle_id, s.kind, s.namespace, s.name,
-        CASE WHEN s.kind = 'PersistentVolumeClaim' THEN
-            (SELECT string_agg(p.name, ', ' ORDER BY p.name) FROM pods p
-             WHERE p.bundle_id = s.bundle_id AND p.namespace = s.namespace
-               AND coalesce(p.phase, '') NOT IN ('Succeeded', 'Failed')
-               AND contains(CAST(p.volumes AS VARCHAR), '"claimName":"' || s.name || '"'))
-        ELSE
-            (SELECT any_value(c.namespace || '/' || c.name) FROM pvcs c
-             WHERE c.bundle_id = s.bundle_id AND c.namespace = json_extract_string(s.doc, '$.spec.claimRef.namespace')
-               AND c.name = json_extract_string(s.doc, '$.spec.claimRef.name'))
-        END AS user_of
+    SELECT s.bundle_id, s.kind, s.namespace, s.name, string_agg(p.name, ', ' ORDER BY p.name) AS user_of
     FROM stuck s
-    WHERE (s.kind = 'PersistentVolumeClaim' AND s.finalizers = ['kubernetes.io/pvc-protection'])
-       OR (s.kind = 'PersistentVolume' AND s.finalizers = ['kubernetes.io/pv-protection'])
+    JOIN pods p ON p.bundle_id = s.bundle_id AND p.namespace = s.namespace
+    WHERE s.kind = 'PersistentVolumeClaim' AND s.finalizers = ['kubernetes.io/pvc-protection']
+      AND coalesce(p.phase, '') NOT IN ('Succeeded', 'Failed')
+      AND contains(CAST(p.volumes AS VARCHAR), '"claimName":"' || s.name || '"')
+    GROUP BY ALL
+    UNION ALL
+    SELECT s.bundle_id, s.kind, s.namespace, s.name, any_value(c.namespace || '/' || c.name)
+    FROM stuck s
+    JOIN pvcs c ON c.bundle_id = s.bundle_id AND c.namespace = json_extract_string(s.doc, '$.spec.claimRef.namespace')
+        AND c.name = json_extract_string(s.doc, '$.spec.claimRef.name')
+    WHERE s.kind = 'PersistentVolume' AND s.finalizers = ['kubernetes.io/pv-protection']
+    GROUP BY ALL
 ),
 -- Pods whose node is not Ready: the kubelet that would confirm the deletion is not there.
 pod_node AS (
