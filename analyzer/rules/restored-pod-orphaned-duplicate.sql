@@ -65,7 +65,7 @@ matches AS (
             OR (w.kind = 'StatefulSet' AND regexp_matches(o.name, '^' || replace(w.name, '.', '\.') || '-[0-9]+$')) AS name_match
     FROM orphans o JOIN owners w ON w.bundle_id = o.bundle_id AND w.namespace = o.namespace
 ),
-candidates AS (
+candidates AS MATERIALIZED (
     SELECT * FROM matches m WHERE m.selector_match OR (m.name_match AND m.restore IS NOT NULL)
 ),
 -- Running pods the owner made itself, matched by its selector.
@@ -76,8 +76,12 @@ judged AS (
         any_value(m.match_labels) AS match_labels, bool_or(m.selector_match) AS selector_match,
         count(p2.name) AS owned_running
     FROM candidates m
-    LEFT JOIN pods p2 ON p2.bundle_id = m.bundle_id AND p2.namespace = m.namespace AND p2.deleted_at IS NULL
-        AND p2.phase = 'Running' AND p2.owner_kind IS NOT NULL
+    LEFT JOIN (
+        -- Only the namespaces of the candidates: pods elsewhere cannot match.
+        SELECT p.bundle_id, p.namespace, p.name, p.labels FROM pods p
+        WHERE p.deleted_at IS NULL AND p.phase = 'Running' AND p.owner_kind IS NOT NULL
+          AND (p.bundle_id, p.namespace) IN (SELECT bundle_id, namespace FROM candidates)
+    ) p2 ON p2.bundle_id = m.bundle_id AND p2.namespace = m.namespace
         AND len(list_filter(map_entries(m.match_labels),
             lambda e: json_extract_string(p2.labels, '$."' || e.key || '"') IS DISTINCT FROM e.value)) = 0
     GROUP BY m.bundle_id, m.namespace, m.name, m.owner_kind, m.owner_name
