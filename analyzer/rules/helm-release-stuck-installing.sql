@@ -51,48 +51,66 @@ helm -n <ns> uninstall <release>      # 或：helm -n <ns> rollback <release> <�
 """
 --- */
 WITH releases AS (
-    -- HelmRelease custom resources (DCE kpanda, and other Helm controllers).
+    -- HelmRelease custom resources (DCE kpanda, and other Helm controllers) being deleted for a
+    -- while and held by finalizers.
     SELECT o.bundle_id, o.kind, o.api_group, o.resource, o.namespace, o.name, o.finalizers, o.deleted_at,
         coalesce(o.doc->>'$.status.phase', o.doc->>'$.status.status', o.doc->>'$.status.state') AS phase,
         days_between(o.deleted_at, b.collected_at) * 1440 AS deleting_minutes
     FROM objects o JOIN bundles b USING (bundle_id)
-    WHERE (o.api_group LIKE '%kpanda.io' AND o.resource IN ('helmreleases', 'helmoperations'))
-       OR (o.resource = 'helmreleases' AND o.api_group <> '')
+    WHERE o.deleted_at IS NOT NULL AND len(o.finalizers) > 0
+      AND days_between(o.deleted_at, b.collected_at) * 1440 >= ${min_age_minutes}
+      AND ((o.api_group LIKE '%kpanda.io' AND o.resource IN ('helmreleases', 'helmoperations'))
+           OR (o.resource = 'helmreleases' AND o.api_group <> ''))
 ),
--- Helm's own release records: Secrets (default driver) or ConfigMaps labelled owner=helm.
+-- Helm's own release records: Secrets (default driver) or ConfigMaps labelled owner=helm. A
+-- text test first: only labels that can match are parsed.
+helm_records AS MATERIALIZED (
+    SELECT bundle_id, namespace, resource, labels, created_at FROM objects
+    WHERE api_group = '' AND resource = 'secrets' AND contains(CAST(labels AS VARCHAR), 'helm')
+    UNION ALL
+    SELECT bundle_id, namespace, resource, labels, created_at FROM objects
+    WHERE api_group = '' AND resource = 'configmaps' AND contains(CAST(labels AS VARCHAR), 'helm')
+),
 pending AS (
     SELECT o.bundle_id, o.namespace,
         json_extract_string(o.labels, '$.name') AS release,
         json_extract_string(o.labels, '$.status') AS status,
         json_extract_string(o.labels, '$.version') AS revision,
         (epoch(b.collected_at) - coalesce(TRY_CAST(json_extract_string(o.labels, '$.modifiedAt') AS DOUBLE), epoch(o.created_at))) / 60 AS minutes
-    FROM objects o JOIN bundles b USING (bundle_id)
-    -- A text test first: only labels that can match are parsed.
-    WHERE o.api_group = '' AND o.resource IN ('secrets', 'configmaps')
-      AND contains(CAST(o.labels AS VARCHAR), 'pending-')
+    FROM helm_records o JOIN bundles b USING (bundle_id)
+    WHERE contains(CAST(o.labels AS VARCHAR), 'pending-')
       AND json_extract_string(o.labels, '$.owner') = 'helm'
       AND json_extract_string(o.labels, '$.status') IN ('pending-install', 'pending-upgrade', 'pending-rollback')
       AND (epoch(b.collected_at) - coalesce(TRY_CAST(json_extract_string(o.labels, '$.modifiedAt') AS DOUBLE), epoch(o.created_at))) / 60 >= ${min_age_minutes}
       -- Only the newest revision of the release counts.
       AND NOT EXISTS (
-          SELECT 1 FROM objects n
-          WHERE n.bundle_id = o.bundle_id AND n.api_group = '' AND n.namespace = o.namespace AND n.resource = o.resource
-            AND contains(CAST(n.labels AS VARCHAR), 'helm')
+          SELECT 1 FROM helm_records n
+          WHERE n.bundle_id = o.bundle_id AND n.namespace = o.namespace AND n.resource = o.resource
             AND json_extract_string(n.labels, '$.owner') = 'helm'
             AND json_extract_string(n.labels, '$.name') = json_extract_string(o.labels, '$.name')
             AND TRY_CAST(json_extract_string(n.labels, '$.version') AS INTEGER) > TRY_CAST(json_extract_string(o.labels, '$.version') AS INTEGER))
 ),
 -- A Helm client running right now for the release (a kpanda helm operation pod, any pod running
 -- `helm install|upgrade|rollback <release>`): the operation is still going on.
-running_ops AS (
-    SELECT DISTINCT p.bundle_id, pe.namespace, pe.release, p.namespace || '/' || p.name AS pod
+-- Containers whose command names the release (the pattern needs the release, so it runs only
+-- against the pending ones)...
+op_containers AS MATERIALIZED (
+    SELECT c.bundle_id, pe.namespace, pe.release, c.namespace AS pod_namespace, c.pod
     FROM pending pe
     JOIN containers c ON c.bundle_id = pe.bundle_id
-    JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
-    WHERE p.phase IN ('Running', 'Pending') AND p.deleted_at IS NULL
-      AND regexp_matches(coalesce(CAST(c.command AS VARCHAR), '') || ' ' || coalesce(CAST(c.args AS VARCHAR), ''),
+    WHERE regexp_matches(coalesce(CAST(c.command AS VARCHAR), '') || ' ' || coalesce(CAST(c.args AS VARCHAR), ''),
                          '(?:"(?:install|upgrade|rollback)"\s*,\s*(?:"--?[^"]*"\s*,\s*)*"' || replace(pe.release, '.', '\.') || '"'
                          || '|helm\s+(?:install|upgrade|rollback)\s+(?:--?\S+\s+)*' || replace(pe.release, '.', '\.') || '\b)')
+),
+-- ... of pods that run now.
+running_ops AS (
+    SELECT DISTINCT o.bundle_id, o.namespace, o.release, o.pod_namespace || '/' || o.pod AS pod
+    FROM op_containers o
+    JOIN (SELECT p.bundle_id, p.namespace, p.name FROM pods p
+          -- Only the pods of clusters with a pending release are read.
+          JOIN (SELECT DISTINCT bundle_id FROM pending) g ON g.bundle_id = p.bundle_id
+          WHERE p.phase IN ('Running', 'Pending') AND p.deleted_at IS NULL) p
+        ON p.bundle_id = o.bundle_id AND p.namespace = o.pod_namespace AND p.name = o.pod
 )
 SELECT lower(r.kind) || '/' || r.namespace || '/' || r.name AS resource, r.namespace, r.name, r.bundle_id,
     r.kind || ' ' || r.name || ' (' || r.resource || '.' || r.api_group || ') has been deleting for '
@@ -111,7 +129,6 @@ SELECT lower(r.kind) || '/' || r.namespace || '/' || r.name AS resource, r.names
     NULL AS severity
 FROM releases r
 LEFT JOIN pending p ON p.bundle_id = r.bundle_id AND p.namespace = r.namespace AND p.release = r.name
-WHERE r.deleted_at IS NOT NULL AND len(r.finalizers) > 0 AND r.deleting_minutes >= ${min_age_minutes}
 UNION ALL
 SELECT 'helmrelease/' || p.namespace || '/' || p.release, p.namespace, p.release, p.bundle_id,
     'Helm release ' || p.release || ' has been ' || p.status || ' for ' || CAST(round(p.minutes) AS BIGINT)
@@ -128,6 +145,5 @@ SELECT 'helmrelease/' || p.namespace || '/' || p.release, p.namespace, p.release
 FROM pending p
 LEFT JOIN (SELECT bundle_id, namespace, release, min(pod) AS pod FROM running_ops GROUP BY ALL) o
     ON o.bundle_id = p.bundle_id AND o.namespace = p.namespace AND o.release = p.release
-WHERE NOT EXISTS (SELECT 1 FROM releases r WHERE r.bundle_id = p.bundle_id AND r.namespace = p.namespace AND r.name = p.release
-                  AND r.deleted_at IS NOT NULL AND len(r.finalizers) > 0 AND r.deleting_minutes >= ${min_age_minutes})
+WHERE NOT EXISTS (SELECT 1 FROM releases r WHERE r.bundle_id = p.bundle_id AND r.namespace = p.namespace AND r.name = p.release)
 ORDER BY 1
