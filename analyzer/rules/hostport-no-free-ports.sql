@@ -52,68 +52,49 @@ zh = """
 # Pods Pending for fewer minutes than this are still being scheduled.
 min_pending_minutes = 5
 --- */
-WITH rs_owner AS (
-    SELECT bundle_id, namespace, name, owner_kind, owner_name FROM workloads WHERE kind = 'ReplicaSet'
-),
--- Every pod with the workload it belongs to (Deployment through its ReplicaSet).
-pod_wl AS (
-    SELECT p.bundle_id, p.namespace, p.name AS pod, p.node, p.phase, p.deleted_at, p.created_at, p.host_network,
-        p.scheduled_message,
-        CASE WHEN p.owner_kind = 'ReplicaSet' AND r.owner_kind = 'Deployment' THEN 'Deployment'
-             ELSE coalesce(p.owner_kind, 'Pod') END AS wkind,
-        CASE WHEN p.owner_kind = 'ReplicaSet' AND r.owner_kind = 'Deployment' THEN r.owner_name
-             ELSE coalesce(p.owner_name, p.name) END AS wname
-    FROM pods p
-    LEFT JOIN rs_owner r ON r.bundle_id = p.bundle_id AND r.namespace = p.namespace AND r.name = p.owner_name
-),
--- Host ports each pod asks for; with hostNetwork every containerPort is a host port. Only
--- containers naming a hostPort, and containers of hostNetwork pods, are parsed.
-pod_ports AS (
-    SELECT bundle_id, namespace, pod, list(DISTINCT CAST(port AS VARCHAR) || '/' || proto ORDER BY CAST(port AS VARCHAR) || '/' || proto) AS ports
-    FROM (
-        SELECT bundle_id, namespace, pod,
-            coalesce(nullif(x.hostPort, 0), CASE WHEN host_network THEN x.containerPort END) AS port,
-            coalesce(x.protocol, 'TCP') AS proto
-        FROM (SELECT c.bundle_id, c.namespace, c.pod, p.host_network,
-                  unnest(from_json(c.ports, '[{"containerPort":"BIGINT","hostPort":"BIGINT","protocol":"VARCHAR"}]')) AS x
-              FROM containers c
-              JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
-              WHERE c.ports IS NOT NULL AND c.container_type <> 'ephemeral' AND contains(CAST(c.ports AS VARCHAR), 'hostPort')
-              UNION ALL
-              SELECT c.bundle_id, c.namespace, c.pod, p.host_network,
-                  unnest(from_json(c.ports, '[{"containerPort":"BIGINT","hostPort":"BIGINT","protocol":"VARCHAR"}]')) AS x
-              FROM pods p
-              JOIN containers c ON c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name
-              WHERE p.host_network
-                AND c.ports IS NOT NULL AND c.container_type <> 'ephemeral' AND NOT contains(CAST(c.ports AS VARCHAR), 'hostPort'))
-    )
-    WHERE port IS NOT NULL AND port > 0
-    GROUP BY ALL
-),
 -- Pods the scheduler could not place for want of a free host port: their PodScheduled
 -- condition, or FailedScheduling events (the pod may be gone since).
-sched_events AS (
+WITH sched_events AS (
     SELECT bundle_id, namespace, object_name AS pod, max(last_seen) AS last_seen, sum(count) AS n,
         arg_max(message, last_seen) AS message
     FROM events
     WHERE object_kind = 'Pod' AND contains(message, 'free ports for the requested pod ports')
     GROUP BY ALL
 ),
-pending AS (
-    SELECT w.bundle_id, w.namespace, w.pod, w.wkind, w.wname,
-        coalesce(CASE WHEN contains(w.scheduled_message, 'free ports for the requested pod ports') THEN w.scheduled_message END, e.message) AS message,
+-- Pending pods the scheduler could not place for want of a free host port.
+pending_pods AS MATERIALIZED (
+    SELECT p.bundle_id, p.namespace, p.name, p.owner_kind, p.owner_name,
+        coalesce(CASE WHEN contains(p.scheduled_message, 'free ports for the requested pod ports') THEN p.scheduled_message END, e.message) AS message,
         coalesce(e.n, 1) AS n
-    FROM pod_wl w
-    JOIN bundles b ON b.bundle_id = w.bundle_id
-    LEFT JOIN sched_events e ON e.bundle_id = w.bundle_id AND e.namespace = w.namespace AND e.pod = w.pod
-    WHERE w.node IS NULL AND w.deleted_at IS NULL AND w.phase = 'Pending'
-      AND (contains(w.scheduled_message, 'free ports for the requested pod ports') OR e.pod IS NOT NULL)
-      AND days_between(w.created_at, b.collected_at) * 1440 >= ${min_pending_minutes}
+    FROM pods p
+    JOIN bundles b ON b.bundle_id = p.bundle_id
+    LEFT JOIN sched_events e ON e.bundle_id = p.bundle_id AND e.namespace = p.namespace AND e.pod = p.name
+    WHERE p.node IS NULL AND p.deleted_at IS NULL AND p.phase = 'Pending'
+      AND (contains(p.scheduled_message, 'free ports for the requested pod ports') OR e.pod IS NOT NULL)
+      AND days_between(p.created_at, b.collected_at) * 1440 >= ${min_pending_minutes}
+),
+pending AS (
+    SELECT p.bundle_id, p.namespace, p.name AS pod,
+        -- The workload it belongs to (Deployment through its ReplicaSet).
+        CASE WHEN p.owner_kind = 'ReplicaSet' AND r.owner_kind = 'Deployment' THEN 'Deployment'
+             ELSE coalesce(p.owner_kind, 'Pod') END AS wkind,
+        CASE WHEN p.owner_kind = 'ReplicaSet' AND r.owner_kind = 'Deployment' THEN r.owner_name
+             ELSE coalesce(p.owner_name, p.name) END AS wname,
+        p.message, p.n
+    FROM pending_pods p
+    LEFT JOIN (SELECT r.bundle_id, r.namespace, r.name, r.owner_kind, r.owner_name FROM workloads r
+               -- Only the ReplicaSets of clusters with such pods are read.
+               JOIN (SELECT DISTINCT bundle_id FROM pending_pods) g ON g.bundle_id = r.bundle_id
+               WHERE r.kind = 'ReplicaSet') r
+        ON r.bundle_id = p.bundle_id AND r.namespace = p.namespace AND r.name = p.owner_name
     UNION ALL
     -- Events of pods no longer listed: grouped under their own name.
     SELECT e.bundle_id, e.namespace, e.pod, 'Pod', e.pod, e.message, e.n
     FROM sched_events e
-    WHERE NOT EXISTS (SELECT 1 FROM pods p WHERE p.bundle_id = e.bundle_id AND p.namespace = e.namespace AND p.name = e.pod)
+    WHERE NOT EXISTS (SELECT 1 FROM pods p
+                      -- Only the pods of clusters with such events are read.
+                      JOIN (SELECT DISTINCT bundle_id FROM sched_events) g ON g.bundle_id = p.bundle_id
+                      WHERE p.bundle_id = e.bundle_id AND p.namespace = e.namespace AND p.name = e.pod)
 ),
 -- Deployments and DaemonSets on the host network or with a container naming a hostPort: the
 -- others have no host port, so their templates need not be parsed. (wl leaves out the
@@ -150,21 +131,6 @@ wl_ports AS (
             lambda x: CAST(coalesce(nullif(x.hostPort, 0), x.containerPort) AS VARCHAR) || '/' || coalesce(x.protocol, 'TCP')))) AS ports
     FROM wl
 ),
--- Nodes a workload's pods can go to: Ready, schedulable, taints tolerated, nodeSelector met.
--- Counted for the workloads with host ports only.
-eligible AS (
-    SELECT w.bundle_id, w.kind, w.namespace, w.name, count(n.name) AS nodes
-    FROM wl w
-    LEFT JOIN nodes n ON n.bundle_id = w.bundle_id AND n.ready AND NOT n.unschedulable AND n.deleted_at IS NULL
-        AND len(list_filter(n.taints, lambda t: t.effect IN ('NoSchedule', 'NoExecute')
-                AND len(list_filter(w.tols, lambda o: (coalesce(o.effect, '') = '' OR o.effect = t.effect)
-                    AND ((coalesce(o.key, '') = '' AND o.operator = 'Exists')
-                         OR (o.key = t.key AND (o.operator = 'Exists' OR coalesce(o.value, '') = coalesce(t.value, '')))))) = 0)) = 0
-        AND len(list_filter(map_entries(w.selector), lambda s: json_extract_string(n.labels, '$."' || s.key || '"') IS DISTINCT FROM s.value)) = 0
-    WHERE EXISTS (SELECT 1 FROM wl_ports p WHERE p.bundle_id = w.bundle_id AND p.kind = w.kind AND p.namespace = w.namespace
-                  AND p.name = w.name AND len(p.ports) > 0)
-    GROUP BY ALL
-),
 -- maxSurge rounds up, maxUnavailable rounds down (defaults 25% / 25% for Deployments,
 -- 0 / 1 for DaemonSets).
 rolling AS (
@@ -175,29 +141,75 @@ rolling AS (
     FROM wl w
 ),
 risk AS (
-    SELECT r.*, p.ports, e.nodes,
+    SELECT r.*, p.ports,
         CASE WHEN ends_with(r.max_surge, '%') THEN ceil(coalesce(r.desired, 1) * TRY_CAST(rtrim(r.max_surge, '%') AS DOUBLE) / 100)
              ELSE TRY_CAST(r.max_surge AS DOUBLE) END AS surge,
         CASE WHEN ends_with(r.max_unavailable, '%') THEN floor(coalesce(r.desired, 1) * TRY_CAST(rtrim(r.max_unavailable, '%') AS DOUBLE) / 100)
              ELSE TRY_CAST(r.max_unavailable AS DOUBLE) END AS unavailable
     FROM rolling r
     JOIN wl_ports p USING (bundle_id, kind, namespace, name)
-    JOIN eligible e USING (bundle_id, kind, namespace, name)
     WHERE len(p.ports) > 0 AND r.stype = 'RollingUpdate'
 ),
+-- Nodes a Deployment's pods can go to: Ready, schedulable, taints tolerated, nodeSelector met.
+-- Counted only where the judgement needs the count: a Deployment that surges and removes no
+-- old pod first.
+eligible AS (
+    SELECT w.bundle_id, w.kind, w.namespace, w.name, count(n.name) AS nodes
+    FROM risk r
+    JOIN wl w USING (bundle_id, kind, namespace, name)
+    LEFT JOIN nodes n ON n.bundle_id = w.bundle_id AND n.ready AND NOT n.unschedulable AND n.deleted_at IS NULL
+        AND len(list_filter(n.taints, lambda t: t.effect IN ('NoSchedule', 'NoExecute')
+                AND len(list_filter(w.tols, lambda o: (coalesce(o.effect, '') = '' OR o.effect = t.effect)
+                    AND ((coalesce(o.key, '') = '' AND o.operator = 'Exists')
+                         OR (o.key = t.key AND (o.operator = 'Exists' OR coalesce(o.value, '') = coalesce(t.value, '')))))) = 0)) = 0
+        AND len(list_filter(map_entries(w.selector), lambda s: json_extract_string(n.labels, '$."' || s.key || '"') IS DISTINCT FROM s.value)) = 0
+    WHERE r.kind <> 'DaemonSet' AND r.surge > 0 AND coalesce(r.unavailable, 0) = 0
+    GROUP BY ALL
+),
 stuck_design AS (
-    SELECT *,
-        CASE WHEN kind = 'DaemonSet' THEN 'DaemonSet rollingUpdate.maxSurge ' || max_surge || ' with hostPort: the surge pod can never start beside the old one on its node'
-             ELSE 'strategy RollingUpdate (maxSurge ' || max_surge || ', maxUnavailable ' || max_unavailable || ') with '
-                  || coalesce(desired, 1) || ' replicas on ' || nodes || ' eligible node(s): the surge pod finds no free port and no old pod is removed first' END AS why,
-        CASE WHEN kind = 'DaemonSet' THEN 'DaemonSet 设置了 rollingUpdate.maxSurge ' || max_surge || ' 且使用 hostPort：surge Pod 永远无法与旧 Pod 在同一节点上同时启动'
-             ELSE '策略 RollingUpdate（maxSurge ' || max_surge || '，maxUnavailable ' || max_unavailable || '），'
-                  || coalesce(desired, 1) || ' 个副本、' || nodes || ' 个符合调度条件的节点：surge Pod 找不到空闲端口，而旧 Pod 也不会先被删除' END AS why_zh
-    FROM risk
-    WHERE surge > 0
-      AND (kind = 'DaemonSet'
+    SELECT r.*, e.nodes,
+        CASE WHEN r.kind = 'DaemonSet' THEN 'DaemonSet rollingUpdate.maxSurge ' || r.max_surge || ' with hostPort: the surge pod can never start beside the old one on its node'
+             ELSE 'strategy RollingUpdate (maxSurge ' || r.max_surge || ', maxUnavailable ' || r.max_unavailable || ') with '
+                  || coalesce(r.desired, 1) || ' replicas on ' || e.nodes || ' eligible node(s): the surge pod finds no free port and no old pod is removed first' END AS why,
+        CASE WHEN r.kind = 'DaemonSet' THEN 'DaemonSet 设置了 rollingUpdate.maxSurge ' || r.max_surge || ' 且使用 hostPort：surge Pod 永远无法与旧 Pod 在同一节点上同时启动'
+             ELSE '策略 RollingUpdate（maxSurge ' || r.max_surge || '，maxUnavailable ' || r.max_unavailable || '），'
+                  || coalesce(r.desired, 1) || ' 个副本、' || e.nodes || ' 个符合调度条件的节点：surge Pod 找不到空闲端口，而旧 Pod 也不会先被删除' END AS why_zh
+    FROM risk r
+    LEFT JOIN eligible e USING (bundle_id, kind, namespace, name)
+    WHERE r.surge > 0
+      AND (r.kind = 'DaemonSet'
            -- Without Node objects the node count is unknown: no judgement.
-           OR (coalesce(unavailable, 0) = 0 AND nodes > 0 AND coalesce(desired, 1) > 0 AND nodes <= coalesce(desired, 1)))
+           OR (coalesce(r.unavailable, 0) = 0 AND e.nodes > 0 AND coalesce(r.desired, 1) > 0 AND e.nodes <= coalesce(r.desired, 1)))
+),
+-- Host ports each pod asks for; with hostNetwork every containerPort is a host port. Only
+-- containers naming a hostPort, and containers of hostNetwork pods, are parsed, and only in
+-- clusters with something to report.
+report_bundles AS (
+    SELECT bundle_id FROM pending UNION SELECT bundle_id FROM stuck_design
+),
+pod_ports AS (
+    SELECT bundle_id, namespace, pod, list(DISTINCT CAST(port AS VARCHAR) || '/' || proto ORDER BY CAST(port AS VARCHAR) || '/' || proto) AS ports
+    FROM (
+        SELECT bundle_id, namespace, pod,
+            coalesce(nullif(x.hostPort, 0), CASE WHEN host_network THEN x.containerPort END) AS port,
+            coalesce(x.protocol, 'TCP') AS proto
+        FROM (SELECT c.bundle_id, c.namespace, c.pod, p.host_network,
+                  unnest(from_json(c.ports, '[{"containerPort":"BIGINT","hostPort":"BIGINT","protocol":"VARCHAR"}]')) AS x
+              FROM containers c
+              JOIN report_bundles g ON g.bundle_id = c.bundle_id
+              JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
+              WHERE c.ports IS NOT NULL AND c.container_type <> 'ephemeral' AND contains(CAST(c.ports AS VARCHAR), 'hostPort')
+              UNION ALL
+              SELECT c.bundle_id, c.namespace, c.pod, p.host_network,
+                  unnest(from_json(c.ports, '[{"containerPort":"BIGINT","hostPort":"BIGINT","protocol":"VARCHAR"}]')) AS x
+              FROM pods p
+              JOIN report_bundles g ON g.bundle_id = p.bundle_id
+              JOIN containers c ON c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name
+              WHERE p.host_network
+                AND c.ports IS NOT NULL AND c.container_type <> 'ephemeral' AND NOT contains(CAST(c.ports AS VARCHAR), 'hostPort'))
+    )
+    WHERE port IS NOT NULL AND port > 0
+    GROUP BY ALL
 ),
 -- Who holds each port on the nodes.
 holders AS (
@@ -225,6 +237,7 @@ findings AS (
         s.why, s.why_zh
     FROM pending_wl p
     FULL OUTER JOIN stuck_design s ON s.bundle_id = p.bundle_id AND s.namespace = p.namespace AND s.kind = p.wkind AND s.name = p.wname
+
 )
 SELECT
     lower(f.kind) || '/' || f.namespace || '/' || f.name AS resource,
@@ -249,5 +262,8 @@ SELECT
          WHEN f.pods > 0 THEN 'medium'
          ELSE 'low' END AS severity
 FROM findings f
-LEFT JOIN workloads wk ON wk.bundle_id = f.bundle_id AND wk.kind = f.kind AND wk.namespace = f.namespace AND wk.name = f.name
+LEFT JOIN (SELECT w.bundle_id, w.kind, w.namespace, w.name, w.available FROM workloads w
+           -- Only the workloads of clusters with a finding are read.
+           JOIN (SELECT DISTINCT bundle_id FROM findings) g ON g.bundle_id = w.bundle_id) wk
+    ON wk.bundle_id = f.bundle_id AND wk.kind = f.kind AND wk.namespace = f.namespace AND wk.name = f.name
 ORDER BY 1
