@@ -47,24 +47,53 @@ WITH live_pods AS (
     SELECT bundle_id, namespace, name, node FROM pods
     WHERE coalesce(phase, '') NOT IN ('Succeeded', 'Failed') AND deleted_at IS NULL
 ),
+-- Live pods per node (and without one), counted once for both the totals and the nodes.
+node_counts AS MATERIALIZED (
+    SELECT bundle_id, node, count(*) AS n FROM live_pods GROUP BY ALL
+),
+-- Every non-ephemeral container: at least as many as those of live pods.
+ctr_all AS (
+    SELECT c.bundle_id, count(*) AS n
+    FROM containers c JOIN bundles b ON b.bundle_id = c.bundle_id AND b.kind = 'cluster'
+    WHERE c.container_type <> 'ephemeral'
+    GROUP BY c.bundle_id
+),
+-- Pods that no longer run, where all containers reach the warning (below it, those of live
+-- pods cannot either)...
+gone_pods AS MATERIALIZED (
+    SELECT p.bundle_id, p.namespace, p.name FROM pods p
+    JOIN ctr_all t ON t.bundle_id = p.bundle_id AND t.n >= ${max_containers} * ${warn_ratio}
+    WHERE coalesce(p.phase, '') IN ('Succeeded', 'Failed') OR p.deleted_at IS NOT NULL
+),
+-- ... and their containers.
+ctr_gone AS (
+    SELECT c.bundle_id, count(*) AS n
+    FROM containers c
+    JOIN gone_pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
+    WHERE c.container_type <> 'ephemeral'
+    GROUP BY c.bundle_id
+),
 totals AS (
     SELECT b.bundle_id,
-        (SELECT count(*) FROM nodes n WHERE n.bundle_id = b.bundle_id) AS nodes,
-        (SELECT count(*) FROM live_pods p WHERE p.bundle_id = b.bundle_id) AS pods,
-        (SELECT count(*) FROM containers c JOIN live_pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
-          WHERE c.bundle_id = b.bundle_id AND c.container_type <> 'ephemeral') AS containers
-    FROM bundles b WHERE b.kind = 'cluster'
+        coalesce(n.n, 0) AS nodes,
+        coalesce(p.n, 0) AS pods,
+        coalesce(c.n, 0) - coalesce(g.n, 0) AS containers
+    FROM bundles b
+    LEFT JOIN (SELECT bundle_id, count(*) AS n FROM nodes GROUP BY bundle_id) n ON n.bundle_id = b.bundle_id
+    LEFT JOIN (SELECT bundle_id, CAST(sum(n) AS BIGINT) AS n FROM node_counts GROUP BY bundle_id) p ON p.bundle_id = b.bundle_id
+    LEFT JOIN ctr_all c ON c.bundle_id = b.bundle_id
+    LEFT JOIN ctr_gone g ON g.bundle_id = b.bundle_id
+    WHERE b.kind = 'cluster'
 ),
 total_rows AS (
     SELECT * FROM (
-        SELECT bundle_id, 'nodes' AS what, nodes AS n, ${max_nodes} AS lim FROM totals
-        UNION ALL SELECT bundle_id, 'pods', pods, ${max_pods} FROM totals
-        UNION ALL SELECT bundle_id, 'containers', containers, ${max_containers} FROM totals)
+        SELECT bundle_id, 1 AS ord, 'nodes' AS what, nodes AS n, ${max_nodes} AS lim FROM totals
+        UNION ALL SELECT bundle_id, 2, 'pods', pods, ${max_pods} FROM totals
+        UNION ALL SELECT bundle_id, 3, 'containers', containers, ${max_containers} FROM totals)
     WHERE n >= lim * ${warn_ratio}
 ),
 per_node AS (
-    SELECT bundle_id, node, count(*) AS n FROM live_pods WHERE node IS NOT NULL GROUP BY ALL
-    HAVING count(*) > ${max_pods_per_node}
+    SELECT bundle_id, node, n FROM node_counts WHERE node IS NOT NULL AND n > ${max_pods_per_node}
 ),
 -- The node's own pod capacity (maxPods) and whether it shows the strain a crowded node shows.
 per_node_judged AS (
@@ -73,46 +102,54 @@ per_node_judged AS (
         CASE WHEN n.name IS NULL THEN NULL
              WHEN NOT n.ready THEN 'notready'
              WHEN contains(coalesce(n.ready_message, ''), 'PLEG') THEN 'pleg'
-             WHEN EXISTS (SELECT 1 FROM node_conditions c
-                          WHERE c.bundle_id = n.bundle_id AND c.node = n.name AND c.status = 'True'
-                            AND c.type IN ('PIDPressure', 'MemoryPressure')) THEN 'pressure' END AS strain_kind,
+             WHEN pr.node IS NOT NULL THEN 'pressure' END AS strain_kind,
         CASE WHEN NOT n.ready OR contains(coalesce(n.ready_message, ''), 'PLEG') THEN coalesce(nullif(n.ready_message, ''), n.ready_reason)
-             ELSE (SELECT string_agg(c.type || ': ' || coalesce(c.message, c.reason, 'True'), '; ' ORDER BY c.type)
-                   FROM node_conditions c
-                   WHERE c.bundle_id = n.bundle_id AND c.node = n.name AND c.status = 'True'
-                     AND c.type IN ('PIDPressure', 'MemoryPressure')) END AS strain
-    FROM per_node p LEFT JOIN nodes n ON n.bundle_id = p.bundle_id AND n.name = p.node
+             ELSE pr.strain END AS strain
+    FROM per_node p
+    LEFT JOIN nodes n ON n.bundle_id = p.bundle_id AND n.name = p.node
+    -- PID or memory pressure of these nodes.
+    LEFT JOIN (SELECT c.bundle_id, c.node,
+                   string_agg(c.type || ': ' || coalesce(c.message, c.reason, 'True'), '; ' ORDER BY c.type) AS strain
+               FROM node_conditions c
+               JOIN per_node q ON q.bundle_id = c.bundle_id AND q.node = c.node
+               WHERE c.status = 'True' AND c.type IN ('PIDPressure', 'MemoryPressure')
+               GROUP BY c.bundle_id, c.node) pr
+        ON pr.bundle_id = n.bundle_id AND pr.node = n.name
 )
-SELECT 'cluster' AS resource, NULL AS node, bundle_id,
-    'the cluster has ' || n || ' ' || what || CASE WHEN n > lim THEN ', above' ELSE ', close to' END
-        || ' the tested limit of ' || lim AS message,
-    '集群共有 ' || n || ' 个' || CASE what WHEN 'nodes' THEN '节点' WHEN 'pods' THEN ' Pod' WHEN 'containers' THEN '容器' ELSE ' ' || what END
-        || CASE WHEN n > lim THEN '，超过' ELSE '，接近' END || '测试上限 ' || lim AS message_zh,
-    [what || ': ' || n || ' / ' || lim] AS evidence,
-    CASE WHEN n > lim THEN 'high' ELSE 'medium' END AS severity
-FROM total_rows
-UNION ALL
-SELECT 'node/' || p.node, p.node, p.bundle_id,
-    'node ' || p.node || ' runs ' || p.n || ' pods, above the tested limit of ${max_pods_per_node} pods per node'
-        || coalesce(' (its capacity allows ' || p.cap || ')', '')
-        || CASE WHEN p.strain_kind = 'notready' THEN '; the node is NotReady' || coalesce(': ' || p.strain, '')
-                WHEN p.strain_kind IS NOT NULL THEN '; the node shows the strain of a crowded node: ' || p.strain
-                WHEN p.cap > ${max_pods_per_node} AND p.n <= p.cap
-                    THEN '; within the capacity the node was given (maxPods raised on purpose) and the node is healthy'
-                ELSE '' END,
-    '节点 ' || p.node || ' 运行了 ' || p.n || ' 个 Pod，超过每节点 ${max_pods_per_node} 个 Pod 的测试上限'
-        || coalesce('（其容量允许 ' || p.cap || ' 个）', '')
-        || CASE WHEN p.strain_kind = 'notready' THEN '；该节点处于 NotReady' || coalesce('：' || p.strain, '')
-                WHEN p.strain_kind IS NOT NULL THEN '；该节点已出现 Pod 过多的压力表现：' || p.strain
-                WHEN p.cap > ${max_pods_per_node} AND p.n <= p.cap
-                    THEN '；仍在为该节点设置的容量（有意调大的 maxPods）之内，且节点状态正常'
-                ELSE '' END,
-    list_concat(['pods on node: ' || p.n, 'capacity.pods: ' || coalesce(CAST(p.cap AS VARCHAR), '?')],
-        CASE WHEN p.strain IS NOT NULL THEN ['node: ' || p.strain] ELSE [] END),
-    -- A node given more than 110 pods on purpose and coping with them is no finding of its own;
-    -- one that shows strain, or whose capacity is unknown, is.
-    CASE WHEN p.strain_kind IS NOT NULL THEN 'medium'
-         WHEN p.cap > ${max_pods_per_node} AND p.n <= p.cap THEN 'info'
-         ELSE 'medium' END
-FROM per_node_judged p
-ORDER BY 1
+-- In the order of the limits (nodes, pods, containers) for one cluster.
+SELECT resource, node, bundle_id, message, message_zh, evidence, severity
+FROM (
+    SELECT 'cluster' AS resource, NULL AS node, bundle_id, ord,
+        'the cluster has ' || n || ' ' || what || CASE WHEN n > lim THEN ', above' ELSE ', close to' END
+            || ' the tested limit of ' || lim AS message,
+        '集群共有 ' || n || ' 个' || CASE what WHEN 'nodes' THEN '节点' WHEN 'pods' THEN ' Pod' WHEN 'containers' THEN '容器' ELSE ' ' || what END
+            || CASE WHEN n > lim THEN '，超过' ELSE '，接近' END || '测试上限 ' || lim AS message_zh,
+        [what || ': ' || n || ' / ' || lim] AS evidence,
+        CASE WHEN n > lim THEN 'high' ELSE 'medium' END AS severity
+    FROM total_rows
+    UNION ALL
+    SELECT 'node/' || p.node, p.node, p.bundle_id, 0,
+        'node ' || p.node || ' runs ' || p.n || ' pods, above the tested limit of ${max_pods_per_node} pods per node'
+            || coalesce(' (its capacity allows ' || p.cap || ')', '')
+            || CASE WHEN p.strain_kind = 'notready' THEN '; the node is NotReady' || coalesce(': ' || p.strain, '')
+                    WHEN p.strain_kind IS NOT NULL THEN '; the node shows the strain of a crowded node: ' || p.strain
+                    WHEN p.cap > ${max_pods_per_node} AND p.n <= p.cap
+                        THEN '; within the capacity the node was given (maxPods raised on purpose) and the node is healthy'
+                    ELSE '' END,
+        '节点 ' || p.node || ' 运行了 ' || p.n || ' 个 Pod，超过每节点 ${max_pods_per_node} 个 Pod 的测试上限'
+            || coalesce('（其容量允许 ' || p.cap || ' 个）', '')
+            || CASE WHEN p.strain_kind = 'notready' THEN '；该节点处于 NotReady' || coalesce('：' || p.strain, '')
+                    WHEN p.strain_kind IS NOT NULL THEN '；该节点已出现 Pod 过多的压力表现：' || p.strain
+                    WHEN p.cap > ${max_pods_per_node} AND p.n <= p.cap
+                        THEN '；仍在为该节点设置的容量（有意调大的 maxPods）之内，且节点状态正常'
+                    ELSE '' END,
+        list_concat(['pods on node: ' || p.n, 'capacity.pods: ' || coalesce(CAST(p.cap AS VARCHAR), '?')],
+            CASE WHEN p.strain IS NOT NULL THEN ['node: ' || p.strain] ELSE [] END),
+        -- A node given more than 110 pods on purpose and coping with them is no finding of its own;
+        -- one that shows strain, or whose capacity is unknown, is.
+        CASE WHEN p.strain_kind IS NOT NULL THEN 'medium'
+             WHEN p.cap > ${max_pods_per_node} AND p.n <= p.cap THEN 'info'
+             ELSE 'medium' END
+    FROM per_node_judged p
+)
+ORDER BY resource, bundle_id, ord
