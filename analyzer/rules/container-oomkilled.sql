@@ -50,7 +50,9 @@ WITH oom AS (
         CASE WHEN c.state_reason = 'OOMKilled' THEN k8s_ts(c.status->>'$.state.terminated.finishedAt')
              ELSE c.last_finished_at END AS oom_at
     FROM containers c JOIN bundles b ON b.bundle_id = c.bundle_id
-    WHERE c.state_reason = 'OOMKilled' OR c.last_reason = 'OOMKilled'
+    -- Picked by row id: the scan then reads the other columns of these rows only, not of every
+    -- container (an OR is no filter the scan can apply itself).
+    WHERE c.rowid IN (SELECT rowid FROM containers WHERE state_reason = 'OOMKilled' OR last_reason = 'OOMKilled')
 ),
 judged AS (
     SELECT o.*,
