@@ -53,12 +53,9 @@ kubectl -n <ns> delete pods --field-selector status.phase=Failed
 # A sizeLimit below this many bytes is no real amount (a unit mistake).
 min_size_limit_bytes = 1048576
 --- */
-WITH rs_owner AS (
-    SELECT bundle_id, namespace, name, owner_kind, owner_name FROM workloads WHERE kind IN ('ReplicaSet', 'Job')
-),
 -- Evictions told by pod status, events and kubelet logs, each with when it happened: the
 -- pod's latest recorded time (start, conditions), the event's last time, the line's time.
-evicted AS (
+WITH evicted AS (
     SELECT p.bundle_id, p.namespace, p.name AS pod, p.node, p.message AS line, 'pod status' AS seen,
         greatest(p.started_at, p.created_at,
                  list_max(list_transform(coalesce(p.conditions, []), lambda c: k8s_ts(c.lastTransitionTime))))::TIMESTAMPTZ AS ts,
@@ -80,6 +77,12 @@ evicted AS (
         l.ts, l.age, true
     FROM log_lines l LEFT JOIN host_nodes h ON h.bundle_id = l.bundle_id
     WHERE contains(l.line, 'Usage of EmptyDir volume')
+),
+rs_owner AS (
+    SELECT w.bundle_id, w.namespace, w.name, w.owner_kind, w.owner_name FROM workloads w
+    -- Only the clusters with an eviction.
+    JOIN (SELECT DISTINCT bundle_id FROM evicted) g ON g.bundle_id = w.bundle_id
+    WHERE w.kind IN ('ReplicaSet', 'Job')
 ),
 tagged AS (
     SELECT e.*,
@@ -112,6 +115,7 @@ per_owner AS (
 -- emptyDir volumes with a sizeLimit, declared in pod templates and bare pods (a text test
 -- first: volumes without a sizeLimit are never parsed).
 declared AS (
+    SELECT *, k8s_quantity(size_limit) AS bytes, k8s_quantity_suffix(size_limit) AS suffix FROM (
     SELECT bundle_id, namespace, lower(kind) || '/' || name AS owner, v->>'$.name' AS vol,
         v->>'$.emptyDir.sizeLimit' AS size_limit, v->>'$.emptyDir.medium' AS medium
     FROM (SELECT bundle_id, namespace, kind, name, unnest(coalesce(from_json(volumes, '["JSON"]'), [])) AS v
@@ -122,25 +126,25 @@ declared AS (
     SELECT bundle_id, namespace, 'pod/' || name, v->>'$.name', v->>'$.emptyDir.sizeLimit', v->>'$.emptyDir.medium'
     FROM (SELECT bundle_id, namespace, name, unnest(coalesce(from_json(volumes, '["JSON"]'), [])) AS v FROM pods
           WHERE owner_kind IS NULL AND contains(CAST(volumes AS VARCHAR), 'sizeLimit'))
-    WHERE (v->'$.emptyDir') IS NOT NULL
+    WHERE (v->'$.emptyDir') IS NOT NULL)
 ),
 absurd AS (
-    SELECT *, k8s_quantity(size_limit) AS bytes FROM declared
-    WHERE size_limit IS NOT NULL AND k8s_quantity(size_limit) < ${min_size_limit_bytes}
+    SELECT * FROM declared
+    WHERE size_limit IS NOT NULL AND bytes < ${min_size_limit_bytes}
 ),
 declared_text AS (
     SELECT bundle_id, namespace, owner,
         string_agg(vol || ' sizeLimit ' || size_limit || coalesce(' medium ' || medium, '')
-                   || CASE WHEN k8s_quantity(size_limit) < ${min_size_limit_bytes}
-                           THEN ' (= ' || CAST(k8s_quantity(size_limit) AS VARCHAR) || ' bytes'
-                                || CASE WHEN k8s_quantity_suffix(size_limit) = 'm' THEN ', m = milli: did you mean ' || regexp_replace(size_limit, 'm$', 'Mi') || '?' ELSE '' END || ')'
+                   || CASE WHEN bytes < ${min_size_limit_bytes}
+                           THEN ' (= ' || CAST(bytes AS VARCHAR) || ' bytes'
+                                || CASE WHEN suffix = 'm' THEN ', m = milli: did you mean ' || regexp_replace(size_limit, 'm$', 'Mi') || '?' ELSE '' END || ')'
                            ELSE '' END, '; ' ORDER BY vol) AS what,
         string_agg(vol || ' sizeLimit ' || size_limit || coalesce(' medium ' || medium, '')
-                   || CASE WHEN k8s_quantity(size_limit) < ${min_size_limit_bytes}
-                           THEN '（= ' || CAST(k8s_quantity(size_limit) AS VARCHAR) || ' 字节'
-                                || CASE WHEN k8s_quantity_suffix(size_limit) = 'm' THEN '，m 表示 milli（毫）：是否应为 ' || regexp_replace(size_limit, 'm$', 'Mi') || '？' ELSE '' END || '）'
+                   || CASE WHEN bytes < ${min_size_limit_bytes}
+                           THEN '（= ' || CAST(bytes AS VARCHAR) || ' 字节'
+                                || CASE WHEN suffix = 'm' THEN '，m 表示 milli（毫）：是否应为 ' || regexp_replace(size_limit, 'm$', 'Mi') || '？' ELSE '' END || '）'
                            ELSE '' END, '；' ORDER BY vol) AS what_zh,
-        bool_or(k8s_quantity(size_limit) < ${min_size_limit_bytes}) AS has_absurd
+        bool_or(bytes < ${min_size_limit_bytes}) AS has_absurd
     FROM declared WHERE size_limit IS NOT NULL
     GROUP BY ALL
 )
