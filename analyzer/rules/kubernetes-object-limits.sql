@@ -71,15 +71,15 @@ statefulset_name_max = 52
 etcd_quota_max_bytes = 8589934592
 --- */
 WITH live_pods AS (
-    SELECT bundle_id, node FROM pods
+    -- Counted per node first: one row per node to join, not one per pod.
+    SELECT bundle_id, node, count(*) AS n FROM pods
     WHERE coalesce(phase, '') NOT IN ('Succeeded', 'Failed') AND deleted_at IS NULL AND node IS NOT NULL
+    GROUP BY bundle_id, node
 ),
 full_nodes AS (
-    SELECT n.bundle_id, n.name, count(*) AS pods, CAST(n.capacity_pods AS BIGINT) AS cap
+    SELECT n.bundle_id, n.name, p.n AS pods, CAST(n.capacity_pods AS BIGINT) AS cap
     FROM nodes n JOIN live_pods p ON p.bundle_id = n.bundle_id AND p.node = n.name
-    WHERE n.capacity_pods > 0
-    GROUP BY n.bundle_id, n.name, n.capacity_pods
-    HAVING count(*) >= n.capacity_pods * ${pod_capacity_ratio}
+    WHERE n.capacity_pods > 0 AND p.n >= n.capacity_pods * ${pod_capacity_ratio}
 ),
 errors AS (
     SELECT e.bundle_id, coalesce(e.object_kind || ' ' || coalesce(e.object_namespace || '/', '') || e.object_name, '') AS origin,
@@ -154,7 +154,8 @@ rows AS (
         'medium',
         NULL, NULL, NULL, NULL
     FROM objects
-    WHERE strlen(CAST(annotations AS VARCHAR)) >= ${annotation_warn_bytes} AND resource <> 'events'
+    -- The annotations are part of the document: only large documents can carry that much.
+    WHERE doc_bytes >= ${annotation_warn_bytes} AND strlen(CAST(annotations AS VARCHAR)) >= ${annotation_warn_bytes} AND resource <> 'events'
     UNION ALL
     SELECT 'statefulset/' || namespace || '/' || name, namespace, name, NULL, bundle_id,
         'StatefulSet ' || namespace || '/' || name || ' has a ' || strlen(name) || '-character name: its pods'' controller-revision-hash label exceeds '
