@@ -57,36 +57,20 @@ max_cpu_cores = 256
 # unit and at least this large it reads as millicores that lost their "m".
 min_unitless_cpu_limit = 100
 --- */
-WITH owners AS (
-    SELECT bundle_id, kind, namespace, name, owner_kind FROM workloads
+WITH biggest AS (
+    SELECT max(capacity_cpu) AS cpu FROM nodes
 ),
--- Pod templates of top-level workloads (a Deployment's ReplicaSets and a CronJob's Jobs are
--- judged through their owner).
-tmpl AS (
-    SELECT c.bundle_id, c.kind, c.namespace, c.workload AS name, c.name AS container, c.requests, c.limits
-    FROM workload_containers c
-    JOIN owners o ON o.bundle_id = c.bundle_id AND o.kind = c.kind AND o.namespace = c.namespace AND o.name = c.workload
-    WHERE NOT (c.kind = 'ReplicaSet' AND o.owner_kind = 'Deployment')
-      AND NOT (c.kind = 'Job' AND o.owner_kind = 'CronJob')
-    UNION ALL
-    -- Pods without a collected controller (bare pods, static pods, operator-made pods), found
-    -- before their containers are joined.
-    SELECT c.bundle_id, 'Pod', c.namespace, c.pod, c.name, c.requests, c.limits
+-- Containers of pods without a collected controller (bare pods, static pods, operator-made
+-- pods), found before their containers are joined.
+pod_containers AS MATERIALIZED (
+    SELECT c.bundle_id, 'Pod' AS kind, c.namespace, c.pod AS name, c.name AS container, c.requests, c.limits
     FROM containers c
+    -- (a pod without an owner, or owned by its Node, matches no workload: one anti-join)
     JOIN (SELECT p.bundle_id, p.namespace, p.name FROM pods p
-          WHERE p.owner_kind IS NULL OR p.owner_kind = 'Node'
-             OR NOT EXISTS (SELECT 1 FROM owners o WHERE o.bundle_id = p.bundle_id AND o.kind = p.owner_kind
+          WHERE NOT EXISTS (SELECT 1 FROM workloads o WHERE o.kind <> 'Node' AND o.bundle_id = p.bundle_id AND o.kind = p.owner_kind
                             AND o.namespace = p.namespace AND o.name = p.owner_name)) p
         ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
     WHERE c.container_type <> 'ephemeral'
-),
--- Requests and limits of each container.
-resource_entries AS (
-    SELECT t.bundle_id, t.kind, t.namespace, t.name, t.container, 'requests' AS section, e.key AS res, e.value AS q
-    FROM (SELECT *, unnest(map_entries(coalesce(requests, MAP {}))) AS e FROM tmpl) t
-    UNION ALL
-    SELECT t.bundle_id, t.kind, t.namespace, t.name, t.container, 'limits', e.key, e.value
-    FROM (SELECT *, unnest(map_entries(coalesce(limits, MAP {}))) AS e FROM tmpl) t
 ),
 -- LimitRange defaults are copied into every new container of the namespace.
 limit_amounts AS (
@@ -96,76 +80,111 @@ limit_amounts AS (
         unnest([{'section': 'default', 'm': l."default"}, {'section': 'defaultRequest', 'm': l.defaultRequest}]) AS u(s),
         unnest(map_entries(coalesce(s.m, MAP {}))) AS v(e)
 ),
-biggest AS (
-    SELECT max(capacity_cpu) AS cpu FROM nodes
-),
 -- The judgement depends on the resource, section and amount only: made once per distinct
--- value, not once per container.
-quantities AS (
-    SELECT res, section, q, k8s_quantity(q) AS v, k8s_quantity_suffix(q) AS suffix
-    FROM (SELECT res, section, q FROM resource_entries UNION SELECT res, section, q FROM limit_amounts)
+-- amount (of every workload template: a superset of the top-level ones judged below), and
+-- kept only where it finds a mistake.
+verdicts AS MATERIALIZED (
+    SELECT * FROM (
+        SELECT a.res, a.section, a.q,
+            CASE
+                WHEN a.res IN ('memory', 'ephemeral-storage') OR a.res LIKE 'hugepages-%' THEN
+                    CASE WHEN a.suffix = 'm' THEN a.res || ' ' || a.q || ' is ' || CAST(a.v AS VARCHAR) || ' bytes (m = milli): did you mean ' || regexp_replace(a.q, 'm$', 'Mi') || '?'
+                         -- Plain bytes, or a limit too small to start a container; a small request
+                         -- with a unit (1Mi for a sidecar) is deliberate.
+                         WHEN a.v > 0 AND a.v < ${min_memory_bytes}
+                              AND (a.suffix = '' OR a.section IN ('limits', 'default')) THEN a.res || ' ' || a.q || ' is only ' || CAST(CAST(a.v AS BIGINT) AS VARCHAR) || ' bytes'
+                              || CASE WHEN a.suffix = '' THEN ' (no unit means bytes): did you mean ' || a.q || 'Mi?' ELSE '' END
+                    END
+                WHEN a.res = 'cpu' THEN
+                    -- A request above every node can never be placed. A limit above the node is only
+                    -- no limit at all, often on purpose: it is a mistake when it reads as millicores
+                    -- written without their unit.
+                    CASE WHEN a.v > coalesce(b.cpu, ${max_cpu_cores})
+                              AND (a.section IN ('requests', 'defaultRequest') OR (a.suffix = '' AND a.v >= ${min_unitless_cpu_limit}))
+                         THEN 'cpu ' || a.q || ' is ' || regexp_replace(CAST(a.v AS VARCHAR), '\.0$', '') || ' cores'
+                              || CASE WHEN b.cpu IS NOT NULL THEN ', more than the largest node has (' || regexp_replace(CAST(b.cpu AS VARCHAR), '\.0$', '') || ')' ELSE '' END
+                              || CASE WHEN a.suffix = '' THEN ': did you mean ' || a.q || 'm?' ELSE '' END
+                    END
+            END AS what,
+            CASE
+                WHEN a.res IN ('memory', 'ephemeral-storage') OR a.res LIKE 'hugepages-%' THEN
+                    CASE WHEN a.suffix = 'm' THEN a.res || ' ' || a.q || ' 为 ' || CAST(a.v AS VARCHAR) || ' 字节（m 表示毫）：是否应为 ' || regexp_replace(a.q, 'm$', 'Mi') || '？'
+                         WHEN a.v > 0 AND a.v < ${min_memory_bytes}
+                              AND (a.suffix = '' OR a.section IN ('limits', 'default')) THEN a.res || ' ' || a.q || ' 仅为 ' || CAST(CAST(a.v AS BIGINT) AS VARCHAR) || ' 字节'
+                              || CASE WHEN a.suffix = '' THEN '（不带单位即为字节）：是否应为 ' || a.q || 'Mi？' ELSE '' END
+                    END
+                WHEN a.res = 'cpu' THEN
+                    CASE WHEN a.v > coalesce(b.cpu, ${max_cpu_cores})
+                              AND (a.section IN ('requests', 'defaultRequest') OR (a.suffix = '' AND a.v >= ${min_unitless_cpu_limit}))
+                         THEN 'cpu ' || a.q || ' 为 ' || regexp_replace(CAST(a.v AS VARCHAR), '\.0$', '') || ' 核'
+                              || CASE WHEN b.cpu IS NOT NULL THEN '，超过最大节点的 CPU 容量（' || regexp_replace(CAST(b.cpu AS VARCHAR), '\.0$', '') || '）' ELSE '' END
+                              || CASE WHEN a.suffix = '' THEN '：是否应为 ' || a.q || 'm？' ELSE '' END
+                    END
+            END AS what_zh,
+            CASE
+                WHEN a.res = 'cpu' AND a.section IN ('requests', 'defaultRequest') THEN 'high'
+                WHEN a.res = 'cpu' THEN 'medium'
+                WHEN a.section IN ('limits', 'default') THEN 'high'
+                ELSE 'medium' END AS sev
+        FROM (SELECT res, section, q, k8s_quantity(q) AS v, k8s_quantity_suffix(q) AS suffix
+              FROM (SELECT DISTINCT e.key AS res, 'requests' AS section, e.value AS q FROM (SELECT unnest(map_entries(requests)) AS e FROM workload_containers)
+                    UNION SELECT DISTINCT e.key, 'limits', e.value FROM (SELECT unnest(map_entries(limits)) AS e FROM workload_containers)
+                    UNION SELECT DISTINCT e.key, 'requests', e.value FROM (SELECT unnest(map_entries(requests)) AS e FROM pod_containers)
+                    UNION SELECT DISTINCT e.key, 'limits', e.value FROM (SELECT unnest(map_entries(limits)) AS e FROM pod_containers)
+                    UNION SELECT res, section, q FROM limit_amounts)) a
+        CROSS JOIN biggest b)
+    WHERE what IS NOT NULL
 ),
-verdicts AS (
-    SELECT a.res, a.section, a.q,
-        CASE
-            WHEN a.res IN ('memory', 'ephemeral-storage') OR a.res LIKE 'hugepages-%' THEN
-                CASE WHEN a.suffix = 'm' THEN a.res || ' ' || a.q || ' is ' || CAST(a.v AS VARCHAR) || ' bytes (m = milli): did you mean ' || regexp_replace(a.q, 'm$', 'Mi') || '?'
-                     -- Plain bytes, or a limit too small to start a container; a small request
-                     -- with a unit (1Mi for a sidecar) is deliberate.
-                     WHEN a.v > 0 AND a.v < ${min_memory_bytes}
-                          AND (a.suffix = '' OR a.section IN ('limits', 'default')) THEN a.res || ' ' || a.q || ' is only ' || CAST(CAST(a.v AS BIGINT) AS VARCHAR) || ' bytes'
-                          || CASE WHEN a.suffix = '' THEN ' (no unit means bytes): did you mean ' || a.q || 'Mi?' ELSE '' END
-                END
-            WHEN a.res = 'cpu' THEN
-                -- A request above every node can never be placed. A limit above the node is only
-                -- no limit at all, often on purpose: it is a mistake when it reads as millicores
-                -- written without their unit.
-                CASE WHEN a.v > coalesce(b.cpu, ${max_cpu_cores})
-                          AND (a.section IN ('requests', 'defaultRequest') OR (a.suffix = '' AND a.v >= ${min_unitless_cpu_limit}))
-                     THEN 'cpu ' || a.q || ' is ' || regexp_replace(CAST(a.v AS VARCHAR), '\.0$', '') || ' cores'
-                          || CASE WHEN b.cpu IS NOT NULL THEN ', more than the largest node has (' || regexp_replace(CAST(b.cpu AS VARCHAR), '\.0$', '') || ')' ELSE '' END
-                          || CASE WHEN a.suffix = '' THEN ': did you mean ' || a.q || 'm?' ELSE '' END
-                END
-        END AS what,
-        CASE
-            WHEN a.res IN ('memory', 'ephemeral-storage') OR a.res LIKE 'hugepages-%' THEN
-                CASE WHEN a.suffix = 'm' THEN a.res || ' ' || a.q || ' 为 ' || CAST(a.v AS VARCHAR) || ' 字节（m 表示毫）：是否应为 ' || regexp_replace(a.q, 'm$', 'Mi') || '？'
-                     WHEN a.v > 0 AND a.v < ${min_memory_bytes}
-                          AND (a.suffix = '' OR a.section IN ('limits', 'default')) THEN a.res || ' ' || a.q || ' 仅为 ' || CAST(CAST(a.v AS BIGINT) AS VARCHAR) || ' 字节'
-                          || CASE WHEN a.suffix = '' THEN '（不带单位即为字节）：是否应为 ' || a.q || 'Mi？' ELSE '' END
-                END
-            WHEN a.res = 'cpu' THEN
-                CASE WHEN a.v > coalesce(b.cpu, ${max_cpu_cores})
-                          AND (a.section IN ('requests', 'defaultRequest') OR (a.suffix = '' AND a.v >= ${min_unitless_cpu_limit}))
-                     THEN 'cpu ' || a.q || ' 为 ' || regexp_replace(CAST(a.v AS VARCHAR), '\.0$', '') || ' 核'
-                          || CASE WHEN b.cpu IS NOT NULL THEN '，超过最大节点的 CPU 容量（' || regexp_replace(CAST(b.cpu AS VARCHAR), '\.0$', '') || '）' ELSE '' END
-                          || CASE WHEN a.suffix = '' THEN '：是否应为 ' || a.q || 'm？' ELSE '' END
-                END
-        END AS what_zh,
-        CASE
-            WHEN a.res = 'cpu' AND a.section IN ('requests', 'defaultRequest') THEN 'high'
-            WHEN a.res = 'cpu' THEN 'medium'
-            WHEN a.section IN ('limits', 'default') THEN 'high'
-            ELSE 'medium' END AS sev
-    FROM quantities a CROSS JOIN biggest b
+-- Usually no amount is a mistake: then the templates are not read again (the gate is empty).
+gate AS (
+    SELECT 1 AS one FROM verdicts LIMIT 1
+),
+owners AS MATERIALIZED (
+    SELECT w.bundle_id, w.kind, w.namespace, w.name, w.owner_kind FROM workloads w, gate
+),
+-- Pod templates of top-level workloads (a Deployment's ReplicaSets and a CronJob's Jobs are
+-- judged through their owner).
+tmpl_hits AS MATERIALIZED (
+    SELECT c.bundle_id, c.kind, c.namespace, c.workload AS name, c.name AS container, c.section, c.e.key AS res, c.e.value AS q
+    FROM (SELECT bundle_id, kind, namespace, workload, name, 'requests' AS section, unnest(map_entries(requests)) AS e FROM workload_containers, gate
+          UNION ALL
+          SELECT bundle_id, kind, namespace, workload, name, 'limits', unnest(map_entries(limits)) FROM workload_containers, gate) c
+    WHERE (c.e.key, c.section, c.e.value) IN (SELECT (res, section, q) FROM verdicts)
 ),
 -- Every container (and LimitRange) with its judged amounts.
 judged AS (
-    SELECT r.*, j.what, j.what_zh, j.sev
-    FROM resource_entries r
-    JOIN verdicts j ON j.res = r.res AND j.section = r.section AND j.q IS NOT DISTINCT FROM r.q
+    SELECT h.*, j.what, j.what_zh, j.sev
+    FROM tmpl_hits h
+    JOIN owners o ON o.bundle_id = h.bundle_id AND o.kind = h.kind AND o.namespace = h.namespace AND o.name = h.name
+    JOIN verdicts j ON j.res = h.res AND j.section = h.section AND j.q = h.q
+    WHERE NOT (h.kind = 'ReplicaSet' AND o.owner_kind = 'Deployment')
+      AND NOT (h.kind = 'Job' AND o.owner_kind = 'CronJob')
+    UNION ALL
+    SELECT c.bundle_id, c.kind, c.namespace, c.name, c.container, s.section, e.key, e.value, j.what, j.what_zh, j.sev
+    FROM pod_containers c,
+        unnest([{'section': 'requests', 'm': c.requests}, {'section': 'limits', 'm': c.limits}]) AS u(s),
+        unnest(map_entries(coalesce(s.m, MAP {}))) AS v(e)
+    JOIN verdicts j ON j.res = e.key AND j.section = s.section AND j.q = e.value
     UNION ALL
     SELECT a.*, j.what, j.what_zh, j.sev
     FROM limit_amounts a
-    JOIN verdicts j ON j.res = a.res AND j.section = a.section AND j.q IS NOT DISTINCT FROM a.q
+    JOIN verdicts j ON j.res = a.res AND j.section = a.section AND j.q = a.q
 ),
 -- What the affected pods show (containers that cannot start, pods that cannot be placed).
 symptoms AS (
+    -- (split on state_message so that each scan skips the containers without a message)
     SELECT c.bundle_id, c.namespace, c.pod, c.name AS container,
         CASE WHEN regexp_matches(coalesce(c.last_message, ''), '(memory limit too low|minimum memory limit|OOM-killed|memory\.limit_in_bytes|memory\.max)')
              THEN c.last_reason || ': ' || c.last_message ELSE c.state_reason || ': ' || c.state_message END AS what
     FROM containers c
-    WHERE (c.state_message IS NOT NULL OR c.last_message IS NOT NULL)
+    WHERE c.state_message IS NOT NULL
+      AND regexp_matches(coalesce(c.state_message, '') || coalesce(c.last_message, ''), '(memory limit too low|minimum memory limit|OOM-killed|memory\.limit_in_bytes|memory\.max)')
+    UNION ALL
+    SELECT c.bundle_id, c.namespace, c.pod, c.name AS container,
+        CASE WHEN regexp_matches(coalesce(c.last_message, ''), '(memory limit too low|minimum memory limit|OOM-killed|memory\.limit_in_bytes|memory\.max)')
+             THEN c.last_reason || ': ' || c.last_message ELSE c.state_reason || ': ' || c.state_message END AS what
+    FROM containers c
+    WHERE c.state_message IS NULL AND c.last_message IS NOT NULL
       AND regexp_matches(coalesce(c.state_message, '') || coalesce(c.last_message, ''), '(memory limit too low|minimum memory limit|OOM-killed|memory\.limit_in_bytes|memory\.max)')
     UNION ALL
     SELECT bundle_id, namespace, name, NULL, 'Pending: ' || scheduled_message
