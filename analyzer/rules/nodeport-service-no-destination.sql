@@ -46,8 +46,8 @@ istioctl operator init
 ```
 """
 --- */
-WITH svc AS (
-    SELECT bundle_id, namespace, name, type, cluster_ip, ports, load_balancer_ingress, labels, doc
+WITH svc AS NOT MATERIALIZED (
+    SELECT bundle_id, namespace, name, type, cluster_ip, ports, load_balancer_ingress, labels
     FROM services
     WHERE type <> 'ExternalName'
 ),
@@ -67,8 +67,8 @@ svc_ports AS (
         coalesce(doc->>'$.spec.externalTrafficPolicy', 'Cluster') AS etp,
         coalesce(from_json(ports, '[{"port":"BIGINT","nodePort":"BIGINT","protocol":"VARCHAR"}]'), []) AS ports,
         coalesce(from_json(load_balancer_ingress, '[{"ip":"VARCHAR"}]'), []) AS lb
-    FROM svc
-    WHERE EXISTS (SELECT 1 FROM ipvs)
+    FROM services
+    WHERE type <> 'ExternalName' AND EXISTS (SELECT 1 FROM ipvs)
 ),
 -- A line names the Service by its NodePort, or by its ClusterIP / load-balancer IP and port.
 ipvs_matched AS (
@@ -85,11 +85,26 @@ watched AS (
     UNION
     SELECT bundle_id, namespace, name FROM ipvs_matched
 ),
+-- Objects read only when some Service is watched (usually none is: gate is empty).
+gate AS (
+    SELECT 1 AS one FROM watched LIMIT 1
+),
+watched_svc AS MATERIALIZED (
+    SELECT s.bundle_id, s.namespace, s.name, s.type, s.ports, s.labels FROM svc s, gate
+),
+watched_endpoints AS MATERIALIZED (
+    SELECT e.bundle_id, e.namespace, e.name, e.ready_addresses FROM endpoints e, gate
+),
+watched_slices AS MATERIALIZED (
+    SELECT x.rowid AS id, x.bundle_id, x.namespace, json_extract_string(x.labels, '$."kubernetes.io/service-name"') AS name
+    FROM objects x, gate
+    WHERE x.api_group = 'discovery.k8s.io' AND x.resource = 'endpointslices'
+),
 backends AS (
     -- Ready endpoints from Endpoints and from EndpointSlices; a Service with neither object
     -- collected is left alone.
     SELECT bundle_id, namespace, name, ready_addresses AS ready
-    FROM endpoints SEMI JOIN watched USING (bundle_id, namespace, name)
+    FROM watched_endpoints SEMI JOIN watched USING (bundle_id, namespace, name)
     UNION ALL
     SELECT bundle_id, namespace, name,
         len(list_filter(coalesce(from_json(doc->'$.endpoints', '[{"conditions":{"ready":"BOOLEAN"}}]'), []),
@@ -97,18 +112,20 @@ backends AS (
     FROM (SELECT bundle_id, namespace, json_extract_string(labels, '$."kubernetes.io/service-name"') AS name, doc
           FROM objects
           -- Picked by row id, so that only the watched Services' slices are read.
-          WHERE rowid IN (SELECT x.rowid FROM objects x
-                          JOIN watched w ON w.bundle_id = x.bundle_id AND w.namespace = x.namespace
-                              AND w.name = json_extract_string(x.labels, '$."kubernetes.io/service-name"')
-                          WHERE x.api_group = 'discovery.k8s.io' AND x.resource = 'endpointslices'))
+          WHERE rowid IN (SELECT x.id FROM watched_slices x
+                          JOIN watched w ON w.bundle_id = x.bundle_id AND w.namespace = x.namespace AND w.name = x.name))
 ),
 ready AS (
     SELECT bundle_id, namespace, name, max(ready) AS ready FROM backends GROUP BY ALL
 ),
+-- (for the Services IPVS named only; none are read when it named none)
+ready_addresses AS MATERIALIZED (
+    SELECT a.bundle_id, a.namespace, a.name, a.node FROM endpoint_addresses a, (SELECT 1 FROM ipvs_matched LIMIT 1) AS g
+    WHERE a.ready AND a.node IS NOT NULL
+),
 ready_nodes AS (
     SELECT bundle_id, namespace, name, list(DISTINCT node ORDER BY node) AS nodes
-    FROM endpoint_addresses SEMI JOIN watched USING (bundle_id, namespace, name)
-    WHERE ready AND node IS NOT NULL
+    FROM ready_addresses SEMI JOIN ipvs_matched USING (bundle_id, namespace, name)
     GROUP BY ALL
 ),
 -- Drops that mean lost traffic. With externalTrafficPolicy: Local a node without a ready
@@ -133,7 +150,7 @@ candidates AS (
         (s.name LIKE '%ingressgateway%' OR coalesce(json_extract_string(s.labels, '$.istio'), '') LIKE '%ingressgateway%'
             OR coalesce(json_extract_string(s.labels, '$.app'), '') LIKE '%ingressgateway%') AS is_gateway,
         r.ready, h.n AS log_n, h.recent_count, h.first_seen, h.last_seen, h.lines
-    FROM svc s
+    FROM watched_svc s
     SEMI JOIN watched USING (bundle_id, namespace, name)
     LEFT JOIN ready r USING (bundle_id, namespace, name)
     LEFT JOIN ipvs_hits h USING (bundle_id, namespace, name)
