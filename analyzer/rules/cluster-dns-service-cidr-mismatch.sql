@@ -63,40 +63,35 @@ kubectl get ippools.crd.projectcalico.org -o yaml | grep cidr
 --- */
 WITH settings AS (
     -- (cluster bundle, which range, where it was read, value, priority: running flags first)
-    SELECT bundle_id, 'service' AS what, 'pod ' || namespace || '/' || pod || ' --service-cluster-ip-range' AS src,
-        'Pod ' || namespace || '/' || pod || ' 的 --service-cluster-ip-range' AS src_zh,
-        regexp_extract(coalesce(CAST(command AS VARCHAR), '') || ' ' || coalesce(CAST(args AS VARCHAR), ''),
-                       '--service-cluster-ip-range[= ]([0-9a-fA-F.:/,]+)', 1) AS value, 1 AS prio
-    FROM containers WHERE namespace = 'kube-system' AND name = 'kube-apiserver'
+    SELECT bundle_id, CASE name WHEN 'kube-apiserver' THEN 'service' ELSE 'pod' END AS what,
+        'pod ' || namespace || '/' || pod || CASE name WHEN 'kube-apiserver' THEN ' --service-cluster-ip-range' ELSE ' --cluster-cidr' END AS src,
+        'Pod ' || namespace || '/' || pod || CASE name WHEN 'kube-apiserver' THEN ' 的 --service-cluster-ip-range' ELSE ' 的 --cluster-cidr' END AS src_zh,
+        CASE name
+            WHEN 'kube-apiserver' THEN regexp_extract(coalesce(CAST(command AS VARCHAR), '') || ' ' || coalesce(CAST(args AS VARCHAR), ''),
+                                                      '--service-cluster-ip-range[= ]([0-9a-fA-F.:/,]+)', 1)
+            ELSE regexp_extract(coalesce(CAST(command AS VARCHAR), '') || ' ' || coalesce(CAST(args AS VARCHAR), ''),
+                                '--cluster-cidr[= ]([0-9a-fA-F.:/,]+)', 1) END AS value,
+        1 AS prio
+    FROM containers WHERE namespace = 'kube-system' AND name IN ('kube-apiserver', 'kube-controller-manager')
     UNION ALL
-    SELECT bundle_id, 'pod', 'pod ' || namespace || '/' || pod || ' --cluster-cidr', 'Pod ' || namespace || '/' || pod || ' 的 --cluster-cidr',
-        regexp_extract(coalesce(CAST(command AS VARCHAR), '') || ' ' || coalesce(CAST(args AS VARCHAR), ''),
-                       '--cluster-cidr[= ]([0-9a-fA-F.:/,]+)', 1), 1
-    FROM containers WHERE namespace = 'kube-system' AND name = 'kube-controller-manager'
+    -- Static pod manifests (every one may carry the service range; the controller manager's the
+    -- pod range) and RKE2/k3s config files, read once.
+    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), x.what, 'file ' || f.path || ' on ' || f.node, '节点 ' || f.node || ' 上的文件 ' || f.path, x.value, 2
+    FROM host_files f LEFT JOIN host_nodes h USING (bundle_id),
+        unnest(CASE WHEN f.path LIKE '/etc/kubernetes/manifests/%' THEN
+                   [{'what': 'service', 'value': regexp_extract(f.content, '--service-cluster-ip-range[= ]([0-9a-fA-F.:/,]+)', 1)},
+                    {'what': 'pod', 'value': CASE WHEN f.path LIKE '/etc/kubernetes/manifests/%kube-controller-manager%'
+                                                  THEN regexp_extract(f.content, '--cluster-cidr[= ]([0-9a-fA-F.:/,]+)', 1) END}]
+               ELSE
+                   [{'what': 'service', 'value': regexp_extract(f.content, '(?m)^service-cidr:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1)},
+                    {'what': 'pod', 'value': regexp_extract(f.content, '(?m)^cluster-cidr:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1)}] END) AS t(x)
+    WHERE f.path LIKE '/etc/kubernetes/manifests/%' OR f.path LIKE '/etc/rancher/%config.yaml%'
     UNION ALL
-    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), 'service', 'file ' || f.path || ' on ' || f.node, '节点 ' || f.node || ' 上的文件 ' || f.path,
-        regexp_extract(f.content, '--service-cluster-ip-range[= ]([0-9a-fA-F.:/,]+)', 1), 2
-    FROM host_files f LEFT JOIN host_nodes h USING (bundle_id) WHERE f.path LIKE '/etc/kubernetes/manifests/%'
-    UNION ALL
-    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), 'pod', 'file ' || f.path || ' on ' || f.node, '节点 ' || f.node || ' 上的文件 ' || f.path,
-        regexp_extract(f.content, '--cluster-cidr[= ]([0-9a-fA-F.:/,]+)', 1), 2
-    FROM host_files f LEFT JOIN host_nodes h USING (bundle_id) WHERE f.path LIKE '/etc/kubernetes/manifests/%kube-controller-manager%'
-    UNION ALL
-    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), 'service', 'file ' || f.path || ' on ' || f.node, '节点 ' || f.node || ' 上的文件 ' || f.path,
-        regexp_extract(f.content, '(?m)^service-cidr:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1), 2
-    FROM host_files f LEFT JOIN host_nodes h USING (bundle_id) WHERE f.path LIKE '/etc/rancher/%config.yaml%'
-    UNION ALL
-    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), 'pod', 'file ' || f.path || ' on ' || f.node, '节点 ' || f.node || ' 上的文件 ' || f.path,
-        regexp_extract(f.content, '(?m)^cluster-cidr:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1), 2
-    FROM host_files f LEFT JOIN host_nodes h USING (bundle_id) WHERE f.path LIKE '/etc/rancher/%config.yaml%'
-    UNION ALL
-    SELECT bundle_id, 'service', 'ConfigMap kube-system/kubeadm-config serviceSubnet', 'ConfigMap kube-system/kubeadm-config 的 serviceSubnet',
-        regexp_extract(doc->>'$.data.ClusterConfiguration', 'serviceSubnet:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1), 3
-    FROM objects WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kube-system' AND name = 'kubeadm-config'
-    UNION ALL
-    SELECT bundle_id, 'pod', 'ConfigMap kube-system/kubeadm-config podSubnet', 'ConfigMap kube-system/kubeadm-config 的 podSubnet',
-        regexp_extract(doc->>'$.data.ClusterConfiguration', 'podSubnet:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1), 3
-    FROM objects WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kube-system' AND name = 'kubeadm-config'
+    SELECT bundle_id, x.what, 'ConfigMap kube-system/kubeadm-config ' || x.field, 'ConfigMap kube-system/kubeadm-config 的 ' || x.field, x.value, 3
+    FROM objects,
+        unnest([{'what': 'service', 'field': 'serviceSubnet', 'value': regexp_extract(doc->>'$.data.ClusterConfiguration', 'serviceSubnet:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1)},
+                {'what': 'pod', 'field': 'podSubnet', 'value': regexp_extract(doc->>'$.data.ClusterConfiguration', 'podSubnet:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1)}]) AS t(x)
+    WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kube-system' AND name = 'kubeadm-config'
 ),
 effective AS (
     SELECT bundle_id, what, arg_min(value, prio) AS value, arg_min(src, prio) AS src, arg_min(src_zh, prio) AS src_zh
@@ -120,22 +115,21 @@ ranges AS (
           FROM objects WHERE api_group = 'networking.k8s.io' AND resource = 'servicecidrs')
     WHERE contains(c, '.') AND contains(c, '/')
 ),
-svc AS (
-    SELECT bundle_id, namespace, name, cluster_ip,
-        (namespace = 'kube-system' AND (name IN ('kube-dns', 'coredns') OR json_extract_string(labels, '$."k8s-app"') = 'kube-dns')) AS is_dns,
-        TRY_CAST(split_part(cluster_ip, '.', 1) AS BIGINT) * 16777216
-          + TRY_CAST(split_part(cluster_ip, '.', 2) AS BIGINT) * 65536
-          + TRY_CAST(split_part(cluster_ip, '.', 3) AS BIGINT) * 256
-          + TRY_CAST(split_part(cluster_ip, '.', 4) AS BIGINT) AS ip
-    FROM services
-    WHERE regexp_matches(coalesce(cluster_ip, ''), '^\d+\.\d+\.\d+\.\d+$')
-),
+-- ClusterIPs outside every IPv4 service range the API server was given. Only clusters with a
+-- known service range are read (the join reads no Service where none is).
 svc_out AS (
-    -- ClusterIPs outside every IPv4 service range the API server was given.
     SELECT s.bundle_id, any_value(r.value) AS range_value, any_value(r.src) AS range_src, any_value(r.src_zh) AS range_src_zh,
         list(s.namespace || '/' || s.name || ' ' || s.cluster_ip ORDER BY NOT s.is_dns, s.namespace, s.name) AS outside,
         bool_or(s.is_dns) AS dns_outside
-    FROM svc s JOIN ranges r ON r.bundle_id = s.bundle_id AND r.what = 'service'
+    FROM (SELECT bundle_id, namespace, name, cluster_ip,
+              (namespace = 'kube-system' AND (name IN ('kube-dns', 'coredns') OR json_extract_string(labels, '$."k8s-app"') = 'kube-dns')) AS is_dns,
+              TRY_CAST(split_part(cluster_ip, '.', 1) AS BIGINT) * 16777216
+                + TRY_CAST(split_part(cluster_ip, '.', 2) AS BIGINT) * 65536
+                + TRY_CAST(split_part(cluster_ip, '.', 3) AS BIGINT) * 256
+                + TRY_CAST(split_part(cluster_ip, '.', 4) AS BIGINT) AS ip
+          FROM services
+          WHERE regexp_matches(coalesce(cluster_ip, ''), '^\d+\.\d+\.\d+\.\d+$')) s
+    JOIN ranges r ON r.bundle_id = s.bundle_id AND r.what = 'service'
     GROUP BY s.bundle_id, s.namespace, s.name, s.cluster_ip, s.is_dns
     HAVING NOT bool_or(r.prefix BETWEEN 0 AND 32 AND s.ip // (1::BIGINT << (32 - r.prefix)) = r.net // (1::BIGINT << (32 - r.prefix)))
 ),
@@ -145,9 +139,11 @@ svc_out_by_cluster AS (
     FROM svc_out GROUP BY bundle_id
 ),
 out_of_range_events AS (
-    SELECT bundle_id, list(DISTINCT message)[1:3] AS messages
-    FROM events WHERE reason = 'ClusterIPOutOfRange' OR regexp_matches(message, '(?i)is not within the (configured )?service CIDR')
-    GROUP BY bundle_id
+    -- (read only for clusters with ClusterIPs out of range; the test is no filter of the scan)
+    SELECT e.bundle_id,
+        list(DISTINCT e.message) FILTER (WHERE e.reason = 'ClusterIPOutOfRange' OR regexp_matches(e.message, '(?i)is not within the (configured )?service CIDR'))[1:3] AS messages
+    FROM events e SEMI JOIN svc_out o ON o.bundle_id = e.bundle_id
+    GROUP BY e.bundle_id
 ),
 kubelet_dns AS (
     -- Every place a node's clusterDNS is read, with its precedence: the running kubelet
@@ -169,9 +165,12 @@ kubelet_dns AS (
 -- Services pods may be sent to for DNS: the cluster DNS Service(s) and anything serving port 53
 -- (NodeLocal DNSCache's kube-dns-upstream carries the kube-dns label too).
 dns_targets AS (
-    SELECT s.bundle_id, s.namespace, s.name, s.cluster_ip, s.is_dns
-    FROM svc s JOIN services x ON x.bundle_id = s.bundle_id AND x.namespace = s.namespace AND x.name = s.name
-    WHERE s.is_dns OR contains(coalesce(CAST(x.ports AS VARCHAR), ''), '"port":53')
+    SELECT bundle_id, namespace, name, cluster_ip, is_dns
+    FROM (SELECT bundle_id, namespace, name, cluster_ip, ports,
+              (namespace = 'kube-system' AND (name IN ('kube-dns', 'coredns') OR json_extract_string(labels, '$."k8s-app"') = 'kube-dns')) AS is_dns
+          FROM services)
+    WHERE (is_dns OR contains(coalesce(CAST(ports AS VARCHAR), ''), '"port":53'))
+      AND regexp_matches(coalesce(cluster_ip, ''), '^\d+\.\d+\.\d+\.\d+$')
 ),
 dns_main AS (
     -- The one named in messages: kube-system/kube-dns first.
@@ -220,8 +219,8 @@ pool_in AS (
 ),
 pool_out AS (
     -- A pool outside the pod CIDR; beside a pool inside it, it is an extra pool made on purpose.
-    SELECT o.*, EXISTS (SELECT 1 FROM pool_in i WHERE i.bundle_id = o.bundle_id AND i.inside) AS has_inside
-    FROM pool_in o WHERE NOT o.inside
+    SELECT * FROM (SELECT *, coalesce(bool_or(inside) OVER (PARTITION BY bundle_id), false) AS has_inside FROM pool_in)
+    WHERE NOT inside
 ),
 env_cidr AS (
     -- CALICO_IPV4POOL_CIDR changed in calico-node while no pool has that CIDR.
