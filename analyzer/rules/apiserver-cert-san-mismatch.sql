@@ -101,7 +101,8 @@ mentions AS (
         coalesce(l.pod, '') || ' ' || coalesce(l.container, '') AS who,
         l.ts, CAST(l.age AS INTERVAL) AS age, 1 AS n
     FROM log_lines l LEFT JOIN hb h ON h.bundle_id = l.bundle_id
-    WHERE contains(l.line, 'certificate is valid for') OR contains(l.line, 'certificate is not valid for any names')
+        WHERE (contains(l.line, 'valid for')
+           AND (contains(l.line, 'certificate is valid for') OR contains(l.line, 'certificate is not valid for any names')))
        OR contains(l.line, 'because it doesn''t contain any IP SANs')
     UNION ALL
     SELECT e.bundle_id, e.bundle_id, e.message,
@@ -110,7 +111,8 @@ mentions AS (
         coalesce(e.object_name, '') || ' ' || coalesce(e.source_component, ''),
         CAST(e.last_seen AS TIMESTAMPTZ), b.collected_at - e.last_seen, coalesce(e.count, 1)
     FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
-    WHERE contains(e.message, 'certificate is valid for') OR contains(e.message, 'certificate is not valid for any names')
+        WHERE (contains(e.message, 'valid for')
+           AND (contains(e.message, 'certificate is valid for') OR contains(e.message, 'certificate is not valid for any names')))
        OR contains(e.message, 'because it doesn''t contain any IP SANs')
 ),
 targeted AS (
@@ -127,13 +129,14 @@ targeted AS (
 -- their own certificates and rules.
 log_used AS (
     SELECT t.* FROM targeted t
+    LEFT JOIN apiserver_hosts a ON a.cluster = t.cluster AND a.host = t.host
     WHERE coalesce(t.host, '') <> ''
       AND (contains(t.text, 'Unable to connect to the server: x509')
            OR (NOT regexp_matches(t.text, '(?i)(:10250\b|failed calling webhook|scrape|/v2/)')
                AND NOT (contains(t.who, 'metrics-server') AND regexp_matches(t.text, '(?i)(kubelet|node)'))
                AND (regexp_matches(t.text, ':6443\b')
                     OR regexp_matches(t.text, 'certificate is valid for [^"]*\bkubernetes\.default\b')
-                    OR EXISTS (SELECT 1 FROM apiserver_hosts a WHERE a.cluster = t.cluster AND a.host = t.host))))
+                    OR a.host IS NOT NULL)))
 ),
 used AS (
     SELECT cluster, host, origin, origin_zh, 'config' AS kind, NULL AS line, only_bundle,
@@ -142,20 +145,33 @@ used AS (
     UNION ALL
     SELECT cluster, host, origin, origin_zh, 'log', text, NULL, ts, age, n FROM log_used
 ),
-checked AS (
-    SELECT u.*,
-        (SELECT count(*) FROM certs c WHERE c.cluster = u.cluster AND (u.only_bundle IS NULL OR c.bundle_id = u.only_bundle)) AS n_certs,
-        (SELECT count(*) FROM certs c
-          WHERE c.cluster = u.cluster AND (u.only_bundle IS NULL OR c.bundle_id = u.only_bundle)
-            AND len(list_filter(c.sans, lambda s:
+-- Each address in use, numbered, and the API server certificates it is checked against: its
+-- cluster's, or for a kubeconfig those of its own node. Joined once, not one subquery per
+-- column.
+used_n AS (
+    SELECT *, row_number() OVER () AS id FROM used WHERE coalesce(host, '') <> ''
+),
+cert_match AS (
+    SELECT u.id, count(*) AS n_certs,
+        count(*) FILTER (WHERE len(list_filter(c.sans, lambda s:
                     lower(s) = 'ip:' || u.host OR lower(s) = 'dns:' || u.host
                     OR (lower(s) LIKE 'dns:*.%' AND u.host LIKE '%.' || substr(lower(s), 7)
                         AND strpos(substr(u.host, 1, strlen(u.host) - strlen(lower(s)) + 5), '.') = 0))) > 0) AS n_covering,
-        (SELECT list(DISTINCT c.path || ' on ' || c.node) FROM certs c WHERE c.cluster = u.cluster AND (u.only_bundle IS NULL OR c.bundle_id = u.only_bundle)) AS cert_paths,
-        (SELECT list(DISTINCT '节点 ' || c.node || ' 上的 ' || c.path) FROM certs c WHERE c.cluster = u.cluster AND (u.only_bundle IS NULL OR c.bundle_id = u.only_bundle)) AS cert_paths_zh,
-        (SELECT list(DISTINCT s) FROM certs c, unnest(c.sans) AS t(s) WHERE c.cluster = u.cluster AND (u.only_bundle IS NULL OR c.bundle_id = u.only_bundle)) AS all_sans
-    FROM used u
-    WHERE coalesce(u.host, '') <> ''
+        list(DISTINCT c.path || ' on ' || c.node) AS cert_paths,
+        list(DISTINCT '节点 ' || c.node || ' 上的 ' || c.path) AS cert_paths_zh
+    FROM used_n u JOIN certs c ON c.cluster = u.cluster AND (u.only_bundle IS NULL OR c.bundle_id = u.only_bundle)
+    GROUP BY u.id
+),
+cert_sans AS (
+    SELECT u.id, list(DISTINCT s) AS all_sans
+    FROM used_n u JOIN certs c ON c.cluster = u.cluster AND (u.only_bundle IS NULL OR c.bundle_id = u.only_bundle),
+        unnest(c.sans) AS t(s)
+    GROUP BY u.id
+),
+checked AS (
+    SELECT u.* EXCLUDE (id), coalesce(m.n_certs, 0) AS n_certs, coalesce(m.n_covering, 0) AS n_covering,
+        m.cert_paths, m.cert_paths_zh, x.all_sans
+    FROM used_n u LEFT JOIN cert_match m ON m.id = u.id LEFT JOIN cert_sans x ON x.id = u.id
 ),
 per_host AS (
     SELECT cluster, host,
