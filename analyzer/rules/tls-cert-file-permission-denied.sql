@@ -65,7 +65,9 @@ WITH hits AS (
         coalesce(nullif(regexp_extract(line, '(?:certificate file|private key file|certificate key|certificate|open) \\?"?([^"\\:\s]+\.(?:crt|key|pem|cert))', 1), ''), '') AS file,
         CASE WHEN regexp_matches(line, 'has group or world access') THEN 'too open' ELSE 'denied' END AS kind
     FROM log_lines
-    WHERE regexp_matches(line, '(?i)(could not (load|access) (server certificate|private key) file .*permission denied|private key file .* has group or world access|cannot load certificate( key)? .*permission denied|open \S+\.(crt|key|pem|cert): permission denied)')
+    -- A cheap test first: every line the pattern matches holds one of these words, in any case.
+    WHERE (contains(lower(line), 'denied') OR contains(lower(line), 'world acce'))
+      AND regexp_matches(line, '(?i)(could not (load|access) (server certificate|private key) file .*permission denied|private key file .* has group or world access|cannot load certificate( key)? .*permission denied|open \S+\.(crt|key|pem|cert): permission denied)')
 ),
 grouped AS (
     SELECT bundle_id, source, namespace, pod, container, service, any_value(node) AS node, kind,
@@ -147,13 +149,11 @@ SELECT
         || CASE WHEN g.kind = 'too open' THEN ' refuses its private key: group or world access' ELSE ' cannot read its TLS certificate/key: Permission denied' END
         || CASE WHEN len(coalesce(g.files, [])) > 0 THEN ' (' || array_to_string(g.files, ', ') || ')' ELSE '' END
         || ' (' || g.n || ' log lines)'
-        || coalesce('; file from ' || (SELECT string_agg(DISTINCT fv.vol_text, '; ') FROM file_vol fv
-                                        WHERE fv.bundle_id = g.bundle_id AND fv.namespace = g.namespace AND fv.pod = g.pod AND fv.container = g.container), '')
+        || coalesce('; file from ' || fa.vols, '')
         || CASE WHEN g.source = 'container' THEN
-                coalesce('; pod runs as uid ' || coalesce((SELECT any_value(m.run_as_user) FROM mounts m WHERE m.bundle_id = g.bundle_id AND m.namespace = g.namespace AND m.pod = g.pod AND m.container = g.container AND m.run_as_user IS NOT NULL), pc.run_as_user), '')
+                coalesce('; pod runs as uid ' || coalesce(mu.run_as_user, pc.run_as_user), '')
                 || CASE WHEN pc.fs_group IS NULL THEN '; no fsGroup set: Secret files stay owned by root' ELSE '; fsGroup ' || pc.fs_group END
-           ELSE coalesce('; on the node: ' || (SELECT string_agg(hk.file || ' mode ' || hk.mode || ' uid ' || hk.uid || ' gid ' || hk.gid, ', ')
-                                                FROM host_keys hk WHERE hk.bundle_id = g.bundle_id AND hk.node IS NOT DISTINCT FROM g.node), '') END
+           ELSE coalesce('; on the node: ' || hk.files, '') END
         || CASE WHEN st.down THEN '; the container is ' || coalesce(st.state_reason, st.state, 'not ready') || ' (' || st.restart_count || ' restarts)'
                 WHEN st.up AND g.only_previous THEN '; the container has run ready since (the error is from its previous instance)'
                 ELSE '' END AS message,
@@ -161,13 +161,11 @@ SELECT
         || CASE WHEN g.kind = 'too open' THEN ' 拒绝使用其私钥：私钥文件允许组或其他用户访问（group or world access）' ELSE ' 无法读取其 TLS 证书/私钥：Permission denied' END
         || CASE WHEN len(coalesce(g.files, [])) > 0 THEN '（' || array_to_string(g.files, ', ') || '）' ELSE '' END
         || '（' || g.n || ' 行日志）'
-        || coalesce('；文件来自 ' || (SELECT string_agg(DISTINCT fv.vol_text_zh, '；') FROM file_vol fv
-                                        WHERE fv.bundle_id = g.bundle_id AND fv.namespace = g.namespace AND fv.pod = g.pod AND fv.container = g.container), '')
+        || coalesce('；文件来自 ' || fa.vols_zh, '')
         || CASE WHEN g.source = 'container' THEN
-                coalesce('；Pod 以 uid ' || coalesce((SELECT any_value(m.run_as_user) FROM mounts m WHERE m.bundle_id = g.bundle_id AND m.namespace = g.namespace AND m.pod = g.pod AND m.container = g.container AND m.run_as_user IS NOT NULL), pc.run_as_user) || ' 运行', '')
+                coalesce('；Pod 以 uid ' || coalesce(mu.run_as_user, pc.run_as_user) || ' 运行', '')
                 || CASE WHEN pc.fs_group IS NULL THEN '；未设置 fsGroup：Secret 文件的属主仍为 root' ELSE '；fsGroup 为 ' || pc.fs_group END
-           ELSE coalesce('；节点上的文件：' || (SELECT string_agg(hk.file || ' 权限 ' || hk.mode || ' uid ' || hk.uid || ' gid ' || hk.gid, '，')
-                                                FROM host_keys hk WHERE hk.bundle_id = g.bundle_id AND hk.node IS NOT DISTINCT FROM g.node), '') END
+           ELSE coalesce('；节点上的文件：' || hk.files_zh, '') END
         || CASE WHEN st.down THEN '；容器当前处于 ' || coalesce(st.state_reason, st.state, '未就绪') || '（已重启 ' || st.restart_count || ' 次）'
                 WHEN st.up AND g.only_previous THEN '；容器此后已正常运行并就绪（错误来自上一个实例）'
                 ELSE '' END AS message_zh,
@@ -179,6 +177,16 @@ SELECT
     g.first_seen, g.last_seen, g.n_recent AS recent_count,
     g.n AS count
 FROM grouped g
+LEFT JOIN (SELECT bundle_id, namespace, pod, container, string_agg(DISTINCT vol_text, '; ') AS vols, string_agg(DISTINCT vol_text_zh, '；') AS vols_zh
+           FROM file_vol GROUP BY ALL) fa
+    ON fa.bundle_id = g.bundle_id AND fa.namespace = g.namespace AND fa.pod = g.pod AND fa.container = g.container
+LEFT JOIN (SELECT bundle_id, namespace, pod, container, any_value(run_as_user) AS run_as_user
+           FROM mounts WHERE run_as_user IS NOT NULL GROUP BY ALL) mu
+    ON mu.bundle_id = g.bundle_id AND mu.namespace = g.namespace AND mu.pod = g.pod AND mu.container = g.container
+LEFT JOIN (SELECT bundle_id, node, string_agg(file || ' mode ' || mode || ' uid ' || uid || ' gid ' || gid, ', ') AS files,
+               string_agg(file || ' 权限 ' || mode || ' uid ' || uid || ' gid ' || gid, '，') AS files_zh
+           FROM host_keys GROUP BY ALL) hk
+    ON hk.bundle_id = g.bundle_id AND hk.node IS NOT DISTINCT FROM g.node
 LEFT JOIN pod_ctx pc ON pc.bundle_id = g.bundle_id AND pc.namespace = g.namespace AND pc.pod = g.pod
 LEFT JOIN cstate st ON st.bundle_id = g.bundle_id AND st.namespace = g.namespace AND st.pod = g.pod AND st.container = g.container
 ORDER BY 1, g.container
