@@ -76,6 +76,8 @@ dns_pods AS (
            FROM containers c WHERE c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name AND c.container_type = 'regular') AS states
     FROM pods p JOIN bundles b USING (bundle_id)
     WHERE p.namespace = 'kube-system' AND p.deleted_at IS NULL AND coalesce(p.phase, '') NOT IN ('Succeeded', 'Failed')
+      -- (the labels' text is tested before they are parsed)
+      AND (contains(CAST(p.labels AS VARCHAR), 'kube-dns') OR contains(CAST(p.labels AS VARCHAR), 'coredns') OR p.name LIKE 'coredns-%')
       AND (p.labels->>'$."k8s-app"' = 'kube-dns' OR p.labels->>'$."app.kubernetes.io/name"' = 'coredns'
            OR (p.name LIKE 'coredns-%' AND p.owner_kind = 'ReplicaSet'))
 ),
@@ -129,8 +131,10 @@ hits AS MATERIALIZED (
         nullif(regexp_extract(l.line, '(?:on |dial udp |->)([0-9.]+):53\b', 1), '') AS dns_ip
     FROM log_lines l
     WHERE l.source = 'container'
-      AND (regexp_matches(l.line, 'lookup \S+ on [0-9.]+:53: (read udp \S+: (i/o timeout|read: connection refused)|dial udp \S+: (i/o timeout|connect: (connection refused|network is unreachable))|server misbehaving)')
-           OR regexp_matches(l.line, 'dial udp [0-9.]+:53: (i/o timeout|connect: (connection refused|network is unreachable))')
+      -- (both patterns name port 53: a cheap test first)
+      AND ((contains(l.line, ':53: ')
+            AND (regexp_matches(l.line, 'lookup \S+ on [0-9.]+:53: (read udp \S+: (i/o timeout|read: connection refused)|dial udp \S+: (i/o timeout|connect: (connection refused|network is unreachable))|server misbehaving)')
+                 OR regexp_matches(l.line, 'dial udp [0-9.]+:53: (i/o timeout|connect: (connection refused|network is unreachable))')))
            OR contains(l.line, 'no servers could be reached')
            OR contains(l.line, 'Temporary failure in name resolution')
            OR contains(l.line, 'getaddrinfo EAI_AGAIN'))
