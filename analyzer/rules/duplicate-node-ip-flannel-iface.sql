@@ -48,11 +48,16 @@ ips AS (
     SELECT bundle_id, name, json_extract_string(annotations, '$."flannel.alpha.coreos.com/public-ip"'), 'flannel public-ip', ready
     FROM live WHERE json_extract_string(annotations, '$."flannel.alpha.coreos.com/public-ip"') IS NOT NULL
 ),
+-- Addresses of more than one node, found cheaply first: most belong to one.
+repeated AS (
+    SELECT bundle_id, ip FROM ips GROUP BY bundle_id, ip HAVING min(node) < max(node)
+),
 dups AS (
-    SELECT bundle_id, ip, list(DISTINCT what) AS whats, list(DISTINCT node ORDER BY node) AS nodes,
-        list(DISTINCT node ORDER BY node) FILTER (WHERE ready) AS ready_nodes
-    FROM ips GROUP BY bundle_id, ip
-    HAVING count(DISTINCT node) > 1
+    SELECT i.bundle_id, i.ip, list(DISTINCT i.what) AS whats, list(DISTINCT i.node ORDER BY i.node) AS nodes,
+        list(DISTINCT i.node ORDER BY i.node) FILTER (WHERE i.ready) AS ready_nodes
+    FROM ips i SEMI JOIN repeated r ON r.bundle_id = i.bundle_id AND r.ip IS NOT DISTINCT FROM i.ip
+    GROUP BY i.bundle_id, i.ip
+    HAVING count(DISTINCT i.node) > 1
 ),
 flannel AS (
     SELECT bundle_id, namespace, workload, name,
