@@ -91,13 +91,15 @@ cidr4 AS (
 -- addresses network plugins record (Calico's BGP address, flannel's public IP). Other
 -- interfaces of the host are not known here: kube-proxy's log is what tells.
 known_addresses AS (
-    SELECT bundle_id, node, address FROM node_addresses WHERE type IN ('InternalIP', 'ExternalIP')
-    UNION
-    SELECT bundle_id, name, split_part(json_extract_string(annotations, '$."projectcalico.org/IPv4Address"'), '/', 1) FROM nodes
-    WHERE json_extract_string(annotations, '$."projectcalico.org/IPv4Address"') IS NOT NULL
-    UNION
-    SELECT bundle_id, name, json_extract_string(annotations, '$."flannel.alpha.coreos.com/public-ip"') FROM nodes
-    WHERE json_extract_string(annotations, '$."flannel.alpha.coreos.com/public-ip"') IS NOT NULL
+    -- (read only when some nodePortAddresses range is set: one pass over the nodes)
+    SELECT DISTINCT bundle_id, node, address FROM (
+        SELECT n.bundle_id, n.name AS node,
+            unnest(list_concat(
+                list_transform(list_filter(n.addresses, lambda a: a.type IN ('InternalIP', 'ExternalIP')), lambda a: a.address),
+                [split_part(json_extract_string(n.annotations, '$."projectcalico.org/IPv4Address"'), '/', 1),
+                 json_extract_string(n.annotations, '$."flannel.alpha.coreos.com/public-ip"')])) AS address
+        FROM nodes n, (SELECT 1 FROM cidrs LIMIT 1) AS gate)
+    WHERE address IS NOT NULL
 ),
 addr4 AS (
     SELECT bundle_id, node, address,
