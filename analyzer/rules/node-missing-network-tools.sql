@@ -78,7 +78,8 @@ preflight AS (
         regexp_extract(l.line, '([a-z0-9]+) not found in system path', 1) AS name, l.line, l.ts, l.age
     FROM log_lines l
     LEFT JOIN host_nodes h ON l.source = 'host' AND h.bundle_id = l.bundle_id
-    WHERE regexp_matches(l.line, '(ebtables|ethtool|conntrack|socat|iptables|ip6tables|nsenter|ip) not found in system path')
+    WHERE contains(l.line, ' not found in system path')
+      AND regexp_matches(l.line, '(ebtables|ethtool|conntrack|socat|iptables|ip6tables|nsenter|ip) not found in system path')
 ),
 per_node AS (
     SELECT coalesce(m.cluster, p.cluster) AS bundle_id, coalesce(m.node, p.node) AS node,
