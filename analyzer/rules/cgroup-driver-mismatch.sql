@@ -181,8 +181,9 @@ config_ok AS (
 log_hits AS (
     SELECT l.bundle_id, coalesce(h.cluster, l.bundle_id) AS cluster, l.node, l.line AS text, l.ts, l.age, l.line_no
     FROM log_lines l LEFT JOIN hn h ON h.bundle_id = l.bundle_id
-    WHERE contains(l.line, 'is different from docker cgroup driver')
-       OR (contains(l.line, 'expected cgroupsPath to be of format') AND contains(l.line, 'for systemd cgroups'))
+    WHERE contains(l.line, 'cgroup')
+      AND (contains(l.line, 'is different from docker cgroup driver')
+           OR (contains(l.line, 'expected cgroupsPath to be of format') AND contains(l.line, 'for systemd cgroups')))
     UNION ALL
     SELECT e.bundle_id, e.bundle_id, e.source_host, e.message, coalesce(e.last_seen, e.first_seen)::TIMESTAMPTZ,
         b.collected_at - coalesce(e.last_seen, e.first_seen), 0
