@@ -111,7 +111,8 @@ findings AS (
 log_hits AS (
     SELECT bundle_id, namespace, pod, node, line, ts, age
     FROM log_lines
-    WHERE regexp_matches(line, 'failed to get serviceAccount secret (for impersonation )?from cluster')
+    WHERE contains(line, 'failed to get serviceAccount secret ')
+      AND regexp_matches(line, 'failed to get serviceAccount secret (for impersonation )?from cluster')
 )
 SELECT 'pod/' || f.namespace || '/' || f.name AS resource, f.namespace, f.name, f.node, f.bundle_id,
     'mounts ServiceAccount token Secret ' || f.secret || ', which does not exist (' || f.seen || ')'
