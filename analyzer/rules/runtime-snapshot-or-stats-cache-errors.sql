@@ -68,13 +68,15 @@ node_logs AS (
     SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END AS cluster, l.node, l.source, l.service, l.container,
         l.line, l.line_no, l.ts, l.age
     FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
-    WHERE regexp_matches(l.line, '(parent snapshot \S*\s*does not exist|unable to find data in memory cache|Started kubelet|returns image reference)')
+    WHERE contains(l.line, 'unable to find data in memory cache') OR contains(l.line, 'Started kubelet')
+       OR contains(l.line, 'returns image reference')
+       OR (contains(l.line, 'parent snapshot') AND regexp_matches(l.line, 'parent snapshot \S*\s*does not exist'))
 ),
 -- When the kubelet (or k3s/RKE2) started: cAdvisor has no data for a while after.
 starts AS (
     SELECT cluster, node, age FROM node_logs WHERE contains(line, 'Started kubelet') AND age IS NOT NULL
 ),
-hits AS (
+hits AS MATERIALIZED (
     SELECT l.cluster, l.node, coalesce(l.service, l.container, l.source) || ' log' AS seen, l.line, 1 AS n,
         CASE WHEN regexp_matches(l.line, 'parent snapshot \S*\s*does not exist') THEN 'snapshot' ELSE 'cache' END AS kind,
         nullif(regexp_extract(l.line, '(?:pull(?:ing)?(?: and unpack)? image|unpack image|image) \\?"([^"\\]+)\\?"', 1), '') AS image,
@@ -92,25 +94,32 @@ hits AS (
     FROM events e
     JOIN bundles b ON b.bundle_id = e.bundle_id
     LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND p.namespace = e.namespace AND p.name = e.object_name
-    WHERE regexp_matches(e.message, '(parent snapshot \S*\s*does not exist|unable to find data in memory cache)')
+    WHERE (contains(e.message, 'parent snapshot') OR contains(e.message, 'unable to find data in memory cache'))
+      AND regexp_matches(e.message, '(parent snapshot \S*\s*does not exist|unable to find data in memory cache)')
     UNION ALL
     -- A container waiting on it now.
     SELECT bundle_id, node, 'container status', state_message, 1, 'snapshot', image,
         INTERVAL 0 SECOND, NULL::TIMESTAMPTZ, NULL::TIMESTAMPTZ, true, false
     FROM containers
-    WHERE state = 'waiting' AND regexp_matches(coalesce(state_message, ''), 'parent snapshot \S*\s*does not exist')
+    WHERE state = 'waiting' AND contains(state_message, 'parent snapshot') AND regexp_matches(state_message, 'parent snapshot \S*\s*does not exist')
+),
+-- Each image the snapshot errors name, with its latest error: the only images whose pulls matter.
+snap AS MATERIALIZED (
+    SELECT cluster, node, image, min(age) AS age FROM hits
+    WHERE kind = 'snapshot' AND image IS NOT NULL GROUP BY ALL
 ),
 -- Images pulled on the node since: the runtime returned them, the kubelet reported them
--- pulled, or a container runs them.
+-- pulled, or a container runs them. Only on the nodes with snapshot errors naming an image.
 pulled AS (
     SELECT cluster, node, regexp_extract(line, 'PullImage \\?"([^"\\]+)\\?" returns image reference', 1) AS image, age, false AS running
     FROM node_logs WHERE contains(line, 'returns image reference')
     UNION ALL
     SELECT e.bundle_id, e.source_host, regexp_extract(e.message, 'image \\?"([^"\\]+)', 1), b.collected_at - e.last_seen, false
     FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
-    WHERE e.reason = 'Pulled' AND starts_with(e.message, 'Successfully pulled image')
+    WHERE e.reason = 'Pulled' AND e.source_host IN (SELECT node FROM snap) AND starts_with(e.message, 'Successfully pulled image')
     UNION ALL
-    SELECT bundle_id, node, image, NULL, true FROM containers WHERE state = 'running'
+    SELECT bundle_id, node, image, NULL, true FROM containers
+    WHERE state = 'running' AND image IN (SELECT image FROM snap)
 ),
 grouped AS (
     SELECT cluster, node, kind, sum(n) AS n,
@@ -128,8 +137,7 @@ grouped AS (
 image_ok AS (
     SELECT h.cluster, h.node, h.image,
         bool_or(p.running OR p.age <= h.age) AS ok
-    FROM (SELECT cluster, node, image, min(age) AS age FROM hits
-          WHERE kind = 'snapshot' AND image IS NOT NULL GROUP BY ALL) h
+    FROM snap h
     LEFT JOIN pulled p ON p.cluster = h.cluster AND p.node = h.node AND p.image = h.image
     GROUP BY ALL
 ),
