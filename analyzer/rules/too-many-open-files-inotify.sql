@@ -65,9 +65,12 @@ hits AS (
             || '|\(24: too many open files\)|\[errno 24\]|errno 24|\bemfile\b|too many open files in system'
             || '|(accept4?|socket|open|pipe)\(\) failed)') AS fd
     FROM log_lines
-    WHERE regexp_matches(line, '(?i)(too many open files|inotify_add_watch.*no space left on device|user limit of inotify (instances|watches) reached|inotify resources exhausted|failed to watch file .*no space left on device)')
-      -- A setting or a limit being reported is not the error.
-      AND NOT regexp_matches(lower(line), '(ulimit|rlimit_nofile|max open files|open files limit|nofile)\s*[=:]')
+    -- The words the patterns need, in any case (lower-cased once), before the patterns themselves.
+    WHERE CASE WHEN len(list_filter([lower(line)], lambda ll: contains(ll, 'too many open file') OR contains(ll, 'inotify') OR contains(ll, 'failed to watch file'))) > 0
+          THEN regexp_matches(line, '(?i)(too many open files|inotify_add_watch.*no space left on device|user limit of inotify (instances|watches) reached|inotify resources exhausted|failed to watch file .*no space left on device)')
+               -- A setting or a limit being reported is not the error.
+               AND NOT regexp_matches(lower(line), '(ulimit|rlimit_nofile|max open files|open files limit|nofile)\s*[=:]')
+          ELSE false END
 ),
 grouped AS (
     SELECT bundle_id, source, namespace, pod, container, service, any_value(node) AS node,
@@ -93,7 +96,9 @@ state AS (
         any_value(restart_count) AS restarts, any_value(coalesce(state_reason, state)) AS st,
         bool_or(state_reason IN ('CrashLoopBackOff', 'Error', 'RunContainerError')
                 OR (NOT ready AND restart_count > 0)) AS crashing
-    FROM containers GROUP BY ALL
+    FROM containers
+    WHERE pod IN (SELECT pod FROM grouped WHERE source = 'container')
+    GROUP BY ALL
 ),
 judged AS (
     SELECT g.*, l.watches, l.instances,
