@@ -55,7 +55,7 @@ done
 WITH hn AS (
     SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
 ),
-hits AS (
+hits AS MATERIALIZED (
     SELECT l.bundle_id, coalesce(h.cluster, l.bundle_id) AS cluster, l.node, coalesce(l.service, l.container, l.source) AS service,
         l.line, l.line_no, l.ts, l.age,
         coalesce(nullif(regexp_extract(line, '[Oo]rphaned pod \\?"([0-9a-fA-F-]{8,})\\?" found', 1), ''),
@@ -67,7 +67,7 @@ hits AS (
              WHEN regexp_matches(line, 'device or resource busy') THEN 'device or resource busy'
              ELSE 'cleanup error' END AS why
     FROM log_lines l LEFT JOIN hn h ON h.host_bundle = l.bundle_id
-    WHERE regexp_matches(l.line, '[Oo]rphaned pod (\\?"[^"\\]*\\?" )?found, but')
+    WHERE contains(l.line, 'rphaned pod ') AND regexp_matches(l.line, '[Oo]rphaned pod (\\?"[^"\\]*\\?" )?found, but')
 ),
 per_node AS (
     SELECT h.cluster, h.node, any_value(h.bundle_id) AS bundle_id, count(*) AS n,
@@ -79,9 +79,11 @@ per_node AS (
         list(h.line ORDER BY h.ts DESC NULLS LAST, h.line_no DESC)[1:3] AS lines
     FROM hits h GROUP BY h.cluster, h.node
 ),
--- A UID still used by a pod listed in the node's cluster is not an orphan: say so.
+-- A UID still used by a pod listed in the node's cluster is not an orphan: say so. Only the
+-- UIDs the kubelet named are looked up.
 alive AS (
-    SELECT bundle_id, coalesce(list(DISTINCT uid) FILTER (WHERE uid IS NOT NULL), []) AS uids FROM pods GROUP BY bundle_id
+    SELECT bundle_id, list(DISTINCT uid ORDER BY uid) AS uids FROM pods
+    WHERE uid IN (SELECT uid FROM hits) GROUP BY bundle_id
 )
 SELECT 'node/' || coalesce(p.node, '?') AS resource, p.node, p.node AS name, p.bundle_id,
     array_to_string(p.services, '/') || ' on ' || coalesce(p.node, 'an unknown node') || ' logged "orphaned pod ... found, but" '
