@@ -49,7 +49,7 @@ hits AS (
     FROM events e
     JOIN bundles b ON b.bundle_id = e.bundle_id
     LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND e.object_kind = 'Pod' AND p.namespace = e.object_namespace AND p.name = e.object_name
-    WHERE regexp_matches(e.message, '(?i)running exec setns process for init caused .{0,4}exit status 40')
+    WHERE contains(lower(e.message), 'exec setns process') AND regexp_matches(e.message, '(?i)running exec setns process for init caused .{0,4}exit status 40')
     UNION ALL
     -- A container not running now whose last start failed so is failing now; one running again
     -- only tells when its last failure was.
@@ -59,16 +59,29 @@ hits AS (
         CASE WHEN coalesce(c.state, '') <> 'running' THEN INTERVAL 0 SECOND ELSE b.collected_at - c.last_finished_at END,
         CAST(c.last_finished_at AS TIMESTAMPTZ), CAST(c.last_finished_at AS TIMESTAMPTZ)
     FROM containers c JOIN bundles b ON b.bundle_id = c.bundle_id
-    WHERE (c.state_message IS NOT NULL OR c.last_message IS NOT NULL)
-      AND regexp_matches(coalesce(c.state_message, '') || ' ' || coalesce(c.last_message, ''), '(?i)running exec setns process for init caused .{0,4}exit status 40')
+    -- The messages are tested before the containers' other columns are read.
+    WHERE c.rowid IN (SELECT rowid FROM containers WHERE (state_message IS NOT NULL OR last_message IS NOT NULL)
+                      AND regexp_matches(coalesce(state_message, '') || ' ' || coalesce(last_message, ''), '(?i)running exec setns process for init caused .{0,4}exit status 40'))
     UNION ALL
     SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END, l.node,
         l.source || ' log ' || coalesce(l.service, l.container, ''), l.line, 1, false, l.age, l.ts, l.ts
     FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
-    WHERE regexp_matches(l.line, '(?i)running exec setns process for init caused .{0,4}exit status 40')
+    WHERE contains(lower(l.line), 'exec setns process') AND regexp_matches(l.line, '(?i)running exec setns process for init caused .{0,4}exit status 40')
 ),
+hit_nodes AS MATERIALIZED (
+    SELECT h.cluster, h.node, sum(h.n) AS n,
+        coalesce(sum(h.n) FILTER (WHERE in_window(h.age, ${recent})), 0) AS recent_n,
+        count(*) FILTER (WHERE h.current) AS current,
+        min(h.ts_first) AS first_seen, max(h.ts_last) AS last_seen,
+        list(DISTINCT h.what ORDER BY h.what) AS whats,
+        list(DISTINCT h.line)[1:4] AS lines
+    FROM hits h
+    GROUP BY h.cluster, h.node
+),
+-- The kernels of the nodes with hits only.
 kernels AS (
-    SELECT bundle_id AS cluster, lower(name) AS key, kernel_version AS kernel FROM nodes WHERE kernel_version IS NOT NULL
+    SELECT bundle_id AS cluster, lower(name) AS key, kernel_version AS kernel FROM nodes
+    WHERE kernel_version IS NOT NULL AND lower(name) IN (SELECT lower(node) FROM hit_nodes)
     UNION ALL
     SELECT h.cluster, lower(f.node), f.kernel_release FROM host_facts f JOIN hn h ON h.host_bundle = f.bundle_id
     WHERE coalesce(f.kernel_release, '') <> ''
@@ -77,15 +90,8 @@ kernel AS (
     SELECT cluster, key, any_value(kernel) AS kernel FROM kernels GROUP BY cluster, key
 ),
 per_node AS (
-    SELECT h.cluster, h.node, sum(h.n) AS n,
-        coalesce(sum(h.n) FILTER (WHERE in_window(h.age, ${recent})), 0) AS recent_n,
-        count(*) FILTER (WHERE h.current) AS current,
-        min(h.ts_first) AS first_seen, max(h.ts_last) AS last_seen,
-        list(DISTINCT h.what ORDER BY h.what) AS whats,
-        list(DISTINCT h.line)[1:4] AS lines,
-        any_value(k.kernel) AS kernel
-    FROM hits h LEFT JOIN kernel k ON k.cluster = h.cluster AND k.key = lower(h.node)
-    GROUP BY h.cluster, h.node
+    SELECT h.*, k.kernel
+    FROM hit_nodes h LEFT JOIN kernel k ON k.cluster = h.cluster AND k.key = lower(h.node)
 )
 SELECT CASE WHEN coalesce(node, '') = '' THEN 'cluster' ELSE 'node/' || node END AS resource,
     nullif(node, '') AS node, cluster AS bundle_id,
