@@ -116,46 +116,51 @@ per_node AS (
     GROUP BY registry, cluster, node
 ),
 -- Pulls from the registry that worked on the node since: an image of it running there now, a
--- Pulled event, or the runtime returning an image of it.
+-- Pulled event, or the runtime returning an image of it. Only the registries and nodes with
+-- failures are looked at.
 pulled AS (
-    SELECT bundle_id AS cluster, node, registry, NULL::INTERVAL AS age, true AS running
-    FROM containers WHERE state = 'running'
-    UNION ALL
-    SELECT e.bundle_id, e.source_host, image_registry(regexp_extract(e.message, 'image \\?"([^"\\]+)', 1)),
-        b.collected_at - e.last_seen, false
-    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
-    WHERE e.reason = 'Pulled' AND starts_with(e.message, 'Successfully pulled image')
-    UNION ALL
-    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END, l.node,
-        image_registry(regexp_extract(l.line, 'PullImage \\?"([^"\\]+)\\?" returns image reference', 1)), l.age, false
-    FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
-    WHERE l.source IN ('node', 'host') AND contains(l.line, 'returns image reference')
+    SELECT cluster, node, registry, bool_or(running) AS running, min(age) AS age FROM (
+        SELECT bundle_id AS cluster, node, registry, NULL::INTERVAL AS age, true AS running
+        FROM containers WHERE state = 'running' AND registry IN (SELECT registry FROM per_node)
+        UNION ALL
+        SELECT e.bundle_id, e.source_host, image_registry(regexp_extract(e.message, 'image \\?"([^"\\]+)', 1)),
+            b.collected_at - e.last_seen, false
+        FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+        WHERE e.reason = 'Pulled' AND e.source_host IN (SELECT node FROM per_node) AND starts_with(e.message, 'Successfully pulled image')
+        UNION ALL
+        SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END, l.node,
+            image_registry(regexp_extract(l.line, 'PullImage \\?"([^"\\]+)\\?" returns image reference', 1)), l.age, false
+        FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
+        WHERE l.source IN ('node', 'host') AND contains(l.line, 'returns image reference')
+    ) GROUP BY ALL
 ),
--- Runtime registry settings collected from the nodes.
+-- Runtime registry settings collected from the nodes, per node.
 runtime_files AS (
-    SELECT h.cluster, f.node, f.path, f.content FROM host_files f JOIN hn h ON h.host_bundle = f.bundle_id
-    WHERE f.path IN ('/etc/containerd/config.toml', '/etc/docker/daemon.json', '/etc/rancher/k3s/registries.yaml', '/etc/rancher/rke2/registries.yaml')
-       OR f.path LIKE '/etc/containerd/conf.d/%' OR f.path LIKE '/etc/containerd/certs.d/%/hosts.toml'
+    SELECT h.cluster, h.node, list(f ORDER BY f.path) FILTER (WHERE f.path IS NOT NULL) AS files
+    FROM hn h LEFT JOIN (
+        SELECT bundle_id, path, content FROM host_files
+        WHERE path IN ('/etc/containerd/config.toml', '/etc/docker/daemon.json', '/etc/rancher/k3s/registries.yaml', '/etc/rancher/rke2/registries.yaml')
+           OR path LIKE '/etc/containerd/conf.d/%' OR path LIKE '/etc/containerd/certs.d/%/hosts.toml') f ON f.bundle_id = h.host_bundle
+    GROUP BY h.cluster, h.node
 ),
 judged AS (
-    SELECT p.*,
-        EXISTS (SELECT 1 FROM hn h WHERE h.cluster = p.cluster AND h.node = p.node) AS node_collected,
-        (SELECT list(f.path ORDER BY f.path) FROM runtime_files f WHERE f.cluster = p.cluster AND f.node = p.node) AS files,
-        (SELECT list(f.path ORDER BY f.path) FROM runtime_files f
-         WHERE f.cluster = p.cluster AND f.node = p.node AND (
+    SELECT p.*, f.cluster IS NOT NULL AS node_collected,
+        list_transform(f.files, lambda x: x.path) AS files,
+        list_transform(list_filter(f.files, lambda x:
                -- containerd: registry.mirrors."<r>" / registry.configs."<r>" (or "http://<r>")
-               ((f.path = '/etc/containerd/config.toml' OR f.path LIKE '/etc/containerd/conf.d/%')
-                 AND regexp_matches(f.content, '(mirrors|configs)\."(https?://)?' || p.re || '"'))
+               ((x.path = '/etc/containerd/config.toml' OR x.path LIKE '/etc/containerd/conf.d/%')
+                 AND regexp_matches(x.content, '(mirrors|configs)\."(https?://)?' || p.re || '"'))
                -- containerd config_path: certs.d/<r>/hosts.toml
-            OR f.path = '/etc/containerd/certs.d/' || p.registry || '/hosts.toml'
+            OR x.path = '/etc/containerd/certs.d/' || p.registry || '/hosts.toml'
                -- docker: "insecure-registries" / "registry-mirrors" entries
-            OR (f.path = '/etc/docker/daemon.json' AND regexp_matches(f.content, '"(https?://)?' || p.re || '/?"'))
+            OR (x.path = '/etc/docker/daemon.json' AND regexp_matches(x.content, '"(https?://)?' || p.re || '/?"'))
                -- k3s / RKE2 registries.yaml: mirrors/configs keys
-            OR (f.path LIKE '/etc/rancher/%/registries.yaml' AND regexp_matches(f.content, '(?m)^\s+["'']?' || p.re || '["'']?\s*:'))
-         )) AS configured_in,
-        EXISTS (SELECT 1 FROM pulled pl WHERE pl.cluster = p.cluster AND pl.node = p.node AND pl.registry = p.registry
-                AND (pl.running OR pl.age <= p.age)) AS pulled_since
+            OR (x.path LIKE '/etc/rancher/%/registries.yaml' AND regexp_matches(x.content, '(?m)^\s+["'']?' || p.re || '["'']?\s*:'))),
+            lambda x: x.path) AS configured_in,
+        coalesce(pl.running OR pl.age <= p.age, false) AS pulled_since
     FROM (SELECT *, replace(registry, '.', '\.') AS re FROM per_node) p
+    LEFT JOIN runtime_files f ON f.cluster = p.cluster AND f.node = p.node
+    LEFT JOIN pulled pl ON pl.cluster = p.cluster AND pl.node = p.node AND pl.registry = p.registry
 )
 SELECT 'registry/' || registry || coalesce('@' || node, '') AS resource, node, cluster AS bundle_id,
     'pulls from ' || registry || CASE WHEN pulled_since AND NOT from_objects THEN ' failed (' ELSE ' fail (' END || cause || '; ' || array_to_string(seen, ', ') || ')'
