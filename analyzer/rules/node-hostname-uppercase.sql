@@ -87,8 +87,8 @@ refusals AS (
         l.line, l.line_no, l.ts, l.age
     FROM log_lines l LEFT JOIN hn h ON h.host_bundle = l.bundle_id
     WHERE l.node IS NOT NULL
-      AND (regexp_matches(l.line, 'node \\?"[^"\\]*[A-Z][^"\\]*\\?" is not allowed to modify node')
-           OR regexp_matches(l.line, 'is forbidden: User \\?"system:node:[^"\\]*[A-Z]')
+      AND ((contains(l.line, ' is not allowed to modify node') AND regexp_matches(l.line, 'node \\?"[^"\\]*[A-Z][^"\\]*\\?" is not allowed to modify node'))
+           OR (contains(l.line, 'is forbidden: User ') AND regexp_matches(l.line, 'is forbidden: User \\?"system:node:[^"\\]*[A-Z]'))
            OR (contains(l.line, 'a lowercase RFC 1123 subdomain') AND regexp_matches(l.line, 'Invalid value: \\?"[^"\\]*[A-Z]')))
 ),
 refused AS (
@@ -114,21 +114,28 @@ per_id AS (
 keys AS (
     SELECT cluster, node FROM per_name UNION SELECT cluster, node FROM per_id UNION SELECT cluster, node FROM refused
 ),
+-- The Node objects named like the nodes found (in any cluster), lower-cased once.
+named AS (
+    SELECT bundle_id, lower(name) AS lname, any_value(ready) AS ready FROM nodes
+    WHERE lower(name) IN (SELECT lower(node) FROM keys) GROUP BY ALL
+),
 j AS (
     SELECT k.node, coalesce(r.bundle_id, i.bundle_id, p.bundle_id) AS bundle_id,
         p.whats AS name_whats, p.whats_zh AS name_whats_zh, p.lines AS name_lines,
         i.whats AS id_whats, i.whats_zh AS id_whats_zh, i.lines AS id_lines,
         r.n, r.recent_n, r.first_seen, r.last_seen, r.srcs, r.srcs_zh, r.lines AS refused_lines,
         -- The Node object in the node's own cluster: Ready or not.
-        (SELECT any_value(n.ready) FROM nodes n WHERE n.bundle_id = k.cluster AND lower(n.name) = lower(k.node)) AS node_ready,
+        nr.ready AS node_ready,
         -- A node bundle that no Node object of the collected clusters matches: never registered.
-        (EXISTS (SELECT 1 FROM hn h WHERE h.cluster = k.cluster AND h.node = k.node AND h.cluster_bundle_id IS NULL)
+        (hu.node IS NOT NULL
          AND EXISTS (SELECT 1 FROM bundles b WHERE b.kind = 'cluster')
-         AND NOT EXISTS (SELECT 1 FROM nodes n WHERE lower(n.name) = lower(k.node))) AS unregistered
+         AND NOT coalesce(lower(k.node) IN (SELECT lname FROM named), false)) AS unregistered
     FROM keys k
     LEFT JOIN per_name p ON p.cluster = k.cluster AND p.node = k.node
     LEFT JOIN per_id i ON i.cluster = k.cluster AND i.node = k.node
     LEFT JOIN refused r ON r.cluster = k.cluster AND r.node = k.node
+    LEFT JOIN named nr ON nr.bundle_id = k.cluster AND nr.lname = lower(k.node)
+    LEFT JOIN (SELECT DISTINCT cluster, node FROM hn WHERE cluster_bundle_id IS NULL) hu ON hu.cluster = k.cluster AND hu.node = k.node
 )
 SELECT 'node/' || node AS resource, node, node AS name, bundle_id,
     'node ' || node || ' has an upper-case host name ('
