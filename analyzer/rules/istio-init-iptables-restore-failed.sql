@@ -55,20 +55,19 @@ WITH inits AS (
 ),
 -- The FAQ's message, in the container's log (this run or the previous one) or in its
 -- termination message; the Go panic that follows it is kept as evidence.
-restore_re AS (SELECT 'ip6?tables-restore( v[0-9.]+ \([a-z_]+\))?: line \d+ failed' AS re),
 log_hits AS (
     SELECT l.bundle_id, l.namespace, l.pod, l.container,
-        count(*) FILTER (WHERE regexp_matches(l.line, (SELECT re FROM restore_re))) AS n,
-        count(*) FILTER (WHERE regexp_matches(l.line, (SELECT re FROM restore_re)) AND in_window(l.age, ${recent})) AS recent_n,
-        min(l.ts) FILTER (WHERE regexp_matches(l.line, (SELECT re FROM restore_re))) AS first_seen,
-        max(l.ts) FILTER (WHERE regexp_matches(l.line, (SELECT re FROM restore_re))) AS last_seen,
+        count(*) FILTER (WHERE regexp_matches(l.line, 'ip6?tables-restore( v[0-9.]+ \([a-z_]+\))?: line \d+ failed')) AS n,
+        count(*) FILTER (WHERE regexp_matches(l.line, 'ip6?tables-restore( v[0-9.]+ \([a-z_]+\))?: line \d+ failed') AND in_window(l.age, ${recent})) AS recent_n,
+        min(l.ts) FILTER (WHERE regexp_matches(l.line, 'ip6?tables-restore( v[0-9.]+ \([a-z_]+\))?: line \d+ failed')) AS first_seen,
+        max(l.ts) FILTER (WHERE regexp_matches(l.line, 'ip6?tables-restore( v[0-9.]+ \([a-z_]+\))?: line \d+ failed')) AS last_seen,
         list(l.line ORDER BY l.previous DESC, l.line_no)[1:3] AS lines
     FROM log_lines l
     SEMI JOIN inits i ON i.bundle_id = l.bundle_id AND i.namespace = l.namespace AND i.pod = l.pod AND i.container = l.container
     WHERE l.source = 'container'
-      AND (regexp_matches(l.line, (SELECT re FROM restore_re)) OR starts_with(l.line, 'panic: exit status'))
+      AND (regexp_matches(l.line, 'ip6?tables-restore( v[0-9.]+ \([a-z_]+\))?: line \d+ failed') OR starts_with(l.line, 'panic: exit status'))
     GROUP BY ALL
-    HAVING count(*) FILTER (WHERE regexp_matches(l.line, (SELECT re FROM restore_re))) > 0
+    HAVING count(*) FILTER (WHERE regexp_matches(l.line, 'ip6?tables-restore( v[0-9.]+ \([a-z_]+\))?: line \d+ failed')) > 0
 ),
 backoff AS (
     SELECT bundle_id, namespace, object_name AS pod, sum(count) AS n, any_value(message) AS message
@@ -78,11 +77,11 @@ backoff AS (
 ),
 failing AS (
     SELECT i.*, l.n AS log_n, l.recent_n, l.first_seen, l.last_seen, l.lines, b.n AS backoff_n, b.message AS backoff_message,
-        regexp_matches(coalesce(i.term_message, ''), (SELECT re FROM restore_re)) AS in_term
+        regexp_matches(coalesce(i.term_message, ''), 'ip6?tables-restore( v[0-9.]+ \([a-z_]+\))?: line \d+ failed') AS in_term
     FROM inits i
     LEFT JOIN log_hits l ON l.bundle_id = i.bundle_id AND l.namespace = i.namespace AND l.pod = i.pod AND l.container = i.container
     LEFT JOIN backoff b ON b.bundle_id = i.bundle_id AND b.namespace = i.namespace AND b.pod = i.pod
-    WHERE l.n > 0 OR regexp_matches(coalesce(i.term_message, ''), (SELECT re FROM restore_re))
+    WHERE l.n > 0 OR regexp_matches(coalesce(i.term_message, ''), 'ip6?tables-restore( v[0-9.]+ \([a-z_]+\))?: line \d+ failed')
 )
 SELECT 'pod/' || namespace || '/' || pod AS resource, namespace, pod AS name, node, container, bundle_id,
     'istio-init of pod ' || namespace || '/' || pod || CASE WHEN failing_now THEN ' failed' ELSE ' failed before and has since completed' END
