@@ -97,9 +97,12 @@ logs AS (
         l.source || ' log ' || coalesce(l.service, l.container, '') AS what,
         l.source || ' 日志 ' || coalesce(l.service, l.container, '') AS what_zh
     FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
-    WHERE (contains(l.line, 'context deadline exceeded') OR contains(l.line, 'DeadlineExceeded') OR contains(l.line, 'operation timeout'))
-      AND (contains(l.line, 'RunPodSandbox') OR contains(l.line, 'CreatePodSandbox') OR contains(l.line, 'create pod sandbox')
-           OR contains(l.line, 'create sandbox for pod') OR contains(l.line, 'create a sandbox for pod'))
+    -- "andbox" is in every sandbox wording below: one test for most lines (CASE keeps the order).
+    WHERE CASE WHEN contains(l.line, 'andbox')
+          THEN (contains(l.line, 'context deadline exceeded') OR contains(l.line, 'DeadlineExceeded') OR contains(l.line, 'operation timeout'))
+               AND (contains(l.line, 'RunPodSandbox') OR contains(l.line, 'CreatePodSandbox') OR contains(l.line, 'create pod sandbox')
+                    OR contains(l.line, 'create sandbox for pod') OR contains(l.line, 'create a sandbox for pod'))
+          ELSE false END
 ),
 allhits AS (SELECT * FROM ev UNION ALL SELECT * FROM logs),
 per_node AS (
