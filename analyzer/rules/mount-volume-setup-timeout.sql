@@ -46,7 +46,7 @@ kubectl -n <ns> delete pod <pod>
 ```
 """
 --- */
-WITH hits AS (
+WITH hits AS MATERIALIZED (
     SELECT e.bundle_id, e.object_namespace AS namespace, e.object_name AS pod, e.object_uid AS pod_uid, e.message AS line, e.count AS n,
         'event ' || e.reason AS what, '事件 ' || e.reason AS what_zh,
         coalesce(e.last_seen, e.first_seen)::TIMESTAMPTZ AS ts, b.collected_at - coalesce(e.last_seen, e.first_seen) AS age
@@ -64,10 +64,29 @@ WITH hits AS (
         line, 1, source || ' log ' || coalesce(service, container, ''), source || ' 日志 ' || coalesce(service, container, ''),
         l.ts, l.age
     FROM log_lines l LEFT JOIN host_nodes hn ON hn.bundle_id = l.bundle_id
-    WHERE (contains(line, 'MountVolume.SetUp failed') OR contains(line, 'Unable to attach or mount volumes')
-           OR contains(line, 'timeout expired waiting for volumes'))
-      AND (contains(line, 'timed out waiting for the condition') OR contains(line, 'context deadline exceeded')
-           OR contains(line, 'timeout expired waiting for volumes'))
+    -- "olume" is in each of the three wordings: one test for most lines (CASE keeps the order).
+    WHERE CASE WHEN contains(line, 'olume')
+          THEN (contains(line, 'MountVolume.SetUp failed') OR contains(line, 'Unable to attach or mount volumes')
+                OR contains(line, 'timeout expired waiting for volumes'))
+               AND (contains(line, 'timed out waiting for the condition') OR contains(line, 'context deadline exceeded')
+                    OR contains(line, 'timeout expired waiting for volumes'))
+          ELSE false END
+),
+-- The pods the hits name, looked up by name or UID before any join.
+cand AS MATERIALIZED (
+    SELECT p.rowid AS pod_row, p.bundle_id, p.namespace, p.name, p.uid, p.node, p.phase, p.ready, p.conditions FROM pods p
+    WHERE p.name IN (SELECT pod FROM hits) AND p.deleted_at IS NULL AND p.phase NOT IN ('Succeeded', 'Failed')
+    UNION
+    SELECT p.rowid AS pod_row, p.bundle_id, p.namespace, p.name, p.uid, p.node, p.phase, p.ready, p.conditions FROM pods p
+    WHERE p.uid IN (SELECT pod_uid FROM hits) AND p.deleted_at IS NULL AND p.phase NOT IN ('Succeeded', 'Failed')
+),
+-- Their containers: one waiting to be created, or one started.
+cstate AS (
+    SELECT c.bundle_id, c.namespace, c.pod,
+        bool_or(c.state = 'waiting' AND c.state_reason IN ('ContainerCreating', 'PodInitializing')) AS creating,
+        bool_or(c.state IN ('running', 'terminated')) AS started
+    FROM containers c WHERE c.pod IN (SELECT name FROM cand)
+    GROUP BY ALL
 ),
 vols AS (
     SELECT p.bundle_id, p.namespace, p.name AS pod, p.node, p.phase, p.ready, p.conditions, h.line, h.n, h.what, h.what_zh, h.ts, h.age,
@@ -77,21 +96,18 @@ vols AS (
     -- A hit names its pod by namespace and name, or by UID (kubelet lines): two equi-joins,
     -- the second for the pairs the first does not make, rather than one join on an OR that
     -- would compare every hit with every pod.
-    FROM (SELECT h.*, p.rowid AS pod_row FROM hits h
-          JOIN pods p ON p.bundle_id = h.bundle_id AND p.namespace = h.namespace AND p.name = h.pod
+    FROM (SELECT h.line, h.n, h.what, h.what_zh, h.ts, h.age, p.pod_row FROM hits h
+          JOIN cand p ON p.bundle_id = h.bundle_id AND p.namespace = h.namespace AND p.name = h.pod
           UNION ALL
-          SELECT h.*, p.rowid FROM hits h
-          JOIN pods p ON p.bundle_id = h.bundle_id AND p.uid = h.pod_uid
+          SELECT h.line, h.n, h.what, h.what_zh, h.ts, h.age, p.pod_row FROM hits h
+          JOIN cand p ON p.bundle_id = h.bundle_id AND p.uid = h.pod_uid
           WHERE NOT coalesce(p.namespace = h.namespace AND p.name = h.pod, false)) h
-    JOIN pods p ON p.rowid = h.pod_row
-    WHERE p.deleted_at IS NULL AND p.phase NOT IN ('Succeeded', 'Failed')
-      -- Still waiting for its volumes: a container waits to be created (ContainerCreating,
-      -- PodInitializing), or the pod is Pending with no container started. A pod whose
-      -- containers run has its volumes mounted, whatever made it not Ready.
-      AND (EXISTS (SELECT 1 FROM containers c WHERE c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name
-                   AND c.state = 'waiting' AND c.state_reason IN ('ContainerCreating', 'PodInitializing'))
-           OR (p.phase = 'Pending' AND NOT EXISTS (SELECT 1 FROM containers c WHERE c.bundle_id = p.bundle_id AND c.namespace = p.namespace
-                   AND c.pod = p.name AND c.state IN ('running', 'terminated'))))
+    JOIN cand p ON p.pod_row = h.pod_row
+    LEFT JOIN cstate c ON c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name
+    -- Still waiting for its volumes: a container waits to be created (ContainerCreating,
+    -- PodInitializing), or the pod is Pending with no container started. A pod whose
+    -- containers run has its volumes mounted, whatever made it not Ready.
+    WHERE coalesce(c.creating, false) OR (p.phase = 'Pending' AND NOT coalesce(c.started, false))
 )
 SELECT
     'pod/' || namespace || '/' || pod AS resource,
