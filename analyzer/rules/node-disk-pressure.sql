@@ -105,7 +105,9 @@ signals AS (
     SELECT coalesce(h.cluster, l.bundle_id), l.node, l.source || ' log ' || coalesce(l.service, l.container, ''), l.source || ' 日志 ' || coalesce(l.service, l.container, ''),
         l.line, 1, CASE WHEN in_window(l.age, ${recent}) THEN 1 ELSE 0 END, true, false, l.ts, l.age
     FROM log_lines l LEFT JOIN hn h ON h.host_bundle = l.bundle_id
-    WHERE (contains(lower(l.line), 'eviction manager') AND contains(l.line, 'ephemeral-storage') AND contains(l.line, 'reclaim'))
+    -- Lower-cased only when the other words are there (CASE keeps the order).
+    WHERE CASE WHEN contains(l.line, 'ephemeral-storage') AND contains(l.line, 'reclaim')
+               THEN contains(lower(l.line), 'eviction manager') ELSE false END
        OR (contains(l.line, 'over the high threshold') AND contains(l.line, 'image filesystem'))
 ),
 per_node AS (
