@@ -163,14 +163,15 @@ replica_req AS (
       AND EXISTS (SELECT 1 FROM wl w WHERE w.bundle_id = c.bundle_id AND w.kind = c.kind AND w.namespace = c.namespace AND w.name = c.workload)
     GROUP BY ALL
 ),
--- What the pods on each node request, as the scheduler counts it: every pod but those finished
--- or being deleted (few, so they are the side looked up, not the 150,000 pods of a cluster).
+eligible_nodes AS (
+    SELECT DISTINCT bundle_id, unnest(nodes) AS node FROM eligible
+),
 node_used AS (
     SELECT c.bundle_id, c.node, sum(coalesce(k8s_quantity(c.cpu_request), 0)) AS cpu, sum(coalesce(c.memory_request_bytes, 0)) AS mem
     FROM containers c
-    WHERE c.container_type = 'regular' AND c.node IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM pods p WHERE p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
-                        AND (p.deleted_at IS NOT NULL OR p.phase IN ('Succeeded', 'Failed')))
+    JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
+    JOIN eligible_nodes en ON en.bundle_id = c.bundle_id AND en.node = c.node
+    WHERE c.container_type = 'regular' AND p.deleted_at IS NULL AND coalesce(p.phase, '') NOT IN ('Succeeded', 'Failed')
     GROUP BY ALL
 ),
 roomy AS (
