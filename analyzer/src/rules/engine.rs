@@ -172,18 +172,24 @@ pub fn run_all(
         .map(|_| conn.try_clone())
         .collect::<Result<Vec<_>, _>>()
         .context("opening a connection for rules")?;
+    // Read once for every rule that judges log evidence by its age.
+    let times = if rules.iter().any(|r| r.meta.recent_window().is_some()) {
+        CollectionTimes::read(conn).context("reading collection times")?
+    } else {
+        CollectionTimes::default()
+    };
     let next = AtomicUsize::new(0);
     let mut runs: Vec<(usize, RuleRun)> = std::thread::scope(|scope| {
         let workers: Vec<_> = connections
             .into_iter()
             .map(|conn| {
-                let next = &next;
+                let (next, times) = (&next, &times);
                 scope.spawn(move || {
                     let mut done = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(rule) = rules.get(i) else { break done };
-                        done.push((i, run_rule(&conn, rule)));
+                        done.push((i, run_rule_at(&conn, rule, Some(times))));
                         on_done(rule);
                     }
                 })
@@ -201,9 +207,14 @@ pub fn run_all(
 /// Runs one rule. Errors are returned in the run, not raised: one broken rule must not stop
 /// the others.
 pub fn run_rule(conn: &Connection, rule: &Rule) -> RuleRun {
+    run_rule_at(conn, rule, None)
+}
+
+/// [`run_rule`] with the collection times already read (they are read when needed if not).
+fn run_rule_at(conn: &Connection, rule: &Rule, times: Option<&CollectionTimes>) -> RuleRun {
     let start = Instant::now();
     let mut planning = Duration::ZERO;
-    let result = run_rule_inner(conn, rule, &mut planning);
+    let result = run_rule_inner(conn, rule, times, &mut planning);
     let elapsed = start.elapsed();
     match result {
         Ok((findings, total)) => RuleRun {
@@ -229,6 +240,7 @@ pub fn run_rule(conn: &Connection, rule: &Rule) -> RuleRun {
 fn run_rule_inner(
     conn: &Connection,
     rule: &Rule,
+    times: Option<&CollectionTimes>,
     planning: &mut Duration,
 ) -> Result<(Vec<Finding>, usize)> {
     // One statement, planned once: the rule's own columns plus the row total. Column types
@@ -275,9 +287,15 @@ fn run_rule_inner(
         at("recent_count"),
         at("symptom_key"),
     );
-    let judge = match rule.meta.recent_window() {
-        Some(window) => Some(Recency::new(conn, rule, window)?),
-        None => None,
+    let read;
+    let judge = match (rule.meta.recent_window(), times) {
+        (None, _) => None,
+        (Some(window), Some(times)) => Some(Recency::new(rule, window, times)),
+        (Some(window), None) => {
+            read = CollectionTimes::read(conn)
+                .with_context(|| format!("{}: reading collection times", rule.origin))?;
+            Some(Recency::new(rule, window, &read))
+        }
     };
     let mut findings = Vec::new();
     let mut total = 0usize;
@@ -332,21 +350,15 @@ fn run_rule_inner(
     Ok((findings, total))
 }
 
-/// Judges log evidence by the rule's `recent` window and `min_count`: a row with fewer
-/// current hits is history, shown as info with when it was last seen.
-struct Recency {
-    window: Duration,
-    min_count: u32,
-    /// Collection time per bundle, and the case's latest for rows that name no bundle.
-    collected: Vec<(String, DateTime<Utc>)>,
-}
+/// When each bundle was collected: the reference time log evidence is aged against.
+#[derive(Debug, Default)]
+struct CollectionTimes(Vec<(String, DateTime<Utc>)>);
 
-impl Recency {
-    fn new(conn: &Connection, rule: &Rule, window: Duration) -> Result<Recency> {
-        let mut stmt = conn
-            .prepare("SELECT bundle_id, CAST(collected_at AS VARCHAR) FROM bundles")
-            .with_context(|| format!("{}: reading collection times", rule.origin))?;
-        let collected = stmt
+impl CollectionTimes {
+    fn read(conn: &Connection) -> Result<CollectionTimes> {
+        let mut stmt =
+            conn.prepare("SELECT bundle_id, CAST(collected_at AS VARCHAR) FROM bundles")?;
+        let times = stmt
             .query_map([], |row| {
                 Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
             })?
@@ -355,21 +367,32 @@ impl Recency {
                 Some((id, render::instant(&Value::Text(at?))?))
             })
             .collect();
-        Ok(Recency {
-            window,
-            min_count: rule.meta.min_count(),
-            collected,
-        })
+        Ok(CollectionTimes(times))
     }
 
-    fn collected_at(&self, bundle_id: Option<&str>) -> Option<DateTime<Utc>> {
+    /// The bundle's collection time; the case's latest for rows that name no bundle.
+    fn of(&self, bundle_id: Option<&str>) -> Option<DateTime<Utc>> {
         match bundle_id {
-            Some(id) => self
-                .collected
-                .iter()
-                .find(|(b, _)| b == id)
-                .map(|(_, t)| *t),
-            None => self.collected.iter().map(|(_, t)| *t).max(),
+            Some(id) => self.0.iter().find(|(b, _)| b == id).map(|(_, t)| *t),
+            None => self.0.iter().map(|(_, t)| *t).max(),
+        }
+    }
+}
+
+/// Judges log evidence by the rule's `recent` window and `min_count`: a row with fewer
+/// current hits is history, shown as info with when it was last seen.
+struct Recency<'a> {
+    window: Duration,
+    min_count: u32,
+    times: &'a CollectionTimes,
+}
+
+impl<'a> Recency<'a> {
+    fn new(rule: &Rule, window: Duration, times: &'a CollectionTimes) -> Recency<'a> {
+        Recency {
+            window,
+            min_count: rule.meta.min_count(),
+            times,
         }
     }
 
@@ -384,7 +407,7 @@ impl Recency {
         let window = Span(self.window.as_secs());
         let since = f
             .last_seen
-            .zip(self.collected_at(f.bundle_id.as_deref()))
+            .zip(self.times.of(f.bundle_id.as_deref()))
             .map(|(last, at)| Span((at - last).num_seconds().max(0) as u64));
         let (en, zh) = match (recent, since) {
             (0, Some(ago)) => (
