@@ -65,35 +65,23 @@ fn seen_line(lang: Lang, first: Option<&str>, last: Option<&str>, count: Option<
             .unwrap_or_else(|_| t.to_string())
     };
     let (first, last) = (first.map(short), last.map(short));
+    // (seen once, first seen, last seen, count before, count after, separator)
+    let (once, first_word, last_word, count_pre, count_post, sep) = match lang {
+        Lang::En => ("seen", "first seen", "last seen", "", " times", ", "),
+        Lang::Zh => ("出现于", "首次出现", "最近出现", "共 ", " 次", "，"),
+    };
     let mut parts = Vec::new();
-    match lang {
-        Lang::En => {
-            match (&first, &last) {
-                (Some(f), Some(l)) if f == l => parts.push(format!("seen {f}")),
-                _ => {
-                    parts.extend(first.map(|f| format!("first seen {f}")));
-                    parts.extend(last.map(|l| format!("last seen {l}")));
-                }
-            }
-            if !parts.is_empty() {
-                parts.extend(count.map(|n| format!("{n} times")));
-            }
-            parts.join(", ")
-        }
-        Lang::Zh => {
-            match (&first, &last) {
-                (Some(f), Some(l)) if f == l => parts.push(format!("出现于 {f}")),
-                _ => {
-                    parts.extend(first.map(|f| format!("首次出现 {f}")));
-                    parts.extend(last.map(|l| format!("最近出现 {l}")));
-                }
-            }
-            if !parts.is_empty() {
-                parts.extend(count.map(|n| format!("共 {n} 次")));
-            }
-            parts.join("，")
+    match (&first, &last) {
+        (Some(f), Some(l)) if f == l => parts.push(format!("{once} {f}")),
+        _ => {
+            parts.extend(first.map(|f| format!("{first_word} {f}")));
+            parts.extend(last.map(|l| format!("{last_word} {l}")));
         }
     }
+    if !parts.is_empty() {
+        parts.extend(count.map(|n| format!("{count_pre}{n}{count_post}")));
+    }
+    parts.join(sep)
 }
 
 /// UI strings of the report in `lang`.
