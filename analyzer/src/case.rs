@@ -17,8 +17,12 @@ pub struct Case {
     pub bundles: Vec<OpenBundle>,
     /// Wall time of each phase of opening: `open` (unpack and verify), `load`, `derive`.
     pub timings: Vec<(&'static str, Duration)>,
-    /// Unpacked archives live here until the case is dropped.
+    /// Unpacked archives and spill live here until the case is dropped; a signal that finds
+    /// the case unable to unwind removes it ([`crate::stop`]).
     _work: tempfile::TempDir,
+    _work_on_signal: crate::stop::WorkDir,
+    /// Kept so a signal can interrupt the case's queries for as long as it is open.
+    _interrupt: std::sync::Arc<duckdb::InterruptHandle>,
 }
 
 /// How to open a case.
@@ -28,6 +32,9 @@ pub struct CaseOptions {
     pub limits: Limits,
     /// Memory the database may hold; `None` leaves DuckDB's default (80% of RAM).
     pub memory_limit_mib: Option<u64>,
+    /// Disk the database may spill to, in MiB; 0 leaves DuckDB's default (90% of the free
+    /// space).
+    pub max_temp_mib: u64,
     /// Threads each query may use once the case is loaded; `None`: one per core. Rules run
     /// one per core, each on one thread: a query given more threads than it has work for
     /// keeps its own thread polling for tasks, taking a core from the rule beside it.
@@ -46,6 +53,7 @@ impl Case {
             .prefix("ktriage-")
             .tempdir()
             .context("creating a work directory")?;
+        let work_on_signal = crate::stop::WorkDir::register(work.path());
         let mut timings = Vec::new();
         let mut phase = Instant::now();
         let mut bundles = Vec::with_capacity(paths.len());
@@ -56,11 +64,14 @@ impl Case {
                 reader::open(path, &dest, &options.limits).map_err(|e| BadInput(e.to_string()))?;
             spinner.finish_and_clear();
             bundles.push(bundle);
+            crate::stop::check()?;
         }
         timings.push(("open", phase.elapsed()));
         phase = Instant::now();
         let spill = work.path().join("spill");
-        let conn = crate::db::open(&spill, options.memory_limit_mib)?;
+        let conn = crate::db::open(&spill, options.memory_limit_mib, options.max_temp_mib)?;
+        let interrupt = conn.interrupt_handle();
+        crate::stop::watch(&interrupt);
         let files: u64 = bundles
             .iter()
             .map(|b| b.manifest.entries.len() as u64)
@@ -71,13 +82,16 @@ impl Case {
                 bar.set_message(short(path));
                 bar.inc(1);
             })
-            .map_err(|e| BadInput(format!("{e:#}")))?;
+            .map_err(|e| match crate::stop::requested() {
+                Some(signal) => anyhow::Error::new(signal),
+                None => anyhow::Error::new(BadInput(format!("{e:#}"))),
+            })?;
         }
         bar.finish_and_clear();
         timings.push(("load", phase.elapsed()));
         phase = Instant::now();
         let spinner = progress.spinner("building tables");
-        crate::db::derive(&conn)?;
+        crate::db::derive(&conn).map_err(interrupted_or)?;
         crate::db::seal(&conn, options.query_threads)?;
         spinner.finish_and_clear();
         timings.push(("derive", phase.elapsed()));
@@ -86,6 +100,8 @@ impl Case {
             bundles,
             timings,
             _work: work,
+            _work_on_signal: work_on_signal,
+            _interrupt: interrupt,
         })
     }
 
@@ -96,6 +112,14 @@ impl Case {
             .map(|b| b.source.display().to_string())
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+/// A query that failed because a signal interrupted it reports the signal.
+fn interrupted_or(e: anyhow::Error) -> anyhow::Error {
+    match crate::stop::requested() {
+        Some(signal) => anyhow::Error::new(signal),
+        None => e,
     }
 }
 

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use ktriage_schema::reader::Limits;
 
 use crate::case::CaseOptions;
+use crate::rules::engine::DEFAULT_RULE_TIMEOUT;
 use crate::rules::{Lang, Severity};
 
 /// Offline Kubernetes support-bundle analyzer.
@@ -59,6 +60,11 @@ pub struct InputArgs {
     #[arg(long, value_name = "MIB", default_value_t = 1536,
           value_parser = parse_memory_mib)]
     pub memory_mib: u64,
+    /// Disk the database may spill to (in the work directory under TMPDIR), in MiB. A query
+    /// needing more fails instead of filling the disk.
+    #[arg(long, value_name = "MIB", default_value_t = 10 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_temp_mib: u64,
     /// No progress bars.
     #[arg(short, long)]
     pub quiet: bool,
@@ -92,6 +98,7 @@ impl InputArgs {
         CaseOptions {
             limits: self.limits(),
             memory_limit_mib: (self.memory_mib > 0).then_some(self.memory_mib),
+            max_temp_mib: self.max_temp_mib,
             query_threads: None,
         }
     }
@@ -122,6 +129,10 @@ pub struct AnalyzeArgs {
     /// per core at a time, so a rule's time includes waiting for the core it shares.
     #[arg(long, value_name = "FILE")]
     pub timings: Option<PathBuf>,
+    /// Seconds a rule may run; a rule still running is interrupted and reported as failed.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_RULE_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub rule_timeout: u64,
 }
 
 /// `ktriage sql`.
@@ -136,6 +147,10 @@ pub struct SqlArgs {
     /// Output format of results.
     #[arg(long, value_enum, default_value = "table")]
     pub output: SqlOutput,
+    /// Seconds a query may run before it is interrupted.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_RULE_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub query_timeout: u64,
 }
 
 /// How `ktriage sql` prints rows.

@@ -13,7 +13,13 @@ use duckdb::{Config, Connection};
 /// tables and intermediate results beyond it spill to `spill_dir` (inside the case's work
 /// directory, removed with it) instead of growing the process: a 150,000-pod cluster then
 /// analyzes in a laptop's memory.
-pub fn open(spill_dir: &Path, memory_limit_mib: Option<u64>) -> Result<Connection> {
+/// Spill beyond `max_temp_mib` (0: DuckDB's default) fails the query rather than filling the
+/// disk.
+pub fn open(
+    spill_dir: &Path,
+    memory_limit_mib: Option<u64>,
+    max_temp_mib: u64,
+) -> Result<Connection> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get() as i64)
         .unwrap_or(2);
@@ -24,6 +30,12 @@ pub fn open(spill_dir: &Path, memory_limit_mib: Option<u64>) -> Result<Connectio
         .context("configuring DuckDB")?
         .with("temp_directory", spill_dir.to_string_lossy())
         .context("configuring DuckDB")?;
+    let config = match max_temp_mib {
+        0 => config,
+        mib => config
+            .with("max_temp_directory_size", format!("{mib}MiB"))
+            .with_context(|| format!("setting the spill limit to {mib} MiB"))?,
+    };
     let config = match memory_limit_mib {
         Some(mib) => config
             .max_memory(&format!("{mib}MiB"))
@@ -82,7 +94,7 @@ mod tests {
     #[test]
     fn seal_sets_query_threads_then_locks_the_configuration() {
         let spill = tempfile::tempdir().expect("tempdir");
-        let conn = open(spill.path(), Some(256)).expect("open");
+        let conn = open(spill.path(), Some(256), 0).expect("open");
         seal(&conn, Some(1)).expect("seal");
         assert_eq!(threads(&conn), 1);
         let err = conn
@@ -104,7 +116,7 @@ mod tests {
     #[test]
     fn seal_without_query_threads_keeps_one_per_core() {
         let spill = tempfile::tempdir().expect("tempdir");
-        let conn = open(spill.path(), Some(256)).expect("open");
+        let conn = open(spill.path(), Some(256), 0).expect("open");
         let before = threads(&conn);
         seal(&conn, None).expect("seal");
         assert_eq!(threads(&conn), before);

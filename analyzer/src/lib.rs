@@ -14,6 +14,7 @@ pub mod load;
 pub mod progress;
 pub mod report;
 pub mod rules;
+pub mod stop;
 
 /// Collapses whitespace, newlines included, so an error prints as one line.
 pub fn one_line(s: &str) -> String {

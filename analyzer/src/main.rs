@@ -22,6 +22,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            if let Some(stopped) = e.downcast_ref::<ktriage::stop::Interrupted>() {
+                eprintln!("ktriage: {stopped}");
+                return ExitCode::from(stopped.exit_code());
+            }
             eprintln!("ktriage: {}", one_line(&format!("{e:#}")));
             let bad_input = e.downcast_ref::<BadInput>().is_some()
                 || e.chain().any(|c| c.is::<std::io::Error>());

@@ -224,7 +224,7 @@ fn loud_on_look_alike(rule: &Rule, all: &[Rule], dir: &Path) -> Vec<String> {
         .cloned()
         .collect();
     let (case, _tmp) = open_case(dir);
-    let runs = engine::run_case(&case.conn, &with_causes, 1, &|_| {}).expect("rules run");
+    let runs = engine::run_case(&case.conn, &with_causes, 1, engine::Limits::default(), &|_| {}).expect("rules run");
     let run = runs
         .iter()
         .find(|r| r.rule_id == rule.meta.id)
@@ -360,7 +360,7 @@ fn noisy_baselines_yield_nothing_above_info() {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let (case, _tmp) = open_case(case_dir);
-        let runs = engine::run_case(&case.conn, &rules, 1, &|_| {})
+        let runs = engine::run_case(&case.conn, &rules, 1, engine::Limits::default(), &|_| {})
             .unwrap_or_else(|e| panic!("{name}: {e:#}"));
         for (rule, run) in rules.iter().zip(runs) {
             assert!(

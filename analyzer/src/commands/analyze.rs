@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::case::{Case, CaseOptions};
+use crate::case::{BadInput, Case, CaseOptions};
 use crate::cli::{AnalyzeArgs, Format};
 use crate::progress::Progress;
 use crate::report::{self, Report};
@@ -22,8 +22,10 @@ pub struct Outcome {
 
 /// Runs the analysis and writes the reports.
 pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
+    crate::stop::install()?;
     let progress = Progress::new(args.input.quiet);
-    let rules = rules::load_all(builtin, args.rules.no_builtin_rules, &args.rules.dirs)?;
+    let rules = rules::load_all(builtin, args.rules.no_builtin_rules, &args.rules.dirs)
+        .map_err(|e| BadInput(format!("{e:#}")))?;
     let options = CaseOptions {
         query_threads: Some(1),
         ..args.input.case_options()
@@ -32,7 +34,10 @@ pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
     let rules_start = Instant::now();
     let bar = progress.bar(rules.len() as u64, "rules");
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let runs = rules::engine::run_case(&case.conn, &rules, workers, &|rule| {
+    let limits = rules::engine::Limits {
+        rule_timeout: Duration::from_secs(args.rule_timeout),
+    };
+    let runs = rules::engine::run_case(&case.conn, &rules, workers, limits, &|rule| {
         bar.set_message(rule.meta.id.clone());
         bar.inc(1);
     })?;

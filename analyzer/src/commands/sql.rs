@@ -2,8 +2,11 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use anyhow::Result;
-use duckdb::Connection;
+use duckdb::{Connection, InterruptHandle};
 use duckdb::types::Value;
 
 use crate::case::Case;
@@ -15,23 +18,52 @@ const MAX_ROWS: usize = 10_000;
 
 /// Runs one query, or a prompt reading queries until EOF / `.quit`.
 pub fn run(args: &SqlArgs) -> Result<bool> {
+    crate::stop::install()?;
     let case = Case::open(
         &args.input.bundles,
         &args.input.case_options(),
         &Progress::new(args.input.quiet),
     )?;
-    if let Some(query) = &args.query {
-        return Ok(print_query(
-            &case.conn,
-            query,
-            args.output,
-            &mut std::io::stdout().lock(),
-        ));
-    }
-    repl(&case, args.output)
+    let session = Session {
+        conn: &case.conn,
+        interrupt: case.conn.interrupt_handle(),
+        timeout: Duration::from_secs(args.query_timeout),
+        output: args.output,
+    };
+    crate::stop::watch(&session.interrupt);
+    let ok = match &args.query {
+        Some(query) => session.print(query),
+        None => repl(&case, &session)?,
+    };
+    crate::stop::check()?;
+    Ok(ok)
 }
 
-fn repl(case: &Case, output: SqlOutput) -> Result<bool> {
+/// Where queries run and how they are bounded and printed.
+struct Session<'a> {
+    conn: &'a Connection,
+    interrupt: Arc<InterruptHandle>,
+    timeout: Duration,
+    output: SqlOutput,
+}
+
+impl Session<'_> {
+    /// Runs `query` under the time limit and prints it; returns whether it ran.
+    fn print(&self, query: &str) -> bool {
+        let deadline = crate::stop::Deadline::arm(&self.interrupt, self.timeout);
+        let result = query_text(self.conn, query);
+        if deadline.fired() {
+            eprintln!(
+                "error: query stopped after {} s (--query-timeout)",
+                self.timeout.as_secs()
+            );
+            return false;
+        }
+        print_result(result, self.output, &mut std::io::stdout().lock())
+    }
+}
+
+fn repl(case: &Case, session: &Session) -> Result<bool> {
     let interactive = std::io::stdin().is_terminal();
     if interactive {
         eprintln!(
@@ -55,7 +87,7 @@ fn repl(case: &Case, output: SqlOutput) -> Result<bool> {
             std::io::stderr().flush()?;
         }
         let mut line = String::new();
-        if stdin.lock().read_line(&mut line)? == 0 {
+        if crate::stop::waiting_for_input(|| stdin.lock().read_line(&mut line))? == 0 {
             break;
         }
         let trimmed = line.trim();
@@ -64,11 +96,8 @@ fn repl(case: &Case, output: SqlOutput) -> Result<bool> {
                 "" => continue,
                 ".quit" | ".exit" | "\\q" => break,
                 ".tables" => {
-                    ok &= print_query(
-                        &case.conn,
+                    ok &= session.print(
                         "SELECT table_name AS name, table_type AS type FROM information_schema.tables ORDER BY 1",
-                        output,
-                        &mut std::io::stdout().lock(),
                     );
                     continue;
                 }
@@ -80,7 +109,7 @@ fn repl(case: &Case, output: SqlOutput) -> Result<bool> {
                     let q = format!(
                         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '{table}' ORDER BY ordinal_position"
                     );
-                    ok &= print_query(&case.conn, &q, output, &mut std::io::stdout().lock());
+                    ok &= session.print(&q);
                     continue;
                 }
                 _ => {}
@@ -89,21 +118,11 @@ fn repl(case: &Case, output: SqlOutput) -> Result<bool> {
         buffer.push_str(&line);
         if trimmed.ends_with(';') {
             let query = std::mem::take(&mut buffer);
-            ok &= print_query(
-                &case.conn,
-                query.trim().trim_end_matches(';'),
-                output,
-                &mut std::io::stdout().lock(),
-            );
+            ok &= session.print(query.trim().trim_end_matches(';'));
         }
     }
     if !buffer.trim().is_empty() {
-        ok &= print_query(
-            &case.conn,
-            buffer.trim(),
-            output,
-            &mut std::io::stdout().lock(),
-        );
+        ok &= session.print(buffer.trim());
     }
     Ok(ok)
 }
@@ -116,7 +135,19 @@ pub fn print_query(
     output: SqlOutput,
     out: &mut impl Write,
 ) -> bool {
-    match query_text(conn, query) {
+    print_result(query_text(conn, query), output, out)
+}
+
+/// Prints a query's rows, or its error to stderr as one line. Returns whether it ran.
+fn print_result(
+    result: Result<(Vec<String>, Rows, usize)>,
+    output: SqlOutput,
+    out: &mut impl Write,
+) -> bool {
+    if crate::stop::requested().is_some() {
+        return false;
+    }
+    match result {
         Ok((columns, rows, total)) => {
             let _ = render(&columns, &rows, total, output, out);
             true

@@ -5,7 +5,6 @@
 //! [`super::render`]. Each rule is planned once: planning, not execution, is most of a
 //! rule's time on small clusters.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -15,8 +14,10 @@ use duckdb::arrow::datatypes::DataType;
 use duckdb::types::Value;
 use serde::Serialize;
 
+pub use super::pool::{DEFAULT_RULE_TIMEOUT, Limits, run_all};
 use super::render;
 use super::rule::{Rule, Severity};
+use super::statement::check_single_select;
 use crate::one_line;
 
 /// Columns a rule must return.
@@ -159,51 +160,6 @@ impl ColumnIndex {
     }
 }
 
-/// Runs `rules` on `workers` connections at once and returns their runs in the order of
-/// `rules`; `on_done` hears each rule as it finishes. Most of a rule's time is planning, which
-/// DuckDB does on the calling thread, so rules run side by side rather than one after another.
-pub fn run_all(
-    conn: &Connection,
-    rules: &[Rule],
-    workers: usize,
-    on_done: &(dyn Fn(&Rule) + Sync),
-) -> Result<Vec<RuleRun>> {
-    let connections = (0..workers.clamp(1, rules.len().max(1)))
-        .map(|_| conn.try_clone())
-        .collect::<Result<Vec<_>, _>>()
-        .context("opening a connection for rules")?;
-    // Read once for every rule that judges log evidence by its age.
-    let times = if rules.iter().any(|r| r.meta.recent_window().is_some()) {
-        CollectionTimes::read(conn).context("reading collection times")?
-    } else {
-        CollectionTimes::default()
-    };
-    let next = AtomicUsize::new(0);
-    let mut runs: Vec<(usize, RuleRun)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = connections
-            .into_iter()
-            .map(|conn| {
-                let (next, times) = (&next, &times);
-                scope.spawn(move || {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(rule) = rules.get(i) else { break done };
-                        done.push((i, run_rule_at(&conn, rule, Some(times))));
-                        on_done(rule);
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("a rule worker panicked"))
-            .collect()
-    });
-    runs.sort_by_key(|(i, _)| *i);
-    Ok(runs.into_iter().map(|(_, run)| run).collect())
-}
-
 /// Runs one rule. Errors are returned in the run, not raised: one broken rule must not stop
 /// the others.
 pub fn run_rule(conn: &Connection, rule: &Rule) -> RuleRun {
@@ -211,7 +167,7 @@ pub fn run_rule(conn: &Connection, rule: &Rule) -> RuleRun {
 }
 
 /// [`run_rule`] with the collection times already read (they are read when needed if not).
-fn run_rule_at(conn: &Connection, rule: &Rule, times: Option<&CollectionTimes>) -> RuleRun {
+pub(super) fn run_rule_at(conn: &Connection, rule: &Rule, times: Option<&CollectionTimes>) -> RuleRun {
     let start = Instant::now();
     let mut planning = Duration::ZERO;
     let result = run_rule_inner(conn, rule, times, &mut planning);
@@ -226,13 +182,23 @@ fn run_rule_at(conn: &Connection, rule: &Rule, times: Option<&CollectionTimes>) 
             error: None,
         },
         Err(e) => RuleRun {
+            planning,
+            ..RuleRun::failed(rule, elapsed, one_line(&format!("{e:#}")))
+        },
+    }
+}
+
+impl RuleRun {
+    /// A run of `rule` that failed after `elapsed`.
+    pub fn failed(rule: &Rule, elapsed: Duration, error: String) -> RuleRun {
+        RuleRun {
             rule_id: rule.meta.id.clone(),
             findings: Vec::new(),
             total: 0,
             elapsed,
-            planning,
-            error: Some(one_line(&format!("{e:#}"))),
-        },
+            planning: Duration::ZERO,
+            error: Some(error),
+        }
     }
 }
 
@@ -244,13 +210,33 @@ fn run_rule_inner(
     planning: &mut Duration,
 ) -> Result<(Vec<Finding>, usize)> {
     // One statement, planned once: the rule's own columns plus the row total. Column types
-    // are whatever the rule chose; `render` turns values into text.
+    // are whatever the rule chose; `render` turns values into text. The rule sits on lines of
+    // its own, so a trailing comment cannot swallow the closing parenthesis.
     let sql = format!(
-        "SELECT *, count(*) OVER () AS \"{TOTAL_COLUMN}\" FROM ({}) AS finding LIMIT {}",
+        "SELECT *, count(*) OVER () AS \"{TOTAL_COLUMN}\" FROM (\n{}\n) AS finding LIMIT {}",
         rule.sql, MAX_FINDINGS_PER_RULE
     );
+    // Preparing several statements would run all but the last: the rule, wrapped, must still
+    // be one SELECT. And it reads inside a read-only transaction, so nothing it calls can
+    // change what the next rule sees.
+    check_single_select(conn, &rule.origin, &sql)?;
+    conn.execute_batch("BEGIN TRANSACTION READ ONLY")
+        .with_context(|| format!("{}: starting a read-only transaction", rule.origin))?;
+    let result = run_wrapped(conn, rule, &sql, times, planning);
+    let _ = conn.execute_batch("ROLLBACK");
+    result
+}
+
+/// Runs the wrapped statement of `rule` and reads its rows into findings.
+fn run_wrapped(
+    conn: &Connection,
+    rule: &Rule,
+    sql: &str,
+    times: Option<&CollectionTimes>,
+    planning: &mut Duration,
+) -> Result<(Vec<Finding>, usize)> {
     let prepare_start = Instant::now();
-    let prepared = conn.prepare(&sql);
+    let prepared = conn.prepare(sql);
     *planning = prepare_start.elapsed();
     let mut stmt = prepared.map_err(|e| {
         anyhow::anyhow!(
@@ -352,10 +338,10 @@ fn run_rule_inner(
 
 /// When each bundle was collected: the reference time log evidence is aged against.
 #[derive(Debug, Default)]
-struct CollectionTimes(Vec<(String, DateTime<Utc>)>);
+pub(super) struct CollectionTimes(Vec<(String, DateTime<Utc>)>);
 
 impl CollectionTimes {
-    fn read(conn: &Connection) -> Result<CollectionTimes> {
+    pub(super) fn read(conn: &Connection) -> Result<CollectionTimes> {
         let mut stmt =
             conn.prepare("SELECT bundle_id, CAST(collected_at AS VARCHAR) FROM bundles")?;
         let times = stmt
@@ -479,9 +465,10 @@ pub fn run_case(
     conn: &Connection,
     rules: &[Rule],
     workers: usize,
+    limits: Limits,
     on_done: &(dyn Fn(&Rule) + Sync),
 ) -> Result<Vec<RuleRun>> {
-    let mut runs = run_all(conn, rules, workers, on_done)?;
+    let mut runs = run_all(conn, rules, workers, limits, on_done)?;
     let clusters = clusters(conn).context("mapping bundles to clusters")?;
     link_symptoms(rules, &mut runs, &|bundle| {
         clusters
@@ -566,6 +553,8 @@ fn truncate(mut s: String, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
 
     fn rule(sql: &str) -> Rule {
@@ -671,7 +660,7 @@ mod tests {
             })
             .collect();
         let finished = AtomicUsize::new(0);
-        let runs = run_all(&conn, &rules, 3, &|_| {
+        let runs = run_all(&conn, &rules, 3, Limits::default(), &|_| {
             finished.fetch_add(1, Ordering::Relaxed);
         })
         .expect("runs");
@@ -684,6 +673,102 @@ mod tests {
                 .enumerate()
                 .all(|(i, r)| r.findings[0].resource == (i + 1).to_string())
         );
+    }
+
+    fn named(id: &str, sql: &str) -> Rule {
+        let mut r = rule(sql);
+        r.meta.id = id.to_string();
+        r
+    }
+
+    /// A case with rows, a macro and a second table the tampering rules go after.
+    fn tamper_target() -> Connection {
+        let conn = Connection::open_in_memory().expect("in-memory database");
+        conn.execute_batch(
+            "CREATE TABLE pods(name VARCHAR); INSERT INTO pods VALUES ('cart-1'), ('web-2');
+             CREATE TABLE bundles(bundle_id VARCHAR); INSERT INTO bundles VALUES ('b1');
+             CREATE MACRO double_it(x) AS x * 2;",
+        )
+        .expect("setup");
+        conn
+    }
+
+    fn clean_rules() -> Vec<Rule> {
+        vec![
+            named("pods", "SELECT name AS resource, 'pod' AS message FROM pods"),
+            named("macro", "SELECT double_it(21)::VARCHAR AS resource, 'm' AS message"),
+            named("bundles", "SELECT bundle_id AS resource, 'b' AS message FROM bundles"),
+        ]
+    }
+
+    fn findings_json(runs: &[RuleRun], ids: &[&str]) -> String {
+        let kept: Vec<_> = runs
+            .iter()
+            .filter(|r| ids.contains(&r.rule_id.as_str()))
+            .map(|r| (&r.rule_id, &r.findings, r.total, &r.error))
+            .collect();
+        serde_json::to_string(&kept).expect("json")
+    }
+
+    #[test]
+    fn a_rule_cannot_change_what_later_rules_see() {
+        let close = "SELECT 'x' AS resource, 'y' AS message) AS f;";
+        let reopen = "; SELECT * FROM (SELECT 'x' AS resource, 'y' AS message";
+        let attacks = [
+            format!("{close} DELETE FROM pods {reopen}"),
+            format!("{close} UPDATE pods SET name = 'evil' {reopen}"),
+            format!("{close} CREATE OR REPLACE MACRO double_it(x) AS 0 {reopen}"),
+            format!("{close} CREATE TEMP TABLE pods AS SELECT 'shadow' AS name {reopen}"),
+            format!("{close} ATTACH ':memory:' AS evil; USE evil {reopen}"),
+            format!("{close} SET search_path = 'temp' {reopen}"),
+            format!("{close} COMMIT; DROP TABLE bundles; BEGIN {reopen}"),
+            format!("{close} DROP TABLE bundles {reopen}"),
+            "DELETE FROM pods".to_string(),
+        ];
+        let clean_ids = ["pods", "macro", "bundles"];
+        let baseline = run_all(&tamper_target(), &clean_rules(), 1, Limits::default(), &|_| {})
+            .expect("clean run");
+        let expected = findings_json(&baseline, &clean_ids);
+        assert!(expected.contains("cart-1") && expected.contains("\"42\""), "{expected}");
+        for attack in &attacks {
+            let conn = tamper_target();
+            // The attack runs first, on the only worker, then the clean rules on the same
+            // connection.
+            let mut rules = vec![named("attack", attack)];
+            rules.extend(clean_rules());
+            let runs = run_all(&conn, &rules, 1, Limits::default(), &|_| {}).expect("run");
+            assert!(runs[0].error.is_some(), "{attack}: ran without an error");
+            assert_eq!(findings_json(&runs, &clean_ids), expected, "{attack}");
+        }
+    }
+
+    #[test]
+    fn a_trailing_comment_cannot_swallow_the_engines_parenthesis() {
+        let run = run("SELECT 'x' AS resource, 'y' AS message -- the end");
+        assert_eq!((run.error.as_deref(), run.total), (None, 1));
+    }
+
+    #[test]
+    fn a_rule_over_its_time_limit_is_interrupted_and_the_others_run() {
+        let conn = Connection::open_in_memory().expect("in-memory database");
+        let endless = named(
+            "endless",
+            "SELECT count(*)::VARCHAR AS resource, 'm' AS message FROM range(1000000000000) t(n)",
+        );
+        let quick = named("quick", "SELECT 'r' AS resource, 'm' AS message");
+        let limits = Limits {
+            rule_timeout: Duration::from_secs(1),
+        };
+        let start = Instant::now();
+        let runs = run_all(&conn, &[endless, quick], 2, limits, &|_| {}).expect("run");
+        assert!(start.elapsed() < Duration::from_secs(8), "{:?}", start.elapsed());
+        let error = runs[0].error.as_deref().expect("the endless rule failed");
+        assert!(error.contains("over the 1 s limit (--rule-timeout)"), "{error}");
+        assert!(runs[0].elapsed >= Duration::from_secs(1));
+        assert_eq!((runs[1].error.as_deref(), runs[1].total), (None, 1));
+        // The connection is usable afterwards: the interrupt did not stick to it.
+        let again = run_rule(&conn, &named("again", "SELECT 'r' AS resource, 'm' AS message"));
+        assert_eq!(again.error, None);
     }
 
     #[test]

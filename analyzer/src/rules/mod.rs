@@ -6,8 +6,10 @@
 //! can be changed without rebuilding them.
 
 pub mod engine;
+mod pool;
 mod render;
 pub mod rule;
+mod statement;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -82,6 +84,11 @@ pub fn load_all(
         if !seen.insert(r.meta.id.clone()) {
             bail!("{}: rule id {:?} is defined twice", r.origin, r.meta.id);
         }
+    }
+    // Refused here, before any bundle is opened, and again before each run.
+    let parser = duckdb::Connection::open_in_memory().context("opening DuckDB")?;
+    for r in &rules {
+        statement::check_single_select(&parser, &r.origin, &r.sql)?;
     }
     Ok(rules)
 }

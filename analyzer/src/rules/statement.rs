@@ -1,0 +1,88 @@
+//! A rule is exactly one `SELECT` (or `WITH … SELECT`, `FROM …`, `VALUES …`), decided by
+//! DuckDB's own parser rather than by looking at the text.
+//!
+//! This matters because preparing a string with several statements runs every statement but
+//! the last: a rule closing the engine's parenthesis could delete rows, shadow a table or
+//! redefine a macro that later rules read. `json_serialize_sql` parses the text with the
+//! same parser the query will go through and serializes only `SELECT` statements: anything
+//! else, or more than one statement, is refused before it runs.
+
+use anyhow::{Result, bail};
+use duckdb::Connection;
+use serde::Deserialize;
+
+use crate::one_line;
+
+#[derive(Deserialize)]
+struct Serialized {
+    error: bool,
+    #[serde(default)]
+    error_message: Option<String>,
+    #[serde(default)]
+    statements: Vec<serde::de::IgnoredAny>,
+}
+
+/// Succeeds if `sql` parses as exactly one `SELECT` statement; `origin` names the rule in the
+/// error. Parsing only: nothing runs, so any connection will do.
+pub fn check_single_select(conn: &Connection, origin: &str, sql: &str) -> Result<()> {
+    let json: String = conn
+        .query_row("SELECT json_serialize_sql(?)", [sql], |row| row.get(0))
+        .map_err(|e| anyhow::anyhow!("{origin}: checking the SQL: {}", one_line(&e.to_string())))?;
+    let parsed: Serialized = serde_json::from_str(&json)
+        .map_err(|e| anyhow::anyhow!("{origin}: checking the SQL: {e}"))?;
+    if parsed.error {
+        let why = parsed.error_message.unwrap_or_default();
+        if why.contains("Only SELECT") {
+            bail!("{origin}: a rule must be one SELECT statement; found a statement of another kind");
+        }
+        bail!("{origin}: SQL does not parse: {}", one_line(&why));
+    }
+    match parsed.statements.len() {
+        1 => Ok(()),
+        0 => bail!("{origin}: no SELECT statement"),
+        n => bail!("{origin}: a rule must be one SELECT statement; found {n} statements"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(sql: &str) -> Result<()> {
+        let conn = Connection::open_in_memory().expect("in-memory database");
+        check_single_select(&conn, "r.sql", sql)
+    }
+
+    #[test]
+    fn one_select_of_any_shape_passes() {
+        for sql in [
+            "SELECT 1 AS resource",
+            "WITH a AS (SELECT 1 AS x) SELECT x FROM a",
+            "FROM (SELECT 1 AS x)",
+            "(SELECT 1) UNION ALL (SELECT 2)",
+            "SELECT 'a;b' AS s -- a comment; DROP TABLE x",
+            "SELECT 1;",
+        ] {
+            check(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    }
+
+    #[test]
+    fn other_statements_and_several_statements_are_refused() {
+        for (sql, why) in [
+            ("DELETE FROM pods", "another kind"),
+            ("SELECT 1; DELETE FROM pods", "another kind"),
+            ("SELECT 1; SELECT 2", "found 2 statements"),
+            ("CREATE OR REPLACE MACRO f(x) AS x", "another kind"),
+            ("SET search_path = 'x'", "another kind"),
+            ("ATTACH ':memory:' AS x", "another kind"),
+            ("SELECT 1) AS f; DROP TABLE bundles; SELECT * FROM (SELECT 1", "does not parse"),
+            ("SELECT 1 /* unclosed", "does not parse"),
+            ("", "no SELECT"),
+        ] {
+            let err = check(sql).expect_err(sql).to_string();
+            assert!(err.starts_with("r.sql: "), "{err}");
+            assert!(err.contains(why), "{sql}: {err}");
+        }
+    }
+}
