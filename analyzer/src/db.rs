@@ -30,12 +30,6 @@ pub fn open(
         .context("configuring DuckDB")?
         .with("temp_directory", spill_dir.to_string_lossy())
         .context("configuring DuckDB")?;
-    let config = match max_temp_mib {
-        0 => config,
-        mib => config
-            .with("max_temp_directory_size", format!("{mib}MiB"))
-            .with_context(|| format!("setting the spill limit to {mib} MiB"))?,
-    };
     let config = match memory_limit_mib {
         Some(mib) => config
             .max_memory(&format!("{mib}MiB"))
@@ -43,6 +37,14 @@ pub fn open(
         None => config,
     };
     let conn = Connection::open_in_memory_with_flags(config).context("opening DuckDB")?;
+    if max_temp_mib > 0 {
+        // Set once the database is open: given in the start-up configuration, the limit is
+        // dropped when the temp directory is set up, and spill grows unbounded.
+        conn.execute_batch(&format!(
+            "SET max_temp_directory_size = '{max_temp_mib}MiB'"
+        ))
+        .with_context(|| format!("setting the spill limit to {max_temp_mib} MiB"))?;
+    }
     let (name, sql) = ktriage_schema::sql::RAW;
     conn.execute_batch(sql)
         .with_context(|| format!("schema {name}"))?;

@@ -224,7 +224,14 @@ fn loud_on_look_alike(rule: &Rule, all: &[Rule], dir: &Path) -> Vec<String> {
         .cloned()
         .collect();
     let (case, _tmp) = open_case(dir);
-    let runs = engine::run_case(&case.conn, &with_causes, 1, engine::Limits::default(), &|_| {}).expect("rules run");
+    let runs = engine::run_case(
+        &case.conn,
+        &with_causes,
+        1,
+        engine::Limits::default(),
+        &|_| {},
+    )
+    .expect("rules run");
     let run = runs
         .iter()
         .find(|r| r.rule_id == rule.meta.id)

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use duckdb::{Connection, InterruptHandle};
 use duckdb::types::Value;
+use duckdb::{Connection, InterruptHandle};
 
 use crate::case::Case;
 use crate::cli::{SqlArgs, SqlOutput};

@@ -167,7 +167,11 @@ pub fn run_rule(conn: &Connection, rule: &Rule) -> RuleRun {
 }
 
 /// [`run_rule`] with the collection times already read (they are read when needed if not).
-pub(super) fn run_rule_at(conn: &Connection, rule: &Rule, times: Option<&CollectionTimes>) -> RuleRun {
+pub(super) fn run_rule_at(
+    conn: &Connection,
+    rule: &Rule,
+    times: Option<&CollectionTimes>,
+) -> RuleRun {
     let start = Instant::now();
     let mut planning = Duration::ZERO;
     let result = run_rule_inner(conn, rule, times, &mut planning);
@@ -695,9 +699,18 @@ mod tests {
 
     fn clean_rules() -> Vec<Rule> {
         vec![
-            named("pods", "SELECT name AS resource, 'pod' AS message FROM pods"),
-            named("macro", "SELECT double_it(21)::VARCHAR AS resource, 'm' AS message"),
-            named("bundles", "SELECT bundle_id AS resource, 'b' AS message FROM bundles"),
+            named(
+                "pods",
+                "SELECT name AS resource, 'pod' AS message FROM pods",
+            ),
+            named(
+                "macro",
+                "SELECT double_it(21)::VARCHAR AS resource, 'm' AS message",
+            ),
+            named(
+                "bundles",
+                "SELECT bundle_id AS resource, 'b' AS message FROM bundles",
+            ),
         ]
     }
 
@@ -726,10 +739,19 @@ mod tests {
             "DELETE FROM pods".to_string(),
         ];
         let clean_ids = ["pods", "macro", "bundles"];
-        let baseline = run_all(&tamper_target(), &clean_rules(), 1, Limits::default(), &|_| {})
-            .expect("clean run");
+        let baseline = run_all(
+            &tamper_target(),
+            &clean_rules(),
+            1,
+            Limits::default(),
+            &|_| {},
+        )
+        .expect("clean run");
         let expected = findings_json(&baseline, &clean_ids);
-        assert!(expected.contains("cart-1") && expected.contains("\"42\""), "{expected}");
+        assert!(
+            expected.contains("cart-1") && expected.contains("\"42\""),
+            "{expected}"
+        );
         for attack in &attacks {
             let conn = tamper_target();
             // The attack runs first, on the only worker, then the clean rules on the same
@@ -761,13 +783,23 @@ mod tests {
         };
         let start = Instant::now();
         let runs = run_all(&conn, &[endless, quick], 2, limits, &|_| {}).expect("run");
-        assert!(start.elapsed() < Duration::from_secs(8), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(8),
+            "{:?}",
+            start.elapsed()
+        );
         let error = runs[0].error.as_deref().expect("the endless rule failed");
-        assert!(error.contains("over the 1 s limit (--rule-timeout)"), "{error}");
+        assert!(
+            error.contains("over the 1 s limit (--rule-timeout)"),
+            "{error}"
+        );
         assert!(runs[0].elapsed >= Duration::from_secs(1));
         assert_eq!((runs[1].error.as_deref(), runs[1].total), (None, 1));
         // The connection is usable afterwards: the interrupt did not stick to it.
-        let again = run_rule(&conn, &named("again", "SELECT 'r' AS resource, 'm' AS message"));
+        let again = run_rule(
+            &conn,
+            &named("again", "SELECT 'r' AS resource, 'm' AS message"),
+        );
         assert_eq!(again.error, None);
     }
 

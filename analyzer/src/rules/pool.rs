@@ -201,9 +201,7 @@ fn spawn(
     shared: &Arc<Shared>,
     tx: mpsc::Sender<(usize, RuleRun)>,
 ) -> Result<Worker> {
-    let conn = conn
-        .try_clone()
-        .context("opening a connection for rules")?;
+    let conn = conn.try_clone().context("opening a connection for rules")?;
     let interrupt = conn.interrupt_handle();
     stop::watch(&interrupt);
     let slot: Slot = Arc::default();

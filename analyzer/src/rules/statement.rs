@@ -33,7 +33,9 @@ pub fn check_single_select(conn: &Connection, origin: &str, sql: &str) -> Result
     if parsed.error {
         let why = parsed.error_message.unwrap_or_default();
         if why.contains("Only SELECT") {
-            bail!("{origin}: a rule must be one SELECT statement; found a statement of another kind");
+            bail!(
+                "{origin}: a rule must be one SELECT statement; found a statement of another kind"
+            );
         }
         bail!("{origin}: SQL does not parse: {}", one_line(&why));
     }
@@ -76,7 +78,10 @@ mod tests {
             ("CREATE OR REPLACE MACRO f(x) AS x", "another kind"),
             ("SET search_path = 'x'", "another kind"),
             ("ATTACH ':memory:' AS x", "another kind"),
-            ("SELECT 1) AS f; DROP TABLE bundles; SELECT * FROM (SELECT 1", "does not parse"),
+            (
+                "SELECT 1) AS f; DROP TABLE bundles; SELECT * FROM (SELECT 1",
+                "does not parse",
+            ),
             ("SELECT 1 /* unclosed", "does not parse"),
             ("", "no SELECT"),
         ] {
