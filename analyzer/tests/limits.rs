@@ -307,3 +307,22 @@ fn sql_queries_are_bounded_in_time_and_stopped_by_signals() {
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     assert!(run.leftovers().is_empty(), "{:?}", run.leftovers());
 }
+
+#[test]
+fn an_error_exit_leaves_nothing_in_tmpdir() {
+    let run = Run::new();
+    // The first bundle is fine and unpacks into the work directory; the second is cut short.
+    let whole = std::fs::read(&run.bundles[0]).expect("bundle");
+    let cut = run.path("cut.tar.zst");
+    std::fs::write(&cut, &whole[..whole.len() / 2]).expect("cut bundle");
+    let out = run.path("report");
+    let o = Command::new(env!("CARGO_BIN_EXE_ktriage"))
+        .args(["analyze", "-q", "-o", out.to_str().expect("utf-8")])
+        .args([&run.bundles[0], &cut.to_string_lossy().into_owned()])
+        .env("TMPDIR", run.tmpdir.path())
+        .output()
+        .expect("ktriage runs");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cut.tar.zst"), "{}", stderr(&o));
+    assert!(run.leftovers().is_empty(), "{:?}", run.leftovers());
+}

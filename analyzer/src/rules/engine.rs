@@ -220,10 +220,10 @@ fn run_rule_inner(
         "SELECT *, count(*) OVER () AS \"{TOTAL_COLUMN}\" FROM (\n{}\n) AS finding LIMIT {}",
         rule.sql, MAX_FINDINGS_PER_RULE
     );
-    // Preparing several statements would run all but the last: the rule, wrapped, must still
-    // be one SELECT. And it reads inside a read-only transaction, so nothing it calls can
-    // change what the next rule sees.
-    check_single_select(conn, &rule.origin, &sql)?;
+    // Preparing several statements would run all but the last: the rule must be one SELECT
+    // (checked once per rule text, usually when it was loaded). And it reads inside a
+    // read-only transaction, so nothing it calls can change what the next rule sees.
+    check_single_select(conn, &rule.origin, &rule.sql)?;
     conn.execute_batch("BEGIN TRANSACTION READ ONLY")
         .with_context(|| format!("{}: starting a read-only transaction", rule.origin))?;
     let result = run_wrapped(conn, rule, &sql, times, planning);

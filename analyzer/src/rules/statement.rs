@@ -6,6 +6,14 @@
 //! redefine a macro that later rules read. `json_serialize_sql` parses the text with the
 //! same parser the query will go through and serializes only `SELECT` statements: anything
 //! else, or more than one statement, is refused before it runs.
+//!
+//! A rule that is one SELECT stays one statement when the engine wraps it (the wrapper puts it
+//! on lines of its own; a trailing `;` left inside it makes the wrapped text fail to parse, and
+//! nothing runs), so each rule text is checked once per process: rules checked when they were
+//! loaded are not parsed again before they run.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
 
 use anyhow::{Result, bail};
 use duckdb::Connection;
@@ -22,9 +30,22 @@ struct Serialized {
     statements: Vec<serde::de::IgnoredAny>,
 }
 
+/// Rule texts already found to be one SELECT.
+static CHECKED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
 /// Succeeds if `sql` parses as exactly one `SELECT` statement; `origin` names the rule in the
 /// error. Parsing only: nothing runs, so any connection will do.
 pub fn check_single_select(conn: &Connection, origin: &str, sql: &str) -> Result<()> {
+    let checked = || CHECKED.lock().unwrap_or_else(|e| e.into_inner());
+    if checked().contains(sql) {
+        return Ok(());
+    }
+    parse_single_select(conn, origin, sql)?;
+    checked().insert(sql.to_string());
+    Ok(())
+}
+
+fn parse_single_select(conn: &Connection, origin: &str, sql: &str) -> Result<()> {
     let json: String = conn
         .query_row("SELECT json_serialize_sql(?)", [sql], |row| row.get(0))
         .map_err(|e| anyhow::anyhow!("{origin}: checking the SQL: {}", one_line(&e.to_string())))?;
