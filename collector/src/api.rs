@@ -312,7 +312,9 @@ mod tests {
         );
         assert!(status(410).is_expired());
         assert!(status(503).is_transient() && !status(403).is_transient());
-        stop.stop(crate::stop::StopReason::Signal);
+        stop.stop(crate::stop::StopReason::Signal(
+            crate::stop::Signal::Interrupt,
+        ));
         assert_eq!(ApiError::Stopped.gap_reason(&stop), GapReason::Interrupted);
     }
 

@@ -26,7 +26,7 @@ use crate::progress::Ui;
 use crate::redact::Redactor;
 use crate::stop::{Stop, StopReason};
 use crate::tasks::{self, Ctx, Output};
-use crate::{discovery, sink};
+use crate::{cleanup, discovery, sink};
 
 /// Name of the producer in the manifest.
 pub const PRODUCER: &str = "ktriage-collect";
@@ -114,6 +114,8 @@ pub async fn collect(target: &Target, output: &Path, shared: &Shared) -> anyhow:
         .tempfile_in(&dir)
         .with_context(|| format!("cannot create a file in {}", dir.display()))?
         .into_parts();
+    // Removed even when a second signal quits at once.
+    let registered = cleanup::temp_file(&temp_path);
     let progress = shared.ui.cluster(&label);
     let written = progress.clone();
     let (sink, writer) = sink::spawn(file, Arc::new(move |n| written.written(n)))
@@ -175,6 +177,7 @@ pub async fn collect(target: &Target, output: &Path, shared: &Shared) -> anyhow:
     temp_path
         .persist(output)
         .with_context(|| format!("cannot move the bundle to {}", output.display()))?;
+    drop(registered);
     let api_gaps = manifest
         .gaps
         .iter()

@@ -6,6 +6,7 @@
 //! [`tasks`] the units of work; [`redact`] what keeps secrets out of every bundle.
 
 pub mod api;
+pub mod cleanup;
 pub mod cli;
 pub mod client;
 pub mod cluster;

@@ -6,9 +6,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use ktriage_collect::cleanup;
 use ktriage_collect::cli::{Cli, ClusterArgs, Command};
 use ktriage_collect::progress::Ui;
-use ktriage_collect::stop::{Stop, StopReason};
+use ktriage_collect::stop::{Signal, Stop, StopReason};
 use ktriage_collect::summary::{self, Status};
 
 fn main() -> ExitCode {
@@ -49,7 +50,7 @@ fn node(args: &ktriage_collect::node::NodeArgs) -> ExitCode {
                 }
             );
             match stop.reason() {
-                Some(StopReason::Signal) => ExitCode::from(Status::Interrupted.code()),
+                Some(StopReason::Signal(signal)) => ExitCode::from(signal.exit_code()),
                 _ => ExitCode::SUCCESS,
             }
         }
@@ -72,7 +73,7 @@ fn cluster(args: ClusterArgs) -> ExitCode {
         }
     };
     let quiet = args.quiet;
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let stop = Stop::new();
         let ui = Arc::new(Ui::new(quiet));
         tokio::spawn(watch_signals(stop.clone(), ui.clone()));
@@ -85,39 +86,52 @@ fn cluster(args: ClusterArgs) -> ExitCode {
                         Err(e) => eprintln!("ktriage-collect: {}: {e:#}", c.label),
                     }
                 }
-                ExitCode::from(outcome.status().code())
+                outcome.status().code()
             }
             Err(e) => {
                 eprintln!("ktriage-collect: {e:#}");
-                ExitCode::from(Status::Usage.code())
+                Status::Usage.code()
             }
         }
-    })
+    });
+    // Whatever still runs was abandoned (a request cut off at the stop): never wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    ExitCode::from(code)
 }
 
-/// First SIGINT/SIGTERM: stop and close the bundles. Second: quit at once.
+/// First SIGINT/SIGTERM: stop and close the bundles. Second: quit at once, still removing the
+/// unfinished bundles and killing host commands ([`cleanup::quit`]).
 async fn watch_signals(stop: Stop, ui: Arc<Ui>) {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let mut count = 0;
+    use tokio::signal::unix::{SignalKind, signal};
+    let (mut int, mut term) = match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(int), Ok(term)) => (int, term),
+        (Err(e), _) | (_, Err(e)) => {
+            ui.message(&format!("ktriage-collect: cannot watch for signals: {e}"));
+            return;
+        }
+    };
+    let mut seen = false;
     loop {
-        let terminate = async {
-            match term.as_mut() {
-                Some(t) => {
-                    t.recv().await;
-                }
-                None => std::future::pending::<()>().await,
-            }
+        let received = tokio::select! {
+            Some(()) = int.recv() => Signal::Interrupt,
+            Some(()) = term.recv() => Signal::Terminate,
+            else => return,
         };
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => if r.is_err() { return },
-            _ = terminate => {}
+        if seen {
+            eprintln!(
+                "ktriage-collect: {} again: quitting without closing the bundles",
+                received.name()
+            );
+            cleanup::quit(received.exit_code());
         }
-        count += 1;
-        if count > 1 {
-            eprintln!("ktriage-collect: interrupted again: quitting without closing the bundles");
-            std::process::exit(i32::from(Status::Interrupted.code()));
-        }
-        ui.message("ktriage-collect: interrupted: closing the bundles with what was collected (interrupt again to quit at once)");
-        stop.stop(StopReason::Signal);
+        seen = true;
+        ui.message(&format!(
+            "ktriage-collect: {}: interrupted: closing the bundles with what was collected (interrupt again to quit at once)",
+            received.name()
+        ));
+        stop.stop(StopReason::Signal(received));
     }
 }

@@ -7,13 +7,40 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use ktriage_schema::manifest::GapReason;
 use tokio_util::sync::CancellationToken;
 
+/// A signal that stops a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Signal {
+    /// SIGINT (Ctrl-C).
+    Interrupt,
+    /// SIGTERM (`kill`, a pod being deleted).
+    Terminate,
+}
+
+impl Signal {
+    /// The shell's exit status for a process ended by this signal: 128 + its number.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Signal::Interrupt => 130,
+            Signal::Terminate => 143,
+        }
+    }
+
+    /// Its usual name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+        }
+    }
+}
+
 /// Why a collection stopped early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopReason {
     /// `--timeout` ran out.
     Deadline,
     /// SIGINT or SIGTERM.
-    Signal,
+    Signal(Signal),
 }
 
 impl StopReason {
@@ -21,7 +48,7 @@ impl StopReason {
     pub fn gap_reason(self) -> GapReason {
         match self {
             StopReason::Deadline => GapReason::Timeout,
-            StopReason::Signal => GapReason::Interrupted,
+            StopReason::Signal(_) => GapReason::Interrupted,
         }
     }
 
@@ -29,14 +56,16 @@ impl StopReason {
     pub fn describe(self) -> &'static str {
         match self {
             StopReason::Deadline => "the --timeout deadline was reached",
-            StopReason::Signal => "interrupted by a signal",
+            StopReason::Signal(Signal::Interrupt) => "interrupted by SIGINT",
+            StopReason::Signal(Signal::Terminate) => "interrupted by SIGTERM",
         }
     }
 }
 
 const RUNNING: u8 = 0;
 const DEADLINE: u8 = 1;
-const SIGNAL: u8 = 2;
+const SIGINT: u8 = 2;
+const SIGTERM: u8 = 3;
 
 /// A cloneable stop switch; the first reason given wins.
 #[derive(Debug, Clone, Default)]
@@ -55,7 +84,8 @@ impl Stop {
     pub fn stop(&self, reason: StopReason) {
         let code = match reason {
             StopReason::Deadline => DEADLINE,
-            StopReason::Signal => SIGNAL,
+            StopReason::Signal(Signal::Interrupt) => SIGINT,
+            StopReason::Signal(Signal::Terminate) => SIGTERM,
         };
         let _ = self
             .reason
@@ -67,7 +97,8 @@ impl Stop {
     pub fn reason(&self) -> Option<StopReason> {
         match self.reason.load(Ordering::SeqCst) {
             DEADLINE => Some(StopReason::Deadline),
-            SIGNAL => Some(StopReason::Signal),
+            SIGINT => Some(StopReason::Signal(Signal::Interrupt)),
+            SIGTERM => Some(StopReason::Signal(Signal::Terminate)),
             _ => None,
         }
     }
@@ -99,9 +130,21 @@ mod tests {
         assert!(!s.is_stopped());
         assert_eq!(s.reason(), None);
         s.stop(StopReason::Deadline);
-        s.stop(StopReason::Signal);
+        s.stop(StopReason::Signal(Signal::Interrupt));
         assert!(s.clone().is_stopped());
         assert_eq!(s.reason(), Some(StopReason::Deadline));
         assert_eq!(s.gap_reason(), GapReason::Timeout);
+
+        let s = Stop::new();
+        s.stop(StopReason::Signal(Signal::Terminate));
+        s.stop(StopReason::Signal(Signal::Interrupt));
+        assert_eq!(s.reason(), Some(StopReason::Signal(Signal::Terminate)));
+        assert_eq!(s.gap_reason(), GapReason::Interrupted);
+    }
+
+    #[test]
+    fn signals_exit_as_the_shell_reports_them() {
+        assert_eq!(Signal::Interrupt.exit_code(), 128 + 2);
+        assert_eq!(Signal::Terminate.exit_code(), 128 + 15);
     }
 }

@@ -5,7 +5,7 @@ use indicatif::{HumanBytes, HumanCount};
 
 use crate::cluster::Collected;
 use crate::run::RunOutcome;
-use crate::stop::StopReason;
+use crate::stop::{Signal, StopReason};
 
 /// Exit statuses of `ktriage-collect`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -21,8 +21,8 @@ pub enum Status {
     Partial,
     /// A cluster could not be collected at all (unreachable, output not writable).
     Failed,
-    /// Interrupted by SIGINT/SIGTERM: bundles written and marked partial.
-    Interrupted,
+    /// Interrupted by SIGINT (130) or SIGTERM (143): bundles written and marked partial.
+    Interrupted(Signal),
 }
 
 impl Status {
@@ -34,7 +34,7 @@ impl Status {
             Status::Usage => 2,
             Status::Partial => 3,
             Status::Failed => 4,
-            Status::Interrupted => 130,
+            Status::Interrupted(signal) => signal.exit_code(),
         }
     }
 }
@@ -51,7 +51,7 @@ pub fn status(outcome: &RunOutcome) -> Status {
         status = status.max(s);
     }
     match outcome.stopped {
-        Some(StopReason::Signal) => Status::Interrupted,
+        Some(StopReason::Signal(signal)) => Status::Interrupted(signal),
         Some(StopReason::Deadline) => status.max(Status::Partial),
         None => status,
     }
@@ -93,9 +93,14 @@ mod tests {
         assert_eq!(status(&outcome), Status::Failed);
         let outcome = RunOutcome {
             clusters: vec![failed()],
-            stopped: Some(StopReason::Signal),
+            stopped: Some(StopReason::Signal(Signal::Interrupt)),
         };
         assert_eq!(status(&outcome).code(), 130);
+        let outcome = RunOutcome {
+            clusters: vec![failed()],
+            stopped: Some(StopReason::Signal(Signal::Terminate)),
+        };
+        assert_eq!(status(&outcome).code(), 143);
         let outcome = RunOutcome {
             clusters: vec![],
             stopped: Some(StopReason::Deadline),

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use ktriage_collect::node::{self, NodeArgs};
-use ktriage_collect::stop::{Stop, StopReason};
+use ktriage_collect::stop::{Signal, Stop, StopReason};
 use ktriage_schema::host::{CertificateInfo, HostFacts, KeyFile, KubeconfigSummary};
 use ktriage_schema::layout;
 use ktriage_schema::manifest::{GapReason, Source};
@@ -936,7 +936,7 @@ fn node_redaction_off_still_drops_private_keys() {
 #[test]
 fn node_stopped_by_a_signal_closes_a_partial_bundle_with_gaps() {
     let stop = Stop::new();
-    stop.stop(StopReason::Signal);
+    stop.stop(StopReason::Signal(Signal::Interrupt));
     let c = collect_until("centos7-worker", |_| BTreeMap::new(), |_| {}, &stop);
     let m = &c.bundle.manifest;
     assert!(m.partial, "a stopped collection is partial");

@@ -1,11 +1,13 @@
 //! Running a host command with a time limit, keeping a bounded tail of its output.
 
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::cleanup;
 use crate::stop::Stop;
 
 /// What a command printed.
@@ -44,6 +46,8 @@ pub fn run_tail_until(
     max: usize,
     stop: &Stop,
 ) -> std::io::Result<Output> {
+    // Its own process group: killing the group also ends whatever it started, which would
+    // otherwise hold its output open (and this function) after it is gone.
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -51,7 +55,9 @@ pub fn run_tail_until(
         .stderr(Stdio::piped())
         .env("LC_ALL", "C")
         .env("SYSTEMD_PAGER", "")
+        .process_group(0)
         .spawn()?;
+    let group = cleanup::child_group(&child);
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     let out_reader = thread::spawn(move || match stdout {
@@ -70,11 +76,14 @@ pub fn run_tail_until(
     let (mut timed_out, mut interrupted) = (false, false);
     let status = loop {
         if let Some(status) = child.try_wait()? {
+            // Just reaped: what it left running in its group still holds the pipes.
+            group.kill();
             break Some(status);
         }
         timed_out = Instant::now() >= deadline;
         interrupted = stop.is_stopped();
         if timed_out || interrupted {
+            group.kill();
             let _ = child.kill();
             let _ = child.wait();
             break None;
@@ -172,7 +181,9 @@ mod tests {
         let started = Instant::now();
         std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(200));
-            thrower.stop(crate::stop::StopReason::Signal);
+            thrower.stop(crate::stop::StopReason::Signal(
+                crate::stop::Signal::Interrupt,
+            ));
         });
         let out = run_tail_until(
             Path::new("sleep"),
@@ -184,5 +195,47 @@ mod tests {
         .expect("runs");
         assert!(out.interrupted && !out.timed_out && !out.success);
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn what_a_stopped_command_started_is_killed_too() {
+        let stop = Stop::new();
+        let thrower = stop.clone();
+        let started = Instant::now();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            thrower.stop(crate::stop::StopReason::Signal(
+                crate::stop::Signal::Terminate,
+            ));
+        });
+        // The background sleep inherits the output pipe: unless it dies too, reading the
+        // output waits for it.
+        let out = run_tail_until(
+            Path::new("sh"),
+            &["-c".into(), "sleep 30 & sleep 30".into()],
+            Duration::from_secs(60),
+            10,
+            &stop,
+        )
+        .expect("runs");
+        assert!(out.interrupted);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "took {:?}",
+            started.elapsed()
+        );
+        let out = run_tail(
+            Path::new("sh"),
+            &["-c".into(), "sleep 30 & echo hi".into()],
+            Duration::from_secs(60),
+            10,
+        )
+        .expect("runs");
+        assert!(out.success && out.stdout == b"hi\n");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "took {:?}",
+            started.elapsed()
+        );
     }
 }

@@ -17,6 +17,7 @@ use ktriage_schema::manifest::{Gap, GapReason};
 use super::Sink;
 use super::cmd;
 use super::hostfs::{HostFs, ReadError};
+use crate::stop::Stop;
 
 const MAX_PROC_BYTES: u64 = 4 << 20;
 
@@ -400,7 +401,7 @@ impl<W: Write> Gather<'_, W> {
                 && self.fs.is_live()
                 && let Some(Some(xfs_info)) = binaries.get("xfs_info")
             {
-                f.xfs_ftype = xfs_ftype(Path::new(xfs_info), &real);
+                f.xfs_ftype = xfs_ftype(Path::new(xfs_info), &real, &self.sink.stop);
             }
             out.push(f);
         }
@@ -443,8 +444,13 @@ impl<W: Write> Gather<'_, W> {
                 continue;
             };
             let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-            if let Ok(o) = cmd::run_tail(Path::new(path), &args, Duration::from_secs(5), 4096)
-                && o.success
+            if let Ok(o) = cmd::run_tail_until(
+                Path::new(path),
+                &args,
+                Duration::from_secs(5),
+                4096,
+                &self.sink.stop,
+            ) && o.success
             {
                 let text = String::from_utf8_lossy(&o.stdout);
                 if let Some(line) = text.lines().next() {
@@ -482,13 +488,14 @@ pub fn mount_of<'a>(mounts: &'a [Mount], path: &str) -> Option<&'a Mount> {
         })
 }
 
-fn xfs_ftype(xfs_info: &Path, dir: &Path) -> Option<u8> {
+fn xfs_ftype(xfs_info: &Path, dir: &Path, stop: &Stop) -> Option<u8> {
     let dir: PathBuf = dir.to_path_buf();
-    let out = cmd::run_tail(
+    let out = cmd::run_tail_until(
         xfs_info,
         &[dir.to_string_lossy().into_owned()],
         Duration::from_secs(10),
         64 * 1024,
+        stop,
     )
     .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);

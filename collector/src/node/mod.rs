@@ -213,6 +213,8 @@ pub fn run(args: &NodeArgs, stop: &Stop) -> anyhow::Result<NodeOutcome> {
         None => PathBuf::from(default_output_name(&node_name, started_at)),
     };
     let (tmp, file) = create_beside(&output)?;
+    // Removed even when a second signal quits at once.
+    let registered = crate::cleanup::temp_file(&tmp);
     let sink = Sink {
         writer: BundleWriter::new(BufWriter::new(file), &WriterOptions::default())?,
         added: Default::default(),
@@ -225,6 +227,7 @@ pub fn run(args: &NodeArgs, stop: &Stop) -> anyhow::Result<NodeOutcome> {
         Ok(manifest) => {
             tmp.persist(&output)
                 .with_context(|| format!("moving the bundle to {}", output.display()))?;
+            drop(registered);
             Ok(NodeOutcome { output, manifest })
         }
         Err(e) => Err(e),
