@@ -67,9 +67,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 exit::FINDINGS
             }
         }
-        Command::Serve(args) => {
-            commands::serve::run(&args)?;
-            exit::OK
-        }
+        Command::Serve(args) => commands::serve::run(&args)?,
     })
 }

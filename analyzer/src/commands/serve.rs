@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use ktriage_schema::manifest::Source;
@@ -9,10 +10,17 @@ use ktriage_schema::reader;
 
 use crate::case::BadInput;
 use crate::cli::ServeArgs;
+use crate::commands::serve_signals::{Signal, Signals};
+use crate::exit;
 use crate::progress::Progress;
 
-/// Opens the bundles, writes a kubeconfig, serves until interrupted.
-pub fn run(args: &ServeArgs) -> Result<()> {
+/// How long open requests get to finish after a signal before their connections are closed:
+/// a slow or streaming client must not hold the server.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Opens the bundles, writes a kubeconfig, serves until SIGINT or SIGTERM, removes the work
+/// directory. Returns the exit status: 130 after SIGINT, 143 after SIGTERM.
+pub fn run(args: &ServeArgs) -> Result<u8> {
     let addr: SocketAddr = args.addr.parse().map_err(|_| {
         BadInput(format!(
             "--addr {:?}: not an address like 127.0.0.1:8001",
@@ -25,10 +33,18 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         ))
         .into());
     }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
     let work = tempfile::Builder::new()
         .prefix("ktriage-serve-")
         .tempdir()
         .context("creating a work directory")?;
+    let signals = {
+        let _in_runtime = runtime.enter();
+        Signals::watch(work.path().to_path_buf()).context("watching for signals")?
+    };
     let progress = Progress::new(args.input.quiet);
     let mut bundles = Vec::new();
     for (i, path) in args.input.bundles.iter().enumerate() {
@@ -57,11 +73,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         )
         .into());
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
-    runtime.block_on(async move {
+    let stopped_by = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("listening on {addr}"))?;
@@ -84,13 +96,35 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         }
         eprintln!("ktriage: Ctrl-C to stop");
         println!("export KUBECONFIG={}", kubeconfig.display());
+        signals.serving();
+        let (shut, shutdown) = tokio::sync::oneshot::channel::<()>();
         let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+            let _ = shutdown.await;
         };
-        ktriage_serve::serve_until(listener, ktriage_serve::router_for(states), shutdown)
-            .await
-            .context("serving")?;
-        eprintln!("ktriage: stopped");
-        anyhow::Ok(())
-    })
+        let server =
+            ktriage_serve::serve_until(listener, ktriage_serve::router_for(states), shutdown);
+        tokio::pin!(server);
+        let signal = tokio::select! {
+            served = &mut server => {
+                served.context("serving")?;
+                return anyhow::Ok(None);
+            }
+            signal = signals.first() => signal,
+        };
+        let _ = shut.send(());
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
+            Ok(served) => served.context("serving")?,
+            Err(_) => eprintln!(
+                "ktriage: {}: requests still open after {} s: closing their connections",
+                signal.name(),
+                SHUTDOWN_GRACE.as_secs()
+            ),
+        }
+        eprintln!("ktriage: {}: stopped", signal.name());
+        anyhow::Ok(Some(signal))
+    });
+    // Connections still open are dropped with the runtime; nothing may hold the exit.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    drop(work);
+    Ok(stopped_by?.map_or(exit::OK, Signal::exit_code))
 }
