@@ -31,8 +31,4 @@ pub mod exit {
     pub const BAD_INPUT: u8 = 2;
     /// A rule failed to run or an internal error.
     pub const ERROR: u8 = 3;
-    /// Stopped by SIGINT (128 + 2).
-    pub const INTERRUPTED: u8 = 130;
-    /// Stopped by SIGTERM (128 + 15).
-    pub const TERMINATED: u8 = 143;
 }

@@ -67,6 +67,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 exit::FINDINGS
             }
         }
-        Command::Serve(args) => commands::serve::run(&args)?,
+        Command::Serve(args) => {
+            commands::serve::run(&args)?;
+            exit::OK
+        }
     })
 }

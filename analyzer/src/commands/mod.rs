@@ -4,5 +4,4 @@ pub mod analyze;
 pub mod explain;
 pub mod rules_list;
 pub mod serve;
-pub mod serve_signals;
 pub mod sql;

@@ -10,17 +10,20 @@ use ktriage_schema::reader;
 
 use crate::case::BadInput;
 use crate::cli::ServeArgs;
-use crate::commands::serve_signals::{Signal, Signals};
-use crate::exit;
 use crate::progress::Progress;
+use crate::stop::{self, Interrupted};
 
 /// How long open requests get to finish after a signal before their connections are closed:
-/// a slow or streaming client must not hold the server.
+/// a slow or streaming client must not hold the server. Shorter than [`stop::GRACE`], after
+/// which the process quits anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
-/// Opens the bundles, writes a kubeconfig, serves until SIGINT or SIGTERM, removes the work
-/// directory. Returns the exit status: 130 after SIGINT, 143 after SIGTERM.
-pub fn run(args: &ServeArgs) -> Result<u8> {
+/// How often the server looks for a signal.
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
+
+/// Opens the bundles, writes a kubeconfig, serves until SIGINT or SIGTERM (then fails with
+/// [`Interrupted`], which `main` turns into 130 or 143), removing the work directory.
+pub fn run(args: &ServeArgs) -> Result<()> {
     let addr: SocketAddr = args.addr.parse().map_err(|_| {
         BadInput(format!(
             "--addr {:?}: not an address like 127.0.0.1:8001",
@@ -33,6 +36,7 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
         ))
         .into());
     }
+    stop::install()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -41,10 +45,8 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
         .prefix("ktriage-serve-")
         .tempdir()
         .context("creating a work directory")?;
-    let signals = {
-        let _in_runtime = runtime.enter();
-        Signals::watch(work.path().to_path_buf()).context("watching for signals")?
-    };
+    // Removed by a second signal, or if the first cannot be honoured in time.
+    let _work_on_signal = stop::WorkDir::register(work.path());
     let progress = Progress::new(args.input.quiet);
     let mut bundles = Vec::new();
     for (i, path) in args.input.bundles.iter().enumerate() {
@@ -57,6 +59,7 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
         .map_err(|e| BadInput(e.to_string()))?;
         spinner.finish_and_clear();
         bundles.push(bundle);
+        stop::check()?;
     }
     // Every cluster bundle is served, each under its own context; host bundles have no API.
     let spinner = progress.spinner("indexing");
@@ -96,7 +99,6 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
         }
         eprintln!("ktriage: Ctrl-C to stop");
         println!("export KUBECONFIG={}", kubeconfig.display());
-        signals.serving();
         let (shut, shutdown) = tokio::sync::oneshot::channel::<()>();
         let shutdown = async {
             let _ = shutdown.await;
@@ -109,22 +111,34 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
                 served.context("serving")?;
                 return anyhow::Ok(None);
             }
-            signal = signals.first() => signal,
+            signal = signalled() => signal,
         };
         let _ = shut.send(());
         match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
             Ok(served) => served.context("serving")?,
             Err(_) => eprintln!(
                 "ktriage: {}: requests still open after {} s: closing their connections",
-                signal.name(),
+                signal,
                 SHUTDOWN_GRACE.as_secs()
             ),
         }
-        eprintln!("ktriage: {}: stopped", signal.name());
         anyhow::Ok(Some(signal))
     });
     // Connections still open are dropped with the runtime; nothing may hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(500));
     drop(work);
-    Ok(stopped_by?.map_or(exit::OK, Signal::exit_code))
+    match stopped_by? {
+        Some(signal) => Err(signal.into()),
+        None => Ok(()),
+    }
+}
+
+/// Resolves once SIGINT or SIGTERM has arrived.
+async fn signalled() -> Interrupted {
+    loop {
+        if let Some(signal) = stop::requested() {
+            return signal;
+        }
+        tokio::time::sleep(SIGNAL_POLL).await;
+    }
 }
