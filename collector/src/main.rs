@@ -24,15 +24,18 @@ fn node(args: &ktriage_collect::node::NodeArgs) -> ExitCode {
     // Node mode is synchronous; a small runtime on its own thread turns signals into the stop.
     let stop = Stop::new();
     let watcher = stop.clone();
-    let signals = tokio::runtime::Builder::new_current_thread()
+    let watching = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map(|runtime| {
+        .and_then(|runtime| {
+            // Registered before the collection starts, so no signal meets the default action.
+            let streams = runtime.block_on(async { SignalStreams::register() })?;
             std::thread::spawn(move || {
-                runtime.block_on(watch_signals(watcher, Arc::new(Ui::new(false))))
-            })
+                runtime.block_on(watch_signals(streams, watcher, Arc::new(Ui::new(false))))
+            });
+            Ok(())
         });
-    if let Err(e) = signals {
+    if let Err(e) = watching {
         eprintln!("ktriage-collect node: cannot watch for signals: {e}");
     }
     match ktriage_collect::node::run(args, &stop) {
@@ -76,7 +79,14 @@ fn cluster(args: ClusterArgs) -> ExitCode {
     let code = runtime.block_on(async move {
         let stop = Stop::new();
         let ui = Arc::new(Ui::new(quiet));
-        tokio::spawn(watch_signals(stop.clone(), ui.clone()));
+        match SignalStreams::register() {
+            Ok(streams) => drop(tokio::spawn(watch_signals(
+                streams,
+                stop.clone(),
+                ui.clone(),
+            ))),
+            Err(e) => ui.message(&format!("ktriage-collect: cannot watch for signals: {e}")),
+        }
         match ktriage_collect::run::run(&args, stop, ui).await {
             Ok(outcome) => {
                 for c in &outcome.clusters {
@@ -101,18 +111,11 @@ fn cluster(args: ClusterArgs) -> ExitCode {
 
 /// First SIGINT/SIGTERM: stop and close the bundles. Second: quit at once, still removing the
 /// unfinished bundles and killing host commands ([`cleanup::quit`]).
-async fn watch_signals(stop: Stop, ui: Arc<Ui>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (mut int, mut term) = match (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) {
-        (Ok(int), Ok(term)) => (int, term),
-        (Err(e), _) | (_, Err(e)) => {
-            ui.message(&format!("ktriage-collect: cannot watch for signals: {e}"));
-            return;
-        }
-    };
+async fn watch_signals(streams: SignalStreams, stop: Stop, ui: Arc<Ui>) {
+    let SignalStreams {
+        interrupt: mut int,
+        terminate: mut term,
+    } = streams;
     let mut seen = false;
     loop {
         let received = tokio::select! {
@@ -133,5 +136,22 @@ async fn watch_signals(stop: Stop, ui: Arc<Ui>) {
             received.name()
         ));
         stop.stop(StopReason::Signal(received));
+    }
+}
+
+/// SIGINT and SIGTERM, caught from the moment they are registered.
+struct SignalStreams {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl SignalStreams {
+    /// Replaces the default actions; needs a tokio runtime.
+    fn register() -> std::io::Result<SignalStreams> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(SignalStreams {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
     }
 }
