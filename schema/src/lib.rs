@@ -12,7 +12,7 @@ pub mod host;
 pub mod layout;
 pub mod logtime;
 pub mod manifest;
-mod ndjson;
+pub mod ndjson;
 pub mod reader;
 pub mod sql;
 pub mod writer;
