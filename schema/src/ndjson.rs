@@ -1,9 +1,9 @@
 //! Hashes an NDJSON file and checks that each non-empty line is one JSON object.
 //!
-//! A line longer than the line limit is not refused: it is hashed, named as well as its first
-//! [`MAX_LINE_BYTES`](crate::layout::MAX_LINE_BYTES) allow, and reported, so that one
-//! oversized object costs that object (a gap), not the whole bundle. Loaders skip such lines
-//! with [`for_each_line`].
+//! A line longer than the line limit is not refused: it is hashed and scanned for the
+//! object's name without being held in memory, and reported, so that one oversized object
+//! costs that object (a gap), not the whole bundle. Loaders skip such lines with
+//! [`for_each_line`].
 //!
 //! Validating the JSON is most of the cost of opening a large bundle, and lines are
 //! independent: the reading thread hashes and cuts the file into batches of whole lines, and
@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::thread;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use sha2::{Digest, Sha256};
 
 /// Why a file failed.
@@ -67,7 +66,7 @@ pub struct LongLine {
     pub line: u64,
     /// Length of the line without its newline.
     pub bytes: u64,
-    /// Who the object is, as far as the part of the line within the limit tells.
+    /// Who the object is, as far as the line tells.
     pub object: ObjectName,
 }
 
@@ -124,16 +123,22 @@ pub(crate) fn hash_and_validate(
             number += 1;
             hasher.update(&batch.data[start..]);
             if n > max_line_bytes {
-                // Only the part within the limit is kept in memory; the rest is hashed.
-                let object = ObjectName::read_from(&batch.data[start..]);
+                // Only the part within the limit is held in memory; the rest is hashed and
+                // scanned for the object's name as it passes.
+                let mut names = NameScanner::default();
+                names.feed(&batch.data[start..]);
                 let mut bytes = n as u64;
                 let mut newline = batch.data.last() == Some(&b'\n');
                 if !newline {
-                    let (more, ended) = skip_line(&mut reader, |chunk| hasher.update(chunk))
-                        .map_err(ValidateError::Io)?;
+                    let (more, ended) = skip_line(&mut reader, |chunk| {
+                        hasher.update(chunk);
+                        names.feed(chunk);
+                    })
+                    .map_err(ValidateError::Io)?;
                     bytes += more;
                     newline = ended;
                 }
+                let object = names.finish();
                 // A blank line in its place keeps the batch's line numbers right.
                 batch.data.truncate(start);
                 batch.data.push(b'\n');
@@ -217,15 +222,6 @@ pub fn for_each_line<E: From<io::Error>>(
 }
 
 impl ObjectName {
-    /// What the start of an object's JSON text (possibly cut short) says about it: parsing
-    /// stops at the cut, keeping what was read by then.
-    pub fn read_from(start: &[u8]) -> ObjectName {
-        let mut found = ObjectName::default();
-        let mut json = serde_json::Deserializer::from_slice(start);
-        let _ = TopLevel(&mut found).deserialize(&mut json);
-        found
-    }
-
     /// `Kind namespace/name`, with `?` for what is unknown.
     pub fn describe(&self) -> String {
         let kind = self.kind.as_deref().unwrap_or("object");
@@ -237,61 +233,152 @@ impl ObjectName {
     }
 }
 
-/// The object's top level: `kind` and `metadata`, everything else skipped.
-struct TopLevel<'a>(&'a mut ObjectName);
+/// Longest `kind`, name or namespace kept (Kubernetes names are at most 253 bytes).
+const NAME_BYTES: usize = 256;
 
-impl<'de> DeserializeSeed<'de> for TopLevel<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
+/// Finds `kind`, `metadata.name` and `metadata.namespace` in an object's JSON text fed in
+/// pieces, holding no more than a few short strings: an oversized line is never held whole,
+/// and its keys may come in any order (sorted keys put `data` before `kind`). Malformed
+/// text gives whatever was found by then.
+#[derive(Default)]
+pub struct NameScanner {
+    found: ObjectName,
+    /// Containers open around the current position.
+    depth: u64,
+    /// For depths 1 and 2: whether the container is an object and a key comes next.
+    object: [bool; 2],
+    expect_key: [bool; 2],
+    /// The last key at depths 1 and 2 (cut at `NAME_BYTES`).
+    key: [Vec<u8>; 2],
+    in_string: bool,
+    escaped: bool,
+    /// Where the string being read goes, if anywhere.
+    capture: Option<Capture>,
+    text: Vec<u8>,
 }
 
-impl<'de> Visitor<'de> for TopLevel<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "kind" => self.0.kind = Some(map.next_value()?),
-                "metadata" => map.next_value_seed(Metadata(&mut *self.0))?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Capture {
+    Key(usize),
+    Kind,
+    Name,
+    Namespace,
+}
+
+impl NameScanner {
+    /// Reads the next piece of the text.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.in_string {
+                self.string_byte(b);
+            } else {
+                self.structural_byte(b);
             }
         }
-        Ok(())
     }
-}
 
-/// `metadata`: `name` and `namespace`.
-struct Metadata<'a>(&'a mut ObjectName);
-
-impl<'de> DeserializeSeed<'de> for Metadata<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
+    /// What was found.
+    pub fn finish(self) -> ObjectName {
+        self.found
     }
-}
 
-impl<'de> Visitor<'de> for Metadata<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("an object's metadata")
+    fn string_byte(&mut self, b: u8) {
+        if self.escaped {
+            self.escaped = false;
+        } else if b == b'\\' {
+            self.escaped = true;
+        } else if b == b'"' {
+            self.in_string = false;
+            self.end_string();
+            return;
+        }
+        if self.capture.is_some() && self.text.len() <= NAME_BYTES {
+            self.text.push(b);
+        }
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "name" => self.0.name = Some(map.next_value()?),
-                "namespace" => self.0.namespace = Some(map.next_value()?),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
+
+    fn structural_byte(&mut self, b: u8) {
+        let level = self.level();
+        match b {
+            b'"' => {
+                self.in_string = true;
+                self.capture = self.capture_for_string();
+                self.text.clear();
+            }
+            b'{' | b'[' => {
+                self.depth += 1;
+                if let Some(i) = self.level() {
+                    self.object[i] = b == b'{';
+                    self.expect_key[i] = b == b'{';
+                    self.key[i].clear();
                 }
             }
+            b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+            b',' => {
+                if let Some(i) = level {
+                    self.expect_key[i] = self.object[i];
+                }
+            }
+            b':' => {
+                if let Some(i) = level {
+                    self.expect_key[i] = false;
+                }
+            }
+            _ => {}
         }
-        Ok(())
+    }
+
+    /// Index of the current depth when it is 1 or 2.
+    fn level(&self) -> Option<usize> {
+        match self.depth {
+            1 => Some(0),
+            2 => Some(1),
+            _ => None,
+        }
+    }
+
+    fn capture_for_string(&self) -> Option<Capture> {
+        let i = self.level()?;
+        if self.object[i] && self.expect_key[i] {
+            return (i == 0 || self.key[0] == b"metadata").then_some(Capture::Key(i));
+        }
+        match (i, self.key[i].as_slice()) {
+            (0, b"kind") => Some(Capture::Kind),
+            (1, b"name") if self.key[0] == b"metadata" && self.object[1] => Some(Capture::Name),
+            (1, b"namespace") if self.key[0] == b"metadata" && self.object[1] => {
+                Some(Capture::Namespace)
+            }
+            _ => None,
+        }
+    }
+
+    fn end_string(&mut self) {
+        let Some(capture) = self.capture.take() else {
+            return;
+        };
+        let text = std::mem::take(&mut self.text);
+        if let Capture::Key(i) = capture {
+            self.key[i] = text;
+            return;
+        }
+        // Cut short, or escapes that do not decode: unknown rather than wrong.
+        let value = (text.len() <= NAME_BYTES)
+            .then(|| {
+                let mut quoted = Vec::with_capacity(text.len() + 2);
+                quoted.push(b'"');
+                quoted.extend_from_slice(&text);
+                quoted.push(b'"');
+                serde_json::from_slice::<String>(&quoted).ok()
+            })
+            .flatten();
+        let slot = match capture {
+            Capture::Kind => &mut self.found.kind,
+            Capture::Name => &mut self.found.name,
+            _ => &mut self.found.namespace,
+        };
+        if slot.is_none() {
+            *slot = value;
+        }
     }
 }
 
@@ -375,7 +462,7 @@ mod tests {
 
     #[test]
     fn long_lines_are_hashed_named_and_listed_not_refused() {
-        // The name comes after the cut: only the kind is known.
+        // The name comes after the part within the limit.
         let big = format!(
             "{{\"kind\":\"ConfigMap\",\"data\":{{\"k\":\"{}\"}},\"metadata\":{{\"name\":\"late\"}}}}",
             "y".repeat(3 * LIMIT)
@@ -389,7 +476,7 @@ mod tests {
         assert_eq!(digest, crate::writer::sha256_hex(text.as_bytes()));
         assert_eq!(long.len(), 2, "{long:?}");
         assert_eq!((long[0].line, long[0].bytes), (2, big.len() as u64));
-        assert_eq!(long[0].object.describe(), "ConfigMap ?");
+        assert_eq!(long[0].object.describe(), "ConfigMap late");
         assert_eq!((long[1].line, long[1].bytes), (4, named.len() as u64));
         assert_eq!(long[1].object.describe(), "Secret ns/big");
         assert_eq!(lines_within_limit(&text), vec!["{}", "{\"a\":1}"]);
@@ -412,5 +499,41 @@ mod tests {
         let long = "y".repeat(2 * LIMIT);
         assert_eq!(check(&format!("{{\n{long}\n{{}}\n")).expect_err("bad").0, 1);
         assert_eq!(check(&format!("{{}}\n{long}\n[]\n")).expect_err("bad").0, 3);
+    }
+
+    fn scan(text: &str) -> String {
+        let mut scanner = NameScanner::default();
+        // Fed in pieces of every size, as a reader hands them over.
+        for piece in text.as_bytes().chunks(3) {
+            scanner.feed(piece);
+        }
+        scanner.finish().describe()
+    }
+
+    #[test]
+    fn names_are_found_in_any_key_order_and_decoys_are_ignored() {
+        assert_eq!(
+            scan(
+                r#"{"apiVersion":"v1","data":{"kind":"x","metadata":{"name":"decoy"}},"kind":"ConfigMap","metadata":{"labels":{"name":"l"},"name":"cm","namespace":"ns"}}"#
+            ),
+            "ConfigMap ns/cm"
+        );
+        assert_eq!(
+            scan(
+                r#"{"metadata":{"namespace":"a\"b","name":"caf\u00e9"},"kind":"Pod","items":[{"kind":"Secret"}]}"#
+            ),
+            "Pod a\"b/café"
+        );
+        assert_eq!(
+            scan(r#"{"spec":{"template":{"metadata":{"name":"t"}}}}"#),
+            "object ?"
+        );
+        assert_eq!(scan(r#"[{"kind":"Pod"}]"#), "object ?");
+        assert_eq!(scan(r#"{"kind":"Node","metadata":{"name":"#), "Node ?");
+        let long = "n".repeat(NAME_BYTES + 1);
+        assert_eq!(
+            scan(&format!(r#"{{"kind":"{long}","metadata":{{"name":"x"}}}}"#)),
+            "object x"
+        );
     }
 }
