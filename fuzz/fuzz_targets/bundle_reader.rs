@@ -69,7 +69,10 @@ fn archive(data: &[u8], dir: &Path) {
         .map(|e| e.expect("entry").file_name())
         .collect();
     names.sort();
-    assert!(names.iter().all(|n| n == "bundle.tar.zst" || n == "work"), "{names:?}");
+    assert!(
+        names.iter().all(|n| n == "bundle.tar.zst" || n == "work"),
+        "{names:?}"
+    );
 }
 
 fn directory_with_manifest(data: &[u8], dir: &Path) {
