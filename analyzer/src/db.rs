@@ -77,10 +77,7 @@ pub fn seal(conn: &Connection, query_threads: Option<usize>) -> Result<()> {
     Ok(())
 }
 
-/// Quotes `s` as a SQL string literal.
-pub fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
+pub use ktriage_schema::sql::quote;
 
 #[cfg(test)]
 mod tests {

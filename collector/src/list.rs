@@ -14,6 +14,8 @@ use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 
+use ktriage_schema::layout;
+use ktriage_schema::manifest::{Gap, GapReason};
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -215,6 +217,7 @@ pub struct Spool<'a, O: Observer> {
     excluded_namespaces: &'a BTreeSet<String>,
     observer: O,
     on_objects: &'a (dyn Fn(i64) + Sync),
+    oversized: Vec<Gap>,
 }
 
 /// A position in a [`Spool`].
@@ -223,6 +226,28 @@ pub struct SpoolMark {
     bytes: u64,
     objects: u64,
     observed: usize,
+    oversized: usize,
+}
+
+/// The gap of an object left out because its line would be longer than the analyzer reads
+/// (`layout::MAX_LINE_BYTES`): what the bundle holds must load.
+fn oversized_gap(item: &Value, kind: &str, line_bytes: usize) -> Gap {
+    let field = |pointer: &str| item.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+    let (namespace, name) = (field("/metadata/namespace"), field("/metadata/name"));
+    let location = if namespace.is_empty() {
+        format!("{kind} {name}")
+    } else {
+        format!("{kind} {namespace}/{name}")
+    };
+    Gap {
+        what: "object".into(),
+        location,
+        reason: GapReason::TooLarge,
+        detail: format!(
+            "{line_bytes} bytes serialised, over the {}-byte limit of one bundle line; not written",
+            layout::MAX_LINE_BYTES
+        ),
+    }
 }
 
 impl<'a, O: Observer> Spool<'a, O> {
@@ -247,7 +272,13 @@ impl<'a, O: Observer> Spool<'a, O> {
             excluded_namespaces,
             observer,
             on_objects,
+            oversized: Vec::new(),
         }
+    }
+
+    /// Gaps of the objects left out for their size.
+    pub fn oversized(&self) -> &[Gap] {
+        &self.oversized
     }
 
     /// Objects spooled.
@@ -271,6 +302,7 @@ impl<O: Observer> PageSink for Spool<'_, O> {
             bytes: self.bytes,
             objects: self.objects,
             observed: self.observer.len(),
+            oversized: self.oversized.len(),
         }
     }
 
@@ -283,6 +315,7 @@ impl<O: Observer> PageSink for Spool<'_, O> {
         self.bytes = mark.bytes;
         self.objects = mark.objects;
         self.observer.truncate(mark.observed);
+        self.oversized.truncate(mark.oversized);
         Ok(())
     }
 
@@ -304,6 +337,11 @@ impl<O: Observer> PageSink for Spool<'_, O> {
             clean(&mut item, &self.api_version, &self.kind);
             self.redactor.redact_json(&mut item);
             let line = serde_json::to_vec(&item).map_err(io::Error::other)?;
+            if line.len() + 1 > layout::MAX_LINE_BYTES {
+                self.oversized
+                    .push(oversized_gap(&item, &self.kind, line.len()));
+                continue;
+            }
             self.file.write_all(&line)?;
             self.file.write_all(b"\n")?;
             self.bytes += line.len() as u64 + 1;

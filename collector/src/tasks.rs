@@ -242,6 +242,7 @@ pub async fn list_resource(ctx: Arc<Ctx>, planned: Planned) -> Output {
         }
     }
     drop(permit);
+    out.gaps.extend_from_slice(spool.oversized());
     let finished = spool.finish();
     ctx.progress.resource_done();
     let (file, size, observer) = match finished {

@@ -31,6 +31,12 @@ pub const HOST_FILES_DIR: &str = "host/files";
 /// Service logs of the host (kubelet, containerd, docker).
 pub const HOST_LOGS_DIR: &str = "host/logs";
 
+/// Longest line of an NDJSON file, its newline included: one API object or record. The
+/// collector leaves a longer object out (a `too-large` gap) and the analyzer skips one it
+/// finds. etcd's own limit on an object is 1.5 MiB; this leaves room for what aggregated APIs
+/// and custom resources may serve while keeping DuckDB's per-thread JSON buffers bounded.
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+
 /// Extension of resource files.
 pub const NDJSON_EXT: &str = ".ndjson";
 /// Suffix of a container's current log.

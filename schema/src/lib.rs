@@ -1,7 +1,7 @@
 //! The ktriage bundle contract, shared by the collector and the analyzer: where things live in
 //! a bundle ([`layout`]), what the manifest says ([`manifest`]), recorded API discovery
 //! ([`discovery`]), how bundles are written ([`writer`]) and safely read ([`reader`]), and the
-//! DuckDB views that rules query ([`sql`]).
+//! DuckDB views that rules query ([`sql`]) and the rule file format ([`rule`]).
 //!
 //! This crate is deliberately light: no async runtime, no Kubernetes client, no database.
 //! See `schema/README.md` for the format specification.
@@ -12,8 +12,9 @@ pub mod host;
 pub mod layout;
 pub mod logtime;
 pub mod manifest;
-mod ndjson;
+pub mod ndjson;
 pub mod reader;
+pub mod rule;
 pub mod sql;
 pub mod writer;
 

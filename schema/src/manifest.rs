@@ -126,6 +126,8 @@ pub enum GapReason {
     Unavailable,
     /// Collection was interrupted before reaching it.
     Interrupted,
+    /// An object too large for one NDJSON line (`layout::MAX_LINE_BYTES`): left out.
+    TooLarge,
     /// Any other error.
     Error,
 }
@@ -139,6 +141,7 @@ impl GapReason {
             GapReason::NotFound => "not-found",
             GapReason::Unavailable => "unavailable",
             GapReason::Interrupted => "interrupted",
+            GapReason::TooLarge => "too-large",
             GapReason::Error => "error",
         }
     }

@@ -6,6 +6,9 @@
 //! directories; entries or totals over the limits; a compression ratio that says "bomb"; a
 //! truncated stream; duplicate entries; files the manifest does not list or lists with
 //! another size or checksum; a newer major format; malformed NDJSON lines.
+//!
+//! An NDJSON line over the line limit is not refused: its entry's checksum is still verified,
+//! and the line is listed in [`OpenBundle::oversized`] for loaders to skip and report.
 
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -15,8 +18,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::BundleError;
 use crate::layout;
-use crate::manifest::{FORMAT_MAJOR, Manifest};
-use crate::ndjson::ValidateError;
+use crate::manifest::{FORMAT_MAJOR, Gap, GapReason, Manifest};
+use crate::ndjson::{LongLine, ValidateError};
 
 /// Bounds on what one bundle may unpack to.
 #[derive(Debug, Clone)]
@@ -31,7 +34,7 @@ pub struct Limits {
     pub max_ratio: u64,
     /// Unpacked bytes below which the ratio is not judged (small files compress very well).
     pub ratio_floor_bytes: u64,
-    /// Longest NDJSON line (one object): etcd's own limit is 1.5 MiB.
+    /// Longest NDJSON line (one object), newline included; longer ones are skipped.
     pub max_line_bytes: usize,
 }
 
@@ -43,7 +46,7 @@ impl Default for Limits {
             max_entries: 2_000_000,
             max_ratio: 250,
             ratio_floor_bytes: 256 << 20,
-            max_line_bytes: 16 << 20,
+            max_line_bytes: layout::MAX_LINE_BYTES,
         }
     }
 }
@@ -57,6 +60,32 @@ pub struct OpenBundle {
     pub manifest: Manifest,
     /// The path the user gave.
     pub source: PathBuf,
+    /// NDJSON lines over the line limit: not to be loaded, reported as gaps.
+    pub oversized: Vec<OversizedObject>,
+}
+
+/// An NDJSON line over the line limit in a bundle's entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OversizedObject {
+    /// The entry (bundle-relative path).
+    pub entry: String,
+    /// The line and who it is.
+    pub line: LongLine,
+}
+
+impl OversizedObject {
+    /// The gap that reports the object as not loaded.
+    pub fn gap(&self, max_line_bytes: usize) -> Gap {
+        Gap {
+            what: "object".into(),
+            location: self.line.object.describe(),
+            reason: GapReason::TooLarge,
+            detail: format!(
+                "{} line {}: {} bytes, over the {max_line_bytes}-byte limit of one line; not loaded",
+                self.entry, self.line.line, self.line.bytes
+            ),
+        }
+    }
 }
 
 impl OpenBundle {
@@ -80,11 +109,12 @@ pub fn open(source: &Path, work: &Path, limits: &Limits) -> Result<OpenBundle, B
         work.to_path_buf()
     };
     let manifest = read_manifest(source, &root)?;
-    verify_entries(source, &root, &manifest, limits)?;
+    let oversized = verify_entries(source, &root, &manifest, limits)?;
     Ok(OpenBundle {
         root,
         manifest,
         source: source.to_path_buf(),
+        oversized,
     })
 }
 
@@ -213,14 +243,16 @@ pub fn read_manifest(source: &Path, root: &Path) -> Result<Manifest, BundleError
 }
 
 /// Checks that the files under `root` are exactly those the manifest lists, with the listed
-/// sizes and checksums, and that every NDJSON file holds one JSON object per line.
+/// sizes and checksums, and that every NDJSON file holds one JSON object per line: the lines
+/// over the line limit, which are not checked.
 pub fn verify_entries(
     source: &Path,
     root: &Path,
     manifest: &Manifest,
     limits: &Limits,
-) -> Result<(), BundleError> {
+) -> Result<Vec<OversizedObject>, BundleError> {
     let mut listed = std::collections::HashSet::new();
+    let mut oversized = Vec::new();
     for entry in &manifest.entries {
         let rel = safe_relative_path(&entry.path).ok_or_else(|| {
             BundleError::unsafe_entry(source, &entry.path, "manifest lists an unsafe path")
@@ -252,14 +284,15 @@ pub fn verify_entries(
             });
         }
         let ndjson = entry.path.ends_with(layout::NDJSON_EXT);
-        let digest = hash_and_validate(&path, ndjson, limits).map_err(|e| match e {
-            ValidateError::Io(e) => BundleError::io(&path, e),
-            ValidateError::Json { line, message } => BundleError::Json {
-                file: source.join(&entry.path),
-                line,
-                message,
-            },
-        })?;
+        let (digest, long_lines) =
+            hash_and_validate(&path, ndjson, limits).map_err(|e| match e {
+                ValidateError::Io(e) => BundleError::io(&path, e),
+                ValidateError::Json { line, message } => BundleError::Json {
+                    file: source.join(&entry.path),
+                    line,
+                    message,
+                },
+            })?;
         if digest != entry.sha256 {
             return Err(BundleError::Checksum {
                 file: source.to_path_buf(),
@@ -267,6 +300,10 @@ pub fn verify_entries(
                 detail: "sha256 does not match the manifest".into(),
             });
         }
+        oversized.extend(long_lines.into_iter().map(|line| OversizedObject {
+            entry: entry.path.clone(),
+            line,
+        }));
     }
     // Anything on disk the manifest does not list was smuggled in (or the manifest is stale).
     for file in walk_files(source, root)? {
@@ -282,11 +319,16 @@ pub fn verify_entries(
             ));
         }
     }
-    Ok(())
+    Ok(oversized)
 }
 
-/// SHA-256 of a file; for NDJSON, also checks that each non-empty line is a JSON object.
-fn hash_and_validate(path: &Path, ndjson: bool, limits: &Limits) -> Result<String, ValidateError> {
+/// SHA-256 of a file; for NDJSON, also checks that each non-empty line is a JSON object and
+/// lists the lines over the limit.
+fn hash_and_validate(
+    path: &Path,
+    ndjson: bool,
+    limits: &Limits,
+) -> Result<(String, Vec<LongLine>), ValidateError> {
     let file = File::open(path).map_err(ValidateError::Io)?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     if ndjson {
@@ -294,7 +336,7 @@ fn hash_and_validate(path: &Path, ndjson: bool, limits: &Limits) -> Result<Strin
     }
     let mut hasher = Sha256::new();
     io::copy(&mut reader, &mut hasher).map_err(ValidateError::Io)?;
-    Ok(hex::encode(hasher.finalize()))
+    Ok((hex::encode(hasher.finalize()), Vec::new()))
 }
 
 /// Rejects links and special files anywhere in an unpacked bundle directory.

@@ -27,3 +27,8 @@ pub const RAW_TABLES: &[&str] = &[
     "raw_host_files",
     "raw_kubelet_configz",
 ];
+
+/// Quotes `s` as a SQL string literal.
+pub fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}

@@ -1,0 +1,95 @@
+/* ---
+id = "port-forward-failed-in-netns"
+severity = "low"
+faq = ["WNR-45"]
+category = "network"
+patterns = [
+  "failed to execute portforward in network namespace",
+  "error forwarding port \\d+ to pod",
+  "an error occurred forwarding \\d+ -> \\d+",
+  "unable to do port forwarding: socat not found",
+]
+# Port-forwarding is interactive: failures from the last hours are someone stuck now; one
+# failure is a mistyped port, a retrying session logs several.
+recent = "6h"
+min_count = 2
+[title]
+en = "kubectl port-forward fails: \"failed to execute portforward in network namespace\""
+zh = "kubectl port-forward 失败：\"failed to execute portforward in network namespace\""
+[remediation]
+en = """
+`kubectl port-forward` reaches the pod through the kubelet and the container runtime, which
+connect to `localhost:<port>` **inside the pod's network namespace**. The error comes back when
+that connection fails:
+
+- `connect: connection refused`: nothing listens on that port on the pod's loopback. The
+  application may listen on another port, not have started yet, or bind only to the pod IP /
+  a specific interface instead of `0.0.0.0`/`127.0.0.1`. Check inside the pod:
+  ```
+  kubectl -n <ns> exec <pod> -- netstat -lntp    # or: ss -lntp
+  kubectl -n <ns> port-forward pod/<pod> <local>:<containerPort>
+  ```
+- `socat not found` / `socat command returns error` (dockershim, older containerd): install
+  `socat` on the node.
+- The IPv6 part (`dial tcp6 [::1]:<port>`) is only the fallback attempt and can be ignored when
+  the pod has no IPv6 loopback.
+"""
+zh = """
+`kubectl port-forward` 经由 kubelet 和容器运行时，在 **Pod 的网络命名空间内** 连接 `localhost:<port>`。该连接失败时就会返回此错误：
+
+- `connect: connection refused`：Pod 的 loopback 上没有进程监听该端口。可能应用监听的是其他端口、尚未启动，
+  或者只绑定了 Pod IP / 某个网卡，而不是 `0.0.0.0`/`127.0.0.1`。在 Pod 内检查：
+  ```
+  kubectl -n <ns> exec <pod> -- netstat -lntp    # 或：ss -lntp
+  kubectl -n <ns> port-forward pod/<pod> <local>:<containerPort>
+  ```
+- `socat not found` / `socat command returns error`（dockershim、旧版 containerd）：在节点上安装 `socat`。
+- IPv6 部分（`dial tcp6 [::1]:<port>`）只是回退尝试，Pod 没有 IPv6 loopback 时可以忽略。
+"""
+--- */
+WITH hits AS (
+    SELECT l.bundle_id, coalesce(h.cluster_bundle_id, l.bundle_id) AS cluster, l.node,
+        coalesce(l.service, l.container, l.source) AS service, l.line, l.ts, l.age,
+        coalesce(nullif(regexp_extract(line, 'failed to connect to localhost:(\d+)', 1), ''),
+                 nullif(regexp_extract(line, 'error forwarding port (\d+)', 1), ''),
+                 nullif(regexp_extract(line, 'AF=\d+ [0-9.]+:(\d+)', 1), '')) AS port,
+        nullif(regexp_extract(line, 'inside namespace \\?"([0-9a-f]{12,})', 1), '') AS sandbox,
+        CASE WHEN regexp_matches(line, 'socat not found|socat command returns error') THEN 'socat missing or failing on the node'
+             WHEN regexp_matches(line, '(?i)127\.0\.0\.1:\d+: connect: connection refused|connect\(\d+, AF=2 127\.0\.0\.1:\d+, \d+\): Connection refused')
+                 THEN 'nothing listens on localhost:port inside the pod (wrong port, not started, or bound to the pod IP only)'
+             WHEN regexp_matches(line, '(?i)(timeout|deadline exceeded)') THEN 'timed out'
+             ELSE 'other' END AS cause,
+        CASE WHEN regexp_matches(line, 'socat not found|socat command returns error') THEN '节点上缺少 socat 或 socat 执行出错'
+             WHEN regexp_matches(line, '(?i)127\.0\.0\.1:\d+: connect: connection refused|connect\(\d+, AF=2 127\.0\.0\.1:\d+, \d+\): Connection refused')
+                 THEN 'Pod 内没有进程监听 localhost:port（端口错误、应用未启动，或只绑定了 Pod IP）'
+             WHEN regexp_matches(line, '(?i)(timeout|deadline exceeded)') THEN '超时'
+             ELSE '其他错误' END AS cause_zh
+    FROM log_lines l
+    LEFT JOIN host_nodes h ON l.source = 'host' AND h.bundle_id = l.bundle_id
+    WHERE regexp_matches(l.line, '(failed to execute portforward in network namespace|unable to do port forwarding: socat not found)')
+),
+-- socat on the node, from its node bundle, keyed by cluster and node.
+socat AS (
+    SELECT coalesce(h.cluster_bundle_id, b.bundle_id) AS cluster, b.node, bool_or(b.present) AS present
+    FROM host_binaries b JOIN host_nodes h ON h.bundle_id = b.bundle_id
+    WHERE b.name = 'socat' GROUP BY ALL
+)
+SELECT 'node/' || coalesce(h.node, '?') AS resource, h.node, h.node AS name, h.cluster AS bundle_id,
+    count(*) || ' port-forward failures "failed to execute portforward in network namespace" in the '
+        || string_agg(DISTINCT h.service, '/') || ' log of node ' || coalesce(h.node, '?')
+        || CASE WHEN count(h.port) > 0 THEN ' (port ' || string_agg(DISTINCT h.port, ', ' ORDER BY h.port) || ')' ELSE '' END
+        || ': ' || string_agg(DISTINCT h.cause, '; ' ORDER BY h.cause)
+        || CASE WHEN any_value(s.present) = false THEN '; socat is not installed on the node' ELSE '' END AS message,
+    '节点 ' || coalesce(h.node, '?') || ' 的 ' || string_agg(DISTINCT h.service, '/') || ' 日志中有 '
+        || count(*) || ' 次 port-forward 失败 "failed to execute portforward in network namespace"'
+        || CASE WHEN count(h.port) > 0 THEN '（端口 ' || string_agg(DISTINCT h.port, ', ' ORDER BY h.port) || '）' ELSE '' END
+        || '：' || string_agg(DISTINCT h.cause_zh, '；' ORDER BY h.cause_zh)
+        || CASE WHEN any_value(s.present) = false THEN '；节点上未安装 socat' ELSE '' END AS message_zh,
+    list(DISTINCT h.line)[1:3] AS evidence,
+    min(h.ts) AS first_seen, max(h.ts) AS last_seen,
+    count(*) FILTER (WHERE in_window(h.age, ${recent})) AS recent_count,
+    count(*) AS count
+FROM hits h
+LEFT JOIN socat s ON s.cluster = h.cluster AND s.node IS NOT DISTINCT FROM h.node
+GROUP BY h.cluster, h.node
+ORDER BY 1
