@@ -38,6 +38,13 @@ impl Key {
 
     /// The key of an earlier collection's key file.
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
+        read(path).map(|(key, _)| key)
+    }
+}
+
+/// An earlier collection's key file: its key and contents.
+pub fn read(path: &Path) -> anyhow::Result<(Key, KeyFile)> {
+    {
         let file = std::fs::File::open(path)
             .with_context(|| format!("--pseudonymize-key {}", path.display()))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -50,12 +57,13 @@ impl Key {
         let parsed: KeyFile = serde_json::from_reader(std::io::BufReader::new(file))
             .with_context(|| format!("--pseudonymize-key {}: not a key file", path.display()))?;
         let key = hex::decode(&parsed.key).ok().filter(|k| k.len() == KEY_BYTES);
-        key.map(Key).with_context(|| {
+        let key = key.map(Key).with_context(|| {
             format!(
                 "--pseudonymize-key {}: the key is not {KEY_BYTES} bytes of hex",
                 path.display()
             )
-        })
+        })?;
+        Ok((key, parsed))
     }
 }
 

@@ -11,6 +11,7 @@ pub mod ipmap;
 pub mod key;
 pub mod nodes;
 pub mod scan;
+pub mod spool;
 pub mod words;
 
 use std::borrow::Cow;
@@ -84,6 +85,9 @@ pub struct PseudonymOptions {
     pub key: Option<Key>,
     /// The `--pseudonymize-key` file, for the manifest.
     pub key_file: Option<PathBuf>,
+    /// Host names of the collection that wrote the reused key file: a node bundle then
+    /// replaces the other nodes' names too (in `/etc/hosts`, in logs).
+    pub known_hosts: Vec<String>,
 }
 
 impl PseudonymOptions {
@@ -106,12 +110,25 @@ impl PseudonymOptions {
             (false, Some(_)) => bail!("--pseudonymize-names needs --pseudonymize names"),
             (false, None) => Vec::new(),
         };
-        let key = key_file.map(Key::from_file).transpose()?;
+        let (key, known_hosts) = match key_file {
+            Some(path) => {
+                let (key, file) = key::read(path)?;
+                let hosts = file
+                    .hosts
+                    .into_iter()
+                    .filter(|(token, _)| token.starts_with("host-"))
+                    .map(|(_, original)| original)
+                    .collect();
+                (Some(key), hosts)
+            }
+            None => (None, Vec::new()),
+        };
         Ok(Some(PseudonymOptions {
             classes,
             names,
             key,
             key_file: key_file.map(Path::to_path_buf),
+            known_hosts,
         }))
     }
 
@@ -190,7 +207,7 @@ impl Pseudonymizer {
         let mut pairs: BTreeMap<String, String> = BTreeMap::new();
         let mut host_map = BTreeMap::new();
         if options.classes.hosts {
-            for host in hosts {
+            for host in hosts.iter().chain(&options.known_hosts) {
                 let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
                 if host.is_empty() || host == "localhost" || host.parse::<IpAddr>().is_ok() {
                     continue;
@@ -271,6 +288,20 @@ impl Pseudonymizer {
             Value::Object(map) => map.values_mut().for_each(|v| self.apply_json(v)),
             _ => {}
         }
+    }
+
+    /// The manifest with the chosen classes replaced in every string value (its source,
+    /// options and gaps; the entries' paths were replaced as they were written).
+    pub fn apply_manifest(
+        &self,
+        manifest: ktriage_schema::Manifest,
+    ) -> anyhow::Result<ktriage_schema::Manifest> {
+        let mut value = serde_json::to_value(&manifest)?;
+        self.apply_json(&mut value);
+        let mut out: ktriage_schema::Manifest =
+            serde_json::from_value(value).context("pseudonymizing the manifest")?;
+        out.entries = manifest.entries;
+        Ok(out)
     }
 
     /// The key file's contents: the key and every pseudonym with its original.

@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use super::{PseudonymOptions, Pseudonymizer};
 use crate::api::{Api, ApiError};
 
 /// Nodes per list request.
@@ -61,6 +62,24 @@ impl NodeNames {
                 .map(|a| a.address),
         )
     }
+}
+
+/// The pseudonymizer of one cluster's bundle: with `hosts`, it knows every node's host names
+/// (a cluster whose nodes cannot be listed is not collected: its node names would leak).
+pub async fn cluster_pseudonymizer(
+    api: &Api,
+    options: &PseudonymOptions,
+) -> anyhow::Result<Pseudonymizer> {
+    let hosts = if options.classes.hosts {
+        cluster_host_names(api).await.map_err(|e| {
+            anyhow::anyhow!(
+                "--pseudonymize hosts: cannot list the nodes to learn their host names: {e}"
+            )
+        })?
+    } else {
+        Vec::new()
+    };
+    Pseudonymizer::new(options, &hosts)
 }
 
 /// Lists the cluster's nodes (names and addresses only) and returns their host names.

@@ -6,6 +6,7 @@ fn options(classes: &str, names: &[&str], key: Option<Key>) -> PseudonymOptions 
         names: names.iter().map(|n| n.to_string()).collect(),
         key,
         key_file: None,
+        known_hosts: Vec::new(),
     }
 }
 
@@ -144,4 +145,27 @@ fn json_strings_change_and_keys_stay() {
     let ip = list[1]["ip"].as_str().expect("str");
     assert!(ip.ends_with("/32") && ip != "10.0.0.1/32", "{ip}");
     assert_eq!(v["n"], 1);
+}
+
+#[test]
+fn a_reused_key_file_brings_the_cluster_host_names() {
+    let cluster = Pseudonymizer::new(
+        &options("hosts", &[], None),
+        &hosts(&["node-a", "node-b.corp.example"]),
+    )
+    .expect("cluster");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key_file = cluster
+        .write_key_file(&dir.path().join("c.tar.zst"))
+        .expect("key file");
+    let reuse = PseudonymOptions::from_flags(&["hosts".into()], None, Some(&key_file))
+        .expect("flags")
+        .expect("some");
+    // The node bundle of node-a still replaces node-b, which it finds in /etc/hosts.
+    let node = Pseudonymizer::new(&reuse, &hosts(&["node-a"])).expect("node");
+    let text = "10.0.0.2 node-b.corp.example node-b\n10.0.0.1 node-a";
+    assert_eq!(node.apply_str(text), cluster.apply_str(text));
+    assert!(!node.apply_str(text).contains("node-"), "{}", node.apply_str(text));
+    // Domains are not taken for host names.
+    assert!(!node.apply_str("corp").starts_with("host-"));
 }
