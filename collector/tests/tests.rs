@@ -9,4 +9,5 @@ mod contexts;
 mod faults;
 mod interrupt;
 mod node_collect;
+mod pseudonyms;
 mod roundtrip;

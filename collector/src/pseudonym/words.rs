@@ -4,10 +4,11 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 
 /// Bytes that continue a word: a host name or chosen name next to one of these is part of a
-/// longer word and is left alone (`node-1` inside `node-10`). Dots do not continue a word, so
-/// a host's label is found inside an unknown longer name too.
+/// longer word and is left alone (`node-1` inside `node-10`). Dots, hyphens and underscores
+/// do not: Kubernetes builds names by joining them (a static pod `kube-apiserver-<node>`, a
+/// namespace `<company>-prod`), and a name left inside one would leak.
 fn continues_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+    b.is_ascii_alphanumeric()
 }
 
 /// Whether a match may start at `start`: at the start, after a non-word byte, or right after
@@ -125,7 +126,8 @@ mod tests {
         assert_eq!(apply(&w, "node-1"), "host-a");
         assert_eq!(apply(&w, "\"nodeName\":\"node-1\""), "\"nodeName\":\"host-a\"");
         assert_eq!(apply(&w, "NODE-1.Corp.Example:6443"), "host-a.dom-b:6443");
-        assert_eq!(apply(&w, "node-10 xnode-1 node-1x node-1_"), "node-10 xnode-1 node-1x node-1_");
+        assert_eq!(apply(&w, "node-10 xnode-1 node-1x"), "node-10 xnode-1 node-1x");
+        assert_eq!(apply(&w, "etcd-node-1 node-1_x"), "etcd-host-a host-a_x");
         assert_eq!(apply(&w, "search corp.example"), "search dom-b");
         assert_eq!(apply(&w, "a.node-1.b"), "a.host-a.b");
         assert_eq!(apply(&w, "line\\nnode-1\\tnode-1"), "line\\nhost-a\\thost-a");
@@ -136,7 +138,7 @@ mod tests {
     fn a_rejected_match_does_not_hide_a_later_one() {
         let w = words(&[("acme", "name-1"), ("acme corp", "name-2")]);
         assert_eq!(apply(&w, "acmex acme corp acme."), "acmex name-2 name-1.");
-        assert_eq!(apply(&w, "xacme-acme"), "xacme-acme");
+        assert_eq!(apply(&w, "xacme-acme"), "xacme-name-1");
         assert_eq!(apply(&w, "xacme acme"), "xacme name-1");
     }
 
