@@ -173,9 +173,15 @@ fn a_pseudonymized_sample_gives_the_same_findings_with_names_replaced() {
             }
         }
     }
-    assert!(replaced >= 3, "findings name nodes or addresses: {replaced}");
+    assert!(
+        replaced >= 3,
+        "findings name nodes or addresses: {replaced}"
+    );
     for node in ["sh-cp-1", "sh-worker-1", "sh-worker-2"] {
         assert!(plain_text.contains(node), "{node} in the plain findings");
-        assert!(!pseudo_text.contains(node), "{node} in the pseudonymized findings");
+        assert!(
+            !pseudo_text.contains(node),
+            "{node} in the pseudonymized findings"
+        );
     }
 }

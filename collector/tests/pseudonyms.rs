@@ -39,7 +39,10 @@ fn fixture() -> Fixture {
         .get_mut(&(String::new(), "v1".into(), "nodes".into()))
         .expect("nodes");
     for node in nodes.iter_mut() {
-        let name = node["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        let name = node["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let ip = if name == NODE { NODE_IP } else { OTHER_NODE_IP };
         node["spec"] = json!({"podCIDR": POD_CIDR});
         node["status"]["addresses"] = json!([
@@ -92,15 +95,24 @@ async fn a_host_and_an_ip_get_one_pseudonym_across_objects_logs_and_host_files()
 
     // The key file: beside the bundle, private, never inside.
     let key_path = s.dir.path().join("out.pseudonyms.json");
-    assert_eq!(collected.pseudonyms_key.as_deref(), Some(key_path.as_path()));
-    let mode = fs::metadata(&key_path).expect("key file").permissions().mode();
+    assert_eq!(
+        collected.pseudonyms_key.as_deref(),
+        Some(key_path.as_path())
+    );
+    let mode = fs::metadata(&key_path)
+        .expect("key file")
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
     let keys: Value = serde_json::from_slice(&fs::read(&key_path).expect("read")).expect("json");
     let host = token(&keys, "hosts", NODE);
     let fqdn = token(&keys, "hosts", NODE_FQDN);
     let ip = token(&keys, "ips", NODE_IP);
     let pod_ip = token(&keys, "ips", POD_IP);
-    assert!(host.starts_with("host-") && fqdn.starts_with(&format!("{host}.dom-")), "{fqdn}");
+    assert!(
+        host.starts_with("host-") && fqdn.starts_with(&format!("{host}.dom-")),
+        "{fqdn}"
+    );
     let key_hex = keys["key"].as_str().expect("key");
 
     let c = s.open_output();
@@ -114,8 +126,15 @@ async fn a_host_and_an_ip_get_one_pseudonym_across_objects_logs_and_host_files()
     assert_eq!(len, "24");
     let net: std::net::Ipv4Addr = net.parse().expect("network address");
     let mapped_pod: std::net::Ipv4Addr = pod_ip.parse().expect("an address");
-    assert_eq!(u32::from(mapped_pod) >> 8, u32::from(net) >> 8, "{pod_ip} in {cidr}");
-    assert!(mapped_pod.is_private(), "a private address stays private: {pod_ip}");
+    assert_eq!(
+        u32::from(mapped_pod) >> 8,
+        u32::from(net) >> 8,
+        "{pod_ip} in {cidr}"
+    );
+    assert!(
+        mapped_pod.is_private(),
+        "a private address stays private: {pod_ip}"
+    );
     let pods = c.objects("", "v1", "pods").expect("pods");
     let pod = &pods["app/web-000"];
     assert_eq!(pod["spec"]["nodeName"], host.as_str());
@@ -138,8 +157,19 @@ async fn a_host_and_an_ip_get_one_pseudonym_across_objects_logs_and_host_files()
         json!(["hosts", "ips"])
     );
     let cluster_bytes = decompressed(&s.output());
-    for original in [NODE, "corp.example", NODE_IP, OTHER_NODE_IP, POD_IP, "10.244.1.0", key_hex] {
-        assert!(!contains(&cluster_bytes, original), "{original} is in the cluster bundle");
+    for original in [
+        NODE,
+        "corp.example",
+        NODE_IP,
+        OTHER_NODE_IP,
+        POD_IP,
+        "10.244.1.0",
+        key_hex,
+    ] {
+        assert!(
+            !contains(&cluster_bytes, original),
+            "{original} is in the cluster bundle"
+        );
     }
 
     // Node mode on node-1, with the cluster's key file.
@@ -150,7 +180,11 @@ async fn a_host_and_an_ip_get_one_pseudonym_across_objects_logs_and_host_files()
         "/etc/hosts",
         &format!("127.0.0.1 localhost\n{NODE_IP} {NODE_FQDN} {NODE}\n{OTHER_NODE_IP} node-2\n"),
     );
-    write(&root, "/etc/resolv.conf", "nameserver 10.96.0.10\nsearch corp.example\n");
+    write(
+        &root,
+        "/etc/resolv.conf",
+        "nameserver 10.96.0.10\nsearch corp.example\n",
+    );
     let mut args = NodeArgs::new(&root);
     args.output = Some(s.dir.path().join("node-1.tar.zst"));
     args.pseudonymize = vec!["hosts".into(), "ips".into()];
@@ -163,8 +197,8 @@ async fn a_host_and_an_ip_get_one_pseudonym_across_objects_logs_and_host_files()
     let work = tempfile::tempdir().expect("tempdir");
     let bundle = reader::open(&node_outcome.output, work.path(), &Limits::default())
         .expect("node bundle opens");
-    let hosts_file = fs::read_to_string(bundle.path(&layout::host_file_path("/etc/hosts")))
-        .expect("/etc/hosts");
+    let hosts_file =
+        fs::read_to_string(bundle.path(&layout::host_file_path("/etc/hosts"))).expect("/etc/hosts");
     let other = token(&keys, "hosts", "node-2");
     let other_ip = token(&keys, "ips", OTHER_NODE_IP);
     assert_eq!(
@@ -178,14 +212,28 @@ async fn a_host_and_an_ip_get_one_pseudonym_across_objects_logs_and_host_files()
     assert_eq!(source.hostname, fqdn);
     assert_eq!(source.node_name, fqdn);
     let node_bytes = decompressed(&node_outcome.output);
-    for original in [NODE, "node-2", "corp.example", NODE_IP, OTHER_NODE_IP, "10.96.0.10"] {
-        assert!(!contains(&node_bytes, original), "{original} is in the node bundle");
+    for original in [
+        NODE,
+        "node-2",
+        "corp.example",
+        NODE_IP,
+        OTHER_NODE_IP,
+        "10.96.0.10",
+    ] {
+        assert!(
+            !contains(&node_bytes, original),
+            "{original} is in the node bundle"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_node_list_host_names_cannot_be_learned_and_nothing_is_written() {
-    let s = setup(&fixture(), FaultPlan::new().rule(FaultRule::new(Fault::Status(403)).resource("nodes"))).await;
+    let s = setup(
+        &fixture(),
+        FaultPlan::new().rule(FaultRule::new(Fault::Status(403)).resource("nodes")),
+    )
+    .await;
     let outcome = s
         .collect(&["--pseudonymize", "hosts"], Duration::from_secs(60))
         .await;

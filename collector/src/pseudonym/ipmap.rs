@@ -60,10 +60,10 @@ const fn v6(first: u16, len: u32, keep: bool) -> Block {
 /// IPv6 blocks whose membership the mapping preserves. `::/8` holds `::`, `::1` and the
 /// IPv4-mapped and NAT64 forms (the mapped form is handled through the IPv4 mapping).
 const V6_BLOCKS: &[Block] = &[
-    v6(0x0000, 8, true),   // unspecified, loopback, embedded IPv4
-    v6(0xfc00, 7, false),  // unique local
-    v6(0xfe80, 10, true),  // link-local
-    v6(0xff00, 8, true),   // multicast
+    v6(0x0000, 8, true),  // unspecified, loopback, embedded IPv4
+    v6(0xfc00, 7, false), // unique local
+    v6(0xfe80, 10, true), // link-local
+    v6(0xff00, 8, true),  // multicast
 ];
 
 /// The first `len` bits of `x`, a `width`-bit number, the rest zero.
@@ -98,10 +98,7 @@ impl IpMapper {
             IpAddr::V4(a) => IpAddr::V4(self.map_v4(a)),
             IpAddr::V6(a) => IpAddr::V6(self.map_v6(a)),
         };
-        self.seen
-            .lock()
-            .expect("ip map lock")
-            .insert(addr, mapped);
+        self.seen.lock().expect("ip map lock").insert(addr, mapped);
         mapped
     }
 
@@ -208,7 +205,13 @@ mod tests {
     #[test]
     fn addresses_are_replaced() {
         let m = IpMapper::new(b"k");
-        for s in ["10.244.1.7", "172.18.0.2", "192.168.1.10", "8.8.8.8", "2600:1f18::5"] {
+        for s in [
+            "10.244.1.7",
+            "172.18.0.2",
+            "192.168.1.10",
+            "8.8.8.8",
+            "2600:1f18::5",
+        ] {
             assert_ne!(m.map(ip(s)), ip(s), "{s}");
         }
     }
@@ -239,10 +242,15 @@ mod tests {
                 );
             }
         }
-        let v6: Vec<IpAddr> = ["fd00:10:244::1", "fd00:10:244::2", "fd00:10:96::a", "2001:db8:1::1"]
-            .iter()
-            .map(|s| ip(s))
-            .collect();
+        let v6: Vec<IpAddr> = [
+            "fd00:10:244::1",
+            "fd00:10:244::2",
+            "fd00:10:96::a",
+            "2001:db8:1::1",
+        ]
+        .iter()
+        .map(|s| ip(s))
+        .collect();
         for &a in &v6 {
             for &b in &v6 {
                 assert_eq!(common_prefix(a, b), common_prefix(m.map(a), m.map(b)));
@@ -253,28 +261,64 @@ mod tests {
     #[test]
     fn classes_survive_and_special_addresses_stay() {
         let m = IpMapper::new(b"class key");
-        for s in ["127.0.0.1", "0.0.0.0", "169.254.169.254", "169.254.20.10", "224.0.0.251", "255.255.255.255", "::", "::1", "fe80::1"] {
+        for s in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "169.254.169.254",
+            "169.254.20.10",
+            "224.0.0.251",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "fe80::1",
+        ] {
             assert_eq!(m.map(ip(s)), ip(s), "{s} stays");
         }
         for n in 0..2000u32 {
             let private = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | n * 7919));
-            let IpAddr::V4(p) = m.map(private) else { panic!() };
+            let IpAddr::V4(p) = m.map(private) else {
+                panic!()
+            };
             assert!(p.is_private() && p.octets()[0] == 10, "{private} -> {p}");
-            let any = IpAddr::V4(Ipv4Addr::from(0x0800_0000u32.wrapping_add(n.wrapping_mul(2_654_435_761))));
+            let any = IpAddr::V4(Ipv4Addr::from(
+                0x0800_0000u32.wrapping_add(n.wrapping_mul(2_654_435_761)),
+            ));
             let IpAddr::V4(q) = m.map(any) else { panic!() };
-            let was = match any { IpAddr::V4(a) => a, _ => unreachable!() };
-            let special = |a: Ipv4Addr| a.is_private() || a.is_loopback() || a.is_link_local() || a.is_multicast() || a.octets()[0] == 0 || a.octets()[0] >= 224 || (a.octets()[0] == 100 && a.octets()[1] & 0xc0 == 64);
+            let was = match any {
+                IpAddr::V4(a) => a,
+                _ => unreachable!(),
+            };
+            let special = |a: Ipv4Addr| {
+                a.is_private()
+                    || a.is_loopback()
+                    || a.is_link_local()
+                    || a.is_multicast()
+                    || a.octets()[0] == 0
+                    || a.octets()[0] >= 224
+                    || (a.octets()[0] == 100 && a.octets()[1] & 0xc0 == 64)
+            };
             assert_eq!(special(was), special(q), "{was} -> {q}");
         }
-        let IpAddr::V6(u) = m.map(ip("fd12:3456::1")) else { panic!() };
-        assert_eq!(u.segments()[0] & 0xfe00, 0xfc00, "unique local stays unique local");
+        let IpAddr::V6(u) = m.map(ip("fd12:3456::1")) else {
+            panic!()
+        };
+        assert_eq!(
+            u.segments()[0] & 0xfe00,
+            0xfc00,
+            "unique local stays unique local"
+        );
     }
 
     #[test]
     fn ipv4_mapped_ipv6_follows_the_ipv4_mapping() {
         let m = IpMapper::new(b"k");
-        let IpAddr::V4(four) = m.map(ip("10.1.2.3")) else { panic!() };
-        assert_eq!(m.map(ip("::ffff:10.1.2.3")), IpAddr::V6(four.to_ipv6_mapped()));
+        let IpAddr::V4(four) = m.map(ip("10.1.2.3")) else {
+            panic!()
+        };
+        assert_eq!(
+            m.map(ip("::ffff:10.1.2.3")),
+            IpAddr::V6(four.to_ipv6_mapped())
+        );
     }
 
     #[test]
@@ -284,10 +328,14 @@ mod tests {
         let IpAddr::V4(net) = net else { panic!() };
         assert_eq!(u32::from(net) & 0xffff, 0, "host bits cleared");
         for s in ["10.244.0.1", "10.244.3.9", "10.244.255.254"] {
-            let IpAddr::V4(a) = m.map(ip(s)) else { panic!() };
+            let IpAddr::V4(a) = m.map(ip(s)) else {
+                panic!()
+            };
             assert_eq!(u32::from(a) >> 16, u32::from(net) >> 16, "{s}");
         }
-        let IpAddr::V4(outside) = m.map(ip("10.245.0.1")) else { panic!() };
+        let IpAddr::V4(outside) = m.map(ip("10.245.0.1")) else {
+            panic!()
+        };
         assert_ne!(u32::from(outside) >> 16, u32::from(net) >> 16);
         assert_eq!(map_network(&m, ip("0.0.0.0"), 0), ip("0.0.0.0"));
     }

@@ -56,7 +56,9 @@ pub fn read(path: &Path) -> anyhow::Result<(Key, KeyFile)> {
         );
         let parsed: KeyFile = serde_json::from_reader(std::io::BufReader::new(file))
             .with_context(|| format!("--pseudonymize-key {}: not a key file", path.display()))?;
-        let key = hex::decode(&parsed.key).ok().filter(|k| k.len() == KEY_BYTES);
+        let key = hex::decode(&parsed.key)
+            .ok()
+            .filter(|k| k.len() == KEY_BYTES);
         let key = key.map(Key).with_context(|| {
             format!(
                 "--pseudonymize-key {}: the key is not {KEY_BYTES} bytes of hex",
@@ -155,7 +157,11 @@ mod tests {
         let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         assert_eq!(Key::from_file(&path).expect("read").0, key.0);
-        assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1, "no temp file left");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("dir").count(),
+            1,
+            "no temp file left"
+        );
 
         std::fs::write(&path, r#"{"key":"abcd"}"#).expect("write");
         let err = Key::from_file(&path).expect_err("short key").to_string();

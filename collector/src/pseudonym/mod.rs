@@ -63,11 +63,15 @@ impl Classes {
 
     /// The classes by name, for the manifest and the key file.
     pub fn names(&self) -> Vec<String> {
-        [("hosts", self.hosts), ("ips", self.ips), ("names", self.names)]
-            .iter()
-            .filter(|(_, on)| *on)
-            .map(|(n, _)| n.to_string())
-            .collect()
+        [
+            ("hosts", self.hosts),
+            ("ips", self.ips),
+            ("names", self.names),
+        ]
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(n, _)| n.to_string())
+        .collect()
     }
 
     pub fn any(&self) -> bool {

@@ -10,8 +10,10 @@ use super::words::starts_word;
 /// An IPv6 candidate (at least two colons, maybe a dotted IPv4 tail) or a dotted IPv4
 /// address; each candidate is parsed before it is believed.
 static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)[0-9a-f:]*:[0-9a-f:]*:[0-9a-f:.]*|[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}")
-        .expect("candidate regex")
+    Regex::new(
+        r"(?i-u)[0-9a-f:]*:[0-9a-f:]*:[0-9a-f:.]*|[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}",
+    )
+    .expect("candidate regex")
 });
 
 static V4: LazyLock<Regex> = LazyLock::new(|| {
@@ -88,7 +90,10 @@ fn v6_at(hay: &[u8], start: usize, mut end: usize) -> Option<Found> {
     if start > 0 && !starts_word(hay, start) {
         return None;
     }
-    if hay.get(end).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_') {
+    if hay
+        .get(end)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    {
         return None;
     }
     // A sentence's full stop or a `key:` colon after the address is not part of it.
@@ -124,10 +129,16 @@ fn with_prefix(hay: &[u8], start: usize, end: usize, addr: IpAddr, max: u8) -> F
         return plain;
     }
     let after = end + 1 + digits;
-    if hay.get(after).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.') {
+    if hay
+        .get(after)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.')
+    {
         return plain;
     }
-    let len: u8 = match std::str::from_utf8(&hay[end + 1..after]).ok().and_then(|s| s.parse().ok()) {
+    let len: u8 = match std::str::from_utf8(&hay[end + 1..after])
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
         Some(n) if n <= max => n,
         _ => return plain,
     };
@@ -164,11 +175,20 @@ mod tests {
     #[test]
     fn finds_addresses_and_networks() {
         assert_eq!(marks("ip 10.0.0.1:6443 ok"), "ip <10.0.0.1>:6443 ok");
-        assert_eq!(marks("\"podCIDR\":\"10.244.1.0/24\""), "\"podCIDR\":\"<10.244.1.0|24>\"");
+        assert_eq!(
+            marks("\"podCIDR\":\"10.244.1.0/24\""),
+            "\"podCIDR\":\"<10.244.1.0|24>\""
+        );
         assert_eq!(marks("nameserver 10.96.0.10."), "nameserver <10.96.0.10>.");
-        assert_eq!(marks("[2001:db8::1]:443 fe80::1%eth0"), "[<2001:db8::1>]:443 <fe80::1>%eth0");
+        assert_eq!(
+            marks("[2001:db8::1]:443 fe80::1%eth0"),
+            "[<2001:db8::1>]:443 <fe80::1>%eth0"
+        );
         assert_eq!(marks("fd00:10:244::/56,"), "<fd00:10:244::|56>,");
-        assert_eq!(marks("from ::ffff:10.1.2.3 at 2001:db8::7: refused"), "from <::ffff:10.1.2.3> at <2001:db8::7>: refused");
+        assert_eq!(
+            marks("from ::ffff:10.1.2.3 at 2001:db8::7: refused"),
+            "from <::ffff:10.1.2.3> at <2001:db8::7>: refused"
+        );
         assert_eq!(marks("x:y:10.0.0.1"), "x:y:<10.0.0.1>");
         assert_eq!(marks("a\\n10.0.0.1"), "a\\n<10.0.0.1>");
         assert_eq!(marks("10.0.0.1/33"), "<10.0.0.1>/33");

@@ -41,7 +41,7 @@ mod tests {
                 names: Vec::new(),
                 key: None,
                 key_file: None,
-        known_hosts: Vec::new(),
+                known_hosts: Vec::new(),
             },
             &["node-a".to_string()],
         )
@@ -59,6 +59,9 @@ mod tests {
         assert_eq!(text.len() as u64, len);
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(!text.contains("node-a") && !text.contains("10.0.0.1") && !text.contains("after"));
-        assert_eq!(text, p.apply_str("{\"n\":\"node-a\"}\n{\"ip\":\"10.0.0.1\"}\n"));
+        assert_eq!(
+            text,
+            p.apply_str("{\"n\":\"node-a\"}\n{\"ip\":\"10.0.0.1\"}\n")
+        );
     }
 }

@@ -17,7 +17,8 @@ fn hosts(list: &[&str]) -> Vec<String> {
 fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -34,7 +35,11 @@ fn classes_parse() {
 #[test]
 fn flags_are_checked() {
     let dir = tempfile::tempdir().expect("tempdir");
-    assert!(PseudonymOptions::from_flags(&[], None, None).expect("none").is_none());
+    assert!(
+        PseudonymOptions::from_flags(&[], None, None)
+            .expect("none")
+            .is_none()
+    );
     let names = dir.path().join("names.txt");
     let err = PseudonymOptions::from_flags(&["names".into()], None, None).expect_err("no file");
     assert!(err.to_string().contains("--pseudonymize-names"), "{err}");
@@ -66,8 +71,14 @@ fn host_tokens_are_stable_dns_names_and_fqdns_keep_their_short_name() {
     let once = p.apply_str(text);
     assert_eq!(once, p.apply_str(text), "stable");
     let words: Vec<&str> = once.split(' ').collect();
-    assert!(words[0].starts_with("host-") && is_dns_label(words[0]), "{once}");
-    assert!(words[1].starts_with("host-") && is_dns_label(words[1]), "{once}");
+    assert!(
+        words[0].starts_with("host-") && is_dns_label(words[0]),
+        "{once}"
+    );
+    assert!(
+        words[1].starts_with("host-") && is_dns_label(words[1]),
+        "{once}"
+    );
     assert_ne!(words[0], words[1]);
     // The FQDN is the short name's token in the domain's token.
     let (first, domain) = words[2].split_once('.').expect("fqdn");
@@ -77,14 +88,17 @@ fn host_tokens_are_stable_dns_names_and_fqdns_keep_their_short_name() {
     // An IP given as a node name is left to the address mapping; localhost stays.
     assert_eq!(&words[4..], ["localhost", "10.0.0.9"]);
     for original in ["node-a", "node-b", "corp", "example"] {
-        assert!(!once.to_lowercase().contains(original), "{original} in {once}");
+        assert!(
+            !once.to_lowercase().contains(original),
+            "{original} in {once}"
+        );
     }
 }
 
 #[test]
 fn the_same_key_gives_the_same_tokens_in_another_bundle() {
-    let first = Pseudonymizer::new(&options("hosts,ips", &[], None), &hosts(&["node-a"]))
-        .expect("first");
+    let first =
+        Pseudonymizer::new(&options("hosts,ips", &[], None), &hosts(&["node-a"])).expect("first");
     let dir = tempfile::tempdir().expect("tempdir");
     let bundle = dir.path().join("cluster.tar.zst");
     let written = first.write_key_file(&bundle).expect("key file");
@@ -98,9 +112,13 @@ fn the_same_key_gives_the_same_tokens_in_another_bundle() {
     .expect("second");
     let text = "node-a at 10.0.0.5";
     assert_eq!(first.apply_str(text), second.apply_str(text));
-    let other = Pseudonymizer::new(&options("hosts,ips", &[], None), &hosts(&["node-a"]))
-        .expect("other");
-    assert_ne!(first.apply_str(text), other.apply_str(text), "a new key, new tokens");
+    let other =
+        Pseudonymizer::new(&options("hosts,ips", &[], None), &hosts(&["node-a"])).expect("other");
+    assert_ne!(
+        first.apply_str(text),
+        other.apply_str(text),
+        "a new key, new tokens"
+    );
 }
 
 #[test]
@@ -116,9 +134,17 @@ fn the_key_file_maps_every_token_back() {
     for (token, original) in file.hosts.iter().chain(&file.names).chain(&file.ips) {
         back = back.replace(token.as_str(), original);
     }
-    assert_eq!(back, "Acme Corp runs node-a.corp.example on 10.1.2.3 and 127.0.0.1");
+    assert_eq!(
+        back,
+        "Acme Corp runs node-a.corp.example on 10.1.2.3 and 127.0.0.1"
+    );
     assert_eq!(file.classes, ["hosts", "ips", "names"]);
-    assert_eq!(file.ips.len(), 1, "unchanged addresses are not listed: {:?}", file.ips);
+    assert_eq!(
+        file.ips.len(),
+        1,
+        "unchanged addresses are not listed: {:?}",
+        file.ips
+    );
     assert_eq!(hex::decode(&file.key).expect("hex").len(), 32);
 }
 
@@ -130,13 +156,15 @@ fn only_the_chosen_classes_are_replaced() {
     assert!(!out.contains("10.1.2.3"), "{out}");
     let p = Pseudonymizer::new(&options("hosts", &[], None), &hosts(&["node-a"])).expect("new");
     let out = p.apply_str("node-a 10.1.2.3");
-    assert!(out.ends_with(" 10.1.2.3") && !out.contains("node-a"), "{out}");
+    assert!(
+        out.ends_with(" 10.1.2.3") && !out.contains("node-a"),
+        "{out}"
+    );
 }
 
 #[test]
 fn json_strings_change_and_keys_stay() {
-    let p = Pseudonymizer::new(&options("hosts,ips", &[], None), &hosts(&["node-a"]))
-        .expect("new");
+    let p = Pseudonymizer::new(&options("hosts,ips", &[], None), &hosts(&["node-a"])).expect("new");
     let mut v = serde_json::json!({"node-a": ["node-a", {"ip": "10.0.0.1/32"}], "n": 1});
     p.apply_json(&mut v);
     assert!(v.get("node-a").is_some());
@@ -165,7 +193,11 @@ fn a_reused_key_file_brings_the_cluster_host_names() {
     let node = Pseudonymizer::new(&reuse, &hosts(&["node-a"])).expect("node");
     let text = "10.0.0.2 node-b.corp.example node-b\n10.0.0.1 node-a";
     assert_eq!(node.apply_str(text), cluster.apply_str(text));
-    assert!(!node.apply_str(text).contains("node-"), "{}", node.apply_str(text));
+    assert!(
+        !node.apply_str(text).contains("node-"),
+        "{}",
+        node.apply_str(text)
+    );
     // Domains are not taken for host names.
     assert!(!node.apply_str("corp").starts_with("host-"));
 }

@@ -42,7 +42,8 @@ pub struct Words {
 impl Words {
     /// The words of `pairs` (word, replacement); empty words are ignored.
     pub fn new(pairs: Vec<(String, String)>) -> anyhow::Result<Self> {
-        let pairs: Vec<(String, String)> = pairs.into_iter().filter(|(w, _)| !w.is_empty()).collect();
+        let pairs: Vec<(String, String)> =
+            pairs.into_iter().filter(|(w, _)| !w.is_empty()).collect();
         let edges = pairs
             .iter()
             .map(|(w, _)| {
@@ -124,13 +125,22 @@ mod tests {
             ("corp.example", "dom-b"),
         ]);
         assert_eq!(apply(&w, "node-1"), "host-a");
-        assert_eq!(apply(&w, "\"nodeName\":\"node-1\""), "\"nodeName\":\"host-a\"");
+        assert_eq!(
+            apply(&w, "\"nodeName\":\"node-1\""),
+            "\"nodeName\":\"host-a\""
+        );
         assert_eq!(apply(&w, "NODE-1.Corp.Example:6443"), "host-a.dom-b:6443");
-        assert_eq!(apply(&w, "node-10 xnode-1 node-1x"), "node-10 xnode-1 node-1x");
+        assert_eq!(
+            apply(&w, "node-10 xnode-1 node-1x"),
+            "node-10 xnode-1 node-1x"
+        );
         assert_eq!(apply(&w, "etcd-node-1 node-1_x"), "etcd-host-a host-a_x");
         assert_eq!(apply(&w, "search corp.example"), "search dom-b");
         assert_eq!(apply(&w, "a.node-1.b"), "a.host-a.b");
-        assert_eq!(apply(&w, "line\\nnode-1\\tnode-1"), "line\\nhost-a\\thost-a");
+        assert_eq!(
+            apply(&w, "line\\nnode-1\\tnode-1"),
+            "line\\nhost-a\\thost-a"
+        );
         assert!(w.replace(b"nothing here").is_none());
     }
 
@@ -145,6 +155,9 @@ mod tests {
     #[test]
     fn bytes_that_are_not_utf8_are_kept() {
         let w = words(&[("node-1", "host-a")]);
-        assert_eq!(w.replace(b"\xff node-1 \xfe").expect("replaced"), b"\xff host-a \xfe");
+        assert_eq!(
+            w.replace(b"\xff node-1 \xfe").expect("replaced"),
+            b"\xff host-a \xfe"
+        );
     }
 }
