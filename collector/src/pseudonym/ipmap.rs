@@ -275,7 +275,7 @@ mod tests {
             assert_eq!(m.map(ip(s)), ip(s), "{s} stays");
         }
         for n in 0..2000u32 {
-            let private = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | n * 7919));
+            let private = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | (n * 7919)));
             let IpAddr::V4(p) = m.map(private) else {
                 panic!()
             };
