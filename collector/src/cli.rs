@@ -111,6 +111,20 @@ pub struct ClusterArgs {
     #[arg(long, conflicts_with = "redact")]
     pub insecure_skip_redaction: bool,
 
+    /// Replace these with stable pseudonyms: `hosts`, `ips`, `names` (comma-separated). The
+    /// key and the pseudonyms' originals go to OUT.pseudonyms.json beside the bundle.
+    #[arg(long, value_name = "CLASS,..", value_delimiter = ',')]
+    pub pseudonymize: Vec<String>,
+
+    /// The chosen names for `--pseudonymize names`: one a line (`#` comments).
+    #[arg(long, value_name = "FILE")]
+    pub pseudonymize_names: Option<PathBuf>,
+
+    /// Reuse the key of an earlier collection's OUT.pseudonyms.json, so its bundles and this
+    /// one share their pseudonyms.
+    #[arg(long, value_name = "FILE")]
+    pub pseudonymize_key: Option<PathBuf>,
+
     /// No progress bars and no summary line.
     #[arg(short, long)]
     pub quiet: bool,

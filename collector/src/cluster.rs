@@ -26,7 +26,7 @@ use crate::progress::Ui;
 use crate::redact::Redactor;
 use crate::stop::{Stop, StopReason};
 use crate::tasks::{self, Ctx, Output};
-use crate::{cleanup, discovery, sink};
+use crate::{cleanup, discovery, pseudonym, sink};
 
 /// Name of the producer in the manifest.
 pub const PRODUCER: &str = "ktriage-collect";
@@ -69,6 +69,8 @@ pub struct Collected {
     pub stopped: Option<StopReason>,
     /// The manifest as written.
     pub manifest: Manifest,
+    /// The key file of `--pseudonymize`, beside the bundle.
+    pub pseudonyms_key: Option<PathBuf>,
 }
 
 /// Collects `target` into a bundle at `output`.
@@ -107,6 +109,15 @@ pub async fn collect(target: &Target, output: &Path, shared: &Shared) -> anyhow:
         .unwrap_or_default()
         .to_string();
 
+    let pseudonymizer = match &options.pseudonyms {
+        Some(p) => Some(Arc::new(
+            pseudonym::nodes::cluster_pseudonymizer(&api, p)
+                .await
+                .with_context(|| format!("context {label}"))?,
+        )),
+        None => None,
+    };
+
     let dir = output_dir(output);
     let (file, temp_path) = tempfile::Builder::new()
         .prefix(".ktriage-collect-")
@@ -120,6 +131,10 @@ pub async fn collect(target: &Target, output: &Path, shared: &Shared) -> anyhow:
     let written = progress.clone();
     let (sink, writer) = sink::spawn(file, Arc::new(move |n| written.written(n)))
         .with_context(|| format!("cannot start writing {}", output.display()))?;
+    let sink = match &pseudonymizer {
+        Some(p) => sink.pseudonymized(p.clone(), dir.clone()),
+        None => sink,
+    };
 
     let ctx = Arc::new(Ctx {
         api: api.clone(),
@@ -168,12 +183,20 @@ pub async fn collect(target: &Target, output: &Path, shared: &Shared) -> anyhow:
         redaction: redactor.summary(),
         partial: stopped.is_some() || writer_failed,
     };
+    let manifest = match &pseudonymizer {
+        Some(p) => p.apply_manifest(manifest)?,
+        None => manifest,
+    };
     let (file, manifest) = writer
         .finish(manifest)
         .await
         .with_context(|| format!("writing {}", output.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     drop(file);
+    let pseudonyms_key = match &pseudonymizer {
+        Some(p) => Some(p.write_key_file(output)?),
+        None => None,
+    };
     temp_path
         .persist(output)
         .with_context(|| format!("cannot move the bundle to {}", output.display()))?;
@@ -194,6 +217,7 @@ pub async fn collect(target: &Target, output: &Path, shared: &Shared) -> anyhow:
         api_gaps,
         stopped,
         manifest,
+        pseudonyms_key,
     })
 }
 

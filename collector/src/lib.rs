@@ -19,6 +19,7 @@ pub mod nodes;
 pub mod options;
 pub mod pods;
 pub mod progress;
+pub mod pseudonym;
 pub mod redact;
 pub mod run;
 pub mod sink;

@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use ktriage_schema::discovery::ApiResource;
 
 use crate::cli::ClusterArgs;
+use crate::pseudonym::PseudonymOptions;
 use crate::redact::RedactConfig;
 
 /// Most concurrent requests allowed by `--concurrency`.
@@ -44,6 +45,8 @@ pub struct Options {
     pub redaction: Option<RedactConfig>,
     /// The `--redact` file, for the manifest.
     pub redact_file: Option<PathBuf>,
+    /// `--pseudonymize`: what to replace with pseudonyms; `None` when nothing.
+    pub pseudonyms: Option<PseudonymOptions>,
     /// No progress bars, no summary.
     pub quiet: bool,
     /// `-o`: a file, or a directory for default names.
@@ -132,6 +135,11 @@ impl Options {
             chunk_size: args.chunk_size,
             redaction,
             redact_file: args.redact.clone(),
+            pseudonyms: PseudonymOptions::from_flags(
+                &args.pseudonymize,
+                args.pseudonymize_names.as_deref(),
+                args.pseudonymize_key.as_deref(),
+            )?,
             quiet: args.quiet,
             output: args.output.clone(),
         })
@@ -160,6 +168,7 @@ impl Options {
             "chunk_size": self.chunk_size,
             "redaction": self.redaction.is_some(),
             "redaction_rules_file": self.redact_file.as_ref().map(|p| p.display().to_string()),
+            "pseudonymize": self.pseudonyms.as_ref().map(PseudonymOptions::to_manifest_json),
         })
     }
 }

@@ -4,11 +4,14 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use ktriage_schema::writer::{BundleWriter, WriterOptions};
 use ktriage_schema::{Manifest, layout};
 use tokio::sync::mpsc;
+
+use crate::pseudonym::{Pseudonymizer, spool};
 
 /// Entries waiting for the writer at most.
 const QUEUE: usize = 8;
@@ -37,9 +40,21 @@ pub struct SinkClosed;
 #[derive(Clone)]
 pub struct Sink {
     tx: mpsc::Sender<Job>,
+    /// `--pseudonymize`: what every entry and its path pass through, and where rewritten
+    /// spool files go.
+    pseudonyms: Option<(Arc<Pseudonymizer>, PathBuf)>,
 }
 
 impl Sink {
+    /// The same sink, pseudonymizing every entry and its path with `p` (spool files
+    /// rewritten into `spool_dir`).
+    pub fn pseudonymized(self, p: Arc<Pseudonymizer>, spool_dir: PathBuf) -> Self {
+        Sink {
+            pseudonyms: Some((p, spool_dir)),
+            ..self
+        }
+    }
+
     /// Queues an entry held in memory.
     pub async fn bytes(
         &self,
@@ -47,6 +62,10 @@ impl Sink {
         data: Vec<u8>,
         truncated: Option<String>,
     ) -> Result<(), SinkClosed> {
+        let (path, data) = match &self.pseudonyms {
+            Some((p, _)) => (p.apply_str(&path), p.apply(&data).into_owned()),
+            None => (path, data),
+        };
         self.tx
             .send(Job::Bytes {
                 path,
@@ -59,6 +78,20 @@ impl Sink {
 
     /// Queues a spooled entry: `size` bytes of `file` from its current position.
     pub async fn file(&self, path: String, file: File, size: u64) -> Result<(), SinkClosed> {
+        let (path, file, size) = match &self.pseudonyms {
+            Some((p, dir)) => {
+                let (p, dir) = (p.clone(), dir.clone());
+                let path = p.apply_str(&path);
+                let rewritten =
+                    tokio::task::spawn_blocking(move || spool::rewrite(&p, file, size, &dir)).await;
+                match rewritten {
+                    Ok(Ok((file, size))) => (path, file, size),
+                    // The entry cannot be written pseudonymized: it is not written at all.
+                    _ => return Err(SinkClosed),
+                }
+            }
+            None => (path, file, size),
+        };
         self.tx
             .send(Job::File { path, file, size })
             .await
@@ -177,7 +210,13 @@ pub fn spawn(out: File, on_written: Arc<dyn Fn(u64) + Send + Sync>) -> io::Resul
             neighbours.rest().into_iter().try_for_each(&mut write)?;
             Ok(bundle)
         })?;
-    Ok((Sink { tx }, Writer { thread }))
+    Ok((
+        Sink {
+            tx,
+            pseudonyms: None,
+        },
+        Writer { thread },
+    ))
 }
 
 impl Writer {

@@ -72,6 +72,12 @@ pub fn line(c: &Collected) -> String {
     if let Some(reason) = c.stopped {
         text.push_str(&format!("; PARTIAL: {}", reason.describe()));
     }
+    if let Some(key) = &c.pseudonyms_key {
+        text.push_str(&format!(
+            "; pseudonym key: {} (keep it, do not send it)",
+            key.display()
+        ));
+    }
     text
 }
 

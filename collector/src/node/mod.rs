@@ -20,6 +20,7 @@ pub mod logs;
 pub mod scrub;
 pub mod since;
 
+use std::borrow::Cow;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -33,6 +34,7 @@ use ktriage_schema::manifest::{Gap, HostSource, Manifest, Source};
 use ktriage_schema::writer::{BundleWriter, WriterOptions};
 use serde::Serialize;
 
+use crate::pseudonym::{PseudonymOptions, Pseudonymizer};
 use crate::redact::{RedactConfig, Redactor};
 use crate::stop::Stop;
 use hostfs::{HostFs, ReadError};
@@ -72,6 +74,18 @@ pub struct NodeArgs {
     /// Turn redaction off (private keys are still never copied).
     #[arg(long)]
     pub no_redact: bool,
+
+    /// Replace these with stable pseudonyms: `hosts`, `ips`, `names` (comma-separated).
+    #[arg(long, value_name = "CLASS,..", value_delimiter = ',')]
+    pub pseudonymize: Vec<String>,
+
+    /// The chosen names for `--pseudonymize names`: one a line.
+    #[arg(long, value_name = "FILE")]
+    pub pseudonymize_names: Option<PathBuf>,
+
+    /// The cluster collection's OUT.pseudonyms.json: this bundle gets the same pseudonyms.
+    #[arg(long, value_name = "FILE")]
+    pub pseudonymize_key: Option<PathBuf>,
 }
 
 impl NodeArgs {
@@ -85,6 +99,9 @@ impl NodeArgs {
             output: None,
             redact: None,
             no_redact: false,
+            pseudonymize: Vec::new(),
+            pseudonymize_names: None,
+            pseudonymize_key: None,
         }
     }
 }
@@ -114,6 +131,8 @@ pub struct Sink<W: Write> {
     pub scrub: Scrubber,
     /// Thrown by SIGINT/SIGTERM: what is left is recorded as gaps, not collected.
     pub stop: Stop,
+    /// `--pseudonymize`: what every entry and its path pass through after redaction.
+    pub pseudonyms: Option<Pseudonymizer>,
 }
 
 impl<W: Write> Sink<W> {
@@ -152,6 +171,11 @@ impl<W: Write> Sink<W> {
         data: &[u8],
         truncated: Option<String>,
     ) -> anyhow::Result<()> {
+        let (path, data) = match &self.pseudonyms {
+            Some(p) => (Cow::Owned(p.apply_str(path)), p.apply(data)),
+            None => (Cow::Borrowed(path), Cow::Borrowed(data)),
+        };
+        let (path, data) = (path.as_ref(), data.as_ref());
         if !path.split('/').all(layout::is_safe_component) {
             self.gaps.push(Gap {
                 what: "file".into(),
@@ -200,6 +224,11 @@ pub fn run(args: &NodeArgs, stop: &Stop) -> anyhow::Result<NodeOutcome> {
         };
         Redactor::new(&config)?
     };
+    let pseudonym_options = PseudonymOptions::from_flags(
+        &args.pseudonymize,
+        args.pseudonymize_names.as_deref(),
+        args.pseudonymize_key.as_deref(),
+    )?;
     let host = HostFs::new(&args.root);
     let hostname = host_name(&host);
     let node_name = args
@@ -208,6 +237,10 @@ pub fn run(args: &NodeArgs, stop: &Stop) -> anyhow::Result<NodeOutcome> {
         .filter(|n| !n.is_empty())
         .or_else(|| std::env::var("NODE_NAME").ok().filter(|n| !n.is_empty()))
         .unwrap_or_else(|| hostname.clone());
+    let pseudonyms = pseudonym_options
+        .as_ref()
+        .map(|o| Pseudonymizer::new(o, &[node_name.clone(), hostname.clone()]))
+        .transpose()?;
     let output = match &args.output {
         Some(p) => p.clone(),
         None => PathBuf::from(default_output_name(&node_name, started_at)),
@@ -221,10 +254,14 @@ pub fn run(args: &NodeArgs, stop: &Stop) -> anyhow::Result<NodeOutcome> {
         gaps: Vec::new(),
         scrub: Scrubber::new(redactor),
         stop: stop.clone(),
+        pseudonyms,
     };
     let result = collect(&host, args, sink, started_at, &node_name, &hostname);
     match result {
-        Ok(manifest) => {
+        Ok((manifest, pseudonyms)) => {
+            if let Some(p) = pseudonyms {
+                p.write_key_file(&output)?;
+            }
             tmp.persist(&output)
                 .with_context(|| format!("moving the bundle to {}", output.display()))?;
             drop(registered);
@@ -241,7 +278,7 @@ fn collect(
     started_at: DateTime<Utc>,
     node_name: &str,
     hostname: &str,
-) -> anyhow::Result<Manifest> {
+) -> anyhow::Result<(Manifest, Option<Pseudonymizer>)> {
     if !sink.stopped_before("file", "host files and kubeconfigs") {
         let copied = files::collect(host, &mut sink)?;
         let mut summaries = Vec::new();
@@ -293,17 +330,35 @@ fn collect(
             "since_seconds": args.since.as_secs(),
             "log_max_bytes": args.log_max_bytes,
             "redaction_rules": args.redact.as_ref().map(|p| p.display().to_string()),
+            "pseudonymize": pseudonym_record(args)?,
         }),
         entries: Vec::new(),
         gaps: std::mem::take(&mut sink.gaps),
         redaction: sink.scrub.summary(),
         partial: sink.stop.is_stopped(),
     };
+    let manifest = match &sink.pseudonyms {
+        Some(p) => p.apply_manifest(manifest)?,
+        None => manifest,
+    };
     let (mut out, written) = sink.writer.finish_with(manifest)?;
     out.flush()?;
     let file = out.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
-    Ok(written)
+    Ok((written, sink.pseudonyms))
+}
+
+/// The manifest's record of `--pseudonymize` (classes only: no key, no names).
+fn pseudonym_record(args: &NodeArgs) -> anyhow::Result<serde_json::Value> {
+    let classes = crate::pseudonym::Classes::parse(&args.pseudonymize)?;
+    Ok(if classes.any() {
+        serde_json::json!({
+            "classes": classes.names(),
+            "key_reused": args.pseudonymize_key.is_some(),
+        })
+    } else {
+        serde_json::Value::Null
+    })
 }
 
 /// The host's name: `/etc/hostname` under the root, else the kernel's.
