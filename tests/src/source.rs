@@ -191,6 +191,7 @@ pub fn build_into<W: std::io::Write>(src: &Path, out: W) -> Result<W> {
         redaction: Redaction {
             enabled: true,
             counts: spec.redaction.clone().unwrap_or_default(),
+            by_kind: Default::default(),
         },
         partial: spec.partial,
     };

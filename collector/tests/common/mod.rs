@@ -286,6 +286,7 @@ impl Fixture {
             redaction: Redaction {
                 enabled: false,
                 counts: BTreeMap::new(),
+                by_kind: Default::default(),
             },
             partial: false,
         };
