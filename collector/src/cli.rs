@@ -111,6 +111,11 @@ pub struct ClusterArgs {
     #[arg(long, conflicts_with = "redact")]
     pub insecure_skip_redaction: bool,
 
+    /// Keep ConfigMap `binaryData` values (redacted by default: they may hold keystores or
+    /// packed credentials). The rest of redaction still applies.
+    #[arg(long)]
+    pub keep_configmap_binary_data: bool,
+
     /// No progress bars and no summary line.
     #[arg(short, long)]
     pub quiet: bool,
