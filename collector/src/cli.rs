@@ -30,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Collect the host this runs on (files, kernel facts, certificates, service logs).
     Node(crate::node::NodeArgs),
+    /// Redact an existing bundle again (current rules plus --redact FILE) into a new one.
+    Redact(crate::reredact::RedactArgs),
 }
 
 /// Flags of cluster mode.

@@ -20,6 +20,7 @@ pub mod options;
 pub mod pods;
 pub mod progress;
 pub mod redact;
+pub mod reredact;
 pub mod run;
 pub mod sink;
 pub mod stop;

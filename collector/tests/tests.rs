@@ -10,4 +10,5 @@ mod faults;
 mod interrupt;
 mod node_collect;
 mod oversize;
+mod redact_bundle;
 mod roundtrip;
