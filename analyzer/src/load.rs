@@ -269,7 +269,7 @@ fn insert_bundle_row(conn: &Connection, b: &OpenBundle) -> Result<()> {
         ),
     };
     conn.execute(
-        "INSERT INTO bundles VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO bundles VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             m.bundle_id,
             kind,
@@ -290,6 +290,7 @@ fn insert_bundle_row(conn: &Connection, b: &OpenBundle) -> Result<()> {
             m.redaction.enabled,
             serde_json::to_string(&m.redaction.counts)?,
             serde_json::to_string(&m.options)?,
+            serde_json::to_string(&m.redaction.by_kind)?,
         ],
     )
     .with_context(|| format!("{}: duplicate bundle id {} (the same bundle given twice?)", b.source.display(), m.bundle_id))?;

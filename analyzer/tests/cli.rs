@@ -62,6 +62,16 @@ fn analyze_sample_writes_three_reports_with_the_planted_problems() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
     let md = std::fs::read_to_string(out.join("report.md")).expect("report.md");
+    // The bundle section says what redaction removed, redactor by redactor and kind by
+    // kind, never a value.
+    assert!(
+        md.contains("Redaction: env-credential 2 (Deployment 2); secret-data 9 (Secret 9)"),
+        "{md}"
+    );
+    assert!(
+        html.contains("env-credential: 2 (Deployment 2); secret-data: 9 (Secret 9)"),
+        "bundle table without the redaction by kind"
+    );
     let json: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(out.join("findings.json")).expect("findings.json"),
     )
@@ -208,6 +218,10 @@ fn chinese_report_is_the_default() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let md = std::fs::read_to_string(out.join("report.md")).expect("md");
     assert!(md.contains("诊断报告") && md.contains("处理建议"), "{md}");
+    assert!(
+        md.contains("脱敏: env-credential 2 (Deployment 2); secret-data 9 (Secret 9)"),
+        "{md}"
+    );
     // Findings speak Chinese too: the rule's message_zh, not its English message.
     assert!(
         md.contains("容器 helm 被 OOMKilled（上次终止），内存限制 128Mi"),

@@ -30,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Collect the host this runs on (files, kernel facts, certificates, service logs).
     Node(crate::node::NodeArgs),
+    /// Redact an existing bundle again (current rules plus --redact FILE) into a new one.
+    Redact(crate::reredact::RedactArgs),
 }
 
 /// Flags of cluster mode.
@@ -124,6 +126,10 @@ pub struct ClusterArgs {
     /// one share their pseudonyms.
     #[arg(long, value_name = "FILE")]
     pub pseudonymize_key: Option<PathBuf>,
+    /// Keep ConfigMap `binaryData` values (redacted by default: they may hold keystores or
+    /// packed credentials). The rest of redaction still applies.
+    #[arg(long)]
+    pub keep_configmap_binary_data: bool,
 
     /// No progress bars and no summary line.
     #[arg(short, long)]

@@ -21,6 +21,7 @@ pub mod pods;
 pub mod progress;
 pub mod pseudonym;
 pub mod redact;
+pub mod reredact;
 pub mod run;
 pub mod sink;
 pub mod stop;

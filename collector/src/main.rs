@@ -16,7 +16,29 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Node(args)) => node(&args),
+        Some(Command::Redact(args)) => redact(&args),
         None => cluster(cli.cluster),
+    }
+}
+
+fn redact(args: &ktriage_collect::reredact::RedactArgs) -> ExitCode {
+    use ktriage_collect::reredact::{self, RedactError};
+    match reredact::run(args) {
+        Ok(manifest) => {
+            println!("{}", summary::redacted_line(&args.output, &manifest));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let status = match e {
+                RedactError::Usage(_) => Status::Usage,
+                RedactError::Failed(_) => Status::Failed,
+            };
+            eprintln!(
+                "ktriage-collect redact: {}",
+                summary::one_line(&e.to_string())
+            );
+            ExitCode::from(status.code())
+        }
     }
 }
 

@@ -95,7 +95,7 @@ impl Options {
         let redaction = if args.insecure_skip_redaction {
             None
         } else {
-            Some(match &args.redact {
+            let mut config = match &args.redact {
                 Some(path) => {
                     let config = RedactConfig::from_file(path).context("--redact")?;
                     crate::redact::Redactor::new(&config)
@@ -103,7 +103,9 @@ impl Options {
                     config
                 }
                 None => RedactConfig::default(),
-            })
+            };
+            config.keep_configmap_binary_data = args.keep_configmap_binary_data;
+            Some(config)
         };
         let exclude_namespaces: BTreeSet<String> =
             args.exclude_namespaces.iter().cloned().collect();
@@ -169,6 +171,10 @@ impl Options {
             "redaction": self.redaction.is_some(),
             "redaction_rules_file": self.redact_file.as_ref().map(|p| p.display().to_string()),
             "pseudonymize": self.pseudonyms.as_ref().map(PseudonymOptions::to_manifest_json),
+            "keep_configmap_binary_data": self
+                .redaction
+                .as_ref()
+                .is_some_and(|r| r.keep_configmap_binary_data),
         })
     }
 }

@@ -1,7 +1,11 @@
 //! The end of a run: one summary line per bundle, and the exit status (documented in
 //! `collector/README.md`).
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use indicatif::{HumanBytes, HumanCount};
+use ktriage_schema::manifest::{Manifest, Redaction};
 
 use crate::cluster::Collected;
 use crate::run::RunOutcome;
@@ -69,6 +73,9 @@ pub fn line(c: &Collected) -> String {
         HumanCount(c.logs),
         c.gaps
     );
+    if let Some(redacted) = redaction_phrase(&c.manifest.redaction) {
+        text.push_str(&format!("; {redacted}"));
+    }
     if let Some(reason) = c.stopped {
         text.push_str(&format!("; PARTIAL: {}", reason.describe()));
     }
@@ -81,10 +88,98 @@ pub fn line(c: &Collected) -> String {
     text
 }
 
+/// `out.tar.zst (1.2 MiB): 412 entries; redacted 57 values (Secret 30, Pod 12, text 9, ...)`
+pub fn redacted_line(path: &Path, manifest: &Manifest) -> String {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let mut text = format!(
+        "{} ({}): {} entries",
+        path.display(),
+        HumanBytes(size),
+        HumanCount(manifest.entries.len() as u64)
+    );
+    if let Some(redacted) = redaction_phrase(&manifest.redaction) {
+        text.push_str(&format!("; {redacted}"));
+    }
+    text
+}
+
+/// How many values were redacted, by resource kind (most first, the first six named):
+/// `redacted 57 values (Secret 30, Pod 12, text 9)`; `redaction OFF` when it was off.
+pub fn redaction_phrase(redaction: &Redaction) -> Option<String> {
+    if !redaction.enabled {
+        return Some("redaction OFF".into());
+    }
+    let total: u64 = redaction.counts.values().sum();
+    if total == 0 {
+        return None;
+    }
+    let mut per_kind: BTreeMap<&str, u64> = BTreeMap::new();
+    for kinds in redaction.by_kind.values() {
+        for (kind, n) in kinds {
+            *per_kind.entry(kind).or_default() += n;
+        }
+    }
+    let mut kinds: Vec<(&str, u64)> = per_kind.into_iter().collect();
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    const NAMED: usize = 6;
+    let mut parts: Vec<String> = kinds
+        .iter()
+        .take(NAMED)
+        .map(|(k, n)| format!("{k} {}", HumanCount(*n)))
+        .collect();
+    if kinds.len() > NAMED {
+        parts.push("...".into());
+    }
+    let values = if total == 1 { "value" } else { "values" };
+    Some(if parts.is_empty() {
+        format!("redacted {} {values}", HumanCount(total))
+    } else {
+        format!(
+            "redacted {} {values} ({})",
+            HumanCount(total),
+            parts.join(", ")
+        )
+    })
+}
+
+/// A message on one line: control characters (a newline in a path, an escape sequence from
+/// a hostile bundle's name) shown escaped, never sent to the terminal.
+pub fn one_line(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::run::ClusterResult;
+
+    #[test]
+    fn redaction_phrase_names_the_kinds() {
+        let redaction = Redaction {
+            enabled: true,
+            counts: [("secret-data".into(), 3), ("jwt".into(), 2)].into(),
+            by_kind: [
+                ("secret-data".into(), [("Secret".into(), 3)].into()),
+                ("jwt".into(), [("Pod".into(), 1), ("text".into(), 1)].into()),
+            ]
+            .into(),
+        };
+        assert_eq!(
+            redaction_phrase(&redaction).as_deref(),
+            Some("redacted 5 values (Secret 3, Pod 1, text 1)")
+        );
+        let off = Redaction::default();
+        assert_eq!(redaction_phrase(&off).as_deref(), Some("redaction OFF"));
+        assert_eq!(one_line("a\nb\x1b[31m \"x\""), "a\\nb\\u{1b}[31m \"x\"");
+    }
 
     #[test]
     fn most_severe_status_wins() {

@@ -45,6 +45,10 @@ async fn no_canary_leaves_the_cluster() {
         "url-password",
         "kubeconfig-credential",
         "custom-literal",
+        "configmap-binary-data",
+        "credential-field",
+        "credential-assignment",
+        "command-line-flag",
     ] {
         assert!(
             counts.get(redactor).copied().unwrap_or(0) > 0,
@@ -56,6 +60,87 @@ async fn no_canary_leaves_the_cluster() {
     let db = &secrets["app/db"];
     assert_eq!(db["type"], "Opaque");
     assert_eq!(db["data"]["password"], "<redacted len=23>");
+
+    // References to secrets stay readable: rules and kubectl follow them.
+    let deploys = c.objects("apps", "v1", "deployments").expect("deployments");
+    let web = &deploys["app/web"]["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(web["env"][4]["valueFrom"]["secretKeyRef"]["name"], "db");
+    assert_eq!(web["args"][3], "/var/run/token");
+    let client = deploys["app/web"]["metadata"]["annotations"]["example.com/client"]
+        .as_str()
+        .expect("annotation");
+    let client: serde_json::Value = serde_json::from_str(client).expect("still JSON");
+    assert_eq!(client["url"], "https://api");
+    let widgets = c.objects("example.com", "v1", "widgets").expect("widgets");
+    let w1 = &widgets["app/w1"];
+    assert_eq!(
+        w1["spec"]["endpoints"][0]["bearerTokenFile"],
+        "/var/run/secrets/token"
+    );
+    assert_eq!(w1["spec"]["endpoints"][0]["basicAuth"]["username"], "admin");
+    assert_eq!(
+        w1["spec"]["endpoints"][0]["tlsConfig"]["keySecret"]["name"],
+        "w1-tls"
+    );
+    assert_eq!(w1["status"]["secretName"], "w1-token");
+    let configmaps = c.objects("", "v1", "configmaps").expect("configmaps");
+    let app_config = &configmaps["app/app-config"];
+    assert_eq!(
+        app_config["binaryData"]["keystore.jks"],
+        "<redacted len=23>"
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(app_config["data"]["config.json"].as_str().expect("string"))
+            .expect("still JSON");
+    assert_eq!(config["db"]["host"], "pg");
+    assert!(
+        app_config["data"]["application.yaml"]
+            .as_str()
+            .is_some_and(|y| y.contains("passwordFile: /etc/db/pw")),
+        "{app_config}"
+    );
+
+    // The manifest says what was removed from which kind, never a value.
+    let by_kind = &c.manifest().redaction.by_kind;
+    assert_eq!(by_kind["credential-field"]["Widget"], 4, "{by_kind:?}");
+    assert_eq!(by_kind["configmap-binary-data"]["ConfigMap"], 1);
+    assert!(by_kind["command-line-flag"]["Deployment"] >= 1);
+    assert!(by_kind["bearer-token"]["text"] >= 1);
+    for (redactor, kinds) in by_kind {
+        assert_eq!(
+            kinds.values().sum::<u64>(),
+            counts[redactor],
+            "{redactor}: per-kind counts add up to the total"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configmap_binary_data_is_kept_on_request() {
+    let fixture = Fixture::standard(2);
+    let s = setup(&fixture, FaultPlan::new()).await;
+    s.collect(
+        &[
+            "--keep-configmap-binary-data",
+            "--resources",
+            "configmaps",
+            "--no-logs",
+        ],
+        Duration::from_secs(60),
+    )
+    .await;
+    let c = s.open_output();
+    let configmaps = c.objects("", "v1", "configmaps").expect("configmaps");
+    assert_eq!(
+        configmaps["app/app-config"]["binaryData"]["keystore.jks"],
+        "Q0FOQVJZLWJpbmFyeS1kYXRhLWIxbjQ="
+    );
+    // The rest of redaction still runs.
+    assert_eq!(
+        configmaps["app/app-config"]["data"]["db.password"],
+        "<redacted len=23>"
+    );
+    assert_eq!(c.manifest().options["keep_configmap_binary_data"], true);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,7 +151,7 @@ async fn turning_redaction_off_is_explicit_and_stamped() {
         &[
             "--insecure-skip-redaction",
             "--resources",
-            "secrets",
+            "secrets,configmaps,deployments,widgets",
             "--no-logs",
         ],
         Duration::from_secs(60),
@@ -74,6 +159,14 @@ async fn turning_redaction_off_is_explicit_and_stamped() {
     .await;
     let data = decompressed(&s.output());
     assert!(contains(&data, "Q0FOQVJZLXNlY3JldC1kYXRhLTdmM2E="));
+    // Every placement the redactors cover is really planted (this run keeps them all).
+    let start = CANARIES
+        .iter()
+        .position(|c| *c == "Q0FOQVJZLWJpbmFyeS1kYXRhLWIxbjQ=")
+        .expect("the placements list");
+    for canary in &CANARIES[start..] {
+        assert!(contains(&data, canary), "{canary} is not planted");
+    }
     let c = s.open_output();
     assert!(!c.manifest().redaction.enabled);
     assert_eq!(c.manifest().options["redaction"], false);

@@ -11,4 +11,5 @@ mod interrupt;
 mod node_collect;
 mod oversize;
 mod pseudonyms;
+mod redact_bundle;
 mod roundtrip;

@@ -21,7 +21,9 @@ CREATE TABLE bundles (
     hostname VARCHAR,
     redaction_enabled BOOLEAN,
     redaction JSON,
-    options JSON
+    options JSON,
+    -- redactor name -> resource kind -> values replaced ({} before the manifest had it)
+    redaction_by_kind JSON
 );
 
 -- One row per object line of cluster/<group>/<version>/<resource>.ndjson.

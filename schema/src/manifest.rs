@@ -156,6 +156,11 @@ pub struct Redaction {
     /// Redactor name to the number of values it replaced.
     #[serde(default)]
     pub counts: BTreeMap<String, u64>,
+    /// The same counts split by what held the values: redactor name to resource kind
+    /// (`Secret`, `Pod`, ...; `text` for logs and host files) to the number replaced. Absent
+    /// in bundles written before it existed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_kind: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 fn default_true() -> bool {

@@ -621,6 +621,7 @@ fn generate_cluster(spec: &Spec, out: &Path) -> Result<()> {
         redaction: Redaction {
             enabled: true,
             counts: [("secret-data".to_string(), secret_values)].into(),
+            by_kind: Default::default(),
         },
         partial: false,
     };
@@ -1378,6 +1379,7 @@ fn generate_host(spec: &Spec, node: &str, out: &Path) -> Result<()> {
         redaction: Redaction {
             enabled: true,
             counts: Default::default(),
+            by_kind: Default::default(),
         },
         partial: false,
     };

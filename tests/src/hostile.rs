@@ -34,6 +34,7 @@ fn manifest(entries: Vec<Entry>) -> Manifest {
         redaction: Redaction {
             enabled: true,
             counts: Default::default(),
+            by_kind: Default::default(),
         },
         partial: false,
     }

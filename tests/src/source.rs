@@ -52,6 +52,8 @@ pub struct BundleSpec {
     pub partial: bool,
     /// Redaction counts to stamp in the manifest.
     pub redaction: Option<BTreeMap<String, u64>>,
+    /// The same counts by resource kind (redactor → kind → count).
+    pub redaction_by_kind: Option<BTreeMap<String, BTreeMap<String, u64>>>,
 }
 
 /// Default collection time of fixtures: fixed, so fixture ages are stable.
@@ -191,6 +193,7 @@ pub fn build_into<W: std::io::Write>(src: &Path, out: W) -> Result<W> {
         redaction: Redaction {
             enabled: true,
             counts: spec.redaction.clone().unwrap_or_default(),
+            by_kind: spec.redaction_by_kind.clone().unwrap_or_default(),
         },
         partial: spec.partial,
     };

@@ -53,8 +53,19 @@ pub struct BundleInfo {
     pub partial: bool,
     /// Redaction on.
     pub redaction_enabled: bool,
-    /// Redactor counts as `name: n` pairs.
-    pub redaction: Vec<(String, u64)>,
+    /// What each redactor replaced, with the resource kinds it replaced values in.
+    pub redaction: Vec<RedactorCount>,
+}
+
+/// One redactor's count, split by resource kind (most first).
+#[derive(Debug, Clone, Serialize)]
+pub struct RedactorCount {
+    /// The redactor (`secret-data`, `credential-field`, ...).
+    pub name: String,
+    /// Values it replaced.
+    pub count: u64,
+    /// `(kind, values)`, most first; empty for bundles written before the split existed.
+    pub kinds: Vec<(String, u64)>,
 }
 
 /// The shape of one cluster.
@@ -274,16 +285,42 @@ pub fn build(conn: &Connection, rules: &[Rule], runs: &[RuleRun], lang: Lang) ->
     })
 }
 
+/// Each redactor that did something, with its kinds, most first.
+fn redactor_counts(
+    counts: std::collections::BTreeMap<String, u64>,
+    mut by_kind: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+) -> Vec<RedactorCount> {
+    counts
+        .into_iter()
+        .filter(|&(_, count)| count > 0)
+        .map(|(name, count)| {
+            let mut kinds: Vec<(String, u64)> = by_kind
+                .remove(&name)
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            kinds.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            RedactorCount { name, count, kinds }
+        })
+        .collect()
+}
+
 fn bundles(conn: &Connection) -> Result<Vec<BundleInfo>> {
     let mut stmt = conn.prepare(
         "SELECT bundle_id, kind, label, source_path, producer || ' ' || producer_version,
-                strftime(collected_at, '%Y-%m-%d %H:%M:%S UTC'), partial, redaction_enabled, CAST(redaction AS VARCHAR)
+                strftime(collected_at, '%Y-%m-%d %H:%M:%S UTC'), partial, redaction_enabled, CAST(redaction AS VARCHAR),
+                CAST(redaction_by_kind AS VARCHAR)
          FROM bundles ORDER BY kind, label",
     )?;
     let rows = stmt.query_map([], |r| {
         let redaction: String = r.get(8)?;
         let counts: std::collections::BTreeMap<String, u64> =
             serde_json::from_str(&redaction).unwrap_or_default();
+        let by_kind: Option<String> = r.get(9)?;
+        let by_kind: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>> =
+            by_kind
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .unwrap_or_default();
         Ok(BundleInfo {
             id: r.get(0)?,
             kind: r.get(1)?,
@@ -293,7 +330,7 @@ fn bundles(conn: &Connection) -> Result<Vec<BundleInfo>> {
             collected_at: r.get(5)?,
             partial: r.get(6)?,
             redaction_enabled: r.get(7)?,
-            redaction: counts.into_iter().collect(),
+            redaction: redactor_counts(counts, by_kind),
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

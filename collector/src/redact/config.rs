@@ -17,6 +17,10 @@ pub struct RedactConfig {
     /// capture group named `secret` when the expression has one.
     #[serde(default)]
     pub regexes: Vec<String>,
+    /// Keep ConfigMap `binaryData` values (`--keep-configmap-binary-data`); a flag, never
+    /// read from the rules file.
+    #[serde(skip)]
+    pub keep_configmap_binary_data: bool,
 }
 
 /// Why a redaction file could not be used.

@@ -2,16 +2,20 @@
 //! through a [`Redactor`] before a byte of it is written to the bundle.
 //!
 //! Two kinds of redactors run:
-//! - by position, on objects ([`json`]): Secret `data`/`stringData` values, environment
-//!   variables named like credentials, ConfigMap entries whose key names a credential;
+//! - by position, on objects ([`json`]): Secret `data`/`stringData` values, ConfigMap
+//!   `binaryData`, environment variables named like credentials, ConfigMap entries whose key
+//!   names a credential, any field named like a credential ([`names`]) in any object, and
+//!   the value after a credential flag in an argument list ([`argv`]);
 //! - by shape, on every string and log line ([`rules`]): PEM private keys, JWTs, bearer
-//!   tokens, passwords in URLs, kubeconfig-style credential fields, plus the user's own
-//!   literals and regexes (`--redact FILE`).
+//!   tokens, passwords in URLs, kubeconfig-style credential fields, `name=value` and
+//!   `name: value` assignments and `--flag value` pairs whose name is a credential, plus the
+//!   user's own literals and regexes (`--redact FILE`).
 //!
 //! A secret is replaced by `<redacted len=N>` (its length in bytes stays, so an empty or a
 //! truncated value is still visible). The counters record what each redactor did, never a
 //! value; they are atomics so one redactor can be shared by every task of a collection.
 
+mod argv;
 mod config;
 mod json;
 mod lines;
@@ -20,37 +24,51 @@ mod rules;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use config::{RedactConfig, RedactConfigError};
 pub use lines::LineRedactor;
-pub use names::is_credential_name;
+pub use names::{is_credential_field, is_credential_name};
+
+/// The resource kind under which values redacted in logs and host files are counted.
+pub const TEXT_KIND: &str = "text";
+/// The resource kind of JSON that names none (a kubelet configuration).
+pub const OTHER_KIND: &str = "other";
 
 /// The redactors, each with its own counter in the manifest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     SecretData,
+    ConfigMapBinaryData,
     EnvCredential,
     ConfigMapCredential,
+    CredentialField,
+    CommandLineFlag,
     PemPrivateKey,
     Jwt,
     BearerToken,
     UrlPassword,
     KubeconfigCredential,
+    CredentialAssignment,
     CustomLiteral,
     CustomRegex,
 }
 
 impl Kind {
-    const ALL: [Kind; 10] = [
+    const ALL: [Kind; 14] = [
         Kind::SecretData,
+        Kind::ConfigMapBinaryData,
         Kind::EnvCredential,
         Kind::ConfigMapCredential,
+        Kind::CredentialField,
+        Kind::CommandLineFlag,
         Kind::PemPrivateKey,
         Kind::Jwt,
         Kind::BearerToken,
         Kind::UrlPassword,
         Kind::KubeconfigCredential,
+        Kind::CredentialAssignment,
         Kind::CustomLiteral,
         Kind::CustomRegex,
     ];
@@ -59,13 +77,17 @@ impl Kind {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::SecretData => "secret-data",
+            Kind::ConfigMapBinaryData => "configmap-binary-data",
             Kind::EnvCredential => "env-credential",
             Kind::ConfigMapCredential => "configmap-credential",
+            Kind::CredentialField => "credential-field",
+            Kind::CommandLineFlag => "command-line-flag",
             Kind::PemPrivateKey => "pem-private-key",
             Kind::Jwt => "jwt",
             Kind::BearerToken => "bearer-token",
             Kind::UrlPassword => "url-password",
             Kind::KubeconfigCredential => "kubeconfig-credential",
+            Kind::CredentialAssignment => "credential-assignment",
             Kind::CustomLiteral => "custom-literal",
             Kind::CustomRegex => "custom-regex",
         }
@@ -87,7 +109,18 @@ impl Counts {
     fn get(&self, kind: Kind) -> u64 {
         self.0[kind as usize].load(Ordering::Relaxed)
     }
+
+    /// The redactors that did something, with how much.
+    fn nonzero(&self) -> impl Iterator<Item = (Kind, u64)> + '_ {
+        Kind::ALL
+            .iter()
+            .map(|&k| (k, self.get(k)))
+            .filter(|&(_, n)| n > 0)
+    }
 }
+
+/// The counts split by resource kind: redactor name → resource kind → values replaced.
+type ByKind = BTreeMap<String, BTreeMap<String, u64>>;
 
 /// Redacts objects, strings and log bytes, counting what it did. Shareable across tasks
 /// (`Arc<Redactor>`): all methods take `&self`.
@@ -96,7 +129,9 @@ pub struct Redactor {
     rules: Option<Rules>,
     custom_literals: bool,
     custom_regexes: bool,
+    keep_configmap_binary_data: bool,
     counts: Counts,
+    by_kind: Mutex<ByKind>,
 }
 
 struct Rules {
@@ -116,7 +151,9 @@ impl Redactor {
             }),
             custom_literals: !config.literals.is_empty(),
             custom_regexes: !config.regexes.is_empty(),
+            keep_configmap_binary_data: config.keep_configmap_binary_data,
             counts: Counts::new(),
+            by_kind: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -126,7 +163,9 @@ impl Redactor {
             rules: None,
             custom_literals: false,
             custom_regexes: false,
+            keep_configmap_binary_data: true,
             counts: Counts::new(),
+            by_kind: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -135,19 +174,60 @@ impl Redactor {
         self.rules.is_some()
     }
 
-    /// Redacts a Kubernetes object (or list, or any JSON) in place.
+    /// Redacts a Kubernetes object (or list, or any JSON) in place. What it replaces is
+    /// counted under the object's `kind` (the items of a list under their own).
     pub fn redact_json(&self, value: &mut serde_json::Value) {
-        if self.is_enabled() {
-            json::walk(self, value, 0);
+        if !self.is_enabled() {
+            return;
+        }
+        // A list's items are counted under their own kinds, the rest under the list's.
+        let mut items = list_items(value).map(std::mem::take);
+        for item in items.iter_mut().flatten() {
+            self.redact_json(item);
+        }
+        let tally = Counts::new();
+        json::walk(self, &tally, value, 0);
+        if let (Some(items), Some(slot)) = (items, list_items(value)) {
+            *slot = items;
+        }
+        let kind = value
+            .get("kind")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or(OTHER_KIND);
+        self.record(&tally, kind);
+    }
+
+    /// Redacts secrets found in a string by the text rules (counted as [`TEXT_KIND`]).
+    pub fn redact_text<'a>(&self, s: &'a str) -> Cow<'a, str> {
+        let tally = Counts::new();
+        let out = self.redact_text_counted(s, &tally);
+        self.record(&tally, TEXT_KIND);
+        out
+    }
+
+    /// Adds one object's (or text's) tally to the totals and to its resource kind.
+    fn record(&self, tally: &Counts, resource_kind: &str) {
+        let mut by_kind = None;
+        for (kind, n) in tally.nonzero() {
+            self.counts.add(kind, n);
+            let map = by_kind.get_or_insert_with(|| {
+                self.by_kind
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            });
+            *map.entry(kind.name().to_string())
+                .or_default()
+                .entry(resource_kind.to_string())
+                .or_default() += n;
         }
     }
 
-    /// Redacts secrets found in a string by the text rules.
-    pub fn redact_text<'a>(&self, s: &'a str) -> Cow<'a, str> {
+    /// [`Self::redact_text`] counting into `tally`.
+    fn redact_text_counted<'a>(&self, s: &'a str, tally: &Counts) -> Cow<'a, str> {
         let Some(rules) = &self.rules else {
             return Cow::Borrowed(s);
         };
-        match rules.text.apply(s.as_bytes(), &self.counts) {
+        match rules.text.apply(s.as_bytes(), tally) {
             None => Cow::Borrowed(s),
             Some(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => Cow::Owned(text),
@@ -164,10 +244,13 @@ impl Redactor {
         let Some(rules) = &self.rules else {
             return Cow::Borrowed(b);
         };
-        match rules.text.apply(b, &self.counts) {
+        let tally = Counts::new();
+        let out = match rules.text.apply(b, &tally) {
             None => Cow::Borrowed(b),
             Some(bytes) => Cow::Owned(bytes),
-        }
+        };
+        self.record(&tally, TEXT_KIND);
+        out
     }
 
     /// A line-by-line redactor for a stream read piecewise (it follows PEM blocks across
@@ -190,6 +273,14 @@ impl Redactor {
             .collect()
     }
 
+    /// What each redactor did per resource kind: redactor name → kind → values replaced.
+    pub fn counts_by_kind(&self) -> BTreeMap<String, BTreeMap<String, u64>> {
+        self.by_kind
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     /// The manifest's `redaction` record.
     pub fn summary(&self) -> ktriage_schema::manifest::Redaction {
         ktriage_schema::manifest::Redaction {
@@ -199,8 +290,21 @@ impl Redactor {
             } else {
                 BTreeMap::new()
             },
+            by_kind: self.counts_by_kind(),
         }
     }
+}
+
+/// The items of a `kind: ...List` object, so each is counted under its own kind.
+fn list_items(value: &mut serde_json::Value) -> Option<&mut Vec<serde_json::Value>> {
+    let is_list = value
+        .get("kind")
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|k| k.ends_with("List"));
+    if !is_list {
+        return None;
+    }
+    value.get_mut("items")?.as_array_mut()
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use std::borrow::Cow;
 
 use regex::bytes::{Captures, Regex, RegexSet};
 
+use super::names::is_credential_field;
 use super::{Counts, Kind, RedactConfigError};
 
 /// A PEM private key block, up to its end marker or, when cut off, to the end of the text.
@@ -25,9 +26,41 @@ const JWT: &str = r"eyJ[A-Za-z0-9_-]{4,}\.ey[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*";
 const BEARER: &str = r#"(?i)(?:\bbearer\s+|authorization\\?["']?\s*[:=]\s*\\?["']?basic\s+)(?P<secret>[A-Za-z0-9\-._~+/]{8,}=*)"#;
 /// `scheme://user:password@host`: the password only.
 const URL_PASSWORD: &str = r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/@?#]*:(?P<secret>[^\s@/?#]+)@";
-/// Credential fields written as `key: value` or `key=value` (YAML, JSON, flags, log fields):
-/// the kubeconfig user fields and their usual relatives.
-const CREDENTIAL_FIELD: &str = r#"(?im)(?:^|[^A-Za-z0-9])(?:token|id[-_]token|refresh[-_]token|access[-_]token|auth[-_]token|client[-_]key[-_]data|client[-_]secret|password|passwd|secret[-_]key|api[-_]?key)\\?["']?\s*[:=]\s*\\?["']?(?P<secret>[^\s"'\\,;&}\]]+)"#;
+/// The kubeconfig user fields and their usual relatives, as keys.
+const CREDENTIAL_FIELD_KEYS: &str = r"(?:token|id[-_]token|refresh[-_]token|access[-_]token|auth[-_]token|client[-_]key[-_]data|client[-_]secret|password|passwd|secret[-_]key|api[-_]?key)";
+
+/// A key holding any credential word; whether it names a credential (and not `tokenPath`)
+/// is decided on its word parts by [`is_credential_field`], not by the pattern.
+const CREDENTIAL_KEY: &str = r"(?P<key>[A-Za-z0-9_.\-]*(?:pass|pwd|secret|token|api[-_.]?key|credential|creds|auth|private[-_.]?key|access[-_.]?key|session[-_.]?key|signing[-_.]?key|encryption[-_.]?key|master[-_.]?key|connection[-_.]?string)[A-Za-z0-9_.\-]*)";
+
+/// After a key: the separator (`:` or `=`, quotes and JSON escapes around the key) and the
+/// value: a double- or single-quoted string, or a bare word.
+const ASSIGNED_VALUE: &str = r#"\\?["']?[ \t]*[:=][ \t]*(?:\\?"(?P<secret_dq>(?:[^"\\\r\n]|\\[^"\r\n])*)\\?"|'(?P<secret_sq>[^'\r\n]*)'|(?P<secret>[^\s"'\\,;&}\]]+))"#;
+
+/// A YAML (or properties) line `key: value`: an unquoted value runs to the end of the line.
+fn yaml_line(key: &str) -> String {
+    format!(
+        r#"(?im)^[ \t]*(?:-[ \t]+)?["']?{key}["']?[ \t]*:[ \t]+(?P<secret>[^\s"'|>&*!%@`#\[{{<][^\r\n]*?)[ \t]*\r?$"#
+    )
+}
+
+/// Credential fields written as `key: value` or `key=value` (YAML, JSON, flags, log fields).
+fn credential_field() -> String {
+    format!(r#"(?im)(?:^|[^A-Za-z0-9]){CREDENTIAL_FIELD_KEYS}{ASSIGNED_VALUE}"#)
+}
+
+/// Any `name=value` or `name: value` whose name is a credential: env files, `sh -c
+/// "PASSWORD=x ..."`, `-Dx.trustStorePassword=x`, `--password=x`, config files in strings.
+fn credential_assignment() -> String {
+    format!(r#"(?i){CREDENTIAL_KEY}{ASSIGNED_VALUE}"#)
+}
+
+/// `--password value` in a command line, and `-p value` after `-u user` (mysql, psql).
+fn command_line_flag() -> String {
+    format!(
+        r#"(?i)(?:(?:^|[\s"'])--?{CREDENTIAL_KEY}|(?:^|\s)-u[ \t]+[^\s-]\S*[ \t]+-p)[ \t]+(?:"(?P<secret_dq>[^"\r\n]*)"|'(?P<secret_sq>[^'\r\n]*)'|(?P<secret>[^\s"'\-][^\s"';&|]*))"#
+    )
+}
 
 /// Values a credential field may hold that are not secrets.
 const NOT_SECRETS: &[&[u8]] = &[b"null", b"true", b"false", b"~"];
@@ -38,8 +71,11 @@ pub(crate) const REDACTED_PREFIX: &[u8] = b"<redacted";
 struct Rule {
     kind: Kind,
     regex: Regex,
-    /// Index of the capture group to replace; 0 is the whole match.
-    group: usize,
+    /// Capture groups that may hold the secret (`secret`, `secret_dq`, `secret_sq`): the
+    /// first that took part in a match is replaced; none means the whole match.
+    groups: Vec<usize>,
+    /// A group `key` whose text must name a credential ([`is_credential_field`]).
+    key: Option<usize>,
     /// Whether [`NOT_SECRETS`] values are left alone.
     skip_plain_values: bool,
 }
@@ -53,18 +89,30 @@ pub(crate) struct TextRules {
 impl TextRules {
     pub(crate) fn new(literals: &[String], regexes: &[String]) -> Result<Self, RedactConfigError> {
         let builtin = [
-            (Kind::PemPrivateKey, PEM_PRIVATE_KEY, false),
-            (Kind::Jwt, JWT, false),
-            (Kind::BearerToken, BEARER, false),
-            (Kind::UrlPassword, URL_PASSWORD, false),
-            (Kind::KubeconfigCredential, CREDENTIAL_FIELD, true),
+            (Kind::PemPrivateKey, PEM_PRIVATE_KEY.to_string(), false),
+            (Kind::Jwt, JWT.to_string(), false),
+            (Kind::BearerToken, BEARER.to_string(), false),
+            (Kind::UrlPassword, URL_PASSWORD.to_string(), false),
+            // Whole YAML lines first: an unquoted value may hold spaces.
+            (
+                Kind::KubeconfigCredential,
+                yaml_line(CREDENTIAL_FIELD_KEYS),
+                true,
+            ),
+            (Kind::KubeconfigCredential, credential_field(), true),
+            (Kind::CredentialAssignment, yaml_line(CREDENTIAL_KEY), true),
+            (Kind::CredentialAssignment, credential_assignment(), true),
+            (Kind::CommandLineFlag, command_line_flag(), true),
         ];
         let mut rules = Vec::new();
         for (kind, pattern, skip) in builtin {
-            let regex = Regex::new(pattern).map_err(|e| {
+            let regex = Regex::new(&pattern).map_err(|e| {
                 RedactConfigError::Rule(format!("built-in pattern {}: {e}", kind.name()))
             })?;
-            rules.push(Rule::new(kind, regex, skip));
+            let mut rule = Rule::new(kind, regex, skip);
+            // Only built-in patterns judge their key; a user's group named `key` is theirs.
+            rule.key = rule.regex.capture_names().position(|n| n == Some("key"));
+            rules.push(rule);
         }
         for literal in literals {
             if literal.is_empty() {
@@ -115,14 +163,16 @@ impl TextRules {
 
 impl Rule {
     fn new(kind: Kind, regex: Regex, skip_plain_values: bool) -> Self {
-        let group = regex
-            .capture_names()
-            .position(|n| n == Some("secret"))
-            .unwrap_or(0);
+        let names: Vec<Option<&str>> = regex.capture_names().collect();
+        let groups = ["secret", "secret_dq", "secret_sq"]
+            .iter()
+            .filter_map(|g| names.iter().position(|n| *n == Some(*g)))
+            .collect();
         Rule {
             kind,
             regex,
-            group,
+            groups,
+            key: None,
             skip_plain_values,
         }
     }
@@ -150,7 +200,16 @@ impl Rule {
     }
 
     fn secret_span<'h>(&self, caps: &Captures<'h>) -> Option<regex::bytes::Match<'h>> {
-        let m = caps.get(self.group)?;
+        if let Some(name) = self.key.and_then(|k| caps.get(k))
+            && !std::str::from_utf8(name.as_bytes()).is_ok_and(is_credential_field)
+        {
+            return None;
+        }
+        let m = if self.groups.is_empty() {
+            caps.get(0)?
+        } else {
+            self.groups.iter().find_map(|&g| caps.get(g))?
+        };
         let value = m.as_bytes();
         if value.starts_with(REDACTED_PREFIX) {
             return None;

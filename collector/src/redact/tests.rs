@@ -250,6 +250,7 @@ fn custom_literals_and_regexes() {
     let config = RedactConfig {
         literals: vec!["acme-internal".into()],
         regexes: vec![r"cust-[0-9]{4}".into(), r"id=(?P<secret>[a-z]+)".into()],
+        ..RedactConfig::default()
     };
     let r = Redactor::new(&config).expect("compiles");
     let out = r.redact_text("host acme-internal.example cust-1234 id=abc");
@@ -263,21 +264,24 @@ fn custom_literals_and_regexes() {
     assert!(
         Redactor::new(&RedactConfig {
             literals: vec![],
-            regexes: vec!["(".into()]
+            regexes: vec!["(".into()],
+            ..RedactConfig::default()
         })
         .is_err()
     );
     assert!(
         Redactor::new(&RedactConfig {
             literals: vec![],
-            regexes: vec!["a*".into()]
+            regexes: vec!["a*".into()],
+            ..RedactConfig::default()
         })
         .is_err()
     );
     assert!(
         Redactor::new(&RedactConfig {
             literals: vec!["".into()],
-            regexes: vec![]
+            regexes: vec![],
+            ..RedactConfig::default()
         })
         .is_err()
     );
@@ -310,4 +314,195 @@ fn counts_list_every_builtin_and_no_values() {
 fn redactor_is_shareable_across_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Redactor>();
+}
+
+#[test]
+fn fields_named_like_credentials_in_any_object_at_any_depth() {
+    let r = redactor();
+    let mut cr = json!({
+        "apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+        "metadata": {"name": "m", "namespace": "app"},
+        "spec": {
+            "endpoints": [{
+                "basicAuth": {"username": "admin", "password": "cr-canary-pw"},
+                "authorization": {"type": "Bearer", "credentials": "cr-canary-cred"},
+                "bearerTokenFile": "/var/run/secrets/token",
+                "bearerTokenSecret": {"name": "prom", "key": "token"},
+                "oauth2": {"clientSecret": {"secret": {"name": "o", "key": "k"}}, "tokenUrl": "https://idp/token"}
+            }],
+            "db": {"DB_PASS": "cr-canary-dbpass", "pwd": 424242, "api_key": ["cr-canary-k1"]}
+        },
+        "status": {"token": "cr-canary-status"}
+    });
+    r.redact_json(&mut cr);
+    assert_gone(
+        &cr.to_string(),
+        &[
+            "cr-canary-pw",
+            "cr-canary-cred",
+            "cr-canary-dbpass",
+            "424242",
+            "cr-canary-k1",
+            "cr-canary-status",
+        ],
+    );
+    let endpoint = &cr["spec"]["endpoints"][0];
+    assert_eq!(endpoint["basicAuth"]["username"], "admin");
+    assert_eq!(endpoint["authorization"]["type"], "Bearer");
+    assert_eq!(endpoint["bearerTokenFile"], "/var/run/secrets/token");
+    assert_eq!(endpoint["bearerTokenSecret"]["key"], "token");
+    assert_eq!(endpoint["oauth2"]["tokenUrl"], "https://idp/token");
+    assert_eq!(r.counts()["credential-field"], 6);
+    assert_eq!(r.counts_by_kind()["credential-field"]["ServiceMonitor"], 6);
+}
+
+#[test]
+fn the_allow_list_keeps_references_that_rules_and_kubectl_read() {
+    let r = redactor();
+    let mut pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "spec": {
+            "automountServiceAccountToken": false,
+            "serviceAccountName": "app",
+            "imagePullSecrets": [{"name": "regcred"}],
+            "volumes": [
+                {"name": "tls", "secret": {"secretName": "pg-tls", "defaultMode": 420}},
+                {"name": "sa", "projected": {"sources": [{"serviceAccountToken": {"audience": "vault", "expirationSeconds": 3600, "path": "token"}}]}}
+            ],
+            "containers": [{
+                "name": "app",
+                "env": [{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}],
+                "envFrom": [{"secretRef": {"name": "app-env"}}]
+            }]
+        }
+    });
+    let before = pod.clone();
+    r.redact_json(&mut pod);
+    assert_eq!(pod, before, "a reference was redacted");
+    let mut config = json!({"tokenPath": "/var/run/token", "passwordSecretRef": "db", "secretName": "s", "authMode": "token"});
+    let before = config.clone();
+    r.redact_json(&mut config);
+    assert_eq!(config, before);
+}
+
+#[test]
+fn json_in_strings_is_redacted_and_stays_json() {
+    let r = redactor();
+    let mut cm = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"annotations": {
+            "kubectl.kubernetes.io/last-applied-configuration": "{\"spec\":{\"token\":\"anno-canary-token\"}}",
+            "example.com/client": "{\"auth\": {\"apikey\": \"anno-canary-key\"}, \"url\": \"https://x\"}"
+        }},
+        "data": {
+            "config.json": "{\"db\": {\"host\": \"pg\", \"password\": \"json-canary-pw\"}}",
+            "app.yaml": "db:\n  host: pg\n  pass: yaml canary pass\n  passwordFile: /etc/pw\n",
+            "run.sh": "export MYSQL_PWD=sh-canary-pwd\nexec app --password sh-canary-flag -Djavax.net.ssl.trustStorePassword=sh-canary-java\n"
+        },
+        "binaryData": {"keystore.jks": "YmluYXJ5LWNhbmFyeQ=="}
+    });
+    r.redact_json(&mut cm);
+    let text = cm.to_string();
+    assert_gone(
+        &text,
+        &[
+            "anno-canary-token",
+            "anno-canary-key",
+            "json-canary-pw",
+            "yaml canary pass",
+            "canary pass",
+            "sh-canary-pwd",
+            "sh-canary-flag",
+            "sh-canary-java",
+            "YmluYXJ5LWNhbmFyeQ==",
+        ],
+    );
+    for s in [
+        &cm["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"],
+        &cm["metadata"]["annotations"]["example.com/client"],
+        &cm["data"]["config.json"],
+    ] {
+        let inner: serde_json::Value =
+            serde_json::from_str(s.as_str().expect("a string")).expect("still JSON");
+        assert!(inner.is_object());
+    }
+    let yaml = cm["data"]["app.yaml"].as_str().expect("yaml");
+    assert!(
+        yaml.contains("  host: pg\n") && yaml.contains("passwordFile: /etc/pw"),
+        "{yaml}"
+    );
+    assert_eq!(cm["binaryData"]["keystore.jks"], "<redacted len=13>");
+    let counts = r.counts();
+    assert_eq!(counts["configmap-binary-data"], 1);
+    assert!(counts["credential-assignment"] >= 3, "{counts:?}");
+    assert_eq!(counts["command-line-flag"], 1);
+}
+
+#[test]
+fn binary_data_is_kept_on_request() {
+    let r = Redactor::new(&RedactConfig {
+        keep_configmap_binary_data: true,
+        ..RedactConfig::default()
+    })
+    .expect("compiles");
+    let mut cm =
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "binaryData": {"logo.png": "aGVsbG8="}});
+    r.redact_json(&mut cm);
+    assert_eq!(cm["binaryData"]["logo.png"], "aGVsbG8=");
+}
+
+#[test]
+fn command_lines_in_lists_env_values_and_shell_strings() {
+    let r = redactor();
+    let mut pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "spec": {"containers": [{
+            "name": "app",
+            "command": ["sh", "-c", "PASSWORD=cmd-canary-sh ./start --db-password=cmd-canary-eq"],
+            "args": ["--password", "cmd-canary-args", "--token-file", "/run/token", "-u", "root", "-p", "cmd-canary-mysql"],
+            "env": [
+                {"name": "JAVA_OPTS", "value": "-Xmx1g -Djavax.net.ssl.trustStorePassword=cmd-canary-java -Dfile.encoding=UTF-8"},
+                {"name": "DB_PASS", "value": "cmd-canary-dbpass"},
+                {"name": "MYSQL_PWD", "value": "cmd-canary-mysqlpwd"},
+                {"name": "PWD", "value": "/app"}
+            ]
+        }]}
+    });
+    r.redact_json(&mut pod);
+    let text = pod.to_string();
+    assert_gone(
+        &text,
+        &[
+            "cmd-canary-sh",
+            "cmd-canary-eq",
+            "cmd-canary-args",
+            "cmd-canary-mysql",
+            "cmd-canary-java",
+            "cmd-canary-dbpass",
+            "cmd-canary-mysqlpwd",
+        ],
+    );
+    let c = &pod["spec"]["containers"][0];
+    assert_eq!(c["args"][3], "/run/token");
+    assert_eq!(c["env"][3]["value"], "/app");
+    assert!(text.contains("-Dfile.encoding=UTF-8") && text.contains("-Xmx1g"));
+}
+
+#[test]
+fn counts_are_split_by_resource_kind() {
+    let r = redactor();
+    let mut list = json!({
+        "apiVersion": "v1", "kind": "List",
+        "items": [
+            {"apiVersion": "v1", "kind": "Secret", "data": {"a": "YQ==", "b": "Yg=="}},
+            {"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"name": "c", "env": [{"name": "TOKEN", "value": "t"}]}]}}
+        ]
+    });
+    r.redact_json(&mut list);
+    let _ = r.redact_text("password=hunter2");
+    let by_kind = r.counts_by_kind();
+    assert_eq!(by_kind["secret-data"]["Secret"], 2);
+    assert_eq!(by_kind["env-credential"]["Pod"], 1);
+    assert_eq!(by_kind["kubeconfig-credential"][TEXT_KIND], 1);
+    assert_eq!(r.summary().by_kind, by_kind);
 }

@@ -36,6 +36,21 @@ pub const CANARIES: &[&str] = &[
     "CANARY-jwt-sig-1d2e3f",
     "CANARY-last-applied-77aa",
     "CANARY-custom-literal-3141",
+    // Where real workloads put credentials that no secret-shaped pattern sees.
+    "Q0FOQVJZLWJpbmFyeS1kYXRhLWIxbjQ=",
+    "CANARY-json-cm-pw-5a5a",
+    "CANARY-yaml-cm-pass-6b6b",
+    "CANARY-db-pass-7c7c",
+    "CANARY-mysql-pwd-8d8d",
+    "CANARY-java-opts-9e9e",
+    "CANARY-args-password-0f0f",
+    "CANARY-anno-token-1a1a",
+    "CANARY-cr-password-2b2b",
+    "CANARY-cr-basic-auth-3c3c",
+    "CANARY-cr-credentials-4d4d",
+    "CANARY-cr-status-token-5e5e",
+    "CANARY-sh-password-6f6f",
+    "CANARY-flag-eq-password-7a7a",
 ];
 
 /// A PEM private key whose body is a canary.
@@ -189,8 +204,12 @@ impl Fixture {
             "kubeconfig": "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: CANARY-kubeconfig-token-c3d4\n",
             "tls.key": PEM_KEY,
             "settings": "mode=fast\ncustomer=CANARY-custom-literal-3141\n",
-            "plain": "hello"
+            "plain": "hello",
+            "config.json": "{\"db\": {\"host\": \"pg\", \"password\": \"CANARY-json-cm-pw-5a5a\"}}",
+            "application.yaml": "db:\n  host: pg\n  pass: CANARY-yaml-cm-pass-6b6b\n  passwordFile: /etc/db/pw\n"
         });
+        // base64 of CANARY-binary-data-b1n4
+        app_config["binaryData"] = json!({"keystore.jks": "Q0FOQVJZLWJpbmFyeS1kYXRhLWIxbjQ="});
         let mut cm_list = vec![app_config];
         for i in 0..25 {
             let mut cm = named(
@@ -211,8 +230,18 @@ impl Fixture {
         f.add("", "v1", "configmaps", cm_list);
 
         let mut deploy = named("apps/v1", "Deployment", Some("app"), "web");
+        deploy["metadata"]["annotations"] = json!({"example.com/client": "{\"url\": \"https://api\", \"token\": \"CANARY-anno-token-1a1a\"}"});
         deploy["spec"] = json!({"replicas": 2, "template": {"spec": {"containers": [{
-            "name": "web", "env": [{"name": "SECRET_KEY", "value": "CANARY-env-password-22d1"}]
+            "name": "web",
+            "command": ["sh", "-c", "PASSWORD=CANARY-sh-password-6f6f exec /app --db-password=CANARY-flag-eq-password-7a7a"],
+            "args": ["--password", "CANARY-args-password-0f0f", "--token-file", "/var/run/token"],
+            "env": [
+                {"name": "SECRET_KEY", "value": "CANARY-env-password-22d1"},
+                {"name": "DB_PASS", "value": "CANARY-db-pass-7c7c"},
+                {"name": "MYSQL_PWD", "value": "CANARY-mysql-pwd-8d8d"},
+                {"name": "JAVA_OPTS", "value": "-Xmx1g -Djavax.net.ssl.trustStorePassword=CANARY-java-opts-9e9e"},
+                {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}
+            ]
         }]}}});
         f.add("apps", "v1", "deployments", vec![deploy]);
         let mut event = named("v1", "Event", Some("app"), "web.1");
@@ -220,7 +249,18 @@ impl Fixture {
         event["message"] = json!("Back-off restarting failed container");
         f.add("", "v1", "events", vec![event]);
         let mut widget = named("example.com/v1", "Widget", Some("app"), "w1");
-        widget["spec"] = json!({"size": 3});
+        widget["spec"] = json!({
+            "size": 3,
+            "password": "CANARY-cr-password-2b2b",
+            "endpoints": [{
+                "basicAuth": {"username": "admin", "password": "CANARY-cr-basic-auth-3c3c"},
+                "authorization": {"type": "Bearer", "credentials": "CANARY-cr-credentials-4d4d"},
+                "bearerTokenFile": "/var/run/secrets/token",
+                "tlsConfig": {"keySecret": {"name": "w1-tls", "key": "tls.key"}}
+            }]
+        });
+        widget["status"] =
+            json!({"token": "CANARY-cr-status-token-5e5e", "secretName": "w1-token"});
         f.add("example.com", "v1", "widgets", vec![widget]);
 
         for node in ["node-1", "node-2"] {
@@ -286,6 +326,7 @@ impl Fixture {
             redaction: Redaction {
                 enabled: false,
                 counts: BTreeMap::new(),
+                by_kind: Default::default(),
             },
             partial: false,
         };

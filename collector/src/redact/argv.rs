@@ -1,0 +1,93 @@
+//! Argument lists (`command`, `args`, any list of strings): a credential flag and its value
+//! are often two items, `["--password", "s3cret"]`, so the value is known only by the item
+//! before it. `--password=s3cret` in one item is left to the text rules.
+
+use serde_json::Value;
+
+use super::names::is_credential_field;
+use super::rules::{REDACTED_PREFIX, replacement};
+use super::{Counts, Kind};
+
+/// Flags that name a user, after which `-p` is a password (mysql, psql-style clients).
+const USER_FLAGS: &[&str] = &["-u", "--user", "--username"];
+
+/// Redacts the item after each credential flag of `items`; true when anything changed.
+pub(super) fn redact_flag_values(tally: &Counts, items: &mut [Value]) -> bool {
+    let mut changed = false;
+    let mut after_user_flag = false;
+    for i in 1..items.len() {
+        let Some(flag) = items[i - 1].as_str() else {
+            continue;
+        };
+        after_user_flag |= USER_FLAGS.contains(&flag);
+        let takes_secret = is_credential_flag(flag) || (flag == "-p" && after_user_flag);
+        if takes_secret
+            && let Value::String(value) = &mut items[i]
+            && is_flag_value(value)
+        {
+            *value = replacement(value.len());
+            tally.add(Kind::CommandLineFlag, 1);
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// `--password`, `-token`, `--db-pass`: a flag alone (no `=value`) naming a credential.
+fn is_credential_flag(item: &str) -> bool {
+    item.starts_with('-')
+        && !item.contains(['=', ' ', '\t'])
+        && is_credential_field(item.trim_start_matches('-'))
+}
+
+/// Whether an item can be a flag's value: not another flag, not empty, not yet redacted, not
+/// a boolean.
+fn is_flag_value(value: &str) -> bool {
+    !value.is_empty()
+        && !value.starts_with('-')
+        && !value.as_bytes().starts_with(REDACTED_PREFIX)
+        && !value.eq_ignore_ascii_case("true")
+        && !value.eq_ignore_ascii_case("false")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn redact(mut items: Value) -> Value {
+        let tally = Counts::new();
+        redact_flag_values(&tally, items.as_array_mut().expect("a list"));
+        items
+    }
+
+    #[test]
+    fn the_item_after_a_credential_flag_goes() {
+        let out = redact(json!(["app", "--password", "pw-canary", "--port", "80"]));
+        assert_eq!(
+            out,
+            json!(["app", "--password", "<redacted len=9>", "--port", "80"])
+        );
+        let out = redact(json!(["mysql", "-u", "root", "-p", "pw-canary", "db"]));
+        assert_eq!(out[4], "<redacted len=9>");
+        assert_eq!(out[5], "db");
+    }
+
+    #[test]
+    fn references_flags_and_booleans_stay() {
+        let kept = json!([
+            "--token-file",
+            "/var/run/token",
+            "--secret-name",
+            "db",
+            "--enable-bootstrap-token-auth",
+            "true",
+            "--auth",
+            "--verbose",
+            "-p",
+            "8080"
+        ]);
+        assert_eq!(redact(kept.clone()), kept);
+    }
+}
