@@ -110,12 +110,18 @@ fn longest_run(text: &str, of: char) -> usize {
 pub fn remediation(md: &str) -> String {
     let md = normalise(md);
     let kept = neutralise(&md);
-    if is_inert(&kept) && is_closed(&kept) {
-        kept
-    } else {
+    // A code fence left open would swallow the rest of the report: close it, with a fence as
+    // long as any run in the text (a closing fence may be longer than the opening one).
+    let line_end = if kept.ends_with('\n') { "" } else { "\n" };
+    let closings = ['`', '~'].map(|c| {
+        let fence = c.to_string().repeat(longest_run(&kept, c).max(3));
+        format!("{kept}{line_end}{fence}\n")
+    });
+    std::iter::once(kept)
+        .chain(closings)
+        .find(|candidate| is_inert(candidate) && is_closed(candidate))
         // Constructs nested in ways the rewrite did not foresee: show it all as text.
-        escape_all(&md)
-    }
+        .unwrap_or_else(|| escape_all(&md))
 }
 
 /// Line ends as `\n`, other controls as visible escapes.
@@ -276,6 +282,13 @@ mod tests {
         let out = remediation("Run:\n\n```\nkubectl get pods\n");
         assert!(is_closed(&out), "{out}");
         assert!(is_inert(&out), "{out}");
+        assert!(
+            out.starts_with("Run:\n\n```\nkubectl get pods\n```"),
+            "{out}"
+        );
+        // Nested where a closing fence cannot reach: shown as text instead.
+        let out = remediation("- item\n\n  ```\n  code\n");
+        assert!(is_closed(&out) && is_inert(&out), "{out}");
     }
 
     #[test]
