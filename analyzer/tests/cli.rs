@@ -691,7 +691,7 @@ fn every_class_of_outcome_exits_with_its_documented_code() {
             "hostile bundle",
             with(
                 &["analyze", "-q", "-o", &out("hostile")],
-                &[hostile.clone()],
+                std::slice::from_ref(&hostile),
             ),
             bad,
             "sha256 does not match",

@@ -102,12 +102,10 @@ fn hostile_source(dir: &Path) -> PathBuf {
 /// bundle text into every finding field and one benign rule (reported in its own section).
 fn hostile_rules(dir: &Path) -> PathBuf {
     let rules = dir.join("rules");
-    let remediation = format!(
-        "Fix: [x](javascript:alert(1)), [d](data:text/html,hi), [r](../../etc/passwd), \
+    let remediation = "Fix: [x](javascript:alert(1)), [d](data:text/html,hi), [r](../../etc/passwd), \
          ![i](http://remote.example/x.png), <script>alert(5)</script>, \
          <img src=x onerror=alert(6)>, [ref link][r1], [keep](https://kubernetes.io/docs/).\n\n\
-         [r1]: javascript:alert(7)\n\n<div onclick=alert(8)>\n\n```\nunclosed fence"
-    );
+         [r1]: javascript:alert(7)\n\n<div onclick=alert(8)>\n\n```\nunclosed fence";
     let header = |id: &str, severity: &str, benign: bool| {
         format!(
             "/* ---\nid = \"{id}\"\nseverity = \"{severity}\"\nbenign = {benign}\nfaq = [\"DCE-01\"]\n\
