@@ -16,9 +16,12 @@ pub mod report;
 pub mod rules;
 pub mod stop;
 
-/// Collapses whitespace, newlines included, so an error prints as one line.
+/// Collapses whitespace, newlines included, so an error prints as one line, and shows any
+/// other control character (ESC, BEL, …: bundle and rule files choose their names) as a
+/// visible escape rather than letting it reach the terminal.
 pub fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let words = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    ktriage_schema::text::terminal_safe(&words)
 }
 
 /// Exit codes, documented in the README.

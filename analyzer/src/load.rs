@@ -26,6 +26,26 @@ pub fn load_bundle(
     max_object_bytes: usize,
     tick: &dyn Fn(&str),
 ) -> Result<()> {
+    load_entries(conn, bundle, max_object_bytes, tick).map_err(|e| name_the_bundle(e, bundle))
+}
+
+/// Errors quote the files they read (DuckDB's too), and those live in the work directory the
+/// archive was unpacked into, a path the user never gave: name the bundle instead.
+fn name_the_bundle(e: anyhow::Error, bundle: &OpenBundle) -> anyhow::Error {
+    let root = bundle.root.to_string_lossy();
+    let text = format!("{e:#}");
+    if bundle.root == bundle.source || !text.contains(root.as_ref()) {
+        return e;
+    }
+    anyhow::anyhow!(text.replace(root.as_ref(), &bundle.source.to_string_lossy()))
+}
+
+fn load_entries(
+    conn: &Connection,
+    bundle: &OpenBundle,
+    max_object_bytes: usize,
+    tick: &dyn Fn(&str),
+) -> Result<()> {
     let id = bundle.manifest.bundle_id.as_str();
     insert_bundle_row(conn, bundle)?;
     insert_manifest_tables(conn, bundle, max_object_bytes)?;

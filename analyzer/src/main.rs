@@ -27,8 +27,9 @@ fn main() -> ExitCode {
                 return ExitCode::from(stopped.exit_code());
             }
             eprintln!("ktriage: {}", one_line(&format!("{e:#}")));
-            let bad_input = e.downcast_ref::<BadInput>().is_some()
-                || e.chain().any(|c| c.is::<std::io::Error>());
+            let bad_input = e
+                .chain()
+                .any(|c| c.is::<BadInput>() || c.is::<std::io::Error>());
             ExitCode::from(if bad_input {
                 exit::BAD_INPUT
             } else {

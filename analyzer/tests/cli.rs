@@ -587,3 +587,242 @@ fn a_bundle_of_format_1_0_still_analyzes() {
         .expect("a count");
     assert!(n > 0, "lines without a stamp have no time: {unknown}");
 }
+
+/// The README's exit-code table, one row per class, each run by the real binary.
+#[test]
+fn every_class_of_outcome_exits_with_its_documented_code() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let built = |fixture: &str| -> Vec<String> {
+        let dir = repo().join("tests/fixtures/built").join(fixture);
+        let mut paths: Vec<String> = std::fs::read_dir(&dir)
+            .expect("built fixtures")
+            .map(|e| e.expect("entry").path().to_string_lossy().into_owned())
+            .filter(|p| p.ends_with(".tar.zst"))
+            .collect();
+        paths.sort();
+        paths
+    };
+    let (baseline, sample) = (built("baseline"), built("sample"));
+    let out = |name: &str| tmp.path().join(name).to_string_lossy().into_owned();
+    let header = |id: &str| {
+        format!(
+            "/* ---\nid = \"{id}\"\nseverity = \"high\"\nfaq = [\"DCE-01\"]\ncategory = \"workloads\"\n\
+             [title]\nen = \"T\"\nzh = \"T\"\n[remediation]\nen = \"R\"\nzh = \"R\"\n--- */\n"
+        )
+    };
+    let rule_dir = |name: &str, files: &[(&str, String)]| {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir(&dir).expect("mkdir");
+        for (file, text) in files {
+            std::fs::write(dir.join(file), text).expect("write");
+        }
+        dir.to_string_lossy().into_owned()
+    };
+    let broken_header = rule_dir("broken", &[("broken.sql", "SELECT 1".into())]);
+    let wrong_id = rule_dir(
+        "wrong-id",
+        &[(
+            "file-name.sql",
+            header("other-id") + "SELECT 'r' AS resource, 'm' AS message",
+        )],
+    );
+    let failing = rule_dir(
+        "failing",
+        &[
+            (
+                "boom.sql",
+                header("boom") + "SELECT error('boom') AS resource, 'm' AS message",
+            ),
+            (
+                "fine.sql",
+                header("fine") + "SELECT 'cluster' AS resource, 'm' AS message",
+            ),
+        ],
+    );
+    let hostile = repo().join("tests/fixtures/hostile/checksum-mismatch.tar.zst");
+    let hostile = hostile.to_string_lossy().into_owned();
+
+    let with = |args: &[&str], bundles: &[String]| -> Vec<String> {
+        args.iter()
+            .map(|a| a.to_string())
+            .chain(bundles.iter().cloned())
+            .collect()
+    };
+    let (ok, findings, bad, failed) = (0, 1, 2, 3);
+    let cases: Vec<(&str, Vec<String>, i32, &str)> = vec![
+        (
+            "no finding at --fail-on",
+            with(
+                &["analyze", "-q", "--fail-on", "low", "-o", &out("ok")],
+                &baseline,
+            ),
+            ok,
+            "",
+        ),
+        (
+            "a finding at --fail-on",
+            with(
+                &["analyze", "-q", "--fail-on", "high", "-o", &out("fail-on")],
+                &sample,
+            ),
+            findings,
+            "",
+        ),
+        (
+            "bad argument value",
+            with(&["analyze", "-q", "--lang", "xx"], &baseline),
+            bad,
+            "--lang",
+        ),
+        (
+            "unknown flag",
+            with(&["analyze", "--no-such-flag"], &baseline),
+            bad,
+            "--no-such-flag",
+        ),
+        (
+            "no bundle given",
+            with(&["analyze", "-q"], &[]),
+            bad,
+            "BUNDLE",
+        ),
+        (
+            "missing bundle",
+            with(
+                &[
+                    "analyze",
+                    "-q",
+                    "-o",
+                    &out("missing"),
+                    "/nonexistent/b.tar.zst",
+                ],
+                &[],
+            ),
+            bad,
+            "/nonexistent/b.tar.zst",
+        ),
+        (
+            "hostile bundle",
+            with(
+                &["analyze", "-q", "-o", &out("hostile")],
+                std::slice::from_ref(&hostile),
+            ),
+            bad,
+            "sha256 does not match",
+        ),
+        (
+            "rule file without a header",
+            with(
+                &[
+                    "analyze",
+                    "-q",
+                    "--rules",
+                    &broken_header,
+                    "-o",
+                    &out("broken"),
+                ],
+                &baseline,
+            ),
+            bad,
+            "broken.sql",
+        ),
+        (
+            "rule id not its file name",
+            with(
+                &[
+                    "analyze",
+                    "-q",
+                    "--rules",
+                    &wrong_id,
+                    "-o",
+                    &out("wrong-id"),
+                ],
+                &baseline,
+            ),
+            bad,
+            "file-name.sql",
+        ),
+        (
+            "bad rule file for explain",
+            with(&["explain", "--rules", &broken_header, "x"], &[]),
+            bad,
+            "broken.sql",
+        ),
+        (
+            "a rule fails to run",
+            with(
+                &[
+                    "analyze",
+                    "-q",
+                    "--no-builtin-rules",
+                    "--rules",
+                    &failing,
+                    "-o",
+                    &out("failed"),
+                ],
+                &baseline,
+            ),
+            failed,
+            "rule boom failed",
+        ),
+        (
+            "sql query fails",
+            with(
+                &[
+                    "sql",
+                    "-q",
+                    &baseline[0],
+                    "-c",
+                    "SELECT * FROM no_such_table",
+                ],
+                &[],
+            ),
+            findings,
+            "no_such_table",
+        ),
+        (
+            "sql over a hostile bundle",
+            with(&["sql", "-q", &hostile, "-c", "SELECT 1"], &[]),
+            bad,
+            "sha256 does not match",
+        ),
+        (
+            "explain matches nothing",
+            with(
+                &["explain", "zzqx nothing like this is in any catalog qxzz"],
+                &[],
+            ),
+            findings,
+            "",
+        ),
+        (
+            "explain matches",
+            with(&["explain", "plugin/forward: no nameservers found"], &[]),
+            ok,
+            "",
+        ),
+    ];
+    for (class, args, code, says) in cases {
+        let o = Command::new(env!("CARGO_BIN_EXE_ktriage"))
+            .args(&args)
+            .output()
+            .expect("ktriage runs");
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(code), "{class}: {args:?}: {err}");
+        assert!(
+            err.contains(says),
+            "{class}: stderr does not say {says:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{class}: {err}");
+    }
+    // A failed rule still leaves every report, with the other rule's finding in it.
+    for report in ["report.html", "report.md", "findings.json"] {
+        assert!(
+            tmp.path().join("failed").join(report).is_file(),
+            "{report} written despite the failed rule"
+        );
+    }
+    let json =
+        std::fs::read_to_string(tmp.path().join("failed/findings.json")).expect("findings.json");
+    assert!(json.contains("\"fine\""), "{json}");
+}

@@ -11,6 +11,9 @@ use ktriage_collect::cli::{Cli, ClusterArgs, Command};
 use ktriage_collect::progress::Ui;
 use ktriage_collect::stop::{Signal, Stop, StopReason};
 use ktriage_collect::summary::{self, Status};
+// Error text quotes what a cluster or a kubeconfig said: no control sequence reaches the
+// terminal.
+use ktriage_schema::text::Safe;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -80,7 +83,7 @@ fn node(args: &ktriage_collect::node::NodeArgs) -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("ktriage-collect node: {e:#}");
+            eprintln!("ktriage-collect node: {}", Safe(&format!("{e:#}")));
             ExitCode::from(Status::Failed.code())
         }
     }
@@ -115,13 +118,17 @@ fn cluster(args: ClusterArgs) -> ExitCode {
                     match &c.result {
                         Ok(collected) if !quiet => println!("{}", summary::line(collected)),
                         Ok(_) => {}
-                        Err(e) => eprintln!("ktriage-collect: {}: {e:#}", c.label),
+                        Err(e) => eprintln!(
+                            "ktriage-collect: {}: {}",
+                            Safe(&c.label),
+                            Safe(&format!("{e:#}"))
+                        ),
                     }
                 }
                 outcome.status().code()
             }
             Err(e) => {
-                eprintln!("ktriage-collect: {e:#}");
+                eprintln!("ktriage-collect: {}", Safe(&format!("{e:#}")));
                 Status::Usage.code()
             }
         }

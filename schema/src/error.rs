@@ -1,12 +1,21 @@
-//! Errors of reading a bundle. Each renders as one line naming the file (and entry or line).
+//! Errors of reading a bundle. Each renders as one line naming the file (and entry or line),
+//! with any control character in a name or message shown as a visible escape.
 
 use std::path::{Path, PathBuf};
+
+use crate::text::Safe;
+
+/// A path for a message: entry names inside a bundle are the sender's choice, so control
+/// characters in them are escaped.
+fn shown(path: &Path) -> String {
+    Safe(&path.to_string_lossy()).to_string()
+}
 
 /// Why a bundle was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
     /// Reading or writing a file failed.
-    #[error("{}: {source}", file.display())]
+    #[error("{}: {source}", shown(.file))]
     Io {
         /// The file.
         file: PathBuf,
@@ -14,13 +23,13 @@ pub enum BundleError {
         source: std::io::Error,
     },
     /// The archive ends in the middle of an entry or frame.
-    #[error("{}: archive is truncated", file.display())]
+    #[error("{}: archive is truncated", shown(.file))]
     Truncated {
         /// The archive.
         file: PathBuf,
     },
     /// The archive is not a readable tar/zstd stream.
-    #[error("{}: not a readable bundle archive: {detail}", file.display())]
+    #[error("{}: not a readable bundle archive: {}", shown(.file), Safe(.detail))]
     Corrupt {
         /// The archive.
         file: PathBuf,
@@ -28,7 +37,7 @@ pub enum BundleError {
         detail: String,
     },
     /// An entry that must never be unpacked.
-    #[error("{}: refusing entry {entry:?}: {why}", file.display())]
+    #[error("{}: refusing entry {entry:?}: {why}", shown(.file))]
     UnsafeEntry {
         /// The archive.
         file: PathBuf,
@@ -38,7 +47,7 @@ pub enum BundleError {
         why: String,
     },
     /// A size, count or ratio limit was exceeded.
-    #[error("{}: {detail}", file.display())]
+    #[error("{}: {}", shown(.file), Safe(.detail))]
     Limit {
         /// The archive.
         file: PathBuf,
@@ -46,13 +55,13 @@ pub enum BundleError {
         detail: String,
     },
     /// No `manifest.json`.
-    #[error("{}: not a ktriage bundle (no manifest.json)", file.display())]
+    #[error("{}: not a ktriage bundle (no manifest.json)", shown(.file))]
     NoManifest {
         /// The bundle.
         file: PathBuf,
     },
     /// A major format this reader does not know.
-    #[error("{}: bundle format {found} is newer than this ktriage understands (format {supported}.x); upgrade ktriage", file.display())]
+    #[error("{}: bundle format {} is newer than this ktriage understands (format {supported}.x); upgrade ktriage", shown(.file), Safe(.found))]
     NewerFormat {
         /// The bundle.
         file: PathBuf,
@@ -62,7 +71,7 @@ pub enum BundleError {
         supported: u32,
     },
     /// The manifest lists a file that is not there.
-    #[error("{}: entry {entry} is listed in the manifest but missing", file.display())]
+    #[error("{}: entry {} is listed in the manifest but missing", shown(.file), Safe(.entry))]
     Missing {
         /// The bundle.
         file: PathBuf,
@@ -70,7 +79,7 @@ pub enum BundleError {
         entry: String,
     },
     /// Size or checksum differs from the manifest.
-    #[error("{}: entry {entry}: {detail}", file.display())]
+    #[error("{}: entry {}: {detail}", shown(.file), Safe(.entry))]
     Checksum {
         /// The bundle.
         file: PathBuf,
@@ -80,7 +89,7 @@ pub enum BundleError {
         detail: String,
     },
     /// Malformed JSON.
-    #[error("{}:{line}: malformed JSON: {message}", file.display())]
+    #[error("{}:{line}: malformed JSON: {}", shown(.file), Safe(.message))]
     Json {
         /// The file inside the bundle.
         file: PathBuf,

@@ -1,7 +1,8 @@
 //! The ktriage bundle contract, shared by the collector and the analyzer: where things live in
 //! a bundle ([`layout`]), what the manifest says ([`manifest`]), recorded API discovery
 //! ([`discovery`]), how bundles are written ([`writer`]) and safely read ([`reader`]), and the
-//! DuckDB views that rules query ([`sql`]) and the rule file format ([`rule`]).
+//! DuckDB views that rules query ([`sql`]), the rule file format ([`rule`]), and bundle text
+//! made safe for a terminal ([`text`]).
 //!
 //! This crate is deliberately light: no async runtime, no Kubernetes client, no database.
 //! See `schema/README.md` for the format specification.
@@ -16,6 +17,7 @@ pub mod ndjson;
 pub mod reader;
 pub mod rule;
 pub mod sql;
+pub mod text;
 pub mod writer;
 
 pub use error::BundleError;

@@ -154,7 +154,8 @@ pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleE
         })?;
         let kind = entry.header().entry_type();
         if kind.is_dir() {
-            fs::create_dir_all(dest.join(&rel)).map_err(|e| BundleError::io(dest, e))?;
+            fs::create_dir_all(dest.join(&rel))
+                .map_err(|e| BundleError::io(&source.join(&rel), e))?;
             continue;
         }
         if !(kind.is_file() || kind == tar::EntryType::Continuous) {
@@ -183,7 +184,7 @@ pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleE
         }
         let target = dest.join(&rel);
         if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(|e| BundleError::io(parent, e))?;
+            fs::create_dir_all(parent).map_err(|e| BundleError::io(&source.join(&rel), e))?;
         }
         let mut out = fs::OpenOptions::new()
             .write(true)
@@ -193,7 +194,7 @@ pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleE
                 io::ErrorKind::AlreadyExists => {
                     BundleError::unsafe_entry(source, &raw_path, "duplicate entry")
                 }
-                _ => BundleError::io(&target, e),
+                _ => BundleError::io(&source.join(&rel), e),
             })?;
         let copied = copy_checking_ratio(&mut entry, &mut out, total - size, &packed_count, limits)
             .map_err(|e| match e {
@@ -225,7 +226,7 @@ pub fn read_manifest(source: &Path, root: &Path) -> Result<Manifest, BundleError
                 file: source.to_path_buf(),
             });
         }
-        Err(e) => return Err(BundleError::io(&path, e)),
+        Err(e) => return Err(BundleError::io(&source.join(layout::MANIFEST), e)),
     };
     let manifest: Manifest = serde_json::from_slice(&data).map_err(|e| BundleError::Json {
         file: source.join(layout::MANIFEST),
@@ -286,7 +287,7 @@ pub fn verify_entries(
         let ndjson = entry.path.ends_with(layout::NDJSON_EXT);
         let (digest, long_lines) =
             hash_and_validate(&path, ndjson, limits).map_err(|e| match e {
-                ValidateError::Io(e) => BundleError::io(&path, e),
+                ValidateError::Io(e) => BundleError::io(&source.join(&entry.path), e),
                 ValidateError::Json { line, message } => BundleError::Json {
                     file: source.join(&entry.path),
                     line,
@@ -347,13 +348,15 @@ fn check_directory(root: &Path) -> Result<(), BundleError> {
 /// Regular files under `dir`; a link or special file is an error.
 fn walk_files(source: &Path, dir: &Path) -> Result<Vec<PathBuf>, BundleError> {
     let mut files = Vec::new();
+    // Errors name the bundle the user gave, not the work directory it was unpacked into.
+    let shown = |p: &Path| source.join(p.strip_prefix(dir).unwrap_or(p));
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).map_err(|e| BundleError::io(&d, e))? {
-            let entry = entry.map_err(|e| BundleError::io(&d, e))?;
+        for entry in fs::read_dir(&d).map_err(|e| BundleError::io(&shown(&d), e))? {
+            let entry = entry.map_err(|e| BundleError::io(&shown(&d), e))?;
             let kind = entry
                 .file_type()
-                .map_err(|e| BundleError::io(&entry.path(), e))?;
+                .map_err(|e| BundleError::io(&shown(&entry.path()), e))?;
             let path = entry.path();
             if kind.is_dir() {
                 stack.push(path);

@@ -194,3 +194,42 @@ fn bomb() -> Result<Vec<u8>> {
     enc.write_all(&[0u8; 1024])?;
     Ok(enc.finish()?)
 }
+
+/// An entry name holding a terminal control sequence: ESC `]0;` retitles the window, BEL ends
+/// it. Printed raw, an error quoting it would drive the terminal.
+pub const ESCAPE_NAME: &str = "cluster/core/v1/pods\u{1b}]0;owned\u{7}\u{1b}[2J.ndjson";
+
+/// Archives whose errors must quote a hostile name safely or name the archive itself, not
+/// part of the committed corpus (the analyzer tests build them): an entry name with terminal
+/// control characters, listed but missing and with a wrong checksum, and a malformed
+/// discovery document, refused only while loading, after the archive was unpacked.
+pub fn message_cases() -> Result<Vec<Case>> {
+    let discovery = b"{\"groups\": [";
+    Ok(vec![
+        Case {
+            name: "escape-name-missing.tar.zst",
+            expect: "listed in the manifest but missing",
+            bytes: archive(&[], Some(&manifest(vec![entry(ESCAPE_NAME, POD)])))?,
+        },
+        Case {
+            name: "escape-name-checksum.tar.zst",
+            expect: "sha256 does not match",
+            bytes: {
+                let mut e = entry(ESCAPE_NAME, POD);
+                e.sha256 = sha256_hex(b"something else");
+                archive(&[(ESCAPE_NAME, REG, POD, None)], Some(&manifest(vec![e])))?
+            },
+        },
+        Case {
+            name: "malformed-discovery.tar.zst",
+            expect: "malformed discovery",
+            bytes: archive(
+                &[(ktriage_schema::layout::DISCOVERY, REG, discovery, None)],
+                Some(&manifest(vec![entry(
+                    ktriage_schema::layout::DISCOVERY,
+                    discovery,
+                )])),
+            )?,
+        },
+    ])
+}

@@ -1,15 +1,21 @@
 //! Renders a [`Report`] as HTML, Markdown and JSON.
 //!
 //! Templates live in `reports/` and are embedded at build time. The HTML template is named
-//! `*.html.j2` so minijinja escapes everything it prints; the only pre-rendered HTML is rule
-//! remediation Markdown, converted here with raw HTML disabled.
+//! `*.html.j2` so minijinja escapes everything it prints for HTML; the Markdown template
+//! `*.md.j2` gets the same treatment for Markdown (see [`markup`]): every value is printed as
+//! inert inline text unless a filter made it a code span or block. The only pre-rendered
+//! markup is rule remediation, stripped of anything live by [`markup::remediation`].
 
 use anyhow::{Context, Result};
-use minijinja::{Environment, UndefinedBehavior, Value, context};
-use pulldown_cmark::{Event, Options, Parser, html};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
+use pulldown_cmark::{Event, Parser, html};
 
+use super::markup;
 use super::model::Report;
 use crate::rules::Lang;
+
+/// Auto-escape mode of the Markdown template.
+const MARKDOWN: AutoEscape = AutoEscape::Custom("markdown");
 
 const HTML_TEMPLATE: &str = include_str!("../../../reports/report.html.j2");
 const MD_TEMPLATE: &str = include_str!("../../../reports/report.md.j2");
@@ -19,13 +25,36 @@ const STRINGS: &str = include_str!("../../../reports/strings.toml");
 fn environment(lang: Lang) -> Result<Environment<'static>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".md.j2") {
+            MARKDOWN
+        } else {
+            minijinja::default_auto_escape_callback(name)
+        }
+    });
+    env.set_formatter(|out, state, value| {
+        if state.auto_escape() == MARKDOWN && !value.is_safe() {
+            out.write_str(&markup::inline_text(&value.to_string()))?;
+            Ok(())
+        } else {
+            minijinja::escape_formatter(out, state, value)
+        }
+    });
     env.add_template("report.html.j2", HTML_TEMPLATE)?;
     env.add_template("report.md.j2", MD_TEMPLATE)?;
+    // Rule remediation: Markdown with nothing live, as HTML or as Markdown.
     env.add_filter("markdown", |s: String| {
-        Value::from_safe_string(markdown_to_html(&s))
+        Value::from_safe_string(markdown_to_html(&markup::remediation(&s)))
     });
-    env.add_filter("md_cell", |s: String| {
-        s.replace('|', "\\|").replace('\n', " ")
+    env.add_filter("remediation_md", |s: String| {
+        Value::from_safe_string(markup::remediation(&s))
+    });
+    // Markdown code: a span or a fenced block nothing inside can close.
+    env.add_filter("code", |s: String| {
+        Value::from_safe_string(markup::code_span(&s))
+    });
+    env.add_filter("code_block", |s: String| {
+        Value::from_safe_string(markup::code_block(&s))
     });
     // A finding's message in the report language: the rule's Chinese one when it gave one.
     env.add_filter(
@@ -116,9 +145,10 @@ pub fn json(report: &Report) -> Result<String> {
     Ok(serde_json::to_string_pretty(report)?)
 }
 
-/// Markdown to HTML with raw HTML shown as text, never passed through.
+/// Markdown to HTML with raw HTML shown as text, never passed through (links and images are
+/// for [`markup::remediation`] to vet first).
 pub fn markdown_to_html(md: &str) -> String {
-    let parser = Parser::new_ext(md, Options::ENABLE_TABLES).map(|e| match e {
+    let parser = Parser::new_ext(md, markup::options()).map(|e| match e {
         Event::Html(s) | Event::InlineHtml(s) => Event::Text(s),
         other => other,
     });

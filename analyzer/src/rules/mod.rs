@@ -54,8 +54,17 @@ pub fn from_dir(dir: &Path) -> Result<Vec<Rule>> {
 }
 
 /// Built-in rules (unless `no_builtin`) plus those of `dirs`; ids must be unique and match
-/// the file stem.
+/// the file stem. A rule that cannot be used is bad input (exit code 2), named by its file.
 pub fn load_all(
+    files: Builtin,
+    no_builtin: bool,
+    dirs: &[std::path::PathBuf],
+) -> Result<Vec<Rule>> {
+    load_checked(files, no_builtin, dirs)
+        .map_err(|e| anyhow::Error::new(crate::case::BadInput(format!("{e:#}"))))
+}
+
+fn load_checked(
     files: Builtin,
     no_builtin: bool,
     dirs: &[std::path::PathBuf],
