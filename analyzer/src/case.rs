@@ -49,11 +49,8 @@ pub struct BadInput(pub String);
 impl Case {
     /// Opens `paths` (archives or directories) and loads them.
     pub fn open(paths: &[PathBuf], options: &CaseOptions, progress: &Progress) -> Result<Case> {
-        let work = tempfile::Builder::new()
-            .prefix("ktriage-")
-            .tempdir()
-            .context("creating a work directory")?;
-        let work_on_signal = crate::stop::WorkDir::register(work.path());
+        let (work, work_on_signal) =
+            crate::stop::WorkDir::create("ktriage-").context("creating a work directory")?;
         let mut timings = Vec::new();
         let mut phase = Instant::now();
         let mut bundles = Vec::with_capacity(paths.len());

@@ -117,9 +117,10 @@ fn interrupt_queries() {
 
 /// Removes the work directories and exits without unwinding.
 fn quit_now(signal: i32) -> ! {
+    // Held until the process exits: no work directory can be created and missed meanwhile.
     let registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
     for dir in &registry.dirs {
-        let _ = std::fs::remove_dir_all(dir);
+        remove_while_written(dir);
     }
     eprintln!("ktriage: {}", Interrupted(signal));
     std::process::exit(i32::from(exit_code(signal)));
@@ -132,6 +133,17 @@ pub fn waiting_for_input<T>(wait: impl FnOnce() -> T) -> T {
     let result = wait();
     WAITING_FOR_INPUT.store(false, Ordering::SeqCst);
     result
+}
+
+/// Removes `dir` although another thread may still be unpacking into it: a file created
+/// during the removal makes it fail, so it is tried again until the directory is gone.
+fn remove_while_written(dir: &Path) {
+    for _ in 0..20 {
+        if std::fs::remove_dir_all(dir).is_ok() || !dir.exists() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// The signal received, if any.
@@ -164,10 +176,15 @@ pub fn watch(handle: &Arc<InterruptHandle>) {
 pub struct WorkDir(PathBuf);
 
 impl WorkDir {
-    pub fn register(path: &Path) -> WorkDir {
+    /// Creates a temporary directory named `prefix…` under `TMPDIR` and registers it in one
+    /// step, so a signal arriving in between cannot miss it. The [`tempfile::TempDir`] removes
+    /// it when dropped; the guard unregisters it.
+    pub fn create(prefix: &str) -> std::io::Result<(tempfile::TempDir, WorkDir)> {
         let mut registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
-        registry.dirs.push(path.to_path_buf());
-        WorkDir(path.to_path_buf())
+        let dir = tempfile::Builder::new().prefix(prefix).tempdir()?;
+        registry.dirs.push(dir.path().to_path_buf());
+        let guard = WorkDir(dir.path().to_path_buf());
+        Ok((dir, guard))
     }
 }
 

@@ -128,7 +128,9 @@ pub enum GapReason {
     Interrupted,
     /// An object too large for one NDJSON line (`layout::MAX_LINE_BYTES`): left out.
     TooLarge,
-    /// Any other error.
+    /// Any other error, and any reason a newer collector writes that this version does not
+    /// know: a minor format version may add reasons without making older readers refuse.
+    #[serde(other)]
     Error,
 }
 
@@ -208,6 +210,14 @@ impl Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_gap_reason_this_version_does_not_know_reads_as_error() {
+        let known: GapReason = serde_json::from_str("\"too-large\"").expect("known reason");
+        assert_eq!(known, GapReason::TooLarge);
+        let future: GapReason = serde_json::from_str("\"quota-exceeded\"").expect("new reason");
+        assert_eq!(future, GapReason::Error);
+    }
 
     #[test]
     fn source_is_tagged_and_gap_reason_kebab() {

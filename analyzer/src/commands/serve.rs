@@ -41,12 +41,9 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    let work = tempfile::Builder::new()
-        .prefix("ktriage-serve-")
-        .tempdir()
-        .context("creating a work directory")?;
     // Removed by a second signal, or if the first cannot be honoured in time.
-    let _work_on_signal = stop::WorkDir::register(work.path());
+    let (work, _work_on_signal) =
+        stop::WorkDir::create("ktriage-serve-").context("creating a work directory")?;
     let progress = Progress::new(args.input.quiet);
     let mut bundles = Vec::new();
     for (i, path) in args.input.bundles.iter().enumerate() {
