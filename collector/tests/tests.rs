@@ -6,6 +6,7 @@ mod common;
 
 mod canaries;
 mod contexts;
+mod exit_codes;
 mod faults;
 mod interrupt;
 mod node_collect;
