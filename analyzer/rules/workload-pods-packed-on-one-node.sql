@@ -166,12 +166,18 @@ replica_req AS (
 eligible_nodes AS (
     SELECT DISTINCT bundle_id, unnest(nodes) AS node FROM eligible
 ),
+-- CPU requests are parsed once per distinct request string on a node, not once per container:
+-- a cluster has a handful of request values and hundreds of thousands of containers.
 node_used AS (
-    SELECT c.bundle_id, c.node, sum(coalesce(k8s_quantity(c.cpu_request), 0)) AS cpu, sum(coalesce(c.memory_request_bytes, 0)) AS mem
-    FROM containers c
-    JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
-    JOIN eligible_nodes en ON en.bundle_id = c.bundle_id AND en.node = c.node
-    WHERE c.container_type = 'regular' AND p.deleted_at IS NULL AND coalesce(p.phase, '') NOT IN ('Succeeded', 'Failed')
+    SELECT bundle_id, node, sum(coalesce(k8s_quantity(cpu_request), 0) * n) AS cpu, sum(mem) AS mem
+    FROM (
+        SELECT c.bundle_id, c.node, c.cpu_request, count(*) AS n, sum(coalesce(c.memory_request_bytes, 0)) AS mem
+        FROM containers c
+        JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
+        JOIN eligible_nodes en ON en.bundle_id = c.bundle_id AND en.node = c.node
+        WHERE c.container_type = 'regular' AND p.deleted_at IS NULL AND coalesce(p.phase, '') NOT IN ('Succeeded', 'Failed')
+        GROUP BY ALL
+    )
     GROUP BY ALL
 ),
 roomy AS (
