@@ -6,23 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
 
-/// The sample cluster's bundles, built into `dir`.
-fn sample(dir: &Path) -> Vec<String> {
-    ktriage_tests::source::bundle_sources(&repo().join("tests/fixtures/sample"))
-        .expect("sources")
-        .iter()
-        .enumerate()
-        .map(|(i, src)| {
-            let out = dir.join(format!("b{i}.tar.zst"));
-            ktriage_tests::source::build(src, &out).expect("build");
-            out.to_string_lossy().into_owned()
-        })
-        .collect()
-}
+use common::{sample, send as signal};
 
 /// Writes a rule file `<dir>/<id>.sql` with a valid header and `sql`.
 fn write_rule(dir: &Path, id: &str, sql: &str) {
@@ -48,7 +34,10 @@ struct Run {
 impl Run {
     fn new() -> Run {
         let work = tempfile::tempdir().expect("tempdir");
-        let bundles = sample(work.path());
+        let bundles = sample(work.path())
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
         Run {
             tmpdir: tempfile::tempdir().expect("tempdir"),
             work,
@@ -102,14 +91,6 @@ impl Run {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
 }
 
 /// Waits for `child` at most `limit`; kills it and fails if it is still running.

@@ -9,28 +9,14 @@
 //! names another one.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
 
-fn collector() -> PathBuf {
-    let path = std::env::var_os("KTRIAGE_COLLECT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_BIN_EXE_ktriage")).with_file_name("ktriage-collect")
-        });
-    assert!(
-        path.exists(),
-        "{} is missing: build it first (cargo build -p ktriage-collect, as scripts/test.sh does)",
-        path.display()
-    );
-    path
-}
+use common::{collector, repo};
 
 /// `ktriage serve` on a free loopback port, killed when dropped.
 struct Served(Child);

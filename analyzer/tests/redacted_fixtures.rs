@@ -7,30 +7,16 @@
 //! builds it (`cargo test -p ktriage-collect`) before the analyzer's tests; `KTRIAGE_COLLECT`
 //! names another one.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use ktriage::case::{Case, CaseOptions};
 use ktriage::progress::Progress;
 use ktriage::rules::{self, engine};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
 
-fn collector() -> PathBuf {
-    let path = std::env::var_os("KTRIAGE_COLLECT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_BIN_EXE_ktriage")).with_file_name("ktriage-collect")
-        });
-    assert!(
-        path.exists(),
-        "{} is missing: build it first (cargo build -p ktriage-collect, as scripts/test.sh does)",
-        path.display()
-    );
-    path
-}
+use common::{collector, repo};
 
 /// Builds each bundle of `fixture`, redacts it with the collector, and opens the redacted
 /// bundles as one case. Returns the case and how many values redaction replaced.

@@ -5,28 +5,14 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
 
-/// The sample case's bundles, built into `dir`.
-fn sample_bundles(dir: &Path) -> Vec<PathBuf> {
-    ktriage_tests::source::bundle_sources(&repo().join("tests/fixtures/sample"))
-        .expect("sources")
-        .iter()
-        .enumerate()
-        .map(|(i, src)| {
-            let out = dir.join(format!("b{i}.tar.zst"));
-            ktriage_tests::source::build(src, &out).expect("build");
-            out
-        })
-        .collect()
-}
+use common::{sample as sample_bundles, send};
 
 /// A running `ktriage serve` with its own `TMPDIR`.
 struct Serving {
@@ -93,15 +79,6 @@ fn start() -> Serving {
         stderr,
         _bundles: bundles,
     }
-}
-
-/// Sends `signal` (a name `kill` knows: INT, TERM) to the process.
-fn send(child: &Child, signal: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success(), "kill -{signal}");
 }
 
 impl Serving {

@@ -127,17 +127,6 @@ fn repl(case: &Case, session: &Session) -> Result<bool> {
     Ok(ok)
 }
 
-/// Runs `query` and prints its rows; errors go to stderr as one line. Returns whether the
-/// query ran.
-pub fn print_query(
-    conn: &Connection,
-    query: &str,
-    output: SqlOutput,
-    out: &mut impl Write,
-) -> bool {
-    print_result(query_text(conn, query), output, out)
-}
-
 /// Prints a query's rows, or its error to stderr as one line. Returns whether it ran.
 fn print_result(
     result: Result<(Vec<String>, Rows, usize)>,

@@ -97,8 +97,8 @@ pub fn run_all(
                 done += 1;
                 continue;
             }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
+            // This thread keeps a sender for replacement workers: the channel never closes.
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
         }
         if stop::requested().is_some() {
             // Every worker was interrupted; wait for those that stop (the signal handler

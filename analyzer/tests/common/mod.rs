@@ -1,0 +1,56 @@
+//! Helpers the analyzer's end-to-end tests share: the repository, fixture cases built into
+//! bundles, the collector binary beside `ktriage`, and signals sent to a child process.
+// Each test binary uses its own subset.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Builds every bundle source of the fixture case `source` into `dir`; returns the archives.
+pub fn build_case(source: &Path, dir: &Path) -> Vec<PathBuf> {
+    ktriage_tests::source::bundle_sources(source)
+        .expect("sources")
+        .iter()
+        .enumerate()
+        .map(|(i, src)| {
+            let out = dir.join(format!("b{i}.tar.zst"));
+            ktriage_tests::source::build(src, &out)
+                .unwrap_or_else(|e| panic!("{}: {e:#}", src.display()));
+            out
+        })
+        .collect()
+}
+
+/// The sample cluster's bundles, built into `dir`.
+pub fn sample(dir: &Path) -> Vec<PathBuf> {
+    build_case(&repo().join("tests/fixtures/sample"), dir)
+}
+
+/// The collector binary: the one beside `ktriage` in the target directory (`scripts/test.sh`
+/// builds it before the analyzer's tests), or `KTRIAGE_COLLECT`.
+pub fn collector() -> PathBuf {
+    let path = std::env::var_os("KTRIAGE_COLLECT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_BIN_EXE_ktriage")).with_file_name("ktriage-collect")
+        });
+    assert!(
+        path.exists(),
+        "{} is missing: build it first (cargo build -p ktriage-collect, as scripts/test.sh does)",
+        path.display()
+    );
+    path
+}
+
+/// Sends `signal` (a name `kill` knows: INT, TERM, …) to the process.
+pub fn send(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{signal}");
+}
