@@ -10,5 +10,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ktriage-target}"
 export KTRIAGE_KUBECTL="${KTRIAGE_KUBECTL:-$(bash scripts/install-test-tools.sh)}"
-cargo test -p ktriage-schema -p ktriage-serve -p ktriage-collect -p ktriage-tests "$@"
+cargo test -p ktriage-schema -p ktriage-redact -p ktriage-import -p ktriage-serve -p ktriage-collect -p ktriage-tests "$@"
 cargo test -p ktriage "$@"

@@ -20,7 +20,7 @@ pub mod options;
 pub mod pods;
 pub mod progress;
 pub mod pseudonym;
-pub mod redact;
+pub use ktriage_redact as redact;
 pub mod reredact;
 pub mod run;
 pub mod sink;

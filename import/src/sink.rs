@@ -1,0 +1,67 @@
+//! The contract between the source formats and the bundle they are converted into.
+
+use std::io::Read;
+
+use ktriage_schema::manifest::Gap;
+use serde_json::Value;
+
+/// Where a container log belongs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRef {
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    /// The log of the container's previous instance (before its last restart).
+    pub previous: bool,
+}
+
+/// Why an import failed. Every variant names the source file or object it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The source is malformed: the message names the file and what is wrong with it.
+    #[error("{path}: {message}")]
+    BadInput { path: String, message: String },
+    /// Reading the source or writing the bundle failed.
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ImportError {
+    pub fn bad_input(path: impl Into<String>, message: impl Into<String>) -> Self {
+        ImportError::BadInput {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn io(path: impl Into<String>, source: std::io::Error) -> Self {
+        ImportError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// What a [`crate::Converter`] reports. Implemented by the bundle writer and, in tests, by
+/// recorders.
+pub trait Sink {
+    /// One API object as the API server would serve it: `apiVersion`, `kind` and `metadata`
+    /// set (a converter fills `apiVersion`/`kind` from the list it came from when the items
+    /// lack them). `resource` is the plural resource name when the source names it (e.g. the
+    /// file `cluster-resources/pods/default.json`), so that kinds unknown to the sink still
+    /// land under the right resource.
+    fn object(&mut self, object: Value, resource: Option<&str>) -> Result<(), ImportError>;
+
+    /// One container log, streamed.
+    fn log(&mut self, log: &LogRef, body: &mut dyn Read) -> Result<(), ImportError>;
+
+    /// The API server's `/version` answer (`gitVersion`, `major`, `minor`, ...).
+    fn version(&mut self, version: Value) -> Result<(), ImportError>;
+
+    /// Something the source lacks or that could not be converted.
+    fn gap(&mut self, gap: Gap);
+}
