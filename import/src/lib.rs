@@ -19,6 +19,35 @@ pub use sink::{ImportError, LogRef, Sink};
 
 use std::io::Read;
 
+/// A source format ktriage can import. Every format is listed in [`FORMATS`], the order in
+/// which detection tries them.
+pub trait Format: Sync {
+    /// Short stable name, recorded as the bundle's `producer` (`troubleshoot`,
+    /// `cluster-info-dump`, `must-gather`) and shown to users.
+    fn name(&self) -> &'static str;
+
+    /// Whether a source is in this format, judged from its layout (and, for a source that is
+    /// one plain file, its first bytes).
+    fn detect(&self, probe: &Probe) -> bool;
+
+    /// A fresh converter for one source.
+    fn converter(&self) -> Box<dyn Converter>;
+}
+
+/// What detection may look at without reading a source in full.
+#[derive(Debug, Default)]
+pub struct Probe {
+    /// Relative paths of the source's regular files (an archive's single top-level directory
+    /// removed), `/`-separated.
+    pub paths: Vec<String>,
+    /// The first bytes of the source when it is one plain (uncompressed, non-archive) file,
+    /// such as the single-stream output of `kubectl cluster-info dump`.
+    pub head: Option<Vec<u8>>,
+}
+
+/// Every format, in the order detection tries them.
+pub static FORMATS: &[&dyn Format] = &[];
+
 /// One source format: reads the files of a source and reports what they hold to a [`Sink`].
 pub trait Converter {
     /// One regular file of the source. `path` is relative to the source's root (an archive's

@@ -128,6 +128,9 @@ pub enum GapReason {
     Interrupted,
     /// An object too large for one NDJSON line (`layout::MAX_LINE_BYTES`): left out.
     TooLarge,
+    /// The bundle was imported from another tool's format, which does not carry it (no
+    /// discovery, no kubelet configuration, no host data, logs cut by the source, ...).
+    SourceFormat,
     /// Any other error, and any reason a newer collector writes that this version does not
     /// know: a minor format version may add reasons without making older readers refuse.
     #[serde(other)]
@@ -144,6 +147,7 @@ impl GapReason {
             GapReason::Unavailable => "unavailable",
             GapReason::Interrupted => "interrupted",
             GapReason::TooLarge => "too-large",
+            GapReason::SourceFormat => "source-format",
             GapReason::Error => "error",
         }
     }
