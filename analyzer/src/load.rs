@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use duckdb::{Connection, params};
 use ktriage_schema::discovery::Discovery;
-use ktriage_schema::layout;
+use ktriage_schema::layout::{self, BundlePath};
 use ktriage_schema::logtime;
 use ktriage_schema::manifest::Source;
 use ktriage_schema::ndjson;
@@ -59,47 +59,64 @@ fn load_entries(
         let path = entry.path.as_str();
         let file = bundle.path(path);
         tick(path);
-        if let Some(origin) = LogOrigin::of(path) {
-            logs.push((origin, file));
-        } else if let Some((group, version, resource)) = layout::parse_resource_path(path) {
-            resources.push(ResourceFile {
+        match BundlePath::parse(path) {
+            // Read before the entries (discovery) or by the bundle row (manifest, version).
+            BundlePath::Manifest | BundlePath::Discovery | BundlePath::Version => {}
+            BundlePath::Resource {
+                group,
+                version,
+                resource,
+            } => resources.push(ResourceFile {
                 long_lines: has_long_lines(path),
                 file,
                 kind: [group, version, resource],
-            });
-        } else if path == layout::HOST_FACTS {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {path}"))?;
-            conn.execute(
-                "INSERT INTO raw_host_facts VALUES (?, ?)",
-                params![id, text],
-            )?;
-        } else if let Some(record) = host_record_kind(path) {
-            if has_long_lines(path) {
-                append_lines_within(
-                    conn,
-                    "raw_host_records",
-                    [id, record],
-                    &file,
-                    max_object_bytes,
-                )
-                .with_context(|| format!("{}: loading {path}", bundle.source.display()))?;
-                continue;
+            }),
+            BundlePath::ContainerLog(log) => logs.push((LogOrigin::container(log), file)),
+            BundlePath::NodeLog { node, service } => {
+                logs.push((LogOrigin::node(node, service), file))
             }
-            conn.execute_batch(&format!(
-                "INSERT INTO raw_host_records SELECT {}, {}, json FROM read_ndjson_objects({})",
-                quote(id),
-                quote(record),
-                quote(&file.to_string_lossy())
-            ))
-            .with_context(|| format!("{}: loading {path}", bundle.source.display()))?;
-        } else if let Some(host_path) = path.strip_prefix(layout::HOST_FILES_DIR) {
-            insert_host_file(conn, id, host_path, &file)?;
-        } else if let Some(node) = parse_configz_path(path) {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {path}"))?;
-            conn.execute(
-                "INSERT INTO raw_kubelet_configz VALUES (?, ?, ?)",
-                params![id, node, text],
-            )?;
+            BundlePath::HostLog { service } => logs.push((LogOrigin::host(service), file)),
+            BundlePath::HostFacts => {
+                let text =
+                    std::fs::read_to_string(&file).with_context(|| format!("reading {path}"))?;
+                conn.execute(
+                    "INSERT INTO raw_host_facts VALUES (?, ?)",
+                    params![id, text],
+                )?;
+            }
+            BundlePath::HostRecord(record) => {
+                let record = record.name();
+                if has_long_lines(path) {
+                    append_lines_within(
+                        conn,
+                        "raw_host_records",
+                        [id, record],
+                        &file,
+                        max_object_bytes,
+                    )
+                    .with_context(|| format!("{}: loading {path}", bundle.source.display()))?;
+                    continue;
+                }
+                conn.execute_batch(&format!(
+                    "INSERT INTO raw_host_records SELECT {}, {}, json FROM read_ndjson_objects({})",
+                    quote(id),
+                    quote(record),
+                    quote(&file.to_string_lossy())
+                ))
+                .with_context(|| format!("{}: loading {path}", bundle.source.display()))?;
+            }
+            BundlePath::HostFile { absolute } => insert_host_file(conn, id, &absolute, &file)?,
+            BundlePath::NodeConfigz { node } => {
+                let text =
+                    std::fs::read_to_string(&file).with_context(|| format!("reading {path}"))?;
+                conn.execute(
+                    "INSERT INTO raw_kubelet_configz VALUES (?, ?, ?)",
+                    params![id, node, text],
+                )?;
+            }
+            // A file a newer collector writes: listed in `bundle_entries` with kind
+            // 'unknown' (see insert_manifest_tables), not loaded.
+            BundlePath::Unknown => {}
         }
     }
     insert_objects(conn, id, &resources, max_object_bytes)
@@ -235,34 +252,32 @@ struct LogOrigin {
 }
 
 impl LogOrigin {
-    fn of(path: &str) -> Option<LogOrigin> {
-        if let Some(log) = layout::parse_container_log_path(path) {
-            return Some(LogOrigin {
-                source: "container",
-                namespace: Some(log.namespace),
-                pod: Some(log.pod),
-                container: Some(log.container),
-                previous: log.previous,
-                ..LogOrigin::default()
-            });
-        }
-        if let Some((node, service)) = parse_node_log_path(path) {
-            return Some(LogOrigin {
-                source: "node",
-                node: Some(node.to_string()),
-                service: Some(service.to_string()),
-                ..LogOrigin::default()
-            });
-        }
-        let service = path
-            .strip_prefix(layout::HOST_LOGS_DIR)?
-            .strip_prefix('/')?
-            .strip_suffix(layout::LOG_SUFFIX)?;
-        Some(LogOrigin {
-            source: "host",
-            service: Some(service.to_string()),
+    fn container(log: layout::ContainerLogRef) -> LogOrigin {
+        LogOrigin {
+            source: "container",
+            namespace: Some(log.namespace),
+            pod: Some(log.pod),
+            container: Some(log.container),
+            previous: log.previous,
             ..LogOrigin::default()
-        })
+        }
+    }
+
+    fn node(node: String, service: String) -> LogOrigin {
+        LogOrigin {
+            source: "node",
+            node: Some(node),
+            service: Some(service),
+            ..LogOrigin::default()
+        }
+    }
+
+    fn host(service: String) -> LogOrigin {
+        LogOrigin {
+            source: "host",
+            service: Some(service),
+            ..LogOrigin::default()
+        }
     }
 }
 
@@ -327,7 +342,8 @@ fn insert_manifest_tables(conn: &Connection, b: &OpenBundle, max_line_bytes: usi
     gaps.flush()?;
     let mut entries = conn.appender("bundle_entries")?;
     for e in &b.manifest.entries {
-        entries.append_row(params![id, e.path, e.size as i64, e.truncated])?;
+        let kind = BundlePath::parse(&e.path).kind();
+        entries.append_row(params![id, e.path, e.size as i64, e.truncated, kind])?;
     }
     entries.flush()?;
     Ok(())
@@ -453,30 +469,6 @@ pub fn parse_config(path: &str, content: &str) -> Option<Value> {
     }
 }
 
-fn parse_node_log_path(path: &str) -> Option<(&str, &str)> {
-    let rest = path.strip_prefix(layout::NODES_DIR)?.strip_prefix('/')?;
-    let (node, rest) = rest.split_once('/')?;
-    let service = rest
-        .strip_prefix("logs/")?
-        .strip_suffix(layout::LOG_SUFFIX)?;
-    (!service.contains('/')).then_some((node, service))
-}
-
-fn parse_configz_path(path: &str) -> Option<&str> {
-    let rest = path.strip_prefix(layout::NODES_DIR)?.strip_prefix('/')?;
-    let (node, file) = rest.split_once('/')?;
-    (file == "configz.json").then_some(node)
-}
-
-fn host_record_kind(path: &str) -> Option<&'static str> {
-    match path {
-        layout::HOST_CERTIFICATES => Some("certificate"),
-        layout::HOST_KUBECONFIGS => Some("kubeconfig"),
-        layout::HOST_KEY_FILES => Some("key-file"),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -502,15 +494,5 @@ mod tests {
         )
         .expect("json");
         assert_eq!(v["plugins"][0]["type"], "flannel");
-    }
-
-    #[test]
-    fn node_paths() {
-        assert_eq!(
-            parse_node_log_path("nodes/n1/logs/kubelet.log"),
-            Some(("n1", "kubelet"))
-        );
-        assert_eq!(parse_configz_path("nodes/n1/configz.json"), Some("n1"));
-        assert_eq!(parse_configz_path("nodes/n1/logs/kubelet.log"), None);
     }
 }

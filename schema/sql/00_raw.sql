@@ -61,7 +61,8 @@ CREATE TABLE bundle_entries (
     bundle_id VARCHAR,
     path VARCHAR,
     size BIGINT,
-    truncated VARCHAR
+    truncated VARCHAR,
+    kind VARCHAR              -- layout::BundlePath::kind: resource, log, previous-log, configz, ..., unknown
 );
 
 -- Log lines, read in Rust (lossy UTF-8). source: 'container' (logs/), 'node' (nodes/<n>/logs,

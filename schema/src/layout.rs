@@ -59,15 +59,14 @@ pub fn resource_path(group: &str, version: &str, resource: &str) -> String {
 
 /// Inverse of [`resource_path`]: `(group, version, resource)`, group empty for core.
 pub fn parse_resource_path(path: &str) -> Option<(String, String, String)> {
-    let rest = path.strip_prefix(CLUSTER_DIR)?.strip_prefix('/')?;
-    let mut parts = rest.split('/');
-    let (group, version, file) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() {
-        return None;
+    match BundlePath::parse(path) {
+        BundlePath::Resource {
+            group,
+            version,
+            resource,
+        } => Some((group, version, resource)),
+        _ => None,
     }
-    let resource = file.strip_suffix(NDJSON_EXT)?;
-    let group = if group == CORE_GROUP_DIR { "" } else { group };
-    Some((group.to_string(), version.to_string(), resource.to_string()))
 }
 
 /// `logs/<namespace>/<pod>/<container>.log` or `.previous.log`.
@@ -95,22 +94,10 @@ pub struct ContainerLogRef {
 
 /// Inverse of [`container_log_path`].
 pub fn parse_container_log_path(path: &str) -> Option<ContainerLogRef> {
-    let rest = path.strip_prefix(LOGS_DIR)?.strip_prefix('/')?;
-    let mut parts = rest.split('/');
-    let (namespace, pod, file) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() {
-        return None;
+    match BundlePath::parse(path) {
+        BundlePath::ContainerLog(log) => Some(log),
+        _ => None,
     }
-    let (container, previous) = match file.strip_suffix(PREVIOUS_LOG_SUFFIX) {
-        Some(c) => (c, true),
-        None => (file.strip_suffix(LOG_SUFFIX)?, false),
-    };
-    Some(ContainerLogRef {
-        namespace: namespace.into(),
-        pod: pod.into(),
-        container: container.into(),
-        previous,
-    })
 }
 
 /// `nodes/<node>/configz.json`: the kubelet's `/configz` answer through the node proxy.
@@ -131,6 +118,184 @@ pub fn host_file_path(absolute: &str) -> String {
 /// `host/logs/<service>.log`.
 pub fn host_log_path(service: &str) -> String {
     format!("{HOST_LOGS_DIR}/{service}{LOG_SUFFIX}")
+}
+
+/// A host record file: one JSON object per line, each a record of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostRecord {
+    /// [`HOST_CERTIFICATES`]
+    Certificate,
+    /// [`HOST_KUBECONFIGS`]
+    Kubeconfig,
+    /// [`HOST_KEY_FILES`]
+    KeyFile,
+}
+
+impl HostRecord {
+    pub const ALL: [HostRecord; 3] = [
+        HostRecord::Certificate,
+        HostRecord::Kubeconfig,
+        HostRecord::KeyFile,
+    ];
+
+    /// The record file's path in a bundle.
+    pub fn path(self) -> &'static str {
+        match self {
+            HostRecord::Certificate => HOST_CERTIFICATES,
+            HostRecord::Kubeconfig => HOST_KUBECONFIGS,
+            HostRecord::KeyFile => HOST_KEY_FILES,
+        }
+    }
+
+    /// The record kind as the `raw_host_records.record` column names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            HostRecord::Certificate => "certificate",
+            HostRecord::Kubeconfig => "kubeconfig",
+            HostRecord::KeyFile => "key-file",
+        }
+    }
+}
+
+/// Every kind of file a bundle holds, parsed from its path: the one grammar of bundle paths
+/// (the builders above produce them, [`BundlePath::parse`] takes them apart, and the two are
+/// tested to round-trip). A path this version does not know is [`BundlePath::Unknown`]: a
+/// newer minor format may add files, and readers record rather than drop them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BundlePath {
+    /// [`MANIFEST`]
+    Manifest,
+    /// [`DISCOVERY`]
+    Discovery,
+    /// [`VERSION`]
+    Version,
+    /// [`resource_path`]: group (empty for core), version, resource.
+    Resource {
+        group: String,
+        version: String,
+        resource: String,
+    },
+    /// [`container_log_path`]
+    ContainerLog(ContainerLogRef),
+    /// [`node_configz_path`]
+    NodeConfigz { node: String },
+    /// [`node_log_path`]
+    NodeLog { node: String, service: String },
+    /// [`HOST_FACTS`]
+    HostFacts,
+    /// A host record file.
+    HostRecord(HostRecord),
+    /// [`host_file_path`]: the file's absolute path on the host.
+    HostFile { absolute: String },
+    /// [`host_log_path`]
+    HostLog { service: String },
+    /// Anything else.
+    Unknown,
+}
+
+impl BundlePath {
+    /// Takes a bundle path apart.
+    pub fn parse(path: &str) -> BundlePath {
+        match path {
+            MANIFEST => return BundlePath::Manifest,
+            DISCOVERY => return BundlePath::Discovery,
+            VERSION => return BundlePath::Version,
+            HOST_FACTS => return BundlePath::HostFacts,
+            _ => {}
+        }
+        if let Some(record) = HostRecord::ALL.into_iter().find(|r| r.path() == path) {
+            return BundlePath::HostRecord(record);
+        }
+        let parts: Vec<&str> = path.split('/').collect();
+        match parts.as_slice() {
+            [CLUSTER_DIR, group, version, file] => match file.strip_suffix(NDJSON_EXT) {
+                Some(resource) => BundlePath::Resource {
+                    group: if *group == CORE_GROUP_DIR { "" } else { group }.to_string(),
+                    version: version.to_string(),
+                    resource: resource.to_string(),
+                },
+                None => BundlePath::Unknown,
+            },
+            [LOGS_DIR, namespace, pod, file] => {
+                let (container, previous) = match file.strip_suffix(PREVIOUS_LOG_SUFFIX) {
+                    Some(c) => (c, true),
+                    None => match file.strip_suffix(LOG_SUFFIX) {
+                        Some(c) => (c, false),
+                        None => return BundlePath::Unknown,
+                    },
+                };
+                BundlePath::ContainerLog(ContainerLogRef {
+                    namespace: namespace.to_string(),
+                    pod: pod.to_string(),
+                    container: container.to_string(),
+                    previous,
+                })
+            }
+            [NODES_DIR, node, "configz.json"] => BundlePath::NodeConfigz {
+                node: node.to_string(),
+            },
+            [NODES_DIR, node, "logs", file] => match file.strip_suffix(LOG_SUFFIX) {
+                Some(service) => BundlePath::NodeLog {
+                    node: node.to_string(),
+                    service: service.to_string(),
+                },
+                None => BundlePath::Unknown,
+            },
+            ["host", "logs", file] => match file.strip_suffix(LOG_SUFFIX) {
+                Some(service) => BundlePath::HostLog {
+                    service: service.to_string(),
+                },
+                None => BundlePath::Unknown,
+            },
+            ["host", "files", rest @ ..] if !rest.is_empty() => BundlePath::HostFile {
+                absolute: format!("/{}", rest.join("/")),
+            },
+            _ => BundlePath::Unknown,
+        }
+    }
+
+    /// The path this value stands for; `None` for [`BundlePath::Unknown`].
+    pub fn to_path(&self) -> Option<String> {
+        Some(match self {
+            BundlePath::Manifest => MANIFEST.to_string(),
+            BundlePath::Discovery => DISCOVERY.to_string(),
+            BundlePath::Version => VERSION.to_string(),
+            BundlePath::Resource {
+                group,
+                version,
+                resource,
+            } => resource_path(group, version, resource),
+            BundlePath::ContainerLog(log) => {
+                container_log_path(&log.namespace, &log.pod, &log.container, log.previous)
+            }
+            BundlePath::NodeConfigz { node } => node_configz_path(node),
+            BundlePath::NodeLog { node, service } => node_log_path(node, service),
+            BundlePath::HostFacts => HOST_FACTS.to_string(),
+            BundlePath::HostRecord(record) => record.path().to_string(),
+            BundlePath::HostFile { absolute } => host_file_path(absolute),
+            BundlePath::HostLog { service } => host_log_path(service),
+            BundlePath::Unknown => return None,
+        })
+    }
+
+    /// A short stable name of the kind, as the `bundle_entries.kind` column records it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BundlePath::Manifest => "manifest",
+            BundlePath::Discovery => "discovery",
+            BundlePath::Version => "version",
+            BundlePath::Resource { .. } => "resource",
+            BundlePath::ContainerLog(log) if log.previous => "previous-log",
+            BundlePath::ContainerLog(_) => "log",
+            BundlePath::NodeConfigz { .. } => "configz",
+            BundlePath::NodeLog { .. } => "node-log",
+            BundlePath::HostFacts => "host-facts",
+            BundlePath::HostRecord(_) => "host-record",
+            BundlePath::HostFile { .. } => "host-file",
+            BundlePath::HostLog { .. } => "host-log",
+            BundlePath::Unknown => "unknown",
+        }
+    }
 }
 
 /// Whether `name` is safe as one path component inside a bundle (namespace, pod, node, ...).
@@ -182,5 +347,78 @@ mod tests {
         assert!(!is_safe_component(".."));
         assert!(!is_safe_component("a/b"));
         assert!(is_safe_component("node-1"));
+    }
+
+    #[test]
+    fn every_kind_of_path_round_trips() {
+        let log = |previous| {
+            BundlePath::ContainerLog(ContainerLogRef {
+                namespace: "kube-system".into(),
+                pod: "coredns-1".into(),
+                container: "coredns".into(),
+                previous,
+            })
+        };
+        let all = [
+            BundlePath::Manifest,
+            BundlePath::Discovery,
+            BundlePath::Version,
+            BundlePath::Resource {
+                group: "".into(),
+                version: "v1".into(),
+                resource: "pods".into(),
+            },
+            BundlePath::Resource {
+                group: "apps".into(),
+                version: "v1".into(),
+                resource: "deployments".into(),
+            },
+            log(false),
+            log(true),
+            BundlePath::NodeConfigz { node: "n1".into() },
+            BundlePath::NodeLog {
+                node: "n1".into(),
+                service: "kubelet".into(),
+            },
+            BundlePath::HostFacts,
+            BundlePath::HostRecord(HostRecord::Certificate),
+            BundlePath::HostRecord(HostRecord::Kubeconfig),
+            BundlePath::HostRecord(HostRecord::KeyFile),
+            BundlePath::HostFile {
+                absolute: "/etc/kubernetes/kubelet.conf".into(),
+            },
+            BundlePath::HostLog {
+                service: "containerd".into(),
+            },
+        ];
+        let mut kinds = std::collections::BTreeSet::new();
+        for value in all {
+            let path = value.to_path().expect("a known kind has a path");
+            assert_eq!(BundlePath::parse(&path), value, "{path}");
+            kinds.insert(value.kind());
+        }
+        assert_eq!(
+            kinds.len(),
+            12,
+            "every kind but unknown is covered: {kinds:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_paths_are_unknown() {
+        for path in [
+            "cluster/a/b/c/d.ndjson",
+            "cluster/core/v1/pods.json",
+            "logs/a/b/c.txt",
+            "logs/a/b/c/d.log",
+            "nodes/n1/other.json",
+            "nodes/n1/logs/x.txt",
+            "host/files",
+            "host/other.ndjson",
+            "readme.txt",
+        ] {
+            assert_eq!(BundlePath::parse(path), BundlePath::Unknown, "{path}");
+            assert_eq!(BundlePath::Unknown.to_path(), None);
+        }
     }
 }
