@@ -27,9 +27,9 @@ fn main() -> ExitCode {
                 return ExitCode::from(stopped.exit_code());
             }
             eprintln!("ktriage: {}", one_line(&format!("{e:#}")));
-            let bad_input = e
-                .chain()
-                .any(|c| c.is::<BadInput>() || c.is::<std::io::Error>());
+            // Classified by what failed, not by how: an unreadable bundle is wrapped in
+            // BadInput where it is opened, while an I/O error writing a report is ours (3).
+            let bad_input = e.chain().any(|c| c.is::<BadInput>());
             ExitCode::from(if bad_input {
                 exit::BAD_INPUT
             } else {

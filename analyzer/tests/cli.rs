@@ -641,6 +641,7 @@ fn every_class_of_outcome_exits_with_its_documented_code() {
     );
     let hostile = repo().join("tests/fixtures/hostile/checksum-mismatch.tar.zst");
     let hostile = hostile.to_string_lossy().into_owned();
+    std::fs::write(out("a-file"), "a regular file where a directory must go").expect("write");
 
     let with = |args: &[&str], bundles: &[String]| -> Vec<String> {
         args.iter()
@@ -700,6 +701,15 @@ fn every_class_of_outcome_exits_with_its_documented_code() {
             ),
             bad,
             "/nonexistent/b.tar.zst",
+        ),
+        (
+            "report directory cannot be created",
+            with(
+                &["analyze", "-q", "-o", &format!("{}/report", out("a-file"))],
+                &baseline,
+            ),
+            failed,
+            "a-file/report",
         ),
         (
             "hostile bundle",

@@ -73,7 +73,7 @@ pub struct ClusterArgs {
     pub exclude_resources: Vec<String>,
 
     /// Only logs newer than this (e.g. 30m, 2h, 1h30m) [default: no limit].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = ktriage_schema::duration::parse)]
     pub since: Option<Duration>,
 
     /// Most recent lines kept of each log; 0 keeps all (still bounded by --log-max-bytes).
@@ -89,12 +89,12 @@ pub struct ClusterArgs {
     pub no_logs: bool,
 
     /// Time limit of each API request (e.g. 30s).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = ktriage_schema::duration::parse)]
     pub request_timeout: Duration,
 
     /// Time limit of the whole collection: when reached, the bundle is closed with what it
     /// has and marked partial.
-    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = ktriage_schema::duration::parse)]
     pub timeout: Duration,
 
     /// Most API requests in flight at once.
@@ -141,62 +141,6 @@ pub struct ClusterArgs {
     pub output: Option<PathBuf>,
 }
 
-/// Parses a duration the way kubectl does (`1h30m`, `90s`, `500ms`), plus days (`2d`); a bare
-/// number is seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err("empty duration".into());
-    }
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(format!(
-                "invalid duration {text:?}: expected a number at {rest:?}"
-            ));
-        }
-        let number: f64 = rest[..digits].parse().map_err(|_| {
-            format!(
-                "invalid duration {text:?}: bad number {:?}",
-                &rest[..digits]
-            )
-        })?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let seconds = match unit {
-            "ms" => 0.001,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            "d" => 86_400.0,
-            "" => {
-                return Err(format!(
-                    "invalid duration {text:?}: missing unit (ms, s, m, h, d)"
-                ));
-            }
-            other => {
-                return Err(format!(
-                    "invalid duration {text:?}: unknown unit {other:?} (ms, s, m, h, d)"
-                ));
-            }
-        };
-        total += Duration::try_from_secs_f64(number * seconds)
-            .map_err(|_| format!("invalid duration {text:?}: out of range"))?;
-    }
-    Ok(total)
-}
-
 /// Parses a byte size: a plain number, or with a suffix `k`/`K`, `M`, `G` (powers of 1000)
 /// or `Ki`, `Mi`, `Gi` (powers of 1024), as Kubernetes quantities.
 pub fn parse_size(text: &str) -> Result<u64, String> {
@@ -235,20 +179,6 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("ktriage-collect").chain(args.iter().copied()))
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert!(parse_duration("10").is_ok());
-        assert!(parse_duration("").is_err());
-        assert!(parse_duration("5x").is_err());
-        assert!(parse_duration("m").is_err());
-        assert!(parse_duration("10 s").is_err());
     }
 
     #[test]

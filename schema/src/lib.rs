@@ -8,6 +8,7 @@
 //! See `schema/README.md` for the format specification.
 
 pub mod discovery;
+pub mod duration;
 pub mod error;
 pub mod host;
 pub mod layout;

@@ -3,8 +3,8 @@
 //!
 //! Start with [`ServeState::new`] (indexes the bundle), [`router`] and [`serve`]; point kubectl
 //! at it with [`write_kubeconfig`]. Objects stay on disk: the server keeps a compact index per
-//! resource ([`index`]) and reads objects on demand. [`faults`] is a test aid that wraps the
-//! router to inject API failures.
+//! resource ([`index`]) and reads objects on demand. `faults` (feature `test-faults`, tests only)
+//! wraps the router to inject API failures.
 //!
 //! See `analyzer/serve/README.md` for what is served and how.
 
@@ -12,6 +12,7 @@ mod apipath;
 mod body;
 mod catalog;
 mod discovery;
+#[cfg(feature = "test-faults")]
 pub mod faults;
 pub mod index;
 mod kubeconfig;

@@ -56,7 +56,7 @@ pub struct NodeArgs {
     pub node_name: Option<String>,
 
     /// How far back service logs go (journal and stamped lines of log files): e.g. 30m, 24h, 7d.
-    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = logs::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = ktriage_schema::duration::parse)]
     pub since: Duration,
 
     /// Most bytes kept of each service log (its most recent part).
