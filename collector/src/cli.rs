@@ -1,5 +1,5 @@
 //! The command line, kubectl style. Flags are parsed here into raw [`ClusterArgs`]; they are
-//! checked and resolved into [`crate::options::Options`] separately, so parsing stays a thin
+//! checked and resolved into [`crate::cluster::options::Options`] separately, so parsing stays a thin
 //! declaration and every rule about flags lives in one place with its tests.
 
 use std::path::PathBuf;

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use clap::Parser;
 use ktriage_collect::cleanup;
 use ktriage_collect::cli::{Cli, ClusterArgs, Command};
+use ktriage_collect::cluster::summary::{self, Status};
 use ktriage_collect::progress::Ui;
 use ktriage_collect::stop::{Signal, Stop, StopReason};
-use ktriage_collect::summary::{self, Status};
 // Error text quotes what a cluster or a kubeconfig said: no control sequence reaches the
 // terminal.
 use ktriage_schema::text::Safe;
@@ -112,7 +112,7 @@ fn cluster(args: ClusterArgs) -> ExitCode {
             ))),
             Err(e) => ui.message(&format!("ktriage-collect: cannot watch for signals: {e}")),
         }
-        match ktriage_collect::run::run(&args, stop, ui).await {
+        match ktriage_collect::cluster::run::run(&args, stop, ui).await {
             Ok(outcome) => {
                 for c in &outcome.clusters {
                     match &c.result {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ktriage_collect::summary::Status;
+use ktriage_collect::cluster::summary::Status;
 use ktriage_schema::manifest::Source;
 use ktriage_serve::faults::FaultPlan;
 
@@ -36,7 +36,7 @@ async fn all_contexts_give_one_bundle_each() {
         "-q",
     ];
     let cli = <ktriage_collect::cli::Cli as clap::Parser>::try_parse_from(args).expect("parses");
-    let run = ktriage_collect::run::run(
+    let run = ktriage_collect::cluster::run::run(
         &cli.cluster,
         Default::default(),
         std::sync::Arc::new(ktriage_collect::progress::Ui::hidden()),
@@ -104,7 +104,7 @@ async fn unreachable_cluster_fails_with_a_clear_message() {
         "-q",
     ];
     let cli = <ktriage_collect::cli::Cli as clap::Parser>::try_parse_from(args).expect("parses");
-    let run = ktriage_collect::run::run(
+    let run = ktriage_collect::cluster::run::run(
         &cli.cluster,
         Default::default(),
         std::sync::Arc::new(ktriage_collect::progress::Ui::hidden()),

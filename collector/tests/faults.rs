@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use ktriage_collect::summary::Status;
+use ktriage_collect::cluster::summary::Status;
 use ktriage_schema::layout;
 use ktriage_schema::manifest::GapReason;
 use ktriage_serve::faults::{Fault, FaultPlan, FaultRule};

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use ktriage_collect::list::clean;
+use ktriage_collect::cluster::list::clean;
+use ktriage_collect::cluster::summary::Status;
 use ktriage_collect::redact::{RedactConfig, Redactor};
-use ktriage_collect::summary::Status;
 use ktriage_schema::layout;
 use ktriage_schema::manifest::Source;
 use ktriage_serve::faults::FaultPlan;

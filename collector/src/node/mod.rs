@@ -40,9 +40,6 @@ use crate::stop::Stop;
 use hostfs::{HostFs, ReadError};
 use scrub::Scrubber;
 
-/// Name of the producer in the manifest.
-const PRODUCER: &str = "ktriage-collect";
-
 /// `ktriage-collect node`: collect this node's host data.
 #[derive(Debug, Clone, Args)]
 pub struct NodeArgs {
@@ -313,13 +310,8 @@ fn collect(
         },
     )?;
 
-    let manifest = Manifest {
-        format_version: Manifest::current_format_version(),
-        producer: PRODUCER.into(),
-        producer_version: env!("CARGO_PKG_VERSION").into(),
-        bundle_id: bundle_id(),
+    let manifest = crate::manifest::build(crate::manifest::Closing {
         started_at,
-        finished_at: Utc::now(),
         source: Source::Host(HostSource {
             node_name: node_name.to_string(),
             hostname: hostname.to_string(),
@@ -332,11 +324,10 @@ fn collect(
             "redaction_rules": args.redact.as_ref().map(|p| p.display().to_string()),
             "pseudonymize": pseudonym_record(args)?,
         }),
-        entries: Vec::new(),
         gaps: std::mem::take(&mut sink.gaps),
         redaction: sink.scrub.summary(),
         partial: sink.stop.is_stopped(),
-    };
+    });
     let manifest = match &sink.pseudonyms {
         Some(p) => p.apply_manifest(manifest)?,
         None => manifest,
@@ -422,27 +413,6 @@ fn create_beside(output: &Path) -> anyhow::Result<(tempfile::TempPath, File)> {
     Ok((path, file))
 }
 
-/// A random id in UUID v4 form.
-fn bundle_id() -> String {
-    let mut b = [0u8; 16];
-    if getrandom::fill(&mut b).is_err() {
-        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
-        b[..8].copy_from_slice(&nanos.to_le_bytes());
-        b[8..12].copy_from_slice(&std::process::id().to_le_bytes());
-    }
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,13 +466,5 @@ mod tests {
         assert_eq!(cli.node.log_max_bytes, 1000);
         assert_eq!(cli.node.output, Some(PathBuf::from("out.tar.zst")));
         assert!(Cli::try_parse_from(["x", "--since", "soon"]).is_err());
-    }
-
-    #[test]
-    fn bundle_ids_look_like_uuids() {
-        let id = bundle_id();
-        assert_eq!(id.len(), 36);
-        assert_eq!(&id[14..15], "4");
-        assert_ne!(id, bundle_id());
     }
 }

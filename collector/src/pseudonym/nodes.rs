@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::{PseudonymOptions, Pseudonymizer};
-use crate::api::{Api, ApiError};
+use crate::cluster::api::{Api, ApiError};
 
 /// Nodes per list request.
 const PAGE: u32 = 500;

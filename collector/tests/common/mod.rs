@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use ktriage_collect::cli::Cli;
+use ktriage_collect::cluster::run::RunOutcome;
 use ktriage_collect::progress::Ui;
-use ktriage_collect::run::RunOutcome;
 use ktriage_collect::stop::Stop;
 use ktriage_schema::discovery::{self, ApiResource};
 use ktriage_schema::layout;
@@ -419,7 +419,8 @@ impl Setup {
         ];
         all.extend_from_slice(args);
         let cli = <Cli as clap::Parser>::try_parse_from(all).expect("arguments parse");
-        let run = ktriage_collect::run::run(&cli.cluster, Stop::new(), Arc::new(Ui::hidden()));
+        let run =
+            ktriage_collect::cluster::run::run(&cli.cluster, Stop::new(), Arc::new(Ui::hidden()));
         tokio::time::timeout(limit, run)
             .await
             .expect("collection finished in time")

@@ -12,17 +12,17 @@ use ktriage_schema::manifest::{Gap, GapReason};
 use serde_json::{Value, json};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::api::Api;
-use crate::discovery::Planned;
-use crate::jobspool::{LogJobFile, LogJobWriter};
-use crate::list::{ApiPages, ListError, ListReport, Observer, Spool, paginate};
-use crate::logs::LogJob;
-use crate::nodes;
-use crate::options::Options;
-use crate::pods::NodeObserver;
+use crate::cluster::api::Api;
+use crate::cluster::discovery::Planned;
+use crate::cluster::jobspool::{LogJobFile, LogJobWriter};
+use crate::cluster::list::{ApiPages, ListError, ListReport, Observer, Spool, paginate};
+use crate::cluster::logs::LogJob;
+use crate::cluster::node_data;
+use crate::cluster::options::Options;
+use crate::cluster::pods::NodeObserver;
+use crate::cluster::sink::Sink;
 use crate::progress::Progress;
 use crate::redact::Redactor;
-use crate::sink::Sink;
 
 /// What every task of one cluster shares.
 pub struct Ctx {
@@ -305,7 +305,7 @@ pub async fn fetch_log(ctx: Arc<Ctx>, job: LogJob) -> Output {
         Ok(t) => t,
         Err(e) => return Output::gap(e.gap("logs", job.label(), ctx.api.stop())),
     };
-    let truncated = crate::logs::truncation(&tail.data, tail.dropped, bounds);
+    let truncated = crate::cluster::logs::truncation(&tail.data, tail.dropped, bounds);
     let data = ctx.redactor.redact_bytes(&tail.data).into_owned();
     let mut out = Output::default();
     if ctx.sink.bytes(path, data, truncated).await.is_err() {
@@ -318,13 +318,13 @@ pub async fn fetch_log(ctx: Arc<Ctx>, job: LogJob) -> Output {
 
 /// Fetches one node's kubelet configuration.
 pub async fn fetch_configz(ctx: Arc<Ctx>, node: String) -> Output {
-    if let Err(gap) = nodes::check_name(&node, "configz") {
+    if let Err(gap) = node_data::check_name(&node, "configz") {
         return Output::gap(gap);
     }
     let Some(permit) = permit(&ctx).await else {
         return Output::gap(stopped_gap(&ctx, "configz", node));
     };
-    let result = ctx.api.get_json(&nodes::configz_path(&node)).await;
+    let result = ctx.api.get_json(&node_data::configz_path(&node)).await;
     drop(permit);
     let mut value = match result {
         Ok(v) => v,
@@ -356,21 +356,21 @@ pub async fn fetch_configz(ctx: Arc<Ctx>, node: String) -> Output {
 
 /// Fetches one node's kubelet log through the node log query.
 pub async fn fetch_node_log(ctx: Arc<Ctx>, node: String) -> Output {
-    if let Err(gap) = nodes::check_name(&node, "node-log") {
+    if let Err(gap) = node_data::check_name(&node, "node-log") {
         return Output::gap(gap);
     }
     let Some(permit) = permit(&ctx).await else {
         return Output::gap(stopped_gap(&ctx, "node-log", node));
     };
     let bounds = &ctx.options.logs;
-    let path = nodes::kubelet_log_path(&node, bounds, ctx.started_at);
+    let path = node_data::kubelet_log_path(&node, bounds, ctx.started_at);
     let result = ctx.api.get_tail(&path, bounds.max_bytes).await;
     drop(permit);
     let tail = match result {
         Ok(t) => t,
         Err(e) => return Output::gap(e.gap("node-log", node, ctx.api.stop())),
     };
-    if nodes::is_directory_listing(&tail.data) {
+    if node_data::is_directory_listing(&tail.data) {
         return Output::gap(Gap {
             what: "node-log".into(),
             location: node,
@@ -378,7 +378,7 @@ pub async fn fetch_node_log(ctx: Arc<Ctx>, node: String) -> Output {
             detail: "the kubelet answered with a directory listing: its log query (enableSystemLogQuery) is off".into(),
         });
     }
-    let truncated = crate::logs::truncation(&tail.data, tail.dropped, bounds);
+    let truncated = crate::cluster::logs::truncation(&tail.data, tail.dropped, bounds);
     let data = ctx.redactor.redact_bytes(&tail.data).into_owned();
     let mut out = Output::default();
     if ctx

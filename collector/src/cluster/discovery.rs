@@ -11,8 +11,8 @@ use ktriage_schema::discovery::{ApiResource, Discovery, DiscoveryGroup, Discover
 use ktriage_schema::manifest::Gap;
 use serde::Deserialize;
 
-use crate::api::{Api, ApiError};
-use crate::options::ResourceFilter;
+use crate::cluster::api::{Api, ApiError};
+use crate::cluster::options::ResourceFilter;
 
 /// What discovery found, and what it could not ask.
 #[derive(Debug, Default)]

@@ -1,10 +1,10 @@
 //! What the log and node collectors need to know from the pod and node lists, noted while
-//! those lists stream past (see [`crate::list::Observer`]): pod containers with their restart
-//! counts (turned into log jobs on disk by [`crate::jobspool`]), and node names.
+//! those lists stream past (see [`crate::cluster::list::Observer`]): pod containers with their restart
+//! counts (turned into log jobs on disk by [`crate::cluster::jobspool`]), and node names.
 
 use serde_json::Value;
 
-use crate::list::Observer;
+use crate::cluster::list::Observer;
 
 /// A pod whose containers may have logs.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use indicatif::{HumanBytes, HumanCount};
 use ktriage_schema::manifest::{Manifest, Redaction};
 
 use crate::cluster::Collected;
-use crate::run::RunOutcome;
+use crate::cluster::run::RunOutcome;
 use crate::stop::{Signal, StopReason};
 
 /// Exit statuses of `ktriage-collect`.
@@ -159,7 +159,7 @@ pub fn one_line(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::ClusterResult;
+    use crate::cluster::run::ClusterResult;
 
     #[test]
     fn redaction_phrase_names_the_kinds() {

@@ -10,11 +10,11 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 
 use crate::cli::ClusterArgs;
+use crate::cluster::options::Options;
 use crate::cluster::{self, Collected, Shared};
-use crate::options::Options;
+use crate::cluster::{client, summary};
 use crate::progress::Ui;
 use crate::stop::{Stop, StopReason};
-use crate::{client, summary};
 
 /// One cluster's result.
 #[derive(Debug)]

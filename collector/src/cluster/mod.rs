@@ -3,6 +3,20 @@
 //! the pod and node lists arrive), and close the bundle with its manifest, even when stopped
 //! early.
 
+pub mod api;
+pub mod client;
+pub mod discovery;
+pub mod jobspool;
+pub mod list;
+pub mod logs;
+pub mod node_data;
+pub mod options;
+pub mod pods;
+pub mod run;
+pub mod sink;
+pub mod summary;
+pub mod tasks;
+
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,19 +31,16 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::api::{Api, ApiError};
-use crate::client::Target;
-use crate::jobspool::LogJobReader;
-use crate::logs::LogJob;
-use crate::options::Options;
+use crate::cluster::api::{Api, ApiError};
+use crate::cluster::client::Target;
+use crate::cluster::jobspool::LogJobReader;
+use crate::cluster::logs::LogJob;
+use crate::cluster::options::Options;
+use crate::cluster::tasks::{Ctx, Output};
 use crate::progress::Ui;
 use crate::redact::Redactor;
 use crate::stop::{Stop, StopReason};
-use crate::tasks::{self, Ctx, Output};
-use crate::{cleanup, discovery, pseudonym, sink};
-
-/// Name of the producer in the manifest.
-pub const PRODUCER: &str = "ktriage-collect";
+use crate::{cleanup, pseudonym};
 
 /// How long running tasks get to wrap up once the run is stopped.
 const GRACE: Duration = Duration::from_secs(3);
@@ -164,13 +175,8 @@ pub async fn collect(target: &Target, output: &Path, shared: &Shared) -> anyhow:
     if !notes.is_empty() {
         options_json["events"] = Value::Array(notes);
     }
-    let manifest = Manifest {
-        format_version: Manifest::current_format_version(),
-        producer: PRODUCER.into(),
-        producer_version: env!("CARGO_PKG_VERSION").into(),
-        bundle_id: bundle_id(),
+    let manifest = crate::manifest::build(crate::manifest::Closing {
         started_at,
-        finished_at: Utc::now(),
         source: Source::Cluster(ClusterSource {
             server_version,
             cluster_id,
@@ -178,11 +184,10 @@ pub async fn collect(target: &Target, output: &Path, shared: &Shared) -> anyhow:
             server: target.server(),
         }),
         options: options_json,
-        entries: Vec::new(),
         gaps,
         redaction: redactor.summary(),
         partial: stopped.is_some() || writer_failed,
-    };
+    });
     let manifest = match &pseudonymizer {
         Some(p) => p.apply_manifest(manifest)?,
         None => manifest,
@@ -228,27 +233,6 @@ fn output_dir(output: &Path) -> PathBuf {
     }
 }
 
-/// A random UUID (version 4).
-pub fn bundle_id() -> String {
-    let mut b = [0u8; 16];
-    if getrandom::fill(&mut b).is_err() {
-        // No OS randomness: fall back to time and process id, still unique in practice.
-        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default() as u128;
-        b = (nanos ^ ((std::process::id() as u128) << 64)).to_be_bytes();
-    }
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
-}
-
 /// What a task was doing, to name it in a gap if it has to be abandoned.
 #[derive(Clone)]
 struct Doing {
@@ -258,7 +242,7 @@ struct Doing {
 
 /// What the task loop leaves once every task is done (and every [`Sink`] clone dropped).
 ///
-/// [`Sink`]: crate::sink::Sink
+/// [`Sink`]: crate::cluster::sink::Sink
 struct Finished {
     gaps: Vec<Gap>,
     notes: Vec<Value>,

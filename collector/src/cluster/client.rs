@@ -1,7 +1,7 @@
 //! Which clusters to collect and how to reach them: the kubeconfig from `--kubeconfig`,
 //! `KUBECONFIG` or `~/.kube/config`, else the in-cluster service account; one [`Target`] per
 //! selected context. Clients are built with timeouts set and kube's retry layer off (see
-//! [`crate::api`]).
+//! [`crate::cluster::api`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
-use crate::options::Options;
+use crate::cluster::options::Options;
 
 /// Longest wait for a TCP/TLS connection, whatever the request timeout.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -7,9 +7,9 @@ use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
 
 use serde_json::Value;
 
-use crate::list::Observer;
-use crate::logs::{self, LogJob};
-use crate::pods::PodInfo;
+use crate::cluster::list::Observer;
+use crate::cluster::logs::{self, LogJob};
+use crate::cluster::pods::PodInfo;
 
 /// Notes the logs of each pod as its list streams past, one JSON line per log.
 pub struct LogJobWriter {

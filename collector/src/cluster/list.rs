@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::api::{Api, ApiError, encode_query};
+use crate::cluster::api::{Api, ApiError, encode_query};
 use crate::redact::Redactor;
 
 /// Restarts after an expired `continue` token before falling back to one unpaginated list.

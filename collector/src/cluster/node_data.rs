@@ -6,8 +6,8 @@
 use ktriage_schema::layout;
 use ktriage_schema::manifest::{Gap, GapReason};
 
-use crate::api::encode_query;
-use crate::options::LogOptions;
+use crate::cluster::api::encode_query;
+use crate::cluster::options::LogOptions;
 
 /// `/api/v1/nodes/<node>/proxy/configz`.
 pub fn configz_path(node: &str) -> String {

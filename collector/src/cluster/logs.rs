@@ -7,9 +7,9 @@
 use ktriage_schema::layout;
 use ktriage_schema::manifest::{Gap, GapReason};
 
-use crate::api::encode_query;
-use crate::options::LogOptions;
-use crate::pods::PodInfo;
+use crate::cluster::api::encode_query;
+use crate::cluster::options::LogOptions;
+use crate::cluster::pods::PodInfo;
 
 /// One log to fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +115,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::pods::ContainerInfo;
+    use crate::cluster::pods::ContainerInfo;
 
     fn bounds() -> LogOptions {
         LogOptions {
