@@ -15,6 +15,7 @@ const CHUNK: u64 = 64 * 1024;
 /// What kubectl writes in place of a log it could not fetch.
 const FETCH_ERRORS: [&[u8]; 2] = [b"Create log request error: ", b"Request log error: "];
 
+#[cfg(test)]
 pub(crate) fn start_line(container: &str, namespace: &str, pod: &str) -> String {
     format!("==== START logs for container {container} of pod {namespace}/{pod} ====")
 }

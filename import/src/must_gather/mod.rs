@@ -158,7 +158,11 @@ impl MustGatherConverter {
             .map_err(|e| ImportError::io(path, e))?
             .is_empty();
         if empty {
-            self.logs_empty.push(log);
+            // oc creates the file before asking for the log: an empty `previous.log` is what
+            // it leaves for a container that never restarted, not a log.
+            if !log.previous {
+                self.logs_empty.push(log);
+            }
             return Ok(());
         }
         sink.log(&log, &mut body)?;

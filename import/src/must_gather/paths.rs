@@ -42,10 +42,11 @@ fn data_path(path: &str) -> Option<Vec<&str>> {
 pub(crate) fn looks_like_must_gather(paths: &[String]) -> bool {
     paths.iter().any(|p| {
         p.ends_with(".yaml")
-            && data_path(p).is_some_and(|parts| match parts.as_slice() {
-                ["cluster-scoped-resources", _, ..] => true,
-                ["namespaces", _, _, ..] => true,
-                _ => false,
+            && data_path(p).is_some_and(|parts| {
+                matches!(
+                    parts.as_slice(),
+                    ["cluster-scoped-resources", _, ..] | ["namespaces", _, _, ..]
+                )
             })
     })
 }

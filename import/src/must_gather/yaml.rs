@@ -15,6 +15,31 @@ use crate::cluster_info::ListHeader;
 /// A larger YAML file is refused rather than parsed into memory.
 pub(crate) const MAX_YAML_BYTES: u64 = 256 * 1024 * 1024;
 
+/// The YAML parser reads a whole document before its depth limit applies, and deeply nested
+/// flow collections (`[[[[…`) are many times slower to read than ordinary YAML: a file of them
+/// would take minutes. Kubernetes objects as Go writes them nest flow collections one or two
+/// levels deep (`[]`, `{}`).
+const MAX_FLOW_NESTING: usize = 10_000;
+
+/// Whether the brackets opened and not yet closed ever exceed `max`. Brackets inside quoted
+/// scalars count too: a cheap over-estimate, far from the limit for real objects.
+fn flow_nesting_exceeds(bytes: &[u8], max: usize) -> bool {
+    let mut depth = 0usize;
+    for &b in bytes {
+        match b {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 pub(crate) fn for_each_object(
     path: &str,
     body: &mut dyn Read,
@@ -31,6 +56,12 @@ pub(crate) fn for_each_object(
                 "YAML file larger than {} MiB (YAML files are read whole)",
                 MAX_YAML_BYTES >> 20
             ),
+        ));
+    }
+    if flow_nesting_exceeds(&bytes, MAX_FLOW_NESTING) {
+        return Err(ImportError::bad_input(
+            path,
+            format!("YAML nested deeper than {MAX_FLOW_NESTING} levels of [ and {{"),
         ));
     }
     let text = std::str::from_utf8(&bytes).map_err(|e| {
