@@ -148,12 +148,23 @@ Request log error: the server could not find the requested resource\n\
 ==== END logs for container c of pod ns/p ====\n\
 ==== START logs for container d of pod ns/p ====\n\
 ==== END logs for container d of pod ns/p ====\n";
+    let per_container = b"==== START logs for container e of pod ns/p ====\nhello\n\
+==== END logs for container e of pod ns/p ====\n";
     let got = convert_files(
         &CLUSTER_INFO_DUMP,
-        &[("ns/p/logs.txt", logs), ("ns/README.md", b"# notes\n")],
+        &[
+            ("ns/p/logs.txt", logs),
+            ("ns/p/e/logs.txt", per_container),
+            ("ns/README.md", b"# notes\n"),
+        ],
     )
     .expect("converts");
-    assert_eq!(got.log_names(), ["ns/p/d"], "an empty log is still a log");
+    assert_eq!(
+        got.log_names(),
+        ["ns/p/d", "ns/p/e"],
+        "an empty log is still a log"
+    );
+    assert_eq!(got.log("ns/p/e"), "hello\n");
     assert_eq!(got.log("ns/p/d"), "");
     let gap = got
         .gaps

@@ -77,7 +77,10 @@ impl Converter for ClusterInfoConverter {
     ) -> Result<(), ImportError> {
         let parts: Vec<&str> = path.split('/').collect();
         let expect = match parts.as_slice() {
-            [namespace, pod, "logs.txt"] if is_object_name(namespace) && is_object_name(pod) => {
+            // kubectl writes one file per pod; a per-container file is read the same way.
+            [namespace, pod, "logs.txt"] | [namespace, pod, _, "logs.txt"]
+                if is_object_name(namespace) && is_object_name(pod) =>
+            {
                 Expect {
                     items: None,
                     pod: Some((namespace, pod)),
