@@ -12,7 +12,9 @@
 //! Neither half holds a whole source in memory: sources can be as large as the clusters they
 //! describe.
 
+pub mod cluster_info;
 pub mod json_stream;
+pub mod must_gather;
 pub mod sink;
 
 pub use sink::{ImportError, LogRef, Sink};
@@ -46,7 +48,7 @@ pub struct Probe {
 }
 
 /// Every format, in the order detection tries them.
-pub static FORMATS: &[&dyn Format] = &[];
+pub static FORMATS: &[&dyn Format] = &[&cluster_info::CLUSTER_INFO_DUMP, &must_gather::MUST_GATHER];
 
 /// One source format: reads the files of a source and reports what they hold to a [`Sink`].
 pub trait Converter {

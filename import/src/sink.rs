@@ -2,6 +2,7 @@
 
 use std::io::Read;
 
+use chrono::{DateTime, Utc};
 use ktriage_schema::manifest::Gap;
 use serde_json::Value;
 
@@ -64,4 +65,10 @@ pub trait Sink {
 
     /// Something the source lacks or that could not be converted.
     fn gap(&mut self, gap: Gap);
+
+    /// When the source was collected, for a source that records it (must-gather's
+    /// `timestamp`). A sink that has no use for it ignores it.
+    fn collected(&mut self, started: DateTime<Utc>, finished: DateTime<Utc>) {
+        let _ = (started, finished);
+    }
 }
