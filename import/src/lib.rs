@@ -12,12 +12,23 @@
 //! Neither half holds a whole source in memory: sources can be as large as the clusters they
 //! describe.
 
+pub mod bundle_sink;
 pub mod json_stream;
 pub mod sink;
+pub mod source;
+pub mod troubleshoot;
 
+pub use bundle_sink::{BundleSink, ImportCounts, SinkOptions};
 pub use sink::{ImportError, LogRef, Sink};
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use ktriage_redact::Redactor;
+use ktriage_schema::manifest::Manifest;
+use ktriage_schema::reader::Limits;
+use ktriage_schema::writer::WriterOptions;
 
 /// A source format ktriage can import. Every format is listed in [`FORMATS`], the order in
 /// which detection tries them.
@@ -46,7 +57,175 @@ pub struct Probe {
 }
 
 /// Every format, in the order detection tries them.
-pub static FORMATS: &[&dyn Format] = &[];
+pub static FORMATS: &[&dyn Format] = &[&troubleshoot::Troubleshoot];
+
+/// The format of a source, by its layout.
+pub fn detect(probe: &Probe) -> Option<&'static dyn Format> {
+    FORMATS.iter().copied().find(|f| f.detect(probe))
+}
+
+/// How to import.
+pub struct ImportOptions {
+    /// Limits on reading the source (as for our own bundles).
+    pub limits: Limits,
+    /// Redaction; [`Redactor::disabled`] keeps the source as it is.
+    pub redactor: Redactor,
+    /// Compression of the bundle written.
+    pub writer: WriterOptions,
+}
+
+/// What an import did.
+#[derive(Debug)]
+pub struct Imported {
+    /// The source format's name.
+    pub format: &'static str,
+    /// The manifest written.
+    pub manifest: Manifest,
+    /// What was converted.
+    pub counts: ImportCounts,
+}
+
+/// Converts the foreign source at `src` into a ktriage bundle written to `out`. `progress`
+/// is told each file of the source as it is converted.
+pub fn import<W: Write>(
+    src: &Path,
+    out: W,
+    options: ImportOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(W, Imported), ImportError> {
+    let (source, probe) = source::Source::scan(src, &options.limits)?;
+    let Some(format) = detect(&probe) else {
+        let known: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
+        return Err(ImportError::bad_input(
+            src.display().to_string(),
+            format!(
+                "not a bundle of a known format ({}), nor a ktriage bundle",
+                known.join(", ")
+            ),
+        ));
+    };
+    let source_name = src
+        .file_name()
+        .map(|n| ktriage_schema::text::terminal_safe(&n.to_string_lossy()))
+        .unwrap_or_default();
+    let mut sink = BundleSink::new(
+        out,
+        SinkOptions {
+            format: format.name(),
+            redactor: options.redactor,
+            writer: options.writer,
+            source_name,
+        },
+    )?;
+    let mut converter = format.converter();
+    let mut newest: u64 = 0;
+    source.for_each_file(&mut |file| {
+        progress(file.path);
+        newest = newest.max(file.mtime);
+        converter.file(file.path, file.body, &mut sink)
+    })?;
+    converter.finish(&mut sink)?;
+    if let Some(at) = i64::try_from(newest)
+        .ok()
+        .filter(|&t| t > 0)
+        .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
+    {
+        sink.set_collected_at(at);
+    }
+    let counts = sink.counts().clone();
+    let (out, manifest) = sink.finish()?;
+    let counts = manifest.options["import"]["counts"]
+        .as_object()
+        .map(|_| ImportCounts {
+            objects: manifest.options["import"]["counts"]["objects"]
+                .as_u64()
+                .unwrap_or(counts.objects),
+            resources: manifest.options["import"]["counts"]["resources"]
+                .as_u64()
+                .unwrap_or(counts.resources),
+            logs: manifest.options["import"]["counts"]["logs"]
+                .as_u64()
+                .unwrap_or(counts.logs),
+            source_findings: manifest.options["import"]["counts"]["source_findings"]
+                .as_u64()
+                .unwrap_or(counts.source_findings),
+        })
+        .unwrap_or(counts);
+    Ok((
+        out,
+        Imported {
+            format: format.name(),
+            manifest,
+            counts,
+        },
+    ))
+}
+
+/// Top-level names of our own bundles' archives.
+const OWN_ROOTS: &[&str] = &[
+    "manifest.json",
+    "cluster",
+    "logs",
+    "nodes",
+    "host",
+    "source",
+];
+
+/// Whether `path` is something other than a ktriage bundle (so to be imported first): a
+/// directory without `manifest.json`, a gzip archive, a plain file, or a tar archive whose
+/// first entry is not where our bundles start. Unreadable paths answer false: opening
+/// them as our own reports the error.
+pub fn is_foreign(path: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    if meta.is_dir() {
+        return !path.join(ktriage_schema::layout::MANIFEST).exists();
+    }
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut magic = [0u8; 4];
+    if file.read_exact(&mut magic).is_err() {
+        return false;
+    }
+    drop(file);
+    if magic[..2] == [0x1f, 0x8b] {
+        return true;
+    }
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let stream: Box<dyn Read> = if magic == [0x28, 0xb5, 0x2f, 0xfd] {
+        match zstd::Decoder::new(file) {
+            Ok(d) => Box::new(d),
+            Err(_) => return false,
+        }
+    } else {
+        Box::new(file)
+    };
+    let mut archive = tar::Archive::new(stream);
+    let first = archive
+        .entries()
+        .ok()
+        .and_then(|mut e| e.next())
+        .and_then(|e| {
+            e.ok()
+                .map(|e| String::from_utf8_lossy(&e.path_bytes()).into_owned())
+        });
+    match first {
+        Some(name) => {
+            let root = name
+                .trim_start_matches("./")
+                .split('/')
+                .next()
+                .unwrap_or("");
+            !OWN_ROOTS.contains(&root)
+        }
+        // Not a tar at all: a plain file another format may read (cluster-info dump).
+        None => true,
+    }
+}
 
 /// One source format: reads the files of a source and reports what they hold to a [`Sink`].
 pub trait Converter {

@@ -31,6 +31,25 @@ pub const HOST_FILES_DIR: &str = "host/files";
 /// Service logs of the host (kubelet, containerd, docker).
 pub const HOST_LOGS_DIR: &str = "host/logs";
 
+/// Directory of what an imported bundle keeps of its source (its tool's own analysis).
+pub const SOURCE_DIR: &str = "source";
+/// The source tool's own findings, one [`SourceFinding`] per line (imported bundles only).
+pub const SOURCE_FINDINGS: &str = "source/findings.ndjson";
+
+/// One finding of the tool that produced an imported bundle (troubleshoot's analyzers),
+/// as that tool stated it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SourceFinding {
+    /// The tool's name for the check (`required.kubernetes.version`).
+    pub name: String,
+    /// The tool's own severity word (`pass`, `warn`, `fail`, `debug`, ...).
+    pub severity: String,
+    /// Title.
+    pub title: String,
+    /// What the tool said.
+    pub message: String,
+}
+
 /// Longest line of an NDJSON file, its newline included: one API object or record. The
 /// collector leaves a longer object out (a `too-large` gap) and the analyzer skips one it
 /// finds. etcd's own limit on an object is 1.5 MiB; this leaves room for what aggregated APIs
