@@ -179,7 +179,7 @@ impl<W: Write> BundleSink<W> {
     }
 
     /// Writes the objects, discovery, version and manifest; closes the bundle.
-    pub fn finish(mut self) -> Result<(W, Manifest), ImportError> {
+    pub fn finish(mut self) -> Result<(W, Manifest, ImportCounts), ImportError> {
         let synthesized = self.source_discovery.is_none();
         let mut disc = match self.source_discovery.take() {
             Some(d) => d,
@@ -311,12 +311,12 @@ impl<W: Write> BundleSink<W> {
             redaction: self.options.redactor.summary(),
             partial: false,
         };
-        let out = self
+        let (out, manifest) = self
             .writer
             .finish_with(manifest)
             .map_err(|e| ImportError::io("output bundle", e))?;
         drop(self.temp);
-        Ok(out)
+        Ok((out, manifest, self.counts))
     }
 
     fn add_bytes(&mut self, path: &str, bytes: &[u8]) -> Result<(), ImportError> {

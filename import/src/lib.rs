@@ -86,12 +86,13 @@ pub struct Imported {
 }
 
 /// Converts the foreign source at `src` into a ktriage bundle written to `out`. `progress`
-/// is told each file of the source as it is converted.
+/// is told each file of the source as it is converted; when it answers false, the import
+/// stops with [`ImportError::Stopped`].
 pub fn import<W: Write>(
     src: &Path,
     out: W,
     options: ImportOptions,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(&str) -> bool,
 ) -> Result<(W, Imported), ImportError> {
     let (source, probe) = source::Source::scan(src, &options.limits)?;
     let Some(format) = detect(&probe) else {
@@ -120,7 +121,9 @@ pub fn import<W: Write>(
     let mut converter = format.converter();
     let mut newest: u64 = 0;
     source.for_each_file(&mut |file| {
-        progress(file.path);
+        if !progress(file.path) {
+            return Err(ImportError::Stopped);
+        }
         newest = newest.max(file.mtime);
         converter.file(file.path, file.body, &mut sink)
     })?;
@@ -132,25 +135,7 @@ pub fn import<W: Write>(
     {
         sink.set_collected_at(at);
     }
-    let counts = sink.counts().clone();
-    let (out, manifest) = sink.finish()?;
-    let counts = manifest.options["import"]["counts"]
-        .as_object()
-        .map(|_| ImportCounts {
-            objects: manifest.options["import"]["counts"]["objects"]
-                .as_u64()
-                .unwrap_or(counts.objects),
-            resources: manifest.options["import"]["counts"]["resources"]
-                .as_u64()
-                .unwrap_or(counts.resources),
-            logs: manifest.options["import"]["counts"]["logs"]
-                .as_u64()
-                .unwrap_or(counts.logs),
-            source_findings: manifest.options["import"]["counts"]["source_findings"]
-                .as_u64()
-                .unwrap_or(counts.source_findings),
-        })
-        .unwrap_or(counts);
+    let (out, manifest, counts) = sink.finish()?;
     Ok((
         out,
         Imported {

@@ -26,6 +26,9 @@ pub enum ImportError {
     /// The source failed a safety check or a limit (names the source and the entry).
     #[error("{0}")]
     Source(#[from] ktriage_schema::error::BundleError),
+    /// The caller asked the import to stop (a signal).
+    #[error("import stopped")]
+    Stopped,
     /// Reading the source or writing the bundle failed.
     #[error("{path}: {source}")]
     Io {
