@@ -208,6 +208,10 @@ pub enum BundlePath {
     HostFile { absolute: String },
     /// [`host_log_path`]
     HostLog { service: String },
+    /// [`SOURCE_FINDINGS`] of an imported bundle.
+    SourceFindings,
+    /// Another file under [`SOURCE_DIR`]: a source file an imported bundle keeps as it was.
+    SourceFile { name: String },
     /// Anything else.
     Unknown,
 }
@@ -220,6 +224,7 @@ impl BundlePath {
             DISCOVERY => return BundlePath::Discovery,
             VERSION => return BundlePath::Version,
             HOST_FACTS => return BundlePath::HostFacts,
+            SOURCE_FINDINGS => return BundlePath::SourceFindings,
             _ => {}
         }
         if let Some(record) = HostRecord::ALL.into_iter().find(|r| r.path() == path) {
@@ -269,6 +274,9 @@ impl BundlePath {
             ["host", "files", rest @ ..] if !rest.is_empty() => BundlePath::HostFile {
                 absolute: format!("/{}", rest.join("/")),
             },
+            [SOURCE_DIR, name] => BundlePath::SourceFile {
+                name: name.to_string(),
+            },
             _ => BundlePath::Unknown,
         }
     }
@@ -293,6 +301,8 @@ impl BundlePath {
             BundlePath::HostRecord(record) => record.path().to_string(),
             BundlePath::HostFile { absolute } => host_file_path(absolute),
             BundlePath::HostLog { service } => host_log_path(service),
+            BundlePath::SourceFindings => SOURCE_FINDINGS.to_string(),
+            BundlePath::SourceFile { name } => format!("{SOURCE_DIR}/{name}"),
             BundlePath::Unknown => return None,
         })
     }
@@ -312,6 +322,8 @@ impl BundlePath {
             BundlePath::HostRecord(_) => "host-record",
             BundlePath::HostFile { .. } => "host-file",
             BundlePath::HostLog { .. } => "host-log",
+            BundlePath::SourceFindings => "source-findings",
+            BundlePath::SourceFile { .. } => "source-file",
             BundlePath::Unknown => "unknown",
         }
     }
@@ -405,6 +417,10 @@ mod tests {
             BundlePath::HostRecord(HostRecord::KeyFile),
             BundlePath::HostFile {
                 absolute: "/etc/kubernetes/kubelet.conf".into(),
+            },
+            BundlePath::SourceFindings,
+            BundlePath::SourceFile {
+                name: "analysis.json".into(),
             },
             BundlePath::HostLog {
                 service: "containerd".into(),

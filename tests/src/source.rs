@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Duration, Utc};
-use ktriage_schema::discovery::{self, ApiResource, Discovery};
+use ktriage_schema::discovery::{self, Discovery};
 use ktriage_schema::layout;
 use ktriage_schema::manifest::{ClusterSource, Gap, HostSource, Manifest, Redaction, Source};
 use ktriage_schema::writer::{BundleWriter, WriterOptions};
