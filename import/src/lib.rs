@@ -157,9 +157,10 @@ const OWN_ROOTS: &[&str] = &[
 ];
 
 /// Whether `path` is something other than a ktriage bundle (so to be imported first): a
-/// directory without `manifest.json`, a gzip archive, a plain file, or a tar archive whose
-/// first entry is not where our bundles start. Unreadable paths answer false: opening
-/// them as our own reports the error.
+/// directory without `manifest.json`, a gzip archive, a tar archive (plain or zstd) whose
+/// first entry is not where our bundles start, or a plain file of JSON text (the
+/// single-stream `kubectl cluster-info dump`). Anything unreadable or undecidable answers
+/// false: opening it as our own reports the error precisely.
 pub fn is_foreign(path: &Path) -> bool {
     let Ok(meta) = std::fs::metadata(path) else {
         return false;
@@ -170,18 +171,24 @@ pub fn is_foreign(path: &Path) -> bool {
     let Ok(mut file) = std::fs::File::open(path) else {
         return false;
     };
-    let mut magic = [0u8; 4];
-    if file.read_exact(&mut magic).is_err() {
+    let mut head = Vec::with_capacity(512);
+    if (&mut file).take(512).read_to_end(&mut head).is_err() {
         return false;
     }
     drop(file);
-    if magic[..2] == [0x1f, 0x8b] {
+    if head.starts_with(&[0x1f, 0x8b]) {
         return true;
+    }
+    let zstd = head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]);
+    let tar = head.len() == 512 && &head[257..262] == b"ustar";
+    if !zstd && !tar {
+        let text = head.iter().find(|b| !b.is_ascii_whitespace());
+        return matches!(text, Some(b'{' | b'['));
     }
     let Ok(file) = std::fs::File::open(path) else {
         return false;
     };
-    let stream: Box<dyn Read> = if magic == [0x28, 0xb5, 0x2f, 0xfd] {
+    let stream: Box<dyn Read> = if zstd {
         match zstd::Decoder::new(file) {
             Ok(d) => Box::new(d),
             Err(_) => return false,
@@ -194,10 +201,8 @@ pub fn is_foreign(path: &Path) -> bool {
         .entries()
         .ok()
         .and_then(|mut e| e.next())
-        .and_then(|e| {
-            e.ok()
-                .map(|e| String::from_utf8_lossy(&e.path_bytes()).into_owned())
-        });
+        .and_then(Result::ok)
+        .map(|e| String::from_utf8_lossy(&e.path_bytes()).into_owned());
     match first {
         Some(name) => {
             let root = name
@@ -207,11 +212,9 @@ pub fn is_foreign(path: &Path) -> bool {
                 .unwrap_or("");
             !OWN_ROOTS.contains(&root)
         }
-        // Not a tar at all: a plain file another format may read (cluster-info dump).
-        None => true,
+        None => false,
     }
 }
-
 /// One source format: reads the files of a source and reports what they hold to a [`Sink`].
 pub trait Converter {
     /// One regular file of the source. `path` is relative to the source's root (an archive's
