@@ -434,7 +434,7 @@ mod tests {
         }
         assert_eq!(
             kinds.len(),
-            12,
+            14,
             "every kind but unknown is covered: {kinds:?}"
         );
     }
