@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use duckdb::Connection;
-use ktriage_schema::reader::{self, Limits, OpenBundle};
+use ktriage_schema::reader::{Limits, OpenBundle};
 
 use crate::progress::Progress;
 
@@ -57,8 +57,7 @@ impl Case {
         for (i, path) in paths.iter().enumerate() {
             let spinner = progress.spinner(&format!("checking {}", path.display()));
             let dest = work.path().join(format!("bundle-{i}"));
-            let bundle =
-                reader::open(path, &dest, &options.limits).map_err(|e| BadInput(e.to_string()))?;
+            let bundle = crate::foreign::open(path, &dest, &options.limits, progress)?;
             spinner.finish_and_clear();
             bundles.push(bundle);
             crate::stop::check()?;

@@ -32,6 +32,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Serve bundles as a read-only Kubernetes API that kubectl works against.
     Serve(ServeArgs),
+    /// Convert another tool's support bundle (troubleshoot) into a ktriage bundle.
+    Import(ImportArgs),
 }
 
 /// Report formats.
@@ -49,7 +51,8 @@ pub enum Format {
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Bundle archives (.tar.zst) or unpacked bundle directories. Several bundles (a cluster
-    /// and its node bundles, or several clusters) are analyzed as one case.
+    /// and its node bundles, or several clusters) are analyzed as one case. Another tool's
+    /// bundle (troubleshoot's .tar.gz or directory) is imported first, redacted.
     #[arg(required = true, value_name = "BUNDLE")]
     pub bundles: Vec<PathBuf>,
     /// Largest total size a bundle may unpack to, in MiB.
@@ -218,6 +221,36 @@ pub struct ServeArgs {
     /// Where to write the kubeconfig for kubectl (default: inside the temporary work directory).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig_out: Option<PathBuf>,
+}
+
+/// `ktriage import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The source: an archive (.tar.gz, .tgz, .tar, .tar.zst) or a directory.
+    #[arg(value_name = "SOURCE")]
+    pub source: PathBuf,
+    /// The ktriage bundle to write (.tar.zst).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Keep the source's secrets as they are: no redaction. The manifest records it.
+    #[arg(long)]
+    pub insecure_skip_redaction: bool,
+    /// Largest total size the source may unpack to, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 32 * 1024)]
+    pub max_unpacked_mib: u64,
+    /// No progress spinner.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl ImportArgs {
+    /// Limits on reading the source.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_total_bytes: self.max_unpacked_mib.saturating_mul(1 << 20),
+            ..Limits::default()
+        }
+    }
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod db;
 pub mod faq;
+pub mod foreign;
 pub mod load;
 pub mod progress;
 pub mod report;

@@ -76,6 +76,12 @@ fn load_entries(
                 logs.push((LogOrigin::node(node, service), file))
             }
             BundlePath::HostLog { service } => logs.push((LogOrigin::host(service), file)),
+            BundlePath::SourceFindings => {
+                append_lines_within(conn, "source_findings", [id], &file, max_object_bytes)
+                    .with_context(|| format!("{}: loading {path}", bundle.source.display()))?
+            }
+            // Kept for people to read; what the report needs is in the findings.
+            BundlePath::SourceFile { .. } => {}
             BundlePath::HostFacts => {
                 let text =
                     std::fs::read_to_string(&file).with_context(|| format!("reading {path}"))?;

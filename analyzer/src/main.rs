@@ -68,6 +68,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 exit::FINDINGS
             }
         }
+        Command::Import(args) => {
+            commands::import::run(&args)?;
+            exit::OK
+        }
         Command::Serve(args) => {
             commands::serve::run(&args)?;
             exit::OK

@@ -180,8 +180,14 @@ impl WorkDir {
     /// step, so a signal arriving in between cannot miss it. The [`tempfile::TempDir`] removes
     /// it when dropped; the guard unregisters it.
     pub fn create(prefix: &str) -> std::io::Result<(tempfile::TempDir, WorkDir)> {
+        Self::create_in(&std::env::temp_dir(), prefix)
+    }
+
+    /// [`WorkDir::create`] under `parent` (next to an output file, so that the finished
+    /// file is renamed into place rather than copied across file systems).
+    pub fn create_in(parent: &Path, prefix: &str) -> std::io::Result<(tempfile::TempDir, WorkDir)> {
         let mut registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
-        let dir = tempfile::Builder::new().prefix(prefix).tempdir()?;
+        let dir = tempfile::Builder::new().prefix(prefix).tempdir_in(parent)?;
         registry.dirs.push(dir.path().to_path_buf());
         let guard = WorkDir(dir.path().to_path_buf());
         Ok((dir, guard))

@@ -12,14 +12,25 @@
 //! Neither half holds a whole source in memory: sources can be as large as the clusters they
 //! describe.
 
+pub mod bundle_sink;
 pub mod cluster_info;
 pub mod json_stream;
 pub mod must_gather;
 pub mod sink;
+pub mod source;
+pub mod troubleshoot;
 
+pub use bundle_sink::{BundleSink, ImportCounts, SinkOptions};
 pub use sink::{ImportError, LogRef, Sink};
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use ktriage_redact::Redactor;
+use ktriage_schema::manifest::Manifest;
+use ktriage_schema::reader::Limits;
+use ktriage_schema::writer::WriterOptions;
 
 /// A source format ktriage can import. Every format is listed in [`FORMATS`], the order in
 /// which detection tries them.
@@ -48,8 +59,168 @@ pub struct Probe {
 }
 
 /// Every format, in the order detection tries them.
-pub static FORMATS: &[&dyn Format] = &[&cluster_info::CLUSTER_INFO_DUMP, &must_gather::MUST_GATHER];
+pub static FORMATS: &[&dyn Format] = &[
+    &troubleshoot::Troubleshoot,
+    &cluster_info::CLUSTER_INFO_DUMP,
+    &must_gather::MUST_GATHER,
+];
 
+/// The format of a source, by its layout.
+pub fn detect(probe: &Probe) -> Option<&'static dyn Format> {
+    FORMATS.iter().copied().find(|f| f.detect(probe))
+}
+
+/// How to import.
+pub struct ImportOptions {
+    /// Limits on reading the source (as for our own bundles).
+    pub limits: Limits,
+    /// Redaction; [`Redactor::disabled`] keeps the source as it is.
+    pub redactor: Redactor,
+    /// Compression of the bundle written.
+    pub writer: WriterOptions,
+}
+
+/// What an import did.
+#[derive(Debug)]
+pub struct Imported {
+    /// The source format's name.
+    pub format: &'static str,
+    /// The manifest written.
+    pub manifest: Manifest,
+    /// What was converted.
+    pub counts: ImportCounts,
+}
+
+/// Converts the foreign source at `src` into a ktriage bundle written to `out`. `progress`
+/// is told each file of the source as it is converted; when it answers false, the import
+/// stops with [`ImportError::Stopped`].
+pub fn import<W: Write>(
+    src: &Path,
+    out: W,
+    options: ImportOptions,
+    progress: &mut dyn FnMut(&str) -> bool,
+) -> Result<(W, Imported), ImportError> {
+    let (source, probe) = source::Source::scan(src, &options.limits)?;
+    let Some(format) = detect(&probe) else {
+        let known: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
+        return Err(ImportError::bad_input(
+            src.display().to_string(),
+            format!(
+                "not a bundle of a known format ({}), nor a ktriage bundle",
+                known.join(", ")
+            ),
+        ));
+    };
+    let source_name = src
+        .file_name()
+        .map(|n| ktriage_schema::text::terminal_safe(&n.to_string_lossy()))
+        .unwrap_or_default();
+    let mut sink = BundleSink::new(
+        out,
+        SinkOptions {
+            format: format.name(),
+            redactor: options.redactor,
+            writer: options.writer,
+            source_name,
+        },
+    )?;
+    let mut converter = format.converter();
+    let mut newest: u64 = 0;
+    source.for_each_file(&mut |file| {
+        if !progress(file.path) {
+            return Err(ImportError::Stopped);
+        }
+        newest = newest.max(file.mtime);
+        converter.file(file.path, file.body, &mut sink)
+    })?;
+    converter.finish(&mut sink)?;
+    if let Some(at) = i64::try_from(newest)
+        .ok()
+        .filter(|&t| t > 0)
+        .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
+    {
+        sink.set_collected_at(at);
+    }
+    let (out, manifest, counts) = sink.finish()?;
+    Ok((
+        out,
+        Imported {
+            format: format.name(),
+            manifest,
+            counts,
+        },
+    ))
+}
+
+/// Top-level names of our own bundles' archives.
+const OWN_ROOTS: &[&str] = &[
+    "manifest.json",
+    "cluster",
+    "logs",
+    "nodes",
+    "host",
+    "source",
+];
+
+/// Whether `path` is something other than a ktriage bundle (so to be imported first): a
+/// directory without `manifest.json`, a gzip archive, a tar archive (plain or zstd) whose
+/// first entry is not where our bundles start, or a plain file of JSON text (the
+/// single-stream `kubectl cluster-info dump`). Anything unreadable or undecidable answers
+/// false: opening it as our own reports the error precisely.
+pub fn is_foreign(path: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    if meta.is_dir() {
+        return !path.join(ktriage_schema::layout::MANIFEST).exists();
+    }
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut head = Vec::with_capacity(512);
+    if (&mut file).take(512).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    drop(file);
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return true;
+    }
+    let zstd = head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]);
+    let tar = head.len() == 512 && &head[257..262] == b"ustar";
+    if !zstd && !tar {
+        let text = head.iter().find(|b| !b.is_ascii_whitespace());
+        return matches!(text, Some(b'{' | b'['));
+    }
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let stream: Box<dyn Read> = if zstd {
+        match zstd::Decoder::new(file) {
+            Ok(d) => Box::new(d),
+            Err(_) => return false,
+        }
+    } else {
+        Box::new(file)
+    };
+    let mut archive = tar::Archive::new(stream);
+    let first = archive
+        .entries()
+        .ok()
+        .and_then(|mut e| e.next())
+        .and_then(Result::ok)
+        .map(|e| String::from_utf8_lossy(&e.path_bytes()).into_owned());
+    match first {
+        Some(name) => {
+            let root = name
+                .trim_start_matches("./")
+                .split('/')
+                .next()
+                .unwrap_or("");
+            !OWN_ROOTS.contains(&root)
+        }
+        None => false,
+    }
+}
 /// One source format: reads the files of a source and reports what they hold to a [`Sink`].
 pub trait Converter {
     /// One regular file of the source. `path` is relative to the source's root (an archive's

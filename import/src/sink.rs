@@ -3,6 +3,8 @@
 use std::io::Read;
 
 use chrono::{DateTime, Utc};
+use ktriage_schema::discovery::Discovery;
+use ktriage_schema::layout::SourceFinding;
 use ktriage_schema::manifest::Gap;
 use serde_json::Value;
 
@@ -22,6 +24,12 @@ pub enum ImportError {
     /// The source is malformed: the message names the file and what is wrong with it.
     #[error("{path}: {message}")]
     BadInput { path: String, message: String },
+    /// The source failed a safety check or a limit (names the source and the entry).
+    #[error("{0}")]
+    Source(#[from] ktriage_schema::error::BundleError),
+    /// The caller asked the import to stop (a signal).
+    #[error("import stopped")]
+    Stopped,
     /// Reading the source or writing the bundle failed.
     #[error("{path}: {source}")]
     Io {
@@ -70,5 +78,26 @@ pub trait Sink {
     /// `timestamp`). A sink that has no use for it ignores it.
     fn collected(&mut self, started: DateTime<Utc>, finished: DateTime<Utc>) {
         let _ = (started, finished);
+    }
+
+    /// The source's own discovery (what the API server served): replaces the discovery the
+    /// sink would otherwise synthesize from built-in kinds, CRDs and the objects seen.
+    fn discovery(&mut self, _discovery: Discovery) -> Result<(), ImportError> {
+        Ok(())
+    }
+
+    /// The version of the tool that produced the source, when the source records it.
+    fn producer_version(&mut self, _version: &str) {}
+
+    /// One finding of the source tool's own analysis (troubleshoot's `analysis.json`),
+    /// kept so the report can show it beside ktriage's.
+    fn source_finding(&mut self, _finding: SourceFinding) -> Result<(), ImportError> {
+        Ok(())
+    }
+
+    /// A file of the source kept as it is in the bundle, under `source/` (its tool's own
+    /// analysis, for instance).
+    fn source_file(&mut self, _path: &str, _body: &mut dyn Read) -> Result<(), ImportError> {
+        Ok(())
     }
 }

@@ -96,5 +96,9 @@ CREATE TABLE raw_host_files (
     parsed JSON
 );
 
+-- source/findings.ndjson of imported bundles: the source tool's own findings (troubleshoot's
+-- analyzers), as that tool stated them: name, severity, title, message.
+CREATE TABLE source_findings (bundle_id VARCHAR, doc JSON);
+
 -- nodes/<node>/configz.json of cluster bundles.
 CREATE TABLE raw_kubelet_configz (bundle_id VARCHAR, node VARCHAR, doc JSON);

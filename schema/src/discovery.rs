@@ -135,6 +135,59 @@ impl Discovery {
     }
 }
 
+impl Discovery {
+    /// Adds the resources a `CustomResourceDefinition` object defines, one per served
+    /// version, with `verbs`. Returns false (and adds nothing) when the object lacks a group,
+    /// plural or kind.
+    pub fn add_crd(&mut self, crd: &serde_json::Value, verbs: &[&str]) -> bool {
+        let spec = &crd["spec"];
+        let names = &spec["names"];
+        let (Some(group), Some(plural), Some(kind)) = (
+            spec["group"].as_str(),
+            names["plural"].as_str(),
+            names["kind"].as_str(),
+        ) else {
+            return false;
+        };
+        let strings = |v: &serde_json::Value| -> Vec<String> {
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let resource = ApiResource {
+            name: plural.to_string(),
+            singular_name: names["singular"]
+                .as_str()
+                .map(String::from)
+                .unwrap_or_else(|| kind.to_lowercase()),
+            namespaced: spec["scope"].as_str() != Some("Cluster"),
+            kind: kind.to_string(),
+            verbs: verbs.iter().map(|s| s.to_string()).collect(),
+            short_names: strings(&names["shortNames"]),
+            categories: strings(&names["categories"]),
+        };
+        // apiextensions v1 lists versions; v1beta1 CRDs may only name one.
+        let mut versions: Vec<&str> = spec["versions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|v| v["served"].as_bool() != Some(false))
+            .filter_map(|v| v["name"].as_str())
+            .collect();
+        if versions.is_empty() {
+            versions.extend(spec["version"].as_str());
+        }
+        for version in versions {
+            self.add(group, version, resource.clone());
+        }
+        true
+    }
+}
+
 /// Splits `apps/v1` into `("apps", "v1")` and `v1` into `("", "v1")`.
 pub fn split_api_version(api_version: &str) -> (&str, &str) {
     match api_version.split_once('/') {
@@ -143,8 +196,8 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
     }
 }
 
-const READ_VERBS: &[&str] = &["get", "list", "watch"];
-const ALL_VERBS: &[&str] = &[
+pub const READ_VERBS: &[&str] = &["get", "list", "watch"];
+pub const ALL_VERBS: &[&str] = &[
     "create",
     "delete",
     "deletecollection",

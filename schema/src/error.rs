@@ -107,14 +107,14 @@ impl BundleError {
             source,
         }
     }
-    pub(crate) fn unsafe_entry(file: &Path, entry: &str, why: &str) -> Self {
+    pub fn unsafe_entry(file: &Path, entry: &str, why: &str) -> Self {
         BundleError::UnsafeEntry {
             file: file.to_path_buf(),
             entry: entry.to_string(),
             why: why.to_string(),
         }
     }
-    pub(crate) fn limit(file: &Path, detail: String) -> Self {
+    pub fn limit(file: &Path, detail: String) -> Self {
         BundleError::Limit {
             file: file.to_path_buf(),
             detail,

@@ -31,6 +31,25 @@ pub const HOST_FILES_DIR: &str = "host/files";
 /// Service logs of the host (kubelet, containerd, docker).
 pub const HOST_LOGS_DIR: &str = "host/logs";
 
+/// Directory of what an imported bundle keeps of its source (its tool's own analysis).
+pub const SOURCE_DIR: &str = "source";
+/// The source tool's own findings, one [`SourceFinding`] per line (imported bundles only).
+pub const SOURCE_FINDINGS: &str = "source/findings.ndjson";
+
+/// One finding of the tool that produced an imported bundle (troubleshoot's analyzers),
+/// as that tool stated it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SourceFinding {
+    /// The tool's name for the check (`required.kubernetes.version`).
+    pub name: String,
+    /// The tool's own severity word (`pass`, `warn`, `fail`, `debug`, ...).
+    pub severity: String,
+    /// Title.
+    pub title: String,
+    /// What the tool said.
+    pub message: String,
+}
+
 /// Longest line of an NDJSON file, its newline included: one API object or record. The
 /// collector leaves a longer object out (a `too-large` gap) and the analyzer skips one it
 /// finds. etcd's own limit on an object is 1.5 MiB; this leaves room for what aggregated APIs
@@ -189,6 +208,10 @@ pub enum BundlePath {
     HostFile { absolute: String },
     /// [`host_log_path`]
     HostLog { service: String },
+    /// [`SOURCE_FINDINGS`] of an imported bundle.
+    SourceFindings,
+    /// Another file under [`SOURCE_DIR`]: a source file an imported bundle keeps as it was.
+    SourceFile { name: String },
     /// Anything else.
     Unknown,
 }
@@ -201,6 +224,7 @@ impl BundlePath {
             DISCOVERY => return BundlePath::Discovery,
             VERSION => return BundlePath::Version,
             HOST_FACTS => return BundlePath::HostFacts,
+            SOURCE_FINDINGS => return BundlePath::SourceFindings,
             _ => {}
         }
         if let Some(record) = HostRecord::ALL.into_iter().find(|r| r.path() == path) {
@@ -250,6 +274,9 @@ impl BundlePath {
             ["host", "files", rest @ ..] if !rest.is_empty() => BundlePath::HostFile {
                 absolute: format!("/{}", rest.join("/")),
             },
+            [SOURCE_DIR, name] => BundlePath::SourceFile {
+                name: name.to_string(),
+            },
             _ => BundlePath::Unknown,
         }
     }
@@ -274,6 +301,8 @@ impl BundlePath {
             BundlePath::HostRecord(record) => record.path().to_string(),
             BundlePath::HostFile { absolute } => host_file_path(absolute),
             BundlePath::HostLog { service } => host_log_path(service),
+            BundlePath::SourceFindings => SOURCE_FINDINGS.to_string(),
+            BundlePath::SourceFile { name } => format!("{SOURCE_DIR}/{name}"),
             BundlePath::Unknown => return None,
         })
     }
@@ -293,6 +322,8 @@ impl BundlePath {
             BundlePath::HostRecord(_) => "host-record",
             BundlePath::HostFile { .. } => "host-file",
             BundlePath::HostLog { .. } => "host-log",
+            BundlePath::SourceFindings => "source-findings",
+            BundlePath::SourceFile { .. } => "source-file",
             BundlePath::Unknown => "unknown",
         }
     }
@@ -387,6 +418,10 @@ mod tests {
             BundlePath::HostFile {
                 absolute: "/etc/kubernetes/kubelet.conf".into(),
             },
+            BundlePath::SourceFindings,
+            BundlePath::SourceFile {
+                name: "analysis.json".into(),
+            },
             BundlePath::HostLog {
                 service: "containerd".into(),
             },
@@ -399,7 +434,7 @@ mod tests {
         }
         assert_eq!(
             kinds.len(),
-            12,
+            14,
             "every kind but unknown is covered: {kinds:?}"
         );
     }

@@ -11,7 +11,7 @@
 //! and the line is listed in [`OpenBundle::oversized`] for loaders to skip and report.
 
 use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -120,6 +120,46 @@ pub fn open(source: &Path, work: &Path, limits: &Limits) -> Result<OpenBundle, B
 
 /// Unpacks the archive at `source` into `dest`, entry by entry, under `limits`.
 pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleError> {
+    let (stream, packed) = open_stream(source)?;
+    fs::create_dir_all(dest).map_err(|e| BundleError::io(dest, e))?;
+    walk_archive(
+        source,
+        stream,
+        &packed,
+        limits,
+        Links::Refuse,
+        &mut |item| -> Result<(), BundleError> {
+            match item {
+                ArchiveItem::Dir { rel } => fs::create_dir_all(dest.join(rel))
+                    .map_err(|e| BundleError::io(&source.join(rel), e)),
+                ArchiveItem::File { rel, raw, body, .. } => {
+                    let target = dest.join(rel);
+                    if let Some(parent) = target.parent() {
+                        fs::create_dir_all(parent)
+                            .map_err(|e| BundleError::io(&source.join(rel), e))?;
+                    }
+                    let mut out = fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(&target)
+                        .map_err(|e| match e.kind() {
+                            io::ErrorKind::AlreadyExists => {
+                                BundleError::unsafe_entry(source, raw, "duplicate entry")
+                            }
+                            _ => BundleError::io(&source.join(rel), e),
+                        })?;
+                    io::copy(body, &mut out).map_err(|e| archive_error(source, e))?;
+                    Ok(())
+                }
+                ArchiveItem::Link { .. } => Ok(()),
+            }
+        },
+    )
+}
+
+/// Opens `source` as a tar stream: zstd-compressed when it starts with zstd's magic, plain
+/// otherwise. Also hands back the counter of packed bytes read, for the ratio check.
+pub fn open_stream(source: &Path) -> Result<(Box<dyn Read>, PackedCount), BundleError> {
     let mut file = File::open(source).map_err(|e| BundleError::io(source, e))?;
     let mut magic = [0u8; 4];
     let n = read_up_to(&mut file, &mut magic).map_err(|e| BundleError::io(source, e))?;
@@ -132,7 +172,58 @@ pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleE
     } else {
         Box::new(packed)
     };
-    fs::create_dir_all(dest).map_err(|e| BundleError::io(dest, e))?;
+    Ok((stream, packed_count))
+}
+
+/// Bytes read so far from a packed (compressed) archive file.
+pub type PackedCount = std::rc::Rc<std::cell::Cell<u64>>;
+
+/// Wraps `inner` so that the bytes read from it are counted in the returned counter.
+pub fn count_packed<R: BufRead>(inner: R) -> (impl BufRead, PackedCount) {
+    let reader = CountingReader::new(inner);
+    let count = reader.counter();
+    (reader, count)
+}
+
+/// What to do with a symbolic or hard link in an archive or directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// A link is an error (our own bundles never hold one).
+    Refuse,
+    /// A link is reported as [`ArchiveItem::Link`] and never followed (other tools' bundles
+    /// hold links to their own files, e.g. troubleshoot's `all-logs/`).
+    Skip,
+}
+
+/// One checked entry of an archive, as [`walk_archive`] hands it over.
+pub enum ArchiveItem<'a> {
+    /// A directory.
+    Dir { rel: &'a Path },
+    /// A regular file: `body` yields its bytes (at most `size`), under the ratio limit.
+    File {
+        rel: &'a Path,
+        raw: &'a str,
+        size: u64,
+        /// Modification time in seconds since the epoch, as the archive records it.
+        mtime: u64,
+        body: &'a mut dyn Read,
+    },
+    /// A link, not followed (only with [`Links::Skip`]).
+    Link { raw: &'a str },
+}
+
+/// Walks the tar `stream` read from `source` (whose packed bytes `packed` counts), checking
+/// every entry as our own bundles are checked, and hands each to `each`: traversal, absolute
+/// paths, devices, links (per `links`), entry count, entry and total size, compression
+/// ratio and truncation are refused with an error naming `source`.
+pub fn walk_archive<E: From<BundleError>>(
+    source: &Path,
+    stream: impl Read,
+    packed: &PackedCount,
+    limits: &Limits,
+    links: Links,
+    each: &mut dyn FnMut(ArchiveItem<'_>) -> Result<(), E>,
+) -> Result<(), E> {
     let mut archive = tar::Archive::new(stream);
     let entries = archive.entries().map_err(|e| archive_error(source, e))?;
     let mut total: u64 = 0;
@@ -144,7 +235,8 @@ pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleE
             return Err(BundleError::limit(
                 source,
                 format!("more than {} entries", limits.max_entries),
-            ));
+            )
+            .into());
         }
         let raw_path = String::from_utf8(entry.path_bytes().into_owned()).map_err(|_| {
             BundleError::unsafe_entry(source, "<non-UTF-8 name>", "name is not UTF-8")
@@ -154,8 +246,16 @@ pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleE
         })?;
         let kind = entry.header().entry_type();
         if kind.is_dir() {
-            fs::create_dir_all(dest.join(&rel))
-                .map_err(|e| BundleError::io(&source.join(&rel), e))?;
+            each(ArchiveItem::Dir { rel: &rel })?;
+            continue;
+        }
+        if links == Links::Skip && (kind.is_symlink() || kind.is_hard_link()) {
+            each(ArchiveItem::Link { raw: &raw_path })?;
+            continue;
+        }
+        // PAX and GNU long-name headers are consumed by the tar crate; any other header
+        // kind (a global PAX header, a vendor extension) carries no file.
+        if kind.is_pax_global_extensions() {
             continue;
         }
         if !(kind.is_file() || kind == tar::EntryType::Continuous) {
@@ -163,7 +263,8 @@ pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleE
                 source,
                 &raw_path,
                 &format!("{} entries are not allowed", entry_kind_name(kind)),
-            ));
+            )
+            .into());
         }
         let size = entry.size();
         if size > limits.max_entry_bytes {
@@ -173,32 +274,41 @@ pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleE
                     "entry {raw_path} is {size} bytes, over the {} byte limit",
                     limits.max_entry_bytes
                 ),
-            ));
+            )
+            .into());
         }
         total = total.saturating_add(size);
         if total > limits.max_total_bytes {
             return Err(BundleError::limit(
                 source,
                 format!("unpacks to more than {} bytes", limits.max_total_bytes),
-            ));
+            )
+            .into());
         }
-        let target = dest.join(&rel);
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(|e| BundleError::io(&source.join(&rel), e))?;
-        }
-        let mut out = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&target)
-            .map_err(|e| match e.kind() {
-                io::ErrorKind::AlreadyExists => {
-                    BundleError::unsafe_entry(source, &raw_path, "duplicate entry")
-                }
-                _ => BundleError::io(&source.join(&rel), e),
-            })?;
-        let copied = copy_checking_ratio(&mut entry, &mut out, total - size, &packed_count, limits)
-            .map_err(|e| match e {
-                CopyError::Io(e) => archive_error(source, e),
+        let mtime = entry.header().mtime().unwrap_or(0);
+        let mut guard = RatioGuard {
+            inner: &mut entry,
+            unpacked_before: total - size,
+            copied: 0,
+            packed,
+            limits,
+            failure: None,
+        };
+        let handed = each(ArchiveItem::File {
+            rel: &rel,
+            raw: &raw_path,
+            size,
+            mtime,
+            body: &mut guard,
+        });
+        // Whatever the callback left unread is still checked: a truncated stream or a bomb
+        // must not pass because the reader stopped early.
+        let drained = match handed {
+            Ok(()) => io::copy(&mut guard, &mut io::sink()).map(|_| ()),
+            Err(_) => Ok(()),
+        };
+        if let Some(failure) = guard.failure.take() {
+            return Err(match failure {
                 CopyError::Bomb(ratio) => BundleError::limit(
                     source,
                     format!(
@@ -206,14 +316,57 @@ pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleE
                         limits.max_ratio
                     ),
                 ),
-            })?;
-        if copied != size {
+                CopyError::Io(e) => archive_error(source, e),
+            }
+            .into());
+        }
+        handed?;
+        drained.map_err(|e| archive_error(source, e))?;
+        if guard.copied != size {
             return Err(BundleError::Truncated {
                 file: source.to_path_buf(),
-            });
+            }
+            .into());
         }
     }
     Ok(())
+}
+
+/// Reads an archive entry, failing once the unpacked/packed ratio says "bomb". The first
+/// failure is kept so that the walker reports it, whatever the reader made of it.
+struct RatioGuard<'a, R> {
+    inner: &'a mut R,
+    unpacked_before: u64,
+    copied: u64,
+    packed: &'a PackedCount,
+    limits: &'a Limits,
+    failure: Option<CopyError>,
+}
+
+impl<R: Read> Read for RatioGuard<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.failure.is_some() {
+            return Err(io::Error::other("archive entry unreadable"));
+        }
+        let n = match self.inner.read(buf) {
+            Ok(n) => n,
+            Err(e) => {
+                let copy = io::Error::new(e.kind(), e.to_string());
+                self.failure = Some(CopyError::Io(e));
+                return Err(copy);
+            }
+        };
+        self.copied += n as u64;
+        let unpacked = self.unpacked_before + self.copied;
+        if unpacked > self.limits.ratio_floor_bytes {
+            let ratio = unpacked / self.packed.get().max(1);
+            if ratio > self.limits.max_ratio {
+                self.failure = Some(CopyError::Bomb(ratio));
+                return Err(io::Error::other("decompression bomb"));
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// Reads and checks `manifest.json` under `root`.
@@ -347,7 +500,26 @@ fn check_directory(root: &Path) -> Result<(), BundleError> {
 
 /// Regular files under `dir`; a link or special file is an error.
 fn walk_files(source: &Path, dir: &Path) -> Result<Vec<PathBuf>, BundleError> {
-    let mut files = Vec::new();
+    walk_directory(source, dir, Links::Refuse).map(|walk| walk.files)
+}
+
+/// What [`walk_directory`] found.
+#[derive(Debug, Default)]
+pub struct DirectoryWalk {
+    /// Regular files, sorted.
+    pub files: Vec<PathBuf>,
+    /// Links left alone (only with [`Links::Skip`]), relative to the directory.
+    pub links: Vec<String>,
+}
+
+/// Regular files under `dir` (errors name `source` instead of `dir`); links are refused or
+/// skipped per `links`, never followed; any other special file is an error.
+pub fn walk_directory(
+    source: &Path,
+    dir: &Path,
+    links: Links,
+) -> Result<DirectoryWalk, BundleError> {
+    let mut walk = DirectoryWalk::default();
     // Errors name the bundle the user gave, not the work directory it was unpacked into.
     let shown = |p: &Path| source.join(p.strip_prefix(dir).unwrap_or(p));
     let mut stack = vec![dir.to_path_buf()];
@@ -358,26 +530,30 @@ fn walk_files(source: &Path, dir: &Path) -> Result<Vec<PathBuf>, BundleError> {
                 .file_type()
                 .map_err(|e| BundleError::io(&shown(&entry.path()), e))?;
             let path = entry.path();
+            let rel = || {
+                path.strip_prefix(dir)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .into_owned()
+            };
             if kind.is_dir() {
                 stack.push(path);
             } else if kind.is_file() {
-                files.push(path);
+                walk.files.push(path);
+            } else if kind.is_symlink() && links == Links::Skip {
+                walk.links.push(rel());
             } else {
-                let rel = path
-                    .strip_prefix(dir)
-                    .unwrap_or(&path)
-                    .to_string_lossy()
-                    .into_owned();
                 return Err(BundleError::unsafe_entry(
                     source,
-                    &rel,
+                    &rel(),
                     "links and special files are not allowed",
                 ));
             }
         }
     }
-    files.sort();
-    Ok(files)
+    walk.files.sort();
+    walk.links.sort();
+    Ok(walk)
 }
 
 /// A relative path made only of normal components, or `None`.
@@ -449,32 +625,6 @@ fn one_line(text: &str, max: usize) -> String {
 enum CopyError {
     Io(io::Error),
     Bomb(u64),
-}
-
-fn copy_checking_ratio(
-    from: &mut impl Read,
-    to: &mut impl Write,
-    unpacked_before: u64,
-    packed: &std::rc::Rc<std::cell::Cell<u64>>,
-    limits: &Limits,
-) -> Result<u64, CopyError> {
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut copied = 0u64;
-    loop {
-        let n = from.read(&mut buf).map_err(CopyError::Io)?;
-        if n == 0 {
-            return Ok(copied);
-        }
-        copied += n as u64;
-        let unpacked = unpacked_before + copied;
-        if unpacked > limits.ratio_floor_bytes {
-            let ratio = unpacked / packed.get().max(1);
-            if ratio > limits.max_ratio {
-                return Err(CopyError::Bomb(ratio));
-            }
-        }
-        to.write_all(&buf[..n]).map_err(CopyError::Io)?;
-    }
 }
 
 /// Counts bytes read from the packed file, for the compression-ratio check.

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Duration, Utc};
-use ktriage_schema::discovery::{self, ApiResource, Discovery};
+use ktriage_schema::discovery::{self, Discovery};
 use ktriage_schema::layout;
 use ktriage_schema::manifest::{ClusterSource, Gap, HostSource, Manifest, Redaction, Source};
 use ktriage_schema::writer::{BundleWriter, WriterOptions};
@@ -293,54 +293,25 @@ fn clean(mut doc: Value) -> Value {
     doc
 }
 
+/// The verbs fixture bundles record for custom resources, in the order they always had.
+const CRD_VERBS: &[&str] = &[
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "create",
+    "update",
+    "watch",
+];
+
 /// Adds resources declared by CRDs among the objects to the discovery.
 fn add_crds(disc: &mut Discovery, objects: &[Value]) {
     for crd in objects
         .iter()
         .filter(|o| o["kind"] == "CustomResourceDefinition")
     {
-        let spec = &crd["spec"];
-        let group = spec["group"].as_str().unwrap_or_default();
-        let names = &spec["names"];
-        let strings = |v: &Value| -> Vec<String> {
-            v.as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|s| s.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        for version in spec["versions"].as_array().into_iter().flatten() {
-            if version["served"] == false {
-                continue;
-            }
-            disc.add(
-                group,
-                version["name"].as_str().unwrap_or("v1"),
-                ApiResource {
-                    name: names["plural"].as_str().unwrap_or_default().into(),
-                    singular_name: names["singular"].as_str().unwrap_or_default().into(),
-                    namespaced: spec["scope"] != "Cluster",
-                    kind: names["kind"].as_str().unwrap_or_default().into(),
-                    verbs: [
-                        "delete",
-                        "deletecollection",
-                        "get",
-                        "list",
-                        "patch",
-                        "create",
-                        "update",
-                        "watch",
-                    ]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect(),
-                    short_names: strings(&names["shortNames"]),
-                    categories: strings(&names["categories"]),
-                },
-            );
-        }
+        disc.add_crd(crd, CRD_VERBS);
     }
 }
 

@@ -214,49 +214,8 @@ fn add_crd_resources(d: &mut Discovery, crds: Option<&ResourceIndex>) -> Result<
         let bytes = crds
             .read(i)
             .map_err(|e| ServeError::new(format!("reading CRDs: {e}")))?;
-        let Ok(crd) = serde_json::from_slice::<Value>(&bytes) else {
-            continue;
-        };
-        let spec = &crd["spec"];
-        let (Some(group), Some(plural), Some(kind)) = (
-            spec["group"].as_str(),
-            spec["names"]["plural"].as_str(),
-            spec["names"]["kind"].as_str(),
-        ) else {
-            continue;
-        };
-        let strings = |v: &Value| -> Vec<String> {
-            v.as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|s| s.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let resource = ApiResource {
-            name: plural.to_string(),
-            singular_name: spec["names"]["singular"]
-                .as_str()
-                .unwrap_or(&kind.to_lowercase())
-                .to_string(),
-            namespaced: spec["scope"].as_str() != Some("Cluster"),
-            kind: kind.to_string(),
-            verbs: ["get", "list", "watch"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            short_names: strings(&spec["names"]["shortNames"]),
-            categories: strings(&spec["names"]["categories"]),
-        };
-        let versions = spec["versions"].as_array().cloned().unwrap_or_default();
-        for v in versions
-            .iter()
-            .filter(|v| v["served"].as_bool() != Some(false))
-        {
-            if let Some(version) = v["name"].as_str() {
-                d.add(group, version, resource.clone());
-            }
+        if let Ok(crd) = serde_json::from_slice::<Value>(&bytes) {
+            d.add_crd(&crd, ktriage_schema::discovery::READ_VERBS);
         }
     }
     Ok(())

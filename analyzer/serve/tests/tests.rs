@@ -3,4 +3,5 @@
 mod api;
 mod common;
 mod faults;
+mod imported;
 mod kubectl;

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod explain;
+pub mod import;
 pub mod rules_list;
 pub mod serve;
 pub mod sql;

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use ktriage_schema::manifest::Source;
-use ktriage_schema::reader;
 
 use crate::case::BadInput;
 use crate::cli::ServeArgs;
@@ -48,12 +47,12 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     let mut bundles = Vec::new();
     for (i, path) in args.input.bundles.iter().enumerate() {
         let spinner = progress.spinner(&format!("checking {}", path.display()));
-        let bundle = reader::open(
+        let bundle = crate::foreign::open(
             path,
             &work.path().join(format!("bundle-{i}")),
             &args.input.limits(),
-        )
-        .map_err(|e| BadInput(e.to_string()))?;
+            &progress,
+        )?;
         spinner.finish_and_clear();
         bundles.push(bundle);
         stop::check()?;

@@ -55,6 +55,35 @@ pub struct BundleInfo {
     pub redaction_enabled: bool,
     /// What each redactor replaced, with the resource kinds it replaced values in.
     pub redaction: Vec<RedactorCount>,
+    /// Where an imported bundle came from; `None` for bundles ktriage collected.
+    pub imported: Option<ImportInfo>,
+}
+
+/// Where an imported bundle came from, what was converted and what its source lacked.
+#[derive(Debug, Default, Serialize)]
+pub struct ImportInfo {
+    /// The source format (`troubleshoot`).
+    pub format: String,
+    /// The source tool's version, when it recorded it.
+    pub format_version: String,
+    /// The source's file name.
+    pub source: String,
+    /// Objects, resource files, container logs and findings of the source tool converted.
+    pub objects: u64,
+    pub resources: u64,
+    pub logs: u64,
+    /// What the source format does not carry (`source-format` gaps): `(what, detail)`.
+    pub missing: Vec<(String, String)>,
+    /// The source tool's own findings.
+    pub findings: Vec<SourceFindingRow>,
+}
+
+/// One finding of the tool that produced an imported bundle.
+#[derive(Debug, Serialize)]
+pub struct SourceFindingRow {
+    pub severity: String,
+    pub title: String,
+    pub message: String,
 }
 
 /// One redactor's count, split by resource kind (most first).
@@ -309,7 +338,7 @@ fn bundles(conn: &Connection) -> Result<Vec<BundleInfo>> {
     let mut stmt = conn.prepare(
         "SELECT bundle_id, kind, label, source_path, producer || ' ' || producer_version,
                 strftime(collected_at, '%Y-%m-%d %H:%M:%S UTC'), partial, redaction_enabled, CAST(redaction AS VARCHAR),
-                CAST(redaction_by_kind AS VARCHAR)
+                CAST(redaction_by_kind AS VARCHAR), CAST(options->'$.import' AS VARCHAR)
          FROM bundles ORDER BY kind, label",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -331,9 +360,65 @@ fn bundles(conn: &Connection) -> Result<Vec<BundleInfo>> {
             partial: r.get(6)?,
             redaction_enabled: r.get(7)?,
             redaction: redactor_counts(counts, by_kind),
+            imported: r
+                .get::<_, Option<String>>(10)?
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+                .filter(serde_json::Value::is_object)
+                .map(|import| import_info(&import)),
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut bundles: Vec<BundleInfo> = rows.collect::<Result<_, _>>()?;
+    for b in &mut bundles {
+        if let Some(info) = &mut b.imported {
+            add_import_details(conn, &b.id, info)?;
+        }
+    }
+    Ok(bundles)
+}
+
+/// The manifest's `options.import` record of an imported bundle.
+fn import_info(import: &serde_json::Value) -> ImportInfo {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let count = |k: &str| import["counts"][k].as_u64().unwrap_or(0);
+    ImportInfo {
+        format: text(&import["format"]),
+        format_version: text(&import["format_version"]),
+        source: text(&import["source"]),
+        objects: count("objects"),
+        resources: count("resources"),
+        logs: count("logs"),
+        missing: Vec::new(),
+        findings: Vec::new(),
+    }
+}
+
+/// What the source lacked (its `source-format` gaps) and its tool's own findings, the
+/// worst first as that tool words severity.
+fn add_import_details(conn: &Connection, id: &str, info: &mut ImportInfo) -> Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT what, detail FROM gaps WHERE bundle_id = ? AND reason = 'source-format'
+         ORDER BY what, location",
+    )?;
+    info.missing = stmt
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT coalesce(doc->>'severity', ''), coalesce(doc->>'title', doc->>'name', ''),
+                coalesce(doc->>'message', '')
+         FROM source_findings WHERE bundle_id = ?
+         ORDER BY CASE lower(doc->>'severity') WHEN 'error' THEN 0 WHEN 'fail' THEN 0
+                  WHEN 'warn' THEN 1 WHEN 'warning' THEN 1 ELSE 2 END, doc->>'title'",
+    )?;
+    info.findings = stmt
+        .query_map([id], |r| {
+            Ok(SourceFindingRow {
+                severity: r.get(0)?,
+                title: r.get(1)?,
+                message: r.get(2)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(())
 }
 
 const PHASES: &[&str] = &["Running", "Pending", "Succeeded", "Failed", "Unknown"];

@@ -364,6 +364,17 @@ impl TestServer {
         }
     }
 
+    /// Serves a bundle already opened from `dir` (which the server keeps).
+    pub fn start_opened(dir: tempfile::TempDir, bundle: &OpenBundle) -> TestServer {
+        let state = Arc::new(ServeState::for_bundle(bundle).expect("state builds"));
+        let url = spawn(ktriage_serve::router_for(vec![state]));
+        TestServer {
+            url,
+            dir,
+            clusters: 1,
+        }
+    }
+
     /// One server for several cluster bundles, as `ktriage serve a b` runs it.
     pub fn start_many(builders: Vec<BundleBuilder>) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");

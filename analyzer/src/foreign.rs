@@ -1,0 +1,87 @@
+//! Bundles of other tools (troubleshoot, ...) given where a ktriage bundle is expected:
+//! imported into the work directory first ([`ktriage_import`]), then opened like our own.
+
+use std::path::{Path, PathBuf};
+
+use ktriage_import::ImportOptions;
+use ktriage_redact::{RedactConfig, Redactor};
+use ktriage_schema::reader::{self, Limits, OpenBundle};
+use ktriage_schema::writer::WriterOptions;
+
+use crate::case::BadInput;
+use crate::progress::Progress;
+
+/// Opens `path` into `work` (which must not exist yet): our own bundle as it is, another
+/// tool's bundle imported (redacted) first. The bundle's `source` stays the path given.
+pub fn open(
+    path: &Path,
+    work: &Path,
+    limits: &Limits,
+    progress: &Progress,
+) -> anyhow::Result<OpenBundle> {
+    if !ktriage_import::is_foreign(path) {
+        return reader::open(path, work, limits).map_err(|e| BadInput(e.to_string()).into());
+    }
+    std::fs::create_dir_all(work)?;
+    let imported = work.join("imported.tar.zst");
+    import_to(path, &imported, limits, false, progress)?;
+    crate::stop::check()?;
+    let mut bundle = reader::open(&imported, &work.join("bundle"), limits)
+        .map_err(|e| BadInput(e.to_string()))?;
+    bundle.source = path.to_path_buf();
+    Ok(bundle)
+}
+
+/// Imports the foreign source `src` into the bundle `out` (written in place: callers make
+/// it atomic), redacting unless `skip_redaction`. Returns what was imported.
+pub fn import_to(
+    src: &Path,
+    out: &Path,
+    limits: &Limits,
+    skip_redaction: bool,
+    progress: &Progress,
+) -> anyhow::Result<ktriage_import::Imported> {
+    let redactor = if skip_redaction {
+        Redactor::disabled()
+    } else {
+        Redactor::new(&RedactConfig::default())
+            .map_err(|e| anyhow::anyhow!("built-in redaction rules: {e}"))?
+    };
+    let file = std::fs::File::create(out).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+    let spinner = progress.spinner(&format!("importing {}", src.display()));
+    let options = ImportOptions {
+        limits: limits.clone(),
+        redactor,
+        writer: WriterOptions::default(),
+    };
+    let mut seen = 0u64;
+    let result = ktriage_import::import(src, std::io::BufWriter::new(file), options, &mut |p| {
+        seen += 1;
+        if seen % 64 == 1 {
+            spinner.set_message(format!("importing {}", crate::one_line(p)));
+        }
+        crate::stop::requested().is_none()
+    });
+    spinner.finish_and_clear();
+    let (out_writer, imported) = match result {
+        Ok(done) => done,
+        Err(ktriage_import::ImportError::Stopped) => {
+            crate::stop::check()?;
+            anyhow::bail!("import stopped");
+        }
+        Err(e) => return Err(BadInput(crate::one_line(&e.to_string())).into()),
+    };
+    let file = out_writer
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("{}: {}", out.display(), e.error()))?;
+    file.sync_all()?;
+    Ok(imported)
+}
+
+/// The directory an output file goes to.
+pub fn output_dir(output: &Path) -> PathBuf {
+    match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
