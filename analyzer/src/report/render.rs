@@ -19,10 +19,11 @@ const MARKDOWN: AutoEscape = AutoEscape::Custom("markdown");
 
 const HTML_TEMPLATE: &str = include_str!("../../../reports/report.html.j2");
 const MD_TEMPLATE: &str = include_str!("../../../reports/report.md.j2");
-const CSS: &str = include_str!("../../../reports/report.css");
+pub(crate) const CSS: &str = include_str!("../../../reports/report.css");
 const STRINGS: &str = include_str!("../../../reports/strings.toml");
 
-fn environment(lang: Lang) -> Result<Environment<'static>> {
+/// The template environment every report shares: escaping for HTML and Markdown, the filters.
+pub(crate) fn environment(lang: Lang) -> Result<Environment<'static>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|name| {
@@ -36,6 +37,12 @@ fn environment(lang: Lang) -> Result<Environment<'static>> {
         if state.auto_escape() == MARKDOWN && !value.is_safe() {
             out.write_str(&markup::inline_text(&value.to_string()))?;
             Ok(())
+        } else if let Some(text) = value
+            .as_str()
+            .filter(|t| !value.is_safe() && markup::needs_html_visible(t))
+        {
+            // Bundle text never puts a raw control character into the HTML either.
+            minijinja::escape_formatter(out, state, &Value::from(markup::html_visible(text)))
         } else {
             minijinja::escape_formatter(out, state, value)
         }
@@ -114,7 +121,7 @@ fn seen_line(lang: Lang, first: Option<&str>, last: Option<&str>, count: Option<
 }
 
 /// UI strings of the report in `lang`.
-fn strings(lang: Lang) -> Result<toml::Table> {
+pub(crate) fn strings(lang: Lang) -> Result<toml::Table> {
     let all: toml::Table = toml::from_str(STRINGS).context("reports/strings.toml")?;
     let key = match lang {
         Lang::Zh => "zh",
