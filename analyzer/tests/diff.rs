@@ -7,6 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use pulldown_cmark::{Event, Options, Parser};
 use serde_json::Value;
 
 fn fixture(side: &str) -> PathBuf {
@@ -237,9 +238,11 @@ fn diff_of_a_fix_lists_resolved_and_new_findings_and_the_changed_fields() {
         }
     }
     for text in [&md, &html] {
-        assert!(text.contains("512Mi") && text.contains("deployment/shop/search"));
+        assert!(text.contains("512Mi") && text.contains("search-5f4e3d2c1-w6v5u"));
         assert!(text.contains("Resolved findings") && text.contains("container-oomkilled"));
     }
+    assert!(md.contains("deployment/shop/search"));
+    assert!(html.contains("deployment&#x2f;shop&#x2f;search"));
     assert!(
         html.contains("<style>") && !html.contains("<script"),
         "self-contained, inert HTML"
@@ -377,8 +380,14 @@ fn hostile_names_stay_escaped_in_every_output() {
                 .any(|c| c.is_control() && c != '\n' && c != '\t'),
             "{name} carries a raw control character"
         );
-        if name != "diff.json" {
-            assert!(!text.contains("<script>"), "{name} carries live markup");
+        match name {
+            "diff.html" => assert!(!text.contains("<script>"), "{name} carries live markup"),
+            "diff.md" => assert!(
+                Parser::new_ext(&text, Options::ENABLE_TABLES)
+                    .all(|e| !matches!(e, Event::Html(_) | Event::InlineHtml(_))),
+                "{name} carries live markup"
+            ),
+            _ => {}
         }
         assert!(text.contains("evil"), "{name} lost the hostile object");
     }
@@ -413,4 +422,24 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).expect("copy");
         }
     }
+}
+
+#[test]
+fn a_side_with_two_clusters_is_refused_in_one_line() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let old = side(&fixture("before/cluster"), &tmp.path().join("old"));
+    let other = side(
+        &common::repo().join("tests/fixtures/baseline/cluster"),
+        &tmp.path().join("other"),
+    );
+    let out = tmp.path().join("out");
+    let o = diff(&format!("{old},{other}"), &old, &out, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("OLD") && err.contains("2 cluster bundles"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(!out.exists(), "no report for a refused input");
 }

@@ -5,7 +5,7 @@ use anyhow::Result;
 use minijinja::context;
 
 use super::DiffReport;
-use crate::report::render::{CSS, environment, strings};
+use crate::report::render::{css, environment, strings};
 
 const HTML_TEMPLATE: &str = include_str!("../../../reports/diff.html.j2");
 const MD_TEMPLATE: &str = include_str!("../../../reports/diff.md.j2");
@@ -18,7 +18,7 @@ fn render(report: &DiffReport, name: &'static str, source: &'static str) -> Resu
     env.add_template(name, source)?;
     let tmpl = env.get_template(name)?;
     Ok(tmpl.render(context! {
-        r => report, t => strings(report.lang)?, css => CSS, max_listed => MAX_LISTED,
+        r => report, t => strings(report.lang)?, css => css(), max_listed => MAX_LISTED,
     })?)
 }
 

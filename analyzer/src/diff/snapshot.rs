@@ -12,7 +12,7 @@ use duckdb::Connection;
 use serde::Serialize;
 
 use super::facts::{self, Facts};
-use crate::case::{Case, CaseOptions};
+use crate::case::{BadInput, Case, CaseOptions};
 use crate::progress::Progress;
 use crate::rules::{self, Finding, Rule};
 
@@ -87,6 +87,16 @@ pub fn capture(
     label: &str,
 ) -> Result<Snapshot> {
     let case = Case::open(paths, &options.case, progress)?;
+    let bundles = side_bundles(&case)?;
+    // Objects are compared by kind, namespace and name: two clusters on one side would mix.
+    let clusters = bundles.iter().filter(|b| b.kind == "cluster").count();
+    if clusters > 1 {
+        return Err(BadInput(format!(
+            "{label} ({}): {clusters} cluster bundles; a diff compares one cluster (and its node bundles) per side",
+            case.describe()
+        ))
+        .into());
+    }
     let bar = progress.bar(options.rules.len() as u64, &format!("{label} rules"));
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let limits = rules::engine::Limits {
@@ -118,7 +128,6 @@ pub fn capture(
             finding,
         })
         .collect();
-    let bundles = side_bundles(&case)?;
     let collected_at = bundles
         .iter()
         .filter_map(|b| DateTime::parse_from_rfc3339(&b.collected_at).ok())

@@ -19,7 +19,7 @@ const MARKDOWN: AutoEscape = AutoEscape::Custom("markdown");
 
 const HTML_TEMPLATE: &str = include_str!("../../../reports/report.html.j2");
 const MD_TEMPLATE: &str = include_str!("../../../reports/report.md.j2");
-pub(crate) const CSS: &str = include_str!("../../../reports/report.css");
+const CSS: &str = include_str!("../../../reports/report.css");
 const STRINGS: &str = include_str!("../../../reports/strings.toml");
 
 /// The template environment every report shares: escaping for HTML and Markdown, the filters.
@@ -133,11 +133,17 @@ pub(crate) fn strings(lang: Lang) -> Result<toml::Table> {
         .context("reports/strings.toml: missing language table")
 }
 
+/// The report's own style sheet, as it is: inside `<style>` entities are not decoded, so an
+/// HTML-escaped `>` or `/` would break its selectors and shorthands.
+pub(crate) fn css() -> Value {
+    Value::from_safe_string(CSS.to_string())
+}
+
 /// The self-contained HTML report.
 pub fn html(report: &Report) -> Result<String> {
     let env = environment(report.lang)?;
     let tmpl = env.get_template("report.html.j2")?;
-    Ok(tmpl.render(context! { r => report, t => strings(report.lang)?, css => CSS })?)
+    Ok(tmpl.render(context! { r => report, t => strings(report.lang)?, css => css() })?)
 }
 
 /// The Markdown report.
