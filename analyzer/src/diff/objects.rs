@@ -175,7 +175,10 @@ mod tests {
         }
     }
 
-    fn facts(objects: &[(&str, &str, &[(&str, &str, FactKind)])]) -> Facts {
+    /// `(field, value, kind)` of one object.
+    type Fields<'a> = &'a [(&'a str, &'a str, FactKind)];
+
+    fn facts(objects: &[(&str, &str, Fields)]) -> Facts {
         let mut f = Facts::default();
         for (kind, name, fields) in objects {
             f.present.insert(key(kind, name));
