@@ -143,22 +143,12 @@ pub struct AnalyzeArgs {
 pub struct DiffArgs {
     /// The earlier snapshot: a bundle, or the bundles of one snapshot separated by commas
     /// (`cluster.tar.zst,node-a.tar.zst`), analyzed together as `analyze` does.
-    #[arg(
-        value_name = "OLD",
-        num_args = 1,
-        value_delimiter = ',',
-        required = true
-    )]
-    pub old: Vec<PathBuf>,
+    #[arg(value_name = "OLD", value_parser = parse_snapshot)]
+    pub old: SnapshotPaths,
     /// The later snapshot, given the same way.
-    #[arg(
-        value_name = "NEW",
-        num_args = 1,
-        value_delimiter = ',',
-        required = true
-    )]
-    pub new: Vec<PathBuf>,
-    /// Output directory for diff.html, diff.md and diff.json.
+    #[arg(value_name = "NEW", value_parser = parse_snapshot)]
+    pub new: SnapshotPaths,
+    /// Output directory for diff.html, diff.md and diff.json (`--format` html, md, json).
     #[arg(short, long, value_name = "DIR", default_value = "ktriage-diff")]
     pub output: PathBuf,
     /// Report formats, comma-separated.
@@ -192,6 +182,18 @@ pub struct DiffArgs {
     /// No progress bars.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// The bundles of one snapshot, as `ktriage diff` takes them: `a.tar.zst,b.tar.zst`.
+#[derive(Debug, Clone)]
+pub struct SnapshotPaths(pub Vec<PathBuf>);
+
+fn parse_snapshot(s: &str) -> Result<SnapshotPaths, String> {
+    let paths: Vec<PathBuf> = s.split(',').map(PathBuf::from).collect();
+    if paths.iter().any(|p| p.as_os_str().is_empty()) {
+        return Err("bundle paths separated by single commas, none empty".into());
+    }
+    Ok(SnapshotPaths(paths))
 }
 
 impl DiffArgs {

@@ -32,8 +32,8 @@ pub fn run(args: &DiffArgs, builtin: rules::Builtin) -> Result<Outcome> {
         rule_timeout: Duration::from_secs(args.rule_timeout),
     };
     // One side at a time: OLD's database is gone before NEW's is loaded.
-    let old = snapshot::capture(&args.old, &options, &progress, "OLD")?;
-    let new = snapshot::capture(&args.new, &options, &progress, "NEW")?;
+    let old = snapshot::capture(&args.old.0, &options, &progress, "OLD")?;
+    let new = snapshot::capture(&args.new.0, &options, &progress, "NEW")?;
     let report = diff::build(old, new, &rules, args.lang);
     for w in &report.warnings {
         eprintln!("ktriage: warning: {}", crate::one_line(&w.message_en));
