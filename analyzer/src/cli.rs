@@ -32,8 +32,12 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Serve bundles as a read-only Kubernetes API that kubectl works against.
     Serve(ServeArgs),
-    /// Convert another tool's support bundle (troubleshoot) into a ktriage bundle.
+    /// Convert another tool's support bundle (troubleshoot, cluster-info dump, must-gather) into
+    /// a ktriage bundle.
     Import(ImportArgs),
+    /// Compare two snapshots of a cluster: findings appeared, resolved and persisting; objects
+    /// added, removed and changed.
+    Diff(DiffArgs),
 }
 
 /// Report formats.
@@ -136,6 +140,80 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_RULE_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..))]
     pub rule_timeout: u64,
+}
+
+/// `ktriage diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier snapshot: a bundle, or the bundles of one snapshot separated by commas
+    /// (`cluster.tar.zst,node-a.tar.zst`), analyzed together as `analyze` does.
+    #[arg(value_name = "OLD", value_parser = parse_snapshot)]
+    pub old: SnapshotPaths,
+    /// The later snapshot, given the same way.
+    #[arg(value_name = "NEW", value_parser = parse_snapshot)]
+    pub new: SnapshotPaths,
+    /// Output directory for diff.html, diff.md and diff.json (`--format` html, md, json).
+    #[arg(short, long, value_name = "DIR", default_value = "ktriage-diff")]
+    pub output: PathBuf,
+    /// Report formats, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values = ["html", "md", "json"])]
+    pub format: Vec<Format>,
+    /// Report language.
+    #[arg(long, value_enum, default_value = "zh")]
+    pub lang: Lang,
+    /// Rule selection (the same rules run on both sides).
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Exit with code 1 when a finding of this severity or higher appeared in NEW.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+    /// Seconds a rule may run; a rule still running is interrupted and reported as failed.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_RULE_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub rule_timeout: u64,
+    /// Largest total size a bundle may unpack to, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 32 * 1024)]
+    pub max_unpacked_mib: u64,
+    /// Memory the database may use, in MiB. The sides are loaded one after the other, so
+    /// this bounds the diff as it bounds `analyze`. 0: DuckDB's default, 80% of RAM.
+    #[arg(long, value_name = "MIB", default_value_t = 1536,
+          value_parser = parse_memory_mib)]
+    pub memory_mib: u64,
+    /// Disk the database may spill to (in the work directory under TMPDIR), in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 10 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_temp_mib: u64,
+    /// No progress bars.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// The bundles of one snapshot, as `ktriage diff` takes them: `a.tar.zst,b.tar.zst`.
+#[derive(Debug, Clone)]
+pub struct SnapshotPaths(pub Vec<PathBuf>);
+
+fn parse_snapshot(s: &str) -> Result<SnapshotPaths, String> {
+    let paths: Vec<PathBuf> = s.split(',').map(PathBuf::from).collect();
+    if paths.iter().any(|p| p.as_os_str().is_empty()) {
+        return Err("bundle paths separated by single commas, none empty".into());
+    }
+    Ok(SnapshotPaths(paths))
+}
+
+impl DiffArgs {
+    /// How to open each side.
+    pub fn case_options(&self) -> CaseOptions {
+        CaseOptions {
+            limits: Limits {
+                max_total_bytes: self.max_unpacked_mib.saturating_mul(1 << 20),
+                ..Limits::default()
+            },
+            memory_limit_mib: (self.memory_mib > 0).then_some(self.memory_mib),
+            max_temp_mib: self.max_temp_mib,
+            // Rules run one per core, each on one thread, as in `analyze`.
+            query_threads: Some(1),
+        }
+    }
 }
 
 /// `ktriage sql`.

@@ -9,6 +9,7 @@ pub mod case;
 pub mod cli;
 pub mod commands;
 pub mod db;
+pub mod diff;
 pub mod faq;
 pub mod foreign;
 pub mod load;

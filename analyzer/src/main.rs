@@ -72,6 +72,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             commands::import::run(&args)?;
             exit::OK
         }
+        Command::Diff(args) => {
+            let outcome = commands::diff::run(&args, BUILTIN_RULES)?;
+            match args.fail_on {
+                Some(threshold) if outcome.worst_new.is_some_and(|w| w >= threshold) => {
+                    exit::FINDINGS
+                }
+                _ if outcome.rule_errors > 0 => exit::ERROR,
+                _ => exit::OK,
+            }
+        }
         Command::Serve(args) => {
             commands::serve::run(&args)?;
             exit::OK

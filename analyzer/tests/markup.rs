@@ -186,6 +186,18 @@ fn hostile_bundle_and_rule_pack_leave_no_live_markup_in_the_reports() {
 
     // HTML: no live tag, handler or address from the bundle or the rule pack.
     assert_no_live_tags("report.html", &html);
+    // The report's own style sheet is not escaped: inside <style> an entity stays literal.
+    assert!(
+        html.contains("details.rule > summary") && html.contains("14px/1.5"),
+        "report.css escaped in the HTML"
+    );
+    // Control characters from the bundle show as escapes, never raw.
+    assert!(
+        !html
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'),
+        "raw control character in report.html"
+    );
     assert!(
         html.contains("<a href=\"https://kubernetes.io/docs/\">keep</a>"),
         "web links stay live"

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod analyze;
+pub mod diff;
 pub mod explain;
 pub mod import;
 pub mod rules_list;

@@ -30,6 +30,24 @@ fn push_visible(out: &mut String, c: char) {
     }
 }
 
+/// Text for HTML, before minijinja's HTML escaping: control characters and bidirectional
+/// overrides show as visible escapes, line breaks and tabs (which `<pre>` evidence needs) stay.
+pub fn html_visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            c => push_visible(&mut out, c),
+        }
+    }
+    out
+}
+
+/// Whether [`html_visible`] would change `text`.
+pub fn needs_html_visible(text: &str) -> bool {
+    text.chars().any(|c| c != '\n' && c != '\t' && is_unsafe(c))
+}
+
 /// Text for one line of Markdown (a table cell, a list item, a heading): every character
 /// that could start markup is backslash-escaped, line breaks become spaces, controls show as
 /// escapes.

@@ -22,7 +22,8 @@ const MD_TEMPLATE: &str = include_str!("../../../reports/report.md.j2");
 const CSS: &str = include_str!("../../../reports/report.css");
 const STRINGS: &str = include_str!("../../../reports/strings.toml");
 
-fn environment(lang: Lang) -> Result<Environment<'static>> {
+/// The template environment every report shares: escaping for HTML and Markdown, the filters.
+pub(crate) fn environment(lang: Lang) -> Result<Environment<'static>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|name| {
@@ -36,6 +37,12 @@ fn environment(lang: Lang) -> Result<Environment<'static>> {
         if state.auto_escape() == MARKDOWN && !value.is_safe() {
             out.write_str(&markup::inline_text(&value.to_string()))?;
             Ok(())
+        } else if let Some(text) = value
+            .as_str()
+            .filter(|t| !value.is_safe() && markup::needs_html_visible(t))
+        {
+            // Bundle text never puts a raw control character into the HTML either.
+            minijinja::escape_formatter(out, state, &Value::from(markup::html_visible(text)))
         } else {
             minijinja::escape_formatter(out, state, value)
         }
@@ -114,7 +121,7 @@ fn seen_line(lang: Lang, first: Option<&str>, last: Option<&str>, count: Option<
 }
 
 /// UI strings of the report in `lang`.
-fn strings(lang: Lang) -> Result<toml::Table> {
+pub(crate) fn strings(lang: Lang) -> Result<toml::Table> {
     let all: toml::Table = toml::from_str(STRINGS).context("reports/strings.toml")?;
     let key = match lang {
         Lang::Zh => "zh",
@@ -126,11 +133,17 @@ fn strings(lang: Lang) -> Result<toml::Table> {
         .context("reports/strings.toml: missing language table")
 }
 
+/// The report's own style sheet, as it is: inside `<style>` entities are not decoded, so an
+/// HTML-escaped `>` or `/` would break its selectors and shorthands.
+pub(crate) fn css() -> Value {
+    Value::from_safe_string(CSS.to_string())
+}
+
 /// The self-contained HTML report.
 pub fn html(report: &Report) -> Result<String> {
     let env = environment(report.lang)?;
     let tmpl = env.get_template("report.html.j2")?;
-    Ok(tmpl.render(context! { r => report, t => strings(report.lang)?, css => CSS })?)
+    Ok(tmpl.render(context! { r => report, t => strings(report.lang)?, css => css() })?)
 }
 
 /// The Markdown report.
