@@ -68,6 +68,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 exit::FINDINGS
             }
         }
+        Command::Timeline(args) => {
+            commands::timeline::run(&args, BUILTIN_RULES)?;
+            exit::OK
+        }
         Command::Serve(args) => {
             commands::serve::run(&args)?;
             exit::OK

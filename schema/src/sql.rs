@@ -16,8 +16,11 @@ pub const DERIVED: &[(&str, &str)] = &[
     ("04_cluster.sql", include_str!("../sql/04_cluster.sql")),
     ("05_host.sql", include_str!("../sql/05_host.sql")),
     ("06_logs.sql", include_str!("../sql/06_logs.sql")),
-    ("07_timeline.sql", include_str!("../sql/07_timeline.sql")),
 ];
+
+/// `(file name, SQL)` of the timeline, built after every derived table (it reads most of
+/// them).
+pub const TIMELINE: (&str, &str) = ("07_timeline.sql", include_str!("../sql/07_timeline.sql"));
 
 /// Raw tables that the loader fills and that rules should not need.
 pub const RAW_TABLES: &[&str] = &[

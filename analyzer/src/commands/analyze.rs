@@ -48,12 +48,16 @@ pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
             eprintln!("ktriage: rule {} failed: {e}", run.rule_id);
         }
     }
+    let timeline_start = Instant::now();
+    crate::timeline::complete(&case.conn, &rules, &runs)?;
+    let timeline_elapsed = timeline_start.elapsed();
     let report_start = Instant::now();
     let report = report::model::build(&case.conn, &rules, &runs, args.lang)?;
     write_reports(&report, args)?;
     if let Some(path) = &args.timings {
         let mut phases = case.timings.clone();
         phases.push(("rules", rules_elapsed));
+        phases.push(("timeline", timeline_elapsed));
         phases.push(("report", report_start.elapsed()));
         write_timings(path, &phases, workers, &runs)?;
     }

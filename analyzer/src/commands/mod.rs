@@ -5,3 +5,4 @@ pub mod explain;
 pub mod rules_list;
 pub mod serve;
 pub mod sql;
+pub mod timeline;
