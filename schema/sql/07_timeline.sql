@@ -88,7 +88,7 @@ SELECT r.bundle_id, c.cluster, r.finished, NULL,
          WHEN coalesce(r.exit_code, 0) = 0 THEN 'info' ELSE 'medium' END,
     r.namespace, 'pod/' || r.namespace || '/' || r.pod, r.node, NULL,
     'container ' || r.name || ' terminated: ' || coalesce(r.reason, '?') || ', exit code ' || coalesce(CAST(r.exit_code AS VARCHAR), '?')
-        || CASE WHEN r.restart_count > 0 THEN ', ' || r.restart_count || ' restarts' ELSE '' END,
+        || CASE WHEN r.restart_count = 1 THEN ', 1 restart' WHEN r.restart_count > 1 THEN ', ' || r.restart_count || ' restarts' ELSE '' END,
     '容器 ' || r.name || ' 终止：' || coalesce(r.reason, '?') || '，退出码 ' || coalesce(CAST(r.exit_code AS VARCHAR), '?')
         || CASE WHEN r.restart_count > 0 THEN '，已重启 ' || r.restart_count || ' 次' ELSE '' END,
     'object', r.pod_uid
