@@ -69,10 +69,21 @@ pub struct Filter {
 }
 
 /// Adds the rows that need the rules' results: log bursts per rule pattern and the findings.
-pub fn complete(conn: &Connection, rules: &[Rule], runs: &[RuleRun]) -> Result<()> {
-    place::log_bursts(conn, rules)?;
+/// Returns the wall time of each part, for `--timings`.
+pub fn complete(
+    conn: &Connection,
+    rules: &[Rule],
+    runs: &[RuleRun],
+) -> Result<[(&'static str, std::time::Duration); 2]> {
+    let start = std::time::Instant::now();
+    place::log_bursts(conn, rules, runs)?;
+    let bursts = start.elapsed();
+    let start = std::time::Instant::now();
     place::findings(conn, rules, runs)?;
-    Ok(())
+    Ok([
+        ("timeline-log-bursts", bursts),
+        ("timeline-findings", start.elapsed()),
+    ])
 }
 
 /// The latest collection time of the case: "now" for relative times.

@@ -26,16 +26,27 @@ pub(super) fn anchor_of_evidence(evidence: &str) -> String {
     }
 }
 
-/// Adds a `log-burst` row per rule, log file origin and 10-minute bucket holding lines that
-/// match one of the rule's patterns (case-insensitive, as `explain` matches them), at the
+/// Adds a `log-burst` row per rule with findings, log file origin and 10-minute bucket holding
+/// lines that match one of the rule's patterns (case-insensitive, as `explain` matches them), at the
 /// rule's severity from [`BURST_LINES`] lines on. A pattern
 /// DuckDB's regex engine refuses is left out of the timeline; the rule itself is unaffected.
-pub(super) fn log_bursts(conn: &Connection, rules: &[Rule]) -> Result<()> {
+pub(super) fn log_bursts(conn: &Connection, rules: &[Rule], runs: &[RuleRun]) -> Result<()> {
     conn.execute_batch(
         "CREATE OR REPLACE TEMP TABLE timeline_patterns (rule_id VARCHAR, severity VARCHAR, regex VARCHAR)",
     )?;
     let mut accepted = Vec::new();
-    for rule in rules.iter().filter(|r| !r.meta.patterns.is_empty()) {
+    // Only the patterns of rules that found something: their lines are evidence of a problem
+    // of this case (the patterns of the others also match healthy services' lines), and each
+    // pattern costs a pass of the regex engine over every matching line.
+    let found = |rule: &&Rule| {
+        runs.iter()
+            .any(|run| run.rule_id == rule.meta.id && !run.findings.is_empty())
+    };
+    for rule in rules
+        .iter()
+        .filter(|r| !r.meta.patterns.is_empty())
+        .filter(found)
+    {
         let regex = format!(
             "(?i)(?:{})",
             rule.meta
