@@ -282,6 +282,7 @@ fn finding_counts(report: &Path) -> Vec<(String, usize)> {
 #[test]
 fn the_sample_report_has_a_self_contained_timeline_with_every_finding_on_it() {
     let tmp = tempfile::tempdir().expect("tempdir");
+    let titles = regex::Regex::new("(?s)<title>.*?</title>").expect("regex");
     for (lang, heading) in [("en", "Timeline"), ("zh", "时间线")] {
         let report = analyze_sample(tmp.path(), lang);
         let html = std::fs::read_to_string(report.join("report.html")).expect("report.html");
@@ -292,9 +293,7 @@ fn the_sample_report_has_a_self_contained_timeline_with_every_finding_on_it() {
         let svg = &html[start..start + html[start..].find("</svg>").expect("closed")];
         // Self-contained: no address in the markup (a finding's text in a tooltip may
         // quote one, as text).
-        let markup = regex::Regex::new("(?s)<title>.*?</title>")
-            .expect("regex")
-            .replace_all(svg, "");
+        let markup = titles.replace_all(svg, "");
         assert!(!markup.contains("://"), "the SVG names no address");
         assert!(!html.contains("<script"), "no script");
         assert!(!html.contains("<link"), "no linked resource");

@@ -576,6 +576,9 @@ fn draw_legend(svg: &mut String, y: f64, lang: Lang) {
     );
 }
 
+/// The densest period: its start, end, how many facts it holds, and the rows shown.
+type Densest = (DateTime<Utc>, DateTime<Utc>, i64, Vec<Row>);
+
 /// The period (a 24th of the window, at least 10 minutes) with the most notable facts — or
 /// the most facts, when none is notable — and its rows.
 fn densest(
@@ -584,7 +587,7 @@ fn densest(
     end: DateTime<Utc>,
     reference: DateTime<Utc>,
     lang: Lang,
-) -> Result<(DateTime<Utc>, DateTime<Utc>, i64, Vec<Row>)> {
+) -> Result<Densest> {
     let width_us = ((end - start).num_microseconds().unwrap_or(i64::MAX) / 24).max(600_000_000);
     let found: Option<(i64, i64)> = conn
         .query_row(
