@@ -29,32 +29,10 @@ pub fn absolute(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
-/// A duration as `--since 2h` takes it: whole numbers with `d`, `h`, `m` or `s`, one or more
-/// (`1h30m`).
+/// A duration as every command takes it (`2h`, `1h30m`, `1.5h`, `3d`: `schema::duration`).
 pub fn parse_duration(text: &str) -> Option<TimeDelta> {
-    let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    let mut total = TimeDelta::zero();
-    let mut digits = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let n: i64 = digits.parse().ok()?;
-        digits.clear();
-        let part = match c {
-            'd' => TimeDelta::try_days(n)?,
-            'h' => TimeDelta::try_hours(n)?,
-            'm' => TimeDelta::try_minutes(n)?,
-            's' => TimeDelta::try_seconds(n)?,
-            _ => return None,
-        };
-        total = total.checked_add(&part)?;
-    }
-    digits.is_empty().then_some(total)
+    let d = ktriage_schema::duration::parse(text).ok()?;
+    TimeDelta::from_std(d).ok()
 }
 
 /// An absolute time: RFC 3339 (`2026-01-15T09:00:00Z`), `2026-01-15 09:00[:00]` (UTC) or a
