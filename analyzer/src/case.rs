@@ -15,7 +15,8 @@ pub struct Case {
     pub conn: Connection,
     /// The bundles, in the order given.
     pub bundles: Vec<OpenBundle>,
-    /// Wall time of each phase of opening: `open` (unpack and verify), `load`, `derive`.
+    /// Wall time of each phase of opening: `open` (unpack and verify), `load`, `derive`,
+    /// `timeline-table`.
     pub timings: Vec<(&'static str, Duration)>,
     /// Unpacked archives and spill live here until the case is dropped; a signal that finds
     /// the case unable to unwind removes it ([`crate::stop`]).
@@ -88,9 +89,12 @@ impl Case {
         phase = Instant::now();
         let spinner = progress.spinner("building tables");
         crate::db::derive(&conn).map_err(interrupted_or)?;
+        timings.push(("derive", phase.elapsed()));
+        phase = Instant::now();
+        crate::db::derive_timeline(&conn).map_err(interrupted_or)?;
         crate::db::seal(&conn, options.query_threads)?;
         spinner.finish_and_clear();
-        timings.push(("derive", phase.elapsed()));
+        timings.push(("timeline-table", phase.elapsed()));
         Ok(Case {
             conn,
             bundles,

@@ -38,6 +38,9 @@ pub enum Command {
     /// Compare two snapshots of a cluster: findings appeared, resolved and persisting; objects
     /// added, removed and changed.
     Diff(DiffArgs),
+    /// Print what happened, in time order: events, container terminations, node conditions,
+    /// rollouts, log bursts and findings.
+    Timeline(TimelineArgs),
 }
 
 /// Report formats.
@@ -329,6 +332,54 @@ impl ImportArgs {
             ..Limits::default()
         }
     }
+}
+
+/// `ktriage timeline`.
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// Bundles.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// From this time: a duration before the collection (`2h`, `1h30m`, `3d`) or an absolute
+    /// time (`2026-01-15T09:00:00Z`, `2026-01-15 09:00`, UTC).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Up to this time, written like `--since`.
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Only facts of this node.
+    #[arg(long, value_name = "NODE")]
+    pub node: Option<String>,
+    /// Only facts in this namespace.
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Only these kinds (comma-separated or repeated): event, container-start,
+    /// container-exit, oom-kill, pod-created, pod-scheduled, pod-readiness, pod-deleting,
+    /// node-created, node-condition, kubelet-start, kubelet-exit, rollout,
+    /// rollout-condition, job-start, job-complete, job-failed, certificate-valid-from,
+    /// certificate-expiry, log-burst, finding, collection.
+    #[arg(long, value_name = "KIND", value_delimiter = ',')]
+    pub kind: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TimelineFormat,
+    /// Language of the summaries.
+    #[arg(long, value_enum, default_value = "zh")]
+    pub lang: Lang,
+    /// Rule selection (findings and log bursts come from the rules).
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// How `ktriage timeline` prints rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimelineFormat {
+    /// One aligned line per fact, terminal-safe.
+    Text,
+    /// A JSON array of rows.
+    Json,
+    /// CSV with a header line.
+    Csv,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {

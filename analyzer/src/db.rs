@@ -60,6 +60,13 @@ pub fn derive(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Builds the `timeline` table from the derived ones.
+pub fn derive_timeline(conn: &Connection) -> Result<()> {
+    let (name, sql) = ktriage_schema::sql::TIMELINE;
+    conn.execute_batch(sql)
+        .with_context(|| format!("schema {name}"))
+}
+
 /// Drops the raw tables rules do not need, switches off file access and locks the
 /// configuration. Nothing can reach the file system after this. With `query_threads`, each
 /// query from here on runs on that many threads.

@@ -17,6 +17,7 @@ pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod stop;
+pub mod timeline;
 
 /// Collapses whitespace, newlines included, so an error prints as one line, and shows any
 /// other control character (ESC, BEL, …: bundle and rule files choose their names) as a

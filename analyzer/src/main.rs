@@ -82,6 +82,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 _ => exit::OK,
             }
         }
+        Command::Timeline(args) => {
+            commands::timeline::run(&args, BUILTIN_RULES)?;
+            exit::OK
+        }
         Command::Serve(args) => {
             commands::serve::run(&args)?;
             exit::OK

@@ -99,6 +99,11 @@ SELECT bundle_id, namespace, pod, pod_uid, node, container_type, position,
     ss.lastState.terminated.message AS last_message,
     ss.lastState.terminated.exitCode AS last_exit_code,
     k8s_ts(ss.lastState.terminated.finishedAt) AS last_finished_at,
+    -- When the current instance started (running or terminated), when it ended, and when
+    -- the previous instance started: the timeline's container starts and terminations.
+    k8s_ts(coalesce(ss.state.running.startedAt, ss.state.terminated.startedAt)) AS started_at,
+    k8s_ts(ss.state.terminated.finishedAt) AS finished_at,
+    k8s_ts(ss.lastState.terminated.startedAt) AS last_started_at,
     spec,
     status
 FROM st;

@@ -18,6 +18,10 @@ pub const DERIVED: &[(&str, &str)] = &[
     ("06_logs.sql", include_str!("../sql/06_logs.sql")),
 ];
 
+/// `(file name, SQL)` of the timeline, built after every derived table (it reads most of
+/// them).
+pub const TIMELINE: (&str, &str) = ("07_timeline.sql", include_str!("../sql/07_timeline.sql"));
+
 /// Raw tables that the loader fills and that rules should not need.
 pub const RAW_TABLES: &[&str] = &[
     "raw_objects",

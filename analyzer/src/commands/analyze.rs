@@ -48,12 +48,25 @@ pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
             eprintln!("ktriage: rule {} failed: {e}", run.rule_id);
         }
     }
+    // The timeline is an aid: without its log bursts and findings the reports still stand.
+    let timeline_parts = match crate::timeline::complete(&case.conn, &rules, &runs) {
+        Ok(parts) => parts.to_vec(),
+        Err(e) => {
+            crate::stop::check()?;
+            eprintln!(
+                "ktriage: the timeline lacks log bursts or findings: {}",
+                crate::one_line(&format!("{e:#}"))
+            );
+            Vec::new()
+        }
+    };
     let report_start = Instant::now();
     let report = report::model::build(&case.conn, &rules, &runs, args.lang)?;
     write_reports(&report, args)?;
     if let Some(path) = &args.timings {
         let mut phases = case.timings.clone();
         phases.push(("rules", rules_elapsed));
+        phases.extend(timeline_parts);
         phases.push(("report", report_start.elapsed()));
         write_timings(path, &phases, workers, &runs)?;
     }

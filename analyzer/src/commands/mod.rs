@@ -7,3 +7,4 @@ pub mod import;
 pub mod rules_list;
 pub mod serve;
 pub mod sql;
+pub mod timeline;

@@ -32,6 +32,9 @@ pub struct Report {
     pub rule_errors: Vec<(String, String)>,
     /// Rules run.
     pub rules_run: usize,
+    /// The timeline chart and its densest period; `None` when nothing is dated. Left out of
+    /// `findings.json`.
+    pub timeline: Option<crate::timeline::chart::Section>,
 }
 
 /// A bundle's identity.
@@ -311,6 +314,7 @@ pub fn build(conn: &Connection, rules: &[Rule], runs: &[RuleRun], lang: Lang) ->
         gaps: gaps(conn)?,
         rule_errors,
         rules_run: rules.len(),
+        timeline: crate::timeline::chart::build(conn, lang)?,
     })
 }
 

@@ -153,9 +153,14 @@ pub fn markdown(report: &Report) -> Result<String> {
     Ok(tmpl.render(context! { r => report, t => strings(report.lang)? })?)
 }
 
-/// `findings.json`.
+/// `findings.json`: the report without the timeline chart (`ktriage timeline --format json`
+/// gives the timeline itself).
 pub fn json(report: &Report) -> Result<String> {
-    Ok(serde_json::to_string_pretty(report)?)
+    let mut value = serde_json::to_value(report)?;
+    if let Some(map) = value.as_object_mut() {
+        map.remove("timeline");
+    }
+    Ok(serde_json::to_string_pretty(&value)?)
 }
 
 /// Markdown to HTML with raw HTML shown as text, never passed through (links and images are
