@@ -2,6 +2,8 @@
 
 pub mod analyze;
 pub mod explain;
+pub mod export;
+pub mod fleet;
 pub mod rules_list;
 pub mod serve;
 pub mod sql;
