@@ -67,10 +67,10 @@ fn files(dir: &Path) -> Vec<String> {
 }
 
 /// Three cases (the sample: a cluster and three node bundles; a year-old kubeadm cluster and
-/// its nodes; a managed EKS cluster whose context holds `:` and `/`) exported into one tree,
-/// the last two at the same time.
+/// its four nodes; a managed EKS cluster and a node) exported into one tree, the last two
+/// by two processes at the same time.
 struct Fleet {
-    _tmp: tempfile::TempDir,
+    tmp: tempfile::TempDir,
     dir: PathBuf,
     sample: Vec<PathBuf>,
 }
@@ -97,39 +97,55 @@ fn exported_fleet() -> Fleet {
     let (mut a, mut b) = (spawn(&kubeadm), spawn(&eks));
     assert!(a.wait().expect("wait").success());
     assert!(b.wait().expect("wait").success());
-    Fleet {
-        _tmp: tmp,
-        dir,
-        sample,
-    }
+    Fleet { tmp, dir, sample }
 }
 
-const SAMPLE_CLUSTER: &str = "prod-shanghai";
-const EKS_CLUSTER: &str = "arn:aws:eks:eu-west-1:123456789012:cluster/shop-prod";
+/// The cluster id the export filed the cluster bundle labelled `label` under.
+fn cluster_of(dir: &Path, label: &str) -> String {
+    let rows = fleet_tsv(
+        dir,
+        &[
+            "-c",
+            &format!("SELECT cluster_id FROM bundles WHERE kind = 'cluster' AND label = '{label}'"),
+        ],
+    );
+    assert_eq!(rows.len(), 2, "{label}: {rows:?}");
+    rows[1].clone()
+}
 
+const SAMPLE: &str = "prod-shanghai";
+const KUBEADM: &str = "kubernetes-admin@prod-onprem";
+const EKS: &str = "arn:aws:eks:eu-west-1:123456789012:cluster/shop-prod";
+
+/// One export tree of three fixture cases, checked from every side: its layout, the tables
+/// `ktriage fleet` sees, the findings against `analyze`'s, the shipped queries against what
+/// the fixtures hold, and Spark against DuckDB.
 #[test]
-fn exports_are_hive_partitioned_parquet_with_one_schema_file() {
+fn fixture_cases_export_and_answer_fleet_questions_in_duckdb_and_spark() {
     let fleet = exported_fleet();
+    let sample = cluster_of(&fleet.dir, SAMPLE);
+    check_layout(&fleet, &sample);
+    check_fleet_tables(&fleet);
+    check_findings_match_analyze(&fleet, &sample);
+    check_shipped_queries(&fleet, &sample);
+    check_spark_matches_duckdb(&fleet);
+}
+
+fn check_layout(fleet: &Fleet, sample: &str) {
     let all = files(&fleet.dir);
     assert!(all.contains(&"_ktriage_schema.json".to_string()), "{all:?}");
+    let sample_file = |table: &str, bundle: &str| {
+        format!("{table}/cluster_id={sample}/bundle_id={bundle}/part-0.parquet")
+    };
     assert!(
-        all.contains(
-            &"findings/cluster_id=prod-shanghai/bundle_id=prod-shanghai-20260115-120000/part-0.parquet"
-                .to_string()
-        ),
+        all.contains(&sample_file("findings", "prod-shanghai-20260115-120000")),
         "{all:?}"
     );
     // The sample's node bundles are filed under their cluster.
     assert!(
-        all.contains(
-            &"certificates/cluster_id=prod-shanghai/bundle_id=sh-cp-1-20260115-120000/part-0.parquet"
-                .to_string()
-        ),
+        all.contains(&sample_file("certificates", "sh-cp-1-20260115-120000")),
         "{all:?}"
     );
-    // ':' and '/' of the EKS context are escaped, not directories.
-    let eks_dir = "nodes/cluster_id=arn%3Aaws%3Aeks%3Aeu-west-1%3A123456789012%3Acluster%2Fshop-prod/bundle_id=shop-prod-eks-20260115-120000/part-0.parquet";
-    assert!(all.contains(&eks_dir.to_string()), "{all:?}");
     assert!(
         all.iter()
             .all(|f| f == "_ktriage_schema.json" || f.ends_with("/part-0.parquet")),
@@ -144,34 +160,32 @@ fn exports_are_hive_partitioned_parquet_with_one_schema_file() {
         schema["partitioning"],
         serde_json::json!(["cluster_id", "bundle_id"])
     );
-    // Each table of the schema has a file for every bundle: 4 + 4 + 2 bundles.
+    // Each table of the schema has a file for every bundle, empty or not: 4 + 5 + 2.
     for table in schema["tables"].as_array().expect("tables") {
         let name = table["name"].as_str().expect("name");
         let count = all
             .iter()
             .filter(|f| f.starts_with(&format!("{name}/")))
             .count();
-        assert_eq!(count, 10, "{name}: {all:?}");
+        assert_eq!(count, 11, "{name}: {all:?}");
     }
 }
 
-#[test]
-fn fleet_tables_span_every_bundle_with_partition_columns() {
-    let fleet = exported_fleet();
+fn check_fleet_tables(fleet: &Fleet) {
     let rows = fleet_tsv(
         &fleet.dir,
         &[
             "-c",
-            "SELECT cluster_id, count(*) AS bundles, sum(CASE WHEN kind = 'cluster' THEN 1 ELSE 0 END) AS clusters FROM bundles GROUP BY cluster_id ORDER BY cluster_id",
+            "SELECT any_value(label) FILTER (WHERE kind = 'cluster') AS cluster, count(*) AS bundles, count(DISTINCT bundle_id) AS ids FROM bundles GROUP BY cluster_id ORDER BY cluster",
         ],
     );
     assert_eq!(
         rows,
         [
-            "cluster_id\tbundles\tclusters",
-            &format!("{EKS_CLUSTER}\t2\t1"),
-            "kubernetes-admin@prod-onprem\t5\t1",
-            &format!("{SAMPLE_CLUSTER}\t4\t1"),
+            "cluster\tbundles\tids".to_string(),
+            format!("{EKS}\t2\t2"),
+            format!("{KUBEADM}\t5\t5"),
+            format!("{SAMPLE}\t4\t4"),
         ]
     );
     // Column types are the declared ones, whatever the data held.
@@ -194,10 +208,8 @@ fn fleet_tables_span_every_bundle_with_partition_columns() {
     );
 }
 
-#[test]
-fn findings_are_the_rows_analyze_reports() {
-    let fleet = exported_fleet();
-    let report = fleet._tmp.path().join("report");
+fn check_findings_match_analyze(fleet: &Fleet, sample: &str) {
+    let report = fleet.tmp.path().join("report");
     let mut args = vec![
         "analyze",
         "-q",
@@ -226,7 +238,7 @@ fn findings_are_the_rows_analyze_reports() {
         &[
             "-c",
             &format!(
-                "SELECT rule_id, count(*) FROM findings WHERE cluster_id = '{SAMPLE_CLUSTER}' GROUP BY rule_id ORDER BY rule_id"
+                "SELECT rule_id, count(*) FROM findings WHERE cluster_id = '{sample}' GROUP BY rule_id ORDER BY rule_id"
             ),
         ],
     );
@@ -238,16 +250,24 @@ fn findings_are_the_rows_analyze_reports() {
         })
         .collect();
     assert_eq!(got, expected);
-    // Messages in both languages; FAQ ids as a list.
-    let both = fleet_tsv(
+    // Every finding has its English message, a severity and its rule's FAQ ids, each of
+    // which is one row of finding_faqs.
+    let checks = fleet_tsv(
         &fleet.dir,
         &[
             "-c",
-            "SELECT count(*) FROM findings WHERE message_en <> '' AND len(faq_ids) > 0 AND severity_rank BETWEEN 0 AND 4",
+            "SELECT count(*) FILTER (WHERE message_en <> '' AND len(faq_ids) > 0 AND severity_rank BETWEEN 0 AND 4), count(*), sum(len(faq_ids)), (SELECT count(*) FROM finding_faqs) FROM findings",
         ],
     );
-    let all = fleet_tsv(&fleet.dir, &["-c", "SELECT count(*) FROM findings"]);
-    assert_eq!(both[1], all[1]);
+    let cells: Vec<&str> = checks[1].split('\t').collect();
+    assert_eq!(cells[0], cells[1], "{checks:?}");
+    assert_eq!(cells[2], cells[3], "{checks:?}");
+    // Chinese messages travel too.
+    let zh = fleet_tsv(
+        &fleet.dir,
+        &["-c", "SELECT count(*) FROM findings WHERE message_zh <> ''"],
+    );
+    assert_ne!(zh[1], "0", "{zh:?}");
 }
 
 /// Counts findings per rule id anywhere in findings.json (objects with `rule_id` and
@@ -269,9 +289,7 @@ fn collect_rule_ids(v: &serde_json::Value, out: &mut BTreeMap<String, usize>) {
     }
 }
 
-#[test]
-fn shipped_queries_answer_what_the_fixtures_imply() {
-    let fleet = exported_fleet();
+fn check_shipped_queries(fleet: &Fleet, sample: &str) {
     let list = ktriage(&["fleet", "--list"]);
     assert!(list.status.success());
     for name in [
@@ -282,18 +300,18 @@ fn shipped_queries_answer_what_the_fixtures_imply() {
     ] {
         assert!(text(&list.stdout).contains(name), "{}", text(&list.stdout));
     }
-    // The sample's control-plane certificates expire 2026-01-25T08:14:14Z, 9.8 days after
-    // its collection.
+    // The sample's seven control-plane certificates on sh-cp-1 expire 2026-01-25T08:14:14Z,
+    // 9.8 days after collection, and sh-worker-2's kubelet client certificate expired
+    // 2026-01-12T09:43:33Z, 3.1 days before: 8 certificates on 2 nodes, the soonest -3.1
+    // days (rounded down, -4). The managed EKS fixture has no expiring certificate.
     let certs = fleet_tsv(&fleet.dir, &["--query", "certificates-expiring"]);
     assert_eq!(
         certs[0],
         "cluster_id\tcertificates\tnodes\tsoonest_days_left"
     );
-    let sample = certs
-        .iter()
-        .find(|r| r.starts_with(&format!("{SAMPLE_CLUSTER}\t")))
-        .unwrap_or_else(|| panic!("{certs:?}"));
-    assert!(sample.ends_with("\t1\t9"), "{sample}");
+    assert!(certs.contains(&format!("{sample}\t8\t2\t-4")), "{certs:?}");
+    let eks = cluster_of(&fleet.dir, EKS);
+    assert!(!certs.iter().any(|r| r.starts_with(&eks)), "{certs:?}");
     // Every node of every cluster is counted once.
     let versions = fleet_tsv(&fleet.dir, &["--query", "node-versions"]);
     let nodes: usize = versions[1..]
@@ -309,16 +327,43 @@ fn shipped_queries_answer_what_the_fixtures_imply() {
     let total = fleet_tsv(&fleet.dir, &["-c", "SELECT count(*) FROM nodes"]);
     assert_eq!(nodes.to_string(), total[1]);
     assert!(
-        versions.iter().any(|r| r.contains("\tv1.29.3\t")),
+        versions.contains(
+            &"Ubuntu 22.04.3 LTS\t5.15.0-91-generic\tcontainerd://1.7.12\tv1.29.3\t3\t1"
+                .to_string()
+        ),
         "{versions:?}"
     );
-    // Findings per FAQ id: the sample's version appears, benign noise does not.
+    // Findings per FAQ id and version (the sample is 1.29); benign findings are left out.
     let faq = fleet_tsv(&fleet.dir, &["--query", "findings-by-faq-version"]);
     assert!(faq.iter().any(|r| r.contains("\t1.29\t")), "{faq:?}");
+    let faq_total: usize = faq[1..]
+        .iter()
+        .map(|r| {
+            r.split('\t')
+                .nth(2)
+                .expect("findings")
+                .parse::<usize>()
+                .expect("n")
+        })
+        .sum();
+    let not_benign = fleet_tsv(
+        &fleet.dir,
+        &["-c", "SELECT count(*) FROM finding_faqs WHERE NOT benign"],
+    );
+    assert_eq!(faq_total.to_string(), not_benign[1]);
+    // Noisy rules: the benign column counts findings of benign rules; the sample's
+    // apiserver TLS handshake noise is one.
     let noisy = fleet_tsv(&fleet.dir, &["--query", "noisy-rules"]);
     assert_eq!(noisy[0], "rule_id\tfired\tclusters\tbenign\tinfo\tsymptoms");
-    assert!(noisy.len() > 1, "{noisy:?}");
-    // The noisy fixtures carry benign look-alikes: some finding is marked benign.
+    let tls = noisy
+        .iter()
+        .find(|r| r.starts_with("apiserver-tls-handshake-noise\t"))
+        .unwrap_or_else(|| panic!("{noisy:?}"));
+    let cells: Vec<&str> = tls.split('\t').collect();
+    assert_eq!(
+        cells[1], cells[3],
+        "every finding of a benign rule is benign: {tls}"
+    );
     let benign: usize = noisy[1..]
         .iter()
         .map(|r| {
@@ -336,21 +381,19 @@ fn shipped_queries_answer_what_the_fixtures_imply() {
     assert_eq!(benign.to_string(), expected[1]);
 }
 
-#[test]
-fn spark_returns_the_same_rows_as_duckdb_for_every_shipped_query() {
+fn check_spark_matches_duckdb(fleet: &Fleet) {
     let java = Command::new("java").arg("-version").output();
+    if !java.is_ok_and(|o| o.status.success()) {
+        eprintln!("Spark comparison skipped: no Java (Spark needs Java 17)");
+        return;
+    }
     let pyspark = Command::new("python3")
         .args(["-c", "import pyspark"])
         .output();
-    if !java.is_ok_and(|o| o.status.success()) {
-        eprintln!("skipped: no Java (Spark needs Java 17)");
-        return;
-    }
     if !pyspark.is_ok_and(|o| o.status.success()) {
-        eprintln!("skipped: PySpark is not installed (pip install pyspark)");
+        eprintln!("Spark comparison skipped: PySpark is not installed (pip install pyspark)");
         return;
     }
-    let fleet = exported_fleet();
     let o = Command::new("python3")
         .arg(repo().join("scripts/fleet-spark.py"))
         .arg(&fleet.dir)
@@ -368,7 +411,11 @@ fn spark_returns_the_same_rows_as_duckdb_for_every_shipped_query() {
             spark.get_mut(name).expect("section").push(line.to_string());
         }
     }
-    assert_eq!(spark.len(), 4, "{out}");
+    let shipped: Vec<String> = text(&ktriage(&["fleet", "--list"]).stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    assert_eq!(spark.keys().cloned().collect::<Vec<_>>(), shipped, "{out}");
     for (name, rows) in &spark {
         let duck = fleet_tsv(&fleet.dir, &["--query", name]);
         assert!(duck.len() > 1, "{name} returns rows over the fixtures");
@@ -378,14 +425,18 @@ fn spark_returns_the_same_rows_as_duckdb_for_every_shipped_query() {
 
 #[test]
 fn re_export_replaces_a_bundles_files_and_a_failed_one_leaves_them() {
-    let fleet = exported_fleet();
-    let part = fleet.dir.join(
-        "bundles/cluster_id=prod-shanghai/bundle_id=prod-shanghai-20260115-120000/part-0.parquet",
-    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sample = build_case(&repo().join("tests/fixtures/sample"), tmp.path());
+    let dir = tmp.path().join("export");
+    export_ok(&dir, &sample);
+    let cluster = cluster_of(&dir, SAMPLE);
+    let part = dir.join(format!(
+        "bundles/cluster_id={cluster}/bundle_id=prod-shanghai-20260115-120000/part-0.parquet"
+    ));
     let before = fs::read(&part).expect("part");
     let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&fs::metadata(p).expect("meta"));
     let first = inode(&part);
-    export_ok(&fleet.dir, &fleet.sample);
+    export_ok(&dir, &sample);
     assert_ne!(
         inode(&part),
         first,
@@ -396,17 +447,17 @@ fn re_export_replaces_a_bundles_files_and_a_failed_one_leaves_them() {
         before,
         "same case, same bytes"
     );
-    let count = fleet_tsv(&fleet.dir, &["-c", "SELECT count(*) FROM bundles"]);
-    assert_eq!(count[1], "10", "no bundle is doubled");
+    let count = fleet_tsv(&dir, &["-c", "SELECT count(*) FROM bundles"]);
+    assert_eq!(count[1], "4", "no bundle is doubled");
 
     // A partition that cannot be written fails the export before any file moves.
-    let blocked = fleet
-        .dir
-        .join("pods/cluster_id=prod-shanghai/bundle_id=prod-shanghai-20260115-120000");
+    let blocked = dir.join(format!(
+        "pods/cluster_id={cluster}/bundle_id=prod-shanghai-20260115-120000"
+    ));
     fs::remove_dir_all(&blocked).expect("rm");
     fs::write(&blocked, "not a directory").expect("block");
     let moved = inode(&part);
-    let o = export(&fleet.dir, &fleet.sample, &[]);
+    let o = export(&dir, &sample, &[]);
     assert!(!o.status.success());
     let err = text(&o.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
@@ -417,7 +468,7 @@ fn re_export_replaces_a_bundles_files_and_a_failed_one_leaves_them() {
         "nothing of the failed export moved into place"
     );
     assert!(
-        files(&fleet.dir).iter().all(|f| !f.contains(".tmp-")),
+        files(&dir).iter().all(|f| !f.contains(".tmp-")),
         "temporary files left"
     );
 }
@@ -461,7 +512,7 @@ fn hostile_ids_become_escaped_partition_names_and_read_back_exactly() {
         .collect();
     assert_eq!(
         node_files,
-        ["nodes/cluster_id=%2Fetc%2Fpasswd%2F..%2F../bundle_id=..%2F..%2F..%2Fescaped%1B%5B31m%3D%252F/part-0.parquet"]
+        ["nodes/cluster_id=%2Fetc%2Fpasswd%2F../bundle_id=..%2F..%2F..%2Fescaped%1B%5B31m%3D%252F/part-0.parquet"]
             .map(String::from)
             .to_vec()
     );
