@@ -41,6 +41,10 @@ pub enum Command {
     /// Print what happened, in time order: events, container terminations, node conditions,
     /// rollouts, log bursts and findings.
     Timeline(TimelineArgs),
+    /// Export a case's tables and findings as Hive-partitioned Parquet for fleet queries.
+    Export(ExportArgs),
+    /// Run SQL over an export tree, across all its bundles: -c, --query, or a prompt.
+    Fleet(FleetArgs),
 }
 
 /// Report formats.
@@ -320,6 +324,67 @@ pub struct ImportArgs {
     #[arg(long, value_name = "MIB", default_value_t = 32 * 1024)]
     pub max_unpacked_mib: u64,
     /// No progress spinner.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `ktriage export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Bundles, loaded as one case.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Export tree to write into (created if missing; other bundles' files are kept).
+    #[arg(short, long, value_name = "DIR", required = true)]
+    pub output: PathBuf,
+    /// Tables to write, comma-separated (default: all of the export schema).
+    #[arg(long, value_delimiter = ',', value_name = "TABLE")]
+    pub tables: Vec<String>,
+    /// Rule selection.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Seconds a rule may run; a rule still running is interrupted and reported as failed.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_RULE_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub rule_timeout: u64,
+}
+
+/// `ktriage fleet`.
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    /// Export tree written by `ktriage export`.
+    #[arg(value_name = "DIR", required_unless_present = "list")]
+    pub dir: Option<PathBuf>,
+    /// Run this query and exit.
+    #[arg(
+        short = 'c',
+        long = "command",
+        value_name = "QUERY",
+        conflicts_with = "name"
+    )]
+    pub query: Option<String>,
+    /// Run the shipped fleet query NAME (see --list) and exit.
+    #[arg(long = "query", value_name = "NAME")]
+    pub name: Option<String>,
+    /// List the shipped fleet queries.
+    #[arg(long, conflicts_with_all = ["query", "name"])]
+    pub list: bool,
+    /// Output format of results.
+    #[arg(long, value_enum, default_value = "table")]
+    pub output: SqlOutput,
+    /// Seconds a query may run before it is interrupted.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_RULE_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub query_timeout: u64,
+    /// Memory the database may use, in MiB (0: DuckDB's default, 80% of RAM).
+    #[arg(long, value_name = "MIB", default_value_t = 1536,
+          value_parser = parse_memory_mib)]
+    pub memory_mib: u64,
+    /// Disk the database may spill to, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 10 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_temp_mib: u64,
+    /// No progress bars.
     #[arg(short, long)]
     pub quiet: bool,
 }

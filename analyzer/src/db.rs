@@ -20,6 +20,20 @@ pub fn open(
     memory_limit_mib: Option<u64>,
     max_temp_mib: u64,
 ) -> Result<Connection> {
+    let conn = open_empty(spill_dir, memory_limit_mib, max_temp_mib)?;
+    let (name, sql) = ktriage_schema::sql::RAW;
+    conn.execute_batch(sql)
+        .with_context(|| format!("schema {name}"))?;
+    Ok(conn)
+}
+
+/// [`open`] without the raw tables: the same limits, for databases filled another way
+/// (`ktriage fleet`).
+pub fn open_empty(
+    spill_dir: &Path,
+    memory_limit_mib: Option<u64>,
+    max_temp_mib: u64,
+) -> Result<Connection> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get() as i64)
         .unwrap_or(2);
@@ -45,9 +59,6 @@ pub fn open(
         ))
         .with_context(|| format!("setting the spill limit to {max_temp_mib} MiB"))?;
     }
-    let (name, sql) = ktriage_schema::sql::RAW;
-    conn.execute_batch(sql)
-        .with_context(|| format!("schema {name}"))?;
     Ok(conn)
 }
 

@@ -90,5 +90,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             commands::serve::run(&args)?;
             exit::OK
         }
+        Command::Export(args) => {
+            if commands::export::run(&args, BUILTIN_RULES)? {
+                exit::OK
+            } else {
+                exit::ERROR
+            }
+        }
+        Command::Fleet(args) => {
+            if commands::fleet::run(&args)? {
+                exit::OK
+            } else {
+                exit::FINDINGS
+            }
+        }
     })
 }

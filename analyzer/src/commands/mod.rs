@@ -4,6 +4,8 @@ pub mod analyze;
 pub mod diff;
 pub mod explain;
 pub mod import;
+pub mod export;
+pub mod fleet;
 pub mod rules_list;
 pub mod serve;
 pub mod sql;

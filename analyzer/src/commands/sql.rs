@@ -24,32 +24,38 @@ pub fn run(args: &SqlArgs) -> Result<bool> {
         &args.input.case_options(),
         &Progress::new(args.input.quiet),
     )?;
-    let session = Session {
-        conn: &case.conn,
-        interrupt: case.conn.interrupt_handle(),
-        timeout: Duration::from_secs(args.query_timeout),
-        output: args.output,
-    };
-    crate::stop::watch(&session.interrupt);
+    let session = Session::new(&case.conn, args.query_timeout, args.output);
     let ok = match &args.query {
         Some(query) => session.print(query),
-        None => repl(&case, &session)?,
+        None => repl(&case.describe(), &session)?,
     };
     crate::stop::check()?;
     Ok(ok)
 }
 
 /// Where queries run and how they are bounded and printed.
-struct Session<'a> {
+pub(crate) struct Session<'a> {
     conn: &'a Connection,
     interrupt: Arc<InterruptHandle>,
     timeout: Duration,
     output: SqlOutput,
 }
 
-impl Session<'_> {
+impl<'a> Session<'a> {
+    /// Queries on `conn`, each interrupted after `timeout_secs`, printed as `output`.
+    pub(crate) fn new(conn: &'a Connection, timeout_secs: u64, output: SqlOutput) -> Self {
+        let session = Session {
+            conn,
+            interrupt: conn.interrupt_handle(),
+            timeout: Duration::from_secs(timeout_secs),
+            output,
+        };
+        crate::stop::watch(&session.interrupt);
+        session
+    }
+
     /// Runs `query` under the time limit and prints it; returns whether it ran.
-    fn print(&self, query: &str) -> bool {
+    pub(crate) fn print(&self, query: &str) -> bool {
         let deadline = crate::stop::Deadline::arm(&self.interrupt, self.timeout);
         let result = query_text(self.conn, query);
         if deadline.fired() {
@@ -63,12 +69,12 @@ impl Session<'_> {
     }
 }
 
-fn repl(case: &Case, session: &Session) -> Result<bool> {
+/// Reads queries until EOF or `.quit`; `what` names the data in the greeting.
+pub(crate) fn repl(what: &str, session: &Session) -> Result<bool> {
     let interactive = std::io::stdin().is_terminal();
     if interactive {
         eprintln!(
-            "ktriage sql over {}. Tables: .tables   Columns: .schema TABLE   Quit: .quit",
-            case.describe()
+            "ktriage sql over {what}. Tables: .tables   Columns: .schema TABLE   Quit: .quit"
         );
     }
     let stdin = std::io::stdin();

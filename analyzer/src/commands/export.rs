@@ -1,0 +1,76 @@
+//! `ktriage export`: load a case, run the rules, write its tables as Parquet.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+use crate::case::{BadInput, Case, CaseOptions};
+use crate::cli::ExportArgs;
+use crate::export::{self, TABLES, Table};
+use crate::progress::Progress;
+use crate::rules;
+
+/// Exports the case; returns whether every rule ran.
+pub fn run(args: &ExportArgs, builtin: rules::Builtin) -> Result<bool> {
+    crate::stop::install()?;
+    let tables = selected_tables(&args.tables)?;
+    let progress = Progress::new(args.input.quiet);
+    let rules = rules::load_all(builtin, args.rules.no_builtin_rules, &args.rules.dirs)
+        .map_err(|e| BadInput(format!("{e:#}")))?;
+    let options = CaseOptions {
+        query_threads: Some(1),
+        ..args.input.case_options()
+    };
+    let start = Instant::now();
+    let case = Case::open(&args.input.bundles, &options, &progress)?;
+    let bar = progress.bar(rules.len() as u64, "rules");
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let limits = rules::engine::Limits {
+        rule_timeout: Duration::from_secs(args.rule_timeout),
+    };
+    let runs = rules::engine::run_case(&case.conn, &rules, workers, limits, &|rule| {
+        bar.set_message(rule.meta.id.clone());
+        bar.inc(1);
+    })?;
+    bar.finish_and_clear();
+    let mut failed = 0;
+    for run in &runs {
+        if let Some(e) = &run.error {
+            eprintln!("ktriage: rule {} failed: {e}", run.rule_id);
+            failed += 1;
+        }
+    }
+    let spinner = progress.spinner("writing Parquet");
+    let summary = export::export_case(&case.conn, &rules, &runs, &args.output, &tables)?;
+    spinner.finish_and_clear();
+    eprintln!(
+        "ktriage: exported {} bundle{} ({} files, {} rows, {} KiB) -> {} in {:.1} s",
+        summary.bundles,
+        if summary.bundles == 1 { "" } else { "s" },
+        summary.files,
+        summary.rows,
+        summary.bytes.div_ceil(1024),
+        args.output.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(failed == 0)
+}
+
+/// The tables named by `--tables`, in schema order; all of them when none is named.
+fn selected_tables(names: &[String]) -> Result<Vec<&'static Table>> {
+    for name in names {
+        if export::tables::find(name).is_none() {
+            let known: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+            return Err(BadInput(format!(
+                "--tables: no table {:?} (tables: {})",
+                crate::one_line(name),
+                known.join(", ")
+            ))
+            .into());
+        }
+    }
+    Ok(TABLES
+        .iter()
+        .filter(|t| names.is_empty() || names.iter().any(|n| n == t.name))
+        .collect())
+}
