@@ -158,4 +158,7 @@ step "7. checksums"
 (cd "$dist" && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | LC_ALL=C sort \
     | xargs sha256sum >SHA256SUMS && sha256sum -c --quiet SHA256SUMS)
 echo "release $crate_version ($commit) in dist/:" >&2
-(cd "$dist" && ls -l ktriage-collect ktriage 2>/dev/null; echo "$(ls man | wc -l) man pages, $(ls completions | wc -l) completion scripts") >&2
+for bin in "$dist/ktriage-collect" "$dist/ktriage"; do
+    [ -f "$bin" ] && echo "  $(basename "$bin"): $(stat -c %s "$bin") bytes" >&2
+done
+echo "  $(ls "$dist/man" | wc -l) man pages, $(ls "$dist/completions" | wc -l) completion scripts, SHA256SUMS" >&2

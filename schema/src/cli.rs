@@ -124,7 +124,7 @@ mod tests {
 
     #[test]
     fn stamped_versions_are_one_line_for_short_and_full_for_long() {
-        let mut command = stamp_version(sample(), "1.2.3", "abc1234", &[]);
+        let command = stamp_version(sample(), "1.2.3", "abc1234", &[]);
         let short = command.render_version();
         assert_eq!(short.trim_end(), "tool 1.2.3 (abc1234)");
         let long = command.render_long_version();
