@@ -2,8 +2,11 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
 
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+use ktriage_schema::cli::{CompletionsArgs, ManArgs, stamp_version};
 use ktriage_schema::reader::Limits;
 
 use crate::case::CaseOptions;
@@ -45,6 +48,41 @@ pub enum Command {
     Export(ExportArgs),
     /// Run SQL over an export tree, across all its bundles: -c, --query, or a prompt.
     Fleet(FleetArgs),
+    /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Write the man pages into a directory (used by the release script).
+    #[command(hide = true)]
+    Man(ManArgs),
+}
+
+/// The command line with its version texts (crate version, git commit, bundle format, and
+/// with `duckdb` the version of the DuckDB library this binary runs).
+pub fn command(duckdb: Option<&str>) -> clap::Command {
+    let extra: Vec<(&str, &str)> = duckdb.map(|v| ("duckdb", v)).into_iter().collect();
+    stamp_version(
+        Cli::command(),
+        env!("CARGO_PKG_VERSION"),
+        env!("KTRIAGE_GIT_COMMIT"),
+        &extra,
+    )
+}
+
+impl Cli {
+    /// Parses the process's arguments; exits with clap's message (and status 2) when they are
+    /// wrong, or after printing help or the version.
+    pub fn from_env() -> Cli {
+        let args: Vec<OsString> = std::env::args_os().collect();
+        // Asking DuckDB its version opens a database: only for `--version`, never on the way
+        // to a real command.
+        let duckdb = asks_for_long_version(&args).then(crate::db::library_version);
+        let matches = command(duckdb.as_deref()).get_matches_from(args);
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}
+
+/// Whether the arguments hold `--version` (clap prints the long version text for it).
+fn asks_for_long_version(args: &[OsString]) -> bool {
+    args.iter().skip(1).any(|a| a == "--version")
 }
 
 /// Report formats.

@@ -9,6 +9,14 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use duckdb::{Config, Connection};
 
+/// The version of the DuckDB library this binary runs (`v2.0.0`), as DuckDB itself reports it:
+/// the bundled build or a shared library may differ from the crate's version.
+pub fn library_version() -> String {
+    Connection::open_in_memory()
+        .and_then(|conn| conn.version())
+        .unwrap_or_else(|e| format!("unknown ({e})"))
+}
+
 /// Opens an empty in-memory database with the raw tables created. With a memory limit,
 /// tables and intermediate results beyond it spill to `spill_dir` (inside the case's work
 /// directory, removed with it) instead of growing the process: a 150,000-pod cluster then

@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use anyhow::Context;
+
 use ktriage::case::BadInput;
 use ktriage::cli::{Cli, Command};
 use ktriage::commands;
@@ -18,7 +19,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use ktriage::one_line;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_env();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -103,6 +104,22 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             } else {
                 exit::FINDINGS
             }
+        }
+        Command::Completions(args) => {
+            let mut stdout = std::io::stdout().lock();
+            ktriage_schema::cli::write_completions(
+                &mut ktriage::cli::command(None),
+                args.shell,
+                &mut stdout,
+            );
+            exit::OK
+        }
+        Command::Man(args) => {
+            let pages =
+                ktriage_schema::cli::write_man_pages(ktriage::cli::command(None), &args.output)
+                    .with_context(|| format!("writing man pages into {}", args.output.display()))?;
+            println!("{pages} man pages in {}", args.output.display());
+            exit::OK
         }
     })
 }

@@ -836,3 +836,62 @@ fn every_class_of_outcome_exits_with_its_documented_code() {
         std::fs::read_to_string(tmp.path().join("failed/findings.json")).expect("findings.json");
     assert!(json.contains("\"fine\""), "{json}");
 }
+
+#[test]
+fn completions_for_four_shells_name_every_subcommand() {
+    let subcommands = ktriage_schema::cli::visible_subcommands(&ktriage::cli::command(None));
+    assert!(
+        subcommands.iter().any(|p| p == &["analyze"]),
+        "{subcommands:?}"
+    );
+    ktriage_tests::cli_docs::assert_completions_cover(
+        Path::new(env!("CARGO_BIN_EXE_ktriage")),
+        &subcommands,
+    );
+}
+
+#[test]
+fn man_pages_cover_every_subcommand_and_render() {
+    let subcommands = ktriage_schema::cli::visible_subcommands(&ktriage::cli::command(None));
+    ktriage_tests::cli_docs::assert_man_pages_render(
+        Path::new(env!("CARGO_BIN_EXE_ktriage")),
+        "ktriage",
+        &subcommands,
+    );
+}
+
+#[test]
+fn version_names_crate_commit_bundle_format_and_duckdb() {
+    let out = ktriage(&["--version"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], format!("ktriage {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        lines[1],
+        format!("commit: {}", ktriage_tests::cli_docs::expected_commit())
+    );
+    assert_eq!(
+        lines[2],
+        format!(
+            "bundle format: {}",
+            ktriage_schema::manifest::Manifest::current_format_version()
+        )
+    );
+    // DuckDB names itself `v<major>.<minor>.<patch>`; an error opening it would read `unknown`.
+    let duckdb = lines[3].strip_prefix("duckdb: v").expect("a duckdb line");
+    assert!(
+        duckdb.split('.').take(3).all(|n| n.parse::<u32>().is_ok()),
+        "{text}"
+    );
+    // -V: one line, crate version and commit.
+    let short = ktriage(&["-V"]);
+    assert_eq!(
+        String::from_utf8_lossy(&short.stdout).trim_end(),
+        format!(
+            "ktriage {} ({})",
+            env!("CARGO_PKG_VERSION"),
+            ktriage_tests::cli_docs::expected_commit()
+        )
+    );
+}

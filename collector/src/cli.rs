@@ -5,13 +5,15 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use ktriage_schema::cli::{CompletionsArgs, ManArgs, stamp_version};
 
 /// Collects a Kubernetes support bundle for offline analysis with `ktriage`.
 #[derive(Debug, Parser)]
 #[command(
     name = "ktriage-collect",
     version,
+    propagate_version = true,
     about = "Collects a Kubernetes support bundle (objects, discovery, logs, kubelet configuration) for offline analysis with ktriage",
     args_conflicts_with_subcommands = true
 )]
@@ -32,6 +34,30 @@ pub enum Command {
     Node(crate::node::NodeArgs),
     /// Redact an existing bundle again (current rules plus --redact FILE) into a new one.
     Redact(crate::reredact::RedactArgs),
+    /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Write the man pages into a directory (used by the release script).
+    #[command(hide = true)]
+    Man(ManArgs),
+}
+
+/// The command line with its version texts (crate version, git commit, bundle format).
+pub fn command() -> clap::Command {
+    stamp_version(
+        Cli::command(),
+        env!("CARGO_PKG_VERSION"),
+        env!("KTRIAGE_GIT_COMMIT"),
+        &[],
+    )
+}
+
+impl Cli {
+    /// Parses the process's arguments; exits with clap's message (and status 2) when they are
+    /// wrong, or after printing help or the version.
+    pub fn from_env() -> Cli {
+        let matches = command().get_matches();
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
 }
 
 /// Flags of cluster mode.

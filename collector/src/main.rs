@@ -5,7 +5,6 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::Parser;
 use ktriage_collect::cleanup;
 use ktriage_collect::cli::{Cli, ClusterArgs, Command};
 use ktriage_collect::cluster::summary::{self, Status};
@@ -16,10 +15,38 @@ use ktriage_collect::stop::{Signal, Stop, StopReason};
 use ktriage_schema::text::Safe;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_env();
     match cli.command {
         Some(Command::Node(args)) => node(&args),
         Some(Command::Redact(args)) => redact(&args),
+        Some(Command::Completions(args)) => {
+            let mut stdout = std::io::stdout().lock();
+            ktriage_schema::cli::write_completions(
+                &mut ktriage_collect::cli::command(),
+                args.shell,
+                &mut stdout,
+            );
+            ExitCode::SUCCESS
+        }
+        Some(Command::Man(args)) => {
+            match ktriage_schema::cli::write_man_pages(
+                ktriage_collect::cli::command(),
+                &args.output,
+            ) {
+                Ok(pages) => {
+                    println!("{pages} man pages in {}", args.output.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!(
+                        "ktriage-collect man: {}: {}",
+                        Safe(&args.output.display().to_string()),
+                        e
+                    );
+                    ExitCode::from(Status::Failed.code())
+                }
+            }
+        }
         None => cluster(cli.cluster),
     }
 }

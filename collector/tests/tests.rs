@@ -5,7 +5,9 @@
 mod common;
 
 mod canaries;
+mod cli_docs;
 mod contexts;
+mod deploy_manifests;
 mod exit_codes;
 mod faults;
 mod interrupt;

@@ -2,11 +2,14 @@
 //! a bundle ([`layout`]), what the manifest says ([`manifest`]), recorded API discovery
 //! ([`discovery`]), how bundles are written ([`writer`]) and safely read ([`reader`]), and the
 //! DuckDB views that rules query ([`sql`]), the rule file format ([`rule`]), and bundle text
-//! made safe for a terminal ([`text`]).
+//! made safe for a terminal ([`text`]); with the `cli` feature, the version text, completions
+//! and man pages of both binaries (`cli`).
 //!
 //! This crate is deliberately light: no async runtime, no Kubernetes client, no database.
 //! See `schema/README.md` for the format specification.
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod discovery;
 pub mod duration;
 pub mod error;
