@@ -22,6 +22,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH_DIR="${KTRIAGE_BENCH_DIR:-$HOME/.cache/ktriage-bench}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ktriage-target}"
+DUCKDB_LIB_DIR="${DUCKDB_LIB_DIR:-$(bash "$ROOT/scripts/duckdb-lib.sh")}"
+export DUCKDB_LIB_DIR
 SMALL=S
 LARGE=L
 SMOKE=0

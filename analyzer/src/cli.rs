@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::sync::OnceLock;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use ktriage_schema::reader::Limits;
 
@@ -17,6 +19,32 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses the process's arguments. `--version` also names the DuckDB library in use; it
+    /// is looked up only when asked for, so other commands do not pay for opening DuckDB.
+    pub fn parse_with_version() -> Cli {
+        let wants_version = std::env::args_os()
+            .skip(1)
+            .any(|a| a == "--version" || a == "-V");
+        let mut command = Cli::command();
+        if wants_version {
+            command = command.version(version_line());
+        }
+        let matches = command.get_matches();
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}
+
+/// `0.1.0 (DuckDB v1.5.6)`.
+fn version_line() -> &'static str {
+    static LINE: OnceLock<String> = OnceLock::new();
+    LINE.get_or_init(|| {
+        let duckdb = crate::db::duckdb_version()
+            .unwrap_or_else(|e| format!("unavailable: {}", crate::one_line(&format!("{e:#}"))));
+        format!("{} (DuckDB {duckdb})", env!("CARGO_PKG_VERSION"))
+    })
 }
 
 /// Subcommands.

@@ -51,6 +51,13 @@ pub fn open(
     Ok(conn)
 }
 
+/// The version of the DuckDB library this process runs, e.g. `v1.5.6`. With the prebuilt
+/// library this is the one loaded at run time, which is what a bug report needs.
+pub fn duckdb_version() -> Result<String> {
+    let conn = Connection::open_in_memory().context("opening DuckDB")?;
+    conn.version().context("reading the DuckDB version")
+}
+
 /// Builds the derived tables from the raw ones.
 pub fn derive(conn: &Connection) -> Result<()> {
     for (name, sql) in ktriage_schema::sql::DERIVED {

@@ -1,6 +1,5 @@
 use std::process::ExitCode;
 
-use clap::Parser;
 use ktriage::case::BadInput;
 use ktriage::cli::{Cli, Command};
 use ktriage::commands;
@@ -18,7 +17,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use ktriage::one_line;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_with_version();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

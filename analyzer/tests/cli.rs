@@ -399,6 +399,21 @@ fn user_rules_cannot_read_files_and_fail_alone() {
 }
 
 #[test]
+fn version_names_the_duckdb_library_in_use() {
+    let runtime = ktriage::db::duckdb_version().expect("DuckDB version");
+    assert!(runtime.starts_with("v1.5."), "unsupported DuckDB {runtime}");
+    for flag in ["--version", "-V"] {
+        let o = ktriage(&[flag]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(
+            out.trim(),
+            format!("ktriage {} (DuckDB {runtime})", env!("CARGO_PKG_VERSION"))
+        );
+    }
+}
+
+#[test]
 fn rules_lists_ids_severities_faq_ids_and_both_titles() {
     let o = ktriage(&["rules", "--lang", "en"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
