@@ -22,6 +22,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH_DIR="${KTRIAGE_BENCH_DIR:-$HOME/.cache/ktriage-bench}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ktriage-target}"
+DUCKDB_LIB_DIR="${DUCKDB_LIB_DIR:-$(bash "$ROOT/scripts/duckdb-lib.sh")}"
+export DUCKDB_LIB_DIR
 SMALL=S
 LARGE=L
 SMOKE=0
@@ -134,6 +136,14 @@ ensure_data "$LARGE"
 S_DIR=$(data_dir "$SMALL")
 L_DIR=$(data_dir "$LARGE")
 record small "$SMALL"
+# What was measured: results are only comparable between the same profile and DuckDB.
+case "$KTRIAGE" in
+    */debug/*) PROFILE=dev ;;
+    */release/*) PROFILE=release ;;
+    *) PROFILE="unknown (KTRIAGE_BIN)" ;;
+esac
+record binary "$("$KTRIAGE" --version), $PROFILE profile, $KTRIAGE"
+say "measuring $("$KTRIAGE" --version), $PROFILE profile: $KTRIAGE"
 record large "$LARGE"
 record large.pods "$(wc -l < "$L_DIR/extracted/cluster/core/v1/pods.ndjson")"
 record large.nodes "$(wc -l < "$L_DIR/extracted/cluster/core/v1/nodes.ndjson")"
@@ -301,6 +311,7 @@ def cpu():
 mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal")) / 1048576
 print(f"Machine: {os.cpu_count()} CPUs ({cpu()}), {mem:.1f} GiB RAM. Sizes: small {r['small']}, large {r['large']} "
       f"({int(r['large.nodes']):,} nodes, {int(r['large.pods']):,} pods, {f('large.ndjson_bytes')/1048576:.0f} MiB of NDJSON).")
+print(f"Measured: {r['binary']}.")
 print()
 rows = []
 def row(what, ours, ref, ratio, target, met):

@@ -5,4 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ktriage-target}"
+DUCKDB_LIB_DIR="${DUCKDB_LIB_DIR:-$(bash scripts/duckdb-lib.sh)}"
+export DUCKDB_LIB_DIR
 exec cargo run -q -p ktriage -- analyze tests/fixtures/built/sample/*.tar.zst -o ktriage-report "$@"

@@ -39,13 +39,13 @@ ip link delete tunl0      # 或：modprobe -r ipip
 --- */
 WITH pools AS (
     SELECT bundle_id, name,
-        doc->>'$.spec.cidr' AS cidr,
-        coalesce(TRY_CAST(doc->>'$.spec.disabled' AS BOOLEAN), false) AS disabled,
+        (doc->>'$.spec.cidr') AS cidr,
+        coalesce(TRY_CAST((doc->>'$.spec.disabled') AS BOOLEAN), false) AS disabled,
         CASE
             WHEN lower(coalesce(doc->>'$.spec.ipipMode', '')) IN ('always') THEN 'Always'
             WHEN lower(coalesce(doc->>'$.spec.ipipMode', '')) IN ('crosssubnet', 'cross-subnet') THEN 'CrossSubnet'
-            WHEN doc->>'$.spec.ipipMode' IS NOT NULL THEN 'Never'
-            WHEN TRY_CAST(doc->>'$.spec.ipip.enabled' AS BOOLEAN) THEN
+            WHEN (doc->>'$.spec.ipipMode') IS NOT NULL THEN 'Never'
+            WHEN TRY_CAST((doc->>'$.spec.ipip.enabled') AS BOOLEAN) THEN
                 CASE WHEN lower(coalesce(doc->>'$.spec.ipip.mode', 'always')) = 'cross-subnet' THEN 'CrossSubnet' ELSE 'Always' END
             ELSE 'Never' END AS mode
     FROM objects
@@ -98,7 +98,7 @@ tunnel AS (
     FROM nodes WHERE json_extract_string(annotations, '$."projectcalico.org/IPv4IPIPTunnelAddr"') IS NOT NULL
     UNION ALL
     SELECT bundle_id, name, doc->>'$.spec.ipv4IPIPTunnelAddr', 'Calico Node spec.ipv4IPIPTunnelAddr'
-    FROM objects WHERE api_group = 'crd.projectcalico.org' AND resource = 'nodes' AND doc->>'$.spec.ipv4IPIPTunnelAddr' IS NOT NULL
+    FROM objects WHERE api_group = 'crd.projectcalico.org' AND resource = 'nodes' AND (doc->>'$.spec.ipv4IPIPTunnelAddr') IS NOT NULL
 ),
 leftover AS (
     SELECT o.bundle_id, t.node, list(DISTINCT t.src || ' ' || t.addr) AS what, any_value(o.pool_lines) AS pool_lines

@@ -115,7 +115,7 @@ containerd AS (
     GROUP BY cluster, node
 ),
 docker AS (
-    SELECT cluster, node, regexp_extract(CAST(parsed->'$."exec-opts"' AS VARCHAR), 'native\.cgroupdriver=(\w+)', 1) AS driver
+    SELECT cluster, node, regexp_extract(CAST((parsed->'$."exec-opts"') AS VARCHAR), 'native\.cgroupdriver=(\w+)', 1) AS driver
     FROM files WHERE path = '/etc/docker/daemon.json'
 ),
 crio AS (

@@ -198,7 +198,7 @@ dns_mismatch AS (
     WHERE len(coalesce(stale, [])) > 0
 ),
 pools AS (
-    SELECT bundle_id, name, doc->>'$.spec.cidr' AS cidr,
+    SELECT bundle_id, name, (doc->>'$.spec.cidr') AS cidr,
         TRY_CAST(split_part(doc->>'$.spec.cidr', '/', 2) AS INTEGER) AS prefix,
         TRY_CAST(split_part(split_part(doc->>'$.spec.cidr', '/', 1), '.', 1) AS BIGINT) * 16777216
           + TRY_CAST(split_part(split_part(doc->>'$.spec.cidr', '/', 1), '.', 2) AS BIGINT) * 65536
@@ -207,7 +207,7 @@ pools AS (
     FROM objects
     WHERE api_group IN ('crd.projectcalico.org', 'projectcalico.org') AND resource = 'ippools'
       AND contains(coalesce(doc->>'$.spec.cidr', ''), '.')
-      AND NOT coalesce(TRY_CAST(doc->>'$.spec.disabled' AS BOOLEAN), false)
+      AND NOT coalesce(TRY_CAST((doc->>'$.spec.disabled') AS BOOLEAN), false)
 ),
 pool_in AS (
     SELECT p.bundle_id, p.name, p.cidr,

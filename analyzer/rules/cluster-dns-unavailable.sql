@@ -67,7 +67,7 @@ WITH dns_svc AS (
     FROM services s
     LEFT JOIN endpoints e ON e.bundle_id = s.bundle_id AND e.namespace = s.namespace AND e.name = s.name
     WHERE s.namespace = 'kube-system'
-      AND (s.labels->>'$."k8s-app"' = 'kube-dns' OR s.name IN ('kube-dns', 'coredns', 'rke2-coredns-rke2-coredns'))
+      AND ((s.labels->>'$."k8s-app"') = 'kube-dns' OR s.name IN ('kube-dns', 'coredns', 'rke2-coredns-rke2-coredns'))
 ),
 dns_pods AS (
     SELECT p.bundle_id, p.namespace, p.name, p.node, p.phase, p.ready,
@@ -78,7 +78,7 @@ dns_pods AS (
     WHERE p.namespace = 'kube-system' AND p.deleted_at IS NULL AND coalesce(p.phase, '') NOT IN ('Succeeded', 'Failed')
       -- (the labels' text is tested before they are parsed)
       AND (contains(CAST(p.labels AS VARCHAR), 'kube-dns') OR contains(CAST(p.labels AS VARCHAR), 'coredns') OR p.name LIKE 'coredns-%')
-      AND (p.labels->>'$."k8s-app"' = 'kube-dns' OR p.labels->>'$."app.kubernetes.io/name"' = 'coredns'
+      AND ((p.labels->>'$."k8s-app"') = 'kube-dns' OR (p.labels->>'$."app.kubernetes.io/name"') = 'coredns'
            OR (p.name LIKE 'coredns-%' AND p.owner_kind = 'ReplicaSet'))
 ),
 pod_summary AS (

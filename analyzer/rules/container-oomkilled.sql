@@ -82,7 +82,7 @@ settings AS (
         json_extract_string(cs, '$.addon_setting.helm_operation_job_template_resources.limits.memory') AS memory_limit,
         json_extract_string(cs, '$.addon_setting.helm_operation_base_image') AS base_image
     FROM (SELECT bundle_id, namespace, name,
-              CASE WHEN json_valid(doc->>'$.data.clusterSetting') THEN doc->>'$.data.clusterSetting' END AS cs
+              CASE WHEN json_valid(doc->>'$.data.clusterSetting') THEN (doc->>'$.data.clusterSetting') END AS cs
           FROM objects
           WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kpanda-system')
     WHERE cs IS NOT NULL

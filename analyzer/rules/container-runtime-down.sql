@@ -69,7 +69,7 @@ node_obj AS (
 cfg_endpoint AS (
     SELECT coalesce(h.cluster, k.bundle_id) AS cluster, k.node, max(k.config->>'$.containerRuntimeEndpoint') AS ep
     FROM kubelet_configs k LEFT JOIN hn h ON h.host_bundle = k.bundle_id
-    WHERE k.config->>'$.containerRuntimeEndpoint' IS NOT NULL
+    WHERE (k.config->>'$.containerRuntimeEndpoint') IS NOT NULL
     GROUP BY ALL
 ),
 flag_endpoint AS (

@@ -93,7 +93,7 @@ flags AS (
 ),
 -- kubeadm v1beta4 ClusterConfiguration: extraArgs is a list of name/value pairs, per component.
 kubeadm_cfg AS (
-    SELECT bundle_id, doc->>'$.data.ClusterConfiguration' AS cfg FROM objects
+    SELECT bundle_id, (doc->>'$.data.ClusterConfiguration') AS cfg FROM objects
     WHERE resource = 'configmaps' AND namespace = 'kube-system' AND name = 'kubeadm-config'
 ),
 cfg_blocks AS (

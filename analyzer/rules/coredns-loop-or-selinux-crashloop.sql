@@ -62,7 +62,7 @@ WITH coredns_pods AS (
     FROM pods p
     LEFT JOIN containers c ON c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name AND c.container_type = 'regular'
     WHERE p.namespace = 'kube-system' AND p.deleted_at IS NULL
-      AND (p.name LIKE 'coredns-%' OR p.labels->>'$."k8s-app"' = 'kube-dns')
+      AND (p.name LIKE 'coredns-%' OR (p.labels->>'$."k8s-app"') = 'kube-dns')
     GROUP BY ALL
 ),
 loop_logs AS (
@@ -79,7 +79,7 @@ explicit_upstream AS (
     SELECT DISTINCT bundle_id FROM objects
     WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kube-system'
       AND name IN ('coredns', 'rke2-coredns-rke2-coredns')
-      AND doc->>'$.data.Corefile' IS NOT NULL
+      AND (doc->>'$.data.Corefile') IS NOT NULL
       AND NOT contains(doc->>'$.data.Corefile', 'resolv.conf')
 ),
 -- The resolv.conf the kubelet hands to dnsPolicy: Default pods (CoreDNS), per node bundle,
@@ -118,7 +118,7 @@ selinux_old_docker AS (
     FROM host_facts hf
     JOIN host_nodes h ON h.bundle_id = hf.bundle_id
     JOIN nodes n ON n.bundle_id = h.cluster_bundle_id AND n.name = h.node
-    WHERE hf.doc->>'$.extra.selinux_enforce' = '1'
+    WHERE (hf.doc->>'$.extra.selinux_enforce') = '1'
       AND n.container_runtime_version LIKE 'docker://%'
       AND version_major(n.container_runtime_version) < ${old_docker_major}
 )

@@ -51,7 +51,7 @@ explicit_upstream AS (
     SELECT DISTINCT bundle_id FROM objects
     WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kube-system'
       AND name IN ('coredns', 'rke2-coredns-rke2-coredns')
-      AND doc->>'$.data.Corefile' IS NOT NULL
+      AND (doc->>'$.data.Corefile') IS NOT NULL
       AND NOT contains(doc->>'$.data.Corefile', 'resolv.conf')
 ),
 log_hits AS (
@@ -119,5 +119,5 @@ WHERE e.cluster_bundle_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM pod_hits h WHERE h.bundle_id = e.cluster_bundle_id AND lower(h.node) = lower(e.node))
   AND e.cluster_bundle_id NOT IN (SELECT bundle_id FROM explicit_upstream)
   AND EXISTS (SELECT 1 FROM pods p WHERE p.bundle_id = e.cluster_bundle_id AND lower(p.node) = lower(e.node) AND p.namespace = 'kube-system'
-              AND (p.name LIKE 'coredns%' OR p.labels->>'$."k8s-app"' = 'kube-dns'))
+              AND (p.name LIKE 'coredns%' OR (p.labels->>'$."k8s-app"') = 'kube-dns'))
 ORDER BY 1

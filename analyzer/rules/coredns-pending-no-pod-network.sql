@@ -95,7 +95,7 @@ dns_pods AS (
         days_between(coalesce(k8s_ts(list_filter(p.conditions, lambda c: c.type = 'PodScheduled')[1].lastTransitionTime), p.created_at), b.collected_at) * 1440 AS minutes
     FROM pods p JOIN bundles b USING (bundle_id)
     WHERE p.namespace = 'kube-system' AND p.phase = 'Pending' AND p.deleted_at IS NULL
-      AND (p.name LIKE 'coredns-%' OR p.name LIKE 'kube-dns-%' OR p.labels->>'$."k8s-app"' = 'kube-dns')
+      AND (p.name LIKE 'coredns-%' OR p.name LIKE 'kube-dns-%' OR (p.labels->>'$."k8s-app"') = 'kube-dns')
 ),
 bad_nodes AS (
     SELECT bundle_id, node FROM net_not_ready

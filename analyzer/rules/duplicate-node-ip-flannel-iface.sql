@@ -61,7 +61,7 @@ dups AS (
 ),
 flannel AS (
     SELECT bundle_id, namespace, workload, name,
-        concat_ws(' ', CAST(command AS VARCHAR), CAST(args AS VARCHAR), CAST(spec->'$.env' AS VARCHAR)) AS argv
+        concat_ws(' ', CAST(command AS VARCHAR), CAST(args AS VARCHAR), CAST((spec->'$.env') AS VARCHAR)) AS argv
     FROM workload_containers
     WHERE kind = 'DaemonSet' AND (workload LIKE '%flannel%' OR image LIKE '%flannel%') AND container_type = 'regular'
       AND (image LIKE '%flannel%' OR name LIKE '%flannel%')

@@ -116,14 +116,14 @@ per_owner AS (
 -- first: volumes without a sizeLimit are never parsed).
 declared AS (
     SELECT *, k8s_quantity(size_limit) AS bytes, k8s_quantity_suffix(size_limit) AS suffix FROM (
-    SELECT bundle_id, namespace, lower(kind) || '/' || name AS owner, v->>'$.name' AS vol,
-        v->>'$.emptyDir.sizeLimit' AS size_limit, v->>'$.emptyDir.medium' AS medium
+    SELECT bundle_id, namespace, lower(kind) || '/' || name AS owner, (v->>'$.name') AS vol,
+        (v->>'$.emptyDir.sizeLimit') AS size_limit, (v->>'$.emptyDir.medium') AS medium
     FROM (SELECT bundle_id, namespace, kind, name, unnest(coalesce(from_json(volumes, '["JSON"]'), [])) AS v
           FROM workloads WHERE kind NOT IN ('ReplicaSet') AND NOT (kind = 'Job' AND owner_kind = 'CronJob')
               AND contains(CAST(volumes AS VARCHAR), 'sizeLimit'))
     WHERE (v->'$.emptyDir') IS NOT NULL
     UNION ALL
-    SELECT bundle_id, namespace, 'pod/' || name, v->>'$.name', v->>'$.emptyDir.sizeLimit', v->>'$.emptyDir.medium'
+    SELECT bundle_id, namespace, 'pod/' || name, v->>'$.name', v->>'$.emptyDir.sizeLimit', (v->>'$.emptyDir.medium')
     FROM (SELECT bundle_id, namespace, name, unnest(coalesce(from_json(volumes, '["JSON"]'), [])) AS v FROM pods
           WHERE owner_kind IS NULL AND contains(CAST(volumes AS VARCHAR), 'sizeLimit'))
     WHERE (v->'$.emptyDir') IS NOT NULL)

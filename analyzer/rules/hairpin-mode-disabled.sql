@@ -42,7 +42,7 @@ WITH kubelet_none AS (
         'kubelet hairpinMode: none (' || CASE k.source WHEN 'configz' THEN 'configz' ELSE '/var/lib/kubelet/config.yaml' END || ')' AS what,
         'kubelet 配置 hairpinMode: none（' || CASE k.source WHEN 'configz' THEN 'configz' ELSE '/var/lib/kubelet/config.yaml' END || '）' AS what_zh
     FROM kubelet_configs k LEFT JOIN host_nodes h ON h.bundle_id = k.bundle_id
-    WHERE k.config->>'$.hairpinMode' = 'none'
+    WHERE (k.config->>'$.hairpinMode') = 'none'
     UNION ALL
     SELECT coalesce(h.cluster_bundle_id, f.bundle_id), f.bundle_id, f.node, 'kubelet flag --hairpin-mode=none in ' || f.path,
         f.path || ' 中设置了 kubelet 参数 --hairpin-mode=none'
@@ -69,13 +69,13 @@ cni_off AS (
         path || ': bridge plugin ' || coalesce('"' || (plugin->>'$.bridge') || '" ', '') || 'without "hairpinMode": true' AS what,
         path || '：bridge 插件 ' || coalesce('"' || (plugin->>'$.bridge') || '" ', '') || '未设置 "hairpinMode": true' AS what_zh
     FROM plugins
-    WHERE plugin->>'$.type' = 'bridge' AND coalesce(plugin->>'$.hairpinMode', 'false') <> 'true'
+    WHERE (plugin->>'$.type') = 'bridge' AND coalesce(plugin->>'$.hairpinMode', 'false') <> 'true'
       AND coalesce(plugin->>'$.promiscMode', 'false') <> 'true'
     UNION ALL
     SELECT cluster, bundle_id, node, path || ': flannel delegate sets "hairpinMode": false',
         path || '：flannel delegate 设置了 "hairpinMode": false'
     FROM plugins
-    WHERE plugin->>'$.type' = 'flannel' AND plugin->>'$.delegate.hairpinMode' = 'false'
+    WHERE (plugin->>'$.type') = 'flannel' AND (plugin->>'$.delegate.hairpinMode') = 'false'
 ),
 alls AS (SELECT *, false AS cni FROM kubelet_none UNION ALL SELECT *, true FROM cni_off),
 judged AS (

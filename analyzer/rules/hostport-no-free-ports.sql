@@ -111,7 +111,7 @@ wl AS (
     SELECT w.bundle_id, w.kind, w.namespace, w.name, w.desired, w.available, w.strategy,
         coalesce(from_json(w.template->'$.spec.tolerations', '[{"key":"VARCHAR","operator":"VARCHAR","value":"VARCHAR","effect":"VARCHAR"}]'), []) AS tols,
         coalesce(from_json(w.template->'$.spec.nodeSelector', '"MAP(VARCHAR, VARCHAR)"'), MAP {}) AS selector,
-        coalesce(CAST(w.template->>'$.spec.hostNetwork' AS BOOLEAN), false) AS host_network,
+        coalesce(CAST((w.template->>'$.spec.hostNetwork') AS BOOLEAN), false) AS host_network,
         list_filter(
             list_transform(
                 list_concat(coalesce(from_json(w.template->'$.spec.containers', '["JSON"]'), []),

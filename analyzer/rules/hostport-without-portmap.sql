@@ -69,8 +69,8 @@ cni_files AS (
 primary_cni AS (
     SELECT bundle_id, cluster_bundle_id, node, path,
         CASE WHEN json_type(parsed, '$.plugins') = 'ARRAY'
-             THEN list_transform(from_json(parsed->'$.plugins', '["JSON"]'), lambda p: p->>'$.type')
-             ELSE [parsed->>'$.type'] END AS types
+             THEN list_transform(from_json(parsed->'$.plugins', '["JSON"]'), lambda p: (p->>'$.type'))
+             ELSE [(parsed->>'$.type')] END AS types
     FROM cni_files WHERE rn = 1 AND parsed IS NOT NULL
 ),
 cni_bin AS (

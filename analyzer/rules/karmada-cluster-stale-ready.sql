@@ -49,7 +49,7 @@ kubectl --kubeconfig karmada-apiserver.config -n karmada-cluster get lease
 WITH clusters AS (
     SELECT o.bundle_id, o.name,
         coalesce(o.doc->>'$.spec.syncMode', 'Push') AS sync_mode,
-        o.doc->>'$.spec.apiEndpoint' AS endpoint,
+        (o.doc->>'$.spec.apiEndpoint') AS endpoint,
         nullif(regexp_extract(coalesce(o.doc->>'$.spec.apiEndpoint', ''), '^[a-z]+://([^/:]+)', 1), '') AS endpoint_host,
         c.last_transition,
         '(^|[^a-z0-9.-])' || replace(o.name, '.', '\.') || '([^a-z0-9-]|$)' AS name_re

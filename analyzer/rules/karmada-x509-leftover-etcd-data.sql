@@ -65,10 +65,10 @@ WITH errors AS (
 ),
 -- hostPath data directories of karmada-etcd (the --etcd-data directory, /var/lib/karmada-etcd by default).
 etcd_paths AS (
-    SELECT DISTINCT bundle_id, v->>'$.hostPath.path' AS path
+    SELECT DISTINCT bundle_id, (v->>'$.hostPath.path') AS path
     FROM (SELECT bundle_id, unnest(from_json(template->'$.spec.volumes', '["JSON"]')) AS v
           FROM workloads WHERE (namespace LIKE 'karmada%' OR name LIKE 'karmada-%') AND name LIKE '%etcd%')
-    WHERE v->>'$.hostPath.path' IS NOT NULL
+    WHERE (v->>'$.hostPath.path') IS NOT NULL
     UNION SELECT bundle_id, '/var/lib/karmada-etcd' FROM bundles WHERE kind = 'cluster'
 ),
 -- Data in those directories on the nodes of the same cluster.

@@ -93,7 +93,7 @@ uninit AS (
 ),
 proxy_pods AS (
     SELECT bundle_id, node, name FROM pods
-    WHERE namespace = 'kube-system' AND (name LIKE 'kube-proxy-%' OR labels->>'$."k8s-app"' = 'kube-proxy')
+    WHERE namespace = 'kube-system' AND (name LIKE 'kube-proxy-%' OR (labels->>'$."k8s-app"') = 'kube-proxy')
 )
 SELECT
     'pod/' || l.namespace || '/' || l.pod AS resource,

@@ -119,8 +119,8 @@ role AS (
 binding AS (
     SELECT DISTINCT bundle_id FROM objects
     WHERE api_group = 'rbac.authorization.k8s.io' AND resource = 'clusterrolebindings'
-      AND doc->>'$.roleRef.name' = 'kubeadm:get-nodes'
-      AND contains(CAST(doc->'$.subjects' AS VARCHAR), 'system:bootstrappers:kubeadm:default-node-token')
+      AND (doc->>'$.roleRef.name') = 'kubeadm:get-nodes'
+      AND contains(CAST((doc->'$.subjects') AS VARCHAR), 'system:bootstrappers:kubeadm:default-node-token')
 ),
 newer_nodes AS (
     SELECT n.bundle_id,

@@ -148,7 +148,7 @@ pending_csrs AS (
     SELECT o.bundle_id, count(*) AS n, list(o.name || ' (' || coalesce(o.doc->>'$.spec.username', '?') || ')' ORDER BY o.name)[1:3] AS names
     FROM objects o JOIN bundles b ON b.bundle_id = o.bundle_id
     WHERE o.api_group = 'certificates.k8s.io' AND o.resource = 'certificatesigningrequests'
-      AND o.doc->>'$.spec.signerName' = 'kubernetes.io/kube-apiserver-client-kubelet'
+      AND (o.doc->>'$.spec.signerName') = 'kubernetes.io/kube-apiserver-client-kubelet'
       AND coalesce(json_array_length(o.doc->'$.status.conditions'), 0) = 0
       AND days_between(o.created_at, b.collected_at) * 1440 > ${csr_pending_minutes}
     GROUP BY o.bundle_id

@@ -64,9 +64,9 @@ hits AS (
 drivers AS (
     -- Docker's storage driver: /etc/docker/daemon.json, or what dockerd said at its latest start.
     SELECT h.cluster, f.node, 1 AS prio, 'daemon.json storage-driver: ' || (f.parsed->>'$."storage-driver"') AS what,
-        f.parsed->>'$."storage-driver"' AS driver
+        (f.parsed->>'$."storage-driver"') AS driver
     FROM host_files f JOIN hn h ON h.host_bundle = f.bundle_id
-    WHERE f.path = '/etc/docker/daemon.json' AND f.parsed->>'$."storage-driver"' IS NOT NULL
+    WHERE f.path = '/etc/docker/daemon.json' AND (f.parsed->>'$."storage-driver"') IS NOT NULL
     UNION ALL
     SELECT cluster, node, 2, 'dockerd: ' || regexp_extract(last_line, '(graphdriver\(s\)=\w+|using prior storage driver:? \\?"?\w+)', 1),
         coalesce(nullif(regexp_extract(last_line, 'graphdriver\(s\)=(\w+)', 1), ''),

@@ -79,9 +79,10 @@ cfg AS (
         bool_or(coalesce(len(json_keys(k.config->'$.kubeReserved')), 0) > 0
              OR coalesce(len(json_keys(k.config->'$.systemReserved')), 0) > 0
              OR coalesce(k.config->>'$.reservedSystemCPUs', '') <> '') AS reserves,
-        list(DISTINCT k.source || ': kubeReserved ' || coalesce(CAST(k.config->'$.kubeReserved' AS VARCHAR), 'unset')
-             || ', systemReserved ' || coalesce(CAST(k.config->'$.systemReserved' AS VARCHAR), 'unset')
-             || ', evictionHard ' || coalesce(CAST(k.config->'$.evictionHard' AS VARCHAR), 'default')) AS seen,
+        -- Sorted: DISTINCT leaves the order to the engine, and it differs between versions.
+        list_sort(list(DISTINCT k.source || ': kubeReserved ' || coalesce(CAST((k.config->'$.kubeReserved') AS VARCHAR), 'unset')
+             || ', systemReserved ' || coalesce(CAST((k.config->'$.systemReserved') AS VARCHAR), 'unset')
+             || ', evictionHard ' || coalesce(CAST((k.config->'$.evictionHard') AS VARCHAR), 'default'))) AS seen,
         max(TRY_CAST(k8s_quantity(k.config->>'$.evictionHard."memory.available"') AS DOUBLE)) / 1048576.0 AS eviction_mib
     FROM kubelet_configs k LEFT JOIN hn h ON h.host_bundle = k.bundle_id
     WHERE k.node IS NOT NULL

@@ -77,13 +77,13 @@ pod_volumes AS (
       AND EXISTS (SELECT 1 FROM pending c WHERE c.bundle_id = pods.bundle_id AND c.namespace = pods.namespace)
 ),
 users AS (
-    SELECT pv.bundle_id, pv.namespace, pv.v->>'$.persistentVolumeClaim.claimName' AS claim,
+    SELECT pv.bundle_id, pv.namespace, (pv.v->>'$.persistentVolumeClaim.claimName') AS claim,
         list(pv.name || ' (' || coalesce(pv.phase, '?') || coalesce(': ' || pv.scheduled_message, '') || ')' ORDER BY pv.name) AS pods,
         bool_or(contains(coalesce(pv.scheduled_message, ''), 'unbound immediate PersistentVolumeClaims')) AS sched_msg,
         sum(se.n) AS ev_n, any_value(se.message) AS ev_msg
     FROM pod_volumes pv
     LEFT JOIN sched_events se ON se.bundle_id = pv.bundle_id AND se.namespace = pv.namespace AND se.pod = pv.name
-    WHERE pv.v->>'$.persistentVolumeClaim.claimName' IS NOT NULL
+    WHERE (pv.v->>'$.persistentVolumeClaim.claimName') IS NOT NULL
     GROUP BY ALL
 ),
 pvc_events AS (

@@ -52,7 +52,7 @@ WITH hn AS (
 ),
 driver AS (
     -- Docker configured with a driver that is not overlay: d_type does not matter to it.
-    SELECT bundle_id, node, parsed->>'$."storage-driver"' AS storage_driver
+    SELECT bundle_id, node, (parsed->>'$."storage-driver"') AS storage_driver
     FROM host_files WHERE path = '/etc/docker/daemon.json'
 ),
 fs AS (

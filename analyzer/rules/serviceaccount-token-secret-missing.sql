@@ -81,14 +81,14 @@ secrets AS (
 -- Pods mounting a legacy token Secret (<sa>-token-xxxxx) that does not exist.
 pod_refs AS (
     SELECT p.bundle_id, p.namespace, p.name, p.node, p.phase, p.service_account,
-        p.v->>'$.secret.secretName' AS secret
+        (p.v->>'$.secret.secretName') AS secret
     FROM (SELECT bundle_id, namespace, name, node, phase, service_account,
               unnest(coalesce(from_json(volumes, '["JSON"]'), [])) AS v
           FROM pods WHERE contains(CAST(volumes AS VARCHAR), '-token-')) p
     WHERE regexp_matches(coalesce(p.v->>'$.secret.secretName', ''), '-token-[a-z0-9]{5}$')
       AND coalesce(p.v->>'$.secret.optional', 'false') <> 'true'
       AND EXISTS (SELECT 1 FROM secrets s WHERE s.bundle_id = p.bundle_id)
-      AND NOT EXISTS (SELECT 1 FROM secrets s WHERE s.bundle_id = p.bundle_id AND s.namespace = p.namespace AND s.name = p.v->>'$.secret.secretName')
+      AND NOT EXISTS (SELECT 1 FROM secrets s WHERE s.bundle_id = p.bundle_id AND s.namespace = p.namespace AND s.name = (p.v->>'$.secret.secretName'))
 ),
 mount_events AS (
     SELECT bundle_id, object_namespace AS namespace, object_name AS name, any_value(source_host) AS node,
@@ -152,7 +152,7 @@ FROM secrets s JOIN bundles b ON b.bundle_id = s.bundle_id
 -- The API requires the service-account.name annotation on this type: testing the small
 -- annotations first spares parsing every other Secret.
 WHERE contains(CAST(s.annotations AS VARCHAR), 'kubernetes.io/service-account.name')
-  AND s.doc->>'$.type' = 'kubernetes.io/service-account-token'
+  AND (s.doc->>'$.type') = 'kubernetes.io/service-account-token'
   AND (s.doc->'$.data.token') IS NULL
   AND days_between(s.created_at, b.collected_at) * 1440 > ${unpopulated_minutes}
 ORDER BY 1

@@ -61,9 +61,10 @@ cfg AS (
         bool_or(lower(k.config->>'$.failSwapOn') = 'false') AS fail_swap_off,
         max(k.config->>'$.memorySwap.swapBehavior') AS swap_behavior,
         bool_or(lower(k.config->>'$.featureGates.NodeSwap') = 'true') AS node_swap_gate,
-        list(DISTINCT k.source || ': failSwapOn=' || coalesce(k.config->>'$.failSwapOn', '(default true)')
+        -- Sorted: DISTINCT leaves the order to the engine, and it differs between versions.
+        list_sort(list(DISTINCT k.source || ': failSwapOn=' || coalesce(k.config->>'$.failSwapOn', '(default true)')
              || coalesce(', memorySwap.swapBehavior=' || (k.config->>'$.memorySwap.swapBehavior'), '')
-             || coalesce(', featureGates.NodeSwap=' || (k.config->>'$.featureGates.NodeSwap'), '')) AS seen
+             || coalesce(', featureGates.NodeSwap=' || (k.config->>'$.featureGates.NodeSwap'), ''))) AS seen
     FROM kubelet_configs k LEFT JOIN hn h ON h.host_bundle = k.bundle_id
     GROUP BY 1, 2
 ),

@@ -88,7 +88,7 @@ hit_containers AS (
 ),
 -- Secret / ConfigMap volumes of the pods, with their modes (decimal in the API) and mounts.
 vols AS (
-    SELECT bundle_id, namespace, pod, v->>'$.name' AS vol,
+    SELECT bundle_id, namespace, pod, (v->>'$.name') AS vol,
         coalesce(v->>'$.secret.secretName', v->>'$.configMap.name', 'projected') AS source_name,
         CASE WHEN (v->'$.secret') IS NOT NULL THEN 'secret' WHEN (v->'$.configMap') IS NOT NULL THEN 'configMap' ELSE 'projected' END AS vtype,
         coalesce(TRY_CAST(coalesce(v->>'$.secret.defaultMode', v->>'$.configMap.defaultMode', v->>'$.projected.defaultMode') AS INTEGER), 420) AS mode
@@ -97,8 +97,8 @@ vols AS (
     WHERE (v->'$.secret') IS NOT NULL OR (v->'$.configMap') IS NOT NULL OR (v->'$.projected') IS NOT NULL
 ),
 mounts AS (
-    SELECT c.bundle_id, c.namespace, c.pod, c.name AS container, m->>'$.name' AS vol, m->>'$.mountPath' AS path,
-        c.spec->>'$.securityContext.runAsUser' AS run_as_user
+    SELECT c.bundle_id, c.namespace, c.pod, c.name AS container, (m->>'$.name') AS vol, (m->>'$.mountPath') AS path,
+        (c.spec->>'$.securityContext.runAsUser') AS run_as_user
     FROM (SELECT *, unnest(coalesce(from_json(spec->'$.volumeMounts', '["JSON"]'), [])) AS m
           FROM containers
           WHERE rowid IN (SELECT c.rowid FROM containers c
@@ -106,8 +106,8 @@ mounts AS (
 ),
 pod_ctx AS (
     SELECT bundle_id, namespace, name AS pod,
-        security_context->>'$.runAsUser' AS run_as_user,
-        security_context->>'$.fsGroup' AS fs_group
+        (security_context->>'$.runAsUser') AS run_as_user,
+        (security_context->>'$.fsGroup') AS fs_group
     FROM pods WHERE rowid IN (SELECT pod_row FROM hit_pod_rows)
 ),
 -- The volume each logged file lives in (longest mount path that prefixes it).

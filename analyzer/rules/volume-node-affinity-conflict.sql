@@ -103,8 +103,8 @@ claims AS (
     FROM (SELECT bundle_id, namespace, pod, unnest(coalesce(from_json(volumes, '["JSON"]'), [])) AS v FROM stuck)
 ),
 pvs AS (
-    SELECT bundle_id, name AS pv, doc->>'$.spec.storageClassName' AS storage_class,
-        doc->>'$.spec.claimRef.namespace' AS claim_ns, doc->>'$.spec.claimRef.name' AS claim,
+    SELECT bundle_id, name AS pv, (doc->>'$.spec.storageClassName') AS storage_class,
+        (doc->>'$.spec.claimRef.namespace') AS claim_ns, (doc->>'$.spec.claimRef.name') AS claim,
         coalesce(from_json(doc->'$.spec.nodeAffinity.required.nodeSelectorTerms',
             '[{"matchExpressions":[{"key":"VARCHAR","operator":"VARCHAR","values":["VARCHAR"]}]}]'), []) AS terms
     FROM objects WHERE api_group = '' AND resource = 'persistentvolumes'

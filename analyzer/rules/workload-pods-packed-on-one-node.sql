@@ -200,7 +200,7 @@ pinned AS (
         AND contains(CAST(p.volumes AS VARCHAR), '"claimName":"' || c.name || '"')
     JOIN objects v ON v.bundle_id = c.bundle_id AND v.api_group = '' AND v.resource = 'persistentvolumes' AND v.name = c.volume_name
     WHERE EXISTS (SELECT 1 FROM packed k WHERE k.bundle_id = r.bundle_id AND k.wkind = r.wkind AND k.namespace = r.namespace AND k.wname = r.wname)
-      AND (contains(CAST(v.doc->'$.spec.nodeAffinity' AS VARCHAR), 'kubernetes.io/hostname')
+      AND (contains(CAST((v.doc->'$.spec.nodeAffinity') AS VARCHAR), 'kubernetes.io/hostname')
            OR (v.doc->'$.spec.local') IS NOT NULL OR (v.doc->'$.spec.hostPath') IS NOT NULL)
 )
 SELECT lower(p.wkind) || '/' || p.namespace || '/' || p.wname AS resource,

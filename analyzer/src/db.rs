@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use duckdb::{Config, Connection};
 
-/// The version of the DuckDB library this binary runs (`v2.0.0`), as DuckDB itself reports it:
+/// The version of the DuckDB library this binary runs (`v1.5.6`), as DuckDB itself reports it:
 /// the bundled build or a shared library may differ from the crate's version.
 pub fn library_version() -> String {
     Connection::open_in_memory()

@@ -114,7 +114,7 @@ FROM st;
 CREATE TABLE workloads AS
 WITH t AS (
     SELECT o.*,
-        CASE WHEN kind = 'CronJob' THEN doc->'$.spec.jobTemplate.spec.template' ELSE doc->'$.spec.template' END AS template
+        CASE WHEN kind = 'CronJob' THEN (doc->'$.spec.jobTemplate.spec.template') ELSE (doc->'$.spec.template') END AS template
     FROM objects o
     WHERE (api_group = 'apps' AND resource IN ('deployments', 'statefulsets', 'daemonsets', 'replicasets'))
        OR (api_group = 'batch' AND resource IN ('jobs', 'cronjobs'))

@@ -88,17 +88,17 @@ CREATE TABLE namespaces AS
 SELECT bundle_id, name, uid, labels, annotations, created_at, deleted_at, finalizers,
     coalesce(doc->>'$.status.phase', 'Active') AS phase,
     from_json(doc->'$.spec.finalizers', '["VARCHAR"]') AS spec_finalizers,
-    doc->'$.status.conditions' AS conditions,
+    (doc->'$.status.conditions') AS conditions,
     doc
 FROM objects WHERE api_group = '' AND resource = 'namespaces';
 
 CREATE TABLE services AS
 SELECT bundle_id, namespace, name, uid, labels, created_at,
     coalesce(doc->>'$.spec.type', 'ClusterIP') AS type,
-    doc->>'$.spec.clusterIP' AS cluster_ip,
-    doc->'$.spec.selector' AS selector,
-    doc->'$.spec.ports' AS ports,
-    doc->'$.status.loadBalancer.ingress' AS load_balancer_ingress,
+    (doc->>'$.spec.clusterIP') AS cluster_ip,
+    (doc->'$.spec.selector') AS selector,
+    (doc->'$.spec.ports') AS ports,
+    (doc->'$.status.loadBalancer.ingress') AS load_balancer_ingress,
     doc
 FROM objects WHERE api_group = '' AND resource = 'services';
 
@@ -129,10 +129,10 @@ GROUP BY ALL;
 
 CREATE TABLE apiservices AS
 SELECT o.bundle_id, o.name,
-    doc->>'$.spec.service.namespace' AS service_namespace,
-    doc->>'$.spec.service.name' AS service_name,
-    doc->>'$.spec.group' AS "group",
-    doc->>'$.spec.version' AS version,
+    (doc->>'$.spec.service.namespace') AS service_namespace,
+    (doc->>'$.spec.service.name') AS service_name,
+    (doc->>'$.spec.group') AS "group",
+    (doc->>'$.spec.version') AS version,
     c.status AS available, c.reason AS reason, c.message AS message, c.last_transition AS last_transition,
     o.doc
 FROM objects o
@@ -142,24 +142,24 @@ WHERE o.api_group = 'apiregistration.k8s.io' AND o.resource = 'apiservices';
 
 CREATE TABLE crds AS
 SELECT bundle_id, name, created_at, deleted_at,
-    doc->>'$.spec.group' AS "group",
-    doc->>'$.spec.names.kind' AS crd_kind,
-    doc->>'$.spec.names.plural' AS plural,
-    doc->>'$.spec.scope' AS scope,
+    (doc->>'$.spec.group') AS "group",
+    (doc->>'$.spec.names.kind') AS crd_kind,
+    (doc->>'$.spec.names.plural') AS plural,
+    (doc->>'$.spec.scope') AS scope,
     doc
 FROM objects WHERE api_group = 'apiextensions.k8s.io' AND resource = 'customresourcedefinitions';
 
 CREATE TABLE pvcs AS
 SELECT bundle_id, namespace, name, created_at, deleted_at,
-    doc->>'$.spec.storageClassName' AS storage_class,
-    doc->>'$.spec.volumeName' AS volume_name,
-    doc->>'$.status.phase' AS phase,
+    (doc->>'$.spec.storageClassName') AS storage_class,
+    (doc->>'$.spec.volumeName') AS volume_name,
+    (doc->>'$.status.phase') AS phase,
     doc
 FROM objects WHERE api_group = '' AND resource = 'persistentvolumeclaims';
 
 CREATE TABLE storage_classes AS
 SELECT bundle_id, name,
-    doc->>'$.provisioner' AS provisioner,
+    (doc->>'$.provisioner') AS provisioner,
     coalesce(doc->>'$.volumeBindingMode', 'Immediate') AS binding_mode,
     coalesce(json_extract_string(annotations, '$."storageclass.kubernetes.io/is-default-class"'),
              json_extract_string(annotations, '$."storageclass.beta.kubernetes.io/is-default-class"')) = 'true' AS is_default,

@@ -18,15 +18,15 @@ FROM bundles b WHERE b.kind = 'host';
 CREATE TABLE host_facts AS
 SELECT f.bundle_id, h.node,
     coalesce(nullif(f.doc->>'$.hostname', ''), h.hostname) AS hostname,
-    f.doc->>'$.kernel.release' AS kernel_release,
-    f.doc->>'$.os_release.ID' AS os_id,
-    f.doc->>'$.os_release.VERSION_ID' AS os_version_id,
-    f.doc->>'$.os_release.PRETTY_NAME' AS os_pretty_name,
-    f.doc->>'$.cmdline' AS cmdline,
+    (f.doc->>'$.kernel.release') AS kernel_release,
+    (f.doc->>'$.os_release.ID') AS os_id,
+    (f.doc->>'$.os_release.VERSION_ID') AS os_version_id,
+    (f.doc->>'$.os_release.PRETTY_NAME') AS os_pretty_name,
+    (f.doc->>'$.cmdline') AS cmdline,
     -- 0 is how format 1.0 collectors wrote a value they could not read: unknown, not zero.
-    nullif(TRY_CAST(f.doc->>'$.memory_bytes' AS BIGINT), 0) AS memory_bytes,
-    nullif(TRY_CAST(f.doc->>'$.cpus' AS INTEGER), 0) AS cpus,
-    TRY_CAST(f.doc->>'$.cgroup.version' AS INTEGER) AS cgroup_version,
+    nullif(TRY_CAST((f.doc->>'$.memory_bytes') AS BIGINT), 0) AS memory_bytes,
+    nullif(TRY_CAST((f.doc->>'$.cpus') AS INTEGER), 0) AS cpus,
+    TRY_CAST((f.doc->>'$.cgroup.version') AS INTEGER) AS cgroup_version,
     from_json(f.doc->'$.cgroup.controllers', '["VARCHAR"]') AS cgroup_controllers,
     f.doc
 FROM raw_host_facts f JOIN host_nodes h USING (bundle_id);
@@ -91,7 +91,7 @@ SELECT c.bundle_id, c.node, c.c.path AS path, c.c.index AS idx, c.c.subject AS s
 FROM c JOIN bundles b ON b.bundle_id = c.bundle_id;
 
 CREATE TABLE kubeconfigs AS
-SELECT r.bundle_id, h.node, r.doc->>'$.path' AS path, r.doc->>'$.current_context' AS current_context, r.doc
+SELECT r.bundle_id, h.node, (r.doc->>'$.path') AS path, (r.doc->>'$.current_context') AS current_context, r.doc
 FROM raw_host_records r JOIN host_nodes h USING (bundle_id)
 WHERE r.record = 'kubeconfig';
 
@@ -107,8 +107,8 @@ SELECT bundle_id, node, path, u.name AS name, u.auth AS auth, u.client_certifica
 FROM (SELECT bundle_id, node, path, unnest(from_json(doc->'$.users', '[{"name":"VARCHAR","auth":"VARCHAR","client_certificate_path":"VARCHAR","client_certificate_not_after":"VARCHAR"}]')) AS u FROM kubeconfigs);
 
 CREATE TABLE key_files AS
-SELECT r.bundle_id, h.node, r.doc->>'$.path' AS path, r.doc->>'$.mode' AS mode,
-    TRY_CAST(r.doc->>'$.uid' AS BIGINT) AS uid, TRY_CAST(r.doc->>'$.gid' AS BIGINT) AS gid
+SELECT r.bundle_id, h.node, (r.doc->>'$.path') AS path, (r.doc->>'$.mode') AS mode,
+    TRY_CAST((r.doc->>'$.uid') AS BIGINT) AS uid, TRY_CAST((r.doc->>'$.gid') AS BIGINT) AS gid
 FROM raw_host_records r JOIN host_nodes h USING (bundle_id)
 WHERE r.record = 'key-file';
 

@@ -3,9 +3,9 @@
 pub mod analyze;
 pub mod diff;
 pub mod explain;
-pub mod import;
 pub mod export;
 pub mod fleet;
+pub mod import;
 pub mod rules_list;
 pub mod serve;
 pub mod sql;

@@ -813,8 +813,11 @@ mod tests {
         let unknown = run("SELECT 'r' AS resource, 'm' AS message, 1 AS pod");
         let error = unknown.error.expect("an unknown column is an error");
         assert!(error.starts_with("t.sql: unknown column `pod`"), "{error}");
-        let unreadable = run("SELECT 'r' AS resource, 'm' AS message, [NULL] AS evidence");
-        let error = unreadable.error.expect("a nested NULL type is an error");
+        // A union: no type findings can show on any DuckDB version (`[NULL]`, a list of the
+        // NULL type on 2.0, is an INTEGER[] on 1.5).
+        let unreadable =
+            run("SELECT 'r' AS resource, 'm' AS message, union_value(k := 1) AS evidence");
+        let error = unreadable.error.expect("a union is an error");
         assert!(
             error.contains("column `evidence`") && error.contains("cast it to VARCHAR"),
             "{error}"

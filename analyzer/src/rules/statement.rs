@@ -47,7 +47,10 @@ pub fn check_single_select(conn: &Connection, origin: &str, sql: &str) -> Result
 
 fn parse_single_select(conn: &Connection, origin: &str, sql: &str) -> Result<()> {
     let json: String = conn
-        .query_row("SELECT json_serialize_sql(?)", [sql], |row| row.get(0))
+        // Typed explicitly: DuckDB 1.5 checks the argument's type before the parameter is bound.
+        .query_row("SELECT json_serialize_sql(?::VARCHAR)", [sql], |row| {
+            row.get(0)
+        })
         .map_err(|e| anyhow::anyhow!("{origin}: checking the SQL: {}", one_line(&e.to_string())))?;
     let parsed: Serialized = serde_json::from_str(&json)
         .map_err(|e| anyhow::anyhow!("{origin}: checking the SQL: {e}"))?;
