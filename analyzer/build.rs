@@ -6,11 +6,17 @@
 //! release layout with the library copied beside the binary; then, in dev builds only,
 //! `DUCKDB_LIB_DIR` itself, so `target/debug/ktriage` and `target/debug/deps/*` run in place.
 //! With `bundled-duckdb`, DuckDB is linked statically and nothing is needed.
+//!
+//! It also stamps the git commit into `--version` (`build-support/git_commit.rs`).
 
 use std::env;
 use std::path::Path;
 
+#[path = "../build-support/git_commit.rs"]
+mod git_commit;
+
 fn main() {
+    git_commit::stamp();
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=DUCKDB_LIB_DIR");
     if env::var_os("CARGO_FEATURE_BUNDLED_DUCKDB").is_some() {

@@ -1,5 +1,6 @@
-//! Build script of the two binaries (`ktriage`, `ktriage-collect`): stamps the git commit they
-//! are built from into `KTRIAGE_GIT_COMMIT`, which `--version` prints.
+//! Shared by the build scripts of the two binaries (`ktriage`, `ktriage-collect`, each
+//! including it with `#[path]`): stamps the git commit they are built from into
+//! `KTRIAGE_GIT_COMMIT`, which `--version` prints.
 //!
 //! It reruns only when HEAD moves (a checkout, a commit, a rebase), never because a source file
 //! changed, so a stamp never costs more than relinking the binary's own crate. Without git (a
@@ -9,7 +10,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-fn main() {
+/// Emits the stamp and the lines that rerun the build script when HEAD moves.
+pub fn stamp() {
     println!("cargo::rerun-if-env-changed=KTRIAGE_GIT_COMMIT");
     // Always named: without any rerun-if-changed line cargo would rerun on every source change.
     println!("cargo::rerun-if-changed=../build-support/git_commit.rs");

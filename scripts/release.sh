@@ -2,12 +2,13 @@
 # Builds the release artifacts into dist/:
 #   dist/ktriage-collect           x86_64 Linux, glibc 2.17 or later (CentOS 7 and newer nodes),
 #                                  rustls only; checked, then run against `ktriage serve`
-#   dist/ktriage                   with --analyzer only (see step 5)
+#   dist/ktriage, dist/libduckdb.so the analyzer (thin LTO) and the prebuilt DuckDB it links
+#                                  with an $ORIGIN rpath (skipped with --collector-only)
 #   dist/man/*.1                   man pages of both binaries, every subcommand
 #   dist/completions/              bash, zsh, fish, PowerShell and elvish completions
 #   dist/SHA256SUMS                `sha256sum -c SHA256SUMS` from inside dist/
 #
-# Usage: scripts/release.sh [--analyzer]
+# Usage: scripts/release.sh [--collector-only]
 # Release builds go to $KTRIAGE_RELEASE_TARGET (default ~/.cache/ktriage-release), never to the
 # development build directory; the development `ktriage` (for `serve`, man pages and
 # completions) builds where CARGO_TARGET_DIR says (default ~/.cache/ktriage-target, like
@@ -16,10 +17,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 
-analyzer=false
+analyzer=true
 for arg in "$@"; do
     case "$arg" in
-        --analyzer) analyzer=true ;;
+        --collector-only) analyzer=false ;;
         -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "release: unknown argument $arg (see --help)" >&2; exit 2 ;;
     esac
@@ -113,26 +114,28 @@ got="$(count_pods "$work/collected.tar.zst")" || fail "the collected bundle does
 echo "collected bundle verified: $got pods, as in the sample" >&2
 
 step "5. ktriage (analyzer) release build"
-# ---------------------------------------------------------------------------------------
-# DUCKDB ROUTE: how the release analyzer gets DuckDB. Bundled (today's default) links it
-# statically: nothing to ship beside the binary, but the first release build compiles DuckDB
-# in about 40 minutes on 2 cores. A prebuilt library (DUCKDB_LIB_DIR set, as the prebuilt
-# route documents) is linked with an $ORIGIN rpath: libduckdb.so is copied beside the
-# binary, and both ship together.
-# ---------------------------------------------------------------------------------------
+# The analyzer links the prebuilt DuckDB library (scripts/duckdb-lib.sh), found at run time
+# through an $ORIGIN rpath: libduckdb.so and its license ship beside the binary. (Built with
+# `--features bundled-duckdb` instead, DuckDB is linked statically and compiles for about 40
+# minutes on 2 cores; this script does not do that.)
 if $analyzer; then
+    DUCKDB_LIB_DIR="${DUCKDB_LIB_DIR:-$(bash scripts/duckdb-lib.sh)}" || fail "fetching the prebuilt DuckDB failed"
+    export DUCKDB_LIB_DIR
     release_cargo build -p ktriage
     cp "$release_dir/release/ktriage" "$dist/ktriage"
-    if [ -n "${DUCKDB_LIB_DIR:-}" ]; then
-        [ -f "$DUCKDB_LIB_DIR/libduckdb.so" ] || fail "DUCKDB_LIB_DIR=$DUCKDB_LIB_DIR has no libduckdb.so"
-        cp "$DUCKDB_LIB_DIR/libduckdb.so" "$dist/libduckdb.so"
-        readelf -d "$dist/ktriage" | grep -q 'R.*PATH.*\$ORIGIN' \
-            || fail "dist/ktriage has no \$ORIGIN rpath: it would not find dist/libduckdb.so"
-    fi
-    "$dist/ktriage" --version >&2 || fail "dist/ktriage --version failed"
+    cp "$DUCKDB_LIB_DIR/libduckdb.so" "$dist/libduckdb.so"
+    cp "$DUCKDB_LIB_DIR/LICENSE" "$dist/libduckdb.LICENSE"
+    readelf -d "$dist/ktriage" | grep -q 'R.*PATH.*\$ORIGIN' \
+        || fail "dist/ktriage has no \$ORIGIN rpath: it would not find dist/libduckdb.so"
+    # Run from a copy elsewhere, so the library can only have come from beside the binary.
+    mkdir "$work/ship" && cp "$dist/ktriage" "$dist/libduckdb.so" "$work/ship/"
+    env -u LD_LIBRARY_PATH "$work/ship/ktriage" --version >&2 || fail "dist/ktriage --version failed"
+    start=$(date +%s%N)
+    "$work/ship/ktriage" rules >/dev/null || fail "dist/ktriage rules failed"
+    echo "ktriage: $(stat -c %s "$dist/ktriage") bytes (+ libduckdb.so $(stat -c %s "$dist/libduckdb.so")), \`ktriage rules\` in $(( ($(date +%s%N) - start) / 1000000 )) ms" >&2
     docs_ktriage="$dist/ktriage"
 else
-    echo "skipped (pass --analyzer to build dist/ktriage; see DUCKDB ROUTE in $0)" >&2
+    echo "skipped (--collector-only)" >&2
     docs_ktriage="$dev_ktriage"
 fi
 
