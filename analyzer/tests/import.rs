@@ -239,3 +239,110 @@ fn unusable_sources_fail_with_one_line_and_exit_2() {
         stderr(&o)
     );
 }
+
+/// Rule ids of a findings.json, benign ones included.
+fn fired(findings: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(findings).expect("findings.json");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("findings JSON");
+    ["groups", "benign"]
+        .iter()
+        .flat_map(|k| v[*k].as_array().into_iter().flatten())
+        .filter_map(|f| f["rule_id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn cluster_info_dumps_and_must_gather_import_and_their_evidence_fires_rules() {
+    let foreign = repo().join("tests/foreign");
+    let cases = [
+        // CoreDNS crash-loops on "plugin/forward: no nameservers found" in both forms.
+        (
+            "cluster-info-dump",
+            foreign.join("cluster-info/dir"),
+            vec!["coredns-no-nameservers", "kube-system-pods-crashing"],
+        ),
+        (
+            "cluster-info-dump",
+            foreign.join("cluster-info/stream.txt"),
+            vec!["coredns-no-nameservers", "kube-system-pods-crashing"],
+        ),
+        // prometheus-k8s-0 was OOM-killed and is in CrashLoopBackOff.
+        (
+            "must-gather",
+            foreign.join("must-gather"),
+            vec!["container-oomkilled"],
+        ),
+    ];
+    for (format, src, want) in cases {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bundle = dir.path().join("imported.tar.zst");
+        let o = ktriage(&["import", s(&src), "-o", s(&bundle)]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}: {}",
+            src.display(),
+            stderr(&o)
+        );
+        assert!(
+            stderr(&o).contains(&format!("imported {format} bundle")),
+            "{}: {}",
+            src.display(),
+            stderr(&o)
+        );
+        // The manifest names the source format; what it lacks is listed as source-format gaps.
+        let o = ktriage(&[
+            "sql",
+            s(&bundle),
+            "--output",
+            "tsv",
+            "-c",
+            "SELECT (SELECT producer FROM bundles), \
+                    (SELECT count(*) FROM gaps WHERE reason = 'source-format' AND what = 'configz'), \
+                    (SELECT count(*) FROM log_lines WHERE source = 'container')",
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}: {}",
+            src.display(),
+            stderr(&o)
+        );
+        let out = String::from_utf8_lossy(&o.stdout);
+        let row: Vec<&str> = out.lines().nth(1).expect("a row").split('\t').collect();
+        assert_eq!(row[0], format, "{}: {out}", src.display());
+        assert_eq!(row[1], "1", "{}: {out}", src.display());
+        assert!(
+            row[2].parse::<u64>().expect("count") > 0,
+            "{}: {out}",
+            src.display()
+        );
+
+        // The imported bundle and the source itself give the same findings.
+        for (input, name) in [
+            (bundle.as_path(), "from-bundle"),
+            (src.as_path(), "from-source"),
+        ] {
+            let report = dir.path().join(name);
+            let o = ktriage(&[
+                "analyze",
+                s(input),
+                "-o",
+                s(&report),
+                "--format",
+                "json",
+                "-q",
+            ]);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{}: {}",
+                input.display(),
+                stderr(&o)
+            );
+            let mut ids = fired(&report.join("findings.json"));
+            ids.sort();
+            assert_eq!(ids, want, "{}", input.display());
+        }
+    }
+}
