@@ -142,8 +142,10 @@ case "$KTRIAGE" in
     */release/*) PROFILE=release ;;
     *) PROFILE="unknown (KTRIAGE_BIN)" ;;
 esac
-record binary "$("$KTRIAGE" --version), $PROFILE profile, $KTRIAGE"
-say "measuring $("$KTRIAGE" --version), $PROFILE profile: $KTRIAGE"
+# `--version` is several lines (version, commit, bundle format, duckdb): one line here.
+VERSION=$("$KTRIAGE" --version | paste -sd ' ' - | sed 's/ commit: / (commit /; s/ bundle format: /, format /; s/ duckdb: /, DuckDB /; s/$/)/')
+record binary "$VERSION, $PROFILE profile, $KTRIAGE"
+say "measuring $VERSION, $PROFILE profile: $KTRIAGE"
 record large "$LARGE"
 record large.pods "$(wc -l < "$L_DIR/extracted/cluster/core/v1/pods.ndjson")"
 record large.nodes "$(wc -l < "$L_DIR/extracted/cluster/core/v1/nodes.ndjson")"
