@@ -69,6 +69,10 @@ pub fn import_to(
             crate::stop::check()?;
             anyhow::bail!("import stopped");
         }
+        // Our own writing failed (disk full, a read-only directory): exit 3, not bad input.
+        Err(e @ ktriage_import::ImportError::Write { .. }) => {
+            return Err(anyhow::anyhow!(crate::one_line(&e.to_string())));
+        }
         Err(e) => return Err(BadInput(crate::one_line(&e.to_string())).into()),
     };
     let file = out_writer

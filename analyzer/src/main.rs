@@ -1,3 +1,9 @@
+//! `ktriage`: parses the command line, runs one subcommand (each in `ktriage::commands`), and
+//! maps its outcome to the documented exit codes: 0 done, 1 findings at `--fail-on` (or a
+//! query that failed, an explanation that matched nothing), 2 bad input, 3 a failure of ours,
+//! 130/143 interrupted. Errors are classified by type: input is wrapped in `BadInput` where it
+//! is read, so any other error is ours. See ARCHITECTURE.md for the data flow behind it.
+
 use std::process::ExitCode;
 
 use anyhow::Context;

@@ -729,6 +729,21 @@ fn every_class_of_outcome_exits_with_its_documented_code() {
             "a-file/report",
         ),
         (
+            "imported bundle cannot be written",
+            with(
+                &[
+                    "import",
+                    "-q",
+                    &repo().join("tests/foreign/must-gather").to_string_lossy(),
+                    "-o",
+                    &format!("{}/imported.tar.zst", out("a-file")),
+                ],
+                &[],
+            ),
+            failed,
+            "a-file",
+        ),
+        (
             "hostile bundle",
             with(
                 &["analyze", "-q", "-o", &out("hostile")],

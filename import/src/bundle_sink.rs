@@ -89,9 +89,9 @@ impl<W: Write> BundleSink<W> {
         let temp = tempfile::Builder::new()
             .prefix("ktriage-import-")
             .tempdir()
-            .map_err(|e| ImportError::io("temporary directory", e))?;
+            .map_err(|e| ImportError::write("temporary directory", e))?;
         let writer = BundleWriter::new(out, &options.writer)
-            .map_err(|e| ImportError::io("output bundle", e))?;
+            .map_err(|e| ImportError::write("output bundle", e))?;
         Ok(BundleSink {
             writer,
             temp,
@@ -203,7 +203,7 @@ impl<W: Write> BundleSink<W> {
             spool
                 .out
                 .flush()
-                .map_err(|e| ImportError::io(format!("spool of {kind}"), e))?;
+                .map_err(|e| ImportError::write(format!("spool of {kind}"), e))?;
             let (group, version, resource) = self.resolve_kind(&api_version, &kind, &spool);
             if !layout::is_safe_component(&resource.name)
                 || !group
@@ -231,10 +231,10 @@ impl<W: Write> BundleSink<W> {
             let mut readers = Vec::with_capacity(parts.len());
             let mut size = 0;
             for part in parts {
-                let f = File::open(part).map_err(|e| ImportError::io(path.clone(), e))?;
+                let f = File::open(part).map_err(|e| ImportError::write(path.clone(), e))?;
                 size += f
                     .metadata()
-                    .map_err(|e| ImportError::io(path.clone(), e))?
+                    .map_err(|e| ImportError::write(path.clone(), e))?
                     .len();
                 readers.push(BufReader::new(f));
             }
@@ -245,11 +245,11 @@ impl<W: Write> BundleSink<W> {
                 });
             self.writer
                 .add_reader(path, size, chained, None)
-                .map_err(|e| ImportError::io(path.clone(), e))?;
+                .map_err(|e| ImportError::write(path.clone(), e))?;
             self.counts.resources += 1;
         }
         let discovery_json = serde_json::to_vec_pretty(&disc)
-            .map_err(|e| ImportError::io(layout::DISCOVERY, io::Error::other(e)))?;
+            .map_err(|e| ImportError::write(layout::DISCOVERY, io::Error::other(e)))?;
         self.add_bytes(layout::DISCOVERY, &discovery_json)?;
         if synthesized {
             self.gaps.push(Gap {
@@ -270,7 +270,7 @@ impl<W: Write> BundleSink<W> {
             .to_string();
         if let Some(version) = self.version.take() {
             let bytes = serde_json::to_vec_pretty(&version)
-                .map_err(|e| ImportError::io(layout::VERSION, io::Error::other(e)))?;
+                .map_err(|e| ImportError::write(layout::VERSION, io::Error::other(e)))?;
             self.add_bytes(layout::VERSION, &bytes)?;
         } else {
             self.gaps.push(Gap {
@@ -318,7 +318,7 @@ impl<W: Write> BundleSink<W> {
         let (out, manifest) = self
             .writer
             .finish_with(manifest)
-            .map_err(|e| ImportError::io("output bundle", e))?;
+            .map_err(|e| ImportError::write("output bundle", e))?;
         drop(self.temp);
         Ok((out, manifest, self.counts))
     }
@@ -326,7 +326,7 @@ impl<W: Write> BundleSink<W> {
     fn add_bytes(&mut self, path: &str, bytes: &[u8]) -> Result<(), ImportError> {
         self.writer
             .add_bytes(path, bytes)
-            .map_err(|e| ImportError::io(path, e))
+            .map_err(|e| ImportError::write(path, e))
     }
 
     fn spool_for(&mut self, api_version: &str, kind: &str) -> Result<&mut Spool, ImportError> {
@@ -336,7 +336,7 @@ impl<W: Write> BundleSink<W> {
                 .temp
                 .path()
                 .join(format!("objects-{}.ndjson", self.spools.len()));
-            let file = File::create(&path).map_err(|e| ImportError::io("spool", e))?;
+            let file = File::create(&path).map_err(|e| ImportError::write("spool", e))?;
             self.spools.insert(
                 key.clone(),
                 Spool {
@@ -403,7 +403,7 @@ impl<W: Write> Sink for BundleSink<W> {
         }
         self.options.redactor.redact_json(&mut object);
         let mut line = serde_json::to_vec(&object)
-            .map_err(|e| ImportError::io("object", io::Error::other(e)))?;
+            .map_err(|e| ImportError::write("object", io::Error::other(e)))?;
         line.push(b'\n');
         if line.len() > layout::MAX_LINE_BYTES {
             let name = object["metadata"]["name"]
@@ -438,7 +438,7 @@ impl<W: Write> Sink for BundleSink<W> {
         spool
             .out
             .write_all(&line)
-            .map_err(|e| ImportError::io("spool", e))
+            .map_err(|e| ImportError::write("spool", e))
     }
 
     fn log(&mut self, log: &LogRef, body: &mut dyn Read) -> Result<(), ImportError> {
@@ -467,7 +467,7 @@ impl<W: Write> Sink for BundleSink<W> {
             .read(true)
             .write(true)
             .open(&spool_path)
-            .map_err(|e| ImportError::io("spool", e))?;
+            .map_err(|e| ImportError::write("spool", e))?;
         {
             let mut out = BufWriter::new(&mut spool);
             let mut lines = self.options.redactor.lines();
@@ -483,17 +483,17 @@ impl<W: Write> Sink for BundleSink<W> {
                     break;
                 }
                 out.write_all(&lines.line(&line))
-                    .map_err(|e| ImportError::io("spool", e))?;
+                    .map_err(|e| ImportError::write("spool", e))?;
             }
-            out.flush().map_err(|e| ImportError::io("spool", e))?;
+            out.flush().map_err(|e| ImportError::write("spool", e))?;
         }
         let size = spool
             .stream_position()
-            .map_err(|e| ImportError::io("spool", e))?;
-        spool.rewind().map_err(|e| ImportError::io("spool", e))?;
+            .map_err(|e| ImportError::write("spool", e))?;
+        spool.rewind().map_err(|e| ImportError::write("spool", e))?;
         self.writer
             .add_reader(&path, size, BufReader::new(spool), None)
-            .map_err(|e| ImportError::io(path, e))?;
+            .map_err(|e| ImportError::write(path, e))?;
         self.counts.logs += 1;
         Ok(())
     }
@@ -533,7 +533,7 @@ impl<W: Write> Sink for BundleSink<W> {
             *field = self.options.redactor.redact_text(field).into_owned();
         }
         serde_json::to_writer(&mut self.findings, &finding)
-            .map_err(|e| ImportError::io(layout::SOURCE_FINDINGS, io::Error::other(e)))?;
+            .map_err(|e| ImportError::write(layout::SOURCE_FINDINGS, io::Error::other(e)))?;
         self.findings.push(b'\n');
         self.counts.source_findings += 1;
         Ok(())
@@ -552,6 +552,6 @@ impl<W: Write> Sink for BundleSink<W> {
         let redacted = self.options.redactor.redact_bytes(&bytes).into_owned();
         self.writer
             .add_bytes(&target, &redacted)
-            .map_err(|e| ImportError::io(target.clone(), e))
+            .map_err(|e| ImportError::write(target.clone(), e))
     }
 }

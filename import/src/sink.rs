@@ -30,10 +30,17 @@ pub enum ImportError {
     /// The caller asked the import to stop (a signal).
     #[error("import stopped")]
     Stopped,
-    /// Reading the source or writing the bundle failed.
+    /// Reading the source failed.
     #[error("{path}: {source}")]
     Io {
         path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing the bundle (or its temporary spool files) failed: not the source's fault.
+    #[error("writing {what}: {source}")]
+    Write {
+        what: String,
         #[source]
         source: std::io::Error,
     },
@@ -44,6 +51,13 @@ impl ImportError {
         ImportError::BadInput {
             path: path.into(),
             message: message.into(),
+        }
+    }
+
+    pub fn write(what: impl Into<String>, source: std::io::Error) -> Self {
+        ImportError::Write {
+            what: what.into(),
+            source,
         }
     }
 
