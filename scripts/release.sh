@@ -55,6 +55,10 @@ cleanup() {
 trap cleanup EXIT
 
 step "tools"
+# The analyzer (the development one that serves the sample, and the release one) links the
+# prebuilt DuckDB library.
+DUCKDB_LIB_DIR="${DUCKDB_LIB_DIR:-$(bash scripts/duckdb-lib.sh)}" || fail "fetching the prebuilt DuckDB failed"
+export DUCKDB_LIB_DIR
 tools_bin="$(bash scripts/install-release-tools.sh)" || fail "installing the release tools failed (see above)"
 export PATH="$tools_bin:$PATH"
 command -v cargo-zigbuild >/dev/null || fail "cargo-zigbuild is not on PATH after installing it"
@@ -119,8 +123,6 @@ step "5. ktriage (analyzer) release build"
 # `--features bundled-duckdb` instead, DuckDB is linked statically and compiles for about 40
 # minutes on 2 cores; this script does not do that.)
 if $analyzer; then
-    DUCKDB_LIB_DIR="${DUCKDB_LIB_DIR:-$(bash scripts/duckdb-lib.sh)}" || fail "fetching the prebuilt DuckDB failed"
-    export DUCKDB_LIB_DIR
     release_cargo build -p ktriage
     cp "$release_dir/release/ktriage" "$dist/ktriage"
     cp "$DUCKDB_LIB_DIR/libduckdb.so" "$dist/libduckdb.so"
