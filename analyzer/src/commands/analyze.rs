@@ -32,22 +32,14 @@ pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
     };
     let case = Case::open(&args.input.bundles, &options, &progress)?;
     let rules_start = Instant::now();
-    let bar = progress.bar(rules.len() as u64, "rules");
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let limits = rules::engine::Limits {
-        rule_timeout: Duration::from_secs(args.rule_timeout),
-    };
-    let runs = rules::engine::run_case(&case.conn, &rules, workers, limits, &|rule| {
-        bar.set_message(rule.meta.id.clone());
-        bar.inc(1);
-    })?;
-    bar.finish_and_clear();
+    let runs = rules::run_with_progress(
+        &case.conn,
+        &rules,
+        Duration::from_secs(args.rule_timeout),
+        &progress,
+        "rules",
+    )?;
     let rules_elapsed = rules_start.elapsed();
-    for run in &runs {
-        if let Some(e) = &run.error {
-            eprintln!("ktriage: rule {} failed: {e}", run.rule_id);
-        }
-    }
     // The timeline is an aid: without its log bursts and findings the reports still stand.
     let timeline_parts = match crate::timeline::complete(&case.conn, &rules, &runs) {
         Ok(parts) => parts.to_vec(),
@@ -68,7 +60,7 @@ pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
         phases.push(("rules", rules_elapsed));
         phases.extend(timeline_parts);
         phases.push(("report", report_start.elapsed()));
-        write_timings(path, &phases, workers, &runs)?;
+        write_timings(path, &phases, rules::workers(), &runs)?;
     }
     let worst = runs
         .iter()

@@ -23,23 +23,14 @@ pub fn run(args: &ExportArgs, builtin: rules::Builtin) -> Result<bool> {
     };
     let start = Instant::now();
     let case = Case::open(&args.input.bundles, &options, &progress)?;
-    let bar = progress.bar(rules.len() as u64, "rules");
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let limits = rules::engine::Limits {
-        rule_timeout: Duration::from_secs(args.rule_timeout),
-    };
-    let runs = rules::engine::run_case(&case.conn, &rules, workers, limits, &|rule| {
-        bar.set_message(rule.meta.id.clone());
-        bar.inc(1);
-    })?;
-    bar.finish_and_clear();
-    let mut failed = 0;
-    for run in &runs {
-        if let Some(e) = &run.error {
-            eprintln!("ktriage: rule {} failed: {e}", run.rule_id);
-            failed += 1;
-        }
-    }
+    let runs = rules::run_with_progress(
+        &case.conn,
+        &rules,
+        Duration::from_secs(args.rule_timeout),
+        &progress,
+        "rules",
+    )?;
+    let failed = runs.iter().filter(|run| run.error.is_some()).count();
     let spinner = progress.spinner("writing Parquet");
     let summary = export::export_case(&case.conn, &rules, &runs, &args.output, &tables)?;
     spinner.finish_and_clear();

@@ -2,7 +2,6 @@
 //! relative to the collection and absolute.
 
 use std::io::Write;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
@@ -27,21 +26,13 @@ pub fn run(args: &TimelineArgs, builtin: rules::Builtin) -> Result<()> {
         ..args.input.case_options()
     };
     let case = Case::open(&args.input.bundles, &options, &progress)?;
-    let bar = progress.bar(rules.len() as u64, "rules");
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let limits = rules::engine::Limits {
-        rule_timeout: Duration::from_secs(rules::engine::DEFAULT_RULE_TIMEOUT.as_secs()),
-    };
-    let runs = rules::engine::run_case(&case.conn, &rules, workers, limits, &|rule| {
-        bar.set_message(rule.meta.id.clone());
-        bar.inc(1);
-    })?;
-    bar.finish_and_clear();
-    for run in &runs {
-        if let Some(e) = &run.error {
-            eprintln!("ktriage: rule {} failed: {e}", run.rule_id);
-        }
-    }
+    let runs = rules::run_with_progress(
+        &case.conn,
+        &rules,
+        rules::engine::DEFAULT_RULE_TIMEOUT,
+        &progress,
+        "rules",
+    )?;
     timeline::complete(&case.conn, &rules, &runs)?;
     let reference = timeline::reference_time(&case.conn)?
         .ok_or_else(|| BadInput("the bundles hold no collection time".into()))?;

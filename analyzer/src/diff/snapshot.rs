@@ -97,22 +97,18 @@ pub fn capture(
         ))
         .into());
     }
-    let bar = progress.bar(options.rules.len() as u64, &format!("{label} rules"));
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let limits = rules::engine::Limits {
-        rule_timeout: options.rule_timeout,
-    };
-    let runs = rules::engine::run_case(&case.conn, options.rules, workers, limits, &|rule| {
-        bar.set_message(rule.meta.id.clone());
-        bar.inc(1);
-    })?;
-    bar.finish_and_clear();
+    let runs = rules::run_with_progress(
+        &case.conn,
+        options.rules,
+        options.rule_timeout,
+        progress,
+        &format!("{label} rules"),
+    )?;
     let spinner = progress.spinner(&format!("{label}: reading objects"));
     let mut rule_errors = Vec::new();
     let mut found = Vec::new();
     for (rule, run) in options.rules.iter().zip(runs) {
         if let Some(e) = run.error {
-            eprintln!("ktriage: rule {} failed: {e}", run.rule_id);
             rule_errors.push((run.rule_id.clone(), e));
         }
         // Known-benign noise is not a problem that can appear or go away.

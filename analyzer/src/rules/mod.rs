@@ -101,3 +101,33 @@ fn load_checked(
     }
     Ok(rules)
 }
+
+/// How many rules run at once: one per core.
+pub fn workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Runs `rules` over a loaded case on every core with a progress bar labelled `label`, and
+/// reports each rule that failed on stderr (the runs keep the error for the reports). The one
+/// way every command that needs findings runs the rules.
+pub fn run_with_progress(
+    conn: &duckdb::Connection,
+    rules: &[Rule],
+    rule_timeout: std::time::Duration,
+    progress: &crate::progress::Progress,
+    label: &str,
+) -> anyhow::Result<Vec<engine::RuleRun>> {
+    let bar = progress.bar(rules.len() as u64, label);
+    let limits = engine::Limits { rule_timeout };
+    let runs = engine::run_case(conn, rules, workers(), limits, &|rule| {
+        bar.set_message(rule.meta.id.clone());
+        bar.inc(1);
+    })?;
+    bar.finish_and_clear();
+    for run in &runs {
+        if let Some(e) = &run.error {
+            eprintln!("ktriage: rule {} failed: {e}", run.rule_id);
+        }
+    }
+    Ok(runs)
+}
