@@ -555,11 +555,7 @@ fn certificates(
 
 /// troubleshoot's parsed certificate as our record. It keeps DNS names only among the
 /// SANs, and no serial, key or fingerprint.
-pub(crate) fn certificate_info(
-    path: &str,
-    index: usize,
-    cert: ParsedCertificate,
-) -> CertificateInfo {
+fn certificate_info(path: &str, index: usize, cert: ParsedCertificate) -> CertificateInfo {
     CertificateInfo {
         path: path.to_string(),
         index: u32::try_from(index).unwrap_or(u32::MAX),
@@ -656,10 +652,9 @@ struct CertificateCollection {
     message: String,
 }
 
-/// troubleshoot's `ParsedCertificate` (`pkg/collect/certificates.go`), shared by the host
-/// and the in-cluster certificate collectors.
+/// troubleshoot's `ParsedCertificate` (`pkg/collect/certificates.go`).
 #[derive(Deserialize)]
-pub(crate) struct ParsedCertificate {
+struct ParsedCertificate {
     #[serde(default)]
     subject: String,
     #[serde(rename = "subjectAlternativeNames", default)]
