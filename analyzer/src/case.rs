@@ -58,9 +58,9 @@ impl Case {
         for (i, path) in paths.iter().enumerate() {
             let spinner = progress.spinner(&format!("checking {}", path.display()));
             let dest = work.path().join(format!("bundle-{i}"));
-            let bundle = crate::foreign::open(path, &dest, &options.limits, progress)?;
+            let opened = crate::foreign::open(path, &dest, &options.limits, progress)?;
             spinner.finish_and_clear();
-            bundles.push(bundle);
+            bundles.extend(opened);
             crate::stop::check()?;
         }
         timings.push(("open", phase.elapsed()));

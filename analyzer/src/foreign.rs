@@ -1,10 +1,11 @@
 //! Bundles of other tools (troubleshoot, ...) given where a ktriage bundle is expected:
-//! imported into the work directory first ([`ktriage_import`]), then opened like our own.
+//! imported into the work directory first ([`ktriage_import`]), then opened like our own,
+//! with the node bundles of the hosts whose data they hold.
 
 use std::path::{Path, PathBuf};
 
 use ktriage_import::ImportOptions;
-use ktriage_redact::{RedactConfig, Redactor};
+use ktriage_redact::RedactConfig;
 use ktriage_schema::reader::{self, Limits, OpenBundle};
 use ktriage_schema::writer::WriterOptions;
 
@@ -12,47 +13,60 @@ use crate::case::BadInput;
 use crate::progress::Progress;
 
 /// Opens `path` into `work` (which must not exist yet): our own bundle as it is, another
-/// tool's bundle imported (redacted) first. The bundle's `source` stays the path given.
+/// tool's bundle imported (redacted) first, followed by the node bundles of its hosts. The
+/// cluster bundle's `source` stays the path given; a node bundle's names its node too.
 pub fn open(
     path: &Path,
     work: &Path,
     limits: &Limits,
     progress: &Progress,
-) -> anyhow::Result<OpenBundle> {
+) -> anyhow::Result<Vec<OpenBundle>> {
     if !ktriage_import::is_foreign(path) {
-        return reader::open(path, work, limits).map_err(|e| BadInput(e.to_string()).into());
+        let bundle = reader::open(path, work, limits).map_err(|e| BadInput(e.to_string()))?;
+        return Ok(vec![bundle]);
     }
     std::fs::create_dir_all(work)?;
-    let imported = work.join("imported.tar.zst");
-    import_to(path, &imported, limits, false, progress)?;
+    let imported_path = work.join("imported.tar.zst");
+    let node_dir = work.join("nodes");
+    std::fs::create_dir(&node_dir)?;
+    let imported = import_to(path, &imported_path, &node_dir, limits, false, progress)?;
     crate::stop::check()?;
-    let mut bundle = reader::open(&imported, &work.join("bundle"), limits)
+    let mut bundle = reader::open(&imported_path, &work.join("bundle"), limits)
         .map_err(|e| BadInput(e.to_string()))?;
     bundle.source = path.to_path_buf();
-    Ok(bundle)
+    let mut bundles = vec![bundle];
+    for (i, node) in imported.nodes.iter().enumerate() {
+        let mut bundle = reader::open(&node.path, &work.join(format!("node-{i}")), limits)
+            .map_err(|e| BadInput(e.to_string()))?;
+        let name = if node.node_name.is_empty() {
+            &node.hostname
+        } else {
+            &node.node_name
+        };
+        bundle.source = PathBuf::from(format!("{} (host {})", path.display(), name));
+        bundles.push(bundle);
+    }
+    Ok(bundles)
 }
 
-/// Imports the foreign source `src` into the bundle `out` (written in place: callers make
-/// it atomic), redacting unless `skip_redaction`. Returns what was imported.
+/// Imports the foreign source `src` into the bundle `out` and the node bundles of its hosts
+/// into `node_dir` (written in place: callers make it atomic), redacting unless
+/// `skip_redaction`. Returns what was imported.
 pub fn import_to(
     src: &Path,
     out: &Path,
+    node_dir: &Path,
     limits: &Limits,
     skip_redaction: bool,
     progress: &Progress,
 ) -> anyhow::Result<ktriage_import::Imported> {
-    let redactor = if skip_redaction {
-        Redactor::disabled()
-    } else {
-        Redactor::new(&RedactConfig::default())
-            .map_err(|e| anyhow::anyhow!("built-in redaction rules: {e}"))?
-    };
     let file = std::fs::File::create(out).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
     let spinner = progress.spinner(&format!("importing {}", src.display()));
     let options = ImportOptions {
         limits: limits.clone(),
-        redactor,
+        redaction: (!skip_redaction).then(RedactConfig::default),
         writer: WriterOptions::default(),
+        node_dir: Some(node_dir.to_path_buf()),
     };
     let mut seen = 0u64;
     let result = ktriage_import::import(src, std::io::BufWriter::new(file), options, &mut |p| {

@@ -172,11 +172,116 @@ fn sql_reads_a_foreign_directory_and_the_source_format_gaps() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
+    // `logs` twice: the cluster's, and a log of an older logs collector whose pod
+    // (`app-logs/web-0`) is not in the bundle.
     assert_eq!(
         out.lines().collect::<Vec<_>>(),
-        ["what", "configz", "discovery", "host", "logs", "node-log"],
+        [
+            "what",
+            "configz",
+            "discovery",
+            "host",
+            "logs",
+            "logs",
+            "node-log"
+        ],
         "{out}"
     );
+}
+
+#[test]
+fn host_collectors_become_node_bundles_where_a_certificate_rule_fires() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = troubleshoot_archive("troubleshoot/hosts", dir.path(), "support-bundle.tar.gz");
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).expect("mkdir");
+    let bundle = out.join("case.tar.zst");
+    let o = ktriage(&["import", s(&src), "-o", s(&bundle)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("host data of 2 hosts in node bundles"),
+        "{}",
+        stderr(&o)
+    );
+    // The node bundles are named after the output, and nothing else is left.
+    let mut left: Vec<String> = std::fs::read_dir(&out)
+        .expect("readable")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "case.node-cp-1.tar.zst",
+            "case.node-worker-1.tar.zst",
+            "case.tar.zst"
+        ]
+    );
+    let nodes = [
+        out.join("case.node-cp-1.tar.zst"),
+        out.join("case.node-worker-1.tar.zst"),
+    ];
+
+    // The three are one case: each node bundle is tied to its Node, its facts loaded.
+    let o = ktriage(&[
+        "sql",
+        s(&bundle),
+        s(&nodes[0]),
+        s(&nodes[1]),
+        "--output",
+        "tsv",
+        "-c",
+        "SELECT h.node, h.cluster_bundle_id = (SELECT bundle_id FROM bundles WHERE kind = 'cluster'), \
+                f.kernel_release, f.cpus, (SELECT count(*) FROM host_modules m WHERE m.bundle_id = h.bundle_id) \
+         FROM host_nodes h JOIN host_facts f USING (bundle_id) ORDER BY 1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        rows.lines().skip(1).collect::<Vec<_>>(),
+        [
+            "cp-1\ttrue\t5.15.0-91-generic\t4\t5",
+            "worker-1\ttrue\t5.15.0-91-generic\t2\t5"
+        ],
+        "{rows}"
+    );
+
+    // apiserver.crt, read by troubleshoot's certificatesCollection on cp-1, expires in 9
+    // days: certificate-expiry fires from the imported host data, whether the case is
+    // the imported bundles or the source itself.
+    for (name, inputs) in [
+        ("from-bundles", vec![s(&bundle), s(&nodes[0]), s(&nodes[1])]),
+        ("from-source", vec![s(&src)]),
+    ] {
+        let report = dir.path().join(name);
+        let mut args = vec!["analyze"];
+        args.extend(&inputs);
+        args.extend(["-o", s(&report), "--format", "json", "-q"]);
+        let o = ktriage(&args);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        let text = std::fs::read_to_string(report.join("findings.json")).expect("findings.json");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("findings JSON");
+        let finding = v["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|g| g["rule_id"] == "certificate-expiry")
+            .flat_map(|g| g["findings"].as_array().into_iter().flatten())
+            .next()
+            .unwrap_or_else(|| {
+                panic!(
+                    "{name}: no certificate-expiry finding in {}",
+                    fired(&report.join("findings.json")).join(", ")
+                )
+            });
+        assert_eq!(finding["node"], "cp-1", "{name}");
+        assert_eq!(finding["severity"], "high", "{name}");
+        let message = finding["message"].as_str().expect("message");
+        assert!(
+            message.starts_with("/etc/kubernetes/pki/apiserver.crt on cp-1 expires in 9 days"),
+            "{name}: {message}"
+        );
+    }
 }
 
 #[test]

@@ -11,18 +11,20 @@ use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use ktriage_redact::Redactor;
+use ktriage_redact::{RedactConfig, Redactor};
 use ktriage_schema::discovery::{self, ApiResource, Discovery, split_api_version};
+use ktriage_schema::host::{CertificateInfo, HostFacts};
 use ktriage_schema::layout::{self, SourceFinding};
 use ktriage_schema::manifest::{ClusterSource, Gap, GapReason, Manifest, Source};
 use ktriage_schema::writer::{BundleWriter, WriterOptions, sha256_hex};
 use serde_json::{Value, json};
 
+use crate::node_bundles::{ImportedNode, NodeBundles, NodeContext};
 use crate::{ImportError, LogRef, Sink};
 
 /// Format version of imported bundles. 1.0, not the current 1.1: the other tools fetch
 /// container logs without the API's time stamps, and 1.1 promises them on every line.
-const IMPORTED_FORMAT_VERSION: &str = "1.0";
+pub(crate) const IMPORTED_FORMAT_VERSION: &str = "1.0";
 
 /// Longest piece of a log line handled at once: a log without newlines stays bounded.
 const MAX_LOG_CHUNK: u64 = 1 << 20;
@@ -31,12 +33,16 @@ const MAX_LOG_CHUNK: u64 = 1 << 20;
 pub struct SinkOptions {
     /// The source format's name, recorded as `producer`.
     pub format: &'static str,
-    /// Redaction; [`Redactor::disabled`] keeps the source as it is.
-    pub redactor: Redactor,
+    /// Redaction rules; `None` keeps the source as it is. Every bundle written (the
+    /// cluster's, each node's) gets its own redactor, so each manifest counts its own.
+    pub redaction: Option<RedactConfig>,
     /// Compression.
     pub writer: WriterOptions,
     /// The name of the source (its file name), recorded in the manifest's options.
     pub source_name: String,
+    /// Where node bundles go (host data of the source, one bundle per host); `None` leaves
+    /// host data out, with a gap.
+    pub node_dir: Option<PathBuf>,
 }
 
 /// What was converted.
@@ -50,6 +56,8 @@ pub struct ImportCounts {
     pub logs: u64,
     /// Findings of the source tool kept.
     pub source_findings: u64,
+    /// Node bundles written beside this one.
+    pub node_bundles: u64,
 }
 
 struct Spool {
@@ -81,11 +89,19 @@ pub struct BundleSink<W: Write> {
     log_paths: HashSet<String>,
     source_files: HashSet<String>,
     counts: ImportCounts,
+    redactor: Redactor,
+    nodes: NodeBundles,
 }
 
 impl<W: Write> BundleSink<W> {
     /// A sink writing to `out`.
     pub fn new(out: W, options: SinkOptions) -> Result<Self, ImportError> {
+        let redactor = match &options.redaction {
+            Some(config) => Redactor::new(config)
+                .map_err(|e| ImportError::bad_input("redaction rules", e.to_string()))?,
+            None => Redactor::disabled(),
+        };
+        let nodes = NodeBundles::new(options.node_dir.clone(), options.redaction.clone());
         let temp = tempfile::Builder::new()
             .prefix("ktriage-import-")
             .tempdir()
@@ -109,6 +125,8 @@ impl<W: Write> BundleSink<W> {
             log_paths: HashSet::new(),
             source_files: HashSet::new(),
             counts: ImportCounts::default(),
+            redactor,
+            nodes,
         })
     }
 
@@ -182,8 +200,9 @@ impl<W: Write> BundleSink<W> {
         (group.into(), version.into(), resource)
     }
 
-    /// Writes the objects, discovery, version and manifest; closes the bundle.
-    pub fn finish(mut self) -> Result<(W, Manifest, ImportCounts), ImportError> {
+    /// Writes the objects, discovery, version and manifest, and the node bundles; closes
+    /// the bundle.
+    pub fn finish(mut self) -> Result<(W, Manifest, ImportCounts, Vec<ImportedNode>), ImportError> {
         let synthesized = self.source_discovery.is_none();
         let mut disc = match self.source_discovery.take() {
             Some(d) => d,
@@ -285,6 +304,18 @@ impl<W: Write> BundleSink<W> {
             self.add_bytes(layout::SOURCE_FINDINGS, &findings)?;
         }
         let at = self.collected_at.unwrap_or_else(Utc::now);
+        let (started_at, finished_at) = self.recorded_times.unwrap_or((at, at));
+        let nodes = std::mem::replace(&mut self.nodes, NodeBundles::new(None, None));
+        let (written, node_gaps) = nodes.finish(&NodeContext {
+            format: self.options.format,
+            producer_version: &self.producer_version,
+            source_name: &self.options.source_name,
+            started_at,
+            finished_at,
+            writer: &self.options.writer,
+        })?;
+        self.gaps.extend(node_gaps);
+        self.counts.node_bundles = written.len() as u64;
         let mut identity = format!("{}\n{}\n", self.options.format, self.options.source_name);
         for e in self.writer.entries() {
             identity.push_str(&e.sha256);
@@ -294,8 +325,8 @@ impl<W: Write> BundleSink<W> {
             producer: self.options.format.into(),
             producer_version: self.producer_version.clone(),
             bundle_id: uuid_like(&sha256_hex(identity.as_bytes())),
-            started_at: self.recorded_times.map_or(at, |(started, _)| started),
-            finished_at: self.recorded_times.map_or(at, |(_, finished)| finished),
+            started_at,
+            finished_at,
             source: Source::Cluster(ClusterSource {
                 server_version,
                 ..ClusterSource::default()
@@ -307,12 +338,12 @@ impl<W: Write> BundleSink<W> {
                     "source": self.options.source_name,
                     "importer": concat!("ktriage ", env!("CARGO_PKG_VERSION")),
                     "counts": self.counts,
-                    "redaction": self.options.redactor.is_enabled(),
+                    "redaction": self.redactor.is_enabled(),
                 }
             }),
             entries: Vec::new(),
             gaps: std::mem::take(&mut self.gaps),
-            redaction: self.options.redactor.summary(),
+            redaction: self.redactor.summary(),
             partial: false,
         };
         let (out, manifest) = self
@@ -320,7 +351,7 @@ impl<W: Write> BundleSink<W> {
             .finish_with(manifest)
             .map_err(|e| ImportError::write("output bundle", e))?;
         drop(self.temp);
-        Ok((out, manifest, self.counts))
+        Ok((out, manifest, self.counts, written))
     }
 
     fn add_bytes(&mut self, path: &str, bytes: &[u8]) -> Result<(), ImportError> {
@@ -353,7 +384,7 @@ impl<W: Write> BundleSink<W> {
 }
 
 /// A UUID-shaped id from a hex digest: the same source imports to the same id.
-fn uuid_like(hex: &str) -> String {
+pub(crate) fn uuid_like(hex: &str) -> String {
     format!(
         "{}-{}-{}-{}-{}",
         &hex[..8],
@@ -401,7 +432,7 @@ impl<W: Write> Sink for BundleSink<W> {
         if kind == "CustomResourceDefinition" {
             self.crds.add_crd(&object, discovery::ALL_VERBS);
         }
-        self.options.redactor.redact_json(&mut object);
+        self.redactor.redact_json(&mut object);
         let mut line = serde_json::to_vec(&object)
             .map_err(|e| ImportError::write("object", io::Error::other(e)))?;
         line.push(b'\n');
@@ -470,7 +501,7 @@ impl<W: Write> Sink for BundleSink<W> {
             .map_err(|e| ImportError::write("spool", e))?;
         {
             let mut out = BufWriter::new(&mut spool);
-            let mut lines = self.options.redactor.lines();
+            let mut lines = self.redactor.lines();
             let mut reader = BufReader::new(body);
             let mut line = Vec::new();
             loop {
@@ -530,7 +561,7 @@ impl<W: Write> Sink for BundleSink<W> {
             &mut finding.message,
             &mut finding.severity,
         ] {
-            *field = self.options.redactor.redact_text(field).into_owned();
+            *field = self.redactor.redact_text(field).into_owned();
         }
         serde_json::to_writer(&mut self.findings, &finding)
             .map_err(|e| ImportError::write(layout::SOURCE_FINDINGS, io::Error::other(e)))?;
@@ -549,9 +580,43 @@ impl<W: Write> Sink for BundleSink<W> {
         body.take(layout::MAX_LINE_BYTES as u64)
             .read_to_end(&mut bytes)
             .map_err(|e| ImportError::io(path, e))?;
-        let redacted = self.options.redactor.redact_bytes(&bytes).into_owned();
+        let redacted = self.redactor.redact_bytes(&bytes).into_owned();
         self.writer
             .add_bytes(&target, &redacted)
             .map_err(|e| ImportError::write(target.clone(), e))
+    }
+
+    fn host_facts(&mut self, node: &str, facts: HostFacts) -> Result<(), ImportError> {
+        self.nodes.facts(node, facts)
+    }
+
+    fn host_certificate(
+        &mut self,
+        node: &str,
+        certificate: CertificateInfo,
+    ) -> Result<(), ImportError> {
+        self.nodes.certificate(node, certificate)
+    }
+
+    fn host_log(
+        &mut self,
+        node: &str,
+        service: &str,
+        body: &mut dyn Read,
+    ) -> Result<(), ImportError> {
+        self.nodes.log(self.temp.path(), node, service, body)
+    }
+
+    fn host_gap(&mut self, node: &str, gap: Gap) {
+        // Only a new host's redactor can fail to build, and only with rules the cluster
+        // bundle's redactor was already built from.
+        if let Err(e) = self.nodes.gap(node, gap) {
+            self.gaps.push(Gap {
+                what: "host".into(),
+                location: ktriage_schema::text::terminal_safe(node),
+                reason: GapReason::Error,
+                detail: e.to_string(),
+            });
+        }
     }
 }

@@ -16,18 +16,22 @@ pub mod bundle_sink;
 pub mod cluster_info;
 pub mod json_stream;
 pub mod must_gather;
+mod node_bundles;
 pub mod sink;
 pub mod source;
 pub mod troubleshoot;
+mod troubleshoot_host;
+mod troubleshoot_logs;
 
 pub use bundle_sink::{BundleSink, ImportCounts, SinkOptions};
+pub use node_bundles::ImportedNode;
 pub use sink::{ImportError, LogRef, Sink};
 
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use ktriage_redact::Redactor;
+use ktriage_redact::RedactConfig;
 use ktriage_schema::manifest::Manifest;
 use ktriage_schema::reader::Limits;
 use ktriage_schema::writer::WriterOptions;
@@ -74,10 +78,15 @@ pub fn detect(probe: &Probe) -> Option<&'static dyn Format> {
 pub struct ImportOptions {
     /// Limits on reading the source (as for our own bundles).
     pub limits: Limits,
-    /// Redaction; [`Redactor::disabled`] keeps the source as it is.
-    pub redactor: Redactor,
-    /// Compression of the bundle written.
+    /// Redaction rules (`RedactConfig::default()`: the built-in ones); `None` keeps the
+    /// source as it is.
+    pub redaction: Option<RedactConfig>,
+    /// Compression of the bundles written.
     pub writer: WriterOptions,
+    /// The directory node bundles are written to, as `node-<name>.tar.zst`: one per host
+    /// whose data the source holds (troubleshoot's host collectors). `None` leaves host
+    /// data out, with a gap.
+    pub node_dir: Option<PathBuf>,
 }
 
 /// What an import did.
@@ -89,9 +98,13 @@ pub struct Imported {
     pub manifest: Manifest,
     /// What was converted.
     pub counts: ImportCounts,
+    /// The node bundles written into [`ImportOptions::node_dir`], with the cluster bundle
+    /// one case.
+    pub nodes: Vec<ImportedNode>,
 }
 
-/// Converts the foreign source at `src` into a ktriage bundle written to `out`. `progress`
+/// Converts the foreign source at `src` into a ktriage bundle written to `out`, and the
+/// hosts' data it holds into node bundles in [`ImportOptions::node_dir`]. `progress`
 /// is told each file of the source as it is converted; when it answers false, the import
 /// stops with [`ImportError::Stopped`].
 pub fn import<W: Write>(
@@ -119,9 +132,10 @@ pub fn import<W: Write>(
         out,
         SinkOptions {
             format: format.name(),
-            redactor: options.redactor,
+            redaction: options.redaction,
             writer: options.writer,
             source_name,
+            node_dir: options.node_dir,
         },
     )?;
     let mut converter = format.converter();
@@ -141,13 +155,14 @@ pub fn import<W: Write>(
     {
         sink.set_collected_at(at);
     }
-    let (out, manifest, counts) = sink.finish()?;
+    let (out, manifest, counts, nodes) = sink.finish()?;
     Ok((
         out,
         Imported {
             format: format.name(),
             manifest,
             counts,
+            nodes,
         },
     ))
 }

@@ -4,6 +4,7 @@ use std::io::Read;
 
 use chrono::{DateTime, Utc};
 use ktriage_schema::discovery::Discovery;
+use ktriage_schema::host::{CertificateInfo, HostFacts};
 use ktriage_schema::layout::SourceFinding;
 use ktriage_schema::manifest::Gap;
 use serde_json::Value;
@@ -114,4 +115,36 @@ pub trait Sink {
     fn source_file(&mut self, _path: &str, _body: &mut dyn Read) -> Result<(), ImportError> {
         Ok(())
     }
+
+    // Host data: what the source collected on the hosts themselves, each host becoming a
+    // node bundle. `node` is the host's Kubernetes node name, or empty for the one host a
+    // source was collected on when it does not say which node that is (the host name in
+    // its facts then identifies it).
+
+    /// A host's facts, reported once per host.
+    fn host_facts(&mut self, _node: &str, _facts: HostFacts) -> Result<(), ImportError> {
+        Ok(())
+    }
+
+    /// One certificate found on a host: metadata only, never key material.
+    fn host_certificate(
+        &mut self,
+        _node: &str,
+        _certificate: CertificateInfo,
+    ) -> Result<(), ImportError> {
+        Ok(())
+    }
+
+    /// A service log of a host (`kubelet`, `kernel`), streamed.
+    fn host_log(
+        &mut self,
+        _node: &str,
+        _service: &str,
+        _body: &mut dyn Read,
+    ) -> Result<(), ImportError> {
+        Ok(())
+    }
+
+    /// Something a host's data lacks or that could not be converted.
+    fn host_gap(&mut self, _node: &str, _gap: Gap) {}
 }

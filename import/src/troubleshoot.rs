@@ -15,8 +15,14 @@
 //!   gaps.
 //! - `cluster-info/cluster_version.json` (`{"info": <version>, "string": ...}`),
 //!   `version.yaml` (the troubleshoot version), `analysis.json` (its analyzers' results).
+//! - `host-collectors/…`: host collectors' output, one node bundle per host
+//!   ([`crate::troubleshoot_host`]).
+//! - `certificates/certificates.json`: certificates read from Secrets and ConfigMaps, kept
+//!   as a source file (they belong to no host).
+//! - `<collectorName>/<pod>/<container>.log`: logs collectors of older versions
+//!   ([`crate::troubleshoot_logs`]).
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
 
 use ktriage_schema::discovery::{ApiResource, Discovery, split_api_version};
@@ -25,6 +31,8 @@ use ktriage_schema::manifest::{Gap, GapReason};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::troubleshoot_host::{HOST_COLLECTORS, HostCollectors};
+use crate::troubleshoot_logs::{CustomLogs, custom_log_path};
 use crate::{Converter, Format, ImportError, LogRef, Probe, Sink, json_stream};
 
 /// Largest document read whole (YAML, discovery, analysis): larger ones are left out.
@@ -33,6 +41,8 @@ const MAX_DOCUMENT_BYTES: u64 = 256 << 20;
 const RESOURCES: &str = "cluster-resources/";
 const CUSTOM_RESOURCES: &str = "cluster-resources/custom-resources/";
 const POD_LOGS: &str = "cluster-resources/pods/logs/";
+/// The in-cluster certificates collector's output.
+const CLUSTER_CERTIFICATES: &str = "certificates/certificates.json";
 
 /// The troubleshoot format.
 pub struct Troubleshoot;
@@ -48,6 +58,8 @@ impl Format for Troubleshoot {
                 || p == "cluster-resources/namespaces.json"
                 || p == "cluster-resources/nodes.json"
                 || (p.starts_with(RESOURCES) && p.ends_with(".json"))
+                // A bundle of host collectors only (`support-bundle --host`).
+                || p.starts_with("host-collectors/system/")
         })
     }
 
@@ -62,7 +74,10 @@ struct TroubleshootConverter {
     custom_resources: HashSet<String>,
     resources: Option<Vec<ResourceList>>,
     groups: Option<Vec<Group>>,
-    host_data: bool,
+    hosts: HostCollectors,
+    custom_logs: CustomLogs,
+    /// Names of the Node objects, to tell which nodes have no host data.
+    nodes: BTreeSet<String>,
     version_seen: bool,
     not_converted: Vec<String>,
     not_converted_count: u64,
@@ -121,8 +136,19 @@ impl TroubleshootConverter {
         resource: Option<&str>,
         sink: &mut dyn Sink,
     ) -> Result<(), ImportError> {
-        let result =
-            json_stream::for_each_item(path, body, &mut |item| sink.object(item, resource));
+        let (custom_logs, nodes) = (&mut self.custom_logs, &mut self.nodes);
+        let result = json_stream::for_each_item(path, body, &mut |item| {
+            match resource {
+                Some("pods") => custom_logs.pod(&item),
+                Some("nodes") => {
+                    if let Some(name) = item["metadata"]["name"].as_str() {
+                        nodes.insert(name.to_string());
+                    }
+                }
+                _ => {}
+            }
+            sink.object(item, resource)
+        });
         tolerate(path, result.map(|_| ()), sink)
     }
 
@@ -205,6 +231,39 @@ impl TroubleshootConverter {
         )
     }
 
+    /// `certificates/certificates.json`: certificates of Secrets and ConfigMaps, by source.
+    /// They are on no host, so they are kept as they are (metadata only: troubleshoot
+    /// writes no key) and a gap says they are not analyzed.
+    fn cluster_certificates(
+        &mut self,
+        path: &str,
+        body: &mut dyn Read,
+        sink: &mut dyn Sink,
+    ) -> Result<(), ImportError> {
+        let result = read_document(path, body).and_then(|bytes| {
+            let doc: Value = serde_json::from_slice(&bytes)
+                .map_err(|e| ImportError::bad_input(path, format!("not JSON: {e}")))?;
+            let sources = doc.as_array().map_or(0, Vec::len);
+            let certificates: usize = doc
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| c["certificateChain"].as_array().map_or(0, Vec::len))
+                .sum();
+            sink.source_file("certificates.json", &mut bytes.as_slice())?;
+            sink.gap(Gap {
+                what: "certificate".into(),
+                location: CLUSTER_CERTIFICATES.into(),
+                reason: GapReason::SourceFormat,
+                detail: format!(
+                    "{certificates} certificates troubleshoot read from {sources} Secrets and ConfigMaps belong to no host: kept as source/certificates.json, not analyzed"
+                ),
+            });
+            Ok(())
+        });
+        tolerate(path, result, sink)
+    }
+
     fn skip(&mut self, path: &str) -> Result<(), ImportError> {
         self.not_converted_count += 1;
         if self.not_converted.len() < 5 {
@@ -221,8 +280,8 @@ impl Converter for TroubleshootConverter {
         body: &mut dyn Read,
         sink: &mut dyn Sink,
     ) -> Result<(), ImportError> {
-        if path.starts_with("host-collectors/") {
-            self.host_data = true;
+        if let Some(rest) = path.strip_prefix(HOST_COLLECTORS) {
+            return self.hosts.file(rest, path, body, sink);
         }
         match path {
             "version.yaml" => {
@@ -248,6 +307,7 @@ impl Converter for TroubleshootConverter {
                 return tolerate(path, result, sink);
             }
             "cluster-info/errors.json" => return errors(path, body, "version", sink),
+            CLUSTER_CERTIFICATES => return self.cluster_certificates(path, body, sink),
             "analysis.json" => {
                 let result = read_document(path, body).and_then(|bytes| {
                     sink.source_file(path, &mut bytes.as_slice())?;
@@ -296,6 +356,9 @@ impl Converter for TroubleshootConverter {
         }
         if let Some(rest) = path.strip_prefix(CUSTOM_RESOURCES) {
             return self.custom_resources(rest, path, body, sink);
+        }
+        if let Some(parts) = custom_log_path(path) {
+            return self.custom_logs.file(parts, path, body, sink);
         }
         let Some(rest) = path.strip_prefix(RESOURCES) else {
             return self.skip(path);
@@ -371,19 +434,8 @@ impl Converter for TroubleshootConverter {
             "cluster",
             "troubleshoot collects container logs of unhealthy pods only (500 lines, 5 MB each) and of the pods its logs collectors name: most containers have no log",
         ));
-        if !self.host_data {
-            sink.gap(source_format(
-                "host",
-                "nodes",
-                "the bundle holds no host collectors' data (kernel, mounts, certificates)",
-            ));
-        } else {
-            sink.gap(source_format(
-                "host",
-                "host-collectors",
-                "host collectors' data is not converted into host facts",
-            ));
-        }
+        self.custom_logs.finish(sink)?;
+        self.hosts.finish(&self.nodes, sink)?;
         if self.not_converted_count > 0 {
             sink.gap(source_format(
                 "file",
@@ -431,7 +483,7 @@ fn read_document(path: &str, body: &mut dyn Read) -> Result<Vec<u8>, ImportError
 
 /// A file of the source that does not parse becomes a gap; the rest of the source is still
 /// converted. Failures to read the source or to write the bundle still stop the import.
-fn tolerate(
+pub(crate) fn tolerate(
     path: &str,
     result: Result<(), ImportError>,
     sink: &mut dyn Sink,
@@ -507,7 +559,7 @@ fn reason_of(message: &str) -> GapReason {
 }
 
 /// A message on one line, control characters removed, at most 500 characters.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     let clean: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

@@ -1,15 +1,19 @@
 //! troubleshoot support bundles, from the readable trees under `tests/foreign/troubleshoot/`
 //! tarred here as troubleshoot does (one wrapping directory, links in `all-logs/`), imported
-//! and read back with the bundle reader.
+//! and read back with the bundle reader, node bundles included.
+
+mod common;
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use ktriage_import::troubleshoot::Troubleshoot;
 use ktriage_import::{ImportError, ImportOptions, import};
-use ktriage_redact::{RedactConfig, Redactor};
+use ktriage_redact::RedactConfig;
 use ktriage_schema::discovery::Discovery;
-use ktriage_schema::manifest::{GapReason, Manifest};
+use ktriage_schema::host::{CertificateInfo, HostFacts};
+use ktriage_schema::manifest::{GapReason, Manifest, Source};
 use ktriage_schema::reader::{self, Limits, OpenBundle};
 use ktriage_schema::writer::WriterOptions;
 use serde_json::Value;
@@ -78,24 +82,23 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     e.finish().expect("gzip")
 }
 
-fn options(redact: bool) -> ImportOptions {
+fn options(redact: bool, node_dir: &Path) -> ImportOptions {
     ImportOptions {
         limits: Limits::default(),
-        redactor: if redact {
-            Redactor::new(&RedactConfig::default()).expect("built-in rules")
-        } else {
-            Redactor::disabled()
-        },
+        redaction: redact.then(RedactConfig::default),
         writer: WriterOptions {
             workers: 0,
             ..WriterOptions::default()
         },
+        node_dir: Some(node_dir.to_path_buf()),
     }
 }
 
 struct Imported {
     _dir: tempfile::TempDir,
     bundle: OpenBundle,
+    /// The node bundles, by file name.
+    nodes: Vec<(String, OpenBundle)>,
 }
 
 impl Imported {
@@ -105,6 +108,17 @@ impl Imported {
 
     fn text(&self, path: &str) -> String {
         fs::read_to_string(self.bundle.path(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn node(&self, file: &str) -> &OpenBundle {
+        self.nodes
+            .iter()
+            .find(|(name, _)| name == file)
+            .map(|(_, b)| b)
+            .unwrap_or_else(|| {
+                let names: Vec<&String> = self.nodes.iter().map(|(n, _)| n).collect();
+                panic!("no node bundle {file} in {names:?}")
+            })
     }
 
     fn objects(&self, path: &str) -> Vec<Value> {
@@ -154,11 +168,57 @@ fn import_archive(name: &str, data: &[u8], redact: bool) -> Result<Imported, Imp
 
 fn import_path(dir: tempfile::TempDir, src: &Path, redact: bool) -> Result<Imported, ImportError> {
     let out = dir.path().join("imported.tar.zst");
+    let node_dir = dir.path().join("nodes");
+    fs::create_dir(&node_dir).expect("mkdir");
     let file = fs::File::create(&out).expect("create output");
-    import(src, file, options(redact), &mut |_| true)?;
+    let (_, imported) = import(src, file, options(redact, &node_dir), &mut |_| true)?;
     let bundle = reader::open(&out, &dir.path().join("open"), &Limits::default())
         .expect("the imported bundle opens with the reader's checks");
-    Ok(Imported { _dir: dir, bundle })
+    let mut nodes = Vec::new();
+    for (i, node) in imported.nodes.iter().enumerate() {
+        let opened = reader::open(
+            &node.path,
+            &dir.path().join(format!("open-node-{i}")),
+            &Limits::default(),
+        )
+        .expect("a node bundle opens with the reader's checks");
+        assert_eq!(opened.manifest.bundle_id, node.manifest.bundle_id);
+        let name = node
+            .path
+            .file_name()
+            .expect("a file")
+            .to_string_lossy()
+            .into_owned();
+        nodes.push((name, opened));
+    }
+    // Nothing but the node bundles is left in their directory.
+    assert_eq!(
+        fs::read_dir(&node_dir).expect("readable").count(),
+        imported.nodes.len()
+    );
+    Ok(Imported {
+        _dir: dir,
+        bundle,
+        nodes,
+    })
+}
+
+fn node_text(bundle: &OpenBundle, path: &str) -> String {
+    fs::read_to_string(bundle.path(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn node_facts(bundle: &OpenBundle) -> HostFacts {
+    serde_json::from_str(&node_text(bundle, "host/facts.json")).expect("facts")
+}
+
+fn node_gaps(bundle: &OpenBundle, what: &str, reason: GapReason) -> Vec<String> {
+    bundle
+        .manifest
+        .gaps
+        .iter()
+        .filter(|g| g.what == what && g.reason == reason)
+        .map(|g| g.location.clone())
+        .collect()
 }
 
 #[test]
@@ -403,4 +463,322 @@ fn a_source_of_no_known_format_is_refused() {
         .expect("refused")
         .to_string();
     assert!(err.contains("not a bundle of a known format"), "{err}");
+}
+
+#[test]
+fn host_collectors_of_each_node_become_node_bundles() {
+    let tar = tar_of(&foreign("troubleshoot/hosts"));
+    let b = import_archive("support-bundle.tar.gz", &gzip(&tar), true).expect("imports");
+    let names: Vec<&str> = b.nodes.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["node-cp-1.tar.zst", "node-worker-1.tar.zst"]);
+
+    let cp = b.node("node-cp-1.tar.zst");
+    match &cp.manifest.source {
+        Source::Host(h) => assert_eq!(
+            (h.node_name.as_str(), h.hostname.as_str()),
+            ("cp-1", "cp-1")
+        ),
+        other => panic!("source {other:?}"),
+    }
+    assert_eq!(cp.manifest.producer, "troubleshoot");
+    assert_eq!(cp.manifest.producer_version, "v0.117.0");
+    assert_eq!(cp.manifest.finished_at.timestamp() as u64, COLLECTED);
+    assert_ne!(cp.manifest.bundle_id, b.manifest().bundle_id);
+    let facts = node_facts(cp);
+    assert_eq!(facts.hostname, "cp-1");
+    assert_eq!(facts.kernel.release, "5.15.0-91-generic");
+    assert_eq!(facts.kernel.machine, "x86_64");
+    assert_eq!(facts.os_release["ID"], "ubuntu");
+    assert_eq!(facts.os_release["VERSION_ID"], "22.04");
+    assert_eq!(facts.cpus, Some(4));
+    assert_eq!(facts.memory_bytes, Some(8_336_945_152));
+    // Loaded and built-in modules; merely loadable ones are not loaded.
+    assert_eq!(
+        facts.modules,
+        [
+            "br_netfilter",
+            "ext4",
+            "ip_tables",
+            "nf_conntrack",
+            "overlay"
+        ]
+    );
+    assert_eq!(facts.sysctls["net.netfilter.nf_conntrack_max"], "131072");
+    assert_eq!(facts.cgroup.version, 2);
+    assert!(facts.cgroup.controllers.contains(&"pids".to_string()));
+    assert_eq!(facts.extra["ntp_synchronized"], "false");
+    assert_eq!(
+        facts.extra["systemd:kubelet.service"],
+        "loaded active running"
+    );
+    // Nothing troubleshoot never collects is made up.
+    assert!(facts.mounts.is_empty() && facts.swaps.is_empty() && facts.cmdline.is_empty());
+
+    // Certificate metadata, one record per certificate; a path troubleshoot could not read
+    // is a gap.
+    let certs: Vec<CertificateInfo> = node_text(cp, "host/certificates.ndjson")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a certificate record"))
+        .collect();
+    assert_eq!(certs.len(), 2);
+    assert_eq!(certs[0].path, "/etc/kubernetes/pki/apiserver.crt");
+    assert_eq!(certs[0].subject, "CN=kube-apiserver");
+    assert_eq!(certs[0].issuer, "CN=kubernetes");
+    assert_eq!(certs[0].not_after, "2026-01-25T09:00:00Z");
+    assert!(
+        certs[0]
+            .sans
+            .contains(&"DNS:kubernetes.default.svc".to_string())
+    );
+    assert!(!certs[0].is_ca && certs[1].is_ca);
+    assert_eq!(
+        node_gaps(cp, "certificate", GapReason::NotFound),
+        ["/etc/kubernetes/pki/front-proxy-client.crt"]
+    );
+
+    // The kubelet's journal is the node's kubelet log, redacted in the node bundle, which
+    // counts what it redacted.
+    let log = node_text(cp, "host/logs/kubelet.log");
+    assert!(log.contains("\"Kubelet version\""), "{log}");
+    assert!(!log.contains("s3cr3t-kubelet-pw"), "{log}");
+    assert_eq!(cp.manifest.redaction.counts["url-password"], 1);
+    assert_eq!(b.manifest().redaction.counts["url-password"], 0);
+
+    // What troubleshoot never collects is said, in node mode's terms; what it did is not.
+    let unmapped = node_gaps(cp, "fact", GapReason::SourceFormat);
+    for location in [
+        "/proc/mounts",
+        "/proc/swaps",
+        "/proc/cmdline",
+        "/opt/cni/bin",
+    ] {
+        assert!(unmapped.contains(&location.to_string()), "{unmapped:?}");
+    }
+    assert!(
+        !unmapped.contains(&"/proc/modules".to_string()),
+        "{unmapped:?}"
+    );
+    assert!(node_gaps(cp, "file", GapReason::SourceFormat).contains(&"/etc/cni/net.d".to_string()));
+    assert!(node_gaps(cp, "host-log", GapReason::SourceFormat).is_empty());
+
+    // worker-1 ran fewer collectors: its gaps say which.
+    let worker = b.node("node-worker-1.tar.zst");
+    let facts = node_facts(worker);
+    assert_eq!((facts.cpus, facts.cgroup.version), (Some(2), 0));
+    assert!(
+        !worker
+            .manifest
+            .entries
+            .iter()
+            .any(|e| e.path.starts_with("host/logs/"))
+    );
+    assert!(
+        node_gaps(worker, "fact", GapReason::SourceFormat).contains(&"/sys/fs/cgroup".to_string())
+    );
+    assert_eq!(
+        node_gaps(worker, "host-log", GapReason::SourceFormat),
+        ["journal"]
+    );
+    assert_eq!(
+        node_gaps(worker, "certificate", GapReason::SourceFormat),
+        ["/etc/kubernetes/pki"]
+    );
+
+    // The cluster bundle: the node without host data, the output not converted, and the
+    // certificates of Secrets, kept but on no host.
+    let host = b.gap("host", GapReason::SourceFormat);
+    assert_eq!(host.len(), 2, "{host:?}");
+    assert!(
+        host[0].starts_with("nodes | host collectors did not run on 1 of the 3 nodes: worker-2"),
+        "{host:?}"
+    );
+    assert!(
+        host[1].starts_with("host-collectors | 4 files of host collectors are not converted")
+            && host[1].contains("diskUsage, run-host, system"),
+        "{host:?}"
+    );
+    assert_eq!(
+        b.gap("certificate", GapReason::SourceFormat),
+        [
+            "certificates/certificates.json | 1 certificates troubleshoot read from 1 Secrets and ConfigMaps belong to no host: kept as source/certificates.json, not analyzed"
+        ]
+    );
+    assert!(
+        b.text("source/certificates.json")
+            .contains("shop.example.com")
+    );
+    assert!(b.gap("file", GapReason::SourceFormat).is_empty());
+}
+
+#[test]
+fn a_bundle_of_local_host_collectors_is_one_host_bundle() {
+    let tar = tar_of(&foreign("troubleshoot/host-only"));
+    let b = import_archive("host-bundle.tar.gz", &gzip(&tar), true).expect("imports");
+    assert_eq!(b.manifest().producer, "troubleshoot");
+    assert!(
+        !b.manifest()
+            .entries
+            .iter()
+            .any(|e| e.path.starts_with("cluster/core/")),
+        "no objects"
+    );
+    let names: Vec<&str> = b.nodes.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["node-edge-7.tar.zst"]);
+    let host = b.node("node-edge-7.tar.zst");
+    // The node name is unknown: the host name ties the bundle to its Node.
+    match &host.manifest.source {
+        Source::Host(h) => assert_eq!((h.node_name.as_str(), h.hostname.as_str()), ("", "edge-7")),
+        other => panic!("source {other:?}"),
+    }
+    let facts = node_facts(host);
+    assert_eq!(facts.os_release["ID"], "rocky");
+    assert_eq!(facts.os_release["ID_LIKE"], "rhel");
+    assert_eq!(facts.cgroup.version, 1);
+    assert_eq!(facts.modules, ["overlay", "xfs"]);
+    assert!(node_text(host, "host/logs/kernel.log").contains("XFS (sdb1): Ending clean mount"));
+    assert!(node_gaps(host, "fact", GapReason::SourceFormat).contains(&"/proc/sys".to_string()));
+    assert!(b.gap("host", GapReason::SourceFormat)[0].contains("run-host"));
+}
+
+#[test]
+fn logs_of_older_logs_collectors_are_filed_under_their_pods_namespace() {
+    let tar = tar_of(&foreign("troubleshoot/older"));
+    let b = import_archive("support-bundle.tar.gz", &gzip(&tar), true).expect("imports");
+    // app-logs/<pod>/<container>.log: the pod is in default.
+    let log = b.text("logs/default/shop-5d9f7c6b8-abcde/proxy.log");
+    assert!(log.contains("upstream shop:8080 healthy"), "{log}");
+    // No pod web-0 in the bundle: a gap, not a guess.
+    let gaps = b.gap("logs", GapReason::SourceFormat);
+    assert!(
+        gaps.iter().any(|g| g.starts_with(
+            "app-logs/web-0/nginx | troubleshoot's logs collector app-logs wrote no namespace"
+        )),
+        "{gaps:?}"
+    );
+    assert!(b.nodes.is_empty());
+}
+
+#[test]
+fn a_custom_log_of_a_pod_name_in_two_namespaces_is_a_gap() {
+    let pods = |ns: &str| {
+        format!(
+            r#"[{{"metadata": {{"name": "api-0", "namespace": "{ns}"}}, "spec": {{"containers": [{{"name": "api"}}]}}}}]"#
+        )
+    };
+    let (a, b) = (pods("blue"), pods("green"));
+    let r = common::convert_files(
+        &Troubleshoot,
+        &[
+            ("api-logs/api-0/api.log", b"started\n"),
+            ("api-logs/api-0/sidecar.log", b"started\n"),
+            (
+                "api-logs/api-0/api-errors.json",
+                br#"["failed to get log stream: timeout"]"#,
+            ),
+            ("cluster-resources/pods/blue.json", a.as_bytes()),
+            ("cluster-resources/pods/green.json", b.as_bytes()),
+        ],
+    )
+    .expect("converts");
+    assert!(r.logs.is_empty());
+    let gaps: Vec<String> = r
+        .gaps
+        .iter()
+        .filter(|g| g.what == "logs" && g.location.starts_with("api-logs/"))
+        .map(|g| format!("{} {:?} {}", g.location, g.reason, g.detail))
+        .collect();
+    assert_eq!(gaps.len(), 3, "{gaps:?}");
+    assert!(
+        gaps[0].starts_with("api-logs/api-0/api Error failed to get log stream"),
+        "{gaps:?}"
+    );
+    assert!(
+        gaps[1].contains("in 2 namespaces (blue, green)"),
+        "{gaps:?}"
+    );
+    assert!(
+        gaps[2].starts_with("api-logs/api-0/sidecar SourceFormat"),
+        "{gaps:?}"
+    );
+}
+
+#[test]
+fn broken_or_hostile_host_collector_files_are_gaps_and_the_rest_converts() {
+    let r = common::convert_files(
+        &Troubleshoot,
+        &[
+            ("host-collectors/system/n1/memory.json", b"{not json"),
+            ("host-collectors/system/n1/cpu.json", br#"{"logicalCount": 2}"#),
+            ("host-collectors/system/..%2f/cpu.json", br#"{"logicalCount": 2}"#),
+            ("host-collectors/system/n\x1b[31m/cpu.json", br#"{"logicalCount": 2}"#),
+            ("host-collectors/system/n1/kernel_modules.json", br#"["not", "a", "map"]"#),
+            // The log before its info file: named after the collector.
+            ("host-collectors/journald/n1/runtime.txt", b"Jan 15 11:00:00 n1 containerd[1]: up\n"),
+            (
+                "host-collectors/journald/n1/runtime-info.json",
+                br#"{"command": "journalctl -u containerd -u docker --no-pager", "exitCode": "1", "error": "No journal files were found."}"#,
+            ),
+        ],
+    )
+    .expect("converts");
+    let files: Vec<&str> = r
+        .gaps
+        .iter()
+        .filter(|g| g.what == "file" && g.reason == GapReason::Error)
+        .map(|g| g.location.as_str())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "host-collectors/system/n1/memory.json",
+            "host-collectors/system/n1/kernel_modules.json"
+        ]
+    );
+    let hostile: Vec<&str> = r
+        .gaps
+        .iter()
+        .filter(|g| g.what == "host" && g.reason == GapReason::Error)
+        .map(|g| g.location.as_str())
+        .collect();
+    // Node names Kubernetes would not accept are refused, and named on one clean line.
+    assert_eq!(hostile.len(), 2, "{hostile:?}");
+    assert!(hostile.iter().all(|l| !l.contains('\x1b')), "{hostile:?}");
+    let nodes: Vec<&str> = r.host_facts.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(nodes, ["n1"]);
+    assert_eq!(r.host_facts[0].1.cpus, Some(2));
+    assert_eq!(r.host_logs.len(), 1);
+    assert_eq!(r.host_logs[0].1, "runtime");
+    assert!(
+        r.host_gaps.iter().any(|(n, g)| n == "n1"
+            && g.what == "host-log"
+            && g.detail.contains("No journal files"))
+    );
+}
+
+#[test]
+fn role_based_access_rules_of_the_real_bundle_stay_readable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let b = import_path(dir, &foreign("real/troubleshoot-k3s-2022.tar.gz"), true).expect("imports");
+    let roles = b.objects("cluster/rbac.authorization.k8s.io/v1/clusterroles.ndjson");
+    let admin = roles
+        .iter()
+        .find(|r| r["metadata"]["name"] == "admin")
+        .expect("the admin ClusterRole");
+    assert_eq!(
+        admin["metadata"]["annotations"]["rbac.authorization.kubernetes.io/autoupdate"],
+        "true"
+    );
+    let text = serde_json::to_string(&roles).expect("JSON");
+    assert!(text.contains(r#""resources":["secrets"]"#), "secrets rules");
+    assert!(
+        !text.contains("<redacted"),
+        "nothing in a ClusterRole is a credential"
+    );
+    let by_kind = &b.manifest().redaction.by_kind;
+    assert!(
+        by_kind
+            .get("credential-field")
+            .is_none_or(|kinds| !kinds.contains_key("ClusterRole")),
+        "{by_kind:?}"
+    );
 }

@@ -161,11 +161,37 @@ pub fn is_credential_name(name: &str) -> bool {
 /// command-line flag) named `name` is a credential: a credential name whose last word does
 /// not make it a reference (`tokenPath`, `secretName`, `passwordSecretRef`).
 pub fn is_credential_field(name: &str) -> bool {
+    let name = unqualified(name);
     let parts = word_parts(name);
     names_credential(name, &parts)
         && parts
             .last()
             .is_some_and(|last| !REFERENCE_SUFFIXES.contains(&last.as_str()))
+}
+
+/// The name part of a label or annotation key (`rbac.authorization.k8s.io/aggregate-to-admin`
+/// → `aggregate-to-admin`): the prefix is its owner's DNS domain, whose words
+/// (`authorization`, `secrets-store`, `auth`) say nothing about the value. Any other name is
+/// judged whole.
+fn unqualified(name: &str) -> &str {
+    match name.split_once('/') {
+        Some((prefix, rest)) if is_dns_subdomain(prefix) && !rest.contains('/') => rest,
+        _ => name,
+    }
+}
+
+/// `example.com`, `rbac.authorization.k8s.io`: dot-separated lower-case DNS labels, at least
+/// two of them (a label key's prefix must be a DNS subdomain).
+fn is_dns_subdomain(prefix: &str) -> bool {
+    prefix.contains('.')
+        && prefix.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
 }
 
 #[cfg(test)]
@@ -268,8 +294,21 @@ mod tests {
             "kind",
             "cacheAuthorizedTTL",
             "PWD",
+            // Label and annotation keys are judged by their name, not their owner's domain.
+            "rbac.authorization.kubernetes.io/autoupdate",
+            "rbac.authorization.k8s.io/aggregate-to-admin",
+            "secrets-store.csi.k8s.io/used",
         ] {
             assert!(!is_credential_field(name), "{name}");
+        }
+        for name in [
+            "example.com/password",
+            "vault.example.io/agent-token",
+            // Not a domain prefix: judged whole.
+            "auth/key",
+            "Auth.Example/x",
+        ] {
+            assert!(is_credential_field(name), "{name}");
         }
     }
 }

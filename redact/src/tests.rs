@@ -386,6 +386,41 @@ fn the_allow_list_keeps_references_that_rules_and_kubectl_read() {
 }
 
 #[test]
+fn rbac_rules_labels_and_annotations_of_a_cluster_role_stay_readable() {
+    let r = redactor();
+    let mut role = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {
+            "name": "system:controller:token-cleaner",
+            "labels": {
+                "kubernetes.io/bootstrapping": "rbac-defaults",
+                "rbac.authorization.k8s.io/aggregate-to-admin": "true"
+            },
+            "annotations": {
+                "rbac.authorization.kubernetes.io/autoupdate": "true",
+                "example.com/password": "cr-canary-annotation-pw"
+            }
+        },
+        "rules": [
+            {"apiGroups": [""], "resources": ["secrets"], "verbs": ["delete", "get", "list", "watch"]},
+            {"apiGroups": ["authentication.k8s.io"], "resources": ["tokenreviews"], "verbs": ["create"]},
+            {"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["bootstrap-token-abcdef"], "verbs": ["get"]},
+            {"nonResourceURLs": ["/api/*"], "verbs": ["get"]}
+        ],
+        "aggregationRule": {"clusterRoleSelectors": [
+            {"matchLabels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"}}
+        ]}
+    });
+    let mut expected = role.clone();
+    r.redact_json(&mut role);
+    assert_gone(&role.to_string(), &["cr-canary-annotation-pw"]);
+    // A credential under a label or annotation key still goes; nothing else changes.
+    expected["metadata"]["annotations"]["example.com/password"] = json!("<redacted len=23>");
+    assert_eq!(role, expected);
+    assert_eq!(r.counts()["credential-field"], 1);
+}
+
+#[test]
 fn json_in_strings_is_redacted_and_stays_json() {
     let r = redactor();
     let mut cm = json!({

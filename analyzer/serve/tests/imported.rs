@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use ktriage_import::{ImportOptions, import};
-use ktriage_redact::{RedactConfig, Redactor};
+use ktriage_redact::RedactConfig;
 use ktriage_schema::reader::{self, Limits};
 use ktriage_schema::writer::WriterOptions;
 
@@ -17,11 +17,12 @@ fn imported_troubleshoot() -> TestServer {
     let out = dir.path().join("imported.tar.zst");
     let options = ImportOptions {
         limits: Limits::default(),
-        redactor: Redactor::new(&RedactConfig::default()).expect("built-in rules"),
+        redaction: Some(RedactConfig::default()),
         writer: WriterOptions {
             workers: 0,
             ..WriterOptions::default()
         },
+        node_dir: None,
     };
     import(
         &src,

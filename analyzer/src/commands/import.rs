@@ -1,4 +1,7 @@
-//! `ktriage import`: another tool's support bundle into a ktriage bundle.
+//! `ktriage import`: another tool's support bundle into a ktriage bundle, and the data of
+//! its hosts into node bundles beside it.
+
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -7,7 +10,8 @@ use crate::progress::Progress;
 use crate::stop;
 
 /// Imports `args.source` into `args.output`, atomically: the bundle appears complete or not
-/// at all (a signal or an error leaves no file behind).
+/// at all (a signal or an error leaves no file behind). A host's data becomes the node
+/// bundle `<output stem>.node-<name>.tar.zst` beside it.
 pub fn run(args: &ImportArgs) -> Result<()> {
     stop::install()?;
     let progress = Progress::new(args.quiet);
@@ -17,16 +21,35 @@ pub fn run(args: &ImportArgs) -> Result<()> {
     let (work, _work_on_signal) = stop::WorkDir::create_in(&dir, ".ktriage-import-")
         .with_context(|| format!("creating a work directory in {}", dir.display()))?;
     let staged = work.path().join("bundle.tar.zst");
+    let staged_nodes = work.path().join("nodes");
+    std::fs::create_dir(&staged_nodes)
+        .with_context(|| format!("creating a work directory in {}", dir.display()))?;
     let imported = crate::foreign::import_to(
         &args.source,
         &staged,
+        &staged_nodes,
         &args.limits(),
         args.insecure_skip_redaction,
         &progress,
     )?;
     stop::check()?;
-    std::fs::rename(&staged, &args.output)
-        .with_context(|| format!("cannot move the bundle to {}", args.output.display()))?;
+    let mut moves: Vec<(PathBuf, PathBuf)> = imported
+        .nodes
+        .iter()
+        .map(|n| (n.path.clone(), node_bundle_path(&args.output, &n.path)))
+        .collect();
+    moves.push((staged, args.output.clone()));
+    let mut moved = Vec::new();
+    for (from, to) in &moves {
+        if let Err(e) = std::fs::rename(from, to) {
+            // All or nothing: the bundles of one import are one case.
+            for done in &moved {
+                let _ = std::fs::remove_file(done);
+            }
+            return Err(e).with_context(|| format!("cannot move the bundle to {}", to.display()));
+        }
+        moved.push(to.clone());
+    }
     drop(work);
     eprintln!(
         "ktriage: imported {} bundle {} into {}: {} objects in {} resources, {} container logs, {} findings of its own, {} gaps{}",
@@ -44,5 +67,34 @@ pub fn run(args: &ImportArgs) -> Result<()> {
             " (NOT redacted)"
         },
     );
+    if moves.len() > 1 {
+        let nodes: Vec<String> = moves[..moves.len() - 1]
+            .iter()
+            .map(|(_, to)| crate::one_line(&to.display().to_string()))
+            .collect();
+        eprintln!(
+            "ktriage: host data of {} hosts in node bundles: {}; analyze them with the bundle as one case",
+            nodes.len(),
+            nodes.join(" ")
+        );
+    }
     Ok(())
+}
+
+/// Where the node bundle staged at `staged` (`node-<name>.tar.zst`) goes: beside `output`,
+/// named after it (`case.tar.zst` → `case.node-<name>.tar.zst`).
+fn node_bundle_path(output: &Path, staged: &Path) -> PathBuf {
+    let name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = [".tar.zst", ".tzst", ".zst", ".tar"]
+        .iter()
+        .find_map(|ext| name.strip_suffix(ext))
+        .unwrap_or(&name);
+    let node = staged
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    output.with_file_name(format!("{stem}.{node}"))
 }

@@ -47,14 +47,14 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     let mut bundles = Vec::new();
     for (i, path) in args.input.bundles.iter().enumerate() {
         let spinner = progress.spinner(&format!("checking {}", path.display()));
-        let bundle = crate::foreign::open(
+        let opened = crate::foreign::open(
             path,
             &work.path().join(format!("bundle-{i}")),
             &args.input.limits(),
             &progress,
         )?;
         spinner.finish_and_clear();
-        bundles.push(bundle);
+        bundles.extend(opened);
         stop::check()?;
     }
     // Every cluster bundle is served, each under its own context; host bundles have no API.

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use ktriage_import::{Format, ImportError, LogRef, Probe, Sink};
+use ktriage_schema::host::{CertificateInfo, HostFacts};
 use ktriage_schema::manifest::Gap;
 use serde_json::Value;
 
@@ -18,6 +19,11 @@ pub struct Recorded {
     pub versions: Vec<Value>,
     pub gaps: Vec<Gap>,
     pub collected: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Host data, by node (empty: the one host of a source collected on a host).
+    pub host_facts: Vec<(String, HostFacts)>,
+    pub host_certificates: Vec<(String, CertificateInfo)>,
+    pub host_logs: Vec<(String, String, Vec<u8>)>,
+    pub host_gaps: Vec<(String, Gap)>,
 }
 
 impl Sink for Recorded {
@@ -45,6 +51,38 @@ impl Sink for Recorded {
 
     fn collected(&mut self, started: DateTime<Utc>, finished: DateTime<Utc>) {
         self.collected = Some((started, finished));
+    }
+
+    fn host_facts(&mut self, node: &str, facts: HostFacts) -> Result<(), ImportError> {
+        self.host_facts.push((node.to_owned(), facts));
+        Ok(())
+    }
+
+    fn host_certificate(
+        &mut self,
+        node: &str,
+        certificate: CertificateInfo,
+    ) -> Result<(), ImportError> {
+        self.host_certificates.push((node.to_owned(), certificate));
+        Ok(())
+    }
+
+    fn host_log(
+        &mut self,
+        node: &str,
+        service: &str,
+        body: &mut dyn Read,
+    ) -> Result<(), ImportError> {
+        let mut bytes = Vec::new();
+        body.read_to_end(&mut bytes)
+            .map_err(|e| ImportError::io("recorder", e))?;
+        self.host_logs
+            .push((node.to_owned(), service.to_owned(), bytes));
+        Ok(())
+    }
+
+    fn host_gap(&mut self, node: &str, gap: Gap) {
+        self.host_gaps.push((node.to_owned(), gap));
     }
 }
 
