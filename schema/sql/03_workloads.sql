@@ -1,10 +1,14 @@
+-- Every pod document parsed once, for pods and containers: each parse of the documents reads
+-- them whole, and pods are most of a cluster's bytes.
+CREATE TEMP TABLE pod_docs AS
+SELECT o.bundle_id, o.namespace, o.name, o.uid, o.labels, o.annotations, o.created_at,
+    o.deleted_at, o.finalizers, o.owner_kind, o.owner_name, o.owner_uid,
+    from_json(doc, '{"spec":{"nodeName":"VARCHAR","serviceAccountName":"VARCHAR","hostNetwork":"BOOLEAN","priorityClassName":"VARCHAR","schedulerName":"VARCHAR","nodeSelector":"JSON","affinity":"JSON","tolerations":"JSON","volumes":"JSON","securityContext":"JSON","initContainers":["JSON"],"containers":["JSON"],"ephemeralContainers":["JSON"]},"status":{"phase":"VARCHAR","reason":"VARCHAR","message":"VARCHAR","qosClass":"VARCHAR","podIP":"VARCHAR","hostIP":"VARCHAR","startTime":"VARCHAR","nominatedNodeName":"VARCHAR","conditions":[{"type":"VARCHAR","status":"VARCHAR","reason":"VARCHAR","message":"VARCHAR","lastTransitionTime":"VARCHAR"}],"initContainerStatuses":["JSON"],"containerStatuses":["JSON"],"ephemeralContainerStatuses":["JSON"]}}') AS s
+FROM objects o
+WHERE o.api_group = '' AND o.resource = 'pods';
+
 -- Pods, with the fields rules ask about most.
 CREATE TABLE pods AS
-WITH p AS (
-    SELECT o.*, from_json(doc, '{"spec":{"nodeName":"VARCHAR","serviceAccountName":"VARCHAR","hostNetwork":"BOOLEAN","priorityClassName":"VARCHAR","schedulerName":"VARCHAR","nodeSelector":"JSON","affinity":"JSON","tolerations":"JSON","volumes":"JSON","securityContext":"JSON"},"status":{"phase":"VARCHAR","reason":"VARCHAR","message":"VARCHAR","qosClass":"VARCHAR","podIP":"VARCHAR","hostIP":"VARCHAR","startTime":"VARCHAR","nominatedNodeName":"VARCHAR","conditions":[{"type":"VARCHAR","status":"VARCHAR","reason":"VARCHAR","message":"VARCHAR","lastTransitionTime":"VARCHAR"}]}}') AS s
-    FROM objects o
-    WHERE o.api_group = '' AND o.resource = 'pods'
-)
 SELECT bundle_id, namespace, name, uid, labels, annotations, created_at, deleted_at, finalizers,
     owner_kind, owner_name, owner_uid,
     s.spec.nodeName AS node,
@@ -28,14 +32,12 @@ SELECT bundle_id, namespace, name, uid, labels, annotations, created_at, deleted
     list_filter(s.status.conditions, lambda c: c.type = 'PodScheduled')[1].reason AS scheduled_reason,
     list_filter(s.status.conditions, lambda c: c.type = 'PodScheduled')[1].message AS scheduled_message,
     s.status.conditions AS conditions
-FROM p;
+FROM pod_docs;
 
 -- Every container of every pod (init, regular, ephemeral) joined with its status.
 CREATE TABLE containers AS
 WITH spec AS (
-    SELECT bundle_id, namespace, name AS pod, uid AS pod_uid, doc,
-        from_json(doc, '{"spec":{"nodeName":"VARCHAR","initContainers":["JSON"],"containers":["JSON"],"ephemeralContainers":["JSON"]},"status":{"initContainerStatuses":["JSON"],"containerStatuses":["JSON"],"ephemeralContainerStatuses":["JSON"]}}') AS s
-    FROM objects WHERE api_group = '' AND resource = 'pods'
+    SELECT bundle_id, namespace, name AS pod, uid AS pod_uid, s FROM pod_docs
 ),
 c AS (
     SELECT bundle_id, namespace, pod, pod_uid, s.spec.nodeName AS node, 'init' AS container_type,
@@ -108,22 +110,31 @@ SELECT bundle_id, namespace, pod, pod_uid, node, container_type, position,
     status
 FROM st;
 
+DROP TABLE pod_docs;
+
 -- Pod templates of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs in
 -- one shape. The template's spec is parsed here, once, for the columns rules test most
 -- (host network, volumes) and for workload_containers.
 CREATE TABLE workloads AS
 WITH t AS (
-    SELECT o.*,
-        CASE WHEN kind = 'CronJob' THEN (doc->'$.spec.jobTemplate.spec.template') ELSE (doc->'$.spec.template') END AS template
+    -- One parse of each document; the template (a CronJob's is one level deeper) is kept as
+    -- JSON for rules and parsed again on its own, for the columns below.
+    SELECT o.bundle_id, o.kind, o.namespace, o.name, o.uid, o.labels, o.annotations, o.created_at,
+        o.deleted_at, o.owner_kind, o.owner_name, o.owner_uid,
+        from_json(doc, '{"spec":{"replicas":"BIGINT","selector":"JSON","strategy":"JSON","updateStrategy":"JSON","schedule":"VARCHAR","suspend":"BOOLEAN","template":"JSON","jobTemplate":{"spec":{"template":"JSON"}}},"status":{"replicas":"BIGINT","readyReplicas":"BIGINT","availableReplicas":"BIGINT","updatedReplicas":"BIGINT","desiredNumberScheduled":"BIGINT","numberReady":"BIGINT","numberAvailable":"BIGINT","currentNumberScheduled":"BIGINT","numberMisscheduled":"BIGINT","active":"BIGINT","succeeded":"BIGINT","failed":"BIGINT"}}') AS s
     FROM objects o
     WHERE (api_group = 'apps' AND resource IN ('deployments', 'statefulsets', 'daemonsets', 'replicasets'))
        OR (api_group = 'batch' AND resource IN ('jobs', 'cronjobs'))
 ),
 w AS (
     SELECT t.*,
-        from_json(template, '{"spec":{"hostNetwork":"BOOLEAN","volumes":"JSON","initContainers":["JSON"],"containers":["JSON"]}}').spec AS ts,
-        from_json(doc, '{"spec":{"replicas":"BIGINT","selector":"JSON","strategy":"JSON","updateStrategy":"JSON","schedule":"VARCHAR","suspend":"BOOLEAN"},"status":{"replicas":"BIGINT","readyReplicas":"BIGINT","availableReplicas":"BIGINT","updatedReplicas":"BIGINT","desiredNumberScheduled":"BIGINT","numberReady":"BIGINT","numberAvailable":"BIGINT","currentNumberScheduled":"BIGINT","numberMisscheduled":"BIGINT","active":"BIGINT","succeeded":"BIGINT","failed":"BIGINT"}}') AS s
+        CASE WHEN kind = 'CronJob' THEN s.spec.jobTemplate.spec.template ELSE s.spec.template END AS template
     FROM t
+),
+wt AS (
+    SELECT w.*,
+        from_json(template, '{"spec":{"hostNetwork":"BOOLEAN","volumes":"JSON","initContainers":["JSON"],"containers":["JSON"]}}').spec AS ts
+    FROM w
 )
 SELECT bundle_id, kind, namespace, name, uid, labels, annotations, created_at, deleted_at,
     owner_kind, owner_name, owner_uid,
@@ -142,7 +153,7 @@ SELECT bundle_id, kind, namespace, name, uid, labels, annotations, created_at, d
     ts.initContainers AS init_container_specs,
     ts.containers AS container_specs,
     template
-FROM w;
+FROM wt;
 
 -- Containers of workload templates, from the specs workloads parsed.
 CREATE TABLE workload_containers AS
