@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use ktriage_import::{ImportError, ImportOptions, import};
 use ktriage_redact::{RedactConfig, Redactor};
 use ktriage_schema::discovery::Discovery;
-use ktriage_schema::manifest::{GapReason, Manifest};
+use ktriage_schema::manifest::{GapKind, GapReason, Manifest};
 use ktriage_schema::reader::{self, Limits, OpenBundle};
 use ktriage_schema::writer::WriterOptions;
 use serde_json::Value;
@@ -134,7 +134,7 @@ impl Imported {
         serde_json::from_str(&self.text("cluster/discovery.json")).expect("discovery")
     }
 
-    fn gap(&self, what: &str, reason: GapReason) -> Vec<String> {
+    fn gap(&self, what: GapKind, reason: GapReason) -> Vec<String> {
         self.manifest()
             .gaps
             .iter()
@@ -211,21 +211,30 @@ fn the_current_layout_imports_objects_logs_discovery_gaps_and_findings() {
     assert!(d.find_kind("example.com/v1", "Widget").is_some());
     assert!(d.find_kind("v1", "Pod").is_some());
     assert!(d.find_kind("apps/v1", "Deployment").is_none());
-    assert!(b.gap("discovery", GapReason::SourceFormat).is_empty());
+    assert!(
+        b.gap(GapKind::Discovery, GapReason::SourceFormat)
+            .is_empty()
+    );
     // troubleshoot's errors and what the format never has.
     assert_eq!(
-        b.gap("resource", GapReason::Forbidden),
+        b.gap(GapKind::Resource, GapReason::Forbidden),
         [
             "pods restricted | pods is forbidden: User \"system:serviceaccount:default:sb\" cannot list resource \"pods\" in API group \"\" in the namespace \"restricted\""
         ]
     );
-    assert_eq!(b.gap("logs", GapReason::Error).len(), 1);
+    assert_eq!(b.gap(GapKind::Logs, GapReason::Error).len(), 1);
     assert!(
-        b.gap("logs", GapReason::Error)[0]
+        b.gap(GapKind::Logs, GapReason::Error)[0]
             .starts_with("default/shop-5d9f7c6b8-abcde/proxy | failed to get log stream")
     );
-    for what in ["configz", "node-log", "logs", "host"] {
-        assert_eq!(b.gap(what, GapReason::SourceFormat).len(), 1, "{what}");
+    for what in [
+        GapKind::Configz,
+        GapKind::NodeLog,
+        GapKind::Logs,
+        GapKind::Host,
+    ] {
+        let gaps = b.gap(what.clone(), GapReason::SourceFormat);
+        assert_eq!(gaps.len(), 1, "{what}");
     }
     // analysis.json is kept, and its results as findings of the source tool.
     assert!(b.text("source/analysis.json").contains("pod.status"));
@@ -294,9 +303,9 @@ fn the_older_layout_of_bare_kindless_arrays_imports() {
     let d = b.discovery();
     assert!(d.find_kind("example.com/v1", "Widget").is_some());
     assert!(d.find_kind("apps/v1", "Deployment").is_some());
-    assert_eq!(b.gap("discovery", GapReason::SourceFormat).len(), 1);
-    assert_eq!(b.gap("resource", GapReason::Forbidden).len(), 1);
-    assert!(b.gap("resource", GapReason::Forbidden)[0].starts_with("storageclasses |"));
+    assert_eq!(b.gap(GapKind::Discovery, GapReason::SourceFormat).len(), 1);
+    assert_eq!(b.gap(GapKind::Resource, GapReason::Forbidden).len(), 1);
+    assert!(b.gap(GapKind::Resource, GapReason::Forbidden)[0].starts_with("storageclasses |"));
     assert_eq!(b.manifest().producer_version, "");
     assert!(
         b.text("logs/kube-system/calico-node-7xk2p/calico-node.previous.log")
