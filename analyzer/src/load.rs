@@ -343,7 +343,13 @@ fn insert_manifest_tables(conn: &Connection, b: &OpenBundle, max_line_bytes: usi
     let mut gaps = conn.appender("gaps")?;
     let skipped = b.oversized.iter().map(|o| o.gap(max_line_bytes));
     for g in b.manifest.gaps.iter().cloned().chain(skipped) {
-        gaps.append_row(params![id, g.what, g.location, g.reason.as_str(), g.detail])?;
+        gaps.append_row(params![
+            id,
+            g.what.as_str(),
+            g.location,
+            g.reason.as_str(),
+            g.detail
+        ])?;
     }
     gaps.flush()?;
     let mut entries = conn.appender("bundle_entries")?;

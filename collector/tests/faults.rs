@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use ktriage_collect::cluster::summary::Status;
 use ktriage_schema::layout;
-use ktriage_schema::manifest::GapReason;
+use ktriage_schema::manifest::{GapKind, GapReason};
 use ktriage_serve::faults::{Fault, FaultPlan, FaultRule};
 
 use crate::common::{Fixture, setup};
@@ -22,14 +22,14 @@ async fn forbidden_kinds_and_namespaces_become_gaps() {
         .await;
     assert_eq!(outcome.status(), Status::ApiGaps);
     let c = s.open_output();
-    let secret_gaps = c.gaps("resource", "core/v1/secrets");
+    let secret_gaps = c.gaps(GapKind::Resource, "core/v1/secrets");
     assert_eq!(secret_gaps.len(), 2, "one per namespace: {secret_gaps:?}");
     assert!(secret_gaps.iter().all(|g| g.reason == GapReason::Forbidden));
     assert!(
         c.objects("", "v1", "secrets").is_none(),
         "nothing listed, no file"
     );
-    let restricted = c.gaps("resource", "(namespace restricted)");
+    let restricted = c.gaps(GapKind::Resource, "(namespace restricted)");
     assert!(restricted.len() >= 5, "{restricted:?}");
     assert!(restricted.iter().all(|g| g.reason == GapReason::Forbidden));
     // The allowed namespace is complete.
@@ -58,21 +58,27 @@ async fn server_errors_resets_and_broken_groups_become_gaps() {
     let outcome = s.collect(&[], Duration::from_secs(60)).await;
     assert_eq!(outcome.status(), Status::ApiGaps);
     let c = s.open_output();
-    let deploy = c.gaps("resource", "apps/v1/deployments");
+    let deploy = c.gaps(GapKind::Resource, "apps/v1/deployments");
     assert_eq!(deploy.len(), 1);
     assert_eq!(deploy[0].reason, GapReason::Unavailable);
     assert!(deploy[0].detail.contains("500"), "{}", deploy[0].detail);
-    let cm = c.gaps("resource", "core/v1/configmaps");
+    let cm = c.gaps(GapKind::Resource, "core/v1/configmaps");
     assert_eq!(cm.len(), 1, "{:?}", c.manifest().gaps);
     assert_eq!(cm[0].reason, GapReason::Unavailable);
-    let group = c.gaps("discovery", "example.com/v1");
+    let group = c.gaps(GapKind::Discovery, "example.com/v1");
     assert_eq!(group.len(), 1);
     assert_eq!(group[0].reason, GapReason::Unavailable);
     assert!(c.objects("example.com", "v1", "widgets").is_none());
-    assert_eq!(c.gaps("configz", "node-1")[0].reason, GapReason::Forbidden);
-    assert_eq!(c.gaps("node-log", "node-2")[0].reason, GapReason::NotFound);
     assert_eq!(
-        c.gaps("logs", "app/web-001/").len(),
+        c.gaps(GapKind::Configz, "node-1")[0].reason,
+        GapReason::Forbidden
+    );
+    assert_eq!(
+        c.gaps(GapKind::NodeLog, "node-2")[0].reason,
+        GapReason::NotFound
+    );
+    assert_eq!(
+        c.gaps(GapKind::Logs, "app/web-001/").len(),
         2,
         "current and init logs"
     );
@@ -161,9 +167,12 @@ async fn slow_answers_time_out_per_request() {
     );
     assert_eq!(outcome.status(), Status::ApiGaps);
     let c = s.open_output();
-    assert_eq!(c.gaps("configz", "node-1")[0].reason, GapReason::Timeout);
     assert_eq!(
-        c.gaps("resource", "core/v1/events")[0].reason,
+        c.gaps(GapKind::Configz, "node-1")[0].reason,
+        GapReason::Timeout
+    );
+    assert_eq!(
+        c.gaps(GapKind::Resource, "core/v1/events")[0].reason,
         GapReason::Timeout
     );
     assert!(!c.manifest().partial);
@@ -212,7 +221,10 @@ async fn the_deadline_holds_and_marks_the_bundle_partial() {
         "every log not collected is a gap: {}",
         cut.len()
     );
-    assert!(!c.gaps("resource", "example.com/v1/widgets").is_empty());
+    assert!(
+        !c.gaps(GapKind::Resource, "example.com/v1/widgets")
+            .is_empty()
+    );
     // What was collected before the deadline is there.
     assert_eq!(c.objects("", "v1", "pods").expect("pods").len(), 21);
 }

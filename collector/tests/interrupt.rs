@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use ktriage_schema::manifest::GapReason;
+use ktriage_schema::manifest::{GapKind, GapReason};
 use ktriage_serve::faults::{Fault, FaultPlan, FaultRule};
 
 use crate::common::{Fixture, Setup, open_bundle, setup};
@@ -134,7 +134,7 @@ impl Ended {
         assert!(
             m.gaps
                 .iter()
-                .any(|g| g.what == "logs" && g.reason == GapReason::Interrupted),
+                .any(|g| g.what == GapKind::Logs && g.reason == GapReason::Interrupted),
             "the stalled logs are interrupted gaps: {:?}",
             m.gaps
         );

@@ -13,7 +13,7 @@ use ktriage_collect::node::{self, NodeArgs};
 use ktriage_collect::stop::{Signal, Stop, StopReason};
 use ktriage_schema::host::{CertificateInfo, HostFacts, KeyFile, KubeconfigSummary};
 use ktriage_schema::layout;
-use ktriage_schema::manifest::{GapReason, Source};
+use ktriage_schema::manifest::{GapKind, GapReason, Source};
 use ktriage_schema::reader::{self, Limits, OpenBundle};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SerialNumber, date_time_ymd,
@@ -662,7 +662,7 @@ fn node_legacy_worker_with_unreadable_entries() {
 
     // Gaps for what could not be read; the rest of the collection went on.
     let hosts = c.gap("/etc/hosts").expect("gap for the FIFO");
-    assert_eq!(hosts.what, "file");
+    assert_eq!(hosts.what, GapKind::File);
     assert_eq!(hosts.reason, GapReason::Error);
     assert!(hosts.detail.contains("FIFO"), "{}", hosts.detail);
     assert_eq!(
@@ -1004,14 +1004,17 @@ fn node_facts_that_cannot_be_read_are_absent_not_zero() {
         !facts.contains("memory_bytes") && !facts.contains("\"cpus\""),
         "{facts}"
     );
-    let gaps: Vec<(&str, &str)> = c
+    let gaps: Vec<(&GapKind, &str)> = c
         .bundle
         .manifest
         .gaps
         .iter()
-        .map(|g| (g.what.as_str(), g.location.as_str()))
+        .map(|g| (&g.what, g.location.as_str()))
         .collect();
     for location in ["/proc/meminfo", "/proc/cpuinfo"] {
-        assert!(gaps.contains(&("fact", location)), "{location}: {gaps:?}");
+        assert!(
+            gaps.contains(&(&GapKind::Fact, location)),
+            "{location}: {gaps:?}"
+        );
     }
 }

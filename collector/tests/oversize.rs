@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use ktriage_schema::layout;
-use ktriage_schema::manifest::GapReason;
+use ktriage_schema::manifest::{GapKind, GapReason};
 use ktriage_serve::faults::FaultPlan;
 use serde_json::json;
 
@@ -32,7 +32,7 @@ async fn an_object_over_the_line_limit_becomes_a_gap() {
     s.collect(&[], Duration::from_secs(120)).await;
 
     let c = s.open_output();
-    let gaps = c.gaps("object", "ConfigMap app/huge");
+    let gaps = c.gaps(GapKind::Object, "ConfigMap app/huge");
     assert_eq!(gaps.len(), 1, "{:?}", c.manifest().gaps);
     assert_eq!(gaps[0].reason, GapReason::TooLarge);
     let size: u64 = gaps[0]

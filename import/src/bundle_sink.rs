@@ -15,7 +15,7 @@ use ktriage_redact::{RedactConfig, Redactor};
 use ktriage_schema::discovery::{self, ApiResource, Discovery, split_api_version};
 use ktriage_schema::host::{CertificateInfo, HostFacts};
 use ktriage_schema::layout::{self, SourceFinding};
-use ktriage_schema::manifest::{ClusterSource, Gap, GapReason, Manifest, Source};
+use ktriage_schema::manifest::{ClusterSource, Gap, GapKind, GapReason, Manifest, Source};
 use ktriage_schema::writer::{BundleWriter, WriterOptions, sha256_hex};
 use serde_json::{Value, json};
 
@@ -230,13 +230,16 @@ impl<W: Write> BundleSink<W> {
                     .all(|g| g.is_empty() || layout::is_safe_component(g))
                 || !layout::is_safe_component(&version)
             {
-                self.gaps.push(Gap {
-                    what: "resource".into(),
-                    location: format!("{api_version} {kind}"),
-                    reason: GapReason::Error,
-                    detail: "API version or resource name unusable as a bundle path; not converted"
-                        .into(),
-                });
+                self.gaps.push(
+                    Gap::new(
+                        GapKind::Resource,
+                        format!("{api_version} {kind}"),
+                        GapReason::Error,
+                    )
+                    .with_detail(
+                        "API version or resource name unusable as a bundle path; not converted",
+                    ),
+                );
                 continue;
             }
             if disc.find_kind(&api_version, &kind).is_none() {
@@ -271,15 +274,10 @@ impl<W: Write> BundleSink<W> {
             .map_err(|e| ImportError::write(layout::DISCOVERY, io::Error::other(e)))?;
         self.add_bytes(layout::DISCOVERY, &discovery_json)?;
         if synthesized {
-            self.gaps.push(Gap {
-                what: "discovery".into(),
-                location: "cluster".into(),
-                reason: GapReason::SourceFormat,
-                detail: format!(
+            self.gaps.push(Gap::source_format(GapKind::Discovery, "cluster", format!(
                     "{} does not record API discovery: built-in kinds, CRDs and the kinds seen stand in for it",
                     self.options.format
-                ),
-            });
+                )));
         }
         let server_version = self
             .version
@@ -292,12 +290,11 @@ impl<W: Write> BundleSink<W> {
                 .map_err(|e| ImportError::write(layout::VERSION, io::Error::other(e)))?;
             self.add_bytes(layout::VERSION, &bytes)?;
         } else {
-            self.gaps.push(Gap {
-                what: "version".into(),
-                location: "cluster".into(),
-                reason: GapReason::SourceFormat,
-                detail: format!("{} source holds no server version", self.options.format),
-            });
+            self.gaps.push(Gap::source_format(
+                GapKind::Version,
+                "cluster",
+                format!("{} source holds no server version", self.options.format),
+            ));
         }
         if !self.findings.is_empty() {
             let findings = std::mem::take(&mut self.findings);
@@ -416,15 +413,17 @@ impl<W: Write> Sink for BundleSink<W> {
                     (a, k)
                 }
                 None => {
-                    self.gaps.push(Gap {
-                        what: "object".into(),
-                        location: resource.unwrap_or("unknown").into(),
-                        reason: GapReason::Error,
-                        detail: format!(
+                    self.gaps.push(
+                        Gap::new(
+                            GapKind::Object,
+                            resource.unwrap_or("unknown"),
+                            GapReason::Error,
+                        )
+                        .with_detail(format!(
                             "{} has no kind and its resource is unknown; not converted",
                             object["metadata"]["name"].as_str().unwrap_or("an object")
-                        ),
-                    });
+                        )),
+                    );
                     return Ok(());
                 }
             },
@@ -445,16 +444,18 @@ impl<W: Write> Sink for BundleSink<W> {
                 .as_str()
                 .unwrap_or("")
                 .to_string();
-            self.gaps.push(Gap {
-                what: "object".into(),
-                location: format!("{kind} {namespace}/{name}"),
-                reason: GapReason::TooLarge,
-                detail: format!(
+            self.gaps.push(
+                Gap::new(
+                    GapKind::Object,
+                    format!("{kind} {namespace}/{name}"),
+                    GapReason::TooLarge,
+                )
+                .with_detail(format!(
                     "{} bytes, over the {}-byte limit of one line; left out",
                     line.len(),
                     layout::MAX_LINE_BYTES
-                ),
-            });
+                )),
+            );
             return Ok(());
         }
         let namespaced = object["metadata"]["namespace"]
@@ -478,12 +479,14 @@ impl<W: Write> Sink for BundleSink<W> {
             .iter()
             .all(|c| layout::is_safe_component(c));
         if !safe {
-            self.gaps.push(Gap {
-                what: "logs".into(),
-                location: ktriage_schema::text::terminal_safe(&location),
-                reason: GapReason::Error,
-                detail: "names unusable as a bundle path; not converted".into(),
-            });
+            self.gaps.push(
+                Gap::new(
+                    GapKind::Logs,
+                    ktriage_schema::text::terminal_safe(&location),
+                    GapReason::Error,
+                )
+                .with_detail("names unusable as a bundle path; not converted"),
+            );
             return Ok(());
         }
         let path =
@@ -612,7 +615,7 @@ impl<W: Write> Sink for BundleSink<W> {
         // bundle's redactor was already built from.
         if let Err(e) = self.nodes.gap(node, gap) {
             self.gaps.push(Gap {
-                what: "host".into(),
+                what: GapKind::Host,
                 location: ktriage_schema::text::terminal_safe(node),
                 reason: GapReason::Error,
                 detail: e.to_string(),

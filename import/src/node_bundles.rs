@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use ktriage_redact::{RedactConfig, Redactor};
 use ktriage_schema::host::{CertificateInfo, HostFacts};
 use ktriage_schema::layout;
-use ktriage_schema::manifest::{Gap, GapReason, HostSource, Manifest, Source};
+use ktriage_schema::manifest::{Gap, GapKind, GapReason, HostSource, Manifest, Source};
 use ktriage_schema::writer::{BundleWriter, WriterOptions, sha256_hex};
 use serde_json::json;
 
@@ -140,7 +140,7 @@ impl NodeBundles {
         let host = self.host(node)?;
         if !layout::is_safe_component(service) || host.logs.contains_key(service) {
             host.gaps.push(Gap {
-                what: "host-log".into(),
+                what: GapKind::HostLog,
                 location: ktriage_schema::text::terminal_safe(service),
                 reason: GapReason::Error,
                 detail:
@@ -198,7 +198,7 @@ impl NodeBundles {
             let with_data = self.hosts.values().filter(|h| h.has_data()).count();
             if with_data > 0 {
                 cluster_gaps.push(Gap {
-                    what: "host".into(),
+                    what: GapKind::Host,
                     location: "nodes".into(),
                     reason: GapReason::SourceFormat,
                     detail: format!(

@@ -27,7 +27,7 @@ use std::io::Read;
 
 use ktriage_schema::discovery::{ApiResource, Discovery, split_api_version};
 use ktriage_schema::layout::SourceFinding;
-use ktriage_schema::manifest::{Gap, GapReason};
+use ktriage_schema::manifest::{Gap, GapKind, GapReason};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -205,12 +205,14 @@ impl TroubleshootConverter {
             body.take(4096)
                 .read_to_string(&mut message)
                 .map_err(|e| ImportError::io(path, e))?;
-            sink.gap(Gap {
-                what: "logs".into(),
-                location: format!("{namespace}/{pod}/{container}"),
-                reason: GapReason::Error,
-                detail: one_line(&message),
-            });
+            sink.gap(
+                Gap::new(
+                    GapKind::Logs,
+                    format!("{namespace}/{pod}/{container}"),
+                    GapReason::Error,
+                )
+                .with_detail(one_line(&message)),
+            );
             return Ok(());
         }
         let Some(name) = file.strip_suffix(".log") else {
@@ -252,7 +254,7 @@ impl TroubleshootConverter {
                 .sum();
             sink.source_file("certificates.json", &mut bytes.as_slice())?;
             sink.gap(Gap {
-                what: "certificate".into(),
+                what: GapKind::Certificate,
                 location: CLUSTER_CERTIFICATES.into(),
                 reason: GapReason::SourceFormat,
                 detail: format!(
@@ -413,34 +415,28 @@ impl Converter for TroubleshootConverter {
             discovery.groups.retain(|g| !g.versions.is_empty());
             sink.discovery(discovery)?;
         }
-        let source_format = |what: &str, location: &str, detail: &str| Gap {
-            what: what.into(),
-            location: location.into(),
-            reason: GapReason::SourceFormat,
-            detail: detail.into(),
-        };
-        sink.gap(source_format(
-            "configz",
+        sink.gap(Gap::source_format(
+            GapKind::Configz,
             "nodes",
             "troubleshoot does not collect the kubelets' configuration (configz)",
         ));
-        sink.gap(source_format(
-            "node-log",
+        sink.gap(Gap::source_format(
+            GapKind::NodeLog,
             "nodes",
             "troubleshoot does not collect kubelet or container runtime logs through the API",
         ));
-        sink.gap(source_format(
-            "logs",
+        sink.gap(Gap::source_format(
+            GapKind::Logs,
             "cluster",
             "troubleshoot collects container logs of unhealthy pods only (500 lines, 5 MB each) and of the pods its logs collectors name: most containers have no log",
         ));
         self.custom_logs.finish(sink)?;
         self.hosts.finish(&self.nodes, sink)?;
         if self.not_converted_count > 0 {
-            sink.gap(source_format(
-                "file",
+            sink.gap(Gap::source_format(
+                GapKind::File,
                 "source",
-                &format!(
+                format!(
                     "{} files of the bundle hold nothing ktriage reads (e.g. {})",
                     self.not_converted_count,
                     self.not_converted.join(", ")
@@ -490,12 +486,10 @@ pub(crate) fn tolerate(
 ) -> Result<(), ImportError> {
     match result {
         Err(ImportError::BadInput { message, .. }) => {
-            sink.gap(Gap {
-                what: "file".into(),
-                location: path.into(),
-                reason: GapReason::Error,
-                detail: format!("not converted: {}", one_line(&message)),
-            });
+            sink.gap(
+                Gap::new(GapKind::File, path, GapReason::Error)
+                    .with_detail(format!("not converted: {}", one_line(&message))),
+            );
             Ok(())
         }
         other => other,
@@ -516,12 +510,10 @@ fn errors(
         let doc: Value = serde_json::from_slice(&bytes)
             .map_err(|e| ImportError::bad_input(path, format!("not JSON: {e}")))?;
         let mut gap = |location: String, message: &str| {
-            sink.gap(Gap {
-                what: "resource".into(),
-                location,
-                reason: reason_of(message),
-                detail: one_line(message),
-            })
+            sink.gap(
+                Gap::new(GapKind::Resource, location, reason_of(message))
+                    .with_detail(one_line(message)),
+            )
         };
         match &doc {
             Value::Array(messages) => {

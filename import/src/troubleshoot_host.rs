@@ -28,7 +28,7 @@ use std::io::Read;
 
 use ktriage_schema::host::{CertificateInfo, HostFacts};
 use ktriage_schema::layout;
-use ktriage_schema::manifest::{Gap, GapReason};
+use ktriage_schema::manifest::{Gap, GapKind, GapReason};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -91,30 +91,38 @@ const SYSTEM_FILES: &[(&str, &str, &str)] = &[
 
 /// What node mode collects and troubleshoot's host collectors never do: (gap `what`,
 /// location as node mode names it, what is missing).
-const NEVER_COLLECTED: &[(&str, &str, &str)] = &[
-    ("fact", "/proc/cmdline", "the kernel command line"),
+const NEVER_COLLECTED: &[(GapKind, &str, &str)] = &[
+    (GapKind::Fact, "/proc/cmdline", "the kernel command line"),
     (
-        "fact",
+        GapKind::Fact,
         "/proc/mounts",
         "mounts (block_devices.json lists devices, not mounts)",
     ),
-    ("fact", "/proc/swaps", "active swap"),
-    ("fact", "PATH", "the tools installed on the host"),
-    ("fact", "runtime sockets", "container runtime sockets"),
-    ("fact", "/opt/cni/bin", "CNI plugins installed"),
+    (GapKind::Fact, "/proc/swaps", "active swap"),
+    (GapKind::Fact, "PATH", "the tools installed on the host"),
     (
-        "fact",
+        GapKind::Fact,
+        "runtime sockets",
+        "container runtime sockets",
+    ),
+    (GapKind::Fact, "/opt/cni/bin", "CNI plugins installed"),
+    (
+        GapKind::Fact,
         "statvfs",
         "filesystems of the data directories (diskUsage names no path)",
     ),
-    ("file", "/etc/cni/net.d", "CNI configuration"),
+    (GapKind::File, "/etc/cni/net.d", "CNI configuration"),
     (
-        "file",
+        GapKind::File,
         "/etc",
         "configuration files (copy collectors keep a file's base name, not its path)",
     ),
-    ("kubeconfig", "/etc/kubernetes", "kubeconfig summaries"),
-    ("key-file", "/etc/kubernetes/pki", "private key files"),
+    (
+        GapKind::Kubeconfig,
+        "/etc/kubernetes",
+        "kubeconfig summaries",
+    ),
+    (GapKind::KeyFile, "/etc/kubernetes/pki", "private key files"),
 ];
 
 impl HostCollectors {
@@ -139,7 +147,7 @@ impl HostCollectors {
         };
         if !node.is_empty() && !is_node_name(node) {
             sink.gap(Gap {
-                what: "host".into(),
+                what: GapKind::Host,
                 location: ktriage_schema::text::terminal_safe(path),
                 reason: GapReason::Error,
                 detail: "the node name in the path cannot name a bundle; not converted".into(),
@@ -322,7 +330,7 @@ impl HostCollectors {
                     sink.host_gap(
                         node,
                         Gap {
-                            what: "host-log".into(),
+                            what: GapKind::HostLog,
                             location: service.clone(),
                             reason: GapReason::Error,
                             detail: crate::troubleshoot::one_line(&format!(
@@ -388,7 +396,7 @@ impl HostCollectors {
             .collect();
         if covered.is_empty() {
             sink.gap(source_format(
-                "host",
+                GapKind::Host,
                 "nodes",
                 if self.not_converted.is_empty() {
                     "the bundle holds no host collectors' data (kernel, mounts, certificates)"
@@ -400,7 +408,7 @@ impl HostCollectors {
             ));
         } else if !without.is_empty() {
             sink.gap(source_format(
-                "host",
+                GapKind::Host,
                 "nodes",
                 format!(
                     "host collectors did not run on {} of the {} nodes: {}",
@@ -414,7 +422,7 @@ impl HostCollectors {
             let total: u64 = self.not_converted.values().sum();
             let dirs: Vec<&str> = self.not_converted.keys().map(String::as_str).collect();
             sink.gap(source_format(
-                "host",
+                GapKind::Host,
                 "host-collectors",
                 format!(
                     "{total} files of host collectors are not converted: their output says too little to become host facts ({})",
@@ -435,13 +443,8 @@ fn list_of(names: &[&str]) -> String {
     text
 }
 
-fn source_format(what: &str, location: &str, detail: String) -> Gap {
-    Gap {
-        what: what.into(),
-        location: location.into(),
-        reason: GapReason::SourceFormat,
-        detail,
-    }
+fn source_format(what: GapKind, location: &str, detail: String) -> Gap {
+    Gap::source_format(what, location, detail)
 }
 
 /// The `source-format` gaps of one host: the system files it lacks, and what troubleshoot
@@ -451,29 +454,29 @@ fn missing(host: &Host) -> Vec<Gap> {
     for &(file, location, what) in SYSTEM_FILES {
         if !host.read.contains(file) {
             gaps.push(source_format(
-                "fact",
+                GapKind::Fact,
                 location,
                 format!("no {what}: the host collectors' output has no system/{file}"),
             ));
         }
     }
-    for &(kind, location, what) in NEVER_COLLECTED {
+    for (kind, location, what) in NEVER_COLLECTED {
         gaps.push(source_format(
-            kind,
+            kind.clone(),
             location,
             format!("troubleshoot's host collectors do not collect {what}"),
         ));
     }
     if host.certificates == 0 {
         gaps.push(source_format(
-            "certificate",
+            GapKind::Certificate,
             "/etc/kubernetes/pki",
             "no certificatesCollection host collector ran on this host".into(),
         ));
     }
     if host.logs == 0 {
         gaps.push(source_format(
-            "host-log",
+            GapKind::HostLog,
             "journal",
             "no journald host collector ran on this host: no kubelet or runtime logs".into(),
         ));
@@ -530,7 +533,7 @@ fn certificates(
             sink.host_gap(
                 node,
                 Gap {
-                    what: "certificate".into(),
+                    what: GapKind::Certificate,
                     location: ktriage_schema::text::terminal_safe(&c.certificate_path),
                     reason: if c.message == "cert-missing" {
                         GapReason::NotFound

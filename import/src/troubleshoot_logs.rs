@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 
-use ktriage_schema::manifest::{Gap, GapReason};
+use ktriage_schema::manifest::{Gap, GapKind, GapReason};
 use serde_json::Value;
 
 use crate::{ImportError, LogRef, Sink};
@@ -90,7 +90,7 @@ impl CustomLogs {
                 .map_err(|e| ImportError::io(path, e))?;
             let messages: Vec<String> = serde_json::from_str(&message).unwrap_or(vec![message]);
             sink.gap(Gap {
-                what: "logs".into(),
+                what: GapKind::Logs,
                 location: ktriage_schema::text::terminal_safe(&format!(
                     "{collector}/{pod}/{container}"
                 )),
@@ -153,7 +153,7 @@ impl CustomLogs {
                 log.collector, log.pod, log.container
             ));
             let gap = |detail: String| Gap {
-                what: "logs".into(),
+                what: GapKind::Logs,
                 location: location.clone(),
                 reason: GapReason::SourceFormat,
                 detail: crate::troubleshoot::one_line(&detail),

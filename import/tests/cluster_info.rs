@@ -7,7 +7,7 @@ use common::{Recorded, convert_files, convert_tree, foreign, one_line, probe_fil
 use ktriage_import::cluster_info::CLUSTER_INFO_DUMP;
 use ktriage_import::must_gather::MUST_GATHER;
 use ktriage_import::{FORMATS, Format, Probe};
-use ktriage_schema::manifest::GapReason;
+use ktriage_schema::manifest::{GapKind, GapReason};
 
 fn dump_stream() -> Recorded {
     let path = foreign("cluster-info/stream.txt");
@@ -70,13 +70,13 @@ fn check_dump(got: &Recorded) {
     assert_eq!(
         got.gap_whats(),
         [
-            "configz",
-            "discovery",
-            "fact",
-            "logs",
-            "node-log",
-            "resource",
-            "version"
+            GapKind::Configz,
+            GapKind::Discovery,
+            GapKind::Fact,
+            GapKind::Logs,
+            GapKind::NodeLog,
+            GapKind::Resource,
+            GapKind::Version
         ]
     );
     assert!(got.gaps.iter().all(|g| g.reason == GapReason::SourceFormat));
@@ -171,7 +171,7 @@ Request log error: the server could not find the requested resource\n\
         .iter()
         .find(|g| g.location == "ns/p/c")
         .expect("gap for the unfetched log");
-    assert_eq!(gap.what, "logs");
+    assert_eq!(gap.what, GapKind::Logs);
     assert!(gap.detail.contains("could not find"), "{}", gap.detail);
 }
 

@@ -7,7 +7,7 @@ use common::{convert_files, convert_tree, foreign, one_line, probe_tree};
 use ktriage_import::cluster_info::CLUSTER_INFO_DUMP;
 use ktriage_import::must_gather::MUST_GATHER;
 use ktriage_import::{Format, Probe};
-use ktriage_schema::manifest::GapReason;
+use ktriage_schema::manifest::{GapKind, GapReason};
 
 #[test]
 fn must_gather_converts() {
@@ -85,7 +85,13 @@ fn must_gather_converts() {
     assert_eq!(finished.timestamp(), end.timestamp());
     assert_eq!(
         got.gap_whats(),
-        ["configz", "discovery", "fact", "node-log", "resource"]
+        [
+            GapKind::Configz,
+            GapKind::Discovery,
+            GapKind::Fact,
+            GapKind::NodeLog,
+            GapKind::Resource
+        ]
     );
     assert!(got.gaps.iter().all(|g| g.reason == GapReason::SourceFormat));
 }
@@ -119,7 +125,7 @@ fn no_version_without_the_kube_apiserver_operator() {
     .expect("converts");
     assert!(got.versions.is_empty());
     assert!(got.collected.is_none());
-    assert!(got.gap_whats().contains(&"version".to_owned()));
+    assert!(got.gap_whats().contains(&GapKind::Version));
 }
 
 #[test]

@@ -13,7 +13,7 @@ use ktriage_import::{ImportError, ImportOptions, import};
 use ktriage_redact::RedactConfig;
 use ktriage_schema::discovery::Discovery;
 use ktriage_schema::host::{CertificateInfo, HostFacts};
-use ktriage_schema::manifest::{GapReason, Manifest, Source};
+use ktriage_schema::manifest::{GapKind, GapReason, Manifest, Source};
 use ktriage_schema::reader::{self, Limits, OpenBundle};
 use ktriage_schema::writer::WriterOptions;
 use serde_json::Value;
@@ -148,7 +148,7 @@ impl Imported {
         serde_json::from_str(&self.text("cluster/discovery.json")).expect("discovery")
     }
 
-    fn gap(&self, what: &str, reason: GapReason) -> Vec<String> {
+    fn gap(&self, what: GapKind, reason: GapReason) -> Vec<String> {
         self.manifest()
             .gaps
             .iter()
@@ -211,7 +211,7 @@ fn node_facts(bundle: &OpenBundle) -> HostFacts {
     serde_json::from_str(&node_text(bundle, "host/facts.json")).expect("facts")
 }
 
-fn node_gaps(bundle: &OpenBundle, what: &str, reason: GapReason) -> Vec<String> {
+fn node_gaps(bundle: &OpenBundle, what: GapKind, reason: GapReason) -> Vec<String> {
     bundle
         .manifest
         .gaps
@@ -271,21 +271,30 @@ fn the_current_layout_imports_objects_logs_discovery_gaps_and_findings() {
     assert!(d.find_kind("example.com/v1", "Widget").is_some());
     assert!(d.find_kind("v1", "Pod").is_some());
     assert!(d.find_kind("apps/v1", "Deployment").is_none());
-    assert!(b.gap("discovery", GapReason::SourceFormat).is_empty());
+    assert!(
+        b.gap(GapKind::Discovery, GapReason::SourceFormat)
+            .is_empty()
+    );
     // troubleshoot's errors and what the format never has.
     assert_eq!(
-        b.gap("resource", GapReason::Forbidden),
+        b.gap(GapKind::Resource, GapReason::Forbidden),
         [
             "pods restricted | pods is forbidden: User \"system:serviceaccount:default:sb\" cannot list resource \"pods\" in API group \"\" in the namespace \"restricted\""
         ]
     );
-    assert_eq!(b.gap("logs", GapReason::Error).len(), 1);
+    assert_eq!(b.gap(GapKind::Logs, GapReason::Error).len(), 1);
     assert!(
-        b.gap("logs", GapReason::Error)[0]
+        b.gap(GapKind::Logs, GapReason::Error)[0]
             .starts_with("default/shop-5d9f7c6b8-abcde/proxy | failed to get log stream")
     );
-    for what in ["configz", "node-log", "logs", "host"] {
-        assert_eq!(b.gap(what, GapReason::SourceFormat).len(), 1, "{what}");
+    for what in [
+        GapKind::Configz,
+        GapKind::NodeLog,
+        GapKind::Logs,
+        GapKind::Host,
+    ] {
+        let gaps = b.gap(what.clone(), GapReason::SourceFormat);
+        assert_eq!(gaps.len(), 1, "{what}");
     }
     // analysis.json is kept, and its results as findings of the source tool.
     assert!(b.text("source/analysis.json").contains("pod.status"));
@@ -354,9 +363,9 @@ fn the_older_layout_of_bare_kindless_arrays_imports() {
     let d = b.discovery();
     assert!(d.find_kind("example.com/v1", "Widget").is_some());
     assert!(d.find_kind("apps/v1", "Deployment").is_some());
-    assert_eq!(b.gap("discovery", GapReason::SourceFormat).len(), 1);
-    assert_eq!(b.gap("resource", GapReason::Forbidden).len(), 1);
-    assert!(b.gap("resource", GapReason::Forbidden)[0].starts_with("storageclasses |"));
+    assert_eq!(b.gap(GapKind::Discovery, GapReason::SourceFormat).len(), 1);
+    assert_eq!(b.gap(GapKind::Resource, GapReason::Forbidden).len(), 1);
+    assert!(b.gap(GapKind::Resource, GapReason::Forbidden)[0].starts_with("storageclasses |"));
     assert_eq!(b.manifest().producer_version, "");
     assert!(
         b.text("logs/kube-system/calico-node-7xk2p/calico-node.previous.log")
@@ -532,7 +541,7 @@ fn host_collectors_of_each_node_become_node_bundles() {
     );
     assert!(!certs[0].is_ca && certs[1].is_ca);
     assert_eq!(
-        node_gaps(cp, "certificate", GapReason::NotFound),
+        node_gaps(cp, GapKind::Certificate, GapReason::NotFound),
         ["/etc/kubernetes/pki/front-proxy-client.crt"]
     );
 
@@ -545,7 +554,7 @@ fn host_collectors_of_each_node_become_node_bundles() {
     assert_eq!(b.manifest().redaction.counts["url-password"], 0);
 
     // What troubleshoot never collects is said, in node mode's terms; what it did is not.
-    let unmapped = node_gaps(cp, "fact", GapReason::SourceFormat);
+    let unmapped = node_gaps(cp, GapKind::Fact, GapReason::SourceFormat);
     for location in [
         "/proc/mounts",
         "/proc/swaps",
@@ -558,8 +567,11 @@ fn host_collectors_of_each_node_become_node_bundles() {
         !unmapped.contains(&"/proc/modules".to_string()),
         "{unmapped:?}"
     );
-    assert!(node_gaps(cp, "file", GapReason::SourceFormat).contains(&"/etc/cni/net.d".to_string()));
-    assert!(node_gaps(cp, "host-log", GapReason::SourceFormat).is_empty());
+    assert!(
+        node_gaps(cp, GapKind::File, GapReason::SourceFormat)
+            .contains(&"/etc/cni/net.d".to_string())
+    );
+    assert!(node_gaps(cp, GapKind::HostLog, GapReason::SourceFormat).is_empty());
 
     // worker-1 ran fewer collectors: its gaps say which.
     let worker = b.node("node-worker-1.tar.zst");
@@ -573,20 +585,21 @@ fn host_collectors_of_each_node_become_node_bundles() {
             .any(|e| e.path.starts_with("host/logs/"))
     );
     assert!(
-        node_gaps(worker, "fact", GapReason::SourceFormat).contains(&"/sys/fs/cgroup".to_string())
+        node_gaps(worker, GapKind::Fact, GapReason::SourceFormat)
+            .contains(&"/sys/fs/cgroup".to_string())
     );
     assert_eq!(
-        node_gaps(worker, "host-log", GapReason::SourceFormat),
+        node_gaps(worker, GapKind::HostLog, GapReason::SourceFormat),
         ["journal"]
     );
     assert_eq!(
-        node_gaps(worker, "certificate", GapReason::SourceFormat),
+        node_gaps(worker, GapKind::Certificate, GapReason::SourceFormat),
         ["/etc/kubernetes/pki"]
     );
 
     // The cluster bundle: the node without host data, the output not converted, and the
     // certificates of Secrets, kept but on no host.
-    let host = b.gap("host", GapReason::SourceFormat);
+    let host = b.gap(GapKind::Host, GapReason::SourceFormat);
     assert_eq!(host.len(), 2, "{host:?}");
     assert!(
         host[0].starts_with("nodes | host collectors did not run on 1 of the 3 nodes: worker-2"),
@@ -598,7 +611,7 @@ fn host_collectors_of_each_node_become_node_bundles() {
         "{host:?}"
     );
     assert_eq!(
-        b.gap("certificate", GapReason::SourceFormat),
+        b.gap(GapKind::Certificate, GapReason::SourceFormat),
         [
             "certificates/certificates.json | 1 certificates troubleshoot read from 1 Secrets and ConfigMaps belong to no host: kept as source/certificates.json, not analyzed"
         ]
@@ -607,7 +620,7 @@ fn host_collectors_of_each_node_become_node_bundles() {
         b.text("source/certificates.json")
             .contains("shop.example.com")
     );
-    assert!(b.gap("file", GapReason::SourceFormat).is_empty());
+    assert!(b.gap(GapKind::File, GapReason::SourceFormat).is_empty());
 }
 
 #[test]
@@ -636,8 +649,10 @@ fn a_bundle_of_local_host_collectors_is_one_host_bundle() {
     assert_eq!(facts.cgroup.version, 1);
     assert_eq!(facts.modules, ["overlay", "xfs"]);
     assert!(node_text(host, "host/logs/kernel.log").contains("XFS (sdb1): Ending clean mount"));
-    assert!(node_gaps(host, "fact", GapReason::SourceFormat).contains(&"/proc/sys".to_string()));
-    assert!(b.gap("host", GapReason::SourceFormat)[0].contains("run-host"));
+    assert!(
+        node_gaps(host, GapKind::Fact, GapReason::SourceFormat).contains(&"/proc/sys".to_string())
+    );
+    assert!(b.gap(GapKind::Host, GapReason::SourceFormat)[0].contains("run-host"));
 }
 
 #[test]
@@ -648,7 +663,7 @@ fn logs_of_older_logs_collectors_are_filed_under_their_pods_namespace() {
     let log = b.text("logs/default/shop-5d9f7c6b8-abcde/proxy.log");
     assert!(log.contains("upstream shop:8080 healthy"), "{log}");
     // No pod web-0 in the bundle: a gap, not a guess.
-    let gaps = b.gap("logs", GapReason::SourceFormat);
+    let gaps = b.gap(GapKind::Logs, GapReason::SourceFormat);
     assert!(
         gaps.iter().any(|g| g.starts_with(
             "app-logs/web-0/nginx | troubleshoot's logs collector app-logs wrote no namespace"
@@ -684,7 +699,7 @@ fn a_custom_log_of_a_pod_name_in_two_namespaces_is_a_gap() {
     let gaps: Vec<String> = r
         .gaps
         .iter()
-        .filter(|g| g.what == "logs" && g.location.starts_with("api-logs/"))
+        .filter(|g| g.what == GapKind::Logs && g.location.starts_with("api-logs/"))
         .map(|g| format!("{} {:?} {}", g.location, g.reason, g.detail))
         .collect();
     assert_eq!(gaps.len(), 3, "{gaps:?}");
@@ -724,7 +739,7 @@ fn broken_or_hostile_host_collector_files_are_gaps_and_the_rest_converts() {
     let files: Vec<&str> = r
         .gaps
         .iter()
-        .filter(|g| g.what == "file" && g.reason == GapReason::Error)
+        .filter(|g| g.what == GapKind::File && g.reason == GapReason::Error)
         .map(|g| g.location.as_str())
         .collect();
     assert_eq!(
@@ -737,7 +752,7 @@ fn broken_or_hostile_host_collector_files_are_gaps_and_the_rest_converts() {
     let hostile: Vec<&str> = r
         .gaps
         .iter()
-        .filter(|g| g.what == "host" && g.reason == GapReason::Error)
+        .filter(|g| g.what == GapKind::Host && g.reason == GapReason::Error)
         .map(|g| g.location.as_str())
         .collect();
     // Node names Kubernetes would not accept are refused, and named on one clean line.
@@ -748,11 +763,9 @@ fn broken_or_hostile_host_collector_files_are_gaps_and_the_rest_converts() {
     assert_eq!(r.host_facts[0].1.cpus, Some(2));
     assert_eq!(r.host_logs.len(), 1);
     assert_eq!(r.host_logs[0].1, "runtime");
-    assert!(
-        r.host_gaps.iter().any(|(n, g)| n == "n1"
-            && g.what == "host-log"
-            && g.detail.contains("No journal files"))
-    );
+    assert!(r.host_gaps.iter().any(|(n, g)| n == "n1"
+        && g.what == GapKind::HostLog
+        && g.detail.contains("No journal files")));
 }
 
 #[test]

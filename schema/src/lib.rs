@@ -1,5 +1,5 @@
 //! The ktriage bundle contract, shared by the collector and the analyzer: where things live in
-//! a bundle ([`layout`]), what the manifest says ([`manifest`]), recorded API discovery
+//! a bundle ([`layout`]), what the manifest says ([`manifest`]) and what a bundle lacks ([`gap`]), recorded API discovery
 //! ([`discovery`]), how bundles are written ([`writer`]) and safely read ([`reader`]), and the
 //! DuckDB views that rules query ([`sql`]), the rule file format ([`rule`]), and bundle text
 //! made safe for a terminal ([`text`]); with the `cli` feature, the version text, completions
@@ -13,6 +13,7 @@ pub mod cli;
 pub mod discovery;
 pub mod duration;
 pub mod error;
+pub mod gap;
 pub mod host;
 pub mod layout;
 pub mod logtime;

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::gap::{Gap, GapKind, GapReason};
+
 /// Major version of the bundle format. A reader refuses a newer major version.
 pub const FORMAT_MAJOR: u32 = 1;
 /// Minor version: additions that older readers can ignore. 1.1: container log lines begin
@@ -97,62 +99,6 @@ pub struct Entry {
     pub truncated: Option<String>,
 }
 
-/// Something that could not be collected.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Gap {
-    /// What was being collected: `resource`, `discovery`, `logs`, `configz`, `node-log`, `file`, `fact`, ...
-    pub what: String,
-    /// Where: a resource (`apps/v1/deployments`), a namespace, a pod/container, a node, a path.
-    #[serde(rename = "where")]
-    pub location: String,
-    /// Why, as a category.
-    pub reason: GapReason,
-    /// The error text as received.
-    #[serde(default)]
-    pub detail: String,
-}
-
-/// Why something could not be collected.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
-#[serde(rename_all = "kebab-case")]
-pub enum GapReason {
-    /// 401/403, or a file permission error.
-    Forbidden,
-    /// A request or the global deadline ran out.
-    Timeout,
-    /// 404, or a file that does not exist where expected.
-    NotFound,
-    /// The server could not serve it (5xx, APIService unavailable).
-    Unavailable,
-    /// Collection was interrupted before reaching it.
-    Interrupted,
-    /// An object too large for one NDJSON line (`layout::MAX_LINE_BYTES`): left out.
-    TooLarge,
-    /// The bundle was imported from another tool's format, which does not carry it (no
-    /// discovery, no kubelet configuration, no host data, logs cut by the source, ...).
-    SourceFormat,
-    /// Any other error, and any reason a newer collector writes that this version does not
-    /// know: a minor format version may add reasons without making older readers refuse.
-    #[serde(other)]
-    Error,
-}
-
-impl GapReason {
-    /// Stable lower-case name, as used in the manifest and the `gaps` table.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GapReason::Forbidden => "forbidden",
-            GapReason::Timeout => "timeout",
-            GapReason::NotFound => "not-found",
-            GapReason::Unavailable => "unavailable",
-            GapReason::Interrupted => "interrupted",
-            GapReason::TooLarge => "too-large",
-            GapReason::SourceFormat => "source-format",
-            GapReason::Error => "error",
-        }
-    }
-}
-
 /// What redaction did: counts per redactor, never values.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Redaction {
@@ -216,21 +162,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_gap_reason_this_version_does_not_know_reads_as_error() {
-        let known: GapReason = serde_json::from_str("\"too-large\"").expect("known reason");
-        assert_eq!(known, GapReason::TooLarge);
-        let future: GapReason = serde_json::from_str("\"quota-exceeded\"").expect("new reason");
-        assert_eq!(future, GapReason::Error);
-    }
-
-    #[test]
     fn source_is_tagged_and_gap_reason_kebab() {
-        let gap = Gap {
-            what: "resource".into(),
-            location: "metrics.k8s.io/v1beta1".into(),
-            reason: GapReason::NotFound,
-            detail: "404".into(),
-        };
+        let gap = Gap::new(
+            GapKind::Resource,
+            "metrics.k8s.io/v1beta1",
+            GapReason::NotFound,
+        )
+        .with_detail("404");
         let v = serde_json::to_value(&gap).expect("serialises");
         assert_eq!(v["reason"], "not-found");
         assert_eq!(v["where"], "metrics.k8s.io/v1beta1");
@@ -243,5 +181,75 @@ mod tests {
                 hostname: String::new()
             })
         );
+    }
+
+    /// Every gap kind's name as bundles spell it (collectors and importers wrote these
+    /// strings before kinds were typed, so they are part of the format).
+    const KIND_NAMES: &[&str] = &[
+        "resource",
+        "discovery",
+        "version",
+        "cluster-id",
+        "object",
+        "logs",
+        "configz",
+        "node-log",
+        "host-log",
+        "file",
+        "fact",
+        "host-facts",
+        "host",
+        "certificate",
+        "key-file",
+        "kubeconfig",
+    ];
+
+    /// `manifest.json` as the bundle writer lays it out (pretty JSON), with one gap per kind.
+    fn manifest_with_gaps(kinds: &[&str]) -> String {
+        let gaps: Vec<String> = kinds
+            .iter()
+            .map(|what| {
+                format!(
+                    "    {{\n      \"what\": \"{what}\",\n      \"where\": \"w\",\n      \
+                     \"reason\": \"forbidden\",\n      \"detail\": \"d\"\n    }}"
+                )
+            })
+            .collect();
+        format!(
+            "{{\n  \"format_version\": \"1.1\",\n  \"producer\": \"ktriage-collect\",\n  \
+             \"producer_version\": \"0.1.0\",\n  \"bundle_id\": \"b\",\n  \
+             \"started_at\": \"2026-01-15T11:59:00Z\",\n  \"finished_at\": \"2026-01-15T12:00:00Z\",\n  \
+             \"source\": {{\n    \"kind\": \"cluster\",\n    \"server_version\": \"v1.29.3\",\n    \
+             \"cluster_id\": \"c\",\n    \"context\": \"\",\n    \"server\": \"\"\n  }},\n  \
+             \"options\": {{}},\n  \"entries\": [],\n  \"gaps\": [\n{}\n  ],\n  \
+             \"redaction\": {{\n    \"enabled\": true,\n    \"counts\": {{}}\n  }},\n  \
+             \"partial\": false\n}}",
+            gaps.join(",\n")
+        )
+    }
+
+    #[test]
+    fn an_older_manifest_reads_and_writes_back_byte_equal_with_every_gap_kind() {
+        let mut kinds = KIND_NAMES.to_vec();
+        kinds.push("etcd-snapshot");
+        let old = manifest_with_gaps(&kinds);
+        let manifest: Manifest = serde_json::from_str(&old).expect("an older manifest parses");
+        let read: Vec<&GapKind> = manifest.gaps.iter().map(|g| &g.what).collect();
+        assert!(matches!(read.last(), Some(GapKind::Other(_))));
+        assert!(
+            read[..read.len() - 1]
+                .iter()
+                .all(|k| !matches!(k, GapKind::Other(_)))
+        );
+        assert_eq!(
+            serde_json::to_string_pretty(&manifest).expect("serializes"),
+            old
+        );
+    }
+
+    #[test]
+    fn the_known_kinds_are_exactly_the_names_bundles_use() {
+        let known: Vec<&str> = GapKind::KNOWN.iter().map(GapKind::as_str).collect();
+        assert_eq!(known, KIND_NAMES);
     }
 }

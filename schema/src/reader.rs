@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::BundleError;
 use crate::layout;
-use crate::manifest::{FORMAT_MAJOR, Gap, GapReason, Manifest};
+use crate::manifest::{FORMAT_MAJOR, Gap, GapKind, GapReason, Manifest};
 use crate::ndjson::{LongLine, ValidateError};
 
 /// Bounds on what one bundle may unpack to.
@@ -76,15 +76,15 @@ pub struct OversizedObject {
 impl OversizedObject {
     /// The gap that reports the object as not loaded.
     pub fn gap(&self, max_line_bytes: usize) -> Gap {
-        Gap {
-            what: "object".into(),
-            location: self.line.object.describe(),
-            reason: GapReason::TooLarge,
-            detail: format!(
-                "{} line {}: {} bytes, over the {max_line_bytes}-byte limit of one line; not loaded",
-                self.entry, self.line.line, self.line.bytes
-            ),
-        }
+        Gap::new(
+            GapKind::Object,
+            self.line.object.describe(),
+            GapReason::TooLarge,
+        )
+        .with_detail(format!(
+            "{} line {}: {} bytes, over the {max_line_bytes}-byte limit of one line; not loaded",
+            self.entry, self.line.line, self.line.bytes
+        ))
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use ktriage_schema::discovery::{self, ApiResource, Discovery};
 use ktriage_schema::layout;
-use ktriage_schema::manifest::{Gap, GapReason, Manifest};
+use ktriage_schema::manifest::{Gap, GapKind, GapReason, Manifest};
 use serde_json::Value;
 
 use crate::ServeError;
@@ -103,7 +103,7 @@ impl Catalog {
         let gaps: HashMap<Key, Gap> = manifest
             .gaps
             .iter()
-            .filter(|g| g.what == "resource")
+            .filter(|g| g.what == GapKind::Resource)
             .filter_map(|g| Some((gap_key(&g.location)?, g.clone())))
             .collect();
         let mut resources = HashMap::new();

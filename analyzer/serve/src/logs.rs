@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use axum::response::Response;
 use ktriage_schema::layout;
+use ktriage_schema::manifest::GapKind;
 use serde_json::Value;
 
 use crate::body;
@@ -57,7 +58,9 @@ pub async fn pod_log(
                 "previous terminated container \"{container}\" in pod \"{pod}\" not found"
             )));
         }
-        let gap = state.gap("logs", |l| l.ends_with(&format!("{pod}/{container}")));
+        let gap = state.gap(&GapKind::Logs, |l| {
+            l.ends_with(&format!("{pod}/{container}"))
+        });
         let why = gap
             .map(|g| format!(": {} ({})", g.detail, g.reason.as_str()))
             .unwrap_or_default();
@@ -209,7 +212,7 @@ pub async fn node_proxy(
     let (relative, what, content_type) = match rest {
         [configz] if configz == "configz" => (
             layout::node_configz_path(node),
-            "configz",
+            GapKind::Configz,
             "application/json",
         ),
         [logs] if logs == "logs" => {
@@ -223,7 +226,7 @@ pub async fn node_proxy(
                 })?;
             (
                 layout::node_log_path(node, service),
-                "node-log",
+                GapKind::NodeLog,
                 "text/plain",
             )
         }
@@ -238,7 +241,7 @@ pub async fn node_proxy(
     };
     let path = state.path(&relative);
     if !path.is_file() {
-        let gap = state.gap(what, |l| l == node || l.starts_with(&format!("{node}/")));
+        let gap = state.gap(&what, |l| l == node || l.starts_with(&format!("{node}/")));
         let why = gap
             .map(|g| format!(": {} ({})", g.detail, g.reason.as_str()))
             .unwrap_or_default();

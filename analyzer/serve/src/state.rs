@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use ktriage_schema::layout;
-use ktriage_schema::manifest::{Gap, Source};
+use ktriage_schema::manifest::{Gap, GapKind, Source};
 use ktriage_schema::reader::OpenBundle;
 use serde_json::{Value, json};
 
@@ -94,10 +94,10 @@ impl ServeState {
     }
 
     /// The gap recorded for `what` whose location satisfies `matches`, if any.
-    pub(crate) fn gap(&self, what: &str, matches: impl Fn(&str) -> bool) -> Option<&Gap> {
+    pub(crate) fn gap(&self, what: &GapKind, matches: impl Fn(&str) -> bool) -> Option<&Gap> {
         self.gaps
             .iter()
-            .find(|g| g.what == what && matches(&g.location))
+            .find(|g| &g.what == what && matches(&g.location))
     }
 
     /// The table printer of a resource.

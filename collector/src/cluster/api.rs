@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use futures::AsyncReadExt;
-use ktriage_schema::manifest::{Gap, GapReason};
+use ktriage_schema::manifest::{Gap, GapKind, GapReason};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -95,13 +95,8 @@ impl ApiError {
     }
 
     /// A manifest gap for this error.
-    pub fn gap(&self, what: &str, location: impl Into<String>, stop: &Stop) -> Gap {
-        Gap {
-            what: what.into(),
-            location: location.into(),
-            reason: self.gap_reason(stop),
-            detail: self.to_string(),
-        }
+    pub fn gap(&self, what: GapKind, location: impl Into<String>, stop: &Stop) -> Gap {
+        Gap::new(what, location, self.gap_reason(stop)).with_detail(self.to_string())
     }
 
     fn from_kube(err: kube::Error) -> Self {

@@ -8,7 +8,7 @@
 
 use futures::StreamExt;
 use ktriage_schema::discovery::{ApiResource, Discovery, DiscoveryGroup, DiscoveryVersion};
-use ktriage_schema::manifest::Gap;
+use ktriage_schema::manifest::{Gap, GapKind};
 use serde::Deserialize;
 
 use crate::cluster::api::{Api, ApiError};
@@ -62,7 +62,7 @@ pub async fn discover(api: &Api, concurrency: usize) -> Discovered {
         Ok(v) if !v.versions.is_empty() => v.versions,
         Ok(_) => vec!["v1".to_string()],
         Err(e) => {
-            out.gaps.push(e.gap("discovery", "core", api.stop()));
+            out.gaps.push(e.gap(GapKind::Discovery, "core", api.stop()));
             vec!["v1".to_string()]
         }
     };
@@ -84,7 +84,7 @@ pub async fn discover(api: &Api, concurrency: usize) -> Discovered {
                 }
             }
         }
-        Err(e) => out.gaps.push(e.gap("discovery", "apis", api.stop())),
+        Err(e) => out.gaps.push(e.gap(GapKind::Discovery, "apis", api.stop())),
     }
 
     let requests: Vec<(usize, String, String)> = groups
@@ -115,10 +115,11 @@ pub async fn discover(api: &Api, concurrency: usize) -> Discovered {
                 version,
                 resources: list.resources,
             }),
-            Err(e) => {
-                out.gaps
-                    .push(e.gap("discovery", group_version(&group, &version), api.stop()))
-            }
+            Err(e) => out.gaps.push(e.gap(
+                GapKind::Discovery,
+                group_version(&group, &version),
+                api.stop(),
+            )),
         }
     }
     for ((name, preferred, _), versions) in groups.into_iter().zip(versions_of) {

@@ -15,7 +15,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 
 use ktriage_schema::layout;
-use ktriage_schema::manifest::{Gap, GapReason};
+use ktriage_schema::manifest::{Gap, GapKind, GapReason};
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -239,15 +239,10 @@ fn oversized_gap(item: &Value, kind: &str, line_bytes: usize) -> Gap {
     } else {
         format!("{kind} {namespace}/{name}")
     };
-    Gap {
-        what: "object".into(),
-        location,
-        reason: GapReason::TooLarge,
-        detail: format!(
-            "{line_bytes} bytes serialised, over the {}-byte limit of one bundle line; not written",
-            layout::MAX_LINE_BYTES
-        ),
-    }
+    Gap::new(GapKind::Object, location, GapReason::TooLarge).with_detail(format!(
+        "{line_bytes} bytes serialised, over the {}-byte limit of one bundle line; not written",
+        layout::MAX_LINE_BYTES
+    ))
 }
 
 impl<'a, O: Observer> Spool<'a, O> {

@@ -5,7 +5,7 @@
 //! begins with the API's RFC 3339 time stamp and a space (`timestamps=true`).
 
 use ktriage_schema::layout;
-use ktriage_schema::manifest::{Gap, GapReason};
+use ktriage_schema::manifest::{Gap, GapKind, GapReason};
 
 use crate::cluster::api::encode_query;
 use crate::cluster::options::LogOptions;
@@ -38,12 +38,8 @@ impl LogJob {
     pub fn bundle_path(&self) -> Result<String, Gap> {
         for name in [&self.namespace, &self.pod, &self.container] {
             if !layout::is_safe_component(name) {
-                return Err(Gap {
-                    what: "logs".into(),
-                    location: self.label(),
-                    reason: GapReason::Error,
-                    detail: format!("name {name:?} cannot be a bundle path"),
-                });
+                return Err(Gap::new(GapKind::Logs, self.label(), GapReason::Error)
+                    .with_detail(format!("name {name:?} cannot be a bundle path")));
             }
         }
         Ok(layout::container_log_path(

@@ -26,7 +26,7 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use ktriage_schema::Manifest;
 use ktriage_schema::layout;
-use ktriage_schema::manifest::{ClusterSource, Gap, GapReason, Source};
+use ktriage_schema::manifest::{ClusterSource, Gap, GapKind, GapReason, Source};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -109,7 +109,7 @@ pub async fn collect(target: &Target, output: &Path, shared: &Shared) -> anyhow:
             );
         }
         Err(e) => {
-            gaps.push(e.gap("version", "/version", &shared.stop));
+            gaps.push(e.gap(GapKind::Version, "/version", &shared.stop));
             None
         }
     };
@@ -209,7 +209,7 @@ pub async fn collect(target: &Target, output: &Path, shared: &Shared) -> anyhow:
     let api_gaps = manifest
         .gaps
         .iter()
-        .filter(|g| g.what == "resource" || g.what == "discovery")
+        .filter(|g| matches!(g.what, GapKind::Resource | GapKind::Discovery))
         .count();
     Ok(Collected {
         label,
@@ -236,7 +236,7 @@ fn output_dir(output: &Path) -> PathBuf {
 /// What a task was doing, to name it in a gap if it has to be abandoned.
 #[derive(Clone)]
 struct Doing {
-    what: &'static str,
+    what: GapKind,
     location: String,
 }
 
@@ -315,9 +315,10 @@ impl Run {
                     .unwrap_or_default()
                     .to_string();
             }
-            Err(e) => self
-                .gaps
-                .push(e.gap("cluster-id", "core/v1/namespaces/kube-system", &stop)),
+            Err(e) => {
+                self.gaps
+                    .push(e.gap(GapKind::ClusterId, "core/v1/namespaces/kube-system", &stop))
+            }
         }
         let found = discovery::discover(&ctx.api, ctx.options.concurrency).await;
         self.gaps.extend(found.gaps);
@@ -329,18 +330,16 @@ impl Run {
                     .await
                     .is_err()
             }
-            Err(e) => self.gaps.push(Gap {
-                what: "discovery".into(),
-                location: layout::DISCOVERY.into(),
-                reason: GapReason::Error,
-                detail: e.to_string(),
-            }),
+            Err(e) => self.gaps.push(
+                Gap::new(GapKind::Discovery, layout::DISCOVERY, GapReason::Error)
+                    .with_detail(e.to_string()),
+            ),
         }
         let planned = discovery::plan(&found.discovery, &ctx.options.resources);
         ctx.progress.add_resources(planned.len() as u64);
         for p in planned {
             let doing = Doing {
-                what: "resource",
+                what: GapKind::Resource,
                 location: p.label(),
             };
             self.spawn(doing, tasks::list_resource(ctx.clone(), p));
@@ -393,7 +392,7 @@ impl Run {
                             } else {
                                 (GapReason::Error, format!("internal error: {e}"))
                             };
-                            self.gaps.push(Gap { what: d.what.into(), location: d.location, reason, detail });
+                            self.gaps.push(Gap::new(d.what, d.location, reason).with_detail(detail));
                         }
                     }
                 },
@@ -419,21 +418,21 @@ impl Run {
             match next {
                 Pending::Log(job) => {
                     let doing = Doing {
-                        what: "logs",
+                        what: GapKind::Logs,
                         location: job.label(),
                     };
                     self.spawn(doing, tasks::fetch_log(ctx, job));
                 }
                 Pending::Configz(node) => {
                     let doing = Doing {
-                        what: "configz",
+                        what: GapKind::Configz,
                         location: node.clone(),
                     };
                     self.spawn(doing, tasks::fetch_configz(ctx, node));
                 }
                 Pending::NodeLog(node) => {
                     let doing = Doing {
-                        what: "node-log",
+                        what: GapKind::NodeLog,
                         location: node.clone(),
                     };
                     let progress = ctx.progress.clone();
@@ -462,12 +461,12 @@ impl Run {
             let (what, location) = match p {
                 Pending::Log(job) => {
                     ctx.progress.log_done();
-                    ("logs", job.label())
+                    (GapKind::Logs, job.label())
                 }
-                Pending::Configz(node) => ("configz", node),
+                Pending::Configz(node) => (GapKind::Configz, node),
                 Pending::NodeLog(node) => {
                     ctx.progress.log_done();
-                    ("node-log", node)
+                    (GapKind::NodeLog, node)
                 }
             };
             self.gaps.push(tasks::stopped_gap(&ctx, what, location));

@@ -4,7 +4,7 @@
 //! (403, 404, 501) is a gap, never a failure.
 
 use ktriage_schema::layout;
-use ktriage_schema::manifest::{Gap, GapReason};
+use ktriage_schema::manifest::{Gap, GapKind, GapReason};
 
 use crate::cluster::api::encode_query;
 use crate::cluster::options::LogOptions;
@@ -42,16 +42,12 @@ pub fn kubelet_log_path(
 }
 
 /// A gap when `node` cannot be a bundle path component.
-pub fn check_name(node: &str, what: &str) -> Result<(), Gap> {
+pub fn check_name(node: &str, what: GapKind) -> Result<(), Gap> {
     if layout::is_safe_component(node) {
         Ok(())
     } else {
-        Err(Gap {
-            what: what.into(),
-            location: node.into(),
-            reason: GapReason::Error,
-            detail: format!("node name {node:?} cannot be a bundle path"),
-        })
+        Err(Gap::new(what, node, GapReason::Error)
+            .with_detail(format!("node name {node:?} cannot be a bundle path")))
     }
 }
 
@@ -84,6 +80,6 @@ mod tests {
             b"<pre>\n<a href=\"pods/\">pods/</a>\n</pre>"
         ));
         assert!(!is_directory_listing(b"I0101 kubelet started\n"));
-        assert!(check_name("a/b", "configz").is_err());
+        assert!(check_name("a/b", GapKind::Configz).is_err());
     }
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ktriage_schema::layout;
-use ktriage_schema::manifest::{Gap, GapReason};
+use ktriage_schema::manifest::{Gap, GapKind, GapReason};
 use serde_json::{Value, json};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -73,13 +73,9 @@ impl Output {
 }
 
 /// A gap for work cut off by the stop before it started.
-pub fn stopped_gap(ctx: &Ctx, what: &str, location: String) -> Gap {
-    Gap {
-        what: what.into(),
-        location,
-        reason: ctx.api.stop().gap_reason(),
-        detail: "not collected: the collection stopped first".into(),
-    }
+pub fn stopped_gap(ctx: &Ctx, what: GapKind, location: String) -> Gap {
+    Gap::new(what, location, ctx.api.stop().gap_reason())
+        .with_detail("not collected: the collection stopped first")
 }
 
 async fn permit(ctx: &Ctx) -> Option<OwnedSemaphorePermit> {
@@ -124,7 +120,7 @@ impl Observer for AnyObserver {
 pub async fn list_resource(ctx: Arc<Ctx>, planned: Planned) -> Output {
     let label = planned.label();
     let Some(permit) = permit(&ctx).await else {
-        return Output::gap(stopped_gap(&ctx, "resource", label));
+        return Output::gap(stopped_gap(&ctx, GapKind::Resource, label));
     };
     let mut out = Output::default();
     let scopes: Vec<Option<&str>> =
@@ -140,15 +136,12 @@ pub async fn list_resource(ctx: Arc<Ctx>, planned: Planned) -> Output {
     let file = match tempfile::tempfile_in(&ctx.spool_dir) {
         Ok(f) => f,
         Err(e) => {
-            return Output::gap(Gap {
-                what: "resource".into(),
-                location: label,
-                reason: GapReason::Error,
-                detail: format!(
+            return Output::gap(
+                Gap::new(GapKind::Resource, label, GapReason::Error).with_detail(format!(
                     "cannot create a spool file in {}: {e}",
                     ctx.spool_dir.display()
-                ),
-            });
+                )),
+            );
         }
     };
     // Pods are noted only to fetch their logs: without logs, nothing per pod is kept.
@@ -161,15 +154,12 @@ pub async fn list_resource(ctx: Arc<Ctx>, planned: Planned) -> Output {
                 }))
             }
             Err(e) => {
-                out.gaps.push(Gap {
-                    what: "logs".into(),
-                    location: label.clone(),
-                    reason: GapReason::Error,
-                    detail: format!(
+                out.gaps.push(
+                    Gap::new(GapKind::Logs, label.clone(), GapReason::Error).with_detail(format!(
                         "cannot create a spool file in {}: {e}",
                         ctx.spool_dir.display()
-                    ),
-                });
+                    )),
+                );
                 AnyObserver::None
             }
         }
@@ -202,7 +192,8 @@ pub async fn list_resource(ctx: Arc<Ctx>, planned: Planned) -> Output {
             None => label.clone(),
         };
         if ctx.api.stop().is_stopped() {
-            out.gaps.push(stopped_gap(&ctx, "resource", location));
+            out.gaps
+                .push(stopped_gap(&ctx, GapKind::Resource, location));
             continue;
         }
         let mut source = ApiPages {
@@ -213,7 +204,7 @@ pub async fn list_resource(ctx: Arc<Ctx>, planned: Planned) -> Output {
         match paginate(&mut source, &mut spool, ctx.options.chunk_size, &mut report).await {
             Ok(()) => collected_any = true,
             Err(ListError::Api(e)) => {
-                let mut gap = e.gap("resource", location, ctx.api.stop());
+                let mut gap = e.gap(GapKind::Resource, location, ctx.api.stop());
                 if report.pages > 0 {
                     gap.detail = format!(
                         "{} (after {} pages: the objects of those pages are kept)",
@@ -223,12 +214,10 @@ pub async fn list_resource(ctx: Arc<Ctx>, planned: Planned) -> Output {
                 }
                 out.gaps.push(gap);
             }
-            Err(ListError::Io(e)) => out.gaps.push(Gap {
-                what: "resource".into(),
-                location,
-                reason: GapReason::Error,
-                detail: format!("spool file: {e}"),
-            }),
+            Err(ListError::Io(e)) => out.gaps.push(
+                Gap::new(GapKind::Resource, location, GapReason::Error)
+                    .with_detail(format!("spool file: {e}")),
+            ),
         }
         if report.restarts > 0 {
             out.notes.push(json!({
@@ -248,24 +237,20 @@ pub async fn list_resource(ctx: Arc<Ctx>, planned: Planned) -> Output {
     let (file, size, observer) = match finished {
         Ok(f) => f,
         Err(e) => {
-            out.gaps.push(Gap {
-                what: "resource".into(),
-                location: label,
-                reason: GapReason::Error,
-                detail: format!("spool file: {e}"),
-            });
+            out.gaps.push(
+                Gap::new(GapKind::Resource, label, GapReason::Error)
+                    .with_detail(format!("spool file: {e}")),
+            );
             return out;
         }
     };
     match observer {
         AnyObserver::Pods(jobs) => match jobs.finish() {
             Ok(jobs) => out.log_jobs = Some(jobs),
-            Err(e) => out.gaps.push(Gap {
-                what: "logs".into(),
-                location: label.clone(),
-                reason: GapReason::Error,
-                detail: format!("log list spool file: {e}"),
-            }),
+            Err(e) => out.gaps.push(
+                Gap::new(GapKind::Logs, label.clone(), GapReason::Error)
+                    .with_detail(format!("log list spool file: {e}")),
+            ),
         },
         AnyObserver::Nodes(n) => out.nodes = Some(n.0),
         AnyObserver::None => {}
@@ -292,7 +277,7 @@ pub async fn fetch_log(ctx: Arc<Ctx>, job: LogJob) -> Output {
     };
     let Some(permit) = permit(&ctx).await else {
         ctx.progress.log_done();
-        return Output::gap(stopped_gap(&ctx, "logs", job.label()));
+        return Output::gap(stopped_gap(&ctx, GapKind::Logs, job.label()));
     };
     let bounds = &ctx.options.logs;
     let result = ctx
@@ -303,7 +288,7 @@ pub async fn fetch_log(ctx: Arc<Ctx>, job: LogJob) -> Output {
     ctx.progress.log_done();
     let tail = match result {
         Ok(t) => t,
-        Err(e) => return Output::gap(e.gap("logs", job.label(), ctx.api.stop())),
+        Err(e) => return Output::gap(e.gap(GapKind::Logs, job.label(), ctx.api.stop())),
     };
     let truncated = crate::cluster::logs::truncation(&tail.data, tail.dropped, bounds);
     let data = ctx.redactor.redact_bytes(&tail.data).into_owned();
@@ -318,29 +303,26 @@ pub async fn fetch_log(ctx: Arc<Ctx>, job: LogJob) -> Output {
 
 /// Fetches one node's kubelet configuration.
 pub async fn fetch_configz(ctx: Arc<Ctx>, node: String) -> Output {
-    if let Err(gap) = node_data::check_name(&node, "configz") {
+    if let Err(gap) = node_data::check_name(&node, GapKind::Configz) {
         return Output::gap(gap);
     }
     let Some(permit) = permit(&ctx).await else {
-        return Output::gap(stopped_gap(&ctx, "configz", node));
+        return Output::gap(stopped_gap(&ctx, GapKind::Configz, node));
     };
     let result = ctx.api.get_json(&node_data::configz_path(&node)).await;
     drop(permit);
     let mut value = match result {
         Ok(v) => v,
-        Err(e) => return Output::gap(e.gap("configz", node, ctx.api.stop())),
+        Err(e) => return Output::gap(e.gap(GapKind::Configz, node, ctx.api.stop())),
     };
     ctx.redactor.redact_json(&mut value);
     let mut out = Output::default();
     let data = match serde_json::to_vec_pretty(&value) {
         Ok(d) => d,
         Err(e) => {
-            return Output::gap(Gap {
-                what: "configz".into(),
-                location: node,
-                reason: GapReason::Error,
-                detail: e.to_string(),
-            });
+            return Output::gap(
+                Gap::new(GapKind::Configz, node, GapReason::Error).with_detail(e.to_string()),
+            );
         }
     };
     if ctx
@@ -356,11 +338,11 @@ pub async fn fetch_configz(ctx: Arc<Ctx>, node: String) -> Output {
 
 /// Fetches one node's kubelet log through the node log query.
 pub async fn fetch_node_log(ctx: Arc<Ctx>, node: String) -> Output {
-    if let Err(gap) = node_data::check_name(&node, "node-log") {
+    if let Err(gap) = node_data::check_name(&node, GapKind::NodeLog) {
         return Output::gap(gap);
     }
     let Some(permit) = permit(&ctx).await else {
-        return Output::gap(stopped_gap(&ctx, "node-log", node));
+        return Output::gap(stopped_gap(&ctx, GapKind::NodeLog, node));
     };
     let bounds = &ctx.options.logs;
     let path = node_data::kubelet_log_path(&node, bounds, ctx.started_at);
@@ -368,15 +350,10 @@ pub async fn fetch_node_log(ctx: Arc<Ctx>, node: String) -> Output {
     drop(permit);
     let tail = match result {
         Ok(t) => t,
-        Err(e) => return Output::gap(e.gap("node-log", node, ctx.api.stop())),
+        Err(e) => return Output::gap(e.gap(GapKind::NodeLog, node, ctx.api.stop())),
     };
     if node_data::is_directory_listing(&tail.data) {
-        return Output::gap(Gap {
-            what: "node-log".into(),
-            location: node,
-            reason: GapReason::NotFound,
-            detail: "the kubelet answered with a directory listing: its log query (enableSystemLogQuery) is off".into(),
-        });
+        return Output::gap(Gap::new(GapKind::NodeLog, node, GapReason::NotFound).with_detail("the kubelet answered with a directory listing: its log query (enableSystemLogQuery) is off"));
     }
     let truncated = crate::cluster::logs::truncation(&tail.data, tail.dropped, bounds);
     let data = ctx.redactor.redact_bytes(&tail.data).into_owned();

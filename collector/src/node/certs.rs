@@ -12,6 +12,7 @@ use std::os::unix::fs::MetadataExt;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use ktriage_schema::host::{CertificateInfo, KeyFile};
+use ktriage_schema::manifest::{Gap, GapKind, GapReason};
 use ktriage_schema::writer::sha256_hex;
 use x509_parser::prelude::*;
 use x509_parser::public_key::PublicKey;
@@ -77,7 +78,7 @@ fn walk<W: Write>(fs: &HostFs, sink: &mut Sink<W>, dir: &str, depth: usize, out:
     let entries = match fs.list_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            sink.optional_gap("certificate", dir, &e);
+            sink.optional_gap(GapKind::Certificate, dir, &e);
             return;
         }
     };
@@ -100,31 +101,29 @@ fn visit<W: Write>(fs: &HostFs, sink: &mut Sink<W>, path: &str, pki: &mut Pki) {
     if has_suffix(name, KEY_SUFFIXES) {
         match key_file(fs, path) {
             Ok(k) => pki.key_files.push(k),
-            Err(e) => sink.optional_gap("key-file", path, &e),
+            Err(e) => sink.optional_gap(GapKind::KeyFile, path, &e),
         }
         return;
     }
     let read = match fs.read_head(path, MAX_CERT_FILE_BYTES) {
         Ok(r) => r,
         Err(e) => {
-            sink.optional_gap("certificate", path, &e);
+            sink.optional_gap(GapKind::Certificate, path, &e);
             return;
         }
     };
     if holds_private_key(&read.data) {
         match key_file(fs, path) {
             Ok(k) => pki.key_files.push(k),
-            Err(e) => sink.optional_gap("key-file", path, &e),
+            Err(e) => sink.optional_gap(GapKind::KeyFile, path, &e),
         }
     }
     let certs = parse_certificates(path, &read.data);
     if certs.is_empty() && !holds_private_key(&read.data) && looks_like_certificate(&read.data) {
-        sink.gap(ktriage_schema::manifest::Gap {
-            what: "certificate".into(),
-            location: path.into(),
-            reason: ktriage_schema::manifest::GapReason::Error,
-            detail: "holds a certificate block that could not be parsed".into(),
-        });
+        sink.gap(
+            Gap::new(GapKind::Certificate, path, GapReason::Error)
+                .with_detail("holds a certificate block that could not be parsed"),
+        );
     }
     pki.certificates.extend(certs);
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ktriage_schema::host::{Cgroup, Filesystem, HostFacts, Kernel, LeftoverDir, Mount, Swap};
-use ktriage_schema::manifest::{Gap, GapReason};
+use ktriage_schema::manifest::{Gap, GapKind, GapReason};
 
 use super::Sink;
 use super::cmd;
@@ -163,7 +163,7 @@ impl<W: Write> Gather<'_, W> {
         match self.fs.read_text(path, MAX_PROC_BYTES) {
             Ok(t) => Some(t),
             Err(e) => {
-                self.sink.gap(e.gap("fact", path));
+                self.sink.gap(e.gap(GapKind::Fact, path));
                 None
             }
         }
@@ -174,7 +174,7 @@ impl<W: Write> Gather<'_, W> {
         match self.fs.read_text(path, MAX_PROC_BYTES) {
             Ok(t) => Some(t),
             Err(e) => {
-                self.sink.optional_gap("fact", path, &e);
+                self.sink.optional_gap(GapKind::Fact, path, &e);
                 None
             }
         }
@@ -261,12 +261,8 @@ impl<W: Write> Gather<'_, W> {
 
     /// A fact file that was read but did not say what it should.
     fn unreadable_fact(&mut self, path: &str, detail: &str) {
-        self.sink.gap(Gap {
-            what: "fact".into(),
-            location: path.into(),
-            reason: GapReason::Error,
-            detail: detail.into(),
-        });
+        self.sink
+            .gap(Gap::new(GapKind::Fact, path, GapReason::Error).with_detail(detail));
     }
 
     fn sysctls(&mut self) -> BTreeMap<String, String> {
@@ -359,7 +355,7 @@ impl<W: Write> Gather<'_, W> {
                 .map(|e| e.name)
                 .collect(),
             Err(e) => {
-                self.sink.optional_gap("fact", "/opt/cni/bin", &e);
+                self.sink.optional_gap(GapKind::Fact, "/opt/cni/bin", &e);
                 Vec::new()
             }
         }
@@ -395,7 +391,7 @@ impl<W: Write> Gather<'_, W> {
                 }
                 Err(e) => self
                     .sink
-                    .gap(ReadError::from_errno(e).gap("fact", &format!("statvfs {path}"))),
+                    .gap(ReadError::from_errno(e).gap(GapKind::Fact, &format!("statvfs {path}"))),
             }
             if f.fstype == "xfs"
                 && self.fs.is_live()
@@ -416,7 +412,7 @@ impl<W: Write> Gather<'_, W> {
                     path: path.to_string(),
                     entries: entries.len() as u64,
                 }),
-                Err(e) => self.sink.optional_gap("fact", path, &e),
+                Err(e) => self.sink.optional_gap(GapKind::Fact, path, &e),
             }
         }
         out

@@ -5,6 +5,7 @@
 use std::io::Write;
 
 use ktriage_schema::layout;
+use ktriage_schema::manifest::GapKind;
 
 use super::Sink;
 use super::hostfs::HostFs;
@@ -128,7 +129,7 @@ fn list<W: Write>(
             .map(|e| e.path)
             .collect(),
         Err(e) => {
-            sink.optional_gap("file", dir, &e);
+            sink.optional_gap(GapKind::File, dir, &e);
             Vec::new()
         }
     }
@@ -148,7 +149,7 @@ fn walk<W: Write>(
     let entries = match fs.list_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            sink.optional_gap("file", dir, &e);
+            sink.optional_gap(GapKind::File, dir, &e);
             return;
         }
     };
@@ -180,7 +181,7 @@ fn copy<W: Write>(
         }
         Err(e) if e.is_not_found() && !core => return Ok(()),
         Err(e) => {
-            sink.gap(e.gap("file", path));
+            sink.gap(e.gap(GapKind::File, path));
             return Ok(());
         }
     };

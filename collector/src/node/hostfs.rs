@@ -8,7 +8,7 @@ use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
-use ktriage_schema::manifest::{Gap, GapReason};
+use ktriage_schema::manifest::{Gap, GapKind, GapReason};
 
 /// Most symbolic links followed while resolving one path (Linux's own limit is 40).
 const MAX_LINKS: usize = 40;
@@ -51,13 +51,8 @@ impl ReadError {
     }
 
     /// The gap recording this error.
-    pub fn gap(&self, what: &str, location: &str) -> Gap {
-        Gap {
-            what: what.to_string(),
-            location: location.to_string(),
-            reason: self.reason,
-            detail: self.detail.clone(),
-        }
+    pub fn gap(&self, what: GapKind, location: &str) -> Gap {
+        Gap::new(what, location, self.reason).with_detail(self.detail.clone())
     }
 }
 

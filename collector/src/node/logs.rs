@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use ktriage_schema::layout;
-use ktriage_schema::manifest::{Gap, GapReason};
+use ktriage_schema::manifest::{Gap, GapKind, GapReason};
 
 use super::Sink;
 use super::cmd;
@@ -114,7 +114,7 @@ enum Journal {
 pub fn collect<W: Write>(fs: &HostFs, sink: &mut Sink<W>, bounds: LogBounds) -> anyhow::Result<()> {
     let journal = find_journal(fs);
     for service in SERVICES {
-        if sink.stopped_before("host-log", service.name) {
+        if sink.stopped_before(GapKind::HostLog, service.name) {
             continue;
         }
         let got = match &journal {
@@ -175,12 +175,10 @@ fn from_journal<W: Write>(
     {
         Ok(o) => o,
         Err(e) => {
-            sink.gap(Gap {
-                what: "host-log".into(),
-                location,
-                reason: GapReason::Error,
-                detail: format!("journalctl: {e}"),
-            });
+            sink.gap(
+                Gap::new(GapKind::HostLog, location, GapReason::Error)
+                    .with_detail(format!("journalctl: {e}")),
+            );
             return Ok(false);
         }
     };
@@ -190,12 +188,9 @@ fn from_journal<W: Write>(
         .any(|l| !l.starts_with("-- ") && !l.trim().is_empty());
     if !has_entries {
         if out.stderr.to_ascii_lowercase().contains("permission") {
-            sink.gap(Gap {
-                what: "host-log".into(),
-                location,
-                reason: GapReason::Forbidden,
-                detail: out.stderr,
-            });
+            sink.gap(
+                Gap::new(GapKind::HostLog, location, GapReason::Forbidden).with_detail(out.stderr),
+            );
         }
         return Ok(false);
     }
@@ -228,7 +223,7 @@ fn from_file<W: Write>(
             Ok(r) => r,
             Err(e) if e.is_not_found() => continue,
             Err(e) => {
-                sink.gap(e.gap("host-log", path));
+                sink.gap(e.gap(GapKind::HostLog, path));
                 continue;
             }
         };
@@ -265,7 +260,7 @@ fn from_syslog<W: Write>(
             Ok(r) => r,
             Err(e) if e.is_not_found() => continue,
             Err(e) => {
-                sink.gap(e.gap("host-log", path));
+                sink.gap(e.gap(GapKind::HostLog, path));
                 continue;
             }
         };

@@ -30,7 +30,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use ktriage_schema::layout;
-use ktriage_schema::manifest::{Gap, HostSource, Manifest, Source};
+use ktriage_schema::manifest::{Gap, GapKind, GapReason, HostSource, Manifest, Source};
 use ktriage_schema::writer::{BundleWriter, WriterOptions};
 use serde::Serialize;
 
@@ -139,21 +139,19 @@ impl<W: Write> Sink<W> {
     }
 
     /// True, with a gap for `what` at `location`, once the collection is stopped.
-    pub fn stopped_before(&mut self, what: &str, location: &str) -> bool {
+    pub fn stopped_before(&mut self, what: GapKind, location: &str) -> bool {
         let Some(reason) = self.stop.reason() else {
             return false;
         };
-        self.gaps.push(Gap {
-            what: what.into(),
-            location: location.into(),
-            reason: reason.gap_reason(),
-            detail: format!("not collected: {}", reason.describe()),
-        });
+        self.gaps.push(
+            Gap::new(what, location, reason.gap_reason())
+                .with_detail(format!("not collected: {}", reason.describe())),
+        );
         true
     }
 
     /// Records a gap unless the thing is merely absent (optional data).
-    pub fn optional_gap(&mut self, what: &str, location: &str, err: &ReadError) {
+    pub fn optional_gap(&mut self, what: GapKind, location: &str, err: &ReadError) {
         if !err.is_not_found() {
             self.gaps.push(err.gap(what, location));
         }
@@ -174,12 +172,10 @@ impl<W: Write> Sink<W> {
         };
         let (path, data) = (path.as_ref(), data.as_ref());
         if !path.split('/').all(layout::is_safe_component) {
-            self.gaps.push(Gap {
-                what: "file".into(),
-                location: path.to_string(),
-                reason: ktriage_schema::manifest::GapReason::Error,
-                detail: "the name cannot be stored in a bundle".into(),
-            });
+            self.gaps.push(
+                Gap::new(GapKind::File, path, GapReason::Error)
+                    .with_detail("the name cannot be stored in a bundle"),
+            );
             return Ok(());
         }
         if !self.added.insert(path.to_string()) {
@@ -276,26 +272,26 @@ fn collect(
     node_name: &str,
     hostname: &str,
 ) -> anyhow::Result<(Manifest, Option<Pseudonymizer>)> {
-    if !sink.stopped_before("file", "host files and kubeconfigs") {
+    if !sink.stopped_before(GapKind::File, "host files and kubeconfigs") {
         let copied = files::collect(host, &mut sink)?;
         let mut summaries = Vec::new();
         for (path, referenced) in kubeconfig::candidates(host, &copied.texts, &copied.kubeconfigs) {
             match kubeconfig::summarise(host, &path) {
                 Ok(s) => summaries.push(s),
                 Err(e) if e.is_not_found() && !referenced => {}
-                Err(e) => sink.gap(e.gap("kubeconfig", &path)),
+                Err(e) => sink.gap(e.gap(GapKind::Kubeconfig, &path)),
             }
         }
         sink.add_ndjson(layout::HOST_KUBECONFIGS, &summaries)?;
     }
 
-    if !sink.stopped_before("certificate", "certificates and keys") {
+    if !sink.stopped_before(GapKind::Certificate, "certificates and keys") {
         let pki = certs::collect(host, &mut sink);
         sink.add_ndjson(layout::HOST_CERTIFICATES, &pki.certificates)?;
         sink.add_ndjson(layout::HOST_KEY_FILES, &pki.key_files)?;
     }
 
-    if !sink.stopped_before("host-facts", layout::HOST_FACTS) {
+    if !sink.stopped_before(GapKind::HostFacts, layout::HOST_FACTS) {
         let facts = facts::collect(host, &mut sink);
         let facts_json = serde_json::to_vec_pretty(&facts)?;
         sink.add(layout::HOST_FACTS, &facts_json, None)?;

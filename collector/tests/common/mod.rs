@@ -486,7 +486,11 @@ impl Collected {
     }
 
     /// Gaps with `what` whose location contains `location`.
-    pub fn gaps(&self, what: &str, location: &str) -> Vec<&ktriage_schema::manifest::Gap> {
+    pub fn gaps(
+        &self,
+        what: ktriage_schema::manifest::GapKind,
+        location: &str,
+    ) -> Vec<&ktriage_schema::manifest::Gap> {
         self.manifest()
             .gaps
             .iter()

@@ -15,7 +15,7 @@ mod stream;
 
 use std::io::Read;
 
-use ktriage_schema::manifest::{Gap, GapReason};
+use ktriage_schema::manifest::{Gap, GapKind};
 
 use crate::{Converter, Format, ImportError, Probe, Sink};
 use names::is_object_name;
@@ -107,13 +107,12 @@ impl Converter for ClusterInfoConverter {
     }
 
     fn finish(&mut self, sink: &mut dyn Sink) -> Result<(), ImportError> {
-        for &(what, location, detail) in LACKS {
-            sink.gap(Gap {
-                what: what.into(),
-                location: location.into(),
-                reason: GapReason::SourceFormat,
-                detail: format!("kubectl cluster-info dump {detail}"),
-            });
+        for (what, location, detail) in LACKS {
+            sink.gap(Gap::source_format(
+                what.clone(),
+                *location,
+                format!("kubectl cluster-info dump {detail}"),
+            ));
         }
         Ok(())
     }
@@ -140,21 +139,25 @@ fn yaml_list(
 }
 
 /// What a dump never holds: `(what, where, why)`.
-const LACKS: &[(&str, &str, &str)] = &[
-    ("discovery", "", "records no API discovery"),
+const LACKS: &[(GapKind, &str, &str)] = &[
+    (GapKind::Discovery, "", "records no API discovery"),
     (
-        "resource",
+        GapKind::Resource,
         "other resource types",
         "holds only nodes, events, services, deployments, daemonsets, replica sets, \
          replication controllers and pods of the dumped namespaces",
     ),
-    ("version", "/version", "does not record the server version"),
     (
-        "logs",
+        GapKind::Version,
+        "/version",
+        "does not record the server version",
+    ),
+    (
+        GapKind::Logs,
         "previous",
         "holds no logs of previous container instances",
     ),
-    ("configz", "", "holds no kubelet configuration"),
-    ("node-log", "", "holds no node logs"),
-    ("fact", "", "holds no host data"),
+    (GapKind::Configz, "", "holds no kubelet configuration"),
+    (GapKind::NodeLog, "", "holds no node logs"),
+    (GapKind::Fact, "", "holds no host data"),
 ];

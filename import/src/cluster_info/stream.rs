@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 
-use ktriage_schema::manifest::{Gap, GapReason};
+use ktriage_schema::manifest::{Gap, GapKind, GapReason};
 
 use super::lists::{complete_item, for_each_json_item};
 use super::log_block::{LogBlock, end_line, parse_start_line};
@@ -131,12 +131,14 @@ fn log_block(
         false => ImportError::io(path, e),
     })?;
     if let Some(detail) = fetch_error {
-        sink.gap(Gap {
-            what: "logs".into(),
-            location: format!("{namespace}/{pod}/{container}"),
-            reason: GapReason::Unavailable,
-            detail,
-        });
+        sink.gap(
+            Gap::new(
+                GapKind::Logs,
+                format!("{namespace}/{pod}/{container}"),
+                GapReason::Unavailable,
+            )
+            .with_detail(detail),
+        );
         return Ok(());
     }
     let sent = sink.log(&log, &mut block);

@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read};
 
 use chrono::{DateTime, Utc};
-use ktriage_schema::manifest::{Gap, GapReason};
+use ktriage_schema::manifest::{Gap, GapKind};
 use serde_json::{Value, json};
 
 use crate::cluster_info::complete_item;
@@ -89,19 +89,18 @@ impl Converter for MustGatherConverter {
         let mut lacks = LACKS.to_vec();
         if !self.version_seen {
             lacks.push((
-                "version",
+                GapKind::Version,
                 "/version",
                 "records the Kubernetes version only in the kube-apiserver ClusterOperator, \
                  absent here",
             ));
         }
         for (what, location, detail) in lacks {
-            sink.gap(Gap {
-                what: what.into(),
-                location: location.into(),
-                reason: GapReason::SourceFormat,
-                detail: format!("must-gather {detail}"),
-            });
+            sink.gap(Gap::source_format(
+                what,
+                location,
+                format!("must-gather {detail}"),
+            ));
         }
         Ok(())
     }
@@ -243,14 +242,18 @@ fn kube_version(item: &Value) -> Option<Value> {
 }
 
 /// What a must-gather never holds: `(what, where, why)`.
-const LACKS: &[(&str, &str, &str)] = &[
-    ("discovery", "", "records no API discovery"),
+const LACKS: &[(GapKind, &str, &str)] = &[
+    (GapKind::Discovery, "", "records no API discovery"),
     (
-        "resource",
+        GapKind::Resource,
         "workload namespaces",
         "inspects the platform's namespaces and resources, not every namespace of the cluster",
     ),
-    ("configz", "", "holds no kubelet configuration"),
-    ("node-log", "", "node logs it may hold are not converted"),
-    ("fact", "", "holds no host data"),
+    (GapKind::Configz, "", "holds no kubelet configuration"),
+    (
+        GapKind::NodeLog,
+        "",
+        "node logs it may hold are not converted",
+    ),
+    (GapKind::Fact, "", "holds no host data"),
 ];

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use ktriage_import::{Format, ImportError, LogRef, Probe, Sink};
 use ktriage_schema::host::{CertificateInfo, HostFacts};
-use ktriage_schema::manifest::Gap;
+use ktriage_schema::manifest::{Gap, GapKind};
 use serde_json::Value;
 
 #[derive(Debug, Default)]
@@ -135,9 +135,10 @@ impl Recorded {
         String::from_utf8_lossy(body).into_owned()
     }
 
-    pub fn gap_whats(&self) -> Vec<String> {
-        let mut whats: Vec<String> = self.gaps.iter().map(|g| g.what.clone()).collect();
-        whats.sort();
+    /// The kinds of the gaps, in the order of their names.
+    pub fn gap_whats(&self) -> Vec<GapKind> {
+        let mut whats: Vec<GapKind> = self.gaps.iter().map(|g| g.what.clone()).collect();
+        whats.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         whats
     }
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use ktriage_schema::discovery::{self, ApiResource, Discovery};
 use ktriage_schema::layout;
 use ktriage_schema::manifest::{
-    ClusterSource, Gap, GapReason, HostSource, Manifest, Redaction, Source,
+    ClusterSource, Gap, GapKind, GapReason, HostSource, Manifest, Redaction, Source,
 };
 use ktriage_schema::reader::{self, Limits, OpenBundle};
 use ktriage_schema::writer::{BundleWriter, WriterOptions};
@@ -75,17 +75,13 @@ impl BundleBuilder {
 
     pub fn gap(
         mut self,
-        what: &str,
+        what: GapKind,
         location: &str,
         reason: GapReason,
         detail: &str,
     ) -> BundleBuilder {
-        self.gaps.push(Gap {
-            what: what.into(),
-            location: location.into(),
-            reason,
-            detail: detail.into(),
-        });
+        self.gaps
+            .push(Gap::new(what, location, reason).with_detail(detail));
         self
     }
 
@@ -328,7 +324,7 @@ pub fn standard() -> BundleBuilder {
             json!({"kubeletconfig":{"maxPods":110,"cgroupDriver":"systemd"}}).to_string(),
         )
         .gap(
-            "resource",
+            GapKind::Resource,
             "v1/secrets",
             GapReason::Forbidden,
             "secrets is forbidden: User cannot list secrets",
