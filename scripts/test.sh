@@ -12,5 +12,5 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ktriage-target}"
 DUCKDB_LIB_DIR="${DUCKDB_LIB_DIR:-$(bash scripts/duckdb-lib.sh)}"
 export DUCKDB_LIB_DIR
 export KTRIAGE_KUBECTL="${KTRIAGE_KUBECTL:-$(bash scripts/install-test-tools.sh)}"
-cargo test -p ktriage-schema -p ktriage-redact -p ktriage-import -p ktriage-serve -p ktriage-collect -p ktriage-tests "$@"
+cargo test -p ktriage-schema -p ktriage-redact -p ktriage-import -p ktriage-reports -p ktriage-serve -p ktriage-collect -p ktriage-tests "$@"
 cargo test -p ktriage "$@"

@@ -1,6 +1,11 @@
 //! Streams the objects of a JSON document that is a Kubernetes `List` (`{"items": [...]}`), a
 //! bare array, or a single object, one at a time: a namespace's pod list can be hundreds of
 //! megabytes, and only one item is held in memory at once.
+//!
+//! Two modes: [`for_each_item`] reads a whole file that is one document;
+//! [`for_each_item_of_document`] reads one document from a deserializer and leaves whatever
+//! follows unread (the single-stream `cluster-info dump` puts Lists and log blocks one after
+//! another), and hands each item the List's header with it.
 
 use std::fmt;
 use std::io::Read;
@@ -10,44 +15,82 @@ use serde_json::Value;
 
 use crate::ImportError;
 
-/// Calls `each` for every item of the list (or the array, or the single object) in `body`.
-/// `path` names the file in errors. An empty document, `null` or a list without `items`
-/// yields nothing. Returns how many items were seen.
+/// What a List says of its items before its `items`: typed Lists, as kubectl prints them,
+/// carry `kind` and `apiVersion` only there, not on each item. Empty for a bare array, a
+/// single object, or a List whose `items` come first.
+#[derive(Debug, Default, Clone)]
+pub struct ListHeader {
+    pub kind: Option<String>,
+    pub api_version: Option<String>,
+}
+
+impl ListHeader {
+    /// The kind of the items of a typed List (`PodList` → `Pod`); none for a generic `List`.
+    pub fn item_kind(&self) -> Option<&str> {
+        self.kind
+            .as_deref()
+            .and_then(|k| k.strip_suffix("List"))
+            .filter(|k| !k.is_empty())
+    }
+}
+
+/// Calls `each` for every item of the list (or the array, or the single object) in `body`,
+/// which must hold nothing else. `path` names the file in errors. An empty document, `null` or
+/// a list without `items` yields nothing. Returns how many items were seen.
 pub fn for_each_item(
     path: &str,
     body: &mut dyn Read,
     each: &mut dyn FnMut(Value) -> Result<(), ImportError>,
 ) -> Result<u64, ImportError> {
     let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(body));
+    let count = for_each_item_of_document(path, &mut de, &mut |_, item| each(item))?;
+    de.end().map_err(|e| json_error(path, e))?;
+    Ok(count)
+}
+
+type Each<'f> = dyn FnMut(&ListHeader, Value) -> Result<(), ImportError> + 'f;
+
+/// Reads exactly one JSON document from `de` and calls `each` for every item with the List's
+/// header. Whatever follows the document is left unread. Returns how many items were seen.
+pub fn for_each_item_of_document<'de, R: serde_json::de::Read<'de>>(
+    path: &str,
+    de: &mut serde_json::Deserializer<R>,
+    each: &mut Each<'_>,
+) -> Result<u64, ImportError> {
     let mut state = State {
         each,
+        header: ListHeader::default(),
         count: 0,
         failure: None,
     };
-    let result = Document(&mut state)
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
+    let result = Document(&mut state).deserialize(de);
     if let Some(failure) = state.failure {
         return Err(failure);
     }
-    match result {
-        Ok(()) => Ok(state.count),
-        Err(e) if e.is_io() => Err(ImportError::io(path, std::io::Error::other(e))),
-        Err(e) => Err(ImportError::bad_input(path, format!("not JSON: {e}"))),
+    result.map_err(|e| json_error(path, e))?;
+    Ok(state.count)
+}
+
+fn json_error(path: &str, e: serde_json::Error) -> ImportError {
+    if e.is_io() {
+        ImportError::io(path, std::io::Error::other(e))
+    } else {
+        ImportError::bad_input(path, format!("not JSON: {e}"))
     }
 }
 
-struct State<'f> {
-    each: &'f mut dyn FnMut(Value) -> Result<(), ImportError>,
+struct State<'s, 'f> {
+    each: &'s mut Each<'f>,
+    header: ListHeader,
     count: u64,
     /// The callback's own error, kept apart from serde's so it reaches the caller intact.
     failure: Option<ImportError>,
 }
 
-impl State<'_> {
+impl State<'_, '_> {
     fn emit<E: de::Error>(&mut self, value: Value) -> Result<(), E> {
         self.count += 1;
-        (self.each)(value).map_err(|e| {
+        (self.each)(&self.header, value).map_err(|e| {
             self.failure = Some(e);
             E::custom("stopped")
         })
@@ -55,16 +98,16 @@ impl State<'_> {
 }
 
 /// The top level: a list object, a bare array, a single object, or null.
-struct Document<'s, 'f>(&'s mut State<'f>);
+struct Document<'a, 's, 'f>(&'a mut State<'s, 'f>);
 
-impl<'de> DeserializeSeed<'de> for Document<'_, '_> {
+impl<'de> DeserializeSeed<'de> for Document<'_, '_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
         de.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Document<'_, '_> {
+impl<'de> Visitor<'de> for Document<'_, '_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -82,11 +125,17 @@ impl<'de> Visitor<'de> for Document<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         // A list is recognised by its `items` key wherever it comes (kubectl writes keys in
         // alphabetical order, `kind` after `items`); any other object is one item, rebuilt.
+        // Keys before `items` are kept: they are the header, or the whole of a single object.
         let mut other = serde_json::Map::new();
         let mut is_list = false;
         while let Some(key) = map.next_key::<String>()? {
             if key == "items" {
                 is_list = true;
+                let text = |key: &str| other.get(key).and_then(Value::as_str).map(str::to_owned);
+                self.0.header = ListHeader {
+                    kind: text("kind"),
+                    api_version: text("apiVersion"),
+                };
                 map.next_value_seed(Items(self.0))?;
             } else if is_list {
                 map.next_value::<IgnoredAny>()?;
@@ -102,16 +151,16 @@ impl<'de> Visitor<'de> for Document<'_, '_> {
 }
 
 /// The `items` array: each element is handed to the callback as soon as it is parsed.
-struct Items<'s, 'f>(&'s mut State<'f>);
+struct Items<'a, 's, 'f>(&'a mut State<'s, 'f>);
 
-impl<'de> DeserializeSeed<'de> for Items<'_, '_> {
+impl<'de> DeserializeSeed<'de> for Items<'_, '_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
         de.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Items<'_, '_> {
+impl<'de> Visitor<'de> for Items<'_, '_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -182,5 +231,45 @@ mod tests {
         .expect_err("callback error");
         assert_eq!(err.to_string(), "obj: refused");
         assert_eq!(calls, 1);
+    }
+
+    #[test]
+    fn one_document_mode_keeps_the_header_and_leaves_the_rest_unread() {
+        let text = r#"{"kind":"PodList","apiVersion":"v1","items":[{"a":1}]}
+==== START"#;
+        let mut input = text.as_bytes();
+        let mut de = serde_json::Deserializer::from_reader(&mut input);
+        let mut got = Vec::new();
+        let count = for_each_item_of_document("t", &mut de, &mut |header, item| {
+            got.push((header.item_kind().map(str::to_owned), item));
+            Ok(())
+        })
+        .expect("list");
+        assert_eq!(count, 1);
+        assert_eq!(got, vec![(Some("Pod".into()), serde_json::json!({"a":1}))]);
+        assert_eq!(input, b"\n==== START");
+    }
+
+    #[test]
+    fn whole_file_mode_refuses_what_follows_the_document() {
+        let err = items("[{\"a\":1}]\n[{\"a\":2}]").expect_err("two documents");
+        assert!(err.to_string().starts_with("t.json: not JSON"), "{err}");
+    }
+
+    #[test]
+    fn a_generic_list_or_items_first_gives_no_item_kind() {
+        let kinds = |text: &str| {
+            let mut kinds = Vec::new();
+            let mut de = serde_json::Deserializer::from_str(text);
+            for_each_item_of_document("t", &mut de, &mut |header, _| {
+                kinds.push(header.item_kind().map(str::to_owned));
+                Ok(())
+            })
+            .expect("list");
+            kinds
+        };
+        assert_eq!(kinds(r#"{"kind":"List","items":[{}]}"#), vec![None]);
+        assert_eq!(kinds(r#"{"items":[{}],"kind":"PodList"}"#), vec![None]);
+        assert_eq!(kinds(r#"{"kind":"Pod"}"#), vec![None]);
     }
 }

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::case::{BadInput, Case, CaseOptions};
-use crate::cli::{AnalyzeArgs, Format};
+use crate::case::{Case, CaseOptions};
+use crate::cli::{AnalyzeArgs, Format, InputArgs, RuleArgs};
 use crate::progress::Progress;
 use crate::report::{self, Report};
 use crate::rules::{self, RuleRun, Severity};
@@ -24,22 +24,13 @@ pub struct Outcome {
 pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
     crate::stop::install()?;
     let progress = Progress::new(args.input.quiet);
-    let rules = rules::load_all(builtin, args.rules.no_builtin_rules, &args.rules.dirs)
-        .map_err(|e| BadInput(format!("{e:#}")))?;
-    let options = CaseOptions {
-        query_threads: Some(1),
-        ..args.input.case_options()
-    };
-    let case = Case::open(&args.input.bundles, &options, &progress)?;
-    let rules_start = Instant::now();
-    let runs = rules::run_with_progress(
-        &case.conn,
-        &rules,
-        Duration::from_secs(args.rule_timeout),
-        &progress,
-        "rules",
-    )?;
-    let rules_elapsed = rules_start.elapsed();
+    let timeout = Duration::from_secs(args.rule_timeout);
+    let RuledCase {
+        rules,
+        case,
+        runs,
+        rules_elapsed,
+    } = open_and_run_rules(&args.input, &args.rules, builtin, timeout, &progress)?;
     // The timeline is an aid: without its log bursts and findings the reports still stand.
     let timeline_parts = match crate::timeline::complete(&case.conn, &rules, &runs) {
         Ok(parts) => parts.to_vec(),
@@ -72,6 +63,40 @@ pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
     Ok(Outcome {
         worst,
         rule_errors: report.rule_errors.len(),
+    })
+}
+
+/// A case whose rules have run: where `analyze` and `export` begin.
+pub(crate) struct RuledCase {
+    pub rules: Vec<rules::Rule>,
+    pub case: Case,
+    pub runs: Vec<RuleRun>,
+    /// Wall time of the rules alone, for `--timings`.
+    pub rules_elapsed: Duration,
+}
+
+/// Loads the rules (one that cannot be used is bad input), opens the bundles as one case with
+/// one DuckDB thread per query, and runs the rules on it, one per core.
+pub(crate) fn open_and_run_rules(
+    input: &InputArgs,
+    rule_args: &RuleArgs,
+    builtin: rules::Builtin,
+    timeout: Duration,
+    progress: &Progress,
+) -> Result<RuledCase> {
+    let rules = rules::load_all(builtin, rule_args.no_builtin_rules, &rule_args.dirs)?;
+    let options = CaseOptions {
+        query_threads: Some(1),
+        ..input.case_options()
+    };
+    let case = Case::open(&input.bundles, &options, progress)?;
+    let start = Instant::now();
+    let runs = rules::run_with_progress(&case.conn, &rules, timeout, progress, "rules")?;
+    Ok(RuledCase {
+        rules,
+        case,
+        runs,
+        rules_elapsed: start.elapsed(),
     })
 }
 

@@ -4,7 +4,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use crate::case::{BadInput, Case, CaseOptions};
+use super::analyze::{RuledCase, open_and_run_rules};
+use crate::case::BadInput;
 use crate::cli::ExportArgs;
 use crate::export::{self, TABLES, Table};
 use crate::progress::Progress;
@@ -15,21 +16,11 @@ pub fn run(args: &ExportArgs, builtin: rules::Builtin) -> Result<bool> {
     crate::stop::install()?;
     let tables = selected_tables(&args.tables)?;
     let progress = Progress::new(args.input.quiet);
-    let rules = rules::load_all(builtin, args.rules.no_builtin_rules, &args.rules.dirs)
-        .map_err(|e| BadInput(format!("{e:#}")))?;
-    let options = CaseOptions {
-        query_threads: Some(1),
-        ..args.input.case_options()
-    };
     let start = Instant::now();
-    let case = Case::open(&args.input.bundles, &options, &progress)?;
-    let runs = rules::run_with_progress(
-        &case.conn,
-        &rules,
-        Duration::from_secs(args.rule_timeout),
-        &progress,
-        "rules",
-    )?;
+    let timeout = Duration::from_secs(args.rule_timeout);
+    let RuledCase {
+        rules, case, runs, ..
+    } = open_and_run_rules(&args.input, &args.rules, builtin, timeout, &progress)?;
     let failed = runs.iter().filter(|run| run.error.is_some()).count();
     let spinner = progress.spinner("writing Parquet");
     let summary = export::export_case(&case.conn, &rules, &runs, &args.output, &tables)?;

@@ -175,6 +175,13 @@ mod tests {
         }
     }
 
+    fn fact(value: &str, kind: FactKind) -> Fact {
+        Fact {
+            value: value.to_string(),
+            kind,
+        }
+    }
+
     /// `(field, value, kind)` of one object.
     type Fields<'a> = &'a [(&'a str, &'a str, FactKind)];
 
@@ -183,53 +190,41 @@ mod tests {
         for (kind, name, fields) in objects {
             f.present.insert(key(kind, name));
             for (field, value, how) in fields.iter() {
-                f.fields.entry(key(kind, name)).or_default().insert(
-                    field.to_string(),
-                    Fact {
-                        value: value.to_string(),
-                        kind: *how,
-                    },
-                );
+                let fields = f.fields.entry(key(kind, name)).or_default();
+                fields.insert(field.to_string(), fact(value, *how));
             }
         }
         f
     }
 
+    /// One side of a shop: the cart Deployment's image, the cart ConfigMap's hashed keys and
+    /// one Service.
+    fn shop(image: &str, config: Fields, service: &str) -> Facts {
+        use FactKind::*;
+        let deployment: Fields = &[
+            ("containers[app].image", image, Plain),
+            ("spec.replicas", "2", Plain),
+        ];
+        facts(&[
+            ("Deployment", "cart", deployment),
+            ("ConfigMap", "cart", config),
+            ("Service", service, &[]),
+        ])
+    }
+
     #[test]
     fn reports_changed_fields_only_and_hides_hashed_values() {
         use FactKind::*;
-        let old = facts(&[
-            (
-                "Deployment",
-                "cart",
-                &[
-                    ("containers[app].image", "cart:1", Plain),
-                    ("spec.replicas", "2", Plain),
-                ],
-            ),
-            (
-                "ConfigMap",
-                "cart",
-                &[("data[url]", "h1", Hidden), ("data[gone]", "h2", Hidden)],
-            ),
-            ("Service", "old", &[]),
-        ]);
-        let new = facts(&[
-            (
-                "Deployment",
-                "cart",
-                &[
-                    ("containers[app].image", "cart:2", Plain),
-                    ("spec.replicas", "2", Plain),
-                ],
-            ),
-            (
-                "ConfigMap",
-                "cart",
-                &[("data[url]", "h3", Hidden), ("data[new]", "h4", Hidden)],
-            ),
-            ("Service", "fresh", &[]),
-        ]);
+        let old = shop(
+            "cart:1",
+            &[("data[url]", "h1", Hidden), ("data[gone]", "h2", Hidden)],
+            "old",
+        );
+        let new = shop(
+            "cart:2",
+            &[("data[url]", "h3", Hidden), ("data[new]", "h4", Hidden)],
+            "fresh",
+        );
         let d = compare(&old, &new);
         assert_eq!(d.added, vec![key("Service", "fresh")]);
         assert_eq!(d.removed, vec![key("Service", "old")]);
@@ -256,69 +251,35 @@ mod tests {
         assert_eq!(deploy.changes[0].new.as_deref(), Some("cart:2"));
     }
 
+    /// Pods as `(name, uid, restart count of container c)`.
+    fn pods(pods: &[(&str, &str, Option<&str>)]) -> Facts {
+        let mut f = Facts::default();
+        for (name, uid, restarts) in pods {
+            f.present.insert(key("Pod", name));
+            let fields = f.fields.entry(key("Pod", name)).or_default();
+            fields.insert(UID.into(), fact(uid, FactKind::Plain));
+            if let Some(n) = restarts {
+                let field = "containers[c].restartCount".to_string();
+                fields.insert(field, fact(n, FactKind::Counter));
+            }
+        }
+        f
+    }
+
     #[test]
     fn restart_counts_count_only_when_they_grew_on_the_same_pod() {
-        use FactKind::*;
-        let old = facts(&[
-            (
-                "Pod",
-                "a",
-                &[
-                    (UID, "u1", Plain),
-                    ("containers[c].restartCount", "2", Counter),
-                ],
-            ),
-            (
-                "Pod",
-                "b",
-                &[
-                    (UID, "u2", Plain),
-                    ("containers[c].restartCount", "5", Counter),
-                ],
-            ),
-            (
-                "Pod",
-                "c",
-                &[
-                    (UID, "u3", Plain),
-                    ("containers[c].restartCount", "5", Counter),
-                ],
-            ),
-            ("Pod", "d", &[(UID, "u4", Plain)]),
+        let old = pods(&[
+            ("a", "u1", Some("2")),
+            ("b", "u2", Some("5")),
+            ("c", "u3", Some("5")),
+            ("d", "u4", None),
         ]);
-        let new = facts(&[
-            (
-                "Pod",
-                "a",
-                &[
-                    (UID, "u1", Plain),
-                    ("containers[c].restartCount", "7", Counter),
-                ],
-            ),
-            (
-                "Pod",
-                "b",
-                &[
-                    (UID, "u2", Plain),
-                    ("containers[c].restartCount", "5", Counter),
-                ],
-            ),
-            (
-                "Pod",
-                "c",
-                &[
-                    (UID, "u9", Plain),
-                    ("containers[c].restartCount", "6", Counter),
-                ],
-            ),
-            (
-                "Pod",
-                "d",
-                &[
-                    (UID, "u4", Plain),
-                    ("containers[c].restartCount", "1", Counter),
-                ],
-            ),
+        // a grew; b did not; c is a new pod (new uid) counting from zero; d's count appeared (none counts as 0).
+        let new = pods(&[
+            ("a", "u1", Some("7")),
+            ("b", "u2", Some("5")),
+            ("c", "u9", Some("6")),
+            ("d", "u4", Some("1")),
         ]);
         let d = compare(&old, &new);
         let got: Vec<(&str, ChangeKind, Option<&str>, Option<&str>)> = d

@@ -7,15 +7,11 @@ use minijinja::context;
 use super::DiffReport;
 use crate::report::render::{css, environment, strings};
 
-const HTML_TEMPLATE: &str = include_str!("../../../reports/diff.html.j2");
-const MD_TEMPLATE: &str = include_str!("../../../reports/diff.md.j2");
-
 /// Objects listed per section of the HTML and Markdown reports; `diff.json` lists them all.
 pub const MAX_LISTED: usize = 300;
 
-fn render(report: &DiffReport, name: &'static str, source: &'static str) -> Result<String> {
-    let mut env = environment(report.lang)?;
-    env.add_template(name, source)?;
+fn render(report: &DiffReport, name: &str) -> Result<String> {
+    let env = environment(report.lang)?;
     let tmpl = env.get_template(name)?;
     Ok(tmpl.render(context! {
         r => report, t => strings(report.lang)?, css => css(), max_listed => MAX_LISTED,
@@ -24,12 +20,12 @@ fn render(report: &DiffReport, name: &'static str, source: &'static str) -> Resu
 
 /// `diff.html`, self-contained.
 pub fn html(report: &DiffReport) -> Result<String> {
-    render(report, "diff.html.j2", HTML_TEMPLATE)
+    render(report, "diff.html.j2")
 }
 
 /// `diff.md`.
 pub fn markdown(report: &DiffReport) -> Result<String> {
-    render(report, "diff.md.j2", MD_TEMPLATE)
+    render(report, "diff.md.j2")
 }
 
 /// `diff.json`.

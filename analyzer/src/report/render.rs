@@ -1,12 +1,12 @@
 //! Renders a [`Report`] as HTML, Markdown and JSON.
 //!
-//! Templates live in `reports/` and are embedded at build time. The HTML template is named
+//! Templates come from the `ktriage-reports` crate (`reports/`). The HTML template is named
 //! `*.html.j2` so minijinja escapes everything it prints for HTML; the Markdown template
 //! `*.md.j2` gets the same treatment for Markdown (see [`markup`]): every value is printed as
 //! inert inline text unless a filter made it a code span or block. The only pre-rendered
 //! markup is rule remediation, stripped of anything live by [`markup::remediation`].
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
 use pulldown_cmark::{Event, Parser, html};
 
@@ -16,11 +16,6 @@ use crate::rules::Lang;
 
 /// Auto-escape mode of the Markdown template.
 const MARKDOWN: AutoEscape = AutoEscape::Custom("markdown");
-
-const HTML_TEMPLATE: &str = include_str!("../../../reports/report.html.j2");
-const MD_TEMPLATE: &str = include_str!("../../../reports/report.md.j2");
-const CSS: &str = include_str!("../../../reports/report.css");
-const STRINGS: &str = include_str!("../../../reports/strings.toml");
 
 /// The template environment every report shares: escaping for HTML and Markdown, the filters.
 pub(crate) fn environment(lang: Lang) -> Result<Environment<'static>> {
@@ -47,8 +42,8 @@ pub(crate) fn environment(lang: Lang) -> Result<Environment<'static>> {
             minijinja::escape_formatter(out, state, value)
         }
     });
-    env.add_template("report.html.j2", HTML_TEMPLATE)?;
-    env.add_template("report.md.j2", MD_TEMPLATE)?;
+    // Each template is parsed when first asked for: a report needs one of the four.
+    env.set_loader(|name| Ok(ktriage_reports::template(name).map(str::to_owned)));
     // Rule remediation: Markdown with nothing live, as HTML or as Markdown.
     env.add_filter("markdown", |s: String| {
         Value::from_safe_string(markdown_to_html(&markup::remediation(&s)))
@@ -122,21 +117,17 @@ fn seen_line(lang: Lang, first: Option<&str>, last: Option<&str>, count: Option<
 
 /// UI strings of the report in `lang`.
 pub(crate) fn strings(lang: Lang) -> Result<toml::Table> {
-    let all: toml::Table = toml::from_str(STRINGS).context("reports/strings.toml")?;
-    let key = match lang {
+    let code = match lang {
         Lang::Zh => "zh",
         Lang::En => "en",
     };
-    all.get(key)
-        .and_then(|v| v.as_table())
-        .cloned()
-        .context("reports/strings.toml: missing language table")
+    Ok(ktriage_reports::strings(code)?)
 }
 
 /// The report's own style sheet, as it is: inside `<style>` entities are not decoded, so an
 /// HTML-escaped `>` or `/` would break its selectors and shorthands.
 pub(crate) fn css() -> Value {
-    Value::from_safe_string(CSS.to_string())
+    Value::from_safe_string(ktriage_reports::STYLE.to_string())
 }
 
 /// The self-contained HTML report.

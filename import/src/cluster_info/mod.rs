@@ -21,7 +21,8 @@ use crate::{Converter, Format, ImportError, Probe, Sink};
 use names::is_object_name;
 use stream::Expect;
 
-pub(crate) use lists::{ListHeader, complete_item};
+pub(crate) use crate::json_stream::ListHeader;
+pub(crate) use lists::complete_item;
 
 pub struct ClusterInfoDump;
 

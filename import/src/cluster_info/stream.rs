@@ -7,10 +7,11 @@ use std::io::{BufRead, BufReader, Read};
 
 use ktriage_schema::manifest::{Gap, GapKind, GapReason};
 
-use super::lists::{complete_item, for_each_json_item};
+use super::lists::complete_item;
 use super::log_block::{LogBlock, end_line, parse_start_line};
 use super::names::{is_object_name, quoted};
 use super::resources;
+use crate::json_stream::for_each_item_of_document;
 use crate::{ImportError, LogRef, Sink};
 
 /// What the file's place in the directory form says about its content.
@@ -61,7 +62,7 @@ fn json_document(
     let mut de = serde_json::Deserializer::from_reader(&mut *input);
     let fallback = expect.items.map(|(version, kind, _)| (version, kind));
     let mut index = 0u64;
-    for_each_json_item(path, &mut de, &mut |header, mut item| {
+    for_each_item_of_document(path, &mut de, &mut |header, mut item| {
         index += 1;
         if !complete_item(&mut item, header, fallback) {
             return Err(ImportError::bad_input(
