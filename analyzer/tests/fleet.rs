@@ -128,6 +128,7 @@ fn fixture_cases_export_and_answer_fleet_questions_in_duckdb_and_spark() {
     check_fleet_tables(&fleet);
     check_findings_match_analyze(&fleet, &sample);
     check_shipped_queries(&fleet, &sample);
+    check_timeline(&fleet, &sample);
     check_spark_matches_duckdb(&fleet);
 }
 
@@ -337,10 +338,28 @@ fn check_shipped_queries(fleet: &Fleet, sample: &str) {
         "certificates-expiring",
         "findings-by-faq-version",
         "node-versions",
+        "nodes-not-ready",
         "noisy-rules",
     ] {
         assert!(text(&list.stdout).contains(name), "{}", text(&list.stdout));
     }
+    // NotReady nodes, from the timeline: the sample's sh-worker-2 is Ready=Unknown since
+    // 2026-01-12T09:44:05Z (NodeStatusUnknown), with no NodeNotReady event object; the
+    // kubeadm cluster's k8s-wkr-02 had one NodeNotReady event when it rebooted on
+    // 2025-12-26T03:05:36Z (its pods' copies of the event are not counted) and is Ready now.
+    let not_ready = fleet_tsv(&fleet.dir, &["--query", "nodes-not-ready"]);
+    let kubeadm = cluster_of(&fleet.dir, KUBEADM);
+    // Both went NotReady once: ordered by cluster id.
+    let mut expected = vec![
+        format!("{kubeadm}\tk8s-wkr-02\t1\t0\t2025-12-26 03:05:36\t2025-12-26 03:05:36"),
+        format!("{sample}\tsh-worker-2\t1\t1\t2026-01-12 09:44:05\t2026-01-12 09:44:05"),
+    ];
+    expected.sort();
+    expected.insert(
+        0,
+        "cluster_id\tnode\tnot_ready\tnot_ready_at_collection\tfirst_seen\tlast_seen".into(),
+    );
+    assert_eq!(not_ready, expected);
     // The sample's seven control-plane certificates on sh-cp-1 expire 2026-01-25T08:14:14Z,
     // 9.8 days after collection, and sh-worker-2's kubelet client certificate expired
     // 2026-01-12T09:43:33Z, 3.1 days before: 8 certificates on 2 nodes, the soonest -3.1
@@ -420,6 +439,73 @@ fn check_shipped_queries(fleet: &Fleet, sample: &str) {
         &["-c", "SELECT count(*) FILTER (WHERE benign) FROM findings"],
     );
     assert_eq!(benign.to_string(), expected[1]);
+}
+
+/// The exported timeline of the sample is `ktriage timeline`'s, row for row, with the
+/// analyzer's log bursts and findings.
+fn check_timeline(fleet: &Fleet, sample: &str) {
+    let key = |v: &serde_json::Value| {
+        let field = |name: &str| v[name].as_str().unwrap_or("").to_string();
+        let ts = field("ts");
+        format!(
+            "{}|{}|{}|{}|{}|{}",
+            ts.get(..19).unwrap_or(&ts),
+            field("kind"),
+            field("bundle_id"),
+            field("resource"),
+            field("evidence"),
+            field("summary")
+        )
+    };
+    let mut args = vec!["timeline", "-q", "--format", "json"];
+    args.extend(fleet.sample.iter().map(|b| s(b)));
+    let o = ktriage(&args);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let shown: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).expect("json");
+    let mut expected: Vec<String> = shown.iter().map(key).collect();
+    expected.sort();
+    let o = ktriage(&[
+        "fleet",
+        "-q",
+        s(&fleet.dir),
+        "--output",
+        "json",
+        "-c",
+        &format!(
+            "SELECT strftime(ts, '%Y-%m-%dT%H:%M:%S') AS ts, kind, bundle_id, resource, evidence, summary FROM timeline WHERE cluster_id = '{sample}'"
+        ),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let mut got: Vec<String> = text(&o.stdout)
+        .lines()
+        .map(|l| key(&serde_json::from_str(l).expect("json row")))
+        .collect();
+    got.sort();
+    assert_eq!(got.len(), expected.len());
+    assert_eq!(got, expected);
+    for kind in ["finding", "log-burst", "event", "node-condition"] {
+        assert!(
+            got.iter().any(|k| k.split('|').nth(1) == Some(kind)),
+            "no {kind} row"
+        );
+    }
+    let types = fleet_tsv(
+        &fleet.dir,
+        &[
+            "-c",
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'timeline' AND column_name IN ('ts', 'end_ts', 'count', 'cluster_id') ORDER BY column_name",
+        ],
+    );
+    assert_eq!(
+        types,
+        [
+            "column_name\tdata_type",
+            "cluster_id\tVARCHAR",
+            "count\tBIGINT",
+            "end_ts\tTIMESTAMP",
+            "ts\tTIMESTAMP",
+        ]
+    );
 }
 
 fn check_spark_matches_duckdb(fleet: &Fleet) {
@@ -625,6 +711,41 @@ fn fleet_refuses_what_is_not_an_export_tree() {
     let err = text(&o.stderr);
     assert!(
         err.contains("part-0.parquet") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    // A committed generation that is a symbolic link (here to the bundle's other
+    // generation) is not followed.
+    std::os::unix::fs::symlink(
+        &bad,
+        tmp.path().join("nodes/cluster_id=c/bundle_id=b/gen-2"),
+    )
+    .expect("symlink");
+    fs::write(
+        tmp.path().join("_ktriage_commits/bundle_id=b.json"),
+        serde_json::json!({"bundle_id": "b", "cluster_id": "c", "generation": "gen-2",
+            "files": [{"table": "nodes", "path": "nodes/cluster_id=c/bundle_id=b/gen-2/part-0.parquet"}]})
+        .to_string(),
+    )
+    .expect("commit");
+    let o = ktriage(&["fleet", "-q", s(tmp.path()), "-c", "SELECT 1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("gen-2: not a directory") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    // A commit file naming another bundle than its name says is refused, naming it.
+    fs::write(
+        tmp.path().join("_ktriage_commits/bundle_id=b.json"),
+        serde_json::json!({"bundle_id": "other", "cluster_id": "c", "generation": "gen-1", "files": []})
+            .to_string(),
+    )
+    .expect("commit");
+    let o = ktriage(&["fleet", "-q", s(tmp.path()), "-c", "SELECT 1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("bundle_id=b.json") && err.trim().lines().count() == 1,
         "{err}"
     );
 }
