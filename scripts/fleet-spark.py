@@ -6,27 +6,35 @@
     scripts/fleet-spark.py DIR -c 'SELECT …'        any Spark SQL over the tables
     scripts/fleet-spark.py DIR --timings FILE       also write each query's wall time (JSON)
 
-DIR is what `ktriage export` writes: DIR/<table>/cluster_id=…/bundle_id=…/part-0.parquet and
-DIR/_ktriage_schema.json. Every table of the schema becomes a temporary view of the same name,
-with the partition columns cluster_id and bundle_id last (as `ktriage fleet` has them). The
-schema file gives the column types, so nothing is inferred from the data; a table with no
-files is an empty view. Rows print as tab-separated text, a header first, NULL as nothing:
-the format of `ktriage fleet --output tsv`, so the two can be compared line for line. Each
-query's result starts with a line `== NAME`.
+DIR is what `ktriage export` writes: DIR/_ktriage_schema.json, one commit file per bundle in
+DIR/_ktriage_commits/, and the data files DIR/<table>/cluster_id=…/bundle_id=…/<generation>/
+part-0.parquet. Only the files the commits name are read (a bundle's committed set, never a
+generation being written, superseded or left by a killed export). Every table of the schema
+becomes a temporary view of the same name, with the partition columns cluster_id and
+bundle_id last (as `ktriage fleet` has them). The schema file gives the column types, so
+nothing is inferred from the data; a table with no files is an empty view. Rows print as
+tab-separated text, a header first, NULL as nothing: the format of `ktriage fleet --output
+tsv`, so the two can be compared line for line. Each query's result starts with `== NAME`.
 
 Needs PySpark (`pip install pyspark`) and Java 17. Runs on `local[*]`; set SPARK_MASTER to
-use a cluster, and give DIR as any path Spark reads (s3a://bucket/prefix with hadoop-aws).
+use a cluster. DIR is a local directory (the schema and commit files are read by this
+script; the data files by Spark, so executors must see the same path).
 """
 
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY_DIR = ROOT / "analyzer" / "fleet"
+SCHEMA_VERSION = 2
+# A committed file: <table>/cluster_id=…/bundle_id=…/gen-…/part-0.parquet, one plain name
+# per component (ktriage writes no other; anything else is refused).
+COMMITTED_PATH = re.compile(r"[^/]+/cluster_id=[^/]+/bundle_id=[^/]+/gen-[A-Za-z0-9-]+/[^/]+")
 
 # DuckDB types of the export schema -> Spark SQL types.
 SPARK_TYPES = {
@@ -55,38 +63,62 @@ def read_schema(root):
             schema = json.load(f)
     except (OSError, ValueError) as e:
         sys.exit(f"fleet-spark: {path}: {e} (not a ktriage export directory?)")
-    if schema.get("format") != "ktriage-export" or schema.get("version") != 1:
-        sys.exit(f"fleet-spark: {path}: export schema version {schema.get('version')} is not 1")
+    if schema.get("format") != "ktriage-export" or schema.get("version") != SCHEMA_VERSION:
+        sys.exit(
+            f"fleet-spark: {path}: export schema version {schema.get('version')} "
+            f"is not {SCHEMA_VERSION}"
+        )
     return schema
 
 
+def committed_files(root, schema):
+    """{table: [data file paths]} of every bundle's committed set."""
+    tables = {t["name"] for t in schema["tables"]}
+    files = {name: [] for name in tables}
+    commit_dir = os.path.join(root, schema["commits"])
+    try:
+        names = sorted(os.listdir(commit_dir))
+    except FileNotFoundError:
+        return files
+    for name in names:
+        if name.startswith("."):
+            continue  # a commit being written
+        path = os.path.join(commit_dir, name)
+        try:
+            with open(path, encoding="utf-8") as f:
+                commit = json.load(f)
+            entries = [(e["table"], e["path"]) for e in commit["files"]]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            sys.exit(f"fleet-spark: {path}: not a commit file: {e}")
+        for table, rel in entries:
+            ok = isinstance(table, str) and isinstance(rel, str) \
+                and COMMITTED_PATH.fullmatch(rel) is not None
+            parts = rel.split("/") if ok else []
+            if not ok or table not in tables or parts[0] != table \
+                    or parts[-1] != schema["file_name"] or ".." in parts:
+                sys.exit(f"fleet-spark: {path}: file {rel!r} of table {table!r} is not the layout's")
+            files[table].append(os.path.join(root, *rel.split("/")))
+    return files
+
+
 def register_tables(spark, root, schema):
+    files = committed_files(root, schema)
     for table in schema["tables"]:
         columns = [f"`{c['name']}` {spark_type(c['type'])}" for c in table["columns"]]
         columns += [f"`{key}` STRING" for key in schema["partitioning"]]
         ddl = ", ".join(columns)
-        path = os.path.join(root, table["name"])
-        if has_files(path):
+        paths = files[table["name"]]
+        if paths:
+            # The partition columns come from the directory names under basePath; the
+            # generation directory (no `=`) is not one.
             frame = (
                 spark.read.schema(ddl)
-                .option("basePath", path)
-                .option("pathGlobFilter", schema["file_name"])
-                .parquet(path)
+                .option("basePath", os.path.join(root, table["name"]))
+                .parquet(*paths)
             )
         else:
             frame = spark.createDataFrame([], ddl)
         frame.createOrReplaceTempView(table["name"])
-
-
-def has_files(path):
-    """Whether a local table directory holds a data file; remote paths are assumed to."""
-    if "://" in path:
-        return True
-    for _, dirs, files in os.walk(path):
-        dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
-        if any(not f.startswith((".", "_")) for f in files):
-            return True
-    return False
 
 
 def cell(value):

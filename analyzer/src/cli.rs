@@ -371,10 +371,12 @@ pub struct ExportArgs {
     /// Bundles, loaded as one case.
     #[command(flatten)]
     pub input: InputArgs,
-    /// Export tree to write into (created if missing; other bundles' files are kept).
+    /// Export tree to write into (created if missing; other bundles' sets are kept, each
+    /// bundle of the case gets a new set of tables, replacing its previous one whole).
     #[arg(short, long, value_name = "DIR", required = true)]
     pub output: PathBuf,
-    /// Tables to write, comma-separated (default: all of the export schema).
+    /// Tables to write, comma-separated (default: all of the export schema). A bundle's new
+    /// set holds only these.
     #[arg(long, value_delimiter = ',', value_name = "TABLE")]
     pub tables: Vec<String>,
     /// Rule selection.

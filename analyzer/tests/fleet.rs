@@ -128,41 +128,83 @@ fn fixture_cases_export_and_answer_fleet_questions_in_duckdb_and_spark() {
     check_fleet_tables(&fleet);
     check_findings_match_analyze(&fleet, &sample);
     check_shipped_queries(&fleet, &sample);
+    check_timeline(&fleet, &sample);
     check_spark_matches_duckdb(&fleet);
+}
+
+/// The generation directory a data file is in, when `file` is one
+/// (`<table>/cluster_id=…/bundle_id=…/gen-…/part-0.parquet`).
+fn generation_of(file: &str) -> Option<&str> {
+    let parts: Vec<&str> = file.split('/').collect();
+    (parts.len() == 5
+        && parts[1].starts_with("cluster_id=")
+        && parts[2].starts_with("bundle_id=")
+        && parts[3].starts_with("gen-")
+        && parts[4] == "part-0.parquet")
+        .then_some(parts[3])
+}
+
+/// The commit file of a bundle, parsed.
+fn commit_of(dir: &Path, bundle_file_name: &str) -> serde_json::Value {
+    let path = dir.join("_ktriage_commits").join(bundle_file_name);
+    serde_json::from_str(&fs::read_to_string(&path).expect("commit file")).expect("json")
 }
 
 fn check_layout(fleet: &Fleet, sample: &str) {
     let all = files(&fleet.dir);
     assert!(all.contains(&"_ktriage_schema.json".to_string()), "{all:?}");
-    let sample_file = |table: &str, bundle: &str| {
-        format!("{table}/cluster_id={sample}/bundle_id={bundle}/part-0.parquet")
-    };
+    // The sample's cluster bundle: every table's file in one generation, which its commit
+    // names, and its node bundles filed under its cluster.
+    let commit = commit_of(&fleet.dir, "bundle_id=prod-shanghai-20260115-120000.json");
+    let generation = commit["generation"].as_str().expect("generation");
+    assert_eq!(commit["cluster_id"], sample);
+    for table in ["findings", "timeline"] {
+        let file = format!(
+            "{table}/cluster_id={sample}/bundle_id=prod-shanghai-20260115-120000/{generation}/part-0.parquet"
+        );
+        assert!(all.contains(&file), "{file}: {all:?}");
+        assert!(
+            commit["files"]
+                .as_array()
+                .expect("files")
+                .iter()
+                .any(|f| f["table"] == table && f["path"] == file.as_str()),
+            "{commit}"
+        );
+    }
+    let node = commit_of(&fleet.dir, "bundle_id=sh-cp-1-20260115-120000.json");
+    assert_eq!(node["cluster_id"], sample);
     assert!(
-        all.contains(&sample_file("findings", "prod-shanghai-20260115-120000")),
-        "{all:?}"
-    );
-    // The sample's node bundles are filed under their cluster.
-    assert!(
-        all.contains(&sample_file("certificates", "sh-cp-1-20260115-120000")),
-        "{all:?}"
-    );
-    assert!(
-        all.iter()
-            .all(|f| f == "_ktriage_schema.json" || f.ends_with("/part-0.parquet")),
+        all.iter().all(|f| f == "_ktriage_schema.json"
+            || (f.starts_with("_ktriage_commits/bundle_id=") && f.ends_with(".json"))
+            || generation_of(f).is_some()),
         "temporary files left: {all:?}"
     );
     let schema: serde_json::Value = serde_json::from_str(
         &fs::read_to_string(fleet.dir.join("_ktriage_schema.json")).expect("schema"),
     )
     .expect("json");
-    assert_eq!(schema["version"], 1);
+    assert_eq!(schema["version"], 2);
+    assert_eq!(schema["commits"], "_ktriage_commits");
     assert_eq!(
         schema["partitioning"],
         serde_json::json!(["cluster_id", "bundle_id"])
     );
-    // Each table of the schema has a file for every bundle, empty or not: 4 + 5 + 2.
-    for table in schema["tables"].as_array().expect("tables") {
-        let name = table["name"].as_str().expect("name");
+    // Each table of the schema has a file for every bundle, empty or not: 4 + 5 + 2, each
+    // bundle committed once.
+    let commits = all
+        .iter()
+        .filter(|f| f.starts_with("_ktriage_commits/"))
+        .count();
+    assert_eq!(commits, 11, "{all:?}");
+    let names: Vec<&str> = schema["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .map(|t| t["name"].as_str().expect("name"))
+        .collect();
+    assert!(names.contains(&"timeline"), "{names:?}");
+    for name in names {
         let count = all
             .iter()
             .filter(|f| f.starts_with(&format!("{name}/")))
@@ -296,10 +338,28 @@ fn check_shipped_queries(fleet: &Fleet, sample: &str) {
         "certificates-expiring",
         "findings-by-faq-version",
         "node-versions",
+        "nodes-not-ready",
         "noisy-rules",
     ] {
         assert!(text(&list.stdout).contains(name), "{}", text(&list.stdout));
     }
+    // NotReady nodes, from the timeline: the sample's sh-worker-2 is Ready=Unknown since
+    // 2026-01-12T09:44:05Z (NodeStatusUnknown), with no NodeNotReady event object; the
+    // kubeadm cluster's k8s-wkr-02 had one NodeNotReady event when it rebooted on
+    // 2025-12-26T03:05:36Z (its pods' copies of the event are not counted) and is Ready now.
+    let not_ready = fleet_tsv(&fleet.dir, &["--query", "nodes-not-ready"]);
+    let kubeadm = cluster_of(&fleet.dir, KUBEADM);
+    // Both went NotReady once: ordered by cluster id.
+    let mut expected = vec![
+        format!("{kubeadm}\tk8s-wkr-02\t1\t0\t2025-12-26 03:05:36\t2025-12-26 03:05:36"),
+        format!("{sample}\tsh-worker-2\t1\t1\t2026-01-12 09:44:05\t2026-01-12 09:44:05"),
+    ];
+    expected.sort();
+    expected.insert(
+        0,
+        "cluster_id\tnode\tnot_ready\tnot_ready_at_collection\tfirst_seen\tlast_seen".into(),
+    );
+    assert_eq!(not_ready, expected);
     // The sample's seven control-plane certificates on sh-cp-1 expire 2026-01-25T08:14:14Z,
     // 9.8 days after collection, and sh-worker-2's kubelet client certificate expired
     // 2026-01-12T09:43:33Z, 3.1 days before: 8 certificates on 2 nodes, the soonest -3.1
@@ -381,6 +441,73 @@ fn check_shipped_queries(fleet: &Fleet, sample: &str) {
     assert_eq!(benign.to_string(), expected[1]);
 }
 
+/// The exported timeline of the sample is `ktriage timeline`'s, row for row, with the
+/// analyzer's log bursts and findings.
+fn check_timeline(fleet: &Fleet, sample: &str) {
+    let key = |v: &serde_json::Value| {
+        let field = |name: &str| v[name].as_str().unwrap_or("").to_string();
+        let ts = field("ts");
+        format!(
+            "{}|{}|{}|{}|{}|{}",
+            ts.get(..19).unwrap_or(&ts),
+            field("kind"),
+            field("bundle_id"),
+            field("resource"),
+            field("evidence"),
+            field("summary")
+        )
+    };
+    let mut args = vec!["timeline", "-q", "--format", "json"];
+    args.extend(fleet.sample.iter().map(|b| s(b)));
+    let o = ktriage(&args);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let shown: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).expect("json");
+    let mut expected: Vec<String> = shown.iter().map(key).collect();
+    expected.sort();
+    let o = ktriage(&[
+        "fleet",
+        "-q",
+        s(&fleet.dir),
+        "--output",
+        "json",
+        "-c",
+        &format!(
+            "SELECT strftime(ts, '%Y-%m-%dT%H:%M:%S') AS ts, kind, bundle_id, resource, evidence, summary FROM timeline WHERE cluster_id = '{sample}'"
+        ),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let mut got: Vec<String> = text(&o.stdout)
+        .lines()
+        .map(|l| key(&serde_json::from_str(l).expect("json row")))
+        .collect();
+    got.sort();
+    assert_eq!(got.len(), expected.len());
+    assert_eq!(got, expected);
+    for kind in ["finding", "log-burst", "event", "node-condition"] {
+        assert!(
+            got.iter().any(|k| k.split('|').nth(1) == Some(kind)),
+            "no {kind} row"
+        );
+    }
+    let types = fleet_tsv(
+        &fleet.dir,
+        &[
+            "-c",
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'timeline' AND column_name IN ('ts', 'end_ts', 'count', 'cluster_id') ORDER BY column_name",
+        ],
+    );
+    assert_eq!(
+        types,
+        [
+            "column_name\tdata_type",
+            "cluster_id\tVARCHAR",
+            "count\tBIGINT",
+            "end_ts\tTIMESTAMP",
+            "ts\tTIMESTAMP",
+        ]
+    );
+}
+
 fn check_spark_matches_duckdb(fleet: &Fleet) {
     let java = Command::new("java").arg("-version").output();
     if !java.is_ok_and(|o| o.status.success()) {
@@ -423,6 +550,20 @@ fn check_spark_matches_duckdb(fleet: &Fleet) {
     }
 }
 
+/// The data file of `table` that the commit of the bundle `bundle_file_name` names.
+fn committed_file(dir: &Path, bundle_file_name: &str, table: &str) -> PathBuf {
+    let commit = commit_of(dir, bundle_file_name);
+    let file = commit["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| f["table"] == table)
+        .unwrap_or_else(|| panic!("{table} in {commit}"));
+    dir.join(file["path"].as_str().expect("path"))
+}
+
+const SAMPLE_COMMIT: &str = "bundle_id=prod-shanghai-20260115-120000.json";
+
 #[test]
 fn re_export_replaces_a_bundles_files_and_a_failed_one_leaves_them() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -430,46 +571,44 @@ fn re_export_replaces_a_bundles_files_and_a_failed_one_leaves_them() {
     let dir = tmp.path().join("export");
     export_ok(&dir, &sample);
     let cluster = cluster_of(&dir, SAMPLE);
-    let part = dir.join(format!(
-        "bundles/cluster_id={cluster}/bundle_id=prod-shanghai-20260115-120000/part-0.parquet"
-    ));
-    let before = fs::read(&part).expect("part");
-    let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&fs::metadata(p).expect("meta"));
-    let first = inode(&part);
+    let first = committed_file(&dir, SAMPLE_COMMIT, "bundles");
+    let before = fs::read(&first).expect("part");
     export_ok(&dir, &sample);
-    assert_ne!(
-        inode(&part),
-        first,
-        "the file is replaced by a rename, not rewritten"
-    );
+    let second = committed_file(&dir, SAMPLE_COMMIT, "bundles");
+    assert_ne!(first, second, "a re-export commits a new generation");
     assert_eq!(
-        fs::read(&part).expect("part"),
+        fs::read(&second).expect("part"),
         before,
         "same case, same bytes"
     );
+    // The superseded generation stays for readers that read the previous commit.
+    assert!(first.exists(), "{}", first.display());
     let count = fleet_tsv(&dir, &["-c", "SELECT count(*) FROM bundles"]);
     assert_eq!(count[1], "4", "no bundle is doubled");
 
-    // A partition that cannot be written fails the export before any file moves.
+    // A partition that cannot be written fails the export; the commit stays, and what the
+    // failed export wrote of its own is removed.
     let blocked = dir.join(format!(
         "pods/cluster_id={cluster}/bundle_id=prod-shanghai-20260115-120000"
     ));
     fs::remove_dir_all(&blocked).expect("rm");
     fs::write(&blocked, "not a directory").expect("block");
-    let moved = inode(&part);
+    let files_before = files(&dir);
+    let commit_before = commit_of(&dir, SAMPLE_COMMIT);
     let o = export(&dir, &sample, &[]);
     assert!(!o.status.success());
     let err = text(&o.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("pods"), "{err}");
-    assert_eq!(
-        inode(&part),
-        moved,
-        "nothing of the failed export moved into place"
-    );
+    assert_eq!(commit_of(&dir, SAMPLE_COMMIT), commit_before);
+    assert_eq!(files(&dir), files_before, "the failed export left files");
+    // The committed set lost its pods file by hand: a reader says so in one line.
+    let o = ktriage(&["fleet", "-q", s(&dir), "-c", "SELECT 1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
     assert!(
-        files(&dir).iter().all(|f| !f.contains(".tmp-")),
-        "temporary files left"
+        err.contains("pods/") && err.contains("not a directory") && err.trim().lines().count() == 1,
+        "{err}"
     );
 }
 
@@ -510,11 +649,19 @@ fn hostile_ids_become_escaped_partition_names_and_read_back_exactly() {
         .into_iter()
         .filter(|f| f.starts_with("nodes/"))
         .collect();
-    assert_eq!(
-        node_files,
-        ["nodes/cluster_id=%2Fetc%2Fpasswd%2F../bundle_id=..%2F..%2F..%2Fescaped%1B%5B31m%3D%252F/part-0.parquet"]
-            .map(String::from)
-            .to_vec()
+    assert_eq!(node_files.len(), 1, "{node_files:?}");
+    assert!(
+        node_files[0].starts_with(
+            "nodes/cluster_id=%2Fetc%2Fpasswd%2F../bundle_id=..%2F..%2F..%2Fescaped%1B%5B31m%3D%252F/gen-"
+        ) && generation_of(&node_files[0]).is_some(),
+        "{node_files:?}"
+    );
+    assert!(
+        files(&dir).contains(
+            &"_ktriage_commits/bundle_id=..%2F..%2F..%2Fescaped%1B%5B31m%3D%252F.json".to_string()
+        ),
+        "{:?}",
+        files(&dir)
     );
     let rows = fleet_tsv(
         &dir,
@@ -539,14 +686,66 @@ fn fleet_refuses_what_is_not_an_export_tree() {
         ktriage_json_schema(),
     )
     .expect("schema");
-    let bad = tmp.path().join("nodes/cluster_id=c/bundle_id=b");
+    let bad = tmp.path().join("nodes/cluster_id=c/bundle_id=b/gen-1");
     fs::create_dir_all(&bad).expect("mkdir");
     fs::write(bad.join("part-0.parquet"), b"PAR1 not really").expect("write");
+    // Without a commit naming it, the file is not read.
+    let o = ktriage(&[
+        "fleet",
+        "-q",
+        s(tmp.path()),
+        "-c",
+        "SELECT count(*) FROM nodes",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    fs::create_dir_all(tmp.path().join("_ktriage_commits")).expect("mkdir");
+    fs::write(
+        tmp.path().join("_ktriage_commits/bundle_id=b.json"),
+        serde_json::json!({"bundle_id": "b", "cluster_id": "c", "generation": "gen-1",
+            "files": [{"table": "nodes", "path": "nodes/cluster_id=c/bundle_id=b/gen-1/part-0.parquet"}]})
+        .to_string(),
+    )
+    .expect("commit");
     let o = ktriage(&["fleet", "-q", s(tmp.path()), "-c", "SELECT 1"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     let err = text(&o.stderr);
     assert!(
         err.contains("part-0.parquet") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    // A committed generation that is a symbolic link (here to the bundle's other
+    // generation) is not followed.
+    std::os::unix::fs::symlink(
+        &bad,
+        tmp.path().join("nodes/cluster_id=c/bundle_id=b/gen-2"),
+    )
+    .expect("symlink");
+    fs::write(
+        tmp.path().join("_ktriage_commits/bundle_id=b.json"),
+        serde_json::json!({"bundle_id": "b", "cluster_id": "c", "generation": "gen-2",
+            "files": [{"table": "nodes", "path": "nodes/cluster_id=c/bundle_id=b/gen-2/part-0.parquet"}]})
+        .to_string(),
+    )
+    .expect("commit");
+    let o = ktriage(&["fleet", "-q", s(tmp.path()), "-c", "SELECT 1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("gen-2: not a directory") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    // A commit file naming another bundle than its name says is refused, naming it.
+    fs::write(
+        tmp.path().join("_ktriage_commits/bundle_id=b.json"),
+        serde_json::json!({"bundle_id": "other", "cluster_id": "c", "generation": "gen-1", "files": []})
+            .to_string(),
+    )
+    .expect("commit");
+    let o = ktriage(&["fleet", "-q", s(tmp.path()), "-c", "SELECT 1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("bundle_id=b.json") && err.trim().lines().count() == 1,
         "{err}"
     );
 }
@@ -580,4 +779,244 @@ fn fleet_sql_cannot_read_files() {
     assert!(!text(&o.stdout).contains("ktriage-export"));
     let o = ktriage(&["fleet", "-q", s(&dir), "-c", "INSTALL httpfs"]);
     assert_eq!(o.status.code(), Some(1));
+}
+
+/// Two versions of one cluster bundle, `atomic-1`: one healthy node, or three NotReady
+/// nodes under disk pressure. Every table tells them apart.
+fn variant(tmp: &Path, name: &str, nodes: usize, sick: bool) -> PathBuf {
+    let src = tmp.join(name);
+    fs::create_dir_all(src.join("objects")).expect("mkdir");
+    fs::write(
+        src.join("bundle.yaml"),
+        "kind: cluster\nserver_version: v1.30.2\nbundle_id: atomic-1\ncontext: atomic\n",
+    )
+    .expect("bundle.yaml");
+    let (ready, pressure) = if sick {
+        ("'False'", "'True'")
+    } else {
+        ("'True'", "'False'")
+    };
+    let docs: Vec<String> = (1..=nodes)
+        .map(|i| {
+            format!(
+                "apiVersion: v1\nkind: Node\nmetadata:\n  name: n{i}\n  uid: uid-n{i}\n  creationTimestamp: '2026-01-0{i}T00:00:00Z'\nstatus:\n  conditions:\n  - type: Ready\n    status: {ready}\n    reason: KubeletNotReady\n    lastTransitionTime: '2026-01-15T11:00:00Z'\n  - type: DiskPressure\n    status: {pressure}\n    reason: KubeletHasDiskPressure\n    lastTransitionTime: '2026-01-15T11:00:00Z'\n  nodeInfo:\n    kubeletVersion: v1.30.2\n"
+            )
+        })
+        .collect();
+    fs::write(src.join("objects/nodes.yaml"), docs.join("---\n")).expect("nodes");
+    let archive = tmp.join(format!("{name}.tar.zst"));
+    ktriage_tests::source::build(&src, &archive).expect("build");
+    archive
+}
+
+const ATOMIC_COMMIT: &str = "bundle_id=atomic-1.json";
+
+/// What a reader of the tree sees of the bundle, one count per table it reads.
+fn signature(dir: &Path) -> String {
+    let rows = fleet_tsv(
+        dir,
+        &[
+            "-c",
+            "SELECT (SELECT count(*) FROM bundles), (SELECT count(*) FROM nodes), (SELECT count(*) FROM findings), (SELECT count(*) FROM finding_faqs), (SELECT count(*) FROM timeline), (SELECT count(*) FROM timeline WHERE kind = 'node-created')",
+        ],
+    );
+    rows[1].clone()
+}
+
+/// The signatures of the two variants, each exported alone.
+fn variant_signatures(tmp: &Path, a: &Path, b: &Path) -> (String, String) {
+    let alone = |name: &str, bundle: &Path| {
+        let dir = tmp.join(name);
+        export_ok(&dir, &[bundle.to_path_buf()]);
+        signature(&dir)
+    };
+    let (sig_a, sig_b) = (alone("alone-a", a), alone("alone-b", b));
+    let (ca, cb): (Vec<&str>, Vec<&str>) =
+        (sig_a.split('\t').collect(), sig_b.split('\t').collect());
+    // bundles is the same; nodes, findings and timeline differ.
+    for i in 1..6 {
+        assert_ne!(ca[i], cb[i], "column {i}: {sig_a} / {sig_b}");
+    }
+    (sig_a, sig_b)
+}
+
+/// The generation directories of `atomic-1` in every table (empty or not), relative to
+/// `dir`.
+fn atomic_generations(dir: &Path) -> Vec<String> {
+    let entries = |d: &Path| -> Vec<PathBuf> {
+        fs::read_dir(d)
+            .map(|it| it.map(|e| e.expect("entry").path()).collect())
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for table in entries(dir).iter().filter(|p| p.is_dir()) {
+        for cluster in entries(table) {
+            for generation in entries(&cluster.join("bundle_id=atomic-1")) {
+                let rel = generation.strip_prefix(dir).expect("under");
+                out.push(rel.display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn concurrent_re_exports_of_one_bundle_are_seen_as_whole_sets() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let a = variant(tmp.path(), "a", 1, false);
+    let b = variant(tmp.path(), "b", 3, true);
+    let (sig_a, sig_b) = variant_signatures(tmp.path(), &a, &b);
+    let dir = tmp.path().join("export");
+    export_ok(&dir, std::slice::from_ref(&a));
+    // Two workers re-export the bundle at the same time, each alternating the versions,
+    // while a reader reads the tree over and over.
+    let done = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let (dir, a, b) = (dir.clone(), a.clone(), b.clone());
+            std::thread::spawn(move || {
+                for round in 0..4 {
+                    let bundle = if (w + round) % 2 == 0 { &b } else { &a };
+                    export_ok(&dir, std::slice::from_ref(bundle));
+                }
+            })
+        })
+        .collect();
+    let watcher = {
+        let done = Arc::clone(&done);
+        let writers_done: Vec<_> = writers;
+        std::thread::spawn(move || {
+            for w in writers_done {
+                w.join().expect("writer");
+            }
+            done.store(true, Ordering::SeqCst);
+        })
+    };
+    let mut reads = 0;
+    let mut seen = std::collections::BTreeSet::new();
+    while !done.load(Ordering::SeqCst) {
+        let sig = signature(&dir);
+        assert!(
+            sig == sig_a || sig == sig_b,
+            "a mixed set: {sig} (whole sets: {sig_a} / {sig_b})"
+        );
+        seen.insert(sig);
+        reads += 1;
+    }
+    watcher.join().expect("writers");
+    assert!(reads >= 2, "the reader ran {reads} times");
+    let last = signature(&dir);
+    assert!(last == sig_a || last == sig_b, "{last}");
+    // Every generation is whole or gone: the directories hold one file each.
+    let tree = files(&dir);
+    assert!(
+        tree.iter().all(|f| f == "_ktriage_schema.json"
+            || f == &format!("_ktriage_commits/{ATOMIC_COMMIT}")
+            || generation_of(f).is_some()),
+        "{tree:?}"
+    );
+    eprintln!("reader: {reads} reads, sets seen: {seen:?}");
+}
+
+/// Sets the modification time of `path` (a file or directory) `ago` in the past.
+fn backdate(path: &Path, ago: std::time::Duration) {
+    let when = std::time::SystemTime::now() - ago;
+    fs::File::open(path)
+        .and_then(|f| f.set_modified(when))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+#[test]
+fn an_export_killed_midway_leaves_the_previous_set_and_its_leftovers_go_later() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let a = variant(tmp.path(), "a", 1, false);
+    let b = variant(tmp.path(), "b", 3, true);
+    let (sig_a, sig_b) = variant_signatures(tmp.path(), &a, &b);
+    let dir = tmp.path().join("export");
+    let work = tmp.path().join("work");
+    fs::create_dir_all(&work).expect("mkdir");
+    export_ok(&dir, std::slice::from_ref(&a));
+
+    // Kill an export of b with SIGKILL as soon as its first file's directory appears; if it
+    // finished first, put a back and try again.
+    let mut killed = false;
+    for _ in 0..20 {
+        let committed = commit_of(&dir, ATOMIC_COMMIT);
+        let known = atomic_generations(&dir);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ktriage"))
+            .args(["export", "-q", "-o", s(&dir), s(&b)])
+            .env("TMPDIR", &work)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let started = loop {
+            if child.try_wait().expect("try_wait").is_some() {
+                break false;
+            }
+            if atomic_generations(&dir).iter().any(|g| !known.contains(g)) {
+                break true;
+            }
+        };
+        if started {
+            common::send(&child, "KILL");
+        }
+        child.wait().expect("wait");
+        if commit_of(&dir, ATOMIC_COMMIT) == committed {
+            killed = true;
+            break;
+        }
+        export_ok(&dir, std::slice::from_ref(&a));
+    }
+    assert!(killed, "no export was killed before its commit");
+    let committed = commit_of(&dir, ATOMIC_COMMIT);
+    let generation = committed["generation"].as_str().expect("generation");
+    let leftovers: Vec<String> = atomic_generations(&dir)
+        .into_iter()
+        .filter(|g| !g.ends_with(generation))
+        .collect();
+    assert!(!leftovers.is_empty(), "the killed export left nothing");
+    // The previous set is read whole; the leftovers are not read.
+    assert_eq!(signature(&dir), sig_a);
+    // The next export succeeds and is read whole.
+    export_ok(&dir, std::slice::from_ref(&b));
+    assert_eq!(signature(&dir), sig_b);
+    // Within the grace period the leftovers and the superseded set stay (a reader may be
+    // reading it); once the commit and they are older, the next export removes them.
+    for g in &leftovers {
+        assert!(dir.join(g).exists(), "{g} removed too early");
+    }
+    let two_hours = std::time::Duration::from_secs(2 * 3600);
+    for g in atomic_generations(&dir) {
+        backdate(&dir.join(g), two_hours);
+    }
+    let current = commit_of(&dir, ATOMIC_COMMIT);
+    backdate(&dir.join("_ktriage_commits").join(ATOMIC_COMMIT), two_hours);
+    export_ok(&dir, std::slice::from_ref(&b));
+    assert_eq!(signature(&dir), sig_b);
+    let remaining = atomic_generations(&dir);
+    for g in &leftovers {
+        assert!(!remaining.contains(g), "{g} left: {remaining:?}");
+    }
+    // Left: the set just superseded (still in its grace period) and the new one.
+    let superseded = current["generation"].as_str().expect("generation");
+    let latest = commit_of(&dir, ATOMIC_COMMIT);
+    let latest = latest["generation"].as_str().expect("generation");
+    assert!(
+        remaining
+            .iter()
+            .all(|g| g.ends_with(superseded) || g.ends_with(latest)),
+        "{remaining:?}"
+    );
+    let tables = fs::read_dir(&dir)
+        .expect("dir")
+        .filter(|e| {
+            let name = e.as_ref().expect("entry").file_name();
+            !name.to_string_lossy().starts_with('_')
+        })
+        .count();
+    assert_eq!(remaining.len(), 2 * tables, "{remaining:?}");
 }

@@ -1,4 +1,5 @@
-//! `ktriage export`: load a case, run the rules, write its tables as Parquet.
+//! `ktriage export`: load a case, run the rules, complete the timeline, write its tables as
+//! Parquet.
 
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,19 @@ pub fn run(args: &ExportArgs, builtin: rules::Builtin) -> Result<bool> {
         rules, case, runs, ..
     } = open_and_run_rules(&args.input, &args.rules, builtin, timeout, &progress)?;
     let failed = runs.iter().filter(|run| run.error.is_some()).count();
+    // The timeline's log bursts and findings need the rules' results; without them the
+    // rest of the timeline is still worth exporting, and the exit code says it is short.
+    let mut timeline_complete = true;
+    if tables.iter().any(|t| t.source == "timeline")
+        && let Err(e) = crate::timeline::complete(&case.conn, &rules, &runs)
+    {
+        crate::stop::check()?;
+        eprintln!(
+            "ktriage: the exported timeline lacks log bursts or findings: {}",
+            crate::one_line(&format!("{e:#}"))
+        );
+        timeline_complete = false;
+    }
     let spinner = progress.spinner("writing Parquet");
     let summary = export::export_case(&case.conn, &rules, &runs, &args.output, &tables)?;
     spinner.finish_and_clear();
@@ -35,7 +49,7 @@ pub fn run(args: &ExportArgs, builtin: rules::Builtin) -> Result<bool> {
         args.output.display(),
         start.elapsed().as_secs_f64()
     );
-    Ok(failed == 0)
+    Ok(failed == 0 && timeline_complete)
 }
 
 /// The tables named by `--tables`, in schema order; all of them when none is named.

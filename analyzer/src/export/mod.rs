@@ -1,16 +1,22 @@
 //! `ktriage export`: a case's tables and findings as Hive-partitioned Parquet.
 //!
-//! Layout: `DIR/<table>/cluster_id=<c>/bundle_id=<b>/part-0.parquet` plus
-//! `DIR/_ktriage_schema.json`. The Parquet files are written by the `parquet` crate from the
-//! Arrow batches DuckDB returns, so `ktriage` needs no DuckDB Parquet extension
-//! (docs/fleet.md says why).
+//! Layout: `DIR/<table>/cluster_id=<c>/bundle_id=<b>/<generation>/part-0.parquet`, one
+//! commit file per bundle naming its generation (`DIR/_ktriage_commits/bundle_id=<b>.json`),
+//! and `DIR/_ktriage_schema.json`. A bundle's tables are replaced as one set: its new
+//! generation is written whole, then its commit file is replaced in one step. The Parquet
+//! files are written by the `parquet` crate from the Arrow batches DuckDB returns, so
+//! `ktriage` needs no DuckDB Parquet extension (docs/fleet.md says why).
 
+pub mod commit;
 pub mod findings;
+pub mod generation;
 pub mod partition;
 pub mod tables;
+pub mod vacuum;
 pub mod write;
 
 use std::path::Path;
+use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use duckdb::Connection;
@@ -30,9 +36,9 @@ pub struct Summary {
     pub bytes: u64,
 }
 
-/// Writes `tables` of every bundle of the case loaded in `conn` into `root`. A bundle's
-/// files are all written first, then moved into place one after another, so a failure
-/// leaves its previous export as it was.
+/// Writes `tables` of every bundle of the case loaded in `conn` into `root`, bundle by
+/// bundle: a new generation of its files, then its commit. A failure leaves the bundle's
+/// previous set as readers saw it, and removes what the failed export wrote of its own.
 pub fn export_case(
     conn: &Connection,
     rules: &[Rule],
@@ -43,22 +49,24 @@ pub fn export_case(
     std::fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
     write::ensure_schema(root, &tables::schema_json())?;
     findings::prepare(conn, rules, runs)?;
+    vacuum::temp_files(root, SystemTime::now())?;
     let mut summary = Summary::default();
     for (cluster_id, bundle_id) in findings::partitions(conn)? {
-        let mut staged = Vec::with_capacity(tables.len());
+        vacuum::bundle(root, &bundle_id, SystemTime::now())?;
+        let mut pending = generation::Pending::new(root, &cluster_id, &bundle_id);
         for table in tables {
-            staged.push(write::stage(conn, table, root, &cluster_id, &bundle_id)?);
+            let dir = pending.create_dir(table.name)?;
+            let written = write::write_part(conn, table, &dir, &bundle_id)?;
+            summary.files += 1;
+            summary.rows += written.rows;
+            summary.bytes += written.bytes;
             crate::stop::check()?;
         }
-        for file in staged {
-            summary.files += 1;
-            summary.rows += file.rows;
-            summary.bytes += file.bytes;
-            file.commit()?;
-        }
-        for table in tables {
-            write::remove_stale(root, table.name, &cluster_id, &bundle_id)?;
-        }
+        pending.sync()?;
+        let commit = commit::Commit::new(&bundle_id, &cluster_id, &pending.name, tables)?;
+        commit::write(root, &commit)?;
+        pending.keep();
+        commit::sync(root)?;
         summary.bundles += 1;
     }
     Ok(summary)

@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 /// Version of the export schema (`_ktriage_schema.json`).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One exported column: its name, DuckDB type, and the SQL that computes it (its name when
 /// `None`) over the source table.
@@ -25,6 +25,8 @@ pub struct Table {
     pub name: &'static str,
     /// The case table (or view) rows come from; it has a `bundle_id` column.
     pub source: &'static str,
+    /// `ORDER BY` of each bundle's rows, when the source's order is not already fixed.
+    pub order_by: Option<&'static str>,
     pub columns: &'static [Column],
 }
 
@@ -49,6 +51,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "bundles",
         source: "export_bundles",
+        order_by: None,
         columns: &[
             c("kind", "VARCHAR"),
             c("label", "VARCHAR"),
@@ -75,6 +78,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "findings",
         source: "export_findings",
+        order_by: None,
         columns: &[
             c("rule_id", "VARCHAR"),
             c("severity", "VARCHAR"),
@@ -103,6 +107,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "finding_faqs",
         source: "(SELECT *, unnest(CASE WHEN faq_ids = '' THEN [] ELSE string_split(faq_ids, ' ') END) AS faq_id FROM export_findings)",
+        order_by: None,
         columns: &[
             c("faq_id", "VARCHAR"),
             c("rule_id", "VARCHAR"),
@@ -114,6 +119,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "nodes",
         source: "nodes",
+        order_by: None,
         columns: &[
             c("name", "VARCHAR"),
             c("uid", "VARCHAR"),
@@ -143,6 +149,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "pods",
         source: "pods",
+        order_by: None,
         columns: &[
             c("namespace", "VARCHAR"),
             c("name", "VARCHAR"),
@@ -167,6 +174,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "containers",
         source: "containers",
+        order_by: None,
         columns: &[
             c("namespace", "VARCHAR"),
             c("pod", "VARCHAR"),
@@ -199,6 +207,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "workloads",
         source: "workloads",
+        order_by: None,
         columns: &[
             c("kind", "VARCHAR"),
             c("namespace", "VARCHAR"),
@@ -220,6 +229,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "events",
         source: "events",
+        order_by: None,
         columns: &[
             c("namespace", "VARCHAR"),
             c("name", "VARCHAR"),
@@ -241,6 +251,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "certificates",
         source: "certificates",
+        order_by: None,
         columns: &[
             c("node", "VARCHAR"),
             c("path", "VARCHAR"),
@@ -261,6 +272,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "host_facts",
         source: "host_facts",
+        order_by: None,
         columns: &[
             c("node", "VARCHAR"),
             c("hostname", "VARCHAR"),
@@ -272,6 +284,28 @@ pub const TABLES: &[Table] = &[
             c("cpus", "INTEGER"),
             c("cgroup_version", "INTEGER"),
             c("cgroup_controllers", "VARCHAR[]"),
+        ],
+    },
+    Table {
+        name: "timeline",
+        source: "timeline",
+        // Rows come from many INSERTs and the analyzer's additions: sorted, so the same case
+        // gives the same file.
+        order_by: Some("ts, end_ts NULLS FIRST, kind, resource, evidence, summary"),
+        columns: &[
+            c("cluster", "VARCHAR"),
+            c("ts", "TIMESTAMP"),
+            c("end_ts", "TIMESTAMP"),
+            c("kind", "VARCHAR"),
+            c("severity", "VARCHAR"),
+            c("namespace", "VARCHAR"),
+            c("resource", "VARCHAR"),
+            c("node", "VARCHAR"),
+            c("count", "BIGINT"),
+            c("summary", "VARCHAR"),
+            c("summary_zh", "VARCHAR"),
+            c("evidence_kind", "VARCHAR"),
+            c("evidence", "VARCHAR"),
         ],
     },
 ];
@@ -295,8 +329,11 @@ impl Table {
                 format!("CAST({expr} AS {}) AS \"{}\"", col.ty, col.name)
             })
             .collect();
+        let order = self
+            .order_by
+            .map_or_else(String::new, |o| format!(" ORDER BY {o}"));
         format!(
-            "SELECT {} FROM {} WHERE bundle_id = $1",
+            "SELECT {} FROM {} WHERE bundle_id = $1{order}",
             columns.join(", "),
             self.source
         )
@@ -323,6 +360,8 @@ struct SchemaFile {
     format: &'static str,
     version: u32,
     partitioning: [&'static str; 2],
+    /// Where each bundle's commit file names its committed generation.
+    commits: &'static str,
     file_name: &'static str,
     tables: Vec<TableSchema>,
 }
@@ -340,8 +379,11 @@ struct ColumnSchema {
     ty: &'static str,
 }
 
-/// File name of the one data file in each partition directory.
+/// File name of the one data file in each generation directory.
 pub const PART_FILE: &str = "part-0.parquet";
+
+/// The directory of the commit files, one per bundle: `bundle_id=<escaped>.json`.
+pub const COMMIT_DIR: &str = "_ktriage_commits";
 
 /// The text of `_ktriage_schema.json`: the same bytes from every writer of this version.
 pub fn schema_json() -> String {
@@ -349,6 +391,7 @@ pub fn schema_json() -> String {
         format: "ktriage-export",
         version: SCHEMA_VERSION,
         partitioning: PARTITION_KEYS,
+        commits: COMMIT_DIR,
         file_name: PART_FILE,
         tables: TABLES
             .iter()

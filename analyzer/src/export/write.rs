@@ -1,11 +1,5 @@
-//! Writing Parquet files into the export tree without a reader or another writer ever
-//! seeing half a file.
-//!
-//! Each file is written into a fresh hidden temporary directory beside its partition
-//! (`.tmp-…`: Spark, Trino and `ktriage fleet` skip names starting with `.`), synced, and
-//! renamed over `part-0.parquet`: a rename within one directory tree replaces the old file
-//! in one step. Temporary directories are unique to the writer, so exports of different
-//! bundles (or the same bundle twice) never write to the same file.
+//! Writing one table's Parquet file of one bundle into its generation directory, and the
+//! tree's schema file.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -15,23 +9,17 @@ use duckdb::Connection;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
-use tempfile::TempDir;
 
 use super::partition;
 use super::tables::{PART_FILE, Table};
 
-/// One table's file for one bundle, written but not yet in place.
-pub struct Staged {
-    /// Removed (with the file, if it was not moved) when dropped.
-    temp: TempDir,
-    /// Where the file goes.
-    pub target: PathBuf,
-    /// Rows and bytes written.
+/// Rows and bytes of a written file.
+pub struct Written {
     pub rows: u64,
     pub bytes: u64,
 }
 
-/// The partition directory of `table` for one bundle.
+/// The partition directory of `table` for one bundle; its generations live inside.
 pub fn partition_dir(
     root: &Path,
     table: &str,
@@ -44,24 +32,15 @@ pub fn partition_dir(
         .join(partition::dir_name("bundle_id", bundle_id)?))
 }
 
-/// Writes `table`'s rows of `bundle_id` to a temporary file beside their partition.
-pub fn stage(
+/// Writes `table`'s rows of `bundle_id` to `dir/part-0.parquet` and syncs it. `dir` is a
+/// new generation's, which no reader opens before the commit.
+pub fn write_part(
     conn: &Connection,
     table: &Table,
-    root: &Path,
-    cluster_id: &str,
+    dir: &Path,
     bundle_id: &str,
-) -> Result<Staged> {
-    let target_dir = partition_dir(root, table.name, cluster_id, bundle_id)?;
-    // Created now, so a partition that cannot be written fails before any file moves.
-    fs::create_dir_all(&target_dir)
-        .with_context(|| format!("creating {}", target_dir.display()))?;
-    let parent = target_dir.parent().expect("partition has a parent");
-    let temp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempdir_in(parent)
-        .with_context(|| format!("creating a temporary directory in {}", parent.display()))?;
-    let path = temp.path().join(PART_FILE);
+) -> Result<Written> {
+    let path = dir.join(PART_FILE);
     let mut stmt = conn
         .prepare(&table.select_sql())
         .with_context(|| format!("table {}", table.name))?;
@@ -69,7 +48,7 @@ pub fn stage(
         .query_arrow([bundle_id])
         .with_context(|| format!("table {}", table.name))?;
     let schema = batches.get_schema();
-    let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    let file = File::create_new(&path).with_context(|| format!("creating {}", path.display()))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_created_by(format!("ktriage {}", env!("CARGO_PKG_VERSION")))
@@ -89,46 +68,14 @@ pub fn stage(
     file.sync_all()
         .with_context(|| format!("writing {}", path.display()))?;
     let bytes = file.metadata()?.len();
-    Ok(Staged {
-        temp,
-        target: target_dir.join(PART_FILE),
-        rows,
-        bytes,
-    })
+    Ok(Written { rows, bytes })
 }
 
-impl Staged {
-    /// Moves the file into place, replacing the previous export's in one step.
-    pub fn commit(self) -> Result<()> {
-        let dir = self.target.parent().expect("file has a directory");
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let staged = self.temp.path().join(PART_FILE);
-        fs::rename(&staged, &self.target)
-            .with_context(|| format!("moving {} into place", self.target.display()))?;
-        Ok(())
-    }
-}
-
-/// Removes `bundle_id`'s partitions of `table` filed under another cluster than
-/// `cluster_id` (a re-export after the bundle's cluster changed).
-pub fn remove_stale(root: &Path, table: &str, cluster_id: &str, bundle_id: &str) -> Result<()> {
-    let table_dir = root.join(table);
-    let Ok(entries) = fs::read_dir(&table_dir) else {
-        return Ok(());
-    };
-    let keep = partition::dir_name("cluster_id", cluster_id)?;
-    let bundle = partition::dir_name("bundle_id", bundle_id)?;
-    for entry in entries {
-        let entry = entry?;
-        if entry.file_name().to_str() == Some(keep.as_str()) {
-            continue;
-        }
-        let stale = entry.path().join(&bundle);
-        if stale.symlink_metadata().is_ok_and(|m| m.is_dir()) {
-            fs::remove_dir_all(&stale).with_context(|| format!("removing {}", stale.display()))?;
-        }
-    }
-    Ok(())
+/// Makes the entries of `dir` durable (a new file or directory in it, a rename).
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing {}", dir.display()))
 }
 
 /// Writes `_ktriage_schema.json` when missing (atomically: temp file and rename); refuses a

@@ -1,10 +1,9 @@
 //! Loading an export tree into DuckDB: each Parquet file is read by the `parquet` crate into
 //! Arrow batches, the partition columns are added, and DuckDB's Arrow appender takes them.
 
-use std::fs::File;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use duckdb::Connection;
 use duckdb::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use duckdb::arrow::datatypes::{DataType, Field, Schema};
@@ -15,11 +14,10 @@ use crate::case::BadInput;
 use crate::export::Table;
 
 /// Appends one data file's rows to `table`; the file's columns must be the schema's.
-pub fn append(conn: &Connection, table: &Table, part: &Part) -> Result<u64> {
+pub fn append(conn: &Connection, table: &Table, part: Part) -> Result<u64> {
     let shown = || crate::one_line(&part.path.display().to_string());
     let bad = |what: String| anyhow::Error::new(BadInput(format!("{}: {what}", shown())));
-    let file = File::open(&part.path).with_context(|| format!("opening {}", shown()))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+    let builder = ParquetRecordBatchReaderBuilder::try_new(part.file)
         .map_err(|e| bad(format!("not a readable Parquet file: {e}")))?;
     check_columns(table, builder.schema()).map_err(bad)?;
     let reader = builder

@@ -6,10 +6,16 @@ pub mod scan;
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use duckdb::Connection;
 
+use crate::case::BadInput;
+use crate::export::Table;
+use crate::export::commit::{self, Commit};
 use crate::progress::Progress;
+
+/// How often a bundle's commit may change while it is being opened before loading gives up.
+const OPEN_ATTEMPTS: usize = 5;
 
 /// An export tree loaded into DuckDB and sealed like a case.
 pub struct Fleet {
@@ -41,19 +47,21 @@ impl Fleet {
             options.max_temp_mib,
         )?;
         crate::stop::watch(&conn.interrupt_handle());
-        let mut parts = Vec::new();
         for table in crate::export::TABLES {
             conn.execute_batch(&table.create_sql())
                 .with_context(|| format!("creating table {}", table.name))?;
-            for part in scan::parts(root, table)? {
-                parts.push((table, part));
-            }
         }
-        let bar = progress.bar(parts.len() as u64, "loading");
-        let mut bundles = std::collections::BTreeSet::new();
-        for (table, part) in &parts {
-            load::append(&conn, table, part)?;
-            bundles.insert((part.cluster_id.clone(), part.bundle_id.clone()));
+        let commits = commit::list(root)?;
+        let bar = progress.bar(commits.len() as u64, "loading");
+        let (mut files, mut bundles) = (0, 0);
+        for commit in commits {
+            if let Some(parts) = open_committed(root, commit)? {
+                for (table, part) in parts {
+                    load::append(&conn, table, part)?;
+                    files += 1;
+                }
+                bundles += 1;
+            }
             bar.inc(1);
             crate::stop::check()?;
         }
@@ -61,10 +69,40 @@ impl Fleet {
         crate::db::seal(&conn, None)?;
         Ok(Fleet {
             conn,
-            files: parts.len(),
-            bundles: bundles.len(),
+            files,
+            bundles,
             _work: work,
             _work_on_signal: work_on_signal,
         })
     }
+}
+
+/// The opened files of `commit`'s set. When a file is missing, its generation was
+/// superseded and removed meanwhile: the bundle's current commit is read again and its set
+/// opened instead, so a bundle is always loaded from one set. `None` when the bundle's
+/// commit is gone.
+fn open_committed(
+    root: &Path,
+    mut commit: Commit,
+) -> Result<Option<Vec<(&'static Table, scan::Part)>>> {
+    let commit_path = commit::path(root, &commit.bundle_id)?;
+    for _ in 0..OPEN_ATTEMPTS {
+        let missing = match scan::open_set(root, &commit)? {
+            Ok(parts) => return Ok(Some(parts)),
+            Err(missing) => missing,
+        };
+        match commit::read(&commit_path)? {
+            None => return Ok(None),
+            Some((current, _)) if current == commit => bail!(BadInput(format!(
+                "{}: missing, though {} names it",
+                crate::one_line(&missing.display().to_string()),
+                crate::one_line(&commit_path.display().to_string())
+            ))),
+            Some((current, _)) => commit = current,
+        }
+    }
+    bail!(BadInput(format!(
+        "{}: changed {OPEN_ATTEMPTS} times while being read",
+        crate::one_line(&commit_path.display().to_string())
+    )))
 }

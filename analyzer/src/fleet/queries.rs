@@ -21,6 +21,10 @@ pub const QUERIES: &[Query] = &[
         sql: include_str!("../../fleet/node-versions.sql"),
     },
     Query {
+        name: "nodes-not-ready",
+        sql: include_str!("../../fleet/nodes-not-ready.sql"),
+    },
+    Query {
         name: "noisy-rules",
         sql: include_str!("../../fleet/noisy-rules.sql"),
     },

@@ -1,18 +1,23 @@
-//! Finding the data files of an export tree and checking its schema file.
+//! Finding the committed data files of an export tree and checking its schema file.
+//!
+//! Only what a commit file names is read: generations being written, superseded ones and
+//! those a killed export left behind are not. Every directory on the way to a data file must
+//! be a real directory and the file a regular file (no symbolic links).
 
-use std::fs;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
 use crate::case::BadInput;
-use crate::export::partition;
-use crate::export::tables::{PART_FILE, PARTITION_KEYS, SCHEMA_VERSION, schema_json};
+use crate::export::commit::Commit;
+use crate::export::tables::{PART_FILE, SCHEMA_VERSION, TABLES, schema_json};
 use crate::export::{SCHEMA_FILE, Table};
 
-/// One data file and the partition it belongs to.
+/// One data file, opened, and the partition it belongs to.
 pub struct Part {
     pub path: PathBuf,
+    pub file: File,
     pub cluster_id: String,
     pub bundle_id: String,
 }
@@ -39,60 +44,73 @@ pub fn check_schema(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The data files of `table` under `root`, sorted by partition. Names starting with `.` or
-/// `_` (temporary files of a running export) are skipped; anything else that is not a
-/// `key=value` directory or a regular file is refused.
-pub fn parts(root: &Path, table: &Table) -> Result<Vec<Part>> {
-    let table_dir = root.join(table.name);
+/// The files of one committed set, in schema order, all opened (so a re-export that removes
+/// them afterwards cannot take them away). `Ok(Err(path))` when a file the commit names is
+/// missing: the commit was superseded and its generation removed since it was read.
+pub fn open_set(
+    root: &Path,
+    commit: &Commit,
+) -> Result<Result<Vec<(&'static Table, Part)>, PathBuf>> {
     let mut out = Vec::new();
-    for (cluster_dir, cluster_id) in partitions(&table_dir, PARTITION_KEYS[0])? {
-        for (bundle_dir, bundle_id) in partitions(&cluster_dir, PARTITION_KEYS[1])? {
-            let path = bundle_dir.join(PART_FILE);
-            match path.symlink_metadata() {
-                Ok(m) if m.is_file() => out.push(Part {
-                    path,
-                    cluster_id: cluster_id.clone(),
-                    bundle_id,
-                }),
-                Ok(_) => bail!(BadInput(format!("{}: not a regular file", path.display()))),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    for table in TABLES.iter().filter(|t| commit.has(t.name)) {
+        let file = commit
+            .files
+            .iter()
+            .find(|f| f.table == table.name)
+            .expect("the commit has the table");
+        // The path was checked against the layout when the commit was read.
+        let mut components: Vec<&str> = file.path.split('/').collect();
+        components.pop();
+        let mut path = root.to_path_buf();
+        for component in components {
+            path.push(component);
+            match kind(&path)? {
+                Some(Kind::Dir) => {}
+                Some(_) => bail!(BadInput(format!("{}: not a directory", shown(&path)))),
+                None => return Ok(Err(path)),
             }
         }
+        path.push(PART_FILE);
+        match kind(&path)? {
+            Some(Kind::File) => {}
+            Some(_) => bail!(BadInput(format!("{}: not a regular file", shown(&path)))),
+            None => return Ok(Err(path)),
+        }
+        let file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(path)),
+            Err(e) => return Err(e).with_context(|| format!("opening {}", shown(&path))),
+        };
+        out.push((
+            table,
+            Part {
+                path,
+                file,
+                cluster_id: commit.cluster_id.clone(),
+                bundle_id: commit.bundle_id.clone(),
+            },
+        ));
     }
-    Ok(out)
+    Ok(Ok(out))
 }
 
-/// The `key=value` subdirectories of `dir` with their decoded values, sorted by name.
-fn partitions(dir: &Path, key: &str) -> Result<Vec<(PathBuf, String)>> {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
-    };
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') || name.starts_with('_') {
-            continue;
-        }
-        let path = entry.path();
-        let value = partition::parse(key, &name).ok_or_else(|| {
-            BadInput(format!(
-                "{}: not a {key}=… partition directory",
-                crate::one_line(&path.display().to_string())
-            ))
-        })?;
-        if !entry.file_type()?.is_dir() {
-            bail!(BadInput(format!(
-                "{}: not a directory",
-                crate::one_line(&path.display().to_string())
-            )));
-        }
-        out.push((path, value));
+enum Kind {
+    Dir,
+    File,
+    Other,
+}
+
+/// What `path` is, without following a symbolic link; `None` when it does not exist.
+fn kind(path: &Path) -> Result<Option<Kind>> {
+    match path.symlink_metadata() {
+        Ok(m) if m.is_dir() => Ok(Some(Kind::Dir)),
+        Ok(m) if m.is_file() => Ok(Some(Kind::File)),
+        Ok(_) => Ok(Some(Kind::Other)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", shown(path))),
     }
-    out.sort();
-    Ok(out)
+}
+
+fn shown(path: &Path) -> String {
+    crate::one_line(&path.display().to_string())
 }
