@@ -2,7 +2,8 @@
 # Builds the collector image (collector/Dockerfile) and tests it as the deploy/ manifests run it:
 #   1. the image runs as the non-root user 65532;
 #   2. `--version` works with a read-only root file system and no network, and names this
-#      checkout's version and commit; journalctl and tar (node mode, `kubectl cp`) are there;
+#      crate version and the binary's commit; journalctl, tar and sleep (node mode, `kubectl cp`, the
+#      manifests' holding container) are there;
 #   3. a collection from inside the container (read-only root, host network) against
 #      `ktriage serve` of the sample bundle, written to a mounted volume: the bundle opens in
 #      `ktriage analyze`, holds every pod of the sample, and nothing else is left in the volume.
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
         --from-source) binary="source" ;;
         --no-cache) no_cache=(--no-cache) ;;
         --tag) tag="${2:?--tag needs a value}"; shift ;;
-        -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "test-image: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -109,7 +110,7 @@ echo "$version_out" >&2
 crate_version="$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n 1)"
 grep -qx "ktriage-collect $crate_version" <<<"$version_out" || fail "--version does not name version $crate_version"
 grep -qx "commit: $commit" <<<"$version_out" || fail "--version does not name commit $commit"
-for tool in journalctl tar; do
+for tool in journalctl tar sleep; do
     docker run --rm --read-only --network none --entrypoint "$tool" "$tag" --version >/dev/null 2>&1 \
         || fail "$tool does not run in the image"
 done
