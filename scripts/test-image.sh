@@ -6,7 +6,9 @@
 #      manifests' holding container) are there;
 #   3. a collection from inside the container (read-only root, host network) against
 #      `ktriage serve` of the sample bundle, written to a mounted volume: the bundle opens in
-#      `ktriage analyze`, holds every pod of the sample, and nothing else is left in the volume.
+#      `ktriage analyze`, holds every pod of the sample, and nothing else is left in the volume;
+#   4. node mode as root on this machine's root file system mounted read-only at /host (as
+#      deploy/node-pod.yaml runs it), the node bundle analyzed with the cluster bundle.
 # Prints the build time and the image size.
 #
 # Usage: scripts/test-image.sh [--from-source] [--no-cache] [--tag TAG]
@@ -32,7 +34,7 @@ while [ $# -gt 0 ]; do
         --from-source) binary="source" ;;
         --no-cache) no_cache=(--no-cache) ;;
         --tag) tag="${2:?--tag needs a value}"; shift ;;
-        -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
         *) echo "test-image: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -162,5 +164,21 @@ want="$(count_pods "$sample")" || fail "cannot count the pods of $sample"
 got="$(count_pods "$bundle")" || fail "the collected bundle does not open in ktriage"
 [ "$got" = "$want" ] && [ "$got" -gt 0 ] || fail "collected $got pods, the sample has $want"
 
+step "4. node mode as the node manifests run it"
+# Root, this machine's root file system read-only at /host, no network, read-only root.
+mkdir -m 0777 "$work/node"
+docker run --rm --read-only --network none --user 0 \
+    -v /:/host:ro -v "$work/node:/bundles" \
+    "$tag" node --root /host --since 1h -o /bundles/node.tar.zst >"$work/node.out" 2>"$work/node.err" \
+    || fail "node mode failed in the container: $(tail -n 3 "$work/node.err")"
+left="$(cd "$work/node" && ls -A)"
+[ "$left" = "node.tar.zst" ] || fail "the node output volume holds '$left', not just node.tar.zst"
+nodes="$("$ktriage" sql -q --output tsv -c "SELECT count(*) FROM host_nodes WHERE node <> ''" "$work/node/node.tar.zst" | tail -n 1)" \
+    || fail "the node bundle does not open in ktriage"
+[ "$nodes" = 1 ] || fail "the node bundle describes $nodes hosts, not 1"
+# The cluster bundle and the node bundle as one case, as a support case is analyzed.
+"$ktriage" analyze -q -o "$work/report-case" "$bundle" "$work/node/node.tar.zst" >"$work/analyze-case.out" 2>&1 \
+    || fail "ktriage analyze of the cluster and node bundles failed: $(tail -n 3 "$work/analyze-case.out")"
+
 echo "image $tag: $size bytes ($(( size / 1048576 )) MiB), built in $(( build_ms / 1000 )).$(( build_ms % 1000 / 100 )) s" \
-    "(base $base, binary from $binary${no_cache:+, no cache}); bundle $(stat -c %s "$bundle") bytes, $got pods, analyzed"
+    "(base $base, binary from $binary${no_cache:+, no cache}); bundle $(stat -c %s "$bundle") bytes, $got pods, analyzed with a node bundle of this machine"
