@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Findings of every rule fixture case, for comparing two versions of the rules (or of the
+# engine) finding by finding, in both languages.
+#
+#   scripts/compare-findings.sh run OUT-DIR [RULE-ID...]   analyze each case, write OUT-DIR
+#   scripts/compare-findings.sh diff A-DIR B-DIR           show what differs (exit 1 if anything)
+#
+# `run` builds mkbundle and the analyzer (dev profile, in $CARGO_TARGET_DIR), builds the
+# bundles of each case under tests/fixtures/rules/<id>/{fire,quiet,quiet-*}/ (of every rule,
+# or of the rules named) plus the sample, baseline and noisy fixtures, and analyzes each case
+# with every rule of this checkout's analyzer/rules/ at once, as a report runs them
+# (`ktriage analyze --no-builtin-rules --rules analyzer/rules --format json`). Each case's
+# findings.json is written to OUT-DIR/<fixture>/<case>.json with the fields that change
+# between runs and checkouts (the ktriage version, the bundle files' paths) removed.
+set -euo pipefail
+
+usage() {
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# findings.json without what differs between runs of the same rules on the same bundles.
+normalize() {
+    jq -S 'del(.version) | .bundles |= map(del(.source))' "$1"
+}
+
+# The case directories of `fixture` (a path under tests/fixtures/), one per line.
+cases_of() {
+    local dir="$root/tests/fixtures/$1"
+    if [ -d "$dir/fire" ] || [ -d "$dir/quiet" ]; then
+        find "$dir" -mindepth 1 -maxdepth 1 -type d \( -name fire -o -name 'quiet*' \) | sort
+    elif [ "$1" = noisy ]; then
+        find "$dir" -mindepth 1 -maxdepth 1 -type d | sort
+    else
+        echo "$dir"
+    fi
+}
+
+run() {
+    local out="$1"
+    shift
+    local fixtures=()
+    if [ $# -gt 0 ]; then
+        for id in "$@"; do
+            [ -d "$root/tests/fixtures/rules/$id" ] || {
+                echo "compare-findings: no fixtures for rule $id" >&2
+                exit 2
+            }
+            fixtures+=("rules/$id")
+        done
+    else
+        for d in "$root"/tests/fixtures/rules/*/; do
+            fixtures+=("rules/$(basename "$d")")
+        done
+        fixtures+=(sample baseline noisy)
+    fi
+    local target="${CARGO_TARGET_DIR:-$root/target}"
+    (cd "$root" && cargo build -q -p ktriage-tests --bin mkbundle && cargo build -q -p ktriage)
+    local tmp
+    tmp="$(mktemp -d "${TMPDIR:-/tmp}/ktriage-compare.XXXXXX")"
+    trap 'rm -rf "$tmp"' EXIT
+    mkdir -p "$out"
+    local n=0
+    for fixture in "${fixtures[@]}"; do
+        while IFS= read -r case_dir; do
+            local name
+            name="$(basename "$case_dir")"
+            [ "$fixture" = "$name" ] && name=case
+            rm -rf "$tmp/bundles" "$tmp/report"
+            mkdir -p "$tmp/bundles"
+            if [ -f "$case_dir/bundle.yaml" ] || [ -d "$case_dir/objects" ] || [ -d "$case_dir/host" ]; then
+                "$target/debug/mkbundle" "$case_dir" "$tmp/bundles/b.tar.zst"
+            else
+                "$target/debug/mkbundle" "$case_dir" "$tmp/bundles"
+            fi
+            (cd "$root" && "$target/debug/ktriage" analyze --quiet --no-builtin-rules \
+                --rules analyzer/rules --format json --lang en -o "$tmp/report" \
+                "$tmp"/bundles/*.tar.zst >"$tmp/log" 2>&1) || {
+                # A failing rule is part of the findings (rule_errors); a failing run is not.
+                if [ ! -f "$tmp/report/findings.json" ]; then
+                    echo "compare-findings: $fixture/$name: analyze failed:" >&2
+                    cat "$tmp/log" >&2
+                    exit 1
+                fi
+            }
+            mkdir -p "$out/$fixture"
+            normalize "$tmp/report/findings.json" >"$out/$fixture/$name.json"
+            n=$((n + 1))
+        done < <(cases_of "$fixture")
+    done
+    echo "compare-findings: $n cases written to $out"
+}
+
+compare() {
+    local a="$1" b="$2"
+    if diff -r -u "$a" "$b"; then
+        echo "compare-findings: $(find "$a" -name '*.json' | wc -l) cases, no difference"
+    else
+        echo "compare-findings: $a and $b differ" >&2
+        exit 1
+    fi
+}
+
+case "${1:-}" in
+    run)
+        [ $# -ge 2 ] || { usage >&2; exit 2; }
+        shift
+        run "$@"
+        ;;
+    diff)
+        [ $# -eq 3 ] || { usage >&2; exit 2; }
+        compare "$2" "$3"
+        ;;
+    -h | --help)
+        usage
+        ;;
+    *)
+        usage >&2
+        exit 2
+        ;;
+esac
