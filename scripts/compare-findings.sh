@@ -2,8 +2,8 @@
 # Findings of every rule fixture case, for comparing two versions of the rules (or of the
 # engine) finding by finding, in both languages.
 #
-#   scripts/compare-findings.sh run OUT-DIR [RULE-ID...]   analyze each case, write OUT-DIR
-#   scripts/compare-findings.sh diff A-DIR B-DIR           show what differs (exit 1 if anything)
+#   scripts/compare-findings.sh run [--resume] OUT-DIR [RULE-ID...]   analyze each case into OUT-DIR
+#   scripts/compare-findings.sh diff A-DIR B-DIR    show what differs (exit 1 if anything)
 #
 # `run` builds mkbundle and the analyzer (dev profile, in $CARGO_TARGET_DIR), builds the
 # bundles of each case under tests/fixtures/rules/<id>/{fire,quiet,quiet-*}/ (of every rule,
@@ -11,11 +11,13 @@
 # with every rule of this checkout's analyzer/rules/ at once, as a report runs them
 # (`ktriage analyze --no-builtin-rules --rules analyzer/rules --format json`). Each case's
 # findings.json is written to OUT-DIR/<fixture>/<case>.json with the fields that change
-# between runs and checkouts (the ktriage version, the bundle files' paths) removed.
+# between runs and checkouts (the ktriage version, the bundle files' paths) removed. With
+# --resume, cases already in OUT-DIR are not analyzed again. KTRIAGE_BIN and MKBUNDLE_BIN name
+# binaries to use instead of building them (an earlier build kept aside, for one).
 set -euo pipefail
 
 usage() {
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,7 +39,21 @@ cases_of() {
     fi
 }
 
+# Whether `dir` is one bundle's source rather than a directory of several (as mkbundle decides).
+is_bundle_source() {
+    local n
+    for n in bundle.yaml objects logs nodes host; do
+        [ -e "$1/$n" ] && return 0
+    done
+    return 1
+}
+
 run() {
+    local resume=false
+    if [ "${1:-}" = --resume ]; then
+        resume=true
+        shift
+    fi
     local out="$1"
     shift
     local fixtures=()
@@ -56,10 +72,12 @@ run() {
         fixtures+=(sample baseline noisy)
     fi
     local target="${CARGO_TARGET_DIR:-$root/target}"
-    (cd "$root" && cargo build -q -p ktriage-tests --bin mkbundle && cargo build -q -p ktriage)
-    local tmp
+    local ktriage="${KTRIAGE_BIN:-$target/debug/ktriage}" mkbundle="${MKBUNDLE_BIN:-$target/debug/mkbundle}"
+    [ -n "${MKBUNDLE_BIN:-}" ] || (cd "$root" && cargo build -q -p ktriage-tests --bin mkbundle)
+    [ -n "${KTRIAGE_BIN:-}" ] || (cd "$root" && cargo build -q -p ktriage)
     tmp="$(mktemp -d "${TMPDIR:-/tmp}/ktriage-compare.XXXXXX")"
     trap 'rm -rf "$tmp"' EXIT
+    trap 'exit 130' INT TERM
     mkdir -p "$out"
     local n=0
     for fixture in "${fixtures[@]}"; do
@@ -67,14 +85,17 @@ run() {
             local name
             name="$(basename "$case_dir")"
             [ "$fixture" = "$name" ] && name=case
+            if $resume && [ -s "$out/$fixture/$name.json" ]; then
+                continue
+            fi
             rm -rf "$tmp/bundles" "$tmp/report"
             mkdir -p "$tmp/bundles"
-            if [ -f "$case_dir/bundle.yaml" ] || [ -d "$case_dir/objects" ] || [ -d "$case_dir/host" ]; then
-                "$target/debug/mkbundle" "$case_dir" "$tmp/bundles/b.tar.zst"
+            if is_bundle_source "$case_dir"; then
+                "$mkbundle" "$case_dir" "$tmp/bundles/b.tar.zst"
             else
-                "$target/debug/mkbundle" "$case_dir" "$tmp/bundles"
+                "$mkbundle" "$case_dir" "$tmp/bundles"
             fi
-            (cd "$root" && "$target/debug/ktriage" analyze --quiet --no-builtin-rules \
+            (cd "$root" && "$ktriage" analyze --quiet --no-builtin-rules \
                 --rules analyzer/rules --format json --lang en -o "$tmp/report" \
                 "$tmp"/bundles/*.tar.zst >"$tmp/log" 2>&1) || {
                 # A failing rule is part of the findings (rule_errors); a failing run is not.
