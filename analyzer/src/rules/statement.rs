@@ -27,7 +27,7 @@ struct Serialized {
     #[serde(default)]
     error_message: Option<String>,
     #[serde(default)]
-    statements: Vec<serde::de::IgnoredAny>,
+    statements: Vec<serde_json::Value>,
 }
 
 /// Rule texts already found to be one SELECT.
@@ -45,7 +45,44 @@ pub fn check_single_select(conn: &Connection, origin: &str, sql: &str) -> Result
     Ok(())
 }
 
-fn parse_single_select(conn: &Connection, origin: &str, sql: &str) -> Result<()> {
+/// The names of the columns `sql` returns, as its outermost SELECT names them (the first one
+/// of a UNION): an alias, or the name of a column reference. `None` when the parser cannot
+/// tell them (`SELECT *`, a bare `VALUES`). Parsing only, like [`check_single_select`].
+pub fn output_columns(conn: &Connection, origin: &str, sql: &str) -> Result<Option<Vec<String>>> {
+    let statement = parse_single_select(conn, origin, sql)?;
+    Ok(select_list_names(&statement["node"]))
+}
+
+fn select_list_names(node: &serde_json::Value) -> Option<Vec<String>> {
+    if let Some(list) = node["select_list"].as_array() {
+        return list.iter().map(expression_name).collect();
+    }
+    // A set operation takes its names from its first branch.
+    let first = match &node["left"] {
+        serde_json::Value::Null => &node["children"][0],
+        left => left,
+    };
+    if first.is_null() {
+        return None;
+    }
+    select_list_names(first)
+}
+
+fn expression_name(expression: &serde_json::Value) -> Option<String> {
+    match expression["alias"].as_str() {
+        Some(alias) if !alias.is_empty() => Some(alias.to_string()),
+        _ if expression["class"] == "COLUMN_REF" => expression["column_names"]
+            .as_array()?
+            .last()?
+            .as_str()
+            .map(String::from),
+        // Unnamed: DuckDB names it after its text, which no template should rely on.
+        _ if expression["class"] == "STAR" => None,
+        _ => Some(String::new()),
+    }
+}
+
+fn parse_single_select(conn: &Connection, origin: &str, sql: &str) -> Result<serde_json::Value> {
     let json: String = conn
         // Typed explicitly: DuckDB 1.5 checks the argument's type before the parameter is bound.
         .query_row("SELECT json_serialize_sql(?::VARCHAR)", [sql], |row| {
@@ -64,7 +101,7 @@ fn parse_single_select(conn: &Connection, origin: &str, sql: &str) -> Result<()>
         bail!("{origin}: SQL does not parse: {}", one_line(&why));
     }
     match parsed.statements.len() {
-        1 => Ok(()),
+        1 => Ok(parsed.statements.into_iter().next().unwrap_or_default()),
         0 => bail!("{origin}: no SELECT statement"),
         n => bail!("{origin}: a rule must be one SELECT statement; found {n} statements"),
     }
