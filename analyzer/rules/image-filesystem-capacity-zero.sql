@@ -46,7 +46,7 @@ grep memory /proc/cgroups
 en = """\
 {% if signals > 0 %}"invalid capacity 0 on image filesystem" {{ signals }} times\
   {% if node is not none %} on node {{ node }}{% endif %} (\
-  {% for w in seen %}{% if w.kind == 'event' %}event {{ w.ref }}{% else %}{{ w.kind }} log {{ w.ref }}{% endif %}\
+  {% for w in seen or [] %}{% if w.kind == 'event' %}event {{ w.ref }}{% else %}{{ w.kind }} log {{ w.ref }}{% endif %}\
 {% if not loop.last %}, {% endif %}{% endfor %})\
   {% if repeats > 0 %}, {{ repeats }} of them image GC runs failing again after the kubelet's first\
   {% else %}, only the first image GC after a kubelet start (stats not ready yet: harmless){% endif %}\
@@ -59,7 +59,7 @@ en = """\
 zh = """\
 {% if signals > 0 %}{% if node is not none %}节点 {{ node }} 上 {% endif %}\
 "invalid capacity 0 on image filesystem" 出现 {{ signals }} 次（\
-  {% for w in seen %}{% if w.kind == 'event' %}事件 {{ w.ref }}{% else %}{{ w.kind }} 日志 {{ w.ref }}{% endif %}\
+  {% for w in seen or [] %}{% if w.kind == 'event' %}事件 {{ w.ref }}{% else %}{{ w.kind }} 日志 {{ w.ref }}{% endif %}\
 {% if not loop.last %}, {% endif %}{% endfor %}）\
   {% if repeats > 0 %}，其中 {{ repeats }} 次是 kubelet 首次镜像回收之后再次失败\
   {% else %}，仅为 kubelet 启动后的首次镜像回收（统计尚未就绪，无害）{% endif %}\

@@ -41,7 +41,7 @@ en = """\
 kubeadm upgrade and join will pull the control-plane images from the frozen registry\
 {% else %}\
   node {{ node if node is not none else '?' }}: \
-{% for x in refs %}{{ x.place }} {{ x.image }} ({{ x.path }}){% if not loop.last %}; {% endif %}{% endfor %} \
+{% for x in refs or [] %}{{ x.place }} {{ x.image }} ({{ x.path }}){% if not loop.last %}; {% endif %}{% endfor %} \
 from the frozen k8s.gcr.io registry: use registry.k8s.io\
 {% endif %}"""
 zh = """\
@@ -54,7 +54,7 @@ zh = """\
 kubeadm upgrade 和 join 将从这个已冻结的仓库拉取控制平面镜像\
 {% else %}\
   节点 {{ node if node is not none else '?' }}：\
-{% for x in refs %}\
+{% for x in refs or [] %}\
   {% if x.place == 'static pod manifest' %}静态 Pod 清单{% elif x.place == 'configuration' %}配置{% else %}{{ x.place }}{% endif %} \
 {{ x.image }}（{{ x.path }}）{% if not loop.last %}；{% endif %}\
 {% endfor %}\

@@ -48,7 +48,7 @@ kubectl karmada init
 [message]
 en = """\
 {{ errors }} x509 "certificate signed by unknown authority" errors (\
-{% for s in seen %}{% if s.kind == 'event' %}event {{ s.ref }}{% else %}logs of {{ s.ref }}{% endif %}{% if not loop.last %}, {% endif %}{% endfor %})\
+{% for s in seen or [] %}{% if s.kind == 'event' %}event {{ s.ref }}{% else %}logs of {{ s.ref }}{% endif %}{% if not loop.last %}, {% endif %}{% endfor %})\
 {% if karmada_ca %}, checked against another CA also named "karmada"{% endif %}\
 {% if dirs is not none %}; karmada-etcd data directory holds data on \
 {% for d in dirs %}{{ d.node }}:{{ d.path }} ({{ d.entries }} entries){% if not loop.last %}, {% endif %}{% endfor %}\
@@ -56,7 +56,7 @@ en = """\
 {% else %}; check the karmada-etcd data directory ({{ etcd_paths }}) for data left from an earlier install{% endif %}"""
 zh = """\
 {{ errors }} 条 x509 "certificate signed by unknown authority" 错误（\
-{% for s in seen %}{% if s.kind == 'event' %}事件 {{ s.ref }}{% else %}{{ s.ref }} 的日志{% endif %}{% if not loop.last %}, {% endif %}{% endfor %}）\
+{% for s in seen or [] %}{% if s.kind == 'event' %}事件 {{ s.ref }}{% else %}{{ s.ref }} 的日志{% endif %}{% if not loop.last %}, {% endif %}{% endfor %}）\
 {% if karmada_ca %}，证书被另一个同样名为 "karmada" 的 CA 校验{% endif %}\
 {% if dirs is not none %}；karmada-etcd 数据目录中有数据：\
 {% for d in dirs %}{{ d.node }}:{{ d.path }}（{{ d.entries }} 个条目）{% if not loop.last %}, {% endif %}{% endfor %}\

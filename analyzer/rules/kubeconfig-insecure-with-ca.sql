@@ -45,7 +45,7 @@ sets insecure-skip-tls-verify together with {{ ca_field }}; \
 client-go rejects it with "specifying a root certificates file with the insecure flag is not allowed"\
 {% else %}\
   {{ errors }} "specifying a root certificates file with the insecure flag is not allowed" errors (\
-{% for o in origins %}{% if o.kind == 'event' %}event {{ o.ref }} on {{ o.object }}\
+{% for o in origins or [] %}{% if o.kind == 'event' %}event {{ o.ref }} on {{ o.object }}\
 {% elif o.ref is none %}{{ o.kind }}{% else %}{{ o.kind }} log {{ o.ref }}{% endif %}\
 {% if not loop.last %}, {% endif %}{% endfor %}): a kubeconfig in use combines insecure-skip-tls-verify with a CA\
 {% endif %}"""
@@ -56,7 +56,7 @@ zh = """\
 client-go 会拒绝该配置并报 "specifying a root certificates file with the insecure flag is not allowed"\
 {% else %}\
   {{ errors }} 条 "specifying a root certificates file with the insecure flag is not allowed" 错误（\
-{% for o in origins %}{% if o.kind == 'event' %}{{ o.object }} 的事件 {{ o.ref }}\
+{% for o in origins or [] %}{% if o.kind == 'event' %}{{ o.object }} 的事件 {{ o.ref }}\
 {% elif o.ref is none %}{{ o.kind }}{% else %}{{ o.kind }} 日志 {{ o.ref }}{% endif %}\
 {% if not loop.last %}, {% endif %}{% endfor %}）：正在使用的某个 kubeconfig 同时设置了 insecure-skip-tls-verify 和 CA\
 {% endif %}"""

@@ -54,9 +54,9 @@ en = """\
   {% elif p == 'facts' %}node {{ node }}: \
     {% if unmounted %}no cgroup or cgroup2 filesystem is mounted\
     {% elif cgroup_version == 1 %}cgroup v1 is mounted without the cpu controller (mounted: \
-{% if controllers | length == 0 %}none{% else %}{{ controllers | join(', ') }}{% endif %})\
+{% if not controllers %}none{% else %}{{ controllers | join(', ') }}{% endif %})\
     {% else %}cgroup v2 has no cpu controller (cgroup.controllers: \
-{% if controllers | length == 0 %}empty{% else %}{{ controllers | join(' ') }}{% endif %}){% endif %}\
+{% if not controllers %}empty{% else %}{{ controllers | join(' ') }}{% endif %}){% endif %}\
     {% if disabled is not none %}; the kernel command line has {{ disabled }}{% endif %}\
   {% elif p == 'mounted' %}the cpu cgroup controller is mounted now\
   {% else %}the node is NotReady{% endif %}\
@@ -68,9 +68,9 @@ zh = """\
   {% elif p == 'facts' %}节点 {{ node }}：\
     {% if unmounted %}未挂载任何 cgroup 或 cgroup2 文件系统\
     {% elif cgroup_version == 1 %}cgroup v1 已挂载但缺少 cpu 控制器（已挂载：\
-{% if controllers | length == 0 %}无{% else %}{{ controllers | join(', ') }}{% endif %}）\
+{% if not controllers %}无{% else %}{{ controllers | join(', ') }}{% endif %}）\
     {% else %}cgroup v2 没有 cpu 控制器（cgroup.controllers：\
-{% if controllers | length == 0 %}空{% else %}{{ controllers | join(' ') }}{% endif %}）{% endif %}\
+{% if not controllers %}空{% else %}{{ controllers | join(' ') }}{% endif %}）{% endif %}\
     {% if disabled is not none %}；内核启动参数包含 {{ disabled }}{% endif %}\
   {% elif p == 'mounted' %}目前 cpu cgroup 控制器已挂载\
   {% else %}该节点处于 NotReady{% endif %}\

@@ -49,12 +49,12 @@ kubectl -n <ns> delete pod <pod>
 en = """\
 volume {{ volume }} of pod {{ namespace }}/{{ name }} failed to mount {{ count }} times (timed out waiting for the condition\
 {% if cache is not none %}, {{ cache }} cache not synced{% endif %}); pod is {{ phase }}{% if not ready %}, not Ready{% endif %} \
-(seen in {% for w in seen %}{% if w.kind == 'event' %}event {{ w.ref }}{% else %}{{ w.kind }} log {{ w.ref }}{% endif %}\
+(seen in {% for w in seen or [] %}{% if w.kind == 'event' %}event {{ w.ref }}{% else %}{{ w.kind }} log {{ w.ref }}{% endif %}\
 {% if not loop.last %}, {% endif %}{% endfor %})"""
 zh = """\
 Pod {{ namespace }}/{{ name }} 的卷 {{ volume }} 挂载失败 {{ count }} 次（timed out waiting for the condition\
 {% if cache is not none %}，{{ cache }} cache 未同步{% endif %}）；Pod 处于 {{ phase }}{% if not ready %}，未 Ready{% endif %}\
-（见于 {% for w in seen %}{% if w.kind == 'event' %}事件 {{ w.ref }}{% else %}{{ w.kind }} 日志 {{ w.ref }}{% endif %}\
+（见于 {% for w in seen or [] %}{% if w.kind == 'event' %}事件 {{ w.ref }}{% else %}{{ w.kind }} 日志 {{ w.ref }}{% endif %}\
 {% if not loop.last %}、{% endif %}{% endfor %}）"""
 --- */
 WITH hits AS MATERIALIZED (

@@ -15,14 +15,14 @@ zh = "命名空间因 APIService 不可用而一直处于 Terminating"
 [message]
 en = """\
 namespace {{ name }} has been Terminating{% if minutes is not none %} for {{ minutes }} minutes{% endif %} while APIService \
-{% for a in apis %}{{ a.api }}{% if a.reason is not none %} ({{ a.reason }}){% endif %}{% if a.served_here %} served from this namespace{% endif %}\
+{% for a in apis or [] %}{{ a.api }}{% if a.reason is not none %} ({{ a.reason }}){% endif %}{% if a.served_here %} served from this namespace{% endif %}\
 {% if not loop.last %}, {% endif %}{% endfor %} is unavailable\
 {% if named %}: namespace deletion is blocked by its discovery failure\
 {% elif discovery_failed == 'True' %}: namespace deletion reports a discovery failure\
 {% else %} (the namespace reports no discovery condition: the block is likely, not proven){% endif %}"""
 zh = """\
 命名空间 {{ name }} 已处于 Terminating 状态{% if minutes is not none %} {{ minutes }} 分钟{% endif %}，而以下 APIService 不可用：\
-{% for a in apis %}{{ a.api }}{% if a.reason is not none %}（{{ a.reason }}）{% endif %}{% if a.served_here %}（由该命名空间提供服务）{% endif %}\
+{% for a in apis or [] %}{{ a.api }}{% if a.reason is not none %}（{{ a.reason }}）{% endif %}{% if a.served_here %}（由该命名空间提供服务）{% endif %}\
 {% if not loop.last %}、{% endif %}{% endfor %}\
 {% if named %}；其 API 发现失败阻塞了命名空间删除\
 {% elif discovery_failed == 'True' %}；命名空间删除报告了 API 发现失败\

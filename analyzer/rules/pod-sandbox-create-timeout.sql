@@ -77,14 +77,14 @@ pod sandbox creation timed out (context deadline exceeded){% if node is not none
 {% if ev_n > 0 %}{{ ev_n }} FailedCreatePodSandBox events{% endif %}{% if ev_n > 0 and log_n > 0 %}, {% endif %}\
 {% if log_n > 0 %}{{ log_n }} runtime/kubelet log lines{% endif %}\
 , {{ pods }} pod(s) affected{% if pending > 0 %}, {{ pending }} still Pending{% endif %} \
-(seen in {% for s in seen %}{% if s.kind == 'event' %}event{% else %}{{ s.kind }} log {{ s.ref }}{% endif %}\
+(seen in {% for s in seen or [] %}{% if s.kind == 'event' %}event{% else %}{{ s.kind }} log {{ s.ref }}{% endif %}\
 {% if not loop.last %}, {% endif %}{% endfor %})"""
 zh = """\
 {% if node is not none %}节点 {{ node }} 上的 {% endif %}Pod sandbox 创建超时（context deadline exceeded）：\
 {% if ev_n > 0 %}{{ ev_n }} 个 FailedCreatePodSandBox 事件{% endif %}{% if ev_n > 0 and log_n > 0 %}，{% endif %}\
 {% if log_n > 0 %}{{ log_n }} 行运行时/kubelet 日志{% endif %}\
 ，{{ pods }} 个 Pod 受影响{% if pending > 0 %}，其中 {{ pending }} 个仍处于 Pending{% endif %}\
-（见于 {% for s in seen %}{% if s.kind == 'event' %}事件{% else %}{{ s.kind }} 日志 {{ s.ref }}{% endif %}\
+（见于 {% for s in seen or [] %}{% if s.kind == 'event' %}事件{% else %}{{ s.kind }} 日志 {{ s.ref }}{% endif %}\
 {% if not loop.last %}、{% endif %}{% endfor %}）"""
 --- */
 WITH hn AS (

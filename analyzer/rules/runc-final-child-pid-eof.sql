@@ -47,13 +47,13 @@ sysctl kernel.pid_max; cat /proc/sys/kernel/threads-max
 en = """\
 {% if node %}containers on node {{ node }}{% else %}containers{% endif %} fail to start with "getting the final child's pid from pipe caused EOF" \
 ({{ failures }} times, \
-{% for w in whats %}{% if w.kind == 'event' %}event {{ w.ref }}{% elif w.kind == 'container status' %}container status\
+{% for w in whats or [] %}{% if w.kind == 'event' %}event {{ w.ref }}{% elif w.kind == 'container status' %}container status\
 {% else %}{{ w.kind }} log {{ w.ref }}{% endif %}{% if not loop.last %}, {% endif %}{% endfor %})\
 {% if kernel is none %}{% elif kernel is startingwith('3.10.') %}; kernel {{ kernel }}: upgrade the kernel{% else %}; kernel {{ kernel }}{% endif %}\
 {% if current > 0 %}; {{ current }} container(s) not running now because of it{% endif %}"""
 zh = """\
 {% if node %}节点 {{ node }} 上的容器{% else %}容器{% endif %}启动失败，报错 "getting the final child's pid from pipe caused EOF"（{{ failures }} 次，\
-{% for w in whats %}{% if w.kind == 'event' %}事件 {{ w.ref }}{% elif w.kind == 'container status' %}容器状态\
+{% for w in whats or [] %}{% if w.kind == 'event' %}事件 {{ w.ref }}{% elif w.kind == 'container status' %}容器状态\
 {% else %}{{ w.kind }} 日志 {{ w.ref }}{% endif %}{% if not loop.last %}、{% endif %}{% endfor %}）\
 {% if kernel is none %}{% elif kernel is startingwith('3.10.') %}；内核 {{ kernel }}：请升级内核{% else %}；内核 {{ kernel }}{% endif %}\
 {% if current > 0 %}；当前有 {{ current }} 个容器因此未运行{% endif %}"""

@@ -41,13 +41,13 @@ free -m; cat /proc/buddyinfo
 en = """\
 {% if node %}containers on node {{ node }}{% else %}containers{% endif %} fail to start with "running exec setns process for init caused exit status 40" \
 ({{ failures }} times, \
-{% for w in whats %}{% if w.kind == 'event' %}event {{ w.ref }}{% elif w.kind == 'container status' %}container status\
+{% for w in whats or [] %}{% if w.kind == 'event' %}event {{ w.ref }}{% elif w.kind == 'container status' %}container status\
 {% else %}{{ w.kind }} log {{ w.ref }}{% endif %}{% if not loop.last %}, {% endif %}{% endfor %})\
 : drop the page cache on the node{% if kernel is not none %}; kernel {{ kernel }}{% endif %}\
 {% if current > 0 %}; {{ current }} container(s) not running now because of it{% endif %}"""
 zh = """\
 {% if node %}节点 {{ node }} 上的容器{% else %}容器{% endif %}启动失败，报错 "running exec setns process for init caused exit status 40"（{{ failures }} 次，\
-{% for w in whats %}{% if w.kind == 'event' %}事件 {{ w.ref }}{% elif w.kind == 'container status' %}容器状态\
+{% for w in whats or [] %}{% if w.kind == 'event' %}事件 {{ w.ref }}{% elif w.kind == 'container status' %}容器状态\
 {% else %}{{ w.kind }} 日志 {{ w.ref }}{% endif %}{% if not loop.last %}、{% endif %}{% endfor %}）\
 ：请清除该节点的页缓存{% if kernel is not none %}；内核 {{ kernel }}{% endif %}\
 {% if current > 0 %}；当前有 {{ current }} 个容器因此未运行{% endif %}"""

@@ -51,13 +51,13 @@ en = """\
 {% if measured %}{% for p in paths %}{{ p }} on xfs with ftype=0{% if not loop.last %}, {% endif %}{% endfor %} \
 (xfs_info): overlay needs d_type (ftype=1){% endif %}\
 {% if log_n > 0 %}{% if measured %}; {% endif %}{{ log_n }} runtime log lines report missing d_type support (\
-{% for w in whats %}{{ w.source }} log {{ w.service }}{% if not loop.last %}, {% endif %}{% endfor %})\
+{% for w in whats or [] %}{{ w.source }} log {{ w.service }}{% if not loop.last %}, {% endif %}{% endfor %})\
 {% if superseded %}, none since the runtime's latest start{% endif %}{% endif %}"""
 zh = """\
 {% if measured %}{% for p in paths %}{{ p }} 位于 ftype=0 的 xfs 上{% if not loop.last %}、{% endif %}{% endfor %}\
 （xfs_info）：overlay 需要 d_type 支持（ftype=1）{% endif %}\
 {% if log_n > 0 %}{% if measured %}；{% endif %}{{ log_n }} 行运行时日志报告不支持 d_type（\
-{% for w in whats %}{{ w.source }} 日志 {{ w.service }}{% if not loop.last %}、{% endif %}{% endfor %}）\
+{% for w in whats or [] %}{{ w.source }} 日志 {{ w.service }}{% if not loop.last %}、{% endif %}{% endfor %}）\
 {% if superseded %}，运行时最近一次启动后未再出现{% endif %}{% endif %}"""
 --- */
 WITH hn AS (
