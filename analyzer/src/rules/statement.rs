@@ -10,9 +10,10 @@
 //! A rule that is one SELECT stays one statement when the engine wraps it (the wrapper puts it
 //! on lines of its own; a trailing `;` left inside it makes the wrapped text fail to parse, and
 //! nothing runs), so each rule text is checked once per process: rules checked when they were
-//! loaded are not parsed again before they run.
+//! loaded are not parsed again before they run. The same parse names the rule's columns for
+//! its message templates.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use anyhow::{Result, bail};
@@ -30,27 +31,27 @@ struct Serialized {
     statements: Vec<serde_json::Value>,
 }
 
-/// Rule texts already found to be one SELECT.
-static CHECKED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+/// Rule texts already found to be one SELECT, with their column names.
+static CHECKED: Mutex<BTreeMap<String, Option<Vec<String>>>> = Mutex::new(BTreeMap::new());
 
 /// Succeeds if `sql` parses as exactly one `SELECT` statement; `origin` names the rule in the
 /// error. Parsing only: nothing runs, so any connection will do.
 pub fn check_single_select(conn: &Connection, origin: &str, sql: &str) -> Result<()> {
-    let checked = || CHECKED.lock().unwrap_or_else(|e| e.into_inner());
-    if checked().contains(sql) {
-        return Ok(());
-    }
-    parse_single_select(conn, origin, sql)?;
-    checked().insert(sql.to_string());
-    Ok(())
+    output_columns(conn, origin, sql).map(drop)
 }
 
 /// The names of the columns `sql` returns, as its outermost SELECT names them (the first one
 /// of a UNION): an alias, or the name of a column reference. `None` when the parser cannot
-/// tell them (`SELECT *`, a bare `VALUES`). Parsing only, like [`check_single_select`].
+/// tell them (`SELECT *`, a bare `VALUES`). Checks the statement as [`check_single_select`].
 pub fn output_columns(conn: &Connection, origin: &str, sql: &str) -> Result<Option<Vec<String>>> {
+    let checked = || CHECKED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(columns) = checked().get(sql) {
+        return Ok(columns.clone());
+    }
     let statement = parse_single_select(conn, origin, sql)?;
-    Ok(select_list_names(&statement["node"]))
+    let columns = select_list_names(&statement["node"]);
+    checked().insert(sql.to_string(), columns.clone());
+    Ok(columns)
 }
 
 fn select_list_names(node: &serde_json::Value) -> Option<Vec<String>> {
