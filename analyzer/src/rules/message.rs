@@ -110,33 +110,36 @@ impl Messages {
         let vars = Value::from(vars);
         let render = |env: &Environment<'static>, name: &str| -> Result<String> {
             let template = env.get_template(name)?;
-            let mut out = Bounded(Vec::new());
+            let mut out = Bounded::default();
             template.render_captured_to(&vars, &mut out).map_err(|e| {
-                let why = if out.0.len() > MAX_TEXT {
+                let why = if out.full {
                     format!("more than {MAX_TEXT} bytes")
                 } else {
                     e.to_string()
                 };
                 anyhow::anyhow!("message.{name} template: {}", one_line(&why))
             })?;
-            Ok(String::from_utf8_lossy(&out.0).trim().to_string())
+            Ok(String::from_utf8_lossy(&out.text).trim().to_string())
         };
         Ok((render(&self.en, "en")?, render(&self.zh, "zh")?))
     }
 }
 
 /// A writer that refuses to hold more than [`MAX_TEXT`] bytes.
-struct Bounded(Vec<u8>);
+#[derive(Default)]
+struct Bounded {
+    text: Vec<u8>,
+    /// A write was refused.
+    full: bool,
+}
 
 impl std::io::Write for Bounded {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.0.len() + buf.len() > MAX_TEXT {
-            self.0
-                .extend_from_slice(&buf[..MAX_TEXT.saturating_sub(self.0.len())]);
-            self.0.push(b'.');
+        if self.text.len() + buf.len() > MAX_TEXT {
+            self.full = true;
             return Err(std::io::Error::other("message too long"));
         }
-        self.0.extend_from_slice(buf);
+        self.text.extend_from_slice(buf);
         Ok(buf.len())
     }
 
