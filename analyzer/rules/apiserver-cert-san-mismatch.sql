@@ -53,6 +53,37 @@ kubeadm init phase certs apiserver --config kubeadm.yaml
 #     - 123.123.123.123
 ```
 """
+[message]
+en = """\
+{% if proven %}the API server certificate (\
+  {% for c in cert_paths %}{{ c.path }} on {{ c.node }}{% if not loop.last %}, {% endif %}{% endfor %}\
+  ) is not valid for {{ host }}, which clients use: \
+{% else %}TLS certificate name mismatch for the API server address {{ host }} \
+  ("x509: certificate is valid for ..., not {{ host }}"): \
+{% endif %}\
+{% for o in origins %}\
+  {% if o.kind == 'kubeconfig' %}kubeconfig {{ o.path }} on {{ o.node }} ({{ o.server }})\
+  {% elif o.kind == 'kubeadm-config' %}kubeadm-config controlPlaneEndpoint\
+  {% elif o.kind == 'event' %}event {{ o.reason }} {{ o.object }}\
+  {% else %}{{ o.kind | log }} {{ o.place }}{% endif %}\
+  {% if not loop.last %}; {% endif %}\
+{% endfor %}\
+{% if not proven and covered_now %}; the API server certificates collected from the nodes do cover it now{% endif %}"""
+zh = """\
+{% if proven %}API Server 证书（\
+  {% for c in cert_paths %}节点 {{ c.node }} 上的 {{ c.path }}{% if not loop.last %}、{% endif %}{% endfor %}\
+  ）不包含 {{ host }}，但客户端在使用该地址：\
+{% else %}API Server 地址 {{ host }} 的 TLS 证书名称不匹配\
+  （"x509: certificate is valid for ..., not {{ host }}"）：\
+{% endif %}\
+{% for o in origins %}\
+  {% if o.kind == 'kubeconfig' %}节点 {{ o.node }} 上的 kubeconfig {{ o.path }}（{{ o.server }}）\
+  {% elif o.kind == 'kubeadm-config' %}kubeadm-config 的 controlPlaneEndpoint\
+  {% elif o.kind == 'event' %}事件 {{ o.reason }} {{ o.object }}\
+  {% else %}{{ o.kind | log }} {{ o.place }}{% endif %}\
+  {% if not loop.last %}；{% endif %}\
+{% endfor %}\
+{% if not proven and covered_now %}；从节点收集到的 API Server 证书现在已包含该地址{% endif %}"""
 --- */
 -- Each node bundle belongs to the cluster of its Node object (itself when none matches).
 WITH hb AS (
@@ -73,8 +104,7 @@ cas AS (
 configured AS (
     SELECT coalesce(h.cluster, k.bundle_id) AS cluster,
         lower(regexp_extract(k.server, '^[A-Za-z]+://\[?([^\]/:]+)', 1)) AS host,
-        'kubeconfig ' || k.path || ' on ' || k.node || ' (' || k.server || ')' AS origin,
-        '节点 ' || k.node || ' 上的 kubeconfig ' || k.path || '（' || k.server || '）' AS origin_zh,
+        {'kind': 'kubeconfig', 'path': k.path, 'node': k.node, 'server': k.server, 'place': NULL, 'reason': NULL, 'object': NULL} AS origin,
         k.bundle_id AS only_bundle
     FROM kubeconfig_clusters k LEFT JOIN hb h ON h.bundle_id = k.bundle_id
     WHERE NOT k.insecure_skip_tls_verify AND k.server LIKE 'https://%'
@@ -83,7 +113,7 @@ configured AS (
                   AND cas.fingerprint_sha256 = k.ca_fingerprint_sha256)
     UNION ALL
     SELECT bundle_id, lower(regexp_extract(doc->>'$.data.ClusterConfiguration', 'controlPlaneEndpoint:\s*"?\[?([^\]:"\s]+)', 1)),
-        'kubeadm-config controlPlaneEndpoint', 'kubeadm-config 的 controlPlaneEndpoint', NULL
+        {'kind': 'kubeadm-config', 'path': NULL, 'node': NULL, 'server': NULL, 'place': NULL, 'reason': NULL, 'object': NULL}, NULL
     FROM objects WHERE kind = 'ConfigMap' AND namespace = 'kube-system' AND name = 'kubeadm-config'
 ),
 -- Every address the API server answers on: the above, the kubernetes Service and its endpoints.
@@ -95,9 +125,9 @@ apiserver_hosts AS (
 -- "certificate is valid for …, not X" and its variants, in logs and events.
 mentions AS (
     SELECT coalesce(h.cluster, l.bundle_id) AS cluster, l.bundle_id, l.line AS text,
-        l.source || ' log ' || coalesce(l.namespace || '/' || l.pod || '/' || l.container, l.service, '') AS origin,
-        CASE l.source WHEN 'container' THEN '容器' WHEN 'node' THEN '节点' WHEN 'host' THEN '主机' ELSE l.source || ' ' END
-            || '日志 ' || coalesce(l.namespace || '/' || l.pod || '/' || l.container, l.service, '') AS origin_zh,
+        -- A log's kind is its source: container, node or host.
+        {'kind': l.source, 'path': NULL, 'node': NULL, 'server': NULL,
+         'place': coalesce(l.namespace || '/' || l.pod || '/' || l.container, l.service, ''), 'reason': NULL, 'object': NULL} AS origin,
         coalesce(l.pod, '') || ' ' || coalesce(l.container, '') AS who,
         l.ts, CAST(l.age AS INTERVAL) AS age, 1 AS n
     FROM log_lines l LEFT JOIN hb h ON h.bundle_id = l.bundle_id
@@ -106,8 +136,8 @@ mentions AS (
        OR contains(l.line, 'because it doesn''t contain any IP SANs')
     UNION ALL
     SELECT e.bundle_id, e.bundle_id, e.message,
-        'event ' || e.reason || ' ' || coalesce(e.object_kind || ' ', '') || coalesce(e.object_namespace || '/', '') || coalesce(e.object_name, ''),
-        '事件 ' || e.reason || ' ' || coalesce(e.object_kind || ' ', '') || coalesce(e.object_namespace || '/', '') || coalesce(e.object_name, ''),
+        {'kind': 'event', 'path': NULL, 'node': NULL, 'server': NULL, 'place': NULL, 'reason': e.reason,
+         'object': coalesce(e.object_kind || ' ', '') || coalesce(e.object_namespace || '/', '') || coalesce(e.object_name, '')},
         coalesce(e.object_name, '') || ' ' || coalesce(e.source_component, ''),
         CAST(e.last_seen AS TIMESTAMPTZ), b.collected_at - e.last_seen, coalesce(e.count, 1)
     FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
@@ -139,11 +169,11 @@ log_used AS (
                     OR a.host IS NOT NULL)))
 ),
 used AS (
-    SELECT cluster, host, origin, origin_zh, 'config' AS kind, NULL AS line, only_bundle,
+    SELECT cluster, host, origin, 'config' AS kind, NULL AS line, only_bundle,
         NULL::TIMESTAMPTZ AS ts, NULL::INTERVAL AS age, 0 AS n
     FROM configured
     UNION ALL
-    SELECT cluster, host, origin, origin_zh, 'log', text, NULL, ts, age, n FROM log_used
+    SELECT cluster, host, origin, 'log', text, NULL, ts, age, n FROM log_used
 ),
 -- Each address in use, numbered, and the API server certificates it is checked against: its
 -- cluster's, or for a kubeconfig those of its own node. Joined once, not one subquery per
@@ -157,8 +187,7 @@ cert_match AS (
                     lower(s) = 'ip:' || u.host OR lower(s) = 'dns:' || u.host
                     OR (lower(s) LIKE 'dns:*.%' AND u.host LIKE '%.' || substr(lower(s), 7)
                         AND strpos(substr(u.host, 1, strlen(u.host) - strlen(lower(s)) + 5), '.') = 0))) > 0) AS n_covering,
-        list(DISTINCT c.path || ' on ' || c.node) AS cert_paths,
-        list(DISTINCT '节点 ' || c.node || ' 上的 ' || c.path) AS cert_paths_zh
+        list(DISTINCT {'path': c.path, 'node': c.node} ORDER BY {'path': c.path, 'node': c.node}) AS cert_paths
     FROM used_n u JOIN certs c ON c.cluster = u.cluster AND (u.only_bundle IS NULL OR c.bundle_id = u.only_bundle)
     GROUP BY u.id
 ),
@@ -170,13 +199,13 @@ cert_sans AS (
 ),
 checked AS (
     SELECT u.* EXCLUDE (id), coalesce(m.n_certs, 0) AS n_certs, coalesce(m.n_covering, 0) AS n_covering,
-        m.cert_paths, m.cert_paths_zh, x.all_sans
+        m.cert_paths, x.all_sans
     FROM used_n u LEFT JOIN cert_match m ON m.id = u.id LEFT JOIN cert_sans x ON x.id = u.id
 ),
 per_host AS (
     SELECT cluster, host,
+        -- Kinds sort as their English names: container, event, host, kubeadm-config, kubeconfig, node.
         list(DISTINCT origin ORDER BY origin) AS origins,
-        list(DISTINCT origin_zh ORDER BY origin_zh) AS origins_zh,
         list(DISTINCT line ORDER BY line) FILTER (WHERE line IS NOT NULL) AS lines,
         bool_or(kind = 'config' AND n_certs > 0 AND n_covering = 0) AS config_uncovered,
         bool_or(kind = 'log') AS from_logs,
@@ -185,7 +214,6 @@ per_host AS (
         min(ts) FILTER (WHERE kind = 'log') AS first_seen, max(ts) FILTER (WHERE kind = 'log') AS last_seen,
         max(n_certs) FILTER (WHERE kind = 'log') AS n_certs, max(n_covering) FILTER (WHERE kind = 'log') AS n_covering,
         any_value(cert_paths) FILTER (WHERE n_certs > 0) AS cert_paths,
-        any_value(cert_paths_zh) FILTER (WHERE n_certs > 0) AS cert_paths_zh,
         any_value(all_sans) FILTER (WHERE n_certs > 0) AS all_sans
     FROM checked
     GROUP BY cluster, host
@@ -198,18 +226,7 @@ judged AS (
     FROM per_host
 )
 SELECT 'address/' || host AS resource, host AS name, cluster AS bundle_id,
-    CASE WHEN proven
-         THEN 'the API server certificate (' || array_to_string(cert_paths, ', ') || ') is not valid for ' || host
-              || ', which clients use: ' || array_to_string(origins, '; ')
-         ELSE 'TLS certificate name mismatch for the API server address ' || host || ' ("x509: certificate is valid for ..., not ' || host || '"): '
-              || array_to_string(origins, '; ')
-              || CASE WHEN covered_now THEN '; the API server certificates collected from the nodes do cover it now' ELSE '' END END AS message,
-    CASE WHEN proven
-         THEN 'API Server 证书（' || array_to_string(cert_paths_zh, '、') || '）不包含 ' || host
-              || '，但客户端在使用该地址：' || array_to_string(origins_zh, '；')
-         ELSE 'API Server 地址 ' || host || ' 的 TLS 证书名称不匹配（"x509: certificate is valid for ..., not ' || host || '"）：'
-              || array_to_string(origins_zh, '；')
-              || CASE WHEN covered_now THEN '；从节点收集到的 API Server 证书现在已包含该地址' ELSE '' END END AS message_zh,
+    host, proven, covered_now, cert_paths, origins,
     list_concat(coalesce(lines, [])[1:3], CASE WHEN all_sans IS NOT NULL THEN ['certificate SANs: ' || array_to_string(list_sort(all_sans), ', ')] ELSE [] END) AS evidence,
     CASE WHEN proven THEN 'high' WHEN covered_now THEN 'low' ELSE 'medium' END AS severity,
     first_seen, last_seen,

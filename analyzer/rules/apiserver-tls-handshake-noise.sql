@@ -18,12 +18,15 @@ server and close it without finishing TLS. They are harmless and can be ignored.
 zh = """
 这些日志来自负载均衡器或健康检查：它们与 API Server 建立 TCP 连接后未完成 TLS 握手就断开。无害，可以忽略。
 """
+[message]
+en = """\
+{{ count }} "http: TLS handshake error" lines (connection reset/EOF from health checks or load balancers)"""
+zh = """\
+{{ count }} 行 "http: TLS handshake error" 日志（健康检查或负载均衡器造成的 connection reset/EOF）"""
 --- */
 SELECT
     coalesce('pod/' || namespace || '/' || pod, 'node/' || node, 'cluster') AS resource,
     namespace, pod AS name, node, bundle_id,
-    count(*) || ' "http: TLS handshake error" lines (connection reset/EOF from health checks or load balancers)' AS message,
-    count(*) || ' 行 "http: TLS handshake error" 日志（健康检查或负载均衡器造成的 connection reset/EOF）' AS message_zh,
     count(*) AS count,
     list(line ORDER BY line_no)[1:2] AS evidence,
     min(ts) AS first_seen, max(ts) AS last_seen,

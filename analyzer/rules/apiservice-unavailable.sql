@@ -10,6 +10,33 @@ recent = "1h"
 [title]
 en = "Aggregated APIs unavailable: discovery incomplete (unable to retrieve the complete list of server APIs)"
 zh = "聚合 API 不可用：发现不完整 (unable to retrieve the complete list of server APIs)"
+[message]
+en = """\
+{% if kind == 'api' %}\
+  APIService {{ name }} is not available{% if reason is not none %} ({{ reason }}){% endif %}\
+  {% if backend is not none %}, backend service {{ backend }}{% endif %}\
+  {% if short_minutes is not none %}, since {{ short_minutes }} minutes only (its backend may be restarting){% endif %}\
+  {% if log_n is not none %}; {{ log_n }} log lines report discovery failures for it ({{ origins | join(', ') }}){% endif %}\
+{% elif kind == 'gap' %}\
+  API group {{ location }} failed discovery during collection ({{ reason }})\
+  {% if up_api is not none %}; APIService {{ up_api }} is Available now: a passing failure{% endif %}\
+{% else %}\
+  {{ count }} log lines report "unable to retrieve the complete list of server APIs" / failed group discovery \
+  ({{ origins | join(', ') }}); no unavailable APIService explains them\
+{% endif %}"""
+zh = """\
+{% if kind == 'api' %}\
+  APIService {{ name }} 不可用{% if reason is not none %}（{{ reason }}）{% endif %}\
+  {% if backend is not none %}，后端服务 {{ backend }}{% endif %}\
+  {% if short_minutes is not none %}，仅持续了 {{ short_minutes }} 分钟（其后端可能正在重启）{% endif %}\
+  {% if log_n is not none %}；{{ log_n }} 行日志报告了它的发现失败（{{ origins | join(', ') }}）{% endif %}\
+{% elif kind == 'gap' %}\
+  API 组 {{ location }} 在采集期间发现失败（{{ reason }}）\
+  {% if up_api is not none %}；APIService {{ up_api }} 现已可用：短暂的失败{% endif %}\
+{% else %}\
+  {{ count }} 行日志报告 "unable to retrieve the complete list of server APIs" 或 API 组发现失败\
+  （{{ origins | join(', ') }}）；当前没有不可用的 APIService 能解释这些日志\
+{% endif %}"""
 [thresholds]
 # An APIService unavailable for less than this many minutes may be a backend restarting.
 min_down_minutes = 5
@@ -73,7 +100,7 @@ matched AS MATERIALIZED (
 ),
 -- The log evidence of each unavailable APIService, aggregated once.
 per_api AS (
-    SELECT bundle_id, name, count(*) AS n, string_agg(DISTINCT origin, ', ' ORDER BY origin) AS origins,
+    SELECT bundle_id, name, count(*) AS n, list(DISTINCT origin ORDER BY origin) AS origins,
         list(line ORDER BY ts DESC NULLS LAST, line)[1:2] AS lines, min(ts) AS first_seen, max(ts) AS last_seen
     FROM matched
     GROUP BY bundle_id, name
@@ -91,16 +118,9 @@ up AS (
 SELECT
     'apiservice/' || a.name AS resource,
     a.name, a.bundle_id,
-    'APIService ' || a.name || ' is not available' || coalesce(' (' || a.reason || ')', '')
-        || coalesce(', backend service ' || a.service_namespace || '/' || a.service_name, '')
-        || CASE WHEN a.down_minutes < ${min_down_minutes}
-                THEN ', since ' || CAST(round(greatest(a.down_minutes, 0)) AS BIGINT) || ' minutes only (its backend may be restarting)' ELSE '' END
-        || coalesce('; ' || p.n || ' log lines report discovery failures for it (' || p.origins || ')', '') AS message,
-    'APIService ' || a.name || ' 不可用' || coalesce('（' || a.reason || '）', '')
-        || coalesce('，后端服务 ' || a.service_namespace || '/' || a.service_name, '')
-        || CASE WHEN a.down_minutes < ${min_down_minutes}
-                THEN '，仅持续了 ' || CAST(round(greatest(a.down_minutes, 0)) AS BIGINT) || ' 分钟（其后端可能正在重启）' ELSE '' END
-        || coalesce('；' || p.n || ' 行日志报告了它的发现失败（' || p.origins || '）', '') AS message_zh,
+    'api' AS kind, a.reason, a.service_namespace || '/' || a.service_name AS backend,
+    CASE WHEN a.down_minutes < ${min_down_minutes} THEN CAST(round(greatest(a.down_minutes, 0)) AS BIGINT) END AS short_minutes,
+    p.n AS log_n, p.origins, NULL AS location, NULL AS up_api,
     list_concat(
         [coalesce(a.message, '')],
         coalesce(gl.gaps, []),
@@ -117,10 +137,7 @@ LEFT JOIN gap_lines gl ON gl.bundle_id = a.bundle_id AND gl.name = a.name
 UNION ALL
 -- Discovery failures recorded during collection with no matching unavailable APIService.
 SELECT 'discovery/' || g.location, NULL, g.bundle_id,
-    'API group ' || g.location || ' failed discovery during collection (' || g.reason || ')'
-        || CASE WHEN u.name IS NOT NULL THEN '; APIService ' || u.name || ' is Available now: a passing failure' ELSE '' END,
-    'API 组 ' || g.location || ' 在采集期间发现失败（' || g.reason || '）'
-        || CASE WHEN u.name IS NOT NULL THEN '；APIService ' || u.name || ' 现已可用：短暂的失败' ELSE '' END,
+    'gap', g.reason, NULL, NULL, NULL, NULL, g.location, u.name,
     [g.detail],
     CASE WHEN u.name IS NOT NULL THEN 'info' ELSE 'medium' END,
     NULL, NULL, NULL, NULL
@@ -134,12 +151,7 @@ UNION ALL
 -- Discovery failures in component logs that no unavailable APIService explains: without the
 -- APIService object's Available=False they tell of a past or passing failure (info).
 SELECT 'discovery/logs', NULL, l.bundle_id,
-    count(*) || ' log lines report "unable to retrieve the complete list of server APIs" / failed group discovery ('
-        || string_agg(DISTINCT l.origin, ', ' ORDER BY l.origin) || ')'
-        || '; no unavailable APIService explains them',
-    count(*) || ' 行日志报告 "unable to retrieve the complete list of server APIs" 或 API 组发现失败（'
-        || string_agg(DISTINCT l.origin, ', ' ORDER BY l.origin) || '）'
-        || '；当前没有不可用的 APIService 能解释这些日志',
+    'logs', NULL, NULL, NULL, NULL, list(DISTINCT l.origin ORDER BY l.origin), NULL, NULL,
     list(l.line ORDER BY l.ts DESC NULLS LAST, l.line)[1:3],
     'info',
     min(l.ts), max(l.ts),

@@ -39,6 +39,19 @@ kubectl delete crd cronhorizontalpodautoscalers.autoscaling.alibabacloud.com
 若仍需使用该插件，请重新安装：控制器缺失期间其对象不会生效。没有任何残留对象的 CRD（由捆绑这些 CRD 的 chart 安装）
 以及未采集全部工作负载的情况报告为 info：不会显示过期记录，或其控制器可能在未采集的范围内运行。
 """
+[message]
+en = """\
+{{ addon }} CRDs still installed but no {{ addon }} controller runs: \
+{% for c in crds %}{{ c.crd }} ({{ c.objects }} {{ c.kind }} objects){% if not loop.last %}, {% endif %}{% endfor %}\
+{% if blind %}; not every workload was collected, so its controller may run unseen\
+{% elif count == 0 %}; no custom resources are left, so no stale record shows\
+{% else %}; the autoscaling records stay visible and are not acted on{% endif %}"""
+zh = """\
+{{ addon }} 的 CRD 仍然存在，但集群中没有运行 {{ addon }} 控制器：\
+{% for c in crds %}{{ c.crd }}（{{ c.objects }} 个 {{ c.kind }} 对象）{% if not loop.last %}、{% endif %}{% endfor %}\
+{% if blind %}；并非所有工作负载都已采集，其控制器可能在未采集的范围内运行\
+{% elif count == 0 %}；没有残留的自定义资源，因此不会显示过期的记录\
+{% else %}；这些伸缩记录仍然可见，但不会生效{% endif %}"""
 --- */
 WITH addons(addon, grp, image_re) AS (
     VALUES ('VPA', 'autoscaling.k8s.io', '(vpa-recommender|vpa-updater|vpa-admission-controller)'),
@@ -67,18 +80,9 @@ leftover AS (
       AND NOT EXISTS (SELECT 1 FROM containers p WHERE p.bundle_id = c.bundle_id AND regexp_matches(coalesce(p.image, ''), a.image_re))
 )
 SELECT 'addon/' || lower(l.addon) AS resource, l.bundle_id, NULL AS name,
-    l.addon || ' CRDs still installed but no ' || l.addon || ' controller runs: '
-        || string_agg(l.crd || ' (' || l.objects || ' ' || l.crd_kind || ' objects)', ', ' ORDER BY l.crd)
-        || CASE WHEN l.bundle_id IN (SELECT bundle_id FROM blind)
-                THEN '; not every workload was collected, so its controller may run unseen'
-                WHEN sum(l.objects) = 0 THEN '; no custom resources are left, so no stale record shows'
-                ELSE '; the autoscaling records stay visible and are not acted on' END AS message,
-    l.addon || ' 的 CRD 仍然存在，但集群中没有运行 ' || l.addon || ' 控制器：'
-        || string_agg(l.crd || '（' || l.objects || ' 个 ' || l.crd_kind || ' 对象）', '、' ORDER BY l.crd)
-        || CASE WHEN l.bundle_id IN (SELECT bundle_id FROM blind)
-                THEN '；并非所有工作负载都已采集，其控制器可能在未采集的范围内运行'
-                WHEN sum(l.objects) = 0 THEN '；没有残留的自定义资源，因此不会显示过期的记录'
-                ELSE '；这些伸缩记录仍然可见，但不会生效' END AS message_zh,
+    l.addon,
+    list({'crd': l.crd, 'objects': l.objects, 'kind': l.crd_kind} ORDER BY l.crd) AS crds,
+    l.bundle_id IN (SELECT bundle_id FROM blind) AS blind,
     list_concat(list(l.crd ORDER BY l.crd), flatten(list(coalesce(l.examples, []) ORDER BY l.crd))) AS evidence,
     sum(l.objects) AS count,
     -- The FAQ's problem is the records left behind: without any, or without knowing whether the

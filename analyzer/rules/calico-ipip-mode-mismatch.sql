@@ -36,6 +36,29 @@ kubectl -n kube-system set env ds/calico-node CALICO_IPV4POOL_IPIP=Never
 ip link delete tunl0      # 或：modprobe -r ipip
 ```
 """
+[message]
+en = """\
+{% if kind == 'pool' %}\
+  IPPool {{ name }} ({{ cidr }}) has ipipMode {{ mode }} but {{ src }} asks for {{ want }}: \
+  the variable only applies when the pool is created\
+  {% if want == 'Always' %} (it is the install default: the pool was most likely changed on purpose){% endif %}\
+{% elif kind == 'leftover' %}\
+  IPIP is off in every IPv4 pool but node {{ node }} still has its IPIP tunnel address \
+  ({{ what | join(', ') }}): delete the leftover tunl0 interface\
+{% else %}\
+  IPIP is off in every IPv4 pool but the ipip kernel module is still loaded on node {{ node }} (tunl0 exists)\
+{% endif %}"""
+zh = """\
+{% if kind == 'pool' %}\
+  IPPool {{ name }}（{{ cidr }}）的 ipipMode 为 {{ mode }}，但 {{ src }} 要求 {{ want }}：\
+  该变量只在创建 IP 池时生效\
+  {% if want == 'Always' %}（这是安装时的默认值：IP 池多半是有意修改的）{% endif %}\
+{% elif kind == 'leftover' %}\
+  所有 IPv4 IP 池都已关闭 IPIP，但节点 {{ node }} 仍保留 IPIP 隧道地址\
+  （{{ what | join(', ') }}）：请删除残留的 tunl0 网卡\
+{% else %}\
+  所有 IPv4 IP 池都已关闭 IPIP，但节点 {{ node }} 仍加载着 ipip 内核模块（存在 tunl0）\
+{% endif %}"""
 --- */
 WITH pools AS (
     SELECT bundle_id, name,
@@ -116,12 +139,7 @@ module_only AS (
     GROUP BY m.node
 )
 SELECT 'ippool/' || name AS resource, NULL AS node, name, bundle_id,
-    'IPPool ' || name || ' (' || cidr || ') has ipipMode ' || mode || ' but ' || src
-        || ' asks for ' || want || ': the variable only applies when the pool is created'
-        || CASE WHEN want = 'Always' THEN ' (it is the install default: the pool was most likely changed on purpose)' ELSE '' END AS message,
-    'IPPool ' || name || '（' || cidr || '）的 ipipMode 为 ' || mode || '，但 ' || src
-        || ' 要求 ' || want || '：该变量只在创建 IP 池时生效'
-        || CASE WHEN want = 'Always' THEN '（这是安装时的默认值：IP 池多半是有意修改的）' ELSE '' END AS message_zh,
+    'pool' AS kind, cidr, mode, src, want, NULL::VARCHAR[] AS what,
     ['IPPool ' || name || ' spec.ipipMode: ' || mode, src] AS evidence,
     -- Asked to turn IPIP off or down (Crane calico_type: Off) and the pool still encapsulates:
     -- the switch did not take. The install default (Always) beside a pool changed later is
@@ -130,17 +148,13 @@ SELECT 'ippool/' || name AS resource, NULL AS node, name, bundle_id,
 FROM mismatch
 UNION ALL
 SELECT 'node/' || node, node, node, bundle_id,
-    'IPIP is off in every IPv4 pool but node ' || node || ' still has its IPIP tunnel address ('
-        || array_to_string(what, ', ') || '): delete the leftover tunl0 interface',
-    '所有 IPv4 IP 池都已关闭 IPIP，但节点 ' || node || ' 仍保留 IPIP 隧道地址（'
-        || array_to_string(what, ', ') || '）：请删除残留的 tunl0 网卡',
+    'leftover', NULL, NULL, NULL, NULL, what,
     list_concat(what, pool_lines),
     'medium'
 FROM leftover
 UNION ALL
 SELECT 'node/' || node, node, node, bundle_id,
-    'IPIP is off in every IPv4 pool but the ipip kernel module is still loaded on node ' || node || ' (tunl0 exists)',
-    '所有 IPv4 IP 池都已关闭 IPIP，但节点 ' || node || ' 仍加载着 ipip 内核模块（存在 tunl0）',
+    'module', NULL, NULL, NULL, NULL, NULL,
     list_concat(['kernel module: ipip'], pool_lines),
     'low'
 FROM module_only

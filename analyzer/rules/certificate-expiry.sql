@@ -43,6 +43,64 @@ kubeadm certs renew all
 openssl x509 -noout -enddate -in /etc/kubernetes/pki/apiserver.crt
 ```
 """
+[message]
+en = """\
+{% if n == 1 %}{{ first_path }}{% else %}{{ n }} \
+  {% if flavour == 'kubeadm' %}kubeadm certificates (/etc/kubernetes){% elif flavour == 'k3s' %}k3s certificates\
+  {% elif flavour == 'rke2' %}RKE2 certificates{% elif flavour == 'k0s' %}k0s certificates\
+  {% else %}certificates in {{ dir }}{% endif %}\
+{% endif %} on {{ host }}\
+{% if expired %} expired {{ days }} days ago{% else %} expire{% if n == 1 %}s{% endif %} in {{ days }} days{% endif %} \
+({{ expiry }}): \
+{% for x in names[:8] | reject('none') %}{{ x.file }}{% if x.user is not none %} (embedded, user {{ x.user }}){% endif %}\
+  {% if not x.client %} ({{ x.subject }}{% if x.is_ca %}, CA{% endif %}){% endif %}{% if not loop.last %}, {% endif %}\
+{% endfor %}\
+{% if n > 8 %} and {{ n - 8 }} more{% endif %}; \
+{% if flavour == 'kubeadm' %}\
+  {% if has_ca %}a CA is among them: kubeadm certs renew does not renew CAs, plan a CA rotation\
+  {% else %}renew with kubeadm certs renew all and restart the control-plane static pods{% endif %}\
+{% elif flavour == 'kubelet' %}the kubelet rotates these itself when rotateCertificates is on: check its CSRs and rotation\
+{% elif flavour == 'kubelet-serving-selfsigned' %}\
+  {% if server_tls_bootstrap %}the kubelet's old self-signed serving certificate, not in use: serverTLSBootstrap is on \
+and the kubelet serves kubelet-server-current.pem; the file can be deleted\
+  {% else %}the kubelet's self-signed serving certificate: the kubelet never renews it, and the API server and \
+metrics-server (with --kubelet-insecure-tls) do not verify it, so nothing breaks; to renew it delete kubelet.crt/kubelet.key \
+and restart the kubelet, or enable serverTLSBootstrap for CA-signed, rotated serving certificates{% endif %}\
+{% elif flavour == 'k3s' %}k3s renews certificates that expire within 90 days when it starts: systemctl restart k3s (or k3s certificate rotate)\
+{% elif flavour == 'rke2' %}RKE2 renews them when it starts: systemctl restart rke2-server (or rke2 certificate rotate)\
+{% elif flavour == 'k0s' %}k0s renews them when it restarts: restart the k0s service\
+{% elif flavour == 'kubeconfig' %}re-issue this kubeconfig (a copy of a kubeadm admin.conf: copy /etc/kubernetes/admin.conf \
+again after kubeadm certs renew)\
+{% else %}renew them with the tool that issued them{% endif %}"""
+zh = """\
+节点 {{ host }} 上的 \
+{% if n == 1 %}{{ first_path }} {% else %}{{ n }} 个 \
+  {% if flavour == 'kubeadm' %}kubeadm 证书（/etc/kubernetes）{% elif flavour == 'k3s' %}k3s 证书\
+  {% elif flavour == 'rke2' %}RKE2 证书{% elif flavour == 'k0s' %}k0s 证书\
+  {% else %}{{ dir }} 中的证书{% endif %}\
+{% endif %}\
+{% if expired %}已过期 {{ days }} 天{% else %}将在 {{ days }} 天后过期{% endif %}\
+（{{ expiry }}）：\
+{% for x in names[:8] | reject('none') %}{{ x.file }}{% if x.user is not none %}（内嵌，用户 {{ x.user }}）{% endif %}\
+  {% if not x.client %} ({{ x.subject }}{% if x.is_ca %}, CA{% endif %}){% endif %}{% if not loop.last %}, {% endif %}\
+{% endfor %}\
+{% if n > 8 %} 等，另有 {{ n - 8 }} 个{% endif %}；\
+{% if flavour == 'kubeadm' %}\
+  {% if has_ca %}其中包含 CA：kubeadm certs renew 不会续期 CA，请规划 CA 轮换\
+  {% else %}使用 kubeadm certs renew all 续期，并重启控制面静态 Pod{% endif %}\
+{% elif flavour == 'kubelet' %}开启 rotateCertificates 时 kubelet 会自行轮换这些证书：检查其 CSR 和证书轮换情况\
+{% elif flavour == 'kubelet-serving-selfsigned' %}\
+  {% if server_tls_bootstrap %}kubelet 旧的自签名服务证书，未在使用：已开启 serverTLSBootstrap，\
+kubelet 使用的是 kubelet-server-current.pem；该文件可以删除\
+  {% else %}kubelet 自签名的服务证书：kubelet 从不续期它，API Server 和 metrics-server（使用 --kubelet-insecure-tls 时）\
+也不校验它，因此不影响使用；如需更新，删除 kubelet.crt/kubelet.key 并重启 kubelet，\
+或开启 serverTLSBootstrap 以使用 CA 签发并自动轮换的服务证书{% endif %}\
+{% elif flavour == 'k3s' %}k3s 启动时会续期 90 天内到期的证书：systemctl restart k3s（或 k3s certificate rotate）\
+{% elif flavour == 'rke2' %}RKE2 启动时会续期这些证书：systemctl restart rke2-server（或 rke2 certificate rotate）\
+{% elif flavour == 'k0s' %}k0s 重启时会续期这些证书：重启 k0s 服务\
+{% elif flavour == 'kubeconfig' %}重新签发该 kubeconfig（若是 kubeadm admin.conf 的副本：\
+在 kubeadm certs renew 之后重新复制 /etc/kubernetes/admin.conf）\
+{% else %}使用签发这些证书的工具续期{% endif %}"""
 [thresholds]
 warn_days = 30
 # Below this many days left, a certificate that has not expired yet is high.
@@ -80,8 +138,8 @@ server_tls_bootstrap AS (
 ),
 files AS (
     SELECT c.bundle_id, c.node, c.path,
-        regexp_replace(c.path, '^.*/', '') || CASE WHEN c.idx > 0 THEN '#' || c.idx ELSE '' END AS label,
-        regexp_replace(c.path, '^.*/', '') || CASE WHEN c.idx > 0 THEN '#' || c.idx ELSE '' END AS label_zh,
+        regexp_replace(c.path, '^.*/', '') || CASE WHEN c.idx > 0 THEN '#' || c.idx ELSE '' END AS file,
+        NULL::VARCHAR AS embedded_user,
         c.idx, c.subject, c.issuer, c.not_after, c.days_left, c.is_ca, c.sans,
         EXISTS (SELECT 1 FROM selfsigned_serving s WHERE s.bundle_id = c.bundle_id AND s.path = c.path) AS selfsigned_serving
     FROM certificates c
@@ -94,8 +152,7 @@ files AS (
 -- Client certificates embedded in kubeconfigs (admin.conf, controller-manager.conf,
 -- scheduler.conf, k3s/RKE2 kubeconfigs): `kubeadm certs check-expiration` lists them too.
 embedded AS (
-    SELECT u.bundle_id, u.node, u.path, regexp_replace(u.path, '^.*/', '') || ' (embedded, user ' || u.name || ')' AS label,
-        regexp_replace(u.path, '^.*/', '') || '（内嵌，用户 ' || u.name || '）' AS label_zh,
+    SELECT u.bundle_id, u.node, u.path, regexp_replace(u.path, '^.*/', '') AS file, u.name AS embedded_user,
         0 AS idx, 'client certificate of user ' || u.name AS subject,
         NULL AS issuer, u.client_certificate_not_after AS not_after,
         days_between(b.collected_at, u.client_certificate_not_after) AS days_left, false AS is_ca, [] AS sans,
@@ -106,12 +163,7 @@ embedded AS (
 due AS (
     SELECT *,
         -- A distribution's files are renewed together: one group for all of them.
-        CASE flavour WHEN 'kubeadm' THEN 'kubeadm certificates (/etc/kubernetes)' WHEN 'k3s' THEN 'k3s certificates'
-                     WHEN 'rke2' THEN 'RKE2 certificates' WHEN 'k0s' THEN 'k0s certificates'
-                     ELSE 'certificates in ' || regexp_replace(path, '/[^/]+$', '') END AS dir,
-        CASE flavour WHEN 'kubeadm' THEN 'kubeadm 证书（/etc/kubernetes）' WHEN 'k3s' THEN 'k3s 证书'
-                     WHEN 'rke2' THEN 'RKE2 证书' WHEN 'k0s' THEN 'k0s 证书'
-                     ELSE regexp_replace(path, '/[^/]+$', '') || ' 中的证书' END AS dir_zh,
+        CASE WHEN flavour NOT IN ('kubeadm', 'k3s', 'rke2', 'k0s') THEN regexp_replace(path, '/[^/]+$', '') END AS dir,
         -- Control-plane material: its expiry stops the cluster, not one node.
         flavour IN ('kubeadm', 'k3s', 'rke2', 'k0s') AND path <> '/etc/kubernetes/kubelet.conf'
             AND NOT regexp_matches(path, '^/var/lib/rancher/(k3s|rke2)/agent/') AS control_plane
@@ -123,19 +175,19 @@ due AS (
                  WHEN selfsigned_serving THEN 'kubelet-serving-selfsigned'
                  WHEN path LIKE '/var/lib/kubelet/pki/%' THEN 'kubelet'
                  WHEN path LIKE '/etc/kubernetes/%' THEN 'kubeadm'
-                 WHEN label LIKE '%(embedded, user %' THEN 'kubeconfig'
+                 WHEN embedded_user IS NOT NULL THEN 'kubeconfig'
                  ELSE 'other' END AS flavour
         FROM (SELECT * FROM files UNION ALL SELECT * FROM embedded)
         WHERE days_left < ${warn_days}
     )
 ),
 grouped AS (
-    SELECT bundle_id, node, dir, any_value(dir_zh) AS dir_zh, flavour, CAST(not_after AS DATE) AS day, min(days_left) AS days_left, min(not_after) AS not_after,
+    SELECT bundle_id, node, dir, flavour, CAST(not_after AS DATE) AS day, min(days_left) AS days_left, min(not_after) AS not_after,
         count(*) AS n, bool_or(is_ca) AS has_ca, bool_or(control_plane) AS control_plane,
-        list(label || CASE WHEN starts_with(subject, 'client certificate of') THEN '' ELSE ' (' || subject || CASE WHEN is_ca THEN ', CA' ELSE '' END || ')' END
+        -- NULL for a certificate without a subject: not named.
+        list(CASE WHEN subject IS NOT NULL THEN {'file': file, 'user': embedded_user, 'subject': subject, 'is_ca': is_ca,
+                                                 'client': starts_with(subject, 'client certificate of')} END
              ORDER BY starts_with(subject, 'client certificate of'), path, idx) AS names,
-        list(label_zh || CASE WHEN starts_with(subject, 'client certificate of') THEN '' ELSE ' (' || subject || CASE WHEN is_ca THEN ', CA' ELSE '' END || ')' END
-             ORDER BY starts_with(subject, 'client certificate of'), path, idx) AS names_zh,
         list(path || CASE WHEN idx > 0 THEN '#' || idx ELSE '' END || ': notAfter ' || strftime(not_after, '%Y-%m-%dT%H:%M:%SZ')
              || ', subject ' || subject || coalesce(', issuer ' || issuer, '')
              || CASE WHEN len(sans) > 0 THEN ', sans ' || array_to_string(sans, ', ') ELSE '' END ORDER BY path, idx) AS lines,
@@ -149,41 +201,9 @@ judged AS (
 SELECT
     'certificate/' || coalesce(node, '?') || ':' || CASE WHEN n = 1 THEN first_path ELSE flavour || ':' || strftime(day, '%Y-%m-%d') END AS resource,
     node, bundle_id,
-    CASE WHEN n = 1 THEN first_path ELSE n || ' ' || dir END
-        || ' on ' || coalesce(node, '?')
-        || CASE WHEN days_left < 0 THEN ' expired ' || CAST(floor(-days_left) AS BIGINT) || ' days ago'
-                ELSE CASE WHEN n = 1 THEN ' expires' ELSE ' expire' END || ' in ' || CAST(floor(days_left) AS BIGINT) || ' days' END
-        || ' (' || strftime(not_after, '%Y-%m-%dT%H:%M:%SZ') || '): ' || array_to_string(names[1:8], ', ')
-        || CASE WHEN n > 8 THEN ' and ' || (n - 8) || ' more' ELSE '' END
-        || '; ' || CASE flavour
-            WHEN 'kubeadm' THEN CASE WHEN has_ca THEN 'a CA is among them: kubeadm certs renew does not renew CAs, plan a CA rotation'
-                                     ELSE 'renew with kubeadm certs renew all and restart the control-plane static pods' END
-            WHEN 'kubelet' THEN 'the kubelet rotates these itself when rotateCertificates is on: check its CSRs and rotation'
-            WHEN 'kubelet-serving-selfsigned' THEN CASE WHEN server_tls_bootstrap
-                THEN 'the kubelet''s old self-signed serving certificate, not in use: serverTLSBootstrap is on and the kubelet serves kubelet-server-current.pem; the file can be deleted'
-                ELSE 'the kubelet''s self-signed serving certificate: the kubelet never renews it, and the API server and metrics-server (with --kubelet-insecure-tls) do not verify it, so nothing breaks; to renew it delete kubelet.crt/kubelet.key and restart the kubelet, or enable serverTLSBootstrap for CA-signed, rotated serving certificates' END
-            WHEN 'k3s' THEN 'k3s renews certificates that expire within 90 days when it starts: systemctl restart k3s (or k3s certificate rotate)'
-            WHEN 'rke2' THEN 'RKE2 renews them when it starts: systemctl restart rke2-server (or rke2 certificate rotate)'
-            WHEN 'k0s' THEN 'k0s renews them when it restarts: restart the k0s service'
-            WHEN 'kubeconfig' THEN 're-issue this kubeconfig (a copy of a kubeadm admin.conf: copy /etc/kubernetes/admin.conf again after kubeadm certs renew)'
-            ELSE 'renew them with the tool that issued them' END AS message,
-    '节点 ' || coalesce(node, '?') || ' 上的 ' || CASE WHEN n = 1 THEN first_path || ' ' ELSE n || ' 个 ' || dir_zh END
-        || CASE WHEN days_left < 0 THEN '已过期 ' || CAST(floor(-days_left) AS BIGINT) || ' 天'
-                ELSE '将在 ' || CAST(floor(days_left) AS BIGINT) || ' 天后过期' END
-        || '（' || strftime(not_after, '%Y-%m-%dT%H:%M:%SZ') || '）：' || array_to_string(names_zh[1:8], ', ')
-        || CASE WHEN n > 8 THEN ' 等，另有 ' || (n - 8) || ' 个' ELSE '' END
-        || '；' || CASE flavour
-            WHEN 'kubeadm' THEN CASE WHEN has_ca THEN '其中包含 CA：kubeadm certs renew 不会续期 CA，请规划 CA 轮换'
-                                     ELSE '使用 kubeadm certs renew all 续期，并重启控制面静态 Pod' END
-            WHEN 'kubelet' THEN '开启 rotateCertificates 时 kubelet 会自行轮换这些证书：检查其 CSR 和证书轮换情况'
-            WHEN 'kubelet-serving-selfsigned' THEN CASE WHEN server_tls_bootstrap
-                THEN 'kubelet 旧的自签名服务证书，未在使用：已开启 serverTLSBootstrap，kubelet 使用的是 kubelet-server-current.pem；该文件可以删除'
-                ELSE 'kubelet 自签名的服务证书：kubelet 从不续期它，API Server 和 metrics-server（使用 --kubelet-insecure-tls 时）也不校验它，因此不影响使用；如需更新，删除 kubelet.crt/kubelet.key 并重启 kubelet，或开启 serverTLSBootstrap 以使用 CA 签发并自动轮换的服务证书' END
-            WHEN 'k3s' THEN 'k3s 启动时会续期 90 天内到期的证书：systemctl restart k3s（或 k3s certificate rotate）'
-            WHEN 'rke2' THEN 'RKE2 启动时会续期这些证书：systemctl restart rke2-server（或 rke2 certificate rotate）'
-            WHEN 'k0s' THEN 'k0s 重启时会续期这些证书：重启 k0s 服务'
-            WHEN 'kubeconfig' THEN '重新签发该 kubeconfig（若是 kubeadm admin.conf 的副本：在 kubeadm certs renew 之后重新复制 /etc/kubernetes/admin.conf）'
-            ELSE '使用签发这些证书的工具续期' END AS message_zh,
+    coalesce(node, '?') AS host, n, first_path, dir, flavour, has_ca, server_tls_bootstrap, names,
+    days_left < 0 AS expired, CAST(floor(abs(days_left)) AS BIGINT) AS days,
+    strftime(not_after, '%Y-%m-%dT%H:%M:%SZ') AS expiry,
     lines AS evidence,
     n AS count,
     -- Nothing verifies the kubelet's self-signed serving certificate: its expiry is a note.

@@ -59,6 +59,48 @@ crictl ps -a | grep -E 'kube-apiserver|etcd'
 ```
 参见 https://kubernetes.io/zh-cn/docs/tasks/administer-cluster/kubeadm/configure-cgroup-driver/
 """
+[message]
+en = """\
+{% if mismatch %}kubelet cgroupDriver is {{ kubelet_driver }} ({{ kubelet_source }}) but {{ runtime }} uses {{ runtime_driver }} (\
+  {% if runtime == 'containerd' %}\
+    {% if driver_setting is not none %}SystemdCgroup = {{ driver_setting }} in containerd config\
+    {% else %}containerd default (no SystemdCgroup in /etc/containerd/config.toml){% endif %}\
+  {% elif runtime == 'docker' %}\
+    {% if driver_setting is not none %}native.cgroupdriver={{ driver_setting }} in /etc/docker/daemon.json\
+    {% else %}docker default on cgroup v{{ cgroup_version }}{% endif %}\
+  {% else %}\
+    {% if driver_setting is not none %}cgroup_manager = "{{ driver_setting }}" in CRI-O config{% else %}CRI-O default{% endif %}\
+  {% endif %})\
+{% endif %}\
+{% if log_n > 0 %}{% if mismatch %}; {% endif %}{{ log_n }} cgroup driver mismatch errors in kubelet/runtime logs or events{% endif %}\
+{% if crashing is not none %}{% if mismatch or log_n > 0 %}; {% endif %}control-plane static pods crash-looping: \
+  {% for p in crashing %}{{ p.pod }} ({{ p.reason }}, restarts {{ p.restarts }}){% if not loop.last %}, {% endif %}{% endfor %}\
+{% endif %}\
+{% if not mismatch and ready == false %}{% if log_n > 0 or crashing is not none %}; {% endif %}the node is NotReady{% endif %}\
+{% if agree_now %}{% if mismatch or log_n > 0 or crashing is not none or ready == false %}; {% endif %}\
+  the kubelet and {{ runtime_now }} both use {{ driver_now }} now{% endif %}"""
+zh = """\
+{% if mismatch %}kubelet 的 cgroupDriver 为 {{ kubelet_driver }}（\
+  {% if kubelet_source == 'kubelet --cgroup-driver flag' %}kubelet --cgroup-driver 参数\
+  {% elif kubelet_source == 'kubelet default' %}kubelet 默认值{% else %}{{ kubelet_source }}{% endif %}\
+  ），但 {{ runtime }} 使用 {{ runtime_driver }}（\
+  {% if runtime == 'containerd' %}\
+    {% if driver_setting is not none %}containerd 配置中 SystemdCgroup = {{ driver_setting }}\
+    {% else %}containerd 默认值（/etc/containerd/config.toml 中没有 SystemdCgroup）{% endif %}\
+  {% elif runtime == 'docker' %}\
+    {% if driver_setting is not none %}/etc/docker/daemon.json 中 native.cgroupdriver={{ driver_setting }}\
+    {% else %}cgroup v{{ cgroup_version }} 上的 docker 默认值{% endif %}\
+  {% else %}\
+    {% if driver_setting is not none %}CRI-O 配置中 cgroup_manager = "{{ driver_setting }}"{% else %}CRI-O 默认值{% endif %}\
+  {% endif %}）\
+{% endif %}\
+{% if log_n > 0 %}{% if mismatch %}；{% endif %}kubelet/运行时日志或事件中有 {{ log_n }} 条 cgroup driver 不一致的错误{% endif %}\
+{% if crashing is not none %}{% if mismatch or log_n > 0 %}；{% endif %}控制面静态 Pod 反复崩溃：\
+  {% for p in crashing %}{{ p.pod }}（{{ p.reason }}，已重启 {{ p.restarts }} 次）{% if not loop.last %}、{% endif %}{% endfor %}\
+{% endif %}\
+{% if not mismatch and ready == false %}{% if log_n > 0 or crashing is not none %}；{% endif %}该节点处于 NotReady{% endif %}\
+{% if agree_now %}{% if mismatch or log_n > 0 or crashing is not none or ready == false %}；{% endif %}\
+  kubelet 与 {{ runtime_now }} 目前都使用 {{ driver_now }}{% endif %}"""
 [thresholds]
 # kubelet minor from which the driver is taken from the runtime (KubeletCgroupDriverFromCRI
 # on by default) when the runtime reports it (containerd >= 2.0, CRI-O >= 1.28).
@@ -97,11 +139,7 @@ kubelet_driver AS (
         CASE WHEN count(*) FILTER (WHERE source = 'configz') > 0 THEN 'kubelet configz'
              WHEN any_value(f.driver) IS NOT NULL THEN 'kubelet --cgroup-driver flag'
              WHEN max(config->>'$.cgroupDriver') FILTER (WHERE source = 'file') IS NOT NULL THEN '/var/lib/kubelet/config.yaml'
-             ELSE 'kubelet default' END AS source,
-        CASE WHEN count(*) FILTER (WHERE source = 'configz') > 0 THEN 'kubelet configz'
-             WHEN any_value(f.driver) IS NOT NULL THEN 'kubelet --cgroup-driver 参数'
-             WHEN max(config->>'$.cgroupDriver') FILTER (WHERE source = 'file') IS NOT NULL THEN '/var/lib/kubelet/config.yaml'
-             ELSE 'kubelet 默认值' END AS source_zh
+             ELSE 'kubelet default' END AS source
     FROM kubelet_cfg k
     LEFT JOIN kubelet_flag f ON f.cluster = k.cluster AND f.node = k.node
     GROUP BY k.cluster, k.node
@@ -153,13 +191,9 @@ runtime_driver AS (
                                     ELSE 'docker default on cgroup v' || cgroup_version END
             WHEN 'cri-o' THEN CASE WHEN nullif(crio_driver, '') IS NOT NULL THEN 'cgroup_manager = "' || crio_driver || '" in CRI-O config'
                                    ELSE 'CRI-O default' END END AS driver_source,
-        CASE runtime
-            WHEN 'containerd' THEN CASE WHEN len(vals) > 0 THEN 'containerd 配置中 SystemdCgroup = ' || vals[1]
-                                        ELSE 'containerd 默认值（/etc/containerd/config.toml 中没有 SystemdCgroup）' END
-            WHEN 'docker' THEN CASE WHEN nullif(docker_driver, '') IS NOT NULL THEN '/etc/docker/daemon.json 中 native.cgroupdriver=' || docker_driver
-                                    ELSE 'cgroup v' || cgroup_version || ' 上的 docker 默认值' END
-            WHEN 'cri-o' THEN CASE WHEN nullif(crio_driver, '') IS NOT NULL THEN 'CRI-O 配置中 cgroup_manager = "' || crio_driver || '"'
-                                   ELSE 'CRI-O 默认值' END END AS driver_source_zh,
+        -- What the runtime's configuration sets (NULL: its default).
+        CASE runtime WHEN 'containerd' THEN vals[1] WHEN 'docker' THEN nullif(docker_driver, '')
+                     WHEN 'cri-o' THEN nullif(crio_driver, '') END AS driver_setting,
         -- The kubelet asks the runtime for its driver and follows it.
         (version_minor(kubelet_version) >= ${cri_driver_kubelet_minor}
          AND ((runtime = 'containerd' AND version_major(regexp_replace(crv, '^[a-z-]+://', '')) >= 2)
@@ -168,8 +202,7 @@ runtime_driver AS (
 ),
 config_mismatch AS (
     SELECT r.bundle_id, r.cluster, r.node, k.driver AS kubelet_driver, k.source AS kubelet_source,
-        r.runtime, r.driver AS runtime_driver, r.driver_source,
-        k.source_zh AS kubelet_source_zh, r.driver_source_zh
+        r.runtime, r.driver AS runtime_driver, r.driver_source, r.driver_setting, r.cgroup_version
     FROM runtime_driver r JOIN kubelet_driver k ON k.cluster = r.cluster AND k.node = r.node
     WHERE r.driver IS NOT NULL AND k.driver IS NOT NULL AND r.driver <> k.driver AND NOT coalesce(r.follows_runtime, false)
 ),
@@ -200,7 +233,8 @@ logs AS (
 ),
 crashing AS (
     SELECT bundle_id, node, list(DISTINCT pod || ' (' || coalesce(state_reason, last_reason, '?') || ', restarts ' || restart_count || ')') AS pods,
-        list(DISTINCT pod || '（' || coalesce(state_reason, last_reason, '?') || '，已重启 ' || restart_count || ' 次）') AS pods_zh
+        list(DISTINCT {'pod': pod, 'reason': coalesce(state_reason, last_reason, '?'), 'restarts': restart_count}
+             ORDER BY {'pod': pod, 'reason': coalesce(state_reason, last_reason, '?'), 'restarts': restart_count}) AS crashing
     FROM containers
     WHERE namespace = 'kube-system'
       AND regexp_matches(pod, '^(kube-apiserver|kube-controller-manager|kube-scheduler|etcd)-')
@@ -214,20 +248,9 @@ SELECT
     coalesce('node/' || k.node, 'cluster') AS resource,
     k.node,
     coalesce(m.bundle_id, l.bundle_id) AS bundle_id,
-    concat_ws('; ',
-        CASE WHEN m.node IS NOT NULL THEN 'kubelet cgroupDriver is ' || m.kubelet_driver || ' (' || m.kubelet_source || ') but '
-            || m.runtime || ' uses ' || m.runtime_driver || ' (' || m.driver_source || ')' END,
-        CASE WHEN l.n > 0 THEN l.n || ' cgroup driver mismatch errors in kubelet/runtime logs or events' END,
-        CASE WHEN c.pods IS NOT NULL THEN 'control-plane static pods crash-looping: ' || array_to_string(c.pods, ', ') END,
-        CASE WHEN m.node IS NULL AND n.ready = false THEN 'the node is NotReady' END,
-        CASE WHEN ok.node IS NOT NULL THEN 'the kubelet and ' || ok.runtime || ' both use ' || ok.driver || ' now' END) AS message,
-    concat_ws('；',
-        CASE WHEN m.node IS NOT NULL THEN 'kubelet 的 cgroupDriver 为 ' || m.kubelet_driver || '（' || m.kubelet_source_zh || '），但 '
-            || m.runtime || ' 使用 ' || m.runtime_driver || '（' || m.driver_source_zh || '）' END,
-        CASE WHEN l.n > 0 THEN 'kubelet/运行时日志或事件中有 ' || l.n || ' 条 cgroup driver 不一致的错误' END,
-        CASE WHEN c.pods IS NOT NULL THEN '控制面静态 Pod 反复崩溃：' || array_to_string(c.pods_zh, '、') END,
-        CASE WHEN m.node IS NULL AND n.ready = false THEN '该节点处于 NotReady' END,
-        CASE WHEN ok.node IS NOT NULL THEN 'kubelet 与 ' || ok.runtime || ' 目前都使用 ' || ok.driver END) AS message_zh,
+    m.node IS NOT NULL AS mismatch, m.kubelet_driver, m.kubelet_source, m.runtime, m.runtime_driver, m.driver_setting,
+    m.cgroup_version, coalesce(l.n, 0) AS log_n, c.crashing, n.ready, ok.node IS NOT NULL AS agree_now, ok.runtime AS runtime_now,
+    ok.driver AS driver_now,
     list_concat(
         CASE WHEN m.node IS NOT NULL THEN ['kubelet: cgroupDriver ' || m.kubelet_driver || ' from ' || m.kubelet_source,
                                            m.runtime || ': ' || m.runtime_driver || ' from ' || m.driver_source] ELSE [] END,

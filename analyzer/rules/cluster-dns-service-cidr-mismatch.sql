@@ -60,12 +60,54 @@ kubectl -n kube-system get svc kube-dns -o wide
 kubectl get ippools.crd.projectcalico.org -o yaml | grep cidr
 ```
 """
+[message]
+en = """\
+{% if kind == 'node' %}\
+  {% if broken %}kubelet on node {{ node }} sends pods to DNS server {{ dns_ips | join(', ') }} \
+but the DNS Service {{ dns_svc }} has ClusterIP {{ dns_ip }}: pods on this node cannot resolve names\
+  {% else %}kubelet on node {{ node }} sends pods to {{ dns_ips | join(', ') }} ({{ eff_src }}), \
+but a setting it does not use still names an old DNS address: {{ stale | join('; ') }} (fix it before it is used){% endif %}\
+{% elif kind == 'daemonset' %}\
+  calico-node CALICO_IPV4POOL_CIDR={{ cidr }} but no IPPool has that CIDR (existing: {{ pool_lines | join(', ') }}): \
+the variable only applies when a pool is created\
+{% else %}\
+  {% if kind == 'services' %}{{ outside_n }} Service ClusterIPs lie outside the service range {{ range_value }}\
+  {% else %}Calico IPPool {{ pool }} ({{ cidr }}) is outside the cluster pod CIDR {{ range_value }}{% endif %} (\
+  {% if range_origin.kind == 'pod' %}pod {{ range_origin.ref }} {{ range_origin.flag }}\
+  {% elif range_origin.kind == 'file' %}file {{ range_origin.ref }} on {{ range_origin.node }}\
+  {% elif range_origin.kind == 'kubeadm-config' %}ConfigMap kube-system/kubeadm-config {{ range_origin.ref }}\
+  {% else %}ServiceCIDR {{ range_origin.ref }}{% endif %})\
+  {% if kind == 'services' %}{% if dns_outside %}, including the DNS Service{% endif %}: \
+{{ outside | join(', ') }}{% if outside_n > 5 %}, ...{% endif %}\
+  {% elif has_inside %}; another enabled pool lies inside it, so this one is an extra pool{% endif %}\
+{% endif %}"""
+zh = """\
+{% if kind == 'node' %}\
+  {% if broken %}节点 {{ node }} 上的 kubelet 为 Pod 配置的 DNS 服务器是 {{ dns_ips | join(', ') }}，\
+但 DNS Service {{ dns_svc }} 的 ClusterIP 是 {{ dns_ip }}：该节点上的 Pod 无法解析域名\
+  {% else %}节点 {{ node }} 上的 kubelet 为 Pod 配置的 DNS 是 {{ dns_ips | join(', ') }}（{{ eff_src }}），\
+但未生效的配置中仍是旧的 DNS 地址：{{ stale | join('；') }}（请在其生效前修正）{% endif %}\
+{% elif kind == 'daemonset' %}\
+  calico-node 的 CALICO_IPV4POOL_CIDR={{ cidr }}，但没有 IPPool 使用该 CIDR（现有：{{ pool_lines | join(', ') }}）：\
+该变量只在创建 IP 池时生效\
+{% else %}\
+  {% if kind == 'services' %}{{ outside_n }} 个 Service 的 ClusterIP 不在 Service 网段 {{ range_value }}\
+  {% else %}Calico IPPool {{ pool }}（{{ cidr }}）不在集群 Pod 网段 {{ range_value }}{% endif %}（\
+  {% if range_origin.kind == 'pod' %}Pod {{ range_origin.ref }} 的 {{ range_origin.flag }}\
+  {% elif range_origin.kind == 'file' %}节点 {{ range_origin.node }} 上的文件 {{ range_origin.ref }}\
+  {% elif range_origin.kind == 'kubeadm-config' %}ConfigMap kube-system/kubeadm-config 的 {{ range_origin.ref }}\
+  {% else %}ServiceCIDR {{ range_origin.ref }}{% endif %}）内\
+  {% if kind == 'services' %}{% if dns_outside %}，其中包括 DNS Service{% endif %}：\
+{{ outside | join(', ') }}{% if outside_n > 5 %}, ...{% endif %}\
+  {% elif has_inside %}；另有启用的地址池位于该网段内，此池为额外添加的地址池{% endif %}\
+{% endif %}"""
 --- */
 WITH settings AS (
     -- (cluster bundle, which range, where it was read, value, priority: running flags first)
     SELECT bundle_id, CASE name WHEN 'kube-apiserver' THEN 'service' ELSE 'pod' END AS what,
         'pod ' || namespace || '/' || pod || CASE name WHEN 'kube-apiserver' THEN ' --service-cluster-ip-range' ELSE ' --cluster-cidr' END AS src,
-        'Pod ' || namespace || '/' || pod || CASE name WHEN 'kube-apiserver' THEN ' 的 --service-cluster-ip-range' ELSE ' 的 --cluster-cidr' END AS src_zh,
+        {'kind': 'pod', 'ref': namespace || '/' || pod, 'node': NULL,
+         'flag': CASE name WHEN 'kube-apiserver' THEN '--service-cluster-ip-range' ELSE '--cluster-cidr' END} AS origin,
         CASE name
             WHEN 'kube-apiserver' THEN regexp_extract(coalesce(CAST(command AS VARCHAR), '') || ' ' || coalesce(CAST(args AS VARCHAR), ''),
                                                       '--service-cluster-ip-range[= ]([0-9a-fA-F.:/,]+)', 1)
@@ -76,7 +118,8 @@ WITH settings AS (
     UNION ALL
     -- Static pod manifests (every one may carry the service range; the controller manager's the
     -- pod range) and RKE2/k3s config files, read once.
-    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), x.what, 'file ' || f.path || ' on ' || f.node, '节点 ' || f.node || ' 上的文件 ' || f.path, x.value, 2
+    SELECT coalesce(h.cluster_bundle_id, f.bundle_id), x.what, 'file ' || f.path || ' on ' || f.node,
+        {'kind': 'file', 'ref': f.path, 'node': f.node, 'flag': NULL}, x.value, 2
     FROM host_files f LEFT JOIN host_nodes h USING (bundle_id),
         unnest(CASE WHEN f.path LIKE '/etc/kubernetes/manifests/%' THEN
                    [{'what': 'service', 'value': regexp_extract(f.content, '--service-cluster-ip-range[= ]([0-9a-fA-F.:/,]+)', 1)},
@@ -87,19 +130,20 @@ WITH settings AS (
                     {'what': 'pod', 'value': regexp_extract(f.content, '(?m)^cluster-cidr:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1)}] END) AS t(x)
     WHERE f.path LIKE '/etc/kubernetes/manifests/%' OR f.path LIKE '/etc/rancher/%config.yaml%'
     UNION ALL
-    SELECT bundle_id, x.what, 'ConfigMap kube-system/kubeadm-config ' || x.field, 'ConfigMap kube-system/kubeadm-config 的 ' || x.field, x.value, 3
+    SELECT bundle_id, x.what, 'ConfigMap kube-system/kubeadm-config ' || x.field,
+        {'kind': 'kubeadm-config', 'ref': x.field, 'node': NULL, 'flag': NULL}, x.value, 3
     FROM objects,
         unnest([{'what': 'service', 'field': 'serviceSubnet', 'value': regexp_extract(doc->>'$.data.ClusterConfiguration', 'serviceSubnet:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1)},
                 {'what': 'pod', 'field': 'podSubnet', 'value': regexp_extract(doc->>'$.data.ClusterConfiguration', 'podSubnet:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1)}]) AS t(x)
     WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kube-system' AND name = 'kubeadm-config'
 ),
 effective AS (
-    SELECT bundle_id, what, arg_min(value, prio) AS value, arg_min(src, prio) AS src, arg_min(src_zh, prio) AS src_zh
+    SELECT bundle_id, what, arg_min(value, prio) AS value, arg_min(src, prio) AS src, arg_min(origin, prio) AS origin
     FROM settings WHERE value IS NOT NULL AND value <> ''
     GROUP BY ALL
 ),
 ranges AS (
-    SELECT bundle_id, what, src, src_zh, value, c AS cidr,
+    SELECT bundle_id, what, src, origin, value, c AS cidr,
         TRY_CAST(split_part(c, '/', 2) AS INTEGER) AS prefix,
         TRY_CAST(split_part(split_part(c, '/', 1), '.', 1) AS BIGINT) * 16777216
           + TRY_CAST(split_part(split_part(c, '/', 1), '.', 2) AS BIGINT) * 65536
@@ -110,7 +154,7 @@ ranges AS (
           -- ServiceCIDR objects (networking.k8s.io, Kubernetes 1.31+) extend the service range
           -- the supported way: ClusterIPs from them are in range.
           SELECT bundle_id, 'service', array_to_string(from_json(doc->'$.spec.cidrs', '["VARCHAR"]'), ','),
-              'ServiceCIDR ' || name, 'ServiceCIDR ' || name,
+              'ServiceCIDR ' || name, {'kind': 'servicecidr', 'ref': name, 'node': NULL, 'flag': NULL},
               unnest(from_json(doc->'$.spec.cidrs', '["VARCHAR"]'))
           FROM objects WHERE api_group = 'networking.k8s.io' AND resource = 'servicecidrs')
     WHERE contains(c, '.') AND contains(c, '/')
@@ -118,7 +162,7 @@ ranges AS (
 -- ClusterIPs outside every IPv4 service range the API server was given. Only clusters with a
 -- known service range are read (the join reads no Service where none is).
 svc_out AS (
-    SELECT s.bundle_id, any_value(r.value) AS range_value, any_value(r.src) AS range_src, any_value(r.src_zh) AS range_src_zh,
+    SELECT s.bundle_id, any_value(r.value) AS range_value, any_value(r.src) AS range_src, any_value(r.origin) AS range_origin,
         list(s.namespace || '/' || s.name || ' ' || s.cluster_ip ORDER BY NOT s.is_dns, s.namespace, s.name) AS outside,
         bool_or(s.is_dns) AS dns_outside
     FROM (SELECT bundle_id, namespace, name, cluster_ip,
@@ -134,7 +178,7 @@ svc_out AS (
     HAVING NOT bool_or(r.prefix BETWEEN 0 AND 32 AND s.ip // (1::BIGINT << (32 - r.prefix)) = r.net // (1::BIGINT << (32 - r.prefix)))
 ),
 svc_out_by_cluster AS (
-    SELECT bundle_id, any_value(range_value) AS range_value, any_value(range_src) AS range_src, any_value(range_src_zh) AS range_src_zh,
+    SELECT bundle_id, any_value(range_value) AS range_value, any_value(range_src) AS range_src, any_value(range_origin) AS range_origin,
         flatten(list(outside)) AS outside, bool_or(dns_outside) AS dns_outside
     FROM svc_out GROUP BY bundle_id
 ),
@@ -213,7 +257,7 @@ pool_in AS (
     SELECT p.bundle_id, p.name, p.cidr,
         bool_or(r.prefix BETWEEN 0 AND 32 AND p.prefix >= r.prefix
                 AND p.net // (1::BIGINT << (32 - r.prefix)) = r.net // (1::BIGINT << (32 - r.prefix))) AS inside,
-        any_value(r.value) AS range_value, any_value(r.src) AS range_src, any_value(r.src_zh) AS range_src_zh
+        any_value(r.value) AS range_value, any_value(r.src) AS range_src, any_value(r.origin) AS range_origin
     FROM pools p JOIN ranges r ON r.bundle_id = p.bundle_id AND r.what = 'pod'
     GROUP BY ALL
 ),
@@ -238,19 +282,9 @@ env_no_pool AS (
 -- The node's kubelet is named in `node` and the row carries the cluster bundle, so that
 -- cluster-dns-unavailable, which names this rule as its root cause, links per node.
 SELECT 'node/' || node AS resource, node, bundle_id,
-    CASE WHEN broken THEN
-        'kubelet on node ' || node || ' sends pods to DNS server ' || array_to_string(list_sort(eff_ips), ', ')
-            || ' but the DNS Service ' || dns_svc || ' has ClusterIP ' || dns_ip || ': pods on this node cannot resolve names'
-    ELSE
-        'kubelet on node ' || node || ' sends pods to ' || array_to_string(list_sort(eff_ips), ', ') || ' (' || eff_src
-            || '), but a setting it does not use still names an old DNS address: ' || array_to_string(stale, '; ')
-            || ' (fix it before it is used)' END AS message,
-    CASE WHEN broken THEN
-        '节点 ' || node || ' 上的 kubelet 为 Pod 配置的 DNS 服务器是 ' || array_to_string(list_sort(eff_ips), ', ')
-            || '，但 DNS Service ' || dns_svc || ' 的 ClusterIP 是 ' || dns_ip || '：该节点上的 Pod 无法解析域名'
-    ELSE
-        '节点 ' || node || ' 上的 kubelet 为 Pod 配置的 DNS 是 ' || array_to_string(list_sort(eff_ips), ', ') || '（' || eff_src
-            || '），但未生效的配置中仍是旧的 DNS 地址：' || array_to_string(stale, '；') || '（请在其生效前修正）' END AS message_zh,
+    'node' AS kind, broken, list_sort(eff_ips) AS dns_ips, eff_src, dns_svc, dns_ip, stale,
+    NULL::BIGINT AS outside_n, NULL AS range_value, NULL AS range_origin, NULL::BOOLEAN AS dns_outside, NULL::VARCHAR[] AS outside,
+    NULL AS pool, NULL AS cidr, NULL::BOOLEAN AS has_inside, NULL::VARCHAR[] AS pool_lines,
     list_concat(lines, ['Service ' || dns_svc || ' clusterIP: ' || dns_ip]) AS evidence,
     CASE WHEN broken THEN 'high' ELSE 'info' END AS severity,
     -- The address the node's pods are sent to: lookups timing out against it are symptoms.
@@ -258,30 +292,22 @@ SELECT 'node/' || node AS resource, node, bundle_id,
 FROM dns_mismatch
 UNION ALL
 SELECT 'cluster', NULL, o.bundle_id,
-    len(o.outside) || ' Service ClusterIPs lie outside the service range ' || o.range_value || ' (' || o.range_src || ')'
-        || CASE WHEN o.dns_outside THEN ', including the DNS Service' ELSE '' END
-        || ': ' || array_to_string(o.outside[1:5], ', ') || CASE WHEN len(o.outside) > 5 THEN ', ...' ELSE '' END,
-    len(o.outside) || ' 个 Service 的 ClusterIP 不在 Service 网段 ' || o.range_value || '（' || o.range_src_zh || '）内'
-        || CASE WHEN o.dns_outside THEN '，其中包括 DNS Service' ELSE '' END
-        || '：' || array_to_string(o.outside[1:5], ', ') || CASE WHEN len(o.outside) > 5 THEN ', ...' ELSE '' END,
+    'services', NULL, NULL, NULL, NULL, NULL, NULL,
+    len(o.outside), o.range_value, o.range_origin, o.dns_outside, o.outside[1:5], NULL, NULL, NULL, NULL,
     list_concat(o.outside[1:10], coalesce(ev.messages, [])),
     CASE WHEN o.dns_outside THEN 'high' ELSE 'medium' END, NULL
 FROM svc_out_by_cluster o LEFT JOIN out_of_range_events ev USING (bundle_id)
 UNION ALL
 SELECT 'ippool/' || name, NULL, bundle_id,
-    'Calico IPPool ' || name || ' (' || cidr || ') is outside the cluster pod CIDR ' || range_value || ' (' || range_src || ')'
-        || CASE WHEN has_inside THEN '; another enabled pool lies inside it, so this one is an extra pool' ELSE '' END,
-    'Calico IPPool ' || name || '（' || cidr || '）不在集群 Pod 网段 ' || range_value || '（' || range_src_zh || '）内'
-        || CASE WHEN has_inside THEN '；另有启用的地址池位于该网段内，此池为额外添加的地址池' ELSE '' END,
+    'pool', NULL, NULL, NULL, NULL, NULL, NULL,
+    NULL, range_value, range_origin, NULL, NULL, name, cidr, has_inside, NULL,
     ['IPPool ' || name || ' spec.cidr: ' || cidr, range_src || ': ' || range_value],
     CASE WHEN has_inside THEN 'info' ELSE 'medium' END, NULL
 FROM pool_out
 UNION ALL
 SELECT 'daemonset/' || namespace || '/' || workload, NULL, bundle_id,
-    'calico-node CALICO_IPV4POOL_CIDR=' || cidr || ' but no IPPool has that CIDR (existing: ' || array_to_string(pool_lines, ', ')
-        || '): the variable only applies when a pool is created',
-    'calico-node 的 CALICO_IPV4POOL_CIDR=' || cidr || '，但没有 IPPool 使用该 CIDR（现有：' || array_to_string(pool_lines, ', ')
-        || '）：该变量只在创建 IP 池时生效',
+    'daemonset', NULL, NULL, NULL, NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL, NULL, NULL, cidr, NULL, pool_lines,
     list_concat(['CALICO_IPV4POOL_CIDR=' || cidr], pool_lines),
     'medium', NULL
 FROM env_no_pool

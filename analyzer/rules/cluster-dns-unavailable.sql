@@ -53,6 +53,40 @@ kubectl -n kube-system rollout restart deploy/coredns
 systemctl restart k3s
 ```
 """
+[message]
+en = """\
+{% if kind == 'service' %}\
+  {% if no_endpoints %}cluster DNS service {{ namespace }}/{{ name }} ({{ cluster_ip if cluster_ip is not none else '?' }}) \
+has no ready endpoints{% if not_ready > 0 %} ({{ not_ready }} not ready){% endif %}: name resolution fails on every node{% endif %}\
+  {% if stuck_n > 0 %}{% if no_endpoints %}; {% endif %}{{ total - pods_ready }} of {{ total }} DNS pods not Ready\
+    {% if not no_endpoints and not no_pods %} (the others still answer: DNS is degraded, not down){% endif %}{% endif %}\
+{% else %}\
+  {{ lookups }} DNS lookups to {% if target_ips is not none %}{{ target_ips }}:53{% else %}the cluster DNS{% endif %} \
+timed out or were refused from pods on node {{ node if node is not none else '(unknown)' }} ({{ pods }} pods)\
+  {% if proven %}: the cluster DNS is down (see the DNS Service finding)\
+  {% elif foreign_ips %}: {{ foreign_ips | join(', ') }} is not the DNS Service address {{ svc_ips }}, \
+check the kubelet clusterDNS of this node\
+  {% elif recent_pods >= 1 and recent_pods <= min_pods - 1 %}: only {{ recent_pods }} pod(s) failed lately, \
+too few to blame the cluster DNS (their own network or a busy resolver)\
+  {% elif nodes_affected == 1 %}: only this node is affected, look at its network (CNI, interface){% endif %}\
+{% endif %}"""
+zh = """\
+{% if kind == 'service' %}\
+  {% if no_endpoints %}集群 DNS 服务 {{ namespace }}/{{ name }}（{{ cluster_ip if cluster_ip is not none else '?' }}）\
+没有就绪的 endpoint{% if not_ready > 0 %}（{{ not_ready }} 个地址未就绪）{% endif %}：所有节点上的域名解析都会失败{% endif %}\
+  {% if stuck_n > 0 %}{% if no_endpoints %}；{% endif %}{{ total }} 个 DNS Pod 中有 {{ total - pods_ready }} 个未 Ready\
+    {% if not no_endpoints and not no_pods %}（其余 Pod 仍在应答：DNS 性能下降，但未中断）{% endif %}{% endif %}\
+{% else %}\
+  节点 {{ node if node is not none else '（未知）' }} 上的 Pod 向 \
+{% if target_ips is not none %}{{ target_ips }}:53{% else %}集群 DNS{% endif %} 发起的 \
+{{ lookups }} 次 DNS 查询超时或被拒绝（涉及 {{ pods }} 个 Pod）\
+  {% if proven %}：集群 DNS 已不可用（见 DNS Service 的发现）\
+  {% elif foreign_ips %}：{{ foreign_ips | join(', ') }} 不是 DNS Service 的地址 {{ svc_ips }}，\
+请检查该节点 kubelet 的 clusterDNS\
+  {% elif recent_pods >= 1 and recent_pods <= min_pods - 1 %}：近期只有 {{ recent_pods }} 个 Pod 解析失败，\
+不足以说明集群 DNS 有问题（可能是其自身网络或解析器繁忙）\
+  {% elif nodes_affected == 1 %}：只有该节点受影响，请检查其网络（CNI、网卡）{% endif %}\
+{% endif %}"""
 [thresholds]
 min_not_ready_minutes = 5
 # Resolver failures from fewer pods than this on a node (with the DNS Service healthy) are one
@@ -96,16 +130,7 @@ svc_judged AS (
 ),
 svc_rows AS (
     SELECT s.bundle_id, 'service/' || s.namespace || '/' || s.name AS resource, s.namespace, s.name,
-        concat_ws('; ',
-            CASE WHEN s.no_endpoints THEN 'cluster DNS service ' || s.namespace || '/' || s.name || ' (' || coalesce(s.cluster_ip, '?') || ') has no ready endpoints'
-                || CASE WHEN s.not_ready > 0 THEN ' (' || s.not_ready || ' not ready)' ELSE '' END || ': name resolution fails on every node' END,
-            CASE WHEN len(s.stuck) > 0 THEN (s.total - s.pods_ready) || ' of ' || s.total || ' DNS pods not Ready'
-                || CASE WHEN NOT s.no_endpoints AND NOT s.no_pods THEN ' (the others still answer: DNS is degraded, not down)' ELSE '' END END) AS message,
-        concat_ws('；',
-            CASE WHEN s.no_endpoints THEN '集群 DNS 服务 ' || s.namespace || '/' || s.name || '（' || coalesce(s.cluster_ip, '?') || '）没有就绪的 endpoint'
-                || CASE WHEN s.not_ready > 0 THEN '（' || s.not_ready || ' 个地址未就绪）' ELSE '' END || '：所有节点上的域名解析都会失败' END,
-            CASE WHEN len(s.stuck) > 0 THEN s.total || ' 个 DNS Pod 中有 ' || (s.total - s.pods_ready) || ' 个未 Ready'
-                || CASE WHEN NOT s.no_endpoints AND NOT s.no_pods THEN '（其余 Pod 仍在应答：DNS 性能下降，但未中断）' ELSE '' END END) AS message_zh,
+        s.cluster_ip, s.no_endpoints, s.not_ready, len(s.stuck) AS stuck_n, s.total, s.pods_ready, s.no_pods,
         s.stuck AS evidence,
         CASE WHEN s.no_endpoints THEN 'critical' WHEN s.no_pods THEN 'high' ELSE 'medium' END AS severity,
         s.no_endpoints OR s.no_pods AS outage
@@ -153,7 +178,8 @@ timeouts AS (
 ),
 node_rows AS (
     SELECT t.bundle_id, 'node/' || coalesce(t.node, '?') AS resource, t.node,
-        coalesce(string_agg(DISTINCT t.dns_ip, ', ' ORDER BY t.dns_ip) || ':53', 'the cluster DNS') AS target,
+        -- NULL: the lines name no address.
+        string_agg(DISTINCT t.dns_ip, ', ' ORDER BY t.dns_ip) AS target_ips,
         count(*) AS n,
         count(DISTINCT t.pod) AS pods,
         count(DISTINCT t.pod) FILTER (WHERE in_window(t.age, ${recent})) AS recent_pods,
@@ -175,32 +201,18 @@ affected AS (
 -- symptom_key: lookups sent to an address that is not the DNS Service's are a symptom of a
 -- node's stale clusterDNS naming that address (cluster-dns-service-cidr-mismatch); the DNS
 -- Service's own outage is never a symptom of it.
-SELECT resource, namespace, name, NULL AS node, bundle_id, message, message_zh, evidence, severity,
+SELECT resource, namespace, name, NULL AS node, bundle_id, 'service' AS kind,
+    cluster_ip, no_endpoints, not_ready, stuck_n, total, pods_ready, no_pods,
+    NULL::BIGINT AS lookups, NULL AS target_ips, NULL::BIGINT AS pods, NULL::BOOLEAN AS proven, NULL::VARCHAR[] AS foreign_ips,
+    NULL AS svc_ips, NULL::BIGINT AS recent_pods, NULL::BIGINT AS nodes_affected,
+    evidence, severity,
     NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen, NULL::BIGINT AS recent_count, NULL::BIGINT AS count,
     'dns service' AS symptom_key
 FROM svc_rows
 UNION ALL
 SELECT r.resource, NULL, r.node, r.node, r.bundle_id,
-    r.n || ' DNS lookups to ' || r.target || ' timed out or were refused from pods on node '
-        || coalesce(r.node, '(unknown)') || ' (' || r.pods || ' pods)'
-        || CASE WHEN r.proven THEN ': the cluster DNS is down (see the DNS Service finding)'
-                WHEN len(r.foreign_ips) > 0
-                    THEN ': ' || array_to_string(r.foreign_ips, ', ') || ' is not the DNS Service address ' || r.svc_ips
-                         || ', check the kubelet clusterDNS of this node'
-                WHEN r.recent_pods BETWEEN 1 AND ${min_pods} - 1
-                    THEN ': only ' || r.recent_pods || ' pod(s) failed lately, too few to blame the cluster DNS (their own network or a busy resolver)'
-                WHEN a.nodes = 1 THEN ': only this node is affected, look at its network (CNI, interface)'
-                ELSE '' END,
-    '节点 ' || coalesce(r.node, '（未知）') || ' 上的 Pod 向 ' || replace(r.target, 'the cluster DNS', '集群 DNS') || ' 发起的 '
-        || r.n || ' 次 DNS 查询超时或被拒绝（涉及 ' || r.pods || ' 个 Pod）'
-        || CASE WHEN r.proven THEN '：集群 DNS 已不可用（见 DNS Service 的发现）'
-                WHEN len(r.foreign_ips) > 0
-                    THEN '：' || array_to_string(r.foreign_ips, ', ') || ' 不是 DNS Service 的地址 ' || r.svc_ips
-                         || '，请检查该节点 kubelet 的 clusterDNS'
-                WHEN r.recent_pods BETWEEN 1 AND ${min_pods} - 1
-                    THEN '：近期只有 ' || r.recent_pods || ' 个 Pod 解析失败，不足以说明集群 DNS 有问题（可能是其自身网络或解析器繁忙）'
-                WHEN a.nodes = 1 THEN '：只有该节点受影响，请检查其网络（CNI、网卡）'
-                ELSE '' END,
+    'node', NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    r.n, r.target_ips, r.pods, r.proven, r.foreign_ips, r.svc_ips, r.recent_pods, a.nodes,
     r.evidence,
     -- Lookups failing from several pods are a DNS problem worth a look; an outage is proven
     -- from the DNS Service and its pods, not from application logs.

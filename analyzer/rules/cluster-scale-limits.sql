@@ -35,6 +35,28 @@ kubectl get pods -A --no-headers | wc -l
 kubectl get pods -A -o wide --no-headers | awk '{print $8}' | sort | uniq -c | sort -rn | head
 ```
 """
+[message]
+en = """\
+{% if kind == 'total' %}the cluster has {{ n }} {{ what }}{% if n > lim %}, above{% else %}, close to{% endif %} \
+the tested limit of {{ lim }}\
+{% else %}node {{ node }} runs {{ n }} pods, above the tested limit of {{ max_pods_per_node }} pods per node\
+  {% if cap is not none %} (its capacity allows {{ cap }}){% endif %}\
+  {% if strain_kind == 'notready' %}; the node is NotReady{% if strain is not none %}: {{ strain }}{% endif %}\
+  {% elif strain_kind is not none %}; the node shows the strain of a crowded node: {{ strain }}\
+  {% elif cap is not none and cap > max_pods_per_node and n <= cap %}; within the capacity the node was given \
+(maxPods raised on purpose) and the node is healthy{% endif %}\
+{% endif %}"""
+zh = """\
+{% if kind == 'total' %}集群共有 {{ n }} 个\
+  {% if what == 'nodes' %}节点{% elif what == 'pods' %} Pod{% elif what == 'containers' %}容器{% else %} {{ what }}{% endif %}\
+  {% if n > lim %}，超过{% else %}，接近{% endif %}测试上限 {{ lim }}\
+{% else %}节点 {{ node }} 运行了 {{ n }} 个 Pod，超过每节点 {{ max_pods_per_node }} 个 Pod 的测试上限\
+  {% if cap is not none %}（其容量允许 {{ cap }} 个）{% endif %}\
+  {% if strain_kind == 'notready' %}；该节点处于 NotReady{% if strain is not none %}：{{ strain }}{% endif %}\
+  {% elif strain_kind is not none %}；该节点已出现 Pod 过多的压力表现：{{ strain }}\
+  {% elif cap is not none and cap > max_pods_per_node and n <= cap %}；仍在为该节点设置的容量\
+（有意调大的 maxPods）之内，且节点状态正常{% endif %}\
+{% endif %}"""
 [thresholds]
 max_nodes = 5000
 max_pods = 150000
@@ -117,32 +139,16 @@ per_node_judged AS (
         ON pr.bundle_id = n.bundle_id AND pr.node = n.name
 )
 -- In the order of the limits (nodes, pods, containers) for one cluster.
-SELECT resource, node, bundle_id, message, message_zh, evidence, severity
+SELECT resource, node, bundle_id, kind, what, n, lim, cap, strain_kind, strain, evidence, severity
 FROM (
     SELECT 'cluster' AS resource, NULL AS node, bundle_id, ord,
-        'the cluster has ' || n || ' ' || what || CASE WHEN n > lim THEN ', above' ELSE ', close to' END
-            || ' the tested limit of ' || lim AS message,
-        '集群共有 ' || n || ' 个' || CASE what WHEN 'nodes' THEN '节点' WHEN 'pods' THEN ' Pod' WHEN 'containers' THEN '容器' ELSE ' ' || what END
-            || CASE WHEN n > lim THEN '，超过' ELSE '，接近' END || '测试上限 ' || lim AS message_zh,
+        'total' AS kind, what, n, lim, NULL::BIGINT AS cap, NULL AS strain_kind, NULL AS strain,
         [what || ': ' || n || ' / ' || lim] AS evidence,
         CASE WHEN n > lim THEN 'high' ELSE 'medium' END AS severity
     FROM total_rows
     UNION ALL
     SELECT 'node/' || p.node, p.node, p.bundle_id, 0,
-        'node ' || p.node || ' runs ' || p.n || ' pods, above the tested limit of ${max_pods_per_node} pods per node'
-            || coalesce(' (its capacity allows ' || p.cap || ')', '')
-            || CASE WHEN p.strain_kind = 'notready' THEN '; the node is NotReady' || coalesce(': ' || p.strain, '')
-                    WHEN p.strain_kind IS NOT NULL THEN '; the node shows the strain of a crowded node: ' || p.strain
-                    WHEN p.cap > ${max_pods_per_node} AND p.n <= p.cap
-                        THEN '; within the capacity the node was given (maxPods raised on purpose) and the node is healthy'
-                    ELSE '' END,
-        '节点 ' || p.node || ' 运行了 ' || p.n || ' 个 Pod，超过每节点 ${max_pods_per_node} 个 Pod 的测试上限'
-            || coalesce('（其容量允许 ' || p.cap || ' 个）', '')
-            || CASE WHEN p.strain_kind = 'notready' THEN '；该节点处于 NotReady' || coalesce('：' || p.strain, '')
-                    WHEN p.strain_kind IS NOT NULL THEN '；该节点已出现 Pod 过多的压力表现：' || p.strain
-                    WHEN p.cap > ${max_pods_per_node} AND p.n <= p.cap
-                        THEN '；仍在为该节点设置的容量（有意调大的 maxPods）之内，且节点状态正常'
-                    ELSE '' END,
+        'node', NULL, p.n, ${max_pods_per_node}, p.cap, p.strain_kind, p.strain,
         list_concat(['pods on node: ' || p.n, 'capacity.pods: ' || coalesce(CAST(p.cap AS VARCHAR), '?')],
             CASE WHEN p.strain IS NOT NULL THEN ['node: ' || p.strain] ELSE [] END),
         -- A node given more than 110 pods on purpose and coping with them is no finding of its own;

@@ -42,6 +42,25 @@ cat /etc/cni/net.d/10-flannel.conflist
 kubectl -n kube-flannel get ds kube-flannel-ds -o yaml | grep -A5 install-cni-plugin
 ```
 """
+[message]
+en = """\
+{% if missing %}{{ paths | join(', ') }} on {{ node }} uses "type": "flannel" but /opt/cni/bin has no flannel binary\
+  {% if bins_n == 0 %} (the directory is empty){% else %} (has {{ bins_n }} other plugins: cni-plugins without flannel){% endif %}\
+{% endif %}\
+{% if errors > 0 %}{% if missing %}; {% endif %}pod sandboxes failed {{ errors }} times with: \
+failed to find plugin "flannel" in path (\
+  {% for w in seen %}{% if w.kind == 'event' %}event {{ w.ref }}{% else %}{{ w.kind | log }} {{ w.ref }}{% endif %}\
+{% if not loop.last %}, {% endif %}{% endfor %})\
+{% endif %}"""
+zh = """\
+{% if missing %}节点 {{ node }} 上的 {{ paths | join(', ') }} 使用 "type": "flannel"，但 /opt/cni/bin 中没有 flannel 二进制文件\
+  {% if bins_n == 0 %}（该目录为空）{% else %}（其中有 {{ bins_n }} 个其他插件：cni-plugins 不含 flannel）{% endif %}\
+{% endif %}\
+{% if errors > 0 %}{% if missing %}；{% endif %}Pod 沙箱创建失败 {{ errors }} 次，\
+报错 failed to find plugin "flannel" in path（\
+  {% for w in seen %}{% if w.kind == 'event' %}事件 {{ w.ref }}{% else %}{{ w.kind | log }} {{ w.ref }}{% endif %}\
+{% if not loop.last %}、{% endif %}{% endfor %}）\
+{% endif %}"""
 --- */
 -- The network configuration the runtime uses: the first file of /etc/cni/net.d. A flannel
 -- file left behind after moving to another plugin is not read.
@@ -79,14 +98,12 @@ missing AS (
 errs AS (
     SELECT e.bundle_id AS cluster, coalesce(e.source_host, (SELECT any_value(p.node) FROM pods p WHERE p.bundle_id = e.bundle_id AND p.namespace = e.object_namespace AND p.name = e.object_name)) AS node,
         e.message AS line, e.count AS n, e.first_seen AS first_ts, e.last_seen AS ts, b.collected_at - e.last_seen AS age,
-        'event ' || e.reason AS what, '事件 ' || e.reason AS what_zh
+        {'kind': 'event', 'ref': e.reason} AS what
     FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
     WHERE contains(e.message, 'failed to find plugin') AND regexp_matches(e.message, 'failed to find plugin \\*"flannel\\*"')
     UNION ALL
     SELECT coalesce(h.cluster_bundle_id, l.bundle_id), l.node, l.line, 1, l.ts, l.ts, l.age,
-        l.source || ' log ' || coalesce(l.service, l.container, ''),
-        CASE l.source WHEN 'container' THEN '容器' WHEN 'node' THEN '节点' WHEN 'host' THEN '主机' ELSE l.source || ' ' END
-            || '日志 ' || coalesce(l.service, l.container, '')
+        {'kind': l.source, 'ref': coalesce(l.service, l.container, '')}
     FROM log_lines l
     LEFT JOIN host_nodes h ON l.source = 'host' AND h.bundle_id = l.bundle_id
     -- Structured kubelet lines escape the quotes once or twice (inside err="...").
@@ -95,21 +112,14 @@ errs AS (
 err_nodes AS (
     SELECT cluster, node, sum(n) AS n, coalesce(sum(n) FILTER (WHERE in_window(age, ${recent})), 0) AS recent_n,
         min(first_ts) AS first_seen, max(ts) AS last_seen,
-        string_agg(DISTINCT what, ', ' ORDER BY what) AS seen,
-        string_agg(DISTINCT what_zh, '、' ORDER BY what_zh) AS seen_zh,
+        -- Kinds sort as their English names: container, event, host, node.
+        list(DISTINCT what ORDER BY what) AS seen,
         list(DISTINCT line ORDER BY line)[1:2] AS lines
     FROM errs GROUP BY cluster, node
 )
 SELECT coalesce('node/' || coalesce(m.node, e.node), 'cluster') AS resource,
     coalesce(m.node, e.node) AS node, coalesce(m.node, e.node) AS name, coalesce(m.bundle_id, e.cluster) AS bundle_id,
-    concat_ws('; ',
-        CASE WHEN m.node IS NOT NULL THEN array_to_string(m.paths, ', ') || ' on ' || m.node || ' uses "type": "flannel" but /opt/cni/bin has no flannel binary'
-            || CASE WHEN len(coalesce(m.bins, [])) = 0 THEN ' (the directory is empty)' ELSE ' (has ' || len(m.bins) || ' other plugins: cni-plugins without flannel)' END END,
-        CASE WHEN e.n > 0 THEN 'pod sandboxes failed ' || e.n || ' times with: failed to find plugin "flannel" in path (' || e.seen || ')' END) AS message,
-    concat_ws('；',
-        CASE WHEN m.node IS NOT NULL THEN '节点 ' || m.node || ' 上的 ' || array_to_string(m.paths, ', ') || ' 使用 "type": "flannel"，但 /opt/cni/bin 中没有 flannel 二进制文件'
-            || CASE WHEN len(coalesce(m.bins, [])) = 0 THEN '（该目录为空）' ELSE '（其中有 ' || len(m.bins) || ' 个其他插件：cni-plugins 不含 flannel）' END END,
-        CASE WHEN e.n > 0 THEN 'Pod 沙箱创建失败 ' || e.n || ' 次，报错 failed to find plugin "flannel" in path（' || e.seen_zh || '）' END) AS message_zh,
+    m.node IS NOT NULL AS missing, m.paths, len(coalesce(m.bins, [])) AS bins_n, coalesce(e.n, 0) AS errors, e.seen,
     list_concat(CASE WHEN m.node IS NOT NULL THEN ['/opt/cni/bin: ' || array_to_string(coalesce(m.bins, []), ' ')] ELSE [] END, coalesce(e.lines, [])) AS evidence,
     -- The node's files prove it now; errors alone are judged by their age.
     CASE WHEN m.node IS NOT NULL THEN 'high' ELSE 'medium' END AS severity,

@@ -40,6 +40,17 @@ echo nf_conntrack > /etc/modules-load.d/conntrack.conf
 若内核进行了升级但未重启，当前运行内核的模块可能缺失（`/lib/modules/$(uname -r)`），同样会导致集群创建失败：
 重启进入新内核后再创建集群。
 """
+[message]
+en = """\
+nf_conntrack is not loaded on node {{ node }} (not in /proc/modules, no net.netfilter.nf_conntrack_max)\
+{% if kernel_release is not none %} (kernel {{ kernel_release }}){% endif %}\
+{% if confirmed %}; logs confirm conntrack is missing{% endif %}\
+{% if ready_without_it %}; the node is Ready without it: only kernel tuning of nf_conntrack settings would fail{% endif %}"""
+zh = """\
+节点 {{ node }} 未加载 nf_conntrack（/proc/modules 中没有该模块，也没有 net.netfilter.nf_conntrack_max\
+{% if kernel_release is not none %}；内核 {{ kernel_release }}{% endif %}）\
+{% if confirmed %}；日志也证实缺少 conntrack{% endif %}\
+{% if ready_without_it %}；该节点在没有它的情况下已 Ready：只有针对 nf_conntrack 参数的内核调优会失败{% endif %}"""
 --- */
 WITH facts AS (
     -- Node bundles whose module list and sysctls were both collected: a sysctl that cannot be
@@ -73,14 +84,8 @@ not_loaded AS (
       AND f.conntrack_max IS NULL
 )
 SELECT 'node/' || f.node AS resource, f.node, f.bundle_id,
-    'nf_conntrack is not loaded on node ' || f.node || ' (not in /proc/modules, no net.netfilter.nf_conntrack_max)'
-        || coalesce(' (kernel ' || f.kernel_release || ')', '')
-        || CASE WHEN l.recent_n > 0 THEN '; logs confirm conntrack is missing' ELSE '' END
-        || CASE WHEN f.node_ready AND coalesce(l.recent_n, 0) = 0 THEN '; the node is Ready without it: only kernel tuning of nf_conntrack settings would fail' ELSE '' END AS message,
-    '节点 ' || f.node || ' 未加载 nf_conntrack（/proc/modules 中没有该模块，也没有 net.netfilter.nf_conntrack_max'
-        || coalesce('；内核 ' || f.kernel_release, '') || '）'
-        || CASE WHEN l.recent_n > 0 THEN '；日志也证实缺少 conntrack' ELSE '' END
-        || CASE WHEN f.node_ready AND coalesce(l.recent_n, 0) = 0 THEN '；该节点在没有它的情况下已 Ready：只有针对 nf_conntrack 参数的内核调优会失败' ELSE '' END AS message_zh,
+    f.kernel_release, coalesce(l.recent_n > 0, false) AS confirmed,
+    coalesce(f.node_ready AND coalesce(l.recent_n, 0) = 0, false) AS ready_without_it,
     list_concat(['conntrack-related modules loaded: ' || coalesce(nullif(array_to_string(list_filter(f.modules, lambda m: m LIKE '%conntrack%' OR m LIKE 'nf_nat%'), ', '), ''), 'none')],
                 CASE WHEN l.recent_n > 0 THEN l.lines ELSE [] END) AS evidence,
     -- A node being installed (not in a cluster of the case), not Ready, or with recent

@@ -55,6 +55,28 @@ iostat -d -x 1
 pidstat -d 1
 ```
 """
+[message]
+en = """\
+{{ errors }} "failed to reserve {% if sandbox %}container/sandbox{% else %}container{% endif %} name" errors\
+{% if pods > 0 %} for {{ pods }} pod(s){% endif %} on node {{ node if node is not none else '?' }} \
+({{ seen | join(', ') }}): the runtime is slower than the kubelet's timeout\
+{% if waiting > 0 %}; {{ waiting }} container(s) waiting on it now{% endif %}\
+{% if zfs is not none %}; containerd uses the zfs snapshotter ({{ zfs | join('; ') }}), whose zfs list is very slow\
+{% else %}; check the disk I/O of the node (iostat -d -x 1){% endif %}"""
+zh = """\
+节点 {{ node if node is not none else '?' }} 上出现 {{ errors }} 次 \
+"failed to reserve {% if sandbox %}container/sandbox{% else %}container{% endif %} name" 错误\
+{% if pods > 0 %}，涉及 {{ pods }} 个 Pod{% endif %}（\
+{% for s in seen %}\
+  {% if s == 'events' %}事件{% elif s == 'container status' %}容器状态\
+  {% elif s is endingwith(' log') %}{{ s[:-4] }} 日志{% else %}{{ s }}{% endif %}\
+  {% if not loop.last %}、{% endif %}\
+{% endfor %}）：运行时的响应慢于 kubelet 的超时\
+{% if waiting > 0 %}；当前有 {{ waiting }} 个容器仍在等待{% endif %}\
+{% if zfs is not none %}；containerd 使用 zfs snapshotter（\
+  {% for w in zfs %}{% if w is endingwith(' is on zfs') %}{{ w[:-10] }} 位于 zfs 上{% else %}{{ w }}{% endif %}\
+{% if not loop.last %}；{% endif %}{% endfor %}），而 zfs list 非常慢\
+{% else %}；请检查节点的磁盘 I/O（iostat -d -x 1）{% endif %}"""
 --- */
 WITH hn AS (
     SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
@@ -118,22 +140,7 @@ zfs AS (
     ) GROUP BY cluster, node
 )
 SELECT 'node/' || coalesce(p.node, '?') AS resource, p.node, p.node AS name, p.cluster AS bundle_id,
-    p.n || ' "failed to reserve ' || CASE WHEN p.sandbox THEN 'container/sandbox' ELSE 'container' END || ' name" errors'
-        || CASE WHEN p.pods > 0 THEN ' for ' || p.pods || ' pod(s)' ELSE '' END
-        || ' on node ' || coalesce(p.node, '?') || ' (' || array_to_string(p.seen, ', ') || '): the runtime is slower than the kubelet''s timeout'
-        || CASE WHEN s.n > 0 THEN '; ' || s.n || ' container(s) waiting on it now' ELSE '' END
-        || CASE WHEN z.whats IS NOT NULL THEN '; containerd uses the zfs snapshotter (' || array_to_string(z.whats, '; ') || '), whose zfs list is very slow'
-                ELSE '; check the disk I/O of the node (iostat -d -x 1)' END AS message,
-    '节点 ' || coalesce(p.node, '?') || ' 上出现 ' || p.n || ' 次 "failed to reserve ' || CASE WHEN p.sandbox THEN 'container/sandbox' ELSE 'container' END || ' name" 错误'
-        || CASE WHEN p.pods > 0 THEN '，涉及 ' || p.pods || ' 个 Pod' ELSE '' END
-        || '（' || array_to_string(list_transform(p.seen, lambda s: CASE WHEN s = 'events' THEN '事件' WHEN s = 'container status' THEN '容器状态'
-                                                                      ELSE regexp_replace(s, ' log$', ' 日志') END), '、')
-        || '）：运行时的响应慢于 kubelet 的超时'
-        || CASE WHEN s.n > 0 THEN '；当前有 ' || s.n || ' 个容器仍在等待' ELSE '' END
-        || CASE WHEN z.whats IS NOT NULL THEN '；containerd 使用 zfs snapshotter（'
-                    || array_to_string(list_transform(z.whats, lambda w: regexp_replace(w, '^(.*) is on zfs$', '\1 位于 zfs 上')), '；')
-                    || '），而 zfs list 非常慢'
-                ELSE '；请检查节点的磁盘 I/O（iostat -d -x 1）' END AS message_zh,
+    p.n AS errors, p.sandbox, p.pods, p.seen, s.n AS waiting, z.whats AS zfs,
     list_concat(p.lines, coalesce(p.pod_names[1:5], [])) AS evidence,
     p.n AS count, p.first_seen, p.last_seen,
     -- A container waiting on it now is the impact itself, whatever the logs say.

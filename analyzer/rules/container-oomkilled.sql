@@ -34,6 +34,39 @@ kubectl -n <ns> describe pod <pod>   # Last State: Terminated, Reason: OOMKilled
 kubectl -n <ns> set resources deploy/<name> --limits=memory=512Mi
 ```
 """
+[message]
+en = """\
+{% if kind == 'container' %}\
+  container {{ container_name }} was OOMKilled{% if current %} (current state){% else %} (last termination){% endif %}\
+  {% if memory_limit is not none %}, memory limit {{ memory_limit }}{% else %}, no memory limit{% endif %}\
+  , restarts {{ restart_count }}\
+  {% if minutes_ago is not none %}, {{ minutes_ago | age }} before collection{% endif %}\
+  {% if helm_job and helm_limit_low %}; Helm operation Job with a limit below {{ helm_job_min_memory_mib }}Mi\
+  {% elif helm_job %}; Helm operation Job{% endif %}\
+  {% if not recent and state == 'running' %}; an old kill kept in the container status, the container has run since\
+  {% elif not recent %}; an old kill, not a current problem\
+  {% elif once %}; once, the container runs again{% endif %}\
+{% else %}\
+  cluster setting {{ name }} gives Helm operation Jobs a memory limit of {{ memory_limit }}, \
+below {{ helm_job_min_memory_mib }}Mi: Helm installs can be OOMKilled\
+  {% if helm_oom_seen %} (Helm operation pods were OOMKilled in this case){% endif %}\
+{% endif %}"""
+zh = """\
+{% if kind == 'container' %}\
+  容器 {{ container_name }} 被 OOMKilled{% if current %}（当前状态）{% else %}（上次终止）{% endif %}\
+  {% if memory_limit is not none %}，内存限制 {{ memory_limit }}{% else %}，未设置内存限制{% endif %}\
+  ，已重启 {{ restart_count }} 次\
+  {% if minutes_ago is not none %}，发生于采集前 {{ minutes_ago | age }}{% endif %}\
+  {% if helm_job and helm_limit_low %}；Helm operation Job 的内存限制低于 {{ helm_job_min_memory_mib }}Mi\
+  {% elif helm_job %}；Helm operation Job{% endif %}\
+  {% if not recent and state == 'running' %}；这是保留在容器状态中的旧记录，此后容器一直在运行\
+  {% elif not recent %}；这是旧的记录，不是当前的问题\
+  {% elif once %}；仅发生一次，容器已恢复运行{% endif %}\
+{% else %}\
+  集群设置 {{ name }} 为 Helm operation Job 设置的内存限制为 {{ memory_limit }}，\
+低于 {{ helm_job_min_memory_mib }}Mi：Helm 安装可能被 OOMKilled\
+  {% if helm_oom_seen %}（本例中已有 Helm operation Pod 被 OOMKilled）{% endif %}\
+{% endif %}"""
 [thresholds]
 helm_job_min_memory_mib = 400
 # An OOM kill counts as current when it ended at most this many hours before collection; an
@@ -65,16 +98,7 @@ judged AS (
     FROM oom o
 ),
 worded AS (
-    SELECT j.*,
-        CASE WHEN minutes_ago IS NULL THEN NULL
-             WHEN minutes_ago < 120 THEN CAST(round(greatest(minutes_ago, 0)) AS BIGINT) || ' minutes'
-             WHEN minutes_ago < 2880 THEN CAST(round(minutes_ago / 60) AS BIGINT) || ' hours'
-             ELSE CAST(round(minutes_ago / 1440) AS BIGINT) || ' days' END AS ago,
-        CASE WHEN minutes_ago IS NULL THEN NULL
-             WHEN minutes_ago < 120 THEN CAST(round(greatest(minutes_ago, 0)) AS BIGINT) || ' 分钟'
-             WHEN minutes_ago < 2880 THEN CAST(round(minutes_ago / 60) AS BIGINT) || ' 小时'
-             ELSE CAST(round(minutes_ago / 1440) AS BIGINT) || ' 天' END AS ago_zh
-    FROM judged j
+    SELECT j.* FROM judged j
 ),
 -- DCE cluster settings (kpanda-system/<cluster>-setting): the resources given to Helm operation Jobs.
 settings AS (
@@ -90,28 +114,9 @@ settings AS (
 SELECT
     'pod/' || namespace || '/' || pod AS resource,
     namespace, pod AS name, node, name AS container, bundle_id,
-    'container ' || name || ' was OOMKilled'
-        || CASE WHEN state_reason = 'OOMKilled' THEN ' (current state)' ELSE ' (last termination)' END
-        || coalesce(', memory limit ' || memory_limit, ', no memory limit')
-        || ', restarts ' || restart_count
-        || coalesce(', ' || ago || ' before collection', '')
-        || CASE WHEN helm_job AND coalesce(memory_limit_bytes < ${helm_job_min_memory_mib} * 1048576, false)
-                THEN '; Helm operation Job with a limit below ${helm_job_min_memory_mib}Mi'
-                WHEN helm_job THEN '; Helm operation Job' ELSE '' END
-        || CASE WHEN NOT recent AND state = 'running' THEN '; an old kill kept in the container status, the container has run since'
-                WHEN NOT recent THEN '; an old kill, not a current problem'
-                WHEN NOT down AND NOT repeated AND NOT helm_job THEN '; once, the container runs again' ELSE '' END AS message,
-    '容器 ' || name || ' 被 OOMKilled'
-        || CASE WHEN state_reason = 'OOMKilled' THEN '（当前状态）' ELSE '（上次终止）' END
-        || coalesce('，内存限制 ' || memory_limit, '，未设置内存限制')
-        || '，已重启 ' || restart_count || ' 次'
-        || coalesce('，发生于采集前 ' || ago_zh, '')
-        || CASE WHEN helm_job AND coalesce(memory_limit_bytes < ${helm_job_min_memory_mib} * 1048576, false)
-                THEN '；Helm operation Job 的内存限制低于 ${helm_job_min_memory_mib}Mi'
-                WHEN helm_job THEN '；Helm operation Job' ELSE '' END
-        || CASE WHEN NOT recent AND state = 'running' THEN '；这是保留在容器状态中的旧记录，此后容器一直在运行'
-                WHEN NOT recent THEN '；这是旧的记录，不是当前的问题'
-                WHEN NOT down AND NOT repeated AND NOT helm_job THEN '；仅发生一次，容器已恢复运行' ELSE '' END AS message_zh,
+    'container' AS kind, name AS container_name, state_reason = 'OOMKilled' AS current, memory_limit, restart_count, minutes_ago,
+    helm_job, coalesce(memory_limit_bytes < ${helm_job_min_memory_mib} * 1048576, false) AS helm_limit_low,
+    recent, state, coalesce(NOT down AND NOT repeated AND NOT helm_job, false) AS once, NULL::BOOLEAN AS helm_oom_seen,
     list_concat(
         ['state: ' || coalesce(state_reason, state, '?') || coalesce(' exit ' || exit_code, ''),
          'lastState: ' || coalesce(last_reason, '-') || coalesce(' exit ' || last_exit_code, ''),
@@ -125,14 +130,8 @@ UNION ALL
 SELECT
     'configmap/' || s.namespace || '/' || s.name,
     s.namespace, s.name, NULL, NULL, s.bundle_id,
-    'cluster setting ' || s.name || ' gives Helm operation Jobs a memory limit of ' || s.memory_limit
-        || ', below ${helm_job_min_memory_mib}Mi: Helm installs can be OOMKilled'
-        || CASE WHEN EXISTS (SELECT 1 FROM judged o WHERE o.helm_job AND o.recent)
-                THEN ' (Helm operation pods were OOMKilled in this case)' ELSE '' END,
-    '集群设置 ' || s.name || ' 为 Helm operation Job 设置的内存限制为 ' || s.memory_limit
-        || '，低于 ${helm_job_min_memory_mib}Mi：Helm 安装可能被 OOMKilled'
-        || CASE WHEN EXISTS (SELECT 1 FROM judged o WHERE o.helm_job AND o.recent)
-                THEN '（本例中已有 Helm operation Pod 被 OOMKilled）' ELSE '' END,
+    'setting', NULL, NULL, s.memory_limit, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    EXISTS (SELECT 1 FROM judged o WHERE o.helm_job AND o.recent),
     list_concat(['clusterSetting.addon_setting.helm_operation_job_template_resources.limits.memory: ' || s.memory_limit],
         CASE WHEN s.base_image IS NOT NULL THEN ['helm_operation_base_image: ' || s.base_image] ELSE [] END),
     CASE WHEN EXISTS (SELECT 1 FROM judged o WHERE o.helm_job AND o.recent) THEN 'high' ELSE 'medium' END

@@ -50,6 +50,27 @@ sudo kubeadm reset
 ```
 参见 https://kubernetes.io/zh-cn/docs/tasks/debug/debug-cluster/crictl/
 """
+[message]
+en = """\
+container runtime down on node {{ node }}: \
+{% for p in parts %}\
+  {% if p == 'socket' %}runtime socket {{ paths | join(', ') }} does not exist{% if crv is not none %} (node runtime {{ crv }}){% endif %}\
+  {% elif p == 'service' %}{{ service }} service is not running (last journal line: {{ last_line }})\
+  {% elif p == 'condition' %}node Ready={{ cond_status }}: {{ cond_text }}\
+  {% elif p == 'logs' %}{{ log_n }} kubelet/runtime log lines (container runtime is down / socket unreachable)\
+  {% else %}the node is Ready now: the runtime answers again{% endif %}\
+  {% if not loop.last %}; {% endif %}\
+{% endfor %}"""
+zh = """\
+节点 {{ node }} 上的容器运行时不可用：\
+{% for p in parts %}\
+  {% if p == 'socket' %}运行时 socket {{ paths | join(', ') }} 不存在{% if crv is not none %}（节点运行时 {{ crv }}）{% endif %}\
+  {% elif p == 'service' %}{{ service }} 服务未在运行（journal 最后一行：{{ last_line }}）\
+  {% elif p == 'condition' %}节点 Ready={{ cond_status }}：{{ cond_text }}\
+  {% elif p == 'logs' %}{{ log_n }} 行 kubelet/运行时日志（container runtime is down / socket 无法连接）\
+  {% else %}节点当前为 Ready：运行时已恢复响应{% endif %}\
+  {% if not loop.last %}；{% endif %}\
+{% endfor %}"""
 --- */
 -- Only positive evidence counts: the node's Ready condition naming the runtime, or the kubelet
 -- saying now that it cannot reach it. A socket the collector did not find, or a runtime service
@@ -148,7 +169,7 @@ svc_stopped AS (
 ),
 cond AS (
     SELECT bundle_id AS cluster, node, 'node Ready=' || status || ': ' || coalesce(message, reason, '') AS what,
-        '节点 Ready=' || status || '：' || coalesce(message, reason, '') AS what_zh
+        status AS cond_status, coalesce(message, reason, '') AS cond_text
     FROM node_conditions
     WHERE type = 'Ready' AND status <> 'True'
       AND (contains(lower(coalesce(message, '')), 'container runtime is down')
@@ -157,7 +178,7 @@ cond AS (
 ),
 j AS (
     SELECT e.cluster, e.node, e.crv, e.known, e.ready,
-        m.paths, s.service, s.last_line, c.what, c.what_zh,
+        m.paths, s.service, s.last_line, c.what, c.cond_status, c.cond_text,
         l.n, l.n_recent, l.first_seen, l.last_seen, l.lines
     FROM expected e
     LEFT JOIN missing m ON m.cluster = e.cluster AND m.node = e.node
@@ -178,18 +199,13 @@ SELECT
     'node/' || node AS resource,
     node,
     cluster AS bundle_id,
-    'container runtime down on node ' || node || ': ' || concat_ws('; ',
-        CASE WHEN paths IS NOT NULL THEN 'runtime socket ' || array_to_string(paths, ', ') || ' does not exist' || coalesce(' (node runtime ' || crv || ')', '') END,
-        CASE WHEN service IS NOT NULL THEN service || ' service is not running (last journal line: ' || last_line || ')' END,
-        what,
-        CASE WHEN n > 0 THEN n || ' kubelet/runtime log lines (container runtime is down / socket unreachable)' END,
-        CASE WHEN known AND ready THEN 'the node is Ready now: the runtime answers again' END) AS message,
-    '节点 ' || node || ' 上的容器运行时不可用：' || concat_ws('；',
-        CASE WHEN paths IS NOT NULL THEN '运行时 socket ' || array_to_string(paths, ', ') || ' 不存在' || coalesce('（节点运行时 ' || crv || '）', '') END,
-        CASE WHEN service IS NOT NULL THEN service || ' 服务未在运行（journal 最后一行：' || last_line || '）' END,
-        what_zh,
-        CASE WHEN n > 0 THEN n || ' 行 kubelet/运行时日志（container runtime is down / socket 无法连接）' END,
-        CASE WHEN known AND ready THEN '节点当前为 Ready：运行时已恢复响应' END) AS message_zh,
+    -- What the message says, in its order.
+    list_filter([CASE WHEN paths IS NOT NULL THEN 'socket' END,
+                 CASE WHEN service IS NOT NULL AND last_line IS NOT NULL THEN 'service' END,
+                 CASE WHEN what IS NOT NULL THEN 'condition' END,
+                 CASE WHEN n > 0 THEN 'logs' END,
+                 CASE WHEN known AND ready THEN 'ready' END], lambda p: p IS NOT NULL) AS parts,
+    paths, crv, service, last_line, cond_status, cond_text, n AS log_n,
     list_concat(coalesce(lines, []), CASE WHEN what IS NOT NULL THEN [what] ELSE [] END) AS evidence,
     first_seen, last_seen, n AS count,
     -- Rows proven from the node's state are not judged by their log lines.

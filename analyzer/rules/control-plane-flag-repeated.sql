@@ -63,6 +63,15 @@ kubeadm init --config kubeadm-config.yaml
 grep -- '--enable-admission-plugins' /etc/kubernetes/manifests/kube-apiserver.yaml
 ```
 """
+[message]
+en = """\
+{{ component }} flag --{{ flag }} is given {{ n }} times in {{ src }} \
+({% for v in vals %}"{{ v }}"{% if not loop.last %}, {% endif %}{% endfor %}): \
+only the last value "{{ vals[-1] }}" takes effect"""
+zh = """\
+{{ component }} 的参数 --{{ flag }} 在 {% if src is startingwith('pod ') %}Pod {{ src[4:] }}{% else %}{{ src }}{% endif %} \
+中出现了 {{ n }} 次（{% for v in vals %}"{{ v }}"{% if not loop.last %}, {% endif %}{% endfor %}）：\
+只有最后一个值 "{{ vals[-1] }}" 生效"""
 [thresholds]
 # List- and map-valued flags: repeating them adds values, nothing is lost.
 accumulating_flags = "enable-admission-plugins|disable-admission-plugins|admission-control|service-account-issuer|service-account-key-file|api-audiences|authorization-mode|cors-allowed-origins|etcd-servers|etcd-servers-overrides|feature-gates|runtime-config|tls-cipher-suites|tls-sni-cert-key|requestheader-allowed-names|requestheader-group-headers|requestheader-username-headers|requestheader-uid-headers|requestheader-extra-headers-prefix|oidc-required-claim|oidc-signing-algs|kubelet-preferred-address-types|controllers|allow-metric-labels|disabled-metrics|watch-cache-sizes|vmodule|audit-log-batch-throttle-enable"
@@ -131,13 +140,7 @@ SELECT
          WHEN src LIKE 'ConfigMap %' THEN 'configmap/kube-system/kubeadm-config'
          ELSE 'file/' || coalesce(node, '') || ':' || src END AS resource,
     node, bundle_id, component AS container,
-    component || ' flag --' || flag || ' is given ' || n || ' times in ' || src || ' ('
-        || array_to_string(list_transform(vals, lambda v: '"' || v || '"'), ', ') || '): only the last value "'
-        || vals[-1] || '" takes effect' AS message,
-    component || ' 的参数 --' || flag || ' 在 ' || CASE WHEN src LIKE 'pod %' THEN 'Pod ' || substr(src, 5) ELSE src END
-        || ' 中出现了 ' || n || ' 次（'
-        || array_to_string(list_transform(vals, lambda v: '"' || v || '"'), ', ') || '）：只有最后一个值 "'
-        || vals[-1] || '" 生效' AS message_zh,
+    component, flag, n, src, vals,
     list_transform(vals, lambda v: '--' || flag || '=' || v) AS evidence
 FROM repeated
 ORDER BY 1, flag

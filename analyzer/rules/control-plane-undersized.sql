@@ -48,6 +48,19 @@ kubectl get nodes -l node-role.kubernetes.io/control-plane -o custom-columns=NAM
 kubectl top nodes
 ```
 """
+[message]
+en = """\
+control-plane node {{ name }} has \
+{% if cpus is not none %}{{ cpus }} CPU{% else %}an unknown number of CPUs{% endif %} and \
+{% if mem_gib is not none %}{{ mem_gib }} GiB{% else %}unknown memory{% endif %}; \
+a cluster of {{ nodes }} nodes should have at least {{ rec_cpu }} CPU and {{ mem_gb }} GB (\
+{% if cpu_short %}CPU short{% endif %}{% if cpu_short and mem_short %} and {% endif %}{% if mem_short %}memory short{% endif %})"""
+zh = """\
+控制面节点 {{ name }} 有 \
+{% if cpus is not none %}{{ cpus }} 核 CPU{% else %}未知数量的 CPU{% endif %}、\
+{% if mem_gib is not none %}{{ mem_gib }} GiB 内存{% else %}未知大小的内存{% endif %}；\
+{{ nodes }} 个节点的集群至少需要 {{ rec_cpu }} 核 CPU、{{ mem_gb }} GB 内存（\
+{% if cpu_short %}CPU 不足{% endif %}{% if cpu_short and mem_short %}，{% endif %}{% if mem_short %}内存不足{% endif %}）"""
 [thresholds]
 tier1_max_nodes = 5
 tier1_cpu = 1
@@ -105,23 +118,13 @@ judged AS (
     SELECT c.*, r.nodes, r.cpu AS rec_cpu, r.mem_gb, r.tier,
         coalesce(c.cpu < r.cpu, false) AS cpu_short,
         coalesce(c.mem < r.mem_gb * 1e9 * ${mem_tolerance}, false) AS mem_short,
-        coalesce(CAST(CAST(round(c.cpu) AS BIGINT) AS VARCHAR) || ' CPU', 'an unknown number of CPUs') AS cpu_text,
-        coalesce(CAST(round(c.mem / 1073741824.0, 1) AS VARCHAR) || ' GiB', 'unknown memory') AS mem_text,
-        coalesce(CAST(CAST(round(c.cpu) AS BIGINT) AS VARCHAR) || ' 核 CPU', '未知数量的 CPU') AS cpu_text_zh,
-        coalesce(CAST(round(c.mem / 1073741824.0, 1) AS VARCHAR) || ' GiB 内存', '未知大小的内存') AS mem_text_zh
+        CAST(round(c.cpu) AS BIGINT) AS cpus,
+        -- As text: DuckDB's rendering of the rounded number (8.0, 7.8).
+        CAST(round(c.mem / 1073741824.0, 1) AS VARCHAR) AS mem_gib
     FROM cp c JOIN rec r USING (bundle_id)
 )
 SELECT 'node/' || name AS resource, name AS node, name, bundle_id,
-    'control-plane node ' || name || ' has ' || cpu_text || ' and ' || mem_text
-        || '; a cluster of ' || nodes || ' nodes should have at least '
-        || rec_cpu || ' CPU and ' || mem_gb || ' GB (' || concat_ws(' and ',
-            CASE WHEN cpu_short THEN 'CPU short' END,
-            CASE WHEN mem_short THEN 'memory short' END) || ')' AS message,
-    '控制面节点 ' || name || ' 有 ' || cpu_text_zh || '、' || mem_text_zh
-        || '；' || nodes || ' 个节点的集群至少需要 '
-        || rec_cpu || ' 核 CPU、' || mem_gb || ' GB 内存（' || concat_ws('，',
-            CASE WHEN cpu_short THEN 'CPU 不足' END,
-            CASE WHEN mem_short THEN '内存不足' END) || '）' AS message_zh,
+    cpus, mem_gib, nodes, rec_cpu, mem_gb, cpu_short, mem_short,
     ['cluster nodes: ' || nodes || ' (tier ' || tier || ')', 'recommended: ' || rec_cpu || ' CPU, ' || mem_gb || ' GB',
      'node: ' || coalesce(CAST(CAST(round(cpu) AS BIGINT) AS VARCHAR) || ' CPU (' || cpu_source || ')', 'CPUs unknown') || ', '
         || coalesce(CAST(CAST(mem AS BIGINT) AS VARCHAR) || ' bytes (' || mem_source || ')', 'memory unknown')] AS evidence

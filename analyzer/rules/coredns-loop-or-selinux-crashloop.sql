@@ -51,6 +51,37 @@ kubectl -n kube-system get deployment coredns -o yaml | \\
 ```
 警告：禁用 SELinux 或设置 `allowPrivilegeEscalation` 为 `true` 可能会损害集群的安全性。
 """
+[message]
+en = """\
+{% if kind == 'loop' %}\
+  CoreDNS detected a forwarding loop ({{ count }} "plugin/loop: Loop ... detected" lines)\
+  {% if stub_node is not none %}; the kubelet on {{ stub_node }} gives pods {{ stub_path }} pointing at a local resolver: \
+{{ local_lines | join(', ') }}{% endif %}\
+  {% if runs_now %}; CoreDNS runs now{% endif %}\
+{% elif kind == 'stub' %}\
+  kubelet resolvConf {{ stub_path }} on node {{ stub_node }} lists a local nameserver ({{ local_lines | join(', ') }}): \
+CoreDNS pods there forward to themselves and exit with "Loop ... detected"\
+  {% if coredns_pods is not none %}; coredns pods on this node: \
+{% for p in coredns_pods %}{{ p.name }}{% if p.failing %} (failing){% else %} (running){% endif %}{% if not loop.last %}, {% endif %}{% endfor %}\
+  {% endif %}\
+{% else %}\
+  coredns container {{ ctr }} is {{ reason }} (restarts {{ restarts }}) on node {{ node }} running {{ crv }} with SELinux enforcing\
+{% endif %}"""
+zh = """\
+{% if kind == 'loop' %}\
+  CoreDNS 检测到转发环路（{{ count }} 行 "plugin/loop: Loop ... detected" 日志）\
+  {% if stub_node is not none %}；节点 {{ stub_node }} 上的 kubelet 提供给 Pod 的 {{ stub_path }} 指向本地解析器：\
+{{ local_lines | join(', ') }}{% endif %}\
+  {% if runs_now %}；CoreDNS 目前正常运行{% endif %}\
+{% elif kind == 'stub' %}\
+  节点 {{ stub_node }} 上 kubelet 的 resolvConf {{ stub_path }} 列出了本地 nameserver（{{ local_lines | join(', ') }}）：\
+该节点上的 CoreDNS Pod 会转发给自己，并以 "Loop ... detected" 退出\
+  {% if coredns_pods is not none %}；该节点上的 coredns Pod：\
+{% for p in coredns_pods %}{{ p.name }}{% if p.failing %}（失败）{% else %}（运行中）{% endif %}{% if not loop.last %}, {% endif %}{% endfor %}\
+  {% endif %}\
+{% else %}\
+  coredns 容器 {{ ctr }} 处于 {{ reason }} 状态（已重启 {{ restarts }} 次），所在节点 {{ node }} 运行 {{ crv }} 且 SELinux 为 enforcing\
+{% endif %}"""
 [thresholds]
 # Docker releases older than this major version count as "old" for the SELinux issue.
 old_docker_major = 17
@@ -126,14 +157,8 @@ selinux_old_docker AS (
 SELECT
     'pod/' || g.namespace || '/' || g.pod AS resource,
     g.namespace, g.pod AS name, g.node, g.bundle_id,
-    'CoreDNS detected a forwarding loop (' || g.n || ' "plugin/loop: Loop ... detected" lines)'
-        || coalesce('; the kubelet on ' || s.node || ' gives pods ' || s.path || ' pointing at a local resolver: '
-                    || array_to_string(s.local_lines, ', '), '')
-        || CASE WHEN NOT coalesce(p.failing_now, false) THEN '; CoreDNS runs now' ELSE '' END AS message,
-    'CoreDNS 检测到转发环路（' || g.n || ' 行 "plugin/loop: Loop ... detected" 日志）'
-        || coalesce('；节点 ' || s.node || ' 上的 kubelet 提供给 Pod 的 ' || s.path || ' 指向本地解析器：'
-                    || array_to_string(s.local_lines, ', '), '')
-        || CASE WHEN NOT coalesce(p.failing_now, false) THEN '；CoreDNS 目前正常运行' ELSE '' END AS message_zh,
+    'loop' AS kind, s.node AS stub_node, s.path AS stub_path, s.local_lines, NOT coalesce(p.failing_now, false) AS runs_now,
+    NULL::STRUCT(name VARCHAR, failing BOOLEAN)[] AS coredns_pods, NULL AS ctr, NULL AS reason, NULL::BIGINT AS restarts, NULL AS crv,
     list_concat(g.lines, coalesce(s.local_lines, [])) AS evidence,
     -- Crash-looping now: proven. Otherwise the loop lines are judged by their age.
     CASE WHEN coalesce(p.failing_now, false) THEN 'high' ELSE 'medium' END AS severity,
@@ -147,14 +172,9 @@ UNION ALL
 -- The kubelet hands a local stub resolver to CoreDNS (dnsPolicy: Default): CoreDNS forwarding
 -- to /etc/resolv.conf there forwards to itself.
 SELECT 'node/' || s.node, NULL, NULL, s.node, s.bundle_id,
-    'kubelet resolvConf ' || s.path || ' on node ' || s.node || ' lists a local nameserver (' || array_to_string(s.local_lines, ', ')
-        || '): CoreDNS pods there forward to themselves and exit with "Loop ... detected"'
-        || coalesce('; coredns pods on this node: ' || (SELECT string_agg(p.name || CASE WHEN p.failing_now THEN ' (failing)' ELSE ' (running)' END, ', ')
-                                                      FROM coredns_pods p WHERE p.bundle_id = s.cluster_bundle_id AND p.node = s.node), ''),
-    '节点 ' || s.node || ' 上 kubelet 的 resolvConf ' || s.path || ' 列出了本地 nameserver（' || array_to_string(s.local_lines, ', ')
-        || '）：该节点上的 CoreDNS Pod 会转发给自己，并以 "Loop ... detected" 退出'
-        || coalesce('；该节点上的 coredns Pod：' || (SELECT string_agg(p.name || CASE WHEN p.failing_now THEN '（失败）' ELSE '（运行中）' END, ', ')
-                                                  FROM coredns_pods p WHERE p.bundle_id = s.cluster_bundle_id AND p.node = s.node), ''),
+    'stub', s.node, s.path, s.local_lines, NULL,
+    (SELECT list({'name': p.name, 'failing': p.failing_now}) FROM coredns_pods p WHERE p.bundle_id = s.cluster_bundle_id AND p.node = s.node),
+    NULL, NULL, NULL, NULL,
     s.local_lines,
     -- CoreDNS failing on the node: high. CoreDNS running there despite the file: it does not
     -- read it (hostNetwork, another dnsPolicy): low. None there yet: medium.
@@ -167,10 +187,7 @@ WHERE NOT EXISTS (SELECT 1 FROM loop_logs g WHERE g.bundle_id = s.cluster_bundle
 UNION ALL
 -- Old Docker with SELinux enforcing.
 SELECT 'pod/' || c.namespace || '/' || c.pod, c.namespace, c.pod, c.node, c.bundle_id,
-    'coredns container ' || c.container || ' is ' || c.reason || ' (restarts ' || c.restart_count || ') on node ' || c.node
-        || ' running ' || d.crv || ' with SELinux enforcing',
-    'coredns 容器 ' || c.container || ' 处于 ' || c.reason || ' 状态（已重启 ' || c.restart_count || ' 次），所在节点 ' || c.node
-        || ' 运行 ' || d.crv || ' 且 SELinux 为 enforcing',
+    'selinux', NULL, NULL, NULL, NULL, NULL, c.container, c.reason, c.restart_count, d.crv,
     list_concat(['state: ' || c.reason || coalesce(': ' || nullif(c.msg, ''), '')],
         CASE WHEN c.last_message IS NOT NULL THEN ['last termination: ' || coalesce(c.last_reason, '') || ': ' || c.last_message] ELSE [] END),
     'high', NULL, NULL, NULL, NULL

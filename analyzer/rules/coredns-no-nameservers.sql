@@ -31,6 +31,29 @@ kubectl -n kube-system logs -l k8s-app=kube-dns
 kubectl -n kube-system rollout restart deploy/coredns
 ```
 """
+[message]
+en = """\
+{% if kind == 'pod' %}\
+  {% if lines_n > 0 %}CoreDNS logged "plugin/forward: no nameservers found" {{ lines_n }} times\
+  {% else %}CoreDNS terminated with "plugin/forward: no nameservers found"{% endif %}\
+  {% if state_now is not none and restart_count is not none %} ({{ state_now }}, {{ restart_count }} restarts){% endif %}\
+  {% if empty_node is not none %}; {{ empty_path }} on node {{ empty_node }} has no nameserver line{% endif %}\
+  {% if runs_now and empty_node is none %}; it runs now: the file was fixed since{% endif %}\
+{% else %}\
+  {{ empty_path }} on node {{ empty_node }} has no nameserver line; \
+CoreDNS pods on it will fail with "no nameservers found" when they restart\
+{% endif %}"""
+zh = """\
+{% if kind == 'pod' %}\
+  {% if lines_n > 0 %}CoreDNS 报 "plugin/forward: no nameservers found" {{ lines_n }} 次\
+  {% else %}CoreDNS 因 "plugin/forward: no nameservers found" 退出{% endif %}\
+  {% if state_now is not none and restart_count is not none %}（{{ state_now }}，已重启 {{ restart_count }} 次）{% endif %}\
+  {% if empty_node is not none %}；节点 {{ empty_node }} 上的 {{ empty_path }} 中没有 nameserver 行{% endif %}\
+  {% if runs_now and empty_node is none %}；它现在正常运行：该文件此后已修复{% endif %}\
+{% else %}\
+  节点 {{ empty_node }} 上的 {{ empty_path }} 中没有 nameserver 行；\
+该节点上的 CoreDNS Pod 重启时会报 "no nameservers found" 并失败\
+{% endif %}"""
 --- */
 -- Per node bundle, its cluster and the file CoreDNS (dnsPolicy: Default) gets: the kubelet's
 -- resolvConf, else /etc/resolv.conf.
@@ -79,24 +102,15 @@ pod_hits AS (
 ),
 states AS (
     SELECT bundle_id, namespace, pod, name AS container,
-        coalesce(state_reason, state) || ', ' || restart_count || ' restarts' AS state_text,
-        coalesce(state_reason, state) || '，已重启 ' || restart_count || ' 次' AS state_text_zh,
+        coalesce(state_reason, state) AS state_now, restart_count,
         (state_reason IN ('CrashLoopBackOff', 'Error', 'RunContainerError') OR coalesce(exit_code, 0) <> 0) AS failing_now
     FROM containers
 )
 SELECT
     'pod/' || h.namespace || '/' || h.pod AS resource,
     h.namespace, h.pod AS name, h.node, h.container, h.bundle_id,
-    CASE WHEN h.n > 0 THEN 'CoreDNS logged "plugin/forward: no nameservers found" ' || h.n || ' times'
-         ELSE 'CoreDNS terminated with "plugin/forward: no nameservers found"' END
-        || coalesce(' (' || s.state_text || ')', '')
-        || CASE WHEN e.node IS NOT NULL THEN '; ' || e.path || ' on node ' || e.node || ' has no nameserver line' ELSE '' END
-        || CASE WHEN NOT coalesce(s.failing_now, false) AND e.node IS NULL THEN '; it runs now: the file was fixed since' ELSE '' END AS message,
-    CASE WHEN h.n > 0 THEN 'CoreDNS 报 "plugin/forward: no nameservers found" ' || h.n || ' 次'
-         ELSE 'CoreDNS 因 "plugin/forward: no nameservers found" 退出' END
-        || coalesce('（' || s.state_text_zh || '）', '')
-        || CASE WHEN e.node IS NOT NULL THEN '；节点 ' || e.node || ' 上的 ' || e.path || ' 中没有 nameserver 行' ELSE '' END
-        || CASE WHEN NOT coalesce(s.failing_now, false) AND e.node IS NULL THEN '；它现在正常运行：该文件此后已修复' ELSE '' END AS message_zh,
+    'pod' AS kind, h.n AS lines_n, s.state_now, s.restart_count, NOT coalesce(s.failing_now, false) AS runs_now,
+    e.node AS empty_node, e.path AS empty_path,
     h.lines AS evidence,
     -- CoreDNS failing now, or the node's file still empty, proves it; otherwise the lines are
     -- judged by their age.
@@ -110,8 +124,7 @@ LEFT JOIN empty_resolv e ON e.cluster_bundle_id = h.bundle_id AND lower(e.node) 
 UNION ALL
 -- The node's file is empty and CoreDNS runs there: it fails at its next start.
 SELECT 'node/' || e.node, NULL, NULL, e.node, NULL, e.bundle_id,
-    e.path || ' on node ' || e.node || ' has no nameserver line; CoreDNS pods on it will fail with "no nameservers found" when they restart',
-    '节点 ' || e.node || ' 上的 ' || e.path || ' 中没有 nameserver 行；该节点上的 CoreDNS Pod 重启时会报 "no nameservers found" 并失败',
+    'node', NULL, NULL, NULL, NULL, e.node, e.path,
     [e.path || ': no nameserver line'],
     'medium', NULL, NULL, NULL, NULL
 FROM empty_resolv e

@@ -45,6 +45,35 @@ ls /etc/cni/net.d /opt/cni/bin
 ```
 参见 https://kubernetes.io/zh-cn/docs/concepts/cluster-administration/addons/
 """
+[message]
+en = """\
+{% if kind == 'node' %}\
+  pod network not ready on node {{ node }}: \
+  {% for p in parts %}\
+    {% if p == 'notready' %}NotReady ({{ notready_why }})\
+    {% elif p == 'empty' %}/etc/cni/net.d holds no CNI configuration\
+    {% elif p == 'logs' %}{{ log_n }} kubelet/runtime "cni not initialized" log lines\
+    {% else %}{{ pending }} coredns pod(s) Pending{% endif %}\
+    {% if not loop.last %}; {% endif %}\
+  {% endfor %}\
+{% else %}\
+  {{ pending }} coredns pod(s) Pending: {{ pending_why if pending_why is not none else 'not scheduled' }}; \
+no node has a working pod network yet\
+{% endif %}"""
+zh = """\
+{% if kind == 'node' %}\
+  节点 {{ node }} 的 Pod 网络未就绪：\
+  {% for p in parts %}\
+    {% if p == 'notready' %}NotReady（{{ notready_why }}）\
+    {% elif p == 'empty' %}/etc/cni/net.d 中没有 CNI 配置\
+    {% elif p == 'logs' %}{{ log_n }} 行 kubelet/运行时 "cni not initialized" 日志\
+    {% else %}{{ pending }} 个 coredns Pod 处于 Pending{% endif %}\
+    {% if not loop.last %}；{% endif %}\
+  {% endfor %}\
+{% else %}\
+  {{ pending }} 个 coredns Pod 处于 Pending：{{ pending_why if pending_why is not none else '未调度' }}；\
+还没有任何节点的 Pod 网络可用\
+{% endif %}"""
 [thresholds]
 # CoreDNS pods Pending, or a node NotReady, for less than this are passing through (a rollout,
 # a drain, a reboot waiting seconds for its CNI pod).
@@ -120,16 +149,10 @@ SELECT
     'node/' || b.node AS resource,
     b.node,
     b.bundle_id,
-    'pod network not ready on node ' || b.node || ': ' || concat_ws('; ',
-        CASE WHEN c.node IS NOT NULL THEN 'NotReady (' || c.why || ')' END,
-        CASE WHEN e.node IS NOT NULL THEN '/etc/cni/net.d holds no CNI configuration' END,
-        CASE WHEN l.recent_n > 0 THEN l.n || ' kubelet/runtime "cni not initialized" log lines' END,
-        d.n || ' coredns pod(s) Pending') AS message,
-    '节点 ' || b.node || ' 的 Pod 网络未就绪：' || concat_ws('；',
-        CASE WHEN c.node IS NOT NULL THEN 'NotReady（' || c.why || '）' END,
-        CASE WHEN e.node IS NOT NULL THEN '/etc/cni/net.d 中没有 CNI 配置' END,
-        CASE WHEN l.recent_n > 0 THEN l.n || ' 行 kubelet/运行时 "cni not initialized" 日志' END,
-        d.n || ' 个 coredns Pod 处于 Pending') AS message_zh,
+    'node' AS kind,
+    list_filter([CASE WHEN c.node IS NOT NULL AND c.why IS NOT NULL THEN 'notready' END, CASE WHEN e.node IS NOT NULL THEN 'empty' END,
+                 CASE WHEN l.recent_n > 0 THEN 'logs' END, 'pending'], lambda p: p IS NOT NULL) AS parts,
+    c.why AS notready_why, l.n AS log_n, d.n AS pending, d.why AS pending_why,
     list_concat(
         CASE WHEN c.node IS NOT NULL THEN ['Ready condition: ' || c.why] ELSE [] END,
         CASE WHEN l.recent_n > 0 THEN l.lines ELSE [] END,
@@ -149,8 +172,7 @@ LEFT JOIN net_logs l ON l.bundle_id = b.bundle_id AND l.node = b.node
 UNION ALL
 -- CoreDNS Pending on a cluster whose nodes all carry the not-ready / network-unavailable taint.
 SELECT 'deployment/kube-system/coredns', NULL, d.bundle_id,
-    d.n || ' coredns pod(s) Pending: ' || coalesce(d.why, 'not scheduled') || '; no node has a working pod network yet',
-    d.n || ' 个 coredns Pod 处于 Pending：' || coalesce(d.why, '未调度') || '；还没有任何节点的 Pod 网络可用',
+    'cluster', NULL, NULL, NULL, d.n, d.why,
     list_concat(d.pods, CASE WHEN d.why IS NOT NULL THEN [d.why] ELSE [] END),
     'high', NULL, NULL, NULL, NULL
 FROM dns_pending d

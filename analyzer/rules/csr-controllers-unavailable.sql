@@ -14,6 +14,31 @@ patterns = [
 [title]
 en = "Certificate signing (CSR) not available: cluster below v1.18 or CSR controllers disabled"
 zh = "证书签发（CSR）不可用：集群版本低于 v1.18 或 CSR 相关控制器未开启"
+[message]
+en = """\
+{% if kind == 'version' %}\
+  Kubernetes {{ server_version }} is below v{{ min_version }}: the console cannot get a user certificate through a CSR; \
+upgrade the cluster{% if not managed %} (matters when the cluster is managed by DCE / kpanda){% endif %}\
+{% elif kind == 'controllers' %}\
+  kube-controller-manager ({{ source }}) does not run {{ off | join(', ') }} (--controllers={{ controllers }})\
+  {% if unsigned is not none %}; {{ unsigned }} approved CSRs were never signed{% endif %}\
+  {% if csr_off %}: CSR-based user certificates (console) fail{% endif %}\
+{% else %}\
+  {{ unsigned }} CertificateSigningRequests approved more than {{ unsigned_minutes }} minutes ago were never signed: \
+the csrsigning controller is not running or has no signing key\
+{% endif %}"""
+zh = """\
+{% if kind == 'version' %}\
+  Kubernetes {{ server_version }} 低于 v{{ min_version }}：控制台无法通过 CSR 获取用户证书，请升级集群\
+  {% if not managed %}（集群由 DCE / kpanda 管理时才有影响）{% endif %}\
+{% elif kind == 'controllers' %}\
+  kube-controller-manager（{{ source }}）没有运行 {{ off | join(', ') }}（--controllers={{ controllers }}）\
+  {% if unsigned is not none %}；{{ unsigned }} 个已批准的 CSR 一直未签发{% endif %}\
+  {% if csr_off %}：基于 CSR 的用户证书（控制台）申请会失败{% endif %}\
+{% else %}\
+  {{ unsigned }} 个 CertificateSigningRequest 批准已超过 {{ unsigned_minutes }} 分钟仍未签发：\
+csrsigning controller 未运行或没有签名密钥\
+{% endif %}"""
 [thresholds]
 min_version = "1.18"
 # An approved CSR still without a certificate after this long was never signed.
@@ -113,12 +138,8 @@ unsigned AS (
     GROUP BY o.bundle_id
 )
 SELECT 'cluster' AS resource, b.bundle_id, NULL AS node,
-    'Kubernetes ' || b.server_version || ' is below v' || ${min_version}
-        || ': the console cannot get a user certificate through a CSR; upgrade the cluster'
-        || CASE WHEN d.bundle_id IS NULL THEN ' (matters when the cluster is managed by DCE / kpanda)' ELSE '' END AS message,
-    'Kubernetes ' || b.server_version || ' 低于 v' || ${min_version}
-        || '：控制台无法通过 CSR 获取用户证书，请升级集群'
-        || CASE WHEN d.bundle_id IS NULL THEN '（集群由 DCE / kpanda 管理时才有影响）' ELSE '' END AS message_zh,
+    'version' AS kind, b.server_version, d.bundle_id IS NOT NULL AS managed,
+    NULL AS source, NULL::VARCHAR[] AS off, NULL AS controllers, NULL::BIGINT AS unsigned, NULL::BOOLEAN AS csr_off,
     ['serverVersion: ' || b.server_version] AS evidence,
     CASE WHEN d.bundle_id IS NULL THEN 'info' END AS severity
 FROM bundles b
@@ -130,14 +151,8 @@ LEFT JOIN (
 WHERE b.kind = 'cluster' AND version_num(b.server_version) < version_num(${min_version})
 UNION ALL
 SELECT 'kube-controller-manager/' || coalesce(m.node, 'cluster'), m.bundle_id, m.node,
-    'kube-controller-manager (' || m.source || ') does not run ' || array_to_string(m.off, ', ')
-        || ' (--controllers=' || m.controllers || ')'
-        || coalesce('; ' || u.n || ' approved CSRs were never signed', '')
-        || CASE WHEN list_has_any(m.off, ['csrapproving', 'csrsigning', 'csrcleaner']) THEN ': CSR-based user certificates (console) fail' ELSE '' END,
-    'kube-controller-manager（' || m.source || '）没有运行 ' || array_to_string(m.off, ', ')
-        || '（--controllers=' || m.controllers || '）'
-        || coalesce('；' || u.n || ' 个已批准的 CSR 一直未签发', '')
-        || CASE WHEN list_has_any(m.off, ['csrapproving', 'csrsigning', 'csrcleaner']) THEN '：基于 CSR 的用户证书（控制台）申请会失败' ELSE '' END,
+    'controllers', NULL, NULL, m.source, m.off, m.controllers, u.n,
+    list_has_any(m.off, ['csrapproving', 'csrsigning', 'csrcleaner']),
     list_concat(['--controllers=' || m.controllers], coalesce(u.names, [])),
     -- bootstrapsigner signs the cluster-info ConfigMap for bootstrap-token joins, not CSRs:
     -- off by default outside kubeadm (k3s, RKE2), it alone is a note.
@@ -147,8 +162,7 @@ FROM missing m LEFT JOIN unsigned u ON u.bundle_id = m.bundle_id
 WHERE len(m.off) > 0
 UNION ALL
 SELECT 'certificatesigningrequests', u.bundle_id, NULL,
-    u.n || ' CertificateSigningRequests approved more than ${unsigned_minutes} minutes ago were never signed: the csrsigning controller is not running or has no signing key',
-    u.n || ' 个 CertificateSigningRequest 批准已超过 ${unsigned_minutes} 分钟仍未签发：csrsigning controller 未运行或没有签名密钥',
+    'unsigned', NULL, NULL, NULL, NULL, NULL, u.n, NULL,
     u.names, NULL
 FROM unsigned u
 WHERE NOT EXISTS (SELECT 1 FROM missing m WHERE m.bundle_id = u.bundle_id AND len(m.off) > 0)

@@ -34,6 +34,19 @@ kubectl get nodes -o wide
 kubectl -n kube-flannel edit ds kube-flannel-ds    # args: [--ip-masq, --kube-subnet-mgr, --iface=eth1]
 ```
 """
+[message]
+en = """\
+{{ nodes | length }} nodes report the same IP {{ ip }} ({{ whats | join(', ') }}): {{ nodes | join(', ') }}\
+{% if ip == '10.0.2.15' %}; 10.0.2.15 is the Vagrant/VirtualBox NAT interface{% endif %}\
+{% if ready_n < 2 %}; only {{ ready_n }} of them is Ready: the others look like stale Node objects of replaced machines{% endif %}\
+{% if daemonset is not none %}; flannel DaemonSet {{ daemonset }}\
+{% if without_iface %} runs without --iface{% else %} sets --iface{% endif %}{% endif %}"""
+zh = """\
+{{ nodes | length }} 个节点上报了相同的 IP {{ ip }}（{{ whats | join(', ') }}）：{{ nodes | join(', ') }}\
+{% if ip == '10.0.2.15' %}；10.0.2.15 是 Vagrant/VirtualBox 的 NAT 网卡{% endif %}\
+{% if ready_n < 2 %}；其中只有 {{ ready_n }} 个节点 Ready：其余的看起来是已被替换机器遗留的 Node 对象{% endif %}\
+{% if daemonset is not none %}；flannel DaemonSet {{ daemonset }}\
+{% if without_iface %} 运行时未设置 --iface{% else %} 设置了 --iface{% endif %}{% endif %}"""
 --- */
 -- Addresses of live Nodes (not being deleted, not virtual kubelets), with their readiness.
 WITH live AS (
@@ -75,18 +88,7 @@ flannel_ds AS (
 SELECT
     'nodes/' || d.ip AS resource,
     d.bundle_id,
-    len(d.nodes) || ' nodes report the same IP ' || d.ip || ' (' || array_to_string(d.whats, ', ') || '): '
-        || array_to_string(d.nodes, ', ')
-        || CASE WHEN d.ip = '10.0.2.15' THEN '; 10.0.2.15 is the Vagrant/VirtualBox NAT interface' ELSE '' END
-        || CASE WHEN len(coalesce(d.ready_nodes, [])) < 2 THEN '; only ' || len(coalesce(d.ready_nodes, [])) || ' of them is Ready: the others look like stale Node objects of replaced machines' ELSE '' END
-        || coalesce('; flannel DaemonSet ' || f.daemonset
-                    || CASE WHEN f.without_iface THEN ' runs without --iface' ELSE ' sets --iface' END, '') AS message,
-    len(d.nodes) || ' 个节点上报了相同的 IP ' || d.ip || '（' || array_to_string(d.whats, ', ') || '）：'
-        || array_to_string(d.nodes, ', ')
-        || CASE WHEN d.ip = '10.0.2.15' THEN '；10.0.2.15 是 Vagrant/VirtualBox 的 NAT 网卡' ELSE '' END
-        || CASE WHEN len(coalesce(d.ready_nodes, [])) < 2 THEN '；其中只有 ' || len(coalesce(d.ready_nodes, [])) || ' 个节点 Ready：其余的看起来是已被替换机器遗留的 Node 对象' ELSE '' END
-        || coalesce('；flannel DaemonSet ' || f.daemonset
-                    || CASE WHEN f.without_iface THEN ' 运行时未设置 --iface' ELSE ' 设置了 --iface' END, '') AS message_zh,
+    d.ip, d.nodes, d.whats, len(coalesce(d.ready_nodes, [])) AS ready_n, f.daemonset, f.without_iface,
     list_transform(d.nodes, lambda n: n || ': ' || d.ip || CASE WHEN list_contains(coalesce(d.ready_nodes, []), n) THEN '' ELSE ' (not Ready)' END) AS evidence,
     -- Two working nodes with one address break the pod network between them. When at most one
     -- of them is Ready, the others are stale Node objects of replaced machines: info.

@@ -49,6 +49,46 @@ kubectl -n <ns> get pod <pod> -o jsonpath='{.status.message}'
 kubectl -n <ns> delete pods --field-selector status.phase=Failed
 ```
 """
+[message]
+en = """\
+{% if kind == 'evicted' %}\
+  {{ pods }} pod(s) of {{ owner }} evicted: Usage of EmptyDir volume exceeds the limit\
+  {% if vols %} ({% for v in vols | reject('none') %}{{ v.vol }} limit {{ v.lim }}{% if not loop.last %}, {% endif %}{% endfor %}){% endif %} \
+[{{ seen | join(', ') }}]\
+  {% if volumes is not none %}; emptyDir {% endif %}\
+{% else %}\
+  {{ owner }}: emptyDir \
+{% endif %}\
+{% for v in (volumes if volumes is not none else []) | reject('none') %}\
+  {{ v.vol }} sizeLimit {{ v.size_limit }}{% if v.medium is not none %} medium {{ v.medium }}{% endif %}\
+  {% if v.absurd %} (= {{ v.bytes }} bytes{% if v.mebi is not none %}, m = milli: did you mean {{ v.mebi }}?{% endif %}){% endif %}\
+  {% if not loop.last %}; {% endif %}\
+{% endfor %}\
+{% if kind == 'evicted' %}\
+  {% if not current %}; the last eviction was {{ last_days }} days before collection (leftover Evicted pods){% endif %}\
+{% else %}: the pod is evicted on its first write{% endif %}"""
+zh = """\
+{% if kind == 'evicted' %}\
+  {{ owner }} 的 {{ pods }} 个 Pod 被驱逐：Usage of EmptyDir volume exceeds the limit\
+  {% if vols %}（{% for v in vols | reject('none') %}{{ v.vol }} 限制 {{ v.lim }}{% if not loop.last %}, {% endif %}{% endfor %}）{% endif %} \
+[来源：\
+  {% for s in seen %}\
+    {% if s == 'pod status' %}Pod 状态{% elif s == 'events' %}事件\
+    {% elif s is endingwith(' log') %}{{ s[:-4] }} 日志{% else %}{{ s }}{% endif %}\
+    {% if not loop.last %}, {% endif %}\
+  {% endfor %}]\
+  {% if volumes is not none %}；emptyDir {% endif %}\
+{% else %}\
+  {{ owner }}：emptyDir \
+{% endif %}\
+{% for v in (volumes if volumes is not none else []) | reject('none') %}\
+  {{ v.vol }} sizeLimit {{ v.size_limit }}{% if v.medium is not none %} medium {{ v.medium }}{% endif %}\
+  {% if v.absurd %}（= {{ v.bytes }} 字节{% if v.mebi is not none %}，m 表示 milli（毫）：是否应为 {{ v.mebi }}？{% endif %}）{% endif %}\
+  {% if not loop.last %}；{% endif %}\
+{% endfor %}\
+{% if kind == 'evicted' %}\
+  {% if not current %}；最近一次驱逐在收集前 {{ last_days }} 天（残留的 Evicted Pod）{% endif %}\
+{% else %}：Pod 在首次写入时即被驱逐{% endif %}"""
 [thresholds]
 # A sizeLimit below this many bytes is no real amount (a unit mistake).
 min_size_limit_bytes = 1048576
@@ -100,8 +140,8 @@ tagged AS (
 per_owner AS (
     SELECT bundle_id, namespace, owner, any_value(owner_kind) AS owner_kind, any_value(owner_name) AS owner_name,
         count(DISTINCT pod) AS pods, list(DISTINCT node) FILTER (WHERE node IS NOT NULL) AS nodes,
-        list(DISTINCT vol || ' limit ' || lim ORDER BY vol || ' limit ' || lim) FILTER (WHERE vol <> '') AS vols,
-        list(DISTINCT vol || ' 限制 ' || lim ORDER BY vol || ' 限制 ' || lim) FILTER (WHERE vol <> '') AS vols_zh,
+        list(DISTINCT CASE WHEN lim IS NOT NULL THEN {'vol': vol, 'lim': lim} END
+             ORDER BY CASE WHEN lim IS NOT NULL THEN {'vol': vol, 'lim': lim} END) FILTER (WHERE vol <> '') AS vols,
         list(DISTINCT seen ORDER BY seen) AS seen, list(DISTINCT line)[1:3] AS lines,
         bool_and(is_log) AS logs_only,
         count(*) FILTER (WHERE is_log) AS log_n,
@@ -134,35 +174,17 @@ absurd AS (
 ),
 declared_text AS (
     SELECT bundle_id, namespace, owner,
-        string_agg(vol || ' sizeLimit ' || size_limit || coalesce(' medium ' || medium, '')
-                   || CASE WHEN bytes < ${min_size_limit_bytes}
-                           THEN ' (= ' || CAST(bytes AS VARCHAR) || ' bytes'
-                                || CASE WHEN suffix = 'm' THEN ', m = milli: did you mean ' || regexp_replace(size_limit, 'm$', 'Mi') || '?' ELSE '' END || ')'
-                           ELSE '' END, '; ' ORDER BY vol) AS what,
-        string_agg(vol || ' sizeLimit ' || size_limit || coalesce(' medium ' || medium, '')
-                   || CASE WHEN bytes < ${min_size_limit_bytes}
-                           THEN '（= ' || CAST(bytes AS VARCHAR) || ' 字节'
-                                || CASE WHEN suffix = 'm' THEN '，m 表示 milli（毫）：是否应为 ' || regexp_replace(size_limit, 'm$', 'Mi') || '？' ELSE '' END || '）'
-                           ELSE '' END, '；' ORDER BY vol) AS what_zh,
+        list(CASE WHEN vol IS NOT NULL THEN
+                 {'vol': vol, 'size_limit': size_limit, 'medium': medium, 'absurd': coalesce(bytes < ${min_size_limit_bytes}, false),
+                  'bytes': CAST(bytes AS VARCHAR), 'mebi': CASE WHEN suffix = 'm' THEN regexp_replace(size_limit, 'm$', 'Mi') END} END
+             ORDER BY vol) AS volumes,
         bool_or(bytes < ${min_size_limit_bytes}) AS has_absurd
     FROM declared WHERE size_limit IS NOT NULL
     GROUP BY ALL
 )
 SELECT o.owner AS resource, o.namespace, coalesce(o.owner_name, split_part(o.owner, '/', 2)) AS name, o.nodes[1] AS node, o.bundle_id,
-    o.pods || ' pod(s) of ' || o.owner || ' evicted: Usage of EmptyDir volume exceeds the limit'
-        || CASE WHEN len(coalesce(o.vols, [])) > 0 THEN ' (' || array_to_string(o.vols, ', ') || ')' ELSE '' END
-        || ' [' || array_to_string(o.seen, ', ') || ']'
-        || coalesce('; emptyDir ' || d.what, '')
-        || CASE WHEN NOT o.current THEN '; the last eviction was ' || CAST(round(epoch(o.last_age) / 86400.0) AS BIGINT)
-                    || ' days before collection (leftover Evicted pods)' ELSE '' END AS message,
-    o.owner || ' 的 ' || o.pods || ' 个 Pod 被驱逐：Usage of EmptyDir volume exceeds the limit'
-        || CASE WHEN len(coalesce(o.vols_zh, [])) > 0 THEN '（' || array_to_string(o.vols_zh, ', ') || '）' ELSE '' END
-        || ' [来源：' || array_to_string(list_transform(o.seen, lambda s: CASE WHEN s = 'pod status' THEN 'Pod 状态'
-                                                                      WHEN s = 'events' THEN '事件'
-                                                                      ELSE regexp_replace(s, ' log$', ' 日志') END), ', ') || ']'
-        || coalesce('；emptyDir ' || d.what_zh, '')
-        || CASE WHEN NOT o.current THEN '；最近一次驱逐在收集前 ' || CAST(round(epoch(o.last_age) / 86400.0) AS BIGINT)
-                    || ' 天（残留的 Evicted Pod）' ELSE '' END AS message_zh,
+    'evicted' AS kind, o.pods, o.owner, o.vols, o.seen, d.volumes, o.current,
+    CAST(round(epoch(o.last_age) / 86400.0) AS BIGINT) AS last_days,
     o.lines AS evidence,
     o.pods AS count,
     -- Evicted within the day: medium, high when the limit is no real amount (every pod is
@@ -179,8 +201,7 @@ LEFT JOIN declared_text d ON d.bundle_id = o.bundle_id AND d.namespace = o.names
 UNION ALL
 -- A sizeLimit of a few bytes evicts the pod on its first write, before any eviction is seen.
 SELECT a.owner, a.namespace, split_part(a.owner, '/', 2), NULL, a.bundle_id,
-    a.owner || ': emptyDir ' || d.what || ': the pod is evicted on its first write',
-    a.owner || '：emptyDir ' || d.what_zh || '：Pod 在首次写入时即被驱逐',
+    'absurd', NULL, a.owner, NULL, NULL, d.volumes, NULL, NULL,
     a.vols, 1, 'medium', NULL::TIMESTAMPTZ, NULL::TIMESTAMPTZ, NULL::BIGINT
 FROM (SELECT bundle_id, namespace, owner, list(vol || ': sizeLimit ' || size_limit ORDER BY vol) AS vols FROM absurd GROUP BY ALL) a
 JOIN declared_text d ON d.bundle_id = a.bundle_id AND d.namespace = a.namespace AND d.owner = a.owner

@@ -44,6 +44,23 @@ sudo yum-config-manager --add-repo https://download.docker.com/linux/centos/dock
 yum install docker-ce-18.06.1.ce-3.el7.x86_64
 ```
 """
+[message]
+en = """\
+{% for p in parts %}\
+  {% if p == 'restarts' %}etcd restarted {{ restart_count }} times{% if reason is not none %} (last: {{ reason }}){% endif %}\
+    {% if restarting == false %}, none in the 6 hours before collection{% endif %}\
+  {% elif p == 'docker' %}node {{ bad_node }} runs {{ crv }} on {{ os_image }}\
+  {% else %}{{ count }} "exec failed ... decoding init error from pipe ... read parent: connection reset by peer" errors{% endif %}\
+  {% if not loop.last %}; {% endif %}\
+{% endfor %}"""
+zh = """\
+{% for p in parts %}\
+  {% if p == 'restarts' %}etcd 已重启 {{ restart_count }} 次{% if reason is not none %}（上次：{{ reason }}）{% endif %}\
+    {% if restarting == false %}，收集前 6 小时内没有重启{% endif %}\
+  {% elif p == 'docker' %}节点 {{ bad_node }} 在 {{ os_image }} 上运行 {{ crv }}\
+  {% else %}{{ count }} 条 "exec failed ... decoding init error from pipe ... read parent: connection reset by peer" 错误{% endif %}\
+  {% if not loop.last %}；{% endif %}\
+{% endfor %}"""
 [thresholds]
 min_restarts = 3
 --- */
@@ -100,16 +117,10 @@ SELECT
     coalesce('pod/kube-system/' || pod, 'node/' || node, 'cluster') AS resource,
     CASE WHEN pod IS NOT NULL THEN 'kube-system' END AS namespace, pod AS name,
     node, cluster AS bundle_id,
-    concat_ws('; ',
-        CASE WHEN pod IS NOT NULL THEN 'etcd restarted ' || restart_count || ' times' || coalesce(' (last: ' || reason || ')', '')
-            || CASE WHEN NOT restarting THEN ', none in the 6 hours before collection' ELSE '' END END,
-        CASE WHEN bad_node IS NOT NULL THEN 'node ' || bad_node || ' runs ' || crv || ' on ' || os_image END,
-        CASE WHEN n > 0 THEN n || ' "exec failed ... decoding init error from pipe ... read parent: connection reset by peer" errors' END) AS message,
-    concat_ws('；',
-        CASE WHEN pod IS NOT NULL THEN 'etcd 已重启 ' || restart_count || ' 次' || coalesce('（上次：' || reason || '）', '')
-            || CASE WHEN NOT restarting THEN '，收集前 6 小时内没有重启' ELSE '' END END,
-        CASE WHEN bad_node IS NOT NULL THEN '节点 ' || bad_node || ' 在 ' || os_image || ' 上运行 ' || crv END,
-        CASE WHEN n > 0 THEN n || ' 条 "exec failed ... decoding init error from pipe ... read parent: connection reset by peer" 错误' END) AS message_zh,
+    list_filter([CASE WHEN pod IS NOT NULL AND restart_count IS NOT NULL THEN 'restarts' END,
+                 CASE WHEN bad_node IS NOT NULL AND crv IS NOT NULL AND os_image IS NOT NULL THEN 'docker' END,
+                 CASE WHEN n > 0 THEN 'errors' END], lambda p: p IS NOT NULL) AS parts,
+    restart_count, reason, restarting, bad_node, crv, os_image,
     list_concat(coalesce(lines, []), CASE WHEN bad_node IS NOT NULL THEN [bad_node || ': ' || crv || ', ' || os_image] ELSE [] END) AS evidence,
     n AS count, first_seen, last_seen,
     -- etcd restarting now proves the impact; otherwise the exec errors are judged by their window.

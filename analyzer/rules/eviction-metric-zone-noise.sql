@@ -24,6 +24,12 @@ zh = """
 zone 为空只表示节点没有可用区标签（k3s 和裸金属集群常见）。这只是提示信息，无需处理。
 如需多可用区，请参考上游的多可用区实践文档。
 """
+[message]
+en = """\
+{{ count }} "Initializing eviction metric for zone" lines from the node lifecycle controller (zones: {{ zones | join(', ') }})"""
+zh = """\
+{{ count }} 条来自节点生命周期控制器的 "Initializing eviction metric for zone" 日志（可用区：\
+{% for z in zones %}{% if z == '<no zone label>' %}<无可用区标签>{% else %}{{ z }}{% endif %}{% if not loop.last %}, {% endif %}{% endfor %}）"""
 --- */
 WITH hits AS (
     SELECT bundle_id, namespace, pod, node, container, line_no, line, ts, age,
@@ -36,11 +42,7 @@ WITH hits AS (
 SELECT
     coalesce('pod/' || namespace || '/' || pod, 'node/' || node, 'cluster') AS resource,
     namespace, pod AS name, node, container, bundle_id,
-    count(*) || ' "Initializing eviction metric for zone" lines from the node lifecycle controller (zones: '
-        || string_agg(DISTINCT zone, ', ' ORDER BY zone) || ')' AS message,
-    count(*) || ' 条来自节点生命周期控制器的 "Initializing eviction metric for zone" 日志（可用区：'
-        || string_agg(DISTINCT CASE WHEN zone = '<no zone label>' THEN '<无可用区标签>' ELSE zone END, ', '
-                      ORDER BY CASE WHEN zone = '<no zone label>' THEN '<无可用区标签>' ELSE zone END) || '）' AS message_zh,
+    list(DISTINCT zone ORDER BY zone) AS zones,
     count(*) AS count,
     count(*) FILTER (WHERE in_window(age, ${recent})) AS recent_count,
     min(ts) AS first_seen, max(ts) AS last_seen,

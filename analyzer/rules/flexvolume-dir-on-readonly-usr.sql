@@ -72,6 +72,21 @@ nodeRegistration:
 ```
 或者修改 `/etc/fstab` 使 `/usr` 以可写方式挂载，但这本质上是在更改该发行版的设计原则。
 """
+[message]
+en = """\
+FlexVolume directory {{ dir }} is on a read-only /usr on node {{ node }} (\
+{% if os is not none %}{{ os }}{% endif %}{% if os is not none and mount is not none %}, {% endif %}\
+{% if mount is not none %}/usr mounted read-only{% endif %})\
+{% if kcm_too %}; kube-controller-manager here also uses \
+{% if kcm_dir is not none %}{{ kcm_dir }}{% else %}the default /usr/libexec/kubernetes/kubelet-plugins/volume/exec/{% endif %}{% endif %}\
+{% if log_n > 0 %}; {{ log_n }} "read-only file system" errors for it in the logs{% endif %}"""
+zh = """\
+FlexVolume 目录 {{ dir }} 位于节点 {{ node }} 的只读 /usr 上（\
+{% if os is not none %}{{ os }}{% endif %}{% if os is not none and mount is not none %}，{% endif %}\
+{% if mount is not none %}/usr 以只读方式挂载{% endif %}）\
+{% if kcm_too %}；该节点上的 kube-controller-manager 也使用 \
+{% if kcm_dir is not none %}{{ kcm_dir }}{% else %}默认目录 /usr/libexec/kubernetes/kubelet-plugins/volume/exec/{% endif %}{% endif %}\
+{% if log_n > 0 %}；日志中有 {{ log_n }} 条与之相关的 "read-only file system" 错误{% endif %}"""
 --- */
 WITH hn AS (
     SELECT h.bundle_id, coalesce(h.cluster_bundle_id, h.bundle_id) AS cluster, h.node, n.os_image, hf.os_pretty_name, hf.os_id
@@ -129,16 +144,9 @@ ro_logs AS (
 SELECT
     'node/' || i.node AS resource,
     i.node, i.bundle_id,
-    'FlexVolume directory ' || p.dir || ' is on a read-only /usr on node ' || i.node
-        || ' (' || concat_ws(', ', CASE WHEN i.os IS NOT NULL THEN i.os END, CASE WHEN i.mount IS NOT NULL THEN '/usr mounted read-only' END) || ')'
-        || CASE WHEN k.node IS NOT NULL AND (k.flag = '' OR k.flag LIKE '/usr/%')
-                THEN '; kube-controller-manager here also uses ' || coalesce(nullif(k.flag, ''), 'the default /usr/libexec/kubernetes/kubelet-plugins/volume/exec/') ELSE '' END
-        || CASE WHEN l.n > 0 THEN '; ' || l.n || ' "read-only file system" errors for it in the logs' ELSE '' END AS message,
-    'FlexVolume 目录 ' || p.dir || ' 位于节点 ' || i.node || ' 的只读 /usr 上'
-        || '（' || concat_ws('，', CASE WHEN i.os IS NOT NULL THEN i.os END, CASE WHEN i.mount IS NOT NULL THEN '/usr 以只读方式挂载' END) || '）'
-        || CASE WHEN k.node IS NOT NULL AND (k.flag = '' OR k.flag LIKE '/usr/%')
-                THEN '；该节点上的 kube-controller-manager 也使用 ' || coalesce(nullif(k.flag, ''), '默认目录 /usr/libexec/kubernetes/kubelet-plugins/volume/exec/') ELSE '' END
-        || CASE WHEN l.n > 0 THEN '；日志中有 ' || l.n || ' 条与之相关的 "read-only file system" 错误' ELSE '' END AS message_zh,
+    p.dir, i.os, i.mount,
+    coalesce(k.node IS NOT NULL AND (k.flag = '' OR k.flag LIKE '/usr/%'), false) AS kcm_too, nullif(k.flag, '') AS kcm_dir,
+    l.n AS log_n,
     list_concat(
         ['volumePluginDir: ' || p.dir],
         CASE WHEN i.mount IS NOT NULL THEN ['mount: ' || i.mount] ELSE [] END,

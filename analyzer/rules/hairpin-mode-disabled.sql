@@ -34,18 +34,43 @@ hostname -i
 ```
 参见 https://kubernetes.io/zh-cn/docs/tasks/debug/debug-application/debug-service/#a-pod-fails-to-reach-itself-via-the-service-ip
 """
+[message]
+en = """\
+hairpin mode is off on node {{ node }}: \
+{% for w in items %}\
+  {% if w.kind == 'kubelet-config' %}kubelet hairpinMode: none ({{ w.path }})\
+  {% elif w.kind == 'kubelet-flag' %}kubelet flag --hairpin-mode=none in {{ w.path }}\
+  {% elif w.kind == 'bridge' %}{{ w.path }}: bridge plugin {% if w.bridge is not none %}"{{ w.bridge }}" {% endif %}without "hairpinMode": true\
+  {% else %}{{ w.path }}: flannel delegate sets "hairpinMode": false{% endif %}\
+  {% if not loop.last %}; {% endif %}\
+{% endfor %}\
+{% if not cni and minor is not none and minor >= 24 %} (since v1.24 the kubelet setting only matters to network plugins that honour it)\
+{% elif not cni %} (the kubelet setting matters to kubenet and the Docker bridge; CNI plugins set hairpin themselves){% endif %}"""
+zh = """\
+节点 {{ node }} 上 hairpin 模式已关闭：\
+{% for w in items %}\
+  {% if w.kind == 'kubelet-config' %}kubelet 配置 hairpinMode: none（{{ w.path }}）\
+  {% elif w.kind == 'kubelet-flag' %}{{ w.path }} 中设置了 kubelet 参数 --hairpin-mode=none\
+  {% elif w.kind == 'bridge' %}{{ w.path }}：bridge 插件 {% if w.bridge is not none %}"{{ w.bridge }}" {% endif %}未设置 "hairpinMode": true\
+  {% else %}{{ w.path }}：flannel delegate 设置了 "hairpinMode": false{% endif %}\
+  {% if not loop.last %}；{% endif %}\
+{% endfor %}\
+{% if not cni and minor is not none and minor >= 24 %}（自 v1.24 起，kubelet 的该设置仅对支持它的网络插件生效）\
+{% elif not cni %}（kubelet 的该设置只对 kubenet 和 Docker 网桥生效；CNI 插件自行设置 hairpin）{% endif %}"""
 --- */
 -- Every setting is tied to its node within its cluster (configz: the cluster bundle; files: the
 -- node bundle's cluster).
 WITH kubelet_none AS (
     SELECT coalesce(h.cluster_bundle_id, k.bundle_id) AS cluster, k.bundle_id, k.node,
         'kubelet hairpinMode: none (' || CASE k.source WHEN 'configz' THEN 'configz' ELSE '/var/lib/kubelet/config.yaml' END || ')' AS what,
-        'kubelet 配置 hairpinMode: none（' || CASE k.source WHEN 'configz' THEN 'configz' ELSE '/var/lib/kubelet/config.yaml' END || '）' AS what_zh
+        -- The kubelet's settings first, then the CNI configuration's.
+        {'cni': false, 'kind': 'kubelet-config', 'path': CASE k.source WHEN 'configz' THEN 'configz' ELSE '/var/lib/kubelet/config.yaml' END,
+         'bridge': NULL} AS item
     FROM kubelet_configs k LEFT JOIN host_nodes h ON h.bundle_id = k.bundle_id
     WHERE (k.config->>'$.hairpinMode') = 'none'
     UNION ALL
     SELECT coalesce(h.cluster_bundle_id, f.bundle_id), f.bundle_id, f.node, 'kubelet flag --hairpin-mode=none in ' || f.path,
-        f.path || ' 中设置了 kubelet 参数 --hairpin-mode=none'
+        {'cni': false, 'kind': 'kubelet-flag', 'path': f.path, 'bridge': NULL}
     FROM host_files f LEFT JOIN host_nodes h ON h.bundle_id = f.bundle_id
     WHERE (f.path IN ('/var/lib/kubelet/kubeadm-flags.env', '/etc/default/kubelet', '/etc/sysconfig/kubelet') OR f.path LIKE '%/kubelet.service.d/%')
       AND regexp_matches(f.content, '--hairpin-mode[= ]"?none')
@@ -67,20 +92,20 @@ cni_off AS (
     -- A bridge in promiscuous mode (kubenet's way) delivers hairpin traffic too.
     SELECT cluster, bundle_id, node,
         path || ': bridge plugin ' || coalesce('"' || (plugin->>'$.bridge') || '" ', '') || 'without "hairpinMode": true' AS what,
-        path || '：bridge 插件 ' || coalesce('"' || (plugin->>'$.bridge') || '" ', '') || '未设置 "hairpinMode": true' AS what_zh
+        {'cni': true, 'kind': 'bridge', 'path': path, 'bridge': (plugin->>'$.bridge')} AS item
     FROM plugins
     WHERE (plugin->>'$.type') = 'bridge' AND coalesce(plugin->>'$.hairpinMode', 'false') <> 'true'
       AND coalesce(plugin->>'$.promiscMode', 'false') <> 'true'
     UNION ALL
     SELECT cluster, bundle_id, node, path || ': flannel delegate sets "hairpinMode": false',
-        path || '：flannel delegate 设置了 "hairpinMode": false'
+        {'cni': true, 'kind': 'flannel', 'path': path, 'bridge': NULL}
     FROM plugins
     WHERE (plugin->>'$.type') = 'flannel' AND (plugin->>'$.delegate.hairpinMode') = 'false'
 ),
 alls AS (SELECT *, false AS cni FROM kubelet_none UNION ALL SELECT *, true FROM cni_off),
 judged AS (
     SELECT a.cluster, a.node, any_value(a.bundle_id) AS bundle_id, bool_or(a.cni) AS cni,
-        string_agg(DISTINCT a.what, '; ') AS what, string_agg(DISTINCT a.what_zh, '；') AS what_zh, list(DISTINCT a.what) AS evidence,
+        list(DISTINCT a.item ORDER BY a.item) AS items, list(DISTINCT a.what) AS evidence,
         version_minor(any_value(n.kubelet_version)) AS minor
     FROM alls a
     LEFT JOIN nodes n ON n.bundle_id = a.cluster AND n.name = a.node
@@ -89,14 +114,7 @@ judged AS (
 SELECT
     'node/' || node AS resource,
     node, bundle_id,
-    'hairpin mode is off on node ' || node || ': ' || what
-        || CASE WHEN NOT cni AND coalesce(minor, 0) >= 24
-                THEN ' (since v1.24 the kubelet setting only matters to network plugins that honour it)'
-                WHEN NOT cni THEN ' (the kubelet setting matters to kubenet and the Docker bridge; CNI plugins set hairpin themselves)' ELSE '' END AS message,
-    '节点 ' || node || ' 上 hairpin 模式已关闭：' || what_zh
-        || CASE WHEN NOT cni AND coalesce(minor, 0) >= 24
-                THEN '（自 v1.24 起，kubelet 的该设置仅对支持它的网络插件生效）'
-                WHEN NOT cni THEN '（kubelet 的该设置只对 kubenet 和 Docker 网桥生效；CNI 插件自行设置 hairpin）' ELSE '' END AS message_zh,
+    items, cni, minor,
     evidence,
     -- The bridge the pods hang off has hairpin off: a pod cannot reach itself through its
     -- Service. The kubelet setting alone does nothing for CNI plugins: low before v1.24

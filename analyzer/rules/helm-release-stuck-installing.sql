@@ -12,6 +12,31 @@ patterns = [
 [title]
 en = "Helm application stuck installing and cannot be deleted"
 zh = "Helm 应用卡在安装中，无法删除"
+[message]
+en = """\
+{% if kind == 'deleting' %}\
+  {{ object_kind }} {{ name }} ({{ object_resource }}.{{ api_group }}) has been deleting for {{ minutes }} minutes, \
+held by finalizers {{ finalizers | join(', ') }}\
+  {% if phase is not none %}; status {{ phase }}{% endif %}\
+  {% if status is not none and revision is not none %}; Helm release record is {{ status }} (revision {{ revision }}){% endif %}\
+  : the application cannot be removed or reinstalled\
+{% else %}\
+  Helm release {{ name }} has been {{ status }} for {{ minutes }} minutes (revision {{ revision }})\
+  {% if pod is not none %}: the operation is still running (pod {{ pod }}), not stuck yet\
+  {% else %}: the install never finished and blocks deleting or reinstalling the application{% endif %}\
+{% endif %}"""
+zh = """\
+{% if kind == 'deleting' %}\
+  {{ object_kind }} {{ name }}（{{ object_resource }}.{{ api_group }}）处于删除中已 {{ minutes }} 分钟，\
+被 finalizer {{ finalizers | join(', ') }} 阻塞\
+  {% if phase is not none %}；状态 {{ phase }}{% endif %}\
+  {% if status is not none and revision is not none %}；Helm release 记录为 {{ status }}（revision {{ revision }}）{% endif %}\
+  ：应用无法删除或重新安装\
+{% else %}\
+  Helm release {{ name }} 已处于 {{ status }} 状态 {{ minutes }} 分钟（revision {{ revision }}）\
+  {% if pod is not none %}：该操作仍在运行（Pod {{ pod }}），尚未卡住\
+  {% else %}：安装一直未完成，导致应用无法删除或重新安装{% endif %}\
+{% endif %}"""
 [thresholds]
 min_age_minutes = 30
 [remediation]
@@ -113,16 +138,8 @@ running_ops AS (
         ON p.bundle_id = o.bundle_id AND p.namespace = o.pod_namespace AND p.name = o.pod
 )
 SELECT lower(r.kind) || '/' || r.namespace || '/' || r.name AS resource, r.namespace, r.name, r.bundle_id,
-    r.kind || ' ' || r.name || ' (' || r.resource || '.' || r.api_group || ') has been deleting for '
-        || CAST(round(r.deleting_minutes) AS BIGINT) || ' minutes, held by finalizers ' || array_to_string(r.finalizers, ', ')
-        || coalesce('; status ' || r.phase, '')
-        || coalesce('; Helm release record is ' || p.status || ' (revision ' || p.revision || ')', '')
-        || ': the application cannot be removed or reinstalled' AS message,
-    r.kind || ' ' || r.name || '（' || r.resource || '.' || r.api_group || '）处于删除中已 '
-        || CAST(round(r.deleting_minutes) AS BIGINT) || ' 分钟，被 finalizer ' || array_to_string(r.finalizers, ', ') || ' 阻塞'
-        || coalesce('；状态 ' || r.phase, '')
-        || coalesce('；Helm release 记录为 ' || p.status || '（revision ' || p.revision || '）', '')
-        || '：应用无法删除或重新安装' AS message_zh,
+    'deleting' AS kind, r.kind AS object_kind, r.resource AS object_resource, r.api_group,
+    CAST(round(r.deleting_minutes) AS BIGINT) AS minutes, r.finalizers, r.phase, p.status, p.revision, NULL AS pod,
     list_concat(['deletionTimestamp: ' || strftime(r.deleted_at, '%Y-%m-%dT%H:%M:%SZ'),
                  'finalizers: ' || array_to_string(r.finalizers, ', ')],
                 CASE WHEN r.phase IS NOT NULL THEN ['status: ' || r.phase] ELSE [] END) AS evidence,
@@ -131,14 +148,7 @@ FROM releases r
 LEFT JOIN pending p ON p.bundle_id = r.bundle_id AND p.namespace = r.namespace AND p.release = r.name
 UNION ALL
 SELECT 'helmrelease/' || p.namespace || '/' || p.release, p.namespace, p.release, p.bundle_id,
-    'Helm release ' || p.release || ' has been ' || p.status || ' for ' || CAST(round(p.minutes) AS BIGINT)
-        || ' minutes (revision ' || p.revision || ')'
-        || CASE WHEN o.pod IS NOT NULL THEN ': the operation is still running (pod ' || o.pod || '), not stuck yet'
-                ELSE ': the install never finished and blocks deleting or reinstalling the application' END,
-    'Helm release ' || p.release || ' 已处于 ' || p.status || ' 状态 ' || CAST(round(p.minutes) AS BIGINT)
-        || ' 分钟（revision ' || p.revision || '）'
-        || CASE WHEN o.pod IS NOT NULL THEN '：该操作仍在运行（Pod ' || o.pod || '），尚未卡住'
-                ELSE '：安装一直未完成，导致应用无法删除或重新安装' END,
+    'pending', NULL, NULL, NULL, CAST(round(p.minutes) AS BIGINT), NULL, NULL, p.status, p.revision, o.pod,
     list_concat(['helm release record: sh.helm.release.v1.' || p.release || '.v' || p.revision || ' status=' || p.status],
                 CASE WHEN o.pod IS NOT NULL THEN ['running: pod ' || o.pod] ELSE [] END),
     CASE WHEN o.pod IS NOT NULL THEN 'info' END

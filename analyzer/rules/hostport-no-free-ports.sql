@@ -48,6 +48,31 @@ zh = """
   kubectl get pods -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name} {.spec.containers[*].ports[*].hostPort}{"\\n"}{end}' | grep -w <port>
   ```
 """
+[message]
+en = """\
+{% for p in parts %}\
+  {% if p == 'pending' %}{{ pods }} pod(s) Pending: "{{ pending_message }}"\
+  {% elif p == 'ports' %}host ports {{ ports | join(', ') }}\
+  {% elif p == 'design' %}\
+    {% if kind == 'DaemonSet' %}DaemonSet rollingUpdate.maxSurge {{ max_surge }} with hostPort: \
+the surge pod can never start beside the old one on its node\
+    {% else %}strategy RollingUpdate (maxSurge {{ max_surge }}, maxUnavailable {{ max_unavailable }}) with \
+{{ replicas }} replicas on {{ eligible }} eligible node(s): the surge pod finds no free port and no old pod is removed first{% endif %}\
+  {% else %}every candidate node already runs a pod holding the port{% endif %}\
+  {% if not loop.last %}; {% endif %}\
+{% endfor %}"""
+zh = """\
+{% for p in parts %}\
+  {% if p == 'pending' %}{{ pods }} 个 Pod 处于 Pending："{{ pending_message }}"\
+  {% elif p == 'ports' %}hostPort {{ ports | join(', ') }}\
+  {% elif p == 'design' %}\
+    {% if kind == 'DaemonSet' %}DaemonSet 设置了 rollingUpdate.maxSurge {{ max_surge }} 且使用 hostPort：\
+surge Pod 永远无法与旧 Pod 在同一节点上同时启动\
+    {% else %}策略 RollingUpdate（maxSurge {{ max_surge }}，maxUnavailable {{ max_unavailable }}），\
+{{ replicas }} 个副本、{{ eligible }} 个符合调度条件的节点：surge Pod 找不到空闲端口，而旧 Pod 也不会先被删除{% endif %}\
+  {% else %}所有候选节点上都已有 Pod 占用该端口{% endif %}\
+  {% if not loop.last %}；{% endif %}\
+{% endfor %}"""
 [thresholds]
 # Pods Pending for fewer minutes than this are still being scheduled.
 min_pending_minutes = 5
@@ -168,12 +193,10 @@ eligible AS (
 ),
 stuck_design AS (
     SELECT r.*, e.nodes,
-        CASE WHEN r.kind = 'DaemonSet' THEN 'DaemonSet rollingUpdate.maxSurge ' || r.max_surge || ' with hostPort: the surge pod can never start beside the old one on its node'
-             ELSE 'strategy RollingUpdate (maxSurge ' || r.max_surge || ', maxUnavailable ' || r.max_unavailable || ') with '
-                  || coalesce(r.desired, 1) || ' replicas on ' || e.nodes || ' eligible node(s): the surge pod finds no free port and no old pod is removed first' END AS why,
-        CASE WHEN r.kind = 'DaemonSet' THEN 'DaemonSet 设置了 rollingUpdate.maxSurge ' || r.max_surge || ' 且使用 hostPort：surge Pod 永远无法与旧 Pod 在同一节点上同时启动'
-             ELSE '策略 RollingUpdate（maxSurge ' || r.max_surge || '，maxUnavailable ' || r.max_unavailable || '），'
-                  || coalesce(r.desired, 1) || ' 个副本、' || e.nodes || ' 个符合调度条件的节点：surge Pod 找不到空闲端口，而旧 Pod 也不会先被删除' END AS why_zh
+        -- What the message says of the strategy is known.
+        CASE WHEN r.kind = 'DaemonSet' THEN r.max_surge IS NOT NULL
+             ELSE r.max_surge IS NOT NULL AND r.max_unavailable IS NOT NULL AND e.nodes IS NOT NULL END AS design,
+        coalesce(r.desired, 1) AS replicas
     FROM risk r
     LEFT JOIN eligible e USING (bundle_id, kind, namespace, name)
     WHERE r.surge > 0
@@ -234,7 +257,7 @@ findings AS (
         coalesce(p.wname, s.name) AS name,
         p.pods, p.n, p.pod_names, p.message,
         list_sort(list_distinct(list_concat(coalesce(p.ports, []), coalesce(s.ports, [])))) AS ports,
-        s.why, s.why_zh
+        s.design, s.max_surge, s.max_unavailable, s.replicas, s.nodes AS eligible
     FROM pending_wl p
     FULL OUTER JOIN stuck_design s ON s.bundle_id = p.bundle_id AND s.namespace = p.namespace AND s.kind = p.wkind AND s.name = p.wname
 
@@ -242,16 +265,12 @@ findings AS (
 SELECT
     lower(f.kind) || '/' || f.namespace || '/' || f.name AS resource,
     f.namespace, f.name, f.bundle_id,
-    concat_ws('; ',
-        CASE WHEN f.pods > 0 THEN f.pods || ' pod(s) Pending: "' || regexp_replace(f.message, '\s+preemption:.*$', '') || '"' END,
-        CASE WHEN len(f.ports) > 0 THEN 'host ports ' || array_to_string(f.ports, ', ') END,
-        f.why,
-        CASE WHEN f.pods > 0 AND f.why IS NULL THEN 'every candidate node already runs a pod holding the port' END) AS message,
-    concat_ws('；',
-        CASE WHEN f.pods > 0 THEN f.pods || ' 个 Pod 处于 Pending："' || regexp_replace(f.message, '\s+preemption:.*$', '') || '"' END,
-        CASE WHEN len(f.ports) > 0 THEN 'hostPort ' || array_to_string(f.ports, ', ') END,
-        f.why_zh,
-        CASE WHEN f.pods > 0 AND f.why IS NULL THEN '所有候选节点上都已有 Pod 占用该端口' END) AS message_zh,
+    list_filter([CASE WHEN f.pods > 0 AND f.message IS NOT NULL THEN 'pending' END,
+                 CASE WHEN len(f.ports) > 0 THEN 'ports' END,
+                 CASE WHEN f.design THEN 'design' END,
+                 CASE WHEN f.pods > 0 AND NOT coalesce(f.design, false) THEN 'taken' END], lambda p: p IS NOT NULL) AS parts,
+    f.kind, f.pods, regexp_replace(f.message, '\s+preemption:.*$', '') AS pending_message, f.ports,
+    f.max_surge, f.max_unavailable, f.replicas, f.eligible,
     list_concat(
         coalesce(list_transform(f.pod_names[1:3], lambda x: 'pending pod ' || x), []),
         coalesce(CASE WHEN f.message IS NOT NULL THEN [f.message] END, []),

@@ -36,6 +36,31 @@ ls /opt/cni/bin/portmap
 ```
 参见 https://github.com/containernetworking/plugins/blob/master/plugins/meta/portmap/README.md
 """
+[message]
+en = """\
+{% if kind == 'config' %}\
+  hostPort pods on node {{ node }} are unreachable through their hostPort: \
+  {% if path is not none %}\
+    {% if not chains_portmap %}{{ path }} chains {{ types | join(', ') }} without portmap\
+    {% else %}{{ path }} chains portmap but /opt/cni/bin/portmap is missing{% endif %}\
+    {% if logged %}; {% endif %}\
+  {% endif %}\
+  {% if logged %}{{ errors }} "failed to find plugin \\"portmap\\"" errors{% endif %}\
+{% else %}\
+  hostPort pods on node {{ node }}: {{ errors }} "failed to find plugin \\"portmap\\"" errors\
+{% endif %}"""
+zh = """\
+{% if kind == 'config' %}\
+  节点 {{ node }} 上的 hostPort Pod 无法通过其 hostPort 访问：\
+  {% if path is not none %}\
+    {% if not chains_portmap %}{{ path }} 链式调用了 {{ types | join(', ') }}，但没有 portmap\
+    {% else %}{{ path }} 链式调用了 portmap，但 /opt/cni/bin/portmap 不存在{% endif %}\
+    {% if logged %}；{% endif %}\
+  {% endif %}\
+  {% if logged %}{{ errors }} 条 "failed to find plugin \\"portmap\\"" 错误{% endif %}\
+{% else %}\
+  节点 {{ node }} 上的 hostPort Pod：{{ errors }} 条 "failed to find plugin \\"portmap\\"" 错误\
+{% endif %}"""
 [thresholds]
 # CNI plugins that implement hostPort themselves or delegate the whole configuration.
 native_hostport_types = "cilium-cni|multus|multus-shim|ovn-k8s-cni-overlay|antrea|kube-ovn|nsx"
@@ -100,10 +125,7 @@ findings AS (
         CASE WHEN NOT list_contains(c.types, 'portmap')
              THEN c.path || ' chains ' || array_to_string(c.types, ', ') || ' without portmap'
              ELSE c.path || ' chains portmap but /opt/cni/bin/portmap is missing' END AS what,
-        CASE WHEN NOT list_contains(c.types, 'portmap')
-             THEN c.path || ' 链式调用了 ' || array_to_string(c.types, ', ') || '，但没有 portmap'
-             ELSE c.path || ' 链式调用了 portmap，但 /opt/cni/bin/portmap 不存在' END AS what_zh,
-        c.types
+        c.path, list_contains(c.types, 'portmap') AS chains_portmap, c.types
     FROM primary_cni c
     LEFT JOIN cni_bin b ON b.bundle_id = c.bundle_id
     WHERE NOT list_has_any(c.types, string_split(${native_hostport_types}, '|'))
@@ -115,10 +137,7 @@ SELECT
     'node/' || h.node AS resource,
     h.node,
     h.bundle_id,
-    'hostPort pods on node ' || h.node || ' are unreachable through their hostPort: '
-        || concat_ws('; ', f.what, CASE WHEN l.recent_n > 0 THEN l.n || ' "failed to find plugin \"portmap\"" errors' END) AS message,
-    '节点 ' || h.node || ' 上的 hostPort Pod 无法通过其 hostPort 访问：'
-        || concat_ws('；', f.what_zh, CASE WHEN l.recent_n > 0 THEN l.n || ' 条 "failed to find plugin \"portmap\"" 错误' END) AS message_zh,
+    'config' AS kind, f.path, f.types, f.chains_portmap, coalesce(l.recent_n > 0, false) AS logged, l.n AS errors,
     list_concat(h.pods[1:10], CASE WHEN l.recent_n > 0 THEN l.lines ELSE [] END) AS evidence,
     'medium' AS severity,
     CASE WHEN l.recent_n > 0 THEN l.first_seen END AS first_seen,
@@ -131,8 +150,7 @@ LEFT JOIN portmap_missing_logs l ON l.bundle_id = h.bundle_id AND l.node = h.nod
 UNION ALL
 -- Errors alone: judged by their age.
 SELECT 'node/' || h.node, h.node, h.bundle_id,
-    'hostPort pods on node ' || h.node || ': ' || l.n || ' "failed to find plugin \"portmap\"" errors',
-    '节点 ' || h.node || ' 上的 hostPort Pod：' || l.n || ' 条 "failed to find plugin \"portmap\"" 错误',
+    'logs', NULL, NULL, NULL, NULL, l.n,
     list_concat(h.pods[1:10], l.lines),
     'medium', l.first_seen, l.last_seen, l.recent_n, l.n
 FROM hp_by_node h JOIN portmap_missing_logs l ON l.bundle_id = h.bundle_id AND l.node = h.node

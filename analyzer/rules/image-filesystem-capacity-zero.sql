@@ -42,6 +42,33 @@ cat /proc/cmdline | grep cgroup_enable
 grep memory /proc/cgroups
 ```
 """
+[message]
+en = """\
+{% if signals > 0 %}"invalid capacity 0 on image filesystem" {{ signals }} times\
+  {% if node is not none %} on node {{ node }}{% endif %} (\
+  {% for w in seen or [] %}{% if w.kind == 'event' %}event {{ w.ref }}{% else %}{{ w.kind }} log {{ w.ref }}{% endif %}\
+{% if not loop.last %}, {% endif %}{% endfor %})\
+  {% if repeats > 0 %}, {{ repeats }} of them image GC runs failing again after the kubelet's first\
+  {% else %}, only the first image GC after a kubelet start (stats not ready yet: harmless){% endif %}\
+{% endif %}\
+{% if memory_missing %}{% if signals > 0 %}; {% endif %}\
+  the memory cgroup controller is not available on {{ node }} (cgroup v{{ cgroup_version if cgroup_version is not none else '?' }})\
+  {% if cmdline_disables %} and /proc/cmdline has cgroup_disable=memory\
+  {% elif not cmdline_ok %} and /proc/cmdline lacks cgroup_enable=memory cgroup_memory=1{% endif %}\
+{% endif %}"""
+zh = """\
+{% if signals > 0 %}{% if node is not none %}节点 {{ node }} 上 {% endif %}\
+"invalid capacity 0 on image filesystem" 出现 {{ signals }} 次（\
+  {% for w in seen or [] %}{% if w.kind == 'event' %}事件 {{ w.ref }}{% else %}{{ w.kind }} 日志 {{ w.ref }}{% endif %}\
+{% if not loop.last %}, {% endif %}{% endfor %}）\
+  {% if repeats > 0 %}，其中 {{ repeats }} 次是 kubelet 首次镜像回收之后再次失败\
+  {% else %}，仅为 kubelet 启动后的首次镜像回收（统计尚未就绪，无害）{% endif %}\
+{% endif %}\
+{% if memory_missing %}{% if signals > 0 %}；{% endif %}\
+  节点 {{ node }} 上 memory cgroup 控制器不可用（cgroup v{{ cgroup_version if cgroup_version is not none else '?' }}）\
+  {% if cmdline_disables %}，且 /proc/cmdline 中有 cgroup_disable=memory\
+  {% elif not cmdline_ok %}，且 /proc/cmdline 缺少 cgroup_enable=memory cgroup_memory=1{% endif %}\
+{% endif %}"""
 --- */
 WITH hn AS (
     SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
@@ -55,14 +82,15 @@ signals AS (
         -- is only recorded for a repeated failure.
         CASE WHEN e.reason = 'ImageGCFailed' THEN e.count ELSE greatest(e.count - 1, 0) END AS repeats,
         b.collected_at - e.last_seen AS age, CAST(e.first_seen AS TIMESTAMPTZ) AS ts_first, CAST(e.last_seen AS TIMESTAMPTZ) AS ts_last,
-        e.message AS line, 'event ' || e.reason AS what, '事件 ' || e.reason AS what_zh, false AS is_log
+        e.message AS line, {'kind': 'event', 'ref': e.reason} AS what, false AS is_log
     FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
     WHERE e.reason = 'InvalidDiskCapacity' OR contains(e.message, 'invalid capacity 0 on image filesystem')
     UNION ALL
     SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END, l.node, 1,
         CASE WHEN contains(l.line, 'failed once') THEN 0 ELSE 1 END,
         l.age, l.ts, l.ts,
-        l.line, l.source || ' log ' || coalesce(l.service, l.container, ''), l.source || ' 日志 ' || coalesce(l.service, l.container, ''), true
+        -- A log's kind is its source: container, node or host.
+        l.line, {'kind': l.source, 'ref': coalesce(l.service, l.container, '')}, true
     FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
     WHERE contains(l.line, 'invalid capacity 0 on image filesystem')
 ),
@@ -70,9 +98,8 @@ per_node AS (
     SELECT cluster, node, sum(n) AS n, sum(repeats) AS repeats,
         sum(repeats) FILTER (WHERE in_window(age, ${recent})) AS recent_repeats,
         min(ts_first) AS first_seen, max(ts_last) AS last_seen,
-        string_agg(DISTINCT what, ', ' ORDER BY what) AS seen,
-        -- In the order of the English list (sorted by what).
-        nullif(array_to_string(list_transform(list_sort(list_distinct(list({'k': what, 'v': what_zh}) FILTER (WHERE what IS NOT NULL))), lambda x: x.v), ', '), '') AS seen_zh,
+        -- Kinds sort as their English names: container, event, host, node.
+        list(DISTINCT what ORDER BY what) FILTER (WHERE what.ref IS NOT NULL) AS seen,
         list(DISTINCT line ORDER BY line)[1:2] AS lines
     FROM signals GROUP BY cluster, node
 ),
@@ -86,25 +113,12 @@ cg AS (
 ),
 j AS (
     SELECT coalesce(p.node, c.node) AS node, coalesce(p.cluster, c.cluster) AS bundle_id, p.n, p.repeats, p.recent_repeats,
-        p.first_seen, p.last_seen, p.seen, p.seen_zh, p.lines,
+        p.first_seen, p.last_seen, p.seen, p.lines,
         c.node IS NOT NULL AS memory_missing, c.cgroup_version, c.cmdline, c.cmdline_ok, c.cmdline_disables, c.cgroup_controllers
     FROM per_node p FULL OUTER JOIN cg c ON c.cluster = p.cluster AND c.node IS NOT DISTINCT FROM p.node
 )
 SELECT coalesce('node/' || node, 'cluster') AS resource, node, node AS name, bundle_id,
-    concat_ws('; ',
-        CASE WHEN n > 0 THEN '"invalid capacity 0 on image filesystem" ' || n || ' times' || coalesce(' on node ' || node, '') || ' (' || seen || ')'
-            || CASE WHEN repeats > 0 THEN ', ' || repeats || ' of them image GC runs failing again after the kubelet''s first'
-                    ELSE ', only the first image GC after a kubelet start (stats not ready yet: harmless)' END END,
-        CASE WHEN memory_missing THEN 'the memory cgroup controller is not available on ' || node || ' (cgroup v' || coalesce(CAST(cgroup_version AS VARCHAR), '?') || ')'
-            || CASE WHEN cmdline_disables THEN ' and /proc/cmdline has cgroup_disable=memory'
-                    WHEN NOT cmdline_ok THEN ' and /proc/cmdline lacks cgroup_enable=memory cgroup_memory=1' ELSE '' END END) AS message,
-    concat_ws('；',
-        CASE WHEN n > 0 THEN coalesce('节点 ' || node || ' 上 ', '') || '"invalid capacity 0 on image filesystem" 出现 ' || n || ' 次（' || seen_zh || '）'
-            || CASE WHEN repeats > 0 THEN '，其中 ' || repeats || ' 次是 kubelet 首次镜像回收之后再次失败'
-                    ELSE '，仅为 kubelet 启动后的首次镜像回收（统计尚未就绪，无害）' END END,
-        CASE WHEN memory_missing THEN '节点 ' || node || ' 上 memory cgroup 控制器不可用（cgroup v' || coalesce(CAST(cgroup_version AS VARCHAR), '?') || '）'
-            || CASE WHEN cmdline_disables THEN '，且 /proc/cmdline 中有 cgroup_disable=memory'
-                    WHEN NOT cmdline_ok THEN '，且 /proc/cmdline 缺少 cgroup_enable=memory cgroup_memory=1' ELSE '' END END) AS message_zh,
+    n AS signals, seen, repeats, memory_missing, cgroup_version, cmdline_ok, cmdline_disables,
     list_concat(coalesce(lines, []),
         CASE WHEN memory_missing THEN ['/proc/cmdline: ' || coalesce(cmdline, ''), 'cgroup controllers: ' || array_to_string(cgroup_controllers, ' ')] ELSE [] END) AS evidence,
     n AS count, first_seen, last_seen,

@@ -32,6 +32,34 @@ kubectl -n kube-system get cm kubeadm-config -o yaml | grep imageRepository
 grep -rn k8s.gcr.io /etc/kubernetes/manifests /etc/containerd/config.toml /var/lib/kubelet/kubeadm-flags.env
 ```
 """
+[message]
+en = """\
+{% if kind == 'workload' %}\
+  {{ place }} uses {{ images | join(', ') }} from the frozen k8s.gcr.io registry: move to {{ moved | join(', ') }}\
+{% elif kind == 'kubeadm' %}\
+  kubeadm ClusterConfiguration imageRepository is k8s.gcr.io: \
+kubeadm upgrade and join will pull the control-plane images from the frozen registry\
+{% else %}\
+  node {{ node if node is not none else '?' }}: \
+{% for x in refs or [] %}{{ x.place }} {{ x.image }} ({{ x.path }}){% if not loop.last %}; {% endif %}{% endfor %} \
+from the frozen k8s.gcr.io registry: use registry.k8s.io\
+{% endif %}"""
+zh = """\
+{% if kind == 'workload' %}\
+  {% if place == 'pod template' %}Pod 模板{% elif place == 'static pod' %}静态 Pod {% elif place == 'pod' %}Pod \
+  {% elif place is startingwith('pod of ') %}{{ place[7:] }} 的 Pod {% else %}{{ place }}{% endif %}\
+使用了已冻结的 k8s.gcr.io 仓库中的镜像 {{ images | join(', ') }}：请改为 {{ moved | join(', ') }}\
+{% elif kind == 'kubeadm' %}\
+  kubeadm ClusterConfiguration 的 imageRepository 为 k8s.gcr.io：\
+kubeadm upgrade 和 join 将从这个已冻结的仓库拉取控制平面镜像\
+{% else %}\
+  节点 {{ node if node is not none else '?' }}：\
+{% for x in refs or [] %}\
+  {% if x.place == 'static pod manifest' %}静态 Pod 清单{% elif x.place == 'configuration' %}配置{% else %}{{ x.place }}{% endif %} \
+{{ x.image }}（{{ x.path }}）{% if not loop.last %}；{% endif %}\
+{% endfor %}\
+使用已冻结的 k8s.gcr.io 仓库：请改用 registry.k8s.io\
+{% endif %}"""
 --- */
 WITH wl AS (
     SELECT bundle_id, kind, namespace, name, owner_kind FROM workloads
@@ -69,12 +97,7 @@ host_refs AS (
              WHEN contains(line, 'sandbox_image') THEN 'containerd sandbox_image'
              WHEN contains(line, 'pause_image') THEN 'CRI-O pause_image'
              WHEN contains(line, 'pod-infra-container-image') THEN 'kubelet --pod-infra-container-image'
-             ELSE 'configuration' END AS place,
-        CASE WHEN path LIKE '/etc/kubernetes/manifests/%' THEN '静态 Pod 清单'
-             WHEN contains(line, 'sandbox_image') THEN 'containerd sandbox_image'
-             WHEN contains(line, 'pause_image') THEN 'CRI-O pause_image'
-             WHEN contains(line, 'pod-infra-container-image') THEN 'kubelet --pod-infra-container-image'
-             ELSE '配置' END AS place_zh
+             ELSE 'configuration' END AS place
     FROM host_file_lines l JOIN host_nodes h ON h.bundle_id = l.bundle_id
     -- The registry itself, not a mirror path that happens to contain the name.
     WHERE regexp_matches(line, '(^|[\s"''=:])k8s\.gcr\.io/') AND NOT regexp_matches(trim(line), '^#')
@@ -83,32 +106,23 @@ host_refs AS (
 SELECT
     lower(kind) || '/' || CASE WHEN namespace = '' THEN '' ELSE namespace || '/' END || name AS resource,
     namespace, name, NULL AS node, bundle_id,
-    any_value(place) || ' uses ' || string_agg(DISTINCT image, ', ' ORDER BY image) || ' from the frozen k8s.gcr.io registry: move to '
-        || string_agg(DISTINCT replace(image, 'k8s.gcr.io/', 'registry.k8s.io/'), ', ' ORDER BY replace(image, 'k8s.gcr.io/', 'registry.k8s.io/')) AS message,
-    CASE any_value(place) WHEN 'pod template' THEN 'Pod 模板' WHEN 'static pod' THEN '静态 Pod ' WHEN 'pod' THEN 'Pod '
-         ELSE regexp_replace(any_value(place), '^pod of (.*)$', '\1 的 Pod ') END
-        || '使用了已冻结的 k8s.gcr.io 仓库中的镜像 ' || string_agg(DISTINCT image, ', ' ORDER BY image) || '：请改为 '
-        || string_agg(DISTINCT replace(image, 'k8s.gcr.io/', 'registry.k8s.io/'), ', ' ORDER BY replace(image, 'k8s.gcr.io/', 'registry.k8s.io/')) AS message_zh,
+    'workload' AS kind, any_value(place) AS place, list(DISTINCT image ORDER BY image) AS images,
+    list(DISTINCT replace(image, 'k8s.gcr.io/', 'registry.k8s.io/') ORDER BY replace(image, 'k8s.gcr.io/', 'registry.k8s.io/')) AS moved,
+    NULL::STRUCT(place VARCHAR, image VARCHAR, path VARCHAR)[] AS refs,
     list(DISTINCT image ORDER BY image) AS evidence
 FROM refs
 GROUP BY bundle_id, kind, namespace, name
 UNION ALL
 SELECT 'configmap/kube-system/kubeadm-config', namespace, name, NULL, bundle_id,
-    'kubeadm ClusterConfiguration imageRepository is k8s.gcr.io: kubeadm upgrade and join will pull the control-plane images from the frozen registry',
-    'kubeadm ClusterConfiguration 的 imageRepository 为 k8s.gcr.io：kubeadm upgrade 和 join 将从这个已冻结的仓库拉取控制平面镜像',
+    'kubeadm', NULL, NULL, NULL, NULL,
     ['imageRepository: ' || repo]
 FROM kubeadm_cfg WHERE repo = 'k8s.gcr.io'
 UNION ALL
 SELECT 'node/' || coalesce(node, '?'), NULL, node, node, cluster,
-    'node ' || coalesce(node, '?') || ': ' || string_agg(DISTINCT place || ' ' || image || ' (' || path || ')', '; ' ORDER BY place || ' ' || image || ' (' || path || ')')
-        || ' from the frozen k8s.gcr.io registry: use registry.k8s.io',
-    '节点 ' || coalesce(node, '?') || '：'
-        -- In the order of the English list.
-        || nullif(array_to_string(list_transform(list_sort(list_distinct(list({'k': place || ' ' || image || ' (' || path || ')',
-                                                                               'v': place_zh || ' ' || image || '（' || path || '）'})
-                                                                          FILTER (WHERE place || ' ' || image || ' (' || path || ')' IS NOT NULL))),
-                                                 lambda x: x.v), '；'), '')
-        || '使用已冻结的 k8s.gcr.io 仓库：请改用 registry.k8s.io',
+    'node', NULL, NULL, NULL,
+    -- Sorted as the English list reads: place, image, path.
+    list(DISTINCT {'place': place, 'image': image, 'path': path} ORDER BY {'place': place, 'image': image, 'path': path})
+        FILTER (WHERE image IS NOT NULL),
     list(DISTINCT path || ': ' || line)
 FROM host_refs h
 -- Static pods already reported through their mirror pods are not repeated.

@@ -25,6 +25,41 @@ symptom_of = ["registry-tls-not-configured-in-runtime"]
 [title]
 en = "Images cannot be pulled: registry unreachable or image missing"
 zh = "镜像拉取失败：镜像仓库不可达或镜像不存在"
+[message]
+en = """\
+{% if pulled_since %}could not pull {% else %}cannot pull {% endif %}{% if sandbox %}sandbox image {% endif %}\
+{{ image }} from {{ registry }} ({{ how }}{% if cause is not none %}: {{ cause }}{% endif %}; seen in {{ seen }})\
+{% if cause in ['connection timed out', 'connection refused', 'network unreachable', 'registry name does not resolve'] %}\
+  {% if blocked %}; {{ registry }} is not reachable from this site: pull from a reachable mirror\
+    {% if registry in ['registry.k8s.io', 'k8s.gcr.io', 'gcr.io'] %} (e.g. registry.aliyuncs.com/google_containers){% endif %}\
+  {% else %}; the node cannot reach registry {{ registry }} (network, firewall or proxy){% endif %}\
+{% elif registry in ['registry.k8s.io', 'k8s.gcr.io', 'gcr.io'] and cause is none %}\
+  ; {{ registry }} is often unreachable: use a reachable mirror\
+{% endif %}\
+{% if 'kpanda-shell' in image %}; kpanda-shell is the DCE Helm operation base image: \
+set one this cluster can pull in the cluster settings{% endif %}\
+{% if pulled_since %}; pulled on the node since: no longer failing{% endif %}"""
+zh = """\
+无法从 {{ registry }} 拉取{% if sandbox %} sandbox 镜像 {% else %}镜像 {% endif %}{{ image }}\
+（{% if how == 'pull failures' %}拉取失败{% else %}{{ how }}{% endif %}\
+{% if cause is not none %}：\
+  {% if cause == 'connection timed out' %}连接超时{% elif cause == 'connection refused' %}连接被拒绝\
+  {% elif cause == 'network unreachable' %}网络不可达{% elif cause == 'registry name does not resolve' %}镜像仓库域名无法解析\
+  {% elif cause == 'TLS / plain-HTTP mismatch with the registry' %}与镜像仓库的 TLS / 明文 HTTP 不匹配\
+  {% elif cause == 'authentication or authorization refused' %}认证或授权被拒绝\
+  {% elif cause == 'image or tag not found' %}镜像或 tag 不存在{% else %}{{ cause }}{% endif %}\
+{% endif %}\
+；来源：{% if seen == 'container status' %}容器状态{% elif seen == 'events' %}事件\
+{% elif seen is endingwith(' log') %}{{ seen[:-4] }} 日志{% else %}{{ seen }}{% endif %}）\
+{% if cause in ['connection timed out', 'connection refused', 'network unreachable', 'registry name does not resolve'] %}\
+  {% if blocked %}；当前环境无法访问 {{ registry }}：请从可访问的镜像源拉取\
+    {% if registry in ['registry.k8s.io', 'k8s.gcr.io', 'gcr.io'] %}（例如 registry.aliyuncs.com/google_containers）{% endif %}\
+  {% else %}；节点无法访问镜像仓库 {{ registry }}（网络、防火墙或代理问题）{% endif %}\
+{% elif registry in ['registry.k8s.io', 'k8s.gcr.io', 'gcr.io'] and cause is none %}\
+  ；{{ registry }} 经常无法访问：请使用可访问的镜像源\
+{% endif %}\
+{% if 'kpanda-shell' in image %}；kpanda-shell 是 DCE Helm 操作的基础镜像：请在集群设置中改用本集群能拉取的镜像{% endif %}\
+{% if pulled_since %}；此后该节点已成功拉取：不再失败{% endif %}"""
 [thresholds]
 # Registries commonly unreachable from China and air-gapped sites.
 blocked_registries = "registry.k8s.io,k8s.gcr.io,gcr.io,us.gcr.io,eu.gcr.io,asia.gcr.io,ghcr.io,quay.io,docker.io,registry-1.docker.io"
@@ -218,40 +253,8 @@ causes AS (
     FROM classified c
 )
 SELECT resource, namespace, name, node, container, bundle_id,
-    CASE WHEN pulled_since THEN 'could not pull ' ELSE 'cannot pull ' END || CASE WHEN sandbox THEN 'sandbox image ' ELSE '' END || image || ' from ' || registry
-        || ' (' || how || coalesce(': ' || cause, '') || '; seen in ' || seen || ')'
-        || CASE WHEN cause IN ('connection timed out', 'connection refused', 'network unreachable', 'registry name does not resolve')
-                THEN CASE WHEN list_contains(string_split(${blocked_registries}, ','), registry)
-                          THEN '; ' || registry || ' is not reachable from this site: pull from a reachable mirror'
-                               || CASE WHEN registry IN ('registry.k8s.io', 'k8s.gcr.io', 'gcr.io') THEN ' (e.g. registry.aliyuncs.com/google_containers)' ELSE '' END
-                          ELSE '; the node cannot reach registry ' || registry || ' (network, firewall or proxy)' END
-                WHEN registry IN ('registry.k8s.io', 'k8s.gcr.io', 'gcr.io') AND cause IS NULL
-                THEN '; ' || registry || ' is often unreachable: use a reachable mirror'
-                ELSE '' END
-        || CASE WHEN image LIKE '%kpanda-shell%' THEN '; kpanda-shell is the DCE Helm operation base image: set one this cluster can pull in the cluster settings' ELSE '' END
-        || CASE WHEN pulled_since THEN '; pulled on the node since: no longer failing' ELSE '' END AS message,
-    '无法从 ' || registry || ' 拉取' || CASE WHEN sandbox THEN ' sandbox 镜像 ' ELSE '镜像 ' END || image
-        || '（' || CASE WHEN how = 'pull failures' THEN '拉取失败' ELSE how END
-        || coalesce('：' || CASE cause WHEN 'connection timed out' THEN '连接超时'
-                                      WHEN 'connection refused' THEN '连接被拒绝'
-                                      WHEN 'network unreachable' THEN '网络不可达'
-                                      WHEN 'registry name does not resolve' THEN '镜像仓库域名无法解析'
-                                      WHEN 'TLS / plain-HTTP mismatch with the registry' THEN '与镜像仓库的 TLS / 明文 HTTP 不匹配'
-                                      WHEN 'authentication or authorization refused' THEN '认证或授权被拒绝'
-                                      WHEN 'image or tag not found' THEN '镜像或 tag 不存在'
-                                      ELSE cause END, '')
-        || '；来源：' || CASE WHEN seen = 'container status' THEN '容器状态' WHEN seen = 'events' THEN '事件'
-                             ELSE regexp_replace(seen, ' log$', ' 日志') END || '）'
-        || CASE WHEN cause IN ('connection timed out', 'connection refused', 'network unreachable', 'registry name does not resolve')
-                THEN CASE WHEN list_contains(string_split(${blocked_registries}, ','), registry)
-                          THEN '；当前环境无法访问 ' || registry || '：请从可访问的镜像源拉取'
-                               || CASE WHEN registry IN ('registry.k8s.io', 'k8s.gcr.io', 'gcr.io') THEN '（例如 registry.aliyuncs.com/google_containers）' ELSE '' END
-                          ELSE '；节点无法访问镜像仓库 ' || registry || '（网络、防火墙或代理问题）' END
-                WHEN registry IN ('registry.k8s.io', 'k8s.gcr.io', 'gcr.io') AND cause IS NULL
-                THEN '；' || registry || ' 经常无法访问：请使用可访问的镜像源'
-                ELSE '' END
-        || CASE WHEN image LIKE '%kpanda-shell%' THEN '；kpanda-shell 是 DCE Helm 操作的基础镜像：请在集群设置中改用本集群能拉取的镜像' ELSE '' END
-        || CASE WHEN pulled_since THEN '；此后该节点已成功拉取：不再失败' ELSE '' END AS message_zh,
+    pulled_since, sandbox, image, registry, how, cause, seen,
+    list_contains(string_split(${blocked_registries}, ','), registry) AS blocked,
     evidence,
     n AS count, first_seen, last_seen, recent_count,
     sev AS severity,

@@ -41,6 +41,36 @@ kubectl -n <ns> logs <pod> -c istio-init --previous
 kubectl -n <ns> delete pod <pod>
 ```
 """
+[message]
+en = """\
+{% if kind == 'failed' %}\
+  istio-init of pod {{ namespace }}/{{ name }}{% if failing_now %} failed{% else %} failed before and has since completed{% endif %}\
+  {% if failing_now %}\
+    {% if reason is not none and exit is not none and restart_count is not none %} \
+({{ reason }}, exit {{ exit }}, {{ restart_count }} restarts){% endif %}\
+  {% elif last_reason is not none and last_exit_code is not none and restart_count is not none %} \
+(earlier run: {{ last_reason }}, exit {{ last_exit_code }}; {{ restart_count }} restarts)\
+  {% endif %}\
+  : "iptables-restore: line 2 failed" / "panic: exit status 1" in its {% if in_log %}log{% else %}termination message{% endif %}\
+  {% if known_bad %}; image {{ image }} is a release known to hit this{% endif %}\
+{% else %}\
+  {{ pods }} pods run istio-init from {{ image }}, a release known to fail with "iptables-restore: line 2 failed" \
+when istio-init is re-run\
+{% endif %}"""
+zh = """\
+{% if kind == 'failed' %}\
+  Pod {{ namespace }}/{{ name }} 的 istio-init {% if failing_now %}失败{% else %}曾经失败，此后已完成{% endif %}\
+  {% if failing_now %}\
+    {% if reason is not none and exit is not none and restart_count is not none %}\
+（{{ reason }}，退出码 {{ exit }}，已重启 {{ restart_count }} 次）{% endif %}\
+  {% elif last_reason is not none and last_exit_code is not none and restart_count is not none %}\
+（上一次运行：{{ last_reason }}，退出码 {{ last_exit_code }}；已重启 {{ restart_count }} 次）\
+  {% endif %}\
+  ：其{% if in_log %}日志{% else %}终止消息{% endif %}中有 "iptables-restore: line 2 failed" / "panic: exit status 1"\
+  {% if known_bad %}；镜像 {{ image }} 属于已知会出现此问题的版本{% endif %}\
+{% else %}\
+  {{ pods }} 个 Pod 运行 {{ image }} 中的 istio-init，该版本已知在 istio-init 重新运行时会报 "iptables-restore: line 2 failed"\
+{% endif %}"""
 [thresholds]
 bad_versions = "1.6.6,1.7.1"
 --- */
@@ -84,21 +114,9 @@ failing AS (
     WHERE l.n > 0 OR regexp_matches(coalesce(i.term_message, ''), 'ip6?tables-restore( v[0-9.]+ \([a-z_]+\))?: line \d+ failed')
 )
 SELECT 'pod/' || namespace || '/' || pod AS resource, namespace, pod AS name, node, container, bundle_id,
-    'istio-init of pod ' || namespace || '/' || pod || CASE WHEN failing_now THEN ' failed' ELSE ' failed before and has since completed' END
-        || CASE WHEN failing_now
-                THEN coalesce(' (' || coalesce(state_reason, last_reason) || ', exit ' || coalesce(nullif(exit_code, 0), last_exit_code) || ', '
-                              || restart_count || ' restarts)', '')
-                ELSE coalesce(' (earlier run: ' || last_reason || ', exit ' || last_exit_code || '; ' || restart_count || ' restarts)', '') END
-        || ': "iptables-restore: line 2 failed" / "panic: exit status 1" in its '
-        || CASE WHEN coalesce(log_n, 0) > 0 THEN 'log' ELSE 'termination message' END
-        || CASE WHEN list_contains(string_split(${bad_versions}, ','), version) THEN '; image ' || image || ' is a release known to hit this' ELSE '' END AS message,
-    'Pod ' || namespace || '/' || pod || ' 的 istio-init ' || CASE WHEN failing_now THEN '失败' ELSE '曾经失败，此后已完成' END
-        || CASE WHEN failing_now
-                THEN coalesce('（' || coalesce(state_reason, last_reason) || '，退出码 ' || coalesce(nullif(exit_code, 0), last_exit_code) || '，已重启 '
-                              || restart_count || ' 次）', '')
-                ELSE coalesce('（上一次运行：' || last_reason || '，退出码 ' || last_exit_code || '；已重启 ' || restart_count || ' 次）', '') END
-        || '：其' || CASE WHEN coalesce(log_n, 0) > 0 THEN '日志' ELSE '终止消息' END || '中有 "iptables-restore: line 2 failed" / "panic: exit status 1"'
-        || CASE WHEN list_contains(string_split(${bad_versions}, ','), version) THEN '；镜像 ' || image || ' 属于已知会出现此问题的版本' ELSE '' END AS message_zh,
+    'failed' AS kind, failing_now, coalesce(state_reason, last_reason) AS reason, coalesce(nullif(exit_code, 0), last_exit_code) AS exit,
+    restart_count, last_reason, last_exit_code, coalesce(log_n, 0) > 0 AS in_log,
+    list_contains(string_split(${bad_versions}, ','), version) AS known_bad, image, NULL::BIGINT AS pods,
     list_concat(['image: ' || image], coalesce(lines, []),
         CASE WHEN in_term AND coalesce(log_n, 0) = 0 THEN ['termination message: ' || term_message] ELSE [] END,
         CASE WHEN backoff_message IS NOT NULL THEN [backoff_message] ELSE [] END) AS evidence,
@@ -112,8 +130,7 @@ FROM failing
 UNION ALL
 -- Sidecars on the releases known to hit it, with no failure seen yet.
 SELECT 'image/' || image, NULL, NULL, NULL, 'istio-init', any_value(bundle_id),
-    count(DISTINCT namespace || '/' || pod) || ' pods run istio-init from ' || image || ', a release known to fail with "iptables-restore: line 2 failed" when istio-init is re-run',
-    count(DISTINCT namespace || '/' || pod) || ' 个 Pod 运行 ' || image || ' 中的 istio-init，该版本已知在 istio-init 重新运行时会报 "iptables-restore: line 2 failed"',
+    'release', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, image, count(DISTINCT namespace || '/' || pod),
     list(DISTINCT namespace || '/' || pod ORDER BY namespace || '/' || pod)[1:10],
     'low', NULL, NULL, NULL, NULL
 FROM inits i

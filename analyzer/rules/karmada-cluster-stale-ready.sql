@@ -16,6 +16,27 @@ patterns = [
 [title]
 en = "Karmada member cluster reported Ready while it cannot be reached"
 zh = "Karmada 成员集群显示就绪，但实际已无法访问"
+[message]
+en = """\
+member cluster {{ name }} ({{ sync_mode }} mode{% if endpoint is not none %}, {{ endpoint }}{% endif %}) is Ready\
+{% if ready_since is not none %} since {{ ready_since }}{% endif %} but is not reachable: \
+{% for s in signs %}\
+  {% if s.kind == 'Work' %}Work objects in karmada-es-{{ name }} fail to apply\
+  {% elif s.kind == 'collection' %}collection errors name it\
+  {% elif s.kind == 'component' %}karmada component logs ({{ s.who }}) fail to reach it\
+  {% else %}lease karmada-cluster/{{ name }} not renewed for {{ s.minutes }} minutes{% endif %}\
+  {% if not loop.last %}; {% endif %}\
+{% endfor %}"""
+zh = """\
+成员集群 {{ name }}（{{ sync_mode }} 模式{% if endpoint is not none %}，{{ endpoint }}{% endif %}）\
+{% if ready_since is not none %}自 {{ ready_since }} 起{% endif %}处于 Ready 状态，但无法访问：\
+{% for s in signs %}\
+  {% if s.kind == 'Work' %}karmada-es-{{ name }} 中的 Work 对象应用失败\
+  {% elif s.kind == 'collection' %}采集错误中提到了该集群\
+  {% elif s.kind == 'component' %}Karmada 组件日志（{{ s.who }}）显示无法访问该集群\
+  {% else %}Lease karmada-cluster/{{ name }} 已有 {{ s.minutes }} 分钟未续约{% endif %}\
+  {% if not loop.last %}；{% endif %}\
+{% endfor %}"""
 [thresholds]
 # A pull-mode cluster lease renewed longer ago than this is stale (lease duration is 40s by default).
 stale_lease_minutes = 5
@@ -74,45 +95,35 @@ component_errors AS (
                AND regexp_matches(line, '(i/o timeout|connect: connection refused|no route to host|network is unreachable|context deadline exceeded|Client\.Timeout exceeded|TLS handshake timeout|connection reset by peer|http2: client connection lost)')))
 ),
 signals AS (
-    SELECT c.bundle_id, c.name, 'lease karmada-cluster/' || c.name || ' not renewed for '
-            || CAST(round(l.age_minutes) AS BIGINT) || ' minutes' AS what,
-        'Lease karmada-cluster/' || c.name || ' 已有 ' || CAST(round(l.age_minutes) AS BIGINT) || ' 分钟未续约' AS what_zh,
+    -- Kinds sort as the English texts do: Work, collection, component, lease.
+    SELECT c.bundle_id, c.name, {'kind': 'lease', 'who': NULL, 'minutes': CAST(round(l.age_minutes) AS BIGINT)} AS what,
         'renewTime: ' || strftime(l.renewed, '%Y-%m-%dT%H:%M:%SZ') AS line,
         false AS from_logs, NULL::TIMESTAMPTZ AS ts, NULL::INTERVAL AS age
     FROM clusters c JOIN leases l ON l.bundle_id = c.bundle_id AND l.name = c.name
     WHERE c.sync_mode = 'Pull' AND l.age_minutes > ${stale_lease_minutes}
     UNION ALL
     -- karmada-controller-manager / agent / aggregated-apiserver / estimator failing to reach it.
-    SELECT c.bundle_id, c.name, 'karmada component logs (' || g.who || ') fail to reach it',
-        'Karmada 组件日志（' || g.who || '）显示无法访问该集群', g.line,
+    SELECT c.bundle_id, c.name, {'kind': 'component', 'who': g.who, 'minutes': NULL}, g.line,
         true, g.ts, g.age
     FROM clusters c JOIN component_errors g ON g.bundle_id = c.bundle_id AND regexp_matches(g.line, c.name_re)
     UNION ALL
     -- Works of the cluster's execution namespace that could not be applied for network reasons.
-    SELECT c.bundle_id, c.name, 'Work objects in karmada-es-' || c.name || ' fail to apply',
-        'karmada-es-' || c.name || ' 中的 Work 对象应用失败', 'Work ' || w.name || ': ' || coalesce(w.message, w.reason, ''),
+    SELECT c.bundle_id, c.name, {'kind': 'Work', 'who': NULL, 'minutes': NULL}, 'Work ' || w.name || ': ' || coalesce(w.message, w.reason, ''),
         false, NULL, NULL
     FROM clusters c JOIN object_conditions w ON w.bundle_id = c.bundle_id AND w.namespace = 'karmada-es-' || c.name
     WHERE w.api_group = 'work.karmada.io' AND w.resource = 'works' AND w.type = 'Applied' AND w.status = 'False'
       AND regexp_matches(coalesce(w.message, ''), '(i/o timeout|connection refused|no route to host|network is unreachable|context deadline exceeded|Client\.Timeout exceeded|TLS handshake timeout|connection reset by peer)')
     UNION ALL
     -- What the collector could not reach.
-    SELECT c.bundle_id, c.name, 'collection errors name it', '采集错误中提到了该集群', g.what || ' ' || g.location || ': ' || coalesce(g.detail, g.reason),
+    SELECT c.bundle_id, c.name, {'kind': 'collection', 'who': NULL, 'minutes': NULL}, g.what || ' ' || g.location || ': ' || coalesce(g.detail, g.reason),
         false, NULL, NULL
     FROM clusters c JOIN gaps g ON (regexp_matches(coalesce(g.location, '') || ' ' || coalesce(g.detail, ''), c.name_re)
                                    OR (c.endpoint_host IS NOT NULL AND contains(coalesce(g.detail, '') || ' ' || coalesce(g.location, ''), c.endpoint_host)))
     WHERE g.reason IN ('timeout', 'unavailable', 'error')
 )
 SELECT 'cluster.karmada.io/' || c.name AS resource, c.name, c.bundle_id,
-    'member cluster ' || c.name || ' (' || c.sync_mode || ' mode' || coalesce(', ' || c.endpoint, '') || ') is Ready'
-        || coalesce(' since ' || strftime(c.last_transition, '%Y-%m-%dT%H:%M:%SZ'), '')
-        || ' but is not reachable: ' || array_to_string(list(DISTINCT s.what ORDER BY s.what), '; ') AS message,
-    '成员集群 ' || c.name || '（' || c.sync_mode || ' 模式' || coalesce('，' || c.endpoint, '') || '）'
-        || coalesce('自 ' || strftime(c.last_transition, '%Y-%m-%dT%H:%M:%SZ') || ' 起', '')
-        || '处于 Ready 状态，但无法访问：'
-        -- In the order of the English list (sorted by what).
-        || array_to_string(list_transform(list_sort(list_distinct(list({'k': s.what, 'v': s.what_zh}) FILTER (WHERE s.what IS NOT NULL))),
-                                          lambda x: x.v), '；') AS message_zh,
+    c.sync_mode, c.endpoint, strftime(c.last_transition, '%Y-%m-%dT%H:%M:%SZ') AS ready_since,
+    list(DISTINCT s.what ORDER BY s.what) AS signs,
     list(s.line ORDER BY s.line)[1:5] AS evidence,
     count(*) AS count,
     -- Objects (a stale lease, Works failing to apply, collection errors) prove it now; failing

@@ -45,11 +45,28 @@ kubectl karmada init
 ```
 相关 Issue：karmada #1467、#2504。
 """
+[message]
+en = """\
+{{ errors }} x509 "certificate signed by unknown authority" errors (\
+{% for s in seen or [] %}{% if s.kind == 'event' %}event {{ s.ref }}{% else %}logs of {{ s.ref }}{% endif %}{% if not loop.last %}, {% endif %}{% endfor %})\
+{% if karmada_ca %}, checked against another CA also named "karmada"{% endif %}\
+{% if dirs is not none %}; karmada-etcd data directory holds data on \
+{% for d in dirs %}{{ d.node }}:{{ d.path }} ({{ d.entries }} entries){% if not loop.last %}, {% endif %}{% endfor %}\
+: likely left from an earlier Karmada install\
+{% else %}; check the karmada-etcd data directory ({{ etcd_paths }}) for data left from an earlier install{% endif %}"""
+zh = """\
+{{ errors }} 条 x509 "certificate signed by unknown authority" 错误（\
+{% for s in seen or [] %}{% if s.kind == 'event' %}事件 {{ s.ref }}{% else %}{{ s.ref }} 的日志{% endif %}{% if not loop.last %}, {% endif %}{% endfor %}）\
+{% if karmada_ca %}，证书被另一个同样名为 "karmada" 的 CA 校验{% endif %}\
+{% if dirs is not none %}；karmada-etcd 数据目录中有数据：\
+{% for d in dirs %}{{ d.node }}:{{ d.path }}（{{ d.entries }} 个条目）{% if not loop.last %}, {% endif %}{% endfor %}\
+，很可能是之前安装 Karmada 时残留的\
+{% else %}；请检查 karmada-etcd 数据目录（{{ etcd_paths }}）中是否有之前安装残留的数据{% endif %}"""
 --- */
 WITH errors AS (
     -- Karmada components (and their etcd) rejecting the certificates.
     SELECT bundle_id, 'pod/' || namespace || '/' || pod AS resource, namespace, pod AS name, node,
-        'logs of ' || coalesce(container, pod) AS seen, coalesce(container, pod) || ' 的日志' AS seen_zh, line AS text,
+        {'kind': 'logs', 'ref': coalesce(container, pod)} AS seen, line AS text,
         ts, age, 1 AS n
     FROM log_lines
     WHERE source = 'container'
@@ -57,7 +74,7 @@ WITH errors AS (
       AND (namespace LIKE 'karmada%' OR pod LIKE 'karmada-%' OR container LIKE 'karmada-%')
     UNION ALL
     SELECT e.bundle_id, lower(coalesce(e.object_kind, 'object')) || '/' || coalesce(e.object_namespace || '/', '') || coalesce(e.object_name, ''),
-        e.object_namespace, e.object_name, e.source_host, 'event ' || e.reason, '事件 ' || e.reason, e.message,
+        e.object_namespace, e.object_name, e.source_host, {'kind': 'event', 'ref': e.reason}, e.message,
         CAST(e.last_seen AS TIMESTAMPTZ), b.collected_at - e.last_seen, coalesce(e.count, 1)
     FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
     WHERE contains(e.message, 'x509: certificate signed by unknown authority')
@@ -74,8 +91,7 @@ etcd_paths AS (
 -- Data in those directories on the nodes of the same cluster.
 leftovers AS (
     SELECT h.cluster_bundle_id AS bundle_id,
-        list(d.node || ':' || d.path || ' (' || d.entries || ' entries)' ORDER BY d.node) AS dirs,
-        list(d.node || ':' || d.path || '（' || d.entries || ' 个条目）' ORDER BY d.node) AS dirs_zh
+        list({'node': d.node, 'path': d.path, 'entries': d.entries} ORDER BY d.node) AS dirs
     FROM host_leftover_dirs d JOIN host_nodes h ON h.bundle_id = d.bundle_id
     WHERE d.entries > 0
       AND EXISTS (SELECT 1 FROM etcd_paths p WHERE p.bundle_id = h.cluster_bundle_id AND p.path = d.path)
@@ -85,7 +101,7 @@ grouped AS (
     SELECT e.bundle_id, e.resource, e.namespace, e.name, any_value(e.node) AS node,
         sum(e.n) AS n, coalesce(sum(e.n) FILTER (WHERE in_window(e.age, ${recent})), 0) AS n_recent,
         min(e.ts) AS first_seen, max(e.ts) AS last_seen,
-        string_agg(DISTINCT e.seen, ', ') AS seen, string_agg(DISTINCT e.seen_zh, ', ') AS seen_zh,
+        list(DISTINCT e.seen ORDER BY e.seen) FILTER (WHERE e.seen.ref IS NOT NULL) AS seen,
         -- The FAQ's form: two CAs both named "karmada" (this install's and the one the old data trusts).
         bool_or(contains(e.text, 'candidate authority certificate "karmada"')) AS karmada_ca,
         list(e.text ORDER BY e.text)[1:3] AS lines
@@ -93,18 +109,8 @@ grouped AS (
     GROUP BY e.bundle_id, e.resource, e.namespace, e.name
 )
 SELECT g.resource, g.namespace, g.name, g.node, g.bundle_id,
-    g.n || ' x509 "certificate signed by unknown authority" errors (' || g.seen || ')'
-        || CASE WHEN g.karmada_ca THEN ', checked against another CA also named "karmada"' ELSE '' END
-        || CASE WHEN l.dirs IS NOT NULL THEN '; karmada-etcd data directory holds data on ' || array_to_string(l.dirs, ', ')
-                    || ': likely left from an earlier Karmada install'
-                ELSE '; check the karmada-etcd data directory (' || (SELECT string_agg(DISTINCT p.path, ', ' ORDER BY p.path) FROM etcd_paths p WHERE p.bundle_id = g.bundle_id)
-                    || ') for data left from an earlier install' END AS message,
-    g.n || ' 条 x509 "certificate signed by unknown authority" 错误（' || g.seen_zh || '）'
-        || CASE WHEN g.karmada_ca THEN '，证书被另一个同样名为 "karmada" 的 CA 校验' ELSE '' END
-        || CASE WHEN l.dirs IS NOT NULL THEN '；karmada-etcd 数据目录中有数据：' || array_to_string(l.dirs_zh, ', ')
-                    || '，很可能是之前安装 Karmada 时残留的'
-                ELSE '；请检查 karmada-etcd 数据目录（' || (SELECT string_agg(DISTINCT p.path, ', ' ORDER BY p.path) FROM etcd_paths p WHERE p.bundle_id = g.bundle_id)
-                    || '）中是否有之前安装残留的数据' END AS message_zh,
+    g.n AS errors, g.seen, g.karmada_ca, l.dirs,
+    (SELECT string_agg(DISTINCT p.path, ', ' ORDER BY p.path) FROM etcd_paths p WHERE p.bundle_id = g.bundle_id) AS etcd_paths,
     g.lines AS evidence,
     -- "certificate signed by unknown authority" alone may be any CA problem (a member cluster's,
     -- a proxy); the FAQ's "candidate authority certificate \"karmada\"" means two Karmada CAs, and

@@ -27,6 +27,11 @@ curl -fsSLO https://raw.githubusercontent.com/moby/moby/master/contrib/check-con
 bash check-config.sh /boot/config-$(uname -r)   # 或：./check-config.sh kernel.config
 ```
 """
+[message]
+en = """\
+node {{ node }} runs kernel {{ kernel }}, older than the required {{ min_kernel }} (seen in {{ sources | join(', ') }})"""
+zh = """\
+节点 {{ node }} 的内核版本为 {{ kernel }}，低于要求的 {{ min_kernel }}（来源：{{ sources | join(', ') }}）"""
 [thresholds]
 min_kernel = "3.10"
 --- */
@@ -47,10 +52,7 @@ old AS (
     GROUP BY cluster, node
 )
 SELECT 'node/' || node AS resource, node, node AS name, bundle_id,
-    'node ' || node || ' runs kernel ' || kernel || ', older than the required ' || ${min_kernel}
-        || ' (seen in ' || array_to_string(list_transform(seen, lambda s: split_part(s, ':', 1)), ', ') || ')' AS message,
-    '节点 ' || node || ' 的内核版本为 ' || kernel || '，低于要求的 ' || ${min_kernel}
-        || '（来源：' || array_to_string(list_transform(seen, lambda s: split_part(s, ':', 1)), ', ') || '）' AS message_zh,
+    kernel, list_transform(seen, lambda s: split_part(s, ':', 1)) AS sources,
     seen AS evidence
 FROM old
 ORDER BY node

@@ -45,6 +45,31 @@ kubectl -n kube-system patch ds kube-proxy -p='{ "spec": { "template": { "spec":
 kubectl -n kube-system delete pod -l k8s-app=kube-proxy --field-selector spec.nodeName=<节点名>
 ```
 """
+[message]
+en = """\
+{% if kind == 'proxy' %}\
+  kube-proxy on node {{ node if node is not none else '?' }} could not retrieve the node IP ({{ lines_n }} log lines)\
+  {% if fallback %} and proxies with 127.0.0.1{% else %} and has not logged finding it since{% endif %}\
+  {% if minutes is not none %}; node still tainted node.cloudprovider.kubernetes.io/uninitialized ({{ minutes }} minutes after joining){% endif %}\
+  {% if initialised %}; the node has since been initialised: restart this kube-proxy pod{% endif %}\
+{% else %}\
+  node {{ node }} still carries node.cloudprovider.kubernetes.io/uninitialized {{ minutes }} minutes after joining: \
+the cloud controller manager has not initialised it\
+  {% if proxy_pod is not none %}; kube-proxy pod {{ proxy_pod }} already runs there and may have no node IP{% endif %}\
+  {% if no_ip %}; the node has no InternalIP yet{% endif %}\
+{% endif %}"""
+zh = """\
+{% if kind == 'proxy' %}\
+  节点 {{ node if node is not none else '?' }} 上的 kube-proxy 无法获取节点 IP（{{ lines_n }} 条日志）\
+  {% if fallback %}，以 127.0.0.1 作为节点 IP 进行代理{% else %}，此后也未记录成功获取{% endif %}\
+  {% if minutes is not none %}；节点仍带有 node.cloudprovider.kubernetes.io/uninitialized 污点（加入后已 {{ minutes }} 分钟）{% endif %}\
+  {% if initialised %}；该节点此后已完成初始化：请重启此 kube-proxy Pod{% endif %}\
+{% else %}\
+  节点 {{ node }} 加入 {{ minutes }} 分钟后仍带有 node.cloudprovider.kubernetes.io/uninitialized 污点：\
+云控制管理器尚未完成其初始化\
+  {% if proxy_pod is not none %}；kube-proxy Pod {{ proxy_pod }} 已在该节点上运行，可能没有节点 IP{% endif %}\
+  {% if no_ip %}；该节点尚无 InternalIP{% endif %}\
+{% endif %}"""
 [thresholds]
 # A node normally loses the uninitialized taint within minutes of joining.
 uninitialized_taint_minutes = 10
@@ -98,16 +123,8 @@ proxy_pods AS (
 SELECT
     'pod/' || l.namespace || '/' || l.pod AS resource,
     l.namespace, l.pod AS name, l.node, l.bundle_id,
-    'kube-proxy on node ' || coalesce(l.node, '?') || ' could not retrieve the node IP (' || l.n || ' log lines)'
-        || CASE WHEN l.fallback THEN ' and proxies with 127.0.0.1' ELSE ' and has not logged finding it since' END
-        || coalesce('; node still tainted node.cloudprovider.kubernetes.io/uninitialized ('
-                    || CAST(round(u.minutes) AS BIGINT) || ' minutes after joining)', '')
-        || CASE WHEN u.node IS NULL THEN '; the node has since been initialised: restart this kube-proxy pod' ELSE '' END AS message,
-    '节点 ' || coalesce(l.node, '?') || ' 上的 kube-proxy 无法获取节点 IP（' || l.n || ' 条日志）'
-        || CASE WHEN l.fallback THEN '，以 127.0.0.1 作为节点 IP 进行代理' ELSE '，此后也未记录成功获取' END
-        || coalesce('；节点仍带有 node.cloudprovider.kubernetes.io/uninitialized 污点（加入后已 '
-                    || CAST(round(u.minutes) AS BIGINT) || ' 分钟）', '')
-        || CASE WHEN u.node IS NULL THEN '；该节点此后已完成初始化：请重启此 kube-proxy Pod' ELSE '' END AS message_zh,
+    'proxy' AS kind, l.n AS lines_n, l.fallback, CAST(round(u.minutes) AS BIGINT) AS minutes, u.node IS NULL AS initialised,
+    NULL AS proxy_pod, NULL::BOOLEAN AS no_ip,
     l.lines AS evidence,
     -- The running instance said it fell back to 127.0.0.1: that is the broken state itself.
     CASE WHEN l.fallback THEN 'high' ELSE 'medium' END AS severity,
@@ -116,14 +133,8 @@ FROM proxy_logs l
 LEFT JOIN uninit u ON u.bundle_id = l.bundle_id AND u.node = l.node
 UNION ALL
 SELECT 'node/' || u.node, NULL, NULL, u.node, u.bundle_id,
-    'node ' || u.node || ' still carries node.cloudprovider.kubernetes.io/uninitialized '
-        || CAST(round(u.minutes) AS BIGINT) || ' minutes after joining: the cloud controller manager has not initialised it'
-        || coalesce('; kube-proxy pod ' || (SELECT any_value(p.name) FROM proxy_pods p WHERE p.bundle_id = u.bundle_id AND p.node = u.node) || ' already runs there and may have no node IP', '')
-        || CASE WHEN u.internal_ip IS NULL THEN '; the node has no InternalIP yet' ELSE '' END,
-    '节点 ' || u.node || ' 加入 ' || CAST(round(u.minutes) AS BIGINT)
-        || ' 分钟后仍带有 node.cloudprovider.kubernetes.io/uninitialized 污点：云控制管理器尚未完成其初始化'
-        || coalesce('；kube-proxy Pod ' || (SELECT any_value(p.name) FROM proxy_pods p WHERE p.bundle_id = u.bundle_id AND p.node = u.node) || ' 已在该节点上运行，可能没有节点 IP', '')
-        || CASE WHEN u.internal_ip IS NULL THEN '；该节点尚无 InternalIP' ELSE '' END,
+    'taint', NULL, NULL, CAST(round(u.minutes) AS BIGINT), NULL,
+    (SELECT any_value(p.name) FROM proxy_pods p WHERE p.bundle_id = u.bundle_id AND p.node = u.node), u.internal_ip IS NULL,
     ['taint: ' || u.taint],
     'medium', NULL, NULL, NULL, NULL
 FROM uninit u

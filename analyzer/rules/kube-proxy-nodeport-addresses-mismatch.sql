@@ -48,6 +48,23 @@ ip -o addr                                       # 在节点上查看每个网�
 ```
 有意只在第二块网卡上提供 NodePort 是正常的：kube-proxy 能在该网卡上找到地址，不会报错。
 """
+[message]
+en = """\
+NodePorts {% if no_log %}may not be{% else %}are not{% endif %} served on node {{ node }}: \
+{% if configured %}{{ src }} nodePortAddresses [{{ all_cidrs | join(', ') }}] contains none of the node's addresses \
+{{ addresses | join(', ') }}{% endif %}\
+{% if logged > 0 %}{% if configured %}; {% endif %}kube-proxy logged {{ logged }} times \
+"Failed to get node ip address matching nodeport cidrs"{% endif %}\
+{% if no_log %}{% if configured or logged > 0 %}; {% endif %}kube-proxy's log of this node was not collected: \
+check that no other interface of the node is in the range{% endif %}"""
+zh = """\
+节点 {{ node }}{% if no_log %} 上可能无法提供 NodePort 服务：{% else %} 上无法提供 NodePort 服务：{% endif %}\
+{% if configured %}{{ src }} 中的 nodePortAddresses [{{ all_cidrs | join(', ') }}] 不包含节点的任何地址 \
+{{ addresses | join(', ') }}{% endif %}\
+{% if logged > 0 %}{% if configured %}；{% endif %}kube-proxy 日志中 {{ logged }} 次出现 \
+"Failed to get node ip address matching nodeport cidrs"{% endif %}\
+{% if no_log %}{% if configured or logged > 0 %}；{% endif %}未收集到该节点的 kube-proxy 日志：\
+请确认节点上没有其他网卡的地址在该范围内{% endif %}"""
 --- */
 WITH sources AS (
     -- kube-proxy configuration file held in a ConfigMap (kubeadm: kube-system/kube-proxy config.conf).
@@ -132,10 +149,7 @@ scoped AS (
     GROUP BY ALL
 ),
 config_findings AS (
-    SELECT bundle_id, node, src || ' nodePortAddresses [' || array_to_string(all_cidrs, ', ') || ']'
-            || ' contains none of the node''s addresses ' || array_to_string(list_sort(addresses), ', ') AS what,
-        src || ' 中的 nodePortAddresses [' || array_to_string(all_cidrs, ', ') || ']'
-            || ' 不包含节点的任何地址 ' || array_to_string(list_sort(addresses), ', ') AS what_zh,
+    SELECT bundle_id, node, src, all_cidrs, list_sort(addresses) AS addresses,
         [src || ': nodePortAddresses ' || array_to_string(all_cidrs, ', '), 'node addresses: ' || array_to_string(list_sort(addresses), ', ')] AS lines
     FROM scoped
     WHERE NOT matched AND NOT has_v6
@@ -169,15 +183,7 @@ clean_logs AS (
 SELECT 'node/' || coalesce(c.node, l.node) AS resource,
     coalesce(c.node, l.node) AS node,
     coalesce(c.bundle_id, l.bundle_id) AS bundle_id,
-    CASE WHEN l.node IS NULL THEN 'NodePorts may not be served on node ' ELSE 'NodePorts are not served on node ' END
-        || coalesce(c.node, l.node) || ': '
-        || concat_ws('; ', c.what,
-            CASE WHEN l.n > 0 THEN 'kube-proxy logged ' || l.n || ' times "Failed to get node ip address matching nodeport cidrs"' END,
-            CASE WHEN l.node IS NULL THEN 'kube-proxy''s log of this node was not collected: check that no other interface of the node is in the range' END) AS message,
-    '节点 ' || coalesce(c.node, l.node) || CASE WHEN l.node IS NULL THEN ' 上可能无法提供 NodePort 服务：' ELSE ' 上无法提供 NodePort 服务：' END
-        || concat_ws('；', c.what_zh,
-            CASE WHEN l.n > 0 THEN 'kube-proxy 日志中 ' || l.n || ' 次出现 "Failed to get node ip address matching nodeport cidrs"' END,
-            CASE WHEN l.node IS NULL THEN '未收集到该节点的 kube-proxy 日志：请确认节点上没有其他网卡的地址在该范围内' END) AS message_zh,
+    c.node IS NOT NULL AS configured, c.src, c.all_cidrs, c.addresses, coalesce(l.n, 0) AS logged, l.node IS NULL AS no_log,
     list_concat(coalesce(c.lines, []), coalesce(l.lines, [])) AS evidence,
     -- kube-proxy itself found no address in the range: proven. The configuration alone only
     -- shows that the addresses the API knows are outside it.

@@ -37,6 +37,23 @@ kubectl -n kube-system describe pod <pod>
 kubectl -n kube-system logs <pod> -c <container> --previous
 ```
 """
+[message]
+en = """\
+container {{ container }} is {{ state_reason }} (restarts {{ restart_count }}\
+{% if last_exit_code is not none %}, last exit {{ last_reason }} code {{ last_exit_code }}\
+{% elif exit_code is not none %}, exit code {{ exit_code }}{% endif %})\
+{% if ended %}; the pod has ended ({{ phase }}{% if pod_reason is not none %}: {{ pod_reason }}{% endif %}), \
+a leftover that is never restarted\
+{% elif state_reason == 'Error' %}; it is about to be restarted{% endif %}\
+{% if dns_pending > 0 and not ended %}; {{ dns_pending }} coredns/kube-dns pod(s) still Pending: \
+the pod network add-on is probably not working{% endif %}"""
+zh = """\
+容器 {{ container }} 处于 {{ state_reason }} 状态（已重启 {{ restart_count }} 次\
+{% if last_exit_code is not none %}，上次退出：{% if last_reason is not none %}{{ last_reason }}，{% endif %}退出码 {{ last_exit_code }}\
+{% elif exit_code is not none %}，退出码 {{ exit_code }}{% endif %}）\
+{% if ended %}；该 Pod 已结束（{{ phase }}{% if pod_reason is not none %}：{{ pod_reason }}{% endif %}），是不会再重启的残留\
+{% elif state_reason == 'Error' %}；即将被重启{% endif %}\
+{% if dns_pending > 0 and not ended %}；{{ dns_pending }} 个 coredns/kube-dns Pod 仍处于 Pending：Pod 网络插件很可能未正常工作{% endif %}"""
 [thresholds]
 log_tail_lines = 5
 --- */
@@ -75,20 +92,8 @@ dns_pending AS (
 SELECT
     'pod/kube-system/' || b.pod AS resource,
     b.namespace, b.pod AS name, b.node, b.container, b.bundle_id,
-    'container ' || b.container || ' is ' || b.state_reason
-        || ' (restarts ' || b.restart_count
-        || coalesce(', last exit ' || coalesce(b.last_reason, '') || ' code ' || b.last_exit_code, ', exit code ' || b.exit_code, '') || ')'
-        || CASE WHEN b.ended THEN '; the pod has ended (' || b.phase || coalesce(': ' || nullif(b.pod_reason, ''), '') || '), a leftover that is never restarted'
-                WHEN b.state_reason = 'Error' THEN '; it is about to be restarted'
-                ELSE '' END
-        || CASE WHEN d.n > 0 AND NOT b.ended THEN '; ' || d.n || ' coredns/kube-dns pod(s) still Pending: the pod network add-on is probably not working' ELSE '' END AS message,
-    '容器 ' || b.container || ' 处于 ' || b.state_reason || ' 状态'
-        || '（已重启 ' || b.restart_count || ' 次'
-        || coalesce('，上次退出：' || coalesce(b.last_reason || '，', '') || '退出码 ' || b.last_exit_code, '，退出码 ' || b.exit_code, '') || '）'
-        || CASE WHEN b.ended THEN '；该 Pod 已结束（' || b.phase || coalesce('：' || nullif(b.pod_reason, ''), '') || '），是不会再重启的残留'
-                WHEN b.state_reason = 'Error' THEN '；即将被重启'
-                ELSE '' END
-        || CASE WHEN d.n > 0 AND NOT b.ended THEN '；' || d.n || ' 个 coredns/kube-dns Pod 仍处于 Pending：Pod 网络插件很可能未正常工作' ELSE '' END AS message_zh,
+    b.state_reason, b.restart_count, b.last_reason, b.last_exit_code, b.exit_code, b.ended, b.phase,
+    nullif(b.pod_reason, '') AS pod_reason, coalesce(d.n, 0) AS dns_pending,
     list_concat(
         ['state: ' || b.state_reason || coalesce(': ' || nullif(b.state_message, ''), '')],
         CASE WHEN b.last_message IS NOT NULL AND b.last_message <> '' THEN ['last termination: ' || b.last_message] ELSE [] END,

@@ -92,6 +92,23 @@ subjects:
   name: system:bootstrappers:kubeadm:default-node-token
 ```
 """
+[message]
+en = """\
+ClusterRole/ClusterRoleBinding kubeadm:get-nodes \
+{% if missing %}is missing{% else %}is not bound to system:bootstrappers:kubeadm:default-node-token{% endif %} \
+(API server {{ server_version if server_version is not none else '?' }})\
+{% if newer is not none %}; v1.{{ get_nodes_since_minor }}+ kubelets joined or joining a v1.{{ server_minor }} control plane: \
+{% for n in newer %}{{ n.name }} (kubelet {{ n.kubelet }}){% if not loop.last %}, {% endif %}{% endfor %}{% endif %}\
+{% if errors > 0 %}; {{ errors }} bootstrap-token "cannot get resource \\"nodes\\"" errors seen{% endif %}\
+{% if newer is none and errors == 0 %}; kubeadm join v1.{{ get_nodes_since_minor }}+ will fail with "cannot get Node"{% endif %}"""
+zh = """\
+ClusterRole/ClusterRoleBinding kubeadm:get-nodes \
+{% if missing %}不存在{% else %}未绑定到 system:bootstrappers:kubeadm:default-node-token{% endif %}\
+（API server {{ server_version if server_version is not none else '?' }}）\
+{% if newer is not none %}；v1.{{ get_nodes_since_minor }}+ 的 kubelet 已加入或正在加入 v1.{{ server_minor }} 的控制平面：\
+{% for n in newer %}{{ n.name }}（kubelet {{ n.kubelet }}）{% if not loop.last %}, {% endif %}{% endfor %}{% endif %}\
+{% if errors > 0 %}；发现 {{ errors }} 条 bootstrap-token "cannot get resource \\"nodes\\"" 错误{% endif %}\
+{% if newer is none and errors == 0 %}；kubeadm join v1.{{ get_nodes_since_minor }}+ 将失败并报 "cannot get Node"{% endif %}"""
 [thresholds]
 # First kubeadm/kubelet minor version whose join GETs the Node (major 1).
 get_nodes_since_minor = 18
@@ -125,7 +142,7 @@ binding AS (
 newer_nodes AS (
     SELECT n.bundle_id,
         list(n.name || ' (kubelet ' || n.kubelet_version || ')' ORDER BY n.name) AS nodes,
-        list(n.name || '（kubelet ' || n.kubelet_version || '）' ORDER BY n.name) AS nodes_zh
+        list({'name': n.name, 'kubelet': n.kubelet_version} ORDER BY n.name) AS newer
     FROM nodes n JOIN clusters c USING (bundle_id)
     WHERE version_major(n.kubelet_version) = 1 AND version_minor(n.kubelet_version) >= ${get_nodes_since_minor}
       AND version_major(c.server_version) = 1 AND version_minor(c.server_version) < ${get_nodes_since_minor}
@@ -148,24 +165,8 @@ errors AS (
 SELECT
     'clusterrole/kubeadm:get-nodes' AS resource,
     c.bundle_id,
-    'ClusterRole/ClusterRoleBinding kubeadm:get-nodes '
-        || CASE WHEN r.bundle_id IS NULL THEN 'is missing' ELSE 'is not bound to system:bootstrappers:kubeadm:default-node-token' END
-        || ' (API server ' || coalesce(c.server_version, '?') || ')'
-        || CASE WHEN nn.bundle_id IS NOT NULL
-                THEN '; v1.' || ${get_nodes_since_minor} || '+ kubelets joined or joining a v1.' || version_minor(c.server_version) || ' control plane: ' || array_to_string(nn.nodes, ', ')
-                ELSE '' END
-        || CASE WHEN e.n > 0 THEN '; ' || e.n || ' bootstrap-token "cannot get resource \"nodes\"" errors seen' ELSE '' END
-        || CASE WHEN nn.bundle_id IS NULL AND coalesce(e.n, 0) = 0
-                THEN '; kubeadm join v1.' || ${get_nodes_since_minor} || '+ will fail with "cannot get Node"' ELSE '' END AS message,
-    'ClusterRole/ClusterRoleBinding kubeadm:get-nodes '
-        || CASE WHEN r.bundle_id IS NULL THEN '不存在' ELSE '未绑定到 system:bootstrappers:kubeadm:default-node-token' END
-        || '（API server ' || coalesce(c.server_version, '?') || '）'
-        || CASE WHEN nn.bundle_id IS NOT NULL
-                THEN '；v1.' || ${get_nodes_since_minor} || '+ 的 kubelet 已加入或正在加入 v1.' || version_minor(c.server_version) || ' 的控制平面：' || array_to_string(nn.nodes_zh, ', ')
-                ELSE '' END
-        || CASE WHEN e.n > 0 THEN '；发现 ' || e.n || ' 条 bootstrap-token "cannot get resource \"nodes\"" 错误' ELSE '' END
-        || CASE WHEN nn.bundle_id IS NULL AND coalesce(e.n, 0) = 0
-                THEN '；kubeadm join v1.' || ${get_nodes_since_minor} || '+ 将失败并报 "cannot get Node"' ELSE '' END AS message_zh,
+    r.bundle_id IS NULL AS missing, c.server_version, version_minor(c.server_version) AS server_minor, nn.newer,
+    coalesce(e.n, 0) AS errors,
     list_concat(
         ['server version: ' || coalesce(c.server_version, '?')],
         coalesce(nn.nodes, []),

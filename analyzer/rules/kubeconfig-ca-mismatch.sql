@@ -49,6 +49,28 @@ sudo cp -i /etc/kubernetes/admin.conf $HOME/.kube/config
 sudo chown $(id -u):$(id -g) $HOME/.kube/config
 ```
 """
+[message]
+en = """\
+{% if kind == 'config' %}\
+  {{ path }} (cluster {{ cluster_name }}, {{ server }}) trusts CA {{ fp16 }}… but \
+{% if own_ca %}/etc/kubernetes/pki/ca.crt on {{ node }}{% else %}the cluster CA of the other nodes{% endif %} is {{ ref_fp16 }}…\
+  {% if recent > 0 %}; {{ recent }} "x509: certificate signed by unknown authority ... candidate authority certificate \\"kubernetes\\"" \
+log lines on this node{% endif %}\
+{% else %}\
+  {{ errors }} "x509: certificate signed by unknown authority ... candidate authority certificate \\"kubernetes\\"" errors \
+({{ whos | join(', ') }}): a kubeconfig trusts another CA than the cluster's\
+  {% if kubelet_notready %}; the kubelet logs them and the node is NotReady{% endif %}\
+{% endif %}"""
+zh = """\
+{% if kind == 'config' %}\
+  {{ path }}（cluster {{ cluster_name }}，{{ server }}）信任的 CA 为 {{ fp16 }}…，但\
+{% if own_ca %}节点 {{ node }} 上的 /etc/kubernetes/pki/ca.crt{% else %}其他节点的集群 CA{% endif %} 为 {{ ref_fp16 }}…\
+  {% if recent > 0 %}；该节点上有 {{ recent }} 条 "x509: certificate signed by unknown authority ... candidate authority certificate \\"kubernetes\\"" 日志{% endif %}\
+{% else %}\
+  {{ errors }} 条 "x509: certificate signed by unknown authority ... candidate authority certificate \\"kubernetes\\"" 错误\
+（{{ whos | join(', ') }}）：某个 kubeconfig 信任的 CA 与集群的 CA 不同\
+  {% if kubelet_notready %}；kubelet 记录了这些错误，且节点处于 NotReady{% endif %}\
+{% endif %}"""
 --- */
 -- Each node bundle belongs to the cluster of its Node object (itself when none matches).
 WITH hb AS (
@@ -75,7 +97,7 @@ configs AS (
     SELECT k.bundle_id, h.cluster, k.node, k.path, k.name, k.server, k.ca_fingerprint_sha256 AS fp,
         coalesce(n.fp, (SELECT c.fp FROM cluster_ca c WHERE c.cluster = h.cluster)) AS ref_fp,
         CASE WHEN n.fp IS NOT NULL THEN '/etc/kubernetes/pki/ca.crt on ' || k.node ELSE 'the cluster CA of the other nodes' END AS ref,
-        CASE WHEN n.fp IS NOT NULL THEN '节点 ' || k.node || ' 上的 /etc/kubernetes/pki/ca.crt' ELSE '其他节点的集群 CA' END AS ref_zh
+        n.fp IS NOT NULL AS own_ca
     FROM kubeconfig_clusters k
     JOIN hb h ON h.bundle_id = k.bundle_id
     LEFT JOIN node_ca n ON n.bundle_id = k.bundle_id
@@ -86,7 +108,7 @@ configs AS (
 config_rows AS (
     SELECT bundle_id, cluster, node, path, server,
         path || ' (cluster ' || name || ', ' || server || ') trusts CA ' || left(fp, 16) || '… but ' || ref || ' is ' || left(ref_fp, 16) || '…' AS what,
-        path || '（cluster ' || name || '，' || server || '）信任的 CA 为 ' || left(fp, 16) || '…，但' || ref_zh || ' 为 ' || left(ref_fp, 16) || '…' AS what_zh,
+        name, left(fp, 16) AS fp16, own_ca, left(ref_fp, 16) AS ref_fp16,
         -- The kubelet and the control plane stop with a wrong CA; a user's kubectl config is one person's problem.
         regexp_matches(path, '^/etc/kubernetes/(kubelet|bootstrap-kubelet|controller-manager|scheduler|super-admin)\.conf$') AS component
     FROM configs
@@ -110,8 +132,8 @@ logs AS (
 SELECT
     'kubeconfig/' || r.node || ':' || r.path AS resource,
     r.node, r.bundle_id,
-    r.what || CASE WHEN l.n_recent > 0 THEN '; ' || l.n_recent || ' "x509: certificate signed by unknown authority ... candidate authority certificate \"kubernetes\"" log lines on this node' ELSE '' END AS message,
-    r.what_zh || CASE WHEN l.n_recent > 0 THEN '；该节点上有 ' || l.n_recent || ' 条 "x509: certificate signed by unknown authority ... candidate authority certificate \"kubernetes\"" 日志' ELSE '' END AS message_zh,
+    'config' AS kind, r.path, r.name AS cluster_name, r.server, r.fp16, r.own_ca, r.ref_fp16, coalesce(l.n_recent, 0) AS recent,
+    NULL::BIGINT AS errors, NULL::VARCHAR[] AS whos, NULL::BOOLEAN AS kubelet_notready,
     list_concat([r.what], CASE WHEN l.n_recent > 0 THEN l.lines ELSE [] END) AS evidence,
     CASE WHEN r.component THEN 'high' ELSE 'medium' END AS severity,
     -- The files prove it: not judged by the age of log lines.
@@ -120,12 +142,7 @@ FROM config_rows r
 LEFT JOIN logs l ON l.cluster = r.cluster AND l.node = r.node
 UNION ALL
 SELECT coalesce('node/' || l.node, 'cluster'), l.node, l.bundle_id,
-    l.n || ' "x509: certificate signed by unknown authority ... candidate authority certificate \"kubernetes\"" errors ('
-        || array_to_string(l.whos, ', ') || '): a kubeconfig trusts another CA than the cluster''s'
-        || CASE WHEN nr.node IS NOT NULL AND l.n_recent_kubelet > 0 THEN '; the kubelet logs them and the node is NotReady' ELSE '' END,
-    l.n || ' 条 "x509: certificate signed by unknown authority ... candidate authority certificate \"kubernetes\"" 错误（'
-        || array_to_string(l.whos, ', ') || '）：某个 kubeconfig 信任的 CA 与集群的 CA 不同'
-        || CASE WHEN nr.node IS NOT NULL AND l.n_recent_kubelet > 0 THEN '；kubelet 记录了这些错误，且节点处于 NotReady' ELSE '' END,
+    'logs', NULL, NULL, NULL, NULL, NULL, NULL, NULL, l.n, l.whos, coalesce(nr.node IS NOT NULL AND l.n_recent_kubelet > 0, false),
     l.lines,
     -- Log lines alone: medium, unless the kubelet is the client and its node is NotReady.
     CASE WHEN nr.node IS NOT NULL AND l.n_recent_kubelet >= ${min_count} THEN 'high' ELSE 'medium' END,

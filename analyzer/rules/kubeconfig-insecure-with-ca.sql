@@ -37,6 +37,29 @@ kubectl config set-cluster <cluster> --insecure-skip-tls-verify=false
 kubectl config unset clusters.<cluster>.certificate-authority-data
 ```
 """
+[message]
+en = """\
+{% if kind == 'kubeconfig' %}\
+  kubeconfig {{ path }} on {{ node }}: cluster entry "{{ name }}" ({{ server if server is not none else '?' }}) \
+sets insecure-skip-tls-verify together with {{ ca_field }}; \
+client-go rejects it with "specifying a root certificates file with the insecure flag is not allowed"\
+{% else %}\
+  {{ errors }} "specifying a root certificates file with the insecure flag is not allowed" errors (\
+{% for o in origins or [] %}{% if o.kind == 'event' %}event {{ o.ref }} on {{ o.object }}\
+{% elif o.ref is none %}{{ o.kind }}{% else %}{{ o.kind }} log {{ o.ref }}{% endif %}\
+{% if not loop.last %}, {% endif %}{% endfor %}): a kubeconfig in use combines insecure-skip-tls-verify with a CA\
+{% endif %}"""
+zh = """\
+{% if kind == 'kubeconfig' %}\
+  节点 {{ node }} 上的 kubeconfig {{ path }}：集群条目 "{{ name }}"（{{ server if server is not none else '?' }}）\
+同时设置了 insecure-skip-tls-verify 和 {{ ca_field }}；\
+client-go 会拒绝该配置并报 "specifying a root certificates file with the insecure flag is not allowed"\
+{% else %}\
+  {{ errors }} 条 "specifying a root certificates file with the insecure flag is not allowed" 错误（\
+{% for o in origins or [] %}{% if o.kind == 'event' %}{{ o.object }} 的事件 {{ o.ref }}\
+{% elif o.ref is none %}{{ o.kind }}{% else %}{{ o.kind }} 日志 {{ o.ref }}{% endif %}\
+{% if not loop.last %}, {% endif %}{% endfor %}）：正在使用的某个 kubeconfig 同时设置了 insecure-skip-tls-verify 和 CA\
+{% endif %}"""
 --- */
 WITH bad AS (
     SELECT bundle_id, node, path, name, server,
@@ -46,37 +69,31 @@ WITH bad AS (
 ),
 log_hits AS (
     SELECT bundle_id, node,
-        coalesce(source || ' log ' || coalesce(namespace || '/' || pod || '/' || container, service), source) AS origin,
-        coalesce(source || ' 日志 ' || coalesce(namespace || '/' || pod || '/' || container, service), source) AS origin_zh, line,
+        -- A log's kind is its source: container, node or host.
+        {'kind': source, 'ref': coalesce(namespace || '/' || pod || '/' || container, service), 'object': NULL} AS origin, line,
         ts, age, 1 AS n
     FROM log_lines
     WHERE contains(line, 'specifying a root certificates file with the insecure flag is not allowed')
     UNION ALL
-    SELECT e.bundle_id, e.source_host, 'event ' || e.reason || ' on ' || coalesce(e.object_kind || ' ', '') || coalesce(e.object_namespace || '/', '') || coalesce(e.object_name, ''),
-        coalesce(e.object_kind || ' ', '') || coalesce(e.object_namespace || '/', '') || coalesce(e.object_name, '') || ' 的事件 ' || e.reason, e.message,
+    SELECT e.bundle_id, e.source_host,
+        {'kind': 'event', 'ref': e.reason,
+         'object': coalesce(e.object_kind || ' ', '') || coalesce(e.object_namespace || '/', '') || coalesce(e.object_name, '')}, e.message,
         CAST(e.last_seen AS TIMESTAMPTZ), b.collected_at - e.last_seen, coalesce(e.count, 1)
     FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
     WHERE contains(e.message, 'specifying a root certificates file with the insecure flag is not allowed')
 )
 SELECT 'kubeconfig/' || b.node || ':' || b.path || '#' || b.name AS resource,
     b.node, b.name, b.bundle_id,
-    'kubeconfig ' || b.path || ' on ' || b.node || ': cluster entry "' || b.name || '" (' || coalesce(b.server, '?')
-        || ') sets insecure-skip-tls-verify together with ' || split_part(b.ca, ':', 1)
-        || '; client-go rejects it with "specifying a root certificates file with the insecure flag is not allowed"' AS message,
-    '节点 ' || b.node || ' 上的 kubeconfig ' || b.path || '：集群条目 "' || b.name || '"（' || coalesce(b.server, '?')
-        || '）同时设置了 insecure-skip-tls-verify 和 ' || split_part(b.ca, ':', 1)
-        || '；client-go 会拒绝该配置并报 "specifying a root certificates file with the insecure flag is not allowed"' AS message_zh,
+    'kubeconfig' AS kind, b.path, b.server, split_part(b.ca, ':', 1) AS ca_field, NULL::BIGINT AS errors,
+    NULL::STRUCT(kind VARCHAR, ref VARCHAR, object VARCHAR)[] AS origins,
     ['insecure-skip-tls-verify: true', b.ca] AS evidence,
     NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen, NULL::BIGINT AS recent_count, NULL::BIGINT AS count
 FROM bad b
 UNION ALL
 SELECT coalesce('node/' || node, 'cluster'), node, NULL, bundle_id,
-    sum(n) || ' "specifying a root certificates file with the insecure flag is not allowed" errors ('
-        || string_agg(DISTINCT origin, ', ' ORDER BY origin) || '): a kubeconfig in use combines insecure-skip-tls-verify with a CA',
-    sum(n) || ' 条 "specifying a root certificates file with the insecure flag is not allowed" 错误（'
-        -- In the order of the English list (sorted by origin).
-        || nullif(array_to_string(list_transform(list_sort(list_distinct(list({'k': origin, 'v': origin_zh}) FILTER (WHERE origin IS NOT NULL))), lambda x: x.v), ', '), '')
-        || '）：正在使用的某个 kubeconfig 同时设置了 insecure-skip-tls-verify 和 CA',
+    'logs', NULL, NULL, NULL, sum(n),
+    -- Kinds sort as their English names: container, event, host, node.
+    list(DISTINCT origin ORDER BY origin) FILTER (WHERE origin.kind IS NOT NULL AND (origin.kind <> 'event' OR origin.ref IS NOT NULL)),
     list(line ORDER BY line)[1:3],
     min(ts), max(ts), coalesce(sum(n) FILTER (WHERE in_window(age, ${recent})), 0), sum(n)
 FROM log_hits

@@ -47,6 +47,35 @@ cat /sys/fs/cgroup/cgroup.controllers   # cgroup v2
 ```
 然后重启 kubelet（或 k3s/k0s）。cgroup v2 下还需确认内核启动参数没有禁用 cpu 控制器（`cgroup_disable=cpu`）。
 """
+[message]
+en = """\
+{% for p in parts %}\
+  {% if p == 'logs' %}{{ services | join('/') }} logged "{{ logged }}" {{ log_n }} times\
+  {% elif p == 'facts' %}node {{ node }}: \
+    {% if unmounted %}no cgroup or cgroup2 filesystem is mounted\
+    {% elif cgroup_version == 1 %}cgroup v1 is mounted without the cpu controller (mounted: \
+{% if not controllers %}none{% else %}{{ controllers | join(', ') }}{% endif %})\
+    {% else %}cgroup v2 has no cpu controller (cgroup.controllers: \
+{% if not controllers %}empty{% else %}{{ controllers | join(' ') }}{% endif %}){% endif %}\
+    {% if disabled is not none %}; the kernel command line has {{ disabled }}{% endif %}\
+  {% elif p == 'mounted' %}the cpu cgroup controller is mounted now\
+  {% else %}the node is NotReady{% endif %}\
+  {% if not loop.last %}; {% endif %}\
+{% endfor %}"""
+zh = """\
+{% for p in parts %}\
+  {% if p == 'logs' %}{{ services | join('/') }} 日志中出现 "{{ logged }}" {{ log_n }} 次\
+  {% elif p == 'facts' %}节点 {{ node }}：\
+    {% if unmounted %}未挂载任何 cgroup 或 cgroup2 文件系统\
+    {% elif cgroup_version == 1 %}cgroup v1 已挂载但缺少 cpu 控制器（已挂载：\
+{% if not controllers %}无{% else %}{{ controllers | join(', ') }}{% endif %}）\
+    {% else %}cgroup v2 没有 cpu 控制器（cgroup.controllers：\
+{% if not controllers %}空{% else %}{{ controllers | join(' ') }}{% endif %}）{% endif %}\
+    {% if disabled is not none %}；内核启动参数包含 {{ disabled }}{% endif %}\
+  {% elif p == 'mounted' %}目前 cpu cgroup 控制器已挂载\
+  {% else %}该节点处于 NotReady{% endif %}\
+  {% if not loop.last %}；{% endif %}\
+{% endfor %}"""
 --- */
 WITH hn AS (
     SELECT bundle_id AS host_bundle, node, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
@@ -77,18 +106,8 @@ facts AS (
 ),
 bad_facts AS (
     SELECT *,
-        CASE WHEN len(coalesce(cgroup_mounts, [])) = 0 THEN 'no cgroup or cgroup2 filesystem is mounted'
-             WHEN cgroup_version = 1 THEN 'cgroup v1 is mounted without the cpu controller (mounted: '
-                  || CASE WHEN len(controllers) = 0 THEN 'none' ELSE array_to_string(controllers, ', ') END || ')'
-             ELSE 'cgroup v2 has no cpu controller (cgroup.controllers: '
-                  || CASE WHEN len(controllers) = 0 THEN 'empty' ELSE array_to_string(controllers, ' ') END || ')' END
-            || CASE WHEN regexp_matches(coalesce(cmdline, ''), 'cgroup_disable=[a-z,]*cpu') THEN '; the kernel command line has ' || regexp_extract(cmdline, 'cgroup_disable=[a-z,]*') ELSE '' END AS what,
-        CASE WHEN len(coalesce(cgroup_mounts, [])) = 0 THEN '未挂载任何 cgroup 或 cgroup2 文件系统'
-             WHEN cgroup_version = 1 THEN 'cgroup v1 已挂载但缺少 cpu 控制器（已挂载：'
-                  || CASE WHEN len(controllers) = 0 THEN '无' ELSE array_to_string(controllers, ', ') END || '）'
-             ELSE 'cgroup v2 没有 cpu 控制器（cgroup.controllers：'
-                  || CASE WHEN len(controllers) = 0 THEN '空' ELSE array_to_string(controllers, ' ') END || '）' END
-            || CASE WHEN regexp_matches(coalesce(cmdline, ''), 'cgroup_disable=[a-z,]*cpu') THEN '；内核启动参数包含 ' || regexp_extract(cmdline, 'cgroup_disable=[a-z,]*') ELSE '' END AS what_zh
+        len(coalesce(cgroup_mounts, [])) = 0 AS unmounted,
+        CASE WHEN regexp_matches(coalesce(cmdline, ''), 'cgroup_disable=[a-z,]*cpu') THEN regexp_extract(cmdline, 'cgroup_disable=[a-z,]*') END AS disabled
     FROM facts
     -- Facts with no mounts at all were not collected: nothing to judge.
     WHERE mounts > 0
@@ -108,16 +127,11 @@ nodes_seen AS (
     SELECT cluster, node FROM bad_facts UNION SELECT cluster, node FROM logs
 )
 SELECT 'node/' || coalesce(s.node, '?') AS resource, s.node, s.node AS name, coalesce(f.bundle_id, l.bundle_id) AS bundle_id,
-    concat_ws('; ',
-        CASE WHEN l.n > 0 THEN array_to_string(l.services, '/') || ' logged "' || regexp_extract(l.lines[1], '(mountpoint for [a-z,]+ not found|Following Cgroup subsystem not mounted: \[[^\]]*\]|CGROUPS_CPU: missing)') || '" ' || l.n || ' times' END,
-        CASE WHEN f.node IS NOT NULL THEN 'node ' || f.node || ': ' || f.what END,
-        CASE WHEN f.node IS NULL AND g.node IS NOT NULL THEN 'the cpu cgroup controller is mounted now' END,
-        CASE WHEN f.node IS NULL AND n.ready = false THEN 'the node is NotReady' END) AS message,
-    concat_ws('；',
-        CASE WHEN l.n > 0 THEN array_to_string(l.services, '/') || ' 日志中出现 "' || regexp_extract(l.lines[1], '(mountpoint for [a-z,]+ not found|Following Cgroup subsystem not mounted: \[[^\]]*\]|CGROUPS_CPU: missing)') || '" ' || l.n || ' 次' END,
-        CASE WHEN f.node IS NOT NULL THEN '节点 ' || f.node || '：' || f.what_zh END,
-        CASE WHEN f.node IS NULL AND g.node IS NOT NULL THEN '目前 cpu cgroup 控制器已挂载' END,
-        CASE WHEN f.node IS NULL AND n.ready = false THEN '该节点处于 NotReady' END) AS message_zh,
+    list_filter([CASE WHEN l.n > 0 THEN 'logs' END, CASE WHEN f.node IS NOT NULL THEN 'facts' END,
+                 CASE WHEN f.node IS NULL AND g.node IS NOT NULL THEN 'mounted' END,
+                 CASE WHEN f.node IS NULL AND n.ready = false THEN 'notready' END], lambda p: p IS NOT NULL) AS parts,
+    l.services, regexp_extract(l.lines[1], '(mountpoint for [a-z,]+ not found|Following Cgroup subsystem not mounted: \[[^\]]*\]|CGROUPS_CPU: missing)') AS logged,
+    l.n AS log_n, f.unmounted, f.cgroup_version, f.controllers, f.disabled,
     list_concat(coalesce(l.lines, []), coalesce(f.cgroup_mounts, []), CASE WHEN f.node IS NOT NULL AND len(coalesce(f.cgroup_mounts, [])) = 0 THEN ['/proc/mounts has no cgroup entries'] ELSE [] END) AS evidence,
     -- The mounts read now prove it; the kubelet's error alone does with the node NotReady.
     CASE WHEN f.node IS NOT NULL OR n.ready = false THEN 'high'

@@ -63,6 +63,51 @@ client-key: /var/lib/kubelet/pki/kubelet-client-current.pem
 
 同时检查轮换所需的 CSR 是否被批准（`kubectl get csr`）。
 """
+[message]
+en = """\
+{% if kind == 'node' %}\
+  kubelet client certificate on {{ node }}: \
+  {% for w in whats %}\
+    {% if w.kind == 'file' %}{{ w.path }} \
+{% if w.expired %}expired {{ w.days }} days ago{% else %}expires in {{ w.days }} days, past its rotation deadline{% endif %}\
+    {% elif w.kind == 'embedded' %}{{ w.path }} embeds client-certificate-data instead of pointing at /var/lib/kubelet/pki/kubelet-client-current.pem\
+{% if w.days is not none %}\
+{% if w.expired %}; the embedded certificate expired {{ w.days }} days ago{% else %}; the embedded certificate expires in {{ w.days }} days{% endif %}\
+{% endif %}\
+    {% else %}{{ w.lines }} kubelet client certificate rotation errors in its log{% endif %}\
+    {% if not loop.last %}; {% endif %}\
+  {% endfor %}\
+  {% if ready == false %}; the node is NotReady{% if ready_reason is not none %} ({{ ready_reason }}){% endif %}{% endif %}\
+  {% if apiserver_recent > 0 %}; kube-apiserver logged "x509: certificate has expired or is not yet valid" {{ apiserver_recent }} times{% endif %}\
+  {% if csrs > 0 %}; {{ csrs }} kubelet client CSRs pending{% endif %}\
+{% else %}\
+  kube-apiserver logged "x509: certificate has expired or is not yet valid" {{ apiserver_n }} times when authenticating \
+a client certificate: a client presents an expired certificate\
+  {% if notready_nodes is not none %}; NotReady nodes (kubelets whose rotation may have failed): {{ notready_nodes }}{% endif %}\
+  {% if csrs > 0 %}; {{ csrs }} kubelet client CSRs pending{% endif %}\
+{% endif %}"""
+zh = """\
+{% if kind == 'node' %}\
+  节点 {{ node }} 的 kubelet 客户端证书：\
+  {% for w in whats %}\
+    {% if w.kind == 'file' %}{{ w.path }} \
+{% if w.expired %}已于 {{ w.days }} 天前过期{% else %}将在 {{ w.days }} 天后过期，已超过轮换期限{% endif %}\
+    {% elif w.kind == 'embedded' %}{{ w.path }} 内嵌 client-certificate-data，而不是指向 /var/lib/kubelet/pki/kubelet-client-current.pem\
+{% if w.days is not none %}\
+{% if w.expired %}；内嵌证书已于 {{ w.days }} 天前过期{% else %}；内嵌证书将在 {{ w.days }} 天后过期{% endif %}\
+{% endif %}\
+    {% else %}日志中有 {{ w.lines }} 条 kubelet 客户端证书轮换错误{% endif %}\
+    {% if not loop.last %}；{% endif %}\
+  {% endfor %}\
+  {% if ready == false %}；节点处于 NotReady{% if ready_reason is not none %}（{{ ready_reason }}）{% endif %}{% endif %}\
+  {% if apiserver_recent > 0 %}；kube-apiserver 日志中出现 "x509: certificate has expired or is not yet valid" {{ apiserver_recent }} 次{% endif %}\
+  {% if csrs > 0 %}；有 {{ csrs }} 个 kubelet 客户端 CSR 待批准{% endif %}\
+{% else %}\
+  kube-apiserver 在认证客户端证书时记录了 {{ apiserver_n }} 次 "x509: certificate has expired or is not yet valid"：\
+有客户端出示了已过期的证书\
+  {% if notready_nodes is not none %}；处于 NotReady 的节点（kubelet 证书轮换可能失败）：{{ notready_nodes }}{% endif %}\
+  {% if csrs > 0 %}；有 {{ csrs }} 个 kubelet 客户端 CSR 待批准{% endif %}\
+{% endif %}"""
 [thresholds]
 # The kubelet rotates when 70-90% of the lifetime has passed: less left than this means it failed.
 overdue_fraction_left = 0.1
@@ -77,10 +122,8 @@ WITH hb AS (
 ),
 cert_rows AS (
     SELECT c.bundle_id, h.cluster, c.node, c.path,
-        CASE WHEN c.days_left < 0 THEN c.path || ' expired ' || CAST(floor(-c.days_left) AS BIGINT) || ' days ago'
-             ELSE c.path || ' expires in ' || CAST(floor(c.days_left) AS BIGINT) || ' days, past its rotation deadline' END AS what,
-        CASE WHEN c.days_left < 0 THEN c.path || ' 已于 ' || CAST(floor(-c.days_left) AS BIGINT) || ' 天前过期'
-             ELSE c.path || ' 将在 ' || CAST(floor(c.days_left) AS BIGINT) || ' 天后过期，已超过轮换期限' END AS what_zh,
+        {'kind': 'file', 'path': c.path, 'expired': c.days_left < 0,
+         'days': CAST(floor(CASE WHEN c.days_left < 0 THEN -c.days_left ELSE c.days_left END) AS BIGINT), 'lines': NULL::BIGINT} AS what,
         'notAfter: ' || strftime(c.not_after, '%Y-%m-%dT%H:%M:%SZ') || ' (' || c.subject || ')' AS ev,
         CASE WHEN c.days_left < 0 THEN 3 ELSE 2 END AS rank
     FROM certificates c JOIN hb h ON h.bundle_id = c.bundle_id
@@ -93,14 +136,11 @@ cert_rows AS (
 ),
 embedded AS (
     SELECT u.bundle_id, h.cluster, u.node, u.path,
-        u.path || ' embeds client-certificate-data instead of pointing at /var/lib/kubelet/pki/kubelet-client-current.pem'
-            || coalesce(CASE WHEN u.client_certificate_not_after < b.collected_at
-                             THEN '; the embedded certificate expired ' || CAST(floor(days_between(u.client_certificate_not_after, b.collected_at)) AS BIGINT) || ' days ago'
-                             ELSE '; the embedded certificate expires in ' || CAST(floor(days_between(b.collected_at, u.client_certificate_not_after)) AS BIGINT) || ' days' END, '') AS what,
-        u.path || ' 内嵌 client-certificate-data，而不是指向 /var/lib/kubelet/pki/kubelet-client-current.pem'
-            || coalesce(CASE WHEN u.client_certificate_not_after < b.collected_at
-                             THEN '；内嵌证书已于 ' || CAST(floor(days_between(u.client_certificate_not_after, b.collected_at)) AS BIGINT) || ' 天前过期'
-                             ELSE '；内嵌证书将在 ' || CAST(floor(days_between(b.collected_at, u.client_certificate_not_after)) AS BIGINT) || ' 天后过期' END, '') AS what_zh,
+        {'kind': 'embedded', 'path': u.path, 'expired': u.client_certificate_not_after < b.collected_at,
+         'days': CAST(floor(CASE WHEN u.client_certificate_not_after < b.collected_at
+                                 THEN days_between(u.client_certificate_not_after, b.collected_at)
+                                 ELSE days_between(b.collected_at, u.client_certificate_not_after) END) AS BIGINT),
+         'lines': NULL::BIGINT} AS what,
         'user ' || u.name || ': auth ' || u.auth AS ev,
         CASE WHEN u.client_certificate_not_after < b.collected_at THEN 3
              WHEN days_between(b.collected_at, u.client_certificate_not_after) < ${warn_days} THEN 2 ELSE 1 END AS rank
@@ -154,13 +194,12 @@ pending_csrs AS (
     GROUP BY o.bundle_id
 ),
 node_signals AS (
-    SELECT bundle_id, cluster, node, what, what_zh, ev, rank, false AS from_logs FROM cert_rows
-    UNION ALL SELECT bundle_id, cluster, node, what, what_zh, ev, rank, false FROM embedded
-    UNION ALL SELECT bundle_id, cluster, node, n || ' kubelet client certificate rotation errors in its log', '日志中有 ' || n || ' 条 kubelet 客户端证书轮换错误', NULL, 2, true FROM kubelet_logs
+    SELECT bundle_id, cluster, node, what, ev, rank, false AS from_logs FROM cert_rows
+    UNION ALL SELECT bundle_id, cluster, node, what, ev, rank, false FROM embedded
+    UNION ALL SELECT bundle_id, cluster, node, {'kind': 'logs', 'path': NULL, 'expired': NULL, 'days': NULL, 'lines': n}, NULL, 2, true FROM kubelet_logs
 ),
 per_node AS (
     SELECT cluster, node, any_value(bundle_id) AS bundle_id, list(what ORDER BY rank DESC) AS whats,
-        list(what_zh ORDER BY rank DESC) AS whats_zh,
         list(ev) FILTER (WHERE ev IS NOT NULL) AS evs,
         max(rank) FILTER (WHERE NOT from_logs) AS file_rank,
         bool_or(from_logs) AS has_logs
@@ -174,14 +213,8 @@ node_state AS (
 SELECT
     'node/' || p.node AS resource,
     p.node, p.bundle_id,
-    'kubelet client certificate on ' || p.node || ': ' || array_to_string(p.whats, '; ')
-        || CASE WHEN ns.ready = false THEN '; the node is NotReady' || coalesce(' (' || ns.ready_reason || ')', '') ELSE '' END
-        || CASE WHEN a.n_recent > 0 THEN '; kube-apiserver logged "x509: certificate has expired or is not yet valid" ' || a.n_recent || ' times' ELSE '' END
-        || CASE WHEN c.n > 0 THEN '; ' || c.n || ' kubelet client CSRs pending' ELSE '' END AS message,
-    '节点 ' || p.node || ' 的 kubelet 客户端证书：' || array_to_string(p.whats_zh, '；')
-        || CASE WHEN ns.ready = false THEN '；节点处于 NotReady' || coalesce('（' || ns.ready_reason || '）', '') ELSE '' END
-        || CASE WHEN a.n_recent > 0 THEN '；kube-apiserver 日志中出现 "x509: certificate has expired or is not yet valid" ' || a.n_recent || ' 次' ELSE '' END
-        || CASE WHEN c.n > 0 THEN '；有 ' || c.n || ' 个 kubelet 客户端 CSR 待批准' ELSE '' END AS message_zh,
+    'node' AS kind, p.whats, ns.ready, ns.ready_reason, a.n_recent AS apiserver_recent, c.n AS csrs,
+    NULL::BIGINT AS apiserver_n, NULL AS notready_nodes,
     list_concat(p.evs, coalesce(l.lines, []), CASE WHEN a.n_recent > 0 THEN a.lines ELSE [] END, coalesce(c.names, [])) AS evidence,
     -- Files prove it: an expired or overdue certificate in use. Logs alone are medium unless
     -- the Node shows the kubelet cut off.
@@ -201,12 +234,7 @@ UNION ALL
 -- Only the API server's complaint: some client presents an expired certificate. A kubelet
 -- when a node is NotReady or kubelet CSRs are stuck; otherwise maybe any client.
 SELECT 'cluster', NULL, a.bundle_id,
-    'kube-apiserver logged "x509: certificate has expired or is not yet valid" ' || a.n || ' times when authenticating a client certificate: a client presents an expired certificate'
-        || CASE WHEN nr.nodes IS NOT NULL THEN '; NotReady nodes (kubelets whose rotation may have failed): ' || nr.nodes ELSE '' END
-        || CASE WHEN c.n > 0 THEN '; ' || c.n || ' kubelet client CSRs pending' ELSE '' END,
-    'kube-apiserver 在认证客户端证书时记录了 ' || a.n || ' 次 "x509: certificate has expired or is not yet valid"：有客户端出示了已过期的证书'
-        || CASE WHEN nr.nodes IS NOT NULL THEN '；处于 NotReady 的节点（kubelet 证书轮换可能失败）：' || nr.nodes ELSE '' END
-        || CASE WHEN c.n > 0 THEN '；有 ' || c.n || ' 个 kubelet 客户端 CSR 待批准' ELSE '' END,
+    'cluster', NULL, NULL, NULL, NULL, c.n, a.n, nr.nodes,
     list_concat(a.lines, coalesce(c.names, [])),
     CASE WHEN nr.nodes IS NOT NULL OR c.n > 0 THEN 'medium' ELSE 'low' END,
     a.first_seen, a.last_seen, a.n_recent, a.n

@@ -46,6 +46,23 @@ kubectl -n kube-system get pods -l k8s-app=kube-proxy -o wide
 ```
 参考 https://github.com/kubernetes/kubernetes/issues/86094。
 """
+[message]
+en = """\
+kubelet {{ kubelet_version }} on node {{ node }} runs without CSIMigration=false and \
+{% for p in parts %}\
+  {% if p == 'cannot' %}cannot initialize its CSINode{% elif p == 'failed' %}failed to initialize its CSINode\
+  {% elif p == 'notready' %}the node is NotReady{% elif p == 'noproxy' %}no kube-proxy pod runs on it\
+  {% elif p == 'proxydown' %}kube-proxy is not running on it{% else %}the node is Ready with kube-proxy running now{% endif %}\
+  {% if not loop.last %}, {% endif %}\
+{% endfor %}"""
+zh = """\
+节点 {{ node }} 上的 kubelet {{ kubelet_version }} 未设置 CSIMigration=false，且\
+{% for p in parts %}\
+  {% if p == 'cannot' %}无法初始化其 CSINode{% elif p == 'failed' %}曾无法初始化其 CSINode\
+  {% elif p == 'notready' %}节点处于 NotReady{% elif p == 'noproxy' %}该节点上没有运行任何 kube-proxy Pod\
+  {% elif p == 'proxydown' %}kube-proxy 未在该节点上正常运行{% else %}目前节点 Ready 且 kube-proxy 正常运行{% endif %}\
+  {% if not loop.last %}，{% endif %}\
+{% endfor %}"""
 [thresholds]
 # kubelet minor versions where the CSIMigration gate can still be turned off.
 first_minor = 17
@@ -105,22 +122,11 @@ judged AS (
     FROM candidates
 )
 SELECT 'node/' || node AS resource, node, bundle_id,
-    'kubelet ' || kubelet_version || ' on node ' || node || ' runs without CSIMigration=false and '
-        || concat_ws(', ',
-            CASE WHEN ready_csinode OR (err_n > 0 AND impact) THEN 'cannot initialize its CSINode'
-                 WHEN err_n > 0 THEN 'failed to initialize its CSINode' END,
-            CASE WHEN NOT ready THEN 'the node is NotReady' END,
-            CASE WHEN proxy_missing THEN 'no kube-proxy pod runs on it'
-                 WHEN proxy_running = false THEN 'kube-proxy is not running on it' END,
-            CASE WHEN NOT impact THEN 'the node is Ready with kube-proxy running now' END) AS message,
-    '节点 ' || node || ' 上的 kubelet ' || kubelet_version || ' 未设置 CSIMigration=false，且'
-        || concat_ws('，',
-            CASE WHEN ready_csinode OR (err_n > 0 AND impact) THEN '无法初始化其 CSINode'
-                 WHEN err_n > 0 THEN '曾无法初始化其 CSINode' END,
-            CASE WHEN NOT ready THEN '节点处于 NotReady' END,
-            CASE WHEN proxy_missing THEN '该节点上没有运行任何 kube-proxy Pod'
-                 WHEN proxy_running = false THEN 'kube-proxy 未在该节点上正常运行' END,
-            CASE WHEN NOT impact THEN '目前节点 Ready 且 kube-proxy 正常运行' END) AS message_zh,
+    kubelet_version,
+    list_filter([CASE WHEN ready_csinode OR (err_n > 0 AND impact) THEN 'cannot' WHEN err_n > 0 THEN 'failed' END,
+                 CASE WHEN NOT ready THEN 'notready' END,
+                 CASE WHEN proxy_missing THEN 'noproxy' WHEN proxy_running = false THEN 'proxydown' END,
+                 CASE WHEN NOT impact THEN 'fine' END], lambda p: p IS NOT NULL) AS parts,
     list_concat(
         coalesce(err_lines, []),
         CASE WHEN ready_csinode THEN ['Ready condition: ' || ready_message] ELSE [] END,

@@ -41,6 +41,29 @@ systemctl restart kubelet
 # /etc/docker/daemon.json: {"storage-driver": "overlay2"}   （需要 xfs ftype=1 或 ext4）
 ```
 """
+[message]
+en = """\
+{% if kind == 'kubelet' %}\
+  kubelet{% if node %} on node {{ node }}{% endif %} cannot start its ContainerManager: \
+"no PodsandBox found with Id{% if sandbox_id is not none %} '{{ sandbox_id }}'{% endif %}" ({{ lines_n }} log lines)\
+  {% if driver_list is not none %}; Docker storage driver {{ driver_list | join(', ') }}{% if not_overlay2 %} (not overlay2){% endif %}{% endif %}\
+  {% if node_state == 'notready' %}; the node is NotReady\
+  {% elif node_state == 'ready' %}; the node is Ready now: the kubelet started since{% endif %}\
+{% else %}\
+  Docker on node {{ node }} uses the {{ driver_list | join(', ') }} storage driver, not overlay2: \
+it leaves containers without their pod sandbox ("no PodsandBox found")\
+{% endif %}"""
+zh = """\
+{% if kind == 'kubelet' %}\
+  {% if node %}节点 {{ node }} 上的 kubelet{% else %}kubelet{% endif %} 无法启动 ContainerManager：\
+"no PodsandBox found with Id{% if sandbox_id is not none %} '{{ sandbox_id }}'{% endif %}"（{{ lines_n }} 行日志）\
+  {% if driver_list is not none %}；Docker 存储驱动为 {{ driver_list | join(', ') }}{% if not_overlay2 %}（不是 overlay2）{% endif %}{% endif %}\
+  {% if node_state == 'notready' %}；节点处于 NotReady\
+  {% elif node_state == 'ready' %}；节点当前为 Ready：kubelet 此后已正常启动{% endif %}\
+{% else %}\
+  节点 {{ node }} 上的 Docker 使用 {{ driver_list | join(', ') }} 存储驱动而不是 overlay2：\
+它会遗留失去 Pod sandbox 的容器（"no PodsandBox found"）\
+{% endif %}"""
 --- */
 WITH hn AS (
     SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
@@ -92,20 +115,9 @@ j AS (
 SELECT
     CASE WHEN node = '' THEN 'cluster' ELSE 'node/' || node END AS resource,
     nullif(node, '') AS node, cluster AS bundle_id,
-    'kubelet' || CASE WHEN node = '' THEN '' ELSE ' on node ' || node END
-        || ' cannot start its ContainerManager: "no PodsandBox found with Id' || coalesce(' ''' || sandbox_id || '''', '') || '" ('
-        || n || ' log lines)'
-        || coalesce('; Docker storage driver ' || array_to_string(driver_list, ', ')
-                    || CASE WHEN list_bool_or(list_transform(driver_list, lambda x: x <> 'overlay2')) THEN ' (not overlay2)' ELSE '' END, '')
-        || CASE WHEN known AND NOT ready THEN '; the node is NotReady'
-                WHEN known AND ready THEN '; the node is Ready now: the kubelet started since' ELSE '' END AS message,
-    CASE WHEN node = '' THEN 'kubelet' ELSE '节点 ' || node || ' 上的 kubelet' END
-        || ' 无法启动 ContainerManager："no PodsandBox found with Id' || coalesce(' ''' || sandbox_id || '''', '') || '"（'
-        || n || ' 行日志）'
-        || coalesce('；Docker 存储驱动为 ' || array_to_string(driver_list, ', ')
-                    || CASE WHEN list_bool_or(list_transform(driver_list, lambda x: x <> 'overlay2')) THEN '（不是 overlay2）' ELSE '' END, '')
-        || CASE WHEN known AND NOT ready THEN '；节点处于 NotReady'
-                WHEN known AND ready THEN '；节点当前为 Ready：kubelet 此后已正常启动' ELSE '' END AS message_zh,
+    'kubelet' AS kind, sandbox_id, n AS lines_n, driver_list,
+    list_bool_or(list_transform(driver_list, lambda x: x <> 'overlay2')) AS not_overlay2,
+    CASE WHEN known AND NOT ready THEN 'notready' WHEN known AND ready THEN 'ready' END AS node_state,
     list_concat(lines, coalesce(whats, [])) AS evidence,
     n AS count, first_seen, last_seen,
     -- A NotReady node proves the kubelet down now, however old its last words are.
@@ -116,10 +128,7 @@ SELECT
 FROM j
 UNION ALL
 SELECT 'node/' || d.node, d.node, d.cluster,
-    'Docker on node ' || d.node || ' uses the ' || array_to_string(d.driver_list, ', ')
-        || ' storage driver, not overlay2: it leaves containers without their pod sandbox ("no PodsandBox found")',
-    '节点 ' || d.node || ' 上的 Docker 使用 ' || array_to_string(d.driver_list, ', ')
-        || ' 存储驱动而不是 overlay2：它会遗留失去 Pod sandbox 的容器（"no PodsandBox found"）',
+    'docker', NULL, NULL, d.driver_list, NULL, NULL,
     d.whats, NULL, NULL, NULL, NULL,
     'low'
 FROM node_driver d

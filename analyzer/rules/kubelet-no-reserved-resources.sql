@@ -52,6 +52,27 @@ zh = """
 k3s / RKE2：在 `/etc/rancher/k3s/config.yaml`（或 `/etc/rancher/rke2/config.yaml`）中设置
 `kubelet-arg: ["kube-reserved=cpu=200m,memory=512Mi", "system-reserved=cpu=200m,memory=512Mi"]`。
 """
+[message]
+en = """\
+node {{ node }}: \
+{% if kind == 'status' %}allocatable equals capacity: cpu {{ alloc_cpu }} of {{ cap_cpu }}, \
+memory {{ alloc_gib }} GiB of {{ cap_gib }} GiB ({{ reserved_mib }} MiB held back, the hard-eviction threshold)\
+{% else %}kubelet configuration reserves nothing for system daemons{% endif %}\
+{% if unreserved %}; kubelet config sets no kubeReserved/systemReserved/reservedSystemCPUs{% endif %}\
+{% if default_eviction %} and the default evictionHard (memory.available<100Mi){% endif %}\
+{% if pressure is not none %}; the node already ran short: \
+{% for p in pressure %}{% if p.kind == 'condition' %}{{ p.name }}=True{% else %}event {{ p.name }}{% endif %}\
+{% if not loop.last %}, {% endif %}{% endfor %}{% endif %}"""
+zh = """\
+节点 {{ node }}：\
+{% if kind == 'status' %}allocatable 等于 capacity：cpu {{ alloc_cpu }}/{{ cap_cpu }}，\
+内存 {{ alloc_gib }} GiB/{{ cap_gib }} GiB（仅预留 {{ reserved_mib }} MiB，即硬驱逐阈值）\
+{% else %}kubelet 配置没有为系统守护进程预留任何资源{% endif %}\
+{% if unreserved %}；kubelet 配置未设置 kubeReserved/systemReserved/reservedSystemCPUs{% endif %}\
+{% if default_eviction %}，且使用默认的 evictionHard（memory.available<100Mi）{% endif %}\
+{% if pressure is not none %}；节点已出现资源不足：\
+{% for p in pressure %}{% if p.kind == 'condition' %}{{ p.name }}=True{% else %}事件 {{ p.name }}{% endif %}\
+{% if not loop.last %}、{% endif %}{% endfor %}{% endif %}"""
 [thresholds]
 # Held back from pods below these amounts counts as nothing reserved (the kubelet's default
 # hard-eviction threshold alone is memory.available<100Mi).
@@ -99,11 +120,12 @@ flags AS (
 -- Signs that the node already ran short: pressure conditions now, OOM / eviction events
 -- of the last day.
 pressure AS (
-    SELECT bundle_id, node, list(DISTINCT what ORDER BY what) AS whats, list(DISTINCT what_zh ORDER BY what_zh) AS whats_zh FROM (
-        SELECT bundle_id, node, type || '=True' AS what, type || '=True' AS what_zh FROM node_conditions
+    -- Conditions first, then events, as the English texts sort.
+    SELECT bundle_id, node, list(DISTINCT what ORDER BY what) AS whats FROM (
+        SELECT bundle_id, node, {'kind': 'condition', 'name': type} AS what FROM node_conditions
         WHERE type IN ('MemoryPressure', 'PIDPressure') AND status = 'True'
         UNION ALL
-        SELECT e.bundle_id, coalesce(e.source_host, CASE WHEN e.object_kind = 'Node' THEN e.object_name END), 'event ' || e.reason, '事件 ' || e.reason
+        SELECT e.bundle_id, coalesce(e.source_host, CASE WHEN e.object_kind = 'Node' THEN e.object_name END), {'kind': 'event', 'name': e.reason}
         FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
         WHERE e.reason IN ('SystemOOM', 'EvictionThresholdMet', 'NodeHasInsufficientMemory', 'NodeHasInsufficientPID')
           AND b.collected_at - coalesce(e.last_seen, e.first_seen) <= INTERVAL (${pressure_event_hours}) HOUR
@@ -113,20 +135,19 @@ pressure AS (
 candidates AS (
     -- Nodes whose status shows nothing held back from pods.
     SELECT r.bundle_id, r.bundle_id AS cluster, r.node,
-        'allocatable equals capacity: cpu ' || regexp_replace(CAST(round(r.allocatable_cpu, 3) AS VARCHAR), '\.0$', '') || ' of ' || regexp_replace(CAST(round(r.capacity_cpu, 3) AS VARCHAR), '\.0$', '')
-            || ', memory ' || CAST(round(r.allocatable_memory_bytes / 1073741824.0, 2) AS VARCHAR) || ' GiB of '
-            || CAST(round(r.capacity_memory_bytes / 1073741824.0, 2) AS VARCHAR) || ' GiB ('
-            || CAST(round(r.reserved_mib) AS BIGINT) || ' MiB held back, the hard-eviction threshold)' AS what,
-        'allocatable 等于 capacity：cpu ' || regexp_replace(CAST(round(r.allocatable_cpu, 3) AS VARCHAR), '\.0$', '') || '/' || regexp_replace(CAST(round(r.capacity_cpu, 3) AS VARCHAR), '\.0$', '')
-            || '，内存 ' || CAST(round(r.allocatable_memory_bytes / 1073741824.0, 2) AS VARCHAR) || ' GiB/'
-            || CAST(round(r.capacity_memory_bytes / 1073741824.0, 2) AS VARCHAR) || ' GiB（仅预留 '
-            || CAST(round(r.reserved_mib) AS BIGINT) || ' MiB，即硬驱逐阈值）' AS what_zh
+        'status' AS kind,
+        -- DuckDB's text of the rounded numbers (2, 1.5, 7.63).
+        regexp_replace(CAST(round(r.allocatable_cpu, 3) AS VARCHAR), '\.0$', '') AS alloc_cpu,
+        regexp_replace(CAST(round(r.capacity_cpu, 3) AS VARCHAR), '\.0$', '') AS cap_cpu,
+        CAST(round(r.allocatable_memory_bytes / 1073741824.0, 2) AS VARCHAR) AS alloc_gib,
+        CAST(round(r.capacity_memory_bytes / 1073741824.0, 2) AS VARCHAR) AS cap_gib,
+        CAST(round(r.reserved_mib) AS BIGINT) AS reserved_mib
     FROM node_res r
     WHERE r.reserved_millicpu < ${min_reserved_millicpu} AND r.reserved_mib < ${min_reserved_memory_mib}
     UNION ALL
     -- Nodes known only from a node bundle (no Node object in a collected cluster): judge by
     -- the configuration.
-    SELECT h.host_bundle, h.cluster, h.node, 'kubelet configuration reserves nothing for system daemons', 'kubelet 配置没有为系统守护进程预留任何资源'
+    SELECT h.host_bundle, h.cluster, h.node, 'config', NULL, NULL, NULL, NULL, NULL
     FROM hn h
     JOIN cfg c ON c.cluster = h.cluster AND c.node = h.node
     WHERE NOT EXISTS (SELECT 1 FROM node_res r WHERE r.bundle_id = h.cluster AND r.node = h.node)
@@ -134,14 +155,9 @@ candidates AS (
       AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.cluster = h.cluster AND f.node = h.node)
 )
 SELECT 'node/' || k.node AS resource, k.node, k.node AS name, k.bundle_id,
-    'node ' || k.node || ': ' || k.what
-        || CASE WHEN c.node IS NOT NULL AND NOT c.reserves THEN '; kubelet config sets no kubeReserved/systemReserved/reservedSystemCPUs' ELSE '' END
-        || CASE WHEN c.node IS NOT NULL AND coalesce(c.eviction_mib, 100) <= 100 THEN ' and the default evictionHard (memory.available<100Mi)' ELSE '' END
-        || CASE WHEN p.whats IS NOT NULL THEN '; the node already ran short: ' || array_to_string(p.whats, ', ') ELSE '' END AS message,
-    '节点 ' || k.node || '：' || k.what_zh
-        || CASE WHEN c.node IS NOT NULL AND NOT c.reserves THEN '；kubelet 配置未设置 kubeReserved/systemReserved/reservedSystemCPUs' ELSE '' END
-        || CASE WHEN c.node IS NOT NULL AND coalesce(c.eviction_mib, 100) <= 100 THEN '，且使用默认的 evictionHard（memory.available<100Mi）' ELSE '' END
-        || CASE WHEN p.whats IS NOT NULL THEN '；节点已出现资源不足：' || array_to_string(p.whats_zh, '、') ELSE '' END AS message_zh,
+    k.kind, k.alloc_cpu, k.cap_cpu, k.alloc_gib, k.cap_gib, k.reserved_mib,
+    coalesce(c.node IS NOT NULL AND NOT c.reserves, false) AS unreserved,
+    c.node IS NOT NULL AND coalesce(c.eviction_mib, 100) <= 100 AS default_eviction, p.whats AS pressure,
     list_concat(coalesce(c.seen, []), coalesce(list_transform(f.paths, lambda x: 'reservation flags in ' || x), [])) AS evidence,
     -- Nothing reserved is the default of many installs (k3s, kubeadm without a config):
     -- advice on a healthy node, a problem once the node ran short.

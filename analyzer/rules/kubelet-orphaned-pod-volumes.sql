@@ -51,6 +51,25 @@ for i in $pods; do
 done
 ```
 """
+[message]
+en = """\
+{{ services | join('/') }} on {{ node if node is not none else 'an unknown node' }} logged "orphaned pod ... found, but" \
+{{ logged }} times for {{ uids | length }} pod UID(s) ({{ whys | join(', ') }})\
+{% if uids %}\
+  {% if mounted %}: unmount what is left (mount | grep <uid>), then remove /var/lib/kubelet/pods/<uid> for \
+  {% else %}: remove /var/lib/kubelet/pods/<uid> for {% endif %}\
+  {{ uids[:5] | join(', ') }}{% if uids | length > 5 %} and {{ uids | length - 5 }} more{% endif %}\
+{% endif %}\
+{% if in_use %}; still used by a listed pod: {{ in_use | join(', ') }}{% endif %}"""
+zh = """\
+{{ services | join('/') }} 在{% if node is not none %}节点 {{ node }}{% else %}未知节点{% endif %} 上记录 "orphaned pod ... found, but" \
+{{ logged }} 次，涉及 {{ uids | length }} 个 Pod UID（{{ whys | join(', ') }}）\
+{% if uids %}\
+  {% if mounted %}：先卸载残留的挂载（mount | grep <uid>），再删除 /var/lib/kubelet/pods/<uid>，UID：\
+  {% else %}：删除 /var/lib/kubelet/pods/<uid>，UID：{% endif %}\
+  {{ uids[:5] | join(', ') }}{% if uids | length > 5 %}，另有 {{ uids | length - 5 }} 个{% endif %}\
+{% endif %}\
+{% if in_use %}；仍被现有 Pod 使用：{{ in_use | join(', ') }}{% endif %}"""
 --- */
 WITH hn AS (
     SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
@@ -86,22 +105,9 @@ alive AS (
     WHERE uid IN (SELECT uid FROM hits) GROUP BY bundle_id
 )
 SELECT 'node/' || coalesce(p.node, '?') AS resource, p.node, p.node AS name, p.bundle_id,
-    array_to_string(p.services, '/') || ' on ' || coalesce(p.node, 'an unknown node') || ' logged "orphaned pod ... found, but" '
-        || p.n || ' times for ' || len(coalesce(p.uids, [])) || ' pod UID(s) (' || array_to_string(p.whys, ', ') || ')'
-        || CASE WHEN len(coalesce(p.uids, [])) > 0 THEN
-                CASE WHEN list_has_any(p.whys, ['volume paths still present on disk', 'volume subpaths still present on disk', 'device or resource busy', 'failed to rmdir() a volume'])
-                     THEN ': unmount what is left (mount | grep <uid>), then remove /var/lib/kubelet/pods/<uid> for '
-                     ELSE ': remove /var/lib/kubelet/pods/<uid> for ' END || array_to_string(p.uids[1:5], ', ')
-                    || CASE WHEN len(p.uids) > 5 THEN ' and ' || (len(p.uids) - 5) || ' more' ELSE '' END ELSE '' END
-        || coalesce('; still used by a listed pod: ' || nullif(array_to_string(list_intersect(coalesce(p.uids, []), coalesce(a.uids, [])), ', '), ''), '') AS message,
-    array_to_string(p.services, '/') || ' 在' || coalesce('节点 ' || p.node, '未知节点') || ' 上记录 "orphaned pod ... found, but" '
-        || p.n || ' 次，涉及 ' || len(coalesce(p.uids, [])) || ' 个 Pod UID（' || array_to_string(p.whys, ', ') || '）'
-        || CASE WHEN len(coalesce(p.uids, [])) > 0 THEN
-                CASE WHEN list_has_any(p.whys, ['volume paths still present on disk', 'volume subpaths still present on disk', 'device or resource busy', 'failed to rmdir() a volume'])
-                     THEN '：先卸载残留的挂载（mount | grep <uid>），再删除 /var/lib/kubelet/pods/<uid>，UID：'
-                     ELSE '：删除 /var/lib/kubelet/pods/<uid>，UID：' END || array_to_string(p.uids[1:5], ', ')
-                    || CASE WHEN len(p.uids) > 5 THEN '，另有 ' || (len(p.uids) - 5) || ' 个' ELSE '' END ELSE '' END
-        || coalesce('；仍被现有 Pod 使用：' || nullif(array_to_string(list_intersect(coalesce(p.uids, []), coalesce(a.uids, [])), ', '), ''), '') AS message_zh,
+    p.services, p.n AS logged, coalesce(p.uids, []) AS uids, p.whys,
+    list_has_any(p.whys, ['volume paths still present on disk', 'volume subpaths still present on disk', 'device or resource busy', 'failed to rmdir() a volume']) AS mounted,
+    list_intersect(coalesce(p.uids, []), coalesce(a.uids, [])) AS in_use,
     list_concat(p.lines, list_transform(coalesce(p.uids, [])[1:10], lambda u: '/var/lib/kubelet/pods/' || u)) AS evidence,
     p.n AS count,
     p.first_seen, p.last_seen, p.recent_n AS recent_count

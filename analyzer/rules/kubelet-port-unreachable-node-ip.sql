@@ -47,25 +47,53 @@ systemctl daemon-reload
 systemctl restart kubelet
 ```
 """
+[message]
+en = """\
+{{ errors }} "dial tcp {{ ip if ip else '?' }}:10250: ... no route to host" errors (\
+{% for s in srcs %}\
+  {% if s.kind == 'collection' %}collection gap {{ s.name }}{% elif s.kind == 'event' %}event {{ s.name }}\
+  {% elif s.name is none %}log{% else %}{{ s.kind }} {{ s.name }}{% endif %}\
+  {% if not loop.last %}, {% endif %}\
+{% endfor %})\
+{% if node is not none and ready %}: node {{ node }} registered {{ ip }} as its {{ type }}, \
+which the control plane cannot route to (the node is Ready: its kubelet reaches the API server, not the other way)\
+{% elif node is not none %}: node {{ node }} registered {{ ip }} as its {{ type }}, \
+but the node is NotReady: it is down or cut off, not only its kubelet port\
+{% else %}: no node has this address now (a removed or re-addressed node){% endif %}\
+{% if others is not none %}; its other addresses: {{ others }}{% endif %}"""
+zh = """\
+{{ errors }} 条 "dial tcp {{ ip if ip else '?' }}:10250: ... no route to host" 错误（\
+{% for s in srcs %}\
+  {% if s.kind == 'collection' %}采集缺失 {{ s.name }}{% elif s.kind == 'event' %}事件 {{ s.name }}\
+  {% elif s.name is none %}日志{% else %}{{ s.kind }} {{ s.name }}{% endif %}\
+  {% if not loop.last %}, {% endif %}\
+{% endfor %}）\
+{% if node is not none and ready %}：节点 {{ node }} 将 {{ ip }} 注册为其 {{ type }}，\
+而控制平面无法路由到该地址（节点 Ready：kubelet 能访问 API Server，反之不行）\
+{% elif node is not none %}：节点 {{ node }} 将 {{ ip }} 注册为其 {{ type }}，\
+但该节点处于 NotReady：节点已宕机或失联，而不只是 kubelet 端口不可达\
+{% else %}：目前没有节点使用该地址（节点已删除或更换了地址）{% endif %}\
+{% if others is not none %}；该节点的其他地址：{{ others }}{% endif %}"""
 --- */
 WITH hn AS (
     SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
 ),
 hits AS (
     SELECT coalesce(h.cluster, l.bundle_id) AS bundle_id,
-        coalesce(l.source || ' ' || coalesce(l.service, l.namespace || '/' || l.pod), 'log') AS src,
-        coalesce(l.source || ' ' || coalesce(l.service, l.namespace || '/' || l.pod), '日志') AS src_zh,
+        -- Kinds sort as the English texts start: collection (gap), container, event, host, log, node.
+        CASE WHEN l.source IS NULL OR coalesce(l.service, l.namespace || '/' || l.pod) IS NULL THEN {'kind': 'log', 'name': NULL}
+             ELSE {'kind': l.source, 'name': coalesce(l.service, l.namespace || '/' || l.pod)} END AS src,
         l.line AS text, l.ts, l.age, 1 AS n, false AS during_collection
     FROM log_lines l LEFT JOIN hn h ON h.host_bundle = l.bundle_id
     WHERE contains(l.line, ':10250') AND contains(l.line, 'no route to host')
     UNION ALL
-    SELECT e.bundle_id, 'event ' || coalesce(e.reason, ''), '事件 ' || coalesce(e.reason, ''), e.message,
+    SELECT e.bundle_id, {'kind': 'event', 'name': coalesce(e.reason, '')}, e.message,
         coalesce(e.last_seen, e.first_seen)::TIMESTAMPTZ, b.collected_at - coalesce(e.last_seen, e.first_seen), e.count, false
     FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
     WHERE contains(e.message, ':10250') AND contains(e.message, 'no route to host')
     UNION ALL
     -- The collector itself could not reach the kubelet: happening at collection time.
-    SELECT bundle_id, 'collection gap ' || location, '采集缺失 ' || location, detail, NULL, NULL, 1, true FROM gaps
+    SELECT bundle_id, {'kind': 'collection', 'name': location}, detail, NULL, NULL, 1, true FROM gaps
     WHERE contains(coalesce(detail, ''), ':10250') AND contains(detail, 'no route to host')
 ),
 by_ip AS (
@@ -74,7 +102,7 @@ by_ip AS (
         sum(n) FILTER (WHERE in_window(age, ${recent})) AS recent_n,
         bool_or(during_collection) AS during_collection,
         min(ts) AS first_seen, max(ts) AS last_seen,
-        list(DISTINCT src ORDER BY src) AS srcs, list(DISTINCT src_zh ORDER BY src_zh) AS srcs_zh,
+        list(DISTINCT src ORDER BY src) AS srcs,
         list(text ORDER BY ts DESC NULLS FIRST)[1:3] AS lines
     FROM hits GROUP BY 1, 2
 ),
@@ -89,22 +117,7 @@ j AS (
 SELECT
     coalesce('node/' || node, 'ip/' || nullif(ip, ''), 'cluster') AS resource,
     node, bundle_id,
-    n || ' "dial tcp ' || coalesce(nullif(ip, ''), '?') || ':10250: ... no route to host" errors ('
-        || array_to_string(srcs, ', ') || ')'
-        || CASE WHEN node IS NOT NULL AND ready THEN ': node ' || node || ' registered ' || ip || ' as its ' || type
-                    || ', which the control plane cannot route to (the node is Ready: its kubelet reaches the API server, not the other way)'
-                WHEN node IS NOT NULL THEN ': node ' || node || ' registered ' || ip || ' as its ' || type
-                    || ', but the node is NotReady: it is down or cut off, not only its kubelet port'
-                ELSE ': no node has this address now (a removed or re-addressed node)' END
-        || coalesce('; its other addresses: ' || others, '') AS message,
-    n || ' 条 "dial tcp ' || coalesce(nullif(ip, ''), '?') || ':10250: ... no route to host" 错误（'
-        || array_to_string(srcs_zh, ', ') || '）'
-        || CASE WHEN node IS NOT NULL AND ready THEN '：节点 ' || node || ' 将 ' || ip || ' 注册为其 ' || type
-                    || '，而控制平面无法路由到该地址（节点 Ready：kubelet 能访问 API Server，反之不行）'
-                WHEN node IS NOT NULL THEN '：节点 ' || node || ' 将 ' || ip || ' 注册为其 ' || type
-                    || '，但该节点处于 NotReady：节点已宕机或失联，而不只是 kubelet 端口不可达'
-                ELSE '：目前没有节点使用该地址（节点已删除或更换了地址）' END
-        || coalesce('；该节点的其他地址：' || others, '') AS message_zh,
+    n AS errors, ip, srcs, ready, type, others,
     lines AS evidence,
     -- The FAQ's case: the node is Ready (the kubelet reaches the API server) and the API
     -- server cannot reach the kubelet. A NotReady node is down (another rule's finding); an

@@ -35,6 +35,29 @@ grep pids /proc/cgroups; ls /sys/fs/cgroup/ | grep pids
 journalctl -u kubelet | grep -i 'subsystem: pids'
 ```
 """
+[message]
+en = """\
+node {{ node }}: \
+{% for p in parts %}\
+  {% if p == 'kernel' %}kernel {{ kernel }} is older than {{ min_kernel }}\
+  {% elif p == 'nopids' %}no pids cgroup controller\
+  {% elif p == 'logs' %}kubelet logged "failed to find subsystem mount for required subsystem: pids" {{ logged }} times (QoS cgroups not applied)\
+  {% elif p == 'mounted' %}its pids cgroup controller is mounted now\
+  {% elif pids_present %}but its pids cgroup controller is there (a backported kernel) and the kubelet logged no QoS error\
+  {% else %}its cgroup controllers were not collected (no node bundle) and the kubelet logged no QoS error: not a proven problem{% endif %}\
+  {% if not loop.last %}; {% endif %}\
+{% endfor %}"""
+zh = """\
+节点 {{ node }}：\
+{% for p in parts %}\
+  {% if p == 'kernel' %}内核 {{ kernel }} 低于 {{ min_kernel }}\
+  {% elif p == 'nopids' %}没有 pids cgroup 控制器\
+  {% elif p == 'logs' %}kubelet 日志中出现 "failed to find subsystem mount for required subsystem: pids" {{ logged }} 次（QoS cgroup 未生效）\
+  {% elif p == 'mounted' %}该节点现在已挂载 pids cgroup 控制器\
+  {% elif pids_present %}但该节点有 pids cgroup 控制器（内核已向后移植），kubelet 也未报 QoS 错误\
+  {% else %}未采集到该节点的 cgroup 控制器（没有节点包），kubelet 也未报 QoS 错误：问题未被证实{% endif %}\
+  {% if not loop.last %}；{% endif %}\
+{% endfor %}"""
 [thresholds]
 min_kernel = "4.14"
 --- */
@@ -95,24 +118,10 @@ j AS (
     LEFT JOIN logs l ON l.cluster = k.cluster AND l.node = k.node
 )
 SELECT 'node/' || node AS resource, node, bundle_id,
-    'node ' || node || ': '
-        || concat_ws('; ',
-            CASE WHEN kernel IS NOT NULL THEN 'kernel ' || kernel || ' is older than ' || ${min_kernel} END,
-            CASE WHEN pids_what IS NOT NULL THEN 'no pids cgroup controller' END,
-            CASE WHEN n > 0 THEN 'kubelet logged "failed to find subsystem mount for required subsystem: pids" ' || n || ' times (QoS cgroups not applied)' END,
-            CASE WHEN pids_what IS NULL AND n > 0 AND pids_present THEN 'its pids cgroup controller is mounted now' END,
-            CASE WHEN pids_what IS NULL AND coalesce(n, 0) = 0 THEN
-                CASE WHEN pids_present THEN 'but its pids cgroup controller is there (a backported kernel) and the kubelet logged no QoS error'
-                     ELSE 'its cgroup controllers were not collected (no node bundle) and the kubelet logged no QoS error: not a proven problem' END END) AS message,
-    '节点 ' || node || '：'
-        || concat_ws('；',
-            CASE WHEN kernel IS NOT NULL THEN '内核 ' || kernel || ' 低于 ' || ${min_kernel} END,
-            CASE WHEN pids_what IS NOT NULL THEN '没有 pids cgroup 控制器' END,
-            CASE WHEN n > 0 THEN 'kubelet 日志中出现 "failed to find subsystem mount for required subsystem: pids" ' || n || ' 次（QoS cgroup 未生效）' END,
-            CASE WHEN pids_what IS NULL AND n > 0 AND pids_present THEN '该节点现在已挂载 pids cgroup 控制器' END,
-            CASE WHEN pids_what IS NULL AND coalesce(n, 0) = 0 THEN
-                CASE WHEN pids_present THEN '但该节点有 pids cgroup 控制器（内核已向后移植），kubelet 也未报 QoS 错误'
-                     ELSE '未采集到该节点的 cgroup 控制器（没有节点包），kubelet 也未报 QoS 错误：问题未被证实' END END) AS message_zh,
+    list_filter([CASE WHEN kernel IS NOT NULL THEN 'kernel' END, CASE WHEN pids_what IS NOT NULL THEN 'nopids' END,
+                 CASE WHEN n > 0 THEN 'logs' END, CASE WHEN pids_what IS NULL AND n > 0 AND pids_present THEN 'mounted' END,
+                 CASE WHEN pids_what IS NULL AND coalesce(n, 0) = 0 THEN 'quiet' END], lambda p: p IS NOT NULL) AS parts,
+    kernel, n AS logged, pids_present,
     list_concat(coalesce(whats, []), CASE WHEN pids_what IS NOT NULL THEN [pids_what] ELSE [] END, coalesce(lines, [])) AS evidence,
     -- A missing controller (measured now) or the kubelet's own error proves it; an old
     -- kernel alone does not (RHEL 7 kernels carry the pids controller since 7.5).

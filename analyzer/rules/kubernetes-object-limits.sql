@@ -57,6 +57,39 @@ ETCDCTL_API=3 etcdctl endpoint status -w table
 ETCDCTL_API=3 etcdctl defrag && ETCDCTL_API=3 etcdctl alarm disarm
 ```
 """
+[message]
+en = """\
+{% if kind == 'node' %}node {{ name }} runs {{ pods }} pods of its capacity of {{ cap }} (pods per node limit, maxPods)\
+{% elif kind == 'object' %}{{ object_kind }} {{ object }} is {{ kib }} KiB, close to etcd's 1 MiB object limit\
+  {% if big_for_apply %}; too big for client-side kubectl apply (last-applied annotation over 256 KiB){% endif %}\
+{% elif kind == 'annotations' %}{{ object_kind }} {{ object }} carries {{ kib }} KiB of annotations, \
+close to the 256 KiB limit for all annotations together\
+{% elif kind == 'statefulset' %}StatefulSet {{ object }} has a {{ name_len }}-character name: \
+its pods' controller-revision-hash label exceeds {{ dns_label_max }} characters, so it cannot create pods\
+{% elif kind == 'etcd' %}etcd --quota-backend-bytes is {{ quota_gib }} GiB ({{ origin }}), above the recommended maximum of 8 GiB\
+{% else %}{{ count }} errors from Kubernetes/etcd size limits (\
+  {% for l in limits %}\
+    {% if l == 'pods' %}pods per node{% elif l == 'object' %}object size{% elif l == 'annotations' %}annotation size\
+    {% elif l == 'label' %}63-character DNS label{% elif l == 'grpc' %}gRPC 4 MB message{% else %}etcd quota exceeded{% endif %}\
+    {% if not loop.last %}, {% endif %}\
+  {% endfor %})\
+{% endif %}"""
+zh = """\
+{% if kind == 'node' %}节点 {{ name }} 运行了 {{ pods }} 个 Pod，容量为 {{ cap }}（每节点 Pod 数上限，maxPods）\
+{% elif kind == 'object' %}{{ object_kind }} {{ object }} 大小为 {{ kib }} KiB，接近 etcd 的 1 MiB 对象大小限制\
+  {% if big_for_apply %}；对客户端 kubectl apply 来说过大（last-applied annotation 超过 256 KiB）{% endif %}\
+{% elif kind == 'annotations' %}{{ object_kind }} {{ object }} 的 annotation 共 {{ kib }} KiB，\
+接近所有 annotation 合计 256 KiB 的限制\
+{% elif kind == 'statefulset' %}StatefulSet {{ object }} 的名称长度为 {{ name_len }} 个字符：\
+其 Pod 的 controller-revision-hash 标签超过 {{ dns_label_max }} 个字符，因此无法创建 Pod\
+{% elif kind == 'etcd' %}etcd --quota-backend-bytes 为 {{ quota_gib }} GiB（{{ origin }}），超过建议的最大值 8 GiB\
+{% else %}{{ count }} 个错误来自 Kubernetes/etcd 的大小限制（\
+  {% for l in limits %}\
+    {% if l == 'pods' %}每节点 Pod 数{% elif l == 'object' %}对象大小{% elif l == 'annotations' %}annotation 大小\
+    {% elif l == 'label' %}63 字符的 DNS label{% elif l == 'grpc' %}gRPC 4 MB 消息{% else %}etcd 配额超限{% endif %}\
+    {% if not loop.last %}、{% endif %}\
+  {% endfor %}）\
+{% endif %}"""
 [thresholds]
 # Share of a node's pod capacity in use before it is reported.
 pod_capacity_ratio = 0.95
@@ -124,20 +157,16 @@ etcd_quota AS (
 ),
 rows AS (
     SELECT 'node/' || name AS resource, NULL AS namespace, name, name AS node, bundle_id,
-        'node ' || name || ' runs ' || pods || ' pods of its capacity of ' || cap || ' (pods per node limit, maxPods)' AS message,
-        '节点 ' || name || ' 运行了 ' || pods || ' 个 Pod，容量为 ' || cap || '（每节点 Pod 数上限，maxPods）' AS message_zh,
+        'node' AS kind, pods, cap, NULL AS object_kind, NULL AS object, NULL::BIGINT AS kib, NULL::BOOLEAN AS big_for_apply,
+        NULL::BIGINT AS name_len, NULL AS quota_gib, NULL AS origin, NULL::VARCHAR[] AS limits,
         ['pods: ' || pods || ' / ' || cap] AS evidence,
         CASE WHEN pods >= cap AND bundle_id IN (SELECT bundle_id FROM pods_turned_away) THEN 'high' ELSE 'medium' END AS severity,
         NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen, NULL::BIGINT AS recent_count, NULL::BIGINT AS count
     FROM full_nodes
     UNION ALL
     SELECT lower(kind) || '/' || CASE WHEN namespace = '' THEN '' ELSE namespace || '/' END || name, namespace, name, NULL, bundle_id,
-        kind || ' ' || CASE WHEN namespace = '' THEN '' ELSE namespace || '/' END || name || ' is ' || CAST(round(doc_bytes / 1024.0) AS BIGINT)
-            || ' KiB, close to etcd''s 1 MiB object limit'
-            || CASE WHEN doc_bytes > ${annotation_limit_bytes} THEN '; too big for client-side kubectl apply (last-applied annotation over 256 KiB)' ELSE '' END,
-        kind || ' ' || CASE WHEN namespace = '' THEN '' ELSE namespace || '/' END || name || ' 大小为 ' || CAST(round(doc_bytes / 1024.0) AS BIGINT)
-            || ' KiB，接近 etcd 的 1 MiB 对象大小限制'
-            || CASE WHEN doc_bytes > ${annotation_limit_bytes} THEN '；对客户端 kubectl apply 来说过大（last-applied annotation 超过 256 KiB）' ELSE '' END,
+        'object', NULL, NULL, kind, CASE WHEN namespace = '' THEN '' ELSE namespace || '/' END || name, CAST(round(doc_bytes / 1024.0) AS BIGINT),
+        doc_bytes > ${annotation_limit_bytes}, NULL, NULL, NULL, NULL,
         ['size: ' || doc_bytes || ' bytes (without managedFields)'],
         CASE WHEN doc_bytes >= ${object_limit_bytes} THEN 'medium' ELSE 'low' END,
         NULL, NULL, NULL, NULL
@@ -145,10 +174,8 @@ rows AS (
     WHERE doc_bytes >= ${object_warn_bytes} AND resource <> 'events'
     UNION ALL
     SELECT lower(kind) || '/' || CASE WHEN namespace = '' THEN '' ELSE namespace || '/' END || name, namespace, name, NULL, bundle_id,
-        kind || ' ' || name || ' carries ' || CAST(round(strlen(CAST(annotations AS VARCHAR)) / 1024.0) AS BIGINT)
-            || ' KiB of annotations, close to the 256 KiB limit for all annotations together',
-        kind || ' ' || name || ' 的 annotation 共 ' || CAST(round(strlen(CAST(annotations AS VARCHAR)) / 1024.0) AS BIGINT)
-            || ' KiB，接近所有 annotation 合计 256 KiB 的限制',
+        'annotations', NULL, NULL, kind, name, CAST(round(strlen(CAST(annotations AS VARCHAR)) / 1024.0) AS BIGINT),
+        NULL, NULL, NULL, NULL, NULL,
         list_transform(list_filter(json_keys(annotations), lambda k: strlen(CAST(json_extract(annotations, '$."' || k || '"') AS VARCHAR)) > 10240),
             lambda k: 'annotation ' || k),
         'medium',
@@ -158,10 +185,7 @@ rows AS (
     WHERE doc_bytes >= ${annotation_warn_bytes} AND strlen(CAST(annotations AS VARCHAR)) >= ${annotation_warn_bytes} AND resource <> 'events'
     UNION ALL
     SELECT 'statefulset/' || namespace || '/' || name, namespace, name, NULL, bundle_id,
-        'StatefulSet ' || namespace || '/' || name || ' has a ' || strlen(name) || '-character name: its pods'' controller-revision-hash label exceeds '
-            || ${dns_label_max} || ' characters, so it cannot create pods',
-        'StatefulSet ' || namespace || '/' || name || ' 的名称长度为 ' || strlen(name) || ' 个字符：其 Pod 的 controller-revision-hash 标签超过 '
-            || ${dns_label_max} || ' 个字符，因此无法创建 Pod',
+        'statefulset', NULL, NULL, NULL, namespace || '/' || name, NULL, NULL, strlen(name), NULL, NULL, NULL,
         ['name length ' || strlen(name) || ' > ' || ${statefulset_name_max}],
         'high',
         NULL, NULL, NULL, NULL
@@ -169,8 +193,9 @@ rows AS (
     WHERE kind = 'StatefulSet' AND strlen(name) > ${statefulset_name_max}
     UNION ALL
     SELECT 'etcd/' || coalesce(node, 'cluster'), NULL, NULL, node, bundle_id,
-        'etcd --quota-backend-bytes is ' || CAST(round(bytes / 1073741824.0, 1) AS VARCHAR) || ' GiB (' || origin || '), above the recommended maximum of 8 GiB',
-        'etcd --quota-backend-bytes 为 ' || CAST(round(bytes / 1073741824.0, 1) AS VARCHAR) || ' GiB（' || origin || '），超过建议的最大值 8 GiB',
+        'etcd', NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+        -- DuckDB's text of the rounded number (12.0, 9.5).
+        CAST(round(bytes / 1073741824.0, 1) AS VARCHAR), origin, NULL,
         ['quota-backend-bytes=' || bytes],
         -- A recommendation (keep it at most 8 GB), not a failure.
         'low',
@@ -179,22 +204,14 @@ rows AS (
     WHERE bytes > ${etcd_quota_max_bytes}
     UNION ALL
     SELECT 'cluster', NULL, NULL, NULL, bundle_id,
-        sum(n) || ' errors from Kubernetes/etcd size limits ('
-            || concat_ws(', ',
-                CASE WHEN bool_or(contains(line, 'Too many pods') OR contains(line, 'OutOfpods') OR contains(line, 'resource: pods')) THEN 'pods per node' END,
-                CASE WHEN bool_or(contains(line, 'request is too large') OR contains(line, 'Request entity too large')) THEN 'object size' END,
-                CASE WHEN bool_or(contains(line, 'Too long: must have at most')) THEN 'annotation size' END,
-                CASE WHEN bool_or(contains(line, 'must be no more than 63 characters')) THEN '63-character DNS label' END,
-                CASE WHEN bool_or(contains(line, 'message larger than max')) THEN 'gRPC 4 MB message' END,
-                CASE WHEN bool_or(contains(line, 'database space exceeded')) THEN 'etcd quota exceeded' END) || ')',
-        sum(n) || ' 个错误来自 Kubernetes/etcd 的大小限制（'
-            || concat_ws('、',
-                CASE WHEN bool_or(contains(line, 'Too many pods') OR contains(line, 'OutOfpods') OR contains(line, 'resource: pods')) THEN '每节点 Pod 数' END,
-                CASE WHEN bool_or(contains(line, 'request is too large') OR contains(line, 'Request entity too large')) THEN '对象大小' END,
-                CASE WHEN bool_or(contains(line, 'Too long: must have at most')) THEN 'annotation 大小' END,
-                CASE WHEN bool_or(contains(line, 'must be no more than 63 characters')) THEN '63 字符的 DNS label' END,
-                CASE WHEN bool_or(contains(line, 'message larger than max')) THEN 'gRPC 4 MB 消息' END,
-                CASE WHEN bool_or(contains(line, 'database space exceeded')) THEN 'etcd 配额超限' END) || '）',
+        'errors', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+        list_filter([
+            CASE WHEN bool_or(contains(line, 'Too many pods') OR contains(line, 'OutOfpods') OR contains(line, 'resource: pods')) THEN 'pods' END,
+            CASE WHEN bool_or(contains(line, 'request is too large') OR contains(line, 'Request entity too large')) THEN 'object' END,
+            CASE WHEN bool_or(contains(line, 'Too long: must have at most')) THEN 'annotations' END,
+            CASE WHEN bool_or(contains(line, 'must be no more than 63 characters')) THEN 'label' END,
+            CASE WHEN bool_or(contains(line, 'message larger than max')) THEN 'grpc' END,
+            CASE WHEN bool_or(contains(line, 'database space exceeded')) THEN 'quota' END], lambda x: x IS NOT NULL),
         list(DISTINCT origin || ': ' || line)[1:4],
         -- etcd past its quota refuses every write: an outage while it is current. The other
         -- limits fail the requests that hit them.
@@ -206,5 +223,7 @@ rows AS (
     GROUP BY bundle_id
     HAVING count(*) > 0
 )
-SELECT * FROM rows
+SELECT resource, namespace, name, node, bundle_id, kind, pods, cap, object_kind, object, kib, big_for_apply, name_len,
+    quota_gib, origin, limits, evidence, severity, first_seen, last_seen, recent_count, count
+FROM rows
 ORDER BY resource

@@ -49,6 +49,29 @@ kubectl -n kube-system logs deploy/metrics-server
 参见 https://kubernetes.io/zh-cn/docs/tasks/administer-cluster/kubeadm/kubeadm-certs/#kubelet-serving-certs
 以及 https://github.com/kubernetes-sigs/metrics-server/blob/master/FAQ.md#how-to-run-metrics-server-securely
 """
+[message]
+en = """\
+{% if kind == 'errors' %}\
+  metrics-server cannot verify kubelet serving certificates ({{ errors }} x509 errors in its logs)\
+  {% if self_signed %}; no kubelet has serverTLSBootstrap: true, their serving certificates are self-signed{% endif %}\
+  {% if impact is not none %}; \
+{% for i in impact %}{% if i.kind == 'apiservice' %}APIService {{ i.name }} is not Available ({{ i.reason }})\
+{% else %}deployment {{ i.name }} has {{ i.ready }}/{{ i.desired }} ready replicas{% endif %}{% if not loop.last %}; {% endif %}{% endfor %}\
+: node metrics (kubectl top, HPA) are unavailable{% endif %}\
+{% else %}\
+  metrics-server runs with --kubelet-insecure-tls: kubelet serving certificates are not verified (not recommended in production)\
+{% endif %}"""
+zh = """\
+{% if kind == 'errors' %}\
+  metrics-server 无法验证 kubelet 服务证书（其日志中有 {{ errors }} 条 x509 错误）\
+  {% if self_signed %}；没有任何 kubelet 设置 serverTLSBootstrap: true，其服务证书均为自签名{% endif %}\
+  {% if impact is not none %}；\
+{% for i in impact %}{% if i.kind == 'apiservice' %}APIService {{ i.name }} 不可用（{{ i.reason }}）\
+{% else %}Deployment {{ i.name }} 就绪副本 {{ i.ready }}/{{ i.desired }}{% endif %}{% if not loop.last %}；{% endif %}{% endfor %}\
+：节点指标（kubectl top、HPA）不可用{% endif %}\
+{% else %}\
+  metrics-server 以 --kubelet-insecure-tls 运行：不校验 kubelet 服务证书（不建议在生产环境中使用）\
+{% endif %}"""
 --- */
 WITH ms AS (
     SELECT bundle_id, namespace, workload, name,
@@ -82,25 +105,20 @@ server_tls_bootstrap AS (
 -- What stops working without node metrics: the metrics API (kubectl top, HPA) is unavailable,
 -- or metrics-server itself is not ready (it reports ready only once it has scraped nodes).
 impact AS (
-    SELECT bundle_id, list(what ORDER BY what) AS whats, list(what_zh ORDER BY what) AS whats_zh FROM (
+    SELECT bundle_id, list(what ORDER BY what) AS whats, list(item ORDER BY what) AS items FROM (
         SELECT bundle_id, 'APIService ' || name || ' is not Available (' || coalesce(reason, '?') || ')' AS what,
-            'APIService ' || name || ' 不可用（' || coalesce(reason, '?') || '）' AS what_zh
+            {'kind': 'apiservice', 'name': name, 'reason': coalesce(reason, '?'), 'ready': NULL::BIGINT, 'desired': NULL::BIGINT} AS item
         FROM apiservices WHERE "group" = 'metrics.k8s.io' AND available IN ('False', 'Unknown')
         UNION ALL
         SELECT bundle_id, 'deployment ' || namespace || '/' || name || ' has ' || coalesce(ready, 0) || '/' || desired || ' ready replicas',
-            'Deployment ' || namespace || '/' || name || ' 就绪副本 ' || coalesce(ready, 0) || '/' || desired
+            {'kind': 'deployment', 'name': namespace || '/' || name, 'reason': NULL, 'ready': coalesce(ready, 0), 'desired': desired}
         FROM workloads WHERE kind = 'Deployment' AND name LIKE '%metrics-server%' AND desired > 0 AND coalesce(ready, 0) = 0
     ) GROUP BY bundle_id
 )
 SELECT
     'deployment/' || l.namespace || '/metrics-server' AS resource,
     l.namespace, 'metrics-server' AS name, l.bundle_id,
-    'metrics-server cannot verify kubelet serving certificates (' || l.n || ' x509 errors in its logs)'
-        || CASE WHEN s.total > 0 AND s.on_nodes = 0 THEN '; no kubelet has serverTLSBootstrap: true, their serving certificates are self-signed' ELSE '' END
-        || coalesce('; ' || array_to_string(i.whats, '; ') || ': node metrics (kubectl top, HPA) are unavailable', '') AS message,
-    'metrics-server 无法验证 kubelet 服务证书（其日志中有 ' || l.n || ' 条 x509 错误）'
-        || CASE WHEN s.total > 0 AND s.on_nodes = 0 THEN '；没有任何 kubelet 设置 serverTLSBootstrap: true，其服务证书均为自签名' ELSE '' END
-        || coalesce('；' || array_to_string(i.whats_zh, '；') || '：节点指标（kubectl top、HPA）不可用', '') AS message_zh,
+    'errors' AS kind, l.n AS errors, coalesce(s.total > 0 AND s.on_nodes = 0, false) AS self_signed, i.items AS impact,
     list_concat(l.lines, coalesce(i.whats, [])) AS evidence,
     -- The errors alone may concern a few nodes; the metrics API down is an outage.
     CASE WHEN i.bundle_id IS NOT NULL THEN 'high' ELSE 'medium' END AS severity,
@@ -110,8 +128,7 @@ LEFT JOIN server_tls_bootstrap s ON s.bundle_id = l.bundle_id
 LEFT JOIN impact i ON i.bundle_id = l.bundle_id
 UNION ALL
 SELECT 'deployment/' || m.namespace || '/' || m.workload, m.namespace, m.workload, m.bundle_id,
-    'metrics-server runs with --kubelet-insecure-tls: kubelet serving certificates are not verified (not recommended in production)',
-    'metrics-server 以 --kubelet-insecure-tls 运行：不校验 kubelet 服务证书（不建议在生产环境中使用）',
+    'insecure', NULL, NULL, NULL,
     ['container ' || m.name || ' args: ' || m.argv],
     -- The FAQ's own workaround, common on healthy clusters: advice, not a failure.
     'info',

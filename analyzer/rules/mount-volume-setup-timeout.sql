@@ -45,10 +45,21 @@ kubectl -n <ns> get secret,configmap
 kubectl -n <ns> delete pod <pod>
 ```
 """
+[message]
+en = """\
+volume {{ volume }} of pod {{ namespace }}/{{ name }} failed to mount {{ count }} times (timed out waiting for the condition\
+{% if cache is not none %}, {{ cache }} cache not synced{% endif %}); pod is {{ phase }}{% if not ready %}, not Ready{% endif %} \
+(seen in {% for w in seen or [] %}{% if w.kind == 'event' %}event {{ w.ref }}{% else %}{{ w.kind }} log {{ w.ref }}{% endif %}\
+{% if not loop.last %}, {% endif %}{% endfor %})"""
+zh = """\
+Pod {{ namespace }}/{{ name }} 的卷 {{ volume }} 挂载失败 {{ count }} 次（timed out waiting for the condition\
+{% if cache is not none %}，{{ cache }} cache 未同步{% endif %}）；Pod 处于 {{ phase }}{% if not ready %}，未 Ready{% endif %}\
+（见于 {% for w in seen or [] %}{% if w.kind == 'event' %}事件 {{ w.ref }}{% else %}{{ w.kind }} 日志 {{ w.ref }}{% endif %}\
+{% if not loop.last %}、{% endif %}{% endfor %}）"""
 --- */
 WITH hits AS MATERIALIZED (
     SELECT e.bundle_id, e.object_namespace AS namespace, e.object_name AS pod, e.object_uid AS pod_uid, e.message AS line, e.count AS n,
-        'event ' || e.reason AS what, '事件 ' || e.reason AS what_zh,
+        {'kind': 'event', 'ref': e.reason} AS what,
         coalesce(e.last_seen, e.first_seen)::TIMESTAMPTZ AS ts, b.collected_at - coalesce(e.last_seen, e.first_seen) AS age
     FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
     WHERE object_kind = 'Pod' AND reason IN ('FailedMount', 'FailedAttachVolume')
@@ -61,7 +72,8 @@ WITH hits AS MATERIALIZED (
         nullif(split_part(regexp_extract(line, '\spod="([^"/]+/[^"]+)"', 1), '/', 2), ''),
         coalesce(nullif(regexp_extract(line, '\(UID: \\?"([0-9a-f-]{36})', 1), ''),
                  nullif(regexp_extract(line, 'podUID="?([0-9a-f-]{36})', 1), '')),
-        line, 1, source || ' log ' || coalesce(service, container, ''), source || ' 日志 ' || coalesce(service, container, ''),
+        -- A log's kind is its source: container, node or host.
+        line, 1, {'kind': source, 'ref': coalesce(service, container, '')},
         l.ts, l.age
     FROM log_lines l LEFT JOIN host_nodes hn ON hn.bundle_id = l.bundle_id
     -- "olume" is in each of the three wordings: one test for most lines (CASE keeps the order).
@@ -89,17 +101,17 @@ cstate AS (
     GROUP BY ALL
 ),
 vols AS (
-    SELECT p.bundle_id, p.namespace, p.name AS pod, p.node, p.phase, p.ready, p.conditions, h.line, h.n, h.what, h.what_zh, h.ts, h.age,
+    SELECT p.bundle_id, p.namespace, p.name AS pod, p.node, p.phase, p.ready, p.conditions, h.line, h.n, h.what, h.ts, h.age,
         coalesce(nullif(regexp_extract(h.line, 'for volume \\?"([^"\\]+)', 1), ''),
                  nullif(regexp_extract(h.line, 'unmounted volumes=\[([^\]]*)\]', 1), ''),
                  '?') AS volume
     -- A hit names its pod by namespace and name, or by UID (kubelet lines): two equi-joins,
     -- the second for the pairs the first does not make, rather than one join on an OR that
     -- would compare every hit with every pod.
-    FROM (SELECT h.line, h.n, h.what, h.what_zh, h.ts, h.age, p.pod_row FROM hits h
+    FROM (SELECT h.line, h.n, h.what, h.ts, h.age, p.pod_row FROM hits h
           JOIN cand p ON p.bundle_id = h.bundle_id AND p.namespace = h.namespace AND p.name = h.pod
           UNION ALL
-          SELECT h.line, h.n, h.what, h.what_zh, h.ts, h.age, p.pod_row FROM hits h
+          SELECT h.line, h.n, h.what, h.ts, h.age, p.pod_row FROM hits h
           JOIN cand p ON p.bundle_id = h.bundle_id AND p.uid = h.pod_uid
           WHERE NOT coalesce(p.namespace = h.namespace AND p.name = h.pod, false)) h
     JOIN cand p ON p.pod_row = h.pod_row
@@ -112,18 +124,11 @@ vols AS (
 SELECT
     'pod/' || namespace || '/' || pod AS resource,
     namespace, pod AS name, node, bundle_id,
-    'volume ' || volume || ' of pod ' || namespace || '/' || pod || ' failed to mount '
-        || sum(n) || ' times (timed out waiting for the condition'
-        || CASE WHEN bool_or(contains(line, 'secret cache')) THEN ', secret cache not synced'
-                WHEN bool_or(contains(line, 'configmap cache')) THEN ', configmap cache not synced' ELSE '' END
-        || '); pod is ' || phase || CASE WHEN ready THEN '' ELSE ', not Ready' END
-        || ' (seen in ' || string_agg(DISTINCT what, ', ' ORDER BY what) || ')' AS message,
-    'Pod ' || namespace || '/' || pod || ' 的卷 ' || volume || ' 挂载失败 '
-        || sum(n) || ' 次（timed out waiting for the condition'
-        || CASE WHEN bool_or(contains(line, 'secret cache')) THEN '，secret cache 未同步'
-                WHEN bool_or(contains(line, 'configmap cache')) THEN '，configmap cache 未同步' ELSE '' END
-        || '）；Pod 处于 ' || phase || CASE WHEN ready THEN '' ELSE '，未 Ready' END
-        || '（见于 ' || string_agg(DISTINCT what_zh, '、' ORDER BY what_zh) || '）' AS message_zh,
+    volume, phase, ready,
+    CASE WHEN bool_or(contains(line, 'secret cache')) THEN 'secret'
+         WHEN bool_or(contains(line, 'configmap cache')) THEN 'configmap' END AS cache,
+    -- Kinds sort as their English names: container, event, host, node.
+    list(DISTINCT what ORDER BY what) FILTER (WHERE what.kind IS NOT NULL AND what.ref IS NOT NULL) AS seen,
     sum(n) AS count,
     min(ts) AS first_seen, max(ts) AS last_seen,
     -- Events and kubelet lines within the hour: the mount is failing now.

@@ -12,6 +12,21 @@ patterns = [
 [title]
 en = "Namespace stuck Terminating because an APIService is unavailable"
 zh = "命名空间因 APIService 不可用而一直处于 Terminating"
+[message]
+en = """\
+namespace {{ name }} has been Terminating{% if minutes is not none %} for {{ minutes }} minutes{% endif %} while APIService \
+{% for a in apis or [] %}{{ a.api }}{% if a.reason is not none %} ({{ a.reason }}){% endif %}{% if a.served_here %} served from this namespace{% endif %}\
+{% if not loop.last %}, {% endif %}{% endfor %} is unavailable\
+{% if named %}: namespace deletion is blocked by its discovery failure\
+{% elif discovery_failed == 'True' %}: namespace deletion reports a discovery failure\
+{% else %} (the namespace reports no discovery condition: the block is likely, not proven){% endif %}"""
+zh = """\
+命名空间 {{ name }} 已处于 Terminating 状态{% if minutes is not none %} {{ minutes }} 分钟{% endif %}，而以下 APIService 不可用：\
+{% for a in apis or [] %}{{ a.api }}{% if a.reason is not none %}（{{ a.reason }}）{% endif %}{% if a.served_here %}（由该命名空间提供服务）{% endif %}\
+{% if not loop.last %}、{% endif %}{% endfor %}\
+{% if named %}；其 API 发现失败阻塞了命名空间删除\
+{% elif discovery_failed == 'True' %}；命名空间删除报告了 API 发现失败\
+{% else %}（该命名空间没有报告发现状态：很可能被阻塞，但未得到证实）{% endif %}"""
 [thresholds]
 min_terminating_minutes = 5
 [remediation]
@@ -74,21 +89,9 @@ pairs AS (
     WHERE coalesce(t.discovery_failed, '') <> 'False'
 )
 SELECT 'namespace/' || p.name AS resource, p.name AS namespace, p.name, p.bundle_id,
-    'namespace ' || p.name || ' has been Terminating'
-        || coalesce(' for ' || CAST(round(p.minutes) AS BIGINT) || ' minutes', '')
-        || ' while APIService ' || string_agg(p.api || coalesce(' (' || p.reason || ')', '')
-            || CASE WHEN p.served_here THEN ' served from this namespace' ELSE '' END, ', ' ORDER BY p.api)
-        || ' is unavailable'
-        || CASE WHEN bool_or(p.named) THEN ': namespace deletion is blocked by its discovery failure'
-                WHEN any_value(p.discovery_failed) = 'True' THEN ': namespace deletion reports a discovery failure'
-                ELSE ' (the namespace reports no discovery condition: the block is likely, not proven)' END AS message,
-    '命名空间 ' || p.name || ' 已处于 Terminating 状态'
-        || coalesce(' ' || CAST(round(p.minutes) AS BIGINT) || ' 分钟', '')
-        || '，而以下 APIService 不可用：' || string_agg(p.api || coalesce('（' || p.reason || '）', '')
-            || CASE WHEN p.served_here THEN '（由该命名空间提供服务）' ELSE '' END, '、' ORDER BY p.api)
-        || CASE WHEN bool_or(p.named) THEN '；其 API 发现失败阻塞了命名空间删除'
-                WHEN any_value(p.discovery_failed) = 'True' THEN '；命名空间删除报告了 API 发现失败'
-                ELSE '（该命名空间没有报告发现状态：很可能被阻塞，但未得到证实）' END AS message_zh,
+    CAST(round(p.minutes) AS BIGINT) AS minutes,
+    list({'api': p.api, 'reason': p.reason, 'served_here': p.served_here} ORDER BY p.api) FILTER (WHERE p.api IS NOT NULL) AS apis,
+    bool_or(p.named) AS named, any_value(p.discovery_failed) AS discovery_failed,
     list_concat(CASE WHEN any_value(p.why) IS NOT NULL THEN [any_value(p.why)] ELSE [] END,
                 list(p.api || ': ' || coalesce(p.message, p.reason, 'Available=False') ORDER BY p.api)) AS evidence,
     -- Proven when the namespace's own discovery failure names the group, or the APIService's

@@ -54,6 +54,41 @@ journalctl --vacuum-size=500M
 kubectl taint nodes <nodename> node.kubernetes.io/disk-pressure-
 ```
 """
+[message]
+en = """\
+{% if history %}node {{ node }} evicted {{ evicted_old }} pods for disk, the last {{ days_ago }} days before collection; \
+no disk pressure now (delete the leftover Evicted pods)\
+{% else %}node {{ node }} is short of disk: \
+  {% if whats %}\
+    {% for w in whats %}\
+      {% if w.kind == 'condition' %}condition DiskPressure=True{% if w.ref is not none %} ({{ w.ref }}){% endif %}\
+      {% elif w.kind == 'taint' %}taint node.kubernetes.io/disk-pressure:{{ w.ref }}\
+      {% elif w.kind == 'pods' %}pods evicted for disk{% if w.ref %} long ago{% endif %}\
+      {% elif w.kind == 'event' %}event {{ w.ref }}\
+      {% elif w.kind == 'filesystem' %}filesystem above {{ used_pct_warn }}%\
+      {% else %}{{ w.kind }} log {{ w.ref }}{% endif %}\
+      {% if not loop.last %}, {% endif %}\
+    {% endfor %}\
+  {% else %}no current sign{% endif %}\
+  {% if evicted_now > 0 %} ({{ evicted_now }} pods evicted){% endif %}\
+{% endif %}"""
+zh = """\
+{% if history %}节点 {{ node }} 曾因磁盘不足驱逐 {{ evicted_old }} 个 Pod，最近一次在收集前 {{ days_ago }} 天；\
+目前没有磁盘压力（可删除残留的 Evicted Pod）\
+{% else %}节点 {{ node }} 磁盘空间不足：\
+  {% if whats %}\
+    {% for w in whats %}\
+      {% if w.kind == 'condition' %}节点状况 DiskPressure=True{% if w.ref is not none %}（{{ w.ref }}）{% endif %}\
+      {% elif w.kind == 'taint' %}污点 node.kubernetes.io/disk-pressure:{{ w.ref }}\
+      {% elif w.kind == 'pods' %}{% if w.ref %}很久以前因磁盘不足驱逐的 Pod{% else %}因磁盘不足驱逐 Pod{% endif %}\
+      {% elif w.kind == 'event' %}事件 {{ w.ref }}\
+      {% elif w.kind == 'filesystem' %}文件系统使用率超过 {{ used_pct_warn }}%\
+      {% else %}{{ w.kind }} 日志 {{ w.ref }}{% endif %}\
+      {% if not loop.last %}、{% endif %}\
+    {% endfor %}\
+  {% else %}目前无迹象{% endif %}\
+  {% if evicted_now > 0 %}（已驱逐 {{ evicted_now }} 个 Pod）{% endif %}\
+{% endif %}"""
 [thresholds]
 used_pct_warn = 85
 --- */
@@ -72,37 +107,37 @@ evictions AS (
                                      OR contains(p.message, 'nodefs') OR contains(p.message, 'imagefs'))
 ),
 signals AS (
-    SELECT bundle_id, node, 'condition DiskPressure=True' || coalesce(' (' || reason || ')', '') AS what,
-        '节点状况 DiskPressure=True' || coalesce('（' || reason || '）', '') AS what_zh,
+    -- Kinds sort as the English texts start: condition, container, event, filesystem, host, node, pods, taint.
+    SELECT bundle_id, node, {'kind': 'condition', 'ref': reason} AS what,
         coalesce(message, 'DiskPressure') AS line, 1 AS n, 3 AS weight,
         false AS is_log, false AS is_eviction, NULL::TIMESTAMPTZ AS ts, NULL::INTERVAL AS age
     FROM node_conditions WHERE type = 'DiskPressure' AND status = 'True'
     UNION ALL
-    SELECT bundle_id, node, 'taint node.kubernetes.io/disk-pressure:' || coalesce(effect, ''), '污点 node.kubernetes.io/disk-pressure:' || coalesce(effect, ''),
+    SELECT bundle_id, node, {'kind': 'taint', 'ref': coalesce(effect, '')},
         key || ':' || coalesce(effect, ''), 1, 3, false, false, NULL, NULL
     FROM node_taints WHERE key = 'node.kubernetes.io/disk-pressure'
     UNION ALL
     SELECT bundle_id, node,
-        CASE WHEN collected_at - evicted_at <= ${recent} THEN 'pods evicted for disk' ELSE 'pods evicted for disk long ago' END,
-        CASE WHEN collected_at - evicted_at <= ${recent} THEN '因磁盘不足驱逐 Pod' ELSE '很久以前因磁盘不足驱逐的 Pod' END,
+        {'kind': 'pods', 'ref': CASE WHEN collected_at - evicted_at <= ${recent} THEN '' ELSE 'long ago' END},
         namespace || '/' || name || ': ' || coalesce(message, reason), 1,
         CASE WHEN collected_at - evicted_at <= ${recent} THEN 2 ELSE 0 END, false, true, evicted_at::TIMESTAMPTZ, collected_at - evicted_at
     FROM evictions
     UNION ALL
-    SELECT e.bundle_id, coalesce(e.source_host, CASE WHEN e.object_kind = 'Node' THEN e.object_name END), 'event ' || e.reason, '事件 ' || e.reason,
+    SELECT e.bundle_id, coalesce(e.source_host, CASE WHEN e.object_kind = 'Node' THEN e.object_name END),
+        CASE WHEN e.reason IS NOT NULL THEN {'kind': 'event', 'ref': e.reason} END,
         e.message, e.count, 1, false, false, NULL, NULL
     FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
     WHERE (e.reason IN ('NodeHasDiskPressure', 'FreeDiskSpaceFailed', 'ImageGCFailed')
            OR (e.reason = 'EvictionThresholdMet' AND (contains(e.message, 'ephemeral-storage') OR contains(e.message, 'nodefs') OR contains(e.message, 'imagefs'))))
       AND b.collected_at - coalesce(e.last_seen, e.first_seen) <= ${recent}
     UNION ALL
-    SELECT h.cluster, f.node, 'filesystem above ${used_pct_warn}%', '文件系统使用率超过 ${used_pct_warn}%',
+    SELECT h.cluster, f.node, {'kind': 'filesystem', 'ref': NULL},
         f.path || ' (' || coalesce(f.fstype, '?') || ') ' || CAST(round(f.used_pct, 1) AS VARCHAR) || '% used of '
             || CAST(round(f.size_bytes / 1073741824.0, 1) AS VARCHAR) || ' GiB', 1, 2, false, false, NULL, NULL
     FROM host_filesystems f JOIN hn h ON h.host_bundle = f.bundle_id
     WHERE f.used_pct >= ${used_pct_warn}
     UNION ALL
-    SELECT coalesce(h.cluster, l.bundle_id), l.node, l.source || ' log ' || coalesce(l.service, l.container, ''), l.source || ' 日志 ' || coalesce(l.service, l.container, ''),
+    SELECT coalesce(h.cluster, l.bundle_id), l.node, {'kind': l.source, 'ref': coalesce(l.service, l.container, '')},
         l.line, 1, CASE WHEN in_window(l.age, ${recent}) THEN 1 ELSE 0 END, true, false, l.ts, l.age
     FROM log_lines l LEFT JOIN hn h ON h.host_bundle = l.bundle_id
     -- Lower-cased only when the other words are there (CASE keeps the order).
@@ -112,8 +147,7 @@ signals AS (
 ),
 per_node AS (
     SELECT bundle_id, node, max(weight) AS weight, sum(n) AS n,
-        list(DISTINCT what ORDER BY what) FILTER (WHERE weight > 0 OR NOT is_log) AS whats,
-        list(DISTINCT what_zh ORDER BY what_zh) FILTER (WHERE weight > 0 OR NOT is_log) AS whats_zh,
+        list(DISTINCT what ORDER BY what) FILTER (WHERE (weight > 0 OR NOT is_log) AND what IS NOT NULL) AS whats,
         count(*) FILTER (WHERE is_eviction AND weight > 0) AS evicted_now,
         count(*) FILTER (WHERE is_eviction AND weight = 0) AS evicted_old,
         min(age) FILTER (WHERE is_eviction) AS last_eviction_age,
@@ -127,16 +161,8 @@ per_node AS (
     GROUP BY bundle_id, node
 )
 SELECT 'node/' || p.node AS resource, p.node, p.node AS name, p.bundle_id,
-    CASE WHEN p.weight = 0 AND p.evicted_old > 0 AND NOT p.logs_only
-         THEN 'node ' || p.node || ' evicted ' || p.evicted_old || ' pods for disk, the last ' || CAST(round(epoch(p.last_eviction_age) / 86400.0) AS BIGINT)
-              || ' days before collection; no disk pressure now (delete the leftover Evicted pods)'
-         ELSE 'node ' || p.node || ' is short of disk: ' || coalesce(array_to_string(p.whats, ', '), 'no current sign')
-              || CASE WHEN p.evicted_now > 0 THEN ' (' || p.evicted_now || ' pods evicted)' ELSE '' END END AS message,
-    CASE WHEN p.weight = 0 AND p.evicted_old > 0 AND NOT p.logs_only
-         THEN '节点 ' || p.node || ' 曾因磁盘不足驱逐 ' || p.evicted_old || ' 个 Pod，最近一次在收集前 ' || CAST(round(epoch(p.last_eviction_age) / 86400.0) AS BIGINT)
-              || ' 天；目前没有磁盘压力（可删除残留的 Evicted Pod）'
-         ELSE '节点 ' || p.node || ' 磁盘空间不足：' || coalesce(array_to_string(p.whats_zh, '、'), '目前无迹象')
-              || CASE WHEN p.evicted_now > 0 THEN '（已驱逐 ' || p.evicted_now || ' 个 Pod）' ELSE '' END END AS message_zh,
+    coalesce(p.weight = 0 AND p.evicted_old > 0 AND NOT p.logs_only, false) AS history, p.evicted_old, p.evicted_now,
+    CAST(round(epoch(p.last_eviction_age) / 86400.0) AS BIGINT) AS days_ago, p.whats,
     p.evidence,
     p.n AS count,
     CASE p.weight WHEN 3 THEN 'high' WHEN 2 THEN 'medium' WHEN 1 THEN 'low' ELSE 'info' END AS severity,

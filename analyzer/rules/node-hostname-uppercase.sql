@@ -37,6 +37,36 @@ kubeadm reset && kubeadm join ...        # 按新主机名重新生成 kubelet.c
 openssl x509 -noout -subject -in /var/lib/kubelet/pki/kubelet-client-current.pem
 ```
 """
+[message]
+en = """\
+node {{ node }} has an upper-case host name (\
+{% for s in seen %}\
+  {% if s.kind == 'certificate' %}certificate {{ s.a }}{% elif s.kind == 'file' %}file {{ s.a }}\
+  {% elif s.kind == 'host name' %}host name {{ s.a }}{% elif s.kind == 'journal' %}journal host name {{ s.a }}\
+  {% elif s.kind == 'kubeconfig' %}kubeconfig {{ s.a }} user {{ s.b }}{% elif s.kind == 'kubelet' %}kubelet {{ s.a }}\
+  {% else %}{{ s.kind }} log {{ s.a }} registration refused{% endif %}\
+  {% if not loop.last %}, {% endif %}\
+{% endfor %})\
+{% if refused > 0 %}; the API server refused the kubelet's registration\
+  {% if unregistered %} and the node is not registered in the cluster{% elif node_ready == false %} and the node is NotReady{% endif %}\
+{% elif credentials %}; its node credentials carry the upper-case name, which the node authorizer refuses for node {{ node }}\
+  {% if node_ready %} (the node is Ready now: the authorizer does not enforce it here){% endif %}\
+{% else %}: the kubelet registers the lower-cased name, and no refused registration or upper-case node credential was found: \
+this alone does no harm{% endif %}"""
+zh = """\
+节点 {{ node }} 的主机名包含大写字母（\
+{% for s in seen %}\
+  {% if s.kind == 'certificate' %}证书 {{ s.a }}{% elif s.kind == 'file' %}文件 {{ s.a }}\
+  {% elif s.kind == 'host name' %}主机名 {{ s.a }}{% elif s.kind == 'journal' %}journal 中的主机名 {{ s.a }}\
+  {% elif s.kind == 'kubeconfig' %}kubeconfig {{ s.a }} 用户 {{ s.b }}{% elif s.kind == 'kubelet' %}kubelet {{ s.a }}\
+  {% else %}{{ s.kind }} 日志 {{ s.a }} 注册被拒绝{% endif %}\
+  {% if not loop.last %}、{% endif %}\
+{% endfor %}）\
+{% if refused > 0 %}；API Server 拒绝了 kubelet 的注册\
+  {% if unregistered %}，该节点未在集群中注册{% elif node_ready == false %}，该节点处于 NotReady{% endif %}\
+{% elif credentials %}；节点凭据中使用了大写主机名，节点鉴权会拒绝其访问节点 {{ node }}\
+  {% if node_ready %}（该节点目前 Ready：此集群未强制该鉴权）{% endif %}\
+{% else %}：kubelet 注册时使用小写名称，且未发现注册被拒绝或使用大写名称的节点凭据：仅此一项并无影响{% endif %}"""
 --- */
 WITH hn AS (
     SELECT bundle_id AS host_bundle, node, cluster_bundle_id, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
@@ -44,15 +74,17 @@ WITH hn AS (
 -- Upper case where the host name is set: not a problem by itself (the kubelet lower-cases
 -- the name it registers), but the reason for the failures below.
 names AS (
-    SELECT f.bundle_id, h.cluster, f.node, 'host name ' || f.hostname AS what, '主机名 ' || f.hostname AS what_zh, 'hostname: ' || f.hostname AS line
+    -- Kinds sort as the English texts start: certificate, container, file, host, host name,
+    -- journal, kubeconfig, kubelet, node.
+    SELECT f.bundle_id, h.cluster, f.node, {'kind': 'host name', 'a': f.hostname, 'b': NULL::VARCHAR} AS what, 'hostname: ' || f.hostname AS line
     FROM host_facts f JOIN hn h ON h.host_bundle = f.bundle_id
     WHERE regexp_matches(f.hostname, '[A-Z]')
     UNION ALL
-    SELECT f.bundle_id, h.cluster, f.node, 'file /etc/hostname', '文件 /etc/hostname', '/etc/hostname: ' || trim(f.content, chr(10) || chr(13) || ' ')
+    SELECT f.bundle_id, h.cluster, f.node, {'kind': 'file', 'a': '/etc/hostname', 'b': NULL::VARCHAR}, '/etc/hostname: ' || trim(f.content, chr(10) || chr(13) || ' ')
     FROM host_files f JOIN hn h ON h.host_bundle = f.bundle_id
     WHERE f.path = '/etc/hostname' AND regexp_matches(f.content, '[A-Z]')
     UNION ALL
-    SELECT k.bundle_id, coalesce(h.cluster, k.bundle_id), k.node, 'kubelet hostnameOverride', 'kubelet hostnameOverride', 'hostnameOverride: ' || (k.config->>'$.hostnameOverride')
+    SELECT k.bundle_id, coalesce(h.cluster, k.bundle_id), k.node, {'kind': 'kubelet', 'a': 'hostnameOverride', 'b': NULL::VARCHAR}, 'hostnameOverride: ' || (k.config->>'$.hostnameOverride')
     FROM kubelet_configs k LEFT JOIN hn h ON h.host_bundle = k.bundle_id
     WHERE regexp_matches(coalesce(k.config->>'$.hostnameOverride', ''), '[A-Z]')
     UNION ALL
@@ -60,8 +92,8 @@ names AS (
     -- "Dec 21 13:01:03 BJ-M8-HADOOP-105-145 kubelet[353352]: ...", short-iso
     -- "2026-01-15T11:58:00+0000 Master1 kubelet[812]: ...", short-precise, short-iso-precise.
     SELECT any_value(l.bundle_id), h.cluster, l.node,
-        'journal host name ' || any_value(regexp_extract(l.line, '^(?:\w{3} +\d+ [\d:.]+|\d{4}-\d\d-\d\d[T ][\d:.]+(?:Z|[+-]\d\d:?\d\d)?) (\S+) ', 1)),
-        'journal 中的主机名 ' || any_value(regexp_extract(l.line, '^(?:\w{3} +\d+ [\d:.]+|\d{4}-\d\d-\d\d[T ][\d:.]+(?:Z|[+-]\d\d:?\d\d)?) (\S+) ', 1)),
+        {'kind': 'journal', 'a': any_value(regexp_extract(l.line, '^(?:\w{3} +\d+ [\d:.]+|\d{4}-\d\d-\d\d[T ][\d:.]+(?:Z|[+-]\d\d:?\d\d)?) (\S+) ', 1)),
+         'b': NULL::VARCHAR},
         arg_min(l.line, l.line_no)
     FROM log_lines l JOIN hn h ON h.host_bundle = l.bundle_id
     WHERE l.source = 'host' AND l.node IS NOT NULL
@@ -71,19 +103,19 @@ names AS (
 -- The node client certificate and kubeconfig user carry the upper-case name kubeadm wrote:
 -- the node authorizer refuses "system:node:Master1" access to node "master1".
 identities AS (
-    SELECT c.bundle_id, h.cluster, c.node, 'certificate ' || c.path AS what, '证书 ' || c.path AS what_zh, 'subject: ' || c.subject AS line
+    SELECT c.bundle_id, h.cluster, c.node, {'kind': 'certificate', 'a': c.path, 'b': NULL::VARCHAR} AS what, 'subject: ' || c.subject AS line
     FROM certificates c JOIN hn h ON h.host_bundle = c.bundle_id
     WHERE regexp_matches(c.subject, 'system:node:[^,/]*[A-Z]')
     UNION ALL
-    SELECT u.bundle_id, h.cluster, u.node, 'kubeconfig ' || u.path || ' user ' || u.name, 'kubeconfig ' || u.path || ' 用户 ' || u.name, 'user: ' || u.name
+    SELECT u.bundle_id, h.cluster, u.node, {'kind': 'kubeconfig', 'a': u.path, 'b': u.name}, 'user: ' || u.name
     FROM kubeconfig_users u JOIN hn h ON h.host_bundle = u.bundle_id
     WHERE regexp_matches(u.name, '^system:node:.*[A-Z]')
 ),
 -- The refusals themselves, wherever the line's prefix is (journal, klog, container stamp).
 refusals AS (
     SELECT l.bundle_id, coalesce(h.cluster, l.bundle_id) AS cluster, l.node,
-        l.source || ' log ' || coalesce(l.service, l.container, '') AS src,
-        l.source || ' 日志 ' || coalesce(l.service, l.container, '') AS src_zh,
+        -- A log's kind is its source: container, node or host.
+        {'kind': l.source, 'a': coalesce(l.service, l.container, ''), 'b': 'refused'} AS src,
         l.line, l.line_no, l.ts, l.age
     FROM log_lines l LEFT JOIN hn h ON h.host_bundle = l.bundle_id
     WHERE l.node IS NOT NULL
@@ -95,19 +127,19 @@ refused AS (
     SELECT cluster, node, any_value(bundle_id) AS bundle_id, count(*) AS n,
         count(*) FILTER (WHERE in_window(age, ${recent})) AS recent_n,
         min(ts) AS first_seen, max(ts) AS last_seen,
-        list(DISTINCT src ORDER BY src) AS srcs, list(DISTINCT src_zh ORDER BY src_zh) AS srcs_zh,
+        list(DISTINCT src ORDER BY src) AS srcs,
         list(line ORDER BY ts DESC NULLS LAST, line_no DESC)[1:2] AS lines
     FROM refusals GROUP BY cluster, node
 ),
 per_name AS (
     SELECT cluster, node, any_value(bundle_id) AS bundle_id,
-        list(DISTINCT what ORDER BY what) AS whats, list(DISTINCT what_zh ORDER BY what_zh) AS whats_zh,
+        list(DISTINCT what ORDER BY what) FILTER (WHERE what.a IS NOT NULL) AS whats,
         list(DISTINCT line ORDER BY line) AS lines
     FROM names GROUP BY cluster, node
 ),
 per_id AS (
     SELECT cluster, node, any_value(bundle_id) AS bundle_id,
-        list(DISTINCT what ORDER BY what) AS whats, list(DISTINCT what_zh ORDER BY what_zh) AS whats_zh,
+        list(DISTINCT what ORDER BY what) FILTER (WHERE what.a IS NOT NULL) AS whats,
         list(DISTINCT line ORDER BY line) AS lines
     FROM identities GROUP BY cluster, node
 ),
@@ -121,9 +153,9 @@ named AS (
 ),
 j AS (
     SELECT k.node, coalesce(r.bundle_id, i.bundle_id, p.bundle_id) AS bundle_id,
-        p.whats AS name_whats, p.whats_zh AS name_whats_zh, p.lines AS name_lines,
-        i.whats AS id_whats, i.whats_zh AS id_whats_zh, i.lines AS id_lines,
-        r.n, r.recent_n, r.first_seen, r.last_seen, r.srcs, r.srcs_zh, r.lines AS refused_lines,
+        p.whats AS name_whats, p.lines AS name_lines,
+        i.whats AS id_whats, i.lines AS id_lines,
+        r.n, r.recent_n, r.first_seen, r.last_seen, r.srcs, r.lines AS refused_lines,
         -- The Node object in the node's own cluster: Ready or not.
         nr.ready AS node_ready,
         -- A node bundle that no Node object of the collected clusters matches: never registered.
@@ -138,24 +170,9 @@ j AS (
     LEFT JOIN (SELECT DISTINCT cluster, node FROM hn WHERE cluster_bundle_id IS NULL) hu ON hu.cluster = k.cluster AND hu.node = k.node
 )
 SELECT 'node/' || node AS resource, node, node AS name, bundle_id,
-    'node ' || node || ' has an upper-case host name ('
-        || array_to_string(list_sort(list_distinct(list_concat(coalesce(name_whats, []), coalesce(id_whats, []),
-               CASE WHEN n > 0 THEN list_transform(srcs, lambda s: s || ' registration refused') ELSE [] END))), ', ') || ')'
-        || CASE WHEN n > 0 THEN '; the API server refused the kubelet''s registration'
-                    || CASE WHEN unregistered THEN ' and the node is not registered in the cluster'
-                            WHEN node_ready = false THEN ' and the node is NotReady' ELSE '' END
-                WHEN id_whats IS NOT NULL THEN '; its node credentials carry the upper-case name, which the node authorizer refuses for node ' || node
-                    || CASE WHEN node_ready THEN ' (the node is Ready now: the authorizer does not enforce it here)' ELSE '' END
-                ELSE ': the kubelet registers the lower-cased name, and no refused registration or upper-case node credential was found: this alone does no harm' END AS message,
-    '节点 ' || node || ' 的主机名包含大写字母（'
-        || array_to_string(list_sort(list_distinct(list_concat(coalesce(name_whats_zh, []), coalesce(id_whats_zh, []),
-               CASE WHEN n > 0 THEN list_transform(srcs_zh, lambda s: s || ' 注册被拒绝') ELSE [] END))), '、') || '）'
-        || CASE WHEN n > 0 THEN '；API Server 拒绝了 kubelet 的注册'
-                    || CASE WHEN unregistered THEN '，该节点未在集群中注册'
-                            WHEN node_ready = false THEN '，该节点处于 NotReady' ELSE '' END
-                WHEN id_whats IS NOT NULL THEN '；节点凭据中使用了大写主机名，节点鉴权会拒绝其访问节点 ' || node
-                    || CASE WHEN node_ready THEN '（该节点目前 Ready：此集群未强制该鉴权）' ELSE '' END
-                ELSE '：kubelet 注册时使用小写名称，且未发现注册被拒绝或使用大写名称的节点凭据：仅此一项并无影响' END AS message_zh,
+    list_sort(list_distinct(list_concat(coalesce(name_whats, []), coalesce(id_whats, []),
+        CASE WHEN n > 0 THEN srcs ELSE [] END))) AS seen,
+    coalesce(n, 0) AS refused, unregistered, node_ready, id_whats IS NOT NULL AS credentials,
     list_concat(coalesce(refused_lines, []), coalesce(id_lines, []), coalesce(name_lines, []))[1:6] AS evidence,
     -- Refused now and the node missing or NotReady: the outage is proven from objects.
     CASE WHEN n > 0 AND (unregistered OR node_ready = false) THEN 'high'

@@ -32,6 +32,15 @@ kube-proxy 依赖 `iptables` 与 `conntrack`，`kubectl port-forward` 依赖 `so
 - Ubuntu/Debian 用户：`apt install ebtables ethtool`（缺少时同时安装 `conntrack socat iptables`）
 - CentOS/Fedora 用户：`yum install ebtables ethtool`（缺少时同时安装 `conntrack-tools socat iptables`）
 """
+[message]
+en = """\
+{{ names | join(', ') }} not found in the system path{% if node is not none %} of node {{ node }}{% endif %} (\
+{% if from_facts %}host PATH check{% endif %}{% if from_facts and from_logs %}, {% endif %}\
+{% if from_logs %}kubeadm preflight output{% endif %})"""
+zh = """\
+{{ names | join(', ') }} 不在{% if node is not none %}节点 {{ node }} 的{% endif %}系统路径中（\
+{% if from_facts %}主机 PATH 检查{% endif %}{% if from_facts and from_logs %}、{% endif %}\
+{% if from_logs %}kubeadm 预检输出{% endif %}）"""
 --- */
 -- (tool, severity on a kubeadm node, severity on another node, why)
 WITH tools AS (
@@ -98,14 +107,7 @@ per_node AS (
 SELECT
     CASE WHEN node IS NULL THEN 'cluster' ELSE 'node/' || node END AS resource,
     node, bundle_id,
-    array_to_string(names, ', ') || ' not found in the system path'
-        || CASE WHEN node IS NOT NULL THEN ' of node ' || node ELSE '' END
-        || ' (' || concat_ws(', ', CASE WHEN from_facts THEN 'host PATH check' END,
-                                   CASE WHEN from_logs THEN 'kubeadm preflight output' END) || ')' AS message,
-    array_to_string(names, ', ') || ' 不在'
-        || CASE WHEN node IS NOT NULL THEN '节点 ' || node || ' 的' ELSE '' END
-        || '系统路径中（' || concat_ws('、', CASE WHEN from_facts THEN '主机 PATH 检查' END,
-                                   CASE WHEN from_logs THEN 'kubeadm 预检输出' END) || '）' AS message_zh,
+    names, from_facts, from_logs,
     list_concat(coalesce(whys, []), coalesce(lines, [])[1:3]) AS evidence,
     CASE rank WHEN 3 THEN 'high' WHEN 2 THEN 'medium' ELSE 'low' END AS severity,
     first_seen, last_seen,

@@ -45,6 +45,19 @@ kubectl scale deployment/aws-ingressgateway -n istio-system --replicas=3
 istioctl operator init
 ```
 """
+[message]
+en = """\
+{{ s_type }} Service {{ namespace }}/{{ name }}\
+{% if ready == 0 %} has no ready endpoint{% endif %}\
+{% if log_n > 0 %}{% if ready == 0 %} and{% endif %} IPVS dropped traffic to it {{ log_n }} times ("no destination available"){% endif %}\
+{% if ready > 0 and log_n > 0 %} although it has {{ ready }} ready endpoints: kube-proxy lags behind or the pods were replaced{% endif %}\
+{% if is_gateway %}: ingress gateway traffic is dropped{% endif %}"""
+zh = """\
+{{ s_type }} Service {{ namespace }}/{{ name }}\
+{% if ready == 0 %} 没有就绪的 endpoint{% endif %}\
+{% if log_n > 0 %}{% if ready == 0 %}，且其流量{% else %} 的流量{% endif %}被 IPVS 丢弃 {{ log_n }} 次（"no destination available"）{% endif %}\
+{% if ready > 0 and log_n > 0 %}，尽管它有 {{ ready }} 个就绪的 endpoint：kube-proxy 未及时同步或 Pod 已被替换{% endif %}\
+{% if is_gateway %}：ingress gateway 的流量被丢弃{% endif %}"""
 --- */
 WITH svc AS NOT MATERIALIZED (
     SELECT bundle_id, namespace, name, type, cluster_ip, ports, load_balancer_ingress, labels
@@ -157,16 +170,7 @@ candidates AS (
     WHERE (s.type IN ('NodePort', 'LoadBalancer') AND r.ready = 0) OR h.n > 0
 )
 SELECT 'service/' || namespace || '/' || name AS resource, namespace, name, bundle_id,
-    s_type || ' Service ' || namespace || '/' || name
-        || CASE WHEN ready = 0 THEN ' has no ready endpoint' ELSE '' END
-        || CASE WHEN log_n > 0 THEN CASE WHEN ready = 0 THEN ' and' ELSE '' END || ' IPVS dropped traffic to it ' || log_n || ' times ("no destination available")' ELSE '' END
-        || CASE WHEN coalesce(ready, 0) > 0 AND log_n > 0 THEN ' although it has ' || ready || ' ready endpoints: kube-proxy lags behind or the pods were replaced' ELSE '' END
-        || CASE WHEN is_gateway THEN ': ingress gateway traffic is dropped' ELSE '' END AS message,
-    s_type || ' Service ' || namespace || '/' || name
-        || CASE WHEN ready = 0 THEN ' 没有就绪的 endpoint' ELSE '' END
-        || CASE WHEN log_n > 0 THEN CASE WHEN ready = 0 THEN '，且其流量' ELSE ' 的流量' END || '被 IPVS 丢弃 ' || log_n || ' 次（"no destination available"）' ELSE '' END
-        || CASE WHEN coalesce(ready, 0) > 0 AND log_n > 0 THEN '，尽管它有 ' || ready || ' 个就绪的 endpoint：kube-proxy 未及时同步或 Pod 已被替换' ELSE '' END
-        || CASE WHEN is_gateway THEN '：ingress gateway 的流量被丢弃' ELSE '' END AS message_zh,
+    s_type, ready, log_n, is_gateway,
     list_concat(
         ['nodePorts: ' || array_to_string(list_transform(list_filter(ports, lambda p: p.nodePort IS NOT NULL), lambda p: p.port || ':' || p.nodePort || '/' || coalesce(p.protocol, 'TCP')), ', '),
          'ready endpoints: ' || coalesce(CAST(ready AS VARCHAR), 'unknown')],

@@ -71,6 +71,21 @@ spec:
 YAML
 ```
 """
+[message]
+en = """\
+pod sandbox creation timed out (context deadline exceeded){% if node is not none %} on node {{ node }}{% endif %}: \
+{% if ev_n > 0 %}{{ ev_n }} FailedCreatePodSandBox events{% endif %}{% if ev_n > 0 and log_n > 0 %}, {% endif %}\
+{% if log_n > 0 %}{{ log_n }} runtime/kubelet log lines{% endif %}\
+, {{ pods }} pod(s) affected{% if pending > 0 %}, {{ pending }} still Pending{% endif %} \
+(seen in {% for s in seen or [] %}{% if s.kind == 'event' %}event{% else %}{{ s.kind }} log {{ s.ref }}{% endif %}\
+{% if not loop.last %}, {% endif %}{% endfor %})"""
+zh = """\
+{% if node is not none %}节点 {{ node }} 上的 {% endif %}Pod sandbox 创建超时（context deadline exceeded）：\
+{% if ev_n > 0 %}{{ ev_n }} 个 FailedCreatePodSandBox 事件{% endif %}{% if ev_n > 0 and log_n > 0 %}，{% endif %}\
+{% if log_n > 0 %}{{ log_n }} 行运行时/kubelet 日志{% endif %}\
+，{{ pods }} 个 Pod 受影响{% if pending > 0 %}，其中 {{ pending }} 个仍处于 Pending{% endif %}\
+（见于 {% for s in seen or [] %}{% if s.kind == 'event' %}事件{% else %}{{ s.kind }} 日志 {{ s.ref }}{% endif %}\
+{% if not loop.last %}、{% endif %}{% endfor %}）"""
 --- */
 WITH hn AS (
     SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
@@ -83,7 +98,7 @@ ev AS (
             SELECT 1 FROM containers c WHERE c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name
               AND c.state IN ('running', 'terminated')) AS pending,
         b.collected_at - e.last_seen AS age, CAST(e.first_seen AS TIMESTAMPTZ) AS ts_first, CAST(e.last_seen AS TIMESTAMPTZ) AS ts_last,
-        'event' AS what, '事件' AS what_zh
+        'event' AS what, {'kind': 'event', 'ref': NULL::VARCHAR} AS src
     FROM events e
     JOIN bundles b ON b.bundle_id = e.bundle_id
     LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND p.namespace = e.object_namespace AND p.name = e.object_name
@@ -95,7 +110,8 @@ logs AS (
         nullif(regexp_extract(l.line, '\spod="([^"]+)"', 1), '') AS pod,
         1 AS n, l.line, NULL::BOOLEAN AS pending, l.age, l.ts AS ts_first, l.ts AS ts_last,
         l.source || ' log ' || coalesce(l.service, l.container, '') AS what,
-        l.source || ' 日志 ' || coalesce(l.service, l.container, '') AS what_zh
+        -- A log's kind is its source: container, node or host.
+        {'kind': l.source, 'ref': coalesce(l.service, l.container, '')} AS src
     FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
     -- "andbox" is in every sandbox wording below: one test for most lines (CASE keeps the order).
     WHERE CASE WHEN contains(l.line, 'andbox')
@@ -111,8 +127,8 @@ per_node AS (
         count(*) FILTER (WHERE what <> 'event') AS log_n,
         count(DISTINCT pod) AS pods,
         count(DISTINCT pod) FILTER (WHERE what = 'event' AND pending) AS pending,
-        string_agg(DISTINCT what, ', ' ORDER BY what) AS seen,
-        string_agg(DISTINCT what_zh, '、' ORDER BY what_zh) AS seen_zh,
+        -- Kinds sort as their English names: container, event, host, node.
+        list(DISTINCT src ORDER BY src) FILTER (WHERE src.kind IS NOT NULL) AS seen,
         list(DISTINCT 'pod ' || pod ORDER BY 'pod ' || pod) FILTER (WHERE pod IS NOT NULL) AS pod_list,
         list(line ORDER BY what, line) AS lines,
         sum(n) AS total,
@@ -124,22 +140,7 @@ per_node AS (
 )
 SELECT
     coalesce('node/' || node, 'cluster') AS resource, node, node AS name, cluster AS bundle_id,
-    'pod sandbox creation timed out (context deadline exceeded)'
-        || CASE WHEN node IS NULL THEN '' ELSE ' on node ' || node END || ': '
-        || concat_ws(', ',
-            CASE WHEN ev_n > 0 THEN ev_n || ' FailedCreatePodSandBox events' END,
-            CASE WHEN log_n > 0 THEN log_n || ' runtime/kubelet log lines' END)
-        || ', ' || pods || ' pod(s) affected'
-        || CASE WHEN pending > 0 THEN ', ' || pending || ' still Pending' ELSE '' END
-        || ' (seen in ' || seen || ')' AS message,
-    CASE WHEN node IS NULL THEN '' ELSE '节点 ' || node || ' 上的 ' END
-        || 'Pod sandbox 创建超时（context deadline exceeded）：'
-        || concat_ws('，',
-            CASE WHEN ev_n > 0 THEN ev_n || ' 个 FailedCreatePodSandBox 事件' END,
-            CASE WHEN log_n > 0 THEN log_n || ' 行运行时/kubelet 日志' END)
-        || '，' || pods || ' 个 Pod 受影响'
-        || CASE WHEN pending > 0 THEN '，其中 ' || pending || ' 个仍处于 Pending' ELSE '' END
-        || '（见于 ' || seen_zh || '）' AS message_zh,
+    ev_n, log_n, pods, pending, seen,
     total AS count, first_seen, last_seen,
     -- A pod still waiting for its sandbox is the impact itself.
     CASE WHEN pending = 0 THEN recent_n END AS recent_count,

@@ -14,6 +14,21 @@ patterns = [
 [title]
 en = "Pods Pending: no node matches their node selector / affinity rules"
 zh = "Pod 处于 Pending：没有节点满足其节点选择器/亲和性规则"
+[message]
+en = """\
+Pending for {{ minutes }} minutes: {{ said }}\
+{% if missing %}; no node has nodeSelector label {{ missing | join(', ') }}{% endif %}\
+{% if owner is not none %}; owner {{ owner }}{% endif %}\
+{% if missing %}\
+{% elif daemon %}; a DaemonSet pod matches only its own node by design: what keeps it Pending is that node\
+{% elif full_nodes %}; the nodes its affinity allows are full: a capacity problem, not an affinity mismatch{% endif %}"""
+zh = """\
+已 Pending {{ minutes }} 分钟：{{ said }}\
+{% if missing %}；没有任何节点带有 nodeSelector 标签 {{ missing | join(', ') }}{% endif %}\
+{% if owner is not none %}；所属 {{ owner }}{% endif %}\
+{% if missing %}\
+{% elif daemon %}；DaemonSet 的 Pod 按设计只匹配其所在节点：使其 Pending 的是该节点本身\
+{% elif full_nodes %}；满足其亲和性的节点资源已满：这是容量问题，而非亲和性不匹配{% endif %}"""
 [thresholds]
 min_pending_minutes = 5
 [remediation]
@@ -83,22 +98,8 @@ judged AS (
       AND (e.pod IS NOT NULL OR regexp_matches(coalesce(p.scheduled_message, ''), '(didn''t match Pod''s node affinity|didn''t match node selector|didn''t match pod affinity|didn''t match pod anti-affinity|didn''t satisfy existing pods anti-affinity|MatchNodeSelector|node\(s\) didn''t match pod affinity/anti-affinity)'))
 )
 SELECT 'pod/' || p.namespace || '/' || p.name AS resource, p.namespace, p.name, p.bundle_id,
-    'Pending for ' || CAST(round(p.age_minutes) AS BIGINT) || ' minutes: '
-        || p.said
-        || CASE WHEN len(p.missing) > 0 THEN '; no node has nodeSelector label ' || array_to_string(p.missing, ', ') ELSE '' END
-        || coalesce('; owner ' || p.owner_kind || '/' || p.owner_name, '')
-        || CASE WHEN coalesce(len(p.missing), 0) > 0 THEN ''
-                WHEN p.daemon THEN '; a DaemonSet pod matches only its own node by design: what keeps it Pending is that node'
-                WHEN p.full_nodes THEN '; the nodes its affinity allows are full: a capacity problem, not an affinity mismatch'
-                ELSE '' END AS message,
-    '已 Pending ' || CAST(round(p.age_minutes) AS BIGINT) || ' 分钟：'
-        || p.said
-        || CASE WHEN len(p.missing) > 0 THEN '；没有任何节点带有 nodeSelector 标签 ' || array_to_string(p.missing, ', ') ELSE '' END
-        || coalesce('；所属 ' || p.owner_kind || '/' || p.owner_name, '')
-        || CASE WHEN coalesce(len(p.missing), 0) > 0 THEN ''
-                WHEN p.daemon THEN '；DaemonSet 的 Pod 按设计只匹配其所在节点：使其 Pending 的是该节点本身'
-                WHEN p.full_nodes THEN '；满足其亲和性的节点资源已满：这是容量问题，而非亲和性不匹配'
-                ELSE '' END AS message_zh,
+    CAST(round(p.age_minutes) AS BIGINT) AS minutes, p.said, coalesce(p.missing, []) AS missing,
+    p.owner_kind || '/' || p.owner_name AS owner, p.daemon, p.full_nodes,
     list_concat(
         CASE WHEN p.node_selector IS NOT NULL THEN ['nodeSelector: ' || CAST(p.node_selector AS VARCHAR)] ELSE [] END,
         CASE WHEN p.affinity IS NOT NULL THEN ['affinity: ' || CAST(p.affinity AS VARCHAR)] ELSE [] END,

@@ -46,6 +46,27 @@ zh = """
 - `socat not found` / `socat command returns error`（dockershim、旧版 containerd）：在节点上安装 `socat`。
 - IPv6 部分（`dial tcp6 [::1]:<port>`）只是回退尝试，Pod 没有 IPv6 loopback 时可以忽略。
 """
+[message]
+en = """\
+{{ count }} port-forward failures "failed to execute portforward in network namespace" in the {{ services }} log \
+of node {{ node if node is not none else '?' }}{% if ports %} (port {{ ports | join(', ') }}){% endif %}: \
+{% for c in causes %}\
+  {% if c == 'socat' %}socat missing or failing on the node\
+  {% elif c == 'nothing-listens' %}nothing listens on localhost:port inside the pod (wrong port, not started, or bound to the pod IP only)\
+  {% elif c == 'timeout' %}timed out{% else %}other{% endif %}\
+  {% if not loop.last %}; {% endif %}\
+{% endfor %}\
+{% if no_socat %}; socat is not installed on the node{% endif %}"""
+zh = """\
+节点 {{ node if node is not none else '?' }} 的 {{ services }} 日志中有 {{ count }} 次 port-forward 失败 \
+"failed to execute portforward in network namespace"{% if ports %}（端口 {{ ports | join(', ') }}）{% endif %}：\
+{% for c in causes %}\
+  {% if c == 'socat' %}节点上缺少 socat 或 socat 执行出错\
+  {% elif c == 'nothing-listens' %}Pod 内没有进程监听 localhost:port（端口错误、应用未启动，或只绑定了 Pod IP）\
+  {% elif c == 'timeout' %}超时{% else %}其他错误{% endif %}\
+  {% if not loop.last %}；{% endif %}\
+{% endfor %}\
+{% if no_socat %}；节点上未安装 socat{% endif %}"""
 --- */
 WITH hits AS (
     SELECT l.bundle_id, coalesce(h.cluster_bundle_id, l.bundle_id) AS cluster, l.node,
@@ -54,16 +75,12 @@ WITH hits AS (
                  nullif(regexp_extract(line, 'error forwarding port (\d+)', 1), ''),
                  nullif(regexp_extract(line, 'AF=\d+ [0-9.]+:(\d+)', 1), '')) AS port,
         nullif(regexp_extract(line, 'inside namespace \\?"([0-9a-f]{12,})', 1), '') AS sandbox,
-        CASE WHEN regexp_matches(line, 'socat not found|socat command returns error') THEN 'socat missing or failing on the node'
+        -- Named to sort as the English texts do.
+        CASE WHEN regexp_matches(line, 'socat not found|socat command returns error') THEN 'socat'
              WHEN regexp_matches(line, '(?i)127\.0\.0\.1:\d+: connect: connection refused|connect\(\d+, AF=2 127\.0\.0\.1:\d+, \d+\): Connection refused')
-                 THEN 'nothing listens on localhost:port inside the pod (wrong port, not started, or bound to the pod IP only)'
-             WHEN regexp_matches(line, '(?i)(timeout|deadline exceeded)') THEN 'timed out'
-             ELSE 'other' END AS cause,
-        CASE WHEN regexp_matches(line, 'socat not found|socat command returns error') THEN '节点上缺少 socat 或 socat 执行出错'
-             WHEN regexp_matches(line, '(?i)127\.0\.0\.1:\d+: connect: connection refused|connect\(\d+, AF=2 127\.0\.0\.1:\d+, \d+\): Connection refused')
-                 THEN 'Pod 内没有进程监听 localhost:port（端口错误、应用未启动，或只绑定了 Pod IP）'
-             WHEN regexp_matches(line, '(?i)(timeout|deadline exceeded)') THEN '超时'
-             ELSE '其他错误' END AS cause_zh
+                 THEN 'nothing-listens'
+             WHEN regexp_matches(line, '(?i)(timeout|deadline exceeded)') THEN 'timeout'
+             ELSE 'other' END AS cause
     FROM log_lines l
     LEFT JOIN host_nodes h ON l.source = 'host' AND h.bundle_id = l.bundle_id
     WHERE regexp_matches(l.line, '(failed to execute portforward in network namespace|unable to do port forwarding: socat not found)')
@@ -75,16 +92,8 @@ socat AS (
     WHERE b.name = 'socat' GROUP BY ALL
 )
 SELECT 'node/' || coalesce(h.node, '?') AS resource, h.node, h.node AS name, h.cluster AS bundle_id,
-    count(*) || ' port-forward failures "failed to execute portforward in network namespace" in the '
-        || string_agg(DISTINCT h.service, '/') || ' log of node ' || coalesce(h.node, '?')
-        || CASE WHEN count(h.port) > 0 THEN ' (port ' || string_agg(DISTINCT h.port, ', ' ORDER BY h.port) || ')' ELSE '' END
-        || ': ' || string_agg(DISTINCT h.cause, '; ' ORDER BY h.cause)
-        || CASE WHEN any_value(s.present) = false THEN '; socat is not installed on the node' ELSE '' END AS message,
-    '节点 ' || coalesce(h.node, '?') || ' 的 ' || string_agg(DISTINCT h.service, '/') || ' 日志中有 '
-        || count(*) || ' 次 port-forward 失败 "failed to execute portforward in network namespace"'
-        || CASE WHEN count(h.port) > 0 THEN '（端口 ' || string_agg(DISTINCT h.port, ', ' ORDER BY h.port) || '）' ELSE '' END
-        || '：' || string_agg(DISTINCT h.cause_zh, '；' ORDER BY h.cause_zh)
-        || CASE WHEN any_value(s.present) = false THEN '；节点上未安装 socat' ELSE '' END AS message_zh,
+    string_agg(DISTINCT h.service, '/') AS services, list(DISTINCT h.port ORDER BY h.port) FILTER (WHERE h.port IS NOT NULL) AS ports,
+    list(DISTINCT h.cause ORDER BY h.cause) AS causes, coalesce(any_value(s.present) = false, false) AS no_socat,
     list(DISTINCT h.line)[1:3] AS evidence,
     min(h.ts) AS first_seen, max(h.ts) AS last_seen,
     count(*) FILTER (WHERE in_window(h.age, ${recent})) AS recent_count,

@@ -48,6 +48,37 @@ kubectl get storageclass
 kubectl patch storageclass <name> -p '{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}'
 ```
 """
+[message]
+en = """\
+PVC {{ namespace }}/{{ name }} is Pending for {{ minutes | age }}: \
+{% if verdict == 'missing-class' %}StorageClass "{{ storage_class }}" does not exist\
+{% elif verdict == 'no-default' %}no storageClassName and the cluster has no default StorageClass\
+{% elif verdict == 'default-not-applied' %}no storageClassName (default StorageClass {{ default_classes | join(', ') }} \
+exists now but was not applied to this claim)\
+{% elif verdict == 'static-pv' %}needs a pre-created PersistentVolume \
+({% if storage_class == '' %}storageClassName ""{% else %}provisioner kubernetes.io/no-provisioner{% endif %}) and none matches\
+{% elif verdict == 'provisioner-missing' %}provisioner "{{ provisioner }}" of StorageClass {{ sc_name }} is not running \
+(no CSIDriver, no pod mentions it)\
+{% elif verdict == 'provisioning' %}not provisioned by "{{ provisioner }}" yet\
+{% else %}not bound{% endif %}\
+{% if waiting is not none %}; {{ waiting }} pod(s) wait on it{% endif %}\
+{% if unbound_said %} (pod has unbound immediate PersistentVolumeClaims){% endif %}\
+{% if leftover %}; no pod uses it: a leftover claim{% endif %}"""
+zh = """\
+PVC {{ namespace }}/{{ name }} 已处于 Pending 状态 {{ minutes | age }}：\
+{% if verdict == 'missing-class' %}StorageClass "{{ storage_class }}" 不存在\
+{% elif verdict == 'no-default' %}未设置 storageClassName，且集群没有默认 StorageClass\
+{% elif verdict == 'default-not-applied' %}未设置 storageClassName（默认 StorageClass {{ default_classes | join(', ') }} \
+现已存在，但未应用到该 PVC）\
+{% elif verdict == 'static-pv' %}需要预先创建的 PersistentVolume\
+（{% if storage_class == '' %}storageClassName ""{% else %}provisioner kubernetes.io/no-provisioner{% endif %}），但没有匹配的 PV\
+{% elif verdict == 'provisioner-missing' %}StorageClass {{ sc_name }} 的 provisioner "{{ provisioner }}" 未运行\
+（没有 CSIDriver，也没有 Pod 提及它）\
+{% elif verdict == 'provisioning' %}尚未由 "{{ provisioner }}" 完成供应\
+{% else %}未绑定{% endif %}\
+{% if waiting is not none %}；有 {{ waiting }} 个 Pod 在等待它{% endif %}\
+{% if unbound_said %}（pod has unbound immediate PersistentVolumeClaims）{% endif %}\
+{% if leftover %}；没有 Pod 使用它：是残留的 PVC{% endif %}"""
 [thresholds]
 min_pending_minutes = 5
 # A Pending claim no pod uses, older than this, is a leftover: info.
@@ -135,45 +166,13 @@ pods_unseen AS (
     SELECT DISTINCT bundle_id FROM gaps WHERE what = 'resource' AND location LIKE '%pods%'
 ),
 worded AS (
-    SELECT c.*,
-        CASE c.verdict
-            WHEN 'missing-class' THEN 'StorageClass "' || c.storage_class || '" does not exist'
-            WHEN 'no-default' THEN 'no storageClassName and the cluster has no default StorageClass'
-            WHEN 'default-not-applied' THEN 'no storageClassName (default StorageClass ' || array_to_string(c.default_classes, ', ') || ' exists now but was not applied to this claim)'
-            WHEN 'static-pv' THEN 'needs a pre-created PersistentVolume (' || CASE WHEN c.storage_class = '' THEN 'storageClassName ""' ELSE 'provisioner kubernetes.io/no-provisioner' END || ') and none matches'
-            WHEN 'provisioner-missing' THEN 'provisioner "' || c.provisioner || '" of StorageClass ' || c.sc_name || ' is not running (no CSIDriver, no pod mentions it)'
-            WHEN 'provisioning' THEN 'not provisioned by "' || c.provisioner || '" yet'
-            ELSE 'not bound'
-        END AS cause,
-        CASE c.verdict
-            WHEN 'missing-class' THEN 'StorageClass "' || c.storage_class || '" 不存在'
-            WHEN 'no-default' THEN '未设置 storageClassName，且集群没有默认 StorageClass'
-            WHEN 'default-not-applied' THEN '未设置 storageClassName（默认 StorageClass ' || array_to_string(c.default_classes, ', ') || ' 现已存在，但未应用到该 PVC）'
-            WHEN 'static-pv' THEN '需要预先创建的 PersistentVolume（' || CASE WHEN c.storage_class = '' THEN 'storageClassName ""' ELSE 'provisioner kubernetes.io/no-provisioner' END || '），但没有匹配的 PV'
-            WHEN 'provisioner-missing' THEN 'StorageClass ' || c.sc_name || ' 的 provisioner "' || c.provisioner || '" 未运行（没有 CSIDriver，也没有 Pod 提及它）'
-            WHEN 'provisioning' THEN '尚未由 "' || c.provisioner || '" 完成供应'
-            ELSE '未绑定'
-        END AS cause_zh
-    FROM classified c
+    SELECT c.* FROM classified c
 )
 SELECT 'persistentvolumeclaim/' || c.namespace || '/' || c.name AS resource,
     c.namespace, c.name, c.bundle_id,
-    'PVC ' || c.namespace || '/' || c.name || ' is Pending for ' ||
-        CASE WHEN c.minutes >= 2880 THEN CAST(round(c.minutes / 1440) AS BIGINT) || ' days'
-             WHEN c.minutes >= 120 THEN CAST(round(c.minutes / 60) AS BIGINT) || ' hours'
-             ELSE CAST(round(c.minutes) AS BIGINT) || ' minutes' END
-        || ': ' || c.cause
-        || CASE WHEN u.pods IS NOT NULL THEN '; ' || len(u.pods) || ' pod(s) wait on it' ELSE '' END
-        || CASE WHEN u.sched_msg OR u.ev_n > 0 THEN ' (pod has unbound immediate PersistentVolumeClaims)' ELSE '' END
-        || CASE WHEN u.pods IS NULL AND c.minutes >= ${leftover_days} * 1440 AND c.bundle_id NOT IN (SELECT bundle_id FROM pods_unseen) THEN '; no pod uses it: a leftover claim' ELSE '' END AS message,
-    'PVC ' || c.namespace || '/' || c.name || ' 已处于 Pending 状态 ' ||
-        CASE WHEN c.minutes >= 2880 THEN CAST(round(c.minutes / 1440) AS BIGINT) || ' 天'
-             WHEN c.minutes >= 120 THEN CAST(round(c.minutes / 60) AS BIGINT) || ' 小时'
-             ELSE CAST(round(c.minutes) AS BIGINT) || ' 分钟' END
-        || '：' || c.cause_zh
-        || CASE WHEN u.pods IS NOT NULL THEN '；有 ' || len(u.pods) || ' 个 Pod 在等待它' ELSE '' END
-        || CASE WHEN u.sched_msg OR u.ev_n > 0 THEN '（pod has unbound immediate PersistentVolumeClaims）' ELSE '' END
-        || CASE WHEN u.pods IS NULL AND c.minutes >= ${leftover_days} * 1440 AND c.bundle_id NOT IN (SELECT bundle_id FROM pods_unseen) THEN '；没有 Pod 使用它：是残留的 PVC' ELSE '' END AS message_zh,
+    c.minutes, c.verdict, c.storage_class, c.default_classes, c.provisioner, c.sc_name, len(u.pods) AS waiting,
+    coalesce(u.sched_msg OR u.ev_n > 0, false) AS unbound_said,
+    coalesce(u.pods IS NULL AND c.minutes >= ${leftover_days} * 1440 AND c.bundle_id NOT IN (SELECT bundle_id FROM pods_unseen), false) AS leftover,
     list_concat(coalesce(u.pods, []), coalesce(pe.lines, [])[1:3],
         CASE WHEN u.ev_msg IS NOT NULL THEN ['FailedScheduling x' || u.ev_n || ': ' || u.ev_msg] ELSE [] END) AS evidence,
     -- Pods waiting on it: an outage of those pods. None: nothing fails now; a claim nobody has

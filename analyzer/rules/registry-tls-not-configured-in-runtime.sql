@@ -66,6 +66,34 @@ containerd：修改 `/etc/containerd/config.toml`（注意空格和换行符，�
 修改完成之后执行 `systemctl restart containerd`。若设置了 `config_path`，请改用
 `/etc/containerd/certs.d/<仓库地址>/hosts.toml`（`skip_verify = true`）。
 """
+[message]
+en = """\
+pulls from {{ registry }}{% if pulled_after %} failed ({% else %} fail ({% endif %}\
+{% if cause.plain_http %}registry speaks plain HTTP{% else %}certificate not trusted: {{ cause.x509 }}{% endif %}; \
+{{ seen | join(', ') }})\
+{% if not node_collected %}{% if node is not none %}; runtime configuration of node {{ node }} not collected{% endif %}\
+{% elif configured_in %}; node {{ node }} names it in {{ configured_in | join(', ') }} but pulls still fail: \
+check the syntax and restart the runtime\
+{% else %}; node {{ node }} has no mirror/insecure setting for {{ registry }}\
+{% if files %} in {{ files | join(', ') }}{% else %} (no containerd/docker registry configuration found){% endif %}\
+{% endif %}\
+{% if pulled_after %}; images from {{ registry }} were pulled on the node since{% endif %}"""
+zh = """\
+从 {{ registry }} 拉取镜像失败（\
+{% if cause.plain_http %}仓库使用明文 HTTP{% else %}证书不受信任：{{ cause.x509 }}{% endif %}；\
+{% for x in seen %}\
+  {% if x == 'container status' %}容器状态{% elif x is startingwith('event ') %}事件 {{ x[6:] }}\
+  {% elif x is endingwith(' log') %}{{ x[:-4] }} 日志{% else %}{{ x }}{% endif %}\
+  {% if not loop.last %}、{% endif %}\
+{% endfor %}）\
+{% if not node_collected %}{% if node is not none %}；未收集节点 {{ node }} 的运行时配置{% endif %}\
+{% elif configured_in %}；节点 {{ node }} 已在 {{ configured_in | join('、') }} 中配置了该仓库，但拉取仍然失败：\
+请检查配置语法并重启运行时\
+{% else %}；节点 {{ node }}\
+{% if files %} 的 {{ files | join('、') }} 中没有 {{ registry }} 的 mirror/insecure 配置\
+{% else %} 没有 {{ registry }} 的 mirror/insecure 配置（未找到 containerd/docker 仓库配置）{% endif %}\
+{% endif %}\
+{% if pulled_after %}；此后该节点已成功从 {{ registry }} 拉取镜像{% endif %}"""
 --- */
 WITH hn AS (
     SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
@@ -99,8 +127,8 @@ errors AS (
     SELECT cluster, node, seen, text, ts_first, ts_last, age, n, waiting,
         coalesce(nullif(regexp_extract(text, 'https://([^/"\\\s]+)/v2/', 1), ''),
                  CASE WHEN img IS NOT NULL THEN image_registry(img) END) AS registry,
-        CASE WHEN contains(text, 'server gave HTTP response to HTTPS client') THEN 'registry speaks plain HTTP'
-             ELSE 'certificate not trusted: ' || regexp_extract(text, '(x509: [^":]+)', 1) END AS cause
+        {'plain_http': contains(text, 'server gave HTTP response to HTTPS client'),
+         'x509': regexp_extract(text, '(x509: [^":]+)', 1)} AS cause
     FROM (SELECT *, coalesce(image, nullif(regexp_extract(text, '(?:pull(?:ing)?(?: and unpack)? image|sandbox image|PullImage) \\?"([^"\\]+)', 1), '')) AS img
           FROM texts)
     WHERE contains(text, 'server gave HTTP response to HTTPS client') OR regexp_matches(text, 'x509: ')
@@ -163,28 +191,7 @@ judged AS (
     LEFT JOIN pulled pl ON pl.cluster = p.cluster AND pl.node = p.node AND pl.registry = p.registry
 )
 SELECT 'registry/' || registry || coalesce('@' || node, '') AS resource, node, cluster AS bundle_id,
-    'pulls from ' || registry || CASE WHEN pulled_since AND NOT from_objects THEN ' failed (' ELSE ' fail (' END || cause || '; ' || array_to_string(seen, ', ') || ')'
-        || CASE WHEN NOT node_collected THEN coalesce('; runtime configuration of node ' || node || ' not collected', '')
-                WHEN len(configured_in) > 0 THEN '; node ' || node || ' names it in ' || array_to_string(configured_in, ', ')
-                    || ' but pulls still fail: check the syntax and restart the runtime'
-                ELSE '; node ' || node || ' has no mirror/insecure setting for ' || registry
-                    || CASE WHEN len(files) > 0 THEN ' in ' || array_to_string(files, ', ') ELSE ' (no containerd/docker registry configuration found)' END END
-        || CASE WHEN pulled_since AND NOT from_objects THEN '; images from ' || registry || ' were pulled on the node since' ELSE '' END AS message,
-    '从 ' || registry || ' 拉取镜像失败（'
-        || CASE WHEN cause = 'registry speaks plain HTTP' THEN '仓库使用明文 HTTP'
-                ELSE '证书不受信任：' || substr(cause, length('certificate not trusted: ') + 1) END
-        || '；' || array_to_string(list_transform(seen, lambda x:
-                CASE WHEN x = 'container status' THEN '容器状态'
-                     WHEN x LIKE 'event %' THEN '事件 ' || substr(x, 7)
-                     WHEN x LIKE '% log' THEN substr(x, 1, length(x) - 4) || ' 日志'
-                     ELSE x END), '、') || '）'
-        || CASE WHEN NOT node_collected THEN coalesce('；未收集节点 ' || node || ' 的运行时配置', '')
-                WHEN len(configured_in) > 0 THEN '；节点 ' || node || ' 已在 ' || array_to_string(configured_in, '、')
-                    || ' 中配置了该仓库，但拉取仍然失败：请检查配置语法并重启运行时'
-                ELSE '；节点 ' || node
-                    || CASE WHEN len(files) > 0 THEN ' 的 ' || array_to_string(files, '、') || ' 中没有 ' || registry || ' 的 mirror/insecure 配置'
-                            ELSE ' 没有 ' || registry || ' 的 mirror/insecure 配置（未找到 containerd/docker 仓库配置）' END END
-        || CASE WHEN pulled_since AND NOT from_objects THEN '；此后该节点已成功从 ' || registry || ' 拉取镜像' ELSE '' END AS message_zh,
+    registry, cause, seen, node_collected, configured_in, files, pulled_since AND NOT from_objects AS pulled_after,
     lines AS evidence,
     n AS count, first_seen, last_seen,
     -- A pod waiting on the pull now proves the failure; logs alone are judged by their window.

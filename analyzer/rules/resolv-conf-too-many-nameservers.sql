@@ -29,6 +29,21 @@ glibc 最多只使用 3 条 `nameserver`；kubelet 只把前 3 条应用到 Pod�
 grep -c '^nameserver' /etc/resolv.conf
 ```
 """
+[message]
+en = """\
+{% if files is not none %}\
+{% for f in files %}file {{ f.path }} has {{ f.servers }} nameserver lines{% if not loop.last %}, {% endif %}{% endfor %}\
+{% endif %}\
+{% if warnings > 0 %}{% if files is not none %}; {% endif %}{{ warnings }} kubelet warnings "Nameserver limits were exceeded" (\
+{% for w in seen %}{% if w.kind == 'event' %}event {{ w.ref }}{% else %}{{ w.kind }} log {{ w.ref }}{% endif %}\
+{% if not loop.last %}, {% endif %}{% endfor %}){% endif %}"""
+zh = """\
+{% if files is not none %}\
+{% for f in files %}文件 {{ f.path }} 中有 {{ f.servers }} 条 nameserver{% if not loop.last %}，{% endif %}{% endfor %}\
+{% endif %}\
+{% if warnings > 0 %}{% if files is not none %}；{% endif %}{{ warnings }} 条 kubelet 告警 "Nameserver limits were exceeded"（\
+{% for w in seen %}{% if w.kind == 'event' %}事件 {{ w.ref }}{% else %}{{ w.kind }} 日志 {{ w.ref }}{% endif %}\
+{% if not loop.last %}、{% endif %}{% endfor %}）{% endif %}"""
 [thresholds]
 max_nameservers = 3
 --- */
@@ -53,8 +68,7 @@ files AS (
 ),
 file_findings AS (
     SELECT coalesce(cluster_bundle_id, bundle_id) AS cluster, node, any_value(bundle_id) AS bundle_id,
-        string_agg('file ' || path || ' has ' || len(servers) || ' nameserver lines', ', ' ORDER BY path) AS what,
-        string_agg('文件 ' || path || ' 中有 ' || len(servers) || ' 条 nameserver', '，' ORDER BY path) AS what_zh,
+        list({'path': path, 'servers': len(servers)} ORDER BY path) AS files,
         flatten(list(servers ORDER BY path)) AS lines
     FROM files WHERE len(servers) > ${max_nameservers}
     GROUP BY ALL
@@ -62,12 +76,14 @@ file_findings AS (
 -- The kubelet's warnings: DNSConfigForming events (by their last time) and log lines, tied to
 -- the node's cluster.
 signals AS (
-    SELECT e.bundle_id AS cluster, coalesce(e.source_host, '') AS node, 'event DNSConfigForming' AS what, e.message AS line, e.count AS n,
+    SELECT e.bundle_id AS cluster, coalesce(e.source_host, '') AS node, {'kind': 'event', 'ref': 'DNSConfigForming'} AS what,
+        e.message AS line, e.count AS n,
         e.first_seen, e.last_seen AS ts, b.collected_at - e.last_seen AS age
     FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
     WHERE e.reason = 'DNSConfigForming' OR e.message LIKE '%Nameserver limits were exceeded%'
     UNION ALL
-    SELECT coalesce(h.cluster_bundle_id, l.bundle_id), coalesce(l.node, ''), l.source || ' log ' || coalesce(l.service, l.container, ''), l.line, 1,
+    -- A log's kind is its source: container, node or host.
+    SELECT coalesce(h.cluster_bundle_id, l.bundle_id), coalesce(l.node, ''), {'kind': l.source, 'ref': coalesce(l.service, l.container, '')}, l.line, 1,
         l.ts, l.ts, l.age
     FROM log_lines l
     LEFT JOIN host_nodes h ON l.source = 'host' AND h.bundle_id = l.bundle_id
@@ -83,11 +99,7 @@ SELECT
     CASE WHEN coalesce(f.node, l.node) = '' THEN 'cluster' ELSE 'node/' || coalesce(f.node, l.node) END AS resource,
     nullif(coalesce(f.node, l.node), '') AS node,
     coalesce(f.bundle_id, l.cluster) AS bundle_id,
-    concat_ws('; ', f.what,
-        CASE WHEN l.n > 0 THEN l.n || ' kubelet warnings "Nameserver limits were exceeded" (' || array_to_string(list_sort(l.whats), ', ') || ')' END) AS message,
-    concat_ws('；', f.what_zh,
-        CASE WHEN l.n > 0 THEN l.n || ' 条 kubelet 告警 "Nameserver limits were exceeded"（'
-            || array_to_string(list_transform(list_sort(l.whats), lambda w: CASE WHEN w LIKE 'event %' THEN '事件 ' || substr(w, 7) ELSE replace(w, ' log ', ' 日志 ') END), '、') || '）' END) AS message_zh,
+    f.files, coalesce(l.n, 0) AS warnings, list_sort(l.whats) AS seen,
     list_concat(coalesce(f.lines, []), coalesce(l.lines, [])) AS evidence,
     -- Pods get the first three servers: the rest are dropped, with a warning at every sync.
     -- The file alone is low; the kubelet warning now (pods actually affected) is medium.

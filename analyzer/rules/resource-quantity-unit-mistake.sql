@@ -47,6 +47,29 @@ kubectl -n <ns> set resources deploy/<name> -c <container> --requests=memory=512
 kubectl -n <ns> set resources deploy/<name> -c <container> --requests=cpu=500m
 ```
 """
+[message]
+en = """\
+{% if kind == 'LimitRange' %}LimitRange {{ name }} ({{ container_name }}){% else %}container {{ container_name }}{% endif %}: \
+{% for m in mistakes %}{{ m.section }} \
+  {% if m.what.kind == 'milli' %}{{ m.what.res }} {{ m.what.q }} is {{ m.what.amount }} bytes (m = milli): did you mean {{ m.what.mebi }}?\
+  {% elif m.what.kind == 'small' %}{{ m.what.res }} {{ m.what.q }} is only {{ m.what.amount }} bytes\
+{% if m.what.unitless %} (no unit means bytes): did you mean {{ m.what.q }}Mi?{% endif %}\
+  {% else %}cpu {{ m.what.q }} is {{ m.what.amount }} cores\
+{% if m.what.node_cpu is not none %}, more than the largest node has ({{ m.what.node_cpu }}){% endif %}\
+{% if m.what.unitless %}: did you mean {{ m.what.q }}m?{% endif %}{% endif %}\
+  {% if not loop.last %}; {% endif %}\
+{% endfor %}"""
+zh = """\
+{% if kind == 'LimitRange' %}LimitRange {{ name }}（{{ container_name }}）{% else %}容器 {{ container_name }}{% endif %}：\
+{% for m in mistakes %}{{ m.section }} \
+  {% if m.what.kind == 'milli' %}{{ m.what.res }} {{ m.what.q }} 为 {{ m.what.amount }} 字节（m 表示毫）：是否应为 {{ m.what.mebi }}？\
+  {% elif m.what.kind == 'small' %}{{ m.what.res }} {{ m.what.q }} 仅为 {{ m.what.amount }} 字节\
+{% if m.what.unitless %}（不带单位即为字节）：是否应为 {{ m.what.q }}Mi？{% endif %}\
+  {% else %}cpu {{ m.what.q }} 为 {{ m.what.amount }} 核\
+{% if m.what.node_cpu is not none %}，超过最大节点的 CPU 容量（{{ m.what.node_cpu }}）{% endif %}\
+{% if m.what.unitless %}：是否应为 {{ m.what.q }}m？{% endif %}{% endif %}\
+  {% if not loop.last %}；{% endif %}\
+{% endfor %}"""
 [thresholds]
 # Memory / ephemeral-storage below this many bytes is no real amount (runc refuses limits
 # under 6 MB).
@@ -86,14 +109,18 @@ limit_amounts AS (
 verdicts AS MATERIALIZED (
     SELECT * FROM (
         SELECT a.res, a.section, a.q,
+            -- The mistake, NULL when there is none: a memory amount in millibytes, one too small to
+            -- start a container, or CPU beyond every node.
             CASE
                 WHEN a.res IN ('memory', 'ephemeral-storage') OR a.res LIKE 'hugepages-%' THEN
-                    CASE WHEN a.suffix = 'm' THEN a.res || ' ' || a.q || ' is ' || CAST(a.v AS VARCHAR) || ' bytes (m = milli): did you mean ' || regexp_replace(a.q, 'm$', 'Mi') || '?'
+                    CASE WHEN a.suffix = 'm' THEN {'kind': 'milli', 'res': a.res, 'q': a.q, 'amount': CAST(a.v AS VARCHAR), 'node_cpu': NULL,
+                                                   'unitless': false, 'mebi': regexp_replace(a.q, 'm$', 'Mi')}
                          -- Plain bytes, or a limit too small to start a container; a small request
                          -- with a unit (1Mi for a sidecar) is deliberate.
                          WHEN a.v > 0 AND a.v < ${min_memory_bytes}
-                              AND (a.suffix = '' OR a.section IN ('limits', 'default')) THEN a.res || ' ' || a.q || ' is only ' || CAST(CAST(a.v AS BIGINT) AS VARCHAR) || ' bytes'
-                              || CASE WHEN a.suffix = '' THEN ' (no unit means bytes): did you mean ' || a.q || 'Mi?' ELSE '' END
+                              AND (a.suffix = '' OR a.section IN ('limits', 'default'))
+                         THEN {'kind': 'small', 'res': a.res, 'q': a.q, 'amount': CAST(CAST(a.v AS BIGINT) AS VARCHAR), 'node_cpu': NULL,
+                               'unitless': coalesce(a.suffix = '', false), 'mebi': NULL}
                     END
                 WHEN a.res = 'cpu' THEN
                     -- A request above every node can never be placed. A limit above the node is only
@@ -101,26 +128,11 @@ verdicts AS MATERIALIZED (
                     -- written without their unit.
                     CASE WHEN a.v > coalesce(b.cpu, ${max_cpu_cores})
                               AND (a.section IN ('requests', 'defaultRequest') OR (a.suffix = '' AND a.v >= ${min_unitless_cpu_limit}))
-                         THEN 'cpu ' || a.q || ' is ' || regexp_replace(CAST(a.v AS VARCHAR), '\.0$', '') || ' cores'
-                              || CASE WHEN b.cpu IS NOT NULL THEN ', more than the largest node has (' || regexp_replace(CAST(b.cpu AS VARCHAR), '\.0$', '') || ')' ELSE '' END
-                              || CASE WHEN a.suffix = '' THEN ': did you mean ' || a.q || 'm?' ELSE '' END
+                         THEN {'kind': 'cpu', 'res': a.res, 'q': a.q, 'amount': regexp_replace(CAST(a.v AS VARCHAR), '\.0$', ''),
+                               'node_cpu': regexp_replace(CAST(b.cpu AS VARCHAR), '\.0$', ''),
+                               'unitless': coalesce(a.suffix = '', false), 'mebi': NULL}
                     END
             END AS what,
-            CASE
-                WHEN a.res IN ('memory', 'ephemeral-storage') OR a.res LIKE 'hugepages-%' THEN
-                    CASE WHEN a.suffix = 'm' THEN a.res || ' ' || a.q || ' 为 ' || CAST(a.v AS VARCHAR) || ' 字节（m 表示毫）：是否应为 ' || regexp_replace(a.q, 'm$', 'Mi') || '？'
-                         WHEN a.v > 0 AND a.v < ${min_memory_bytes}
-                              AND (a.suffix = '' OR a.section IN ('limits', 'default')) THEN a.res || ' ' || a.q || ' 仅为 ' || CAST(CAST(a.v AS BIGINT) AS VARCHAR) || ' 字节'
-                              || CASE WHEN a.suffix = '' THEN '（不带单位即为字节）：是否应为 ' || a.q || 'Mi？' ELSE '' END
-                    END
-                WHEN a.res = 'cpu' THEN
-                    CASE WHEN a.v > coalesce(b.cpu, ${max_cpu_cores})
-                              AND (a.section IN ('requests', 'defaultRequest') OR (a.suffix = '' AND a.v >= ${min_unitless_cpu_limit}))
-                         THEN 'cpu ' || a.q || ' 为 ' || regexp_replace(CAST(a.v AS VARCHAR), '\.0$', '') || ' 核'
-                              || CASE WHEN b.cpu IS NOT NULL THEN '，超过最大节点的 CPU 容量（' || regexp_replace(CAST(b.cpu AS VARCHAR), '\.0$', '') || '）' ELSE '' END
-                              || CASE WHEN a.suffix = '' THEN '：是否应为 ' || a.q || 'm？' ELSE '' END
-                    END
-            END AS what_zh,
             CASE
                 WHEN a.res = 'cpu' AND a.section IN ('requests', 'defaultRequest') THEN 'high'
                 WHEN a.res = 'cpu' THEN 'medium'
@@ -153,20 +165,20 @@ tmpl_hits AS MATERIALIZED (
 ),
 -- Every container (and LimitRange) with its judged amounts.
 judged AS (
-    SELECT h.*, j.what, j.what_zh, j.sev
+    SELECT h.*, j.what, j.sev
     FROM tmpl_hits h
     JOIN owners o ON o.bundle_id = h.bundle_id AND o.kind = h.kind AND o.namespace = h.namespace AND o.name = h.name
     JOIN verdicts j ON j.res = h.res AND j.section = h.section AND j.q = h.q
     WHERE NOT (h.kind = 'ReplicaSet' AND o.owner_kind = 'Deployment')
       AND NOT (h.kind = 'Job' AND o.owner_kind = 'CronJob')
     UNION ALL
-    SELECT c.bundle_id, c.kind, c.namespace, c.name, c.container, s.section, e.key, e.value, j.what, j.what_zh, j.sev
+    SELECT c.bundle_id, c.kind, c.namespace, c.name, c.container, s.section, e.key, e.value, j.what, j.sev
     FROM pod_containers c,
         unnest([{'section': 'requests', 'm': c.requests}, {'section': 'limits', 'm': c.limits}]) AS u(s),
         unnest(map_entries(coalesce(s.m, MAP {}))) AS v(e)
     JOIN verdicts j ON j.res = e.key AND j.section = s.section AND j.q = e.value
     UNION ALL
-    SELECT a.*, j.what, j.what_zh, j.sev
+    SELECT a.*, j.what, j.sev
     FROM limit_amounts a
     JOIN verdicts j ON j.res = a.res AND j.section = a.section AND j.q = a.q
 ),
@@ -199,10 +211,7 @@ symptom_names AS (
     FROM symptoms
 )
 SELECT lower(j.kind) || '/' || j.namespace || '/' || j.name AS resource, j.namespace, j.name, j.bundle_id,
-    CASE WHEN j.kind = 'LimitRange' THEN 'LimitRange ' || j.name || ' (' || j.container || ')' ELSE 'container ' || j.container END
-        || ': ' || string_agg(j.section || ' ' || j.what, '; ' ORDER BY j.section, j.res) AS message,
-    CASE WHEN j.kind = 'LimitRange' THEN 'LimitRange ' || j.name || '（' || j.container || '）' ELSE '容器 ' || j.container END
-        || '：' || string_agg(j.section || ' ' || j.what_zh, '；' ORDER BY j.section, j.res) AS message_zh,
+    j.kind, j.container AS container_name, list({'section': j.section, 'what': j.what} ORDER BY j.section, j.res) AS mistakes,
     list_concat(list(j.section || '.' || j.res || ': ' || j.q ORDER BY j.section, j.res),
         coalesce((SELECT list(DISTINCT s.pod || coalesce('/' || s.container, '') || ' ' || s.what)[1:3] FROM symptom_names s
                   WHERE s.bundle_id = j.bundle_id AND s.namespace = j.namespace AND s.owner = j.name
@@ -212,4 +221,5 @@ SELECT lower(j.kind) || '/' || j.namespace || '/' || j.name AS resource, j.names
 FROM judged j
 WHERE j.what IS NOT NULL
 GROUP BY j.bundle_id, j.kind, j.namespace, j.name, j.container
-ORDER BY 1, message
+-- As the messages sort: by the container's name, ended as the message goes on.
+ORDER BY 1, CASE WHEN j.kind = 'LimitRange' THEN j.container || ')' ELSE j.container || ':' END

@@ -33,6 +33,19 @@ kubectl -n <ns> delete pod <游离的 Pod>
 velero backup create <name> --include-namespaces <ns> --exclude-resources pods
 ```
 """
+[message]
+en = """\
+pod {{ name }} has no owner but {% if selector_match %}matches the selector of {% else %}is named after {% endif %}\
+{{ owner_kind }} {{ owner_name }}\
+{% if restore is not none %} (restored by Velero restore {{ restore }}{% if backup is not none %} from backup {{ backup }}{% endif %}){% endif %}\
+; {{ owner_kind }} wants {{ replicas }} replicas and has {{ owned_running }} running pods of its own, so \
+{{ running }} pods run"""
+zh = """\
+Pod {{ name }} 没有父资源，但\
+{% if selector_match %}匹配 {{ owner_kind }} {{ owner_name }} 的 selector{% else %}按名称属于 {{ owner_kind }} {{ owner_name }}{% endif %}\
+{% if restore is not none %}（由 Velero restore {{ restore }}{% if backup is not none %} 从备份 {{ backup }}{% endif %} 还原）{% endif %}\
+；{{ owner_kind }} 期望 {{ replicas }} 个副本，自身已有 {{ owned_running }} 个运行中的 Pod，因此共有 \
+{{ running }} 个 Pod 在运行"""
 [thresholds]
 # Pods without an owner younger than this may still be adopted by their controller.
 min_age_minutes = 5
@@ -87,18 +100,8 @@ judged AS (
     GROUP BY m.bundle_id, m.namespace, m.name, m.owner_kind, m.owner_name
 )
 SELECT 'pod/' || namespace || '/' || name AS resource, namespace, name, node, bundle_id,
-    'pod ' || name || ' has no owner but '
-        || CASE WHEN selector_match THEN 'matches the selector of ' ELSE 'is named after ' END
-        || owner_kind || ' ' || owner_name
-        || CASE WHEN restore IS NOT NULL THEN ' (restored by Velero restore ' || restore || coalesce(' from backup ' || backup, '') || ')' ELSE '' END
-        || '; ' || owner_kind || ' wants ' || coalesce(desired, 1) || ' replicas and has ' || owned_running || ' running pods of its own, so '
-        || (owned_running + 1) || ' pods run' AS message,
-    'Pod ' || name || ' 没有父资源，但'
-        || CASE WHEN selector_match THEN '匹配 ' || owner_kind || ' ' || owner_name || ' 的 selector'
-                ELSE '按名称属于 ' || owner_kind || ' ' || owner_name END
-        || CASE WHEN restore IS NOT NULL THEN '（由 Velero restore ' || restore || coalesce(' 从备份 ' || backup, '') || ' 还原）' ELSE '' END
-        || '；' || owner_kind || ' 期望 ' || coalesce(desired, 1) || ' 个副本，自身已有 ' || owned_running || ' 个运行中的 Pod，因此共有 '
-        || (owned_running + 1) || ' 个 Pod 在运行' AS message_zh,
+    selector_match, owner_kind, owner_name, restore, backup, coalesce(desired, 1) AS replicas, owned_running,
+    owned_running + 1 AS running,
     list_concat(['labels: ' || CAST(labels AS VARCHAR)],
                 ['selector: ' || coalesce(CAST(to_json(match_labels) AS VARCHAR), '{}')],
                 ['phase: ' || phase || CASE WHEN ready THEN ', ready' ELSE '' END]) AS evidence

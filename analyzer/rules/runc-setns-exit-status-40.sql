@@ -37,12 +37,28 @@ echo 1 > /proc/sys/vm/drop_caches
 free -m; cat /proc/buddyinfo
 ```
 """
+[message]
+en = """\
+{% if node %}containers on node {{ node }}{% else %}containers{% endif %} fail to start with "running exec setns process for init caused exit status 40" \
+({{ failures }} times, \
+{% for w in whats or [] %}{% if w.kind == 'event' %}event {{ w.ref }}{% elif w.kind == 'container status' %}container status\
+{% else %}{{ w.kind }} log {{ w.ref }}{% endif %}{% if not loop.last %}, {% endif %}{% endfor %})\
+: drop the page cache on the node{% if kernel is not none %}; kernel {{ kernel }}{% endif %}\
+{% if current > 0 %}; {{ current }} container(s) not running now because of it{% endif %}"""
+zh = """\
+{% if node %}节点 {{ node }} 上的容器{% else %}容器{% endif %}启动失败，报错 "running exec setns process for init caused exit status 40"（{{ failures }} 次，\
+{% for w in whats or [] %}{% if w.kind == 'event' %}事件 {{ w.ref }}{% elif w.kind == 'container status' %}容器状态\
+{% else %}{{ w.kind }} 日志 {{ w.ref }}{% endif %}{% if not loop.last %}、{% endif %}{% endfor %}）\
+：请清除该节点的页缓存{% if kernel is not none %}；内核 {{ kernel }}{% endif %}\
+{% if current > 0 %}；当前有 {{ current }} 个容器因此未运行{% endif %}"""
 --- */
 WITH hn AS (
     SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
 ),
 hits AS (
-    SELECT e.bundle_id AS cluster, coalesce(e.source_host, p.node) AS node, 'event ' || e.reason AS what,
+    -- Kinds sort as the English texts start: container (log), container status, event, host, node.
+    SELECT e.bundle_id AS cluster, coalesce(e.source_host, p.node) AS node,
+        CASE WHEN e.reason IS NOT NULL THEN {'kind': 'event', 'ref': e.reason} END AS what,
         coalesce(e.object_namespace || '/', '') || coalesce(e.object_name, '') || ': ' || e.message AS line, e.count AS n,
         false AS current, b.collected_at - e.last_seen AS age,
         CAST(e.first_seen AS TIMESTAMPTZ) AS ts_first, CAST(e.last_seen AS TIMESTAMPTZ) AS ts_last
@@ -53,7 +69,7 @@ hits AS (
     UNION ALL
     -- A container not running now whose last start failed so is failing now; one running again
     -- only tells when its last failure was.
-    SELECT c.bundle_id, c.node, 'container status', c.namespace || '/' || c.pod || ' ' || c.name || ': '
+    SELECT c.bundle_id, c.node, {'kind': 'container status', 'ref': NULL}, c.namespace || '/' || c.pod || ' ' || c.name || ': '
             || CASE WHEN regexp_matches(coalesce(c.state_message, ''), '(?i)running exec setns process for init caused .{0,4}exit status 40') THEN c.state_message ELSE c.last_message END, 1,
         coalesce(c.state, '') <> 'running',
         CASE WHEN coalesce(c.state, '') <> 'running' THEN INTERVAL 0 SECOND ELSE b.collected_at - c.last_finished_at END,
@@ -64,7 +80,7 @@ hits AS (
                       AND regexp_matches(coalesce(state_message, '') || ' ' || coalesce(last_message, ''), '(?i)running exec setns process for init caused .{0,4}exit status 40'))
     UNION ALL
     SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END, l.node,
-        l.source || ' log ' || coalesce(l.service, l.container, ''), l.line, 1, false, l.age, l.ts, l.ts
+        {'kind': l.source, 'ref': coalesce(l.service, l.container, '')}, l.line, 1, false, l.age, l.ts, l.ts
     FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
     WHERE contains(lower(l.line), 'exec setns process') AND regexp_matches(l.line, '(?i)running exec setns process for init caused .{0,4}exit status 40')
 ),
@@ -73,7 +89,7 @@ hit_nodes AS MATERIALIZED (
         coalesce(sum(h.n) FILTER (WHERE in_window(h.age, ${recent})), 0) AS recent_n,
         count(*) FILTER (WHERE h.current) AS current,
         min(h.ts_first) AS first_seen, max(h.ts_last) AS last_seen,
-        list(DISTINCT h.what ORDER BY h.what) AS whats,
+        list(DISTINCT h.what ORDER BY h.what) FILTER (WHERE h.what.kind IS NOT NULL) AS whats,
         list(DISTINCT h.line)[1:4] AS lines
     FROM hits h
     GROUP BY h.cluster, h.node
@@ -95,17 +111,7 @@ per_node AS (
 )
 SELECT CASE WHEN coalesce(node, '') = '' THEN 'cluster' ELSE 'node/' || node END AS resource,
     nullif(node, '') AS node, cluster AS bundle_id,
-    CASE WHEN coalesce(node, '') = '' THEN 'containers' ELSE 'containers on node ' || node END
-        || ' fail to start with "running exec setns process for init caused exit status 40" (' || n || ' times, '
-        || array_to_string(whats, ', ') || '): drop the page cache on the node' || coalesce('; kernel ' || kernel, '')
-        || CASE WHEN current > 0 THEN '; ' || current || ' container(s) not running now because of it' ELSE '' END AS message,
-    CASE WHEN coalesce(node, '') = '' THEN '容器' ELSE '节点 ' || node || ' 上的容器' END
-        || '启动失败，报错 "running exec setns process for init caused exit status 40"（' || n || ' 次，'
-        || array_to_string(list_transform(whats, lambda w:
-                CASE WHEN w = 'container status' THEN '容器状态'
-                     WHEN w LIKE 'event %' THEN '事件 ' || substr(w, 7)
-                     ELSE replace(w, ' log ', ' 日志 ') END), '、') || '）：请清除该节点的页缓存' || coalesce('；内核 ' || kernel, '')
-        || CASE WHEN current > 0 THEN '；当前有 ' || current || ' 个容器因此未运行' ELSE '' END AS message_zh,
+    n AS failures, whats, kernel, current,
     lines AS evidence,
     n AS count, first_seen, last_seen,
     -- A container failing on it now is the impact itself.

@@ -56,6 +56,33 @@ zh = """
   或 `--runtime-cgroups` / `--kubelet-cgroups` 指向了不存在的 cgroup。`kubectl top` 和驱逐管理器会缺少这部分数据。
   通常是暂时的；若持续出现，重启 kubelet 并检查上述参数（`/system.slice/containerd.service`、`/system.slice/kubelet.service`）。
 """
+[message]
+en = """\
+{% if kind == 'snapshot' %}\
+  containerd snapshot chain {% if pulled_since %}was broken{% else %}broken{% endif %} on node {{ node if node is not none else '?' }}: \
+{{ errors }} "parent snapshot ... does not exist: not found" errors ({{ seen | join(', ') }})\
+  {% if pulled_since %}; {{ images | join(', ') }} pulled on the node since\
+  {% elif images %}; remove and pull again: {{ images | join(', ') }}{% endif %}\
+{% else %}\
+  kubelet stats: {{ errors }} "unable to find data in memory cache" errors on node {{ node if node is not none else '?' }} \
+({{ seen | join(', ') }}): cAdvisor has no data for some cgroups (kubectl top / eviction stats incomplete)\
+  {% if few %}; fewer than {{ min_cache_errors }} in the hour before collection{% endif %}\
+{% endif %}"""
+zh = """\
+{% if kind == 'snapshot' %}\
+  节点 {{ node if node is not none else '?' }} 上的 containerd 快照链{% if pulled_since %}曾损坏：{% else %}已损坏：{% endif %}\
+{{ errors }} 次 "parent snapshot ... does not exist: not found" 错误（\
+{% for x in seen %}{% if x == 'events' %}事件{% elif x == 'container status' %}容器状态\
+{% elif x is endingwith(' log') %}{{ x[:-4] }} 日志{% else %}{{ x }}{% endif %}{% if not loop.last %}、{% endif %}{% endfor %}）\
+  {% if pulled_since %}；此后节点已重新拉取 {{ images | join(', ') }}\
+  {% elif images %}；请删除并重新拉取镜像：{{ images | join(', ') }}{% endif %}\
+{% else %}\
+  kubelet stats：节点 {{ node if node is not none else '?' }} 上有 {{ errors }} 次 "unable to find data in memory cache" 错误（\
+{% for x in seen %}{% if x == 'events' %}事件{% elif x == 'container status' %}容器状态\
+{% elif x is endingwith(' log') %}{{ x[:-4] }} 日志{% else %}{{ x }}{% endif %}{% if not loop.last %}、{% endif %}{% endfor %}）\
+：cAdvisor 缺少部分 cgroup 的数据（kubectl top / 驱逐统计不完整）\
+  {% if few %}；收集前一小时内少于 {{ min_cache_errors }} 次{% endif %}\
+{% endif %}"""
 [thresholds]
 # "unable to find data in memory cache" right after a restart is normal: report it from
 # this many lines on a node.
@@ -148,26 +175,7 @@ judged AS (
     FROM grouped g
 )
 SELECT 'node/' || coalesce(node, '?') AS resource, node, node AS name, cluster AS bundle_id,
-    CASE WHEN kind = 'snapshot'
-         THEN 'containerd snapshot chain ' || CASE WHEN pulled_since THEN 'was broken' ELSE 'broken' END || ' on node ' || coalesce(node, '?') || ': ' || n || ' "parent snapshot ... does not exist: not found" errors ('
-              || array_to_string(seen, ', ') || ')'
-              || CASE WHEN pulled_since THEN '; ' || array_to_string(images[1:5], ', ') || ' pulled on the node since'
-                      WHEN len(coalesce(images, [])) > 0 THEN '; remove and pull again: ' || array_to_string(images[1:5], ', ') ELSE '' END
-         ELSE 'kubelet stats: ' || n || ' "unable to find data in memory cache" errors on node ' || coalesce(node, '?') || ' ('
-              || array_to_string(seen, ', ') || '): cAdvisor has no data for some cgroups (kubectl top / eviction stats incomplete)'
-              || CASE WHEN coalesce(n_recent, 0) < ${min_cache_errors} THEN '; fewer than ' || ${min_cache_errors} || ' in the hour before collection' ELSE '' END END AS message,
-    CASE WHEN kind = 'snapshot'
-         THEN '节点 ' || coalesce(node, '?') || ' 上的 containerd 快照链' || CASE WHEN pulled_since THEN '曾损坏：' ELSE '已损坏：' END || n || ' 次 "parent snapshot ... does not exist: not found" 错误（'
-              || array_to_string(list_transform(seen, lambda x:
-                    CASE WHEN x = 'events' THEN '事件' WHEN x = 'container status' THEN '容器状态'
-                         WHEN x LIKE '% log' THEN substr(x, 1, length(x) - 4) || ' 日志' ELSE x END), '、') || '）'
-              || CASE WHEN pulled_since THEN '；此后节点已重新拉取 ' || array_to_string(images[1:5], ', ')
-                      WHEN len(coalesce(images, [])) > 0 THEN '；请删除并重新拉取镜像：' || array_to_string(images[1:5], ', ') ELSE '' END
-         ELSE 'kubelet stats：节点 ' || coalesce(node, '?') || ' 上有 ' || n || ' 次 "unable to find data in memory cache" 错误（'
-              || array_to_string(list_transform(seen, lambda x:
-                    CASE WHEN x = 'events' THEN '事件' WHEN x = 'container status' THEN '容器状态'
-                         WHEN x LIKE '% log' THEN substr(x, 1, length(x) - 4) || ' 日志' ELSE x END), '、') || '）：cAdvisor 缺少部分 cgroup 的数据（kubectl top / 驱逐统计不完整）'
-              || CASE WHEN coalesce(n_recent, 0) < ${min_cache_errors} THEN '；收集前一小时内少于 ' || ${min_cache_errors} || ' 次' ELSE '' END END AS message_zh,
+    kind, pulled_since, n AS errors, seen, images[1:5] AS images, coalesce(n_recent, 0) < ${min_cache_errors} AS few,
     lines AS evidence,
     n AS count, first_seen, last_seen,
     -- A container waiting on a broken snapshot now is the impact itself.

@@ -46,6 +46,19 @@ systemctl stop kubelet containerd docker
 mkfs.xfs -f -n ftype=1 /dev/xxx
 ```
 """
+[message]
+en = """\
+{% if measured %}{% for p in paths %}{{ p }} on xfs with ftype=0{% if not loop.last %}, {% endif %}{% endfor %} \
+(xfs_info): overlay needs d_type (ftype=1){% endif %}\
+{% if log_n > 0 %}{% if measured %}; {% endif %}{{ log_n }} runtime log lines report missing d_type support (\
+{% for w in whats or [] %}{{ w.source }} log {{ w.service }}{% if not loop.last %}, {% endif %}{% endfor %})\
+{% if superseded %}, none since the runtime's latest start{% endif %}{% endif %}"""
+zh = """\
+{% if measured %}{% for p in paths %}{{ p }} 位于 ftype=0 的 xfs 上{% if not loop.last %}、{% endif %}{% endfor %}\
+（xfs_info）：overlay 需要 d_type 支持（ftype=1）{% endif %}\
+{% if log_n > 0 %}{% if measured %}；{% endif %}{{ log_n }} 行运行时日志报告不支持 d_type（\
+{% for w in whats or [] %}{{ w.source }} 日志 {{ w.service }}{% if not loop.last %}、{% endif %}{% endfor %}）\
+{% if superseded %}，运行时最近一次启动后未再出现{% endif %}{% endif %}"""
 --- */
 WITH hn AS (
     SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
@@ -58,7 +71,7 @@ driver AS (
 fs AS (
     SELECT h.cluster, f.node,
         list(f.path || ' on xfs with ftype=0' ORDER BY f.path) AS what,
-        list(f.path || ' 位于 ftype=0 的 xfs 上' ORDER BY f.path) AS what_zh
+        list(f.path ORDER BY f.path) AS paths
     FROM host_filesystems f
     JOIN hn h ON h.host_bundle = f.bundle_id
     LEFT JOIN driver d ON d.bundle_id = f.bundle_id AND d.node = f.node
@@ -87,7 +100,8 @@ logs AS (
         count(*) FILTER (WHERE (s.age IS NULL OR r.age IS NULL OR r.age <= s.age) AND in_window(r.age, ${recent})) AS n_recent,
         bool_and(s.age IS NOT NULL AND r.age > s.age) AS superseded,
         min(r.ts) AS first_seen, max(r.ts) AS last_seen,
-        list(DISTINCT r.source || ' log ' || r.service) AS whats,
+        list(DISTINCT {'source': r.source, 'service': r.service} ORDER BY {'source': r.source, 'service': r.service})
+            FILTER (WHERE r.source IS NOT NULL AND r.service IS NOT NULL) AS whats,
         list(r.line ORDER BY r.line_no)[1:3] AS lines
     FROM runtime_logs r
     LEFT JOIN last_start s ON s.cluster = r.cluster AND s.node = r.node AND s.source = r.source AND s.service = r.service
@@ -98,16 +112,7 @@ SELECT
     CASE WHEN coalesce(f.node, l.node, '') = '' THEN 'cluster' ELSE 'node/' || coalesce(f.node, l.node) END AS resource,
     nullif(coalesce(f.node, l.node), '') AS node,
     coalesce(f.cluster, l.cluster) AS bundle_id,
-    concat_ws('; ',
-        CASE WHEN f.node IS NOT NULL THEN array_to_string(f.what, ', ') || ' (xfs_info): overlay needs d_type (ftype=1)' END,
-        CASE WHEN l.n > 0 THEN l.n || ' runtime log lines report missing d_type support (' || array_to_string(l.whats, ', ') || ')'
-            || CASE WHEN l.superseded THEN ', none since the runtime''s latest start' ELSE '' END END
-    ) AS message,
-    concat_ws('；',
-        CASE WHEN f.node IS NOT NULL THEN array_to_string(f.what_zh, '、') || '（xfs_info）：overlay 需要 d_type 支持（ftype=1）' END,
-        CASE WHEN l.n > 0 THEN l.n || ' 行运行时日志报告不支持 d_type（' || array_to_string(list_transform(l.whats, lambda w: replace(w, ' log ', ' 日志 ')), '、') || '）'
-            || CASE WHEN l.superseded THEN '，运行时最近一次启动后未再出现' ELSE '' END END
-    ) AS message_zh,
+    f.node IS NOT NULL AS measured, f.paths, coalesce(l.n, 0) AS log_n, l.whats, l.superseded,
     list_concat(coalesce(f.what, []), coalesce(l.lines, [])) AS evidence,
     l.n AS count, l.first_seen, l.last_seen,
     -- The filesystem is measured now: that row is not judged by its log lines.

@@ -45,6 +45,27 @@ kubectl drain <node> --ignore-daemonsets --delete-emptydir-data
 systemctl restart containerd && kubectl uncordon <node>
 ```
 """
+[message]
+en = """\
+{% if kind == 'cluster' %}\
+  nodes run different pause (sandbox) images: {{ shorts | join(' vs ') }} (pause image changed on part of the cluster)\
+{% else %}\
+  node {{ node }} is configured for sandbox image {{ image }} (\
+{% if origin.kind == 'file' %}file {{ origin.ref }}{% elif origin.kind == 'flag' %}kubelet flag in {{ origin.ref }}\
+{% elif origin.kind == 'flags' %}{{ origin.source }} log kubelet flags{% else %}{{ origin.source }} log {{ origin.ref }}{% endif %}\
+) but holds only {{ held | join(', ') }}, the pause its running pod sandboxes were created from\
+  {% if changed_from is not none %}; its runtime started with {{ changed_from | join(' and ') }} in the 30 days before collection{% endif %}\
+{% endif %}"""
+zh = """\
+{% if kind == 'cluster' %}\
+  各节点使用的 pause（sandbox）镜像不一致：{{ shorts | join(' vs ') }}（集群中部分节点更换了 pause 镜像）\
+{% else %}\
+  节点 {{ node }} 配置的 sandbox 镜像为 {{ image }}（\
+{% if origin.kind == 'file' %}文件 {{ origin.ref }}{% elif origin.kind == 'flag' %}kubelet 参数，位于 {{ origin.ref }}\
+{% elif origin.kind == 'flags' %}{{ origin.source }} 日志中的 kubelet 参数{% else %}{{ origin.source }} 日志 {{ origin.ref }}{% endif %}\
+），但节点上只有 {{ held | join('、') }}，即当前运行中 Pod 的 sandbox 所基于的 pause 镜像\
+  {% if changed_from is not none %}；收集前 30 天内其运行时先后以 {{ changed_from | join(' 和 ') }} 启动{% endif %}\
+{% endif %}"""
 [thresholds]
 # The kubelet reports at most this many images in Node status (nodeStatusMaxImages): a shorter
 # list is complete, so an image missing from it is not on the node.
@@ -66,36 +87,38 @@ node_logs AS (
 ),
 -- containerd prints its CRI configuration at start-up: "... SandboxImage:registry.k8s.io/pause:3.6 ...".
 startups AS (
-    SELECT cluster, node, source || ' log ' || coalesce(service, container, '') AS src, ts, age, line_no,
+    SELECT cluster, node, source || ' log ' || coalesce(service, container, '') AS src,
+        {'kind': 'log', 'source': source, 'ref': coalesce(service, container, '')} AS origin, ts, age, line_no,
         nullif(regexp_extract(line, 'SandboxImage:([^\s,}]+)', 1), '') AS image
     FROM node_logs WHERE contains(line, 'SandboxImage:')
 ),
 configured AS (
     -- containerd 1.x `sandbox_image`, 2.x `[plugins."io.containerd.cri.v1.images".pinned_images] sandbox`
-    SELECT h.cluster, f.node, 1 AS prio, 'file ' || f.path AS src,
+    SELECT h.cluster, f.node, 1 AS prio, 'file ' || f.path AS src, {'kind': 'file', 'source': NULL, 'ref': f.path} AS origin,
         coalesce(nullif(regexp_extract(f.content, '(?m)^[ \t]*sandbox_image[ \t]*=[ \t]*["'']([^"'']+)', 1), ''),
                  nullif(regexp_extract(f.content, '(?m)^[ \t]*sandbox[ \t]*=[ \t]*["'']([^"'']+)', 1), '')) AS image
     FROM host_files f JOIN hn h ON h.host_bundle = f.bundle_id
     WHERE f.path = '/etc/containerd/config.toml' OR f.path LIKE '/etc/containerd/conf.d/%'
     UNION ALL
-    SELECT h.cluster, f.node, 1, 'file ' || f.path,
+    SELECT h.cluster, f.node, 1, 'file ' || f.path, {'kind': 'file', 'source': NULL, 'ref': f.path},
         nullif(regexp_extract(f.content, '(?m)^[ \t]*pause_image[ \t]*=[ \t]*["'']([^"'']+)', 1), '')
     FROM host_files f JOIN hn h ON h.host_bundle = f.bundle_id
     WHERE f.path = '/etc/crio/crio.conf' OR f.path LIKE '/etc/crio/crio.conf.d/%'
     UNION ALL
     -- The runtime's latest start-up line: the configuration it runs with now.
-    SELECT cluster, node, 2, arg_max(src, (coalesce(-epoch(age), 0), line_no)), arg_max(image, (coalesce(-epoch(age), 0), line_no))
+    SELECT cluster, node, 2, arg_max(src, (coalesce(-epoch(age), 0), line_no)), arg_max(origin, (coalesce(-epoch(age), 0), line_no)),
+        arg_max(image, (coalesce(-epoch(age), 0), line_no))
     FROM startups WHERE image IS NOT NULL
     GROUP BY cluster, node
     UNION ALL
     -- The kubelet flag decides only with Docker (dockershim/cri-dockerd) or an unknown runtime.
-    SELECT h.cluster, f.node, 3, 'kubelet flag in ' || f.path,
+    SELECT h.cluster, f.node, 3, 'kubelet flag in ' || f.path, {'kind': 'flag', 'source': NULL, 'ref': f.path},
         nullif(regexp_extract(f.content, '--pod-infra-container-image[= ]["'']?([^\s"'']+)', 1), '')
     FROM host_files f JOIN hn h ON h.host_bundle = f.bundle_id
     LEFT JOIN runtime r ON r.cluster = h.cluster AND r.node = f.node
     WHERE contains(f.content, '--pod-infra-container-image') AND coalesce(r.rt, 'docker://') LIKE 'docker://%'
     UNION ALL
-    SELECT l.cluster, l.node, 4, l.source || ' log kubelet flags',
+    SELECT l.cluster, l.node, 4, l.source || ' log kubelet flags', {'kind': 'flags', 'source': l.source, 'ref': NULL},
         arg_max(nullif(regexp_extract(l.line, 'FLAG: --pod-infra-container-image="([^"]+)"', 1), ''), (coalesce(-epoch(l.age), 0), l.line_no))
     FROM node_logs l LEFT JOIN runtime r ON r.cluster = l.cluster AND r.node = l.node
     WHERE contains(l.line, 'FLAG: --pod-infra-container-image')
@@ -103,7 +126,9 @@ configured AS (
     GROUP BY l.cluster, l.node, l.source
 ),
 effective AS (
-    SELECT cluster, node, arg_min(image, prio) AS image, arg_min(src, prio) AS src,
+    SELECT cluster, node, arg_min(image, prio) AS image,
+        -- Where the setting was read: as evidence text, and in its parts for the messages.
+        arg_min({'src': src, 'origin': origin}, prio).src AS src, arg_min({'src': src, 'origin': origin}, prio).origin AS origin,
         regexp_extract(arg_min(image, prio), '([^/]+)$', 1) AS short
     FROM configured WHERE image IS NOT NULL
     GROUP BY cluster, node
@@ -134,7 +159,7 @@ node_images AS MATERIALIZED (
 -- the running pods' sandboxes come from that other image. A node whose configuration matches
 -- the pause it holds is consistent, whatever other node pools use.
 pending AS (
-    SELECT e.cluster, e.node, e.image, e.src, c.images AS changed_from, c.first_seen, c.last_seen,
+    SELECT e.cluster, e.node, e.image, e.src, e.origin, c.images AS changed_from, c.first_seen, c.last_seen,
         list_filter(ni.shorts, lambda s: regexp_matches(s, '^(pause|pause-amd64|pause-arm64|mirrored-pause)[:@]')) AS held
     FROM effective e JOIN node_images ni ON ni.cluster = e.cluster AND ni.node = e.node
     LEFT JOIN changed c ON c.cluster = e.cluster AND c.node = e.node
@@ -151,10 +176,8 @@ spread AS (
     GROUP BY e.cluster
 )
 SELECT 'cluster' AS resource, NULL AS node, cluster AS bundle_id,
-    'nodes run different pause (sandbox) images: ' || array_to_string(shorts, ' vs ')
-        || ' (pause image changed on part of the cluster)' AS message,
-    '各节点使用的 pause（sandbox）镜像不一致：' || array_to_string(shorts, ' vs ')
-        || '（集群中部分节点更换了 pause 镜像）' AS message_zh,
+    'cluster' AS kind, shorts, NULL AS image, NULL::STRUCT(kind VARCHAR, source VARCHAR, ref VARCHAR) AS origin,
+    NULL::VARCHAR[] AS held, NULL::VARCHAR[] AS changed_from,
     lines AS evidence,
     NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen,
     -- Context for the node finding below, not a second problem.
@@ -162,16 +185,7 @@ SELECT 'cluster' AS resource, NULL AS node, cluster AS bundle_id,
 FROM spread WHERE kinds > 1
 UNION ALL
 SELECT 'node/' || node, node, cluster,
-    'node ' || node || ' is configured for sandbox image ' || image || ' (' || src || ') but holds only '
-        || array_to_string(held, ', ') || ', the pause its running pod sandboxes were created from'
-        || coalesce('; its runtime started with ' || array_to_string(changed_from, ' and ') || ' in the 30 days before collection', ''),
-    '节点 ' || node || ' 配置的 sandbox 镜像为 ' || image || '（'
-        || CASE WHEN src LIKE 'file %' THEN '文件 ' || substr(src, 6)
-                WHEN src LIKE 'kubelet flag in %' THEN 'kubelet 参数，位于 ' || substr(src, 17)
-                WHEN src LIKE '% log kubelet flags' THEN substr(src, 1, length(src) - 18) || ' 日志中的 kubelet 参数'
-                ELSE replace(src, ' log ', ' 日志 ') END
-        || '），但节点上只有 ' || array_to_string(held, '、') || '，即当前运行中 Pod 的 sandbox 所基于的 pause 镜像'
-        || coalesce('；收集前 30 天内其运行时先后以 ' || array_to_string(changed_from, ' 和 ') || ' 启动', ''),
+    'node', NULL, image, origin, held, changed_from,
     ['configured: ' || image || ' (' || src || ')', 'pause images on the node: ' || array_to_string(held, ', ')],
     first_seen, last_seen, NULL
 FROM pending WHERE len(held) > 0

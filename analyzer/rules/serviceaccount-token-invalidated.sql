@@ -50,6 +50,33 @@ kubectl get secrets -A -l kubernetes.io/legacy-token-invalid-since
 kubectl -n <ns> get sa <sa> -o jsonpath='{.metadata.uid} {.metadata.creationTimestamp}'
 ```
 """
+[message]
+en = """\
+{% if kind == 'component' %}\
+  {{ component }} rejected {{ rejected }} requests with "invalid bearer token, ... has been invalidated"\
+  {% if nodes %} (nodes: {{ nodes | join(', ') }}){% endif %}\
+  {% if has_clients %}; likely clients: \
+{% if clients %}{% for c in clients %}{{ c.owner }} (ServiceAccount {{ c.sa }} re-created){% if not loop.last %}, {% endif %}{% endfor %}{% endif %}\
+{% if clients and secrets %}, {% endif %}\
+{% if secrets %}{% for s in secrets %}users of Secret {{ s }}{% if not loop.last %}, {% endif %}{% endfor %}{% endif %}\
+  {% else %}; restart the pods or replace the copied tokens of the clients using them{% endif %}\
+{% else %}\
+  {{ pods }} pod(s) of {{ owner }} started {{ started }} with a token of ServiceAccount {{ sa }}, \
+which was re-created {{ sa_created }} (new UID): their token is invalidated; restart them\
+{% endif %}"""
+zh = """\
+{% if kind == 'component' %}\
+  {{ component }} 以 "invalid bearer token, ... has been invalidated" 拒绝了 {{ rejected }} 个请求\
+  {% if nodes %}（节点：{{ nodes | join('、') }}）{% endif %}\
+  {% if has_clients %}；可能的客户端：\
+{% if clients %}{% for c in clients %}{{ c.owner }}（ServiceAccount {{ c.sa }} 已重建）{% if not loop.last %}、{% endif %}{% endfor %}{% endif %}\
+{% if clients and secrets %}、{% endif %}\
+{% if secrets %}{% for s in secrets %}Secret {{ s }} 的使用者{% if not loop.last %}、{% endif %}{% endfor %}{% endif %}\
+  {% else %}；请重启使用这些 token 的 Pod，或替换客户端中复制的 token{% endif %}\
+{% else %}\
+  {{ owner }} 的 {{ pods }} 个 Pod 于 {{ started }} 启动，使用的是 ServiceAccount {{ sa }} 的 token，\
+而该 ServiceAccount 已于 {{ sa_created }} 重建（新 UID）：这些 Pod 的 token 已失效，请重启它们\
+{% endif %}"""
 --- */
 -- The API server's rejection, as it logs it ("Unable to authenticate the request" err="[invalid
 -- bearer token, Token has been invalidated]", "service account token has been invalidated" since
@@ -97,28 +124,19 @@ stale_pods AS MATERIALIZED (
 -- The likely clients, aggregated once for the per-component findings.
 stale_clients AS (
     SELECT bundle_id, count(*) AS n_clients,
-        nullif(string_agg(namespace || '/' || owner || ' (ServiceAccount ' || sa || ' re-created)', ', '), '') AS en,
-        nullif(string_agg(namespace || '/' || owner || '（ServiceAccount ' || sa || ' 已重建）', '、'), '') AS zh
+        list({'owner': namespace || '/' || owner, 'sa': sa}) AS clients
     FROM stale_pods GROUP BY bundle_id
 ),
 secret_clients AS (
     SELECT bundle_id, count(*) AS n_clients,
-        nullif(string_agg('users of Secret ' || namespace || '/' || name, ', '), '') AS en,
-        nullif(string_agg('Secret ' || namespace || '/' || name || ' 的使用者', '、'), '') AS zh,
+        list(namespace || '/' || name) AS secrets,
         list('Secret ' || namespace || '/' || name || ' kubernetes.io/legacy-token-invalid-since=' || since) AS secret_lines
     FROM invalid_secrets GROUP BY bundle_id
 )
 SELECT 'component/' || component AS resource, NULL AS namespace, component AS name, nodes[1] AS node, c.bundle_id,
-    component || ' rejected ' || n || ' requests with "invalid bearer token, ... has been invalidated"'
-        || coalesce(' (nodes: ' || nullif(array_to_string(nodes, ', '), '') || ')', '')
-        || CASE WHEN coalesce(sp.n_clients, 0) + coalesce(ss.n_clients, 0) > 0
-                THEN '; likely clients: ' || concat_ws(', ', sp.en, ss.en)
-                ELSE '; restart the pods or replace the copied tokens of the clients using them' END AS message,
-    component || ' 以 "invalid bearer token, ... has been invalidated" 拒绝了 ' || n || ' 个请求'
-        || coalesce('（节点：' || nullif(array_to_string(nodes, '、'), '') || '）', '')
-        || CASE WHEN coalesce(sp.n_clients, 0) + coalesce(ss.n_clients, 0) > 0
-                THEN '；可能的客户端：' || concat_ws('、', sp.zh, ss.zh)
-                ELSE '；请重启使用这些 token 的 Pod，或替换客户端中复制的 token' END AS message_zh,
+    'component' AS kind, component, n AS rejected, nodes, sp.clients, ss.secrets,
+    coalesce(sp.n_clients, 0) + coalesce(ss.n_clients, 0) > 0 AS has_clients,
+    NULL::BIGINT AS pods, NULL AS owner, NULL AS started, NULL AS sa, NULL AS sa_created,
     list_concat(lines, coalesce(ss.secret_lines, [])) AS evidence,
     n AS count, NULL AS severity,
     first_seen, last_seen, n_recent AS recent_count
@@ -127,10 +145,8 @@ LEFT JOIN stale_clients sp ON sp.bundle_id = c.bundle_id
 LEFT JOIN secret_clients ss ON ss.bundle_id = c.bundle_id
 UNION ALL
 SELECT 'pod/' || namespace || '/' || pods[1], namespace, owner, NULL, bundle_id,
-    len(pods) || ' pod(s) of ' || owner || ' started ' || strftime(started, '%Y-%m-%dT%H:%M:%SZ') || ' with a token of ServiceAccount ' || sa
-        || ', which was re-created ' || strftime(sa_created, '%Y-%m-%dT%H:%M:%SZ') || ' (new UID): their token is invalidated; restart them',
-    owner || ' 的 ' || len(pods) || ' 个 Pod 于 ' || strftime(started, '%Y-%m-%dT%H:%M:%SZ') || ' 启动，使用的是 ServiceAccount ' || sa
-        || ' 的 token，而该 ServiceAccount 已于 ' || strftime(sa_created, '%Y-%m-%dT%H:%M:%SZ') || ' 重建（新 UID）：这些 Pod 的 token 已失效，请重启它们',
+    'pods', NULL, NULL, NULL, NULL, NULL, NULL, len(pods), owner, strftime(started, '%Y-%m-%dT%H:%M:%SZ'), sa,
+    strftime(sa_created, '%Y-%m-%dT%H:%M:%SZ'),
     pods[1:5], len(pods),
     -- Without current rejected requests in the logs the pods may not use their token at all.
     CASE WHEN NOT EXISTS (SELECT 1 FROM by_component c WHERE c.bundle_id = stale_pods.bundle_id

@@ -13,6 +13,33 @@ patterns = [
 [title]
 en = "ServiceAccount token Secrets expected but not generated (Kubernetes 1.24+)"
 zh = "依赖 ServiceAccount 自动生成的 token Secret，但 1.24+ 不再自动生成"
+[message]
+en = """\
+{% if kind == 'mount' %}\
+  mounts ServiceAccount token Secret {{ secret }}, which does not exist ({{ seen }})\
+  {% if phase is not none %}; pod is {{ phase }}{% endif %}\
+  ; Kubernetes {{ server_version }} no longer generates token Secrets for ServiceAccounts\
+{% elif kind == 'waiting' %}\
+  {{ count }} log lines "failed to get serviceAccount secret": waiting for a ServiceAccount token Secret, \
+which Kubernetes 1.24+ no longer generates\
+{% else %}\
+  ServiceAccount token Secret {{ secret }} (for {{ sa }}) has no token after {{ minutes }} minutes: \
+the token controller is not populating it\
+{% endif %}"""
+zh = """\
+{% if kind == 'mount' %}\
+  挂载了不存在的 ServiceAccount token Secret {{ secret }}（见于 \
+{% if seen == 'pod spec and FailedMount events' %}Pod spec 和 FailedMount 事件{% elif seen == 'pod spec' %}Pod spec\
+{% else %}FailedMount 事件{% endif %}）\
+  {% if phase is not none %}；Pod 处于 {{ phase }} 状态{% endif %}\
+  ；Kubernetes {{ server_version }} 不再为 ServiceAccount 自动生成 token Secret\
+{% elif kind == 'waiting' %}\
+  {{ count }} 行日志 "failed to get serviceAccount secret"：正在等待 ServiceAccount token Secret，\
+而 Kubernetes 1.24+ 已不再自动生成此类 Secret\
+{% else %}\
+  ServiceAccount token Secret {{ secret }}（对应 ServiceAccount {{ sa }}）创建 {{ minutes }} 分钟后仍没有 token：\
+token controller 未向其填充 token\
+{% endif %}"""
 [thresholds]
 # First version that no longer generates ServiceAccount token Secrets (LegacyServiceAccountTokenNoAutoGeneration beta).
 since_version = "1.24"
@@ -115,14 +142,8 @@ log_hits AS (
       AND regexp_matches(line, 'failed to get serviceAccount secret (for impersonation )?from cluster')
 )
 SELECT 'pod/' || f.namespace || '/' || f.name AS resource, f.namespace, f.name, f.node, f.bundle_id,
-    'mounts ServiceAccount token Secret ' || f.secret || ', which does not exist (' || f.seen || ')'
-        || coalesce('; pod is ' || f.phase, '')
-        || '; Kubernetes ' || coalesce(v.server_version, '?') || ' no longer generates token Secrets for ServiceAccounts' AS message,
-    '挂载了不存在的 ServiceAccount token Secret ' || f.secret || '（见于 '
-        || CASE f.seen WHEN 'pod spec and FailedMount events' THEN 'Pod spec 和 FailedMount 事件'
-                       WHEN 'pod spec' THEN 'Pod spec' ELSE 'FailedMount 事件' END || '）'
-        || coalesce('；Pod 处于 ' || f.phase || ' 状态', '')
-        || '；Kubernetes ' || coalesce(v.server_version, '?') || ' 不再为 ServiceAccount 自动生成 token Secret' AS message_zh,
+    'mount' AS kind, f.secret, f.seen, f.phase, coalesce(v.server_version, '?') AS server_version,
+    NULL::BIGINT AS minutes, NULL AS sa,
     list_concat(['secret: ' || f.secret, 'serviceAccountName: ' || coalesce(f.service_account, '?')], f.messages) AS evidence,
     f.n AS count,
     NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen, NULL::BIGINT AS recent_count
@@ -131,8 +152,7 @@ WHERE v.no_autogen
 UNION ALL
 -- Karmada (karmadactl join, cluster controller, agent) waiting for a ServiceAccount's token Secret.
 SELECT coalesce('pod/' || namespace || '/' || pod, 'node/' || node, 'cluster'), namespace, pod, node, bundle_id,
-    count(*) || ' log lines "failed to get serviceAccount secret": waiting for a ServiceAccount token Secret, which Kubernetes 1.24+ no longer generates',
-    count(*) || ' 行日志 "failed to get serviceAccount secret"：正在等待 ServiceAccount token Secret，而 Kubernetes 1.24+ 已不再自动生成此类 Secret',
+    'waiting', NULL, NULL, NULL, NULL, NULL, NULL,
     list(line ORDER BY line)[1:3], count(*),
     min(ts), max(ts), count(*) FILTER (WHERE in_window(age, ${recent}))
 FROM log_hits
@@ -140,12 +160,8 @@ GROUP BY bundle_id, namespace, pod, node
 UNION ALL
 -- Token Secrets created for a ServiceAccount that the token controller never filled.
 SELECT 'secret/' || s.namespace || '/' || s.name, s.namespace, s.name, NULL, s.bundle_id,
-    'ServiceAccount token Secret ' || s.name || ' (for ' || coalesce(json_extract_string(s.annotations, '$."kubernetes.io/service-account.name"'), '?')
-        || ') has no token after ' || CAST(round(days_between(s.created_at, b.collected_at) * 1440) AS BIGINT)
-        || ' minutes: the token controller is not populating it',
-    'ServiceAccount token Secret ' || s.name || '（对应 ServiceAccount ' || coalesce(json_extract_string(s.annotations, '$."kubernetes.io/service-account.name"'), '?')
-        || '）创建 ' || CAST(round(days_between(s.created_at, b.collected_at) * 1440) AS BIGINT)
-        || ' 分钟后仍没有 token：token controller 未向其填充 token',
+    'unpopulated', s.name, NULL, NULL, NULL, CAST(round(days_between(s.created_at, b.collected_at) * 1440) AS BIGINT),
+    coalesce(json_extract_string(s.annotations, '$."kubernetes.io/service-account.name"'), '?'),
     ['type: kubernetes.io/service-account-token', 'data keys: ' || coalesce(array_to_string(json_keys(s.doc->'$.data'), ', '), '(none)')],
     1, NULL, NULL, NULL
 FROM secrets s JOIN bundles b ON b.bundle_id = s.bundle_id

@@ -56,6 +56,34 @@ done
 kubectl -n <ns> patch <resource> -p '{"metadata":{"finalizers":[]}}' --type=merge
 ```
 """
+[message]
+en = """\
+{{ kind }} {{ name }} has been Terminating for {{ minutes | age }}\
+{% if has_finalizers %}, finalizers: {{ finalizers | join(', ') }}\
+{% else %}, no finalizers left (deletion may be waiting on a grace period or the kubelet){% endif %}\
+{% if cattle %} (Rancher resource){% endif %}\
+{% if inside_n > 0 %}; {{ inside_n }} resources inside still hold finalizers\
+{% if inside_cattle > 0 %} ({{ inside_cattle }} Rancher *.cattle.io resources){% endif %}{% endif %}\
+{% if rancher %}; Rancher project resources: patch their *.cattle.io finalizers first (FAQ WNR-16){% endif %}\
+{% if blocked_by_apis is not none %}; its deletion waits on unavailable APIService {{ blocked_by_apis }} \
+(see namespace-terminating-apiservice-unavailable)\
+{% elif user_of is not none and kind == 'PersistentVolumeClaim' %}; still mounted by pod {{ user_of }}: \
+storage protection keeps it until the pod is gone, as designed\
+{% elif user_of is not none %}; its claim {{ user_of }} still exists: storage protection keeps it until the claim is gone, as designed\
+{% elif down_node is not none %}; its node {{ down_node }} is not Ready, so no kubelet confirms the deletion \
+(fix the node, or force-delete the pod){% endif %}"""
+zh = """\
+{{ kind }} {{ name }} 已处于 Terminating 状态 {{ minutes | age }}\
+{% if has_finalizers %}，finalizers：{{ finalizers | join(', ') }}\
+{% else %}，已没有 finalizer（删除可能在等待优雅终止期或 kubelet）{% endif %}\
+{% if cattle %}（Rancher 资源）{% endif %}\
+{% if inside_n > 0 %}；命名空间内仍有 {{ inside_n }} 个资源持有 finalizer\
+{% if inside_cattle > 0 %}（其中 {{ inside_cattle }} 个为 Rancher *.cattle.io 资源）{% endif %}{% endif %}\
+{% if rancher %}；Rancher 项目资源：需先 patch 掉 *.cattle.io 的 finalizer（FAQ WNR-16）{% endif %}\
+{% if blocked_by_apis is not none %}；其删除在等待不可用的 APIService {{ blocked_by_apis }}（见 namespace-terminating-apiservice-unavailable）\
+{% elif user_of is not none and kind == 'PersistentVolumeClaim' %}；仍被 Pod {{ user_of }} 挂载：存储保护机制会保留它直到 Pod 删除，属预期行为\
+{% elif user_of is not none %}；其 PVC {{ user_of }} 仍存在：存储保护机制会保留它直到 PVC 删除，属预期行为\
+{% elif down_node is not none %}；其所在节点 {{ down_node }} 未 Ready，没有 kubelet 确认删除（修复节点，或强制删除该 Pod）{% endif %}"""
 [thresholds]
 min_age_minutes = 30
 --- */
@@ -143,48 +171,10 @@ rows AS (
 SELECT
     lower(s.kind) || '/' || CASE WHEN s.namespace = '' THEN '' ELSE s.namespace || '/' END || s.name AS resource,
     s.namespace, s.name, s.pod_node AS node, s.bundle_id,
-    s.kind || ' ' || s.name || ' has been Terminating for '
-        || CASE WHEN s.minutes >= 2880 THEN CAST(round(s.minutes / 1440) AS BIGINT) || ' days'
-                WHEN s.minutes >= 120 THEN CAST(round(s.minutes / 60) AS BIGINT) || ' hours'
-                ELSE CAST(round(s.minutes) AS BIGINT) || ' minutes' END
-        || CASE WHEN len(s.finalizers) + len(s.spec_finalizers) > 0
-                THEN ', finalizers: ' || array_to_string(list_concat(s.finalizers, s.spec_finalizers), ', ')
-                ELSE ', no finalizers left (deletion may be waiting on a grace period or the kubelet)' END
-        || CASE WHEN s.api_group LIKE '%cattle.io' THEN ' (Rancher resource)' ELSE '' END
-        || CASE WHEN s.inside_n > 0 THEN '; ' || s.inside_n || ' resources inside still hold finalizers'
-                || CASE WHEN s.inside_cattle > 0 THEN ' (' || s.inside_cattle || ' Rancher *.cattle.io resources)' ELSE '' END
-                ELSE '' END
-        || CASE WHEN s.rancher THEN '; Rancher project resources: patch their *.cattle.io finalizers first (FAQ WNR-16)' ELSE '' END
-        || CASE WHEN s.blocked_by_apis IS NOT NULL
-                THEN '; its deletion waits on unavailable APIService ' || s.blocked_by_apis || ' (see namespace-terminating-apiservice-unavailable)'
-                WHEN s.user_of IS NOT NULL AND s.kind = 'PersistentVolumeClaim'
-                THEN '; still mounted by pod ' || s.user_of || ': storage protection keeps it until the pod is gone, as designed'
-                WHEN s.user_of IS NOT NULL
-                THEN '; its claim ' || s.user_of || ' still exists: storage protection keeps it until the claim is gone, as designed'
-                WHEN s.down_node IS NOT NULL
-                THEN '; its node ' || s.down_node || ' is not Ready, so no kubelet confirms the deletion (fix the node, or force-delete the pod)'
-                ELSE '' END AS message,
-    s.kind || ' ' || s.name || ' 已处于 Terminating 状态 '
-        || CASE WHEN s.minutes >= 2880 THEN CAST(round(s.minutes / 1440) AS BIGINT) || ' 天'
-                WHEN s.minutes >= 120 THEN CAST(round(s.minutes / 60) AS BIGINT) || ' 小时'
-                ELSE CAST(round(s.minutes) AS BIGINT) || ' 分钟' END
-        || CASE WHEN len(s.finalizers) + len(s.spec_finalizers) > 0
-                THEN '，finalizers：' || array_to_string(list_concat(s.finalizers, s.spec_finalizers), ', ')
-                ELSE '，已没有 finalizer（删除可能在等待优雅终止期或 kubelet）' END
-        || CASE WHEN s.api_group LIKE '%cattle.io' THEN '（Rancher 资源）' ELSE '' END
-        || CASE WHEN s.inside_n > 0 THEN '；命名空间内仍有 ' || s.inside_n || ' 个资源持有 finalizer'
-                || CASE WHEN s.inside_cattle > 0 THEN '（其中 ' || s.inside_cattle || ' 个为 Rancher *.cattle.io 资源）' ELSE '' END
-                ELSE '' END
-        || CASE WHEN s.rancher THEN '；Rancher 项目资源：需先 patch 掉 *.cattle.io 的 finalizer（FAQ WNR-16）' ELSE '' END
-        || CASE WHEN s.blocked_by_apis IS NOT NULL
-                THEN '；其删除在等待不可用的 APIService ' || s.blocked_by_apis || '（见 namespace-terminating-apiservice-unavailable）'
-                WHEN s.user_of IS NOT NULL AND s.kind = 'PersistentVolumeClaim'
-                THEN '；仍被 Pod ' || s.user_of || ' 挂载：存储保护机制会保留它直到 Pod 删除，属预期行为'
-                WHEN s.user_of IS NOT NULL
-                THEN '；其 PVC ' || s.user_of || ' 仍存在：存储保护机制会保留它直到 PVC 删除，属预期行为'
-                WHEN s.down_node IS NOT NULL
-                THEN '；其所在节点 ' || s.down_node || ' 未 Ready，没有 kubelet 确认删除（修复节点，或强制删除该 Pod）'
-                ELSE '' END AS message_zh,
+    s.kind, s.minutes, list_concat(s.finalizers, s.spec_finalizers) AS finalizers,
+    coalesce(len(s.finalizers) + len(s.spec_finalizers) > 0, false) AS has_finalizers,
+    coalesce(s.api_group LIKE '%cattle.io', false) AS cattle, s.inside_n, s.inside_cattle, s.rancher,
+    s.blocked_by_apis, s.user_of, s.down_node,
     list_concat(['deletionTimestamp: ' || strftime(s.deleted_at, '%Y-%m-%dT%H:%M:%SZ')], coalesce(s.why, []),
         coalesce(s.inside_what, [])[1:8]) AS evidence,
     -- One problem, one finding: a namespace held by an unavailable APIService is that rule's

@@ -39,6 +39,39 @@ sed -i '/\\sswap\\s/ s/^/#/' /etc/fstab
 systemctl restart kubelet
 ```
 """
+[message]
+en = """\
+{% for p in parts %}\
+  {% if p == 'active' %}swap is active on node {{ node }} ({{ size_gib }} GiB, {{ used_mib }} MiB used)\
+  {% elif p == 'refused' %}kubelet refused to start {{ refused_n }} times: "running with swap on is not supported"\
+  {% elif p == 'fails' %}kubelet failSwapOn is {% if unknown %}not known (default true){% else %}true{% endif %}\
+: the kubelet will not start while swap is on\
+  {% elif p == 'tolerated' %}kubelet tolerates it (\
+{% if fail_swap_off %}failSwapOn: false{% endif %}{% if fail_swap_off and paths is not none %}, {% endif %}\
+{% if paths is not none %}--fail-swap-on=false in {{ paths | join(', ') }}{% endif %}) with \
+{% if swap_behavior is not none %}memorySwap.swapBehavior {{ swap_behavior }}{% else %}no memorySwap.swapBehavior configured{% endif %}\
+{% if kubelet_version is not none %} on kubelet {{ kubelet_version }}{% endif %}\
+: choose memorySwap.swapBehavior (NoSwap or LimitedSwap) or turn swap off\
+  {% else %}{% if facts_read %}no swap is active now{% else %}swap on the node was not collected{% endif %}\
+{% if notready %}, the node is NotReady{% endif %}{% endif %}\
+  {% if not loop.last %}; {% endif %}\
+{% endfor %}"""
+zh = """\
+{% for p in parts %}\
+  {% if p == 'active' %}节点 {{ node }} 上启用了 swap（{{ size_gib }} GiB，已使用 {{ used_mib }} MiB）\
+  {% elif p == 'refused' %}kubelet 拒绝启动 {{ refused_n }} 次："running with swap on is not supported"\
+  {% elif p == 'fails' %}kubelet failSwapOn 为 {% if unknown %}未知（默认 true）{% else %}true{% endif %}\
+：swap 开启时 kubelet 无法启动\
+  {% elif p == 'tolerated' %}kubelet 允许 swap（\
+{% if fail_swap_off %}failSwapOn: false{% endif %}{% if fail_swap_off and paths is not none %}，{% endif %}\
+{% if paths is not none %}{{ paths | join('、') }} 中设置了 --fail-swap-on=false{% endif %}），\
+{% if swap_behavior is not none %}memorySwap.swapBehavior 为 {{ swap_behavior }}{% else %}未配置 memorySwap.swapBehavior{% endif %}\
+{% if kubelet_version is not none %}（kubelet {{ kubelet_version }}）{% endif %}\
+：请设置 memorySwap.swapBehavior（NoSwap 或 LimitedSwap）或关闭 swap\
+  {% else %}{% if facts_read %}目前没有启用 swap{% else %}未采集到该节点的 swap 信息{% endif %}\
+{% if notready %}，该节点处于 NotReady{% endif %}{% endif %}\
+  {% if not loop.last %}；{% endif %}\
+{% endfor %}"""
 [thresholds]
 # kubelet minor from which memorySwap.swapBehavior defaults to NoSwap (NodeSwap beta2, on
 # by default): pods get no swap unless LimitedSwap is chosen.
@@ -118,38 +151,13 @@ judged AS (
     FROM j
 )
 SELECT coalesce('node/' || node, 'cluster') AS resource, node, node AS name, coalesce(swap_bundle, log_bundle) AS bundle_id,
-    concat_ws('; ',
-        CASE WHEN size_kib IS NOT NULL THEN 'swap is active on node ' || node || ' (' || CAST(round(size_kib / 1048576.0, 1) AS VARCHAR)
-            || ' GiB, ' || CAST(round(used_kib / 1024.0) AS BIGINT) || ' MiB used)' END,
-        CASE WHEN refused_n > 0 THEN 'kubelet refused to start ' || refused_n || ' times: "running with swap on is not supported"' END,
-        CASE WHEN size_kib IS NULL THEN NULL
-             WHEN NOT tolerated THEN 'kubelet failSwapOn is ' || CASE WHEN seen IS NULL THEN 'not known (default true)' ELSE 'true' END
-                || ': the kubelet will not start while swap is on'
-             ELSE 'kubelet tolerates it (' || concat_ws(', ',
-                    CASE WHEN fail_swap_off THEN 'failSwapOn: false' END,
-                    CASE WHEN paths IS NOT NULL THEN '--fail-swap-on=false in ' || array_to_string(paths, ', ') END)
-                || ') with ' || coalesce('memorySwap.swapBehavior ' || swap_behavior, 'no memorySwap.swapBehavior configured')
-                || coalesce(' on kubelet ' || kubelet_version, '')
-                || ': choose memorySwap.swapBehavior (NoSwap or LimitedSwap) or turn swap off' END,
-        CASE WHEN size_kib IS NULL AND refused_n > 0 THEN
-            concat_ws(', ', CASE WHEN facts_read THEN 'no swap is active now' ELSE 'swap on the node was not collected' END,
-                CASE WHEN ready = false THEN 'the node is NotReady' END) END) AS message,
-    concat_ws('；',
-        CASE WHEN size_kib IS NOT NULL THEN '节点 ' || node || ' 上启用了 swap（' || CAST(round(size_kib / 1048576.0, 1) AS VARCHAR)
-            || ' GiB，已使用 ' || CAST(round(used_kib / 1024.0) AS BIGINT) || ' MiB）' END,
-        CASE WHEN refused_n > 0 THEN 'kubelet 拒绝启动 ' || refused_n || ' 次："running with swap on is not supported"' END,
-        CASE WHEN size_kib IS NULL THEN NULL
-             WHEN NOT tolerated THEN 'kubelet failSwapOn 为 ' || CASE WHEN seen IS NULL THEN '未知（默认 true）' ELSE 'true' END
-                || '：swap 开启时 kubelet 无法启动'
-             ELSE 'kubelet 允许 swap（' || concat_ws('，',
-                    CASE WHEN fail_swap_off THEN 'failSwapOn: false' END,
-                    CASE WHEN paths IS NOT NULL THEN array_to_string(paths, '、') || ' 中设置了 --fail-swap-on=false' END)
-                || '），' || coalesce('memorySwap.swapBehavior 为 ' || swap_behavior, '未配置 memorySwap.swapBehavior')
-                || coalesce('（kubelet ' || kubelet_version || '）', '')
-                || '：请设置 memorySwap.swapBehavior（NoSwap 或 LimitedSwap）或关闭 swap' END,
-        CASE WHEN size_kib IS NULL AND refused_n > 0 THEN
-            concat_ws('，', CASE WHEN facts_read THEN '目前没有启用 swap' ELSE '未采集到该节点的 swap 信息' END,
-                CASE WHEN ready = false THEN '该节点处于 NotReady' END) END) AS message_zh,
+    list_filter([CASE WHEN size_kib IS NOT NULL THEN 'active' END, CASE WHEN refused_n > 0 THEN 'refused' END,
+                 CASE WHEN size_kib IS NULL THEN NULL WHEN NOT tolerated THEN 'fails' ELSE 'tolerated' END,
+                 CASE WHEN size_kib IS NULL AND refused_n > 0 THEN 'now' END], lambda p: p IS NOT NULL) AS parts,
+    -- DuckDB's text of the rounded size (1.5, 2.0).
+    CAST(round(size_kib / 1048576.0, 1) AS VARCHAR) AS size_gib, CAST(round(used_kib / 1024.0) AS BIGINT) AS used_mib,
+    refused_n, seen IS NULL AS unknown, fail_swap_off, paths, swap_behavior, kubelet_version, facts_read,
+    coalesce(ready = false, false) AS notready,
     list_concat(coalesce(swap_lines, []), coalesce(seen, []),
         coalesce(list_transform(paths, lambda p: p || ': --fail-swap-on=false'), []), coalesce(refused_lines, [])) AS evidence,
     CASE

@@ -59,6 +59,41 @@ PostgreSQL 还会拒绝组或其他用户可访问的私钥（docker-library/pos
 - 或在 initContainer 中把文件复制到 `emptyDir`，再在其中 `chown`/`chmod 600`。
 - 主机上的服务：在节点上修正文件的 owner/权限（`ls -l <file>`；`chmod 600`、`chown <user> <file>`）。
 """
+[message]
+en = """\
+{% if source == 'container' %}container {{ container }}\
+{% else %}{{ service if service is not none else 'service' }} on {{ node if node is not none else '?' }}{% endif %}\
+{% if kind == 'too open' %} refuses its private key: group or world access\
+{% else %} cannot read its TLS certificate/key: Permission denied{% endif %}\
+{% if files %} ({{ files | join(', ') }}){% endif %} ({{ logged }} log lines)\
+{% if vols %}; file from \
+{% for v in vols %}{{ v.type }} volume {{ v.vol }} ({{ v.source }}) at {{ v.path }} with mode 0{{ v.mode }}{% if not loop.last %}; {% endif %}{% endfor %}\
+{% endif %}\
+{% if source == 'container' %}\
+  {% if run_as_user is not none %}; pod runs as uid {{ run_as_user }}{% endif %}\
+  {% if fs_group is none %}; no fsGroup set: Secret files stay owned by root{% else %}; fsGroup {{ fs_group }}{% endif %}\
+{% elif host_files %}; on the node: \
+{% for f in host_files %}{{ f.file }} mode {{ f.mode }} uid {{ f.uid }} gid {{ f.gid }}{% if not loop.last %}, {% endif %}{% endfor %}\
+{% endif %}\
+{% if down %}; the container is {{ state if state is not none else 'not ready' }} ({{ restart_count }} restarts)\
+{% elif recovered %}; the container has run ready since (the error is from its previous instance){% endif %}"""
+zh = """\
+{% if source == 'container' %}容器 {{ container }}\
+{% else %}节点 {{ node if node is not none else '?' }} 上的 {{ service if service is not none else 'service' }}{% endif %}\
+{% if kind == 'too open' %} 拒绝使用其私钥：私钥文件允许组或其他用户访问（group or world access）\
+{% else %} 无法读取其 TLS 证书/私钥：Permission denied{% endif %}\
+{% if files %}（{{ files | join(', ') }}）{% endif %}（{{ logged }} 行日志）\
+{% if vols %}；文件来自 \
+{% for v in vols %}{{ v.type }} 卷 {{ v.vol }}（{{ v.source }}），挂载于 {{ v.path }}，权限 0{{ v.mode }}{% if not loop.last %}；{% endif %}{% endfor %}\
+{% endif %}\
+{% if source == 'container' %}\
+  {% if run_as_user is not none %}；Pod 以 uid {{ run_as_user }} 运行{% endif %}\
+  {% if fs_group is none %}；未设置 fsGroup：Secret 文件的属主仍为 root{% else %}；fsGroup 为 {{ fs_group }}{% endif %}\
+{% elif host_files %}；节点上的文件：\
+{% for f in host_files %}{{ f.file }} 权限 {{ f.mode }} uid {{ f.uid }} gid {{ f.gid }}{% if not loop.last %}，{% endif %}{% endfor %}\
+{% endif %}\
+{% if down %}；容器当前处于 {{ state if state is not none else '未就绪' }}（已重启 {{ restart_count }} 次）\
+{% elif recovered %}；容器此后已正常运行并就绪（错误来自上一个实例）{% endif %}"""
 --- */
 WITH hits AS (
     SELECT bundle_id, source, namespace, pod, container, node, service, line, previous, ts, age,
@@ -113,10 +148,9 @@ pod_ctx AS (
 -- The volume each logged file lives in (longest mount path that prefixes it).
 file_vol AS (
     SELECT g.bundle_id, g.namespace, g.pod, g.container, f AS file,
-        arg_max(v.vtype || ' volume ' || v.vol || ' (' || v.source_name || ') at ' || m.path || ' with mode 0'
-                || CAST(v.mode // 64 % 8 AS VARCHAR) || CAST(v.mode // 8 % 8 AS VARCHAR) || CAST(v.mode % 8 AS VARCHAR), length(m.path)) AS vol_text,
-        arg_max(v.vtype || ' 卷 ' || v.vol || '（' || v.source_name || '），挂载于 ' || m.path || '，权限 0'
-                || CAST(v.mode // 64 % 8 AS VARCHAR) || CAST(v.mode // 8 % 8 AS VARCHAR) || CAST(v.mode % 8 AS VARCHAR), length(m.path)) AS vol_text_zh
+        arg_max({'type': v.vtype, 'vol': v.vol, 'source': v.source_name, 'path': m.path,
+                 'mode': CAST(v.mode // 64 % 8 AS VARCHAR) || CAST(v.mode // 8 % 8 AS VARCHAR) || CAST(v.mode % 8 AS VARCHAR)},
+                length(m.path)) AS vol
     FROM (SELECT *, unnest(files) AS f FROM grouped WHERE source = 'container') g
     JOIN mounts m ON m.bundle_id = g.bundle_id AND m.namespace = g.namespace AND m.pod = g.pod AND m.container = g.container
         AND (starts_with(f, rtrim(m.path, '/') || '/') OR f = m.path)
@@ -145,30 +179,9 @@ cstate AS (
 SELECT
     CASE WHEN g.source = 'container' THEN 'pod/' || g.namespace || '/' || g.pod ELSE 'node/' || coalesce(g.node, '?') END AS resource,
     g.namespace, coalesce(g.pod, g.service) AS name, g.node, g.container, g.bundle_id,
-    CASE WHEN g.source = 'container' THEN 'container ' || g.container ELSE coalesce(g.service, 'service') || ' on ' || coalesce(g.node, '?') END
-        || CASE WHEN g.kind = 'too open' THEN ' refuses its private key: group or world access' ELSE ' cannot read its TLS certificate/key: Permission denied' END
-        || CASE WHEN len(coalesce(g.files, [])) > 0 THEN ' (' || array_to_string(g.files, ', ') || ')' ELSE '' END
-        || ' (' || g.n || ' log lines)'
-        || coalesce('; file from ' || fa.vols, '')
-        || CASE WHEN g.source = 'container' THEN
-                coalesce('; pod runs as uid ' || coalesce(mu.run_as_user, pc.run_as_user), '')
-                || CASE WHEN pc.fs_group IS NULL THEN '; no fsGroup set: Secret files stay owned by root' ELSE '; fsGroup ' || pc.fs_group END
-           ELSE coalesce('; on the node: ' || hk.files, '') END
-        || CASE WHEN st.down THEN '; the container is ' || coalesce(st.state_reason, st.state, 'not ready') || ' (' || st.restart_count || ' restarts)'
-                WHEN st.up AND g.only_previous THEN '; the container has run ready since (the error is from its previous instance)'
-                ELSE '' END AS message,
-    CASE WHEN g.source = 'container' THEN '容器 ' || g.container ELSE '节点 ' || coalesce(g.node, '?') || ' 上的 ' || coalesce(g.service, 'service') END
-        || CASE WHEN g.kind = 'too open' THEN ' 拒绝使用其私钥：私钥文件允许组或其他用户访问（group or world access）' ELSE ' 无法读取其 TLS 证书/私钥：Permission denied' END
-        || CASE WHEN len(coalesce(g.files, [])) > 0 THEN '（' || array_to_string(g.files, ', ') || '）' ELSE '' END
-        || '（' || g.n || ' 行日志）'
-        || coalesce('；文件来自 ' || fa.vols_zh, '')
-        || CASE WHEN g.source = 'container' THEN
-                coalesce('；Pod 以 uid ' || coalesce(mu.run_as_user, pc.run_as_user) || ' 运行', '')
-                || CASE WHEN pc.fs_group IS NULL THEN '；未设置 fsGroup：Secret 文件的属主仍为 root' ELSE '；fsGroup 为 ' || pc.fs_group END
-           ELSE coalesce('；节点上的文件：' || hk.files_zh, '') END
-        || CASE WHEN st.down THEN '；容器当前处于 ' || coalesce(st.state_reason, st.state, '未就绪') || '（已重启 ' || st.restart_count || ' 次）'
-                WHEN st.up AND g.only_previous THEN '；容器此后已正常运行并就绪（错误来自上一个实例）'
-                ELSE '' END AS message_zh,
+    g.source, g.service, g.kind, coalesce(g.files, []) AS files, g.n AS logged, fa.vols,
+    coalesce(mu.run_as_user, pc.run_as_user) AS run_as_user, pc.fs_group, hk.host_files,
+    st.down, coalesce(st.state_reason, st.state) AS state, st.restart_count, coalesce(st.up AND g.only_previous, false) AS recovered,
     g.lines AS evidence,
     -- The message says the server could not start; the container's state says whether it still cannot.
     CASE WHEN st.down THEN 'high'
@@ -177,14 +190,13 @@ SELECT
     g.first_seen, g.last_seen, g.n_recent AS recent_count,
     g.n AS count
 FROM grouped g
-LEFT JOIN (SELECT bundle_id, namespace, pod, container, string_agg(DISTINCT vol_text, '; ') AS vols, string_agg(DISTINCT vol_text_zh, '；') AS vols_zh
+LEFT JOIN (SELECT bundle_id, namespace, pod, container, list(DISTINCT vol ORDER BY vol) AS vols
            FROM file_vol GROUP BY ALL) fa
     ON fa.bundle_id = g.bundle_id AND fa.namespace = g.namespace AND fa.pod = g.pod AND fa.container = g.container
 LEFT JOIN (SELECT bundle_id, namespace, pod, container, any_value(run_as_user) AS run_as_user
            FROM mounts WHERE run_as_user IS NOT NULL GROUP BY ALL) mu
     ON mu.bundle_id = g.bundle_id AND mu.namespace = g.namespace AND mu.pod = g.pod AND mu.container = g.container
-LEFT JOIN (SELECT bundle_id, node, string_agg(file || ' mode ' || mode || ' uid ' || uid || ' gid ' || gid, ', ') AS files,
-               string_agg(file || ' 权限 ' || mode || ' uid ' || uid || ' gid ' || gid, '，') AS files_zh
+LEFT JOIN (SELECT bundle_id, node, list({'file': file, 'mode': mode, 'uid': uid, 'gid': gid}) AS host_files
            FROM host_keys GROUP BY ALL) hk
     ON hk.bundle_id = g.bundle_id AND hk.node IS NOT DISTINCT FROM g.node
 LEFT JOIN pod_ctx pc ON pc.bundle_id = g.bundle_id AND pc.namespace = g.namespace AND pc.pod = g.pod

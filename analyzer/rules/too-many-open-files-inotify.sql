@@ -18,6 +18,33 @@ recent = "6h"
 [title]
 en = "Components crash with \"too many open files\": inotify limits of the node too low"
 zh = "组件因 \"too many open files\" 崩溃：节点 inotify 限制过低"
+[message]
+en = """\
+{% if source == 'container' %}container {{ container }}\
+{% else %}{{ service if service is not none else 'service' }} on {{ node if node is not none else '?' }}{% endif %} \
+logged "too many open files" {{ logged }} times\
+{% if kind == 'fd' %}; the process ran out of file descriptors: raise its open-file limit (LimitNOFILE / ulimit -n); not an inotify limit\
+{% elif low %}; node {{ node }} has fs.inotify.max_user_watches={{ watches if watches is not none else '?' }}, \
+fs.inotify.max_user_instances={{ instances if instances is not none else '?' }} \
+(below {{ min_max_user_watches }} / {{ min_max_user_instances }})\
+{% elif known %}; inotify limits of node {{ node }} are already high ({{ watches if watches is not none else '?' }} / \
+{{ instances if instances is not none else '?' }}): check the open-file limit (LimitNOFILE) instead\
+{% else %}; inotify limits of the node not collected{% endif %}\
+{% if kind == 'inotify' %}; the errors name inotify / file watchers{% endif %}\
+{% if crashing and kind != 'fd' %}; the container keeps failing ({{ st if st is not none else '?' }}, {{ restarts }} restarts){% endif %}"""
+zh = """\
+{% if source == 'container' %}容器 {{ container }}\
+{% else %}节点 {{ node if node is not none else '?' }} 上的 {{ service if service is not none else 'service' }}{% endif %} \
+的日志中出现 {{ logged }} 次 "too many open files"\
+{% if kind == 'fd' %}；进程耗尽了文件描述符：请调大其打开文件数限制（LimitNOFILE / ulimit -n）；与 inotify 限制无关\
+{% elif low %}；节点 {{ node }} 的 fs.inotify.max_user_watches={{ watches if watches is not none else '?' }}，\
+fs.inotify.max_user_instances={{ instances if instances is not none else '?' }}\
+（低于 {{ min_max_user_watches }} / {{ min_max_user_instances }}）\
+{% elif known %}；节点 {{ node }} 的 inotify 限制已经足够高（{{ watches if watches is not none else '?' }} / \
+{{ instances if instances is not none else '?' }}）：请改为检查打开文件数限制（LimitNOFILE）\
+{% else %}；未收集该节点的 inotify 限制{% endif %}\
+{% if kind == 'inotify' %}；错误信息指明了 inotify / 文件监视{% endif %}\
+{% if crashing and kind != 'fd' %}；该容器反复失败（{{ st if st is not none else '?' }}，已重启 {{ restarts }} 次）{% endif %}"""
 [thresholds]
 # The values the FAQ sets.
 min_max_user_watches = 100000
@@ -114,30 +141,7 @@ judged AS (
 SELECT
     CASE WHEN source = 'container' THEN 'pod/' || namespace || '/' || pod ELSE 'node/' || coalesce(node, '?') END AS resource,
     namespace, pod AS name, node, container, bundle_id,
-    CASE WHEN source = 'container' THEN 'container ' || container ELSE coalesce(service, 'service') || ' on ' || coalesce(node, '?') END
-        || ' logged "too many open files" ' || n || ' times'
-        || CASE WHEN kind = 'fd' THEN '; the process ran out of file descriptors: raise its open-file limit (LimitNOFILE / ulimit -n); not an inotify limit'
-                WHEN low THEN '; node ' || node || ' has fs.inotify.max_user_watches=' || coalesce(CAST(watches AS VARCHAR), '?')
-                    || ', fs.inotify.max_user_instances=' || coalesce(CAST(instances AS VARCHAR), '?')
-                    || ' (below ${min_max_user_watches} / ${min_max_user_instances})'
-                WHEN known THEN '; inotify limits of node ' || node || ' are already high (' || coalesce(CAST(watches AS VARCHAR), '?')
-                    || ' / ' || coalesce(CAST(instances AS VARCHAR), '?')
-                    || '): check the open-file limit (LimitNOFILE) instead'
-                ELSE '; inotify limits of the node not collected' END
-        || CASE WHEN kind = 'inotify' THEN '; the errors name inotify / file watchers' ELSE '' END
-        || CASE WHEN crashing AND kind <> 'fd' THEN '; the container keeps failing (' || coalesce(st, '?') || ', ' || restarts || ' restarts)' ELSE '' END AS message,
-    CASE WHEN source = 'container' THEN '容器 ' || container ELSE '节点 ' || coalesce(node, '?') || ' 上的 ' || coalesce(service, 'service') END
-        || ' 的日志中出现 ' || n || ' 次 "too many open files"'
-        || CASE WHEN kind = 'fd' THEN '；进程耗尽了文件描述符：请调大其打开文件数限制（LimitNOFILE / ulimit -n）；与 inotify 限制无关'
-                WHEN low THEN '；节点 ' || node || ' 的 fs.inotify.max_user_watches=' || coalesce(CAST(watches AS VARCHAR), '?')
-                    || '，fs.inotify.max_user_instances=' || coalesce(CAST(instances AS VARCHAR), '?')
-                    || '（低于 ${min_max_user_watches} / ${min_max_user_instances}）'
-                WHEN known THEN '；节点 ' || node || ' 的 inotify 限制已经足够高（' || coalesce(CAST(watches AS VARCHAR), '?')
-                    || ' / ' || coalesce(CAST(instances AS VARCHAR), '?')
-                    || '）：请改为检查打开文件数限制（LimitNOFILE）'
-                ELSE '；未收集该节点的 inotify 限制' END
-        || CASE WHEN kind = 'inotify' THEN '；错误信息指明了 inotify / 文件监视' ELSE '' END
-        || CASE WHEN crashing AND kind <> 'fd' THEN '；该容器反复失败（' || coalesce(st, '?') || '，已重启 ' || restarts || ' 次）' ELSE '' END AS message_zh,
+    source, service, n AS logged, kind, low, known, watches, instances, crashing, st, restarts,
     lines AS evidence,
     -- File-descriptor exhaustion (Java, nginx, accept4) is another limit: info here. A bare
     -- "too many open files" is the FAQ's inotify case when the node's limits are low; the

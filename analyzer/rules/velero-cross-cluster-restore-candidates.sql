@@ -30,6 +30,39 @@ kubectl -n velero get backupstoragelocations -o custom-columns=NAME:.metadata.na
 kubectl -n velero get deploy velero ds node-agent
 ```
 """
+[message]
+en = """\
+{% if kind == 'shared' %}\
+  MinIO {{ url }} bucket {{ bucket }} is shared by {{ clusters }} clusters; restore candidates: \
+{% if candidates %}{{ candidates | join(', ') }}{% else %}none{% endif %}\
+  {% if excluded %}; excluded (Velero not healthy): \
+{% for x in excluded %}{{ x.cluster }} (\
+{% for w in x.why %}\
+{% if w.kind == 'deployment' %}velero {{ w.ready }}/{{ w.desired }} available{% elif w.kind == 'daemonset' %}{{ w.name }} {{ w.ready }}/{{ w.desired }} ready\
+{% elif w.kind == 'bsl' %}BackupStorageLocation {{ w.name }} {{ w.phase }}{% else %}no velero Deployment{% endif %}\
+{% if not loop.last %}, {% endif %}{% endfor %}){% if not loop.last %}, {% endif %}{% endfor %}\
+  {% endif %}\
+{% else %}\
+  cluster {{ cluster }}\
+{% if no_velero %} has no Velero installed: Kcoral never lists it as a restore target\
+{% else %} shares no MinIO bucket with the other clusters of this case: it cannot restore their backups{% endif %}\
+{% endif %}"""
+zh = """\
+{% if kind == 'shared' %}\
+  MinIO {{ url }} 的 bucket {{ bucket }} 被 {{ clusters }} 个集群共用；可执行还原的集群：\
+{% if candidates %}{{ candidates | join('、') }}{% else %}无{% endif %}\
+  {% if excluded %}；已排除（Velero 状态异常）：\
+{% for x in excluded %}{{ x.cluster }}（\
+{% for w in x.why %}\
+{% if w.kind == 'deployment' %}velero {{ w.ready }}/{{ w.desired }} 可用{% elif w.kind == 'daemonset' %}{{ w.name }} {{ w.ready }}/{{ w.desired }} 就绪\
+{% elif w.kind == 'bsl' %}BackupStorageLocation {{ w.name }} 状态为 {{ w.phase }}{% else %}没有 velero Deployment{% endif %}\
+{% if not loop.last %}，{% endif %}{% endfor %}）{% if not loop.last %}；{% endif %}{% endfor %}\
+  {% endif %}\
+{% else %}\
+  集群 {{ cluster }}\
+{% if no_velero %} 未安装 Velero：Kcoral 不会将其列为还原目标\
+{% else %} 与本案例中的其他集群没有共用的 MinIO bucket：无法还原它们的备份{% endif %}\
+{% endif %}"""
 --- */
 WITH clusters AS (
     SELECT bundle_id, coalesce(nullif(context, ''), nullif(label, ''), nullif(cluster_id, ''), bundle_id) AS cluster
@@ -46,21 +79,22 @@ bsl AS (
 -- Why a cluster's Velero is not healthy (none: healthy), as Kcoral checks it.
 problems AS (
     SELECT c.bundle_id, list(p.what ORDER BY p.what) FILTER (WHERE p.what IS NOT NULL) AS why,
-        list(p.what_zh ORDER BY p.what) FILTER (WHERE p.what IS NOT NULL) AS why_zh
+        list(p.item ORDER BY p.what) FILTER (WHERE p.what IS NOT NULL) AS why_items
     FROM clusters c
     LEFT JOIN (
         SELECT w.bundle_id, 'velero ' || coalesce(w.available, 0) || '/' || coalesce(w.desired, 1) || ' available' AS what,
-            'velero ' || coalesce(w.available, 0) || '/' || coalesce(w.desired, 1) || ' 可用' AS what_zh
+            {'kind': 'deployment', 'name': 'velero', 'ready': coalesce(w.available, 0), 'desired': coalesce(w.desired, 1), 'phase': NULL::VARCHAR} AS item
         FROM workloads w WHERE w.kind = 'Deployment' AND w.name = 'velero' AND coalesce(w.available, 0) < coalesce(w.desired, 1)
         UNION ALL
         SELECT w.bundle_id, w.name || ' ' || coalesce(w.ready, 0) || '/' || coalesce(w.desired, 0) || ' ready',
-            w.name || ' ' || coalesce(w.ready, 0) || '/' || coalesce(w.desired, 0) || ' 就绪'
+            {'kind': 'daemonset', 'name': w.name, 'ready': coalesce(w.ready, 0), 'desired': coalesce(w.desired, 0), 'phase': NULL}
         FROM workloads w WHERE w.kind = 'DaemonSet' AND w.name IN ('node-agent', 'restic') AND coalesce(w.ready, 0) < coalesce(w.desired, 0)
         UNION ALL
-        SELECT b.bundle_id, 'BackupStorageLocation ' || b.name || ' ' || b.phase, 'BackupStorageLocation ' || b.name || ' 状态为 ' || b.phase
+        SELECT b.bundle_id, 'BackupStorageLocation ' || b.name || ' ' || b.phase,
+            {'kind': 'bsl', 'name': b.name, 'ready': NULL, 'desired': NULL, 'phase': b.phase}
         FROM bsl b WHERE b.phase <> 'Available'
         UNION ALL
-        SELECT i.bundle_id, 'no velero Deployment', '没有 velero Deployment'
+        SELECT i.bundle_id, 'no velero Deployment', {'kind': 'none', 'name': NULL, 'ready': NULL, 'desired': NULL, 'phase': NULL}
         FROM (SELECT DISTINCT bundle_id FROM bsl) i
         WHERE NOT EXISTS (SELECT 1 FROM workloads w WHERE w.bundle_id = i.bundle_id AND w.kind = 'Deployment' AND w.name = 'velero')
     ) p ON p.bundle_id = c.bundle_id
@@ -68,18 +102,16 @@ problems AS (
 ),
 members AS (
     SELECT DISTINCT b.url, b.bucket, c.cluster, c.bundle_id, coalesce(len(p.why), 0) = 0 AS healthy,
-        array_to_string(p.why, ', ') AS why, array_to_string(p.why_zh, '，') AS why_zh
+        array_to_string(p.why, ', ') AS why, p.why_items
     FROM bsl b JOIN clusters c USING (bundle_id) JOIN problems p USING (bundle_id)
 ),
 velero_clusters AS (SELECT count(DISTINCT bundle_id) AS n FROM bsl)
 -- Each MinIO + bucket that several clusters share: who can restore from it.
 SELECT 'backupstorage/' || m.url || '/' || m.bucket AS resource, NULL AS bundle_id,
-    'MinIO ' || m.url || ' bucket ' || m.bucket || ' is shared by ' || count(DISTINCT m.cluster) || ' clusters; restore candidates: '
-        || coalesce(string_agg(DISTINCT m.cluster, ', ' ORDER BY m.cluster) FILTER (WHERE m.healthy), 'none')
-        || coalesce('; excluded (Velero not healthy): ' || string_agg(DISTINCT m.cluster || ' (' || m.why || ')', ', ') FILTER (WHERE NOT m.healthy), '') AS message,
-    'MinIO ' || m.url || ' 的 bucket ' || m.bucket || ' 被 ' || count(DISTINCT m.cluster) || ' 个集群共用；可执行还原的集群：'
-        || coalesce(string_agg(DISTINCT m.cluster, '、' ORDER BY m.cluster) FILTER (WHERE m.healthy), '无')
-        || coalesce('；已排除（Velero 状态异常）：' || string_agg(DISTINCT m.cluster || '（' || m.why_zh || '）', '；' ORDER BY m.cluster || '（' || m.why_zh || '）') FILTER (WHERE NOT m.healthy), '') AS message_zh,
+    'shared' AS kind, m.url, m.bucket, count(DISTINCT m.cluster) AS clusters,
+    list(DISTINCT m.cluster ORDER BY m.cluster) FILTER (WHERE m.healthy) AS candidates,
+    list(DISTINCT {'cluster': m.cluster, 'why': m.why_items} ORDER BY {'cluster': m.cluster, 'why': m.why_items}) FILTER (WHERE NOT m.healthy) AS excluded,
+    NULL AS cluster, NULL::BOOLEAN AS no_velero,
     list(m.cluster || ': ' || CASE WHEN m.healthy THEN 'Velero healthy' ELSE m.why END ORDER BY m.cluster) AS evidence,
     CASE WHEN bool_or(NOT m.healthy) THEN 'low' END AS severity
 FROM members m
@@ -88,12 +120,7 @@ HAVING count(DISTINCT m.bundle_id) >= 2
 UNION ALL
 -- Clusters that cannot take part in a cross-cluster restore with the others of the case.
 SELECT 'cluster/' || c.cluster, c.bundle_id,
-    'cluster ' || c.cluster || CASE
-        WHEN NOT EXISTS (SELECT 1 FROM bsl b WHERE b.bundle_id = c.bundle_id) THEN ' has no Velero installed: Kcoral never lists it as a restore target'
-        ELSE ' shares no MinIO bucket with the other clusters of this case: it cannot restore their backups' END,
-    '集群 ' || c.cluster || CASE
-        WHEN NOT EXISTS (SELECT 1 FROM bsl b WHERE b.bundle_id = c.bundle_id) THEN ' 未安装 Velero：Kcoral 不会将其列为还原目标'
-        ELSE ' 与本案例中的其他集群没有共用的 MinIO bucket：无法还原它们的备份' END,
+    'alone', NULL, NULL, NULL, NULL, NULL, c.cluster, NOT EXISTS (SELECT 1 FROM bsl b WHERE b.bundle_id = c.bundle_id),
     ['backup storage: ' || coalesce((SELECT string_agg(DISTINCT b.url || ' bucket ' || b.bucket, ', ') FROM bsl b WHERE b.bundle_id = c.bundle_id), 'none')],
     NULL
 FROM clusters c, velero_clusters v

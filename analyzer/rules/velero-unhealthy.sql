@@ -12,6 +12,40 @@ patterns = [
 # The findings rest on the Velero objects; the velero server's log lines are evidence, current
 # within an hour.
 recent = "1h"
+[message]
+en = """\
+{% if not installed %}Velero is not installed in {{ namespace }} (no Deployment runs the velero server; left: \
+{% elif weight == 0 %}Velero in {{ namespace }}: \
+{% else %}Velero in {{ namespace }} is not healthy: {% endif %}\
+{% if items %}{% for i in items %}\
+  {% if i.kind == 'deployment' %}{% if i.missing %}Deployment velero missing{% else %}Deployment velero {{ i.ready }}/{{ i.desired }} available{% endif %}\
+  {% elif i.kind == 'daemonset' %}{% if i.missing %}DaemonSet node-agent missing (Kcoral requires the data plane)\
+{% else %}DaemonSet {{ i.name }} {{ i.ready }}/{{ i.desired }} ready{% if i.others_notready %} (the others are on NotReady nodes){% endif %}{% endif %}\
+  {% else %}BackupStorageLocation {{ i.name }} is {{ i.phase if i.phase is not none else 'not validated (no phase)' }}\
+{% if i.message is not none %} ({{ i.message }}){% endif %}\
+{% if i.s3 is not none and i.bucket is not none %} [{{ i.s3 }}, bucket {{ i.bucket }}]{% endif %}{% endif %}\
+  {% if not loop.last %}; {% endif %}\
+{% endfor %}{% else %}nothing{% endif %}\
+{% if not installed %}): Kcoral lists this cluster as without Velero, not as Velero abnormal\
+{% elif weight == 0 %}; nothing of Velero's own is failing\
+{% else %}; Kcoral lists this cluster as Velero abnormal{% endif %}"""
+zh = """\
+{% if not installed %}命名空间 {{ namespace }} 中未安装 Velero（没有运行 velero server 的 Deployment；残留：\
+{% elif weight == 0 %}命名空间 {{ namespace }} 中的 Velero：\
+{% else %}命名空间 {{ namespace }} 中的 Velero 状态异常：{% endif %}\
+{% if items %}{% for i in items %}\
+  {% if i.kind == 'deployment' %}{% if i.missing %}Deployment velero 缺失{% else %}Deployment velero {{ i.ready }}/{{ i.desired }} 可用{% endif %}\
+  {% elif i.kind == 'daemonset' %}{% if i.missing %}DaemonSet node-agent 缺失（Kcoral 要求部署数据面）\
+{% else %}DaemonSet {{ i.name }} {{ i.ready }}/{{ i.desired }} 就绪{% if i.others_notready %}（其余位于 NotReady 节点上）{% endif %}{% endif %}\
+  {% else %}BackupStorageLocation {{ i.name }}\
+{% if i.phase is not none %} 状态为 {{ i.phase }}{% else %} 尚未校验（没有 phase）{% endif %}\
+{% if i.message is not none %}（{{ i.message }}）{% endif %}\
+{% if i.s3 is not none and i.bucket is not none %} [{{ i.s3 }}, bucket {{ i.bucket }}]{% endif %}{% endif %}\
+  {% if not loop.last %}；{% endif %}\
+{% endfor %}{% else %}无{% endif %}\
+{% if not installed %}）：Kcoral 会将此集群视为未安装 Velero，而非 Velero 异常\
+{% elif weight == 0 %}；Velero 自身没有故障\
+{% else %}；Kcoral 会将此集群显示为 Velero 异常{% endif %}"""
 [thresholds]
 # A BackupStorageLocation without a phase younger than this is still waiting for its first
 # validation.
@@ -85,8 +119,9 @@ checks AS (
         CASE WHEN i.installed THEN 3 ELSE 0 END AS weight,
         CASE WHEN w.name IS NULL THEN 'Deployment velero missing'
              ELSE 'Deployment velero ' || coalesce(w.available, 0) || '/' || coalesce(w.desired, 1) || ' available' END AS what,
-        CASE WHEN w.name IS NULL THEN 'Deployment velero 缺失'
-             ELSE 'Deployment velero ' || coalesce(w.available, 0) || '/' || coalesce(w.desired, 1) || ' 可用' END AS what_zh
+        {'kind': 'deployment', 'name': NULL::VARCHAR, 'missing': w.name IS NULL, 'ready': coalesce(w.available, 0),
+         'desired': coalesce(w.desired, 1), 'others_notready': NULL::BOOLEAN, 'phase': NULL::VARCHAR, 'message': NULL::VARCHAR,
+         's3': NULL::VARCHAR, 'bucket': NULL::VARCHAR} AS item
     FROM installs i LEFT JOIN workloads w ON w.bundle_id = i.bundle_id AND w.namespace = i.namespace AND w.kind = 'Deployment' AND w.name = 'velero'
     WHERE w.name IS NULL OR coalesce(w.available, 0) < coalesce(w.desired, 1) OR coalesce(w.desired, 1) = 0
     UNION ALL
@@ -99,9 +134,8 @@ checks AS (
         CASE WHEN w.name IS NULL THEN 'DaemonSet node-agent missing (Kcoral requires the data plane)'
              ELSE 'DaemonSet ' || w.name || ' ' || coalesce(w.ready, 0) || '/' || coalesce(w.desired, 0) || ' ready'
                   || CASE WHEN a.pods > 0 AND a.down_on_ready_nodes = 0 THEN ' (the others are on NotReady nodes)' ELSE '' END END,
-        CASE WHEN w.name IS NULL THEN 'DaemonSet node-agent 缺失（Kcoral 要求部署数据面）'
-             ELSE 'DaemonSet ' || w.name || ' ' || coalesce(w.ready, 0) || '/' || coalesce(w.desired, 0) || ' 就绪'
-                  || CASE WHEN a.pods > 0 AND a.down_on_ready_nodes = 0 THEN '（其余位于 NotReady 节点上）' ELSE '' END END
+        {'kind': 'daemonset', 'name': w.name, 'missing': w.name IS NULL, 'ready': coalesce(w.ready, 0), 'desired': coalesce(w.desired, 0),
+         'others_notready': coalesce(a.pods > 0 AND a.down_on_ready_nodes = 0, false), 'phase': NULL, 'message': NULL, 's3': NULL, 'bucket': NULL}
     FROM installs i
     LEFT JOIN workloads w ON w.bundle_id = i.bundle_id AND w.namespace = i.namespace AND w.kind = 'DaemonSet' AND w.name IN ('node-agent', 'restic')
     LEFT JOIN agent_pods a ON a.bundle_id = i.bundle_id AND a.namespace = i.namespace
@@ -117,9 +151,9 @@ checks AS (
         'BackupStorageLocation ' || o.name || ' is ' || coalesce(json_extract_string(o.doc, '$.status.phase'), 'not validated (no phase)')
             || coalesce(' (' || nullif(json_extract_string(o.doc, '$.status.message'), '') || ')', '')
             || coalesce(' [' || json_extract_string(o.doc, '$.spec.config.s3Url') || ', bucket ' || json_extract_string(o.doc, '$.spec.objectStorage.bucket') || ']', ''),
-        'BackupStorageLocation ' || o.name || coalesce(' 状态为 ' || json_extract_string(o.doc, '$.status.phase'), ' 尚未校验（没有 phase）')
-            || coalesce('（' || nullif(json_extract_string(o.doc, '$.status.message'), '') || '）', '')
-            || coalesce(' [' || json_extract_string(o.doc, '$.spec.config.s3Url') || ', bucket ' || json_extract_string(o.doc, '$.spec.objectStorage.bucket') || ']', '')
+        {'kind': 'bsl', 'name': o.name, 'missing': false, 'ready': NULL, 'desired': NULL, 'others_notready': NULL,
+         'phase': json_extract_string(o.doc, '$.status.phase'), 'message': nullif(json_extract_string(o.doc, '$.status.message'), ''),
+         's3': json_extract_string(o.doc, '$.spec.config.s3Url'), 'bucket': json_extract_string(o.doc, '$.spec.objectStorage.bucket')}
     FROM objects o JOIN bundles b ON b.bundle_id = o.bundle_id
     JOIN installs i ON i.bundle_id = o.bundle_id AND i.namespace = o.namespace
     WHERE o.api_group = 'velero.io' AND o.resource = 'backupstoragelocations'
@@ -134,24 +168,11 @@ velero_logs AS (
     GROUP BY bundle_id, namespace
 )
 SELECT 'namespace/' || c.namespace AS resource, c.namespace, 'velero' AS name, c.bundle_id,
+    bool_or(i.installed) AS installed, max(c.weight) AS weight,
+    -- Left from an uninstall: what is not the missing server itself.
     CASE WHEN NOT bool_or(i.installed)
-         THEN 'Velero is not installed in ' || c.namespace || ' (no Deployment runs the velero server; left: '
-              || coalesce(string_agg(c.what, '; ' ORDER BY c.weight DESC, c.what) FILTER (WHERE c.what NOT LIKE 'Deployment velero%' AND c.what NOT LIKE 'DaemonSet node-agent missing%'), 'nothing')
-              || '): Kcoral lists this cluster as without Velero, not as Velero abnormal'
-         WHEN max(c.weight) = 0
-         THEN 'Velero in ' || c.namespace || ': ' || string_agg(c.what, '; ' ORDER BY c.weight DESC, c.what)
-              || '; nothing of Velero''s own is failing'
-         ELSE 'Velero in ' || c.namespace || ' is not healthy: ' || string_agg(c.what, '; ' ORDER BY c.weight DESC, c.what)
-              || '; Kcoral lists this cluster as Velero abnormal' END AS message,
-    CASE WHEN NOT bool_or(i.installed)
-         THEN '命名空间 ' || c.namespace || ' 中未安装 Velero（没有运行 velero server 的 Deployment；残留：'
-              || coalesce(string_agg(c.what_zh, '；' ORDER BY c.weight DESC, c.what) FILTER (WHERE c.what NOT LIKE 'Deployment velero%' AND c.what NOT LIKE 'DaemonSet node-agent missing%'), '无')
-              || '）：Kcoral 会将此集群视为未安装 Velero，而非 Velero 异常'
-         WHEN max(c.weight) = 0
-         THEN '命名空间 ' || c.namespace || ' 中的 Velero：' || string_agg(c.what_zh, '；' ORDER BY c.weight DESC, c.what)
-              || '；Velero 自身没有故障'
-         ELSE '命名空间 ' || c.namespace || ' 中的 Velero 状态异常：' || string_agg(c.what_zh, '；' ORDER BY c.weight DESC, c.what)
-              || '；Kcoral 会将此集群显示为 Velero 异常' END AS message_zh,
+         THEN list(c.item ORDER BY c.weight DESC, c.what) FILTER (WHERE c.what NOT LIKE 'Deployment velero%' AND c.what NOT LIKE 'DaemonSet node-agent missing%')
+         ELSE list(c.item ORDER BY c.weight DESC, c.what) END AS items,
     list_concat(list(c.what ORDER BY c.weight DESC, c.what), coalesce(any_value(l.lines), [])) AS evidence,
     CASE WHEN max(c.weight) >= 3 THEN 'high' WHEN max(c.weight) = 2 THEN 'medium' WHEN max(c.weight) = 1 THEN 'low' ELSE 'info' END AS severity
 FROM checks c

@@ -67,6 +67,37 @@ Pod 使用的 PersistentVolume 带有 `nodeAffinity`（云盘为可用区，本�
             - eu-west-2b
   ```
 """
+[message]
+en = """\
+{% if kind == 'pod' %}\
+  pod Pending: "{{ scheduler_says }}"\
+  {% if pvs %}; {% for v in pvs %}{{ v.pv }} (claim {{ v.claim }}, class {{ v.class }}) requires {{ v.affinity }}\
+{% if v.gone %}: node {{ v.gone | join(', ') }} is no longer in the cluster\
+{% elif not v.ok %}: no Ready schedulable node satisfies it{% else %}: satisfied by {{ v.ok | join(', ') }}{% endif %}\
+{% if not loop.last %}; {% endif %}{% endfor %}{% endif %}\
+  {% if split %}; the pod's volumes have no node in common (different zones/nodes){% endif %}\
+  {% if capacity %}; nodes that satisfy its volumes exist but are full: a capacity problem first{% endif %}\
+{% else %}\
+  StorageClass {{ name }} ({{ provisioner }}) binds volumes Immediately, before the pod is scheduled, while its \
+{{ pv_count }} PV(s) are pinned by node affinity ({{ affinity }})\
+  {% if zone_count >= 2 %} in a cluster spread over {{ zone_count }} zones{% endif %}\
+  : pods can hit "volume node affinity conflict"; use volumeBindingMode: WaitForFirstConsumer\
+{% endif %}"""
+zh = """\
+{% if kind == 'pod' %}\
+  Pod Pending："{{ scheduler_says }}"\
+  {% if pvs %}；{% for v in pvs %}{{ v.pv }}（claim {{ v.claim }}，StorageClass {{ v.class }}）要求 {{ v.affinity }}\
+{% if v.gone %}：节点 {{ v.gone | join(', ') }} 已不在集群中\
+{% elif not v.ok %}：没有 Ready 且可调度的节点满足该条件{% else %}：满足条件的节点有 {{ v.ok | join(', ') }}{% endif %}\
+{% if not loop.last %}；{% endif %}{% endfor %}{% endif %}\
+  {% if split %}；该 Pod 的多个卷没有共同的可用节点（位于不同可用区/节点）{% endif %}\
+  {% if capacity %}；满足其卷要求的节点存在但资源已满：首先是容量问题{% endif %}\
+{% else %}\
+  StorageClass {{ name }}（{{ provisioner }}）以 Immediate 模式在 Pod 调度之前就绑定卷，而其 \
+{{ pv_count }} 个 PV 被节点亲和性固定了位置（{{ affinity }}）\
+  {% if zone_count >= 2 %}，且集群分布在 {{ zone_count }} 个可用区{% endif %}\
+  ：Pod 可能遇到 "volume node affinity conflict"；请使用 volumeBindingMode: WaitForFirstConsumer\
+{% endif %}"""
 [thresholds]
 # Pods Pending for fewer minutes than this are still being scheduled.
 min_pending_minutes = 5
@@ -157,11 +188,9 @@ per_pod AS (
                      WHEN len(coalesce(pp.ok_nodes, [])) = 0 THEN ': no Ready schedulable node satisfies it'
                      ELSE ': satisfied by ' || array_to_string(pp.ok_nodes[1:5], ', ') END
              ORDER BY pp.claim) FILTER (WHERE pp.affinity IS NOT NULL AND pp.affinity <> '') AS pv_lines,
-        list(pp.pv || '（claim ' || pp.claim || '，StorageClass ' || coalesce(pp.storage_class, '-') || '）要求 ' || pp.affinity
-             || CASE WHEN len(pp.gone_hosts) > 0 THEN '：节点 ' || array_to_string(pp.gone_hosts, ', ') || ' 已不在集群中'
-                     WHEN len(coalesce(pp.ok_nodes, [])) = 0 THEN '：没有 Ready 且可调度的节点满足该条件'
-                     ELSE '：满足条件的节点有 ' || array_to_string(pp.ok_nodes[1:5], ', ') END
-             ORDER BY pp.claim) FILTER (WHERE pp.affinity IS NOT NULL AND pp.affinity <> '') AS pv_lines_zh,
+        list({'pv': pp.pv, 'claim': pp.claim, 'class': coalesce(pp.storage_class, '-'), 'affinity': pp.affinity,
+              'gone': pp.gone_hosts, 'ok': coalesce(pp.ok_nodes, [])[1:5]}
+             ORDER BY pp.claim) FILTER (WHERE pp.affinity IS NOT NULL AND pp.affinity <> '') AS pvs,
         count(pp.affinity) FILTER (WHERE pp.affinity <> '') AS with_affinity,
         list(pp.ok_nodes) FILTER (WHERE pp.affinity <> '') AS node_sets,
         bool_or(len(pp.gone_hosts) > 0) AS gone
@@ -204,28 +233,15 @@ immediate AS (
     GROUP BY ALL
 )
 SELECT 'pod/' || namespace || '/' || pod AS resource, namespace, pod AS name, bundle_id,
-    'pod Pending: "' || regexp_replace(message, '\s+preemption:.*$', '') || '"'
-        || CASE WHEN len(coalesce(pv_lines, [])) > 0 THEN '; ' || array_to_string(pv_lines, '; ') ELSE '' END
-        || coalesce('; ' || split, '')
-        || CASE WHEN capacity THEN '; nodes that satisfy its volumes exist but are full: a capacity problem first' ELSE '' END AS message,
-    'Pod Pending："' || regexp_replace(message, '\s+preemption:.*$', '') || '"'
-        || CASE WHEN len(coalesce(pv_lines_zh, [])) > 0 THEN '；' || array_to_string(pv_lines_zh, '；') ELSE '' END
-        || CASE WHEN split IS NOT NULL THEN '；该 Pod 的多个卷没有共同的可用节点（位于不同可用区/节点）' ELSE '' END
-        || CASE WHEN capacity THEN '；满足其卷要求的节点存在但资源已满：首先是容量问题' ELSE '' END AS message_zh,
+    'pod' AS kind, regexp_replace(message, '\s+preemption:.*$', '') AS scheduler_says, pvs, split IS NOT NULL AS split, capacity,
+    NULL AS provisioner, NULL::BIGINT AS pv_count, NULL AS affinity, NULL::BIGINT AS zone_count,
     list_concat([message], coalesce(pv_lines, [])) AS evidence,
     n AS count,
     CASE WHEN capacity THEN 'medium' END AS severity
 FROM judged_cap
 UNION ALL
 SELECT 'storageclass/' || name, NULL, name, bundle_id,
-    'StorageClass ' || name || ' (' || provisioner || ') binds volumes Immediately, before the pod is scheduled, while its '
-        || pvs || ' PV(s) are pinned by node affinity (' || affinity || ')'
-        || CASE WHEN zone_count >= 2 THEN ' in a cluster spread over ' || zone_count || ' zones' ELSE '' END
-        || ': pods can hit "volume node affinity conflict"; use volumeBindingMode: WaitForFirstConsumer',
-    'StorageClass ' || name || '（' || provisioner || '）以 Immediate 模式在 Pod 调度之前就绑定卷，而其 '
-        || pvs || ' 个 PV 被节点亲和性固定了位置（' || affinity || '）'
-        || CASE WHEN zone_count >= 2 THEN '，且集群分布在 ' || zone_count || ' 个可用区' ELSE '' END
-        || '：Pod 可能遇到 "volume node affinity conflict"；请使用 volumeBindingMode: WaitForFirstConsumer',
+    'storageclass', NULL, NULL, NULL, NULL, provisioner, pvs, affinity, zone_count,
     examples, pvs, 'low'
 FROM immediate
 ORDER BY 1

@@ -53,6 +53,25 @@ zh = """
 
 若其他符合条件的节点都没有足够的剩余资源容纳一个副本的 requests，说明副本集中是容量所致，报告为 info：应先扩容再均衡。
 """
+[message]
+en = """\
+{% if busiest == total %}all {{ total }} running replicas are on node {{ busiest_node }}\
+{% else %}{{ busiest }} of {{ total }} running replicas are on node {{ busiest_node }}{% endif %} \
+while {{ others_n }} other eligible node(s) are available ({{ others | join(', ') }})\
+{% if anti_affinity or spread %}; the pod template has \
+{% if anti_affinity %}podAntiAffinity{% endif %}{% if anti_affinity and spread %} and {% endif %}{% if spread %}topologySpreadConstraints{% endif %} \
+but they are not enforced (preferred / ScheduleAnyway): delete a pod or use the descheduler to rebalance\
+{% else %}; the pod template has no podAntiAffinity or topologySpreadConstraints{% endif %}\
+{% if no_room %}; none of the other nodes has room left for another replica's requests, so the scheduler could not spread them{% endif %}"""
+zh = """\
+{% if busiest == total %}全部 {{ total }} 个运行中的副本都在节点 {{ busiest_node }} 上\
+{% else %}{{ total }} 个运行中的副本中有 {{ busiest }} 个在节点 {{ busiest_node }} 上{% endif %}\
+，而另有 {{ others_n }} 个符合条件的节点可用（{{ others | join(', ') }}）\
+{% if anti_affinity or spread %}；Pod 模板设置了 \
+{% if anti_affinity %}podAntiAffinity{% endif %}{% if anti_affinity and spread %} 和 {% endif %}{% if spread %}topologySpreadConstraints{% endif %}\
+，但不是强制约束（preferred / ScheduleAnyway）：删除一个 Pod 或使用 descheduler 重新均衡\
+{% else %}；Pod 模板没有设置 podAntiAffinity 或 topologySpreadConstraints{% endif %}\
+{% if no_room %}；其他节点都没有足够的剩余资源容纳一个副本的 requests，调度器无法将其分散{% endif %}"""
 [thresholds]
 # Workloads with fewer running replicas are not judged.
 min_replicas = 2
@@ -205,28 +224,9 @@ pinned AS (
 )
 SELECT lower(p.wkind) || '/' || p.namespace || '/' || p.wname AS resource,
     p.namespace, p.wname AS name, p.busiest_node AS node, p.bundle_id,
-    CASE WHEN p.busiest = p.total THEN 'all ' || p.total || ' running replicas are on node ' || p.busiest_node
-         ELSE p.busiest || ' of ' || p.total || ' running replicas are on node ' || p.busiest_node END
-        || ' while ' || (len(e.nodes) - 1) || ' other eligible node(s) are available ('
-        || array_to_string(list_filter(e.nodes, lambda x: x <> p.busiest_node)[1:5], ', ') || ')'
-        || CASE WHEN w.anti_affinity OR w.spread
-                THEN '; the pod template has ' || concat_ws(' and ', CASE WHEN w.anti_affinity THEN 'podAntiAffinity' END, CASE WHEN w.spread THEN 'topologySpreadConstraints' END)
-                     || ' but they are not enforced (preferred / ScheduleAnyway): delete a pod or use the descheduler to rebalance'
-                ELSE '; the pod template has no podAntiAffinity or topologySpreadConstraints' END
-        || CASE WHEN len(list_filter(coalesce(rm.nodes, []), lambda x: x <> p.busiest_node)) = 0
-                THEN '; none of the other nodes has room left for another replica''s requests, so the scheduler could not spread them'
-                ELSE '' END AS message,
-    CASE WHEN p.busiest = p.total THEN '全部 ' || p.total || ' 个运行中的副本都在节点 ' || p.busiest_node || ' 上'
-         ELSE p.total || ' 个运行中的副本中有 ' || p.busiest || ' 个在节点 ' || p.busiest_node || ' 上' END
-        || '，而另有 ' || (len(e.nodes) - 1) || ' 个符合条件的节点可用（'
-        || array_to_string(list_filter(e.nodes, lambda x: x <> p.busiest_node)[1:5], ', ') || '）'
-        || CASE WHEN w.anti_affinity OR w.spread
-                THEN '；Pod 模板设置了 ' || concat_ws(' 和 ', CASE WHEN w.anti_affinity THEN 'podAntiAffinity' END, CASE WHEN w.spread THEN 'topologySpreadConstraints' END)
-                     || '，但不是强制约束（preferred / ScheduleAnyway）：删除一个 Pod 或使用 descheduler 重新均衡'
-                ELSE '；Pod 模板没有设置 podAntiAffinity 或 topologySpreadConstraints' END
-        || CASE WHEN len(list_filter(coalesce(rm.nodes, []), lambda x: x <> p.busiest_node)) = 0
-                THEN '；其他节点都没有足够的剩余资源容纳一个副本的 requests，调度器无法将其分散'
-                ELSE '' END AS message_zh,
+    p.busiest, p.total, p.busiest_node, len(e.nodes) - 1 AS others_n,
+    list_filter(e.nodes, lambda x: x <> p.busiest_node)[1:5] AS others, w.anti_affinity, w.spread,
+    len(list_filter(coalesce(rm.nodes, []), lambda x: x <> p.busiest_node)) = 0 AS no_room,
     list_concat(['pods per node: ' || array_to_string(p.spread_text, ', ')],
                 list_transform(p.busiest_pods[1:5], lambda x: 'on ' || p.busiest_node || ': ' || x)) AS evidence,
     -- Packed because nowhere else had room: forced by capacity, not a placement to fix.

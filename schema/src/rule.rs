@@ -14,10 +14,21 @@
 //! [remediation]
 //! en = """..."""
 //! zh = """..."""
+//! [message]
+//! en = "container {{ container }} has {{ limit_bytes | size }}, below {{ min_memory_mib }} MiB"
+//! zh = "容器 {{ container }} 的内存限制为 {{ limit_bytes | size }}，低于 {{ min_memory_mib }} MiB"
 //! [thresholds]
 //! min_memory_mib = 400
 //! --- */
-//! SELECT ... AS resource, ... AS message FROM containers WHERE memory_limit_bytes < ${min_memory_mib} * 1048576
+//! SELECT ... AS resource, name AS container, memory_limit_bytes AS limit_bytes
+//! FROM containers WHERE memory_limit_bytes < ${min_memory_mib} * 1048576
+//! ```
+//!
+//! The `[message]` templates are checked and rendered by the analyzer; a rule without them
+//! returns its message as the `message` and `message_zh` columns:
+//!
+//! ```sql
+//! SELECT ... AS resource, ... AS message, ... AS message_zh FROM ...
 //! ```
 
 use std::collections::BTreeMap;
@@ -157,6 +168,10 @@ pub struct RuleMeta {
     pub title: Localized,
     /// What to do, Markdown.
     pub remediation: Localized,
+    /// Message templates (minijinja), rendered per finding row with the row's columns and the
+    /// thresholds as variables. Without them the rule returns `message` and `message_zh`.
+    #[serde(default)]
+    pub message: Option<Localized>,
     /// Named thresholds.
     #[serde(default)]
     pub thresholds: BTreeMap<String, Threshold>,
@@ -292,6 +307,11 @@ fn validate_meta(origin: &str, meta: &RuleMeta) -> Result<()> {
             bail!("{origin}: {what} needs both en and zh");
         }
     }
+    if let Some(m) = &meta.message
+        && (m.en.trim().is_empty() || m.zh.trim().is_empty())
+    {
+        bail!("{origin}: [message] needs both en and zh templates");
+    }
     if meta.benign && meta.severity != Severity::Info {
         bail!("{origin}: a benign rule must have severity info");
     }
@@ -377,6 +397,22 @@ SELECT 'x' AS resource, 'y' AS message WHERE 1 < ${limit_mib} AND 'a' <> ${name}
     }
 
     #[test]
+    fn message_templates_are_read_from_the_header() {
+        let r = Rule::parse("demo.sql", GOOD).expect("parses");
+        assert!(r.meta.message.is_none());
+        let text = GOOD.replace(
+            "[thresholds]",
+            "[message]\nen = \"{{ pod }} failed\"\nzh = \"{{ pod }} 失败\"\n[thresholds]",
+        );
+        let r = Rule::parse("demo.sql", &text).expect("parses");
+        let message = r.meta.message.expect("templates");
+        assert_eq!(
+            (message.en.as_str(), message.zh.as_str()),
+            ("{{ pod }} failed", "{{ pod }} 失败")
+        );
+    }
+
+    #[test]
     fn the_window_and_count_become_sql() {
         let text = GOOD
             .replace("[title]", "recent = \"6h\"\nmin_count = 3\n[title]")
@@ -436,6 +472,17 @@ SELECT 'x' AS resource, 'y' AS message WHERE 1 < ${limit_mib} AND 'a' <> ${name}
             (
                 &GOOD.replace("[title]", "symptom_of = [\"demo-rule\"]\n[title]"),
                 "symptom of itself",
+            ),
+            (
+                &GOOD.replace(
+                    "[thresholds]",
+                    "[message]\nen = \"{{ x }}\"\nzh = \" \"\n[thresholds]",
+                ),
+                "[message] needs both en and zh",
+            ),
+            (
+                &GOOD.replace("[thresholds]", "[message]\nen = \"{{ x }}\"\n[thresholds]"),
+                "invalid metadata",
             ),
         ];
         for (text, expected) in cases {

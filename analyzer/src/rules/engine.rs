@@ -14,6 +14,7 @@ use duckdb::arrow::datatypes::DataType;
 use duckdb::types::Value;
 use serde::Serialize;
 
+use super::message::{self, Messages};
 pub use super::pool::{DEFAULT_RULE_TIMEOUT, Limits, run_all};
 use super::render;
 use super::rule::{Rule, Severity};
@@ -115,18 +116,32 @@ fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 struct ColumnIndex {
     /// Each result column's name, `None` for a column of the NULL type.
     names: Vec<Option<String>>,
+    /// Each result column's name.
+    all: Vec<String>,
 }
 
 impl ColumnIndex {
     /// Checks `names` (a rule's result columns, of `types`) against the contract. Columns of
     /// the NULL type (an uncast `NULL AS node`) are left out: they never hold a value.
-    fn check(rule: &Rule, names: Vec<String>, types: &[DataType]) -> Result<ColumnIndex> {
-        for required in REQUIRED_COLUMNS {
+    /// A rule with message templates needs only `resource`, and any other column is a fact
+    /// for its templates.
+    fn check(
+        rule: &Rule,
+        names: Vec<String>,
+        types: &[DataType],
+        templated: bool,
+    ) -> Result<ColumnIndex> {
+        let required: &[&str] = if templated {
+            &REQUIRED_COLUMNS[..1]
+        } else {
+            REQUIRED_COLUMNS
+        };
+        for required in required {
             if !names.iter().any(|n| n == required) {
                 bail!("{}: missing required column `{required}`", rule.origin);
             }
         }
-        for name in &names {
+        for name in names.iter().filter(|_| !templated) {
             if !REQUIRED_COLUMNS.contains(&name.as_str())
                 && !OPTIONAL_COLUMNS.contains(&name.as_str())
             {
@@ -146,12 +161,13 @@ impl ColumnIndex {
                 );
             }
         }
+        let all = names.clone();
         let names = names
             .into_iter()
             .zip(types)
             .map(|(name, ty)| (*ty != DataType::Null).then_some(name))
             .collect();
-        Ok(ColumnIndex { names })
+        Ok(ColumnIndex { names, all })
     }
 
     /// Where column `name` is, if the rule returns it with values.
@@ -224,6 +240,7 @@ fn run_rule_inner(
     // (checked once per rule text, usually when it was loaded). And it reads inside a
     // read-only transaction, so nothing it calls can change what the next rule sees.
     check_single_select(conn, &rule.origin, &rule.sql)?;
+    message::check(conn, rule)?;
     conn.execute_batch("BEGIN TRANSACTION READ ONLY")
         .with_context(|| format!("{}: starting a read-only transaction", rule.origin))?;
     let result = run_wrapped(conn, rule, &sql, times, planning);
@@ -264,7 +281,8 @@ fn run_wrapped(
     let Some(total_at) = total_at else {
         bail!("{}: the result has no row total", rule.origin);
     };
-    let columns = ColumnIndex::check(rule, names, &types)?;
+    let messages = Messages::compile(rule)?;
+    let columns = ColumnIndex::check(rule, names, &types, messages.is_some())?;
     let at = |name: &str| columns.get(name);
     let (resource, message, message_zh) = (at("resource"), at("message"), at("message_zh"));
     let (namespace, name, node, container) =
@@ -312,12 +330,27 @@ fn run_wrapped(
         } else {
             severity
         };
+        let (message, message_zh) = match &messages {
+            Some(messages) => {
+                let facts = columns
+                    .all
+                    .iter()
+                    .enumerate()
+                    .map(|(i, name)| Ok((name.clone(), render::fact(&value(Some(i))?))))
+                    .collect::<Result<_>>()?;
+                let (en, zh) = messages
+                    .render(facts)
+                    .with_context(|| rule.origin.clone())?;
+                (en, Some(zh))
+            }
+            None => (text(message)?.unwrap_or_default(), text(message_zh)?),
+        };
         let mut finding = Finding {
             rule_id: rule.meta.id.clone(),
             severity,
             resource: text(resource)?.unwrap_or_default(),
-            message: text(message)?.unwrap_or_default(),
-            message_zh: text(message_zh)?.filter(|s| !s.is_empty()),
+            message,
+            message_zh: message_zh.filter(|s| !s.is_empty()),
             namespace: text(namespace)?.filter(|s| !s.is_empty()),
             name: text(name)?,
             node: text(node)?,

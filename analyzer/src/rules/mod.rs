@@ -6,6 +6,8 @@
 //! can be changed without rebuilding them.
 
 pub mod engine;
+mod filters;
+mod message;
 mod pool;
 mod render;
 pub mod rule;
@@ -98,6 +100,7 @@ fn load_checked(
     let parser = duckdb::Connection::open_in_memory().context("opening DuckDB")?;
     for r in &rules {
         statement::check_single_select(&parser, &r.origin, &r.sql)?;
+        message::check(&parser, r)?;
     }
     Ok(rules)
 }

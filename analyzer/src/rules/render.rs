@@ -124,6 +124,45 @@ pub fn instant(value: &Value) -> Option<DateTime<chrono::Utc>> {
     }
 }
 
+/// `value` as a message template sees it: numbers stay numbers (DECIMAL becomes a float),
+/// text and booleans stay themselves, lists and structs stay lists and maps, NULL is none, and
+/// anything else (times, intervals, blobs) is its text.
+pub fn fact(value: &Value) -> minijinja::Value {
+    use minijinja::Value as V;
+    match value {
+        Value::Null => V::from(()),
+        Value::Boolean(b) => V::from(*b),
+        Value::TinyInt(n) => V::from(*n),
+        Value::SmallInt(n) => V::from(*n),
+        Value::Int(n) => V::from(*n),
+        Value::BigInt(n) => V::from(*n),
+        Value::HugeInt(n) => V::from(*n),
+        Value::UTinyInt(n) => V::from(*n),
+        Value::USmallInt(n) => V::from(*n),
+        Value::UInt(n) => V::from(*n),
+        Value::UBigInt(n) => V::from(*n),
+        Value::UHugeInt(n) => V::from(*n),
+        Value::Float(f) => V::from(f64::from(*f)),
+        Value::Double(f) => V::from(*f),
+        Value::Decimal(d) => {
+            let scale = 10f64.powi(i32::from(d.scale()));
+            V::from(d.value() as f64 / scale)
+        }
+        Value::Text(s) | Value::Enum(s) => V::from(s.as_str()),
+        Value::List(items) | Value::Array(items) => {
+            V::from(items.iter().map(fact).collect::<Vec<_>>())
+        }
+        Value::Struct(fields) => V::from_iter(fields.iter().map(|(k, v)| (k.clone(), fact(v)))),
+        Value::Map(entries) => V::from_iter(
+            entries
+                .iter()
+                .map(|(k, v)| (text(k).unwrap_or_default(), fact(v))),
+        ),
+        Value::Union(inner) => fact(inner),
+        other => text(other).map_or_else(|| V::from(()), V::from),
+    }
+}
+
 fn float_to_integer(f: f64) -> Option<i64> {
     // 2^63 is exact as a float; i64::MAX is not.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;

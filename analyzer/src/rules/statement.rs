@@ -10,9 +10,10 @@
 //! A rule that is one SELECT stays one statement when the engine wraps it (the wrapper puts it
 //! on lines of its own; a trailing `;` left inside it makes the wrapped text fail to parse, and
 //! nothing runs), so each rule text is checked once per process: rules checked when they were
-//! loaded are not parsed again before they run.
+//! loaded are not parsed again before they run. The same parse names the rule's columns for
+//! its message templates.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use anyhow::{Result, bail};
@@ -27,25 +28,62 @@ struct Serialized {
     #[serde(default)]
     error_message: Option<String>,
     #[serde(default)]
-    statements: Vec<serde::de::IgnoredAny>,
+    statements: Vec<serde_json::Value>,
 }
 
-/// Rule texts already found to be one SELECT.
-static CHECKED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+/// Rule texts already found to be one SELECT, with their column names.
+static CHECKED: Mutex<BTreeMap<String, Option<Vec<String>>>> = Mutex::new(BTreeMap::new());
 
 /// Succeeds if `sql` parses as exactly one `SELECT` statement; `origin` names the rule in the
 /// error. Parsing only: nothing runs, so any connection will do.
 pub fn check_single_select(conn: &Connection, origin: &str, sql: &str) -> Result<()> {
-    let checked = || CHECKED.lock().unwrap_or_else(|e| e.into_inner());
-    if checked().contains(sql) {
-        return Ok(());
-    }
-    parse_single_select(conn, origin, sql)?;
-    checked().insert(sql.to_string());
-    Ok(())
+    output_columns(conn, origin, sql).map(drop)
 }
 
-fn parse_single_select(conn: &Connection, origin: &str, sql: &str) -> Result<()> {
+/// The names of the columns `sql` returns, as its outermost SELECT names them (the first one
+/// of a UNION): an alias, or the name of a column reference. `None` when the parser cannot
+/// tell them (`SELECT *`, a bare `VALUES`). Checks the statement as [`check_single_select`].
+pub fn output_columns(conn: &Connection, origin: &str, sql: &str) -> Result<Option<Vec<String>>> {
+    let checked = || CHECKED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(columns) = checked().get(sql) {
+        return Ok(columns.clone());
+    }
+    let statement = parse_single_select(conn, origin, sql)?;
+    let columns = select_list_names(&statement["node"]);
+    checked().insert(sql.to_string(), columns.clone());
+    Ok(columns)
+}
+
+fn select_list_names(node: &serde_json::Value) -> Option<Vec<String>> {
+    if let Some(list) = node["select_list"].as_array() {
+        return list.iter().map(expression_name).collect();
+    }
+    // A set operation takes its names from its first branch.
+    let first = match &node["left"] {
+        serde_json::Value::Null => &node["children"][0],
+        left => left,
+    };
+    if first.is_null() {
+        return None;
+    }
+    select_list_names(first)
+}
+
+fn expression_name(expression: &serde_json::Value) -> Option<String> {
+    match expression["alias"].as_str() {
+        Some(alias) if !alias.is_empty() => Some(alias.to_string()),
+        _ if expression["class"] == "COLUMN_REF" => expression["column_names"]
+            .as_array()?
+            .last()?
+            .as_str()
+            .map(String::from),
+        // Unnamed: DuckDB names it after its text, which no template should rely on.
+        _ if expression["class"] == "STAR" => None,
+        _ => Some(String::new()),
+    }
+}
+
+fn parse_single_select(conn: &Connection, origin: &str, sql: &str) -> Result<serde_json::Value> {
     let json: String = conn
         // Typed explicitly: DuckDB 1.5 checks the argument's type before the parameter is bound.
         .query_row("SELECT json_serialize_sql(?::VARCHAR)", [sql], |row| {
@@ -64,7 +102,7 @@ fn parse_single_select(conn: &Connection, origin: &str, sql: &str) -> Result<()>
         bail!("{origin}: SQL does not parse: {}", one_line(&why));
     }
     match parsed.statements.len() {
-        1 => Ok(()),
+        1 => Ok(parsed.statements.into_iter().next().unwrap_or_default()),
         0 => bail!("{origin}: no SELECT statement"),
         n => bail!("{origin}: a rule must be one SELECT statement; found {n} statements"),
     }
