@@ -1,11 +1,14 @@
 //! `ktriage diff` end to end: the real binary compares two fixture snapshots of one cluster,
 //! before and after a fix (`tests/fixtures/diff/`), and its three reports say what was
-//! resolved, what appeared and which fields changed, without showing hidden values.
+//! resolved, what appeared and which fields changed, without showing hidden values. Odd input
+//! (a foreign bundle, a hostile one, two clusters on one side) and SIGINT or SIGTERM in the
+//! middle of a generated cluster's diff end in one line, with nothing left behind.
 
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use pulldown_cmark::{Event, Options, Parser};
 use serde_json::Value;
@@ -442,4 +445,252 @@ fn a_side_with_two_clusters_is_refused_in_one_line() {
     );
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(!out.exists(), "no report for a refused input");
+}
+
+/// A `ktriage diff` with its own empty `TMPDIR`, so whatever it leaves there shows.
+struct Isolated {
+    tmpdir: tempfile::TempDir,
+}
+
+impl Isolated {
+    fn new() -> Isolated {
+        Isolated {
+            tmpdir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    fn command(&self, old: &str, new: &str, out: &Path, extra: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ktriage"));
+        c.args(["diff", old, new, "-q", "--lang", "en", "-o"])
+            .arg(out)
+            .args(extra)
+            .env("TMPDIR", self.tmpdir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    }
+
+    fn diff(&self, old: &str, new: &str, out: &Path, extra: &[&str]) -> Output {
+        self.command(old, new, out, extra)
+            .output()
+            .expect("ktriage runs")
+    }
+
+    /// What the command left in its `TMPDIR`: work directories, DuckDB spill.
+    fn leftovers(&self) -> Vec<String> {
+        entries(self.tmpdir.path())
+    }
+}
+
+/// The names in `dir`; none when it does not exist.
+fn entries(dir: &Path) -> Vec<String> {
+    match std::fs::read_dir(dir) {
+        Ok(list) => list
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn one_line(o: &Output) -> String {
+    let err = stderr(o);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    err
+}
+
+/// A generated cluster big enough that its diff is mid-work a second after it starts.
+fn generated_cluster(dir: &Path) -> String {
+    let spec = ktriage_tests::generate::Spec {
+        nodes: 200,
+        pods: 6000,
+        host_bundles: 1,
+        ..ktriage_tests::generate::Spec::named("S").expect("S")
+    };
+    ktriage_tests::generate::generate(&spec, dir)
+        .expect("generated")
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Waits for `child` at most `limit`; kills it and fails if it is still running.
+fn wait_within(mut child: Child, limit: Duration) -> Output {
+    let start = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("still running {limit:?} after the signal");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigint_and_sigterm_stop_a_diff_mid_work_leaving_no_report_and_no_temp_file() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let cluster = generated_cluster(&data.path().join("gen"));
+    for (name, code, settle) in [
+        ("INT", 130, Duration::from_millis(500)),
+        ("TERM", 143, Duration::from_millis(2500)),
+    ] {
+        let run = Isolated::new();
+        let out = data.path().join(format!("out-{name}"));
+        // A finished diff's reports are in the way: an interrupted one must not touch them.
+        std::fs::create_dir_all(&out).expect("mkdir");
+        std::fs::write(out.join("diff.md"), "earlier").expect("write");
+        let child = run
+            .command(&cluster, &cluster, &out, &[])
+            .spawn()
+            .expect("ktriage starts");
+        let start = Instant::now();
+        while run.leftovers().is_empty() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no work directory"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(settle);
+        common::send(&child, name);
+        let o = wait_within(child, Duration::from_secs(10));
+        let err = one_line(&o);
+        assert_eq!(o.status.code(), Some(code), "SIG{name}: {err}");
+        assert!(err.contains(&format!("interrupted by SIG{name}")), "{err}");
+        assert!(
+            run.leftovers().is_empty(),
+            "SIG{name}: {:?}",
+            run.leftovers()
+        );
+        assert_eq!(entries(&out), ["diff.md"], "SIG{name}");
+        assert_eq!(
+            std::fs::read_to_string(out.join("diff.md")).expect("read"),
+            "earlier"
+        );
+    }
+}
+
+#[test]
+fn the_same_file_on_both_sides_differs_in_nothing() {
+    let run = Isolated::new();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let old = side(&fixture("before"), &tmp.path().join("old"));
+    let out = tmp.path().join("out");
+    let o = run.diff(&old, &old, &out, &["--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    let d = json(&out);
+    for count in [
+        "appeared",
+        "resolved",
+        "objects_added",
+        "objects_removed",
+        "objects_changed",
+    ] {
+        assert_eq!(d["summary"][count], 0, "{count}: {}", d["summary"]);
+    }
+    assert_eq!(
+        entries(&out),
+        ["diff.json"],
+        "no staging left beside the report"
+    );
+    assert!(run.leftovers().is_empty(), "{:?}", run.leftovers());
+}
+
+/// `tests/foreign/<tree>` tarred as troubleshoot writes it: one wrapping directory, gzip.
+fn troubleshoot_archive(tree: &str, dir: &Path) -> PathBuf {
+    let staging = dir.join("staging");
+    let top = staging.join("support-bundle-2026-01-15T12_00_00");
+    std::fs::create_dir_all(&staging).expect("mkdir");
+    copy_dir(&common::repo().join("tests/foreign").join(tree), &top);
+    let out = dir.join("support-bundle.tar.gz");
+    let tarred = Command::new("tar")
+        .arg("-czf")
+        .arg(&out)
+        .arg("-C")
+        .arg(&staging)
+        .arg("support-bundle-2026-01-15T12_00_00")
+        .status()
+        .expect("tar runs");
+    assert!(tarred.success());
+    out
+}
+
+#[test]
+fn a_foreign_bundle_is_imported_on_its_side_and_compared() {
+    let run = Isolated::new();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let foreign = troubleshoot_archive("troubleshoot/current", tmp.path());
+    let foreign = foreign.to_str().expect("UTF-8");
+    let old = side(&fixture("before"), &tmp.path().join("old"));
+
+    let out = tmp.path().join("same");
+    let o = run.diff(foreign, foreign, &out, &["--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let d = json(&out);
+    assert_eq!(d["new"]["bundles"][0]["source"], foreign, "{}", d["new"]);
+    assert!(d["summary"]["objects_changed"] == 0 && d["summary"]["appeared"] == 0);
+
+    let out = tmp.path().join("mixed");
+    let o = run.diff(&old, foreign, &out, &["--format", "json"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let d = json(&out);
+    assert!(
+        d["summary"]["objects_added"].as_u64().expect("added") > 0,
+        "the foreign side's objects were loaded: {}",
+        d["summary"]
+    );
+    assert!(run.leftovers().is_empty(), "{:?}", run.leftovers());
+}
+
+#[test]
+fn a_hostile_or_unreadable_side_is_refused_in_one_line_naming_the_file() {
+    let run = Isolated::new();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let good = side(&fixture("before/cluster"), &tmp.path().join("good"));
+    let mut cases: Vec<(String, String)> = Vec::new();
+    for case in ktriage_tests::hostile::corpus().expect("corpus") {
+        let path = tmp.path().join(case.name);
+        std::fs::write(&path, &case.bytes).expect("write");
+        cases.push((path.to_string_lossy().into_owned(), case.expect.to_string()));
+    }
+    let missing = tmp.path().join("missing.tar.zst");
+    cases.push((
+        missing.to_string_lossy().into_owned(),
+        "missing.tar.zst".into(),
+    ));
+    let garbage = tmp.path().join("garbage.tar.zst");
+    std::fs::write(&garbage, b"not a bundle at all").expect("write");
+    cases.push((
+        garbage.to_string_lossy().into_owned(),
+        "garbage.tar.zst".into(),
+    ));
+    for (i, (bad, expect)) in cases.iter().enumerate() {
+        // OLD, and NEW after a good OLD was loaded and dropped.
+        let sides = [
+            (bad.as_str(), good.as_str(), "OLD"),
+            (good.as_str(), bad.as_str(), "NEW"),
+        ];
+        for (j, (old, new, which)) in sides.into_iter().enumerate() {
+            let out = tmp.path().join(format!("out-{i}-{j}"));
+            let o = run.diff(old, new, &out, &[]);
+            let err = one_line(&o);
+            assert_eq!(o.status.code(), Some(2), "{bad} as {which}: {err}");
+            let name = Path::new(bad).file_name().expect("name").to_string_lossy();
+            assert!(err.contains(name.as_ref()), "{bad} as {which}: {err}");
+            assert!(err.contains(expect.as_str()), "{bad} as {which}: {err}");
+            assert!(!err.contains("panicked"), "{err}");
+            assert!(!out.exists(), "{bad} as {which}: a report was written");
+            assert!(
+                run.leftovers().is_empty(),
+                "{bad} as {which}: {:?}",
+                run.leftovers()
+            );
+        }
+    }
 }

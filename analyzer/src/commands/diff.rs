@@ -35,6 +35,7 @@ pub fn run(args: &DiffArgs, builtin: rules::Builtin) -> Result<Outcome> {
     let old = snapshot::capture(&args.old.0, &options, &progress, "OLD")?;
     let new = snapshot::capture(&args.new.0, &options, &progress, "NEW")?;
     let report = diff::build(old, new, &rules, args.lang);
+    crate::stop::check()?;
     for w in &report.warnings {
         eprintln!("ktriage: warning: {}", crate::one_line(&w.message_en));
     }
@@ -54,18 +55,39 @@ fn file_name(format: Format) -> &'static str {
     }
 }
 
+/// Renders every report, then writes them into a directory inside `-o DIR` that a signal
+/// removes, and renames each into place: a report in `-o DIR` is whole or absent, and an
+/// earlier diff's report is replaced only by a finished one.
 fn write_reports(report: &DiffReport, args: &DiffArgs) -> Result<()> {
-    fs::create_dir_all(&args.output)
-        .with_context(|| format!("creating {}", args.output.display()))?;
+    let mut rendered = Vec::with_capacity(args.format.len());
     for format in &args.format {
         let text = match format {
             Format::Html => render::html(report)?,
             Format::Md => render::markdown(report)?,
             Format::Json => render::json(report)?,
         };
-        let path = args.output.join(file_name(*format));
-        fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        rendered.push((file_name(*format), text));
+        crate::stop::check()?;
     }
+    fs::create_dir_all(&args.output)
+        .with_context(|| format!("creating {}", args.output.display()))?;
+    let (staging, _on_signal) = crate::stop::WorkDir::create_in(&args.output, ".ktriage-diff-")
+        .with_context(|| format!("creating a staging directory in {}", args.output.display()))?;
+    for (name, text) in &rendered {
+        let path = staging.path().join(name);
+        fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        crate::stop::check()?;
+    }
+    for (name, _) in &rendered {
+        let path = args.output.join(name);
+        fs::rename(staging.path().join(name), &path)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    // Removed while still registered, so a signal meanwhile cannot leave it behind.
+    let staged = staging.path().display().to_string();
+    staging
+        .close()
+        .with_context(|| format!("removing {staged}"))?;
     Ok(())
 }
 

@@ -87,13 +87,18 @@ pub fn capture(
     label: &str,
 ) -> Result<Snapshot> {
     let case = Case::open(paths, &options.case, progress)?;
-    let bundles = side_bundles(&case)?;
+    let bundles = side_bundles(&case).map_err(interrupted_or)?;
     // Objects are compared by kind, namespace and name: two clusters on one side would mix.
-    let clusters = bundles.iter().filter(|b| b.kind == "cluster").count();
-    if clusters > 1 {
+    let clusters: Vec<String> = bundles
+        .iter()
+        .filter(|b| b.kind == "cluster")
+        .map(|b| format!("{} ({})", b.source, b.label))
+        .collect();
+    if clusters.len() > 1 {
         return Err(BadInput(format!(
-            "{label} ({}): {clusters} cluster bundles; a diff compares one cluster (and its node bundles) per side",
-            case.describe()
+            "{label} holds {} cluster bundles: {}; a diff compares one cluster (and its node bundles) per side, so diff each cluster on its own",
+            clusters.len(),
+            clusters.join(", ")
         ))
         .into());
     }
@@ -116,7 +121,7 @@ pub fn capture(
             found.extend(run.findings);
         }
     }
-    let controllers = controllers(&case.conn)?;
+    let controllers = controllers(&case.conn).map_err(interrupted_or)?;
     let findings = found
         .into_iter()
         .map(|finding| KeyedFinding {
@@ -129,7 +134,7 @@ pub fn capture(
         .filter_map(|b| DateTime::parse_from_rfc3339(&b.collected_at).ok())
         .map(|t| t.to_utc())
         .max();
-    let facts = facts::read(&case.conn, &case.bundles)?;
+    let facts = facts::read(&case.conn, &case.bundles).map_err(interrupted_or)?;
     spinner.finish_and_clear();
     Ok(Snapshot {
         bundles,
@@ -138,6 +143,14 @@ pub fn capture(
         facts,
         rule_errors,
     })
+}
+
+/// A query a signal interrupted fails with DuckDB's error; the signal is what to report.
+fn interrupted_or(e: anyhow::Error) -> anyhow::Error {
+    match crate::stop::requested() {
+        Some(signal) => anyhow::Error::new(signal),
+        None => e,
+    }
 }
 
 fn side_bundles(case: &Case) -> Result<Vec<SideBundle>> {
