@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
+use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
@@ -19,15 +19,13 @@ use ktriage_schema::manifest::{ClusterSource, Gap, GapKind, GapReason, Manifest,
 use ktriage_schema::writer::{BundleWriter, WriterOptions, sha256_hex};
 use serde_json::{Value, json};
 
+use crate::log_spool::spool_redacted;
 use crate::node_bundles::{ImportedNode, NodeBundles, NodeContext};
 use crate::{ImportError, LogRef, Sink};
 
 /// Format version of imported bundles. 1.0, not the current 1.1: the other tools fetch
 /// container logs without the API's time stamps, and 1.1 promises them on every line.
 pub(crate) const IMPORTED_FORMAT_VERSION: &str = "1.0";
-
-/// Longest piece of a log line handled at once: a log without newlines stays bounded.
-const MAX_LOG_CHUNK: u64 = 1 << 20;
 
 /// How a bundle is written.
 pub struct SinkOptions {
@@ -495,35 +493,7 @@ impl<W: Write> Sink for BundleSink<W> {
             return Ok(());
         }
         let spool_path = self.temp.path().join("log");
-        let mut spool = File::options()
-            .create(true)
-            .truncate(true)
-            .read(true)
-            .write(true)
-            .open(&spool_path)
-            .map_err(|e| ImportError::write("spool", e))?;
-        {
-            let mut out = BufWriter::new(&mut spool);
-            let mut lines = self.redactor.lines();
-            let mut reader = BufReader::new(body);
-            let mut line = Vec::new();
-            loop {
-                line.clear();
-                let n = (&mut reader)
-                    .take(MAX_LOG_CHUNK)
-                    .read_until(b'\n', &mut line)
-                    .map_err(|e| ImportError::io(location.clone(), e))?;
-                if n == 0 {
-                    break;
-                }
-                out.write_all(&lines.line(&line))
-                    .map_err(|e| ImportError::write("spool", e))?;
-            }
-            out.flush().map_err(|e| ImportError::write("spool", e))?;
-        }
-        let size = spool
-            .stream_position()
-            .map_err(|e| ImportError::write("spool", e))?;
+        let (mut spool, size) = spool_redacted(body, &self.redactor, &spool_path, &location)?;
         spool.rewind().map_err(|e| ImportError::write("spool", e))?;
         self.writer
             .add_reader(&path, size, BufReader::new(spool), None)

@@ -15,6 +15,7 @@
 pub mod bundle_sink;
 pub mod cluster_info;
 pub mod json_stream;
+mod log_spool;
 pub mod must_gather;
 mod node_bundles;
 pub mod sink;

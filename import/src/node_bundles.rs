@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read, Seek, Write};
+use std::io::{BufReader, BufWriter, Read};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -22,9 +22,7 @@ use ktriage_schema::writer::{BundleWriter, WriterOptions, sha256_hex};
 use serde_json::json;
 
 use crate::ImportError;
-
-/// Longest piece of a log line redacted at once (as for container logs).
-const MAX_LOG_CHUNK: u64 = 1 << 20;
+use crate::log_spool::spool_redacted;
 
 /// One node bundle written by an import.
 #[derive(Debug, Clone)]
@@ -149,35 +147,7 @@ impl NodeBundles {
             });
             return Ok(());
         }
-        let mut spool = File::options()
-            .create(true)
-            .truncate(true)
-            .read(true)
-            .write(true)
-            .open(&spool_path)
-            .map_err(|e| ImportError::write("spool", e))?;
-        {
-            let mut out = BufWriter::new(&mut spool);
-            let mut lines = host.redactor.lines();
-            let mut reader = BufReader::new(body);
-            let mut line = Vec::new();
-            loop {
-                line.clear();
-                let n = (&mut reader)
-                    .take(MAX_LOG_CHUNK)
-                    .read_until(b'\n', &mut line)
-                    .map_err(|e| ImportError::io(service, e))?;
-                if n == 0 {
-                    break;
-                }
-                out.write_all(&lines.line(&line))
-                    .map_err(|e| ImportError::write("spool", e))?;
-            }
-            out.flush().map_err(|e| ImportError::write("spool", e))?;
-        }
-        let size = spool
-            .stream_position()
-            .map_err(|e| ImportError::write("spool", e))?;
+        let (_, size) = spool_redacted(body, &host.redactor, &spool_path, service)?;
         host.logs.insert(service.to_string(), (spool_path, size));
         Ok(())
     }
