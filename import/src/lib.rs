@@ -22,6 +22,7 @@ pub mod sink;
 pub mod source;
 pub mod troubleshoot;
 mod troubleshoot_host;
+mod troubleshoot_host_shapes;
 mod troubleshoot_logs;
 
 pub use bundle_sink::{BundleSink, ImportCounts, SinkOptions};

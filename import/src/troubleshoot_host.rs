@@ -26,12 +26,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
-use ktriage_schema::host::{CertificateInfo, HostFacts};
+use ktriage_schema::host::HostFacts;
 use ktriage_schema::layout;
 use ktriage_schema::manifest::{Gap, GapKind, GapReason};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::troubleshoot_host_shapes::{
+    Cgroups, CpuInfo, HostOsInfo, KernelModule, MemoryInfo, certificates,
+};
 use crate::{ImportError, Sink};
 
 /// Prefix of every host collector's output.
@@ -518,64 +521,6 @@ fn is_node_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
 }
 
-/// `certificatesCollection/<name>.json`: a list of `{certificatePath, certificateChain,
-/// message}`. Returns how many certificates were reported.
-fn certificates(
-    node: &str,
-    path: &str,
-    doc: &Value,
-    sink: &mut dyn Sink,
-) -> Result<u64, ImportError> {
-    let collections: Vec<CertificateCollection> = parse(path, doc)?;
-    let mut n = 0;
-    for c in collections {
-        if c.certificate_chain.is_empty() {
-            sink.host_gap(
-                node,
-                Gap {
-                    what: GapKind::Certificate,
-                    location: ktriage_schema::text::terminal_safe(&c.certificate_path),
-                    reason: if c.message == "cert-missing" {
-                        GapReason::NotFound
-                    } else {
-                        GapReason::Error
-                    },
-                    detail: crate::troubleshoot::one_line(&format!(
-                        "troubleshoot could not read it ({})",
-                        c.message
-                    )),
-                },
-            );
-            continue;
-        }
-        for (index, cert) in c.certificate_chain.into_iter().enumerate() {
-            sink.host_certificate(node, certificate_info(&c.certificate_path, index, cert))?;
-            n += 1;
-        }
-    }
-    Ok(n)
-}
-
-/// troubleshoot's parsed certificate as our record. It keeps DNS names only among the
-/// SANs, and no serial, key or fingerprint.
-fn certificate_info(path: &str, index: usize, cert: ParsedCertificate) -> CertificateInfo {
-    CertificateInfo {
-        path: path.to_string(),
-        index: u32::try_from(index).unwrap_or(u32::MAX),
-        subject: cert.subject,
-        issuer: cert.issuer,
-        sans: cert
-            .subject_alternative_names
-            .into_iter()
-            .map(|n| format!("DNS:{n}"))
-            .collect(),
-        not_before: cert.not_before,
-        not_after: cert.not_after,
-        is_ca: cert.is_ca,
-        ..CertificateInfo::default()
-    }
-}
-
 fn read_json(path: &str, body: &mut dyn Read) -> Result<Value, ImportError> {
     let mut bytes = Vec::new();
     body.take(MAX_HOST_DOCUMENT_BYTES + 1)
@@ -591,85 +536,11 @@ fn read_json(path: &str, body: &mut dyn Read) -> Result<Value, ImportError> {
         .map_err(|e| ImportError::bad_input(path, format!("not JSON: {e}")))
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(path: &str, doc: &Value) -> Result<T, ImportError> {
+pub(crate) fn parse<T: for<'de> Deserialize<'de>>(
+    path: &str,
+    doc: &Value,
+) -> Result<T, ImportError> {
     T::deserialize(doc).map_err(|e| ImportError::bad_input(path, format!("unexpected shape: {e}")))
-}
-
-#[derive(Deserialize)]
-struct HostOsInfo {
-    #[serde(default)]
-    name: String,
-    #[serde(rename = "kernelVersion", default)]
-    kernel_version: String,
-    #[serde(rename = "platformVersion", default)]
-    platform_version: String,
-    #[serde(default)]
-    platform: String,
-    #[serde(rename = "platformFamily", default)]
-    platform_family: String,
-}
-
-#[derive(Deserialize)]
-struct CpuInfo {
-    #[serde(rename = "logicalCount", default)]
-    logical_count: u64,
-    #[serde(rename = "machineArch", default)]
-    machine_arch: String,
-}
-
-#[derive(Deserialize)]
-struct MemoryInfo {
-    #[serde(default)]
-    total: u64,
-}
-
-#[derive(Deserialize)]
-struct KernelModule {
-    #[serde(default)]
-    status: String,
-}
-
-#[derive(Deserialize)]
-struct Cgroups {
-    #[serde(rename = "cgroup-v1", default)]
-    v1: CgroupHierarchy,
-    #[serde(rename = "cgroup-v2", default)]
-    v2: CgroupHierarchy,
-}
-
-#[derive(Deserialize, Default)]
-struct CgroupHierarchy {
-    #[serde(default)]
-    enabled: bool,
-    #[serde(default)]
-    controllers: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct CertificateCollection {
-    #[serde(rename = "certificatePath", default)]
-    certificate_path: String,
-    #[serde(rename = "certificateChain", default)]
-    certificate_chain: Vec<ParsedCertificate>,
-    #[serde(default)]
-    message: String,
-}
-
-/// troubleshoot's `ParsedCertificate` (`pkg/collect/certificates.go`).
-#[derive(Deserialize)]
-struct ParsedCertificate {
-    #[serde(default)]
-    subject: String,
-    #[serde(rename = "subjectAlternativeNames", default)]
-    subject_alternative_names: Vec<String>,
-    #[serde(default)]
-    issuer: String,
-    #[serde(rename = "notAfter", default)]
-    not_after: String,
-    #[serde(rename = "notBefore", default)]
-    not_before: String,
-    #[serde(rename = "isCA", default)]
-    is_ca: bool,
 }
 
 #[cfg(test)]
