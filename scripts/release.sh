@@ -34,6 +34,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ktriage-target}"
 dist="$root/dist"
 
 fail() { echo "release: $*" >&2; exit 1; }
+# shellcheck source=scripts/serve-sample.sh
+. "$root/scripts/serve-sample.sh"
 step() { echo "== $*" >&2; }
 for tool in cargo python3 objdump readelf sha256sum; do
     command -v "$tool" >/dev/null 2>&1 \
@@ -93,15 +95,7 @@ grep -q '^bundle format: [0-9]' <<<"$version_out" || fail "--version does not na
 cargo build -q -p ktriage
 dev_ktriage="$CARGO_TARGET_DIR/debug/ktriage"
 sample="tests/fixtures/built/sample/cluster.tar.zst"
-"$dev_ktriage" serve -q --addr 127.0.0.1:0 --kubeconfig-out "$work/kubeconfig" "$sample" \
-    >"$work/serve.out" 2>"$work/serve.err" &
-serve_pid=$!
-for _ in $(seq 1 300); do
-    grep -q '^export KUBECONFIG=' "$work/serve.out" 2>/dev/null && break
-    kill -0 "$serve_pid" 2>/dev/null || fail "ktriage serve stopped: $(tail -n 3 "$work/serve.err")"
-    sleep 0.1
-done
-grep -q '^export KUBECONFIG=' "$work/serve.out" || fail "ktriage serve did not start within 30 s"
+start_serve "$dev_ktriage" "$sample" "$work/kubeconfig" "$work/serve"
 status=0
 "$dist/ktriage-collect" -q --kubeconfig "$work/kubeconfig" --timeout 2m -o "$work/collected.tar.zst" \
     2>"$work/collect.err" || status=$?

@@ -41,6 +41,8 @@ while [ $# -gt 0 ]; do
 done
 
 fail() { echo "test-image: $*" >&2; exit 1; }
+# shellcheck source=scripts/serve-sample.sh
+. "$root/scripts/serve-sample.sh"
 step() { echo "== $*" >&2; }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/ktriage-test-image.XXXXXX")"
@@ -130,15 +132,7 @@ sample="tests/fixtures/built/sample/cluster.tar.zst"
 # The container user reads the kubeconfig and writes the bundle: its own directories.
 mkdir -m 0755 "$work/config"
 mkdir -m 0777 "$work/bundles"
-"$ktriage" serve -q --addr 127.0.0.1:0 --kubeconfig-out "$work/config/kubeconfig" "$sample" \
-    >"$work/serve.out" 2>"$work/serve.err" &
-serve_pid=$!
-for _ in $(seq 1 300); do
-    grep -q '^export KUBECONFIG=' "$work/serve.out" 2>/dev/null && break
-    kill -0 "$serve_pid" 2>/dev/null || fail "ktriage serve stopped: $(tail -n 3 "$work/serve.err")"
-    sleep 0.1
-done
-grep -q '^export KUBECONFIG=' "$work/serve.out" || fail "ktriage serve did not start within 30 s"
+start_serve "$ktriage" "$sample" "$work/config/kubeconfig" "$work/serve"
 chmod 0644 "$work/config/kubeconfig"
 status=0
 docker run --rm --read-only --network host \
