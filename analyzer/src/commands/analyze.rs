@@ -44,12 +44,18 @@ pub fn run(args: &AnalyzeArgs, builtin: rules::Builtin) -> Result<Outcome> {
         }
     };
     let report_start = Instant::now();
-    let report = report::model::build(&case.conn, &rules, &runs, args.lang)?;
+    let mut report = report::model::build(&case.conn, &rules, &runs, args.lang)?;
+    let chart_start = Instant::now();
+    report.timeline = crate::timeline::chart::build(&case.conn, args.lang)?;
+    let write_start = Instant::now();
     write_reports(&report, args)?;
     if let Some(path) = &args.timings {
         let mut phases = case.timings.clone();
         phases.push(("rules", rules_elapsed));
         phases.extend(timeline_parts);
+        phases.push(("report-model", chart_start - report_start));
+        phases.push(("report-timeline-chart", write_start - chart_start));
+        phases.push(("report-write", write_start.elapsed()));
         phases.push(("report", report_start.elapsed()));
         write_timings(path, &phases, rules::workers(), &runs)?;
     }

@@ -9,6 +9,8 @@ use std::fmt::Write;
 use anyhow::Result;
 use chrono::{DateTime, TimeDelta, Utc};
 use duckdb::{Connection, params};
+
+use crate::db::quote;
 use serde::Serialize;
 
 use super::time::{absolute, relative};
@@ -188,7 +190,7 @@ impl Canvas<'_> {
         draw_axis(&mut svg, plot, self.lanes.len());
         draw_collections(&mut svg, conn, plot, self.lanes.len(), lang)?;
         draw_bars(&mut svg, conn, plot, self.lane_of)?;
-        draw_facts(&mut svg, conn, plot, self.lane_of, lang)?;
+        draw_facts(&mut svg, conn, plot, self.lanes, lang)?;
         draw_findings(&mut svg, self.findings, plot, self.lane_of, lang, with_ids);
         draw_legend(&mut svg, height - 14.0, lang);
         svg.push_str("</svg>");
@@ -431,23 +433,27 @@ fn draw_bars(
 }
 
 /// Facts grouped per lane and column: one circle in the colour of the worst, larger for more.
+/// The grouping is by lane, in the database: the facts of folded nodes make one circle per
+/// column, not one per node.
 fn draw_facts(
     svg: &mut String,
     conn: &Connection,
     plot: &Plot,
-    lane_of: &dyn Fn(&str, Option<&str>) -> usize,
+    lanes: &[Lane],
     lang: Lang,
 ) -> Result<()> {
+    let folded = lanes.iter().position(|l| *l == Lane::Folded).unwrap_or(0);
     let mut stmt = conn.prepare(&format!(
-        "SELECT coalesce(cluster, ''), node,
-            least(floor((epoch_us(ts) - $1) * {COLUMNS} / $3), {COLUMNS} - 1)::BIGINT AS col,
-            max(CASE severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2
-                              WHEN 'low' THEN 1 ELSE 0 END),
+        "SELECT coalesce(l.lane, {folded}) AS lane,
+            least(floor((epoch_us(t.ts) - $1) * {COLUMNS} / $3), {COLUMNS} - 1)::BIGINT AS col,
+            max(CASE t.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2
+                                WHEN 'low' THEN 1 ELSE 0 END),
             count(*)
-         FROM timeline
-         WHERE kind NOT IN ('finding', 'collection')
-           AND ts BETWEEN make_timestamp($1) AND make_timestamp($2)
-         GROUP BY ALL ORDER BY 4, 1, 2, 3"
+         FROM timeline t LEFT JOIN {} ON l.cluster = coalesce(t.cluster, '') AND l.node = coalesce(t.node, '')
+         WHERE t.kind NOT IN ('finding', 'collection')
+           AND t.ts BETWEEN make_timestamp($1) AND make_timestamp($2)
+         GROUP BY ALL ORDER BY 3, 1, 2",
+        lane_table(lanes)
     ))?;
     let rows = stmt.query_map(
         params![
@@ -457,17 +463,16 @@ fn draw_facts(
         ],
         |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
                 r.get::<_, i64>(2)?,
                 r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
             ))
         },
     )?;
     let step = plot.span_us() / COLUMNS;
     for row in rows {
-        let (cluster, node, col, worst, count) = row?;
+        let (lane, col, worst, count) = row?;
         let severity = ["info", "low", "medium", "high", "critical"][worst.clamp(0, 4) as usize];
         let Some(from) =
             DateTime::from_timestamp_micros(plot.start.timestamp_micros() + col * step)
@@ -475,7 +480,7 @@ fn draw_facts(
             continue;
         };
         let x = plot.x(from + TimeDelta::microseconds(step / 2));
-        let y = lane_y(lane_of(&cluster, node.as_deref()));
+        let y = lane_y(usize::try_from(lane).unwrap_or(0));
         let r = if worst == 0 {
             2.5
         } else {
@@ -494,6 +499,24 @@ fn draw_facts(
         );
     }
     Ok(())
+}
+
+/// The lanes as a table the database can join on: `lanes(cluster, node, lane)`, with node ''
+/// for a cluster's cluster-wide lane (node names are never empty). The folded lane has no row.
+fn lane_table(lanes: &[Lane]) -> String {
+    let rows: Vec<String> = lanes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, lane)| match lane {
+            Lane::Cluster(c) => Some(format!("({}, '', {i})", quote(c))),
+            Lane::Node(c, n) => Some(format!("({}, {}, {i})", quote(c), quote(n))),
+            Lane::Folded => None,
+        })
+        .collect();
+    if rows.is_empty() {
+        return "(SELECT NULL::VARCHAR AS cluster, NULL::VARCHAR AS node, NULL::BIGINT AS lane WHERE false) l".into();
+    }
+    format!("(VALUES {}) AS l(cluster, node, lane)", rows.join(", "))
 }
 
 /// Each finding as a diamond linking to it in the findings list; the finding links back to
@@ -606,35 +629,27 @@ fn densest(
     };
     let from = start + TimeDelta::microseconds(slot * width_us);
     let to = from + TimeDelta::microseconds(width_us);
-    let entries = super::read(
-        conn,
-        &Filter {
-            since: Some(from),
-            until: Some(to - TimeDelta::microseconds(1)),
-            ..Filter::default()
-        },
-    )?;
     // The notable facts first, when there are more than fit; then back in time order.
-    let mut picked: Vec<&Entry> = entries.iter().filter(|e| e.kind != "collection").collect();
-    if picked.len() > MAX_DENSEST_ROWS {
-        picked.sort_by_key(|e| e.severity == "info");
-        picked.truncate(MAX_DENSEST_ROWS);
-        picked.sort_by_key(|e| e.ts);
-    }
+    let picked = super::read_notable(
+        conn,
+        from,
+        to - TimeDelta::microseconds(1),
+        MAX_DENSEST_ROWS,
+    )?;
     let rows = picked
         .into_iter()
         .map(|e| Row {
             time: absolute(e.ts),
             relative: relative(e.ts, reference),
-            severity: e.severity.clone(),
-            kind: e.kind.clone(),
-            node: e.node.clone().unwrap_or_default(),
-            resource: e.resource.clone(),
+            severity: e.severity,
+            kind: e.kind,
+            node: e.node.unwrap_or_default(),
+            resource: e.resource,
             summary: match lang {
-                Lang::En => e.summary.clone(),
-                Lang::Zh => e.summary_zh.clone(),
+                Lang::En => e.summary,
+                Lang::Zh => e.summary_zh,
             },
-            anchor: e.anchor.clone(),
+            anchor: e.anchor,
         })
         .collect();
     Ok((from, to, total, rows))
@@ -716,5 +731,64 @@ mod tests {
         };
         let (start, _) = window(reference, &[old]);
         assert!(start < at("2026-01-09T12:00:00Z"));
+    }
+
+    /// A case of `nodes` nodes, each with one fact at the same minute; the first `high` of
+    /// them are `high`, the others `info`.
+    fn case_with_nodes(nodes: usize, high: usize) -> Connection {
+        let conn = Connection::open_in_memory().expect("duckdb");
+        conn.execute_batch(
+            "CREATE TABLE bundles (bundle_id VARCHAR, collected_at TIMESTAMP);
+             INSERT INTO bundles VALUES ('b', TIMESTAMP '2026-01-15 12:00:00');
+             CREATE TABLE timeline (bundle_id VARCHAR, cluster VARCHAR, ts TIMESTAMP, end_ts TIMESTAMP,
+                 kind VARCHAR, severity VARCHAR, namespace VARCHAR, resource VARCHAR, node VARCHAR,
+                 count BIGINT, summary VARCHAR, summary_zh VARCHAR, evidence_kind VARCHAR, evidence VARCHAR);",
+        )
+        .expect("tables");
+        for i in 0..nodes {
+            let severity = if i < high { "high" } else { "info" };
+            conn.execute(
+                "INSERT INTO timeline VALUES ('b', 'c', TIMESTAMP '2026-01-15 10:00:00' + to_seconds(?),
+                     NULL, 'event', ?, NULL, 'node/n' || ?, 'node-' || lpad(?::VARCHAR, 3, '0'), 1,
+                     's', 's', 'event', 'e' || ?)",
+                params![i as i64, severity, i as i64, i as i64, i as i64],
+            )
+            .expect("row");
+        }
+        conn
+    }
+
+    #[test]
+    fn folded_nodes_share_one_circle_per_column() {
+        let conn = case_with_nodes(MAX_NODE_LANES + 12, 0);
+        let section = build(&conn, Lang::En).expect("build").expect("section");
+        assert_eq!(section.nodes_folded, 12);
+        // One circle per shown node, one for the 12 folded nodes, five in the legend.
+        assert_eq!(
+            section.svg.matches("<circle").count(),
+            MAX_NODE_LANES + 1 + 5
+        );
+        assert!(section.svg.contains("12 facts"), "{}", section.svg);
+    }
+
+    #[test]
+    fn the_densest_period_shows_its_notable_rows_first_then_in_time_order() {
+        let conn = case_with_nodes(MAX_DENSEST_ROWS + 10, 3);
+        let section = build(&conn, Lang::En).expect("build").expect("section");
+        assert_eq!(section.densest_total, (MAX_DENSEST_ROWS + 10) as i64);
+        assert_eq!(section.densest.len(), MAX_DENSEST_ROWS);
+        let high: Vec<&str> = section
+            .densest
+            .iter()
+            .filter(|r| r.severity == "high")
+            .map(|r| r.node.as_str())
+            .collect();
+        assert_eq!(high, ["node-000", "node-001", "node-002"]);
+        let times: Vec<&str> = section.densest.iter().map(|r| r.time.as_str()).collect();
+        let mut sorted = times.clone();
+        sorted.sort();
+        assert_eq!(times, sorted);
+        // The info rows kept are the oldest ones.
+        assert_eq!(section.densest.last().expect("rows").node, "node-039");
     }
 }

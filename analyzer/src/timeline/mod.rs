@@ -95,14 +95,20 @@ pub fn reference_time(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
     Ok(us.and_then(DateTime::from_timestamp_micros))
 }
 
+/// The columns [`entry`] reads, in its order.
+const ENTRY_COLUMNS: &str = "epoch_us(ts), epoch_us(end_ts), kind, severity, coalesce(cluster, ''),
+    coalesce(bundle_id, ''), namespace, coalesce(resource, ''), node, count, coalesce(summary, ''),
+    coalesce(summary_zh, summary, ''), evidence_kind, coalesce(evidence, '')";
+
+/// The order rows are shown in: oldest first, ties in a fixed order.
+const ENTRY_ORDER: &str = "ts, kind = 'collection', kind, resource, summary, evidence";
+
 /// The rows matching `filter`, oldest first (ties in a fixed order).
 pub fn read(conn: &Connection, filter: &Filter) -> Result<Vec<Entry>> {
     let micros = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp_micros());
     let kinds = filter.kinds.join(",");
-    let mut stmt = conn.prepare(
-        "SELECT epoch_us(ts), epoch_us(end_ts), kind, severity, coalesce(cluster, ''), coalesce(bundle_id, ''),
-            namespace, coalesce(resource, ''), node, count, coalesce(summary, ''),
-            coalesce(summary_zh, summary, ''), evidence_kind, coalesce(evidence, '')
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ENTRY_COLUMNS}
          FROM timeline
          WHERE ts IS NOT NULL
            AND ($1 IS NULL OR ts >= make_timestamp($1))
@@ -110,8 +116,8 @@ pub fn read(conn: &Connection, filter: &Filter) -> Result<Vec<Entry>> {
            AND ($3 IS NULL OR node = $3)
            AND ($4 IS NULL OR namespace = $4)
            AND ($5 = '' OR list_contains(string_split($5, ','), kind))
-         ORDER BY ts, kind = 'collection', kind, resource, summary, evidence",
-    )?;
+         ORDER BY {ENTRY_ORDER}"
+    ))?;
     let rows = stmt.query_map(
         duckdb::params![
             micros(filter.since),
@@ -120,29 +126,62 @@ pub fn read(conn: &Connection, filter: &Filter) -> Result<Vec<Entry>> {
             filter.namespace,
             kinds
         ],
-        |r| {
-            let ts: i64 = r.get(0)?;
-            let end: Option<i64> = r.get(1)?;
-            let kind: String = r.get(2)?;
-            let evidence: String = r.get(13)?;
-            Ok(Entry {
-                ts: DateTime::from_timestamp_micros(ts).unwrap_or_default(),
-                end_ts: end.and_then(DateTime::from_timestamp_micros),
-                anchor: (kind == "finding").then(|| place::anchor_of_evidence(&evidence)),
-                kind,
-                severity: r.get(3)?,
-                cluster: r.get(4)?,
-                bundle_id: r.get(5)?,
-                namespace: r.get(6)?,
-                resource: r.get(7)?,
-                node: r.get(8)?,
-                count: r.get(9)?,
-                summary: r.get(10)?,
-                summary_zh: r.get(11)?,
-                evidence_kind: r.get(12)?,
-                evidence,
-            })
-        },
+        entry,
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// At most `limit` rows from `since` to `until` (both included), leaving out the collection
+/// times: the notable ones (not `info`) first, then the others, each oldest first. Returned
+/// oldest first.
+pub fn read_notable(
+    conn: &Connection,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<Entry>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ENTRY_COLUMNS}
+         FROM timeline
+         WHERE kind <> 'collection' AND ts BETWEEN make_timestamp($1) AND make_timestamp($2)
+         ORDER BY severity = 'info', {ENTRY_ORDER}
+         LIMIT $3"
+    ))?;
+    let rows = stmt.query_map(
+        duckdb::params![
+            since.timestamp_micros(),
+            until.timestamp_micros(),
+            limit as i64
+        ],
+        entry,
+    )?;
+    let mut entries: Vec<Entry> = rows.collect::<Result<_, _>>()?;
+    // Stable: rows at the same time keep the notable ones first.
+    entries.sort_by_key(|e| e.ts);
+    Ok(entries)
+}
+
+/// One row of [`ENTRY_COLUMNS`].
+fn entry(r: &duckdb::Row<'_>) -> duckdb::Result<Entry> {
+    let ts: i64 = r.get(0)?;
+    let end: Option<i64> = r.get(1)?;
+    let kind: String = r.get(2)?;
+    let evidence: String = r.get(13)?;
+    Ok(Entry {
+        ts: DateTime::from_timestamp_micros(ts).unwrap_or_default(),
+        end_ts: end.and_then(DateTime::from_timestamp_micros),
+        anchor: (kind == "finding").then(|| place::anchor_of_evidence(&evidence)),
+        kind,
+        severity: r.get(3)?,
+        cluster: r.get(4)?,
+        bundle_id: r.get(5)?,
+        namespace: r.get(6)?,
+        resource: r.get(7)?,
+        node: r.get(8)?,
+        count: r.get(9)?,
+        summary: r.get(10)?,
+        summary_zh: r.get(11)?,
+        evidence_kind: r.get(12)?,
+        evidence,
+    })
 }
