@@ -138,6 +138,63 @@ mod tests {
         assert!(!target.exists(), "{err}");
     }
 
+    /// What the quantity and timestamp macros make of the forms found in real objects, and of
+    /// the odd ones a foreign bundle may carry.
+    #[test]
+    fn quantity_and_timestamp_macros_read_every_form() {
+        let conn = Connection::open_in_memory().expect("duckdb");
+        conn.execute_batch(ktriage_schema::sql::DERIVED[0].1)
+            .expect("macros");
+        let quantity = |q: Option<&str>| -> Option<f64> {
+            conn.query_row("SELECT k8s_quantity(?)", [q], |r| r.get(0))
+                .expect("k8s_quantity")
+        };
+        let cases: [(Option<&str>, Option<f64>); 16] = [
+            (Some("128Mi"), Some(134_217_728.0)),
+            (Some("250m"), Some(0.25)),
+            (Some("0.5"), Some(0.5)),
+            (Some("1e3"), Some(1000.0)),
+            (Some("2G"), Some(2e9)),
+            (Some("1.5Gi"), Some(1_610_612_736.0)),
+            (Some("+1"), Some(1.0)),
+            (Some("-2k"), Some(-2000.0)),
+            (Some(".5"), Some(0.5)),
+            (Some(" 100M "), Some(1e8)),
+            // Not whole quantities: the number they start with, as Kubernetes never writes them.
+            (Some("12 Mi"), Some(12.0)),
+            (Some("5."), Some(5.0)),
+            (Some("1Gix"), None),
+            (Some("Mi"), None),
+            (Some("  "), None),
+            (None, None),
+        ];
+        for (q, want) in cases {
+            assert_eq!(quantity(q), want, "k8s_quantity({q:?})");
+        }
+        let ts = |s: &str| -> Option<String> {
+            conn.query_row("SELECT CAST(k8s_ts(?) AS VARCHAR)", [s], |r| r.get(0))
+                .expect("k8s_ts")
+        };
+        let cases: [(&str, Option<&str>); 9] = [
+            ("2026-01-15T12:00:00Z", Some("2026-01-15 12:00:00")),
+            (
+                "2026-01-15T12:00:00.123456Z",
+                Some("2026-01-15 12:00:00.123456"),
+            ),
+            ("2026-01-15T12:00:00+00:00", Some("2026-01-15 12:00:00")),
+            ("2026-01-15 12:00:00", Some("2026-01-15 12:00:00")),
+            // Forms the plain cast refuses, read by the rewrite after it.
+            ("2026-01-15T12:00Z", Some("2026-01-15 12:00:00")),
+            ("2026-01-15Z", Some("2026-01-15 00:00:00")),
+            ("garbage", None),
+            ("", None),
+            ("2026-13-01T00:00:00Z", None),
+        ];
+        for (s, want) in cases {
+            assert_eq!(ts(s).as_deref(), want, "k8s_ts({s:?})");
+        }
+    }
+
     #[test]
     fn seal_without_query_threads_keeps_one_per_core() {
         let spill = tempfile::tempdir().expect("tempdir");

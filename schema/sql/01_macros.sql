@@ -1,22 +1,31 @@
 -- Helpers shared by views and rules.
 
--- Kubernetes timestamps are RFC 3339 in UTC ('2026-01-15T12:00:00Z'); the bundled DuckDB has
--- no ICU, so parse them as plain TIMESTAMP (UTC).
+-- Kubernetes timestamps are RFC 3339 in UTC ('2026-01-15T12:00:00Z'), parsed as plain TIMESTAMP
+-- (UTC) without ICU. DuckDB's cast takes that form directly; the rewrite after it only runs
+-- for the rows the cast refused (forms such as '2026-01-15T12:00Z'), so the common case
+-- costs one cast instead of three replaces and a cast.
 CREATE MACRO k8s_ts(s) AS
-    TRY_CAST(replace(replace(replace(CAST(s AS VARCHAR), 'T', ' '), 'Z', ''), '+00:00', '') AS TIMESTAMP);
+    coalesce(TRY_CAST(CAST(s AS VARCHAR) AS TIMESTAMP),
+        TRY_CAST(replace(replace(replace(CAST(s AS VARCHAR), 'T', ' '), 'Z', ''), '+00:00', '') AS TIMESTAMP));
 
--- A Kubernetes quantity ('128Mi', '0.5', '250m', '1e3', '2G') as a number of base units.
+-- A Kubernetes quantity ('128Mi', '0.5', '250m', '1e3', '2G') as a number of base units. One
+-- regular expression gives number and suffix; a value it does not match whole (' 12 Mi') keeps
+-- the number it starts with, as before.
 CREATE MACRO k8s_quantity(q) AS (
     CASE WHEN q IS NULL OR trim(CAST(q AS VARCHAR)) = '' THEN NULL ELSE
-        TRY_CAST(regexp_extract(trim(CAST(q AS VARCHAR)), '^([+-]?[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)', 1) AS DOUBLE)
-        * CASE regexp_extract(trim(CAST(q AS VARCHAR)), '^[+-]?[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?([A-Za-z]*)$', 1)
-            WHEN '' THEN 1.0 WHEN 'n' THEN 1e-9 WHEN 'u' THEN 1e-6 WHEN 'm' THEN 1e-3
-            WHEN 'k' THEN 1e3 WHEN 'K' THEN 1e3 WHEN 'M' THEN 1e6 WHEN 'G' THEN 1e9
-            WHEN 'T' THEN 1e12 WHEN 'P' THEN 1e15 WHEN 'E' THEN 1e18
-            WHEN 'Ki' THEN 1024.0 WHEN 'Mi' THEN 1048576.0 WHEN 'Gi' THEN 1073741824.0
-            WHEN 'Ti' THEN 1099511627776.0 WHEN 'Pi' THEN 1125899906842624.0
-            WHEN 'Ei' THEN 1152921504606846976.0
-            ELSE NULL END
+        list_transform(
+            [regexp_extract(trim(CAST(q AS VARCHAR)),
+                '^([+-]?[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)([A-Za-z]*)$', ['number', 'suffix'])],
+            lambda m: CASE WHEN m.number = '' THEN
+                TRY_CAST(regexp_extract(trim(CAST(q AS VARCHAR)), '^([+-]?[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)', 1) AS DOUBLE)
+            ELSE TRY_CAST(m.number AS DOUBLE) * CASE m.suffix
+                WHEN '' THEN 1.0 WHEN 'n' THEN 1e-9 WHEN 'u' THEN 1e-6 WHEN 'm' THEN 1e-3
+                WHEN 'k' THEN 1e3 WHEN 'K' THEN 1e3 WHEN 'M' THEN 1e6 WHEN 'G' THEN 1e9
+                WHEN 'T' THEN 1e12 WHEN 'P' THEN 1e15 WHEN 'E' THEN 1e18
+                WHEN 'Ki' THEN 1024.0 WHEN 'Mi' THEN 1048576.0 WHEN 'Gi' THEN 1073741824.0
+                WHEN 'Ti' THEN 1099511627776.0 WHEN 'Pi' THEN 1125899906842624.0
+                WHEN 'Ei' THEN 1152921504606846976.0
+                ELSE NULL END END)[1]
     END
 );
 
