@@ -8,9 +8,8 @@ use std::fmt::Write;
 
 use anyhow::Result;
 use chrono::{DateTime, TimeDelta, Utc};
+use duckdb::types::Value;
 use duckdb::{Connection, params};
-
-use crate::db::quote;
 use serde::Serialize;
 
 use super::time::{absolute, relative};
@@ -101,17 +100,22 @@ pub fn build(conn: &Connection, lang: Lang) -> Result<Option<Section>> {
         },
     )?;
     let (start, end) = window(reference, &findings);
-    let clusters = clusters(conn)?;
-    let multi = clusters.len() > 1;
-    let (lanes, folded) = lanes(conn, start, end, &clusters)?;
+    let whole = Plot { start, end };
+    let (lanes, folded) = lanes(conn, &whole)?;
+    let multi = lanes
+        .iter()
+        .filter(|l| matches!(l, Lane::Cluster(_)))
+        .count()
+        > 1;
     let index: HashMap<Lane, usize> = lanes
         .iter()
         .enumerate()
         .map(|(i, l)| (l.clone(), i))
         .collect();
     let lane_of = |cluster: &str, node: Option<&str>| -> usize {
+        // As LANES_SQL files them: an empty node name is cluster-wide.
         let lane = match node {
-            None => Lane::Cluster(cluster.to_string()),
+            None | Some("") => Lane::Cluster(cluster.to_string()),
             Some(n) => Lane::Node(cluster.to_string(), n.to_string()),
         };
         index
@@ -128,7 +132,7 @@ pub fn build(conn: &Connection, lang: Lang) -> Result<Option<Section>> {
         findings: &findings,
         lang,
     };
-    let svg = canvas.draw(&Plot { start, end }, true)?;
+    let svg = canvas.draw(&whole, true)?;
     // A window widened to older findings squeezes the last day into a corner: draw that day
     // again on its own (its diamonds link to the findings; the ids stay on the full chart).
     let day = reference - TimeDelta::hours(24);
@@ -211,50 +215,60 @@ fn window(reference: DateTime<Utc>, findings: &[Entry]) -> (DateTime<Utc>, DateT
     (start - margin, end + margin)
 }
 
-fn clusters(conn: &Connection) -> Result<Vec<String>> {
-    let mut stmt =
-        conn.prepare("SELECT DISTINCT coalesce(cluster, '') FROM timeline ORDER BY 1")?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
+/// The lanes, as the table `lanes(cluster, node, lane)`, for the window `$1` to `$2` (epoch
+/// microseconds): per cluster (by name) its cluster-wide lane (node `''`), then its nodes by
+/// name. The nodes shown are chosen by what they hold in the window: findings first, then
+/// non-info facts, then facts; beyond `$3` ([`MAX_NODE_LANES`]) they share the folded lane,
+/// which has no row here. `node_rank` ranks every node of the window.
+const LANES_SQL: &str = "
+    node_rank AS (
+        SELECT coalesce(cluster, '') AS cluster, node,
+            row_number() OVER (ORDER BY count(*) FILTER (WHERE kind = 'finding') DESC,
+                count(*) FILTER (WHERE severity <> 'info' AND kind <> 'finding') DESC,
+                count(*) DESC, coalesce(cluster, ''), node) AS rank
+        FROM timeline
+        WHERE node <> '' AND ts BETWEEN make_timestamp($1) AND make_timestamp($2)
+        GROUP BY 1, 2
+    ),
+    lanes AS (
+        SELECT cluster, node, row_number() OVER (ORDER BY cluster, node) - 1 AS lane
+        FROM (
+            SELECT DISTINCT coalesce(cluster, '') AS cluster, '' AS node FROM timeline
+            UNION ALL
+            SELECT cluster, node FROM node_rank WHERE rank <= $3
+        )
+    )";
 
-/// The lanes, top to bottom: per cluster its cluster-wide lane, then its nodes by name (those
-/// with findings first in the choice, then those with the most non-info facts); nodes beyond
-/// [`MAX_NODE_LANES`] share the last lane. Returns the lanes and how many nodes were folded.
-fn lanes(
-    conn: &Connection,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    clusters: &[String],
-) -> Result<(Vec<Lane>, usize)> {
-    let mut stmt = conn.prepare(
-        "SELECT coalesce(cluster, ''), node,
-            count(*) FILTER (WHERE kind = 'finding') AS findings,
-            count(*) FILTER (WHERE severity <> 'info' AND kind <> 'finding') AS notable,
-            count(*) AS facts
-         FROM timeline
-         WHERE node IS NOT NULL AND ts BETWEEN make_timestamp(?) AND make_timestamp(?)
-         GROUP BY ALL
-         ORDER BY findings DESC, notable DESC, facts DESC, 1, 2",
-    )?;
-    let nodes: Vec<(String, String)> = stmt
-        .query_map(
-            params![start.timestamp_micros(), end.timestamp_micros()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?
-        .collect::<Result<_, _>>()?;
-    let folded = nodes.len().saturating_sub(MAX_NODE_LANES);
-    let mut shown: Vec<(String, String)> = nodes.into_iter().take(MAX_NODE_LANES).collect();
-    shown.sort();
+/// The lanes, top to bottom (see [`LANES_SQL`]), with the folded lane last when some nodes
+/// are folded, and how many nodes were folded.
+fn lanes(conn: &Connection, window: &Plot) -> Result<(Vec<Lane>, usize)> {
+    let mut stmt = conn.prepare(&format!(
+        "WITH {LANES_SQL}
+         SELECT cluster, node, (SELECT count(*) FROM node_rank WHERE rank > $3)
+         FROM lanes ORDER BY lane"
+    ))?;
+    let params = params![
+        window.start.timestamp_micros(),
+        window.end.timestamp_micros(),
+        MAX_NODE_LANES as i64
+    ];
+    let rows = stmt.query_map(params, |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
     let mut lanes = Vec::new();
-    for cluster in clusters {
-        lanes.push(Lane::Cluster(cluster.clone()));
-        lanes.extend(
-            shown
-                .iter()
-                .filter(|(c, _)| c == cluster)
-                .map(|(c, n)| Lane::Node(c.clone(), n.clone())),
-        );
+    let mut folded = 0;
+    for row in rows {
+        let (cluster, node, beyond) = row?;
+        folded = usize::try_from(beyond).unwrap_or(0);
+        lanes.push(if node.is_empty() {
+            Lane::Cluster(cluster)
+        } else {
+            Lane::Node(cluster, node)
+        });
     }
     if folded > 0 {
         lanes.push(Lane::Folded);
@@ -399,7 +413,8 @@ fn draw_bars(
         "SELECT coalesce(cluster, ''), node, epoch_us(ts), epoch_us(end_ts), severity FROM timeline
          WHERE end_ts IS NOT NULL AND severity <> 'info' AND kind <> 'finding'
            AND end_ts >= make_timestamp(?) AND ts <= make_timestamp(?)
-         ORDER BY end_ts - ts DESC LIMIT {MAX_BARS}"
+         -- Ties broken in a fixed order: the same case draws the same bars.
+         ORDER BY end_ts - ts DESC, ts, cluster, node, kind, resource, evidence LIMIT {MAX_BARS}"
     ))?;
     let rows = stmt.query_map(
         params![plot.start.timestamp_micros(), plot.end.timestamp_micros()],
@@ -443,33 +458,32 @@ fn draw_facts(
     lang: Lang,
 ) -> Result<()> {
     let folded = lanes.iter().position(|l| *l == Lane::Folded).unwrap_or(0);
+    let mut params = vec![
+        Value::BigInt(plot.start.timestamp_micros()),
+        Value::BigInt(plot.end.timestamp_micros()),
+        Value::BigInt(plot.span_us()),
+    ];
+    let lane_table = lane_values(lanes, &mut params);
     let mut stmt = conn.prepare(&format!(
         "SELECT coalesce(l.lane, {folded}) AS lane,
             least(floor((epoch_us(t.ts) - $1) * {COLUMNS} / $3), {COLUMNS} - 1)::BIGINT AS col,
             max(CASE t.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2
                                 WHEN 'low' THEN 1 ELSE 0 END),
             count(*)
-         FROM timeline t LEFT JOIN {} ON l.cluster = coalesce(t.cluster, '') AND l.node = coalesce(t.node, '')
+         FROM timeline t
+         LEFT JOIN {lane_table} ON l.cluster = coalesce(t.cluster, '') AND l.node = coalesce(t.node, '')
          WHERE t.kind NOT IN ('finding', 'collection')
            AND t.ts BETWEEN make_timestamp($1) AND make_timestamp($2)
-         GROUP BY ALL ORDER BY 3, 1, 2",
-        lane_table(lanes)
+         GROUP BY ALL ORDER BY 3, 1, 2"
     ))?;
-    let rows = stmt.query_map(
-        params![
-            plot.start.timestamp_micros(),
-            plot.end.timestamp_micros(),
-            plot.span_us()
-        ],
-        |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-            ))
-        },
-    )?;
+    let rows = stmt.query_map(duckdb::params_from_iter(params), |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
+    })?;
     let step = plot.span_us() / COLUMNS;
     for row in rows {
         let (lane, col, worst, count) = row?;
@@ -501,20 +515,23 @@ fn draw_facts(
     Ok(())
 }
 
-/// The lanes as a table the database can join on: `lanes(cluster, node, lane)`, with node ''
-/// for a cluster's cluster-wide lane (node names are never empty). The folded lane has no row.
-fn lane_table(lanes: &[Lane]) -> String {
-    let rows: Vec<String> = lanes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, lane)| match lane {
-            Lane::Cluster(c) => Some(format!("({}, '', {i})", quote(c))),
-            Lane::Node(c, n) => Some(format!("({}, {}, {i})", quote(c), quote(n))),
-            Lane::Folded => None,
-        })
-        .collect();
+/// The lanes as the table `l(cluster, node, lane)` to join on, as [`LANES_SQL`] files them
+/// (node `''` for cluster-wide). Names are bound as parameters, appended to `params`: no name
+/// from a bundle is ever written into SQL. The folded lane has no row.
+fn lane_values(lanes: &[Lane], params: &mut Vec<Value>) -> String {
+    let mut rows = Vec::new();
+    for (i, lane) in lanes.iter().enumerate() {
+        let (cluster, node) = match lane {
+            Lane::Cluster(c) => (c, ""),
+            Lane::Node(c, n) => (c, n.as_str()),
+            Lane::Folded => continue,
+        };
+        params.push(Value::Text(cluster.clone()));
+        params.push(Value::Text(node.to_string()));
+        rows.push(format!("(${}, ${}, {i})", params.len() - 1, params.len()));
+    }
     if rows.is_empty() {
-        return "(SELECT NULL::VARCHAR AS cluster, NULL::VARCHAR AS node, NULL::BIGINT AS lane WHERE false) l".into();
+        return "(SELECT '' AS cluster, '' AS node, 0 AS lane WHERE false) l".into();
     }
     format!("(VALUES {}) AS l(cluster, node, lane)", rows.join(", "))
 }
@@ -769,6 +786,29 @@ mod tests {
             MAX_NODE_LANES + 1 + 5
         );
         assert!(section.svg.contains("12 facts"), "{}", section.svg);
+    }
+
+    #[test]
+    fn names_from_a_bundle_are_data_not_sql() {
+        let conn = case_with_nodes(3, 0);
+        conn.execute(
+            "INSERT INTO timeline VALUES ('b', ?, TIMESTAMP '2026-01-15 11:00:00', NULL, 'event',
+                 'high', NULL, 'node/x', ?, 1, 's', 's', 'event', 'x')",
+            params!["c'); --", "n'\u{0}\"<x>"],
+        )
+        .expect("row");
+        let section = build(&conn, Lang::En).expect("build").expect("section");
+        // Two clusters: each its cluster-wide lane, then its nodes.
+        assert_eq!(section.svg.matches(r#"class="lane""#).count(), 2 + 4);
+        assert!(
+            section.svg.contains("n&#39;\u{fffd}&quot;&lt;x&gt;"),
+            "{}",
+            section.svg
+        );
+        let bundles: i64 = conn
+            .query_row("SELECT count(*) FROM bundles", [], |r| r.get(0))
+            .expect("bundles still there");
+        assert_eq!(bundles, 1);
     }
 
     #[test]
