@@ -54,6 +54,9 @@ impl Fleet {
         let commits = commit::list(root)?;
         let bar = progress.bar(commits.len() as u64, "loading");
         let (mut files, mut bundles) = (0, 0);
+        // One transaction for the whole load: committed file by file, DuckDB compressed the
+        // tables' row groups again at every file (thousands of them in a large tree).
+        conn.execute_batch("BEGIN TRANSACTION")?;
         for commit in commits {
             if let Some(parts) = open_committed(root, commit)? {
                 for (table, part) in parts {
@@ -65,6 +68,7 @@ impl Fleet {
             bar.inc(1);
             crate::stop::check()?;
         }
+        conn.execute_batch("COMMIT")?;
         bar.finish_and_clear();
         crate::db::seal(&conn, None)?;
         Ok(Fleet {
