@@ -4,6 +4,8 @@
 # (`ktriage fleet`) and Spark (scripts/fleet-spark.py, local mode).
 #
 #   scripts/bench-fleet.sh [N]        default N=1000
+#   scripts/bench-fleet.sh --reuse RUN the queries again over the export tree of an earlier
+#                                     run directory (its export times are carried over)
 #
 # Reports export wall time per bundle (mean, median, p95), total bundle and Parquet sizes,
 # and each query's time in both engines. Environment: KTRIAGE_BENCH_DIR (default
@@ -15,6 +17,13 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REUSE=""
+if [[ "${1:-}" == --reuse ]]; then
+    REUSE="${2:?--reuse needs an earlier run directory}"
+    [[ -d "$REUSE/export" && -f "$REUSE/export-times.tsv" ]] \
+        || { echo "bench-fleet: $REUSE is not a finished run directory" >&2; exit 2; }
+    set -- "$(wc -l < "$REUSE/export-times.tsv")"
+fi
 N="${1:-1000}"
 BENCH_DIR="${KTRIAGE_BENCH_DIR:-$HOME/.cache/ktriage-bench}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ktriage-target}"
@@ -39,28 +48,34 @@ RUN="$BENCH_DIR/fleet-runs/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$DATA" "$RUN"
 OUT="$RUN/export"
 
-say "generating $N clusters into $DATA (cached)"
-for ((i = 1; i <= N; i++)); do
-    dir="$DATA/$i"
-    [[ -f "$dir/.done" ]] && continue
-    nodes=$((2 + (i * 7) % 23))
-    pods=$((nodes * (4 + (i * 13) % 28)))
-    hosts=$(( i % 5 == 0 ? 1 : 0 ))
-    rm -rf "$dir"
-    "$GEN" "$nodes:$pods" "$dir" --seed "$i" --hosts "$hosts" --log-fraction 0.05 \
-        2> "$RUN/gen-$i.log" || die "gen-cluster $i failed (see $RUN/gen-$i.log)"
-    touch "$dir/.done"
-done
+if [[ -n "$REUSE" ]]; then
+    say "reusing the export tree of $REUSE ($N clusters)"
+    OUT="$REUSE/export"
+    cp "$REUSE/export-times.tsv" "$RUN/export-times.tsv"
+else
+    say "generating $N clusters into $DATA (cached)"
+    for ((i = 1; i <= N; i++)); do
+        dir="$DATA/$i"
+        [[ -f "$dir/.done" ]] && continue
+        nodes=$((2 + (i * 7) % 23))
+        pods=$((nodes * (4 + (i * 13) % 28)))
+        hosts=$(( i % 5 == 0 ? 1 : 0 ))
+        rm -rf "$dir"
+        "$GEN" "$nodes:$pods" "$dir" --seed "$i" --hosts "$hosts" --log-fraction 0.05 \
+            2>> "$RUN/gen.log" || die "gen-cluster $i failed (see $RUN/gen.log)"
+        touch "$dir/.done"
+    done
 
-say "exporting $N clusters (one ktriage export per cluster) into $OUT"
-: > "$RUN/export-times.tsv"
-for ((i = 1; i <= N; i++)); do
-    start=$(date +%s.%N)
-    "$KTRIAGE" export -q -o "$OUT" "$DATA/$i"/*.tar.zst 2>> "$RUN/export.log" \
-        || die "export $i failed (see $RUN/export.log)"
-    end=$(date +%s.%N)
-    echo -e "$i\t$(elapsed "$start" "$end")" >> "$RUN/export-times.tsv"
-done
+    say "exporting $N clusters (one ktriage export per cluster) into $OUT"
+    : > "$RUN/export-times.tsv"
+    for ((i = 1; i <= N; i++)); do
+        start=$(date +%s.%N)
+        "$KTRIAGE" export -q -o "$OUT" "$DATA/$i"/*.tar.zst 2>> "$RUN/export.log" \
+            || die "export $i failed (see $RUN/export.log)"
+        end=$(date +%s.%N)
+        echo -e "$i\t$(elapsed "$start" "$end")" >> "$RUN/export-times.tsv"
+    done
+fi
 
 bundle_bytes=$(for ((i = 1; i <= N; i++)); do stat -c %s "$DATA/$i"/*.tar.zst; done | awk '{s += $1} END {print s}')
 parquet_bytes=$(find "$OUT" -name 'part-0.parquet' -printf '%s\n' | awk '{s += $1} END {print s}')
