@@ -108,7 +108,7 @@ pub struct InputArgs {
     pub max_unpacked_mib: u64,
     /// Memory the database may use, in MiB. Beyond it, tables spill to the work directory
     /// (under TMPDIR) instead of growing the process. 0: DuckDB's default, 80% of RAM.
-    #[arg(long, value_name = "MIB", default_value_t = 1536,
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MEMORY_MIB,
           value_parser = parse_memory_mib)]
     pub memory_mib: u64,
     /// Disk the database may spill to (in the work directory under TMPDIR), in MiB. A query
@@ -124,6 +124,11 @@ pub struct InputArgs {
 /// Below this, loading alone can fail: DuckDB's JSON reader holds two buffers of the
 /// longest object line (16 MiB) per thread.
 const MIN_MEMORY_MIB: u64 = 256;
+
+/// `--memory-mib` by default. DuckDB uses up to about 700 MiB more than its limit at its peak
+/// (memory it does not count), so this keeps the analysis of a 150,000-pod cluster under 2 GiB
+/// of RSS (docs/benchmarks.md); 1536 took it to 2.0-2.3 GiB, no faster beyond run-to-run noise.
+pub const DEFAULT_MEMORY_MIB: u64 = 1280;
 
 fn parse_memory_mib(s: &str) -> Result<u64, String> {
     let mib: u64 = s.parse().map_err(|e| format!("{e}"))?;
@@ -221,7 +226,7 @@ pub struct DiffArgs {
     /// Memory the database may use, in MiB, for each side (they are loaded one after the
     /// other). The facts kept of OLD while NEW loads come on top of it (about 450 MiB for a
     /// 150,000-pod cluster). 0: DuckDB's default, 80% of RAM.
-    #[arg(long, value_name = "MIB", default_value_t = 1536,
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MEMORY_MIB,
           value_parser = parse_memory_mib)]
     pub memory_mib: u64,
     /// Disk the database may spill to (in the work directory under TMPDIR), in MiB.
@@ -417,7 +422,7 @@ pub struct FleetArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub query_timeout: u64,
     /// Memory the database may use, in MiB (0: DuckDB's default, 80% of RAM).
-    #[arg(long, value_name = "MIB", default_value_t = 1536,
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MEMORY_MIB,
           value_parser = parse_memory_mib)]
     pub memory_mib: u64,
     /// Disk the database may spill to, in MiB.
