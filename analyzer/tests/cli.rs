@@ -530,7 +530,7 @@ fn memory_limit_bounds_the_database_and_spills_to_the_work_directory() {
         (limit.to_string(), spill.to_string())
     };
     let (limit, spill) = setting(&[]);
-    assert_eq!(limit, "1.5 GiB", "default limit");
+    assert_eq!(limit, "1.2 GiB", "default limit (1280 MiB)");
     assert!(
         spill.contains("ktriage-") && spill.ends_with("spill"),
         "spill inside the case's work directory: {spill}"
