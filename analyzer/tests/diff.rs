@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::stderr;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -35,10 +37,6 @@ fn diff(old: &str, new: &str, out: &Path, extra: &[&str]) -> Output {
         .args(extra)
         .output()
         .expect("ktriage runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn read(out: &Path, name: &str) -> String {

@@ -5,20 +5,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::repo;
-
-fn ktriage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ktriage"))
-        .args(args)
-        .output()
-        .expect("ktriage runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{ktriage, repo, stderr};
 
 /// `tests/foreign/<tree>` as `dir/<name>` (a `.tar.gz` of one wrapping directory, every
 /// entry stamped 2026-01-15T12:00:00Z, as troubleshoot writes it).

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{sample, send as signal};
+use common::{sample, send as signal, stderr};
 
 /// Writes a rule file `<dir>/<id>.sql` with a valid header and `sql`.
 fn write_rule(dir: &Path, id: &str, sql: &str) {
@@ -87,10 +87,6 @@ impl Run {
         std::thread::sleep(settle);
         child
     }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Waits for `child` at most `limit`; kills it and fails if it is still running.

@@ -5,21 +5,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::repo;
-
-fn ktriage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ktriage"))
-        .args(args)
-        .output()
-        .expect("ktriage runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{ktriage, repo, stderr};
 
 /// A rule pack directory holding `rules` (`(id, message templates header, SELECT)`).
 fn pack(dir: &Path, rules: &[(&str, &str, &str)]) -> PathBuf {

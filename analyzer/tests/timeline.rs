@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::stderr;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -17,10 +19,6 @@ fn ktriage(args: &[&str], bundles: &[PathBuf]) -> Output {
         .args(bundles)
         .output()
         .expect("ktriage runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn outage(dir: &Path) -> Vec<PathBuf> {

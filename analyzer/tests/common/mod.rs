@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Output};
 
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -53,4 +53,17 @@ pub fn send(child: &Child, signal: &str) {
         .status()
         .expect("kill runs");
     assert!(status.success(), "kill -{signal}");
+}
+
+/// Runs `ktriage` with `args` and waits for it.
+pub fn ktriage(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ktriage"))
+        .args(args)
+        .output()
+        .expect("ktriage runs")
+}
+
+/// What a command printed on stderr.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
