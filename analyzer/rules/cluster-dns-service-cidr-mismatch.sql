@@ -132,10 +132,12 @@ WITH settings AS (
     UNION ALL
     SELECT bundle_id, x.what, 'ConfigMap kube-system/kubeadm-config ' || x.field,
         {'kind': 'kubeadm-config', 'ref': x.field, 'node': NULL, 'flag': NULL}, x.value, 3
-    FROM objects,
-        unnest([{'what': 'service', 'field': 'serviceSubnet', 'value': regexp_extract(doc->>'$.data.ClusterConfiguration', 'serviceSubnet:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1)},
-                {'what': 'pod', 'field': 'podSubnet', 'value': regexp_extract(doc->>'$.data.ClusterConfiguration', 'podSubnet:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1)}]) AS t(x)
-    WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kube-system' AND name = 'kubeadm-config'
+    -- The ConfigMap is picked before the unnest: filters above a lateral unnest are not pushed
+    -- into the scan, which then reads every core object's document.
+    FROM (SELECT bundle_id, doc->>'$.data.ClusterConfiguration' AS cc FROM objects
+          WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kube-system' AND name = 'kubeadm-config'),
+        unnest([{'what': 'service', 'field': 'serviceSubnet', 'value': regexp_extract(cc, 'serviceSubnet:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1)},
+                {'what': 'pod', 'field': 'podSubnet', 'value': regexp_extract(cc, 'podSubnet:[ \t]*["'']?([0-9a-fA-F.:/,]+)', 1)}]) AS t(x)
 ),
 effective AS (
     SELECT bundle_id, what, arg_min(value, prio) AS value, arg_min(src, prio) AS src, arg_min(origin, prio) AS origin

@@ -123,9 +123,9 @@ backends AS (
         len(list_filter(coalesce(from_json(doc->'$.endpoints', '[{"conditions":{"ready":"BOOLEAN"}}]'), []),
                         lambda e: coalesce(e.conditions.ready, true)))
     FROM (SELECT bundle_id, namespace, json_extract_string(labels, '$."kubernetes.io/service-name"') AS name, doc
-          FROM objects
+          FROM objects, gate
           -- Picked by row id, so that only the watched Services' slices are read.
-          WHERE rowid IN (SELECT x.id FROM watched_slices x
+          WHERE api_group = 'discovery.k8s.io' AND resource = 'endpointslices' AND rowid IN (SELECT x.id FROM watched_slices x
                           JOIN watched w ON w.bundle_id = x.bundle_id AND w.namespace = x.namespace AND w.name = x.name))
 ),
 ready AS (

@@ -85,93 +85,9 @@ fn every_rule_fires_on_its_case_and_stays_quiet_on_its_near_miss() {
             ));
             continue;
         }
-        let (case, _tmp) = open_case(&fire);
-        let run = engine::run_rule(&case.conn, rule);
-        if let Some(e) = &run.error {
-            failures.push(format!("{}: failed on fire: {e}", rule.meta.id));
-            continue;
-        }
-        if run.findings.is_empty() {
-            failures.push(format!("{}: no finding on its fire fixture", rule.meta.id));
-        }
-        for f in &run.findings {
-            if f.message.trim().is_empty() {
-                failures.push(format!(
-                    "{}: finding {} has no message",
-                    rule.meta.id, f.resource
-                ));
-            }
-            let zh = f.message_zh.as_deref().unwrap_or_default();
-            if !zh.chars().any(is_chinese) {
-                failures.push(format!(
-                    "{}: finding {} has no Chinese message (message_zh: {zh:?})",
-                    rule.meta.id, f.resource
-                ));
-            }
-        }
-        let expect_path = fire.join("expect.toml");
-        if expect_path.exists() {
-            let text = std::fs::read_to_string(&expect_path).expect("read expect.toml");
-            let expect: Expect =
-                toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", expect_path.display()));
-            if let Some(n) = expect.count
-                && run.findings.len() != n
-            {
-                failures.push(format!(
-                    "{}: expected {n} findings, got {}: {:#?}",
-                    rule.meta.id,
-                    run.findings.len(),
-                    run.findings
-                ));
-            }
-            let haystack: Vec<String> = run
-                .findings
-                .iter()
-                .map(|f| format!("{}\n{}", f.message, f.evidence.clone().unwrap_or_default()))
-                .collect();
-            for needle in &expect.contains {
-                if !haystack.iter().any(|h| h.contains(needle.as_str())) {
-                    failures.push(format!(
-                        "{}: no finding mentions {needle:?}; got {haystack:#?}",
-                        rule.meta.id
-                    ));
-                }
-            }
-            for needle in &expect.contains_zh {
-                if !run.findings.iter().any(|f| {
-                    f.message_zh
-                        .as_deref()
-                        .is_some_and(|m| m.contains(needle.as_str()))
-                }) {
-                    failures.push(format!(
-                        "{}: no Chinese message mentions {needle:?}",
-                        rule.meta.id
-                    ));
-                }
-            }
-            if let Some(sev) = &expect.severity {
-                let worst = run
-                    .findings
-                    .iter()
-                    .map(|f| f.severity)
-                    .max()
-                    .map(|s| s.as_str().to_string());
-                if worst.as_deref() != Some(sev.as_str()) {
-                    failures.push(format!(
-                        "{}: expected severity {sev}, got {worst:?}",
-                        rule.meta.id
-                    ));
-                }
-            }
-            for node in &expect.nodes {
-                if !run
-                    .findings
-                    .iter()
-                    .any(|f| f.node.as_deref() == Some(node.as_str()))
-                {
-                    failures.push(format!("{}: no finding names node {node}", rule.meta.id));
-                }
-            }
+        failures.extend(problems_on_fire(rule, &fire));
+        for variant in cases_named(rule, "fire-") {
+            failures.extend(problems_on_fire(rule, &variant));
         }
         let (case, _tmp) = open_case(&quiet);
         let run = engine::run_rule(&case.conn, rule);
@@ -183,7 +99,7 @@ fn every_rule_fires_on_its_case_and_stays_quiet_on_its_near_miss() {
                 rule.meta.id, run.findings
             ));
         }
-        for benign in benign_look_alikes(rule) {
+        for benign in cases_named(rule, "quiet-") {
             failures.extend(loud_on_look_alike(rule, &rules, &benign));
         }
     }
@@ -195,8 +111,9 @@ fn every_rule_fires_on_its_case_and_stays_quiet_on_its_near_miss() {
     );
 }
 
-/// A rule's `quiet-<case>` fixtures: benign look-alikes seen on real clusters.
-fn benign_look_alikes(rule: &Rule) -> Vec<PathBuf> {
+/// A rule's fixture cases whose names start with `prefix`: `quiet-<case>` benign look-alikes
+/// seen on real clusters, `fire-<case>` other forms of the problem.
+fn cases_named(rule: &Rule, prefix: &str) -> Vec<PathBuf> {
     let dir = repo().join("tests/fixtures/rules").join(&rule.meta.id);
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|entries| {
@@ -205,13 +122,112 @@ fn benign_look_alikes(rule: &Rule) -> Vec<PathBuf> {
                 .filter(|p| {
                     p.is_dir()
                         && p.file_name()
-                            .is_some_and(|n| n.to_string_lossy().starts_with("quiet-"))
+                            .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
                 })
                 .collect()
         })
         .unwrap_or_default();
     cases.sort();
     cases
+}
+
+/// What is wrong with `rule` on a case it must fire on (`fire`, or a `fire-<variant>` with
+/// the evidence in another place or form): an error, no finding, a finding without both
+/// messages, or a miss of what the case's optional `expect.toml` names.
+fn problems_on_fire(rule: &Rule, dir: &Path) -> Vec<String> {
+    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+    let mut failures = Vec::new();
+    let (case, _tmp) = open_case(dir);
+    let run = engine::run_rule(&case.conn, rule);
+    if let Some(e) = &run.error {
+        return vec![format!("{}: failed on {name}: {e}", rule.meta.id)];
+    }
+    if run.findings.is_empty() {
+        failures.push(format!(
+            "{}: no finding on its {name} fixture",
+            rule.meta.id
+        ));
+    }
+    for f in &run.findings {
+        if f.message.trim().is_empty() {
+            failures.push(format!(
+                "{}: finding {} has no message",
+                rule.meta.id, f.resource
+            ));
+        }
+        let zh = f.message_zh.as_deref().unwrap_or_default();
+        if !zh.chars().any(is_chinese) {
+            failures.push(format!(
+                "{}: finding {} has no Chinese message (message_zh: {zh:?})",
+                rule.meta.id, f.resource
+            ));
+        }
+    }
+    let expect_path = dir.join("expect.toml");
+    if expect_path.exists() {
+        let text = std::fs::read_to_string(&expect_path).expect("read expect.toml");
+        let expect: Expect =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", expect_path.display()));
+        if let Some(n) = expect.count
+            && run.findings.len() != n
+        {
+            failures.push(format!(
+                "{}: expected {n} findings, got {}: {:#?}",
+                rule.meta.id,
+                run.findings.len(),
+                run.findings
+            ));
+        }
+        let haystack: Vec<String> = run
+            .findings
+            .iter()
+            .map(|f| format!("{}\n{}", f.message, f.evidence.clone().unwrap_or_default()))
+            .collect();
+        for needle in &expect.contains {
+            if !haystack.iter().any(|h| h.contains(needle.as_str())) {
+                failures.push(format!(
+                    "{}: no finding mentions {needle:?}; got {haystack:#?}",
+                    rule.meta.id
+                ));
+            }
+        }
+        for needle in &expect.contains_zh {
+            if !run.findings.iter().any(|f| {
+                f.message_zh
+                    .as_deref()
+                    .is_some_and(|m| m.contains(needle.as_str()))
+            }) {
+                failures.push(format!(
+                    "{}: no Chinese message mentions {needle:?}",
+                    rule.meta.id
+                ));
+            }
+        }
+        if let Some(sev) = &expect.severity {
+            let worst = run
+                .findings
+                .iter()
+                .map(|f| f.severity)
+                .max()
+                .map(|s| s.as_str().to_string());
+            if worst.as_deref() != Some(sev.as_str()) {
+                failures.push(format!(
+                    "{}: expected severity {sev}, got {worst:?}",
+                    rule.meta.id
+                ));
+            }
+        }
+        for node in &expect.nodes {
+            if !run
+                .findings
+                .iter()
+                .any(|f| f.node.as_deref() == Some(node.as_str()))
+            {
+                failures.push(format!("{}: no finding names node {node}", rule.meta.id));
+            }
+        }
+    }
+    failures
 }
 
 /// Runs `rule` with the root-cause rules it names on a benign look-alike: problems when it
