@@ -25,7 +25,9 @@ pub fn open(
         let bundle = reader::open(path, work, limits).map_err(|e| BadInput(e.to_string()))?;
         return Ok(vec![bundle]);
     }
-    std::fs::create_dir_all(work)?;
+    // Not create_dir_all: once a signal has removed the work directory, nothing may bring it
+    // back (see `reader::unpack`).
+    std::fs::create_dir(work)?;
     let imported_path = work.join("imported.tar.zst");
     let node_dir = work.join("nodes");
     std::fs::create_dir(&node_dir)?;

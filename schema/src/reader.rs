@@ -121,7 +121,7 @@ pub fn open(source: &Path, work: &Path, limits: &Limits) -> Result<OpenBundle, B
 /// Unpacks the archive at `source` into `dest`, entry by entry, under `limits`.
 pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleError> {
     let (stream, packed) = open_stream(source)?;
-    fs::create_dir_all(dest).map_err(|e| BundleError::io(dest, e))?;
+    create_dest(dest).map_err(|e| BundleError::io(dest, e))?;
     walk_archive(
         source,
         stream,
@@ -130,12 +130,13 @@ pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleE
         Links::Refuse,
         &mut |item| -> Result<(), BundleError> {
             match item {
-                ArchiveItem::Dir { rel } => fs::create_dir_all(dest.join(rel))
-                    .map_err(|e| BundleError::io(&source.join(rel), e)),
+                ArchiveItem::Dir { rel } => {
+                    create_dirs_below(dest, rel).map_err(|e| BundleError::io(&source.join(rel), e))
+                }
                 ArchiveItem::File { rel, raw, body, .. } => {
                     let target = dest.join(rel);
-                    if let Some(parent) = target.parent() {
-                        fs::create_dir_all(parent)
+                    if let Some(parent) = rel.parent() {
+                        create_dirs_below(dest, parent)
                             .map_err(|e| BundleError::io(&source.join(rel), e))?;
                     }
                     let mut out = fs::OpenOptions::new()
@@ -155,6 +156,37 @@ pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleE
             }
         },
     )
+}
+
+/// Creates `dest`, and its parents only when they are missing before it starts. Unpacking
+/// never creates anything above `dest` after that: when a signal removes the directory being
+/// unpacked into (the analyzer's work directory), the next entry fails instead of bringing it
+/// back as a leftover.
+fn create_dest(dest: &Path) -> io::Result<()> {
+    if let Some(parent) = dest.parent()
+        && !parent.as_os_str().is_empty()
+        && !parent.is_dir()
+    {
+        fs::create_dir_all(parent)?;
+    }
+    match fs::create_dir(dest) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dest.is_dir() => Ok(()),
+        result => result,
+    }
+}
+
+/// Creates `rel` (a checked relative path) below `dest` one level at a time, never `dest`
+/// itself: see [`create_dest`].
+fn create_dirs_below(dest: &Path, rel: &Path) -> io::Result<()> {
+    let mut dir = dest.to_path_buf();
+    for component in rel.components() {
+        dir.push(component);
+        match fs::create_dir(&dir) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+            result => result?,
+        }
+    }
+    Ok(())
 }
 
 /// Opens `source` as a tar stream: zstd-compressed when it starts with zstd's magic, plain
@@ -672,4 +704,29 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unpacking_never_brings_back_a_removed_destination() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dest = tmp.path().join("work").join("bundle-0");
+        create_dest(&dest).expect("parents and destination are created at the start");
+        create_dirs_below(&dest, Path::new("cluster/v1")).expect("entries below it");
+        assert!(dest.join("cluster/v1").is_dir());
+        create_dirs_below(&dest, Path::new("cluster/v1")).expect("existing levels are fine");
+
+        // What a signal does meanwhile: the work directory goes.
+        fs::remove_dir_all(tmp.path().join("work")).expect("remove");
+        let err =
+            create_dirs_below(&dest, Path::new("logs/ns")).expect_err("nothing to unpack into");
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(
+            !tmp.path().join("work").exists(),
+            "the work directory came back"
+        );
+    }
 }
