@@ -18,11 +18,19 @@ mod common;
 
 use common::{collector, repo};
 
-/// `ktriage serve` on a free loopback port, killed when dropped.
+/// `ktriage serve` on a free loopback port, stopped when dropped: with SIGTERM, so that it
+/// removes its work directory as a user's Ctrl-C would, and killed only if it does not stop.
 struct Served(Child);
 
 impl Drop for Served {
     fn drop(&mut self) {
+        common::send(&self.0, "TERM");
+        for _ in 0..100 {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
