@@ -10,6 +10,7 @@
 //! An NDJSON line over the line limit is not refused: its entry's checksum is still verified,
 //! and the line is listed in [`OpenBundle::oversized`] for loaders to skip and report.
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Component, Path, PathBuf};
@@ -101,15 +102,15 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 /// yet or be empty), or an unpacked bundle directory used in place.
 pub fn open(source: &Path, work: &Path, limits: &Limits) -> Result<OpenBundle, BundleError> {
     let meta = fs::metadata(source).map_err(|e| BundleError::io(source, e))?;
-    let root = if meta.is_dir() {
+    let (root, mut checked) = if meta.is_dir() {
         check_directory(source)?;
-        source.to_path_buf()
+        (source.to_path_buf(), Checked::new())
     } else {
-        unpack(source, work, limits)?;
-        work.to_path_buf()
+        let checked = unpack(source, work, limits)?;
+        (work.to_path_buf(), checked)
     };
     let manifest = read_manifest(source, &root)?;
-    let oversized = verify_entries(source, &root, &manifest, limits)?;
+    let oversized = verify_entries(source, &root, &manifest, limits, &mut checked)?;
     Ok(OpenBundle {
         root,
         manifest,
@@ -118,10 +119,18 @@ pub fn open(source: &Path, work: &Path, limits: &Limits) -> Result<OpenBundle, B
     })
 }
 
-/// Unpacks the archive at `source` into `dest`, entry by entry, under `limits`.
-pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleError> {
+/// What unpacking learnt of each file as it wrote it: its SHA-256 and, for NDJSON, whether
+/// every line is a JSON object and which lines are over the limit. [`verify_entries`] checks
+/// these against the manifest instead of reading every file a second time.
+type Checked = HashMap<PathBuf, Result<(String, Vec<LongLine>), ValidateError>>;
+
+/// Unpacks the archive at `source` into `dest`, entry by entry, under `limits`, hashing and
+/// validating each file as it is written. A malformed line is not an error here: it is kept
+/// for [`verify_entries`], which reports the bundle's problems in manifest order.
+fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<Checked, BundleError> {
     let (stream, packed) = open_stream(source)?;
     create_dest(dest).map_err(|e| BundleError::io(dest, e))?;
+    let mut checked = Checked::new();
     walk_archive(
         source,
         stream,
@@ -149,13 +158,46 @@ pub fn unpack(source: &Path, dest: &Path, limits: &Limits) -> Result<(), BundleE
                             }
                             _ => BundleError::io(&source.join(rel), e),
                         })?;
-                    io::copy(body, &mut out).map_err(|e| archive_error(source, e))?;
-                    Ok(())
+                    let ndjson = rel.to_string_lossy().ends_with(layout::NDJSON_EXT);
+                    let mut tee = Tee {
+                        body,
+                        out: &mut out,
+                    };
+                    let result = hash_and_validate_stream(
+                        BufReader::with_capacity(1 << 20, &mut tee),
+                        ndjson,
+                        limits,
+                    );
+                    // Whatever validation left unread is still written: the file on disk is
+                    // the whole entry, as the manifest's size check expects.
+                    io::copy(&mut tee, &mut io::sink()).map_err(|e| archive_error(source, e))?;
+                    match result {
+                        Err(ValidateError::Io(e)) => Err(archive_error(source, e)),
+                        checked_file => {
+                            checked.insert(rel.to_path_buf(), checked_file);
+                            Ok(())
+                        }
+                    }
                 }
                 ArchiveItem::Link { .. } => Ok(()),
             }
         },
-    )
+    )?;
+    Ok(checked)
+}
+
+/// Reads `body` and writes every byte read to `out` on the way.
+struct Tee<'a> {
+    body: &'a mut dyn Read,
+    out: &'a mut File,
+}
+
+impl Read for Tee<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.body.read(buf)?;
+        io::Write::write_all(self.out, &buf[..n])?;
+        Ok(n)
+    }
 }
 
 /// Creates `dest`, and its parents only when they are missing before it starts. Unpacking
@@ -431,11 +473,15 @@ pub fn read_manifest(source: &Path, root: &Path) -> Result<Manifest, BundleError
 /// Checks that the files under `root` are exactly those the manifest lists, with the listed
 /// sizes and checksums, and that every NDJSON file holds one JSON object per line: the lines
 /// over the line limit, which are not checked.
-pub fn verify_entries(
+///
+/// `checked` holds what unpacking already learnt of each file ([`unpack`]); files it does not
+/// hold (a bundle directory used in place) are read here.
+fn verify_entries(
     source: &Path,
     root: &Path,
     manifest: &Manifest,
     limits: &Limits,
+    checked: &mut Checked,
 ) -> Result<Vec<OversizedObject>, BundleError> {
     let mut listed = std::collections::HashSet::new();
     let mut oversized = Vec::new();
@@ -470,15 +516,18 @@ pub fn verify_entries(
             });
         }
         let ndjson = entry.path.ends_with(layout::NDJSON_EXT);
-        let (digest, long_lines) =
-            hash_and_validate(&path, ndjson, limits).map_err(|e| match e {
-                ValidateError::Io(e) => BundleError::io(&source.join(&entry.path), e),
-                ValidateError::Json { line, message } => BundleError::Json {
-                    file: source.join(&entry.path),
-                    line,
-                    message,
-                },
-            })?;
+        let result = match checked.remove(&rel) {
+            Some(result) => result,
+            None => hash_and_validate(&path, ndjson, limits),
+        };
+        let (digest, long_lines) = result.map_err(|e| match e {
+            ValidateError::Io(e) => BundleError::io(&source.join(&entry.path), e),
+            ValidateError::Json { line, message } => BundleError::Json {
+                file: source.join(&entry.path),
+                line,
+                message,
+            },
+        })?;
         if digest != entry.sha256 {
             return Err(BundleError::Checksum {
                 file: source.to_path_buf(),
@@ -516,7 +565,15 @@ fn hash_and_validate(
     limits: &Limits,
 ) -> Result<(String, Vec<LongLine>), ValidateError> {
     let file = File::open(path).map_err(ValidateError::Io)?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
+    hash_and_validate_stream(BufReader::with_capacity(1 << 20, file), ndjson, limits)
+}
+
+/// [`hash_and_validate`] of a file's bytes as `reader` yields them.
+fn hash_and_validate_stream(
+    mut reader: impl BufRead,
+    ndjson: bool,
+    limits: &Limits,
+) -> Result<(String, Vec<LongLine>), ValidateError> {
     if ndjson {
         return crate::ndjson::hash_and_validate(reader, limits.max_line_bytes);
     }
