@@ -106,8 +106,7 @@ mod tests {
 
     #[test]
     fn embedded_catalog_matches_the_shared_one_when_present() {
-        let shared =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/faq/catalog.tsv");
+        let shared = ktriage_tests::manifest_dir!().join("../../shared/faq/catalog.tsv");
         if let Ok(text) = std::fs::read_to_string(&shared) {
             assert_eq!(
                 text,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    ktriage_tests::manifest_dir!().join("..")
 }
 
 fn ktriage(args: &[&str]) -> Output {

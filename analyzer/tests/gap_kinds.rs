@@ -387,7 +387,7 @@ fn sql_files(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn rule_and_table_sql_compare_gaps_what_with_gap_kind_names_only() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let repo = ktriage_tests::manifest_dir!().join("..");
     let mut files = sql_files(&repo.join("analyzer/rules"));
     files.extend(sql_files(&repo.join("schema/sql")));
     assert!(files.len() > 10, "SQL files not found: {files:?}");

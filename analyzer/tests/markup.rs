@@ -16,7 +16,7 @@ const HOSTILE: &str = "<script>alert(1)</script> <img src=x onerror=alert(1)> \
 const LIVE_TAGS: &[&str] = &["script", "img", "iframe", "object", "embed", "a", "form"];
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    ktriage_tests::manifest_dir!().join("..")
 }
 
 fn stderr(o: &Output) -> String {

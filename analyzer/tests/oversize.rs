@@ -47,7 +47,7 @@ fn query(bundle: &str, sql: &str) -> Vec<String> {
 fn an_object_over_the_line_limit_is_skipped_with_a_gap() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let source = tmp.path().join("cluster");
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let repo = ktriage_tests::manifest_dir!().join("..");
     copy_dir(&repo.join("tests/fixtures/baseline/cluster"), &source);
     let configmaps = ktriage_tests::source::read_objects(&source.join("objects"))
         .expect("objects")

@@ -14,7 +14,7 @@ use ktriage::rules::{self, Rule, Severity, engine};
 use serde::Deserialize;
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    ktriage_tests::manifest_dir!().join("..")
 }
 
 fn disk_rules() -> Vec<Rule> {

@@ -4,7 +4,7 @@
 //! what the deployment relies on: the image's non-root user, read-only root file systems and
 //! one bundle per node.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Pod, PodSpec, ServiceAccount};
@@ -13,9 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 fn deploy(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("deploy")
-        .join(name)
+    ktriage_tests::manifest_dir!().join("deploy").join(name)
 }
 
 /// Every document of a manifest file, checked to round-trip through its API type.

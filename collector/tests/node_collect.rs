@@ -26,7 +26,7 @@ const CANARY_BEARER: &str = "ktriage-canary-bearer-0a1b2c3d4e5f";
 const RSA_CA_KEY: &str = include_str!("../../tests/fixtures/hosts/testdata/rsa-2048-ca.key");
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/hosts")
+    ktriage_tests::manifest_dir!().join("../tests/fixtures/hosts")
 }
 
 /// Copies a tree, keeping symbolic links as links and file modes.

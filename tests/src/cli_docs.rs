@@ -87,7 +87,7 @@ pub fn expected_commit() -> String {
     }
     Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(crate::manifest_dir!())
         .output()
         .ok()
         .filter(|out| out.status.success())

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use ktriage_schema::reader::{Limits, open};
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hostile")
+    ktriage_tests::manifest_dir!().join("fixtures/hostile")
 }
 
 fn expectations() -> Vec<(String, String)> {

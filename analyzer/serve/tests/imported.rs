@@ -1,7 +1,6 @@
 //! A troubleshoot support bundle imported (`ktriage import`) and served: real kubectl of
 //! each version lists, describes and reads the previous log of its pods.
 
-use std::path::Path;
 
 use ktriage_import::{ImportOptions, import};
 use ktriage_redact::RedactConfig;
@@ -12,8 +11,11 @@ use crate::common::{TestServer, kubectl, kubectls};
 
 fn imported_troubleshoot() -> TestServer {
     let dir = tempfile::tempdir().expect("tempdir");
-    let src =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/foreign/troubleshoot/current");
+    let src = ::std::path::PathBuf::from(
+        ::std::env::var_os("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../../tests/foreign/troubleshoot/current");
     let out = dir.path().join("imported.tar.zst");
     let options = ImportOptions {
         limits: Limits::default(),

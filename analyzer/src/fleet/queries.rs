@@ -51,7 +51,7 @@ mod tests {
 
     #[test]
     fn every_query_file_is_shipped_and_says_what_it_answers() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fleet");
+        let dir = ktriage_tests::manifest_dir!().join("fleet");
         let mut files: Vec<String> = std::fs::read_dir(&dir)
             .expect("fleet dir")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    ktriage_tests::manifest_dir!().join("..")
 }
 
 /// Builds every bundle source of the fixture case `source` into `dir`; returns the archives.

@@ -149,9 +149,12 @@ fn log_name(log: &LogRef) -> String {
 }
 
 pub fn foreign(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/foreign")
-        .join(rel)
+    ::std::path::PathBuf::from(
+        ::std::env::var_os("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../tests/foreign")
+    .join(rel)
 }
 
 /// Every regular file under `root`, as sorted `/`-separated relative paths.
