@@ -36,7 +36,9 @@ FROM pod_docs;
 
 -- Every container of every pod (init, regular, ephemeral) joined with its status.
 CREATE TABLE containers AS
-WITH spec AS (
+-- Not materialized: read three times below, a materialized CTE would be one thread's copy of
+-- every parsed pod, and the statement would run on that one thread.
+WITH spec AS NOT MATERIALIZED (
     SELECT bundle_id, namespace, name AS pod, uid AS pod_uid, s FROM pod_docs
 ),
 c AS (
