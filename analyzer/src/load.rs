@@ -173,6 +173,13 @@ fn insert_objects(
                     &one.file,
                     max_object_bytes,
                 )?;
+                // Moved on at once, so that objects keep their file order.
+                conn.execute_batch(
+                    "INSERT INTO objects BY NAME
+                     SELECT unnest(object_row(bundle_id, api_group, version, resource, s, doc))
+                     FROM (SELECT *, object_meta(doc) AS s FROM raw_objects);
+                     DELETE FROM raw_objects;",
+                )?;
             }
             _ => insert_object_files(conn, id, run, max_object_bytes)?,
         }
@@ -233,9 +240,13 @@ fn insert_object_files(
         ));
         paths.push(path);
     }
+    // Each document is parsed once, as it is read (object_meta), and stored once: loading raw
+    // documents and copying them into `objects` afterwards held both copies at once, beyond
+    // the memory limit at scale, and the copy spilled to disk.
     conn.execute_batch(&format!(
-        "INSERT INTO raw_objects SELECT {}, f.g, f.v, f.r, json FROM (
-            SELECT json, MAP {{{}}}[filename] AS f
+        "INSERT INTO objects BY NAME
+         SELECT unnest(object_row({}, f.g, f.v, f.r, s, json)) FROM (
+            SELECT json, object_meta(json) AS s, MAP {{{}}}[filename] AS f
             FROM read_ndjson_objects([{}], maximum_object_size = {}, filename = true))",
         quote(id),
         kinds.join(", "),

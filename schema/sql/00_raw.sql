@@ -26,7 +26,33 @@ CREATE TABLE bundles (
     redaction_by_kind JSON
 );
 
--- One row per object line of cluster/<group>/<version>/<resource>.ndjson.
+-- Every API object: one row per object line of cluster/<group>/<version>/<resource>.ndjson,
+-- in file order, its metadata parsed once as it is loaded (object_row in 01_macros.sql). Rules
+-- that need a kind without a dedicated table filter this by (api_group, resource) or kind.
+CREATE TABLE objects (
+    bundle_id VARCHAR,
+    api_group VARCHAR,
+    version VARCHAR,
+    resource VARCHAR,
+    api_version VARCHAR,
+    kind VARCHAR,
+    namespace VARCHAR,
+    name VARCHAR,
+    uid VARCHAR,
+    labels JSON,
+    annotations JSON,
+    created_at TIMESTAMP,
+    deleted_at TIMESTAMP,
+    finalizers VARCHAR[],
+    owner_kind VARCHAR,          -- of the controller owner reference, else the first
+    owner_name VARCHAR,
+    owner_uid VARCHAR,
+    doc_bytes BIGINT,
+    doc JSON
+);
+
+-- Object lines the loader reads itself (a file with a line over the limit), on their way to
+-- `objects`: empty once loading is done.
 CREATE TABLE raw_objects (
     bundle_id VARCHAR,
     api_group VARCHAR,

@@ -1,4 +1,4 @@
--- Helpers shared by views and rules.
+-- Helpers shared by the loader, views and rules. Created before loading.
 
 -- Kubernetes timestamps are RFC 3339 in UTC ('2026-01-15T12:00:00Z'), parsed as plain TIMESTAMP
 -- (UTC) without ICU. DuckDB's cast takes that form directly; the rewrite after it only runs
@@ -57,3 +57,35 @@ CREATE MACRO version_num(v) AS
 -- of unknown time counts: bundles of format 1.0 carry no container log times, and their
 -- evidence is judged as it always was.
 CREATE MACRO in_window(age, win) AS coalesce(age <= win, true);
+
+-- The metadata of an API object's document, parsed once as the loader reads it.
+CREATE MACRO object_meta(doc) AS
+    from_json(doc, '{"apiVersion":"VARCHAR","kind":"VARCHAR","metadata":{"namespace":"VARCHAR","name":"VARCHAR","uid":"VARCHAR","creationTimestamp":"VARCHAR","deletionTimestamp":"VARCHAR","labels":"JSON","annotations":"JSON","finalizers":"VARCHAR[]","ownerReferences":[{"kind":"VARCHAR","name":"VARCHAR","uid":"VARCHAR","controller":"BOOLEAN"}]}}');
+
+-- The row of `objects` (00_raw.sql) for a document and its parsed metadata `s` (object_meta):
+-- the loader inserts unnest(object_row(...)) BY NAME. Pass `s` as a column, not as a call:
+-- a macro argument is repeated wherever the macro uses it.
+CREATE MACRO object_row(bundle_id, api_group, version, resource, s, doc) AS {
+    'bundle_id': bundle_id,
+    'api_group': api_group,
+    'version': version,
+    'resource': resource,
+    'api_version': coalesce(s.apiVersion, CASE WHEN api_group = '' THEN version ELSE api_group || '/' || version END),
+    'kind': s.kind,
+    'namespace': coalesce(s.metadata.namespace, ''),
+    'name': s.metadata.name,
+    'uid': s.metadata.uid,
+    'labels': coalesce(s.metadata.labels, '{}'),
+    'annotations': coalesce(s.metadata.annotations, '{}'),
+    'created_at': k8s_ts(s.metadata.creationTimestamp),
+    'deleted_at': k8s_ts(s.metadata.deletionTimestamp),
+    'finalizers': coalesce(s.metadata.finalizers, []),
+    'owner_kind': coalesce(list_filter(s.metadata.ownerReferences, lambda o: o.controller)[1],
+                           s.metadata.ownerReferences[1]).kind,
+    'owner_name': coalesce(list_filter(s.metadata.ownerReferences, lambda o: o.controller)[1],
+                           s.metadata.ownerReferences[1]).name,
+    'owner_uid': coalesce(list_filter(s.metadata.ownerReferences, lambda o: o.controller)[1],
+                          s.metadata.ownerReferences[1]).uid,
+    'doc_bytes': strlen(CAST(doc AS VARCHAR)),
+    'doc': doc
+};

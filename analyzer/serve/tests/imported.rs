@@ -1,7 +1,6 @@
 //! A troubleshoot support bundle imported (`ktriage import`) and served: real kubectl of
 //! each version lists, describes and reads the previous log of its pods.
 
-
 use ktriage_import::{ImportOptions, import};
 use ktriage_redact::RedactConfig;
 use ktriage_schema::reader::{self, Limits};
