@@ -1,19 +1,12 @@
 //! The `ktriage` binary end to end: reports from the sample case, exit codes, errors on
 //! hostile input, `rules`, `explain` and `sql`.
 
+mod common;
+
+use common::{ktriage, repo, stderr};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn repo() -> PathBuf {
-    ktriage_tests::manifest_dir!().join("..")
-}
-
-fn ktriage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ktriage"))
-        .args(args)
-        .output()
-        .expect("ktriage runs")
-}
 
 /// Runs `ktriage flags... bundles...`.
 fn ktriage_on(flags: &[&str], bundles: &[String]) -> Output {
@@ -22,21 +15,11 @@ fn ktriage_on(flags: &[&str], bundles: &[String]) -> Output {
     ktriage(&args)
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Builds every bundle of a fixture source into `dir`; returns the archive paths.
+/// Builds every bundle of a fixture source into `dir`; returns the archive paths as arguments.
 fn build_case(source: &Path, dir: &Path) -> Vec<String> {
-    ktriage_tests::source::bundle_sources(source)
-        .expect("sources")
+    common::build_case(source, dir)
         .iter()
-        .enumerate()
-        .map(|(i, src)| {
-            let out = dir.join(format!("b{i}.tar.zst"));
-            ktriage_tests::source::build(src, &out).expect("build");
-            out.to_string_lossy().into_owned()
-        })
+        .map(|p| p.to_string_lossy().into_owned())
         .collect()
 }
 

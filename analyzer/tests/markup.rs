@@ -2,8 +2,12 @@
 //! `ktriage` binary, leave no live markup in `report.md` or `report.html`, and error messages
 //! never carry terminal control characters from a bundle.
 
+mod common;
+
+use common::{copy_dir, repo, stderr};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
@@ -14,27 +18,6 @@ const HOSTILE: &str = "<script>alert(1)</script> <img src=x onerror=alert(1)> \
 
 /// Tag names that must never appear live in a report.
 const LIVE_TAGS: &[&str] = &["script", "img", "iframe", "object", "embed", "a", "form"];
-
-fn repo() -> PathBuf {
-    ktriage_tests::manifest_dir!().join("..")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
 
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");

@@ -1,31 +1,12 @@
 //! A bundle holding an object line over the line limit (a foreign or older collector wrote
 //! it) analyzes: that object is skipped with a gap naming it, everything else loads.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+
+use common::{copy_dir, ktriage};
 
 use ktriage_schema::layout;
 use serde_json::json;
-
-fn ktriage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ktriage"))
-        .args(args)
-        .output()
-        .expect("ktriage runs")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
 
 /// Rows of `ktriage sql` in TSV, header left out.
 fn query(bundle: &str, sql: &str) -> Vec<String> {

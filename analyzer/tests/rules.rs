@@ -5,6 +5,10 @@
 //! Rules are read from `analyzer/rules/` on disk, so editing a rule needs no rebuild of this
 //! test. `KTRIAGE_RULE=<id>` limits the fixture tests to one rule while developing it.
 
+mod common;
+
+use common::repo;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -12,10 +16,6 @@ use ktriage::case::{Case, CaseOptions};
 use ktriage::progress::Progress;
 use ktriage::rules::{self, Rule, Severity, engine};
 use serde::Deserialize;
-
-fn repo() -> PathBuf {
-    ktriage_tests::manifest_dir!().join("..")
-}
 
 fn disk_rules() -> Vec<Rule> {
     let rules = rules::from_dir(&repo().join("analyzer/rules")).expect("rules load");

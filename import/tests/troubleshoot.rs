@@ -22,12 +22,9 @@ use serde_json::Value;
 const COLLECTED: u64 = 1_768_478_400;
 
 fn foreign(tree: &str) -> PathBuf {
-    ::std::path::PathBuf::from(
-        ::std::env::var_os("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("../tests/foreign")
-    .join(tree)
+    ktriage_tests::manifest_dir!()
+        .join("../tests/foreign")
+        .join(tree)
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {

@@ -78,11 +78,7 @@ mod tests {
 
     #[test]
     fn every_template_file_is_embedded() {
-        let dir = std::fs::read_dir(::std::path::PathBuf::from(
-            ::std::env::var_os("CARGO_MANIFEST_DIR")
-                .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-        ))
-        .expect("crate directory");
+        let dir = std::fs::read_dir(ktriage_tests::manifest_dir!()).expect("crate directory");
         let on_disk: BTreeSet<String> = dir
             .map(|entry| entry.expect("directory entry").file_name())
             .filter_map(|name| name.into_string().ok())

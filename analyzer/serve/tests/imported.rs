@@ -10,11 +10,7 @@ use crate::common::{TestServer, kubectl, kubectls};
 
 fn imported_troubleshoot() -> TestServer {
     let dir = tempfile::tempdir().expect("tempdir");
-    let src = ::std::path::PathBuf::from(
-        ::std::env::var_os("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("../../tests/foreign/troubleshoot/current");
+    let src = ktriage_tests::manifest_dir!().join("../../tests/foreign/troubleshoot/current");
     let out = dir.path().join("imported.tar.zst");
     let options = ImportOptions {
         limits: Limits::default(),

@@ -1,5 +1,6 @@
 //! Helpers the analyzer's end-to-end tests share: the repository, fixture cases built into
-//! bundles, the collector binary beside `ktriage`, and signals sent to a child process.
+//! bundles, the collector binary beside `ktriage`, running `ktriage`, signals sent to a child
+//! process, and copying a fixture tree.
 // Each test binary uses its own subset.
 #![allow(dead_code)]
 
@@ -66,4 +67,18 @@ pub fn ktriage(args: &[&str]) -> Output {
 /// What a command printed on stderr.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Copies the directory tree `from` to `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
 }

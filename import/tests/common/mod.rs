@@ -149,12 +149,9 @@ fn log_name(log: &LogRef) -> String {
 }
 
 pub fn foreign(rel: &str) -> PathBuf {
-    ::std::path::PathBuf::from(
-        ::std::env::var_os("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("../tests/foreign")
-    .join(rel)
+    ktriage_tests::manifest_dir!()
+        .join("../tests/foreign")
+        .join(rel)
 }
 
 /// Every regular file under `root`, as sorted `/`-separated relative paths.
