@@ -17,10 +17,10 @@ pub fn library_version() -> String {
         .unwrap_or_else(|e| format!("unknown ({e})"))
 }
 
-/// Opens an empty in-memory database with the raw tables and the macros created. With a memory limit,
-/// tables and intermediate results beyond it spill to `spill_dir` (inside the case's work
-/// directory, removed with it) instead of growing the process: a 150,000-pod cluster then
-/// analyzes in a laptop's memory.
+/// Opens an empty in-memory database with the raw tables and the macros created. With a
+/// memory limit, tables and intermediate results beyond it spill to `spill_dir` (inside the
+/// case's work directory, removed with it) instead of growing the process: a 150,000-pod
+/// cluster then analyzes in a laptop's memory.
 /// Spill beyond `max_temp_mib` (0: DuckDB's default) fails the query rather than filling the
 /// disk.
 pub fn open(

@@ -174,12 +174,13 @@ fn insert_objects(
                     max_object_bytes,
                 )?;
                 // Moved on at once, so that objects keep their file order.
-                conn.execute_batch(
-                    "INSERT INTO objects BY NAME
-                     SELECT unnest(object_row(bundle_id, api_group, version, resource, s, doc))
-                     FROM (SELECT *, object_meta(doc) AS s FROM raw_objects);
-                     DELETE FROM raw_objects;",
-                )?;
+                conn.execute_batch(&format!(
+                    "{}; DELETE FROM raw_objects;",
+                    insert_into_objects(
+                        "SELECT bundle_id, api_group AS g, version AS v, resource AS r, doc
+                         FROM raw_objects"
+                    )
+                ))?;
             }
             _ => insert_object_files(conn, id, run, max_object_bytes)?,
         }
@@ -240,20 +241,29 @@ fn insert_object_files(
         ));
         paths.push(path);
     }
-    // Each document is parsed once, as it is read (object_meta), and stored once: loading raw
-    // documents and copying them into `objects` afterwards held both copies at once, beyond
-    // the memory limit at scale, and the copy spilled to disk.
-    conn.execute_batch(&format!(
-        "INSERT INTO objects BY NAME
-         SELECT unnest(object_row({}, f.g, f.v, f.r, s, json)) FROM (
-            SELECT json, object_meta(json) AS s, MAP {{{}}}[filename] AS f
+    conn.execute_batch(&insert_into_objects(&format!(
+        "SELECT {} AS bundle_id, f.g AS g, f.v AS v, f.r AS r, json AS doc FROM (
+            SELECT json, MAP {{{}}}[filename] AS f
             FROM read_ndjson_objects([{}], maximum_object_size = {}, filename = true))",
         quote(id),
         kinds.join(", "),
         paths.join(", "),
         max_object_bytes + 1
-    ))?;
+    )))?;
     Ok(())
+}
+
+/// The statement that turns documents into rows of `objects` (object_meta and object_row in
+/// `schema/sql/01_macros.sql`); `source` is a query of `bundle_id, g, v, r, doc`. Each
+/// document is parsed once, as it is read, and stored once: loading raw documents and copying
+/// them into `objects` afterwards held both copies at once, beyond the memory limit at
+/// scale, and the copy spilled to disk.
+fn insert_into_objects(source: &str) -> String {
+    format!(
+        "INSERT INTO objects BY NAME
+         SELECT unnest(object_row(bundle_id, g, v, r, s, doc))
+         FROM (SELECT *, object_meta(doc) AS s FROM ({source}))"
+    )
 }
 
 /// Where a log file's lines come from, as the raw_log_lines columns say it.
