@@ -6,8 +6,12 @@
 #   scripts/bench.sh --analysis-only   the analysis of L and its DuckDB floor only (no collection
 #                               or size measures): a few minutes once the data is generated
 #
+# The analysis of L and its floors run --repeat N times (default 3), interleaved, and the table
+# shows the median of each: one machine's speed moves by up to 2x from minute to minute, and a
+# ratio of two single runs moves with it.
+#
 # Options: --small SIZE --large SIZE (XS, S, M, L or NODES:PODS), --no-full-collect (skip the
-# collections with logs), --no-build (use the binaries already built).
+# collections with logs), --no-build (use the binaries already built), --repeat N.
 # Environment: KTRIAGE_BENCH_DIR (cache and results, default ~/.cache/ktriage-bench),
 # CARGO_TARGET_DIR (default ~/.cache/ktriage-target), KTRIAGE_KUBECTL (kubectl binary; default
 # the 1.37 client that scripts/install-test-tools.sh installs), and KTRIAGE_BIN, COLLECT_BIN,
@@ -30,6 +34,7 @@ SMOKE=0
 FULL_COLLECT=1
 ANALYSIS_ONLY=0
 BUILD=1
+REPEAT=3
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --smoke) SMOKE=1; SMALL=10:300; LARGE=XS ;;
@@ -38,7 +43,9 @@ while [[ $# -gt 0 ]]; do
         --no-full-collect) FULL_COLLECT=0 ;;
         --analysis-only) ANALYSIS_ONLY=1 ;;
         --no-build) BUILD=0 ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --repeat) REPEAT="$2"; shift
+            [[ $REPEAT =~ ^[1-9][0-9]*$ ]] || { echo "bench: --repeat needs a positive number" >&2; exit 2; } ;;
+        -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -59,10 +66,6 @@ if [[ ! -x "$KUBECTL" ]]; then
     bash "$ROOT/scripts/install-test-tools.sh" >/dev/null
 fi
 [[ -x "$KUBECTL" ]] || die "no kubectl at $KUBECTL"
-if ! python3 -c 'import duckdb' 2>/dev/null; then
-    say "installing the duckdb Python package (the DuckDB floor)"
-    python3 -m pip install --quiet duckdb || die "cannot install duckdb for the floor"
-fi
 for t in curl zstd tar gzip python3; do command -v "$t" >/dev/null || die "$t is needed"; done
 
 # --- build -------------------------------------------------------------------------------
@@ -145,6 +148,15 @@ esac
 # `--version` is several lines (version, commit, bundle format, duckdb): one line here.
 VERSION=$("$KTRIAGE" --version | paste -sd ' ' - | sed 's/ commit: / (commit /; s/ bundle format: /, format /; s/ duckdb: /, DuckDB /; s/$/)/')
 record binary "$VERSION, $PROFILE profile, $KTRIAGE"
+# The floor runs the DuckDB release the analyzer runs: another release parses JSON at another
+# speed, and the ratio would measure the difference between them.
+DUCKDB_VERSION=$("$KTRIAGE" --version | awk '/^duckdb:/ { sub(/^v/, "", $2); print $2 }')
+[[ -n "$DUCKDB_VERSION" ]] || die "$KTRIAGE --version names no DuckDB version"
+if [[ $(python3 -c 'import duckdb; print(duckdb.__version__)' 2>/dev/null) != "$DUCKDB_VERSION" ]]; then
+    say "installing the duckdb Python package $DUCKDB_VERSION (the DuckDB floor)"
+    python3 -m pip install --quiet "duckdb==$DUCKDB_VERSION" || die "cannot install duckdb $DUCKDB_VERSION for the floor"
+fi
+record floor_duckdb "$(python3 -c 'import duckdb; print(duckdb.__version__)')"
 say "measuring $VERSION, $PROFILE profile: $KTRIAGE"
 record large "$LARGE"
 record large.pods "$(wc -l < "$L_DIR/extracted/cluster/core/v1/pods.ndjson")"
@@ -227,10 +239,6 @@ fi
 
 # --- 2. analysis -------------------------------------------------------------------------
 mapfile -t HOSTS < <(ls "$L_DIR"/node-*.tar.zst 2>/dev/null || true)
-OK_CODES="0 1 3" measure analyze-L "$KTRIAGE" analyze "$L_DIR/cluster.tar.zst" "${HOSTS[@]}" \
-    -o "$RUN/report-L" --lang en --timings "$RUN/timings-L.json" --quiet
-grep -h 'rule .* failed' "$RUN/analyze-L.err" > "$RUN/rule-errors.txt" || true
-record rule_errors "$(wc -l < "$RUN/rule-errors.txt")"
 
 # The floor: DuckDB (same engine version) loading the same NDJSON files into tables, one per
 # file, nothing else. Raw JSON documents (the least work) and auto-typed columns (read_json).
@@ -249,8 +257,16 @@ for i, f in enumerate(files):
     rows += con.execute(f"SELECT count(*) FROM t{i}").fetchone()[0]
 print(f"{len(files)} files, {rows} rows")
 EOF
-OK_CODES="0" measure floor-raw-L python3 "$RUN/floor.py" "$L_DIR/extracted" raw
-OK_CODES="0" measure floor-typed-L python3 "$RUN/floor.py" "$L_DIR/extracted" typed
+record repeat "$REPEAT"
+: > "$RUN/rule-errors.txt"
+for i in $(seq 1 "$REPEAT"); do
+    OK_CODES="0 1 3" measure "analyze-L.$i" "$KTRIAGE" analyze "$L_DIR/cluster.tar.zst" "${HOSTS[@]}" \
+        -o "$RUN/report-L" --lang en --timings "$RUN/timings-L.$i.json" --quiet
+    grep -h 'rule .* failed' "$RUN/analyze-L.$i.err" >> "$RUN/rule-errors.txt" || true
+    OK_CODES="0" measure "floor-raw-L.$i" python3 "$RUN/floor.py" "$L_DIR/extracted" raw
+    OK_CODES="0" measure "floor-typed-L.$i" python3 "$RUN/floor.py" "$L_DIR/extracted" typed
+done
+record rule_errors "$(wc -l < "$RUN/rule-errors.txt")"
 rm -rf "$RUN/extract-L"; mkdir -p "$RUN/extract-L"
 OK_CODES="0" measure extract-L bash -c "zstd -dc -q '$L_DIR/cluster.tar.zst' | tar -x -C '$RUN/extract-L'"
 rm -rf "$RUN/extract-L"
@@ -305,6 +321,16 @@ for line in open(os.path.join(run, "results.tsv")):
     r[k] = v
 f = lambda k: float(r[k])
 mib = lambda k: f(k) / 1024.0
+# Repeated measures: each shown as its median (its peak RSS as the highest), the rule
+# timings and phases as those of the analysis whose wall time is the median.
+runs = int(r.get("repeat", "1"))
+def median_run(name):
+    walls = sorted((f(f"{name}.{i}.wall"), i) for i in range(1, runs + 1))
+    return walls[(len(walls) - 1) // 2][1]
+for name in ("analyze-L", "floor-raw-L", "floor-typed-L"):
+    i = median_run(name)
+    r[f"{name}.wall"] = r[f"{name}.{i}.wall"]
+    r[f"{name}.rss"] = str(max(f(f"{name}.{j}.rss") for j in range(1, runs + 1)))
 def cpu():
     for line in open("/proc/cpuinfo"):
         if line.startswith("model name"):
@@ -313,7 +339,7 @@ def cpu():
 mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal")) / 1048576
 print(f"Machine: {os.cpu_count()} CPUs ({cpu()}), {mem:.1f} GiB RAM. Sizes: small {r['small']}, large {r['large']} "
       f"({int(r['large.nodes']):,} nodes, {int(r['large.pods']):,} pods, {f('large.ndjson_bytes')/1048576:.0f} MiB of NDJSON).")
-print(f"Measured: {r['binary']}.")
+print(f"Measured: {r['binary']}. The floor: DuckDB {r['floor_duckdb']} (Python).")
 print()
 rows = []
 def row(what, ours, ref, ratio, target, met):
@@ -344,7 +370,7 @@ if "bundle.collected" in r:
     ratio = f("bundle.collected") / f("pretty_json_gz")
     row("Bundle of L (collected, objects) vs the same objects as gzip -6 pretty JSON lists", f"{f('bundle.collected')/1048576:.1f} MiB", f"{f('pretty_json_gz')/1048576:.1f} MiB", f"{ratio:.2f}", "≤ 0.5", ratio <= 0.5)
     row("  (generated bundle with logs; uncompressed pretty JSON)", f"{f('bundle.generated')/1048576:.1f} MiB", f"{f('pretty_json')/1048576:.0f} MiB", "", "", None)
-tim = json.load(open(os.path.join(run, "timings-L.json")))
+tim = json.load(open(os.path.join(run, f"timings-L.{median_run('analyze-L')}.json")))
 rules = sorted(tim["rules"], key=lambda x: -x["ms"])
 # Rules run side by side (one connection per core): the phase's wall time is what they take
 # together; a rule's own time includes waiting for the cores it shares.
@@ -360,7 +386,13 @@ for x in rows:
     print("| " + " | ".join(x) + " |")
 print()
 ph = tim["phases_ms"]
-print("Analysis phases on L: " + ", ".join(f"{k} {v/1000:.1f} s" for k, v in ph.items()) + f"; rule errors: {r['rule_errors']}")
+if runs > 1:
+    walls = lambda name: ", ".join(f"{f(f'{name}.{i}.wall'):.1f}" for i in range(1, runs + 1))
+    ratios = ", ".join(f"{f(f'analyze-L.{i}.wall') / f(f'floor-typed-L.{i}.wall'):.2f}" for i in range(1, runs + 1))
+    print(f"{runs} runs of each, interleaved (s): analysis of L {walls('analyze-L')}; typed floor {walls('floor-typed-L')}; "
+          f"raw floor {walls('floor-raw-L')}. Analysis / typed floor, run by run: {ratios}.")
+    print()
+print("Analysis phases on L (the median run): " + ", ".join(f"{k} {v/1000:.1f} s" for k, v in ph.items()) + f"; rule errors: {r['rule_errors']}")
 print()
 print("Slowest rules on L:")
 print()
