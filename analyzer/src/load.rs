@@ -506,6 +506,102 @@ pub fn parse_config(path: &str, content: &str) -> Option<Value> {
 mod tests {
     use super::*;
 
+    /// Pods whose fields have types the API never serves (a stranger's bundle) still give one
+    /// row each, and their containers one row each, read as `from_json` reads them: a number
+    /// where a string belongs is its text, `"yes"` a true boolean, the first of duplicate keys
+    /// wins, a string where a list belongs is no list, and a status is found by its name, not
+    /// its position. Whatever builds `pods` and `containers` must keep this.
+    #[test]
+    fn pods_of_unexpected_shapes_become_the_same_rows() {
+        let spill = tempfile::tempdir().expect("tempdir");
+        let conn = crate::db::open(spill.path(), Some(256), 0).expect("open");
+        let odd = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"namespace":"ns","name":"odd","uid":"u1"},"spec":{"nodeName":5,"hostNetwork":"yes","containers":[{"name":"app","image":"nginx","resources":{"limits":{"memory":"128Mi"}}},{"name":"side","image":{"x":1}}],"initContainers":"none"},"status":{"phase":"Running","phase":"Failed","containerStatuses":[{"name":"side","restartCount":"3","ready":true},{"name":"app","restartCount":2,"state":{"running":{"startedAt":"2026-01-15T12:00:00Z"}}}]}}"#;
+        let flat = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"namespace":"ns","name":"flat"},"spec":"none","status":[1,2]}"#;
+        conn.execute_batch(&insert_into_objects(&format!(
+            "SELECT 'b' AS bundle_id, '' AS g, 'v1' AS v, 'pods' AS r, CAST(doc AS JSON) AS doc
+             FROM (VALUES ({}), ({})) t(doc)",
+            quote(odd),
+            quote(flat)
+        )))
+        .expect("load");
+        crate::db::derive(&conn).expect("derive");
+
+        let mut pods = conn
+            .prepare("SELECT name, node, host_network, phase FROM pods ORDER BY name")
+            .expect("pods");
+        let pods: Vec<(String, Option<String>, bool, Option<String>)> = pods
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(
+            pods,
+            vec![
+                ("flat".into(), None, false, None),
+                ("odd".into(), Some("5".into()), true, Some("Running".into())),
+            ]
+        );
+
+        let mut containers = conn
+            .prepare(
+                "SELECT container_type, position, name, image, memory_limit_bytes, restart_count,
+                        state, ready
+                 FROM containers ORDER BY pod, container_type, position",
+            )
+            .expect("containers");
+        type Row = (
+            String,
+            i64,
+            String,
+            String,
+            Option<f64>,
+            i64,
+            Option<String>,
+            bool,
+        );
+        let containers: Vec<Row> = containers
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ))
+            })
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(
+            containers,
+            vec![
+                (
+                    "regular".into(),
+                    1,
+                    "app".into(),
+                    "nginx".into(),
+                    Some(134_217_728.0),
+                    2,
+                    Some("running".into()),
+                    false
+                ),
+                (
+                    "regular".into(),
+                    2,
+                    "side".into(),
+                    r#"{"x":1}"#.into(),
+                    None,
+                    3,
+                    None,
+                    true
+                ),
+            ]
+        );
+    }
+
     #[test]
     fn parses_config_formats() {
         let v = parse_config(
