@@ -602,6 +602,136 @@ mod tests {
         );
     }
 
+    /// The same for workloads: a CronJob's pod template is its job template's, however
+    /// another `template` key reads; numbers served as strings or floats are read as numbers;
+    /// a template that is not an object gives no containers.
+    #[test]
+    fn workloads_of_unexpected_shapes_become_the_same_rows() {
+        let spill = tempfile::tempdir().expect("tempdir");
+        let conn = crate::db::open(spill.path(), Some(256), 0).expect("open");
+        let docs = [
+            (
+                "apps",
+                "deployments",
+                r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"namespace":"ns","name":"web"},"spec":{"replicas":"3","template":{"spec":{"hostNetwork":1,"containers":[{"name":"c","image":"registry.example.com:5000/app:1","resources":{"limits":{"memory":"1Gi"}}}]}}},"status":{"readyReplicas":2.0}}"#,
+            ),
+            (
+                "batch",
+                "cronjobs",
+                r#"{"apiVersion":"batch/v1","kind":"CronJob","metadata":{"namespace":"ns","name":"nightly"},"spec":{"schedule":"0 1 * * *","jobTemplate":{"spec":{"template":{"spec":{"containers":[{"name":"job","image":"busybox"}]}}}},"template":{"spec":{"containers":[{"name":"wrong","image":"x"}]}}}}"#,
+            ),
+            (
+                "apps",
+                "daemonsets",
+                r#"{"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"namespace":"ns","name":"agent"},"spec":{"template":"none"},"status":{"desiredNumberScheduled":5,"numberReady":"4"}}"#,
+            ),
+        ];
+        let rows: Vec<String> = docs
+            .iter()
+            .map(|(group, resource, doc)| {
+                format!("({}, {}, {})", quote(group), quote(resource), quote(doc))
+            })
+            .collect();
+        conn.execute_batch(&insert_into_objects(&format!(
+            "SELECT 'b' AS bundle_id, g, 'v1' AS v, r, CAST(doc AS JSON) AS doc
+             FROM (VALUES {}) t(g, r, doc)",
+            rows.join(", ")
+        )))
+        .expect("load");
+        crate::db::derive(&conn).expect("derive");
+
+        let mut workloads = conn
+            .prepare(
+                "SELECT kind, name, desired, ready, host_network, schedule FROM workloads
+                 ORDER BY name",
+            )
+            .expect("workloads");
+        type Workload = (
+            String,
+            String,
+            Option<i64>,
+            Option<i64>,
+            bool,
+            Option<String>,
+        );
+        let workloads: Vec<Workload> = workloads
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(
+            workloads,
+            vec![
+                (
+                    "DaemonSet".into(),
+                    "agent".into(),
+                    Some(5),
+                    Some(4),
+                    false,
+                    None
+                ),
+                (
+                    "CronJob".into(),
+                    "nightly".into(),
+                    None,
+                    None,
+                    false,
+                    Some("0 1 * * *".into())
+                ),
+                (
+                    "Deployment".into(),
+                    "web".into(),
+                    Some(3),
+                    Some(2),
+                    true,
+                    None
+                ),
+            ]
+        );
+
+        let mut containers = conn
+            .prepare(
+                "SELECT workload, name, image, registry, memory_limit FROM workload_containers
+                 ORDER BY workload, name",
+            )
+            .expect("workload containers");
+        let containers: Vec<(String, String, String, String, Option<String>)> = containers
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(
+            containers,
+            vec![
+                (
+                    "nightly".into(),
+                    "job".into(),
+                    "busybox".into(),
+                    "docker.io".into(),
+                    None
+                ),
+                (
+                    "web".into(),
+                    "c".into(),
+                    "registry.example.com:5000/app:1".into(),
+                    "registry.example.com:5000".into(),
+                    Some("1Gi".into())
+                ),
+            ]
+        );
+    }
+
     #[test]
     fn parses_config_formats() {
         let v = parse_config(
