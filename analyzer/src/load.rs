@@ -506,6 +506,38 @@ pub fn parse_config(path: &str, content: &str) -> Option<Value> {
 mod tests {
     use super::*;
 
+    /// A database holding `docs` (group, resource, document) as loaded objects, and the
+    /// tables derived from them. The directory is the database's spill directory.
+    fn derived_from(docs: &[(&str, &str, &str)]) -> (tempfile::TempDir, Connection) {
+        let spill = tempfile::tempdir().expect("tempdir");
+        let conn = crate::db::open(spill.path(), Some(256), 0).expect("open");
+        let rows: Vec<String> = docs
+            .iter()
+            .map(|(group, resource, doc)| {
+                format!("({}, {}, {})", quote(group), quote(resource), quote(doc))
+            })
+            .collect();
+        conn.execute_batch(&insert_into_objects(&format!(
+            "SELECT 'b' AS bundle_id, g, 'v1' AS v, r, CAST(doc AS JSON) AS doc
+             FROM (VALUES {}) t(g, r, doc)",
+            rows.join(", ")
+        )))
+        .expect("load");
+        crate::db::derive(&conn).expect("derive");
+        (spill, conn)
+    }
+
+    /// Each row of `sql` (one column) as text: the tests select `CAST(row(...) AS VARCHAR)`,
+    /// which DuckDB renders as `(a, b, NULL)`.
+    fn rows(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut statement = conn.prepare(sql).expect(sql);
+        statement
+            .query_map([], |r| r.get(0))
+            .expect(sql)
+            .collect::<Result<_, _>>()
+            .expect(sql)
+    }
+
     /// Pods whose fields have types the API never serves (a stranger's bundle) still give one
     /// row each, and their containers one row each, read as `from_json` reads them: a number
     /// where a string belongs is its text, `"yes"` a true boolean, the first of duplicate keys
@@ -513,91 +545,36 @@ mod tests {
     /// its position. Whatever builds `pods` and `containers` must keep this.
     #[test]
     fn pods_of_unexpected_shapes_become_the_same_rows() {
-        let spill = tempfile::tempdir().expect("tempdir");
-        let conn = crate::db::open(spill.path(), Some(256), 0).expect("open");
-        let odd = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"namespace":"ns","name":"odd","uid":"u1"},"spec":{"nodeName":5,"hostNetwork":"yes","containers":[{"name":"app","image":"nginx","resources":{"limits":{"memory":"128Mi"}}},{"name":"side","image":{"x":1}}],"initContainers":"none"},"status":{"phase":"Running","phase":"Failed","containerStatuses":[{"name":"side","restartCount":"3","ready":true},{"name":"app","restartCount":2,"state":{"running":{"startedAt":"2026-01-15T12:00:00Z"}}}]}}"#;
-        let flat = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"namespace":"ns","name":"flat"},"spec":"none","status":[1,2]}"#;
-        conn.execute_batch(&insert_into_objects(&format!(
-            "SELECT 'b' AS bundle_id, '' AS g, 'v1' AS v, 'pods' AS r, CAST(doc AS JSON) AS doc
-             FROM (VALUES ({}), ({})) t(doc)",
-            quote(odd),
-            quote(flat)
-        )))
-        .expect("load");
-        crate::db::derive(&conn).expect("derive");
-
-        let mut pods = conn
-            .prepare("SELECT name, node, host_network, phase FROM pods ORDER BY name")
-            .expect("pods");
-        let pods: Vec<(String, Option<String>, bool, Option<String>)> = pods
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
+        let (_spill, conn) = derived_from(&[
+            (
+                "",
+                "pods",
+                r#"{"apiVersion":"v1","kind":"Pod","metadata":{"namespace":"ns","name":"odd","uid":"u1"},"spec":{"nodeName":5,"hostNetwork":"yes","containers":[{"name":"app","image":"nginx","resources":{"limits":{"memory":"128Mi"}}},{"name":"side","image":{"x":1}}],"initContainers":"none"},"status":{"phase":"Running","phase":"Failed","containerStatuses":[{"name":"side","restartCount":"3","ready":true},{"name":"app","restartCount":2,"state":{"running":{"startedAt":"2026-01-15T12:00:00Z"}}}]}}"#,
+            ),
+            (
+                "",
+                "pods",
+                r#"{"apiVersion":"v1","kind":"Pod","metadata":{"namespace":"ns","name":"flat"},"spec":"none","status":[1,2]}"#,
+            ),
+        ]);
         assert_eq!(
-            pods,
-            vec![
-                ("flat".into(), None, false, None),
-                ("odd".into(), Some("5".into()), true, Some("Running".into())),
-            ]
+            rows(
+                &conn,
+                "SELECT CAST(row(name, node, host_network, phase) AS VARCHAR) FROM pods
+                 ORDER BY name"
+            ),
+            ["(flat, NULL, false, NULL)", "(odd, 5, true, Running)"]
         );
-
-        let mut containers = conn
-            .prepare(
-                "SELECT container_type, position, name, image, memory_limit_bytes, restart_count,
-                        state, ready
-                 FROM containers ORDER BY pod, container_type, position",
-            )
-            .expect("containers");
-        type Row = (
-            String,
-            i64,
-            String,
-            String,
-            Option<f64>,
-            i64,
-            Option<String>,
-            bool,
-        );
-        let containers: Vec<Row> = containers
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                ))
-            })
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
         assert_eq!(
-            containers,
-            vec![
-                (
-                    "regular".into(),
-                    1,
-                    "app".into(),
-                    "nginx".into(),
-                    Some(134_217_728.0),
-                    2,
-                    Some("running".into()),
-                    false
-                ),
-                (
-                    "regular".into(),
-                    2,
-                    "side".into(),
-                    r#"{"x":1}"#.into(),
-                    None,
-                    3,
-                    None,
-                    true
-                ),
+            rows(
+                &conn,
+                "SELECT CAST(row(pod, container_type, position, name, image, memory_limit_bytes,
+                                 restart_count, state, ready) AS VARCHAR)
+                 FROM containers ORDER BY pod, container_type, position"
+            ),
+            [
+                "(odd, regular, 1, app, nginx, 134217728.0, 2, running, false)",
+                r#"(odd, regular, 2, side, '{"x":1}', NULL, 3, NULL, true)"#,
             ]
         );
     }
@@ -607,9 +584,7 @@ mod tests {
     /// a template that is not an object gives no containers.
     #[test]
     fn workloads_of_unexpected_shapes_become_the_same_rows() {
-        let spill = tempfile::tempdir().expect("tempdir");
-        let conn = crate::db::open(spill.path(), Some(256), 0).expect("open");
-        let docs = [
+        let (_spill, conn) = derived_from(&[
             (
                 "apps",
                 "deployments",
@@ -625,109 +600,28 @@ mod tests {
                 "daemonsets",
                 r#"{"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"namespace":"ns","name":"agent"},"spec":{"template":"none"},"status":{"desiredNumberScheduled":5,"numberReady":"4"}}"#,
             ),
-        ];
-        let rows: Vec<String> = docs
-            .iter()
-            .map(|(group, resource, doc)| {
-                format!("({}, {}, {})", quote(group), quote(resource), quote(doc))
-            })
-            .collect();
-        conn.execute_batch(&insert_into_objects(&format!(
-            "SELECT 'b' AS bundle_id, g, 'v1' AS v, r, CAST(doc AS JSON) AS doc
-             FROM (VALUES {}) t(g, r, doc)",
-            rows.join(", ")
-        )))
-        .expect("load");
-        crate::db::derive(&conn).expect("derive");
-
-        let mut workloads = conn
-            .prepare(
-                "SELECT kind, name, desired, ready, host_network, schedule FROM workloads
-                 ORDER BY name",
-            )
-            .expect("workloads");
-        type Workload = (
-            String,
-            String,
-            Option<i64>,
-            Option<i64>,
-            bool,
-            Option<String>,
-        );
-        let workloads: Vec<Workload> = workloads
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
+        ]);
         assert_eq!(
-            workloads,
-            vec![
-                (
-                    "DaemonSet".into(),
-                    "agent".into(),
-                    Some(5),
-                    Some(4),
-                    false,
-                    None
-                ),
-                (
-                    "CronJob".into(),
-                    "nightly".into(),
-                    None,
-                    None,
-                    false,
-                    Some("0 1 * * *".into())
-                ),
-                (
-                    "Deployment".into(),
-                    "web".into(),
-                    Some(3),
-                    Some(2),
-                    true,
-                    None
-                ),
+            rows(
+                &conn,
+                "SELECT CAST(row(kind, name, desired, ready, host_network, schedule) AS VARCHAR)
+                 FROM workloads ORDER BY name"
+            ),
+            [
+                "(DaemonSet, agent, 5, 4, false, NULL)",
+                "(CronJob, nightly, NULL, NULL, false, 0 1 * * *)",
+                "(Deployment, web, 3, 2, true, NULL)",
             ]
         );
-
-        let mut containers = conn
-            .prepare(
-                "SELECT workload, name, image, registry, memory_limit FROM workload_containers
-                 ORDER BY workload, name",
-            )
-            .expect("workload containers");
-        let containers: Vec<(String, String, String, String, Option<String>)> = containers
-            .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
         assert_eq!(
-            containers,
-            vec![
-                (
-                    "nightly".into(),
-                    "job".into(),
-                    "busybox".into(),
-                    "docker.io".into(),
-                    None
-                ),
-                (
-                    "web".into(),
-                    "c".into(),
-                    "registry.example.com:5000/app:1".into(),
-                    "registry.example.com:5000".into(),
-                    Some("1Gi".into())
-                ),
+            rows(
+                &conn,
+                "SELECT CAST(row(workload, name, image, registry, memory_limit) AS VARCHAR)
+                 FROM workload_containers ORDER BY workload, name"
+            ),
+            [
+                "(nightly, job, busybox, docker.io, NULL)",
+                "(web, c, 'registry.example.com:5000/app:1', 'registry.example.com:5000', 1Gi)",
             ]
         );
     }
