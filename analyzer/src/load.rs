@@ -253,16 +253,17 @@ fn insert_object_files(
     Ok(())
 }
 
-/// The statement that turns documents into rows of `objects` (object_meta and object_row in
-/// `schema/sql/01_macros.sql`); `source` is a query of `bundle_id, g, v, r, doc`. Each
+/// The statement that turns documents into rows of `objects` (object_meta, object_owner and
+/// object_row in `schema/sql/01_macros.sql`); `source` is a query of `bundle_id, g, v, r, doc`. Each
 /// document is parsed once, as it is read, and stored once: loading raw documents and copying
 /// them into `objects` afterwards held both copies at once, beyond the memory limit at
 /// scale, and the copy spilled to disk.
 fn insert_into_objects(source: &str) -> String {
     format!(
         "INSERT INTO objects BY NAME
-         SELECT unnest(object_row(bundle_id, g, v, r, s, doc))
-         FROM (SELECT *, object_meta(doc) AS s FROM ({source}))"
+         SELECT unnest(object_row(bundle_id, g, v, r, s, owner, doc))
+         FROM (SELECT *, object_owner(s.metadata.ownerReferences) AS owner
+               FROM (SELECT *, object_meta(doc) AS s FROM ({source})))"
     )
 }
 

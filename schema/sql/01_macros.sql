@@ -62,10 +62,14 @@ CREATE MACRO in_window(age, win) AS coalesce(age <= win, true);
 CREATE MACRO object_meta(doc) AS
     from_json(doc, '{"apiVersion":"VARCHAR","kind":"VARCHAR","metadata":{"namespace":"VARCHAR","name":"VARCHAR","uid":"VARCHAR","creationTimestamp":"VARCHAR","deletionTimestamp":"VARCHAR","labels":"JSON","annotations":"JSON","finalizers":"VARCHAR[]","ownerReferences":[{"kind":"VARCHAR","name":"VARCHAR","uid":"VARCHAR","controller":"BOOLEAN"}]}}');
 
--- The row of `objects` (00_raw.sql) for a document and its parsed metadata `s` (object_meta):
--- the loader inserts unnest(object_row(...)) BY NAME. Pass `s` as a column, not as a call:
--- a macro argument is repeated wherever the macro uses it.
-CREATE MACRO object_row(bundle_id, api_group, version, resource, s, doc) AS {
+-- The owner reference an object's owner columns name: the controller, else the first.
+CREATE MACRO object_owner(refs) AS coalesce(list_filter(refs, lambda o: o.controller)[1], refs[1]);
+
+-- The row of `objects` (00_raw.sql) for a document, its parsed metadata `s` (object_meta) and
+-- its owner reference `owner` (object_owner): the loader inserts unnest(object_row(...)) BY
+-- NAME. Pass `s` and `owner` as columns, not as calls: a macro argument is repeated wherever
+-- the macro uses it.
+CREATE MACRO object_row(bundle_id, api_group, version, resource, s, owner, doc) AS {
     'bundle_id': bundle_id,
     'api_group': api_group,
     'version': version,
@@ -80,12 +84,9 @@ CREATE MACRO object_row(bundle_id, api_group, version, resource, s, doc) AS {
     'created_at': k8s_ts(s.metadata.creationTimestamp),
     'deleted_at': k8s_ts(s.metadata.deletionTimestamp),
     'finalizers': coalesce(s.metadata.finalizers, []),
-    'owner_kind': coalesce(list_filter(s.metadata.ownerReferences, lambda o: o.controller)[1],
-                           s.metadata.ownerReferences[1]).kind,
-    'owner_name': coalesce(list_filter(s.metadata.ownerReferences, lambda o: o.controller)[1],
-                           s.metadata.ownerReferences[1]).name,
-    'owner_uid': coalesce(list_filter(s.metadata.ownerReferences, lambda o: o.controller)[1],
-                          s.metadata.ownerReferences[1]).uid,
+    'owner_kind': owner.kind,
+    'owner_name': owner.name,
+    'owner_uid': owner.uid,
     'doc_bytes': strlen(CAST(doc AS VARCHAR)),
     'doc': doc
 };
