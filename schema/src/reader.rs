@@ -205,16 +205,11 @@ impl Read for Tee<'_> {
 /// unpacked into (the analyzer's work directory), the next entry fails instead of bringing it
 /// back as a leftover.
 fn create_dest(dest: &Path) -> io::Result<()> {
-    if let Some(parent) = dest.parent()
-        && !parent.as_os_str().is_empty()
-        && !parent.is_dir()
-    {
+    let parent = dest.parent().unwrap_or(Path::new(""));
+    if !parent.as_os_str().is_empty() && !parent.is_dir() {
         fs::create_dir_all(parent)?;
     }
-    match fs::create_dir(dest) {
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dest.is_dir() => Ok(()),
-        result => result,
-    }
+    create_dirs_below(parent, dest.strip_prefix(parent).unwrap_or(dest))
 }
 
 /// Creates `rel` (a checked relative path) below `dest` one level at a time, never `dest`
