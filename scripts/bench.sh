@@ -154,17 +154,19 @@ case "$KTRIAGE" in
     *) PROFILE="unknown (KTRIAGE_BIN)" ;;
 esac
 # `--version` is several lines (version, commit, bundle format, duckdb): one line here.
-VERSION=$("$KTRIAGE" --version | paste -sd ' ' - | sed 's/ commit: / (commit /; s/ bundle format: /, format /; s/ duckdb: /, DuckDB /; s/$/)/')
+VERSION_TEXT=$("$KTRIAGE" --version)
+VERSION=$(echo "$VERSION_TEXT" | paste -sd ' ' - | sed 's/ commit: / (commit /; s/ bundle format: /, format /; s/ duckdb: /, DuckDB /; s/$/)/')
 record binary "$VERSION, $PROFILE profile, $KTRIAGE"
 # The floor runs the DuckDB release the analyzer runs: another release parses JSON at another
 # speed, and the ratio would measure the difference between them.
-DUCKDB_VERSION=$("$KTRIAGE" --version | awk '/^duckdb:/ { sub(/^v/, "", $2); print $2 }')
+DUCKDB_VERSION=$(echo "$VERSION_TEXT" | awk '/^duckdb:/ { sub(/^v/, "", $2); print $2 }')
 [[ -n "$DUCKDB_VERSION" ]] || die "$KTRIAGE --version names no DuckDB version"
-if [[ $(python3 -c 'import duckdb; print(duckdb.__version__)' 2>/dev/null) != "$DUCKDB_VERSION" ]]; then
+floor_duckdb() { python3 -c 'import duckdb; print(duckdb.__version__)' 2>/dev/null || true; }
+if [[ $(floor_duckdb) != "$DUCKDB_VERSION" ]]; then
     say "installing the duckdb Python package $DUCKDB_VERSION (the DuckDB floor)"
     python3 -m pip install --quiet "duckdb==$DUCKDB_VERSION" || die "cannot install duckdb $DUCKDB_VERSION for the floor"
 fi
-record floor_duckdb "$(python3 -c 'import duckdb; print(duckdb.__version__)')"
+record floor_duckdb "$(floor_duckdb)"
 say "measuring $VERSION, $PROFILE profile: $KTRIAGE"
 record large "$LARGE"
 record large.pods "$(wc -l < "$L_DIR/extracted/cluster/core/v1/pods.ndjson")"
