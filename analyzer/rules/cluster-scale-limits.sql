@@ -120,7 +120,7 @@ per_node AS (
 -- The node's own pod capacity (maxPods) and whether it shows the strain a crowded node shows.
 per_node_judged AS (
     SELECT p.bundle_id, p.node, p.n,
-        CAST(coalesce(n.allocatable_pods, n.capacity_pods) AS BIGINT) AS cap,
+        TRY_CAST(coalesce(n.allocatable_pods, n.capacity_pods) AS BIGINT) AS cap,
         CASE WHEN n.name IS NULL THEN NULL
              WHEN NOT n.ready THEN 'notready'
              WHEN contains(coalesce(n.ready_message, ''), 'PLEG') THEN 'pleg'

@@ -118,7 +118,7 @@ judged AS (
     SELECT c.*, r.nodes, r.cpu AS rec_cpu, r.mem_gb, r.tier,
         coalesce(c.cpu < r.cpu, false) AS cpu_short,
         coalesce(c.mem < r.mem_gb * 1e9 * ${mem_tolerance}, false) AS mem_short,
-        CAST(round(c.cpu) AS BIGINT) AS cpus,
+        TRY_CAST(round(c.cpu) AS BIGINT) AS cpus,
         -- As text: DuckDB's rendering of the rounded number (8.0, 7.8).
         CAST(round(c.mem / 1073741824.0, 1) AS VARCHAR) AS mem_gib
     FROM cp c JOIN rec r USING (bundle_id)
@@ -126,8 +126,8 @@ judged AS (
 SELECT 'node/' || name AS resource, name AS node, name, bundle_id,
     cpus, mem_gib, nodes, rec_cpu, mem_gb, cpu_short, mem_short,
     ['cluster nodes: ' || nodes || ' (tier ' || tier || ')', 'recommended: ' || rec_cpu || ' CPU, ' || mem_gb || ' GB',
-     'node: ' || coalesce(CAST(CAST(round(cpu) AS BIGINT) AS VARCHAR) || ' CPU (' || cpu_source || ')', 'CPUs unknown') || ', '
-        || coalesce(CAST(CAST(mem AS BIGINT) AS VARCHAR) || ' bytes (' || mem_source || ')', 'memory unknown')] AS evidence
+     'node: ' || coalesce(CAST(TRY_CAST(round(cpu) AS BIGINT) AS VARCHAR) || ' CPU (' || cpu_source || ')', 'CPUs unknown') || ', '
+        || coalesce(CAST(TRY_CAST(mem AS BIGINT) AS VARCHAR) || ' bytes (' || mem_source || ')', 'memory unknown')] AS evidence
 FROM judged
 WHERE cpu_short OR mem_short
 ORDER BY name

@@ -136,7 +136,7 @@ wl AS (
     SELECT w.bundle_id, w.kind, w.namespace, w.name, w.desired, w.available, w.strategy,
         coalesce(from_json(w.template->'$.spec.tolerations', '[{"key":"VARCHAR","operator":"VARCHAR","value":"VARCHAR","effect":"VARCHAR"}]'), []) AS tols,
         coalesce(from_json(w.template->'$.spec.nodeSelector', '"MAP(VARCHAR, VARCHAR)"'), MAP {}) AS selector,
-        coalesce(CAST((w.template->>'$.spec.hostNetwork') AS BOOLEAN), false) AS host_network,
+        coalesce(TRY_CAST((w.template->>'$.spec.hostNetwork') AS BOOLEAN), false) AS host_network,
         list_filter(
             list_transform(
                 list_concat(coalesce(from_json(w.template->'$.spec.containers', '["JSON"]'), []),
@@ -187,7 +187,7 @@ eligible AS (
                 AND len(list_filter(w.tols, lambda o: (coalesce(o.effect, '') = '' OR o.effect = t.effect)
                     AND ((coalesce(o.key, '') = '' AND o.operator = 'Exists')
                          OR (o.key = t.key AND (o.operator = 'Exists' OR coalesce(o.value, '') = coalesce(t.value, '')))))) = 0)) = 0
-        AND len(list_filter(map_entries(w.selector), lambda s: json_extract_string(n.labels, '$."' || s.key || '"') IS DISTINCT FROM s.value)) = 0
+        AND len(list_filter(map_entries(w.selector), lambda s: json_member(n.labels, s.key) IS DISTINCT FROM s.value)) = 0
     WHERE r.kind <> 'DaemonSet' AND r.surge > 0 AND coalesce(r.unavailable, 0) = 0
     GROUP BY ALL
 ),

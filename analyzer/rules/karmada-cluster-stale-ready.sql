@@ -73,7 +73,7 @@ WITH clusters AS (
         (o.doc->>'$.spec.apiEndpoint') AS endpoint,
         nullif(regexp_extract(coalesce(o.doc->>'$.spec.apiEndpoint', ''), '^[a-z]+://([^/:]+)', 1), '') AS endpoint_host,
         c.last_transition,
-        '(^|[^a-z0-9.-])' || replace(o.name, '.', '\.') || '([^a-z0-9-]|$)' AS name_re
+        '(^|[^a-z0-9.-])' || regex_escape(o.name) || '([^a-z0-9-]|$)' AS name_re
     FROM objects o
     JOIN object_conditions c ON c.bundle_id = o.bundle_id AND c.api_group = o.api_group AND c.resource = o.resource
         AND c.name = o.name AND c.type = 'Ready'

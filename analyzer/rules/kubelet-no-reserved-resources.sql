@@ -141,7 +141,7 @@ candidates AS (
         regexp_replace(CAST(round(r.capacity_cpu, 3) AS VARCHAR), '\.0$', '') AS cap_cpu,
         CAST(round(r.allocatable_memory_bytes / 1073741824.0, 2) AS VARCHAR) AS alloc_gib,
         CAST(round(r.capacity_memory_bytes / 1073741824.0, 2) AS VARCHAR) AS cap_gib,
-        CAST(round(r.reserved_mib) AS BIGINT) AS reserved_mib
+        TRY_CAST(round(r.reserved_mib) AS BIGINT) AS reserved_mib
     FROM node_res r
     WHERE r.reserved_millicpu < ${min_reserved_millicpu} AND r.reserved_mib < ${min_reserved_memory_mib}
     UNION ALL

@@ -110,7 +110,7 @@ WITH live_pods AS (
     GROUP BY bundle_id, node
 ),
 full_nodes AS (
-    SELECT n.bundle_id, n.name, p.n AS pods, CAST(n.capacity_pods AS BIGINT) AS cap
+    SELECT n.bundle_id, n.name, p.n AS pods, TRY_CAST(n.capacity_pods AS BIGINT) AS cap
     FROM nodes n JOIN live_pods p ON p.bundle_id = n.bundle_id AND p.node = n.name
     WHERE n.capacity_pods > 0 AND p.n >= n.capacity_pods * ${pod_capacity_ratio}
 ),
@@ -176,7 +176,7 @@ rows AS (
     SELECT lower(kind) || '/' || CASE WHEN namespace = '' THEN '' ELSE namespace || '/' END || name, namespace, name, NULL, bundle_id,
         'annotations', NULL, NULL, kind, name, CAST(round(strlen(CAST(annotations AS VARCHAR)) / 1024.0) AS BIGINT),
         NULL, NULL, NULL, NULL, NULL,
-        list_transform(list_filter(json_keys(annotations), lambda k: strlen(CAST(json_extract(annotations, '$."' || k || '"') AS VARCHAR)) > 10240),
+        list_transform(list_filter(json_keys(annotations), lambda k: strlen(CAST(json_extract(annotations, json_pointer(k)) AS VARCHAR)) > 10240),
             lambda k: 'annotation ' || k),
         'medium',
         NULL, NULL, NULL, NULL

@@ -79,7 +79,7 @@ selector_misses AS (
               unnest(map_entries(from_json(node_selector, '"MAP(VARCHAR, VARCHAR)"'))) AS e
           FROM pending WHERE node_selector IS NOT NULL) p
     WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.bundle_id = p.bundle_id
-                      AND json_extract_string(n.labels, '$."' || e.key || '"') = e.value)
+                      AND json_member(n.labels, e.key) = e.value)
     GROUP BY ALL
 ),
 judged AS (

@@ -186,7 +186,7 @@ judged AS (
             OR (x.path LIKE '/etc/rancher/%/registries.yaml' AND regexp_matches(x.content, '(?m)^\s+["'']?' || p.re || '["'']?\s*:'))),
             lambda x: x.path) AS configured_in,
         coalesce(pl.running OR pl.age <= p.age, false) AS pulled_since
-    FROM (SELECT *, replace(registry, '.', '\.') AS re FROM per_node) p
+    FROM (SELECT *, regex_escape(registry) AS re FROM per_node) p
     LEFT JOIN runtime_files f ON f.cluster = p.cluster AND f.node = p.node
     LEFT JOIN pulled pl ON pl.cluster = p.cluster AND pl.node = p.node AND pl.registry = p.registry
 )

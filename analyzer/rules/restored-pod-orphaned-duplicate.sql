@@ -72,10 +72,13 @@ matches AS (
     SELECT o.*, w.kind AS owner_kind, w.name AS owner_name, w.desired, w.match_labels,
         -- All of the selector's labels on the pod.
         cardinality(w.match_labels) > 0 AND len(list_filter(map_entries(w.match_labels),
-            lambda e: json_extract_string(o.labels, '$."' || e.key || '"') IS DISTINCT FROM e.value)) = 0 AS selector_match,
-        -- Named after the workload (<deploy>-<hash>-<id>, <rs>-<id>, <sts>-<n>).
-        regexp_matches(o.name, '^' || replace(w.name, '.', '\.') || '-([a-z0-9]{8,10}-)?[a-z0-9]{5}$')
-            OR (w.kind = 'StatefulSet' AND regexp_matches(o.name, '^' || replace(w.name, '.', '\.') || '-[0-9]+$')) AS name_match
+            lambda e: json_member(o.labels, e.key) IS DISTINCT FROM e.value)) = 0 AS selector_match,
+        -- Named after the workload (<deploy>-<hash>-<id>, <rs>-<id>, <sts>-<n>). The name is
+        -- compared as text, never made part of a pattern: a stranger's names may hold any
+        -- character.
+        starts_with(o.name, w.name || '-') AND (
+            regexp_full_match(o.name[length(w.name) + 2:], '([a-z0-9]{8,10}-)?[a-z0-9]{5}')
+            OR (w.kind = 'StatefulSet' AND regexp_full_match(o.name[length(w.name) + 2:], '[0-9]+'))) AS name_match
     FROM orphans o JOIN owners w ON w.bundle_id = o.bundle_id AND w.namespace = o.namespace
 ),
 candidates AS MATERIALIZED (
@@ -96,7 +99,7 @@ judged AS (
           AND (p.bundle_id, p.namespace) IN (SELECT bundle_id, namespace FROM candidates)
     ) p2 ON p2.bundle_id = m.bundle_id AND p2.namespace = m.namespace
         AND len(list_filter(map_entries(m.match_labels),
-            lambda e: json_extract_string(p2.labels, '$."' || e.key || '"') IS DISTINCT FROM e.value)) = 0
+            lambda e: json_member(p2.labels, e.key) IS DISTINCT FROM e.value)) = 0
     GROUP BY m.bundle_id, m.namespace, m.name, m.owner_kind, m.owner_name
 )
 SELECT 'pod/' || namespace || '/' || name AS resource, namespace, name, node, bundle_id,

@@ -159,10 +159,10 @@ pv_nodes AS (
     LEFT JOIN schedulable n ON n.bundle_id = v.bundle_id
         AND len(list_filter(v.terms, lambda t: len(list_filter(coalesce(t.matchExpressions, []), lambda e: NOT coalesce(
             CASE e.operator
-                WHEN 'In' THEN list_contains(e.values, json_extract_string(n.labels, '$."' || e.key || '"'))
-                WHEN 'NotIn' THEN NOT coalesce(list_contains(e.values, json_extract_string(n.labels, '$."' || e.key || '"')), false)
-                WHEN 'Exists' THEN json_extract_string(n.labels, '$."' || e.key || '"') IS NOT NULL
-                WHEN 'DoesNotExist' THEN json_extract_string(n.labels, '$."' || e.key || '"') IS NULL
+                WHEN 'In' THEN list_contains(e.values, json_member(n.labels, e.key))
+                WHEN 'NotIn' THEN NOT coalesce(list_contains(e.values, json_member(n.labels, e.key)), false)
+                WHEN 'Exists' THEN json_member(n.labels, e.key) IS NOT NULL
+                WHEN 'DoesNotExist' THEN json_member(n.labels, e.key) IS NULL
                 ELSE true END, false))) = 0)) > 0
     WHERE len(v.terms) > 0
     GROUP BY ALL

@@ -163,7 +163,7 @@ node_pairs AS MATERIALIZED (
 ),
 placement_nodes AS (
     SELECT bundle_id, tols_sig, selector_sig, name FROM node_pairs
-    WHERE len(list_filter(map_entries(selector), lambda s: json_extract_string(labels, '$."' || s.key || '"') IS DISTINCT FROM s.value)) = 0
+    WHERE len(list_filter(map_entries(selector), lambda s: json_member(labels, s.key) IS DISTINCT FROM s.value)) = 0
 ),
 eligible AS (
     SELECT w.bundle_id, w.kind, w.namespace, w.name, list(n.name ORDER BY n.name) AS nodes

@@ -214,6 +214,58 @@ mod tests {
         }
     }
 
+    /// Keys and names from a bundle may hold any character: `json_member` reads exactly the
+    /// member named, and `regex_escape` makes a pattern that matches exactly the text.
+    #[test]
+    fn member_and_escape_macros_take_any_text() {
+        let conn = Connection::open_in_memory().expect("duckdb");
+        conn.execute_batch(ktriage_schema::sql::MACROS.1)
+            .expect("macros");
+        let labels = r#"{"a\"b":"quote","*":"star","x/y~z":"slash","":"empty","$.k":"path","app":"web","n":7}"#;
+        let member = |obj: &str, key: &str| -> Option<String> {
+            conn.query_row("SELECT json_member(CAST(? AS JSON), ?)", [obj, key], |r| {
+                r.get(0)
+            })
+            .expect("json_member")
+        };
+        for (key, want) in [
+            ("a\"b", Some("quote")),
+            ("*", Some("star")),
+            ("x/y~z", Some("slash")),
+            ("", Some("empty")),
+            ("$.k", Some("path")),
+            ("app", Some("web")),
+            ("n", Some("7")),
+            ("x", None),
+            ("~1", None),
+        ] {
+            assert_eq!(member(labels, key).as_deref(), want, "json_member({key:?})");
+        }
+        assert_eq!(member(r#"["web"]"#, "0"), None, "not an object");
+        let matches = |text: &str, name: &str| -> bool {
+            conn.query_row(
+                "SELECT regexp_matches(?, '^' || regex_escape(?) || '-[0-9]+$')",
+                [text, name],
+                |r| r.get(0),
+            )
+            .expect("regex_escape")
+        };
+        for name in [
+            "web",
+            "a.b",
+            "m-(x",
+            "\u{1b}[31m",
+            "x{2,}",
+            "a|b",
+            "c\\d",
+            "$^?*+",
+        ] {
+            assert!(matches(&format!("{name}-12"), name), "{name:?}");
+            assert!(!matches(&format!("{name}x-12"), name), "{name:?}");
+        }
+        assert!(!matches("axb-1", "a.b"), "a dot is not any character");
+    }
+
     #[test]
     fn seal_without_query_threads_keeps_one_per_core() {
         let spill = tempfile::tempdir().expect("tempdir");

@@ -41,6 +41,20 @@ CREATE MACRO image_registry(img) AS (
          ELSE 'docker.io' END
 );
 
+-- The JSON pointer of the member `key` of an object: whatever the key holds (a quote, a `*`,
+-- a `.` from a stranger's bundle), it names that one key, never a path that fails to parse
+-- or matches other members, as `'$."' || key || '"'` would.
+CREATE MACRO json_pointer(key) AS '/' || replace(replace(key, '~', '~0'), '/', '~1');
+
+-- The text of member `key` of the JSON object `obj` (a label's value), NULL when `obj` is not
+-- an object.
+CREATE MACRO json_member(obj, key) AS
+    CASE WHEN json_type(obj) = 'OBJECT' THEN json_extract_string(obj, json_pointer(key)) END;
+
+-- `s` as a regular expression that matches exactly `s`: every character RE2 gives a meaning
+-- to is escaped. For patterns that embed a name from a bundle, which may hold any character.
+CREATE MACRO regex_escape(s) AS regexp_replace(s, '([\\.^$|?*+()\[\]{}])', '\\\1', 'g');
+
 -- Days from a to b (fractional).
 CREATE MACRO days_between(a, b) AS (epoch(b) - epoch(a)) / 86400.0;
 

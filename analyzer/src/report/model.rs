@@ -468,7 +468,8 @@ fn clusters(conn: &Connection) -> Result<Vec<ClusterOverview>> {
             })
             .collect();
         let mut stmt = conn.prepare(
-            "SELECT n.name, n.ready, array_to_string(n.roles, ','), coalesce(n.kubelet_version, ''),
+            // A node object without a name (a stranger's bundle) is still a row of the table.
+            "SELECT coalesce(n.name, ''), n.ready, array_to_string(n.roles, ','), coalesce(n.kubelet_version, ''),
                 coalesce(n.internal_ip, ''), coalesce(n.os_image, ''), coalesce(n.kernel_version, ''),
                 coalesce(n.container_runtime_version, ''),
                 (SELECT count(*) FROM pods p WHERE p.bundle_id = n.bundle_id AND p.node = n.name),
