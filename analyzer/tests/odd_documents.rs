@@ -148,17 +148,14 @@ fn alter_bundle(bundle: &Path, dir: &Path, rng: &mut Rng, p: f64) -> PathBuf {
 
 /// Analyzes `bundles` altered with `seed` and `p` (in `dir`): exit 0, no rule failed, every
 /// report written. `case` names what was altered in a failure.
-fn assert_analyzed(case: &str, bundles: &[PathBuf], dir: &Path, seed: u64, p: f64) {
+fn assert_analyzed(case: &str, bundles: &[PathBuf], dir: &Path, seed: u64, p: f64) -> Vec<PathBuf> {
     std::fs::create_dir_all(dir).expect("mkdir");
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ seed);
-    let altered: Vec<String> = bundles
+    let altered: Vec<PathBuf> = bundles
         .iter()
-        .map(|b| {
-            alter_bundle(b, dir, &mut rng, p)
-                .to_string_lossy()
-                .into_owned()
-        })
+        .map(|b| alter_bundle(b, dir, &mut rng, p))
         .collect();
+    let paths = texts(&altered);
     let out = dir.join("report");
     let mut args = vec![
         "analyze",
@@ -168,7 +165,7 @@ fn assert_analyzed(case: &str, bundles: &[PathBuf], dir: &Path, seed: u64, p: f6
         "-o",
         out.to_str().expect("utf-8"),
     ];
-    args.extend(altered.iter().map(String::as_str));
+    args.extend(paths.iter().map(String::as_str));
     let o = ktriage(&args);
     let err = stderr(&o);
     let what = format!("{case}, seed {seed}, p {p}");
@@ -182,6 +179,14 @@ fn assert_analyzed(case: &str, bundles: &[PathBuf], dir: &Path, seed: u64, p: f6
         serde_json::from_slice(&std::fs::read(out.join("findings.json")).expect("findings"))
             .expect("findings.json parses");
     assert!(findings.is_object(), "{what}: {findings}");
+    altered
+}
+
+fn texts(paths: &[PathBuf]) -> Vec<String> {
+    paths
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect()
 }
 
 #[test]
@@ -198,7 +203,36 @@ fn documents_of_any_shape_are_analyzed_by_every_rule() {
         (7, 0.5),
     ] {
         let dir = tmp.path().join(format!("seed-{seed}"));
-        assert_analyzed("the sample", &sample, &dir, seed, p);
+        let altered = assert_analyzed("the sample", &sample, &dir, seed, p);
+        // The same documents compared with the originals, and exported for fleet queries.
+        let [before, after] = [&sample, &altered].map(|b| texts(&b[..1]).remove(0));
+        let out = dir.join("diff");
+        let o = ktriage(&[
+            "diff",
+            "-q",
+            "-o",
+            out.to_str().expect("utf-8"),
+            &before,
+            &after,
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "diff, seed {seed}: {}",
+            stderr(&o)
+        );
+        assert!(out.join("diff.json").is_file(), "diff, seed {seed}");
+        let out = dir.join("export");
+        let paths = texts(&altered);
+        let mut args = vec!["export", "-q", "-o", out.to_str().expect("utf-8")];
+        args.extend(paths.iter().map(String::as_str));
+        let o = ktriage(&args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "export, seed {seed}: {}",
+            stderr(&o)
+        );
     }
 }
 

@@ -151,8 +151,14 @@ pub fn read(conn: &Connection, bundles: &[OpenBundle]) -> Result<Facts> {
     for key in rows {
         facts.present.insert(key?);
     }
+    // A stranger's documents may leave any part of a row NULL (a container without a name,
+    // a limit of null): such a field names nothing that can be compared.
     let mut stmt = conn
-        .prepare(FIELDS)
+        .prepare(&format!(
+            "SELECT * FROM ({FIELDS}) f(kind, namespace, name, field, value, how)
+             WHERE kind IS NOT NULL AND namespace IS NOT NULL AND name IS NOT NULL
+               AND field IS NOT NULL AND value IS NOT NULL"
+        ))
         .context("reading the fields to compare")?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
