@@ -114,8 +114,9 @@ struct Row {
     len: u32,
     namespace: u32,
     name: u32,
-    /// The object lacks `apiVersion` or `kind`: they are added when it is served.
-    needs_type_meta: bool,
+    /// `apiVersion` and `kind` as stored ("" when absent): where they are not the served
+    /// resource's, the served object gets the resource's.
+    type_meta: (u32, u32),
     labels: Box<[(u32, u32)]>,
     /// `(index into INDEXED_FIELDS, value)` for the fields present.
     fields: Box<[(u8, u32)]>,
@@ -129,6 +130,8 @@ pub struct ResourceIndex {
     strings: Strings,
     max_resource_version: u64,
     first_type: Option<(String, String)>,
+    /// `file:line` of each object without a name: kubectl cannot name it, so it is not served.
+    nameless: Vec<String>,
 }
 
 /// One indexed object, as seen through the index.
@@ -177,9 +180,13 @@ impl<'a> RowRef<'a> {
         Some(self.index.strings.get(value))
     }
 
-    /// Whether the stored object lacks `apiVersion` or `kind`.
-    pub fn needs_type_meta(&self) -> bool {
-        self.row.needs_type_meta
+    /// `apiVersion` and `kind` as stored, "" when absent.
+    pub fn type_meta(&self) -> (&'a str, &'a str) {
+        let strings = &self.index.strings;
+        (
+            strings.get(self.row.type_meta.0),
+            strings.get(self.row.type_meta.1),
+        )
     }
 }
 
@@ -202,6 +209,7 @@ impl ResourceIndex {
         let mut number = 0u64;
         let mut max_resource_version = 0u64;
         let mut first_type = None;
+        let mut nameless = Vec::new();
         loop {
             line.clear();
             let n = reader.read_until(b'\n', &mut line).map_err(io_err)?;
@@ -223,9 +231,11 @@ impl ResourceIndex {
             let mut values = picked.scalars.into_iter();
             let mut next = || values.next().flatten();
             let (api_version, kind, namespace, name, rv) = (next(), next(), next(), next(), next());
-            let name = name
-                .filter(|n| !n.is_empty())
-                .ok_or_else(|| malformed("object has no metadata.name".into()))?;
+            // A stranger's bundle may hold one odd object among thousands: the rest is served.
+            let Some(name) = name.filter(|n| !n.is_empty()) else {
+                nameless.push(format!("{rel}:{number}"));
+                continue;
+            };
             if let (None, Some(a), Some(k)) = (&first_type, &api_version, &kind) {
                 first_type = Some((a.clone(), k.clone()));
             }
@@ -247,7 +257,10 @@ impl ResourceIndex {
                 len,
                 namespace: strings.intern(namespace.as_deref().unwrap_or("")),
                 name: strings.intern(&name),
-                needs_type_meta: api_version.is_none() || kind.is_none(),
+                type_meta: (
+                    strings.intern(api_version.as_deref().unwrap_or("")),
+                    strings.intern(kind.as_deref().unwrap_or("")),
+                ),
                 labels: labels.into(),
                 fields: fields.into(),
             });
@@ -262,7 +275,13 @@ impl ResourceIndex {
             strings,
             max_resource_version,
             first_type,
+            nameless,
         })
+    }
+
+    /// `file:line` of the objects left out for having no `metadata.name` (a string).
+    pub fn nameless(&self) -> &[String] {
+        &self.nameless
     }
 
     /// Number of objects.
@@ -375,7 +394,7 @@ mod tests {
         assert_eq!(idx.range(Some("nope")).len(), 0);
         let i = idx.find("ns2", "a").expect("found");
         let row = idx.row(i).expect("row");
-        assert!(row.needs_type_meta());
+        assert_eq!(row.type_meta(), ("", ""));
         assert_eq!(row.field("status.phase"), Some("Failed"));
         assert_eq!(row.field("spec.nodeName"), Some(""));
         assert_eq!(row.field("spec.other"), None);
@@ -389,12 +408,26 @@ mod tests {
     }
 
     #[test]
-    fn nameless_object_is_a_one_line_error() {
-        let err =
-            build("{\"metadata\":{\"name\":\"a\"}}\n{\"metadata\":{}}\n").expect_err("refused");
+    fn nameless_objects_are_left_out_and_named_by_line() {
+        let idx = build(concat!(
+            "{\"metadata\":{\"name\":\"a\"}}\n",
+            "{\"metadata\":{}}\n",
+            "{\"metadata\":{\"name\":null}}\n",
+            "{\"metadata\":{\"name\":7}}\n",
+            "{\"metadata\":{\"name\":\"\"}}\n",
+            "{\"metadata\":{\"name\":\"b\"}}\n",
+        ))
+        .expect("indexed");
+        // A number is a name, as its text.
+        assert_eq!(idx.len(), 3);
+        assert!(["a", "b", "7"].iter().all(|n| idx.find("", n).is_some()));
         assert_eq!(
-            err.to_string(),
-            "cluster/core/v1/pods.ndjson:2: object has no metadata.name"
+            idx.nameless(),
+            [
+                "cluster/core/v1/pods.ndjson:2",
+                "cluster/core/v1/pods.ndjson:3",
+                "cluster/core/v1/pods.ndjson:5"
+            ]
         );
     }
 }

@@ -172,7 +172,7 @@ pub async fn get(
     }
 }
 
-/// The stored object at `i` as a JSON value, `apiVersion` and `kind` filled in.
+/// The stored object at `i` as a JSON value, with the resource's `apiVersion` and `kind`.
 pub fn read_object(resource: &Resource, i: usize) -> std::io::Result<Value> {
     let bytes = resource
         .index()
@@ -184,12 +184,16 @@ pub fn read_object(resource: &Resource, i: usize) -> std::io::Result<Value> {
     Ok(object)
 }
 
-/// The stored bytes of the object at `i`, re-encoded only when `apiVersion` or `kind` is missing.
+/// The stored bytes of the object at `i`, re-encoded only when its `apiVersion` or `kind` is
+/// missing or not the resource's (a stranger's bundle may hold anything there, and kubectl
+/// cannot decode an object whose kind its resource does not serve).
 fn read_bytes(resource: &Resource, i: usize) -> std::io::Result<Vec<u8>> {
     let Some(index) = resource.index() else {
         return Ok(Vec::new());
     };
-    let needs = index.row(i).is_some_and(|r| r.needs_type_meta());
+    let needs = index.row(i).is_some_and(|r| {
+        r.type_meta() != (resource.api_version().as_str(), resource.api.kind.as_str())
+    });
     if !needs {
         return index.read(i);
     }
@@ -197,12 +201,11 @@ fn read_bytes(resource: &Resource, i: usize) -> std::io::Result<Vec<u8>> {
     serde_json::to_vec(&object).map_err(std::io::Error::other)
 }
 
+/// Sets `apiVersion` and `kind` to the served resource's, as the API server does.
 fn fill_type_meta(object: &mut Value, resource: &Resource) {
     if let Some(map) = object.as_object_mut() {
-        map.entry("apiVersion")
-            .or_insert_with(|| json!(resource.api_version()));
-        map.entry("kind")
-            .or_insert_with(|| json!(resource.api.kind));
+        map.insert("apiVersion".into(), json!(resource.api_version()));
+        map.insert("kind".into(), json!(resource.api.kind));
     }
 }
 

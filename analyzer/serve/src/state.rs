@@ -75,6 +75,18 @@ impl ServeState {
         &self.source
     }
 
+    /// `file:line` of the objects not served for having no name, over all resources.
+    pub fn nameless(&self) -> Vec<String> {
+        let mut all: Vec<String> = self
+            .catalog
+            .resources()
+            .filter_map(|r| r.index())
+            .flat_map(|i| i.nameless().iter().cloned())
+            .collect();
+        all.sort();
+        all
+    }
+
     /// Number of objects served, over all resources.
     pub fn object_count(&self) -> usize {
         self.catalog

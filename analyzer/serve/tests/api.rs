@@ -807,19 +807,43 @@ fn host_bundles_are_not_served() {
 }
 
 #[test]
-fn malformed_objects_fail_with_one_line() {
+fn nameless_objects_are_not_served_and_are_listed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bundle = BundleBuilder::new()
         .file(
             &layout::resource_path("", "v1", "pods"),
-            "{\"metadata\":{\"namespace\":\"a\"}}\n",
+            "{\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"}}\n{\"metadata\":{\"namespace\":\"a\"}}\n",
         )
         .open(dir.path());
-    let err = ServeState::new(&[bundle]).expect_err("refused");
-    let text = err.to_string();
-    assert!(
-        text.contains("cluster/core/v1/pods.ndjson:1: object has no metadata.name"),
-        "{text}"
+    let state = ServeState::new(&[bundle]).expect("the rest is served");
+    assert_eq!(state.object_count(), 1);
+    assert_eq!(state.nameless(), ["cluster/core/v1/pods.ndjson:2"]);
+}
+
+/// A stranger's object may carry any `apiVersion` and `kind`: it is served as what its
+/// resource serves, as the API server does, so kubectl can decode it; the rest is untouched.
+#[tokio::test]
+async fn objects_are_served_with_their_resources_type() {
+    let api = api(BundleBuilder::new().file(
+        &layout::resource_path("", "v1", "pods"),
+        concat!(
+            "{\"apiVersion\":\"yes\",\"kind\":7,\"metadata\":{\"namespace\":\"a\",\"name\":\"odd\"},\"spec\":{\"nodeName\":\"n\"}}\n",
+            "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"namespace\":\"a\",\"name\":\"p\"}}\n",
+        ),
+    ));
+    let odd = api.get("/api/v1/namespaces/a/pods/odd").await.json();
+    assert_eq!(
+        (&odd["apiVersion"], &odd["kind"]),
+        (&json!("v1"), &json!("Pod"))
     );
-    assert!(!text.contains('\n'));
+    assert_eq!(odd["spec"]["nodeName"], "n");
+    let list = api.get("/api/v1/pods").await.json();
+    for item in list["items"].as_array().expect("items") {
+        assert_eq!(
+            (&item["apiVersion"], &item["kind"]),
+            (&json!("v1"), &json!("Pod")),
+            "{item}"
+        );
+    }
+    assert_eq!(names(&list), ["a/odd", "a/p"]);
 }

@@ -92,6 +92,18 @@ pub fn run(args: &ServeArgs) -> Result<()> {
                 ktriage_serve::cluster_url(&url, n),
                 ktriage_serve::context_name(n),
             );
+            let nameless = state.nameless();
+            if let Some(first) = nameless.first() {
+                let more = match nameless.len() {
+                    1 => String::new(),
+                    n => format!(" and {} more", n - 1),
+                };
+                eprintln!(
+                    "ktriage: not serving {} object(s) of {} without metadata.name (kubectl cannot name them): {first}{more}",
+                    nameless.len(),
+                    state.source().display(),
+                );
+            }
         }
         eprintln!("ktriage: Ctrl-C to stop");
         println!("export KUBECONFIG={}", kubeconfig.display());
