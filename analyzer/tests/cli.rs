@@ -910,3 +910,48 @@ fn version_names_crate_commit_bundle_format_and_duckdb() {
         )
     );
 }
+
+/// A third party's rule file chooses its title, advice and patterns: `rules` and `explain`
+/// show them with control characters escaped, never raw on the terminal.
+#[test]
+fn third_party_rule_text_reaches_the_terminal_escaped() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rule = concat!(
+        "/* ---\n",
+        "id = \"odd-text\"\n",
+        "severity = \"low\"\n",
+        "faq = [\"DCE-01\"]\n",
+        "category = \"workloads\"\n",
+        "patterns = [\"odd marker\"]\n",
+        "[title]\n",
+        "en = \"Odd \\u001b[2J\\u0007 title\"\n",
+        "zh = \"Odd \\u001b]0;x\\u0007 title\"\n",
+        "[remediation]\n",
+        "en = \"Fix \\u001b[31m it\"\n",
+        "zh = \"Fix \\u001b[31m it\"\n",
+        "--- */\n",
+        "SELECT 'x' AS resource, 'y' AS message WHERE false\n",
+    );
+    std::fs::write(tmp.path().join("odd-text.sql"), rule).expect("write");
+    let dir = tmp.path().to_str().expect("utf-8");
+    for args in [
+        vec!["rules", "--rules", dir],
+        vec![
+            "explain",
+            "--lang",
+            "en",
+            "--rules",
+            dir,
+            "odd marker \u{1b}[5m here",
+        ],
+    ] {
+        let o = ktriage(&args);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(out.contains("Odd"), "{args:?}: {out}");
+        assert!(
+            !out.chars().any(|c| c.is_control() && c != '\n'),
+            "{args:?}: {out:?}"
+        );
+    }
+}

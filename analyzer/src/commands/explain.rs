@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 use anyhow::{Context, Result, bail};
+use ktriage_schema::text::Safe;
 use serde::Deserialize;
 
 use crate::cli::ExplainArgs;
@@ -132,18 +133,22 @@ pub fn run(args: &ExplainArgs, builtin: rules::Builtin) -> Result<bool> {
                 None => id.clone(),
             })
             .collect();
+        // Titles and advice of a third party's rules, and the pasted text matched, may hold
+        // control characters: shown escaped, never sent to the terminal raw.
         println!(
             "== {} {}",
-            m.title,
-            m.rule
-                .as_ref()
-                .map(|r| format!("[{r}]"))
-                .unwrap_or_default()
+            Safe(&m.title),
+            Safe(
+                &m.rule
+                    .as_ref()
+                    .map(|r| format!("[{r}]"))
+                    .unwrap_or_default()
+            )
         );
-        println!("   FAQ: {}", sources.join("; "));
-        println!("   matched: {}", m.matched.join(" | "));
+        println!("   FAQ: {}", Safe(&sources.join("; ")));
+        println!("   matched: {}", Safe(&m.matched.join(" | ")));
         for line in m.remediation.trim().lines() {
-            println!("   {line}");
+            println!("   {}", Safe(line));
         }
         println!();
     }

@@ -1,6 +1,7 @@
 //! `ktriage rules`: the rule list with ids, severities, FAQ ids and titles in both languages.
 
 use anyhow::Result;
+use ktriage_schema::text::Safe;
 
 use crate::cli::RulesArgs;
 use crate::rules::{self, Lang};
@@ -42,11 +43,12 @@ pub fn run(args: &RulesArgs, builtin: rules::Builtin) -> Result<()> {
     for r in &rules {
         println!(
             "{:<id_width$}  {:<8}  {:<faq_width$}  {} / {}",
-            r.meta.id,
+            Safe(&r.meta.id),
             r.meta.severity.as_str(),
-            r.meta.faq.join(","),
-            r.meta.title.get(first),
-            r.meta.title.get(second)
+            Safe(&r.meta.faq.join(",")),
+            // A third party's rule file chooses its title: shown, never obeyed.
+            Safe(r.meta.title.get(first)),
+            Safe(r.meta.title.get(second))
         );
     }
     println!("{} rules", rules.len());

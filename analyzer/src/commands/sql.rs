@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Result;
 use duckdb::types::Value;
 use duckdb::{Connection, InterruptHandle};
+use ktriage_schema::text::terminal_safe;
 
 use crate::case::Case;
 use crate::cli::{SqlArgs, SqlOutput};
@@ -256,11 +257,14 @@ fn render(
             }
         }
         SqlOutput::Tsv => {
-            writeln!(out, "{}", columns.join("\t"))?;
+            let names: Vec<String> = columns.iter().map(|c| terminal_safe(c)).collect();
+            writeln!(out, "{}", names.join("\t"))?;
             for row in rows {
                 let cells: Vec<String> = row
                     .iter()
-                    .map(|v| v.clone().unwrap_or_default().replace(['\t', '\n'], " "))
+                    .map(|v| {
+                        terminal_safe(&v.clone().unwrap_or_default().replace(['\t', '\n'], " "))
+                    })
                     .collect();
                 writeln!(out, "{}", cells.join("\t"))?;
             }
@@ -268,10 +272,12 @@ fn render(
         SqlOutput::Table => {
             const MAX_WIDTH: usize = 60;
             let cell = |v: &Option<String>| -> String {
-                let s = v
-                    .clone()
-                    .unwrap_or_else(|| "NULL".into())
-                    .replace('\n', "⏎");
+                // Bundle text may hold ESC, NUL and the like: shown escaped, never sent raw.
+                let s = terminal_safe(
+                    &v.clone()
+                        .unwrap_or_else(|| "NULL".into())
+                        .replace('\n', "⏎"),
+                );
                 if s.chars().count() > MAX_WIDTH {
                     format!("{}…", s.chars().take(MAX_WIDTH - 1).collect::<String>())
                 } else {
@@ -301,7 +307,8 @@ fn render(
                     .trim_end()
                     .to_string()
             };
-            writeln!(out, "{}", line(columns))?;
+            let names: Vec<String> = columns.iter().map(|c| terminal_safe(c)).collect();
+            writeln!(out, "{}", line(&names))?;
             writeln!(
                 out,
                 "{}",
@@ -323,4 +330,32 @@ fn render(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Values from a bundle reach the terminal escaped in every output but JSON (which
+    /// escapes them itself): no ESC, NUL or other control character is written raw.
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let columns = vec!["name\u{7}".to_string(), "ns".to_string()];
+        let rows: Rows = vec![vec![
+            Some("\u{0}\u{1b}[31mred\r".to_string()),
+            Some("a\tb\nc".to_string()),
+        ]];
+        for output in [SqlOutput::Table, SqlOutput::Tsv, SqlOutput::Json] {
+            let mut out = Vec::new();
+            render(&columns, &rows, 1, output, &mut out).expect("render");
+            let text = String::from_utf8(out).expect("utf-8");
+            assert!(
+                !text
+                    .chars()
+                    .any(|c| c.is_control() && c != '\n' && c != '\t'),
+                "{output:?}: {text:?}"
+            );
+            assert!(text.contains("red"), "{output:?}: {text:?}");
+        }
+    }
 }
