@@ -66,7 +66,10 @@ impl<'a> Session<'a> {
             );
             return false;
         }
-        print_result(result, self.output, &mut std::io::stdout().lock())
+        let stdout = std::io::stdout();
+        // TSV piped to a program keeps the values exact; on a terminal it is shown escaped.
+        let terminal = stdout.is_terminal();
+        print_result(result, self.output, terminal, &mut stdout.lock())
     }
 }
 
@@ -138,6 +141,7 @@ pub(crate) fn repl(what: &str, session: &Session) -> Result<bool> {
 fn print_result(
     result: Result<(Vec<String>, Rows, usize)>,
     output: SqlOutput,
+    terminal: bool,
     out: &mut impl Write,
 ) -> bool {
     if crate::stop::requested().is_some() {
@@ -145,7 +149,7 @@ fn print_result(
     }
     match result {
         Ok((columns, rows, total)) => {
-            let _ = render(&columns, &rows, total, output, out);
+            let _ = render(&columns, &rows, total, output, terminal, out);
             true
         }
         Err(e) => {
@@ -231,13 +235,20 @@ pub fn query_text(conn: &Connection, query: &str) -> Result<(Vec<String>, Rows, 
     Ok((columns, out, total))
 }
 
+/// Writes rows as `output`. The table, for people, shows control characters escaped; TSV does
+/// so when written to a `terminal`, and is exact otherwise; JSON escapes them itself.
 fn render(
     columns: &[String],
     rows: &Rows,
     total: usize,
     output: SqlOutput,
+    terminal: bool,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
+    let tsv_text = |text: &str| {
+        let text = text.replace(['\t', '\n'], " ");
+        if terminal { terminal_safe(&text) } else { text }
+    };
     match output {
         SqlOutput::Json => {
             for row in rows {
@@ -257,14 +268,12 @@ fn render(
             }
         }
         SqlOutput::Tsv => {
-            let names: Vec<String> = columns.iter().map(|c| terminal_safe(c)).collect();
+            let names: Vec<String> = columns.iter().map(|c| tsv_text(c)).collect();
             writeln!(out, "{}", names.join("\t"))?;
             for row in rows {
                 let cells: Vec<String> = row
                     .iter()
-                    .map(|v| {
-                        terminal_safe(&v.clone().unwrap_or_default().replace(['\t', '\n'], " "))
-                    })
+                    .map(|v| tsv_text(v.as_deref().unwrap_or_default()))
                     .collect();
                 writeln!(out, "{}", cells.join("\t"))?;
             }
@@ -336,8 +345,9 @@ fn render(
 mod tests {
     use super::*;
 
-    /// Values from a bundle reach the terminal escaped in every output but JSON (which
-    /// escapes them itself): no ESC, NUL or other control character is written raw.
+    /// Values from a bundle reach a terminal escaped in every output but JSON (which escapes
+    /// them itself): no ESC, NUL or other control character is written raw. Piped, TSV keeps
+    /// them exact for the program reading it.
     #[test]
     fn control_characters_never_reach_the_terminal() {
         let columns = vec!["name\u{7}".to_string(), "ns".to_string()];
@@ -347,7 +357,7 @@ mod tests {
         ]];
         for output in [SqlOutput::Table, SqlOutput::Tsv, SqlOutput::Json] {
             let mut out = Vec::new();
-            render(&columns, &rows, 1, output, &mut out).expect("render");
+            render(&columns, &rows, 1, output, true, &mut out).expect("render");
             let text = String::from_utf8(out).expect("utf-8");
             assert!(
                 !text
@@ -357,5 +367,11 @@ mod tests {
             );
             assert!(text.contains("red"), "{output:?}: {text:?}");
         }
+        let mut out = Vec::new();
+        render(&columns, &rows, 1, SqlOutput::Tsv, false, &mut out).expect("render");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "name\u{7}\tns\n\u{0}\u{1b}[31mred\r\ta b c\n"
+        );
     }
 }
