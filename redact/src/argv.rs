@@ -11,16 +11,48 @@ use super::{Counts, Kind};
 /// Flags that name a user, after which `-p` is a password (mysql, psql-style clients).
 const USER_FLAGS: &[&str] = &["-u", "--user", "--username"];
 
-/// Redacts the item after each credential flag of `items`; true when anything changed.
+/// Clients whose `-p<password>` takes the password in the same item (`-phunter2`).
+const MYSQL_CLIENTS: &[&str] = &[
+    "mysql",
+    "mysqldump",
+    "mysqladmin",
+    "mysqlimport",
+    "mysqlcheck",
+    "mariadb",
+    "mariadb-dump",
+    "mariadb-admin",
+];
+
+/// Redacts the item after each credential flag of `items`, and the password of a mysql
+/// client's `-p<password>`; true when anything changed.
 pub(super) fn redact_flag_values(tally: &Counts, items: &mut [Value]) -> bool {
     let mut changed = false;
     let mut after_user_flag = false;
-    for i in 1..items.len() {
-        let Some(flag) = items[i - 1].as_str() else {
+    let (mut mysql, mut redis, mut sshpass) = (false, false, false);
+    for i in 0..items.len() {
+        if let Some(item) = items[i].as_str() {
+            let program = item.rsplit('/').next().unwrap_or(item);
+            mysql |= MYSQL_CLIENTS.contains(&program);
+            redis |= program == "redis-cli";
+            sshpass |= program == "sshpass";
+        }
+        if mysql
+            && let Value::String(item) = &mut items[i]
+            && let Some(password) = item.strip_prefix("-p")
+            && is_flag_value(password)
+        {
+            *item = format!("-p{}", replacement(password.len()));
+            tally.add(Kind::CommandLineFlag, 1);
+            changed = true;
+            continue;
+        }
+        let Some(flag) = i.checked_sub(1).and_then(|p| items[p].as_str()) else {
             continue;
         };
         after_user_flag |= USER_FLAGS.contains(&flag);
-        let takes_secret = is_credential_flag(flag) || (flag == "-p" && after_user_flag);
+        let takes_secret = is_credential_flag(flag)
+            || (flag == "-p" && (after_user_flag || sshpass))
+            || (flag == "-a" && redis);
         if takes_secret
             && let Value::String(value) = &mut items[i]
             && is_flag_value(value)
@@ -72,6 +104,40 @@ mod tests {
         let out = redact(json!(["mysql", "-u", "root", "-p", "pw-canary", "db"]));
         assert_eq!(out[4], "<redacted len=9>");
         assert_eq!(out[5], "db");
+    }
+
+    #[test]
+    fn client_passwords_in_their_own_forms_go() {
+        let out = redact(json!([
+            "/usr/bin/mysql",
+            "-uroot",
+            "-phunter2",
+            "-P3306",
+            "db"
+        ]));
+        assert_eq!(
+            out,
+            json!([
+                "/usr/bin/mysql",
+                "-uroot",
+                "-p<redacted len=7>",
+                "-P3306",
+                "db"
+            ])
+        );
+        let out = redact(json!(["mysqldump", "-p", "-h", "db"]));
+        assert_eq!(
+            out,
+            json!(["mysqldump", "-p", "-h", "db"]),
+            "a prompt, no password"
+        );
+        let out = redact(json!(["redis-cli", "-h", "r", "-a", "hunter2", "ping"]));
+        assert_eq!(out[4], "<redacted len=7>");
+        let out = redact(json!(["sshpass", "-p", "hunter2", "ssh", "host"]));
+        assert_eq!(out[2], "<redacted len=7>");
+        // Elsewhere -a and an attached -p mean other things.
+        let kept = json!(["tar", "-a", "x.tar", "ls", "-pthing"]);
+        assert_eq!(redact(kept.clone()), kept);
     }
 
     #[test]

@@ -51,12 +51,13 @@ pub(crate) enum Kind {
     UrlPassword,
     KubeconfigCredential,
     CredentialAssignment,
+    ProviderToken,
     CustomLiteral,
     CustomRegex,
 }
 
 impl Kind {
-    const ALL: [Kind; 14] = [
+    const ALL: [Kind; 15] = [
         Kind::SecretData,
         Kind::ConfigMapBinaryData,
         Kind::EnvCredential,
@@ -69,6 +70,7 @@ impl Kind {
         Kind::UrlPassword,
         Kind::KubeconfigCredential,
         Kind::CredentialAssignment,
+        Kind::ProviderToken,
         Kind::CustomLiteral,
         Kind::CustomRegex,
     ];
@@ -88,6 +90,7 @@ impl Kind {
             Kind::UrlPassword => "url-password",
             Kind::KubeconfigCredential => "kubeconfig-credential",
             Kind::CredentialAssignment => "credential-assignment",
+            Kind::ProviderToken => "provider-token",
             Kind::CustomLiteral => "custom-literal",
             Kind::CustomRegex => "custom-regex",
         }

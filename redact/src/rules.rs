@@ -62,7 +62,24 @@ fn command_line_flag() -> String {
     )
 }
 
-/// Values a credential field may hold that are not secrets.
+/// Tokens whose prefix names the provider that issued them (GitHub, GitLab, Slack, Google,
+/// Stripe, npm, Docker Hub, AWS access key ids): secrets wherever they appear, with no key
+/// before them.
+const PROVIDER_TOKEN: &str = r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}|glpat-[A-Za-z0-9_\-]{20,}|xox[abposr]-[A-Za-z0-9\-]{10,}|AIza[0-9A-Za-z_\-]{35}|[rs]k_(?:live|test)_[0-9A-Za-z]{16,}|npm_[A-Za-z0-9]{36,}|dckr_pat_[A-Za-z0-9_\-]{20,}|(?:AKIA|ASIA)[0-9A-Z]{16})\b";
+
+/// Passwords clients take in their own forms, in a command line: mysql's `-p<password>`
+/// (attached: `-p` alone prompts), `redis-cli -a <password>`, `sshpass -p <password>`.
+const CLIENT_PASSWORD: &str = r#"(?:\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mariadb|mariadb-dump|mariadb-admin)\b[^\r\n;|&]*?[ \t"']-p(?P<secret>[^\s"';&|]+)|\bredis-cli\b[^\r\n;|&]*?[ \t]-a[ \t]+(?P<secret_dq>[^\s"';&|]+)|\bsshpass\b[^\r\n;|&]*?[ \t]-p[ \t]*(?P<secret_sq>[^\s"';&|]+))"#;
+
+/// Redis's `requirepass` and `masterauth` lines (redis.conf in a ConfigMap), and an XML
+/// element named as a credential (`<password>…</password>`: Maven, Tomcat, .NET configs).
+fn config_line_or_element() -> String {
+    format!(
+        r#"(?im)(?:^[ \t]*(?:requirepass|masterauth)[ \t]+(?P<secret>[^\s"']+)|<{CREDENTIAL_KEY}>(?P<secret_dq>[^<\r\n]+)</)"#
+    )
+}
+
+/// Values a credential field may hold that are not secrets./// Values a credential field may hold that are not secrets.
 const NOT_SECRETS: &[&[u8]] = &[b"null", b"true", b"false", b"~"];
 
 /// Prefix of every replacement, so a redacted value is never redacted again.
@@ -103,6 +120,9 @@ impl TextRules {
             (Kind::CredentialAssignment, yaml_line(CREDENTIAL_KEY), true),
             (Kind::CredentialAssignment, credential_assignment(), true),
             (Kind::CommandLineFlag, command_line_flag(), true),
+            (Kind::CommandLineFlag, CLIENT_PASSWORD.to_string(), true),
+            (Kind::CredentialAssignment, config_line_or_element(), true),
+            (Kind::ProviderToken, PROVIDER_TOKEN.to_string(), false),
         ];
         let mut rules = Vec::new();
         for (kind, pattern, skip) in builtin {

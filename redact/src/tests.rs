@@ -541,3 +541,74 @@ fn counts_are_split_by_resource_kind() {
     assert_eq!(by_kind["kubeconfig-credential"][TEXT_KIND], 1);
     assert_eq!(r.summary().by_kind, by_kind);
 }
+
+/// Provider tokens need no key before them; clients' own password forms (mysql's attached
+/// `-p`, `redis-cli -a`, `sshpass -p`), redis.conf lines and XML credential elements are
+/// secrets too, in logs and in ConfigMaps alike.
+#[test]
+fn provider_tokens_client_passwords_and_config_forms() {
+    let r = redactor();
+    let tokens = [
+        "ghp_canary0123456789abcdefghijklmnopqrstu",
+        "github_pat_11canary0123456789abcdefghij",
+        "glpat-canary0123456789abcd",
+        "xoxb-123456789012-canary0123456",
+        "AIzaSyCanary0123456789abcdefghijklmnopq",
+        "sk_live_canary0123456789abcd",
+        "npm_canary0123456789abcdefghijklmnopqrstuv",
+        "dckr_pat_canary0123456789abcdef",
+        "AKIACANARY0123456789",
+    ];
+    for token in tokens {
+        let line = format!("level=info msg=\"cloning with {token} now\"");
+        let out = r.redact_text(&line);
+        assert_gone(&out, &[token]);
+        assert!(out.contains("cloning with <redacted len="), "{out}");
+    }
+    for (line, canary) in [
+        (
+            "sh -c mysql -uroot -pcanary-mysql -h db app",
+            "canary-mysql",
+        ),
+        (
+            "mysqldump --single-transaction -pcanary-dump app > x.sql",
+            "canary-dump",
+        ),
+        ("redis-cli -h redis -a canary-redis ping", "canary-redis"),
+        ("sshpass -p canary-ssh ssh root@node", "canary-ssh"),
+        ("requirepass canary-requirepass", "canary-requirepass"),
+        ("  masterauth canary-masterauth", "canary-masterauth"),
+        (
+            "<server><password>canary-xml</password></server>",
+            "canary-xml",
+        ),
+    ] {
+        assert_gone(&r.redact_text(line), &[canary]);
+    }
+    let mut cm = json!({
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "redis", "namespace": "a"},
+        "data": {"redis.conf": "port 6379\nrequirepass canary-cm-redis\n",
+                 "settings.xml": "<settings><servers><server><id>x</id><password>canary-cm-xml</password></server></servers></settings>"}
+    });
+    r.redact_json(&mut cm);
+    assert_gone(&cm.to_string(), &["canary-cm-redis", "canary-cm-xml"]);
+    assert!(
+        cm["data"]["redis.conf"]
+            .as_str()
+            .expect("text")
+            .starts_with("port 6379\n")
+    );
+    assert!(r.counts()["provider-token"] >= tokens.len() as u64);
+    // What only looks like them stays.
+    for kept in [
+        "image: docker.io/library/mysql:8.0@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "mysql -uroot -p -h db",
+        "mysqld --port=3306 -P3306",
+        "tar -a -cf x.tar.gz dir",
+        "<tokenPath>/var/run/secrets/token</tokenPath>",
+        "AKIA is a prefix",
+        "ghp_short",
+    ] {
+        assert_eq!(r.redact_text(kept), kept);
+    }
+}
