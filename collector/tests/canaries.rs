@@ -49,6 +49,7 @@ async fn no_canary_leaves_the_cluster() {
         "credential-field",
         "credential-assignment",
         "command-line-flag",
+        "provider-token",
     ] {
         assert!(
             counts.get(redactor).copied().unwrap_or(0) > 0,

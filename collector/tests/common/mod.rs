@@ -51,6 +51,9 @@ pub const CANARIES: &[&str] = &[
     "CANARY-cr-status-token-5e5e",
     "CANARY-sh-password-6f6f",
     "CANARY-flag-eq-password-7a7a",
+    "CANARY-mysqldump-8e8e",
+    "CANARY-redis-conf-9f9f",
+    "ghp_CANARYprovidertoken0123456789abcdefg",
 ];
 
 /// A PEM private key whose body is a canary.
@@ -206,7 +209,9 @@ impl Fixture {
             "settings": "mode=fast\ncustomer=CANARY-custom-literal-3141\n",
             "plain": "hello",
             "config.json": "{\"db\": {\"host\": \"pg\", \"password\": \"CANARY-json-cm-pw-5a5a\"}}",
-            "application.yaml": "db:\n  host: pg\n  pass: CANARY-yaml-cm-pass-6b6b\n  passwordFile: /etc/db/pw\n"
+            "application.yaml": "db:\n  host: pg\n  pass: CANARY-yaml-cm-pass-6b6b\n  passwordFile: /etc/db/pw\n",
+            "redis.conf": "port 6379\nrequirepass CANARY-redis-conf-9f9f\n",
+            "README": "clone with https://ghp_CANARYprovidertoken0123456789abcdefg@github.com/x/y"
         });
         // base64 of CANARY-binary-data-b1n4
         app_config["binaryData"] = json!({"keystore.jks": "Q0FOQVJZLWJpbmFyeS1kYXRhLWIxbjQ="});
@@ -242,6 +247,9 @@ impl Fixture {
                 {"name": "JAVA_OPTS", "value": "-Xmx1g -Djavax.net.ssl.trustStorePassword=CANARY-java-opts-9e9e"},
                 {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}
             ]
+        }, {
+            "name": "backup",
+            "command": ["mysqldump", "-uroot", "-pCANARY-mysqldump-8e8e", "app"]
         }]}}});
         f.add("apps", "v1", "deployments", vec![deploy]);
         let mut event = named("v1", "Event", Some("app"), "web.1");
