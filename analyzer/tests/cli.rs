@@ -17,10 +17,7 @@ fn ktriage_on(flags: &[&str], bundles: &[String]) -> Output {
 
 /// Builds every bundle of a fixture source into `dir`; returns the archive paths as arguments.
 fn build_case(source: &Path, dir: &Path) -> Vec<String> {
-    common::build_case(source, dir)
-        .iter()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect()
+    common::path_args(&common::build_case(source, dir))
 }
 
 #[test]

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{ktriage, stderr};
+use common::{ktriage, path_args, stderr};
 use ktriage_schema::layout::BundlePath;
 use ktriage_schema::reader::{Limits, open};
 use ktriage_schema::writer::{BundleWriter, WriterOptions};
@@ -155,7 +155,7 @@ fn assert_analyzed(case: &str, bundles: &[PathBuf], dir: &Path, seed: u64, p: f6
         .iter()
         .map(|b| alter_bundle(b, dir, &mut rng, p))
         .collect();
-    let paths = texts(&altered);
+    let paths = path_args(&altered);
     let out = dir.join("report");
     let mut args = vec![
         "analyze",
@@ -182,13 +182,6 @@ fn assert_analyzed(case: &str, bundles: &[PathBuf], dir: &Path, seed: u64, p: f6
     altered
 }
 
-fn texts(paths: &[PathBuf]) -> Vec<String> {
-    paths
-        .iter()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect()
-}
-
 #[test]
 fn documents_of_any_shape_are_analyzed_by_every_rule() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -205,7 +198,7 @@ fn documents_of_any_shape_are_analyzed_by_every_rule() {
         let dir = tmp.path().join(format!("seed-{seed}"));
         let altered = assert_analyzed("the sample", &sample, &dir, seed, p);
         // The same documents compared with the originals, and exported for fleet queries.
-        let [before, after] = [&sample, &altered].map(|b| texts(&b[..1]).remove(0));
+        let [before, after] = [&sample, &altered].map(|b| path_args(&b[..1]).remove(0));
         let out = dir.join("diff");
         let o = ktriage(&[
             "diff",
@@ -223,7 +216,7 @@ fn documents_of_any_shape_are_analyzed_by_every_rule() {
         );
         assert!(out.join("diff.json").is_file(), "diff, seed {seed}");
         let out = dir.join("export");
-        let paths = texts(&altered);
+        let paths = path_args(&altered);
         let mut args = vec!["export", "-q", "-o", out.to_str().expect("utf-8")];
         args.extend(paths.iter().map(String::as_str));
         let o = ktriage(&args);

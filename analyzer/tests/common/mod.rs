@@ -26,6 +26,14 @@ pub fn build_case(source: &Path, dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// `paths` as command-line arguments.
+pub fn path_args(paths: &[PathBuf]) -> Vec<String> {
+    paths
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect()
+}
+
 /// The sample cluster's bundles, built into `dir`.
 pub fn sample(dir: &Path) -> Vec<PathBuf> {
     build_case(&repo().join("tests/fixtures/sample"), dir)
