@@ -67,6 +67,10 @@ fn command_line_flag() -> String {
 /// before them.
 const PROVIDER_TOKEN: &str = r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}|glpat-[A-Za-z0-9_\-]{20,}|xox[abposr]-[A-Za-z0-9\-]{10,}|AIza[0-9A-Za-z_\-]{35}|[rs]k_(?:live|test)_[0-9A-Za-z]{16,}|npm_[A-Za-z0-9]{36,}|dckr_pat_[A-Za-z0-9_\-]{20,}|(?:AKIA|ASIA)[0-9A-Z]{16})\b";
 
+/// Incoming-webhook URLs, whose path is the credential: Slack's `hooks.slack.com/services/…`
+/// and Discord's `discord.com/api/webhooks/<id>/<token>`.
+const WEBHOOK_URL: &str = r"(?i)\b(?:hooks\.slack\.com/(?:services|workflows|triggers)/(?P<secret>[A-Za-z0-9_\-]+(?:/[A-Za-z0-9_\-]+)*)|discord(?:app)?\.com/api/webhooks/(?P<secret_dq>[0-9]+/[A-Za-z0-9_\-]+))";
+
 /// Passwords clients take in their own forms, in a command line: mysql's `-p<password>`
 /// (attached: `-p` alone prompts), `redis-cli -a <password>`, `sshpass -p <password>`.
 const CLIENT_PASSWORD: &str = r#"(?:\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mariadb|mariadb-dump|mariadb-admin)\b[^\r\n;|&]*?[ \t"']-p(?P<secret>[^\s"';&|]+)|\bredis-cli\b[^\r\n;|&]*?[ \t]-a[ \t]+(?P<secret_dq>[^\s"';&|]+)|\bsshpass\b[^\r\n;|&]*?[ \t]-p[ \t]*(?P<secret_sq>[^\s"';&|]+))"#;
@@ -123,6 +127,7 @@ impl TextRules {
             (Kind::CommandLineFlag, CLIENT_PASSWORD.to_string(), true),
             (Kind::CredentialAssignment, config_line_or_element(), true),
             (Kind::ProviderToken, PROVIDER_TOKEN.to_string(), false),
+            (Kind::ProviderToken, WEBHOOK_URL.to_string(), false),
         ];
         let mut rules = Vec::new();
         for (kind, pattern, skip) in builtin {

@@ -582,6 +582,14 @@ fn provider_tokens_client_passwords_and_config_forms() {
             "<server><password>canary-xml</password></server>",
             "canary-xml",
         ),
+        (
+            "SLACK_WEBHOOK=https://hooks.slack.com/services/T0001/B0002/canaryslackwebhook",
+            "canaryslackwebhook",
+        ),
+        (
+            "posting to https://discord.com/api/webhooks/123456/canary-discord-token",
+            "canary-discord-token",
+        ),
     ] {
         assert_gone(&r.redact_text(line), &[canary]);
     }
