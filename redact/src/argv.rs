@@ -11,8 +11,9 @@ use super::{Counts, Kind};
 /// Flags that name a user, after which `-p` is a password (mysql, psql-style clients).
 const USER_FLAGS: &[&str] = &["-u", "--user", "--username"];
 
-/// Clients whose `-p<password>` takes the password in the same item (`-phunter2`).
-const MYSQL_CLIENTS: &[&str] = &[
+/// Clients whose `-p<password>` takes the password in the same item (`-phunter2`); also
+/// what the text rule of the same form (`rules.rs`) looks for.
+pub(crate) const MYSQL_CLIENTS: &[&str] = &[
     "mysql",
     "mysqldump",
     "mysqladmin",

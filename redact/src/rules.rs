@@ -11,6 +11,7 @@ use std::borrow::Cow;
 
 use regex::bytes::{Captures, Regex, RegexSet};
 
+use super::argv::MYSQL_CLIENTS;
 use super::names::is_credential_field;
 use super::{Counts, Kind, RedactConfigError};
 
@@ -71,9 +72,15 @@ const PROVIDER_TOKEN: &str = r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-
 /// and Discord's `discord.com/api/webhooks/<id>/<token>`.
 const WEBHOOK_URL: &str = r"(?i)\b(?:hooks\.slack\.com/(?:services|workflows|triggers)/(?P<secret>[A-Za-z0-9_\-]+(?:/[A-Za-z0-9_\-]+)*)|discord(?:app)?\.com/api/webhooks/(?P<secret_dq>[0-9]+/[A-Za-z0-9_\-]+))";
 
-/// Passwords clients take in their own forms, in a command line: mysql's `-p<password>`
-/// (attached: `-p` alone prompts), `redis-cli -a <password>`, `sshpass -p <password>`.
-const CLIENT_PASSWORD: &str = r#"(?:\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mariadb|mariadb-dump|mariadb-admin)\b[^\r\n;|&]*?[ \t"']-p(?P<secret>[^\s"';&|]+)|\bredis-cli\b[^\r\n;|&]*?[ \t]-a[ \t]+(?P<secret_dq>[^\s"';&|]+)|\bsshpass\b[^\r\n;|&]*?[ \t]-p[ \t]*(?P<secret_sq>[^\s"';&|]+))"#;
+/// Passwords clients take in their own forms, in a command line: a mysql client's
+/// `-p<password>` (attached: `-p` alone prompts), `redis-cli -a <password>`, `sshpass -p
+/// <password>`.
+fn client_password() -> String {
+    let mysql = MYSQL_CLIENTS.join("|");
+    format!(
+        r#"(?:\b(?:{mysql})\b[^\r\n;|&]*?[ \t"']-p(?P<secret>[^\s"';&|]+)|\bredis-cli\b[^\r\n;|&]*?[ \t]-a[ \t]+(?P<secret_dq>[^\s"';&|]+)|\bsshpass\b[^\r\n;|&]*?[ \t]-p[ \t]*(?P<secret_sq>[^\s"';&|]+))"#
+    )
+}
 
 /// Redis's `requirepass` and `masterauth` lines (redis.conf in a ConfigMap), and an XML
 /// element named as a credential (`<password>…</password>`: Maven, Tomcat, .NET configs).
@@ -83,7 +90,7 @@ fn config_line_or_element() -> String {
     )
 }
 
-/// Values a credential field may hold that are not secrets./// Values a credential field may hold that are not secrets.
+/// Values a credential field may hold that are not secrets.
 const NOT_SECRETS: &[&[u8]] = &[b"null", b"true", b"false", b"~"];
 
 /// Prefix of every replacement, so a redacted value is never redacted again.
@@ -124,7 +131,7 @@ impl TextRules {
             (Kind::CredentialAssignment, yaml_line(CREDENTIAL_KEY), true),
             (Kind::CredentialAssignment, credential_assignment(), true),
             (Kind::CommandLineFlag, command_line_flag(), true),
-            (Kind::CommandLineFlag, CLIENT_PASSWORD.to_string(), true),
+            (Kind::CommandLineFlag, client_password(), true),
             (Kind::CredentialAssignment, config_line_or_element(), true),
             (Kind::ProviderToken, PROVIDER_TOKEN.to_string(), false),
             (Kind::ProviderToken, WEBHOOK_URL.to_string(), false),
