@@ -48,6 +48,19 @@ impl Resource {
         }
     }
 
+    /// Whether `api_version` and `kind` are this resource's: checked for every object served,
+    /// so without building the `apiVersion` text.
+    pub fn is_type(&self, api_version: &str, kind: &str) -> bool {
+        let version = if self.group.is_empty() {
+            Some(api_version)
+        } else {
+            api_version
+                .strip_prefix(self.group.as_str())
+                .and_then(|rest| rest.strip_prefix('/'))
+        };
+        version == Some(self.version.as_str()) && kind == self.api.kind
+    }
+
     /// The index, when the bundle holds the file.
     pub fn index(&self) -> Option<&ResourceIndex> {
         match &self.data {

@@ -192,7 +192,8 @@ fn read_bytes(resource: &Resource, i: usize) -> std::io::Result<Vec<u8>> {
         return Ok(Vec::new());
     };
     let needs = index.row(i).is_some_and(|r| {
-        r.type_meta() != (resource.api_version().as_str(), resource.api.kind.as_str())
+        let (api_version, kind) = r.type_meta();
+        !resource.is_type(api_version, kind)
     });
     if !needs {
         return index.read(i);
