@@ -24,18 +24,32 @@ pub(crate) const MYSQL_CLIENTS: &[&str] = &[
     "mariadb-admin",
 ];
 
-/// Redacts the item after each credential flag of `items`, and the password of a mysql
-/// client's `-p<password>`; true when anything changed.
+/// curl's flags for `user:password` (`--user`, and `--proxy-user` for the proxy); the
+/// password is what follows the first colon, and without one curl prompts.
+pub(crate) const CURL_USER_FLAGS: &[&str] = &["-u", "--user", "-U", "--proxy-user"];
+
+/// Redacts the item after each credential flag of `items`, the password of a mysql
+/// client's `-p<password>` and of curl's `-u user:password`; true when anything changed.
 pub(super) fn redact_flag_values(tally: &Counts, items: &mut [Value]) -> bool {
     let mut changed = false;
     let mut after_user_flag = false;
-    let (mut mysql, mut redis, mut sshpass) = (false, false, false);
+    let (mut mysql, mut redis, mut sshpass, mut curl) = (false, false, false, false);
     for i in 0..items.len() {
         if let Some(item) = items[i].as_str() {
             let program = item.rsplit('/').next().unwrap_or(item);
             mysql |= MYSQL_CLIENTS.contains(&program);
             redis |= program == "redis-cli";
             sshpass |= program == "sshpass";
+            curl |= program == "curl";
+        }
+        let after_curl_user_flag = i
+            .checked_sub(1)
+            .and_then(|p| items[p].as_str())
+            .is_some_and(|flag| CURL_USER_FLAGS.contains(&flag));
+        if curl && redact_curl_password(&mut items[i], after_curl_user_flag) {
+            tally.add(Kind::CommandLineFlag, 1);
+            changed = true;
+            continue;
         }
         if mysql
             && let Value::String(item) = &mut items[i]
@@ -64,6 +78,39 @@ pub(super) fn redact_flag_values(tally: &Counts, items: &mut [Value]) -> bool {
         }
     }
     changed
+}
+
+/// The password of curl's `user:password`, as the item after a user flag (`-u`,
+/// `admin:pw`) or attached to it (`-uadmin:pw`, `--user=admin:pw`); true when redacted.
+fn redact_curl_password(item: &mut Value, after_user_flag: bool) -> bool {
+    let Value::String(text) = item else {
+        return false;
+    };
+    let value_start = if after_user_flag {
+        0
+    } else if let Some(rest) = text
+        .strip_prefix("--user=")
+        .or(text.strip_prefix("--proxy-user="))
+    {
+        text.len() - rest.len()
+    } else if text.starts_with("-u") || text.starts_with("-U") {
+        2
+    } else {
+        return false;
+    };
+    let Some(colon) = text[value_start..].find(':') else {
+        return false;
+    };
+    let password = &text[value_start + colon + 1..];
+    if value_start == 0 && text.starts_with('-') || !is_flag_value(password) {
+        return false;
+    }
+    *text = format!(
+        "{}{}",
+        &text[..value_start + colon + 1],
+        replacement(password.len())
+    );
+    true
 }
 
 /// `--password`, `-token`, `--db-pass`: a flag alone (no `=value`) naming a credential.
@@ -136,6 +183,27 @@ mod tests {
         assert_eq!(out[4], "<redacted len=7>");
         let out = redact(json!(["sshpass", "-p", "hunter2", "ssh", "host"]));
         assert_eq!(out[2], "<redacted len=7>");
+        let out = redact(json!([
+            "curl",
+            "-u",
+            "admin:hunter2",
+            "-uops:hunter22",
+            "--proxy-user=p:hunter222",
+            "https://x:8443/"
+        ]));
+        assert_eq!(
+            out,
+            json!([
+                "curl",
+                "-u",
+                "admin:<redacted len=7>",
+                "-uops:<redacted len=8>",
+                "--proxy-user=p:<redacted len=9>",
+                "https://x:8443/"
+            ])
+        );
+        let prompt = json!(["curl", "-u", "admin", "--url", "https://x:8443/"]);
+        assert_eq!(redact(prompt.clone()), prompt, "no password: curl prompts");
         // Elsewhere -a and an attached -p mean other things.
         let kept = json!(["tar", "-a", "x.tar", "ls", "-pthing"]);
         assert_eq!(redact(kept.clone()), kept);

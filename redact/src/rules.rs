@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use regex::bytes::{Captures, Regex, RegexSet};
 
-use super::argv::MYSQL_CLIENTS;
+use super::argv::{CURL_USER_FLAGS, MYSQL_CLIENTS};
 use super::names::is_credential_field;
 use super::{Counts, Kind, RedactConfigError};
 
@@ -32,7 +32,7 @@ const CREDENTIAL_FIELD_KEYS: &str = r"(?:token|id[-_]token|refresh[-_]token|acce
 
 /// A key holding any credential word; whether it names a credential (and not `tokenPath`)
 /// is decided on its word parts by [`is_credential_field`], not by the pattern.
-const CREDENTIAL_KEY: &str = r"(?P<key>[A-Za-z0-9_.\-]*(?:pass|pwd|secret|token|api[-_.]?key|credential|creds|auth|private[-_.]?key|access[-_.]?key|session[-_.]?key|signing[-_.]?key|encryption[-_.]?key|master[-_.]?key|connection[-_.]?string)[A-Za-z0-9_.\-]*)";
+const CREDENTIAL_KEY: &str = r"(?P<key>[A-Za-z0-9_.\-]*(?:pass|pwd|secret|token|api[-_.]?key|credential|creds|auth|private[-_.]?key|access[-_.]?key|account[-_.]?key|session[-_.]?key|signing[-_.]?key|encryption[-_.]?key|master[-_.]?key|connection[-_.]?string)[A-Za-z0-9_.\-]*)";
 
 /// After a key: the separator (`:` or `=`, quotes and JSON escapes around the key) and the
 /// value: a double- or single-quoted string, or a bare word.
@@ -64,9 +64,11 @@ fn command_line_flag() -> String {
 }
 
 /// Tokens whose prefix names the provider that issued them (GitHub, GitLab, Slack, Google,
-/// Stripe, npm, Docker Hub, AWS access key ids): secrets wherever they appear, with no key
-/// before them.
-const PROVIDER_TOKEN: &str = r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}|glpat-[A-Za-z0-9_\-]{20,}|xox[abposr]-[A-Za-z0-9\-]{10,}|AIza[0-9A-Za-z_\-]{35}|[rs]k_(?:live|test)_[0-9A-Za-z]{16,}|npm_[A-Za-z0-9]{36,}|dckr_pat_[A-Za-z0-9_\-]{20,}|(?:AKIA|ASIA)[0-9A-Z]{16})\b";
+/// Stripe, npm, Docker Hub, AWS access key ids, OpenAI and Anthropic API keys, HashiCorp
+/// Vault tokens): secrets wherever they appear, with no key before them. A bare `sk-` is
+/// followed by exactly 48 letters and digits (OpenAI's original keys), so names such as
+/// `sk-operator-controller-manager` stay.
+const PROVIDER_TOKEN: &str = r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}|glpat-[A-Za-z0-9_\-]{20,}|xox[abposr]-[A-Za-z0-9\-]{10,}|AIza[0-9A-Za-z_\-]{35}|[rs]k_(?:live|test)_[0-9A-Za-z]{16,}|npm_[A-Za-z0-9]{36,}|dckr_pat_[A-Za-z0-9_\-]{20,}|(?:AKIA|ASIA)[0-9A-Z]{16}|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,}|sk-ant-[a-z]+[0-9]{2}-[A-Za-z0-9_\-]{20,}|sk-[A-Za-z0-9]{48}|hv[sbr]\.[A-Za-z0-9_\-]{24,})\b";
 
 /// Incoming-webhook URLs, whose path is the credential: Slack's `hooks.slack.com/services/…`
 /// and Discord's `discord.com/api/webhooks/<id>/<token>`.
@@ -74,11 +76,13 @@ const WEBHOOK_URL: &str = r"(?i)\b(?:hooks\.slack\.com/(?:services|workflows|tri
 
 /// Passwords clients take in their own forms, in a command line: a mysql client's
 /// `-p<password>` (attached: `-p` alone prompts), `redis-cli -a <password>`, `sshpass -p
-/// <password>`.
+/// <password>`, and the password of curl's `-u user:password` (`--user`, `--proxy-user`,
+/// `-U`; without a colon curl prompts).
 fn client_password() -> String {
     let mysql = MYSQL_CLIENTS.join("|");
+    let curl = CURL_USER_FLAGS.join("|");
     format!(
-        r#"(?:\b(?:{mysql})\b[^\r\n;|&]*?[ \t"']-p(?P<secret>[^\s"';&|]+)|\bredis-cli\b[^\r\n;|&]*?[ \t]-a[ \t]+(?P<secret_dq>[^\s"';&|]+)|\bsshpass\b[^\r\n;|&]*?[ \t]-p[ \t]*(?P<secret_sq>[^\s"';&|]+))"#
+        r#"(?:\b(?:{mysql})\b[^\r\n;|&]*?[ \t"']-p(?P<secret>[^\s"';&|]+)|\bredis-cli\b[^\r\n;|&]*?[ \t]-a[ \t]+(?P<secret_dq>[^\s"';&|]+)|\bsshpass\b[^\r\n;|&]*?[ \t]-p[ \t]*(?P<secret_sq>[^\s"';&|]+)|\bcurl\b[^\r\n;|&]*?[ \t](?:{curl})(?:[ \t]+|=)?["']?[^\s:"']*:(?P<secret_curl>[^\s"';&|]+))"#
     )
 }
 
@@ -99,8 +103,9 @@ pub(crate) const REDACTED_PREFIX: &[u8] = b"<redacted";
 struct Rule {
     kind: Kind,
     regex: Regex,
-    /// Capture groups that may hold the secret (`secret`, `secret_dq`, `secret_sq`): the
-    /// first that took part in a match is replaced; none means the whole match.
+    /// Capture groups that may hold the secret (`secret`, `secret_dq`, `secret_sq`,
+    /// `secret_curl`): the first that took part in a match is replaced; none means the whole
+    /// match.
     groups: Vec<usize>,
     /// A group `key` whose text must name a credential ([`is_credential_field`]).
     key: Option<usize>,
@@ -196,7 +201,7 @@ impl TextRules {
 impl Rule {
     fn new(kind: Kind, regex: Regex, skip_plain_values: bool) -> Self {
         let names: Vec<Option<&str>> = regex.capture_names().collect();
-        let groups = ["secret", "secret_dq", "secret_sq"]
+        let groups = ["secret", "secret_dq", "secret_sq", "secret_curl"]
             .iter()
             .filter_map(|g| names.iter().position(|n| *n == Some(*g)))
             .collect();

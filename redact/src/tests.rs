@@ -558,6 +558,10 @@ fn provider_tokens_client_passwords_and_config_forms() {
         "npm_canary0123456789abcdefghijklmnopqrstuv",
         "dckr_pat_canary0123456789abcdef",
         "AKIACANARY0123456789",
+        "sk-proj-canary0123456789abcdefghij_KLMNOP-qrstuv",
+        "sk-ant-api03-canary0123456789abcdefghijklmnop",
+        "sk-Canary0123456789abcdefghijklmnopqrstuvwxyzABCDEF",
+        "hvs.CAESICanary0123456789abcdefghij",
     ];
     for token in tokens {
         let line = format!("level=info msg=\"cloning with {token} now\"");
@@ -590,6 +594,22 @@ fn provider_tokens_client_passwords_and_config_forms() {
             "posting to https://discord.com/api/webhooks/123456/canary-discord-token",
             "canary-discord-token",
         ),
+        (
+            "curl -sS -u admin:canary-curl https://registry:5000/v2/",
+            "canary-curl",
+        ),
+        (
+            "sh -c 'curl --user=ops:canary-curl-eq -k https://x'",
+            "canary-curl-eq",
+        ),
+        (
+            "curl -x proxy:3128 --proxy-user \"p:canary-proxy\" https://x",
+            "canary-proxy",
+        ),
+        (
+            "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=canaryAzureKey0123==;EndpointSuffix=core.windows.net",
+            "canaryAzureKey0123",
+        ),
     ] {
         assert_gone(&r.redact_text(line), &[canary]);
     }
@@ -616,6 +636,10 @@ fn provider_tokens_client_passwords_and_config_forms() {
         "<tokenPath>/var/run/secrets/token</tokenPath>",
         "AKIA is a prefix",
         "ghp_short",
+        "pod/sk-operator-controller-manager-7d9f8c6b5-x2x4z",
+        "curl -u admin --url https://registry:5000/v2/",
+        "curl --user-agent probe/1.0 http://web:8080/healthz",
+        "vault is at hvs.example.com",
     ] {
         assert_eq!(r.redact_text(kept), kept);
     }
