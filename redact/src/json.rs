@@ -6,13 +6,16 @@
 //! Everything else is left to the text rules, applied to every string of the tree. Strings
 //! that hold JSON themselves (the `last-applied-configuration` annotation, a config file in a
 //! ConfigMap) are parsed and redacted as objects, then written back as JSON, so a Secret or a
-//! `"password"` inside an annotation is treated as one and the string stays valid JSON.
+//! `"password"` inside an annotation is treated as one and the string stays valid JSON. The
+//! payload of a `data:` URL (a file in an Ignition config) is decoded and redacted the same
+//! way, then encoded back ([`super::data_url`]).
 //!
 //! Booleans and nulls under a credential name stay (`automountServiceAccountToken: false` is
 //! a setting, not a secret); numbers are redacted (a PIN is a password).
 
 use serde_json::{Map, Value};
 
+use super::data_url::DataUrl;
 use super::names::{is_credential_field, is_credential_name};
 use super::rules::{REDACTED_PREFIX, replacement};
 use super::{Counts, Kind, Redactor, argv};
@@ -153,6 +156,16 @@ fn decoded_len(s: &str) -> usize {
 }
 
 fn redact_string(r: &Redactor, tally: &Counts, s: &mut String, depth: u32) -> bool {
+    if depth < MAX_EMBEDDED_DEPTH
+        && let Some(url) = DataUrl::parse(s)
+        && let Some(mut decoded) = url.decode()
+    {
+        if !redact_string(r, tally, &mut decoded.text, depth + 1) {
+            return false;
+        }
+        *s = url.encode(&decoded);
+        return true;
+    }
     let trimmed = s.trim_start();
     if depth < MAX_EMBEDDED_DEPTH
         && (trimmed.starts_with('{') || trimmed.starts_with('['))

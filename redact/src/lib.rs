@@ -17,6 +17,7 @@
 
 mod argv;
 mod config;
+mod data_url;
 mod json;
 mod lines;
 mod names;

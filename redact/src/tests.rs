@@ -644,3 +644,75 @@ fn provider_tokens_client_passwords_and_config_forms() {
         assert_eq!(r.redact_text(kept), kept);
     }
 }
+
+/// A MachineConfig's Ignition files are `data:` URLs: the pull secret in
+/// `/var/lib/kubelet/config.json` goes whether percent-encoded or gzip and base64, and each
+/// source stays a data URL of the same encoding whose payload is still JSON.
+#[test]
+fn pull_secrets_inside_ignition_data_urls() {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use std::io::{Read, Write};
+
+    let pull_secret =
+        r#"{"auths":{"quay.io":{"auth":"Y2FuYXJ5LXF1YXk6cHc=","email":"ops@example.com"}}}"#;
+    let percent: String = pull_secret
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(
+        pull_secret
+            .replace("Y2FuYXJ5LXF1YXk6cHc=", "Z3ppcC1jYW5hcnk=")
+            .as_bytes(),
+    )
+    .expect("gzip");
+    let gzipped = STANDARD.encode(gz.finish().expect("gzip"));
+    let mut mc = json!({
+        "apiVersion": "machineconfiguration.openshift.io/v1", "kind": "MachineConfig",
+        "metadata": {"name": "rendered-worker-0123"},
+        "spec": {"config": {"ignition": {"version": "3.2.0"}, "storage": {"files": [
+            {"path": "/var/lib/kubelet/config.json", "contents": {"source": format!("data:,{percent}")}},
+            {"path": "/etc/pull.json", "contents": {"compression": "gzip", "source": format!("data:;base64,{gzipped}")}},
+            {"path": "/etc/motd", "contents": {"source": "data:,hello%20world"}}
+        ]}}}
+    });
+    let r = redactor();
+    r.redact_json(&mut mc);
+    let files = &mc["spec"]["config"]["storage"]["files"];
+    let plain = files[0]["contents"]["source"].as_str().expect("source");
+    let plain =
+        percent_encoding::percent_decode_str(plain.strip_prefix("data:,").expect("data URL"))
+            .decode_utf8()
+            .expect("utf-8");
+    let plain: serde_json::Value = serde_json::from_str(&plain).expect("still JSON");
+    assert_eq!(plain["auths"]["quay.io"]["auth"], "<redacted len=20>");
+    assert_eq!(plain["auths"]["quay.io"]["email"], "ops@example.com");
+    let packed = files[1]["contents"]["source"].as_str().expect("source");
+    let packed = STANDARD
+        .decode(
+            packed
+                .strip_prefix("data:;base64,")
+                .expect("base64 data URL"),
+        )
+        .expect("base64");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&packed[..])
+        .read_to_string(&mut text)
+        .expect("still gzip");
+    assert!(text.contains("<redacted len=16>"), "{text}");
+    assert_gone(
+        &mc.to_string(),
+        &["Y2FuYXJ5LXF1YXk6cHc=", "Z3ppcC1jYW5hcnk=", "canary"],
+    );
+    assert_eq!(
+        files[2]["contents"]["source"], "data:,hello%20world",
+        "nothing to redact"
+    );
+}
