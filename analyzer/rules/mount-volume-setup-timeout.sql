@@ -85,12 +85,28 @@ WITH hits AS MATERIALIZED (
           ELSE false END
 ),
 -- The pods the hits name, looked up by name or UID before any join.
+-- A pod whose sandbox exists has its volumes mounted: the kubelet creates the sandbox only
+-- once every volume is (PodReadyToStartContainers, PodHasNetwork before 1.29, or a pod IP
+-- off the host network). It may still wait in ContainerCreating, pulling a large image.
 cand AS MATERIALIZED (
-    SELECT p.rowid AS pod_row, p.bundle_id, p.namespace, p.name, p.uid, p.node, p.phase, p.ready, p.conditions FROM pods p
-    WHERE p.name IN (SELECT pod FROM hits) AND p.deleted_at IS NULL AND p.phase NOT IN ('Succeeded', 'Failed')
-    UNION
-    SELECT p.rowid AS pod_row, p.bundle_id, p.namespace, p.name, p.uid, p.node, p.phase, p.ready, p.conditions FROM pods p
-    WHERE p.uid IN (SELECT pod_uid FROM hits) AND p.deleted_at IS NULL AND p.phase NOT IN ('Succeeded', 'Failed')
+    SELECT * FROM (
+        SELECT p.rowid AS pod_row, p.bundle_id, p.namespace, p.name, p.uid, p.node, p.phase, p.ready, p.conditions, p.host_network, p.pod_ip FROM pods p
+        WHERE p.name IN (SELECT pod FROM hits) AND p.deleted_at IS NULL AND p.phase NOT IN ('Succeeded', 'Failed')
+        UNION
+        SELECT p.rowid AS pod_row, p.bundle_id, p.namespace, p.name, p.uid, p.node, p.phase, p.ready, p.conditions, p.host_network, p.pod_ip FROM pods p
+        WHERE p.uid IN (SELECT pod_uid FROM hits) AND p.deleted_at IS NULL AND p.phase NOT IN ('Succeeded', 'Failed')
+    )
+    WHERE len(list_filter(coalesce(conditions, []), lambda c: c.type IN ('PodReadyToStartContainers', 'PodHasNetwork') AND c.status = 'True')) = 0
+      AND NOT (NOT coalesce(host_network, false) AND coalesce(pod_ip, '') <> '')
+),
+-- The kubelet pulls or starts a pod's containers only after its volumes are mounted: such an
+-- event of the pod after a failure says the retry mounted them.
+progressed AS (
+    SELECT e.bundle_id, e.object_namespace AS namespace, e.object_name AS pod, max(e.last_seen)::TIMESTAMPTZ AS ts
+    FROM events e
+    WHERE e.object_kind = 'Pod' AND e.reason IN ('Pulling', 'Pulled', 'Created', 'Started')
+      AND e.object_name IN (SELECT name FROM cand)
+    GROUP BY ALL
 ),
 -- Their containers: one waiting to be created, or one started.
 cstate AS (
@@ -116,10 +132,12 @@ vols AS (
           WHERE NOT coalesce(p.namespace = h.namespace AND p.name = h.pod, false)) h
     JOIN cand p ON p.pod_row = h.pod_row
     LEFT JOIN cstate c ON c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name
+    LEFT JOIN progressed g ON g.bundle_id = p.bundle_id AND g.namespace = p.namespace AND g.pod = p.name
     -- Still waiting for its volumes: a container waits to be created (ContainerCreating,
     -- PodInitializing), or the pod is Pending with no container started. A pod whose
     -- containers run has its volumes mounted, whatever made it not Ready.
-    WHERE coalesce(c.creating, false) OR (p.phase = 'Pending' AND NOT coalesce(c.started, false))
+    WHERE (coalesce(c.creating, false) OR (p.phase = 'Pending' AND NOT coalesce(c.started, false)))
+      AND NOT coalesce(g.ts >= h.ts, false)
 )
 SELECT
     'pod/' || namespace || '/' || pod AS resource,

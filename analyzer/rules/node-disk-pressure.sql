@@ -127,7 +127,11 @@ signals AS (
         CASE WHEN e.reason IS NOT NULL THEN {'kind': 'event', 'ref': e.reason} END,
         e.message, e.count, 1, false, false, NULL, NULL
     FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
-    WHERE (e.reason IN ('NodeHasDiskPressure', 'FreeDiskSpaceFailed', 'ImageGCFailed')
+    -- ImageGCFailed counts when the GC could not free enough ("Attempted to free …", "Wanted
+    -- to free …"): its other errors ("invalid capacity 0 on image filesystem", "failed to get
+    -- imageFs info") are the runtime's stats missing, repeated for days on a node with room.
+    WHERE (e.reason IN ('NodeHasDiskPressure', 'FreeDiskSpaceFailed')
+           OR (e.reason = 'ImageGCFailed' AND contains(lower(e.message), 'free'))
            OR (e.reason = 'EvictionThresholdMet' AND (contains(e.message, 'ephemeral-storage') OR contains(e.message, 'nodefs') OR contains(e.message, 'imagefs'))))
       AND b.collected_at - coalesce(e.last_seen, e.first_seen) <= ${recent}
     UNION ALL

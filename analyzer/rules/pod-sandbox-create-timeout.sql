@@ -93,10 +93,20 @@ WITH hn AS (
 ev AS (
     SELECT e.bundle_id AS cluster, coalesce(e.source_host, p.node) AS node,
         e.object_namespace || '/' || e.object_name AS pod, e.count AS n, e.message AS line,
-        -- Still waiting for its sandbox: Pending, no container of it started.
+        -- Still waiting for its sandbox: Pending, no container of it started or past creation
+        -- (ImagePullBackOff, CreateContainerConfigError come after the sandbox), no sandbox
+        -- reported (PodReadyToStartContainers, PodHasNetwork before 1.29, a pod IP off the
+        -- host network), no image pulled or container created since the failure.
         p.phase = 'Pending' AND NOT EXISTS (
             SELECT 1 FROM containers c WHERE c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name
-              AND c.state IN ('running', 'terminated')) AS pending,
+              AND (c.state IN ('running', 'terminated')
+                   OR (c.state = 'waiting' AND coalesce(c.state_reason, '') NOT IN ('', 'ContainerCreating', 'PodInitializing'))))
+          AND len(list_filter(coalesce(p.conditions, []), lambda c: c.type IN ('PodReadyToStartContainers', 'PodHasNetwork') AND c.status = 'True')) = 0
+          AND (coalesce(p.host_network, false) OR coalesce(p.pod_ip, '') = '')
+          AND NOT EXISTS (
+            SELECT 1 FROM events x WHERE x.bundle_id = e.bundle_id AND x.object_kind = 'Pod'
+              AND x.object_namespace = e.object_namespace AND x.object_name = e.object_name
+              AND x.reason IN ('Pulling', 'Pulled', 'Created', 'Started') AND x.last_seen >= e.last_seen) AS pending,
         b.collected_at - e.last_seen AS age, CAST(e.first_seen AS TIMESTAMPTZ) AS ts_first, CAST(e.last_seen AS TIMESTAMPTZ) AS ts_last,
         'event' AS what, {'kind': 'event', 'ref': NULL::VARCHAR} AS src
     FROM events e

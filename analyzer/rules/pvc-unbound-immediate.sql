@@ -85,9 +85,14 @@ min_pending_minutes = 5
 leftover_days = 7
 --- */
 WITH pending AS (
-    SELECT c.bundle_id, c.namespace, c.name, c.storage_class,
+    -- The class as Kubernetes reads it: the deprecated volume.beta.kubernetes.io/storage-class
+    -- annotation (older Helm charts still write it) wins over spec.storageClassName, and the
+    -- admission plugin leaves a claim carrying it without a spec class.
+    SELECT c.bundle_id, c.namespace, c.name,
+        coalesce(json_extract_string(c.doc, '$.metadata.annotations."volume.beta.kubernetes.io/storage-class"'), c.storage_class) AS storage_class,
         days_between(c.created_at, b.collected_at) * 1440 AS minutes,
-        json_type(c.doc->'$.spec.storageClassName') IS NOT NULL AS class_field_set
+        json_type(c.doc->'$.spec.storageClassName') IS NOT NULL
+            OR json_extract_string(c.doc, '$.metadata.annotations."volume.beta.kubernetes.io/storage-class"') IS NOT NULL AS class_field_set
     FROM pvcs c JOIN bundles b USING (bundle_id)
     WHERE c.phase = 'Pending' AND c.deleted_at IS NULL
       AND coalesce(c.volume_name, '') = ''

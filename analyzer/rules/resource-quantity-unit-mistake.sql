@@ -74,7 +74,8 @@ zh = """\
 # Memory / ephemeral-storage below this many bytes is no real amount (runc refuses limits
 # under 6 MB).
 min_memory_bytes = 4194304
-# Without Node objects, a CPU amount above this many cores is taken as a unit mistake.
+# Without Node objects, or where a node autoscaler launches larger nodes on demand, a CPU
+# amount above this many cores is taken as a unit mistake.
 max_cpu_cores = 256
 # A CPU limit above the largest node is no limit at all, often on purpose; written without a
 # unit and at least this large it reads as millicores that lost their "m".
@@ -82,6 +83,15 @@ min_unitless_cpu_limit = 100
 --- */
 WITH biggest AS (
     SELECT max(capacity_cpu) AS cpu FROM nodes
+),
+-- A node autoscaler (Karpenter's NodePools, the cluster-autoscaler and its status ConfigMap,
+-- as GKE/AKS/EKS write it) launches a larger node for a pod that needs one: the nodes present
+-- at collection are not the largest the workloads may get.
+autoscaled AS (
+    SELECT EXISTS (SELECT 1 FROM objects
+                   WHERE api_group = 'karpenter.sh'
+                      OR (api_group = '' AND resource = 'configmaps' AND namespace = 'kube-system' AND name = 'cluster-autoscaler-status'))
+        OR EXISTS (SELECT 1 FROM workloads WHERE kind = 'Deployment' AND contains(name, 'cluster-autoscaler')) AS yes
 ),
 -- Containers of pods without a collected controller (bare pods, static pods, operator-made
 -- pods), found before their containers are joined.
@@ -126,7 +136,10 @@ verdicts AS MATERIALIZED (
                     -- A request above every node can never be placed. A limit above the node is only
                     -- no limit at all, often on purpose: it is a mistake when it reads as millicores
                     -- written without their unit.
+                    -- With an autoscaler, only an amount no node has (or millicores without their
+                    -- unit) is a mistake.
                     CASE WHEN a.v > coalesce(b.cpu, ${max_cpu_cores})
+                              AND (NOT x.yes OR a.v > ${max_cpu_cores} OR (a.suffix = '' AND a.v >= ${min_unitless_cpu_limit}))
                               AND (a.section IN ('requests', 'defaultRequest') OR (a.suffix = '' AND a.v >= ${min_unitless_cpu_limit}))
                          THEN {'kind': 'cpu', 'res': a.res, 'q': a.q, 'amount': regexp_replace(CAST(a.v AS VARCHAR), '\.0$', ''),
                                'node_cpu': regexp_replace(CAST(b.cpu AS VARCHAR), '\.0$', ''),
@@ -144,7 +157,7 @@ verdicts AS MATERIALIZED (
                     UNION SELECT DISTINCT e.key, 'requests', e.value FROM (SELECT unnest(map_entries(requests)) AS e FROM pod_containers)
                     UNION SELECT DISTINCT e.key, 'limits', e.value FROM (SELECT unnest(map_entries(limits)) AS e FROM pod_containers)
                     UNION SELECT res, section, q FROM limit_amounts)) a
-        CROSS JOIN biggest b)
+        CROSS JOIN biggest b CROSS JOIN autoscaled x)
     WHERE what IS NOT NULL
 ),
 -- Usually no amount is a mistake: then the templates are not read again (the gate is empty).

@@ -184,8 +184,10 @@ SELECT
     st.down, coalesce(st.state_reason, st.state) AS state, st.restart_count, coalesce(st.up AND g.only_previous, false) AS recovered,
     g.lines AS evidence,
     -- The message says the server could not start; the container's state says whether it still cannot.
+    -- Only the previous instance failed and the running one is ready: the server loaded its
+    -- certificate since (the Secret's mode or the pod's fsGroup was fixed), nothing fails now.
     CASE WHEN st.down THEN 'high'
-         WHEN st.up AND g.only_previous THEN 'low'
+         WHEN st.up AND g.only_previous THEN 'info'
          ELSE 'medium' END AS severity,
     g.first_seen, g.last_seen, g.n_recent AS recent_count,
     g.n AS count

@@ -199,15 +199,25 @@ node_used AS (
     )
     GROUP BY ALL
 ),
+-- Pods on each eligible node, against its allocatable pods (maxPods; on EKS the VPC CNI's
+-- per-instance limit, 11 or 17 on small nodes): a node at it takes no replica either.
+node_pods AS (
+    SELECT p.bundle_id, p.node, count(*) AS n
+    FROM pods p JOIN eligible_nodes en ON en.bundle_id = p.bundle_id AND en.node = p.node
+    WHERE p.deleted_at IS NULL AND coalesce(p.phase, '') NOT IN ('Succeeded', 'Failed')
+    GROUP BY ALL
+),
 roomy AS (
     SELECT e.bundle_id, e.kind, e.namespace, e.name, list(n.name ORDER BY n.name) AS nodes
     FROM (SELECT bundle_id, kind, namespace, name, unnest(nodes) AS node FROM eligible) e
     JOIN nodes n ON n.bundle_id = e.bundle_id AND n.name = e.node
     LEFT JOIN node_used u ON u.bundle_id = e.bundle_id AND u.node = e.node
+    LEFT JOIN node_pods np ON np.bundle_id = e.bundle_id AND np.node = e.node
     LEFT JOIN replica_req r ON r.bundle_id = e.bundle_id AND r.kind = e.kind AND r.namespace = e.namespace AND r.workload = e.name
     -- Unknown allocatable is not "full".
     WHERE (n.allocatable_cpu IS NULL OR n.allocatable_cpu - coalesce(u.cpu, 0) >= coalesce(r.cpu, 0))
       AND (n.allocatable_memory_bytes IS NULL OR n.allocatable_memory_bytes - coalesce(u.mem, 0) >= coalesce(r.mem, 0))
+      AND (nullif(n.allocatable_pods, 0) IS NULL OR coalesce(np.n, 0) < n.allocatable_pods)
     GROUP BY ALL
 ),
 -- Pods tied to a node by a local volume (PV node affinity on the host name) cannot spread.
