@@ -54,9 +54,11 @@ zh = """\
 {% else %}；这些伸缩记录仍然可见，但不会生效{% endif %}"""
 --- */
 WITH addons(addon, grp, image_re) AS (
-    VALUES ('VPA', 'autoscaling.k8s.io', '(vpa-recommender|vpa-updater|vpa-admission-controller)'),
+    -- Upstream images, and OpenShift's (origin-/ose-vertical-pod-autoscaler of the VPA Operator,
+    -- custom-metrics-autoscaler-rhel9 of the Custom Metrics Autoscaler, Red Hat's KEDA).
+    VALUES ('VPA', 'autoscaling.k8s.io', '(vpa-recommender|vpa-updater|vpa-admission-controller|vertical-pod-autoscaler)'),
            ('CronHPA', 'autoscaling.alibabacloud.com', '(cron-?hpa)'),
-           ('KEDA', 'keda.sh', '(kedacore/keda|/keda:|keda-operator)')
+           ('KEDA', 'keda.sh', '(kedacore/keda|/keda:|keda-operator|custom-metrics-autoscaler)')
 ),
 -- Where the workloads could not all be read (a gap on pods or Deployments, or a collection
 -- limited to some namespaces), "no controller runs" is unknown, not proven.

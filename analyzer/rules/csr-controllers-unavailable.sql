@@ -133,6 +133,12 @@ unsigned AS (
     FROM objects o JOIN bundles b USING (bundle_id)
     WHERE o.api_group = 'certificates.k8s.io' AND o.resource = 'certificatesigningrequests'
       AND list_contains(list_transform(coalesce(from_json(o.doc->'$.status.conditions', '[{"type":"VARCHAR"}]'), []), lambda c: c.type), 'Approved')
+      -- Refused by the signer (Failed, e.g. SignerValidationFailure): signing runs, the request was bad.
+      AND NOT list_contains(list_transform(coalesce(from_json(o.doc->'$.status.conditions', '[{"type":"VARCHAR"}]'), []), lambda c: c.type), 'Failed')
+      -- Only the signers the controller manager's csrsigning serves (no signerName: v1beta1's
+      -- legacy-unknown); other signers (cert-manager, Istio, a cloud's) sign on their own.
+      AND coalesce(o.doc->>'$.spec.signerName', 'kubernetes.io/legacy-unknown') IN ('kubernetes.io/kube-apiserver-client',
+          'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving', 'kubernetes.io/legacy-unknown')
       AND coalesce(o.doc->>'$.status.certificate', '') = ''
       AND days_between(o.created_at, b.collected_at) * 1440 > ${unsigned_minutes}
     GROUP BY o.bundle_id

@@ -124,8 +124,9 @@ op_containers AS MATERIALIZED (
     FROM pending pe
     JOIN containers c ON c.bundle_id = pe.bundle_id
     WHERE regexp_matches(coalesce(CAST(c.command AS VARCHAR), '') || ' ' || coalesce(CAST(c.args AS VARCHAR), ''),
-                         '(?:"(?:install|upgrade|rollback)"\s*,\s*(?:"--?[^"]*"\s*,\s*)*"' || regex_escape(pe.release) || '"'
-                         || '|helm\s+(?:install|upgrade|rollback)\s+(?:--?\S+\s+)*' || regex_escape(pe.release) || '\b)')
+                         -- Flags before the release, with their values (`--namespace logging`, `-n logging`).
+                         '(?:"(?:install|upgrade|rollback)"\s*,\s*(?:"--?[^"]*"\s*,\s*(?:"[^"-][^"]*"\s*,\s*)?)*"' || regex_escape(pe.release) || '"'
+                         || '|helm\s+(?:install|upgrade|rollback)\s+(?:--?\S+\s+(?:[^-\s]\S*\s+)?)*' || regex_escape(pe.release) || '\b)')
 ),
 -- ... of pods that run now.
 running_ops AS (

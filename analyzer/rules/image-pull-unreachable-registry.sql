@@ -27,7 +27,7 @@ en = "Images cannot be pulled: registry unreachable or image missing"
 zh = "镜像拉取失败：镜像仓库不可达或镜像不存在"
 [message]
 en = """\
-{% if pulled_since %}could not pull {% else %}cannot pull {% endif %}{% if sandbox %}sandbox image {% endif %}\
+{% if pulled_since or superseded %}could not pull {% else %}cannot pull {% endif %}{% if sandbox %}sandbox image {% endif %}\
 {{ image }} from {{ registry }} ({{ how }}{% if cause is not none %}: {{ cause }}{% endif %}; seen in {{ seen }})\
 {% if cause in ['connection timed out', 'connection refused', 'network unreachable', 'registry name does not resolve'] %}\
   {% if blocked %}; {{ registry }} is not reachable from this site: pull from a reachable mirror\
@@ -38,7 +38,8 @@ en = """\
 {% endif %}\
 {% if 'kpanda-shell' in image %}; kpanda-shell is the DCE Helm operation base image: \
 set one this cluster can pull in the cluster settings{% endif %}\
-{% if pulled_since %}; pulled on the node since: no longer failing{% endif %}"""
+{% if pulled_since %}; pulled on the node since: no longer failing{% endif %}\
+{% if superseded %}; the pod is gone and no pod or workload uses this image any more (replaced): not a current problem{% endif %}"""
 zh = """\
 无法从 {{ registry }} 拉取{% if sandbox %} sandbox 镜像 {% else %}镜像 {% endif %}{{ image }}\
 （{% if how == 'pull failures' %}拉取失败{% else %}{{ how }}{% endif %}\
@@ -59,7 +60,8 @@ zh = """\
   ；{{ registry }} 经常无法访问：请使用可访问的镜像源\
 {% endif %}\
 {% if 'kpanda-shell' in image %}；kpanda-shell 是 DCE Helm 操作的基础镜像：请在集群设置中改用本集群能拉取的镜像{% endif %}\
-{% if pulled_since %}；此后该节点已成功拉取：不再失败{% endif %}"""
+{% if pulled_since %}；此后该节点已成功拉取：不再失败{% endif %}\
+{% if superseded %}；该 Pod 已不存在，且已没有 Pod 或工作负载使用该镜像（已被替换）：不是当前的问题{% endif %}"""
 [thresholds]
 # Registries commonly unreachable from China and air-gapped sites.
 blocked_registries = "registry.k8s.io,k8s.gcr.io,gcr.io,us.gcr.io,eu.gcr.io,asia.gcr.io,ghcr.io,quay.io,docker.io,registry-1.docker.io"
@@ -119,12 +121,15 @@ waiting AS (
 pull_events AS (
     SELECT e.bundle_id, e.namespace, e.object_name AS pod, e.source_host AS node, e.reason, e.message, e.count,
         b.collected_at - e.last_seen AS age, CAST(e.first_seen AS TIMESTAMPTZ) AS first_seen, CAST(e.last_seen AS TIMESTAMPTZ) AS last_seen,
-        nullif(regexp_extract(message, '(?:pull(?:ing)?(?: and unpack)? image|sandbox image) \\?"([^"\\]+)', 1), '') AS image,
+        coalesce(nullif(regexp_extract(message, '(?:pull(?:ing)?(?: and unpack)? image|sandbox image) \\?"([^"\\]+)', 1), ''),
+                 -- CRI-O: "initializing source docker://registry.k8s.io/pause:3.9: pinging container registry ..."
+                 nullif(regexp_extract(message, '[Ii]nitializing source docker://([^\s"]+):\s', 1), '')) AS image,
         e.reason = 'FailedCreatePodSandBox' AS sandbox
     FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
     WHERE e.object_kind = 'Pod'
       AND ((e.reason IN ('Failed', 'ErrImagePull', 'BackOff') AND (e.message LIKE '%ailed to pull image%' OR e.message LIKE '%Back-off pulling image%' OR e.message LIKE '%ErrImagePull%'))
-           OR (e.reason = 'FailedCreatePodSandBox' AND regexp_matches(e.message, '(failed to (get|pull) sandbox image|failed to pull image|failed to pull and unpack image)')))
+           -- containerd; dockershim ("failed pulling image"); CRI-O ("initializing source docker://<pause image>").
+           OR (e.reason = 'FailedCreatePodSandBox' AND regexp_matches(e.message, '(failed to (get|pull) sandbox image|failed to pull image|failed to pull and unpack image|failed pulling image|[Ii]nitializing source docker://)')))
 ),
 pod_events AS (
     SELECT bundle_id, namespace, pod, list(DISTINCT message ORDER BY message)[1:3] AS messages, sum(count) AS n,
@@ -207,16 +212,30 @@ findings AS (
         w.image, w.registry, w.state_reason AS how, false AS sandbox,
         list_concat(['waiting: ' || w.state_reason || coalesce(': ' || w.state_message, '')], coalesce(e.messages, [])) AS evidence,
         coalesce(e.n, 1) AS n, 'container status' AS seen,
-        e.first_seen, e.last_seen, NULL::BIGINT AS recent_count, false AS pulled_since, NULL AS sev
+        e.first_seen, e.last_seen, NULL::BIGINT AS recent_count, false AS pulled_since, false AS superseded, NULL AS sev
     FROM waiting w LEFT JOIN pod_events e USING (bundle_id, namespace, pod)
     UNION ALL
     SELECT 'pod/' || namespace || '/' || pod, namespace, pod, node, NULL, bundle_id,
         image, image_registry(image), CASE WHEN sandbox THEN 'FailedCreatePodSandBox' ELSE 'Failed' END, sandbox,
-        messages, n, 'events', first_seen, last_seen, NULL, pulled_since,
-        -- A pod still Pending on it is the impact; a failure that stopped, or a pod gone, less so.
-        CASE WHEN pulled_since OR NOT in_window(age, ${recent}) THEN 'info' WHEN gone THEN 'medium' END
+        messages, n, 'events', first_seen, last_seen, NULL, pulled_since, superseded,
+        -- A pod still Pending on it is the impact; a failure that stopped, or a pod gone, less so;
+        -- a pod gone whose image nothing uses any more was replaced (the workload points elsewhere).
+        CASE WHEN pulled_since OR superseded OR NOT in_window(age, ${recent}) THEN 'info' WHEN gone THEN 'medium' END
     FROM (
         SELECT x.*,
+            -- The pod is gone, and no pod of the cluster runs or waits for its image, nor does a
+            -- workload that wants pods (a CronJob, or replicas above 0): the failing image was
+            -- replaced (a fixed tag, a mirror). Only when the cluster's pods were collected.
+            coalesce(x.gone AND NOT x.sandbox
+                AND EXISTS (SELECT 1 FROM pods ap WHERE ap.bundle_id = x.bundle_id)
+                AND NOT EXISTS (SELECT 1 FROM containers c WHERE c.bundle_id = x.bundle_id
+                    AND regexp_replace(regexp_replace(c.image, '^docker\.io/library/', ''), '^docker\.io/', '')
+                        = regexp_replace(regexp_replace(x.image, '^docker\.io/library/', ''), '^docker\.io/', ''))
+                AND NOT EXISTS (SELECT 1 FROM workload_containers wc JOIN workloads w
+                        ON w.bundle_id = wc.bundle_id AND w.kind = wc.kind AND w.namespace = wc.namespace AND w.name = wc.workload
+                    WHERE wc.bundle_id = x.bundle_id AND (w.kind = 'CronJob' OR coalesce(w.desired, 1) > 0)
+                    AND regexp_replace(regexp_replace(wc.image, '^docker\.io/library/', ''), '^docker\.io/', '')
+                        = regexp_replace(regexp_replace(x.image, '^docker\.io/library/', ''), '^docker\.io/', '')), false) AS superseded,
             CASE WHEN x.sandbox THEN EXISTS (SELECT 1 FROM sandbox_ok s WHERE s.cluster = x.bundle_id AND s.node = x.node AND s.age < x.age)
                  ELSE EXISTS (SELECT 1 FROM pulled pl WHERE pl.cluster = x.bundle_id AND pl.node = x.node AND (pl.running OR pl.age <= x.age)
                               AND pl.image = regexp_replace(regexp_replace(x.image, '^docker\.io/library/', ''), '^docker\.io/', '')) END AS pulled_since
@@ -226,7 +245,7 @@ findings AS (
     SELECT 'node/' || node, NULL, NULL, node, NULL, bundle_id,
         image, CASE WHEN contains(image, '/') OR contains(image, ':') THEN image_registry(image) ELSE image END,
         'pull failures', false, lines, n, array_to_string(services, '/') || ' log',
-        first_seen, last_seen, n_recent, pulled_since,
+        first_seen, last_seen, n_recent, pulled_since, false,
         CASE WHEN pulled_since THEN 'info' ELSE 'medium' END
     FROM (
         SELECT x.*,
@@ -253,7 +272,7 @@ causes AS (
     FROM classified c
 )
 SELECT resource, namespace, name, node, container, bundle_id,
-    pulled_since, sandbox, image, registry, how, cause, seen,
+    pulled_since, superseded, sandbox, image, registry, how, cause, seen,
     list_contains(string_split(${blocked_registries}, ','), registry) AS blocked,
     evidence,
     n AS count, first_seen, last_seen, recent_count,

@@ -19,18 +19,26 @@ en = """\
 Pending for {{ minutes }} minutes: {{ said }}\
 {% if missing %}; no node has nodeSelector label {{ missing | join(', ') }}{% endif %}\
 {% if owner is not none %}; owner {{ owner }}{% endif %}\
-{% if missing %}\
+{% if scale_up is not none %}; {{ scale_up }} is adding a node for it (a scale-up was triggered {{ scale_up_minutes_ago }} minutes ago): \
+Pending while the node starts is normal\
+{% elif missing %}\
 {% elif daemon %}; a DaemonSet pod matches only its own node by design: what keeps it Pending is that node\
 {% elif full_nodes %}; the nodes its affinity allows are full: a capacity problem, not an affinity mismatch{% endif %}"""
 zh = """\
 已 Pending {{ minutes }} 分钟：{{ said }}\
 {% if missing %}；没有任何节点带有 nodeSelector 标签 {{ missing | join(', ') }}{% endif %}\
 {% if owner is not none %}；所属 {{ owner }}{% endif %}\
-{% if missing %}\
+{% if scale_up is not none %}；{{ scale_up }} 正在为其添加节点（{{ scale_up_minutes_ago }} 分钟前已触发扩容）：\
+节点启动期间 Pending 是正常的\
+{% elif missing %}\
 {% elif daemon %}；DaemonSet 的 Pod 按设计只匹配其所在节点：使其 Pending 的是该节点本身\
 {% elif full_nodes %}；满足其亲和性的节点资源已满：这是容量问题，而非亲和性不匹配{% endif %}"""
 [thresholds]
 min_pending_minutes = 5
+# A pod for which a node autoscaler (cluster-autoscaler, Karpenter) triggered a scale-up waits
+# for the new node: normal while it is younger than this (cluster-autoscaler gives up on a node
+# after 15 minutes by default).
+scale_up_grace_minutes = 20
 [remediation]
 en = """
 The scheduler finds no node that satisfies the pod's `nodeSelector`, node affinity or pod
@@ -39,6 +47,8 @@ completely: a leftover term still pins the workload to labels no node has. Edit 
 and delete all remaining policies (or fix the node labels), then let the pods be recreated.
 When the same message also says `Insufficient ...` the nodes the affinity allows are full (a
 capacity problem), and a DaemonSet pod matches only its own node by design: both are info.
+So is a young pod for which cluster-autoscaler (`TriggeredScaleUp`) or Karpenter (`Nominated`)
+is adding a node: it is Pending until that node is Ready.
 ```
 kubectl -n <ns> describe pod <pod>       # Events: FailedScheduling ... didn't match Pod's node affinity/selector
 kubectl -n <ns> get deploy <name> -o jsonpath='{.spec.template.spec.affinity}{"\\n"}{.spec.template.spec.nodeSelector}'
@@ -51,6 +61,7 @@ zh = """
 但策略没有删除干净：残留的条件仍把工作负载限定在没有任何节点具备的标签上。编辑工作负载，删除所有残留策略
 （或修正节点标签），然后让 Pod 重新创建。
 若同一消息中还有 `Insufficient ...`，说明满足亲和性的节点资源已满（容量问题）；DaemonSet 的 Pod 按设计只匹配其所在节点：两者均报告为 info。
+cluster-autoscaler（`TriggeredScaleUp`）或 Karpenter（`Nominated`）正在为其添加节点的新建 Pod 同样报告为 info：新节点就绪前 Pending 是正常的。
 ```
 kubectl -n <ns> describe pod <pod>       # Events: FailedScheduling ... didn't match Pod's node affinity/selector
 kubectl -n <ns> get deploy <name> -o jsonpath='{.spec.template.spec.affinity}{"\\n"}{.spec.template.spec.nodeSelector}'
@@ -71,6 +82,17 @@ sched_events AS (
     WHERE reason = 'FailedScheduling' AND regexp_matches(message, '(didn''t match Pod''s node affinity|didn''t match node selector|didn''t match pod affinity|didn''t match pod anti-affinity|didn''t satisfy existing pods anti-affinity|MatchNodeSelector|node\(s\) didn''t match pod affinity/anti-affinity)')
     GROUP BY ALL
 ),
+-- A node autoscaler is adding a node for the pod: cluster-autoscaler's TriggeredScaleUp,
+-- Karpenter's Nominated ("Pod should schedule on: nodeclaim/...").
+scale_ups AS (
+    SELECT e.bundle_id, e.object_namespace AS namespace, e.object_name AS pod,
+        arg_max(CASE WHEN e.reason = 'TriggeredScaleUp' THEN 'cluster-autoscaler' ELSE 'Karpenter' END, e.last_seen) AS scaler,
+        (epoch(max(b.collected_at)) - epoch(max(e.last_seen))) / 60 AS minutes_ago
+    FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+    WHERE e.object_kind = 'Pod'
+      AND (e.reason = 'TriggeredScaleUp' OR (e.reason = 'Nominated' AND starts_with(e.message, 'Pod should schedule on')))
+    GROUP BY ALL
+),
 -- nodeSelector entries that no node carries.
 selector_misses AS (
     SELECT p.bundle_id, p.namespace, p.name,
@@ -84,6 +106,8 @@ selector_misses AS (
 ),
 judged AS (
     SELECT p.*, e.n, e.pod AS event_pod, m.missing,
+        CASE WHEN p.age_minutes < ${scale_up_grace_minutes} THEN s.scaler END AS scale_up,
+        CAST(round(greatest(s.minutes_ago, 0)) AS BIGINT) AS scale_up_minutes_ago,
         -- The scheduler's current word: the pod's own PodScheduled condition, else its latest event.
         coalesce(CASE WHEN regexp_matches(coalesce(p.scheduled_message, ''), '(didn''t match Pod''s node affinity|didn''t match node selector|didn''t match pod affinity|didn''t match pod anti-affinity|didn''t satisfy existing pods anti-affinity|MatchNodeSelector|node\(s\) didn''t match pod affinity/anti-affinity)')
                       THEN p.scheduled_message END, e.message, p.scheduled_message) AS said,
@@ -93,18 +117,20 @@ judged AS (
         coalesce(p.owner_kind = 'DaemonSet', false) AS daemon
     FROM pending p
     LEFT JOIN sched_events e ON e.bundle_id = p.bundle_id AND e.namespace = p.namespace AND e.pod = p.name
+    LEFT JOIN scale_ups s ON s.bundle_id = p.bundle_id AND s.namespace = p.namespace AND s.pod = p.name
     LEFT JOIN selector_misses m ON m.bundle_id = p.bundle_id AND m.namespace = p.namespace AND m.name = p.name
     WHERE p.age_minutes >= ${min_pending_minutes}
       AND (e.pod IS NOT NULL OR regexp_matches(coalesce(p.scheduled_message, ''), '(didn''t match Pod''s node affinity|didn''t match node selector|didn''t match pod affinity|didn''t match pod anti-affinity|didn''t satisfy existing pods anti-affinity|MatchNodeSelector|node\(s\) didn''t match pod affinity/anti-affinity)'))
 )
 SELECT 'pod/' || p.namespace || '/' || p.name AS resource, p.namespace, p.name, p.bundle_id,
     CAST(round(p.age_minutes) AS BIGINT) AS minutes, p.said, coalesce(p.missing, []) AS missing,
-    p.owner_kind || '/' || p.owner_name AS owner, p.daemon, p.full_nodes,
+    p.owner_kind || '/' || p.owner_name AS owner, p.daemon, p.full_nodes, p.scale_up, p.scale_up_minutes_ago,
     list_concat(
         CASE WHEN p.node_selector IS NOT NULL THEN ['nodeSelector: ' || CAST(p.node_selector AS VARCHAR)] ELSE [] END,
         CASE WHEN p.affinity IS NOT NULL THEN ['affinity: ' || CAST(p.affinity AS VARCHAR)] ELSE [] END,
         ['scheduler: ' || p.said]) AS evidence,
     coalesce(p.n, 1) AS count,
-    CASE WHEN coalesce(len(p.missing), 0) = 0 AND (p.daemon OR p.full_nodes) THEN 'info' END AS severity
+    CASE WHEN p.scale_up IS NOT NULL THEN 'info'
+         WHEN coalesce(len(p.missing), 0) = 0 AND (p.daemon OR p.full_nodes) THEN 'info' END AS severity
 FROM judged p
 ORDER BY 1

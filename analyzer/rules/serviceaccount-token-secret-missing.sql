@@ -16,9 +16,11 @@ zh = "依赖 ServiceAccount 自动生成的 token Secret，但 1.24+ 不再自�
 [message]
 en = """\
 {% if kind == 'mount' %}\
-  mounts ServiceAccount token Secret {{ secret }}, which does not exist ({{ seen }})\
+  mounts ServiceAccount token Secret {{ secret }}, which {% if stale == 'secret exists' %}did{% else %}does{% endif %} not exist ({{ seen }})\
   {% if phase is not none %}; pod is {{ phase }}{% endif %}\
   ; Kubernetes {{ server_version }} no longer generates token Secrets for ServiceAccounts\
+  {% if stale == 'pod gone' %}; the pod is gone since (replaced or deleted): events only, not a current problem\
+  {% elif stale == 'secret exists' %}; the Secret exists now: the next mount succeeds, not a current problem{% endif %}\
 {% elif kind == 'waiting' %}\
   {{ count }} log lines "failed to get serviceAccount secret": waiting for a ServiceAccount token Secret, \
 which Kubernetes 1.24+ no longer generates\
@@ -28,11 +30,13 @@ the token controller is not populating it\
 {% endif %}"""
 zh = """\
 {% if kind == 'mount' %}\
-  挂载了不存在的 ServiceAccount token Secret {{ secret }}（见于 \
+  挂载了{% if stale == 'secret exists' %}当时{% endif %}不存在的 ServiceAccount token Secret {{ secret }}（见于 \
 {% if seen == 'pod spec and FailedMount events' %}Pod spec 和 FailedMount 事件{% elif seen == 'pod spec' %}Pod spec\
 {% else %}FailedMount 事件{% endif %}）\
   {% if phase is not none %}；Pod 处于 {{ phase }} 状态{% endif %}\
   ；Kubernetes {{ server_version }} 不再为 ServiceAccount 自动生成 token Secret\
+  {% if stale == 'pod gone' %}；该 Pod 此后已不存在（已被替换或删除）：仅剩事件，不是当前的问题\
+  {% elif stale == 'secret exists' %}；该 Secret 现已存在：下次挂载即可成功，不是当前的问题{% endif %}\
 {% elif kind == 'waiting' %}\
   {{ count }} 行日志 "failed to get serviceAccount secret"：正在等待 ServiceAccount token Secret，\
 而 Kubernetes 1.24+ 已不再自动生成此类 Secret\
@@ -131,7 +135,14 @@ findings AS (
         r.service_account, r.phase,
         CASE WHEN r.name IS NOT NULL AND e.name IS NOT NULL THEN 'pod spec and FailedMount events'
              WHEN r.name IS NOT NULL THEN 'pod spec' ELSE 'FailedMount events' END AS seen,
-        coalesce(e.messages, []) AS messages, coalesce(e.n, 1) AS n
+        coalesce(e.messages, []) AS messages, coalesce(e.n, 1) AS n,
+        -- Told by events only: the pod is gone since (its workload replaced it), or the Secret
+        -- exists now (created by hand, as the FAQ says). Only when pods and Secrets were read.
+        CASE WHEN r.name IS NOT NULL THEN NULL
+             WHEN NOT EXISTS (SELECT 1 FROM pods p WHERE p.bundle_id = e.bundle_id AND p.namespace = e.namespace AND p.name = e.name)
+                  AND EXISTS (SELECT 1 FROM pods p WHERE p.bundle_id = e.bundle_id) THEN 'pod gone'
+             WHEN EXISTS (SELECT 1 FROM secrets s WHERE s.bundle_id = e.bundle_id AND s.namespace = e.namespace AND s.name = e.secret) THEN 'secret exists'
+        END AS stale
     FROM pod_refs r
     FULL OUTER JOIN mount_events e ON e.bundle_id = r.bundle_id AND e.namespace = r.namespace AND e.name = r.name AND e.secret = r.secret
 ),
@@ -143,27 +154,28 @@ log_hits AS (
 )
 SELECT 'pod/' || f.namespace || '/' || f.name AS resource, f.namespace, f.name, f.node, f.bundle_id,
     'mount' AS kind, f.secret, f.seen, f.phase, coalesce(v.server_version, '?') AS server_version,
-    NULL::BIGINT AS minutes, NULL AS sa,
+    NULL::BIGINT AS minutes, NULL AS sa, f.stale,
     list_concat(['secret: ' || f.secret, 'serviceAccountName: ' || coalesce(f.service_account, '?')], f.messages) AS evidence,
     f.n AS count,
-    NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen, NULL::BIGINT AS recent_count
+    NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen, NULL::BIGINT AS recent_count,
+    CASE WHEN f.stale IS NOT NULL THEN 'info' END AS severity
 FROM findings f JOIN versions v ON v.bundle_id = f.bundle_id
 WHERE v.no_autogen
 UNION ALL
 -- Karmada (karmadactl join, cluster controller, agent) waiting for a ServiceAccount's token Secret.
 SELECT coalesce('pod/' || namespace || '/' || pod, 'node/' || node, 'cluster'), namespace, pod, node, bundle_id,
-    'waiting', NULL, NULL, NULL, NULL, NULL, NULL,
+    'waiting', NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     list(line ORDER BY line)[1:3], count(*),
-    min(ts), max(ts), count(*) FILTER (WHERE in_window(age, ${recent}))
+    min(ts), max(ts), count(*) FILTER (WHERE in_window(age, ${recent})), NULL
 FROM log_hits
 GROUP BY bundle_id, namespace, pod, node
 UNION ALL
 -- Token Secrets created for a ServiceAccount that the token controller never filled.
 SELECT 'secret/' || s.namespace || '/' || s.name, s.namespace, s.name, NULL, s.bundle_id,
     'unpopulated', s.name, NULL, NULL, NULL, CAST(round(days_between(s.created_at, b.collected_at) * 1440) AS BIGINT),
-    coalesce(json_extract_string(s.annotations, '$."kubernetes.io/service-account.name"'), '?'),
+    coalesce(json_extract_string(s.annotations, '$."kubernetes.io/service-account.name"'), '?'), NULL,
     ['type: kubernetes.io/service-account-token', 'data keys: ' || coalesce(array_to_string(json_keys(s.doc->'$.data'), ', '), '(none)')],
-    1, NULL, NULL, NULL
+    1, NULL, NULL, NULL, NULL
 FROM secrets s JOIN bundles b ON b.bundle_id = s.bundle_id
 -- The API requires the service-account.name annotation on this type: testing the small
 -- annotations first spares parsing every other Secret.
