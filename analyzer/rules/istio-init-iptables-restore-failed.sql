@@ -136,5 +136,8 @@ SELECT 'image/' || image, NULL, NULL, NULL, 'istio-init', any_value(bundle_id),
 FROM inits i
 WHERE list_contains(string_split(${bad_versions}, ','), version)
   AND NOT EXISTS (SELECT 1 FROM failing f WHERE f.bundle_id = i.bundle_id AND f.namespace = i.namespace AND f.pod = i.pod)
+  -- a finished pod (a Job's, from before an upgrade) never runs its istio-init again
+  AND NOT EXISTS (SELECT 1 FROM pods p WHERE p.bundle_id = i.bundle_id AND p.namespace = i.namespace AND p.name = i.pod
+                  AND p.phase IN ('Succeeded', 'Failed'))
 GROUP BY image
 ORDER BY 1

@@ -93,6 +93,8 @@ cidrs AS (
     SELECT bundle_id, node, src, raw, regexp_extract_all(raw, '[0-9a-fA-F.:]+/[0-9]{1,3}') AS all_cidrs
     FROM sources
     WHERE raw <> '' AND raw <> 'null' AND NOT contains(raw, 'primary')
+      -- an empty list (`nodePortAddresses: []`, kubespray's default) means every address
+      AND len(regexp_extract_all(raw, '[0-9a-fA-F.:]+/[0-9]{1,3}')) > 0
 ),
 cidr4 AS (
     SELECT bundle_id, node, src, raw, c AS cidr,
@@ -157,7 +159,7 @@ config_findings AS (
 -- kube-proxy's own log on each node (the running instance; a host service or the k3s/RKE2
 -- process that embeds it), tied to the node's cluster.
 proxy_log AS (
-    SELECT coalesce(h.cluster_bundle_id, l.bundle_id) AS bundle_id, l.node, l.line, l.line_no, l.ts, l.age,
+    SELECT coalesce(h.cluster_bundle_id, l.bundle_id) AS bundle_id, l.node, l.source, l.line, l.line_no, l.ts, l.age,
         regexp_matches(l.line, '(?i)failed to get node ip address matching nodeport cidr') OR contains(l.line, 'no addresses found for cidrs') AS hit
     FROM log_lines l
     LEFT JOIN host_nodes h ON l.source = 'host' AND h.bundle_id = l.bundle_id
@@ -173,12 +175,14 @@ log_findings AS (
     FROM proxy_log WHERE hit
     GROUP BY ALL
 ),
--- Nodes whose kube-proxy log was collected and is recent, without that error: kube-proxy found
--- an address of the node inside the range (another interface than the ones the API knows).
+-- Nodes whose kube-proxy log was collected, without that error: kube-proxy found an address of
+-- the node inside the range (another interface than the ones the API knows). A service log
+-- must be recent; the running container's log is its whole current run, however quiet
+-- kube-proxy has been since its start (it repeats the error at every sync when it has one).
 clean_logs AS (
     SELECT bundle_id, node FROM proxy_log
     GROUP BY ALL
-    HAVING NOT bool_or(hit) AND bool_or(in_window(age, ${recent}))
+    HAVING NOT bool_or(hit) AND (bool_or(in_window(age, ${recent})) OR bool_or(source = 'container'))
 )
 SELECT 'node/' || coalesce(c.node, l.node) AS resource,
     coalesce(c.node, l.node) AS node,

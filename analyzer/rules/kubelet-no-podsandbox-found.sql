@@ -105,12 +105,28 @@ node_driver AS (
     SELECT cluster, node, list(what ORDER BY prio) AS whats, [arg_min(driver, prio)] AS driver_list
     FROM drivers WHERE driver IS NOT NULL AND driver <> '' GROUP BY cluster, node
 ),
+-- The kubelet's log going on long after its last such failure: the check runs at every start,
+-- so the kubelet has started past it since, and a node NotReady now is NotReady for another
+-- reason. (While it fails, systemd restarts it every few seconds and each start fails again.)
+ran_since AS (
+    SELECT h.cluster, h.node
+    FROM hits h
+    JOIN (SELECT CASE WHEN l.source = 'host' THEN x.cluster ELSE l.bundle_id END AS cluster, l.node, l.ts
+          FROM log_lines l LEFT JOIN hn x ON l.source = 'host' AND x.host_bundle = l.bundle_id
+          WHERE l.source IN ('host', 'node') AND l.service = 'kubelet' AND l.ts IS NOT NULL
+            AND lower(l.node) IN (SELECT lower(node) FROM hits)) k
+      ON k.cluster = h.cluster AND lower(k.node) = lower(h.node)
+    WHERE k.ts > h.last_seen + INTERVAL 10 MINUTE
+    GROUP BY ALL
+),
 j AS (
     -- The node's Ready condition; a node reporting none is unknown, not NotReady.
-    SELECT h.*, d.whats, d.driver_list, c.status IS NOT NULL AS known, coalesce(c.status = 'True', false) AS ready
+    SELECT h.*, d.whats, d.driver_list, c.status IS NOT NULL AS known, coalesce(c.status = 'True', false) AS ready,
+        r.node IS NOT NULL AS started_since
     FROM hits h
     LEFT JOIN node_driver d ON d.cluster = h.cluster AND lower(d.node) = lower(h.node)
     LEFT JOIN node_conditions c ON c.bundle_id = h.cluster AND lower(c.node) = lower(h.node) AND c.type = 'Ready'
+    LEFT JOIN ran_since r ON r.cluster = h.cluster AND r.node = h.node
 )
 SELECT
     CASE WHEN node = '' THEN 'cluster' ELSE 'node/' || node END AS resource,
@@ -120,9 +136,10 @@ SELECT
     CASE WHEN known AND NOT ready THEN 'notready' WHEN known AND ready THEN 'ready' END AS node_state,
     list_concat(lines, coalesce(whats, [])) AS evidence,
     n AS count, first_seen, last_seen,
-    -- A NotReady node proves the kubelet down now, however old its last words are.
-    CASE WHEN NOT (known AND NOT ready) THEN n_recent END AS recent_count,
-    CASE WHEN known AND NOT ready THEN 'high'
+    -- A NotReady node proves the kubelet down now, however old its last words are, unless
+    -- the kubelet has run since.
+    CASE WHEN NOT (known AND NOT ready AND NOT started_since) THEN n_recent END AS recent_count,
+    CASE WHEN known AND NOT ready AND NOT started_since THEN 'high'
          WHEN known AND ready THEN 'info'
          ELSE 'medium' END AS severity
 FROM j
@@ -134,4 +151,8 @@ SELECT 'node/' || d.node, d.node, d.cluster,
 FROM node_driver d
 WHERE list_bool_or(list_transform(d.driver_list, lambda x: x IN ('devicemapper', 'overlay', 'aufs', 'vfs')))
   AND NOT EXISTS (SELECT 1 FROM hits h WHERE h.cluster = d.cluster AND lower(h.node) = lower(d.node))
+  -- Docker matters only as the kubelet's runtime: not on a node that runs containerd or CRI-O
+  -- (migrated off dockershim, Docker kept for builds).
+  AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.bundle_id = d.cluster AND lower(n.name) = lower(d.node)
+                  AND coalesce(n.container_runtime_version, '') <> '' AND n.container_runtime_version NOT LIKE 'docker://%')
 ORDER BY 1

@@ -80,7 +80,10 @@ signals AS (
         e.message AS line, e.count AS n,
         e.first_seen, e.last_seen AS ts, b.collected_at - e.last_seen AS age
     FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
-    WHERE e.reason = 'DNSConfigForming' OR e.message LIKE '%Nameserver limits were exceeded%'
+    -- DNSConfigForming is also the reason of the kubelet's "Search Line limits were exceeded"
+    -- warning (too many search domains): not this problem.
+    WHERE (e.reason = 'DNSConfigForming' AND NOT regexp_matches(coalesce(e.message, ''), '(?i)search line limits'))
+       OR e.message LIKE '%Nameserver limits were exceeded%'
     UNION ALL
     -- A log's kind is its source: container, node or host.
     SELECT coalesce(h.cluster_bundle_id, l.bundle_id), coalesce(l.node, ''), {'kind': l.source, 'ref': coalesce(l.service, l.container, '')}, l.line, 1,

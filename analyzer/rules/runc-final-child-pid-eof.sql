@@ -73,12 +73,13 @@ hits AS (
     LEFT JOIN pods p ON p.bundle_id = e.bundle_id AND e.object_kind = 'Pod' AND p.namespace = e.object_namespace AND p.name = e.object_name
     WHERE contains(lower(e.message), 'final child') AND regexp_matches(e.message, '(?i)getting the final child''?s pid from pipe caused|can''t get final child''s PID from pipe')
     UNION ALL
-    -- A container not running now whose last start failed so is failing now; one running again
-    -- only tells when its last failure was.
+    -- A container failing on it now (its current state says so, or it waits to be restarted
+    -- after that failure) is current; one running again, or finished since (a Job's pod that
+    -- completed), only tells when its last failure was.
     SELECT c.bundle_id, c.node, {'kind': 'container status', 'ref': NULL}, c.namespace || '/' || c.pod || ' ' || c.name || ': '
             || CASE WHEN regexp_matches(coalesce(c.state_message, ''), '(?i)getting the final child''?s pid from pipe caused|can''t get final child''s PID from pipe') THEN c.state_message ELSE c.last_message END, 1,
-        coalesce(c.state, '') <> 'running',
-        CASE WHEN coalesce(c.state, '') <> 'running' THEN INTERVAL 0 SECOND ELSE b.collected_at - c.last_finished_at END,
+        (regexp_matches(coalesce(c.state_message, ''), '(?i)getting the final child''?s pid from pipe caused|can''t get final child''s PID from pipe') OR coalesce(c.state, '') = 'waiting'),
+        CASE WHEN (regexp_matches(coalesce(c.state_message, ''), '(?i)getting the final child''?s pid from pipe caused|can''t get final child''s PID from pipe') OR coalesce(c.state, '') = 'waiting') THEN INTERVAL 0 SECOND ELSE b.collected_at - c.last_finished_at END,
         CAST(c.last_finished_at AS TIMESTAMPTZ), CAST(c.last_finished_at AS TIMESTAMPTZ)
     FROM containers c JOIN bundles b ON b.bundle_id = c.bundle_id
     -- The messages are tested before the containers' other columns are read.

@@ -68,6 +68,12 @@ driver AS (
     SELECT bundle_id, node, (parsed->>'$."storage-driver"') AS storage_driver
     FROM host_files WHERE path = '/etc/docker/daemon.json'
 ),
+-- Nodes whose Kubernetes runtime is Docker: the containerd that Docker ships beside it keeps
+-- /var/lib/containerd, but Docker stores images with its own storage driver, never with
+-- containerd's snapshotters.
+docker_nodes AS (
+    SELECT bundle_id AS cluster, lower(name) AS node FROM nodes WHERE container_runtime_version LIKE 'docker://%'
+),
 fs AS (
     SELECT h.cluster, f.node,
         list(f.path || ' on xfs with ftype=0' ORDER BY f.path) AS what,
@@ -78,6 +84,8 @@ fs AS (
     WHERE f.fstype = 'xfs' AND f.xfs_ftype = 0
       AND f.path IN ('/var/lib/containerd', '/var/lib/docker', '/var/lib/rancher')
       AND NOT (f.path = '/var/lib/docker' AND coalesce(d.storage_driver, 'overlay2') NOT LIKE 'overlay%')
+      AND NOT (f.path = '/var/lib/containerd'
+               AND EXISTS (SELECT 1 FROM docker_nodes n WHERE n.cluster = h.cluster AND n.node = lower(f.node)))
     GROUP BY ALL
 ),
 runtime_logs AS (
@@ -86,8 +94,12 @@ runtime_logs AS (
         contains(l.line, 'does not support d_type') OR contains(l.line, 'formatted without d_type support')
             OR regexp_matches(l.line, 'Supports d_type:\s*false') AS hit
     FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
-    WHERE contains(l.line, 'd_type')
-       OR regexp_matches(l.line, '(msg="starting containerd"|Starting containerd container runtime|msg="Starting up"|Starting Docker Application Container Engine|Starting Container Runtime Interface for OCI)')
+    WHERE (contains(l.line, 'd_type')
+           OR regexp_matches(l.line, '(msg="starting containerd"|Starting containerd container runtime|msg="Starting up"|Starting Docker Application Container Engine|Starting Container Runtime Interface for OCI)'))
+      -- (containerd's own snapshotter warnings on a Docker node: not the runtime's storage)
+      AND NOT (coalesce(l.service, '') = 'containerd' AND l.node IS NOT NULL
+               AND EXISTS (SELECT 1 FROM docker_nodes n WHERE n.cluster = CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END
+                                                          AND n.node = lower(l.node)))
 ),
 -- The latest start of each runtime's log: warnings before it belong to an earlier run.
 last_start AS (

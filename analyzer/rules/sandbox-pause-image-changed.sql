@@ -129,7 +129,8 @@ effective AS (
     SELECT cluster, node, arg_min(image, prio) AS image,
         -- Where the setting was read: as evidence text, and in its parts for the messages.
         arg_min({'src': src, 'origin': origin}, prio).src AS src, arg_min({'src': src, 'origin': origin}, prio).origin AS origin,
-        regexp_extract(arg_min(image, prio), '([^/]+)$', 1) AS short
+        -- pinned by tag and digest (`pause:3.9@sha256:…`): the node lists it by its tag
+        regexp_replace(regexp_extract(arg_min(image, prio), '([^/]+)$', 1), '^([^@:]+:[^@]+)@.*$', '\1') AS short
     FROM configured WHERE image IS NOT NULL
     GROUP BY cluster, node
 ),
@@ -150,7 +151,11 @@ node_images AS MATERIALIZED (
             list_filter(flatten(list_transform(coalesce(from_json(n.doc->'$.status.images', '[{"names":["VARCHAR"]}]'), []),
                                                lambda i: coalesce(i.names, []))),
                         lambda x: x NOT LIKE '%@sha256:%'),
-            lambda x: regexp_extract(x, '([^/]+)$', 1))) AS shorts
+            lambda x: regexp_extract(x, '([^/]+)$', 1))) AS shorts,
+        -- the same with digest names (`pause@sha256:…`), for a sandbox image pinned by digest only
+        list_transform(flatten(list_transform(coalesce(from_json(n.doc->'$.status.images', '[{"names":["VARCHAR"]}]'), []),
+                                              lambda i: coalesce(i.names, []))),
+                       lambda x: regexp_extract(x, '([^/]+)$', 1)) AS all_shorts
     FROM nodes n
     -- Only nodes whose sandbox image is known; the others' image lists are never parsed.
     WHERE (n.bundle_id, n.name) IN (SELECT (cluster, node) FROM effective)
@@ -164,7 +169,7 @@ pending AS (
     FROM effective e JOIN node_images ni ON ni.cluster = e.cluster AND ni.node = e.node
     LEFT JOIN changed c ON c.cluster = e.cluster AND c.node = e.node
     WHERE ni.n_images < ${node_status_max_images}
-      AND NOT list_contains(ni.shorts, e.short)
+      AND NOT list_contains(ni.all_shorts, e.short)
 ),
 -- The spread of pause images over the cluster, told only beside a node that changed.
 spread AS (
