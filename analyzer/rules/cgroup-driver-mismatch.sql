@@ -205,6 +205,13 @@ config_mismatch AS (
         r.runtime, r.driver AS runtime_driver, r.driver_source, r.driver_setting, r.cgroup_version
     FROM runtime_driver r JOIN kubelet_driver k ON k.cluster = r.cluster AND k.node = r.node
     WHERE r.driver IS NOT NULL AND k.driver IS NOT NULL AND r.driver <> k.driver AND NOT coalesce(r.follows_runtime, false)
+      -- Docker's driver only guessed from its default (no daemon.json setting: it may come from
+      -- the unit file, as in the CentOS/RHEL docker package, or /etc/sysconfig/docker), with a
+      -- kubelet before v1.24 whose dockershim refuses to start on a mismatch: a Ready node proves
+      -- the two agree.
+      AND NOT (r.runtime = 'docker' AND r.driver_setting IS NULL
+               AND coalesce(version_minor(r.kubelet_version) < 24, false)
+               AND EXISTS (SELECT 1 FROM nodes n WHERE n.bundle_id = r.cluster AND n.name = r.node AND n.ready))
 ),
 config_ok AS (
     SELECT r.cluster, r.node, r.runtime, r.driver

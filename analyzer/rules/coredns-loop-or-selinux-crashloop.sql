@@ -5,6 +5,8 @@ faq = ["KADM-13"]
 category = "dns"
 patterns = [
   "plugin/loop: Loop \\([^)]*\\) detected for zone",
+  "plugin/loop: Forwarding loop detected in",
+  "plugin/loop: Seen .* more than twice, loop detected",
   "\\[FATAL\\] plugin/loop",
   "coredns.io/plugins/loop#troubleshooting",
 ]
@@ -102,7 +104,11 @@ loop_logs AS (
         min(ts) AS first_seen, max(ts) AS last_seen,
         list(DISTINCT line)[1:2] AS lines
     FROM log_lines
-    WHERE source = 'container' AND contains(line, 'plugin/loop') AND contains(line, 'detected for zone')
+    -- CoreDNS 1.3+: "Loop (…) detected for zone"; 1.2.4–1.2.6: "Forwarding loop detected in "." zone.
+    -- Exiting."; 1.2.0–1.2.3: "Seen "HINFO IN …" more than twice, loop detected".
+    WHERE source = 'container' AND contains(line, 'plugin/loop')
+      AND (contains(line, 'detected for zone') OR contains(line, 'Forwarding loop detected in')
+           OR (contains(line, 'more than twice') AND contains(line, 'loop detected')))
     GROUP BY ALL
 ),
 -- Clusters whose Corefile forwards only to explicit servers: the node's file cannot loop.
@@ -143,6 +149,10 @@ crashing AS (
         coalesce(c.state_reason, c.last_reason) AS reason, c.state_message AS msg, c.last_reason, c.last_message
     FROM containers c JOIN coredns_pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
     WHERE c.state_reason IN ('CrashLoopBackOff', 'RunContainerError', 'CreateContainerError', 'Error')
+      -- SELinux stops CoreDNS as it starts: a last instance that was OOM-killed, or that ran for
+      -- more than a minute, crashes for another reason.
+      AND coalesce(c.last_reason, '') <> 'OOMKilled'
+      AND NOT coalesce(c.last_finished_at - c.last_started_at > INTERVAL 60 SECONDS, false)
 ),
 selinux_old_docker AS (
     SELECT h.cluster_bundle_id AS bundle_id, hf.node, n.container_runtime_version AS crv

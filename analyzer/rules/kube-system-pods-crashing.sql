@@ -16,7 +16,8 @@ After `kubeadm init` no pod should be in `RunContainerError`, `CrashLoopBackOff`
 pods crash after `kubeadm init` itself, it is a kubeadm issue: report it at
 https://github.com/kubernetes/kubeadm/issues. If they crash after installing the network add-on
 while `coredns` is still `Pending`, the network add-on is most likely not working: it may need
-more RBAC privileges or a newer version; raise it with the network provider. A pod that has
+more RBAC privileges or a newer version; raise it with the network provider (its pods may run in
+`kube-flannel` or `calico-system` rather than `kube-system`: use that namespace below). A pod that has
 ended (`Failed` after an eviction or a node shutdown) is never restarted and is reported as info;
 delete it once its controller runs a replacement. Read the container's previous log first:
 ```
@@ -29,7 +30,8 @@ zh = """
 `kubeadm init` 完成后，不应有 Pod 处于 `RunContainerError`、`CrashLoopBackOff` 或 `Error` 状态；
 `coredns`（或 `kube-dns`）在部署网络插件之前处于 `Pending` 是正常的。若 `kubeadm init` 之后就有 Pod 处于这些状态，
 请在 https://github.com/kubernetes/kubeadm/issues 提交 issue。若部署网络插件之后 Pod 出现这些状态且 `coredns` 仍为 `Pending`，
-很可能是网络插件无法工作：可能需要授予它更多 RBAC 权限或使用较新版本，请向网络插件提供方提交问题。已结束的 Pod
+很可能是网络插件无法工作：可能需要授予它更多 RBAC 权限或使用较新版本，请向网络插件提供方提交问题
+（其 Pod 可能位于 `kube-flannel` 或 `calico-system` 而非 `kube-system`：下面的命令请使用该命名空间）。已结束的 Pod
 （驱逐或节点关机后处于 `Failed`）不会再重启，报告为 info；其控制器已运行替代 Pod 后可将其删除。先查看容器上一次的日志：
 ```
 kubectl -n kube-system get pods -o wide
@@ -66,7 +68,11 @@ WITH bad AS (
         coalesce(p.phase IN ('Failed', 'Succeeded'), false) AS ended
     FROM containers c
     JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
-    WHERE c.namespace = 'kube-system' AND p.deleted_at IS NULL
+    -- kube-system, and the namespaces the official flannel and Calico (operator) manifests
+    -- install the pod network add-on into: the FAQ's add-on that is not working.
+    WHERE c.namespace IN ('kube-system', 'kube-flannel', 'calico-system') AND p.deleted_at IS NULL
+      -- An ephemeral (kubectl debug) container is never restarted: its exit is the debug session's.
+      AND coalesce(c.container_type, '') <> 'ephemeral'
       AND (c.state_reason IN ('CrashLoopBackOff', 'RunContainerError')
            OR (c.state = 'terminated' AND c.state_reason = 'Error' AND coalesce(p.owner_kind, '') <> 'Job'))
 ),
@@ -75,8 +81,9 @@ lg AS (
         max(line_no) OVER (PARTITION BY bundle_id, namespace, pod, container, previous) AS last_no,
         bool_or(previous) OVER (PARTITION BY bundle_id, namespace, pod, container) AS has_prev
     FROM log_lines
-    WHERE source = 'container' AND namespace = 'kube-system'
-      AND EXISTS (SELECT 1 FROM bad x WHERE x.bundle_id = log_lines.bundle_id AND x.pod = log_lines.pod AND x.container = log_lines.container)
+    WHERE source = 'container'
+      AND EXISTS (SELECT 1 FROM bad x WHERE x.bundle_id = log_lines.bundle_id AND x.namespace = log_lines.namespace
+                  AND x.pod = log_lines.pod AND x.container = log_lines.container)
 ),
 tail AS (
     SELECT bundle_id, namespace, pod, container, any_value(previous) AS previous, list(line ORDER BY line_no) AS lines
@@ -90,7 +97,7 @@ dns_pending AS (
     GROUP BY bundle_id
 )
 SELECT
-    'pod/kube-system/' || b.pod AS resource,
+    'pod/' || b.namespace || '/' || b.pod AS resource,
     b.namespace, b.pod AS name, b.node, b.container, b.bundle_id,
     b.state_reason, b.restart_count, b.last_reason, b.last_exit_code, b.exit_code, b.ended, b.phase,
     nullif(b.pod_reason, '') AS pod_reason, coalesce(d.n, 0) AS dns_pending,
@@ -105,6 +112,6 @@ SELECT
          WHEN b.state_reason = 'Error' THEN 'medium'
          ELSE 'high' END AS severity
 FROM bad b
-LEFT JOIN tail t ON t.bundle_id = b.bundle_id AND t.pod = b.pod AND t.container = b.container
+LEFT JOIN tail t ON t.bundle_id = b.bundle_id AND t.namespace = b.namespace AND t.pod = b.pod AND t.container = b.container
 LEFT JOIN dns_pending d ON d.bundle_id = b.bundle_id
-ORDER BY b.pod, b.container
+ORDER BY b.namespace, b.pod, b.container

@@ -114,12 +114,34 @@ config_rows AS (
     FROM configs
     WHERE ref_fp IS NOT NULL AND fp <> ref_fp
 ),
-log_hits AS (
+log_hits_all AS (
     SELECT l.bundle_id, coalesce(h.cluster, l.bundle_id) AS cluster, l.node, coalesce(l.service, l.container) AS who,
-        l.service = 'kubelet' AS from_kubelet, l.line, l.ts, l.age
+        l.service = 'kubelet' AS from_kubelet, l.line, l.ts, l.age,
+        l.source = 'container' AND coalesce(l.namespace, '') <> 'kube-system' AS from_workload,
+        nullif(lower(replace(replace(regexp_extract(l.line, 'https://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)', 1), '[', ''), ']', '')), '') AS url_host
     FROM log_lines l LEFT JOIN hb h ON h.bundle_id = l.bundle_id
     WHERE contains(l.line, 'certificate signed by unknown authority')
       AND regexp_matches(l.line, 'candidate authority certificate \\?"kubernetes\\?"')
+),
+-- The addresses this cluster's API server is reached at: its nodes, the kubernetes Service,
+-- the servers of kubeadm's kubeconfigs and kubeadm's controlPlaneEndpoint.
+api_hosts AS (
+    SELECT bundle_id AS cluster, lower(address) AS host FROM node_addresses
+    UNION SELECT bundle_id, cluster_ip FROM services WHERE namespace = 'default' AND name = 'kubernetes' AND cluster_ip IS NOT NULL
+    UNION SELECT s.cluster, lower(replace(replace(regexp_extract(s.server, 'https://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)', 1), '[', ''), ']', ''))
+          FROM cluster_servers s
+    UNION SELECT bundle_id, lower(replace(replace(regexp_extract(coalesce(doc->>'$.data.ClusterConfiguration', ''),
+                     'controlPlaneEndpoint:\s*"?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)', 1), '[', ''), ']', ''))
+          FROM objects WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kube-system' AND name = 'kubeadm-config'
+),
+-- A workload (Argo CD, Cluster API, Rancher, CI runners) that manages other clusters logs this
+-- error for *their* API servers: only lines naming this cluster's API server, or no server, count.
+log_hits AS (
+    SELECT * FROM log_hits_all a
+    WHERE NOT (a.from_workload AND a.url_host IS NOT NULL
+               AND NOT starts_with(a.url_host, 'kubernetes.default') AND a.url_host NOT IN ('kubernetes', 'localhost', '127.0.0.1')
+               AND EXISTS (SELECT 1 FROM api_hosts x WHERE x.cluster = a.cluster)
+               AND NOT EXISTS (SELECT 1 FROM api_hosts x WHERE x.cluster = a.cluster AND x.host = a.url_host))
 ),
 logs AS (
     SELECT cluster, node, any_value(bundle_id) AS bundle_id, list(DISTINCT who) AS whos, count(*) AS n,

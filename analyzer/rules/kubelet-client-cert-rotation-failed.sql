@@ -8,7 +8,7 @@ recent = "6h"
 min_count = 2
 patterns = [
   "x509: certificate has expired or is not yet valid",
-  "Part of the existing bootstrap client certificate in /etc/kubernetes/kubelet\\.conf is expired",
+  "part of the existing bootstrap client certificate( in \\S+)? is expired",
   "Failed while requesting a signed certificate from the control plane",
   "kubelet-client-current\\.pem",
 ]
@@ -156,7 +156,8 @@ kubelet_hits AS (
     WHERE l.source IN ('node', 'host') AND coalesce(l.service, 'kubelet') IN ('kubelet', 'k3s', 'k3s-agent', 'rke2-agent', 'rke2-server')
       AND l.node IS NOT NULL
       AND NOT contains(l.line, 'kubelet-serving')
-      AND (contains(l.line, 'Part of the existing bootstrap client certificate')
+      -- "Part of …" (klog of 1.1x) and "part of … in /etc/kubernetes/kubelet.conf is expired: …" (1.19+).
+      AND (contains(lower(l.line), 'part of the existing bootstrap client certificate')
            OR contains(l.line, 'Failed while requesting a signed certificate from the control plane')
            OR contains(l.line, 'Reached backoff limit, still unable to rotate certs')
            OR (contains(l.line, 'kube-apiserver-client-kubelet') AND regexp_matches(l.line, '(?i)(fail|error)')))

@@ -23,6 +23,11 @@ a missing `conntrack` or `iptables` is an `[ERROR FileExisting-...]`). kube-prox
 
 - Ubuntu/Debian: `apt install ebtables ethtool` (and `conntrack socat iptables` when missing)
 - CentOS/Fedora: `yum install ebtables ethtool` (and `conntrack-tools socat iptables`)
+
+kubeadm 1.32 no longer checks `socat`, `ebtables` and `conntrack` (kube-proxy cleans conntrack
+entries through netlink), and 1.33 no longer checks `ip`, `iptables` and `ethtool`: on nodes of
+those versions only a missing `iptables` matters (CNI `portmap`/`bridge`, an iptables-mode
+kube-proxy running on the host).
 """
 zh = """
 `kubeadm init`/`join` 的预检会检查这些可执行文件，并打印 `[preflight] WARNING: ebtables not found in system path`
@@ -31,6 +36,10 @@ kube-proxy 依赖 `iptables` 与 `conntrack`，`kubectl port-forward` 依赖 `so
 
 - Ubuntu/Debian 用户：`apt install ebtables ethtool`（缺少时同时安装 `conntrack socat iptables`）
 - CentOS/Fedora 用户：`yum install ebtables ethtool`（缺少时同时安装 `conntrack-tools socat iptables`）
+
+kubeadm 1.32 起不再检查 `socat`、`ebtables` 和 `conntrack`（kube-proxy 通过 netlink 清理 conntrack 条目），
+1.33 起不再检查 `ip`、`iptables` 和 `ethtool`：这些版本的节点上只有缺少 `iptables` 仍有影响
+（CNI `portmap`/`bridge` 插件、在主机上运行的 iptables 模式 kube-proxy）。
 """
 [message]
 en = """\
@@ -42,17 +51,23 @@ zh = """\
 {% if from_facts %}主机 PATH 检查{% endif %}{% if from_facts and from_logs %}、{% endif %}\
 {% if from_logs %}kubeadm 预检输出{% endif %}）"""
 --- */
--- (tool, severity on a kubeadm node, severity on another node, why)
+-- (tool, severity on a kubeadm node, severity on another node, why, the Kubernetes minor whose
+-- kubeadm no longer checks it, and what is left of the tool's use from then: severity, why).
+-- kubeadm dropped socat and ebtables from its preflight in 1.32 (kubernetes#127151), conntrack
+-- in 1.32 (kube-proxy cleans conntrack entries through netlink, kubernetes#126952), and ip,
+-- iptables, ethtool and tc in 1.33 (kubernetes#129131); the packages no longer pull them in.
 WITH tools AS (
     SELECT * FROM (VALUES
-        ('iptables', 'medium', 'medium', 'kubeadm preflight error (init/join/upgrade stop); CNI plugins (portmap, bridge) and host-run kube-proxy need it'),
-        ('conntrack', 'medium', 'low', 'kubeadm preflight error (init/join/upgrade stop); a host-run kube-proxy cleans conntrack entries with it'),
-        ('ip', 'medium', 'low', 'kubeadm preflight error'),
-        ('nsenter', 'medium', 'low', 'kubeadm preflight error'),
-        ('ebtables', 'low', NULL, 'kubeadm preflight warning'),
-        ('ethtool', 'low', NULL, 'kubeadm preflight warning'),
-        ('socat', 'low', NULL, 'kubeadm preflight warning; kubectl port-forward on older runtimes needs it')
-    ) AS t(name, sev, other_sev, why)
+        ('iptables', 'medium', 'medium', 'kubeadm preflight error (init/join/upgrade stop); CNI plugins (portmap, bridge) and host-run kube-proxy need it',
+         33, 'medium', 'CNI plugins (portmap, bridge) and a host-run iptables-mode kube-proxy need it'),
+        ('conntrack', 'medium', 'low', 'kubeadm preflight error (init/join/upgrade stop); a host-run kube-proxy cleans conntrack entries with it',
+         32, NULL, NULL),
+        ('ip', 'medium', 'low', 'kubeadm preflight error', 33, NULL, NULL),
+        ('nsenter', 'medium', 'low', 'kubeadm preflight error', NULL, NULL, NULL),
+        ('ebtables', 'low', NULL, 'kubeadm preflight warning', 32, NULL, NULL),
+        ('ethtool', 'low', NULL, 'kubeadm preflight warning', 33, NULL, NULL),
+        ('socat', 'low', NULL, 'kubeadm preflight warning; kubectl port-forward on older runtimes needs it', 32, NULL, NULL)
+    ) AS t(name, sev, other_sev, why, gone_minor, later_sev, later_why)
 ),
 nodes_of AS (
     SELECT h.bundle_id, h.cluster_bundle_id, h.node FROM host_nodes h
@@ -73,12 +88,24 @@ kubeadm_nodes AS (
        OR EXISTS (SELECT 1 FROM objects o WHERE o.bundle_id = h.cluster_bundle_id AND o.api_group = '' AND o.resource = 'configmaps'
                   AND o.namespace = 'kube-system' AND o.name = 'kubeadm-config')
 ),
+-- The node's Kubernetes minor: its Node object, else the version its kubelet logged at start.
+node_minor AS (
+    SELECT h.bundle_id,
+        coalesce(
+            (SELECT version_minor(max(n.kubelet_version)) FROM nodes n WHERE n.bundle_id = h.cluster_bundle_id AND n.name = h.node),
+            (SELECT version_minor(arg_max(regexp_extract(l.line, 'kubeletVersion="(v[0-9][^"]*)"', 1), l.line_no))
+             FROM log_lines l WHERE l.bundle_id = h.bundle_id AND l.source = 'host' AND contains(l.line, 'kubeletVersion="'))) AS minor
+    FROM nodes_of h
+),
 missing AS (
-    SELECT coalesce(h.cluster_bundle_id, b.bundle_id) AS cluster, b.node, t.name, t.why,
-        CASE WHEN b.bundle_id IN (SELECT bundle_id FROM kubeadm_nodes) THEN t.sev ELSE t.other_sev END AS sev
+    SELECT coalesce(h.cluster_bundle_id, b.bundle_id) AS cluster, b.node, t.name,
+        CASE WHEN coalesce(v.minor >= t.gone_minor, false) THEN t.later_why ELSE t.why END AS why,
+        CASE WHEN coalesce(v.minor >= t.gone_minor, false) THEN t.later_sev
+             WHEN b.bundle_id IN (SELECT bundle_id FROM kubeadm_nodes) THEN t.sev ELSE t.other_sev END AS sev
     FROM host_binaries b
     JOIN nodes_of h ON h.bundle_id = b.bundle_id
     JOIN tools t ON t.name = b.name
+    LEFT JOIN node_minor v ON v.bundle_id = b.bundle_id
     WHERE NOT b.present AND b.bundle_id NOT IN (SELECT bundle_id FROM bundled_distro)
 ),
 -- kubeadm's own preflight output, wherever it was logged.
