@@ -155,18 +155,45 @@ targeted AS (
 ),
 -- Only errors about the API server's certificate: kubectl's "Unable to connect to the server",
 -- a connection to port 6443, a certificate naming kubernetes.default, or an address the API
--- server answers on. metrics-server scraping kubelets (:10250), webhooks and registries have
--- their own certificates and rules.
+-- server answers on. metrics-server scraping kubelets (:10250), etcd's client and peer ports
+-- (:2379, :2380: the API server dialing an etcd member on a control-plane address), webhooks and
+-- registries have their own certificates and rules.
+-- The names this cluster's API server certificates are valid for, less those every cluster's
+-- certificate has (kubernetes.default…, localhost, loopback) and the kubernetes Service address
+-- (10.96.0.1 in every kubeadm cluster): a message listing one of them names this cluster's
+-- certificate.
+own_sans AS (
+    SELECT DISTINCT c.cluster, lower(regexp_replace(s, '^[A-Za-z]+:', '')) AS san
+    FROM certs c, unnest(c.sans) AS t(s)
+),
+specific_sans AS (
+    SELECT o.cluster, o.san FROM own_sans o
+    WHERE o.san NOT IN ('kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'localhost', '127.0.0.1', '::1')
+      AND NOT starts_with(o.san, 'kubernetes.default.svc.')
+      AND NOT EXISTS (SELECT 1 FROM services v WHERE v.bundle_id = o.cluster AND v.namespace = 'default'
+                      AND v.name = 'kubernetes' AND v.cluster_ip = o.san)
+),
+node_hosts AS (
+    SELECT DISTINCT bundle_id AS cluster, lower(address) AS host FROM node_addresses WHERE address IS NOT NULL
+),
 log_used AS (
     SELECT t.* FROM targeted t
     LEFT JOIN apiserver_hosts a ON a.cluster = t.cluster AND a.host = t.host
     WHERE coalesce(t.host, '') <> ''
       AND (contains(t.text, 'Unable to connect to the server: x509')
-           OR (NOT regexp_matches(t.text, '(?i)(:10250\b|failed calling webhook|scrape|/v2/)')
+           OR (NOT regexp_matches(t.text, '(?i)(:10250\b|:2379\b|:2380\b|failed calling webhook|scrape|/v2/)')
                AND NOT (contains(t.who, 'metrics-server') AND regexp_matches(t.text, '(?i)(kubelet|node)'))
                AND (regexp_matches(t.text, ':6443\b')
                     OR regexp_matches(t.text, 'certificate is valid for [^"]*\bkubernetes\.default\b')
                     OR a.host IS NOT NULL)))
+      -- An address this cluster's API server does not answer on is another cluster's (Argo CD,
+      -- Rancher or a CI job managing it from here), unless the certificate the message lists is
+      -- this cluster's or the address is one of its nodes. Without the certificates: kept.
+      AND (a.host IS NOT NULL
+           OR NOT EXISTS (SELECT 1 FROM specific_sans x WHERE x.cluster = t.cluster)
+           OR EXISTS (SELECT 1 FROM node_hosts n WHERE n.cluster = t.cluster AND n.host = t.host)
+           OR EXISTS (SELECT 1 FROM specific_sans x WHERE x.cluster = t.cluster
+                      AND list_contains(string_split(lower(regexp_extract(t.text, 'certificate is valid for (.*?), not ', 1)), ', '), x.san)))
 ),
 used AS (
     SELECT cluster, host, origin, 'config' AS kind, NULL AS line, only_bundle,

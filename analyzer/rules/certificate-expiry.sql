@@ -169,10 +169,14 @@ due AS (
             AND NOT regexp_matches(path, '^/var/lib/rancher/(k3s|rke2)/agent/') AS control_plane
     FROM (
         SELECT *,
-            CASE WHEN path LIKE '/var/lib/rancher/k3s/%' OR path LIKE '/etc/rancher/k3s/%' THEN 'k3s'
+            -- The kubelet's self-signed serving certificate first, in whatever cert dir
+            -- (k0s: /var/lib/k0s/kubelet/pki): no distribution renews it.
+            CASE WHEN selfsigned_serving THEN 'kubelet-serving-selfsigned'
+                 WHEN path LIKE '/var/lib/rancher/k3s/%' OR path LIKE '/etc/rancher/k3s/%' THEN 'k3s'
                  WHEN path LIKE '/var/lib/rancher/rke2/%' OR path LIKE '/etc/rancher/rke2/%' THEN 'rke2'
+                 -- A k0s node's kubelet certificates: the kubelet's own, rotated by it.
+                 WHEN path LIKE '/var/lib/k0s/kubelet/pki/%' THEN 'kubelet'
                  WHEN path LIKE '/var/lib/k0s/%' THEN 'k0s'
-                 WHEN selfsigned_serving THEN 'kubelet-serving-selfsigned'
                  WHEN path LIKE '/var/lib/kubelet/pki/%' THEN 'kubelet'
                  WHEN path LIKE '/etc/kubernetes/%' THEN 'kubeadm'
                  WHEN embedded_user IS NOT NULL THEN 'kubeconfig'

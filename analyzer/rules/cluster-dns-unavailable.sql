@@ -68,6 +68,8 @@ timed out or were refused from pods on node {{ node if node is not none else '(u
 check the kubelet clusterDNS of this node\
   {% elif recent_pods >= 1 and recent_pods <= min_pods - 1 %}: only {{ recent_pods }} pod(s) failed lately, \
 too few to blame the cluster DNS (their own network or a busy resolver)\
+  {% elif one_blip %}: all within {{ blip_seconds }} seconds, {{ quiet_minutes }} minutes before collection, and none since: \
+one transient resolver timeout, not an outage\
   {% elif nodes_affected == 1 %}: only this node is affected, look at its network (CNI, interface){% endif %}\
 {% endif %}"""
 zh = """\
@@ -85,6 +87,8 @@ zh = """\
 请检查该节点 kubelet 的 clusterDNS\
   {% elif recent_pods >= 1 and recent_pods <= min_pods - 1 %}：近期只有 {{ recent_pods }} 个 Pod 解析失败，\
 不足以说明集群 DNS 有问题（可能是其自身网络或解析器繁忙）\
+  {% elif one_blip %}：均发生在 {{ blip_seconds }} 秒之内（采集前 {{ quiet_minutes }} 分钟），此后再未出现：\
+一次短暂的解析超时，并非故障\
   {% elif nodes_affected == 1 %}：只有该节点受影响，请检查其网络（CNI、网卡）{% endif %}\
 {% endif %}"""
 [thresholds]
@@ -92,6 +96,10 @@ min_not_ready_minutes = 5
 # Resolver failures from fewer pods than this on a node (with the DNS Service healthy) are one
 # application's trouble, not the cluster DNS.
 min_pods = 2
+# Failures from all pods within this many seconds, and none in the last quiet_after_minutes
+# before collection, are one transient resolver timeout (a CoreDNS restart, a dropped packet).
+blip_seconds = 60
+quiet_after_minutes = 5
 --- */
 WITH dns_svc AS (
     SELECT s.bundle_id, s.namespace, s.name, s.cluster_ip,
@@ -141,7 +149,8 @@ outage AS (
     SELECT DISTINCT bundle_id FROM svc_rows WHERE outage
 ),
 -- The addresses pods send lookups to: the DNS Service, every kubelet's clusterDNS (a stale one
--- included), and the kubeadm / k3s defaults.
+-- included), the kubeadm / k3s defaults, and NodeLocal DNSCache's link-local address (the
+-- clusterDNS of its nodes, seen only in their configz).
 dns_ips AS (
     SELECT DISTINCT bundle_id, cluster_ip AS ip FROM dns_svc WHERE cluster_ip IS NOT NULL AND cluster_ip <> 'None'
     UNION
@@ -149,7 +158,7 @@ dns_ips AS (
     FROM kubelet_configs k LEFT JOIN host_nodes h ON h.bundle_id = k.bundle_id
     WHERE json_type(k.config->'$.clusterDNS') = 'ARRAY'
     UNION
-    SELECT bundle_id, unnest(['10.96.0.10', '10.43.0.10']) FROM bundles WHERE kind = 'cluster'
+    SELECT bundle_id, unnest(['10.96.0.10', '10.43.0.10', '169.254.20.10']) FROM bundles WHERE kind = 'cluster'
 ),
 hits AS MATERIALIZED (
     SELECT l.bundle_id, l.node, l.namespace, l.pod, l.line, l.line_no, l.ts, l.age,
@@ -187,8 +196,15 @@ node_rows AS (
         min(t.ts) AS first_seen, max(t.ts) AS last_seen,
         list(t.line ORDER BY t.ts DESC NULLS LAST, t.line_no DESC)[1:3] AS evidence,
         t.bundle_id IN (SELECT bundle_id FROM outage) AS proven,
+        -- One moment of failures, resolved since: every pod's recent failures within
+        -- blip_seconds of each other, and lookups fine for quiet_after_minutes before collection.
+        coalesce(date_diff('second', min(t.ts) FILTER (WHERE in_window(t.age, ${recent})),
+                                     max(t.ts) FILTER (WHERE in_window(t.age, ${recent}))) <= ${blip_seconds}
+                 AND min(t.age) FILTER (WHERE in_window(t.age, ${recent})) >= ${quiet_after_minutes} * INTERVAL 1 MINUTE, false) AS one_blip,
+        CAST(floor(epoch(min(t.age) FILTER (WHERE in_window(t.age, ${recent}))) / 60) AS BIGINT) AS quiet_minutes,
         -- Addresses that are not the DNS Service's: a stale kubelet clusterDNS or default.
-        list(DISTINCT t.dns_ip ORDER BY t.dns_ip) FILTER (WHERE t.dns_ip IS NOT NULL
+        -- (NodeLocal DNSCache's address is no stale clusterDNS.)
+        list(DISTINCT t.dns_ip ORDER BY t.dns_ip) FILTER (WHERE t.dns_ip IS NOT NULL AND t.dns_ip <> '169.254.20.10'
             AND t.dns_ip NOT IN (SELECT s.cluster_ip FROM dns_svc s WHERE s.bundle_id = t.bundle_id AND s.cluster_ip IS NOT NULL)
             AND EXISTS (SELECT 1 FROM dns_svc s WHERE s.bundle_id = t.bundle_id AND s.cluster_ip IS NOT NULL)) AS foreign_ips,
         (SELECT string_agg(DISTINCT s.cluster_ip, ', ') FROM dns_svc s WHERE s.bundle_id = t.bundle_id) AS svc_ips
@@ -205,6 +221,7 @@ SELECT resource, namespace, name, NULL AS node, bundle_id, 'service' AS kind,
     cluster_ip, no_endpoints, not_ready, stuck_n, total, pods_ready, no_pods,
     NULL::BIGINT AS lookups, NULL AS target_ips, NULL::BIGINT AS pods, NULL::BOOLEAN AS proven, NULL::VARCHAR[] AS foreign_ips,
     NULL AS svc_ips, NULL::BIGINT AS recent_pods, NULL::BIGINT AS nodes_affected,
+    NULL::BOOLEAN AS one_blip, NULL::BIGINT AS quiet_minutes,
     evidence, severity,
     NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen, NULL::BIGINT AS recent_count, NULL::BIGINT AS count,
     'dns service' AS symptom_key
@@ -213,10 +230,12 @@ UNION ALL
 SELECT r.resource, NULL, r.node, r.node, r.bundle_id,
     'node', NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     r.n, r.target_ips, r.pods, r.proven, r.foreign_ips, r.svc_ips, r.recent_pods, a.nodes,
+    r.one_blip, r.quiet_minutes,
     r.evidence,
-    -- Lookups failing from several pods are a DNS problem worth a look; an outage is proven
-    -- from the DNS Service and its pods, not from application logs.
-    CASE WHEN r.proven OR r.recent_pods >= ${min_pods} THEN 'medium' ELSE 'info' END,
+    -- Lookups failing from several pods are a DNS problem worth a look, unless they all failed
+    -- in one moment that has passed; an outage is proven from the DNS Service and its pods, not
+    -- from application logs.
+    CASE WHEN r.proven OR (r.recent_pods >= ${min_pods} AND NOT r.one_blip) THEN 'medium' ELSE 'info' END,
     r.first_seen, r.last_seen, r.recent_count, r.n,
     coalesce('dns ' || r.foreign_ips[1], 'dns service')
 FROM node_rows r

@@ -51,6 +51,7 @@ en = """\
 failed to find plugin "flannel" in path (\
   {% for w in seen %}{% if w.kind == 'event' %}event {{ w.ref }}{% else %}{{ w.kind | log }} {{ w.ref }}{% endif %}\
 {% if not loop.last %}, {% endif %}{% endfor %})\
+{% if works_now %}; the plugin works on the node now (the binary is in /opt/cni/bin, or a pod got its network after the last failure): past failures, e.g. at boot before kube-flannel installed it{% endif %}\
 {% endif %}"""
 zh = """\
 {% if missing %}节点 {{ node }} 上的 {{ paths | join(', ') }} 使用 "type": "flannel"，但 /opt/cni/bin 中没有 flannel 二进制文件\
@@ -60,6 +61,7 @@ zh = """\
 报错 failed to find plugin "flannel" in path（\
   {% for w in seen %}{% if w.kind == 'event' %}事件 {{ w.ref }}{% else %}{{ w.kind | log }} {{ w.ref }}{% endif %}\
 {% if not loop.last %}、{% endif %}{% endfor %}）\
+{% if works_now %}；该节点上的插件现已可用（/opt/cni/bin 中已有该二进制，或最后一次失败后已有 Pod 获得网络）：这是过去的失败，例如开机时 kube-flannel 尚未安装该插件{% endif %}\
 {% endif %}"""
 --- */
 -- The network configuration the runtime uses: the first file of /etc/cni/net.d. A flannel
@@ -116,16 +118,32 @@ err_nodes AS (
         list(DISTINCT what ORDER BY what) AS seen,
         list(DISTINCT line ORDER BY line)[1:2] AS lines
     FROM errs GROUP BY cluster, node
+),
+-- The plugin works on the node now: its node bundle shows /opt/cni/bin/flannel (and
+-- /opt/cni/bin is the directory in use), or a pod on the pod network started a container there
+-- after the last failure (its sandbox got its network). Failures before that are history, e.g.
+-- at boot, before kube-flannel's install-cni-plugin init container copied the binary.
+works_now AS (
+    SELECT DISTINCT e.cluster, e.node
+    FROM err_nodes e
+    LEFT JOIN host_nodes h ON coalesce(h.cluster_bundle_id, h.bundle_id) = e.cluster AND h.node = e.node
+        AND h.bundle_id NOT IN (SELECT bundle_id FROM other_bin_dir)
+    LEFT JOIN host_cni_bin b ON b.bundle_id = h.bundle_id AND b.name = 'flannel'
+    WHERE b.name IS NOT NULL
+       OR EXISTS (SELECT 1 FROM pods p JOIN containers c ON c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name
+                  WHERE p.bundle_id = e.cluster AND p.node = e.node AND NOT p.host_network
+                    AND c.started_at > e.last_seen)
 )
 SELECT coalesce('node/' || coalesce(m.node, e.node), 'cluster') AS resource,
     coalesce(m.node, e.node) AS node, coalesce(m.node, e.node) AS name, coalesce(m.bundle_id, e.cluster) AS bundle_id,
-    m.node IS NOT NULL AS missing, m.paths, len(coalesce(m.bins, [])) AS bins_n, coalesce(e.n, 0) AS errors, e.seen,
+    m.node IS NOT NULL AS missing, w.node IS NOT NULL AS works_now, m.paths, len(coalesce(m.bins, [])) AS bins_n, coalesce(e.n, 0) AS errors, e.seen,
     list_concat(CASE WHEN m.node IS NOT NULL THEN ['/opt/cni/bin: ' || array_to_string(coalesce(m.bins, []), ' ')] ELSE [] END, coalesce(e.lines, [])) AS evidence,
     -- The node's files prove it now; errors alone are judged by their age.
-    CASE WHEN m.node IS NOT NULL THEN 'high' ELSE 'medium' END AS severity,
+    CASE WHEN m.node IS NOT NULL THEN 'high' WHEN w.node IS NOT NULL THEN 'info' ELSE 'medium' END AS severity,
     e.first_seen, e.last_seen,
     CASE WHEN m.node IS NULL THEN e.recent_n END AS recent_count,
     e.n AS count
 FROM missing m
 FULL OUTER JOIN err_nodes e ON e.cluster = m.cluster AND e.node IS NOT DISTINCT FROM m.node
+LEFT JOIN works_now w ON m.node IS NULL AND w.cluster = e.cluster AND w.node = e.node
 ORDER BY 1

@@ -52,6 +52,8 @@ zh = """
 en = """\
 {% for p in parts %}\
   {% if p == 'pending' %}{{ pods }} pod(s) Pending: "{{ pending_message }}"\
+  {% elif p == 'gone' %}{{ pods }} pod(s) no longer in the cluster waited for a free host port: "{{ pending_message }}" \
+(events only: a rollout replaced or deleted them, nothing waits now)\
   {% elif p == 'ports' %}host ports {{ ports | join(', ') }}\
   {% elif p == 'design' %}\
     {% if kind == 'DaemonSet' %}DaemonSet rollingUpdate.maxSurge {{ max_surge }} with hostPort: \
@@ -64,6 +66,8 @@ the surge pod can never start beside the old one on its node\
 zh = """\
 {% for p in parts %}\
   {% if p == 'pending' %}{{ pods }} 个 Pod 处于 Pending："{{ pending_message }}"\
+  {% elif p == 'gone' %}{{ pods }} 个已不在集群中的 Pod 曾等待空闲的 hostPort："{{ pending_message }}"\
+（仅有事件：这些 Pod 已被滚动更新替换或删除，目前没有 Pod 在等待）\
   {% elif p == 'ports' %}hostPort {{ ports | join(', ') }}\
   {% elif p == 'design' %}\
     {% if kind == 'DaemonSet' %}DaemonSet 设置了 rollingUpdate.maxSurge {{ max_surge }} 且使用 hostPort：\
@@ -105,7 +109,7 @@ pending AS (
              ELSE coalesce(p.owner_kind, 'Pod') END AS wkind,
         CASE WHEN p.owner_kind = 'ReplicaSet' AND r.owner_kind = 'Deployment' THEN r.owner_name
              ELSE coalesce(p.owner_name, p.name) END AS wname,
-        p.message, p.n
+        p.message, p.n, false AS gone
     FROM pending_pods p
     LEFT JOIN (SELECT r.bundle_id, r.namespace, r.name, r.owner_kind, r.owner_name FROM workloads r
                -- Only the ReplicaSets of clusters with such pods are read.
@@ -114,7 +118,7 @@ pending AS (
         ON r.bundle_id = p.bundle_id AND r.namespace = p.namespace AND r.name = p.owner_name
     UNION ALL
     -- Events of pods no longer listed: grouped under their own name.
-    SELECT e.bundle_id, e.namespace, e.pod, 'Pod', e.pod, e.message, e.n
+    SELECT e.bundle_id, e.namespace, e.pod, 'Pod', e.pod, e.message, e.n, true
     FROM sched_events e
     WHERE NOT EXISTS (SELECT 1 FROM pods p
                       -- Only the pods of clusters with such events are read.
@@ -245,7 +249,8 @@ holders AS (
 pending_wl AS (
     SELECT p.bundle_id, p.namespace, p.wkind, p.wname, count(DISTINCT p.pod) AS pods, sum(p.n) AS n,
         list(DISTINCT p.pod ORDER BY p.pod) AS pod_names, arg_max(p.message, p.n) AS message,
-        list_distinct(flatten(list(coalesce(pp.ports, [])))) AS ports
+        list_distinct(flatten(list(coalesce(pp.ports, [])))) AS ports,
+        bool_and(p.gone) AS gone
     FROM pending p
     LEFT JOIN pod_ports pp ON pp.bundle_id = p.bundle_id AND pp.namespace = p.namespace AND pp.pod = p.pod
     GROUP BY ALL
@@ -255,7 +260,7 @@ findings AS (
         coalesce(p.namespace, s.namespace) AS namespace,
         coalesce(p.wkind, s.kind) AS kind,
         coalesce(p.wname, s.name) AS name,
-        p.pods, p.n, p.pod_names, p.message,
+        p.pods, p.n, p.pod_names, p.message, coalesce(p.gone, false) AS gone,
         list_sort(list_distinct(list_concat(coalesce(p.ports, []), coalesce(s.ports, [])))) AS ports,
         s.design, s.max_surge, s.max_unavailable, s.replicas, s.nodes AS eligible
     FROM pending_wl p
@@ -265,10 +270,10 @@ findings AS (
 SELECT
     lower(f.kind) || '/' || f.namespace || '/' || f.name AS resource,
     f.namespace, f.name, f.bundle_id,
-    list_filter([CASE WHEN f.pods > 0 AND f.message IS NOT NULL THEN 'pending' END,
+    list_filter([CASE WHEN f.pods > 0 AND f.message IS NOT NULL THEN CASE WHEN f.gone THEN 'gone' ELSE 'pending' END END,
                  CASE WHEN len(f.ports) > 0 THEN 'ports' END,
                  CASE WHEN f.design THEN 'design' END,
-                 CASE WHEN f.pods > 0 AND NOT coalesce(f.design, false) THEN 'taken' END], lambda p: p IS NOT NULL) AS parts,
+                 CASE WHEN f.pods > 0 AND NOT f.gone AND NOT coalesce(f.design, false) THEN 'taken' END], lambda p: p IS NOT NULL) AS parts,
     f.kind, f.pods, regexp_replace(f.message, '\s+preemption:.*$', '') AS pending_message, f.ports,
     f.max_surge, f.max_unavailable, f.replicas, f.eligible,
     list_concat(
@@ -277,7 +282,10 @@ SELECT
         coalesce((SELECT list(DISTINCT h.port || ' held by ' || array_to_string(h.pods[1:3], ', '))
                   FROM holders h WHERE h.bundle_id = f.bundle_id AND list_contains(f.ports, h.port)), [])) AS evidence,
     coalesce(f.n, 1) AS count,
-    CASE WHEN f.pods > 0 AND coalesce(wk.available, 0) = 0 AND wk.name IS NOT NULL THEN 'high'
+    -- Events of pods that are gone tell of a wait that ended (a rollout replaced or deleted the
+    -- pod): nothing is Pending now.
+    CASE WHEN f.pods > 0 AND f.gone THEN 'info'
+         WHEN f.pods > 0 AND coalesce(wk.available, 0) = 0 AND wk.name IS NOT NULL THEN 'high'
          WHEN f.pods > 0 THEN 'medium'
          ELSE 'low' END AS severity
 FROM findings f

@@ -36,6 +36,8 @@ grep -rn k8s.gcr.io /etc/kubernetes/manifests /etc/containerd/config.toml /var/l
 en = """\
 {% if kind == 'workload' %}\
   {{ place }} uses {{ images | join(', ') }} from the frozen k8s.gcr.io registry: move to {{ moved | join(', ') }}\
+  {% if finished %} ({% if place == 'pod template' %}a Job that completed{% else %}a pod that finished{% endif %}: \
+nothing pulls the image again unless it is re-created){% endif %}\
 {% elif kind == 'kubeadm' %}\
   kubeadm ClusterConfiguration imageRepository is k8s.gcr.io: \
 kubeadm upgrade and join will pull the control-plane images from the frozen registry\
@@ -49,6 +51,8 @@ zh = """\
   {% if place == 'pod template' %}Pod 模板{% elif place == 'static pod' %}静态 Pod {% elif place == 'pod' %}Pod \
   {% elif place is startingwith('pod of ') %}{{ place[7:] }} 的 Pod {% else %}{{ place }}{% endif %}\
 使用了已冻结的 k8s.gcr.io 仓库中的镜像 {{ images | join(', ') }}：请改为 {{ moved | join(', ') }}\
+  {% if finished %}（{% if place == 'pod template' %}该 Job 已完成{% else %}该 Pod 已结束{% endif %}：\
+除非重新创建，否则不会再拉取此镜像）{% endif %}\
 {% elif kind == 'kubeadm' %}\
   kubeadm ClusterConfiguration 的 imageRepository 为 k8s.gcr.io：\
 kubeadm upgrade 和 join 将从这个已冻结的仓库拉取控制平面镜像\
@@ -64,18 +68,29 @@ kubeadm upgrade 和 join 将从这个已冻结的仓库拉取控制平面镜像\
 WITH wl AS (
     SELECT bundle_id, kind, namespace, name, owner_kind FROM workloads
 ),
+-- Jobs that completed, like pods that finished, pull nothing again unless re-created (a Helm
+-- hook Job of an old install left behind).
+completed_jobs AS (
+    SELECT DISTINCT bundle_id, namespace, name FROM object_conditions
+    WHERE kind = 'Job' AND type = 'Complete' AND status = 'True'
+),
 refs AS (
-    -- Top-level workloads: a Deployment's ReplicaSets and a CronJob's Jobs count through their owner.
-    SELECT c.bundle_id, c.kind, c.namespace, c.workload AS name, c.image, 'pod template' AS place
+    -- Top-level workloads: a Deployment's ReplicaSets and a CronJob's Jobs count through their owner
+    -- (a Job or ReplicaSet without one is its own workload).
+    SELECT c.bundle_id, c.kind, c.namespace, c.workload AS name, c.image, 'pod template' AS place,
+        c.kind = 'Job' AND EXISTS (SELECT 1 FROM completed_jobs j WHERE j.bundle_id = c.bundle_id
+                                   AND j.namespace = c.namespace AND j.name = c.workload) AS finished
     FROM workload_containers c
     JOIN wl w ON w.bundle_id = c.bundle_id AND w.kind = c.kind AND w.namespace = c.namespace AND w.name = c.workload
     WHERE c.registry = 'k8s.gcr.io'
-      AND NOT (c.kind = 'ReplicaSet' AND w.owner_kind = 'Deployment')
-      AND NOT (c.kind = 'Job' AND w.owner_kind = 'CronJob')
+      AND NOT (c.kind = 'ReplicaSet' AND coalesce(w.owner_kind, '') = 'Deployment')
+      AND NOT (c.kind = 'Job' AND coalesce(w.owner_kind, '') = 'CronJob')
     UNION ALL
     -- Pods without a collected controller: static pods, bare pods, pods of operators' CRs.
     SELECT c.bundle_id, 'Pod', c.namespace, c.pod, c.image,
-        CASE WHEN p.owner_kind = 'Node' THEN 'static pod' WHEN p.owner_kind IS NULL THEN 'pod' ELSE 'pod of ' || p.owner_kind || ' ' || p.owner_name END
+        CASE WHEN p.owner_kind = 'Node' THEN 'static pod' WHEN p.owner_kind IS NULL THEN 'pod' ELSE 'pod of ' || p.owner_kind || ' ' || p.owner_name END,
+        -- A pod that succeeded or failed never starts again: a one-off pod left behind.
+        coalesce(p.phase, '') IN ('Succeeded', 'Failed')
     FROM containers c JOIN pods p ON p.bundle_id = c.bundle_id AND p.namespace = c.namespace AND p.name = c.pod
     WHERE c.registry = 'k8s.gcr.io'
       AND (p.owner_kind IS NULL OR p.owner_kind = 'Node'
@@ -109,13 +124,15 @@ SELECT
     'workload' AS kind, any_value(place) AS place, list(DISTINCT image ORDER BY image) AS images,
     list(DISTINCT replace(image, 'k8s.gcr.io/', 'registry.k8s.io/') ORDER BY replace(image, 'k8s.gcr.io/', 'registry.k8s.io/')) AS moved,
     NULL::STRUCT(place VARCHAR, image VARCHAR, path VARCHAR)[] AS refs,
-    list(DISTINCT image ORDER BY image) AS evidence
+    bool_and(finished) AS finished,
+    list(DISTINCT image ORDER BY image) AS evidence,
+    CASE WHEN bool_and(finished) THEN 'info' ELSE 'medium' END AS severity
 FROM refs
 GROUP BY bundle_id, kind, namespace, name
 UNION ALL
 SELECT 'configmap/kube-system/kubeadm-config', namespace, name, NULL, bundle_id,
-    'kubeadm', NULL, NULL, NULL, NULL,
-    ['imageRepository: ' || repo]
+    'kubeadm', NULL, NULL, NULL, NULL, false,
+    ['imageRepository: ' || repo], 'medium'
 FROM kubeadm_cfg WHERE repo = 'k8s.gcr.io'
 UNION ALL
 SELECT 'node/' || coalesce(node, '?'), NULL, node, node, cluster,
@@ -123,7 +140,9 @@ SELECT 'node/' || coalesce(node, '?'), NULL, node, node, cluster,
     -- Sorted as the English list reads: place, image, path.
     list(DISTINCT {'place': place, 'image': image, 'path': path} ORDER BY {'place': place, 'image': image, 'path': path})
         FILTER (WHERE image IS NOT NULL),
-    list(DISTINCT path || ': ' || line)
+    false,
+    list(DISTINCT path || ': ' || line),
+    'medium'
 FROM host_refs h
 -- Static pods already reported through their mirror pods are not repeated.
 WHERE NOT (place = 'static pod manifest' AND EXISTS (SELECT 1 FROM refs r WHERE r.bundle_id = h.cluster AND r.place = 'static pod' AND r.image = h.image))
