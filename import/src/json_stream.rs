@@ -8,7 +8,7 @@
 //! another), and hands each item the List's header with it.
 
 use std::fmt;
-use std::io::Read;
+use std::io::{BufRead, Read};
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -42,7 +42,21 @@ pub fn for_each_item(
     body: &mut dyn Read,
     each: &mut dyn FnMut(Value) -> Result<(), ImportError>,
 ) -> Result<u64, ImportError> {
-    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(body));
+    let mut reader = std::io::BufReader::new(body);
+    // An empty file (troubleshoot writes one when a list failed) holds no document at all.
+    loop {
+        let buf = reader.fill_buf().map_err(|e| ImportError::io(path, e))?;
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let blank = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let done = blank < buf.len();
+        reader.consume(blank);
+        if done {
+            break;
+        }
+    }
+    let mut de = serde_json::Deserializer::from_reader(reader);
     let count = for_each_item_of_document(path, &mut de, &mut |_, item| each(item))?;
     de.end().map_err(|e| json_error(path, e))?;
     Ok(count)
@@ -212,6 +226,9 @@ mod tests {
             vec![serde_json::json!({"kind":"Pod","metadata":{"name":"p"}})]
         );
         assert!(items("null").expect("null").is_empty());
+        assert!(items("").expect("empty").is_empty());
+        assert!(items(" \n\t").expect("blank").is_empty());
+        assert_eq!(items("\n\n[{}]").expect("leading blank").len(), 1);
         assert!(
             items(r#"{"kind":"PodList","items":null}"#)
                 .expect("null items")

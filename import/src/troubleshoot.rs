@@ -19,8 +19,8 @@
 //!   ([`crate::troubleshoot_host`]).
 //! - `certificates/certificates.json`: certificates read from Secrets and ConfigMaps, kept
 //!   as a source file (they belong to no host).
-//! - `<collectorName>/<pod>/<container>.log`: logs collectors of older versions
-//!   ([`crate::troubleshoot_logs`]).
+//! - `<collectorName>/<pod>/<container>.log`, `<collectorName>/<pod>.log`: logs collectors of
+//!   older versions ([`crate::troubleshoot_logs`]).
 
 use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
@@ -114,6 +114,8 @@ fn plural_of(name: &str) -> Option<String> {
         "resource-quota" | "resource-quotas" => "resourcequotas",
         "storage-classes" => "storageclasses",
         "pod-disruption-budgets" => "poddisruptionbudgets",
+        // `storage-errors.json`: storage classes' errors before `storage-classes-errors.json`.
+        "storage" => "storageclasses",
         "pvs" => "persistentvolumes",
         "pvcs" => "persistentvolumeclaims",
         "ingress-classes" => "ingressclasses",
@@ -335,18 +337,27 @@ impl Converter for TroubleshootConverter {
             }
             "cluster-resources/resources.json" => {
                 let result = read_document(path, body).and_then(|bytes| {
-                    self.resources = Some(serde_json::from_slice(&bytes).map_err(|e| {
-                        ImportError::bad_input(path, format!("not a list of APIResourceList: {e}"))
-                    })?);
+                    // Empty, or `null`, when troubleshoot's discovery failed: no discovery.
+                    if !bytes.iter().all(u8::is_ascii_whitespace) {
+                        self.resources = serde_json::from_slice(&bytes).map_err(|e| {
+                            ImportError::bad_input(
+                                path,
+                                format!("not a list of APIResourceList: {e}"),
+                            )
+                        })?;
+                    }
                     Ok(())
                 });
                 return tolerate(path, result, sink);
             }
             "cluster-resources/groups.json" => {
                 let result = read_document(path, body).and_then(|bytes| {
-                    self.groups = Some(serde_json::from_slice(&bytes).map_err(|e| {
-                        ImportError::bad_input(path, format!("not a list of APIGroup: {e}"))
-                    })?);
+                    // Empty, or `null`, when troubleshoot's discovery failed: no discovery.
+                    if !bytes.iter().all(u8::is_ascii_whitespace) {
+                        self.groups = serde_json::from_slice(&bytes).map_err(|e| {
+                            ImportError::bad_input(path, format!("not a list of APIGroup: {e}"))
+                        })?;
+                    }
                     Ok(())
                 });
                 return tolerate(path, result, sink);
@@ -430,7 +441,9 @@ impl Converter for TroubleshootConverter {
             "cluster",
             "troubleshoot collects container logs of unhealthy pods only (500 lines, 5 MB each) and of the pods its logs collectors name: most containers have no log",
         ));
-        self.custom_logs.finish(sink)?;
+        for path in self.custom_logs.finish(sink)? {
+            self.skip(&path)?;
+        }
         self.hosts.finish(&self.nodes, sink)?;
         if self.not_converted_count > 0 {
             sink.gap(Gap::source_format(

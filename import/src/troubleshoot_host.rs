@@ -3,8 +3,11 @@
 //!
 //! A host collector run on the machine of the `support-bundle` command writes
 //! `host-collectors/<dir>/<file>`; run on the nodes (`runHostCollectorsInPod`, remote
-//! collectors) it writes `host-collectors/<dir>/<node>/<file>` for each node, with
-//! `host-collectors/system/node_list.json` naming them. Converted:
+//! collectors) it writes `host-collectors/<dir>/<node>/<file>` for each node before v0.110
+//! (`pkg/collect/host_collector.go`) and `host-collectors/<node>/<dir>/<file>` from v0.110
+//! on, when they run in a DaemonSet's pods (`pkg/supportbundle/collect.go`,
+//! `runRemoteHostCollectors`), with `host-collectors/system/node_list.json` naming the
+//! nodes in both. Converted:
 //!
 //! | Output | Becomes |
 //! |---|---|
@@ -39,6 +42,30 @@ use crate::{ImportError, Sink};
 
 /// Prefix of every host collector's output.
 pub(crate) const HOST_COLLECTORS: &str = "host-collectors/";
+
+/// The directories whose output is converted.
+const CONVERTED_DIRS: &[&str] = &["system", "certificatesCollection", "journald"];
+
+/// The directories troubleshoot's host collectors write under `host-collectors/`
+/// (`pkg/collect/host_*.go`); the `copy` collector writes under its own name instead.
+const HOST_DIRS: &[&str] = &[
+    "system",
+    "certificatesCollection",
+    "journald",
+    "certificate",
+    "connect",
+    "diskUsage",
+    "dns",
+    "filesystemPerformance",
+    "http",
+    "httpLoadBalancer",
+    "registry-images",
+    "run-host",
+    "subnetAvailable",
+    "tcpLoadBalancer",
+    "tcpPortStatus",
+    "udpPortStatus",
+];
 
 /// Largest host collector document read whole (sysctls and module lists are a few hundred KiB).
 const MAX_HOST_DOCUMENT_BYTES: u64 = 64 << 20;
@@ -140,11 +167,15 @@ impl HostCollectors {
         let parts: Vec<&str> = rest.split('/').collect();
         let (dir, node, file) = match parts.as_slice() {
             [dir, file] => (*dir, "", *file),
-            [
-                dir @ ("system" | "certificatesCollection" | "journald"),
-                node,
-                file,
-            ] => (*dir, *node, *file),
+            // Collectors run on the nodes before v0.110: `<dir>/<node>/<file>`.
+            [dir, node, file] if CONVERTED_DIRS.contains(dir) => (*dir, *node, *file),
+            // From v0.110, run in a DaemonSet's pods: `<node>/<dir>/<file>`.
+            [node, dir, rest @ ..] if HOST_DIRS.contains(dir) && !HOST_DIRS.contains(node) => {
+                match rest {
+                    [file] if CONVERTED_DIRS.contains(dir) => (*dir, *node, *file),
+                    _ => return self.skip(dir),
+                }
+            }
             [dir, ..] => return self.skip(dir),
             [] => return Ok(()),
         };

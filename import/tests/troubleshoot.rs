@@ -46,14 +46,18 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 /// A tar of `tree` under `support-bundle-…/`, with a link like troubleshoot's `all-logs/`.
 fn tar_of(tree: &Path) -> Vec<u8> {
+    tar_of_mapped(tree, |rel| rel.to_string())
+}
+
+/// [`tar_of`], each file's path in the tree mapped to its path in the archive.
+fn tar_of_mapped(tree: &Path, map: impl Fn(&str) -> String) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     let top = "support-bundle-2026-01-15T12_00_00";
     for file in files_under(tree) {
-        let rel = file
+        let rel = map(&file
             .strip_prefix(tree)
             .expect("under tree")
-            .to_string_lossy()
-            .into_owned();
+            .to_string_lossy());
         let data = fs::read(&file).expect("readable");
         let mut h = tar::Header::new_gnu();
         h.set_size(data.len() as u64);
@@ -623,6 +627,47 @@ fn host_collectors_of_each_node_become_node_bundles() {
     assert!(b.gap(GapKind::File, GapReason::SourceFormat).is_empty());
 }
 
+/// `host-collectors/<dir>/<node>/<file>` (before v0.110) as troubleshoot v0.110 and later
+/// write it from the pods of their DaemonSet: `host-collectors/<node>/<dir>/<file>`.
+fn node_first(rel: &str) -> String {
+    match rel.split('/').collect::<Vec<_>>().as_slice() {
+        ["host-collectors", dir, node, file] => format!("host-collectors/{node}/{dir}/{file}"),
+        _ => rel.to_string(),
+    }
+}
+
+#[test]
+fn host_collectors_run_in_pods_since_v0_110_become_the_same_node_bundles() {
+    let tar = tar_of_mapped(&foreign("troubleshoot/hosts"), node_first);
+    let b = import_archive("support-bundle.tar.gz", &gzip(&tar), true).expect("imports");
+    let names: Vec<&str> = b.nodes.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["node-cp-1.tar.zst", "node-worker-1.tar.zst"]);
+    let cp = b.node("node-cp-1.tar.zst");
+    match &cp.manifest.source {
+        Source::Host(h) => assert_eq!(h.node_name, "cp-1"),
+        other => panic!("source {other:?}"),
+    }
+    let facts = node_facts(cp);
+    assert_eq!(facts.kernel.release, "5.15.0-91-generic");
+    assert_eq!((facts.cpus, facts.cgroup.version), (Some(4), 2));
+    assert_eq!(facts.extra["ntp_synchronized"], "false");
+    assert_eq!(node_text(cp, "host/certificates.ndjson").lines().count(), 2);
+    assert!(!node_text(cp, "host/logs/kubelet.log").contains("s3cr3t-kubelet-pw"));
+    assert_eq!(node_facts(b.node("node-worker-1.tar.zst")).cpus, Some(2));
+    // The output not converted is counted by collector directory, not by node.
+    let host = b.gap(GapKind::Host, GapReason::SourceFormat);
+    assert!(
+        host.iter()
+            .any(|g| g.starts_with("host-collectors | 4 files")
+                && g.contains("(diskUsage, run-host, system)")),
+        "{host:?}"
+    );
+    assert!(
+        host[0].contains("did not run on 1 of the 3 nodes: worker-2"),
+        "{host:?}"
+    );
+}
+
 #[test]
 fn a_bundle_of_local_host_collectors_is_one_host_bundle() {
     let tar = tar_of(&foreign("troubleshoot/host-only"));
@@ -715,6 +760,101 @@ fn a_custom_log_of_a_pod_name_in_two_namespaces_is_a_gap() {
         gaps[2].starts_with("api-logs/api-0/sidecar SourceFormat"),
         "{gaps:?}"
     );
+}
+
+#[test]
+fn logs_of_single_container_pods_and_collector_names_with_slashes_are_filed() {
+    // Before v0.48 a logs collector wrote `<name>/<pod>.log` for a pod of one container
+    // (init containers counted), and its name could hold `/` (`kots/admin_console`).
+    let pods = br#"[
+        {"metadata": {"name": "web-0", "namespace": "shop"}, "spec": {"containers": [{"name": "nginx"}]}},
+        {"metadata": {"name": "db-0", "namespace": "shop"}, "spec": {"initContainers": [{"name": "init"}], "containers": [{"name": "pg"}]}},
+        {"metadata": {"name": "kotsadm-6d4b", "namespace": "app"}, "spec": {"containers": [{"name": "kotsadm"}]}}
+    ]"#;
+    let r = common::convert_files(
+        &Troubleshoot,
+        &[
+            ("app-logs/web-0.log", b"nginx up\n"),
+            ("app-logs/web-0-previous.log", b"nginx crashed\n"),
+            ("kots/admin_console/kotsadm-6d4b.log", b"kotsadm ready\n"),
+            ("app-logs/db-0/pg.log", b"pg ready\n"),
+            // db-0 has two containers: no `<pod>.log` of it can be its log.
+            ("app-logs/db-0.log", b"?\n"),
+            // A run pod's log, its pod gone: nothing a logs collector wrote.
+            ("run-once/run-once.log", b"done\n"),
+            ("cluster-resources/pods/shop.json", pods),
+        ],
+    )
+    .expect("converts");
+    assert_eq!(
+        r.log_names(),
+        [
+            "app/kotsadm-6d4b/kotsadm",
+            "shop/db-0/pg",
+            "shop/web-0/nginx",
+            "shop/web-0/nginx previous"
+        ]
+    );
+    assert_eq!(r.log("shop/web-0/nginx previous"), "nginx crashed\n");
+    assert!(
+        !r.gaps.iter().any(|g| g.what == GapKind::Logs
+            && g.reason == GapReason::SourceFormat
+            && g.location != "cluster"),
+        "{:?}",
+        r.gaps
+    );
+    let files: Vec<&str> = r
+        .gaps
+        .iter()
+        .filter(|g| g.what == GapKind::File)
+        .map(|g| g.detail.as_str())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "2 files of the bundle hold nothing ktriage reads (e.g. app-logs/db-0.log, run-once/run-once.log)"
+        ]
+    );
+}
+
+#[test]
+fn lists_troubleshoot_failed_to_collect_are_their_errors_not_broken_files() {
+    // A list that failed is written empty (`bytes.NewBuffer(nil)`), discovery that failed as
+    // `null`, its error beside it; older versions named storage classes' errors
+    // `storage-errors.json`.
+    let r = common::convert_files(
+        &Troubleshoot,
+        &[
+            ("cluster-resources/nodes.json", b""),
+            (
+                "cluster-resources/nodes-errors.json",
+                br#"["nodes is forbidden: User \"sb\" cannot list resource \"nodes\" in API group \"\" at the cluster scope"]"#,
+            ),
+            ("cluster-resources/pvs.json", b"\n"),
+            ("cluster-resources/groups.json", b"null"),
+            ("cluster-resources/resources.json", b"null\n"),
+            (
+                "cluster-resources/storage-errors.json",
+                br#"["storageclasses.storage.k8s.io is forbidden"]"#,
+            ),
+            ("cluster-resources/pods/default.json", br#"{"kind": "PodList", "items": []}"#),
+        ],
+    )
+    .expect("converts");
+    let gaps: Vec<String> = r
+        .gaps
+        .iter()
+        .filter(|g| g.reason != GapReason::SourceFormat)
+        .map(|g| format!("{} {} {:?}", g.what, g.location, g.reason))
+        .collect();
+    assert_eq!(
+        gaps,
+        [
+            "resource nodes Forbidden",
+            "resource storageclasses Forbidden"
+        ]
+    );
+    assert!(r.objects.is_empty());
 }
 
 #[test]
