@@ -99,7 +99,8 @@ impl OpenBundle {
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// Opens `source`: a `.tar.zst` (or plain `.tar`) unpacked into `work` (which must not exist
-/// yet or be empty), or an unpacked bundle directory used in place.
+/// yet or be empty, and whose parent must exist), or an unpacked bundle directory used in
+/// place.
 pub fn open(source: &Path, work: &Path, limits: &Limits) -> Result<OpenBundle, BundleError> {
     let meta = fs::metadata(source).map_err(|e| BundleError::io(source, e))?;
     let (root, mut checked) = if meta.is_dir() {
@@ -200,15 +201,11 @@ impl Read for Tee<'_> {
     }
 }
 
-/// Creates `dest`, and its parents only when they are missing before it starts. Unpacking
-/// never creates anything above `dest` after that: when a signal removes the directory being
-/// unpacked into (the analyzer's work directory), the next entry fails instead of bringing it
-/// back as a leftover.
+/// Creates `dest`, whose parent must exist. Unpacking never creates anything above `dest`:
+/// when a signal removes the directory being unpacked into (the analyzer's work directory),
+/// even before the first entry, unpacking fails instead of bringing it back as a leftover.
 fn create_dest(dest: &Path) -> io::Result<()> {
     let parent = dest.parent().unwrap_or(Path::new(""));
-    if !parent.as_os_str().is_empty() && !parent.is_dir() {
-        fs::create_dir_all(parent)?;
-    }
     create_dirs_below(parent, dest.strip_prefix(parent).unwrap_or(dest))
 }
 
@@ -766,7 +763,8 @@ mod tests {
     fn unpacking_never_brings_back_a_removed_destination() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dest = tmp.path().join("work").join("bundle-0");
-        create_dest(&dest).expect("parents and destination are created at the start");
+        fs::create_dir(tmp.path().join("work")).expect("the work directory");
+        create_dest(&dest).expect("the destination is created at the start");
         create_dirs_below(&dest, Path::new("cluster/v1")).expect("entries below it");
         assert!(dest.join("cluster/v1").is_dir());
         create_dirs_below(&dest, Path::new("cluster/v1")).expect("existing levels are fine");
@@ -775,6 +773,13 @@ mod tests {
         fs::remove_dir_all(tmp.path().join("work")).expect("remove");
         let err =
             create_dirs_below(&dest, Path::new("logs/ns")).expect_err("nothing to unpack into");
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(
+            !tmp.path().join("work").exists(),
+            "the work directory came back"
+        );
+        // Nor when the signal comes before unpacking started.
+        let err = create_dest(&dest).expect_err("no work directory to unpack into");
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
         assert!(
             !tmp.path().join("work").exists(),
