@@ -80,6 +80,10 @@ min_reserved_millicpu = 50
 min_reserved_memory_mib = 200
 # A SystemOOM / eviction event counts as "the node already ran short" within this many hours.
 pressure_event_hours = 24
+# Kubelets before this minor (cAdvisor before v0.37) cannot read the OOM-kill line of kernels
+# 5.0 and later and report every OOM kill, a container's own limit too, as SystemOOM
+# (google/cadvisor#2417): there the event proves no shortage of the node.
+systemoom_min_kubelet_minor = 19
 --- */
 WITH hn AS (
     SELECT bundle_id AS host_bundle, node, cluster_bundle_id, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
@@ -127,8 +131,12 @@ pressure AS (
         UNION ALL
         SELECT e.bundle_id, coalesce(e.source_host, CASE WHEN e.object_kind = 'Node' THEN e.object_name END), {'kind': 'event', 'name': e.reason}
         FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
+        LEFT JOIN nodes n ON n.bundle_id = e.bundle_id AND n.name = coalesce(e.source_host, CASE WHEN e.object_kind = 'Node' THEN e.object_name END)
         WHERE e.reason IN ('SystemOOM', 'EvictionThresholdMet', 'NodeHasInsufficientMemory', 'NodeHasInsufficientPID')
           AND b.collected_at - coalesce(e.last_seen, e.first_seen) <= INTERVAL (${pressure_event_hours}) HOUR
+          AND NOT (e.reason = 'SystemOOM' AND coalesce(version_major(n.kubelet_version) = 1
+                   AND version_minor(n.kubelet_version) < ${systemoom_min_kubelet_minor}
+                   AND TRY_CAST(regexp_extract(n.kernel_version, '^(\d+)\.', 1) AS INTEGER) >= 5, false))
     ) WHERE node IS NOT NULL
     GROUP BY bundle_id, node
 ),

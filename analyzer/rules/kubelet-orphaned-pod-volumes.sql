@@ -70,6 +70,10 @@ zh = """\
   {{ uids[:5] | join(', ') }}{% if uids | length > 5 %}，另有 {{ uids | length - 5 }} 个{% endif %}\
 {% endif %}\
 {% if in_use %}；仍被现有 Pod 使用：{{ in_use | join(', ') }}{% endif %}"""
+[thresholds]
+# The kubelet's housekeeping repeats the error every 2 s while the directory is there: a UID
+# its log goes on this long without is cleaned up (after a reboot, by the volume reconciler).
+cleared_after_minutes = 10
 --- */
 WITH hn AS (
     SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
@@ -88,15 +92,33 @@ hits AS MATERIALIZED (
     FROM log_lines l LEFT JOIN hn h ON h.host_bundle = l.bundle_id
     WHERE contains(l.line, 'rphaned pod ') AND regexp_matches(l.line, '[Oo]rphaned pod (\\?"[^"\\]*\\?" )?found, but')
 ),
+-- Where each log that named an orphan ends, and the UIDs it stopped naming well before that.
+log_end AS (
+    SELECT l.bundle_id, l.node, coalesce(l.service, l.container, l.source) AS service, max(l.ts) AS end_ts
+    FROM log_lines l
+    SEMI JOIN (SELECT DISTINCT bundle_id, node, service FROM hits) k
+        ON k.bundle_id = l.bundle_id AND k.node IS NOT DISTINCT FROM l.node AND k.service = coalesce(l.service, l.container, l.source)
+    GROUP BY ALL
+),
+cleared AS (
+    SELECT h.bundle_id, h.node, h.service, h.uid
+    FROM hits h JOIN log_end e ON e.bundle_id = h.bundle_id AND e.node IS NOT DISTINCT FROM h.node AND e.service = h.service
+    WHERE h.uid <> ''
+    GROUP BY ALL
+    HAVING max(h.ts) < any_value(e.end_ts) - INTERVAL (${cleared_after_minutes}) MINUTE
+),
 per_node AS (
     SELECT h.cluster, h.node, any_value(h.bundle_id) AS bundle_id, count(*) AS n,
-        count(*) FILTER (WHERE in_window(h.age, ${recent})) AS recent_n,
+        -- Lines of UIDs cleaned up since are history, however recent.
+        count(*) FILTER (WHERE in_window(h.age, ${recent}) AND c.uid IS NULL) AS recent_n,
         min(h.ts) AS first_seen, max(h.ts) AS last_seen,
         list(DISTINCT h.service) AS services,
         list(DISTINCT h.uid ORDER BY h.uid) FILTER (WHERE h.uid <> '') AS uids,
         list(DISTINCT h.why ORDER BY h.why) AS whys,
         list(h.line ORDER BY h.ts DESC NULLS LAST, h.line_no DESC)[1:3] AS lines
-    FROM hits h GROUP BY h.cluster, h.node
+    FROM hits h
+    LEFT JOIN cleared c ON c.bundle_id = h.bundle_id AND c.node IS NOT DISTINCT FROM h.node AND c.service = h.service AND c.uid = h.uid
+    GROUP BY h.cluster, h.node
 ),
 -- A UID still used by a pod listed in the node's cluster is not an orphan: say so. Only the
 -- UIDs the kubelet named are looked up.

@@ -53,7 +53,9 @@ of node {{ node if node is not none else '?' }}{% if ports %} (port {{ ports | j
 {% for c in causes %}\
   {% if c == 'socat' %}socat missing or failing on the node\
   {% elif c == 'nothing-listens' %}nothing listens on localhost:port inside the pod (wrong port, not started, or bound to the pod IP only)\
-  {% elif c == 'timeout' %}timed out{% else %}other{% endif %}\
+  {% elif c == 'timeout' %}timed out\
+  {% elif c == 'reset' %}connections reset or closed after they were established (the forward worked; the application or client ended them)\
+  {% else %}other{% endif %}\
   {% if not loop.last %}; {% endif %}\
 {% endfor %}\
 {% if no_socat %}; socat is not installed on the node{% endif %}"""
@@ -63,7 +65,9 @@ zh = """\
 {% for c in causes %}\
   {% if c == 'socat' %}节点上缺少 socat 或 socat 执行出错\
   {% elif c == 'nothing-listens' %}Pod 内没有进程监听 localhost:port（端口错误、应用未启动，或只绑定了 Pod IP）\
-  {% elif c == 'timeout' %}超时{% else %}其他错误{% endif %}\
+  {% elif c == 'timeout' %}超时\
+  {% elif c == 'reset' %}连接建立后被重置或关闭（转发本身正常，是应用或客户端结束了连接）\
+  {% else %}其他错误{% endif %}\
   {% if not loop.last %}；{% endif %}\
 {% endfor %}\
 {% if no_socat %}；节点上未安装 socat{% endif %}"""
@@ -73,17 +77,23 @@ WITH hits AS (
         coalesce(l.service, l.container, l.source) AS service, l.line, l.ts, l.age,
         coalesce(nullif(regexp_extract(line, 'failed to connect to localhost:(\d+)', 1), ''),
                  nullif(regexp_extract(line, 'error forwarding port (\d+)', 1), ''),
-                 nullif(regexp_extract(line, 'AF=\d+ [0-9.]+:(\d+)', 1), '')) AS port,
+                 nullif(regexp_extract(line, 'AF=\d+ [0-9.]+:(\d+)', 1), ''),
+                 nullif(regexp_extract(line, '(?:read|write) tcp[46]? [^ ]+->(?:127\.0\.0\.1|\[::1\]):(\d+): ', 1), '')) AS port,
         nullif(regexp_extract(line, 'inside namespace \\?"([0-9a-f]{12,})', 1), '') AS sandbox,
         -- Named to sort as the English texts do.
         CASE WHEN regexp_matches(line, 'socat not found|socat command returns error') THEN 'socat'
              WHEN regexp_matches(line, '(?i)127\.0\.0\.1:\d+: connect: connection refused|connect\(\d+, AF=2 127\.0\.0\.1:\d+, \d+\): Connection refused')
                  THEN 'nothing-listens'
              WHEN regexp_matches(line, '(?i)(timeout|deadline exceeded)') THEN 'timeout'
+             -- The connection to localhost:port was made and data flowed; the application
+             -- (or the client, on its side) then reset or closed it: the forward works.
+             WHEN regexp_matches(line, '(?:read|write) tcp[46]? [^ ]+->[^ ]+: (?:read: connection reset by peer|write: broken pipe)|use of closed network connection')
+                 THEN 'reset'
              ELSE 'other' END AS cause
     FROM log_lines l
     LEFT JOIN host_nodes h ON l.source = 'host' AND h.bundle_id = l.bundle_id
-    WHERE regexp_matches(l.line, '(failed to execute portforward in network namespace|unable to do port forwarding: socat not found)')
+    -- containerd's wording, and the streaming server's of dockershim / cri-dockerd (nsenter … socat).
+    WHERE regexp_matches(l.line, '(failed to execute portforward in network namespace|unable to do port forwarding: socat not found|error forwarding port \d+ to pod )')
 ),
 -- socat on the node, from its node bundle, keyed by cluster and node.
 socat AS (
@@ -97,6 +107,9 @@ SELECT 'node/' || coalesce(h.node, '?') AS resource, h.node, h.node AS name, h.c
     list(DISTINCT h.line)[1:3] AS evidence,
     min(h.ts) AS first_seen, max(h.ts) AS last_seen,
     count(*) FILTER (WHERE in_window(h.age, ${recent})) AS recent_count,
+    -- Connections reset after they were made are not failures of the forward: they alone,
+    -- with fewer than min_count current failures besides, are a working session.
+    CASE WHEN count(*) FILTER (WHERE in_window(h.age, ${recent}) AND h.cause <> 'reset') < ${min_count} THEN 'info' ELSE 'low' END AS severity,
     count(*) AS count
 FROM hits h
 LEFT JOIN socat s ON s.cluster = h.cluster AND s.node IS NOT DISTINCT FROM h.node

@@ -62,7 +62,9 @@ en = """\
   {% else %}; restart the pods or replace the copied tokens of the clients using them{% endif %}\
 {% else %}\
   {{ pods }} pod(s) of {{ owner }} started {{ started }} with a token of ServiceAccount {{ sa }}, \
-which was re-created {{ sa_created }} (new UID): their token is invalidated; restart them\
+which was re-created {{ sa_created }} (new UID)\
+{% if apiserver_quiet %}; the API server's log shows no such rejection lately: the kubelet has refreshed their projected token, or they do not use it\
+{% else %}: their token is invalidated; restart them{% endif %}\
 {% endif %}"""
 zh = """\
 {% if kind == 'component' %}\
@@ -75,7 +77,9 @@ zh = """\
   {% else %}；请重启使用这些 token 的 Pod，或替换客户端中复制的 token{% endif %}\
 {% else %}\
   {{ owner }} 的 {{ pods }} 个 Pod 于 {{ started }} 启动，使用的是 ServiceAccount {{ sa }} 的 token，\
-而该 ServiceAccount 已于 {{ sa_created }} 重建（新 UID）：这些 Pod 的 token 已失效，请重启它们\
+而该 ServiceAccount 已于 {{ sa_created }} 重建（新 UID）\
+{% if apiserver_quiet %}；API Server 日志近期没有此类拒绝：kubelet 已刷新其 projected token，或这些 Pod 并不使用它\
+{% else %}：这些 Pod 的 token 已失效，请重启它们{% endif %}\
 {% endif %}"""
 --- */
 -- The API server's rejection, as it logs it ("Unable to authenticate the request" err="[invalid
@@ -127,6 +131,14 @@ stale_clients AS (
         list({'owner': namespace || '/' || owner, 'sa': sa}) AS clients
     FROM stale_pods GROUP BY bundle_id
 ),
+-- API servers whose log reaches into the window: there, fewer than min_count current
+-- rejections mean no client presents an invalidated token now.
+apiserver_logged AS (
+    SELECT DISTINCT bundle_id FROM log_lines
+    WHERE in_window(age, ${recent}) AND age IS NOT NULL
+      AND ((source = 'container' AND container = 'kube-apiserver')
+           OR (source IN ('host', 'node') AND service IN ('kube-apiserver', 'k3s', 'rke2-server')))
+),
 secret_clients AS (
     SELECT bundle_id, count(*) AS n_clients,
         list(namespace || '/' || name) AS secrets,
@@ -136,7 +148,7 @@ secret_clients AS (
 SELECT 'component/' || component AS resource, NULL AS namespace, component AS name, nodes[1] AS node, c.bundle_id,
     'component' AS kind, component, n AS rejected, nodes, sp.clients, ss.secrets,
     coalesce(sp.n_clients, 0) + coalesce(ss.n_clients, 0) > 0 AS has_clients,
-    NULL::BIGINT AS pods, NULL AS owner, NULL AS started, NULL AS sa, NULL AS sa_created,
+    NULL::BIGINT AS pods, NULL AS owner, NULL AS started, NULL AS sa, NULL AS sa_created, NULL::BOOLEAN AS apiserver_quiet,
     list_concat(lines, coalesce(ss.secret_lines, [])) AS evidence,
     n AS count, NULL AS severity,
     first_seen, last_seen, n_recent AS recent_count
@@ -147,10 +159,15 @@ UNION ALL
 SELECT 'pod/' || namespace || '/' || pods[1], namespace, owner, NULL, bundle_id,
     'pods', NULL, NULL, NULL, NULL, NULL, NULL, len(pods), owner, strftime(started, '%Y-%m-%dT%H:%M:%SZ'), sa,
     strftime(sa_created, '%Y-%m-%dT%H:%M:%SZ'),
+    bundle_id IN (SELECT bundle_id FROM apiserver_logged) AND NOT EXISTS (
+        SELECT 1 FROM by_component c WHERE c.bundle_id = stale_pods.bundle_id AND c.n_recent >= ${min_count}),
     pods[1:5], len(pods),
-    -- Without current rejected requests in the logs the pods may not use their token at all.
-    CASE WHEN NOT EXISTS (SELECT 1 FROM by_component c WHERE c.bundle_id = stale_pods.bundle_id
-                          AND c.n_recent >= ${min_count}) THEN 'low' END,
+    -- Without current rejected requests in the logs the pods may not use their token at all;
+    -- an API server logging up to now without them says no client presents one.
+    CASE WHEN EXISTS (SELECT 1 FROM by_component c WHERE c.bundle_id = stale_pods.bundle_id
+                      AND c.n_recent >= ${min_count}) THEN NULL
+         WHEN bundle_id IN (SELECT bundle_id FROM apiserver_logged) THEN 'info'
+         ELSE 'low' END,
     NULL, NULL, NULL
 FROM stale_pods
 ORDER BY 1

@@ -46,6 +46,8 @@ en = """\
   {% elif p == 'refused' %}kubelet refused to start {{ refused_n }} times: "running with swap on is not supported"\
   {% elif p == 'fails' %}kubelet failSwapOn is {% if unknown %}not known (default true){% else %}true{% endif %}\
 : the kubelet will not start while swap is on\
+  {% elif p == 'running' %}the kubelet configuration was not collected, but the node is Ready: its kubelet runs with swap on \
+(failSwapOn false, or swap turned on after the kubelet started: then it will refuse at its next restart); check failSwapOn and memorySwap.swapBehavior\
   {% elif p == 'tolerated' %}kubelet tolerates it (\
 {% if fail_swap_off %}failSwapOn: false{% endif %}{% if fail_swap_off and paths is not none %}, {% endif %}\
 {% if paths is not none %}--fail-swap-on=false in {{ paths | join(', ') }}{% endif %}) with \
@@ -62,6 +64,8 @@ zh = """\
   {% elif p == 'refused' %}kubelet 拒绝启动 {{ refused_n }} 次："running with swap on is not supported"\
   {% elif p == 'fails' %}kubelet failSwapOn 为 {% if unknown %}未知（默认 true）{% else %}true{% endif %}\
 ：swap 开启时 kubelet 无法启动\
+  {% elif p == 'running' %}未采集到 kubelet 配置，但节点处于 Ready：kubelet 正在 swap 开启的情况下运行\
+（failSwapOn 为 false，或 swap 是在 kubelet 启动后才开启的：那么它下次重启时会拒绝启动）；请检查 failSwapOn 与 memorySwap.swapBehavior\
   {% elif p == 'tolerated' %}kubelet 允许 swap（\
 {% if fail_swap_off %}failSwapOn: false{% endif %}{% if fail_swap_off and paths is not none %}，{% endif %}\
 {% if paths is not none %}{{ paths | join('、') }} 中设置了 --fail-swap-on=false{% endif %}），\
@@ -108,6 +112,21 @@ flags AS (
     WHERE regexp_matches(f.content, 'fail-swap-on(=|:\s*|\s+)"?false')
     GROUP BY 1, 2
 ),
+-- The flags the kubelet last started with, as its service logged them: k3s/rke2 print
+-- "Running kubelet --… --fail-swap-on=false …" (no kubelet config file, no flags file), the
+-- kubelet itself prints FLAG: --fail-swap-on="false" from -v=1.
+log_flags AS (
+    SELECT coalesce(h.cluster, l.bundle_id) AS cluster, l.node,
+        arg_max(l.line, coalesce(l.ts, TIMESTAMPTZ '1970-01-01 00:00:00+00')) AS line,
+        arg_max(coalesce(l.service, 'kubelet') || ' log', coalesce(l.ts, TIMESTAMPTZ '1970-01-01 00:00:00+00')) AS path
+    FROM log_lines l LEFT JOIN hn h ON h.host_bundle = l.bundle_id
+    WHERE l.node IS NOT NULL AND (contains(l.line, 'Running kubelet ') OR contains(l.line, 'FLAG: --fail-swap-on='))
+    GROUP BY 1, 2
+),
+log_tolerated AS (
+    SELECT cluster, node, [path] AS paths, regexp_matches(line, 'feature-gates[= ]"?[^"\s]*NodeSwap=true') AS node_swap_gate
+    FROM log_flags WHERE regexp_matches(line, 'fail-swap-on(=|:\s*|\s+)\\?"?false')
+),
 refusals AS (
     SELECT coalesce(h.cluster, l.bundle_id) AS cluster, l.node, l.bundle_id, l.line, l.line_no, l.ts, l.age
     FROM log_lines l LEFT JOIN hn h ON h.host_bundle = l.bundle_id
@@ -125,9 +144,11 @@ nodes_seen AS (
 ),
 j AS (
     SELECT n.node, s.bundle_id AS swap_bundle, r.bundle_id AS log_bundle, s.size_kib, s.used_kib, s.lines AS swap_lines,
-        coalesce(c.fail_swap_off, false) OR f.paths IS NOT NULL AS tolerated,
-        coalesce(c.fail_swap_off, false) AS fail_swap_off, c.swap_behavior, c.seen, f.paths,
-        coalesce(c.node_swap_gate, false) OR coalesce(f.node_swap_gate, false) AS node_swap_gate,
+        coalesce(c.fail_swap_off, false) OR f.paths IS NOT NULL OR lt.paths IS NOT NULL AS tolerated,
+        coalesce(c.fail_swap_off, false) AS fail_swap_off, c.swap_behavior, c.seen,
+        CASE WHEN f.paths IS NOT NULL OR lt.paths IS NOT NULL THEN list_concat(coalesce(f.paths, []), coalesce(lt.paths, [])) END AS paths,
+        coalesce(c.node_swap_gate, false) OR coalesce(f.node_swap_gate, false) OR coalesce(lt.node_swap_gate, false) AS node_swap_gate,
+        lf.line IS NOT NULL AS flags_logged,
         r.n AS refused_n, r.recent_n AS refused_recent, r.first_seen, r.last_seen, r.lines AS refused_lines,
         k.kubelet_version, version_minor(k.kubelet_version) AS minor, k.ready,
         -- The node's swaps were read (and none is active when size_kib is NULL).
@@ -137,6 +158,8 @@ j AS (
     LEFT JOIN swap s ON s.cluster = n.cluster AND s.node = n.node
     LEFT JOIN cfg c ON c.cluster = n.cluster AND c.node = n.node
     LEFT JOIN flags f ON f.cluster = n.cluster AND f.node = n.node
+    LEFT JOIN log_tolerated lt ON lt.cluster = n.cluster AND lt.node = n.node
+    LEFT JOIN log_flags lf ON lf.cluster = n.cluster AND lf.node = n.node
     LEFT JOIN refused r ON r.cluster = n.cluster AND r.node = n.node
     LEFT JOIN nodes k ON k.bundle_id = n.cluster AND k.name = n.node
 ),
@@ -147,12 +170,16 @@ judged AS (
         tolerated AND coalesce(
             (swap_behavior IN ('NoSwap', 'LimitedSwap') AND coalesce(minor >= ${swap_behavior_minor}, true))
             OR (swap_behavior IS NULL AND minor >= ${noswap_default_minor})
-            OR (node_swap_gate AND coalesce(swap_behavior, 'LimitedSwap') = 'LimitedSwap'), false) AS managed
+            OR (node_swap_gate AND coalesce(swap_behavior, 'LimitedSwap') = 'LimitedSwap'), false) AS managed,
+        -- No configuration of any kind, yet the kubelet reports the node Ready with swap on
+        -- and has not refused lately: it tolerates swap, or swap came on after it started.
+        seen IS NULL AND paths IS NULL AND NOT flags_logged AND ready = true AND coalesce(refused_recent, 0) = 0 AS running_unknown
     FROM j
 )
 SELECT coalesce('node/' || node, 'cluster') AS resource, node, node AS name, coalesce(swap_bundle, log_bundle) AS bundle_id,
     list_filter([CASE WHEN size_kib IS NOT NULL THEN 'active' END, CASE WHEN refused_n > 0 THEN 'refused' END,
-                 CASE WHEN size_kib IS NULL THEN NULL WHEN NOT tolerated THEN 'fails' ELSE 'tolerated' END,
+                 CASE WHEN size_kib IS NULL THEN NULL WHEN tolerated THEN 'tolerated'
+                      WHEN running_unknown THEN 'running' ELSE 'fails' END,
                  CASE WHEN size_kib IS NULL AND refused_n > 0 THEN 'now' END], lambda p: p IS NOT NULL) AS parts,
     -- DuckDB's text of the rounded size (1.5, 2.0).
     CAST(round(size_kib / 1048576.0, 1) AS VARCHAR) AS size_gib, CAST(round(used_kib / 1024.0) AS BIGINT) AS used_mib,
@@ -164,7 +191,7 @@ SELECT coalesce('node/' || node, 'cluster') AS resource, node, node AS name, coa
         -- Swap on and the kubelet refusing it: down now if it refused lately or the node is NotReady,
         -- down at its next restart otherwise.
         WHEN size_kib IS NOT NULL AND NOT tolerated THEN
-            CASE WHEN refused_recent > 0 OR ready = false THEN 'high' ELSE 'medium' END
+            CASE WHEN refused_recent > 0 OR ready = false THEN 'high' WHEN running_unknown THEN 'low' ELSE 'medium' END
         WHEN size_kib IS NOT NULL THEN 'low'
         -- Refusals alone: the kubelet down now (NotReady) is proven; swap read as off now
         -- makes them history; otherwise they are judged by their time below.

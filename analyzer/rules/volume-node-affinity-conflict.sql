@@ -77,6 +77,7 @@ en = """\
 {% if not loop.last %}; {% endif %}{% endfor %}{% endif %}\
   {% if split %}; the pod's volumes have no node in common (different zones/nodes){% endif %}\
   {% if capacity %}; nodes that satisfy its volumes exist but are full: a capacity problem first{% endif %}\
+  {% if scaler %}; {{ scaler }} is adding a node for it{% if scale_up_minutes is not none %} ({{ scale_up_minutes }} min ago){% endif %}: Pending until that node is Ready{% endif %}\
 {% else %}\
   StorageClass {{ name }} ({{ provisioner }}) binds volumes Immediately, before the pod is scheduled, while its \
 {{ pv_count }} PV(s) are pinned by node affinity ({{ affinity }})\
@@ -92,6 +93,7 @@ zh = """\
 {% if not loop.last %}；{% endif %}{% endfor %}{% endif %}\
   {% if split %}；该 Pod 的多个卷没有共同的可用节点（位于不同可用区/节点）{% endif %}\
   {% if capacity %}；满足其卷要求的节点存在但资源已满：首先是容量问题{% endif %}\
+  {% if scaler %}；{{ scaler }} 正在为其添加节点{% if scale_up_minutes is not none %}（{{ scale_up_minutes }} 分钟前）{% endif %}：新节点就绪前 Pending 是正常的{% endif %}\
 {% else %}\
   StorageClass {{ name }}（{{ provisioner }}）以 Immediate 模式在 Pod 调度之前就绑定卷，而其 \
 {{ pv_count }} 个 PV 被节点亲和性固定了位置（{{ affinity }}）\
@@ -103,6 +105,9 @@ zh = """\
 min_pending_minutes = 5
 # A conflict event counts, for a pod without a scheduler message of its own, when seen this recently.
 event_recent_minutes = 60
+# A pod this young for which a node autoscaler is adding a node (cluster-autoscaler's
+# TriggeredScaleUp, Karpenter's Nominated) waits for that node: a node boots in minutes.
+scale_up_grace_minutes = 15
 --- */
 WITH conflict_events AS (
     SELECT e.bundle_id, e.namespace, e.object_name AS pod, sum(e.count) AS n, arg_max(e.message, e.last_seen) AS message,
@@ -126,6 +131,20 @@ stuck AS (
            OR (e.pod IS NOT NULL AND coalesce(p.scheduled_message, '') = ''
                AND days_between(e.last_seen, e.collected_at) * 1440 <= ${event_recent_minutes}))
       AND days_between(p.created_at, b.collected_at) * 1440 >= ${min_pending_minutes}
+),
+-- A node autoscaler is adding a node for a young pending pod: cluster-autoscaler's
+-- TriggeredScaleUp, Karpenter's Nominated ("Pod should schedule on: nodeclaim/...").
+scale_ups AS (
+    SELECT s.bundle_id, s.namespace, s.pod,
+        arg_max(CASE WHEN e.reason = 'TriggeredScaleUp' THEN 'cluster-autoscaler' ELSE 'Karpenter' END, e.last_seen) AS scaler,
+        TRY_CAST(round(days_between(max(e.last_seen), any_value(b.collected_at)) * 1440) AS BIGINT) AS minutes_ago
+    FROM stuck s
+    JOIN pods p ON p.bundle_id = s.bundle_id AND p.namespace = s.namespace AND p.name = s.pod
+    JOIN bundles b ON b.bundle_id = s.bundle_id
+    JOIN events e ON e.bundle_id = s.bundle_id AND e.object_kind = 'Pod' AND e.object_namespace = s.namespace AND e.object_name = s.pod
+    WHERE (e.reason = 'TriggeredScaleUp' OR (e.reason = 'Nominated' AND starts_with(e.message, 'Pod should schedule on')))
+      AND days_between(p.created_at, b.collected_at) * 1440 < ${scale_up_grace_minutes}
+    GROUP BY ALL
 ),
 claims AS (
     SELECT bundle_id, namespace, pod,
@@ -234,14 +253,16 @@ immediate AS (
 )
 SELECT 'pod/' || namespace || '/' || pod AS resource, namespace, pod AS name, bundle_id,
     'pod' AS kind, regexp_replace(message, '\s+preemption:.*$', '') AS scheduler_says, pvs, split IS NOT NULL AS split, capacity,
+    u.scaler, u.minutes_ago AS scale_up_minutes,
     NULL AS provisioner, NULL::BIGINT AS pv_count, NULL AS affinity, NULL::BIGINT AS zone_count,
     list_concat([message], coalesce(pv_lines, [])) AS evidence,
     n AS count,
-    CASE WHEN capacity THEN 'medium' END AS severity
+    CASE WHEN u.scaler IS NOT NULL THEN 'info' WHEN capacity THEN 'medium' END AS severity
 FROM judged_cap
+LEFT JOIN scale_ups u USING (bundle_id, namespace, pod)
 UNION ALL
 SELECT 'storageclass/' || name, NULL, name, bundle_id,
-    'storageclass', NULL, NULL, NULL, NULL, provisioner, pvs, affinity, zone_count,
+    'storageclass', NULL, NULL, NULL, NULL, NULL, NULL, provisioner, pvs, affinity, zone_count,
     examples, pvs, 'low'
 FROM immediate
 ORDER BY 1
