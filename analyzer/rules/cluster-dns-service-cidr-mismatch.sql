@@ -79,7 +79,9 @@ the variable only applies when a pool is created\
   {% else %}ServiceCIDR {{ range_origin.ref }}{% endif %})\
   {% if kind == 'services' %}{% if dns_outside %}, including the DNS Service{% endif %}: \
 {{ outside | join(', ') }}{% if outside_n > 5 %}, ...{% endif %}\
-  {% elif has_inside %}; another enabled pool lies inside it, so this one is an extra pool{% endif %}\
+  {% elif has_inside %}; another enabled pool lies inside it, so this one is an extra pool\
+  {% elif policy_only %}; Calico only enforces policy here (Canal: CALICO_NETWORKING_BACKEND=none, \
+flannel and host-local IPAM give pod addresses), so nothing allocates from this pool{% endif %}\
 {% endif %}"""
 zh = """\
 {% if kind == 'node' %}\
@@ -99,7 +101,9 @@ zh = """\
   {% else %}ServiceCIDR {{ range_origin.ref }}{% endif %}）内\
   {% if kind == 'services' %}{% if dns_outside %}，其中包括 DNS Service{% endif %}：\
 {{ outside | join(', ') }}{% if outside_n > 5 %}, ...{% endif %}\
-  {% elif has_inside %}；另有启用的地址池位于该网段内，此池为额外添加的地址池{% endif %}\
+  {% elif has_inside %}；另有启用的地址池位于该网段内，此池为额外添加的地址池\
+  {% elif policy_only %}；此处 Calico 只负责网络策略（Canal：CALICO_NETWORKING_BACKEND=none，\
+Pod 地址由 flannel 与 host-local IPAM 分配），不会从该地址池分配地址{% endif %}\
 {% endif %}"""
 --- */
 WITH settings AS (
@@ -268,6 +272,15 @@ pool_out AS (
     SELECT * FROM (SELECT *, coalesce(bool_or(inside) OVER (PARTITION BY bundle_id), false) AS has_inside FROM pool_in)
     WHERE NOT inside
 ),
+-- Calico for policy only (Canal, RKE2's rke2-canal): pod addresses come from flannel and
+-- host-local IPAM on the nodes' podCIDRs; the default pool calico-node creates is never used.
+policy_only AS (
+    SELECT DISTINCT bundle_id FROM workload_containers
+    WHERE kind = 'DaemonSet' AND name = 'calico-node'
+      AND list_bool_or(list_transform(coalesce(from_json(spec->'$.env', '[{"name":"VARCHAR","value":"VARCHAR"}]'), []),
+            lambda e: (e.name = 'CALICO_NETWORKING_BACKEND' AND lower(coalesce(e.value, '')) = 'none')
+                      OR (e.name = 'CLUSTER_TYPE' AND contains(lower(coalesce(e.value, '')), 'canal'))))
+),
 env_cidr AS (
     -- CALICO_IPV4POOL_CIDR changed in calico-node while no pool has that CIDR.
     SELECT bundle_id, namespace, workload,
@@ -286,7 +299,7 @@ env_no_pool AS (
 SELECT 'node/' || node AS resource, node, bundle_id,
     'node' AS kind, broken, list_sort(eff_ips) AS dns_ips, eff_src, dns_svc, dns_ip, stale,
     NULL::BIGINT AS outside_n, NULL AS range_value, NULL AS range_origin, NULL::BOOLEAN AS dns_outside, NULL::VARCHAR[] AS outside,
-    NULL AS pool, NULL AS cidr, NULL::BOOLEAN AS has_inside, NULL::VARCHAR[] AS pool_lines,
+    NULL AS pool, NULL AS cidr, NULL::BOOLEAN AS has_inside, NULL::BOOLEAN AS policy_only, NULL::VARCHAR[] AS pool_lines,
     list_concat(lines, ['Service ' || dns_svc || ' clusterIP: ' || dns_ip]) AS evidence,
     CASE WHEN broken THEN 'high' ELSE 'info' END AS severity,
     -- The address the node's pods are sent to: lookups timing out against it are symptoms.
@@ -295,21 +308,21 @@ FROM dns_mismatch
 UNION ALL
 SELECT 'cluster', NULL, o.bundle_id,
     'services', NULL, NULL, NULL, NULL, NULL, NULL,
-    len(o.outside), o.range_value, o.range_origin, o.dns_outside, o.outside[1:5], NULL, NULL, NULL, NULL,
+    len(o.outside), o.range_value, o.range_origin, o.dns_outside, o.outside[1:5], NULL, NULL, NULL, NULL, NULL,
     list_concat(o.outside[1:10], coalesce(ev.messages, [])),
     CASE WHEN o.dns_outside THEN 'high' ELSE 'medium' END, NULL
 FROM svc_out_by_cluster o LEFT JOIN out_of_range_events ev USING (bundle_id)
 UNION ALL
 SELECT 'ippool/' || name, NULL, bundle_id,
     'pool', NULL, NULL, NULL, NULL, NULL, NULL,
-    NULL, range_value, range_origin, NULL, NULL, name, cidr, has_inside, NULL,
+    NULL, range_value, range_origin, NULL, NULL, name, cidr, has_inside, bundle_id IN (SELECT bundle_id FROM policy_only), NULL,
     ['IPPool ' || name || ' spec.cidr: ' || cidr, range_src || ': ' || range_value],
-    CASE WHEN has_inside THEN 'info' ELSE 'medium' END, NULL
+    CASE WHEN has_inside OR bundle_id IN (SELECT bundle_id FROM policy_only) THEN 'info' ELSE 'medium' END, NULL
 FROM pool_out
 UNION ALL
 SELECT 'daemonset/' || namespace || '/' || workload, NULL, bundle_id,
     'daemonset', NULL, NULL, NULL, NULL, NULL, NULL,
-    NULL, NULL, NULL, NULL, NULL, NULL, cidr, NULL, pool_lines,
+    NULL, NULL, NULL, NULL, NULL, NULL, cidr, NULL, NULL, pool_lines,
     list_concat(['CALICO_IPV4POOL_CIDR=' || cidr], pool_lines),
     'medium', NULL
 FROM env_no_pool

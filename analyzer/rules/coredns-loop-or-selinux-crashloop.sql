@@ -154,6 +154,16 @@ crashing AS (
       AND coalesce(c.last_reason, '') <> 'OOMKilled'
       AND NOT coalesce(c.last_finished_at - c.last_started_at > INTERVAL 60 SECONDS, false)
 ),
+-- What the crashing container said: SELinux shows as "permission denied" (bind, open). A log
+-- or termination message that says something else is another crash (a Corefile error).
+crash_said AS (
+    SELECT l.bundle_id, l.namespace, l.pod, l.container,
+        bool_or(contains(lower(l.line), 'permission denied')) AS denied
+    FROM log_lines l JOIN crashing c ON c.bundle_id = l.bundle_id AND c.namespace = l.namespace
+        AND c.pod = l.pod AND c.container = l.container
+    WHERE l.source = 'container'
+    GROUP BY ALL
+),
 selinux_old_docker AS (
     SELECT h.cluster_bundle_id AS bundle_id, hf.node, n.container_runtime_version AS crv
     FROM host_facts hf
@@ -202,5 +212,9 @@ SELECT 'pod/' || c.namespace || '/' || c.pod, c.namespace, c.pod, c.node, c.bund
         CASE WHEN c.last_message IS NOT NULL THEN ['last termination: ' || coalesce(c.last_reason, '') || ': ' || c.last_message] ELSE [] END),
     'high', NULL, NULL, NULL, NULL
 FROM crashing c JOIN selinux_old_docker d ON d.bundle_id = c.bundle_id AND d.node = c.node
-WHERE NOT EXISTS (SELECT 1 FROM loop_logs g WHERE g.bundle_id = c.bundle_id AND g.namespace = c.namespace AND g.pod = c.pod)
+LEFT JOIN crash_said cs ON cs.bundle_id = c.bundle_id AND cs.namespace = c.namespace AND cs.pod = c.pod AND cs.container = c.container
+-- "permission denied" in its log or last termination message; or nothing said at all.
+WHERE (coalesce(cs.denied, false) OR contains(lower(coalesce(c.last_message, '')), 'permission denied')
+       OR (cs.container IS NULL AND nullif(trim(coalesce(c.last_message, '')), '') IS NULL))
+  AND NOT EXISTS (SELECT 1 FROM loop_logs g WHERE g.bundle_id = c.bundle_id AND g.namespace = c.namespace AND g.pod = c.pod)
 ORDER BY 1

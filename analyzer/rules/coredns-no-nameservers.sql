@@ -59,9 +59,15 @@ zh = """\
 -- resolvConf, else /etc/resolv.conf.
 WITH resolv_paths AS (
     SELECT DISTINCT h.bundle_id, h.cluster_bundle_id, h.node,
-        coalesce(nullif(k.config->>'$.resolvConf', ''), '/etc/resolv.conf') AS path
+        coalesce(nullif(k.config->>'$.resolvConf', ''),
+                 -- k3s and RKE2 give their kubelet /etc/resolv.conf only when it has a usable
+                 -- nameserver; otherwise a file they write (nameserver 8.8.8.8).
+                 CASE WHEN n.kubelet_version LIKE '%+k3s%' THEN '/var/lib/rancher/k3s/agent/etc/resolv.conf'
+                      WHEN n.kubelet_version LIKE '%+rke2%' THEN '/var/lib/rancher/rke2/agent/etc/resolv.conf' END,
+                 '/etc/resolv.conf') AS path
     FROM host_nodes h
     LEFT JOIN kubelet_configs k ON k.bundle_id IN (h.bundle_id, h.cluster_bundle_id) AND lower(k.node) = lower(h.node)
+    LEFT JOIN nodes n ON n.bundle_id = h.cluster_bundle_id AND lower(n.name) = lower(h.node)
 ),
 empty_resolv AS (
     -- Nodes whose resolv.conf was collected and has no nameserver line.

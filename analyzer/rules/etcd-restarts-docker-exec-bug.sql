@@ -50,6 +50,8 @@ en = """\
   {% if p == 'restarts' %}etcd restarted {{ restart_count }} times{% if reason is not none %} (last: {{ reason }}){% endif %}\
     {% if restarting == false %}, none in the 6 hours before collection{% endif %}\
   {% elif p == 'docker' %}node {{ bad_node }} runs {{ crv }} on {{ os_image }}\
+  {% elif p == 'noexec' %}but etcd's probes are not exec probes (kubeadm 1.16+ probes /health over HTTP): \
+the kubelet does not exec into etcd, so this Docker bug does not restart it\
   {% else %}{{ count }} "exec failed ... decoding init error from pipe ... read parent: connection reset by peer" errors{% endif %}\
   {% if not loop.last %}; {% endif %}\
 {% endfor %}"""
@@ -58,6 +60,8 @@ zh = """\
   {% if p == 'restarts' %}etcd 已重启 {{ restart_count }} 次{% if reason is not none %}（上次：{{ reason }}）{% endif %}\
     {% if restarting == false %}，收集前 6 小时内没有重启{% endif %}\
   {% elif p == 'docker' %}节点 {{ bad_node }} 在 {{ os_image }} 上运行 {{ crv }}\
+  {% elif p == 'noexec' %}但 etcd 的探针不是 exec 探针（kubeadm 1.16 起通过 HTTP 探测 /health）：\
+kubelet 不会在 etcd 中执行命令，该 Docker 缺陷不会导致其重启\
   {% else %}{{ count }} 条 "exec failed ... decoding init error from pipe ... read parent: connection reset by peer" 错误{% endif %}\
   {% if not loop.last %}；{% endif %}\
 {% endfor %}"""
@@ -93,13 +97,17 @@ etcd AS (
     SELECT c.bundle_id AS cluster, c.pod, c.node, c.restart_count, coalesce(c.last_reason, c.state_reason) AS reason,
         -- Restarting now: not ready, or its last restart inside the window.
         NOT c.ready OR coalesce(b.collected_at - c.last_finished_at <= ${recent}, false) AS restarting,
-        b.collected_at - c.last_finished_at AS since_last
+        b.collected_at - c.last_finished_at AS since_last,
+        -- The bug breaks the kubelet's exec into etcd (kubeadm before 1.16 probed with etcdctl);
+        -- an etcd probed over HTTP only is never exec'd into. NULL: no spec to tell.
+        CASE WHEN c.spec IS NOT NULL THEN (c.spec->'$.livenessProbe.exec') IS NOT NULL
+             OR (c.spec->'$.readinessProbe.exec') IS NOT NULL OR (c.spec->'$.startupProbe.exec') IS NOT NULL END AS exec_probe
     FROM containers c JOIN bundles b ON b.bundle_id = c.bundle_id
     WHERE c.namespace = 'kube-system' AND c.name = 'etcd' AND c.restart_count >= ${min_restarts}
 ),
 j AS (
     SELECT coalesce(e.cluster, d.cluster, x.cluster) AS cluster,
-        e.pod, e.restart_count, e.reason, e.restarting, e.since_last,
+        e.pod, e.restart_count, e.reason, e.restarting, e.since_last, e.exec_probe,
         nullif(coalesce(e.node, d.node, x.node), '') AS node,
         d.node AS bad_node, d.crv, d.os_image,
         x.n, x.n_recent, x.first_seen, x.last_seen, x.lines
@@ -110,7 +118,7 @@ j AS (
 judged AS (
     SELECT j.*,
         -- etcd restarting now, on the affected Docker or with the exec error in the window.
-        coalesce(restarting, false) AND (bad_node IS NOT NULL OR coalesce(n_recent, 0) >= ${min_count}) AS proven
+        coalesce(restarting, false) AND ((bad_node IS NOT NULL AND coalesce(exec_probe, true)) OR coalesce(n_recent, 0) >= ${min_count}) AS proven
     FROM j
 )
 SELECT
@@ -119,6 +127,7 @@ SELECT
     node, cluster AS bundle_id,
     list_filter([CASE WHEN pod IS NOT NULL AND restart_count IS NOT NULL THEN 'restarts' END,
                  CASE WHEN bad_node IS NOT NULL AND crv IS NOT NULL AND os_image IS NOT NULL THEN 'docker' END,
+                 CASE WHEN bad_node IS NOT NULL AND exec_probe = false AND NOT coalesce(n > 0, false) THEN 'noexec' END,
                  CASE WHEN n > 0 THEN 'errors' END], lambda p: p IS NOT NULL) AS parts,
     restart_count, reason, restarting, bad_node, crv, os_image,
     list_concat(coalesce(lines, []), CASE WHEN bad_node IS NOT NULL THEN [bad_node || ': ' || crv || ', ' || os_image] ELSE [] END) AS evidence,

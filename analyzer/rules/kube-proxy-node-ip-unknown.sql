@@ -78,12 +78,13 @@ uninitialized_taint_minutes = 10
 -- start. Old releases log "Failed to retrieve node IP: ..." once and fall back to 127.0.0.1
 -- ("invalid nodeIP ..."); newer ones retry ("Failed to retrieve node IPs") and either log
 -- "Successfully retrieved node IP(s)" or give up ("Can't determine this node's IP, assuming
--- loopback").
+-- loopback"). 1.17-1.20 write that line in lower case ("can't determine this node's IP, assuming
+-- 127.0.0.1"), alone when the Node lookup itself failed ("Failed to retrieve node info").
 WITH proxy_lines AS (
     SELECT bundle_id, node, namespace, pod, container, line, line_no, ts, age,
         CASE WHEN contains(line, 'Successfully retrieved node IP') THEN 'ok'
              WHEN contains(line, 'invalid nodeIP, initializing kube-proxy with 127.0.0.1')
-               OR regexp_matches(line, 'Can''t determine this node''s IP, assuming (127\.0\.0\.1|loopback)')
+               OR regexp_matches(line, 'can''t determine this node''s IP, assuming (127\.0\.0\.1|loopback)', 'i')
                OR regexp_matches(line, 'Failed to retrieve node IP: ') THEN 'fallback'
              ELSE 'retry' END AS kind
     FROM log_lines
@@ -92,7 +93,7 @@ WITH proxy_lines AS (
       AND (contains(line, 'Failed to retrieve node IP')
            OR contains(line, 'Successfully retrieved node IP')
            OR contains(line, 'invalid nodeIP, initializing kube-proxy with 127.0.0.1')
-           OR regexp_matches(line, 'Can''t determine this node''s IP, assuming (127\.0\.0\.1|loopback)'))
+           OR regexp_matches(line, 'can''t determine this node''s IP, assuming (127\.0\.0\.1|loopback)', 'i'))
 ),
 -- Failures after the last success of the same log: a retry that then found the IP is fine.
 proxy_logs AS (

@@ -66,31 +66,58 @@ zh = """\
 {% if no_log %}{% if configured or logged > 0 %}；{% endif %}未收集到该节点的 kube-proxy 日志：\
 请确认节点上没有其他网卡的地址在该范围内{% endif %}"""
 --- */
-WITH sources AS (
+-- DaemonSets and the ConfigMaps their pods mount: a per-pool kube-proxy DaemonSet (or its own
+-- ConfigMap) configures the nodes it runs on, not every node.
+WITH cm_users AS (
+    SELECT bundle_id, namespace, cm, list(DISTINCT name ORDER BY name) AS ds
+    FROM (SELECT bundle_id, namespace, name, json_extract_string(unnest(CASE WHEN json_type(volumes) = 'ARRAY'
+                 THEN from_json(volumes, '["JSON"]') ELSE [] END), '$.configMap.name') AS cm
+          FROM workloads WHERE kind = 'DaemonSet')
+    WHERE cm IS NOT NULL
+    GROUP BY ALL
+),
+ds_nodes AS (
+    SELECT DISTINCT bundle_id, namespace, owner_name AS ds, node FROM pods
+    WHERE owner_kind = 'DaemonSet' AND node IS NOT NULL AND deleted_at IS NULL
+),
+sources AS (
     -- kube-proxy configuration file held in a ConfigMap (kubeadm: kube-system/kube-proxy config.conf).
     SELECT bundle_id, NULL::VARCHAR AS node, 'ConfigMap ' || namespace || '/' || name || ' ' || e.key AS src,
-        regexp_extract(e.value, 'nodePortAddresses:[ \t]*(\[[^\]]*\]|null|\n(?:[ \t]*-[^\n]*\n?)+)', 1) AS raw
+        regexp_extract(e.value, 'nodePortAddresses:[ \t]*(\[[^\]]*\]|null|\n(?:[ \t]*-[^\n]*\n?)+)', 1) AS raw,
+        namespace AS ns, (SELECT any_value(u.ds) FROM cm_users u WHERE u.bundle_id = x.bundle_id AND u.namespace = x.namespace AND u.cm = x.name) AS scope
     FROM (SELECT bundle_id, namespace, name,
                  unnest(map_entries(from_json(doc->'$.data', '"MAP(VARCHAR, VARCHAR)"'))) AS e
-          FROM objects WHERE api_group = '' AND resource = 'configmaps' AND name LIKE '%kube-proxy%')
+          FROM objects WHERE api_group = '' AND resource = 'configmaps' AND name LIKE '%kube-proxy%') AS x
     WHERE contains(e.value, 'nodePortAddresses')
     UNION ALL
     -- --nodeport-addresses flag of a kube-proxy DaemonSet.
     SELECT bundle_id, NULL, kind || ' ' || namespace || '/' || workload || ' flag',
         regexp_extract(coalesce(CAST(command AS VARCHAR), '') || ' ' || coalesce(CAST(args AS VARCHAR), ''),
-                       '--nodeport-addresses[= ]([0-9a-fA-F.:/,]+)', 1)
+                       '--nodeport-addresses[= ]([0-9a-fA-F.:/,]+)', 1),
+        namespace, [workload]
     FROM workload_containers
     WHERE kind = 'DaemonSet' AND contains(coalesce(CAST(command AS VARCHAR), '') || coalesce(CAST(args AS VARCHAR), ''), '--nodeport-addresses')
     UNION ALL
     -- kube-proxy as a static pod on a node (the node bundle's cluster).
     SELECT h.cluster_bundle_id, f.node, 'file ' || f.path,
-        regexp_extract(f.content, '--nodeport-addresses[= ]([0-9a-fA-F.:/,]+)', 1)
+        regexp_extract(f.content, '--nodeport-addresses[= ]([0-9a-fA-F.:/,]+)', 1),
+        NULL, NULL::VARCHAR[]
     FROM host_files f JOIN host_nodes h ON h.bundle_id = f.bundle_id
     WHERE f.path LIKE '/etc/kubernetes/manifests/%' AND contains(f.content, '--nodeport-addresses')
       AND h.cluster_bundle_id IS NOT NULL
+    UNION ALL
+    -- k3s / RKE2 embed kube-proxy: its flags are kube-proxy-arg entries of the node's
+    -- config.yaml (or a config.yaml.d drop-in), written without the leading dashes.
+    SELECT h.cluster_bundle_id, f.node, 'file ' || f.path,
+        regexp_extract(f.content, '(?m)^[^#\n]*nodeport-addresses[= ]([0-9a-fA-F.:/,]+)', 1),
+        NULL, NULL::VARCHAR[]
+    FROM host_files f JOIN host_nodes h ON h.bundle_id = f.bundle_id
+    WHERE regexp_matches(f.path, '^/etc/rancher/(k3s|rke2)/config\.yaml(\.d/[^/]+\.ya?ml)?$')
+      AND contains(f.content, 'kube-proxy-arg') AND contains(f.content, 'nodeport-addresses')
+      AND h.cluster_bundle_id IS NOT NULL
 ),
 cidrs AS (
-    SELECT bundle_id, node, src, raw, regexp_extract_all(raw, '[0-9a-fA-F.:]+/[0-9]{1,3}') AS all_cidrs
+    SELECT bundle_id, node, src, raw, ns, scope, regexp_extract_all(raw, '[0-9a-fA-F.:]+/[0-9]{1,3}') AS all_cidrs
     FROM sources
     WHERE raw <> '' AND raw <> 'null' AND NOT contains(raw, 'primary')
       -- an empty list (`nodePortAddresses: []`, kubespray's default) means every address
@@ -135,6 +162,11 @@ pairs AS (
     SELECT c.bundle_id, c.src, c.raw, c.all_cidrs, a.node, a.address, a.ip
     FROM cidrs c
     JOIN addr4 a ON a.bundle_id = c.bundle_id AND (c.node IS NULL OR lower(a.node) = lower(c.node))
+    -- A DaemonSet's flag or ConfigMap: the nodes its pods run on (all nodes when none is listed).
+    WHERE c.scope IS NULL
+       OR NOT EXISTS (SELECT 1 FROM ds_nodes d WHERE d.bundle_id = c.bundle_id AND d.namespace = c.ns AND list_contains(c.scope, d.ds))
+       OR EXISTS (SELECT 1 FROM ds_nodes d WHERE d.bundle_id = c.bundle_id AND d.namespace = c.ns AND list_contains(c.scope, d.ds)
+                  AND lower(d.node) = lower(a.node))
 ),
 matches AS (
     SELECT DISTINCT p.bundle_id, p.src, p.node

@@ -46,18 +46,25 @@ container {{ container }} is {{ state_reason }} (restarts {{ restart_count }}\
 {% elif exit_code is not none %}, exit code {{ exit_code }}{% endif %})\
 {% if ended %}; the pod has ended ({{ phase }}{% if pod_reason is not none %}: {{ pod_reason }}{% endif %}), \
 a leftover that is never restarted\
+{% elif silent_minutes is not none %}; its node's kubelet stopped posting status {{ silent_minutes | age }} \
+before collection: this status is the last one it wrote, frozen since\
 {% elif state_reason == 'Error' %}; it is about to be restarted{% endif %}\
-{% if dns_pending > 0 and not ended %}; {{ dns_pending }} coredns/kube-dns pod(s) still Pending: \
+{% if dns_pending > 0 and not ended and silent_minutes is none %}; {{ dns_pending }} coredns/kube-dns pod(s) still Pending: \
 the pod network add-on is probably not working{% endif %}"""
 zh = """\
 容器 {{ container }} 处于 {{ state_reason }} 状态（已重启 {{ restart_count }} 次\
 {% if last_exit_code is not none %}，上次退出：{% if last_reason is not none %}{{ last_reason }}，{% endif %}退出码 {{ last_exit_code }}\
 {% elif exit_code is not none %}，退出码 {{ exit_code }}{% endif %}）\
 {% if ended %}；该 Pod 已结束（{{ phase }}{% if pod_reason is not none %}：{{ pod_reason }}{% endif %}），是不会再重启的残留\
+{% elif silent_minutes is not none %}；其节点的 kubelet 在采集前 {{ silent_minutes | age }}已停止上报状态：\
+这是它最后写下的状态，此后未再更新\
 {% elif state_reason == 'Error' %}；即将被重启{% endif %}\
-{% if dns_pending > 0 and not ended %}；{{ dns_pending }} 个 coredns/kube-dns Pod 仍处于 Pending：Pod 网络插件很可能未正常工作{% endif %}"""
+{% if dns_pending > 0 and not ended and silent_minutes is none %}；{{ dns_pending }} 个 coredns/kube-dns Pod 仍处于 Pending：Pod 网络插件很可能未正常工作{% endif %}"""
 [thresholds]
 log_tail_lines = 5
+# A node whose kubelet has not posted status for this long (Ready Unknown): its pods' container
+# statuses are frozen at what the kubelet last wrote.
+node_silent_minutes = 60
 --- */
 WITH bad AS (
     SELECT c.bundle_id, c.namespace, c.pod, c.node, c.name AS container, c.restart_count, c.image,
@@ -90,6 +97,17 @@ tail AS (
     FROM lg WHERE previous = has_prev AND line_no > last_no - ${log_tail_lines}
     GROUP BY ALL
 ),
+-- Nodes whose kubelet stopped posting status (Ready Unknown, last heartbeat long before the
+-- collection): DaemonSet and static pods there tolerate the unreachable taint and keep the last
+-- container status the kubelet wrote. That status is history; the node is the problem.
+silent_nodes AS (
+    SELECT c.bundle_id, c.node,
+        CAST(round(days_between(c.last_heartbeat, b.collected_at) * 1440) AS BIGINT) AS silent_minutes
+    FROM node_conditions c
+    JOIN bundles b ON b.bundle_id = c.bundle_id
+    WHERE c.type = 'Ready' AND c.status = 'Unknown'
+      AND days_between(c.last_heartbeat, b.collected_at) * 1440 >= ${node_silent_minutes}
+),
 dns_pending AS (
     SELECT bundle_id, count(*) AS n FROM pods
     WHERE namespace = 'kube-system' AND phase = 'Pending'
@@ -100,7 +118,7 @@ SELECT
     'pod/' || b.namespace || '/' || b.pod AS resource,
     b.namespace, b.pod AS name, b.node, b.container, b.bundle_id,
     b.state_reason, b.restart_count, b.last_reason, b.last_exit_code, b.exit_code, b.ended, b.phase,
-    nullif(b.pod_reason, '') AS pod_reason, coalesce(d.n, 0) AS dns_pending,
+    nullif(b.pod_reason, '') AS pod_reason, coalesce(d.n, 0) AS dns_pending, sn.silent_minutes,
     list_concat(
         ['state: ' || b.state_reason || coalesce(': ' || nullif(b.state_message, ''), '')],
         CASE WHEN b.last_message IS NOT NULL AND b.last_message <> '' THEN ['last termination: ' || b.last_message] ELSE [] END,
@@ -108,10 +126,11 @@ SELECT
         CASE WHEN t.lines IS NOT NULL THEN list_transform(t.lines, lambda l: CASE WHEN t.previous THEN '[previous] ' ELSE '' END || l) ELSE [] END) AS evidence,
     -- Crash loops and containers that cannot start are current; a container caught between an
     -- error and its restart is likely one; an ended pod is history.
-    CASE WHEN b.ended THEN 'info'
+    CASE WHEN b.ended OR sn.silent_minutes IS NOT NULL THEN 'info'
          WHEN b.state_reason = 'Error' THEN 'medium'
          ELSE 'high' END AS severity
 FROM bad b
 LEFT JOIN tail t ON t.bundle_id = b.bundle_id AND t.namespace = b.namespace AND t.pod = b.pod AND t.container = b.container
 LEFT JOIN dns_pending d ON d.bundle_id = b.bundle_id
+LEFT JOIN silent_nodes sn ON sn.bundle_id = b.bundle_id AND sn.node = b.node
 ORDER BY b.namespace, b.pod, b.container

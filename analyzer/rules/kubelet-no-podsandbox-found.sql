@@ -69,7 +69,7 @@ WITH hn AS (
     SELECT bundle_id AS host_bundle, coalesce(cluster_bundle_id, bundle_id) AS cluster, node FROM host_nodes
 ),
 node_logs AS (
-    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END AS cluster, l.node, l.line, l.line_no, l.ts, l.age
+    SELECT CASE WHEN l.source = 'host' THEN h.cluster ELSE l.bundle_id END AS cluster, l.node, l.source, l.line, l.line_no, l.ts, l.age
     FROM log_lines l LEFT JOIN hn h ON l.source = 'host' AND h.host_bundle = l.bundle_id
     WHERE contains(l.line, 'PodsandBox') OR contains(l.line, 'graphdriver(s)=') OR contains(l.line, 'using prior storage driver')
 ),
@@ -80,8 +80,12 @@ hits AS (
         list(line ORDER BY line_no)[1:3] AS lines,
         max(nullif(regexp_extract(line, 'no PodsandBox found with Id \\?[''"]?([0-9a-f]{12,64})', 1), '')) AS sandbox_id
     FROM node_logs
-    WHERE contains(line, 'no PodsandBox found with Id')
-       OR (contains(line, 'failed to build map of initial containers from runtime') AND contains(line, 'PodsandBox'))
+    -- The kubelet's own log (node and host service logs): agents that copy the kubelet's CPU
+    -- manager code (crane-agent: "Failed to build ContainerMapFromRuntime: no PodsandBox found
+    -- with Id") log the same words from their containers without the kubelet failing.
+    WHERE source <> 'container'
+      AND (contains(line, 'no PodsandBox found with Id')
+           OR (contains(line, 'failed to build map of initial containers from runtime') AND contains(line, 'PodsandBox')))
     GROUP BY 1, 2
 ),
 drivers AS (

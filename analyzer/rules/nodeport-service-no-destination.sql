@@ -51,16 +51,18 @@ en = """\
 {% if ready == 0 %} has no ready endpoint{% endif %}\
 {% if log_n > 0 %}{% if ready == 0 %} and{% endif %} IPVS dropped traffic to it {{ log_n }} times ("no destination available"){% endif %}\
 {% if ready > 0 and log_n > 0 %} although it has {{ ready }} ready endpoints: kube-proxy lags behind or the pods were replaced{% endif %}\
-{% if is_gateway %}: ingress gateway traffic is dropped{% endif %}"""
+{% if scaled_to_zero is not none %}: {{ scaled_to_zero | join(', ') }} scaled to 0 replicas on purpose\
+{% elif is_gateway %}: ingress gateway traffic is dropped{% endif %}"""
 zh = """\
 {{ s_type }} Service {{ namespace }}/{{ name }}\
 {% if ready == 0 %} 没有就绪的 endpoint{% endif %}\
 {% if log_n > 0 %}{% if ready == 0 %}，且其流量{% else %} 的流量{% endif %}被 IPVS 丢弃 {{ log_n }} 次（"no destination available"）{% endif %}\
 {% if ready > 0 and log_n > 0 %}，尽管它有 {{ ready }} 个就绪的 endpoint：kube-proxy 未及时同步或 Pod 已被替换{% endif %}\
-{% if is_gateway %}：ingress gateway 的流量被丢弃{% endif %}"""
+{% if scaled_to_zero is not none %}：{{ scaled_to_zero | join('、') }} 已被有意缩容到 0 个副本\
+{% elif is_gateway %}：ingress gateway 的流量被丢弃{% endif %}"""
 --- */
 WITH svc AS NOT MATERIALIZED (
-    SELECT bundle_id, namespace, name, type, cluster_ip, ports, load_balancer_ingress, labels
+    SELECT bundle_id, namespace, name, type, cluster_ip, ports, load_balancer_ingress, labels, selector
     FROM services
     WHERE type <> 'ExternalName'
 ),
@@ -103,7 +105,7 @@ gate AS (
     SELECT 1 AS one FROM watched LIMIT 1
 ),
 watched_svc AS MATERIALIZED (
-    SELECT s.bundle_id, s.namespace, s.name, s.type, s.ports, s.labels FROM svc s, gate
+    SELECT s.bundle_id, s.namespace, s.name, s.type, s.ports, s.labels, s.selector FROM svc s, gate
 ),
 watched_endpoints AS MATERIALIZED (
     SELECT e.bundle_id, e.namespace, e.name, e.ready_addresses FROM endpoints e, gate
@@ -157,27 +159,46 @@ ipvs_hits AS (
                AND NOT list_contains(coalesce(rn.nodes, []), m.node))
     GROUP BY ALL
 ),
+-- Services whose every selected workload is scaled to 0 replicas (a standby gateway, a job
+-- server run on demand): no endpoint is what was asked for.
+scaled_to_zero AS (
+    SELECT s.bundle_id, s.namespace, s.name,
+        list_sort(list(lower(w.kind) || '/' || w.name)) AS workloads
+    FROM watched_svc s
+    SEMI JOIN watched USING (bundle_id, namespace, name)
+    JOIN workloads w ON w.bundle_id = s.bundle_id AND w.namespace = s.namespace
+    WHERE s.type IN ('NodePort', 'LoadBalancer') AND json_type(s.selector) = 'OBJECT'
+      AND len(json_keys(s.selector)) > 0 AND w.deleted_at IS NULL
+      AND (w.kind IN ('Deployment', 'StatefulSet') OR (w.kind = 'ReplicaSet' AND w.owner_kind IS NULL))
+      AND list_bool_and(list_transform(json_keys(s.selector),
+            lambda k: coalesce(json_member(json_extract(w.template, '$.metadata.labels'), k) = json_member(s.selector, k), false)))
+    GROUP BY ALL
+    HAVING bool_and(w.desired IS NOT NULL AND w.desired = 0)
+),
 candidates AS (
     SELECT s.bundle_id, s.namespace, s.name, s.type AS s_type,
         coalesce(from_json(s.ports, '[{"port":"BIGINT","nodePort":"BIGINT","protocol":"VARCHAR"}]'), []) AS ports,
         (s.name LIKE '%ingressgateway%' OR coalesce(json_extract_string(s.labels, '$.istio'), '') LIKE '%ingressgateway%'
             OR coalesce(json_extract_string(s.labels, '$.app'), '') LIKE '%ingressgateway%') AS is_gateway,
-        r.ready, h.n AS log_n, h.recent_count, h.first_seen, h.last_seen, h.lines
+        r.ready, h.n AS log_n, h.recent_count, h.first_seen, h.last_seen, h.lines, z.workloads AS scaled_to_zero
     FROM watched_svc s
     SEMI JOIN watched USING (bundle_id, namespace, name)
     LEFT JOIN ready r USING (bundle_id, namespace, name)
     LEFT JOIN ipvs_hits h USING (bundle_id, namespace, name)
+    LEFT JOIN scaled_to_zero z USING (bundle_id, namespace, name)
     WHERE (s.type IN ('NodePort', 'LoadBalancer') AND r.ready = 0) OR h.n > 0
 )
 SELECT 'service/' || namespace || '/' || name AS resource, namespace, name, bundle_id,
-    s_type, ready, log_n, is_gateway,
+    s_type, ready, log_n, is_gateway, scaled_to_zero,
     list_concat(
         ['nodePorts: ' || array_to_string(list_transform(list_filter(ports, lambda p: p.nodePort IS NOT NULL), lambda p: p.port || ':' || p.nodePort || '/' || coalesce(p.protocol, 'TCP')), ', '),
          'ready endpoints: ' || coalesce(CAST(ready AS VARCHAR), 'unknown')],
         coalesce(lines, [])) AS evidence,
     -- No ready endpoint is proven from the objects: high for an ingress gateway or while IPVS
     -- is dropping its traffic now. Drops alone (endpoints ready) are judged by their recency.
-    CASE WHEN ready = 0 AND (is_gateway OR coalesce(recent_count, 0) > 0) THEN 'high' ELSE 'medium' END AS severity,
+    -- Workloads scaled to zero on purpose, and no drop logged lately: info.
+    CASE WHEN ready = 0 AND scaled_to_zero IS NOT NULL AND coalesce(recent_count, 0) = 0 THEN 'info'
+         WHEN ready = 0 AND (is_gateway OR coalesce(recent_count, 0) > 0) THEN 'high' ELSE 'medium' END AS severity,
     first_seen, last_seen,
     CASE WHEN coalesce(ready, 1) > 0 THEN recent_count END AS recent_count,
     log_n AS count

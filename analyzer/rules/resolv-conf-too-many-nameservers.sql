@@ -74,11 +74,13 @@ file_findings AS (
     GROUP BY ALL
 ),
 -- The kubelet's warnings: DNSConfigForming events (by their last time) and log lines, tied to
--- the node's cluster.
-signals AS (
+-- the node's cluster, with the pod each names (the kubelet's structured line: pod="ns/name").
+kubelet_warnings AS MATERIALIZED (
     SELECT e.bundle_id AS cluster, coalesce(e.source_host, '') AS node, {'kind': 'event', 'ref': 'DNSConfigForming'} AS what,
         e.message AS line, e.count AS n,
-        e.first_seen, e.last_seen AS ts, b.collected_at - e.last_seen AS age
+        e.first_seen, e.last_seen AS ts, b.collected_at - e.last_seen AS age,
+        CASE WHEN e.object_kind = 'Pod' THEN e.object_namespace END AS pod_namespace,
+        CASE WHEN e.object_kind = 'Pod' THEN e.object_name END AS pod_name
     FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
     -- DNSConfigForming is also the reason of the kubelet's "Search Line limits were exceeded"
     -- warning (too many search domains): not this problem.
@@ -87,10 +89,28 @@ signals AS (
     UNION ALL
     -- A log's kind is its source: container, node or host.
     SELECT coalesce(h.cluster_bundle_id, l.bundle_id), coalesce(l.node, ''), {'kind': l.source, 'ref': coalesce(l.service, l.container, '')}, l.line, 1,
-        l.ts, l.ts, l.age
+        l.ts, l.ts, l.age,
+        nullif(split_part(regexp_extract(l.line, 'pod="([^"/]+/[^"]+)"', 1), '/', 1), ''),
+        nullif(split_part(regexp_extract(l.line, 'pod="([^"/]+/[^"]+)"', 1), '/', 2), '')
     FROM log_lines l
     LEFT JOIN host_nodes h ON l.source = 'host' AND h.bundle_id = l.bundle_id
     WHERE contains(l.line, 'Nameserver limits were exceeded') OR contains(l.line, 'Nameserver limits exceeded')
+),
+-- Pods that list nameservers of their own (spec.dnsConfig.nameservers) and take none from the
+-- node's file (dnsPolicy None, or ClusterFirst off the host network): a warning about such a
+-- pod is about its own spec, not about the node's resolv.conf.
+own_dns_pods AS (
+    SELECT bundle_id, namespace, name FROM pods
+    WHERE dns_config IS NOT NULL
+      AND json_array_length(CASE WHEN json_type(dns_config, '$.nameservers') = 'ARRAY'
+                                 THEN json_extract(dns_config, '$.nameservers') END) > 0
+      AND (coalesce(dns_policy, 'ClusterFirst') = 'None'
+           OR (coalesce(dns_policy, 'ClusterFirst') = 'ClusterFirst' AND NOT host_network))
+),
+signals AS (
+    SELECT * FROM kubelet_warnings w
+    WHERE NOT EXISTS (SELECT 1 FROM own_dns_pods o WHERE o.bundle_id = w.cluster
+                      AND o.namespace = w.pod_namespace AND o.name = w.pod_name)
 ),
 log_findings AS (
     SELECT cluster, node, list(DISTINCT what) AS whats, list(DISTINCT line)[1:3] AS lines, sum(n) AS n,

@@ -3,7 +3,7 @@
 CREATE TEMP TABLE pod_docs AS
 SELECT o.bundle_id, o.namespace, o.name, o.uid, o.labels, o.annotations, o.created_at,
     o.deleted_at, o.finalizers, o.owner_kind, o.owner_name, o.owner_uid,
-    from_json(doc, '{"spec":{"nodeName":"VARCHAR","serviceAccountName":"VARCHAR","hostNetwork":"BOOLEAN","priorityClassName":"VARCHAR","schedulerName":"VARCHAR","nodeSelector":"JSON","affinity":"JSON","tolerations":"JSON","volumes":"JSON","securityContext":"JSON","initContainers":["JSON"],"containers":["JSON"],"ephemeralContainers":["JSON"]},"status":{"phase":"VARCHAR","reason":"VARCHAR","message":"VARCHAR","qosClass":"VARCHAR","podIP":"VARCHAR","hostIP":"VARCHAR","startTime":"VARCHAR","nominatedNodeName":"VARCHAR","conditions":[{"type":"VARCHAR","status":"VARCHAR","reason":"VARCHAR","message":"VARCHAR","lastTransitionTime":"VARCHAR"}],"initContainerStatuses":["JSON"],"containerStatuses":["JSON"],"ephemeralContainerStatuses":["JSON"]}}') AS s
+    from_json(doc, '{"spec":{"nodeName":"VARCHAR","serviceAccountName":"VARCHAR","hostNetwork":"BOOLEAN","dnsPolicy":"VARCHAR","dnsConfig":"JSON","priorityClassName":"VARCHAR","schedulerName":"VARCHAR","nodeSelector":"JSON","affinity":"JSON","tolerations":"JSON","volumes":"JSON","securityContext":"JSON","initContainers":["JSON"],"containers":["JSON"],"ephemeralContainers":["JSON"]},"status":{"phase":"VARCHAR","reason":"VARCHAR","message":"VARCHAR","qosClass":"VARCHAR","podIP":"VARCHAR","hostIP":"VARCHAR","startTime":"VARCHAR","nominatedNodeName":"VARCHAR","conditions":[{"type":"VARCHAR","status":"VARCHAR","reason":"VARCHAR","message":"VARCHAR","lastTransitionTime":"VARCHAR"}],"initContainerStatuses":["JSON"],"containerStatuses":["JSON"],"ephemeralContainerStatuses":["JSON"]}}') AS s
 FROM objects o
 WHERE o.api_group = '' AND o.resource = 'pods';
 
@@ -21,6 +21,8 @@ SELECT bundle_id, namespace, name, uid, labels, annotations, created_at, deleted
     s.spec.tolerations AS tolerations,
     s.spec.volumes AS volumes,
     s.spec.securityContext AS security_context,
+    s.spec.dnsPolicy AS dns_policy,
+    s.spec.dnsConfig AS dns_config,
     s.status.phase AS phase,
     s.status.reason AS reason,
     s.status.message AS message,
