@@ -176,6 +176,16 @@ specific_sans AS (
 node_hosts AS (
     SELECT DISTINCT bundle_id AS cluster, lower(address) AS host FROM node_addresses WHERE address IS NOT NULL
 ),
+-- Addresses of this cluster's nodes and API server, less the kubernetes Service address that
+-- every kubeadm cluster shares.
+own_hosts AS (
+    SELECT cluster, host FROM node_hosts
+    UNION
+    SELECT a.cluster, a.host FROM apiserver_hosts a
+    WHERE a.host IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM services v WHERE v.bundle_id = a.cluster AND v.namespace = 'default'
+                      AND v.name = 'kubernetes' AND v.cluster_ip = a.host)
+),
 log_used AS (
     SELECT t.* FROM targeted t
     LEFT JOIN apiserver_hosts a ON a.cluster = t.cluster AND a.host = t.host
@@ -188,9 +198,14 @@ log_used AS (
                     OR a.host IS NOT NULL)))
       -- An address this cluster's API server does not answer on is another cluster's (Argo CD,
       -- Rancher or a CI job managing it from here), unless the certificate the message lists is
-      -- this cluster's or the address is one of its nodes. Without the certificates: kept.
+      -- this cluster's or the address is one of its nodes. Without the certificates: kept when
+      -- the message lists no names, or lists one of this cluster's node or API server addresses
+      -- (an API server certificate names its control-plane nodes).
       AND (a.host IS NOT NULL
-           OR NOT EXISTS (SELECT 1 FROM specific_sans x WHERE x.cluster = t.cluster)
+           OR (NOT EXISTS (SELECT 1 FROM specific_sans x WHERE x.cluster = t.cluster)
+               AND (coalesce(regexp_extract(t.text, 'certificate is valid for (.*?), not ', 1), '') = ''
+                    OR EXISTS (SELECT 1 FROM own_hosts o WHERE o.cluster = t.cluster
+                               AND list_contains(string_split(lower(regexp_extract(t.text, 'certificate is valid for (.*?), not ', 1)), ', '), o.host))))
            OR EXISTS (SELECT 1 FROM node_hosts n WHERE n.cluster = t.cluster AND n.host = t.host)
            OR EXISTS (SELECT 1 FROM specific_sans x WHERE x.cluster = t.cluster
                       AND list_contains(string_split(lower(regexp_extract(t.text, 'certificate is valid for (.*?), not ', 1)), ', '), x.san)))

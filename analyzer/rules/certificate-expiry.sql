@@ -19,6 +19,8 @@ Renew before expiry. kubeadm clusters: `kubeadm certs check-expiration`, then
 (move the manifests out of `/etc/kubernetes/manifests` and back) and the kubelet. The kubelet
 client certificate rotates by itself when `rotateCertificates: true`. k3s/k0s rotate
 certificates that expire within 90 days on restart (`systemctl restart k3s`); RKE2 likewise.
+RKE1 keeps its certificates in `/etc/kubernetes/ssl`: renew them with `rke cert rotate` (or
+Rotate Certificates in Rancher), not kubeadm.
 The kubelet's self-signed serving certificate (`/var/lib/kubelet/pki/kubelet.crt`, used while
 `serverTLSBootstrap` is off) is never renewed and not verified by its clients: it is listed as
 info only; with `serverTLSBootstrap: true` the kubelet serves `kubelet-server-current.pem`, which
@@ -34,6 +36,7 @@ zh = """
 `kubeadm certs renew all`，并重启控制面静态 Pod（将清单移出 `/etc/kubernetes/manifests` 再移回）和 kubelet。
 kubelet 客户端证书在 `rotateCertificates: true` 时会自动轮换。k3s/k0s 在重启时轮换 90 天内到期的证书
 （`systemctl restart k3s`），RKE2 同理。
+RKE1 的证书位于 `/etc/kubernetes/ssl`：使用 `rke cert rotate`（或 Rancher 中的 Rotate Certificates）续期，而不是 kubeadm。
 kubelet 自签名的服务证书（`/var/lib/kubelet/pki/kubelet.crt`，未开启 `serverTLSBootstrap` 时使用）不会被续期，
 其客户端也不校验它：仅作为 info 列出；开启 `serverTLSBootstrap: true` 后 kubelet 使用 `kubelet-server-current.pem`，
 并通过 CSR 自动轮换。
@@ -48,6 +51,7 @@ en = """\
 {% if n == 1 %}{{ first_path }}{% else %}{{ n }} \
   {% if flavour == 'kubeadm' %}kubeadm certificates (/etc/kubernetes){% elif flavour == 'k3s' %}k3s certificates\
   {% elif flavour == 'rke2' %}RKE2 certificates{% elif flavour == 'k0s' %}k0s certificates\
+  {% elif flavour == 'rke' %}RKE certificates (/etc/kubernetes/ssl)\
   {% else %}certificates in {{ dir }}{% endif %}\
 {% endif %} on {{ host }}\
 {% if expired %} expired {{ days }} days ago{% else %} expire{% if n == 1 %}s{% endif %} in {{ days }} days{% endif %} \
@@ -60,6 +64,11 @@ en = """\
   {% if has_ca %}a CA is among them: kubeadm certs renew does not renew CAs, plan a CA rotation\
   {% else %}renew with kubeadm certs renew all and restart the control-plane static pods{% endif %}\
 {% elif flavour == 'kubelet' %}the kubelet rotates these itself when rotateCertificates is on: check its CSRs and rotation\
+{% elif flavour == 'kubelet-serving-unused' %}left from a time serverTLSBootstrap was on: it is off now, so the kubelet \
+serves its own kubelet.crt and never reads this file; it can be deleted\
+{% elif flavour == 'rke' %}RKE1 certificates: renew them with rke cert rotate (the RKE CLI with the cluster's cluster.yml), \
+or Rotate Certificates in Rancher\
+  {% if has_ca %}; a CA is among them: rke cert rotate --rotate-ca{% endif %}\
 {% elif flavour == 'kubelet-serving-selfsigned' %}\
   {% if server_tls_bootstrap %}the kubelet's old self-signed serving certificate, not in use: serverTLSBootstrap is on \
 and the kubelet serves kubelet-server-current.pem; the file can be deleted\
@@ -77,6 +86,7 @@ zh = """\
 {% if n == 1 %}{{ first_path }} {% else %}{{ n }} 个 \
   {% if flavour == 'kubeadm' %}kubeadm 证书（/etc/kubernetes）{% elif flavour == 'k3s' %}k3s 证书\
   {% elif flavour == 'rke2' %}RKE2 证书{% elif flavour == 'k0s' %}k0s 证书\
+  {% elif flavour == 'rke' %}RKE 证书（/etc/kubernetes/ssl）\
   {% else %}{{ dir }} 中的证书{% endif %}\
 {% endif %}\
 {% if expired %}已过期 {{ days }} 天{% else %}将在 {{ days }} 天后过期{% endif %}\
@@ -89,6 +99,11 @@ zh = """\
   {% if has_ca %}其中包含 CA：kubeadm certs renew 不会续期 CA，请规划 CA 轮换\
   {% else %}使用 kubeadm certs renew all 续期，并重启控制面静态 Pod{% endif %}\
 {% elif flavour == 'kubelet' %}开启 rotateCertificates 时 kubelet 会自行轮换这些证书：检查其 CSR 和证书轮换情况\
+{% elif flavour == 'kubelet-serving-unused' %}这是曾开启 serverTLSBootstrap 时留下的证书：现已关闭，kubelet 使用自己的 \
+kubelet.crt，不再读取该文件；可以删除\
+{% elif flavour == 'rke' %}RKE1 证书：使用 rke cert rotate（RKE CLI 配合集群的 cluster.yml）续期，\
+或在 Rancher 中执行 Rotate Certificates\
+  {% if has_ca %}；其中包含 CA：使用 rke cert rotate --rotate-ca{% endif %}\
 {% elif flavour == 'kubelet-serving-selfsigned' %}\
   {% if server_tls_bootstrap %}kubelet 旧的自签名服务证书，未在使用：已开启 serverTLSBootstrap，\
 kubelet 使用的是 kubelet-server-current.pem；该文件可以删除\
@@ -163,25 +178,33 @@ embedded AS (
 due AS (
     SELECT *,
         -- A distribution's files are renewed together: one group for all of them.
-        CASE WHEN flavour NOT IN ('kubeadm', 'k3s', 'rke2', 'k0s') THEN regexp_replace(path, '/[^/]+$', '') END AS dir,
+        CASE WHEN flavour NOT IN ('kubeadm', 'k3s', 'rke2', 'k0s', 'rke') THEN regexp_replace(path, '/[^/]+$', '') END AS dir,
         -- Control-plane material: its expiry stops the cluster, not one node.
-        flavour IN ('kubeadm', 'k3s', 'rke2', 'k0s') AND path <> '/etc/kubernetes/kubelet.conf'
+        flavour IN ('kubeadm', 'k3s', 'rke2', 'k0s', 'rke') AND path <> '/etc/kubernetes/kubelet.conf'
             AND NOT regexp_matches(path, '^/var/lib/rancher/(k3s|rke2)/agent/') AS control_plane
     FROM (
         SELECT *,
             -- The kubelet's self-signed serving certificate first, in whatever cert dir
             -- (k0s: /var/lib/k0s/kubelet/pki): no distribution renews it.
             CASE WHEN selfsigned_serving THEN 'kubelet-serving-selfsigned'
+                 -- The CA-signed serving certificate left from a time serverTLSBootstrap was on:
+                 -- with it off (known) the kubelet serves kubelet.crt and never reads this file.
+                 WHEN regexp_matches(path, '/kubelet-server-[^/]*\.pem$')
+                      AND (SELECT t.enabled FROM server_tls_bootstrap t WHERE t.bundle_id = x.bundle_id) = false
+                      THEN 'kubelet-serving-unused'
                  WHEN path LIKE '/var/lib/rancher/k3s/%' OR path LIKE '/etc/rancher/k3s/%' THEN 'k3s'
                  WHEN path LIKE '/var/lib/rancher/rke2/%' OR path LIKE '/etc/rancher/rke2/%' THEN 'rke2'
                  -- A k0s node's kubelet certificates: the kubelet's own, rotated by it.
                  WHEN path LIKE '/var/lib/k0s/kubelet/pki/%' THEN 'kubelet'
                  WHEN path LIKE '/var/lib/k0s/%' THEN 'k0s'
                  WHEN path LIKE '/var/lib/kubelet/pki/%' THEN 'kubelet'
+                 -- RKE1 (Rancher Kubernetes Engine): every component's certificate in
+                 -- /etc/kubernetes/ssl, renewed by `rke cert rotate`, not kubeadm.
+                 WHEN path LIKE '/etc/kubernetes/ssl/%' THEN 'rke'
                  WHEN path LIKE '/etc/kubernetes/%' THEN 'kubeadm'
                  WHEN embedded_user IS NOT NULL THEN 'kubeconfig'
                  ELSE 'other' END AS flavour
-        FROM (SELECT * FROM files UNION ALL SELECT * FROM embedded)
+        FROM (SELECT * FROM files UNION ALL SELECT * FROM embedded) x
         WHERE days_left < ${warn_days}
     )
 ),
@@ -211,7 +234,7 @@ SELECT
     lines AS evidence,
     n AS count,
     -- Nothing verifies the kubelet's self-signed serving certificate: its expiry is a note.
-    CASE WHEN flavour = 'kubelet-serving-selfsigned' THEN 'info'
+    CASE WHEN flavour IN ('kubelet-serving-selfsigned', 'kubelet-serving-unused') THEN 'info'
          WHEN days_left < 0 AND control_plane THEN 'critical'
          WHEN days_left < 0 THEN 'high'
          WHEN days_left < ${urgent_days} OR has_ca THEN 'high'

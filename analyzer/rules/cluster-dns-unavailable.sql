@@ -59,7 +59,9 @@ en = """\
   {% if no_endpoints %}cluster DNS service {{ namespace }}/{{ name }} ({{ cluster_ip if cluster_ip is not none else '?' }}) \
 has no ready endpoints{% if not_ready > 0 %} ({{ not_ready }} not ready){% endif %}: name resolution fails on every node{% endif %}\
   {% if stuck_n > 0 %}{% if no_endpoints %}; {% endif %}{{ total - pods_ready }} of {{ total }} DNS pods not Ready\
-    {% if not no_endpoints and not no_pods %} (the others still answer: DNS is degraded, not down){% endif %}{% endif %}\
+    {% if unscheduled_only %} (replicas the scheduler has not placed yet, see their FailedScheduling events; \
+{{ pods_ready }} serve: a capacity matter, DNS is not affected)\
+    {% elif not no_endpoints and not no_pods %} (the others still answer: DNS is degraded, not down){% endif %}{% endif %}\
 {% else %}\
   {{ lookups }} DNS lookups to {% if target_ips is not none %}{{ target_ips }}:53{% else %}the cluster DNS{% endif %} \
 timed out or were refused from pods on node {{ node if node is not none else '(unknown)' }} ({{ pods }} pods)\
@@ -77,7 +79,9 @@ zh = """\
   {% if no_endpoints %}集群 DNS 服务 {{ namespace }}/{{ name }}（{{ cluster_ip if cluster_ip is not none else '?' }}）\
 没有就绪的 endpoint{% if not_ready > 0 %}（{{ not_ready }} 个地址未就绪）{% endif %}：所有节点上的域名解析都会失败{% endif %}\
   {% if stuck_n > 0 %}{% if no_endpoints %}；{% endif %}{{ total }} 个 DNS Pod 中有 {{ total - pods_ready }} 个未 Ready\
-    {% if not no_endpoints and not no_pods %}（其余 Pod 仍在应答：DNS 性能下降，但未中断）{% endif %}{% endif %}\
+    {% if unscheduled_only %}（调度器尚未安置的副本，见其 FailedScheduling 事件；{{ pods_ready }} 个 Pod 正常应答：\
+属于容量问题，DNS 未受影响）\
+    {% elif not no_endpoints and not no_pods %}（其余 Pod 仍在应答：DNS 性能下降，但未中断）{% endif %}{% endif %}\
 {% else %}\
   节点 {{ node if node is not none else '（未知）' }} 上的 Pod 向 \
 {% if target_ips is not none %}{{ target_ips }}:53{% else %}集群 DNS{% endif %} 发起的 \
@@ -126,11 +130,14 @@ dns_pods AS (
 pod_summary AS (
     SELECT bundle_id, count(*) AS total, count(*) FILTER (WHERE ready) AS ready,
         list(name || ' on ' || coalesce(node, '(unscheduled)') || ': ' || phase || ', not Ready for ' || CAST(round(minutes) AS BIGINT) || ' min'
-             || coalesce(' (' || states || ')', '') ORDER BY name) FILTER (WHERE NOT ready AND minutes >= ${min_not_ready_minutes}) AS stuck
+             || coalesce(' (' || states || ')', '') ORDER BY name) FILTER (WHERE NOT ready AND minutes >= ${min_not_ready_minutes}) AS stuck,
+        -- Stuck pods the scheduler never placed (an extra replica a DNS autoscaler asked for, no
+        -- room on the nodes): they never served.
+        count(*) FILTER (WHERE NOT ready AND minutes >= ${min_not_ready_minutes} AND node IS NULL AND phase = 'Pending') AS unscheduled
     FROM dns_pods GROUP BY bundle_id
 ),
 svc_judged AS (
-    SELECT s.*, p.total, p.ready AS pods_ready, coalesce(p.stuck, []) AS stuck,
+    SELECT s.*, p.total, p.ready AS pods_ready, coalesce(p.stuck, []) AS stuck, coalesce(p.unscheduled, 0) AS unscheduled,
         s.endpoints_known AND s.ready = 0 AS no_endpoints,
         -- Every DNS pod not Ready for a while: no server is left even where endpoints are unknown.
         coalesce(p.total > 0 AND p.ready = 0 AND len(p.stuck) = p.total, false) AS no_pods
@@ -140,7 +147,13 @@ svc_rows AS (
     SELECT s.bundle_id, 'service/' || s.namespace || '/' || s.name AS resource, s.namespace, s.name,
         s.cluster_ip, s.no_endpoints, s.not_ready, len(s.stuck) AS stuck_n, s.total, s.pods_ready, s.no_pods,
         s.stuck AS evidence,
-        CASE WHEN s.no_endpoints THEN 'critical' WHEN s.no_pods THEN 'high' ELSE 'medium' END AS severity,
+        -- Only unscheduled extra replicas stuck while at least two serve: DNS keeps its redundancy.
+        (NOT s.no_endpoints AND NOT s.no_pods AND len(s.stuck) > 0 AND s.unscheduled = len(s.stuck)
+         AND coalesce(s.pods_ready, 0) >= 2) AS unscheduled_only,
+        CASE WHEN s.no_endpoints THEN 'critical' WHEN s.no_pods THEN 'high'
+             WHEN NOT s.no_endpoints AND NOT s.no_pods AND len(s.stuck) > 0 AND s.unscheduled = len(s.stuck)
+                  AND coalesce(s.pods_ready, 0) >= 2 THEN 'info'
+             ELSE 'medium' END AS severity,
         s.no_endpoints OR s.no_pods AS outage
     FROM svc_judged s
     WHERE s.no_endpoints OR len(s.stuck) > 0
@@ -218,7 +231,7 @@ affected AS (
 -- node's stale clusterDNS naming that address (cluster-dns-service-cidr-mismatch); the DNS
 -- Service's own outage is never a symptom of it.
 SELECT resource, namespace, name, NULL AS node, bundle_id, 'service' AS kind,
-    cluster_ip, no_endpoints, not_ready, stuck_n, total, pods_ready, no_pods,
+    cluster_ip, no_endpoints, not_ready, stuck_n, total, pods_ready, no_pods, unscheduled_only,
     NULL::BIGINT AS lookups, NULL AS target_ips, NULL::BIGINT AS pods, NULL::BOOLEAN AS proven, NULL::VARCHAR[] AS foreign_ips,
     NULL AS svc_ips, NULL::BIGINT AS recent_pods, NULL::BIGINT AS nodes_affected,
     NULL::BOOLEAN AS one_blip, NULL::BIGINT AS quiet_minutes,
@@ -228,7 +241,7 @@ SELECT resource, namespace, name, NULL AS node, bundle_id, 'service' AS kind,
 FROM svc_rows
 UNION ALL
 SELECT r.resource, NULL, r.node, r.node, r.bundle_id,
-    'node', NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    'node', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     r.n, r.target_ips, r.pods, r.proven, r.foreign_ips, r.svc_ips, r.recent_pods, a.nodes,
     r.one_blip, r.quiet_minutes,
     r.evidence,

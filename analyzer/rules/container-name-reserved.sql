@@ -60,7 +60,8 @@ en = """\
 {{ errors }} "failed to reserve {% if sandbox %}container/sandbox{% else %}container{% endif %} name" errors\
 {% if pods > 0 %} for {{ pods }} pod(s){% endif %} on node {{ node if node is not none else '?' }} \
 ({{ seen | join(', ') }}): the runtime is slower than the kubelet's timeout\
-{% if waiting > 0 %}; {{ waiting }} container(s) waiting on it now{% endif %}\
+{% if waiting > 0 %}; {{ waiting }} container(s) waiting on it now\
+{% elif cleared %}; cleared: every container of the node's pods has been created since{% endif %}\
 {% if zfs is not none %}; containerd uses the zfs snapshotter ({{ zfs | join('; ') }}), whose zfs list is very slow\
 {% else %}; check the disk I/O of the node (iostat -d -x 1){% endif %}"""
 zh = """\
@@ -72,7 +73,8 @@ zh = """\
   {% elif s is endingwith(' log') %}{{ s[:-4] }} 日志{% else %}{{ s }}{% endif %}\
   {% if not loop.last %}、{% endif %}\
 {% endfor %}）：运行时的响应慢于 kubelet 的超时\
-{% if waiting > 0 %}；当前有 {{ waiting }} 个容器仍在等待{% endif %}\
+{% if waiting > 0 %}；当前有 {{ waiting }} 个容器仍在等待\
+{% elif cleared %}；已恢复：该节点上 Pod 的所有容器此后均已创建{% endif %}\
 {% if zfs is not none %}；containerd 使用 zfs snapshotter（\
   {% for w in zfs %}{% if w is endingwith(' is on zfs') %}{{ w[:-10] }} 位于 zfs 上{% else %}{{ w }}{% endif %}\
 {% if not loop.last %}；{% endif %}{% endfor %}），而 zfs list 非常慢\
@@ -126,6 +128,13 @@ per_node AS (
 stuck AS (
     SELECT cluster, node, count(*) AS n FROM waiting GROUP BY ALL
 ),
+-- The node's pods as collected now: none of them is still waiting to create a container or
+-- its sandbox (CreateContainerError, ContainerCreating): the errors have cleared.
+node_pods AS (
+    SELECT bundle_id AS cluster, node,
+        count(*) FILTER (WHERE state = 'waiting' AND state_reason IN ('CreateContainerError', 'ContainerCreating')) AS creating
+    FROM containers WHERE node IS NOT NULL GROUP BY ALL
+),
 -- The zfs snapshotter, named by the FAQ as a cause.
 zfs AS (
     SELECT cluster, node, list(DISTINCT what ORDER BY what) AS whats FROM (
@@ -141,14 +150,19 @@ zfs AS (
 )
 SELECT 'node/' || coalesce(p.node, '?') AS resource, p.node, p.node AS name, p.cluster AS bundle_id,
     p.n AS errors, p.sandbox, p.pods, p.seen, s.n AS waiting, z.whats AS zfs,
+    coalesce(s.n IS NULL AND np.creating = 0, false) AS cleared,
     list_concat(p.lines, coalesce(p.pod_names[1:5], [])) AS evidence,
     p.n AS count, p.first_seen, p.last_seen,
     -- A container waiting on it now is the impact itself, whatever the logs say.
     CASE WHEN s.n IS NULL THEN coalesce(p.n_recent, 0) END AS recent_count,
     -- Errors that cleared are the runtime catching up; stuck containers or the zfs snapshotter
     -- make it a problem of the node.
-    CASE WHEN s.n > 0 OR z.whats IS NOT NULL THEN 'medium' ELSE 'low' END AS severity
+    CASE WHEN s.n > 0 OR z.whats IS NOT NULL THEN 'medium'
+         -- Every container of the node's pods got created since: nothing is affected now.
+         WHEN s.n IS NULL AND np.creating = 0 THEN 'info'
+         ELSE 'low' END AS severity
 FROM per_node p
 LEFT JOIN stuck s ON s.cluster = p.cluster AND s.node IS NOT DISTINCT FROM p.node
 LEFT JOIN zfs z ON z.cluster = p.cluster AND z.node IS NOT DISTINCT FROM p.node
+LEFT JOIN node_pods np ON np.cluster = p.cluster AND np.node = p.node
 ORDER BY 1

@@ -48,6 +48,8 @@ en = """\
   {% if not recent and state == 'running' %}; an old kill kept in the container status, the container has run since\
   {% elif not recent %}; an old kill, not a current problem\
   {% elif job_done %}; its Job {{ job }} has completed since (a retry succeeded), not a current problem\
+  {% elif recovered and init %}; once, the init container completed on its retry: not a current problem\
+  {% elif recovered %}; once, the container has run Ready for {{ running_minutes | age }} since: not a current problem\
   {% elif once %}; once, the container runs again{% endif %}\
 {% else %}\
   cluster setting {{ name }} gives Helm operation Jobs a memory limit of {{ memory_limit }}, \
@@ -65,6 +67,8 @@ zh = """\
   {% if not recent and state == 'running' %}；这是保留在容器状态中的旧记录，此后容器一直在运行\
   {% elif not recent %}；这是旧的记录，不是当前的问题\
   {% elif job_done %}；其所属 Job {{ job }} 此后已完成（重试成功），不是当前的问题\
+  {% elif recovered and init %}；仅发生一次，该 init 容器重试后已成功完成：不是当前的问题\
+  {% elif recovered %}；仅发生一次，此后容器已正常运行（Ready）{{ running_minutes | age }}：不是当前的问题\
   {% elif once %}；仅发生一次，容器已恢复运行{% endif %}\
 {% else %}\
   集群设置 {{ name }} 为 Helm operation Job 设置的内存限制为 {{ memory_limit }}，\
@@ -78,6 +82,9 @@ helm_job_min_memory_mib = 400
 recent_hours = 24
 # Restarts at or above this, with a recent OOM kill, mean the container keeps being killed.
 repeated_restarts = 2
+# A container killed once (fewer restarts than repeated_restarts) that has run Ready for at
+# least this long since, or an init container that completed on its retry, has recovered.
+stable_minutes = 60
 --- */
 WITH oom AS (
     SELECT c.*, b.collected_at,
@@ -107,7 +114,14 @@ judged AS (
         coalesce((epoch(o.collected_at) - epoch(o.oom_at)) / 3600 <= ${recent_hours}, true) AS recent,
         -- Not running now because of it: still terminated, or waiting to restart after it.
         (o.state_reason = 'OOMKilled' OR (o.state = 'waiting' AND o.last_reason = 'OOMKilled')) AS down,
-        o.restart_count >= ${repeated_restarts} AS repeated
+        o.restart_count >= ${repeated_restarts} AS repeated,
+        -- Killed once in lastState, and fine since: running Ready for stable_minutes, or an init
+        -- container that completed on its retry.
+        coalesce(o.state_reason IS DISTINCT FROM 'OOMKilled' AND o.last_reason = 'OOMKilled'
+                 AND o.restart_count < ${repeated_restarts} AND NOT o.helm_job
+                 AND ((o.state = 'running' AND o.ready
+                       AND (epoch(o.collected_at) - epoch(o.started_at)) / 60 >= ${stable_minutes})
+                      OR (o.container_type = 'init' AND o.state_reason = 'Completed' AND o.exit_code = 0)), false) AS recovered
     FROM oom o
 ),
 worded AS (
@@ -130,13 +144,15 @@ SELECT
     'container' AS kind, name AS container_name, state_reason = 'OOMKilled' AS current, memory_limit, restart_count, minutes_ago,
     helm_job, coalesce(memory_limit_bytes < ${helm_job_min_memory_mib} * 1048576, false) AS helm_limit_low,
     recent, state, coalesce(NOT down AND NOT repeated AND NOT helm_job, false) AS once, NULL::BOOLEAN AS helm_oom_seen,
+    recovered, container_type = 'init' AS init,
+    CAST(round((epoch(collected_at) - epoch(started_at)) / 60) AS BIGINT) AS running_minutes,
     job, job_done,
     list_concat(
         ['state: ' || coalesce(state_reason, state, '?') || coalesce(' exit ' || exit_code, ''),
          'lastState: ' || coalesce(last_reason, '-') || coalesce(' exit ' || last_exit_code, ''),
          'image: ' || image],
         CASE WHEN oom_at IS NOT NULL THEN ['OOMKilled finishedAt: ' || strftime(oom_at, '%Y-%m-%dT%H:%M:%SZ')] ELSE [] END) AS evidence,
-    CASE WHEN NOT recent OR job_done THEN 'info'
+    CASE WHEN NOT recent OR job_done OR recovered THEN 'info'
          WHEN down OR repeated OR helm_job THEN 'high'
          ELSE 'medium' END AS severity
 FROM worded
@@ -145,7 +161,7 @@ SELECT
     'configmap/' || s.namespace || '/' || s.name,
     s.namespace, s.name, NULL, NULL, s.bundle_id,
     'setting', NULL, NULL, s.memory_limit, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-    EXISTS (SELECT 1 FROM judged o WHERE o.helm_job AND o.recent AND NOT o.job_done), NULL, NULL,
+    EXISTS (SELECT 1 FROM judged o WHERE o.helm_job AND o.recent AND NOT o.job_done), NULL, NULL, NULL, NULL, NULL,
     list_concat(['clusterSetting.addon_setting.helm_operation_job_template_resources.limits.memory: ' || s.memory_limit],
         CASE WHEN s.base_image IS NOT NULL THEN ['helm_operation_base_image: ' || s.base_image] ELSE [] END),
     CASE WHEN EXISTS (SELECT 1 FROM judged o WHERE o.helm_job AND o.recent AND NOT o.job_done) THEN 'high' ELSE 'medium' END

@@ -23,6 +23,7 @@ held by finalizers {{ finalizers | join(', ') }}\
 {% else %}\
   Helm release {{ name }} has been {{ status }} for {{ minutes }} minutes (revision {{ revision }})\
   {% if pod is not none %}: the operation is still running (pod {{ pod }}), not stuck yet\
+  {% elif flux is not none %}: Flux helm-controller is still running it (HelmRelease {{ flux }}), not stuck yet\
   {% else %}: the install never finished and blocks deleting or reinstalling the application{% endif %}\
 {% endif %}"""
 zh = """\
@@ -35,10 +36,16 @@ zh = """\
 {% else %}\
   Helm release {{ name }} 已处于 {{ status }} 状态 {{ minutes }} 分钟（revision {{ revision }}）\
   {% if pod is not none %}：该操作仍在运行（Pod {{ pod }}），尚未卡住\
+  {% elif flux is not none %}：Flux helm-controller 仍在执行该操作（HelmRelease {{ flux }}），尚未卡住\
   {% else %}：安装一直未完成，导致应用无法删除或重新安装{% endif %}\
 {% endif %}"""
 [thresholds]
 min_age_minutes = 30
+# Flux helm-controller runs Helm in-process: its HelmRelease saying "Running '<action>' action
+# with timeout of <d>" (Reconciling / Ready Unknown, reason Progressing) for no longer than that
+# timeout (spec.timeout, 5m by default, when the message names none) plus this margin is an
+# operation in progress.
+flux_margin_minutes = 10
 [remediation]
 en = """
 A Helm installation failed half-way and the application stays "installing": its
@@ -137,10 +144,45 @@ running_ops AS (
           JOIN (SELECT DISTINCT bundle_id FROM pending) g ON g.bundle_id = p.bundle_id
           WHERE p.phase IN ('Running', 'Pending') AND p.deleted_at IS NULL) p
         ON p.bundle_id = o.bundle_id AND p.namespace = o.pod_namespace AND p.name = o.pod
+),
+-- Flux HelmReleases (helm.toolkit.fluxcd.io) in progress: helm-controller runs Helm itself, so
+-- no pod names the release. The release lives in the storage namespace under the release name.
+flux_hr AS (
+    SELECT o.bundle_id, o.namespace, o.name,
+        coalesce(o.doc->>'$.status.storageNamespace', o.doc->>'$.spec.storageNamespace',
+                 o.doc->>'$.spec.targetNamespace', o.namespace) AS release_namespace,
+        coalesce(o.doc->>'$.status.history[0].name', o.doc->>'$.spec.releaseName',
+                 CASE WHEN (o.doc->>'$.spec.targetNamespace') IS NOT NULL
+                      THEN (o.doc->>'$.spec.targetNamespace') || '-' || o.name END, o.name) AS release,
+        o.doc->>'$.spec.timeout' AS spec_timeout
+    FROM objects o
+    JOIN (SELECT DISTINCT bundle_id FROM pending) g ON g.bundle_id = o.bundle_id
+    WHERE o.resource = 'helmreleases' AND o.api_group = 'helm.toolkit.fluxcd.io' AND o.deleted_at IS NULL
+),
+flux_progress AS (
+    SELECT h.bundle_id, h.release_namespace AS namespace, h.release,
+        min(h.namespace || '/' || h.name || ': ' || c.message) AS flux
+    FROM flux_hr h
+    JOIN object_conditions c ON c.bundle_id = h.bundle_id AND c.api_group = 'helm.toolkit.fluxcd.io'
+        AND c.resource = 'helmreleases' AND c.namespace = h.namespace AND c.name = h.name
+    JOIN bundles b ON b.bundle_id = h.bundle_id
+    WHERE c.reason = 'Progressing'
+      AND ((c.type = 'Reconciling' AND c.status = 'True') OR (c.type = 'Ready' AND c.status = 'Unknown'))
+      AND c.last_transition IS NOT NULL
+      -- Go durations: "1h30m0s", "90m", "5m0s".
+      AND (epoch(b.collected_at) - epoch(c.last_transition)) / 60 <= ${flux_margin_minutes} + coalesce(
+              (SELECT coalesce(TRY_CAST(regexp_extract(d, '([0-9.]+)h', 1) AS DOUBLE), 0) * 60
+                    + coalesce(TRY_CAST(regexp_extract(d, '([0-9.]+)m(?:[^s]|$)', 1) AS DOUBLE), 0)
+                    + coalesce(TRY_CAST(regexp_extract(d, '(?:^|[^0-9.])([0-9.]+)s', 1) AS DOUBLE), 0) / 60
+               FROM (SELECT coalesce(nullif(regexp_extract(coalesce(c.message, ''), 'with timeout of ([0-9hms.]+)', 1), ''),
+                                     h.spec_timeout) AS d) t
+               WHERE d IS NOT NULL AND regexp_matches(d, '^([0-9.]+[hms])+$')),
+              5)
+    GROUP BY ALL
 )
 SELECT lower(r.kind) || '/' || r.namespace || '/' || r.name AS resource, r.namespace, r.name, r.bundle_id,
     'deleting' AS kind, r.kind AS object_kind, r.resource AS object_resource, r.api_group,
-    CAST(round(r.deleting_minutes) AS BIGINT) AS minutes, r.finalizers, r.phase, p.status, p.revision, NULL AS pod,
+    CAST(round(r.deleting_minutes) AS BIGINT) AS minutes, r.finalizers, r.phase, p.status, p.revision, NULL AS pod, NULL AS flux,
     list_concat(['deletionTimestamp: ' || strftime(r.deleted_at, '%Y-%m-%dT%H:%M:%SZ'),
                  'finalizers: ' || array_to_string(r.finalizers, ', ')],
                 CASE WHEN r.phase IS NOT NULL THEN ['status: ' || r.phase] ELSE [] END) AS evidence,
@@ -149,12 +191,14 @@ FROM releases r
 LEFT JOIN pending p ON p.bundle_id = r.bundle_id AND p.namespace = r.namespace AND p.release = r.name
 UNION ALL
 SELECT 'helmrelease/' || p.namespace || '/' || p.release, p.namespace, p.release, p.bundle_id,
-    'pending', NULL, NULL, NULL, CAST(round(p.minutes) AS BIGINT), NULL, NULL, p.status, p.revision, o.pod,
+    'pending', NULL, NULL, NULL, CAST(round(p.minutes) AS BIGINT), NULL, NULL, p.status, p.revision, o.pod, f.flux,
     list_concat(['helm release record: sh.helm.release.v1.' || p.release || '.v' || p.revision || ' status=' || p.status],
-                CASE WHEN o.pod IS NOT NULL THEN ['running: pod ' || o.pod] ELSE [] END),
-    CASE WHEN o.pod IS NOT NULL THEN 'info' END
+                CASE WHEN o.pod IS NOT NULL THEN ['running: pod ' || o.pod] ELSE [] END,
+                CASE WHEN f.flux IS NOT NULL THEN ['HelmRelease ' || f.flux] ELSE [] END),
+    CASE WHEN o.pod IS NOT NULL OR f.flux IS NOT NULL THEN 'info' END
 FROM pending p
 LEFT JOIN (SELECT bundle_id, namespace, release, min(pod) AS pod FROM running_ops GROUP BY ALL) o
     ON o.bundle_id = p.bundle_id AND o.namespace = p.namespace AND o.release = p.release
+LEFT JOIN flux_progress f ON f.bundle_id = p.bundle_id AND f.namespace = p.namespace AND f.release = p.release
 WHERE NOT EXISTS (SELECT 1 FROM releases r WHERE r.bundle_id = p.bundle_id AND r.namespace = p.namespace AND r.name = p.release)
 ORDER BY 1

@@ -50,17 +50,25 @@ en = """\
 {{ errors }} x509 "certificate signed by unknown authority" errors (\
 {% for s in seen or [] %}{% if s.kind == 'event' %}event {{ s.ref }}{% else %}logs of {{ s.ref }}{% endif %}{% if not loop.last %}, {% endif %}{% endfor %})\
 {% if karmada_ca %}, checked against another CA also named "karmada"{% endif %}\
+{% if member and not own %}; they are about member cluster {{ member }}: its CA in the cluster's Secret, not old karmada-etcd data\
+{% endif %}\
 {% if dirs is not none %}; karmada-etcd data directory holds data on \
 {% for d in dirs %}{{ d.node }}:{{ d.path }} ({{ d.entries }} entries){% if not loop.last %}, {% endif %}{% endfor %}\
-: likely left from an earlier Karmada install\
+{% if own %}: likely left from an earlier Karmada install\
+{% else %}, where the running karmada-etcd keeps its own data, but the errors are about other endpoints\
+{% endif %}\
 {% else %}; check the karmada-etcd data directory ({{ etcd_paths }}) for data left from an earlier install{% endif %}"""
 zh = """\
 {{ errors }} 条 x509 "certificate signed by unknown authority" 错误（\
 {% for s in seen or [] %}{% if s.kind == 'event' %}事件 {{ s.ref }}{% else %}{{ s.ref }} 的日志{% endif %}{% if not loop.last %}, {% endif %}{% endfor %}）\
 {% if karmada_ca %}，证书被另一个同样名为 "karmada" 的 CA 校验{% endif %}\
+{% if member and not own %}；这些错误针对成员集群 {{ member }}：应检查该集群 Secret 中的 CA，而不是 karmada-etcd 的残留数据\
+{% endif %}\
 {% if dirs is not none %}；karmada-etcd 数据目录中有数据：\
 {% for d in dirs %}{{ d.node }}:{{ d.path }}（{{ d.entries }} 个条目）{% if not loop.last %}, {% endif %}{% endfor %}\
-，很可能是之前安装 Karmada 时残留的\
+{% if own %}，很可能是之前安装 Karmada 时残留的\
+{% else %}，正在运行的 karmada-etcd 本身也在此保存数据，而这些错误针对的是其他端点\
+{% endif %}\
 {% else %}；请检查 karmada-etcd 数据目录（{{ etcd_paths }}）中是否有之前安装残留的数据{% endif %}"""
 --- */
 WITH errors AS (
@@ -104,19 +112,29 @@ grouped AS (
         list(DISTINCT e.seen ORDER BY e.seen) FILTER (WHERE e.seen.ref IS NOT NULL) AS seen,
         -- The FAQ's form: two CAs both named "karmada" (this install's and the one the old data trusts).
         bool_or(contains(e.text, 'candidate authority certificate "karmada"')) AS karmada_ca,
+        -- Errors reaching Karmada's own API server or etcd (what old etcd data breaks), rather than a
+        -- member cluster's API server or a proxy.
+        bool_or(contains(e.text, 'candidate authority certificate "karmada"')
+                OR regexp_matches(e.text, '(karmada-apiserver|karmada-aggregated-apiserver|etcd)')) AS own,
+        -- Karmada's controllers name the member cluster whose API server they failed to reach.
+        min(nullif(regexp_extract(e.text, '(?:of the member cluster:? |status of cluster |of cluster |cluster\()([A-Za-z0-9][A-Za-z0-9.-]*)', 1), '')) AS member,
         list(e.text ORDER BY e.text)[1:3] AS lines
     FROM errors e
     GROUP BY e.bundle_id, e.resource, e.namespace, e.name
 )
 SELECT g.resource, g.namespace, g.name, g.node, g.bundle_id,
-    g.n AS errors, g.seen, g.karmada_ca, l.dirs,
+    g.n AS errors, g.seen, g.karmada_ca, g.own, g.member, l.dirs,
     (SELECT string_agg(DISTINCT p.path, ', ' ORDER BY p.path) FROM etcd_paths p WHERE p.bundle_id = g.bundle_id) AS etcd_paths,
     g.lines AS evidence,
     -- "certificate signed by unknown authority" alone may be any CA problem (a member cluster's,
     -- a proxy); the FAQ's "candidate authority certificate \"karmada\"" means two Karmada CAs, and
     -- data in the etcd directory on the nodes makes the earlier install the likely cause.
+    -- The current install keeps its own data there too: the directory counts only for errors
+    -- about Karmada's own endpoints.
     CASE WHEN g.karmada_ca AND l.dirs IS NOT NULL THEN 'high'
-         WHEN g.karmada_ca OR l.dirs IS NOT NULL THEN 'medium'
+         WHEN g.karmada_ca OR (g.own AND l.dirs IS NOT NULL) THEN 'medium'
+         -- A member cluster's CA: another problem than the FAQ's.
+         WHEN NOT g.own AND g.member IS NOT NULL THEN 'info'
          ELSE 'low' END AS severity,
     g.first_seen, g.last_seen, g.n_recent AS recent_count, g.n AS count
 FROM grouped g LEFT JOIN leftovers l ON l.bundle_id = g.bundle_id

@@ -22,6 +22,8 @@ Pending for {{ minutes }} minutes: {{ said }}\
 {% if scale_up is not none %}; {{ scale_up }} is adding a node for it (a scale-up was triggered {{ scale_up_minutes_ago }} minutes ago): \
 Pending while the node starts is normal\
 {% elif missing %}\
+{% elif down_nodes %}; every node its selector/affinity allows is out of service ({{ down_nodes | join(', ') }}): \
+a node outage, not a leftover scheduling policy\
 {% elif daemon %}; a DaemonSet pod matches only its own node by design: what keeps it Pending is that node\
 {% elif full_nodes %}; the nodes its affinity allows are full: a capacity problem, not an affinity mismatch{% endif %}"""
 zh = """\
@@ -31,6 +33,8 @@ zh = """\
 {% if scale_up is not none %}；{{ scale_up }} 正在为其添加节点（{{ scale_up_minutes_ago }} 分钟前已触发扩容）：\
 节点启动期间 Pending 是正常的\
 {% elif missing %}\
+{% elif down_nodes %}；其选择器/亲和性允许的节点均已停止服务（{{ down_nodes | join(', ') }}）：\
+这是节点故障，而非残留的调度策略\
 {% elif daemon %}；DaemonSet 的 Pod 按设计只匹配其所在节点：使其 Pending 的是该节点本身\
 {% elif full_nodes %}；满足其亲和性的节点资源已满：这是容量问题，而非亲和性不匹配{% endif %}"""
 [thresholds]
@@ -104,8 +108,58 @@ selector_misses AS (
                       AND json_member(n.labels, e.key) = e.value)
     GROUP BY ALL
 ),
+-- Nodes the pod's nodeSelector and required node affinity allow, and whether each is out of
+-- service (cordoned, NotReady, tainted unreachable/not-ready/unschedulable).
+-- Only pods the scheduler says found nodes out of service (cordoned: "were unschedulable";
+-- NotReady or unreachable: their node.kubernetes.io taints) are checked node by node.
+constrained AS (
+    SELECT p.bundle_id, p.namespace, p.name,
+        from_json(p.node_selector, '"MAP(VARCHAR, VARCHAR)"') AS sel,
+        from_json(json_extract(p.affinity, '$.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms'),
+            '[{"matchExpressions":[{"key":"VARCHAR","operator":"VARCHAR","values":["VARCHAR"]}],"matchFields":[{"key":"VARCHAR","operator":"VARCHAR","values":["VARCHAR"]}]}]') AS terms
+    FROM pending p
+    LEFT JOIN sched_events e ON e.bundle_id = p.bundle_id AND e.namespace = p.namespace AND e.pod = p.name
+    WHERE (p.node_selector IS NOT NULL OR json_extract(p.affinity, '$.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution') IS NOT NULL)
+      AND regexp_matches(coalesce(p.scheduled_message, '') || ' ' || coalesce(e.message, ''),
+                         'were unschedulable|node\.kubernetes\.io/(unreachable|not-ready|unschedulable)')
+),
+allowed AS (
+    SELECT c.bundle_id, c.namespace, c.name, n.name AS node,
+        CASE WHEN n.unschedulable THEN 'cordoned'
+             WHEN NOT n.ready THEN 'NotReady'
+             WHEN list_has_any(list_transform(n.taints, lambda t: t.key),
+                  ['node.kubernetes.io/unreachable', 'node.kubernetes.io/not-ready', 'node.kubernetes.io/unschedulable']) THEN 'tainted'
+        END AS out_of_service
+    FROM constrained c JOIN nodes n ON n.bundle_id = c.bundle_id
+    WHERE len(list_filter(coalesce(map_entries(c.sel), []),
+              lambda e: coalesce(json_member(n.labels, e.key) <> e.value, true))) = 0
+      AND (coalesce(len(c.terms), 0) = 0 OR len(list_filter(c.terms, lambda t:
+              coalesce(len(t.matchExpressions), 0) + coalesce(len(t.matchFields), 0) > 0
+              AND len(list_filter(coalesce(t.matchExpressions, []), lambda x: NOT coalesce(
+                  CASE x.operator
+                      WHEN 'In' THEN list_contains(x."values", json_member(n.labels, x.key))
+                      WHEN 'NotIn' THEN NOT coalesce(list_contains(x."values", json_member(n.labels, x.key)), false)
+                      WHEN 'Exists' THEN json_member(n.labels, x.key) IS NOT NULL
+                      WHEN 'DoesNotExist' THEN json_member(n.labels, x.key) IS NULL
+                      WHEN 'Gt' THEN TRY_CAST(json_member(n.labels, x.key) AS BIGINT) > TRY_CAST(x."values"[1] AS BIGINT)
+                      WHEN 'Lt' THEN TRY_CAST(json_member(n.labels, x.key) AS BIGINT) < TRY_CAST(x."values"[1] AS BIGINT)
+                  END, false))) = 0
+              AND len(list_filter(coalesce(t.matchFields, []), lambda x: NOT coalesce(
+                  x.key = 'metadata.name' AND CASE x.operator
+                      WHEN 'In' THEN list_contains(x."values", n.name)
+                      WHEN 'NotIn' THEN NOT coalesce(list_contains(x."values", n.name), false)
+                  END, false))) = 0)) > 0)
+),
+-- Every node the pod may run on is out of service: a node outage, not a leftover policy.
+nodes_down AS (
+    SELECT bundle_id, namespace, name,
+        list(node || ' (' || out_of_service || ')' ORDER BY node) AS down_nodes
+    FROM allowed
+    GROUP BY ALL
+    HAVING count(*) FILTER (WHERE out_of_service IS NULL) = 0
+),
 judged AS (
-    SELECT p.*, e.n, e.pod AS event_pod, m.missing,
+    SELECT p.*, e.n, e.pod AS event_pod, m.missing, d.down_nodes,
         CASE WHEN p.age_minutes < ${scale_up_grace_minutes} THEN s.scaler END AS scale_up,
         CAST(round(greatest(s.minutes_ago, 0)) AS BIGINT) AS scale_up_minutes_ago,
         -- The scheduler's current word: the pod's own PodScheduled condition, else its latest event.
@@ -119,18 +173,20 @@ judged AS (
     LEFT JOIN sched_events e ON e.bundle_id = p.bundle_id AND e.namespace = p.namespace AND e.pod = p.name
     LEFT JOIN scale_ups s ON s.bundle_id = p.bundle_id AND s.namespace = p.namespace AND s.pod = p.name
     LEFT JOIN selector_misses m ON m.bundle_id = p.bundle_id AND m.namespace = p.namespace AND m.name = p.name
+    LEFT JOIN nodes_down d ON d.bundle_id = p.bundle_id AND d.namespace = p.namespace AND d.name = p.name
     WHERE p.age_minutes >= ${min_pending_minutes}
       AND (e.pod IS NOT NULL OR regexp_matches(coalesce(p.scheduled_message, ''), '(didn''t match Pod''s node affinity|didn''t match node selector|didn''t match pod affinity|didn''t match pod anti-affinity|didn''t satisfy existing pods anti-affinity|MatchNodeSelector|node\(s\) didn''t match pod affinity/anti-affinity)'))
 )
 SELECT 'pod/' || p.namespace || '/' || p.name AS resource, p.namespace, p.name, p.bundle_id,
     CAST(round(p.age_minutes) AS BIGINT) AS minutes, p.said, coalesce(p.missing, []) AS missing,
     p.owner_kind || '/' || p.owner_name AS owner, p.daemon, p.full_nodes, p.scale_up, p.scale_up_minutes_ago,
+    coalesce(p.down_nodes, []) AS down_nodes,
     list_concat(
         CASE WHEN p.node_selector IS NOT NULL THEN ['nodeSelector: ' || CAST(p.node_selector AS VARCHAR)] ELSE [] END,
         CASE WHEN p.affinity IS NOT NULL THEN ['affinity: ' || CAST(p.affinity AS VARCHAR)] ELSE [] END,
         ['scheduler: ' || p.said]) AS evidence,
     coalesce(p.n, 1) AS count,
     CASE WHEN p.scale_up IS NOT NULL THEN 'info'
-         WHEN coalesce(len(p.missing), 0) = 0 AND (p.daemon OR p.full_nodes) THEN 'info' END AS severity
+         WHEN coalesce(len(p.missing), 0) = 0 AND (p.daemon OR p.full_nodes OR p.down_nodes IS NOT NULL) THEN 'info' END AS severity
 FROM judged p
 ORDER BY 1

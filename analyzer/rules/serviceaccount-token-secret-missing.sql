@@ -20,7 +20,8 @@ en = """\
   {% if phase is not none %}; pod is {{ phase }}{% endif %}\
   ; Kubernetes {{ server_version }} no longer generates token Secrets for ServiceAccounts\
   {% if stale == 'pod gone' %}; the pod is gone since (replaced or deleted): events only, not a current problem\
-  {% elif stale == 'secret exists' %}; the Secret exists now: the next mount succeeds, not a current problem{% endif %}\
+  {% elif stale == 'secret exists' %}; the Secret exists now: the next mount succeeds, not a current problem\
+  {% elif stale == 'pod finished' %}; the pod has finished and mounts nothing any more: not a current problem{% endif %}\
 {% elif kind == 'waiting' %}\
   {{ count }} log lines "failed to get serviceAccount secret": waiting for a ServiceAccount token Secret, \
 which Kubernetes 1.24+ no longer generates\
@@ -36,7 +37,8 @@ zh = """\
   {% if phase is not none %}；Pod 处于 {{ phase }} 状态{% endif %}\
   ；Kubernetes {{ server_version }} 不再为 ServiceAccount 自动生成 token Secret\
   {% if stale == 'pod gone' %}；该 Pod 此后已不存在（已被替换或删除）：仅剩事件，不是当前的问题\
-  {% elif stale == 'secret exists' %}；该 Secret 现已存在：下次挂载即可成功，不是当前的问题{% endif %}\
+  {% elif stale == 'secret exists' %}；该 Secret 现已存在：下次挂载即可成功，不是当前的问题\
+  {% elif stale == 'pod finished' %}；该 Pod 已运行结束，不再挂载任何卷：不是当前的问题{% endif %}\
 {% elif kind == 'waiting' %}\
   {{ count }} 行日志 "failed to get serviceAccount secret"：正在等待 ServiceAccount token Secret，\
 而 Kubernetes 1.24+ 已不再自动生成此类 Secret\
@@ -138,7 +140,8 @@ findings AS (
         coalesce(e.messages, []) AS messages, coalesce(e.n, 1) AS n,
         -- Told by events only: the pod is gone since (its workload replaced it), or the Secret
         -- exists now (created by hand, as the FAQ says). Only when pods and Secrets were read.
-        CASE WHEN r.name IS NOT NULL THEN NULL
+        -- A pod that has finished (a completed Job's pod kept for its logs) mounts nothing any more.
+        CASE WHEN r.name IS NOT NULL THEN CASE WHEN r.phase IN ('Succeeded', 'Failed') THEN 'pod finished' END
              WHEN NOT EXISTS (SELECT 1 FROM pods p WHERE p.bundle_id = e.bundle_id AND p.namespace = e.namespace AND p.name = e.name)
                   AND EXISTS (SELECT 1 FROM pods p WHERE p.bundle_id = e.bundle_id) THEN 'pod gone'
              WHEN EXISTS (SELECT 1 FROM secrets s WHERE s.bundle_id = e.bundle_id AND s.namespace = e.namespace AND s.name = e.secret) THEN 'secret exists'

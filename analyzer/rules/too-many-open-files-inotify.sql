@@ -31,7 +31,8 @@ fs.inotify.max_user_instances={{ instances if instances is not none else '?' }} 
 {{ instances if instances is not none else '?' }}): check the open-file limit (LimitNOFILE) instead\
 {% else %}; inotify limits of the node not collected{% endif %}\
 {% if kind == 'inotify' %}; the errors name inotify / file watchers{% endif %}\
-{% if crashing and kind != 'fd' %}; the container keeps failing ({{ st if st is not none else '?' }}, {{ restarts }} restarts){% endif %}"""
+{% if crashing and kind != 'fd' %}; the container keeps failing ({{ st if st is not none else '?' }}, {{ restarts }} restarts)\
+{% elif transient and kind != 'fd' %}; a single line from a container that runs Ready: transient, nothing failing now{% endif %}"""
 zh = """\
 {% if source == 'container' %}容器 {{ container }}\
 {% else %}节点 {{ node if node is not none else '?' }} 上的 {{ service if service is not none else 'service' }}{% endif %} \
@@ -44,7 +45,8 @@ fs.inotify.max_user_instances={{ instances if instances is not none else '?' }}\
 {{ instances if instances is not none else '?' }}）：请改为检查打开文件数限制（LimitNOFILE）\
 {% else %}；未收集该节点的 inotify 限制{% endif %}\
 {% if kind == 'inotify' %}；错误信息指明了 inotify / 文件监视{% endif %}\
-{% if crashing and kind != 'fd' %}；该容器反复失败（{{ st if st is not none else '?' }}，已重启 {{ restarts }} 次）{% endif %}"""
+{% if crashing and kind != 'fd' %}；该容器反复失败（{{ st if st is not none else '?' }}，已重启 {{ restarts }} 次）\
+{% elif transient and kind != 'fd' %}；仅一行日志，且该容器运行正常（Ready）：属于偶发错误，当前没有失败{% endif %}"""
 [thresholds]
 # The values the FAQ sets.
 min_max_user_watches = 100000
@@ -122,7 +124,8 @@ state AS (
     SELECT bundle_id, namespace, pod, name,
         any_value(restart_count) AS restarts, any_value(coalesce(state_reason, state)) AS st,
         bool_or(state_reason IN ('CrashLoopBackOff', 'Error', 'RunContainerError')
-                OR (NOT ready AND restart_count > 0)) AS crashing
+                OR (NOT ready AND restart_count > 0)) AS crashing,
+        bool_and(coalesce(ready, false) AND state = 'running') AS healthy
     FROM containers
     WHERE pod IN (SELECT pod FROM grouped WHERE source = 'container')
     GROUP BY ALL
@@ -131,7 +134,12 @@ judged AS (
     SELECT g.*, l.watches, l.instances,
         (l.watches IS NOT NULL OR l.instances IS NOT NULL) AS known,
         coalesce(l.watches < ${min_max_user_watches} OR l.instances < ${min_max_user_instances}, false) AS low,
-        coalesce(c.crashing, false) AS crashing, c.st, c.restarts
+        coalesce(c.crashing, false) AS crashing, c.st, c.restarts,
+        -- One line from a container that runs Ready, on a node whose limits are not known to be
+        -- low: a transient error, nothing failing now.
+        (g.source = 'container' AND coalesce(c.healthy, false) AND NOT coalesce(c.crashing, false)
+         AND NOT coalesce(l.watches < ${min_max_user_watches} OR l.instances < ${min_max_user_instances}, false)
+         AND g.recent_n < 2) AS transient
     FROM grouped g
     LEFT JOIN limits l ON CASE WHEN g.source = 'host' THEN l.host_bundle = g.bundle_id
                                ELSE l.cluster = g.bundle_id AND l.node = g.node END
@@ -142,11 +150,13 @@ SELECT
     CASE WHEN source = 'container' THEN 'pod/' || namespace || '/' || pod ELSE 'node/' || coalesce(node, '?') END AS resource,
     namespace, pod AS name, node, container, bundle_id,
     source, service, n AS logged, kind, low, known, watches, instances, crashing, st, restarts,
+    transient,
     lines AS evidence,
     -- File-descriptor exhaustion (Java, nginx, accept4) is another limit: info here. A bare
     -- "too many open files" is the FAQ's inotify case when the node's limits are low; the
     -- crash of the component that logged it is the impact.
     CASE WHEN kind = 'fd' THEN 'info'
+         WHEN transient THEN 'info'
          WHEN kind = 'bare' AND known AND NOT low THEN 'info'
          WHEN kind = 'inotify' AND known AND NOT low THEN 'low'
          WHEN low AND crashing THEN 'high'
