@@ -110,6 +110,14 @@ fn deflate(bytes: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    fn decoded_text(url: &str) -> String {
+        DataUrl::parse(url)
+            .expect("a data URL")
+            .decode()
+            .expect("text")
+            .text
+    }
+
     fn round_trip(url: &str) -> (String, String) {
         let parsed = DataUrl::parse(url).expect("a data URL");
         let decoded = parsed.decode().expect("text");
@@ -121,14 +129,7 @@ mod tests {
     fn percent_base64_and_gzip_payloads_decode_and_encode_back() {
         let (text, again) = round_trip("data:,%7B%22auths%22%3A%7B%7D%7D");
         assert_eq!(text, r#"{"auths":{}}"#);
-        assert_eq!(
-            DataUrl::parse(&again)
-                .expect("a data URL")
-                .decode()
-                .expect("text")
-                .text,
-            text
-        );
+        assert_eq!(decoded_text(&again), text);
 
         let b64 = format!(
             "data:text/plain;charset=utf-8;base64,{}",
@@ -141,14 +142,7 @@ mod tests {
         let gz = format!("data:;base64,{}", STANDARD.encode(deflate(b"hello gzip")));
         let (text, again) = round_trip(&gz);
         assert_eq!(text, "hello gzip");
-        assert_eq!(
-            DataUrl::parse(&again)
-                .expect("a data URL")
-                .decode()
-                .expect("text")
-                .text,
-            text
-        );
+        assert_eq!(decoded_text(&again), text);
     }
 
     #[test]
