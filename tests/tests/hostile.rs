@@ -48,6 +48,7 @@ fn every_hostile_bundle_is_rejected_with_one_clear_line() {
         let path = corpus_dir().join(&file);
         // The work dir is nested so that a '..' escape would land in `outside`.
         let work = outside.path().join("a/b/work");
+        std::fs::create_dir_all(outside.path().join("a/b")).expect("the work dir's parent");
         let err = open(&path, &work, &Limits::default())
             .err()
             .unwrap_or_else(|| panic!("{file}: accepted"));
