@@ -66,6 +66,8 @@ en = """\
 {% elif flavour == 'kubelet' %}the kubelet rotates these itself when rotateCertificates is on: check its CSRs and rotation\
 {% elif flavour == 'kubelet-serving-unused' %}left from a time serverTLSBootstrap was on: it is off now, so the kubelet \
 serves its own kubelet.crt and never reads this file; it can be deleted\
+{% elif flavour == 'backup' %}a backup copy that no component reads (the certificates in use are checked \
+where they are): nothing to renew, delete it when no longer needed\
 {% elif flavour == 'rke' %}RKE1 certificates: renew them with rke cert rotate (the RKE CLI with the cluster's cluster.yml), \
 or Rotate Certificates in Rancher\
   {% if has_ca %}; a CA is among them: rke cert rotate --rotate-ca{% endif %}\
@@ -101,6 +103,7 @@ zh = """\
 {% elif flavour == 'kubelet' %}开启 rotateCertificates 时 kubelet 会自行轮换这些证书：检查其 CSR 和证书轮换情况\
 {% elif flavour == 'kubelet-serving-unused' %}这是曾开启 serverTLSBootstrap 时留下的证书：现已关闭，kubelet 使用自己的 \
 kubelet.crt，不再读取该文件；可以删除\
+{% elif flavour == 'backup' %}这是备份副本，没有组件读取它（正在使用的证书在其原位置检查）：无需续期，不再需要时可删除\
 {% elif flavour == 'rke' %}RKE1 证书：使用 rke cert rotate（RKE CLI 配合集群的 cluster.yml）续期，\
 或在 Rancher 中执行 Rotate Certificates\
   {% if has_ca %}；其中包含 CA：使用 rke cert rotate --rotate-ca{% endif %}\
@@ -187,6 +190,12 @@ due AS (
             -- The kubelet's self-signed serving certificate first, in whatever cert dir
             -- (k0s: /var/lib/k0s/kubelet/pki): no distribution renews it.
             CASE WHEN selfsigned_serving THEN 'kubelet-serving-selfsigned'
+                 -- A backup copy (pki.bak, pki-backup, *.crt.old, kubeadm upgrade's
+                 -- /etc/kubernetes/tmp/kubeadm-backup-*, k3s's tls-<time> kept by certificate
+                 -- rotate): no component reads it.
+                 WHEN regexp_matches(path, '(?i)(/|[._-])(bak|old|orig|backup|backups|bk)([._-]|\d|/|$)')
+                      OR path LIKE '/etc/kubernetes/tmp/%'
+                      OR regexp_matches(path, '^/var/lib/rancher/(k3s|rke2)/server/tls-\d+/') THEN 'backup'
                  -- The CA-signed serving certificate left from a time serverTLSBootstrap was on:
                  -- with it off (known) the kubelet serves kubelet.crt and never reads this file.
                  WHEN regexp_matches(path, '/kubelet-server-[^/]*\.pem$')
@@ -234,7 +243,7 @@ SELECT
     lines AS evidence,
     n AS count,
     -- Nothing verifies the kubelet's self-signed serving certificate: its expiry is a note.
-    CASE WHEN flavour IN ('kubelet-serving-selfsigned', 'kubelet-serving-unused') THEN 'info'
+    CASE WHEN flavour IN ('kubelet-serving-selfsigned', 'kubelet-serving-unused', 'backup') THEN 'info'
          WHEN days_left < 0 AND control_plane THEN 'critical'
          WHEN days_left < 0 THEN 'high'
          WHEN days_left < ${urgent_days} OR has_ca THEN 'high'

@@ -101,6 +101,20 @@ primary_cni AS (
 cni_bin AS (
     SELECT bundle_id, list(name) AS names FROM host_cni_bin GROUP BY bundle_id
 ),
+-- Nodes whose runtime also looks for plugins outside /opt/cni/bin (the only directory listed):
+-- containerd's bin_dir / bin_dirs (GKE: /home/kubernetes/bin), CRI-O's plugin_dirs (the RHEL and
+-- Fedora packages add /usr/libexec/cni, where containernetworking-plugins puts portmap).
+other_bin_dirs AS (
+    SELECT DISTINCT bundle_id FROM (
+        SELECT f.bundle_id,
+            unnest(regexp_extract_all(
+                regexp_extract(f.content, '(?m)^[ \t]*(?:bin_dirs?|plugin_dirs?)[ \t]*=[ \t]*(\[[^\]]*\]|"[^"]*"|''[^'']*'')', 1),
+                '["'']([^"'']+)["'']', 1)) AS dir
+        FROM host_files f
+        WHERE regexp_matches(f.path, '^/etc/(containerd/.*\.toml|crio/crio\.conf(\.d/.*)?)$')
+          AND regexp_matches(f.content, '(bin_dir|plugin_dir)'))
+    WHERE NOT regexp_matches(dir, '^/opt/cni/bin/*$')
+),
 -- "failed to find plugin portmap" from logs and events, tied to the node's cluster; structured
 -- kubelet lines escape the quotes once or twice.
 portmap_errors AS (
@@ -130,7 +144,8 @@ findings AS (
     LEFT JOIN cni_bin b ON b.bundle_id = c.bundle_id
     WHERE NOT list_has_any(c.types, string_split(${native_hostport_types}, '|'))
       AND (NOT list_contains(c.types, 'portmap')
-           OR (b.names IS NOT NULL AND len(b.names) > 0 AND NOT list_contains(b.names, 'portmap')))
+           OR (b.names IS NOT NULL AND len(b.names) > 0 AND NOT list_contains(b.names, 'portmap')
+               AND NOT EXISTS (SELECT 1 FROM other_bin_dirs o WHERE o.bundle_id = c.bundle_id)))
 )
 -- The node's CNI configuration (current files) cannot map hostPorts.
 SELECT

@@ -38,6 +38,8 @@ en = """\
   {{ place }} uses {{ images | join(', ') }} from the frozen k8s.gcr.io registry: move to {{ moved | join(', ') }}\
   {% if finished %} ({% if place == 'pod template' %}a Job that completed{% else %}a pod that finished{% endif %}: \
 nothing pulls the image again unless it is re-created){% endif %}\
+  {% if mirrored and not finished %} (every node's runtime pulls k8s.gcr.io through a configured mirror, so pulls work; \
+update the references when convenient){% endif %}\
 {% elif kind == 'kubeadm' %}\
   kubeadm ClusterConfiguration imageRepository is k8s.gcr.io: \
 kubeadm upgrade and join will pull the control-plane images from the frozen registry\
@@ -45,6 +47,7 @@ kubeadm upgrade and join will pull the control-plane images from the frozen regi
   node {{ node if node is not none else '?' }}: \
 {% for x in refs or [] %}{{ x.place }} {{ x.image }} ({{ x.path }}){% if not loop.last %}; {% endif %}{% endfor %} \
 from the frozen k8s.gcr.io registry: use registry.k8s.io\
+{% if mirrored %} (the node's runtime pulls k8s.gcr.io through a configured mirror, so pulls work){% endif %}\
 {% endif %}"""
 zh = """\
 {% if kind == 'workload' %}\
@@ -53,6 +56,7 @@ zh = """\
 使用了已冻结的 k8s.gcr.io 仓库中的镜像 {{ images | join(', ') }}：请改为 {{ moved | join(', ') }}\
   {% if finished %}（{% if place == 'pod template' %}该 Job 已完成{% else %}该 Pod 已结束{% endif %}：\
 除非重新创建，否则不会再拉取此镜像）{% endif %}\
+  {% if mirrored and not finished %}（所有节点的容器运行时都通过已配置的镜像加速地址拉取 k8s.gcr.io，拉取正常；方便时再更新镜像地址）{% endif %}\
 {% elif kind == 'kubeadm' %}\
   kubeadm ClusterConfiguration 的 imageRepository 为 k8s.gcr.io：\
 kubeadm upgrade 和 join 将从这个已冻结的仓库拉取控制平面镜像\
@@ -63,6 +67,7 @@ kubeadm upgrade 和 join 将从这个已冻结的仓库拉取控制平面镜像\
 {{ x.image }}（{{ x.path }}）{% if not loop.last %}；{% endif %}\
 {% endfor %}\
 使用已冻结的 k8s.gcr.io 仓库：请改用 registry.k8s.io\
+{% if mirrored %}（该节点的容器运行时通过已配置的镜像加速地址拉取 k8s.gcr.io，拉取正常）{% endif %}\
 {% endif %}"""
 --- */
 WITH wl AS (
@@ -104,6 +109,27 @@ kubeadm_cfg AS (
     FROM objects
     WHERE api_group = '' AND resource = 'configmaps' AND namespace = 'kube-system' AND name = 'kubeadm-config'
 ),
+-- Nodes whose runtime pulls k8s.gcr.io through a mirror: containerd's hosts.toml in
+-- certs.d/k8s.gcr.io or a registry.mirrors."k8s.gcr.io" section, k3s/RKE2 registries.yaml
+-- (a "*" mirror covers every registry). Docker's registry-mirrors cover docker.io only.
+mirror_nodes AS (
+    SELECT DISTINCT coalesce(h.cluster_bundle_id, f.bundle_id) AS cluster, h.node, f.bundle_id
+    FROM host_files f JOIN host_nodes h ON h.bundle_id = f.bundle_id
+    WHERE (regexp_matches(f.path, '^/etc/containerd/certs\.d/k8s\.gcr\.io(:443)?/hosts\.toml$')
+           AND regexp_matches(f.content, '(?m)^[ \t]*\[host\.'))
+       OR (regexp_matches(f.path, '^(/etc/containerd/|/var/lib/rancher/(k3s|rke2)/agent/etc/containerd/).*\.toml$')
+           AND regexp_matches(f.content, '(?m)^[ \t]*\[[^\]\n]*registry\.mirrors\."k8s\.gcr\.io"\]'))
+       OR (regexp_matches(f.path, '^/etc/rancher/(k3s|rke2)/registries\.yaml$')
+           AND (json_member(f.parsed->'$.mirrors', 'k8s.gcr.io') IS NOT NULL OR json_member(f.parsed->'$.mirrors', '*') IS NOT NULL))
+),
+-- Clusters where every node's runtime is known to pull k8s.gcr.io through a mirror: wherever a
+-- workload's pods land, the frozen registry is not what they pull from.
+mirrored_clusters AS (
+    SELECT n.bundle_id FROM nodes n
+    LEFT JOIN mirror_nodes m ON m.cluster = n.bundle_id AND lower(m.node) = lower(n.name)
+    GROUP BY n.bundle_id
+    HAVING count(*) > 0 AND count(*) = count(m.node)
+),
 -- Node configuration: static pod manifests, the pause image of the runtime and the kubelet.
 host_refs AS (
     SELECT coalesce(h.cluster_bundle_id, l.bundle_id) AS cluster, l.bundle_id, l.node, path, trim(line) AS line,
@@ -125,13 +151,14 @@ SELECT
     list(DISTINCT replace(image, 'k8s.gcr.io/', 'registry.k8s.io/') ORDER BY replace(image, 'k8s.gcr.io/', 'registry.k8s.io/')) AS moved,
     NULL::STRUCT(place VARCHAR, image VARCHAR, path VARCHAR)[] AS refs,
     bool_and(finished) AS finished,
+    bundle_id IN (SELECT bundle_id FROM mirrored_clusters) AS mirrored,
     list(DISTINCT image ORDER BY image) AS evidence,
-    CASE WHEN bool_and(finished) THEN 'info' ELSE 'medium' END AS severity
+    CASE WHEN bool_and(finished) OR bundle_id IN (SELECT bundle_id FROM mirrored_clusters) THEN 'info' ELSE 'medium' END AS severity
 FROM refs
 GROUP BY bundle_id, kind, namespace, name
 UNION ALL
 SELECT 'configmap/kube-system/kubeadm-config', namespace, name, NULL, bundle_id,
-    'kubeadm', NULL, NULL, NULL, NULL, false,
+    'kubeadm', NULL, NULL, NULL, NULL, false, false,
     ['imageRepository: ' || repo], 'medium'
 FROM kubeadm_cfg WHERE repo = 'k8s.gcr.io'
 UNION ALL
@@ -141,8 +168,9 @@ SELECT 'node/' || coalesce(node, '?'), NULL, node, node, cluster,
     list(DISTINCT {'place': place, 'image': image, 'path': path} ORDER BY {'place': place, 'image': image, 'path': path})
         FILTER (WHERE image IS NOT NULL),
     false,
+    EXISTS (SELECT 1 FROM mirror_nodes m WHERE m.bundle_id = h.bundle_id) AS mirrored,
     list(DISTINCT path || ': ' || line),
-    'medium'
+    CASE WHEN EXISTS (SELECT 1 FROM mirror_nodes m WHERE m.bundle_id = h.bundle_id) THEN 'info' ELSE 'medium' END
 FROM host_refs h
 -- Static pods already reported through their mirror pods are not repeated.
 WHERE NOT (place = 'static pod manifest' AND EXISTS (SELECT 1 FROM refs r WHERE r.bundle_id = h.cluster AND r.place = 'static pod' AND r.image = h.image))

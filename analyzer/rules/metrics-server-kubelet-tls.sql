@@ -92,6 +92,11 @@ ms_logs AS (
       AND (contains(line, 'certificate signed by unknown authority')
            OR regexp_matches(line, 'x509: certificate is valid for .+ not ')
            OR contains(line, 'doesn''t contain any IP SANs'))
+      -- About a kubelet it scrapes ("Failed to scrape node", 0.3's "unable to fetch metrics from
+      -- Kubelet ... /stats/summary"), not a client it failed to authenticate ("Unable to
+      -- authenticate the request": the front-proxy CA) nor the API server it lists nodes from.
+      AND regexp_matches(lower(line), 'scrap|kubelet|/metrics/resource|/stats/summary')
+      AND NOT contains(line, 'Unable to authenticate the request')
     GROUP BY ALL
 ),
 -- Whether the kubelets of each cluster request CA-signed serving certificates (configz through

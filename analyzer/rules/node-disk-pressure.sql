@@ -58,7 +58,7 @@ kubectl taint nodes <nodename> node.kubernetes.io/disk-pressure-
 en = """\
 {% if history %}node {{ node }} evicted {{ evicted_old }} pods for disk, the last {{ days_ago }} days before collection; \
 no disk pressure now (delete the leftover Evicted pods)\
-{% else %}node {{ node }} is short of disk: \
+{% else %}node {{ node }} {% if cleared_at is not none %}was{% else %}is{% endif %} short of disk: \
   {% if whats %}\
     {% for w in whats %}\
       {% if w.kind == 'condition' %}condition DiskPressure=True{% if w.ref is not none %} ({{ w.ref }}){% endif %}\
@@ -71,11 +71,12 @@ no disk pressure now (delete the leftover Evicted pods)\
     {% endfor %}\
   {% else %}no current sign{% endif %}\
   {% if evicted_now > 0 %} ({{ evicted_now }} pods evicted){% endif %}\
+  {% if cleared_at is not none %}; all before DiskPressure cleared at {{ cleared_at }}: no disk pressure now{% endif %}\
 {% endif %}"""
 zh = """\
 {% if history %}节点 {{ node }} 曾因磁盘不足驱逐 {{ evicted_old }} 个 Pod，最近一次在收集前 {{ days_ago }} 天；\
 目前没有磁盘压力（可删除残留的 Evicted Pod）\
-{% else %}节点 {{ node }} 磁盘空间不足：\
+{% else %}节点 {{ node }} {% if cleared_at is not none %}曾经{% endif %}磁盘空间不足：\
   {% if whats %}\
     {% for w in whats %}\
       {% if w.kind == 'condition' %}节点状况 DiskPressure=True{% if w.ref is not none %}（{{ w.ref }}）{% endif %}\
@@ -88,12 +89,20 @@ zh = """\
     {% endfor %}\
   {% else %}目前无迹象{% endif %}\
   {% if evicted_now > 0 %}（已驱逐 {{ evicted_now }} 个 Pod）{% endif %}\
+  {% if cleared_at is not none %}；均发生在 DiskPressure 于 {{ cleared_at }} 解除之前：目前没有磁盘压力{% endif %}\
 {% endif %}"""
 [thresholds]
 used_pct_warn = 85
 --- */
 WITH hn AS (
     SELECT bundle_id AS host_bundle, node, coalesce(cluster_bundle_id, bundle_id) AS cluster FROM host_nodes
+),
+-- DiskPressure the kubelet reports False now, since when: events and log lines from before that
+-- transition are a pressure that has since cleared (the GC or an admin freed space).
+cleared AS (
+    SELECT bundle_id, node, max(last_transition) AS since FROM node_conditions
+    WHERE type = 'DiskPressure' AND status = 'False' AND last_transition IS NOT NULL
+    GROUP BY ALL
 ),
 evictions AS (
     SELECT p.bundle_id, p.node, p.namespace, p.name, p.reason, p.message,
@@ -125,7 +134,11 @@ signals AS (
     UNION ALL
     SELECT e.bundle_id, coalesce(e.source_host, CASE WHEN e.object_kind = 'Node' THEN e.object_name END),
         CASE WHEN e.reason IS NOT NULL THEN {'kind': 'event', 'ref': e.reason} END,
-        e.message, e.count, 1, false, false, NULL, NULL
+        e.message, e.count,
+        CASE WHEN coalesce(e.last_seen, e.first_seen) <= (SELECT c.since FROM cleared c WHERE c.bundle_id = e.bundle_id
+                 AND c.node = coalesce(e.source_host, CASE WHEN e.object_kind = 'Node' THEN e.object_name END))
+             THEN 0 ELSE 1 END,
+        false, false, NULL, NULL
     FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
     -- ImageGCFailed counts when the GC could not free enough ("Attempted to free …", "Wanted
     -- to free …"): its other errors ("invalid capacity 0 on image filesystem", "failed to get
@@ -142,7 +155,10 @@ signals AS (
     WHERE f.used_pct >= ${used_pct_warn}
     UNION ALL
     SELECT coalesce(h.cluster, l.bundle_id), l.node, {'kind': l.source, 'ref': coalesce(l.service, l.container, '')},
-        l.line, 1, CASE WHEN in_window(l.age, ${recent}) THEN 1 ELSE 0 END, true, false, l.ts, l.age
+        l.line, 1,
+        CASE WHEN NOT in_window(l.age, ${recent}) THEN 0
+             WHEN l.ts <= (SELECT c.since FROM cleared c WHERE c.bundle_id = coalesce(h.cluster, l.bundle_id) AND c.node = l.node)::TIMESTAMPTZ THEN 0
+             ELSE 1 END, true, false, l.ts, l.age
     FROM log_lines l LEFT JOIN hn h ON h.host_bundle = l.bundle_id
     -- Lower-cased only when the other words are there (CASE keeps the order).
     WHERE CASE WHEN contains(l.line, 'ephemeral-storage') AND contains(l.line, 'reclaim')
@@ -166,6 +182,7 @@ per_node AS (
 )
 SELECT 'node/' || p.node AS resource, p.node, p.node AS name, p.bundle_id,
     coalesce(p.weight = 0 AND p.evicted_old > 0 AND NOT p.logs_only, false) AS history, p.evicted_old, p.evicted_now,
+    CASE WHEN p.weight = 0 THEN strftime(c.since, '%Y-%m-%dT%H:%M:%SZ') END AS cleared_at,
     CAST(round(epoch(p.last_eviction_age) / 86400.0) AS BIGINT) AS days_ago, p.whats,
     p.evidence,
     p.n AS count,
@@ -174,4 +191,5 @@ SELECT 'node/' || p.node AS resource, p.node, p.node AS name, p.bundle_id,
     -- Only a row that rests on log lines alone is judged by their time.
     CASE WHEN p.logs_only THEN p.log_recent END AS recent_count
 FROM per_node p
+LEFT JOIN cleared c ON c.bundle_id = p.bundle_id AND c.node = p.node
 ORDER BY 1
