@@ -24,6 +24,20 @@ pub(crate) const MYSQL_CLIENTS: &[&str] = &[
     "mariadb-admin",
 ];
 
+/// LDAP clients, whose `-w` takes the bind password (`-W` prompts); also what the text rule
+/// of the same form (`rules.rs`) looks for.
+pub(crate) const LDAP_CLIENTS: &[&str] = &[
+    "ldapsearch",
+    "ldapmodify",
+    "ldapadd",
+    "ldapdelete",
+    "ldapwhoami",
+    "ldappasswd",
+    "ldapcompare",
+    "ldapmodrdn",
+    "ldapexop",
+];
+
 /// curl's flags for `user:password` (`--user`, and `--proxy-user` for the proxy); the
 /// password is what follows the first colon, and without one curl prompts.
 pub(crate) const CURL_USER_FLAGS: &[&str] = &["-u", "--user", "-U", "--proxy-user"];
@@ -34,6 +48,7 @@ pub(super) fn redact_flag_values(tally: &Counts, items: &mut [Value]) -> bool {
     let mut changed = false;
     let mut after_user_flag = false;
     let (mut mysql, mut redis, mut sshpass, mut curl) = (false, false, false, false);
+    let mut ldap = false;
     for i in 0..items.len() {
         if let Some(item) = items[i].as_str() {
             let program = item.rsplit('/').next().unwrap_or(item);
@@ -41,6 +56,7 @@ pub(super) fn redact_flag_values(tally: &Counts, items: &mut [Value]) -> bool {
             redis |= program == "redis-cli";
             sshpass |= program == "sshpass";
             curl |= program == "curl";
+            ldap |= LDAP_CLIENTS.contains(&program);
         }
         let after_curl_user_flag = i
             .checked_sub(1)
@@ -67,7 +83,8 @@ pub(super) fn redact_flag_values(tally: &Counts, items: &mut [Value]) -> bool {
         after_user_flag |= USER_FLAGS.contains(&flag);
         let takes_secret = is_credential_flag(flag)
             || (flag == "-p" && (after_user_flag || sshpass))
-            || (flag == "-a" && redis);
+            || (flag == "-a" && redis)
+            || (flag == "-w" && ldap);
         if takes_secret
             && let Value::String(value) = &mut items[i]
             && is_flag_value(value)
@@ -183,6 +200,8 @@ mod tests {
         assert_eq!(out[4], "<redacted len=7>");
         let out = redact(json!(["sshpass", "-p", "hunter2", "ssh", "host"]));
         assert_eq!(out[2], "<redacted len=7>");
+        let out = redact(json!(["ldapsearch", "-x", "-w", "hunter2", "-b", "dc=x"]));
+        assert_eq!(out[3], "<redacted len=7>");
         let out = redact(json!([
             "curl",
             "-u",
@@ -205,7 +224,7 @@ mod tests {
         let prompt = json!(["curl", "-u", "admin", "--url", "https://x:8443/"]);
         assert_eq!(redact(prompt.clone()), prompt, "no password: curl prompts");
         // Elsewhere -a and an attached -p mean other things.
-        let kept = json!(["tar", "-a", "x.tar", "ls", "-pthing"]);
+        let kept = json!(["tar", "-a", "x.tar", "ls", "-pthing", "-w", "80"]);
         assert_eq!(redact(kept.clone()), kept);
     }
 

@@ -20,6 +20,10 @@ use super::names::{is_credential_field, is_credential_name};
 use super::rules::{REDACTED_PREFIX, replacement};
 use super::{Counts, Kind, Redactor, argv};
 
+/// Grafana's encrypted data source settings (`secureJsonData`): each of its values is a
+/// secret whatever its name (`httpHeaderValue1`, `tlsClientKey`, `sigV4SecretKey`).
+const SECURE_JSON_DATA: &str = "secureJsonData";
+
 /// How deep JSON nested in strings is followed.
 const MAX_EMBEDDED_DEPTH: u32 = 4;
 
@@ -39,6 +43,12 @@ pub(super) fn walk(r: &Redactor, tally: &Counts, value: &mut Value, depth: u32) 
             for (key, v) in map.iter_mut() {
                 if is_credential_field(key) {
                     changed |= redact_field(tally, v);
+                } else if key == SECURE_JSON_DATA
+                    && let Value::Object(secure) = v
+                {
+                    for (_, item) in secure.iter_mut() {
+                        changed |= redact_field(tally, item);
+                    }
                 }
                 changed |= walk(r, tally, v, depth);
             }

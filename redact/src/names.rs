@@ -20,6 +20,7 @@ const CREDENTIAL_WORDS: &[&str] = &[
     "passwords",
     "passwd",
     "pwd",
+    "pw",
     "pass",
     "passphrase",
     "secret",
@@ -36,11 +37,26 @@ const CREDENTIAL_WORDS: &[&str] = &[
     "secretkey",
     "clientsecret",
     "connectionstring",
+    // keytool's and Java's store passwords (`-storepass`, `-keypass`, `-srcstorepass`).
+    "storepass",
+    "keypass",
+    "srcstorepass",
+    "deststorepass",
+    "srckeypass",
+    "destkeypass",
+    "keystorepass",
+    "truststorepass",
 ];
 
 /// Words that mark a credential also at the end of a longer lower-case word part
-/// (`dbpassword`, `adminsecret`, `authtoken`; not `tokens` or `secrets`, which list names).
-const CREDENTIAL_SUFFIXES: &[&str] = &["password", "passwd", "passphrase", "secret", "token"];
+/// (`dbpassword`, `adminsecret`, `authtoken`, slapd's `rootpw`, nslcd's `bindpw`; not
+/// `tokens` or `secrets`, which list names).
+const CREDENTIAL_SUFFIXES: &[&str] = &["password", "passwd", "passphrase", "secret", "token", "pw"];
+
+/// Words that mark a credential only as the last word part: a header or variable holding
+/// cookies (`Cookie`, `Set-Cookie`, `SESSION_COOKIE`), not a setting about them
+/// (`session-cookie-max-age`, `cookieDomain`).
+const CREDENTIAL_LAST_WORDS: &[&str] = &["cookie", "cookies"];
 
 /// Two consecutive word parts that mark a credential (`api_key`, `private-key`).
 const CREDENTIAL_PAIRS: &[(&str, &str)] = &[
@@ -53,6 +69,12 @@ const CREDENTIAL_PAIRS: &[(&str, &str)] = &[
     ("signing", "key"),
     ("encryption", "key"),
     ("master", "key"),
+    // Alertmanager's PagerDuty receiver (`routing_key`, `service_key`), and the like.
+    ("routing", "key"),
+    ("service", "key"),
+    ("integration", "key"),
+    // Azure API Management's `Ocp-Apim-Subscription-Key` header.
+    ("subscription", "key"),
     ("connection", "string"),
 ];
 
@@ -106,6 +128,10 @@ const REFERENCE_SUFFIXES: &[&str] = &[
     "mount",
     "volume",
     "issuer",
+    // Where a credential comes from, not the credential: `--password-stdin`, MongoDB's
+    // `authSource=admin` (a database).
+    "stdin",
+    "source",
 ];
 
 /// Whole names that look like credentials and are not: the shell's working directories, as
@@ -147,10 +173,21 @@ fn names_credential(name: &str, parts: &[String]) -> bool {
     }
     let word = parts.iter().any(|p| {
         CREDENTIAL_WORDS.contains(&p.as_str()) || CREDENTIAL_SUFFIXES.iter().any(|w| p.ends_with(w))
-    });
+    }) || parts
+        .last()
+        .is_some_and(|last| CREDENTIAL_LAST_WORDS.contains(&last.as_str()));
     word || parts
         .windows(2)
         .any(|w| CREDENTIAL_PAIRS.contains(&(w[0].as_str(), w[1].as_str())))
+        || is_numbered_header_value(name)
+}
+
+/// Grafana's `httpHeaderValue1`, `httpHeaderValue2`, …: the value of a custom header a data
+/// source sends (an `Authorization`, an `X-API-Key`), kept in `secureJsonData`; its
+/// `httpHeaderName1` stays.
+fn is_numbered_header_value(name: &str) -> bool {
+    name.strip_prefix("httpHeaderValue")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Whether `name`, labelling a value (an environment variable, a ConfigMap key, a header),
@@ -236,6 +273,14 @@ mod tests {
             "SECRET_KEY_BASE",
             "dbpassword",
             "x-auth-token",
+            "bindPW",
+            "olcRootPW",
+            "routing_key",
+            "service_key",
+            "Cookie",
+            "Set-Cookie",
+            "SESSION_COOKIE",
+            "httpHeaderValue1",
         ] {
             assert!(is_credential_name(name), "{name}");
         }
@@ -251,6 +296,11 @@ mod tests {
             "AUTHOR",
             "PASSTHROUGH",
             "BYPASS_CACHE",
+            "session-cookie-max-age",
+            "cookieDomain",
+            "httpHeaderName1",
+            "httpHeaderValue",
+            "SERVICE_PORT",
         ] {
             assert!(!is_credential_name(name), "{name}");
         }
@@ -300,6 +350,8 @@ mod tests {
             "rbac.authorization.kubernetes.io/autoupdate",
             "rbac.authorization.k8s.io/aggregate-to-admin",
             "secrets-store.csi.k8s.io/used",
+            "nginx.ingress.kubernetes.io/session-cookie-name",
+            "nginx.ingress.kubernetes.io/session-cookie-samesite",
         ] {
             assert!(!is_credential_field(name), "{name}");
         }

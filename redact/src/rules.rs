@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use regex::bytes::{Captures, Regex, RegexSet};
 
-use super::argv::{CURL_USER_FLAGS, MYSQL_CLIENTS};
+use super::argv::{CURL_USER_FLAGS, LDAP_CLIENTS, MYSQL_CLIENTS};
 use super::names::is_credential_field;
 use super::{Counts, Kind, RedactConfigError};
 
@@ -23,20 +23,31 @@ pub(crate) const PEM_BEGIN: &str = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?
 pub(crate) const PEM_END: &str = r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----";
 /// A JSON Web Token: base64url header `{"...` and payload, then the signature.
 const JWT: &str = r"eyJ[A-Za-z0-9_-]{4,}\.ey[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*";
-/// `Bearer <token>` anywhere, and `Authorization: Basic <credentials>`.
-const BEARER: &str = r#"(?i)(?:\bbearer\s+|authorization\\?["']?\s*[:=]\s*\\?["']?basic\s+)(?P<secret>[A-Za-z0-9\-._~+/]{8,}=*)"#;
+/// `Bearer <token>` anywhere, and the credentials of an `Authorization` (or
+/// `Proxy-Authorization`) header of another scheme: `Basic`, `Token`, `Negotiate`, `NTLM`,
+/// also as Go prints a header map (`map[Authorization:[Token x]]`).
+const BEARER: &str = r#"(?i)(?:\bbearer\s+|authorization\\?["']?\s*[:=]\s*\\?["']?\[?(?:basic|token|negotiate|ntlm|apikey)\s+)(?P<secret>[A-Za-z0-9\-._~+/]{8,}=*)"#;
+/// The `response` of an `Authorization: Digest` header: a hash of the password, open to an
+/// offline guess.
+const DIGEST_RESPONSE: &str = r#"(?i)\bdigest\s[^\r\n]*?\bresponse=\\?"?(?P<secret>[0-9a-f]{32,})"#;
+/// A PEM private key encoded in base64 (`LS0tLS1CRUdJTi…`, "-----BEGIN" with "PRIVATE KEY"
+/// after it at any of the three alignments), as a Helm value, an annotation or a ConfigMap
+/// entry holds it, with the lines that continue it when it is wrapped. Certificates
+/// (`LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t`) stay.
+const BASE64_PEM_PRIVATE_KEY: &str = r"(?m)LS0tLS1CRUdJTi[A-Za-z0-9+/]{0,60}?(?:UFJJVkFURSBLRVk|BSSVZBVEUgS0VZ|QUklWQVRFIEtFW)[A-Za-z0-9+/=]*(?:\r?\n[ \t]*[A-Za-z0-9+/=]+$)*";
 /// `scheme://user:password@host`: the password only.
-const URL_PASSWORD: &str = r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/@?#]*:(?P<secret>[^\s@/?#]+)@";
+/// A password holding an unescaped `@` (`user:p@ss@host`) goes whole, up to the last `@`.
+const URL_PASSWORD: &str = r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s:/@?#]*:(?P<secret>[^\s/?#]+)@";
 /// The kubeconfig user fields and their usual relatives, as keys.
 const CREDENTIAL_FIELD_KEYS: &str = r"(?:token|id[-_]token|refresh[-_]token|access[-_]token|auth[-_]token|client[-_]key[-_]data|client[-_]secret|password|passwd|secret[-_]key|api[-_]?key)";
 
 /// A key holding any credential word; whether it names a credential (and not `tokenPath`)
 /// is decided on its word parts by [`is_credential_field`], not by the pattern.
-const CREDENTIAL_KEY: &str = r"(?P<key>[A-Za-z0-9_.\-]*(?:pass|pwd|secret|token|api[-_.]?key|credential|creds|auth|private[-_.]?key|access[-_.]?key|account[-_.]?key|session[-_.]?key|signing[-_.]?key|encryption[-_.]?key|master[-_.]?key|connection[-_.]?string)[A-Za-z0-9_.\-]*)";
+const CREDENTIAL_KEY: &str = r"(?P<key>[A-Za-z0-9_.\-]*(?:pass|pw|secret|token|cookie|routing[-_.]?key|service[-_.]?key|integration[-_.]?key|subscription[-_.]?key|api[-_.]?key|credential|creds|auth|private[-_.]?key|access[-_.]?key|account[-_.]?key|session[-_.]?key|signing[-_.]?key|encryption[-_.]?key|master[-_.]?key|connection[-_.]?string|httpHeaderValue[0-9])[A-Za-z0-9_.\-]*)";
 
 /// After a key: the separator (`:` or `=`, quotes and JSON escapes around the key) and the
-/// value: a double- or single-quoted string, or a bare word.
-const ASSIGNED_VALUE: &str = r#"\\?["']?[ \t]*[:=][ \t]*(?:\\?"(?P<secret_dq>(?:[^"\\\r\n]|\\[^"\r\n])*)\\?"|'(?P<secret_sq>[^'\r\n]*)'|(?P<secret>[^\s"'\\,;&}\]]+))"#;
+/// value: a triple-quoted (grafana.ini), double- or single-quoted string, or a bare word.
+const ASSIGNED_VALUE: &str = r#"\\?["']?[ \t]*[:=][ \t]*(?:"""(?P<secret_tq>[^\r\n]*?)"""|\\?"(?P<secret_dq>(?:[^"\\\r\n]|\\[^"\r\n])*)\\?"|'(?P<secret_sq>[^'\r\n]*)'|(?P<secret>[^\s"'\\,;&}\]]+))"#;
 
 /// A YAML (or properties) line `key: value`: an unquoted value runs to the end of the line.
 fn yaml_line(key: &str) -> String {
@@ -74,6 +85,29 @@ const PROVIDER_TOKEN: &str = r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-
 /// and Discord's `discord.com/api/webhooks/<id>/<token>`.
 const WEBHOOK_URL: &str = r"(?i)\b(?:hooks\.slack\.com/(?:services|workflows|triggers)/(?P<secret>[A-Za-z0-9_\-]+(?:/[A-Za-z0-9_\-]+)*)|discord(?:app)?\.com/api/webhooks/(?P<secret_dq>[0-9]+/[A-Za-z0-9_\-]+))";
 
+/// Incoming-webhook URLs of Microsoft Teams (`….webhook.office.com/webhookb2/…`,
+/// `outlook.office.com/webhook/…`) and Telegram bot URLs (`api.telegram.org/bot<token>/`).
+const CHAT_WEBHOOK_URL: &str = r"(?i)\b(?:webhook\.office\.com/webhookb2/|outlook\.office(?:365)?\.com/webhook/|api\.telegram\.org/(?:file/)?bot)(?P<secret>[A-Za-z0-9_\-@:]+(?:/[A-Za-z0-9_\-@:]+)*)";
+
+/// Signatures of presigned URLs and signed requests: AWS SigV4 (`X-Amz-Signature=`, an
+/// `Authorization` header's `Signature=`), Google Cloud Storage (`X-Goog-Signature=`), Azure
+/// SAS tokens (`?sig=`, `&sig=`). Each grants access by itself until it expires.
+const REQUEST_SIGNATURE: &str = r"(?i)(?:\b(?:x-amz-signature|x-goog-signature|signature)|[?&;]sig)=(?P<secret>[A-Za-z0-9%+/_\-]{16,}={0,2})";
+
+/// `Cookie:` and `Set-Cookie:` headers: their whole value (every `name=value` of it), up to
+/// a quote or the end of the `;`-separated list; also as Go prints a header map.
+const COOKIE_HEADER: &str = r#"(?i)\b(?:set-)?cookie\\?["']?[ \t]*[:=][ \t]*\\?["']?\[?(?P<secret>[^\s"'\]\\;]+(?:;[ \t]*[^\s"'\]\\;]+)*;?)"#;
+
+/// Password hashes, open to an offline guess, wherever they appear: crypt(3) forms
+/// (`$apr1$…`, `$2y$10$…`, `$6$salt$…`, `$y$…`, `$argon2id$…`: htpasswd files, haproxy
+/// userlists, shadow lines) and LDAP's `{SSHA}…` (slapd `rootpw`, `olcRootPW`, htpasswd's
+/// `{SHA}`).
+const PASSWORD_HASH: &str = r"(?i)(?:\$(?:1|2[abxy]?|5|6|apr1|y|gy|7|argon2(?:id|i|d)|pbkdf2(?:-sha[0-9]+)?|scrypt)\$[A-Za-z0-9./+=,]*\$[A-Za-z0-9./+=,$]{16,}|\{(?:s?sha(?:256|384|512)?|s?md5|crypt|pbkdf2(?:-sha[0-9]+)?|argon2|bcrypt)\}[A-Za-z0-9+/=.$]{8,})";
+
+/// `.netrc` passwords: `machine host login user password x` on one line (or `default …`),
+/// and `password x` alone on a line of a multi-line entry.
+const NETRC_PASSWORD: &str = r#"(?m)(?:(?:\bmachine[ \t]+\S+|\bdefault|^[ \t]*login[ \t]+\S+)(?:[ \t]+(?:login|account|port)[ \t]+\S+)*[ \t]+password[ \t]+(?:"(?P<secret_dq>[^"\r\n]*)"|(?P<secret>[^\s"]+))|^[ \t]*password[ \t]+(?P<secret_sq>[^\s"]+)[ \t]*\r?$)"#;
+
 /// Passwords clients take in their own forms, in a command line: a mysql client's
 /// `-p<password>` (attached: `-p` alone prompts), `redis-cli -a <password>`, `sshpass -p
 /// <password>`, and the password of curl's `-u user:password` (`--user`, `--proxy-user`,
@@ -86,13 +120,31 @@ fn client_password() -> String {
     )
 }
 
-/// Redis's `requirepass` and `masterauth` lines (redis.conf in a ConfigMap), and an XML
-/// element named as a credential (`<password>…</password>`: Maven, Tomcat, .NET configs).
-fn config_line_or_element() -> String {
+/// Passwords of admin tools, in a command line: an LDAP client's `-w <password>`
+/// (`ldapsearch`, `ldapmodify`, …), the last argument of `htpasswd -b` (`-bc FILE user pw`,
+/// `-nb user pw`), `user:password` piped to `chpasswd`, `rabbitmqctl add_user|change_password
+/// user <password>`, and `openssl passwd [-6|-apr1|-salt s] <password>`.
+fn admin_tool_password() -> String {
+    let ldap = LDAP_CLIENTS.join("|");
     format!(
-        r#"(?im)(?:^[ \t]*(?:requirepass|masterauth)[ \t]+(?P<secret>[^\s"']+)|<{CREDENTIAL_KEY}>(?P<secret_dq>[^<\r\n]+)</)"#
+        r#"(?m)(?:\b(?:{ldap})\b[^\r\n;|&]*?[ \t]-w[ \t]*["']?(?P<secret>[^\s"';&|]+)|\bhtpasswd\b[^\r\n;|&]*?[ \t]-[A-Za-z]*b[^\r\n;|&]*?[ \t]["']?(?P<secret_dq>[^\s"';&|\-][^\s"';&|]*)["']?[ \t]*(?:$|[;&|)])|["']?[^\s:"'|]+:(?P<secret_sq>[^\s"'|]+)["']?[ \t]*\|[ \t]*(?:sudo[ \t]+)?chpasswd\b|\brabbitmqctl\b[^\r\n;|&]*?[ \t](?:add_user|change_password)[ \t]+["']?[^\s"']+["']?[ \t]+["']?(?P<secret_curl>[^\s"';&|]+)|\bopenssl[ \t]+passwd\b(?:[ \t]+-(?:salt[ \t]+\S+|[A-Za-z0-9]+))*[ \t]+["']?(?P<secret_tq>[^\s"';&|\-][^\s"';&|]*))"#
     )
 }
+
+/// Password directives written `name value` (redis.conf's `requirepass`, `masterauth` and
+/// `tls-key-file-pass`, keepalived's `auth_pass`, nslcd's and pam_ldap's `bindpw`,
+/// slapd.conf's `rootpw`), and an XML element named as a credential (`<password>…</password>`:
+/// Maven, Tomcat, .NET configs).
+fn config_line_or_element() -> String {
+    format!(
+        r#"(?im)(?:^[ \t]*(?:requirepass|masterauth|tls-key-file-pass|auth_pass|bindpw|rootpw)[ \t]+(?P<secret>[^\s"']+)|<{CREDENTIAL_KEY}>(?P<secret_dq>[^<\r\n]+)</)"#
+    )
+}
+
+/// haproxy's `stats auth user:password` and userlist `user name password <hash>` /
+/// `insecure-password <password>`, and redis ACL users' `>password`
+/// (`user default on >x ~* +@all`).
+const SERVER_USER_LINE: &str = r"(?m)(?:^[ \t]*stats[ \t]+auth[ \t]+[^:\s]+:(?P<secret>\S+)|^[ \t]*user[ \t]+\S+[ \t]+(?:insecure-)?password[ \t]+(?P<secret_dq>\S+)|^[ \t]*user[ \t]+\S+[^\r\n]*?[ \t]>(?P<secret_sq>\S+))";
 
 /// Values a credential field may hold that are not secrets.
 const NOT_SECRETS: &[&[u8]] = &[b"null", b"true", b"false", b"~"];
@@ -104,8 +156,8 @@ struct Rule {
     kind: Kind,
     regex: Regex,
     /// Capture groups that may hold the secret (`secret`, `secret_dq`, `secret_sq`,
-    /// `secret_curl`): the first that took part in a match is replaced; none means the whole
-    /// match.
+    /// `secret_curl`, `secret_tq`): the first that took part in a match is replaced; none
+    /// means the whole match.
     groups: Vec<usize>,
     /// A group `key` whose text must name a credential ([`is_credential_field`]).
     key: Option<usize>,
@@ -124,8 +176,17 @@ impl TextRules {
         let builtin = [
             (Kind::PemPrivateKey, PEM_PRIVATE_KEY.to_string(), false),
             (Kind::Jwt, JWT.to_string(), false),
+            (
+                Kind::PemPrivateKey,
+                BASE64_PEM_PRIVATE_KEY.to_string(),
+                false,
+            ),
             (Kind::BearerToken, BEARER.to_string(), false),
+            (Kind::BearerToken, DIGEST_RESPONSE.to_string(), false),
+            (Kind::CredentialAssignment, COOKIE_HEADER.to_string(), true),
             (Kind::UrlPassword, URL_PASSWORD.to_string(), false),
+            // Before the assignments: a bare value stops at the `}` of `{SSHA}`.
+            (Kind::CredentialAssignment, PASSWORD_HASH.to_string(), false),
             // Whole YAML lines first: an unquoted value may hold spaces.
             (
                 Kind::KubeconfigCredential,
@@ -137,9 +198,22 @@ impl TextRules {
             (Kind::CredentialAssignment, credential_assignment(), true),
             (Kind::CommandLineFlag, command_line_flag(), true),
             (Kind::CommandLineFlag, client_password(), true),
+            (Kind::CommandLineFlag, admin_tool_password(), true),
             (Kind::CredentialAssignment, config_line_or_element(), true),
+            (
+                Kind::CredentialAssignment,
+                SERVER_USER_LINE.to_string(),
+                true,
+            ),
+            (Kind::CredentialAssignment, NETRC_PASSWORD.to_string(), true),
+            (
+                Kind::CredentialAssignment,
+                REQUEST_SIGNATURE.to_string(),
+                false,
+            ),
             (Kind::ProviderToken, PROVIDER_TOKEN.to_string(), false),
             (Kind::ProviderToken, WEBHOOK_URL.to_string(), false),
+            (Kind::ProviderToken, CHAT_WEBHOOK_URL.to_string(), false),
         ];
         let mut rules = Vec::new();
         for (kind, pattern, skip) in builtin {
@@ -201,10 +275,16 @@ impl TextRules {
 impl Rule {
     fn new(kind: Kind, regex: Regex, skip_plain_values: bool) -> Self {
         let names: Vec<Option<&str>> = regex.capture_names().collect();
-        let groups = ["secret", "secret_dq", "secret_sq", "secret_curl"]
-            .iter()
-            .filter_map(|g| names.iter().position(|n| *n == Some(*g)))
-            .collect();
+        let groups = [
+            "secret",
+            "secret_dq",
+            "secret_sq",
+            "secret_curl",
+            "secret_tq",
+        ]
+        .iter()
+        .filter_map(|g| names.iter().position(|n| *n == Some(*g)))
+        .collect();
         Rule {
             kind,
             regex,
@@ -248,7 +328,12 @@ impl Rule {
             self.groups.iter().find_map(|&g| caps.get(g))?
         };
         let value = m.as_bytes();
-        if value.starts_with(REDACTED_PREFIX) {
+        // `[<redacted…`: a value Go printed in a list (`Cookie:[…]`) already replaced.
+        if value
+            .strip_prefix(b"[")
+            .unwrap_or(value)
+            .starts_with(REDACTED_PREFIX)
+        {
             return None;
         }
         if self.skip_plain_values && NOT_SECRETS.iter().any(|v| value.eq_ignore_ascii_case(v)) {

@@ -716,3 +716,210 @@ fn pull_secrets_inside_ignition_data_urls() {
         "nothing to redact"
     );
 }
+
+/// Secrets of application configs, host files and request logs that only their own syntax
+/// names: netrc, LDAP and keepalived directives, haproxy and redis users, password hashes,
+/// cookies, other `Authorization` schemes, signed URLs, chat webhooks, grafana.ini's
+/// triple quotes, Alertmanager's PagerDuty keys and private keys in base64.
+#[test]
+fn config_directives_headers_signatures_and_encoded_keys() {
+    let r = redactor();
+    for (line, canary) in [
+        (
+            "machine github.com login octo password canary-netrc",
+            "canary-netrc",
+        ),
+        (
+            "machine h login u password \"canary netrc quoted\"",
+            "canary netrc quoted",
+        ),
+        ("  password canary-netrc-line", "canary-netrc-line"),
+        ("bindpw canary-bindpw", "canary-bindpw"),
+        ("rootpw canary-rootpw", "canary-rootpw"),
+        ("olcRootPW: {SSHA}canaryOlcHash0123", "canaryOlcHash0123"),
+        ("    auth_pass canary-vrrp", "canary-vrrp"),
+        ("  stats auth admin:canary-stats", "canary-stats"),
+        (
+            "  user admin insecure-password canary-haproxy",
+            "canary-haproxy",
+        ),
+        (
+            "  user ops password $6$saltsalt$canaryShaCryptHash0123456789",
+            "canaryShaCryptHash",
+        ),
+        (
+            "user default on >canary-redis-acl ~* +@all",
+            "canary-redis-acl",
+        ),
+        (
+            "admin:$apr1$abcdefgh$canaryApr1Hash01234567",
+            "canaryApr1Hash",
+        ),
+        (
+            "ops:$2y$10$canaryBcryptHash0123456789abcdefghijklmnopqrstuvwxy",
+            "canaryBcryptHash",
+        ),
+        ("web:{SHA}canarySha1Hash0123456789=", "canarySha1Hash"),
+        ("bindPW: canary-bind-pw", "canary-bind-pw"),
+        (
+            "Cookie: session=canary-cookie-1; theme=dark; csrf=canary-cookie-2",
+            "canary-cookie",
+        ),
+        (
+            "Set-Cookie: JSESSIONID=canary-set-cookie; Path=/; HttpOnly",
+            "canary-set-cookie",
+        ),
+        (
+            "curl -H 'Cookie: sid=canary-curl-cookie' http://web/",
+            "canary-curl-cookie",
+        ),
+        (
+            "level=debug headers=\"map[Authorization:[Token canary-go-map-token] Cookie:[sid=canary-go-cookie]]\"",
+            "canary-go",
+        ),
+        (
+            "authorization=\"Negotiate canaryNegotiateToken\"",
+            "canaryNegotiate",
+        ),
+        (
+            "Authorization: Digest username=\"u\", realm=\"r\", response=\"6629fae49393a05397450978cafe0000\"",
+            "6629fae49393a05397450978cafe0000",
+        ),
+        (
+            "GET https://b.s3.amazonaws.com/o?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=canaryaeeed9bbccd4d02ee5c0109b86d868",
+            "canaryaeeed9bbccd4d02ee5c0109b86d868",
+        ),
+        (
+            "msg=\"signed\" auth=\"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/x, SignedHeaders=host, Signature=canary5d672d79c15b13162d927\"",
+            "canary5d672d79c15b13162d927",
+        ),
+        (
+            "https://acct.blob.core.windows.net/c/b?sv=2021-08-06&sp=r&sig=canaryAzureSas0123%2B%3D",
+            "canaryAzureSas0123",
+        ),
+        (
+            "https://storage.googleapis.com/b/o?X-Goog-Signature=canarygooglesig0123456789",
+            "canarygooglesig0123456789",
+        ),
+        (
+            "url: https://acme.webhook.office.com/webhookb2/g@t/IncomingWebhook/canaryteams/o",
+            "canaryteams",
+        ),
+        (
+            "https://api.telegram.org/bot123456:canaryTelegramBotToken/sendMessage",
+            "canaryTelegramBotToken",
+        ),
+        (
+            "password = \"\"\"canary-grafana-ini\"\"\"",
+            "canary-grafana-ini",
+        ),
+        ("    routing_key: canary-pagerduty", "canary-pagerduty"),
+        ("    service_key: canary-pd-service", "canary-pd-service"),
+        (
+            "    httpHeaderValue1: canary-grafana-header",
+            "canary-grafana-header",
+        ),
+        (
+            "htpasswd -bc /etc/nginx/.htpasswd admin canary-htpasswd && nginx",
+            "canary-htpasswd",
+        ),
+        ("echo 'root:canary-chpasswd' | chpasswd", "canary-chpasswd"),
+        (
+            "rabbitmqctl add_user admin canary-rabbitmqctl",
+            "canary-rabbitmqctl",
+        ),
+        ("openssl passwd -apr1 canary-openssl", "canary-openssl"),
+        (
+            "ldapsearch -x -D cn=admin,dc=x -w canary-ldap -b dc=x",
+            "canary-ldap",
+        ),
+        (
+            "keytool -importkeystore -srcstorepass canary-src -storepass canary-store",
+            "canary-s",
+        ),
+        (
+            "curl -H \"Ocp-Apim-Subscription-Key: canary-apim\" https://x",
+            "canary-apim",
+        ),
+        (
+            "postgres://app:canary@unescaped@db:5432/app",
+            "canary@unescaped",
+        ),
+        // "-----BEGIN RSA PRIVATE KEY-----\ncanary…" in base64, as a Helm value holds it.
+        (
+            "tlsKey: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpjYW5hcnlSc2FCYXNlNjQ=",
+            "cGpjYW5hcnlSc2FCYXNlNjQ",
+        ),
+    ] {
+        assert_gone(&r.redact_text(line), &[canary]);
+    }
+    // Every alignment of "PRIVATE KEY" after "-----BEGIN ", wrapped as openssl does.
+    for kind in ["", "EC ", "OPENSSH ", "ENCRYPTED "] {
+        use base64::Engine;
+        let pem =
+            format!("-----BEGIN {kind}PRIVATE KEY-----\ncanaryb64keybody0123456789abcdefghij\n");
+        let b64 = base64::engine::general_purpose::STANDARD.encode(pem);
+        let (first, rest) = b64.split_at(64);
+        let text = format!("key: |\n  {first}\n  {rest}\nnext: 1\n");
+        let out = r.redact_text(&text);
+        assert!(!out.contains(&b64[30..]) && !out.contains(rest), "{out}");
+        assert!(out.ends_with("\nnext: 1\n"), "{out}");
+    }
+    let mut cm = json!({
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "tls", "namespace": "a",
+            "annotations": {"x": "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCmNhbmFyeUFubm90YXRpb25LZXk="}},
+        "data": {"ds.yaml": "secureJsonData:\n  httpHeaderValue2: canary-ds-header\n"}
+    });
+    r.redact_json(&mut cm);
+    assert_gone(
+        &cm.to_string(),
+        &["CmNhbmFyeUFubm90YXRpb25LZXk", "canary-ds-header"],
+    );
+    let mut pod = json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "a"},
+        "spec": {"containers": [{"name": "c",
+            "env": [{"name": "SESSION_COOKIE", "value": "canary-env-cookie"}],
+            "livenessProbe": {"httpGet": {"path": "/", "port": 80,
+                "httpHeaders": [{"name": "Cookie", "value": "sid=canary-probe-cookie"}]}}}]}
+    });
+    r.redact_json(&mut pod);
+    assert_gone(
+        &pod.to_string(),
+        &["canary-env-cookie", "canary-probe-cookie"],
+    );
+    let mut ds = json!({
+        "apiVersion": "grafana.integreatly.org/v1beta1", "kind": "GrafanaDatasource",
+        "metadata": {"name": "d", "namespace": "a"},
+        "spec": {"datasource": {
+            "jsonData": {"httpHeaderName1": "X-Scope-OrgID", "tlsAuth": true},
+            "secureJsonData": {"httpHeaderValue1": "canary-sjd-1", "tlsClientKey": "canary-sjd-2"}}}
+    });
+    r.redact_json(&mut ds);
+    assert_gone(&ds.to_string(), &["canary-sjd-1", "canary-sjd-2"]);
+    assert_eq!(
+        ds["spec"]["datasource"]["jsonData"],
+        json!({"httpHeaderName1": "X-Scope-OrgID", "tlsAuth": true})
+    );
+    // What only looks like them stays.
+    for kept in [
+        "auth_basic \"Restricted\";",
+        "auth_basic_user_file /etc/nginx/htpasswd;",
+        "PasswordAuthentication no",
+        "password authentication failed for user \"app\"",
+        "nginx.ingress.kubernetes.io/session-cookie-name: route",
+        "nginx.ingress.kubernetes.io/session-cookie-max-age: \"172800\"",
+        "nginx.ingress.kubernetes.io/affinity: cookie",
+        "machine learning model loaded",
+        "failed calling webhook \"validate.signature.sigstore.dev\": signature verification failed",
+        "echo \"$1$2$3\"",
+        "httpHeaderName1: X-Scope-OrgID",
+        "echo x | docker login --username robot --password-stdin reg.example.com",
+        "mongodb://db:27017/app?authSource=admin",
+        "htpasswd -c /etc/nginx/.htpasswd admin",
+        // Public certificates and keys in base64.
+        "ca.crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUMuLi4KLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=",
+        "LS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS0KTUlJQklqQU5CZ2txaGtpRzl3MEJBUUVGQUFPQ0FROEFNSUlCQ2dLQ0FRRUEKLS0tLS1FTkQgUFVCTElDIEtFWS0tLS0tCg==",
+    ] {
+        assert_eq!(r.redact_text(kept), kept);
+    }
+}
