@@ -120,6 +120,12 @@ fn client_password() -> String {
     )
 }
 
+/// Secrets handed to a client in ways no flag names: echoed into a registry login's
+/// `--password-stdin` (`echo pw | docker login -u u --password-stdin reg`; docker, podman,
+/// nerdctl, helm, crane, skopeo, oras), a token as `vault login`'s positional argument, and
+/// ZooKeeper's `addauth digest user:password`.
+const PIPED_OR_POSITIONAL_SECRET: &str = r#"(?:\b(?:echo|printf)[ \t]+(?:-n[ \t]+|-e[ \t]+|'%s'[ \t]+|"%s"[ \t]+)*["']?(?P<secret>[^\s"'|]+)["']?[ \t]*\|[ \t]*(?:sudo[ \t]+)?(?:docker|podman|nerdctl|helm|crane|skopeo|oras)\b[^\r\n|;&]*--password-stdin|\bvault[ \t]+login\b(?:[ \t]+-\S+)*[ \t]+(?P<secret_dq>[^\s"';&|=\-][^\s"';&|=]*)(?:[ \t]|$)|\baddauth[ \t]+digest[ \t]+[^\s:]+:(?P<secret_sq>[^\s"';&|]+))"#;
+
 /// Passwords of admin tools, in a command line: an LDAP client's `-w <password>`
 /// (`ldapsearch`, `ldapmodify`, …), the last argument of `htpasswd -b` (`-bc FILE user pw`,
 /// `-nb user pw`), `user:password` piped to `chpasswd`, `rabbitmqctl add_user|change_password
@@ -199,6 +205,11 @@ impl TextRules {
             (Kind::CommandLineFlag, command_line_flag(), true),
             (Kind::CommandLineFlag, client_password(), true),
             (Kind::CommandLineFlag, admin_tool_password(), true),
+            (
+                Kind::CommandLineFlag,
+                PIPED_OR_POSITIONAL_SECRET.to_string(),
+                true,
+            ),
             (Kind::CredentialAssignment, config_line_or_element(), true),
             (
                 Kind::CredentialAssignment,

@@ -913,12 +913,51 @@ fn config_directives_headers_signatures_and_encoded_keys() {
         "failed calling webhook \"validate.signature.sigstore.dev\": signature verification failed",
         "echo \"$1$2$3\"",
         "httpHeaderName1: X-Scope-OrgID",
-        "echo x | docker login --username robot --password-stdin reg.example.com",
+        // The registry after --password-stdin is no value of it (the echoed password is:
+        // piped_and_positional_client_secrets).
+        "cat /run/secrets/pw | docker login --username robot --password-stdin reg.example.com",
         "mongodb://db:27017/app?authSource=admin",
         "htpasswd -c /etc/nginx/.htpasswd admin",
         // Public certificates and keys in base64.
         "ca.crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUMuLi4KLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=",
         "LS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS0KTUlJQklqQU5CZ2txaGtpRzl3MEJBUUVGQUFPQ0FROEFNSUlCQ2dLQ0FRRUEKLS0tLS1FTkQgUFVCTElDIEtFWS0tLS0tCg==",
+    ] {
+        assert_eq!(r.redact_text(kept), kept);
+    }
+}
+
+/// Secrets no flag names: echoed into `--password-stdin`, `vault login`'s token, ZooKeeper's
+/// `addauth digest`; what only looks like them stays.
+#[test]
+fn piped_and_positional_client_secrets() {
+    let r = redactor();
+    for (line, canary) in [
+        (
+            "sh -c 'echo canary-stdin | docker login -u ci --password-stdin registry.example.com'",
+            "canary-stdin",
+        ),
+        (
+            "printf '%s' \"canary-printf\" | helm registry login reg.example.com -u ci --password-stdin",
+            "canary-printf",
+        ),
+        (
+            "vault login s.canaryLegacyToken0123456789",
+            "canaryLegacyToken",
+        ),
+        ("vault login -no-print hvs_canary_token", "hvs_canary_token"),
+        ("addauth digest admin:canary-zk", "canary-zk"),
+    ] {
+        let out = r.redact_text(line);
+        assert_gone(&out, &[canary]);
+        assert!(
+            !out.contains("--password-stdin") || out.contains(".example.com"),
+            "{out}"
+        );
+    }
+    for kept in [
+        "cat /run/secrets/reg | docker login -u ci --password-stdin registry.example.com",
+        "vault login -method=ldap username=ops",
+        "echo done | tee /tmp/log",
     ] {
         assert_eq!(r.redact_text(kept), kept);
     }
