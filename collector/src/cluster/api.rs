@@ -40,6 +40,9 @@ pub enum ApiError {
     Decode(String),
 }
 
+/// How a transport error that was a timeout starts.
+const TIMED_OUT: &str = "timed out: ";
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -73,6 +76,15 @@ impl ApiError {
             ApiError::Status { code, .. } => matches!(code, 429 | 500 | 502 | 503 | 504),
             ApiError::Transport(_) => true,
             _ => false,
+        }
+    }
+
+    /// The client's own read timeout is as long as the request timeout and may fire first:
+    /// that is the same timeout, not a failed connection (not retried, a `timeout` gap).
+    fn timed_out_as(self, timeout: Duration) -> ApiError {
+        match self {
+            ApiError::Transport(text) if text.starts_with(TIMED_OUT) => ApiError::Timeout(timeout),
+            other => other,
         }
     }
 
@@ -117,7 +129,7 @@ impl ApiError {
             other => {
                 let text = error_chain(&other);
                 if text.contains("timed out") || text.contains("deadline has elapsed") {
-                    ApiError::Transport(format!("timed out: {text}"))
+                    ApiError::Transport(format!("{TIMED_OUT}{text}"))
                 } else {
                     ApiError::Transport(text)
                 }
@@ -245,7 +257,7 @@ impl Api {
                 biased;
                 _ = self.stop.stopped() => Err(ApiError::Stopped),
                 r = tokio::time::timeout(self.timeout, attempt()) => match r {
-                    Ok(r) => r,
+                    Ok(r) => r.map_err(|e| e.timed_out_as(self.timeout)),
                     Err(_) => Err(ApiError::Timeout(self.timeout)),
                 },
             };
@@ -305,6 +317,14 @@ mod tests {
             ApiError::Timeout(Duration::from_secs(1)).gap_reason(&stop),
             GapReason::Timeout
         );
+        // The client's read timeout firing before ours is the same timeout.
+        let read_timeout = ApiError::Transport(format!("{TIMED_OUT}operation timed out"))
+            .timed_out_as(Duration::from_secs(1));
+        assert_eq!(read_timeout.gap_reason(&stop), GapReason::Timeout);
+        assert!(!read_timeout.is_transient());
+        let refused =
+            ApiError::Transport("connection refused".into()).timed_out_as(Duration::from_secs(1));
+        assert_eq!(refused.gap_reason(&stop), GapReason::Unavailable);
         assert!(status(410).is_expired());
         assert!(status(503).is_transient() && !status(403).is_transient());
         stop.stop(crate::stop::StopReason::Signal(
