@@ -15,7 +15,10 @@ APIService); if it is gone for good, remove the finalizers by hand (FAQ WNR-15).
 namespaces, the `NamespaceContentRemaining` / `NamespaceFinalizersRemaining` conditions name
 what blocks it. A namespace whose deletion waits on an unavailable APIService is reported by
 namespace-terminating-apiservice-unavailable (here as info); a claim or volume kept by storage
-protection while a pod or claim still uses it is working as designed (info).
+protection while a pod or claim still uses it is working as designed (info). A node held by
+Karpenter's `karpenter.sh/termination` finalizer waits for its pods to be evicted: when a
+PodDisruptionBudget allows no disruption, fix that budget (or the pods it covers); removing the
+finalizer by hand leaves the cloud instance running.
 ```
 kubectl delete pods --force <pod> --grace-period=0
 kubectl patch pod <pod> -p '{"metadata":{"finalizers":null}}'
@@ -39,6 +42,8 @@ zh = """
 （其 Pod、Webhook 或 APIService）；若控制器已不存在，可手工移除 finalizers（FAQ WNR-15）。对于命名空间，
 `NamespaceContentRemaining` / `NamespaceFinalizersRemaining` 条件会指出阻塞原因。因 APIService 不可用而无法删除的命名空间
 由 namespace-terminating-apiservice-unavailable 报告（此处为 info）；存储保护机制在 Pod 或 PVC 仍在使用时保留的 PVC/PV 属预期行为（info）。
+带有 Karpenter `karpenter.sh/termination` finalizer 的节点在等待其上的 Pod 被驱逐：若 PodDisruptionBudget 不允许任何中断，
+请修正该 PDB（或它覆盖的 Pod）；手工移除该 finalizer 会使云主机实例继续运行而无人回收。
 ```
 kubectl delete pods --force <pod> --grace-period=0
 kubectl patch pod <pod> -p '{"metadata":{"finalizers":null}}'
