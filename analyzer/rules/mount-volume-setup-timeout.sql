@@ -96,8 +96,7 @@ cand AS MATERIALIZED (
         SELECT p.rowid AS pod_row, p.bundle_id, p.namespace, p.name, p.uid, p.node, p.phase, p.ready, p.conditions, p.host_network, p.pod_ip FROM pods p
         WHERE p.uid IN (SELECT pod_uid FROM hits) AND p.deleted_at IS NULL AND p.phase NOT IN ('Succeeded', 'Failed')
     )
-    WHERE len(list_filter(coalesce(conditions, []), lambda c: c.type IN ('PodReadyToStartContainers', 'PodHasNetwork') AND c.status = 'True')) = 0
-      AND NOT (NOT coalesce(host_network, false) AND coalesce(pod_ip, '') <> '')
+    WHERE NOT pod_has_sandbox(conditions, host_network, pod_ip)
 ),
 -- The kubelet pulls or starts a pod's containers only after its volumes are mounted: such an
 -- event of the pod after a failure says the retry mounted them.

@@ -101,8 +101,7 @@ ev AS (
             SELECT 1 FROM containers c WHERE c.bundle_id = p.bundle_id AND c.namespace = p.namespace AND c.pod = p.name
               AND (c.state IN ('running', 'terminated')
                    OR (c.state = 'waiting' AND coalesce(c.state_reason, '') NOT IN ('', 'ContainerCreating', 'PodInitializing'))))
-          AND len(list_filter(coalesce(p.conditions, []), lambda c: c.type IN ('PodReadyToStartContainers', 'PodHasNetwork') AND c.status = 'True')) = 0
-          AND (coalesce(p.host_network, false) OR coalesce(p.pod_ip, '') = '')
+          AND NOT pod_has_sandbox(p.conditions, p.host_network, p.pod_ip)
           AND NOT EXISTS (
             SELECT 1 FROM events x WHERE x.bundle_id = e.bundle_id AND x.object_kind = 'Pod'
               AND x.object_namespace = e.object_namespace AND x.object_name = e.object_name

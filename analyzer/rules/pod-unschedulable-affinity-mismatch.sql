@@ -90,11 +90,11 @@ sched_events AS (
 -- Karpenter's Nominated ("Pod should schedule on: nodeclaim/...").
 scale_ups AS (
     SELECT e.bundle_id, e.object_namespace AS namespace, e.object_name AS pod,
-        arg_max(CASE WHEN e.reason = 'TriggeredScaleUp' THEN 'cluster-autoscaler' ELSE 'Karpenter' END, e.last_seen) AS scaler,
+        arg_max(node_scaler(e.reason, e.message), e.last_seen) AS scaler,
         (epoch(max(b.collected_at)) - epoch(max(e.last_seen))) / 60 AS minutes_ago
     FROM events e JOIN bundles b ON b.bundle_id = e.bundle_id
     WHERE e.object_kind = 'Pod'
-      AND (e.reason = 'TriggeredScaleUp' OR (e.reason = 'Nominated' AND starts_with(e.message, 'Pod should schedule on')))
+      AND node_scaler(e.reason, e.message) IS NOT NULL
     GROUP BY ALL
 ),
 -- nodeSelector entries that no node carries.

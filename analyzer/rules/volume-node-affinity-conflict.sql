@@ -136,13 +136,13 @@ stuck AS (
 -- TriggeredScaleUp, Karpenter's Nominated ("Pod should schedule on: nodeclaim/...").
 scale_ups AS (
     SELECT s.bundle_id, s.namespace, s.pod,
-        arg_max(CASE WHEN e.reason = 'TriggeredScaleUp' THEN 'cluster-autoscaler' ELSE 'Karpenter' END, e.last_seen) AS scaler,
+        arg_max(node_scaler(e.reason, e.message), e.last_seen) AS scaler,
         TRY_CAST(round(days_between(max(e.last_seen), any_value(b.collected_at)) * 1440) AS BIGINT) AS minutes_ago
     FROM stuck s
     JOIN pods p ON p.bundle_id = s.bundle_id AND p.namespace = s.namespace AND p.name = s.pod
     JOIN bundles b ON b.bundle_id = s.bundle_id
     JOIN events e ON e.bundle_id = s.bundle_id AND e.object_kind = 'Pod' AND e.object_namespace = s.namespace AND e.object_name = s.pod
-    WHERE (e.reason = 'TriggeredScaleUp' OR (e.reason = 'Nominated' AND starts_with(e.message, 'Pod should schedule on')))
+    WHERE node_scaler(e.reason, e.message) IS NOT NULL
       AND days_between(p.created_at, b.collected_at) * 1440 < ${scale_up_grace_minutes}
     GROUP BY ALL
 ),

@@ -55,6 +55,21 @@ CREATE MACRO json_member(obj, key) AS
 -- to is escaped. For patterns that embed a name from a bundle, which may hold any character.
 CREATE MACRO regex_escape(s) AS regexp_replace(s, '([\\.^$|?*+()\[\]{}])', '\\\1', 'g');
 
+-- Whether a pod's sandbox exists (its volumes are mounted, its network set up): the
+-- PodReadyToStartContainers condition (PodHasNetwork before 1.29) is True, or it has a pod IP
+-- off the host network.
+CREATE MACRO pod_has_sandbox(conditions, host_network, pod_ip) AS
+    len(list_filter(coalesce(conditions, []),
+        lambda c: c.type IN ('PodReadyToStartContainers', 'PodHasNetwork') AND c.status = 'True')) > 0
+    OR (NOT coalesce(host_network, false) AND coalesce(pod_ip, '') <> '');
+
+-- The node autoscaler an event of a pod says is adding a node for it: cluster-autoscaler's
+-- TriggeredScaleUp, Karpenter's Nominated ("Pod should schedule on: nodeclaim/..."); NULL
+-- for any other event.
+CREATE MACRO node_scaler(reason, message) AS
+    CASE WHEN reason = 'TriggeredScaleUp' THEN 'cluster-autoscaler'
+         WHEN reason = 'Nominated' AND starts_with(message, 'Pod should schedule on') THEN 'Karpenter' END;
+
 -- Days from a to b (fractional).
 CREATE MACRO days_between(a, b) AS (epoch(b) - epoch(a)) / 86400.0;
 
